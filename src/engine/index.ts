@@ -1,0 +1,157 @@
+/**
+ * The one module that owns TensorFlow.js. Every other module imports `tf` from here and
+ * calls `initEngine()` (idempotent) before running tensor code; nothing else imports a
+ * backend. The engine picks the fastest available backend, fills in the gradient kernels
+ * the wasm backend lacks, and hands out seeds so runs are reproducible.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { CmkdError } from '../util/errors.js';
+import { makeRng, type Rng } from '../util/rng.js';
+import { registerWasmGradientKernels } from './kernels/index.js';
+
+export { tf };
+
+export type BackendChoice = 'auto' | 'native' | 'wasm' | 'cpu';
+export const BACKEND_CHOICES: readonly BackendChoice[] = ['auto', 'native', 'wasm', 'cpu'];
+
+export interface EngineOptions {
+  /** Which backend to use; 'auto' prefers a native tfjs-node(-gpu) install, then wasm. Env CMKD_BACKEND overrides the default. */
+  backend?: BackendChoice;
+  /** Seed for the engine's seed stream (weight initialisers, dropout, shuffles). */
+  seed?: number;
+}
+
+export interface EngineInfo {
+  backend: string;
+  tfjsVersion: string;
+  /** Native package in use, if any. */
+  nativePackage: string | null;
+  /** Native packages found installed (whether or not in use). */
+  nativeAvailable: string[];
+  wasm: { simd: boolean; threads: boolean } | null;
+  /** Kernels cmkd registered on top of the backend (e.g. wasm gradients). */
+  customKernels: string[];
+  seed: number;
+}
+
+const NATIVE_PACKAGES = ['@tensorflow/tfjs-node-gpu', '@tensorflow/tfjs-node'] as const;
+
+let ready: Promise<EngineInfo> | null = null;
+let info: EngineInfo | null = null;
+let seedStream: Rng = makeRng(0);
+let currentSeed = 0;
+
+function nativeInstalled(): string[] {
+  const require = createRequire(import.meta.url);
+  return NATIVE_PACKAGES.filter((p) => {
+    try {
+      require.resolve(p);
+      return true;
+    } catch {
+      return false;
+    }
+  });
+}
+
+async function tryNative(found: string[]): Promise<string | null> {
+  for (const p of found) {
+    try {
+      await import(p);
+      // Both native packages register the backend under the name 'tensorflow'.
+      if (await tf.setBackend('tensorflow')) return p;
+    } catch {
+      // A broken native install (missing libtensorflow, ABI mismatch) falls back to wasm.
+    }
+  }
+  return null;
+}
+
+async function useWasm(): Promise<void> {
+  const require = createRequire(import.meta.url);
+  const dir = path.dirname(require.resolve('@tensorflow/tfjs-backend-wasm'));
+  setWasmPaths(dir + path.sep);
+  if (!(await tf.setBackend('wasm'))) throw new CmkdError('the wasm backend failed to initialise', 'unsupported');
+}
+
+/**
+ * Initialise TensorFlow.js once per process. Later calls return the same promise; a call
+ * asking for a different backend than the one running is an error rather than a silent switch.
+ */
+export function initEngine(options: EngineOptions = {}): Promise<EngineInfo> {
+  const requested = options.backend ?? (process.env.CMKD_BACKEND as BackendChoice | undefined) ?? 'auto';
+  if (!BACKEND_CHOICES.includes(requested)) {
+    return Promise.reject(
+      new CmkdError(`unknown backend '${requested}'; expected one of: ${BACKEND_CHOICES.join(', ')}`, 'invalid-option'),
+    );
+  }
+  if (options.seed !== undefined) setSeed(options.seed);
+  if (ready) return ready;
+  ready = (async () => {
+    // TF.js prints a hint about tfjs-node to stdout on first use; the CLI owns stdout.
+    tf.env().set('IS_TEST', true);
+    const found = nativeInstalled();
+    let nativePackage: string | null = null;
+    if (requested === 'native' || requested === 'auto') {
+      nativePackage = await tryNative(found);
+      if (!nativePackage && requested === 'native') {
+        throw new CmkdError(
+          found.length
+            ? `native backend ${found.join(', ')} is installed but failed to load`
+            : 'native backend requested but neither @tensorflow/tfjs-node nor @tensorflow/tfjs-node-gpu is installed',
+          'unsupported',
+        );
+      }
+    }
+    if (!nativePackage) {
+      if (requested === 'cpu') {
+        await tf.setBackend('cpu');
+      } else {
+        await useWasm();
+      }
+    }
+    await tf.ready();
+    const backend = tf.getBackend();
+    const customKernels = backend === 'wasm' ? registerWasmGradientKernels() : [];
+    info = {
+      backend,
+      tfjsVersion: tf.version.tfjs,
+      nativePackage,
+      nativeAvailable: found,
+      wasm:
+        backend === 'wasm'
+          ? {
+              simd: Boolean(tf.env().getBool('WASM_HAS_SIMD_SUPPORT')),
+              threads: Boolean(tf.env().getBool('WASM_HAS_MULTITHREAD_SUPPORT')),
+            }
+          : null,
+      customKernels,
+      seed: currentSeed,
+    };
+    return info;
+  })();
+  ready.catch(() => {
+    ready = null;
+  });
+  return ready;
+}
+
+/** Information on the running engine; throws if initEngine() has not completed. */
+export function engineInfo(): EngineInfo {
+  if (!info) throw new Error('engine not initialised: await initEngine() first');
+  return { ...info, seed: currentSeed };
+}
+
+/** Reset the engine's seed stream. */
+export function setSeed(seed: number): void {
+  currentSeed = seed;
+  seedStream = makeRng(seed);
+  if (info) info.seed = seed;
+}
+
+/** Next seed from the engine's stream, for TF.js initialisers and random ops. */
+export function nextSeed(): number {
+  return seedStream.seed();
+}
