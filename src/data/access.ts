@@ -1,0 +1,61 @@
+import { CmkdError } from '../util/errors.js';
+import type { Modality, MultimodalDataset } from './types.js';
+
+/** Values per sample of a modality (product of its shape). */
+export function featureSize(m: Pick<Modality, 'shape'>): number {
+  return m.shape.reduce((a, b) => a * b, 1);
+}
+
+export function modalityNames(ds: MultimodalDataset): string[] {
+  return ds.modalities.map((m) => m.name);
+}
+
+/** The named modality, or an error listing the ones the dataset has. */
+export function getModality(ds: MultimodalDataset, name: string): Modality {
+  const m = ds.modalities.find((x) => x.name === name);
+  if (!m) {
+    throw new CmkdError(
+      `dataset '${ds.name}' has no modality '${name}'; it has: ${modalityNames(ds).join(', ')}`,
+      'invalid-option',
+    );
+  }
+  return m;
+}
+
+export function isClassification(ds: MultimodalDataset): boolean {
+  return ds.task.kind === 'classification';
+}
+
+export function numClasses(ds: MultimodalDataset): number {
+  return ds.task.kind === 'classification' ? ds.task.classes.length : 1;
+}
+
+/** Copy the rows `idx` of a flat sample-major array with `size` values per row. */
+export function gatherRows(data: Float32Array, size: number, idx: ArrayLike<number>): Float32Array {
+  const out = new Float32Array(idx.length * size);
+  for (let i = 0; i < idx.length; i++) {
+    const r = idx[i];
+    out.set(data.subarray(r * size, (r + 1) * size), i * size);
+  }
+  return out;
+}
+
+/** The dataset restricted to rows `idx` (all modalities and labels, in that order). */
+export function subsetRows(ds: MultimodalDataset, idx: ArrayLike<number>): MultimodalDataset {
+  const labels =
+    ds.labels instanceof Int32Array ? new Int32Array(idx.length) : new Float32Array(idx.length);
+  for (let i = 0; i < idx.length; i++) labels[i] = ds.labels[idx[i]];
+  return {
+    ...ds,
+    n: idx.length,
+    modalities: ds.modalities.map((m) => ({ ...m, data: gatherRows(m.data, featureSize(m), idx) })),
+    labels,
+  };
+}
+
+/** Rows of one modality as a JS matrix view: row i is data[i*d .. (i+1)*d). */
+export function modalityRows(m: Modality, idx?: ArrayLike<number>): { data: Float32Array; n: number; d: number } {
+  const d = featureSize(m);
+  const data = idx ? gatherRows(m.data, d, idx) : m.data;
+  return { data, n: data.length / d, d };
+}

@@ -1,0 +1,44 @@
+/**
+ * The core data type: N paired samples observed in several named modalities, one label each.
+ * Arrays are flat and row-major (sample-major) so they go to TF.js without copies.
+ */
+
+export type ModalityKind = 'table' | 'image';
+
+export interface Modality {
+  name: string;
+  kind: ModalityKind;
+  /** Per-sample shape: [d] for a table, [H, W, C] for an image. */
+  shape: number[];
+  /** n × prod(shape) values, sample-major. */
+  data: Float32Array;
+  /** Column names of a table modality. */
+  columns?: string[];
+  /** Where the values came from (file path, or 'digits:pixels'); used in error messages and reports. */
+  source?: string;
+}
+
+export type Task =
+  | { kind: 'classification'; classes: string[] }
+  | { kind: 'regression'; target: string };
+
+export interface MultimodalDataset {
+  name: string;
+  /** Number of paired samples. */
+  n: number;
+  /** Modalities in their declared order; names are unique. */
+  modalities: Modality[];
+  task: Task;
+  /** Class index per sample (classification) or target value (regression). */
+  labels: Int32Array | Float32Array;
+  /** Free-form provenance for reports and model cards. */
+  description?: string;
+}
+
+/** Row indices of a train / validation / test partition. */
+export interface Split {
+  train: Int32Array;
+  val: Int32Array;
+  test: Int32Array;
+  seed: number;
+}
