@@ -1,0 +1,66 @@
+#!/usr/bin/env node
+/**
+ * The `cmkd` command line: a thin layer over the library. Each command lives in
+ * commands/<name>.ts and exports `register(program)`. Errors from bad input (CmkdError)
+ * are printed as one line and exit with code 2; anything else is a bug and shows its stack.
+ */
+import { Command, CommanderError } from 'commander';
+import { realpathSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { CmkdError } from '../util/errors.js';
+import { COMMANDS } from './commands/index.js';
+import { VERSION } from '../version.js';
+
+export function buildProgram(): Command {
+  const program = new Command('cmkd')
+    .description('Cross-modal knowledge distillation: will KD help, from which teacher; distill; measure; report.')
+    .version(VERSION)
+    .showHelpAfterError('(run with --help for usage)')
+    .configureHelp({ sortSubcommands: false });
+  for (const register of COMMANDS) register(program);
+  return program;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const program = buildProgram();
+  program.exitOverride();
+  try {
+    await program.parseAsync(argv);
+    return 0;
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      // commander already printed the message (or help/version, which exit 0).
+      return err.exitCode;
+    }
+    if (err instanceof CmkdError) {
+      process.stderr.write(`cmkd: error: ${err.message}\n`);
+      return 2;
+    }
+    if (err instanceof Error && err.name === 'AbortError') {
+      process.stderr.write('cmkd: interrupted; finished results were kept\n');
+      return 130;
+    }
+    throw err;
+  }
+}
+
+function isEntryPoint(): boolean {
+  // Resolve symlinks: installed as a bin, argv[1] is node_modules/.bin/cmkd.
+  try {
+    return Boolean(process.argv[1]) && realpathSync(process.argv[1]) === fileURLToPath(import.meta.url);
+  } catch {
+    return false;
+  }
+}
+
+if (isEntryPoint()) {
+  main(process.argv).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (err) => {
+      process.stderr.write(`cmkd: internal error (please report): ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+      process.exitCode = 70;
+    },
+  );
+}

@@ -1,0 +1,88 @@
+/**
+ * What the CLI shows: tables for people, JSON for scripts, progress bars on stderr.
+ * Commands build a result object and hand it here; nothing else in cmkd writes to the terminal.
+ */
+import cliProgress from 'cli-progress';
+
+export interface OutputOptions {
+  json?: boolean;
+}
+
+/** Print `result` as JSON (with --json) or through `human` for people. */
+export function emit<T>(result: T, opts: OutputOptions, human: (r: T) => string): void {
+  if (opts.json) {
+    process.stdout.write(JSON.stringify(result, jsonReplacer, 2) + '\n');
+  } else {
+    process.stdout.write(human(result).replace(/\n?$/, '\n'));
+  }
+}
+
+function jsonReplacer(_key: string, value: unknown): unknown {
+  if (ArrayBuffer.isView(value) && !(value instanceof DataView)) return Array.from(value as unknown as ArrayLike<number>);
+  if (typeof value === 'number' && !Number.isFinite(value)) return null;
+  return value;
+}
+
+/** Render rows as an aligned text table; numbers are right-aligned. */
+export function table(header: string[], rows: (string | number)[][]): string {
+  const cells = [header, ...rows.map((r) => r.map((c) => (typeof c === 'number' ? fmt(c) : c)))];
+  const widths = header.map((_, j) => Math.max(...cells.map((r) => String(r[j] ?? '').length)));
+  const line = (r: (string | number)[], isHeader: boolean) =>
+    r
+      .map((c, j) => {
+        const s = String(c ?? '');
+        return !isHeader && typeof rows[0]?.[j] === 'number' ? s.padStart(widths[j]) : s.padEnd(widths[j]);
+      })
+      .join('  ')
+      .trimEnd();
+  return [line(cells[0], true), widths.map((w) => '-'.repeat(w)).join('  '), ...cells.slice(1).map((r) => line(r, false))].join('\n');
+}
+
+/** Compact number formatting for tables. */
+export function fmt(x: number, digits = 4): string {
+  if (!Number.isFinite(x)) return String(x);
+  if (Number.isInteger(x)) return String(x);
+  const a = Math.abs(x);
+  if (a !== 0 && (a < 1e-3 || a >= 1e6)) return x.toExponential(2);
+  return x.toFixed(digits);
+}
+
+/** Progress reporting callback type used by library functions (they never draw bars themselves). */
+export type { ProgressEvent, ProgressFn } from '../util/progress.js';
+import type { ProgressFn } from '../util/progress.js';
+
+/**
+ * A progress callback that draws bars on stderr (only when stderr is a terminal, or always
+ * with force) and can be handed to any library function that takes `onProgress`.
+ */
+export function progressBars(opts: { quiet?: boolean } = {}): ProgressFn & { stop(): void } {
+  const enabled = !opts.quiet && process.stderr.isTTY;
+  const multi = enabled
+    ? new cliProgress.MultiBar(
+        { format: ' {task} [{bar}] {value}/{total} {detail}', hideCursor: true, clearOnComplete: false, stream: process.stderr },
+        cliProgress.Presets.shades_classic,
+      )
+    : null;
+  const bars = new Map<string, cliProgress.SingleBar>();
+  const lastLine = new Map<string, number>();
+  const fn = ((ev) => {
+    if (multi) {
+      let bar = bars.get(ev.task);
+      if (!bar) {
+        bar = multi.create(ev.total, 0, { task: ev.task, detail: '' });
+        bars.set(ev.task, bar);
+      }
+      bar.setTotal(ev.total);
+      bar.update(ev.done, { task: ev.task, detail: ev.detail ?? '' });
+    } else if (!opts.quiet) {
+      // Non-interactive: one line per task at most every 10% so logs stay readable.
+      const step = Math.floor((10 * ev.done) / Math.max(1, ev.total));
+      if (ev.done === ev.total || step !== lastLine.get(ev.task)) {
+        lastLine.set(ev.task, step);
+        process.stderr.write(`[${ev.task}] ${ev.done}/${ev.total}${ev.detail ? ' ' + ev.detail : ''}\n`);
+      }
+    }
+  }) as ProgressFn & { stop(): void };
+  fn.stop = () => multi?.stop();
+  return fn;
+}
