@@ -1,7 +1,7 @@
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/', 'node_modules/', 'runs/', '.cache/', 'bench/*.py'] },
+  { ignores: ['scratch/', 'dist/', 'node_modules/', 'runs/', '.cache/', 'bench/*.py'] },
   ...tseslint.configs.recommended,
   {
     rules: {
