@@ -1,0 +1,38 @@
+import type { tf } from '../engine/index.js';
+
+/**
+ * What a distillation objective sees for one mini-batch. The teacher is frozen: its outputs
+ * are inputs here, never differentiated.
+ */
+export interface DistillBatch {
+  /** Student logits, [B, C] (classification) or predictions [B, 1] (regression). */
+  studentLogits: tf.Tensor2D;
+  /** Student penultimate embedding, [B, Ds]. */
+  studentEmbedding: tf.Tensor2D;
+  /** Teacher logits / predictions for the same samples, [B, C] or [B, 1]. */
+  teacherLogits: tf.Tensor2D;
+  /** Teacher penultimate embedding, [B, Dt]. */
+  teacherEmbedding: tf.Tensor2D;
+  /** Class indices (int32, [B]) or regression targets (float32, [B]). */
+  labels: tf.Tensor1D;
+  /** 0-based epoch, for warm-ups and curricula. */
+  epoch: number;
+  totalEpochs: number;
+}
+
+/**
+ * A knowledge-distillation method as the trainer uses it: the student's total loss for a
+ * batch (task term included), plus any variables of its own that the optimiser must update
+ * (CTKD's temperature, a feature-KD projection).
+ */
+export interface DistillObjective {
+  readonly name: string;
+  /** The full settings, recorded in logs and model cards. */
+  readonly settings: Record<string, number | string | boolean>;
+  /** Variables the method owns, optimised jointly with the student. */
+  readonly variables: tf.Variable[];
+  /** Total loss for the batch (scalar). Called inside the trainer's gradient tape. */
+  loss(batch: DistillBatch): tf.Scalar;
+  /** Release the method's variables. */
+  dispose(): void;
+}
