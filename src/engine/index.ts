@@ -90,8 +90,10 @@ export function initEngine(options: EngineOptions = {}): Promise<EngineInfo> {
   if (options.seed !== undefined) setSeed(options.seed);
   if (ready) return ready;
   ready = (async () => {
-    // TF.js prints a hint about tfjs-node to stdout on first use; the CLI owns stdout.
-    tf.env().set('IS_TEST', true);
+    // TF.js prints a hint about tfjs-node to stdout on first use; the CLI owns stdout. Prod
+    // mode silences it; IS_TEST would too but also turns on per-kernel leak checks, which
+    // cost time and wrongly reject customGrad ops (softmaxCrossEntropy, logSoftmax) on wasm.
+    tf.enableProdMode();
     const found = nativeInstalled();
     let nativePackage: string | null = null;
     if (requested === 'native' || requested === 'auto') {

@@ -1,19 +1,40 @@
 import * as tf from '@tensorflow/tfjs';
+import { conv2DBackpropFilterConfig, conv2DBackpropInputConfig } from './conv2d.js';
+import { depthwiseBackpropFilterConfig, depthwiseBackpropInputConfig } from './depthwise.js';
+import { maxPoolGradConfig } from './pool.js';
+import { unsortedSegmentSumConfig } from './segment.js';
+
+type Config = Omit<tf.KernelConfig, 'backendName'>;
+
+/** Kernels the wasm backend lacks (TF.js 4.22), built from kernels it has. */
+const MISSING: Config[] = [conv2DBackpropFilterConfig, depthwiseBackpropFilterConfig, depthwiseBackpropInputConfig, unsortedSegmentSumConfig];
 
 /**
- * Gradient kernels the wasm backend lacks, built from kernels it has. Registered once by
- * initEngine() when the wasm backend is chosen; returns the names it registered.
+ * Kernels wasm has but that we replace: its Conv2DBackpropInput is a naive loop (~10× slower
+ * than ours) and its MaxPoolGrad is wrong when a window's maximum is negative.
+ */
+const REPLACED: Config[] = [conv2DBackpropInputConfig, maxPoolGradConfig];
+
+let registered: string[] | null = null;
+
+/**
+ * Gradient kernels the wasm backend lacks, built from kernels it has, plus replacements
+ * for slow or wrong ones. Registered once by initEngine() when the wasm backend is
+ * chosen; returns the names it registered (idempotent).
  */
 export function registerWasmGradientKernels(): string[] {
-  const registered: string[] = [];
-  for (const config of WASM_GRADIENT_KERNELS) {
+  if (registered) return registered;
+  registered = [];
+  for (const config of MISSING) {
     if (!tf.getKernel(config.kernelName, 'wasm')) {
       tf.registerKernel({ ...config, backendName: 'wasm' });
       registered.push(config.kernelName);
     }
   }
+  for (const config of REPLACED) {
+    if (tf.getKernel(config.kernelName, 'wasm')) tf.unregisterKernel(config.kernelName, 'wasm');
+    tf.registerKernel({ ...config, backendName: 'wasm' });
+    registered.push(config.kernelName);
+  }
   return registered;
 }
-
-/** Filled by the kernel modules (see the engine-speed issue). */
-const WASM_GRADIENT_KERNELS: Omit<tf.KernelConfig, 'backendName'>[] = [];

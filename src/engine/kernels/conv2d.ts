@@ -1,0 +1,217 @@
+/**
+ * Conv2D gradients for the wasm backend, both as im2col + one matMul so the work lands in
+ * wasm's fast (XNNPACK) GEMM; the layout shuffles are plain loops over the wasm heap.
+ *
+ * - Conv2DBackpropFilter (missing on wasm): dW[K, Cout] = colsᵀ[K, M] · dy[M, Cout], with
+ *   M = N·OH·OW output positions and K = FH·FW·Cin patch entries; colsᵀ is written directly
+ *   from x transposed to [Cin, N, H, W], so every copied row is contiguous.
+ * - Conv2DBackpropInput (wasm has a naive one, ~10× slower): for stride 1 a forward Conv2D of
+ *   dy with the spatially flipped, in/out-swapped filter (XNNPACK); otherwise
+ *   dcols[M, K] = dy[M, Cout] · Wᵀ[Cout, K] followed by col2im (scatter-add into dx).
+ * Only non-transposed matMuls are used: wasm's transposed BatchMatMul paths are ~12× slower.
+ */
+import * as tf from '@tensorflow/tfjs';
+import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
+import { assertChannelsLast, free, heapBuffer, runWasm, reshaped, type Info } from './wasm.js';
+
+type Pad = 'valid' | 'same' | number | tf.backend_util.ExplicitPadding;
+type Rounding = 'floor' | 'round' | 'ceil' | undefined;
+type Shape4 = [number, number, number, number];
+
+interface Geometry {
+  N: number;
+  H: number;
+  W: number;
+  Cin: number;
+  OH: number;
+  OW: number;
+  Cout: number;
+  FH: number;
+  FW: number;
+  sh: number;
+  sw: number;
+  top: number;
+  left: number;
+  bottom: number;
+  right: number;
+}
+
+function geometry(xShape: number[], filterShape: number[], strides: number | [number, number], pad: Pad, rounding: Rounding): Geometry {
+  const info = tf.backend_util.computeConv2DInfo(xShape as Shape4, filterShape as Shape4, strides, 1, pad, rounding, false, 'channelsLast');
+  return {
+    N: info.batchSize,
+    H: info.inHeight,
+    W: info.inWidth,
+    Cin: info.inChannels,
+    OH: info.outHeight,
+    OW: info.outWidth,
+    Cout: info.outChannels,
+    FH: info.filterHeight,
+    FW: info.filterWidth,
+    sh: info.strideHeight,
+    sw: info.strideWidth,
+    top: info.padInfo.top,
+    left: info.padInfo.left,
+    bottom: info.padInfo.bottom,
+    right: info.padInfo.right,
+  };
+}
+
+/** The whole heap as float32, addressed by element offset. */
+function heapOf(backend: BackendWasm): Float32Array {
+  return new Float32Array(heapBuffer(backend));
+}
+
+function offsetOf(backend: BackendWasm, info: Info): number {
+  return backend.dataIdMap.get(info.dataId)!.memoryOffset / 4;
+}
+
+/** colsᵀ[k, m] = x[n, oh·sh + fh − top, ow·sw + fw − left, ci], zero outside; xT is x as [Cin, N, H, W]. */
+function im2colTransposed(heap: Float32Array, xT: number, cols: number, g: Geometry): void {
+  const { N, H, W, Cin, OH, OW, FH, FW, sh, sw, top, left } = g;
+  const M = N * OH * OW;
+  for (let fh = 0; fh < FH; fh++) {
+    for (let fw = 0; fw < FW; fw++) {
+      const owLo = Math.min(OW, Math.max(0, Math.ceil((left - fw) / sw)));
+      const owHi = Math.max(owLo, Math.min(OW, Math.floor((W - 1 + left - fw) / sw) + 1));
+      for (let ci = 0; ci < Cin; ci++) {
+        let dst = cols + ((fh * FW + fw) * Cin + ci) * M;
+        for (let n = 0; n < N; n++) {
+          const plane = xT + (ci * N + n) * H * W;
+          for (let oh = 0; oh < OH; oh++, dst += OW) {
+            const ih = oh * sh + fh - top;
+            if (ih < 0 || ih >= H) {
+              heap.fill(0, dst, dst + OW);
+              continue;
+            }
+            const src = plane + ih * W + fw - left;
+            for (let ow = 0; ow < owLo; ow++) heap[dst + ow] = 0;
+            if (sw === 1) {
+              for (let ow = owLo; ow < owHi; ow++) heap[dst + ow] = heap[src + ow];
+            } else {
+              for (let ow = owLo; ow < owHi; ow++) heap[dst + ow] = heap[src + ow * sw];
+            }
+            for (let ow = owHi; ow < OW; ow++) heap[dst + ow] = 0;
+          }
+        }
+      }
+    }
+  }
+}
+
+/** dx[n, ih, iw, ci] += dcols[m, (fh·FW + fw)·Cin + ci] over the patches containing (ih, iw). */
+function col2im(heap: Float32Array, dcols: number, dx: number, g: Geometry): void {
+  const { N, H, W, Cin, OH, OW, FH, FW, sh, sw, top, left } = g;
+  const K = FH * FW * Cin;
+  heap.fill(0, dx, dx + N * H * W * Cin);
+  let src = dcols;
+  for (let n = 0; n < N; n++) {
+    for (let oh = 0; oh < OH; oh++) {
+      for (let ow = 0; ow < OW; ow++, src += K) {
+        for (let fh = 0; fh < FH; fh++) {
+          const ih = oh * sh + fh - top;
+          if (ih < 0 || ih >= H) continue;
+          for (let fw = 0; fw < FW; fw++) {
+            const iw = ow * sw + fw - left;
+            if (iw < 0 || iw >= W) continue;
+            const d = dx + ((n * H + ih) * W + iw) * Cin;
+            const s = src + (fh * FW + fw) * Cin;
+            for (let ci = 0; ci < Cin; ci++) heap[d + ci] += heap[s + ci];
+          }
+        }
+      }
+    }
+  }
+}
+
+interface BackpropFilterAttrs {
+  strides: number | [number, number];
+  pad: Pad;
+  dataFormat?: string;
+  dimRoundingMode?: Rounding;
+  filterShape: Shape4;
+}
+
+function conv2DBackpropFilter({ inputs, backend, attrs }: { inputs: tf.NamedTensorInfoMap; backend: BackendWasm; attrs: BackpropFilterAttrs }): Info {
+  const { x, dy } = inputs as { x: Info; dy: Info };
+  const { strides, pad, dataFormat, dimRoundingMode, filterShape } = attrs;
+  assertChannelsLast('Conv2DBackpropFilter', dataFormat);
+  const g = geometry(x.shape, filterShape, strides, pad, dimRoundingMode);
+  const M = g.N * g.OH * g.OW;
+  const K = g.FH * g.FW * g.Cin;
+  const xT = g.Cin === 1 ? reshaped(backend, x, [1, g.N, g.H, g.W]) : runWasm(backend, 'Transpose', { x }, { perm: [3, 0, 1, 2] });
+  const cols = backend.makeOutput([K, M], 'float32');
+  im2colTransposed(heapOf(backend), offsetOf(backend, xT), offsetOf(backend, cols), g);
+  const dy2d = reshaped(backend, dy, [M, g.Cout]);
+  const dW = runWasm(backend, 'BatchMatMul', { a: cols, b: dy2d }, { transposeA: false, transposeB: false });
+  free(backend, xT, cols, dy2d);
+  return { dataId: dW.dataId, shape: [...filterShape], dtype: 'float32' };
+}
+
+interface BackpropInputAttrs {
+  strides: number | [number, number];
+  pad: Pad;
+  dataFormat?: string;
+  dimRoundingMode?: Rounding;
+  inputShape: Shape4;
+}
+
+function conv2DBackpropInput({ inputs, backend, attrs }: { inputs: tf.NamedTensorInfoMap; backend: BackendWasm; attrs: BackpropInputAttrs }): Info {
+  const { dy, filter } = inputs as { dy: Info; filter: Info };
+  const { strides, pad, dataFormat, dimRoundingMode, inputShape } = attrs;
+  assertChannelsLast('Conv2DBackpropInput', dataFormat);
+  const g = geometry(inputShape, filter.shape, strides, pad, dimRoundingMode);
+  const padsFit = g.top < g.FH && g.bottom < g.FH && g.left < g.FW && g.right < g.FW;
+  if (g.sh === 1 && g.sw === 1 && padsFit) return backpropInputByConv(backend, dy, filter, g);
+  return backpropInputByCol2im(backend, dy, filter, g);
+}
+
+/** Stride 1: dx = conv2d(dy, W̃) with W̃[a, b, co, ci] = W[FH−1−a, FW−1−b, ci, co] and pads FH−1−top etc. */
+function backpropInputByConv(backend: BackendWasm, dy: Info, filter: Info, g: Geometry): Info {
+  const { FH, FW, Cin, Cout } = g;
+  const flipped = backend.makeOutput([FH, FW, Cout, Cin], 'float32');
+  const heap = heapOf(backend);
+  const w = offsetOf(backend, filter);
+  const f = offsetOf(backend, flipped);
+  for (let a = 0; a < FH; a++) {
+    for (let b = 0; b < FW; b++) {
+      const src = w + ((FH - 1 - a) * FW + (FW - 1 - b)) * Cin * Cout;
+      const dst = f + (a * FW + b) * Cout * Cin;
+      for (let ci = 0; ci < Cin; ci++) {
+        for (let co = 0; co < Cout; co++) heap[dst + co * Cin + ci] = heap[src + ci * Cout + co];
+      }
+    }
+  }
+  const pad: tf.backend_util.ExplicitPadding = [
+    [0, 0],
+    [FH - 1 - g.top, FH - 1 - g.bottom],
+    [FW - 1 - g.left, FW - 1 - g.right],
+    [0, 0],
+  ];
+  const dx = runWasm(backend, 'Conv2D', { x: dy, filter: flipped }, { strides: [1, 1], pad, dilations: [1, 1], dataFormat: 'NHWC' });
+  free(backend, flipped);
+  return dx;
+}
+
+function backpropInputByCol2im(backend: BackendWasm, dy: Info, filter: Info, g: Geometry): Info {
+  const M = g.N * g.OH * g.OW;
+  const K = g.FH * g.FW * g.Cin;
+  const w2d = reshaped(backend, filter, [K, g.Cout]);
+  const wT = runWasm(backend, 'Transpose', { x: w2d }, { perm: [1, 0] });
+  const dy2d = reshaped(backend, dy, [M, g.Cout]);
+  const dcols = runWasm(backend, 'BatchMatMul', { a: dy2d, b: wT }, { transposeA: false, transposeB: false });
+  const dx = backend.makeOutput([g.N, g.H, g.W, g.Cin], 'float32');
+  col2im(heapOf(backend), offsetOf(backend, dcols), offsetOf(backend, dx), g);
+  free(backend, w2d, wT, dy2d, dcols);
+  return dx;
+}
+
+export const conv2DBackpropFilterConfig = {
+  kernelName: tf.Conv2DBackpropFilter,
+  kernelFunc: conv2DBackpropFilter as unknown as tf.KernelFunc,
+};
+
+export const conv2DBackpropInputConfig = {
+  kernelName: tf.Conv2DBackpropInput,
+  kernelFunc: conv2DBackpropInput as unknown as tf.KernelFunc,
+};

@@ -1,0 +1,192 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { engineInfo, initEngine, tf } from '../index.js';
+
+/** Runs f on the cpu backend (TF.js's reference kernels), then returns to wasm. */
+async function onCpu<T>(f: () => T): Promise<T> {
+  await tf.setBackend('cpu');
+  try {
+    return f();
+  } finally {
+    await tf.setBackend('wasm');
+  }
+}
+
+/** Deterministic values in [-1, 1). */
+function values(n: number, seed: number): Float32Array {
+  const out = new Float32Array(n);
+  let s = seed >>> 0 || 1;
+  for (let i = 0; i < n; i++) {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    out[i] = s / 2 ** 31 - 1;
+  }
+  return out;
+}
+
+function maxAbsDiff(a: Float32Array | number[], b: Float32Array | number[]): number {
+  expect(a.length).toBe(b.length);
+  let m = 0;
+  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
+  return m;
+}
+
+function expectClose(actual: Float32Array[], expected: Float32Array[], tol = 1e-4): void {
+  expect(actual.length).toBe(expected.length);
+  for (let i = 0; i < actual.length; i++) {
+    const scale = Math.max(1, ...Array.from(expected[i], Math.abs));
+    expect(maxAbsDiff(actual[i], expected[i]) / scale).toBeLessThan(tol);
+  }
+}
+
+/** Gradients of Σ r ⊙ f(inputs) with respect to every input, as flat arrays. */
+function gradsOf(f: (...xs: tf.Tensor[]) => tf.Tensor, shapes: number[][], seed: number): Float32Array[] {
+  return tf.tidy(() => {
+    const xs = shapes.map((s, i) => tf.tensor(values(tf.util.sizeFromShape(s), seed + i), s));
+    const g = tf.grads((...args: tf.Tensor[]) => {
+      const y = f(...args);
+      const r = tf.tensor(values(y.size, seed + 99), y.shape);
+      return tf.sum(tf.mul(y, r));
+    });
+    return g(xs).map((t) => t.dataSync() as Float32Array);
+  });
+}
+
+async function expectGradsMatchCpu(f: (...xs: tf.Tensor[]) => tf.Tensor, shapes: number[][], seed = 1): Promise<void> {
+  const onWasm = gradsOf(f, shapes, seed);
+  expect(tf.getBackend()).toBe('wasm');
+  const reference = await onCpu(() => gradsOf(f, shapes, seed));
+  expectClose(onWasm, reference);
+}
+
+beforeAll(async () => {
+  await initEngine({ backend: 'wasm' });
+});
+
+afterAll(async () => {
+  await tf.setBackend('wasm');
+});
+
+describe('wasm gradient kernels', () => {
+  it('registers the missing kernels and the faster conv input gradient', () => {
+    const names = engineInfo().customKernels;
+    for (const k of ['Conv2DBackpropFilter', 'Conv2DBackpropInput', 'UnsortedSegmentSum', 'DepthwiseConv2dNativeBackpropFilter']) {
+      expect(names).toContain(k);
+    }
+  });
+
+  const convCases: { name: string; x: number[]; w: number[]; strides: number | [number, number]; pad: 'same' | 'valid' | tf.backend_util.ExplicitPadding }[] = [
+    { name: '3×3 same, stride 1', x: [2, 7, 6, 3], w: [3, 3, 3, 4], strides: 1, pad: 'same' },
+    { name: '3×3 valid, stride 1', x: [2, 6, 7, 2], w: [3, 3, 2, 5], strides: 1, pad: 'valid' },
+    { name: '5×5 valid, one input channel', x: [3, 9, 9, 1], w: [5, 5, 1, 4], strides: 1, pad: 'valid' },
+    { name: '3×3 same, stride 2 (odd size)', x: [2, 7, 7, 3], w: [3, 3, 3, 4], strides: 2, pad: 'same' },
+    { name: '1×1 valid, stride 2 (ResNet shortcut)', x: [2, 8, 8, 3], w: [1, 1, 3, 6], strides: 2, pad: 'valid' },
+    { name: '2×2 same (asymmetric padding)', x: [2, 5, 6, 2], w: [2, 2, 2, 3], strides: 1, pad: 'same' },
+    { name: 'explicit padding, strides [1, 2]', x: [2, 6, 7, 2], w: [3, 2, 2, 3], strides: [1, 2], pad: [[0, 0], [2, 1], [0, 1], [0, 0]] },
+    { name: 'padding larger than the filter', x: [1, 4, 4, 2], w: [2, 2, 2, 2], strides: 1, pad: [[0, 0], [3, 0], [0, 2], [0, 0]] },
+  ];
+  for (const c of convCases) {
+    it(`conv2d gradients match cpu: ${c.name}`, async () => {
+      await expectGradsMatchCpu((x, w) => tf.conv2d(x as tf.Tensor4D, w as tf.Tensor4D, c.strides, c.pad), [c.x, c.w], 7);
+    });
+  }
+
+  it('fused conv2d (bias + relu, as tf.layers uses) gradients match cpu', async () => {
+    await expectGradsMatchCpu(
+      (x, w, b) => tf.fused.conv2d({ x: x as tf.Tensor4D, filter: w as tf.Tensor4D, strides: 1, pad: 'same', bias: b, activation: 'relu' }),
+      [[2, 6, 6, 3], [3, 3, 3, 4], [4]],
+      3,
+    );
+  });
+
+  it('conv2d filter gradient equals a hand-computed sum', () => {
+    // x = 1..9 on a 3×3 image, dy = 1 everywhere on a 2×2 valid output: dW[a,b] = Σ_{oh,ow} x[oh+a, ow+b].
+    const dW = tf.tidy(() => {
+      const x = tf.tensor4d([1, 2, 3, 4, 5, 6, 7, 8, 9], [1, 3, 3, 1]);
+      const dy = tf.ones([1, 2, 2, 1]) as tf.Tensor4D;
+      const attrs = { strides: [1, 1], pad: 'valid', dataFormat: 'NHWC', filterShape: [2, 2, 1, 1] };
+      return Array.from((tf.engine().runKernel('Conv2DBackpropFilter', { x, dy }, attrs) as tf.Tensor).dataSync());
+    });
+    expect(dW).toEqual([1 + 2 + 4 + 5, 2 + 3 + 5 + 6, 4 + 5 + 7 + 8, 5 + 6 + 8 + 9]);
+  });
+
+  it('depthwise conv2d gradients match cpu (channel multiplier 2, stride 2)', async () => {
+    await expectGradsMatchCpu((x, w) => tf.depthwiseConv2d(x as tf.Tensor4D, w as tf.Tensor4D, 2, 'same'), [[2, 7, 6, 3], [3, 3, 3, 2]], 11);
+    await expectGradsMatchCpu((x, w) => tf.depthwiseConv2d(x as tf.Tensor4D, w as tf.Tensor4D, 1, 'valid'), [[1, 5, 5, 2], [2, 3, 2, 1]], 12);
+  });
+
+  it('gather gradient (UnsortedSegmentSum) sums repeated rows', () => {
+    const g = tf.tidy(() => {
+      const table = tf.tensor2d([1, 2, 3, 4, 5, 6], [3, 2]);
+      const grad = tf.grad((t: tf.Tensor) => tf.sum(tf.mul(tf.gather(t, [2, 0, 2, 2]), tf.tensor2d([1, 10, 2, 20, 3, 30, 4, 40], [4, 2]))));
+      return Array.from(grad(table).dataSync());
+    });
+    // row 0 gets the second upstream row; row 2 gets rows 1, 3, 4; row 1 gets nothing.
+    expect(g).toEqual([2, 20, 0, 0, 1 + 3 + 4, 10 + 30 + 40]);
+  });
+
+  it('unsortedSegmentSum drops out-of-range segment ids and handles int32', () => {
+    const out = tf.tidy(() => Array.from(tf.unsortedSegmentSum(tf.tensor1d([1, 2, 3, 4], 'int32'), tf.tensor1d([1, -1, 1, 5], 'int32'), 3).dataSync()));
+    expect(out).toEqual([0, 4, 0]);
+  });
+
+  it('gather along axis 1 gradient matches cpu', async () => {
+    await expectGradsMatchCpu((x) => tf.gather(x, tf.tensor1d([3, 1, 1, 0], 'int32'), 1), [[3, 5, 2]], 5);
+  });
+
+  const otherCases: { name: string; f: (...xs: tf.Tensor[]) => tf.Tensor; shapes: number[][] }[] = [
+    // wasm's own MaxPoolGrad fails this one (negative window maxima); ours replaces it.
+    { name: 'maxPool', f: (x) => tf.maxPool(x as tf.Tensor4D, 2, 2, 'valid'), shapes: [[2, 6, 6, 3]] },
+    { name: 'maxPool after relu (ties at 0), same padding', f: (x) => tf.maxPool(tf.relu(x) as tf.Tensor4D, 2, 2, 'same'), shapes: [[2, 5, 5, 3]] },
+    { name: 'avgPool', f: (x) => tf.avgPool(x as tf.Tensor4D, 3, 2, 'same'), shapes: [[2, 7, 7, 2]] },
+    {
+      name: 'batch norm with batch statistics',
+      f: (x, scale, offset) => {
+        const { mean, variance } = tf.moments(x, [0, 1, 2]);
+        return tf.batchNorm(x, mean, variance, offset as tf.Tensor1D, scale as tf.Tensor1D, 1e-3);
+      },
+      shapes: [[2, 4, 4, 3], [3], [3]],
+    },
+    { name: 'softmax cross-entropy', f: (logits) => tf.losses.softmaxCrossEntropy(tf.oneHot([1, 0, 3], 4), logits), shapes: [[3, 4]] },
+    { name: 'log-softmax', f: (logits) => tf.logSoftmax(logits), shapes: [[3, 5]] },
+    { name: 'global average pooling (mean)', f: (x) => tf.mean(x, [1, 2]), shapes: [[2, 3, 3, 4]] },
+  ];
+  for (const c of otherCases) {
+    it(`${c.name} gradients match cpu`, async () => {
+      await expectGradsMatchCpu(c.f, c.shapes, 21);
+    });
+  }
+
+  it('a tf.layers CNN step (conv, pool, batch norm, dropout, dense) matches cpu', async () => {
+    const step = (): Float32Array[] =>
+      tf.tidy(() => {
+        const model = tf.sequential({
+          layers: [
+            tf.layers.conv2d({ inputShape: [8, 8, 1], filters: 4, kernelSize: 3, padding: 'same', activation: 'relu', kernelInitializer: tf.initializers.glorotUniform({ seed: 1 }) }),
+            tf.layers.batchNormalization(),
+            tf.layers.maxPooling2d({ poolSize: 2 }),
+            tf.layers.conv2d({ filters: 6, kernelSize: 3, strides: 2, padding: 'same', kernelInitializer: tf.initializers.glorotUniform({ seed: 2 }) }),
+            tf.layers.globalAveragePooling2d({}),
+            tf.layers.dropout({ rate: 0.3, seed: 3 }),
+            tf.layers.dense({ units: 3, kernelInitializer: tf.initializers.glorotUniform({ seed: 4 }) }),
+          ],
+        });
+        const x = tf.tensor4d(values(4 * 64, 9), [4, 8, 8, 1]);
+        const y = tf.oneHot([0, 2, 1, 2], 3);
+        const { grads } = tf.variableGrads(() => tf.losses.softmaxCrossEntropy(y, model.apply(x, { training: true }) as tf.Tensor) as tf.Scalar);
+        const out = model.trainableWeights.map((w) => grads[w.name].dataSync() as Float32Array);
+        model.layers.forEach((l) => l.dispose());
+        return out;
+      });
+    const onWasm = step();
+    const reference = await onCpu(step);
+    expect(onWasm.length).toBe(8);
+    expectClose(onWasm, reference);
+  });
+
+  it('leaves no tensors behind', () => {
+    const before = tf.memory().numTensors;
+    gradsOf((x, w) => tf.conv2d(x as tf.Tensor4D, w as tf.Tensor4D, 2, 'same'), [[2, 7, 7, 3], [3, 3, 3, 4]], 1);
+    gradsOf((x, w) => tf.conv2d(x as tf.Tensor4D, w as tf.Tensor4D, 1, 'same'), [[2, 7, 7, 3], [3, 3, 3, 4]], 1);
+    expect(tf.memory().numTensors).toBe(before);
+    expect((tf.backend() as unknown as { numDataIds(): number }).numDataIds()).toBe(before);
+  });
+});
