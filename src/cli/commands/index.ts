@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { register as info } from './info.js';
+import { register as data } from './data.js';
 
 /** Every CLI command, in the order `cmkd --help` lists them. */
-export const COMMANDS: ((program: Command) => void)[] = [info];
+export const COMMANDS: ((program: Command) => void)[] = [info, data];

@@ -1,0 +1,77 @@
+/**
+ * A whole dataset in one CSV file: the user says which columns form which modality
+ * (names, comma lists or globs such as 'img_*') and which column holds the label.
+ */
+import { basename, extname, resolve } from 'node:path';
+import { CmkdError, check } from '../util/errors.js';
+import { splitColumns } from './manifest.js';
+import { FileCache, assemble, readLabels, readModality, type TaskSpec } from './source.js';
+import { selectColumns, type CsvTable } from './csv.js';
+import type { ModalityKind, MultimodalDataset } from './types.js';
+
+/** Columns of one modality: 'c1,c2', 'img_*', ['c1', 'c2'], or with kind/shape for images. */
+export type CsvModalityColumns =
+  | string
+  | string[]
+  | { columns: string | string[]; kind?: ModalityKind; shape?: [number, number, number]; scale?: number };
+
+export type TaskOption = 'classification' | 'regression' | TaskSpec;
+
+export interface CsvColumnOptions {
+  /** Modality name → its columns, in the order the modalities should appear. */
+  modalities: Record<string, CsvModalityColumns>;
+  /** The label column. */
+  label: string;
+  /** Default classification (classes from the data, sorted). */
+  task?: TaskOption;
+  name?: string;
+  description?: string;
+}
+
+export interface CsvDatasetOptions extends CsvColumnOptions {
+  file: string;
+}
+
+export function normalizeTask(task: TaskOption | undefined, label: string): TaskSpec {
+  if (task === undefined || task === 'classification') return { kind: 'classification' };
+  if (task === 'regression') return { kind: 'regression', target: label };
+  if (task.kind !== 'classification' && task.kind !== 'regression') {
+    throw new CmkdError(`unknown task kind '${(task as { kind: string }).kind}'; expected one of: classification, regression`, 'invalid-option');
+  }
+  return task;
+}
+
+/** Load a single-CSV dataset. Every modality column must be numeric; the label may be text. */
+export function loadCsvDataset(opts: CsvDatasetOptions): MultimodalDataset {
+  const entries = Object.entries(opts.modalities ?? {});
+  check(entries.length > 0, `${opts.file}: name at least one modality's columns (e.g. --modality a=c1,c2 --modality b='img_*')`, 'invalid-option');
+  check(typeof opts.label === 'string' && opts.label.length > 0, `${opts.file}: name the label column (--label <column>)`, 'invalid-option');
+  const path = resolve(opts.file);
+  const cache = new FileCache();
+  const resolveFile = (): [string, string] => [path, opts.file];
+  const claimed = new Map<string, string>();
+  const modalities = entries.map(([name, spec]) => {
+    check(name.length > 0, `${opts.file}: a modality needs a non-empty name`, 'invalid-option');
+    const o = typeof spec === 'string' || Array.isArray(spec) ? { columns: spec } : spec;
+    const columns = (Array.isArray(o.columns) ? o.columns : [o.columns]).flatMap(splitColumns);
+    const kind = o.kind ?? ('shape' in o && o.shape ? 'image' : 'table');
+    const field = `${opts.file}: modality '${name}'`;
+    const m = readModality(
+      { name, kind, shape: 'shape' in o ? o.shape : undefined, file: opts.file, format: 'csv', columns, scale: 'scale' in o ? o.scale : undefined },
+      { cache, resolve: resolveFile, field },
+    );
+    // Which header columns did the selectors pick? readModality kept them for tables; recompute for images.
+    const t = cache.get<CsvTable>(path, opts.file, 'csv', field);
+    const picked = m.columns ?? selectColumns(t, columns, field).map((j) => t.header[j]);
+    for (const c of picked) {
+      if (c === opts.label) throw new CmkdError(`${field}: column '${c}' is the label column; it cannot also be a feature`, 'invalid-option');
+      const other = claimed.get(c);
+      if (other !== undefined) throw new CmkdError(`${opts.file}: column '${c}' is claimed by both modality '${other}' and modality '${name}'`, 'invalid-option');
+      claimed.set(c, name);
+    }
+    return m;
+  });
+  const raw = readLabels({ file: opts.file, format: 'csv', column: opts.label }, { cache, resolve: resolveFile, field: `${opts.file}: label` });
+  const name = opts.name ?? basename(opts.file, extname(opts.file));
+  return assemble(name, modalities, raw, normalizeTask(opts.task, opts.label), opts.label, opts.description);
+}

@@ -1,0 +1,65 @@
+/**
+ * One entry point for every dataset the user can name: 'digits' (with options such as
+ * 'digits?n=2000'), a directory holding cmkd.json, or a single .csv with column options.
+ */
+import { existsSync, statSync } from 'node:fs';
+import { basename } from 'node:path';
+import { CmkdError } from '../util/errors.js';
+import type { ProgressFn } from '../util/progress.js';
+import { loadCsvDataset, type CsvColumnOptions } from './csvDataset.js';
+import type { DigitsOptions } from './digits/index.js';
+import { MANIFEST_NAME, loadManifestDataset } from './manifest.js';
+import type { MultimodalDataset } from './types.js';
+import { validateDataset } from './validate.js';
+
+export interface LoadOptions extends Partial<CsvColumnOptions> {
+  /** Options for the built-in digits; they override those in a 'digits?…' spec. */
+  digits?: DigitsOptions;
+  /** Run validateDataset on the result (default true). Off, NaN/Inf values load as-is (describe counts them). */
+  validate?: boolean;
+  onProgress?: ProgressFn;
+  signal?: AbortSignal;
+}
+
+export function isDigitsSpec(spec: string): boolean {
+  return spec === 'digits' || spec.startsWith('digits?');
+}
+
+/** Load the dataset `spec` names; bad input throws CmkdError naming the file and field at fault. */
+export async function loadDataset(spec: string, opts: LoadOptions = {}): Promise<MultimodalDataset> {
+  if (typeof spec !== 'string' || spec.trim() === '') {
+    throw new CmkdError("no dataset given; expected 'digits', a directory with cmkd.json, or a .csv file", 'invalid-option');
+  }
+  const hasColumns = opts.modalities !== undefined || opts.label !== undefined;
+  const noColumns = (kind: string) => {
+    if (hasColumns) {
+      throw new CmkdError(`column options (--modality, --label) apply to a single .csv dataset, not to ${kind} '${spec}'`, 'invalid-option');
+    }
+  };
+  let ds: MultimodalDataset;
+  if (isDigitsSpec(spec) && !existsSync(spec)) {
+    noColumns('the built-in dataset');
+    const digits = await import('./digits/index.js');
+    ds = await digits.loadDigits({ ...digits.parseDigitsSpec(spec), ...opts.digits, onProgress: opts.onProgress, signal: opts.signal });
+  } else if (existsSync(spec) && statSync(spec).isDirectory()) {
+    noColumns('the dataset directory');
+    ds = loadManifestDataset(spec, { name: opts.name });
+  } else if (basename(spec) === MANIFEST_NAME) {
+    noColumns('the manifest');
+    ds = loadManifestDataset(spec, { name: opts.name });
+  } else if (spec.toLowerCase().endsWith('.csv')) {
+    if (!existsSync(spec)) throw new CmkdError(`dataset file not found: ${spec}`, 'not-found');
+    if (!opts.modalities || !opts.label) {
+      throw new CmkdError(
+        `${spec}: a single-CSV dataset needs column options: which columns form each modality and which holds the label (e.g. --modality a=c1,c2 --modality b='img_*' --label y)`,
+        'invalid-option',
+      );
+    }
+    ds = loadCsvDataset({ ...(opts as CsvColumnOptions), file: spec });
+  } else if (existsSync(spec)) {
+    throw new CmkdError(`${spec}: unknown dataset type; expected a directory with ${MANIFEST_NAME}, a ${MANIFEST_NAME} file or a .csv file`, 'invalid-input');
+  } else {
+    throw new CmkdError(`dataset '${spec}' not found: it is not 'digits', an existing directory with ${MANIFEST_NAME}, or a .csv file`, 'not-found');
+  }
+  return opts.validate === false ? ds : validateDataset(ds);
+}

@@ -1,0 +1,160 @@
+/**
+ * A dataset directory: `cmkd.json` names each modality's file, the label file and the task.
+ * The manifest is checked with a zod schema; each issue becomes a one-line message that
+ * names the field (e.g. `cmkd.json: modalities[1].kind: ...`).
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { basename, join, resolve } from 'node:path';
+import * as z from 'zod';
+import { CmkdError } from '../util/errors.js';
+import { FILE_FORMATS, FileCache, assemble, readLabels, readModality, type ReadContext, type TaskSpec } from './source.js';
+import type { MultimodalDataset } from './types.js';
+
+export const MANIFEST_NAME = 'cmkd.json';
+
+const nonEmpty = z.string().min(1, 'must be a non-empty string');
+const columnsSchema = z.union([nonEmpty, z.array(nonEmpty).min(1)]);
+
+const modalitySchema = z
+  .object({
+    name: nonEmpty,
+    kind: z.enum(['table', 'image']).default('table'),
+    file: nonEmpty,
+    format: z.enum(FILE_FORMATS).optional(),
+    shape: z.array(z.number().int().positive()).min(1).max(3).optional(),
+    columns: columnsSchema.optional(),
+    scale: z.number().refine(Number.isFinite, 'must be a finite number').optional(),
+  })
+  .strict()
+  .superRefine((m, ctx) => {
+    if (m.kind === 'image' && m.shape && m.shape.length !== 3) {
+      ctx.addIssue({ code: 'custom', path: ['shape'], message: `an image shape is [H, W, C]; got ${m.shape.length} entries` });
+    }
+  });
+
+const labelsSchema = z.union([
+  nonEmpty,
+  z.object({ file: nonEmpty, format: z.enum(FILE_FORMATS).optional(), column: nonEmpty.optional() }).strict(),
+]);
+
+const taskSchema = z.discriminatedUnion('kind', [
+  z
+    .object({
+      kind: z.literal('classification'),
+      classes: z
+        .array(nonEmpty)
+        .min(2, 'needs at least 2 classes')
+        .refine((c) => new Set(c).size === c.length, 'class names must be unique')
+        .optional(),
+    })
+    .strict(),
+  z.object({ kind: z.literal('regression'), target: nonEmpty.optional() }).strict(),
+]);
+
+export const manifestSchema = z
+  .object({
+    $schema: z.string().optional(),
+    name: nonEmpty.optional(),
+    description: z.string().optional(),
+    modalities: z.array(modalitySchema).min(1, 'needs at least one modality'),
+    labels: labelsSchema,
+    task: taskSchema,
+  })
+  .strict()
+  .superRefine((m, ctx) => {
+    const first = new Map<string, number>();
+    m.modalities.forEach((mod, i) => {
+      const prev = first.get(mod.name);
+      if (prev !== undefined) {
+        ctx.addIssue({ code: 'custom', path: ['modalities', i, 'name'], message: `duplicate modality name '${mod.name}' (also modalities[${prev}].name)` });
+      } else first.set(mod.name, i);
+    });
+  });
+
+export type Manifest = z.infer<typeof manifestSchema>;
+
+/** "modalities[1].kind" from a zod path. */
+export function fieldPath(path: readonly PropertyKey[]): string {
+  let s = '';
+  for (const p of path) s += typeof p === 'number' ? `[${p}]` : s ? `.${String(p)}` : String(p);
+  return s || '(top level)';
+}
+
+function valueAt(doc: unknown, path: readonly PropertyKey[]): unknown {
+  let v = doc;
+  for (const p of path) {
+    if (v === null || typeof v !== 'object') return undefined;
+    v = (v as Record<PropertyKey, unknown>)[p];
+  }
+  return v;
+}
+
+/** One line per the first few zod issues, each naming the field and the value found. */
+export function formatIssues(file: string, issues: readonly z.core.$ZodIssue[], doc: unknown): string {
+  const parts = issues.slice(0, 3).map((iss) => {
+    let msg = iss.message.replace(/^Invalid input: /, '').replace(/^Invalid option: /, '');
+    if (iss.code === 'unrecognized_keys') {
+      return `${fieldPath(iss.path)}: unknown field${iss.keys.length > 1 ? 's' : ''} ${iss.keys.map((k) => `'${k}'`).join(', ')}`;
+    }
+    if (iss.code === 'invalid_union' && 'discriminator' in iss) {
+      msg = `expected one of ${(iss as { options?: unknown[] }).options?.map((o) => `'${String(o)}'`).join(' | ') ?? 'the listed kinds'}`;
+    }
+    const got = valueAt(doc, iss.path);
+    const gotText = got === undefined || iss.code === 'too_small' ? '' : ` (got ${JSON.stringify(got)?.slice(0, 40)})`;
+    return `${fieldPath(iss.path)}: ${msg}${gotText}`;
+  });
+  const more = issues.length > 3 ? ` (and ${issues.length - 3} more)` : '';
+  return `${file}: ${parts.join('; ')}${more}`;
+}
+
+/** Parse and check a manifest document; `file` names it in messages. */
+export function parseManifest(doc: unknown, file: string): Manifest {
+  const r = manifestSchema.safeParse(doc);
+  if (!r.success) throw new CmkdError(formatIssues(file, r.error.issues, doc), 'invalid-input');
+  return r.data;
+}
+
+export interface DirectoryLoadOptions {
+  /** Name of the dataset (default: manifest name, else the directory name). */
+  name?: string;
+}
+
+/** Load a dataset directory (or the path of its cmkd.json). Structural faults throw CmkdError. */
+export function loadManifestDataset(dirOrManifest: string, opts: DirectoryLoadOptions = {}): MultimodalDataset {
+  const isFile = basename(dirOrManifest) === MANIFEST_NAME || dirOrManifest.toLowerCase().endsWith('.json');
+  const manifestPath = isFile ? dirOrManifest : join(dirOrManifest, MANIFEST_NAME);
+  const dir = isFile ? join(dirOrManifest, '..') : dirOrManifest;
+  if (!existsSync(manifestPath)) {
+    throw new CmkdError(`no ${MANIFEST_NAME} manifest in ${dir}; see docs/dataset-format.md`, 'not-found');
+  }
+  const text = readFileSync(manifestPath, 'utf8');
+  if (text.trim() === '') throw new CmkdError(`${manifestPath} is empty; expected a JSON manifest`, 'invalid-input');
+  let doc: unknown;
+  try {
+    doc = JSON.parse(text);
+  } catch (e) {
+    throw new CmkdError(`${manifestPath}: invalid JSON: ${(e as Error).message}`, 'invalid-input');
+  }
+  const man = parseManifest(doc, manifestPath);
+  const labelSpec = typeof man.labels === 'string' ? { file: man.labels } : man.labels;
+  const cache = new FileCache();
+  const resolveFile = (f: string): [string, string] => [resolve(dir, f), join(dir, f)];
+  const labelColumn = labelSpec.column ? { path: resolve(dir, labelSpec.file), column: labelSpec.column } : undefined;
+  const modalities = man.modalities.map((spec, i) => {
+    const ctx: ReadContext = { cache, resolve: resolveFile, field: `${manifestPath}: modalities[${i}]`, labelColumn };
+    const columns = spec.columns === undefined ? undefined : typeof spec.columns === 'string' ? splitColumns(spec.columns) : spec.columns;
+    return readModality({ ...spec, columns }, ctx);
+  });
+  const raw = readLabels(labelSpec, { cache, resolve: resolveFile, field: `${manifestPath}: labels` });
+  const task: TaskSpec = man.task;
+  const name = opts.name ?? man.name ?? basename(resolve(dir));
+  return assemble(name, modalities, raw, task, labelSpec.column ?? 'target', man.description);
+}
+
+/** "a,b, c" → ['a', 'b', 'c']. */
+export function splitColumns(s: string): string[] {
+  return s
+    .split(',')
+    .map((x) => x.trim())
+    .filter((x) => x.length > 0);
+}

@@ -1,0 +1,394 @@
+/**
+ * Reading one modality or one label vector from a file (CSV, .npy, JSON or IDX), shared by
+ * the manifest loader and the single-CSV loader. Every error names the file and the
+ * row/column/sample at fault.
+ */
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { extname } from 'node:path';
+import { CmkdError } from '../util/errors.js';
+import { featureSize } from './access.js';
+import { csvMatrix, csvRowRef, parseCsv, selectColumns, columnIndex, type CsvTable } from './csv.js';
+import { parseIdx } from './idx.js';
+import { parseNpy } from './npy.js';
+import type { Modality, ModalityKind, MultimodalDataset, Task } from './types.js';
+
+export const FILE_FORMATS = ['csv', 'npy', 'json', 'idx'] as const;
+export type FileFormat = (typeof FILE_FORMATS)[number];
+
+/** The format a file name implies, or undefined when its extension says nothing we read. */
+export function formatFromName(file: string): FileFormat | undefined {
+  const base = file.toLowerCase().replace(/\.gz$/, '');
+  const ext = extname(base);
+  if (ext === '.csv') return 'csv';
+  if (ext === '.npy') return 'npy';
+  if (ext === '.json') return 'json';
+  if (ext === '.idx' || /(^|[-_.])idx\d?-ubyte$|-ubyte$|\.idx\d$/.test(base)) return 'idx';
+  return undefined;
+}
+
+/** A file format, explicit or from the name; `field` is the manifest field for messages. */
+export function resolveFormat(file: string, explicit: FileFormat | undefined, field: string): FileFormat {
+  if (explicit) return explicit;
+  const f = formatFromName(file);
+  if (!f) {
+    const ext = extname(file) || '(none)';
+    throw new CmkdError(
+      `${field} '${file}': unknown file type '${ext}'; expected .csv, .npy, .json or IDX (-ubyte, .idx), or set "format"`,
+      'invalid-input',
+    );
+  }
+  return f;
+}
+
+/** Parsed files of one load, so a CSV holding several modalities is read once. */
+export class FileCache {
+  private readonly cache = new Map<string, unknown>();
+
+  /** `path` is what we open; `shown` is how messages name it. */
+  get<T>(path: string, shown: string, format: FileFormat, field: string): T {
+    const key = `${format}:${path}`;
+    if (!this.cache.has(key)) this.cache.set(key, readFile(path, shown, format, field));
+    return this.cache.get(key) as T;
+  }
+}
+
+function readFile(path: string, shown: string, format: FileFormat, field: string): unknown {
+  if (!existsSync(path)) throw new CmkdError(`${field}: file not found: ${shown}`, 'not-found');
+  if (statSync(path).isDirectory()) throw new CmkdError(`${field}: ${shown} is a directory, not a file`, 'invalid-input');
+  const bytes = readFileSync(path);
+  switch (format) {
+    case 'csv':
+      return parseCsv(bytes.toString('utf8'), shown);
+    case 'npy':
+      return parseNpy(bytes, shown);
+    case 'idx':
+      return parseIdx(bytes, shown);
+    case 'json': {
+      const text = bytes.toString('utf8');
+      if (text.trim().length === 0) throw new CmkdError(`${shown} is empty; expected a JSON array of rows or {shape, data}`, 'invalid-input');
+      try {
+        return JSON.parse(text) as unknown;
+      } catch (e) {
+        throw new CmkdError(`${shown}: invalid JSON: ${(e as Error).message}`, 'invalid-input');
+      }
+    }
+  }
+}
+
+/** Numbers of one file in sample-major order, with the per-sample shape the file stores. */
+export interface NumericArray {
+  file: string;
+  n: number;
+  sampleShape: number[];
+  values: Float32Array;
+  columns?: string[];
+}
+
+/** What a manifest (or CSV options) says about one modality. */
+export interface ModalitySpec {
+  name: string;
+  kind: ModalityKind;
+  /** [H, W, C] for images; optional when the file stores [N, H, W, C] or [N, H, W]. */
+  shape?: number[];
+  file: string;
+  format?: FileFormat;
+  /** CSV only: column names or globs ('px_*'); default all columns but the label column. */
+  columns?: string[];
+  /** Multiply every value (e.g. 1/255 for bytes). */
+  scale?: number;
+}
+
+export interface ReadContext {
+  cache: FileCache;
+  /** Turn a file named in the spec into [path to open, name shown in messages]. */
+  resolve(file: string): [string, string];
+  /** Field prefix for messages, e.g. "cmkd.json: modalities[1]". */
+  field: string;
+  /** A CSV label column that default column selection must skip when it is in the same file. */
+  labelColumn?: { path: string; column: string };
+}
+
+/** Read one modality from its file and check its shape against the spec. */
+export function readModality(spec: ModalitySpec, ctx: ReadContext): Modality {
+  const [path, shown] = ctx.resolve(spec.file);
+  const format = resolveFormat(spec.file, spec.format, `${ctx.field}.file`);
+  const what = `${ctx.field} (modality '${spec.name}')`;
+  if (spec.columns && format !== 'csv') {
+    throw new CmkdError(`${what}: "columns" selects CSV columns, but ${shown} is a ${format} file`, 'invalid-input');
+  }
+  let arr: NumericArray;
+  if (format === 'csv') {
+    const t = ctx.cache.get<CsvTable>(path, shown, 'csv', `${ctx.field}.file`);
+    let cols: number[];
+    if (spec.columns) {
+      cols = selectColumns(t, spec.columns, what);
+    } else {
+      const skip = ctx.labelColumn && ctx.labelColumn.path === path ? t.header.indexOf(ctx.labelColumn.column) : -1;
+      cols = t.header.map((_, j) => j).filter((j) => j !== skip);
+      if (cols.length === 0) throw new CmkdError(`${what}: ${shown} has no columns besides the label column`, 'invalid-input');
+    }
+    arr = { file: shown, n: t.rows.length, sampleShape: [cols.length], values: csvMatrix(t, cols), columns: cols.map((j) => t.header[j]) };
+  } else if (format === 'json') {
+    arr = jsonArray(ctx.cache.get<unknown>(path, shown, 'json', `${ctx.field}.file`), shown);
+  } else {
+    const a = format === 'npy' ? ctx.cache.get<ReturnType<typeof parseNpy>>(path, shown, 'npy', `${ctx.field}.file`) : ctx.cache.get<ReturnType<typeof parseIdx>>(path, shown, 'idx', `${ctx.field}.file`);
+    if (a.shape.length === 0) throw new CmkdError(`${shown} holds a scalar; expected one row per sample`, 'invalid-input');
+    arr = { file: shown, n: a.shape[0], sampleShape: a.shape.slice(1), values: Float32Array.from(a.values) };
+  }
+  if (arr.n === 0) throw new CmkdError(`${shown} holds 0 samples`, 'invalid-input');
+
+  const perSample = arr.sampleShape.reduce((a, b) => a * b, 1);
+  let shape: number[];
+  if (spec.kind === 'table') {
+    if (spec.shape && (spec.shape.length !== 1 || spec.shape[0] !== perSample)) {
+      throw new CmkdError(`${what}: table shape [${spec.shape.join(', ')}] does not match ${shown}, which has ${perSample} values per row`, 'invalid-input');
+    }
+    shape = [perSample];
+  } else {
+    shape = imageShape(spec, arr, what);
+  }
+  const values = arr.values;
+  if (spec.scale !== undefined && spec.scale !== 1) for (let i = 0; i < values.length; i++) values[i] *= spec.scale;
+  const m: Modality = { name: spec.name, kind: spec.kind, shape, data: values, source: shown };
+  if (arr.columns && spec.kind === 'table') m.columns = arr.columns;
+  return m;
+}
+
+function imageShape(spec: ModalitySpec, arr: NumericArray, what: string): number[] {
+  const stored = arr.sampleShape;
+  const perSample = stored.reduce((a, b) => a * b, 1);
+  if (!spec.shape) {
+    if (stored.length === 3) return stored.slice();
+    if (stored.length === 2) return [stored[0], stored[1], 1];
+    throw new CmkdError(
+      `${what}: image needs "shape": [H, W, C]; ${arr.file} stores flat rows of ${perSample} values`,
+      'invalid-input',
+    );
+  }
+  const [h, w, c] = spec.shape;
+  const need = h * w * c;
+  if (need !== perSample) {
+    throw new CmkdError(
+      `${what}: wrong image size: ${arr.file} has ${perSample} values per sample but shape [${h}, ${w}, ${c}] needs H·W·C = ${need}`,
+      'invalid-input',
+    );
+  }
+  const matches = stored.length <= 1 || (stored.length === 3 && stored.every((s, i) => s === spec.shape![i])) || (stored.length === 2 && c === 1 && stored[0] === h && stored[1] === w);
+  if (!matches) {
+    throw new CmkdError(
+      `${what}: ${arr.file} stores samples of shape [${stored.join(', ')}] but the spec says [${h}, ${w}, ${c}]; cmkd expects channels-last [H, W, C] (transpose the array, e.g. a.transpose(0, 2, 3, 1))`,
+      'invalid-input',
+    );
+  }
+  return [h, w, c];
+}
+
+/** A JSON modality: an array of rows (numbers or nested arrays) or {shape: [N, ...], data}. */
+function jsonArray(doc: unknown, file: string): NumericArray {
+  if (Array.isArray(doc)) {
+    if (doc.length === 0) throw new CmkdError(`${file} is an empty array; expected one row per sample`, 'invalid-input');
+    const rows = doc.map((row, i) => flattenJson(row, file, `sample ${i}`));
+    const d = rows[0].values.length;
+    const values = new Float32Array(rows.length * d);
+    rows.forEach((r, i) => {
+      if (r.values.length !== d) {
+        throw new CmkdError(`${file} sample ${i}: ragged row with ${r.values.length} values; sample 0 has ${d}`, 'invalid-input');
+      }
+      values.set(r.values, i * d);
+    });
+    return { file, n: rows.length, sampleShape: rows[0].shape, values };
+  }
+  if (doc && typeof doc === 'object' && 'shape' in doc && 'data' in doc) {
+    const { shape, data } = doc as { shape: unknown; data: unknown };
+    if (!Array.isArray(shape) || shape.length === 0 || !shape.every((s) => Number.isInteger(s) && s >= 0)) {
+      throw new CmkdError(`${file}: "shape" must be a non-empty array of non-negative integers [N, ...]`, 'invalid-input');
+    }
+    const flat = flattenJson(data, file, 'data');
+    const need = (shape as number[]).reduce((a, b) => a * b, 1);
+    if (flat.values.length !== need) {
+      throw new CmkdError(`${file}: "data" has ${flat.values.length} values but "shape" [${shape.join(', ')}] needs ${need}`, 'invalid-input');
+    }
+    return { file, n: shape[0] as number, sampleShape: (shape as number[]).slice(1), values: Float32Array.from(flat.values) };
+  }
+  throw new CmkdError(`${file}: expected a JSON array of rows or an object {"shape": [N, ...], "data": [...]}`, 'invalid-input');
+}
+
+/** Flatten nested number arrays, checking they are rectangular; null means missing (NaN). */
+function flattenJson(x: unknown, file: string, where: string): { shape: number[]; values: number[] } {
+  const values: number[] = [];
+  const shape: number[] = [];
+  const walk = (v: unknown, depth: number, path: string): void => {
+    if (Array.isArray(v)) {
+      if (shape.length === depth) shape.push(v.length);
+      else if (shape.length < depth || shape[depth] !== v.length) {
+        throw new CmkdError(`${file} ${path}: ragged nesting: ${v.length} entries where ${shape[depth] ?? 'a number'} was expected`, 'invalid-input');
+      }
+      v.forEach((e, i) => walk(e, depth + 1, `${path}[${i}]`));
+      return;
+    }
+    if (shape.length > depth) throw new CmkdError(`${file} ${path}: a number where an array of ${shape[depth]} was expected`, 'invalid-input');
+    if (v === null) values.push(NaN);
+    else if (typeof v === 'number') values.push(v);
+    else throw new CmkdError(`${file} ${path}: ${JSON.stringify(v)} is not a number`, 'invalid-input');
+  };
+  walk(x, 0, where);
+  return { shape, values };
+}
+
+// ---------------------------------------------------------------- labels
+
+/** Labels as read from a file, before the task turns them into class indices or targets. */
+export interface RawLabels {
+  file: string;
+  /** Strings from CSV / JSON text; numbers from npy / IDX / JSON numbers; null = missing. */
+  values: (string | number | null)[];
+  /** Human location of label i, e.g. "y.csv row 3 (line 4), column 'y'". */
+  where(i: number): string;
+}
+
+export interface LabelSpec {
+  file: string;
+  format?: FileFormat;
+  /** CSV column; optional when the CSV has a single column. */
+  column?: string;
+}
+
+export function readLabels(spec: LabelSpec, ctx: ReadContext): RawLabels {
+  const [path, shown] = ctx.resolve(spec.file);
+  const format = resolveFormat(spec.file, spec.format, `${ctx.field}.file`);
+  if (spec.column && format !== 'csv') {
+    throw new CmkdError(`${ctx.field}: "column" applies to CSV label files, but ${shown} is a ${format} file`, 'invalid-input');
+  }
+  if (format === 'csv') {
+    const t = ctx.cache.get<CsvTable>(path, shown, 'csv', `${ctx.field}.file`);
+    let j: number;
+    if (spec.column) j = columnIndex(t, spec.column, `${ctx.field}.column`);
+    else if (t.header.length === 1) j = 0;
+    else {
+      throw new CmkdError(`${ctx.field}: ${shown} has ${t.header.length} columns; name the label column with "column"`, 'invalid-input');
+    }
+    return { file: shown, values: t.rows.map((r) => r[j]), where: (i) => `${csvRowRef(t, i)}, column '${t.header[j]}'` };
+  }
+  if (format === 'json') {
+    const doc = ctx.cache.get<unknown>(path, shown, 'json', `${ctx.field}.file`);
+    const arr = Array.isArray(doc) ? doc : doc && typeof doc === 'object' && Array.isArray((doc as { data?: unknown }).data) ? (doc as { data: unknown[] }).data : null;
+    if (!arr) throw new CmkdError(`${shown}: labels must be a JSON array (or {"data": [...]}) of class names, indices or targets`, 'invalid-input');
+    if (arr.length === 0) throw new CmkdError(`${shown} is an empty label array`, 'invalid-input');
+    const values = arr.map((v, i) => {
+      if (v === null || typeof v === 'string' || typeof v === 'number') return v;
+      throw new CmkdError(`${shown} sample ${i}: label ${JSON.stringify(v)} is not a string or a number`, 'invalid-input');
+    });
+    return { file: shown, values, where: (i) => `${shown} sample ${i}` };
+  }
+  const a = format === 'npy' ? ctx.cache.get<ReturnType<typeof parseNpy>>(path, shown, 'npy', `${ctx.field}.file`) : ctx.cache.get<ReturnType<typeof parseIdx>>(path, shown, 'idx', `${ctx.field}.file`);
+  if (!(a.shape.length === 1 || (a.shape.length === 2 && a.shape[1] === 1))) {
+    throw new CmkdError(`${shown}: labels must have shape [N] or [N, 1]; got [${a.shape.join(', ')}]`, 'invalid-input');
+  }
+  if (a.shape[0] === 0) throw new CmkdError(`${shown} holds 0 labels`, 'invalid-input');
+  return { file: shown, values: Array.from(a.values), where: (i) => `${shown} sample ${i}` };
+}
+
+/** What the user declares about the task; classes and target are optional. */
+export type TaskSpec = { kind: 'classification'; classes?: string[] } | { kind: 'regression'; target?: string };
+
+/** Turn raw labels into class indices (classification) or float targets (regression). */
+export function encodeLabels(raw: RawLabels, spec: TaskSpec, defaultTarget: string): { task: Task; labels: Int32Array | Float32Array } {
+  const n = raw.values.length;
+  const missing = (i: number) => new CmkdError(`${raw.where(i)}: missing label; every sample needs one`, 'invalid-input');
+  const isMissing = (v: string | number | null) => v === null || (typeof v === 'string' && v.trim() === '') || (typeof v === 'number' && Number.isNaN(v));
+
+  if (spec.kind === 'regression') {
+    const labels = new Float32Array(n);
+    for (let i = 0; i < n; i++) {
+      const v = raw.values[i];
+      if (isMissing(v)) throw missing(i);
+      const x = typeof v === 'number' ? v : Number(v);
+      if (Number.isNaN(x)) throw new CmkdError(`${raw.where(i)}: regression target '${v}' is not a number`, 'invalid-input');
+      if (!Number.isFinite(x)) throw new CmkdError(`${raw.where(i)}: regression target is ${x}; expected a finite number`, 'invalid-input');
+      labels[i] = x;
+    }
+    return { task: { kind: 'regression', target: spec.target ?? defaultTarget }, labels };
+  }
+
+  const labels = new Int32Array(n);
+  const numeric = raw.values.every((v) => v === null || typeof v === 'number');
+  if (numeric) {
+    // Numbers are class indices: into the declared classes, or named by their value.
+    const vals = raw.values as (number | null)[];
+    for (let i = 0; i < n; i++) {
+      const v = vals[i];
+      if (isMissing(v)) throw missing(i);
+      if (!Number.isInteger(v)) throw new CmkdError(`${raw.where(i)}: class label ${v} is not an integer class index`, 'invalid-input');
+    }
+    if (spec.classes) {
+      const k = spec.classes.length;
+      for (let i = 0; i < n; i++) {
+        const v = vals[i] as number;
+        if (v < 0 || v >= k) {
+          throw new CmkdError(`${raw.where(i)}: label ${v} is not a class index of the ${k} declared classes (0..${k - 1})`, 'invalid-input');
+        }
+        labels[i] = v;
+      }
+      return { task: { kind: 'classification', classes: spec.classes.slice() }, labels };
+    }
+    const uniq = [...new Set(vals as number[])].sort((a, b) => a - b);
+    const index = new Map(uniq.map((v, i) => [v, i]));
+    for (let i = 0; i < n; i++) labels[i] = index.get(vals[i] as number)!;
+    return { task: { kind: 'classification', classes: uniq.map(String) }, labels };
+  }
+
+  const names = raw.values.map((v, i) => {
+    if (isMissing(v)) throw missing(i);
+    return String(v).trim();
+  });
+  let classes: string[];
+  if (spec.classes) {
+    classes = spec.classes.slice();
+  } else {
+    const uniq = [...new Set(names)];
+    const allNumeric = uniq.every((s) => s !== '' && !Number.isNaN(Number(s)));
+    classes = allNumeric ? uniq.sort((a, b) => Number(a) - Number(b)) : uniq.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  }
+  const index = new Map(classes.map((c, i) => [c, i]));
+  for (let i = 0; i < n; i++) {
+    const k = index.get(names[i]);
+    if (k === undefined) {
+      const shown = classes.length > 10 ? classes.slice(0, 10).join(', ') + ', …' : classes.join(', ');
+      throw new CmkdError(`${raw.where(i)}: label '${names[i]}' is not one of the declared classes (${shown})`, 'invalid-input');
+    }
+    labels[i] = k;
+  }
+  return { task: { kind: 'classification', classes }, labels };
+}
+
+/** Put modalities and labels together, checking every file has the same number of samples. */
+export function assemble(
+  name: string,
+  modalities: Modality[],
+  raw: RawLabels,
+  spec: TaskSpec,
+  defaultTarget: string,
+  description?: string,
+): MultimodalDataset {
+  const first = modalities[0];
+  const nFirst = first.data.length / featureSize(first);
+  for (const m of modalities.slice(1)) {
+    const n = m.data.length / featureSize(m);
+    if (n !== nFirst) {
+      throw new CmkdError(
+        `row counts differ: modality '${first.name}' (${first.source}) has ${nFirst} samples but modality '${m.name}' (${m.source}) has ${n}; modalities must be paired row by row`,
+        'invalid-input',
+      );
+    }
+  }
+  if (raw.values.length !== nFirst) {
+    throw new CmkdError(
+      `row counts differ: modality '${first.name}' (${first.source}) has ${nFirst} samples but the labels (${raw.file}) have ${raw.values.length}`,
+      'invalid-input',
+    );
+  }
+  const { task, labels } = encodeLabels(raw, spec, defaultTarget);
+  const ds: MultimodalDataset = { name, n: nFirst, modalities, task, labels };
+  if (description) ds.description = description;
+  return ds;
+}

@@ -1,0 +1,91 @@
+/**
+ * Checks a MultimodalDataset (loaded or built in memory) against the invariants every module
+ * relies on; the first fault becomes a CmkdError naming the modality, its file, and the
+ * sample/row and column at fault.
+ */
+import { CmkdError } from '../util/errors.js';
+import { featureSize } from './access.js';
+import type { Modality, MultimodalDataset } from './types.js';
+
+/** Where value k of sample i of m lives, in the words of its source file. */
+export function locateValue(m: Modality, i: number, k: number): string {
+  const src = m.source ? ` (${m.source})` : '';
+  const csv = m.source?.toLowerCase().endsWith('.csv');
+  const col = m.columns?.[k];
+  if (m.kind === 'image' && m.shape.length === 3) {
+    const [, w, c] = m.shape;
+    const y = Math.floor(k / (w * c));
+    const x = Math.floor(k / c) % w;
+    const ch = k % c;
+    const pixel = `value ${k} (y=${y}, x=${x}, c=${ch})`;
+    return `modality '${m.name}'${src} ${csv ? `row ${i + 1}` : `sample ${i}`}, ${col ? `column '${col}' = ` : ''}${pixel}`;
+  }
+  if (csv && col) return `modality '${m.name}'${src} row ${i + 1}, column '${col}'`;
+  return `modality '${m.name}'${src} sample ${i}, ${col ? `column '${col}'` : `feature ${k}`}`;
+}
+
+/** Throws CmkdError on the first fault; returns the dataset so calls can chain. */
+export function validateDataset(ds: MultimodalDataset): MultimodalDataset {
+  const fail = (msg: string): never => {
+    throw new CmkdError(`dataset '${ds.name}': ${msg}`, 'invalid-input');
+  };
+  if (!Number.isInteger(ds.n) || ds.n < 1) fail(`n must be a positive integer; got ${ds.n}`);
+  if (!Array.isArray(ds.modalities) || ds.modalities.length === 0) fail('has no modalities; expected at least one');
+
+  const seen = new Set<string>();
+  for (const m of ds.modalities) {
+    if (typeof m.name !== 'string' || m.name.length === 0) fail('a modality has an empty name');
+    if (seen.has(m.name)) fail(`duplicate modality name '${m.name}'; modality names must be unique`);
+    seen.add(m.name);
+    const where = `modality '${m.name}'${m.source ? ` (${m.source})` : ''}`;
+    if (m.kind !== 'table' && m.kind !== 'image') fail(`${where}: unknown kind '${String(m.kind)}'; expected table or image`);
+    if (!Array.isArray(m.shape) || m.shape.some((s) => !Number.isInteger(s) || s < 1)) {
+      fail(`${where}: shape [${String(m.shape)}] must be positive integers`);
+    }
+    if (m.kind === 'table' && m.shape.length !== 1) fail(`${where}: a table has shape [d]; got [${m.shape.join(', ')}]`);
+    if (m.kind === 'image' && m.shape.length !== 3) fail(`${where}: an image has shape [H, W, C]; got [${m.shape.join(', ')}]`);
+    if (!(m.data instanceof Float32Array)) fail(`${where}: data must be a Float32Array`);
+    const d = featureSize(m);
+    if (m.data.length !== ds.n * d) {
+      const rows = m.data.length / d;
+      fail(
+        Number.isInteger(rows)
+          ? `row counts differ: ${where} has ${rows} samples but the dataset has n = ${ds.n}`
+          : `${where}: ${m.data.length} values is not a whole number of samples of ${d} values (shape [${m.shape.join(', ')}])`,
+      );
+    }
+    if (m.columns && m.columns.length !== d) fail(`${where}: ${m.columns.length} column names for ${d} features`);
+    for (let idx = 0; idx < m.data.length; idx++) {
+      const v = m.data[idx];
+      if (!Number.isFinite(v)) {
+        const i = Math.floor(idx / d);
+        const what = Number.isNaN(v) ? 'NaN (an empty, NA or NaN cell)' : String(v);
+        fail(`${locateValue(m, i, idx % d)}: value is ${what}; expected a finite number`);
+      }
+    }
+  }
+
+  if (!ds.labels || ds.labels.length !== ds.n) {
+    fail(`row counts differ: ${ds.labels?.length ?? 0} labels for n = ${ds.n} samples`);
+  }
+  const task = ds.task;
+  if (!task || (task.kind !== 'classification' && task.kind !== 'regression')) {
+    fail(`unknown task kind '${String((task as { kind?: unknown } | undefined)?.kind)}'; expected classification or regression`);
+  }
+  if (task.kind === 'classification') {
+    const k = task.classes?.length ?? 0;
+    if (k < 2) fail(`classification needs at least 2 classes; got ${k}${k ? ` (${task.classes.join(', ')})` : ''}`);
+    if (new Set(task.classes).size !== k) fail('class names must be unique');
+    if (!(ds.labels instanceof Int32Array)) fail('classification labels must be an Int32Array of class indices');
+    for (let i = 0; i < ds.n; i++) {
+      const y = ds.labels[i];
+      if (y < 0 || y >= k) fail(`label of sample ${i} is ${y}; expected a class index in 0..${k - 1}`);
+    }
+  } else {
+    if (!(ds.labels instanceof Float32Array)) fail('regression targets must be a Float32Array');
+    for (let i = 0; i < ds.n; i++) {
+      if (!Number.isFinite(ds.labels[i])) fail(`regression target of sample ${i} is ${ds.labels[i]}; expected a finite number`);
+    }
+  }
+  return ds;
+}
