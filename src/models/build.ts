@@ -1,0 +1,141 @@
+/**
+ * Model builders. Every model is a TF.js functional LayersModel with two outputs,
+ * [logits, embedding]: output 0 ('logits') holds the class logits (or the regression
+ * prediction), output 1 ('embedding') the penultimate representation that feature KD and the
+ * mutual-information estimates read. One artefact serves training, distillation and a browser
+ * (`model.predict(x)[0]` classifies). Initialisers are seeded from `buildModel`'s seed, so a
+ * (spec, seed) pair fixes the initial weights.
+ */
+import { tf } from '../engine/index.js';
+import { makeRng, type Rng } from '../util/rng.js';
+import { validateSpec, type ModelSpec } from './spec.js';
+
+type Sym = tf.SymbolicTensor;
+
+/** Names of the model's outputs, in order. Recorded in the saved model's metadata. */
+export const OUTPUT_NAMES = ['logits', 'embedding'] as const;
+
+/** Metadata key under which cmkd stores its own information in `userDefinedMetadata`. */
+export const META_KEY = 'cmkd';
+
+interface Ctx {
+  rng: Rng;
+  spec: ModelSpec;
+}
+
+const he = (c: Ctx) => tf.initializers.heNormal({ seed: c.rng.seed() });
+const glorot = (c: Ctx) => tf.initializers.glorotUniform({ seed: c.rng.seed() });
+
+function apply(layer: tf.layers.Layer, x: Sym | Sym[]): Sym {
+  return layer.apply(x) as Sym;
+}
+
+function dropout(c: Ctx, x: Sym, name: string): Sym {
+  if (c.spec.dropout <= 0) return x;
+  return apply(tf.layers.dropout({ rate: c.spec.dropout, seed: c.rng.seed(), name }), x);
+}
+
+/** Dense ReLU layers; the last is named 'embedding' and is returned before any dropout. */
+function denseStack(c: Ctx, x: Sym, widths: number[]): Sym {
+  let h = x;
+  widths.forEach((units, i) => {
+    const last = i === widths.length - 1;
+    if (i > 0) h = dropout(c, h, `dropout_${i - 1}`);
+    h = apply(
+      tf.layers.dense({ units, activation: 'relu', kernelInitializer: he(c), name: last ? 'embedding' : `dense_${i}` }),
+      h,
+    );
+  });
+  return h;
+}
+
+function mlpBody(c: Ctx, input: Sym): Sym {
+  const x = c.spec.inputShape.length > 1 ? apply(tf.layers.flatten({ name: 'flatten' }), input) : input;
+  return denseStack(c, x, c.spec.hidden);
+}
+
+/** Conv–pool blocks (3×3 conv, ReLU, 2×2 max-pool), then dense layers or global pooling. */
+function cnnBody(c: Ctx, input: Sym): Sym {
+  let h = input;
+  let [height, width] = c.spec.inputShape;
+  c.spec.channels.forEach((filters, i) => {
+    h = apply(
+      tf.layers.conv2d({ filters, kernelSize: 3, padding: 'same', activation: 'relu', kernelInitializer: he(c), name: `conv_${i}` }),
+      h,
+    );
+    // Pool only while the feature map is at least 2×2, so tiny inputs still build.
+    if (height >= 2 && width >= 2) {
+      h = apply(tf.layers.maxPooling2d({ poolSize: 2, strides: 2, name: `pool_${i}` }), h);
+      height = Math.floor(height / 2);
+      width = Math.floor(width / 2);
+    }
+  });
+  if (c.spec.hidden.length === 0) return apply(tf.layers.globalAveragePooling2d({ name: 'embedding' }), h);
+  h = apply(tf.layers.flatten({ name: 'flatten' }), h);
+  return denseStack(c, h, c.spec.hidden);
+}
+
+function convBn(c: Ctx, x: Sym, filters: number, kernelSize: number, strides: number, name: string): Sym {
+  const h = apply(
+    tf.layers.conv2d({ filters, kernelSize, strides, padding: 'same', useBias: false, kernelInitializer: he(c), name }),
+    x,
+  );
+  return apply(tf.layers.batchNormalization({ momentum: 0.9, name: `${name}_bn` }), h);
+}
+
+/** ResNet basic block: conv–BN–ReLU–conv–BN plus shortcut (1×1 projection when the shape changes), ReLU. */
+function basicBlock(c: Ctx, x: Sym, filters: number, strides: number, name: string): Sym {
+  let h = convBn(c, x, filters, 3, strides, `${name}_conv1`);
+  h = apply(tf.layers.activation({ activation: 'relu', name: `${name}_relu1` }), h);
+  h = convBn(c, h, filters, 3, 1, `${name}_conv2`);
+  const inChannels = x.shape[x.shape.length - 1];
+  const shortcut = strides !== 1 || inChannels !== filters ? convBn(c, x, filters, 1, strides, `${name}_proj`) : x;
+  const sum = apply(tf.layers.add({ name: `${name}_add` }), [h, shortcut]);
+  return apply(tf.layers.activation({ activation: 'relu', name: `${name}_out` }), sum);
+}
+
+/** Stem conv, then one stage of `blocks` basic blocks per channel count (stride 2 between stages), global average pool. */
+function resnetBody(c: Ctx, input: Sym): Sym {
+  let h = convBn(c, input, c.spec.channels[0], 3, 1, 'stem');
+  h = apply(tf.layers.activation({ activation: 'relu', name: 'stem_relu' }), h);
+  let [height, width] = c.spec.inputShape;
+  c.spec.channels.forEach((filters, s) => {
+    for (let b = 0; b < c.spec.blocks; b++) {
+      const downsample = s > 0 && b === 0 && height >= 2 && width >= 2;
+      if (downsample) {
+        height = Math.ceil(height / 2);
+        width = Math.ceil(width / 2);
+      }
+      h = basicBlock(c, h, filters, downsample ? 2 : 1, `stage${s}_block${b}`);
+    }
+  });
+  return apply(tf.layers.globalAveragePooling2d({ name: 'embedding' }), h);
+}
+
+/**
+ * Build the model of `spec` with initial weights fixed by `seed`. Outputs: [logits, embedding]
+ * (see OUTPUT_NAMES); the spec is stored in the model's user-defined metadata.
+ */
+export function buildModel(spec: ModelSpec, seed: number): tf.LayersModel {
+  const s = validateSpec(spec);
+  const c: Ctx = { rng: makeRng(seed), spec: s };
+  const input = tf.input({ shape: s.inputShape, name: 'input' });
+  const body = s.kind === 'mlp' ? mlpBody : s.kind === 'cnn' ? cnnBody : resnetBody;
+  const embedding = body(c, input);
+  const head = dropout(c, embedding, 'dropout_head');
+  const logits = apply(tf.layers.dense({ units: s.outputs, kernelInitializer: glorot(c), name: 'logits' }), head);
+  const model = tf.model({ inputs: input, outputs: [logits, embedding], name: `cmkd_${s.kind}` });
+  model.setUserDefinedMetadata({ [META_KEY]: { spec: s, outputs: [...OUTPUT_NAMES] } });
+  return model;
+}
+
+/** The spec a cmkd model was built from (from its user-defined metadata). */
+export function modelSpecOf(model: tf.LayersModel): ModelSpec {
+  const meta = (model.getUserDefinedMetadata() as Record<string, { spec?: unknown }> | undefined)?.[META_KEY];
+  return validateSpec(meta?.spec, `model '${model.name}' metadata`);
+}
+
+/** Dropout layers of a model, so the trainer can reseed them per step (TF.js reuses a fixed seed otherwise). */
+export function dropoutLayers(model: tf.LayersModel): tf.layers.Layer[] {
+  return model.layers.filter((l) => l.getClassName() === 'Dropout');
+}
