@@ -56,19 +56,19 @@ export function loadCsvDataset(opts: CsvDatasetOptions): MultimodalDataset {
     const columns = (Array.isArray(o.columns) ? o.columns : [o.columns]).flatMap(splitColumns);
     const kind = o.kind ?? ('shape' in o && o.shape ? 'image' : 'table');
     const field = `${opts.file}: modality '${name}'`;
-    const m = readModality(
-      { name, kind, shape: 'shape' in o ? o.shape : undefined, file: opts.file, format: 'csv', columns, scale: 'scale' in o ? o.scale : undefined },
-      { cache, resolve: resolveFile, field },
-    );
-    // Which header columns did the selectors pick? readModality kept them for tables; recompute for images.
+    // Check the selection first, so a misplaced label column is reported as such, not as a non-number.
     const t = cache.get<CsvTable>(path, opts.file, 'csv', field);
-    const picked = m.columns ?? selectColumns(t, columns, field).map((j) => t.header[j]);
-    for (const c of picked) {
+    for (const j of selectColumns(t, columns, field)) {
+      const c = t.header[j];
       if (c === opts.label) throw new CmkdError(`${field}: column '${c}' is the label column; it cannot also be a feature`, 'invalid-option');
       const other = claimed.get(c);
       if (other !== undefined) throw new CmkdError(`${opts.file}: column '${c}' is claimed by both modality '${other}' and modality '${name}'`, 'invalid-option');
       claimed.set(c, name);
     }
+    const m = readModality(
+      { name, kind, shape: 'shape' in o ? o.shape : undefined, file: opts.file, format: 'csv', columns, scale: 'scale' in o ? o.scale : undefined },
+      { cache, resolve: resolveFile, field },
+    );
     return m;
   });
   const raw = readLabels({ file: opts.file, format: 'csv', column: opts.label }, { cache, resolve: resolveFile, field: `${opts.file}: label` });

@@ -50,10 +50,10 @@ export function parseIdx(raw: Uint8Array, file: string): IdxArray {
   let values: IdxArray['values'];
   switch (type.name) {
     case 'ubyte':
-      values = bytes.slice(off, off + count);
+      values = Uint8Array.from(bytes.subarray(off, off + count)); // a copy, never a view into a Buffer pool
       break;
     case 'sbyte':
-      values = new Int8Array(bytes.slice(off, off + count).buffer);
+      values = Int8Array.from(bytes.subarray(off, off + count), (b) => (b << 24) >> 24);
       break;
     default: {
       const Ctor = { int16: Int16Array, int32: Int32Array, float32: Float32Array, float64: Float64Array }[

@@ -100,6 +100,9 @@ export function formatIssues(file: string, issues: readonly z.core.$ZodIssue[], 
       msg = `expected one of ${(iss as { options?: unknown[] }).options?.map((o) => `'${String(o)}'`).join(' | ') ?? 'the listed kinds'}`;
     }
     const got = valueAt(doc, iss.path);
+    if (got === undefined && (iss.code === 'invalid_type' || iss.code === 'invalid_union')) {
+      return `${fieldPath(iss.path)}: required field is missing`;
+    }
     const gotText = got === undefined || iss.code === 'too_small' ? '' : ` (got ${JSON.stringify(got)?.slice(0, 40)})`;
     return `${fieldPath(iss.path)}: ${msg}${gotText}`;
   });

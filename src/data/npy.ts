@@ -76,7 +76,8 @@ export function parseNpy(bytes: Uint8Array, file: string): NpyArray {
     throw bad(`shape (${shape.join(', ')}) needs ${need} data bytes but the file holds ${bytes.length - dataStart}`);
   }
   // Copy into a fresh aligned buffer: the data offset is not guaranteed to be a multiple of the item size.
-  const buf = bytes.slice(dataStart, dataStart + need).buffer;
+  // (Uint8Array.from, not slice: a Node Buffer's slice is a view into a shared pool.)
+  const buf = Uint8Array.from(bytes.subarray(dataStart, dataStart + need)).buffer;
   let values: NpyArray['values'];
   switch (dtype) {
     case 'f4':
