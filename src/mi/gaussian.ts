@@ -1,0 +1,223 @@
+/**
+ * Gaussian mutual-information estimators. MI is invariant to rescaling each column, so both
+ * work on standardised columns (correlation matrices), shrunk toward the identity
+ * (i.e. the covariance toward its diagonal) with the Ledoit–Wolf (2004) optimal λ or a
+ * fixed λ. Constant columns carry no information and are dropped.
+ */
+import { CmkdError } from '../util/errors.js';
+import { choleskyOrThrow, logDetSPD, matrix, submatrix, type Matrix } from '../util/linalg.js';
+import { groupByLabel } from './ksg.js';
+
+export type Shrinkage = 'ledoit-wolf' | number;
+
+export interface GaussianResult {
+  /** MI in nats. */
+  value: number;
+  /** Shrinkage λ used (the joint one for continuous y; the mean over classes for labels). */
+  lambda: number;
+}
+
+/** Centre and scale each column to unit variance (divisor n); returns the kept (non-constant) columns. */
+export function standardizeColumns(
+  data: ArrayLike<number>,
+  n: number,
+  d: number,
+): { z: Float64Array; p: number; kept: number[] } {
+  const mean = new Float64Array(d);
+  const ss = new Float64Array(d);
+  for (let i = 0; i < n; i++) for (let c = 0; c < d; c++) mean[c] += data[i * d + c];
+  for (let c = 0; c < d; c++) mean[c] /= n;
+  for (let i = 0; i < n; i++) for (let c = 0; c < d; c++) ss[c] += (data[i * d + c] - mean[c]) ** 2;
+  const kept: number[] = [];
+  for (let c = 0; c < d; c++) if (ss[c] / n > 1e-24 * (1 + mean[c] * mean[c])) kept.push(c);
+  const p = kept.length;
+  const z = new Float64Array(n * p);
+  for (let j = 0; j < p; j++) {
+    const c = kept[j];
+    const s = Math.sqrt(ss[c] / n);
+    for (let i = 0; i < n; i++) z[i * p + j] = (data[i * d + c] - mean[c]) / s;
+  }
+  return { z, p, kept };
+}
+
+/**
+ * Correlation matrix of standardised z (n × p), shrunk: R* = (1 − λ)R + λI. Ledoit–Wolf:
+ * λ = Σ_k‖z_k z_kᵀ − R‖²_off / (n² ‖R − I‖²_off), clipped to [0, 1] (LW 2004, lemma 3.3 with a diagonal target).
+ */
+export function shrunkCorrelation(
+  z: Float64Array,
+  n: number,
+  p: number,
+  shrinkage: Shrinkage,
+): { r: Matrix; lambda: number } {
+  const r = matrix(p, p);
+  const row = new Float64Array(p);
+  let sumNorm4 = 0;
+  let sumFourth = 0;
+  for (let i = 0; i < n; i++) {
+    let norm2 = 0;
+    for (let a = 0; a < p; a++) {
+      const v = z[i * p + a];
+      row[a] = v;
+      norm2 += v * v;
+      sumFourth += v * v * v * v;
+    }
+    sumNorm4 += norm2 * norm2;
+    for (let a = 0; a < p; a++) {
+      const ra = row[a];
+      if (ra === 0) continue;
+      const o = a * p;
+      for (let b = a; b < p; b++) r.data[o + b] += ra * row[b];
+    }
+  }
+  let offSq = 0;
+  for (let a = 0; a < p; a++) {
+    for (let b = a; b < p; b++) {
+      const v = r.data[a * p + b] / n;
+      r.data[a * p + b] = v;
+      r.data[b * p + a] = v;
+      if (a !== b) offSq += 2 * v * v;
+    }
+  }
+  let lambda: number;
+  if (typeof shrinkage === 'number') {
+    lambda = shrinkage;
+  } else {
+    // Σ_k‖z_k z_kᵀ − R‖² over off-diagonal entries = Σ_k‖z_k‖⁴ − Σ_{k,a} z_ka⁴ − n‖R‖²_off.
+    const beta = (sumNorm4 - sumFourth - n * offSq) / (n * n);
+    lambda = offSq > 0 ? Math.min(1, Math.max(0, beta / offSq)) : 1;
+  }
+  for (let a = 0; a < p; a++)
+    for (let b = 0; b < p; b++) {
+      r.data[a * p + b] = a === b ? 1 : (1 - lambda) * r.data[a * p + b];
+    }
+  return { r, lambda };
+}
+
+/** I(X;Y) = ½ log(det Σx det Σy / det Σxy) on shrunk correlations; exact for jointly Gaussian data. */
+export function gaussianMI(
+  x: ArrayLike<number>,
+  dx: number,
+  y: ArrayLike<number>,
+  dy: number,
+  n: number,
+  shrinkage: Shrinkage = 'ledoit-wolf',
+): GaussianResult {
+  const sx = standardizeColumns(x, n, dx);
+  const sy = standardizeColumns(y, n, dy);
+  if (sx.p === 0 || sy.p === 0) return { value: 0, lambda: 0 };
+  const p = sx.p + sy.p;
+  const z = new Float64Array(n * p);
+  for (let i = 0; i < n; i++) {
+    z.set(sx.z.subarray(i * sx.p, (i + 1) * sx.p), i * p);
+    z.set(sy.z.subarray(i * sy.p, (i + 1) * sy.p), i * p + sx.p);
+  }
+  const { r, lambda } = shrunkCorrelation(z, n, p, shrinkage);
+  const ix = Array.from({ length: sx.p }, (_, j) => j);
+  const iy = Array.from({ length: sy.p }, (_, j) => sx.p + j);
+  const what = (v: string) => `correlation of ${v} (collinear columns? use shrinkage > 0)`;
+  const logDetX = logDetSPD(submatrix(r, ix, ix), what('x'));
+  const logDetY = logDetSPD(submatrix(r, iy, iy), what('y'));
+  const logDetXY = logDetSPD(r, what('[x, y]'));
+  return { value: 0.5 * (logDetX + logDetY - logDetXY), lambda };
+}
+
+/**
+ * Continuous x, discrete labels: fit a Gaussian per class (shrunk covariance), then
+ * I = H(Y) + ⟨log p̂(y_i | x_i)⟩ with the class posterior of that mixture (QDA). This is the
+ * Barber–Agakov form H(Y) − H(Y|X) with q(y|x) the mixture posterior: exact in expectation when
+ * the class-conditionals are Gaussian, never above H(Y), and it stays meaningful for separated
+ * classes where ½log det Σx − Σ_c π_c ½log det Σ_c would grow without bound. Classes seen once are dropped.
+ */
+export function gaussianClassMI(
+  x: ArrayLike<number>,
+  d: number,
+  labels: Int32Array,
+  n: number,
+  shrinkage: Shrinkage = 'ledoit-wolf',
+): GaussianResult {
+  const groups = groupByLabel(labels).filter((g) => g.length >= 2);
+  const m = groups.reduce((s, g) => s + g.length, 0);
+  if (groups.length < 2) return { value: 0, lambda: 0 };
+  const s = standardizeColumns(x, n, d);
+  const p = s.p;
+  if (p === 0) return { value: 0, lambda: 0 };
+  interface ClassModel {
+    logPrior: number;
+    mean: Float64Array;
+    scale: Float64Array;
+    chol: Matrix;
+    logNorm: number;
+  }
+  let lambdaSum = 0;
+  const models: ClassModel[] = groups.map((rows) => {
+    const sub = new Float64Array(rows.length * p);
+    rows.forEach((r, j) => sub.set(s.z.subarray(r * p, (r + 1) * p), j * p));
+    const mean = new Float64Array(p);
+    const ss = new Float64Array(p);
+    for (let j = 0; j < rows.length; j++) for (let c = 0; c < p; c++) mean[c] += sub[j * p + c];
+    for (let c = 0; c < p; c++) mean[c] /= rows.length;
+    for (let j = 0; j < rows.length; j++)
+      for (let c = 0; c < p; c++) ss[c] += (sub[j * p + c] - mean[c]) ** 2;
+    // Class standard deviations, floored at 1e-3 of the overall (unit) scale so within-class constant columns stay usable.
+    const scale = new Float64Array(p);
+    for (let c = 0; c < p; c++) scale[c] = Math.max(1e-3, Math.sqrt(ss[c] / rows.length));
+    for (let j = 0; j < rows.length; j++)
+      for (let c = 0; c < p; c++) sub[j * p + c] = (sub[j * p + c] - mean[c]) / scale[c];
+    const { r, lambda } = shrunkCorrelation(sub, rows.length, p, shrinkage);
+    lambdaSum += lambda;
+    const chol = choleskyOrThrow(r, `shrunk correlation of x within one class`);
+    let logDet = 0;
+    for (let c = 0; c < p; c++) logDet += 2 * Math.log(chol.data[c * p + c]) + 2 * Math.log(scale[c]);
+    return {
+      logPrior: Math.log(rows.length / m),
+      mean,
+      scale,
+      chol,
+      logNorm: -0.5 * (logDet + p * Math.log(2 * Math.PI)),
+    };
+  });
+  const classOf = new Int32Array(n).fill(-1);
+  groups.forEach((rows, c) => rows.forEach((r) => (classOf[r] = c)));
+  const u = new Float64Array(p);
+  const logJoint = new Float64Array(models.length);
+  let sumLogPosterior = 0;
+  for (let i = 0; i < n; i++) {
+    if (classOf[i] < 0) continue;
+    for (let c = 0; c < models.length; c++) {
+      const mdl = models[c];
+      // Mahalanobis term by forward substitution L u = D⁻¹(x − μ).
+      let quad = 0;
+      for (let a = 0; a < p; a++) {
+        let v = (s.z[i * p + a] - mdl.mean[a]) / mdl.scale[a];
+        const o = a * p;
+        for (let b = 0; b < a; b++) v -= mdl.chol.data[o + b] * u[b];
+        v /= mdl.chol.data[o + a];
+        u[a] = v;
+        quad += v * v;
+      }
+      logJoint[c] = mdl.logPrior + mdl.logNorm - 0.5 * quad;
+    }
+    let mx = -Infinity;
+    for (let c = 0; c < models.length; c++) mx = Math.max(mx, logJoint[c]);
+    let se = 0;
+    for (let c = 0; c < models.length; c++) se += Math.exp(logJoint[c] - mx);
+    sumLogPosterior += logJoint[classOf[i]] - mx - Math.log(se);
+  }
+  let entropyY = 0;
+  for (const g of groups) entropyY -= (g.length / m) * Math.log(g.length / m);
+  if (!Number.isFinite(sumLogPosterior))
+    throw new CmkdError('gaussian estimator: class posterior is not finite (degenerate x?)');
+  return { value: entropyY + sumLogPosterior / m, lambda: lambdaSum / models.length };
+}
+
+/** Exact I(X;Y) of a Gaussian with covariance `cov` (p × p) between the coordinates ix and iy: ½ log(det Σx det Σy / det Σxy). */
+export function gaussianMIFromCovariance(cov: Matrix, ix: number[], iy: number[]): number {
+  const ixy = [...ix, ...iy];
+  return (
+    0.5 *
+    (logDetSPD(submatrix(cov, ix, ix), 'covariance of x') +
+      logDetSPD(submatrix(cov, iy, iy), 'covariance of y') -
+      logDetSPD(submatrix(cov, ixy, ixy), 'covariance of [x, y]'))
+  );
+}

@@ -1,0 +1,313 @@
+/**
+ * Exact k-d tree under the max-norm (Chebyshev distance) for the k-NN mutual-information
+ * estimators: the k-th neighbour distance of every sample and, for each sample, the number of
+ * samples strictly closer than a given radius. Everything lives in flat typed arrays; the tree
+ * is implicit (node i has children 2i+1 and 2i+2) and balanced by median splits, so the
+ * queries never allocate.
+ */
+
+export interface KDTree {
+  readonly n: number;
+  readonly d: number;
+  /** Points in tree order, n × d. */
+  readonly points: Float64Array;
+  /** Tree position → original row. */
+  readonly order: Int32Array;
+  /** Original row → tree position. */
+  readonly position: Int32Array;
+  /** Per node: first and one-past-last tree position. */
+  readonly nodeStart: Int32Array;
+  readonly nodeEnd: Int32Array;
+  /** Per node: bounding box, nNodes × d. */
+  readonly lo: Float64Array;
+  readonly hi: Float64Array;
+  /** Nodes with id ≥ firstLeaf are leaves. */
+  readonly firstLeaf: number;
+  readonly nNodes: number;
+  /** Scratch stack for traversals (depth ≤ levels, two entries per level). */
+  readonly stack: Int32Array;
+}
+
+/** Build the tree over n rows of d values (row-major). The input is copied, not modified. */
+export function buildKDTree(data: ArrayLike<number>, n: number, d: number, leafSize = 16): KDTree {
+  if (!(n >= 1) || !(d >= 1)) throw new Error(`buildKDTree: need n ≥ 1 and d ≥ 1 (got n=${n}, d=${d})`);
+  // As sklearn's binary trees: enough levels that a leaf holds between leafSize/2 and leafSize points.
+  const levels = 1 + Math.floor(Math.log2(Math.max(1, Math.floor((n - 1) / leafSize))));
+  const nNodes = 2 ** levels - 1;
+  const firstLeaf = 2 ** (levels - 1) - 1;
+  const idx = new Int32Array(n);
+  for (let i = 0; i < n; i++) idx[i] = i;
+  const nodeStart = new Int32Array(nNodes);
+  const nodeEnd = new Int32Array(nNodes);
+  const lo = new Float64Array(nNodes * d);
+  const hi = new Float64Array(nNodes * d);
+  nodeStart[0] = 0;
+  nodeEnd[0] = n;
+  for (let node = 0; node < nNodes; node++) {
+    const s = nodeStart[node];
+    const e = nodeEnd[node];
+    const o = node * d;
+    for (let c = 0; c < d; c++) {
+      lo[o + c] = Infinity;
+      hi[o + c] = -Infinity;
+    }
+    for (let t = s; t < e; t++) {
+      const p = idx[t] * d;
+      for (let c = 0; c < d; c++) {
+        const v = data[p + c];
+        if (v < lo[o + c]) lo[o + c] = v;
+        if (v > hi[o + c]) hi[o + c] = v;
+      }
+    }
+    if (node >= firstLeaf) continue;
+    let dim = 0;
+    let spread = -1;
+    for (let c = 0; c < d; c++) {
+      const w = hi[o + c] - lo[o + c];
+      if (w > spread) {
+        spread = w;
+        dim = c;
+      }
+    }
+    const mid = (s + e) >> 1;
+    selectNth(idx, data, d, dim, s, e - 1, mid);
+    nodeStart[2 * node + 1] = s;
+    nodeEnd[2 * node + 1] = mid;
+    nodeStart[2 * node + 2] = mid;
+    nodeEnd[2 * node + 2] = e;
+  }
+  const points = new Float64Array(n * d);
+  const position = new Int32Array(n);
+  for (let t = 0; t < n; t++) {
+    const r = idx[t];
+    position[r] = t;
+    for (let c = 0; c < d; c++) points[t * d + c] = data[r * d + c];
+  }
+  return {
+    n,
+    d,
+    points,
+    order: idx,
+    position,
+    nodeStart,
+    nodeEnd,
+    lo,
+    hi,
+    firstLeaf,
+    nNodes,
+    stack: new Int32Array(2 * levels + 2),
+  };
+}
+
+/** Quickselect (Hoare partition, median-of-three pivot) so idx[nth] holds the nth smallest along dim. */
+function selectNth(
+  idx: Int32Array,
+  data: ArrayLike<number>,
+  d: number,
+  dim: number,
+  left: number,
+  right: number,
+  nth: number,
+): void {
+  while (right > left) {
+    const m = (left + right) >> 1;
+    const a = data[idx[left] * d + dim];
+    const b = data[idx[m] * d + dim];
+    const c = data[idx[right] * d + dim];
+    const pivot = a < b ? (b < c ? b : a < c ? c : a) : a < c ? a : b < c ? c : b;
+    let i = left;
+    let j = right;
+    while (i <= j) {
+      while (data[idx[i] * d + dim] < pivot) i++;
+      while (data[idx[j] * d + dim] > pivot) j--;
+      if (i <= j) {
+        const t = idx[i];
+        idx[i] = idx[j];
+        idx[j] = t;
+        i++;
+        j--;
+      }
+    }
+    if (nth <= j) right = j;
+    else if (nth >= i) left = i;
+    else return;
+  }
+}
+
+/** Max-norm distance from q to the node's box (0 inside). */
+function boxMinDist(tree: KDTree, node: number, q: ArrayLike<number>, qo: number): number {
+  const d = tree.d;
+  const o = node * d;
+  let m = 0;
+  for (let c = 0; c < d; c++) {
+    const v = q[qo + c];
+    const below = tree.lo[o + c] - v;
+    const above = v - tree.hi[o + c];
+    const g = below > above ? below : above;
+    if (g > m) m = g;
+  }
+  return m;
+}
+
+/** Max-norm distance from q to the farthest corner of the node's box. */
+function boxMaxDist(tree: KDTree, node: number, q: ArrayLike<number>, qo: number): number {
+  const d = tree.d;
+  const o = node * d;
+  let m = 0;
+  for (let c = 0; c < d; c++) {
+    const v = q[qo + c];
+    const a = v - tree.lo[o + c];
+    const b = tree.hi[o + c] - v;
+    const g = a > b ? a : b;
+    if (g > m) m = g;
+  }
+  return m;
+}
+
+/**
+ * Distance from q to its k-th nearest tree point under the max-norm, skipping tree position
+ * `skip` (−1 for none). `best` is caller scratch of length ≥ k. Returns Infinity if fewer than
+ * k points are available.
+ */
+export function kthDistance(
+  tree: KDTree,
+  q: ArrayLike<number>,
+  qo: number,
+  k: number,
+  skip: number,
+  best: Float64Array,
+): number {
+  const { d, points, nodeStart, nodeEnd, firstLeaf, stack } = tree;
+  for (let i = 0; i < k; i++) best[i] = Infinity;
+  let worst = Infinity;
+  let sp = 0;
+  stack[sp++] = 0;
+  while (sp > 0) {
+    const node = stack[--sp];
+    if (boxMinDist(tree, node, q, qo) >= worst) continue;
+    if (node >= firstLeaf) {
+      const e = nodeEnd[node];
+      for (let t = nodeStart[node]; t < e; t++) {
+        if (t === skip) continue;
+        const p = t * d;
+        let dist = 0;
+        for (let c = 0; c < d; c++) {
+          const g = Math.abs(points[p + c] - q[qo + c]);
+          if (g > dist) {
+            dist = g;
+            if (dist >= worst) break;
+          }
+        }
+        if (dist < worst) {
+          // Insertion into the sorted k-best list.
+          let j = k - 1;
+          while (j > 0 && best[j - 1] > dist) {
+            best[j] = best[j - 1];
+            j--;
+          }
+          best[j] = dist;
+          worst = best[k - 1];
+        }
+      }
+      continue;
+    }
+    // Visit the nearer child first: push it last.
+    const l = 2 * node + 1;
+    const r = l + 1;
+    const dl = boxMinDist(tree, l, q, qo);
+    const dr = boxMinDist(tree, r, q, qo);
+    if (dl <= dr) {
+      if (dr < worst) stack[sp++] = r;
+      if (dl < worst) stack[sp++] = l;
+    } else {
+      if (dl < worst) stack[sp++] = l;
+      if (dr < worst) stack[sp++] = r;
+    }
+  }
+  return worst;
+}
+
+/** Number of tree points at max-norm distance strictly less than `radius` from q (q itself counts if it is a tree point). */
+export function countCloser(tree: KDTree, q: ArrayLike<number>, qo: number, radius: number): number {
+  if (!(radius > 0)) return 0;
+  const { d, points, nodeStart, nodeEnd, firstLeaf, stack } = tree;
+  let count = 0;
+  let sp = 0;
+  stack[sp++] = 0;
+  while (sp > 0) {
+    const node = stack[--sp];
+    if (boxMinDist(tree, node, q, qo) >= radius) continue;
+    if (boxMaxDist(tree, node, q, qo) < radius) {
+      count += nodeEnd[node] - nodeStart[node];
+      continue;
+    }
+    if (node >= firstLeaf) {
+      const e = nodeEnd[node];
+      for (let t = nodeStart[node]; t < e; t++) {
+        const p = t * d;
+        let inside = true;
+        for (let c = 0; c < d; c++) {
+          if (!(Math.abs(points[p + c] - q[qo + c]) < radius)) {
+            inside = false;
+            break;
+          }
+        }
+        if (inside) count++;
+      }
+      continue;
+    }
+    stack[sp++] = 2 * node + 2;
+    stack[sp++] = 2 * node + 1;
+  }
+  return count;
+}
+
+/** For every tree point (in original row order), the max-norm distance to its k-th nearest other point. */
+export function allKthDistances(tree: KDTree, k: number): Float64Array {
+  const out = new Float64Array(tree.n);
+  const best = new Float64Array(k);
+  for (let t = 0; t < tree.n; t++)
+    out[tree.order[t]] = kthDistance(tree, tree.points, t * tree.d, k, t, best);
+  return out;
+}
+
+/** For every tree point i (original row order), the number of other points at distance strictly less than radius[i]. */
+export function allCountsCloser(tree: KDTree, radius: ArrayLike<number>): Int32Array {
+  const out = new Int32Array(tree.n);
+  for (let t = 0; t < tree.n; t++) {
+    const r = tree.order[t];
+    const c = countCloser(tree, tree.points, t * tree.d, radius[r]);
+    out[r] = c > 0 ? c - 1 : 0;
+  }
+  return out;
+}
+
+/** Sorted copy of 1-d values, for the 1-d fast path of the radius counts. */
+export function sortedValues(values: ArrayLike<number>): Float64Array {
+  return Float64Array.from(values).sort();
+}
+
+/**
+ * Number of other values v with |v − x| < radius, by binary search in `sorted` (which contains x).
+ * Identical to the tree count: rounded subtraction is monotone, so the predicate is monotone too.
+ */
+export function countCloser1D(sorted: Float64Array, x: number, radius: number): number {
+  if (!(radius > 0)) return 0;
+  // First index with x − v < radius (values ascending: x − v descending).
+  let a = 0;
+  let b = sorted.length;
+  while (a < b) {
+    const m = (a + b) >> 1;
+    if (x - sorted[m] < radius) b = m;
+    else a = m + 1;
+  }
+  const left = a;
+  // First index with v − x ≥ radius.
+  b = sorted.length;
+  while (a < b) {
+    const m = (a + b) >> 1;
+    if (sorted[m] - x < radius) a = m + 1;
+    else b = m;
+  }
+  return a - left - 1;
+}

@@ -1,0 +1,76 @@
+/**
+ * Inputs and results of the mutual-information estimators. Continuous variables are flat
+ * sample-major arrays (row i is data[i*d .. (i+1)*d)); discrete variables are class indices.
+ */
+import type { ProgressFn } from '../util/progress.js';
+
+/** n samples of a d-dimensional continuous variable. */
+export interface ContinuousInput {
+  data: Float32Array | Float64Array;
+  n: number;
+  d: number;
+}
+
+/** n samples of a discrete variable (class indices, any integers). */
+export interface DiscreteInput {
+  labels: Int32Array;
+  n: number;
+}
+
+export type MIInput = ContinuousInput | DiscreteInput;
+
+export type MIEstimatorName = 'gaussian' | 'ksg' | 'mine' | 'latent';
+export const MI_ESTIMATORS: readonly MIEstimatorName[] = ['gaussian', 'ksg', 'mine', 'latent'];
+
+export type MIUnits = 'nats' | 'bits';
+export const MI_UNITS: readonly MIUnits[] = ['nats', 'bits'];
+
+/** Which resampling scheme produced the confidence interval. */
+export type MIIntervalScheme = 'bootstrap-percentile' | 'half-split' | 'repeated-split' | 'none';
+
+export interface MIOptions {
+  estimator: MIEstimatorName;
+  /** Neighbours for KSG / Ross / latent (default 3, as sklearn; latent defaults to 4 as latentmi). */
+  k?: number;
+  seed?: number;
+  /** Resamples for the interval: bootstrap draws (gaussian), half-splits (ksg), retrainings (mine, latent). 0 disables it. */
+  bootstrap?: number;
+  /** Confidence level of the interval (default 0.95). */
+  ci?: number;
+  units?: MIUnits;
+  /** Gaussian: shrinkage of correlation matrices toward the identity, 'ledoit-wolf' (default) or a fixed λ in [0, 1]. */
+  shrinkage?: 'ledoit-wolf' | number;
+  /** MINE: which lower bound to train and report (default 'dv'). */
+  bound?: 'dv' | 'infonce';
+  /** MINE / latent: hidden units per layer. */
+  hidden?: number;
+  /** MINE / latent: maximum epochs. */
+  epochs?: number;
+  /** MINE / latent: mini-batch size. */
+  batchSize?: number;
+  /** MINE / latent: Adam learning rate. */
+  learningRate?: number;
+  /** MINE / latent: epochs without held-out improvement before stopping. */
+  patience?: number;
+  /** MINE / latent: fraction of samples held out (for early stopping and the reported estimate). */
+  heldOut?: number;
+  /** Latent: dimension of each learned representation (default 8, as latentmi). */
+  latentDim?: number;
+  onProgress?: ProgressFn;
+  signal?: AbortSignal;
+}
+
+export interface MIEstimate {
+  value: number;
+  /** Confidence interval at level settings.ci, or null when the user asked for none (bootstrap: 0). */
+  ci: [number, number] | null;
+  n: number;
+  estimator: MIEstimatorName;
+  units: MIUnits;
+  /** Every setting that produced the value, for logs and reports. */
+  settings: Record<string, number | string | boolean>;
+}
+
+export function isDiscrete(v: MIInput): v is DiscreteInput {
+  return (v as DiscreteInput).labels !== undefined;
+}
