@@ -1,0 +1,296 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import { initEngine, tf } from '../../engine/index.js';
+import { CmkdError } from '../../util/errors.js';
+import { makeRng } from '../../util/rng.js';
+import { augmentImages } from './augment.js';
+import { adversarialLoss, modalityLoss, orthogonalityLoss } from './losses.js';
+import { buildDiscomNet, type DiscomNet, type Representation } from './model.js';
+import { discomLossTerms, type LossWeights, type SubTerm } from './objective.js';
+import { predictClasses, trainDiscom, type DiscomModalityInput } from './train.js';
+
+beforeAll(async () => {
+  await initEngine();
+});
+
+/** Two modalities of different kinds and shapes that both carry the class (plus noise). */
+function synthetic(n: number, seed: number, numClasses = 3) {
+  const rng = makeRng(seed);
+  const labels = new Int32Array(n);
+  const table = new Float32Array(n * 10);
+  const image = new Float32Array(n * 6 * 6);
+  for (let i = 0; i < n; i++) {
+    const y = rng.int(numClasses);
+    labels[i] = y;
+    for (let j = 0; j < 10; j++) table[i * 10 + j] = (j % numClasses === y ? 1.5 : 0) + rng.normal();
+    // The image lights up a class-specific row band.
+    for (let r = 0; r < 6; r++) for (let c = 0; c < 6; c++) image[i * 36 + r * 6 + c] = (Math.floor(r / 2) === y ? 1.5 : 0) + rng.normal();
+  }
+  return { labels, table, image };
+}
+
+const TABLE = { name: 'tab', kind: 'table' as const, shape: [10], backbone: { kind: 'mlp' as const, hidden: [16] } };
+// MLP backbone on the image: the default wasm backend lacks conv filter gradients for now.
+const IMAGE = { name: 'img', kind: 'image' as const, shape: [6, 6, 1], backbone: { kind: 'mlp' as const, hidden: [16] } };
+
+function smallNet(representation: Representation = 'inv+inf', D = 4): DiscomNet {
+  return buildDiscomNet([TABLE, IMAGE], { embeddingDim: D, numClasses: 3, representation, seed: 1 });
+}
+
+function smallBatch(B = 8) {
+  const d = synthetic(B, 5);
+  const y = tf.tensor1d(d.labels, 'int32');
+  return { xs: [tf.tensor2d(d.table, [B, 10]), tf.tensor4d(d.image, [B, 6, 6, 1])], labels: [y, y] };
+}
+
+const ALL_ON: LossWeights = { cl: 1, adv: 1, mod: 1, aux: 1, orth: 1 };
+const OPTS = { grlLambda: 1, orthPenalty: 'abs' as const, training: true };
+
+function sqNorm(grads: tf.NamedTensorMap, vars: tf.Variable[]): number {
+  return vars.reduce((s, v) => s + (grads[v.name] ? tf.tidy(() => tf.sum(tf.square(grads[v.name])).dataSync()[0]) : 0), 0);
+}
+
+describe('orthogonality loss', () => {
+  it('is 0 for orthogonal rows, 1 for identical or opposite rows (|cos|), scale-free', () => {
+    const a = tf.tensor2d([[1, 0, 0], [0, 2, 0]]);
+    const b = tf.tensor2d([[0, 3, 0], [0, 0, -1]]);
+    expect(orthogonalityLoss(a, b).dataSync()[0]).toBeCloseTo(0, 6);
+    expect(orthogonalityLoss(a, a).dataSync()[0]).toBeCloseTo(1, 6);
+    expect(orthogonalityLoss(a, tf.mul(a, -5) as tf.Tensor2D).dataSync()[0]).toBeCloseTo(1, 6);
+    // cos = 1/√2 for [1,1]·[1,0]: |cos| = 0.7071, cos² = 0.5.
+    const c = tf.tensor2d([[1, 1, 0]]);
+    const e = tf.tensor2d([[1, 0, 0]]);
+    expect(orthogonalityLoss(c, e, 'abs').dataSync()[0]).toBeCloseTo(Math.SQRT1_2, 5);
+    expect(orthogonalityLoss(c, e, 'square').dataSync()[0]).toBeCloseTo(0.5, 5);
+    // An all-zero row counts as orthogonal, not NaN.
+    expect(orthogonalityLoss(tf.zeros([1, 3]) as tf.Tensor2D, e).dataSync()[0]).toBe(0);
+    tf.dispose([a, b, c, e]);
+  });
+});
+
+describe('gradient reversal on the adversary input', () => {
+  it('keeps the loss value and flips (and scales by λ) the gradient w.r.t. z_inv', () => {
+    const head = tf.sequential({ layers: [tf.layers.dense({ inputShape: [3], units: 2, kernelInitializer: tf.initializers.glorotUniform({ seed: 3 }) })] });
+    const f = (z: tf.Tensor2D) => head.apply(z) as tf.Tensor2D;
+    const z0 = tf.tensor2d([[0.5, -1, 2], [1, 0.3, -0.2]]);
+    const z1 = tf.tensor2d([[-0.4, 0.2, 1], [0.1, 0.9, 0.3]]);
+    const plain = tf.grads((a: tf.Tensor, b: tf.Tensor) => modalityLoss(f, [a as tf.Tensor2D, b as tf.Tensor2D]))([z0, z1]);
+    const reversed = tf.grads((a: tf.Tensor, b: tf.Tensor) => adversarialLoss(f, [a as tf.Tensor2D, b as tf.Tensor2D], 0.5))([z0, z1]);
+    const p = Array.from(plain[0].dataSync());
+    const r = Array.from(reversed[0].dataSync());
+    expect(p.some((v) => Math.abs(v) > 1e-4)).toBe(true);
+    r.forEach((v, i) => expect(v).toBeCloseTo(-0.5 * p[i], 6));
+    expect(adversarialLoss(f, [z0, z1], 0.5).dataSync()[0]).toBeCloseTo(modalityLoss(f, [z0, z1]).dataSync()[0], 6);
+    tf.dispose([...plain, ...reversed, z0, z1]);
+    head.dispose();
+  });
+});
+
+describe('network shapes', () => {
+  it.each([
+    ['inv+inf', 8],
+    ['inv', 4],
+    ['inf', 4],
+    ['inv+inf+irr', 12],
+  ] as [Representation, number][])('representation %s: embeddings [B, D], student embedding width %i', (rep, width) => {
+    const net = smallNet(rep);
+    const batch = smallBatch(5);
+    for (const [m, b] of net.branches.entries()) {
+      const outs = b.train.predict(batch.xs[m]) as tf.Tensor[];
+      expect(outs.map((t) => t.shape)).toEqual([[5, 3], [5, 4], [5, 4], [5, 4]]);
+      const [logits, emb] = b.student.predict(batch.xs[m]) as tf.Tensor[];
+      expect(logits.shape).toEqual([5, 3]);
+      expect(emb.shape).toEqual([5, width]);
+      tf.dispose([...outs, logits, emb]);
+    }
+    // z_inf and z_irr are the two halves of the specific encoder's output.
+    const [, , zInf, zIrr] = net.branches[0].train.predict(batch.xs[0]) as tf.Tensor[];
+    const specOut = net.branches[0].train.getLayer('discom0_tab_spec_emb').output as tf.SymbolicTensor;
+    expect(specOut.shape).toEqual([null, 8]);
+    tf.dispose([zInf, zIrr, ...batch.xs, batch.labels[0]]);
+    net.dispose();
+  });
+});
+
+describe('each loss term reaches the parts it should, and only those', () => {
+  // Which parameter groups each part of the objective sends gradient to (default representation).
+  const expected: Record<SubTerm, string[]> = {
+    cl: ['specific', 'invariant', 'classifier'],
+    adv: ['invariant', 'adversary'],
+    modInf: ['specific', 'modInf'],
+    modIrr: ['specific', 'modIrr'],
+    auxInv: ['invariant', 'aux'],
+    auxInf: ['specific', 'aux'],
+    orthInvInf: ['specific', 'invariant'],
+    orthInfIrr: ['specific'],
+  };
+  it.each(Object.keys(expected) as SubTerm[])('%s', (part) => {
+    const net = smallNet();
+    const batch = smallBatch();
+    const groups: Record<string, tf.Variable[]> = {
+      specific: net.branches.flatMap((b) => b.parts.specific),
+      invariant: net.branches.flatMap((b) => b.parts.invariant),
+      classifier: net.branches.flatMap((b) => b.parts.classifier),
+      adversary: net.heads.adversary.trainableWeights.map((w) => w.read() as tf.Variable),
+      modInf: net.heads.modInf.trainableWeights.map((w) => w.read() as tf.Variable),
+      modIrr: net.heads.modIrr.trainableWeights.map((w) => w.read() as tf.Variable),
+      aux: net.heads.aux.trainableWeights.map((w) => w.read() as tf.Variable),
+    };
+    const { value, grads } = tf.variableGrads(() => discomLossTerms(net, batch, { ...OPTS, weights: ALL_ON }).parts[part]!, net.variables());
+    for (const [g, vars] of Object.entries(groups)) {
+      const norm = sqNorm(grads, vars);
+      if (expected[part].includes(g)) expect(norm, `${part} → ${g}`).toBeGreaterThan(1e-12);
+      else expect(norm, `${part} → ${g}`).toBe(0);
+    }
+    // Both branches take part in every term.
+    for (const b of net.branches) expect(sqNorm(grads, [...b.parts.specific, ...b.parts.invariant])).toBeGreaterThan(0);
+    tf.dispose([value, ...Object.values(grads), ...batch.xs, batch.labels[0]]);
+    net.dispose();
+  });
+
+  it('ablating a term (weight 0) removes its gradient: with only L_mod the invariant encoder gets none', () => {
+    const net = smallNet();
+    const batch = smallBatch();
+    const gradOf = (weights: LossWeights) => tf.variableGrads(() => discomLossTerms(net, batch, { ...OPTS, weights }).total, net.variables());
+    const headVars = (h: tf.LayersModel) => h.trainableWeights.map((w) => w.read() as tf.Variable);
+    const inv = net.branches.flatMap((b) => b.parts.invariant);
+    const spec = net.branches.flatMap((b) => b.parts.specific);
+    const onlyMod = gradOf({ cl: 0, adv: 0, mod: 1, aux: 0, orth: 0 });
+    expect(sqNorm(onlyMod.grads, inv)).toBe(0);
+    expect(sqNorm(onlyMod.grads, spec)).toBeGreaterThan(0);
+    const cases: [keyof LossWeights, tf.Variable[]][] = [
+      ['adv', headVars(net.heads.adversary)],
+      ['mod', [...headVars(net.heads.modInf), ...headVars(net.heads.modIrr)]],
+      ['aux', headVars(net.heads.aux)],
+      ['cl', net.branches.flatMap((b) => b.parts.classifier)],
+    ];
+    for (const [term, vars] of cases) {
+      const on = gradOf(ALL_ON);
+      const off = gradOf({ ...ALL_ON, [term]: 0 });
+      expect(sqNorm(on.grads, vars), `${term} on`).toBeGreaterThan(0);
+      expect(sqNorm(off.grads, vars), `${term} off`).toBe(0);
+      tf.dispose([on.value, off.value, ...Object.values(on.grads), ...Object.values(off.grads)]);
+    }
+    tf.tidy(() => {
+      const noOrth = discomLossTerms(net, batch, { ...OPTS, weights: { ...ALL_ON, orth: 0 } });
+      expect(noOrth.parts.orthInvInf).toBeUndefined();
+      expect(noOrth.terms.orth).toBeUndefined();
+    });
+    tf.dispose([onlyMod.value, ...Object.values(onlyMod.grads), ...batch.xs, batch.labels[0]]);
+    net.dispose();
+  });
+});
+
+describe('trainDiscom', () => {
+  const train = synthetic(240, 11);
+  const val = synthetic(90, 12);
+  const modalities = (): DiscomModalityInput[] => [
+    { ...TABLE, train: train.table, val: val.table },
+    { ...IMAGE, train: train.image, val: val.image },
+  ];
+  const base = {
+    trainLabels: train.labels,
+    valLabels: val.labels,
+    numClasses: 3,
+    embeddingDim: 8,
+    learningRate: 3e-3,
+    batchSize: 32,
+    seed: 7,
+  };
+
+  it('learns both single-modality students well above chance, without leaking tensors', async () => {
+    const before = tf.memory().numTensors;
+    const events: number[] = [];
+    const res = await trainDiscom({ ...base, modalities: modalities(), epochs: 12, onProgress: (e) => events.push(e.done) });
+    expect(events).toEqual(Array.from({ length: 12 }, (_, i) => i + 1));
+    expect(Object.keys(res.branches)).toEqual(['tab', 'img']);
+    const last = res.history[res.history.length - 1];
+    expect(Object.keys(last.terms).sort()).toEqual(['adv', 'aux', 'cl', 'mod', 'orth']);
+    expect(res.history[0].loss).toBeGreaterThan(last.loss);
+    for (const [name, shape, data] of [
+      ['tab', [10], val.table],
+      ['img', [6, 6, 1], val.image],
+    ] as const) {
+      const pred = predictClasses(res.branches[name], data, [...shape]);
+      const acc = pred.reduce((s, p, i) => s + (p === val.labels[i] ? 1 : 0), 0) / pred.length;
+      expect(acc, name).toBeGreaterThan(0.8); // chance is 1/3
+      expect(res.best[name].f1).toBeGreaterThan(0.8);
+    }
+    for (const m of Object.values(res.branches)) m.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it('is reproducible for a seed, and ablations/representations/unpaired batches run without leaks', async () => {
+    const before = tf.memory().numTensors;
+    const run = (extra: object) => trainDiscom({ ...base, modalities: modalities(), epochs: 2, ...extra });
+    const a = await run({});
+    const b = await run({});
+    expect(b.history).toEqual(a.history);
+    const c = await run({ representation: 'inv', lossWeights: { orth: 0, adv: 0 }, pairing: 'unpaired' });
+    expect(Object.keys(c.history[0].terms).sort()).toEqual(['aux', 'cl', 'mod']);
+    expect(c.settings.representation).toBe('inv');
+    for (const r of [a, b, c]) for (const m of Object.values(r.branches)) m.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it('exported students round-trip through the TF.js format with identical predictions', async () => {
+    const res = await trainDiscom({ ...base, modalities: modalities(), epochs: 1 });
+    const x = tf.tensor4d(val.image, [90, 6, 6, 1]);
+    for (const model of Object.values(res.branches)) {
+      let saved: tf.io.ModelArtifacts | null = null;
+      await model.save(tf.io.withSaveHandler(async (art) => {
+        saved = art;
+        return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
+      }));
+      const loaded = await tf.loadLayersModel(tf.io.fromMemory(saved!));
+      const input = model.inputs[0].shape.length === 4 ? x : tf.tensor2d(val.table, [90, 10]);
+      const [l0, e0] = model.predict(input) as tf.Tensor[];
+      const [l1, e1] = loaded.predict(input) as tf.Tensor[];
+      expect(Array.from(l1.dataSync())).toEqual(Array.from(l0.dataSync()));
+      expect(Array.from(e1.dataSync())).toEqual(Array.from(e0.dataSync()));
+      tf.dispose([l0, e0, l1, e1]);
+      if (input !== x) input.dispose();
+      loaded.dispose();
+      model.dispose();
+    }
+    x.dispose();
+  });
+
+  it('rejects bad input with a CmkdError naming the field', async () => {
+    const bad = modalities();
+    bad[1] = { ...bad[1], train: bad[1].train.subarray(0, 100) };
+    await expect(trainDiscom({ ...base, modalities: bad })).rejects.toThrow(/modality 'img' train data has 100 values; expected 240 rows/);
+    await expect(trainDiscom({ ...base, modalities: modalities().slice(0, 1) })).rejects.toBeInstanceOf(CmkdError);
+    await expect(trainDiscom({ ...base, modalities: modalities(), representation: 'zirr' as Representation })).rejects.toThrow(/unknown discom representation 'zirr'/);
+    await expect(trainDiscom({ ...base, modalities: modalities(), lossWeights: { adv: -1 } })).rejects.toThrow(/loss weight 'adv'/);
+    await expect(trainDiscom({ ...base, modalities: modalities(), trainLabels: train.labels.map((y) => y + 1) })).rejects.toThrow(/trainLabels\[\d+\] = 3/);
+  });
+});
+
+describe('image augmentation', () => {
+  it('only moves pixels (flips / quarter turns) and is seeded', () => {
+    const n = 20;
+    const data = Float32Array.from({ length: n * 4 * 4 * 2 }, (_, i) => i);
+    const a = augmentImages(data, n, [4, 4, 2], makeRng(1));
+    const b = augmentImages(data, n, [4, 4, 2], makeRng(1));
+    expect(a).toEqual(b);
+    let changed = 0;
+    for (let s = 0; s < n; s++) {
+      const src = Array.from(data.subarray(s * 32, (s + 1) * 32));
+      const dst = Array.from(a.subarray(s * 32, (s + 1) * 32));
+      expect([...dst].sort((x, y) => x - y)).toEqual(src);
+      // Channels of a pixel travel together.
+      for (let p = 0; p < 16; p++) expect(dst[2 * p + 1] - dst[2 * p]).toBe(1);
+      if (dst.some((v, i) => v !== src[i])) changed++;
+    }
+    expect(changed).toBeGreaterThan(3);
+    expect(changed).toBeLessThan(n);
+  });
+});
+
+describe('orthogonality gradient', () => {
+  it('is finite for an all-zero row (dead ReLU embedding)', () => {
+    const g = tf.grad((a: tf.Tensor) => orthogonalityLoss(a as tf.Tensor2D, tf.tensor2d([[1, 2, 0], [0, 1, 1]])))(tf.tensor2d([[0, 0, 0], [1, 0, 0]]));
+    const v = Array.from(g.dataSync());
+    expect(v.every(Number.isFinite)).toBe(true);
+  });
+});

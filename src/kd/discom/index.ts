@@ -1,0 +1,9 @@
+/** DisCoM-KD: teacher-free cross-modal distillation by disentanglement (Ienco & Fraga Dantas 2024). */
+export { trainDiscom, DISCOM_DEFAULTS, accuracyAndWeightedF1, predictClasses } from './train.js';
+export type { DiscomOptions, DiscomModalityInput, DiscomResult, DiscomEpoch } from './train.js';
+export { REPRESENTATIONS, buildDiscomNet } from './model.js';
+export type { Representation, DiscomNet, Branch, BranchSpec } from './model.js';
+export { LOSS_TERMS, discomLossTerms } from './objective.js';
+export type { LossTerm, LossWeights, SubTerm, DiscomBatch, ObjectiveOptions } from './objective.js';
+export { orthogonalityLoss, adversarialLoss, modalityLoss, sharedTaskLoss, sparseCrossEntropy, rowCosine } from './losses.js';
+export type { OrthPenalty } from './losses.js';
