@@ -244,6 +244,13 @@ describe('broken datasets: the message names the fault', () => {
     });
   }
 
+  it('numeric CSV labels with declared class names are class indices', async () => {
+    const ds = await loadDataset(broken((f) => (f['labels.csv'] = 'y\n0\n1\n1\n0\n1\n0\n')));
+    expect(Array.from(ds.labels)).toEqual([0, 1, 1, 0, 1, 0]);
+    const err = await loadError(broken((f) => (f['labels.csv'] = 'y\n0\n1\n2\n0\n1\n0\n')));
+    expect(err.message).toMatch(/labels\.csv row 3 \(line 4\), column 'y': label '2' is not one of the declared classes \(cat, dog\) nor a class index 0\.\.1/);
+  });
+
   it('a numeric label outside the declared classes names the sample', async () => {
     const err = await loadError(
       broken((f) => {

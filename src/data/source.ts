@@ -350,11 +350,15 @@ export function encodeLabels(raw: RawLabels, spec: TaskSpec, defaultTarget: stri
     classes = allNumeric ? uniq.sort((a, b) => Number(a) - Number(b)) : uniq.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
   }
   const index = new Map(classes.map((c, i) => [c, i]));
+  // Text labels '0', '1', … with declared class names (none of them a label) are class indices.
+  const asIndices =
+    spec.classes !== undefined && !names.some((s) => index.has(s)) && names.every((s) => /^\d+$/.test(s));
+  const shown = classes.length > 10 ? classes.slice(0, 10).join(', ') + ', …' : classes.join(', ');
   for (let i = 0; i < n; i++) {
-    const k = index.get(names[i]);
-    if (k === undefined) {
-      const shown = classes.length > 10 ? classes.slice(0, 10).join(', ') + ', …' : classes.join(', ');
-      throw new CmkdError(`${raw.where(i)}: label '${names[i]}' is not one of the declared classes (${shown})`, 'invalid-input');
+    const k = asIndices ? Number(names[i]) : index.get(names[i]);
+    if (k === undefined || k >= classes.length) {
+      const alt = asIndices ? ` nor a class index 0..${classes.length - 1}` : '';
+      throw new CmkdError(`${raw.where(i)}: label '${names[i]}' is not one of the declared classes (${shown})${alt}`, 'invalid-input');
     }
     labels[i] = k;
   }

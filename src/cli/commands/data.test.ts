@@ -1,0 +1,113 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
+import { encodeNpy } from '../../data/index.js';
+import { main } from '../main.js';
+
+const roots: string[] = [];
+afterAll(() => roots.forEach((r) => rmSync(r, { recursive: true, force: true })));
+afterEach(() => vi.restoreAllMocks());
+
+function makeDir(files: Record<string, string | Uint8Array>): string {
+  const dir = mkdtempSync(join(tmpdir(), 'cmkd-cli-data-'));
+  roots.push(dir);
+  for (const [name, content] of Object.entries(files)) writeFileSync(join(dir, name), content);
+  return dir;
+}
+
+const manifest = (overrides: Record<string, unknown> = {}) =>
+  JSON.stringify({
+    name: 'toy',
+    modalities: [
+      { name: 'tab', kind: 'table', file: 'tab.csv' },
+      { name: 'img', kind: 'image', shape: [2, 2, 1], file: 'img.npy' },
+    ],
+    labels: { file: 'labels.csv', column: 'y' },
+    task: { kind: 'classification', classes: ['cat', 'dog'] },
+    ...overrides,
+  });
+
+const goodFiles = () => ({
+  'cmkd.json': manifest(),
+  'tab.csv': 'a,b\n1,2\n3,4\n5,6\n7,8\n',
+  'img.npy': encodeNpy([4, 2, 2, 1], Array.from({ length: 16 }, (_, i) => i)),
+  'labels.csv': 'y\ncat\ndog\ncat\ndog\n',
+});
+
+/** Run the CLI in-process; returns the exit code and what it wrote. */
+async function run(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  let stdout = '';
+  let stderr = '';
+  vi.spyOn(process.stdout, 'write').mockImplementation((s: string | Uint8Array) => ((stdout += String(s)), true));
+  vi.spyOn(process.stderr, 'write').mockImplementation((s: string | Uint8Array) => ((stderr += String(s)), true));
+  const code = await main(['node', 'cmkd', ...args]);
+  vi.restoreAllMocks();
+  return { code, stdout, stderr };
+}
+
+describe('cmkd data validate', () => {
+  it('prints ok and exits 0 for a good dataset', async () => {
+    const r = await run('data', 'validate', makeDir(goodFiles()));
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe('ok: toy: 4 samples; modalities tab [table 2], img [image 2×2×1]; classification, 2 classes\n');
+  });
+
+  const broken: [string, Record<string, string>, RegExp][] = [
+    ['unknown label', { 'labels.csv': 'y\ncat\ndog\nemu\ndog\n' }, /labels\.csv row 3 \(line 4\), column 'y': label 'emu' is not one of the declared classes/],
+    ['NaN cell', { 'tab.csv': 'a,b\n1,2\n3,4\n5,nan\n7,8\n' }, /modality 'tab' \(.*tab\.csv\) row 3, column 'b': value is NaN/],
+    ['bad manifest field', { 'cmkd.json': manifest({ task: { kind: 'classification', classes: 'cat,dog' } }) }, /cmkd\.json: task\.classes: expected array, received string/],
+    ['mismatched counts', { 'labels.csv': 'y\ncat\ndog\n' }, /row counts differ: .*tab\.csv\) has 4 samples but the labels \(.*labels\.csv\) have 2/],
+  ];
+  for (const [what, edit, re] of broken) {
+    it(`${what}: exit 2 with one line naming the fault`, async () => {
+      const r = await run('data', 'validate', makeDir({ ...goodFiles(), ...edit }));
+      expect(r.code).toBe(2);
+      expect(r.stdout).toBe('');
+      expect(r.stderr.split('\n')).toHaveLength(2); // one line plus the final newline
+      expect(r.stderr).toMatch(/^cmkd: error: /);
+      expect(r.stderr).toMatch(re);
+    });
+  }
+
+  it('single CSV through flags, including an image modality', async () => {
+    const dir = makeDir({ 'd.csv': 'c1,c2,img_0,img_1,img_2,img_3,y\n1,2,0,1,2,3,a\n3,4,4,5,6,7,b\n5,6,8,9,10,11,a\n' });
+    const r = await run('data', 'validate', join(dir, 'd.csv'), '--modality', 'a=c1,c2', '--modality', 'b=img_*', '--image', 'b=2x2x1', '--label', 'y', '--json');
+    expect(r.code).toBe(0);
+    const out = JSON.parse(r.stdout);
+    expect(out).toMatchObject({ ok: true, name: 'd', n: 3, task: { kind: 'classification', classes: ['a', 'b'] } });
+    expect(out.modalities).toEqual([
+      { name: 'a', kind: 'table', shape: [2] },
+      { name: 'b', kind: 'image', shape: [2, 2, 1] },
+    ]);
+    const bad = await run('data', 'validate', join(dir, 'd.csv'), '--modality', 'a=c1,c2', '--label', 'y', '--classes', 'a,c');
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/d\.csv row 2 \(line 3\), column 'y': label 'b' is not one of the declared classes \(a, c\)\n$/);
+    const flag = await run('data', 'validate', join(dir, 'd.csv'), '--modality', 'a', '--label', 'y');
+    expect(flag.code).toBe(2);
+    expect(flag.stderr).toMatch(/--modality 'a': expected name=value/);
+  });
+});
+
+describe('cmkd data describe', () => {
+  it('--json gives the structured summary; missing values are counted, not fatal', async () => {
+    const dir = makeDir({ ...goodFiles(), 'tab.csv': 'a,b\n1,2\n3,\n5,6\n7,8\n' });
+    const r = await run('data', 'describe', dir, '--json');
+    expect(r.code).toBe(0);
+    const s = JSON.parse(r.stdout);
+    expect(s).toMatchObject({ name: 'toy', n: 4, task: { kind: 'classification', classes: ['cat', 'dog'] } });
+    expect(s.modalities[0]).toMatchObject({ name: 'tab', kind: 'table', shape: [2], min: 1, max: 8, missing: 1 });
+    expect(s.classBalance).toEqual([
+      { class: 'cat', count: 2, fraction: 0.5 },
+      { class: 'dog', count: 2, fraction: 0.5 },
+    ]);
+  });
+
+  it('prints a readable table', async () => {
+    const r = await run('data', 'describe', makeDir(goodFiles()));
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^toy: 4 samples, 2 modalities, classification, 2 classes\n/);
+    expect(r.stdout).toMatch(/\nimg\s+image\s+2×2×1\s+0\s+15\s+7\.5000/);
+    expect(r.stdout).toMatch(/\ncat\s+2\s+0\.5000\n/);
+  });
+});
