@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { conv2DBackpropFilterConfig, conv2DBackpropInputConfig } from './conv2d.js';
 import { depthwiseBackpropFilterConfig, depthwiseBackpropInputConfig } from './depthwise.js';
+import { leadingAxesSum, untransposedMatMul } from './matmul.js';
 import { maxPoolGradConfig } from './pool.js';
 import { unsortedSegmentSumConfig } from './segment.js';
 
@@ -14,6 +15,13 @@ const MISSING: Config[] = [conv2DBackpropFilterConfig, depthwiseBackpropFilterCo
  * than ours) and its MaxPoolGrad is wrong when a window's maximum is negative.
  */
 const REPLACED: Config[] = [conv2DBackpropInputConfig, maxPoolGradConfig];
+
+/** wasm kernels wrapped to avoid their slow paths (see matmul.ts); built from the originals. */
+const WRAPPED: [string, (original: tf.KernelConfig) => Config][] = [
+  ['BatchMatMul', untransposedMatMul],
+  ['_FusedMatMul', untransposedMatMul],
+  ['Sum', leadingAxesSum],
+];
 
 let registered: string[] | null = null;
 
@@ -35,6 +43,13 @@ export function registerWasmGradientKernels(): string[] {
     if (tf.getKernel(config.kernelName, 'wasm')) tf.unregisterKernel(config.kernelName, 'wasm');
     tf.registerKernel({ ...config, backendName: 'wasm' });
     registered.push(config.kernelName);
+  }
+  for (const [name, wrap] of WRAPPED) {
+    const original = tf.getKernel(name, 'wasm');
+    if (!original) continue;
+    tf.unregisterKernel(name, 'wasm');
+    tf.registerKernel({ ...wrap(original), backendName: 'wasm' });
+    registered.push(name);
   }
   return registered;
 }

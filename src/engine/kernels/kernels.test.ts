@@ -37,16 +37,17 @@ function expectClose(actual: Float32Array[], expected: Float32Array[], tol = 1e-
   }
 }
 
-/** Gradients of Σ r ⊙ f(inputs) with respect to every input, as flat arrays. */
+/** f(inputs), then the gradients of Σ r ⊙ f(inputs) with respect to every input, as flat arrays. */
 function gradsOf(f: (...xs: tf.Tensor[]) => tf.Tensor, shapes: number[][], seed: number): Float32Array[] {
   return tf.tidy(() => {
     const xs = shapes.map((s, i) => tf.tensor(values(tf.util.sizeFromShape(s), seed + i), s));
+    const y = f(...xs).dataSync() as Float32Array;
     const g = tf.grads((...args: tf.Tensor[]) => {
-      const y = f(...args);
-      const r = tf.tensor(values(y.size, seed + 99), y.shape);
-      return tf.sum(tf.mul(y, r));
+      const out = f(...args);
+      const r = tf.tensor(values(out.size, seed + 99), out.shape);
+      return tf.sum(tf.mul(out, r));
     });
-    return g(xs).map((t) => t.dataSync() as Float32Array);
+    return [y, ...g(xs).map((t) => t.dataSync() as Float32Array)];
   });
 }
 
@@ -66,9 +67,9 @@ afterAll(async () => {
 });
 
 describe('wasm gradient kernels', () => {
-  it('registers the missing kernels and the faster conv input gradient', () => {
+  it('registers the missing kernels and the faster replacements', () => {
     const names = engineInfo().customKernels;
-    for (const k of ['Conv2DBackpropFilter', 'Conv2DBackpropInput', 'UnsortedSegmentSum', 'DepthwiseConv2dNativeBackpropFilter']) {
+    for (const k of ['Conv2DBackpropFilter', 'Conv2DBackpropInput', 'UnsortedSegmentSum', 'DepthwiseConv2dNativeBackpropFilter', 'MaxPoolGrad', 'BatchMatMul', 'Sum']) {
       expect(names).toContain(k);
     }
   });
@@ -147,6 +148,17 @@ describe('wasm gradient kernels', () => {
     },
     { name: 'softmax cross-entropy', f: (logits) => tf.losses.softmaxCrossEntropy(tf.oneHot([1, 0, 3], 4), logits), shapes: [[3, 4]] },
     { name: 'log-softmax', f: (logits) => tf.logSoftmax(logits), shapes: [[3, 5]] },
+    { name: 'matMul with transposeA', f: (a, b) => tf.matMul(a, b, true, false), shapes: [[4, 3], [4, 5]] },
+    { name: 'matMul with transposeB', f: (a, b) => tf.matMul(a, b, false, true), shapes: [[3, 4], [5, 4]] },
+    { name: 'batched matMul with both transposed', f: (a, b) => tf.matMul(a, b, true, true), shapes: [[2, 4, 3], [2, 5, 4]] },
+    {
+      name: 'fused matMul (transposeB, bias, relu)',
+      f: (a, b, bias) => tf.fused.matMul({ a, b, transposeB: true, bias, activation: 'relu' }),
+      shapes: [[3, 4], [5, 4], [5]],
+    },
+    { name: 'sum over leading axes, keepDims', f: (x) => tf.sum(x, [1, 0], true), shapes: [[3, 4, 2, 5]] },
+    { name: 'sum over axis 0', f: (x) => tf.sum(x, 0), shapes: [[6, 7]] },
+    { name: 'sum over a middle axis (wasm original)', f: (x) => tf.sum(x, 1), shapes: [[3, 4, 5]] },
     { name: 'global average pooling (mean)', f: (x) => tf.mean(x, [1, 2]), shapes: [[2, 3, 3, 4]] },
   ];
   for (const c of otherCases) {
@@ -172,13 +184,14 @@ describe('wasm gradient kernels', () => {
         const x = tf.tensor4d(values(4 * 64, 9), [4, 8, 8, 1]);
         const y = tf.oneHot([0, 2, 1, 2], 3);
         const { grads } = tf.variableGrads(() => tf.losses.softmaxCrossEntropy(y, model.apply(x, { training: true }) as tf.Tensor) as tf.Scalar);
-        const out = model.trainableWeights.map((w) => grads[w.name].dataSync() as Float32Array);
+        const loss = tf.losses.softmaxCrossEntropy(y, model.apply(x, { training: false }) as tf.Tensor);
+        const out = [loss.dataSync() as Float32Array, ...model.trainableWeights.map((w) => grads[w.name].dataSync() as Float32Array)];
         model.layers.forEach((l) => l.dispose());
         return out;
       });
     const onWasm = step();
     const reference = await onCpu(step);
-    expect(onWasm.length).toBe(8);
+    expect(onWasm.length).toBe(9);
     expectClose(onWasm, reference);
   });
 

@@ -33,33 +33,30 @@ function maxPoolGrad({ inputs, backend, attrs }: { inputs: tf.NamedTensorInfoMap
   const dys = heapF32(backend, dy);
   const dx = heapF32(backend, out);
   dx.fill(0);
-  const best = new Float32Array(C);
-  const where = new Int32Array(C);
   for (let n = 0; n < N; n++) {
     for (let oh = 0; oh < OH; oh++) {
-      const ih0 = oh * sh - top;
-      const ihLo = Math.max(0, ih0);
-      const ihHi = Math.min(H, ih0 + FH);
+      const ihLo = Math.max(0, oh * sh - top);
+      const ihHi = Math.min(H, oh * sh - top + FH);
       for (let ow = 0; ow < OW; ow++) {
-        const iw0 = ow * sw - left;
-        const iwLo = Math.max(0, iw0);
-        const iwHi = Math.min(W, iw0 + FW);
-        best.fill(-Infinity);
-        where.fill(-1);
-        for (let ih = ihLo; ih < ihHi; ih++) {
-          for (let iw = iwLo; iw < iwHi; iw++) {
-            const at = ((n * H + ih) * W + iw) * C;
-            for (let c = 0; c < C; c++) {
-              const v = xs[at + c];
-              if (v > best[c] || where[c] < 0) {
-                best[c] = v;
-                where[c] = at + c;
+        const iwLo = Math.max(0, ow * sw - left);
+        const iwHi = Math.min(W, ow * sw - left + FW);
+        if (ihLo >= ihHi || iwLo >= iwHi) continue;
+        const g = ((n * OH + oh) * OW + ow) * C;
+        const first = ((n * H + ihLo) * W + iwLo) * C;
+        for (let c = 0; c < C; c++) {
+          let bestAt = first + c;
+          let best = xs[bestAt];
+          for (let ih = ihLo; ih < ihHi; ih++) {
+            for (let iw = iwLo, at = ((n * H + ih) * W + iwLo) * C + c; iw < iwHi; iw++, at += C) {
+              const v = xs[at];
+              if (v > best) {
+                best = v;
+                bestAt = at;
               }
             }
           }
+          dx[bestAt] += dys[g + c];
         }
-        const g = ((n * OH + oh) * OW + ow) * C;
-        for (let c = 0; c < C; c++) if (where[c] >= 0) dx[where[c]] += dys[g + c];
       }
     }
   }
