@@ -1,4 +1,8 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { loadModel, saveModel } from '../../models/index.js';
 import { initEngine, tf } from '../../engine/index.js';
 import { CmkdError } from '../../util/errors.js';
 import { makeRng } from '../../util/rng.js';
@@ -6,7 +10,7 @@ import { augmentImages } from './augment.js';
 import { adversarialLoss, modalityLoss, orthogonalityLoss } from './losses.js';
 import { buildDiscomNet, type DiscomNet, type Representation } from './model.js';
 import { discomLossTerms, type LossWeights, type SubTerm } from './objective.js';
-import { predictClasses, trainDiscom, type DiscomModalityInput } from './train.js';
+import { discomBackbone, predictClasses, trainDiscom, type DiscomModalityInput } from './train.js';
 
 beforeAll(async () => {
   await initEngine();
@@ -29,11 +33,11 @@ function synthetic(n: number, seed: number, numClasses = 3) {
 }
 
 const TABLE = { name: 'tab', kind: 'table' as const, shape: [10], backbone: { kind: 'mlp' as const, hidden: [16] } };
-// MLP backbone on the image: the default wasm backend lacks conv filter gradients for now.
-const IMAGE = { name: 'img', kind: 'image' as const, shape: [6, 6, 1], backbone: { kind: 'mlp' as const, hidden: [16] } };
+const IMAGE = { name: 'img', kind: 'image' as const, shape: [6, 6, 1], backbone: { kind: 'cnn' as const, channels: [4], hidden: [16] } };
 
 function smallNet(representation: Representation = 'inv+inf', D = 4): DiscomNet {
-  return buildDiscomNet([TABLE, IMAGE], { embeddingDim: D, numClasses: 3, representation, seed: 1 });
+  const specs = [TABLE, IMAGE].map((m) => ({ name: m.name, backbone: discomBackbone(m, 3) }));
+  return buildDiscomNet(specs, { embeddingDim: D, numClasses: 3, representation, seed: 1 });
 }
 
 function smallBatch(B = 8) {
@@ -104,8 +108,9 @@ describe('network shapes', () => {
     }
     // z_inf and z_irr are the two halves of the specific encoder's output.
     const [, , zInf, zIrr] = net.branches[0].train.predict(batch.xs[0]) as tf.Tensor[];
-    const specOut = net.branches[0].train.getLayer('discom0_tab_spec_emb').output as tf.SymbolicTensor;
-    expect(specOut.shape).toEqual([null, 8]);
+    // The backbone's embedding (16 wide) is widened/narrowed to 2D = 8 before the split.
+    expect((net.branches[0].train.getLayer('discom0_tab_spec_embedding').output as tf.SymbolicTensor).shape).toEqual([null, 16]);
+    expect((net.branches[0].train.getLayer('discom0_tab_spec_split').output as tf.SymbolicTensor).shape).toEqual([null, 8]);
     tf.dispose([zInf, zIrr, ...batch.xs, batch.labels[0]]);
     net.dispose();
   });
@@ -232,27 +237,30 @@ describe('trainDiscom', () => {
     expect(tf.memory().numTensors).toBe(before);
   });
 
-  it('exported students round-trip through the TF.js format with identical predictions', async () => {
+  it('exported students round-trip through saveModel/loadModel with identical predictions', async () => {
     const res = await trainDiscom({ ...base, modalities: modalities(), epochs: 1 });
-    const x = tf.tensor4d(val.image, [90, 6, 6, 1]);
-    for (const model of Object.values(res.branches)) {
-      let saved: tf.io.ModelArtifacts | null = null;
-      await model.save(tf.io.withSaveHandler(async (art) => {
-        saved = art;
-        return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
-      }));
-      const loaded = await tf.loadLayersModel(tf.io.fromMemory(saved!));
-      const input = model.inputs[0].shape.length === 4 ? x : tf.tensor2d(val.table, [90, 10]);
-      const [l0, e0] = model.predict(input) as tf.Tensor[];
-      const [l1, e1] = loaded.predict(input) as tf.Tensor[];
-      expect(Array.from(l1.dataSync())).toEqual(Array.from(l0.dataSync()));
-      expect(Array.from(e1.dataSync())).toEqual(Array.from(e0.dataSync()));
-      tf.dispose([l0, e0, l1, e1]);
-      if (input !== x) input.dispose();
-      loaded.dispose();
-      model.dispose();
+    const dir = await mkdtemp(path.join(tmpdir(), 'cmkd-discom-'));
+    try {
+      const inputs: Record<string, tf.Tensor> = { tab: tf.tensor2d(val.table, [90, 10]), img: tf.tensor4d(val.image, [90, 6, 6, 1]) };
+      for (const [name, model] of Object.entries(res.branches)) {
+        await saveModel(path.join(dir, name), model, { modality: name, extra: { method: 'discom' } });
+        const { model: loaded, meta } = await loadModel(path.join(dir, name));
+        expect(meta.modality).toBe(name);
+        expect(meta.spec.inputShape).toEqual(name === 'tab' ? [10] : [6, 6, 1]);
+        expect((loaded.getUserDefinedMetadata() as { discom: { representation: string } }).discom.representation).toBe('inv+inf');
+        const [l0, e0] = model.predict(inputs[name]) as tf.Tensor[];
+        const [l1, e1] = loaded.predict(inputs[name]) as tf.Tensor[];
+        expect(e1.shape).toEqual([90, 2 * Number(res.settings.embeddingDim)]);
+        expect(Array.from(l1.dataSync())).toEqual(Array.from(l0.dataSync()));
+        expect(Array.from(e1.dataSync())).toEqual(Array.from(e0.dataSync()));
+        tf.dispose([l0, e0, l1, e1]);
+        loaded.dispose();
+        model.dispose();
+      }
+      tf.dispose(Object.values(inputs));
+    } finally {
+      await rm(dir, { recursive: true, force: true });
     }
-    x.dispose();
   });
 
   it('rejects bad input with a CmkdError naming the field', async () => {

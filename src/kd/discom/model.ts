@@ -10,7 +10,8 @@
  */
 import { tf } from '../../engine/index.js';
 import { makeRng } from '../../util/rng.js';
-import { applyBackbone, type BackboneSpec } from './backbone.js';
+import { META_KEY, OUTPUT_NAMES, type ModelSpec } from '../../models/index.js';
+import { applyEncoder, encoderWidth } from './encoder.js';
 
 /** What the per-modality task classifier sees (the paper's choice is 'inv+inf'). */
 export type Representation = 'inv+inf' | 'inv' | 'inf' | 'inv+inf+irr';
@@ -18,9 +19,8 @@ export const REPRESENTATIONS: readonly Representation[] = ['inv+inf', 'inv', 'in
 
 export interface BranchSpec {
   name: string;
-  /** Per-sample input shape: [d] for a table, [H, W, C] for an image. */
-  shape: number[];
-  backbone: BackboneSpec;
+  /** Backbone of both encoders (its inputShape is the modality's per-sample shape). */
+  backbone: ModelSpec;
 }
 
 export interface Branch {
@@ -80,11 +80,18 @@ function buildBranch(
   seed: () => number,
 ): Branch {
   const p = `discom${index}_${safe(spec.name)}`;
-  const input = tf.input({ shape: spec.shape, name: `${p}_input` });
-  const specific = applyBackbone(spec.backbone, input, 2 * D, `${p}_spec`, seed);
+  const input = tf.input({ shape: spec.backbone.inputShape, name: `${p}_input` });
+  let specific = applyEncoder(spec.backbone, seed(), input, `${p}_spec`);
+  // The reference splits the backbone's own embedding (ResNet-18: 512 = 2·256); a backbone of
+  // another width gets a ReLU layer of width 2D to split.
+  if (encoderWidth(spec.backbone) !== 2 * D) {
+    specific = tf.layers
+      .dense({ units: 2 * D, activation: 'relu', kernelInitializer: tf.initializers.heNormal({ seed: seed() }), name: `${p}_spec_split` })
+      .apply(specific) as Sym;
+  }
   const zInf = sliceColumns(specific, 0, D, `${p}_zinf`);
   const zIrr = sliceColumns(specific, D, D, `${p}_zirr`);
-  const invFeat = applyBackbone(spec.backbone, input, 2 * D, `${p}_inv`, seed);
+  const invFeat = applyEncoder(spec.backbone, seed(), input, `${p}_inv`);
   // Projection head: linear → batch-norm → ReLU, as in the reference code's ProjHead.
   let zInv = tf.layers
     .dense({ units: D, kernelInitializer: tf.initializers.glorotUniform({ seed: seed() }), name: `${p}_invproj_dense` })
@@ -101,6 +108,11 @@ function buildBranch(
 
   const train = tf.model({ inputs: input, outputs: [logits, zInv, zInf, zIrr], name: `${p}_train` });
   const student = tf.model({ inputs: input, outputs: [logits, embedding], name: `${p}_student` });
+  // The cmkd spec records the backbone of each encoder; the 'discom' entry says how they combine.
+  student.setUserDefinedMetadata({
+    [META_KEY]: { spec: { ...spec.backbone, outputs: numClasses }, outputs: [...OUTPUT_NAMES] },
+    discom: { modality: spec.name, embeddingDim: D, representation, embeddingWidth: embedding.shape[1] },
+  });
   return {
     name: spec.name,
     train,

@@ -8,7 +8,8 @@ import { throwIfAborted, type ProgressFn } from '../../util/progress.js';
 import { makeRng, type Rng } from '../../util/rng.js';
 import type { ModalityKind } from '../../data/types.js';
 import { augmentImages } from './augment.js';
-import type { BackboneSpec } from './backbone.js';
+import { makeSpec, MODEL_KINDS, type ModelKind, type ModelSpec, type SpecOverrides } from '../../models/index.js';
+import { encoderWidth } from './encoder.js';
 import type { OrthPenalty } from './losses.js';
 import { REPRESENTATIONS, buildDiscomNet, type DiscomNet, type Representation } from './model.js';
 import { LOSS_TERMS, discomLossTerms, type DiscomBatch, type LossTerm, type LossWeights } from './objective.js';
@@ -22,8 +23,11 @@ export interface DiscomModalityInput {
   train: Float32Array;
   /** nVal × prod(shape) values, for per-branch model selection. */
   val?: Float32Array;
-  /** Encoder architecture; default an MLP for tables, a CNN for images. */
-  backbone?: BackboneSpec;
+  /**
+   * Architecture of both encoders (a src/models backbone cut at its embedding); default an
+   * MLP for tables, a CNN for images, with the models module's default widths and no dropout.
+   */
+  backbone?: { kind?: ModelKind } & SpecOverrides;
 }
 
 export interface DiscomOptions {
@@ -32,7 +36,11 @@ export interface DiscomOptions {
   trainLabels: Int32Array;
   valLabels?: Int32Array;
   numClasses: number;
-  /** Size D of z_inv, z_inf and z_irr (the specific encoder outputs 2D). Paper: 256. */
+  /**
+   * Size D of z_inv, z_inf and z_irr. Default, as in the paper (ResNet-18: 512 = 2·256): half
+   * the backbone's embedding width (the smallest over modalities). A specific encoder whose
+   * width is not 2D gets an extra ReLU layer of width 2D.
+   */
   embeddingDim?: number;
   /** What the task classifier sees. Paper: 'inv+inf'. */
   representation?: Representation;
@@ -81,7 +89,6 @@ export interface DiscomResult {
 }
 
 export const DISCOM_DEFAULTS = {
-  embeddingDim: 256,
   representation: 'inv+inf' as Representation,
   orthPenalty: 'abs' as OrthPenalty,
   grlLambda: 1,
@@ -115,7 +122,7 @@ function validate(o: DiscomOptions): void {
       check(m.val !== undefined, `discom: valLabels given but modality '${m.name}' has no val data`);
       check(m.val.length === nVal * d, () => `discom: modality '${m.name}' val data has ${m.val!.length} values; expected ${nVal} rows × ${d} = ${nVal * d}`);
     }
-    if (m.backbone) oneOf(`backbone kind for modality '${m.name}'`, m.backbone.kind, ['mlp', 'cnn']);
+    if (m.backbone?.kind !== undefined) oneOf(`backbone kind for modality '${m.name}'`, m.backbone.kind, MODEL_KINDS);
   }
   for (const [what, labels] of [['trainLabels', o.trainLabels], ['valLabels', o.valLabels]] as const) {
     if (!labels) continue;
@@ -194,6 +201,17 @@ export function predictClasses(student: tf.LayersModel, data: Float32Array, shap
   return out;
 }
 
+/** The backbone spec of a modality's encoders. */
+export function discomBackbone(m: Pick<DiscomModalityInput, 'name' | 'kind' | 'shape' | 'backbone'>, numClasses: number): ModelSpec {
+  const { kind, ...overrides } = m.backbone ?? {};
+  try {
+    return makeSpec(kind ?? (m.kind === 'image' ? 'cnn' : 'mlp'), m.shape, numClasses, 'classification', { dropout: 0, ...overrides });
+  } catch (err) {
+    if (err instanceof CmkdError) throw new CmkdError(`discom: modality '${m.name}' backbone: ${err.message}`, err.code);
+    throw err;
+  }
+}
+
 /** Train DisCoM-KD on paired multi-modal data; returns one standalone student per modality. */
 export async function trainDiscom(options: DiscomOptions): Promise<DiscomResult> {
   validate(options);
@@ -203,10 +221,14 @@ export async function trainDiscom(options: DiscomOptions): Promise<DiscomResult>
   const n = o.trainLabels.length;
   const sizes = mods.map((m) => featureSize(m.shape));
   const rng = makeRng(o.seed);
+  const backbones = mods.map((m) => discomBackbone(m, o.numClasses));
+  const embeddingDim = options.embeddingDim ?? Math.max(1, Math.floor(Math.min(...backbones.map(encoderWidth)) / 2));
   const net: DiscomNet = buildDiscomNet(
-    mods.map((m) => ({ name: m.name, shape: m.shape, backbone: m.backbone ?? (m.kind === 'image' ? { kind: 'cnn' } : { kind: 'mlp' }) })),
-    { embeddingDim: o.embeddingDim, numClasses: o.numClasses, representation: o.representation, seed: rng.seed() },
+    mods.map((m, i) => ({ name: m.name, backbone: backbones[i] })),
+    { embeddingDim, numClasses: o.numClasses, representation: o.representation, seed: rng.seed() },
   );
+  // TF.js dropout reuses its seed on every call; draw a fresh one per step (only if a backbone asks for dropout).
+  const dropouts = net.branches.flatMap((b) => b.train.layers.filter((l) => l.getClassName() === 'Dropout')) as unknown as { seed?: number }[];
   const optimizer = tf.train.adam(o.learningRate);
   const varList = net.variables();
   const hasVal = o.valLabels !== undefined && o.valLabels.length > 0;
@@ -236,6 +258,7 @@ export async function trainDiscom(options: DiscomOptions): Promise<DiscomResult>
           batch.xs.push(tf.tensor(x, [B, ...m.shape]));
           batch.labels.push(tf.tensor1d(Int32Array.from(idx, (r: number) => o.trainLabels[r]), 'int32'));
         });
+        for (const d of dropouts) d.seed = rng.seed();
         let kept: tf.Scalar[] = [];
         let keys: LossTerm[] = [];
         const total = optimizer.minimize(
@@ -301,7 +324,8 @@ export async function trainDiscom(options: DiscomOptions): Promise<DiscomResult>
     settings: {
       method: 'discom',
       modalities: mods.map((m) => m.name).join(','),
-      embeddingDim: o.embeddingDim,
+      embeddingDim,
+      backbones: backbones.map((b) => `${b.kind}(${[...b.hidden, ...b.channels].join('-')})`).join(','),
       representation: o.representation,
       orthPenalty: o.orthPenalty,
       grlLambda: o.grlLambda,
