@@ -7,7 +7,7 @@ export { loadCsvDataset, type CsvColumnOptions, type CsvDatasetOptions, type Csv
 export { FILE_FORMATS, formatFromName, type FileFormat, type ModalitySpec, type TaskSpec } from './source.js';
 export { parseNpy, encodeNpy, type NpyArray, type NpyDtype } from './npy.js';
 export { parseIdx, encodeIdxUbyte, type IdxArray } from './idx.js';
-export { validateDataset } from './validate.js';
+export { validateDataset, datasetWarnings } from './validate.js';
 export { describeDataset, type DatasetSummary, type ModalitySummary } from './describe.js';
 export { stratifiedSplit, repeatedSplits, DEFAULT_FRACTIONS, type SplitFractions, type SplitOptions } from './split.js';
 export { fitStandardizer, applyStandardizer, standardizeDataset, type Standardizer } from './standardize.js';

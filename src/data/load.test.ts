@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterAll, describe, expect, it } from 'vitest';
 import { CmkdError } from '../util/errors.js';
-import { describeDataset, encodeIdxUbyte, encodeNpy, loadCsvDataset, loadDataset, parseIdx, parseNpy, validateDataset, type MultimodalDataset } from './index.js';
+import { datasetWarnings, describeDataset, encodeIdxUbyte, encodeNpy, loadCsvDataset, loadDataset, parseIdx, parseNpy, validateDataset, type MultimodalDataset } from './index.js';
 
 const roots: string[] = [];
 afterAll(() => roots.forEach((r) => rmSync(r, { recursive: true, force: true })));
@@ -313,7 +313,25 @@ describe('validateDataset on in-memory datasets', () => {
   });
 });
 
-describe('cleanup of temp files', () => {
+describe('datasetWarnings', () => {
+  it('flags small and empty classes, a lone modality and constant columns', () => {
+    const ds: MultimodalDataset = {
+      name: 'w',
+      n: 4,
+      modalities: [{ name: 'a', kind: 'table', shape: [2], data: Float32Array.of(1, 7, 2, 7, 3, 7, 4, 7) }],
+      task: { kind: 'classification', classes: ['x', 'y', 'z'] },
+      labels: Int32Array.of(0, 0, 0, 1),
+    };
+    expect(datasetWarnings(ds)).toEqual([
+      "only one modality ('a'); cross-modal distillation needs a teacher and a student modality",
+      "class 'y' has 1 sample; the default 70/10/20 split needs at least 3 per class",
+      "class 'z' is declared but has no samples",
+      "modality 'a' has 1 constant column of 2",
+    ]);
+  });
+});
+
+describe('missing files', () => {
   it('a deleted modality file is reported missing, not crashing', async () => {
     const dir = makeDir(toyFiles());
     unlinkSync(join(dir, 'img.npy'));

@@ -89,3 +89,33 @@ export function validateDataset(ds: MultimodalDataset): MultimodalDataset {
   }
   return ds;
 }
+
+/**
+ * Things that load fine but will bite later (a class too small for the default split, a
+ * declared class with no samples, a single modality, constant features); one line each.
+ */
+export function datasetWarnings(ds: MultimodalDataset): string[] {
+  const out: string[] = [];
+  if (ds.modalities.length < 2) out.push(`only one modality ('${ds.modalities[0]?.name}'); cross-modal distillation needs a teacher and a student modality`);
+  if (ds.task.kind === 'classification') {
+    const counts = new Array<number>(ds.task.classes.length).fill(0);
+    for (let i = 0; i < ds.n; i++) counts[ds.labels[i]]++;
+    ds.task.classes.forEach((c, k) => {
+      if (counts[k] === 0) out.push(`class '${c}' is declared but has no samples`);
+      else if (counts[k] < 3) out.push(`class '${c}' has ${counts[k]} sample${counts[k] === 1 ? '' : 's'}; the default 70/10/20 split needs at least 3 per class`);
+    });
+  }
+  for (const m of ds.modalities) {
+    const d = featureSize(m);
+    let constant = 0;
+    for (let k = 0; k < d; k++) {
+      const first = m.data[k];
+      let same = true;
+      for (let i = 1; i < ds.n && same; i++) same = m.data[i * d + k] === first;
+      if (same) constant++;
+    }
+    if (constant === d) out.push(`modality '${m.name}' is constant: every sample has the same values`);
+    else if (m.kind === 'table' && constant > 0) out.push(`modality '${m.name}' has ${constant} constant column${constant === 1 ? '' : 's'} of ${d}`);
+  }
+  return out;
+}

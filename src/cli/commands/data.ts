@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { loadDataset, describeDataset, type CsvModalityColumns, type DatasetSummary, type LoadOptions, type MultimodalDataset } from '../../data/index.js';
+import { loadDataset, describeDataset, datasetWarnings, type CsvModalityColumns, type DatasetSummary, type LoadOptions, type MultimodalDataset } from '../../data/index.js';
 import { CmkdError, oneOf } from '../../util/errors.js';
 import { emit, fmt, progressBars, table } from '../output.js';
 
@@ -128,7 +128,13 @@ export function register(program: Command): void {
       n: ds.n,
       modalities: ds.modalities.map((m) => ({ name: m.name, kind: m.kind, shape: m.shape })),
       task: describeDataset(ds).task,
+      warnings: datasetWarnings(ds),
     };
-    emit(result, flags, (r) => `ok: ${r.name}: ${r.n} samples; modalities ${r.modalities.map((m) => `${m.name} [${m.kind} ${shapeText(m.shape)}]`).join(', ')}; ${taskLine(r.task)}`);
+    emit(result, flags, (r) =>
+      [
+        `ok: ${r.name}: ${r.n} samples; modalities ${r.modalities.map((m) => `${m.name} [${m.kind} ${shapeText(m.shape)}]`).join(', ')}; ${taskLine(r.task)}`,
+        ...r.warnings.map((w) => `warning: ${w}`),
+      ].join('\n'),
+    );
   });
 }
