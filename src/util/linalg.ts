@@ -146,3 +146,61 @@ export function covariance(x: ArrayLike<number>, n: number, d: number): Matrix {
     }
   return c;
 }
+
+/** Uncentered second-moment matrix XᵀX of an n×d sample-major array (no mean removed). */
+export function gram(x: ArrayLike<number>, n: number, d: number): Matrix {
+  const g = matrix(d, d);
+  for (let i = 0; i < n; i++) {
+    const o = i * d;
+    for (let a = 0; a < d; a++) {
+      const xa = x[o + a];
+      if (xa === 0) continue;
+      const ga = a * d;
+      for (let b = a; b < d; b++) g.data[ga + b] += xa * x[o + b];
+    }
+  }
+  for (let a = 0; a < d; a++) for (let b = a + 1; b < d; b++) g.data[b * d + a] = g.data[a * d + b];
+  return g;
+}
+
+/** Uncentered cross moments XᵀZ of two n-row sample-major arrays (X: n×dx, Z: n×dz). */
+export function crossGram(x: ArrayLike<number>, dx: number, z: ArrayLike<number>, dz: number, n: number): Matrix {
+  const c = matrix(dx, dz);
+  for (let i = 0; i < n; i++) {
+    const ox = i * dx;
+    const oz = i * dz;
+    for (let a = 0; a < dx; a++) {
+      const xa = x[ox + a];
+      if (xa === 0) continue;
+      const ca = a * dz;
+      for (let b = 0; b < dz; b++) c.data[ca + b] += xa * z[oz + b];
+    }
+  }
+  return c;
+}
+
+/** Matrix–vector product A v. */
+export function matvec(a: Matrix, v: ArrayLike<number>): Float64Array {
+  if (v.length !== a.cols) throw new Error(`matvec: ${a.rows}×${a.cols} by vector of ${v.length}`);
+  const out = new Float64Array(a.rows);
+  for (let i = 0; i < a.rows; i++) {
+    let s = 0;
+    const o = i * a.cols;
+    for (let j = 0; j < a.cols; j++) s += a.data[o + j] * v[j];
+    out[i] = s;
+  }
+  return out;
+}
+
+/** Inner product uᵀv. */
+export function dot(u: ArrayLike<number>, v: ArrayLike<number>): number {
+  if (u.length !== v.length) throw new Error(`dot: lengths ${u.length} and ${v.length}`);
+  let s = 0;
+  for (let i = 0; i < u.length; i++) s += u[i] * v[i];
+  return s;
+}
+
+/** Quadratic form uᵀ A v. */
+export function quadForm(u: ArrayLike<number>, a: Matrix, v: ArrayLike<number>): number {
+  return dot(u, matvec(a, v));
+}
