@@ -226,6 +226,7 @@ describe('broken datasets: the message names the fault', () => {
     ['missing file', (f) => (f['cmkd.json'].labels = 'nolabels.csv'), /cmkd\.json: labels\.file: file not found: .*nolabels\.csv/],
     ['unknown file type', (f) => (f['cmkd.json'].modalities = [{ name: 'tab', file: 'tab.parquet' }]), /cmkd\.json: modalities\[0\]\.file 'tab\.parquet': unknown file type '\.parquet'/],
     ['bad manifest field', (f) => (f['cmkd.json'].modalities = [{ name: 'tab', kind: 'picture', file: 'tab.csv' }]), /cmkd\.json: modalities\[0\]\.kind: expected one of "table"\|"image" \(got "picture"\)/],
+    ['image shape with two entries', (f) => (f['cmkd.json'].modalities = [{ name: 'img', kind: 'image', shape: [2, 2], file: 'img.npy' }]), /cmkd\.json: modalities\[0\]\.shape: an image shape is \[H, W, C\] \(got \[2,2\]\)/],
     ['misspelt manifest field', (f) => {
       f['cmkd.json'].lables = f['cmkd.json'].labels;
       delete f['cmkd.json'].labels;

@@ -28,7 +28,7 @@ const modalitySchema = z
   .strict()
   .superRefine((m, ctx) => {
     if (m.kind === 'image' && m.shape && m.shape.length !== 3) {
-      ctx.addIssue({ code: 'custom', path: ['shape'], message: `an image shape is [H, W, C]; got ${m.shape.length} entries` });
+      ctx.addIssue({ code: 'custom', path: ['shape'], message: 'an image shape is [H, W, C]' });
     }
   });
 
@@ -92,7 +92,7 @@ function valueAt(doc: unknown, path: readonly PropertyKey[]): unknown {
 /** One line per the first few zod issues, each naming the field and the value found. */
 export function formatIssues(file: string, issues: readonly z.core.$ZodIssue[], doc: unknown): string {
   const parts = issues.slice(0, 3).map((iss) => {
-    let msg = iss.message.replace(/^Invalid input: /, '').replace(/^Invalid option: /, '');
+    let msg = iss.message.replace(/^(Invalid input|Invalid option|Too small|Too big): /, '');
     if (iss.code === 'unrecognized_keys') {
       return `${fieldPath(iss.path)}: unknown field${iss.keys.length > 1 ? 's' : ''} ${iss.keys.map((k) => `'${k}'`).join(', ')}`;
     }
