@@ -1,0 +1,124 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { initEngine, tf } from '../engine/index.js';
+import { makeRng } from '../util/rng.js';
+import { gatherAugmented, transformImage } from './batches.js';
+import { readCheckpoint, writeCheckpoint } from './checkpoint.js';
+import { Optimizer, resolveOptimizer } from './optim.js';
+import { learningRateAt } from './schedule.js';
+
+let dir: string;
+beforeAll(async () => {
+  await initEngine();
+  dir = await mkdtemp(path.join(tmpdir(), 'cmkd-train-parts-'));
+});
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe('batches', () => {
+  it('flips and rotates a 2×2 image as hand-computed', () => {
+    // [[1, 2], [3, 4]]
+    const img = Float32Array.from([1, 2, 3, 4]);
+    const t = (h: boolean, v: boolean, tr: boolean) => {
+      const out = new Float32Array(4);
+      transformImage(img, 0, out, 0, 2, 2, 1, h, v, tr);
+      return Array.from(out);
+    };
+    expect(t(false, false, false)).toEqual([1, 2, 3, 4]);
+    expect(t(true, false, false)).toEqual([2, 1, 4, 3]); // horizontal flip
+    expect(t(false, true, false)).toEqual([3, 4, 1, 2]); // vertical flip
+    expect(t(true, false, true)).toEqual([2, 4, 1, 3]); // quarter turn anticlockwise
+    expect(t(true, true, false)).toEqual([4, 3, 2, 1]); // half turn
+  });
+
+  it('keeps channels together and covers all 8 symmetries of the square', () => {
+    // 2×2 image with 2 channels; channel 1 = 10 × channel 0.
+    const img = Float32Array.from([1, 10, 2, 20, 3, 30, 4, 40]);
+    const seen = new Set<string>();
+    const rng = makeRng(1);
+    for (let k = 0; k < 200; k++) {
+      const out = gatherAugmented(img, [2, 2, 2], [0], 0, 1, { flips: true, rotations: true }, rng);
+      for (let p = 0; p < 4; p++) expect(out[2 * p + 1]).toBe(10 * out[2 * p]);
+      seen.add(Array.from(out).join(','));
+    }
+    expect(seen.size).toBe(8);
+    const rotOnly = new Set<string>();
+    for (let k = 0; k < 100; k++) rotOnly.add(Array.from(gatherAugmented(img, [2, 2, 2], [0], 0, 1, { flips: false, rotations: true }, rng)).join(','));
+    expect(rotOnly.size).toBe(4); // the four rotations, no reflections
+  });
+});
+
+describe('learning-rate schedules', () => {
+  it('cosine goes from lr to the floor, step decays by gamma', () => {
+    expect(learningRateAt({ name: 'constant' }, 0.1, 7, 10, 3, 5)).toBe(0.1);
+    expect(learningRateAt({ name: 'cosine' }, 0.1, 0, 10, 0, 5)).toBeCloseTo(0.1, 12);
+    expect(learningRateAt({ name: 'cosine' }, 0.1, 5, 10, 2, 5)).toBeCloseTo(0.05, 12);
+    expect(learningRateAt({ name: 'cosine', minFactor: 0.1 }, 0.1, 10, 10, 5, 5)).toBeCloseTo(0.01, 12);
+    expect(learningRateAt({ name: 'step', gamma: 0.5, stepEpochs: 2 }, 0.1, 0, 10, 3, 6)).toBeCloseTo(0.05, 12);
+    expect(learningRateAt({ name: 'step', gamma: 0.5, stepEpochs: 2 }, 0.1, 0, 10, 4, 6)).toBeCloseTo(0.025, 12);
+  });
+});
+
+describe('optimisers', () => {
+  const run = (name: 'adam' | 'adamw' | 'sgd', grads: number[], lr: number, extra: object = {}): number[] => {
+    const w = tf.variable(tf.tensor2d([[1]]));
+    const opt = new Optimizer(resolveOptimizer({ name, ...extra }), [w], [true]);
+    const out: number[] = [];
+    for (const g of grads) {
+      const gt = tf.tensor2d([[g]]);
+      opt.apply([gt], lr);
+      gt.dispose();
+      out.push(w.dataSync()[0]);
+    }
+    opt.dispose();
+    w.dispose();
+    return out;
+  };
+
+  it('SGD with momentum follows v ← μv + g, w ← w − lr·v', () => {
+    const [w1, w2] = run('sgd', [1, 1], 0.1, { momentum: 0.5 });
+    expect(w1).toBeCloseTo(1 - 0.1, 6);
+    expect(w2).toBeCloseTo(0.9 - 0.1 * 1.5, 6);
+  });
+
+  it('Adam moves by lr on its first step whatever the gradient scale', () => {
+    expect(run('adam', [1000], 0.01)[0]).toBeCloseTo(0.99, 5);
+    expect(run('adam', [-0.001], 0.01)[0]).toBeCloseTo(1.01, 4);
+  });
+
+  it('AdamW decays the weight itself: w(1 − lr·λ) − lr·m̂/(√v̂ + ε)', () => {
+    expect(run('adamw', [1], 0.1, { weightDecay: 0.5 })[0]).toBeCloseTo(1 * (1 - 0.05) - 0.1, 5);
+    // Adam with weight decay adds λw to the gradient instead; on the first step that is invisible.
+    expect(run('adam', [1], 0.1, { weightDecay: 0.5 })[0]).toBeCloseTo(0.9, 5);
+  });
+
+  it('rejects bad settings by name', () => {
+    expect(() => resolveOptimizer({ name: 'sgd', momentum: 1.5 })).toThrow(/momentum = 1.5/);
+    expect(() => resolveOptimizer({ name: 'rmsprop' as 'sgd' })).toThrow(/unknown optimizer 'rmsprop'/);
+  });
+});
+
+describe('checkpoint file', () => {
+  it('round-trips header and tensor groups', async () => {
+    const file = path.join(dir, 'a.ckpt');
+    const a = tf.tensor2d([[1, 2, 3]]);
+    const b = tf.scalar(7);
+    await writeCheckpoint(file, { epoch: 3, note: 'é' }, { one: [a, b], empty: [] });
+    const ck = await readCheckpoint<{ epoch: number; note: string }>(file);
+    expect(ck?.header).toEqual({ epoch: 3, note: 'é' });
+    expect(ck?.groups.one.map((t) => Array.from(t.dataSync()))).toEqual([[1, 2, 3], [7]]);
+    expect(ck?.groups.one[0].shape).toEqual([1, 3]);
+    expect(ck?.groups.empty).toEqual([]);
+    tf.dispose([a, b, ...(ck?.groups.one ?? [])]);
+    expect(await readCheckpoint(path.join(dir, 'missing.ckpt'))).toBeNull();
+  });
+
+  it('rejects a truncated or foreign file with a message naming it', async () => {
+    const file = path.join(dir, 'bad.ckpt');
+    await writeFile(file, 'hello');
+    await expect(readCheckpoint(file)).rejects.toThrow(/bad\.ckpt is not a usable cmkd checkpoint/);
+  });
+});

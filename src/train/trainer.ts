@@ -1,0 +1,449 @@
+/**
+ * The training loop shared by plain training and distillation. A custom loop over
+ * mini-batches gathered by index from flat arrays: the loss (task loss, or a KD method's
+ * full loss given the frozen teacher's precomputed outputs) is differentiated with respect
+ * to the model's trainable weights and the method's own variables, and the optimiser steps.
+ *
+ * Losses are accumulated on the device; the loop reads them back once per epoch. Validation
+ * gives the early-stopping signal and the best epoch's weights are restored at the end.
+ * With a checkpoint directory the run writes, after every epoch, the best model so far in
+ * TF.js format (best/), a JSON log (log.json) and a resume file (resume.ckpt) holding the
+ * current and best weights, the optimiser state and the KD variables; `resume: true`
+ * continues from it. Randomness per epoch (shuffle, dropout masks, augmentation) is drawn
+ * from a generator seeded by (seed, epoch), so a resumed run repeats an uninterrupted one.
+ */
+import path from 'node:path';
+import { tf } from '../engine/index.js';
+import { batchOrder, gatherRows } from '../engine/step.js';
+import type { DistillObjective } from '../kd/types.js';
+import { dropoutLayers, modelSpecOf, saveModel, type ModelMeta, type ModelTask } from '../models/index.js';
+import { CmkdError, check, oneOf } from '../util/errors.js';
+import { writeJsonAtomic } from '../util/fs.js';
+import { throwIfAborted, type ProgressFn } from '../util/progress.js';
+import { makeRng, type Rng } from '../util/rng.js';
+import { gatherAugmented, type AugmentSettings } from './batches.js';
+import { readCheckpoint, writeCheckpoint } from './checkpoint.js';
+import { metricSum, taskLoss, taskLossSum } from './loss.js';
+import { Optimizer, OPTIMIZERS, resolveOptimizer, type OptimizerName, type ResolvedOptimizer } from './optim.js';
+import { learningRateAt, SCHEDULES, type ScheduleName, type ScheduleSettings } from './schedule.js';
+
+/** Rows of one modality with their labels: x is n × prod(inputShape), sample-major. */
+export interface TrainData {
+  x: Float32Array;
+  /** Class indices (classification) or targets (regression). */
+  y: Int32Array | Float32Array;
+  n: number;
+}
+
+/** The frozen teacher's outputs for every training row, aligned with `train`. */
+export interface TeacherOutputs {
+  /** n × C logits (or n × 1 predictions). */
+  logits: Float32Array;
+  /** n × Dt embeddings. */
+  embedding: Float32Array;
+}
+
+export type EarlyStoppingMetric = 'val_loss' | 'val_metric';
+
+export interface EarlyStopping {
+  /** Epochs without improvement before stopping. */
+  patience: number;
+  /** 'val_loss' (task loss on validation, lower is better; default) or 'val_metric' (accuracy ↑ / MSE ↓). */
+  metric?: EarlyStoppingMetric;
+  /** Smallest change that counts as an improvement (default 0). */
+  minDelta?: number;
+}
+
+export interface TrainOptions {
+  model: tf.LayersModel;
+  train: TrainData;
+  /** Validation rows: early stopping and best-epoch selection. Without them the last epoch is kept. */
+  val?: TrainData;
+  task: ModelTask;
+  optimizer?: OptimizerName;
+  /** Base learning rate (default 1e-3). */
+  lr?: number;
+  /** SGD momentum (default 0.9). */
+  momentum?: number;
+  /** See OptimizerSettings.weightDecay. */
+  weightDecay?: number;
+  schedule?: ScheduleName | ScheduleSettings;
+  epochs: number;
+  /** Default 32. */
+  batchSize?: number;
+  /** Default { patience: 10, metric: 'val_loss' }; false disables it (the best epoch is still restored). */
+  earlyStopping?: EarlyStopping | false;
+  /** Seeds shuffling, dropout and augmentation (default 0). Initial weights come from buildModel's seed. */
+  seed?: number;
+  /**
+   * Image augmentation while gathering batches (see batches.ts): true = flips and 90° rotations.
+   * Off by default; leave it off for digits, where flips change the class of some digits.
+   */
+  augment?: boolean | Partial<AugmentSettings>;
+  /** Distillation: the method's objective and the frozen teacher's outputs on the training rows. */
+  distill?: { objective: DistillObjective; teacher: TeacherOutputs };
+  /** Progress task name (default 'train'). */
+  label?: string;
+  onProgress?: ProgressFn;
+  signal?: AbortSignal;
+  /** Write best/ (TF.js model), log.json and resume.ckpt here after every epoch. */
+  checkpointDir?: string;
+  /** Metadata for the checkpointed best model. */
+  checkpointMeta?: ModelMeta;
+  /** Continue from checkpointDir/resume.ckpt if present (settings must match). */
+  resume?: boolean;
+}
+
+export interface EpochRecord {
+  /** 1-based. */
+  epoch: number;
+  /** Mean training loss over the epoch (the objective's loss when distilling). */
+  trainLoss: number;
+  /** Mean task loss (CE or MSE) on the validation rows; null without validation. */
+  valLoss: number | null;
+  /** Validation accuracy (classification) or MSE (regression); null without validation. */
+  valMetric: number | null;
+  /** Learning rate at the epoch's first step. */
+  lr: number;
+  /** Wall-clock seconds (noisy; not part of any determinism guarantee). */
+  seconds: number;
+  /** The KD method's diagnostics (e.g. CTKD temperature), if it reports any. */
+  diagnostics?: Record<string, number>;
+}
+
+export interface TrainResult {
+  model: tf.LayersModel;
+  history: EpochRecord[];
+  /** 1-based epoch whose weights the model now holds (0 if no epoch ran). */
+  bestEpoch: number;
+  /** Name of valMetric. */
+  metricName: 'accuracy' | 'mse';
+  stoppedEarly: boolean;
+  /** Epochs already done in the checkpoint this run resumed from (0 for a fresh run). */
+  resumedFrom: number;
+}
+
+export const RESUME_FILE = 'resume.ckpt';
+export const LOG_FILE = 'log.json';
+export const BEST_DIR = 'best';
+
+interface ResumeHeader {
+  format: 1;
+  fingerprint: Record<string, unknown>;
+  epochsDone: number;
+  history: EpochRecord[];
+  bestEpoch: number;
+  bestValue: number | null;
+  wait: number;
+  stoppedEarly: boolean;
+  optimizerStep: number;
+}
+
+interface Resolved {
+  task: ModelTask;
+  optimizer: ResolvedOptimizer;
+  lr: number;
+  schedule: ScheduleSettings;
+  epochs: number;
+  batchSize: number;
+  earlyStopping: Required<EarlyStopping> | null;
+  seed: number;
+  augment: AugmentSettings | null;
+}
+
+function resolveOptions(o: TrainOptions, inputShape: number[]): Resolved {
+  const task = oneOf<ModelTask>('task', o.task, ['classification', 'regression']);
+  const optimizer = resolveOptimizer({
+    name: oneOf<OptimizerName>('optimizer', o.optimizer ?? 'adam', OPTIMIZERS),
+    momentum: o.momentum,
+    weightDecay: o.weightDecay,
+  });
+  const lr = o.lr ?? 1e-3;
+  check(Number.isFinite(lr) && lr > 0, `learning rate must be a positive number, got ${lr}`, 'invalid-option');
+  const schedule: ScheduleSettings = typeof o.schedule === 'object' ? o.schedule : { name: o.schedule ?? 'constant' };
+  oneOf('schedule', schedule.name, SCHEDULES);
+  check(Number.isInteger(o.epochs) && o.epochs >= 1, `epochs must be an integer ≥ 1, got ${o.epochs}`, 'invalid-option');
+  const batchSize = o.batchSize ?? 32;
+  check(Number.isInteger(batchSize) && batchSize >= 1, `batch size must be an integer ≥ 1, got ${batchSize}`, 'invalid-option');
+  const es = o.earlyStopping === false ? null : { patience: 10, metric: 'val_loss' as const, minDelta: 0, ...o.earlyStopping };
+  if (es) {
+    check(Number.isInteger(es.patience) && es.patience >= 1, `early-stopping patience must be an integer ≥ 1, got ${es.patience}`, 'invalid-option');
+    oneOf('early-stopping metric', es.metric, ['val_loss', 'val_metric']);
+  }
+  let augment: AugmentSettings | null = null;
+  if (o.augment) {
+    augment = o.augment === true ? { flips: true, rotations: true } : { flips: o.augment.flips ?? false, rotations: o.augment.rotations ?? false };
+    check(
+      inputShape.length === 3,
+      `augmentation (flips, rotations) applies to images [H, W, C]; this model reads inputs of shape [${inputShape.join(', ')}]`,
+      'invalid-option',
+    );
+    if (!augment.flips && !augment.rotations) augment = null;
+  }
+  return { task, optimizer, lr, schedule, epochs: o.epochs, batchSize, earlyStopping: es, seed: o.seed ?? 0, augment };
+}
+
+function checkData(what: string, d: TrainData, rowSize: number, inputShape: number[], task: ModelTask, outputs: number): void {
+  check(Number.isInteger(d.n) && d.n >= 0, `${what}: n must be a non-negative integer, got ${d.n}`);
+  check(
+    d.x.length === d.n * rowSize,
+    () => `${what}: x has ${d.x.length} values; expected n × [${inputShape.join(', ')}] = ${d.n} × ${rowSize} = ${d.n * rowSize}`,
+  );
+  check(d.y.length === d.n, () => `${what}: ${d.y.length} labels for ${d.n} rows`);
+  if (task === 'classification') {
+    for (let i = 0; i < d.n; i++) {
+      const c = d.y[i];
+      if (!(Number.isInteger(c) && c >= 0 && c < outputs)) {
+        throw new CmkdError(`${what}: label ${c} of row ${i} is not a class index in 0..${outputs - 1}`, 'invalid-input');
+      }
+    }
+  } else {
+    for (let i = 0; i < d.n; i++) {
+      if (!Number.isFinite(d.y[i])) throw new CmkdError(`${what}: regression target of row ${i} is ${d.y[i]}`, 'invalid-input');
+    }
+  }
+}
+
+/** Seeded generator for one epoch: a pure function of (seed, epoch), so resumed runs repeat. */
+export function epochRng(seed: number, epoch: number): Rng {
+  return makeRng((makeRng(seed).seed() + Math.imul(epoch + 1, 0x9e3779b1)) >>> 0);
+}
+
+/** Sums of the task loss and of the metric numerator over `d` (device scalars, not read back). */
+function evaluateSums(model: tf.LayersModel, d: TrainData, inputShape: number[], task: ModelTask, batchSize: number): tf.Tensor[] {
+  const rowSize = inputShape.reduce((a, b) => a * b, 1);
+  let sums: tf.Tensor[] = [tf.scalar(0), tf.scalar(0)];
+  for (let from = 0; from < d.n; from += batchSize) {
+    const to = Math.min(d.n, from + batchSize);
+    const next = tf.tidy(() => {
+      const x = tf.tensor(d.x.subarray(from * rowSize, to * rowSize), [to - from, ...inputShape]);
+      const y = tf.tensor1d(d.y.subarray(from, to), task === 'classification' ? 'int32' : 'float32');
+      const [logits] = model.apply(x, { training: false }) as tf.Tensor[];
+      return [tf.add(sums[0], taskLossSum(logits, y, task)), tf.add(sums[1], metricSum(logits, y, task))];
+    });
+    tf.dispose(sums);
+    sums = next;
+  }
+  return sums;
+}
+
+function fingerprint(o: TrainOptions, r: Resolved): Record<string, unknown> {
+  let spec: unknown;
+  try {
+    spec = modelSpecOf(o.model);
+  } catch {
+    spec = o.model.weights.map((w) => w.shape);
+  }
+  return {
+    spec,
+    task: r.task,
+    optimizer: r.optimizer,
+    lr: r.lr,
+    schedule: r.schedule,
+    epochs: r.epochs,
+    batchSize: r.batchSize,
+    earlyStopping: r.earlyStopping,
+    seed: r.seed,
+    augment: r.augment,
+    nTrain: o.train.n,
+    nVal: o.val?.n ?? 0,
+    objective: o.distill ? { name: o.distill.objective.name, settings: o.distill.objective.settings } : null,
+  };
+}
+
+function diffKeys(a: Record<string, unknown>, b: Record<string, unknown>): string[] {
+  const keys = new Set([...Object.keys(a), ...Object.keys(b)]);
+  return [...keys].filter((k) => JSON.stringify(a[k]) !== JSON.stringify(b[k]));
+}
+
+/**
+ * Train `model` (in place) and return it holding the best epoch's weights, with the per-epoch
+ * history. Throws an AbortError when `signal` aborts (the last completed epoch's checkpoint,
+ * if any, stays on disk for `resume`).
+ */
+export async function trainModel(o: TrainOptions): Promise<TrainResult> {
+  const { model } = o;
+  check(model.inputs.length === 1 && model.outputs.length === 2, `model '${model.name}' must have one input and two outputs [logits, embedding]`, 'invalid-option');
+  const inputShape = model.inputs[0].shape.slice(1) as number[];
+  const rowSize = inputShape.reduce((a, b) => a * b, 1);
+  const outputs = model.outputs[0].shape[1] as number;
+  const r = resolveOptions(o, inputShape);
+  checkData('training data', o.train, rowSize, inputShape, r.task, outputs);
+  check(o.train.n >= 1, 'training data: no rows', 'invalid-input');
+  const val = o.val && o.val.n > 0 ? o.val : null;
+  if (val) checkData('validation data', val, rowSize, inputShape, r.task, outputs);
+  check(!o.resume || o.checkpointDir, 'resume needs a checkpoint directory', 'invalid-option');
+
+  const teacher = o.distill?.teacher;
+  let teacherLogitsSize = 0;
+  let teacherEmbSize = 0;
+  if (teacher) {
+    const n = o.train.n;
+    teacherLogitsSize = teacher.logits.length / n;
+    teacherEmbSize = teacher.embedding.length / n;
+    check(
+      Number.isInteger(teacherLogitsSize) && teacherLogitsSize >= 1 && Number.isInteger(teacherEmbSize) && teacherEmbSize >= 1,
+      () => `teacher outputs: ${teacher.logits.length} logit values and ${teacher.embedding.length} embedding values are not whole rows for ${n} training samples`,
+    );
+  }
+  const objective = o.distill?.objective;
+  const metricName = r.task === 'classification' ? 'accuracy' : 'mse';
+  const label = o.label ?? 'train';
+
+  const modelVars = model.trainableWeights.map((w) => w.read() as tf.Variable);
+  const vars = [...modelVars, ...(objective?.variables ?? [])];
+  const decay = vars.map((v, i) => i < modelVars.length && v.rank >= 2);
+  const optimizer = new Optimizer(r.optimizer, vars, decay);
+  const drops = dropoutLayers(model) as unknown as { seed?: number }[];
+  const dropSeeds = drops.map((d) => d.seed);
+  const fp = fingerprint(o, r);
+  const nTrain = o.train.n;
+  const stepsPerEpoch = Math.ceil(nTrain / r.batchSize);
+  const totalSteps = stepsPerEpoch * r.epochs;
+  const resumeFile = o.checkpointDir ? path.join(o.checkpointDir, RESUME_FILE) : null;
+
+  let history: EpochRecord[] = [];
+  let bestWeights: tf.Tensor[] | null = null;
+  let bestEpoch = 0;
+  let bestValue: number | null = null;
+  let wait = 0;
+  let stoppedEarly = false;
+  let startEpoch = 0;
+  let lossSum: tf.Tensor | null = null;
+
+  try {
+    if (o.resume && resumeFile) {
+      const ck = await readCheckpoint<ResumeHeader>(resumeFile);
+      if (ck) {
+        const h = ck.header;
+        const differ = diffKeys(h.fingerprint, fp);
+        if (h.format !== 1 || differ.length) {
+          tf.dispose(Object.values(ck.groups).flat());
+          throw new CmkdError(
+            `cannot resume from ${resumeFile}: this run's settings differ in ${differ.join(', ') || 'format'}; use the same settings or another checkpoint directory`,
+            'invalid-option',
+          );
+        }
+        model.setWeights(ck.groups.model);
+        optimizer.loadState(ck.groups.optimizer, h.optimizerStep);
+        (objective?.variables ?? []).forEach((v, i) => v.assign(ck.groups.objective[i]));
+        tf.dispose([...ck.groups.model, ...ck.groups.optimizer, ...ck.groups.objective]);
+        bestWeights = ck.groups.best.length ? ck.groups.best : null;
+        ({ history, bestEpoch, bestValue, wait, stoppedEarly } = h);
+        startEpoch = h.epochsDone;
+      }
+    }
+    o.onProgress?.({ task: label, done: startEpoch, total: r.epochs });
+
+    const es = r.earlyStopping;
+    for (let epoch = startEpoch; epoch < r.epochs && !stoppedEarly; epoch++) {
+      const started = Date.now();
+      const rng = epochRng(r.seed, epoch);
+      const batches = batchOrder(nTrain, { batchSize: r.batchSize, seed: rng.seed() });
+      lossSum = tf.scalar(0);
+      const firstLr = learningRateAt(r.schedule, r.lr, epoch * stepsPerEpoch, totalSteps, epoch, r.epochs);
+      for (let s = 0; s < batches.length; s++) {
+        throwIfAborted(o.signal);
+        const rows = batches[s];
+        const b = rows.length;
+        const lr = learningRateAt(r.schedule, r.lr, epoch * stepsPerEpoch + s, totalSteps, epoch, r.epochs);
+        for (const d of drops) d.seed = rng.seed();
+        const xAug = r.augment ? gatherAugmented(o.train.x, inputShape, rows, 0, b, r.augment, rng) : null;
+        const next: tf.Tensor = tf.tidy(() => {
+          const x = xAug ? tf.tensor(xAug, [b, ...inputShape]) : gatherRows(o.train.x, inputShape, rows);
+          const y = gatherRows(o.train.y, [], rows) as tf.Tensor1D;
+          const tLogits = teacher ? (gatherRows(teacher.logits, [teacherLogitsSize], rows) as tf.Tensor2D) : null;
+          const tEmb = teacher ? (gatherRows(teacher.embedding, [teacherEmbSize], rows) as tf.Tensor2D) : null;
+          const { value, grads } = tf.variableGrads(() => {
+            const [logits, embedding] = model.apply(x, { training: true }) as tf.Tensor2D[];
+            if (!objective) return taskLoss(logits, y, r.task);
+            return objective.loss({
+              studentLogits: logits,
+              studentEmbedding: embedding,
+              teacherLogits: tLogits as tf.Tensor2D,
+              teacherEmbedding: tEmb as tf.Tensor2D,
+              labels: y,
+              epoch,
+              totalEpochs: r.epochs,
+            });
+          }, vars);
+          optimizer.apply(
+            vars.map((v) => grads[v.name]),
+            lr,
+          );
+          return tf.add(lossSum as tf.Tensor, tf.mul(value, b));
+        });
+        lossSum.dispose();
+        lossSum = next;
+      }
+      // One read-back per epoch: training loss and validation sums together.
+      const valSums = val ? evaluateSums(model, val, inputShape, r.task, Math.max(r.batchSize, 256)) : [tf.scalar(0), tf.scalar(0)];
+      const packed = tf.stack([lossSum, ...valSums]);
+      tf.dispose([lossSum, ...valSums]);
+      lossSum = null;
+      const [trainSum, valLossSum, valMetricSum] = await packed.data();
+      packed.dispose();
+      const record: EpochRecord = {
+        epoch: epoch + 1,
+        trainLoss: trainSum / nTrain,
+        valLoss: val ? valLossSum / val.n : null,
+        valMetric: val ? valMetricSum / val.n : null,
+        lr: firstLr,
+        seconds: (Date.now() - started) / 1000,
+      };
+      const diag = objective?.diagnostics?.(epoch, r.epochs);
+      if (diag) record.diagnostics = diag;
+      history.push(record);
+
+      // Early stopping / best epoch: monitor validation, or keep the last epoch without it.
+      const monitored = !val ? null : es?.metric === 'val_metric' ? record.valMetric : record.valLoss;
+      const maximise = es?.metric === 'val_metric' && metricName === 'accuracy';
+      const minDelta = es?.minDelta ?? 0;
+      const improved =
+        monitored === null ||
+        bestValue === null ||
+        !Number.isFinite(bestValue) ||
+        (Number.isFinite(monitored) && (maximise ? monitored > bestValue + minDelta : monitored < bestValue - minDelta));
+      if (improved) {
+        bestValue = monitored;
+        bestEpoch = epoch + 1;
+        wait = 0;
+        if (bestWeights) tf.dispose(bestWeights);
+        bestWeights = model.weights.map((w) => tf.clone(w.read()));
+      } else {
+        wait++;
+        if (es && val && wait >= es.patience) stoppedEarly = true;
+      }
+      if (o.checkpointDir && resumeFile) {
+        if (improved) await saveModel(path.join(o.checkpointDir, BEST_DIR), model, o.checkpointMeta);
+        const header: ResumeHeader = {
+          format: 1,
+          fingerprint: fp,
+          epochsDone: epoch + 1,
+          history,
+          bestEpoch,
+          bestValue,
+          wait,
+          stoppedEarly,
+          optimizerStep: optimizer.step,
+        };
+        await writeCheckpoint(resumeFile, header, {
+          model: model.weights.map((w) => w.read()),
+          best: bestWeights ?? [],
+          optimizer: optimizer.stateTensors(),
+          objective: objective?.variables ?? [],
+        });
+        await writeJsonAtomic(path.join(o.checkpointDir, LOG_FILE), { settings: fp, metricName, bestEpoch, stoppedEarly, history });
+      }
+      const v = record.valLoss === null ? '' : ` val_loss ${record.valLoss.toFixed(4)} val_${metricName} ${(record.valMetric as number).toFixed(4)}`;
+      o.onProgress?.({ task: label, done: epoch + 1, total: r.epochs, detail: `loss ${record.trainLoss.toFixed(4)}${v}` });
+    }
+    if (bestWeights) model.setWeights(bestWeights);
+    return { model, history, bestEpoch, metricName, stoppedEarly, resumedFrom: startEpoch };
+  } finally {
+    if (lossSum) lossSum.dispose();
+    if (bestWeights) tf.dispose(bestWeights);
+    optimizer.dispose();
+    drops.forEach((d, i) => (d.seed = dropSeeds[i]));
+  }
+}
