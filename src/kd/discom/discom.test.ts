@@ -25,9 +25,15 @@ function synthetic(n: number, seed: number, numClasses = 3) {
   for (let i = 0; i < n; i++) {
     const y = rng.int(numClasses);
     labels[i] = y;
-    for (let j = 0; j < 10; j++) table[i * 10 + j] = (j % numClasses === y ? 1.5 : 0) + rng.normal();
-    // The image lights up a class-specific row band.
-    for (let r = 0; r < 6; r++) for (let c = 0; c < 6; c++) image[i * 36 + r * 6 + c] = (Math.floor(r / 2) === y ? 1.5 : 0) + rng.normal();
+    for (let j = 0; j < 10; j++) table[i * 10 + j] = (j % numClasses === y ? 2 : 0) + rng.normal();
+    // The image lights up a class-specific ring (centre, middle or border: unchanged by the flips
+    // and quarter turns of the augmentation).
+    for (let r = 0; r < 6; r++) {
+      for (let c = 0; c < 6; c++) {
+        const ring = Math.min(r, c, 5 - r, 5 - c); // 0 border, 1 middle, 2 centre
+        image[i * 36 + r * 6 + c] = (ring === y % 3 ? 2 : 0) + rng.normal();
+      }
+    }
   }
   return { labels, table, image };
 }
@@ -197,7 +203,7 @@ describe('trainDiscom', () => {
     valLabels: val.labels,
     numClasses: 3,
     embeddingDim: 8,
-    learningRate: 3e-3,
+    learningRate: 1e-2,
     batchSize: 32,
     seed: 7,
   };
@@ -205,8 +211,8 @@ describe('trainDiscom', () => {
   it('learns both single-modality students well above chance, without leaking tensors', async () => {
     const before = tf.memory().numTensors;
     const events: number[] = [];
-    const res = await trainDiscom({ ...base, modalities: modalities(), epochs: 12, onProgress: (e) => events.push(e.done) });
-    expect(events).toEqual(Array.from({ length: 12 }, (_, i) => i + 1));
+    const res = await trainDiscom({ ...base, modalities: modalities(), epochs: 8, onProgress: (e) => events.push(e.done) });
+    expect(events).toEqual(Array.from({ length: 8 }, (_, i) => i + 1));
     expect(Object.keys(res.branches)).toEqual(['tab', 'img']);
     const last = res.history[res.history.length - 1];
     expect(Object.keys(last.terms).sort()).toEqual(['adv', 'aux', 'cl', 'mod', 'orth']);
@@ -217,8 +223,8 @@ describe('trainDiscom', () => {
     ] as const) {
       const pred = predictClasses(res.branches[name], data, [...shape]);
       const acc = pred.reduce((s, p, i) => s + (p === val.labels[i] ? 1 : 0), 0) / pred.length;
-      expect(acc, name).toBeGreaterThan(0.8); // chance is 1/3
-      expect(res.best[name].f1).toBeGreaterThan(0.8);
+      expect(acc, name).toBeGreaterThan(0.85); // chance is 1/3
+      expect(res.best[name].f1).toBeGreaterThan(0.85);
     }
     for (const m of Object.values(res.branches)) m.dispose();
     expect(tf.memory().numTensors).toBe(before);

@@ -3,9 +3,10 @@
  * jointly, with no teacher; each trained branch is a standalone single-modality student.
  */
 import { tf } from '../../engine/index.js';
+import { LossMeter, batchOrder, gatherRows, trainStep } from '../../engine/step.js';
 import { CmkdError, check, oneOf } from '../../util/errors.js';
 import { throwIfAborted, type ProgressFn } from '../../util/progress.js';
-import { makeRng, type Rng } from '../../util/rng.js';
+import { makeRng } from '../../util/rng.js';
 import type { ModalityKind } from '../../data/types.js';
 import { augmentImages } from './augment.js';
 import { makeSpec, MODEL_KINDS, type ModelKind, type ModelSpec, type SpecOverrides } from '../../models/index.js';
@@ -155,12 +156,6 @@ function gather(data: Float32Array, size: number, idx: ArrayLike<number>): Float
   return out;
 }
 
-function permutation(n: number, rng: Rng): Int32Array {
-  const p = new Int32Array(n);
-  for (let i = 0; i < n; i++) p[i] = i;
-  return rng.shuffle(p) as Int32Array;
-}
-
 /** Accuracy and support-weighted F1 of predictions against labels. */
 export function accuracyAndWeightedF1(pred: Int32Array, labels: Int32Array, numClasses: number): { accuracy: number; f1: number } {
   const tp = new Float64Array(numClasses);
@@ -241,47 +236,50 @@ export async function trainDiscom(options: DiscomOptions): Promise<DiscomResult>
 
   try {
     for (let epoch = 0; epoch < o.epochs; epoch++) {
-      const shared = o.pairing === 'paired' ? permutation(n, rng) : null;
-      const orders: Int32Array[] = mods.map(() => shared ?? permutation(n, rng));
-      let lossSum = 0;
-      const termSums: Partial<Record<LossTerm, number>> = {};
-      let batches = 0;
-      for (let start = 0; start < n; start += o.batchSize) {
-        throwIfAborted(o.signal);
-        const end = Math.min(n, start + o.batchSize);
-        const B = end - start;
-        const batch: DiscomBatch = { xs: [], labels: [] };
-        mods.forEach((m, i) => {
-          const idx = orders[i].subarray(start, end);
-          let x = gather(m.train, sizes[i], idx);
-          if (o.augment && m.kind === 'image') x = augmentImages(x, B, m.shape, rng);
-          batch.xs.push(tf.tensor(x, [B, ...m.shape]));
-          batch.labels.push(tf.tensor1d(Int32Array.from(idx, (r: number) => o.trainLabels[r]), 'int32'));
-        });
-        for (const d of dropouts) d.seed = rng.seed();
-        let kept: tf.Scalar[] = [];
-        let keys: LossTerm[] = [];
-        const total = optimizer.minimize(
-          () => {
-            const r = discomLossTerms(net, batch, objective);
-            keys = Object.keys(r.terms) as LossTerm[];
-            kept = keys.map((k) => tf.keep(r.terms[k]!));
-            return r.total;
-          },
-          true,
-          varList,
-        );
-        lossSum += (await total!.data())[0];
-        for (let k = 0; k < keys.length; k++) termSums[keys[k]] = (termSums[keys[k]] ?? 0) + (await kept[k].data())[0];
-        tf.dispose([total!, ...kept, ...batch.xs, ...batch.labels]);
-        batches++;
-        await new Promise((r) => setImmediate(r));
+      // Paired: one shuffle for all modalities; unpaired: one per modality (reference code).
+      const shared = o.pairing === 'paired' ? batchOrder(n, { batchSize: o.batchSize, seed: rng.seed() }) : null;
+      const orders = mods.map(() => shared ?? batchOrder(n, { batchSize: o.batchSize, seed: rng.seed() }));
+      const totalMeter = new LossMeter();
+      const termMeters = new Map<LossTerm, LossMeter>();
+      let rec: DiscomEpoch;
+      try {
+        for (let b = 0; b < orders[0].length; b++) {
+          throwIfAborted(o.signal);
+          const batch: DiscomBatch = { xs: [], labels: [] };
+          mods.forEach((m, i) => {
+            const rows = orders[i][b];
+            if (o.augment && m.kind === 'image') {
+              const x = augmentImages(gather(m.train, sizes[i], rows), rows.length, m.shape, rng);
+              batch.xs.push(tf.tensor(x, [rows.length, ...m.shape]));
+            } else {
+              batch.xs.push(gatherRows(m.train, m.shape, rows));
+            }
+            batch.labels.push(gatherRows(o.trainLabels, [], rows) as tf.Tensor1D);
+          });
+          for (const d of dropouts) d.seed = rng.seed();
+          const kept: [LossTerm, tf.Scalar][] = [];
+          const total = trainStep(
+            optimizer,
+            () => {
+              const r = discomLossTerms(net, batch, objective);
+              for (const [k, v] of Object.entries(r.terms)) kept.push([k as LossTerm, tf.keep(v)]);
+              return r.total;
+            },
+            varList,
+          );
+          totalMeter.add(total);
+          for (const [k, v] of kept) {
+            if (!termMeters.has(k)) termMeters.set(k, new LossMeter());
+            termMeters.get(k)!.add(v);
+          }
+          tf.dispose([...batch.xs, ...batch.labels]);
+          await new Promise((r) => setImmediate(r));
+        }
+        rec = { epoch, loss: totalMeter.mean(), terms: Object.fromEntries([...termMeters].map(([k, m]) => [k, m.mean()])) };
+      } finally {
+        totalMeter.dispose();
+        for (const m of termMeters.values()) m.dispose();
       }
-      const rec: DiscomEpoch = {
-        epoch,
-        loss: lossSum / batches,
-        terms: Object.fromEntries(Object.entries(termSums).map(([k, v]) => [k, v / batches])),
-      };
       let improved = false;
       if (hasVal) {
         rec.val = {};
