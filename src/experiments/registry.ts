@@ -1,0 +1,16 @@
+/**
+ * Every experiment `cmkd experiment <name>` can run. To add one, write its definition
+ * (types.ts: ExperimentDefinition) and list it here.
+ */
+import { CmkdError } from '../util/errors.js';
+import { cchGaussianExperiment } from './cch-gaussian/index.js';
+import { mfhSyntheticExperiment } from './mfh-synthetic/index.js';
+import type { ExperimentDefinition } from './types.js';
+
+export const EXPERIMENTS: readonly ExperimentDefinition[] = [cchGaussianExperiment, mfhSyntheticExperiment];
+
+export function getExperiment(name: string): ExperimentDefinition {
+  const found = EXPERIMENTS.find((e) => e.name === name);
+  if (!found) throw new CmkdError(`unknown experiment '${name}'; expected one of: ${EXPERIMENTS.map((e) => e.name).join(', ')}`, 'invalid-option');
+  return found;
+}
