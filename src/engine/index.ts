@@ -11,6 +11,7 @@ import path from 'node:path';
 import { CmkdError } from '../util/errors.js';
 import { makeRng, type Rng } from '../util/rng.js';
 import { registerWasmGradientKernels } from './kernels/index.js';
+import { useThreadedWasmFactory, wasmThreadCount } from './wasm-threads.js';
 
 export { tf };
 
@@ -22,7 +23,15 @@ export interface EngineOptions {
   backend?: BackendChoice;
   /** Seed for the engine's seed stream (weight initialisers, dropout, shuffles). */
   seed?: number;
+  /**
+   * Threads for the wasm backend's thread pool (XNNPACK convolutions and matMuls); 1 is the
+   * stock single-threaded SIMD build. Env CMKD_THREADS overrides the default. See bench/README.md.
+   */
+  threads?: number;
 }
+
+/** Default wasm thread count when neither the option nor CMKD_THREADS is given. */
+export const DEFAULT_WASM_THREADS = 1;
 
 export interface EngineInfo {
   backend: string;
@@ -31,7 +40,7 @@ export interface EngineInfo {
   nativePackage: string | null;
   /** Native packages found installed (whether or not in use). */
   nativeAvailable: string[];
-  wasm: { simd: boolean; threads: boolean } | null;
+  wasm: { simd: boolean; threads: boolean; threadCount: number } | null;
   /** Kernels cmkd registered on top of the backend (e.g. wasm gradients). */
   customKernels: string[];
   seed: number;
@@ -69,11 +78,48 @@ async function tryNative(found: string[]): Promise<string | null> {
   return null;
 }
 
-async function useWasm(): Promise<void> {
+function threadsWanted(option: number | undefined): number {
+  const raw = option ?? (process.env.CMKD_THREADS !== undefined ? Number(process.env.CMKD_THREADS) : DEFAULT_WASM_THREADS);
+  if (!Number.isInteger(raw) || raw < 1 || raw > 8) {
+    throw new CmkdError(`wasm threads must be an integer from 1 to 8 (option 'threads' or env CMKD_THREADS), got ${option ?? process.env.CMKD_THREADS}`, 'invalid-option');
+  }
+  return raw;
+}
+
+async function useWasm(threads: number): Promise<void> {
   const require = createRequire(import.meta.url);
   const dir = path.dirname(require.resolve('@tensorflow/tfjs-backend-wasm'));
   setWasmPaths(dir + path.sep);
-  if (!(await tf.setBackend('wasm'))) throw new CmkdError('the wasm backend failed to initialise', 'unsupported');
+  await withoutEmscriptenExitHandlers(async () => {
+    if (threads > 1) {
+      const restore = useThreadedWasmFactory(threads);
+      if (await tf.setBackend('wasm')) return;
+      // The threaded build failed to start (no SharedArrayBuffer, workers refused): run single-threaded.
+      restore();
+    }
+    if (!(await tf.setBackend('wasm'))) throw new CmkdError('the wasm backend failed to initialise', 'unsupported');
+  });
+  await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT');
+}
+
+/**
+ * Emscripten's module adds process-wide uncaughtException/unhandledRejection listeners that
+ * rethrow, so any later crash prints a line of the minified wasm glue instead of the real
+ * stack. Node's defaults already crash on both; drop the listeners the module added.
+ */
+async function withoutEmscriptenExitHandlers(f: () => Promise<void>): Promise<void> {
+  const emitter = process as unknown as NodeJS.EventEmitter;
+  const events = ['uncaughtException', 'unhandledRejection'];
+  const before = new Map(events.map((e) => [e, new Set(emitter.listeners(e))]));
+  try {
+    await f();
+  } finally {
+    for (const e of events) {
+      for (const listener of emitter.listeners(e)) {
+        if (!before.get(e)!.has(listener)) emitter.removeListener(e, listener as (...args: unknown[]) => void);
+      }
+    }
+  }
 }
 
 /**
@@ -86,6 +132,12 @@ export function initEngine(options: EngineOptions = {}): Promise<EngineInfo> {
     return Promise.reject(
       new CmkdError(`unknown backend '${requested}'; expected one of: ${BACKEND_CHOICES.join(', ')}`, 'invalid-option'),
     );
+  }
+  let threads: number;
+  try {
+    threads = threadsWanted(options.threads);
+  } catch (e) {
+    return Promise.reject(e);
   }
   if (options.seed !== undefined) setSeed(options.seed);
   if (ready) return ready;
@@ -111,7 +163,7 @@ export function initEngine(options: EngineOptions = {}): Promise<EngineInfo> {
       if (requested === 'cpu') {
         await tf.setBackend('cpu');
       } else {
-        await useWasm();
+        await useWasm(threads);
       }
     }
     await tf.ready();
@@ -126,7 +178,8 @@ export function initEngine(options: EngineOptions = {}): Promise<EngineInfo> {
         backend === 'wasm'
           ? {
               simd: Boolean(tf.env().getBool('WASM_HAS_SIMD_SUPPORT')),
-              threads: Boolean(tf.env().getBool('WASM_HAS_MULTITHREAD_SUPPORT')),
+              threads: wasmThreadCount() > 1,
+              threadCount: wasmThreadCount(),
             }
           : null,
       customKernels,
