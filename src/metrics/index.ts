@@ -1,0 +1,25 @@
+/** Metrics: pure functions on typed arrays, plus one-call reports. Edge-case policy in classification.ts. */
+export {
+  type AucResult,
+  type ClassScores,
+  type Labels,
+  type MulticlassAucResult,
+  accuracy,
+  argmaxRows,
+  aucBinary,
+  aucOvr,
+  confusionMatrix,
+  f1Macro,
+  f1Weighted,
+  perClassScores,
+} from './classification.js';
+export { mae, mse, r2 } from './regression.js';
+export { type FormatMeanSdOptions, type MeanSd, formatMeanSd, meanSd } from './stats.js';
+export {
+  type ClassReportRow,
+  type ClassificationReport,
+  type RegressionReport,
+  classificationReport,
+  logLoss,
+  regressionReport,
+} from './report.js';
