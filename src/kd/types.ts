@@ -18,6 +18,13 @@ export interface DistillBatch {
   /** 0-based epoch, for warm-ups and curricula. */
   epoch: number;
   totalEpochs: number;
+  /**
+   * Optional second, strongly augmented view of the same samples (MLKD's strong branch):
+   * student and teacher logits [B, C]. Only methods that use it read it (MLKD with
+   * `strongView: true`); the others ignore it. Off for tables.
+   */
+  studentLogitsStrong?: tf.Tensor2D;
+  teacherLogitsStrong?: tf.Tensor2D;
 }
 
 /**
@@ -33,6 +40,15 @@ export interface DistillObjective {
   readonly variables: tf.Variable[];
   /** Total loss for the batch (scalar). Called inside the trainer's gradient tape. */
   loss(batch: DistillBatch): tf.Scalar;
+  /** Report label, e.g. "DKD+LS" (see describeMethod in src/kd/objective.ts). */
+  readonly label?: string;
+  /**
+   * The weighted terms whose sum is `loss(batch)` (e.g. { task, tckd, nckd }), for logging.
+   * Call inside tf.tidy like `loss`.
+   */
+  lossTerms?(batch: DistillBatch): Record<string, tf.Scalar>;
+  /** Scalar state worth logging per epoch (CTKD: current temperature and λ). Reads variables synchronously. */
+  diagnostics?(epoch: number, totalEpochs: number): Record<string, number>;
   /** Release the method's variables. */
   dispose(): void;
 }

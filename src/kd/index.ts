@@ -1,0 +1,43 @@
+/** The knowledge-distillation loss family: one file per method, a factory for the trainer. */
+export type { DistillBatch, DistillObjective } from './types.js';
+export {
+  createObjective,
+  describeMethod,
+  resolveSettings,
+  KD_METHODS,
+  KD_PRESETS,
+  LOGIT_METHODS,
+  OBJECTIVE_OPTIONS,
+  TASK_KINDS,
+  type KdMethod,
+  type KdPreset,
+  type ObjectiveSettings,
+  type ResolvedSettings,
+  type SettingValue,
+} from './objective.js';
+export { gradientReversal } from './grl.js';
+export { kdLoss, kdTerms, type KdLossOptions } from './kd.js';
+export { dkdLoss, dkdTerms, dkdWarmupFactor, type DkdLossOptions } from './dkd.js';
+export { ctkdLoss, ctkdTerms, ctkdLambda, ctkdTemperature, type CtkdLossOptions, type CtkdCurriculum } from './ctkd.js';
+export {
+  mlkdLoss,
+  mlkdTerms,
+  mlkdTemperatures,
+  batchLevelLoss,
+  classLevelLoss,
+  MLKD_EXTRA_TEMPERATURES,
+  type MlkdLossOptions,
+  type MlkdStrongView,
+} from './mlkd.js';
+export { standardizeLogits, LSKD_DEFAULTS, LSKD_EPSILON } from './lskd.js';
+export {
+  featureLoss,
+  featureTerms,
+  taskLoss,
+  project,
+  type FeatureLossOptions,
+  type FeatureInputs,
+  type Projection,
+  type TaskKind,
+} from './feature.js';
+export { crossEntropy, meanSquaredError, softTargetLoss } from './common.js';
