@@ -3,13 +3,26 @@
  * jointly, with no teacher; each trained branch is a standalone single-modality student.
  */
 import { tf } from '../../engine/index.js';
-import { LossMeter, batchOrder, gatherRows, trainStep } from '../../engine/step.js';
+import { batchOrder, gatherRows } from '../../engine/step.js';
 import { CmkdError, check, oneOf } from '../../util/errors.js';
 import { throwIfAborted, type ProgressFn } from '../../util/progress.js';
 import { makeRng } from '../../util/rng.js';
 import type { ModalityKind } from '../../data/types.js';
-import { augmentImages } from './augment.js';
 import { makeSpec, MODEL_KINDS, type ModelKind, type ModelSpec, type SpecOverrides } from '../../models/index.js';
+import {
+  Optimizer,
+  OPTIMIZERS,
+  SCHEDULES,
+  epochRng,
+  gatherAugmented,
+  learningRateAt,
+  predictOutputs,
+  resolveOptimizer,
+  type AugmentSettings,
+  type OptimizerName,
+  type ScheduleName,
+  type ScheduleSettings,
+} from '../../train/index.js';
 import { encoderWidth } from './encoder.js';
 import type { OrthPenalty } from './losses.js';
 import { REPRESENTATIONS, buildDiscomNet, type DiscomNet, type Representation } from './model.js';
@@ -50,14 +63,24 @@ export interface DiscomOptions {
   orthPenalty?: OrthPenalty;
   /** Gradient-reversal factor λ. Paper: 1. */
   grlLambda?: number;
-  /** Adam learning rate. Paper: 1e-4. */
-  learningRate?: number;
+  /** Optimiser (the trainer's; paper: Adam). */
+  optimizer?: OptimizerName;
+  /** Base learning rate. Paper: 1e-4. */
+  lr?: number;
+  momentum?: number;
+  /** Weight decay on kernels, as in the trainer (paper: none). */
+  weightDecay?: number;
+  /** Learning-rate schedule, as in the trainer (paper: constant). */
+  schedule?: ScheduleName | ScheduleSettings;
   /** Paper: 300. */
   epochs?: number;
   /** Paper: 128. */
   batchSize?: number;
-  /** Flip/rotation augmentation of image modalities. Paper: on. */
-  augment?: boolean;
+  /**
+   * Flips / 90° rotations of image modalities while batching (the trainer's augmentation).
+   * Paper: on. Turn it off where orientation carries the class (digits: 6 ↔ 9).
+   */
+  augment?: boolean | Partial<AugmentSettings>;
   /**
    * 'paired' (default): a batch holds the same samples in every modality. 'unpaired': each
    * modality is shuffled on its own, as in the reference code (pairing is not needed).
@@ -93,10 +116,11 @@ export const DISCOM_DEFAULTS = {
   representation: 'inv+inf' as Representation,
   orthPenalty: 'abs' as OrthPenalty,
   grlLambda: 1,
-  learningRate: 1e-4,
+  optimizer: 'adam' as OptimizerName,
+  lr: 1e-4,
   epochs: 300,
   batchSize: 128,
-  augment: true,
+  augment: true as boolean | Partial<AugmentSettings>,
   pairing: 'paired' as 'paired' | 'unpaired',
   seed: 0,
 };
@@ -145,15 +169,13 @@ function validate(o: DiscomOptions): void {
   for (const [k, v] of Object.entries(positive)) {
     if (v !== undefined) check(Number.isInteger(v) && v > 0, `discom: ${k} = ${v}; expected a positive integer`, 'invalid-option');
   }
-  if (o.learningRate !== undefined) check(o.learningRate > 0 && Number.isFinite(o.learningRate), `discom: learningRate = ${o.learningRate}; expected > 0`, 'invalid-option');
+  if (o.lr !== undefined) check(o.lr > 0 && Number.isFinite(o.lr), `discom: lr = ${o.lr}; expected a positive number`, 'invalid-option');
+  if (o.optimizer !== undefined) oneOf('optimizer', o.optimizer, OPTIMIZERS);
+  if (o.schedule !== undefined) oneOf('schedule', typeof o.schedule === 'object' ? o.schedule.name : o.schedule, SCHEDULES);
+  const w = { cl: 1, adv: 1, mod: 1, aux: 1, orth: 1, ...o.lossWeights };
+  check(LOSS_TERMS.some((k) => w[k] > 0), 'discom: every loss weight is 0; nothing to train', 'invalid-option');
   if (o.grlLambda !== undefined) check(Number.isFinite(o.grlLambda) && o.grlLambda >= 0, `discom: grlLambda = ${o.grlLambda}; expected ≥ 0`, 'invalid-option');
   if (o.patience !== undefined) check(Number.isInteger(o.patience) && o.patience > 0, `discom: patience = ${o.patience}; expected a positive integer`, 'invalid-option');
-}
-
-function gather(data: Float32Array, size: number, idx: ArrayLike<number>): Float32Array {
-  const out = new Float32Array(idx.length * size);
-  for (let i = 0; i < idx.length; i++) out.set(data.subarray(idx[i] * size, (idx[i] + 1) * size), i * size);
-  return out;
 }
 
 /** Accuracy and support-weighted F1 of predictions against labels. */
@@ -178,20 +200,15 @@ export function accuracyAndWeightedF1(pred: Int32Array, labels: Int32Array, numC
   return { accuracy: correct / labels.length, f1: f1 / labels.length };
 }
 
-/** Class predictions of a student (input → [logits, embedding]) on n rows, in chunks. */
-export function predictClasses(student: tf.LayersModel, data: Float32Array, shape: number[], chunk = 512): Int32Array {
-  const d = featureSize(shape);
-  const n = data.length / d;
+/** Class predictions (argmax of the logits) of a student on the rows of `data`. */
+export async function predictClasses(student: tf.LayersModel, data: Float32Array, shape: number[], signal?: AbortSignal): Promise<Int32Array> {
+  const n = data.length / featureSize(shape);
+  const { logits, logitsSize: C } = await predictOutputs(student, data, n, 512, { signal });
   const out = new Int32Array(n);
-  for (let s = 0; s < n; s += chunk) {
-    const e = Math.min(n, s + chunk);
-    const cls = tf.tidy(() => {
-      const x = tf.tensor(data.subarray(s * d, e * d), [e - s, ...shape]);
-      const [logits] = student.predict(x) as tf.Tensor[];
-      return tf.argMax(logits, 1);
-    });
-    out.set(cls.dataSync() as Int32Array, s);
-    cls.dispose();
+  for (let i = 0; i < n; i++) {
+    let best = 0;
+    for (let c = 1; c < C; c++) if (logits[i * C + c] > logits[i * C + best]) best = c;
+    out[i] = best;
   }
   return out;
 }
@@ -214,18 +231,24 @@ export async function trainDiscom(options: DiscomOptions): Promise<DiscomResult>
   const weights: LossWeights = { cl: 1, adv: 1, mod: 1, aux: 1, orth: 1, ...options.lossWeights };
   const mods = o.modalities;
   const n = o.trainLabels.length;
-  const sizes = mods.map((m) => featureSize(m.shape));
-  const rng = makeRng(o.seed);
+  const optimizerSettings = resolveOptimizer({ name: o.optimizer, momentum: o.momentum, weightDecay: o.weightDecay });
+  const schedule: ScheduleSettings = typeof o.schedule === 'object' ? o.schedule : { name: o.schedule ?? 'constant' };
+  const augment: AugmentSettings | null = !o.augment
+    ? null
+    : o.augment === true
+      ? { flips: true, rotations: true }
+      : { flips: o.augment.flips ?? false, rotations: o.augment.rotations ?? false };
   const backbones = mods.map((m) => discomBackbone(m, o.numClasses));
   const embeddingDim = options.embeddingDim ?? Math.max(1, Math.floor(Math.min(...backbones.map(encoderWidth)) / 2));
   const net: DiscomNet = buildDiscomNet(
     mods.map((m, i) => ({ name: m.name, backbone: backbones[i] })),
-    { embeddingDim, numClasses: o.numClasses, representation: o.representation, seed: rng.seed() },
+    { embeddingDim, numClasses: o.numClasses, representation: o.representation, seed: makeRng(o.seed).seed() },
   );
   // TF.js dropout reuses its seed on every call; draw a fresh one per step (only if a backbone asks for dropout).
   const dropouts = net.branches.flatMap((b) => b.train.layers.filter((l) => l.getClassName() === 'Dropout')) as unknown as { seed?: number }[];
-  const optimizer = tf.train.adam(o.learningRate);
-  const varList = net.variables();
+  const vars = net.variables();
+  const optimizer = new Optimizer(optimizerSettings, vars, vars.map((v) => v.rank >= 2));
+  const stepsPerEpoch = Math.ceil(n / o.batchSize);
   const hasVal = o.valLabels !== undefined && o.valLabels.length > 0;
   const best: DiscomResult['best'] = {};
   const snapshots: (tf.Tensor[] | null)[] = mods.map(() => null);
@@ -233,68 +256,73 @@ export async function trainDiscom(options: DiscomOptions): Promise<DiscomResult>
   const objective = { weights, grlLambda: o.grlLambda, orthPenalty: o.orthPenalty, training: true };
   const task = `distill discom (${mods.map((m) => m.name).join(', ')})`;
   let sinceImproved = 0;
+  let sums: tf.Tensor | null = null;
 
   try {
     for (let epoch = 0; epoch < o.epochs; epoch++) {
+      // Shuffles, augmentation and dropout of an epoch: a pure function of (seed, epoch), as in the trainer.
+      const rng = epochRng(o.seed, epoch);
       // Paired: one shuffle for all modalities; unpaired: one per modality (reference code).
       const shared = o.pairing === 'paired' ? batchOrder(n, { batchSize: o.batchSize, seed: rng.seed() }) : null;
       const orders = mods.map(() => shared ?? batchOrder(n, { batchSize: o.batchSize, seed: rng.seed() }));
-      const totalMeter = new LossMeter();
-      const termMeters = new Map<LossTerm, LossMeter>();
-      let rec: DiscomEpoch;
-      try {
-        for (let b = 0; b < orders[0].length; b++) {
-          throwIfAborted(o.signal);
-          const batch: DiscomBatch = { xs: [], labels: [] };
-          mods.forEach((m, i) => {
-            const rows = orders[i][b];
-            if (o.augment && m.kind === 'image') {
-              const x = augmentImages(gather(m.train, sizes[i], rows), rows.length, m.shape, rng);
-              batch.xs.push(tf.tensor(x, [rows.length, ...m.shape]));
-            } else {
-              batch.xs.push(gatherRows(m.train, m.shape, rows));
-            }
-            batch.labels.push(gatherRows(o.trainLabels, [], rows) as tf.Tensor1D);
-          });
-          for (const d of dropouts) d.seed = rng.seed();
-          const kept: [LossTerm, tf.Scalar][] = [];
-          const total = trainStep(
-            optimizer,
-            () => {
-              const r = discomLossTerms(net, batch, objective);
-              for (const [k, v] of Object.entries(r.terms)) kept.push([k as LossTerm, tf.keep(v)]);
-              return r.total;
-            },
-            varList,
+      // Batch-size-weighted sums of [total, ...LOSS_TERMS], kept on the device; read once per epoch.
+      sums = tf.zeros([1 + LOSS_TERMS.length]);
+      for (let b = 0; b < stepsPerEpoch; b++) {
+        throwIfAborted(o.signal);
+        const lr = learningRateAt(schedule, o.lr, epoch * stepsPerEpoch + b, stepsPerEpoch * o.epochs, epoch, o.epochs);
+        for (const d of dropouts) d.seed = rng.seed();
+        const augmented = mods.map((m, i) =>
+          augment && m.kind === 'image' ? gatherAugmented(m.train, m.shape, orders[i][b], 0, orders[i][b].length, augment, rng) : null,
+        );
+        const prev: tf.Tensor = sums;
+        sums = tf.tidy(() => {
+          const batch: DiscomBatch = {
+            xs: mods.map((m, i) => {
+              const a = augmented[i];
+              return a ? tf.tensor(a, [orders[i][b].length, ...m.shape]) : gatherRows(m.train, m.shape, orders[i][b]);
+            }),
+            labels: mods.map((_, i) => gatherRows(o.trainLabels, [], orders[i][b]) as tf.Tensor1D),
+          };
+          let terms: tf.Scalar[] = [];
+          const { value, grads } = tf.variableGrads(() => {
+            const r = discomLossTerms(net, batch, objective);
+            terms = LOSS_TERMS.map((k) => tf.keep(r.terms[k] ?? tf.scalar(0)));
+            return r.total;
+          }, vars);
+          optimizer.apply(
+            vars.map((v) => grads[v.name]),
+            lr,
           );
-          totalMeter.add(total);
-          for (const [k, v] of kept) {
-            if (!termMeters.has(k)) termMeters.set(k, new LossMeter());
-            termMeters.get(k)!.add(v);
-          }
-          tf.dispose([...batch.xs, ...batch.labels]);
-          await new Promise((r) => setImmediate(r));
-        }
-        rec = { epoch, loss: totalMeter.mean(), terms: Object.fromEntries([...termMeters].map(([k, m]) => [k, m.mean()])) };
-      } finally {
-        totalMeter.dispose();
-        for (const m of termMeters.values()) m.dispose();
+          const row = tf.stack([value, ...terms]);
+          tf.dispose(terms);
+          return tf.add(prev, tf.mul(row, orders[0][b].length));
+        });
+        prev.dispose();
+        await new Promise((r) => setImmediate(r));
       }
+      const epochSums = await sums.data();
+      sums.dispose();
+      sums = null;
+      const rec: DiscomEpoch = {
+        epoch,
+        loss: epochSums[0] / n,
+        terms: Object.fromEntries(LOSS_TERMS.filter((k) => weights[k] !== 0).map((k) => [k, epochSums[1 + LOSS_TERMS.indexOf(k)] / n])),
+      };
       let improved = false;
       if (hasVal) {
         rec.val = {};
-        net.branches.forEach((b, i) => {
-          const pred = predictClasses(b.student, mods[i].val!, mods[i].shape);
+        for (const [i, b] of net.branches.entries()) {
+          const pred = await predictClasses(b.student, mods[i].val!, mods[i].shape, o.signal);
           const score = accuracyAndWeightedF1(pred, o.valLabels!, o.numClasses);
-          rec.val![b.name] = score;
-          const prev = best[b.name];
-          if (!prev || (prev.f1 !== null && score.f1 > prev.f1)) {
+          rec.val[b.name] = score;
+          const prevBest = best[b.name];
+          if (!prevBest || (prevBest.f1 !== null && score.f1 > prevBest.f1)) {
             improved = true;
             best[b.name] = { epoch, f1: score.f1 };
             if (snapshots[i]) tf.dispose(snapshots[i]!);
             snapshots[i] = b.student.getWeights().map((w) => w.clone());
           }
-        });
+        }
       }
       history.push(rec);
       const valText = rec.val ? ' ' + Object.entries(rec.val).map(([k, v]) => `${k} acc ${v.accuracy.toFixed(3)}`).join(' ') : '';
@@ -311,6 +339,7 @@ export async function trainDiscom(options: DiscomOptions): Promise<DiscomResult>
     net.dispose();
     throw err;
   } finally {
+    sums?.dispose();
     for (const s of snapshots) if (s) tf.dispose(s);
     optimizer.dispose();
   }
@@ -327,11 +356,15 @@ export async function trainDiscom(options: DiscomOptions): Promise<DiscomResult>
       representation: o.representation,
       orthPenalty: o.orthPenalty,
       grlLambda: o.grlLambda,
-      learningRate: o.learningRate,
+      optimizer: o.optimizer,
+      lr: o.lr,
+      momentum: optimizerSettings.momentum,
+      weightDecay: optimizerSettings.weightDecay,
+      schedule: schedule.name,
       epochs: o.epochs,
       epochsRun: history.length,
       batchSize: o.batchSize,
-      augment: o.augment,
+      augment: augment ? `${augment.flips ? 'flips' : ''}${augment.flips && augment.rotations ? '+' : ''}${augment.rotations ? 'rotations' : ''}` : 'off',
       pairing: o.pairing,
       seed: o.seed,
       ...Object.fromEntries(LOSS_TERMS.map((k) => [`weight_${k}`, weights[k]])),
