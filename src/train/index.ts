@@ -6,3 +6,14 @@ export { Optimizer, OPTIMIZERS, resolveOptimizer, type OptimizerName, type Optim
 export { learningRateAt, SCHEDULES, type ScheduleName, type ScheduleSettings } from './schedule.js';
 export { gatherAugmented, transformImage, type AugmentSettings } from './batches.js';
 export { taskLoss, taskLossSum, metricSum } from './loss.js';
+export { evaluateModel, softmaxRows, type Evaluation } from './evaluate.js';
+export {
+  defaultModelKind,
+  modelMetaFor,
+  prepareModality,
+  specFor,
+  trainOnModality,
+  type ModalityTrainOptions,
+  type ModalityTrainResult,
+  type PreparedModality,
+} from './pipeline.js';

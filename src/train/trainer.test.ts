@@ -7,7 +7,7 @@ import { initEngine, tf } from '../engine/index.js';
 import type { DistillObjective } from '../kd/types.js';
 import { buildModel, loadModel, makeSpec, type ModelSpec } from '../models/index.js';
 import { makeRng } from '../util/rng.js';
-import { predictOutputs, trainModel, type TrainData, type TrainOptions } from './index.js';
+import { evaluateModel, predictOutputs, trainModel, type TrainData, type TrainOptions } from './index.js';
 import { taskLoss } from './loss.js';
 
 let dir: string;
@@ -49,6 +49,10 @@ describe('trainModel', () => {
     expect(a.r.history).toHaveLength(8);
     const best = a.r.history[a.r.bestEpoch - 1];
     expect(best.valMetric).toBeGreaterThan(0.9); // chance is 1/3
+    // The metrics module, on the restored best weights, agrees with the loop's on-device accuracy.
+    const evaluation = await evaluateModel(a.model, val.x, val.y, { kind: 'classification', classes: ['a', 'b', 'c'] });
+    expect(evaluation.summary.accuracy).toBeCloseTo(best.valMetric as number, 6);
+    expect(evaluation.n).toBe(60);
     expect(a.r.history[7].trainLoss).toBeLessThan(a.r.history[0].trainLoss);
     expect(a.w).toEqual(b.w);
     expect(noProgress(a.r)).toEqual(noProgress(b.r));
