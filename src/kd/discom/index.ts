@@ -1,5 +1,5 @@
 /** DisCoM-KD: teacher-free cross-modal distillation by disentanglement (Ienco & Fraga Dantas 2024). */
-export { trainDiscom, DISCOM_DEFAULTS, accuracyAndWeightedF1, predictClasses } from './train.js';
+export { trainDiscom, discomBackbone, DISCOM_DEFAULTS, predictClasses } from './train.js';
 export type { DiscomOptions, DiscomModalityInput, DiscomResult, DiscomEpoch } from './train.js';
 export { REPRESENTATIONS, buildDiscomNet } from './model.js';
 export type { Representation, DiscomNet, Branch, BranchSpec } from './model.js';

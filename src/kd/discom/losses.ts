@@ -3,7 +3,7 @@
  * functions. The heads are passed in as functions so the terms can be tested on their own.
  */
 import { tf } from '../../engine/index.js';
-import { gradientReversal } from './grl.js';
+import { gradientReversal } from '../grl.js';
 
 /** How L_⊥ penalises the cosine between two embeddings: |cos| (default) or cos². */
 export type OrthPenalty = 'abs' | 'square';

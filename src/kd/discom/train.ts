@@ -7,6 +7,7 @@ import { batchOrder, gatherRows } from '../../engine/step.js';
 import { CmkdError, check, oneOf } from '../../util/errors.js';
 import { throwIfAborted, type ProgressFn } from '../../util/progress.js';
 import { makeRng } from '../../util/rng.js';
+import { accuracy, argmaxRows, f1Weighted } from '../../metrics/index.js';
 import type { ModalityKind } from '../../data/types.js';
 import { makeSpec, MODEL_KINDS, type ModelKind, type ModelSpec, type SpecOverrides } from '../../models/index.js';
 import {
@@ -178,39 +179,11 @@ function validate(o: DiscomOptions): void {
   if (o.patience !== undefined) check(Number.isInteger(o.patience) && o.patience > 0, `discom: patience = ${o.patience}; expected a positive integer`, 'invalid-option');
 }
 
-/** Accuracy and support-weighted F1 of predictions against labels. */
-export function accuracyAndWeightedF1(pred: Int32Array, labels: Int32Array, numClasses: number): { accuracy: number; f1: number } {
-  const tp = new Float64Array(numClasses);
-  const predicted = new Float64Array(numClasses);
-  const support = new Float64Array(numClasses);
-  let correct = 0;
-  for (let i = 0; i < labels.length; i++) {
-    predicted[pred[i]]++;
-    support[labels[i]]++;
-    if (pred[i] === labels[i]) {
-      correct++;
-      tp[labels[i]]++;
-    }
-  }
-  let f1 = 0;
-  for (let c = 0; c < numClasses; c++) {
-    const denom = predicted[c] + support[c];
-    f1 += denom > 0 ? (support[c] * 2 * tp[c]) / denom : 0;
-  }
-  return { accuracy: correct / labels.length, f1: f1 / labels.length };
-}
-
 /** Class predictions (argmax of the logits) of a student on the rows of `data`. */
 export async function predictClasses(student: tf.LayersModel, data: Float32Array, shape: number[], signal?: AbortSignal): Promise<Int32Array> {
   const n = data.length / featureSize(shape);
-  const { logits, logitsSize: C } = await predictOutputs(student, data, n, 512, { signal });
-  const out = new Int32Array(n);
-  for (let i = 0; i < n; i++) {
-    let best = 0;
-    for (let c = 1; c < C; c++) if (logits[i * C + c] > logits[i * C + best]) best = c;
-    out[i] = best;
-  }
-  return out;
+  const { logits, logitsSize } = await predictOutputs(student, data, n, 512, { signal });
+  return argmaxRows(logits, logitsSize);
 }
 
 /** The backbone spec of a modality's encoders. */
@@ -313,7 +286,8 @@ export async function trainDiscom(options: DiscomOptions): Promise<DiscomResult>
         rec.val = {};
         for (const [i, b] of net.branches.entries()) {
           const pred = await predictClasses(b.student, mods[i].val!, mods[i].shape, o.signal);
-          const score = accuracyAndWeightedF1(pred, o.valLabels!, o.numClasses);
+          // Model selection on weighted F1, as the reference code.
+          const score = { accuracy: accuracy(o.valLabels!, pred), f1: f1Weighted(o.valLabels!, pred, o.numClasses) };
           rec.val[b.name] = score;
           const prevBest = best[b.name];
           if (!prevBest || (prevBest.f1 !== null && score.f1 > prevBest.f1)) {
