@@ -215,6 +215,13 @@ describe('trainModel', () => {
     const { model: best } = await loadModel(path.join(ckdir, 'best'));
     expect(weightsOf(best)).toEqual(weightsOf(second));
 
+    // Resuming a finished run trains nothing more and returns the same model.
+    const again = buildModel(mlp([8], 0.3), 5);
+    const done = await trainModel({ ...opts(again), checkpointDir: ckdir, resume: true });
+    expect(done.resumedFrom).toBe(5);
+    expect(weightsOf(again)).toEqual(weightsOf(full));
+    again.dispose();
+
     // Resuming with other settings is refused, naming what differs.
     await expect(trainModel({ ...opts(second), lr: 0.5, checkpointDir: ckdir, resume: true })).rejects.toThrow(/differ in lr/);
     for (const m of [full, first, second, best]) m.dispose();
