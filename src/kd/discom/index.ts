@@ -7,3 +7,5 @@ export { LOSS_TERMS, discomLossTerms } from './objective.js';
 export type { LossTerm, LossWeights, SubTerm, DiscomBatch, ObjectiveOptions } from './objective.js';
 export { orthogonalityLoss, adversarialLoss, modalityLoss, sharedTaskLoss, sparseCrossEntropy, rowCosine } from './losses.js';
 export type { OrthPenalty } from './losses.js';
+export { discomOnDataset, saveDiscomStudents } from './pipeline.js';
+export type { DiscomDatasetOptions, DiscomDatasetResult } from './pipeline.js';
