@@ -55,7 +55,10 @@ export function crossEntropy(logits: tf.Tensor2D, labels: tf.Tensor1D): tf.Scala
 // MSE(y, ŷ) = (1/B) Σ_i (y_i − ŷ_i)², predictions [B, 1] against targets [B]
 export function meanSquaredError(predictions: tf.Tensor2D, targets: tf.Tensor1D): tf.Scalar {
   check(
-    predictions.rank === 2 && predictions.shape[1] === 1 && targets.rank === 1 && targets.shape[0] === predictions.shape[0],
+    predictions.rank === 2 &&
+      predictions.shape[1] === 1 &&
+      targets.rank === 1 &&
+      targets.shape[0] === predictions.shape[0],
     () =>
       `regression: predictions must be [B, 1] and targets [B], got [${predictions.shape.join(', ')}] and [${targets.shape.join(', ')}]`,
   );
@@ -72,15 +75,26 @@ export function temperatureSquared(temperature: Temperature): tf.Scalar | number
 }
 
 // KL(softmax(t/T) ‖ softmax(s/T)) per row, computed in the log domain: Σ_c p_t (log p_t − log p_s)
-export function rowKl(studentLogits: tf.Tensor2D, teacherLogits: tf.Tensor2D, temperature: Temperature): tf.Tensor1D {
+export function rowKl(
+  studentLogits: tf.Tensor2D,
+  teacherLogits: tf.Tensor2D,
+  temperature: Temperature,
+): tf.Tensor1D {
   const logPs = tf.logSoftmax(divideByTemperature(studentLogits, temperature));
   const logPt = tf.logSoftmax(divideByTemperature(teacherLogits, temperature));
   return tf.sum(tf.mul(tf.exp(logPt), tf.sub(logPt, logPs)), 1) as tf.Tensor1D;
 }
 
 // Hinton's soft term: T² · (1/B) Σ_i KL(softmax(t_i/T) ‖ softmax(s_i/T))
-export function softTargetLoss(studentLogits: tf.Tensor2D, teacherLogits: tf.Tensor2D, temperature: Temperature): tf.Scalar {
-  return tf.mul(tf.mean(rowKl(studentLogits, teacherLogits, temperature)), temperatureSquared(temperature)) as tf.Scalar;
+export function softTargetLoss(
+  studentLogits: tf.Tensor2D,
+  teacherLogits: tf.Tensor2D,
+  temperature: Temperature,
+): tf.Scalar {
+  return tf.mul(
+    tf.mean(rowKl(studentLogits, teacherLogits, temperature)),
+    temperatureSquared(temperature),
+  ) as tf.Scalar;
 }
 
 /** Sum of named terms, the total loss. */

@@ -1,7 +1,15 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { initEngine, tf } from '../engine/index.js';
 import { dkdLoss, dkdTerms, dkdWarmupFactor } from './dkd.js';
-import { dkd64, dkdParts64, type Dkd64, kd64, numericGradient, softmax64, type Rows } from './testing/reference64.js';
+import {
+  dkd64,
+  dkdParts64,
+  type Dkd64,
+  kd64,
+  numericGradient,
+  softmax64,
+  type Rows,
+} from './testing/reference64.js';
 import { classLabels, gradientOf, logits, maxAbsDiff, tensorsLeftBy, valueOf } from './testing/tf-helpers.js';
 
 const student: Rows = [
@@ -56,7 +64,12 @@ describe('dkdLoss', () => {
     const gt = 1;
     const pGt = softmax64(tt[0])[gt];
     const terms = tf.tidy(() => {
-      const r = dkdTerms(logits(s), logits(tt), classLabels([gt]), { alpha: 1, beta: 1, temperature: 1, taskWeight: 0 });
+      const r = dkdTerms(logits(s), logits(tt), classLabels([gt]), {
+        alpha: 1,
+        beta: 1,
+        temperature: 1,
+        taskWeight: 0,
+      });
       return [r.tckd.dataSync()[0], r.nckd.dataSync()[0]];
     });
     const klTotal = kd64(s, tt, [gt], { temperature: 1, taskWeight: 0, kdWeight: 1 });
@@ -86,7 +99,10 @@ describe('dkdLoss', () => {
     }
     // Teacher certain of the target class (p_t,gt = 1 in float32): the NCKD weight vanishes, the value stays finite.
     const certain = valueOf(() =>
-      dkdLoss(logits([[0.5, 0.1, -0.3]]), logits([[1000, -1000, -1000]]), classLabels([0]), { ...base, taskWeight: 0 }),
+      dkdLoss(logits([[0.5, 0.1, -0.3]]), logits([[1000, -1000, -1000]]), classLabels([0]), {
+        ...base,
+        taskWeight: 0,
+      }),
     );
     expect(Number.isFinite(certain)).toBe(true);
     expect(certain).toBeGreaterThan(0);

@@ -35,7 +35,11 @@ describe('kdLoss', () => {
     // p_t = [3/4, 1/4], p_s = [1/2, 1/2]: KL = ¾·ln(3/2) + ¼·ln(1/2)
     const hand = 0.75 * Math.log(1.5) + 0.25 * Math.log(0.5);
     const value = valueOf(() =>
-      kdLoss(logits([[0, 0]]), logits([[Math.log(3), 0]]), classLabels([0]), { temperature: 1, taskWeight: 0, kdWeight: 1 }),
+      kdLoss(logits([[0, 0]]), logits([[Math.log(3), 0]]), classLabels([0]), {
+        temperature: 1,
+        taskWeight: 0,
+        kdWeight: 1,
+      }),
     );
     expect(value).toBeCloseTo(hand, 6);
   });
@@ -50,7 +54,10 @@ describe('kdLoss', () => {
   });
 
   it('α = 1 is plain cross-entropy, whatever the teacher', () => {
-    expect(kd(student, { temperature: 4, taskWeight: 1, kdWeight: 0 })).toBeCloseTo(crossEntropy64(student, labels), 5);
+    expect(kd(student, { temperature: 4, taskWeight: 1, kdWeight: 0 })).toBeCloseTo(
+      crossEntropy64(student, labels),
+      5,
+    );
   });
 
   it('identical teacher and student give zero KL', () => {
@@ -63,7 +70,9 @@ describe('kdLoss', () => {
     const centre = (r: number[]) => r.map((x) => x - (r[0] + r[1] + r[2]) / 3);
     const [zc, vc] = [centre(z), centre(v)];
     const limit = (zc[0] - vc[0]) ** 2 / 6 + (zc[1] - vc[1]) ** 2 / 6 + (zc[2] - vc[2]) ** 2 / 6;
-    const value = valueOf(() => kdLoss(logits([z]), logits([v]), classLabels([0]), { temperature: 50, taskWeight: 0, kdWeight: 1 }));
+    const value = valueOf(() =>
+      kdLoss(logits([z]), logits([v]), classLabels([0]), { temperature: 50, taskWeight: 0, kdWeight: 1 }),
+    );
     // The gap closes as O(1/T): 0.5 % at T = 50 in float64.
     expect(Math.abs(value - limit) / limit).toBeLessThan(0.01);
   });
@@ -77,12 +86,14 @@ describe('kdLoss', () => {
 
   it('leaves no tensors behind', () => {
     kd(student, { temperature: 4, taskWeight: 0.5, kdWeight: 0.5 });
-    expect(tensorsLeftBy(() => kdLoss(logits(student), t, y, { temperature: 4, taskWeight: 0.5, kdWeight: 0.5 }))).toBe(0);
+    expect(
+      tensorsLeftBy(() => kdLoss(logits(student), t, y, { temperature: 4, taskWeight: 0.5, kdWeight: 0.5 })),
+    ).toBe(0);
   });
 
   it('rejects mismatched shapes with a CmkdError naming them', () => {
-    expect(() => tf.tidy(() => kdLoss(logits([[1, 2, 3]]), t, y, { temperature: 4, taskWeight: 0.5, kdWeight: 0.5 }))).toThrow(
-      /teacher logits shape \[3, 4\] must equal student logits shape \[1, 3\]/,
-    );
+    expect(() =>
+      tf.tidy(() => kdLoss(logits([[1, 2, 3]]), t, y, { temperature: 4, taskWeight: 0.5, kdWeight: 0.5 })),
+    ).toThrow(/teacher logits shape \[3, 4\] must equal student logits shape \[1, 3\]/);
   });
 });
