@@ -110,7 +110,7 @@ export async function saveModel(dir: string, model: tf.LayersModel, meta: ModelM
         format: artifacts.format,
         generatedBy: artifacts.generatedBy,
         convertedBy: artifacts.convertedBy ?? null,
-        weightsManifest: [{ paths: [`./${WEIGHTS_FILE}`], weights: artifacts.weightSpecs ?? [] }],
+        weightsManifest: [{ paths: [WEIGHTS_FILE], weights: artifacts.weightSpecs ?? [] }],
         userDefinedMetadata: { ...((artifacts.userDefinedMetadata as object | undefined) ?? {}), [META_KEY]: full },
       };
       await mkdir(dir, { recursive: true });

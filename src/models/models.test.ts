@@ -117,7 +117,27 @@ describe('save / load', () => {
     // The file is the plain TF.js format a browser loads.
     const json = JSON.parse(await readFile(path.join(out, 'model.json'), 'utf8'));
     expect(json.format).toBe('layers-model');
-    expect(json.weightsManifest[0].paths).toEqual(['./weights.bin']);
+    expect(json.weightsManifest[0].paths).toEqual(['weights.bin']);
+    model.dispose();
+    loaded.dispose();
+  });
+
+  it('loads the way a browser does: tf.loadLayersModel over HTTP, weights resolved next to model.json', async () => {
+    const out = path.join(dir, 'http');
+    const model = buildModel(makeSpec('cnn', [6, 6, 1], 3, 'classification', { channels: [2], hidden: [4] }), 3);
+    await saveModel(out, model, meta);
+    const requested: string[] = [];
+    const fetchFunc = async (url: string) => {
+      requested.push(url);
+      const file = path.join(out, new URL(url).pathname.replace('/models/m1/', ''));
+      return new Response(await readFile(file));
+    };
+    const loaded = await tf.loadLayersModel(tf.io.http('http://example.org/models/m1/model.json', { fetchFunc }));
+    expect(requested).toEqual(['http://example.org/models/m1/model.json', 'http://example.org/models/m1/weights.bin']);
+    const x = tf.randomNormal([2, 6, 6, 1], 0, 1, 'float32', 8);
+    expect(outputs(loaded, x)).toEqual(outputs(model, x));
+    expect((loaded.getUserDefinedMetadata() as { cmkd: { classes: string[] } }).cmkd.classes).toEqual(['a', 'b', 'c']);
+    x.dispose();
     model.dispose();
     loaded.dispose();
   });
