@@ -268,6 +268,30 @@ describe('trainDiscom', () => {
     }
   });
 
+  it('stops early when no branch improves for `patience` epochs, and keeps the best epoch', async () => {
+    // 64 training rows (two batches per epoch) and a negligible learning rate: the scores stall at once.
+    const small = modalities().map((m) => ({ ...m, train: m.train.subarray(0, 64 * (m.shape[0] === 10 ? 10 : 36)) }));
+    const res = await trainDiscom({ ...base, modalities: small, trainLabels: train.labels.subarray(0, 64), lr: 1e-9, epochs: 20, patience: 2 });
+    expect(res.history.length).toBeLessThan(20);
+    const lastBest = Math.max(...Object.values(res.best).map((b) => b.epoch));
+    expect(res.history.length).toBe(lastBest + 3);
+    for (const m of Object.values(res.branches)) m.dispose();
+  });
+
+  it('stops on abort without leaking tensors', async () => {
+    const before = tf.memory().numTensors;
+    const controller = new AbortController();
+    const run = trainDiscom({
+      ...base,
+      modalities: modalities(),
+      epochs: 5,
+      onProgress: () => controller.abort(),
+      signal: controller.signal,
+    });
+    await expect(run).rejects.toThrow(/interrupted/);
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
   it('rejects bad input with a CmkdError naming the field', async () => {
     const bad = modalities();
     bad[1] = { ...bad[1], train: bad[1].train.subarray(0, 100) };
