@@ -4,12 +4,13 @@
  * full loss given the frozen teacher's precomputed outputs) is differentiated with respect
  * to the model's trainable weights and the method's own variables, and the optimiser steps.
  *
- * Losses are accumulated on the device; the loop reads them back once per epoch. Validation
- * gives the early-stopping signal and the best epoch's weights are restored at the end.
- * With a checkpoint directory the run writes, after every epoch, the best model so far in
- * TF.js format (best/), a JSON log (log.json) and a resume file (resume.ckpt) holding the
- * current and best weights, the optimiser state and the KD variables; `resume: true`
- * continues from it. Randomness per epoch (shuffle, dropout masks, augmentation) is drawn
+ * Losses are accumulated on the device and read back once per epoch (training loss and
+ * validation sums together; a KD method's diagnostics and checkpoint writes add their own
+ * reads, also once per epoch). Validation gives the early-stopping signal and the best
+ * epoch's weights are restored at the end. With a checkpoint directory the run writes, after
+ * every epoch, the best model so far in TF.js format (best/), a JSON log (log.json) and a
+ * resume file (resume.ckpt) holding the current and best weights, the optimiser state and
+ * the KD variables; `resume: true` continues from it exactly (optimiser moments included). Randomness per epoch (shuffle, dropout masks, augmentation) is drawn
  * from a generator seeded by (seed, epoch), so a resumed run repeats an uninterrupted one.
  */
 import path from 'node:path';
