@@ -127,7 +127,8 @@ describe('save / load', () => {
     const model = buildModel(makeSpec('cnn', [6, 6, 1], 3, 'classification', { channels: [2], hidden: [4] }), 3);
     await saveModel(out, model, meta);
     const requested: string[] = [];
-    const fetchFunc = async (url: string) => {
+    const fetchFunc = async (input: string | URL | Request) => {
+      const url = String(input);
       requested.push(url);
       const file = path.join(out, new URL(url).pathname.replace('/models/m1/', ''));
       return new Response(await readFile(file));
