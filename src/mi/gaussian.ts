@@ -1,20 +1,47 @@
 /**
  * Gaussian mutual-information estimators. MI is invariant to rescaling each column, so both
- * work on standardised columns (correlation matrices), shrunk toward the identity
- * (i.e. the covariance toward its diagonal) with the Ledoit–Wolf (2004) optimal λ or a
- * fixed λ. Constant columns carry no information and are dropped.
+ * work on standardised columns (correlation matrices). Constant columns carry no information
+ * and are dropped.
+ *
+ * Continuous y, default ('auto'): when the joint correlation matrix is well-conditioned
+ * (n > p + 1, no near-collinear columns), the plug-in value minus its exact finite-sample bias
+ * under Gaussianity (Wishart: E log det S = log det Σ + Σᵢ ψ((n − i)/2) + p log(2/(n − 1)),
+ * i = 1..p), which is unbiased for jointly Gaussian data; the plug-in alone overstates MI by
+ * about dx·dy/(2n). Otherwise the correlation matrix is shrunk toward the identity (the
+ * covariance toward its diagonal) with the Ledoit–Wolf (2004) λ, and no correction is applied.
+ * Shrinkage is a last resort: it biases strong correlations, hence MI, downward.
  */
 import { CmkdError } from '../util/errors.js';
-import { choleskyOrThrow, logDetSPD, matrix, submatrix, type Matrix } from '../util/linalg.js';
+import { cholesky, choleskyOrThrow, logDetSPD, matrix, submatrix, type Matrix } from '../util/linalg.js';
+import { digamma } from './special.js';
 import { groupByLabel } from './ksg.js';
 
-export type Shrinkage = 'ledoit-wolf' | number;
+export type Shrinkage = 'auto' | 'ledoit-wolf' | number;
 
 export interface GaussianResult {
   /** MI in nats. */
   value: number;
   /** Shrinkage λ used (the joint one for continuous y; the mean over classes for labels). */
   lambda: number;
+  /** Whether the Wishart finite-sample bias correction was subtracted. */
+  biasCorrected: boolean;
+}
+
+/** Exact bias of the Gaussian plug-in MI under Gaussianity: ½[b(px) + b(py) − b(px + py)], b(p) = Σᵢ₌₁ᵖ ψ((n − i)/2). */
+export function wishartMIBias(n: number, px: number, py: number): number {
+  let s = 0;
+  for (let i = 1; i <= px; i++) s += digamma((n - i) / 2);
+  for (let i = 1; i <= py; i++) s += digamma((n - i) / 2);
+  for (let i = 1; i <= px + py; i++) s -= digamma((n - i) / 2);
+  return 0.5 * s;
+}
+
+/** Cholesky succeeds and no column is within 1e-8 (partial variance) of the span of the earlier ones. */
+function wellConditioned(r: Matrix): boolean {
+  const l = cholesky(r);
+  if (!l) return false;
+  for (let i = 0; i < r.rows; i++) if (l.data[i * r.rows + i] ** 2 < 1e-8) return false;
+  return true;
 }
 
 /** Centre and scale each column to unit variance (divisor n); returns the kept (non-constant) columns. */
@@ -48,7 +75,7 @@ export function shrunkCorrelation(
   z: Float64Array,
   n: number,
   p: number,
-  shrinkage: Shrinkage,
+  shrinkage: 'ledoit-wolf' | number,
 ): { r: Matrix; lambda: number } {
   const r = matrix(p, p);
   const row = new Float64Array(p);
@@ -101,25 +128,29 @@ export function gaussianMI(
   y: ArrayLike<number>,
   dy: number,
   n: number,
-  shrinkage: Shrinkage = 'ledoit-wolf',
+  shrinkage: Shrinkage = 'auto',
 ): GaussianResult {
   const sx = standardizeColumns(x, n, dx);
   const sy = standardizeColumns(y, n, dy);
-  if (sx.p === 0 || sy.p === 0) return { value: 0, lambda: 0 };
+  if (sx.p === 0 || sy.p === 0) return { value: 0, lambda: 0, biasCorrected: false };
   const p = sx.p + sy.p;
   const z = new Float64Array(n * p);
   for (let i = 0; i < n; i++) {
     z.set(sx.z.subarray(i * sx.p, (i + 1) * sx.p), i * p);
     z.set(sy.z.subarray(i * sy.p, (i + 1) * sy.p), i * p + sx.p);
   }
-  const { r, lambda } = shrunkCorrelation(z, n, p, shrinkage);
+  let { r, lambda } = shrunkCorrelation(z, n, p, shrinkage === 'auto' ? 0 : shrinkage);
+  const biasCorrected = shrinkage === 'auto' && n > p + 1 && wellConditioned(r);
+  if (shrinkage === 'auto' && !biasCorrected) ({ r, lambda } = shrunkCorrelation(z, n, p, 'ledoit-wolf'));
   const ix = Array.from({ length: sx.p }, (_, j) => j);
   const iy = Array.from({ length: sy.p }, (_, j) => sx.p + j);
   const what = (v: string) => `correlation of ${v} (collinear columns? use shrinkage > 0)`;
   const logDetX = logDetSPD(submatrix(r, ix, ix), what('x'));
   const logDetY = logDetSPD(submatrix(r, iy, iy), what('y'));
   const logDetXY = logDetSPD(r, what('[x, y]'));
-  return { value: 0.5 * (logDetX + logDetY - logDetXY), lambda };
+  // I = ½ log(det Σx det Σy / det Σxy), minus the plug-in's exact bias when unshrunk.
+  const plugIn = 0.5 * (logDetX + logDetY - logDetXY);
+  return { value: biasCorrected ? plugIn - wishartMIBias(n, sx.p, sy.p) : plugIn, lambda, biasCorrected };
 }
 
 /**
@@ -134,14 +165,16 @@ export function gaussianClassMI(
   d: number,
   labels: Int32Array,
   n: number,
-  shrinkage: Shrinkage = 'ledoit-wolf',
+  shrinkage: Shrinkage = 'auto',
 ): GaussianResult {
+  // 'auto' here means Ledoit–Wolf: per-class covariances are usually estimated from few samples.
+  const classShrinkage = shrinkage === 'auto' ? 'ledoit-wolf' : shrinkage;
   const groups = groupByLabel(labels).filter((g) => g.length >= 2);
   const m = groups.reduce((s, g) => s + g.length, 0);
-  if (groups.length < 2) return { value: 0, lambda: 0 };
+  if (groups.length < 2) return { value: 0, lambda: 0, biasCorrected: false };
   const s = standardizeColumns(x, n, d);
   const p = s.p;
-  if (p === 0) return { value: 0, lambda: 0 };
+  if (p === 0) return { value: 0, lambda: 0, biasCorrected: false };
   interface ClassModel {
     logPrior: number;
     mean: Float64Array;
@@ -164,7 +197,7 @@ export function gaussianClassMI(
     for (let c = 0; c < p; c++) scale[c] = Math.max(1e-3, Math.sqrt(ss[c] / rows.length));
     for (let j = 0; j < rows.length; j++)
       for (let c = 0; c < p; c++) sub[j * p + c] = (sub[j * p + c] - mean[c]) / scale[c];
-    const { r, lambda } = shrunkCorrelation(sub, rows.length, p, shrinkage);
+    const { r, lambda } = shrunkCorrelation(sub, rows.length, p, classShrinkage);
     lambdaSum += lambda;
     const chol = choleskyOrThrow(r, `shrunk correlation of x within one class`);
     let logDet = 0;
@@ -208,7 +241,7 @@ export function gaussianClassMI(
   for (const g of groups) entropyY -= (g.length / m) * Math.log(g.length / m);
   if (!Number.isFinite(sumLogPosterior))
     throw new CmkdError('gaussian estimator: class posterior is not finite (degenerate x?)');
-  return { value: entropyY + sumLogPosterior / m, lambda: lambdaSum / models.length };
+  return { value: entropyY + sumLogPosterior / m, lambda: lambdaSum / models.length, biasCorrected: false };
 }
 
 /** Exact I(X;Y) of a Gaussian with covariance `cov` (p × p) between the coordinates ix and iy: ½ log(det Σx det Σy / det Σxy). */

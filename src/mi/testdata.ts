@@ -1,6 +1,7 @@
 /** Seeded samplers with known mutual information, shared by the MI tests and the benchmark. */
 import { cholesky, type Matrix } from '../util/linalg.js';
 import { makeRng } from '../util/rng.js';
+import { gaussianMIFromCovariance } from './gaussian.js';
 
 export interface CorrelatedPair {
   x: Float64Array;
@@ -58,7 +59,11 @@ export function columns(data: Float64Array, n: number, p: number, cols: number[]
  * Balanced binary label y and x | y ~ N(±μ, 1). Exact I(X;Y) = h(x) − ½ log(2πe), with the
  * mixture entropy h(x) by Simpson's rule on [−μ − 12, μ + 12].
  */
-export function binaryGaussianMixture(n: number, mu: number, seed: number): { x: Float64Array; labels: Int32Array; exact: number } {
+export function binaryGaussianMixture(
+  n: number,
+  mu: number,
+  seed: number,
+): { x: Float64Array; labels: Int32Array; exact: number } {
   const rng = makeRng(seed);
   const x = new Float64Array(n);
   const labels = new Int32Array(n);
@@ -70,7 +75,8 @@ export function binaryGaussianMixture(n: number, mu: number, seed: number): { x:
 }
 
 export function binaryMixtureMI(mu: number): number {
-  const pdf = (t: number) => 0.5 * (Math.exp(-0.5 * (t - mu) ** 2) + Math.exp(-0.5 * (t + mu) ** 2)) / Math.sqrt(2 * Math.PI);
+  const pdf = (t: number) =>
+    (0.5 * (Math.exp(-0.5 * (t - mu) ** 2) + Math.exp(-0.5 * (t + mu) ** 2))) / Math.sqrt(2 * Math.PI);
   const a = -mu - 12;
   const b = mu + 12;
   const steps = 20000;
@@ -83,4 +89,54 @@ export function binaryMixtureMI(mu: number): number {
     s += f * (i === 0 || i === steps ? 1 : i % 2 ? 4 : 2);
   }
   return (s * h) / 3 - 0.5 * Math.log(2 * Math.PI * Math.E);
+}
+
+/**
+ * High-dimensional views of a low-dimensional dependence: u, v ∈ ℝᵐ with corr(uᵢ, vᵢ) = ρᵢ,
+ * x = A u + σ ε (dx columns), y = B v + σ ε' (dy columns), A and B fixed random matrices.
+ * Exact I(X;Y) from the joint covariance [[AAᵀ + σ²I, A diag(ρ) Bᵀ], [·ᵀ, BBᵀ + σ²I]].
+ */
+export function embeddedGaussians(
+  n: number,
+  rhos: number[],
+  dx: number,
+  dy: number,
+  noise: number,
+  seed: number,
+): { x: Float64Array; y: Float64Array; exact: number } {
+  const m = rhos.length;
+  const rng = makeRng(seed);
+  const a = Float64Array.from({ length: dx * m }, () => rng.normal());
+  const b = Float64Array.from({ length: dy * m }, () => rng.normal());
+  const { x: u, y: v } = correlatedGaussians(n, rhos, seed + 1);
+  const x = new Float64Array(n * dx);
+  const y = new Float64Array(n * dy);
+  for (let i = 0; i < n; i++) {
+    for (let r = 0; r < dx; r++) {
+      let s = noise * rng.normal();
+      for (let c = 0; c < m; c++) s += a[r * m + c] * u[i * m + c];
+      x[i * dx + r] = s;
+    }
+    for (let r = 0; r < dy; r++) {
+      let s = noise * rng.normal();
+      for (let c = 0; c < m; c++) s += b[r * m + c] * v[i * m + c];
+      y[i * dy + r] = s;
+    }
+  }
+  const p = dx + dy;
+  const cov = new Float64Array(p * p);
+  const row = (i: number) =>
+    i < dx ? a.subarray(i * m, (i + 1) * m) : b.subarray((i - dx) * m, (i - dx + 1) * m);
+  for (let i = 0; i < p; i++)
+    for (let j = 0; j < p; j++) {
+      const ri = row(i);
+      const rj = row(j);
+      const cross = i < dx !== j < dx;
+      let s = 0;
+      for (let c = 0; c < m; c++) s += ri[c] * rj[c] * (cross ? rhos[c] : 1);
+      cov[i * p + j] = s + (i === j ? noise * noise : 0);
+    }
+  const ix = Array.from({ length: dx }, (_, i) => i);
+  const iy = Array.from({ length: dy }, (_, i) => dx + i);
+  return { x, y, exact: gaussianMIFromCovariance({ rows: p, cols: p, data: cov }, ix, iy) };
 }

@@ -38,8 +38,11 @@ export interface MIOptions {
   /** Confidence level of the interval (default 0.95). */
   ci?: number;
   units?: MIUnits;
-  /** Gaussian: shrinkage of correlation matrices toward the identity, 'ledoit-wolf' (default) or a fixed λ in [0, 1]. */
-  shrinkage?: 'ledoit-wolf' | number;
+  /**
+   * Gaussian: 'auto' (default: unshrunk with the exact finite-sample bias correction when
+   * well-conditioned, else Ledoit–Wolf), 'ledoit-wolf', or a fixed λ in [0, 1] toward the identity correlation.
+   */
+  shrinkage?: 'auto' | 'ledoit-wolf' | number;
   /** MINE: which lower bound to train and report (default 'dv'). */
   bound?: 'dv' | 'infonce';
   /** MINE / latent: hidden units per layer. */

@@ -1,0 +1,332 @@
+/**
+ * estimateMI: one entry point for the four estimators, with input validation, units and a
+ * confidence interval for every estimate.
+ *
+ * Intervals:
+ * - gaussian (and discrete–discrete plug-in): percentile bootstrap.
+ * - ksg / Ross: repeated random half-splits. A with-replacement bootstrap would put exact
+ *   duplicates in the sample, which k-NN estimators read as neighbours at distance 0 and so
+ *   inflate the estimate. Each split gives estimates on two disjoint halves; for a √n-consistent
+ *   estimator Var(θ̂_{n/2}) ≈ 2 Var(θ̂_n), so E[(θ̂_A − θ̂_B)²/4] ≈ Var(θ̂_n), and the bias at n/2
+ *   cancels in the difference. Interval: θ̂ ± z·√mean((θ̂_A − θ̂_B)²/4).
+ * - mine / latent: repeated splits: the whole procedure (split, initialisation, training) is
+ *   rerun with new seeds; value = mean, interval = mean ± t_{R−1}·sd/√R.
+ */
+import { CmkdError, check, oneOf } from '../util/errors.js';
+import { makeRng } from '../util/rng.js';
+import { throwIfAborted } from '../util/progress.js';
+import { gaussianClassMI, gaussianMI, standardizeColumns } from './gaussian.js';
+import { discreteMI, ksgRaw, rossRaw, scaleAndJitter } from './ksg.js';
+import { latentMI, LATENT_DEFAULTS } from './latent.js';
+import { MINE_DEFAULTS, mineMI } from './mine.js';
+import { normalQuantile, quantile, studentQuantile } from './stats.js';
+import {
+  MI_ESTIMATORS,
+  MI_UNITS,
+  isDiscrete,
+  type ContinuousInput,
+  type DiscreteInput,
+  type MIEstimate,
+  type MIEstimatorName,
+  type MIInput,
+  type MIIntervalScheme,
+  type MIOptions,
+  type MIUnits,
+} from './types.js';
+
+/** Default number of resamples per estimator. */
+export const DEFAULT_RESAMPLES: Record<MIEstimatorName, number> = {
+  gaussian: 200,
+  ksg: 20,
+  mine: 3,
+  latent: 3,
+};
+
+/** Validate one variable; `name` is the argument name used in messages ('x', 'y'). */
+export function validateMIInput(name: string, v: MIInput): void {
+  check(
+    v !== null && typeof v === 'object',
+    `${name} must be {data, n, d} (continuous) or {labels, n} (discrete)`,
+  );
+  check(Number.isInteger(v.n) && v.n >= 1, `${name}.n must be a positive integer, got ${String(v.n)}`);
+  if (isDiscrete(v)) {
+    check(v.labels instanceof Int32Array, `${name}.labels must be an Int32Array of class indices`);
+    check(v.labels.length === v.n, `${name}.labels has ${v.labels.length} entries but ${name}.n = ${v.n}`);
+    return;
+  }
+  const c = v as ContinuousInput;
+  check(
+    c.data instanceof Float32Array || c.data instanceof Float64Array,
+    `${name}.data must be a Float32Array or Float64Array (or give ${name}.labels for a discrete variable)`,
+  );
+  check(
+    Number.isInteger(c.d) && c.d >= 1,
+    `${name}.d must be a positive integer (values per sample), got ${String(c.d)}`,
+  );
+  check(
+    c.data.length === c.n * c.d,
+    `${name}.data has ${c.data.length} values but ${name}.n × ${name}.d = ${c.n} × ${c.d} = ${c.n * c.d}`,
+  );
+  for (let i = 0; i < c.data.length; i++) {
+    if (!Number.isFinite(c.data[i])) {
+      throw new CmkdError(
+        `${name} has a non-finite value (${c.data[i]}) at sample ${Math.floor(i / c.d)}, column ${i % c.d}`,
+      );
+    }
+  }
+}
+
+function checkOptions(x: MIInput, y: MIInput, opts: MIOptions): void {
+  check(
+    opts !== null && typeof opts === 'object',
+    'options must be an object with at least {estimator}',
+    'invalid-option',
+  );
+  oneOf('estimator', String(opts.estimator), MI_ESTIMATORS);
+  if (opts.units !== undefined) oneOf('units', String(opts.units), MI_UNITS);
+  if (opts.bound !== undefined) oneOf('bound', String(opts.bound), ['dv', 'infonce']);
+  check(x.n === y.n, `x and y must have the same number of samples: x.n = ${x.n}, y.n = ${y.n}`);
+  const intOpt = (key: keyof MIOptions, min: number) => {
+    const v = opts[key];
+    if (v !== undefined)
+      check(
+        Number.isInteger(v) && (v as number) >= min,
+        `${key} must be an integer ≥ ${min}, got ${String(v)}`,
+        'invalid-option',
+      );
+  };
+  intOpt('k', 1);
+  intOpt('bootstrap', 0);
+  intOpt('hidden', 1);
+  intOpt('epochs', 1);
+  intOpt('batchSize', 2);
+  intOpt('patience', 1);
+  intOpt('latentDim', 1);
+  if (opts.seed !== undefined)
+    check(Number.isInteger(opts.seed), `seed must be an integer, got ${String(opts.seed)}`, 'invalid-option');
+  if (opts.ci !== undefined)
+    check(
+      opts.ci > 0 && opts.ci < 1,
+      `ci must be a confidence level in (0, 1), got ${opts.ci}`,
+      'invalid-option',
+    );
+  if (opts.heldOut !== undefined)
+    check(
+      opts.heldOut > 0 && opts.heldOut < 1,
+      `heldOut must be a fraction in (0, 1), got ${opts.heldOut}`,
+      'invalid-option',
+    );
+  if (opts.learningRate !== undefined)
+    check(opts.learningRate > 0, `learningRate must be positive, got ${opts.learningRate}`, 'invalid-option');
+  if (typeof opts.shrinkage === 'number')
+    check(
+      opts.shrinkage >= 0 && opts.shrinkage <= 1,
+      `shrinkage must be 'ledoit-wolf' or a number in [0, 1], got ${opts.shrinkage}`,
+      'invalid-option',
+    );
+  else if (opts.shrinkage !== undefined) oneOf('shrinkage', String(opts.shrinkage), ['auto', 'ledoit-wolf']);
+  if (opts.k !== undefined || opts.estimator === 'ksg') {
+    const k = opts.k ?? 3;
+    check(k < x.n, `k = ${k} must be smaller than the number of samples n = ${x.n}`, 'invalid-option');
+  }
+}
+
+/** Rows `idx` of a variable. */
+function subset(v: MIInput, idx: Int32Array): MIInput {
+  if (isDiscrete(v)) return { labels: Int32Array.from(idx, (i) => v.labels[i]), n: idx.length };
+  const out = new Float64Array(idx.length * v.d);
+  for (let j = 0; j < idx.length; j++)
+    for (let c = 0; c < v.d; c++) out[j * v.d + c] = v.data[idx[j] * v.d + c];
+  return { data: out, n: idx.length, d: v.d };
+}
+
+/** Standardised columns (continuous) or one-hot codes (discrete), float32 for TF.js. */
+export function networkFeatures(v: MIInput): { data: Float32Array; d: number } {
+  if (isDiscrete(v)) {
+    const classes = [...new Set(v.labels)].sort((a, b) => a - b);
+    const col = new Map(classes.map((c, j) => [c, j]));
+    const data = new Float32Array(v.n * classes.length);
+    for (let i = 0; i < v.n; i++) data[i * classes.length + col.get(v.labels[i])!] = 1;
+    return { data, d: classes.length };
+  }
+  const s = standardizeColumns(v.data, v.n, v.d);
+  if (s.p === 0) return { data: new Float32Array(v.n), d: 1 };
+  return { data: Float32Array.from(s.z), d: s.p };
+}
+
+/**
+ * Estimate I(X;Y) with the chosen estimator; see the module comment for the intervals.
+ * Continuous–continuous: gaussian, ksg (KSG 1), mine, latent. Continuous–discrete: gaussian
+ * (class-conditional Gaussians), ksg (Ross 2014), mine (one-hot y), latent (autoencoder for the
+ * continuous side, Ross on its latent). Discrete–discrete: the plug-in estimate for every estimator.
+ */
+export async function estimateMI(x: MIInput, y: MIInput, opts: MIOptions): Promise<MIEstimate> {
+  validateMIInput('x', x);
+  validateMIInput('y', y);
+  checkOptions(x, y, opts);
+  const estimator = opts.estimator;
+  const units: MIUnits = opts.units ?? 'nats';
+  const seed = opts.seed ?? 0;
+  const level = opts.ci ?? 0.95;
+  const resamples = opts.bootstrap ?? DEFAULT_RESAMPLES[estimator];
+  const n = x.n;
+  const rng = makeRng(seed);
+  const settings: Record<string, number | string | boolean> = {
+    estimator,
+    seed,
+    ci: level,
+    units,
+    resamples,
+  };
+  // Ross and the class-conditional Gaussian want the discrete variable second.
+  const [a, b] = isDiscrete(x) && !isDiscrete(y) ? [y, x] : [x, y];
+  const bothDiscrete = isDiscrete(a) && isDiscrete(b);
+
+  let value: number;
+  let ci: [number, number] | null = null;
+  let scheme: MIIntervalScheme = 'none';
+  const z = normalQuantile(0.5 + level / 2);
+
+  if (bothDiscrete) {
+    const la = (a as DiscreteInput).labels;
+    const lb = (b as DiscreteInput).labels;
+    settings.method = 'plug-in (discrete)';
+    value = discreteMI(la, lb, n);
+    if (resamples > 0) {
+      scheme = 'bootstrap-percentile';
+      const draws = new Float64Array(resamples);
+      for (let r = 0; r < resamples; r++) {
+        const idx = Int32Array.from({ length: n }, () => rng.int(n));
+        draws[r] = discreteMI(
+          Int32Array.from(idx, (i) => la[i]),
+          Int32Array.from(idx, (i) => lb[i]),
+          n,
+        );
+      }
+      ci = [quantile(draws, 0.5 - level / 2), quantile(draws, 0.5 + level / 2)];
+    }
+  } else if (estimator === 'gaussian') {
+    const shrinkage = opts.shrinkage ?? 'auto';
+    settings.shrinkage = shrinkage;
+    const run = (u: MIInput, v: MIInput) =>
+      isDiscrete(v)
+        ? gaussianClassMI((u as ContinuousInput).data, (u as ContinuousInput).d, v.labels, u.n, shrinkage)
+        : gaussianMI((u as ContinuousInput).data, (u as ContinuousInput).d, v.data, v.d, u.n, shrinkage);
+    const full = run(a, b);
+    value = Math.max(0, full.value);
+    settings.unclipped = full.value;
+    settings.biasCorrected = full.biasCorrected;
+    settings.method = isDiscrete(b) ? 'class-conditional Gaussian posterior' : 'closed form';
+    settings.lambda = full.lambda;
+    if (resamples > 0) {
+      scheme = 'bootstrap-percentile';
+      const draws = new Float64Array(resamples);
+      for (let r = 0; r < resamples; r++) {
+        throwIfAborted(opts.signal);
+        const idx = Int32Array.from({ length: n }, () => rng.int(n));
+        draws[r] = run(subset(a, idx), subset(b, idx)).value;
+        opts.onProgress?.({ task: 'gaussian bootstrap', done: r + 1, total: resamples });
+      }
+      ci = [Math.max(0, quantile(draws, 0.5 - level / 2)), Math.max(0, quantile(draws, 0.5 + level / 2))];
+    }
+  } else if (estimator === 'ksg') {
+    const k = opts.k ?? 3;
+    settings.k = k;
+    settings.method = isDiscrete(b) ? 'Ross 2014 (mixed)' : 'KSG algorithm 1';
+    const ca = a as ContinuousInput;
+    const pa = scaleAndJitter(ca.data, n, ca.d, rng.seed());
+    const pb = isDiscrete(b) ? null : scaleAndJitter(b.data, n, b.d, rng.seed());
+    const run = (idx: Int32Array | null): number => {
+      const m = idx ? idx.length : n;
+      const sa = idx ? rowsOf(pa, ca.d, idx) : pa;
+      if (isDiscrete(b))
+        return rossRaw(sa, ca.d, idx ? Int32Array.from(idx, (i) => b.labels[i]) : b.labels, m, k);
+      const db = (b as ContinuousInput).d;
+      return ksgRaw(sa, ca.d, idx ? rowsOf(pb!, db, idx) : pb!, db, m, k);
+    };
+    const raw = run(null);
+    value = Math.max(0, raw);
+    settings.unclipped = raw;
+    if (resamples > 0) {
+      const half = Math.floor(n / 2);
+      check(
+        half > k,
+        `n = ${n} is too small for the half-split interval with k = ${k} (needs n/2 > k); pass bootstrap: 0`,
+        'invalid-option',
+      );
+      scheme = 'half-split';
+      const perm = Int32Array.from({ length: n }, (_, i) => i);
+      let sumSq = 0;
+      for (let r = 0; r < resamples; r++) {
+        throwIfAborted(opts.signal);
+        rng.shuffle(perm);
+        const diff = run(perm.slice(0, half)) - run(perm.slice(half, 2 * half));
+        sumSq += (diff * diff) / 4;
+        opts.onProgress?.({ task: 'KSG half-splits', done: r + 1, total: resamples });
+      }
+      const se = Math.sqrt(sumSq / resamples);
+      settings.standardError = se;
+      ci = [Math.max(0, raw - z * se), Math.max(0, raw + z * se)];
+    }
+  } else {
+    const repeats = Math.max(1, resamples);
+    const values: number[] = [];
+    for (let r = 0; r < repeats; r++) {
+      throwIfAborted(opts.signal);
+      const runSeed = rng.seed();
+      if (estimator === 'mine') {
+        const fa = networkFeatures(a);
+        const fb = networkFeatures(b);
+        const res = await mineMI(fa.data, fa.d, fb.data, fb.d, n, { ...opts, seed: runSeed });
+        values.push(res.value);
+        Object.assign(settings, {
+          method: `MINE (${opts.bound ?? MINE_DEFAULTS.bound})`,
+          epochsRun: res.epochs,
+          nHeldOut: res.nHeldOut,
+        });
+      } else {
+        const res = await latentMI(a, b, { ...opts, seed: runSeed });
+        values.push(res.value);
+        Object.assign(settings, {
+          method: `latent MI (autoencoders + ${isDiscrete(b) ? 'Ross' : 'KSG'})`,
+          epochsRun: res.epochs,
+          nHeldOut: res.nHeldOut,
+          encoded: res.encoded.join(','),
+        });
+      }
+    }
+    const mean = values.reduce((s, v) => s + v, 0) / values.length;
+    // A bound or estimate below 0 means no detectable dependence, as sklearn clips.
+    value = Math.max(0, mean);
+    settings.repeats = repeats;
+    settings.runs = values.map((v) => v.toFixed(6)).join(',');
+    if (resamples >= 2) {
+      scheme = 'repeated-split';
+      const sd = Math.sqrt(values.reduce((s, v) => s + (v - mean) ** 2, 0) / (repeats - 1));
+      const half = (studentQuantile(0.5 + level / 2, repeats - 1) * sd) / Math.sqrt(repeats);
+      ci = [Math.max(0, mean - half), Math.max(0, mean + half)];
+    }
+    const defaults: Record<string, number | string> =
+      estimator === 'mine' ? { ...MINE_DEFAULTS } : { ...LATENT_DEFAULTS };
+    for (const key of Object.keys(defaults)) {
+      const given = (opts as unknown as Record<string, number | string | undefined>)[key];
+      settings[key] = given ?? defaults[key];
+    }
+  }
+  settings.interval = scheme;
+  const scale = units === 'bits' ? 1 / Math.LN2 : 1;
+  return {
+    value: value * scale,
+    ci: ci ? [ci[0] * scale, ci[1] * scale] : null,
+    n,
+    estimator,
+    units,
+    settings,
+  };
+}
+
+function rowsOf(data: Float64Array, d: number, idx: Int32Array): Float64Array {
+  const out = new Float64Array(idx.length * d);
+  for (let j = 0; j < idx.length; j++) out.set(data.subarray(idx[j] * d, (idx[j] + 1) * d), j * d);
+  return out;
+}
