@@ -136,6 +136,8 @@ describe('wasm gradient kernels', () => {
   const otherCases: { name: string; f: (...xs: tf.Tensor[]) => tf.Tensor; shapes: number[][] }[] = [
     // wasm's own MaxPoolGrad fails this one (negative window maxima); ours replaces it.
     { name: 'maxPool', f: (x) => tf.maxPool(x as tf.Tensor4D, 2, 2, 'valid'), shapes: [[2, 6, 6, 3]] },
+    { name: 'maxPool 3×3 tiles with leftover rows and columns', f: (x) => tf.maxPool(x as tf.Tensor4D, 3, 3, 'valid'), shapes: [[2, 7, 8, 2]] },
+    { name: 'maxPool 2×2 tiles after relu (ties at 0)', f: (x) => tf.maxPool(tf.relu(x) as tf.Tensor4D, 2, 2, 'valid'), shapes: [[2, 6, 4, 3]] },
     { name: 'maxPool after relu (ties at 0), same padding', f: (x) => tf.maxPool(tf.relu(x) as tf.Tensor4D, 2, 2, 'same'), shapes: [[2, 5, 5, 3]] },
     { name: 'avgPool', f: (x) => tf.avgPool(x as tf.Tensor4D, 3, 2, 'same'), shapes: [[2, 7, 7, 2]] },
     {
