@@ -114,16 +114,19 @@ export async function latentMI(x: MIInput, y: MIInput, opts: LatentOptions = {})
   const yLabels = isDiscrete(y) ? y.labels : null;
   const sy: Side | null = isDiscrete(y) ? null : makeSide(y);
   const classes = yLabels ? [...new Set(yLabels)].sort((p, q) => p - q) : [];
+  const classIndex = new Map(classes.map((c, j) => [c, j]));
   const oneHot = yLabels
-    ? tf
-        .oneHot(
-          tf.tensor1d(
-            Int32Array.from(yLabels, (l) => classes.indexOf(l)),
-            'int32',
-          ),
-          classes.length,
-        )
-        .toFloat()
+    ? tf.tidy(() =>
+        tf
+          .oneHot(
+            tf.tensor1d(
+              Int32Array.from(yLabels, (l) => classIndex.get(l)!),
+              'int32',
+            ),
+            classes.length,
+          )
+          .toFloat(),
+      )
     : null;
   const codeDim = (s: Side) => (s.encoder ? L : s.d);
   // Cross predictors: each code predicts the other code (or the labels, from x's code).

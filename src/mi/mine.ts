@@ -54,10 +54,11 @@ interface Dense {
 
 function dense(inDim: number, outDim: number, rng: Rng): Dense {
   const limit = Math.sqrt(6 / (inDim + outDim));
-  return {
+  // Glorot-uniform weights; the initial tensors are released once the variables hold them.
+  return tf.tidy(() => ({
     w: tf.variable(tf.randomUniform([inDim, outDim], -limit, limit, 'float32', rng.seed())),
     b: tf.variable(tf.zeros([outDim])),
-  };
+  }));
 }
 
 /** A small multilayer perceptron with ReLU hidden layers, as plain variables. */
@@ -140,8 +141,9 @@ export async function mineMI(
   const batch = Math.min(batchSize, nTrain);
   const xAll = tf.tensor2d(x, [n, dx]);
   const yAll = tf.tensor2d(y, [n, dy]);
-  const xHeld = tf.gather(xAll, tf.tensor1d(heldIdx, 'int32')) as tf.Tensor2D;
-  const yHeld = tf.gather(yAll, tf.tensor1d(heldIdx, 'int32')) as tf.Tensor2D;
+  const heldT = tf.tensor1d(heldIdx, 'int32');
+  const xHeld = tf.gather(xAll, heldT) as tf.Tensor2D;
+  const yHeld = tf.gather(yAll, heldT) as tf.Tensor2D;
   // Held-out product-of-marginals pairs: y from 5 fixed random permutations.
   const marginalPerms = 5;
   const heldPairsIdx = new Int32Array(nHeld * marginalPerms);
@@ -151,7 +153,7 @@ export async function mineMI(
     heldPairsIdx.set(p, r * nHeld);
   }
   const xHeldRep = tf.tile(xHeld, [marginalPerms, 1]) as tf.Tensor2D;
-  const yHeldPerm = tf.gather(yHeld, tf.tensor1d(heldPairsIdx, 'int32')) as tf.Tensor2D;
+  const yHeldPerm = tf.tidy(() => tf.gather(yHeld, tf.tensor1d(heldPairsIdx, 'int32')) as tf.Tensor2D);
   const net = new Mlp([dx + dy, o.hidden, o.hidden, 1], rng);
   const optimizer = tf.train.adam(o.learningRate);
 
@@ -237,7 +239,7 @@ export async function mineMI(
   } finally {
     net.dispose();
     optimizer.dispose();
-    tf.dispose([xAll, yAll, xHeld, yHeld, xHeldRep, yHeldPerm]);
+    tf.dispose([xAll, yAll, heldT, xHeld, yHeld, xHeldRep, yHeldPerm]);
   }
 }
 
