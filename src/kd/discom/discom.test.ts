@@ -274,7 +274,7 @@ describe('trainDiscom', () => {
     const res = await trainDiscom({ ...base, modalities: small, trainLabels: train.labels.subarray(0, 64), lr: 1e-9, epochs: 20, patience: 2 });
     expect(res.history.length).toBeLessThan(20);
     const lastBest = Math.max(...Object.values(res.best).map((b) => b.epoch));
-    expect(res.history.length).toBe(lastBest + 3);
+    expect(res.history.length).toBe(lastBest + 2);
     for (const m of Object.values(res.branches)) m.dispose();
   });
 

@@ -60,7 +60,7 @@ export async function discomOnDataset(ds: MultimodalDataset, o: DiscomDatasetOpt
         splitSeed: o.split.seed,
         method: 'discom',
         partners: o.modalities.filter((n) => n !== p.modality.name),
-        bestEpoch: result.best[p.modality.name].epoch + 1,
+        bestEpoch: result.best[p.modality.name].epoch,
         settings: result.settings,
       }),
     ]),

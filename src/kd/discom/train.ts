@@ -95,6 +95,7 @@ export interface DiscomOptions {
 }
 
 export interface DiscomEpoch {
+  /** 1-based, as the trainer's EpochRecord. */
   epoch: number;
   /** Mean total loss over the epoch's batches. */
   loss: number;
@@ -108,7 +109,7 @@ export interface DiscomResult {
   /** Per modality: input → [logits, embedding], weights from its best validation epoch. */
   branches: Record<string, tf.LayersModel>;
   history: DiscomEpoch[];
-  /** Per modality: epoch whose weights were kept (0-based) and its validation weighted F1. */
+  /** Per modality: epoch whose weights were kept (1-based) and its validation weighted F1. */
   best: Record<string, { epoch: number; f1: number | null }>;
   settings: Record<string, number | string | boolean>;
 }
@@ -277,7 +278,7 @@ export async function trainDiscom(options: DiscomOptions): Promise<DiscomResult>
       sums.dispose();
       sums = null;
       const rec: DiscomEpoch = {
-        epoch,
+        epoch: epoch + 1,
         loss: epochSums[0] / n,
         terms: Object.fromEntries(LOSS_TERMS.filter((k) => weights[k] !== 0).map((k) => [k, epochSums[1 + LOSS_TERMS.indexOf(k)] / n])),
       };
@@ -292,7 +293,7 @@ export async function trainDiscom(options: DiscomOptions): Promise<DiscomResult>
           const prevBest = best[b.name];
           if (!prevBest || (prevBest.f1 !== null && score.f1 > prevBest.f1)) {
             improved = true;
-            best[b.name] = { epoch, f1: score.f1 };
+            best[b.name] = { epoch: epoch + 1, f1: score.f1 };
             if (snapshots[i]) tf.dispose(snapshots[i]!);
             snapshots[i] = b.student.getWeights().map((w) => w.clone());
           }
@@ -307,7 +308,7 @@ export async function trainDiscom(options: DiscomOptions): Promise<DiscomResult>
     // Keep each branch's best-validation weights (the reference code's per-modality checkpoint).
     net.branches.forEach((b, i) => {
       if (snapshots[i]) b.student.setWeights(snapshots[i]!);
-      if (!hasVal) best[b.name] = { epoch: history.length - 1, f1: null };
+      if (!hasVal) best[b.name] = { epoch: history.length, f1: null };
     });
   } catch (err) {
     net.dispose();
