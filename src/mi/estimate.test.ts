@@ -154,7 +154,7 @@ describe('estimateMI: values and intervals', () => {
     expect((await estimateMI(cx, ly, { estimator: 'ksg', bootstrap: 0 })).settings.method).toMatch(/Ross/);
   });
 
-  it('discrete–discrete: plug-in MI with a bootstrap interval', async () => {
+  it('discrete–discrete: plug-in MI with a half-split interval', async () => {
     const rng = makeRng(1);
     const n = 4000;
     const a = Int32Array.from({ length: n }, () => rng.int(2));

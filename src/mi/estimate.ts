@@ -3,12 +3,13 @@
  * confidence interval for every estimate.
  *
  * Intervals:
- * - gaussian (and discrete–discrete plug-in): percentile bootstrap.
- * - ksg / Ross: repeated random half-splits. A with-replacement bootstrap would put exact
- *   duplicates in the sample, which k-NN estimators read as neighbours at distance 0 and so
- *   inflate the estimate. Each split gives estimates on two disjoint halves; for a √n-consistent
+ * - gaussian, ksg / Ross, discrete plug-in: repeated random half-splits. A with-replacement
+ *   bootstrap puts exact duplicates in the sample: k-NN estimators read them as neighbours at
+ *   distance 0, and duplicated rows shrink the effective sample size that the Gaussian bias
+ *   correction assumes, so both estimates shift (the percentile interval then misses the
+ *   estimate itself). Each split gives estimates on two disjoint halves; for a √n-consistent
  *   estimator Var(θ̂_{n/2}) ≈ 2 Var(θ̂_n), so E[(θ̂_A − θ̂_B)²/4] ≈ Var(θ̂_n), and the bias at n/2
- *   cancels in the difference. Interval: θ̂ ± z·√mean((θ̂_A − θ̂_B)²/4).
+ *   cancels in the difference. Interval: θ̂ ± z·√mean((θ̂_A − θ̂_B)²/4), clipped at 0.
  * - mine / latent: repeated splits: the whole procedure (split, initialisation, training) is
  *   rerun with new seeds; value = mean, interval = mean ± t_{R−1}·sd/√R.
  */
@@ -19,7 +20,7 @@ import { gaussianClassMI, gaussianMI, standardizeColumns } from './gaussian.js';
 import { discreteMI, ksgRaw, rossRaw, scaleAndJitter } from './ksg.js';
 import { latentMI, LATENT_DEFAULTS } from './latent.js';
 import { MINE_DEFAULTS, mineMI } from './mine.js';
-import { normalQuantile, quantile, studentQuantile } from './stats.js';
+import { normalQuantile, studentQuantile } from './stats.js';
 import {
   MI_ESTIMATORS,
   MI_UNITS,
@@ -36,7 +37,7 @@ import {
 
 /** Default number of resamples per estimator. */
 export const DEFAULT_RESAMPLES: Record<MIEstimatorName, number> = {
-  gaussian: 200,
+  gaussian: 20,
   ksg: 20,
   mine: 3,
   latent: 3,
@@ -187,71 +188,56 @@ export async function estimateMI(x: MIInput, y: MIInput, opts: MIOptions): Promi
   let scheme: MIIntervalScheme = 'none';
   const z = normalQuantile(0.5 + level / 2);
 
-  if (bothDiscrete) {
-    const la = (a as DiscreteInput).labels;
-    const lb = (b as DiscreteInput).labels;
-    settings.method = 'plug-in (discrete)';
-    value = discreteMI(la, lb, n);
-    if (resamples > 0) {
-      scheme = 'bootstrap-percentile';
-      const draws = new Float64Array(resamples);
-      for (let r = 0; r < resamples; r++) {
-        const idx = Int32Array.from({ length: n }, () => rng.int(n));
-        draws[r] = discreteMI(
-          Int32Array.from(idx, (i) => la[i]),
-          Int32Array.from(idx, (i) => lb[i]),
-          n,
-        );
-      }
-      ci = [quantile(draws, 0.5 - level / 2), quantile(draws, 0.5 + level / 2)];
+  if (bothDiscrete || estimator === 'gaussian' || estimator === 'ksg') {
+    // One estimate on the rows `idx` (all rows for null), unclipped, in nats.
+    let run: (idx: Int32Array | null) => number;
+    let minRows = 2;
+    if (bothDiscrete) {
+      const la = (a as DiscreteInput).labels;
+      const lb = (b as DiscreteInput).labels;
+      settings.method = 'plug-in (discrete)';
+      run = (idx) => (idx ? discreteMI(pick(la, idx), pick(lb, idx), idx.length) : discreteMI(la, lb, n));
+    } else if (estimator === 'gaussian') {
+      const shrinkage = opts.shrinkage ?? 'auto';
+      const ca = a as ContinuousInput;
+      settings.shrinkage = shrinkage;
+      settings.method = isDiscrete(b) ? 'class-conditional Gaussian posterior' : 'closed form';
+      const fit = (idx: Int32Array | null) => {
+        const xa = idx ? rowsOf(ca.data, ca.d, idx) : ca.data;
+        const m = idx ? idx.length : n;
+        if (isDiscrete(b))
+          return gaussianClassMI(xa, ca.d, idx ? pick(b.labels, idx) : b.labels, m, shrinkage);
+        return gaussianMI(xa, ca.d, idx ? rowsOf(b.data, b.d, idx) : b.data, b.d, m, shrinkage);
+      };
+      const full = fit(null);
+      settings.lambda = full.lambda;
+      settings.biasCorrected = full.biasCorrected;
+      run = (idx) => (idx ? fit(idx).value : full.value);
+    } else {
+      const k = opts.k ?? 3;
+      minRows = k + 1;
+      settings.k = k;
+      settings.method = isDiscrete(b) ? 'Ross 2014 (mixed)' : 'KSG algorithm 1';
+      const ca = a as ContinuousInput;
+      const pa = scaleAndJitter(ca.data, n, ca.d, rng.seed());
+      const pb = isDiscrete(b) ? null : scaleAndJitter(b.data, n, b.d, rng.seed());
+      run = (idx) => {
+        const m = idx ? idx.length : n;
+        const sa = idx ? rowsOf(pa, ca.d, idx) : pa;
+        if (isDiscrete(b)) return rossRaw(sa, ca.d, idx ? pick(b.labels, idx) : b.labels, m, k);
+        const db = (b as ContinuousInput).d;
+        return ksgRaw(sa, ca.d, idx ? rowsOf(pb!, db, idx) : pb!, db, m, k);
+      };
     }
-  } else if (estimator === 'gaussian') {
-    const shrinkage = opts.shrinkage ?? 'auto';
-    settings.shrinkage = shrinkage;
-    const run = (u: MIInput, v: MIInput) =>
-      isDiscrete(v)
-        ? gaussianClassMI((u as ContinuousInput).data, (u as ContinuousInput).d, v.labels, u.n, shrinkage)
-        : gaussianMI((u as ContinuousInput).data, (u as ContinuousInput).d, v.data, v.d, u.n, shrinkage);
-    const full = run(a, b);
-    value = Math.max(0, full.value);
-    settings.unclipped = full.value;
-    settings.biasCorrected = full.biasCorrected;
-    settings.method = isDiscrete(b) ? 'class-conditional Gaussian posterior' : 'closed form';
-    settings.lambda = full.lambda;
-    if (resamples > 0) {
-      scheme = 'bootstrap-percentile';
-      const draws = new Float64Array(resamples);
-      for (let r = 0; r < resamples; r++) {
-        throwIfAborted(opts.signal);
-        const idx = Int32Array.from({ length: n }, () => rng.int(n));
-        draws[r] = run(subset(a, idx), subset(b, idx)).value;
-        opts.onProgress?.({ task: 'gaussian bootstrap', done: r + 1, total: resamples });
-      }
-      ci = [Math.max(0, quantile(draws, 0.5 - level / 2)), Math.max(0, quantile(draws, 0.5 + level / 2))];
-    }
-  } else if (estimator === 'ksg') {
-    const k = opts.k ?? 3;
-    settings.k = k;
-    settings.method = isDiscrete(b) ? 'Ross 2014 (mixed)' : 'KSG algorithm 1';
-    const ca = a as ContinuousInput;
-    const pa = scaleAndJitter(ca.data, n, ca.d, rng.seed());
-    const pb = isDiscrete(b) ? null : scaleAndJitter(b.data, n, b.d, rng.seed());
-    const run = (idx: Int32Array | null): number => {
-      const m = idx ? idx.length : n;
-      const sa = idx ? rowsOf(pa, ca.d, idx) : pa;
-      if (isDiscrete(b))
-        return rossRaw(sa, ca.d, idx ? Int32Array.from(idx, (i) => b.labels[i]) : b.labels, m, k);
-      const db = (b as ContinuousInput).d;
-      return ksgRaw(sa, ca.d, idx ? rowsOf(pb!, db, idx) : pb!, db, m, k);
-    };
     const raw = run(null);
+    // Negative estimates mean no detectable dependence: clipped at 0, as sklearn.
     value = Math.max(0, raw);
     settings.unclipped = raw;
     if (resamples > 0) {
       const half = Math.floor(n / 2);
       check(
-        half > k,
-        `n = ${n} is too small for the half-split interval with k = ${k} (needs n/2 > k); pass bootstrap: 0`,
+        half >= minRows,
+        `n = ${n} is too small for the half-split interval${settings.k !== undefined ? ` with k = ${settings.k}` : ''} (each half needs ${minRows} samples); pass bootstrap: 0`,
         'invalid-option',
       );
       scheme = 'half-split';
@@ -262,7 +248,7 @@ export async function estimateMI(x: MIInput, y: MIInput, opts: MIOptions): Promi
         rng.shuffle(perm);
         const diff = run(perm.slice(0, half)) - run(perm.slice(half, 2 * half));
         sumSq += (diff * diff) / 4;
-        opts.onProgress?.({ task: 'KSG half-splits', done: r + 1, total: resamples });
+        opts.onProgress?.({ task: `${estimator} half-splits`, done: r + 1, total: resamples });
       }
       const se = Math.sqrt(sumSq / resamples);
       settings.standardError = se;
@@ -325,7 +311,15 @@ export async function estimateMI(x: MIInput, y: MIInput, opts: MIOptions): Promi
   };
 }
 
-function rowsOf(data: Float64Array, d: number, idx: Int32Array): Float64Array {
+function pick(labels: Int32Array, idx: Int32Array): Int32Array {
+  return Int32Array.from(idx, (i) => labels[i]);
+}
+
+function rowsOf(
+  data: ArrayLike<number> & { subarray(a: number, b: number): ArrayLike<number> },
+  d: number,
+  idx: Int32Array,
+): Float64Array {
   const out = new Float64Array(idx.length * d);
   for (let j = 0; j < idx.length; j++) out.set(data.subarray(idx[j] * d, (idx[j] + 1) * d), j * d);
   return out;

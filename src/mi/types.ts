@@ -26,14 +26,14 @@ export type MIUnits = 'nats' | 'bits';
 export const MI_UNITS: readonly MIUnits[] = ['nats', 'bits'];
 
 /** Which resampling scheme produced the confidence interval. */
-export type MIIntervalScheme = 'bootstrap-percentile' | 'half-split' | 'repeated-split' | 'none';
+export type MIIntervalScheme = 'half-split' | 'repeated-split' | 'none';
 
 export interface MIOptions {
   estimator: MIEstimatorName;
   /** Neighbours for KSG / Ross / latent (default 3, as sklearn; latent defaults to 4 as latentmi). */
   k?: number;
   seed?: number;
-  /** Resamples for the interval: bootstrap draws (gaussian), half-splits (ksg), retrainings (mine, latent). 0 disables it. */
+  /** Resamples for the interval: half-splits (gaussian, ksg; default 20), retrainings (mine, latent; default 3). 0 disables it. */
   bootstrap?: number;
   /** Confidence level of the interval (default 0.95). */
   ci?: number;
