@@ -132,15 +132,6 @@ function checkOptions(x: MIInput, y: MIInput, opts: MIOptions): void {
   }
 }
 
-/** Rows `idx` of a variable. */
-function subset(v: MIInput, idx: Int32Array): MIInput {
-  if (isDiscrete(v)) return { labels: Int32Array.from(idx, (i) => v.labels[i]), n: idx.length };
-  const out = new Float64Array(idx.length * v.d);
-  for (let j = 0; j < idx.length; j++)
-    for (let c = 0; c < v.d; c++) out[j * v.d + c] = v.data[idx[j] * v.d + c];
-  return { data: out, n: idx.length, d: v.d };
-}
-
 /** Standardised columns (continuous) or one-hot codes (discrete), float32 for TF.js. */
 export function networkFeatures(v: MIInput): { data: Float32Array; d: number } {
   if (isDiscrete(v)) {

@@ -35,8 +35,10 @@ export function buildKDTree(data: ArrayLike<number>, n: number, d: number, leafS
   const levels = 1 + Math.floor(Math.log2(Math.max(1, Math.floor((n - 1) / leafSize))));
   const nNodes = 2 ** levels - 1;
   const firstLeaf = 2 ** (levels - 1) - 1;
-  const idx = new Int32Array(n);
-  for (let i = 0; i < n; i++) idx[i] = i;
+  // Rows are partitioned in place in a tree-order copy, so the splits and the queries read contiguous memory.
+  const points = Float64Array.from(data as ArrayLike<number>);
+  const order = new Int32Array(n);
+  for (let i = 0; i < n; i++) order[i] = i;
   const nodeStart = new Int32Array(nNodes);
   const nodeEnd = new Int32Array(nNodes);
   const lo = new Float64Array(nNodes * d);
@@ -52,9 +54,9 @@ export function buildKDTree(data: ArrayLike<number>, n: number, d: number, leafS
       hi[o + c] = -Infinity;
     }
     for (let t = s; t < e; t++) {
-      const p = idx[t] * d;
+      const p = t * d;
       for (let c = 0; c < d; c++) {
-        const v = data[p + c];
+        const v = points[p + c];
         if (v < lo[o + c]) lo[o + c] = v;
         if (v > hi[o + c]) hi[o + c] = v;
       }
@@ -70,24 +72,19 @@ export function buildKDTree(data: ArrayLike<number>, n: number, d: number, leafS
       }
     }
     const mid = (s + e) >> 1;
-    selectNth(idx, data, d, dim, s, e - 1, mid);
+    selectNth(points, order, d, dim, s, e - 1, mid);
     nodeStart[2 * node + 1] = s;
     nodeEnd[2 * node + 1] = mid;
     nodeStart[2 * node + 2] = mid;
     nodeEnd[2 * node + 2] = e;
   }
-  const points = new Float64Array(n * d);
   const position = new Int32Array(n);
-  for (let t = 0; t < n; t++) {
-    const r = idx[t];
-    position[r] = t;
-    for (let c = 0; c < d; c++) points[t * d + c] = data[r * d + c];
-  }
+  for (let t = 0; t < n; t++) position[order[t]] = t;
   return {
     n,
     d,
     points,
-    order: idx,
+    order,
     position,
     nodeStart,
     nodeEnd,
@@ -99,10 +96,24 @@ export function buildKDTree(data: ArrayLike<number>, n: number, d: number, leafS
   };
 }
 
-/** Quickselect (Hoare partition, median-of-three pivot) so idx[nth] holds the nth smallest along dim. */
+/** Swap rows i and j of the points (and their original indices). */
+function swapRows(points: Float64Array, order: Int32Array, d: number, i: number, j: number): void {
+  const t = order[i];
+  order[i] = order[j];
+  order[j] = t;
+  const a = i * d;
+  const b = j * d;
+  for (let c = 0; c < d; c++) {
+    const v = points[a + c];
+    points[a + c] = points[b + c];
+    points[b + c] = v;
+  }
+}
+
+/** Quickselect (Hoare partition, median-of-three pivot) on rows so row nth holds the nth smallest along dim. */
 function selectNth(
-  idx: Int32Array,
-  data: ArrayLike<number>,
+  points: Float64Array,
+  order: Int32Array,
   d: number,
   dim: number,
   left: number,
@@ -111,19 +122,17 @@ function selectNth(
 ): void {
   while (right > left) {
     const m = (left + right) >> 1;
-    const a = data[idx[left] * d + dim];
-    const b = data[idx[m] * d + dim];
-    const c = data[idx[right] * d + dim];
+    const a = points[left * d + dim];
+    const b = points[m * d + dim];
+    const c = points[right * d + dim];
     const pivot = a < b ? (b < c ? b : a < c ? c : a) : a < c ? a : b < c ? c : b;
     let i = left;
     let j = right;
     while (i <= j) {
-      while (data[idx[i] * d + dim] < pivot) i++;
-      while (data[idx[j] * d + dim] > pivot) j--;
+      while (points[i * d + dim] < pivot) i++;
+      while (points[j * d + dim] > pivot) j--;
       if (i <= j) {
-        const t = idx[i];
-        idx[i] = idx[j];
-        idx[j] = t;
+        swapRows(points, order, d, i, j);
         i++;
         j--;
       }
@@ -177,6 +186,7 @@ export function kthDistance(
   skip: number,
   best: Float64Array,
 ): number {
+  if (tree.d === 2) return kthDistance2(tree, q[qo], q[qo + 1], k, skip, best);
   const { d, points, nodeStart, nodeEnd, firstLeaf, stack } = tree;
   for (let i = 0; i < k; i++) best[i] = Infinity;
   let worst = Infinity;
@@ -216,6 +226,63 @@ export function kthDistance(
     const r = l + 1;
     const dl = boxMinDist(tree, l, q, qo);
     const dr = boxMinDist(tree, r, q, qo);
+    if (dl <= dr) {
+      if (dr < worst) stack[sp++] = r;
+      if (dl < worst) stack[sp++] = l;
+    } else {
+      if (dl < worst) stack[sp++] = l;
+      if (dr < worst) stack[sp++] = r;
+    }
+  }
+  return worst;
+}
+
+/** kthDistance for d = 2 (the joint space of two 1-d variables), with the distances written out. */
+function kthDistance2(
+  tree: KDTree,
+  q0: number,
+  q1: number,
+  k: number,
+  skip: number,
+  best: Float64Array,
+): number {
+  const { points, nodeStart, nodeEnd, firstLeaf, stack, lo, hi } = tree;
+  for (let i = 0; i < k; i++) best[i] = Infinity;
+  let worst = Infinity;
+  const boxDist = (node: number): number => {
+    const o = 2 * node;
+    const g0 = Math.max(lo[o] - q0, q0 - hi[o]);
+    const g1 = Math.max(lo[o + 1] - q1, q1 - hi[o + 1]);
+    return Math.max(g0, g1, 0);
+  };
+  let sp = 0;
+  stack[sp++] = 0;
+  while (sp > 0) {
+    const node = stack[--sp];
+    if (boxDist(node) >= worst) continue;
+    if (node >= firstLeaf) {
+      const e = nodeEnd[node];
+      for (let t = nodeStart[node]; t < e; t++) {
+        if (t === skip) continue;
+        const a = Math.abs(points[2 * t] - q0);
+        const b = Math.abs(points[2 * t + 1] - q1);
+        const dist = a > b ? a : b;
+        if (dist < worst) {
+          let j = k - 1;
+          while (j > 0 && best[j - 1] > dist) {
+            best[j] = best[j - 1];
+            j--;
+          }
+          best[j] = dist;
+          worst = best[k - 1];
+        }
+      }
+      continue;
+    }
+    const l = 2 * node + 1;
+    const r = l + 1;
+    const dl = boxDist(l);
+    const dr = boxDist(r);
     if (dl <= dr) {
       if (dr < worst) stack[sp++] = r;
       if (dl < worst) stack[sp++] = l;
