@@ -19,6 +19,8 @@ export {
   allKthDistances,
   allCountsCloser,
   countCloser1D,
+  allCountsCloser1D,
+  argsortFloat64,
   sortedValues,
   type KDTree,
 } from './kdtree.js';

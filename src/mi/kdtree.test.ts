@@ -2,7 +2,9 @@ import { describe, expect, it } from 'vitest';
 import { makeRng } from '../util/rng.js';
 import {
   allCountsCloser,
+  allCountsCloser1D,
   allKthDistances,
+  argsortFloat64,
   buildKDTree,
   countCloser,
   countCloser1D,
@@ -87,6 +89,36 @@ describe('k-d tree (max-norm)', () => {
     expect(Array.from(allKthDistances(tree, 2))).toEqual([1, 1, 1]);
     expect(kthDistance(tree, [5], 0, 4, -1, new Float64Array(4))).toBe(Infinity);
     expect(Array.from(allCountsCloser(tree, [1.5, 0, 1]))).toEqual([2, 0, 1]);
+  });
+
+  it('radix argsort orders negative, zero, tiny, huge and repeated values as a comparison sort', () => {
+    const rng = makeRng(3);
+    const special = [0, -0, 1e-300, -1e-300, 5e-324, -5e-324, 1e300, -1e300, 1, -1, 1, -1, 2.5, 2.5];
+    const values = Float64Array.from([
+      ...special,
+      ...Array.from({ length: 3000 }, () => rng.normal() * 10 ** rng.int(8)),
+    ]);
+    const order = argsortFloat64(values);
+    expect(Array.from(order).sort((a, b) => a - b)).toEqual(Array.from(values, (_, i) => i));
+    for (let j = 1; j < values.length; j++) expect(values[order[j - 1]] <= values[order[j]]).toBe(true);
+    // Stable: equal values keep their input order.
+    for (let j = 1; j < values.length; j++) {
+      if (values[order[j - 1]] === values[order[j]] && !Object.is(values[order[j - 1]], -0))
+        expect(order[j - 1]).toBeLessThan(order[j]);
+    }
+  });
+
+  it('galloping 1-d counts equal the tree counts exactly, ties included', () => {
+    for (const levels of [undefined, 10, 2]) {
+      const n = 1500;
+      const data = sample(n, 1, 19, levels);
+      const radius = sample(n, 1, 20).map((v) => Math.abs(v) * (levels ? 3 : 0.3));
+      for (let i = 0; i < n; i += 11) radius[i] = 0;
+      for (let i = 5; i < n; i += 13) radius[i] = 1; // exactly the spacing of integer data
+      expect(Array.from(allCountsCloser1D(data, radius))).toEqual(
+        Array.from(allCountsCloser(buildKDTree(data, n, 1), radius)),
+      );
+    }
   });
 
   it('1-d sorted-array counts equal the tree counts exactly', () => {

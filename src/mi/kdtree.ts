@@ -378,3 +378,110 @@ export function countCloser1D(sorted: Float64Array, x: number, radius: number): 
   }
   return a - left - 1;
 }
+
+/**
+ * Indices that sort `values` ascending: LSD radix sort on the IEEE-754 bits mapped to unsigned
+ * order (negative: all bits flipped; positive: sign bit set), six passes of 11 bits, skipping
+ * passes where every key has the same digit. Stable; −0 sorts before +0.
+ */
+export function argsortFloat64(values: Float64Array): Int32Array {
+  const n = values.length;
+  const bits = new Uint32Array(Float64Array.from(values).buffer);
+  const hiKey = new Uint32Array(n);
+  const loKey = new Uint32Array(n);
+  for (let i = 0; i < n; i++) {
+    const lo = bits[2 * i];
+    const hi = bits[2 * i + 1];
+    if (hi & 0x80000000) {
+      hiKey[i] = ~hi >>> 0;
+      loKey[i] = ~lo >>> 0;
+    } else {
+      hiKey[i] = (hi | 0x80000000) >>> 0;
+      loKey[i] = lo;
+    }
+  }
+  let order = new Int32Array(n);
+  let next = new Int32Array(n);
+  for (let i = 0; i < n; i++) order[i] = i;
+  const count = new Int32Array(2048);
+  const digit = new Uint16Array(n);
+  for (let pass = 0; pass < 6; pass++) {
+    const shift = pass * 11;
+    // Digit of every key for this pass (by element index), computed once outside the scatter loop.
+    if (shift + 11 <= 32) for (let i = 0; i < n; i++) digit[i] = (loKey[i] >>> shift) & 2047;
+    else if (shift < 32)
+      for (let i = 0; i < n; i++) digit[i] = ((loKey[i] >>> shift) | (hiKey[i] << (32 - shift))) & 2047;
+    else for (let i = 0; i < n; i++) digit[i] = (hiKey[i] >>> (shift - 32)) & 2047;
+    count.fill(0);
+    for (let i = 0; i < n; i++) count[digit[i]]++;
+    if (count[digit[0]] === n) continue;
+    let sum = 0;
+    for (let b = 0; b < 2048; b++) {
+      const c = count[b];
+      count[b] = sum;
+      sum += c;
+    }
+    for (let j = 0; j < n; j++) {
+      const i = order[j];
+      next[count[digit[i]]++] = i;
+    }
+    const t = order;
+    order = next;
+    next = t;
+  }
+  return order;
+}
+
+/**
+ * For every value, the number of other values strictly closer than radius[i] (1-d max-norm),
+ * by galloping outward from its own place in the sorted order. Same predicate and the same
+ * monotone search space as countCloser1D, hence identical counts.
+ */
+export function allCountsCloser1D(values: Float64Array, radius: ArrayLike<number>): Int32Array {
+  const n = values.length;
+  const order = argsortFloat64(values);
+  const sorted = new Float64Array(n);
+  for (let j = 0; j < n; j++) sorted[j] = values[order[j]];
+  const out = new Int32Array(n);
+  for (let j = 0; j < n; j++) {
+    const i = order[j];
+    const r = radius[i];
+    if (!(r > 0)) continue;
+    const x = sorted[j];
+    // Left: the first index m ≤ j with x − sorted[m] < r (true at m = j).
+    let step = 1;
+    let inside = j;
+    let outside = j - 1;
+    while (outside >= 0 && x - sorted[outside] < r) {
+      inside = outside;
+      step *= 2;
+      outside = j - step;
+    }
+    let a = Math.max(outside, -1);
+    let b = inside;
+    while (b - a > 1) {
+      const m = (a + b) >> 1;
+      if (x - sorted[m] < r) b = m;
+      else a = m;
+    }
+    const left = b;
+    // Right: the last index m ≥ j with sorted[m] − x < r.
+    step = 1;
+    inside = j;
+    outside = j + 1;
+    while (outside < n && sorted[outside] - x < r) {
+      inside = outside;
+      step *= 2;
+      outside = j + step;
+    }
+    a = inside;
+    b = Math.min(outside, n);
+    while (b - a > 1) {
+      const m = (a + b) >> 1;
+      if (sorted[m] - x < r) a = m;
+      else b = m;
+    }
+    out[i] = a - left;
+  }
+  return out;
+}

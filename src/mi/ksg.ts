@@ -7,7 +7,7 @@
  * k = 3 by default. Results in nats; the public wrapper clips at 0, these raw functions do not.
  */
 import { makeRng } from '../util/rng.js';
-import { allCountsCloser, allKthDistances, buildKDTree, countCloser1D, sortedValues } from './kdtree.js';
+import { allCountsCloser, allCountsCloser1D, allKthDistances, buildKDTree } from './kdtree.js';
 import { digammaTable } from './special.js';
 
 /**
@@ -47,14 +47,9 @@ function concatColumns(x: Float64Array, dx: number, y: Float64Array, dy: number,
   return xy;
 }
 
-/** For each row, the number of other rows strictly closer than radius[i] (1-d: sorted array; else k-d tree). */
+/** For each row, the number of other rows strictly closer than radius[i] (1-d: sorted order and galloping; else k-d tree). */
 export function marginalCounts(v: Float64Array, n: number, d: number, radius: Float64Array): Int32Array {
-  if (d === 1) {
-    const sorted = sortedValues(v);
-    const out = new Int32Array(n);
-    for (let i = 0; i < n; i++) out[i] = countCloser1D(sorted, v[i], radius[i]);
-    return out;
-  }
+  if (d === 1) return allCountsCloser1D(v, radius);
   return allCountsCloser(buildKDTree(v, n, d), radius);
 }
 
