@@ -1,0 +1,61 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
+import { main } from '../main.js';
+import { defaultRunDir } from './experiment.js';
+
+const root = mkdtempSync(join(tmpdir(), 'cmkd-cli-experiment-'));
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+afterEach(() => vi.restoreAllMocks());
+
+async function run(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  let stdout = '';
+  let stderr = '';
+  vi.spyOn(process.stdout, 'write').mockImplementation((s: string | Uint8Array) => ((stdout += String(s)), true));
+  vi.spyOn(process.stderr, 'write').mockImplementation((s: string | Uint8Array) => ((stderr += String(s)), true));
+  const code = await main(['node', 'cmkd', ...args]);
+  vi.restoreAllMocks();
+  return { code, stdout, stderr };
+}
+
+describe('cmkd experiment', () => {
+  it('lists the registered experiments', async () => {
+    const r = await run('experiment', 'list', '--json');
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout).map((e: { name: string }) => e.name)).toContain('cch-gaussian');
+  });
+
+  it('runs cch-gaussian into --out and prints the agreement per λ', async () => {
+    const out = join(root, 'run');
+    const r = await run(
+      'experiment', 'cch-gaussian',
+      '--n', '200', '--p', '4', '--settings', '3', '--seeds', '1', '--lambdas', '0.2,0.8',
+      '--n-test', '200', '--mi-samples', '100', '--adam-steps', '100', '--learning-rate', '0.05',
+      '--out', out, '--quiet',
+    );
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/cch-gaussian: 3\/3 settings × 1 seeds, n = 200, p = 4/);
+    expect(r.stdout).toMatch(/agree CCH \(exact\)/);
+    expect(r.stdout.split('\n').filter((l) => /^0\.[28]\s/.test(l))).toHaveLength(2);
+    const json = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8'));
+    expect(json.options).toMatchObject({ n: 200, p: 4, lambdas: [0.2, 0.8], teacherData: 'independent' });
+    expect(readFileSync(join(out, 'settings.csv'), 'utf8').split('\n')[0]).toContain('agreesWithCch');
+  });
+
+  it('rejects bad option values with one line naming the flag', async () => {
+    const r1 = await run('experiment', 'cch-gaussian', '--lambdas', '0.2,abc', '--out', join(root, 'bad'));
+    expect(r1.code).toBe(2);
+    expect(r1.stderr).toBe("cmkd: error: --lambdas must be comma-separated numbers (e.g. 0.2,0.5), got '0.2,abc'\n");
+    const r2 = await run('experiment', 'cch-gaussian', '--n', '10', '--p', '20', '--out', join(root, 'bad'));
+    expect(r2.code).toBe(2);
+    expect(r2.stderr).toMatch(/^cmkd: error: cch-gaussian: n must exceed p \+ 1 \(n = 10, p = 20\)/);
+    const r3 = await run('experiment', 'cch-gaussian', '--teacher-data', 'both', '--out', join(root, 'bad'));
+    expect(r3.stderr).toMatch(/--teacher-data must be one of independent, same, got 'both'/);
+  });
+
+  it('defaults the run folder to runs/<name>-<timestamp>', () => {
+    expect(defaultRunDir('cch-gaussian', new Date(2026, 0, 2, 3, 4, 5))).toBe(join('runs', 'cch-gaussian-2026-01-02T03-04-05'));
+  });
+});

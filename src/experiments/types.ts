@@ -1,0 +1,82 @@
+/**
+ * What an experiment is to the `cmkd experiment <name>` command: a name, its options and a
+ * run function. Experiments register in registry.ts; the CLI builds one subcommand per entry.
+ */
+import { CmkdError } from '../util/errors.js';
+import type { ProgressFn } from '../util/progress.js';
+
+export interface ExperimentOption {
+  /** Commander flags, e.g. '--n <int>'. */
+  flags: string;
+  description: string;
+  /** Key of the parsed value in the options handed to run() (commander's camelCase of the flag). */
+  key: string;
+  /** Turns the raw command-line string into the option value; throws CmkdError naming the flag. */
+  parse: (raw: string) => unknown;
+}
+
+export interface ExperimentContext {
+  onProgress?: ProgressFn;
+  signal?: AbortSignal;
+}
+
+/** Options every experiment receives from the CLI besides its own. */
+export interface CommonExperimentOptions {
+  /** Run folder (the CLI defaults it to runs/<name>-<timestamp>). */
+  outDir: string;
+  /** Small, fast configuration for smoke tests. */
+  quick: boolean;
+}
+
+/** A short report for people: paragraphs and tables, rendered by the CLI. */
+export type ReportBlock = { text: string } | { table: { header: string[]; rows: (string | number)[][] } };
+
+export interface ExperimentOutcome {
+  /** Everything the run measured (printed as JSON with --json). */
+  result: unknown;
+  report: ReportBlock[];
+}
+
+export interface ExperimentDefinition {
+  name: string;
+  description: string;
+  options: ExperimentOption[];
+  run(opts: CommonExperimentOptions & Record<string, unknown>, ctx: ExperimentContext): Promise<ExperimentOutcome>;
+}
+
+export function parseIntOption(flag: string, min = 0): (raw: string) => number {
+  return (raw) => {
+    const v = Number(raw);
+    if (!/^\s*[+-]?\d+\s*$/.test(raw) || !Number.isSafeInteger(v) || v < min) {
+      throw new CmkdError(`${flag} must be an integer ≥ ${min}, got '${raw}'`, 'invalid-option');
+    }
+    return v;
+  };
+}
+
+export function parseNumberOption(flag: string): (raw: string) => number {
+  return (raw) => {
+    const v = Number(raw);
+    if (raw.trim() === '' || !Number.isFinite(v)) throw new CmkdError(`${flag} must be a number, got '${raw}'`, 'invalid-option');
+    return v;
+  };
+}
+
+/** Comma-separated numbers, e.g. '0.2,0.3,0.5'. */
+export function parseNumberListOption(flag: string): (raw: string) => number[] {
+  return (raw) => {
+    const parts = raw.split(',').map((s) => s.trim());
+    const values = parts.map(Number);
+    if (parts.some((s) => s === '') || values.some((v) => !Number.isFinite(v))) {
+      throw new CmkdError(`${flag} must be comma-separated numbers (e.g. 0.2,0.5), got '${raw}'`, 'invalid-option');
+    }
+    return values;
+  };
+}
+
+export function parseChoiceOption<T extends string>(flag: string, allowed: readonly T[]): (raw: string) => T {
+  return (raw) => {
+    if ((allowed as readonly string[]).includes(raw)) return raw as T;
+    throw new CmkdError(`${flag} must be one of ${allowed.join(', ')}, got '${raw}'`, 'invalid-option');
+  };
+}
