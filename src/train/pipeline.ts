@@ -28,10 +28,13 @@ function rowsOf(m: Modality, labels: Int32Array | Float32Array, idx: Int32Array,
   return { x: gatherRows(m.data, d, idx), y, n: idx.length };
 }
 
-/** Gather the split's rows of `modality` and standardise them with the training rows' statistics. */
-export function prepareModality(ds: MultimodalDataset, modality: string, split: Split): PreparedModality {
+/**
+ * Gather the split's rows of `modality` and standardise them with the training rows' statistics
+ * (or with `given`, e.g. the standardiser saved with a loaded teacher).
+ */
+export function prepareModality(ds: MultimodalDataset, modality: string, split: Split, given?: Standardizer): PreparedModality {
   const raw = getModality(ds, modality);
-  const standardizer = fitStandardizer(raw, split.train);
+  const standardizer = given ?? fitStandardizer(raw, split.train);
   const m = applyStandardizer(raw, standardizer);
   const d = featureSize(m);
   return {
@@ -61,7 +64,7 @@ export function modelMetaFor(ds: MultimodalDataset, prepared: PreparedModality, 
     modality: prepared.modality.name,
     task: ds.task,
     standardizer: { per: s.per, mean: s.mean, std: s.std },
-    extra: { dataset: ds.name, ...extra },
+    extra: { dataset: ds.name, datasetRows: ds.n, ...extra },
   };
 }
 
