@@ -5,7 +5,7 @@
  * has the sign of c1·ws² − (ws + w1)(ws + w2)², so c2 does not enter):
  *
  * - label-noise: more label noise lowers I(H2;Y) but not I(H1;H2) — crosses upward (at noise ≈ 0.32).
- * - student-specific: y-information only x2 sees lowers I(H1;H2) and raises I(H2;Y) — crosses downward (≈ 0.3).
+ * - student-specific: y-information only x2 sees lowers I(H1;H2) and raises I(H2;Y) — crosses downward (≈ 0.36).
  * - teacher-clarity: a clearer view of the shared latent in x1 raises I(H1;H2) — crosses upward (≈ 0.80).
  */
 import { check } from '../../util/errors.js';
