@@ -1,0 +1,208 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { stratifiedSplit } from '../data/index.js';
+import { initEngine, tf } from '../engine/index.js';
+import { loadModel, saveModel } from '../models/index.js';
+import { CmkdError } from '../util/errors.js';
+import { distill, distillDiscom, kindFor, loadTeacher, objectiveSettings } from './distill.js';
+import { evaluateModel } from './evaluate.js';
+import { prepareModality, trainOnModality } from './pipeline.js';
+import { distillTestDataset } from './testdata.js';
+
+let root = '';
+beforeAll(async () => {
+  await initEngine();
+  root = await mkdtemp(path.join(tmpdir(), 'cmkd-distill-'));
+});
+afterAll(() => rm(root, { recursive: true, force: true }));
+
+const ds = distillTestDataset(120);
+const split = stratifiedSplit(ds, { seed: 2 });
+const small = { epochs: 2, batchSize: 16, lr: 0.01, architecture: { hidden: [8] } };
+
+/** Scores a saved model as `cmkd evaluate` does: its saved standardiser, its split's test rows. */
+async function evaluateSaved(dir: string) {
+  const { model, meta } = await loadModel(dir);
+  const s = meta.standardizer!;
+  const prepared = prepareModality(
+    ds,
+    meta.modality!,
+    stratifiedSplit(ds, { seed: meta.extra!.splitSeed as number }),
+    {
+      modality: meta.modality!,
+      per: s.per,
+      mean: Float32Array.from(s.mean),
+      std: Float32Array.from(s.std),
+    },
+  );
+  const e = await evaluateModel(model, prepared.test.x, prepared.test.y, ds.task);
+  model.dispose();
+  return { e, meta };
+}
+
+describe('distill', () => {
+  it('trains a teacher and a KD student, saves both, and the saved student scores the same', async () => {
+    const out = path.join(root, 'kd');
+    const r = await distill({
+      ...small,
+      dataset: ds,
+      split,
+      studentModality: 'weak',
+      teacher: { modality: 'strong' },
+      method: 'kd',
+      settings: { temperature: 2 },
+      seed: 1,
+      out,
+    });
+    try {
+      expect(r.label).toBe('KDv2');
+      expect(r.settings).toMatchObject({ temperature: 2, taskWeight: 0.5, kdWeight: 0.5, lskd: false });
+      expect(r.history).toHaveLength(2);
+      expect(r.teacher.trained).toBe(true);
+      expect(r.teacher.model).toBeNull();
+      expect(r.teacher.spec.hidden).toEqual([8]); // the student's architecture
+      expect(r.metrics.test?.n).toBe(split.test.length);
+      expect(r.teacherMetrics.test?.summary.accuracy).toBeGreaterThan(0.6);
+      const saved = await evaluateSaved(out);
+      expect(saved.e.summary).toEqual(r.metrics.test?.summary);
+      expect(saved.meta.modality).toBe('weak');
+      expect(saved.meta.extra).toMatchObject({
+        method: 'kd',
+        splitSeed: 2,
+        teacher: { modality: 'strong', source: 'trained' },
+        datasetRows: 120,
+      });
+      const teacher = await evaluateSaved(path.join(out, 'teacher'));
+      expect(teacher.e.summary).toEqual(r.teacherMetrics.test?.summary);
+    } finally {
+      r.dispose();
+    }
+  });
+
+  it('distils from a saved teacher with its standardiser and refuses one from another split', async () => {
+    const dir = path.join(root, 'teacher');
+    const t = await trainOnModality(ds, { ...small, modality: 'strong', split, kind: 'mlp', seed: 4 });
+    await saveModel(dir, t.model, t.meta);
+    t.model.dispose();
+    const loaded = await loadTeacher(dir, ds, 2);
+    try {
+      expect(loaded.modality).toBe('strong');
+      expect(loaded.splitSeed).toBe(2);
+      const r = await distill({
+        ...small,
+        dataset: ds,
+        split,
+        studentModality: 'weak',
+        teacher: {
+          modality: loaded.modality,
+          model: loaded.model,
+          standardizer: loaded.standardizer,
+          source: dir,
+        },
+        method: 'dkd',
+        lskd: true,
+        seed: 1,
+      });
+      expect(r.teacher.trained).toBe(false);
+      expect(r.label).toBe('DKD+LS');
+      expect(r.settings).toMatchObject({ lskd: true, warmupEpochs: 0 }); // 20 of 240 reference epochs, scaled to 2
+      expect(r.meta.extra).toMatchObject({ teacher: { source: dir } });
+      r.dispose();
+      expect(loaded.model.layers.length).toBeGreaterThan(0); // a given teacher is not disposed
+    } finally {
+      loaded.model.dispose();
+    }
+    await expect(loadTeacher(dir, ds, 5)).rejects.toThrow(
+      /split with seed 2, but this run uses split seed 5/,
+    );
+    await expect(loadTeacher(dir, distillTestDataset(90))).rejects.toThrow(
+      /trained on 120 rows of 'paired'; this dataset has 90/,
+    );
+    const renamed = {
+      ...ds,
+      modalities: ds.modalities.map((m) => ({ ...m, name: m.name === 'strong' ? 'other' : m.name })),
+    };
+    await expect(loadTeacher(dir, renamed)).rejects.toThrow(
+      /reads modality 'strong', which dataset 'paired' does not have \(it has: other, weak\)/,
+    );
+  });
+
+  it('rejects bad methods and options plainly, and allows teacher and student on one modality', async () => {
+    const base = { ...small, dataset: ds, split, studentModality: 'weak', teacher: { modality: 'strong' } };
+    await expect(distill({ ...base, method: 'fitnet' })).rejects.toThrow(
+      /unknown distillation method 'fitnet'; expected one of: kd, dkd, ctkd, mlkd, feature, discom/,
+    );
+    await expect(distill({ ...base, method: 'discom' })).rejects.toThrow(/use distillDiscom/);
+    await expect(distill({ ...base, method: 'feature', lskd: true })).rejects.toThrow(
+      /--lskd .* not 'feature'/,
+    );
+    await expect(distill({ ...base, method: 'mlkd', settings: { beta: 2 } })).rejects.toThrow(
+      /unknown option 'beta' for KD method 'mlkd'/,
+    );
+    await expect(distill({ ...base, method: 'kd', teacher: { modality: 'audio' } })).rejects.toBeInstanceOf(
+      CmkdError,
+    );
+    await expect(distillDiscom({ ...small, dataset: ds, split, modalities: ['weak'] })).rejects.toThrow(
+      /two or more modalities/,
+    );
+    const self = await distill({ ...base, teacher: { modality: 'weak' }, method: 'feature', epochs: 1 });
+    expect(self.settings).toMatchObject({
+      mode: 'embedding',
+      projection: false,
+      studentDim: 8,
+      teacherDim: 8,
+    });
+    self.dispose();
+  });
+
+  it('scales reference schedules and sizes feature projections', () => {
+    const ctx = { task: 'classification' as const, epochs: 48, studentDim: 8, teacherDim: 16, seed: 3 };
+    expect(objectiveSettings('dkd', {}, ctx)).toMatchObject({ warmupEpochs: 4 });
+    expect(objectiveSettings('dkd', { warmupEpochs: 7 }, ctx)).toMatchObject({ warmupEpochs: 7 });
+    expect(objectiveSettings('ctkd', {}, ctx)).toMatchObject({ lambdaEpochs: 2 });
+    expect(objectiveSettings('feature', {}, ctx)).toMatchObject({ studentDim: 8, teacherDim: 16, seed: 3 });
+    expect(objectiveSettings('feature', { mode: 'output' }, ctx)).not.toHaveProperty('studentDim');
+    expect(kindFor({ kind: 'table', shape: [4] }, 'cnn')).toBe('mlp');
+    expect(kindFor({ kind: 'image', shape: [6, 6, 1] }, 'resnet')).toBe('resnet');
+  });
+
+  it('leaves no tensors behind: teacher, student, objective variables and DisCoM-KD branches released', async () => {
+    const before = tf.memory().numTensors;
+    const r = await distill({
+      ...small,
+      dataset: ds,
+      split,
+      studentModality: 'weak',
+      teacher: { modality: 'strong' },
+      method: 'feature',
+      seed: 0,
+    });
+    r.dispose();
+    const c = await distill({
+      ...small,
+      dataset: ds,
+      split,
+      studentModality: 'weak',
+      teacher: { modality: 'strong' },
+      method: 'ctkd',
+      keepTeacher: true,
+    });
+    expect(c.teacher.model).not.toBeNull();
+    c.dispose();
+    const d = await distillDiscom({
+      ...small,
+      dataset: ds,
+      split,
+      modalities: ['weak', 'strong'],
+      out: path.join(root, 'discom'),
+    });
+    expect(Object.keys(d.students)).toEqual(['weak', 'strong']);
+    d.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+    const saved = await evaluateSaved(path.join(root, 'discom', 'weak'));
+    expect(saved.e.summary).toEqual(d.students.weak.metrics.test?.summary);
+    expect(saved.meta.extra).toMatchObject({ method: 'discom', partners: ['strong'] });
+  });
+});
