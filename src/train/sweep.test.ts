@@ -1,0 +1,187 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { initEngine, tf } from '../engine/index.js';
+import { CmkdError } from '../util/errors.js';
+import {
+  formatSweepTable,
+  sweep,
+  sweepEntries,
+  sweepTable,
+  type SweepCell,
+  type SweepOptions,
+} from './sweep.js';
+import { distillTestDataset } from './testdata.js';
+
+let root = '';
+beforeAll(async () => {
+  await initEngine();
+  root = await mkdtemp(path.join(tmpdir(), 'cmkd-sweep-'));
+});
+afterAll(() => rm(root, { recursive: true, force: true }));
+
+const ds = distillTestDataset(90);
+const base = (outDir: string): SweepOptions => ({
+  dataset: ds,
+  studentModality: 'weak',
+  teacherModality: 'strong',
+  methods: ['kd', 'dkd+ls', 'feature', 'discom'],
+  repeats: 2,
+  seed: 5,
+  budget: { epochs: 2, batchSize: 16, lr: 0.01, architecture: { hidden: [8] } },
+  outDir,
+});
+
+describe('sweepEntries', () => {
+  it('expands methods, LSKD variants and the temperature / λ grids into rows', () => {
+    const e = sweepEntries(['kd', 'dkd+ls', 'ctkd', 'feature'], [2, 4], [0.5]);
+    expect(e.map((x) => x.id)).toEqual([
+      'kd@T=2,λ=0.5',
+      'kd@T=4,λ=0.5',
+      'dkd+ls@T=2',
+      'dkd+ls@T=4',
+      'ctkd@λ=0.5',
+      'feature@λ=0.5',
+    ]);
+    expect(e[0]).toMatchObject({
+      method: 'kd',
+      lskd: false,
+      settings: { temperature: 2, kdWeight: 0.5 },
+      label: 'KDv2 (T=2, λ=0.5)',
+    }); // CE 0.5 (default) + KD 0.5 is the KDv2 preset
+    expect(e[2]).toMatchObject({ method: 'dkd', lskd: true, label: 'DKD+LS (T=2)' });
+    expect(sweepEntries(['kd', 'mlkd+ls']).map((x) => x.label)).toEqual(['KDv2', 'MLKD+LS']);
+    expect(() => sweepEntries(['kd', 'fitnet'])).toThrow(
+      /unknown sweep method 'fitnet'; expected any of: kd, kd\+ls, dkd, .*, feature, discom/,
+    );
+    expect(() => sweepEntries(['feature+ls'])).toThrow(CmkdError);
+    expect(() => sweepEntries(['kd', 'kd'])).toThrow(/listed twice/);
+  });
+
+  it('summarises cells as mean ± sd and marks the best student, not the teacher', () => {
+    const cell = (row: string, repeat: number, f1: number): SweepCell => ({
+      row,
+      label: row,
+      method: row,
+      settings: null,
+      repeat,
+      splitSeed: repeat,
+      test: { f1Weighted: f1, accuracy: f1, f1Macro: f1, auc: f1 },
+      val: null,
+      bestEpoch: 1,
+      seconds: 0,
+    });
+    const cells = [
+      cell('teacher', 0, 0.9),
+      cell('teacher', 1, 1),
+      cell('student', 0, 0.5),
+      cell('student', 1, 0.7),
+      cell('kd', 0, 0.6),
+      cell('kd', 1, 0.8),
+    ];
+    const order = [
+      { id: 'teacher', label: 'TEACHER', role: 'teacher' as const },
+      { id: 'student', label: 'STUDENT', role: 'student' as const },
+      { id: 'kd', label: 'KD', role: 'method' as const },
+    ];
+    const t = sweepTable(cells, order, 'classification', 2);
+    expect(t.headline).toBe('f1Weighted');
+    expect(t.rows[2].metrics.f1Weighted.mean).toBeCloseTo(0.7, 12);
+    expect(t.rows[2].metrics.f1Weighted.sd).toBeCloseTo(Math.SQRT2 * 0.1, 12);
+    expect(t.rows[2].delta).toBeCloseTo(0.1, 12);
+    expect(t.best.f1Weighted).toBe('kd');
+    const text = formatSweepTable(t);
+    expect(text.header).toEqual(['row', 'f1Weighted', 'accuracy', 'f1Macro', 'auc', 'Δ f1Weighted', 'n']);
+    expect(text.rows[0]).toEqual([
+      'TEACHER',
+      '0.950 ± 0.071',
+      '0.950 ± 0.071',
+      '0.950 ± 0.071',
+      '0.950 ± 0.071',
+      '',
+      '2',
+    ]);
+    expect(text.rows[2].slice(0, 2)).toEqual(['KD', '0.700 ± 0.141 *']);
+    expect(sweepTable(cells, order, 'classification', 1).rows[2].metrics.f1Weighted).toEqual({
+      mean: 0.6,
+      sd: NaN,
+      n: 1,
+    });
+  });
+});
+
+describe('sweep', () => {
+  it('writes the papers’ table, and an interrupted sweep resumed gives the same table', async () => {
+    const before = tf.memory().numTensors;
+    const full = await sweep(base(path.join(root, 'full')));
+    expect(tf.memory().numTensors).toBe(before);
+    expect(full.table.rows.map((r) => r.label)).toEqual([
+      'TEACHER (strong)',
+      'STUDENT (weak, no KD)',
+      'KDv2',
+      'DKD+LS',
+      'FeatKD(emb)',
+      'DisCoM-KD',
+    ]);
+    expect(full.table.rows.every((r) => r.metrics.f1Weighted.n === 2)).toBe(true);
+    expect(full.trained).toBe(12);
+    const teacherF1 = full.table.rows[0].metrics.f1Weighted.mean;
+    expect(teacherF1).toBeGreaterThan(full.table.rows[1].metrics.f1Weighted.mean);
+    const csv = readFileSync(path.join(root, 'full', 'results.csv'), 'utf8')
+      .trim()
+      .split('\n');
+    expect(csv).toHaveLength(13);
+    expect(csv[0]).toBe(
+      'row,label,method,repeat,splitSeed,f1Weighted,accuracy,f1Macro,auc,bestEpoch,seconds',
+    );
+    for (const f of [
+      'table.csv',
+      'models/r0/teacher/model.json',
+      'models/r1/student/model.json',
+      'models/r1/dkd+ls/model.json',
+      'models/r0/discom/weak/model.json',
+    ]) {
+      expect(existsSync(path.join(root, 'full', f))).toBe(true);
+    }
+
+    // Interrupt after five cells (in repeat 0: teacher, student, KD, DKD+LS, feature), then resume.
+    const dir = path.join(root, 'resumed');
+    const controller = new AbortController();
+    const interrupted = sweep({
+      ...base(dir),
+      signal: controller.signal,
+      onProgress: (ev) => {
+        if (ev.task === 'sweep' && ev.done === 5) controller.abort();
+      },
+    });
+    await expect(interrupted).rejects.toMatchObject({ name: 'AbortError' });
+    expect(tf.memory().numTensors).toBe(before);
+    const partial = JSON.parse(readFileSync(path.join(dir, 'results.json'), 'utf8'));
+    expect(partial.cells).toHaveLength(5);
+    await expect(sweep(base(dir))).rejects.toThrow(/already holds a sweep .* --resume/);
+    await expect(sweep({ ...base(dir), resume: true, seed: 6 })).rejects.toThrow(/run with different seed/);
+    const resumed = await sweep({ ...base(dir), resume: true });
+    expect(resumed.reused).toBe(5);
+    expect(resumed.trained).toBe(7);
+    expect(resumed.table).toEqual(full.table);
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it('refuses discom between a modality and itself, and logit methods on regression, before training', async () => {
+    const dir = path.join(root, 'bad');
+    await expect(sweep({ ...base(dir), teacherModality: 'weak' })).rejects.toThrow(
+      /discom needs two different modalities/,
+    );
+    const reg = {
+      ...ds,
+      task: { kind: 'regression' as const, target: 'y' },
+      labels: Float32Array.from(ds.labels),
+    };
+    await expect(sweep({ ...base(dir), dataset: reg, methods: ['kd'] })).rejects.toThrow(
+      /needs a classification task/,
+    );
+    expect(existsSync(dir)).toBe(false);
+  });
+});
