@@ -1,10 +1,11 @@
 import type { Command } from 'commander';
 import { register as info } from './info.js';
 import { register as data } from './data.js';
+import { register as mi } from './mi.js';
 import { register as train } from './train.js';
 import { register as evaluate } from './evaluate.js';
+import { register as run } from './run.js';
 import { register as experiment } from './experiment.js';
-import { register as mi } from './mi.js';
 
 /** Every CLI command, in the order `cmkd --help` lists them. */
-export const COMMANDS: ((program: Command) => void)[] = [info, data, train, evaluate, experiment, mi];
+export const COMMANDS: ((program: Command) => void)[] = [run, info, data, mi, train, evaluate, experiment];

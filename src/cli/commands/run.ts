@@ -1,0 +1,89 @@
+import type { Command } from 'commander';
+import { MI_ESTIMATORS, type MIEstimatorName } from '../../mi/index.js';
+import { BUDGETS, RUN_METHODS, runMainJob, type RunResult } from '../../run/index.js';
+import { CmkdError, oneOf } from '../../util/errors.js';
+import { defaultRunDir } from './experiment.js';
+import { emit, progressBars, table } from '../output.js';
+
+const list = (s: string | undefined) => (s ? s.split(',').map((x) => x.trim()).filter(Boolean) : undefined);
+const ms = (v: { mean: number; sd: number }) => `${v.mean.toFixed(4)} ± ${v.sd.toFixed(4)}`;
+
+export function humanRun(r: RunResult, outDir: string): string {
+  const h = r.headline.metric;
+  const metrics = Object.keys(r.table[0]?.test ?? {});
+  const bestVal = (m: string) => Math.max(...r.table.filter((row) => row.role !== 'teacher').map((row) => (r.headline.higherIsBetter ? 1 : -1) * row.test[m].mean));
+  return [
+    `cmkd run: ${r.dataset.name} (${r.dataset.n} rows), student '${r.student}', budget ${r.budget.name}, ${r.seconds.toFixed(0)} s` +
+      (r.reusedStages.length ? ` (${r.reusedStages.length} stages resumed)` : ''),
+    '',
+    'Teachers (CCH margin I(Ht;Hs) − I(Hs;Y), nats, with its CI; measured KD gain in ' + h + '):',
+    table(
+      ['rank', 'teacher', 'margin', 'CI', 'verdict', 'KD gain', 'agrees'],
+      r.outcomes.map((x) => [x.rank, x.teacher, x.margin, x.marginCi ? `[${x.marginCi[0].toFixed(3)}, ${x.marginCi[1].toFixed(3)}]` : '–', x.verdict, ms(x.gain), x.agrees === null ? '–' : x.agrees ? 'yes' : 'no']),
+    ),
+    '',
+    `Methods (test, mean ± sd over ${r.budget.repeats} repeats; * = best student):`,
+    table(
+      ['model', ...metrics],
+      r.table.map((row) => [
+        row.label,
+        ...metrics.map((m) => ms(row.test[m]) + (row.role !== 'teacher' && (r.headline.higherIsBetter ? 1 : -1) * row.test[m].mean === bestVal(m) ? ' *' : '')),
+      ]),
+    ),
+    '',
+    r.verdict,
+    '',
+    `Run folder: ${outDir} (results.json, methods.csv, teachers.csv, best-student/)`,
+  ].join('\n');
+}
+
+export function register(program: Command): void {
+  program
+    .command('run')
+    .description('the main job: rank teachers with CCH, distill, compare prediction with outcome, export the best student')
+    .argument('[dataset]', "dataset: 'digits', a folder with cmkd.json, or a CSV", 'digits')
+    .requiredOption('--student <modality>', 'the modality available at deployment')
+    .option('--teachers <list>', 'candidate teacher modalities (default: every other modality)')
+    .option('--methods <list>', `methods to distill from the recommended teacher (${RUN_METHODS.join(',')})`)
+    .option('--budget <name>', `compute budget (${BUDGETS.join('|')})`, 'quick')
+    .option('--estimator <name>', `MI estimator for CCH (${MI_ESTIMATORS.join('|')})`, 'ksg')
+    .option('--no-fusion', 'no fusion teacher on all candidate modalities')
+    .option('--seed <int>', 'seed of splits and initial weights', '0')
+    .option('--out <dir>', 'run folder (default runs/run-<timestamp>)')
+    .option('--resume', 'reuse the finished stages of an interrupted run in --out')
+    .option('--json', 'print the full result as JSON')
+    .option('--quiet', 'no progress on stderr')
+    .action(async (dataset: string, raw: Record<string, string | boolean | undefined>) => {
+      const outDir = typeof raw.out === 'string' ? raw.out : defaultRunDir('run');
+      const seed = Number(raw.seed);
+      if (!Number.isInteger(seed)) throw new CmkdError(`--seed must be an integer, got '${String(raw.seed)}'`, 'invalid-option');
+      const bars = progressBars({ quiet: Boolean(raw.quiet) });
+      const controller = new AbortController();
+      const onSigint = () => {
+        if (controller.signal.aborted) process.exit(130);
+        controller.abort();
+      };
+      process.on('SIGINT', onSigint);
+      try {
+        const result = await runMainJob({
+          dataset,
+          student: String(raw.student),
+          teachers: list(raw.teachers as string | undefined),
+          methods: list(raw.methods as string | undefined),
+          budget: oneOf('budget', String(raw.budget), BUDGETS),
+          estimator: oneOf<MIEstimatorName>('estimator', String(raw.estimator), MI_ESTIMATORS),
+          fusion: raw.fusion === false ? false : undefined,
+          seed,
+          outDir,
+          resume: Boolean(raw.resume),
+          onProgress: bars,
+          signal: controller.signal,
+        });
+        bars.stop();
+        emit(result, { json: Boolean(raw.json) }, (r) => humanRun(r, outDir));
+      } finally {
+        bars.stop();
+        process.off('SIGINT', onSigint);
+      }
+    });
+}

@@ -1,0 +1,597 @@
+/**
+ * The main job, `cmkd run`: validate the data, train the student alone and a teacher per
+ * candidate modality (plus a fusion teacher), predict with the CCH margin which teachers KD
+ * will help, distill with the KD family, and compare the prediction with the outcome over
+ * repeated splits. Every unit of work is a resumable stage (stages.ts); models are saved in the
+ * TF.js format under <outDir>/models.
+ */
+import path from 'node:path';
+import { cchFromRepresentations, type CchResult } from '../criteria/index.js';
+import {
+  describeDataset,
+  featureSize,
+  getModality,
+  loadDataset,
+  modalityNames,
+  repeatedSplits,
+  stratifiedSplit,
+  subsetRows,
+  validateDataset,
+  type DatasetSummary,
+  type Modality,
+  type MultimodalDataset,
+  type Split,
+} from '../data/index.js';
+import { initEngine, tf } from '../engine/index.js';
+import { createObjective, describeMethod, KD_METHODS } from '../kd/index.js';
+import { discomOnDataset, saveDiscomStudents } from '../kd/discom/index.js';
+import { meanSd, type MeanSd } from '../metrics/index.js';
+import type { MIEstimatorName } from '../mi/index.js';
+import { buildModel, loadModel, saveModel, type ModelKind } from '../models/index.js';
+import {
+  defaultModelKind,
+  evaluateModel,
+  modelMetaFor,
+  predictOutputs,
+  prepareModality,
+  specFor,
+  trainModel,
+  type EpochRecord,
+  type PreparedModality,
+  type TeacherOutputs,
+} from '../train/index.js';
+import { CmkdError, check } from '../util/errors.js';
+import { toCsv, writeFileAtomic, writeJsonAtomic } from '../util/fs.js';
+import { throwIfAborted, type ProgressFn } from '../util/progress.js';
+import { VERSION } from '../version.js';
+import { architectureFor, resolveBudget, RUN_METHODS, type Budget, type BudgetName } from './budget.js';
+import { fingerprintOf, stage, type StageStore } from './stages.js';
+
+export const FUSION = 'fusion';
+
+export interface RunOptions {
+  /** Dataset spec ('digits', a folder with cmkd.json, a CSV…) or a loaded dataset. */
+  dataset: string | MultimodalDataset;
+  /** The modality available at deployment. */
+  student: string;
+  /** Candidate teacher modalities (default: every other modality). */
+  teachers?: string[];
+  /** Add a fusion teacher on all candidate teachers' features (default: when there are ≥ 2). */
+  fusion?: boolean;
+  /** Methods distilled from the recommended teacher (default: the budget's list). */
+  methods?: string[];
+  budget?: BudgetName | Budget;
+  /** MI estimator of the CCH analysis (default 'ksg'). */
+  estimator?: MIEstimatorName;
+  outDir: string;
+  /** Reuse the finished stages of an interrupted run in outDir. */
+  resume?: boolean;
+  seed?: number;
+  onProgress?: ProgressFn;
+  signal?: AbortSignal;
+}
+
+/** What one trained model scored (stage result; plain JSON). */
+export interface ModelRecord {
+  /** 'student', 'teacher', or a distilled student. */
+  role: 'student' | 'teacher' | 'distilled';
+  modality: string;
+  repeat: number;
+  /** Distilled: the method label (e.g. 'DKD+LS') and the teacher modality. */
+  method?: string;
+  methodId?: string;
+  teacher?: string;
+  test: Record<string, number>;
+  val: Record<string, number>;
+  history: Pick<EpochRecord, 'epoch' | 'trainLoss' | 'valLoss' | 'valMetric'>[];
+  confusion?: number[][];
+  modelDir: string;
+  seconds: number;
+}
+
+export interface MethodRow {
+  /** 'TEACHER (pixels)', 'STUDENT', 'KDv2 ← pixels', … */
+  label: string;
+  role: ModelRecord['role'];
+  modality: string;
+  teacher?: string;
+  methodId?: string;
+  test: Record<string, MeanSd>;
+  val: Record<string, MeanSd>;
+  /** Headline gain over the no-KD student, per repeat, summarised (distilled rows). */
+  gain?: MeanSd;
+}
+
+export interface TeacherOutcome {
+  teacher: string;
+  margin: number;
+  marginCi: [number, number] | null;
+  verdict: 'helps' | 'hurts' | 'uncertain';
+  rank: number;
+  /** Headline gain of KD from this teacher over the no-KD student. */
+  gain: MeanSd;
+  /** Measured sign of the gain agrees with the verdict (null when the verdict is uncertain). */
+  agrees: boolean | null;
+}
+
+export interface RunResult {
+  version: string;
+  dataset: { name: string; n: number; summary: DatasetSummary; subsampledFrom: number | null };
+  student: string;
+  teachers: string[];
+  budget: Budget;
+  methods: string[];
+  headline: { metric: string; higherIsBetter: boolean };
+  cch: CchResult;
+  recommended: string;
+  records: ModelRecord[];
+  table: MethodRow[];
+  outcomes: TeacherOutcome[];
+  best: { label: string; modelDir: string; valHeadline: MeanSd; testHeadline: MeanSd; beatsStudent: boolean };
+  verdict: string;
+  reusedStages: string[];
+  seconds: number;
+}
+
+function teacherModalityName(t: string): string {
+  return t;
+}
+
+/** A table modality concatenating the flattened features of `names` (the fusion teacher's input). */
+export function fuseModalities(ds: MultimodalDataset, names: string[], name = FUSION): Modality {
+  const parts = names.map((m) => getModality(ds, m));
+  const sizes = parts.map(featureSize);
+  const d = sizes.reduce((a, b) => a + b, 0);
+  const data = new Float32Array(ds.n * d);
+  for (let i = 0; i < ds.n; i++) {
+    let o = i * d;
+    parts.forEach((p, j) => {
+      data.set(p.data.subarray(i * sizes[j], (i + 1) * sizes[j]), o);
+      o += sizes[j];
+    });
+  }
+  return { name, kind: 'table', shape: [d], data, source: `fusion of ${names.join(' + ')}` };
+}
+
+function checkOptions(ds: MultimodalDataset, o: RunOptions): { teachers: string[]; methods: string[] } {
+  const names = modalityNames(ds);
+  getModality(ds, o.student);
+  const teachers = o.teachers ?? names.filter((m) => m !== o.student);
+  check(teachers.length > 0, `dataset '${ds.name}' has only the student modality '${o.student}'; cross-modal KD needs a teacher modality`);
+  for (const t of teachers) {
+    getModality(ds, t);
+    check(t !== o.student, `--teachers lists the student modality '${o.student}'; a teacher must see another modality`, 'invalid-option');
+  }
+  check(!names.includes(FUSION), `dataset '${ds.name}' already has a modality named '${FUSION}', which the run uses for the fusion teacher; rename it`);
+  const methods = o.methods ?? [];
+  for (const m of methods) {
+    if (!RUN_METHODS.includes(m)) {
+      throw new CmkdError(`unknown method '${m}'; expected one of: ${RUN_METHODS.join(', ')}`, 'invalid-option');
+    }
+  }
+  return { teachers, methods };
+}
+
+/** 'dkd+ls' → { base: 'dkd', lskd: true }. */
+function parseMethod(id: string): { base: string; lskd: boolean } {
+  const lskd = id.endsWith('+ls');
+  const base = lskd ? id.slice(0, -3) : id;
+  check(base === 'discom' || (KD_METHODS as readonly string[]).includes(base), `unknown method '${id}'`, 'invalid-option');
+  return { base, lskd };
+}
+
+function methodLabel(id: string): string {
+  const { base, lskd } = parseMethod(id);
+  return base === 'discom' ? 'DisCoM-KD' : describeMethod(base, lskd ? { lskd } : {});
+}
+
+function slim(history: EpochRecord[]): ModelRecord['history'] {
+  return history.map(({ epoch, trainLoss, valLoss, valMetric }) => ({ epoch, trainLoss, valLoss, valMetric }));
+}
+
+interface Context {
+  ds: MultimodalDataset;
+  budget: Budget;
+  store: StageStore;
+  outDir: string;
+  seed: number;
+  onProgress?: ProgressFn;
+  signal?: AbortSignal;
+}
+
+async function evaluateRecord(
+  ctx: Context,
+  model: tf.LayersModel,
+  prepared: PreparedModality,
+): Promise<Pick<ModelRecord, 'test' | 'val' | 'confusion'>> {
+  const test = await evaluateModel(model, prepared.test.x, prepared.test.y, ctx.ds.task);
+  const val = await evaluateModel(model, prepared.val.x, prepared.val.y, ctx.ds.task);
+  const confusion = test.report.kind === 'classification' ? test.report.confusion : undefined;
+  return { test: test.summary, val: val.summary, confusion };
+}
+
+function trainingOptions(ctx: Context, repeat: number, label: string) {
+  return {
+    task: ctx.ds.task.kind,
+    optimizer: 'adam' as const,
+    lr: ctx.budget.lr,
+    epochs: ctx.budget.epochs,
+    batchSize: ctx.budget.batchSize,
+    earlyStopping: { patience: ctx.budget.patience, metric: 'val_loss' as const },
+    seed: ctx.seed * 1000 + repeat,
+    label,
+    onProgress: ctx.onProgress,
+    signal: ctx.signal,
+  };
+}
+
+function kindFor(m: Modality): ModelKind {
+  return defaultModelKind(m);
+}
+
+/** Train one model on `modality` with the split (plain, or distilled from teacher outputs). */
+async function trainCell(
+  ctx: Context,
+  repeat: number,
+  split: Split,
+  modality: string,
+  dir: string,
+  label: string,
+  distill?: { methodId: string; teacher: TeacherOutputs; teacherDim: number; teacherModality: string },
+): Promise<ModelRecord> {
+  const started = Date.now();
+  const prepared = prepareModality(ctx.ds, modality, split);
+  const kind = kindFor(prepared.modality);
+  const spec = specFor(ctx.ds, prepared.modality, kind, architectureFor(ctx.budget, kind));
+  const model = buildModel(spec, ctx.seed * 1000 + repeat);
+  let objective = null;
+  try {
+    if (distill) {
+      const { base, lskd } = parseMethod(distill.methodId);
+      const studentDim = (model.outputs[1].shape[1] as number) ?? 0;
+      objective = createObjective(
+        base,
+        base === 'feature'
+          ? { task: ctx.ds.task.kind, mode: 'embedding', studentDim, teacherDim: distill.teacherDim, projection: studentDim !== distill.teacherDim }
+          : { task: ctx.ds.task.kind, lskd },
+      );
+    }
+    const result = await trainModel({
+      ...trainingOptions(ctx, repeat, label),
+      model,
+      train: prepared.train,
+      val: prepared.val,
+      distill: distill && objective ? { objective, teacher: distill.teacher } : undefined,
+    });
+    const scores = await evaluateRecord(ctx, result.model, prepared);
+    await saveModel(dir, result.model, modelMetaFor(ctx.ds, prepared, { splitSeed: split.seed, role: distill ? 'distilled' : 'plain', method: distill?.methodId ?? null, teacher: distill?.teacherModality ?? null }));
+    return {
+      role: distill ? 'distilled' : 'student',
+      modality,
+      repeat,
+      method: distill ? methodLabel(distill.methodId) : undefined,
+      methodId: distill?.methodId,
+      teacher: distill?.teacherModality,
+      ...scores,
+      history: slim(result.history),
+      modelDir: path.relative(ctx.outDir, dir),
+      seconds: (Date.now() - started) / 1000,
+    };
+  } finally {
+    objective?.dispose();
+    model.dispose();
+  }
+}
+
+/** The saved model's outputs on the `rows` of its modality, standardised as at training. */
+async function outputsOn(ctx: Context, modelDir: string, modality: string, split: Split, rows: 'train' | 'heldOut'): Promise<{ logits: Float32Array; embedding: Float32Array; embeddingSize: number; n: number }> {
+  const { model } = await loadModel(path.join(ctx.outDir, modelDir));
+  try {
+    const p = prepareModality(ctx.ds, modality, split);
+    const x = rows === 'train' ? p.train.x : concat(p.val.x, p.test.x);
+    const n = rows === 'train' ? p.train.n : p.val.n + p.test.n;
+    const out = await predictOutputs(model, x, n);
+    return { logits: out.logits, embedding: out.embedding, embeddingSize: out.embeddingSize, n };
+  } finally {
+    model.dispose();
+  }
+}
+
+function concat(a: Float32Array, b: Float32Array): Float32Array {
+  const out = new Float32Array(a.length + b.length);
+  out.set(a);
+  out.set(b, a.length);
+  return out;
+}
+
+function heldOutLabels(ds: MultimodalDataset, split: Split): Int32Array | Float32Array {
+  const rows = [...split.val, ...split.test];
+  const out = ds.labels instanceof Int32Array ? new Int32Array(rows.length) : new Float32Array(rows.length);
+  rows.forEach((r, i) => (out[i] = ds.labels[r]));
+  return out;
+}
+
+function summariseRecords(records: ModelRecord[], metrics: string[]): { test: Record<string, MeanSd>; val: Record<string, MeanSd> } {
+  const pick = (which: 'test' | 'val') => Object.fromEntries(metrics.map((m) => [m, meanSd(records.map((r) => r[which][m]).filter(Number.isFinite))]));
+  return { test: pick('test'), val: pick('val') };
+}
+
+/** Stratified subsample of at most `max` rows (seeded), or the dataset itself. */
+function capRows(ds: MultimodalDataset, max: number | null, seed: number): MultimodalDataset {
+  if (max === null || ds.n <= max) return ds;
+  const keep = max / ds.n;
+  const split = stratifiedSplit(ds, { seed, fractions: { train: keep, val: 0, test: 1 - keep } });
+  const rows = Int32Array.from(split.train).sort();
+  return { ...subsetRows(ds, rows), description: `${ds.description ?? ds.name} (stratified subsample of ${rows.length} of ${ds.n} rows)` };
+}
+
+export async function runMainJob(o: RunOptions): Promise<RunResult> {
+  const started = Date.now();
+  await initEngine();
+  const budget = typeof o.budget === 'object' ? o.budget : resolveBudget(o.budget ?? 'quick');
+  const seed = o.seed ?? 0;
+  const loaded = typeof o.dataset === 'string' ? await loadDataset(o.dataset) : o.dataset;
+  if (typeof o.dataset !== 'string') validateDataset(loaded);
+  const { teachers, methods: asked } = checkOptions(loaded, o);
+  const base = capRows(loaded, budget.maxRows, seed);
+  const useFusion = o.fusion ?? teachers.length >= 2;
+  const ds: MultimodalDataset = useFusion ? { ...base, modalities: [...base.modalities, fuseModalities(base, teachers)] } : base;
+  const allTeachers = useFusion ? [...teachers, FUSION] : teachers;
+  const methods = asked.length ? asked : budget.methods;
+  const classification = ds.task.kind === 'classification';
+  const headline = classification ? { metric: 'f1Weighted', higherIsBetter: true } : { metric: 'mse', higherIsBetter: false };
+  const metrics = classification ? ['accuracy', 'f1Weighted', 'f1Macro', 'auc'] : ['mse', 'rmse', 'mae', 'r2'];
+  const settings = { dataset: ds.name, n: ds.n, student: o.student, teachers: allTeachers, methods, budget, seed, estimator: o.estimator ?? 'ksg', version: VERSION };
+  const store: StageStore = { runDir: o.outDir, fingerprint: fingerprintOf(settings), resume: Boolean(o.resume), reused: [] };
+  const ctx: Context = { ds, budget, store, outDir: o.outDir, seed, onProgress: o.onProgress, signal: o.signal };
+  const splits = repeatedSplits(ds, budget.repeats, seed);
+  const progress = (done: number, total: number, detail: string) => o.onProgress?.({ task: 'cmkd run', done, total, detail });
+  const kdTeachers = allTeachers.length;
+  const perRepeat = 1 + allTeachers.length + kdTeachers + methods.filter((m) => m !== 'kd').length;
+  const totalCells = budget.repeats * perRepeat + 1;
+  let done = 0;
+  const step = async <T>(name: string, detail: string, fn: () => Promise<T>): Promise<T> => {
+    throwIfAborted(o.signal);
+    progress(done, totalCells, detail);
+    const r = await stage(store, name, fn);
+    done++;
+    progress(done, totalCells, detail);
+    return r;
+  };
+  await writeJsonAtomic(path.join(o.outDir, 'settings.json'), settings);
+  const summary = describeDataset(ds);
+  const records: ModelRecord[] = [];
+  const modelDir = (r: number, name: string) => path.join(o.outDir, 'models', `r${r}`, name);
+
+  // 1–2. Student alone and one teacher per candidate modality, per repeat.
+  for (let r = 0; r < budget.repeats; r++) {
+    records.push(await step(`r${r}-student`, `repeat ${r + 1}: student (${o.student})`, () => trainCell(ctx, r, splits[r], o.student, modelDir(r, 'student'), `student ${o.student} r${r + 1}`)));
+    for (const t of allTeachers) {
+      const rec = await step(`r${r}-teacher-${t}`, `repeat ${r + 1}: teacher (${t})`, () => trainCell(ctx, r, splits[r], t, modelDir(r, `teacher-${t}`), `teacher ${t} r${r + 1}`));
+      records.push({ ...rec, role: 'teacher' });
+    }
+  }
+
+  // 3. CCH on repeat 0's held-out rows (never the rows the encoders were trained on).
+  const cch = await step('cch', 'CCH analysis', async () => {
+    const student = await outputsOn(ctx, path.relative(o.outDir, modelDir(0, 'student')), o.student, splits[0], 'heldOut');
+    const teacherReps = [];
+    for (const t of allTeachers) {
+      const h = await outputsOn(ctx, path.relative(o.outDir, modelDir(0, `teacher-${t}`)), teacherModalityName(t), splits[0], 'heldOut');
+      teacherReps.push({ name: t, h: { data: h.embedding, n: h.n, d: h.embeddingSize } });
+    }
+    return cchFromRepresentations({
+      student: { name: o.student, h: { data: student.embedding, n: student.n, d: student.embeddingSize } },
+      teachers: teacherReps,
+      labels: heldOutLabels(ds, splits[0]),
+      estimator: o.estimator ?? 'ksg',
+      bootstrap: budget.bootstrap,
+      seed,
+      signal: o.signal,
+    });
+  });
+  const recommended = cch.ranking[0];
+
+  // 4. KD from every teacher (the CCH check), the method family from the recommended one.
+  for (let r = 0; r < budget.repeats; r++) {
+    for (const t of allTeachers) {
+      const runIds = t === recommended ? methods : ['kd'];
+      for (const id of runIds) {
+        const name = `r${r}-${id}-from-${t}`;
+        const rec = await step(name, `repeat ${r + 1}: ${methodLabel(id)} ← ${t}`, async () => {
+          if (parseMethod(id).base === 'discom') return discomCell(ctx, r, splits[r], o.student, t, modelDir(r, `discom-${t}`));
+          const teacherOut = await outputsOn(ctx, path.relative(o.outDir, modelDir(r, `teacher-${t}`)), t, splits[r], 'train');
+          return trainCell(ctx, r, splits[r], o.student, modelDir(r, `${id}-from-${t}`), `${methodLabel(id)} ← ${t} r${r + 1}`, {
+            methodId: id,
+            teacher: { logits: teacherOut.logits, embedding: teacherOut.embedding },
+            teacherDim: teacherOut.embeddingSize,
+            teacherModality: t,
+          });
+        });
+        records.push(rec);
+      }
+    }
+  }
+
+  // 5. Tables: teachers, the student, each distilled configuration; gains per repeat.
+  const byKey = new Map<string, ModelRecord[]>();
+  for (const rec of records) {
+    const key = rec.role === 'distilled' ? `${rec.methodId}|${rec.teacher}` : `${rec.role}|${rec.modality}`;
+    byKey.set(key, [...(byKey.get(key) ?? []), rec]);
+  }
+  const studentRecs = byKey.get(`student|${o.student}`) ?? [];
+  const studentHeadline = (r: number) => studentRecs.find((s) => s.repeat === r)?.test[headline.metric] ?? Number.NaN;
+  const gainOf = (recs: ModelRecord[]) =>
+    meanSd(recs.map((x) => (headline.higherIsBetter ? 1 : -1) * (x.test[headline.metric] - studentHeadline(x.repeat))));
+  const table: MethodRow[] = [];
+  for (const [key, recs] of byKey) {
+    const first = recs[0];
+    const label =
+      first.role === 'teacher' ? `TEACHER (${first.modality})` : first.role === 'student' ? `STUDENT (${first.modality}, no KD)` : `${first.method} ← ${first.teacher}`;
+    table.push({
+      label,
+      role: first.role,
+      modality: first.modality,
+      teacher: first.teacher,
+      methodId: first.methodId,
+      ...summariseRecords(recs, metrics),
+      gain: first.role === 'distilled' ? gainOf(recs) : undefined,
+    });
+    void key;
+  }
+  const outcomes: TeacherOutcome[] = cch.teachers.map((s) => {
+    const gain = gainOf(byKey.get(`kd|${s.teacher}`) ?? []);
+    const measuredHelps = gain.mean > 0;
+    return {
+      teacher: s.teacher,
+      margin: s.margin.value,
+      marginCi: s.margin.ci,
+      verdict: s.verdict,
+      rank: s.rank,
+      gain,
+      agrees: s.verdict === 'uncertain' ? null : (s.verdict === 'helps') === measuredHelps,
+    };
+  });
+
+  // 6. The student to deploy: best mean validation headline (the test set stays for reporting).
+  const candidates = table.filter((row) => row.role !== 'teacher');
+  const sign = headline.higherIsBetter ? 1 : -1;
+  const bestRow = candidates.reduce((a, b) => (sign * b.val[headline.metric].mean > sign * a.val[headline.metric].mean ? b : a));
+  const bestRecord = records.find((rec) => rec.repeat === 0 && (bestRow.role === 'student' ? rec.role === 'student' : rec.methodId === bestRow.methodId && rec.teacher === bestRow.teacher))!;
+  const studentRow = table.find((row) => row.role === 'student')!;
+  const best = {
+    label: bestRow.label,
+    modelDir: 'best-student',
+    valHeadline: bestRow.val[headline.metric],
+    testHeadline: bestRow.test[headline.metric],
+    beatsStudent: bestRow !== studentRow && sign * bestRow.test[headline.metric].mean > sign * studentRow.test[headline.metric].mean,
+  };
+  await exportBestStudent(o.outDir, bestRecord, { dataset: ds.name, student: o.student, label: best.label, metrics: bestRow.test, budget: budget.name });
+
+  const result: RunResult = {
+    version: VERSION,
+    dataset: { name: ds.name, n: ds.n, summary, subsampledFrom: base === loaded ? null : loaded.n },
+    student: o.student,
+    teachers: allTeachers,
+    budget,
+    methods,
+    headline,
+    cch,
+    recommended,
+    records,
+    table,
+    outcomes,
+    best,
+    verdict: '',
+    reusedStages: store.reused,
+    seconds: (Date.now() - started) / 1000,
+  };
+  result.verdict = plainVerdict(result);
+  await writeJsonAtomic(path.join(o.outDir, 'results.json'), result);
+  await writeFileAtomic(path.join(o.outDir, 'methods.csv'), toCsv(flatTable(result)));
+  await writeFileAtomic(path.join(o.outDir, 'teachers.csv'), toCsv(outcomes.map((x) => ({ ...x, marginLo: x.marginCi?.[0], marginHi: x.marginCi?.[1], marginCi: undefined, gainMean: x.gain.mean, gainSd: x.gain.sd, gain: undefined }))));
+  return result;
+}
+
+async function discomCell(ctx: Context, repeat: number, split: Split, student: string, teacher: string, dir: string): Promise<ModelRecord> {
+  const started = Date.now();
+  const kinds = [student, teacher].map((m) => kindFor(getModality(ctx.ds, m)));
+  const res = await discomOnDataset(ctx.ds, {
+    modalities: [student, teacher],
+    split,
+    backbones: Object.fromEntries(
+      [student, teacher].map((m, i) => [m, { kind: kinds[i], ...architectureFor(ctx.budget, kinds[i]) }]),
+    ),
+    epochs: ctx.budget.epochs,
+    batchSize: ctx.budget.batchSize,
+    lr: ctx.budget.lr,
+    patience: ctx.budget.patience,
+    augment: false,
+    seed: ctx.seed * 1000 + repeat,
+    onProgress: ctx.onProgress,
+    signal: ctx.signal,
+  });
+  try {
+    await saveDiscomStudents(dir, res);
+    const model = res.branches[student];
+    const scores = await evaluateRecord(ctx, model, res.prepared[student]);
+    return {
+      role: 'distilled',
+      modality: student,
+      repeat,
+      method: 'DisCoM-KD',
+      methodId: 'discom',
+      teacher,
+      ...scores,
+      history: [],
+      modelDir: path.relative(ctx.outDir, path.join(dir, student)),
+      seconds: (Date.now() - started) / 1000,
+    };
+  } finally {
+    for (const m of Object.values(res.branches)) m.dispose();
+  }
+}
+
+/** Copy the chosen student to <outDir>/best-student with a model card. */
+async function exportBestStudent(
+  outDir: string,
+  rec: ModelRecord,
+  card: { dataset: string; student: string; label: string; metrics: Record<string, MeanSd>; budget: string },
+): Promise<void> {
+  const { model, meta } = await loadModel(path.join(outDir, rec.modelDir));
+  try {
+    const dir = path.join(outDir, 'best-student');
+    const modelCard = { ...card, cmkdVersion: VERSION, trainedOn: rec.modality, repeat: rec.repeat, method: rec.method ?? 'no KD', teacher: rec.teacher ?? null, testMetricsThisModel: rec.test };
+    await saveModel(dir, model, { modality: meta.modality, task: meta.task, standardizer: meta.standardizer, extra: { ...meta.extra, modelCard } });
+    await writeJsonAtomic(path.join(dir, 'model-card.json'), modelCard);
+    const lines = [
+      `# Model card: ${card.label}`,
+      '',
+      `- Input modality: \`${rec.modality}\` (the student modality); dataset: ${card.dataset}`,
+      `- Training: ${rec.method ?? 'no KD'}${rec.teacher ? ` from the \`${rec.teacher}\` teacher` : ''}, repeat 1 of the run's splits, cmkd ${VERSION}, budget ${card.budget}`,
+      `- Test metrics over the run's repeats (mean ± sd): ${Object.entries(card.metrics).map(([k, v]) => `${k} ${v.mean.toFixed(4)} ± ${v.sd.toFixed(4)}`).join(', ')}`,
+      `- This model's own test metrics: ${Object.entries(rec.test).map(([k, v]) => `${k} ${Number(v).toFixed(4)}`).join(', ')}`,
+      `- Files: model.json + weights.bin (TF.js Layers format; outputs [logits, embedding]); inputs must be standardised with the mean/std stored in model.json's userDefinedMetadata.cmkd.standardizer.`,
+      '',
+    ];
+    await writeFileAtomic(path.join(dir, 'MODEL_CARD.md'), lines.join('\n'));
+  } finally {
+    model.dispose();
+  }
+}
+
+function flatTable(r: RunResult): Record<string, unknown>[] {
+  return r.table.map((row) => {
+    const out: Record<string, unknown> = { label: row.label, role: row.role, modality: row.modality, teacher: row.teacher ?? '' };
+    for (const [k, v] of Object.entries(row.test)) {
+      out[`test_${k}_mean`] = v.mean;
+      out[`test_${k}_sd`] = v.sd;
+    }
+    for (const [k, v] of Object.entries(row.val)) out[`val_${k}_mean`] = v.mean;
+    out.gain_mean = row.gain?.mean;
+    out.gain_sd = row.gain?.sd;
+    return out;
+  });
+}
+
+/** One paragraph for people: which teacher, whether KD helped, what to deploy. */
+export function plainVerdict(r: RunResult): string {
+  const m = r.headline.metric === 'f1Weighted' ? 'weighted F1' : r.headline.metric.toUpperCase();
+  const f = (x: number) => (r.headline.metric === 'f1Weighted' ? (100 * x).toFixed(1) + ' pts' : x.toFixed(4));
+  const helps = r.outcomes.filter((x) => x.verdict === 'helps').map((x) => x.teacher);
+  const agreeing = r.outcomes.filter((x) => x.agrees !== null);
+  const agreed = agreeing.filter((x) => x.agrees).length;
+  const top = r.outcomes.find((x) => x.teacher === r.recommended)!;
+  const student = r.table.find((row) => row.role === 'student')!;
+  return [
+    `Deploying on '${r.student}' alone, the student without KD reaches ${m} ${student.test[r.headline.metric].mean.toFixed(3)} ± ${student.test[r.headline.metric].sd.toFixed(3)} (test, ${r.budget.repeats} repeats).`,
+    helps.length
+      ? `The CCH criterion predicts that KD helps from ${helps.map((t) => `'${t}'`).join(', ')} and ranks '${r.recommended}' first (margin ${top.margin.toFixed(3)} nats).`
+      : `The CCH criterion predicts that no candidate teacher clearly helps (best margin: '${r.recommended}', ${top.margin.toFixed(3)} nats).`,
+    `Measured, plain KD from '${r.recommended}' changed ${m} by ${top.gain.mean >= 0 ? '+' : ''}${f(top.gain.mean)} ± ${f(top.gain.sd)}` +
+      (agreeing.length ? `; the predicted sign matched the measured one for ${agreed} of ${agreeing.length} teachers with a clear verdict.` : '; no teacher had a clear verdict to check.'),
+    r.best.beatsStudent
+      ? `Deploy ${r.best.label}: best on validation, ${m} ${r.best.testHeadline.mean.toFixed(3)} ± ${r.best.testHeadline.sd.toFixed(3)} on test; saved in best-student/.`
+      : `No distilled student beat the plain student on validation and test together; deploy ${r.best.label} (saved in best-student/).`,
+  ].join(' ');
+}

@@ -1,0 +1,55 @@
+/**
+ * Resumable stages of a run. Each finished stage leaves `<runDir>/stages/<name>.json` (atomic
+ * write) holding its result and the fingerprint of the settings that produced it; a resumed
+ * run returns the stored result instead of recomputing, and refuses to mix settings.
+ */
+import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { CmkdError } from '../util/errors.js';
+import { toJson, writeFileAtomic } from '../util/fs.js';
+
+export interface StageStore {
+  runDir: string;
+  /** Fingerprint of the run's settings; stored results from other settings are not reused. */
+  fingerprint: string;
+  /** Reuse finished stages (otherwise they are recomputed and overwritten). */
+  resume: boolean;
+  /** Names of stages taken from disk in this process, for the report. */
+  reused: string[];
+}
+
+export function fingerprintOf(settings: unknown): string {
+  return createHash('sha256').update(toJson(settings)).digest('hex').slice(0, 16);
+}
+
+export function stageFile(store: StageStore, name: string): string {
+  return path.join(store.runDir, 'stages', `${name.replace(/[^A-Za-z0-9_.-]+/g, '_')}.json`);
+}
+
+/** Run `compute` unless a stored result of the same settings exists and resume is on. */
+export async function stage<T>(store: StageStore, name: string, compute: () => Promise<T>): Promise<T> {
+  const file = stageFile(store, name);
+  if (store.resume) {
+    let text: string | null = null;
+    try {
+      text = await readFile(file, 'utf8');
+    } catch {
+      text = null;
+    }
+    if (text !== null) {
+      const stored = JSON.parse(text) as { fingerprint: string; result: T };
+      if (stored.fingerprint !== store.fingerprint) {
+        throw new CmkdError(
+          `${file} was written by a run with different settings; use a new --out folder, or the same options to resume`,
+          'invalid-option',
+        );
+      }
+      store.reused.push(name);
+      return stored.result;
+    }
+  }
+  const result = await compute();
+  await writeFileAtomic(file, toJson({ stage: name, fingerprint: store.fingerprint, result }) + '\n');
+  return result;
+}
