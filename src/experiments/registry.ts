@@ -3,11 +3,12 @@
  * (types.ts: ExperimentDefinition) and list it here.
  */
 import { CmkdError } from '../util/errors.js';
+import { cchDigitsExperiment } from './cch-digits/index.js';
 import { cchGaussianExperiment } from './cch-gaussian/index.js';
 import { mfhSyntheticExperiment } from './mfh-synthetic/index.js';
 import type { ExperimentDefinition } from './types.js';
 
-export const EXPERIMENTS: readonly ExperimentDefinition[] = [cchGaussianExperiment, mfhSyntheticExperiment];
+export const EXPERIMENTS: readonly ExperimentDefinition[] = [cchGaussianExperiment, mfhSyntheticExperiment, cchDigitsExperiment];
 
 export function getExperiment(name: string): ExperimentDefinition {
   const found = EXPERIMENTS.find((e) => e.name === name);

@@ -1,0 +1,270 @@
+/**
+ * Pieces shared by the digits experiments (cch-digits, cch-noise, fusion): paired training of
+ * a student with and without KD, scoring on held-out rows, the CCH margin of a teacher
+ * representation against a student's, per-group mean ± sd, sign changes along a sweep and
+ * Gaussian noise injection. Everything here is a thin layer over src/train, src/kd,
+ * src/criteria and src/metrics; the experiments differ only in which teachers they build.
+ */
+import { cchFromRepresentations } from '../../criteria/index.js';
+import type { tf } from '../../engine/index.js';
+import { createObjective } from '../../kd/index.js';
+import { accuracy, argmaxRows, meanSd } from '../../metrics/index.js';
+import type { MIEstimatorName } from '../../mi/index.js';
+import { buildModel, type ModelSpec } from '../../models/index.js';
+import { predictOutputs, trainModel, type ModelOutputs, type PreparedModality, type TeacherOutputs, type TrainData } from '../../train/index.js';
+import { check } from '../../util/errors.js';
+import type { ProgressFn } from '../../util/progress.js';
+import { makeRng } from '../../util/rng.js';
+
+/** Optimiser settings shared by every model of an experiment (Adam, fixed epochs, best-validation epoch kept). */
+export interface FitSettings {
+  epochs: number;
+  learningRate: number;
+  batchSize: number;
+}
+
+export interface FitContext {
+  onProgress?: ProgressFn;
+  signal?: AbortSignal;
+}
+
+/** The estimators the experiments report the CCH margin with. */
+export const MARGIN_ESTIMATORS = ['ksg', 'latent', 'gaussian'] as const;
+export type MarginEstimator = (typeof MARGIN_ESTIMATORS)[number];
+
+/** Progress label of the model being trained (one bar, reused by every model). */
+export const FIT_TASK = 'current model (epochs)';
+
+/**
+ * Train a fresh model of `spec` (initial weights from `initSeed`) on the prepared rows, with
+ * KD from `teacher` at temperature T and KD weight λ when given:
+ * L = (1 − λ)·CE(y, s) + λ·T²·KL(softmax(t/T) ‖ softmax(s/T))  (Hinton et al., 2015).
+ * With the same initSeed and seed, the KD and no-KD students share initial weights and batch
+ * order, so their accuracy difference is a paired comparison.
+ */
+export async function fitModel(
+  spec: ModelSpec,
+  prepared: PreparedModality,
+  o: FitSettings & { initSeed: number; seed: number; kd?: { teacher: TeacherOutputs; temperature: number; lambda: number } },
+  ctx: FitContext = {},
+): Promise<tf.LayersModel> {
+  const model = buildModel(spec, o.initSeed);
+  const objective = o.kd ? createObjective('kd', { temperature: o.kd.temperature, taskWeight: 1 - o.kd.lambda, kdWeight: o.kd.lambda }) : null;
+  try {
+    await trainModel({
+      model,
+      train: prepared.train,
+      val: prepared.val,
+      task: 'classification',
+      optimizer: 'adam',
+      lr: o.learningRate,
+      epochs: o.epochs,
+      batchSize: o.batchSize,
+      earlyStopping: false,
+      seed: o.seed,
+      ...(objective && o.kd ? { distill: { objective, teacher: o.kd.teacher } } : {}),
+      label: FIT_TASK,
+      onProgress: ctx.onProgress,
+      signal: ctx.signal,
+    });
+    return model;
+  } catch (err) {
+    model.dispose();
+    throw err;
+  } finally {
+    objective?.dispose();
+  }
+}
+
+export interface Scored {
+  accuracy: number;
+  outputs: ModelOutputs;
+}
+
+/** Test accuracy of `model` on `rows` together with its logits and embeddings there. */
+export async function scoreModel(model: tf.LayersModel, rows: TrainData, signal?: AbortSignal): Promise<Scored> {
+  const outputs = await predictOutputs(model, rows.x, rows.n, 256, { signal });
+  return { accuracy: accuracyOfLogits(outputs.logits, outputs.logitsSize, rows.y), outputs };
+}
+
+/** Accuracy of the arg-max of n × C logits against class labels. */
+export function accuracyOfLogits(logits: ArrayLike<number>, classes: number, labels: ArrayLike<number>): number {
+  return accuracy(labels, argmaxRows(logits, classes));
+}
+
+/** A teacher's outputs on the training rows, the form trainModel's `distill.teacher` takes. */
+export function teacherOutputs(o: ModelOutputs): TeacherOutputs {
+  return { logits: o.logits, embedding: o.embedding };
+}
+
+export interface MarginEstimate {
+  /** I(H1;H2): teacher representation vs student representation (nats). */
+  miTeacherStudent: number;
+  /** I(H2;Y): student representation vs label (nats). */
+  miStudentLabel: number;
+  /** CCH margin I(H1;H2) − I(H2;Y); > 0 predicts that KD helps. */
+  margin: number;
+}
+
+export interface Representation {
+  data: Float32Array | Float64Array;
+  n: number;
+  d: number;
+}
+
+/**
+ * CCH margins of several teacher representations against one student representation on the
+ * same held-out rows, each reduced to its top `dims` principal components (src/criteria).
+ */
+export async function cchMargins(
+  student: Representation,
+  teachers: { name: string; h: Representation }[],
+  labels: Int32Array,
+  o: { estimator: MarginEstimator; dims: number; seed: number; signal?: AbortSignal },
+): Promise<MarginEstimate[]> {
+  const r = await cchFromRepresentations({
+    student: { name: '(student)', h: student },
+    teachers,
+    labels,
+    estimator: o.estimator as MIEstimatorName,
+    dims: o.dims,
+    bootstrap: 0,
+    mfh: false,
+    seed: o.seed,
+    signal: o.signal,
+  });
+  return teachers.map(({ name }) => {
+    const t = r.teachers.find((s) => s.teacher === name);
+    check(t !== undefined, `internal: no CCH score for teacher '${name}'`);
+    return { miTeacherStudent: t.miTeacherStudent.value, miStudentLabel: t.miStudentLabel.value, margin: t.margin.value };
+  });
+}
+
+/** Embeddings (or logits) of a model output as a representation. */
+export function embeddingOf(o: ModelOutputs): Representation {
+  return { data: o.embedding, n: o.embedding.length / o.embeddingSize, d: o.embeddingSize };
+}
+
+export function logitsOf(o: ModelOutputs): Representation {
+  return { data: o.logits, n: o.logits.length / o.logitsSize, d: o.logitsSize };
+}
+
+/**
+ * Rows grouped by `key` (first-seen order), with mean and sample sd of each numeric field.
+ * sd is NaN for a group of one (metrics' meanSd).
+ */
+export function groupMeanSd<R extends Record<string, unknown>>(
+  rows: R[],
+  key: (r: R) => string,
+  fields: (keyof R & string)[],
+): { key: string; rows: R[]; stats: Record<string, { mean: number; sd: number; n: number }> }[] {
+  const order: string[] = [];
+  const groups = new Map<string, R[]>();
+  for (const r of rows) {
+    const k = key(r);
+    if (!groups.has(k)) {
+      groups.set(k, []);
+      order.push(k);
+    }
+    groups.get(k)?.push(r);
+  }
+  return order.map((k) => {
+    const g = groups.get(k) ?? [];
+    const stats: Record<string, { mean: number; sd: number; n: number }> = {};
+    for (const f of fields) stats[f] = meanSd(g.map((r) => Number(r[f])));
+    return { key: k, rows: g, stats };
+  });
+}
+
+/**
+ * Where a piecewise-linear curve through (xs[i], ys[i]) (xs increasing) crosses zero: the
+ * linearly interpolated x of every sign change between neighbours, and x itself where y = 0
+ * exactly. Non-finite points are skipped.
+ */
+export function zeroCrossings(xs: number[], ys: number[]): number[] {
+  check(xs.length === ys.length, `zeroCrossings: ${xs.length} x values for ${ys.length} y values`);
+  const pts = xs.map((x, i) => [x, ys[i]] as const).filter(([x, y]) => Number.isFinite(x) && Number.isFinite(y));
+  const out: number[] = [];
+  for (let i = 0; i < pts.length; i++) {
+    const [x1, y1] = pts[i];
+    if (y1 === 0) {
+      out.push(x1);
+      continue;
+    }
+    if (i + 1 < pts.length) {
+      const [x2, y2] = pts[i + 1];
+      if (y2 !== 0 && Math.sign(y1) !== Math.sign(y2)) out.push(x1 + ((x2 - x1) * y1) / (y1 - y2));
+    }
+  }
+  return out;
+}
+
+/** Root mean square of the values (the scale noise is measured against). */
+export function rms(values: ArrayLike<number>): number {
+  let s = 0;
+  for (let i = 0; i < values.length; i++) s += values[i] * values[i];
+  return values.length === 0 ? 0 : Math.sqrt(s / values.length);
+}
+
+/** values + scale·z with z ~ N(0, 1) i.i.d., drawn from `seed`; a new array (scale 0: a copy). */
+export function addGaussianNoise(values: Float32Array, scale: number, seed: number): Float32Array {
+  check(Number.isFinite(scale) && scale >= 0, `noise scale must be a finite number ≥ 0, got ${scale}`);
+  const out = new Float32Array(values);
+  if (scale === 0) return out;
+  const rng = makeRng(seed);
+  for (let i = 0; i < out.length; i++) out[i] += scale * rng.normal();
+  return out;
+}
+
+/** Fraction of the pairs whose signs agree (pairs where either is 0 or non-finite are skipped); NaN if none count. */
+export function signAgreement(a: number[], b: number[]): number {
+  let agree = 0;
+  let total = 0;
+  for (let i = 0; i < a.length; i++) {
+    if (!Number.isFinite(a[i]) || !Number.isFinite(b[i]) || a[i] === 0 || b[i] === 0) continue;
+    total++;
+    if (Math.sign(a[i]) === Math.sign(b[i])) agree++;
+  }
+  return total === 0 ? Number.NaN : agree / total;
+}
+
+/** Spearman rank correlation (average ranks for ties); NaN when either side is constant. */
+export function spearman(a: number[], b: number[]): number {
+  const rank = (v: number[]) => {
+    const idx = v.map((x, i) => [x, i] as const).sort((p, q) => p[0] - q[0]);
+    const r = new Array<number>(v.length);
+    for (let i = 0; i < idx.length; ) {
+      let j = i;
+      while (j + 1 < idx.length && idx[j + 1][0] === idx[i][0]) j++;
+      for (let k = i; k <= j; k++) r[idx[k][1]] = (i + j) / 2;
+      i = j + 1;
+    }
+    return r;
+  };
+  const ra = rank(a);
+  const rb = rank(b);
+  const mean = (v: number[]) => v.reduce((s, x) => s + x, 0) / v.length;
+  const ma = mean(ra);
+  const mb = mean(rb);
+  let num = 0;
+  let da = 0;
+  let db = 0;
+  for (let i = 0; i < a.length; i++) {
+    num += (ra[i] - ma) * (rb[i] - mb);
+    da += (ra[i] - ma) ** 2;
+    db += (rb[i] - mb) ** 2;
+  }
+  return da === 0 || db === 0 ? Number.NaN : num / Math.sqrt(da * db);
+}
+
+/** '+0.012 ± 0.004', '+0.012' (sd undefined), or 'n/a'. */
+export function signedMeanSd(mean: number, sd: number, digits = 3): string {
+  if (!Number.isFinite(mean)) return 'n/a';
+  const m = `${mean >= 0 ? '+' : '−'}${Math.abs(mean).toFixed(digits)}`;
+  return Number.isFinite(sd) ? `${m} ± ${sd.toFixed(digits)}` : m;
+}
+
+/** Seeds of the models of one experiment seed: data split, student init, teacher inits, shuffling. */
+export function seedsFor(seed: number): { split: number; student: number; teacher: (i: number) => number; shuffle: number } {
+  return { split: seed, student: 1000 * seed + 1, teacher: (i) => 1000 * seed + 101 + i, shuffle: 1000 * seed + 7 };
+}

@@ -1,0 +1,369 @@
+/**
+ * The CCH paper's MNIST → MNIST-M protocol on the built-in digits (Xie, Xu & Sanguinetti,
+ * arXiv 2510.13182): a teacher CNN on `pixels` blurred at σ from sharp to unusable, a student
+ * CNN of the same architecture on `textured` (MNIST-M-like), vanilla KD at every temperature T
+ * and KD weight λ; per teacher quality, the CCH margin I(H1;H2) − I(H2;Y) of the teacher's and
+ * the no-KD student's embeddings on held-out rows against the accuracy change from KD.
+ */
+import path from 'node:path';
+import { getModality, loadDataset, stratifiedSplit, type MultimodalDataset } from '../../data/index.js';
+import { blurModality } from '../../data/digits/index.js';
+import type { tf } from '../../engine/index.js';
+import { predictOutputs, prepareModality, specFor, type ModelOutputs, type PreparedModality } from '../../train/index.js';
+import { renderChart } from '../../report/charts.js';
+import { check } from '../../util/errors.js';
+import { toCsv, writeFileAtomic, writeJsonAtomic } from '../../util/fs.js';
+import { throwIfAborted } from '../../util/progress.js';
+import type { ExperimentContext } from '../types.js';
+import {
+  cchMargins,
+  embeddingOf,
+  fitModel,
+  groupMeanSd,
+  MARGIN_ESTIMATORS,
+  scoreModel,
+  seedsFor,
+  signAgreement,
+  spearman,
+  teacherOutputs,
+  type MarginEstimate,
+  type MarginEstimator,
+  type Scored,
+} from './common.js';
+import { cchDigitsFigures } from './figures.js';
+
+export const TEACHER_MODALITY = 'pixels';
+export const STUDENT_MODALITY = 'textured';
+
+export interface CchDigitsOptions {
+  outDir: string;
+  /** Digits drawn (stratified) from the 10,000; split 70/10/20 per seed. */
+  n: number;
+  seeds: number;
+  /** Gaussian blur σ (pixels) of the teacher's images, sharp to unusable. */
+  sigmas: number[];
+  /** KD temperatures T. */
+  temperatures: number[];
+  /** KD weights λ: L = (1 − λ)·CE + λ·T²·KL. */
+  lambdas: number[];
+  epochs: number;
+  learningRate: number;
+  batchSize: number;
+  /** Estimators of the CCH margin. */
+  estimators: MarginEstimator[];
+  /** Principal components each embedding is reduced to before MI estimation. */
+  miDims: number;
+  /** CNN conv filters per block and dense widths (the last is the embedding), teacher and student alike. */
+  channels: number[];
+  hidden: number[];
+}
+
+export const CCH_DIGITS_DEFAULTS: Omit<CchDigitsOptions, 'outDir'> = {
+  n: 3000,
+  seeds: 2,
+  sigmas: [0, 1, 2, 3, 4, 6],
+  temperatures: [1, 4],
+  lambdas: [0.2, 0.5, 0.8],
+  epochs: 5,
+  learningRate: 3e-3,
+  batchSize: 64,
+  estimators: ['ksg', 'latent'],
+  miDims: 4,
+  channels: [8, 16],
+  hidden: [32],
+};
+
+export const CCH_DIGITS_QUICK: Partial<CchDigitsOptions> = { n: 1000, seeds: 1, sigmas: [0, 6], temperatures: [4], lambdas: [0.5], epochs: 2 };
+
+export interface CchDigitsRow {
+  seed: number;
+  sigma: number;
+  temperature: number;
+  lambda: number;
+  teacherAcc: number;
+  studentAcc: number;
+  kdAcc: number;
+  /** KD student − no-KD student test accuracy (same initial weights and batch order). */
+  kdGain: number;
+  margins: Partial<Record<MarginEstimator, MarginEstimate>>;
+}
+
+/** One (σ, T, λ) cell over seeds. */
+export interface CchDigitsCell {
+  sigma: number;
+  temperature: number;
+  lambda: number;
+  seeds: number;
+  teacherAcc: number;
+  studentAcc: number;
+  kdAcc: number;
+  kdGainMean: number;
+  kdGainSd: number;
+  /** Per estimator: mean and sd over seeds of the margin (it does not depend on T, λ). */
+  marginMean: Partial<Record<MarginEstimator, number>>;
+  marginSd: Partial<Record<MarginEstimator, number>>;
+}
+
+/** One teacher quality σ: the KD gain averaged over (T, λ) per seed, then mean ± sd over seeds. */
+export interface CchDigitsSigma {
+  sigma: number;
+  seeds: number;
+  teacherAccMean: number;
+  teacherAccSd: number;
+  studentAcc: number;
+  kdGainMean: number;
+  kdGainSd: number;
+  /** Smallest and largest mean gain over the (T, λ) cells. */
+  kdGainMin: number;
+  kdGainMax: number;
+  miTeacherStudent: Partial<Record<MarginEstimator, number>>;
+  miStudentLabel: Partial<Record<MarginEstimator, number>>;
+  marginMean: Partial<Record<MarginEstimator, number>>;
+  marginSd: Partial<Record<MarginEstimator, number>>;
+}
+
+export interface CchDigitsAgreement {
+  estimator: MarginEstimator;
+  /** Fraction of (σ, T, λ) cells where the sign of the mean KD gain matches the sign of the mean margin. */
+  cellSignAgreement: number;
+  /** Same over σ with the gain averaged over (T, λ). */
+  sigmaSignAgreement: number;
+  /** Spearman correlation across σ of mean gain and mean margin. */
+  spearmanGainMargin: number;
+}
+
+export interface CchDigitsResult {
+  options: Omit<CchDigitsOptions, 'outDir'> & { outDir: string };
+  rows: CchDigitsRow[];
+  cells: CchDigitsCell[];
+  bySigma: CchDigitsSigma[];
+  agreement: CchDigitsAgreement[];
+  wallSeconds: number;
+  files: string[];
+}
+
+export function resolveCchDigitsOptions(options: Partial<CchDigitsOptions> & { outDir: string }): CchDigitsOptions {
+  const o: CchDigitsOptions = { ...CCH_DIGITS_DEFAULTS, ...stripUndefined(options), outDir: options.outDir };
+  check(Number.isInteger(o.n) && o.n >= 100, `cch-digits: n must be an integer ≥ 100 (10 classes × 70/10/20 split), got ${o.n}`, 'invalid-option');
+  check(Number.isInteger(o.seeds) && o.seeds >= 1, `cch-digits: seeds must be an integer ≥ 1, got ${o.seeds}`, 'invalid-option');
+  check(o.sigmas.length > 0 && o.sigmas.every((s) => Number.isFinite(s) && s >= 0 && s <= 100), `cch-digits: --sigmas must be blur σ in [0, 100] pixels, got [${o.sigmas.join(', ')}]`, 'invalid-option');
+  check(new Set(o.sigmas).size === o.sigmas.length, `cch-digits: --sigmas lists a σ twice: [${o.sigmas.join(', ')}]`, 'invalid-option');
+  check(o.temperatures.length > 0 && o.temperatures.every((t) => Number.isFinite(t) && t > 0), `cch-digits: --temperatures must be positive, got [${o.temperatures.join(', ')}]`, 'invalid-option');
+  check(o.lambdas.length > 0 && o.lambdas.every((l) => Number.isFinite(l) && l >= 0 && l <= 1), `cch-digits: --lambdas (KD weights) must be in [0, 1], got [${o.lambdas.join(', ')}]`, 'invalid-option');
+  checkFit('cch-digits', o);
+  checkEstimators('cch-digits', o.estimators, o.miDims);
+  return { ...o, sigmas: [...o.sigmas].sort((a, b) => a - b) };
+}
+
+export function stripUndefined<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+export function checkFit(what: string, o: { epochs: number; learningRate: number; batchSize: number }): void {
+  check(Number.isInteger(o.epochs) && o.epochs >= 1, `${what}: epochs must be an integer ≥ 1, got ${o.epochs}`, 'invalid-option');
+  check(Number.isFinite(o.learningRate) && o.learningRate > 0, `${what}: learning rate must be > 0, got ${o.learningRate}`, 'invalid-option');
+  check(Number.isInteger(o.batchSize) && o.batchSize >= 1, `${what}: batch size must be an integer ≥ 1, got ${o.batchSize}`, 'invalid-option');
+}
+
+export function checkEstimators(what: string, estimators: string[], dims: number): void {
+  check(
+    estimators.length > 0 && estimators.every((e) => (MARGIN_ESTIMATORS as readonly string[]).includes(e)),
+    `${what}: estimators must be among ${MARGIN_ESTIMATORS.join(', ')}, got [${estimators.join(', ')}]`,
+    'invalid-option',
+  );
+  check(Number.isInteger(dims) && dims >= 1, `${what}: --mi-dims must be an integer ≥ 1, got ${dims}`, 'invalid-option');
+}
+
+/** A row as flat CSV columns (margins as margin_<estimator>, …). */
+export function flatRow(r: CchDigitsRow): Record<string, number> {
+  const { margins, ...rest } = r;
+  const out: Record<string, number> = { ...rest };
+  for (const [e, m] of Object.entries(margins)) {
+    out[`miTeacherStudent_${e}`] = m.miTeacherStudent;
+    out[`miStudentLabel_${e}`] = m.miStudentLabel;
+    out[`margin_${e}`] = m.margin;
+  }
+  return out;
+}
+
+/** Cells (σ, T, λ) and teacher qualities σ from the per-seed rows. */
+export function summariseCchDigits(rows: CchDigitsRow[], estimators: MarginEstimator[]): { cells: CchDigitsCell[]; bySigma: CchDigitsSigma[]; agreement: CchDigitsAgreement[] } {
+  const flat = rows.map(flatRow);
+  const marginFields = estimators.flatMap((e) => [`margin_${e}`, `miTeacherStudent_${e}`, `miStudentLabel_${e}`]);
+  const cells: CchDigitsCell[] = groupMeanSd(flat, (r) => `${r.sigma}|${r.temperature}|${r.lambda}`, ['teacherAcc', 'studentAcc', 'kdAcc', 'kdGain', ...marginFields]).map((g) => {
+    const r0 = g.rows[0];
+    return {
+      sigma: r0.sigma,
+      temperature: r0.temperature,
+      lambda: r0.lambda,
+      seeds: g.rows.length,
+      teacherAcc: g.stats.teacherAcc.mean,
+      studentAcc: g.stats.studentAcc.mean,
+      kdAcc: g.stats.kdAcc.mean,
+      kdGainMean: g.stats.kdGain.mean,
+      kdGainSd: g.stats.kdGain.sd,
+      marginMean: Object.fromEntries(estimators.map((e) => [e, g.stats[`margin_${e}`].mean])),
+      marginSd: Object.fromEntries(estimators.map((e) => [e, g.stats[`margin_${e}`].sd])),
+    };
+  });
+  // Per (σ, seed): the gain averaged over (T, λ); margins are per (σ, seed) already.
+  const perSeed: Record<string, number>[] = groupMeanSd(flat, (r) => `${r.sigma}|${r.seed}`, ['teacherAcc', 'studentAcc', 'kdGain', ...marginFields]).map((g) => ({
+    sigma: g.rows[0].sigma,
+    ...Object.fromEntries(Object.entries(g.stats).map(([k, s]) => [k, s.mean])),
+  }));
+  const bySigma: CchDigitsSigma[] = groupMeanSd(perSeed, (r) => String(r.sigma), ['teacherAcc', 'studentAcc', 'kdGain', ...marginFields]).map((g) => {
+    const sigma = g.rows[0].sigma;
+    const gains = cells.filter((c) => c.sigma === sigma).map((c) => c.kdGainMean);
+    const pick = (prefix: string, what: 'mean' | 'sd') => Object.fromEntries(estimators.map((e) => [e, g.stats[`${prefix}_${e}`][what]]));
+    return {
+      sigma,
+      seeds: g.rows.length,
+      teacherAccMean: g.stats.teacherAcc.mean,
+      teacherAccSd: g.stats.teacherAcc.sd,
+      studentAcc: g.stats.studentAcc.mean,
+      kdGainMean: g.stats.kdGain.mean,
+      kdGainSd: g.stats.kdGain.sd,
+      kdGainMin: Math.min(...gains),
+      kdGainMax: Math.max(...gains),
+      miTeacherStudent: pick('miTeacherStudent', 'mean'),
+      miStudentLabel: pick('miStudentLabel', 'mean'),
+      marginMean: pick('margin', 'mean'),
+      marginSd: pick('margin', 'sd'),
+    };
+  });
+  const agreement = estimators.map((estimator) => ({
+    estimator,
+    cellSignAgreement: signAgreement(cells.map((c) => c.kdGainMean), cells.map((c) => c.marginMean[estimator] ?? Number.NaN)),
+    sigmaSignAgreement: signAgreement(bySigma.map((s) => s.kdGainMean), bySigma.map((s) => s.marginMean[estimator] ?? Number.NaN)),
+    spearmanGainMargin: spearman(bySigma.map((s) => s.kdGainMean), bySigma.map((s) => s.marginMean[estimator] ?? Number.NaN)),
+  }));
+  return { cells, bySigma, agreement };
+}
+
+function cellCsv(cells: CchDigitsCell[]): Record<string, unknown>[] {
+  return cells.map(({ marginMean, marginSd, ...c }) => ({
+    ...c,
+    ...Object.fromEntries(Object.entries(marginMean).map(([e, v]) => [`marginMean_${e}`, v])),
+    ...Object.fromEntries(Object.entries(marginSd).map(([e, v]) => [`marginSd_${e}`, v])),
+  }));
+}
+
+function sigmaCsv(rows: CchDigitsSigma[]): Record<string, unknown>[] {
+  return rows.map(({ miTeacherStudent, miStudentLabel, marginMean, marginSd, ...s }) => ({
+    ...s,
+    ...Object.fromEntries(Object.entries(miTeacherStudent).map(([e, v]) => [`miTeacherStudent_${e}`, v])),
+    ...Object.fromEntries(Object.entries(miStudentLabel).map(([e, v]) => [`miStudentLabel_${e}`, v])),
+    ...Object.fromEntries(Object.entries(marginMean).map(([e, v]) => [`marginMean_${e}`, v])),
+    ...Object.fromEntries(Object.entries(marginSd).map(([e, v]) => [`marginSd_${e}`, v])),
+  }));
+}
+
+/** A trained teacher's test score and its outputs on the training rows (for KD); disposes the model. */
+export async function teacherPass(model: tf.LayersModel, data: PreparedModality, signal?: AbortSignal): Promise<{ score: Scored; onTrain: ModelOutputs }> {
+  try {
+    const score = await scoreModel(model, data.test, signal);
+    const onTrain = await predictOutputs(model, data.train.x, data.train.n, 256, { signal });
+    return { score, onTrain };
+  } finally {
+    model.dispose();
+  }
+}
+
+/** The digits views the experiment reads, with the teacher's blurred copies added lazily. */
+async function loadData(n: number, ctx: ExperimentContext): Promise<MultimodalDataset> {
+  return loadDataset('digits', { digits: { n, modalities: [TEACHER_MODALITY, STUDENT_MODALITY] }, onProgress: ctx.onProgress, signal: ctx.signal });
+}
+
+export async function runCchDigits(options: Partial<CchDigitsOptions> & { outDir: string }, ctx: ExperimentContext = {}): Promise<CchDigitsResult> {
+  const started = Date.now();
+  const o = resolveCchDigitsOptions(options);
+  const base = await loadData(o.n, ctx);
+  const sharp = getModality(base, TEACHER_MODALITY);
+  const blurred = o.sigmas.map((sigma) => blurModality(sharp, sigma));
+  const ds: MultimodalDataset = { ...base, modalities: [...base.modalities, ...blurred] };
+  const fit = { epochs: o.epochs, learningRate: o.learningRate, batchSize: o.batchSize };
+  const architecture = { channels: o.channels, hidden: o.hidden };
+  const fitCtx = { onProgress: ctx.onProgress, signal: ctx.signal };
+
+  const rows: CchDigitsRow[] = [];
+  const rowsFile = path.join(o.outDir, 'results.csv');
+  const total = o.seeds * o.sigmas.length * o.temperatures.length * o.lambdas.length;
+  for (let seed = 0; seed < o.seeds; seed++) {
+    throwIfAborted(ctx.signal);
+    const seeds = seedsFor(seed);
+    const split = stratifiedSplit(ds, { seed: seeds.split });
+    const student = prepareModality(ds, STUDENT_MODALITY, split);
+    const studentSpec = specFor(ds, student.modality, 'cnn', architecture);
+    const noKd = await fitModel(studentSpec, student, { ...fit, initSeed: seeds.student, seed: seeds.shuffle }, fitCtx);
+    const studentScore = await scoreModel(noKd, student.test, ctx.signal);
+    noKd.dispose();
+    const labels = student.test.y as Int32Array;
+
+    for (let i = 0; i < o.sigmas.length; i++) {
+      const sigma = o.sigmas[i];
+      const teacherData = prepareModality(ds, blurred[i].name, split);
+      const teacherModel = await fitModel(specFor(ds, teacherData.modality, 'cnn', architecture), teacherData, { ...fit, initSeed: seeds.teacher(i), seed: seeds.shuffle }, fitCtx);
+      const { score: teacherScore, onTrain } = await teacherPass(teacherModel, teacherData, ctx.signal);
+      // CCH margin on held-out rows: teacher embedding H1 vs the no-KD student's embedding H2.
+      const margins: Partial<Record<MarginEstimator, MarginEstimate>> = {};
+      for (const estimator of o.estimators) {
+        throwIfAborted(ctx.signal);
+        const [m] = await cchMargins(embeddingOf(studentScore.outputs), [{ name: `pixels σ=${sigma}`, h: embeddingOf(teacherScore.outputs) }], labels, {
+          estimator,
+          dims: o.miDims,
+          seed: 17 + seed,
+          signal: ctx.signal,
+        });
+        margins[estimator] = m;
+      }
+      for (const temperature of o.temperatures) {
+        for (const lambda of o.lambdas) {
+          throwIfAborted(ctx.signal);
+          const kd = await fitModel(
+            studentSpec,
+            student,
+            { ...fit, initSeed: seeds.student, seed: seeds.shuffle, kd: { teacher: teacherOutputs(onTrain), temperature, lambda } },
+            fitCtx,
+          );
+          let kdAcc: number;
+          try {
+            kdAcc = (await scoreModel(kd, student.test, ctx.signal)).accuracy;
+          } finally {
+            kd.dispose();
+          }
+          rows.push({
+            seed,
+            sigma,
+            temperature,
+            lambda,
+            teacherAcc: teacherScore.accuracy,
+            studentAcc: studentScore.accuracy,
+            kdAcc,
+            kdGain: kdAcc - studentScore.accuracy,
+            margins,
+          });
+          // Incremental and atomic: an interrupted run keeps every finished cell.
+          await writeFileAtomic(rowsFile, toCsv(rows.map(flatRow)));
+          const first = o.estimators[0];
+          ctx.onProgress?.({
+            task: 'cch-digits',
+            done: rows.length,
+            total,
+            detail: `seed ${seed} σ=${sigma} T=${temperature} λ=${lambda}: KD gain ${(kdAcc - studentScore.accuracy).toFixed(3)}, ${first} margin ${margins[first]?.margin.toFixed(3)}`,
+          });
+        }
+      }
+    }
+  }
+
+  const { cells, bySigma, agreement } = summariseCchDigits(rows, o.estimators);
+  const files = [rowsFile, path.join(o.outDir, 'summary.csv'), path.join(o.outDir, 'summary-by-sigma.csv'), path.join(o.outDir, 'results.json')];
+  await writeFileAtomic(files[1], toCsv(cellCsv(cells)));
+  await writeFileAtomic(files[2], toCsv(sigmaCsv(bySigma)));
+  for (const [name, spec] of Object.entries(cchDigitsFigures(cells, bySigma, o.estimators))) {
+    files.push(...(await renderChart(spec, path.join(o.outDir, name))).files);
+  }
+  const result: CchDigitsResult = { options: o, rows, cells, bySigma, agreement, wallSeconds: (Date.now() - started) / 1000, files };
+  await writeJsonAtomic(files[3], result);
+  return result;
+}
