@@ -55,12 +55,26 @@ export function leadingAxesSum(original: tf.KernelConfig): Omit<tf.KernelConfig,
     const out = backend.makeOutput(outShape, 'float32');
     const xs = heapF32(backend, x);
     const sums = heapF32(backend, out);
-    const acc = new Float64Array(cols);
-    for (let r = 0, at = 0; r < rows; r++, at += cols) {
-      for (let c = 0; c < cols; c++) acc[c] += xs[at + c];
-    }
-    sums.set(acc);
+    sums.set(columnSums(xs, rows, cols));
     return out;
   };
   return { kernelName: original.kernelName, setupFunc: original.setupFunc, kernelFunc: kernelFunc as unknown as tf.KernelFunc };
+}
+
+/** Σ over rows of a row-major [rows, cols] array, four rows per pass (float64 accumulators). */
+function columnSums(xs: Float32Array, rows: number, cols: number): Float64Array {
+  const acc = new Float64Array(cols);
+  let r = 0;
+  for (; r + 4 <= rows; r += 4) {
+    const a0 = r * cols;
+    const a1 = a0 + cols;
+    const a2 = a1 + cols;
+    const a3 = a2 + cols;
+    for (let c = 0; c < cols; c++) acc[c] += xs[a0 + c] + xs[a1 + c] + xs[a2 + c] + xs[a3 + c];
+  }
+  for (; r < rows; r++) {
+    const at = r * cols;
+    for (let c = 0; c < cols; c++) acc[c] += xs[at + c];
+  }
+  return acc;
 }
