@@ -15,7 +15,7 @@
  */
 import { CmkdError, check, oneOf } from '../util/errors.js';
 import { makeRng } from '../util/rng.js';
-import { throwIfAborted } from '../util/progress.js';
+import { throwIfAborted, type ProgressEvent } from '../util/progress.js';
 import { gaussianClassMI, gaussianMI, standardizeColumns } from './gaussian.js';
 import { discreteMI, ksgRaw, rossRaw, scaleAndJitter } from './ksg.js';
 import { latentMI, LATENT_DEFAULTS } from './latent.js';
@@ -251,10 +251,13 @@ export async function estimateMI(x: MIInput, y: MIInput, opts: MIOptions): Promi
     for (let r = 0; r < repeats; r++) {
       throwIfAborted(opts.signal);
       const runSeed = rng.seed();
+      const onProgress =
+        opts.onProgress &&
+        ((e: ProgressEvent) => opts.onProgress!({ ...e, task: `${e.task} (run ${r + 1}/${repeats})` }));
       if (estimator === 'mine') {
         const fa = networkFeatures(a);
         const fb = networkFeatures(b);
-        const res = await mineMI(fa.data, fa.d, fb.data, fb.d, n, { ...opts, seed: runSeed });
+        const res = await mineMI(fa.data, fa.d, fb.data, fb.d, n, { ...opts, seed: runSeed, onProgress });
         values.push(res.value);
         Object.assign(settings, {
           method: `MINE (${opts.bound ?? MINE_DEFAULTS.bound})`,
@@ -262,7 +265,7 @@ export async function estimateMI(x: MIInput, y: MIInput, opts: MIOptions): Promi
           nHeldOut: res.nHeldOut,
         });
       } else {
-        const res = await latentMI(a, b, { ...opts, seed: runSeed });
+        const res = await latentMI(a, b, { ...opts, seed: runSeed, onProgress });
         values.push(res.value);
         Object.assign(settings, {
           method: `latent MI (autoencoders + ${isDiscrete(b) ? 'Ross' : 'KSG'})`,
