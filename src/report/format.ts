@@ -1,0 +1,121 @@
+/**
+ * Table cells: how they read as text, which number ranks them, and how they flatten into
+ * CSV / JSON records.
+ */
+import type { Cell, ColumnFormat, TableBlock } from './document.js';
+
+const isObj = (c: Cell): c is Exclude<Cell, string | number | null> => typeof c === 'object' && c !== null;
+
+/** The number a cell is ranked by (best-per-column), or null if it has none. */
+export function cellValue(c: Cell): number | null {
+  let v: number | null | undefined = null;
+  if (typeof c === 'number') v = c;
+  else if (isObj(c)) v = 'mean' in c ? c.mean : 'value' in c ? c.value : null;
+  return typeof v === 'number' && Number.isFinite(v) ? v : null;
+}
+
+/** One number as text: fixed digits, optional sign and percent; '—' when missing. */
+export function formatNumber(x: number | null | undefined, f: ColumnFormat = {}): string {
+  if (x === null || x === undefined || Number.isNaN(x)) return '—';
+  if (!Number.isFinite(x)) return x > 0 ? '∞' : '−∞';
+  const digits = f.digits ?? 3;
+  const v = f.percent ? x * 100 : x;
+  const abs = Math.abs(v);
+  // Very small or large magnitudes would read as 0.000 or as a wall of digits.
+  const body = abs !== 0 && (abs < 10 ** -digits / 2 || abs >= 1e7) ? abs.toExponential(Math.max(1, digits - 1)) : abs.toFixed(digits);
+  const isZero = Number(body) === 0;
+  const sign = v < 0 && !isZero ? '−' : f.signed && !isZero ? '+' : '';
+  return sign + body + (f.percent ? '%' : '');
+}
+
+/** The spread of a mean ± sd or an interval, formatted without sign. */
+function formatSpread(x: number, f: ColumnFormat): string {
+  return formatNumber(x, { ...f, signed: false });
+}
+
+export interface FormattedCell {
+  /** Main text. */
+  main: string;
+  /** Secondary text after it (' ± 0.013', ' [0.05, 0.20]'), shown muted. */
+  aside?: string;
+  numeric: boolean;
+}
+
+/** A cell as display text. */
+export function formatCell(c: Cell, f: ColumnFormat = {}): FormattedCell {
+  if (c === null) return { main: '—', numeric: true };
+  if (typeof c === 'string') return { main: c, numeric: false };
+  if (typeof c === 'number') return { main: formatNumber(c, f), numeric: true };
+  if ('text' in c) return { main: c.text, numeric: false };
+  if ('mean' in c) {
+    const sd = c.sd;
+    return {
+      main: formatNumber(c.mean, f),
+      ...(typeof sd === 'number' && Number.isFinite(sd) ? { aside: ` ± ${formatSpread(sd, f)}` } : {}),
+      numeric: true,
+    };
+  }
+  const ci = c.ci;
+  return {
+    main: formatNumber(c.value, f),
+    ...(ci ? { aside: ` [${formatNumber(ci[0], f)}, ${formatNumber(ci[1], f)}]` } : {}),
+    numeric: true,
+  };
+}
+
+/** Column formats of a table, one per header entry. */
+export function columnFormats(t: TableBlock): ColumnFormat[] {
+  return t.header.map((h) => ({ digits: t.digits, ...(t.formats?.[h] ?? {}) }));
+}
+
+/**
+ * For each column with a `best` rule, the row indices holding the best value (ties all count).
+ * Returns a set of "row,col" keys.
+ */
+export function bestCells(t: TableBlock): Set<string> {
+  const out = new Set<string>();
+  for (const [name, rule] of Object.entries(t.best ?? {})) {
+    const j = t.header.indexOf(name);
+    if (j < 0) continue;
+    let best: number | null = null;
+    for (const row of t.rows) {
+      const v = cellValue(row[j] ?? null);
+      if (v !== null && (best === null || (rule === 'max' ? v > best : v < best))) best = v;
+    }
+    if (best === null) continue;
+    t.rows.forEach((row, i) => {
+      if (cellValue(row[j] ?? null) === best) out.add(`${i},${j}`);
+    });
+  }
+  return out;
+}
+
+/**
+ * The table as flat records for CSV / JSON: a mean ± sd cell becomes `<col>` (mean) and
+ * `<col> sd`; an estimate `<col>`, `<col> ci low`, `<col> ci high`; a text cell its text.
+ */
+export function tableRecords(t: TableBlock): Record<string, string | number | null>[] {
+  const kinds = t.header.map((_, j) => {
+    const objs = t.rows.map((r) => r[j]).filter((c) => typeof c === 'object' && c !== null) as Exclude<Cell, string | number | null>[];
+    return { meanSd: objs.some((c) => 'mean' in c), estimate: objs.some((c) => 'ci' in c || ('value' in c && !('text' in c))) };
+  });
+  return t.rows.map((row) => {
+    const rec: Record<string, string | number | null> = {};
+    t.header.forEach((h, j) => {
+      const c = row[j] ?? null;
+      const k = kinds[j];
+      const numOrNull = (x: number | null | undefined) => (typeof x === 'number' && Number.isFinite(x) ? x : null);
+      if (c === null || typeof c === 'string' || typeof c === 'number') rec[h] = typeof c === 'number' ? numOrNull(c) : c;
+      else if ('text' in c) rec[h] = c.text;
+      else if ('mean' in c) rec[h] = numOrNull(c.mean);
+      else rec[h] = numOrNull(c.value);
+      if (k.meanSd) rec[`${h} sd`] = c !== null && typeof c === 'object' && 'mean' in c ? numOrNull(c.sd) : null;
+      if (k.estimate) {
+        const ci = c !== null && typeof c === 'object' && 'ci' in c ? c.ci : null;
+        rec[`${h} ci low`] = numOrNull(ci?.[0]);
+        rec[`${h} ci high`] = numOrNull(ci?.[1]);
+      }
+    });
+    return rec;
+  });
+}
