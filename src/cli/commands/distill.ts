@@ -1,0 +1,362 @@
+import type { Command } from 'commander';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { stratifiedSplit, type MultimodalDataset } from '../../data/index.js';
+import { BACKEND_CHOICES, initEngine, type BackendChoice } from '../../engine/index.js';
+import { OBJECTIVE_OPTIONS, type KdMethod } from '../../kd/index.js';
+import {
+  MODEL_FILE,
+  MODEL_KINDS,
+  parseIntList,
+  type ModelKind,
+  type SpecOverrides,
+} from '../../models/index.js';
+import {
+  DISTILL_METHODS,
+  distill,
+  distillDiscom,
+  loadTeacher,
+  type LoadedTeacher,
+  type TrainSettings,
+} from '../../train/distill.js';
+import { CmkdError, check, oneOf } from '../../util/errors.js';
+import { writeJsonAtomic } from '../../util/fs.js';
+import { VERSION } from '../../version.js';
+import { emit, progressBars } from '../output.js';
+import {
+  addDatasetFlags,
+  evaluationLine,
+  interruptSignal,
+  loadForCommand,
+  numberOption,
+  type DatasetFlags,
+} from './train.js';
+
+/** Architecture and optimisation flags shared by distill and sweep (defaults given by the command). */
+export interface BudgetFlags {
+  model?: string;
+  hidden?: string;
+  channels?: string;
+  epochs?: string;
+  lr?: string;
+  batchSize?: string;
+  patience?: string;
+  seed?: string;
+}
+
+export function addBudgetFlags(
+  cmd: Command,
+  defaults: { epochs?: string; lr?: string; batchSize?: string; patience?: string },
+): Command {
+  return cmd
+    .option(
+      '--model <kind>',
+      `architecture of teacher and student: ${MODEL_KINDS.join('|')} (default: cnn for images, mlp for tables)`,
+    )
+    .option('--hidden <sizes>', 'dense widths, comma-separated; the last is the embedding (mlp, cnn)')
+    .option('--channels <sizes>', 'conv channels per block (cnn) or per stage (resnet), comma-separated')
+    .option('--epochs <n>', `maximum epochs${defaults.epochs ? ` (default ${defaults.epochs})` : ''}`)
+    .option('--lr <x>', `learning rate${defaults.lr ? ` (default ${defaults.lr})` : ''}`)
+    .option('--batch-size <n>', `batch size${defaults.batchSize ? ` (default ${defaults.batchSize})` : ''}`)
+    .option(
+      '--patience <n>',
+      `early-stopping patience on val loss, 0 = off${defaults.patience ? ` (default ${defaults.patience})` : ''}`,
+    )
+    .option('--seed <n>', 'seed of weights, shuffling and dropout', '0');
+}
+
+/** Parse the budget flags over `defaults` (used where a flag is absent). */
+export function parseBudget(
+  f: BudgetFlags,
+  defaults: { epochs: number; lr: number; batchSize: number; patience: number; architecture?: SpecOverrides },
+): { training: TrainSettings; kind?: ModelKind; architecture: SpecOverrides; seed: number } {
+  const kind = f.model === undefined ? undefined : oneOf<ModelKind>('model', f.model, MODEL_KINDS);
+  const architecture: SpecOverrides = { ...defaults.architecture };
+  if (f.hidden !== undefined) architecture.hidden = parseIntList(f.hidden, '--hidden');
+  if (f.channels !== undefined) architecture.channels = parseIntList(f.channels, '--channels');
+  const patience = numberOption('--patience', f.patience, { integer: true, min: 0 }) ?? defaults.patience;
+  return {
+    training: {
+      epochs: numberOption('--epochs', f.epochs, { integer: true, min: 1 }) ?? defaults.epochs,
+      lr: numberOption('--lr', f.lr, { above: 0 }) ?? defaults.lr,
+      batchSize: numberOption('--batch-size', f.batchSize, { integer: true, min: 1 }) ?? defaults.batchSize,
+      earlyStopping: patience === 0 ? false : { patience },
+    },
+    kind,
+    architecture,
+    seed: numberOption('--seed', f.seed ?? '0', { integer: true, min: 0 }) as number,
+  };
+}
+
+/** --alpha, --beta, --temperature, --lambda → createObjective's option names. */
+const METHOD_FLAGS = {
+  alpha: 'alpha',
+  beta: 'beta',
+  temperature: 'temperature',
+  lambda: 'kdWeight',
+} as const;
+
+/** The method settings the flags give, refusing a flag the method does not take. */
+export function methodSettings(
+  method: string,
+  f: Partial<Record<keyof typeof METHOD_FLAGS, string>>,
+): Record<string, number> {
+  const accepted = method === 'discom' ? [] : OBJECTIVE_OPTIONS[method as KdMethod];
+  const applicable = (Object.keys(METHOD_FLAGS) as (keyof typeof METHOD_FLAGS)[]).filter((k) =>
+    accepted.includes(METHOD_FLAGS[k]),
+  );
+  const out: Record<string, number> = {};
+  for (const [flag, option] of Object.entries(METHOD_FLAGS) as [keyof typeof METHOD_FLAGS, string][]) {
+    const v = f[flag];
+    if (v === undefined) continue;
+    if (!accepted.includes(option)) {
+      throw new CmkdError(
+        `--${flag} does not apply to --method ${method}${applicable.length ? `; it takes ${applicable.map((k) => `--${k}`).join(', ')}` : ''}`,
+        'invalid-option',
+      );
+    }
+    out[option] = numberOption(`--${flag}`, v, flag === 'temperature' ? { above: 0 } : { min: 0 }) as number;
+  }
+  return out;
+}
+
+interface DistillFlags extends DatasetFlags, BudgetFlags {
+  teacher?: string;
+  studentModality?: string;
+  method: string;
+  lskd?: boolean;
+  alpha?: string;
+  beta?: string;
+  temperature?: string;
+  lambda?: string;
+  modalities?: string;
+  splitSeed?: string;
+  out: string;
+  backend: string;
+  json?: boolean;
+  quiet?: boolean;
+}
+
+const isModelDir = (p: string) => existsSync(path.join(p, MODEL_FILE));
+
+export function register(program: Command): void {
+  addBudgetFlags(
+    addDatasetFlags(
+      program
+        .command('distill')
+        .description(
+          'train a student on one modality with a KD method against a teacher (a saved model, or trained here on another modality); discom: one student per modality',
+        )
+        .argument(
+          '<dataset>',
+          "'digits' (or 'digits?n=2000'), a directory with cmkd.json, or a .csv with --csv-modality/--label",
+        )
+        .option(
+          '--teacher <model-dir|modality>',
+          'a saved teacher (its standardiser and split are reused) or the modality to train one on',
+        )
+        .option('--student-modality <name>', 'the modality the student reads')
+        .requiredOption('--method <name>', DISTILL_METHODS.join('|'))
+        .option('--lskd', 'logit standardisation (kd, dkd, ctkd, mlkd)')
+        .option('--alpha <x>', 'kd/ctkd: CE weight α (KD weight 1 − α); dkd: TCKD weight')
+        .option('--beta <x>', 'dkd: NCKD weight')
+        .option('--temperature <t>', 'kd, dkd, mlkd: softmax temperature')
+        .option('--lambda <x>', 'kd, ctkd, mlkd, feature: weight λ of the KD term')
+        .option(
+          '--modalities <a,b>',
+          'discom: the modalities to distil between (default: student and teacher modality)',
+        )
+        .option('--split-seed <n>', "seed of the 70/10/20 split (default: a saved teacher's, else 0)")
+        .requiredOption(
+          '--out <dir>',
+          'output directory: student model + metrics.json (teacher/ when trained here; one folder per modality for discom)',
+        )
+        .option('--backend <name>', `TF.js backend (${BACKEND_CHOICES.join('|')})`, 'auto')
+        .option('--json', 'print the result as JSON')
+        .option('--quiet', 'no progress on stderr'),
+    ),
+    { epochs: '30', lr: '0.001', batchSize: '64', patience: '10' },
+  ).action(async (spec: string, f: DistillFlags) => {
+    const method = oneOf('distillation method', f.method, DISTILL_METHODS);
+    const backend = oneOf<BackendChoice>('backend', f.backend, BACKEND_CHOICES);
+    const budget = parseBudget(f, { epochs: 30, lr: 1e-3, batchSize: 64, patience: 10 });
+    const settings = methodSettings(method, f);
+    const splitSeedFlag = numberOption('--split-seed', f.splitSeed, { integer: true, min: 0 });
+    if (method === 'discom') {
+      check(!f.lskd, '--lskd applies to the logit methods kd, dkd, ctkd, mlkd, not discom', 'invalid-option');
+    } else {
+      check(
+        f.teacher !== undefined,
+        `--method ${method} needs --teacher <model-dir|modality>`,
+        'invalid-option',
+      );
+      check(
+        f.studentModality !== undefined,
+        `--method ${method} needs --student-modality <name>`,
+        'invalid-option',
+      );
+      check(
+        f.modalities === undefined,
+        '--modalities applies to --method discom; give --teacher and --student-modality',
+        'invalid-option',
+      );
+    }
+
+    await initEngine({ backend });
+    const bars = progressBars({ quiet: Boolean(f.quiet) });
+    const { signal, release } = interruptSignal();
+    let teacher: LoadedTeacher | null = null;
+    try {
+      const ds = await loadForCommand(spec, f, bars);
+      if (method === 'discom') {
+        const report = await runDiscom(ds, f, budget, splitSeedFlag ?? 0, bars, signal);
+        bars.stop();
+        emit(report, f, (r) =>
+          [
+            `distilled DisCoM-KD between ${r.modalities.join(', ')} on ${r.dataset}; split ${r.split.train}/${r.split.val}/${r.split.test}`,
+            ...Object.entries(r.students).map(
+              ([m, s]) =>
+                `${m} student (best epoch ${s.bestEpoch}) test: ${s.test ? evaluationLine(s.test) : 'n/a'}`,
+            ),
+            `saved ${r.modalities.map((m) => path.join(r.out, m)).join(', ')} (+ ${path.join(r.out, 'metrics.json')})`,
+          ].join('\n'),
+        );
+        return;
+      }
+      const teacherArg = f.teacher as string;
+      if (isModelDir(teacherArg)) {
+        teacher = await loadTeacher(teacherArg, ds, splitSeedFlag);
+      } else if (!ds.modalities.some((m) => m.name === teacherArg)) {
+        throw new CmkdError(
+          `--teacher '${teacherArg}' is neither a saved model directory (no ${MODEL_FILE} there) nor a modality of dataset '${ds.name}' (it has: ${ds.modalities.map((m) => m.name).join(', ')})`,
+          'invalid-option',
+        );
+      }
+      const split = stratifiedSplit(ds, { seed: splitSeedFlag ?? teacher?.splitSeed ?? 0 });
+      const r = await distill({
+        ...budget.training,
+        dataset: ds,
+        split,
+        studentModality: f.studentModality as string,
+        teacher: teacher
+          ? {
+              modality: teacher.modality,
+              model: teacher.model,
+              standardizer: teacher.standardizer,
+              source: teacherArg,
+            }
+          : { modality: teacherArg },
+        method,
+        settings,
+        lskd: Boolean(f.lskd),
+        kind: budget.kind,
+        architecture: budget.architecture,
+        seed: budget.seed,
+        out: f.out,
+        onProgress: bars,
+        signal,
+      });
+      const report = {
+        cmkd: VERSION,
+        dataset: ds.name,
+        method,
+        label: r.label,
+        settings: r.settings,
+        split: {
+          seed: split.seed,
+          train: split.train.length,
+          val: split.val.length,
+          test: split.test.length,
+        },
+        training: r.meta.extra?.training,
+        student: {
+          modality: f.studentModality as string,
+          spec: r.spec,
+          val: r.metrics.val,
+          test: r.metrics.test,
+          history: r.history,
+        },
+        teacher: {
+          modality: r.teacher.modality,
+          source: teacher ? teacherArg : 'trained',
+          spec: r.teacher.spec,
+          val: r.teacherMetrics.val,
+          test: r.teacherMetrics.test,
+        },
+        out: f.out,
+        saved: r.saved,
+      };
+      r.dispose();
+      await writeJsonAtomic(path.join(f.out, 'metrics.json'), report);
+      bars.stop();
+      emit(report, f, (x) =>
+        [
+          `distilled ${x.label}: teacher ${x.teacher.modality} (${x.teacher.source}) → student ${x.student.modality} on ${x.dataset}; best epoch ${r.bestEpoch} of ${x.student.history.length}; split ${x.split.train}/${x.split.val}/${x.split.test} (seed ${x.split.seed})`,
+          x.teacher.test ? `teacher test: ${evaluationLine(x.teacher.test)}` : '',
+          x.student.test ? `student test: ${evaluationLine(x.student.test)}` : '',
+          `saved ${path.join(x.out, MODEL_FILE)} (+ weights.bin, metrics.json${x.saved?.teacher ? ', teacher/' : ''})`,
+        ]
+          .filter(Boolean)
+          .join('\n'),
+      );
+    } finally {
+      teacher?.model.dispose();
+      bars.stop();
+      release();
+    }
+  });
+}
+
+async function runDiscom(
+  ds: MultimodalDataset,
+  f: DistillFlags,
+  budget: ReturnType<typeof parseBudget>,
+  splitSeed: number,
+  onProgress: ReturnType<typeof progressBars>,
+  signal: AbortSignal,
+) {
+  let modalities: string[];
+  if (f.modalities !== undefined) {
+    modalities = f.modalities.split(',').map((s) => s.trim());
+  } else {
+    check(
+      f.teacher !== undefined && f.studentModality !== undefined && !isModelDir(f.teacher),
+      'discom trains one student per modality without a teacher: give --modalities a,b (or --student-modality and a --teacher modality)',
+      'invalid-option',
+    );
+    modalities = [f.studentModality as string, f.teacher as string];
+  }
+  const split = stratifiedSplit(ds, { seed: splitSeed });
+  const d = await distillDiscom({
+    ...budget.training,
+    dataset: ds,
+    split,
+    modalities,
+    kind: budget.kind,
+    architecture: budget.architecture,
+    seed: budget.seed,
+    out: f.out,
+    onProgress,
+    signal,
+  });
+  const report = {
+    cmkd: VERSION,
+    dataset: ds.name,
+    method: 'discom' as const,
+    label: 'DisCoM-KD',
+    modalities,
+    settings: d.settings,
+    split: { seed: split.seed, train: split.train.length, val: split.val.length, test: split.test.length },
+    students: Object.fromEntries(
+      Object.entries(d.students).map(([m, s]) => [
+        m,
+        { bestEpoch: s.bestEpoch, val: s.metrics.val, test: s.metrics.test, out: d.saved?.[m] ?? null },
+      ]),
+    ),
+    history: d.history,
+    out: f.out,
+  };
+  d.dispose();
+  await writeJsonAtomic(path.join(f.out, 'metrics.json'), report);
+  return report;
+}

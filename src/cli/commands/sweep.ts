@@ -1,0 +1,149 @@
+import type { Command } from 'commander';
+import path from 'node:path';
+import { isDigitsSpec, loadDataset } from '../../data/index.js';
+import { BACKEND_CHOICES, initEngine, type BackendChoice } from '../../engine/index.js';
+import {
+  DEFAULT_SWEEP_METHODS,
+  formatSweepTable,
+  QUICK_SWEEP,
+  RESULTS_CSV,
+  RESULTS_JSON,
+  sweep,
+  SWEEP_METHOD_NAMES,
+  TABLE_CSV,
+} from '../../train/sweep.js';
+import { CmkdError, oneOf } from '../../util/errors.js';
+import { emit, progressBars, table } from '../output.js';
+import { columnOptions } from './data.js';
+import { addBudgetFlags, parseBudget, type BudgetFlags } from './distill.js';
+import { addDatasetFlags, interruptSignal, numberOption, type DatasetFlags } from './train.js';
+
+interface SweepFlags extends DatasetFlags, BudgetFlags {
+  studentModality: string;
+  teacherModality: string;
+  methods?: string;
+  temperatures?: string;
+  lambdas?: string;
+  repeats?: string;
+  quick?: boolean;
+  resume?: boolean;
+  out: string;
+  backend: string;
+  json?: boolean;
+  quiet?: boolean;
+}
+
+function numberList(flag: string, value: string | undefined): number[] | undefined {
+  if (value === undefined) return undefined;
+  const xs = value.split(',').map((s) => (s.trim() === '' ? NaN : Number(s)));
+  if (xs.some((x) => !Number.isFinite(x)))
+    throw new CmkdError(
+      `${flag} must be comma-separated numbers (e.g. 2,4), got '${value}'`,
+      'invalid-option',
+    );
+  return xs;
+}
+
+export function register(program: Command): void {
+  addBudgetFlags(
+    addDatasetFlags(
+      program
+        .command('sweep')
+        .description(
+          'compare distillation methods on repeated 70/10/20 splits: TEACHER, no-KD STUDENT and one student per method, mean ± sd of the test metrics',
+        )
+        .argument(
+          '<dataset>',
+          "'digits' (or 'digits?n=2000'), a directory with cmkd.json, or a .csv with --csv-modality/--label",
+        )
+        .requiredOption('--student-modality <name>', 'the modality the students read')
+        .requiredOption('--teacher-modality <name>', 'the modality the teacher reads')
+        .option(
+          '--methods <list>',
+          `comma-separated, from ${SWEEP_METHOD_NAMES.join(', ')} (default: ${DEFAULT_SWEEP_METHODS.join(',')})`,
+        )
+        .option('--temperatures <list>', 'a row per temperature for kd, dkd, mlkd, e.g. 2,4')
+        .option('--lambdas <list>', 'a row per KD-term weight λ for kd, ctkd, mlkd, feature, e.g. 0.5,1')
+        .option(
+          '--repeats <n>',
+          `repeated splits (seeds seed, seed+1, …; default 3, --quick ${QUICK_SWEEP.repeats})`,
+        )
+        .option(
+          '--quick',
+          `small budget: ${QUICK_SWEEP.rows} digits, ${QUICK_SWEEP.budget.epochs} epochs, small CNN/MLP (channels ${QUICK_SWEEP.budget.architecture.channels.join(',')}, hidden ${QUICK_SWEEP.budget.architecture.hidden.join(',')})`,
+        )
+        .option('--resume', 'continue the sweep in --out, skipping finished cells')
+        .requiredOption('--out <dir>', 'output directory: results.json, results.csv, table.csv, models/')
+        .option('--backend <name>', `TF.js backend (${BACKEND_CHOICES.join('|')})`, 'auto')
+        .option('--json', 'print the result as JSON')
+        .option('--quiet', 'no progress on stderr'),
+    ),
+    { epochs: '30 (quick 6)', lr: '0.001 (quick 0.003)', batchSize: '64', patience: '10 (quick 3)' },
+  ).action(async (spec: string, f: SweepFlags) => {
+    const backend = oneOf<BackendChoice>('backend', f.backend, BACKEND_CHOICES);
+    const q = QUICK_SWEEP.budget;
+    const budget = f.quick
+      ? parseBudget(f, {
+          epochs: q.epochs,
+          lr: q.lr,
+          batchSize: q.batchSize,
+          patience: q.earlyStopping.patience,
+          architecture: q.architecture,
+        })
+      : parseBudget(f, { epochs: 30, lr: 1e-3, batchSize: 64, patience: 10 });
+    const repeats =
+      numberOption('--repeats', f.repeats, { integer: true, min: 1 }) ?? (f.quick ? QUICK_SWEEP.repeats : 3);
+    const methods = f.methods?.split(',').map((s) => s.trim());
+    const temperatures = numberList('--temperatures', f.temperatures);
+    const lambdas = numberList('--lambdas', f.lambdas);
+
+    await initEngine({ backend });
+    const bars = progressBars({ quiet: Boolean(f.quiet) });
+    const { signal, release } = interruptSignal();
+    try {
+      const cols = columnOptions({
+        modality: f.csvModality,
+        image: f.image,
+        label: f.label,
+        task: f.task,
+        classes: f.classes,
+      });
+      // --quick on the built-in digits: a 2000-digit subsample unless the spec names n.
+      const quickDigits = f.quick && isDigitsSpec(spec) && !/[?&]n=/.test(spec);
+      const ds = await loadDataset(spec, {
+        ...cols,
+        ...(quickDigits ? { digits: { n: QUICK_SWEEP.rows } } : {}),
+        onProgress: bars,
+      });
+      const result = await sweep({
+        dataset: ds,
+        studentModality: f.studentModality,
+        teacherModality: f.teacherModality,
+        methods,
+        temperatures,
+        lambdas,
+        repeats,
+        seed: budget.seed,
+        budget: { ...budget.training, kind: budget.kind, architecture: budget.architecture },
+        outDir: f.out,
+        resume: Boolean(f.resume),
+        onProgress: bars,
+        signal,
+      });
+      bars.stop();
+      const report = { dataset: ds.name, rows: ds.n, repeats, ...result };
+      emit(report, f, (r) => {
+        const t = formatSweepTable(r.table);
+        return [
+          `sweep on ${r.dataset} (${r.rows} rows): student ${f.studentModality}, teacher ${f.teacherModality}; ${r.repeats} repeated 70/10/20 splits; test metrics mean ± sd`,
+          table(t.header, t.rows),
+          `* best student per column; Δ = ${r.table.headline} minus the no-KD student's; n = repeats finished`,
+          `${r.trained} runs trained${r.reused ? `, ${r.reused} read back` : ''} in ${r.seconds.toFixed(0)} s; results in ${[RESULTS_JSON, RESULTS_CSV, TABLE_CSV].map((x) => path.join(r.outDir, x)).join(', ')}`,
+        ].join('\n');
+      });
+    } finally {
+      bars.stop();
+      release();
+    }
+  });
+}
