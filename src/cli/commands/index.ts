@@ -4,8 +4,10 @@ import { register as data } from './data.js';
 import { register as mi } from './mi.js';
 import { register as train } from './train.js';
 import { register as evaluate } from './evaluate.js';
+import { register as distill } from './distill.js';
+import { register as sweep } from './sweep.js';
 import { register as run } from './run.js';
 import { register as experiment } from './experiment.js';
 
 /** Every CLI command, in the order `cmkd --help` lists them. */
-export const COMMANDS: ((program: Command) => void)[] = [run, info, data, mi, train, evaluate, experiment];
+export const COMMANDS: ((program: Command) => void)[] = [run, info, data, mi, train, evaluate, distill, sweep, experiment];
