@@ -1,12 +1,9 @@
-import { Command } from 'commander';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
 import { distillTestDataset } from '../../train/testdata.js';
 import { main } from '../main.js';
-import { register as registerDistill } from './distill.js';
-import { register as registerSweep } from './sweep.js';
 
 const roots: string[] = [];
 afterAll(() => roots.forEach((r) => rmSync(r, { recursive: true, force: true })));
@@ -43,7 +40,6 @@ function datasetDir(): string {
   return dir;
 }
 
-/** Run `cmkd <args>` with the distill and sweep commands (main's error handling for CmkdError). */
 async function run(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   let stdout = '';
   let stderr = '';
@@ -53,21 +49,7 @@ async function run(...args: string[]): Promise<{ code: number; stdout: string; s
   vi.spyOn(process.stderr, 'write').mockImplementation(
     (s: string | Uint8Array) => ((stderr += String(s)), true),
   );
-  let code = 0;
-  try {
-    if (args[0] === 'evaluate') {
-      code = await main(['node', 'cmkd', ...args]);
-    } else {
-      const program = new Command('cmkd').exitOverride();
-      registerDistill(program);
-      registerSweep(program);
-      await program.parseAsync(['node', 'cmkd', ...args]);
-    }
-  } catch (err) {
-    if ((err as Error).name !== 'CmkdError') throw err;
-    stderr += `cmkd: error: ${(err as Error).message}\n`;
-    code = 2;
-  }
+  const code = await main(['node', 'cmkd', ...args]);
   vi.restoreAllMocks();
   return { code, stdout, stderr };
 }
