@@ -5,10 +5,11 @@
 import { CmkdError } from '../util/errors.js';
 import { cchDigitsExperiment } from './cch-digits/index.js';
 import { cchGaussianExperiment } from './cch-gaussian/index.js';
+import { cchNoiseExperiment } from './cch-noise/index.js';
 import { mfhSyntheticExperiment } from './mfh-synthetic/index.js';
 import type { ExperimentDefinition } from './types.js';
 
-export const EXPERIMENTS: readonly ExperimentDefinition[] = [cchGaussianExperiment, mfhSyntheticExperiment, cchDigitsExperiment];
+export const EXPERIMENTS: readonly ExperimentDefinition[] = [cchGaussianExperiment, mfhSyntheticExperiment, cchDigitsExperiment, cchNoiseExperiment];
 
 export function getExperiment(name: string): ExperimentDefinition {
   const found = EXPERIMENTS.find((e) => e.name === name);

@@ -8,7 +8,7 @@
 import path from 'node:path';
 import { getModality, loadDataset, stratifiedSplit, type MultimodalDataset } from '../../data/index.js';
 import { blurModality } from '../../data/digits/index.js';
-import type { tf } from '../../engine/index.js';
+import { initEngine, type tf } from '../../engine/index.js';
 import { predictOutputs, prepareModality, specFor, type ModelOutputs, type PreparedModality } from '../../train/index.js';
 import { renderChart } from '../../report/charts.js';
 import { check } from '../../util/errors.js';
@@ -277,6 +277,7 @@ async function loadData(n: number, ctx: ExperimentContext): Promise<MultimodalDa
 export async function runCchDigits(options: Partial<CchDigitsOptions> & { outDir: string }, ctx: ExperimentContext = {}): Promise<CchDigitsResult> {
   const started = Date.now();
   const o = resolveCchDigitsOptions(options);
+  await initEngine();
   const base = await loadData(o.n, ctx);
   const sharp = getModality(base, TEACHER_MODALITY);
   const blurred = o.sigmas.map((sigma) => blurModality(sharp, sigma));
