@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { register as info } from './info.js';
 import { register as data } from './data.js';
 import { register as mi } from './mi.js';
+import { register as cch } from './cch.js';
 import { register as train } from './train.js';
 import { register as evaluate } from './evaluate.js';
 import { register as distill } from './distill.js';
@@ -10,4 +11,4 @@ import { register as run } from './run.js';
 import { register as experiment } from './experiment.js';
 
 /** Every CLI command, in the order `cmkd --help` lists them. */
-export const COMMANDS: ((program: Command) => void)[] = [run, info, data, mi, train, evaluate, distill, sweep, experiment];
+export const COMMANDS: ((program: Command) => void)[] = [run, info, data, mi, cch, train, evaluate, distill, sweep, experiment];
