@@ -16,7 +16,7 @@
 import { CmkdError, check, oneOf } from '../util/errors.js';
 import { makeRng } from '../util/rng.js';
 import { throwIfAborted, type ProgressEvent } from '../util/progress.js';
-import { gaussianClassMI, gaussianMI, standardizeColumns } from './gaussian.js';
+import { gaussianClassMI, gaussianMI, standardizeColumns, type GaussianResult } from './gaussian.js';
 import { discreteMI, ksgRaw, rossRaw, scaleAndJitter } from './ksg.js';
 import { latentMI, LATENT_DEFAULTS } from './latent.js';
 import { MINE_DEFAULTS, mineMI } from './mine.js';
@@ -193,7 +193,7 @@ export async function estimateMI(x: MIInput, y: MIInput, opts: MIOptions): Promi
       const ca = a as ContinuousInput;
       settings.shrinkage = shrinkage;
       settings.method = isDiscrete(b) ? 'class-conditional Gaussian posterior' : 'closed form';
-      const fit = (idx: Int32Array | null) => {
+      const fit = (idx: Int32Array | null): GaussianResult & { model?: 'qda' | 'lda' } => {
         const xa = idx ? rowsOf(ca.data, ca.d, idx) : ca.data;
         const m = idx ? idx.length : n;
         if (isDiscrete(b))
@@ -201,6 +201,7 @@ export async function estimateMI(x: MIInput, y: MIInput, opts: MIOptions): Promi
         return gaussianMI(xa, ca.d, idx ? rowsOf(b.data, b.d, idx) : b.data, b.d, m, shrinkage);
       };
       const full = fit(null);
+      if (full.model) settings.method = `class-conditional Gaussian posterior (${full.model.toUpperCase()})`;
       settings.lambda = full.lambda;
       settings.biasCorrected = full.biasCorrected;
       run = (idx) => (idx ? fit(idx).value : full.value);

@@ -12,6 +12,7 @@ import {
 } from './gaussian.js';
 import {
   binaryGaussianMixture,
+  binaryMixtureMI,
   columns,
   correlatedGaussians,
   embeddedGaussians,
@@ -152,6 +153,27 @@ describe('Gaussian estimator with discrete labels (class-conditional Gaussians)'
     expect(Math.abs(gaussianClassMI(x, 1, shuffled, 2000).value)).toBeLessThan(0.01);
   });
 
+  it('more dimensions than 2 × class size: shared (LDA) covariance, robust to a column nearly constant within a class', () => {
+    // 20 columns, 2 classes of 40: x₀ | y ~ N(±1.5, 1), other columns N(0, 1) noise, except column 5
+    // which is 0 in class 0 but for one sample (a per-class covariance would call that sample impossible).
+    const rng = makeRng(11);
+    const n = 80;
+    const d = 20;
+    const x = new Float64Array(n * d);
+    const labels = new Int32Array(n);
+    for (let i = 0; i < n; i++) {
+      labels[i] = i % 2;
+      for (let c = 0; c < d; c++) x[i * d + c] = rng.normal();
+      x[i * d] += labels[i] ? 1.5 : -1.5;
+      if (labels[i] === 0) x[i * d + 5] = i === 0 ? 3 : 0;
+    }
+    const r = gaussianClassMI(x, d, labels, n);
+    expect(r.model).toBe('lda');
+    // Exact 0.47 nats; the in-sample posterior over 20 dimensions from 80 samples is optimistic.
+    expect(Math.abs(r.value - binaryMixtureMI(1.5))).toBeLessThan(0.15);
+    expect(r.value).toBeLessThanOrEqual(Math.log(2));
+  });
+
   it('multivariate x with class-specific covariances', () => {
     // Class 0: N(0, I₂); class 1: N(0, diag(4, 1/4)). Same means: only the covariances inform.
     const n = 4000;
@@ -178,6 +200,8 @@ describe('Gaussian estimator with discrete labels (class-conditional Gaussians)'
         own - Math.max(l0, l1) - Math.log(Math.exp(l0 - Math.max(l0, l1)) + Math.exp(l1 - Math.max(l0, l1)));
     }
     const exact = Math.log(2) + acc / m;
-    expect(Math.abs(gaussianClassMI(x, 2, labels, n).value - exact)).toBeLessThan(0.03);
+    const fitted = gaussianClassMI(x, 2, labels, n);
+    expect(fitted.model).toBe('qda');
+    expect(Math.abs(fitted.value - exact)).toBeLessThan(0.03);
   });
 });

@@ -154,11 +154,15 @@ export function gaussianMI(
 }
 
 /**
- * Continuous x, discrete labels: fit a Gaussian per class (shrunk covariance), then
- * I = H(Y) + ⟨log p̂(y_i | x_i)⟩ with the class posterior of that mixture (QDA). This is the
- * Barber–Agakov form H(Y) − H(Y|X) with q(y|x) the mixture posterior: exact in expectation when
- * the class-conditionals are Gaussian, never above H(Y), and it stays meaningful for separated
- * classes where ½log det Σx − Σ_c π_c ½log det Σ_c would grow without bound. Classes seen once are dropped.
+ * Continuous x, discrete labels: fit a Gaussian per class, then I = H(Y) + ⟨log p̂(y_i | x_i)⟩
+ * with the class posterior of that mixture. This is the Barber–Agakov form H(Y) − H(Y|X) with
+ * q(y|x) the mixture posterior: exact in expectation when the class-conditionals are Gaussian,
+ * never above H(Y), and it stays meaningful for separated classes where
+ * ½log det Σx − Σ_c π_c ½log det Σ_c would grow without bound. Each class gets its own
+ * covariance (QDA) when every class has more than 2p samples; otherwise all share the pooled
+ * within-class covariance (LDA), since a class covariance from fewer samples than dimensions
+ * makes some of the class's own samples look impossible. Covariances are Ledoit–Wolf shrunk
+ * (or by the fixed λ given). Classes seen once are dropped.
  */
 export function gaussianClassMI(
   x: ArrayLike<number>,
@@ -166,82 +170,100 @@ export function gaussianClassMI(
   labels: Int32Array,
   n: number,
   shrinkage: Shrinkage = 'auto',
-): GaussianResult {
-  // 'auto' here means Ledoit–Wolf: per-class covariances are usually estimated from few samples.
+): GaussianResult & { model: 'qda' | 'lda' } {
   const classShrinkage = shrinkage === 'auto' ? 'ledoit-wolf' : shrinkage;
   const groups = groupByLabel(labels).filter((g) => g.length >= 2);
   const m = groups.reduce((s, g) => s + g.length, 0);
-  if (groups.length < 2) return { value: 0, lambda: 0, biasCorrected: false };
   const s = standardizeColumns(x, n, d);
   const p = s.p;
-  if (p === 0) return { value: 0, lambda: 0, biasCorrected: false };
-  interface ClassModel {
-    logPrior: number;
-    mean: Float64Array;
-    scale: Float64Array;
-    chol: Matrix;
-    logNorm: number;
-  }
-  let lambdaSum = 0;
-  const models: ClassModel[] = groups.map((rows) => {
-    const sub = new Float64Array(rows.length * p);
-    rows.forEach((r, j) => sub.set(s.z.subarray(r * p, (r + 1) * p), j * p));
-    const mean = new Float64Array(p);
-    const ss = new Float64Array(p);
-    for (let j = 0; j < rows.length; j++) for (let c = 0; c < p; c++) mean[c] += sub[j * p + c];
-    for (let c = 0; c < p; c++) mean[c] /= rows.length;
-    for (let j = 0; j < rows.length; j++)
-      for (let c = 0; c < p; c++) ss[c] += (sub[j * p + c] - mean[c]) ** 2;
-    // Class standard deviations, floored at 1e-3 of the overall (unit) scale so within-class constant columns stay usable.
-    const scale = new Float64Array(p);
-    for (let c = 0; c < p; c++) scale[c] = Math.max(1e-3, Math.sqrt(ss[c] / rows.length));
-    for (let j = 0; j < rows.length; j++)
-      for (let c = 0; c < p; c++) sub[j * p + c] = (sub[j * p + c] - mean[c]) / scale[c];
-    const { r, lambda } = shrunkCorrelation(sub, rows.length, p, classShrinkage);
-    lambdaSum += lambda;
-    const chol = choleskyOrThrow(r, `shrunk correlation of x within one class`);
-    let logDet = 0;
-    for (let c = 0; c < p; c++) logDet += 2 * Math.log(chol.data[c * p + c]) + 2 * Math.log(scale[c]);
-    return {
-      logPrior: Math.log(rows.length / m),
-      mean,
-      scale,
-      chol,
-      logNorm: -0.5 * (logDet + p * Math.log(2 * Math.PI)),
-    };
-  });
+  const model = groups.every((g) => g.length > 2 * p) ? 'qda' : 'lda';
+  if (groups.length < 2 || p === 0) return { value: 0, lambda: 0, biasCorrected: false, model };
   const classOf = new Int32Array(n).fill(-1);
   groups.forEach((rows, c) => rows.forEach((r) => (classOf[r] = c)));
-  const u = new Float64Array(p);
-  const logJoint = new Float64Array(models.length);
-  let sumLogPosterior = 0;
-  for (let i = 0; i < n; i++) {
-    if (classOf[i] < 0) continue;
-    for (let c = 0; c < models.length; c++) {
-      const mdl = models[c];
-      // Mahalanobis term by forward substitution L u = D⁻¹(x − μ).
-      let quad = 0;
-      for (let a = 0; a < p; a++) {
-        let v = (s.z[i * p + a] - mdl.mean[a]) / mdl.scale[a];
-        const o = a * p;
-        for (let b = 0; b < a; b++) v -= mdl.chol.data[o + b] * u[b];
-        v /= mdl.chol.data[o + a];
-        u[a] = v;
-        quad += v * v;
-      }
-      logJoint[c] = mdl.logPrior + mdl.logNorm - 0.5 * quad;
+  const means = groups.map((rows) => {
+    const mean = new Float64Array(p);
+    for (const r of rows) for (let a = 0; a < p; a++) mean[a] += s.z[r * p + a];
+    for (let a = 0; a < p; a++) mean[a] /= rows.length;
+    return mean;
+  });
+  /** Shrunk Gaussian of the rows (centred on their class means): scales D, Cholesky L of the correlation, log-normaliser. */
+  const fit = (rows: number[]) => {
+    const ss = new Float64Array(p);
+    for (const r of rows) for (let a = 0; a < p; a++) ss[a] += (s.z[r * p + a] - means[classOf[r]][a]) ** 2;
+    // Standard deviations floored at 1e-3 of the overall (unit) scale so constant columns stay usable.
+    const scale = Float64Array.from(ss, (v) => Math.max(1e-3, Math.sqrt(v / rows.length)));
+    const centred = new Float64Array(rows.length * p);
+    rows.forEach((r, j) => {
+      for (let a = 0; a < p; a++) centred[j * p + a] = (s.z[r * p + a] - means[classOf[r]][a]) / scale[a];
+    });
+    const { r, lambda } = shrunkCorrelation(centred, rows.length, p, classShrinkage);
+    const chol = choleskyOrThrow(r, 'shrunk within-class correlation of x');
+    let logDet = 0;
+    for (let a = 0; a < p; a++) logDet += 2 * Math.log(chol.data[a * p + a]) + 2 * Math.log(scale[a]);
+    return { scale, chol, lambda, logNorm: -0.5 * (logDet + p * Math.log(2 * Math.PI)) };
+  };
+  /** u = L⁻¹ D⁻¹ v by forward substitution. */
+  const whiten = (g: ReturnType<typeof fit>, v: ArrayLike<number>, vo: number, u: Float64Array): void => {
+    for (let a = 0; a < p; a++) {
+      let t = v[vo + a] / g.scale[a];
+      const o = a * p;
+      for (let b = 0; b < a; b++) t -= g.chol.data[o + b] * u[b];
+      u[a] = t / g.chol.data[o + a];
     }
+  };
+  const logPrior = groups.map((g) => Math.log(g.length / m));
+  const logJoint = new Float64Array(groups.length);
+  const u = new Float64Array(p);
+  let sumLogPosterior = 0;
+  let lambda: number;
+  const posterior = (i: number) => {
     let mx = -Infinity;
-    for (let c = 0; c < models.length; c++) mx = Math.max(mx, logJoint[c]);
+    for (let c = 0; c < groups.length; c++) mx = Math.max(mx, logJoint[c]);
     let se = 0;
-    for (let c = 0; c < models.length; c++) se += Math.exp(logJoint[c] - mx);
+    for (let c = 0; c < groups.length; c++) se += Math.exp(logJoint[c] - mx);
     sumLogPosterior += logJoint[classOf[i]] - mx - Math.log(se);
+  };
+  if (model === 'lda') {
+    const all = groups.flat();
+    const g = fit(all);
+    lambda = g.lambda;
+    // Shared covariance: whiten each sample once; the Mahalanobis term is ‖u − L⁻¹D⁻¹μ_c‖².
+    const centres = means.map((mu) => {
+      const w = new Float64Array(p);
+      whiten(g, mu, 0, w);
+      return w;
+    });
+    for (let i = 0; i < n; i++) {
+      if (classOf[i] < 0) continue;
+      whiten(g, s.z, i * p, u);
+      for (let c = 0; c < groups.length; c++) {
+        let quad = 0;
+        for (let a = 0; a < p; a++) quad += (u[a] - centres[c][a]) ** 2;
+        logJoint[c] = logPrior[c] - 0.5 * quad;
+      }
+      posterior(i);
+    }
+  } else {
+    const fits = groups.map((rows) => fit(rows));
+    lambda = fits.reduce((t, f) => t + f.lambda, 0) / fits.length;
+    const diff = new Float64Array(p);
+    for (let i = 0; i < n; i++) {
+      if (classOf[i] < 0) continue;
+      for (let c = 0; c < groups.length; c++) {
+        for (let a = 0; a < p; a++) diff[a] = s.z[i * p + a] - means[c][a];
+        whiten(fits[c], diff, 0, u);
+        let quad = 0;
+        for (let a = 0; a < p; a++) quad += u[a] * u[a];
+        logJoint[c] = logPrior[c] + fits[c].logNorm - 0.5 * quad;
+      }
+      posterior(i);
+    }
   }
   let entropyY = 0;
   for (const g of groups) entropyY -= (g.length / m) * Math.log(g.length / m);
   if (!Number.isFinite(sumLogPosterior))
     throw new CmkdError('gaussian estimator: class posterior is not finite (degenerate x?)');
-  return { value: entropyY + sumLogPosterior / m, lambda: lambdaSum / models.length, biasCorrected: false };
+  return { value: entropyY + sumLogPosterior / m, lambda, biasCorrected: false, model };
 }
 
 /** Exact I(X;Y) of a Gaussian with covariance `cov` (p × p) between the coordinates ix and iy: ½ log(det Σx det Σy / det Σxy). */

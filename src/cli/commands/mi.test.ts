@@ -79,7 +79,7 @@ describe('cmkd mi', () => {
     );
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(
-      /^I\(a; label\) = \d\.\d{4} bits \[95% CI \d\.\d{4}, \d\.\d{4}\]\n {2}toy: class-conditional Gaussian posterior, n=1000, half-split x5, seed=0\n$/,
+      /^I\(a; label\) = \d\.\d{4} bits \[95% CI \d\.\d{4}, \d\.\d{4}\]\n {2}toy: class-conditional Gaussian posterior \(QDA\), n=1000, half-split x5, seed=0\n$/,
     );
   });
 
