@@ -34,14 +34,25 @@ export function slug(s: string): string {
 }
 
 /**
- * Give every id in an SVG a prefix (and rewrite the references to it), so several inline
- * charts, each with its own `clip1`, can share one page.
+ * Rename every id in an SVG to `<prefix><base>-<k>` (k counting in order of appearance) and
+ * rewrite the references to it, so several inline charts, each with its own `clip1`, can
+ * share one page, and so vega's process-global counters (gradient_1, gradient_3, …) do not
+ * leak into the page: the same chart always yields the same text.
  */
 export function prefixSvgIds(svg: string, prefix: string): string {
-  return svg
-    .replace(/\sid="([^"]+)"/g, ` id="${prefix}$1"`)
-    .replace(/url\(#([^)]+)\)/g, `url(#${prefix}$1)`)
-    .replace(/(\s(?:xlink:)?href)="#([^"]+)"/g, `$1="#${prefix}$2"`);
+  const names = new Map<string, string>();
+  const rename = (id: string) => {
+    let n = names.get(id);
+    if (n === undefined) {
+      n = `${prefix}${id.replace(/[_-]?\d+$/, '') || 'id'}-${names.size + 1}`;
+      names.set(id, n);
+    }
+    return n;
+  };
+  return svg.replace(/(\sid=")([^"]+)(")|(url\(#)([^)]+)(\))|(\s(?:xlink:)?href="#)([^"]+)(")/g, (...m: string[]) => {
+    const [open, id, close] = m[1] !== undefined ? [m[1], m[2], m[3]] : m[4] !== undefined ? [m[4], m[5], m[6]] : [m[7], m[8], m[9]];
+    return open + rename(id) + close;
+  });
 }
 
 const CSS = `

@@ -1,0 +1,197 @@
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { sampleReportDocument, SAMPLE_VERDICT } from '../../test/browser/fixtures.js';
+import { CmkdError } from '../util/errors.js';
+import { chartToSvg } from './charts.js';
+import { parseReportDocument, table, type TableBlock } from './document.js';
+import { cchScatterSpec, confusionMatrixSpec, learningCurvesSpec, methodsSpec, teacherRankingSpec, verdictOfInterval } from './figures.js';
+import { bestCells, formatCell, formatNumber, tableRecords } from './format.js';
+import { inlineText, prefixSvgIds, renderHtmlReport } from './html.js';
+import { readReport, rerenderReport, writeReport } from './write.js';
+
+const count = (s: string, re: RegExp) => (s.match(re) ?? []).length;
+
+describe('cell formatting', () => {
+  it('formats numbers with fixed digits, a real minus sign, optional sign and percent', () => {
+    expect(formatNumber(0.12345)).toBe('0.123');
+    expect(formatNumber(-0.2, { digits: 2 })).toBe('−0.20');
+    expect(formatNumber(0.031, { signed: true })).toBe('+0.031');
+    expect(formatNumber(0, { signed: true })).toBe('0.000');
+    expect(formatNumber(0.9123, { percent: true, digits: 1 })).toBe('91.2%');
+    expect(formatNumber(NaN)).toBe('—');
+    expect(formatNumber(null)).toBe('—');
+    expect(formatNumber(0.00001234)).toBe('1.23e-5');
+  });
+
+  it('shows mean ± sd and intervals, dropping an undefined sd', () => {
+    expect(formatCell({ mean: 0.912, sd: 0.0104 })).toEqual({ main: '0.912', aside: ' ± 0.010', numeric: true });
+    expect(formatCell({ mean: 0.912, sd: null })).toEqual({ main: '0.912', numeric: true });
+    expect(formatCell({ value: -0.2, ci: [-0.33, -0.05] }, { digits: 2 })).toEqual({ main: '−0.20', aside: ' [−0.33, −0.05]', numeric: true });
+    expect(formatCell({ text: 'kd (T=4)', value: 3 })).toEqual({ main: 'kd (T=4)', numeric: false });
+  });
+
+  const t: TableBlock = table({
+    id: 't',
+    header: ['method', 'acc', 'loss', 'note'],
+    rows: [
+      ['a', { mean: 0.9, sd: 0.01 }, 0.5, 'x'],
+      ['b', { mean: 0.95, sd: 0.02 }, 0.3, 'y'],
+      ['c', { mean: 0.95, sd: 0.05 }, null, 'z'],
+    ],
+    best: { acc: 'max', loss: 'min', missing: 'max' },
+  });
+
+  it('marks the best cell per column, ties included, ignoring missing values', () => {
+    expect([...bestCells(t)].sort()).toEqual(['1,1', '1,2', '2,1']);
+  });
+
+  it('flattens cells into CSV-ready records (mean and sd in their own columns)', () => {
+    expect(tableRecords(t)[0]).toEqual({ method: 'a', acc: 0.9, 'acc sd': 0.01, loss: 0.5, note: 'x' });
+    const est = tableRecords(table({ id: 'e', header: ['m'], rows: [[{ value: 1, ci: [0, 2] }], [{ value: 2, ci: null }]] }));
+    expect(est).toEqual([
+      { m: 1, 'm ci low': 0, 'm ci high': 2 },
+      { m: 2, 'm ci low': null, 'm ci high': null },
+    ]);
+  });
+});
+
+describe('chart builders', () => {
+
+  it('CCH scatter: a labelled point per teacher, both error bars, zero lines and the two regions', async () => {
+    const svg = await chartToSvg(
+      cchScatterSpec([
+        { teacher: 'blocks', margin: 0.4, marginCi: [0.3, 0.5], gain: 0.03, gainSd: 0.01 },
+        { teacher: 'profiles', margin: -0.2, marginCi: null, gain: -0.01, gainSd: null },
+      ]),
+    );
+    expect(count(svg, /aria-roledescription="point"/g)).toBe(2);
+    // 1 CI + 1 sd bar (profiles has neither); the two zero lines carry no data so no aria.
+    expect(count(svg, /aria-roledescription="rule mark"/g)).toBe(2);
+    for (const label of ['blocks', 'profiles', 'CCH predicts help', 'CCH predicts hurt']) expect(svg).toContain(`>${label}<`);
+  });
+
+  it('teacher ranking: best margin first, coloured by the verdict of its interval', async () => {
+    expect(verdictOfInterval(0.1, [0.02, 0.2])).toBe('helps');
+    expect(verdictOfInterval(0.1, [-0.02, 0.2])).toBe('uncertain');
+    expect(verdictOfInterval(-0.1, null)).toBe('hurts');
+    const spec = teacherRankingSpec([
+      { teacher: 'low', margin: -0.3, ci: [-0.4, -0.2] },
+      { teacher: 'high', margin: 0.5, ci: [0.4, 0.6] },
+    ]) as { data: { values: { teacher: string; verdict: string }[] } };
+    expect(spec.data.values.map((v) => [v.teacher, v.verdict])).toEqual([
+      ['high', 'helps'],
+      ['low', 'hurts'],
+    ]);
+    const svg = await chartToSvg(spec as never);
+    expect(count(svg, /aria-roledescription="point"/g)).toBe(2);
+  });
+
+  it('methods: point and bar per method, baseline line with its label', async () => {
+    const svg = await chartToSvg(
+      methodsSpec(
+        [
+          { method: 'kd', mean: 0.9, sd: 0.01 },
+          { method: 'dkd', mean: 0.92, sd: 0.02 },
+        ],
+        { baseline: { mean: 0.88, sd: 0.01 }, sort: 'max' },
+      ),
+    );
+    expect(count(svg, /aria-roledescription="point"/g)).toBe(2);
+    expect(svg).toContain('>student without KD<');
+  });
+
+  it('learning curves: one panel per quantity, lines per model, nulls dropped', async () => {
+    const spec = learningCurvesSpec([
+      { model: 'a', history: [{ epoch: 1, valLoss: 1, valMetric: 0.5 }, { epoch: 2, valLoss: 0.8, valMetric: null }] },
+      { model: 'b', history: [{ epoch: 1, valLoss: 1.1, valMetric: 0.4 }] },
+    ]) as { data: { values: unknown[] } };
+    expect(spec.data.values).toHaveLength(5);
+    const svg = await chartToSvg(spec as never);
+    expect(svg).toContain('>validation loss<');
+    expect(svg).toContain('>validation accuracy<');
+  });
+
+  it('confusion matrix: a cell per pair with its count, shaded by row share', async () => {
+    const spec = confusionMatrixSpec([[3, 1], [0, 4]], ['cat', 'dog']) as { data: { values: { count: number; share: number }[] } };
+    expect(spec.data.values.map((v) => v.share)).toEqual([0.75, 0.25, 0, 1]);
+    const svg = await chartToSvg(spec as never);
+    expect(count(svg, /aria-roledescription="rect mark"/g)).toBe(4);
+    expect(() => confusionMatrixSpec([[1, 2]], ['a', 'b'])).toThrow(CmkdError);
+  });
+});
+
+describe('HTML report', () => {
+  it('is one self-contained page: verdict first, inline SVG charts with unique ids, bold best cells, no scripts or remote URLs', async () => {
+    const html = await renderHtmlReport(sampleReportDocument());
+    expect(html.indexOf(SAMPLE_VERDICT)).toBeGreaterThan(0);
+    expect(html.indexOf(SAMPLE_VERDICT)).toBeLessThan(html.indexOf('<h2'));
+    expect(count(html, /<svg/g)).toBe(5);
+    expect(html).not.toMatch(/<script|<link|@import/);
+    expect(html).not.toMatch(/(src|href)="(https?:)?\/\//);
+    const ids = [...html.matchAll(/\sid="([^"]+)"/g)].map((m) => m[1]);
+    expect(new Set(ids).size).toBe(ids.length);
+    expect(html).toContain('<td class="num best">0.912<span class="aside"> ± 0.010</span></td>');
+    expect(html).toContain('<td class="num best">+0.031<span class="aside"> ± 0.008</span></td>');
+    expect(html).toContain('<tr class="ref">');
+    expect(html).toContain('<strong>blocks</strong>');
+  });
+
+  it('escapes text and supports only **bold** and `code`', () => {
+    expect(inlineText('a <b> & **c** `d<e>`')).toBe('a &lt;b&gt; &amp; <strong>c</strong> <code>d&lt;e&gt;</code>');
+  });
+
+  it('renames SVG ids canonically, references included', () => {
+    const svg = '<svg><g fill="url(#gradient_7)"/><clipPath id="clip3"/><g clip-path="url(#clip3)"/><use href="#clip3"/><linearGradient id="gradient_7"/></svg>';
+    expect(prefixSvgIds(svg, 'f2-')).toBe(
+      '<svg><g fill="url(#f2-gradient-1)"/><clipPath id="f2-clip-2"/><g clip-path="url(#f2-clip-2)"/><use href="#f2-clip-2"/><linearGradient id="f2-gradient-1"/></svg>',
+    );
+  });
+
+  it('writes report.json, report.html, figures and tables; cmkd report re-renders the same page from report.json', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'cmkd-report-'));
+    const written = await writeReport(dir, sampleReportDocument());
+    const names = written.files.map((f) => path.relative(dir, f)).sort();
+    expect(names).toEqual(
+      [
+        'report.json',
+        'report.html',
+        ...['teacher-ranking', 'cch-scatter', 'methods', 'curves', 'confusion'].flatMap((f) => [`figures/${f}.svg`, `figures/${f}.png`]),
+        ...['teachers', 'methods'].flatMap((t) => [`tables/${t}.csv`, `tables/${t}.json`]),
+      ].sort(),
+    );
+    expect(await readFile(path.join(dir, 'tables/methods.csv'), 'utf8')).toBe(
+      'method,test accuracy,test accuracy sd,macro F1\nno KD,0.88,0.01,0.87\nkd,0.912,0.01,0.905\ndkd,0.905,0.012,0.91\n',
+    );
+    const first = await readFile(written.html, 'utf8');
+    await writeFile(written.html, 'stale');
+    await rerenderReport(dir);
+    expect(await readFile(written.html, 'utf8')).toBe(first);
+    expect((await readReport(dir)).title).toBe(sampleReportDocument().title);
+  });
+
+  it('keeps NaN as a missing value through report.json', async () => {
+    const doc = { title: 't', sections: [{ heading: 'h', blocks: [table({ id: 'x', header: ['m', 'v'], rows: [['a', { mean: 0.5, sd: NaN }], ['b', NaN]] })] }] };
+    const html = await renderHtmlReport(doc);
+    expect(html).toContain('<td class="num">0.500</td>');
+    expect(html).toContain('<td class="num">—</td>');
+  });
+
+  it('rejects a malformed report.json naming the field', async () => {
+    expect(() => parseReportDocument({ title: 't', sections: [{ heading: 'h', blocks: [{ kind: 'table', id: 'bad id', header: ['a'], rows: [] }] }] })).toThrow(
+      /sections\.0\.blocks\.0\.id/,
+    );
+    const dir = await mkdtemp(path.join(tmpdir(), 'cmkd-report-'));
+    await expect(rerenderReport(dir)).rejects.toThrow(/no report\.json/);
+    await writeFile(path.join(dir, 'report.json'), '{"title": 1');
+    await expect(rerenderReport(dir)).rejects.toThrow(/not valid JSON/);
+  });
+
+  it('refuses two figures with the same id (they would overwrite each other)', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'cmkd-report-'));
+    const spec = methodsSpec([{ method: 'kd', mean: 1 }]);
+    const doc = { title: 't', sections: [{ heading: 'h', blocks: [{ kind: 'figure' as const, id: 'a', spec }, { kind: 'figure' as const, id: 'a', spec }] }] };
+    await expect(writeReport(dir, doc)).rejects.toThrow(/two figures have the id 'a'/);
+  });
+});
