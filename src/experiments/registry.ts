@@ -6,10 +6,11 @@ import { CmkdError } from '../util/errors.js';
 import { cchDigitsExperiment } from './cch-digits/index.js';
 import { cchGaussianExperiment } from './cch-gaussian/index.js';
 import { cchNoiseExperiment } from './cch-noise/index.js';
+import { fusionExperiment } from './fusion/index.js';
 import { mfhSyntheticExperiment } from './mfh-synthetic/index.js';
 import type { ExperimentDefinition } from './types.js';
 
-export const EXPERIMENTS: readonly ExperimentDefinition[] = [cchGaussianExperiment, mfhSyntheticExperiment, cchDigitsExperiment, cchNoiseExperiment];
+export const EXPERIMENTS: readonly ExperimentDefinition[] = [cchGaussianExperiment, mfhSyntheticExperiment, cchDigitsExperiment, cchNoiseExperiment, fusionExperiment];
 
 export function getExperiment(name: string): ExperimentDefinition {
   const found = EXPERIMENTS.find((e) => e.name === name);

@@ -1,0 +1,57 @@
+import { mkdtemp, readFile, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { Modality } from '../../data/index.js';
+import { initEngine } from '../../engine/index.js';
+import { fusionReport } from './index.js';
+import { concatModalities, concatRepresentations, EARLY_FUSION, LATE_FUSION, meanArrays, resolveFusionOptions, runFusion } from './run.js';
+
+beforeAll(async () => {
+  await initEngine();
+});
+
+describe('fusion helpers', () => {
+  it('concatModalities joins rows side by side, images flattened', () => {
+    const a: Modality = { name: 'a', kind: 'table', shape: [2], data: Float32Array.from([1, 2, 3, 4]) };
+    const b: Modality = { name: 'b', kind: 'image', shape: [1, 1, 3], data: Float32Array.from([5, 6, 7, 8, 9, 10]) };
+    const f = concatModalities('ab', [a, b]);
+    expect(f.shape).toEqual([5]);
+    expect(f.kind).toBe('table');
+    expect(Array.from(f.data)).toEqual([1, 2, 5, 6, 7, 3, 4, 8, 9, 10]);
+    const short: Modality = { name: 'c', kind: 'table', shape: [1], data: Float32Array.from([1]) };
+    expect(() => concatModalities('x', [a, short])).toThrow(/'c' has 1 rows, 'a' has 2/);
+  });
+
+  it('meanArrays averages element-wise; concatRepresentations joins rows', () => {
+    expect(Array.from(meanArrays([Float32Array.from([1, 2]), Float32Array.from([3, 6])]))).toEqual([2, 4]);
+    expect(() => meanArrays([Float32Array.from([1]), Float32Array.from([1, 2])])).toThrow(/differ/);
+    const r = concatRepresentations([
+      { data: Float32Array.from([1, 2]), n: 2, d: 1 },
+      { data: Float32Array.from([3, 4, 5, 6]), n: 2, d: 2 },
+    ]);
+    expect(r.d).toBe(3);
+    expect(Array.from(r.data)).toEqual([1, 3, 4, 2, 5, 6]);
+  });
+
+  it('rejects bad options with the option named', () => {
+    expect(() => resolveFusionOptions({ outDir: 'x', modalities: ['pixels'] })).toThrow(/at least two views/);
+    expect(() => resolveFusionOptions({ outDir: 'x', student: 'audio' })).toThrow(/'audio' is not a digits view/);
+  });
+});
+
+describe('fusion run', () => {
+  it('a tiny run on table views writes results, summary and figures; fusion uses every view', async () => {
+    const outDir = await mkdtemp(path.join(tmpdir(), 'cmkd-fusion-'));
+    const r = await runFusion({ outDir, n: 300, seeds: 1, modalities: ['blocks', 'fourier'], student: 'profiles', epochs: 4, batchSize: 16, estimators: ['ksg'], mlpHidden: [16] });
+    expect(r.rows.map((x) => x.teacher)).toEqual(['blocks', 'fourier', EARLY_FUSION, LATE_FUSION]);
+    for (const x of r.rows) expect(x.kdGain).toBeCloseTo(x.kdAcc - x.studentAcc, 12);
+    expect(r.comparison.directFusion).toBe(r.rows[2].teacherAcc);
+    const csv = await readFile(path.join(outDir, 'results.csv'), 'utf8');
+    expect(csv.trim().split('\n')).toHaveLength(5);
+    for (const f of ['summary.csv', 'results.json', 'accuracy.png', 'gain-vs-margin.png', 'gain-vs-margin.svg']) {
+      expect((await stat(path.join(outDir, f))).size).toBeGreaterThan(0);
+    }
+    expect(fusionReport(r).some((b) => 'table' in b && b.table.rows.some((row) => String(row[0]).startsWith('direct fusion')))).toBe(true);
+  });
+});

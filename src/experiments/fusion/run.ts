@@ -1,0 +1,369 @@
+/**
+ * Fusion teachers on the built-in digits (the CCH paper's TCGA-style comparison, arXiv
+ * 2510.13182): a student on one view, distilled from (a) each single-view teacher, (b) an
+ * early-fusion teacher, an MLP on the concatenated (standardised) features of all fused views,
+ * and (c) a late-fusion teacher, the mean of the single-view teachers' logits. Reported next to
+ * "direct fusion": the early-fusion model itself, which needs every view at test time, while a
+ * distilled student needs only its own. Per teacher, the CCH margin of its held-out
+ * representation (embedding; for late fusion the concatenated teacher embeddings) against the
+ * no-KD student's embedding, so the ranking by margin can be checked against the KD gains.
+ */
+import path from 'node:path';
+import { getModality, loadDataset, stratifiedSplit, type Modality, type MultimodalDataset } from '../../data/index.js';
+import { initEngine } from '../../engine/index.js';
+import { renderChart } from '../../report/charts.js';
+import { prepareModality, specFor, type ModelOutputs } from '../../train/index.js';
+import { check } from '../../util/errors.js';
+import { toCsv, writeFileAtomic, writeJsonAtomic } from '../../util/fs.js';
+import { throwIfAborted } from '../../util/progress.js';
+import type { SpecOverrides } from '../../models/index.js';
+import type { ExperimentContext } from '../types.js';
+import {
+  accuracyOfLogits,
+  cchMargins,
+  embeddingOf,
+  fitModel,
+  groupMeanSd,
+  scoreModel,
+  seedsFor,
+  signAgreement,
+  spearman,
+  type MarginEstimate,
+  type MarginEstimator,
+  type Representation,
+} from '../cch-digits/common.js';
+import { checkEstimators, checkFit, stripUndefined, teacherPass } from '../cch-digits/run.js';
+import { DIGITS_VIEWS } from '../cch-noise/run.js';
+import { fusionFigures } from './figures.js';
+
+export const EARLY_FUSION = 'early fusion';
+export const LATE_FUSION = 'late fusion';
+
+export type TeacherKind = 'single' | 'early-fusion' | 'late-fusion';
+
+export interface FusionOptions {
+  outDir: string;
+  n: number;
+  seeds: number;
+  /** Views fused by the fusion teachers; each also gets its own single-view teacher. */
+  modalities: string[];
+  student: string;
+  temperature: number;
+  lambda: number;
+  epochs: number;
+  learningRate: number;
+  batchSize: number;
+  estimators: MarginEstimator[];
+  miDims: number;
+  /** CNN (image views): conv filters and dense widths. MLP (tables and early fusion): hidden widths. */
+  channels: number[];
+  cnnHidden: number[];
+  mlpHidden: number[];
+}
+
+export const FUSION_DEFAULTS: Omit<FusionOptions, 'outDir'> = {
+  n: 3000,
+  seeds: 3,
+  modalities: ['pixels', 'blocks', 'profiles', 'fourier'],
+  student: 'profiles',
+  temperature: 4,
+  lambda: 0.5,
+  epochs: 10,
+  learningRate: 3e-3,
+  batchSize: 64,
+  estimators: ['ksg', 'latent'],
+  miDims: 4,
+  channels: [8, 16],
+  cnnHidden: [32],
+  mlpHidden: [64, 32],
+};
+
+export const FUSION_QUICK: Partial<FusionOptions> = { n: 1000, seeds: 1, epochs: 3 };
+
+export interface FusionRow {
+  seed: number;
+  teacher: string;
+  kind: TeacherKind;
+  teacherAcc: number;
+  studentAcc: number;
+  kdAcc: number;
+  kdGain: number;
+  margins: Partial<Record<MarginEstimator, MarginEstimate>>;
+}
+
+export interface FusionTeacherSummary {
+  teacher: string;
+  kind: TeacherKind;
+  seeds: number;
+  teacherAccMean: number;
+  teacherAccSd: number;
+  studentAcc: number;
+  kdAccMean: number;
+  kdGainMean: number;
+  kdGainSd: number;
+  marginMean: Partial<Record<MarginEstimator, number>>;
+  marginSd: Partial<Record<MarginEstimator, number>>;
+}
+
+export interface FusionComparison {
+  /** Student alone (its view only at test time). */
+  studentAlone: number;
+  /** Best single-view teacher by mean KD gain, and its KD student's accuracy. */
+  bestSingleTeacher: string;
+  bestSingleKd: number;
+  earlyFusionKd: number;
+  lateFusionKd: number;
+  /** The early-fusion model used directly (every view needed at test time). */
+  directFusion: number;
+  /** Per estimator: Spearman over teachers of mean gain vs mean margin, sign agreement, and whether the top-margin teacher is the top-gain one. */
+  criteria: { estimator: MarginEstimator; spearman: number; signAgreement: number; topMarginTeacher: string; topGainTeacher: string }[];
+}
+
+export interface FusionResult {
+  options: FusionOptions;
+  rows: FusionRow[];
+  teachers: FusionTeacherSummary[];
+  comparison: FusionComparison;
+  wallSeconds: number;
+  files: string[];
+}
+
+export function resolveFusionOptions(options: Partial<FusionOptions> & { outDir: string }): FusionOptions {
+  const o: FusionOptions = { ...FUSION_DEFAULTS, ...stripUndefined(options), outDir: options.outDir };
+  check(Number.isInteger(o.n) && o.n >= 100, `fusion: n must be an integer ≥ 100, got ${o.n}`, 'invalid-option');
+  check(Number.isInteger(o.seeds) && o.seeds >= 1, `fusion: seeds must be an integer ≥ 1, got ${o.seeds}`, 'invalid-option');
+  check(o.modalities.length >= 2, `fusion: --modalities must name at least two views to fuse, got [${o.modalities.join(', ')}]`, 'invalid-option');
+  for (const m of [...o.modalities, o.student]) {
+    check((DIGITS_VIEWS as readonly string[]).includes(m), `fusion: '${m}' is not a digits view; expected one of ${DIGITS_VIEWS.join(', ')}`, 'invalid-option');
+  }
+  check(new Set(o.modalities).size === o.modalities.length, `fusion: --modalities lists a view twice: [${o.modalities.join(', ')}]`, 'invalid-option');
+  check(Number.isFinite(o.temperature) && o.temperature > 0, `fusion: --temperature must be > 0, got ${o.temperature}`, 'invalid-option');
+  check(Number.isFinite(o.lambda) && o.lambda >= 0 && o.lambda <= 1, `fusion: --lambda (KD weight) must be in [0, 1], got ${o.lambda}`, 'invalid-option');
+  checkFit('fusion', o);
+  checkEstimators('fusion', o.estimators, o.miDims);
+  return o;
+}
+
+/** One table modality whose row i is the concatenation of row i of every input modality (flattened). */
+export function concatModalities(name: string, modalities: Modality[]): Modality {
+  check(modalities.length > 0, 'concatModalities: no modalities');
+  const sizes = modalities.map((m) => m.shape.reduce((a, b) => a * b, 1));
+  const n = modalities[0].data.length / sizes[0];
+  modalities.forEach((m, k) => check(m.data.length === n * sizes[k], `concatModalities: '${m.name}' has ${m.data.length / sizes[k]} rows, '${modalities[0].name}' has ${n}`));
+  const d = sizes.reduce((a, b) => a + b, 0);
+  const data = new Float32Array(n * d);
+  for (let i = 0; i < n; i++) {
+    let at = i * d;
+    modalities.forEach((m, k) => {
+      data.set(m.data.subarray(i * sizes[k], (i + 1) * sizes[k]), at);
+      at += sizes[k];
+    });
+  }
+  return { name, kind: 'table', shape: [d], data, source: `concatenation of ${modalities.map((m) => m.name).join(' + ')}` };
+}
+
+/** Element-wise mean of equally sized arrays (late fusion of logits). */
+export function meanArrays(arrays: Float32Array[]): Float32Array {
+  check(arrays.length > 0, 'meanArrays: nothing to average');
+  const out = new Float32Array(arrays[0].length);
+  for (const a of arrays) {
+    check(a.length === out.length, `meanArrays: lengths ${a.length} and ${out.length} differ`);
+    for (let i = 0; i < a.length; i++) out[i] += a[i] / arrays.length;
+  }
+  return out;
+}
+
+/** Row-wise concatenation of representations over the same rows. */
+export function concatRepresentations(reps: Representation[]): Representation {
+  const n = reps[0].n;
+  const d = reps.reduce((s, r) => s + r.d, 0);
+  const data = new Float32Array(n * d);
+  for (let i = 0; i < n; i++) {
+    let at = i * d;
+    for (const r of reps) {
+      data.set(r.data.subarray(i * r.d, (i + 1) * r.d), at);
+      at += r.d;
+    }
+  }
+  return { data, n, d };
+}
+
+export function flatFusionRow(r: FusionRow): Record<string, number | string> {
+  const { margins, ...rest } = r;
+  const out: Record<string, number | string> = { ...rest };
+  for (const [e, m] of Object.entries(margins)) {
+    out[`miTeacherStudent_${e}`] = m.miTeacherStudent;
+    out[`miStudentLabel_${e}`] = m.miStudentLabel;
+    out[`margin_${e}`] = m.margin;
+  }
+  return out;
+}
+
+export function summariseFusion(rows: FusionRow[], estimators: MarginEstimator[]): { teachers: FusionTeacherSummary[]; comparison: FusionComparison } {
+  const flat = rows.map(flatFusionRow);
+  const teachers = groupMeanSd(flat, (r) => String(r.teacher), ['teacherAcc', 'studentAcc', 'kdAcc', 'kdGain', ...estimators.map((e) => `margin_${e}`)]).map((g) => ({
+    teacher: String(g.rows[0].teacher),
+    kind: g.rows[0].kind as TeacherKind,
+    seeds: g.rows.length,
+    teacherAccMean: g.stats.teacherAcc.mean,
+    teacherAccSd: g.stats.teacherAcc.sd,
+    studentAcc: g.stats.studentAcc.mean,
+    kdAccMean: g.stats.kdAcc.mean,
+    kdGainMean: g.stats.kdGain.mean,
+    kdGainSd: g.stats.kdGain.sd,
+    marginMean: Object.fromEntries(estimators.map((e) => [e, g.stats[`margin_${e}`].mean])),
+    marginSd: Object.fromEntries(estimators.map((e) => [e, g.stats[`margin_${e}`].sd])),
+  }));
+  const byKind = (k: TeacherKind) => teachers.filter((t) => t.kind === k);
+  const singles = byKind('single');
+  const bestSingle = singles.reduce((a, b) => (b.kdGainMean > a.kdGainMean ? b : a), singles[0]);
+  const early = byKind('early-fusion')[0];
+  const late = byKind('late-fusion')[0];
+  const top = (values: number[]) => teachers[values.reduce((bi, v, i) => (v > values[bi] ? i : bi), 0)].teacher;
+  const gains = teachers.map((t) => t.kdGainMean);
+  return {
+    teachers,
+    comparison: {
+      studentAlone: teachers[0]?.studentAcc ?? Number.NaN,
+      bestSingleTeacher: bestSingle?.teacher ?? '',
+      bestSingleKd: bestSingle?.kdAccMean ?? Number.NaN,
+      earlyFusionKd: early?.kdAccMean ?? Number.NaN,
+      lateFusionKd: late?.kdAccMean ?? Number.NaN,
+      directFusion: early?.teacherAccMean ?? Number.NaN,
+      criteria: estimators.map((estimator) => {
+        const margins = teachers.map((t) => t.marginMean[estimator] ?? Number.NaN);
+        return {
+          estimator,
+          spearman: spearman(gains, margins),
+          signAgreement: signAgreement(gains, margins),
+          topMarginTeacher: top(margins),
+          topGainTeacher: top(gains),
+        };
+      }),
+    },
+  };
+}
+
+function teacherCsv(teachers: FusionTeacherSummary[]): Record<string, unknown>[] {
+  return teachers.map(({ marginMean, marginSd, ...t }) => ({
+    ...t,
+    ...Object.fromEntries(Object.entries(marginMean).map(([e, v]) => [`marginMean_${e}`, v])),
+    ...Object.fromEntries(Object.entries(marginSd).map(([e, v]) => [`marginSd_${e}`, v])),
+  }));
+}
+
+interface TeacherEntry {
+  name: string;
+  kind: TeacherKind;
+  accuracy: number;
+  /** Logits on the training rows (what KD distils) and the held-out representation for the margin. */
+  trainLogits: Float32Array;
+  trainEmbedding: Float32Array;
+  heldOut: Representation;
+}
+
+export async function runFusion(options: Partial<FusionOptions> & { outDir: string }, ctx: ExperimentContext = {}): Promise<FusionResult> {
+  const started = Date.now();
+  const o = resolveFusionOptions(options);
+  await initEngine();
+  const views = [...new Set([...o.modalities, o.student])] as (typeof DIGITS_VIEWS)[number][];
+  const base = await loadDataset('digits', { digits: { n: o.n, modalities: views }, onProgress: ctx.onProgress, signal: ctx.signal });
+  const fused = concatModalities(EARLY_FUSION, o.modalities.map((m) => getModality(base, m)));
+  const ds: MultimodalDataset = { ...base, modalities: [...base.modalities, fused] };
+  const fit = { epochs: o.epochs, learningRate: o.learningRate, batchSize: o.batchSize };
+  const fitCtx = { onProgress: ctx.onProgress, signal: ctx.signal };
+  const archFor = (m: Modality): SpecOverrides => (m.kind === 'image' ? { channels: o.channels, hidden: o.cnnHidden } : { hidden: o.mlpHidden });
+
+  const rows: FusionRow[] = [];
+  const rowsFile = path.join(o.outDir, 'results.csv');
+  const total = o.seeds * (o.modalities.length + 2);
+  for (let seed = 0; seed < o.seeds; seed++) {
+    throwIfAborted(ctx.signal);
+    const seeds = seedsFor(seed);
+    const split = stratifiedSplit(ds, { seed: seeds.split });
+    const student = prepareModality(ds, o.student, split);
+    const studentSpec = specFor(ds, student.modality, undefined, archFor(student.modality));
+    const noKd = await fitModel(studentSpec, student, { ...fit, initSeed: seeds.student, seed: seeds.shuffle }, fitCtx);
+    const studentScore = await scoreModel(noKd, student.test, ctx.signal).finally(() => noKd.dispose());
+    const labels = student.test.y as Int32Array;
+
+    const entries: TeacherEntry[] = [];
+    const singles: { train: ModelOutputs; test: ModelOutputs }[] = [];
+    const names = [...o.modalities, EARLY_FUSION];
+    for (let i = 0; i < names.length; i++) {
+      throwIfAborted(ctx.signal);
+      const data = prepareModality(ds, names[i], split);
+      const model = await fitModel(specFor(ds, data.modality, undefined, archFor(data.modality)), data, { ...fit, initSeed: seeds.teacher(i), seed: seeds.shuffle }, fitCtx);
+      const { score, onTrain } = await teacherPass(model, data, ctx.signal);
+      const single = names[i] !== EARLY_FUSION;
+      if (single) singles.push({ train: onTrain, test: score.outputs });
+      entries.push({
+        name: names[i],
+        kind: single ? 'single' : 'early-fusion',
+        accuracy: score.accuracy,
+        trainLogits: onTrain.logits,
+        trainEmbedding: onTrain.embedding,
+        heldOut: embeddingOf(score.outputs),
+      });
+    }
+    // Late fusion: the mean of the single-view teachers' logits; its representation, their embeddings side by side.
+    const classes = singles[0].test.logitsSize;
+    entries.push({
+      name: LATE_FUSION,
+      kind: 'late-fusion',
+      accuracy: accuracyOfLogits(meanArrays(singles.map((s) => s.test.logits)), classes, labels),
+      trainLogits: meanArrays(singles.map((s) => s.train.logits)),
+      trainEmbedding: singles[0].train.embedding,
+      heldOut: concatRepresentations(singles.map((s) => embeddingOf(s.test))),
+    });
+
+    const margins = new Map<string, Partial<Record<MarginEstimator, MarginEstimate>>>(entries.map((e) => [e.name, {}]));
+    for (const estimator of o.estimators) {
+      throwIfAborted(ctx.signal);
+      const ms = await cchMargins(embeddingOf(studentScore.outputs), entries.map((e) => ({ name: e.name, h: e.heldOut })), labels, {
+        estimator,
+        dims: o.miDims,
+        seed: 17 + seed,
+        signal: ctx.signal,
+      });
+      entries.forEach((e, k) => {
+        const m = margins.get(e.name);
+        if (m) m[estimator] = ms[k];
+      });
+    }
+
+    for (const e of entries) {
+      throwIfAborted(ctx.signal);
+      const kd = await fitModel(
+        studentSpec,
+        student,
+        { ...fit, initSeed: seeds.student, seed: seeds.shuffle, kd: { teacher: { logits: e.trainLogits, embedding: e.trainEmbedding }, temperature: o.temperature, lambda: o.lambda } },
+        fitCtx,
+      );
+      const kdAcc = (await scoreModel(kd, student.test, ctx.signal).finally(() => kd.dispose())).accuracy;
+      rows.push({
+        seed,
+        teacher: e.name,
+        kind: e.kind,
+        teacherAcc: e.accuracy,
+        studentAcc: studentScore.accuracy,
+        kdAcc,
+        kdGain: kdAcc - studentScore.accuracy,
+        margins: margins.get(e.name) ?? {},
+      });
+      // Incremental and atomic: an interrupted run keeps every finished cell.
+      await writeFileAtomic(rowsFile, toCsv(rows.map(flatFusionRow)));
+      ctx.onProgress?.({ task: 'fusion', done: rows.length, total, detail: `seed ${seed} teacher ${e.name}: KD gain ${(kdAcc - studentScore.accuracy).toFixed(3)}` });
+    }
+  }
+
+  const { teachers, comparison } = summariseFusion(rows, o.estimators);
+  const files = [rowsFile, path.join(o.outDir, 'summary.csv'), path.join(o.outDir, 'results.json')];
+  await writeFileAtomic(files[1], toCsv(teacherCsv(teachers)));
+  for (const [name, spec] of Object.entries(fusionFigures(teachers, comparison, o))) {
+    files.push(...(await renderChart(spec, path.join(o.outDir, name))).files);
+  }
+  const result: FusionResult = { options: o, rows, teachers, comparison, wallSeconds: (Date.now() - started) / 1000, files };
+  await writeJsonAtomic(files[2], result);
+  return result;
+}
