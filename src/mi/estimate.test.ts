@@ -67,6 +67,14 @@ describe('estimateMI: validation', () => {
     ['units', () => estimateMI(x, y, { estimator: 'ksg', units: 'bans' as never }), /unknown units 'bans'/],
     ['ci', () => estimateMI(x, y, { estimator: 'ksg', ci: 95 }), /ci must be a confidence level in \(0, 1\)/],
     [
+      'too few samples for MINE',
+      () => {
+        const small = pair(10, [0.5], 1);
+        return estimateMI(small.x, small.y, { estimator: 'mine' });
+      },
+      /the mine estimator trains a network on part of the samples and needs n ≥ 20, got n = 10/,
+    ],
+    [
       'half-split too small',
       () => estimateMI(x, y, { estimator: 'ksg', k: 10 }),
       /n = 20 is too small for the half-split interval with k = 10/,

@@ -126,6 +126,12 @@ function checkOptions(x: MIInput, y: MIInput, opts: MIOptions): void {
       'invalid-option',
     );
   else if (opts.shrinkage !== undefined) oneOf('shrinkage', String(opts.shrinkage), ['auto', 'ledoit-wolf']);
+  if (opts.estimator === 'mine' || opts.estimator === 'latent')
+    check(
+      x.n >= 20,
+      `the ${opts.estimator} estimator trains a network on part of the samples and needs n ≥ 20, got n = ${x.n}`,
+      'invalid-option',
+    );
   if (opts.k !== undefined || opts.estimator === 'ksg') {
     const k = opts.k ?? 3;
     check(k < x.n, `k = ${k} must be smaller than the number of samples n = ${x.n}`, 'invalid-option');

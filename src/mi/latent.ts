@@ -12,6 +12,7 @@
  * (cross-entropy) and the estimate is Ross's.
  */
 import { initEngine, tf } from '../engine/index.js';
+import { CmkdError } from '../util/errors.js';
 import { makeRng } from '../util/rng.js';
 import { throwIfAborted, type ProgressFn } from '../util/progress.js';
 import { standardizeColumns } from './gaussian.js';
@@ -97,6 +98,7 @@ export async function latentMI(x: MIInput, y: MIInput, opts: LatentOptions = {})
   const trainIdx = perm.slice(nHeld);
   const nTrain = trainIdx.length;
   const batch = Math.min(o.batchSize, nTrain);
+  if (batch < 2) throw new CmkdError(`${n} samples leave ${nTrain} for training; need at least 2`);
   const h = o.hidden;
   const L = o.latentDim;
 

@@ -8,6 +8,7 @@
  * curve on the same split makes it slightly optimistic; the repeated-split interval shows the spread).
  */
 import { initEngine, tf } from '../engine/index.js';
+import { CmkdError } from '../util/errors.js';
 import { makeRng, type Rng } from '../util/rng.js';
 import { throwIfAborted, type ProgressFn } from '../util/progress.js';
 
@@ -139,6 +140,7 @@ export async function mineMI(
   const trainIdx = perm.slice(nHeld);
   const nTrain = trainIdx.length;
   const batch = Math.min(batchSize, nTrain);
+  if (batch < 2) throw new CmkdError(`${n} samples leave ${nTrain} for training; need at least 2`);
   const xAll = tf.tensor2d(x, [n, dx]);
   const yAll = tf.tensor2d(y, [n, dy]);
   const heldT = tf.tensor1d(heldIdx, 'int32');
