@@ -245,6 +245,7 @@ export async function renderHtmlReport(input: ReportDocument | ReportDocumentInp
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
+<link rel="icon" href="data:,">
 <meta name="generator" content="cmkd ${escapeHtml(m.cmkdVersion ?? VERSION)}">
 <title>${escapeHtml(doc.title)}</title>
 <style>${CSS}</style>

@@ -9,6 +9,8 @@ import { register as distill } from './distill.js';
 import { register as sweep } from './sweep.js';
 import { register as run } from './run.js';
 import { register as experiment } from './experiment.js';
+import { register as report } from './report.js';
+import { register as serve } from './serve.js';
 
 /** Every CLI command, in the order `cmkd --help` lists them. */
-export const COMMANDS: ((program: Command) => void)[] = [run, info, data, mi, cch, train, evaluate, distill, sweep, experiment];
+export const COMMANDS: ((program: Command) => void)[] = [run, report, serve, info, data, mi, cch, train, evaluate, distill, sweep, experiment];

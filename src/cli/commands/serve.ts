@@ -1,0 +1,34 @@
+import type { Command } from 'commander';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { STUDENT_DIR } from '../../report/student.js';
+import { REPORT_HTML } from '../../report/write.js';
+import { serveStatic } from '../../serve/server.js';
+import { CmkdError } from '../../util/errors.js';
+
+export function register(program: Command): void {
+  program
+    .command('serve')
+    .description('serve a run folder on 127.0.0.1 (the report and the student in the browser); Ctrl-C stops it')
+    .argument('<run-dir>', 'run folder written by cmkd run')
+    .option('--port <n>', 'TCP port (0 = any free port)', '8080')
+    .action(async (runDir: string, opts: { port: string }) => {
+      const port = Number(opts.port);
+      if (!Number.isInteger(port) || port < 0 || port > 65535) throw new CmkdError(`--port '${opts.port}': expected an integer in 0..65535`, 'invalid-option');
+      const server = await serveStatic(runDir, { port });
+      const lines = [`serving ${server.root} at ${server.url}`];
+      if (existsSync(path.join(server.root, REPORT_HTML))) lines.push(`  report:  ${server.url}${REPORT_HTML}`);
+      if (existsSync(path.join(server.root, STUDENT_DIR, 'index.html'))) lines.push(`  student: ${server.url}${STUDENT_DIR}/`);
+      lines.push('press Ctrl-C to stop');
+      console.log(lines.join('\n'));
+      await new Promise<void>((resolve) => {
+        const stop = () => {
+          process.off('SIGINT', stop);
+          process.off('SIGTERM', stop);
+          void server.close().then(resolve);
+        };
+        process.on('SIGINT', stop);
+        process.on('SIGTERM', stop);
+      });
+    });
+}

@@ -1,0 +1,154 @@
+/**
+ * The student in the browser: a tiny CNN (pixels) and MLP (blocks) saved with src/models,
+ * their pages written with writeStudentPage and served on 127.0.0.1; Chromium's class
+ * probabilities must match Node's on the same samples.
+ */
+import { existsSync } from 'node:fs';
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import type { Browser } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { applyStandardizer, fitStandardizer, getModality, loadDataset, type Modality, type MultimodalDataset, type Standardizer } from '../../src/data/index.js';
+import { initEngine, tf } from '../../src/engine/index.js';
+import { buildModel, loadModel, makeSpec, saveModel, type ModelSpec } from '../../src/models/index.js';
+import { writeStudentPage } from '../../src/report/student.js';
+import { serveStatic, type StaticServer } from '../../src/serve/server.js';
+import { predictOutputs } from '../../src/train/index.js';
+import { HAS_CHROMIUM, launchChromium, NO_CHROMIUM_REASON, waitForStudent, watchedPage } from './browser.js';
+
+if (!HAS_CHROMIUM) process.stderr.write(`${NO_CHROMIUM_REASON}\n`);
+
+const N_TRAIN = 40;
+const SAMPLES = [40, 41, 42, 43];
+
+interface Student {
+  name: string;
+  modality: Modality;
+  standardizer: Standardizer;
+  /** Node's class probabilities of each embedded sample. */
+  nodeProbs: number[][];
+}
+
+/** Build, save and page a seeded student for `modality`; Node predicts the samples from the saved files. */
+async function makeStudent(ds: MultimodalDataset, runDir: string, name: string, spec: ModelSpec): Promise<Student> {
+  const modality = getModality(ds, name);
+  const train = Int32Array.from({ length: N_TRAIN }, (_, i) => i);
+  const standardizer = fitStandardizer(modality, train);
+  const modelDir = path.join(runDir, 'models', name);
+  const model = buildModel(spec, 7);
+  await saveModel(modelDir, model, { modality: name, task: ds.task, standardizer });
+  model.dispose();
+  const d = modality.data.length / ds.n;
+  const samples = SAMPLES.map((r) => ({ x: modality.data.subarray(r * d, (r + 1) * d), label: ds.labels[r] }));
+  await writeStudentPage(path.join(runDir, name), { modelDir, samples });
+  // Node: load what was saved, standardise as training did, predict, softmax.
+  const { model: loaded } = await loadModel(modelDir);
+  const rows = new Float32Array(SAMPLES.length * d);
+  SAMPLES.forEach((r, i) => rows.set(modality.data.subarray(r * d, (r + 1) * d), i * d));
+  const standardised = applyStandardizer({ ...modality, data: rows }, standardizer).data;
+  const { logits, logitsSize } = await predictOutputs(loaded, standardised, SAMPLES.length);
+  loaded.dispose();
+  const probs = tf.tidy(() => tf.softmax(tf.tensor2d(logits, [SAMPLES.length, logitsSize])).arraySync() as number[][]);
+  return { name, modality, standardizer, nodeProbs: probs };
+}
+
+describe.skipIf(!HAS_CHROMIUM)(HAS_CHROMIUM ? 'student page in Chromium' : NO_CHROMIUM_REASON, () => {
+  let browser: Browser;
+  let server: StaticServer;
+  let runDir: string;
+  let pixels: Student;
+  let blocks: Student;
+
+  beforeAll(async () => {
+    await initEngine();
+    const ds = await loadDataset('digits', { digits: { n: 60, modalities: ['pixels', 'blocks'], cache: false, seed: 3 } });
+    runDir = await mkdtemp(path.join(tmpdir(), 'cmkd-student-'));
+    pixels = await makeStudent(ds, runDir, 'pixels', makeSpec('cnn', [28, 28, 1], 10, 'classification', { channels: [4], hidden: [16] }));
+    blocks = await makeStudent(ds, runDir, 'blocks', makeSpec('mlp', [49], 10, 'classification', { hidden: [16] }));
+    server = await serveStatic(runDir, { port: 0 });
+    browser = await launchChromium();
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await server?.close();
+  });
+
+  for (const which of ['pixels', 'blocks'] as const) {
+    it(`${which}: the browser's probabilities match Node's within 1e-4`, async () => {
+      const s = which === 'pixels' ? pixels : blocks;
+      const { page, errors, externalRequests } = await watchedPage(browser, [server.url]);
+      await page.goto(`${server.url}${which}/`);
+      await waitForStudent(page);
+      for (let i = 0; i < SAMPLES.length; i++) {
+        const probs = (await page.evaluate(`window.cmkdPredict(${i})`)) as number[];
+        expect(probs).toHaveLength(10);
+        probs.forEach((p, k) => expect(Math.abs(p - s.nodeProbs[i][k])).toBeLessThan(1e-4));
+      }
+      // The probabilities really vary between samples (a constant page could not pass by accident).
+      expect(Math.max(...s.nodeProbs[0].map((p, k) => Math.abs(p - s.nodeProbs[1][k])))).toBeGreaterThan(1e-3);
+      expect(errors).toEqual([]);
+      expect(externalRequests).toEqual([]);
+      await page.close();
+    });
+  }
+
+  it('pixels: "try a test sample" shows bars and the true label; drawing classifies the drawing', async () => {
+    const { page, errors } = await watchedPage(browser, [server.url], { width: 1000, height: 800 });
+    await page.goto(`${server.url}pixels/`);
+    await waitForStudent(page);
+    await page.click('#sample');
+    await page.waitForSelector('#result .bar');
+    expect(await page.locator('#result .bar').count()).toBe(10);
+    expect(await page.textContent('#truth')).toMatch(/^true label: \d$/);
+    const best = await page.getAttribute('#result .bar.best', 'data-class');
+    const top = s0Argmax(pixels.nodeProbs[0]);
+    expect(Number(best)).toBe(top);
+    // Draw a stroke: the result is recomputed from the canvas (no true label any more).
+    const box = (await page.locator('#draw').boundingBox())!;
+    await page.mouse.move(box.x + box.width * 0.5, box.y + box.height * 0.2);
+    await page.mouse.down();
+    for (let k = 1; k <= 8; k++) await page.mouse.move(box.x + box.width * 0.5, box.y + box.height * (0.2 + 0.075 * k));
+    await page.mouse.up();
+    await page.waitForFunction("document.getElementById('truth').textContent === ''");
+    expect(await page.locator('#result .bar').count()).toBe(10);
+    // The preview shows what the model reads: some bright pixels in a dark frame.
+    const lit = (await page.evaluate(`(() => {
+      const d = document.getElementById('preview').getContext('2d').getImageData(0, 0, 84, 84).data;
+      let n = 0; for (let i = 0; i < d.length; i += 4) if (d[i] > 128) n++; return n / (84 * 84);
+    })()`)) as number;
+    expect(lit).toBeGreaterThan(0.01);
+    expect(lit).toBeLessThan(0.5);
+    if (process.env.CMKD_SCREENSHOTS) await page.screenshot({ path: path.join(process.env.CMKD_SCREENSHOTS, 'student-pixels.png') });
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
+  it('blocks: a pasted CSV row is classified like the sample; a bad row is refused with a message', async () => {
+    const { page, errors } = await watchedPage(browser, [server.url]);
+    await page.goto(`${server.url}blocks/`);
+    await waitForStudent(page);
+    const d = blocks.modality.shape[0];
+    const row = Array.from(blocks.modality.data.subarray(SAMPLES[0] * d, (SAMPLES[0] + 1) * d)).join(',');
+    await page.fill('#row', row);
+    await page.click('#classify');
+    await page.waitForSelector('#result .bar');
+    const shown = (await page.locator('#result .bar .val').allTextContents()).map((t) => parseFloat(t));
+    shown.forEach((pct, k) => expect(Math.abs(pct - 100 * blocks.nodeProbs[0][k])).toBeLessThanOrEqual(0.051));
+    await page.fill('#row', '1, 2, x');
+    await page.click('#classify');
+    expect(await page.textContent('#status')).toBe(`expected ${d} numbers (one per feature), got 3`);
+    if (process.env.CMKD_SCREENSHOTS) await page.screenshot({ path: path.join(process.env.CMKD_SCREENSHOTS, 'student-blocks.png') });
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
+  it('the page folder is self-contained: model, weights, TF.js bundle and its licence notice', () => {
+    for (const f of ['index.html', 'model.json', 'weights.bin', 'tf.min.js', 'THIRD_PARTY_NOTICES.txt']) expect(existsSync(path.join(runDir, 'pixels', f))).toBe(true);
+  });
+});
+
+function s0Argmax(p: number[]): number {
+  return p.reduce((b, v, i) => (v > p[b] ? i : b), 0);
+}
