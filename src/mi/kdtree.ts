@@ -237,6 +237,14 @@ export function kthDistance(
   return worst;
 }
 
+/** boxMinDist for d = 2. */
+function boxDist2(lo: Float64Array, hi: Float64Array, node: number, q0: number, q1: number): number {
+  const o = 2 * node;
+  const g0 = Math.max(lo[o] - q0, q0 - hi[o]);
+  const g1 = Math.max(lo[o + 1] - q1, q1 - hi[o + 1]);
+  return Math.max(g0, g1, 0);
+}
+
 /** kthDistance for d = 2 (the joint space of two 1-d variables), with the distances written out. */
 function kthDistance2(
   tree: KDTree,
@@ -249,17 +257,11 @@ function kthDistance2(
   const { points, nodeStart, nodeEnd, firstLeaf, stack, lo, hi } = tree;
   for (let i = 0; i < k; i++) best[i] = Infinity;
   let worst = Infinity;
-  const boxDist = (node: number): number => {
-    const o = 2 * node;
-    const g0 = Math.max(lo[o] - q0, q0 - hi[o]);
-    const g1 = Math.max(lo[o + 1] - q1, q1 - hi[o + 1]);
-    return Math.max(g0, g1, 0);
-  };
   let sp = 0;
   stack[sp++] = 0;
   while (sp > 0) {
     const node = stack[--sp];
-    if (boxDist(node) >= worst) continue;
+    if (boxDist2(lo, hi, node, q0, q1) >= worst) continue;
     if (node >= firstLeaf) {
       const e = nodeEnd[node];
       for (let t = nodeStart[node]; t < e; t++) {
@@ -281,8 +283,8 @@ function kthDistance2(
     }
     const l = 2 * node + 1;
     const r = l + 1;
-    const dl = boxDist(l);
-    const dr = boxDist(r);
+    const dl = boxDist2(lo, hi, l, q0, q1);
+    const dr = boxDist2(lo, hi, r, q0, q1);
     if (dl <= dr) {
       if (dr < worst) stack[sp++] = r;
       if (dl < worst) stack[sp++] = l;
