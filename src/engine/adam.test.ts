@@ -69,6 +69,29 @@ describe('FusedAdam', () => {
     opt.dispose();
   });
 
+  it('takes the fused path on wasm (no per-op Adam kernels such as Sqrt run)', () => {
+    const w = tf.variable(tf.ones([6]));
+    const f = (): tf.Scalar => tf.sum(tf.square(w)) as tf.Scalar;
+    const opt = adam(0.1);
+    const sqrt = tf.getKernel('Sqrt', 'wasm')!;
+    let sqrtCalls = 0;
+    tf.unregisterKernel('Sqrt', 'wasm');
+    tf.registerKernel({ ...sqrt, kernelFunc: (args) => (sqrtCalls++, sqrt.kernelFunc(args)) });
+    try {
+      for (let i = 0; i < 3; i++) opt.minimize(f);
+      expect(sqrtCalls).toBe(0);
+      const reference = tf.train.adam(0.1);
+      reference.minimize(f);
+      reference.dispose();
+      expect(sqrtCalls).toBeGreaterThan(0); // the counter does see TF.js's Adam
+    } finally {
+      tf.unregisterKernel('Sqrt', 'wasm');
+      tf.registerKernel(sqrt);
+      w.dispose();
+      opt.dispose();
+    }
+  });
+
   it('leaves no tensors behind per step', () => {
     const w = tf.variable(tf.ones([5]));
     const opt = adam(0.1);
