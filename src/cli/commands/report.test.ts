@@ -1,0 +1,57 @@
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { sampleReportDocument } from '../../../test/browser/fixtures.js';
+import { writeReport } from '../../report/write.js';
+import { main } from '../main.js';
+
+async function run(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  let stdout = '';
+  let stderr = '';
+  vi.spyOn(process.stdout, 'write').mockImplementation((s: string | Uint8Array) => ((stdout += String(s)), true));
+  vi.spyOn(process.stderr, 'write').mockImplementation((s: string | Uint8Array) => ((stderr += String(s)), true));
+  try {
+    const code = await main(['node', 'cmkd', ...args]);
+    return { code, stdout, stderr };
+  } finally {
+    vi.restoreAllMocks();
+  }
+}
+
+describe('cmkd report', () => {
+  const dirs: string[] = [];
+  afterEach(async () => {
+    for (const d of dirs.splice(0)) await rm(d, { recursive: true, force: true });
+  });
+
+  it("re-renders a run's report.html from report.json", async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'cmkd-cli-report-'));
+    dirs.push(dir);
+    const { html } = await writeReport(dir, sampleReportDocument());
+    const before = await readFile(html, 'utf8');
+    await rm(html);
+    const r = await run('report', dir, '--json');
+    expect(r.code).toBe(0);
+    const out = JSON.parse(r.stdout) as { html: string; files: string[] };
+    expect(out.html).toBe(html);
+    expect(out.files).toHaveLength(15);
+    expect(await readFile(html, 'utf8')).toBe(before);
+  });
+
+  it('explains a folder without report.json', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'cmkd-cli-report-'));
+    dirs.push(dir);
+    const r = await run('report', dir);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/no report\.json in .*cmkd run/);
+  });
+});
+
+describe('cmkd serve', () => {
+  it('refuses a bad port before listening', async () => {
+    const r = await run('serve', tmpdir(), '--port', 'http');
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain("--port 'http': expected an integer in 0..65535");
+  });
+});
