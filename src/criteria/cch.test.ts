@@ -210,9 +210,28 @@ describe('cchFromRepresentations', () => {
     expect(nats.teachers[0].margin.ci).toBeNull();
     expect(bits.teachers[0].margin.value).toBeCloseTo(nats.teachers[0].margin.value / Math.LN2, 10);
     expect(bits.teachers[0].mfh!.sharedFraction.value).toBeCloseTo(nats.teachers[0].mfh!.sharedFraction.value, 10);
-    const raw = await cchFromRepresentations({ ...common, dims: false, mfh: false });
-    expect(raw.representations[0].dEstimated).toBe(20);
-    expect(raw.teachers[0].mfh).toBeUndefined();
+    const noMfh = await cchFromRepresentations({ ...common, dims: false, mfh: false });
+    expect(noMfh.representations[0].dEstimated).toBe(20);
+    expect(noMfh.teachers[0].mfh).toBeUndefined();
+  });
+
+  it('floors I(Ht,Hs;Y) at max(I(Ht;Y), I(Hs;Y)), keeping the co-information within the redundancy bound', async () => {
+    // One label column (classes 4 sd apart) and five noise columns per side: in the 12-d joint
+    // space Ross underestimates I(Ht,Hs;Y) below the marginal terms.
+    const m = 300;
+    const g = makeRng(8);
+    const labels = Int32Array.from({ length: m }, (_, i) => i % 3);
+    const view = (): Representation => cols(m, [(i) => 4 * labels[i] + g.normal(), ...Array(5).fill(() => g.normal())]);
+    const r = await cchFromRepresentations({
+      student: { name: 's', h: view() },
+      teachers: [{ name: 't', h: view() }],
+      labels,
+      seed: 1,
+      bootstrap: 0,
+    });
+    const v = r.teachers[0].mfh!;
+    expect(v.miJointLabel.value).toBe(Math.max(v.miTeacherLabel.value, r.miStudentLabel.value));
+    expect(v.shared.value).toBeCloseTo(v.redundancyBound.value, 12);
   });
 
   describe('input validation', () => {

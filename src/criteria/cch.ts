@@ -11,7 +11,9 @@
  * concatenated representations, and the γ-like shared fraction co-information / I(Ht;Y).
  * Co-information is redundancy minus synergy, so it is a lower bound on the shared label
  * information when synergy is present; the minimum-MI redundancy min(I(Ht;Y), I(Hs;Y)) is
- * reported as the matching upper bound.
+ * reported as the matching upper bound. The joint term lives in twice the dimensions of the
+ * others, where k-NN estimators are biased downward, so it is floored at
+ * max(I(Ht;Y), I(Hs;Y)) (chain rule), which keeps the co-information within that bound.
  *
  * Representations wider than `dims` are reduced to their top principal components, fitted on
  * the estimation rows themselves (label-free, so no label information leaks into the fit).
@@ -169,11 +171,13 @@ export async function cchFromRepresentations(input: CchFromRepresentationsInput)
       { key: `margin${i}`, f: (v) => v[ts] - v.sy },
     );
     if (mfh) {
+      // Chain rule: I(Ht,Hs;Y) = I(Ht;Y) + I(Hs;Y|Ht) ≥ max(I(Ht;Y), I(Hs;Y)).
+      const joint = (v: Record<string, number>) => Math.max(v[tsy], v[ty], v.sy);
       // Co-information I(Ht;Hs;Y) = I(Ht;Y) + I(Hs;Y) − I(Ht,Hs;Y).
-      const shared = (v: Record<string, number>) => v[ty] + v.sy - v[tsy];
+      const shared = (v: Record<string, number>) => v[ty] + v.sy - joint(v);
       quantities.push(
         { key: ty, f: (v) => v[ty], nonNegative: true },
-        { key: tsy, f: (v) => v[tsy], nonNegative: true },
+        { key: tsy, f: joint, nonNegative: true },
         { key: `shared${i}`, f: shared },
         { key: `fraction${i}`, f: (v) => (v[ty] > 0 ? shared(v) / v[ty] : Number.NaN) },
         { key: `redundancy${i}`, f: (v) => Math.min(v[ty], v.sy), nonNegative: true },
@@ -230,7 +234,7 @@ export async function cchFromRepresentations(input: CchFromRepresentationsInput)
     dims: dims === false ? 'none' : dims,
     reduction: dims === false ? 'none' : 'PCA on the estimation rows',
     mfh,
-    shared: 'co-information I(Ht;Y) + I(Hs;Y) − I(Ht,Hs;Y)',
+    shared: 'co-information I(Ht;Y) + I(Hs;Y) − I(Ht,Hs;Y), I(Ht,Hs;Y) floored at max(I(Ht;Y), I(Hs;Y))',
   };
   if (input.k !== undefined) settings.k = input.k;
   for (const [key, v] of Object.entries(input.mi ?? {})) if (v !== undefined) settings[key] = v as number | string;

@@ -72,7 +72,7 @@ export interface CchFromRepresentationsInput extends CchEstimationOptions {
 export interface MfhView {
   /** I(Ht;Y). */
   miTeacherLabel: Estimate;
-  /** I(Ht,Hs;Y), from the concatenated representation. */
+  /** I(Ht,Hs;Y), from the concatenated representation, floored at max(I(Ht;Y), I(Hs;Y)) (chain rule). */
   miJointLabel: Estimate;
   /** Co-information I(Ht;Hs;Y) = I(Ht;Y) + I(Hs;Y) − I(Ht,Hs;Y): label information both carry (negative: synergy dominates). */
   shared: Estimate;
