@@ -86,7 +86,7 @@ export const QUICK_SWEEP = {
     epochs: 6,
     batchSize: 64,
     lr: 3e-3,
-    earlyStopping: { patience: 3 },
+    earlyStopping: { patience: 3, metric: 'val_metric' as const },
     architecture: { channels: [8, 16], hidden: [32] },
   } satisfies SweepBudget,
 };

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { stratifiedSplit, type MultimodalDataset } from '../../data/index.js';
 import { BACKEND_CHOICES, initEngine, type BackendChoice } from '../../engine/index.js';
 import { OBJECTIVE_OPTIONS, type KdMethod } from '../../kd/index.js';
+import type { EarlyStoppingMetric } from '../../train/index.js';
 import {
   MODEL_FILE,
   MODEL_KINDS,
@@ -41,6 +42,7 @@ export interface BudgetFlags {
   lr?: string;
   batchSize?: string;
   patience?: string;
+  monitor?: string;
   seed?: string;
 }
 
@@ -60,7 +62,12 @@ export function addBudgetFlags(
     .option('--batch-size <n>', `batch size${defaults.batchSize ? ` (default ${defaults.batchSize})` : ''}`)
     .option(
       '--patience <n>',
-      `early-stopping patience on val loss, 0 = off${defaults.patience ? ` (default ${defaults.patience})` : ''}`,
+      `early-stopping patience in epochs, 0 = off (the best epoch is still restored)${defaults.patience ? ` (default ${defaults.patience})` : ''}`,
+    )
+    .option(
+      '--monitor <metric>',
+      'model selection and early stopping on val_metric (accuracy / MSE) or val_loss (task loss)',
+      'val_metric',
     )
     .option('--seed <n>', 'seed of weights, shuffling and dropout', '0');
 }
@@ -80,7 +87,16 @@ export function parseBudget(
       epochs: numberOption('--epochs', f.epochs, { integer: true, min: 1 }) ?? defaults.epochs,
       lr: numberOption('--lr', f.lr, { above: 0 }) ?? defaults.lr,
       batchSize: numberOption('--batch-size', f.batchSize, { integer: true, min: 1 }) ?? defaults.batchSize,
-      earlyStopping: patience === 0 ? false : { patience },
+      earlyStopping:
+        patience === 0
+          ? false
+          : {
+              patience,
+              metric: oneOf<EarlyStoppingMetric>('monitor', f.monitor ?? 'val_metric', [
+                'val_loss',
+                'val_metric',
+              ]),
+            },
     },
     kind,
     architecture,
