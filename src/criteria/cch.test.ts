@@ -169,7 +169,10 @@ describe('cchFromRepresentations', () => {
     const teachers = [
       // Carries label information but nothing of the student's own latent: Ht — Y — Hs.
       { name: 'independent', h: cols(m, [(i) => 1.5 * (2 * labels[i] - 1) + g.normal(), () => g.normal()]) },
-      { name: 'noisy-copy', h: cols(m, [(i) => hsLabel[i] + 0.3 * g.normal(), (i) => z[i] + 0.3 * g.normal()]) },
+      {
+        name: 'noisy-copy',
+        h: cols(m, [(i) => hsLabel[i] + 0.3 * g.normal(), (i) => z[i] + 0.3 * g.normal()]),
+      },
     ];
     const r = await cchFromRepresentations({
       student: { name: 's', h: student },
@@ -195,10 +198,17 @@ describe('cchFromRepresentations', () => {
     const wide = (): Representation => {
       const d = 20;
       const data = new Float32Array(m * d);
-      for (let i = 0; i < m; i++) for (let c = 0; c < d; c++) data[i * d + c] = (c < 3 ? labels[i] : 0) + g.normal();
+      for (let i = 0; i < m; i++)
+        for (let c = 0; c < d; c++) data[i * d + c] = (c < 3 ? labels[i] : 0) + g.normal();
       return { data, n: m, d };
     };
-    const common = { student: { name: 's', h: wide() }, teachers: [{ name: 't', h: wide() }], labels, seed: 2, bootstrap: 0 };
+    const common = {
+      student: { name: 's', h: wide() },
+      teachers: [{ name: 't', h: wide() }],
+      labels,
+      seed: 2,
+      bootstrap: 0,
+    };
     const nats = await cchFromRepresentations({ ...common, dims: 4 });
     const bits = await cchFromRepresentations({ ...common, dims: 4, units: 'bits' });
     expect(nats.representations).toEqual([
@@ -209,7 +219,10 @@ describe('cchFromRepresentations', () => {
     expect(nats.interval).toBe('none');
     expect(nats.teachers[0].margin.ci).toBeNull();
     expect(bits.teachers[0].margin.value).toBeCloseTo(nats.teachers[0].margin.value / Math.LN2, 10);
-    expect(bits.teachers[0].mfh!.sharedFraction.value).toBeCloseTo(nats.teachers[0].mfh!.sharedFraction.value, 10);
+    expect(bits.teachers[0].mfh!.sharedFraction.value).toBeCloseTo(
+      nats.teachers[0].mfh!.sharedFraction.value,
+      10,
+    );
     const noMfh = await cchFromRepresentations({ ...common, dims: false, mfh: false });
     expect(noMfh.representations[0].dEstimated).toBe(20);
     expect(noMfh.teachers[0].mfh).toBeUndefined();
@@ -221,7 +234,8 @@ describe('cchFromRepresentations', () => {
     const m = 300;
     const g = makeRng(8);
     const labels = Int32Array.from({ length: m }, (_, i) => i % 3);
-    const view = (): Representation => cols(m, [(i) => 4 * labels[i] + g.normal(), ...Array(5).fill(() => g.normal())]);
+    const view = (): Representation =>
+      cols(m, [(i) => 4 * labels[i] + g.normal(), ...Array(5).fill(() => g.normal())]);
     const r = await cchFromRepresentations({
       student: { name: 's', h: view() },
       teachers: [{ name: 't', h: view() }],
@@ -232,6 +246,19 @@ describe('cchFromRepresentations', () => {
     const v = r.teachers[0].mfh!;
     expect(v.miJointLabel.value).toBe(Math.max(v.miTeacherLabel.value, r.miStudentLabel.value));
     expect(v.shared.value).toBeCloseTo(v.redundancyBound.value, 12);
+  });
+
+  it('stops when the signal is aborted', async () => {
+    const controller = new AbortController();
+    controller.abort();
+    const h = col(50, (i) => i % 7);
+    const p = cchFromRepresentations({
+      student: { name: 's', h },
+      teachers: [{ name: 't', h }],
+      labels: Int32Array.from({ length: 50 }, (_, i) => i % 2),
+      signal: controller.signal,
+    });
+    await expect(p).rejects.toThrow(expect.objectContaining({ name: 'AbortError' }));
   });
 
   describe('input validation', () => {
@@ -245,16 +272,34 @@ describe('cchFromRepresentations', () => {
     };
     it('rejects the student among the teachers, duplicates and no teachers', async () => {
       await fails({ ...base, teachers: [{ name: 's', h }] }, /student 's' is also listed as a teacher/);
-      await fails({ ...base, teachers: [{ name: 't', h }, { name: 't', h }] }, /teacher 't' is listed twice/);
+      await fails(
+        {
+          ...base,
+          teachers: [
+            { name: 't', h },
+            { name: 't', h },
+          ],
+        },
+        /teacher 't' is listed twice/,
+      );
       await fails({ ...base, teachers: [] }, /at least one teacher/);
     });
     it('rejects mismatched rows, labels and options', async () => {
-      await fails({ ...base, teachers: [{ name: 't', h: col(9, (i) => i) }] }, /teacher 't' has 9 rows but the student representation has 10/);
+      await fails(
+        { ...base, teachers: [{ name: 't', h: col(9, (i) => i) }] },
+        /teacher 't' has 9 rows but the student representation has 10/,
+      );
       await fails({ ...base, labels: new Int32Array(3) }, /3 labels for 10 representation rows/);
       await fails({ ...base, labels: [1, 2] }, /labels must be an Int32Array/);
-      await fails({ ...base, estimator: 'knn' }, /unknown estimator 'knn'; expected one of: gaussian, ksg, mine, latent/);
+      await fails(
+        { ...base, estimator: 'knn' },
+        /unknown estimator 'knn'; expected one of: gaussian, ksg, mine, latent/,
+      );
       await fails({ ...base, dims: 0 }, /dims must be a positive integer or false/);
-      await fails({ ...base, student: { name: 's', h: { data: new Float32Array(5), n: 10, d: 1 } } }, /student 's'.data has 5 values/);
+      await fails(
+        { ...base, student: { name: 's', h: { data: new Float32Array(5), n: 10, d: 1 } } },
+        /student 's'.data has 5 values/,
+      );
       await fails(
         { ...base, teachers: [{ name: 't', h: col(10, (i) => (i === 3 ? Number.NaN : i)) }] },
         /teacher 't' has a non-finite value \(NaN\) at sample 3/,

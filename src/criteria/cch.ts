@@ -15,8 +15,12 @@
  * others, where k-NN estimators are biased downward, so it is floored at
  * max(I(Ht;Y), I(Hs;Y)) (chain rule), which keeps the co-information within that bound.
  *
- * Representations wider than `dims` are reduced to their top principal components, fitted on
- * the estimation rows themselves (label-free, so no label information leaks into the fit).
+ * Representations wider than `dims` (default 8) are reduced to their top principal components,
+ * fitted on the estimation rows themselves (label-free, so no label information leaks into the
+ * fit). Why PCA of the embedding rather than logits: KSG's bias grows with dimension (I(Ht;Hs)
+ * is estimated in 2·dims dimensions); logits have as many columns as classes, softmax
+ * probabilities lie on a simplex (degenerate for k-NN distances), and both keep only the
+ * label-predictive part of a representation, while CCH is about what Ht carries of Hs beyond it.
  */
 import { MI_ESTIMATORS, MI_UNITS, validateMIInput, type MIEstimatorName, type MIInput } from '../mi/index.js';
 import { CmkdError, check, oneOf } from '../util/errors.js';
@@ -45,7 +49,9 @@ export function verdictOf(margin: Estimate): Verdict {
 
 /** Ranks 1..n by value, largest first; ties keep the input order. */
 export function rankByValue(values: number[]): number[] {
-  const order = values.map((v, i) => ({ v: Number.isFinite(v) ? v : -Infinity, i })).sort((a, b) => b.v - a.v || a.i - b.i);
+  const order = values
+    .map((v, i) => ({ v: Number.isFinite(v) ? v : -Infinity, i }))
+    .sort((a, b) => b.v - a.v || a.i - b.i);
   const ranks = new Array<number>(values.length);
   order.forEach(({ i }, r) => (ranks[i] = r + 1));
   return ranks;
@@ -55,7 +61,10 @@ function checkRepresentation(what: string, h: Representation, n?: number): void 
   check(h !== null && typeof h === 'object', `${what} must be {data, n, d}`);
   validateMIInput(what, { data: h.data, n: h.n, d: h.d });
   if (n !== undefined)
-    check(h.n === n, `${what} has ${h.n} rows but the student representation has ${n}; all must cover the same samples`);
+    check(
+      h.n === n,
+      `${what} has ${h.n} rows but the student representation has ${n}; all must cover the same samples`,
+    );
 }
 
 /** Side-by-side columns [a | b] of two representations over the same rows. */
@@ -71,10 +80,18 @@ function concat(a: Representation, b: Representation): Representation {
 
 /** Validate the request (CmkdError naming the field at fault). */
 function validate(input: CchFromRepresentationsInput): void {
-  check(input !== null && typeof input === 'object', 'cch: expected {student, teachers, labels, ...}', 'invalid-option');
+  check(
+    input !== null && typeof input === 'object',
+    'cch: expected {student, teachers, labels, ...}',
+    'invalid-option',
+  );
   const { student, teachers, labels } = input;
   check(student && typeof student.name === 'string', 'cch: student must be {name, h}', 'invalid-option');
-  check(Array.isArray(teachers) && teachers.length > 0, 'cch: give at least one teacher {name, h}', 'invalid-option');
+  check(
+    Array.isArray(teachers) && teachers.length > 0,
+    'cch: give at least one teacher {name, h}',
+    'invalid-option',
+  );
   checkRepresentation(`student '${student.name}'`, student.h);
   const seen = new Set<string>();
   for (const t of teachers) {
@@ -113,7 +130,11 @@ function validate(input: CchFromRepresentationsInput): void {
       'invalid-option',
     );
   if (input.k !== undefined)
-    check(Number.isInteger(input.k) && input.k >= 1, `k must be an integer ≥ 1, got ${input.k}`, 'invalid-option');
+    check(
+      Number.isInteger(input.k) && input.k >= 1,
+      `k must be an integer ≥ 1, got ${input.k}`,
+      'invalid-option',
+    );
   if (input.seed !== undefined)
     check(Number.isInteger(input.seed), `seed must be an integer, got ${input.seed}`, 'invalid-option');
 }
@@ -159,7 +180,12 @@ export async function cchFromRepresentations(input: CchFromRepresentationsInput)
     terms.push({ key: `ts${i}`, label: `I(${t};${s})`, x: ht, y: hs });
     if (mfh) {
       terms.push({ key: `ty${i}`, label: `I(${t};Y)`, x: ht, y });
-      terms.push({ key: `tsy${i}`, label: `I(${t},${s};Y)`, x: concat(ht as Representation, hs as Representation), y });
+      terms.push({
+        key: `tsy${i}`,
+        label: `I(${t},${s};Y)`,
+        x: concat(ht as Representation, hs as Representation),
+        y,
+      });
     }
   });
   const quantities: Quantity[] = [{ key: 'sy', f: (v) => v.sy, nonNegative: true }];
@@ -237,7 +263,8 @@ export async function cchFromRepresentations(input: CchFromRepresentationsInput)
     shared: 'co-information I(Ht;Y) + I(Hs;Y) − I(Ht,Hs;Y), I(Ht,Hs;Y) floored at max(I(Ht;Y), I(Hs;Y))',
   };
   if (input.k !== undefined) settings.k = input.k;
-  for (const [key, v] of Object.entries(input.mi ?? {})) if (v !== undefined) settings[key] = v as number | string;
+  for (const [key, v] of Object.entries(input.mi ?? {}))
+    if (v !== undefined) settings[key] = v as number | string;
   return {
     student: input.student.name,
     miStudentLabel,

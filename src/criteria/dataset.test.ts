@@ -53,7 +53,12 @@ describe('cch on a dataset', () => {
   it('raw: every other modality is a candidate; MI on the split test rows, same as the precomputed path', async () => {
     const r = await cch(ds, { student: 'student', representation: 'raw', seed: 4, bootstrap: 4 });
     const split = stratifiedSplit(ds, { seed: 4 });
-    expect(r.rows).toEqual({ train: split.train.length, val: split.val.length, estimation: split.test.length, splitSeed: 4 });
+    expect(r.rows).toEqual({
+      train: split.train.length,
+      val: split.val.length,
+      estimation: split.test.length,
+      splitSeed: 4,
+    });
     expect(r.n).toBe(split.test.length);
     expect([...r.ranking].sort()).toEqual(['copy', 'image', 'other']);
     expect(r.ranking[0]).toBe('copy');
@@ -117,8 +122,14 @@ describe('cch on a dataset', () => {
       await expect(p).rejects.toThrow(message);
     };
     it('names the modalities the dataset has', async () => {
-      await fails({ student: 'audio' }, /dataset 'toy' has no modality 'audio'; it has: student, copy, other, image/);
-      await fails({ student: 'student', teachers: ['copy', 'video'] }, /no modality 'video'; it has: student, copy, other, image/);
+      await fails(
+        { student: 'audio' },
+        /dataset 'toy' has no modality 'audio'; it has: student, copy, other, image/,
+      );
+      await fails(
+        { student: 'student', teachers: ['copy', 'video'] },
+        /no modality 'video'; it has: student, copy, other, image/,
+      );
     });
     it('rejects the student among the teachers and duplicate teachers', async () => {
       await fails(
@@ -128,7 +139,10 @@ describe('cch on a dataset', () => {
       await fails({ student: 'student', teachers: ['copy', 'copy'] }, /a teacher is listed twice/);
     });
     it('rejects unknown representations and bad sample counts', async () => {
-      await fails({ student: 'student', representation: 'pixels' }, /unknown representation 'pixels'; expected one of: raw, embedding/);
+      await fails(
+        { student: 'student', representation: 'pixels' },
+        /unknown representation 'pixels'; expected one of: raw, embedding/,
+      );
       await fails({ student: 'student', samples: 1 }, /samples must be an integer ≥ 2/);
     });
     it('needs a second modality', async () => {

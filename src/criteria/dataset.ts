@@ -32,7 +32,6 @@ import type { CchEstimationOptions, CchResult, NamedRepresentation, Representati
 export type RepresentationKind = 'raw' | 'embedding';
 export const REPRESENTATIONS: readonly RepresentationKind[] = ['raw', 'embedding'];
 
-
 /** The per-modality encoder budget (embedding representation). */
 export interface EncoderBudget {
   /** Maximum epochs (default 3). */
@@ -61,7 +60,7 @@ export interface CchDatasetOptions extends CchEstimationOptions {
   student: string;
   /** Candidate teachers (default: every other modality). */
   teachers?: string[];
-  /** Default 'raw'. */
+  /** Default 'embedding' (as the CLI). */
   representation?: RepresentationKind;
   /** Rows to use (default: the stratified 70/10/20 split seeded by `seed`); MI on its `test` rows. */
   split?: Split;
@@ -101,13 +100,19 @@ function checkNames(ds: MultimodalDataset, student: string, teachers: string[] |
     getModality(ds, t);
     check(
       t !== student,
-      `cch: the student '${student}' is also listed as a teacher; teachers must be other modalities (${modalityNames(ds)
+      `cch: the student '${student}' is also listed as a teacher; teachers must be other modalities (${modalityNames(
+        ds,
+      )
         .filter((m) => m !== student)
         .join(', ')})`,
       'invalid-option',
     );
   }
-  check(new Set(list).size === list.length, `cch: a teacher is listed twice in [${list.join(', ')}]`, 'invalid-option');
+  check(
+    new Set(list).size === list.length,
+    `cch: a teacher is listed twice in [${list.join(', ')}]`,
+    'invalid-option',
+  );
   return list;
 }
 
@@ -143,7 +148,10 @@ async function embeddingRepresentations(
   for (const [i, name] of names.entries()) {
     throwIfAborted(opts.signal);
     const m = getModality(ds, name);
-    const arch = m.kind === 'image' ? { ...ENCODER_DEFAULTS.image, ...b.image } : { ...ENCODER_DEFAULTS.table, ...b.table };
+    const arch =
+      m.kind === 'image'
+        ? { ...ENCODER_DEFAULTS.image, ...b.image }
+        : { ...ENCODER_DEFAULTS.table, ...b.table };
     const { kind, ...architecture } = arch;
     const trained = await trainOnModality(ds, {
       modality: name,
@@ -190,9 +198,13 @@ async function embeddingRepresentations(
  * (see the module comment for rows and representations, cch.ts for the criterion).
  */
 export async function cch(ds: MultimodalDataset, opts: CchDatasetOptions): Promise<CchDatasetResult> {
-  check(opts !== null && typeof opts === 'object', 'cch: options must be an object with at least {student}', 'invalid-option');
+  check(
+    opts !== null && typeof opts === 'object',
+    'cch: options must be an object with at least {student}',
+    'invalid-option',
+  );
   const teachers = checkNames(ds, opts.student, opts.teachers);
-  const representation = oneOf('representation', String(opts.representation ?? 'raw'), REPRESENTATIONS);
+  const representation = oneOf('representation', String(opts.representation ?? 'embedding'), REPRESENTATIONS);
   const seed = opts.seed ?? 0;
   check(Number.isInteger(seed), `seed must be an integer, got ${String(opts.seed)}`, 'invalid-option');
   const split = opts.split ?? stratifiedSplit(ds, { seed });
@@ -218,7 +230,9 @@ export async function cch(ds: MultimodalDataset, opts: CchDatasetOptions): Promi
     ({ reps, encoders } = await embeddingRepresentations(ds, names, split, rows, opts));
   }
   const labels =
-    ds.labels instanceof Int32Array ? Int32Array.from(rows, (r) => ds.labels[r]) : Float32Array.from(rows, (r) => ds.labels[r]);
+    ds.labels instanceof Int32Array
+      ? Int32Array.from(rows, (r) => ds.labels[r])
+      : Float32Array.from(rows, (r) => ds.labels[r]);
   const named: NamedRepresentation[] = names.map((name, i) => ({ name, h: reps[i] }));
   const {
     student: _s,
@@ -238,7 +252,12 @@ export async function cch(ds: MultimodalDataset, opts: CchDatasetOptions): Promi
   return {
     dataset: ds.name,
     representation,
-    rows: { train: split.train.length, val: split.val.length, estimation: rows.length, splitSeed: split.seed },
+    rows: {
+      train: split.train.length,
+      val: split.val.length,
+      estimation: rows.length,
+      splitSeed: split.seed,
+    },
     ...(encoders ? { encoders } : {}),
     ...result,
   };

@@ -13,4 +13,12 @@ export {
   type RepresentationKind,
 } from './dataset.js';
 export { pcaReduce, symmetricEigen, type PcaOptions, type PcaResult } from './pca.js';
-export { pairedEstimates, PAIRED_RESAMPLES, type PairedOptions, type PairedResult, type Quantity, type Term, type TermValues } from './resample.js';
+export {
+  pairedEstimates,
+  PAIRED_RESAMPLES,
+  type PairedOptions,
+  type PairedResult,
+  type Quantity,
+  type Term,
+  type TermValues,
+} from './resample.js';

@@ -32,7 +32,12 @@ import type { Estimate, MiPassThrough } from './types.js';
  * re-estimated on both halves of every split, so the cost is terms × (1 + 2R) estimates), the
  * same 3 reruns as estimateMI for mine / latent.
  */
-export const PAIRED_RESAMPLES: Record<MIEstimatorName, number> = { gaussian: 10, ksg: 10, mine: 3, latent: 3 };
+export const PAIRED_RESAMPLES: Record<MIEstimatorName, number> = {
+  gaussian: 10,
+  ksg: 10,
+  mine: 3,
+  latent: 3,
+};
 
 export interface Term {
   key: string;
@@ -78,7 +83,12 @@ function subset(v: MIInput, idx: Int32Array): MIInput {
 }
 
 /** One term on rows `idx` (null: all), unclipped nats. */
-async function estimateTerm(t: Term, idx: Int32Array | null, seed: number, o: PairedOptions): Promise<number> {
+async function estimateTerm(
+  t: Term,
+  idx: Int32Array | null,
+  seed: number,
+  o: PairedOptions,
+): Promise<number> {
   const x = idx ? subset(t.x, idx) : t.x;
   const y = idx ? subset(t.y, idx) : t.y;
   if (o.estimator === 'gaussian' || o.estimator === 'ksg' || (isDiscrete(x) && isDiscrete(y))) {
@@ -96,7 +106,11 @@ async function estimateTerm(t: Term, idx: Int32Array | null, seed: number, o: Pa
 }
 
 /** Every quantity with its interval, from the terms estimated on shared resamples (see the module comment). */
-export async function pairedEstimates(terms: Term[], quantities: Quantity[], o: PairedOptions): Promise<PairedResult> {
+export async function pairedEstimates(
+  terms: Term[],
+  quantities: Quantity[],
+  o: PairedOptions,
+): Promise<PairedResult> {
   check(terms.length > 0, 'no MI terms to estimate');
   const n = terms[0].x.n;
   for (const t of terms)
