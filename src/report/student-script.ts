@@ -109,11 +109,18 @@ export const STUDENT_SCRIPT = `
   var draw = $('draw'), preview = $('preview');
   var drawCtx = draw ? draw.getContext('2d') : null;
   var drawn = false;
+  /** The strokes drawn, as point lists in drawing-canvas coordinates (re-rendered for the model). */
+  var strokes = [];
+  /** Pen width as a share of the model frame's side, about MNIST's stroke. */
+  var INK = 0.1;
+  /** Share of the frame a centred drawing fills (MNIST: 20 of 28 pixels). */
+  var FILL = 0.72;
 
   function clearCanvas() {
     drawCtx.fillStyle = '#000';
     drawCtx.fillRect(0, 0, draw.width, draw.height);
     drawn = false;
+    strokes = [];
   }
 
   /** Raw modality values as grey levels in [0, 1] (per channel), for display. */
@@ -140,8 +147,8 @@ export const STUDENT_SCRIPT = `
     ctx.drawImage(small, 0, 0, canvas.width, canvas.height);
   }
 
-  /** The H x W x C model input from an image source (canvas or <img>), via a W x H resize. */
-  function valuesFrom(source, sx, sy, sw, sh, fit) {
+  /** The H x W x C model input from an image source (canvas or <img>), resized to W x H. */
+  function valuesFrom(source, sx, sy, sw, sh) {
     var small = document.createElement('canvas');
     small.width = W; small.height = H;
     var ctx = small.getContext('2d');
@@ -149,14 +156,7 @@ export const STUDENT_SCRIPT = `
     ctx.fillRect(0, 0, W, H);
     ctx.imageSmoothingEnabled = true;
     ctx.imageSmoothingQuality = 'high';
-    if (fit) {
-      // Like MNIST: the drawing's bounding box scaled into the central 20/28 of the frame.
-      var box = Math.max(sw, sh), target = 0.72 * Math.min(W, H), scale = target / box;
-      var dw = sw * scale, dh = sh * scale;
-      ctx.drawImage(source, sx, sy, sw, sh, (W - dw) / 2, (H - dh) / 2, dw, dh);
-    } else {
-      ctx.drawImage(source, sx, sy, sw, sh, 0, 0, W, H);
-    }
+    ctx.drawImage(source, sx, sy, sw, sh, 0, 0, W, H);
     var d = ctx.getImageData(0, 0, W, H).data;
     var out = new Float32Array(size);
     var inv = $('invert') && $('invert').checked;
@@ -172,32 +172,62 @@ export const STUDENT_SCRIPT = `
     return out;
   }
 
-  /** Bounding box of the ink on the drawing canvas, or null when empty. */
-  function inkBox() {
-    var d = drawCtx.getImageData(0, 0, draw.width, draw.height).data;
-    var x0 = draw.width, y0 = draw.height, x1 = -1, y1 = -1;
-    for (var y = 0; y < draw.height; y++) {
-      for (var x = 0; x < draw.width; x++) {
-        if (d[4 * (y * draw.width + x)] > 24) {
-          if (x < x0) x0 = x; if (x > x1) x1 = x; if (y < y0) y0 = y; if (y > y1) y1 = y;
-        }
+  /**
+   * The strokes re-drawn at the model's resolution with a pen of fixed width (INK of the
+   * frame), so a drawing reads like a training image whatever its size on screen; with
+   * "centre" on, its bounding box is scaled into the central FILL of the frame, as MNIST's is.
+   */
+  function strokesToValues() {
+    var S = 4, big = document.createElement('canvas');
+    big.width = W * S; big.height = H * S;
+    var ctx = big.getContext('2d');
+    ctx.fillStyle = '#000';
+    ctx.fillRect(0, 0, big.width, big.height);
+    var sx = W / draw.width, sy = H / draw.height, ox = 0, oy = 0;
+    if ($('center') && $('center').checked) {
+      var x0 = Infinity, y0 = Infinity, x1 = -Infinity, y1 = -Infinity;
+      strokes.forEach(function (st) { st.forEach(function (p) {
+        x0 = Math.min(x0, p.x); x1 = Math.max(x1, p.x); y0 = Math.min(y0, p.y); y1 = Math.max(y1, p.y);
+      }); });
+      var box = Math.max(x1 - x0, y1 - y0);
+      if (box > 1) {
+        sx = sy = FILL * Math.min(W, H) / box;
+        ox = W / 2 - sx * (x0 + x1) / 2;
+        oy = H / 2 - sy * (y0 + y1) / 2;
       }
     }
-    return x1 < 0 ? null : { x: x0, y: y0, w: x1 - x0 + 1, h: y1 - y0 + 1 };
+    ctx.setTransform(S, 0, 0, S, 0, 0);
+    ctx.strokeStyle = ctx.fillStyle = '#fff';
+    ctx.lineWidth = INK * Math.min(W, H);
+    ctx.lineCap = 'round';
+    ctx.lineJoin = 'round';
+    strokes.forEach(function (st) {
+      ctx.beginPath();
+      if (st.length === 1) {
+        ctx.arc(ox + sx * st[0].x, oy + sy * st[0].y, ctx.lineWidth / 2, 0, 2 * Math.PI);
+        ctx.fill();
+        return;
+      }
+      st.forEach(function (p, k) {
+        if (k === 0) ctx.moveTo(ox + sx * p.x, oy + sy * p.y); else ctx.lineTo(ox + sx * p.x, oy + sy * p.y);
+      });
+      ctx.stroke();
+    });
+    return valuesFrom(big, 0, 0, big.width, big.height);
   }
 
   function classifyDrawing() {
-    if (!drawn) return;
+    if (!drawn || !strokes.length) return;
     $('sample-no').textContent = '';
-    var fit = $('center') && $('center').checked ? inkBox() : null;
-    var raw = fit ? valuesFrom(draw, fit.x, fit.y, fit.w, fit.h, true) : valuesFrom(draw, 0, 0, draw.width, draw.height, false);
+    var raw = strokesToValues();
     paintValues(raw, preview);
     run(raw, null).catch(function () {});
   }
 
   function setupImage() {
     clearCanvas();
-    var brush = Math.max(14, Math.round(1.25 * draw.width / Math.max(H, W)));
+    // On screen, about the width the model will see when the drawing fills the frame.
+    var brush = Math.round(0.8 * draw.width * INK / FILL);
     var last = null, pending = null;
     function pos(e) {
       var r = draw.getBoundingClientRect();
@@ -208,6 +238,7 @@ export const STUDENT_SCRIPT = `
       draw.setPointerCapture(e.pointerId);
       if (!drawn) clearCanvas();
       last = pos(e);
+      strokes.push([last]);
       drawCtx.fillStyle = '#fff';
       drawCtx.beginPath();
       drawCtx.arc(last.x, last.y, brush / 2, 0, 2 * Math.PI);
@@ -225,6 +256,7 @@ export const STUDENT_SCRIPT = `
       drawCtx.moveTo(last.x, last.y);
       drawCtx.lineTo(p.x, p.y);
       drawCtx.stroke();
+      strokes[strokes.length - 1].push(p);
       last = p;
       if (!pending) pending = setTimeout(function () { pending = null; classifyDrawing(); }, 120);
     });
@@ -243,7 +275,7 @@ export const STUDENT_SCRIPT = `
       var url = URL.createObjectURL(file);
       var img = new Image();
       img.onload = function () {
-        var raw = valuesFrom(img, 0, 0, img.naturalWidth, img.naturalHeight, false);
+        var raw = valuesFrom(img, 0, 0, img.naturalWidth, img.naturalHeight);
         URL.revokeObjectURL(url);
         drawCtx.drawImage(img, 0, 0, draw.width, draw.height);
         drawn = false;
