@@ -46,6 +46,8 @@ import { throwIfAborted, type ProgressFn } from '../util/progress.js';
 import { VERSION } from '../version.js';
 import { architectureFor, resolveBudget, RUN_METHODS, type Budget, type BudgetName } from './budget.js';
 import { fingerprintOf, stage, type StageStore } from './stages.js';
+import { writeRunReport } from './report.js';
+import { REPORT_HTML } from '../report/index.js';
 
 export const FUSION = 'fusion';
 
@@ -127,7 +129,9 @@ export interface RunResult {
   records: ModelRecord[];
   table: MethodRow[];
   outcomes: TeacherOutcome[];
-  best: { label: string; modelDir: string; valHeadline: MeanSd; testHeadline: MeanSd; beatsStudent: boolean };
+  best: { label: string; modelDir: string; sourceDir: string; valHeadline: MeanSd; testHeadline: MeanSd; beatsStudent: boolean };
+  /** report.html, relative to the run folder. */
+  report: string;
   verdict: string;
   reusedStages: string[];
   seconds: number;
@@ -217,7 +221,8 @@ function trainingOptions(ctx: Context, repeat: number, label: string) {
     lr: ctx.budget.lr,
     epochs: ctx.budget.epochs,
     batchSize: ctx.budget.batchSize,
-    earlyStopping: { patience: ctx.budget.patience, metric: 'val_loss' as const },
+    // Select on validation accuracy (MSE for regression): with LSKD the logit scale is free, so validation CE does not compare students fairly.
+    earlyStopping: { patience: ctx.budget.patience, metric: 'val_metric' as const },
     seed: ctx.seed * 1000 + repeat,
     label,
     onProgress: ctx.onProgress,
@@ -462,6 +467,7 @@ export async function runMainJob(o: RunOptions): Promise<RunResult> {
   const best = {
     label: bestRow.label,
     modelDir: 'best-student',
+    sourceDir: bestRecord.modelDir,
     valHeadline: bestRow.val[headline.metric],
     testHeadline: bestRow.test[headline.metric],
     beatsStudent: bestRow !== studentRow && sign * bestRow.test[headline.metric].mean > sign * studentRow.test[headline.metric].mean,
@@ -485,10 +491,12 @@ export async function runMainJob(o: RunOptions): Promise<RunResult> {
     verdict: '',
     reusedStages: store.reused,
     seconds: (Date.now() - started) / 1000,
+    report: REPORT_HTML,
   };
   result.verdict = plainVerdict(result);
   await writeJsonAtomic(path.join(o.outDir, 'results.json'), result);
   await writeFileAtomic(path.join(o.outDir, 'methods.csv'), toCsv(flatTable(result)));
+  await writeRunReport(result, ds, splits[0], o.outDir, new Date(started).toISOString());
   await writeFileAtomic(path.join(o.outDir, 'teachers.csv'), toCsv(outcomes.map((x) => ({ ...x, marginLo: x.marginCi?.[0], marginHi: x.marginCi?.[1], marginCi: undefined, gainMean: x.gain.mean, gainSd: x.gain.sd, gain: undefined }))));
   return result;
 }
@@ -592,6 +600,8 @@ export function plainVerdict(r: RunResult): string {
       (agreeing.length ? `; the predicted sign matched the measured one for ${agreed} of ${agreeing.length} teachers with a clear verdict.` : '; no teacher had a clear verdict to check.'),
     r.best.beatsStudent
       ? `Deploy ${r.best.label}: best on validation, ${m} ${r.best.testHeadline.mean.toFixed(3)} ± ${r.best.testHeadline.sd.toFixed(3)} on test; saved in best-student/.`
-      : `No distilled student beat the plain student on validation and test together; deploy ${r.best.label} (saved in best-student/).`,
+      : r.best.label === student.label
+        ? `No distilled student beat the plain student on validation; deploy the no-KD student (saved in best-student/).`
+        : `${r.best.label} was best on validation but did not beat the no-KD student on test (${m} ${r.best.testHeadline.mean.toFixed(3)} vs ${student.test[r.headline.metric].mean.toFixed(3)}): the evidence that KD helps here is weak. It is saved in best-student/; the no-KD student is an equally defensible choice.`,
   ].join(' ');
 }

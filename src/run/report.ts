@@ -1,0 +1,167 @@
+/**
+ * The run's report: a ReportDocument built from the RunResult (report.json → report.html),
+ * and the in-browser page of the deployed student.
+ */
+import path from 'node:path';
+import { getModality, featureSize, type MultimodalDataset, type Split } from '../data/index.js';
+import {
+  cchScatterSpec,
+  confusionMatrixSpec,
+  figure,
+  learningCurvesSpec,
+  methodsSpec,
+  paragraph,
+  table,
+  teacherRankingSpec,
+  verdict,
+  writeReport,
+  writeStudentPage,
+  STUDENT_DIR,
+  type ReportDocumentInput,
+  type WrittenReport,
+} from '../report/index.js';
+import type { RunResult } from './job.js';
+
+const NAMES: Record<string, string> = { accuracy: 'accuracy', f1Weighted: 'weighted F1', f1Macro: 'macro F1', auc: 'AUC', mse: 'MSE', rmse: 'RMSE', mae: 'MAE', r2: 'R²' };
+
+export function buildRunReport(r: RunResult, date: string): ReportDocumentInput {
+  const h = r.headline.metric;
+  const hName = NAMES[h] ?? h;
+  const metrics = Object.keys(r.table[0].test);
+  const student = r.table.find((row) => row.role === 'student')!;
+  const top = r.outcomes.find((o) => o.teacher === r.recommended)!;
+  const tone = top.verdict === 'helps' ? (top.gain.mean > 0 ? 'positive' : 'warning') : top.verdict === 'hurts' ? 'negative' : 'neutral';
+  const distilled = r.table.filter((row) => row.role === 'distilled');
+  const fromTop = distilled.filter((row) => row.teacher === r.recommended);
+  const curves = r.records.filter((rec) => rec.repeat === 0 && rec.history.length > 0 && (rec.role === 'student' || rec.teacher === r.recommended || (rec.role === 'teacher' && rec.modality === r.recommended)));
+  const bestRecord = r.records.find((rec) => rec.repeat === 0 && rec.modelDir === r.best.sourceDir);
+  const studentRecord = r.records.find((rec) => rec.repeat === 0 && rec.role === 'student');
+  const classes = r.dataset.summary.task.kind === 'classification' ? r.dataset.summary.task.classes : [];
+  const label = (rec: { role: string; modality: string; method?: string; teacher?: string }) =>
+    rec.role === 'student' ? 'student (no KD)' : rec.role === 'teacher' ? `teacher (${rec.modality})` : `${rec.method} ← ${rec.teacher}`;
+  return {
+    title: `Cross-modal KD for the '${r.student}' student`,
+    subtitle: `${r.dataset.name}: ${r.dataset.n} paired samples${r.dataset.subsampledFrom ? ` (stratified subsample of ${r.dataset.subsampledFrom})` : ''}, ${r.budget.repeats} repeated 70/10/20 splits, budget '${r.budget.name}'`,
+    meta: {
+      dataset: r.dataset.name,
+      date,
+      cmkdVersion: r.version,
+      settings: {
+        student: r.student,
+        teachers: r.teachers,
+        methods: r.methods,
+        budget: r.budget.name,
+        epochs: r.budget.epochs,
+        repeats: r.budget.repeats,
+        'MI estimator': r.cch.estimator,
+        'CCH rows (held out)': r.cch.n,
+        'wall time (s)': Math.round(r.seconds),
+      },
+    },
+    links: [{ href: `${STUDENT_DIR}/index.html`, text: 'Try the deployed student in your browser' }],
+    summary: [verdict(tone, `Recommended teacher: ${r.recommended} — deploy ${r.best.label}`, r.verdict)],
+    sections: [
+      {
+        heading: 'Will KD help, and from which teacher?',
+        blocks: [
+          paragraph(
+            `The Cross-modal Complementarity Hypothesis predicts that KD from a teacher helps when I(Ht;Hs) > I(Hs;Y): the margin I(Ht;Hs) − I(Hs;Y) is estimated with the **${r.cch.estimator}** estimator on the penultimate embeddings (PCA-reduced) of the trained teachers and the no-KD student, on ${r.cch.n} held-out rows of the first split, with ${Math.round(100 * r.cch.ciLevel)}% ${r.cch.interval} intervals. A margin whose interval straddles 0 is "uncertain".`,
+          ),
+          figure('teacher-ranking', teacherRankingSpec(r.outcomes.map((o) => ({ teacher: o.teacher, margin: o.margin, ci: o.marginCi, verdict: o.verdict }))), 'Teachers ranked by CCH margin, with intervals.'),
+          table({
+            id: 'teachers',
+            caption: `CCH prediction against the measured ${hName} gain of plain KD from each teacher (mean ± sd over repeats). MFH columns: label information in the teacher, and the share of it the student also carries (co-information / I(Ht;Y)).`,
+            header: ['rank', 'teacher', 'I(Ht;Hs)', 'I(Hs;Y)', 'margin', 'verdict', `KD gain (${hName})`, 'prediction right?', 'I(Ht;Y)', 'shared fraction'],
+            rows: r.outcomes.map((o) => {
+              const score = r.cch.teachers.find((t) => t.teacher === o.teacher)!;
+              return [
+                o.rank,
+                o.teacher,
+                score.miTeacherStudent,
+                score.miStudentLabel,
+                { value: o.margin, ci: o.marginCi },
+                o.verdict,
+                { mean: o.gain.mean, sd: o.gain.sd, n: o.gain.n },
+                o.agrees === null ? '–' : o.agrees ? 'yes' : 'no',
+                score.mfh ? score.mfh.miTeacherLabel : null,
+                score.mfh ? score.mfh.sharedFraction : null,
+              ];
+            }),
+            best: { margin: 'max', [`KD gain (${hName})`]: 'max' },
+            formats: { rank: { digits: 0 }, [`KD gain (${hName})`]: { signed: true } },
+          }),
+          figure(
+            'cch-scatter',
+            cchScatterSpec(r.outcomes.map((o) => ({ teacher: o.teacher, margin: o.margin, marginCi: o.marginCi, gain: o.gain.mean, gainSd: o.gain.sd }))),
+            `Measured KD gain (${hName}, plain KD) against the CCH margin, one point per teacher. Points in the upper-right and lower-left quadrants agree with the hypothesis.`,
+          ),
+        ],
+      },
+      {
+        heading: 'Distillation methods',
+        blocks: [
+          paragraph(`Every method distills from the recommended teacher **${r.recommended}** into the same student architecture; test metrics, mean ± sd over ${r.budget.repeats} repeats. The best student in each column is bold.`),
+          table({
+            id: 'methods',
+            header: ['model', ...metrics.map((m) => NAMES[m] ?? m), `gain (${hName})`],
+            rows: r.table.map((row) => [
+              row.label,
+              ...metrics.map((m) => (row.role === 'teacher' ? { text: `${row.test[m].mean.toFixed(3)} ± ${row.test[m].sd.toFixed(3)}` } : { mean: row.test[m].mean, sd: row.test[m].sd, n: row.test[m].n })),
+              row.gain ? { mean: row.gain.mean, sd: row.gain.sd, n: row.gain.n } : null,
+            ]),
+            best: Object.fromEntries([...metrics.map((m) => [NAMES[m] ?? m, r.headline.higherIsBetter || m === 'r2' ? 'max' : 'min']), [`gain (${hName})`, 'max']]) as Record<string, 'max' | 'min'>,
+            referenceRows: [r.table.indexOf(student)],
+            formats: { [`gain (${hName})`]: { signed: true } },
+          }),
+          figure(
+            'methods',
+            methodsSpec(
+              fromTop.map((row) => ({ method: row.label.replace(` ← ${r.recommended}`, ''), mean: row.test[h].mean, sd: row.test[h].sd })),
+              { metricTitle: `test ${hName}`, baseline: { mean: student.test[h].mean, sd: student.test[h].sd, label: 'no KD' }, sort: r.headline.higherIsBetter ? 'max' : 'min' },
+            ),
+            `Test ${hName} of each method (mean ± sd), against the no-KD student.`,
+          ),
+        ],
+      },
+      {
+        heading: 'Training',
+        blocks: [
+          figure(
+            'learning-curves',
+            learningCurvesSpec(curves.map((rec) => ({ model: label(rec), history: rec.history })), { metricName: r.headline.metric === 'f1Weighted' ? 'accuracy' : 'MSE' }),
+            'Validation loss and metric per epoch (first split). Each model keeps its best validation epoch.',
+          ),
+          ...(classes.length && bestRecord?.confusion && studentRecord?.confusion
+            ? [
+                figure('confusion-student', confusionMatrixSpec(studentRecord.confusion, classes, { title: 'No-KD student' }), 'Test confusion matrix of the no-KD student (first split).'),
+                figure('confusion-best', confusionMatrixSpec(bestRecord.confusion, classes, { title: r.best.label }), `Test confusion matrix of the deployed student, ${r.best.label} (first split).`),
+              ]
+            : []),
+        ],
+      },
+      {
+        heading: 'Files',
+        blocks: [
+          paragraph(
+            'results.json holds every number above; methods.csv and teachers.csv the tables; models/ every trained model (TF.js format); best-student/ the deployed model with MODEL_CARD.md; student/ a page that runs it in a browser (serve with `cmkd serve <run-dir>`).',
+          ),
+        ],
+      },
+    ],
+  };
+}
+
+/** Write report.html (+ figures and tables) and the student page into the run folder. */
+export async function writeRunReport(r: RunResult, ds: MultimodalDataset, split: Split, outDir: string, date: string): Promise<WrittenReport> {
+  const m = getModality(ds, r.student);
+  const d = featureSize(m);
+  const rows = Array.from(split.test.slice(0, 12));
+  await writeStudentPage(path.join(outDir, STUDENT_DIR), {
+    modelDir: path.join(outDir, r.best.modelDir),
+    samples: rows.map((row) => ({ x: m.data.subarray(row * d, (row + 1) * d), label: ds.labels[row] })),
+    title: `${r.best.label} — '${r.student}' student`,
+    description: `Trained by cmkd ${r.version} on ${r.dataset.name}; ${r.verdict.split('. ').slice(-1)[0]}`,
+    columns: m.columns,
+  });
+  return writeReport(outDir, buildRunReport(r, date));
+}
