@@ -4,7 +4,7 @@
  * probabilities must match Node's on the same samples.
  */
 import { existsSync } from 'node:fs';
-import { mkdtemp } from 'node:fs/promises';
+import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Browser } from 'playwright-core';
@@ -12,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { applyStandardizer, fitStandardizer, getModality, loadDataset, type Modality, type MultimodalDataset, type Standardizer } from '../../src/data/index.js';
 import { initEngine, tf } from '../../src/engine/index.js';
 import { buildModel, loadModel, makeSpec, saveModel, type ModelSpec } from '../../src/models/index.js';
+import { svgToPng } from '../../src/report/charts.js';
 import { writeStudentPage } from '../../src/report/student.js';
 import { serveStatic, type StaticServer } from '../../src/serve/server.js';
 import { predictOutputs } from '../../src/train/index.js';
@@ -94,7 +95,7 @@ describe.skipIf(!HAS_CHROMIUM)(HAS_CHROMIUM ? 'student page in Chromium' : NO_CH
     });
   }
 
-  it('pixels: "try a test sample" shows bars and the true label; drawing classifies the drawing', async () => {
+  it('pixels: "try a test sample" shows bars and the true label; drawing and uploading classify what was drawn or uploaded', async () => {
     const { page, errors } = await watchedPage(browser, [server.url], { width: 1000, height: 800 });
     await page.goto(`${server.url}pixels/`);
     await waitForStudent(page);
@@ -121,6 +122,13 @@ describe.skipIf(!HAS_CHROMIUM)(HAS_CHROMIUM ? 'student page in Chromium' : NO_CH
     expect(lit).toBeGreaterThan(0.01);
     expect(lit).toBeLessThan(0.5);
     if (process.env.CMKD_SCREENSHOTS) await page.screenshot({ path: path.join(process.env.CMKD_SCREENSHOTS, 'student-pixels.png') });
+    // Upload a 28×28 PNG of sample 1: the page reads it back to the same pixels, so the same probabilities.
+    const png = path.join(runDir, 'sample1.png');
+    await writeFile(png, svgToPng(pixelsSvg(pixels.modality.data.subarray(SAMPLES[1] * 784, (SAMPLES[1] + 1) * 784)), 1));
+    await page.setInputFiles('#upload', png);
+    await page.waitForFunction(`(() => { const v = document.querySelector('#result .bar.best .val'); return v && v.textContent === '${pct(Math.max(...pixels.nodeProbs[1]))}'; })()`);
+    const shown = (await page.locator('#result .bar .val').allTextContents()).map((t) => parseFloat(t));
+    shown.forEach((p, k) => expect(Math.abs(p - 100 * pixels.nodeProbs[1][k])).toBeLessThanOrEqual(0.051));
     expect(errors).toEqual([]);
     await page.close();
   });
@@ -148,6 +156,18 @@ describe.skipIf(!HAS_CHROMIUM)(HAS_CHROMIUM ? 'student page in Chromium' : NO_CH
     for (const f of ['index.html', 'model.json', 'weights.bin', 'tf.min.js', 'THIRD_PARTY_NOTICES.txt']) expect(existsSync(path.join(runDir, 'pixels', f))).toBe(true);
   });
 });
+
+/** A grey image as SVG, one crisp rect per pixel (values in [0, 1]). */
+function pixelsSvg(values: ArrayLike<number>): string {
+  const rects: string[] = [];
+  for (let i = 0; i < 784; i++) {
+    const g = Math.round(255 * values[i]);
+    rects.push(`<rect x="${i % 28}" y="${Math.floor(i / 28)}" width="1" height="1" fill="rgb(${g},${g},${g})"/>`);
+  }
+  return `<svg xmlns="http://www.w3.org/2000/svg" width="28" height="28" shape-rendering="crispEdges">${rects.join('')}</svg>`;
+}
+
+const pct = (p: number) => `${(100 * p).toFixed(1)}%`;
 
 function s0Argmax(p: number[]): number {
   return p.reduce((b, v, i) => (v > p[b] ? i : b), 0);
