@@ -70,6 +70,10 @@ function offsetOf(backend: BackendWasm, info: Info): number {
 function im2colTransposed(heap: Float32Array, xT: number, cols: number, g: Geometry): void {
   const { N, H, W, Cin, OH, OW, FH, FW, sh, sw, top, left } = g;
   const M = N * OH * OW;
+  if (sh === 1 && sw === 1 && OH === H && OW === W) {
+    im2colTransposedSame(heap, xT, cols, g);
+    return;
+  }
   for (let fh = 0; fh < FH; fh++) {
     for (let fw = 0; fw < FW; fw++) {
       const owLo = Math.min(OW, Math.max(0, Math.ceil((left - fw) / sw)));
@@ -92,6 +96,50 @@ function im2colTransposed(heap: Float32Array, xT: number, cols: number, g: Geome
               for (let ow = owLo; ow < owHi; ow++) heap[dst + ow] = heap[src + ow * sw];
             }
             for (let ow = owHi; ow < OW; ow++) heap[dst + ow] = 0;
+          }
+        }
+      }
+    }
+  }
+}
+
+/**
+ * Stride 1 with output size = input size ('same'): colsᵀ row (fh, fw, ci) is channel ci of x,
+ * all images at once, shifted by (fh − top)·W + (fw − left) — one memmove per row, then the
+ * positions whose source lies outside the image are zeroed.
+ */
+function im2colTransposedSame(heap: Float32Array, xT: number, cols: number, g: Geometry): void {
+  const { N, H, W, Cin, FH, FW, top, left } = g;
+  const plane = H * W;
+  const M = N * plane;
+  for (let fh = 0; fh < FH; fh++) {
+    const dh = fh - top;
+    for (let fw = 0; fw < FW; fw++) {
+      const dw = fw - left;
+      const shift = dh * W + dw;
+      const owLo = Math.max(0, -dw);
+      const owHi = Math.min(W, W - dw);
+      for (let ci = 0; ci < Cin; ci++) {
+        const dst = cols + ((fh * FW + fw) * Cin + ci) * M;
+        const src = xT + ci * M;
+        // dst[m] = src[m + shift] wherever that stays inside this channel's [N, H, W] block.
+        if (shift >= 0) {
+          heap.copyWithin(dst, src + shift, src + M);
+          heap.fill(0, dst + M - shift, dst + M);
+        } else {
+          heap.copyWithin(dst - shift, src, src + M + shift);
+          heap.fill(0, dst, dst - shift);
+        }
+        for (let n = 0; n < N; n++) {
+          for (let oh = 0; oh < H; oh++) {
+            const row = dst + n * plane + oh * W;
+            const ih = oh + dh;
+            if (ih < 0 || ih >= H) {
+              heap.fill(0, row, row + W);
+              continue;
+            }
+            for (let ow = 0; ow < owLo; ow++) heap[row + ow] = 0;
+            for (let ow = owHi; ow < W; ow++) heap[row + ow] = 0;
           }
         }
       }
