@@ -23,23 +23,21 @@ import {
   type Split,
 } from '../data/index.js';
 import { initEngine, tf } from '../engine/index.js';
-import { createObjective, describeMethod, KD_METHODS } from '../kd/index.js';
+import { describeMethod, KD_METHODS } from '../kd/index.js';
 import { discomOnDataset, saveDiscomStudents } from '../kd/discom/index.js';
 import { meanSd, type MeanSd } from '../metrics/index.js';
 import type { MIEstimatorName } from '../mi/index.js';
-import { buildModel, loadModel, saveModel, type ModelKind } from '../models/index.js';
+import { loadModel, saveModel, type ModelKind } from '../models/index.js';
 import {
   defaultModelKind,
   evaluateModel,
-  modelMetaFor,
   predictOutputs,
   prepareModality,
-  specFor,
-  trainModel,
+  trainOnModality,
   type EpochRecord,
   type PreparedModality,
-  type TeacherOutputs,
 } from '../train/index.js';
+import { distill } from '../train/distill.js';
 import { CmkdError, check } from '../util/errors.js';
 import { toCsv, writeFileAtomic, writeJsonAtomic } from '../util/fs.js';
 import { throwIfAborted, type ProgressFn } from '../util/progress.js';
@@ -234,57 +232,70 @@ function kindFor(m: Modality): ModelKind {
   return defaultModelKind(m);
 }
 
-/** Train one model on `modality` with the split (plain, or distilled from teacher outputs). */
-async function trainCell(
-  ctx: Context,
-  repeat: number,
-  split: Split,
-  modality: string,
-  dir: string,
-  label: string,
-  distill?: { methodId: string; teacher: TeacherOutputs; teacherDim: number; teacherModality: string },
-): Promise<ModelRecord> {
+/** Train one model on `modality` alone (the no-KD student, or a teacher) and save it. */
+async function plainCell(ctx: Context, repeat: number, split: Split, modality: string, dir: string, label: string): Promise<ModelRecord> {
   const started = Date.now();
-  const prepared = prepareModality(ctx.ds, modality, split);
-  const kind = kindFor(prepared.modality);
-  const spec = specFor(ctx.ds, prepared.modality, kind, architectureFor(ctx.budget, kind));
-  const model = buildModel(spec, ctx.seed * 1000 + repeat);
-  let objective = null;
+  const kind = kindFor(getModality(ctx.ds, modality));
+  const trained = await trainOnModality(ctx.ds, {
+    ...trainingOptions(ctx, repeat, label),
+    modality,
+    split,
+    kind,
+    architecture: architectureFor(ctx.budget, kind),
+  });
   try {
-    if (distill) {
-      const { base, lskd } = parseMethod(distill.methodId);
-      const studentDim = (model.outputs[1].shape[1] as number) ?? 0;
-      objective = createObjective(
-        base,
-        base === 'feature'
-          ? { task: ctx.ds.task.kind, mode: 'embedding', studentDim, teacherDim: distill.teacherDim, projection: studentDim !== distill.teacherDim }
-          : { task: ctx.ds.task.kind, lskd },
-      );
-    }
-    const result = await trainModel({
-      ...trainingOptions(ctx, repeat, label),
-      model,
-      train: prepared.train,
-      val: prepared.val,
-      distill: distill && objective ? { objective, teacher: distill.teacher } : undefined,
-    });
-    const scores = await evaluateRecord(ctx, result.model, prepared);
-    await saveModel(dir, result.model, modelMetaFor(ctx.ds, prepared, { splitSeed: split.seed, role: distill ? 'distilled' : 'plain', method: distill?.methodId ?? null, teacher: distill?.teacherModality ?? null }));
-    return {
-      role: distill ? 'distilled' : 'student',
-      modality,
-      repeat,
-      method: distill ? methodLabel(distill.methodId) : undefined,
-      methodId: distill?.methodId,
-      teacher: distill?.teacherModality,
-      ...scores,
-      history: slim(result.history),
-      modelDir: path.relative(ctx.outDir, dir),
-      seconds: (Date.now() - started) / 1000,
-    };
+    const scores = await evaluateRecord(ctx, trained.model, trained.prepared);
+    await saveModel(dir, trained.model, trained.meta);
+    return { role: 'student', modality, repeat, ...scores, history: slim(trained.result.history), modelDir: path.relative(ctx.outDir, dir), seconds: (Date.now() - started) / 1000 };
   } finally {
-    objective?.dispose();
-    model.dispose();
+    trained.model.dispose();
+  }
+}
+
+/** Distill the student on `modality` from the saved teacher of this repeat with one KD method (src/train/distill). */
+async function kdCell(ctx: Context, repeat: number, split: Split, modality: string, teacher: string, methodId: string, dir: string): Promise<ModelRecord> {
+  const started = Date.now();
+  const { base, lskd } = parseMethod(methodId);
+  const teacherDir = path.join(ctx.outDir, 'models', `r${repeat}`, `teacher-${teacher}`);
+  const { model: teacherModel } = await loadModel(teacherDir);
+  const kind = kindFor(getModality(ctx.ds, modality));
+  const { task: _t, label: _l, onProgress: _p, signal: _s, ...training } = trainingOptions(ctx, repeat, '');
+  try {
+    const res = await distill({
+      ...training,
+      dataset: ctx.ds,
+      split,
+      studentModality: modality,
+      teacher: { modality: teacher, model: teacherModel, source: path.relative(ctx.outDir, teacherDir) },
+      method: base,
+      lskd,
+      kind,
+      architecture: architectureFor(ctx.budget, kind),
+      out: dir,
+      onProgress: ctx.onProgress,
+      signal: ctx.signal,
+    });
+    try {
+      const test = res.metrics.test!;
+      return {
+        role: 'distilled',
+        modality,
+        repeat,
+        method: methodLabel(methodId),
+        methodId,
+        teacher,
+        test: test.summary,
+        val: res.metrics.val!.summary,
+        confusion: test.report.kind === 'classification' ? test.report.confusion : undefined,
+        history: slim(res.history),
+        modelDir: path.relative(ctx.outDir, dir),
+        seconds: (Date.now() - started) / 1000,
+      };
+    } finally {
+      res.dispose();
+    }
+  } finally {
+    teacherModel.dispose();
   }
 }
 
@@ -370,9 +381,9 @@ export async function runMainJob(o: RunOptions): Promise<RunResult> {
 
   // 1–2. Student alone and one teacher per candidate modality, per repeat.
   for (let r = 0; r < budget.repeats; r++) {
-    records.push(await step(`r${r}-student`, `repeat ${r + 1}: student (${o.student})`, () => trainCell(ctx, r, splits[r], o.student, modelDir(r, 'student'), `student ${o.student} r${r + 1}`)));
+    records.push(await step(`r${r}-student`, `repeat ${r + 1}: student (${o.student})`, () => plainCell(ctx, r, splits[r], o.student, modelDir(r, 'student'), `student ${o.student} r${r + 1}`)));
     for (const t of allTeachers) {
-      const rec = await step(`r${r}-teacher-${t}`, `repeat ${r + 1}: teacher (${t})`, () => trainCell(ctx, r, splits[r], t, modelDir(r, `teacher-${t}`), `teacher ${t} r${r + 1}`));
+      const rec = await step(`r${r}-teacher-${t}`, `repeat ${r + 1}: teacher (${t})`, () => plainCell(ctx, r, splits[r], t, modelDir(r, `teacher-${t}`), `teacher ${t} r${r + 1}`));
       records.push({ ...rec, role: 'teacher' });
     }
   }
@@ -405,13 +416,7 @@ export async function runMainJob(o: RunOptions): Promise<RunResult> {
         const name = `r${r}-${id}-from-${t}`;
         const rec = await step(name, `repeat ${r + 1}: ${methodLabel(id)} ← ${t}`, async () => {
           if (parseMethod(id).base === 'discom') return discomCell(ctx, r, splits[r], o.student, t, modelDir(r, `discom-${t}`));
-          const teacherOut = await outputsOn(ctx, path.relative(o.outDir, modelDir(r, `teacher-${t}`)), t, splits[r], 'train');
-          return trainCell(ctx, r, splits[r], o.student, modelDir(r, `${id}-from-${t}`), `${methodLabel(id)} ← ${t} r${r + 1}`, {
-            methodId: id,
-            teacher: { logits: teacherOut.logits, embedding: teacherOut.embedding },
-            teacherDim: teacherOut.embeddingSize,
-            teacherModality: t,
-          });
+          return kdCell(ctx, r, splits[r], o.student, t, id, modelDir(r, `${id}-from-${t}`));
         });
         records.push(rec);
       }
