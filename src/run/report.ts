@@ -70,15 +70,14 @@ export function buildRunReport(r: RunResult, date: string): ReportDocumentInput 
           figure('teacher-ranking', teacherRankingSpec(r.outcomes.map((o) => ({ teacher: o.teacher, margin: o.margin, ci: o.marginCi, verdict: o.verdict }))), 'Teachers ranked by CCH margin, with intervals.'),
           table({
             id: 'teachers',
-            caption: `CCH prediction against the measured ${hName} gain of plain KD from each teacher (mean ± sd over repeats). MFH columns: label information in the teacher, and the share of it the student also carries (co-information / I(Ht;Y)).`,
-            header: ['rank', 'teacher', 'I(Ht;Hs)', 'I(Hs;Y)', 'margin', 'verdict', `KD gain (${hName})`, 'prediction right?', 'I(Ht;Y)', 'shared fraction'],
+            caption: `CCH prediction against the measured ${hName} gain of plain KD from each teacher (mean ± sd over repeats). The student's I(Hs;Y) is ${r.cch.miStudentLabel.value.toFixed(3)} nats${r.cch.miStudentLabel.ci ? ` [${r.cch.miStudentLabel.ci[0].toFixed(3)}, ${r.cch.miStudentLabel.ci[1].toFixed(3)}]` : ''} for every teacher. MFH columns: label information in the teacher, and the share of it the student also carries (co-information / I(Ht;Y)).`,
+            header: ['rank', 'teacher', 'I(Ht;Hs)', 'margin', 'verdict', `KD gain (${hName})`, 'prediction right?', 'I(Ht;Y)', 'shared fraction'],
             rows: r.outcomes.map((o) => {
               const score = r.cch.teachers.find((t) => t.teacher === o.teacher)!;
               return [
                 o.rank,
                 o.teacher,
                 score.miTeacherStudent,
-                score.miStudentLabel,
                 { value: o.margin, ci: o.marginCi },
                 o.verdict,
                 { mean: o.gain.mean, sd: o.gain.sd, n: o.gain.n },
