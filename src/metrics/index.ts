@@ -14,7 +14,7 @@ export {
   perClassScores,
 } from './classification.js';
 export { mae, mse, r2 } from './regression.js';
-export { type FormatMeanSdOptions, type MeanSd, formatMeanSd, meanSd } from './stats.js';
+export { type FormatMeanSdOptions, type MeanSd, formatMeanSd, meanSd, spearman } from './stats.js';
 export {
   type ClassReportRow,
   type ClassificationReport,

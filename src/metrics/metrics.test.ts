@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { CmkdError } from '../util/errors.js';
 import {
+  spearman,
   accuracy,
   aucBinary,
   aucOvr,
@@ -184,5 +185,16 @@ describe('mean ± sd', () => {
     expect(meanSd([1, NaN]).mean).toBeNaN();
     expect(formatMeanSd(meanSd([NaN]))).toBe('n/a');
     expect(() => meanSd([])).toThrow(CmkdError);
+  });
+});
+
+describe('spearman', () => {
+  it('rank correlation: perfect, reversed and tied ranks', () => {
+    expect(spearman([1, 2, 3], [10, 20, 30])).toBeCloseTo(1);
+    expect(spearman([1, 2, 3], [3, 2, 1])).toBeCloseTo(-1);
+    expect(spearman([1, 1, 2], [5, 5, 9])).toBeCloseTo(1);
+  });
+  it('is NaN for a constant input', () => {
+    expect(spearman([1, 1, 1], [1, 2, 3])).toBeNaN();
   });
 });

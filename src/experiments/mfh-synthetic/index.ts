@@ -2,7 +2,7 @@
 import { parseIntOption, parseNumberListOption, parseNumberOption, type ExperimentDefinition, type ReportBlock } from '../types.js';
 import { MFH_DEFAULTS, MFH_QUICK, runMfhSynthetic, type MfhOptions, type MfhResult } from './run.js';
 
-export { runMfhSynthetic, MFH_DEFAULTS, MFH_QUICK, spearman } from './run.js';
+export { runMfhSynthetic, MFH_DEFAULTS, MFH_QUICK } from './run.js';
 export type { MfhOptions, MfhResult, MfhRow, MfhSummaryRow } from './run.js';
 export { generateMfh, mfhSplit, mfhRatios, type MfhSetting, type MfhMode } from './data.js';
 
