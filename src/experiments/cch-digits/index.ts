@@ -8,7 +8,6 @@ export { runCchDigits, resolveCchDigitsOptions, summariseCchDigits, CCH_DIGITS_D
 export type { CchDigitsOptions, CchDigitsResult, CchDigitsRow, CchDigitsCell, CchDigitsSigma, CchDigitsAgreement } from './run.js';
 
 const pct = (x: number) => (Number.isFinite(x) ? (100 * x).toFixed(1) : 'n/a');
-const nats = (x: number | undefined) => (x !== undefined && Number.isFinite(x) ? x.toFixed(3) : 'n/a');
 const share = (x: number) => (Number.isFinite(x) ? `${Math.round(100 * x)}%` : 'n/a');
 
 /** Comma-separated estimator names, e.g. 'ksg,latent'. */
@@ -57,7 +56,7 @@ export function cchDigitsReport(r: CchDigitsResult): ReportBlock[] {
           pct(s.studentAcc),
           signedMeanSd(s.kdGainMean, s.kdGainSd),
           `${signedMeanSd(s.kdGainMin, Number.NaN)} … ${signedMeanSd(s.kdGainMax, Number.NaN)}`,
-          ...est.map((e) => `${nats(s.marginMean[e])}${Number.isFinite(s.marginSd[e] ?? Number.NaN) ? ` ± ${nats(s.marginSd[e])}` : ''}`),
+          ...est.map((e) => signedMeanSd(s.marginMean[e] ?? Number.NaN, s.marginSd[e] ?? Number.NaN)),
         ]),
       },
     },
