@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { addGaussianNoise, groupMeanSd, rms, signAgreement, signedMeanSd, spearman, zeroCrossings } from './common.js';
+import { addGaussianNoise, groupMeanSd, negativeFrom, rms, signAgreement, signedMeanSd, spearman, zeroCrossings } from './common.js';
 
 describe('zeroCrossings', () => {
   it('interpolates each sign change linearly', () => {
@@ -12,6 +12,14 @@ describe('zeroCrossings', () => {
     expect(zeroCrossings([0, 1, 2], [1, Number.NaN, -1])).toEqual([1]);
     expect(zeroCrossings([0, 1], [1, 2])).toEqual([]);
     expect(() => zeroCrossings([0, 1], [1])).toThrow(/2 x values for 1 y values/);
+  });
+});
+
+describe('negativeFrom', () => {
+  it('is the first x of the final all-negative run', () => {
+    expect(negativeFrom([0, 1, 2, 3, 4], [0.1, -0.1, 0.2, -0.1, -0.3])).toBe(3);
+    expect(negativeFrom([0, 1], [-1, -2])).toBe(0);
+    expect(negativeFrom([0, 1], [-1, 0])).toBeNaN();
   });
 });
 

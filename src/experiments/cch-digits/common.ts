@@ -199,6 +199,14 @@ export function zeroCrossings(xs: number[], ys: number[]): number[] {
   return out;
 }
 
+/** The first x from which every later y is negative (xs increasing); NaN if the last y is not negative. */
+export function negativeFrom(xs: number[], ys: number[]): number {
+  check(xs.length === ys.length, `negativeFrom: ${xs.length} x values for ${ys.length} y values`);
+  let from = Number.NaN;
+  for (let i = ys.length - 1; i >= 0 && ys[i] < 0; i--) from = xs[i];
+  return from;
+}
+
 /** Root mean square of the values (the scale noise is measured against). */
 export function rms(values: ArrayLike<number>): number {
   let s = 0;

@@ -8,6 +8,7 @@ export { runCchNoise, resolveCchNoiseOptions, summariseCchNoise, logitScale, CCH
 export type { CchNoiseOptions, CchNoiseResult, CchNoiseRow, CchNoiseLevel, CchNoiseCrossings } from './run.js';
 
 const pct = (x: number) => (Number.isFinite(x) ? (100 * x).toFixed(1) : 'n/a');
+const from = (x: number | undefined) => (x !== undefined && Number.isFinite(x) ? `ε = ${x}` : 'no level (not negative at the largest ε)');
 const list = (xs: number[] | undefined) => (xs && xs.length ? xs.map((x) => `ε ≈ ${x.toFixed(2)}`).join(', ') : 'none in the range');
 
 export function cchNoiseReport(r: CchNoiseResult): ReportBlock[] {
@@ -35,8 +36,8 @@ export function cchNoiseReport(r: CchNoiseResult): ReportBlock[] {
     },
     {
       text:
-        `KD gain changes sign at ${list(r.crossings.gain)}.\n` +
-        est.map((e) => `${e} margin crosses 0 at ${list(r.crossings.margin[e])}.`).join('\n') +
+        `KD gain changes sign at ${list(r.crossings.gain)}; it stays negative from ${from(r.crossings.gainNegativeFrom)}.\n` +
+        est.map((e) => `${e} margin crosses 0 at ${list(r.crossings.margin[e])}; it stays negative from ${from(r.crossings.marginNegativeFrom[e])}.`).join('\n') +
         `\nfiles: ${r.files.join(', ')}`,
     },
   ];

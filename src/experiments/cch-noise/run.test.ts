@@ -39,6 +39,8 @@ describe('cch-noise helpers', () => {
     expect(crossings.gain).toHaveLength(1);
     expect(crossings.gain[0]).toBeCloseTo(1 + 0.01 / 0.11);
     expect(crossings.margin.ksg?.[0]).toBeCloseTo(0.75);
+    expect(crossings.gainNegativeFrom).toBe(2);
+    expect(crossings.marginNegativeFrom.ksg).toBe(1);
   });
 
   it('rejects bad options with the option named', () => {

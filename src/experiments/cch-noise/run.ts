@@ -27,6 +27,7 @@ import {
   embeddingOf,
   fitModel,
   groupMeanSd,
+  negativeFrom,
   rms,
   scoreModel,
   seedsFor,
@@ -59,8 +60,8 @@ export interface CchNoiseOptions {
 
 export const CCH_NOISE_DEFAULTS: Omit<CchNoiseOptions, 'outDir'> = {
   n: 3000,
-  seeds: 3,
-  noise: [0, 0.25, 0.5, 1, 2, 4, 8],
+  seeds: 5,
+  noise: [0, 0.25, 0.5, 0.75, 1, 1.5, 2, 4, 8],
   teacher: 'pixels',
   student: 'textured',
   temperature: 4,
@@ -112,6 +113,9 @@ export interface CchNoiseCrossings {
   gain: number[];
   /** ε where each estimator's mean margin crosses zero. */
   margin: Partial<Record<MarginEstimator, number[]>>;
+  /** The smallest level from which the mean gain (the mean margin) stays negative; NaN if it does not end negative. */
+  gainNegativeFrom: number;
+  marginNegativeFrom: Partial<Record<MarginEstimator, number>>;
 }
 
 export interface CchNoiseResult {
@@ -189,6 +193,8 @@ export function summariseCchNoise(rows: CchNoiseRow[], estimators: MarginEstimat
     crossings: {
       gain: zeroCrossings(xs, levels.map((l) => l.kdGainMean)),
       margin: Object.fromEntries(estimators.map((e) => [e, zeroCrossings(xs, levels.map((l) => l.marginMean[e] ?? Number.NaN))])),
+      gainNegativeFrom: negativeFrom(xs, levels.map((l) => l.kdGainMean)),
+      marginNegativeFrom: Object.fromEntries(estimators.map((e) => [e, negativeFrom(xs, levels.map((l) => l.marginMean[e] ?? Number.NaN))])),
     },
   };
 }
