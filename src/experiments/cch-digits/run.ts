@@ -64,13 +64,13 @@ export const CCH_DIGITS_DEFAULTS: Omit<CchDigitsOptions, 'outDir'> = {
   sigmas: [0, 1, 2, 3, 4, 6],
   temperatures: [1, 4],
   lambdas: [0.2, 0.5, 0.8],
-  epochs: 5,
+  epochs: 4,
   learningRate: 2e-3,
   batchSize: 32,
   estimators: ['ksg', 'latent'],
   miDims: 4,
-  channels: [8, 16],
-  hidden: [32],
+  channels: [16, 32],
+  hidden: [64],
 };
 
 export const CCH_DIGITS_QUICK: Partial<CchDigitsOptions> = { n: 1000, seeds: 1, sigmas: [0, 6], temperatures: [4], lambdas: [0.5], epochs: 2 };

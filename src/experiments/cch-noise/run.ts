@@ -66,13 +66,13 @@ export const CCH_NOISE_DEFAULTS: Omit<CchNoiseOptions, 'outDir'> = {
   student: 'textured',
   temperature: 4,
   lambda: 0.5,
-  epochs: 5,
+  epochs: 4,
   learningRate: 2e-3,
   batchSize: 32,
   estimators: ['ksg', 'latent'],
   miDims: 4,
-  channels: [8, 16],
-  hidden: [32],
+  channels: [16, 32],
+  hidden: [64],
 };
 
 export const CCH_NOISE_QUICK: Partial<CchNoiseOptions> = { n: 1000, seeds: 1, noise: [0, 1, 8], epochs: 2 };

@@ -73,8 +73,8 @@ export const FUSION_DEFAULTS: Omit<FusionOptions, 'outDir'> = {
   batchSize: 32,
   estimators: ['ksg', 'latent'],
   miDims: 4,
-  channels: [8, 16],
-  cnnHidden: [32],
+  channels: [16, 32],
+  cnnHidden: [64],
   mlpHidden: [64, 32],
 };
 
