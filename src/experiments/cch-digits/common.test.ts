@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { addGaussianNoise, groupMeanSd, negativeFrom, rms, signAgreement, signedMeanSd, spearman, zeroCrossings } from './common.js';
+import { addGaussianNoise, groupMeanSd, negativeFrom, rms, signAgreement, signedMeanSd, zeroCrossings } from './common.js';
 
 describe('zeroCrossings', () => {
   it('interpolates each sign change linearly', () => {
@@ -62,13 +62,6 @@ describe('aggregation helpers', () => {
   it('signAgreement skips zeros and non-finite pairs', () => {
     expect(signAgreement([1, -1, 2, 0, Number.NaN], [2, 1, 3, 5, 1])).toBeCloseTo(2 / 3);
     expect(signAgreement([0], [1])).toBeNaN();
-  });
-
-  it('spearman: perfect, reversed, tied and constant', () => {
-    expect(spearman([1, 2, 3], [10, 20, 30])).toBeCloseTo(1);
-    expect(spearman([1, 2, 3], [3, 2, 1])).toBeCloseTo(-1);
-    expect(spearman([1, 1, 2], [5, 5, 9])).toBeCloseTo(1);
-    expect(spearman([1, 1, 1], [1, 2, 3])).toBeNaN();
   });
 
   it('signedMeanSd', () => {

@@ -236,35 +236,6 @@ export function signAgreement(a: number[], b: number[]): number {
   return total === 0 ? Number.NaN : agree / total;
 }
 
-/** Spearman rank correlation (average ranks for ties); NaN when either side is constant. */
-export function spearman(a: number[], b: number[]): number {
-  const rank = (v: number[]) => {
-    const idx = v.map((x, i) => [x, i] as const).sort((p, q) => p[0] - q[0]);
-    const r = new Array<number>(v.length);
-    for (let i = 0; i < idx.length; ) {
-      let j = i;
-      while (j + 1 < idx.length && idx[j + 1][0] === idx[i][0]) j++;
-      for (let k = i; k <= j; k++) r[idx[k][1]] = (i + j) / 2;
-      i = j + 1;
-    }
-    return r;
-  };
-  const ra = rank(a);
-  const rb = rank(b);
-  const mean = (v: number[]) => v.reduce((s, x) => s + x, 0) / v.length;
-  const ma = mean(ra);
-  const mb = mean(rb);
-  let num = 0;
-  let da = 0;
-  let db = 0;
-  for (let i = 0; i < a.length; i++) {
-    num += (ra[i] - ma) * (rb[i] - mb);
-    da += (ra[i] - ma) ** 2;
-    db += (rb[i] - mb) ** 2;
-  }
-  return da === 0 || db === 0 ? Number.NaN : num / Math.sqrt(da * db);
-}
-
 /** '+0.012 ± 0.004', '+0.012' (sd undefined), or 'n/a'. */
 export function signedMeanSd(mean: number, sd: number, digits = 3): string {
   if (!Number.isFinite(mean)) return 'n/a';

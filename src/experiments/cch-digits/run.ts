@@ -9,6 +9,7 @@ import path from 'node:path';
 import { getModality, loadDataset, stratifiedSplit, type MultimodalDataset } from '../../data/index.js';
 import { blurModality } from '../../data/digits/index.js';
 import { initEngine, type tf } from '../../engine/index.js';
+import { spearman } from '../../metrics/index.js';
 import { predictOutputs, prepareModality, specFor, type ModelOutputs, type PreparedModality } from '../../train/index.js';
 import { renderChart } from '../../report/charts.js';
 import { check } from '../../util/errors.js';
@@ -24,7 +25,6 @@ import {
   scoreModel,
   seedsFor,
   signAgreement,
-  spearman,
   teacherOutputs,
   type MarginEstimate,
   type MarginEstimator,

@@ -11,6 +11,7 @@
 import path from 'node:path';
 import { getModality, loadDataset, stratifiedSplit, type Modality, type MultimodalDataset } from '../../data/index.js';
 import { initEngine } from '../../engine/index.js';
+import { spearman } from '../../metrics/index.js';
 import { renderChart } from '../../report/charts.js';
 import { prepareModality, specFor, type ModelOutputs } from '../../train/index.js';
 import { check } from '../../util/errors.js';
@@ -27,7 +28,6 @@ import {
   scoreModel,
   seedsFor,
   signAgreement,
-  spearman,
   type MarginEstimate,
   type MarginEstimator,
   type Representation,
