@@ -18,6 +18,7 @@ import { throwIfAborted } from '../../util/progress.js';
 import type { ExperimentContext } from '../types.js';
 import {
   cchMargins,
+  DIGITS_PROTOCOL,
   embeddingOf,
   fitModel,
   groupMeanSd,
@@ -26,8 +27,11 @@ import {
   seedsFor,
   signAgreement,
   teacherOutputs,
+  type FitSettings,
+  type GainMarginSummary,
   type MarginEstimate,
   type MarginEstimator,
+  type MarginSettings,
   type Scored,
 } from './common.js';
 import { cchDigitsFigures } from './figures.js';
@@ -35,7 +39,7 @@ import { cchDigitsFigures } from './figures.js';
 export const TEACHER_MODALITY = 'pixels';
 export const STUDENT_MODALITY = 'textured';
 
-export interface CchDigitsOptions {
+export interface CchDigitsOptions extends FitSettings, MarginSettings {
   outDir: string;
   /** Digits drawn (stratified) from the 10,000; split 70/10/20 per seed. */
   n: number;
@@ -46,13 +50,6 @@ export interface CchDigitsOptions {
   temperatures: number[];
   /** KD weights λ: L = (1 − λ)·CE + λ·T²·KL. */
   lambdas: number[];
-  epochs: number;
-  learningRate: number;
-  batchSize: number;
-  /** Estimators of the CCH margin. */
-  estimators: MarginEstimator[];
-  /** Principal components each embedding is reduced to before MI estimation. */
-  miDims: number;
   /** CNN conv filters per block and dense widths (the last is the embedding), teacher and student alike. */
   channels: number[];
   hidden: number[];
@@ -64,12 +61,7 @@ export const CCH_DIGITS_DEFAULTS: Omit<CchDigitsOptions, 'outDir'> = {
   sigmas: [0, 1, 2, 3, 4, 6],
   temperatures: [1, 4],
   lambdas: [0.2, 0.5, 0.8],
-  epochs: 4,
-  learningRate: 2e-3,
-  batchSize: 32,
-  estimators: ['ksg', 'latent'],
-  miDims: 4,
-  channels: [16, 32],
+  ...DIGITS_PROTOCOL,
   hidden: [64],
 };
 
@@ -89,37 +81,26 @@ export interface CchDigitsRow {
 }
 
 /** One (σ, T, λ) cell over seeds. */
-export interface CchDigitsCell {
+export interface CchDigitsCell extends GainMarginSummary {
   sigma: number;
   temperature: number;
   lambda: number;
-  seeds: number;
   teacherAcc: number;
   studentAcc: number;
   kdAcc: number;
-  kdGainMean: number;
-  kdGainSd: number;
-  /** Per estimator: mean and sd over seeds of the margin (it does not depend on T, λ). */
-  marginMean: Partial<Record<MarginEstimator, number>>;
-  marginSd: Partial<Record<MarginEstimator, number>>;
 }
 
 /** One teacher quality σ: the KD gain averaged over (T, λ) per seed, then mean ± sd over seeds. */
-export interface CchDigitsSigma {
+export interface CchDigitsSigma extends GainMarginSummary {
   sigma: number;
-  seeds: number;
   teacherAccMean: number;
   teacherAccSd: number;
   studentAcc: number;
-  kdGainMean: number;
-  kdGainSd: number;
   /** Smallest and largest mean gain over the (T, λ) cells. */
   kdGainMin: number;
   kdGainMax: number;
   miTeacherStudent: Partial<Record<MarginEstimator, number>>;
   miStudentLabel: Partial<Record<MarginEstimator, number>>;
-  marginMean: Partial<Record<MarginEstimator, number>>;
-  marginSd: Partial<Record<MarginEstimator, number>>;
 }
 
 export interface CchDigitsAgreement {

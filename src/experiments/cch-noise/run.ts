@@ -24,6 +24,7 @@ import {
   accuracyOfLogits,
   addGaussianNoise,
   cchMargins,
+  DIGITS_PROTOCOL,
   embeddingOf,
   fitModel,
   groupMeanSd,
@@ -32,13 +33,16 @@ import {
   scoreModel,
   seedsFor,
   zeroCrossings,
+  type FitSettings,
+  type GainMarginSummary,
   type MarginEstimate,
   type MarginEstimator,
+  type MarginSettings,
 } from '../cch-digits/common.js';
 import { checkEstimators, checkFit, stripUndefined, teacherPass } from '../cch-digits/run.js';
 import { cchNoiseFigures } from './figures.js';
 
-export interface CchNoiseOptions {
+export interface CchNoiseOptions extends FitSettings, MarginSettings {
   outDir: string;
   n: number;
   seeds: number;
@@ -49,11 +53,6 @@ export interface CchNoiseOptions {
   temperature: number;
   /** KD weight λ in (1 − λ)·CE + λ·T²·KL. */
   lambda: number;
-  epochs: number;
-  learningRate: number;
-  batchSize: number;
-  estimators: MarginEstimator[];
-  miDims: number;
   channels: number[];
   hidden: number[];
 }
@@ -66,12 +65,7 @@ export const CCH_NOISE_DEFAULTS: Omit<CchNoiseOptions, 'outDir'> = {
   student: 'textured',
   temperature: 4,
   lambda: 0.5,
-  epochs: 4,
-  learningRate: 2e-3,
-  batchSize: 32,
-  estimators: ['ksg', 'latent'],
-  miDims: 4,
-  channels: [16, 32],
+  ...DIGITS_PROTOCOL,
   hidden: [64],
 };
 
@@ -94,16 +88,11 @@ export interface CchNoiseRow {
   margins: Partial<Record<MarginEstimator, MarginEstimate>>;
 }
 
-export interface CchNoiseLevel {
+export interface CchNoiseLevel extends GainMarginSummary {
   noise: number;
-  seeds: number;
   noisyTeacherAcc: number;
   studentAcc: number;
   kdAcc: number;
-  kdGainMean: number;
-  kdGainSd: number;
-  marginMean: Partial<Record<MarginEstimator, number>>;
-  marginSd: Partial<Record<MarginEstimator, number>>;
   miTeacherStudent: Partial<Record<MarginEstimator, number>>;
   miStudentLabel: Partial<Record<MarginEstimator, number>>;
 }

@@ -22,14 +22,18 @@ import type { ExperimentContext } from '../types.js';
 import {
   accuracyOfLogits,
   cchMargins,
+  DIGITS_PROTOCOL,
   embeddingOf,
   fitModel,
   groupMeanSd,
   scoreModel,
   seedsFor,
   signAgreement,
+  type FitSettings,
+  type GainMarginSummary,
   type MarginEstimate,
   type MarginEstimator,
+  type MarginSettings,
   type Representation,
 } from '../cch-digits/common.js';
 import { checkEstimators, checkFit, stripUndefined, teacherPass } from '../cch-digits/run.js';
@@ -41,7 +45,7 @@ export const LATE_FUSION = 'late fusion';
 
 export type TeacherKind = 'single' | 'early-fusion' | 'late-fusion';
 
-export interface FusionOptions {
+export interface FusionOptions extends FitSettings, MarginSettings {
   outDir: string;
   n: number;
   seeds: number;
@@ -50,11 +54,6 @@ export interface FusionOptions {
   student: string;
   temperature: number;
   lambda: number;
-  epochs: number;
-  learningRate: number;
-  batchSize: number;
-  estimators: MarginEstimator[];
-  miDims: number;
   /** CNN (image views): conv filters and dense widths. MLP (tables and early fusion): hidden widths. */
   channels: number[];
   cnnHidden: number[];
@@ -68,12 +67,8 @@ export const FUSION_DEFAULTS: Omit<FusionOptions, 'outDir'> = {
   student: 'profiles',
   temperature: 4,
   lambda: 0.5,
+  ...DIGITS_PROTOCOL,
   epochs: 10,
-  learningRate: 2e-3,
-  batchSize: 32,
-  estimators: ['ksg', 'latent'],
-  miDims: 4,
-  channels: [16, 32],
   cnnHidden: [64],
   mlpHidden: [64, 32],
 };
@@ -91,18 +86,13 @@ export interface FusionRow {
   margins: Partial<Record<MarginEstimator, MarginEstimate>>;
 }
 
-export interface FusionTeacherSummary {
+export interface FusionTeacherSummary extends GainMarginSummary {
   teacher: string;
   kind: TeacherKind;
-  seeds: number;
   teacherAccMean: number;
   teacherAccSd: number;
   studentAcc: number;
   kdAccMean: number;
-  kdGainMean: number;
-  kdGainSd: number;
-  marginMean: Partial<Record<MarginEstimator, number>>;
-  marginSd: Partial<Record<MarginEstimator, number>>;
 }
 
 export interface FusionComparison {
