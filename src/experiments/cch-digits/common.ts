@@ -113,6 +113,16 @@ export async function scoreModel(model: tf.LayersModel, rows: TrainData, signal?
   return { accuracy: accuracyOfLogits(outputs.logits, outputs.logitsSize, rows.y), outputs };
 }
 
+/** fitModel, then scoreModel on the prepared test rows; the model is disposed either way. */
+export async function fitAndScore(spec: ModelSpec, prepared: PreparedModality, o: Parameters<typeof fitModel>[2], ctx: FitContext = {}): Promise<Scored> {
+  const model = await fitModel(spec, prepared, o, ctx);
+  try {
+    return await scoreModel(model, prepared.test, ctx.signal);
+  } finally {
+    model.dispose();
+  }
+}
+
 /** Accuracy of the arg-max of n × C logits against class labels. */
 export function accuracyOfLogits(logits: ArrayLike<number>, classes: number, labels: ArrayLike<number>): number {
   return accuracy(labels, argmaxRows(logits, classes));

@@ -20,6 +20,7 @@ import {
   cchMargins,
   DIGITS_PROTOCOL,
   embeddingOf,
+  fitAndScore,
   fitModel,
   groupMeanSd,
   MARGIN_ESTIMATORS,
@@ -276,9 +277,7 @@ export async function runCchDigits(options: Partial<CchDigitsOptions> & { outDir
     const split = stratifiedSplit(ds, { seed: seeds.split });
     const student = prepareModality(ds, STUDENT_MODALITY, split);
     const studentSpec = specFor(ds, student.modality, 'cnn', architecture);
-    const noKd = await fitModel(studentSpec, student, { ...fit, initSeed: seeds.student, seed: seeds.shuffle }, fitCtx);
-    const studentScore = await scoreModel(noKd, student.test, ctx.signal);
-    noKd.dispose();
+    const studentScore = await fitAndScore(studentSpec, student, { ...fit, initSeed: seeds.student, seed: seeds.shuffle }, fitCtx);
     const labels = student.test.y as Int32Array;
 
     for (let i = 0; i < o.sigmas.length; i++) {
@@ -301,18 +300,12 @@ export async function runCchDigits(options: Partial<CchDigitsOptions> & { outDir
       for (const temperature of o.temperatures) {
         for (const lambda of o.lambdas) {
           throwIfAborted(ctx.signal);
-          const kd = await fitModel(
+          const { accuracy: kdAcc } = await fitAndScore(
             studentSpec,
             student,
             { ...fit, initSeed: seeds.student, seed: seeds.shuffle, kd: { teacher: teacherOutputs(onTrain), temperature, lambda } },
             fitCtx,
           );
-          let kdAcc: number;
-          try {
-            kdAcc = (await scoreModel(kd, student.test, ctx.signal)).accuracy;
-          } finally {
-            kd.dispose();
-          }
           rows.push({
             seed,
             sigma,

@@ -26,11 +26,11 @@ import {
   cchMargins,
   DIGITS_PROTOCOL,
   embeddingOf,
+  fitAndScore,
   fitModel,
   groupMeanSd,
   negativeFrom,
   rms,
-  scoreModel,
   seedsFor,
   zeroCrossings,
   type FitSettings,
@@ -217,8 +217,7 @@ export async function runCchNoise(options: Partial<CchNoiseOptions> & { outDir: 
     const split = stratifiedSplit(ds, { seed: seeds.split });
     const student = prepareModality(ds, o.student, split);
     const studentSpec = specFor(ds, student.modality, undefined, architecture);
-    const noKd = await fitModel(studentSpec, student, { ...fit, initSeed: seeds.student, seed: seeds.shuffle }, fitCtx);
-    const studentScore = await scoreModel(noKd, student.test, ctx.signal).finally(() => noKd.dispose());
+    const studentScore = await fitAndScore(studentSpec, student, { ...fit, initSeed: seeds.student, seed: seeds.shuffle }, fitCtx);
     const teacherData = prepareModality(ds, o.teacher, split);
     const teacherModel = await fitModel(specFor(ds, teacherData.modality, undefined, architecture), teacherData, { ...fit, initSeed: seeds.teacher(0), seed: seeds.shuffle }, fitCtx);
     const { score: teacherScore, onTrain } = await teacherPass(teacherModel, teacherData, ctx.signal);
@@ -243,13 +242,12 @@ export async function runCchNoise(options: Partial<CchNoiseOptions> & { outDir: 
         });
         margins[estimator] = m;
       }
-      const kd = await fitModel(
+      const { accuracy: kdAcc } = await fitAndScore(
         studentSpec,
         student,
         { ...fit, initSeed: seeds.student, seed: seeds.shuffle, kd: { teacher: { logits: noisyTrain, embedding: onTrain.embedding }, temperature: o.temperature, lambda: o.lambda } },
         fitCtx,
       );
-      const kdAcc = (await scoreModel(kd, student.test, ctx.signal).finally(() => kd.dispose())).accuracy;
       rows.push({
         seed,
         noise,

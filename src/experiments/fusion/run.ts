@@ -24,9 +24,9 @@ import {
   cchMargins,
   DIGITS_PROTOCOL,
   embeddingOf,
+  fitAndScore,
   fitModel,
   groupMeanSd,
-  scoreModel,
   seedsFor,
   signAgreement,
   type FitSettings,
@@ -273,8 +273,7 @@ export async function runFusion(options: Partial<FusionOptions> & { outDir: stri
     const split = stratifiedSplit(ds, { seed: seeds.split });
     const student = prepareModality(ds, o.student, split);
     const studentSpec = specFor(ds, student.modality, undefined, archFor(student.modality));
-    const noKd = await fitModel(studentSpec, student, { ...fit, initSeed: seeds.student, seed: seeds.shuffle }, fitCtx);
-    const studentScore = await scoreModel(noKd, student.test, ctx.signal).finally(() => noKd.dispose());
+    const studentScore = await fitAndScore(studentSpec, student, { ...fit, initSeed: seeds.student, seed: seeds.shuffle }, fitCtx);
     const labels = student.test.y as Int32Array;
 
     const entries: TeacherEntry[] = [];
@@ -324,13 +323,12 @@ export async function runFusion(options: Partial<FusionOptions> & { outDir: stri
 
     for (const e of entries) {
       throwIfAborted(ctx.signal);
-      const kd = await fitModel(
+      const { accuracy: kdAcc } = await fitAndScore(
         studentSpec,
         student,
         { ...fit, initSeed: seeds.student, seed: seeds.shuffle, kd: { teacher: { logits: e.trainLogits, embedding: e.trainEmbedding }, temperature: o.temperature, lambda: o.lambda } },
         fitCtx,
       );
-      const kdAcc = (await scoreModel(kd, student.test, ctx.signal).finally(() => kd.dispose())).accuracy;
       rows.push({
         seed,
         teacher: e.name,
