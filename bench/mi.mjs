@@ -61,20 +61,8 @@ try {
   const warm = correlatedGaussians(20000, [0.5], 1, 10);
   for (let r = 0; r < 5; r++) ksgMI(warm.x, 1, warm.y, 1, 20000, { seed: r });
   console.log('\n1-d, sigma1 = 1, sigma2 = 10, rho = 0.5 (exact 0.1438 nats)');
-  console.log(
-    '(times: wall ms, and CPU ms of the process in brackets; CPU time is less disturbed by a shared machine)',
-  );
-  const header = [
-    'n',
-    'exact',
-    'cmkd MI',
-    'cmkd ms',
-    'sklearn MI',
-    'sklearn ms',
-    '|diff|',
-    'speed-up',
-    'CPU ratio',
-  ];
+  console.log('(times: wall ms, and CPU ms of the process in brackets; CPU time is less disturbed by a shared machine)');
+  const header = ['n', 'exact', 'cmkd MI', 'cmkd ms', 'sklearn MI', 'sklearn ms', '|diff|', 'speed-up', 'CPU ratio'];
   console.log(header.map((h) => pad(h, 15)).join(''));
   for (const n of [1000, 10000, 50000]) {
     const p = correlatedGaussians(n, [0.5], 2024, 10);
@@ -87,11 +75,7 @@ try {
       buf.set(p.y, n);
       writeFileSync(file, Buffer.from(buf.buffer));
       sk = JSON.parse(
-        execFileSync(
-          PYTHON,
-          [path.join(import.meta.dirname, 'mi_sklearn.py'), file, String(n), String(REPEATS)],
-          { encoding: 'utf8' },
-        ),
+        execFileSync(PYTHON, [path.join(import.meta.dirname, 'mi_sklearn.py'), file, String(n), String(REPEATS)], { encoding: 'utf8' }),
       );
     }
     const cmkdClipped = Math.max(0, cmkd.value);
@@ -115,9 +99,7 @@ try {
 
   // Higher dimensions: x, y ∈ R^d, corr(x_i, y_i) = 0.5 for every i: exact I = d·0.1438 nats. KSG's
   // known negative bias in high dimensions shows here; the Gaussian closed form is the reference.
-  console.log(
-    '\nd-dimensional x and y, corr(x_i, y_i) = 0.5 (exact d * 0.1438 nats); KSG vs Gaussian closed form',
-  );
+  console.log('\nd-dimensional x and y, corr(x_i, y_i) = 0.5 (exact d * 0.1438 nats); KSG vs Gaussian closed form');
   console.log(['d', 'n', 'exact', 'KSG', 'KSG ms', 'Gaussian', 'Gauss ms'].map((h) => pad(h, 11)).join(''));
   for (const [d, n] of [
     [10, 1000],
@@ -129,11 +111,7 @@ try {
     const slow = n * d > 100000;
     const ksg = time((r = 0) => ksgMI(p.x, d, p.y, d, n, { k: 3, seed: r }), slow ? 1 : 3, slow ? 0 : 1);
     const gauss = time(() => gaussianMI(p.x, d, p.y, d, n).value, 3, 1);
-    console.log(
-      [d, n, fmt(p.exact), fmt(ksg.value), fmt(ksg.ms, 0), fmt(gauss.value), fmt(gauss.ms, 1)]
-        .map((c) => pad(c, 11))
-        .join(''),
-    );
+    console.log([d, n, fmt(p.exact), fmt(ksg.value), fmt(ksg.ms, 0), fmt(gauss.value), fmt(gauss.ms, 1)].map((c) => pad(c, 11)).join(''));
   }
 } finally {
   rmSync(dir, { recursive: true, force: true });

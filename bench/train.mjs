@@ -72,7 +72,14 @@ async function runChild(model, threads, epochs, profile) {
     sampleShape = [28, 28, 1];
     net = tf.sequential({
       layers: [
-        tf.layers.conv2d({ inputShape: [28, 28, 1], filters: 32, kernelSize: 3, padding: 'same', activation: 'relu', kernelInitializer: seed(1) }),
+        tf.layers.conv2d({
+          inputShape: [28, 28, 1],
+          filters: 32,
+          kernelSize: 3,
+          padding: 'same',
+          activation: 'relu',
+          kernelInitializer: seed(1),
+        }),
         tf.layers.maxPooling2d({ poolSize: 2 }),
         tf.layers.conv2d({ filters: 64, kernelSize: 3, padding: 'same', activation: 'relu', kernelInitializer: seed(2) }),
         tf.layers.maxPooling2d({ poolSize: 2 }),
@@ -82,7 +89,10 @@ async function runChild(model, threads, epochs, profile) {
       ],
     });
   }
-  const data = syntheticData(sampleShape.reduce((a, b) => a * b, 1), 7);
+  const data = syntheticData(
+    sampleShape.reduce((a, b) => a * b, 1),
+    7,
+  );
   const optimizer = tf.train.adam(LR);
   const step = (rows) => {
     const x = gatherRows(data.x, sampleShape, rows);
@@ -138,10 +148,14 @@ function torchAvailable() {
 }
 
 function runTorch(model, epochs, threads) {
-  const r = spawnSync('/usr/bin/python3', [path.join(here, 'train_torch.py'), '--model', model, '--epochs', String(epochs), '--threads', String(threads)], {
-    encoding: 'utf8',
-    maxBuffer: 1 << 24,
-  });
+  const r = spawnSync(
+    '/usr/bin/python3',
+    [path.join(here, 'train_torch.py'), '--model', model, '--epochs', String(epochs), '--threads', String(threads)],
+    {
+      encoding: 'utf8',
+      maxBuffer: 1 << 24,
+    },
+  );
   if (r.status !== 0) throw new Error(`train_torch.py ${model} failed (${r.status}): ${r.stderr.slice(-2000)}`);
   return JSON.parse(r.stdout.trim().split('\n').pop());
 }
@@ -155,7 +169,12 @@ async function main() {
   }
   const os = await import('node:os');
   console.log(`train bench: ${N} samples, batch ${BATCH}, Adam(${LR}); ${opts.epochs} timed epochs after one warm-up; medians`);
-  console.log(`machine: ${os.cpus().length} logical CPUs (${os.cpus()[0]?.model}), load average ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}; node ${process.version}`);
+  console.log(
+    `machine: ${os.cpus().length} logical CPUs (${os.cpus()[0]?.model}), load average ${os
+      .loadavg()
+      .map((l) => l.toFixed(1))
+      .join(' ')}; node ${process.version}`,
+  );
   const torchVersion = opts.torch ? torchAvailable() : null;
   if (opts.torch && !torchVersion) {
     console.log('PyTorch: /usr/bin/python3 cannot import torch - no PyTorch comparison (apt-get install python3-torch to add it).');
@@ -173,14 +192,21 @@ async function main() {
       const sec = median(r.epochs);
       rows.push({ model, threads: r.threads, sec, epochs: r.epochs, rss: r.peakRssMB, torch });
       const cpu = median(r.cpu);
-      const ratio = torch ? ` | ${(sec / median(torch.epochs)).toFixed(1)}× PyTorch's best (${torch.threads} thread${torch.threads > 1 ? 's' : ''}, ${median(torch.epochs).toFixed(2)} s)` : '';
+      const ratio = torch
+        ? ` | ${(sec / median(torch.epochs)).toFixed(1)}× PyTorch's best (${torch.threads} thread${torch.threads > 1 ? 's' : ''}, ${median(torch.epochs).toFixed(2)} s)`
+        : '';
       console.log(
         `${model.toUpperCase().padEnd(4)} cmkd wasm ${r.threads} thread${r.threads > 1 ? 's' : ' '}: ${sec.toFixed(2)} s/epoch, CPU ${cpu.toFixed(2)} s ` +
           `(epochs ${r.epochs.map((s) => s.toFixed(2)).join(', ')}; loss ${r.loss.at(-1).toFixed(3)}), peak RSS ${r.peakRssMB.toFixed(0)} MB${ratio}`,
       );
       if (r.kernels) {
         const total = r.kernels.reduce((s, k) => s + k.ms, 0);
-        console.log(`     one step by kernel (${total.toFixed(1)} ms in kernels): ${r.kernels.slice(0, 10).map((k) => `${k.name} ${k.ms.toFixed(1)}`).join(', ')}`);
+        console.log(
+          `     one step by kernel (${total.toFixed(1)} ms in kernels): ${r.kernels
+            .slice(0, 10)
+            .map((k) => `${k.name} ${k.ms.toFixed(1)}`)
+            .join(', ')}`,
+        );
       }
     }
     for (const t of torchRuns) {

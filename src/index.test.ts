@@ -3,7 +3,17 @@ import * as cmkd from './index.js';
 
 describe('library entry point', () => {
   it('exports the main functions and each module as a namespace', () => {
-    for (const name of ['initEngine', 'loadDataset', 'estimateMI', 'cch', 'distill', 'sweep', 'runMainJob', 'writeReport', 'trainDiscom'] as const) {
+    for (const name of [
+      'initEngine',
+      'loadDataset',
+      'estimateMI',
+      'cch',
+      'distill',
+      'sweep',
+      'runMainJob',
+      'writeReport',
+      'trainDiscom',
+    ] as const) {
       expect(typeof cmkd[name]).toBe('function');
     }
     expect(typeof cmkd.mi.ksgMI).toBe('function');

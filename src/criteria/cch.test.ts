@@ -150,10 +150,7 @@ describe('cchFromRepresentations', () => {
     const indepMfh = indepScore.mfh!;
     expect(indepMfh.miJointLabel.value).toBeCloseTo(exact.indep.miJointLabel, 1);
     expect(indepMfh.shared.value).toBeCloseTo(2 * exact.miStudentLabel - exact.indep.miJointLabel, 1);
-    expect(indepMfh.sharedFraction.value).toBeCloseTo(
-      (2 * exact.miStudentLabel - exact.indep.miJointLabel) / exact.miStudentLabel,
-      0,
-    );
+    expect(indepMfh.sharedFraction.value).toBeCloseTo((2 * exact.miStudentLabel - exact.indep.miJointLabel) / exact.miStudentLabel, 0);
     expect(indepMfh.redundancyBound.value).toBeCloseTo(exact.miStudentLabel, 1);
     expect(Math.abs(noiseScore.mfh!.shared.value)).toBeLessThan(0.03);
   });
@@ -198,8 +195,7 @@ describe('cchFromRepresentations', () => {
     const wide = (): Representation => {
       const d = 20;
       const data = new Float32Array(m * d);
-      for (let i = 0; i < m; i++)
-        for (let c = 0; c < d; c++) data[i * d + c] = (c < 3 ? labels[i] : 0) + g.normal();
+      for (let i = 0; i < m; i++) for (let c = 0; c < d; c++) data[i * d + c] = (c < 3 ? labels[i] : 0) + g.normal();
       return { data, n: m, d };
     };
     const common = {
@@ -219,10 +215,7 @@ describe('cchFromRepresentations', () => {
     expect(nats.interval).toBe('none');
     expect(nats.teachers[0].margin.ci).toBeNull();
     expect(bits.teachers[0].margin.value).toBeCloseTo(nats.teachers[0].margin.value / Math.LN2, 10);
-    expect(bits.teachers[0].mfh!.sharedFraction.value).toBeCloseTo(
-      nats.teachers[0].mfh!.sharedFraction.value,
-      10,
-    );
+    expect(bits.teachers[0].mfh!.sharedFraction.value).toBeCloseTo(nats.teachers[0].mfh!.sharedFraction.value, 10);
     const noMfh = await cchFromRepresentations({ ...common, dims: false, mfh: false });
     expect(noMfh.representations[0].dEstimated).toBe(20);
     expect(noMfh.teachers[0].mfh).toBeUndefined();
@@ -234,8 +227,7 @@ describe('cchFromRepresentations', () => {
     const m = 300;
     const g = makeRng(8);
     const labels = Int32Array.from({ length: m }, (_, i) => i % 3);
-    const view = (): Representation =>
-      cols(m, [(i) => 4 * labels[i] + g.normal(), ...Array(5).fill(() => g.normal())]);
+    const view = (): Representation => cols(m, [(i) => 4 * labels[i] + g.normal(), ...Array(5).fill(() => g.normal())]);
     const r = await cchFromRepresentations({
       student: { name: 's', h: view() },
       teachers: [{ name: 't', h: view() }],
@@ -291,15 +283,9 @@ describe('cchFromRepresentations', () => {
       );
       await fails({ ...base, labels: new Int32Array(3) }, /3 labels for 10 representation rows/);
       await fails({ ...base, labels: [1, 2] }, /labels must be an Int32Array/);
-      await fails(
-        { ...base, estimator: 'knn' },
-        /unknown estimator 'knn'; expected one of: gaussian, ksg, mine, latent/,
-      );
+      await fails({ ...base, estimator: 'knn' }, /unknown estimator 'knn'; expected one of: gaussian, ksg, mine, latent/);
       await fails({ ...base, dims: 0 }, /dims must be a positive integer or false/);
-      await fails(
-        { ...base, student: { name: 's', h: { data: new Float32Array(5), n: 10, d: 1 } } },
-        /student 's'.data has 5 values/,
-      );
+      await fails({ ...base, student: { name: 's', h: { data: new Float32Array(5), n: 10, d: 1 } } }, /student 's'.data has 5 values/);
       await fails(
         { ...base, teachers: [{ name: 't', h: col(10, (i) => (i === 3 ? Number.NaN : i)) }] },
         /teacher 't' has a non-finite value \(NaN\) at sample 3/,

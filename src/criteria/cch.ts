@@ -49,9 +49,7 @@ export function verdictOf(margin: Estimate): Verdict {
 
 /** Ranks 1..n by value, largest first; ties keep the input order. */
 export function rankByValue(values: number[]): number[] {
-  const order = values
-    .map((v, i) => ({ v: Number.isFinite(v) ? v : -Infinity, i }))
-    .sort((a, b) => b.v - a.v || a.i - b.i);
+  const order = values.map((v, i) => ({ v: Number.isFinite(v) ? v : -Infinity, i })).sort((a, b) => b.v - a.v || a.i - b.i);
   const ranks = new Array<number>(values.length);
   order.forEach(({ i }, r) => (ranks[i] = r + 1));
   return ranks;
@@ -60,11 +58,7 @@ export function rankByValue(values: number[]): number[] {
 function checkRepresentation(what: string, h: Representation, n?: number): void {
   check(h !== null && typeof h === 'object', `${what} must be {data, n, d}`);
   validateMIInput(what, { data: h.data, n: h.n, d: h.d });
-  if (n !== undefined)
-    check(
-      h.n === n,
-      `${what} has ${h.n} rows but the student representation has ${n}; all must cover the same samples`,
-    );
+  if (n !== undefined) check(h.n === n, `${what} has ${h.n} rows but the student representation has ${n}; all must cover the same samples`);
 }
 
 /** Side-by-side columns [a | b] of two representations over the same rows. */
@@ -80,18 +74,10 @@ function concat(a: Representation, b: Representation): Representation {
 
 /** Validate the request (CmkdError naming the field at fault). */
 function validate(input: CchFromRepresentationsInput): void {
-  check(
-    input !== null && typeof input === 'object',
-    'cch: expected {student, teachers, labels, ...}',
-    'invalid-option',
-  );
+  check(input !== null && typeof input === 'object', 'cch: expected {student, teachers, labels, ...}', 'invalid-option');
   const { student, teachers, labels } = input;
   check(student && typeof student.name === 'string', 'cch: student must be {name, h}', 'invalid-option');
-  check(
-    Array.isArray(teachers) && teachers.length > 0,
-    'cch: give at least one teacher {name, h}',
-    'invalid-option',
-  );
+  check(Array.isArray(teachers) && teachers.length > 0, 'cch: give at least one teacher {name, h}', 'invalid-option');
   checkRepresentation(`student '${student.name}'`, student.h);
   const seen = new Set<string>();
   for (const t of teachers) {
@@ -121,22 +107,15 @@ function validate(input: CchFromRepresentationsInput): void {
       `dims must be a positive integer or false, got ${String(input.dims)}`,
       'invalid-option',
     );
-  if (input.ci !== undefined)
-    check(input.ci > 0 && input.ci < 1, `ci must be a level in (0, 1), got ${input.ci}`, 'invalid-option');
+  if (input.ci !== undefined) check(input.ci > 0 && input.ci < 1, `ci must be a level in (0, 1), got ${input.ci}`, 'invalid-option');
   if (input.bootstrap !== undefined)
     check(
       Number.isInteger(input.bootstrap) && input.bootstrap >= 0,
       `bootstrap must be an integer ≥ 0, got ${input.bootstrap}`,
       'invalid-option',
     );
-  if (input.k !== undefined)
-    check(
-      Number.isInteger(input.k) && input.k >= 1,
-      `k must be an integer ≥ 1, got ${input.k}`,
-      'invalid-option',
-    );
-  if (input.seed !== undefined)
-    check(Number.isInteger(input.seed), `seed must be an integer, got ${input.seed}`, 'invalid-option');
+  if (input.k !== undefined) check(Number.isInteger(input.k) && input.k >= 1, `k must be an integer ≥ 1, got ${input.k}`, 'invalid-option');
+  if (input.seed !== undefined) check(Number.isInteger(input.seed), `seed must be an integer, got ${input.seed}`, 'invalid-option');
 }
 
 /**
@@ -165,10 +144,7 @@ export async function cchFromRepresentations(input: CchFromRepresentationsInput)
   };
   const hs = prepare(input.student.name, input.student.h, 0);
   const hts = input.teachers.map((t, i) => prepare(t.name, t.h, i + 1));
-  const y: MIInput =
-    input.labels instanceof Int32Array
-      ? { labels: input.labels, n }
-      : { data: Float64Array.from(input.labels), n, d: 1 };
+  const y: MIInput = input.labels instanceof Int32Array ? { labels: input.labels, n } : { data: Float64Array.from(input.labels), n, d: 1 };
 
   // Terms (keys by teacher index; labels name the modalities for progress): I(Hs;Y) once; per
   // teacher I(Ht;Hs) and, for the MFH view, I(Ht;Y) and I(Ht,Hs;Y).
@@ -263,8 +239,7 @@ export async function cchFromRepresentations(input: CchFromRepresentationsInput)
     shared: 'co-information I(Ht;Y) + I(Hs;Y) − I(Ht,Hs;Y), I(Ht,Hs;Y) floored at max(I(Ht;Y), I(Hs;Y))',
   };
   if (input.k !== undefined) settings.k = input.k;
-  for (const [key, v] of Object.entries(input.mi ?? {}))
-    if (v !== undefined) settings[key] = v as number | string;
+  for (const [key, v] of Object.entries(input.mi ?? {})) if (v !== undefined) settings[key] = v as number | string;
   return {
     student: input.student.name,
     miStudentLabel,

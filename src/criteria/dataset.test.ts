@@ -122,14 +122,8 @@ describe('cch on a dataset', () => {
       await expect(p).rejects.toThrow(message);
     };
     it('names the modalities the dataset has', async () => {
-      await fails(
-        { student: 'audio' },
-        /dataset 'toy' has no modality 'audio'; it has: student, copy, other, image/,
-      );
-      await fails(
-        { student: 'student', teachers: ['copy', 'video'] },
-        /no modality 'video'; it has: student, copy, other, image/,
-      );
+      await fails({ student: 'audio' }, /dataset 'toy' has no modality 'audio'; it has: student, copy, other, image/);
+      await fails({ student: 'student', teachers: ['copy', 'video'] }, /no modality 'video'; it has: student, copy, other, image/);
     });
     it('rejects the student among the teachers and duplicate teachers', async () => {
       await fails(
@@ -139,10 +133,7 @@ describe('cch on a dataset', () => {
       await fails({ student: 'student', teachers: ['copy', 'copy'] }, /a teacher is listed twice/);
     });
     it('rejects unknown representations and bad sample counts', async () => {
-      await fails(
-        { student: 'student', representation: 'pixels' },
-        /unknown representation 'pixels'; expected one of: raw, embedding/,
-      );
+      await fails({ student: 'student', representation: 'pixels' }, /unknown representation 'pixels'; expected one of: raw, embedding/);
       await fails({ student: 'student', samples: 1 }, /samples must be an integer ≥ 2/);
     });
     it('needs a second modality', async () => {

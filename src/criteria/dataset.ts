@@ -100,29 +100,18 @@ function checkNames(ds: MultimodalDataset, student: string, teachers: string[] |
     getModality(ds, t);
     check(
       t !== student,
-      `cch: the student '${student}' is also listed as a teacher; teachers must be other modalities (${modalityNames(
-        ds,
-      )
+      `cch: the student '${student}' is also listed as a teacher; teachers must be other modalities (${modalityNames(ds)
         .filter((m) => m !== student)
         .join(', ')})`,
       'invalid-option',
     );
   }
-  check(
-    new Set(list).size === list.length,
-    `cch: a teacher is listed twice in [${list.join(', ')}]`,
-    'invalid-option',
-  );
+  check(new Set(list).size === list.length, `cch: a teacher is listed twice in [${list.join(', ')}]`, 'invalid-option');
   return list;
 }
 
 /** Standardised raw features of `name` on the rows `rows`, with statistics of `trainRows`. */
-export function rawRepresentation(
-  ds: MultimodalDataset,
-  name: string,
-  trainRows: Int32Array,
-  rows: Int32Array,
-): Representation {
+export function rawRepresentation(ds: MultimodalDataset, name: string, trainRows: Int32Array, rows: Int32Array): Representation {
   const m = getModality(ds, name);
   const d = featureSize(m);
   const st = applyStandardizer({ ...m, data: gatherRows(m.data, d, rows) }, fitStandardizer(m, trainRows));
@@ -148,10 +137,7 @@ async function embeddingRepresentations(
   for (const [i, name] of names.entries()) {
     throwIfAborted(opts.signal);
     const m = getModality(ds, name);
-    const arch =
-      m.kind === 'image'
-        ? { ...ENCODER_DEFAULTS.image, ...b.image }
-        : { ...ENCODER_DEFAULTS.table, ...b.table };
+    const arch = m.kind === 'image' ? { ...ENCODER_DEFAULTS.image, ...b.image } : { ...ENCODER_DEFAULTS.table, ...b.table };
     const { kind, ...architecture } = arch;
     const trained = await trainOnModality(ds, {
       modality: name,
@@ -198,11 +184,7 @@ async function embeddingRepresentations(
  * (see the module comment for rows and representations, cch.ts for the criterion).
  */
 export async function cch(ds: MultimodalDataset, opts: CchDatasetOptions): Promise<CchDatasetResult> {
-  check(
-    opts !== null && typeof opts === 'object',
-    'cch: options must be an object with at least {student}',
-    'invalid-option',
-  );
+  check(opts !== null && typeof opts === 'object', 'cch: options must be an object with at least {student}', 'invalid-option');
   const teachers = checkNames(ds, opts.student, opts.teachers);
   const representation = oneOf('representation', String(opts.representation ?? 'embedding'), REPRESENTATIONS);
   const seed = opts.seed ?? 0;
@@ -211,11 +193,7 @@ export async function cch(ds: MultimodalDataset, opts: CchDatasetOptions): Promi
   check(split.test.length > 0, 'cch: the split has no estimation (test) rows', 'invalid-option');
   let rows = split.test;
   if (opts.samples !== undefined) {
-    check(
-      Number.isInteger(opts.samples) && opts.samples >= 2,
-      `samples must be an integer ≥ 2, got ${opts.samples}`,
-      'invalid-option',
-    );
+    check(Number.isInteger(opts.samples) && opts.samples >= 2, `samples must be an integer ≥ 2, got ${opts.samples}`, 'invalid-option');
     if (opts.samples < rows.length) {
       const shuffled = makeRng(seed + 1).shuffle(Int32Array.from(rows)) as Int32Array;
       rows = shuffled.slice(0, opts.samples).sort();
@@ -230,19 +208,9 @@ export async function cch(ds: MultimodalDataset, opts: CchDatasetOptions): Promi
     ({ reps, encoders } = await embeddingRepresentations(ds, names, split, rows, opts));
   }
   const labels =
-    ds.labels instanceof Int32Array
-      ? Int32Array.from(rows, (r) => ds.labels[r])
-      : Float32Array.from(rows, (r) => ds.labels[r]);
+    ds.labels instanceof Int32Array ? Int32Array.from(rows, (r) => ds.labels[r]) : Float32Array.from(rows, (r) => ds.labels[r]);
   const named: NamedRepresentation[] = names.map((name, i) => ({ name, h: reps[i] }));
-  const {
-    student: _s,
-    teachers: _t,
-    representation: _r,
-    split: _sp,
-    samples: _n,
-    encoder: _e,
-    ...estimation
-  } = opts;
+  const { student: _s, teachers: _t, representation: _r, split: _sp, samples: _n, encoder: _e, ...estimation } = opts;
   const result = await cchFromRepresentations({
     ...estimation,
     student: named[0],

@@ -140,11 +140,7 @@ export function symmetricEigen(a: Float64Array, p: number): { values: Float64Arr
  * A representation with ≤ dims columns is only centred.
  */
 export function pcaReduce(h: Representation, dims: number, opts: PcaOptions = {}): PcaResult {
-  check(
-    Number.isInteger(dims) && dims >= 1,
-    `dims must be a positive integer, got ${dims}`,
-    'invalid-option',
-  );
+  check(Number.isInteger(dims) && dims >= 1, `dims must be a positive integer, got ${dims}`, 'invalid-option');
   const { n, d } = h;
   const x = new Float64Array(n * d);
   const mean = new Float64Array(d);

@@ -83,12 +83,7 @@ function subset(v: MIInput, idx: Int32Array): MIInput {
 }
 
 /** One term on rows `idx` (null: all), unclipped nats. */
-async function estimateTerm(
-  t: Term,
-  idx: Int32Array | null,
-  seed: number,
-  o: PairedOptions,
-): Promise<number> {
+async function estimateTerm(t: Term, idx: Int32Array | null, seed: number, o: PairedOptions): Promise<number> {
   const x = idx ? subset(t.x, idx) : t.x;
   const y = idx ? subset(t.y, idx) : t.y;
   if (o.estimator === 'gaussian' || o.estimator === 'ksg' || (isDiscrete(x) && isDiscrete(y))) {
@@ -106,18 +101,11 @@ async function estimateTerm(
 }
 
 /** Every quantity with its interval, from the terms estimated on shared resamples (see the module comment). */
-export async function pairedEstimates(
-  terms: Term[],
-  quantities: Quantity[],
-  o: PairedOptions,
-): Promise<PairedResult> {
+export async function pairedEstimates(terms: Term[], quantities: Quantity[], o: PairedOptions): Promise<PairedResult> {
   check(terms.length > 0, 'no MI terms to estimate');
   const n = terms[0].x.n;
   for (const t of terms)
-    check(
-      t.x.n === n && t.y.n === n,
-      `term ${t.key}: every representation must have the same rows (n = ${n}), got ${t.x.n} and ${t.y.n}`,
-    );
+    check(t.x.n === n && t.y.n === n, `term ${t.key}: every representation must have the same rows (n = ${n}), got ${t.x.n} and ${t.y.n}`);
   const neural = o.estimator === 'mine' || o.estimator === 'latent';
   const resamples = o.bootstrap ?? PAIRED_RESAMPLES[o.estimator];
   const rng = makeRng(o.seed);
@@ -135,10 +123,8 @@ export async function pairedEstimates(
   };
   const z = normalQuantile(0.5 + o.ci / 2);
   const estimates: Record<string, Estimate> = {};
-  const clip = (q: Quantity, ci: [number, number]): [number, number] =>
-    q.nonNegative ? [Math.max(0, ci[0]), Math.max(0, ci[1])] : ci;
-  const finiteCi = (ci: [number, number]): [number, number] | null =>
-    Number.isFinite(ci[0]) && Number.isFinite(ci[1]) ? ci : null;
+  const clip = (q: Quantity, ci: [number, number]): [number, number] => (q.nonNegative ? [Math.max(0, ci[0]), Math.max(0, ci[1])] : ci);
+  const finiteCi = (ci: [number, number]): [number, number] | null => (Number.isFinite(ci[0]) && Number.isFinite(ci[1]) ? ci : null);
 
   if (!neural) {
     const seed = o.seed;

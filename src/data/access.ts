@@ -14,10 +14,7 @@ export function modalityNames(ds: MultimodalDataset): string[] {
 export function getModality(ds: MultimodalDataset, name: string): Modality {
   const m = ds.modalities.find((x) => x.name === name);
   if (!m) {
-    throw new CmkdError(
-      `dataset '${ds.name}' has no modality '${name}'; it has: ${modalityNames(ds).join(', ')}`,
-      'invalid-option',
-    );
+    throw new CmkdError(`dataset '${ds.name}' has no modality '${name}'; it has: ${modalityNames(ds).join(', ')}`, 'invalid-option');
   }
   return m;
 }
@@ -42,8 +39,7 @@ export function gatherRows(data: Float32Array, size: number, idx: ArrayLike<numb
 
 /** The dataset restricted to rows `idx` (all modalities and labels, in that order). */
 export function subsetRows(ds: MultimodalDataset, idx: ArrayLike<number>): MultimodalDataset {
-  const labels =
-    ds.labels instanceof Int32Array ? new Int32Array(idx.length) : new Float32Array(idx.length);
+  const labels = ds.labels instanceof Int32Array ? new Int32Array(idx.length) : new Float32Array(idx.length);
   for (let i = 0; i < idx.length; i++) labels[i] = ds.labels[idx[i]];
   return {
     ...ds,

@@ -11,9 +11,7 @@ import type { ModalityKind, MultimodalDataset } from './types.js';
 
 /** Columns of one modality: 'c1,c2', 'img_*', ['c1', 'c2'], or with kind/shape for images. */
 export type CsvModalityColumns =
-  | string
-  | string[]
-  | { columns: string | string[]; kind?: ModalityKind; shape?: [number, number, number]; scale?: number };
+  string | string[] | { columns: string | string[]; kind?: ModalityKind; shape?: [number, number, number]; scale?: number };
 
 export type TaskOption = 'classification' | 'regression' | TaskSpec;
 
@@ -36,7 +34,10 @@ export function normalizeTask(task: TaskOption | undefined, label: string): Task
   if (task === undefined || task === 'classification') return { kind: 'classification' };
   if (task === 'regression') return { kind: 'regression', target: label };
   if (task.kind !== 'classification' && task.kind !== 'regression') {
-    throw new CmkdError(`unknown task kind '${(task as { kind: string }).kind}'; expected one of: classification, regression`, 'invalid-option');
+    throw new CmkdError(
+      `unknown task kind '${(task as { kind: string }).kind}'; expected one of: classification, regression`,
+      'invalid-option',
+    );
   }
   return task;
 }
@@ -44,8 +45,16 @@ export function normalizeTask(task: TaskOption | undefined, label: string): Task
 /** Load a single-CSV dataset. Every modality column must be numeric; the label may be text. */
 export function loadCsvDataset(opts: CsvDatasetOptions): MultimodalDataset {
   const entries = Object.entries(opts.modalities ?? {});
-  check(entries.length > 0, `${opts.file}: name at least one modality's columns (e.g. --modality a=c1,c2 --modality b='img_*')`, 'invalid-option');
-  check(typeof opts.label === 'string' && opts.label.length > 0, `${opts.file}: name the label column (--label <column>)`, 'invalid-option');
+  check(
+    entries.length > 0,
+    `${opts.file}: name at least one modality's columns (e.g. --modality a=c1,c2 --modality b='img_*')`,
+    'invalid-option',
+  );
+  check(
+    typeof opts.label === 'string' && opts.label.length > 0,
+    `${opts.file}: name the label column (--label <column>)`,
+    'invalid-option',
+  );
   const path = resolve(opts.file);
   const cache = new FileCache();
   const resolveFile = (): [string, string] => [path, opts.file];
@@ -60,18 +69,31 @@ export function loadCsvDataset(opts: CsvDatasetOptions): MultimodalDataset {
     const t = cache.get<CsvTable>(path, opts.file, 'csv', field);
     for (const j of selectColumns(t, columns, field)) {
       const c = t.header[j];
-      if (c === opts.label) throw new CmkdError(`${field}: column '${c}' is the label column; it cannot also be a feature`, 'invalid-option');
+      if (c === opts.label)
+        throw new CmkdError(`${field}: column '${c}' is the label column; it cannot also be a feature`, 'invalid-option');
       const other = claimed.get(c);
-      if (other !== undefined) throw new CmkdError(`${opts.file}: column '${c}' is claimed by both modality '${other}' and modality '${name}'`, 'invalid-option');
+      if (other !== undefined)
+        throw new CmkdError(`${opts.file}: column '${c}' is claimed by both modality '${other}' and modality '${name}'`, 'invalid-option');
       claimed.set(c, name);
     }
     const m = readModality(
-      { name, kind, shape: 'shape' in o ? o.shape : undefined, file: opts.file, format: 'csv', columns, scale: 'scale' in o ? o.scale : undefined },
+      {
+        name,
+        kind,
+        shape: 'shape' in o ? o.shape : undefined,
+        file: opts.file,
+        format: 'csv',
+        columns,
+        scale: 'scale' in o ? o.scale : undefined,
+      },
       { cache, resolve: resolveFile, field },
     );
     return m;
   });
-  const raw = readLabels({ file: opts.file, format: 'csv', column: opts.label }, { cache, resolve: resolveFile, field: `${opts.file}: label` });
+  const raw = readLabels(
+    { file: opts.file, format: 'csv', column: opts.label },
+    { cache, resolve: resolveFile, field: `${opts.file}: label` },
+  );
   const name = opts.name ?? basename(opts.file, extname(opts.file));
   return assemble(name, modalities, raw, normalizeTask(opts.task, opts.label), opts.label, opts.description);
 }

@@ -63,7 +63,10 @@ export function describeDataset(ds: MultimodalDataset): DatasetSummary {
   const out: DatasetSummary = {
     name: ds.name,
     n: ds.n,
-    task: ds.task.kind === 'classification' ? { kind: 'classification', classes: ds.task.classes.slice() } : { kind: 'regression', target: ds.task.target },
+    task:
+      ds.task.kind === 'classification'
+        ? { kind: 'classification', classes: ds.task.classes.slice() }
+        : { kind: 'regression', target: ds.task.target },
     modalities: ds.modalities.map((m) => ({
       name: m.name,
       kind: m.kind,

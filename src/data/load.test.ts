@@ -4,7 +4,18 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterAll, describe, expect, it } from 'vitest';
 import { CmkdError } from '../util/errors.js';
-import { datasetWarnings, describeDataset, encodeIdxUbyte, encodeNpy, loadCsvDataset, loadDataset, parseIdx, parseNpy, validateDataset, type MultimodalDataset } from './index.js';
+import {
+  datasetWarnings,
+  describeDataset,
+  encodeIdxUbyte,
+  encodeNpy,
+  loadCsvDataset,
+  loadDataset,
+  parseIdx,
+  parseNpy,
+  validateDataset,
+  type MultimodalDataset,
+} from './index.js';
 
 const roots: string[] = [];
 afterAll(() => roots.forEach((r) => rmSync(r, { recursive: true, force: true })));
@@ -72,7 +83,9 @@ describe('file formats', () => {
   });
 
   it('npy rejects bad magic, Fortran order, big-endian and truncated data by name', () => {
-    expect(() => parseNpy(new TextEncoder().encode('hello world, not npy'), 'bad.npy')).toThrow(/bad\.npy: not a valid \.npy file: missing/);
+    expect(() => parseNpy(new TextEncoder().encode('hello world, not npy'), 'bad.npy')).toThrow(
+      /bad\.npy: not a valid \.npy file: missing/,
+    );
     const good = encodeNpy([2, 2], [1, 2, 3, 4]);
     const text = new TextDecoder('latin1').decode(good);
     const fortran = Uint8Array.from(text.replace("'fortran_order': False", "'fortran_order': True "), (c) => c.charCodeAt(0));
@@ -90,7 +103,9 @@ describe('file formats', () => {
       expect(a.shape).toEqual([2, 2, 3]);
       expect(Array.from(a.values)).toEqual([0, 1, 2, 3, 4, 5, 250, 251, 252, 253, 254, 255]);
     }
-    expect(() => parseIdx(Uint8Array.of(0, 0, 0x42, 1, 0, 0, 0, 1, 7), 'q-ubyte')).toThrow(/q-ubyte: not a valid IDX file: unknown data type code 0x42/);
+    expect(() => parseIdx(Uint8Array.of(0, 0, 0x42, 1, 0, 0, 0, 1, 7), 'q-ubyte')).toThrow(
+      /q-ubyte: not a valid IDX file: unknown data type code 0x42/,
+    );
   });
 });
 
@@ -124,7 +139,12 @@ describe('loading', () => {
       },
       'rows.json': JSON.stringify(Array.from({ length: N }, (_, i) => [i, -i, null])),
       'nested.json': JSON.stringify({ shape: [N, 1, 2, 1], data: Array.from({ length: N }, (_, i) => [[[i], [i + 0.5]]]) }),
-      'train-images-idx3-ubyte.gz': gzipSync(encodeIdxUbyte([N, 2, 2], Array.from({ length: N * 4 }, (_, i) => (i * 10) % 256))),
+      'train-images-idx3-ubyte.gz': gzipSync(
+        encodeIdxUbyte(
+          [N, 2, 2],
+          Array.from({ length: N * 4 }, (_, i) => (i * 10) % 256),
+        ),
+      ),
       'labels.npy': encodeNpy([N], labels, 'i8'),
     });
     const ds = await loadDataset(dir, { validate: false });
@@ -140,7 +160,11 @@ describe('loading', () => {
 
   it('loads IDX labels and JSON regression targets', async () => {
     const dir = makeDir({
-      'cmkd.json': { modalities: [{ name: 'img', kind: 'image', file: 'imgs.idx' }], labels: 'labels-idx1-ubyte', task: { kind: 'classification', classes: ['zero', 'one', 'two'] } },
+      'cmkd.json': {
+        modalities: [{ name: 'img', kind: 'image', file: 'imgs.idx' }],
+        labels: 'labels-idx1-ubyte',
+        task: { kind: 'classification', classes: ['zero', 'one', 'two'] },
+      },
       'imgs.idx': encodeIdxUbyte([3, 2, 2], new Array(12).fill(7)),
       'labels-idx1-ubyte': encodeIdxUbyte([3], [2, 1, 0]),
     });
@@ -161,7 +185,14 @@ describe('loading', () => {
 
   it('a CSV holding features and labels: the label column is left out of the default modality', async () => {
     const dir = makeDir({
-      'cmkd.json': { modalities: [{ name: 'all', file: 'd.csv' }, { name: 'some', file: 'd.csv', columns: 'p*' }], labels: { file: 'd.csv', column: 'y' }, task: { kind: 'classification' } },
+      'cmkd.json': {
+        modalities: [
+          { name: 'all', file: 'd.csv' },
+          { name: 'some', file: 'd.csv', columns: 'p*' },
+        ],
+        labels: { file: 'd.csv', column: 'y' },
+        task: { kind: 'classification' },
+      },
       'd.csv': 'p1,q,y,p2\n1,2,b,3\n4,5,a,6\n',
     });
     const ds = await loadDataset(dir);
@@ -207,36 +238,128 @@ describe('loading', () => {
 
 describe('broken datasets: the message names the fault', () => {
   const cases: [string, (f: ReturnType<typeof toyFiles>) => void, RegExp][] = [
-    ['mismatched pair counts', (f) => (f['labels.csv'] = 'y\ncat\ndog\ncat\ndog\ncat\n'), /row counts differ: modality 'tab' \(.*tab\.csv\) has 6 samples but the labels \(.*labels\.csv\) have 5/],
-    ['mismatched modality counts', (f) => (f['img.npy'] = encodeNpy([5, 2, 2, 1], imgValues.slice(0, 20))), /row counts differ: .*tab\.csv\) has 6 samples but modality 'img' \(.*img\.npy\) has 5/],
-    ['NaN cell', (f) => (f['tab.csv'] = 'a,b\n1,2\n3,4\n5,NaN\n7,8\n9,10\n11,12\n'), /modality 'tab' \(.*tab\.csv\) row 3, column 'b': value is NaN/],
-    ['empty cell', (f) => (f['tab.csv'] = 'a,b\n1,2\n3,4\n5,6\n,8\n9,10\n11,12\n'), /tab\.csv\) row 4, column 'a': value is NaN \(an empty, NA or NaN cell\)/],
-    ['Inf in an image', (f) => (f['img.npy'] = encodeNpy([N, 2, 2, 1], imgValues.map((v) => (v === 9 ? Infinity : v)))), /modality 'img' \(.*img\.npy\) sample 2, value 1 \(y=0, x=1, c=0\): value is Infinity/],
-    ['missing label', (f) => (f['labels.csv'] = 'y\ncat\ndog\ncat\n""\ncat\ndog\n'), /labels\.csv row 4 \(line 5\), column 'y': missing label/],
-    ['unknown label', (f) => (f['labels.csv'] = 'y\ncat\nbird\ncat\ndog\ncat\ndog\n'), /labels\.csv row 2 \(line 3\), column 'y': label 'bird' is not one of the declared classes \(cat, dog\)/],
-    ['ragged row', (f) => (f['tab.csv'] = 'a,b\n1,2\n3\n5,6\n7,8\n9,10\n11,12\n'), /tab\.csv row 2 \(line 3\): ragged row with 1 cells; the header has 2 columns/],
-    ['wrong image size', (f) => (f['cmkd.json'].modalities = [{ name: 'tab', file: 'tab.csv' }, { name: 'img', kind: 'image', shape: [3, 2, 1], file: 'img.npy' }]), /cmkd\.json: modalities\[1\] \(modality 'img'\): wrong image size: .*img\.npy has 4 values per sample but shape \[3, 2, 1\] needs H·W·C = 6/],
-    ['channels-first image', (f) => {
-      f['img.npy'] = encodeNpy([N, 1, 2, 2], imgValues);
-      f['cmkd.json'].modalities = [{ name: 'img', kind: 'image', shape: [2, 2, 1], file: 'img.npy' }];
-    }, /img\.npy stores samples of shape \[1, 2, 2\] but the spec says \[2, 2, 1\]; cmkd expects channels-last/],
-    ['duplicate modality names', (f) => (f['cmkd.json'].modalities = [{ name: 'tab', file: 'tab.csv' }, { name: 'tab', kind: 'image', shape: [2, 2, 1], file: 'img.npy' }]), /cmkd\.json: modalities\[1\]\.name: duplicate modality name 'tab' \(also modalities\[0\]\.name\)/],
+    [
+      'mismatched pair counts',
+      (f) => (f['labels.csv'] = 'y\ncat\ndog\ncat\ndog\ncat\n'),
+      /row counts differ: modality 'tab' \(.*tab\.csv\) has 6 samples but the labels \(.*labels\.csv\) have 5/,
+    ],
+    [
+      'mismatched modality counts',
+      (f) => (f['img.npy'] = encodeNpy([5, 2, 2, 1], imgValues.slice(0, 20))),
+      /row counts differ: .*tab\.csv\) has 6 samples but modality 'img' \(.*img\.npy\) has 5/,
+    ],
+    [
+      'NaN cell',
+      (f) => (f['tab.csv'] = 'a,b\n1,2\n3,4\n5,NaN\n7,8\n9,10\n11,12\n'),
+      /modality 'tab' \(.*tab\.csv\) row 3, column 'b': value is NaN/,
+    ],
+    [
+      'empty cell',
+      (f) => (f['tab.csv'] = 'a,b\n1,2\n3,4\n5,6\n,8\n9,10\n11,12\n'),
+      /tab\.csv\) row 4, column 'a': value is NaN \(an empty, NA or NaN cell\)/,
+    ],
+    [
+      'Inf in an image',
+      (f) =>
+        (f['img.npy'] = encodeNpy(
+          [N, 2, 2, 1],
+          imgValues.map((v) => (v === 9 ? Infinity : v)),
+        )),
+      /modality 'img' \(.*img\.npy\) sample 2, value 1 \(y=0, x=1, c=0\): value is Infinity/,
+    ],
+    [
+      'missing label',
+      (f) => (f['labels.csv'] = 'y\ncat\ndog\ncat\n""\ncat\ndog\n'),
+      /labels\.csv row 4 \(line 5\), column 'y': missing label/,
+    ],
+    [
+      'unknown label',
+      (f) => (f['labels.csv'] = 'y\ncat\nbird\ncat\ndog\ncat\ndog\n'),
+      /labels\.csv row 2 \(line 3\), column 'y': label 'bird' is not one of the declared classes \(cat, dog\)/,
+    ],
+    [
+      'ragged row',
+      (f) => (f['tab.csv'] = 'a,b\n1,2\n3\n5,6\n7,8\n9,10\n11,12\n'),
+      /tab\.csv row 2 \(line 3\): ragged row with 1 cells; the header has 2 columns/,
+    ],
+    [
+      'wrong image size',
+      (f) =>
+        (f['cmkd.json'].modalities = [
+          { name: 'tab', file: 'tab.csv' },
+          { name: 'img', kind: 'image', shape: [3, 2, 1], file: 'img.npy' },
+        ]),
+      /cmkd\.json: modalities\[1\] \(modality 'img'\): wrong image size: .*img\.npy has 4 values per sample but shape \[3, 2, 1\] needs H·W·C = 6/,
+    ],
+    [
+      'channels-first image',
+      (f) => {
+        f['img.npy'] = encodeNpy([N, 1, 2, 2], imgValues);
+        f['cmkd.json'].modalities = [{ name: 'img', kind: 'image', shape: [2, 2, 1], file: 'img.npy' }];
+      },
+      /img\.npy stores samples of shape \[1, 2, 2\] but the spec says \[2, 2, 1\]; cmkd expects channels-last/,
+    ],
+    [
+      'duplicate modality names',
+      (f) =>
+        (f['cmkd.json'].modalities = [
+          { name: 'tab', file: 'tab.csv' },
+          { name: 'tab', kind: 'image', shape: [2, 2, 1], file: 'img.npy' },
+        ]),
+      /cmkd\.json: modalities\[1\]\.name: duplicate modality name 'tab' \(also modalities\[0\]\.name\)/,
+    ],
     ['empty file', (f) => (f['tab.csv'] = ''), /tab\.csv is empty; expected a header line/],
     ['header-only CSV', (f) => (f['tab.csv'] = 'a,b\n'), /tab\.csv has a header but no data rows/],
     ['missing file', (f) => (f['cmkd.json'].labels = 'nolabels.csv'), /cmkd\.json: labels\.file: file not found: .*nolabels\.csv/],
-    ['unknown file type', (f) => (f['cmkd.json'].modalities = [{ name: 'tab', file: 'tab.parquet' }]), /cmkd\.json: modalities\[0\]\.file 'tab\.parquet': unknown file type '\.parquet'/],
-    ['bad manifest field', (f) => (f['cmkd.json'].modalities = [{ name: 'tab', kind: 'picture', file: 'tab.csv' }]), /cmkd\.json: modalities\[0\]\.kind: expected one of "table"\|"image" \(got "picture"\)/],
-    ['image shape with two entries', (f) => (f['cmkd.json'].modalities = [{ name: 'img', kind: 'image', shape: [2, 2], file: 'img.npy' }]), /cmkd\.json: modalities\[0\]\.shape: an image shape is \[H, W, C\] \(got \[2,2\]\)/],
-    ['misspelt manifest field', (f) => {
-      f['cmkd.json'].lables = f['cmkd.json'].labels;
-      delete f['cmkd.json'].labels;
-    }, /cmkd\.json: labels: required field is missing; \(top level\): unknown field 'lables'/],
-    ['non-numeric cell', (f) => (f['tab.csv'] = 'a,b\n1,2\n3,4\n5,6\n7,eight\n9,10\n11,12\n'), /tab\.csv row 4 \(line 5\), column 'b': 'eight' is not a number/],
-    ['unknown task', (f) => (f['cmkd.json'].task = { kind: 'clustering' }), /cmkd\.json: task\.kind: expected one of 'classification' \| 'regression' \(got "clustering"\)/],
-    ['too few declared classes', (f) => (f['cmkd.json'].task = { kind: 'classification', classes: ['cat'] }), /cmkd\.json: task\.classes: needs at least 2 classes/],
-    ['label column not in file', (f) => (f['cmkd.json'].labels = { file: 'labels.csv', column: 'label' }), /labels\.column: .*labels\.csv has no column 'label'; its columns are: y/],
+    [
+      'unknown file type',
+      (f) => (f['cmkd.json'].modalities = [{ name: 'tab', file: 'tab.parquet' }]),
+      /cmkd\.json: modalities\[0\]\.file 'tab\.parquet': unknown file type '\.parquet'/,
+    ],
+    [
+      'bad manifest field',
+      (f) => (f['cmkd.json'].modalities = [{ name: 'tab', kind: 'picture', file: 'tab.csv' }]),
+      /cmkd\.json: modalities\[0\]\.kind: expected one of "table"\|"image" \(got "picture"\)/,
+    ],
+    [
+      'image shape with two entries',
+      (f) => (f['cmkd.json'].modalities = [{ name: 'img', kind: 'image', shape: [2, 2], file: 'img.npy' }]),
+      /cmkd\.json: modalities\[0\]\.shape: an image shape is \[H, W, C\] \(got \[2,2\]\)/,
+    ],
+    [
+      'misspelt manifest field',
+      (f) => {
+        f['cmkd.json'].lables = f['cmkd.json'].labels;
+        delete f['cmkd.json'].labels;
+      },
+      /cmkd\.json: labels: required field is missing; \(top level\): unknown field 'lables'/,
+    ],
+    [
+      'non-numeric cell',
+      (f) => (f['tab.csv'] = 'a,b\n1,2\n3,4\n5,6\n7,eight\n9,10\n11,12\n'),
+      /tab\.csv row 4 \(line 5\), column 'b': 'eight' is not a number/,
+    ],
+    [
+      'unknown task',
+      (f) => (f['cmkd.json'].task = { kind: 'clustering' }),
+      /cmkd\.json: task\.kind: expected one of 'classification' \| 'regression' \(got "clustering"\)/,
+    ],
+    [
+      'too few declared classes',
+      (f) => (f['cmkd.json'].task = { kind: 'classification', classes: ['cat'] }),
+      /cmkd\.json: task\.classes: needs at least 2 classes/,
+    ],
+    [
+      'label column not in file',
+      (f) => (f['cmkd.json'].labels = { file: 'labels.csv', column: 'label' }),
+      /labels\.column: .*labels\.csv has no column 'label'; its columns are: y/,
+    ],
     ['invalid manifest JSON', (f) => (f['cmkd.json'] = '{"modalities": [' as never), /cmkd\.json: invalid JSON/],
-    ['regression target not a number', (f) => (f['cmkd.json'].task = { kind: 'regression' }), /labels\.csv row 1 \(line 2\), column 'y': regression target 'cat' is not a number/],
+    [
+      'regression target not a number',
+      (f) => (f['cmkd.json'].task = { kind: 'regression' }),
+      /labels\.csv row 1 \(line 2\), column 'y': regression target 'cat' is not a number/,
+    ],
   ];
   for (const [what, edit, expected] of cases) {
     it(what, async () => {
@@ -249,7 +372,9 @@ describe('broken datasets: the message names the fault', () => {
     const ds = await loadDataset(broken((f) => (f['labels.csv'] = 'y\n0\n1\n1\n0\n1\n0\n')));
     expect(Array.from(ds.labels)).toEqual([0, 1, 1, 0, 1, 0]);
     const err = await loadError(broken((f) => (f['labels.csv'] = 'y\n0\n1\n2\n0\n1\n0\n')));
-    expect(err.message).toMatch(/labels\.csv row 3 \(line 4\), column 'y': label '2' is not one of the declared classes \(cat, dog\) nor a class index 0\.\.1/);
+    expect(err.message).toMatch(
+      /labels\.csv row 3 \(line 4\), column 'y': label '2' is not one of the declared classes \(cat, dog\) nor a class index 0\.\.1/,
+    );
   });
 
   it('a numeric label outside the declared classes names the sample', async () => {
@@ -265,12 +390,20 @@ describe('broken datasets: the message names the fault', () => {
   it('single CSV faults name the column', async () => {
     const dir = makeDir({ 'd.csv': 'c1,c2,y\n1,2,a\n3,x,b\n' });
     const file = join(dir, 'd.csv');
-    expect((await loadError(file, { modalities: { a: 'c1,c3' }, label: 'y' })).message).toMatch(/modality 'a'.*d\.csv has no column 'c3'; its columns are: c1, c2, y/);
-    expect((await loadError(file, { modalities: { a: 'c*' }, label: 'y' })).message).toMatch(/d\.csv row 2 \(line 3\), column 'c2': 'x' is not a number/);
-    expect((await loadError(file, { modalities: { a: 'c1', b: 'c1' }, label: 'y' })).message).toMatch(/column 'c1' is claimed by both modality 'a' and modality 'b'/);
+    expect((await loadError(file, { modalities: { a: 'c1,c3' }, label: 'y' })).message).toMatch(
+      /modality 'a'.*d\.csv has no column 'c3'; its columns are: c1, c2, y/,
+    );
+    expect((await loadError(file, { modalities: { a: 'c*' }, label: 'y' })).message).toMatch(
+      /d\.csv row 2 \(line 3\), column 'c2': 'x' is not a number/,
+    );
+    expect((await loadError(file, { modalities: { a: 'c1', b: 'c1' }, label: 'y' })).message).toMatch(
+      /column 'c1' is claimed by both modality 'a' and modality 'b'/,
+    );
     expect((await loadError(file, { modalities: { a: 'c1,y' }, label: 'y' })).message).toMatch(/column 'y' is the label column/);
     expect((await loadError(file, { modalities: { a: 'z*' }, label: 'y' })).message).toMatch(/pattern 'z\*' matches no column of .*d\.csv/);
-    expect((await loadError(file, { modalities: { a: 'c1' }, label: 'y', task: { kind: 'ranking' } as never })).message).toMatch(/unknown task kind 'ranking'/);
+    expect((await loadError(file, { modalities: { a: 'c1' }, label: 'y', task: { kind: 'ranking' } as never })).message).toMatch(
+      /unknown task kind 'ranking'/,
+    );
     expect((await loadError(file)).message).toMatch(/a single-CSV dataset needs column options/);
   });
 

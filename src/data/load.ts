@@ -33,7 +33,10 @@ export async function loadDataset(spec: string, opts: LoadOptions = {}): Promise
   const hasColumns = opts.modalities !== undefined || opts.label !== undefined;
   const noColumns = (kind: string) => {
     if (hasColumns) {
-      throw new CmkdError(`column options (--modality, --label) apply to a single .csv dataset, not to ${kind} '${spec}'`, 'invalid-option');
+      throw new CmkdError(
+        `column options (--modality, --label) apply to a single .csv dataset, not to ${kind} '${spec}'`,
+        'invalid-option',
+      );
     }
   };
   let ds: MultimodalDataset;
@@ -57,9 +60,15 @@ export async function loadDataset(spec: string, opts: LoadOptions = {}): Promise
     }
     ds = loadCsvDataset({ ...(opts as CsvColumnOptions), file: spec });
   } else if (existsSync(spec)) {
-    throw new CmkdError(`${spec}: unknown dataset type; expected a directory with ${MANIFEST_NAME}, a ${MANIFEST_NAME} file or a .csv file`, 'invalid-input');
+    throw new CmkdError(
+      `${spec}: unknown dataset type; expected a directory with ${MANIFEST_NAME}, a ${MANIFEST_NAME} file or a .csv file`,
+      'invalid-input',
+    );
   } else {
-    throw new CmkdError(`dataset '${spec}' not found: it is not 'digits', an existing directory with ${MANIFEST_NAME}, or a .csv file`, 'not-found');
+    throw new CmkdError(
+      `dataset '${spec}' not found: it is not 'digits', an existing directory with ${MANIFEST_NAME}, or a .csv file`,
+      'not-found',
+    );
   }
   return opts.validate === false ? ds : validateDataset(ds);
 }

@@ -66,7 +66,11 @@ export const manifestSchema = z
     m.modalities.forEach((mod, i) => {
       const prev = first.get(mod.name);
       if (prev !== undefined) {
-        ctx.addIssue({ code: 'custom', path: ['modalities', i, 'name'], message: `duplicate modality name '${mod.name}' (also modalities[${prev}].name)` });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['modalities', i, 'name'],
+          message: `duplicate modality name '${mod.name}' (also modalities[${prev}].name)`,
+        });
       } else first.set(mod.name, i);
     });
   });

@@ -52,10 +52,7 @@ export function parseNpy(bytes: Uint8Array, file: string): NpyArray {
   const m = /^([<>|=])([fiu])(\d+)$/.exec(descr);
   const dtype = m ? ((m[2] + m[3]) as NpyDtype) : undefined;
   if (!m || dtype === undefined || !(dtype in ITEM_SIZE)) {
-    throw new CmkdError(
-      `${file}: unsupported dtype '${descr}'; expected float32, float64, int8/16/32/64 or uint8/16`,
-      'unsupported',
-    );
+    throw new CmkdError(`${file}: unsupported dtype '${descr}'; expected float32, float64, int8/16/32/64 or uint8/16`, 'unsupported');
   }
   if (m[1] === '>' && ITEM_SIZE[dtype] > 1) {
     throw new CmkdError(`${file}: big-endian dtype '${descr}' is not supported; save with a.astype('<${dtype}')`, 'unsupported');

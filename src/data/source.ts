@@ -65,7 +65,8 @@ function readFile(path: string, shown: string, format: FileFormat, field: string
       return parseIdx(bytes, shown);
     case 'json': {
       const text = bytes.toString('utf8');
-      if (text.trim().length === 0) throw new CmkdError(`${shown} is empty; expected a JSON array of rows or {shape, data}`, 'invalid-input');
+      if (text.trim().length === 0)
+        throw new CmkdError(`${shown} is empty; expected a JSON array of rows or {shape, data}`, 'invalid-input');
       try {
         return JSON.parse(text) as unknown;
       } catch (e) {
@@ -131,7 +132,10 @@ export function readModality(spec: ModalitySpec, ctx: ReadContext): Modality {
   } else if (format === 'json') {
     arr = jsonArray(ctx.cache.get<unknown>(path, shown, 'json', `${ctx.field}.file`), shown);
   } else {
-    const a = format === 'npy' ? ctx.cache.get<ReturnType<typeof parseNpy>>(path, shown, 'npy', `${ctx.field}.file`) : ctx.cache.get<ReturnType<typeof parseIdx>>(path, shown, 'idx', `${ctx.field}.file`);
+    const a =
+      format === 'npy'
+        ? ctx.cache.get<ReturnType<typeof parseNpy>>(path, shown, 'npy', `${ctx.field}.file`)
+        : ctx.cache.get<ReturnType<typeof parseIdx>>(path, shown, 'idx', `${ctx.field}.file`);
     if (a.shape.length === 0) throw new CmkdError(`${shown} holds a scalar; expected one row per sample`, 'invalid-input');
     arr = { file: shown, n: a.shape[0], sampleShape: a.shape.slice(1), values: Float32Array.from(a.values) };
   }
@@ -141,7 +145,10 @@ export function readModality(spec: ModalitySpec, ctx: ReadContext): Modality {
   let shape: number[];
   if (spec.kind === 'table') {
     if (spec.shape && (spec.shape.length !== 1 || spec.shape[0] !== perSample)) {
-      throw new CmkdError(`${what}: table shape [${spec.shape.join(', ')}] does not match ${shown}, which has ${perSample} values per row`, 'invalid-input');
+      throw new CmkdError(
+        `${what}: table shape [${spec.shape.join(', ')}] does not match ${shown}, which has ${perSample} values per row`,
+        'invalid-input',
+      );
     }
     shape = [perSample];
   } else {
@@ -160,10 +167,7 @@ function imageShape(spec: ModalitySpec, arr: NumericArray, what: string): number
   if (!spec.shape) {
     if (stored.length === 3) return stored.slice();
     if (stored.length === 2) return [stored[0], stored[1], 1];
-    throw new CmkdError(
-      `${what}: image needs "shape": [H, W, C]; ${arr.file} stores flat rows of ${perSample} values`,
-      'invalid-input',
-    );
+    throw new CmkdError(`${what}: image needs "shape": [H, W, C]; ${arr.file} stores flat rows of ${perSample} values`, 'invalid-input');
   }
   const [h, w, c] = spec.shape;
   const need = h * w * c;
@@ -173,7 +177,10 @@ function imageShape(spec: ModalitySpec, arr: NumericArray, what: string): number
       'invalid-input',
     );
   }
-  const matches = stored.length <= 1 || (stored.length === 3 && stored.every((s, i) => s === spec.shape![i])) || (stored.length === 2 && c === 1 && stored[0] === h && stored[1] === w);
+  const matches =
+    stored.length <= 1 ||
+    (stored.length === 3 && stored.every((s, i) => s === spec.shape![i])) ||
+    (stored.length === 2 && c === 1 && stored[0] === h && stored[1] === w);
   if (!matches) {
     throw new CmkdError(
       `${what}: ${arr.file} stores samples of shape [${stored.join(', ')}] but the spec says [${h}, ${w}, ${c}]; cmkd expects channels-last [H, W, C] (transpose the array, e.g. a.transpose(0, 2, 3, 1))`,
@@ -206,7 +213,10 @@ function jsonArray(doc: unknown, file: string): NumericArray {
     const flat = flattenJson(data, file, 'data');
     const need = (shape as number[]).reduce((a, b) => a * b, 1);
     if (flat.values.length !== need) {
-      throw new CmkdError(`${file}: "data" has ${flat.values.length} values but "shape" [${shape.join(', ')}] needs ${need}`, 'invalid-input');
+      throw new CmkdError(
+        `${file}: "data" has ${flat.values.length} values but "shape" [${shape.join(', ')}] needs ${need}`,
+        'invalid-input',
+      );
     }
     return { file, n: shape[0] as number, sampleShape: (shape as number[]).slice(1), values: Float32Array.from(flat.values) };
   }
@@ -221,12 +231,16 @@ function flattenJson(x: unknown, file: string, where: string): { shape: number[]
     if (Array.isArray(v)) {
       if (shape.length === depth) shape.push(v.length);
       else if (shape.length < depth || shape[depth] !== v.length) {
-        throw new CmkdError(`${file} ${path}: ragged nesting: ${v.length} entries where ${shape[depth] ?? 'a number'} was expected`, 'invalid-input');
+        throw new CmkdError(
+          `${file} ${path}: ragged nesting: ${v.length} entries where ${shape[depth] ?? 'a number'} was expected`,
+          'invalid-input',
+        );
       }
       v.forEach((e, i) => walk(e, depth + 1, `${path}[${i}]`));
       return;
     }
-    if (shape.length > depth) throw new CmkdError(`${file} ${path}: a number where an array of ${shape[depth]} was expected`, 'invalid-input');
+    if (shape.length > depth)
+      throw new CmkdError(`${file} ${path}: a number where an array of ${shape[depth]} was expected`, 'invalid-input');
     if (v === null) values.push(NaN);
     else if (typeof v === 'number') values.push(v);
     else throw new CmkdError(`${file} ${path}: ${JSON.stringify(v)} is not a number`, 'invalid-input');
@@ -271,8 +285,13 @@ export function readLabels(spec: LabelSpec, ctx: ReadContext): RawLabels {
   }
   if (format === 'json') {
     const doc = ctx.cache.get<unknown>(path, shown, 'json', `${ctx.field}.file`);
-    const arr = Array.isArray(doc) ? doc : doc && typeof doc === 'object' && Array.isArray((doc as { data?: unknown }).data) ? (doc as { data: unknown[] }).data : null;
-    if (!arr) throw new CmkdError(`${shown}: labels must be a JSON array (or {"data": [...]}) of class names, indices or targets`, 'invalid-input');
+    const arr = Array.isArray(doc)
+      ? doc
+      : doc && typeof doc === 'object' && Array.isArray((doc as { data?: unknown }).data)
+        ? (doc as { data: unknown[] }).data
+        : null;
+    if (!arr)
+      throw new CmkdError(`${shown}: labels must be a JSON array (or {"data": [...]}) of class names, indices or targets`, 'invalid-input');
     if (arr.length === 0) throw new CmkdError(`${shown} is an empty label array`, 'invalid-input');
     const values = arr.map((v, i) => {
       if (v === null || typeof v === 'string' || typeof v === 'number') return v;
@@ -280,7 +299,10 @@ export function readLabels(spec: LabelSpec, ctx: ReadContext): RawLabels {
     });
     return { file: shown, values, where: (i) => `${shown} sample ${i}` };
   }
-  const a = format === 'npy' ? ctx.cache.get<ReturnType<typeof parseNpy>>(path, shown, 'npy', `${ctx.field}.file`) : ctx.cache.get<ReturnType<typeof parseIdx>>(path, shown, 'idx', `${ctx.field}.file`);
+  const a =
+    format === 'npy'
+      ? ctx.cache.get<ReturnType<typeof parseNpy>>(path, shown, 'npy', `${ctx.field}.file`)
+      : ctx.cache.get<ReturnType<typeof parseIdx>>(path, shown, 'idx', `${ctx.field}.file`);
   if (!(a.shape.length === 1 || (a.shape.length === 2 && a.shape[1] === 1))) {
     throw new CmkdError(`${shown}: labels must have shape [N] or [N, 1]; got [${a.shape.join(', ')}]`, 'invalid-input');
   }
@@ -295,7 +317,8 @@ export type TaskSpec = { kind: 'classification'; classes?: string[] } | { kind: 
 export function encodeLabels(raw: RawLabels, spec: TaskSpec, defaultTarget: string): { task: Task; labels: Int32Array | Float32Array } {
   const n = raw.values.length;
   const missing = (i: number) => new CmkdError(`${raw.where(i)}: missing label; every sample needs one`, 'invalid-input');
-  const isMissing = (v: string | number | null) => v === null || (typeof v === 'string' && v.trim() === '') || (typeof v === 'number' && Number.isNaN(v));
+  const isMissing = (v: string | number | null) =>
+    v === null || (typeof v === 'string' && v.trim() === '') || (typeof v === 'number' && Number.isNaN(v));
 
   if (spec.kind === 'regression') {
     const labels = new Float32Array(n);
@@ -325,7 +348,10 @@ export function encodeLabels(raw: RawLabels, spec: TaskSpec, defaultTarget: stri
       for (let i = 0; i < n; i++) {
         const v = vals[i] as number;
         if (v < 0 || v >= k) {
-          throw new CmkdError(`${raw.where(i)}: label ${v} is not a class index of the ${k} declared classes (0..${k - 1})`, 'invalid-input');
+          throw new CmkdError(
+            `${raw.where(i)}: label ${v} is not a class index of the ${k} declared classes (0..${k - 1})`,
+            'invalid-input',
+          );
         }
         labels[i] = v;
       }
@@ -351,8 +377,7 @@ export function encodeLabels(raw: RawLabels, spec: TaskSpec, defaultTarget: stri
   }
   const index = new Map(classes.map((c, i) => [c, i]));
   // Text labels '0', '1', … with declared class names (none of them a label) are class indices.
-  const asIndices =
-    spec.classes !== undefined && !names.some((s) => index.has(s)) && names.every((s) => /^\d+$/.test(s));
+  const asIndices = spec.classes !== undefined && !names.some((s) => index.has(s)) && names.every((s) => /^\d+$/.test(s));
   const shown = classes.length > 10 ? classes.slice(0, 10).join(', ') + ', …' : classes.join(', ');
   for (let i = 0; i < n; i++) {
     const k = asIndices ? Number(names[i]) : index.get(names[i]);

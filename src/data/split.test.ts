@@ -1,5 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { applyStandardizer, fitStandardizer, repeatedSplits, standardizeDataset, stratifiedSplit, type Modality, type MultimodalDataset, type Split } from './index.js';
+import {
+  applyStandardizer,
+  fitStandardizer,
+  repeatedSplits,
+  standardizeDataset,
+  stratifiedSplit,
+  type Modality,
+  type MultimodalDataset,
+  type Split,
+} from './index.js';
 
 /** A dataset whose class c has counts[c] samples, interleaved; one table feature = row index. */
 function classDataset(counts: number[]): MultimodalDataset {
@@ -79,7 +88,9 @@ describe('stratifiedSplit', () => {
   });
 
   it('names the class that is too small and the bad fractions', () => {
-    expect(() => stratifiedSplit(classDataset([20, 2]))).toThrow(/class 'c1' has 2 samples; a train\/val\/test split needs at least 3 per class/);
+    expect(() => stratifiedSplit(classDataset([20, 2]))).toThrow(
+      /class 'c1' has 2 samples; a train\/val\/test split needs at least 3 per class/,
+    );
     expect(() => stratifiedSplit(classDataset([20, 20]), { fractions: { train: 0.5, val: 0.3, test: 0.3 } })).toThrow(/must sum to 1/);
     expect(() => stratifiedSplit(classDataset([20, 20]), { fractions: { train: 0, val: 0.5, test: 0.5 } })).toThrow(/train must be > 0/);
   });

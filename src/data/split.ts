@@ -106,6 +106,7 @@ export function stratifiedSplit(ds: MultimodalDataset, opts: SplitOptions = {}):
 
 /** k independent splits; split i uses seed `seed + i`, so any one can be reproduced alone. */
 export function repeatedSplits(ds: MultimodalDataset, k: number, seed = 0, opts: Omit<SplitOptions, 'seed'> = {}): Split[] {
-  if (!Number.isInteger(k) || k < 1) throw new CmkdError(`number of repeated splits must be a positive integer; got ${k}`, 'invalid-option');
+  if (!Number.isInteger(k) || k < 1)
+    throw new CmkdError(`number of repeated splits must be a positive integer; got ${k}`, 'invalid-option');
   return Array.from({ length: k }, (_, i) => stratifiedSplit(ds, { ...opts, seed: seed + i }));
 }

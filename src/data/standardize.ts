@@ -29,7 +29,8 @@ export function fitStandardizer(m: Modality, trainIdx: ArrayLike<number>): Stand
   // Two passes (mean, then squared deviations) keep float64 accuracy for large offsets.
   for (let t = 0; t < trainIdx.length; t++) {
     const r = trainIdx[t];
-    if (!(r >= 0 && r < n)) throw new CmkdError(`training row ${r} is out of range for modality '${m.name}' with ${n} samples`, 'invalid-option');
+    if (!(r >= 0 && r < n))
+      throw new CmkdError(`training row ${r} is out of range for modality '${m.name}' with ${n} samples`, 'invalid-option');
     const off = r * d;
     for (let k = 0; k < d; k++) sum[k % groups] += m.data[off + k];
   }
@@ -70,7 +71,10 @@ export function applyStandardizer(m: Modality, s: Standardizer): Modality {
 }
 
 /** Standardize every modality with statistics of the training rows; returns the fitted standardizers too. */
-export function standardizeDataset(ds: MultimodalDataset, trainIdx: ArrayLike<number>): { dataset: MultimodalDataset; standardizers: Standardizer[] } {
+export function standardizeDataset(
+  ds: MultimodalDataset,
+  trainIdx: ArrayLike<number>,
+): { dataset: MultimodalDataset; standardizers: Standardizer[] } {
   const standardizers = ds.modalities.map((m) => fitStandardizer(m, trainIdx));
   return { dataset: { ...ds, modalities: ds.modalities.map((m, i) => applyStandardizer(m, standardizers[i])) }, standardizers };
 }

@@ -18,9 +18,7 @@ export interface Modality {
   source?: string;
 }
 
-export type Task =
-  | { kind: 'classification'; classes: string[] }
-  | { kind: 'regression'; target: string };
+export type Task = { kind: 'classification'; classes: string[] } | { kind: 'regression'; target: string };
 
 export interface MultimodalDataset {
   name: string;

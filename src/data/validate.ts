@@ -96,13 +96,17 @@ export function validateDataset(ds: MultimodalDataset): MultimodalDataset {
  */
 export function datasetWarnings(ds: MultimodalDataset): string[] {
   const out: string[] = [];
-  if (ds.modalities.length < 2) out.push(`only one modality ('${ds.modalities[0]?.name}'); cross-modal distillation needs a teacher and a student modality`);
+  if (ds.modalities.length < 2)
+    out.push(`only one modality ('${ds.modalities[0]?.name}'); cross-modal distillation needs a teacher and a student modality`);
   if (ds.task.kind === 'classification') {
     const counts = new Array<number>(ds.task.classes.length).fill(0);
     for (let i = 0; i < ds.n; i++) counts[ds.labels[i]]++;
     ds.task.classes.forEach((c, k) => {
       if (counts[k] === 0) out.push(`class '${c}' is declared but has no samples`);
-      else if (counts[k] < 3) out.push(`class '${c}' has ${counts[k]} sample${counts[k] === 1 ? '' : 's'}; the default 70/10/20 split needs at least 3 per class`);
+      else if (counts[k] < 3)
+        out.push(
+          `class '${c}' has ${counts[k]} sample${counts[k] === 1 ? '' : 's'}; the default 70/10/20 split needs at least 3 per class`,
+        );
     });
   }
   for (const m of ds.modalities) {
@@ -115,7 +119,8 @@ export function datasetWarnings(ds: MultimodalDataset): string[] {
       if (same) constant++;
     }
     if (constant === d) out.push(`modality '${m.name}' is constant: every sample has the same values`);
-    else if (m.kind === 'table' && constant > 0) out.push(`modality '${m.name}' has ${constant} constant column${constant === 1 ? '' : 's'} of ${d}`);
+    else if (m.kind === 'table' && constant > 0)
+      out.push(`modality '${m.name}' has ${constant} constant column${constant === 1 ? '' : 's'} of ${d}`);
   }
   return out;
 }

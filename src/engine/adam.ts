@@ -51,7 +51,11 @@ export class FusedAdam extends tf.AdamOptimizer {
     const owned = (t: tf.Tensor): boolean => t.dtype === 'float32' && backend.refCount(t.dataId) === 1;
     const safe = names.every((name, i) => {
       if (!gradientOf(i)) return true;
-      return registered[name].dtype === 'float32' && owned(self.accumulatedFirstMoment[i].variable) && owned(self.accumulatedSecondMoment[i].variable);
+      return (
+        registered[name].dtype === 'float32' &&
+        owned(self.accumulatedFirstMoment[i].variable) &&
+        owned(self.accumulatedSecondMoment[i].variable)
+      );
     });
     if (!safe || !owned(self.accBeta1) || !owned(self.accBeta2)) return false;
 

@@ -81,7 +81,10 @@ async function tryNative(found: string[]): Promise<string | null> {
 function threadsWanted(option: number | undefined): number {
   const raw = option ?? (process.env.CMKD_THREADS !== undefined ? Number(process.env.CMKD_THREADS) : DEFAULT_WASM_THREADS);
   if (!Number.isInteger(raw) || raw < 1 || raw > 8) {
-    throw new CmkdError(`wasm threads must be an integer from 1 to 8 (option 'threads' or env CMKD_THREADS), got ${option ?? process.env.CMKD_THREADS}`, 'invalid-option');
+    throw new CmkdError(
+      `wasm threads must be an integer from 1 to 8 (option 'threads' or env CMKD_THREADS), got ${option ?? process.env.CMKD_THREADS}`,
+      'invalid-option',
+    );
   }
   return raw;
 }

@@ -54,7 +54,11 @@ describe('LossMeter', () => {
 describe('batchOrder', () => {
   it('covers every row once, in order without a seed', () => {
     const b = batchOrder(10, { batchSize: 4 });
-    expect(b.map((r) => Array.from(r))).toEqual([[0, 1, 2, 3], [4, 5, 6, 7], [8, 9]]);
+    expect(b.map((r) => Array.from(r))).toEqual([
+      [0, 1, 2, 3],
+      [4, 5, 6, 7],
+      [8, 9],
+    ]);
     expect(batchOrder(10, { batchSize: 4, dropRemainder: true }).length).toBe(2);
   });
 

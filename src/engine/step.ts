@@ -100,7 +100,10 @@ export function batchOrder(n: number, options: BatchOrderOptions): Int32Array[] 
 /** Tensor [rows.length, ...sampleShape] gathered from the flat sample-major `data`. */
 export function gatherRows(data: Float32Array | Int32Array, sampleShape: readonly number[], rows: ArrayLike<number>): tf.Tensor {
   const size = sampleShape.reduce((a, b) => a * b, 1);
-  check(data.length % size === 0, `data length ${data.length} is not a multiple of the sample size ${size} (shape [${sampleShape.join(', ')}])`);
+  check(
+    data.length % size === 0,
+    `data length ${data.length} is not a multiple of the sample size ${size} (shape [${sampleShape.join(', ')}])`,
+  );
   const n = data.length / size;
   const out = new (data instanceof Float32Array ? Float32Array : Int32Array)(rows.length * size);
   for (let i = 0; i < rows.length; i++) {

@@ -10,10 +10,17 @@ import { fusionExperiment } from './fusion/index.js';
 import { mfhSyntheticExperiment } from './mfh-synthetic/index.js';
 import type { ExperimentDefinition } from './types.js';
 
-export const EXPERIMENTS: readonly ExperimentDefinition[] = [cchGaussianExperiment, mfhSyntheticExperiment, cchDigitsExperiment, cchNoiseExperiment, fusionExperiment];
+export const EXPERIMENTS: readonly ExperimentDefinition[] = [
+  cchGaussianExperiment,
+  mfhSyntheticExperiment,
+  cchDigitsExperiment,
+  cchNoiseExperiment,
+  fusionExperiment,
+];
 
 export function getExperiment(name: string): ExperimentDefinition {
   const found = EXPERIMENTS.find((e) => e.name === name);
-  if (!found) throw new CmkdError(`unknown experiment '${name}'; expected one of: ${EXPERIMENTS.map((e) => e.name).join(', ')}`, 'invalid-option');
+  if (!found)
+    throw new CmkdError(`unknown experiment '${name}'; expected one of: ${EXPERIMENTS.map((e) => e.name).join(', ')}`, 'invalid-option');
   return found;
 }

@@ -9,33 +9,22 @@ import { check } from '../util/errors.js';
 export type Temperature = number | tf.Scalar;
 
 /** Checks that student and teacher logits are [B, C] with C ≥ 2 and labels are [B]. */
-export function checkLogitBatch(
-  method: string,
-  studentLogits: tf.Tensor2D,
-  teacherLogits: tf.Tensor2D,
-  labels?: tf.Tensor1D,
-): void {
+export function checkLogitBatch(method: string, studentLogits: tf.Tensor2D, teacherLogits: tf.Tensor2D, labels?: tf.Tensor1D): void {
   check(
     studentLogits.rank === 2,
     () => `${method}: student logits must be [batch, classes], got shape [${studentLogits.shape.join(', ')}]`,
   );
   check(
-    teacherLogits.rank === 2 &&
-      teacherLogits.shape[0] === studentLogits.shape[0] &&
-      teacherLogits.shape[1] === studentLogits.shape[1],
+    teacherLogits.rank === 2 && teacherLogits.shape[0] === studentLogits.shape[0] && teacherLogits.shape[1] === studentLogits.shape[1],
     () =>
       `${method}: teacher logits shape [${teacherLogits.shape.join(', ')}] must equal student logits shape [${studentLogits.shape.join(', ')}]`,
   );
-  check(
-    studentLogits.shape[1] >= 2,
-    () => `${method}: needs at least 2 classes, got logits of shape [${studentLogits.shape.join(', ')}]`,
-  );
+  check(studentLogits.shape[1] >= 2, () => `${method}: needs at least 2 classes, got logits of shape [${studentLogits.shape.join(', ')}]`);
   check(studentLogits.shape[0] >= 1, () => `${method}: empty batch`);
   if (labels) {
     check(
       labels.rank === 1 && labels.shape[0] === studentLogits.shape[0],
-      () =>
-        `${method}: labels must be [${studentLogits.shape[0]}] (one class index per row), got shape [${labels.shape.join(', ')}]`,
+      () => `${method}: labels must be [${studentLogits.shape[0]}] (one class index per row), got shape [${labels.shape.join(', ')}]`,
     );
   }
 }
@@ -55,12 +44,8 @@ export function crossEntropy(logits: tf.Tensor2D, labels: tf.Tensor1D): tf.Scala
 // MSE(y, ŷ) = (1/B) Σ_i (y_i − ŷ_i)², predictions [B, 1] against targets [B]
 export function meanSquaredError(predictions: tf.Tensor2D, targets: tf.Tensor1D): tf.Scalar {
   check(
-    predictions.rank === 2 &&
-      predictions.shape[1] === 1 &&
-      targets.rank === 1 &&
-      targets.shape[0] === predictions.shape[0],
-    () =>
-      `regression: predictions must be [B, 1] and targets [B], got [${predictions.shape.join(', ')}] and [${targets.shape.join(', ')}]`,
+    predictions.rank === 2 && predictions.shape[1] === 1 && targets.rank === 1 && targets.shape[0] === predictions.shape[0],
+    () => `regression: predictions must be [B, 1] and targets [B], got [${predictions.shape.join(', ')}] and [${targets.shape.join(', ')}]`,
   );
   const y = targets.dtype === 'float32' ? targets : tf.cast(targets, 'float32');
   return tf.mean(tf.squaredDifference(tf.reshape(predictions, [-1]), y));
@@ -75,26 +60,15 @@ export function temperatureSquared(temperature: Temperature): tf.Scalar | number
 }
 
 // KL(softmax(t/T) ‖ softmax(s/T)) per row, computed in the log domain: Σ_c p_t (log p_t − log p_s)
-export function rowKl(
-  studentLogits: tf.Tensor2D,
-  teacherLogits: tf.Tensor2D,
-  temperature: Temperature,
-): tf.Tensor1D {
+export function rowKl(studentLogits: tf.Tensor2D, teacherLogits: tf.Tensor2D, temperature: Temperature): tf.Tensor1D {
   const logPs = tf.logSoftmax(divideByTemperature(studentLogits, temperature));
   const logPt = tf.logSoftmax(divideByTemperature(teacherLogits, temperature));
   return tf.sum(tf.mul(tf.exp(logPt), tf.sub(logPt, logPs)), 1) as tf.Tensor1D;
 }
 
 // Hinton's soft term: T² · (1/B) Σ_i KL(softmax(t_i/T) ‖ softmax(s_i/T))
-export function softTargetLoss(
-  studentLogits: tf.Tensor2D,
-  teacherLogits: tf.Tensor2D,
-  temperature: Temperature,
-): tf.Scalar {
-  return tf.mul(
-    tf.mean(rowKl(studentLogits, teacherLogits, temperature)),
-    temperatureSquared(temperature),
-  ) as tf.Scalar;
+export function softTargetLoss(studentLogits: tf.Tensor2D, teacherLogits: tf.Tensor2D, temperature: Temperature): tf.Scalar {
+  return tf.mul(tf.mean(rowKl(studentLogits, teacherLogits, temperature)), temperatureSquared(temperature)) as tf.Scalar;
 }
 
 /** Sum of named terms, the total loss. */

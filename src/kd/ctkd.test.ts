@@ -42,9 +42,7 @@ describe('gradientReversal', () => {
           .arraySync(),
       );
       // 0 * −λ is −0 for λ = 0; compare values, not signs of zero.
-      (g as number[]).forEach((gi, i) =>
-        expect(gi).toBeCloseTo(-lambda * (upstream.arraySync() as number[])[i], 6),
-      );
+      (g as number[]).forEach((gi, i) => expect(gi).toBeCloseTo(-lambda * (upstream.arraySync() as number[])[i], 6));
     }
     x.dispose();
     upstream.dispose();
@@ -77,8 +75,7 @@ describe('ctkdLambda (cosine curriculum)', () => {
     expect(ctkdLambda(4, reference)).toBeCloseTo(0.5, 12);
     expect(ctkdLambda(9, reference)).toBeCloseTo(1, 12);
     expect(ctkdLambda(50, reference)).toBeCloseTo(1, 12);
-    for (let e = 1; e < 12; e++)
-      expect(ctkdLambda(e, reference)).toBeGreaterThanOrEqual(ctkdLambda(e - 1, reference));
+    for (let e = 1; e < 12; e++) expect(ctkdLambda(e, reference)).toBeGreaterThanOrEqual(ctkdLambda(e - 1, reference));
   });
   it('honours min/max and a zero-length ramp', () => {
     expect(ctkdLambda(4, { lambdaMin: 0.2, lambdaMax: 0.6, lambdaEpochs: 10 })).toBeCloseTo(0.4, 12);
@@ -155,9 +152,7 @@ describe('ctkdLoss', () => {
   it('leaves no tensors behind', () => {
     const theta = tf.scalar(1);
     expect(tensorsLeftBy(() => ctkdLoss(logits(student), t, y, theta, { ...o, standardize: true }))).toBe(0);
-    expect(
-      tensorsLeftBy(() => tf.grad((th: tf.Tensor) => ctkdLoss(logits(student), t, y, th, o))(theta)),
-    ).toBe(0);
+    expect(tensorsLeftBy(() => tf.grad((th: tf.Tensor) => ctkdLoss(logits(student), t, y, th, o))(theta))).toBe(0);
     theta.dispose();
   });
 });

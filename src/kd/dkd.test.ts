@@ -1,15 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { initEngine, tf } from '../engine/index.js';
 import { dkdLoss, dkdTerms, dkdWarmupFactor } from './dkd.js';
-import {
-  dkd64,
-  dkdParts64,
-  type Dkd64,
-  kd64,
-  numericGradient,
-  softmax64,
-  type Rows,
-} from './testing/reference64.js';
+import { dkd64, dkdParts64, type Dkd64, kd64, numericGradient, softmax64, type Rows } from './testing/reference64.js';
 import { classLabels, gradientOf, logits, maxAbsDiff, tensorsLeftBy, valueOf } from './testing/tf-helpers.js';
 
 const student: Rows = [

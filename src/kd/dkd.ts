@@ -12,15 +12,7 @@
  * finite.
  */
 import { tf } from '../engine/index.js';
-import {
-  checkLogitBatch,
-  crossEntropy,
-  labelMask,
-  sumTerms,
-  temperatureSquared,
-  weighted,
-  type Temperature,
-} from './common.js';
+import { checkLogitBatch, crossEntropy, labelMask, sumTerms, temperatureSquared, weighted, type Temperature } from './common.js';
 import { maybeStandardize } from './lskd.js';
 
 export interface DkdLossOptions {
@@ -83,10 +75,7 @@ export function dkdTerms(
     tf.mul(tf.exp(t.logNonTarget), tf.sub(t.logNonTarget, s.logNonTarget)),
   );
   // KL(p̂_t ‖ p̂_s) = Σ_{j≠gt} p̂_t,j (log p̂_t,j − log p̂_s,j)
-  const nckdRows = tf.sum(
-    tf.mul(otherMask, tf.mul(tf.exp(t.logOthers), tf.sub(t.logOthers, s.logOthers))),
-    1,
-  );
+  const nckdRows = tf.sum(tf.mul(otherMask, tf.mul(tf.exp(t.logOthers), tf.sub(t.logOthers, s.logOthers))), 1);
 
   const tckd = tf.mul(tf.mean(tckdRows), t2) as tf.Scalar;
   const nckd = tf.mul(tf.mean(nckdRows), t2) as tf.Scalar;
@@ -97,11 +86,6 @@ export function dkdTerms(
   };
 }
 
-export function dkdLoss(
-  studentLogits: tf.Tensor2D,
-  teacherLogits: tf.Tensor2D,
-  labels: tf.Tensor1D,
-  options: DkdLossOptions,
-): tf.Scalar {
+export function dkdLoss(studentLogits: tf.Tensor2D, teacherLogits: tf.Tensor2D, labels: tf.Tensor1D, options: DkdLossOptions): tf.Scalar {
   return sumTerms(dkdTerms(studentLogits, teacherLogits, labels, options));
 }

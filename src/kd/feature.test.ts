@@ -74,13 +74,8 @@ describe('feature KD', () => {
   });
 
   it('the task loss is MSE for regression and CE for classification', () => {
-    expect(valueOf(() => taskLoss('regression', logits([[0], [3]]), tf.tensor1d([1, 1])))).toBeCloseTo(
-      mse64([0, 3], [1, 1]),
-      6,
-    );
-    expect(() => tf.tidy(() => taskLoss('regression', logits([[0, 1]]), tf.tensor1d([1])))).toThrow(
-      /predictions must be \[B, 1\]/,
-    );
+    expect(valueOf(() => taskLoss('regression', logits([[0], [3]]), tf.tensor1d([1, 1])))).toBeCloseTo(mse64([0, 3], [1, 1]), 6);
+    expect(() => tf.tidy(() => taskLoss('regression', logits([[0, 1]]), tf.tensor1d([1])))).toThrow(/predictions must be \[B, 1\]/);
   });
 
   it('a learned projection g maps student to teacher size; its variables are the objective’s and get gradients', () => {
@@ -98,9 +93,7 @@ describe('feature KD', () => {
     const W = w.arraySync() as Rows;
     const b = regressionBatch();
     // Reference: MSE(y, f) + mean((h_s W + b − h_t)²) with the variables' values.
-    const projected = hs.map((row) =>
-      [0, 1].map((k) => row.reduce((a, v, d) => a + v * W[d][k], 0) + (bias.arraySync() as number[])[k]),
-    );
+    const projected = hs.map((row) => [0, 1].map((k) => row.reduce((a, v, d) => a + v * W[d][k], 0) + (bias.arraySync() as number[])[k]));
     const distill = projected.flat().reduce((a, v, i) => a + (v - ht.flat()[i]) ** 2, 0) / 4;
     expect(valueOf(() => objective.loss(b))).toBeCloseTo(mse64([1.5, 1], [1, 2]) + distill, 5);
 
@@ -156,9 +149,7 @@ describe('feature KD', () => {
   it('differing embedding sizes without a projection are a CmkdError telling what to pass', () => {
     const objective = createObjective('feature', { task: 'regression', mode: 'embedding' });
     const b = regressionBatch();
-    expect(() => tf.tidy(() => objective.loss(b))).toThrow(
-      /embedding sizes differ \(student 3, teacher 2\).*studentDim: 3, teacherDim: 2/,
-    );
+    expect(() => tf.tidy(() => objective.loss(b))).toThrow(/embedding sizes differ \(student 3, teacher 2\).*studentDim: 3, teacherDim: 2/);
     disposeBatch(b);
   });
 });

@@ -16,8 +16,7 @@ export function taskLoss(task: TaskKind, studentOutput: tf.Tensor2D, labels: tf.
   if (task === 'regression') return meanSquaredError(studentOutput, labels);
   check(
     studentOutput.rank === 2 && labels.rank === 1 && labels.shape[0] === studentOutput.shape[0],
-    () =>
-      `classification: logits must be [B, C] and labels [B], got [${studentOutput.shape.join(', ')}] and [${labels.shape.join(', ')}]`,
+    () => `classification: logits must be [B, C] and labels [B], got [${studentOutput.shape.join(', ')}] and [${labels.shape.join(', ')}]`,
   );
   return crossEntropy(studentOutput, labels);
 }
@@ -30,17 +29,14 @@ export interface Projection {
 
 // g(h_s) = h_s·W + b
 export function project(embedding: tf.Tensor2D, projection: Projection | null): tf.Tensor2D {
-  return projection
-    ? (tf.add(tf.matMul(embedding, projection.weight), projection.bias) as tf.Tensor2D)
-    : embedding;
+  return projection ? (tf.add(tf.matMul(embedding, projection.weight), projection.bias) as tf.Tensor2D) : embedding;
 }
 
 // Mean squared distance (1/(B·D)) Σ_i ‖a_i − b_i‖²
 export function meanSquaredDistance(a: tf.Tensor2D, b: tf.Tensor2D, what: string): tf.Scalar {
   check(
     a.rank === 2 && b.rank === 2 && a.shape[0] === b.shape[0] && a.shape[1] === b.shape[1],
-    () =>
-      `feature: ${what} shapes differ: student [${a.shape.join(', ')}] vs teacher [${b.shape.join(', ')}]`,
+    () => `feature: ${what} shapes differ: student [${a.shape.join(', ')}] vs teacher [${b.shape.join(', ')}]`,
   );
   return tf.mean(tf.squaredDifference(a, b)) as tf.Scalar;
 }
@@ -72,18 +68,10 @@ export function featureTerms(
   const distance =
     options.mode === 'output'
       ? meanSquaredDistance(inputs.studentOutput, inputs.teacherOutput, 'output')
-      : meanSquaredDistance(
-          project(inputs.studentEmbedding, projection),
-          inputs.teacherEmbedding,
-          'embedding (after projection)',
-        );
+      : meanSquaredDistance(project(inputs.studentEmbedding, projection), inputs.teacherEmbedding, 'embedding (after projection)');
   return { task: weighted(options.taskWeight, task), feature: weighted(options.kdWeight, distance) };
 }
 
-export function featureLoss(
-  inputs: FeatureInputs,
-  options: FeatureLossOptions,
-  projection: Projection | null = null,
-): tf.Scalar {
+export function featureLoss(inputs: FeatureInputs, options: FeatureLossOptions, projection: Projection | null = null): tf.Scalar {
   return sumTerms(featureTerms(inputs, options, projection));
 }

@@ -18,14 +18,7 @@ export {
 export { gradientReversal } from './grl.js';
 export { kdLoss, kdTerms, type KdLossOptions } from './kd.js';
 export { dkdLoss, dkdTerms, dkdWarmupFactor, type DkdLossOptions } from './dkd.js';
-export {
-  ctkdLoss,
-  ctkdTerms,
-  ctkdLambda,
-  ctkdTemperature,
-  type CtkdLossOptions,
-  type CtkdCurriculum,
-} from './ctkd.js';
+export { ctkdLoss, ctkdTerms, ctkdLambda, ctkdTemperature, type CtkdLossOptions, type CtkdCurriculum } from './ctkd.js';
 export {
   mlkdLoss,
   mlkdTerms,

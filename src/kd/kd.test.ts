@@ -54,10 +54,7 @@ describe('kdLoss', () => {
   });
 
   it('α = 1 is plain cross-entropy, whatever the teacher', () => {
-    expect(kd(student, { temperature: 4, taskWeight: 1, kdWeight: 0 })).toBeCloseTo(
-      crossEntropy64(student, labels),
-      5,
-    );
+    expect(kd(student, { temperature: 4, taskWeight: 1, kdWeight: 0 })).toBeCloseTo(crossEntropy64(student, labels), 5);
   });
 
   it('identical teacher and student give zero KL', () => {
@@ -70,9 +67,7 @@ describe('kdLoss', () => {
     const centre = (r: number[]) => r.map((x) => x - (r[0] + r[1] + r[2]) / 3);
     const [zc, vc] = [centre(z), centre(v)];
     const limit = (zc[0] - vc[0]) ** 2 / 6 + (zc[1] - vc[1]) ** 2 / 6 + (zc[2] - vc[2]) ** 2 / 6;
-    const value = valueOf(() =>
-      kdLoss(logits([z]), logits([v]), classLabels([0]), { temperature: 50, taskWeight: 0, kdWeight: 1 }),
-    );
+    const value = valueOf(() => kdLoss(logits([z]), logits([v]), classLabels([0]), { temperature: 50, taskWeight: 0, kdWeight: 1 }));
     // The gap closes as O(1/T): 0.5 % at T = 50 in float64.
     expect(Math.abs(value - limit) / limit).toBeLessThan(0.01);
   });
@@ -86,14 +81,12 @@ describe('kdLoss', () => {
 
   it('leaves no tensors behind', () => {
     kd(student, { temperature: 4, taskWeight: 0.5, kdWeight: 0.5 });
-    expect(
-      tensorsLeftBy(() => kdLoss(logits(student), t, y, { temperature: 4, taskWeight: 0.5, kdWeight: 0.5 })),
-    ).toBe(0);
+    expect(tensorsLeftBy(() => kdLoss(logits(student), t, y, { temperature: 4, taskWeight: 0.5, kdWeight: 0.5 }))).toBe(0);
   });
 
   it('rejects mismatched shapes with a CmkdError naming them', () => {
-    expect(() =>
-      tf.tidy(() => kdLoss(logits([[1, 2, 3]]), t, y, { temperature: 4, taskWeight: 0.5, kdWeight: 0.5 })),
-    ).toThrow(/teacher logits shape \[3, 4\] must equal student logits shape \[1, 3\]/);
+    expect(() => tf.tidy(() => kdLoss(logits([[1, 2, 3]]), t, y, { temperature: 4, taskWeight: 0.5, kdWeight: 0.5 }))).toThrow(
+      /teacher logits shape \[3, 4\] must equal student logits shape \[1, 3\]/,
+    );
   });
 });

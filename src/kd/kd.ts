@@ -4,14 +4,7 @@
  * the LSKD reference form L = 1·CE + 9·T²·KL are the same function.
  */
 import { tf } from '../engine/index.js';
-import {
-  checkLogitBatch,
-  crossEntropy,
-  softTargetLoss,
-  sumTerms,
-  weighted,
-  type Temperature,
-} from './common.js';
+import { checkLogitBatch, crossEntropy, softTargetLoss, sumTerms, weighted, type Temperature } from './common.js';
 import { maybeStandardize } from './lskd.js';
 
 export interface KdLossOptions {
@@ -40,11 +33,6 @@ export function kdTerms(
   };
 }
 
-export function kdLoss(
-  studentLogits: tf.Tensor2D,
-  teacherLogits: tf.Tensor2D,
-  labels: tf.Tensor1D,
-  options: KdLossOptions,
-): tf.Scalar {
+export function kdLoss(studentLogits: tf.Tensor2D, teacherLogits: tf.Tensor2D, labels: tf.Tensor1D, options: KdLossOptions): tf.Scalar {
   return sumTerms(kdTerms(studentLogits, teacherLogits, labels, options));
 }

@@ -20,8 +20,7 @@ const teacher: Rows = [
   [0.0, 0.9, -1.5, 2.4],
 ];
 const labels = [3, 1, 3];
-const affine = (rows: Rows, scale: number, shift: number): Rows =>
-  rows.map((r) => r.map((v) => scale * v + shift));
+const affine = (rows: Rows, scale: number, shift: number): Rows => rows.map((r) => r.map((v) => scale * v + shift));
 
 let y: tf.Tensor1D;
 beforeAll(async () => {
@@ -61,10 +60,7 @@ describe('LSKD switch', () => {
   // Distillation terms only (task weight 0): the CE deliberately sees raw logits.
   const cases: [string, (s: tf.Tensor2D, t: tf.Tensor2D) => tf.Scalar][] = [
     ['kd', (s, t) => kdLoss(s, t, y, { temperature: 2, taskWeight: 0, kdWeight: 9, standardize: true })],
-    [
-      'dkd',
-      (s, t) => dkdLoss(s, t, y, { alpha: 9, beta: 72, temperature: 2, taskWeight: 0, standardize: true }),
-    ],
+    ['dkd', (s, t) => dkdLoss(s, t, y, { alpha: 9, beta: 72, temperature: 2, taskWeight: 0, standardize: true })],
     [
       'ctkd',
       (s, t) =>
@@ -79,32 +75,24 @@ describe('LSKD switch', () => {
           }),
         ),
     ],
-    [
-      'mlkd (instance level)',
-      (s, t) =>
-        mlkdTerms(s, t, y, { temperature: 2, taskWeight: 0, kdWeight: 9, standardize: true }).instance,
-    ],
+    ['mlkd (instance level)', (s, t) => mlkdTerms(s, t, y, { temperature: 2, taskWeight: 0, kdWeight: 9, standardize: true }).instance],
   ];
 
-  it.each(cases)(
-    '%s: adding a constant to or scaling the logits leaves the loss unchanged',
-    (_name, loss) => {
-      const reference = valueOf(() => loss(logits(student), logits(teacher)));
-      expect(reference).toBeGreaterThan(1e-3);
-      for (const [a, b, c, d] of [
-        [1, 5, 1, -3],
-        [3, 0, 1, 0],
-        [0.25, -2, 7, 1],
-      ]) {
-        const moved = valueOf(() => loss(logits(affine(student, a, b)), logits(affine(teacher, c, d))));
-        expect(Math.abs(moved - reference) / reference).toBeLessThan(1e-4);
-      }
-    },
-  );
+  it.each(cases)('%s: adding a constant to or scaling the logits leaves the loss unchanged', (_name, loss) => {
+    const reference = valueOf(() => loss(logits(student), logits(teacher)));
+    expect(reference).toBeGreaterThan(1e-3);
+    for (const [a, b, c, d] of [
+      [1, 5, 1, -3],
+      [3, 0, 1, 0],
+      [0.25, -2, 7, 1],
+    ]) {
+      const moved = valueOf(() => loss(logits(affine(student, a, b)), logits(affine(teacher, c, d))));
+      expect(Math.abs(moved - reference) / reference).toBeLessThan(1e-4);
+    }
+  });
 
   it('without the switch, scaling the student changes the KD loss (the test above can fail)', () => {
-    const plain = (s: Rows) =>
-      valueOf(() => kdLoss(logits(s), logits(teacher), y, { temperature: 2, taskWeight: 0, kdWeight: 9 }));
+    const plain = (s: Rows) => valueOf(() => kdLoss(logits(s), logits(teacher), y, { temperature: 2, taskWeight: 0, kdWeight: 9 }));
     expect(Math.abs(plain(affine(student, 3, 0)) - plain(student))).toBeGreaterThan(0.1);
   });
 

@@ -1,13 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { initEngine, tf } from '../engine/index.js';
-import {
-  batchLevelLoss,
-  classLevelLoss,
-  mlkdLoss,
-  mlkdTemperatures,
-  mlkdTerms,
-  type MlkdLossOptions,
-} from './mlkd.js';
+import { batchLevelLoss, classLevelLoss, mlkdLoss, mlkdTemperatures, mlkdTerms, type MlkdLossOptions } from './mlkd.js';
 import {
   batchLevel64,
   classLevel64,
@@ -71,14 +64,8 @@ describe('MLKD levels', () => {
 
   it('batch and class levels match the float64 reference and vanish for identical predictions', () => {
     for (const T of [1, 4]) {
-      expect(valueOf(() => batchLevelLoss(logits(student), t, T))).toBeCloseTo(
-        batchLevel64(student, teacher, T),
-        6,
-      );
-      expect(valueOf(() => classLevelLoss(logits(student), t, T))).toBeCloseTo(
-        classLevel64(student, teacher, T),
-        6,
-      );
+      expect(valueOf(() => batchLevelLoss(logits(student), t, T))).toBeCloseTo(batchLevel64(student, teacher, T), 6);
+      expect(valueOf(() => classLevelLoss(logits(student), t, T))).toBeCloseTo(classLevel64(student, teacher, T), 6);
       expect(valueOf(() => batchLevelLoss(t, t, T))).toBe(0);
       expect(valueOf(() => classLevelLoss(t, t, T))).toBe(0);
     }
@@ -93,9 +80,7 @@ describe('mlkdLoss', () => {
       return e.map((v) => v / s);
     });
     expect(fractionAtOrBelowMedian64(probs.map((p) => Math.max(...p)))).toBe(3 / 5);
-    expect(fractionAtOrBelowMedian64([0, 1, 2, 3].map((j) => probs.reduce((a, p) => a + p[j], 0)))).toBe(
-      1 / 2,
-    );
+    expect(fractionAtOrBelowMedian64([0, 1, 2, 3].map((j) => probs.reduce((a, p) => a + p[j], 0)))).toBe(1 / 2);
     // Term by term: each level equals its mask fraction times the unmasked five-temperature sum.
     const terms = tf.tidy(() => {
       const r = mlkdTerms(logits(student), t, y, { ...base, kdWeight: 1 });
@@ -127,13 +112,7 @@ describe('mlkdLoss', () => {
         strong ? { studentLogits: logits(strongStudent), teacherLogits: logits(strongTeacher) } : undefined,
       ),
     );
-    const expected = mlkd64(
-      student,
-      teacher,
-      labels,
-      opts,
-      strong ? { student: strongStudent, teacher: strongTeacher } : undefined,
-    );
+    const expected = mlkd64(student, teacher, labels, opts, strong ? { student: strongStudent, teacher: strongTeacher } : undefined);
     expect(value).toBeCloseTo(expected, 3);
     expect(Math.abs(value - expected) / expected).toBeLessThan(1e-5);
   });
@@ -151,9 +130,7 @@ describe('mlkdLoss', () => {
 
   it('leaves no tensors behind', () => {
     const strong = { studentLogits: logits(strongStudent), teacherLogits: logits(strongTeacher) };
-    expect(tensorsLeftBy(() => mlkdLoss(logits(student), t, y, { ...base, standardize: true }, strong))).toBe(
-      0,
-    );
+    expect(tensorsLeftBy(() => mlkdLoss(logits(student), t, y, { ...base, standardize: true }, strong))).toBe(0);
     strong.studentLogits.dispose();
     strong.teacherLogits.dispose();
   });

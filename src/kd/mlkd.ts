@@ -51,9 +51,7 @@ function median(x: tf.Tensor1D): tf.Scalar {
   const descending = tf.topk(x, n, true).values;
   const lo = Math.floor((n - 1) / 2);
   const hi = Math.ceil((n - 1) / 2);
-  return tf
-    .mul(0.5, tf.add(tf.slice(descending, [lo], [1]), tf.slice(descending, [hi], [1])))
-    .reshape([]) as tf.Scalar;
+  return tf.mul(0.5, tf.add(tf.slice(descending, [lo], [1]), tf.slice(descending, [hi], [1]))).reshape([]) as tf.Scalar;
 }
 
 /** Fraction of entries ≤ their median: the reference's `mask.mean()` factor. */
@@ -62,11 +60,7 @@ function fractionAtOrBelowMedian(x: tf.Tensor1D): tf.Scalar {
 }
 
 // Batch level: ‖Q Qᵀ − P Pᵀ‖²_F / B with P = softmax(s/T), Q = softmax(t/T)   (reference bc_loss)
-export function batchLevelLoss(
-  studentLogits: tf.Tensor2D,
-  teacherLogits: tf.Tensor2D,
-  temperature: number,
-): tf.Scalar {
+export function batchLevelLoss(studentLogits: tf.Tensor2D, teacherLogits: tf.Tensor2D, temperature: number): tf.Scalar {
   const p = tf.softmax(tf.div(studentLogits, temperature)) as tf.Tensor2D;
   const q = tf.softmax(tf.div(teacherLogits, temperature)) as tf.Tensor2D;
   const gramDiff = tf.sub(tf.matMul(q, q, false, true), tf.matMul(p, p, false, true));
@@ -74,11 +68,7 @@ export function batchLevelLoss(
 }
 
 // Class level: ‖Qᵀ Q − Pᵀ P‖²_F / C   (reference cc_loss)
-export function classLevelLoss(
-  studentLogits: tf.Tensor2D,
-  teacherLogits: tf.Tensor2D,
-  temperature: number,
-): tf.Scalar {
+export function classLevelLoss(studentLogits: tf.Tensor2D, teacherLogits: tf.Tensor2D, temperature: number): tf.Scalar {
   const p = tf.softmax(tf.div(studentLogits, temperature)) as tf.Tensor2D;
   const q = tf.softmax(tf.div(teacherLogits, temperature)) as tf.Tensor2D;
   const gramDiff = tf.sub(tf.matMul(q, q, true, false), tf.matMul(p, p, true, false));
@@ -86,15 +76,8 @@ export function classLevelLoss(
 }
 
 // Instance level: T²·(1/B) Σ_i KL(softmax(t_i/T) ‖ softmax(s_i/T))   (reference kd_loss)
-function instanceLevelLoss(
-  studentLogits: tf.Tensor2D,
-  teacherLogits: tf.Tensor2D,
-  temperature: number,
-): tf.Scalar {
-  return tf.mul(
-    tf.mean(rowKl(studentLogits, teacherLogits, temperature)),
-    temperature * temperature,
-  ) as tf.Scalar;
+function instanceLevelLoss(studentLogits: tf.Tensor2D, teacherLogits: tf.Tensor2D, temperature: number): tf.Scalar {
+  return tf.mul(tf.mean(rowKl(studentLogits, teacherLogits, temperature)), temperature * temperature) as tf.Scalar;
 }
 
 // L = w_task·Σ_views CE + w_kd·Σ_T [m̄·(ins_T + bat_T) + m̄_c·cls_T] (weak) + w_kd·Σ_T ins_T (strong)

@@ -1,14 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initEngine, tf } from '../engine/index.js';
 import { CmkdError } from '../util/errors.js';
-import {
-  createObjective,
-  describeMethod,
-  KD_METHODS,
-  OBJECTIVE_OPTIONS,
-  resolveSettings,
-  type ObjectiveSettings,
-} from './objective.js';
+import { createObjective, describeMethod, KD_METHODS, OBJECTIVE_OPTIONS, resolveSettings, type ObjectiveSettings } from './objective.js';
 import { crossEntropy64, dkd64, kd64, mse64, type Rows } from './testing/reference64.js';
 import { classLabels, logits, tensorsLeftBy, valueOf } from './testing/tf-helpers.js';
 import type { DistillBatch } from './types.js';
@@ -72,13 +65,9 @@ describe('createObjective settings', () => {
 
   it('rejects an unknown option listing the accepted ones for that method', () => {
     const e = errorOf(() => resolveSettings('dkd', { gamma: 2 }));
-    expect(e.message).toBe(
-      `unknown option 'gamma' for KD method 'dkd'; accepted options: ${OBJECTIVE_OPTIONS.dkd.join(', ')}`,
-    );
+    expect(e.message).toBe(`unknown option 'gamma' for KD method 'dkd'; accepted options: ${OBJECTIVE_OPTIONS.dkd.join(', ')}`);
     expect(e.code).toBe('invalid-option');
-    expect(errorOf(() => resolveSettings('feature', { lskd: true })).message).toMatch(
-      /unknown option 'lskd' for KD method 'feature'/,
-    );
+    expect(errorOf(() => resolveSettings('feature', { lskd: true })).message).toMatch(/unknown option 'lskd' for KD method 'feature'/);
   });
 
   it.each<[string, ObjectiveSettings, RegExp]>([
@@ -95,26 +84,19 @@ describe('createObjective settings', () => {
     ['kd', { preset: 'kdv3' }, /unknown kd option 'preset' value 'kdv3'; expected one of: kdv1, kdv2/],
     ['ctkd', { lambdaMin: 0.8, lambdaMax: 0.5 }, /lambdaMin \(0.8\) must be ≤ lambdaMax \(0.5\)/],
     ['feature', { mode: 'logits' }, /expected one of: output, embedding/],
-    [
-      'feature',
-      { studentDim: 8, teacherDim: 4, projection: false },
-      /embedding sizes differ \(student 8, teacher 4\)/,
-    ],
+    ['feature', { studentDim: 8, teacherDim: 4, projection: false }, /embedding sizes differ \(student 8, teacher 4\)/],
     ['feature', { projection: true }, /a projection needs studentDim and teacherDim/],
     ['none', { task: 'ranking' }, /expected one of: classification, regression/],
   ])('%s %o → CmkdError', (method, settings, message) => {
     expect(errorOf(() => resolveSettings(method, settings)).message).toMatch(message);
   });
 
-  it.each(['kd', 'dkd', 'ctkd', 'mlkd'])(
-    'logit method %s on a regression task is a CmkdError naming the method and why',
-    (method) => {
-      const e = errorOf(() => createObjective(method, { task: 'regression' }));
-      expect(e.message).toContain(`KD method '${method}' distils class probabilities`);
-      expect(e.message).toContain("for regression use 'feature'");
-      expect(e.code).toBe('unsupported');
-    },
-  );
+  it.each(['kd', 'dkd', 'ctkd', 'mlkd'])('logit method %s on a regression task is a CmkdError naming the method and why', (method) => {
+    const e = errorOf(() => createObjective(method, { task: 'regression' }));
+    expect(e.message).toContain(`KD method '${method}' distils class probabilities`);
+    expect(e.message).toContain("for regression use 'feature'");
+    expect(e.code).toBe('unsupported');
+  });
 
   it('fills in the reference defaults', () => {
     expect(resolveSettings('kd')).toEqual({
@@ -190,8 +172,7 @@ describe('describeMethod', () => {
     ['feature', { task: 'regression' }, 'FeatKD(out)'],
   ])('%s %o → %s', (method, settings, label) => {
     expect(describeMethod(method, settings)).toBe(label);
-    if (method !== 'ctkd' && method !== 'feature')
-      expect(createObjective(method, settings).label).toBe(label);
+    if (method !== 'ctkd' && method !== 'feature') expect(createObjective(method, settings).label).toBe(label);
   });
 });
 
@@ -206,10 +187,7 @@ describe('objective.loss', () => {
       teacherLogits: logits([[0], [0]]),
       labels: tf.tensor1d([1, 1]),
     };
-    expect(valueOf(() => createObjective('none', { task: 'regression' }).loss(r))).toBeCloseTo(
-      mse64([0.5, 2], [1, 1]),
-      6,
-    );
+    expect(valueOf(() => createObjective('none', { task: 'regression' }).loss(r))).toBeCloseTo(mse64([0.5, 2], [1, 1]), 6);
     disposeBatch(r);
   });
 
@@ -241,46 +219,37 @@ describe('objective.loss', () => {
     ['mlkd', {}],
     ['feature', {}],
     ['feature', { mode: 'output' }],
-  ])(
-    '%s %o: finite loss equal to the sum of its terms, no tensor leaks, variables released by dispose',
-    (method, settings) => {
-      const before = tf.memory().numTensors;
-      const objective = createObjective(method, settings);
-      const b = classificationBatch(3);
-      const total = valueOf(() => objective.loss(b));
-      expect(Number.isFinite(total)).toBe(true);
-      const parts = tf.tidy(() => Object.values(objective.lossTerms!(b)).map((s) => s.dataSync()[0]));
-      expect(parts.reduce((a, v) => a + v, 0)).toBeCloseTo(total, 5);
-      expect(tensorsLeftBy(() => objective.loss(b))).toBe(0);
+  ])('%s %o: finite loss equal to the sum of its terms, no tensor leaks, variables released by dispose', (method, settings) => {
+    const before = tf.memory().numTensors;
+    const objective = createObjective(method, settings);
+    const b = classificationBatch(3);
+    const total = valueOf(() => objective.loss(b));
+    expect(Number.isFinite(total)).toBe(true);
+    const parts = tf.tidy(() => Object.values(objective.lossTerms!(b)).map((s) => s.dataSync()[0]));
+    expect(parts.reduce((a, v) => a + v, 0)).toBeCloseTo(total, 5);
+    expect(tensorsLeftBy(() => objective.loss(b))).toBe(0);
+    expect(tensorsLeftBy(() => tf.grad((s: tf.Tensor) => objective.loss({ ...b, studentLogits: s as tf.Tensor2D }))(b.studentLogits))).toBe(
+      0,
+    );
+    if (objective.variables.length) {
       expect(
-        tensorsLeftBy(() =>
-          tf.grad((s: tf.Tensor) => objective.loss({ ...b, studentLogits: s as tf.Tensor2D }))(
-            b.studentLogits,
-          ),
-        ),
+        tensorsLeftBy(() => {
+          const { value, grads } = tf.variableGrads(() => objective.loss(b), objective.variables);
+          tf.dispose(Object.values(grads));
+          return value;
+        }),
       ).toBe(0);
-      if (objective.variables.length) {
-        expect(
-          tensorsLeftBy(() => {
-            const { value, grads } = tf.variableGrads(() => objective.loss(b), objective.variables);
-            tf.dispose(Object.values(grads));
-            return value;
-          }),
-        ).toBe(0);
-      }
-      disposeBatch(b);
-      objective.dispose();
-      objective.dispose();
-      expect(tf.memory().numTensors).toBe(before);
-    },
-  );
+    }
+    disposeBatch(b);
+    objective.dispose();
+    objective.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+  });
 
   it('MLKD with strongView needs the strong logits in the batch', () => {
     const objective = createObjective('mlkd', { strongView: true });
     const b = classificationBatch();
-    expect(() => tf.tidy(() => objective.loss(b))).toThrow(
-      /strongView is on but the batch has no studentLogitsStrong/,
-    );
+    expect(() => tf.tidy(() => objective.loss(b))).toThrow(/strongView is on but the batch has no studentLogitsStrong/);
     const withStrong = { ...b, studentLogitsStrong: b.studentLogits, teacherLogitsStrong: b.teacherLogits };
     const noStrong = valueOf(() => createObjective('mlkd').loss(b));
     expect(valueOf(() => objective.loss(withStrong))).toBeGreaterThan(noStrong);

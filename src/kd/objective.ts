@@ -37,19 +37,7 @@ export const OBJECTIVE_OPTIONS: Readonly<Record<KdMethod, readonly string[]>> = 
   none: ['task'],
   kd: ['task', 'preset', 'alpha', 'taskWeight', 'kdWeight', 'temperature', 'lskd'],
   dkd: ['task', 'alpha', 'beta', 'temperature', 'taskWeight', 'warmupEpochs', 'lskd'],
-  ctkd: [
-    'task',
-    'alpha',
-    'taskWeight',
-    'kdWeight',
-    'tStart',
-    'tRange',
-    'thetaInit',
-    'lambdaMin',
-    'lambdaMax',
-    'lambdaEpochs',
-    'lskd',
-  ],
+  ctkd: ['task', 'alpha', 'taskWeight', 'kdWeight', 'tStart', 'tRange', 'thetaInit', 'lambdaMin', 'lambdaMax', 'lambdaEpochs', 'lskd'],
   mlkd: ['task', 'taskWeight', 'kdWeight', 'temperature', 'strongView', 'lskd'],
   feature: ['task', 'mode', 'taskWeight', 'kdWeight', 'studentDim', 'teacherDim', 'projection', 'seed'],
 };
@@ -90,28 +78,13 @@ class SettingsReader {
   number(key: string, fallback: number | undefined, rule: NumberRule = {}): number | undefined {
     const value = this.raw[key];
     if (value === undefined) return fallback;
-    const x =
-      typeof value === 'number'
-        ? value
-        : typeof value === 'string' && value.trim() !== ''
-          ? Number(value)
-          : NaN;
+    const x = typeof value === 'number' ? value : typeof value === 'string' && value.trim() !== '' ? Number(value) : NaN;
     const where = `${this.method}: option '${key}'`;
-    check(
-      Number.isFinite(x),
-      () => `${where} must be a finite number, got ${JSON.stringify(value)}`,
-      'invalid-option',
-    );
-    if (rule.integer)
-      check(Number.isInteger(x), () => `${where} must be an integer, got ${x}`, 'invalid-option');
-    if (rule.above !== undefined)
-      check(x > rule.above, () => `${where} must be > ${rule.above}, got ${x}`, 'invalid-option');
+    check(Number.isFinite(x), () => `${where} must be a finite number, got ${JSON.stringify(value)}`, 'invalid-option');
+    if (rule.integer) check(Number.isInteger(x), () => `${where} must be an integer, got ${x}`, 'invalid-option');
+    if (rule.above !== undefined) check(x > rule.above, () => `${where} must be > ${rule.above}, got ${x}`, 'invalid-option');
     if (rule.min !== undefined && rule.max !== undefined) {
-      check(
-        x >= rule.min && x <= rule.max,
-        () => `${where} must be in [${rule.min}, ${rule.max}], got ${x}`,
-        'invalid-option',
-      );
+      check(x >= rule.min && x <= rule.max, () => `${where} must be in [${rule.min}, ${rule.max}], got ${x}`, 'invalid-option');
     } else if (rule.min !== undefined) {
       check(x >= rule.min, () => `${where} must be ≥ ${rule.min}, got ${x}`, 'invalid-option');
     } else if (rule.max !== undefined) {
@@ -126,10 +99,7 @@ class SettingsReader {
     if (typeof value === 'boolean') return value;
     if (value === 'true') return true;
     if (value === 'false') return false;
-    throw new CmkdError(
-      `${this.method}: option '${key}' must be true or false, got ${JSON.stringify(value)}`,
-      'invalid-option',
-    );
+    throw new CmkdError(`${this.method}: option '${key}' must be true or false, got ${JSON.stringify(value)}`, 'invalid-option');
   }
 
   choice<T extends string>(key: string, allowed: readonly T[], fallback: T): T {
@@ -149,11 +119,7 @@ function readWeightPair(
   const hasPair = r.has('taskWeight') || r.has('kdWeight');
   const alpha = presetAlpha ?? r.number('alpha', undefined, { min: 0, max: 1 });
   if (alpha !== undefined) {
-    check(
-      !hasPair,
-      () => `${method}: give either alpha (CE weight α, KD weight 1 − α) or taskWeight/kdWeight, not both`,
-      'invalid-option',
-    );
+    check(!hasPair, () => `${method}: give either alpha (CE weight α, KD weight 1 − α) or taskWeight/kdWeight, not both`, 'invalid-option');
     return { taskWeight: alpha, kdWeight: 1 - alpha, alpha };
   }
   return {
@@ -188,9 +154,7 @@ export function resolveSettings(method: string, settings: ObjectiveSettings = {}
       return { task };
     case 'kd': {
       const lskd = r.bool('lskd', false);
-      const preset = r.has('preset')
-        ? r.choice('preset', Object.keys(KD_PRESETS) as KdPreset[], 'kdv2')
-        : undefined;
+      const preset = r.has('preset') ? r.choice('preset', Object.keys(KD_PRESETS) as KdPreset[], 'kdv2') : undefined;
       check(!(preset && r.has('alpha')), () => `kd: give either preset or alpha, not both`, 'invalid-option');
       if (preset) {
         check(
@@ -235,11 +199,7 @@ export function resolveSettings(method: string, settings: ObjectiveSettings = {}
       const w = readWeightPair(r, m, { taskWeight: 0.1, kdWeight: lskd ? LSKD_DEFAULTS.kdWeight : 0.9 });
       const lambdaMin = r.number('lambdaMin', 0, { min: 0 });
       const lambdaMax = r.number('lambdaMax', 1, { min: 0 });
-      check(
-        lambdaMin <= lambdaMax,
-        () => `ctkd: lambdaMin (${lambdaMin}) must be ≤ lambdaMax (${lambdaMax})`,
-        'invalid-option',
-      );
+      check(lambdaMin <= lambdaMax, () => `ctkd: lambdaMin (${lambdaMin}) must be ≤ lambdaMax (${lambdaMax})`, 'invalid-option');
       return {
         task,
         taskWeight: w.taskWeight,
@@ -265,26 +225,14 @@ export function resolveSettings(method: string, settings: ObjectiveSettings = {}
       };
     }
     case 'feature': {
-      const mode = r.choice(
-        'mode',
-        ['output', 'embedding'] as const,
-        task === 'regression' ? 'output' : 'embedding',
-      );
+      const mode = r.choice('mode', ['output', 'embedding'] as const, task === 'regression' ? 'output' : 'embedding');
       const studentDim = r.number('studentDim', undefined, { min: 1, integer: true });
       const teacherDim = r.number('teacherDim', undefined, { min: 1, integer: true });
       const dimsKnown = studentDim !== undefined && teacherDim !== undefined;
       const projection = r.bool('projection', dimsKnown && studentDim !== teacherDim);
       if (projection) {
-        check(
-          mode === 'embedding',
-          () => `feature: a projection applies to mode 'embedding' only`,
-          'invalid-option',
-        );
-        check(
-          dimsKnown,
-          () => `feature: a projection needs studentDim and teacherDim (embedding sizes)`,
-          'invalid-option',
-        );
+        check(mode === 'embedding', () => `feature: a projection applies to mode 'embedding' only`, 'invalid-option');
+        check(dimsKnown, () => `feature: a projection needs studentDim and teacherDim (embedding sizes)`, 'invalid-option');
       }
       if (dimsKnown && mode === 'embedding') {
         check(
@@ -454,8 +402,7 @@ export function createObjective(method: string, settings: ObjectiveSettings = {}
           if (projection) {
             check(
               ds === projection.weight.shape[0],
-              () =>
-                `feature: studentDim is ${projection?.weight.shape[0]} but the batch's student embedding has ${ds} columns`,
+              () => `feature: studentDim is ${projection?.weight.shape[0]} but the batch's student embedding has ${ds} columns`,
             );
           } else {
             check(

@@ -138,7 +138,7 @@ export function aucBinary(yTrue: Labels, scores: ArrayLike<number>): AucResult {
   }
   const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => scores[a] - scores[b]);
   let rankSumPos = 0;
-  for (let lo = 0; lo < n; ) {
+  for (let lo = 0; lo < n;) {
     let hi = lo;
     while (hi + 1 < n && scores[order[hi + 1]] === scores[order[lo]]) hi++;
     const midRank = (lo + hi) / 2 + 1; // ranks are 1-based; tied scores share their mean rank
@@ -182,7 +182,14 @@ export function aucOvr(yTrue: Labels, probs: ArrayLike<number>, numClasses: numb
       used++;
     }
   }
-  if (used === 0) return { value: NaN, defined: false, reason: 'only one class in y_true; AUC needs both positives and negatives', perClass, classesUsed: 0 };
+  if (used === 0)
+    return {
+      value: NaN,
+      defined: false,
+      reason: 'only one class in y_true; AUC needs both positives and negatives',
+      perClass,
+      classesUsed: 0,
+    };
   return { value: sum / used, defined: true, perClass, classesUsed: used };
 }
 

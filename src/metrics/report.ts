@@ -49,11 +49,7 @@ export interface ClassificationReport {
  * Metrics of a classifier from either predicted class indices (length n) or an n×C row-major
  * probability matrix (length n·C, C = classes.length ≥ 2; predictions are its row argmax).
  */
-export function classificationReport(
-  yTrue: ArrayLike<number>,
-  probsOrPred: ArrayLike<number>,
-  classes: string[],
-): ClassificationReport {
+export function classificationReport(yTrue: ArrayLike<number>, probsOrPred: ArrayLike<number>, classes: string[]): ClassificationReport {
   const n = yTrue.length;
   const C = classes.length;
   if (n === 0) throw new CmkdError('classification report: empty input (no samples)');
@@ -65,7 +61,9 @@ export function classificationReport(
     probs = probsOrPred;
     for (let i = 0; i < probs.length; i++) {
       if (!Number.isFinite(probs[i])) {
-        throw new CmkdError(`classification report: probability of sample ${Math.floor(i / C)}, class ${i % C} is ${probs[i]}; expected a finite number`);
+        throw new CmkdError(
+          `classification report: probability of sample ${Math.floor(i / C)}, class ${i % C} is ${probs[i]}; expected a finite number`,
+        );
       }
     }
     yPred = argmaxRows(probs, C);
@@ -86,7 +84,10 @@ export function classificationReport(
     perClassAuc = ovr.perClass;
     if (C === 2) {
       const positive = Int32Array.from(yTrue, (y) => (y === 1 ? 1 : 0));
-      auc = aucBinary(positive, Float64Array.from({ length: n }, (_, i) => probs[i * 2 + 1]));
+      auc = aucBinary(
+        positive,
+        Float64Array.from({ length: n }, (_, i) => probs[i * 2 + 1]),
+      );
     } else {
       auc = { value: ovr.value, defined: ovr.defined, classesUsed: ovr.classesUsed };
       if (ovr.reason) auc.reason = ovr.reason;

@@ -44,7 +44,7 @@ export function spearman(a: number[], b: number[]): number {
   const rank = (v: number[]) => {
     const idx = v.map((x, i) => [x, i] as const).sort((p, q) => p[0] - q[0]);
     const r = new Array<number>(v.length);
-    for (let i = 0; i < idx.length; ) {
+    for (let i = 0; i < idx.length;) {
       let j = i;
       while (j + 1 < idx.length && idx[j + 1][0] === idx[i][0]) j++;
       for (let k = i; k <= j; k++) r[idx[k][1]] = (i + j) / 2;

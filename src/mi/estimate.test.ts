@@ -13,36 +13,20 @@ const pair = (n: number, rhos: number[], seed: number) => {
 describe('estimateMI: validation', () => {
   const { x, y } = pair(20, [0.5], 1);
   const cases: [string, () => Promise<unknown>, RegExp][] = [
-    [
-      'n mismatch',
-      () => estimateMI(x, { data: new Float64Array(19), n: 19, d: 1 }, { estimator: 'ksg' }),
-      /x\.n = 20, y\.n = 19/,
-    ],
+    ['n mismatch', () => estimateMI(x, { data: new Float64Array(19), n: 19, d: 1 }, { estimator: 'ksg' }), /x\.n = 20, y\.n = 19/],
     [
       'NaN',
       () =>
-        estimateMI(
-          x,
-          { data: Float64Array.from({ length: 20 }, (_, i) => (i === 13 ? NaN : i)), n: 20, d: 1 },
-          { estimator: 'gaussian' },
-        ),
+        estimateMI(x, { data: Float64Array.from({ length: 20 }, (_, i) => (i === 13 ? NaN : i)), n: 20, d: 1 }, { estimator: 'gaussian' }),
       /y has a non-finite value \(NaN\) at sample 13, column 0/,
     ],
     [
       'Infinity',
       () =>
-        estimateMI(
-          { data: Float32Array.from({ length: 40 }, (_, i) => (i === 5 ? Infinity : i)), n: 20, d: 2 },
-          y,
-          { estimator: 'ksg' },
-        ),
+        estimateMI({ data: Float32Array.from({ length: 40 }, (_, i) => (i === 5 ? Infinity : i)), n: 20, d: 2 }, y, { estimator: 'ksg' }),
       /x has a non-finite value \(Infinity\) at sample 2, column 1/,
     ],
-    [
-      'd = 0',
-      () => estimateMI({ data: new Float64Array(0), n: 20, d: 0 }, y, { estimator: 'ksg' }),
-      /x\.d must be a positive integer/,
-    ],
+    ['d = 0', () => estimateMI({ data: new Float64Array(0), n: 20, d: 0 }, y, { estimator: 'ksg' }), /x\.d must be a positive integer/],
     [
       'length',
       () => estimateMI({ data: new Float64Array(30), n: 20, d: 2 }, y, { estimator: 'ksg' }),
@@ -53,11 +37,7 @@ describe('estimateMI: validation', () => {
       () => estimateMI(x, { labels: new Int32Array(5), n: 20 }, { estimator: 'ksg' }),
       /y\.labels has 5 entries but y\.n = 20/,
     ],
-    [
-      'k ≥ n',
-      () => estimateMI(x, y, { estimator: 'ksg', k: 20 }),
-      /k = 20 must be smaller than the number of samples n = 20/,
-    ],
+    ['k ≥ n', () => estimateMI(x, y, { estimator: 'ksg', k: 20 }), /k = 20 must be smaller than the number of samples n = 20/],
     ['k not integer', () => estimateMI(x, y, { estimator: 'ksg', k: 2.5 }), /k must be an integer ≥ 1/],
     [
       'estimator',

@@ -45,10 +45,7 @@ export const DEFAULT_RESAMPLES: Record<MIEstimatorName, number> = {
 
 /** Validate one variable; `name` is the argument name used in messages ('x', 'y'). */
 export function validateMIInput(name: string, v: MIInput): void {
-  check(
-    v !== null && typeof v === 'object',
-    `${name} must be {data, n, d} (continuous) or {labels, n} (discrete)`,
-  );
+  check(v !== null && typeof v === 'object', `${name} must be {data, n, d} (continuous) or {labels, n} (discrete)`);
   check(Number.isInteger(v.n) && v.n >= 1, `${name}.n must be a positive integer, got ${String(v.n)}`);
   if (isDiscrete(v)) {
     check(v.labels instanceof Int32Array, `${name}.labels must be an Int32Array of class indices`);
@@ -60,29 +57,17 @@ export function validateMIInput(name: string, v: MIInput): void {
     c.data instanceof Float32Array || c.data instanceof Float64Array,
     `${name}.data must be a Float32Array or Float64Array (or give ${name}.labels for a discrete variable)`,
   );
-  check(
-    Number.isInteger(c.d) && c.d >= 1,
-    `${name}.d must be a positive integer (values per sample), got ${String(c.d)}`,
-  );
-  check(
-    c.data.length === c.n * c.d,
-    `${name}.data has ${c.data.length} values but ${name}.n × ${name}.d = ${c.n} × ${c.d} = ${c.n * c.d}`,
-  );
+  check(Number.isInteger(c.d) && c.d >= 1, `${name}.d must be a positive integer (values per sample), got ${String(c.d)}`);
+  check(c.data.length === c.n * c.d, `${name}.data has ${c.data.length} values but ${name}.n × ${name}.d = ${c.n} × ${c.d} = ${c.n * c.d}`);
   for (let i = 0; i < c.data.length; i++) {
     if (!Number.isFinite(c.data[i])) {
-      throw new CmkdError(
-        `${name} has a non-finite value (${c.data[i]}) at sample ${Math.floor(i / c.d)}, column ${i % c.d}`,
-      );
+      throw new CmkdError(`${name} has a non-finite value (${c.data[i]}) at sample ${Math.floor(i / c.d)}, column ${i % c.d}`);
     }
   }
 }
 
 function checkOptions(x: MIInput, y: MIInput, opts: MIOptions): void {
-  check(
-    opts !== null && typeof opts === 'object',
-    'options must be an object with at least {estimator}',
-    'invalid-option',
-  );
+  check(opts !== null && typeof opts === 'object', 'options must be an object with at least {estimator}', 'invalid-option');
   oneOf('estimator', String(opts.estimator), MI_ESTIMATORS);
   if (opts.units !== undefined) oneOf('units', String(opts.units), MI_UNITS);
   if (opts.bound !== undefined) oneOf('bound', String(opts.bound), ['dv', 'infonce']);
@@ -90,11 +75,7 @@ function checkOptions(x: MIInput, y: MIInput, opts: MIOptions): void {
   const intOpt = (key: keyof MIOptions, min: number) => {
     const v = opts[key];
     if (v !== undefined)
-      check(
-        Number.isInteger(v) && (v as number) >= min,
-        `${key} must be an integer ≥ ${min}, got ${String(v)}`,
-        'invalid-option',
-      );
+      check(Number.isInteger(v) && (v as number) >= min, `${key} must be an integer ≥ ${min}, got ${String(v)}`, 'invalid-option');
   };
   intOpt('k', 1);
   intOpt('bootstrap', 0);
@@ -103,20 +84,10 @@ function checkOptions(x: MIInput, y: MIInput, opts: MIOptions): void {
   intOpt('batchSize', 2);
   intOpt('patience', 1);
   intOpt('latentDim', 1);
-  if (opts.seed !== undefined)
-    check(Number.isInteger(opts.seed), `seed must be an integer, got ${String(opts.seed)}`, 'invalid-option');
-  if (opts.ci !== undefined)
-    check(
-      opts.ci > 0 && opts.ci < 1,
-      `ci must be a confidence level in (0, 1), got ${opts.ci}`,
-      'invalid-option',
-    );
+  if (opts.seed !== undefined) check(Number.isInteger(opts.seed), `seed must be an integer, got ${String(opts.seed)}`, 'invalid-option');
+  if (opts.ci !== undefined) check(opts.ci > 0 && opts.ci < 1, `ci must be a confidence level in (0, 1), got ${opts.ci}`, 'invalid-option');
   if (opts.heldOut !== undefined)
-    check(
-      opts.heldOut > 0 && opts.heldOut < 1,
-      `heldOut must be a fraction in (0, 1), got ${opts.heldOut}`,
-      'invalid-option',
-    );
+    check(opts.heldOut > 0 && opts.heldOut < 1, `heldOut must be a fraction in (0, 1), got ${opts.heldOut}`, 'invalid-option');
   if (opts.learningRate !== undefined)
     check(opts.learningRate > 0, `learningRate must be positive, got ${opts.learningRate}`, 'invalid-option');
   if (typeof opts.shrinkage === 'number')
@@ -202,8 +173,7 @@ export async function estimateMI(x: MIInput, y: MIInput, opts: MIOptions): Promi
       const fit = (idx: Int32Array | null): GaussianResult & { model?: 'qda' | 'lda' } => {
         const xa = idx ? rowsOf(ca.data, ca.d, idx) : ca.data;
         const m = idx ? idx.length : n;
-        if (isDiscrete(b))
-          return gaussianClassMI(xa, ca.d, idx ? pick(b.labels, idx) : b.labels, m, shrinkage);
+        if (isDiscrete(b)) return gaussianClassMI(xa, ca.d, idx ? pick(b.labels, idx) : b.labels, m, shrinkage);
         return gaussianMI(xa, ca.d, idx ? rowsOf(b.data, b.d, idx) : b.data, b.d, m, shrinkage);
       };
       const full = fit(null);
@@ -258,9 +228,7 @@ export async function estimateMI(x: MIInput, y: MIInput, opts: MIOptions): Promi
     for (let r = 0; r < repeats; r++) {
       throwIfAborted(opts.signal);
       const runSeed = rng.seed();
-      const onProgress =
-        opts.onProgress &&
-        ((e: ProgressEvent) => opts.onProgress!({ ...e, task: `${e.task} (run ${r + 1}/${repeats})` }));
+      const onProgress = opts.onProgress && ((e: ProgressEvent) => opts.onProgress!({ ...e, task: `${e.task} (run ${r + 1}/${repeats})` }));
       if (estimator === 'mine') {
         const fa = networkFeatures(a);
         const fb = networkFeatures(b);
@@ -293,8 +261,7 @@ export async function estimateMI(x: MIInput, y: MIInput, opts: MIOptions): Promi
       const half = (studentQuantile(0.5 + level / 2, repeats - 1) * sd) / Math.sqrt(repeats);
       ci = [Math.max(0, mean - half), Math.max(0, mean + half)];
     }
-    const defaults: Record<string, number | string> =
-      estimator === 'mine' ? { ...MINE_DEFAULTS } : { ...LATENT_DEFAULTS };
+    const defaults: Record<string, number | string> = estimator === 'mine' ? { ...MINE_DEFAULTS } : { ...LATENT_DEFAULTS };
     for (const key of Object.keys(defaults)) {
       const given = (opts as unknown as Record<string, number | string | undefined>)[key];
       settings[key] = given ?? defaults[key];
@@ -316,11 +283,7 @@ function pick(labels: Int32Array, idx: Int32Array): Int32Array {
   return Int32Array.from(idx, (i) => labels[i]);
 }
 
-function rowsOf(
-  data: ArrayLike<number> & { subarray(a: number, b: number): ArrayLike<number> },
-  d: number,
-  idx: Int32Array,
-): Float64Array {
+function rowsOf(data: ArrayLike<number> & { subarray(a: number, b: number): ArrayLike<number> }, d: number, idx: Int32Array): Float64Array {
   const out = new Float64Array(idx.length * d);
   for (let j = 0; j < idx.length; j++) out.set(data.subarray(idx[j] * d, (idx[j] + 1) * d), j * d);
   return out;

@@ -2,22 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { CmkdError } from '../util/errors.js';
 import { fromRows } from '../util/linalg.js';
 import { makeRng } from '../util/rng.js';
-import {
-  gaussianClassMI,
-  gaussianMI,
-  gaussianMIFromCovariance,
-  shrunkCorrelation,
-  standardizeColumns,
-  wishartMIBias,
-} from './gaussian.js';
-import {
-  binaryGaussianMixture,
-  binaryMixtureMI,
-  columns,
-  correlatedGaussians,
-  embeddedGaussians,
-  multivariateNormal,
-} from './testdata.js';
+import { gaussianClassMI, gaussianMI, gaussianMIFromCovariance, shrunkCorrelation, standardizeColumns, wishartMIBias } from './gaussian.js';
+import { binaryGaussianMixture, binaryMixtureMI, columns, correlatedGaussians, embeddedGaussians, multivariateNormal } from './testdata.js';
 
 describe('Gaussian closed form', () => {
   it('3-variable Gaussian [[4,3,1],[3,4,1],[1,1,2]]: I(x0; x1) ≈ 0.4133 and I(x2; [x0, x1]) from the covariance', () => {
@@ -28,15 +14,11 @@ describe('Gaussian closed form', () => {
     ]);
     const n = 3000;
     const z = multivariateNormal(n, cov, 3);
-    expect(
-      Math.abs(gaussianMI(columns(z, n, 3, [0]), 1, columns(z, n, 3, [1]), 1, n).value - 0.4133),
-    ).toBeLessThan(0.03);
+    expect(Math.abs(gaussianMI(columns(z, n, 3, [0]), 1, columns(z, n, 3, [1]), 1, n).value - 0.4133)).toBeLessThan(0.03);
     const exact2 = gaussianMIFromCovariance(cov, [2], [0, 1]);
     // det Σ_{01} = 7, det Σ = 4(8−1) − 3(6−1) + 1(3−4) = 12: ½ log(2·7/12).
     expect(exact2).toBeCloseTo(0.5 * Math.log(14 / 12), 12);
-    expect(
-      Math.abs(gaussianMI(columns(z, n, 3, [2]), 1, columns(z, n, 3, [0, 1]), 2, n).value - exact2),
-    ).toBeLessThan(0.02);
+    expect(Math.abs(gaussianMI(columns(z, n, 3, [2]), 1, columns(z, n, 3, [0, 1]), 2, n).value - exact2)).toBeLessThan(0.02);
   });
 
   it('near −½Σlog(1−ρᵢ²) for several ρ, dimensions and n from 500 to 10000', () => {
@@ -103,16 +85,11 @@ describe('Gaussian closed form', () => {
     const rng = makeRng(5);
     const n = 40;
     const p = 4;
-    const raw = Float64Array.from(
-      { length: n * p },
-      (_, i) => rng.normal() + (i % p === 1 ? 0.5 * (i % 3) : 0),
-    );
+    const raw = Float64Array.from({ length: n * p }, (_, i) => rng.normal() + (i % p === 1 ? 0.5 * (i % 3) : 0));
     const { z } = standardizeColumns(raw, n, p);
     const { lambda } = shrunkCorrelation(z, n, p, 'ledoit-wolf');
     const r = new Float64Array(p * p);
-    for (let i = 0; i < n; i++)
-      for (let a = 0; a < p; a++)
-        for (let b = 0; b < p; b++) r[a * p + b] += (z[i * p + a] * z[i * p + b]) / n;
+    for (let i = 0; i < n; i++) for (let a = 0; a < p; a++) for (let b = 0; b < p; b++) r[a * p + b] += (z[i * p + a] * z[i * p + b]) / n;
     let num = 0;
     let den = 0;
     for (let a = 0; a < p; a++)
@@ -196,8 +173,7 @@ describe('Gaussian estimator with discrete labels (class-conditional Gaussians)'
       const l0 = logN(a, 1) + logN(b, 1);
       const l1 = logN(a, 2) + logN(b, 0.5);
       const own = c ? l1 : l0;
-      acc +=
-        own - Math.max(l0, l1) - Math.log(Math.exp(l0 - Math.max(l0, l1)) + Math.exp(l1 - Math.max(l0, l1)));
+      acc += own - Math.max(l0, l1) - Math.log(Math.exp(l0 - Math.max(l0, l1)) + Math.exp(l1 - Math.max(l0, l1)));
     }
     const exact = Math.log(2) + acc / m;
     const fitted = gaussianClassMI(x, 2, labels, n);

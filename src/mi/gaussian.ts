@@ -45,11 +45,7 @@ function wellConditioned(r: Matrix): boolean {
 }
 
 /** Centre and scale each column to unit variance (divisor n); returns the kept (non-constant) columns. */
-export function standardizeColumns(
-  data: ArrayLike<number>,
-  n: number,
-  d: number,
-): { z: Float64Array; p: number; kept: number[] } {
+export function standardizeColumns(data: ArrayLike<number>, n: number, d: number): { z: Float64Array; p: number; kept: number[] } {
   const mean = new Float64Array(d);
   const ss = new Float64Array(d);
   for (let i = 0; i < n; i++) for (let c = 0; c < d; c++) mean[c] += data[i * d + c];
@@ -71,12 +67,7 @@ export function standardizeColumns(
  * Correlation matrix of standardised z (n × p), shrunk: R* = (1 − λ)R + λI. Ledoit–Wolf:
  * λ = Σ_k‖z_k z_kᵀ − R‖²_off / (n² ‖R − I‖²_off), clipped to [0, 1] (LW 2004, lemma 3.3 with a diagonal target).
  */
-export function shrunkCorrelation(
-  z: Float64Array,
-  n: number,
-  p: number,
-  shrinkage: 'ledoit-wolf' | number,
-): { r: Matrix; lambda: number } {
+export function shrunkCorrelation(z: Float64Array, n: number, p: number, shrinkage: 'ledoit-wolf' | number): { r: Matrix; lambda: number } {
   const r = matrix(p, p);
   const row = new Float64Array(p);
   let sumNorm4 = 0;
@@ -261,8 +252,7 @@ export function gaussianClassMI(
   }
   let entropyY = 0;
   for (const g of groups) entropyY -= (g.length / m) * Math.log(g.length / m);
-  if (!Number.isFinite(sumLogPosterior))
-    throw new CmkdError('gaussian estimator: class posterior is not finite (degenerate x?)');
+  if (!Number.isFinite(sumLogPosterior)) throw new CmkdError('gaussian estimator: class posterior is not finite (degenerate x?)');
   return { value: entropyY + sumLogPosterior / m, lambda, biasCorrected: false, model };
 }
 

@@ -1,14 +1,7 @@
 /** Mutual-information estimators: Gaussian closed form, KSG / Ross, MINE, latent MI. */
 export * from './types.js';
 export { estimateMI, validateMIInput, networkFeatures, DEFAULT_RESAMPLES } from './estimate.js';
-export {
-  gaussianMI,
-  gaussianClassMI,
-  shrunkCorrelation,
-  standardizeColumns,
-  type Shrinkage,
-  type GaussianResult,
-} from './gaussian.js';
+export { gaussianMI, gaussianClassMI, shrunkCorrelation, standardizeColumns, type Shrinkage, type GaussianResult } from './gaussian.js';
 export { ksgMI, rossMI, ksgRaw, rossRaw, discreteMI, scaleAndJitter, type KsgOptions } from './ksg.js';
 export { mineMI, MINE_DEFAULTS, type MineOptions, type MineResult } from './mine.js';
 export { latentMI, LATENT_DEFAULTS, type LatentOptions, type LatentResult } from './latent.js';

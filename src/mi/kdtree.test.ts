@@ -31,8 +31,7 @@ function bruteKth(data: Float64Array, n: number, d: number, k: number): Float64A
 
 function bruteCounts(data: Float64Array, n: number, d: number, radius: ArrayLike<number>): Int32Array {
   const out = new Int32Array(n);
-  for (let i = 0; i < n; i++)
-    for (let j = 0; j < n; j++) if (j !== i && maxDist(data, i, data, j, d) < radius[i]) out[i]++;
+  for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) if (j !== i && maxDist(data, i, data, j, d) < radius[i]) out[i]++;
   return out;
 }
 
@@ -94,17 +93,13 @@ describe('k-d tree (max-norm)', () => {
   it('radix argsort orders negative, zero, tiny, huge and repeated values as a comparison sort', () => {
     const rng = makeRng(3);
     const special = [0, -0, 1e-300, -1e-300, 5e-324, -5e-324, 1e300, -1e300, 1, -1, 1, -1, 2.5, 2.5];
-    const values = Float64Array.from([
-      ...special,
-      ...Array.from({ length: 3000 }, () => rng.normal() * 10 ** rng.int(8)),
-    ]);
+    const values = Float64Array.from([...special, ...Array.from({ length: 3000 }, () => rng.normal() * 10 ** rng.int(8))]);
     const order = argsortFloat64(values);
     expect(Array.from(order).sort((a, b) => a - b)).toEqual(Array.from(values, (_, i) => i));
     for (let j = 1; j < values.length; j++) expect(values[order[j - 1]] <= values[order[j]]).toBe(true);
     // Stable: equal values keep their input order.
     for (let j = 1; j < values.length; j++) {
-      if (values[order[j - 1]] === values[order[j]] && !Object.is(values[order[j - 1]], -0))
-        expect(order[j - 1]).toBeLessThan(order[j]);
+      if (values[order[j - 1]] === values[order[j]] && !Object.is(values[order[j - 1]], -0)) expect(order[j - 1]).toBeLessThan(order[j]);
     }
   });
 
@@ -115,9 +110,7 @@ describe('k-d tree (max-norm)', () => {
       const radius = sample(n, 1, 20).map((v) => Math.abs(v) * (levels ? 3 : 0.3));
       for (let i = 0; i < n; i += 11) radius[i] = 0;
       for (let i = 5; i < n; i += 13) radius[i] = 1; // exactly the spacing of integer data
-      expect(Array.from(allCountsCloser1D(data, radius))).toEqual(
-        Array.from(allCountsCloser(buildKDTree(data, n, 1), radius)),
-      );
+      expect(Array.from(allCountsCloser1D(data, radius))).toEqual(Array.from(allCountsCloser(buildKDTree(data, n, 1), radius)));
     }
   });
 

@@ -111,15 +111,7 @@ function swapRows(points: Float64Array, order: Int32Array, d: number, i: number,
 }
 
 /** Quickselect (Hoare partition, median-of-three pivot) on rows so row nth holds the nth smallest along dim. */
-function selectNth(
-  points: Float64Array,
-  order: Int32Array,
-  d: number,
-  dim: number,
-  left: number,
-  right: number,
-  nth: number,
-): void {
+function selectNth(points: Float64Array, order: Int32Array, d: number, dim: number, left: number, right: number, nth: number): void {
   while (right > left) {
     const m = (left + right) >> 1;
     const a = points[left * d + dim];
@@ -178,14 +170,7 @@ function boxMaxDist(tree: KDTree, node: number, q: ArrayLike<number>, qo: number
  * `skip` (−1 for none). `best` is caller scratch of length ≥ k. Returns Infinity if fewer than
  * k points are available.
  */
-export function kthDistance(
-  tree: KDTree,
-  q: ArrayLike<number>,
-  qo: number,
-  k: number,
-  skip: number,
-  best: Float64Array,
-): number {
+export function kthDistance(tree: KDTree, q: ArrayLike<number>, qo: number, k: number, skip: number, best: Float64Array): number {
   if (tree.d === 2) return kthDistance2(tree, q[qo], q[qo + 1], k, skip, best);
   const { d, points, nodeStart, nodeEnd, firstLeaf, stack } = tree;
   for (let i = 0; i < k; i++) best[i] = Infinity;
@@ -246,14 +231,7 @@ function boxDist2(lo: Float64Array, hi: Float64Array, node: number, q0: number, 
 }
 
 /** kthDistance for d = 2 (the joint space of two 1-d variables), with the distances written out. */
-function kthDistance2(
-  tree: KDTree,
-  q0: number,
-  q1: number,
-  k: number,
-  skip: number,
-  best: Float64Array,
-): number {
+function kthDistance2(tree: KDTree, q0: number, q1: number, k: number, skip: number, best: Float64Array): number {
   const { points, nodeStart, nodeEnd, firstLeaf, stack, lo, hi } = tree;
   for (let i = 0; i < k; i++) best[i] = Infinity;
   let worst = Infinity;
@@ -335,8 +313,7 @@ export function countCloser(tree: KDTree, q: ArrayLike<number>, qo: number, radi
 export function allKthDistances(tree: KDTree, k: number): Float64Array {
   const out = new Float64Array(tree.n);
   const best = new Float64Array(k);
-  for (let t = 0; t < tree.n; t++)
-    out[tree.order[t]] = kthDistance(tree, tree.points, t * tree.d, k, t, best);
+  for (let t = 0; t < tree.n; t++) out[tree.order[t]] = kthDistance(tree, tree.points, t * tree.d, k, t, best);
   return out;
 }
 
@@ -411,8 +388,7 @@ export function argsortFloat64(values: Float64Array): Int32Array {
     const shift = pass * 11;
     // Digit of every key for this pass (by element index), computed once outside the scatter loop.
     if (shift + 11 <= 32) for (let i = 0; i < n; i++) digit[i] = (loKey[i] >>> shift) & 2047;
-    else if (shift < 32)
-      for (let i = 0; i < n; i++) digit[i] = ((loKey[i] >>> shift) | (hiKey[i] << (32 - shift))) & 2047;
+    else if (shift < 32) for (let i = 0; i < n; i++) digit[i] = ((loKey[i] >>> shift) | (hiKey[i] << (32 - shift))) & 2047;
     else for (let i = 0; i < n; i++) digit[i] = (hiKey[i] >>> (shift - 32)) & 2047;
     count.fill(0);
     for (let i = 0; i < n; i++) count[digit[i]]++;

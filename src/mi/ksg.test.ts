@@ -25,8 +25,7 @@ describe('KSG (algorithm 1)', () => {
     let s = 0;
     for (let i = 0; i < n; i++) {
       const ds: number[] = [];
-      for (let j = 0; j < n; j++)
-        if (j !== i) ds.push(Math.max(Math.abs(x[i] - x[j]), Math.abs(y[i] - y[j])));
+      for (let j = 0; j < n; j++) if (j !== i) ds.push(Math.max(Math.abs(x[i] - x[j]), Math.abs(y[i] - y[j])));
       ds.sort((a, b) => a - b);
       let nx = 0;
       let ny = 0;
@@ -43,16 +42,13 @@ describe('KSG (algorithm 1)', () => {
   it('1-d sorted fast path gives the same counts as the tree', () => {
     const { x } = correlatedGaussians(2000, [0.5], 8);
     const radius = Float64Array.from(x, (v, i) => (i % 5 === 0 ? 0 : Math.abs(v) * 0.1));
-    expect(Array.from(marginalCounts(x, 2000, 1, radius))).toEqual(
-      Array.from(allCountsCloser(buildKDTree(x, 2000, 1), radius)),
-    );
+    expect(Array.from(marginalCounts(x, 2000, 1, radius))).toEqual(Array.from(allCountsCloser(buildKDTree(x, 2000, 1), radius)));
   });
 
   it('σ1 = 1, σ2 = 10, ρ = 0.5 at n = 1000: near the exact 0.1438 nats for k = 3, 5, 7', () => {
     const { x, y, exact } = correlatedGaussians(1000, [0.5], 11, 10);
     expect(exact).toBeCloseTo(0.1438, 4);
-    for (const k of [3, 5, 7])
-      expect(Math.abs(ksgMI(x, 1, y, 1, 1000, { k, seed: 1 }) - exact)).toBeLessThan(0.04);
+    for (const k of [3, 5, 7]) expect(Math.abs(ksgMI(x, 1, y, 1, 1000, { k, seed: 1 }) - exact)).toBeLessThan(0.04);
   });
 
   it('is invariant to the scale of y (columns are standardised, as sklearn)', () => {
@@ -151,10 +147,6 @@ describe('Ross (2014) mixed estimator', () => {
     const rest = Int32Array.from(labels.subarray(1));
     expect(rossMI(x, 1, withSingleton, 500, { seed: 1 })).not.toBeNaN();
     // The singleton changes only which samples are kept; the estimate stays close.
-    expect(
-      Math.abs(
-        rossMI(x, 1, withSingleton, 500, { seed: 1 }) - rossMI(x.subarray(1), 1, rest, 499, { seed: 1 }),
-      ),
-    ).toBeLessThan(0.02);
+    expect(Math.abs(rossMI(x, 1, withSingleton, 500, { seed: 1 }) - rossMI(x.subarray(1), 1, rest, 499, { seed: 1 }))).toBeLessThan(0.02);
   });
 });

@@ -58,14 +58,7 @@ export function marginalCounts(v: Float64Array, n: number, d: number, radius: Fl
  * I = ψ(k) + ψ(N) − ⟨ψ(n_x + 1) + ψ(n_y + 1)⟩, with ε_i the max-norm distance to the k-th
  * neighbour in the joint space and n_x, n_y the marginal counts strictly inside ε_i (KSG eq. 8).
  */
-export function ksgRaw(
-  x: Float64Array,
-  dx: number,
-  y: Float64Array,
-  dy: number,
-  n: number,
-  k: number,
-): number {
+export function ksgRaw(x: Float64Array, dx: number, y: Float64Array, dy: number, n: number, k: number): number {
   const joint = buildKDTree(concatColumns(x, dx, y, dy, n), n, dx + dy);
   const eps = allKthDistances(joint, k);
   const nx = marginalCounts(x, n, dx, eps);
@@ -155,14 +148,7 @@ export interface KsgOptions {
 }
 
 /** KSG MI (nats, unclipped) between continuous x (n × dx) and y (n × dy), with sklearn's preprocessing. */
-export function ksgMI(
-  x: ArrayLike<number>,
-  dx: number,
-  y: ArrayLike<number>,
-  dy: number,
-  n: number,
-  opts: KsgOptions = {},
-): number {
+export function ksgMI(x: ArrayLike<number>, dx: number, y: ArrayLike<number>, dy: number, n: number, opts: KsgOptions = {}): number {
   const seed = opts.seed ?? 0;
   const rng = makeRng(seed);
   const xs = scaleAndJitter(x, n, dx, rng.seed());
@@ -171,13 +157,7 @@ export function ksgMI(
 }
 
 /** Ross MI (nats, unclipped) between continuous x (n × d) and discrete labels, with sklearn's preprocessing. */
-export function rossMI(
-  x: ArrayLike<number>,
-  d: number,
-  labels: Int32Array,
-  n: number,
-  opts: KsgOptions = {},
-): number {
+export function rossMI(x: ArrayLike<number>, d: number, labels: Int32Array, n: number, opts: KsgOptions = {}): number {
   const rng = makeRng(opts.seed ?? 0);
   return rossRaw(scaleAndJitter(x, n, d, rng.seed()), d, labels, n, opts.k ?? 3);
 }

@@ -19,11 +19,7 @@ describe('latent MI (autoencoders + KSG)', () => {
     const n = 1600;
     const { x, y, exact } = embeddedGaussians(n, [0.8, 0.6], 32, 32, 0.3, 3);
     const before = tf.memory().numTensors;
-    const r = await estimateMI(
-      { data: x, n, d: 32 },
-      { data: y, n, d: 32 },
-      { estimator: 'latent', seed: 1, bootstrap: 0 },
-    );
+    const r = await estimateMI({ data: x, n, d: 32 }, { data: y, n, d: 32 }, { estimator: 'latent', seed: 1, bootstrap: 0 });
     expect(tf.memory().numTensors).toBe(before);
     expect(Math.abs(r.value - exact)).toBeLessThan(TOL);
     expect(r.ci).toBeNull();

@@ -87,8 +87,7 @@ function normalisedMse(pred: tf.Tensor2D, target: tf.Tensor2D): tf.Scalar {
 export async function latentMI(x: MIInput, y: MIInput, opts: LatentOptions = {}): Promise<LatentResult> {
   await initEngine();
   const o = { ...LATENT_DEFAULTS, ...stripUndefined(opts) };
-  if (isDiscrete(x))
-    throw new Error('latentMI: x must be continuous (estimateMI puts the discrete variable second)');
+  if (isDiscrete(x)) throw new Error('latentMI: x must be continuous (estimateMI puts the discrete variable second)');
   const n = x.n;
   const rng = makeRng(opts.seed ?? 0);
   const perm = Int32Array.from({ length: n }, (_, i) => i);
@@ -153,10 +152,7 @@ export async function latentMI(x: MIInput, y: MIInput, opts: LatentOptions = {})
       const yb = tf.gather(sy.data, bi) as tf.Tensor2D;
       const zy = code(sy, yb);
       if (sy.decoder) total = tf.add(total, tf.mul(ALPHA, meanSq(sy.decoder.apply(zy), yb)));
-      total = tf.add(
-        total,
-        tf.mul(LAMBDA, tf.add(normalisedMse(crossXY.apply(zx), zy), normalisedMse(crossYX!.apply(zy), zx))),
-      );
+      total = tf.add(total, tf.mul(LAMBDA, tf.add(normalisedMse(crossXY.apply(zx), zy), normalisedMse(crossYX!.apply(zy), zx))));
     } else {
       const lb = tf.gather(oneHot!, bi) as tf.Tensor2D;
       total = tf.add(total, tf.mul(LAMBDA, tf.losses.softmaxCrossEntropy(lb, crossXY.apply(zx))));

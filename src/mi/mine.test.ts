@@ -16,11 +16,7 @@ describe('MINE', () => {
     const n = 2000;
     const p = correlatedGaussians(n, [0.5, 0.5], 1);
     const before = tf.memory().numTensors;
-    const r = await estimateMI(
-      { data: p.x, n, d: 2 },
-      { data: p.y, n, d: 2 },
-      { estimator: 'mine', seed: 1, bootstrap: 2 },
-    );
+    const r = await estimateMI({ data: p.x, n, d: 2 }, { data: p.y, n, d: 2 }, { estimator: 'mine', seed: 1, bootstrap: 2 });
     expect(tf.memory().numTensors).toBe(before);
     expect(Math.abs(r.value - p.exact)).toBeLessThan(TOL);
     expect(r.settings.interval).toBe('repeated-split');
@@ -55,11 +51,7 @@ describe('MINE', () => {
   it('discrete labels enter one-hot: x | y ~ N(±1, 1)', async () => {
     const n = 2000;
     const { x, labels, exact } = binaryGaussianMixture(n, 1, 5);
-    const r = await estimateMI(
-      { data: x, n, d: 1 },
-      { labels, n },
-      { estimator: 'mine', seed: 2, bootstrap: 0 },
-    );
+    const r = await estimateMI({ data: x, n, d: 1 }, { labels, n }, { estimator: 'mine', seed: 2, bootstrap: 0 });
     expect(r.ci).toBeNull();
     expect(Math.abs(r.value - exact)).toBeLessThan(TOL);
   });

@@ -86,10 +86,7 @@ export class Mlp {
     const h = first.w.shape[1]!;
     const wx = first.w.slice([0, 0], [x.shape[1], h]);
     const wy = first.w.slice([x.shape[1], 0], [y.shape[1], h]);
-    const pre = tf.add(
-      tf.add(tf.expandDims(tf.matMul(x, wx), 1), tf.expandDims(tf.matMul(y, wy), 0)),
-      first.b,
-    );
+    const pre = tf.add(tf.add(tf.expandDims(tf.matMul(x, wx), 1), tf.expandDims(tf.matMul(y, wy), 0)), first.b);
     let out = tf.reshape(pre, [b * b, h]) as tf.Tensor2D;
     rest.forEach((l) => {
       out = tf.add(tf.matMul(tf.relu(out), l.w), l.b);
@@ -171,8 +168,7 @@ export async function mineMI(
       let count = 0;
       const hb = Math.min(batch, nHeld);
       for (let s = 0; s + hb <= nHeld; s += hb) {
-        sum +=
-          infoNceBatch(net, xHeld.slice([s, 0], [hb, dx]), yHeld.slice([s, 0], [hb, dy])).dataSync()[0] * hb;
+        sum += infoNceBatch(net, xHeld.slice([s, 0], [hb, dx]), yHeld.slice([s, 0], [hb, dy])).dataSync()[0] * hb;
         count += hb;
       }
       return sum / count;
@@ -213,9 +209,7 @@ export async function mineMI(
         if (batchLme) {
           const v = (batchLme as tf.Tensor).dataSync()[0];
           (batchLme as tf.Tensor).dispose();
-          logMa = Number.isNaN(logMa)
-            ? v
-            : logAddExp(Math.log(1 - o.emaRate) + logMa, Math.log(o.emaRate) + v);
+          logMa = Number.isNaN(logMa) ? v : logAddExp(Math.log(1 - o.emaRate) + logMa, Math.log(o.emaRate) + v);
         }
         tf.dispose([bi, bm, xb, yb, ym]);
       }

@@ -13,12 +13,7 @@ export function digamma(x: number): number {
   const inv = 1 / x;
   const inv2 = inv * inv;
   // ψ(x) ~ ln x − 1/(2x) − Σ B₂ₖ/(2k x²ᵏ)
-  return (
-    acc +
-    Math.log(x) -
-    0.5 * inv -
-    inv2 * (1 / 12 - inv2 * (1 / 120 - inv2 * (1 / 252 - inv2 * (1 / 240 - inv2 * (1 / 132)))))
-  );
+  return acc + Math.log(x) - 0.5 * inv - inv2 * (1 / 12 - inv2 * (1 / 120 - inv2 * (1 / 252 - inv2 * (1 / 240 - inv2 * (1 / 132)))));
 }
 
 /** ψ(1..m) as a table (index i holds ψ(i); index 0 is NaN), exact to rounding: ψ(i+1) = ψ(i) + 1/i. */

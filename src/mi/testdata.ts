@@ -59,11 +59,7 @@ export function columns(data: Float64Array, n: number, p: number, cols: number[]
  * Balanced binary label y and x | y ~ N(±μ, 1). Exact I(X;Y) = h(x) − ½ log(2πe), with the
  * mixture entropy h(x) by Simpson's rule on [−μ − 12, μ + 12].
  */
-export function binaryGaussianMixture(
-  n: number,
-  mu: number,
-  seed: number,
-): { x: Float64Array; labels: Int32Array; exact: number } {
+export function binaryGaussianMixture(n: number, mu: number, seed: number): { x: Float64Array; labels: Int32Array; exact: number } {
   const rng = makeRng(seed);
   const x = new Float64Array(n);
   const labels = new Int32Array(n);
@@ -75,8 +71,7 @@ export function binaryGaussianMixture(
 }
 
 export function binaryMixtureMI(mu: number): number {
-  const pdf = (t: number) =>
-    (0.5 * (Math.exp(-0.5 * (t - mu) ** 2) + Math.exp(-0.5 * (t + mu) ** 2))) / Math.sqrt(2 * Math.PI);
+  const pdf = (t: number) => (0.5 * (Math.exp(-0.5 * (t - mu) ** 2) + Math.exp(-0.5 * (t + mu) ** 2))) / Math.sqrt(2 * Math.PI);
   const a = -mu - 12;
   const b = mu + 12;
   const steps = 20000;
@@ -125,8 +120,7 @@ export function embeddedGaussians(
   }
   const p = dx + dy;
   const cov = new Float64Array(p * p);
-  const row = (i: number) =>
-    i < dx ? a.subarray(i * m, (i + 1) * m) : b.subarray((i - dx) * m, (i - dx + 1) * m);
+  const row = (i: number) => (i < dx ? a.subarray(i * m, (i + 1) * m) : b.subarray((i - dx) * m, (i - dx + 1) * m));
   for (let i = 0; i < p; i++)
     for (let j = 0; j < p; j++) {
       const ri = row(i);

@@ -41,10 +41,7 @@ function denseStack(c: Ctx, x: Sym, widths: number[]): Sym {
   widths.forEach((units, i) => {
     const last = i === widths.length - 1;
     if (i > 0) h = dropout(c, h, `dropout_${i - 1}`);
-    h = apply(
-      tf.layers.dense({ units, activation: 'relu', kernelInitializer: he(c), name: last ? 'embedding' : `dense_${i}` }),
-      h,
-    );
+    h = apply(tf.layers.dense({ units, activation: 'relu', kernelInitializer: he(c), name: last ? 'embedding' : `dense_${i}` }), h);
   });
   return h;
 }
@@ -76,10 +73,7 @@ function cnnBody(c: Ctx, input: Sym): Sym {
 }
 
 function convBn(c: Ctx, x: Sym, filters: number, kernelSize: number, strides: number, name: string): Sym {
-  const h = apply(
-    tf.layers.conv2d({ filters, kernelSize, strides, padding: 'same', useBias: false, kernelInitializer: he(c), name }),
-    x,
-  );
+  const h = apply(tf.layers.conv2d({ filters, kernelSize, strides, padding: 'same', useBias: false, kernelInitializer: he(c), name }), x);
   return apply(tf.layers.batchNormalization({ momentum: 0.9, name: `${name}_bn` }), h);
 }
 

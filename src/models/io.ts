@@ -138,7 +138,8 @@ export async function saveModel(dir: string, model: tf.LayersModel, meta: ModelM
 export async function readModelArtifacts(dir: string): Promise<{ artifacts: tf.io.ModelArtifacts; meta: SavedModelMeta }> {
   const modelPath = path.join(dir, MODEL_FILE);
   if (!existsSync(dir)) throw new CmkdError(`model directory not found: ${dir}`, 'not-found');
-  if (!statSync(dir).isDirectory()) throw new CmkdError(`${dir} is a file; expected a model directory holding ${MODEL_FILE}`, 'invalid-input');
+  if (!statSync(dir).isDirectory())
+    throw new CmkdError(`${dir} is a file; expected a model directory holding ${MODEL_FILE}`, 'invalid-input');
   if (!existsSync(modelPath)) throw new CmkdError(`no ${MODEL_FILE} in ${dir}; is it a saved model directory?`, 'not-found');
   let modelJson: tf.io.ModelJSON;
   try {
@@ -150,7 +151,8 @@ export async function readModelArtifacts(dir: string): Promise<{ artifacts: tf.i
     throw new CmkdError(`${modelPath} is not a TF.js Layers model (needs 'modelTopology' and 'weightsManifest')`, 'invalid-input');
   }
   const meta = (modelJson.userDefinedMetadata as Record<string, unknown> | undefined)?.[META_KEY] as SavedModelMeta | undefined;
-  if (!meta) throw new CmkdError(`${modelPath} has no cmkd metadata ('userDefinedMetadata.${META_KEY}'); it was not saved by cmkd`, 'invalid-input');
+  if (!meta)
+    throw new CmkdError(`${modelPath} has no cmkd metadata ('userDefinedMetadata.${META_KEY}'); it was not saved by cmkd`, 'invalid-input');
   meta.spec = validateSpec(meta.spec, `${modelPath} userDefinedMetadata.${META_KEY}.spec`);
   const specs = tf.io.getWeightSpecs(modelJson.weightsManifest);
   const files = modelJson.weightsManifest.flatMap((g) => g.paths);
@@ -173,7 +175,10 @@ export async function readModelArtifacts(dir: string): Promise<{ artifacts: tf.i
       'invalid-input',
     );
   }
-  const expectedBytes = specs.reduce((a, s) => a + s.shape.reduce((x, y) => x * y, 1) * (s.dtype === 'int32' || s.dtype === 'float32' ? 4 : 1), 0);
+  const expectedBytes = specs.reduce(
+    (a, s) => a + s.shape.reduce((x, y) => x * y, 1) * (s.dtype === 'int32' || s.dtype === 'float32' ? 4 : 1),
+    0,
+  );
   if (expectedBytes !== total) {
     throw new CmkdError(`${dir}: weights hold ${total} bytes but ${MODEL_FILE} describes ${expectedBytes}`, 'invalid-input');
   }

@@ -38,7 +38,10 @@ describe('model shapes', () => {
       const x = tf.randomNormal([2, ...spec.inputShape], 0, 1, 'float32', 3);
       const { shapes } = outputs(model, x);
       x.dispose();
-      expect(shapes).toEqual([[2, spec.outputs], [2, emb]]);
+      expect(shapes).toEqual([
+        [2, spec.outputs],
+        [2, emb],
+      ]);
       expect(embeddingSize(spec)).toBe(emb);
       expect(model.outputNames).toEqual(['logits', 'embedding']);
       expect(modelSpecOf(model)).toEqual(spec);

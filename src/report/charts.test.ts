@@ -6,7 +6,12 @@ import { chartToSvg, renderChart, type VegaLiteSpec } from './charts.js';
 
 const spec: VegaLiteSpec = {
   title: 'margin vs gain',
-  data: { values: [{ x: -0.2, y: -0.1, s: 'a' }, { x: 0.3, y: 0.05, s: 'b' }] },
+  data: {
+    values: [
+      { x: -0.2, y: -0.1, s: 'a' },
+      { x: 0.3, y: 0.05, s: 'b' },
+    ],
+  },
   mark: 'point',
   encoding: { x: { field: 'x', type: 'quantitative' }, y: { field: 'y', type: 'quantitative' }, color: { field: 's' } },
 };

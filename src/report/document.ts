@@ -96,7 +96,10 @@ export const blockSchema = z.discriminatedUnion('kind', [
 export const sectionSchema = z.object({
   heading: z.string(),
   /** Anchor id (default: from the heading). */
-  id: z.string().regex(/^[A-Za-z0-9_-]+$/).optional(),
+  id: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]+$/)
+    .optional(),
   blocks: z.array(blockSchema),
 });
 
@@ -154,7 +157,12 @@ export function parseReportDocument(value: unknown, where = 'report document'): 
 export const paragraph = (text: string): ParagraphBlock => ({ kind: 'paragraph', text });
 export const verdict = (tone: Tone, title: string, text: string): VerdictBlock => ({ kind: 'verdict', tone, title, text });
 export const list = (items: string[]): ListBlock => ({ kind: 'list', items });
-export const figure = (id: string, spec: VegaLiteSpec, caption?: string): FigureBlock => ({ kind: 'figure', id, spec, ...(caption ? { caption } : {}) });
+export const figure = (id: string, spec: VegaLiteSpec, caption?: string): FigureBlock => ({
+  kind: 'figure',
+  id,
+  spec,
+  ...(caption ? { caption } : {}),
+});
 export const table = (t: Omit<TableBlock, 'kind'>): TableBlock => ({ kind: 'table', ...t });
 /** An image block from PNG bytes. */
 export const pngImage = (png: Uint8Array, alt: string, caption?: string): ImageBlock => ({

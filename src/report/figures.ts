@@ -66,16 +66,38 @@ export interface CchScatterOptions {
  */
 export function cchScatterSpec(points: CchScatterPoint[], opts: CchScatterOptions = {}): VegaLiteSpec {
   check(points.length > 0, 'CCH scatter: no teachers to plot');
-  for (const p of points) check(finite(p.margin) && finite(p.gain), () => `CCH scatter: teacher '${p.teacher}' has margin ${p.margin} and gain ${p.gain}; both must be finite`);
+  for (const p of points)
+    check(
+      finite(p.margin) && finite(p.gain),
+      () => `CCH scatter: teacher '${p.teacher}' has margin ${p.margin} and gain ${p.gain}; both must be finite`,
+    );
   const values = points.map((p) => {
     const sd = finite(p.gainSd) ? p.gainSd : null;
     const ci = p.marginCi && finite(p.marginCi[0]) && finite(p.marginCi[1]) ? p.marginCi : null;
-    return { teacher: p.teacher, margin: p.margin, gain: p.gain, ciLo: ci?.[0] ?? null, ciHi: ci?.[1] ?? null, gainLo: sd === null ? null : p.gain - sd, gainHi: sd === null ? null : p.gain + sd };
+    return {
+      teacher: p.teacher,
+      margin: p.margin,
+      gain: p.gain,
+      ciLo: ci?.[0] ?? null,
+      ciHi: ci?.[1] ?? null,
+      gainLo: sd === null ? null : p.gain - sd,
+      gainHi: sd === null ? null : p.gain + sd,
+    };
   });
   const [xmin, xmax] = paddedExtent(values.flatMap((v) => [v.margin, v.ciLo, v.ciHi]));
   const [ymin, ymax] = paddedExtent(values.flatMap((v) => [v.gain, v.gainLo, v.gainHi]));
-  const x = { field: 'margin', type: 'quantitative', title: opts.marginTitle ?? 'CCH margin (nats)', scale: { domain: [xmin, xmax], nice: false, zero: false } } as const;
-  const y = { field: 'gain', type: 'quantitative', title: opts.gainTitle ?? 'KD gain (KD − no KD)', scale: { domain: [ymin, ymax], nice: false, zero: false } } as const;
+  const x = {
+    field: 'margin',
+    type: 'quantitative',
+    title: opts.marginTitle ?? 'CCH margin (nats)',
+    scale: { domain: [xmin, xmax], nice: false, zero: false },
+  } as const;
+  const y = {
+    field: 'gain',
+    type: 'quantitative',
+    title: opts.gainTitle ?? 'KD gain (KD − no KD)',
+    scale: { domain: [ymin, ymax], nice: false, zero: false },
+  } as const;
   // Teacher colours avoid the green / red that mean help / hurt here.
   const teacherColor = { field: 'teacher', type: 'nominal', legend: null, scale: { range: TEACHER_COLORS } } as const;
   const halves = [
@@ -84,7 +106,10 @@ export function cchScatterSpec(points: CchScatterPoint[], opts: CchScatterOption
   ];
   return {
     $schema: SCHEMA,
-    title: title(opts.title ?? 'Does the CCH margin predict the KD gain?', opts.subtitle ?? 'upper right and lower left: the prediction held'),
+    title: title(
+      opts.title ?? 'Does the CCH margin predict the KD gain?',
+      opts.subtitle ?? 'upper right and lower left: the prediction held',
+    ),
     width: opts.width ?? 420,
     height: opts.height ?? 320,
     layer: [
@@ -102,18 +127,51 @@ export function cchScatterSpec(points: CchScatterPoint[], opts: CchScatterOption
       })),
       ...halves.map((h) => ({
         data: { values: [h] },
-        mark: { type: 'text' as const, align: h.align as 'left' | 'right', baseline: 'top' as const, dx: h.align === 'left' ? 6 : -6, dy: 6, fontSize: 11, fontWeight: 'bold' as const, color: h.region.endsWith('help') ? HELP_COLOR : HURT_COLOR },
-        encoding: { x: { field: 'labelX', type: 'quantitative' as const }, y: { datum: ymax, type: 'quantitative' as const }, text: { field: 'region' } },
+        mark: {
+          type: 'text' as const,
+          align: h.align as 'left' | 'right',
+          baseline: 'top' as const,
+          dx: h.align === 'left' ? 6 : -6,
+          dy: 6,
+          fontSize: 11,
+          fontWeight: 'bold' as const,
+          color: h.region.endsWith('help') ? HELP_COLOR : HURT_COLOR,
+        },
+        encoding: {
+          x: { field: 'labelX', type: 'quantitative' as const },
+          y: { datum: ymax, type: 'quantitative' as const },
+          text: { field: 'region' },
+        },
       })),
       // Datum-only layers still need a row of data to draw once.
       { data: { values: [{}] }, mark: { type: 'rule', color: NEUTRAL_COLOR }, encoding: { y: { datum: 0, type: 'quantitative' } } },
-      { data: { values: [{}] }, mark: { type: 'rule', color: NEUTRAL_COLOR, strokeDash: [4, 3] }, encoding: { x: { datum: 0, type: 'quantitative' } } },
+      {
+        data: { values: [{}] },
+        mark: { type: 'rule', color: NEUTRAL_COLOR, strokeDash: [4, 3] },
+        encoding: { x: { datum: 0, type: 'quantitative' } },
+      },
       {
         data: { values },
         layer: [
-          { transform: [{ filter: 'datum.ciLo !== null' }], mark: { type: 'rule', strokeWidth: 1.5 }, encoding: { x: { field: 'ciLo', type: 'quantitative' }, x2: { field: 'ciHi' }, y, color: teacherColor } },
-          { transform: [{ filter: 'datum.gainLo !== null' }], mark: { type: 'rule', strokeWidth: 1.5 }, encoding: { x, y: { field: 'gainLo', type: 'quantitative' }, y2: { field: 'gainHi' }, color: teacherColor } },
-          { mark: { type: 'point', filled: true, size: 70, opacity: 1 }, encoding: { x, y, color: teacherColor, tooltip: [{ field: 'teacher' }, { field: 'margin', format: '.3f' }, { field: 'gain', format: '.4f' }] } },
+          {
+            transform: [{ filter: 'datum.ciLo !== null' }],
+            mark: { type: 'rule', strokeWidth: 1.5 },
+            encoding: { x: { field: 'ciLo', type: 'quantitative' }, x2: { field: 'ciHi' }, y, color: teacherColor },
+          },
+          {
+            transform: [{ filter: 'datum.gainLo !== null' }],
+            mark: { type: 'rule', strokeWidth: 1.5 },
+            encoding: { x, y: { field: 'gainLo', type: 'quantitative' }, y2: { field: 'gainHi' }, color: teacherColor },
+          },
+          {
+            mark: { type: 'point', filled: true, size: 70, opacity: 1 },
+            encoding: {
+              x,
+              y,
+              color: teacherColor,
+              tooltip: [{ field: 'teacher' }, { field: 'margin', format: '.3f' }, { field: 'gain', format: '.4f' }],
+            },
+          },
           { mark: { type: 'text', align: 'left', dx: 7, dy: -7, fontSize: 11 }, encoding: { x, y, text: { field: 'teacher' } } },
         ],
       },
@@ -150,16 +208,36 @@ export function verdictOfInterval(margin: number, ci?: [number, number] | null):
 /** Teachers ranked by CCH margin (best on top), each with its interval, coloured by verdict. */
 export function teacherRankingSpec(rows: TeacherRankingRow[], opts: TeacherRankingOptions = {}): VegaLiteSpec {
   check(rows.length > 0, 'teacher ranking: no teachers');
-  for (const r of rows) check(finite(r.margin), () => `teacher ranking: teacher '${r.teacher}' has margin ${r.margin}; expected a finite number`);
+  for (const r of rows)
+    check(finite(r.margin), () => `teacher ranking: teacher '${r.teacher}' has margin ${r.margin}; expected a finite number`);
   const sorted = [...rows].sort((a, b) => b.margin - a.margin);
   const values = sorted.map((r) => {
     const ci = r.ci && finite(r.ci[0]) && finite(r.ci[1]) ? r.ci : null;
-    return { teacher: r.teacher, margin: r.margin, lo: ci?.[0] ?? null, hi: ci?.[1] ?? null, verdict: r.verdict ?? verdictOfInterval(r.margin, ci) };
+    return {
+      teacher: r.teacher,
+      margin: r.margin,
+      lo: ci?.[0] ?? null,
+      hi: ci?.[1] ?? null,
+      verdict: r.verdict ?? verdictOfInterval(r.margin, ci),
+    };
   });
-  const [xmin, xmax] = paddedExtent(values.flatMap((v) => [v.margin, v.lo, v.hi]), 0.08);
-  const x = { field: 'margin', type: 'quantitative', title: opts.marginTitle ?? 'CCH margin (nats), with interval', scale: { domain: [xmin, xmax], nice: false, zero: false } } as const;
+  const [xmin, xmax] = paddedExtent(
+    values.flatMap((v) => [v.margin, v.lo, v.hi]),
+    0.08,
+  );
+  const x = {
+    field: 'margin',
+    type: 'quantitative',
+    title: opts.marginTitle ?? 'CCH margin (nats), with interval',
+    scale: { domain: [xmin, xmax], nice: false, zero: false },
+  } as const;
   const yEnc = { field: 'teacher', type: 'nominal', sort: values.map((v) => v.teacher), title: null } as const;
-  const color = { field: 'verdict', type: 'nominal', title: 'verdict', scale: { domain: ['helps', 'uncertain', 'hurts'], range: [HELP_COLOR, NEUTRAL_COLOR, HURT_COLOR] } } as const;
+  const color = {
+    field: 'verdict',
+    type: 'nominal',
+    title: 'verdict',
+    scale: { domain: ['helps', 'uncertain', 'hurts'], range: [HELP_COLOR, NEUTRAL_COLOR, HURT_COLOR] },
+  } as const;
   return {
     $schema: SCHEMA,
     title: title(opts.title ?? 'Teachers ranked by CCH margin', opts.subtitle ?? 'margin > 0: KD from this teacher is predicted to help'),
@@ -168,8 +246,26 @@ export function teacherRankingSpec(rows: TeacherRankingRow[], opts: TeacherRanki
     data: { values },
     layer: [
       { mark: { type: 'rule', color: NEUTRAL_COLOR, strokeDash: [4, 3] }, encoding: { x: { datum: 0, type: 'quantitative' } } },
-      { transform: [{ filter: 'datum.lo !== null' }], mark: { type: 'rule', strokeWidth: 2.5 }, encoding: { y: yEnc, x: { field: 'lo', type: 'quantitative', scale: x.scale, title: x.title }, x2: { field: 'hi' }, color } },
-      { mark: { type: 'point', filled: true, size: 80, opacity: 1 }, encoding: { y: yEnc, x, color, tooltip: [{ field: 'teacher' }, { field: 'margin', format: '.4f' }, { field: 'lo', format: '.4f' }, { field: 'hi', format: '.4f' }, { field: 'verdict' }] } },
+      {
+        transform: [{ filter: 'datum.lo !== null' }],
+        mark: { type: 'rule', strokeWidth: 2.5 },
+        encoding: { y: yEnc, x: { field: 'lo', type: 'quantitative', scale: x.scale, title: x.title }, x2: { field: 'hi' }, color },
+      },
+      {
+        mark: { type: 'point', filled: true, size: 80, opacity: 1 },
+        encoding: {
+          y: yEnc,
+          x,
+          color,
+          tooltip: [
+            { field: 'teacher' },
+            { field: 'margin', format: '.4f' },
+            { field: 'lo', format: '.4f' },
+            { field: 'hi', format: '.4f' },
+            { field: 'verdict' },
+          ],
+        },
+      },
     ],
   } as VegaLiteSpec;
 }
@@ -204,7 +300,14 @@ export function methodsSpec(rows: MethodRow[], opts: MethodsOptions = {}): VegaL
   const grouped = rows.some((r) => r.group !== undefined);
   const values = rows.map((r) => {
     const sd = finite(r.sd) ? r.sd : null;
-    return { method: r.method, group: r.group ?? '', mean: r.mean, lo: sd === null ? null : r.mean - sd, hi: sd === null ? null : r.mean + sd, sd };
+    return {
+      method: r.method,
+      group: r.group ?? '',
+      mean: r.mean,
+      lo: sd === null ? null : r.mean - sd,
+      hi: sd === null ? null : r.mean + sd,
+      sd,
+    };
   });
   let order = [...new Set(values.map((v) => v.method))];
   if (opts.sort) {
@@ -221,7 +324,12 @@ export function methodsSpec(rows: MethodRow[], opts: MethodsOptions = {}): VegaL
   const xs = extentValues.filter(finite);
   const span = Math.max(...xs) - Math.min(...xs) || Math.abs(xs[0]) || 1;
   const domain = [Math.min(...xs) - span * 0.08, Math.max(...xs) + span * 0.08];
-  const x = { field: 'mean', type: 'quantitative', title: opts.metricTitle ?? 'headline metric (mean ± sd)', scale: { domain, nice: false, zero: false } } as const;
+  const x = {
+    field: 'mean',
+    type: 'quantitative',
+    title: opts.metricTitle ?? 'headline metric (mean ± sd)',
+    scale: { domain, nice: false, zero: false },
+  } as const;
   const y = { field: 'method', type: 'nominal', sort: order, title: null } as const;
   const color = grouped ? { field: 'group', type: 'nominal', title: 'teacher' } : { value: '#2563eb' };
   const offset = grouped ? { yOffset: { field: 'group', type: 'nominal' } } : {};
@@ -229,9 +337,17 @@ export function methodsSpec(rows: MethodRow[], opts: MethodsOptions = {}): VegaL
   if (b) {
     const label = b.label ?? 'student without KD';
     if (bSd !== null) {
-      layers.push({ data: { values: [{ lo: b.mean - bSd, hi: b.mean + bSd }] }, mark: { type: 'rect', color: BASELINE_COLOR, opacity: 0.08 }, encoding: { x: { field: 'lo', type: 'quantitative' }, x2: { field: 'hi' } } });
+      layers.push({
+        data: { values: [{ lo: b.mean - bSd, hi: b.mean + bSd }] },
+        mark: { type: 'rect', color: BASELINE_COLOR, opacity: 0.08 },
+        encoding: { x: { field: 'lo', type: 'quantitative' }, x2: { field: 'hi' } },
+      });
     }
-    layers.push({ data: { values: [{ mean: b.mean, label }] }, mark: { type: 'rule', color: BASELINE_COLOR, strokeDash: [5, 3], strokeWidth: 1.5 }, encoding: { x: { field: 'mean', type: 'quantitative' } } });
+    layers.push({
+      data: { values: [{ mean: b.mean, label }] },
+      mark: { type: 'rule', color: BASELINE_COLOR, strokeDash: [5, 3], strokeWidth: 1.5 },
+      encoding: { x: { field: 'mean', type: 'quantitative' } },
+    });
     layers.push({
       data: { values: [{ mean: b.mean, label }] },
       mark: { type: 'text', align: 'left', baseline: 'bottom', dx: 4, dy: -2, fontSize: 10, color: BASELINE_COLOR },
@@ -241,13 +357,34 @@ export function methodsSpec(rows: MethodRow[], opts: MethodsOptions = {}): VegaL
   layers.push({
     data: { values },
     layer: [
-      { transform: [{ filter: 'datum.lo !== null' }], mark: { type: 'rule', strokeWidth: 2 }, encoding: { y, ...offset, x: { field: 'lo', type: 'quantitative', scale: x.scale, title: x.title }, x2: { field: 'hi' }, color } },
-      { mark: { type: 'point', filled: true, size: 70, opacity: 1 }, encoding: { y, ...offset, x, color, tooltip: [{ field: 'method' }, ...(grouped ? [{ field: 'group' }] : []), { field: 'mean', format: '.4f' }, { field: 'sd', format: '.4f' }] } },
+      {
+        transform: [{ filter: 'datum.lo !== null' }],
+        mark: { type: 'rule', strokeWidth: 2 },
+        encoding: { y, ...offset, x: { field: 'lo', type: 'quantitative', scale: x.scale, title: x.title }, x2: { field: 'hi' }, color },
+      },
+      {
+        mark: { type: 'point', filled: true, size: 70, opacity: 1 },
+        encoding: {
+          y,
+          ...offset,
+          x,
+          color,
+          tooltip: [
+            { field: 'method' },
+            ...(grouped ? [{ field: 'group' }] : []),
+            { field: 'mean', format: '.4f' },
+            { field: 'sd', format: '.4f' },
+          ],
+        },
+      },
     ],
   });
   return {
     $schema: SCHEMA,
-    title: title(opts.title ?? 'KD methods compared', opts.subtitle ?? (b ? 'mean ± sd over repeated splits; dashed line: the student without KD' : 'mean ± sd over repeated splits')),
+    title: title(
+      opts.title ?? 'KD methods compared',
+      opts.subtitle ?? (b ? 'mean ± sd over repeated splits; dashed line: the student without KD' : 'mean ± sd over repeated splits'),
+    ),
     width: opts.width ?? 420,
     height: { step: grouped ? 14 * new Set(values.map((v) => v.group)).size + 10 : 26 },
     layer: layers,
@@ -283,7 +420,11 @@ export interface LearningCurvesOptions {
 export function learningCurvesSpec(series: { model: string; history: CurvePoint[] }[], opts: LearningCurvesOptions = {}): VegaLiteSpec {
   check(series.length > 0, 'learning curves: no models');
   const metricName = opts.metricName ?? 'accuracy';
-  const names: Record<CurveQuantity, string> = { trainLoss: 'training loss', valLoss: 'validation loss', valMetric: `validation ${metricName}` };
+  const names: Record<CurveQuantity, string> = {
+    trainLoss: 'training loss',
+    valLoss: 'validation loss',
+    valMetric: `validation ${metricName}`,
+  };
   const hasVal = series.some((s) => s.history.some((h) => finite(h.valLoss) || finite(h.valMetric)));
   const panels = opts.panels ?? (hasVal ? (['valLoss', 'valMetric'] as CurveQuantity[]) : (['trainLoss'] as CurveQuantity[]));
   const values: { model: string; epoch: number; quantity: string; value: number; best: boolean }[] = [];
@@ -291,7 +432,8 @@ export function learningCurvesSpec(series: { model: string; history: CurvePoint[
     for (const h of s.history) {
       for (const q of panels) {
         const v = h[q];
-        if (finite(v)) values.push({ model: s.model, epoch: h.epoch, quantity: names[q], value: v, best: opts.bestEpoch?.[s.model] === h.epoch });
+        if (finite(v))
+          values.push({ model: s.model, epoch: h.epoch, quantity: names[q], value: v, best: opts.bestEpoch?.[s.model] === h.epoch });
       }
     }
   }
@@ -309,8 +451,15 @@ export function learningCurvesSpec(series: { model: string; history: CurvePoint[
       height: opts.height ?? 200,
       layer: [
         { mark: { type: 'line', strokeWidth: 1.8 }, encoding: { x, y, color } },
-        { mark: { type: 'point', filled: true, size: 16 }, encoding: { x, y, color, tooltip: [{ field: 'model' }, { field: 'epoch' }, { field: 'value', format: '.4f' }] } },
-        { transform: [{ filter: 'datum.best' }], mark: { type: 'point', size: 120, strokeWidth: 2, filled: false }, encoding: { x, y, color } },
+        {
+          mark: { type: 'point', filled: true, size: 16 },
+          encoding: { x, y, color, tooltip: [{ field: 'model' }, { field: 'epoch' }, { field: 'value', format: '.4f' }] },
+        },
+        {
+          transform: [{ filter: 'datum.best' }],
+          mark: { type: 'point', size: 120, strokeWidth: 2, filled: false },
+          encoding: { x, y, color },
+        },
       ],
     },
     resolve: { scale: { y: 'independent' } },
@@ -337,7 +486,8 @@ export function confusionMatrixSpec(matrix: number[][], classes: string[], opts:
   check(C > 0, 'confusion matrix chart: no classes');
   check(
     matrix.length === C && matrix.every((r) => r.length === C),
-    () => `confusion matrix chart: expected a ${C}×${C} matrix for classes [${classes.join(', ')}], got ${matrix.length} rows of lengths [${matrix.map((r) => r.length).join(', ')}]`,
+    () =>
+      `confusion matrix chart: expected a ${C}×${C} matrix for classes [${classes.join(', ')}], got ${matrix.length} rows of lengths [${matrix.map((r) => r.length).join(', ')}]`,
   );
   const values = matrix.flatMap((row, i) => {
     const total = row.reduce((a, b) => a + b, 0);
@@ -353,10 +503,19 @@ export function confusionMatrixSpec(matrix: number[][], classes: string[], opts:
     height: { step: cell },
     encoding: { x: { ...axis('predicted', 'predicted class'), axis: { orient: 'top', labelAngle: 0 } }, y: axis('actual', 'true class') },
     layer: [
-      { mark: { type: 'rect', stroke: 'white', strokeWidth: 1 }, encoding: { color: { field: 'share', type: 'quantitative', title: 'row share', scale: { domain: [0, 1], range: ['#f8fafc', '#1e40af'] } }, tooltip: [{ field: 'actual' }, { field: 'predicted' }, { field: 'count' }, { field: 'share', format: '.1%' }] } },
+      {
+        mark: { type: 'rect', stroke: 'white', strokeWidth: 1 },
+        encoding: {
+          color: { field: 'share', type: 'quantitative', title: 'row share', scale: { domain: [0, 1], range: ['#f8fafc', '#1e40af'] } },
+          tooltip: [{ field: 'actual' }, { field: 'predicted' }, { field: 'count' }, { field: 'share', format: '.1%' }],
+        },
+      },
       {
         mark: { type: 'text', fontSize: cell < 24 ? 8 : 10 },
-        encoding: { text: { field: 'count', type: 'quantitative' }, color: { condition: { test: 'datum.share > 0.55', value: 'white' }, value: '#111827' } },
+        encoding: {
+          text: { field: 'count', type: 'quantitative' },
+          color: { condition: { test: 'datum.share > 0.55', value: 'white' }, value: '#111827' },
+        },
       },
     ],
   } as VegaLiteSpec;

@@ -219,11 +219,15 @@ export async function renderHtmlReport(input: ReportDocument | ReportDocumentInp
     `<h1>${inlineText(doc.title)}</h1>`,
     doc.subtitle ? `<p class="subtitle">${inlineText(doc.subtitle)}</p>` : '',
     `<dl class="meta">${metaItems.map(([k, v]) => `<div><dt>${escapeHtml(k)}</dt><dd>${escapeHtml(v)}</dd></div>`).join('')}</dl>`,
-    doc.links?.length ? `<p class="links">${doc.links.map((l) => `<a href="${escapeHtml(l.href)}">${inlineText(l.text)}</a>`).join('')}</p>` : '',
+    doc.links?.length
+      ? `<p class="links">${doc.links.map((l) => `<a href="${escapeHtml(l.href)}">${inlineText(l.text)}</a>`).join('')}</p>`
+      : '',
   ]
     .filter(Boolean)
     .join('\n');
-  const summary = doc.summary.length ? `<section class="summary" aria-label="Summary">\n${await renderBlocks(doc.summary, counters)}\n</section>` : '';
+  const summary = doc.summary.length
+    ? `<section class="summary" aria-label="Summary">\n${await renderBlocks(doc.summary, counters)}\n</section>`
+    : '';
   const toc =
     doc.sections.length >= 3
       ? `<nav class="toc" aria-label="Contents"><strong>Contents</strong><ol>${doc.sections

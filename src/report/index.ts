@@ -47,5 +47,12 @@ export {
 } from './figures.js';
 export { formatCell, formatNumber } from './format.js';
 export { escapeHtml, renderHtmlReport } from './html.js';
-export { STUDENT_DIR, studentPageHtml, writeStudentPage, type StudentPage, type StudentPageOptions, type StudentSample } from './student.js';
+export {
+  STUDENT_DIR,
+  studentPageHtml,
+  writeStudentPage,
+  type StudentPage,
+  type StudentPageOptions,
+  type StudentSample,
+} from './student.js';
 export { FIGURES_DIR, readReport, REPORT_HTML, REPORT_JSON, rerenderReport, TABLES_DIR, writeReport, type WrittenReport } from './write.js';

@@ -28,7 +28,11 @@ describe('cell formatting', () => {
   it('shows mean ± sd and intervals, dropping an undefined sd', () => {
     expect(formatCell({ mean: 0.912, sd: 0.0104 })).toEqual({ main: '0.912', aside: ' ± 0.010', numeric: true });
     expect(formatCell({ mean: 0.912, sd: null })).toEqual({ main: '0.912', numeric: true });
-    expect(formatCell({ value: -0.2, ci: [-0.33, -0.05] }, { digits: 2 })).toEqual({ main: '−0.20', aside: ' [−0.33, −0.05]', numeric: true });
+    expect(formatCell({ value: -0.2, ci: [-0.33, -0.05] }, { digits: 2 })).toEqual({
+      main: '−0.20',
+      aside: ' [−0.33, −0.05]',
+      numeric: true,
+    });
     expect(formatCell({ text: 'kd (T=4)', value: 3 })).toEqual({ main: 'kd (T=4)', numeric: false });
   });
 
@@ -58,7 +62,6 @@ describe('cell formatting', () => {
 });
 
 describe('chart builders', () => {
-
   it('CCH scatter: a labelled point per teacher, both error bars, zero lines and the two regions', async () => {
     const svg = await chartToSvg(
       cchScatterSpec([
@@ -104,7 +107,13 @@ describe('chart builders', () => {
 
   it('learning curves: one panel per quantity, lines per model, nulls dropped', async () => {
     const spec = learningCurvesSpec([
-      { model: 'a', history: [{ epoch: 1, valLoss: 1, valMetric: 0.5 }, { epoch: 2, valLoss: 0.8, valMetric: null }] },
+      {
+        model: 'a',
+        history: [
+          { epoch: 1, valLoss: 1, valMetric: 0.5 },
+          { epoch: 2, valLoss: 0.8, valMetric: null },
+        ],
+      },
       { model: 'b', history: [{ epoch: 1, valLoss: 1.1, valMetric: 0.4 }] },
     ]) as { data: { values: unknown[] } };
     expect(spec.data.values).toHaveLength(5);
@@ -114,7 +123,13 @@ describe('chart builders', () => {
   });
 
   it('confusion matrix: a cell per pair with its count, shaded by row share', async () => {
-    const spec = confusionMatrixSpec([[3, 1], [0, 4]], ['cat', 'dog']) as { data: { values: { count: number; share: number }[] } };
+    const spec = confusionMatrixSpec(
+      [
+        [3, 1],
+        [0, 4],
+      ],
+      ['cat', 'dog'],
+    ) as { data: { values: { count: number; share: number }[] } };
     expect(spec.data.values.map((v) => v.share)).toEqual([0.75, 0.25, 0, 1]);
     const svg = await chartToSvg(spec as never);
     expect(count(svg, /aria-roledescription="rect mark"/g)).toBe(4);
@@ -144,7 +159,8 @@ describe('HTML report', () => {
   });
 
   it('renames SVG ids canonically, references included', () => {
-    const svg = '<svg><g fill="url(#gradient_7)"/><clipPath id="clip3"/><g clip-path="url(#clip3)"/><use href="#clip3"/><linearGradient id="gradient_7"/></svg>';
+    const svg =
+      '<svg><g fill="url(#gradient_7)"/><clipPath id="clip3"/><g clip-path="url(#clip3)"/><use href="#clip3"/><linearGradient id="gradient_7"/></svg>';
     expect(prefixSvgIds(svg, 'f2-')).toBe(
       '<svg><g fill="url(#f2-gradient-1)"/><clipPath id="f2-clip-2"/><g clip-path="url(#f2-clip-2)"/><use href="#f2-clip-2"/><linearGradient id="f2-gradient-1"/></svg>',
     );
@@ -173,16 +189,33 @@ describe('HTML report', () => {
   });
 
   it('keeps NaN as a missing value through report.json', async () => {
-    const doc = { title: 't', sections: [{ heading: 'h', blocks: [table({ id: 'x', header: ['m', 'v'], rows: [['a', { mean: 0.5, sd: NaN }], ['b', NaN]] })] }] };
+    const doc = {
+      title: 't',
+      sections: [
+        {
+          heading: 'h',
+          blocks: [
+            table({
+              id: 'x',
+              header: ['m', 'v'],
+              rows: [
+                ['a', { mean: 0.5, sd: NaN }],
+                ['b', NaN],
+              ],
+            }),
+          ],
+        },
+      ],
+    };
     const html = await renderHtmlReport(doc);
     expect(html).toContain('<td class="num">0.500</td>');
     expect(html).toContain('<td class="num">—</td>');
   });
 
   it('rejects a malformed report.json naming the field', async () => {
-    expect(() => parseReportDocument({ title: 't', sections: [{ heading: 'h', blocks: [{ kind: 'table', id: 'bad id', header: ['a'], rows: [] }] }] })).toThrow(
-      /sections\.0\.blocks\.0\.id/,
-    );
+    expect(() =>
+      parseReportDocument({ title: 't', sections: [{ heading: 'h', blocks: [{ kind: 'table', id: 'bad id', header: ['a'], rows: [] }] }] }),
+    ).toThrow(/sections\.0\.blocks\.0\.id/);
     const dir = await mkdtemp(path.join(tmpdir(), 'cmkd-report-'));
     await expect(rerenderReport(dir)).rejects.toThrow(/no report\.json/);
     await writeFile(path.join(dir, 'report.json'), '{"title": 1');
@@ -192,7 +225,18 @@ describe('HTML report', () => {
   it('refuses two figures with the same id (they would overwrite each other)', async () => {
     const dir = await mkdtemp(path.join(tmpdir(), 'cmkd-report-'));
     const spec = methodsSpec([{ method: 'kd', mean: 1 }]);
-    const doc = { title: 't', sections: [{ heading: 'h', blocks: [{ kind: 'figure' as const, id: 'a', spec }, { kind: 'figure' as const, id: 'a', spec }] }] };
+    const doc = {
+      title: 't',
+      sections: [
+        {
+          heading: 'h',
+          blocks: [
+            { kind: 'figure' as const, id: 'a', spec },
+            { kind: 'figure' as const, id: 'a', spec },
+          ],
+        },
+      ],
+    };
     await expect(writeReport(dir, doc)).rejects.toThrow(/two figures have the id 'a'/);
   });
 });

@@ -29,16 +29,31 @@ describe('student page (files)', () => {
       standardizer: { per: 'feature', mean: [1, 2, 3], std: [0.5, 1, 2] },
     });
     imageModelDir = path.join(base, 'image-model');
-    await saveModel(imageModelDir, buildModel(makeSpec('cnn', [4, 4, 1], 2, 'classification', { channels: [2], hidden: [4] }), 1), { modality: 'img', task });
+    await saveModel(imageModelDir, buildModel(makeSpec('cnn', [4, 4, 1], 2, 'classification', { channels: [2], hidden: [4] }), 1), {
+      modality: 'img',
+      task,
+    });
   });
 
   it('writes the page, the model files, tf.min.js and its licence notice; embeds settings, standardiser and samples', async () => {
     const dir = path.join(path.dirname(modelDir), 'page');
-    const page = await writeStudentPage(dir, { modelDir, samples: [{ x: [1, 2, 3], label: 1 }, { x: [0, 0, 0] }], columns: ['hr', 'bp', 't'] });
-    expect(page.files.map((f) => path.basename(f)).sort()).toEqual(['THIRD_PARTY_NOTICES.txt', 'index.html', 'model.json', 'tf.min.js', 'weights.bin']);
+    const page = await writeStudentPage(dir, {
+      modelDir,
+      samples: [{ x: [1, 2, 3], label: 1 }, { x: [0, 0, 0] }],
+      columns: ['hr', 'bp', 't'],
+    });
+    expect(page.files.map((f) => path.basename(f)).sort()).toEqual([
+      'THIRD_PARTY_NOTICES.txt',
+      'index.html',
+      'model.json',
+      'tf.min.js',
+      'weights.bin',
+    ]);
     expect(await readFile(path.join(dir, 'model.json'), 'utf8')).toBe(await readFile(path.join(modelDir, 'model.json'), 'utf8'));
     expect((await readFile(path.join(dir, 'tf.min.js'), 'utf8')).slice(0, 200)).toMatch(/Apache License, Version 2\.0/);
-    expect(await readFile(path.join(dir, 'THIRD_PARTY_NOTICES.txt'), 'utf8')).toMatch(/TensorFlow\.js 4\.22\.0 .*Apache License, Version 2\.0/s);
+    expect(await readFile(path.join(dir, 'THIRD_PARTY_NOTICES.txt'), 'utf8')).toMatch(
+      /TensorFlow\.js 4\.22\.0 .*Apache License, Version 2\.0/s,
+    );
     const cfg = await pageConfig(page.index);
     expect(cfg).toMatchObject({
       modelUrl: 'model.json',
@@ -46,7 +61,10 @@ describe('student page (files)', () => {
       task: 'classification',
       classes: ['no', 'yes'],
       standardizer: { per: 'feature', mean: [1, 2, 3], std: [0.5, 1, 2] },
-      samples: [{ x: [1, 2, 3], label: 1 }, { x: [0, 0, 0], label: null }],
+      samples: [
+        { x: [1, 2, 3], label: 1 },
+        { x: [0, 0, 0], label: null },
+      ],
     });
     const html = await readFile(page.index, 'utf8');
     expect(html).toContain('in this order: hr, bp, t');
@@ -56,16 +74,26 @@ describe('student page (files)', () => {
   it('image pages draw into the value range of the samples ([0, 1] or [0, 255] when they fit)', async () => {
     const dir = path.join(path.dirname(imageModelDir), 'image-page');
     const ramp = (hi: number) => ({ x: Array.from({ length: 16 }, (_, i) => (hi * i) / 15) });
-    expect((await pageConfig((await writeStudentPage(dir, { modelDir: imageModelDir, samples: [ramp(1)] })).index)).valueRange).toEqual([0, 1]);
-    expect((await pageConfig((await writeStudentPage(dir, { modelDir: imageModelDir, samples: [ramp(255)] })).index)).valueRange).toEqual([0, 255]);
-    expect((await pageConfig((await writeStudentPage(dir, { modelDir: imageModelDir, samples: [ramp(1000)] })).index)).valueRange).toEqual([0, 1000]);
-    expect((await pageConfig((await writeStudentPage(dir, { modelDir: imageModelDir, valueRange: [-1, 1] })).index)).valueRange).toEqual([-1, 1]);
+    expect((await pageConfig((await writeStudentPage(dir, { modelDir: imageModelDir, samples: [ramp(1)] })).index)).valueRange).toEqual([
+      0, 1,
+    ]);
+    expect((await pageConfig((await writeStudentPage(dir, { modelDir: imageModelDir, samples: [ramp(255)] })).index)).valueRange).toEqual([
+      0, 255,
+    ]);
+    expect((await pageConfig((await writeStudentPage(dir, { modelDir: imageModelDir, samples: [ramp(1000)] })).index)).valueRange).toEqual([
+      0, 1000,
+    ]);
+    expect((await pageConfig((await writeStudentPage(dir, { modelDir: imageModelDir, valueRange: [-1, 1] })).index)).valueRange).toEqual([
+      -1, 1,
+    ]);
     expect(await readFile(path.join(dir, 'index.html'), 'utf8')).toContain('id="draw"');
   });
 
   it('refuses samples of the wrong size or with non-finite values, and a missing model', async () => {
     const dir = path.join(path.dirname(modelDir), 'bad');
-    await expect(writeStudentPage(dir, { modelDir, samples: [{ x: [1, 2] }] })).rejects.toThrow(/sample 0 has 2 values; the model reads \[3\] = 3/);
+    await expect(writeStudentPage(dir, { modelDir, samples: [{ x: [1, 2] }] })).rejects.toThrow(
+      /sample 0 has 2 values; the model reads \[3\] = 3/,
+    );
     await expect(writeStudentPage(dir, { modelDir, samples: [{ x: [1, NaN, 2] }] })).rejects.toThrow(/sample 0, value 1 is NaN/);
     await expect(writeStudentPage(dir, { modelDir: path.join(dir, 'nope') })).rejects.toBeInstanceOf(CmkdError);
   });

@@ -63,13 +63,19 @@ export function tfjsBundlePath(): string {
   try {
     return require.resolve('@tensorflow/tfjs/dist/tf.min.js');
   } catch {
-    throw new CmkdError("cannot find @tensorflow/tfjs/dist/tf.min.js in node_modules; reinstall cmkd's dependencies (npm install)", 'not-found');
+    throw new CmkdError(
+      "cannot find @tensorflow/tfjs/dist/tf.min.js in node_modules; reinstall cmkd's dependencies (npm install)",
+      'not-found',
+    );
   }
 }
 
 /** JSON safe inside a <script> element (no '</script>' or '<!--' can appear). */
 function scriptJson(value: unknown): string {
-  return JSON.stringify(value).replace(/</g, '\\u003c').replace(/\u2028/g, '\\u2028').replace(/\u2029/g, '\\u2029');
+  return JSON.stringify(value)
+    .replace(/</g, '\\u003c')
+    .replace(/\u2028/g, '\\u2028')
+    .replace(/\u2029/g, '\\u2029');
 }
 
 function defaultRange(samples: StudentSample[]): [number, number] {
@@ -158,7 +164,9 @@ export function studentPageHtml(meta: SavedModelMeta, opts: Omit<StudentPageOpti
   const size = shape.reduce((a, b) => a * b, 1);
   const isImage = shape.length === 3;
   const task = meta.task?.kind ?? meta.spec.task;
-  const classes = meta.classes ?? (meta.task?.kind === 'classification' ? meta.task.classes : Array.from({ length: meta.spec.outputs }, (_, i) => String(i)));
+  const classes =
+    meta.classes ??
+    (meta.task?.kind === 'classification' ? meta.task.classes : Array.from({ length: meta.spec.outputs }, (_, i) => String(i)));
   const config = {
     modelUrl: MODEL_FILE,
     inputShape: shape,
@@ -230,12 +238,20 @@ export async function writeStudentPage(pageDir: string, opts: StudentPageOptions
   const size = shape.reduce((a, b) => a * b, 1);
   const samples = opts.samples ?? [];
   samples.forEach((s, i) => {
-    check(s.x.length === size, () => `student page: sample ${i} has ${s.x.length} values; the model reads [${shape.join(', ')}] = ${size} per sample`);
+    check(
+      s.x.length === size,
+      () => `student page: sample ${i} has ${s.x.length} values; the model reads [${shape.join(', ')}] = ${size} per sample`,
+    );
     for (let k = 0; k < s.x.length; k++) {
       check(Number.isFinite(s.x[k]), () => `student page: sample ${i}, value ${k} is ${s.x[k]}; expected a finite number`);
     }
   });
-  if (opts.valueRange) check(opts.valueRange[1] > opts.valueRange[0], `student page: valueRange [${opts.valueRange.join(', ')}] must be increasing`, 'invalid-option');
+  if (opts.valueRange)
+    check(
+      opts.valueRange[1] > opts.valueRange[0],
+      `student page: valueRange [${opts.valueRange.join(', ')}] must be increasing`,
+      'invalid-option',
+    );
   const files: string[] = [];
   if (path.resolve(opts.modelDir) !== path.resolve(pageDir)) {
     for (const f of [WEIGHTS_FILE, MODEL_FILE]) {
@@ -244,7 +260,8 @@ export async function writeStudentPage(pageDir: string, opts: StudentPageOptions
     }
   }
   const bundle = tfjsBundlePath();
-  const tfjsVersion = (JSON.parse(await readFile(path.join(path.dirname(bundle), '..', 'package.json'), 'utf8')) as { version: string }).version;
+  const tfjsVersion = (JSON.parse(await readFile(path.join(path.dirname(bundle), '..', 'package.json'), 'utf8')) as { version: string })
+    .version;
   const bundleOut = path.join(pageDir, TFJS_BUNDLE);
   await writeFileAtomic(bundleOut, await readFile(bundle));
   await writeFileAtomic(path.join(pageDir, NOTICES_FILE), notices(tfjsVersion));

@@ -40,7 +40,8 @@ function checkIds(doc: ReportDocument): void {
     const seen = new Set<string>();
     for (const b of allBlocks(doc)) {
       if (b.kind !== kind) continue;
-      if (seen.has(b.id)) throw new CmkdError(`report: two ${kind}s have the id '${b.id}'; ${kind} ids name files and must be unique`, 'invalid-input');
+      if (seen.has(b.id))
+        throw new CmkdError(`report: two ${kind}s have the id '${b.id}'; ${kind} ids name files and must be unique`, 'invalid-input');
       seen.add(b.id);
     }
   }
@@ -81,7 +82,8 @@ export async function writeReport(runDir: string, input: ReportDocument | Report
 export async function readReport(runDir: string): Promise<ReportDocument> {
   const file = path.join(runDir, REPORT_JSON);
   if (!existsSync(runDir)) throw new CmkdError(`run folder not found: ${runDir}`, 'not-found');
-  if (!existsSync(file)) throw new CmkdError(`no ${REPORT_JSON} in ${runDir}; is it a cmkd run folder? (\`cmkd run\` writes it)`, 'not-found');
+  if (!existsSync(file))
+    throw new CmkdError(`no ${REPORT_JSON} in ${runDir}; is it a cmkd run folder? (\`cmkd run\` writes it)`, 'not-found');
   let raw: unknown;
   try {
     raw = JSON.parse(await readFile(file, 'utf8'));

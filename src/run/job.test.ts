@@ -51,7 +51,13 @@ describe('cmkd run (main job)', () => {
 
   it('an interrupted run resumed gives the same final tables as an uninterrupted one', async () => {
     const budget = { ...tiny, methods: ['kd'] };
-    const whole = await runMainJob({ dataset: ds, student: 'profiles', teachers: ['blocks'], budget, outDir: await mkdtemp(path.join(tmpdir(), 'cmkd-run-a-')) });
+    const whole = await runMainJob({
+      dataset: ds,
+      student: 'profiles',
+      teachers: ['blocks'],
+      budget,
+      outDir: await mkdtemp(path.join(tmpdir(), 'cmkd-run-a-')),
+    });
     const outDir = await mkdtemp(path.join(tmpdir(), 'cmkd-run-b-'));
     const controller = new AbortController();
     let finished = 0;
@@ -78,8 +84,12 @@ describe('cmkd run (main job)', () => {
 
   it('rejects a teacher equal to the student and unknown methods, naming them', async () => {
     const outDir = await mkdtemp(path.join(tmpdir(), 'cmkd-run-c-'));
-    await expect(runMainJob({ dataset: ds, student: 'profiles', teachers: ['profiles'], budget: tiny, outDir })).rejects.toThrow(/student modality 'profiles'/);
-    await expect(runMainJob({ dataset: ds, student: 'profiles', methods: ['kdd'], budget: tiny, outDir })).rejects.toThrow(/unknown method 'kdd'.*kd, kd\+ls/);
+    await expect(runMainJob({ dataset: ds, student: 'profiles', teachers: ['profiles'], budget: tiny, outDir })).rejects.toThrow(
+      /student modality 'profiles'/,
+    );
+    await expect(runMainJob({ dataset: ds, student: 'profiles', methods: ['kdd'], budget: tiny, outDir })).rejects.toThrow(
+      /unknown method 'kdd'.*kd, kd\+ls/,
+    );
     await expect(runMainJob({ dataset: ds, student: 'audio', budget: tiny, outDir })).rejects.toThrow(/no modality 'audio'/);
   });
 });

@@ -164,7 +164,10 @@ function checkOptions(ds: MultimodalDataset, o: RunOptions): { teachers: string[
     getModality(ds, t);
     check(t !== o.student, `--teachers lists the student modality '${o.student}'; a teacher must see another modality`, 'invalid-option');
   }
-  check(!names.includes(FUSION), `dataset '${ds.name}' already has a modality named '${FUSION}', which the run uses for the fusion teacher; rename it`);
+  check(
+    !names.includes(FUSION),
+    `dataset '${ds.name}' already has a modality named '${FUSION}', which the run uses for the fusion teacher; rename it`,
+  );
   const methods = o.methods ?? [];
   for (const m of methods) {
     if (!RUN_METHODS.includes(m)) {
@@ -246,14 +249,30 @@ async function plainCell(ctx: Context, repeat: number, split: Split, modality: s
   try {
     const scores = await evaluateRecord(ctx, trained.model, trained.prepared);
     await saveModel(dir, trained.model, trained.meta);
-    return { role: 'student', modality, repeat, ...scores, history: slim(trained.result.history), modelDir: path.relative(ctx.outDir, dir), seconds: (Date.now() - started) / 1000 };
+    return {
+      role: 'student',
+      modality,
+      repeat,
+      ...scores,
+      history: slim(trained.result.history),
+      modelDir: path.relative(ctx.outDir, dir),
+      seconds: (Date.now() - started) / 1000,
+    };
   } finally {
     trained.model.dispose();
   }
 }
 
 /** Distill the student on `modality` from the saved teacher of this repeat with one KD method (src/train/distill). */
-async function kdCell(ctx: Context, repeat: number, split: Split, modality: string, teacher: string, methodId: string, dir: string): Promise<ModelRecord> {
+async function kdCell(
+  ctx: Context,
+  repeat: number,
+  split: Split,
+  modality: string,
+  teacher: string,
+  methodId: string,
+  dir: string,
+): Promise<ModelRecord> {
   const started = Date.now();
   const { base, lskd } = parseMethod(methodId);
   const teacherDir = path.join(ctx.outDir, 'models', `r${repeat}`, `teacher-${teacher}`);
@@ -300,7 +319,13 @@ async function kdCell(ctx: Context, repeat: number, split: Split, modality: stri
 }
 
 /** The saved model's outputs on the `rows` of its modality, standardised as at training. */
-async function outputsOn(ctx: Context, modelDir: string, modality: string, split: Split, rows: 'train' | 'heldOut'): Promise<{ logits: Float32Array; embedding: Float32Array; embeddingSize: number; n: number }> {
+async function outputsOn(
+  ctx: Context,
+  modelDir: string,
+  modality: string,
+  split: Split,
+  rows: 'train' | 'heldOut',
+): Promise<{ logits: Float32Array; embedding: Float32Array; embeddingSize: number; n: number }> {
   const { model } = await loadModel(path.join(ctx.outDir, modelDir));
   try {
     const p = prepareModality(ctx.ds, modality, split);
@@ -328,7 +353,8 @@ function heldOutLabels(ds: MultimodalDataset, split: Split): Int32Array | Float3
 }
 
 function summariseRecords(records: ModelRecord[], metrics: string[]): { test: Record<string, MeanSd>; val: Record<string, MeanSd> } {
-  const pick = (which: 'test' | 'val') => Object.fromEntries(metrics.map((m) => [m, meanSd(records.map((r) => r[which][m]).filter(Number.isFinite))]));
+  const pick = (which: 'test' | 'val') =>
+    Object.fromEntries(metrics.map((m) => [m, meanSd(records.map((r) => r[which][m]).filter(Number.isFinite))]));
   return { test: pick('test'), val: pick('val') };
 }
 
@@ -357,7 +383,17 @@ export async function runMainJob(o: RunOptions): Promise<RunResult> {
   const classification = ds.task.kind === 'classification';
   const headline = classification ? { metric: 'f1Weighted', higherIsBetter: true } : { metric: 'mse', higherIsBetter: false };
   const metrics = classification ? ['accuracy', 'f1Weighted', 'f1Macro', 'auc'] : ['mse', 'rmse', 'mae', 'r2'];
-  const settings = { dataset: ds.name, n: ds.n, student: o.student, teachers: allTeachers, methods, budget, seed, estimator: o.estimator ?? 'ksg', version: VERSION };
+  const settings = {
+    dataset: ds.name,
+    n: ds.n,
+    student: o.student,
+    teachers: allTeachers,
+    methods,
+    budget,
+    seed,
+    estimator: o.estimator ?? 'ksg',
+    version: VERSION,
+  };
   const store: StageStore = { runDir: o.outDir, fingerprint: fingerprintOf(settings), resume: Boolean(o.resume), reused: [] };
   const ctx: Context = { ds, budget, store, outDir: o.outDir, seed, onProgress: o.onProgress, signal: o.signal };
   const splits = repeatedSplits(ds, budget.repeats, seed);
@@ -381,9 +417,15 @@ export async function runMainJob(o: RunOptions): Promise<RunResult> {
 
   // 1–2. Student alone and one teacher per candidate modality, per repeat.
   for (let r = 0; r < budget.repeats; r++) {
-    records.push(await step(`r${r}-student`, `repeat ${r + 1}: student (${o.student})`, () => plainCell(ctx, r, splits[r], o.student, modelDir(r, 'student'), `student ${o.student} r${r + 1}`)));
+    records.push(
+      await step(`r${r}-student`, `repeat ${r + 1}: student (${o.student})`, () =>
+        plainCell(ctx, r, splits[r], o.student, modelDir(r, 'student'), `student ${o.student} r${r + 1}`),
+      ),
+    );
     for (const t of allTeachers) {
-      const rec = await step(`r${r}-teacher-${t}`, `repeat ${r + 1}: teacher (${t})`, () => plainCell(ctx, r, splits[r], t, modelDir(r, `teacher-${t}`), `teacher ${t} r${r + 1}`));
+      const rec = await step(`r${r}-teacher-${t}`, `repeat ${r + 1}: teacher (${t})`, () =>
+        plainCell(ctx, r, splits[r], t, modelDir(r, `teacher-${t}`), `teacher ${t} r${r + 1}`),
+      );
       records.push({ ...rec, role: 'teacher' });
     }
   }
@@ -437,7 +479,11 @@ export async function runMainJob(o: RunOptions): Promise<RunResult> {
   for (const [key, recs] of byKey) {
     const first = recs[0];
     const label =
-      first.role === 'teacher' ? `TEACHER (${first.modality})` : first.role === 'student' ? `STUDENT (${first.modality}, no KD)` : `${first.method} ← ${first.teacher}`;
+      first.role === 'teacher'
+        ? `TEACHER (${first.modality})`
+        : first.role === 'student'
+          ? `STUDENT (${first.modality}, no KD)`
+          : `${first.method} ← ${first.teacher}`;
     table.push({
       label,
       role: first.role,
@@ -467,7 +513,11 @@ export async function runMainJob(o: RunOptions): Promise<RunResult> {
   const candidates = table.filter((row) => row.role !== 'teacher');
   const sign = headline.higherIsBetter ? 1 : -1;
   const bestRow = candidates.reduce((a, b) => (sign * b.val[headline.metric].mean > sign * a.val[headline.metric].mean ? b : a));
-  const bestRecord = records.find((rec) => rec.repeat === 0 && (bestRow.role === 'student' ? rec.role === 'student' : rec.methodId === bestRow.methodId && rec.teacher === bestRow.teacher))!;
+  const bestRecord = records.find(
+    (rec) =>
+      rec.repeat === 0 &&
+      (bestRow.role === 'student' ? rec.role === 'student' : rec.methodId === bestRow.methodId && rec.teacher === bestRow.teacher),
+  )!;
   const studentRow = table.find((row) => row.role === 'student')!;
   const best = {
     label: bestRow.label,
@@ -477,7 +527,13 @@ export async function runMainJob(o: RunOptions): Promise<RunResult> {
     testHeadline: bestRow.test[headline.metric],
     beatsStudent: bestRow !== studentRow && sign * bestRow.test[headline.metric].mean > sign * studentRow.test[headline.metric].mean,
   };
-  await exportBestStudent(o.outDir, bestRecord, { dataset: ds.name, student: o.student, label: best.label, metrics: bestRow.test, budget: budget.name });
+  await exportBestStudent(o.outDir, bestRecord, {
+    dataset: ds.name,
+    student: o.student,
+    label: best.label,
+    metrics: bestRow.test,
+    budget: budget.name,
+  });
 
   const result: RunResult = {
     version: VERSION,
@@ -502,7 +558,20 @@ export async function runMainJob(o: RunOptions): Promise<RunResult> {
   await writeJsonAtomic(path.join(o.outDir, 'results.json'), result);
   await writeFileAtomic(path.join(o.outDir, 'methods.csv'), toCsv(flatTable(result)));
   await writeRunReport(result, ds, splits[0], o.outDir, new Date(started).toISOString());
-  await writeFileAtomic(path.join(o.outDir, 'teachers.csv'), toCsv(outcomes.map((x) => ({ ...x, marginLo: x.marginCi?.[0], marginHi: x.marginCi?.[1], marginCi: undefined, gainMean: x.gain.mean, gainSd: x.gain.sd, gain: undefined }))));
+  await writeFileAtomic(
+    path.join(o.outDir, 'teachers.csv'),
+    toCsv(
+      outcomes.map((x) => ({
+        ...x,
+        marginLo: x.marginCi?.[0],
+        marginHi: x.marginCi?.[1],
+        marginCi: undefined,
+        gainMean: x.gain.mean,
+        gainSd: x.gain.sd,
+        gain: undefined,
+      })),
+    ),
+  );
   return result;
 }
 
@@ -512,9 +581,7 @@ async function discomCell(ctx: Context, repeat: number, split: Split, student: s
   const res = await discomOnDataset(ctx.ds, {
     modalities: [student, teacher],
     split,
-    backbones: Object.fromEntries(
-      [student, teacher].map((m, i) => [m, { kind: kinds[i], ...architectureFor(ctx.budget, kinds[i]) }]),
-    ),
+    backbones: Object.fromEntries([student, teacher].map((m, i) => [m, { kind: kinds[i], ...architectureFor(ctx.budget, kinds[i]) }])),
     epochs: ctx.budget.epochs,
     batchSize: ctx.budget.batchSize,
     lr: ctx.budget.lr,
@@ -554,16 +621,33 @@ async function exportBestStudent(
   const { model, meta } = await loadModel(path.join(outDir, rec.modelDir));
   try {
     const dir = path.join(outDir, 'best-student');
-    const modelCard = { ...card, cmkdVersion: VERSION, trainedOn: rec.modality, repeat: rec.repeat, method: rec.method ?? 'no KD', teacher: rec.teacher ?? null, testMetricsThisModel: rec.test };
-    await saveModel(dir, model, { modality: meta.modality, task: meta.task, standardizer: meta.standardizer, extra: { ...meta.extra, modelCard } });
+    const modelCard = {
+      ...card,
+      cmkdVersion: VERSION,
+      trainedOn: rec.modality,
+      repeat: rec.repeat,
+      method: rec.method ?? 'no KD',
+      teacher: rec.teacher ?? null,
+      testMetricsThisModel: rec.test,
+    };
+    await saveModel(dir, model, {
+      modality: meta.modality,
+      task: meta.task,
+      standardizer: meta.standardizer,
+      extra: { ...meta.extra, modelCard },
+    });
     await writeJsonAtomic(path.join(dir, 'model-card.json'), modelCard);
     const lines = [
       `# Model card: ${card.label}`,
       '',
       `- Input modality: \`${rec.modality}\` (the student modality); dataset: ${card.dataset}`,
       `- Training: ${rec.method ?? 'no KD'}${rec.teacher ? ` from the \`${rec.teacher}\` teacher` : ''}, repeat 1 of the run's splits, cmkd ${VERSION}, budget ${card.budget}`,
-      `- Test metrics over the run's repeats (mean ± sd): ${Object.entries(card.metrics).map(([k, v]) => `${k} ${v.mean.toFixed(4)} ± ${v.sd.toFixed(4)}`).join(', ')}`,
-      `- This model's own test metrics: ${Object.entries(rec.test).map(([k, v]) => `${k} ${Number(v).toFixed(4)}`).join(', ')}`,
+      `- Test metrics over the run's repeats (mean ± sd): ${Object.entries(card.metrics)
+        .map(([k, v]) => `${k} ${v.mean.toFixed(4)} ± ${v.sd.toFixed(4)}`)
+        .join(', ')}`,
+      `- This model's own test metrics: ${Object.entries(rec.test)
+        .map(([k, v]) => `${k} ${Number(v).toFixed(4)}`)
+        .join(', ')}`,
       `- Files: model.json + weights.bin (TF.js Layers format; outputs [logits, embedding]); inputs must be standardised with the mean/std stored in model.json's userDefinedMetadata.cmkd.standardizer.`,
       '',
     ];
@@ -602,7 +686,9 @@ export function plainVerdict(r: RunResult): string {
       ? `The CCH criterion predicts that KD helps from ${helps.map((t) => `'${t}'`).join(', ')} and ranks '${r.recommended}' first (margin ${top.margin.toFixed(3)} nats).`
       : `The CCH criterion predicts that no candidate teacher clearly helps (best margin: '${r.recommended}', ${top.margin.toFixed(3)} nats).`,
     `Measured, plain KD from '${r.recommended}' changed ${m} by ${top.gain.mean >= 0 ? '+' : ''}${f(top.gain.mean)} ± ${f(top.gain.sd)}` +
-      (agreeing.length ? `; the predicted sign matched the measured one for ${agreed} of ${agreeing.length} teachers with a clear verdict.` : '; no teacher had a clear verdict to check.'),
+      (agreeing.length
+        ? `; the predicted sign matched the measured one for ${agreed} of ${agreeing.length} teachers with a clear verdict.`
+        : '; no teacher had a clear verdict to check.'),
     r.best.beatsStudent
       ? `Deploy ${r.best.label}: best on validation, ${m} ${r.best.testHeadline.mean.toFixed(3)} ± ${r.best.testHeadline.sd.toFixed(3)} on test; saved in best-student/.`
       : r.best.label === student.label

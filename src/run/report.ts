@@ -22,7 +22,16 @@ import {
 } from '../report/index.js';
 import type { RunResult } from './job.js';
 
-const NAMES: Record<string, string> = { accuracy: 'accuracy', f1Weighted: 'weighted F1', f1Macro: 'macro F1', auc: 'AUC', mse: 'MSE', rmse: 'RMSE', mae: 'MAE', r2: 'R²' };
+const NAMES: Record<string, string> = {
+  accuracy: 'accuracy',
+  f1Weighted: 'weighted F1',
+  f1Macro: 'macro F1',
+  auc: 'AUC',
+  mse: 'MSE',
+  rmse: 'RMSE',
+  mae: 'MAE',
+  r2: 'R²',
+};
 
 export function buildRunReport(r: RunResult, date: string): ReportDocumentInput {
   const h = r.headline.metric;
@@ -33,7 +42,12 @@ export function buildRunReport(r: RunResult, date: string): ReportDocumentInput 
   const tone = top.verdict === 'helps' ? (top.gain.mean > 0 ? 'positive' : 'warning') : top.verdict === 'hurts' ? 'negative' : 'neutral';
   const distilled = r.table.filter((row) => row.role === 'distilled');
   const fromTop = distilled.filter((row) => row.teacher === r.recommended);
-  const curves = r.records.filter((rec) => rec.repeat === 0 && rec.history.length > 0 && (rec.role === 'student' || rec.teacher === r.recommended || (rec.role === 'teacher' && rec.modality === r.recommended)));
+  const curves = r.records.filter(
+    (rec) =>
+      rec.repeat === 0 &&
+      rec.history.length > 0 &&
+      (rec.role === 'student' || rec.teacher === r.recommended || (rec.role === 'teacher' && rec.modality === r.recommended)),
+  );
   const bestRecord = r.records.find((rec) => rec.repeat === 0 && rec.modelDir === r.best.sourceDir);
   const studentRecord = r.records.find((rec) => rec.repeat === 0 && rec.role === 'student');
   const classes = r.dataset.summary.task.kind === 'classification' ? r.dataset.summary.task.classes : [];
@@ -67,11 +81,25 @@ export function buildRunReport(r: RunResult, date: string): ReportDocumentInput 
           paragraph(
             `The Cross-modal Complementarity Hypothesis predicts that KD from a teacher helps when I(Ht;Hs) > I(Hs;Y): the margin I(Ht;Hs) − I(Hs;Y) is estimated with the **${r.cch.estimator}** estimator on the penultimate embeddings (PCA-reduced) of the trained teachers and the no-KD student, on ${r.cch.n} held-out rows of the first split, with ${Math.round(100 * r.cch.ciLevel)}% ${r.cch.interval} intervals. A margin whose interval straddles 0 is "uncertain".`,
           ),
-          figure('teacher-ranking', teacherRankingSpec(r.outcomes.map((o) => ({ teacher: o.teacher, margin: o.margin, ci: o.marginCi, verdict: o.verdict }))), 'Teachers ranked by CCH margin, with intervals.'),
+          figure(
+            'teacher-ranking',
+            teacherRankingSpec(r.outcomes.map((o) => ({ teacher: o.teacher, margin: o.margin, ci: o.marginCi, verdict: o.verdict }))),
+            'Teachers ranked by CCH margin, with intervals.',
+          ),
           table({
             id: 'teachers',
             caption: `CCH prediction against the measured ${hName} gain of plain KD from each teacher (mean ± sd over repeats). The student's I(Hs;Y) is ${r.cch.miStudentLabel.value.toFixed(3)} nats${r.cch.miStudentLabel.ci ? ` [${r.cch.miStudentLabel.ci[0].toFixed(3)}, ${r.cch.miStudentLabel.ci[1].toFixed(3)}]` : ''} for every teacher. MFH columns: label information in the teacher, and the share of it the student also carries (co-information / I(Ht;Y)).`,
-            header: ['rank', 'teacher', 'I(Ht;Hs)', 'margin', 'verdict', `KD gain (${hName})`, 'prediction right?', 'I(Ht;Y)', 'shared fraction'],
+            header: [
+              'rank',
+              'teacher',
+              'I(Ht;Hs)',
+              'margin',
+              'verdict',
+              `KD gain (${hName})`,
+              'prediction right?',
+              'I(Ht;Y)',
+              'shared fraction',
+            ],
             rows: r.outcomes.map((o) => {
               const score = r.cch.teachers.find((t) => t.teacher === o.teacher)!;
               return [
@@ -91,7 +119,9 @@ export function buildRunReport(r: RunResult, date: string): ReportDocumentInput 
           }),
           figure(
             'cch-scatter',
-            cchScatterSpec(r.outcomes.map((o) => ({ teacher: o.teacher, margin: o.margin, marginCi: o.marginCi, gain: o.gain.mean, gainSd: o.gain.sd }))),
+            cchScatterSpec(
+              r.outcomes.map((o) => ({ teacher: o.teacher, margin: o.margin, marginCi: o.marginCi, gain: o.gain.mean, gainSd: o.gain.sd })),
+            ),
             `Measured KD gain (${hName}, plain KD) against the CCH margin, one point per teacher. Points in the upper-right and lower-left quadrants agree with the hypothesis.`,
           ),
         ],
@@ -99,16 +129,25 @@ export function buildRunReport(r: RunResult, date: string): ReportDocumentInput 
       {
         heading: 'Distillation methods',
         blocks: [
-          paragraph(`Every method distills from the recommended teacher **${r.recommended}** into the same student architecture; test metrics, mean ± sd over ${r.budget.repeats} repeats. The best student in each column is bold.`),
+          paragraph(
+            `Every method distills from the recommended teacher **${r.recommended}** into the same student architecture; test metrics, mean ± sd over ${r.budget.repeats} repeats. The best student in each column is bold.`,
+          ),
           table({
             id: 'methods',
             header: ['model', ...metrics.map((m) => NAMES[m] ?? m), `gain (${hName})`],
             rows: r.table.map((row) => [
               row.label,
-              ...metrics.map((m) => (row.role === 'teacher' ? { text: `${row.test[m].mean.toFixed(3)} ± ${row.test[m].sd.toFixed(3)}` } : { mean: row.test[m].mean, sd: row.test[m].sd, n: row.test[m].n })),
+              ...metrics.map((m) =>
+                row.role === 'teacher'
+                  ? { text: `${row.test[m].mean.toFixed(3)} ± ${row.test[m].sd.toFixed(3)}` }
+                  : { mean: row.test[m].mean, sd: row.test[m].sd, n: row.test[m].n },
+              ),
               row.gain ? { mean: row.gain.mean, sd: row.gain.sd, n: row.gain.n } : null,
             ]),
-            best: Object.fromEntries([...metrics.map((m) => [NAMES[m] ?? m, r.headline.higherIsBetter || m === 'r2' ? 'max' : 'min']), [`gain (${hName})`, 'max']]) as Record<string, 'max' | 'min'>,
+            best: Object.fromEntries([
+              ...metrics.map((m) => [NAMES[m] ?? m, r.headline.higherIsBetter || m === 'r2' ? 'max' : 'min']),
+              [`gain (${hName})`, 'max'],
+            ]) as Record<string, 'max' | 'min'>,
             referenceRows: [r.table.indexOf(student)],
             formats: { [`gain (${hName})`]: { signed: true } },
           }),
@@ -116,7 +155,11 @@ export function buildRunReport(r: RunResult, date: string): ReportDocumentInput 
             'methods',
             methodsSpec(
               fromTop.map((row) => ({ method: row.label.replace(` ← ${r.recommended}`, ''), mean: row.test[h].mean, sd: row.test[h].sd })),
-              { metricTitle: `test ${hName}`, baseline: { mean: student.test[h].mean, sd: student.test[h].sd, label: 'no KD' }, sort: r.headline.higherIsBetter ? 'max' : 'min' },
+              {
+                metricTitle: `test ${hName}`,
+                baseline: { mean: student.test[h].mean, sd: student.test[h].sd, label: 'no KD' },
+                sort: r.headline.higherIsBetter ? 'max' : 'min',
+              },
             ),
             `Test ${hName} of each method (mean ± sd), against the no-KD student.`,
           ),
@@ -127,13 +170,24 @@ export function buildRunReport(r: RunResult, date: string): ReportDocumentInput 
         blocks: [
           figure(
             'learning-curves',
-            learningCurvesSpec(curves.map((rec) => ({ model: label(rec), history: rec.history })), { metricName: r.headline.metric === 'f1Weighted' ? 'accuracy' : 'MSE' }),
+            learningCurvesSpec(
+              curves.map((rec) => ({ model: label(rec), history: rec.history })),
+              { metricName: r.headline.metric === 'f1Weighted' ? 'accuracy' : 'MSE' },
+            ),
             'Validation loss and metric per epoch (first split). Each model keeps its best validation epoch.',
           ),
           ...(classes.length && bestRecord?.confusion && studentRecord?.confusion
             ? [
-                figure('confusion-student', confusionMatrixSpec(studentRecord.confusion, classes, { title: 'No-KD student' }), 'Test confusion matrix of the no-KD student (first split).'),
-                figure('confusion-best', confusionMatrixSpec(bestRecord.confusion, classes, { title: r.best.label }), `Test confusion matrix of the deployed student, ${r.best.label} (first split).`),
+                figure(
+                  'confusion-student',
+                  confusionMatrixSpec(studentRecord.confusion, classes, { title: 'No-KD student' }),
+                  'Test confusion matrix of the no-KD student (first split).',
+                ),
+                figure(
+                  'confusion-best',
+                  confusionMatrixSpec(bestRecord.confusion, classes, { title: r.best.label }),
+                  `Test confusion matrix of the deployed student, ${r.best.label} (first split).`,
+                ),
               ]
             : []),
         ],
@@ -151,7 +205,13 @@ export function buildRunReport(r: RunResult, date: string): ReportDocumentInput 
 }
 
 /** Write report.html (+ figures and tables) and the student page into the run folder. */
-export async function writeRunReport(r: RunResult, ds: MultimodalDataset, split: Split, outDir: string, date: string): Promise<WrittenReport> {
+export async function writeRunReport(
+  r: RunResult,
+  ds: MultimodalDataset,
+  split: Split,
+  outDir: string,
+  date: string,
+): Promise<WrittenReport> {
   const m = getModality(ds, r.student);
   const d = featureSize(m);
   const rows = Array.from(split.test.slice(0, 12));

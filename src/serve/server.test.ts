@@ -14,7 +14,9 @@ function get(url: string, rawPath: string, method = 'GET'): Promise<{ status: nu
       let body = '';
       res.setEncoding('utf8');
       res.on('data', (c: string) => (body += c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, type: res.headers['content-type'], body, location: res.headers.location }));
+      res.on('end', () =>
+        resolve({ status: res.statusCode ?? 0, type: res.headers['content-type'], body, location: res.headers.location }),
+      );
     });
     req.on('error', reject);
     req.end();

@@ -88,7 +88,8 @@ export async function serveStatic(rootDir: string, opts: ServeOptions = {}): Pro
   const root = await realpath(rootDir);
   const host = opts.host ?? '127.0.0.1';
   const port = opts.port ?? 8080;
-  if (!(Number.isInteger(port) && port >= 0 && port < 65536)) throw new CmkdError(`port ${port}: expected an integer in 0..65535`, 'invalid-option');
+  if (!(Number.isInteger(port) && port >= 0 && port < 65536))
+    throw new CmkdError(`port ${port}: expected an integer in 0..65535`, 'invalid-option');
 
   const server = http.createServer((req, res) => {
     void (async () => {
@@ -134,8 +135,10 @@ export async function serveStatic(rootDir: string, opts: ServeOptions = {}): Pro
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', (err: NodeJS.ErrnoException) => {
-      if (err.code === 'EADDRINUSE') reject(new CmkdError(`port ${port} on ${host} is in use; pick another with --port (0 = any free port)`, 'invalid-option'));
-      else if (err.code === 'EACCES') reject(new CmkdError(`no permission to listen on port ${port}; use a port above 1023`, 'invalid-option'));
+      if (err.code === 'EADDRINUSE')
+        reject(new CmkdError(`port ${port} on ${host} is in use; pick another with --port (0 = any free port)`, 'invalid-option'));
+      else if (err.code === 'EACCES')
+        reject(new CmkdError(`no permission to listen on port ${port}; use a port above 1023`, 'invalid-option'));
       else reject(err);
     });
     server.listen(port, host, () => resolve());

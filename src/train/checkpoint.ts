@@ -46,7 +46,8 @@ export async function writeCheckpoint<H extends object>(file: string, header: H,
 export async function readCheckpoint<H>(file: string): Promise<CheckpointFile<H> | null> {
   if (!existsSync(file)) return null;
   const raw = new Uint8Array(await readFile(file));
-  const bad = (why: string) => new CmkdError(`${file} is not a usable cmkd checkpoint (${why}); delete it to start afresh`, 'invalid-input');
+  const bad = (why: string) =>
+    new CmkdError(`${file} is not a usable cmkd checkpoint (${why}); delete it to start afresh`, 'invalid-input');
   if (raw.byteLength < 12 || new TextDecoder().decode(raw.subarray(0, 8)) !== MAGIC) throw bad('wrong magic bytes');
   const len = new DataView(raw.buffer, raw.byteOffset).getUint32(8, true);
   if (12 + len > raw.byteLength) throw bad('truncated header');

@@ -26,17 +26,12 @@ const small = { epochs: 2, batchSize: 16, lr: 0.01, architecture: { hidden: [8] 
 async function evaluateSaved(dir: string) {
   const { model, meta } = await loadModel(dir);
   const s = meta.standardizer!;
-  const prepared = prepareModality(
-    ds,
-    meta.modality!,
-    stratifiedSplit(ds, { seed: meta.extra!.splitSeed as number }),
-    {
-      modality: meta.modality!,
-      per: s.per,
-      mean: Float32Array.from(s.mean),
-      std: Float32Array.from(s.std),
-    },
-  );
+  const prepared = prepareModality(ds, meta.modality!, stratifiedSplit(ds, { seed: meta.extra!.splitSeed as number }), {
+    modality: meta.modality!,
+    per: s.per,
+    mean: Float32Array.from(s.mean),
+    std: Float32Array.from(s.std),
+  });
   const e = await evaluateModel(model, prepared.test.x, prepared.test.y, ds.task);
   model.dispose();
   return { e, meta };
@@ -114,12 +109,8 @@ describe('distill', () => {
     } finally {
       loaded.model.dispose();
     }
-    await expect(loadTeacher(dir, ds, 5)).rejects.toThrow(
-      /split with seed 2, but this run uses split seed 5/,
-    );
-    await expect(loadTeacher(dir, distillTestDataset(90))).rejects.toThrow(
-      /trained on 120 rows of 'paired'; this dataset has 90/,
-    );
+    await expect(loadTeacher(dir, ds, 5)).rejects.toThrow(/split with seed 2, but this run uses split seed 5/);
+    await expect(loadTeacher(dir, distillTestDataset(90))).rejects.toThrow(/trained on 120 rows of 'paired'; this dataset has 90/);
     const renamed = {
       ...ds,
       modalities: ds.modalities.map((m) => ({ ...m, name: m.name === 'strong' ? 'other' : m.name })),
@@ -135,18 +126,10 @@ describe('distill', () => {
       /unknown distillation method 'fitnet'; expected one of: kd, dkd, ctkd, mlkd, feature, discom/,
     );
     await expect(distill({ ...base, method: 'discom' })).rejects.toThrow(/use distillDiscom/);
-    await expect(distill({ ...base, method: 'feature', lskd: true })).rejects.toThrow(
-      /--lskd .* not 'feature'/,
-    );
-    await expect(distill({ ...base, method: 'mlkd', settings: { beta: 2 } })).rejects.toThrow(
-      /unknown option 'beta' for KD method 'mlkd'/,
-    );
-    await expect(distill({ ...base, method: 'kd', teacher: { modality: 'audio' } })).rejects.toBeInstanceOf(
-      CmkdError,
-    );
-    await expect(distillDiscom({ ...small, dataset: ds, split, modalities: ['weak'] })).rejects.toThrow(
-      /two or more modalities/,
-    );
+    await expect(distill({ ...base, method: 'feature', lskd: true })).rejects.toThrow(/--lskd .* not 'feature'/);
+    await expect(distill({ ...base, method: 'mlkd', settings: { beta: 2 } })).rejects.toThrow(/unknown option 'beta' for KD method 'mlkd'/);
+    await expect(distill({ ...base, method: 'kd', teacher: { modality: 'audio' } })).rejects.toBeInstanceOf(CmkdError);
+    await expect(distillDiscom({ ...small, dataset: ds, split, modalities: ['weak'] })).rejects.toThrow(/two or more modalities/);
     const self = await distill({ ...base, teacher: { modality: 'weak' }, method: 'feature', epochs: 1 });
     expect(self.settings).toMatchObject({
       mode: 'embedding',

@@ -38,14 +38,7 @@ import {
 import { CmkdError, check, oneOf } from '../util/errors.js';
 import type { ProgressFn } from '../util/progress.js';
 import { evaluateModel, type Evaluation } from './evaluate.js';
-import {
-  defaultModelKind,
-  modelMetaFor,
-  prepareModality,
-  specFor,
-  trainOnModality,
-  type PreparedModality,
-} from './pipeline.js';
+import { defaultModelKind, modelMetaFor, prepareModality, specFor, trainOnModality, type PreparedModality } from './pipeline.js';
 import { predictOutputs } from './predict.js';
 import { trainModel, type EpochRecord, type TrainOptions } from './trainer.js';
 
@@ -59,15 +52,7 @@ export const REFERENCE_EPOCHS = 240;
 /** Optimisation settings shared by teacher, students and DisCoM-KD. */
 export type TrainSettings = Pick<
   TrainOptions,
-  | 'epochs'
-  | 'lr'
-  | 'batchSize'
-  | 'optimizer'
-  | 'momentum'
-  | 'weightDecay'
-  | 'schedule'
-  | 'earlyStopping'
-  | 'augment'
+  'epochs' | 'lr' | 'batchSize' | 'optimizer' | 'momentum' | 'weightDecay' | 'schedule' | 'earlyStopping' | 'augment'
 >;
 
 /** Validation and test metrics of one model on its modality's rows of the split. */
@@ -147,21 +132,13 @@ export interface DistillResult {
 }
 
 /** Scores of a model on the val and test rows of its modality. */
-export async function splitMetrics(
-  model: tf.LayersModel,
-  prepared: PreparedModality,
-  ds: MultimodalDataset,
-): Promise<SplitMetrics> {
-  const score = (d: PreparedModality['val']) =>
-    d.n > 0 ? evaluateModel(model, d.x, d.y, ds.task) : Promise.resolve(null);
+export async function splitMetrics(model: tf.LayersModel, prepared: PreparedModality, ds: MultimodalDataset): Promise<SplitMetrics> {
+  const score = (d: PreparedModality['val']) => (d.n > 0 ? evaluateModel(model, d.x, d.y, ds.task) : Promise.resolve(null));
   return { val: await score(prepared.val), test: await score(prepared.test) };
 }
 
 /** A model kind that can read `m` (CNN and ResNet need images): `wanted` if it fits, else the modality's default. */
-export function kindFor(
-  m: { kind: 'table' | 'image'; shape: number[] },
-  wanted: ModelKind | undefined,
-): ModelKind {
+export function kindFor(m: { kind: 'table' | 'image'; shape: number[] }, wanted: ModelKind | undefined): ModelKind {
   if (wanted === undefined) return defaultModelKind(m);
   return wanted === 'mlp' || m.shape.length === 3 ? wanted : defaultModelKind(m);
 }
@@ -206,10 +183,8 @@ export function objectiveSettings(
     s.lskd = true;
   }
   // DKD warm-up 20 and CTKD λ ramp 10 epochs of the reference's 240, scaled to this run.
-  if (m === 'dkd' && s.warmupEpochs === undefined)
-    s.warmupEpochs = Math.round((20 * ctx.epochs) / REFERENCE_EPOCHS);
-  if (m === 'ctkd' && s.lambdaEpochs === undefined)
-    s.lambdaEpochs = Math.round((10 * ctx.epochs) / REFERENCE_EPOCHS);
+  if (m === 'dkd' && s.warmupEpochs === undefined) s.warmupEpochs = Math.round((20 * ctx.epochs) / REFERENCE_EPOCHS);
+  if (m === 'ctkd' && s.lambdaEpochs === undefined) s.lambdaEpochs = Math.round((10 * ctx.epochs) / REFERENCE_EPOCHS);
   if (m === 'feature') {
     const mode = s.mode ?? (ctx.task === 'regression' ? 'output' : 'embedding');
     if (mode === 'embedding') {
@@ -283,19 +258,11 @@ export function savedSplitSeed(meta: Pick<SavedModelMeta, 'extra'>): number | un
  * and row count, when recorded), and it must have been trained on the split with seed
  * `splitSeed` (when given), else its training rows would overlap the student's test rows.
  */
-export async function loadTeacher(
-  dir: string,
-  ds: MultimodalDataset,
-  splitSeed?: number,
-): Promise<LoadedTeacher> {
+export async function loadTeacher(dir: string, ds: MultimodalDataset, splitSeed?: number): Promise<LoadedTeacher> {
   const { model, meta } = await loadModel(dir);
   try {
     const name = meta.modality;
-    check(
-      name !== undefined,
-      `teacher ${dir}: the model does not record the modality it reads`,
-      'invalid-input',
-    );
+    check(name !== undefined, `teacher ${dir}: the model does not record the modality it reads`, 'invalid-input');
     if (!ds.modalities.some((m) => m.name === name)) {
       throw new CmkdError(
         `teacher ${dir} reads modality '${name}', which dataset '${ds.name}' does not have (it has: ${ds.modalities.map((m) => m.name).join(', ')})`,
@@ -308,23 +275,16 @@ export async function loadTeacher(
       () =>
         `teacher ${dir} reads '${name}' samples of shape [${meta.spec.inputShape.join(', ')}]; dataset '${ds.name}' has [${m.shape.join(', ')}]`,
     );
-    check(
-      ds.task.kind === meta.spec.task,
-      () => `teacher ${dir} does ${meta.spec.task}; dataset '${ds.name}' is a ${ds.task.kind} task`,
-    );
+    check(ds.task.kind === meta.spec.task, () => `teacher ${dir} does ${meta.spec.task}; dataset '${ds.name}' is a ${ds.task.kind} task`);
     if (ds.task.kind === 'classification' && meta.classes) {
       const classes = ds.task.classes;
       check(
         classes.join('\u0000') === meta.classes.join('\u0000'),
-        () =>
-          `teacher ${dir} was trained on classes [${meta.classes?.join(', ')}]; dataset '${ds.name}' has [${classes.join(', ')}]`,
+        () => `teacher ${dir} was trained on classes [${meta.classes?.join(', ')}]; dataset '${ds.name}' has [${classes.join(', ')}]`,
       );
     }
     const dsName = meta.extra?.dataset;
-    check(
-      dsName === undefined || dsName === ds.name,
-      () => `teacher ${dir} was trained on dataset '${String(dsName)}', not '${ds.name}'`,
-    );
+    check(dsName === undefined || dsName === ds.name, () => `teacher ${dir} was trained on dataset '${String(dsName)}', not '${ds.name}'`);
     const rows = meta.extra?.datasetRows;
     check(
       rows === undefined || rows === ds.n,
@@ -376,8 +336,7 @@ export async function distill(o: DistillOptions): Promise<DistillResult> {
     );
     check(
       teacherSpec.task === ds.task.kind && teacherSpec.outputs === spec.outputs,
-      () =>
-        `teacher model has ${teacherSpec.outputs} ${teacherSpec.task} outputs; the student needs ${spec.outputs} (${ds.task.kind})`,
+      () => `teacher model has ${teacherSpec.outputs} ${teacherSpec.task} outputs; the student needs ${spec.outputs} (${ds.task.kind})`,
     );
   }
   const settings = objectiveSettings(method, o.settings ?? {}, {
@@ -527,12 +486,7 @@ export interface DiscomDistillOptions extends TrainSettings {
   kind?: ModelKind;
   architecture?: SpecOverrides;
   /** DisCoM-KD's own settings (paper defaults otherwise). */
-  discom?: Partial<
-    Pick<
-      DiscomOptions,
-      'embeddingDim' | 'representation' | 'lossWeights' | 'orthPenalty' | 'grlLambda' | 'pairing'
-    >
-  >;
+  discom?: Partial<Pick<DiscomOptions, 'embeddingDim' | 'representation' | 'lossWeights' | 'orthPenalty' | 'grlLambda' | 'pairing'>>;
   seed?: number;
   /** Save each student to `${out}/${modality}`. */
   out?: string;

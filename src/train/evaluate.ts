@@ -39,7 +39,8 @@ export async function evaluateModel(
     const report = regressionReport(y, logits);
     return { task: kind, n, summary: { mse: report.mse, rmse: report.rmse, mae: report.mae, r2: report.r2 }, report };
   }
-  const classes = typeof task !== 'string' && task.kind === 'classification' ? task.classes : Array.from({ length: logitsSize }, (_, c) => String(c));
+  const classes =
+    typeof task !== 'string' && task.kind === 'classification' ? task.classes : Array.from({ length: logitsSize }, (_, c) => String(c));
   check(
     classes.length === logitsSize,
     () => `evaluation: the model has ${logitsSize} outputs but the task names ${classes.length} classes (${classes.join(', ')})`,

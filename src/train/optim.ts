@@ -46,8 +46,7 @@ export function resolveOptimizer(s: OptimizerSettings): ResolvedOptimizer {
   if (!OPTIMIZERS.includes(r.name)) {
     throw new CmkdError(`unknown optimizer '${String(r.name)}'; expected one of: ${OPTIMIZERS.join(', ')}`, 'invalid-option');
   }
-  const bad = (what: string, v: number, range: string) =>
-    new CmkdError(`optimizer ${what} = ${v}; expected ${range}`, 'invalid-option');
+  const bad = (what: string, v: number, range: string) => new CmkdError(`optimizer ${what} = ${v}; expected ${range}`, 'invalid-option');
   if (!(r.momentum >= 0 && r.momentum < 1)) throw bad('momentum', r.momentum, 'a number in [0, 1)');
   if (!(r.weightDecay >= 0 && Number.isFinite(r.weightDecay))) throw bad('weight decay', r.weightDecay, 'a finite number ≥ 0');
   if (!(r.beta1 >= 0 && r.beta1 < 1)) throw bad('beta1', r.beta1, 'a number in [0, 1)');
@@ -117,11 +116,17 @@ export class Optimizer {
   loadState(tensors: tf.Tensor[], step: number): void {
     const flat = this.slots.flat();
     if (tensors.length !== flat.length) {
-      throw new CmkdError(`checkpoint holds ${tensors.length} optimiser tensors; this run's ${this.settings.name} needs ${flat.length}`, 'invalid-input');
+      throw new CmkdError(
+        `checkpoint holds ${tensors.length} optimiser tensors; this run's ${this.settings.name} needs ${flat.length}`,
+        'invalid-input',
+      );
     }
     flat.forEach((slot, i) => {
       if (!tf.util.arraysEqual(slot.shape, tensors[i].shape)) {
-        throw new CmkdError(`checkpoint optimiser tensor ${i} has shape [${tensors[i].shape.join(', ')}], expected [${slot.shape.join(', ')}]`, 'invalid-input');
+        throw new CmkdError(
+          `checkpoint optimiser tensor ${i} has shape [${tensors[i].shape.join(', ')}], expected [${slot.shape.join(', ')}]`,
+          'invalid-input',
+        );
       }
       slot.assign(tensors[i]);
     });

@@ -46,7 +46,8 @@ describe('batches', () => {
     }
     expect(seen.size).toBe(8);
     const rotOnly = new Set<string>();
-    for (let k = 0; k < 100; k++) rotOnly.add(Array.from(gatherAugmented(img, [2, 2, 2], [0], 0, 1, { flips: false, rotations: true }, rng)).join(','));
+    for (let k = 0; k < 100; k++)
+      rotOnly.add(Array.from(gatherAugmented(img, [2, 2, 2], [0], 0, 1, { flips: false, rotations: true }, rng)).join(','));
     expect(rotOnly.size).toBe(4); // the four rotations, no reflections
   });
 });

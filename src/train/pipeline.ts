@@ -53,7 +53,12 @@ export function defaultModelKind(m: Pick<Modality, 'kind'>): ModelKind {
 }
 
 /** The spec of a model reading `m` to predict the dataset's task. */
-export function specFor(ds: MultimodalDataset, m: Modality, kind: ModelKind = defaultModelKind(m), overrides: SpecOverrides = {}): ModelSpec {
+export function specFor(
+  ds: MultimodalDataset,
+  m: Modality,
+  kind: ModelKind = defaultModelKind(m),
+  overrides: SpecOverrides = {},
+): ModelSpec {
   return makeSpec(kind, m.shape, numClasses(ds), ds.task.kind, overrides);
 }
 

@@ -17,14 +17,7 @@ export interface ScheduleSettings {
  * The learning rate at 0-based global step `step` of `totalSteps`, in epoch `epoch` of
  * `epochs`, for base rate `lr`. Cosine anneals per step: lr·(m + (1 − m)·½(1 + cos(π·step/total))).
  */
-export function learningRateAt(
-  s: ScheduleSettings,
-  lr: number,
-  step: number,
-  totalSteps: number,
-  epoch: number,
-  epochs: number,
-): number {
+export function learningRateAt(s: ScheduleSettings, lr: number, step: number, totalSteps: number, epoch: number, epochs: number): number {
   switch (s.name) {
     case 'constant':
       return lr;
@@ -37,6 +30,9 @@ export function learningRateAt(
       return lr * (s.gamma ?? 0.1) ** Math.floor(epoch / every);
     }
     default:
-      throw new CmkdError(`unknown schedule '${String((s as { name: unknown }).name)}'; expected one of: ${SCHEDULES.join(', ')}`, 'invalid-option');
+      throw new CmkdError(
+        `unknown schedule '${String((s as { name: unknown }).name)}'; expected one of: ${SCHEDULES.join(', ')}`,
+        'invalid-option',
+      );
   }
 }

@@ -5,14 +5,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { initEngine, tf } from '../engine/index.js';
 import { CmkdError } from '../util/errors.js';
-import {
-  formatSweepTable,
-  sweep,
-  sweepEntries,
-  sweepTable,
-  type SweepCell,
-  type SweepOptions,
-} from './sweep.js';
+import { formatSweepTable, sweep, sweepEntries, sweepTable, type SweepCell, type SweepOptions } from './sweep.js';
 import { distillTestDataset } from './testdata.js';
 
 let root = '';
@@ -37,14 +30,7 @@ const base = (outDir: string): SweepOptions => ({
 describe('sweepEntries', () => {
   it('expands methods, LSKD variants and the temperature / λ grids into rows', () => {
     const e = sweepEntries(['kd', 'dkd+ls', 'ctkd', 'feature'], [2, 4], [0.5]);
-    expect(e.map((x) => x.id)).toEqual([
-      'kd@T=2,λ=0.5',
-      'kd@T=4,λ=0.5',
-      'dkd+ls@T=2',
-      'dkd+ls@T=4',
-      'ctkd@λ=0.5',
-      'feature@λ=0.5',
-    ]);
+    expect(e.map((x) => x.id)).toEqual(['kd@T=2,λ=0.5', 'kd@T=4,λ=0.5', 'dkd+ls@T=2', 'dkd+ls@T=4', 'ctkd@λ=0.5', 'feature@λ=0.5']);
     expect(e[0]).toMatchObject({
       method: 'kd',
       lskd: false,
@@ -94,15 +80,7 @@ describe('sweepEntries', () => {
     expect(t.best.f1Weighted).toBe('kd');
     const text = formatSweepTable(t);
     expect(text.header).toEqual(['row', 'f1Weighted', 'accuracy', 'f1Macro', 'auc', 'Δ f1Weighted', 'n']);
-    expect(text.rows[0]).toEqual([
-      'TEACHER',
-      '0.950 ± 0.071',
-      '0.950 ± 0.071',
-      '0.950 ± 0.071',
-      '0.950 ± 0.071',
-      '',
-      '2',
-    ]);
+    expect(text.rows[0]).toEqual(['TEACHER', '0.950 ± 0.071', '0.950 ± 0.071', '0.950 ± 0.071', '0.950 ± 0.071', '', '2']);
     expect(text.rows[2].slice(0, 2)).toEqual(['KD', '0.700 ± 0.141 *']);
     expect(sweepTable(cells, order, 'classification', 1).rows[2].metrics.f1Weighted).toEqual({
       mean: 0.6,
@@ -133,9 +111,7 @@ describe('sweep', () => {
       .trim()
       .split('\n');
     expect(csv).toHaveLength(13);
-    expect(csv[0]).toBe(
-      'row,label,method,repeat,splitSeed,f1Weighted,accuracy,f1Macro,auc,bestEpoch,seconds',
-    );
+    expect(csv[0]).toBe('row,label,method,repeat,splitSeed,f1Weighted,accuracy,f1Macro,auc,bestEpoch,seconds');
     for (const f of [
       'table.csv',
       'models/r0/teacher/model.json',
@@ -171,17 +147,13 @@ describe('sweep', () => {
 
   it('refuses discom between a modality and itself, and logit methods on regression, before training', async () => {
     const dir = path.join(root, 'bad');
-    await expect(sweep({ ...base(dir), teacherModality: 'weak' })).rejects.toThrow(
-      /discom needs two different modalities/,
-    );
+    await expect(sweep({ ...base(dir), teacherModality: 'weak' })).rejects.toThrow(/discom needs two different modalities/);
     const reg = {
       ...ds,
       task: { kind: 'regression' as const, target: 'y' },
       labels: Float32Array.from(ds.labels),
     };
-    await expect(sweep({ ...base(dir), dataset: reg, methods: ['kd'] })).rejects.toThrow(
-      /needs a classification task/,
-    );
+    await expect(sweep({ ...base(dir), dataset: reg, methods: ['kd'] })).rejects.toThrow(/needs a classification task/);
     expect(existsSync(dir)).toBe(false);
   });
 });

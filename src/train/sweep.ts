@@ -22,37 +22,14 @@ import { CmkdError, check } from '../util/errors.js';
 import { toCsv, writeFileAtomic, writeJsonAtomic } from '../util/fs.js';
 import { throwIfAborted, type ProgressFn } from '../util/progress.js';
 import { VERSION } from '../version.js';
-import {
-  distill,
-  distillDiscom,
-  kindFor,
-  loadTeacher,
-  objectiveSettings,
-  splitMetrics,
-  type TrainSettings,
-} from './distill.js';
+import { distill, distillDiscom, kindFor, loadTeacher, objectiveSettings, splitMetrics, type TrainSettings } from './distill.js';
 import { defaultModelKind, trainOnModality } from './pipeline.js';
 
 /** The default method list: the KD family with and without logit standardisation, feature KD, DisCoM-KD. */
-export const DEFAULT_SWEEP_METHODS = [
-  'kd',
-  'kd+ls',
-  'dkd',
-  'dkd+ls',
-  'ctkd',
-  'ctkd+ls',
-  'mlkd',
-  'mlkd+ls',
-  'feature',
-  'discom',
-] as const;
+export const DEFAULT_SWEEP_METHODS = ['kd', 'kd+ls', 'dkd', 'dkd+ls', 'ctkd', 'ctkd+ls', 'mlkd', 'mlkd+ls', 'feature', 'discom'] as const;
 
 /** Names `methods` accepts: a method, or a logit method with '+ls' (LSKD). */
-export const SWEEP_METHOD_NAMES: readonly string[] = [
-  ...LOGIT_METHODS.flatMap((m) => [m, `${m}+ls`]),
-  'feature',
-  'discom',
-];
+export const SWEEP_METHOD_NAMES: readonly string[] = [...LOGIT_METHODS.flatMap((m) => [m, `${m}+ls`]), 'feature', 'discom'];
 
 export const RESULTS_JSON = 'results.json';
 export const RESULTS_CSV = 'results.csv';
@@ -165,32 +142,17 @@ const CLASSIFICATION_METRICS = ['f1Weighted', 'accuracy', 'f1Macro', 'auc'];
 const REGRESSION_METRICS = ['mse', 'rmse', 'mae', 'r2'];
 
 /** Parse method names (e.g. 'kd', 'dkd+ls', 'discom') and expand the temperature and λ grids into rows. */
-export function sweepEntries(
-  methods: readonly string[],
-  temperatures: number[] = [],
-  lambdas: number[] = [],
-): SweepEntry[] {
+export function sweepEntries(methods: readonly string[], temperatures: number[] = [], lambdas: number[] = []): SweepEntry[] {
   check(methods.length > 0, 'sweep: no methods given', 'invalid-option');
   for (const t of temperatures)
-    check(
-      Number.isFinite(t) && t > 0,
-      `sweep: every temperature must be a number > 0, got ${t}`,
-      'invalid-option',
-    );
+    check(Number.isFinite(t) && t > 0, `sweep: every temperature must be a number > 0, got ${t}`, 'invalid-option');
   for (const l of lambdas)
-    check(
-      Number.isFinite(l) && l >= 0,
-      `sweep: every λ (KD-term weight) must be a number ≥ 0, got ${l}`,
-      'invalid-option',
-    );
+    check(Number.isFinite(l) && l >= 0, `sweep: every λ (KD-term weight) must be a number ≥ 0, got ${l}`, 'invalid-option');
   const entries: SweepEntry[] = [];
   for (const raw of methods) {
     const name = raw.trim().toLowerCase();
     if (!SWEEP_METHOD_NAMES.includes(name)) {
-      throw new CmkdError(
-        `unknown sweep method '${raw}'; expected any of: ${SWEEP_METHOD_NAMES.join(', ')}`,
-        'invalid-option',
-      );
+      throw new CmkdError(`unknown sweep method '${raw}'; expected any of: ${SWEEP_METHOD_NAMES.join(', ')}`, 'invalid-option');
     }
     const lskd = name.endsWith('+ls');
     const method = (lskd ? name.slice(0, -3) : name) as SweepEntry['method'];
@@ -237,10 +199,7 @@ export function sweepTable(
   const rows: SweepRow[] = order.map(({ id, label, role }) => {
     const mine = cells.filter((c) => c.row === id && c.repeat < repeats).sort((a, b) => a.repeat - b.repeat);
     const summary = Object.fromEntries(
-      metrics.map((m) => [
-        m,
-        mine.length ? meanSd(mine.map((c) => c.test[m] ?? NaN)) : { mean: NaN, sd: NaN, n: 0 },
-      ]),
+      metrics.map((m) => [m, mine.length ? meanSd(mine.map((c) => c.test[m] ?? NaN)) : { mean: NaN, sd: NaN, n: 0 }]),
     );
     return { id, label, role, metrics: summary, delta: NaN };
   });
@@ -254,8 +213,7 @@ export function sweepTable(
     for (const r of rows) {
       const v = r.metrics[m].mean;
       if (r.role === 'teacher' || !Number.isFinite(v)) continue;
-      if (!bestRow || (higherIsBetter[m] ? v > bestRow.metrics[m].mean : v < bestRow.metrics[m].mean))
-        bestRow = r;
+      if (!bestRow || (higherIsBetter[m] ? v > bestRow.metrics[m].mean : v < bestRow.metrics[m].mean)) bestRow = r;
     }
     best[m] = bestRow?.id ?? null;
   }
@@ -270,9 +228,7 @@ export function formatSweepTable(t: SweepTable, digits = 3): { header: string[];
     ...t.metrics.map((m) => {
       const s = r.metrics[m];
       if (s.n === 0 || Number.isNaN(s.mean)) return 'n/a';
-      const text = Number.isNaN(s.sd)
-        ? s.mean.toFixed(digits)
-        : `${s.mean.toFixed(digits)} ± ${s.sd.toFixed(digits)}`;
+      const text = Number.isNaN(s.sd) ? s.mean.toFixed(digits) : `${s.mean.toFixed(digits)} ± ${s.sd.toFixed(digits)}`;
       return t.best[m] === r.id ? `${text} *` : text;
     }),
     Number.isFinite(r.delta) ? `${r.delta >= 0 ? '+' : ''}${r.delta.toFixed(digits)}` : '',
@@ -304,11 +260,7 @@ export async function sweep(o: SweepOptions): Promise<SweepResult> {
   const student = getModality(ds, o.studentModality);
   const teacherModality = getModality(ds, o.teacherModality);
   const repeats = o.repeats ?? 3;
-  check(
-    Number.isInteger(repeats) && repeats >= 1,
-    `sweep: repeats must be an integer ≥ 1, got ${repeats}`,
-    'invalid-option',
-  );
+  check(Number.isInteger(repeats) && repeats >= 1, `sweep: repeats must be an integer ≥ 1, got ${repeats}`, 'invalid-option');
   const seed = o.seed ?? 0;
   const methods = o.methods ?? (task === 'classification' ? DEFAULT_SWEEP_METHODS : ['feature']);
   const entries = sweepEntries(methods, o.temperatures, o.lambdas);
@@ -316,11 +268,7 @@ export async function sweep(o: SweepOptions): Promise<SweepResult> {
   // Every method's settings are checked before anything is trained.
   for (const e of entries) {
     if (e.method === 'discom') {
-      check(
-        task === 'classification',
-        `sweep: discom needs a classification task; dataset '${ds.name}' is ${task}`,
-        'unsupported',
-      );
+      check(task === 'classification', `sweep: discom needs a classification task; dataset '${ds.name}' is ${task}`, 'unsupported');
       check(
         student.name !== teacherModality.name,
         `sweep: discom needs two different modalities; student and teacher are both '${student.name}'`,
@@ -384,17 +332,9 @@ export async function sweep(o: SweepOptions): Promise<SweepResult> {
     entries.map((e) => [e.id, { ...e.settings, ...(e.lskd ? { lskd: true } : {}) }]),
   );
   const done = (row: string, r: number) =>
-    cells.some(
-      (c) =>
-        c.row === row &&
-        c.repeat === r &&
-        JSON.stringify(c.settings) === JSON.stringify(settingsOf.get(row) ?? null),
-    );
+    cells.some((c) => c.row === row && c.repeat === r && JSON.stringify(c.settings) === JSON.stringify(settingsOf.get(row) ?? null));
   const total = order.length * repeats;
-  let finished = order.reduce(
-    (a, row) => a + Array.from({ length: repeats }, (_, r) => done(row.id, r)).filter(Boolean).length,
-    0,
-  );
+  let finished = order.reduce((a, row) => a + Array.from({ length: repeats }, (_, r) => done(row.id, r)).filter(Boolean).length, 0);
   const reused = finished;
   let trained = 0;
 
@@ -472,9 +412,7 @@ export async function sweep(o: SweepOptions): Promise<SweepResult> {
     let teacher: Awaited<ReturnType<typeof loadTeacher>> | null = null;
     try {
       const needsTeacher = pending.some(
-        (row) =>
-          row.role === 'teacher' ||
-          (row.role === 'method' && entries.find((e) => e.id === row.id)?.method !== 'discom'),
+        (row) => row.role === 'teacher' || (row.role === 'method' && entries.find((e) => e.id === row.id)?.method !== 'discom'),
       );
       if (needsTeacher) {
         if (!done('teacher', r) || !existsSync(path.join(teacherDir, 'model.json'))) {
@@ -496,10 +434,7 @@ export async function sweep(o: SweepOptions): Promise<SweepResult> {
               ...t.meta,
               extra: { ...t.meta.extra, role: 'teacher', seed: runSeed, test: m.test?.summary ?? null },
             });
-            if (!done('teacher', r))
-              await record(
-                cellOf(order[0], 'teacher', t0, m.test?.summary, m.val?.summary, t.result.bestEpoch),
-              );
+            if (!done('teacher', r)) await record(cellOf(order[0], 'teacher', t0, m.test?.summary, m.val?.summary, t.result.bestEpoch));
           } finally {
             t.model.dispose();
           }
@@ -559,9 +494,7 @@ export async function sweep(o: SweepOptions): Promise<SweepResult> {
           });
           try {
             const s = d.students[student.name];
-            await record(
-              cellOf(row, 'discom', t0, s.metrics.test?.summary, s.metrics.val?.summary, s.bestEpoch),
-            );
+            await record(cellOf(row, 'discom', t0, s.metrics.test?.summary, s.metrics.val?.summary, s.bestEpoch));
           } finally {
             d.dispose();
           }
@@ -585,9 +518,7 @@ export async function sweep(o: SweepOptions): Promise<SweepResult> {
           signal: o.signal,
         });
         try {
-          await record(
-            cellOf(row, entry.method, t0, d.metrics.test?.summary, d.metrics.val?.summary, d.bestEpoch),
-          );
+          await record(cellOf(row, entry.method, t0, d.metrics.test?.summary, d.metrics.val?.summary, d.bestEpoch));
         } finally {
           d.dispose();
         }

@@ -156,7 +156,16 @@ describe('trainModel', () => {
     const val = blobs(30, 4, 2);
     val.y = val.y.map((c) => (c + 1) % 3);
     const model = buildModel(mlp(), 1);
-    const r = await trainModel({ model, train, val, task: 'classification', epochs: 30, batchSize: 10, lr: 0.05, earlyStopping: { patience: 2 } });
+    const r = await trainModel({
+      model,
+      train,
+      val,
+      task: 'classification',
+      epochs: 30,
+      batchSize: 10,
+      lr: 0.05,
+      earlyStopping: { patience: 2 },
+    });
     expect(r.stoppedEarly).toBe(true);
     const losses = r.history.map((h) => h.valLoss as number);
     expect(r.bestEpoch).toBe(losses.indexOf(Math.min(...losses)) + 1);
@@ -237,7 +246,11 @@ describe('trainModel', () => {
       makeSpec('resnet', [6, 6, 1], 2, 'classification', { channels: [2, 4] }),
     ]) {
       const model = buildModel(spec, 1);
-      const stats = () => model.getWeights().filter((_, i) => model.weights[i].name.includes('moving_mean')).map((w) => Array.from(w.dataSync()));
+      const stats = () =>
+        model
+          .getWeights()
+          .filter((_, i) => model.weights[i].name.includes('moving_mean'))
+          .map((w) => Array.from(w.dataSync()));
       const before = stats();
       const r = await trainModel({ model, train: { x, y, n }, task: 'classification', epochs: 2, batchSize: 6, augment: true });
       expect(Number.isFinite(r.history[1].trainLoss)).toBe(true);
@@ -249,11 +262,15 @@ describe('trainModel', () => {
   it('rejects inconsistent inputs with messages naming the fault', async () => {
     const model = buildModel(mlp(), 1);
     const train = blobs(10, 4, 1);
-    await expect(trainModel({ model, train: { ...train, n: 11 }, task: 'classification', epochs: 1 })).rejects.toThrow(/x has 40 values; expected n × \[4\]/);
+    await expect(trainModel({ model, train: { ...train, n: 11 }, task: 'classification', epochs: 1 })).rejects.toThrow(
+      /x has 40 values; expected n × \[4\]/,
+    );
     const bad = { ...train, y: Int32Array.from(train.y, (c, i) => (i === 3 ? 7 : c)) };
     await expect(trainModel({ model, train: bad, task: 'classification', epochs: 1 })).rejects.toThrow(/label 7 of row 3/);
     await expect(trainModel({ model, train, task: 'classification', epochs: 1, augment: true })).rejects.toThrow(/applies to images/);
-    await expect(trainModel({ model, train, task: 'classification', epochs: 1, optimizer: 'lbfgs' as 'sgd' })).rejects.toThrow(/unknown optimizer/);
+    await expect(trainModel({ model, train, task: 'classification', epochs: 1, optimizer: 'lbfgs' as 'sgd' })).rejects.toThrow(
+      /unknown optimizer/,
+    );
     expect(existsSync(path.join(dir, 'nothing'))).toBe(false);
     model.dispose();
   });

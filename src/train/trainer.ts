@@ -168,12 +168,17 @@ function resolveOptions(o: TrainOptions, inputShape: number[]): Resolved {
   check(Number.isInteger(batchSize) && batchSize >= 1, `batch size must be an integer ≥ 1, got ${batchSize}`, 'invalid-option');
   const es = o.earlyStopping === false ? null : { patience: 10, metric: 'val_loss' as const, minDelta: 0, ...o.earlyStopping };
   if (es) {
-    check(Number.isInteger(es.patience) && es.patience >= 1, `early-stopping patience must be an integer ≥ 1, got ${es.patience}`, 'invalid-option');
+    check(
+      Number.isInteger(es.patience) && es.patience >= 1,
+      `early-stopping patience must be an integer ≥ 1, got ${es.patience}`,
+      'invalid-option',
+    );
     oneOf('early-stopping metric', es.metric, ['val_loss', 'val_metric']);
   }
   let augment: AugmentSettings | null = null;
   if (o.augment) {
-    augment = o.augment === true ? { flips: true, rotations: true } : { flips: o.augment.flips ?? false, rotations: o.augment.rotations ?? false };
+    augment =
+      o.augment === true ? { flips: true, rotations: true } : { flips: o.augment.flips ?? false, rotations: o.augment.rotations ?? false };
     check(
       inputShape.length === 3,
       `augmentation (flips, rotations) applies to images [H, W, C]; this model reads inputs of shape [${inputShape.join(', ')}]`,
@@ -264,7 +269,11 @@ function diffKeys(a: Record<string, unknown>, b: Record<string, unknown>): strin
  */
 export async function trainModel(o: TrainOptions): Promise<TrainResult> {
   const { model } = o;
-  check(model.inputs.length === 1 && model.outputs.length === 2, `model '${model.name}' must have one input and two outputs [logits, embedding]`, 'invalid-option');
+  check(
+    model.inputs.length === 1 && model.outputs.length === 2,
+    `model '${model.name}' must have one input and two outputs [logits, embedding]`,
+    'invalid-option',
+  );
   const inputShape = model.inputs[0].shape.slice(1) as number[];
   const rowSize = inputShape.reduce((a, b) => a * b, 1);
   const outputs = model.outputs[0].shape[1] as number;
@@ -284,7 +293,8 @@ export async function trainModel(o: TrainOptions): Promise<TrainResult> {
     teacherEmbSize = teacher.embedding.length / n;
     check(
       Number.isInteger(teacherLogitsSize) && teacherLogitsSize >= 1 && Number.isInteger(teacherEmbSize) && teacherEmbSize >= 1,
-      () => `teacher outputs: ${teacher.logits.length} logit values and ${teacher.embedding.length} embedding values are not whole rows for ${n} training samples`,
+      () =>
+        `teacher outputs: ${teacher.logits.length} logit values and ${teacher.embedding.length} embedding values are not whole rows for ${n} training samples`,
     );
   }
   const objective = o.distill?.objective;
@@ -436,7 +446,10 @@ export async function trainModel(o: TrainOptions): Promise<TrainResult> {
         });
         await writeJsonAtomic(path.join(o.checkpointDir, LOG_FILE), { settings: fp, metricName, bestEpoch, stoppedEarly, history });
       }
-      const v = record.valLoss === null ? '' : ` val_loss ${record.valLoss.toFixed(4)} val_${metricName} ${(record.valMetric as number).toFixed(4)}`;
+      const v =
+        record.valLoss === null
+          ? ''
+          : ` val_loss ${record.valLoss.toFixed(4)} val_${metricName} ${(record.valMetric as number).toFixed(4)}`;
       o.onProgress?.({ task: label, done: epoch + 1, total: r.epochs, detail: `loss ${record.trainLoss.toFixed(4)}${v}` });
     }
     if (bestWeights) model.setWeights(bestWeights);

@@ -14,12 +14,7 @@ export class CmkdError extends Error {
   }
 }
 
-export type CmkdErrorCode =
-  | 'invalid-input'
-  | 'invalid-option'
-  | 'not-found'
-  | 'unsupported'
-  | 'interrupted';
+export type CmkdErrorCode = 'invalid-input' | 'invalid-option' | 'not-found' | 'unsupported' | 'interrupted';
 
 /** Throws CmkdError(message) unless cond holds. */
 export function check(cond: unknown, message: string | (() => string), code: CmkdErrorCode = 'invalid-input'): asserts cond {

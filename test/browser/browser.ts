@@ -126,7 +126,8 @@ export async function checkReportInBrowser(
     await page.close();
     const result: ReportBrowserCheck = { ...seen, externalRequests, errors, ...(screenshot ? { screenshot } : {}) };
     const problems: string[] = [];
-    if (seen.figures.length < (opts.minFigures ?? 1)) problems.push(`found ${seen.figures.length} charts, expected at least ${opts.minFigures ?? 1}`);
+    if (seen.figures.length < (opts.minFigures ?? 1))
+      problems.push(`found ${seen.figures.length} charts, expected at least ${opts.minFigures ?? 1}`);
     for (const f of seen.figures) {
       if (!(f.width > 0 && f.height > 0)) problems.push(`chart ${f.id} has size ${f.width}×${f.height}`);
       if (f.marks === 0) problems.push(`chart ${f.id} draws no data marks`);

@@ -14,26 +14,49 @@ export function sampleReportDocument(): ReportDocumentInput {
     { teacher: 'fourier', margin: 0.05, marginCi: [-0.06, 0.17] as [number, number], gain: 0.004, gainSd: 0.01 },
   ];
   const history = (scale: number) =>
-    Array.from({ length: 6 }, (_, i) => ({ epoch: i + 1, trainLoss: 2 / (i + 1), valLoss: (2.2 * scale) / (i + 1.2), valMetric: 0.5 + 0.07 * i * scale }));
+    Array.from({ length: 6 }, (_, i) => ({
+      epoch: i + 1,
+      trainLoss: 2 / (i + 1),
+      valLoss: (2.2 * scale) / (i + 1.2),
+      valMetric: 0.5 + 0.07 * i * scale,
+    }));
   return {
     title: 'cmkd run: pixels student on digits',
     subtitle: 'Which teacher helps a pixels-only student?',
-    meta: { dataset: 'digits?n=1000', date: '2026-01-02T03:04:05Z', cmkdVersion: '0.1.0', settings: { student: 'pixels', teachers: ['blocks', 'profiles', 'fourier'], repeats: 3, budget: 'quick', fusion: false } },
+    meta: {
+      dataset: 'digits?n=1000',
+      date: '2026-01-02T03:04:05Z',
+      cmkdVersion: '0.1.0',
+      settings: { student: 'pixels', teachers: ['blocks', 'profiles', 'fourier'], repeats: 3, budget: 'quick', fusion: false },
+    },
     summary: [
-      verdict('positive', SAMPLE_VERDICT, 'The CCH margin of **blocks** is above 0 with its whole interval, and distilling from it raised test accuracy by 3.1 points.'),
+      verdict(
+        'positive',
+        SAMPLE_VERDICT,
+        'The CCH margin of **blocks** is above 0 with its whole interval, and distilling from it raised test accuracy by 3.1 points.',
+      ),
       paragraph('Three teachers were screened with the `ksg` estimator.'),
     ],
     sections: [
       {
         heading: 'Teachers',
         blocks: [
-          figure('teacher-ranking', teacherRankingSpec(teachers.map((t) => ({ teacher: t.teacher, margin: t.margin, ci: t.marginCi }))), 'CCH margins with 95% intervals.'),
+          figure(
+            'teacher-ranking',
+            teacherRankingSpec(teachers.map((t) => ({ teacher: t.teacher, margin: t.margin, ci: t.marginCi }))),
+            'CCH margins with 95% intervals.',
+          ),
           figure('cch-scatter', cchScatterSpec(teachers), 'Predicted against measured.'),
           table({
             id: 'teachers',
             caption: 'Margins and gains.',
             header: ['teacher', 'margin', 'KD gain', 'verdict'],
-            rows: teachers.map((t) => [t.teacher, { value: t.margin, ci: t.marginCi }, { mean: t.gain, sd: t.gainSd, n: 3 }, t.margin > 0 ? 'helps' : 'hurts']),
+            rows: teachers.map((t) => [
+              t.teacher,
+              { value: t.margin, ci: t.marginCi },
+              { mean: t.gain, sd: t.gainSd, n: 3 },
+              t.margin > 0 ? 'helps' : 'hurts',
+            ]),
             best: { margin: 'max', 'KD gain': 'max' },
             formats: { 'KD gain': { signed: true, digits: 3 } },
           }),
@@ -69,8 +92,27 @@ export function sampleReportDocument(): ReportDocumentInput {
       {
         heading: 'Training',
         blocks: [
-          figure('curves', learningCurvesSpec([{ model: 'student', history: history(1) }, { model: 'kd:blocks', history: history(1.1) }], { bestEpoch: { student: 6 } })),
-          figure('confusion', confusionMatrixSpec([[8, 1, 1], [0, 9, 1], [2, 0, 8]], ['zero', 'one', 'two'])),
+          figure(
+            'curves',
+            learningCurvesSpec(
+              [
+                { model: 'student', history: history(1) },
+                { model: 'kd:blocks', history: history(1.1) },
+              ],
+              { bestEpoch: { student: 6 } },
+            ),
+          ),
+          figure(
+            'confusion',
+            confusionMatrixSpec(
+              [
+                [8, 1, 1],
+                [0, 9, 1],
+                [2, 0, 8],
+              ],
+              ['zero', 'one', 'two'],
+            ),
+          ),
           list(['Models are saved under `models/`.', 'Open `student/index.html` via `cmkd serve`.']),
         ],
       },

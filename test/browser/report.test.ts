@@ -19,7 +19,13 @@ describe.skipIf(!HAS_CHROMIUM)(HAS_CHROMIUM ? 'report in Chromium' : NO_CHROMIUM
     expect(seen.title).toBe(sampleReportDocument().title);
     expect(seen.verdicts).toHaveLength(1);
     expect(seen.verdicts[0].startsWith(SAMPLE_VERDICT)).toBe(true);
-    expect(seen.figures.map((f) => f.id)).toEqual(['figure-teacher-ranking', 'figure-cch-scatter', 'figure-methods', 'figure-curves', 'figure-confusion']);
+    expect(seen.figures.map((f) => f.id)).toEqual([
+      'figure-teacher-ranking',
+      'figure-cch-scatter',
+      'figure-methods',
+      'figure-curves',
+      'figure-confusion',
+    ]);
     // Marks drawn per chart: ranking 3 points + 3 intervals; scatter 3 points, 6 bars, 3 labels.
     const marks = Object.fromEntries(seen.figures.map((f) => [f.id, f.marks]));
     expect(marks['figure-teacher-ranking']).toBeGreaterThanOrEqual(6);
@@ -31,7 +37,12 @@ describe.skipIf(!HAS_CHROMIUM)(HAS_CHROMIUM ? 'report in Chromium' : NO_CHROMIUM
 
   it('fails loudly on a page whose chart is empty', async () => {
     const dir = await mkdtemp(path.join(tmpdir(), 'cmkd-report-browser-'));
-    const doc = { title: 'broken', sections: [{ heading: 'h', blocks: [{ kind: 'figure' as const, id: 'empty', spec: { data: { values: [] }, mark: 'point' as const } }] }] };
+    const doc = {
+      title: 'broken',
+      sections: [
+        { heading: 'h', blocks: [{ kind: 'figure' as const, id: 'empty', spec: { data: { values: [] }, mark: 'point' as const } }] },
+      ],
+    };
     const { html } = await writeReport(dir, doc);
     await expect(checkReportInBrowser(html)).rejects.toThrow(/chart figure-empty draws no data marks/);
   });

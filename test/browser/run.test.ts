@@ -27,7 +27,15 @@ describe.skipIf(!HAS_CHROMIUM)(HAS_CHROMIUM ? 'cmkd run report and student in Ch
     await initEngine();
     outDir = await mkdtemp(path.join(tmpdir(), 'cmkd-run-browser-'));
     const ds = await loadDataset('digits?n=300&modalities=profiles,blocks&cache=false');
-    const budget = { ...BUDGET_PRESETS.quick, maxRows: null, repeats: 2, epochs: 2, bootstrap: 4, table: { hidden: [16] }, methods: ['kd', 'feature'] };
+    const budget = {
+      ...BUDGET_PRESETS.quick,
+      maxRows: null,
+      repeats: 2,
+      epochs: 2,
+      bootstrap: 4,
+      table: { hidden: [16] },
+      methods: ['kd', 'feature'],
+    };
     result = await runMainJob({ dataset: ds, student: 'profiles', budget, outDir });
     browser = await launchChromium();
   });
@@ -44,7 +52,9 @@ describe.skipIf(!HAS_CHROMIUM)(HAS_CHROMIUM ? 'cmkd run report and student in Ch
     });
     expect(seen.verdicts.join('\n')).toContain(`Recommended teacher: ${result.recommended}`);
     expect(seen.verdicts.join('\n')).toContain(result.verdict.slice(0, 40));
-    expect(seen.figures.map((f) => f.id)).toEqual(expect.arrayContaining(['figure-teacher-ranking', 'figure-cch-scatter', 'figure-methods']));
+    expect(seen.figures.map((f) => f.id)).toEqual(
+      expect.arrayContaining(['figure-teacher-ranking', 'figure-cch-scatter', 'figure-methods']),
+    );
     expect(seen.bestCells).toBeGreaterThan(0);
   });
 

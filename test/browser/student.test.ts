@@ -9,7 +9,15 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { applyStandardizer, fitStandardizer, getModality, loadDataset, type Modality, type MultimodalDataset, type Standardizer } from '../../src/data/index.js';
+import {
+  applyStandardizer,
+  fitStandardizer,
+  getModality,
+  loadDataset,
+  type Modality,
+  type MultimodalDataset,
+  type Standardizer,
+} from '../../src/data/index.js';
 import { initEngine, tf } from '../../src/engine/index.js';
 import { buildModel, loadModel, makeSpec, saveModel, type ModelSpec } from '../../src/models/index.js';
 import { svgToPng } from '../../src/report/charts.js';
@@ -126,7 +134,9 @@ describe.skipIf(!HAS_CHROMIUM)(HAS_CHROMIUM ? 'student page in Chromium' : NO_CH
     const png = path.join(runDir, 'sample1.png');
     await writeFile(png, svgToPng(pixelsSvg(pixels.modality.data.subarray(SAMPLES[1] * 784, (SAMPLES[1] + 1) * 784)), 1));
     await page.setInputFiles('#upload', png);
-    await page.waitForFunction(`(() => { const v = document.querySelector('#result .bar.best .val'); return v && v.textContent === '${pct(Math.max(...pixels.nodeProbs[1]))}'; })()`);
+    await page.waitForFunction(
+      `(() => { const v = document.querySelector('#result .bar.best .val'); return v && v.textContent === '${pct(Math.max(...pixels.nodeProbs[1]))}'; })()`,
+    );
     const shown = (await page.locator('#result .bar .val').allTextContents()).map((t) => parseFloat(t));
     shown.forEach((p, k) => expect(Math.abs(p - 100 * pixels.nodeProbs[1][k])).toBeLessThanOrEqual(0.051));
     expect(errors).toEqual([]);
@@ -153,7 +163,8 @@ describe.skipIf(!HAS_CHROMIUM)(HAS_CHROMIUM ? 'student page in Chromium' : NO_CH
   });
 
   it('the page folder is self-contained: model, weights, TF.js bundle and its licence notice', () => {
-    for (const f of ['index.html', 'model.json', 'weights.bin', 'tf.min.js', 'THIRD_PARTY_NOTICES.txt']) expect(existsSync(path.join(runDir, 'pixels', f))).toBe(true);
+    for (const f of ['index.html', 'model.json', 'weights.bin', 'tf.min.js', 'THIRD_PARTY_NOTICES.txt'])
+      expect(existsSync(path.join(runDir, 'pixels', f))).toBe(true);
   });
 });
 

@@ -45,12 +45,8 @@ function dataset(n: number): string {
 async function run(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   let stdout = '';
   let stderr = '';
-  vi.spyOn(process.stdout, 'write').mockImplementation(
-    (s: string | Uint8Array) => ((stdout += String(s)), true),
-  );
-  vi.spyOn(process.stderr, 'write').mockImplementation(
-    (s: string | Uint8Array) => ((stderr += String(s)), true),
-  );
+  vi.spyOn(process.stdout, 'write').mockImplementation((s: string | Uint8Array) => ((stdout += String(s)), true));
+  vi.spyOn(process.stderr, 'write').mockImplementation((s: string | Uint8Array) => ((stderr += String(s)), true));
   try {
     return { code: await main(['node', 'cmkd', ...args]), stdout, stderr };
   } finally {
@@ -62,17 +58,7 @@ describe('cmkd cch', () => {
   const dir = dataset(1000);
 
   it('prints the ranking as JSON', async () => {
-    const r = await run(
-      'cch',
-      dir,
-      '--student',
-      's',
-      '--representation',
-      'raw',
-      '--bootstrap',
-      '4',
-      '--json',
-    );
+    const r = await run('cch', dir, '--student', 's', '--representation', 'raw', '--bootstrap', '4', '--json');
     expect(r.code).toBe(0);
     const out = JSON.parse(r.stdout);
     expect(out).toMatchObject({
@@ -91,25 +77,12 @@ describe('cmkd cch', () => {
   });
 
   it('prints a table with intervals, verdicts and the MFH columns', async () => {
-    const r = await run(
-      'cch',
-      dir,
-      '--student',
-      's',
-      '--teachers',
-      'far',
-      '--representation',
-      'raw',
-      '--bootstrap',
-      '3',
-      '--quiet',
-    );
+    const r = await run('cch', dir, '--student', 's', '--teachers', 'far', '--representation', 'raw', '--bootstrap', '3', '--quiet');
     expect(r.code).toBe(0);
     const lines = r.stdout.split('\n');
     expect(lines[0]).toContain("CCH teacher ranking for student 's' on toy");
     const header = lines.find((l) => l.startsWith('rank'))!;
-    for (const c of ['teacher', 'I(Ht;Hs)', 'I(Hs;Y)', 'margin', 'verdict', 'I(Ht;Y)', 'shared'])
-      expect(header).toContain(c);
+    for (const c of ['teacher', 'I(Ht;Hs)', 'I(Hs;Y)', 'margin', 'verdict', 'I(Ht;Y)', 'shared']) expect(header).toContain(c);
     const row = lines.find((l) => /^1\s+far/.test(l))!;
     expect(row).toMatch(/-?\d\.\d{3} \[-?\d\.\d{3}, -?\d\.\d{3}\]/);
     expect(row).toContain('hurts');

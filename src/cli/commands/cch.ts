@@ -1,23 +1,11 @@
 import type { Command } from 'commander';
 import { stratifiedSplit } from '../../data/index.js';
 import { BACKEND_CHOICES, initEngine, type BackendChoice } from '../../engine/index.js';
-import {
-  cch,
-  REPRESENTATIONS,
-  type CchDatasetResult,
-  type Estimate,
-  type RepresentationKind,
-} from '../../criteria/index.js';
+import { cch, REPRESENTATIONS, type CchDatasetResult, type Estimate, type RepresentationKind } from '../../criteria/index.js';
 import { MI_ESTIMATORS, MI_UNITS, type MIEstimatorName, type MIUnits } from '../../mi/index.js';
 import { CmkdError, oneOf } from '../../util/errors.js';
 import { emit, fmt, progressBars, table } from '../output.js';
-import {
-  addDatasetFlags,
-  interruptSignal,
-  loadForCommand,
-  numberOption,
-  type DatasetFlags,
-} from './train.js';
+import { addDatasetFlags, interruptSignal, loadForCommand, numberOption, type DatasetFlags } from './train.js';
 
 interface CchFlags extends DatasetFlags {
   student: string;
@@ -60,13 +48,7 @@ function human(r: CchDatasetResult): string {
       withCi(t.margin),
       t.verdict,
     ];
-    if (t.mfh)
-      row.push(
-        withCi(t.mfh.miTeacherLabel),
-        withCi(t.mfh.miJointLabel),
-        withCi(t.mfh.shared),
-        withCi(t.mfh.sharedFraction, 2),
-      );
+    if (t.mfh) row.push(withCi(t.mfh.miTeacherLabel), withCi(t.mfh.miJointLabel), withCi(t.mfh.shared), withCi(t.mfh.sharedFraction, 2));
     return row;
   });
   const interval =
@@ -74,11 +56,7 @@ function human(r: CchDatasetResult): string {
       ? 'no intervals'
       : `${Math.round(r.ciLevel * 100)}% intervals from ${r.resamples} paired ${r.interval === 'half-split' ? 'half-splits' : 'reruns'}`;
   const reps = r.representations
-    .map((x) =>
-      x.dEstimated < x.d
-        ? `${x.name} ${x.d}→${x.dEstimated} (${Math.round(x.explained * 100)}% var)`
-        : `${x.name} ${x.d}`,
-    )
+    .map((x) => (x.dEstimated < x.d ? `${x.name} ${x.d}→${x.dEstimated} (${Math.round(x.explained * 100)}% var)` : `${x.name} ${x.d}`))
     .join(', ');
   const lines = [
     `CCH teacher ranking for student '${r.student}' on ${r.dataset}: KD from Ht helps when I(Ht;Hs) > I(Hs;Y) (margin > 0)`,
@@ -93,10 +71,7 @@ function human(r: CchDatasetResult): string {
     lines.push(
       `encoders (${r.rows.train} train rows, early stopping on ${r.rows.val}): ` +
         r.encoders
-          .map(
-            (e) =>
-              `${e.modality} ${e.kind} ${e.bestEpoch}/${e.epochs} ep${e.valMetric !== null ? ` val ${fmt(e.valMetric, 3)}` : ''}`,
-          )
+          .map((e) => `${e.modality} ${e.kind} ${e.bestEpoch}/${e.epochs} ep${e.valMetric !== null ? ` val ${fmt(e.valMetric, 3)}` : ''}`)
           .join(', '),
     );
   if (first)
@@ -113,15 +88,9 @@ export function register(program: Command): void {
       .description(
         'rank candidate teacher modalities for a student by the CCH margin I(Ht;Hs) − I(Hs;Y), with intervals and the MFH shared-information view',
       )
-      .argument(
-        '<dataset>',
-        "'digits' (or 'digits?n=2000'), a directory with cmkd.json, or a .csv with --csv-modality/--label",
-      )
+      .argument('<dataset>', "'digits' (or 'digits?n=2000'), a directory with cmkd.json, or a .csv with --csv-modality/--label")
       .requiredOption('--student <modality>', 'the student modality')
-      .option(
-        '--teachers <a,b>',
-        'candidate teacher modalities, comma-separated (default: every other modality)',
-      )
+      .option('--teachers <a,b>', 'candidate teacher modalities, comma-separated (default: every other modality)')
       .option('--estimator <name>', `MI estimator (${MI_ESTIMATORS.join('|')})`, 'ksg')
       .option(
         '--representation <kind>',
@@ -131,16 +100,10 @@ export function register(program: Command): void {
       .option('--k <n>', 'neighbours for ksg/latent (default 3; latent 4)')
       .option('--seed <n>', 'seed of encoders, PCA, jitter and resamples', '0')
       .option('--split-seed <n>', 'seed of the 70/10/20 split (MI on its test rows)', '0')
-      .option(
-        '--bootstrap <n>',
-        'paired resamples for the intervals (ksg/gaussian: 10 half-splits, mine/latent: 3 reruns); 0: none',
-      )
+      .option('--bootstrap <n>', 'paired resamples for the intervals (ksg/gaussian: 10 half-splits, mine/latent: 3 reruns); 0: none')
       .option('--ci <level>', 'confidence level', '0.95')
       .option('--units <u>', `units (${MI_UNITS.join('|')})`, 'nats')
-      .option(
-        '--dims <n|none>',
-        'PCA width of each representation before estimation (default 8; mine/latent 32)',
-      )
+      .option('--dims <n|none>', 'PCA width of each representation before estimation (default 8; mine/latent 32)')
       .option('--no-mfh', 'skip the MFH columns (I(Ht;Y), I(Ht,Hs;Y), shared)')
       .option('--epochs <n>', 'embedding: maximum epochs per encoder (default 3)')
       .option('--samples <n>', 'estimate on at most this many of the held-out rows')
@@ -158,8 +121,7 @@ export function register(program: Command): void {
       ?.split(',')
       .map((s) => s.trim())
       .filter(Boolean);
-    if (teachers && teachers.length === 0)
-      throw new CmkdError(`--teachers '${f.teachers}': no modality names`, 'invalid-option');
+    if (teachers && teachers.length === 0) throw new CmkdError(`--teachers '${f.teachers}': no modality names`, 'invalid-option');
     const dims =
       f.dims === undefined || f.dims === 'none'
         ? f.dims === 'none'
@@ -167,8 +129,7 @@ export function register(program: Command): void {
           : undefined
         : numberOption('--dims', f.dims, { integer: true, min: 1 });
     const epochs = numberOption('--epochs', f.epochs, { integer: true, min: 1 });
-    if (representation === 'embedding' || estimator === 'mine' || estimator === 'latent')
-      await initEngine({ backend });
+    if (representation === 'embedding' || estimator === 'mine' || estimator === 'latent') await initEngine({ backend });
     const bars = progressBars({ quiet: Boolean(f.quiet || f.json) });
     const { signal, release } = interruptSignal();
     try {

@@ -31,7 +31,10 @@ const manifest = (overrides: Record<string, unknown> = {}) =>
 const goodFiles = () => ({
   'cmkd.json': manifest(),
   'tab.csv': 'a,b\n1,2\n3,4\n5,6\n7,8\n',
-  'img.npy': encodeNpy([4, 2, 2, 1], Array.from({ length: 16 }, (_, i) => i)),
+  'img.npy': encodeNpy(
+    [4, 2, 2, 1],
+    Array.from({ length: 16 }, (_, i) => i),
+  ),
   'labels.csv': 'y\ncat\ndog\ncat\ndog\n',
 });
 
@@ -58,10 +61,22 @@ describe('cmkd data validate', () => {
   });
 
   const broken: [string, Record<string, string>, RegExp][] = [
-    ['unknown label', { 'labels.csv': 'y\ncat\ndog\nemu\ndog\n' }, /labels\.csv row 3 \(line 4\), column 'y': label 'emu' is not one of the declared classes/],
+    [
+      'unknown label',
+      { 'labels.csv': 'y\ncat\ndog\nemu\ndog\n' },
+      /labels\.csv row 3 \(line 4\), column 'y': label 'emu' is not one of the declared classes/,
+    ],
     ['NaN cell', { 'tab.csv': 'a,b\n1,2\n3,4\n5,nan\n7,8\n' }, /modality 'tab' \(.*tab\.csv\) row 3, column 'b': value is NaN/],
-    ['bad manifest field', { 'cmkd.json': manifest({ task: { kind: 'classification', classes: 'cat,dog' } }) }, /cmkd\.json: task\.classes: expected array, received string/],
-    ['mismatched counts', { 'labels.csv': 'y\ncat\ndog\n' }, /row counts differ: .*tab\.csv\) has 4 samples but the labels \(.*labels\.csv\) have 2/],
+    [
+      'bad manifest field',
+      { 'cmkd.json': manifest({ task: { kind: 'classification', classes: 'cat,dog' } }) },
+      /cmkd\.json: task\.classes: expected array, received string/,
+    ],
+    [
+      'mismatched counts',
+      { 'labels.csv': 'y\ncat\ndog\n' },
+      /row counts differ: .*tab\.csv\) has 4 samples but the labels \(.*labels\.csv\) have 2/,
+    ],
   ];
   for (const [what, edit, re] of broken) {
     it(`${what}: exit 2 with one line naming the fault`, async () => {
@@ -76,7 +91,20 @@ describe('cmkd data validate', () => {
 
   it('single CSV through flags, including an image modality', async () => {
     const dir = makeDir({ 'd.csv': 'c1,c2,img_0,img_1,img_2,img_3,y\n1,2,0,1,2,3,a\n3,4,4,5,6,7,b\n5,6,8,9,10,11,a\n' });
-    const r = await run('data', 'validate', join(dir, 'd.csv'), '--modality', 'a=c1,c2', '--modality', 'b=img_*', '--image', 'b=2x2x1', '--label', 'y', '--json');
+    const r = await run(
+      'data',
+      'validate',
+      join(dir, 'd.csv'),
+      '--modality',
+      'a=c1,c2',
+      '--modality',
+      'b=img_*',
+      '--image',
+      'b=2x2x1',
+      '--label',
+      'y',
+      '--json',
+    );
     expect(r.code).toBe(0);
     const out = JSON.parse(r.stdout);
     expect(out).toMatchObject({ ok: true, name: 'd', n: 3, task: { kind: 'classification', classes: ['a', 'b'] } });

@@ -1,5 +1,13 @@
 import type { Command } from 'commander';
-import { loadDataset, describeDataset, datasetWarnings, type CsvModalityColumns, type DatasetSummary, type LoadOptions, type MultimodalDataset } from '../../data/index.js';
+import {
+  loadDataset,
+  describeDataset,
+  datasetWarnings,
+  type CsvModalityColumns,
+  type DatasetSummary,
+  type LoadOptions,
+  type MultimodalDataset,
+} from '../../data/index.js';
 import { CmkdError, oneOf } from '../../util/errors.js';
 import { emit, fmt, progressBars, table } from '../output.js';
 
@@ -16,7 +24,12 @@ const collect = (v: string, prev: string[]) => [...prev, v];
 
 function addColumnFlags(cmd: Command): Command {
   return cmd
-    .option('--modality <name=columns>', "single CSV: columns of a modality, comma list or glob (repeat per modality), e.g. a=c1,c2 or b='img_*'", collect, [])
+    .option(
+      '--modality <name=columns>',
+      "single CSV: columns of a modality, comma list or glob (repeat per modality), e.g. a=c1,c2 or b='img_*'",
+      collect,
+      [],
+    )
     .option('--image <name=HxWxC>', 'single CSV: the modality is an image of this shape, e.g. b=8x8x1 (repeatable)', collect, [])
     .option('--label <column>', 'single CSV: the label column')
     .option('--task <kind>', 'single CSV: classification (default) or regression')
@@ -96,9 +109,16 @@ function describeText(s: DatasetSummary): string {
     ),
   );
   if (s.classBalance) {
-    lines.push('', table(['class', 'count', 'fraction'], s.classBalance.map((c) => [c.class, c.count, c.fraction])));
+    lines.push(
+      '',
+      table(
+        ['class', 'count', 'fraction'],
+        s.classBalance.map((c) => [c.class, c.count, c.fraction]),
+      ),
+    );
   }
-  if (s.target) lines.push('', `target: min ${fmt(s.target.min)}  max ${fmt(s.target.max)}  mean ${fmt(s.target.mean)}  std ${fmt(s.target.std)}`);
+  if (s.target)
+    lines.push('', `target: min ${fmt(s.target.min)}  max ${fmt(s.target.max)}  mean ${fmt(s.target.mean)}  std ${fmt(s.target.std)}`);
   return lines.join('\n');
 }
 

@@ -26,10 +26,7 @@ function datasetDir(): string {
     writeFileSync(join(dir, `${m.name}.csv`), lines.join('\n') + '\n');
   }
   const classes = ds.task.kind === 'classification' ? ds.task.classes : [];
-  writeFileSync(
-    join(dir, 'labels.csv'),
-    ['y', ...Array.from(ds.labels, (c) => classes[c])].join('\n') + '\n',
-  );
+  writeFileSync(join(dir, 'labels.csv'), ['y', ...Array.from(ds.labels, (c) => classes[c])].join('\n') + '\n');
   const manifest = {
     name: 'paired',
     modalities: ds.modalities.map((m) => ({ name: m.name, kind: 'table', file: `${m.name}.csv` })),
@@ -43,12 +40,8 @@ function datasetDir(): string {
 async function run(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   let stdout = '';
   let stderr = '';
-  vi.spyOn(process.stdout, 'write').mockImplementation(
-    (s: string | Uint8Array) => ((stdout += String(s)), true),
-  );
-  vi.spyOn(process.stderr, 'write').mockImplementation(
-    (s: string | Uint8Array) => ((stderr += String(s)), true),
-  );
+  vi.spyOn(process.stdout, 'write').mockImplementation((s: string | Uint8Array) => ((stdout += String(s)), true));
+  vi.spyOn(process.stderr, 'write').mockImplementation((s: string | Uint8Array) => ((stderr += String(s)), true));
   const code = await main(['node', 'cmkd', ...args]);
   vi.restoreAllMocks();
   return { code, stdout, stderr };
@@ -86,9 +79,7 @@ describe('cmkd distill', () => {
       split: { seed: 0, train: 84, val: 12, test: 24 },
     });
     expect(existsSync(join(out, 'teacher', 'model.json'))).toBe(true);
-    expect(JSON.parse(readFileSync(join(out, 'metrics.json'), 'utf8')).student.test).toEqual(
-      printed.student.test,
-    );
+    expect(JSON.parse(readFileSync(join(out, 'metrics.json'), 'utf8')).student.test).toEqual(printed.student.test);
     const e = await run('evaluate', out, data, '--json');
     expect(e.code).toBe(0);
     expect(JSON.parse(e.stdout).summary).toEqual(printed.student.test.summary);
@@ -136,17 +127,7 @@ describe('cmkd distill', () => {
 
   it('runs discom with --modalities, one saved student per modality', async () => {
     const out = join(tempDir(), 'discom');
-    const r = await run(
-      'distill',
-      data,
-      '--method',
-      'discom',
-      '--modalities',
-      'weak,strong',
-      '--out',
-      out,
-      ...small,
-    );
+    const r = await run('distill', data, '--method', 'discom', '--modalities', 'weak,strong', '--out', out, ...small);
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/^distilled DisCoM-KD between weak, strong/);
     const e = await run('evaluate', join(out, 'weak'), data, '--json');

@@ -5,33 +5,13 @@ import { stratifiedSplit, type MultimodalDataset } from '../../data/index.js';
 import { BACKEND_CHOICES, initEngine, type BackendChoice } from '../../engine/index.js';
 import { OBJECTIVE_OPTIONS, type KdMethod } from '../../kd/index.js';
 import type { EarlyStoppingMetric } from '../../train/index.js';
-import {
-  MODEL_FILE,
-  MODEL_KINDS,
-  parseIntList,
-  type ModelKind,
-  type SpecOverrides,
-} from '../../models/index.js';
-import {
-  DISTILL_METHODS,
-  distill,
-  distillDiscom,
-  loadTeacher,
-  type LoadedTeacher,
-  type TrainSettings,
-} from '../../train/distill.js';
+import { MODEL_FILE, MODEL_KINDS, parseIntList, type ModelKind, type SpecOverrides } from '../../models/index.js';
+import { DISTILL_METHODS, distill, distillDiscom, loadTeacher, type LoadedTeacher, type TrainSettings } from '../../train/distill.js';
 import { CmkdError, check, oneOf } from '../../util/errors.js';
 import { writeJsonAtomic } from '../../util/fs.js';
 import { VERSION } from '../../version.js';
 import { emit, progressBars } from '../output.js';
-import {
-  addDatasetFlags,
-  evaluationLine,
-  interruptSignal,
-  loadForCommand,
-  numberOption,
-  type DatasetFlags,
-} from './train.js';
+import { addDatasetFlags, evaluationLine, interruptSignal, loadForCommand, numberOption, type DatasetFlags } from './train.js';
 
 /** Architecture and optimisation flags shared by distill and sweep (defaults given by the command). */
 export interface BudgetFlags {
@@ -46,15 +26,9 @@ export interface BudgetFlags {
   seed?: string;
 }
 
-export function addBudgetFlags(
-  cmd: Command,
-  defaults: { epochs?: string; lr?: string; batchSize?: string; patience?: string },
-): Command {
+export function addBudgetFlags(cmd: Command, defaults: { epochs?: string; lr?: string; batchSize?: string; patience?: string }): Command {
   return cmd
-    .option(
-      '--model <kind>',
-      `architecture of teacher and student: ${MODEL_KINDS.join('|')} (default: cnn for images, mlp for tables)`,
-    )
+    .option('--model <kind>', `architecture of teacher and student: ${MODEL_KINDS.join('|')} (default: cnn for images, mlp for tables)`)
     .option('--hidden <sizes>', 'dense widths, comma-separated; the last is the embedding (mlp, cnn)')
     .option('--channels <sizes>', 'conv channels per block (cnn) or per stage (resnet), comma-separated')
     .option('--epochs <n>', `maximum epochs${defaults.epochs ? ` (default ${defaults.epochs})` : ''}`)
@@ -64,11 +38,7 @@ export function addBudgetFlags(
       '--patience <n>',
       `early-stopping patience in epochs, 0 = off (the best epoch is still restored)${defaults.patience ? ` (default ${defaults.patience})` : ''}`,
     )
-    .option(
-      '--monitor <metric>',
-      'model selection and early stopping on val_metric (accuracy / MSE) or val_loss (task loss)',
-      'val_metric',
-    )
+    .option('--monitor <metric>', 'model selection and early stopping on val_metric (accuracy / MSE) or val_loss (task loss)', 'val_metric')
     .option('--seed <n>', 'seed of weights, shuffling and dropout', '0');
 }
 
@@ -92,10 +62,7 @@ export function parseBudget(
           ? false
           : {
               patience,
-              metric: oneOf<EarlyStoppingMetric>('monitor', f.monitor ?? 'val_metric', [
-                'val_loss',
-                'val_metric',
-              ]),
+              metric: oneOf<EarlyStoppingMetric>('monitor', f.monitor ?? 'val_metric', ['val_loss', 'val_metric']),
             },
     },
     kind,
@@ -113,14 +80,9 @@ const METHOD_FLAGS = {
 } as const;
 
 /** The method settings the flags give, refusing a flag the method does not take. */
-export function methodSettings(
-  method: string,
-  f: Partial<Record<keyof typeof METHOD_FLAGS, string>>,
-): Record<string, number> {
+export function methodSettings(method: string, f: Partial<Record<keyof typeof METHOD_FLAGS, string>>): Record<string, number> {
   const accepted = method === 'discom' ? [] : OBJECTIVE_OPTIONS[method as KdMethod];
-  const applicable = (Object.keys(METHOD_FLAGS) as (keyof typeof METHOD_FLAGS)[]).filter((k) =>
-    accepted.includes(METHOD_FLAGS[k]),
-  );
+  const applicable = (Object.keys(METHOD_FLAGS) as (keyof typeof METHOD_FLAGS)[]).filter((k) => accepted.includes(METHOD_FLAGS[k]));
   const out: Record<string, number> = {};
   for (const [flag, option] of Object.entries(METHOD_FLAGS) as [keyof typeof METHOD_FLAGS, string][]) {
     const v = f[flag];
@@ -163,14 +125,8 @@ export function register(program: Command): void {
         .description(
           'train a student on one modality with a KD method against a teacher (a saved model, or trained here on another modality); discom: one student per modality',
         )
-        .argument(
-          '<dataset>',
-          "'digits' (or 'digits?n=2000'), a directory with cmkd.json, or a .csv with --csv-modality/--label",
-        )
-        .option(
-          '--teacher <model-dir|modality>',
-          'a saved teacher (its standardiser and split are reused) or the modality to train one on',
-        )
+        .argument('<dataset>', "'digits' (or 'digits?n=2000'), a directory with cmkd.json, or a .csv with --csv-modality/--label")
+        .option('--teacher <model-dir|modality>', 'a saved teacher (its standardiser and split are reused) or the modality to train one on')
         .option('--student-modality <name>', 'the modality the student reads')
         .requiredOption('--method <name>', DISTILL_METHODS.join('|'))
         .option('--lskd', 'logit standardisation (kd, dkd, ctkd, mlkd)')
@@ -178,10 +134,7 @@ export function register(program: Command): void {
         .option('--beta <x>', 'dkd: NCKD weight')
         .option('--temperature <t>', 'kd, dkd, mlkd: softmax temperature')
         .option('--lambda <x>', 'kd, ctkd, mlkd, feature: weight λ of the KD term')
-        .option(
-          '--modalities <a,b>',
-          'discom: the modalities to distil between (default: student and teacher modality)',
-        )
+        .option('--modalities <a,b>', 'discom: the modalities to distil between (default: student and teacher modality)')
         .option('--split-seed <n>', "seed of the 70/10/20 split (default: a saved teacher's, else 0)")
         .requiredOption(
           '--out <dir>',
@@ -201,21 +154,9 @@ export function register(program: Command): void {
     if (method === 'discom') {
       check(!f.lskd, '--lskd applies to the logit methods kd, dkd, ctkd, mlkd, not discom', 'invalid-option');
     } else {
-      check(
-        f.teacher !== undefined,
-        `--method ${method} needs --teacher <model-dir|modality>`,
-        'invalid-option',
-      );
-      check(
-        f.studentModality !== undefined,
-        `--method ${method} needs --student-modality <name>`,
-        'invalid-option',
-      );
-      check(
-        f.modalities === undefined,
-        '--modalities applies to --method discom; give --teacher and --student-modality',
-        'invalid-option',
-      );
+      check(f.teacher !== undefined, `--method ${method} needs --teacher <model-dir|modality>`, 'invalid-option');
+      check(f.studentModality !== undefined, `--method ${method} needs --student-modality <name>`, 'invalid-option');
+      check(f.modalities === undefined, '--modalities applies to --method discom; give --teacher and --student-modality', 'invalid-option');
     }
 
     await initEngine({ backend });
@@ -231,8 +172,7 @@ export function register(program: Command): void {
           [
             `distilled DisCoM-KD between ${r.modalities.join(', ')} on ${r.dataset}; split ${r.split.train}/${r.split.val}/${r.split.test}`,
             ...Object.entries(r.students).map(
-              ([m, s]) =>
-                `${m} student (best epoch ${s.bestEpoch}) test: ${s.test ? evaluationLine(s.test) : 'n/a'}`,
+              ([m, s]) => `${m} student (best epoch ${s.bestEpoch}) test: ${s.test ? evaluationLine(s.test) : 'n/a'}`,
             ),
             `saved ${r.modalities.map((m) => path.join(r.out, m)).join(', ')} (+ ${path.join(r.out, 'metrics.json')})`,
           ].join('\n'),

@@ -50,7 +50,10 @@ export function register(program: Command): void {
         );
       }
       if (ds.task.kind !== meta.spec.task) {
-        throw new CmkdError(`dataset '${ds.name}' is a ${ds.task.kind} task; the model in ${modelDir} does ${meta.spec.task}`, 'invalid-input');
+        throw new CmkdError(
+          `dataset '${ds.name}' is a ${ds.task.kind} task; the model in ${modelDir} does ${meta.spec.task}`,
+          'invalid-input',
+        );
       }
       if (ds.task.kind === 'classification' && meta.classes && ds.task.classes.join('\u0000') !== meta.classes.join('\u0000')) {
         throw new CmkdError(
@@ -58,19 +61,37 @@ export function register(program: Command): void {
           'invalid-input',
         );
       }
-      const trainedSplitSeed = (meta.extra?.training as { splitSeed?: number } | undefined)?.splitSeed ?? (meta.extra?.splitSeed as number | undefined);
+      const trainedSplitSeed =
+        (meta.extra?.training as { splitSeed?: number } | undefined)?.splitSeed ?? (meta.extra?.splitSeed as number | undefined);
       const splitSeed = numberOption('--split-seed', f.splitSeed, { integer: true, min: 0 }) ?? trainedSplitSeed ?? 0;
       const rows = part === 'all' ? Int32Array.from({ length: ds.n }, (_, i) => i) : stratifiedSplit(ds, { seed: splitSeed })[part];
       // The saved standardiser (fitted on the model's training rows) is applied, not refitted.
       const std = meta.standardizer
-        ? applyStandardizer(m, { modality: m.name, per: meta.standardizer.per, mean: Float32Array.from(meta.standardizer.mean), std: Float32Array.from(meta.standardizer.std) })
+        ? applyStandardizer(m, {
+            modality: m.name,
+            per: meta.standardizer.per,
+            mean: Float32Array.from(meta.standardizer.mean),
+            std: Float32Array.from(meta.standardizer.std),
+          })
         : m;
       const x = gatherRows(std.data, featureSize(m), rows);
       const y = ds.labels instanceof Int32Array ? new Int32Array(rows.length) : new Float32Array(rows.length);
       for (let i = 0; i < rows.length; i++) y[i] = ds.labels[rows[i]];
       const evaluation = await evaluateModel(model, x, y, ds.task);
-      const result = { model: modelDir, dataset: ds.name, modality: m.name, split: part, splitSeed: part === 'all' ? null : splitSeed, ...evaluation };
-      emit(result, f, (r) => `${r.model} on ${r.dataset}/${r.modality} (${r.split}${r.splitSeed === null ? '' : `, split seed ${r.splitSeed}`}, n=${r.n}): ${evaluationLine(r)}`);
+      const result = {
+        model: modelDir,
+        dataset: ds.name,
+        modality: m.name,
+        split: part,
+        splitSeed: part === 'all' ? null : splitSeed,
+        ...evaluation,
+      };
+      emit(
+        result,
+        f,
+        (r) =>
+          `${r.model} on ${r.dataset}/${r.modality} (${r.split}${r.splitSeed === null ? '' : `, split seed ${r.splitSeed}`}, n=${r.n}): ${evaluationLine(r)}`,
+      );
     } finally {
       model.dispose();
     }

@@ -29,10 +29,29 @@ describe('cmkd experiment', () => {
   it('runs cch-gaussian into --out and prints the agreement per λ', async () => {
     const out = join(root, 'run');
     const r = await run(
-      'experiment', 'cch-gaussian',
-      '--n', '200', '--p', '4', '--settings', '3', '--seeds', '1', '--lambdas', '0.2,0.8',
-      '--n-test', '200', '--mi-samples', '100', '--adam-steps', '100', '--learning-rate', '0.05',
-      '--out', out, '--quiet',
+      'experiment',
+      'cch-gaussian',
+      '--n',
+      '200',
+      '--p',
+      '4',
+      '--settings',
+      '3',
+      '--seeds',
+      '1',
+      '--lambdas',
+      '0.2,0.8',
+      '--n-test',
+      '200',
+      '--mi-samples',
+      '100',
+      '--adam-steps',
+      '100',
+      '--learning-rate',
+      '0.05',
+      '--out',
+      out,
+      '--quiet',
     );
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);

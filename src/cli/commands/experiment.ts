@@ -44,7 +44,10 @@ function addExperiment(group: Command, def: ExperimentDefinition): void {
         stopped = true;
       };
       try {
-        const { result, report } = await def.run({ ...opts, quick: Boolean(raw.quick), outDir }, { onProgress: bars, signal: controller.signal });
+        const { result, report } = await def.run(
+          { ...opts, quick: Boolean(raw.quick), outDir },
+          { onProgress: bars, signal: controller.signal },
+        );
         stopBars();
         emit(result, { json: Boolean(raw.json) }, () => renderReport(report));
       } finally {
@@ -55,16 +58,19 @@ function addExperiment(group: Command, def: ExperimentDefinition): void {
 }
 
 export function register(program: Command): void {
-  const group = program
-    .command('experiment')
-    .description('run a reproducible experiment into a run folder (results table + figures)');
+  const group = program.command('experiment').description('run a reproducible experiment into a run folder (results table + figures)');
   group
     .command('list')
     .description('list the experiments')
     .option('--json', 'print JSON')
     .action((opts: { json?: boolean }) => {
       const rows = EXPERIMENTS.map((e) => ({ name: e.name, description: e.description }));
-      emit(rows, opts, (r) => table(['experiment', 'description'], r.map((e) => [e.name, e.description])));
+      emit(rows, opts, (r) =>
+        table(
+          ['experiment', 'description'],
+          r.map((e) => [e.name, e.description]),
+        ),
+      );
     });
   for (const def of EXPERIMENTS) addExperiment(group, def);
 }

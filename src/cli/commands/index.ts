@@ -13,4 +13,17 @@ import { register as report } from './report.js';
 import { register as serve } from './serve.js';
 
 /** Every CLI command, in the order `cmkd --help` lists them. */
-export const COMMANDS: ((program: Command) => void)[] = [run, report, serve, info, data, mi, cch, train, evaluate, distill, sweep, experiment];
+export const COMMANDS: ((program: Command) => void)[] = [
+  run,
+  report,
+  serve,
+  info,
+  data,
+  mi,
+  cch,
+  train,
+  evaluate,
+  distill,
+  sweep,
+  experiment,
+];

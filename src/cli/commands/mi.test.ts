@@ -36,12 +36,8 @@ function dataset(n: number): { dir: string; exact: number } {
 async function run(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   let stdout = '';
   let stderr = '';
-  vi.spyOn(process.stdout, 'write').mockImplementation(
-    (s: string | Uint8Array) => ((stdout += String(s)), true),
-  );
-  vi.spyOn(process.stderr, 'write').mockImplementation(
-    (s: string | Uint8Array) => ((stderr += String(s)), true),
-  );
+  vi.spyOn(process.stdout, 'write').mockImplementation((s: string | Uint8Array) => ((stdout += String(s)), true));
+  vi.spyOn(process.stderr, 'write').mockImplementation((s: string | Uint8Array) => ((stderr += String(s)), true));
   try {
     return { code: await main(['node', 'cmkd', ...args]), stdout, stderr };
   } finally {
@@ -63,20 +59,7 @@ describe('cmkd mi', () => {
   });
 
   it("'label' is the task's labels; human output names both variables and the interval", async () => {
-    const r = await run(
-      'mi',
-      dir,
-      '--x',
-      'a',
-      '--y',
-      'label',
-      '--estimator',
-      'gaussian',
-      '--units',
-      'bits',
-      '--bootstrap',
-      '5',
-    );
+    const r = await run('mi', dir, '--x', 'a', '--y', 'label', '--estimator', 'gaussian', '--units', 'bits', '--bootstrap', '5');
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(
       /^I\(a; label\) = \d\.\d{4} bits \[95% CI \d\.\d{4}, \d\.\d{4}\]\n {2}toy: class-conditional Gaussian posterior \(QDA\), n=1000, half-split x5, seed=0\n$/,

@@ -1,14 +1,6 @@
 import type { Command } from 'commander';
 import { getModality, loadDataset, modalityRows, type MultimodalDataset } from '../../data/index.js';
-import {
-  estimateMI,
-  MI_ESTIMATORS,
-  MI_UNITS,
-  type MIEstimate,
-  type MIEstimatorName,
-  type MIInput,
-  type MIUnits,
-} from '../../mi/index.js';
+import { estimateMI, MI_ESTIMATORS, MI_UNITS, type MIEstimate, type MIEstimatorName, type MIInput, type MIUnits } from '../../mi/index.js';
 import { CmkdError, oneOf } from '../../util/errors.js';
 import { makeRng } from '../../util/rng.js';
 import { emit, fmt, progressBars } from '../output.js';
@@ -40,8 +32,7 @@ const collect = (v: string, prev: string[]) => [...prev, v];
 function intFlag(name: string, v: string | undefined, min: number): number | undefined {
   if (v === undefined) return undefined;
   const n = Number(v);
-  if (!Number.isInteger(n) || n < min)
-    throw new CmkdError(`--${name} must be an integer ≥ ${min}, got '${v}'`, 'invalid-option');
+  if (!Number.isInteger(n) || n < min) throw new CmkdError(`--${name} must be an integer ≥ ${min}, got '${v}'`, 'invalid-option');
   return n;
 }
 
@@ -81,22 +72,13 @@ export function register(program: Command): void {
   program
     .command('mi')
     .description('estimate the mutual information between two modalities, or a modality and the label')
-    .argument(
-      '<dataset>',
-      "'digits' (or 'digits?n=2000'), a directory with cmkd.json, or a .csv with --modality/--label",
-    )
+    .argument('<dataset>', "'digits' (or 'digits?n=2000'), a directory with cmkd.json, or a .csv with --modality/--label")
     .requiredOption('--x <modality>', 'first variable: a modality name')
-    .requiredOption(
-      '--y <modality|label>',
-      "second variable: a modality name, or 'label' for the task's labels",
-    )
+    .requiredOption('--y <modality|label>', "second variable: a modality name, or 'label' for the task's labels")
     .option('--estimator <name>', `estimator (${MI_ESTIMATORS.join('|')})`, 'ksg')
     .option('--k <n>', 'neighbours for ksg/latent (default 3; latent 4)')
     .option('--seed <n>', 'seed for jitter, splits and networks', '0')
-    .option(
-      '--bootstrap <n>',
-      'resamples for the interval (gaussian/ksg: 20 half-splits, mine/latent: 3 reruns); 0 for none',
-    )
+    .option('--bootstrap <n>', 'resamples for the interval (gaussian/ksg: 20 half-splits, mine/latent: 3 reruns); 0 for none')
     .option('--ci <level>', 'confidence level of the interval', '0.95')
     .option('--units <u>', `units (${MI_UNITS.join('|')})`, 'nats')
     .option('--bound <b>', 'mine: dv or infonce')
@@ -104,12 +86,7 @@ export function register(program: Command): void {
     .option('--epochs <n>', 'mine/latent: maximum epochs')
     .option('--samples <n>', 'use a seeded random subset of this many samples')
     .option('--modality <name=columns>', 'single CSV: columns of a modality (repeatable)', collect, [])
-    .option(
-      '--image <name=HxWxC>',
-      'single CSV: the modality is an image of this shape (repeatable)',
-      collect,
-      [],
-    )
+    .option('--image <name=HxWxC>', 'single CSV: the modality is an image of this shape (repeatable)', collect, [])
     .option('--label <column>', 'single CSV: the label column')
     .option('--task <kind>', 'single CSV: classification (default) or regression')
     .option('--classes <names>', 'single CSV: declared class names, comma-separated')
@@ -136,8 +113,7 @@ export function register(program: Command): void {
           ci,
           k: intFlag('k', flags.k, 1),
           bootstrap: intFlag('bootstrap', flags.bootstrap, 0),
-          bound:
-            flags.bound === undefined ? undefined : oneOf('bound', flags.bound, ['dv', 'infonce'] as const),
+          bound: flags.bound === undefined ? undefined : oneOf('bound', flags.bound, ['dv', 'infonce'] as const),
           latentDim: intFlag('latent-dim', flags.latentDim, 1),
           epochs: intFlag('epochs', flags.epochs, 1),
           onProgress: bars,

@@ -5,13 +5,20 @@ import { CmkdError, oneOf } from '../../util/errors.js';
 import { defaultRunDir } from './experiment.js';
 import { emit, progressBars, table } from '../output.js';
 
-const list = (s: string | undefined) => (s ? s.split(',').map((x) => x.trim()).filter(Boolean) : undefined);
+const list = (s: string | undefined) =>
+  s
+    ? s
+        .split(',')
+        .map((x) => x.trim())
+        .filter(Boolean)
+    : undefined;
 const ms = (v: { mean: number; sd: number }) => `${v.mean.toFixed(4)} ± ${v.sd.toFixed(4)}`;
 
 export function humanRun(r: RunResult, outDir: string): string {
   const h = r.headline.metric;
   const metrics = Object.keys(r.table[0]?.test ?? {});
-  const bestVal = (m: string) => Math.max(...r.table.filter((row) => row.role !== 'teacher').map((row) => (r.headline.higherIsBetter ? 1 : -1) * row.test[m].mean));
+  const bestVal = (m: string) =>
+    Math.max(...r.table.filter((row) => row.role !== 'teacher').map((row) => (r.headline.higherIsBetter ? 1 : -1) * row.test[m].mean));
   return [
     `cmkd run: ${r.dataset.name} (${r.dataset.n} rows), student '${r.student}', budget ${r.budget.name}, ${r.seconds.toFixed(0)} s` +
       (r.reusedStages.length ? ` (${r.reusedStages.length} stages resumed)` : ''),
@@ -19,7 +26,15 @@ export function humanRun(r: RunResult, outDir: string): string {
     'Teachers (CCH margin I(Ht;Hs) − I(Hs;Y), nats, with its CI; measured KD gain in ' + h + '):',
     table(
       ['rank', 'teacher', 'margin', 'CI', 'verdict', 'KD gain', 'agrees'],
-      r.outcomes.map((x) => [x.rank, x.teacher, x.margin, x.marginCi ? `[${x.marginCi[0].toFixed(3)}, ${x.marginCi[1].toFixed(3)}]` : '–', x.verdict, ms(x.gain), x.agrees === null ? '–' : x.agrees ? 'yes' : 'no']),
+      r.outcomes.map((x) => [
+        x.rank,
+        x.teacher,
+        x.margin,
+        x.marginCi ? `[${x.marginCi[0].toFixed(3)}, ${x.marginCi[1].toFixed(3)}]` : '–',
+        x.verdict,
+        ms(x.gain),
+        x.agrees === null ? '–' : x.agrees ? 'yes' : 'no',
+      ]),
     ),
     '',
     `Methods (test, mean ± sd over ${r.budget.repeats} repeats; * = best student):`,
@@ -27,7 +42,11 @@ export function humanRun(r: RunResult, outDir: string): string {
       ['model', ...metrics],
       r.table.map((row) => [
         row.label,
-        ...metrics.map((m) => ms(row.test[m]) + (row.role !== 'teacher' && (r.headline.higherIsBetter ? 1 : -1) * row.test[m].mean === bestVal(m) ? ' *' : '')),
+        ...metrics.map(
+          (m) =>
+            ms(row.test[m]) +
+            (row.role !== 'teacher' && (r.headline.higherIsBetter ? 1 : -1) * row.test[m].mean === bestVal(m) ? ' *' : ''),
+        ),
       ]),
     ),
     '',

@@ -14,7 +14,8 @@ export function register(program: Command): void {
     .option('--port <n>', 'TCP port (0 = any free port)', '8080')
     .action(async (runDir: string, opts: { port: string }) => {
       const port = Number(opts.port);
-      if (!Number.isInteger(port) || port < 0 || port > 65535) throw new CmkdError(`--port '${opts.port}': expected an integer in 0..65535`, 'invalid-option');
+      if (!Number.isInteger(port) || port < 0 || port > 65535)
+        throw new CmkdError(`--port '${opts.port}': expected an integer in 0..65535`, 'invalid-option');
       const server = await serveStatic(runDir, { port });
       const lines = [`serving ${server.root} at ${server.url}`];
       if (existsSync(path.join(server.root, REPORT_HTML))) lines.push(`  report:  ${server.url}${REPORT_HTML}`);

@@ -37,10 +37,7 @@ function numberList(flag: string, value: string | undefined): number[] | undefin
   if (value === undefined) return undefined;
   const xs = value.split(',').map((s) => (s.trim() === '' ? NaN : Number(s)));
   if (xs.some((x) => !Number.isFinite(x)))
-    throw new CmkdError(
-      `${flag} must be comma-separated numbers (e.g. 2,4), got '${value}'`,
-      'invalid-option',
-    );
+    throw new CmkdError(`${flag} must be comma-separated numbers (e.g. 2,4), got '${value}'`, 'invalid-option');
   return xs;
 }
 
@@ -52,22 +49,13 @@ export function register(program: Command): void {
         .description(
           'compare distillation methods on repeated 70/10/20 splits: TEACHER, no-KD STUDENT and one student per method, mean ± sd of the test metrics',
         )
-        .argument(
-          '<dataset>',
-          "'digits' (or 'digits?n=2000'), a directory with cmkd.json, or a .csv with --csv-modality/--label",
-        )
+        .argument('<dataset>', "'digits' (or 'digits?n=2000'), a directory with cmkd.json, or a .csv with --csv-modality/--label")
         .requiredOption('--student-modality <name>', 'the modality the students read')
         .requiredOption('--teacher-modality <name>', 'the modality the teacher reads')
-        .option(
-          '--methods <list>',
-          `comma-separated, from ${SWEEP_METHOD_NAMES.join(', ')} (default: ${DEFAULT_SWEEP_METHODS.join(',')})`,
-        )
+        .option('--methods <list>', `comma-separated, from ${SWEEP_METHOD_NAMES.join(', ')} (default: ${DEFAULT_SWEEP_METHODS.join(',')})`)
         .option('--temperatures <list>', 'a row per temperature for kd, dkd, mlkd, e.g. 2,4')
         .option('--lambdas <list>', 'a row per KD-term weight λ for kd, ctkd, mlkd, feature, e.g. 0.5,1')
-        .option(
-          '--repeats <n>',
-          `repeated splits (seeds seed, seed+1, …; default 3, --quick ${QUICK_SWEEP.repeats})`,
-        )
+        .option('--repeats <n>', `repeated splits (seeds seed, seed+1, …; default 3, --quick ${QUICK_SWEEP.repeats})`)
         .option(
           '--quick',
           `small budget: ${QUICK_SWEEP.rows} digits, ${QUICK_SWEEP.budget.epochs} epochs, small CNN/MLP (channels ${QUICK_SWEEP.budget.architecture.channels.join(',')}, hidden ${QUICK_SWEEP.budget.architecture.hidden.join(',')})`,
@@ -91,8 +79,7 @@ export function register(program: Command): void {
           architecture: q.architecture,
         })
       : parseBudget(f, { epochs: 30, lr: 1e-3, batchSize: 64, patience: 10 });
-    const repeats =
-      numberOption('--repeats', f.repeats, { integer: true, min: 1 }) ?? (f.quick ? QUICK_SWEEP.repeats : 3);
+    const repeats = numberOption('--repeats', f.repeats, { integer: true, min: 1 }) ?? (f.quick ? QUICK_SWEEP.repeats : 3);
     const methods = f.methods?.split(',').map((s) => s.trim());
     const temperatures = numberList('--temperatures', f.temperatures);
     const lambdas = numberList('--lambdas', f.lambdas);

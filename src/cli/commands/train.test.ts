@@ -59,7 +59,24 @@ describe('cmkd train / evaluate', () => {
   const out = join(tempDir(), 'model');
 
   it('trains, saves the model and metrics.json, and evaluate reproduces the test metrics', async () => {
-    const r = await run('train', data, '--modality', 'tab', '--out', out, '--epochs', '6', '--lr', '0.02', '--batch-size', '16', '--hidden', '8', '--quiet', '--json');
+    const r = await run(
+      'train',
+      data,
+      '--modality',
+      'tab',
+      '--out',
+      out,
+      '--epochs',
+      '6',
+      '--lr',
+      '0.02',
+      '--batch-size',
+      '16',
+      '--hidden',
+      '8',
+      '--quiet',
+      '--json',
+    );
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     const printed = JSON.parse(r.stdout);

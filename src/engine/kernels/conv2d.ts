@@ -180,7 +180,15 @@ interface BackpropFilterAttrs {
   filterShape: Shape4;
 }
 
-function conv2DBackpropFilter({ inputs, backend, attrs }: { inputs: tf.NamedTensorInfoMap; backend: BackendWasm; attrs: BackpropFilterAttrs }): Info {
+function conv2DBackpropFilter({
+  inputs,
+  backend,
+  attrs,
+}: {
+  inputs: tf.NamedTensorInfoMap;
+  backend: BackendWasm;
+  attrs: BackpropFilterAttrs;
+}): Info {
   const { x, dy } = inputs as { x: Info; dy: Info };
   const { strides, pad, dataFormat, dimRoundingMode, filterShape } = attrs;
   assertChannelsLast('Conv2DBackpropFilter', dataFormat);
@@ -204,7 +212,15 @@ interface BackpropInputAttrs {
   inputShape: Shape4;
 }
 
-function conv2DBackpropInput({ inputs, backend, attrs }: { inputs: tf.NamedTensorInfoMap; backend: BackendWasm; attrs: BackpropInputAttrs }): Info {
+function conv2DBackpropInput({
+  inputs,
+  backend,
+  attrs,
+}: {
+  inputs: tf.NamedTensorInfoMap;
+  backend: BackendWasm;
+  attrs: BackpropInputAttrs;
+}): Info {
   const { dy, filter } = inputs as { dy: Info; filter: Info };
   const { strides, pad, dataFormat, dimRoundingMode, inputShape } = attrs;
   assertChannelsLast('Conv2DBackpropInput', dataFormat);

@@ -18,7 +18,15 @@ interface DepthwiseAttrs {
 }
 
 function convInfo(xShape: number[], filterShape: number[], a: DepthwiseAttrs): tf.backend_util.Conv2DInfo {
-  const info = tf.backend_util.computeConv2DInfo(xShape as Shape4, filterShape as Shape4, a.strides, a.dilations, a.pad, a.dimRoundingMode, true);
+  const info = tf.backend_util.computeConv2DInfo(
+    xShape as Shape4,
+    filterShape as Shape4,
+    a.strides,
+    a.dilations,
+    a.pad,
+    a.dimRoundingMode,
+    true,
+  );
   if (info.dilationHeight !== 1 || info.dilationWidth !== 1) {
     throw new Error('depthwise conv2d gradients on wasm support dilation 1 only');
   }

@@ -8,7 +8,12 @@ import { unsortedSegmentSumConfig } from './segment.js';
 type Config = Omit<tf.KernelConfig, 'backendName'>;
 
 /** Kernels the wasm backend lacks (TF.js 4.22), built from kernels it has. */
-const MISSING: Config[] = [conv2DBackpropFilterConfig, depthwiseBackpropFilterConfig, depthwiseBackpropInputConfig, unsortedSegmentSumConfig];
+const MISSING: Config[] = [
+  conv2DBackpropFilterConfig,
+  depthwiseBackpropFilterConfig,
+  depthwiseBackpropInputConfig,
+  unsortedSegmentSumConfig,
+];
 
 /**
  * Kernels wasm has but that we replace: its Conv2DBackpropInput is a naive loop (~10× slower

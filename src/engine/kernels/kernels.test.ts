@@ -69,20 +69,56 @@ afterAll(async () => {
 describe('wasm gradient kernels', () => {
   it('registers the missing kernels and the faster replacements', () => {
     const names = engineInfo().customKernels;
-    for (const k of ['Conv2DBackpropFilter', 'Conv2DBackpropInput', 'UnsortedSegmentSum', 'DepthwiseConv2dNativeBackpropFilter', 'MaxPoolGrad', 'BatchMatMul', 'Sum']) {
+    for (const k of [
+      'Conv2DBackpropFilter',
+      'Conv2DBackpropInput',
+      'UnsortedSegmentSum',
+      'DepthwiseConv2dNativeBackpropFilter',
+      'MaxPoolGrad',
+      'BatchMatMul',
+      'Sum',
+    ]) {
       expect(names).toContain(k);
     }
   });
 
-  const convCases: { name: string; x: number[]; w: number[]; strides: number | [number, number]; pad: 'same' | 'valid' | tf.backend_util.ExplicitPadding }[] = [
+  const convCases: {
+    name: string;
+    x: number[];
+    w: number[];
+    strides: number | [number, number];
+    pad: 'same' | 'valid' | tf.backend_util.ExplicitPadding;
+  }[] = [
     { name: '3×3 same, stride 1', x: [2, 7, 6, 3], w: [3, 3, 3, 4], strides: 1, pad: 'same' },
     { name: '3×3 valid, stride 1', x: [2, 6, 7, 2], w: [3, 3, 2, 5], strides: 1, pad: 'valid' },
     { name: '5×5 valid, one input channel', x: [3, 9, 9, 1], w: [5, 5, 1, 4], strides: 1, pad: 'valid' },
     { name: '3×3 same, stride 2 (odd size)', x: [2, 7, 7, 3], w: [3, 3, 3, 4], strides: 2, pad: 'same' },
     { name: '1×1 valid, stride 2 (ResNet shortcut)', x: [2, 8, 8, 3], w: [1, 1, 3, 6], strides: 2, pad: 'valid' },
     { name: '2×2 same (asymmetric padding)', x: [2, 5, 6, 2], w: [2, 2, 2, 3], strides: 1, pad: 'same' },
-    { name: 'explicit padding, strides [1, 2]', x: [2, 6, 7, 2], w: [3, 2, 2, 3], strides: [1, 2], pad: [[0, 0], [2, 1], [0, 1], [0, 0]] },
-    { name: 'padding larger than the filter', x: [1, 4, 4, 2], w: [2, 2, 2, 2], strides: 1, pad: [[0, 0], [3, 0], [0, 2], [0, 0]] },
+    {
+      name: 'explicit padding, strides [1, 2]',
+      x: [2, 6, 7, 2],
+      w: [3, 2, 2, 3],
+      strides: [1, 2],
+      pad: [
+        [0, 0],
+        [2, 1],
+        [0, 1],
+        [0, 0],
+      ],
+    },
+    {
+      name: 'padding larger than the filter',
+      x: [1, 4, 4, 2],
+      w: [2, 2, 2, 2],
+      strides: 1,
+      pad: [
+        [0, 0],
+        [3, 0],
+        [0, 2],
+        [0, 0],
+      ],
+    },
   ];
   for (const c of convCases) {
     it(`conv2d gradients match cpu: ${c.name}`, async () => {
@@ -110,8 +146,22 @@ describe('wasm gradient kernels', () => {
   });
 
   it('depthwise conv2d gradients match cpu (channel multiplier 2, stride 2)', async () => {
-    await expectGradsMatchCpu((x, w) => tf.depthwiseConv2d(x as tf.Tensor4D, w as tf.Tensor4D, 2, 'same'), [[2, 7, 6, 3], [3, 3, 3, 2]], 11);
-    await expectGradsMatchCpu((x, w) => tf.depthwiseConv2d(x as tf.Tensor4D, w as tf.Tensor4D, 1, 'valid'), [[1, 5, 5, 2], [2, 3, 2, 1]], 12);
+    await expectGradsMatchCpu(
+      (x, w) => tf.depthwiseConv2d(x as tf.Tensor4D, w as tf.Tensor4D, 2, 'same'),
+      [
+        [2, 7, 6, 3],
+        [3, 3, 3, 2],
+      ],
+      11,
+    );
+    await expectGradsMatchCpu(
+      (x, w) => tf.depthwiseConv2d(x as tf.Tensor4D, w as tf.Tensor4D, 1, 'valid'),
+      [
+        [1, 5, 5, 2],
+        [2, 3, 2, 1],
+      ],
+      12,
+    );
   });
 
   it('gather gradient (UnsortedSegmentSum) sums repeated rows', () => {
@@ -125,7 +175,9 @@ describe('wasm gradient kernels', () => {
   });
 
   it('unsortedSegmentSum drops out-of-range segment ids and handles int32', () => {
-    const out = tf.tidy(() => Array.from(tf.unsortedSegmentSum(tf.tensor1d([1, 2, 3, 4], 'int32'), tf.tensor1d([1, -1, 1, 5], 'int32'), 3).dataSync()));
+    const out = tf.tidy(() =>
+      Array.from(tf.unsortedSegmentSum(tf.tensor1d([1, 2, 3, 4], 'int32'), tf.tensor1d([1, -1, 1, 5], 'int32'), 3).dataSync()),
+    );
     expect(out).toEqual([0, 4, 0]);
   });
 
@@ -136,9 +188,21 @@ describe('wasm gradient kernels', () => {
   const otherCases: { name: string; f: (...xs: tf.Tensor[]) => tf.Tensor; shapes: number[][] }[] = [
     // wasm's own MaxPoolGrad fails this one (negative window maxima); ours replaces it.
     { name: 'maxPool', f: (x) => tf.maxPool(x as tf.Tensor4D, 2, 2, 'valid'), shapes: [[2, 6, 6, 3]] },
-    { name: 'maxPool 3×3 tiles with leftover rows and columns', f: (x) => tf.maxPool(x as tf.Tensor4D, 3, 3, 'valid'), shapes: [[2, 7, 8, 2]] },
-    { name: 'maxPool 2×2 tiles after relu (ties at 0)', f: (x) => tf.maxPool(tf.relu(x) as tf.Tensor4D, 2, 2, 'valid'), shapes: [[2, 6, 4, 3]] },
-    { name: 'maxPool after relu (ties at 0), same padding', f: (x) => tf.maxPool(tf.relu(x) as tf.Tensor4D, 2, 2, 'same'), shapes: [[2, 5, 5, 3]] },
+    {
+      name: 'maxPool 3×3 tiles with leftover rows and columns',
+      f: (x) => tf.maxPool(x as tf.Tensor4D, 3, 3, 'valid'),
+      shapes: [[2, 7, 8, 2]],
+    },
+    {
+      name: 'maxPool 2×2 tiles after relu (ties at 0)',
+      f: (x) => tf.maxPool(tf.relu(x) as tf.Tensor4D, 2, 2, 'valid'),
+      shapes: [[2, 6, 4, 3]],
+    },
+    {
+      name: 'maxPool after relu (ties at 0), same padding',
+      f: (x) => tf.maxPool(tf.relu(x) as tf.Tensor4D, 2, 2, 'same'),
+      shapes: [[2, 5, 5, 3]],
+    },
     { name: 'avgPool', f: (x) => tf.avgPool(x as tf.Tensor4D, 3, 2, 'same'), shapes: [[2, 7, 7, 2]] },
     {
       name: 'batch norm with batch statistics',
@@ -150,9 +214,30 @@ describe('wasm gradient kernels', () => {
     },
     { name: 'softmax cross-entropy', f: (logits) => tf.losses.softmaxCrossEntropy(tf.oneHot([1, 0, 3], 4), logits), shapes: [[3, 4]] },
     { name: 'log-softmax', f: (logits) => tf.logSoftmax(logits), shapes: [[3, 5]] },
-    { name: 'matMul with transposeA', f: (a, b) => tf.matMul(a, b, true, false), shapes: [[4, 3], [4, 5]] },
-    { name: 'matMul with transposeB', f: (a, b) => tf.matMul(a, b, false, true), shapes: [[3, 4], [5, 4]] },
-    { name: 'batched matMul with both transposed', f: (a, b) => tf.matMul(a, b, true, true), shapes: [[2, 4, 3], [2, 5, 4]] },
+    {
+      name: 'matMul with transposeA',
+      f: (a, b) => tf.matMul(a, b, true, false),
+      shapes: [
+        [4, 3],
+        [4, 5],
+      ],
+    },
+    {
+      name: 'matMul with transposeB',
+      f: (a, b) => tf.matMul(a, b, false, true),
+      shapes: [
+        [3, 4],
+        [5, 4],
+      ],
+    },
+    {
+      name: 'batched matMul with both transposed',
+      f: (a, b) => tf.matMul(a, b, true, true),
+      shapes: [
+        [2, 4, 3],
+        [2, 5, 4],
+      ],
+    },
     {
       name: 'fused matMul (transposeB, bias, relu)',
       f: (a, b, bias) => tf.fused.matMul({ a, b, transposeB: true, bias, activation: 'relu' }),
@@ -174,10 +259,23 @@ describe('wasm gradient kernels', () => {
       tf.tidy(() => {
         const model = tf.sequential({
           layers: [
-            tf.layers.conv2d({ inputShape: [8, 8, 1], filters: 4, kernelSize: 3, padding: 'same', activation: 'relu', kernelInitializer: tf.initializers.glorotUniform({ seed: 1 }) }),
+            tf.layers.conv2d({
+              inputShape: [8, 8, 1],
+              filters: 4,
+              kernelSize: 3,
+              padding: 'same',
+              activation: 'relu',
+              kernelInitializer: tf.initializers.glorotUniform({ seed: 1 }),
+            }),
             tf.layers.batchNormalization(),
             tf.layers.maxPooling2d({ poolSize: 2 }),
-            tf.layers.conv2d({ filters: 6, kernelSize: 3, strides: 2, padding: 'same', kernelInitializer: tf.initializers.glorotUniform({ seed: 2 }) }),
+            tf.layers.conv2d({
+              filters: 6,
+              kernelSize: 3,
+              strides: 2,
+              padding: 'same',
+              kernelInitializer: tf.initializers.glorotUniform({ seed: 2 }),
+            }),
             tf.layers.globalAveragePooling2d({}),
             tf.layers.dropout({ rate: 0.3, seed: 3 }),
             tf.layers.dense({ units: 3, kernelInitializer: tf.initializers.glorotUniform({ seed: 4 }) }),
@@ -185,7 +283,9 @@ describe('wasm gradient kernels', () => {
         });
         const x = tf.tensor4d(values(4 * 64, 9), [4, 8, 8, 1]);
         const y = tf.oneHot([0, 2, 1, 2], 3);
-        const { grads } = tf.variableGrads(() => tf.losses.softmaxCrossEntropy(y, model.apply(x, { training: true }) as tf.Tensor) as tf.Scalar);
+        const { grads } = tf.variableGrads(
+          () => tf.losses.softmaxCrossEntropy(y, model.apply(x, { training: true }) as tf.Tensor) as tf.Scalar,
+        );
         const loss = tf.losses.softmaxCrossEntropy(y, model.apply(x, { training: false }) as tf.Tensor);
         const out = [loss.dataSync() as Float32Array, ...model.trainableWeights.map((w) => grads[w.name].dataSync() as Float32Array)];
         model.layers.forEach((l) => l.dispose());
@@ -199,8 +299,22 @@ describe('wasm gradient kernels', () => {
 
   it('leaves no tensors behind', () => {
     const before = tf.memory().numTensors;
-    gradsOf((x, w) => tf.conv2d(x as tf.Tensor4D, w as tf.Tensor4D, 2, 'same'), [[2, 7, 7, 3], [3, 3, 3, 4]], 1);
-    gradsOf((x, w) => tf.conv2d(x as tf.Tensor4D, w as tf.Tensor4D, 1, 'same'), [[2, 7, 7, 3], [3, 3, 3, 4]], 1);
+    gradsOf(
+      (x, w) => tf.conv2d(x as tf.Tensor4D, w as tf.Tensor4D, 2, 'same'),
+      [
+        [2, 7, 7, 3],
+        [3, 3, 3, 4],
+      ],
+      1,
+    );
+    gradsOf(
+      (x, w) => tf.conv2d(x as tf.Tensor4D, w as tf.Tensor4D, 1, 'same'),
+      [
+        [2, 7, 7, 3],
+        [3, 3, 3, 4],
+      ],
+      1,
+    );
     expect(tf.memory().numTensors).toBe(before);
     expect((tf.backend() as unknown as { numDataIds(): number }).numDataIds()).toBe(before);
   });

@@ -11,7 +11,14 @@ import { createObjective } from '../../kd/index.js';
 import { accuracy, argmaxRows, meanSd } from '../../metrics/index.js';
 import type { MIEstimatorName } from '../../mi/index.js';
 import { buildModel, type ModelSpec } from '../../models/index.js';
-import { predictOutputs, trainModel, type ModelOutputs, type PreparedModality, type TeacherOutputs, type TrainData } from '../../train/index.js';
+import {
+  predictOutputs,
+  trainModel,
+  type ModelOutputs,
+  type PreparedModality,
+  type TeacherOutputs,
+  type TrainData,
+} from '../../train/index.js';
 import { check } from '../../util/errors.js';
 import type { ProgressFn } from '../../util/progress.js';
 import { makeRng } from '../../util/rng.js';
@@ -75,7 +82,9 @@ export async function fitModel(
   ctx: FitContext = {},
 ): Promise<tf.LayersModel> {
   const model = buildModel(spec, o.initSeed);
-  const objective = o.kd ? createObjective('kd', { temperature: o.kd.temperature, taskWeight: 1 - o.kd.lambda, kdWeight: o.kd.lambda }) : null;
+  const objective = o.kd
+    ? createObjective('kd', { temperature: o.kd.temperature, taskWeight: 1 - o.kd.lambda, kdWeight: o.kd.lambda })
+    : null;
   try {
     await trainModel({
       model,
@@ -114,7 +123,12 @@ export async function scoreModel(model: tf.LayersModel, rows: TrainData, signal?
 }
 
 /** fitModel, then scoreModel on the prepared test rows; the model is disposed either way. */
-export async function fitAndScore(spec: ModelSpec, prepared: PreparedModality, o: Parameters<typeof fitModel>[2], ctx: FitContext = {}): Promise<Scored> {
+export async function fitAndScore(
+  spec: ModelSpec,
+  prepared: PreparedModality,
+  o: Parameters<typeof fitModel>[2],
+  ctx: FitContext = {},
+): Promise<Scored> {
   const model = await fitModel(spec, prepared, o, ctx);
   try {
     return await scoreModel(model, prepared.test, ctx.signal);

@@ -5,7 +5,11 @@ import type { CchDigitsCell, CchDigitsSigma } from './run.js';
 
 const ESTIMATOR_TITLE: Record<MarginEstimator, string> = { ksg: 'KSG', latent: 'latent MI', gaussian: 'Gaussian' };
 
-export function cchDigitsFigures(cells: CchDigitsCell[], bySigma: CchDigitsSigma[], estimators: MarginEstimator[]): Record<string, VegaLiteSpec> {
+export function cchDigitsFigures(
+  cells: CchDigitsCell[],
+  bySigma: CchDigitsSigma[],
+  estimators: MarginEstimator[],
+): Record<string, VegaLiteSpec> {
   const panel = (e: MarginEstimator) => ({
     title: `CCH margin by ${ESTIMATOR_TITLE[e]}`,
     width: 300,
@@ -23,11 +27,28 @@ export function cchDigitsFigures(cells: CchDigitsCell[], bySigma: CchDigitsSigma
         },
       },
       {
-        data: { values: bySigma.map((s) => ({ x: s.marginMean[e], gain: s.kdGainMean, lo: s.kdGainMean - (Number.isFinite(s.kdGainSd) ? s.kdGainSd : 0), hi: s.kdGainMean + (Number.isFinite(s.kdGainSd) ? s.kdGainSd : 0), label: `σ=${s.sigma}` })) },
+        data: {
+          values: bySigma.map((s) => ({
+            x: s.marginMean[e],
+            gain: s.kdGainMean,
+            lo: s.kdGainMean - (Number.isFinite(s.kdGainSd) ? s.kdGainSd : 0),
+            hi: s.kdGainMean + (Number.isFinite(s.kdGainSd) ? s.kdGainSd : 0),
+            label: `σ=${s.sigma}`,
+          })),
+        },
         layer: [
-          { mark: { type: 'rule', color: '#111827' }, encoding: { x: { field: 'x', type: 'quantitative' }, y: { field: 'lo', type: 'quantitative' }, y2: { field: 'hi' } } },
-          { mark: { type: 'point', shape: 'diamond', filled: true, size: 90, color: '#111827' }, encoding: { x: { field: 'x', type: 'quantitative' }, y: { field: 'gain', type: 'quantitative' } } },
-          { mark: { type: 'text', dy: -11, fontSize: 10 }, encoding: { x: { field: 'x', type: 'quantitative' }, y: { field: 'gain', type: 'quantitative' }, text: { field: 'label' } } },
+          {
+            mark: { type: 'rule', color: '#111827' },
+            encoding: { x: { field: 'x', type: 'quantitative' }, y: { field: 'lo', type: 'quantitative' }, y2: { field: 'hi' } },
+          },
+          {
+            mark: { type: 'point', shape: 'diamond', filled: true, size: 90, color: '#111827' },
+            encoding: { x: { field: 'x', type: 'quantitative' }, y: { field: 'gain', type: 'quantitative' } },
+          },
+          {
+            mark: { type: 'text', dy: -11, fontSize: 10 },
+            encoding: { x: { field: 'x', type: 'quantitative' }, y: { field: 'gain', type: 'quantitative' }, text: { field: 'label' } },
+          },
         ],
       },
     ],

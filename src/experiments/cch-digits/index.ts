@@ -1,5 +1,12 @@
 /** The cch-digits entry of the experiment registry. */
-import { parseIntOption, parseNumberListOption, parseNumberOption, type ExperimentDefinition, type ExperimentOption, type ReportBlock } from '../types.js';
+import {
+  parseIntOption,
+  parseNumberListOption,
+  parseNumberOption,
+  type ExperimentDefinition,
+  type ExperimentOption,
+  type ReportBlock,
+} from '../types.js';
 import { CmkdError } from '../../util/errors.js';
 import { MARGIN_ESTIMATORS, signedMeanSd, type MarginEstimator } from './common.js';
 import { CCH_DIGITS_DEFAULTS, CCH_DIGITS_QUICK, runCchDigits, type CchDigitsOptions, type CchDigitsResult } from './run.js';
@@ -24,16 +31,54 @@ export function parseEstimatorList(flag: string): (raw: string) => MarginEstimat
 }
 
 /** Options every digits experiment shares (training budget and MI estimation). */
-export function commonDigitsOptions(defaults: { n: number; seeds: number; epochs: number; learningRate: number; batchSize: number; estimators: string[]; miDims: number }, quick: { n?: number; seeds?: number; epochs?: number }): ExperimentOption[] {
+export function commonDigitsOptions(
+  defaults: { n: number; seeds: number; epochs: number; learningRate: number; batchSize: number; estimators: string[]; miDims: number },
+  quick: { n?: number; seeds?: number; epochs?: number },
+): ExperimentOption[] {
   const q = (v: number | undefined, d: number) => `default ${d}${v !== undefined ? `; quick ${v}` : ''}`;
   return [
-    { flags: '--n <int>', key: 'n', description: `digits drawn from the 10,000, split 70/10/20 (${q(quick.n, defaults.n)})`, parse: parseIntOption('--n', 100) },
-    { flags: '--seeds <int>', key: 'seeds', description: `seeds (split, initial weights, batch order) (${q(quick.seeds, defaults.seeds)})`, parse: parseIntOption('--seeds', 1) },
-    { flags: '--epochs <int>', key: 'epochs', description: `Adam epochs per model; the best validation epoch is kept (${q(quick.epochs, defaults.epochs)})`, parse: parseIntOption('--epochs', 1) },
-    { flags: '--learning-rate <x>', key: 'learningRate', description: `Adam learning rate (default ${defaults.learningRate})`, parse: parseNumberOption('--learning-rate') },
-    { flags: '--batch-size <int>', key: 'batchSize', description: `mini-batch size (default ${defaults.batchSize})`, parse: parseIntOption('--batch-size', 1) },
-    { flags: '--estimators <list>', key: 'estimators', description: `CCH margin estimators among ${MARGIN_ESTIMATORS.join(', ')} (default ${defaults.estimators.join(',')})`, parse: parseEstimatorList('--estimators') },
-    { flags: '--mi-dims <int>', key: 'miDims', description: `principal components of each representation for MI estimation (default ${defaults.miDims})`, parse: parseIntOption('--mi-dims', 1) },
+    {
+      flags: '--n <int>',
+      key: 'n',
+      description: `digits drawn from the 10,000, split 70/10/20 (${q(quick.n, defaults.n)})`,
+      parse: parseIntOption('--n', 100),
+    },
+    {
+      flags: '--seeds <int>',
+      key: 'seeds',
+      description: `seeds (split, initial weights, batch order) (${q(quick.seeds, defaults.seeds)})`,
+      parse: parseIntOption('--seeds', 1),
+    },
+    {
+      flags: '--epochs <int>',
+      key: 'epochs',
+      description: `Adam epochs per model; the best validation epoch is kept (${q(quick.epochs, defaults.epochs)})`,
+      parse: parseIntOption('--epochs', 1),
+    },
+    {
+      flags: '--learning-rate <x>',
+      key: 'learningRate',
+      description: `Adam learning rate (default ${defaults.learningRate})`,
+      parse: parseNumberOption('--learning-rate'),
+    },
+    {
+      flags: '--batch-size <int>',
+      key: 'batchSize',
+      description: `mini-batch size (default ${defaults.batchSize})`,
+      parse: parseIntOption('--batch-size', 1),
+    },
+    {
+      flags: '--estimators <list>',
+      key: 'estimators',
+      description: `CCH margin estimators among ${MARGIN_ESTIMATORS.join(', ')} (default ${defaults.estimators.join(',')})`,
+      parse: parseEstimatorList('--estimators'),
+    },
+    {
+      flags: '--mi-dims <int>',
+      key: 'miDims',
+      description: `principal components of each representation for MI estimation (default ${defaults.miDims})`,
+      parse: parseIntOption('--mi-dims', 1),
+    },
   ];
 }
 
@@ -49,7 +94,14 @@ export function cchDigitsReport(r: CchDigitsResult): ReportBlock[] {
     },
     {
       table: {
-        header: ['σ', 'teacher %', 'no-KD %', 'KD gain (mean over T,λ ± sd over seeds)', 'gain range over T,λ', ...est.map((e) => `margin ${e} (nats)`)],
+        header: [
+          'σ',
+          'teacher %',
+          'no-KD %',
+          'KD gain (mean over T,λ ± sd over seeds)',
+          'gain range over T,λ',
+          ...est.map((e) => `margin ${e} (nats)`),
+        ],
         rows: r.bySigma.map((s) => [
           String(s.sigma),
           pct(s.teacherAccMean),
@@ -65,14 +117,26 @@ export function cchDigitsReport(r: CchDigitsResult): ReportBlock[] {
         header: ['T', 'λ', ...r.bySigma.map((s) => `gain σ=${s.sigma}`)],
         rows: [...new Set(r.cells.map((c) => `${c.temperature}|${c.lambda}`))].map((k) => {
           const [t, l] = k.split('|').map(Number);
-          return [String(t), String(l), ...r.bySigma.map((s) => signedMeanSd(r.cells.find((c) => c.sigma === s.sigma && c.temperature === t && c.lambda === l)?.kdGainMean ?? Number.NaN, Number.NaN))];
+          return [
+            String(t),
+            String(l),
+            ...r.bySigma.map((s) =>
+              signedMeanSd(
+                r.cells.find((c) => c.sigma === s.sigma && c.temperature === t && c.lambda === l)?.kdGainMean ?? Number.NaN,
+                Number.NaN,
+              ),
+            ),
+          ];
         }),
       },
     },
     {
       text:
         r.agreement
-          .map((a) => `${a.estimator}: sign of margin = sign of KD gain in ${share(a.cellSignAgreement)} of (σ, T, λ) cells and ${share(a.sigmaSignAgreement)} of σ; Spearman(gain, margin) over σ ${Number.isFinite(a.spearmanGainMargin) ? a.spearmanGainMargin.toFixed(2) : 'n/a'}.`)
+          .map(
+            (a) =>
+              `${a.estimator}: sign of margin = sign of KD gain in ${share(a.cellSignAgreement)} of (σ, T, λ) cells and ${share(a.sigmaSignAgreement)} of σ; Spearman(gain, margin) over σ ${Number.isFinite(a.spearmanGainMargin) ? a.spearmanGainMargin.toFixed(2) : 'n/a'}.`,
+          )
           .join('\n') + `\nfiles: ${r.files.join(', ')}`,
     },
   ];
@@ -80,16 +144,35 @@ export function cchDigitsReport(r: CchDigitsResult): ReportBlock[] {
 
 export const cchDigitsExperiment: ExperimentDefinition = {
   name: 'cch-digits',
-  description: "CCH paper's MNIST → MNIST-M protocol on the built-in digits: blurred-pixels teacher, textured student, KD gain vs CCH margin",
+  description:
+    "CCH paper's MNIST → MNIST-M protocol on the built-in digits: blurred-pixels teacher, textured student, KD gain vs CCH margin",
   options: [
     ...commonDigitsOptions(CCH_DIGITS_DEFAULTS, CCH_DIGITS_QUICK),
-    { flags: '--sigmas <list>', key: 'sigmas', description: `teacher blur σ in pixels (default ${CCH_DIGITS_DEFAULTS.sigmas.join(',')}; quick ${CCH_DIGITS_QUICK.sigmas?.join(',')})`, parse: parseNumberListOption('--sigmas') },
-    { flags: '--temperatures <list>', key: 'temperatures', description: `KD temperatures (default ${CCH_DIGITS_DEFAULTS.temperatures.join(',')}; the paper's grid: 1,2,3,4)`, parse: parseNumberListOption('--temperatures') },
-    { flags: '--lambdas <list>', key: 'lambdas', description: `KD weights λ in (1 − λ)·CE + λ·KD (default ${CCH_DIGITS_DEFAULTS.lambdas.join(',')})`, parse: parseNumberListOption('--lambdas') },
+    {
+      flags: '--sigmas <list>',
+      key: 'sigmas',
+      description: `teacher blur σ in pixels (default ${CCH_DIGITS_DEFAULTS.sigmas.join(',')}; quick ${CCH_DIGITS_QUICK.sigmas?.join(',')})`,
+      parse: parseNumberListOption('--sigmas'),
+    },
+    {
+      flags: '--temperatures <list>',
+      key: 'temperatures',
+      description: `KD temperatures (default ${CCH_DIGITS_DEFAULTS.temperatures.join(',')}; the paper's grid: 1,2,3,4)`,
+      parse: parseNumberListOption('--temperatures'),
+    },
+    {
+      flags: '--lambdas <list>',
+      key: 'lambdas',
+      description: `KD weights λ in (1 − λ)·CE + λ·KD (default ${CCH_DIGITS_DEFAULTS.lambdas.join(',')})`,
+      parse: parseNumberListOption('--lambdas'),
+    },
   ],
   async run(opts, ctx) {
     const { quick, ...rest } = opts;
-    const result = await runCchDigits({ ...(quick ? CCH_DIGITS_QUICK : {}), ...(rest as Partial<CchDigitsOptions> & { outDir: string }) }, ctx);
+    const result = await runCchDigits(
+      { ...(quick ? CCH_DIGITS_QUICK : {}), ...(rest as Partial<CchDigitsOptions> & { outDir: string }) },
+      ctx,
+    );
     return { result, report: cchDigitsReport(result) };
   },
 };

@@ -63,7 +63,18 @@ describe('cch-digits run', () => {
     const outDir = await mkdtemp(path.join(tmpdir(), 'cmkd-cch-digits-'));
     const events: string[] = [];
     const r = await runCchDigits(
-      { outDir, n: 200, seeds: 1, sigmas: [0, 6], temperatures: [4], lambdas: [0.5], epochs: 1, estimators: ['ksg'], channels: [4], hidden: [8] },
+      {
+        outDir,
+        n: 200,
+        seeds: 1,
+        sigmas: [0, 6],
+        temperatures: [4],
+        lambdas: [0.5],
+        epochs: 1,
+        estimators: ['ksg'],
+        channels: [4],
+        hidden: [8],
+      },
       { onProgress: (e) => events.push(e.task) },
     );
     expect(r.rows).toHaveLength(2);

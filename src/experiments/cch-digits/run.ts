@@ -66,7 +66,14 @@ export const CCH_DIGITS_DEFAULTS: Omit<CchDigitsOptions, 'outDir'> = {
   hidden: [64],
 };
 
-export const CCH_DIGITS_QUICK: Partial<CchDigitsOptions> = { n: 1000, seeds: 1, sigmas: [0, 6], temperatures: [4], lambdas: [0.5], epochs: 2 };
+export const CCH_DIGITS_QUICK: Partial<CchDigitsOptions> = {
+  n: 1000,
+  seeds: 1,
+  sigmas: [0, 6],
+  temperatures: [4],
+  lambdas: [0.5],
+  epochs: 2,
+};
 
 export interface CchDigitsRow {
   seed: number;
@@ -126,12 +133,28 @@ export interface CchDigitsResult {
 
 export function resolveCchDigitsOptions(options: Partial<CchDigitsOptions> & { outDir: string }): CchDigitsOptions {
   const o: CchDigitsOptions = { ...CCH_DIGITS_DEFAULTS, ...stripUndefined(options), outDir: options.outDir };
-  check(Number.isInteger(o.n) && o.n >= 100, `cch-digits: n must be an integer ≥ 100 (10 classes × 70/10/20 split), got ${o.n}`, 'invalid-option');
+  check(
+    Number.isInteger(o.n) && o.n >= 100,
+    `cch-digits: n must be an integer ≥ 100 (10 classes × 70/10/20 split), got ${o.n}`,
+    'invalid-option',
+  );
   check(Number.isInteger(o.seeds) && o.seeds >= 1, `cch-digits: seeds must be an integer ≥ 1, got ${o.seeds}`, 'invalid-option');
-  check(o.sigmas.length > 0 && o.sigmas.every((s) => Number.isFinite(s) && s >= 0 && s <= 100), `cch-digits: --sigmas must be blur σ in [0, 100] pixels, got [${o.sigmas.join(', ')}]`, 'invalid-option');
+  check(
+    o.sigmas.length > 0 && o.sigmas.every((s) => Number.isFinite(s) && s >= 0 && s <= 100),
+    `cch-digits: --sigmas must be blur σ in [0, 100] pixels, got [${o.sigmas.join(', ')}]`,
+    'invalid-option',
+  );
   check(new Set(o.sigmas).size === o.sigmas.length, `cch-digits: --sigmas lists a σ twice: [${o.sigmas.join(', ')}]`, 'invalid-option');
-  check(o.temperatures.length > 0 && o.temperatures.every((t) => Number.isFinite(t) && t > 0), `cch-digits: --temperatures must be positive, got [${o.temperatures.join(', ')}]`, 'invalid-option');
-  check(o.lambdas.length > 0 && o.lambdas.every((l) => Number.isFinite(l) && l >= 0 && l <= 1), `cch-digits: --lambdas (KD weights) must be in [0, 1], got [${o.lambdas.join(', ')}]`, 'invalid-option');
+  check(
+    o.temperatures.length > 0 && o.temperatures.every((t) => Number.isFinite(t) && t > 0),
+    `cch-digits: --temperatures must be positive, got [${o.temperatures.join(', ')}]`,
+    'invalid-option',
+  );
+  check(
+    o.lambdas.length > 0 && o.lambdas.every((l) => Number.isFinite(l) && l >= 0 && l <= 1),
+    `cch-digits: --lambdas (KD weights) must be in [0, 1], got [${o.lambdas.join(', ')}]`,
+    'invalid-option',
+  );
   checkFit('cch-digits', o);
   checkEstimators('cch-digits', o.estimators, o.miDims);
   return { ...o, sigmas: [...o.sigmas].sort((a, b) => a - b) };
@@ -143,8 +166,16 @@ export function stripUndefined<T extends object>(o: T): Partial<T> {
 
 export function checkFit(what: string, o: { epochs: number; learningRate: number; batchSize: number }): void {
   check(Number.isInteger(o.epochs) && o.epochs >= 1, `${what}: epochs must be an integer ≥ 1, got ${o.epochs}`, 'invalid-option');
-  check(Number.isFinite(o.learningRate) && o.learningRate > 0, `${what}: learning rate must be > 0, got ${o.learningRate}`, 'invalid-option');
-  check(Number.isInteger(o.batchSize) && o.batchSize >= 1, `${what}: batch size must be an integer ≥ 1, got ${o.batchSize}`, 'invalid-option');
+  check(
+    Number.isFinite(o.learningRate) && o.learningRate > 0,
+    `${what}: learning rate must be > 0, got ${o.learningRate}`,
+    'invalid-option',
+  );
+  check(
+    Number.isInteger(o.batchSize) && o.batchSize >= 1,
+    `${what}: batch size must be an integer ≥ 1, got ${o.batchSize}`,
+    'invalid-option',
+  );
 }
 
 export function checkEstimators(what: string, estimators: string[], dims: number): void {
@@ -169,10 +200,19 @@ export function flatRow(r: CchDigitsRow): Record<string, number> {
 }
 
 /** Cells (σ, T, λ) and teacher qualities σ from the per-seed rows. */
-export function summariseCchDigits(rows: CchDigitsRow[], estimators: MarginEstimator[]): { cells: CchDigitsCell[]; bySigma: CchDigitsSigma[]; agreement: CchDigitsAgreement[] } {
+export function summariseCchDigits(
+  rows: CchDigitsRow[],
+  estimators: MarginEstimator[],
+): { cells: CchDigitsCell[]; bySigma: CchDigitsSigma[]; agreement: CchDigitsAgreement[] } {
   const flat = rows.map(flatRow);
   const marginFields = estimators.flatMap((e) => [`margin_${e}`, `miTeacherStudent_${e}`, `miStudentLabel_${e}`]);
-  const cells: CchDigitsCell[] = groupMeanSd(flat, (r) => `${r.sigma}|${r.temperature}|${r.lambda}`, ['teacherAcc', 'studentAcc', 'kdAcc', 'kdGain', ...marginFields]).map((g) => {
+  const cells: CchDigitsCell[] = groupMeanSd(flat, (r) => `${r.sigma}|${r.temperature}|${r.lambda}`, [
+    'teacherAcc',
+    'studentAcc',
+    'kdAcc',
+    'kdGain',
+    ...marginFields,
+  ]).map((g) => {
     const r0 = g.rows[0];
     return {
       sigma: r0.sigma,
@@ -189,11 +229,21 @@ export function summariseCchDigits(rows: CchDigitsRow[], estimators: MarginEstim
     };
   });
   // Per (σ, seed): the gain averaged over (T, λ); margins are per (σ, seed) already.
-  const perSeed: Record<string, number>[] = groupMeanSd(flat, (r) => `${r.sigma}|${r.seed}`, ['teacherAcc', 'studentAcc', 'kdGain', ...marginFields]).map((g) => ({
+  const perSeed: Record<string, number>[] = groupMeanSd(flat, (r) => `${r.sigma}|${r.seed}`, [
+    'teacherAcc',
+    'studentAcc',
+    'kdGain',
+    ...marginFields,
+  ]).map((g) => ({
     sigma: g.rows[0].sigma,
     ...Object.fromEntries(Object.entries(g.stats).map(([k, s]) => [k, s.mean])),
   }));
-  const bySigma: CchDigitsSigma[] = groupMeanSd(perSeed, (r) => String(r.sigma), ['teacherAcc', 'studentAcc', 'kdGain', ...marginFields]).map((g) => {
+  const bySigma: CchDigitsSigma[] = groupMeanSd(perSeed, (r) => String(r.sigma), [
+    'teacherAcc',
+    'studentAcc',
+    'kdGain',
+    ...marginFields,
+  ]).map((g) => {
     const sigma = g.rows[0].sigma;
     const gains = cells.filter((c) => c.sigma === sigma).map((c) => c.kdGainMean);
     const pick = (prefix: string, what: 'mean' | 'sd') => Object.fromEntries(estimators.map((e) => [e, g.stats[`${prefix}_${e}`][what]]));
@@ -215,9 +265,18 @@ export function summariseCchDigits(rows: CchDigitsRow[], estimators: MarginEstim
   });
   const agreement = estimators.map((estimator) => ({
     estimator,
-    cellSignAgreement: signAgreement(cells.map((c) => c.kdGainMean), cells.map((c) => c.marginMean[estimator] ?? Number.NaN)),
-    sigmaSignAgreement: signAgreement(bySigma.map((s) => s.kdGainMean), bySigma.map((s) => s.marginMean[estimator] ?? Number.NaN)),
-    spearmanGainMargin: spearman(bySigma.map((s) => s.kdGainMean), bySigma.map((s) => s.marginMean[estimator] ?? Number.NaN)),
+    cellSignAgreement: signAgreement(
+      cells.map((c) => c.kdGainMean),
+      cells.map((c) => c.marginMean[estimator] ?? Number.NaN),
+    ),
+    sigmaSignAgreement: signAgreement(
+      bySigma.map((s) => s.kdGainMean),
+      bySigma.map((s) => s.marginMean[estimator] ?? Number.NaN),
+    ),
+    spearmanGainMargin: spearman(
+      bySigma.map((s) => s.kdGainMean),
+      bySigma.map((s) => s.marginMean[estimator] ?? Number.NaN),
+    ),
   }));
   return { cells, bySigma, agreement };
 }
@@ -241,7 +300,11 @@ function sigmaCsv(rows: CchDigitsSigma[]): Record<string, unknown>[] {
 }
 
 /** A trained teacher's test score and its outputs on the training rows (for KD); disposes the model. */
-export async function teacherPass(model: tf.LayersModel, data: PreparedModality, signal?: AbortSignal): Promise<{ score: Scored; onTrain: ModelOutputs }> {
+export async function teacherPass(
+  model: tf.LayersModel,
+  data: PreparedModality,
+  signal?: AbortSignal,
+): Promise<{ score: Scored; onTrain: ModelOutputs }> {
   try {
     const score = await scoreModel(model, data.test, signal);
     const onTrain = await predictOutputs(model, data.train.x, data.train.n, 256, { signal });
@@ -253,10 +316,17 @@ export async function teacherPass(model: tf.LayersModel, data: PreparedModality,
 
 /** The digits views the experiment reads, with the teacher's blurred copies added lazily. */
 async function loadData(n: number, ctx: ExperimentContext): Promise<MultimodalDataset> {
-  return loadDataset('digits', { digits: { n, modalities: [TEACHER_MODALITY, STUDENT_MODALITY] }, onProgress: ctx.onProgress, signal: ctx.signal });
+  return loadDataset('digits', {
+    digits: { n, modalities: [TEACHER_MODALITY, STUDENT_MODALITY] },
+    onProgress: ctx.onProgress,
+    signal: ctx.signal,
+  });
 }
 
-export async function runCchDigits(options: Partial<CchDigitsOptions> & { outDir: string }, ctx: ExperimentContext = {}): Promise<CchDigitsResult> {
+export async function runCchDigits(
+  options: Partial<CchDigitsOptions> & { outDir: string },
+  ctx: ExperimentContext = {},
+): Promise<CchDigitsResult> {
   const started = Date.now();
   const o = resolveCchDigitsOptions(options);
   await initEngine();
@@ -283,18 +353,28 @@ export async function runCchDigits(options: Partial<CchDigitsOptions> & { outDir
     for (let i = 0; i < o.sigmas.length; i++) {
       const sigma = o.sigmas[i];
       const teacherData = prepareModality(ds, blurred[i].name, split);
-      const teacherModel = await fitModel(specFor(ds, teacherData.modality, 'cnn', architecture), teacherData, { ...fit, initSeed: seeds.teacher(i), seed: seeds.shuffle }, fitCtx);
+      const teacherModel = await fitModel(
+        specFor(ds, teacherData.modality, 'cnn', architecture),
+        teacherData,
+        { ...fit, initSeed: seeds.teacher(i), seed: seeds.shuffle },
+        fitCtx,
+      );
       const { score: teacherScore, onTrain } = await teacherPass(teacherModel, teacherData, ctx.signal);
       // CCH margin on held-out rows: teacher embedding H1 vs the no-KD student's embedding H2.
       const margins: Partial<Record<MarginEstimator, MarginEstimate>> = {};
       for (const estimator of o.estimators) {
         throwIfAborted(ctx.signal);
-        const [m] = await cchMargins(embeddingOf(studentScore.outputs), [{ name: `pixels σ=${sigma}`, h: embeddingOf(teacherScore.outputs) }], labels, {
-          estimator,
-          dims: o.miDims,
-          seed: 17 + seed,
-          signal: ctx.signal,
-        });
+        const [m] = await cchMargins(
+          embeddingOf(studentScore.outputs),
+          [{ name: `pixels σ=${sigma}`, h: embeddingOf(teacherScore.outputs) }],
+          labels,
+          {
+            estimator,
+            dims: o.miDims,
+            seed: 17 + seed,
+            signal: ctx.signal,
+          },
+        );
         margins[estimator] = m;
       }
       for (const temperature of o.temperatures) {
@@ -332,7 +412,12 @@ export async function runCchDigits(options: Partial<CchDigitsOptions> & { outDir
   }
 
   const { cells, bySigma, agreement } = summariseCchDigits(rows, o.estimators);
-  const files = [rowsFile, path.join(o.outDir, 'summary.csv'), path.join(o.outDir, 'summary-by-sigma.csv'), path.join(o.outDir, 'results.json')];
+  const files = [
+    rowsFile,
+    path.join(o.outDir, 'summary.csv'),
+    path.join(o.outDir, 'summary-by-sigma.csv'),
+    path.join(o.outDir, 'results.json'),
+  ];
   await writeFileAtomic(files[1], toCsv(cellCsv(cells)));
   await writeFileAtomic(files[2], toCsv(sigmaCsv(bySigma)));
   for (const [name, spec] of Object.entries(cchDigitsFigures(cells, bySigma, o.estimators))) {

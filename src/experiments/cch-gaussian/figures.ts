@@ -18,15 +18,45 @@ const SYMLOG_TICKS = [-0.1, -0.03, -0.01, -0.003, -0.001, 0, 0.001, 0.003, 0.01,
 export function deltaVsMarginSpec(result: CchGaussianResult, curves: CchTheoryPoint[]): VegaLiteSpec {
   const o = result.options;
   const values = [
-    ...curves.map((c) => ({ kind: THEORY, family: c.family, lambda: `λ = ${c.lambda}`, margin: c.miMargin, delta: c.deltaRiskTheory, lo: null, hi: null })),
-    ...curves.map((c) => ({ kind: POPULATION, family: c.family, lambda: `λ = ${c.lambda}`, margin: c.miMargin, delta: c.deltaRiskPopulation, lo: null, hi: null })),
+    ...curves.map((c) => ({
+      kind: THEORY,
+      family: c.family,
+      lambda: `λ = ${c.lambda}`,
+      margin: c.miMargin,
+      delta: c.deltaRiskTheory,
+      lo: null,
+      hi: null,
+    })),
+    ...curves.map((c) => ({
+      kind: POPULATION,
+      family: c.family,
+      lambda: `λ = ${c.lambda}`,
+      margin: c.miMargin,
+      delta: c.deltaRiskPopulation,
+      lo: null,
+      hi: null,
+    })),
     ...result.summary.map((s) => {
       const se = s.sdDeltaMseAdam / Math.sqrt(o.seeds);
-      return { kind: MEASURED, family: s.family, lambda: `λ = ${s.lambda}`, margin: s.miMargin, delta: s.meanDeltaMseAdam, lo: s.meanDeltaMseAdam - se, hi: s.meanDeltaMseAdam + se };
+      return {
+        kind: MEASURED,
+        family: s.family,
+        lambda: `λ = ${s.lambda}`,
+        margin: s.miMargin,
+        delta: s.meanDeltaMseAdam,
+        lo: s.meanDeltaMseAdam - se,
+        hi: s.meanDeltaMseAdam + se,
+      };
     }),
   ];
   const x = { field: 'margin', type: 'quantitative', title: 'CCH margin I(H1;H2) − I(H2;Y) (nats, exact)' } as const;
-  const y = { field: 'delta', type: 'quantitative', title: 'test MSE change, KD − no KD', scale: { type: 'symlog', constant: 1e-3 }, axis: { format: '~g', values: SYMLOG_TICKS } } as const;
+  const y = {
+    field: 'delta',
+    type: 'quantitative',
+    title: 'test MSE change, KD − no KD',
+    scale: { type: 'symlog', constant: 1e-3 },
+    axis: { format: '~g', values: SYMLOG_TICKS },
+  } as const;
   const color = { field: 'lambda', type: 'nominal', title: 'KD weight' } as const;
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
@@ -42,14 +72,22 @@ export function deltaVsMarginSpec(result: CchGaussianResult, curves: CchTheoryPo
       layer: [
         { mark: { type: 'rule', color: '#6b7280' }, encoding: { y: { datum: 0 } } },
         { mark: { type: 'rule', color: '#6b7280', strokeDash: [2, 2] }, encoding: { x: { datum: 0 } } },
-        { transform: [{ filter: `datum.kind === '${POPULATION}'` }], mark: { type: 'line', strokeDash: [4, 3], opacity: 0.45 }, encoding: { x, y, color } },
+        {
+          transform: [{ filter: `datum.kind === '${POPULATION}'` }],
+          mark: { type: 'line', strokeDash: [4, 3], opacity: 0.45 },
+          encoding: { x, y, color },
+        },
         { transform: [{ filter: `datum.kind === '${THEORY}'` }], mark: { type: 'line' }, encoding: { x, y, color } },
         {
           transform: [{ filter: `datum.kind === '${MEASURED}'` }],
           mark: { type: 'rule' },
           encoding: { x, y: { field: 'lo', type: 'quantitative' }, y2: { field: 'hi' }, color },
         },
-        { transform: [{ filter: `datum.kind === '${MEASURED}'` }], mark: { type: 'point', filled: true, size: 40 }, encoding: { x, y, color } },
+        {
+          transform: [{ filter: `datum.kind === '${MEASURED}'` }],
+          mark: { type: 'point', filled: true, size: 40 },
+          encoding: { x, y, color },
+        },
       ],
     },
     resolve: { scale: { x: 'independent' } },
@@ -83,11 +121,20 @@ export function riskCurvesSpec(result: CchGaussianResult): VegaLiteSpec {
     }
   }
   const x = { field: 'lambda', type: 'quantitative', title: 'KD weight λ' } as const;
-  const y = { field: 'delta', type: 'quantitative', title: 'risk change R(λ) − R(0)', scale: { type: 'symlog', constant: 1e-3 }, axis: { format: '~g', values: SYMLOG_TICKS } } as const;
+  const y = {
+    field: 'delta',
+    type: 'quantitative',
+    title: 'risk change R(λ) − R(0)',
+    scale: { type: 'symlog', constant: 1e-3 },
+    axis: { format: '~g', values: SYMLOG_TICKS },
+  } as const;
   const color = { field: 'setting', type: 'nominal', title: 'setting', legend: { orient: 'bottom', columns: 2, labelLimit: 480 } } as const;
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
-    title: { text: 'Risk of the KD student along λ', subtitle: 'lines: expected finite-sample risk (solid) and population risk (dashed); points: measured test MSE' },
+    title: {
+      text: 'Risk of the KD student along λ',
+      subtitle: 'lines: expected finite-sample risk (solid) and population risk (dashed); points: measured test MSE',
+    },
     data: { values },
     facet: { column: { field: 'family', type: 'nominal', title: null } },
     spec: {
@@ -95,9 +142,17 @@ export function riskCurvesSpec(result: CchGaussianResult): VegaLiteSpec {
       height: 220,
       layer: [
         { mark: { type: 'rule', color: '#6b7280' }, encoding: { y: { datum: 0 } } },
-        { transform: [{ filter: `datum.kind === '${POPULATION}'` }], mark: { type: 'line', strokeDash: [4, 3], opacity: 0.5 }, encoding: { x, y, color } },
+        {
+          transform: [{ filter: `datum.kind === '${POPULATION}'` }],
+          mark: { type: 'line', strokeDash: [4, 3], opacity: 0.5 },
+          encoding: { x, y, color },
+        },
         { transform: [{ filter: `datum.kind === '${THEORY}'` }], mark: { type: 'line' }, encoding: { x, y, color } },
-        { transform: [{ filter: `datum.kind === '${MEASURED}'` }], mark: { type: 'point', filled: true, size: 45 }, encoding: { x, y, color } },
+        {
+          transform: [{ filter: `datum.kind === '${MEASURED}'` }],
+          mark: { type: 'point', filled: true, size: 45 },
+          encoding: { x, y, color },
+        },
       ],
     },
   } as VegaLiteSpec;
@@ -114,11 +169,18 @@ export function miEstimatesSpec(result: CchGaussianResult): VegaLiteSpec {
   const hi = Math.max(0.05, ...values.map((v) => Math.max(v.exact, v.estimate))) * 1.05;
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
-    title: { text: 'Sample MI estimates vs exact values', subtitle: `${result.options.miSamples} held-out rows per estimate; H2 from the fitted no-KD student` },
+    title: {
+      text: 'Sample MI estimates vs exact values',
+      subtitle: `${result.options.miSamples} held-out rows per estimate; H2 from the fitted no-KD student`,
+    },
     width: 320,
     height: 300,
     layer: [
-      { data: { values: [{ a: 0 }, { a: hi }] }, mark: { type: 'line', color: '#9ca3af', strokeDash: [4, 3] }, encoding: { x: { field: 'a', type: 'quantitative' }, y: { field: 'a', type: 'quantitative' } } },
+      {
+        data: { values: [{ a: 0 }, { a: hi }] },
+        mark: { type: 'line', color: '#9ca3af', strokeDash: [4, 3] },
+        encoding: { x: { field: 'a', type: 'quantitative' }, y: { field: 'a', type: 'quantitative' } },
+      },
       {
         data: { values },
         mark: { type: 'point', filled: true, size: 35, opacity: 0.8 },

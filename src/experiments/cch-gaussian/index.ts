@@ -1,5 +1,12 @@
 /** The cch-gaussian entry of the experiment registry. */
-import { parseChoiceOption, parseIntOption, parseNumberListOption, parseNumberOption, type ExperimentDefinition, type ReportBlock } from '../types.js';
+import {
+  parseChoiceOption,
+  parseIntOption,
+  parseNumberListOption,
+  parseNumberOption,
+  type ExperimentDefinition,
+  type ReportBlock,
+} from '../types.js';
 import { runCchGaussian, type CchGaussianOptions, type CchGaussianResult } from './run.js';
 
 export { runCchGaussian, resolveCchOptions, CCH_DEFAULTS, CCH_QUICK } from './run.js';
@@ -19,8 +26,28 @@ export function cchReport(r: CchGaussianResult): ReportBlock[] {
     { text: 'Sign of the measured test-MSE change (KD − no KD, Adam students, mean over seeds) vs the prediction, per λ:' },
     {
       table: {
-        header: ['λ', 'settings', 'agree CCH (exact)', 'agree CCH (Gaussian est.)', 'agree CCH (KSG est.)', 'agree CCH per seed', 'agree finite-n theory', 'KD helped', 'CCH predicted help'],
-        rows: r.agreement.map((a) => [String(a.lambda), a.settings, pct(a.agreeCch), pct(a.agreeCchGaussian), pct(a.agreeCchKsg), pct(a.agreeCchPerSeed), pct(a.agreeTheory), a.helped, a.cchPredictedHelp]),
+        header: [
+          'λ',
+          'settings',
+          'agree CCH (exact)',
+          'agree CCH (Gaussian est.)',
+          'agree CCH (KSG est.)',
+          'agree CCH per seed',
+          'agree finite-n theory',
+          'KD helped',
+          'CCH predicted help',
+        ],
+        rows: r.agreement.map((a) => [
+          String(a.lambda),
+          a.settings,
+          pct(a.agreeCch),
+          pct(a.agreeCchGaussian),
+          pct(a.agreeCchKsg),
+          pct(a.agreeCchPerSeed),
+          pct(a.agreeTheory),
+          a.helped,
+          a.cchPredictedHelp,
+        ]),
       },
     },
     {
@@ -40,15 +67,50 @@ export const cchGaussianExperiment: ExperimentDefinition = {
   options: [
     { flags: '--n <int>', key: 'n', description: 'training rows (default 10000; quick 2000)', parse: parseIntOption('--n', 3) },
     { flags: '--p <int>', key: 'p', description: 'dimension of each modality (default 100; quick 20)', parse: parseIntOption('--p', 2) },
-    { flags: '--lambdas <list>', key: 'lambdas', description: 'KD weights, comma-separated (default 0.2,0.3,0.5,0.7,0.8)', parse: parseNumberListOption('--lambdas') },
+    {
+      flags: '--lambdas <list>',
+      key: 'lambdas',
+      description: 'KD weights, comma-separated (default 0.2,0.3,0.5,0.7,0.8)',
+      parse: parseNumberListOption('--lambdas'),
+    },
     { flags: '--seeds <int>', key: 'seeds', description: 'seeds per setting (default 5; quick 2)', parse: parseIntOption('--seeds', 1) },
-    { flags: '--settings <int>', key: 'settings', description: 'settings in the sweep, spread over 3 families (default 12; quick 6)', parse: parseIntOption('--settings', 1) },
+    {
+      flags: '--settings <int>',
+      key: 'settings',
+      description: 'settings in the sweep, spread over 3 families (default 12; quick 6)',
+      parse: parseIntOption('--settings', 1),
+    },
     { flags: '--seed <int>', key: 'seed', description: 'base seed (default 1)', parse: parseIntOption('--seed', 0) },
-    { flags: '--n-test <int>', key: 'nTest', description: 'test rows for the measured MSE (default 10000)', parse: parseIntOption('--n-test', 2) },
-    { flags: '--mi-samples <int>', key: 'miSamples', description: 'held-out rows for the sample MI estimates (default 5000)', parse: parseIntOption('--mi-samples', 8) },
-    { flags: '--teacher-data <which>', key: 'teacherData', description: "teacher fitted on 'independent' rows (default; theory exact) or the 'same' rows as the student", parse: parseChoiceOption('--teacher-data', ['independent', 'same'] as const) },
-    { flags: '--adam-steps <int>', key: 'adamSteps', description: 'full-batch Adam steps (default 200)', parse: parseIntOption('--adam-steps', 1) },
-    { flags: '--learning-rate <x>', key: 'learningRate', description: 'Adam learning rate (default 0.02)', parse: parseNumberOption('--learning-rate') },
+    {
+      flags: '--n-test <int>',
+      key: 'nTest',
+      description: 'test rows for the measured MSE (default 10000)',
+      parse: parseIntOption('--n-test', 2),
+    },
+    {
+      flags: '--mi-samples <int>',
+      key: 'miSamples',
+      description: 'held-out rows for the sample MI estimates (default 5000)',
+      parse: parseIntOption('--mi-samples', 8),
+    },
+    {
+      flags: '--teacher-data <which>',
+      key: 'teacherData',
+      description: "teacher fitted on 'independent' rows (default; theory exact) or the 'same' rows as the student",
+      parse: parseChoiceOption('--teacher-data', ['independent', 'same'] as const),
+    },
+    {
+      flags: '--adam-steps <int>',
+      key: 'adamSteps',
+      description: 'full-batch Adam steps (default 200)',
+      parse: parseIntOption('--adam-steps', 1),
+    },
+    {
+      flags: '--learning-rate <x>',
+      key: 'learningRate',
+      description: 'Adam learning rate (default 0.02)',
+      parse: parseNumberOption('--learning-rate'),
+    },
   ],
   async run(opts, ctx) {
     const result = await runCchGaussian(opts as Partial<CchGaussianOptions>, ctx);

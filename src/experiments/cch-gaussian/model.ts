@@ -55,13 +55,22 @@ export function describeStructure(s: CchStructure): string {
 /** Validates the structural parameters; CmkdError naming the parameter otherwise. */
 export function checkStructure(s: CchStructure): void {
   for (const key of ['shared', 'teacherSpecific', 'studentSpecific'] as const) {
-    check(Number.isFinite(s[key]) && s[key] >= 0 && s[key] < 1, `cch-gaussian: ${key} must be a fraction of Var(y) in [0, 1), got ${s[key]} (${describeStructure(s)})`);
+    check(
+      Number.isFinite(s[key]) && s[key] >= 0 && s[key] < 1,
+      `cch-gaussian: ${key} must be a fraction of Var(y) in [0, 1), got ${s[key]} (${describeStructure(s)})`,
+    );
   }
   for (const key of ['teacherClarity', 'studentClarity'] as const) {
-    check(Number.isFinite(s[key]) && s[key] > 0 && s[key] < 1, `cch-gaussian: ${key} must be in (0, 1), got ${s[key]} (${describeStructure(s)})`);
+    check(
+      Number.isFinite(s[key]) && s[key] > 0 && s[key] < 1,
+      `cch-gaussian: ${key} must be in (0, 1), got ${s[key]} (${describeStructure(s)})`,
+    );
   }
   const noise = labelNoise(s);
-  check(noise > 1e-9, `cch-gaussian: shared + teacherSpecific + studentSpecific must be < 1 (label noise ${noise.toFixed(4)} ≤ 0) (${describeStructure(s)})`);
+  check(
+    noise > 1e-9,
+    `cch-gaussian: shared + teacherSpecific + studentSpecific must be < 1 (label noise ${noise.toFixed(4)} ≤ 0) (${describeStructure(s)})`,
+  );
 }
 
 /** k orthonormal p-vectors (Gram–Schmidt on seeded Gaussian draws). */
@@ -128,7 +137,10 @@ export function latentFactorModel(structure: CchStructure, p: number, loadingSee
  */
 export function fromCovariance(sigma: Matrix, p1: number, p2: number, describe = 'user covariance'): JointGaussian {
   const d = p1 + p2 + 1;
-  check(sigma.rows === d && sigma.cols === d, `cch-gaussian: covariance must be ${d}×${d} for p1=${p1}, p2=${p2} (got ${sigma.rows}×${sigma.cols})`);
+  check(
+    sigma.rows === d && sigma.cols === d,
+    `cch-gaussian: covariance must be ${d}×${d} for p1=${p1}, p2=${p2} (got ${sigma.rows}×${sigma.cols})`,
+  );
   for (let i = 0; i < d; i++) {
     for (let j = 0; j < i; j++) {
       const a = sigma.data[i * d + j];
@@ -143,11 +155,15 @@ export function fromCovariance(sigma: Matrix, p1: number, p2: number, describe =
     ['[Σ11 Σ12; Σ21 Σ22] (both modalities)', range(0, p1 + p2)],
   ];
   for (const [name, idx] of blocks) {
-    if (!cholesky(submatrix(sigma, idx, idx))) throw new CmkdError(`cch-gaussian: covariance block ${name} is not positive definite (${describe})`);
+    if (!cholesky(submatrix(sigma, idx, idx)))
+      throw new CmkdError(`cch-gaussian: covariance block ${name} is not positive definite (${describe})`);
   }
   check(sigma.data[d * d - 1] > 0, `cch-gaussian: Var(y) must be positive (${describe})`);
   const chol = cholesky(sigma);
-  if (!chol) throw new CmkdError(`cch-gaussian: joint covariance of (x1, x2, y) is not positive definite — y is a deterministic linear function of the modalities (${describe})`);
+  if (!chol)
+    throw new CmkdError(
+      `cch-gaussian: joint covariance of (x1, x2, y) is not positive definite — y is a deterministic linear function of the modalities (${describe})`,
+    );
   return { p1, p2, sigma, chol, describe };
 }
 

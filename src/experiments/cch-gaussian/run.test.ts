@@ -77,7 +77,7 @@ describe('runCchGaussian', () => {
     const recomputed = agreementTable(result.options, result.summary, result.rows);
     expect(recomputed).toEqual(result.agreement);
     const s = result.summary.filter((x) => x.lambda === 1);
-    expect(result.agreement[1].agreeCch).toBeCloseTo(s.filter((x) => (x.miMargin > 0) === (x.meanDeltaMseAdam < 0)).length / s.length, 12);
+    expect(result.agreement[1].agreeCch).toBeCloseTo(s.filter((x) => x.miMargin > 0 === x.meanDeltaMseAdam < 0).length / s.length, 12);
   });
 
   it('keeps the finished settings when interrupted', async () => {

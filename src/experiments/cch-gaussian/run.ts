@@ -115,10 +115,19 @@ export function resolveCchOptions(partial: Partial<CchGaussianOptions> = {}): Cc
   int('loadingSeed', 0);
   check(o.n > o.p + 1, `cch-gaussian: n must exceed p + 1 (n = ${o.n}, p = ${o.p}); the student is an OLS fit`, 'invalid-option');
   check(o.miSamples <= o.nTest, `cch-gaussian: miSamples (${o.miSamples}) cannot exceed nTest (${o.nTest})`, 'invalid-option');
-  check(o.learningRate > 0 && Number.isFinite(o.learningRate), `cch-gaussian: learningRate must be positive, got ${o.learningRate}`, 'invalid-option');
+  check(
+    o.learningRate > 0 && Number.isFinite(o.learningRate),
+    `cch-gaussian: learningRate must be positive, got ${o.learningRate}`,
+    'invalid-option',
+  );
   check(Array.isArray(o.lambdas) && o.lambdas.length >= 1, 'cch-gaussian: lambdas must list at least one KD weight', 'invalid-option');
-  for (const l of o.lambdas) check(Number.isFinite(l) && l > 0, `cch-gaussian: every λ must be a positive number, got ${l}`, 'invalid-option');
-  check(o.teacherData === 'independent' || o.teacherData === 'same', `cch-gaussian: teacherData must be 'independent' or 'same', got '${String(o.teacherData)}'`, 'invalid-option');
+  for (const l of o.lambdas)
+    check(Number.isFinite(l) && l > 0, `cch-gaussian: every λ must be a positive number, got ${l}`, 'invalid-option');
+  check(
+    o.teacherData === 'independent' || o.teacherData === 'same',
+    `cch-gaussian: teacherData must be 'independent' or 'same', got '${String(o.teacherData)}'`,
+    'invalid-option',
+  );
   return o;
 }
 
@@ -249,7 +258,14 @@ interface SeedOutcome {
   mi: CchMiRow;
 }
 
-async function runSeed(setting: CchSetting, s: number, o: CchGaussianOptions, qPop: CchPopulation, ctx: RunContext, onStep: (detail: string) => void): Promise<SeedOutcome> {
+async function runSeed(
+  setting: CchSetting,
+  s: number,
+  o: CchGaussianOptions,
+  qPop: CchPopulation,
+  ctx: RunContext,
+  onStep: (detail: string) => void,
+): Promise<SeedOutcome> {
   const model = latentFactorModel(setting.structure, o.p, o.loadingSeed);
   const b = blocks(model);
   const rng = makeRng(o.seed * 1_000_003 + s);
@@ -430,7 +446,13 @@ export function theoryCurves(o: CchGaussianOptions, points = 41): CchTheoryPoint
 }
 
 async function writeResults(dir: string, result: CchGaussianResult): Promise<string[]> {
-  const files = [path.join(dir, 'results.json'), path.join(dir, 'results.csv'), path.join(dir, 'settings.csv'), path.join(dir, 'mi.csv'), path.join(dir, 'agreement.csv')];
+  const files = [
+    path.join(dir, 'results.json'),
+    path.join(dir, 'results.csv'),
+    path.join(dir, 'settings.csv'),
+    path.join(dir, 'mi.csv'),
+    path.join(dir, 'agreement.csv'),
+  ];
   const flatSummary = result.summary.map(({ structure, ...rest }) => ({ ...rest, ...structure }));
   await writeJsonAtomic(files[0], result);
   await writeFileAtomic(files[1], toCsv(result.rows as unknown as Record<string, unknown>[]));
@@ -474,7 +496,9 @@ export async function runCchGaussian(partial: Partial<CchGaussianOptions> = {}, 
     for (let s = 0; s < o.seeds; s++) {
       throwIfAborted(ctx.signal);
       const done = setting.index * o.seeds + s;
-      const outcome = await runSeed(setting, s, o, qPop, ctx, (detail) => ctx.onProgress?.({ task, done, total, detail: `${setting.id} seed ${s}: ${detail}` }));
+      const outcome = await runSeed(setting, s, o, qPop, ctx, (detail) =>
+        ctx.onProgress?.({ task, done, total, detail: `${setting.id} seed ${s}: ${detail}` }),
+      );
       rows.push(...outcome.rows);
       mi.push(outcome.mi);
       ctx.onProgress?.({ task, done: done + 1, total, detail: `${setting.id} seed ${s}` });

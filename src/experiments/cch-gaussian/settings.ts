@@ -90,7 +90,13 @@ export function sweepSettings(k: number, families: readonly CchFamily[] = CCH_FA
     if (m === 0) return;
     for (const knob of knobGrid(family, m)) {
       const rounded = Math.round(knob * 1e4) / 1e4;
-      out.push({ index: out.length, id: `${family.name}=${rounded}`, family: family.name, knob: rounded, structure: family.structure(rounded) });
+      out.push({
+        index: out.length,
+        id: `${family.name}=${rounded}`,
+        family: family.name,
+        knob: rounded,
+        structure: family.structure(rounded),
+      });
     }
   });
   return out;

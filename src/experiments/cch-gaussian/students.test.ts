@@ -45,7 +45,10 @@ describe('Adam students (TF.js) against the closed form', () => {
   it('converge to the closed-form KD solution for every λ (p = 5)', async () => {
     const p = 5;
     const n = 400;
-    const model = latentFactorModel({ shared: 0.4, teacherSpecific: 0.2, studentSpecific: 0.1, teacherClarity: 0.8, studentClarity: 0.8 }, p);
+    const model = latentFactorModel(
+      { shared: 0.4, teacherSpecific: 0.2, studentSpecific: 0.1, teacherClarity: 0.8, studentClarity: 0.8 },
+      p,
+    );
     const s = sampleJoint(model, n, makeRng(9));
     const w1 = olsFit(s.x1, n, p, s.y, 'x1');
     const h1 = predict(s.x1, n, p, w1);

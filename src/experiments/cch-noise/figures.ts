@@ -5,8 +5,17 @@ import type { CchNoiseCrossings, CchNoiseLevel } from './run.js';
 
 const ESTIMATOR_TITLE: Record<MarginEstimator, string> = { ksg: 'KSG', latent: 'latent MI', gaussian: 'Gaussian' };
 
-export function cchNoiseFigures(levels: CchNoiseLevel[], estimators: MarginEstimator[], crossings: CchNoiseCrossings): Record<string, VegaLiteSpec> {
-  const x = { field: 'noise', type: 'quantitative', title: 'noise sd ε (× teacher logit scale), symlog axis', scale: { type: 'symlog', constant: 0.25 } };
+export function cchNoiseFigures(
+  levels: CchNoiseLevel[],
+  estimators: MarginEstimator[],
+  crossings: CchNoiseCrossings,
+): Record<string, VegaLiteSpec> {
+  const x = {
+    field: 'noise',
+    type: 'quantitative',
+    title: 'noise sd ε (× teacher logit scale), symlog axis',
+    scale: { type: 'symlog', constant: 0.25 },
+  };
   const finite = (v: number) => (Number.isFinite(v) ? v : 0);
   const crossingRules = [
     ...crossings.gain.map((c) => ({ noise: c, what: 'KD gain = 0' })),
@@ -15,7 +24,10 @@ export function cchNoiseFigures(levels: CchNoiseLevel[], estimators: MarginEstim
   const rules = {
     data: { values: crossingRules },
     mark: { type: 'rule', strokeDash: [4, 3] },
-    encoding: { x: { field: 'noise', type: 'quantitative' }, color: { field: 'what', type: 'nominal', title: 'zero crossing', scale: { scheme: 'dark2' } } },
+    encoding: {
+      x: { field: 'noise', type: 'quantitative' },
+      color: { field: 'what', type: 'nominal', title: 'zero crossing', scale: { scheme: 'dark2' } },
+    },
   };
   const gain = {
     title: 'Accuracy change from KD (mean ± sd over seeds)',
@@ -25,10 +37,20 @@ export function cchNoiseFigures(levels: CchNoiseLevel[], estimators: MarginEstim
       { data: { values: [{}] }, mark: { type: 'rule', color: '#9ca3af' }, encoding: { y: { datum: 0 } } },
       ...(crossingRules.length ? [rules] : []),
       {
-        data: { values: levels.map((l) => ({ noise: l.noise, gain: l.kdGainMean, lo: l.kdGainMean - finite(l.kdGainSd), hi: l.kdGainMean + finite(l.kdGainSd) })) },
+        data: {
+          values: levels.map((l) => ({
+            noise: l.noise,
+            gain: l.kdGainMean,
+            lo: l.kdGainMean - finite(l.kdGainSd),
+            hi: l.kdGainMean + finite(l.kdGainSd),
+          })),
+        },
         layer: [
           { mark: { type: 'rule', color: '#111827' }, encoding: { x, y: { field: 'lo', type: 'quantitative' }, y2: { field: 'hi' } } },
-          { mark: { type: 'line', point: true, color: '#111827' }, encoding: { x, y: { field: 'gain', type: 'quantitative', title: 'KD − no-KD accuracy' } } },
+          {
+            mark: { type: 'line', point: true, color: '#111827' },
+            encoding: { x, y: { field: 'gain', type: 'quantitative', title: 'KD − no-KD accuracy' } },
+          },
         ],
       },
     ],
@@ -41,9 +63,17 @@ export function cchNoiseFigures(levels: CchNoiseLevel[], estimators: MarginEstim
       { data: { values: [{}] }, mark: { type: 'rule', color: '#9ca3af' }, encoding: { y: { datum: 0 } } },
       ...(crossingRules.length ? [rules] : []),
       {
-        data: { values: levels.flatMap((l) => estimators.map((e) => ({ noise: l.noise, margin: l.marginMean[e], estimator: ESTIMATOR_TITLE[e] }))) },
+        data: {
+          values: levels.flatMap((l) =>
+            estimators.map((e) => ({ noise: l.noise, margin: l.marginMean[e], estimator: ESTIMATOR_TITLE[e] })),
+          ),
+        },
         mark: { type: 'line', point: true },
-        encoding: { x, y: { field: 'margin', type: 'quantitative', title: 'margin (nats)' }, strokeDash: { field: 'estimator', type: 'nominal', title: 'estimator' } },
+        encoding: {
+          x,
+          y: { field: 'margin', type: 'quantitative', title: 'margin (nats)' },
+          strokeDash: { field: 'estimator', type: 'nominal', title: 'estimator' },
+        },
       },
     ],
   };

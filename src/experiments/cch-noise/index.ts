@@ -37,7 +37,12 @@ export function cchNoiseReport(r: CchNoiseResult): ReportBlock[] {
     {
       text:
         `KD gain changes sign at ${list(r.crossings.gain)}; it stays negative from ${from(r.crossings.gainNegativeFrom)}.\n` +
-        est.map((e) => `${e} margin crosses 0 at ${list(r.crossings.margin[e])}; it stays negative from ${from(r.crossings.marginNegativeFrom[e])}.`).join('\n') +
+        est
+          .map(
+            (e) =>
+              `${e} margin crosses 0 at ${list(r.crossings.margin[e])}; it stays negative from ${from(r.crossings.marginNegativeFrom[e])}.`,
+          )
+          .join('\n') +
         `\nfiles: ${r.files.join(', ')}`,
     },
   ];
@@ -45,18 +50,47 @@ export function cchNoiseReport(r: CchNoiseResult): ReportBlock[] {
 
 export const cchNoiseExperiment: ExperimentDefinition = {
   name: 'cch-noise',
-  description: 'CCH boundary test on the digits: growing noise on the teacher logits; where the KD gain changes sign vs where the CCH margin crosses 0',
+  description:
+    'CCH boundary test on the digits: growing noise on the teacher logits; where the KD gain changes sign vs where the CCH margin crosses 0',
   options: [
     ...commonDigitsOptions(CCH_NOISE_DEFAULTS, CCH_NOISE_QUICK),
-    { flags: '--noise <list>', key: 'noise', description: `noise sd levels ε, × the teacher's logit scale (default ${CCH_NOISE_DEFAULTS.noise.join(',')}; quick ${CCH_NOISE_QUICK.noise?.join(',')})`, parse: parseNumberListOption('--noise') },
-    { flags: '--teacher <view>', key: 'teacher', description: `teacher's digits view (default ${CCH_NOISE_DEFAULTS.teacher})`, parse: parseChoiceOption('--teacher', DIGITS_VIEWS) },
-    { flags: '--student <view>', key: 'student', description: `student's digits view (default ${CCH_NOISE_DEFAULTS.student})`, parse: parseChoiceOption('--student', DIGITS_VIEWS) },
-    { flags: '--temperature <x>', key: 'temperature', description: `KD temperature (default ${CCH_NOISE_DEFAULTS.temperature})`, parse: parseNumberOption('--temperature') },
-    { flags: '--lambda <x>', key: 'lambda', description: `KD weight λ in (1 − λ)·CE + λ·KD (default ${CCH_NOISE_DEFAULTS.lambda})`, parse: parseNumberOption('--lambda') },
+    {
+      flags: '--noise <list>',
+      key: 'noise',
+      description: `noise sd levels ε, × the teacher's logit scale (default ${CCH_NOISE_DEFAULTS.noise.join(',')}; quick ${CCH_NOISE_QUICK.noise?.join(',')})`,
+      parse: parseNumberListOption('--noise'),
+    },
+    {
+      flags: '--teacher <view>',
+      key: 'teacher',
+      description: `teacher's digits view (default ${CCH_NOISE_DEFAULTS.teacher})`,
+      parse: parseChoiceOption('--teacher', DIGITS_VIEWS),
+    },
+    {
+      flags: '--student <view>',
+      key: 'student',
+      description: `student's digits view (default ${CCH_NOISE_DEFAULTS.student})`,
+      parse: parseChoiceOption('--student', DIGITS_VIEWS),
+    },
+    {
+      flags: '--temperature <x>',
+      key: 'temperature',
+      description: `KD temperature (default ${CCH_NOISE_DEFAULTS.temperature})`,
+      parse: parseNumberOption('--temperature'),
+    },
+    {
+      flags: '--lambda <x>',
+      key: 'lambda',
+      description: `KD weight λ in (1 − λ)·CE + λ·KD (default ${CCH_NOISE_DEFAULTS.lambda})`,
+      parse: parseNumberOption('--lambda'),
+    },
   ],
   async run(opts, ctx) {
     const { quick, ...rest } = opts;
-    const result = await runCchNoise({ ...(quick ? CCH_NOISE_QUICK : {}), ...(rest as Partial<CchNoiseOptions> & { outDir: string }) }, ctx);
+    const result = await runCchNoise(
+      { ...(quick ? CCH_NOISE_QUICK : {}), ...(rest as Partial<CchNoiseOptions> & { outDir: string }) },
+      ctx,
+    );
     return { result, report: cchNoiseReport(result) };
   },
 };

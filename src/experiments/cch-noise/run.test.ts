@@ -30,7 +30,14 @@ describe('cch-noise helpers', () => {
   });
 
   it('summary: levels sorted by ε, crossings of the mean gain and mean margin interpolated', () => {
-    const rows = [row(0, 2, -0.1, -0.2), row(1, 2, -0.1, -0.2), row(0, 0, 0.1, 0.2), row(1, 0, 0.1, 0.4), row(0, 1, 0.02, -0.1), row(1, 1, 0.0, -0.1)];
+    const rows = [
+      row(0, 2, -0.1, -0.2),
+      row(1, 2, -0.1, -0.2),
+      row(0, 0, 0.1, 0.2),
+      row(1, 0, 0.1, 0.4),
+      row(0, 1, 0.02, -0.1),
+      row(1, 1, 0.0, -0.1),
+    ];
     const { levels, crossings } = summariseCchNoise(rows, ['ksg']);
     expect(levels.map((l) => l.noise)).toEqual([0, 1, 2]);
     expect(levels[0].marginMean.ksg).toBeCloseTo(0.3);
@@ -54,7 +61,18 @@ describe('cch-noise run', () => {
   it('a tiny run writes results, summary and the figure; noise lowers the noisy teacher accuracy', async () => {
     const outDir = await mkdtemp(path.join(tmpdir(), 'cmkd-cch-noise-'));
     // Table views keep this fast: teacher on blocks, student on profiles (MLPs).
-    const r = await runCchNoise({ outDir, n: 300, seeds: 1, noise: [0, 50], teacher: 'blocks', student: 'profiles', epochs: 5, batchSize: 16, estimators: ['ksg'], hidden: [16] });
+    const r = await runCchNoise({
+      outDir,
+      n: 300,
+      seeds: 1,
+      noise: [0, 50],
+      teacher: 'blocks',
+      student: 'profiles',
+      epochs: 5,
+      batchSize: 16,
+      estimators: ['ksg'],
+      hidden: [16],
+    });
     expect(r.rows).toHaveLength(2);
     const [clean, noisy] = r.rows;
     expect(clean.noisyTeacherAcc).toBe(clean.teacherAcc);

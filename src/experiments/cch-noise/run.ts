@@ -120,14 +120,37 @@ export function resolveCchNoiseOptions(options: Partial<CchNoiseOptions> & { out
   const o: CchNoiseOptions = { ...CCH_NOISE_DEFAULTS, ...stripUndefined(options), outDir: options.outDir };
   check(Number.isInteger(o.n) && o.n >= 100, `cch-noise: n must be an integer ≥ 100, got ${o.n}`, 'invalid-option');
   check(Number.isInteger(o.seeds) && o.seeds >= 1, `cch-noise: seeds must be an integer ≥ 1, got ${o.seeds}`, 'invalid-option');
-  check(o.noise.length > 0 && o.noise.every((e) => Number.isFinite(e) && e >= 0), `cch-noise: --noise levels must be numbers ≥ 0, got [${o.noise.join(', ')}]`, 'invalid-option');
+  check(
+    o.noise.length > 0 && o.noise.every((e) => Number.isFinite(e) && e >= 0),
+    `cch-noise: --noise levels must be numbers ≥ 0, got [${o.noise.join(', ')}]`,
+    'invalid-option',
+  );
   check(new Set(o.noise).size === o.noise.length, `cch-noise: --noise lists a level twice: [${o.noise.join(', ')}]`, 'invalid-option');
-  check(Number.isFinite(o.temperature) && o.temperature > 0, `cch-noise: --temperature must be > 0, got ${o.temperature}`, 'invalid-option');
-  check(Number.isFinite(o.lambda) && o.lambda >= 0 && o.lambda <= 1, `cch-noise: --lambda (KD weight) must be in [0, 1], got ${o.lambda}`, 'invalid-option');
-  for (const [flag, m] of [['--teacher', o.teacher], ['--student', o.student]] as const) {
-    check((DIGITS_VIEWS as readonly string[]).includes(m), `cch-noise: ${flag} must be a digits view (${DIGITS_VIEWS.join(', ')}), got '${m}'`, 'invalid-option');
+  check(
+    Number.isFinite(o.temperature) && o.temperature > 0,
+    `cch-noise: --temperature must be > 0, got ${o.temperature}`,
+    'invalid-option',
+  );
+  check(
+    Number.isFinite(o.lambda) && o.lambda >= 0 && o.lambda <= 1,
+    `cch-noise: --lambda (KD weight) must be in [0, 1], got ${o.lambda}`,
+    'invalid-option',
+  );
+  for (const [flag, m] of [
+    ['--teacher', o.teacher],
+    ['--student', o.student],
+  ] as const) {
+    check(
+      (DIGITS_VIEWS as readonly string[]).includes(m),
+      `cch-noise: ${flag} must be a digits view (${DIGITS_VIEWS.join(', ')}), got '${m}'`,
+      'invalid-option',
+    );
   }
-  check(o.teacher !== o.student, `cch-noise: --teacher and --student are both '${o.teacher}'; cross-modal KD needs two views`, 'invalid-option');
+  check(
+    o.teacher !== o.student,
+    `cch-noise: --teacher and --student are both '${o.teacher}'; cross-modal KD needs two views`,
+    'invalid-option',
+  );
   checkFit('cch-noise', o);
   checkEstimators('cch-noise', o.estimators, o.miDims);
   return { ...o, noise: [...o.noise].sort((a, b) => a - b) };
@@ -156,9 +179,18 @@ export function flatNoiseRow(r: CchNoiseRow): Record<string, number> {
   return out;
 }
 
-export function summariseCchNoise(rows: CchNoiseRow[], estimators: MarginEstimator[]): { levels: CchNoiseLevel[]; crossings: CchNoiseCrossings } {
+export function summariseCchNoise(
+  rows: CchNoiseRow[],
+  estimators: MarginEstimator[],
+): { levels: CchNoiseLevel[]; crossings: CchNoiseCrossings } {
   const marginFields = estimators.flatMap((e) => [`margin_${e}`, `miTeacherStudent_${e}`, `miStudentLabel_${e}`]);
-  const levels = groupMeanSd(rows.map(flatNoiseRow), (r) => String(r.noise), ['noisyTeacherAcc', 'studentAcc', 'kdAcc', 'kdGain', ...marginFields])
+  const levels = groupMeanSd(rows.map(flatNoiseRow), (r) => String(r.noise), [
+    'noisyTeacherAcc',
+    'studentAcc',
+    'kdAcc',
+    'kdGain',
+    ...marginFields,
+  ])
     .map((g) => {
       const pick = (prefix: string, what: 'mean' | 'sd') => Object.fromEntries(estimators.map((e) => [e, g.stats[`${prefix}_${e}`][what]]));
       return {
@@ -180,10 +212,32 @@ export function summariseCchNoise(rows: CchNoiseRow[], estimators: MarginEstimat
   return {
     levels,
     crossings: {
-      gain: zeroCrossings(xs, levels.map((l) => l.kdGainMean)),
-      margin: Object.fromEntries(estimators.map((e) => [e, zeroCrossings(xs, levels.map((l) => l.marginMean[e] ?? Number.NaN))])),
-      gainNegativeFrom: negativeFrom(xs, levels.map((l) => l.kdGainMean)),
-      marginNegativeFrom: Object.fromEntries(estimators.map((e) => [e, negativeFrom(xs, levels.map((l) => l.marginMean[e] ?? Number.NaN))])),
+      gain: zeroCrossings(
+        xs,
+        levels.map((l) => l.kdGainMean),
+      ),
+      margin: Object.fromEntries(
+        estimators.map((e) => [
+          e,
+          zeroCrossings(
+            xs,
+            levels.map((l) => l.marginMean[e] ?? Number.NaN),
+          ),
+        ]),
+      ),
+      gainNegativeFrom: negativeFrom(
+        xs,
+        levels.map((l) => l.kdGainMean),
+      ),
+      marginNegativeFrom: Object.fromEntries(
+        estimators.map((e) => [
+          e,
+          negativeFrom(
+            xs,
+            levels.map((l) => l.marginMean[e] ?? Number.NaN),
+          ),
+        ]),
+      ),
     },
   };
 }
@@ -198,7 +252,10 @@ function levelCsv(levels: CchNoiseLevel[]): Record<string, unknown>[] {
   }));
 }
 
-export async function runCchNoise(options: Partial<CchNoiseOptions> & { outDir: string }, ctx: ExperimentContext = {}): Promise<CchNoiseResult> {
+export async function runCchNoise(
+  options: Partial<CchNoiseOptions> & { outDir: string },
+  ctx: ExperimentContext = {},
+): Promise<CchNoiseResult> {
   const started = Date.now();
   const o = resolveCchNoiseOptions(options);
   await initEngine();
@@ -219,7 +276,12 @@ export async function runCchNoise(options: Partial<CchNoiseOptions> & { outDir: 
     const studentSpec = specFor(ds, student.modality, undefined, architecture);
     const studentScore = await fitAndScore(studentSpec, student, { ...fit, initSeed: seeds.student, seed: seeds.shuffle }, fitCtx);
     const teacherData = prepareModality(ds, o.teacher, split);
-    const teacherModel = await fitModel(specFor(ds, teacherData.modality, undefined, architecture), teacherData, { ...fit, initSeed: seeds.teacher(0), seed: seeds.shuffle }, fitCtx);
+    const teacherModel = await fitModel(
+      specFor(ds, teacherData.modality, undefined, architecture),
+      teacherData,
+      { ...fit, initSeed: seeds.teacher(0), seed: seeds.shuffle },
+      fitCtx,
+    );
     const { score: teacherScore, onTrain } = await teacherPass(teacherModel, teacherData, ctx.signal);
     const classes = onTrain.logitsSize;
     const scale = logitScale(onTrain.logits, classes);
@@ -234,18 +296,28 @@ export async function runCchNoise(options: Partial<CchNoiseOptions> & { outDir: 
       const noisyRep = { data: noisyTest, n: labels.length, d: classes };
       const margins: Partial<Record<MarginEstimator, MarginEstimate>> = {};
       for (const estimator of o.estimators) {
-        const [m] = await cchMargins(embeddingOf(studentScore.outputs), [{ name: `${o.teacher} logits + noise ε=${noise}`, h: noisyRep }], labels, {
-          estimator,
-          dims: o.miDims,
-          seed: 17 + seed,
-          signal: ctx.signal,
-        });
+        const [m] = await cchMargins(
+          embeddingOf(studentScore.outputs),
+          [{ name: `${o.teacher} logits + noise ε=${noise}`, h: noisyRep }],
+          labels,
+          {
+            estimator,
+            dims: o.miDims,
+            seed: 17 + seed,
+            signal: ctx.signal,
+          },
+        );
         margins[estimator] = m;
       }
       const { accuracy: kdAcc } = await fitAndScore(
         studentSpec,
         student,
-        { ...fit, initSeed: seeds.student, seed: seeds.shuffle, kd: { teacher: { logits: noisyTrain, embedding: onTrain.embedding }, temperature: o.temperature, lambda: o.lambda } },
+        {
+          ...fit,
+          initSeed: seeds.student,
+          seed: seeds.shuffle,
+          kd: { teacher: { logits: noisyTrain, embedding: onTrain.embedding }, temperature: o.temperature, lambda: o.lambda },
+        },
         fitCtx,
       );
       rows.push({

@@ -5,7 +5,11 @@ import type { FusionComparison, FusionOptions, FusionTeacherSummary } from './ru
 
 const ESTIMATOR_TITLE: Record<MarginEstimator, string> = { ksg: 'KSG', latent: 'latent MI', gaussian: 'Gaussian' };
 
-export function fusionFigures(teachers: FusionTeacherSummary[], c: FusionComparison, o: Pick<FusionOptions, 'student' | 'estimators'>): Record<string, VegaLiteSpec> {
+export function fusionFigures(
+  teachers: FusionTeacherSummary[],
+  c: FusionComparison,
+  o: Pick<FusionOptions, 'student' | 'estimators'>,
+): Record<string, VegaLiteSpec> {
   const bars = teachers.flatMap((t) => [
     { teacher: t.teacher, model: 'teacher (its views at test time)', acc: t.teacherAccMean },
     { teacher: t.teacher, model: `student on ${o.student} + KD from it`, acc: t.kdAccMean },
@@ -25,7 +29,11 @@ export function fusionFigures(teachers: FusionTeacherSummary[], c: FusionCompari
           color: { field: 'model', type: 'nominal', title: null },
         },
       },
-      { data: { values: [{ acc: c.studentAlone }] }, mark: { type: 'rule', strokeDash: [5, 4], color: '#111827' }, encoding: { y: { field: 'acc', type: 'quantitative' } } },
+      {
+        data: { values: [{ acc: c.studentAlone }] },
+        mark: { type: 'rule', strokeDash: [5, 4], color: '#111827' },
+        encoding: { y: { field: 'acc', type: 'quantitative' } },
+      },
     ],
   } as unknown as VegaLiteSpec;
   const panel = (e: MarginEstimator) => ({
@@ -47,7 +55,15 @@ export function fusionFigures(teachers: FusionTeacherSummary[], c: FusionCompari
           })),
         },
         layer: [
-          { mark: 'rule', encoding: { x: { field: 'x', type: 'quantitative' }, y: { field: 'lo', type: 'quantitative' }, y2: { field: 'hi' }, color: { field: 'kind', type: 'nominal' } } },
+          {
+            mark: 'rule',
+            encoding: {
+              x: { field: 'x', type: 'quantitative' },
+              y: { field: 'lo', type: 'quantitative' },
+              y2: { field: 'hi' },
+              color: { field: 'kind', type: 'nominal' },
+            },
+          },
           {
             mark: { type: 'point', filled: true, size: 70 },
             encoding: {
@@ -56,7 +72,10 @@ export function fusionFigures(teachers: FusionTeacherSummary[], c: FusionCompari
               color: { field: 'kind', type: 'nominal', title: 'teacher' },
             },
           },
-          { mark: { type: 'text', dy: -10, fontSize: 10 }, encoding: { x: { field: 'x', type: 'quantitative' }, y: { field: 'gain', type: 'quantitative' }, text: { field: 'teacher' } } },
+          {
+            mark: { type: 'text', dy: -10, fontSize: 10 },
+            encoding: { x: { field: 'x', type: 'quantitative' }, y: { field: 'gain', type: 'quantitative' }, text: { field: 'teacher' } },
+          },
         ],
       },
     ],

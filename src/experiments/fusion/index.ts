@@ -6,7 +6,18 @@ import { commonDigitsOptions } from '../cch-digits/index.js';
 import { DIGITS_VIEWS } from '../cch-noise/run.js';
 import { FUSION_DEFAULTS, FUSION_QUICK, runFusion, type FusionOptions, type FusionResult } from './run.js';
 
-export { runFusion, resolveFusionOptions, summariseFusion, concatModalities, meanArrays, concatRepresentations, FUSION_DEFAULTS, FUSION_QUICK, EARLY_FUSION, LATE_FUSION } from './run.js';
+export {
+  runFusion,
+  resolveFusionOptions,
+  summariseFusion,
+  concatModalities,
+  meanArrays,
+  concatRepresentations,
+  FUSION_DEFAULTS,
+  FUSION_QUICK,
+  EARLY_FUSION,
+  LATE_FUSION,
+} from './run.js';
 export type { FusionOptions, FusionResult, FusionRow, FusionTeacherSummary, FusionComparison, TeacherKind } from './run.js';
 
 const pct = (x: number) => (Number.isFinite(x) ? (100 * x).toFixed(1) : 'n/a');
@@ -15,7 +26,10 @@ function parseViewList(raw: string): string[] {
   const views = raw.split(',').map((s) => s.trim());
   for (const v of views) {
     if (!(DIGITS_VIEWS as readonly string[]).includes(v)) {
-      throw new CmkdError(`--modalities must be comma-separated digits views among ${DIGITS_VIEWS.join(', ')}, got '${raw}'`, 'invalid-option');
+      throw new CmkdError(
+        `--modalities must be comma-separated digits views among ${DIGITS_VIEWS.join(', ')}, got '${raw}'`,
+        'invalid-option',
+      );
     }
   }
   return views;
@@ -32,7 +46,13 @@ export function fusionReport(r: FusionResult): ReportBlock[] {
     },
     {
       table: {
-        header: ['teacher', 'teacher %', `${o.student} + KD %`, 'KD gain (± sd over seeds)', ...o.estimators.map((e) => `margin ${e} (nats)`)],
+        header: [
+          'teacher',
+          'teacher %',
+          `${o.student} + KD %`,
+          'KD gain (± sd over seeds)',
+          ...o.estimators.map((e) => `margin ${e} (nats)`),
+        ],
         rows: r.teachers.map((t) => [
           t.teacher,
           pct(t.teacherAccMean),
@@ -69,13 +89,34 @@ export function fusionReport(r: FusionResult): ReportBlock[] {
 
 export const fusionExperiment: ExperimentDefinition = {
   name: 'fusion',
-  description: 'fusion teachers vs single-view teachers on the digits; fusion teacher + KD vs direct fusion, with the CCH margin per teacher',
+  description:
+    'fusion teachers vs single-view teachers on the digits; fusion teacher + KD vs direct fusion, with the CCH margin per teacher',
   options: [
     ...commonDigitsOptions(FUSION_DEFAULTS, FUSION_QUICK),
-    { flags: '--modalities <list>', key: 'modalities', description: `views to fuse, each also a single-view teacher (default ${FUSION_DEFAULTS.modalities.join(',')})`, parse: parseViewList },
-    { flags: '--student <view>', key: 'student', description: `student's view (default ${FUSION_DEFAULTS.student})`, parse: parseChoiceOption('--student', DIGITS_VIEWS) },
-    { flags: '--temperature <x>', key: 'temperature', description: `KD temperature (default ${FUSION_DEFAULTS.temperature})`, parse: parseNumberOption('--temperature') },
-    { flags: '--lambda <x>', key: 'lambda', description: `KD weight λ in (1 − λ)·CE + λ·KD (default ${FUSION_DEFAULTS.lambda})`, parse: parseNumberOption('--lambda') },
+    {
+      flags: '--modalities <list>',
+      key: 'modalities',
+      description: `views to fuse, each also a single-view teacher (default ${FUSION_DEFAULTS.modalities.join(',')})`,
+      parse: parseViewList,
+    },
+    {
+      flags: '--student <view>',
+      key: 'student',
+      description: `student's view (default ${FUSION_DEFAULTS.student})`,
+      parse: parseChoiceOption('--student', DIGITS_VIEWS),
+    },
+    {
+      flags: '--temperature <x>',
+      key: 'temperature',
+      description: `KD temperature (default ${FUSION_DEFAULTS.temperature})`,
+      parse: parseNumberOption('--temperature'),
+    },
+    {
+      flags: '--lambda <x>',
+      key: 'lambda',
+      description: `KD weight λ in (1 − λ)·CE + λ·KD (default ${FUSION_DEFAULTS.lambda})`,
+      parse: parseNumberOption('--lambda'),
+    },
   ],
   async run(opts, ctx) {
     const { quick, ...rest } = opts;

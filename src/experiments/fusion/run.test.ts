@@ -43,7 +43,17 @@ describe('fusion helpers', () => {
 describe('fusion run', () => {
   it('a tiny run on table views writes results, summary and figures; fusion uses every view', async () => {
     const outDir = await mkdtemp(path.join(tmpdir(), 'cmkd-fusion-'));
-    const r = await runFusion({ outDir, n: 300, seeds: 1, modalities: ['blocks', 'fourier'], student: 'profiles', epochs: 4, batchSize: 16, estimators: ['ksg'], mlpHidden: [16] });
+    const r = await runFusion({
+      outDir,
+      n: 300,
+      seeds: 1,
+      modalities: ['blocks', 'fourier'],
+      student: 'profiles',
+      epochs: 4,
+      batchSize: 16,
+      estimators: ['ksg'],
+      mlpHidden: [16],
+    });
     expect(r.rows.map((x) => x.teacher)).toEqual(['blocks', 'fourier', EARLY_FUSION, LATE_FUSION]);
     for (const x of r.rows) expect(x.kdGain).toBeCloseTo(x.kdAcc - x.studentAcc, 12);
     expect(r.comparison.directFusion).toBe(r.rows[2].teacherAcc);

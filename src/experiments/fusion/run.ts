@@ -122,13 +122,29 @@ export function resolveFusionOptions(options: Partial<FusionOptions> & { outDir:
   const o: FusionOptions = { ...FUSION_DEFAULTS, ...stripUndefined(options), outDir: options.outDir };
   check(Number.isInteger(o.n) && o.n >= 100, `fusion: n must be an integer ≥ 100, got ${o.n}`, 'invalid-option');
   check(Number.isInteger(o.seeds) && o.seeds >= 1, `fusion: seeds must be an integer ≥ 1, got ${o.seeds}`, 'invalid-option');
-  check(o.modalities.length >= 2, `fusion: --modalities must name at least two views to fuse, got [${o.modalities.join(', ')}]`, 'invalid-option');
+  check(
+    o.modalities.length >= 2,
+    `fusion: --modalities must name at least two views to fuse, got [${o.modalities.join(', ')}]`,
+    'invalid-option',
+  );
   for (const m of [...o.modalities, o.student]) {
-    check((DIGITS_VIEWS as readonly string[]).includes(m), `fusion: '${m}' is not a digits view; expected one of ${DIGITS_VIEWS.join(', ')}`, 'invalid-option');
+    check(
+      (DIGITS_VIEWS as readonly string[]).includes(m),
+      `fusion: '${m}' is not a digits view; expected one of ${DIGITS_VIEWS.join(', ')}`,
+      'invalid-option',
+    );
   }
-  check(new Set(o.modalities).size === o.modalities.length, `fusion: --modalities lists a view twice: [${o.modalities.join(', ')}]`, 'invalid-option');
+  check(
+    new Set(o.modalities).size === o.modalities.length,
+    `fusion: --modalities lists a view twice: [${o.modalities.join(', ')}]`,
+    'invalid-option',
+  );
   check(Number.isFinite(o.temperature) && o.temperature > 0, `fusion: --temperature must be > 0, got ${o.temperature}`, 'invalid-option');
-  check(Number.isFinite(o.lambda) && o.lambda >= 0 && o.lambda <= 1, `fusion: --lambda (KD weight) must be in [0, 1], got ${o.lambda}`, 'invalid-option');
+  check(
+    Number.isFinite(o.lambda) && o.lambda >= 0 && o.lambda <= 1,
+    `fusion: --lambda (KD weight) must be in [0, 1], got ${o.lambda}`,
+    'invalid-option',
+  );
   checkFit('fusion', o);
   checkEstimators('fusion', o.estimators, o.miDims);
   return o;
@@ -139,7 +155,12 @@ export function concatModalities(name: string, modalities: Modality[]): Modality
   check(modalities.length > 0, 'concatModalities: no modalities');
   const sizes = modalities.map((m) => m.shape.reduce((a, b) => a * b, 1));
   const n = modalities[0].data.length / sizes[0];
-  modalities.forEach((m, k) => check(m.data.length === n * sizes[k], `concatModalities: '${m.name}' has ${m.data.length / sizes[k]} rows, '${modalities[0].name}' has ${n}`));
+  modalities.forEach((m, k) =>
+    check(
+      m.data.length === n * sizes[k],
+      `concatModalities: '${m.name}' has ${m.data.length / sizes[k]} rows, '${modalities[0].name}' has ${n}`,
+    ),
+  );
   const d = sizes.reduce((a, b) => a + b, 0);
   const data = new Float32Array(n * d);
   for (let i = 0; i < n; i++) {
@@ -189,9 +210,18 @@ export function flatFusionRow(r: FusionRow): Record<string, number | string> {
   return out;
 }
 
-export function summariseFusion(rows: FusionRow[], estimators: MarginEstimator[]): { teachers: FusionTeacherSummary[]; comparison: FusionComparison } {
+export function summariseFusion(
+  rows: FusionRow[],
+  estimators: MarginEstimator[],
+): { teachers: FusionTeacherSummary[]; comparison: FusionComparison } {
   const flat = rows.map(flatFusionRow);
-  const teachers = groupMeanSd(flat, (r) => String(r.teacher), ['teacherAcc', 'studentAcc', 'kdAcc', 'kdGain', ...estimators.map((e) => `margin_${e}`)]).map((g) => ({
+  const teachers = groupMeanSd(flat, (r) => String(r.teacher), [
+    'teacherAcc',
+    'studentAcc',
+    'kdAcc',
+    'kdGain',
+    ...estimators.map((e) => `margin_${e}`),
+  ]).map((g) => ({
     teacher: String(g.rows[0].teacher),
     kind: g.rows[0].kind as TeacherKind,
     seeds: g.rows.length,
@@ -258,11 +288,15 @@ export async function runFusion(options: Partial<FusionOptions> & { outDir: stri
   await initEngine();
   const views = [...new Set([...o.modalities, o.student])] as (typeof DIGITS_VIEWS)[number][];
   const base = await loadDataset('digits', { digits: { n: o.n, modalities: views }, onProgress: ctx.onProgress, signal: ctx.signal });
-  const fused = concatModalities(EARLY_FUSION, o.modalities.map((m) => getModality(base, m)));
+  const fused = concatModalities(
+    EARLY_FUSION,
+    o.modalities.map((m) => getModality(base, m)),
+  );
   const ds: MultimodalDataset = { ...base, modalities: [...base.modalities, fused] };
   const fit = { epochs: o.epochs, learningRate: o.learningRate, batchSize: o.batchSize };
   const fitCtx = { onProgress: ctx.onProgress, signal: ctx.signal };
-  const archFor = (m: Modality): SpecOverrides => (m.kind === 'image' ? { channels: o.channels, hidden: o.cnnHidden } : { hidden: o.mlpHidden });
+  const archFor = (m: Modality): SpecOverrides =>
+    m.kind === 'image' ? { channels: o.channels, hidden: o.cnnHidden } : { hidden: o.mlpHidden };
 
   const rows: FusionRow[] = [];
   const rowsFile = path.join(o.outDir, 'results.csv');
@@ -282,7 +316,12 @@ export async function runFusion(options: Partial<FusionOptions> & { outDir: stri
     for (let i = 0; i < names.length; i++) {
       throwIfAborted(ctx.signal);
       const data = prepareModality(ds, names[i], split);
-      const model = await fitModel(specFor(ds, data.modality, undefined, archFor(data.modality)), data, { ...fit, initSeed: seeds.teacher(i), seed: seeds.shuffle }, fitCtx);
+      const model = await fitModel(
+        specFor(ds, data.modality, undefined, archFor(data.modality)),
+        data,
+        { ...fit, initSeed: seeds.teacher(i), seed: seeds.shuffle },
+        fitCtx,
+      );
       const { score, onTrain } = await teacherPass(model, data, ctx.signal);
       const single = names[i] !== EARLY_FUSION;
       if (single) singles.push({ train: onTrain, test: score.outputs });
@@ -309,12 +348,17 @@ export async function runFusion(options: Partial<FusionOptions> & { outDir: stri
     const margins = new Map<string, Partial<Record<MarginEstimator, MarginEstimate>>>(entries.map((e) => [e.name, {}]));
     for (const estimator of o.estimators) {
       throwIfAborted(ctx.signal);
-      const ms = await cchMargins(embeddingOf(studentScore.outputs), entries.map((e) => ({ name: e.name, h: e.heldOut })), labels, {
-        estimator,
-        dims: o.miDims,
-        seed: 17 + seed,
-        signal: ctx.signal,
-      });
+      const ms = await cchMargins(
+        embeddingOf(studentScore.outputs),
+        entries.map((e) => ({ name: e.name, h: e.heldOut })),
+        labels,
+        {
+          estimator,
+          dims: o.miDims,
+          seed: 17 + seed,
+          signal: ctx.signal,
+        },
+      );
       entries.forEach((e, k) => {
         const m = margins.get(e.name);
         if (m) m[estimator] = ms[k];
@@ -326,7 +370,12 @@ export async function runFusion(options: Partial<FusionOptions> & { outDir: stri
       const { accuracy: kdAcc } = await fitAndScore(
         studentSpec,
         student,
-        { ...fit, initSeed: seeds.student, seed: seeds.shuffle, kd: { teacher: { logits: e.trainLogits, embedding: e.trainEmbedding }, temperature: o.temperature, lambda: o.lambda } },
+        {
+          ...fit,
+          initSeed: seeds.student,
+          seed: seeds.shuffle,
+          kd: { teacher: { logits: e.trainLogits, embedding: e.trainEmbedding }, temperature: o.temperature, lambda: o.lambda },
+        },
         fitCtx,
       );
       rows.push({
@@ -341,7 +390,12 @@ export async function runFusion(options: Partial<FusionOptions> & { outDir: stri
       });
       // Incremental and atomic: an interrupted run keeps every finished cell.
       await writeFileAtomic(rowsFile, toCsv(rows.map(flatFusionRow)));
-      ctx.onProgress?.({ task: 'fusion', done: rows.length, total, detail: `seed ${seed} teacher ${e.name}: KD gain ${(kdAcc - studentScore.accuracy).toFixed(3)}` });
+      ctx.onProgress?.({
+        task: 'fusion',
+        done: rows.length,
+        total,
+        detail: `seed ${seed} teacher ${e.name}: KD gain ${(kdAcc - studentScore.accuracy).toFixed(3)}`,
+      });
     }
   }
 

@@ -44,13 +44,48 @@ export const mfhSyntheticExperiment: ExperimentDefinition = {
   name: 'mfh-synthetic',
   description: "MFH's modality-Venn Gaussian data (Xue et al., ICLR 2023): KD gain tracks shared decisive features γ, not teacher accuracy",
   options: [
-    { flags: '--seeds <int>', key: 'seeds', description: `seeds per setting (default ${MFH_DEFAULTS.seeds}; quick ${MFH_QUICK.seeds})`, parse: parseIntOption('--seeds', 1) },
-    { flags: '--epochs <int>', key: 'epochs', description: `full-batch SGD steps (default ${MFH_DEFAULTS.epochs}; quick ${MFH_QUICK.epochs})`, parse: parseIntOption('--epochs', 1) },
-    { flags: '--learning-rate <x>', key: 'learningRate', description: `SGD learning rate (default ${MFH_DEFAULTS.learningRate})`, parse: parseNumberOption('--learning-rate') },
-    { flags: '--n-train <int>', key: 'nTrain', description: `training samples (default ${MFH_DEFAULTS.nTrain})`, parse: parseIntOption('--n-train', 10) },
-    { flags: '--n-test <int>', key: 'nTest', description: `test samples (default ${MFH_DEFAULTS.nTest})`, parse: parseIntOption('--n-test', 10) },
-    { flags: '--gamma-sweep <list>', key: 'gammaSweep', description: 'shared decisive dims (of 10) for the γ sweep (default 0,2,4,6,8,10)', parse: parseNumberListOption('--gamma-sweep') },
-    { flags: '--alpha-sweep <list>', key: 'alphaSweep', description: 'teacher-only decisive dims for the α sweep (default 0,10,20,30,40)', parse: parseNumberListOption('--alpha-sweep') },
+    {
+      flags: '--seeds <int>',
+      key: 'seeds',
+      description: `seeds per setting (default ${MFH_DEFAULTS.seeds}; quick ${MFH_QUICK.seeds})`,
+      parse: parseIntOption('--seeds', 1),
+    },
+    {
+      flags: '--epochs <int>',
+      key: 'epochs',
+      description: `full-batch SGD steps (default ${MFH_DEFAULTS.epochs}; quick ${MFH_QUICK.epochs})`,
+      parse: parseIntOption('--epochs', 1),
+    },
+    {
+      flags: '--learning-rate <x>',
+      key: 'learningRate',
+      description: `SGD learning rate (default ${MFH_DEFAULTS.learningRate})`,
+      parse: parseNumberOption('--learning-rate'),
+    },
+    {
+      flags: '--n-train <int>',
+      key: 'nTrain',
+      description: `training samples (default ${MFH_DEFAULTS.nTrain})`,
+      parse: parseIntOption('--n-train', 10),
+    },
+    {
+      flags: '--n-test <int>',
+      key: 'nTest',
+      description: `test samples (default ${MFH_DEFAULTS.nTest})`,
+      parse: parseIntOption('--n-test', 10),
+    },
+    {
+      flags: '--gamma-sweep <list>',
+      key: 'gammaSweep',
+      description: 'shared decisive dims (of 10) for the γ sweep (default 0,2,4,6,8,10)',
+      parse: parseNumberListOption('--gamma-sweep'),
+    },
+    {
+      flags: '--alpha-sweep <list>',
+      key: 'alphaSweep',
+      description: 'teacher-only decisive dims for the α sweep (default 0,10,20,30,40)',
+      parse: parseNumberListOption('--alpha-sweep'),
+    },
   ],
   async run(opts, ctx) {
     const { quick, ...rest } = opts;

@@ -76,7 +76,6 @@ describe('mfh-synthetic training', () => {
     for (let i = 0; i < s.n; i++) if ((logits[2 * i + 1] > logits[2 * i] ? 1 : 0) === s.y[i]) correct++;
     expect(correct / s.n).toBeGreaterThan(0.9);
   });
-
 });
 
 describe('mfh-synthetic run', () => {

@@ -176,11 +176,26 @@ function figures(summary: MfhSummaryRow[]): Record<string, VegaLiteSpec> {
     title: 'KD gain against the CCH margin, per setting (mean ± sd over seeds)',
     width: 420,
     height: 260,
-    data: { values: summary.map((s) => ({ ...s, lo: s.kdGainMean - s.kdGainSd, hi: s.kdGainMean + s.kdGainSd, label: s.mode === 'gamma' ? `γ=${s.gamma.toFixed(2)}` : `α=${s.alpha.toFixed(2)}` })) },
+    data: {
+      values: summary.map((s) => ({
+        ...s,
+        lo: s.kdGainMean - s.kdGainSd,
+        hi: s.kdGainMean + s.kdGainSd,
+        label: s.mode === 'gamma' ? `γ=${s.gamma.toFixed(2)}` : `α=${s.alpha.toFixed(2)}`,
+      })),
+    },
     layer: [
       { mark: { type: 'rule', color: '#9ca3af' }, encoding: { y: { datum: 0 } } },
       { mark: { type: 'rule', color: '#9ca3af', strokeDash: [4, 4] }, encoding: { x: { datum: 0 } } },
-      { mark: 'rule', encoding: { x: { field: 'cchMarginMean', type: 'quantitative' }, y: { field: 'lo', type: 'quantitative' }, y2: { field: 'hi' }, color: { field: 'mode', type: 'nominal' } } },
+      {
+        mark: 'rule',
+        encoding: {
+          x: { field: 'cchMarginMean', type: 'quantitative' },
+          y: { field: 'lo', type: 'quantitative' },
+          y2: { field: 'hi' },
+          color: { field: 'mode', type: 'nominal' },
+        },
+      },
       {
         mark: { type: 'point', filled: true, size: 70 },
         encoding: {
@@ -189,7 +204,14 @@ function figures(summary: MfhSummaryRow[]): Record<string, VegaLiteSpec> {
           color: { field: 'mode', type: 'nominal', title: 'sweep' },
         },
       },
-      { mark: { type: 'text', dy: -9, fontSize: 10 }, encoding: { x: { field: 'cchMarginMean', type: 'quantitative' }, y: { field: 'kdGainMean', type: 'quantitative' }, text: { field: 'label' } } },
+      {
+        mark: { type: 'text', dy: -9, fontSize: 10 },
+        encoding: {
+          x: { field: 'cchMarginMean', type: 'quantitative' },
+          y: { field: 'kdGainMean', type: 'quantitative' },
+          text: { field: 'label' },
+        },
+      },
     ],
   };
   return {
@@ -214,14 +236,28 @@ export async function runMfhSynthetic(options: Partial<MfhOptions> & { outDir: s
       // Incremental, atomic: an interrupted run keeps every finished (setting, seed).
       await writeFileAtomic(rowsFile, toCsv(rows as unknown as Record<string, unknown>[]));
       const last = rows[rows.length - 1];
-      ctx.onProgress?.({ task: 'mfh-synthetic', done: rows.length, total, detail: `${setting.mode}=${setting.vary} seed ${seed} KD gain ${last.kdGain.toFixed(3)}` });
+      ctx.onProgress?.({
+        task: 'mfh-synthetic',
+        done: rows.length,
+        total,
+        detail: `${setting.mode}=${setting.vary} seed ${seed} KD gain ${last.kdGain.toFixed(3)}`,
+      });
     }
   }
   const summary = summarise(rows);
   const correlations = {
-    gainVsGamma: spearman(summary.map((s) => s.kdGainMean), summary.map((s) => s.gamma)),
-    gainVsTeacherAcc: spearman(summary.map((s) => s.kdGainMean), summary.map((s) => s.teacherAcc)),
-    gainVsCchMargin: spearman(summary.map((s) => s.kdGainMean), summary.map((s) => s.cchMarginMean)),
+    gainVsGamma: spearman(
+      summary.map((s) => s.kdGainMean),
+      summary.map((s) => s.gamma),
+    ),
+    gainVsTeacherAcc: spearman(
+      summary.map((s) => s.kdGainMean),
+      summary.map((s) => s.teacherAcc),
+    ),
+    gainVsCchMargin: spearman(
+      summary.map((s) => s.kdGainMean),
+      summary.map((s) => s.cchMarginMean),
+    ),
   };
   const files = [rowsFile, path.join(options.outDir, 'summary.csv'), path.join(options.outDir, 'results.json')];
   await writeFileAtomic(files[1], toCsv(summary as unknown as Record<string, unknown>[]));

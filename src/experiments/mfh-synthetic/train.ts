@@ -79,7 +79,13 @@ export function logitGradient(logits: Float64Array, y: Int32Array, teacherLogits
  * Train on (x, y) by full-batch SGD. With teacherLogits the objective is the reference's
  * CE + KLDivLoss(mean over all n·C elements) = CE + (1/C)·KL.
  */
-export function trainLinear(x: ArrayLike<number>, d: number, y: Int32Array, settings: LinearTraining, teacherLogits?: Float64Array): LinearModel {
+export function trainLinear(
+  x: ArrayLike<number>,
+  d: number,
+  y: Int32Array,
+  settings: LinearTraining,
+  teacherLogits?: Float64Array,
+): LinearModel {
   const n = y.length;
   const model = initLinear(d, settings.seed);
   const lr = settings.learningRate;

@@ -60,8 +60,14 @@ function sqNorm(grads: tf.NamedTensorMap, vars: tf.Variable[]): number {
 
 describe('orthogonality loss', () => {
   it('is 0 for orthogonal rows, 1 for identical or opposite rows (|cos|), scale-free', () => {
-    const a = tf.tensor2d([[1, 0, 0], [0, 2, 0]]);
-    const b = tf.tensor2d([[0, 3, 0], [0, 0, -1]]);
+    const a = tf.tensor2d([
+      [1, 0, 0],
+      [0, 2, 0],
+    ]);
+    const b = tf.tensor2d([
+      [0, 3, 0],
+      [0, 0, -1],
+    ]);
     expect(orthogonalityLoss(a, b).dataSync()[0]).toBeCloseTo(0, 6);
     expect(orthogonalityLoss(a, a).dataSync()[0]).toBeCloseTo(1, 6);
     expect(orthogonalityLoss(a, tf.mul(a, -5) as tf.Tensor2D).dataSync()[0]).toBeCloseTo(1, 6);
@@ -78,10 +84,18 @@ describe('orthogonality loss', () => {
 
 describe('gradient reversal on the adversary input', () => {
   it('keeps the loss value and flips (and scales by λ) the gradient w.r.t. z_inv', () => {
-    const head = tf.sequential({ layers: [tf.layers.dense({ inputShape: [3], units: 2, kernelInitializer: tf.initializers.glorotUniform({ seed: 3 }) })] });
+    const head = tf.sequential({
+      layers: [tf.layers.dense({ inputShape: [3], units: 2, kernelInitializer: tf.initializers.glorotUniform({ seed: 3 }) })],
+    });
     const f = (z: tf.Tensor2D) => head.apply(z) as tf.Tensor2D;
-    const z0 = tf.tensor2d([[0.5, -1, 2], [1, 0.3, -0.2]]);
-    const z1 = tf.tensor2d([[-0.4, 0.2, 1], [0.1, 0.9, 0.3]]);
+    const z0 = tf.tensor2d([
+      [0.5, -1, 2],
+      [1, 0.3, -0.2],
+    ]);
+    const z1 = tf.tensor2d([
+      [-0.4, 0.2, 1],
+      [0.1, 0.9, 0.3],
+    ]);
     const plain = tf.grads((a: tf.Tensor, b: tf.Tensor) => modalityLoss(f, [a as tf.Tensor2D, b as tf.Tensor2D]))([z0, z1]);
     const reversed = tf.grads((a: tf.Tensor, b: tf.Tensor) => adversarialLoss(f, [a as tf.Tensor2D, b as tf.Tensor2D], 0.5))([z0, z1]);
     const p = Array.from(plain[0].dataSync());
@@ -105,7 +119,12 @@ describe('network shapes', () => {
     const batch = smallBatch(5);
     for (const [m, b] of net.branches.entries()) {
       const outs = b.train.predict(batch.xs[m]) as tf.Tensor[];
-      expect(outs.map((t) => t.shape)).toEqual([[5, 3], [5, 4], [5, 4], [5, 4]]);
+      expect(outs.map((t) => t.shape)).toEqual([
+        [5, 3],
+        [5, 4],
+        [5, 4],
+        [5, 4],
+      ]);
       const [logits, emb] = b.student.predict(batch.xs[m]) as tf.Tensor[];
       expect(logits.shape).toEqual([5, 3]);
       expect(emb.shape).toEqual([5, width]);
@@ -145,7 +164,10 @@ describe('each loss term reaches the parts it should, and only those', () => {
       modIrr: net.heads.modIrr.trainableWeights.map((w) => w.read() as tf.Variable),
       aux: net.heads.aux.trainableWeights.map((w) => w.read() as tf.Variable),
     };
-    const { value, grads } = tf.variableGrads(() => discomLossTerms(net, batch, { ...OPTS, weights: ALL_ON }).parts[part]!, net.variables());
+    const { value, grads } = tf.variableGrads(
+      () => discomLossTerms(net, batch, { ...OPTS, weights: ALL_ON }).parts[part]!,
+      net.variables(),
+    );
     for (const [g, vars] of Object.entries(groups)) {
       const norm = sqNorm(grads, vars);
       if (expected[part].includes(g)) expect(norm, `${part} → ${g}`).toBeGreaterThan(1e-12);
@@ -160,7 +182,8 @@ describe('each loss term reaches the parts it should, and only those', () => {
   it('ablating a term (weight 0) removes its gradient: with only L_mod the invariant encoder gets none', () => {
     const net = smallNet();
     const batch = smallBatch();
-    const gradOf = (weights: LossWeights) => tf.variableGrads(() => discomLossTerms(net, batch, { ...OPTS, weights }).total, net.variables());
+    const gradOf = (weights: LossWeights) =>
+      tf.variableGrads(() => discomLossTerms(net, batch, { ...OPTS, weights }).total, net.variables());
     const headVars = (h: tf.LayersModel) => h.trainableWeights.map((w) => w.read() as tf.Variable);
     const inv = net.branches.flatMap((b) => b.parts.invariant);
     const spec = net.branches.flatMap((b) => b.parts.specific);
@@ -271,7 +294,14 @@ describe('trainDiscom', () => {
   it('stops early when no branch improves for `patience` epochs, and keeps the best epoch', async () => {
     // 64 training rows (two batches per epoch) and a negligible learning rate: the scores stall at once.
     const small = modalities().map((m) => ({ ...m, train: m.train.subarray(0, 64 * (m.shape[0] === 10 ? 10 : 36)) }));
-    const res = await trainDiscom({ ...base, modalities: small, trainLabels: train.labels.subarray(0, 64), lr: 1e-9, epochs: 20, patience: 2 });
+    const res = await trainDiscom({
+      ...base,
+      modalities: small,
+      trainLabels: train.labels.subarray(0, 64),
+      lr: 1e-9,
+      epochs: 20,
+      patience: 2,
+    });
     expect(res.history.length).toBeLessThan(20);
     const lastBest = Math.max(...Object.values(res.best).map((b) => b.epoch));
     expect(res.history.length).toBe(lastBest + 2);
@@ -297,15 +327,32 @@ describe('trainDiscom', () => {
     bad[1] = { ...bad[1], train: bad[1].train.subarray(0, 100) };
     await expect(trainDiscom({ ...base, modalities: bad })).rejects.toThrow(/modality 'img' train data has 100 values; expected 240 rows/);
     await expect(trainDiscom({ ...base, modalities: modalities().slice(0, 1) })).rejects.toBeInstanceOf(CmkdError);
-    await expect(trainDiscom({ ...base, modalities: modalities(), representation: 'zirr' as Representation })).rejects.toThrow(/unknown discom representation 'zirr'/);
+    await expect(trainDiscom({ ...base, modalities: modalities(), representation: 'zirr' as Representation })).rejects.toThrow(
+      /unknown discom representation 'zirr'/,
+    );
     await expect(trainDiscom({ ...base, modalities: modalities(), lossWeights: { adv: -1 } })).rejects.toThrow(/loss weight 'adv'/);
-    await expect(trainDiscom({ ...base, modalities: modalities(), trainLabels: train.labels.map((y) => y + 1) })).rejects.toThrow(/trainLabels\[\d+\] = 3/);
+    await expect(trainDiscom({ ...base, modalities: modalities(), trainLabels: train.labels.map((y) => y + 1) })).rejects.toThrow(
+      /trainLabels\[\d+\] = 3/,
+    );
   });
 });
 
 describe('orthogonality gradient', () => {
   it('is finite for an all-zero row (dead ReLU embedding)', () => {
-    const g = tf.grad((a: tf.Tensor) => orthogonalityLoss(a as tf.Tensor2D, tf.tensor2d([[1, 2, 0], [0, 1, 1]])))(tf.tensor2d([[0, 0, 0], [1, 0, 0]]));
+    const g = tf.grad((a: tf.Tensor) =>
+      orthogonalityLoss(
+        a as tf.Tensor2D,
+        tf.tensor2d([
+          [1, 2, 0],
+          [0, 1, 1],
+        ]),
+      ),
+    )(
+      tf.tensor2d([
+        [0, 0, 0],
+        [1, 0, 0],
+      ]),
+    );
     const v = Array.from(g.dataSync());
     expect(v.every(Number.isFinite)).toBe(true);
   });

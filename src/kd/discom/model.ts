@@ -59,7 +59,15 @@ function safe(name: string): string {
 function sliceColumns(x: Sym, from: number, width: number, name: string): Sym {
   const n = x.shape[1] as number;
   const r = tf.layers.reshape({ targetShape: [n, 1, 1], name: `${name}_col` }).apply(x) as Sym;
-  const c = tf.layers.cropping2D({ cropping: [[from, n - from - width], [0, 0]], name: `${name}_crop` }).apply(r) as Sym;
+  const c = tf.layers
+    .cropping2D({
+      cropping: [
+        [from, n - from - width],
+        [0, 0],
+      ],
+      name: `${name}_crop`,
+    })
+    .apply(r) as Sym;
   return tf.layers.flatten({ name }).apply(c) as Sym;
 }
 
@@ -100,7 +108,13 @@ function buildBranch(
   zInv = tf.layers.reLU({ name: `${p}_invproj_zinv` }).apply(zInv) as Sym;
 
   const parts: Sym[] =
-    representation === 'inv' ? [zInv] : representation === 'inf' ? [zInf] : representation === 'inv+inf' ? [zInv, zInf] : [zInv, zInf, zIrr];
+    representation === 'inv'
+      ? [zInv]
+      : representation === 'inf'
+        ? [zInf]
+        : representation === 'inv+inf'
+          ? [zInv, zInf]
+          : [zInv, zInf, zIrr];
   const embedding = parts.length === 1 ? parts[0] : (tf.layers.concatenate({ name: `${p}_repr` }).apply(parts) as Sym);
   const logits = tf.layers
     .dense({ units: numClasses, kernelInitializer: tf.initializers.glorotUniform({ seed: seed() }), name: `${p}_cls` })
@@ -127,7 +141,9 @@ function buildBranch(
 
 function linearHead(D: number, units: number, name: string, seed: () => number): tf.LayersModel {
   const m = tf.sequential({ name });
-  m.add(tf.layers.dense({ inputShape: [D], units, kernelInitializer: tf.initializers.glorotUniform({ seed: seed() }), name: `${name}_dense` }));
+  m.add(
+    tf.layers.dense({ inputShape: [D], units, kernelInitializer: tf.initializers.glorotUniform({ seed: seed() }), name: `${name}_dense` }),
+  );
   return m;
 }
 

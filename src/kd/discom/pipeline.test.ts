@@ -25,7 +25,8 @@ function dataset(n: number): MultimodalDataset {
     const y = rng.int(3);
     labels[i] = y;
     for (let j = 0; j < 4; j++) table[i * 4 + j] = 5 + (j === y ? 2 : 0) + rng.normal();
-    for (let r = 0; r < 6; r++) for (let c = 0; c < 6; c++) image[i * 36 + r * 6 + c] = (Math.min(r, c, 5 - r, 5 - c) === y ? 2 : 0) + rng.normal();
+    for (let r = 0; r < 6; r++)
+      for (let c = 0; c < 6; c++) image[i * 36 + r * 6 + c] = (Math.min(r, c, 5 - r, 5 - c) === y ? 2 : 0) + rng.normal();
   }
   return {
     name: 'synthetic',

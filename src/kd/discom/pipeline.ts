@@ -32,9 +32,17 @@ export async function discomOnDataset(ds: MultimodalDataset, o: DiscomDatasetOpt
     throw new CmkdError(`discom needs a classification task; dataset '${ds.name}' is ${ds.task.kind}`, 'unsupported');
   }
   check(o.modalities.length >= 2, `discom needs two or more modalities (--modalities a,b), got ${o.modalities.length}`, 'invalid-option');
-  check(new Set(o.modalities).size === o.modalities.length, `discom: --modalities lists a modality twice: ${o.modalities.join(',')}`, 'invalid-option');
+  check(
+    new Set(o.modalities).size === o.modalities.length,
+    `discom: --modalities lists a modality twice: ${o.modalities.join(',')}`,
+    'invalid-option',
+  );
   for (const name of Object.keys(o.backbones ?? {})) {
-    check(o.modalities.includes(name), `discom: a backbone is given for '${name}', which is not among the modalities ${o.modalities.join(', ')}`, 'invalid-option');
+    check(
+      o.modalities.includes(name),
+      `discom: a backbone is given for '${name}', which is not among the modalities ${o.modalities.join(', ')}`,
+      'invalid-option',
+    );
   }
   const prepared = o.modalities.map((name) => prepareModality(ds, name, o.split));
   check(prepared[0].train.n > 0, `split has no training rows for dataset '${ds.name}'`, 'invalid-input');
@@ -69,7 +77,10 @@ export async function discomOnDataset(ds: MultimodalDataset, o: DiscomDatasetOpt
 }
 
 /** Save every student of `result` to `${dir}/${modality}` (TF.js format, via saveModel). */
-export async function saveDiscomStudents(dir: string, result: Pick<DiscomDatasetResult, 'branches' | 'meta'>): Promise<Record<string, SavedModelMeta>> {
+export async function saveDiscomStudents(
+  dir: string,
+  result: Pick<DiscomDatasetResult, 'branches' | 'meta'>,
+): Promise<Record<string, SavedModelMeta>> {
   const out: Record<string, SavedModelMeta> = {};
   for (const [name, model] of Object.entries(result.branches)) {
     out[name] = await saveModel(path.join(dir, name), model, result.meta[name] ?? { modality: name });

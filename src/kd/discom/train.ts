@@ -132,9 +132,17 @@ function featureSize(shape: number[]): number {
 }
 
 function validate(o: DiscomOptions): void {
-  check(Array.isArray(o.modalities) && o.modalities.length >= 2, `discom: needs at least two modalities, got ${o.modalities?.length ?? 0}`, 'invalid-option');
+  check(
+    Array.isArray(o.modalities) && o.modalities.length >= 2,
+    `discom: needs at least two modalities, got ${o.modalities?.length ?? 0}`,
+    'invalid-option',
+  );
   const names = new Set<string>();
-  check(Number.isInteger(o.numClasses) && o.numClasses >= 2, `discom: numClasses must be an integer ≥ 2, got ${o.numClasses}`, 'invalid-option');
+  check(
+    Number.isInteger(o.numClasses) && o.numClasses >= 2,
+    `discom: numClasses must be an integer ≥ 2, got ${o.numClasses}`,
+    'invalid-option',
+  );
   const n = o.trainLabels.length;
   check(n > 0, 'discom: trainLabels is empty');
   const nVal = o.valLabels?.length;
@@ -142,16 +150,30 @@ function validate(o: DiscomOptions): void {
     check(!names.has(m.name), `discom: modality '${m.name}' given twice`, 'invalid-option');
     names.add(m.name);
     const okShape = m.kind === 'image' ? m.shape.length === 3 : m.shape.length === 1;
-    check(okShape && m.shape.every((s) => Number.isInteger(s) && s > 0), () => `discom: modality '${m.name}' (${m.kind}) has shape [${m.shape.join(', ')}]; expected ${m.kind === 'image' ? '[H, W, C]' : '[d]'} with positive integers`);
+    check(
+      okShape && m.shape.every((s) => Number.isInteger(s) && s > 0),
+      () =>
+        `discom: modality '${m.name}' (${m.kind}) has shape [${m.shape.join(', ')}]; expected ${m.kind === 'image' ? '[H, W, C]' : '[d]'} with positive integers`,
+    );
     const d = featureSize(m.shape);
-    check(m.train.length === n * d, () => `discom: modality '${m.name}' train data has ${m.train.length} values; expected ${n} rows × ${d} = ${n * d} (one row per train label)`);
+    check(
+      m.train.length === n * d,
+      () =>
+        `discom: modality '${m.name}' train data has ${m.train.length} values; expected ${n} rows × ${d} = ${n * d} (one row per train label)`,
+    );
     if (nVal !== undefined) {
       check(m.val !== undefined, `discom: valLabels given but modality '${m.name}' has no val data`);
-      check(m.val.length === nVal * d, () => `discom: modality '${m.name}' val data has ${m.val!.length} values; expected ${nVal} rows × ${d} = ${nVal * d}`);
+      check(
+        m.val.length === nVal * d,
+        () => `discom: modality '${m.name}' val data has ${m.val!.length} values; expected ${nVal} rows × ${d} = ${nVal * d}`,
+      );
     }
     if (m.backbone?.kind !== undefined) oneOf(`backbone kind for modality '${m.name}'`, m.backbone.kind, MODEL_KINDS);
   }
-  for (const [what, labels] of [['trainLabels', o.trainLabels], ['valLabels', o.valLabels]] as const) {
+  for (const [what, labels] of [
+    ['trainLabels', o.trainLabels],
+    ['valLabels', o.valLabels],
+  ] as const) {
     if (!labels) continue;
     for (let i = 0; i < labels.length; i++) {
       const y = labels[i];
@@ -175,13 +197,28 @@ function validate(o: DiscomOptions): void {
   if (o.optimizer !== undefined) oneOf('optimizer', o.optimizer, OPTIMIZERS);
   if (o.schedule !== undefined) oneOf('schedule', typeof o.schedule === 'object' ? o.schedule.name : o.schedule, SCHEDULES);
   const w = { cl: 1, adv: 1, mod: 1, aux: 1, orth: 1, ...o.lossWeights };
-  check(LOSS_TERMS.some((k) => w[k] > 0), 'discom: every loss weight is 0; nothing to train', 'invalid-option');
-  if (o.grlLambda !== undefined) check(Number.isFinite(o.grlLambda) && o.grlLambda >= 0, `discom: grlLambda = ${o.grlLambda}; expected ≥ 0`, 'invalid-option');
-  if (o.patience !== undefined) check(Number.isInteger(o.patience) && o.patience > 0, `discom: patience = ${o.patience}; expected a positive integer`, 'invalid-option');
+  check(
+    LOSS_TERMS.some((k) => w[k] > 0),
+    'discom: every loss weight is 0; nothing to train',
+    'invalid-option',
+  );
+  if (o.grlLambda !== undefined)
+    check(Number.isFinite(o.grlLambda) && o.grlLambda >= 0, `discom: grlLambda = ${o.grlLambda}; expected ≥ 0`, 'invalid-option');
+  if (o.patience !== undefined)
+    check(
+      Number.isInteger(o.patience) && o.patience > 0,
+      `discom: patience = ${o.patience}; expected a positive integer`,
+      'invalid-option',
+    );
 }
 
 /** Class predictions (argmax of the logits) of a student on the rows of `data`. */
-export async function predictClasses(student: tf.LayersModel, data: Float32Array, shape: number[], signal?: AbortSignal): Promise<Int32Array> {
+export async function predictClasses(
+  student: tf.LayersModel,
+  data: Float32Array,
+  shape: number[],
+  signal?: AbortSignal,
+): Promise<Int32Array> {
   const n = data.length / featureSize(shape);
   const { logits, logitsSize } = await predictOutputs(student, data, n, 512, { signal });
   return argmaxRows(logits, logitsSize);
@@ -219,9 +256,15 @@ export async function trainDiscom(options: DiscomOptions): Promise<DiscomResult>
     { embeddingDim, numClasses: o.numClasses, representation: o.representation, seed: makeRng(o.seed).seed() },
   );
   // TF.js dropout reuses its seed on every call; draw a fresh one per step (only if a backbone asks for dropout).
-  const dropouts = net.branches.flatMap((b) => b.train.layers.filter((l) => l.getClassName() === 'Dropout')) as unknown as { seed?: number }[];
+  const dropouts = net.branches.flatMap((b) => b.train.layers.filter((l) => l.getClassName() === 'Dropout')) as unknown as {
+    seed?: number;
+  }[];
   const vars = net.variables();
-  const optimizer = new Optimizer(optimizerSettings, vars, vars.map((v) => v.rank >= 2));
+  const optimizer = new Optimizer(
+    optimizerSettings,
+    vars,
+    vars.map((v) => v.rank >= 2),
+  );
   const stepsPerEpoch = Math.ceil(n / o.batchSize);
   const hasVal = o.valLabels !== undefined && o.valLabels.length > 0;
   const best: DiscomResult['best'] = {};
@@ -300,7 +343,12 @@ export async function trainDiscom(options: DiscomOptions): Promise<DiscomResult>
         }
       }
       history.push(rec);
-      const valText = rec.val ? ' ' + Object.entries(rec.val).map(([k, v]) => `${k} acc ${v.accuracy.toFixed(3)}`).join(' ') : '';
+      const valText = rec.val
+        ? ' ' +
+          Object.entries(rec.val)
+            .map(([k, v]) => `${k} acc ${v.accuracy.toFixed(3)}`)
+            .join(' ')
+        : '';
       o.onProgress?.({ task, done: epoch + 1, total: o.epochs, detail: `loss ${rec.loss.toFixed(4)}${valText}` });
       sinceImproved = improved ? 0 : sinceImproved + 1;
       if (o.patience !== undefined && hasVal && sinceImproved >= o.patience) break;
@@ -339,7 +387,9 @@ export async function trainDiscom(options: DiscomOptions): Promise<DiscomResult>
       epochs: o.epochs,
       epochsRun: history.length,
       batchSize: o.batchSize,
-      augment: augment ? `${augment.flips ? 'flips' : ''}${augment.flips && augment.rotations ? '+' : ''}${augment.rotations ? 'rotations' : ''}` : 'off',
+      augment: augment
+        ? `${augment.flips ? 'flips' : ''}${augment.flips && augment.rotations ? '+' : ''}${augment.rotations ? 'rotations' : ''}`
+        : 'off',
       pairing: o.pairing,
       seed: o.seed,
       ...Object.fromEntries(LOSS_TERMS.map((k) => [`weight_${k}`, weights[k]])),

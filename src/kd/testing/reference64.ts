@@ -40,11 +40,7 @@ export function standardize64(row: number[]): number[] {
 }
 
 export function softTarget64(student: Rows, teacher: Rows, temperature: number): number {
-  return (
-    temperature *
-    temperature *
-    mean64(student.map((s, i) => kl64(softmax64(teacher[i], temperature), softmax64(s, temperature))))
-  );
+  return temperature * temperature * mean64(student.map((s, i) => kl64(softmax64(teacher[i], temperature), softmax64(s, temperature))));
 }
 
 export interface Kd64 {
@@ -70,12 +66,7 @@ export interface Dkd64 {
 }
 
 /** TCKD and NCKD (unweighted, T² included) from the probability-domain definitions. */
-export function dkdParts64(
-  student: Rows,
-  teacher: Rows,
-  labels: number[],
-  temperature: number,
-): { tckd: number; nckd: number } {
+export function dkdParts64(student: Rows, teacher: Rows, labels: number[], temperature: number): { tckd: number; nckd: number } {
   const tckd: number[] = [];
   const nckd: number[] = [];
   student.forEach((s, i) => {
@@ -95,9 +86,7 @@ export function dkd64(student: Rows, teacher: Rows, labels: number[], o: Dkd64):
   const s = o.standardize ? student.map(standardize64) : student;
   const t = o.standardize ? teacher.map(standardize64) : teacher;
   const { tckd, nckd } = dkdParts64(s, t, labels, o.temperature);
-  return (
-    o.taskWeight * crossEntropy64(student, labels) + (o.warmupFactor ?? 1) * (o.alpha * tckd + o.beta * nckd)
-  );
+  return o.taskWeight * crossEntropy64(student, labels) + (o.warmupFactor ?? 1) * (o.alpha * tckd + o.beta * nckd);
 }
 
 function matMul64(a: Rows, b: Rows): Rows {
@@ -146,19 +135,11 @@ export interface Mlkd64 {
   standardize?: boolean;
 }
 
-export function mlkd64(
-  student: Rows,
-  teacher: Rows,
-  labels: number[],
-  o: Mlkd64,
-  strong?: { student: Rows; teacher: Rows },
-): number {
+export function mlkd64(student: Rows, teacher: Rows, labels: number[], o: Mlkd64, strong?: { student: Rows; teacher: Rows }): number {
   const temps = [o.temperature, 3, 5, 2, 6];
   const teacherProbs = teacher.map((r) => softmax64(r));
   const sampleFraction = fractionAtOrBelowMedian64(teacherProbs.map((p) => Math.max(...p)));
-  const classFraction = fractionAtOrBelowMedian64(
-    teacher[0].map((_, j) => teacherProbs.reduce((a, p) => a + p[j], 0)),
-  );
+  const classFraction = fractionAtOrBelowMedian64(teacher[0].map((_, j) => teacherProbs.reduce((a, p) => a + p[j], 0)));
   const std = (rows: Rows): Rows => (o.standardize ? rows.map(standardize64) : rows);
   let loss = o.taskWeight * crossEntropy64(student, labels);
   for (const T of temps) {
