@@ -28,12 +28,14 @@ export function cchDigitsFigures(
       },
       {
         data: {
-          values: bySigma.map((s) => ({
+          values: bySigma.map((s, i) => ({
             x: s.marginMean[e],
             gain: s.kdGainMean,
             lo: s.kdGainMean - (Number.isFinite(s.kdGainSd) ? s.kdGainSd : 0),
             hi: s.kdGainMean + (Number.isFinite(s.kdGainSd) ? s.kdGainSd : 0),
             label: `σ=${s.sigma}`,
+            // Neighbouring σ often sit close together: their labels alternate sides.
+            side: i % 2 === 0 ? 'left' : 'right',
           })),
         },
         layer: [
@@ -45,10 +47,11 @@ export function cchDigitsFigures(
             mark: { type: 'point', shape: 'diamond', filled: true, size: 90, color: '#111827' },
             encoding: { x: { field: 'x', type: 'quantitative' }, y: { field: 'gain', type: 'quantitative' } },
           },
-          {
-            mark: { type: 'text', dy: -11, fontSize: 10 },
+          ...(['left', 'right'] as const).map((side) => ({
+            transform: [{ filter: `datum.side === '${side}'` }],
+            mark: { type: 'text', align: side === 'left' ? 'right' : 'left', dx: side === 'left' ? -9 : 9, fontSize: 10 },
             encoding: { x: { field: 'x', type: 'quantitative' }, y: { field: 'gain', type: 'quantitative' }, text: { field: 'label' } },
-          },
+          })),
         ],
       },
     ],
