@@ -1,4 +1,4 @@
-import { CmkdError } from '../util/errors.js';
+import { check, CmkdError } from '../util/errors.js';
 import type { Modality, MultimodalDataset } from './types.js';
 
 /** Values per sample of a modality (product of its shape). */
@@ -54,4 +54,27 @@ export function modalityRows(m: Modality, idx?: ArrayLike<number>): { data: Floa
   const d = featureSize(m);
   const data = idx ? gatherRows(m.data, d, idx) : m.data;
   return { data, n: data.length / d, d };
+}
+
+/** One table modality whose row i is the concatenation of row i of every input modality (flattened). */
+export function concatModalities(name: string, modalities: Modality[]): Modality {
+  check(modalities.length > 0, 'concatModalities: no modalities');
+  const sizes = modalities.map(featureSize);
+  const n = modalities[0].data.length / sizes[0];
+  modalities.forEach((m, k) =>
+    check(
+      m.data.length === n * sizes[k],
+      () => `concatModalities: '${m.name}' has ${m.data.length / sizes[k]} rows, '${modalities[0].name}' has ${n}`,
+    ),
+  );
+  const d = sizes.reduce((a, b) => a + b, 0);
+  const data = new Float32Array(n * d);
+  for (let i = 0; i < n; i++) {
+    let at = i * d;
+    modalities.forEach((m, k) => {
+      data.set(m.data.subarray(i * sizes[k], (i + 1) * sizes[k]), at);
+      at += sizes[k];
+    });
+  }
+  return { name, kind: 'table', shape: [d], data, source: `concatenation of ${modalities.map((m) => m.name).join(' + ')}` };
 }

@@ -1,6 +1,16 @@
 /** The data module's public surface: dataset type, accessors, loaders, validation, splits, scaling. */
 export type { Modality, ModalityKind, MultimodalDataset, Split, Task } from './types.js';
-export { featureSize, gatherRows, getModality, isClassification, modalityNames, modalityRows, numClasses, subsetRows } from './access.js';
+export {
+  concatModalities,
+  featureSize,
+  gatherRows,
+  getModality,
+  isClassification,
+  modalityNames,
+  modalityRows,
+  numClasses,
+  subsetRows,
+} from './access.js';
 export { loadDataset, isDigitsSpec, type LoadOptions } from './load.js';
 export { loadManifestDataset, parseManifest, manifestSchema, MANIFEST_NAME, type Manifest } from './manifest.js';
 export { loadCsvDataset, type CsvColumnOptions, type CsvDatasetOptions, type CsvModalityColumns, type TaskOption } from './csvDataset.js';

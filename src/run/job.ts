@@ -9,7 +9,7 @@ import path from 'node:path';
 import { cchFromRepresentations, type CchResult } from '../criteria/index.js';
 import {
   describeDataset,
-  featureSize,
+  concatModalities,
   getModality,
   loadDataset,
   modalityNames,
@@ -133,26 +133,6 @@ export interface RunResult {
   verdict: string;
   reusedStages: string[];
   seconds: number;
-}
-
-function teacherModalityName(t: string): string {
-  return t;
-}
-
-/** A table modality concatenating the flattened features of `names` (the fusion teacher's input). */
-export function fuseModalities(ds: MultimodalDataset, names: string[], name = FUSION): Modality {
-  const parts = names.map((m) => getModality(ds, m));
-  const sizes = parts.map(featureSize);
-  const d = sizes.reduce((a, b) => a + b, 0);
-  const data = new Float32Array(ds.n * d);
-  for (let i = 0; i < ds.n; i++) {
-    let o = i * d;
-    parts.forEach((p, j) => {
-      data.set(p.data.subarray(i * sizes[j], (i + 1) * sizes[j]), o);
-      o += sizes[j];
-    });
-  }
-  return { name, kind: 'table', shape: [d], data, source: `fusion of ${names.join(' + ')}` };
 }
 
 function checkOptions(ds: MultimodalDataset, o: RunOptions): { teachers: string[]; methods: string[] } {
@@ -377,7 +357,18 @@ export async function runMainJob(o: RunOptions): Promise<RunResult> {
   const { teachers, methods: asked } = checkOptions(loaded, o);
   const base = capRows(loaded, budget.maxRows, seed);
   const useFusion = o.fusion ?? teachers.length >= 2;
-  const ds: MultimodalDataset = useFusion ? { ...base, modalities: [...base.modalities, fuseModalities(base, teachers)] } : base;
+  const ds: MultimodalDataset = useFusion
+    ? {
+        ...base,
+        modalities: [
+          ...base.modalities,
+          concatModalities(
+            FUSION,
+            teachers.map((t) => getModality(base, t)),
+          ),
+        ],
+      }
+    : base;
   const allTeachers = useFusion ? [...teachers, FUSION] : teachers;
   const methods = asked.length ? asked : budget.methods;
   const classification = ds.task.kind === 'classification';
@@ -435,7 +426,7 @@ export async function runMainJob(o: RunOptions): Promise<RunResult> {
     const student = await outputsOn(ctx, path.relative(o.outDir, modelDir(0, 'student')), o.student, splits[0], 'heldOut');
     const teacherReps = [];
     for (const t of allTeachers) {
-      const h = await outputsOn(ctx, path.relative(o.outDir, modelDir(0, `teacher-${t}`)), teacherModalityName(t), splits[0], 'heldOut');
+      const h = await outputsOn(ctx, path.relative(o.outDir, modelDir(0, `teacher-${t}`)), t, splits[0], 'heldOut');
       teacherReps.push({ name: t, h: { data: h.embedding, n: h.n, d: h.embeddingSize } });
     }
     return cchFromRepresentations({

@@ -10,7 +10,6 @@ export {
   runFusion,
   resolveFusionOptions,
   summariseFusion,
-  concatModalities,
   meanArrays,
   concatRepresentations,
   FUSION_DEFAULTS,

@@ -2,27 +2,15 @@ import { mkdtemp, readFile, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import type { Modality } from '../../data/index.js';
 import { initEngine } from '../../engine/index.js';
 import { fusionReport } from './index.js';
-import { concatModalities, concatRepresentations, EARLY_FUSION, LATE_FUSION, meanArrays, resolveFusionOptions, runFusion } from './run.js';
+import { concatRepresentations, EARLY_FUSION, LATE_FUSION, meanArrays, resolveFusionOptions, runFusion } from './run.js';
 
 beforeAll(async () => {
   await initEngine();
 });
 
 describe('fusion helpers', () => {
-  it('concatModalities joins rows side by side, images flattened', () => {
-    const a: Modality = { name: 'a', kind: 'table', shape: [2], data: Float32Array.from([1, 2, 3, 4]) };
-    const b: Modality = { name: 'b', kind: 'image', shape: [1, 1, 3], data: Float32Array.from([5, 6, 7, 8, 9, 10]) };
-    const f = concatModalities('ab', [a, b]);
-    expect(f.shape).toEqual([5]);
-    expect(f.kind).toBe('table');
-    expect(Array.from(f.data)).toEqual([1, 2, 5, 6, 7, 3, 4, 8, 9, 10]);
-    const short: Modality = { name: 'c', kind: 'table', shape: [1], data: Float32Array.from([1]) };
-    expect(() => concatModalities('x', [a, short])).toThrow(/'c' has 1 rows, 'a' has 2/);
-  });
-
   it('meanArrays averages element-wise; concatRepresentations joins rows', () => {
     expect(Array.from(meanArrays([Float32Array.from([1, 2]), Float32Array.from([3, 6])]))).toEqual([2, 4]);
     expect(() => meanArrays([Float32Array.from([1]), Float32Array.from([1, 2])])).toThrow(/differ/);

@@ -9,7 +9,7 @@
  * no-KD student's embedding, so the ranking by margin can be checked against the KD gains.
  */
 import path from 'node:path';
-import { getModality, loadDataset, stratifiedSplit, type Modality, type MultimodalDataset } from '../../data/index.js';
+import { concatModalities, getModality, loadDataset, stratifiedSplit, type Modality, type MultimodalDataset } from '../../data/index.js';
 import { initEngine } from '../../engine/index.js';
 import { spearman } from '../../metrics/index.js';
 import { renderChart } from '../../report/charts.js';
@@ -148,29 +148,6 @@ export function resolveFusionOptions(options: Partial<FusionOptions> & { outDir:
   checkFit('fusion', o);
   checkEstimators('fusion', o.estimators, o.miDims);
   return o;
-}
-
-/** One table modality whose row i is the concatenation of row i of every input modality (flattened). */
-export function concatModalities(name: string, modalities: Modality[]): Modality {
-  check(modalities.length > 0, 'concatModalities: no modalities');
-  const sizes = modalities.map((m) => m.shape.reduce((a, b) => a * b, 1));
-  const n = modalities[0].data.length / sizes[0];
-  modalities.forEach((m, k) =>
-    check(
-      m.data.length === n * sizes[k],
-      `concatModalities: '${m.name}' has ${m.data.length / sizes[k]} rows, '${modalities[0].name}' has ${n}`,
-    ),
-  );
-  const d = sizes.reduce((a, b) => a + b, 0);
-  const data = new Float32Array(n * d);
-  for (let i = 0; i < n; i++) {
-    let at = i * d;
-    modalities.forEach((m, k) => {
-      data.set(m.data.subarray(i * sizes[k], (i + 1) * sizes[k]), at);
-      at += sizes[k];
-    });
-  }
-  return { name, kind: 'table', shape: [d], data, source: `concatenation of ${modalities.map((m) => m.name).join(' + ')}` };
 }
 
 /** Element-wise mean of equally sized arrays (late fusion of logits). */
