@@ -10,13 +10,42 @@ export function modalityNames(ds: MultimodalDataset): string[] {
   return ds.modalities.map((m) => m.name);
 }
 
-/** The named modality, or an error listing the ones the dataset has. */
+/** Separator of a fused modality name: 'pixels+blocks' is the concatenation of 'pixels' and 'blocks'. */
+export const FUSION_SEPARATOR = '+';
+
+const fused = new WeakMap<MultimodalDataset, Map<string, Modality>>();
+
+/**
+ * The named modality, or an error listing the ones the dataset has. A name 'a+b+…' that is not a
+ * modality itself names the concatenation of existing modalities a, b, … (a fusion input, built
+ * once per dataset).
+ */
 export function getModality(ds: MultimodalDataset, name: string): Modality {
   const m = ds.modalities.find((x) => x.name === name);
-  if (!m) {
-    throw new CmkdError(`dataset '${ds.name}' has no modality '${name}'; it has: ${modalityNames(ds).join(', ')}`, 'invalid-option');
+  if (m) return m;
+  const parts = name.split(FUSION_SEPARATOR);
+  if (parts.length > 1 && parts.every((p) => ds.modalities.some((x) => x.name === p))) {
+    let cache = fused.get(ds);
+    if (!cache) fused.set(ds, (cache = new Map()));
+    let f = cache.get(name);
+    if (!f)
+      cache.set(
+        name,
+        (f = concatModalities(
+          name,
+          parts.map((p) => getModality(ds, p)),
+        )),
+      );
+    return f;
   }
-  return m;
+  const missing = parts.filter((p) => !ds.modalities.some((x) => x.name === p));
+  const hint = parts.length > 1 ? ` ('${FUSION_SEPARATOR}' fuses modalities; not one: ${missing.join(', ')})` : '';
+  throw new CmkdError(`dataset '${ds.name}' has no modality '${name}'; it has: ${modalityNames(ds).join(', ')}${hint}`, 'invalid-option');
+}
+
+/** Whether getModality(ds, name) succeeds. */
+export function hasModality(ds: MultimodalDataset, name: string): boolean {
+  return ds.modalities.some((x) => x.name === name) || name.split(FUSION_SEPARATOR).every((p) => ds.modalities.some((x) => x.name === p));
 }
 
 export function isClassification(ds: MultimodalDataset): boolean {

@@ -11,7 +11,7 @@
  * CTKD's λ ramp; 240 epochs on CIFAR-100) are scaled to this run's epochs unless given.
  */
 import path from 'node:path';
-import { getModality, type MultimodalDataset, type Split } from '../data/index.js';
+import { getModality, hasModality, type MultimodalDataset, type Split } from '../data/index.js';
 import type { Standardizer } from '../data/standardize.js';
 import type { tf } from '../engine/index.js';
 import {
@@ -263,7 +263,7 @@ export async function loadTeacher(dir: string, ds: MultimodalDataset, splitSeed?
   try {
     const name = meta.modality;
     check(name !== undefined, `teacher ${dir}: the model does not record the modality it reads`, 'invalid-input');
-    if (!ds.modalities.some((m) => m.name === name)) {
+    if (!hasModality(ds, name)) {
       throw new CmkdError(
         `teacher ${dir} reads modality '${name}', which dataset '${ds.name}' does not have (it has: ${ds.modalities.map((m) => m.name).join(', ')})`,
         'invalid-input',

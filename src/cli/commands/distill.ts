@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { stratifiedSplit, type MultimodalDataset } from '../../data/index.js';
+import { hasModality, stratifiedSplit, type MultimodalDataset } from '../../data/index.js';
 import { BACKEND_CHOICES, initEngine, type BackendChoice } from '../../engine/index.js';
 import { OBJECTIVE_OPTIONS, type KdMethod } from '../../kd/index.js';
 import type { EarlyStoppingMetric } from '../../train/index.js';
@@ -182,7 +182,7 @@ export function register(program: Command): void {
       const teacherArg = f.teacher as string;
       if (isModelDir(teacherArg)) {
         teacher = await loadTeacher(teacherArg, ds, splitSeedFlag);
-      } else if (!ds.modalities.some((m) => m.name === teacherArg)) {
+      } else if (!hasModality(ds, teacherArg)) {
         throw new CmkdError(
           `--teacher '${teacherArg}' is neither a saved model directory (no ${MODEL_FILE} there) nor a modality of dataset '${ds.name}' (it has: ${ds.modalities.map((m) => m.name).join(', ')})`,
           'invalid-option',
