@@ -58,7 +58,7 @@ export function register(program: Command): void {
         .option('--repeats <n>', `repeated splits (seeds seed, seed+1, …; default 3, --quick ${QUICK_SWEEP.repeats})`)
         .option(
           '--quick',
-          `small budget: ${QUICK_SWEEP.rows} digits, ${QUICK_SWEEP.budget.epochs} epochs, small CNN/MLP (channels ${QUICK_SWEEP.budget.architecture.channels.join(',')}, hidden ${QUICK_SWEEP.budget.architecture.hidden.join(',')})`,
+          `small budget: ${QUICK_SWEEP.rows} digits, ${QUICK_SWEEP.budget.epochs} epochs, CNN/MLP (channels ${QUICK_SWEEP.budget.architecture.channels.join(',')}, hidden ${QUICK_SWEEP.budget.architecture.hidden.join(',')})`,
         )
         .option('--resume', 'continue the sweep in --out, skipping finished cells')
         .requiredOption('--out <dir>', 'output directory: results.json, results.csv, table.csv, models/')
@@ -66,7 +66,12 @@ export function register(program: Command): void {
         .option('--json', 'print the result as JSON')
         .option('--quiet', 'no progress on stderr'),
     ),
-    { epochs: '30 (quick 6)', lr: '0.001 (quick 0.003)', batchSize: '64', patience: '10 (quick 3)' },
+    {
+      epochs: `30 (quick ${QUICK_SWEEP.budget.epochs})`,
+      lr: `0.001 (quick ${QUICK_SWEEP.budget.lr})`,
+      batchSize: `64 (quick ${QUICK_SWEEP.budget.batchSize})`,
+      patience: `10 (quick ${QUICK_SWEEP.budget.earlyStopping.patience})`,
+    },
   ).action(async (spec: string, f: SweepFlags) => {
     const backend = oneOf<BackendChoice>('backend', f.backend, BACKEND_CHOICES);
     const q = QUICK_SWEEP.budget;
