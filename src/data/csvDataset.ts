@@ -47,7 +47,7 @@ export function loadCsvDataset(opts: CsvDatasetOptions): MultimodalDataset {
   const entries = Object.entries(opts.modalities ?? {});
   check(
     entries.length > 0,
-    `${opts.file}: name at least one modality's columns (e.g. --modality a=c1,c2 --modality b='img_*')`,
+    `${opts.file}: name at least one modality's columns (e.g. --csv-modality a=c1,c2 --csv-modality b='img_*')`,
     'invalid-option',
   );
   check(

@@ -34,7 +34,7 @@ export async function loadDataset(spec: string, opts: LoadOptions = {}): Promise
   const noColumns = (kind: string) => {
     if (hasColumns) {
       throw new CmkdError(
-        `column options (--modality, --label) apply to a single .csv dataset, not to ${kind} '${spec}'`,
+        `column options (--csv-modality, --label) apply to a single .csv dataset, not to ${kind} '${spec}'`,
         'invalid-option',
       );
     }
@@ -54,7 +54,7 @@ export async function loadDataset(spec: string, opts: LoadOptions = {}): Promise
     if (!existsSync(spec)) throw new CmkdError(`dataset file not found: ${spec}`, 'not-found');
     if (!opts.modalities || !opts.label) {
       throw new CmkdError(
-        `${spec}: a single-CSV dataset needs column options: which columns form each modality and which holds the label (e.g. --modality a=c1,c2 --modality b='img_*' --label y)`,
+        `${spec}: a single-CSV dataset needs column options: which columns form each modality and which holds the label (e.g. --csv-modality a=c1,c2 --csv-modality b='img_*' --label y)`,
         'invalid-option',
       );
     }

@@ -5,7 +5,7 @@ import { cch, REPRESENTATIONS, type CchDatasetResult, type Estimate, type Repres
 import { MI_ESTIMATORS, MI_UNITS, type MIEstimatorName, type MIUnits } from '../../mi/index.js';
 import { CmkdError, oneOf } from '../../util/errors.js';
 import { emit, fmt, progressBars, table } from '../output.js';
-import { addDatasetFlags, interruptSignal, loadForCommand, numberOption, type DatasetFlags } from './train.js';
+import { addDatasetFlags, interruptSignal, loadForCommand, numberOption, type DatasetFlags } from '../common.js';
 
 interface CchFlags extends DatasetFlags {
   student: string;

@@ -95,9 +95,9 @@ describe('cmkd data validate', () => {
       'data',
       'validate',
       join(dir, 'd.csv'),
-      '--modality',
+      '--csv-modality',
       'a=c1,c2',
-      '--modality',
+      '--csv-modality',
       'b=img_*',
       '--image',
       'b=2x2x1',
@@ -112,12 +112,12 @@ describe('cmkd data validate', () => {
       { name: 'a', kind: 'table', shape: [2] },
       { name: 'b', kind: 'image', shape: [2, 2, 1] },
     ]);
-    const bad = await run('data', 'validate', join(dir, 'd.csv'), '--modality', 'a=c1,c2', '--label', 'y', '--classes', 'a,c');
+    const bad = await run('data', 'validate', join(dir, 'd.csv'), '--csv-modality', 'a=c1,c2', '--label', 'y', '--classes', 'a,c');
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/d\.csv row 2 \(line 3\), column 'y': label 'b' is not one of the declared classes \(a, c\)\n$/);
-    const flag = await run('data', 'validate', join(dir, 'd.csv'), '--modality', 'a', '--label', 'y');
+    const flag = await run('data', 'validate', join(dir, 'd.csv'), '--csv-modality', 'a', '--label', 'y');
     expect(flag.code).toBe(2);
-    expect(flag.stderr).toMatch(/--modality 'a': expected name=value/);
+    expect(flag.stderr).toMatch(/--csv-modality 'a': expected name=value/);
   });
 });
 
@@ -141,5 +141,47 @@ describe('cmkd data describe', () => {
     expect(r.stdout).toMatch(/^toy: 4 samples, 2 modalities, classification, 2 classes\n/);
     expect(r.stdout).toMatch(/\nimg\s+image\s+2×2×1\s+0\s+15\s+7\.5000/);
     expect(r.stdout).toMatch(/\ncat\s+2\s+0\.5000\n/);
+  });
+
+  it('every dataset-reading command takes the same CSV flags (cmkd run, cmkd mi)', async () => {
+    const rows = Array.from({ length: 40 }, (_, i) => `${i},${(i * 7) % 11},${i % 5},${i % 2 ? 'b' : 'a'}`);
+    const dir = makeDir({ 'd.csv': ['c1,c2,c3,y', ...rows].join('\n') + '\n' });
+    const csv = join(dir, 'd.csv');
+    const bare = await run('run', csv, '--student', 'a', '--out', join(dir, 'r'), '--quiet');
+    expect(bare.code).toBe(2);
+    expect(bare.stderr).toMatch(/needs column options.*--csv-modality a=c1,c2/);
+    const flagged = await run(
+      'run',
+      csv,
+      '--csv-modality',
+      'a=c1,c2',
+      '--csv-modality',
+      'b=c3',
+      '--label',
+      'y',
+      '--student',
+      'z',
+      '--quiet',
+    );
+    expect(flagged.code).toBe(2);
+    expect(flagged.stderr).toBe("cmkd: error: dataset 'd' has no modality 'z'; it has: a, b\n");
+    const mi = await run(
+      'mi',
+      csv,
+      '--csv-modality',
+      'a=c1,c2',
+      '--csv-modality',
+      'b=c3',
+      '--label',
+      'y',
+      '--x',
+      'a',
+      '--y',
+      'b',
+      '--json',
+    );
+    expect(mi.stderr).toBe('');
+    expect(mi.code).toBe(0);
+    expect(JSON.parse(mi.stdout)).toMatchObject({ x: 'a', y: 'b', n: 40 });
   });
 });

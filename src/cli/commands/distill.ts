@@ -11,7 +11,8 @@ import { CmkdError, check, oneOf } from '../../util/errors.js';
 import { writeJsonAtomic } from '../../util/fs.js';
 import { VERSION } from '../../version.js';
 import { emit, progressBars } from '../output.js';
-import { addDatasetFlags, evaluationLine, interruptSignal, loadForCommand, numberOption, type DatasetFlags } from './train.js';
+import { addDatasetFlags, interruptSignal, loadForCommand, numberOption, type DatasetFlags } from '../common.js';
+import { evaluationLine } from './train.js';
 
 /** Architecture and optimisation flags shared by distill and sweep (defaults given by the command). */
 export interface BudgetFlags {

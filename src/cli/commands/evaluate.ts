@@ -5,7 +5,8 @@ import { loadModel } from '../../models/index.js';
 import { evaluateModel } from '../../train/index.js';
 import { CmkdError, oneOf } from '../../util/errors.js';
 import { emit } from '../output.js';
-import { addDatasetFlags, evaluationLine, loadForCommand, numberOption, type DatasetFlags } from './train.js';
+import { addDatasetFlags, loadForCommand, numberOption, type DatasetFlags } from '../common.js';
+import { evaluationLine } from './train.js';
 
 const SPLIT_PARTS = ['test', 'val', 'train', 'all'] as const;
 type SplitPart = (typeof SPLIT_PARTS)[number];

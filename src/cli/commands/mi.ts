@@ -1,12 +1,12 @@
 import type { Command } from 'commander';
-import { getModality, loadDataset, modalityRows, type MultimodalDataset } from '../../data/index.js';
+import { getModality, modalityRows, type MultimodalDataset } from '../../data/index.js';
 import { estimateMI, MI_ESTIMATORS, MI_UNITS, type MIEstimate, type MIEstimatorName, type MIInput, type MIUnits } from '../../mi/index.js';
 import { CmkdError, oneOf } from '../../util/errors.js';
 import { makeRng } from '../../util/rng.js';
 import { emit, fmt, progressBars } from '../output.js';
-import { columnOptions } from './data.js';
+import { addDatasetFlags, loadForCommand, type DatasetFlags } from '../common.js';
 
-interface MiFlags {
+interface MiFlags extends DatasetFlags {
   x: string;
   y: string;
   estimator: string;
@@ -19,15 +19,8 @@ interface MiFlags {
   latentDim?: string;
   epochs?: string;
   samples?: string;
-  modality: string[];
-  image: string[];
-  label?: string;
-  task?: string;
-  classes?: string;
   json?: boolean;
 }
-
-const collect = (v: string, prev: string[]) => [...prev, v];
 
 function intFlag(name: string, v: string | undefined, min: number): number | undefined {
   if (v === undefined) return undefined;
@@ -69,59 +62,55 @@ function human(r: MIEstimate & { x: string; y: string; dataset: string }): strin
 }
 
 export function register(program: Command): void {
-  program
-    .command('mi')
-    .description('estimate the mutual information between two modalities, or a modality and the label')
-    .argument('<dataset>', "'digits' (or 'digits?n=2000'), a directory with cmkd.json, or a .csv with --modality/--label")
-    .requiredOption('--x <modality>', 'first variable: a modality name')
-    .requiredOption('--y <modality|label>', "second variable: a modality name, or 'label' for the task's labels")
-    .option('--estimator <name>', `estimator (${MI_ESTIMATORS.join('|')})`, 'ksg')
-    .option('--k <n>', 'neighbours for ksg/latent (default 3; latent 4)')
-    .option('--seed <n>', 'seed for jitter, splits and networks', '0')
-    .option('--bootstrap <n>', 'resamples for the interval (gaussian/ksg: 20 half-splits, mine/latent: 3 reruns); 0 for none')
-    .option('--ci <level>', 'confidence level of the interval', '0.95')
-    .option('--units <u>', `units (${MI_UNITS.join('|')})`, 'nats')
-    .option('--bound <b>', 'mine: dv or infonce')
-    .option('--latent-dim <n>', 'latent: dimension of each learned code (default 8)')
-    .option('--epochs <n>', 'mine/latent: maximum epochs')
-    .option('--samples <n>', 'use a seeded random subset of this many samples')
-    .option('--modality <name=columns>', 'single CSV: columns of a modality (repeatable)', collect, [])
-    .option('--image <name=HxWxC>', 'single CSV: the modality is an image of this shape (repeatable)', collect, [])
-    .option('--label <column>', 'single CSV: the label column')
-    .option('--task <kind>', 'single CSV: classification (default) or regression')
-    .option('--classes <names>', 'single CSV: declared class names, comma-separated')
-    .option('--json', 'print JSON')
-    .action(async (spec: string, flags: MiFlags) => {
-      const estimator = oneOf<MIEstimatorName>('estimator', flags.estimator, MI_ESTIMATORS);
-      const units = oneOf<MIUnits>('units', flags.units, MI_UNITS);
-      const seed = intFlag('seed', flags.seed, 0)!;
-      const ci = Number(flags.ci);
-      const bars = progressBars({ quiet: flags.json });
-      try {
-        const ds = await loadDataset(spec, { ...columnOptions(flags), onProgress: bars });
-        const samples = intFlag('samples', flags.samples, 2);
-        let rows: Int32Array | null = null;
-        if (samples !== undefined && samples < ds.n) {
-          const all = Int32Array.from({ length: ds.n }, (_, i) => i);
-          makeRng(seed).shuffle(all);
-          rows = all.slice(0, samples).sort();
-        }
-        const result = await estimateMI(variable(ds, flags.x, rows), variable(ds, flags.y, rows), {
-          estimator,
-          units,
-          seed,
-          ci,
-          k: intFlag('k', flags.k, 1),
-          bootstrap: intFlag('bootstrap', flags.bootstrap, 0),
-          bound: flags.bound === undefined ? undefined : oneOf('bound', flags.bound, ['dv', 'infonce'] as const),
-          latentDim: intFlag('latent-dim', flags.latentDim, 1),
-          epochs: intFlag('epochs', flags.epochs, 1),
-          onProgress: bars,
-        });
-        bars.stop();
-        emit({ dataset: ds.name, x: flags.x, y: flags.y, ...result }, flags, human);
-      } finally {
-        bars.stop();
+  addDatasetFlags(
+    program
+      .command('mi')
+      .description('estimate the mutual information between two modalities, or a modality and the label')
+      .argument('<dataset>', "'digits' (or 'digits?n=2000'), a directory with cmkd.json, or a .csv with --csv-modality/--label")
+      .requiredOption('--x <modality>', 'first variable: a modality name')
+      .requiredOption('--y <modality|label>', "second variable: a modality name, or 'label' for the task's labels")
+      .option('--estimator <name>', `estimator (${MI_ESTIMATORS.join('|')})`, 'ksg')
+      .option('--k <n>', 'neighbours for ksg/latent (default 3; latent 4)')
+      .option('--seed <n>', 'seed for jitter, splits and networks', '0')
+      .option('--bootstrap <n>', 'resamples for the interval (gaussian/ksg: 20 half-splits, mine/latent: 3 reruns); 0 for none')
+      .option('--ci <level>', 'confidence level of the interval', '0.95')
+      .option('--units <u>', `units (${MI_UNITS.join('|')})`, 'nats')
+      .option('--bound <b>', 'mine: dv or infonce')
+      .option('--latent-dim <n>', 'latent: dimension of each learned code (default 8)')
+      .option('--epochs <n>', 'mine/latent: maximum epochs')
+      .option('--samples <n>', 'use a seeded random subset of this many samples')
+      .option('--json', 'print JSON'),
+  ).action(async (spec: string, flags: MiFlags) => {
+    const estimator = oneOf<MIEstimatorName>('estimator', flags.estimator, MI_ESTIMATORS);
+    const units = oneOf<MIUnits>('units', flags.units, MI_UNITS);
+    const seed = intFlag('seed', flags.seed, 0)!;
+    const ci = Number(flags.ci);
+    const bars = progressBars({ quiet: flags.json });
+    try {
+      const ds = await loadForCommand(spec, flags, bars);
+      const samples = intFlag('samples', flags.samples, 2);
+      let rows: Int32Array | null = null;
+      if (samples !== undefined && samples < ds.n) {
+        const all = Int32Array.from({ length: ds.n }, (_, i) => i);
+        makeRng(seed).shuffle(all);
+        rows = all.slice(0, samples).sort();
       }
-    });
+      const result = await estimateMI(variable(ds, flags.x, rows), variable(ds, flags.y, rows), {
+        estimator,
+        units,
+        seed,
+        ci,
+        k: intFlag('k', flags.k, 1),
+        bootstrap: intFlag('bootstrap', flags.bootstrap, 0),
+        bound: flags.bound === undefined ? undefined : oneOf('bound', flags.bound, ['dv', 'infonce'] as const),
+        latentDim: intFlag('latent-dim', flags.latentDim, 1),
+        epochs: intFlag('epochs', flags.epochs, 1),
+        onProgress: bars,
+      });
+      bars.stop();
+      emit({ dataset: ds.name, x: flags.x, y: flags.y, ...result }, flags, human);
+    } finally {
+      bars.stop();
+    }
+  });
 }

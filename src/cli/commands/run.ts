@@ -1,7 +1,8 @@
 import type { Command } from 'commander';
 import { MI_ESTIMATORS, type MIEstimatorName } from '../../mi/index.js';
 import { BUDGETS, RUN_METHODS, runMainJob, type RunResult } from '../../run/index.js';
-import { CmkdError, oneOf } from '../../util/errors.js';
+import { oneOf } from '../../util/errors.js';
+import { addDatasetFlags, interruptSignal, loadForCommand, numberOption, type DatasetFlags } from '../common.js';
 import { defaultRunDir } from './experiment.js';
 import { emit, progressBars, table } from '../output.js';
 
@@ -56,53 +57,65 @@ export function humanRun(r: RunResult, outDir: string): string {
   ].join('\n');
 }
 
+interface RunFlags extends DatasetFlags {
+  student: string;
+  teachers?: string;
+  methods?: string;
+  budget: string;
+  estimator: string;
+  fusion: boolean;
+  seed: string;
+  out?: string;
+  resume?: boolean;
+  json?: boolean;
+  quiet?: boolean;
+}
+
 export function register(program: Command): void {
-  program
-    .command('run')
-    .description('the main job: rank teachers with CCH, distill, compare prediction with outcome, export the best student')
-    .argument('[dataset]', "dataset: 'digits', a folder with cmkd.json, or a CSV", 'digits')
-    .requiredOption('--student <modality>', 'the modality available at deployment')
-    .option('--teachers <list>', 'candidate teacher modalities (default: every other modality)')
-    .option('--methods <list>', `methods to distill from the recommended teacher (${RUN_METHODS.join(',')})`)
-    .option('--budget <name>', `compute budget (${BUDGETS.join('|')})`, 'quick')
-    .option('--estimator <name>', `MI estimator for CCH (${MI_ESTIMATORS.join('|')})`, 'ksg')
-    .option('--no-fusion', 'no fusion teacher on all candidate modalities')
-    .option('--seed <int>', 'seed of splits and initial weights', '0')
-    .option('--out <dir>', 'run folder (default runs/run-<timestamp>)')
-    .option('--resume', 'reuse the finished stages of an interrupted run in --out')
-    .option('--json', 'print the full result as JSON')
-    .option('--quiet', 'no progress on stderr')
-    .action(async (dataset: string, raw: Record<string, string | boolean | undefined>) => {
-      const outDir = typeof raw.out === 'string' ? raw.out : defaultRunDir('run');
-      const seed = Number(raw.seed);
-      if (!Number.isInteger(seed)) throw new CmkdError(`--seed must be an integer, got '${String(raw.seed)}'`, 'invalid-option');
-      const bars = progressBars({ quiet: Boolean(raw.quiet) });
-      const controller = new AbortController();
-      const onSigint = () => {
-        if (controller.signal.aborted) process.exit(130);
-        controller.abort();
-      };
-      process.on('SIGINT', onSigint);
-      try {
-        const result = await runMainJob({
-          dataset,
-          student: String(raw.student),
-          teachers: list(raw.teachers as string | undefined),
-          methods: list(raw.methods as string | undefined),
-          budget: oneOf('budget', String(raw.budget), BUDGETS),
-          estimator: oneOf<MIEstimatorName>('estimator', String(raw.estimator), MI_ESTIMATORS),
-          fusion: raw.fusion === false ? false : undefined,
-          seed,
-          outDir,
-          resume: Boolean(raw.resume),
-          onProgress: bars,
-          signal: controller.signal,
-        });
-        bars.stop();
-        emit(result, { json: Boolean(raw.json) }, (r) => humanRun(r, outDir));
-      } finally {
-        bars.stop();
-        process.off('SIGINT', onSigint);
-      }
-    });
+  addDatasetFlags(
+    program
+      .command('run')
+      .description('the main job: rank teachers with CCH, distill, compare prediction with outcome, export the best student')
+      .argument('[dataset]', "'digits' (or 'digits?n=2000'), a folder with cmkd.json, or a .csv with --csv-modality/--label", 'digits')
+      .requiredOption('--student <modality>', 'the modality available at deployment')
+      .option('--teachers <list>', "candidate teacher modalities (default: every other modality; 'a+b' fuses a and b)")
+      .option('--methods <list>', `methods to distill from the recommended teacher (${RUN_METHODS.join(',')})`)
+      .option('--budget <name>', `compute budget (${BUDGETS.join('|')})`, 'quick')
+      .option('--estimator <name>', `MI estimator for CCH (${MI_ESTIMATORS.join('|')})`, 'ksg')
+      .option('--no-fusion', 'no fusion teacher on all candidate modalities')
+      .option('--seed <int>', 'seed of splits and initial weights', '0')
+      .option('--out <dir>', 'run folder (default runs/run-<timestamp>)')
+      .option('--resume', 'reuse the finished stages of an interrupted run in --out')
+      .option('--json', 'print the full result as JSON')
+      .option('--quiet', 'no progress on stderr'),
+  ).action(async (spec: string, f: RunFlags) => {
+    const outDir = f.out ?? defaultRunDir('run');
+    const seed = numberOption('--seed', f.seed, { integer: true, min: 0 }) ?? 0;
+    const budget = oneOf('budget', f.budget, BUDGETS);
+    const estimator = oneOf<MIEstimatorName>('estimator', f.estimator, MI_ESTIMATORS);
+    const bars = progressBars({ quiet: Boolean(f.quiet) });
+    const { signal, release } = interruptSignal();
+    try {
+      const dataset = await loadForCommand(spec, f, bars);
+      const result = await runMainJob({
+        dataset,
+        student: f.student,
+        teachers: list(f.teachers),
+        methods: list(f.methods),
+        budget,
+        estimator,
+        fusion: f.fusion === false ? false : undefined,
+        seed,
+        outDir,
+        resume: Boolean(f.resume),
+        onProgress: bars,
+        signal,
+      });
+      bars.stop();
+      emit(result, { json: Boolean(f.json) }, (r) => humanRun(r, outDir));
+    } finally {
+      bars.stop();
+      release();
+    }
+  });
 }

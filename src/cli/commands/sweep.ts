@@ -14,9 +14,8 @@ import {
 } from '../../train/sweep.js';
 import { CmkdError, oneOf } from '../../util/errors.js';
 import { emit, progressBars, table } from '../output.js';
-import { columnOptions } from './data.js';
 import { addBudgetFlags, parseBudget, type BudgetFlags } from './distill.js';
-import { addDatasetFlags, interruptSignal, numberOption, type DatasetFlags } from './train.js';
+import { addDatasetFlags, columnOptions, interruptSignal, numberOption, type DatasetFlags } from '../common.js';
 
 interface SweepFlags extends DatasetFlags, BudgetFlags {
   studentModality: string;
@@ -93,17 +92,10 @@ export function register(program: Command): void {
     const bars = progressBars({ quiet: Boolean(f.quiet) });
     const { signal, release } = interruptSignal();
     try {
-      const cols = columnOptions({
-        modality: f.csvModality,
-        image: f.image,
-        label: f.label,
-        task: f.task,
-        classes: f.classes,
-      });
       // --quick on the built-in digits: a 2000-digit subsample unless the spec names n.
       const quickDigits = f.quick && isDigitsSpec(spec) && !/[?&]n=/.test(spec);
       const ds = await loadDataset(spec, {
-        ...cols,
+        ...columnOptions(f),
         ...(quickDigits ? { digits: { n: QUICK_SWEEP.rows } } : {}),
         onProgress: bars,
       });

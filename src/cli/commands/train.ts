@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import path from 'node:path';
-import { loadDataset, stratifiedSplit, type MultimodalDataset } from '../../data/index.js';
+import { stratifiedSplit } from '../../data/index.js';
 import { BACKEND_CHOICES, initEngine, type BackendChoice } from '../../engine/index.js';
 import { MODEL_KINDS, parseIntList, saveModel, type ModelKind, type SpecOverrides } from '../../models/index.js';
 import {
@@ -13,78 +13,11 @@ import {
   type OptimizerName,
   type ScheduleName,
 } from '../../train/index.js';
-import { CmkdError, oneOf } from '../../util/errors.js';
+import { oneOf } from '../../util/errors.js';
 import { writeJsonAtomic } from '../../util/fs.js';
 import { VERSION } from '../../version.js';
 import { emit, fmt, progressBars } from '../output.js';
-import { columnOptions } from './data.js';
-
-/** A numeric option value, checked: integer if asked, within [min, max]. */
-export function numberOption(
-  flag: string,
-  value: string | undefined,
-  rule: { integer?: boolean; min?: number; max?: number; above?: number } = {},
-): number | undefined {
-  if (value === undefined) return undefined;
-  const x = value.trim() === '' ? NaN : Number(value);
-  const want = `${rule.integer ? 'an integer' : 'a number'}${rule.min !== undefined ? ` ≥ ${rule.min}` : ''}${rule.above !== undefined ? ` > ${rule.above}` : ''}${rule.max !== undefined ? ` ≤ ${rule.max}` : ''}`;
-  if (
-    !Number.isFinite(x) ||
-    (rule.integer && !Number.isInteger(x)) ||
-    (rule.min !== undefined && x < rule.min) ||
-    (rule.above !== undefined && x <= rule.above) ||
-    (rule.max !== undefined && x > rule.max)
-  ) {
-    throw new CmkdError(`${flag} '${value}': expected ${want}`, 'invalid-option');
-  }
-  return x;
-}
-
-/** Ctrl-C aborts the run cooperatively (a second Ctrl-C exits at once). Returns the signal and a release function. */
-export function interruptSignal(): { signal: AbortSignal; release: () => void } {
-  const controller = new AbortController();
-  const onSigint = () => {
-    if (controller.signal.aborted) process.exit(130);
-    controller.abort();
-  };
-  process.on('SIGINT', onSigint);
-  return { signal: controller.signal, release: () => process.off('SIGINT', onSigint) };
-}
-
-export interface DatasetFlags {
-  csvModality: string[];
-  image: string[];
-  label?: string;
-  task?: string;
-  classes?: string;
-}
-
-const collect = (v: string, prev: string[]) => [...prev, v];
-
-/** Options locating a dataset that is a single CSV (passed to the data loader's column options). */
-export function addDatasetFlags(cmd: Command): Command {
-  return cmd
-    .option('--csv-modality <name=columns>', 'single CSV: columns of a modality (repeatable), e.g. a=c1,c2 or b=img_*', collect, [])
-    .option('--image <name=HxWxC>', 'single CSV: that modality is an image of this shape (repeatable)', collect, [])
-    .option('--label <column>', 'single CSV: the label column')
-    .option('--task <kind>', 'single CSV: classification (default) or regression')
-    .option('--classes <names>', 'single CSV: declared class names, comma-separated');
-}
-
-export async function loadForCommand(
-  spec: string,
-  flags: DatasetFlags,
-  onProgress?: ReturnType<typeof progressBars>,
-): Promise<MultimodalDataset> {
-  const cols = columnOptions({
-    modality: flags.csvModality,
-    image: flags.image,
-    label: flags.label,
-    task: flags.task,
-    classes: flags.classes,
-  });
-  return loadDataset(spec, { ...cols, onProgress });
-}
+import { addDatasetFlags, interruptSignal, loadForCommand, numberOption, type DatasetFlags } from '../common.js';
 
 interface TrainFlags extends DatasetFlags {
   modality: string;

@@ -1,0 +1,116 @@
+/** Helpers every command shares: checked numeric flags, Ctrl-C handling, and the dataset flags. */
+import type { Command } from 'commander';
+import { loadDataset, type CsvModalityColumns, type LoadOptions, type MultimodalDataset } from '../data/index.js';
+import { CmkdError, oneOf } from '../util/errors.js';
+import type { progressBars } from './output.js';
+
+/** A numeric option value, checked: integer if asked, within [min, max]. */
+export function numberOption(
+  flag: string,
+  value: string | undefined,
+  rule: { integer?: boolean; min?: number; max?: number; above?: number } = {},
+): number | undefined {
+  if (value === undefined) return undefined;
+  const x = value.trim() === '' ? NaN : Number(value);
+  const want = `${rule.integer ? 'an integer' : 'a number'}${rule.min !== undefined ? ` ≥ ${rule.min}` : ''}${rule.above !== undefined ? ` > ${rule.above}` : ''}${rule.max !== undefined ? ` ≤ ${rule.max}` : ''}`;
+  if (
+    !Number.isFinite(x) ||
+    (rule.integer && !Number.isInteger(x)) ||
+    (rule.min !== undefined && x < rule.min) ||
+    (rule.above !== undefined && x <= rule.above) ||
+    (rule.max !== undefined && x > rule.max)
+  ) {
+    throw new CmkdError(`${flag} '${value}': expected ${want}`, 'invalid-option');
+  }
+  return x;
+}
+
+/** Ctrl-C aborts the run cooperatively (a second Ctrl-C exits at once). Returns the signal and a release function. */
+export function interruptSignal(): { signal: AbortSignal; release: () => void } {
+  const controller = new AbortController();
+  const onSigint = () => {
+    if (controller.signal.aborted) process.exit(130);
+    controller.abort();
+  };
+  process.on('SIGINT', onSigint);
+  return { signal: controller.signal, release: () => process.off('SIGINT', onSigint) };
+}
+
+export interface DatasetFlags {
+  csvModality: string[];
+  image: string[];
+  label?: string;
+  task?: string;
+  classes?: string;
+}
+
+const collect = (v: string, prev: string[]) => [...prev, v];
+
+/** Options locating a dataset that is a single CSV (passed to the data loader's column options). */
+export function addDatasetFlags(cmd: Command): Command {
+  return cmd
+    .option(
+      '--csv-modality <name=columns>',
+      "single CSV: columns of a modality, comma list or glob (repeat per modality), e.g. a=c1,c2 or b='img_*'",
+      collect,
+      [],
+    )
+    .option('--image <name=HxWxC>', 'single CSV: that modality is an image of this shape, e.g. b=8x8x1 (repeatable)', collect, [])
+    .option('--label <column>', 'single CSV: the label column')
+    .option('--task <kind>', 'single CSV: classification (default) or regression')
+    .option('--classes <names>', 'single CSV: declared class names, comma-separated (labels outside them are an error)');
+}
+
+/** Load the command's dataset argument with its --csv-modality/--image/--label/--task/--classes flags. */
+export async function loadForCommand(
+  spec: string,
+  flags: DatasetFlags,
+  onProgress?: ReturnType<typeof progressBars>,
+  validate?: boolean,
+): Promise<MultimodalDataset> {
+  return loadDataset(spec, { ...columnOptions(flags), onProgress, ...(validate !== undefined ? { validate } : {}) });
+}
+
+/** Turn --csv-modality/--image/--label/--task/--classes into the loader's column options. */
+export function columnOptions(flags: DatasetFlags): Partial<LoadOptions> {
+  const out: Partial<LoadOptions> = {};
+  const pair = (flag: string, v: string): [string, string] => {
+    const i = v.indexOf('=');
+    if (i <= 0 || i === v.length - 1) throw new CmkdError(`${flag} '${v}': expected name=value`, 'invalid-option');
+    return [v.slice(0, i).trim(), v.slice(i + 1).trim()];
+  };
+  const shapes = new Map<string, [number, number, number]>();
+  for (const v of flags.image) {
+    const [name, s] = pair('--image', v);
+    const dims = s.split(/[x×,]/).map(Number);
+    if (dims.length !== 3 || dims.some((d) => !Number.isInteger(d) || d < 1)) {
+      throw new CmkdError(`--image '${v}': expected name=HxWxC with positive integers, e.g. ${name}=28x28x1`, 'invalid-option');
+    }
+    shapes.set(name, dims as [number, number, number]);
+  }
+  if (flags.csvModality.length) {
+    const modalities: Record<string, CsvModalityColumns> = {};
+    for (const v of flags.csvModality) {
+      const [name, columns] = pair('--csv-modality', v);
+      if (name in modalities) throw new CmkdError(`--csv-modality '${v}': modality '${name}' is given twice`, 'invalid-option');
+      const shape = shapes.get(name);
+      modalities[name] = shape ? { columns, kind: 'image', shape } : columns;
+    }
+    for (const name of shapes.keys()) {
+      if (!(name in modalities)) throw new CmkdError(`--image ${name}=…: there is no --csv-modality ${name}=…`, 'invalid-option');
+    }
+    out.modalities = modalities;
+  } else if (shapes.size) {
+    throw new CmkdError('--image needs the matching --csv-modality name=columns', 'invalid-option');
+  }
+  if (flags.label !== undefined) out.label = flags.label;
+  const kind = flags.task === undefined ? undefined : oneOf('task', flags.task, ['classification', 'regression'] as const);
+  if (flags.classes !== undefined) {
+    if (kind === 'regression') throw new CmkdError('--classes applies to classification, not --task regression', 'invalid-option');
+    const classes = flags.classes.split(',').map((c) => c.trim());
+    out.task = { kind: 'classification', classes };
+  } else if (kind) {
+    out.task = kind;
+  }
+  return out;
+}
