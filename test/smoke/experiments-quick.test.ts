@@ -6,22 +6,12 @@ import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
-import { main } from '../../src/cli/main.js';
 import { EXPERIMENTS } from '../../src/experiments/registry.js';
+import { runCli as cli } from '../cli.js';
 
 const root = mkdtempSync(join(tmpdir(), 'cmkd-smoke-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 afterEach(() => vi.restoreAllMocks());
-
-async function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  vi.spyOn(process.stdout, 'write').mockImplementation((s: string | Uint8Array) => ((stdout += String(s)), true));
-  vi.spyOn(process.stderr, 'write').mockImplementation((s: string | Uint8Array) => ((stderr += String(s)), true));
-  const code = await main(['node', 'cmkd', ...args]);
-  vi.restoreAllMocks();
-  return { code, stdout, stderr };
-}
 
 describe('cmkd experiment <name> --quick', () => {
   for (const { name } of EXPERIMENTS) {

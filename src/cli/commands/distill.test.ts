@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
 import { distillTestDataset } from '../../train/testdata.js';
-import { main } from '../main.js';
+import { runCli as run } from '../../../test/cli.js';
 
 const roots: string[] = [];
 afterAll(() => roots.forEach((r) => rmSync(r, { recursive: true, force: true })));
@@ -35,16 +35,6 @@ function datasetDir(): string {
   };
   writeFileSync(join(dir, 'cmkd.json'), JSON.stringify(manifest));
   return dir;
-}
-
-async function run(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  vi.spyOn(process.stdout, 'write').mockImplementation((s: string | Uint8Array) => ((stdout += String(s)), true));
-  vi.spyOn(process.stderr, 'write').mockImplementation((s: string | Uint8Array) => ((stderr += String(s)), true));
-  const code = await main(['node', 'cmkd', ...args]);
-  vi.restoreAllMocks();
-  return { code, stdout, stderr };
 }
 
 const small = ['--epochs', '2', '--lr', '0.01', '--batch-size', '16', '--hidden', '8', '--quiet'];

@@ -2,22 +2,12 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
-import { main } from '../main.js';
 import { defaultRunDir } from './experiment.js';
+import { runCli as run } from '../../../test/cli.js';
 
 const root = mkdtempSync(join(tmpdir(), 'cmkd-cli-experiment-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 afterEach(() => vi.restoreAllMocks());
-
-async function run(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  vi.spyOn(process.stdout, 'write').mockImplementation((s: string | Uint8Array) => ((stdout += String(s)), true));
-  vi.spyOn(process.stderr, 'write').mockImplementation((s: string | Uint8Array) => ((stderr += String(s)), true));
-  const code = await main(['node', 'cmkd', ...args]);
-  vi.restoreAllMocks();
-  return { code, stdout, stderr };
-}
 
 describe('cmkd experiment', () => {
   it('lists the registered experiments', async () => {

@@ -1,9 +1,9 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { correlatedGaussians } from '../../mi/testdata.js';
-import { main } from '../main.js';
+import { runCli as run } from '../../../test/cli.js';
 
 const roots: string[] = [];
 afterAll(() => roots.forEach((r) => rmSync(r, { recursive: true, force: true })));
@@ -31,18 +31,6 @@ function dataset(n: number): { dir: string; exact: number } {
     }),
   );
   return { dir, exact: p.exact };
-}
-
-async function run(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  vi.spyOn(process.stdout, 'write').mockImplementation((s: string | Uint8Array) => ((stdout += String(s)), true));
-  vi.spyOn(process.stderr, 'write').mockImplementation((s: string | Uint8Array) => ((stderr += String(s)), true));
-  try {
-    return { code: await main(['node', 'cmkd', ...args]), stdout, stderr };
-  } finally {
-    vi.restoreAllMocks();
-  }
 }
 
 describe('cmkd mi', () => {

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
 import { makeRng } from '../../util/rng.js';
-import { main } from '../main.js';
+import { runCli as run } from '../../../test/cli.js';
 
 const roots: string[] = [];
 afterAll(() => roots.forEach((r) => rmSync(r, { recursive: true, force: true })));
@@ -42,16 +42,6 @@ function dataset(): string {
   writeFileSync(join(dir, 'noise.csv'), noise.join('\n') + '\n');
   writeFileSync(join(dir, 'labels.csv'), labels.join('\n') + '\n');
   return dir;
-}
-
-async function run(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  vi.spyOn(process.stdout, 'write').mockImplementation((s: string | Uint8Array) => ((stdout += String(s)), true));
-  vi.spyOn(process.stderr, 'write').mockImplementation((s: string | Uint8Array) => ((stderr += String(s)), true));
-  const code = await main(['node', 'cmkd', ...args]);
-  vi.restoreAllMocks();
-  return { code, stdout, stderr };
 }
 
 describe('cmkd train / evaluate', () => {
