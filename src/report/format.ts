@@ -119,3 +119,19 @@ export function tableRecords(t: TableBlock): Record<string, string | number | nu
     return rec;
   });
 }
+
+const METRIC_LABELS: Record<string, string> = {
+  accuracy: 'accuracy',
+  f1Weighted: 'weighted F1',
+  f1Macro: 'macro F1',
+  auc: 'AUC',
+  mse: 'MSE',
+  rmse: 'RMSE',
+  mae: 'MAE',
+  r2: 'R²',
+};
+
+/** A metric's name for people ('f1Weighted' → 'weighted F1'); unknown names pass through. */
+export function metricLabel(metric: string): string {
+  return METRIC_LABELS[metric] ?? metric;
+}

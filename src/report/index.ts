@@ -45,7 +45,7 @@ export {
   type TeacherRankingOptions,
   type TeacherRankingRow,
 } from './figures.js';
-export { formatCell, formatNumber } from './format.js';
+export { formatCell, formatNumber, metricLabel } from './format.js';
 export { escapeHtml, renderHtmlReport } from './html.js';
 export {
   STUDENT_DIR,

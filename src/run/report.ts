@@ -10,6 +10,7 @@ import {
   figure,
   learningCurvesSpec,
   methodsSpec,
+  metricLabel,
   paragraph,
   table,
   teacherRankingSpec,
@@ -22,20 +23,9 @@ import {
 } from '../report/index.js';
 import type { RunResult } from './job.js';
 
-const NAMES: Record<string, string> = {
-  accuracy: 'accuracy',
-  f1Weighted: 'weighted F1',
-  f1Macro: 'macro F1',
-  auc: 'AUC',
-  mse: 'MSE',
-  rmse: 'RMSE',
-  mae: 'MAE',
-  r2: 'R²',
-};
-
 export function buildRunReport(r: RunResult, date: string): ReportDocumentInput {
   const h = r.headline.metric;
-  const hName = NAMES[h] ?? h;
+  const hName = metricLabel(h);
   const metrics = Object.keys(r.table[0].test);
   const student = r.table.find((row) => row.role === 'student')!;
   const top = r.outcomes.find((o) => o.teacher === r.recommended)!;
@@ -134,7 +124,7 @@ export function buildRunReport(r: RunResult, date: string): ReportDocumentInput 
           ),
           table({
             id: 'methods',
-            header: ['model', ...metrics.map((m) => NAMES[m] ?? m), `gain (${hName})`],
+            header: ['model', ...metrics.map((m) => metricLabel(m)), `gain (${hName})`],
             rows: r.table.map((row) => [
               row.label,
               ...metrics.map((m) =>
@@ -145,7 +135,7 @@ export function buildRunReport(r: RunResult, date: string): ReportDocumentInput 
               row.gain ? { mean: row.gain.mean, sd: row.gain.sd, n: row.gain.n } : null,
             ]),
             best: Object.fromEntries([
-              ...metrics.map((m) => [NAMES[m] ?? m, r.headline.higherIsBetter || m === 'r2' ? 'max' : 'min']),
+              ...metrics.map((m) => [metricLabel(m), r.headline.higherIsBetter || m === 'r2' ? 'max' : 'min']),
               [`gain (${hName})`, 'max'],
             ]) as Record<string, 'max' | 'min'>,
             referenceRows: [r.table.indexOf(student)],

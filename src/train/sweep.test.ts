@@ -112,6 +112,9 @@ describe('sweep', () => {
       .split('\n');
     expect(csv).toHaveLength(13);
     expect(csv[0]).toBe('row,label,method,repeat,splitSeed,f1Weighted,accuracy,f1Macro,auc,bestEpoch,seconds');
+    expect(full.figures.map((f) => path.basename(f)).sort()).toEqual(['methods.png', 'methods.svg']);
+    const svg = readFileSync(path.join(root, 'full', 'methods.svg'), 'utf8');
+    for (const label of ['KDv2', 'DKD+LS', 'FeatKD(emb)', 'DisCoM-KD', 'student without KD']) expect(svg).toContain(label);
     for (const f of [
       'table.csv',
       'models/r0/teacher/model.json',

@@ -6,7 +6,8 @@
  * method; every student of a repeat starts from the same initial weights (seed + repeat).
  *
  * Results are written after every finished (row, repeat) cell, atomically: results.json (the
- * settings, every cell, the table), results.csv (one line per cell) and table.csv. With
+ * settings, every cell, the table), results.csv (one line per cell) and table.csv; at the end
+ * methods.svg/png, the table as a chart. With
  * `resume`, finished cells are read back and skipped (a cell is reused only if its method
  * settings are unchanged); the teacher of an unfinished repeat is loaded from models/.
  * Training is a pure function of the seeds, so a resumed sweep ends with the same table.
@@ -19,6 +20,9 @@ import { describeMethod, LOGIT_METHODS, OBJECTIVE_OPTIONS, type ObjectiveSetting
 import { meanSd, type MeanSd } from '../metrics/index.js';
 import { saveModel, type ModelKind, type SpecOverrides } from '../models/index.js';
 import { CmkdError, check } from '../util/errors.js';
+import { renderChart, type VegaLiteSpec } from '../report/charts.js';
+import { methodsSpec } from '../report/figures.js';
+import { metricLabel } from '../report/format.js';
 import { toCsv, writeFileAtomic, writeJsonAtomic } from '../util/fs.js';
 import { throwIfAborted, type ProgressFn } from '../util/progress.js';
 import { VERSION } from '../version.js';
@@ -34,6 +38,7 @@ export const SWEEP_METHOD_NAMES: readonly string[] = [...LOGIT_METHODS.flatMap((
 export const RESULTS_JSON = 'results.json';
 export const RESULTS_CSV = 'results.csv';
 export const TABLE_CSV = 'table.csv';
+export const METHODS_FIGURE = 'methods';
 
 /** One row of the sweep: a method with fixed settings. */
 export interface SweepEntry {
@@ -139,6 +144,8 @@ export interface SweepResult {
   reused: number;
   seconds: number;
   outDir: string;
+  /** methods.svg and methods.png: the table as a chart. */
+  figures: string[];
 }
 
 const CLASSIFICATION_METRICS = ['f1Weighted', 'accuracy', 'f1Macro', 'auc'];
@@ -531,5 +538,25 @@ export async function sweep(o: SweepOptions): Promise<SweepResult> {
     }
   }
   const table = await write();
-  return { table, cells, trained, reused, seconds: (Date.now() - started) / 1000, outDir: o.outDir };
+  const figure = await renderChart(sweepFigureSpec(table, student.name), path.join(o.outDir, METHODS_FIGURE));
+  return { table, cells, trained, reused, seconds: (Date.now() - started) / 1000, outDir: o.outDir, figures: figure.files };
+}
+
+/** The sweep table as a chart: each method's headline metric (mean ± sd), the no-KD student as the reference line. */
+export function sweepFigureSpec(table: SweepTable, studentModality: string): VegaLiteSpec {
+  const h = table.headline;
+  const student = table.rows.find((r) => r.role === 'student');
+  const methods = table.rows.filter((r) => r.role === 'method' && Number.isFinite(r.metrics[h].mean));
+  check(methods.length > 0, 'sweep figure: no finished method rows');
+  return methodsSpec(
+    methods.map((r) => ({ method: r.label, mean: r.metrics[h].mean, sd: r.metrics[h].sd })),
+    {
+      title: `KD methods for the '${studentModality}' student`,
+      metricTitle: `test ${metricLabel(h)} (mean ± sd over repeats)`,
+      sort: table.higherIsBetter[h] ? 'max' : 'min',
+      ...(student && Number.isFinite(student.metrics[h].mean)
+        ? { baseline: { mean: student.metrics[h].mean, sd: student.metrics[h].sd, label: 'student without KD' } }
+        : {}),
+    },
+  );
 }

@@ -60,7 +60,7 @@ export function register(program: Command): void {
           `small budget: ${QUICK_SWEEP.rows} digits, ${QUICK_SWEEP.budget.epochs} epochs, CNN/MLP (channels ${QUICK_SWEEP.budget.architecture.channels.join(',')}, hidden ${QUICK_SWEEP.budget.architecture.hidden.join(',')})`,
         )
         .option('--resume', 'continue the sweep in --out, skipping finished cells')
-        .requiredOption('--out <dir>', 'output directory: results.json, results.csv, table.csv, models/')
+        .requiredOption('--out <dir>', 'output directory: results.json, results.csv, table.csv, methods.png/svg, models/')
         .option('--backend <name>', `TF.js backend (${BACKEND_CHOICES.join('|')})`, 'auto')
         .option('--json', 'print the result as JSON')
         .option('--quiet', 'no progress on stderr'),
@@ -122,7 +122,7 @@ export function register(program: Command): void {
           `sweep on ${r.dataset} (${r.rows} rows): student ${f.studentModality}, teacher ${f.teacherModality}; ${r.repeats} repeated 70/10/20 splits; test metrics mean ± sd`,
           table(t.header, t.rows),
           `* best student per column; Δ = ${r.table.headline} minus the no-KD student's; n = repeats finished`,
-          `${r.trained} runs trained${r.reused ? `, ${r.reused} read back` : ''} in ${r.seconds.toFixed(0)} s; results in ${[RESULTS_JSON, RESULTS_CSV, TABLE_CSV].map((x) => path.join(r.outDir, x)).join(', ')}`,
+          `${r.trained} runs trained${r.reused ? `, ${r.reused} read back` : ''} in ${r.seconds.toFixed(0)} s; results in ${[RESULTS_JSON, RESULTS_CSV, TABLE_CSV].map((x) => path.join(r.outDir, x)).join(', ')}; chart ${r.figures.find((f) => f.endsWith('.png')) ?? ''}`,
         ].join('\n');
       });
     } finally {
