@@ -88,7 +88,8 @@ figure { margin: 1.4rem 0; break-inside: avoid; }
 figcaption, caption { color: var(--muted); font-size: .9rem; margin-top: .4rem; text-align: left; }
 caption { caption-side: bottom; padding-top: .4rem; }
 .fig-no { font-weight: 600; color: var(--fg); }
-.table-wrap { overflow-x: auto; margin: 1.2rem 0; break-inside: avoid; }
+.table-wrap { overflow-x: auto; break-inside: avoid; }
+figure.table { margin: 1.2rem 0; }
 table.data { border-collapse: collapse; width: auto; min-width: 50%; font-size: .92rem; font-variant-numeric: tabular-nums; }
 table.data th, table.data td { padding: .38rem .75rem; border-bottom: 1px solid var(--line); vertical-align: top; }
 table.data thead th { border-bottom: 2px solid #9ca3af; text-align: left; font-weight: 600; white-space: nowrap; }
@@ -146,8 +147,9 @@ function renderTable(t: TableBlock, n: number): string {
       return `<tr${refs.has(i) ? ' class="ref"' : ''}>${tds.join('')}</tr>`;
     })
     .join('\n');
-  const caption = t.caption ? `<caption><span class="fig-no">Table ${n}.</span> ${inlineText(t.caption)}</caption>` : '';
-  return `<div class="table-wrap" id="table-${escapeHtml(t.id)}"><table class="data">${caption}<thead><tr>${th}</tr></thead><tbody>\n${body}\n</tbody></table></div>`;
+  // The caption sits outside the scrolling box, so a table wider than the page scrolls without clipping it.
+  const caption = t.caption ? `<figcaption><span class="fig-no">Table ${n}.</span> ${inlineText(t.caption)}</figcaption>` : '';
+  return `<figure class="table" id="table-${escapeHtml(t.id)}"><div class="table-wrap"><table class="data"><thead><tr>${th}</tr></thead><tbody>\n${body}\n</tbody></table></div>${caption}</figure>`;
 }
 
 async function renderFigure(f: FigureBlock, n: number): Promise<string> {
