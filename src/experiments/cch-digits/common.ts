@@ -226,6 +226,57 @@ export function groupMeanSd<R extends Record<string, unknown>>(
   });
 }
 
+/** A result row as flat CSV columns: its margins as margin_<estimator>, miTeacherStudent_<estimator>, miStudentLabel_<estimator>. */
+export function flatMarginRow<R extends { margins: Partial<Record<MarginEstimator, MarginEstimate>> }>(
+  r: R,
+): Omit<R, 'margins'> & Record<string, number> {
+  const { margins, ...rest } = r;
+  const out: Record<string, unknown> = { ...rest };
+  for (const [e, m] of Object.entries(margins)) {
+    out[`miTeacherStudent_${e}`] = m.miTeacherStudent;
+    out[`miStudentLabel_${e}`] = m.miStudentLabel;
+    out[`margin_${e}`] = m.margin;
+  }
+  return out as Omit<R, 'margins'> & Record<string, number>;
+}
+
+/** A summary as flat CSV columns: its other fields, then each per-estimator field f (in the order given) as f_<estimator>. */
+export function flatSummary<S extends object>(s: S, perEstimator: (keyof S & string)[]): Record<string, unknown> {
+  const out: Record<string, unknown> = Object.fromEntries(Object.entries(s).filter(([k]) => !(perEstimator as string[]).includes(k)));
+  for (const f of perEstimator) {
+    for (const [e, v] of Object.entries(s[f] as Record<string, unknown>)) out[`${f}_${e}`] = v;
+  }
+  return out;
+}
+
+/** The flat columns flatMarginRow writes for these estimators. */
+export function marginFields(estimators: MarginEstimator[]): string[] {
+  return estimators.flatMap((e) => [`margin_${e}`, `miTeacherStudent_${e}`, `miStudentLabel_${e}`]);
+}
+
+type GroupStats = Record<string, { mean: number; sd: number }>;
+
+/** Per estimator, the mean (or sd) of the group's `<prefix>_<estimator>` column. */
+export function byEstimator(
+  stats: GroupStats,
+  estimators: MarginEstimator[],
+  prefix: string,
+  what: 'mean' | 'sd',
+): Partial<Record<MarginEstimator, number>> {
+  return Object.fromEntries(estimators.map((e) => [e, stats[`${prefix}_${e}`][what]]));
+}
+
+/** The KD gain and margin summary of a group of seeds (groupMeanSd over kdGain and the margin columns). */
+export function gainMarginSummary(g: { rows: unknown[]; stats: GroupStats }, estimators: MarginEstimator[]): GainMarginSummary {
+  return {
+    seeds: g.rows.length,
+    kdGainMean: g.stats.kdGain.mean,
+    kdGainSd: g.stats.kdGain.sd,
+    marginMean: byEstimator(g.stats, estimators, 'margin', 'mean'),
+    marginSd: byEstimator(g.stats, estimators, 'margin', 'sd'),
+  };
+}
+
 /**
  * Where a piecewise-linear curve through (xs[i], ys[i]) (xs increasing) crosses zero: the
  * linearly interpolated x of every sign change between neighbours, and x itself where y = 0

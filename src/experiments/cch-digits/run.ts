@@ -19,8 +19,13 @@ import type { ExperimentContext } from '../types.js';
 import {
   cchMargins,
   DIGITS_PROTOCOL,
+  byEstimator,
   embeddingOf,
   fitAndScore,
+  flatMarginRow,
+  flatSummary,
+  gainMarginSummary,
+  marginFields,
   fitModel,
   groupMeanSd,
   MARGIN_ESTIMATORS,
@@ -187,45 +192,31 @@ export function checkEstimators(what: string, estimators: string[], dims: number
   check(Number.isInteger(dims) && dims >= 1, `${what}: --mi-dims must be an integer ≥ 1, got ${dims}`, 'invalid-option');
 }
 
-/** A row as flat CSV columns (margins as margin_<estimator>, …). */
-export function flatRow(r: CchDigitsRow): Record<string, number> {
-  const { margins, ...rest } = r;
-  const out: Record<string, number> = { ...rest };
-  for (const [e, m] of Object.entries(margins)) {
-    out[`miTeacherStudent_${e}`] = m.miTeacherStudent;
-    out[`miStudentLabel_${e}`] = m.miStudentLabel;
-    out[`margin_${e}`] = m.margin;
-  }
-  return out;
-}
-
 /** Cells (σ, T, λ) and teacher qualities σ from the per-seed rows. */
 export function summariseCchDigits(
   rows: CchDigitsRow[],
   estimators: MarginEstimator[],
 ): { cells: CchDigitsCell[]; bySigma: CchDigitsSigma[]; agreement: CchDigitsAgreement[] } {
-  const flat = rows.map(flatRow);
-  const marginFields = estimators.flatMap((e) => [`margin_${e}`, `miTeacherStudent_${e}`, `miStudentLabel_${e}`]);
+  const flat = rows.map(flatMarginRow);
+  const marginColumns = marginFields(estimators);
   const cells: CchDigitsCell[] = groupMeanSd(flat, (r) => `${r.sigma}|${r.temperature}|${r.lambda}`, [
     'teacherAcc',
     'studentAcc',
     'kdAcc',
     'kdGain',
-    ...marginFields,
+    ...marginColumns,
   ]).map((g) => {
     const r0 = g.rows[0];
+    const { seeds, ...gainMargin } = gainMarginSummary(g, estimators);
     return {
       sigma: r0.sigma,
       temperature: r0.temperature,
       lambda: r0.lambda,
-      seeds: g.rows.length,
+      seeds,
       teacherAcc: g.stats.teacherAcc.mean,
       studentAcc: g.stats.studentAcc.mean,
       kdAcc: g.stats.kdAcc.mean,
-      kdGainMean: g.stats.kdGain.mean,
-      kdGainSd: g.stats.kdGain.sd,
-      marginMean: Object.fromEntries(estimators.map((e) => [e, g.stats[`margin_${e}`].mean])),
-      marginSd: Object.fromEntries(estimators.map((e) => [e, g.stats[`margin_${e}`].sd])),
+      ...gainMargin,
     };
   });
   // Per (σ, seed): the gain averaged over (T, λ); margins are per (σ, seed) already.
@@ -233,7 +224,7 @@ export function summariseCchDigits(
     'teacherAcc',
     'studentAcc',
     'kdGain',
-    ...marginFields,
+    ...marginColumns,
   ]).map((g) => ({
     sigma: g.rows[0].sigma,
     ...Object.fromEntries(Object.entries(g.stats).map(([k, s]) => [k, s.mean])),
@@ -242,11 +233,11 @@ export function summariseCchDigits(
     'teacherAcc',
     'studentAcc',
     'kdGain',
-    ...marginFields,
+    ...marginColumns,
   ]).map((g) => {
     const sigma = g.rows[0].sigma;
     const gains = cells.filter((c) => c.sigma === sigma).map((c) => c.kdGainMean);
-    const pick = (prefix: string, what: 'mean' | 'sd') => Object.fromEntries(estimators.map((e) => [e, g.stats[`${prefix}_${e}`][what]]));
+    const pick = (prefix: string, what: 'mean' | 'sd') => byEstimator(g.stats, estimators, prefix, what);
     return {
       sigma,
       seeds: g.rows.length,
@@ -279,24 +270,6 @@ export function summariseCchDigits(
     ),
   }));
   return { cells, bySigma, agreement };
-}
-
-function cellCsv(cells: CchDigitsCell[]): Record<string, unknown>[] {
-  return cells.map(({ marginMean, marginSd, ...c }) => ({
-    ...c,
-    ...Object.fromEntries(Object.entries(marginMean).map(([e, v]) => [`marginMean_${e}`, v])),
-    ...Object.fromEntries(Object.entries(marginSd).map(([e, v]) => [`marginSd_${e}`, v])),
-  }));
-}
-
-function sigmaCsv(rows: CchDigitsSigma[]): Record<string, unknown>[] {
-  return rows.map(({ miTeacherStudent, miStudentLabel, marginMean, marginSd, ...s }) => ({
-    ...s,
-    ...Object.fromEntries(Object.entries(miTeacherStudent).map(([e, v]) => [`miTeacherStudent_${e}`, v])),
-    ...Object.fromEntries(Object.entries(miStudentLabel).map(([e, v]) => [`miStudentLabel_${e}`, v])),
-    ...Object.fromEntries(Object.entries(marginMean).map(([e, v]) => [`marginMean_${e}`, v])),
-    ...Object.fromEntries(Object.entries(marginSd).map(([e, v]) => [`marginSd_${e}`, v])),
-  }));
 }
 
 /** A trained teacher's test score and its outputs on the training rows (for KD); disposes the model. */
@@ -398,7 +371,7 @@ export async function runCchDigits(
             margins,
           });
           // Incremental and atomic: an interrupted run keeps every finished cell.
-          await writeFileAtomic(rowsFile, toCsv(rows.map(flatRow)));
+          await writeFileAtomic(rowsFile, toCsv(rows.map(flatMarginRow)));
           const first = o.estimators[0];
           ctx.onProgress?.({
             task: 'cch-digits',
@@ -418,8 +391,11 @@ export async function runCchDigits(
     path.join(o.outDir, 'summary-by-sigma.csv'),
     path.join(o.outDir, 'results.json'),
   ];
-  await writeFileAtomic(files[1], toCsv(cellCsv(cells)));
-  await writeFileAtomic(files[2], toCsv(sigmaCsv(bySigma)));
+  await writeFileAtomic(files[1], toCsv(cells.map((c) => flatSummary(c, ['marginMean', 'marginSd']))));
+  await writeFileAtomic(
+    files[2],
+    toCsv(bySigma.map((x) => flatSummary(x, ['miTeacherStudent', 'miStudentLabel', 'marginMean', 'marginSd']))),
+  );
   for (const [name, spec] of Object.entries(cchDigitsFigures(cells, bySigma, o.estimators))) {
     files.push(...(await renderChart(spec, path.join(o.outDir, name))).files);
   }

@@ -25,8 +25,13 @@ import {
   addGaussianNoise,
   cchMargins,
   DIGITS_PROTOCOL,
+  byEstimator,
   embeddingOf,
   fitAndScore,
+  flatMarginRow,
+  flatSummary,
+  gainMarginSummary,
+  marginFields,
   fitModel,
   groupMeanSd,
   negativeFrom,
@@ -168,43 +173,28 @@ export function logitScale(logits: Float32Array, classes: number): number {
   return rms(centred);
 }
 
-export function flatNoiseRow(r: CchNoiseRow): Record<string, number> {
-  const { margins, ...rest } = r;
-  const out: Record<string, number> = { ...rest };
-  for (const [e, m] of Object.entries(margins)) {
-    out[`miTeacherStudent_${e}`] = m.miTeacherStudent;
-    out[`miStudentLabel_${e}`] = m.miStudentLabel;
-    out[`margin_${e}`] = m.margin;
-  }
-  return out;
-}
-
 export function summariseCchNoise(
   rows: CchNoiseRow[],
   estimators: MarginEstimator[],
 ): { levels: CchNoiseLevel[]; crossings: CchNoiseCrossings } {
-  const marginFields = estimators.flatMap((e) => [`margin_${e}`, `miTeacherStudent_${e}`, `miStudentLabel_${e}`]);
-  const levels = groupMeanSd(rows.map(flatNoiseRow), (r) => String(r.noise), [
+  const levels = groupMeanSd(rows.map(flatMarginRow), (r) => String(r.noise), [
     'noisyTeacherAcc',
     'studentAcc',
     'kdAcc',
     'kdGain',
-    ...marginFields,
+    ...marginFields(estimators),
   ])
     .map((g) => {
-      const pick = (prefix: string, what: 'mean' | 'sd') => Object.fromEntries(estimators.map((e) => [e, g.stats[`${prefix}_${e}`][what]]));
+      const { seeds, ...gainMargin } = gainMarginSummary(g, estimators);
       return {
         noise: g.rows[0].noise,
-        seeds: g.rows.length,
+        seeds,
         noisyTeacherAcc: g.stats.noisyTeacherAcc.mean,
         studentAcc: g.stats.studentAcc.mean,
         kdAcc: g.stats.kdAcc.mean,
-        kdGainMean: g.stats.kdGain.mean,
-        kdGainSd: g.stats.kdGain.sd,
-        marginMean: pick('margin', 'mean'),
-        marginSd: pick('margin', 'sd'),
-        miTeacherStudent: pick('miTeacherStudent', 'mean'),
-        miStudentLabel: pick('miStudentLabel', 'mean'),
+        ...gainMargin,
+        miTeacherStudent: byEstimator(g.stats, estimators, 'miTeacherStudent', 'mean'),
+        miStudentLabel: byEstimator(g.stats, estimators, 'miStudentLabel', 'mean'),
       };
     })
     .sort((a, b) => a.noise - b.noise);
@@ -240,16 +230,6 @@ export function summariseCchNoise(
       ),
     },
   };
-}
-
-function levelCsv(levels: CchNoiseLevel[]): Record<string, unknown>[] {
-  return levels.map(({ marginMean, marginSd, miTeacherStudent, miStudentLabel, ...l }) => ({
-    ...l,
-    ...Object.fromEntries(Object.entries(marginMean).map(([e, v]) => [`marginMean_${e}`, v])),
-    ...Object.fromEntries(Object.entries(marginSd).map(([e, v]) => [`marginSd_${e}`, v])),
-    ...Object.fromEntries(Object.entries(miTeacherStudent).map(([e, v]) => [`miTeacherStudent_${e}`, v])),
-    ...Object.fromEntries(Object.entries(miStudentLabel).map(([e, v]) => [`miStudentLabel_${e}`, v])),
-  }));
 }
 
 export async function runCchNoise(
@@ -332,7 +312,7 @@ export async function runCchNoise(
         margins,
       });
       // Incremental and atomic: an interrupted run keeps every finished cell.
-      await writeFileAtomic(rowsFile, toCsv(rows.map(flatNoiseRow)));
+      await writeFileAtomic(rowsFile, toCsv(rows.map(flatMarginRow)));
       const first = o.estimators[0];
       ctx.onProgress?.({
         task: 'cch-noise',
@@ -345,7 +325,10 @@ export async function runCchNoise(
 
   const { levels, crossings } = summariseCchNoise(rows, o.estimators);
   const files = [rowsFile, path.join(o.outDir, 'summary.csv'), path.join(o.outDir, 'results.json')];
-  await writeFileAtomic(files[1], toCsv(levelCsv(levels)));
+  await writeFileAtomic(
+    files[1],
+    toCsv(levels.map((l) => flatSummary(l, ['marginMean', 'marginSd', 'miTeacherStudent', 'miStudentLabel']))),
+  );
   for (const [name, spec] of Object.entries(cchNoiseFigures(levels, o.estimators, crossings))) {
     files.push(...(await renderChart(spec, path.join(o.outDir, name))).files);
   }

@@ -25,6 +25,9 @@ import {
   DIGITS_PROTOCOL,
   embeddingOf,
   fitAndScore,
+  flatMarginRow,
+  flatSummary,
+  gainMarginSummary,
   fitModel,
   groupMeanSd,
   seedsFor,
@@ -176,41 +179,30 @@ export function concatRepresentations(reps: Representation[]): Representation {
   return { data, n, d };
 }
 
-export function flatFusionRow(r: FusionRow): Record<string, number | string> {
-  const { margins, ...rest } = r;
-  const out: Record<string, number | string> = { ...rest };
-  for (const [e, m] of Object.entries(margins)) {
-    out[`miTeacherStudent_${e}`] = m.miTeacherStudent;
-    out[`miStudentLabel_${e}`] = m.miStudentLabel;
-    out[`margin_${e}`] = m.margin;
-  }
-  return out;
-}
-
 export function summariseFusion(
   rows: FusionRow[],
   estimators: MarginEstimator[],
 ): { teachers: FusionTeacherSummary[]; comparison: FusionComparison } {
-  const flat = rows.map(flatFusionRow);
+  const flat = rows.map(flatMarginRow);
   const teachers = groupMeanSd(flat, (r) => String(r.teacher), [
     'teacherAcc',
     'studentAcc',
     'kdAcc',
     'kdGain',
     ...estimators.map((e) => `margin_${e}`),
-  ]).map((g) => ({
-    teacher: String(g.rows[0].teacher),
-    kind: g.rows[0].kind as TeacherKind,
-    seeds: g.rows.length,
-    teacherAccMean: g.stats.teacherAcc.mean,
-    teacherAccSd: g.stats.teacherAcc.sd,
-    studentAcc: g.stats.studentAcc.mean,
-    kdAccMean: g.stats.kdAcc.mean,
-    kdGainMean: g.stats.kdGain.mean,
-    kdGainSd: g.stats.kdGain.sd,
-    marginMean: Object.fromEntries(estimators.map((e) => [e, g.stats[`margin_${e}`].mean])),
-    marginSd: Object.fromEntries(estimators.map((e) => [e, g.stats[`margin_${e}`].sd])),
-  }));
+  ]).map((g) => {
+    const { seeds, ...gainMargin } = gainMarginSummary(g, estimators);
+    return {
+      teacher: String(g.rows[0].teacher),
+      kind: g.rows[0].kind as TeacherKind,
+      seeds,
+      teacherAccMean: g.stats.teacherAcc.mean,
+      teacherAccSd: g.stats.teacherAcc.sd,
+      studentAcc: g.stats.studentAcc.mean,
+      kdAccMean: g.stats.kdAcc.mean,
+      ...gainMargin,
+    };
+  });
   const byKind = (k: TeacherKind) => teachers.filter((t) => t.kind === k);
   const singles = byKind('single');
   const bestSingle = singles.reduce((a, b) => (b.kdGainMean > a.kdGainMean ? b : a), singles[0]);
@@ -239,14 +231,6 @@ export function summariseFusion(
       }),
     },
   };
-}
-
-function teacherCsv(teachers: FusionTeacherSummary[]): Record<string, unknown>[] {
-  return teachers.map(({ marginMean, marginSd, ...t }) => ({
-    ...t,
-    ...Object.fromEntries(Object.entries(marginMean).map(([e, v]) => [`marginMean_${e}`, v])),
-    ...Object.fromEntries(Object.entries(marginSd).map(([e, v]) => [`marginSd_${e}`, v])),
-  }));
 }
 
 interface TeacherEntry {
@@ -366,7 +350,7 @@ export async function runFusion(options: Partial<FusionOptions> & { outDir: stri
         margins: margins.get(e.name) ?? {},
       });
       // Incremental and atomic: an interrupted run keeps every finished cell.
-      await writeFileAtomic(rowsFile, toCsv(rows.map(flatFusionRow)));
+      await writeFileAtomic(rowsFile, toCsv(rows.map(flatMarginRow)));
       ctx.onProgress?.({
         task: 'fusion',
         done: rows.length,
@@ -378,7 +362,7 @@ export async function runFusion(options: Partial<FusionOptions> & { outDir: stri
 
   const { teachers, comparison } = summariseFusion(rows, o.estimators);
   const files = [rowsFile, path.join(o.outDir, 'summary.csv'), path.join(o.outDir, 'results.json')];
-  await writeFileAtomic(files[1], toCsv(teacherCsv(teachers)));
+  await writeFileAtomic(files[1], toCsv(teachers.map((t) => flatSummary(t, ['marginMean', 'marginSd']))));
   for (const [name, spec] of Object.entries(fusionFigures(teachers, comparison, o))) {
     files.push(...(await renderChart(spec, path.join(o.outDir, name))).files);
   }
