@@ -20,6 +20,7 @@ import {
   type TrainData,
 } from '../../train/index.js';
 import { check } from '../../util/errors.js';
+import { toCsv, writeFileAtomic } from '../../util/fs.js';
 import type { ProgressFn } from '../../util/progress.js';
 import { makeRng } from '../../util/rng.js';
 
@@ -247,6 +248,29 @@ export function flatSummary<S extends object>(s: S, perEstimator: (keyof S & str
     for (const [e, v] of Object.entries(s[f] as Record<string, unknown>)) out[`${f}_${e}`] = v;
   }
   return out;
+}
+
+/**
+ * Append a finished row, rewrite results.csv atomically (an interrupted run keeps every finished
+ * row) and report progress: '<label>: KD gain g[, <estimator> margin m]'.
+ */
+export async function recordRow<R extends { kdGain: number; margins: Partial<Record<MarginEstimator, MarginEstimate>> }>(
+  rows: R[],
+  row: R,
+  file: string,
+  ctx: FitContext,
+  progress: { task: string; total: number; label: string; estimator?: MarginEstimator },
+): Promise<void> {
+  rows.push(row);
+  await writeFileAtomic(file, toCsv(rows.map(flatMarginRow)));
+  const e = progress.estimator;
+  const margin = e === undefined ? '' : `, ${e} margin ${row.margins[e]?.margin.toFixed(3)}`;
+  ctx.onProgress?.({
+    task: progress.task,
+    done: rows.length,
+    total: progress.total,
+    detail: `${progress.label}: KD gain ${row.kdGain.toFixed(3)}${margin}`,
+  });
 }
 
 /** The flat columns flatMarginRow writes for these estimators. */

@@ -26,6 +26,7 @@ import {
   flatSummary,
   gainMarginSummary,
   marginFields,
+  recordRow,
   fitModel,
   groupMeanSd,
   MARGIN_ESTIMATORS,
@@ -359,7 +360,7 @@ export async function runCchDigits(
             { ...fit, initSeed: seeds.student, seed: seeds.shuffle, kd: { teacher: teacherOutputs(onTrain), temperature, lambda } },
             fitCtx,
           );
-          rows.push({
+          const row = {
             seed,
             sigma,
             temperature,
@@ -369,16 +370,9 @@ export async function runCchDigits(
             kdAcc,
             kdGain: kdAcc - studentScore.accuracy,
             margins,
-          });
-          // Incremental and atomic: an interrupted run keeps every finished cell.
-          await writeFileAtomic(rowsFile, toCsv(rows.map(flatMarginRow)));
-          const first = o.estimators[0];
-          ctx.onProgress?.({
-            task: 'cch-digits',
-            done: rows.length,
-            total,
-            detail: `seed ${seed} σ=${sigma} T=${temperature} λ=${lambda}: KD gain ${(kdAcc - studentScore.accuracy).toFixed(3)}, ${first} margin ${margins[first]?.margin.toFixed(3)}`,
-          });
+          };
+          const label = `seed ${seed} σ=${sigma} T=${temperature} λ=${lambda}`;
+          await recordRow(rows, row, rowsFile, ctx, { task: 'cch-digits', total, label, estimator: o.estimators[0] });
         }
       }
     }

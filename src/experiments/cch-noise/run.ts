@@ -32,6 +32,7 @@ import {
   flatSummary,
   gainMarginSummary,
   marginFields,
+  recordRow,
   fitModel,
   groupMeanSd,
   negativeFrom,
@@ -300,7 +301,7 @@ export async function runCchNoise(
         },
         fitCtx,
       );
-      rows.push({
+      const row = {
         seed,
         noise,
         noiseSd,
@@ -310,16 +311,8 @@ export async function runCchNoise(
         kdAcc,
         kdGain: kdAcc - studentScore.accuracy,
         margins,
-      });
-      // Incremental and atomic: an interrupted run keeps every finished cell.
-      await writeFileAtomic(rowsFile, toCsv(rows.map(flatMarginRow)));
-      const first = o.estimators[0];
-      ctx.onProgress?.({
-        task: 'cch-noise',
-        done: rows.length,
-        total,
-        detail: `seed ${seed} ε=${noise}: KD gain ${(kdAcc - studentScore.accuracy).toFixed(3)}, ${first} margin ${margins[first]?.margin.toFixed(3)}`,
-      });
+      };
+      await recordRow(rows, row, rowsFile, ctx, { task: 'cch-noise', total, label: `seed ${seed} ε=${noise}`, estimator: o.estimators[0] });
     }
   }
 

@@ -28,6 +28,7 @@ import {
   flatMarginRow,
   flatSummary,
   gainMarginSummary,
+  recordRow,
   fitModel,
   groupMeanSd,
   seedsFor,
@@ -339,7 +340,7 @@ export async function runFusion(options: Partial<FusionOptions> & { outDir: stri
         },
         fitCtx,
       );
-      rows.push({
+      const row = {
         seed,
         teacher: e.name,
         kind: e.kind,
@@ -348,15 +349,8 @@ export async function runFusion(options: Partial<FusionOptions> & { outDir: stri
         kdAcc,
         kdGain: kdAcc - studentScore.accuracy,
         margins: margins.get(e.name) ?? {},
-      });
-      // Incremental and atomic: an interrupted run keeps every finished cell.
-      await writeFileAtomic(rowsFile, toCsv(rows.map(flatMarginRow)));
-      ctx.onProgress?.({
-        task: 'fusion',
-        done: rows.length,
-        total,
-        detail: `seed ${seed} teacher ${e.name}: KD gain ${(kdAcc - studentScore.accuracy).toFixed(3)}`,
-      });
+      };
+      await recordRow(rows, row, rowsFile, ctx, { task: 'fusion', total, label: `seed ${seed} teacher ${e.name}` });
     }
   }
 
