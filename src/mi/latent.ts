@@ -14,24 +14,15 @@
 import { initEngine, tf } from '../engine/index.js';
 import { CmkdError } from '../util/errors.js';
 import { makeRng } from '../util/rng.js';
-import { throwIfAborted, type ProgressFn } from '../util/progress.js';
+import { throwIfAborted } from '../util/progress.js';
 import { standardizeColumns } from './gaussian.js';
 import { ksgRaw, rossRaw, scaleAndJitter } from './ksg.js';
 import { Mlp, stripUndefined } from './mine.js';
-import { isDiscrete, type MIInput } from './types.js';
+import { isDiscrete, type MIInput, type NeuralMIOptions } from './types.js';
 
-export interface LatentOptions {
+export interface LatentOptions extends NeuralMIOptions {
   latentDim?: number;
   k?: number;
-  hidden?: number;
-  epochs?: number;
-  batchSize?: number;
-  learningRate?: number;
-  patience?: number;
-  heldOut?: number;
-  seed?: number;
-  onProgress?: ProgressFn;
-  signal?: AbortSignal;
 }
 
 export interface LatentResult {

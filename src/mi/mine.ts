@@ -10,21 +10,13 @@
 import { initEngine, tf } from '../engine/index.js';
 import { CmkdError } from '../util/errors.js';
 import { makeRng, type Rng } from '../util/rng.js';
-import { throwIfAborted, type ProgressFn } from '../util/progress.js';
+import { throwIfAborted } from '../util/progress.js';
+import type { NeuralMIOptions } from './types.js';
 
-export interface MineOptions {
+export interface MineOptions extends NeuralMIOptions {
   bound?: 'dv' | 'infonce';
-  hidden?: number;
-  epochs?: number;
-  batchSize?: number;
-  learningRate?: number;
-  patience?: number;
-  heldOut?: number;
   /** Moving-average rate for the DV gradient correction (the paper's α). */
   emaRate?: number;
-  seed?: number;
-  onProgress?: ProgressFn;
-  signal?: AbortSignal;
 }
 
 export interface MineResult {

@@ -28,11 +28,30 @@ export const MI_UNITS: readonly MIUnits[] = ['nats', 'bits'];
 /** Which resampling scheme produced the confidence interval. */
 export type MIIntervalScheme = 'half-split' | 'repeated-split' | 'none';
 
-export interface MIOptions {
+/** Training settings of the neural estimators: MINE's statistics network and latent MI's autoencoders. */
+export interface NeuralMIOptions {
+  /** Hidden units per layer. */
+  hidden?: number;
+  /** Maximum epochs. */
+  epochs?: number;
+  /** Mini-batch size. */
+  batchSize?: number;
+  /** Adam learning rate. */
+  learningRate?: number;
+  /** Epochs without held-out improvement before stopping. */
+  patience?: number;
+  /** Fraction of samples held out (for early stopping and the reported estimate). */
+  heldOut?: number;
+  seed?: number;
+  onProgress?: ProgressFn;
+  signal?: AbortSignal;
+}
+
+/** Options of estimateMI; `hidden` … `heldOut` (NeuralMIOptions) apply to MINE and latent. */
+export interface MIOptions extends NeuralMIOptions {
   estimator: MIEstimatorName;
   /** Neighbours for KSG / Ross / latent (default 3, as sklearn; latent defaults to 4 as latentmi). */
   k?: number;
-  seed?: number;
   /** Resamples for the interval: half-splits (gaussian, ksg; default 20), retrainings (mine, latent; default 3). 0 disables it. */
   bootstrap?: number;
   /** Confidence level of the interval (default 0.95). */
@@ -45,22 +64,8 @@ export interface MIOptions {
   shrinkage?: 'auto' | 'ledoit-wolf' | number;
   /** MINE: which lower bound to train and report (default 'dv'). */
   bound?: 'dv' | 'infonce';
-  /** MINE / latent: hidden units per layer. */
-  hidden?: number;
-  /** MINE / latent: maximum epochs. */
-  epochs?: number;
-  /** MINE / latent: mini-batch size. */
-  batchSize?: number;
-  /** MINE / latent: Adam learning rate. */
-  learningRate?: number;
-  /** MINE / latent: epochs without held-out improvement before stopping. */
-  patience?: number;
-  /** MINE / latent: fraction of samples held out (for early stopping and the reported estimate). */
-  heldOut?: number;
   /** Latent: dimension of each learned representation (default 8, as latentmi). */
   latentDim?: number;
-  onProgress?: ProgressFn;
-  signal?: AbortSignal;
 }
 
 export interface MIEstimate {
