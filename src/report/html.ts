@@ -11,6 +11,20 @@ import { toJson } from '../util/fs.js';
 import { bestCells, columnFormats, formatCell } from './format.js';
 
 /** Escape text for HTML element content and attribute values. */
+/** The start of a self-contained page, through </head>: charset, viewport, no favicon request, generator, title, inline CSS. */
+export function htmlHead(title: string, css: string, version: string = VERSION): string {
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<link rel="icon" href="data:,">
+<meta name="generator" content="cmkd ${escapeHtml(version)}">
+<title>${escapeHtml(title)}</title>
+<style>${css}</style>
+</head>`;
+}
+
 export function escapeHtml(s: string): string {
   return s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] as string);
 }
@@ -246,16 +260,7 @@ export async function renderHtmlReport(input: ReportDocument | ReportDocumentInp
         .map(([k, v]) => `<tr><th scope="row">${escapeHtml(k)}</th><td>${escapeHtml(settingText(v))}</td></tr>`)
         .join('')}</tbody></table></div></details>`
     : '';
-  return `<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<link rel="icon" href="data:,">
-<meta name="generator" content="cmkd ${escapeHtml(m.cmkdVersion ?? VERSION)}">
-<title>${escapeHtml(doc.title)}</title>
-<style>${CSS}</style>
-</head>
+  return `${htmlHead(doc.title, CSS, m.cmkdVersion ?? VERSION)}
 <body>
 <main>
 <header>

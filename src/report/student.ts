@@ -18,7 +18,7 @@ import { MODEL_FILE, readModelArtifacts, WEIGHTS_FILE, type SavedModelMeta } fro
 import { check, CmkdError } from '../util/errors.js';
 import { writeFileAtomic } from '../util/fs.js';
 import { VERSION } from '../version.js';
-import { escapeHtml } from './html.js';
+import { escapeHtml, htmlHead } from './html.js';
 import { STUDENT_SCRIPT } from './student-script.js';
 
 export const STUDENT_DIR = 'student';
@@ -179,16 +179,7 @@ export function studentPageHtml(meta: SavedModelMeta, opts: Omit<StudentPageOpti
   const modality = meta.modality ? `'${meta.modality}'` : 'its input';
   const title = opts.title ?? `cmkd student${meta.modality ? ` (${meta.modality})` : ''}`;
   const what = `${meta.spec.kind === 'mlp' ? 'An' : 'A'} ${meta.spec.kind === 'resnet' ? 'ResNet' : meta.spec.kind.toUpperCase()} that reads ${modality} (${isImage ? `${shape[0]}×${shape[1]} image, ${shape[2]} channel${shape[2] > 1 ? 's' : ''}` : `${size} features`})${task === 'classification' ? ` and tells ${classes.length} classes apart` : ' and predicts a number'}.`;
-  return `<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<link rel="icon" href="data:,">
-<meta name="generator" content="cmkd ${escapeHtml(VERSION)}">
-<title>${escapeHtml(title)}</title>
-<style>${CSS}</style>
-</head>
+  return `${htmlHead(title, CSS)}
 <body>
 <main>
 <h1>${escapeHtml(title)}</h1>
