@@ -96,7 +96,8 @@ export function register(program: Command): void {
     const bars = progressBars({ quiet: Boolean(f.quiet) });
     const { signal, release } = interruptSignal();
     try {
-      const dataset = await loadForCommand(spec, f, bars);
+      // runMainJob validates the dataset it is given; loading does not check it a second time.
+      const dataset = await loadForCommand(spec, f, bars, false);
       const result = await runMainJob({
         dataset,
         student: f.student,
