@@ -24,28 +24,30 @@ export function getModality(ds: MultimodalDataset, name: string): Modality {
   const m = ds.modalities.find((x) => x.name === name);
   if (m) return m;
   const parts = name.split(FUSION_SEPARATOR);
-  if (parts.length > 1 && parts.every((p) => ds.modalities.some((x) => x.name === p))) {
-    let cache = fused.get(ds);
-    if (!cache) fused.set(ds, (cache = new Map()));
-    let f = cache.get(name);
-    if (!f)
-      cache.set(
+  const missing = parts.filter((p) => !isModality(ds, p));
+  if (parts.length > 1 && missing.length === 0) {
+    const cache = fused.get(ds) ?? new Map<string, Modality>();
+    fused.set(ds, cache);
+    const f =
+      cache.get(name) ??
+      concatModalities(
         name,
-        (f = concatModalities(
-          name,
-          parts.map((p) => getModality(ds, p)),
-        )),
+        parts.map((p) => getModality(ds, p)),
       );
+    cache.set(name, f);
     return f;
   }
-  const missing = parts.filter((p) => !ds.modalities.some((x) => x.name === p));
   const hint = parts.length > 1 ? ` ('${FUSION_SEPARATOR}' fuses modalities; not one: ${missing.join(', ')})` : '';
   throw new CmkdError(`dataset '${ds.name}' has no modality '${name}'; it has: ${modalityNames(ds).join(', ')}${hint}`, 'invalid-option');
 }
 
 /** Whether getModality(ds, name) succeeds. */
 export function hasModality(ds: MultimodalDataset, name: string): boolean {
-  return ds.modalities.some((x) => x.name === name) || name.split(FUSION_SEPARATOR).every((p) => ds.modalities.some((x) => x.name === p));
+  return isModality(ds, name) || name.split(FUSION_SEPARATOR).every((p) => isModality(ds, p));
+}
+
+function isModality(ds: MultimodalDataset, name: string): boolean {
+  return ds.modalities.some((x) => x.name === name);
 }
 
 export function isClassification(ds: MultimodalDataset): boolean {
