@@ -60,7 +60,12 @@ export function drawHyperplane(rng: Rng, dims = 500): Float64Array {
   return a;
 }
 
-/** n samples of the setting, given the hyperplane; rng draws latents and noise. */
+/**
+ * n samples of the setting, given the hyperplane. `rng` draws the latents and the student's
+ * noise; the teacher's noise comes from a second stream seeded by rng's first draw, so the
+ * student modality and the labels are the same for every setting of a mode at one seed (the
+ * reference's no-KD baseline is one number across its α sweep).
+ */
 export function generateMfh(setting: MfhSetting, hyperplane: Float64Array, n: number, rng: Rng): MfhSample {
   checkSetting(setting);
   const gammaMode = setting.mode === 'gamma';
@@ -73,6 +78,7 @@ export function generateMfh(setting: MfhSetting, hyperplane: Float64Array, n: nu
   const x2 = new Float32Array(n * d2);
   const y = new Int32Array(n);
   const xs = new Float64Array(latentDims);
+  const teacherNoise = makeRng(rng.seed());
   for (let i = 0; i < n; i++) {
     let dot = 0;
     for (let j = 0; j < latentDims; j++) {
@@ -81,7 +87,7 @@ export function generateMfh(setting: MfhSetting, hyperplane: Float64Array, n: nu
     }
     y[i] = dot > 0 ? 1 : 0;
     for (let j = 0; j < d2; j++) x2[i * d2 + j] = j >= student[0] && j < student[1] ? xs[j] : rng.normal();
-    for (let j = 0; j < d1; j++) x1[i * d1 + j] = j >= teacher[0] && j < teacher[1] ? xs[j] : rng.normal();
+    for (let j = 0; j < d1; j++) x1[i * d1 + j] = j >= teacher[0] && j < teacher[1] ? xs[j] : teacherNoise.normal();
   }
   return { x1, x2, d1, d2, y, n };
 }

@@ -40,6 +40,18 @@ describe('mfh-synthetic data', () => {
     expect(ones / 2000).toBeLessThan(0.7);
   });
 
+  it('the student modality and labels are the same for every setting of a mode at one seed', () => {
+    for (const mode of ['alpha', 'gamma'] as const) {
+      const varies = mode === 'alpha' ? [0, 10, 20, 30, 40] : [0, 3, 7, 10];
+      const samples = varies.map((vary) => generateMfh({ mode, vary }, a, 300, makeRng(4)));
+      for (const s of samples.slice(1)) {
+        expect(s.x2).toEqual(samples[0].x2);
+        expect(s.y).toEqual(samples[0].y);
+        expect(s.x1).not.toEqual(samples[0].x1);
+      }
+    }
+  });
+
   it('ratios follow the paper: γ = shared/(20 − shared), α = extra/(extra + 10)', () => {
     expect(mfhRatios({ mode: 'gamma', vary: 10 }).gamma).toBe(1);
     expect(mfhRatios({ mode: 'gamma', vary: 4 }).gamma).toBeCloseTo(0.25);
