@@ -109,6 +109,14 @@ describe('gradient reversal on the adversary input', () => {
 });
 
 describe('network shapes', () => {
+  it("projection head batch norm uses PyTorch's BatchNorm1d defaults (momentum 0.1 = TF.js 0.9, eps 1e-5)", () => {
+    const net = smallNet();
+    const bns = net.branches.flatMap((b) => b.train.layers.filter((l) => l.name.endsWith('_invproj_bn')));
+    expect(bns).toHaveLength(2);
+    for (const bn of bns) expect(bn.getConfig()).toMatchObject({ momentum: 0.9, epsilon: 1e-5 });
+    net.dispose();
+  });
+
   it.each([
     ['inv+inf', 8],
     ['inv', 4],

@@ -14,6 +14,9 @@ import { META_KEY, OUTPUT_NAMES, type ModelSpec } from '../../models/index.js';
 import { applyEncoder, encoderWidth } from './encoder.js';
 
 /** What the per-modality task classifier sees (the paper's choice is 'inv+inf'). */
+/** The projection head's batch norm: PyTorch's defaults (nn.BatchNorm1d momentum 0.1, eps 1e-5) in TF.js terms. */
+export const DISCOM_BN = { momentum: 0.9, epsilon: 1e-5 } as const;
+
 export type Representation = 'inv+inf' | 'inv' | 'inf' | 'inv+inf+irr';
 export const REPRESENTATIONS: readonly Representation[] = ['inv+inf', 'inv', 'inf', 'inv+inf+irr'];
 
@@ -104,7 +107,10 @@ function buildBranch(
   let zInv = tf.layers
     .dense({ units: D, kernelInitializer: tf.initializers.glorotUniform({ seed: seed() }), name: `${p}_invproj_dense` })
     .apply(invFeat) as Sym;
-  zInv = tf.layers.batchNormalization({ name: `${p}_invproj_bn` }).apply(zInv) as Sym;
+  // PyTorch BatchNorm1d defaults (momentum 0.1 on the new batch, eps 1e-5) in TF.js terms: momentum 0.9 on the running value.
+  zInv = tf.layers
+    .batchNormalization({ momentum: DISCOM_BN.momentum, epsilon: DISCOM_BN.epsilon, name: `${p}_invproj_bn` })
+    .apply(zInv) as Sym;
   zInv = tf.layers.reLU({ name: `${p}_invproj_zinv` }).apply(zInv) as Sym;
 
   const parts: Sym[] =

@@ -1,12 +1,18 @@
 /**
  * The DisCoM-KD training objective for one mini-batch (Eq. 7):
  *   L = w_cl·L_cl + w_adv·L_adv + w_mod·L_mod + w_aux·L_aux + w_⊥·L_⊥
- * with the term definitions of the reference code (tanodino/CMKD_Disentangle):
+ * with L_cl, L_aux and L_⊥ as the reference code defines them (tanodino/CMKD_Disentangle,
+ * main_DisCoM-KD.py), and L_adv, L_mod as the paper defines them:
  *   L_cl  = mean over modalities of CE(Cl_m([z_inv‖z_inf]), y)
  *   L_adv = CE(D(GRL(z_inv)), modality)
  *   L_mod = ½·[CE(M_inf(z_inf), modality) + CE(M_irr(z_irr), modality)]
  *   L_aux = CE(Aux(z_inv), y) + CE(Aux(z_inf), y)
  *   L_⊥   = mean|cos(z_inf, z_irr)| + mean|cos(z_inf, z_inv)|
+ * Deviation, on purpose: the reference code passes ones_like/zeros_like of the [B, 2] logits as
+ * targets to nn.CrossEntropyLoss, which reads them as class probabilities — rows of the first
+ * modality get target [1, 1] (minimised at p = ½, ½), rows of the second a zero loss — so its
+ * L_adv and L_mod are not modality classifiers. We use the hard modality labels of the paper's
+ * Eqs. 3–4, which is what the terms are meant to do.
  * A term whose weight is 0 is not computed at all (the ablations).
  */
 import { tf } from '../../engine/index.js';
