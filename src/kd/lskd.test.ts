@@ -106,10 +106,11 @@ describe('LSKD switch', () => {
   });
 
   it('turns on the reference defaults: base temperature 2, KD weight 9 (DKD: α, β × 9)', () => {
-    expect(LSKD_DEFAULTS).toEqual({ temperature: 2, kdWeight: 9, taskWeight: 1 });
+    // logit-standardization-KD master cfg.py: KD.LOSS.CE_WEIGHT 0.1, KD_WEIGHT 9, TEMPERATURE 2 (maintainers: CE 0.1).
+    expect(LSKD_DEFAULTS).toEqual({ temperature: 2, kdWeight: 9, taskWeight: 0.1 });
     expect(resolveSettings('kd', { lskd: true })).toMatchObject({
       temperature: 2,
-      taskWeight: 1,
+      taskWeight: 0.1,
       kdWeight: 9,
       lskd: true,
     });
@@ -121,7 +122,7 @@ describe('LSKD switch', () => {
     });
     expect(resolveSettings('mlkd', { lskd: true })).toMatchObject({
       temperature: 2,
-      taskWeight: 1,
+      taskWeight: 0.1,
       kdWeight: 9,
     });
     expect(resolveSettings('ctkd', { lskd: true })).toMatchObject({
@@ -133,9 +134,11 @@ describe('LSKD switch', () => {
     // Explicit settings win over the LSKD defaults.
     expect(resolveSettings('kd', { lskd: true, temperature: 3, kdWeight: 6 })).toMatchObject({
       temperature: 3,
-      taskWeight: 1,
+      taskWeight: 0.1,
       kdWeight: 6,
     });
-    expect(resolveSettings('dkd', { lskd: true, beta: 8 })).toMatchObject({ alpha: 9, beta: 8 });
+    // DKD: the reference multiplies α and β by 9 after reading them, given or default (tools/train.py).
+    expect(resolveSettings('dkd', { lskd: true, beta: 8 })).toMatchObject({ alpha: 9, beta: 72 });
+    expect(resolveSettings('dkd', { lskd: true, alpha: 2, beta: 4 })).toMatchObject({ alpha: 18, beta: 36 });
   });
 });

@@ -19,8 +19,8 @@ export const LSKD_DEFAULTS = {
   temperature: 2,
   /** Weight of the KD term (KD, MLKD, CTKD); DKD's α and β are multiplied by it. */
   kdWeight: 9,
-  /** CE weight for KD and MLKD (reference cfg CE_WEIGHT = 1); CTKD keeps its 0.1. */
-  taskWeight: 1,
+  /** CE weight for KD and MLKD: the reference cfg's CE_WEIGHT = 0.1, which --logit-stand leaves unchanged; CTKD keeps its 0.1. */
+  taskWeight: 0.1,
 } as const;
 
 // Z-score over classes (Sun et al. 2024; reference `normalize`): (z − mean(z)) / (std(z) + ε), std with n − 1
