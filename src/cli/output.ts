@@ -86,3 +86,8 @@ export function progressBars(opts: { quiet?: boolean } = {}): ProgressFn & { sto
   fn.stop = () => multi?.stop();
   return fn;
 }
+
+/** One warning line on stderr (stdout is for results and --json). */
+export function warn(message: string): void {
+  process.stderr.write(`cmkd: warning: ${message}\n`);
+}

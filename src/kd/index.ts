@@ -4,6 +4,7 @@ export {
   createObjective,
   describeMethod,
   resolveSettings,
+  scheduleNotes,
   KD_METHODS,
   KD_PRESETS,
   LOGIT_METHODS,

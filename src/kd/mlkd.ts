@@ -17,8 +17,9 @@
  *    temperatures. Deviation: the reference's strong sum takes its T = 2 and T = 6 terms from
  *    the weak logits (a copy-paste slip); we use the strong logits. Its strong batch and class
  *    terms are computed but never added to the loss; we leave them out too.
- * The strong view needs an augmentation that suits the data (images); for tables it is off
- * and MLKD is the weak-view objective alone.
+ * The trainer builds the strong view (src/train/strong.ts: the reference's RandAugment policy
+ * restricted to float images, a marginal corruption for tables) and runs the frozen teacher on
+ * it; `strongView: false` keeps the weak-view objective alone.
  */
 import { tf } from '../engine/index.js';
 import { checkLogitBatch, crossEntropy, rowKl, sumTerms, weighted } from './common.js';

@@ -135,7 +135,7 @@ describe('createObjective settings', () => {
       taskWeight: 0.1,
       kdWeight: 0.9,
       temperature: 4,
-      strongView: false,
+      strongView: true,
     });
     expect(resolveSettings('feature')).toMatchObject({
       mode: 'embedding',
@@ -149,8 +149,8 @@ describe('createObjective settings', () => {
 
   it('accepts CLI strings for numbers and switches', () => {
     expect(resolveSettings('dkd', { alpha: '2', beta: '4', lskd: 'true', warmupEpochs: '5' })).toMatchObject({
-      alpha: 2,
-      beta: 4,
+      alpha: 18,
+      beta: 36,
       lskd: true,
       warmupEpochs: 5,
     });
@@ -167,7 +167,8 @@ describe('describeMethod', () => {
     ['kd', { lskd: true }, 'KD+LS'],
     ['dkd', { lskd: true }, 'DKD+LS'],
     ['ctkd', {}, 'CTKD'],
-    ['mlkd', { strongView: true, lskd: true }, 'MLKD+aug+LS'],
+    ['mlkd', { lskd: true }, 'MLKD+LS'],
+    ['mlkd', { strongView: false }, 'MLKD(weak)'],
     ['feature', {}, 'FeatKD(emb)'],
     ['feature', { task: 'regression' }, 'FeatKD(out)'],
   ])('%s %o → %s', (method, settings, label) => {
@@ -216,7 +217,7 @@ describe('objective.loss', () => {
     ['kd', { lskd: true }],
     ['dkd', {}],
     ['ctkd', { lskd: true }],
-    ['mlkd', {}],
+    ['mlkd', { strongView: false }],
     ['feature', {}],
     ['feature', { mode: 'output' }],
   ])('%s %o: finite loss equal to the sum of its terms, no tensor leaks, variables released by dispose', (method, settings) => {
@@ -246,12 +247,15 @@ describe('objective.loss', () => {
     expect(tf.memory().numTensors).toBe(before);
   });
 
-  it('MLKD with strongView needs the strong logits in the batch', () => {
-    const objective = createObjective('mlkd', { strongView: true });
+  it('MLKD trains on the strong view by default and needs its logits in the batch', () => {
+    const objective = createObjective('mlkd');
+    expect(objective.strongView).toBe(true);
+    const weakOnly = createObjective('mlkd', { strongView: false });
+    expect(weakOnly.strongView).toBe(false);
     const b = classificationBatch();
     expect(() => tf.tidy(() => objective.loss(b))).toThrow(/strongView is on but the batch has no studentLogitsStrong/);
     const withStrong = { ...b, studentLogitsStrong: b.studentLogits, teacherLogitsStrong: b.teacherLogits };
-    const noStrong = valueOf(() => createObjective('mlkd').loss(b));
+    const noStrong = valueOf(() => weakOnly.loss(b));
     expect(valueOf(() => objective.loss(withStrong))).toBeGreaterThan(noStrong);
     disposeBatch(b);
   });

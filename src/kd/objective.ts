@@ -183,13 +183,15 @@ export function resolveSettings(method: string, settings: ObjectiveSettings = {}
     }
     case 'dkd': {
       const lskd = r.bool('lskd', false);
+      // Under LSKD the reference multiplies α and β, given or default, by its KD weight 9 (tools/train.py).
       const scale = lskd ? LSKD_DEFAULTS.kdWeight : 1;
       return {
         task,
-        alpha: r.number('alpha', 1 * scale, { min: 0 }),
-        beta: r.number('beta', 8 * scale, { min: 0 }),
+        alpha: r.number('alpha', 1, { min: 0 }) * scale,
+        beta: r.number('beta', 8, { min: 0 }) * scale,
         temperature: r.number('temperature', lskd ? LSKD_DEFAULTS.temperature : 4, { above: 0 }),
         taskWeight: r.number('taskWeight', 1, { min: 0 }),
+        // Reference cfg DKD.WARMUP = 20 epochs, counted as the reference counts them (not scaled to short runs).
         warmupEpochs: r.number('warmupEpochs', 20, { min: 0, integer: true }),
         lskd,
       };
@@ -209,6 +211,7 @@ export function resolveSettings(method: string, settings: ObjectiveSettings = {}
         thetaInit: r.number('thetaInit', 1),
         lambdaMin,
         lambdaMax,
+        // Reference CosineDecay(loops 10): a 10-epoch ramp, not scaled to short runs.
         lambdaEpochs: r.number('lambdaEpochs', 10, { min: 0, integer: true }),
         lskd,
       };
@@ -220,7 +223,8 @@ export function resolveSettings(method: string, settings: ObjectiveSettings = {}
         taskWeight: r.number('taskWeight', lskd ? LSKD_DEFAULTS.taskWeight : 0.1, { min: 0 }),
         kdWeight: r.number('kdWeight', lskd ? LSKD_DEFAULTS.kdWeight : 0.9, { min: 0 }),
         temperature: r.number('temperature', lskd ? LSKD_DEFAULTS.temperature : 4, { above: 0 }),
-        strongView: r.bool('strongView', false),
+        // The reference trains on a weak and a strong-augmentation view (src/train/strong.ts); false = weak view only.
+        strongView: r.bool('strongView', true),
         lskd,
       };
     }
@@ -267,7 +271,7 @@ const BASE_LABELS: Record<KdMethod, string> = {
   feature: 'FeatKD',
 };
 
-/** Report label for a method and its settings, e.g. "KDv2", "DKD+LS", "FeatKD(emb)", "MLKD+aug". */
+/** Report label for a method and its settings, e.g. "KDv2", "DKD+LS", "FeatKD(emb)", "MLKD(weak)". */
 export function describeMethod(method: string, settings: ObjectiveSettings = {}): string {
   const m = oneOf('KD method', method, KD_METHODS);
   const s = resolveSettings(m, settings);
@@ -275,12 +279,40 @@ export function describeMethod(method: string, settings: ObjectiveSettings = {})
   if (m === 'kd' && s.preset === 'kdv1') label = 'KDv1';
   if (m === 'kd' && s.preset === 'kdv2') label = 'KDv2';
   if (m === 'feature') label += s.mode === 'output' ? '(out)' : '(emb)';
-  if (m === 'mlkd' && s.strongView) label += '+aug';
+  if (m === 'mlkd' && !s.strongView) label += '(weak)';
   if (s.lskd === true) label += '+LS';
   return label;
 }
 
 const num = (s: ResolvedSettings, key: string): number => s[key] as number;
+
+/**
+ * Plain-language notes for schedules that a run of `epochs` epochs does not finish. Schedules
+ * keep the reference's length in epochs, so a shorter run stays inside them; the notes say so
+ * in the run's settings, its report and on stderr.
+ */
+export function scheduleNotes(method: string, settings: ResolvedSettings, epochs: number): string[] {
+  if (method === 'dkd') {
+    const w = num(settings, 'warmupEpochs');
+    if (w > epochs) {
+      const reached = dkdWarmupFactor(epochs - 1, w);
+      return [
+        `DKD warm-up is ${w} epochs (reference) and this run has ${epochs}: the run stays in the warm-up, its distillation terms reach ${reached.toFixed(2)} of full weight`,
+      ];
+    }
+  }
+  if (method === 'ctkd') {
+    const e = num(settings, 'lambdaEpochs');
+    if (e > epochs) {
+      const curriculum = { lambdaMin: num(settings, 'lambdaMin'), lambdaMax: num(settings, 'lambdaMax'), lambdaEpochs: e };
+      const reached = ctkdLambda(epochs - 1, curriculum);
+      return [
+        `CTKD λ ramp is ${e} epochs (reference) and this run has ${epochs}: the run stays in the ramp, λ reaches ${reached.toFixed(2)} of ${curriculum.lambdaMax}`,
+      ];
+    }
+  }
+  return [];
+}
 
 function logitInputs(batch: DistillBatch): [tf.Tensor2D, tf.Tensor2D, tf.Tensor1D] {
   return [batch.studentLogits, batch.teacherLogits, batch.labels];
@@ -434,6 +466,7 @@ export function createObjective(method: string, settings: ObjectiveSettings = {}
     label,
     settings: s,
     variables,
+    strongView: m === 'mlkd' && s.strongView === true,
     loss: (batch) => sumTerms(terms(batch)),
     lossTerms: (batch) => terms(batch),
     diagnostics,

@@ -21,7 +21,7 @@ export interface DistillBatch {
   /**
    * Optional second, strongly augmented view of the same samples (MLKD's strong branch):
    * student and teacher logits [B, C]. Only methods that use it read it (MLKD with
-   * `strongView: true`); the others ignore it. Off for tables.
+   * `strongView: true`); the others ignore it.
    */
   studentLogitsStrong?: tf.Tensor2D;
   teacherLogitsStrong?: tf.Tensor2D;
@@ -49,6 +49,11 @@ export interface DistillObjective {
   lossTerms?(batch: DistillBatch): Record<string, tf.Scalar>;
   /** Scalar state worth logging per epoch (CTKD: current temperature and λ). Reads variables synchronously. */
   diagnostics?(epoch: number, totalEpochs: number): Record<string, number>;
+  /**
+   * True when the loss needs the strong-augmentation view in every batch (MLKD with its strong
+   * view on): the trainer then fills studentLogitsStrong/teacherLogitsStrong.
+   */
+  readonly strongView?: boolean;
   /** Release the method's variables. */
   dispose(): void;
 }

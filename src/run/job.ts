@@ -87,6 +87,8 @@ export interface ModelRecord {
   confusion?: number[][];
   modelDir: string;
   seconds: number;
+  /** Distilled: schedules this budget does not finish (scheduleNotes), in words. */
+  notes?: string[];
 }
 
 export interface MethodRow {
@@ -131,6 +133,8 @@ export interface RunResult {
   /** report.html, relative to the run folder. */
   report: string;
   verdict: string;
+  /** Schedules the budget does not finish (e.g. DKD's 20-epoch warm-up in 6 epochs), once each. */
+  notes: string[];
   reusedStages: string[];
   seconds: number;
 }
@@ -289,6 +293,7 @@ async function kdCell(
         history: slim(res.history),
         modelDir: path.relative(ctx.outDir, dir),
         seconds: (Date.now() - started) / 1000,
+        ...(res.notes.length ? { notes: res.notes } : {}),
       };
     } finally {
       res.dispose();
@@ -541,6 +546,7 @@ export async function runMainJob(o: RunOptions): Promise<RunResult> {
     outcomes,
     best,
     verdict: '',
+    notes: [...new Set(records.flatMap((x) => (x.method && x.notes ? x.notes.map((n) => `${x.method}: ${n}`) : [])))],
     reusedStages: store.reused,
     seconds: (Date.now() - started) / 1000,
     report: REPORT_HTML,

@@ -122,6 +122,7 @@ export function buildRunReport(r: RunResult, date: string): ReportDocumentInput 
           paragraph(
             `Every method distills from the recommended teacher **${r.recommended}** into the same student architecture; test metrics, mean ± sd over ${r.budget.repeats} repeats. The best student in each column is bold.`,
           ),
+          ...(r.notes.length ? [paragraph(`Schedules this budget does not finish: ${r.notes.join('; ')}.`)] : []),
           table({
             id: 'methods',
             header: ['model', ...metrics.map((m) => metricLabel(m)), `gain (${hName})`],

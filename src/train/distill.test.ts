@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stratifiedSplit } from '../data/index.js';
 import { initEngine, tf } from '../engine/index.js';
 import { loadModel, saveModel } from '../models/index.js';
+import { resolveSettings, scheduleNotes } from '../kd/index.js';
 import { CmkdError } from '../util/errors.js';
 import { distill, distillDiscom, kindFor, loadTeacher, objectiveSettings } from './distill.js';
 import { evaluateModel } from './evaluate.js';
@@ -76,6 +77,25 @@ describe('distill', () => {
     }
   });
 
+  it('MLKD trains on the strong view by default: the teacher runs on it, and the student differs from weak-only MLKD', async () => {
+    const base = { ...small, dataset: ds, split, studentModality: 'weak', teacher: { modality: 'strong' }, method: 'mlkd', seed: 1 };
+    const both = await distill(base);
+    const weak = await distill({ ...base, settings: { strongView: false } });
+    const again = await distill(base);
+    try {
+      expect(both.label).toBe('MLKD');
+      expect(weak.label).toBe('MLKD(weak)');
+      expect(both.settings).toMatchObject({ strongView: true });
+      const losses = (r: typeof both) => r.history.map((h) => h.trainLoss);
+      expect(losses(both)).not.toEqual(losses(weak));
+      expect(losses(both)).toEqual(losses(again)); // deterministic for a seed
+    } finally {
+      both.dispose();
+      weak.dispose();
+      again.dispose();
+    }
+  });
+
   it('distils from a saved teacher with its standardiser and refuses one from another split', async () => {
     const dir = path.join(root, 'teacher');
     const t = await trainOnModality(ds, { ...small, modality: 'strong', split, kind: 'mlp', seed: 4 });
@@ -102,7 +122,7 @@ describe('distill', () => {
       });
       expect(r.teacher.trained).toBe(false);
       expect(r.label).toBe('DKD+LS');
-      expect(r.settings).toMatchObject({ lskd: true, warmupEpochs: 0 }); // 20 of 240 reference epochs, scaled to 2
+      expect(r.settings).toMatchObject({ lskd: true, warmupEpochs: 20 }); // the reference's 20 epochs, not scaled to this run
       expect(r.meta.extra).toMatchObject({ teacher: { source: dir } });
       r.dispose();
       expect(loaded.model.layers.length).toBeGreaterThan(0); // a given teacher is not disposed
@@ -140,11 +160,23 @@ describe('distill', () => {
     self.dispose();
   });
 
-  it('scales reference schedules and sizes feature projections', () => {
-    const ctx = { task: 'classification' as const, epochs: 48, studentDim: 8, teacherDim: 16, seed: 3 };
-    expect(objectiveSettings('dkd', {}, ctx)).toMatchObject({ warmupEpochs: 4 });
+  it('keeps reference schedules in epochs, says when a run stays inside them, and sizes feature projections', () => {
+    const ctx = { task: 'classification' as const, studentDim: 8, teacherDim: 16, seed: 3 };
+    const dkd = resolveSettings('dkd', objectiveSettings('dkd', {}, ctx));
+    expect(dkd).toMatchObject({ warmupEpochs: 20 });
     expect(objectiveSettings('dkd', { warmupEpochs: 7 }, ctx)).toMatchObject({ warmupEpochs: 7 });
-    expect(objectiveSettings('ctkd', {}, ctx)).toMatchObject({ lambdaEpochs: 2 });
+    const ctkd = resolveSettings('ctkd', objectiveSettings('ctkd', {}, ctx));
+    expect(ctkd).toMatchObject({ lambdaEpochs: 10 });
+    // Reference formulas at the last epoch of a 6-epoch run: DKD min(6/20, 1); CTKD (1 − cos(π·6/10))/2.
+    expect(scheduleNotes('dkd', dkd, 6)).toEqual([
+      'DKD warm-up is 20 epochs (reference) and this run has 6: the run stays in the warm-up, its distillation terms reach 0.30 of full weight',
+    ]);
+    expect(scheduleNotes('ctkd', ctkd, 6)).toEqual([
+      `CTKD λ ramp is 10 epochs (reference) and this run has 6: the run stays in the ramp, λ reaches ${((1 - Math.cos((Math.PI * 6) / 10)) / 2).toFixed(2)} of 1`,
+    ]);
+    expect(scheduleNotes('dkd', dkd, 20)).toEqual([]);
+    expect(scheduleNotes('ctkd', ctkd, 30)).toEqual([]);
+    expect(scheduleNotes('kd', resolveSettings('kd'), 2)).toEqual([]);
     expect(objectiveSettings('feature', {}, ctx)).toMatchObject({ studentDim: 8, teacherDim: 16, seed: 3 });
     expect(objectiveSettings('feature', { mode: 'output' }, ctx)).not.toHaveProperty('studentDim');
     expect(kindFor({ kind: 'table', shape: [4] }, 'cnn')).toBe('mlp');
@@ -174,6 +206,9 @@ describe('distill', () => {
     });
     expect(c.teacher.model).not.toBeNull();
     c.dispose();
+    const m = await distill({ ...small, dataset: ds, split, studentModality: 'weak', teacher: { modality: 'strong' }, method: 'mlkd' });
+    expect(m.settings).toMatchObject({ strongView: true });
+    m.dispose();
     const d = await distillDiscom({
       ...small,
       dataset: ds,

@@ -7,8 +7,9 @@
  *
  * The teacher's architecture defaults to the student's (the CCH papers' protocol), falling
  * back to the modality's default family when the student's cannot read the teacher's inputs
- * (a CNN for a table). Schedules defined in epochs of the reference runs (DKD's warm-up,
- * CTKD's λ ramp; 240 epochs on CIFAR-100) are scaled to this run's epochs unless given.
+ * (a CNN for a table). Schedules are counted in epochs as the reference code counts them (DKD's
+ * 20-epoch warm-up, CTKD's 10-epoch λ ramp) unless given; a run shorter than a schedule stays
+ * inside it, and `scheduleNotes` says so in the result.
  */
 import path from 'node:path';
 import { getModality, hasModality, type MultimodalDataset, type Split } from '../data/index.js';
@@ -18,11 +19,12 @@ import {
   createObjective,
   LOGIT_METHODS,
   resolveSettings,
+  scheduleNotes,
   type KdMethod,
   type ObjectiveSettings,
   type ResolvedSettings,
 } from '../kd/index.js';
-import { discomOnDataset, type DiscomOptions } from '../kd/discom/index.js';
+import { DISCOM_DEFAULTS, discomOnDataset, type DiscomOptions } from '../kd/discom/index.js';
 import {
   buildModel,
   embeddingSize,
@@ -45,9 +47,6 @@ import { trainModel, type EpochRecord, type TrainOptions } from './trainer.js';
 /** What `cmkd distill --method` accepts: the KD family, feature KD and DisCoM-KD. */
 export const DISTILL_METHODS = ['kd', 'dkd', 'ctkd', 'mlkd', 'feature', 'discom'] as const;
 export type DistillMethod = (typeof DISTILL_METHODS)[number];
-
-/** Length of the reference runs over which DKD's warm-up and CTKD's λ curriculum are given. */
-export const REFERENCE_EPOCHS = 240;
 
 /** Optimisation settings shared by teacher, students and DisCoM-KD. */
 export type TrainSettings = Pick<
@@ -110,6 +109,8 @@ export interface DistillResult {
   /** Report label, e.g. 'DKD+LS'. */
   label: string;
   settings: ResolvedSettings;
+  /** Schedules this run does not finish (e.g. DKD's 20-epoch warm-up in a 6-epoch run), in words; see scheduleNotes. */
+  notes: string[];
   metrics: SplitMetrics;
   history: EpochRecord[];
   bestEpoch: number;
@@ -156,9 +157,8 @@ export function checkMethod(method: string): Exclude<DistillMethod, 'discom'> {
 }
 
 /**
- * The objective settings a run uses: the caller's, plus the task, the LSKD switch, the
- * reference schedules scaled to `epochs`, and (feature KD) the embedding sizes and projection
- * seed. Validated here, before anything is trained.
+ * The objective settings a run uses: the caller's, plus the task, the LSKD switch and (feature
+ * KD) the embedding sizes and projection seed. Validated here, before anything is trained.
  */
 export function objectiveSettings(
   method: string,
@@ -166,7 +166,6 @@ export function objectiveSettings(
   ctx: {
     task: 'classification' | 'regression';
     lskd?: boolean;
-    epochs: number;
     studentDim: number;
     teacherDim: number;
     seed: number;
@@ -182,9 +181,6 @@ export function objectiveSettings(
     );
     s.lskd = true;
   }
-  // DKD warm-up 20 and CTKD λ ramp 10 epochs of the reference's 240, scaled to this run.
-  if (m === 'dkd' && s.warmupEpochs === undefined) s.warmupEpochs = Math.round((20 * ctx.epochs) / REFERENCE_EPOCHS);
-  if (m === 'ctkd' && s.lambdaEpochs === undefined) s.lambdaEpochs = Math.round((10 * ctx.epochs) / REFERENCE_EPOCHS);
   if (m === 'feature') {
     const mode = s.mode ?? (ctx.task === 'regression' ? 'output' : 'embedding');
     if (mode === 'embedding') {
@@ -206,8 +202,8 @@ function trainingRecord(
 ): Record<string, unknown> {
   return {
     epochs: o.epochs,
-    lr: o.lr ?? 1e-3,
-    batchSize: o.batchSize ?? 32,
+    lr: o.lr ?? DISCOM_DEFAULTS.lr,
+    batchSize: o.batchSize ?? DISCOM_DEFAULTS.batchSize,
     optimizer: o.optimizer ?? 'adam',
     schedule: o.schedule ?? 'constant',
     earlyStopping: o.earlyStopping ?? { patience: 10, metric: 'val_loss' },
@@ -342,7 +338,6 @@ export async function distill(o: DistillOptions): Promise<DistillResult> {
   const settings = objectiveSettings(method, o.settings ?? {}, {
     task: ds.task.kind,
     lskd: o.lskd,
-    epochs: o.epochs,
     studentDim: embeddingSize(spec),
     teacherDim: embeddingSize(teacherSpec),
     seed,
@@ -406,7 +401,14 @@ export async function distill(o: DistillOptions): Promise<DistillResult> {
       val: studentPrep.val,
       task: ds.task.kind,
       seed,
-      distill: { objective, teacher: { logits: teacherOutputs.logits, embedding: teacherOutputs.embedding } },
+      distill: {
+        objective,
+        teacher: {
+          logits: teacherOutputs.logits,
+          embedding: teacherOutputs.embedding,
+          strongView: objective.strongView ? { model: teacher, x: teacherPrep.train.x } : undefined,
+        },
+      },
       label: `${label} student (${student.name})`,
       onProgress: o.onProgress,
       signal: o.signal,
@@ -452,6 +454,7 @@ export async function distill(o: DistillOptions): Promise<DistillResult> {
       method,
       label,
       settings: resolved,
+      notes: scheduleNotes(method, resolved, o.epochs),
       metrics,
       history: result.history,
       bestEpoch: result.bestEpoch,
@@ -543,8 +546,8 @@ export async function distillDiscom(o: DiscomDistillOptions): Promise<DiscomDist
     split: o.split,
     backbones,
     epochs: o.epochs,
-    lr: o.lr ?? 1e-3,
-    batchSize: o.batchSize ?? 32,
+    lr: o.lr ?? DISCOM_DEFAULTS.lr,
+    batchSize: o.batchSize ?? DISCOM_DEFAULTS.batchSize,
     augment: o.augment ?? false,
     seed: o.seed ?? 0,
     onProgress: o.onProgress,

@@ -16,7 +16,7 @@ import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { getModality, stratifiedSplit, type MultimodalDataset } from '../data/index.js';
-import { describeMethod, LOGIT_METHODS, OBJECTIVE_OPTIONS, type ObjectiveSettings } from '../kd/index.js';
+import { describeMethod, LOGIT_METHODS, OBJECTIVE_OPTIONS, resolveSettings, scheduleNotes, type ObjectiveSettings } from '../kd/index.js';
 import { meanSd, type MeanSd } from '../metrics/index.js';
 import { saveModel, type ModelKind, type SpecOverrides } from '../models/index.js';
 import { CmkdError, check } from '../util/errors.js';
@@ -146,6 +146,8 @@ export interface SweepResult {
   outDir: string;
   /** methods.svg and methods.png: the table as a chart. */
   figures: string[];
+  /** Schedules the budget does not finish (e.g. DKD's warm-up in a 6-epoch run), one line per row affected. */
+  notes: string[];
 }
 
 const CLASSIFICATION_METRICS = ['f1Weighted', 'accuracy', 'f1Macro', 'auc'];
@@ -251,6 +253,8 @@ interface SweepFile {
   format: 1;
   cmkd: string;
   config: Record<string, unknown>;
+  /** Schedules the budget does not finish, in words (scheduleNotes), one per affected row. */
+  notes?: string[];
   cells: SweepCell[];
   table?: SweepTable;
 }
@@ -276,6 +280,7 @@ export async function sweep(o: SweepOptions): Promise<SweepResult> {
   const entries = sweepEntries(methods, o.temperatures, o.lambdas);
   const { kind, architecture, ...training } = o.budget;
   // Every method's settings are checked before anything is trained.
+  const notes: string[] = [];
   for (const e of entries) {
     if (e.method === 'discom') {
       check(task === 'classification', `sweep: discom needs a classification task; dataset '${ds.name}' is ${task}`, 'unsupported');
@@ -285,14 +290,14 @@ export async function sweep(o: SweepOptions): Promise<SweepResult> {
         'invalid-option',
       );
     } else {
-      objectiveSettings(e.method, e.settings, {
+      const given = objectiveSettings(e.method, e.settings, {
         task,
         lskd: e.lskd,
-        epochs: training.epochs,
         studentDim: 1,
         teacherDim: 1,
         seed,
       });
+      notes.push(...scheduleNotes(e.method, resolveSettings(e.method, given), training.epochs).map((n) => `${e.label}: ${n}`));
     }
   }
   const studentKind = kind ?? defaultModelKind(student);
@@ -350,7 +355,7 @@ export async function sweep(o: SweepOptions): Promise<SweepResult> {
 
   const write = async () => {
     const table = sweepTable(cells, order, task, repeats);
-    const out: SweepFile = { format: 1, cmkd: VERSION, config, cells, table };
+    const out: SweepFile = { format: 1, cmkd: VERSION, config, notes, cells, table };
     await writeJsonAtomic(file, out);
     const flat = cells.map((c) => ({
       row: c.row,
@@ -539,7 +544,7 @@ export async function sweep(o: SweepOptions): Promise<SweepResult> {
   }
   const table = await write();
   const figure = await renderChart(sweepFigureSpec(table, student.name), path.join(o.outDir, METHODS_FIGURE));
-  return { table, cells, trained, reused, seconds: (Date.now() - started) / 1000, outDir: o.outDir, figures: figure.files };
+  return { table, cells, trained, reused, seconds: (Date.now() - started) / 1000, outDir: o.outDir, figures: figure.files, notes };
 }
 
 /** The sweep table as a chart: each method's headline metric (mean ± sd), the no-KD student as the reference line. */

@@ -23,6 +23,7 @@ import { writeJsonAtomic } from '../util/fs.js';
 import { throwIfAborted, type ProgressFn } from '../util/progress.js';
 import { makeRng, type Rng } from '../util/rng.js';
 import { gatherAugmented, type AugmentSettings } from './batches.js';
+import { gatherStrong } from './strong.js';
 import { readCheckpoint, writeCheckpoint } from './checkpoint.js';
 import { metricSum, taskLoss, taskLossSum } from './loss.js';
 import { Optimizer, OPTIMIZERS, resolveOptimizer, type OptimizerName, type ResolvedOptimizer } from './optim.js';
@@ -42,6 +43,13 @@ export interface TeacherOutputs {
   logits: Float32Array;
   /** n × Dt embeddings. */
   embedding: Float32Array;
+  /**
+   * For objectives that train on a strong-augmentation view too (MLKD, `objective.strongView`):
+   * the frozen teacher and its training inputs (n × its per-sample size, aligned with `train`).
+   * Each batch's rows are augmented (strong.ts) for teacher and student with the same random
+   * draws, and the teacher is run on its view.
+   */
+  strongView?: { model: tf.LayersModel; x: Float32Array };
 }
 
 export type EarlyStoppingMetric = 'val_loss' | 'val_metric';
@@ -298,6 +306,21 @@ export async function trainModel(o: TrainOptions): Promise<TrainResult> {
     );
   }
   const objective = o.distill?.objective;
+  const strongTeacher = objective?.strongView ? teacher?.strongView : undefined;
+  check(
+    !objective?.strongView || strongTeacher !== undefined,
+    () => `${objective?.name}: the objective trains on a strong-augmentation view, but no teacher model and inputs were given for it`,
+    'invalid-option',
+  );
+  const teacherShape = strongTeacher ? (strongTeacher.model.inputs[0].shape.slice(1) as number[]) : [];
+  if (strongTeacher) {
+    const size = teacherShape.reduce((a, b) => a * b, 1);
+    check(
+      strongTeacher.x.length === o.train.n * size,
+      () =>
+        `teacher inputs for the strong view: ${strongTeacher.x.length} values are not ${o.train.n} rows of [${teacherShape.join(', ')}]`,
+    );
+  }
   const metricName = r.task === 'classification' ? 'accuracy' : 'mse';
   const label = o.label ?? 'train';
 
@@ -360,14 +383,26 @@ export async function trainModel(o: TrainOptions): Promise<TrainResult> {
         const lr = learningRateAt(r.schedule, r.lr, epoch * stepsPerEpoch + s, totalSteps, epoch, r.epochs);
         for (const d of drops) d.seed = rng.seed();
         const xAug = r.augment ? gatherAugmented(o.train.x, inputShape, rows, 0, b, r.augment, rng) : null;
+        // Strong view: the same draws (one seed) for the student's and the teacher's rows.
+        const strongSeed = strongTeacher ? rng.seed() : 0;
+        const xStrong = strongTeacher ? gatherStrong(o.train.x, inputShape, rows, makeRng(strongSeed)) : null;
+        const tStrongX = strongTeacher ? gatherStrong(strongTeacher.x, teacherShape, rows, makeRng(strongSeed)) : null;
         const next: tf.Tensor = tf.tidy(() => {
           const x = xAug ? tf.tensor(xAug, [b, ...inputShape]) : gatherRows(o.train.x, inputShape, rows);
           const y = gatherRows(o.train.y, [], rows) as tf.Tensor1D;
           const tLogits = teacher ? (gatherRows(teacher.logits, [teacherLogitsSize], rows) as tf.Tensor2D) : null;
           const tEmb = teacher ? (gatherRows(teacher.embedding, [teacherEmbSize], rows) as tf.Tensor2D) : null;
+          const sStrongX = xStrong ? tf.tensor(xStrong, [b, ...inputShape]) : null;
+          const tStrongLogits =
+            strongTeacher && tStrongX
+              ? ((
+                  strongTeacher.model.apply(tf.tensor(tStrongX, [b, ...teacherShape]), { training: false }) as tf.Tensor2D[]
+                )[0] as tf.Tensor2D)
+              : undefined;
           const { value, grads } = tf.variableGrads(() => {
             const [logits, embedding] = model.apply(x, { training: true }) as tf.Tensor2D[];
             if (!objective) return taskLoss(logits, y, r.task);
+            const studentLogitsStrong = sStrongX ? (model.apply(sStrongX, { training: true }) as tf.Tensor2D[])[0] : undefined;
             return objective.loss({
               studentLogits: logits,
               studentEmbedding: embedding,
@@ -376,6 +411,8 @@ export async function trainModel(o: TrainOptions): Promise<TrainResult> {
               labels: y,
               epoch,
               totalEpochs: r.epochs,
+              studentLogitsStrong,
+              teacherLogitsStrong: tStrongLogits,
             });
           }, vars);
           optimizer.apply(

@@ -10,7 +10,7 @@ import { DISTILL_METHODS, distill, distillDiscom, loadTeacher, type LoadedTeache
 import { CmkdError, check, oneOf } from '../../util/errors.js';
 import { writeJsonAtomic } from '../../util/fs.js';
 import { VERSION } from '../../version.js';
-import { emit, progressBars } from '../output.js';
+import { emit, progressBars, warn } from '../output.js';
 import { addDatasetFlags, interruptSignal, loadForCommand, numberOption, type DatasetFlags } from '../common.js';
 import { evaluationLine } from './train.js';
 
@@ -219,6 +219,7 @@ export function register(program: Command): void {
         method,
         label: r.label,
         settings: r.settings,
+        notes: r.notes,
         split: {
           seed: split.seed,
           train: split.train.length,
@@ -246,6 +247,7 @@ export function register(program: Command): void {
       r.dispose();
       await writeJsonAtomic(path.join(f.out, 'metrics.json'), report);
       bars.stop();
+      for (const note of r.notes) warn(note);
       emit(report, f, (x) =>
         [
           `distilled ${x.label}: teacher ${x.teacher.modality} (${x.teacher.source}) → student ${x.student.modality} on ${x.dataset}; best epoch ${r.bestEpoch} of ${x.student.history.length}; split ${x.split.train}/${x.split.val}/${x.split.test} (seed ${x.split.seed})`,

@@ -4,7 +4,7 @@ import { BUDGETS, RUN_METHODS, runMainJob, type RunResult } from '../../run/inde
 import { oneOf } from '../../util/errors.js';
 import { addDatasetFlags, interruptSignal, loadForCommand, numberOption, type DatasetFlags } from '../common.js';
 import { defaultRunDir } from './experiment.js';
-import { emit, progressBars, table } from '../output.js';
+import { emit, progressBars, table, warn } from '../output.js';
 
 const list = (s: string | undefined) =>
   s
@@ -113,6 +113,7 @@ export function register(program: Command): void {
         signal,
       });
       bars.stop();
+      for (const note of result.notes) warn(note);
       emit(result, { json: Boolean(f.json) }, (r) => humanRun(r, outDir));
     } finally {
       bars.stop();

@@ -13,7 +13,7 @@ import {
   TABLE_CSV,
 } from '../../train/sweep.js';
 import { CmkdError, oneOf } from '../../util/errors.js';
-import { emit, progressBars, table } from '../output.js';
+import { emit, progressBars, table, warn } from '../output.js';
 import { addBudgetFlags, parseBudget, type BudgetFlags } from './distill.js';
 import { addDatasetFlags, columnOptions, interruptSignal, numberOption, type DatasetFlags } from '../common.js';
 
@@ -115,6 +115,7 @@ export function register(program: Command): void {
         signal,
       });
       bars.stop();
+      for (const note of result.notes) warn(note);
       const report = { dataset: ds.name, rows: ds.n, repeats, ...result };
       emit(report, f, (r) => {
         const t = formatSweepTable(r.table);
