@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { initEngine, tf } from '../engine/index.js';
 import { ctkdLambda, ctkdLoss, ctkdTemperature, type CtkdLossOptions } from './ctkd.js';
 import { gradientReversal } from './grl.js';
-import { createObjective } from './objective.js';
+import { createObjective } from './registry.js';
 import { kd64, numericGradient, type Rows } from './testing/reference64.js';
 import { classLabels, gradientOf, logits, maxAbsDiff, tensorsLeftBy, valueOf } from './testing/tf-helpers.js';
 

@@ -14,7 +14,9 @@
 import { tf } from '../engine/index.js';
 import { checkLogitBatch, crossEntropy, softTargetLoss, sumTerms, weighted } from './common.js';
 import { gradientReversal } from './grl.js';
-import { maybeStandardize } from './lskd.js';
+import { check } from '../util/errors.js';
+import { LSKD_DEFAULTS, maybeStandardize } from './lskd.js';
+import { num, type MethodDefinition, type ResolvedSettings } from './method.js';
 
 export interface CtkdCurriculum {
   /** λ at the first epoch's start of the curve (reference: −decay_max = 0). */
@@ -78,4 +80,69 @@ export function ctkdLoss(
   options: CtkdLossOptions,
 ): tf.Scalar {
   return sumTerms(ctkdTerms(studentLogits, teacherLogits, labels, theta, options));
+}
+
+export const ctkd: MethodDefinition = {
+  name: 'ctkd',
+  label: 'CTKD',
+  reference:
+    'Li et al., AAAI 2023; zhengli97/CTKD train_student.py and scripts/run_cifar_distill.sh (-r 0.1 -a 0.9, t_start 1, t_end 20, CosineDecay 10 epochs)',
+  family: 'logit',
+  options: ['alpha', 'taskWeight', 'kdWeight', 'tStart', 'tRange', 'thetaInit', 'lambdaMin', 'lambdaMax', 'lambdaEpochs'],
+  resolve(r, { task, lskd }) {
+    const w = r.weightPair({ taskWeight: 0.1, kdWeight: lskd ? LSKD_DEFAULTS.kdWeight : 0.9 });
+    const lambdaMin = r.number('lambdaMin', 0, { min: 0 });
+    const lambdaMax = r.number('lambdaMax', 1, { min: 0 });
+    check(lambdaMin <= lambdaMax, () => `ctkd: lambdaMin (${lambdaMin}) must be ≤ lambdaMax (${lambdaMax})`, 'invalid-option');
+    return {
+      task,
+      taskWeight: w.taskWeight,
+      kdWeight: w.kdWeight,
+      tStart: r.number('tStart', 1, { above: 0 }),
+      tRange: r.number('tRange', 20, { min: 0 }),
+      thetaInit: r.number('thetaInit', 1),
+      lambdaMin,
+      lambdaMax,
+      // Reference CosineDecay(loops 10): a 10-epoch ramp, not scaled to short runs.
+      lambdaEpochs: r.number('lambdaEpochs', 10, { min: 0, integer: true }),
+      lskd,
+    };
+  },
+  build(s) {
+    const thetaInit = tf.scalar(num(s, 'thetaInit'));
+    const theta = tf.variable(thetaInit, true);
+    thetaInit.dispose();
+    const curriculum = curriculumOf(s);
+    return {
+      variables: [theta],
+      terms: (b) =>
+        ctkdTerms(b.studentLogits, b.teacherLogits, b.labels, theta, {
+          taskWeight: num(s, 'taskWeight'),
+          kdWeight: num(s, 'kdWeight'),
+          tStart: num(s, 'tStart'),
+          tRange: num(s, 'tRange'),
+          lambda: ctkdLambda(b.epoch, curriculum),
+          standardize: s.lskd === true,
+        }),
+      diagnostics: (epoch) => {
+        const thetaValue = theta.dataSync()[0];
+        return {
+          temperature: num(s, 'tStart') + num(s, 'tRange') / (1 + Math.exp(-thetaValue)),
+          lambda: ctkdLambda(epoch, curriculum),
+        };
+      },
+    };
+  },
+  scheduleNotes(s, epochs) {
+    const curriculum = curriculumOf(s);
+    if (curriculum.lambdaEpochs <= epochs) return [];
+    const reached = ctkdLambda(epochs - 1, curriculum);
+    return [
+      `CTKD λ ramp is ${curriculum.lambdaEpochs} epochs (reference) and this run has ${epochs}: the run stays in the ramp, λ reaches ${reached.toFixed(2)} of ${curriculum.lambdaMax}`,
+    ];
+  },
+};
+
+function curriculumOf(s: ResolvedSettings): CtkdCurriculum {
+  return { lambdaMin: num(s, 'lambdaMin'), lambdaMax: num(s, 'lambdaMax'), lambdaEpochs: num(s, 'lambdaEpochs') };
 }

@@ -13,7 +13,8 @@
  */
 import { tf } from '../engine/index.js';
 import { checkLogitBatch, crossEntropy, labelMask, sumTerms, temperatureSquared, weighted, type Temperature } from './common.js';
-import { maybeStandardize } from './lskd.js';
+import { LSKD_DEFAULTS, maybeStandardize } from './lskd.js';
+import { num, type MethodDefinition } from './method.js';
 
 export interface DkdLossOptions {
   /** Weight of TCKD. */
@@ -89,3 +90,45 @@ export function dkdTerms(
 export function dkdLoss(studentLogits: tf.Tensor2D, teacherLogits: tf.Tensor2D, labels: tf.Tensor1D, options: DkdLossOptions): tf.Scalar {
   return sumTerms(dkdTerms(studentLogits, teacherLogits, labels, options));
 }
+
+export const dkd: MethodDefinition = {
+  name: 'dkd',
+  label: 'DKD',
+  reference: 'Zhao et al., CVPR 2022; mdistiller cfg.py CFG.DKD (CE 1, α 1, β 8, T 4, warm-up 20 epochs) and distillers/DKD.py',
+  family: 'logit',
+  options: ['alpha', 'beta', 'temperature', 'taskWeight', 'warmupEpochs'],
+  resolve(r, { task, lskd }) {
+    // Under LSKD the reference multiplies α and β, given or default, by its KD weight 9 (tools/train.py).
+    const scale = lskd ? LSKD_DEFAULTS.kdWeight : 1;
+    return {
+      task,
+      alpha: r.number('alpha', 1, { min: 0 }) * scale,
+      beta: r.number('beta', 8, { min: 0 }) * scale,
+      temperature: r.number('temperature', lskd ? LSKD_DEFAULTS.temperature : 4, { above: 0 }),
+      taskWeight: r.number('taskWeight', 1, { min: 0 }),
+      // Reference cfg DKD.WARMUP = 20 epochs, counted as the reference counts them (not scaled to short runs).
+      warmupEpochs: r.number('warmupEpochs', 20, { min: 0, integer: true }),
+      lskd,
+    };
+  },
+  build: (s) => ({
+    terms: (b) =>
+      dkdTerms(b.studentLogits, b.teacherLogits, b.labels, {
+        alpha: num(s, 'alpha'),
+        beta: num(s, 'beta'),
+        temperature: num(s, 'temperature'),
+        taskWeight: num(s, 'taskWeight'),
+        warmupFactor: dkdWarmupFactor(b.epoch, num(s, 'warmupEpochs')),
+        standardize: s.lskd === true,
+      }),
+    diagnostics: (epoch) => ({ warmupFactor: dkdWarmupFactor(epoch, num(s, 'warmupEpochs')) }),
+  }),
+  scheduleNotes(s, epochs) {
+    const w = num(s, 'warmupEpochs');
+    if (w <= epochs) return [];
+    const reached = dkdWarmupFactor(epochs - 1, w);
+    return [
+      `DKD warm-up is ${w} epochs (reference) and this run has ${epochs}: the run stays in the warm-up, its distillation terms reach ${reached.toFixed(2)} of full weight`,
+    ];
+  },
+};

@@ -5,11 +5,10 @@
  * Sums are taken as means (over the batch, and over output / embedding dimensions), so λ
  * does not depend on the batch size.
  */
-import { tf } from '../engine/index.js';
+import { nextSeed, tf } from '../engine/index.js';
 import { check } from '../util/errors.js';
 import { crossEntropy, meanSquaredError, sumTerms, weighted } from './common.js';
-
-export type TaskKind = 'classification' | 'regression';
+import { num, type MethodDefinition, type ResolvedSettings, type TaskKind } from './method.js';
 
 /** The task term: CE on logits with class labels, or MSE of [B, 1] predictions on targets. */
 export function taskLoss(task: TaskKind, studentOutput: tf.Tensor2D, labels: tf.Tensor1D): tf.Scalar {
@@ -75,3 +74,105 @@ export function featureTerms(
 export function featureLoss(inputs: FeatureInputs, options: FeatureLossOptions, projection: Projection | null = null): tf.Scalar {
   return sumTerms(featureTerms(inputs, options, projection));
 }
+
+export const feature: MethodDefinition = {
+  name: 'feature',
+  label: 'FeatKD',
+  reference: 'the CCH student objective (cross-modal complementarity hypothesis paper): task loss + λ·‖g(h_s) − h_t‖²',
+  family: 'feature',
+  options: ['mode', 'taskWeight', 'kdWeight', 'studentDim', 'teacherDim', 'projection', 'seed'],
+  resolve(r, { task }) {
+    const mode = r.choice('mode', ['output', 'embedding'] as const, task === 'regression' ? 'output' : 'embedding');
+    const studentDim = r.number('studentDim', undefined, { min: 1, integer: true });
+    const teacherDim = r.number('teacherDim', undefined, { min: 1, integer: true });
+    const dimsKnown = studentDim !== undefined && teacherDim !== undefined;
+    const projection = r.bool('projection', dimsKnown && studentDim !== teacherDim);
+    if (projection) {
+      check(mode === 'embedding', () => `feature: a projection applies to mode 'embedding' only`, 'invalid-option');
+      check(dimsKnown, () => `feature: a projection needs studentDim and teacherDim (embedding sizes)`, 'invalid-option');
+    }
+    if (dimsKnown && mode === 'embedding') {
+      check(
+        projection || studentDim === teacherDim,
+        () =>
+          `feature: embedding sizes differ (student ${studentDim}, teacher ${teacherDim}); a learned projection is needed (projection: true)`,
+        'invalid-option',
+      );
+    }
+    const out: ResolvedSettings = {
+      task,
+      mode,
+      taskWeight: r.number('taskWeight', 1, { min: 0 }),
+      kdWeight: r.number('kdWeight', 1, { min: 0 }),
+      projection,
+    };
+    if (studentDim !== undefined) out.studentDim = studentDim;
+    if (teacherDim !== undefined) out.teacherDim = teacherDim;
+    const seed = r.number('seed', undefined, { min: 0, integer: true });
+    if (seed !== undefined) out.seed = seed;
+    return out;
+  },
+  describe: (s) => (s.mode === 'output' ? 'FeatKD(out)' : 'FeatKD(emb)'),
+  fromRun(given, run) {
+    const s = { ...given };
+    const mode = s.mode ?? (run.task === 'regression' ? 'output' : 'embedding');
+    if (mode === 'embedding') {
+      s.studentDim ??= run.studentDim;
+      s.teacherDim ??= run.teacherDim;
+    }
+    s.seed ??= run.seed;
+    return s;
+  },
+  build(s) {
+    const variables: tf.Variable[] = [];
+    let projection: Projection | null = null;
+    if (s.projection) {
+      const studentDim = num(s, 'studentDim');
+      const teacherDim = num(s, 'teacherDim');
+      const seed = s.seed === undefined ? nextSeed() : num(s, 'seed');
+      const init = tf.initializers.glorotUniform({ seed }).apply([studentDim, teacherDim]);
+      const weight = tf.variable(init, true) as tf.Variable<tf.Rank.R2>;
+      init.dispose();
+      const zeros = tf.zeros([teacherDim]);
+      const bias = tf.variable(zeros, true) as tf.Variable<tf.Rank.R1>;
+      zeros.dispose();
+      variables.push(weight, bias);
+      projection = { weight, bias };
+    }
+    const options = {
+      task: s.task as TaskKind,
+      mode: s.mode as 'output' | 'embedding',
+      taskWeight: num(s, 'taskWeight'),
+      kdWeight: num(s, 'kdWeight'),
+    };
+    return {
+      variables,
+      terms: (b) => {
+        if (options.mode === 'embedding') {
+          const ds = b.studentEmbedding.shape[1];
+          const dt = b.teacherEmbedding.shape[1];
+          if (projection) {
+            check(
+              ds === projection.weight.shape[0],
+              () => `feature: studentDim is ${projection?.weight.shape[0]} but the batch's student embedding has ${ds} columns`,
+            );
+          } else {
+            check(
+              ds === dt,
+              () =>
+                `feature: embedding sizes differ (student ${ds}, teacher ${dt}); create the objective with studentDim: ${ds}, teacherDim: ${dt} so a learned projection is trained`,
+            );
+          }
+        }
+        const inputs = {
+          studentOutput: b.studentLogits,
+          teacherOutput: b.teacherLogits,
+          studentEmbedding: b.studentEmbedding,
+          teacherEmbedding: b.teacherEmbedding,
+          labels: b.labels,
+        };
+        return featureTerms(inputs, options, projection);
+      },
+    };
+  },
+};

@@ -1,23 +1,34 @@
-/** The knowledge-distillation loss family: one file per method, a factory for the trainer. */
+/** The knowledge-distillation loss family: one file per method, and the registry that lists, labels and builds them. */
 export type { DistillBatch, DistillObjective } from './types.js';
 export {
   createObjective,
   describeMethod,
+  methodDefinition,
+  methodIdLabel,
+  methodOptions,
+  parseMethodId,
   resolveSettings,
   scheduleNotes,
+  DISTILL_METHODS,
   KD_METHODS,
-  KD_PRESETS,
   LOGIT_METHODS,
-  OBJECTIVE_OPTIONS,
+  LSKD_SUFFIX,
+  METHOD_IDS,
+  METHODS,
+} from './registry.js';
+export {
+  METHOD_FLAGS,
   TASK_KINDS,
-  type KdMethod,
-  type KdPreset,
+  type MethodDefinition,
+  type MethodFlag,
   type ObjectiveSettings,
   type ResolvedSettings,
+  type RunContext,
   type SettingValue,
-} from './objective.js';
+  type TaskKind,
+} from './method.js';
 export { gradientReversal } from './grl.js';
-export { kdLoss, kdTerms, type KdLossOptions } from './kd.js';
+export { kdLoss, kdTerms, KD_PRESETS, type KdLossOptions, type KdPreset } from './kd.js';
 export { dkdLoss, dkdTerms, dkdWarmupFactor, type DkdLossOptions } from './dkd.js';
 export { ctkdLoss, ctkdTerms, ctkdLambda, ctkdTemperature, type CtkdLossOptions, type CtkdCurriculum } from './ctkd.js';
 export {
@@ -31,14 +42,5 @@ export {
   type MlkdStrongView,
 } from './mlkd.js';
 export { standardizeLogits, LSKD_DEFAULTS, LSKD_EPSILON } from './lskd.js';
-export {
-  featureLoss,
-  featureTerms,
-  taskLoss,
-  project,
-  type FeatureLossOptions,
-  type FeatureInputs,
-  type Projection,
-  type TaskKind,
-} from './feature.js';
+export { featureLoss, featureTerms, taskLoss, project, type FeatureLossOptions, type FeatureInputs, type Projection } from './feature.js';
 export { crossEntropy, meanSquaredError, softTargetLoss } from './common.js';

@@ -5,7 +5,9 @@
  */
 import { tf } from '../engine/index.js';
 import { checkLogitBatch, crossEntropy, softTargetLoss, sumTerms, weighted, type Temperature } from './common.js';
-import { maybeStandardize } from './lskd.js';
+import { check } from '../util/errors.js';
+import { LSKD_DEFAULTS, maybeStandardize } from './lskd.js';
+import { num, type MethodDefinition, type ResolvedSettings } from './method.js';
 
 export interface KdLossOptions {
   temperature: Temperature;
@@ -36,3 +38,48 @@ export function kdTerms(
 export function kdLoss(studentLogits: tf.Tensor2D, teacherLogits: tf.Tensor2D, labels: tf.Tensor1D, options: KdLossOptions): tf.Scalar {
   return sumTerms(kdTerms(studentLogits, teacherLogits, labels, options));
 }
+
+/** DisCoM-KD's two vanilla-KD baselines: α, the CE weight in α·CE + (1 − α)·T²·KL. */
+export const KD_PRESETS = { kdv1: 0, kdv2: 0.5 } as const;
+export type KdPreset = keyof typeof KD_PRESETS;
+
+export const kd: MethodDefinition = {
+  name: 'kd',
+  label: 'KD',
+  reference:
+    'Hinton et al. 2015; weights of DisCoM-KD KDv2 (tanodino/CMKD_Disentangle student.py), T = 4 (mdistiller cfg.py CFG.KD.TEMPERATURE)',
+  family: 'logit',
+  options: ['preset', 'alpha', 'taskWeight', 'kdWeight', 'temperature'],
+  resolve(r, { task, lskd }) {
+    const preset = r.has('preset') ? r.choice('preset', Object.keys(KD_PRESETS) as KdPreset[], 'kdv2') : undefined;
+    check(!(preset && r.has('alpha')), () => `kd: give either preset or alpha, not both`, 'invalid-option');
+    if (preset) {
+      check(
+        !r.has('taskWeight') && !r.has('kdWeight'),
+        () => `kd: preset '${preset}' fixes the weights; drop taskWeight/kdWeight or the preset`,
+        'invalid-option',
+      );
+    }
+    const defaults = lskd
+      ? { taskWeight: LSKD_DEFAULTS.taskWeight, kdWeight: LSKD_DEFAULTS.kdWeight }
+      : { taskWeight: KD_PRESETS.kdv2, kdWeight: 1 - KD_PRESETS.kdv2 };
+    const w = r.weightPair(defaults, preset ? KD_PRESETS[preset] : undefined);
+    const temperature = r.number('temperature', lskd ? LSKD_DEFAULTS.temperature : 4, { above: 0 });
+    const out: ResolvedSettings = { task, taskWeight: w.taskWeight, kdWeight: w.kdWeight, temperature, lskd };
+    const alpha = w.alpha ?? (w.taskWeight + w.kdWeight === 1 ? w.taskWeight : undefined);
+    if (alpha !== undefined) out.alpha = alpha;
+    const named = (Object.keys(KD_PRESETS) as KdPreset[]).find((p) => KD_PRESETS[p] === alpha);
+    if (named) out.preset = named;
+    return out;
+  },
+  describe: (s) => (s.preset === 'kdv1' ? 'KDv1' : s.preset === 'kdv2' ? 'KDv2' : 'KD'),
+  build: (s) => ({
+    terms: (b) =>
+      kdTerms(b.studentLogits, b.teacherLogits, b.labels, {
+        temperature: num(s, 'temperature'),
+        taskWeight: num(s, 'taskWeight'),
+        kdWeight: num(s, 'kdWeight'),
+        standardize: s.lskd === true,
+      }),
+  }),
+};

@@ -5,7 +5,7 @@ import { dkdLoss } from './dkd.js';
 import { kdLoss } from './kd.js';
 import { LSKD_DEFAULTS, standardizeLogits } from './lskd.js';
 import { mlkdTerms } from './mlkd.js';
-import { resolveSettings } from './objective.js';
+import { resolveSettings } from './registry.js';
 import { kd64, numericGradient, standardize64, type Rows } from './testing/reference64.js';
 import { classLabels, gradientOf, logits, maxAbsDiff, valueOf } from './testing/tf-helpers.js';
 

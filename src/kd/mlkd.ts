@@ -23,7 +23,9 @@
  */
 import { tf } from '../engine/index.js';
 import { checkLogitBatch, crossEntropy, rowKl, sumTerms, weighted } from './common.js';
-import { maybeStandardize } from './lskd.js';
+import { check } from '../util/errors.js';
+import { LSKD_DEFAULTS, maybeStandardize } from './lskd.js';
+import { num, type MethodDefinition } from './method.js';
 
 /** The extra temperatures the reference uses besides the base T. */
 export const MLKD_EXTRA_TEMPERATURES: readonly number[] = [3, 5, 2, 6];
@@ -129,3 +131,42 @@ export function mlkdLoss(
 ): tf.Scalar {
   return sumTerms(mlkdTerms(studentLogits, teacherLogits, labels, options, strong));
 }
+
+export const mlkd: MethodDefinition = {
+  name: 'mlkd',
+  label: 'MLKD',
+  reference:
+    'Jin et al., CVPR 2023; Jin-Ying/Multi-Level-Logit-Distillation cfg.py (CE 0.1, KD 0.9, T 4), KD_ours.py, strong view of mdistiller/dataset/cifar100.py',
+  family: 'logit',
+  options: ['taskWeight', 'kdWeight', 'temperature', 'strongView'],
+  resolve: (r, { task, lskd }) => ({
+    task,
+    taskWeight: r.number('taskWeight', lskd ? LSKD_DEFAULTS.taskWeight : 0.1, { min: 0 }),
+    kdWeight: r.number('kdWeight', lskd ? LSKD_DEFAULTS.kdWeight : 0.9, { min: 0 }),
+    temperature: r.number('temperature', lskd ? LSKD_DEFAULTS.temperature : 4, { above: 0 }),
+    // The reference trains on a weak and a strong-augmentation view (src/train/strong.ts); false = weak view only.
+    strongView: r.bool('strongView', true),
+    lskd,
+  }),
+  describe: (s) => (s.strongView ? 'MLKD' : 'MLKD(weak)'),
+  build: (s) => ({
+    strongView: s.strongView === true,
+    terms: (b) => {
+      let strong: MlkdStrongView | undefined;
+      if (s.strongView) {
+        check(
+          b.studentLogitsStrong !== undefined && b.teacherLogitsStrong !== undefined,
+          'mlkd: strongView is on but the batch has no studentLogitsStrong/teacherLogitsStrong (strong-augmentation view)',
+        );
+        strong = { studentLogits: b.studentLogitsStrong, teacherLogits: b.teacherLogitsStrong };
+      }
+      const options = {
+        temperature: num(s, 'temperature'),
+        taskWeight: num(s, 'taskWeight'),
+        kdWeight: num(s, 'kdWeight'),
+        standardize: s.lskd === true,
+      };
+      return mlkdTerms(b.studentLogits, b.teacherLogits, b.labels, options, strong);
+    },
+  }),
+};

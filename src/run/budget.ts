@@ -2,6 +2,7 @@
  * How much compute a `cmkd run` spends. A budget fixes rows, repeats, epochs and the model
  * widths; every figure in a report states the budget it was measured under.
  */
+import { METHOD_IDS } from '../kd/index.js';
 import type { ModelKind, SpecOverrides } from '../models/index.js';
 import { oneOf } from '../util/errors.js';
 
@@ -28,7 +29,8 @@ export interface Budget {
   methods: string[];
 }
 
-const ALL_METHODS = ['kd', 'kd+ls', 'dkd', 'dkd+ls', 'ctkd', 'mlkd', 'mlkd+ls', 'feature', 'discom'];
+/** Every method id of the registry (each distillation method, each logit method also with '+ls'). */
+const ALL_METHODS = [...METHOD_IDS];
 
 export const BUDGET_PRESETS: Record<BudgetName, Budget> = {
   quick: {

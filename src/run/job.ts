@@ -23,7 +23,7 @@ import {
   type Split,
 } from '../data/index.js';
 import { initEngine, tf } from '../engine/index.js';
-import { describeMethod, KD_METHODS } from '../kd/index.js';
+import { methodIdLabel, parseMethodId } from '../kd/index.js';
 import { discomOnDataset, saveDiscomStudents } from '../kd/discom/index.js';
 import { meanSd, type MeanSd } from '../metrics/index.js';
 import type { MIEstimatorName } from '../mi/index.js';
@@ -163,15 +163,8 @@ function checkOptions(ds: MultimodalDataset, o: RunOptions): { teachers: string[
 
 /** 'dkd+ls' → { base: 'dkd', lskd: true }. */
 function parseMethod(id: string): { base: string; lskd: boolean } {
-  const lskd = id.endsWith('+ls');
-  const base = lskd ? id.slice(0, -3) : id;
-  check(base === 'discom' || (KD_METHODS as readonly string[]).includes(base), `unknown method '${id}'`, 'invalid-option');
-  return { base, lskd };
-}
-
-function methodLabel(id: string): string {
-  const { base, lskd } = parseMethod(id);
-  return base === 'discom' ? 'DisCoM-KD' : describeMethod(base, lskd ? { lskd } : {});
+  const { method, lskd } = parseMethodId(id);
+  return { base: method.name, lskd };
 }
 
 function slim(history: EpochRecord[]): ModelRecord['history'] {
@@ -284,7 +277,7 @@ async function kdCell(
         role: 'distilled',
         modality,
         repeat,
-        method: methodLabel(methodId),
+        method: methodIdLabel(methodId),
         methodId,
         teacher,
         test: test.summary,
@@ -452,7 +445,7 @@ export async function runMainJob(o: RunOptions): Promise<RunResult> {
       const runIds = t === recommended ? methods : ['kd'];
       for (const id of runIds) {
         const name = `r${r}-${id}-from-${t}`;
-        const rec = await step(name, `repeat ${r + 1}: ${methodLabel(id)} ← ${t}`, async () => {
+        const rec = await step(name, `repeat ${r + 1}: ${methodIdLabel(id)} ← ${t}`, async () => {
           if (parseMethod(id).base === 'discom') return discomCell(ctx, r, splits[r], o.student, t, modelDir(r, `discom-${t}`));
           return kdCell(ctx, r, splits[r], o.student, t, id, modelDir(r, `${id}-from-${t}`));
         });

@@ -17,12 +17,15 @@ import type { Standardizer } from '../data/standardize.js';
 import type { tf } from '../engine/index.js';
 import {
   createObjective,
+  DISTILL_METHODS,
   LOGIT_METHODS,
+  methodDefinition,
   resolveSettings,
   scheduleNotes,
-  type KdMethod,
+  type MethodDefinition,
   type ObjectiveSettings,
   type ResolvedSettings,
+  type RunContext,
 } from '../kd/index.js';
 import { DISCOM_DEFAULTS, discomOnDataset, type DiscomOptions } from '../kd/discom/index.js';
 import {
@@ -43,10 +46,6 @@ import { evaluateModel, type Evaluation } from './evaluate.js';
 import { defaultModelKind, modelMetaFor, prepareModality, specFor, trainOnModality, type PreparedModality } from './pipeline.js';
 import { predictOutputs } from './predict.js';
 import { trainModel, type EpochRecord, type TrainOptions } from './trainer.js';
-
-/** What `cmkd distill --method` accepts: the KD family, feature KD and DisCoM-KD. */
-export const DISTILL_METHODS = ['kd', 'dkd', 'ctkd', 'mlkd', 'feature', 'discom'] as const;
-export type DistillMethod = (typeof DISTILL_METHODS)[number];
 
 /** Optimisation settings shared by teacher, students and DisCoM-KD. */
 export type TrainSettings = Pick<
@@ -105,7 +104,7 @@ export interface DistillResult {
   spec: ModelSpec;
   /** The metadata the student is (or would be) saved with. */
   meta: ModelMeta;
-  method: KdMethod;
+  method: string;
   /** Report label, e.g. 'DKD+LS'. */
   label: string;
   settings: ResolvedSettings;
@@ -144,12 +143,12 @@ export function kindFor(m: { kind: 'table' | 'image'; shape: number[] }, wanted:
   return wanted === 'mlp' || m.shape.length === 3 ? wanted : defaultModelKind(m);
 }
 
-/** The method name checked against DISTILL_METHODS, with a pointer to distillDiscom for 'discom'. */
-export function checkMethod(method: string): Exclude<DistillMethod, 'discom'> {
-  const m = oneOf('distillation method', method, DISTILL_METHODS);
-  if (m === 'discom') {
+/** The method's definition, with a pointer to distillDiscom for a method trained without a teacher. */
+export function checkMethod(method: string): MethodDefinition {
+  const m = methodDefinition(method, 'distillation method', DISTILL_METHODS);
+  if (!m.build) {
     throw new CmkdError(
-      "method 'discom' trains one student per modality without a teacher; use distillDiscom (cmkd distill --method discom --modalities a,b)",
+      `method '${m.name}' trains one student per modality without a teacher; use distillDiscom (cmkd distill --method ${m.name} --modalities a,b)`,
       'invalid-option',
     );
   }
@@ -157,40 +156,24 @@ export function checkMethod(method: string): Exclude<DistillMethod, 'discom'> {
 }
 
 /**
- * The objective settings a run uses: the caller's, plus the task, the LSKD switch and (feature
- * KD) the embedding sizes and projection seed. Validated here, before anything is trained.
+ * The objective settings a run uses: the caller's, plus the task, the LSKD switch and what the
+ * method takes from the run (feature KD: the embedding sizes and projection seed). Validated
+ * here, before anything is trained.
  */
-export function objectiveSettings(
-  method: string,
-  given: ObjectiveSettings,
-  ctx: {
-    task: 'classification' | 'regression';
-    lskd?: boolean;
-    studentDim: number;
-    teacherDim: number;
-    seed: number;
-  },
-): ObjectiveSettings {
+export function objectiveSettings(method: string, given: ObjectiveSettings, ctx: RunContext & { lskd?: boolean }): ObjectiveSettings {
   const m = checkMethod(method);
   const s: Record<string, ObjectiveSettings[string]> = { ...given, task: ctx.task };
   if (ctx.lskd) {
     check(
-      LOGIT_METHODS.includes(m),
-      `--lskd (logit standardisation) applies to the logit methods ${LOGIT_METHODS.join(', ')}, not '${m}'`,
+      m.family === 'logit',
+      `--lskd (logit standardisation) applies to the logit methods ${LOGIT_METHODS.join(', ')}, not '${m.name}'`,
       'invalid-option',
     );
     s.lskd = true;
   }
-  if (m === 'feature') {
-    const mode = s.mode ?? (ctx.task === 'regression' ? 'output' : 'embedding');
-    if (mode === 'embedding') {
-      s.studentDim ??= ctx.studentDim;
-      s.teacherDim ??= ctx.teacherDim;
-    }
-    s.seed ??= ctx.seed;
-  }
-  resolveSettings(m, s);
-  return s;
+  const full = m.fromRun?.(s, ctx) ?? s;
+  resolveSettings(m.name, full);
+  return full;
 }
 
 /** Metadata fields a distilled or trained model records about its training. */
@@ -312,7 +295,7 @@ export async function loadTeacher(dir: string, ds: MultimodalDataset, splitSeed?
 export async function distill(o: DistillOptions): Promise<DistillResult> {
   const ds = o.dataset;
   const seed = o.seed ?? 0;
-  const method = checkMethod(o.method);
+  const method = checkMethod(o.method).name;
   const student = getModality(ds, o.studentModality);
   const teacherModality = getModality(ds, o.teacher.modality);
   const studentKind = o.kind ?? defaultModelKind(student);

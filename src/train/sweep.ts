@@ -16,7 +16,7 @@ import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { getModality, stratifiedSplit, type MultimodalDataset } from '../data/index.js';
-import { describeMethod, LOGIT_METHODS, OBJECTIVE_OPTIONS, resolveSettings, scheduleNotes, type ObjectiveSettings } from '../kd/index.js';
+import { describeMethod, METHOD_IDS, parseMethodId, resolveSettings, scheduleNotes, type ObjectiveSettings } from '../kd/index.js';
 import { meanSd, type MeanSd } from '../metrics/index.js';
 import { saveModel, type ModelKind, type SpecOverrides } from '../models/index.js';
 import { CmkdError, check } from '../util/errors.js';
@@ -32,8 +32,8 @@ import { defaultModelKind, trainOnModality } from './pipeline.js';
 /** The default method list: the KD family with and without logit standardisation, feature KD, DisCoM-KD. */
 export const DEFAULT_SWEEP_METHODS = ['kd', 'kd+ls', 'dkd', 'dkd+ls', 'ctkd', 'ctkd+ls', 'mlkd', 'mlkd+ls', 'feature', 'discom'] as const;
 
-/** Names `methods` accepts: a method, or a logit method with '+ls' (LSKD). */
-export const SWEEP_METHOD_NAMES: readonly string[] = [...LOGIT_METHODS.flatMap((m) => [m, `${m}+ls`]), 'feature', 'discom'];
+/** Names `methods` accepts: a method, or a logit method with '+ls' (LSKD): the registry's method ids. */
+export const SWEEP_METHOD_NAMES: readonly string[] = METHOD_IDS;
 
 export const RESULTS_JSON = 'results.json';
 export const RESULTS_CSV = 'results.csv';
@@ -45,7 +45,8 @@ export interface SweepEntry {
   /** Unique key, also the models/ sub-directory: 'kd+ls', 'kd@T=2', 'feature@λ=0.5'. */
   id: string;
   label: string;
-  method: 'kd' | 'dkd' | 'ctkd' | 'mlkd' | 'feature' | 'discom';
+  /** A registry method name. */
+  method: string;
   lskd: boolean;
   settings: ObjectiveSettings;
 }
@@ -163,16 +164,13 @@ export function sweepEntries(methods: readonly string[], temperatures: number[] 
   const entries: SweepEntry[] = [];
   for (const raw of methods) {
     const name = raw.trim().toLowerCase();
-    if (!SWEEP_METHOD_NAMES.includes(name)) {
-      throw new CmkdError(`unknown sweep method '${raw}'; expected any of: ${SWEEP_METHOD_NAMES.join(', ')}`, 'invalid-option');
-    }
-    const lskd = name.endsWith('+ls');
-    const method = (lskd ? name.slice(0, -3) : name) as SweepEntry['method'];
-    if (method === 'discom') {
-      entries.push({ id: 'discom', label: 'DisCoM-KD', method, lskd: false, settings: {} });
+    const { method: definition, lskd } = parseMethodId(raw, 'sweep method');
+    const method = definition.name;
+    if (!definition.build) {
+      entries.push({ id: name, label: definition.label, method, lskd: false, settings: {} });
       continue;
     }
-    const accepts = OBJECTIVE_OPTIONS[method];
+    const accepts = definition.options;
     const ts = accepts.includes('temperature') && temperatures.length ? temperatures : [undefined];
     const ls = accepts.includes('kdWeight') && lambdas.length ? lambdas : [undefined];
     for (const t of ts) {

@@ -3,10 +3,10 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { hasModality, stratifiedSplit, type MultimodalDataset } from '../../data/index.js';
 import { BACKEND_CHOICES, initEngine, type BackendChoice } from '../../engine/index.js';
-import { OBJECTIVE_OPTIONS, type KdMethod } from '../../kd/index.js';
+import { DISTILL_METHODS, METHOD_FLAGS, methodDefinition, type MethodFlag } from '../../kd/index.js';
 import type { EarlyStoppingMetric } from '../../train/index.js';
 import { MODEL_FILE, MODEL_KINDS, parseIntList, type ModelKind, type SpecOverrides } from '../../models/index.js';
-import { DISTILL_METHODS, distill, distillDiscom, loadTeacher, type LoadedTeacher, type TrainSettings } from '../../train/distill.js';
+import { distill, distillDiscom, loadTeacher, type LoadedTeacher, type TrainSettings } from '../../train/distill.js';
 import { CmkdError, check, oneOf } from '../../util/errors.js';
 import { writeJsonAtomic } from '../../util/fs.js';
 import { VERSION } from '../../version.js';
@@ -72,20 +72,12 @@ export function parseBudget(
   };
 }
 
-/** --alpha, --beta, --temperature, --lambda → createObjective's option names. */
-const METHOD_FLAGS = {
-  alpha: 'alpha',
-  beta: 'beta',
-  temperature: 'temperature',
-  lambda: 'kdWeight',
-} as const;
-
 /** The method settings the flags give, refusing a flag the method does not take. */
-export function methodSettings(method: string, f: Partial<Record<keyof typeof METHOD_FLAGS, string>>): Record<string, number> {
-  const accepted = method === 'discom' ? [] : OBJECTIVE_OPTIONS[method as KdMethod];
-  const applicable = (Object.keys(METHOD_FLAGS) as (keyof typeof METHOD_FLAGS)[]).filter((k) => accepted.includes(METHOD_FLAGS[k]));
+export function methodSettings(method: string, f: Partial<Record<MethodFlag, string>>): Record<string, number> {
+  const accepted = methodDefinition(method, 'distillation method', DISTILL_METHODS).options;
+  const applicable = (Object.keys(METHOD_FLAGS) as MethodFlag[]).filter((k) => accepted.includes(METHOD_FLAGS[k]));
   const out: Record<string, number> = {};
-  for (const [flag, option] of Object.entries(METHOD_FLAGS) as [keyof typeof METHOD_FLAGS, string][]) {
+  for (const [flag, option] of Object.entries(METHOD_FLAGS) as [MethodFlag, string][]) {
     const v = f[flag];
     if (v === undefined) continue;
     if (!accepted.includes(option)) {

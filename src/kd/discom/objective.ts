@@ -26,6 +26,7 @@ import {
   type OrthPenalty,
 } from './losses.js';
 import type { DiscomNet } from './model.js';
+import type { MethodDefinition } from '../method.js';
 
 export type LossTerm = 'cl' | 'adv' | 'mod' | 'aux' | 'orth';
 export const LOSS_TERMS: readonly LossTerm[] = ['cl', 'adv', 'mod', 'aux', 'orth'];
@@ -109,3 +110,16 @@ export function discomLossTerms(net: DiscomNet, batch: DiscomBatch, o: Objective
   const total: tf.Scalar = active.length > 0 ? tf.addN(active) : tf.scalar(0);
   return { total, terms, parts };
 }
+
+/**
+ * DisCoM-KD in the method registry: it trains one student per modality without a teacher, by
+ * its own pipeline (distillDiscom), so it has no per-batch objective against a teacher here.
+ */
+export const discom: MethodDefinition = {
+  name: 'discom',
+  label: 'DisCoM-KD',
+  reference: 'Ienco & Fraga Dantas, BMVC 2024; tanodino/CMKD_Disentangle main_DisCoM-KD.py, model_pytorch.py, functions.py',
+  family: 'teacherless',
+  options: [],
+  resolve: (_r, { task }) => ({ task }),
+};

@@ -1,7 +1,8 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initEngine, tf } from '../engine/index.js';
 import { CmkdError } from '../util/errors.js';
-import { createObjective, describeMethod, KD_METHODS, OBJECTIVE_OPTIONS, resolveSettings, type ObjectiveSettings } from './objective.js';
+import type { ObjectiveSettings } from './method.js';
+import { createObjective, describeMethod, KD_METHODS, methodDefinition, methodOptions, resolveSettings } from './registry.js';
 import { crossEntropy64, dkd64, kd64, mse64, type Rows } from './testing/reference64.js';
 import { classLabels, logits, tensorsLeftBy, valueOf } from './testing/tf-helpers.js';
 import type { DistillBatch } from './types.js';
@@ -65,7 +66,10 @@ describe('createObjective settings', () => {
 
   it('rejects an unknown option listing the accepted ones for that method', () => {
     const e = errorOf(() => resolveSettings('dkd', { gamma: 2 }));
-    expect(e.message).toBe(`unknown option 'gamma' for KD method 'dkd'; accepted options: ${OBJECTIVE_OPTIONS.dkd.join(', ')}`);
+    expect(e.message).toBe(
+      `unknown option 'gamma' for KD method 'dkd'; accepted options: ${methodOptions(methodDefinition('dkd')).join(', ')}`,
+    );
+    expect(methodOptions(methodDefinition('dkd'))).toEqual(['task', 'alpha', 'beta', 'temperature', 'taskWeight', 'warmupEpochs', 'lskd']);
     expect(e.code).toBe('invalid-option');
     expect(errorOf(() => resolveSettings('feature', { lskd: true })).message).toMatch(/unknown option 'lskd' for KD method 'feature'/);
   });
