@@ -40,7 +40,7 @@ import {
   type SavedModelMeta,
   type SpecOverrides,
 } from '../models/index.js';
-import { CmkdError, check, oneOf } from '../util/errors.js';
+import { CmkdError, check } from '../util/errors.js';
 import type { ProgressFn } from '../util/progress.js';
 import { evaluateModel, type Evaluation } from './evaluate.js';
 import { defaultModelKind, modelMetaFor, prepareModality, specFor, trainOnModality, type PreparedModality } from './pipeline.js';
