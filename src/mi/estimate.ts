@@ -225,6 +225,7 @@ export async function estimateMI(x: MIInput, y: MIInput, opts: MIOptions): Promi
   } else {
     const repeats = Math.max(1, resamples);
     const values: number[] = [];
+    let batchSize = 0;
     for (let r = 0; r < repeats; r++) {
       throwIfAborted(opts.signal);
       const runSeed = rng.seed();
@@ -234,14 +235,17 @@ export async function estimateMI(x: MIInput, y: MIInput, opts: MIOptions): Promi
         const fb = networkFeatures(b);
         const res = await mineMI(fa.data, fa.d, fb.data, fb.d, n, { ...opts, seed: runSeed, onProgress });
         values.push(res.value);
+        batchSize = res.batchSize;
+        const bound = opts.bound ?? MINE_DEFAULTS.bound;
         Object.assign(settings, {
-          method: `MINE (${opts.bound ?? MINE_DEFAULTS.bound})`,
+          method: bound === 'infonce' ? 'MINE (infonce, separable critic)' : `MINE (${bound})`,
           epochsRun: res.epochs,
           nHeldOut: res.nHeldOut,
         });
       } else {
         const res = await latentMI(a, b, { ...opts, seed: runSeed, onProgress });
         values.push(res.value);
+        batchSize = res.batchSize;
         Object.assign(settings, {
           method: `latent MI (autoencoders + ${isDiscrete(b) ? 'Ross' : 'KSG'})`,
           epochsRun: res.epochs,
@@ -266,6 +270,8 @@ export async function estimateMI(x: MIInput, y: MIInput, opts: MIOptions): Promi
       const given = (opts as unknown as Record<string, number | string | undefined>)[key];
       settings[key] = given ?? defaults[key];
     }
+    // The batch actually used: the option capped at the training rows (InfoNCE is at most its log).
+    settings.batchSize = batchSize;
   }
   settings.interval = scheme;
   const scale = units === 'bits' ? 1 / Math.LN2 : 1;

@@ -22,6 +22,7 @@ describe('MINE', () => {
     expect(Math.abs(r.value - p.exact)).toBeLessThan(TOL);
     expect(r.settings.interval).toBe('repeated-split');
     expect(r.settings.bound).toBe('dv');
+    expect(r.settings.batchSize).toBe(128);
     expect(r.ci![0]).toBeLessThanOrEqual(r.value);
     expect(r.ci![1]).toBeGreaterThanOrEqual(r.value);
   });
@@ -48,6 +49,18 @@ describe('MINE', () => {
     expect(r.batchSize).toBe(32);
     expect(r.value).toBeLessThan(Math.log(32));
     expect(Math.abs(r.value - p.exact)).toBeLessThan(TOL);
+  });
+
+  it('settings report the batch actually used: the option capped at the training rows', async () => {
+    const n = 100;
+    const p = correlatedGaussians(n, [0.6], 4);
+    const r = await estimateMI(
+      { data: p.x, n, d: 1 },
+      { data: p.y, n, d: 1 },
+      { estimator: 'mine', bound: 'infonce', epochs: 2, bootstrap: 0 },
+    );
+    expect(r.settings).toMatchObject({ method: 'MINE (infonce, separable critic)', bound: 'infonce', batchSize: 70, nHeldOut: 30 });
+    expect(r.value).toBeLessThan(Math.log(70));
   });
 
   it('InfoNCE separable critic: the B×B scores are f(X) g(Y)ᵀ, and the batch bound is mean_i [T_ii − log mean_j e^{T_ij}]', () => {

@@ -54,6 +54,27 @@ describe('cmkd mi', () => {
     );
   });
 
+  it('mine prints the batch it used, and for InfoNCE its log B cap', async () => {
+    const r = await run(
+      'mi',
+      dir,
+      '--x',
+      'a',
+      '--y',
+      'b',
+      '--estimator',
+      'mine',
+      '--bound',
+      'infonce',
+      '--epochs',
+      '2',
+      '--bootstrap',
+      '0',
+    );
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/\n {2}toy: MINE \(infonce, separable critic\), n=1000, batch=128 \(InfoNCE ≤ log B = 4\.8520\), seed=0\n$/);
+  });
+
   it('--samples takes a seeded subset', async () => {
     const r = await run('mi', dir, '--x', 'b', '--y', 'a', '--samples', '300', '--bootstrap', '0', '--json');
     const out = JSON.parse(r.stdout);

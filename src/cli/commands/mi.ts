@@ -49,10 +49,14 @@ function variable(ds: MultimodalDataset, name: string, rows: Int32Array | null):
 function human(r: MIEstimate & { x: string; y: string; dataset: string }): string {
   const s = r.settings;
   const ci = r.ci ? ` [${Math.round(Number(s.ci) * 100)}% CI ${fmt(r.ci[0])}, ${fmt(r.ci[1])}]` : '';
+  // InfoNCE cannot exceed log B: a value near it means the batch, not the data, set the estimate.
+  const cap =
+    s.bound === 'infonce' ? ` (InfoNCE ≤ log B = ${fmt(Math.log(Number(s.batchSize)) / (r.units === 'bits' ? Math.LN2 : 1))})` : '';
   const detail = [
     String(s.method ?? r.estimator),
     s.k !== undefined ? `k=${s.k}` : '',
     `n=${r.n}`,
+    s.batchSize !== undefined ? `batch=${s.batchSize}${cap}` : '',
     s.interval !== 'none' ? `${s.interval} x${s.repeats ?? s.resamples}` : '',
     `seed=${s.seed}`,
   ]
