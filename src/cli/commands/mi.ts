@@ -76,7 +76,10 @@ export function register(program: Command): void {
       .option('--estimator <name>', `estimator (${MI_ESTIMATORS.join('|')})`, 'ksg')
       .option('--k <n>', 'neighbours for ksg/latent (default 3; latent 4)')
       .option('--seed <n>', 'seed for jitter, splits and networks', '0')
-      .option('--bootstrap <n>', 'resamples for the interval (gaussian/ksg: 20 half-splits, mine/latent: 3 reruns); 0 for none')
+      .option(
+        '--bootstrap <n>',
+        'resamples for the interval (gaussian/ksg: 20 half-splits, latent: 3 half-splits, mine: 3 reruns); 0 for none',
+      )
       .option('--ci <level>', 'confidence level of the interval', '0.95')
       .option('--units <u>', `units (${MI_UNITS.join('|')})`, 'nats')
       .option('--bound <b>', 'mine: dv or infonce')
