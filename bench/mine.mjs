@@ -1,7 +1,8 @@
 // MINE benchmark: CPU and wall time of one Donsker–Varadhan run and one InfoNCE run (default
 // settings, seed 0) on the same Gaussian sample with a known MI.
-// Run: npm run build && node bench/mine.mjs [n] [rho,rho,...]   (default n = 10000, ρ = 0.8,0.6,0.4:
-// 3 + 3 columns, corr(x_i, y_i) = ρ_i). One run each: figures depend on the machine's load.
+// Run: npm run bench:mine, or after npm run build: node bench/mine.mjs [n] [rho,rho,...]
+// (default n = 10000, ρ = 0.8,0.6,0.4: 3 + 3 columns, corr(x_i, y_i) = ρ_i). One run each:
+// figures depend on the machine's load.
 import { mineMI, networkFeatures } from '../dist/mi/index.js';
 import { correlatedGaussians } from '../dist/mi/testdata.js';
 
