@@ -1,26 +1,26 @@
 import { check, CmkdError } from '../util/errors.js';
-import type { Modality, MultimodalDataset } from './types.js';
+import type { Modality, ModalityTable, MultimodalDataset } from './types.js';
 
 /** Values per sample of a modality (product of its shape). */
 export function featureSize(m: Pick<Modality, 'shape'>): number {
   return m.shape.reduce((a, b) => a * b, 1);
 }
 
-export function modalityNames(ds: MultimodalDataset): string[] {
+export function modalityNames(ds: ModalityTable): string[] {
   return ds.modalities.map((m) => m.name);
 }
 
 /** Separator of a fused modality name: 'pixels+blocks' is the concatenation of 'pixels' and 'blocks'. */
 export const FUSION_SEPARATOR = '+';
 
-const fused = new WeakMap<MultimodalDataset, Map<string, Modality>>();
+const fused = new WeakMap<ModalityTable, Map<string, Modality>>();
 
 /**
  * The named modality, or an error listing the ones the dataset has. A name 'a+b+…' that is not a
  * modality itself names the concatenation of existing modalities a, b, … (a fusion input, built
  * once per dataset).
  */
-export function getModality(ds: MultimodalDataset, name: string): Modality {
+export function getModality(ds: ModalityTable, name: string): Modality {
   const m = ds.modalities.find((x) => x.name === name);
   if (m) return m;
   const parts = name.split(FUSION_SEPARATOR);
@@ -42,11 +42,11 @@ export function getModality(ds: MultimodalDataset, name: string): Modality {
 }
 
 /** Whether getModality(ds, name) succeeds. */
-export function hasModality(ds: MultimodalDataset, name: string): boolean {
+export function hasModality(ds: ModalityTable, name: string): boolean {
   return isModality(ds, name) || name.split(FUSION_SEPARATOR).every((p) => isModality(ds, p));
 }
 
-function isModality(ds: MultimodalDataset, name: string): boolean {
+function isModality(ds: ModalityTable, name: string): boolean {
   return ds.modalities.some((x) => x.name === name);
 }
 

@@ -1,13 +1,15 @@
 /**
  * A whole dataset in one CSV file: the user says which columns form which modality
- * (names, comma lists or globs such as 'img_*') and which column holds the label.
+ * (names, comma lists or globs such as 'img_*') and which column holds the label. Without a
+ * label column it loads as a ModalityTable (loadCsvModalities), for MI between modalities.
  */
 import { basename, extname, resolve } from 'node:path';
 import { CmkdError, check } from '../util/errors.js';
+import { featureSize } from './access.js';
 import { splitColumns } from './manifest.js';
 import { FileCache, assemble, readLabels, readModality, type TaskSpec } from './source.js';
 import { selectColumns, type CsvTable } from './csv.js';
-import type { ModalityKind, MultimodalDataset } from './types.js';
+import type { ModalityKind, ModalityTable, MultimodalDataset } from './types.js';
 
 /** Columns of one modality: 'c1,c2', 'img_*', ['c1', 'c2'], or with kind/shape for images. */
 export type CsvModalityColumns =
@@ -44,19 +46,45 @@ export function normalizeTask(task: TaskOption | undefined, label: string): Task
 
 /** Load a single-CSV dataset. Every modality column must be numeric; the label may be text. */
 export function loadCsvDataset(opts: CsvDatasetOptions): MultimodalDataset {
+  const entries = modalityEntries(opts);
+  check(
+    typeof opts.label === 'string' && opts.label.length > 0,
+    `${opts.file}: name the label column (--label <column>)`,
+    'invalid-option',
+  );
+  const cache = new FileCache();
+  const t = readCsvModalities(opts, entries, cache);
+  const raw = readLabels(
+    { file: opts.file, format: 'csv', column: opts.label },
+    { cache, resolve: () => [resolve(opts.file), opts.file], field: `${opts.file}: label` },
+  );
+  return assemble(t.name, t.modalities, raw, normalizeTask(opts.task, opts.label), opts.label, opts.description);
+}
+
+export type CsvModalitiesOptions = Pick<CsvDatasetOptions, 'file' | 'modalities' | 'name' | 'description'>;
+
+/** The modalities of a single CSV without its labels (every column not named is ignored). */
+export function loadCsvModalities(opts: CsvModalitiesOptions): ModalityTable {
+  return readCsvModalities(opts, modalityEntries(opts), new FileCache());
+}
+
+function modalityEntries(opts: CsvModalitiesOptions): [string, CsvModalityColumns][] {
   const entries = Object.entries(opts.modalities ?? {});
   check(
     entries.length > 0,
     `${opts.file}: name at least one modality's columns (e.g. --csv-modality a=c1,c2 --csv-modality b='img_*')`,
     'invalid-option',
   );
-  check(
-    typeof opts.label === 'string' && opts.label.length > 0,
-    `${opts.file}: name the label column (--label <column>)`,
-    'invalid-option',
-  );
+  return entries;
+}
+
+/** The modalities `entries` of the CSV; a column named as the label (when there is one) cannot be a feature. */
+function readCsvModalities(
+  opts: CsvModalitiesOptions & { label?: string },
+  entries: [string, CsvModalityColumns][],
+  cache: FileCache,
+): ModalityTable {
   const path = resolve(opts.file);
-  const cache = new FileCache();
   const resolveFile = (): [string, string] => [path, opts.file];
   const claimed = new Map<string, string>();
   const modalities = entries.map(([name, spec]) => {
@@ -90,10 +118,8 @@ export function loadCsvDataset(opts: CsvDatasetOptions): MultimodalDataset {
     );
     return m;
   });
-  const raw = readLabels(
-    { file: opts.file, format: 'csv', column: opts.label },
-    { cache, resolve: resolveFile, field: `${opts.file}: label` },
-  );
+  // One file: every modality has its row count.
+  const n = modalities[0].data.length / featureSize(modalities[0]);
   const name = opts.name ?? basename(opts.file, extname(opts.file));
-  return assemble(name, modalities, raw, normalizeTask(opts.task, opts.label), opts.label, opts.description);
+  return { name, n, modalities, ...(opts.description ? { description: opts.description } : {}) };
 }

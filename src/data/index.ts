@@ -1,5 +1,5 @@
 /** The data module's public surface: dataset type, accessors, loaders, validation, splits, scaling. */
-export type { Modality, ModalityKind, MultimodalDataset, Split, Task } from './types.js';
+export type { Modality, ModalityKind, ModalityTable, MultimodalDataset, Split, Task } from './types.js';
 export {
   concatModalities,
   featureSize,
@@ -13,13 +13,21 @@ export {
   numClasses,
   subsetRows,
 } from './access.js';
-export { loadDataset, isDigitsSpec, type LoadOptions } from './load.js';
+export { loadDataset, loadModalities, isDigitsSpec, type LoadOptions } from './load.js';
 export { loadManifestDataset, parseManifest, manifestSchema, MANIFEST_NAME, type Manifest } from './manifest.js';
-export { loadCsvDataset, type CsvColumnOptions, type CsvDatasetOptions, type CsvModalityColumns, type TaskOption } from './csvDataset.js';
+export {
+  loadCsvDataset,
+  loadCsvModalities,
+  type CsvModalitiesOptions,
+  type CsvColumnOptions,
+  type CsvDatasetOptions,
+  type CsvModalityColumns,
+  type TaskOption,
+} from './csvDataset.js';
 export { FILE_FORMATS, formatFromName, type FileFormat, type ModalitySpec, type TaskSpec } from './source.js';
 export { parseNpy, encodeNpy, type NpyArray, type NpyDtype } from './npy.js';
 export { parseIdx, encodeIdxUbyte, type IdxArray } from './idx.js';
-export { validateDataset, datasetWarnings } from './validate.js';
+export { validateDataset, validateModalities, datasetWarnings } from './validate.js';
 export { describeDataset, type DatasetSummary, type ModalitySummary } from './describe.js';
 export { stratifiedSplit, repeatedSplits, DEFAULT_FRACTIONS, type SplitFractions, type SplitOptions } from './split.js';
 export { fitStandardizer, applyStandardizer, standardizeDataset, type Standardizer } from './standardize.js';

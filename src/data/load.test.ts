@@ -11,6 +11,7 @@ import {
   encodeNpy,
   loadCsvDataset,
   loadDataset,
+  loadModalities,
   parseIdx,
   parseNpy,
   validateDataset,
@@ -220,6 +221,28 @@ describe('loading', () => {
     expect(Array.from(ds.labels)).toEqual([1, 0, 1]);
     const reg = loadCsvDataset({ file, modalities: { a: 'c1,c2' }, label: 'y', task: 'regression' });
     expect(reg.task).toEqual({ kind: 'regression', target: 'y' });
+  });
+
+  it('single CSV without a label column: loadModalities gives the modalities alone; loadDataset still asks for --label', async () => {
+    const dir = makeDir({ 'd.csv': 'c1,c2,c3,y\n1,2,3,a\n4,5,6,b\n7,8,9,a\n' });
+    const file = join(dir, 'd.csv');
+    const t = await loadModalities(file, { modalities: { a: 'c1,c2', b: 'c3' } });
+    expect(t).not.toHaveProperty('labels');
+    expect(t.name).toBe('d');
+    expect(t.n).toBe(3);
+    expect(t.modalities.map((m) => [m.name, Array.from(m.data)])).toEqual([
+      ['a', [1, 2, 4, 5, 7, 8]],
+      ['b', [3, 6, 9]],
+    ]);
+    // With a label it is loadDataset; so it is for every dataset that is not a single CSV.
+    expect(await loadModalities(file, { modalities: { a: 'c1,c2' }, label: 'y' })).toHaveProperty('labels');
+    expect(await loadModalities(makeDir(toyFiles()))).toHaveProperty('labels');
+    await expect(loadDataset(file, { modalities: { a: 'c1,c2' } })).rejects.toThrow(/--label y/);
+    await expect(loadModalities(file, { modalities: { a: 'c1,c2' }, task: 'regression' })).rejects.toThrow(
+      /--task and --classes describe the label column; name it with --label <column>/,
+    );
+    const nan = join(makeDir({ 'n.csv': 'c1,c2\n1,2\n,4\n' }), 'n.csv');
+    await expect(loadModalities(nan, { modalities: { a: 'c1,c2' } })).rejects.toThrow(/row 2, column 'c1': value is NaN/);
   });
 
   it('describeDataset summarises ranges, missing values and class balance', async () => {

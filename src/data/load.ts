@@ -6,11 +6,11 @@ import { existsSync, statSync } from 'node:fs';
 import { basename } from 'node:path';
 import { CmkdError } from '../util/errors.js';
 import type { ProgressFn } from '../util/progress.js';
-import { loadCsvDataset, type CsvColumnOptions } from './csvDataset.js';
+import { loadCsvDataset, loadCsvModalities, type CsvColumnOptions } from './csvDataset.js';
 import type { DigitsOptions } from './digits/index.js';
 import { MANIFEST_NAME, loadManifestDataset } from './manifest.js';
-import type { MultimodalDataset } from './types.js';
-import { validateDataset } from './validate.js';
+import type { ModalityTable, MultimodalDataset } from './types.js';
+import { validateDataset, validateModalities } from './validate.js';
 
 export interface LoadOptions extends Partial<CsvColumnOptions> {
   /** Options for the built-in digits; they override those in a 'digits?…' spec. */
@@ -71,4 +71,26 @@ export async function loadDataset(spec: string, opts: LoadOptions = {}): Promise
     );
   }
   return opts.validate === false ? ds : validateDataset(ds);
+}
+
+/**
+ * The dataset `spec` names, for a command that needs only its modalities (MI between two of
+ * them): a single CSV may then leave out the label column, and loads as a ModalityTable; with a
+ * label, and for every other kind of dataset, this is loadDataset.
+ */
+export async function loadModalities(spec: string, opts: LoadOptions = {}): Promise<ModalityTable | MultimodalDataset> {
+  const csv = typeof spec === 'string' && spec.toLowerCase().endsWith('.csv') && !(existsSync(spec) && statSync(spec).isDirectory());
+  if (!csv || opts.label !== undefined) return loadDataset(spec, opts);
+  if (!existsSync(spec)) throw new CmkdError(`dataset file not found: ${spec}`, 'not-found');
+  if (!opts.modalities) {
+    throw new CmkdError(
+      `${spec}: a single-CSV dataset needs column options: which columns form each modality (e.g. --csv-modality a=c1,c2 --csv-modality b='img_*')`,
+      'invalid-option',
+    );
+  }
+  if (opts.task !== undefined) {
+    throw new CmkdError(`${spec}: --task and --classes describe the label column; name it with --label <column>`, 'invalid-option');
+  }
+  const t = loadCsvModalities({ ...opts, modalities: opts.modalities, file: spec });
+  return opts.validate === false ? t : validateModalities(t);
 }

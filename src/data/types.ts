@@ -18,6 +18,19 @@ export interface Modality {
   source?: string;
 }
 
+/**
+ * Paired samples in named modalities, without labels: what a command that relates modalities to
+ * each other needs (a MultimodalDataset is one). A single CSV loads as one when no --label is given.
+ */
+export interface ModalityTable {
+  name: string;
+  /** Number of paired samples. */
+  n: number;
+  /** Modalities in their declared order; names are unique. */
+  modalities: Modality[];
+  description?: string;
+}
+
 export type Task = { kind: 'classification'; classes: string[] } | { kind: 'regression'; target: string };
 
 export interface MultimodalDataset {

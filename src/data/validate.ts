@@ -5,7 +5,7 @@
  */
 import { CmkdError } from '../util/errors.js';
 import { featureSize } from './access.js';
-import type { Modality, MultimodalDataset } from './types.js';
+import type { Modality, ModalityTable, MultimodalDataset } from './types.js';
 
 /** Where value k of sample i of m lives, in the words of its source file. */
 export function locateValue(m: Modality, i: number, k: number): string {
@@ -24,8 +24,8 @@ export function locateValue(m: Modality, i: number, k: number): string {
   return `modality '${m.name}'${src} sample ${i}, ${col ? `column '${col}'` : `feature ${k}`}`;
 }
 
-/** Throws CmkdError on the first fault; returns the dataset so calls can chain. */
-export function validateDataset(ds: MultimodalDataset): MultimodalDataset {
+/** The modalities' checks of validateDataset, for data without labels; returns its argument. */
+export function validateModalities<T extends ModalityTable>(ds: T): T {
   const fail = (msg: string): never => {
     throw new CmkdError(`dataset '${ds.name}': ${msg}`, 'invalid-input');
   };
@@ -64,7 +64,15 @@ export function validateDataset(ds: MultimodalDataset): MultimodalDataset {
       }
     }
   }
+  return ds;
+}
 
+/** Throws CmkdError on the first fault; returns the dataset so calls can chain. */
+export function validateDataset(ds: MultimodalDataset): MultimodalDataset {
+  validateModalities(ds);
+  const fail = (msg: string): never => {
+    throw new CmkdError(`dataset '${ds.name}': ${msg}`, 'invalid-input');
+  };
   if (!ds.labels || ds.labels.length !== ds.n) {
     fail(`row counts differ: ${ds.labels?.length ?? 0} labels for n = ${ds.n} samples`);
   }

@@ -59,6 +59,14 @@ describe('estimateMI: validation', () => {
       () => estimateMI(x, y, { estimator: 'ksg', k: 10 }),
       /n = 20 is too small for the half-split interval with k = 10/,
     ],
+    [
+      'latent half-split too small',
+      () => {
+        const small = pair(30, [0.5], 1);
+        return estimateMI(small.x, small.y, { estimator: 'latent' });
+      },
+      /n = 30 is too small for the half-split interval \(each half needs 20 samples\); pass bootstrap: 0/,
+    ],
   ];
   for (const [name, run, message] of cases) {
     it(`rejects ${name} with a CmkdError naming the argument`, async () => {

@@ -3,15 +3,21 @@
  * confidence interval for every estimate.
  *
  * Intervals:
- * - gaussian, ksg / Ross, discrete plug-in: repeated random half-splits. A with-replacement
+ * - gaussian, ksg / Ross, discrete plug-in, latent: repeated random half-splits. A with-replacement
  *   bootstrap puts exact duplicates in the sample: k-NN estimators read them as neighbours at
  *   distance 0, and duplicated rows shrink the effective sample size that the Gaussian bias
  *   correction assumes, so both estimates shift (the percentile interval then misses the
  *   estimate itself). Each split gives estimates on two disjoint halves; for a √n-consistent
  *   estimator Var(θ̂_{n/2}) ≈ 2 Var(θ̂_n), so E[(θ̂_A − θ̂_B)²/4] ≈ Var(θ̂_n), and the bias at n/2
  *   cancels in the difference. Interval: θ̂ ± z·√mean((θ̂_A − θ̂_B)²/4), clipped at 0.
- * - mine / latent: repeated splits: the whole procedure (split, initialisation, training) is
- *   rerun with new seeds; value = mean, interval = mean ± t_{R−1}·sd/√R.
+ *   Latent MI ends in KSG on its codes, so it shares KSG's reasons; each run (all rows, every
+ *   half) trains with its own seed, so the halves differ in rows and in training, and with the
+ *   default R = 3 the multiplier is t_R rather than z (se² is a mean of R squared differences).
+ *   Rerunning on the same rows instead (3 seeds, each holding out a different half of one sample)
+ *   left out the sample's own variability: on a 3 + 3-d Gaussian (n = 2000) ±0.026 around an
+ *   estimate 0.154 nats below the truth; the half-splits give ±0.181 (src/mi/README.md).
+ * - mine: repeated splits: the whole procedure (split, initialisation, training) is rerun with
+ *   new seeds; value = mean, interval = mean ± t_{R−1}·sd/√R.
  */
 import { CmkdError, check, oneOf } from '../util/errors.js';
 import { makeRng } from '../util/rng.js';
@@ -156,10 +162,14 @@ export async function estimateMI(x: MIInput, y: MIInput, opts: MIOptions): Promi
   let scheme: MIIntervalScheme = 'none';
   const z = normalQuantile(0.5 + level / 2);
 
-  if (bothDiscrete || estimator === 'gaussian' || estimator === 'ksg') {
-    // One estimate on the rows `idx` (all rows for null), unclipped, in nats.
-    let run: (idx: Int32Array | null) => number;
+  // The batch the neural estimators used (the option capped at the training rows).
+  let batchSize = 0;
+  if (bothDiscrete || estimator !== 'mine') {
+    // One estimate on the rows `idx` (all rows for null), unclipped, in nats; `part` names the run in progress events.
+    let run: (idx: Int32Array | null, part: string) => number | Promise<number>;
     let minRows = 2;
+    // Half-width = quantile × se; se² averages R squared half-differences, so R degrees of freedom.
+    let quantile = z;
     if (bothDiscrete) {
       const la = (a as DiscreteInput).labels;
       const lb = (b as DiscreteInput).labels;
@@ -181,6 +191,29 @@ export async function estimateMI(x: MIInput, y: MIInput, opts: MIOptions): Promi
       settings.lambda = full.lambda;
       settings.biasCorrected = full.biasCorrected;
       run = (idx) => (idx ? fit(idx).value : full.value);
+    } else if (estimator === 'latent') {
+      // Every run (all rows, and each half of each split) trains anew with its own seed, so the
+      // half-split spread covers the training's variability as well as the sample's.
+      minRows = 20;
+      if (resamples > 0) quantile = studentQuantile(0.5 + level / 2, resamples);
+      run = async (idx, part) => {
+        const onProgress = opts.onProgress && ((e: ProgressEvent) => opts.onProgress!({ ...e, task: `${e.task} (${part})` }));
+        const res = await latentMI(idx ? rowsOfInput(a, idx) : a, idx ? rowsOfInput(b, idx) : b, {
+          ...opts,
+          seed: rng.seed(),
+          onProgress,
+        });
+        if (!idx) {
+          batchSize = res.batchSize;
+          Object.assign(settings, {
+            method: `latent MI (autoencoders + ${isDiscrete(b) ? 'Ross' : 'KSG'})`,
+            epochsRun: res.epochs,
+            nHeldOut: res.nHeldOut,
+            encoded: res.encoded.join(','),
+          });
+        }
+        return res.value;
+      };
     } else {
       const k = opts.k ?? 3;
       minRows = k + 1;
@@ -197,30 +230,32 @@ export async function estimateMI(x: MIInput, y: MIInput, opts: MIOptions): Promi
         return ksgRaw(sa, ca.d, idx ? rowsOf(pb!, db, idx) : pb!, db, m, k);
       };
     }
-    const raw = run(null);
-    // Negative estimates mean no detectable dependence: clipped at 0, as sklearn.
-    value = Math.max(0, raw);
-    settings.unclipped = raw;
-    if (resamples > 0) {
-      const half = Math.floor(n / 2);
+    const half = Math.floor(n / 2);
+    if (resamples > 0)
       check(
         half >= minRows,
         `n = ${n} is too small for the half-split interval${settings.k !== undefined ? ` with k = ${settings.k}` : ''} (each half needs ${minRows} samples); pass bootstrap: 0`,
         'invalid-option',
       );
+    const raw = await run(null, 'all rows');
+    // Negative estimates mean no detectable dependence: clipped at 0, as sklearn.
+    value = Math.max(0, raw);
+    settings.unclipped = raw;
+    if (resamples > 0) {
       scheme = 'half-split';
       const perm = Int32Array.from({ length: n }, (_, i) => i);
       let sumSq = 0;
       for (let r = 0; r < resamples; r++) {
         throwIfAborted(opts.signal);
         rng.shuffle(perm);
-        const diff = run(perm.slice(0, half)) - run(perm.slice(half, 2 * half));
+        const split = `split ${r + 1}/${resamples}`;
+        const diff = (await run(perm.slice(0, half), `${split}, half A`)) - (await run(perm.slice(half, 2 * half), `${split}, half B`));
         sumSq += (diff * diff) / 4;
         opts.onProgress?.({ task: `${estimator} half-splits`, done: r + 1, total: resamples });
       }
       const se = Math.sqrt(sumSq / resamples);
       settings.standardError = se;
-      ci = [Math.max(0, raw - z * se), Math.max(0, raw + z * se)];
+      ci = [Math.max(0, raw - quantile * se), Math.max(0, raw + quantile * se)];
     }
   } else {
     const repeats = Math.max(1, resamples);
@@ -229,26 +264,17 @@ export async function estimateMI(x: MIInput, y: MIInput, opts: MIOptions): Promi
       throwIfAborted(opts.signal);
       const runSeed = rng.seed();
       const onProgress = opts.onProgress && ((e: ProgressEvent) => opts.onProgress!({ ...e, task: `${e.task} (run ${r + 1}/${repeats})` }));
-      if (estimator === 'mine') {
-        const fa = networkFeatures(a);
-        const fb = networkFeatures(b);
-        const res = await mineMI(fa.data, fa.d, fb.data, fb.d, n, { ...opts, seed: runSeed, onProgress });
-        values.push(res.value);
-        Object.assign(settings, {
-          method: `MINE (${opts.bound ?? MINE_DEFAULTS.bound})`,
-          epochsRun: res.epochs,
-          nHeldOut: res.nHeldOut,
-        });
-      } else {
-        const res = await latentMI(a, b, { ...opts, seed: runSeed, onProgress });
-        values.push(res.value);
-        Object.assign(settings, {
-          method: `latent MI (autoencoders + ${isDiscrete(b) ? 'Ross' : 'KSG'})`,
-          epochsRun: res.epochs,
-          nHeldOut: res.nHeldOut,
-          encoded: res.encoded.join(','),
-        });
-      }
+      const fa = networkFeatures(a);
+      const fb = networkFeatures(b);
+      const res = await mineMI(fa.data, fa.d, fb.data, fb.d, n, { ...opts, seed: runSeed, onProgress });
+      values.push(res.value);
+      batchSize = res.batchSize;
+      const bound = opts.bound ?? MINE_DEFAULTS.bound;
+      Object.assign(settings, {
+        method: bound === 'infonce' ? 'MINE (infonce, separable critic)' : `MINE (${bound})`,
+        epochsRun: res.epochs,
+        nHeldOut: res.nHeldOut,
+      });
     }
     const mean = values.reduce((s, v) => s + v, 0) / values.length;
     // A bound or estimate below 0 means no detectable dependence, as sklearn clips.
@@ -261,11 +287,15 @@ export async function estimateMI(x: MIInput, y: MIInput, opts: MIOptions): Promi
       const half = (studentQuantile(0.5 + level / 2, repeats - 1) * sd) / Math.sqrt(repeats);
       ci = [Math.max(0, mean - half), Math.max(0, mean + half)];
     }
+  }
+  if (!bothDiscrete && (estimator === 'mine' || estimator === 'latent')) {
     const defaults: Record<string, number | string> = estimator === 'mine' ? { ...MINE_DEFAULTS } : { ...LATENT_DEFAULTS };
     for (const key of Object.keys(defaults)) {
       const given = (opts as unknown as Record<string, number | string | undefined>)[key];
       settings[key] = given ?? defaults[key];
     }
+    // The batch actually used: the option capped at the training rows (InfoNCE is at most its log).
+    settings.batchSize = batchSize;
   }
   settings.interval = scheme;
   const scale = units === 'bits' ? 1 / Math.LN2 : 1;
@@ -277,6 +307,12 @@ export async function estimateMI(x: MIInput, y: MIInput, opts: MIOptions): Promi
     units,
     settings,
   };
+}
+
+/** The rows `idx` of a variable. */
+function rowsOfInput(v: MIInput, idx: Int32Array): MIInput {
+  if (isDiscrete(v)) return { labels: pick(v.labels, idx), n: idx.length };
+  return { data: rowsOf(v.data, v.d, idx), n: idx.length, d: v.d };
 }
 
 function pick(labels: Int32Array, idx: Int32Array): Int32Array {

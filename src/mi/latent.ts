@@ -32,6 +32,8 @@ export interface LatentResult {
   latentDim: number;
   epochs: number;
   nHeldOut: number;
+  /** Mini-batch size used (the option, capped at the training rows). */
+  batchSize: number;
   /** Whether each side went through an autoencoder. */
   encoded: [boolean, boolean];
 }
@@ -214,6 +216,7 @@ export async function latentMI(x: MIInput, y: MIInput, opts: LatentOptions = {})
       latentDim: L,
       epochs: epoch,
       nHeldOut: nHeld,
+      batchSize: batch,
       encoded: [Boolean(sx.encoder), Boolean(sy?.encoder)],
     };
   } finally {

@@ -1,7 +1,8 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initEngine, tf } from '../engine/index.js';
 import { estimateMI } from './estimate.js';
-import { mineMI } from './mine.js';
+import { makeRng } from '../util/rng.js';
+import { infoNceBatch, INFONCE_EMBEDDING, mineMI, SeparableCritic } from './mine.js';
 import { binaryGaussianMixture, correlatedGaussians } from './testdata.js';
 
 // Stated tolerance for MINE: within 0.1 nats of the exact value at n = 2000 (it tends to under-estimate).
@@ -21,6 +22,7 @@ describe('MINE', () => {
     expect(Math.abs(r.value - p.exact)).toBeLessThan(TOL);
     expect(r.settings.interval).toBe('repeated-split');
     expect(r.settings.bound).toBe('dv');
+    expect(r.settings.batchSize).toBe(128);
     expect(r.ci![0]).toBeLessThanOrEqual(r.value);
     expect(r.ci![1]).toBeGreaterThanOrEqual(r.value);
   });
@@ -44,8 +46,44 @@ describe('MINE', () => {
       epochs: 12,
       batchSize: 32,
     });
+    expect(r.batchSize).toBe(32);
     expect(r.value).toBeLessThan(Math.log(32));
     expect(Math.abs(r.value - p.exact)).toBeLessThan(TOL);
+  });
+
+  it('settings report the batch actually used: the option capped at the training rows', async () => {
+    const n = 100;
+    const p = correlatedGaussians(n, [0.6], 4);
+    const r = await estimateMI(
+      { data: p.x, n, d: 1 },
+      { data: p.y, n, d: 1 },
+      { estimator: 'mine', bound: 'infonce', epochs: 2, bootstrap: 0 },
+    );
+    expect(r.settings).toMatchObject({ method: 'MINE (infonce, separable critic)', bound: 'infonce', batchSize: 70, nHeldOut: 30 });
+    expect(r.value).toBeLessThan(Math.log(70));
+  });
+
+  it('InfoNCE separable critic: the B×B scores are f(X) g(Y)ᵀ, and the batch bound is mean_i [T_ii − log mean_j e^{T_ij}]', () => {
+    const [b, dx, dy] = [5, 3, 2];
+    const rng = makeRng(8);
+    const xs = Float32Array.from({ length: b * dx }, () => rng.normal());
+    const ys = Float32Array.from({ length: b * dy }, () => rng.normal());
+    const critic = new SeparableCritic(dx, dy, 16, INFONCE_EMBEDDING, rng);
+    const before = tf.memory().numTensors;
+    const [scores, fx, gy, bound] = tf.tidy(() => {
+      const x = tf.tensor2d(xs, [b, dx]);
+      const y = tf.tensor2d(ys, [b, dy]);
+      const f = critic.f.apply(x);
+      const g = critic.g.apply(y);
+      return [critic.scores(x, y).arraySync(), f.arraySync(), g.arraySync(), infoNceBatch(f, g).arraySync()];
+    });
+    critic.dispose();
+    expect(tf.memory().numTensors).toBe(before - critic.variables.length);
+    expect(fx[0]).toHaveLength(INFONCE_EMBEDDING);
+    const t = fx.map((fi) => gy.map((gj) => fi.reduce((s, v, c) => s + v * gj[c], 0)));
+    for (let i = 0; i < b; i++) for (let j = 0; j < b; j++) expect(scores[i][j]).toBeCloseTo(t[i][j], 4);
+    const exact = t.reduce((s, row, i) => s + row[i] - Math.log(row.reduce((q, v) => q + Math.exp(v), 0) / b), 0) / b;
+    expect(bound).toBeCloseTo(exact, 4);
   });
 
   it('discrete labels enter one-hot: x | y ~ N(±1, 1)', async () => {

@@ -3,7 +3,11 @@
  * lower bound on I(X;Y), either Donsker–Varadhan, I ≥ E_P[T] − log E_{P_X⊗P_Y}[e^T] (with the
  * paper's moving-average correction of the biased gradient), or InfoNCE,
  * I ≥ E[T(x_i, y_i) − log (1/B) Σ_j e^{T(x_i, y_j)}] (van den Oord et al. 2018; Poole et al. 2019),
- * which is capped at log B. Training stops early on a held-out split, and the reported value is
+ * which is capped at log B. DV's T is one MLP on the concatenation [x, y]. InfoNCE needs T on all
+ * B² pairs of a batch, which a concatenation critic can only get by running its hidden layers on
+ * B² rows; it uses the separable critic of CPC / Poole et al. instead, T(x, y) = f(x)ᵀ g(y) with
+ * two MLP encoders, so a batch costs 2B encoder rows and one [B, k]·[k, B] matMul.
+ * Training stops early on a held-out split, and the reported value is
  * the bound evaluated on that held-out split at the best epoch (selecting the best of a noisy
  * curve on the same split makes it slightly optimistic; the repeated-split interval shows the spread).
  */
@@ -26,9 +30,11 @@ export interface MineResult {
   epochs: number;
   nTrain: number;
   nHeldOut: number;
+  /** Mini-batch size used (the option, capped at the training rows); InfoNCE is at most log of it. */
+  batchSize: number;
 }
 
-/** Defaults; InfoNCE scores all B² pairs of a batch, so its batch defaults to 64 rather than 128. */
+/** Defaults of both bounds. */
 export const MINE_DEFAULTS = {
   bound: 'dv',
   hidden: 64,
@@ -68,23 +74,6 @@ export class Mlp {
     });
     return h;
   }
-  /**
-   * Scores of all pairs (x_i, y_j) as a [B, B] matrix. The first layer acts on [x, y] linearly,
-   * so it is split as x·Wx + y·Wy and broadcast rather than materialising B² concatenated rows.
-   */
-  applyPairs(x: tf.Tensor2D, y: tf.Tensor2D): tf.Tensor2D {
-    const b = x.shape[0];
-    const [first, ...rest] = this.layers;
-    const h = first.w.shape[1]!;
-    const wx = first.w.slice([0, 0], [x.shape[1], h]);
-    const wy = first.w.slice([x.shape[1], 0], [y.shape[1], h]);
-    const pre = tf.add(tf.add(tf.expandDims(tf.matMul(x, wx), 1), tf.expandDims(tf.matMul(y, wy), 0)), first.b);
-    let out = tf.reshape(pre, [b * b, h]) as tf.Tensor2D;
-    rest.forEach((l) => {
-      out = tf.add(tf.matMul(tf.relu(out), l.w), l.b);
-    });
-    return tf.reshape(out, [b, b]);
-  }
   get variables(): tf.Variable[] {
     return this.layers.flatMap((l) => [l.w, l.b]);
   }
@@ -99,11 +88,47 @@ function logMeanExp(v: tf.Tensor, axis?: number): tf.Tensor {
   return tf.sub(tf.logSumExp(v, axis), Math.log(m));
 }
 
-/** InfoNCE bound of one batch: mean_i [T_ii − log mean_j e^{T_ij}]. */
-function infoNceBatch(net: Mlp, x: tf.Tensor2D, y: tf.Tensor2D): tf.Scalar {
-  const b = x.shape[0];
-  const scores = net.applyPairs(x, y);
-  const positive = tf.sum(tf.mul(scores, tf.eye(b)), 1);
+/**
+ * Width k of the InfoNCE encoders' output. The optimal critic is log p(y|x)/p(y) up to a function
+ * of x, which the softmax over j ignores; for Gaussian-like dependence it is a bilinear term xᵀMy
+ * (rank ≤ min(dx, dy)) plus a function of y alone (one more dimension, paired with a constant
+ * f component from the bias), so k = 32 leaves room for 31 dependent directions. The scores'
+ * matMul costs B²k, at B = 128 about what the last encoder layer costs (B·h·k per side).
+ */
+export const INFONCE_EMBEDDING = 32;
+
+/** The separable InfoNCE critic T(x, y) = f(x)ᵀ g(y), f and g MLPs with two hidden ReLU layers. */
+export class SeparableCritic {
+  readonly f: Mlp;
+  readonly g: Mlp;
+  constructor(dx: number, dy: number, hidden: number, k: number, rng: Rng) {
+    this.f = new Mlp([dx, hidden, hidden, k], rng);
+    this.g = new Mlp([dy, hidden, hidden, k], rng);
+  }
+  /** The [B, B] scores T_ij = f(x_i)ᵀ g(y_j). */
+  scores(x: tf.Tensor2D, y: tf.Tensor2D): tf.Tensor2D {
+    return separableScores(this.f.apply(x), this.g.apply(y));
+  }
+  get variables(): tf.Variable[] {
+    return [...this.f.variables, ...this.g.variables];
+  }
+  dispose(): void {
+    this.f.dispose();
+    this.g.dispose();
+  }
+}
+
+/** Scores of all B² pairs from the encodings fx = f(X), gy = g(Y) ([B, k] each): one matMul. */
+export function separableScores(fx: tf.Tensor2D, gy: tf.Tensor2D): tf.Tensor2D {
+  return tf.matMul(fx, gy, false, true);
+}
+
+/** InfoNCE bound of one batch from its encodings fx = f(X), gy = g(Y), both [B, k]. */
+export function infoNceBatch(fx: tf.Tensor2D, gy: tf.Tensor2D): tf.Scalar {
+  // I_NCE = mean_i [T_ii − log (1/B) Σ_j e^{T_ij}],  T = f(X) g(Y)ᵀ  (T_ij = f(x_i)ᵀ g(y_j))
+  const scores = separableScores(fx, gy);
+  // T_ii as row-wise dot products: B·k work rather than masking the B² matrix.
+  const positive = tf.sum(tf.mul(fx, gy), 1);
   return tf.mean(tf.sub(positive, logMeanExp(scores, 1))) as tf.Scalar;
 }
 
@@ -120,7 +145,6 @@ export async function mineMI(
 ): Promise<MineResult> {
   await initEngine();
   const o = { ...MINE_DEFAULTS, ...stripUndefined(opts) };
-  const batchSize = opts.batchSize ?? (o.bound === 'infonce' ? 64 : MINE_DEFAULTS.batchSize);
   const rng = makeRng(opts.seed ?? 0);
   const perm = Int32Array.from({ length: n }, (_, i) => i);
   rng.shuffle(perm);
@@ -128,7 +152,7 @@ export async function mineMI(
   const heldIdx = perm.slice(0, nHeld);
   const trainIdx = perm.slice(nHeld);
   const nTrain = trainIdx.length;
-  const batch = Math.min(batchSize, nTrain);
+  const batch = Math.min(o.batchSize, nTrain);
   if (batch < 2) throw new CmkdError(`${n} samples leave ${nTrain} for training; need at least 2`);
   const xAll = tf.tensor2d(x, [n, dx]);
   const yAll = tf.tensor2d(y, [n, dy]);
@@ -145,25 +169,26 @@ export async function mineMI(
   }
   const xHeldRep = tf.tile(xHeld, [marginalPerms, 1]) as tf.Tensor2D;
   const yHeldPerm = tf.tidy(() => tf.gather(yHeld, tf.tensor1d(heldPairsIdx, 'int32')) as tf.Tensor2D);
-  const net = new Mlp([dx + dy, o.hidden, o.hidden, 1], rng);
+  const net = o.bound === 'dv' ? new Mlp([dx + dy, o.hidden, o.hidden, 1], rng) : null;
+  const critic = o.bound === 'infonce' ? new SeparableCritic(dx, dy, o.hidden, INFONCE_EMBEDDING, rng) : null;
+  const variables = net ? net.variables : critic!.variables;
   const optimizer = tf.train.adam(o.learningRate);
 
   const heldOutBound = (): number =>
     tf.tidy(() => {
-      if (o.bound === 'dv') {
+      if (net) {
         const joint = tf.mean(net.apply(tf.concat([xHeld, yHeld], 1) as tf.Tensor2D));
         const marg = logMeanExp(net.apply(tf.concat([xHeldRep, yHeldPerm], 1) as tf.Tensor2D));
         return tf.sub(joint, marg).dataSync()[0];
       }
-      // InfoNCE over fixed consecutive held-out batches of the training batch size.
-      let sum = 0;
-      let count = 0;
+      // InfoNCE over fixed consecutive held-out batches of the training batch size (the bound depends on B).
+      const fx = critic!.f.apply(xHeld);
+      const gy = critic!.g.apply(yHeld);
       const hb = Math.min(batch, nHeld);
-      for (let s = 0; s + hb <= nHeld; s += hb) {
-        sum += infoNceBatch(net, xHeld.slice([s, 0], [hb, dx]), yHeld.slice([s, 0], [hb, dy])).dataSync()[0] * hb;
-        count += hb;
-      }
-      return sum / count;
+      const k = INFONCE_EMBEDDING;
+      const blocks: tf.Scalar[] = [];
+      for (let s = 0; s + hb <= nHeld; s += hb) blocks.push(infoNceBatch(fx.slice([s, 0], [hb, k]), gy.slice([s, 0], [hb, k])));
+      return tf.mean(tf.stack(blocks)).dataSync()[0];
     });
 
   let logMa = Number.NaN;
@@ -185,9 +210,9 @@ export async function mineMI(
         let batchLme: tf.Tensor | null = null;
         const lossT = optimizer.minimize(
           () => {
-            if (o.bound === 'infonce') return tf.neg(infoNceBatch(net, xb, yb));
-            const tJoint = net.apply(tf.concat([xb, yb], 1) as tf.Tensor2D);
-            const tMarg = net.apply(tf.concat([xb, ym], 1) as tf.Tensor2D);
+            if (critic) return tf.neg(infoNceBatch(critic.f.apply(xb), critic.g.apply(yb)));
+            const tJoint = net!.apply(tf.concat([xb, yb], 1) as tf.Tensor2D);
+            const tMarg = net!.apply(tf.concat([xb, ym], 1) as tf.Tensor2D);
             const lme = logMeanExp(tMarg);
             batchLme = tf.keep(lme);
             // Belghazi et al. §3.2: the gradient of log E[e^T] is ∇E[e^T] / E[e^T]; the denominator is a moving average.
@@ -195,7 +220,7 @@ export async function mineMI(
             return tf.neg(tf.sub(tf.mean(tJoint), tf.mean(tf.exp(tf.sub(tMarg, denomLog))))) as tf.Scalar;
           },
           true,
-          net.variables,
+          variables,
         );
         lossT?.dispose();
         if (batchLme) {
@@ -223,9 +248,10 @@ export async function mineMI(
       // Let other work (progress bars, abort signals) run between epochs.
       await new Promise((r) => setImmediate(r));
     }
-    return { value: best, bestEpoch, epochs: epoch, nTrain, nHeldOut: nHeld };
+    return { value: best, bestEpoch, epochs: epoch, nTrain, nHeldOut: nHeld, batchSize: batch };
   } finally {
-    net.dispose();
+    net?.dispose();
+    critic?.dispose();
     optimizer.dispose();
     tf.dispose([xAll, yAll, heldT, xHeld, yHeld, xHeldRep, yHeldPerm]);
   }

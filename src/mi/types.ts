@@ -52,7 +52,7 @@ export interface MIOptions extends NeuralMIOptions {
   estimator: MIEstimatorName;
   /** Neighbours for KSG / Ross / latent (default 3, as sklearn; latent defaults to 4 as latentmi). */
   k?: number;
-  /** Resamples for the interval: half-splits (gaussian, ksg; default 20), retrainings (mine, latent; default 3). 0 disables it. */
+  /** Resamples for the interval: half-splits (gaussian, ksg: default 20; latent, each half retrained: default 3), retrainings (mine; default 3). 0 disables it. */
   bootstrap?: number;
   /** Confidence level of the interval (default 0.95). */
   ci?: number;

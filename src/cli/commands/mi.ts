@@ -1,10 +1,10 @@
 import type { Command } from 'commander';
-import { getModality, modalityRows, type MultimodalDataset } from '../../data/index.js';
+import { getModality, loadModalities, modalityRows, type ModalityTable, type MultimodalDataset } from '../../data/index.js';
 import { estimateMI, MI_ESTIMATORS, MI_UNITS, type MIEstimate, type MIEstimatorName, type MIInput, type MIUnits } from '../../mi/index.js';
 import { CmkdError, oneOf } from '../../util/errors.js';
 import { makeRng } from '../../util/rng.js';
 import { emit, fmt, progressBars } from '../output.js';
-import { addDatasetFlags, loadForCommand, type DatasetFlags } from '../common.js';
+import { addDatasetFlags, columnOptions, type DatasetFlags } from '../common.js';
 
 interface MiFlags extends DatasetFlags {
   x: string;
@@ -29,8 +29,12 @@ function intFlag(name: string, v: string | undefined, min: number): number | und
   return n;
 }
 
-/** A modality's rows, or the task's labels for the name 'label' (class indices, or the regression target as one column). */
-function variable(ds: MultimodalDataset, name: string, rows: Int32Array | null): MIInput {
+/**
+ * A modality's rows, or the task's labels for the name 'label' (class indices, or the regression
+ * target as one column). `flag` names the option that asked for it, for the error when a single
+ * CSV was loaded without --label.
+ */
+function variable(ds: ModalityTable | MultimodalDataset, flag: string, name: string, rows: Int32Array | null): MIInput {
   const pick = <T extends Int32Array | Float32Array>(a: T, d: number): T => {
     if (!rows) return a;
     const out = new (a.constructor as new (n: number) => T)(rows.length * d);
@@ -39,6 +43,7 @@ function variable(ds: MultimodalDataset, name: string, rows: Int32Array | null):
   };
   const n = rows ? rows.length : ds.n;
   if (name === 'label') {
+    if (!('labels' in ds)) throw new CmkdError(`${flag} label: name the CSV's label column with --label <column>`, 'invalid-option');
     if (ds.task.kind === 'classification') return { labels: pick(Int32Array.from(ds.labels), 1), n };
     return { data: pick(Float32Array.from(ds.labels), 1), n, d: 1 };
   }
@@ -49,10 +54,14 @@ function variable(ds: MultimodalDataset, name: string, rows: Int32Array | null):
 function human(r: MIEstimate & { x: string; y: string; dataset: string }): string {
   const s = r.settings;
   const ci = r.ci ? ` [${Math.round(Number(s.ci) * 100)}% CI ${fmt(r.ci[0])}, ${fmt(r.ci[1])}]` : '';
+  // InfoNCE cannot exceed log B: a value near it means the batch, not the data, set the estimate.
+  const cap =
+    s.bound === 'infonce' ? ` (InfoNCE ≤ log B = ${fmt(Math.log(Number(s.batchSize)) / (r.units === 'bits' ? Math.LN2 : 1))})` : '';
   const detail = [
     String(s.method ?? r.estimator),
     s.k !== undefined ? `k=${s.k}` : '',
     `n=${r.n}`,
+    s.batchSize !== undefined ? `batch=${s.batchSize}${cap}` : '',
     s.interval !== 'none' ? `${s.interval} x${s.repeats ?? s.resamples}` : '',
     `seed=${s.seed}`,
   ]
@@ -66,13 +75,19 @@ export function register(program: Command): void {
     program
       .command('mi')
       .description('estimate the mutual information between two modalities, or a modality and the label')
-      .argument('<dataset>', "'digits' (or 'digits?n=2000'), a directory with cmkd.json, or a .csv with --csv-modality/--label")
+      .argument(
+        '<dataset>',
+        "'digits' (or 'digits?n=2000'), a directory with cmkd.json, or a .csv with --csv-modality (and --label for MI with the label)",
+      )
       .requiredOption('--x <modality>', 'first variable: a modality name')
       .requiredOption('--y <modality|label>', "second variable: a modality name, or 'label' for the task's labels")
       .option('--estimator <name>', `estimator (${MI_ESTIMATORS.join('|')})`, 'ksg')
       .option('--k <n>', 'neighbours for ksg/latent (default 3; latent 4)')
       .option('--seed <n>', 'seed for jitter, splits and networks', '0')
-      .option('--bootstrap <n>', 'resamples for the interval (gaussian/ksg: 20 half-splits, mine/latent: 3 reruns); 0 for none')
+      .option(
+        '--bootstrap <n>',
+        'resamples for the interval (gaussian/ksg: 20 half-splits, latent: 3 half-splits, mine: 3 reruns); 0 for none',
+      )
       .option('--ci <level>', 'confidence level of the interval', '0.95')
       .option('--units <u>', `units (${MI_UNITS.join('|')})`, 'nats')
       .option('--bound <b>', 'mine: dv or infonce')
@@ -87,7 +102,8 @@ export function register(program: Command): void {
     const ci = Number(flags.ci);
     const bars = progressBars({ quiet: flags.json });
     try {
-      const ds = await loadForCommand(spec, flags, bars);
+      // Between two modalities a single CSV needs no label column.
+      const ds = await loadModalities(spec, { ...columnOptions(flags), onProgress: bars });
       const samples = intFlag('samples', flags.samples, 2);
       let rows: Int32Array | null = null;
       if (samples !== undefined && samples < ds.n) {
@@ -95,7 +111,7 @@ export function register(program: Command): void {
         makeRng(seed).shuffle(all);
         rows = all.slice(0, samples).sort();
       }
-      const result = await estimateMI(variable(ds, flags.x, rows), variable(ds, flags.y, rows), {
+      const result = await estimateMI(variable(ds, '--x', flags.x, rows), variable(ds, '--y', flags.y, rows), {
         estimator,
         units,
         seed,
