@@ -1,5 +1,5 @@
 /** Helpers every command shares: checked numeric flags, Ctrl-C handling, and the dataset flags. */
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { loadDataset, type CsvModalityColumns, type LoadOptions, type MultimodalDataset } from '../data/index.js';
 import { CmkdError, oneOf } from '../util/errors.js';
 import type { progressBars } from './output.js';
@@ -113,4 +113,12 @@ export function columnOptions(flags: DatasetFlags): Partial<LoadOptions> {
     out.task = kind;
   }
   return out;
+}
+
+/**
+ * A flag's old spelling, kept working but hidden from --help (one spelling per concept across
+ * commands: `--student`, `--teacher`). The action reads `f.<new> ?? f.<old>`.
+ */
+export function hiddenAlias(cmd: Command, flags: string): Command {
+  return cmd.addOption(new Option(flags).hideHelp());
 }

@@ -201,4 +201,26 @@ describe('cmkd sweep', () => {
     );
     expect(bad.stderr).toMatch(/unknown sweep method 'fitnet'/);
   });
+
+  it('spells the roles --student and --teacher (the old --student-modality/--teacher-modality still work, hidden)', async () => {
+    const args = (out: string, ...roles: string[]) => [
+      'sweep',
+      data,
+      ...roles,
+      '--methods',
+      'kd',
+      '--repeats',
+      '1',
+      '--out',
+      out,
+      ...small,
+    ];
+    const a = await run(...args(join(tempDir(), 'new'), '--student', 'weak', '--teacher', 'strong'), '--json');
+    const b = await run(...args(join(tempDir(), 'old'), '--student-modality', 'weak', '--teacher-modality', 'strong'), '--json');
+    expect(a.code).toBe(0);
+    expect(JSON.parse(a.stdout).table).toEqual(JSON.parse(b.stdout).table);
+    const missing = await run(...args(join(tempDir(), 'none'), '--teacher', 'strong'));
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toBe('cmkd: error: cmkd sweep needs --student <modality>\n');
+  });
 });

@@ -11,7 +11,7 @@ import { CmkdError, check, oneOf } from '../../util/errors.js';
 import { writeJsonAtomic } from '../../util/fs.js';
 import { VERSION } from '../../version.js';
 import { emit, progressBars, warn } from '../output.js';
-import { addDatasetFlags, interruptSignal, loadForCommand, numberOption, type DatasetFlags } from '../common.js';
+import { addDatasetFlags, hiddenAlias, interruptSignal, loadForCommand, numberOption, type DatasetFlags } from '../common.js';
 import { evaluationLine } from './train.js';
 
 /** Architecture and optimisation flags shared by distill and sweep (defaults given by the command). */
@@ -93,6 +93,8 @@ export function methodSettings(method: string, f: Partial<Record<MethodFlag, str
 
 interface DistillFlags extends DatasetFlags, BudgetFlags {
   teacher?: string;
+  student?: string;
+  /** Hidden old spelling of --student. */
   studentModality?: string;
   method: string;
   lskd?: boolean;
@@ -113,14 +115,13 @@ const isModelDir = (p: string) => existsSync(path.join(p, MODEL_FILE));
 export function register(program: Command): void {
   addBudgetFlags(
     addDatasetFlags(
-      program
-        .command('distill')
+      hiddenAlias(program.command('distill'), '--student-modality <name>')
         .description(
           'train a student on one modality with a KD method against a teacher (a saved model, or trained here on another modality); discom: one student per modality',
         )
         .argument('<dataset>', "'digits' (or 'digits?n=2000'), a directory with cmkd.json, or a .csv with --csv-modality/--label")
         .option('--teacher <model-dir|modality>', 'a saved teacher (its standardiser and split are reused) or the modality to train one on')
-        .option('--student-modality <name>', 'the modality the student reads')
+        .option('--student <modality>', 'the modality the student reads')
         .requiredOption('--method <name>', DISTILL_METHODS.join('|'))
         .option('--lskd', 'logit standardisation (kd, dkd, ctkd, mlkd)')
         .option('--alpha <x>', 'kd/ctkd: CE weight α (KD weight 1 − α); dkd: TCKD weight')
@@ -138,7 +139,8 @@ export function register(program: Command): void {
         .option('--quiet', 'no progress on stderr'),
     ),
     { epochs: '30', lr: '0.001', batchSize: '64', patience: '10' },
-  ).action(async (spec: string, f: DistillFlags) => {
+  ).action(async (spec: string, flags: DistillFlags) => {
+    const f: DistillFlags = { ...flags, student: flags.student ?? flags.studentModality };
     const method = oneOf('distillation method', f.method, DISTILL_METHODS);
     const backend = oneOf<BackendChoice>('backend', f.backend, BACKEND_CHOICES);
     const budget = parseBudget(f, { epochs: 30, lr: 1e-3, batchSize: 64, patience: 10 });
@@ -148,8 +150,8 @@ export function register(program: Command): void {
       check(!f.lskd, '--lskd applies to the logit methods kd, dkd, ctkd, mlkd, not discom', 'invalid-option');
     } else {
       check(f.teacher !== undefined, `--method ${method} needs --teacher <model-dir|modality>`, 'invalid-option');
-      check(f.studentModality !== undefined, `--method ${method} needs --student-modality <name>`, 'invalid-option');
-      check(f.modalities === undefined, '--modalities applies to --method discom; give --teacher and --student-modality', 'invalid-option');
+      check(f.student !== undefined, `--method ${method} needs --student <modality>`, 'invalid-option');
+      check(f.modalities === undefined, '--modalities applies to --method discom; give --teacher and --student', 'invalid-option');
     }
 
     await initEngine({ backend });
@@ -186,7 +188,7 @@ export function register(program: Command): void {
         ...budget.training,
         dataset: ds,
         split,
-        studentModality: f.studentModality as string,
+        studentModality: f.student as string,
         teacher: teacher
           ? {
               modality: teacher.modality,
@@ -220,7 +222,7 @@ export function register(program: Command): void {
         },
         training: r.meta.extra?.training,
         student: {
-          modality: f.studentModality as string,
+          modality: f.student as string,
           spec: r.spec,
           val: r.metrics.val,
           test: r.metrics.test,
@@ -271,11 +273,11 @@ async function runDiscom(
     modalities = f.modalities.split(',').map((s) => s.trim());
   } else {
     check(
-      f.teacher !== undefined && f.studentModality !== undefined && !isModelDir(f.teacher),
-      'discom trains one student per modality without a teacher: give --modalities a,b (or --student-modality and a --teacher modality)',
+      f.teacher !== undefined && f.student !== undefined && !isModelDir(f.teacher),
+      'discom trains one student per modality without a teacher: give --modalities a,b (or --student and a --teacher modality)',
       'invalid-option',
     );
-    modalities = [f.studentModality as string, f.teacher as string];
+    modalities = [f.student as string, f.teacher as string];
   }
   const split = stratifiedSplit(ds, { seed: splitSeed });
   const d = await distillDiscom({

@@ -15,11 +15,14 @@ import {
 import { CmkdError, oneOf } from '../../util/errors.js';
 import { emit, progressBars, table, warn } from '../output.js';
 import { addBudgetFlags, parseBudget, type BudgetFlags } from './distill.js';
-import { addDatasetFlags, columnOptions, interruptSignal, numberOption, type DatasetFlags } from '../common.js';
+import { addDatasetFlags, columnOptions, hiddenAlias, interruptSignal, numberOption, type DatasetFlags } from '../common.js';
 
 interface SweepFlags extends DatasetFlags, BudgetFlags {
-  studentModality: string;
-  teacherModality: string;
+  student?: string;
+  teacher?: string;
+  /** Hidden old spellings of --student and --teacher. */
+  studentModality?: string;
+  teacherModality?: string;
   methods?: string;
   temperatures?: string;
   lambdas?: string;
@@ -43,14 +46,13 @@ function numberList(flag: string, value: string | undefined): number[] | undefin
 export function register(program: Command): void {
   addBudgetFlags(
     addDatasetFlags(
-      program
-        .command('sweep')
+      hiddenAlias(hiddenAlias(program.command('sweep'), '--student-modality <name>'), '--teacher-modality <name>')
         .description(
           'compare distillation methods on repeated 70/10/20 splits: TEACHER, no-KD STUDENT and one student per method, mean ± sd of the test metrics',
         )
         .argument('<dataset>', "'digits' (or 'digits?n=2000'), a directory with cmkd.json, or a .csv with --csv-modality/--label")
-        .requiredOption('--student-modality <name>', 'the modality the students read')
-        .requiredOption('--teacher-modality <name>', 'the modality the teacher reads')
+        .option('--student <modality>', 'the modality the students read (required)')
+        .option('--teacher <modality>', "the modality the teacher reads (required; 'a+b' fuses a and b)")
         .option('--methods <list>', `comma-separated, from ${SWEEP_METHOD_NAMES.join(', ')} (default: ${DEFAULT_SWEEP_METHODS.join(',')})`)
         .option('--temperatures <list>', 'a row per temperature for kd, dkd, mlkd, e.g. 2,4')
         .option('--lambdas <list>', 'a row per KD-term weight λ for kd, ctkd, mlkd, feature, e.g. 0.5,1')
@@ -72,6 +74,10 @@ export function register(program: Command): void {
       patience: `10 (quick ${QUICK_SWEEP.budget.earlyStopping.patience})`,
     },
   ).action(async (spec: string, f: SweepFlags) => {
+    const student = f.student ?? f.studentModality;
+    const teacher = f.teacher ?? f.teacherModality;
+    if (student === undefined) throw new CmkdError('cmkd sweep needs --student <modality>', 'invalid-option');
+    if (teacher === undefined) throw new CmkdError('cmkd sweep needs --teacher <modality>', 'invalid-option');
     const backend = oneOf<BackendChoice>('backend', f.backend, BACKEND_CHOICES);
     const q = QUICK_SWEEP.budget;
     const budget = f.quick
@@ -101,8 +107,8 @@ export function register(program: Command): void {
       });
       const result = await sweep({
         dataset: ds,
-        studentModality: f.studentModality,
-        teacherModality: f.teacherModality,
+        studentModality: student,
+        teacherModality: teacher,
         methods,
         temperatures,
         lambdas,
@@ -120,7 +126,7 @@ export function register(program: Command): void {
       emit(report, f, (r) => {
         const t = formatSweepTable(r.table);
         return [
-          `sweep on ${r.dataset} (${r.rows} rows): student ${f.studentModality}, teacher ${f.teacherModality}; ${r.repeats} repeated 70/10/20 splits; test metrics mean ± sd`,
+          `sweep on ${r.dataset} (${r.rows} rows): student ${student}, teacher ${teacher}; ${r.repeats} repeated 70/10/20 splits; test metrics mean ± sd`,
           table(t.header, t.rows),
           `* best student per column; Δ = ${r.table.headline} minus the no-KD student's; n = repeats finished`,
           `${r.trained} runs trained${r.reused ? `, ${r.reused} read back` : ''} in ${r.seconds.toFixed(0)} s; results in ${[RESULTS_JSON, RESULTS_CSV, TABLE_CSV].map((x) => path.join(r.outDir, x)).join(', ')}; chart ${r.figures.find((f) => f.endsWith('.png')) ?? ''}`,
