@@ -27,8 +27,11 @@ export function stageFile(store: StageStore, name: string): string {
   return path.join(store.runDir, 'stages', `${name.replace(/[^A-Za-z0-9_.-]+/g, '_')}.json`);
 }
 
-/** Run `compute` unless a stored result of the same settings exists and resume is on. */
-export async function stage<T>(store: StageStore, name: string, compute: () => Promise<T>): Promise<T> {
+/**
+ * Run `compute` unless a stored result of the same settings exists and resume is on.
+ * `fingerprint` (default: the store's) identifies the settings of this stage alone.
+ */
+export async function stage<T>(store: StageStore, name: string, compute: () => Promise<T>, fingerprint = store.fingerprint): Promise<T> {
   const file = stageFile(store, name);
   if (store.resume) {
     let text: string | null = null;
@@ -39,7 +42,7 @@ export async function stage<T>(store: StageStore, name: string, compute: () => P
     }
     if (text !== null) {
       const stored = JSON.parse(text) as { fingerprint: string; result: T };
-      if (stored.fingerprint !== store.fingerprint) {
+      if (stored.fingerprint !== fingerprint) {
         throw new CmkdError(
           `${file} was written by a run with different settings; use a new --out folder, or the same options to resume`,
           'invalid-option',
@@ -50,6 +53,6 @@ export async function stage<T>(store: StageStore, name: string, compute: () => P
     }
   }
   const result = await compute();
-  await writeFileAtomic(file, toJson({ stage: name, fingerprint: store.fingerprint, result }) + '\n');
+  await writeFileAtomic(file, toJson({ stage: name, fingerprint, result }) + '\n');
   return result;
 }
