@@ -25,7 +25,7 @@ import {
 import { initEngine, tf } from '../engine/index.js';
 import { methodIdLabel, parseMethodId } from '../kd/index.js';
 import { discomOnDataset, saveDiscomStudents } from '../kd/discom/index.js';
-import { meanSd, type MeanSd } from '../metrics/index.js';
+import type { MeanSd } from '../metrics/index.js';
 import type { MIEstimatorName } from '../mi/index.js';
 import { loadModel, saveModel, type ModelKind } from '../models/index.js';
 import {
@@ -42,6 +42,7 @@ import { CmkdError, check } from '../util/errors.js';
 import { toCsv, writeFileAtomic, writeJsonAtomic } from '../util/fs.js';
 import { throwIfAborted, type ProgressFn } from '../util/progress.js';
 import { VERSION } from '../version.js';
+import { bestOnValidation, pairedGain, summariseRecords } from './summarise.js';
 import { architectureFor, resolveBudget, RUN_METHODS, type Budget, type BudgetName } from './budget.js';
 import { fingerprintOf, stage, type StageStore } from './stages.js';
 import { writeRunReport } from './report.js';
@@ -330,12 +331,6 @@ function heldOutLabels(ds: MultimodalDataset, split: Split): Int32Array | Float3
   return out;
 }
 
-function summariseRecords(records: ModelRecord[], metrics: string[]): { test: Record<string, MeanSd>; val: Record<string, MeanSd> } {
-  const pick = (which: 'test' | 'val') =>
-    Object.fromEntries(metrics.map((m) => [m, meanSd(records.map((r) => r[which][m]).filter(Number.isFinite))]));
-  return { test: pick('test'), val: pick('val') };
-}
-
 /** Stratified subsample of at most `max` rows (seeded), or the dataset itself. */
 function capRows(ds: MultimodalDataset, max: number | null, seed: number): MultimodalDataset {
   if (max === null || ds.n <= max) return ds;
@@ -461,9 +456,7 @@ export async function runMainJob(o: RunOptions): Promise<RunResult> {
     byKey.set(key, [...(byKey.get(key) ?? []), rec]);
   }
   const studentRecs = byKey.get(`student|${o.student}`) ?? [];
-  const studentHeadline = (r: number) => studentRecs.find((s) => s.repeat === r)?.test[headline.metric] ?? Number.NaN;
-  const gainOf = (recs: ModelRecord[]) =>
-    meanSd(recs.map((x) => (headline.higherIsBetter ? 1 : -1) * (x.test[headline.metric] - studentHeadline(x.repeat))));
+  const gainOf = (recs: ModelRecord[]) => pairedGain(recs, studentRecs, headline.metric, headline.higherIsBetter);
   const table: MethodRow[] = [];
   for (const [key, recs] of byKey) {
     const first = recs[0];
@@ -501,7 +494,7 @@ export async function runMainJob(o: RunOptions): Promise<RunResult> {
   // 6. The student to deploy: best mean validation headline (the test set stays for reporting).
   const candidates = table.filter((row) => row.role !== 'teacher');
   const sign = headline.higherIsBetter ? 1 : -1;
-  const bestRow = candidates.reduce((a, b) => (sign * b.val[headline.metric].mean > sign * a.val[headline.metric].mean ? b : a));
+  const bestRow = bestOnValidation(candidates, headline.metric, headline.higherIsBetter);
   const bestRecord = records.find(
     (rec) =>
       rec.repeat === 0 &&
