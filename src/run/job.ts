@@ -40,11 +40,12 @@ import {
 import { distill } from '../train/distill.js';
 import { CmkdError, check } from '../util/errors.js';
 import { toCsv, writeFileAtomic, writeJsonAtomic } from '../util/fs.js';
-import { throwIfAborted, type ProgressFn } from '../util/progress.js';
+import type { ProgressFn } from '../util/progress.js';
 import { VERSION } from '../version.js';
 import { bestOnValidation, pairedGain, summariseRecords } from './summarise.js';
 import { architectureFor, resolveBudget, RUN_METHODS, type Budget, type BudgetName } from './budget.js';
-import { fingerprintOf, stage, type StageStore } from './stages.js';
+import { execute, type Cell, type CellRunner, type Json } from './cells.js';
+import { fingerprintOf, type StageStore } from './stages.js';
 import { writeRunReport } from './report.js';
 import { REPORT_HTML } from '../report/index.js';
 
@@ -381,73 +382,38 @@ export async function runMainJob(o: RunOptions): Promise<RunResult> {
   const store: StageStore = { runDir: o.outDir, fingerprint: fingerprintOf(settings), resume: Boolean(o.resume), reused: [] };
   const ctx: Context = { ds, budget, store, outDir: o.outDir, seed, onProgress: o.onProgress, signal: o.signal };
   const splits = repeatedSplits(ds, budget.repeats, seed);
-  const progress = (done: number, total: number, detail: string) => o.onProgress?.({ task: 'cmkd run', done, total, detail });
-  const kdTeachers = allTeachers.length;
-  const perRepeat = 1 + allTeachers.length + kdTeachers + methods.filter((m) => m !== 'kd').length;
-  const totalCells = budget.repeats * perRepeat + 1;
-  let done = 0;
-  const step = async <T>(name: string, detail: string, fn: () => Promise<T>): Promise<T> => {
-    throwIfAborted(o.signal);
-    progress(done, totalCells, detail);
-    const r = await stage(store, name, fn);
-    done++;
-    progress(done, totalCells, detail);
-    return r;
-  };
   await writeJsonAtomic(path.join(o.outDir, 'settings.json'), settings);
   const summary = describeDataset(ds);
-  const records: ModelRecord[] = [];
-  const modelDir = (r: number, name: string) => path.join(o.outDir, 'models', `r${r}`, name);
+  const workspace: Workspace = { ...ctx, splits };
 
-  // 1–2. Student alone and one teacher per candidate modality, per repeat.
-  for (let r = 0; r < budget.repeats; r++) {
-    records.push(
-      await step(`r${r}-student`, `repeat ${r + 1}: student (${o.student})`, () =>
-        plainCell(ctx, r, splits[r], o.student, modelDir(r, 'student'), `student ${o.student} r${r + 1}`),
-      ),
-    );
-    for (const t of allTeachers) {
-      const rec = await step(`r${r}-teacher-${t}`, `repeat ${r + 1}: teacher (${t})`, () =>
-        plainCell(ctx, r, splits[r], t, modelDir(r, `teacher-${t}`), `teacher ${t} r${r + 1}`),
-      );
-      records.push({ ...rec, role: 'teacher' });
-    }
-  }
-
-  // 3. CCH on repeat 0's held-out rows (never the rows the encoders were trained on).
-  const cch = await step('cch', 'CCH analysis', async () => {
-    const student = await outputsOn(ctx, path.relative(o.outDir, modelDir(0, 'student')), o.student, splits[0], 'heldOut');
-    const teacherReps = [];
-    for (const t of allTeachers) {
-      const h = await outputsOn(ctx, path.relative(o.outDir, modelDir(0, `teacher-${t}`)), t, splits[0], 'heldOut');
-      teacherReps.push({ name: t, h: { data: h.embedding, n: h.n, d: h.embeddingSize } });
-    }
-    return cchFromRepresentations({
-      student: { name: o.student, h: { data: student.embedding, n: student.n, d: student.embeddingSize } },
-      teachers: teacherReps,
-      labels: heldOutLabels(ds, splits[0]),
-      estimator: o.estimator ?? 'ksg',
-      bootstrap: budget.bootstrap,
-      seed,
-      signal: o.signal,
-    });
+  // 1–3: the student alone and a teacher per candidate per repeat, then the CCH analysis; 4: distillation,
+  // which depends on the analysis (the method family runs from the recommended teacher).
+  const first = planModels({ student: o.student, teachers: allTeachers, repeats: budget.repeats, estimator: o.estimator ?? 'ksg' });
+  const total = first.length + budget.repeats * (allTeachers.length + methods.filter((m) => m !== 'kd').length);
+  const progress =
+    (offset: number): ProgressFn =>
+    (ev) =>
+      o.onProgress?.(ev.task === RUN_TASK ? { ...ev, done: ev.done + offset, total } : ev);
+  const firstRecords = await execute(first, {
+    workspace,
+    store,
+    runners: RUNNERS,
+    task: RUN_TASK,
+    onProgress: progress(0),
+    signal: o.signal,
   });
+  const cch = firstRecords.get('cch') as unknown as CchResult;
   const recommended = cch.ranking[0];
-
-  // 4. KD from every teacher (the CCH check), the method family from the recommended one.
-  for (let r = 0; r < budget.repeats; r++) {
-    for (const t of allTeachers) {
-      const runIds = t === recommended ? methods : ['kd'];
-      for (const id of runIds) {
-        const name = `r${r}-${id}-from-${t}`;
-        const rec = await step(name, `repeat ${r + 1}: ${methodIdLabel(id)} ← ${t}`, async () => {
-          if (parseMethod(id).base === 'discom') return discomCell(ctx, r, splits[r], o.student, t, modelDir(r, `discom-${t}`));
-          return kdCell(ctx, r, splits[r], o.student, t, id, modelDir(r, `${id}-from-${t}`));
-        });
-        records.push(rec);
-      }
-    }
-  }
+  const second = planDistillation({ student: o.student, teachers: allTeachers, repeats: budget.repeats, methods, recommended });
+  const secondRecords = await execute(second, {
+    workspace,
+    store,
+    runners: RUNNERS,
+    task: RUN_TASK,
+    onProgress: progress(first.length),
+    signal: o.signal,
+  });
+  const records = [...firstRecords.values(), ...secondRecords.values()].filter((r) => r !== (cch as unknown)) as unknown as ModelRecord[];
 
   // 5. Tables: teachers, the student, each distilled configuration; gains per repeat.
   const byKey = new Map<string, ModelRecord[]>();
@@ -594,6 +560,136 @@ async function discomCell(ctx: Context, repeat: number, split: Split, student: s
     for (const m of Object.values(res.branches)) m.dispose();
   }
 }
+
+/** What every cell of a run shares: the data, budget and splits (derived from the run's settings). */
+interface Workspace extends Context {
+  splits: Split[];
+}
+
+const RUN_TASK = 'cmkd run';
+
+const modelPath = (r: number, name: string) => path.join('models', `r${r}`, name);
+
+/** Cells 1–3: per repeat the student alone and a teacher per candidate, then the CCH analysis on repeat 0. */
+export function planModels(o: { student: string; teachers: string[]; repeats: number; estimator: MIEstimatorName }): Cell[] {
+  const cells: Cell[] = [];
+  for (let r = 0; r < o.repeats; r++) {
+    cells.push({
+      id: `r${r}-student`,
+      kind: 'train',
+      inputs: { repeat: r, modality: o.student, role: 'student', dir: modelPath(r, 'student') },
+      dependsOn: [],
+      label: `repeat ${r + 1}: student (${o.student})`,
+    });
+    for (const t of o.teachers) {
+      cells.push({
+        id: `r${r}-teacher-${t}`,
+        kind: 'train',
+        inputs: { repeat: r, modality: t, role: 'teacher', dir: modelPath(r, `teacher-${t}`) },
+        dependsOn: [],
+        label: `repeat ${r + 1}: teacher (${t})`,
+      });
+    }
+  }
+  cells.push({
+    id: 'cch',
+    kind: 'cch',
+    inputs: { student: o.student, teachers: o.teachers, estimator: o.estimator },
+    dependsOn: ['r0-student', ...o.teachers.map((t) => `r0-teacher-${t}`)],
+    label: 'CCH analysis',
+  });
+  return cells;
+}
+
+/** Cells 4: KD from every teacher (the CCH check), the method family from the recommended one. */
+export function planDistillation(o: {
+  student: string;
+  teachers: string[];
+  repeats: number;
+  methods: string[];
+  recommended: string;
+}): Cell[] {
+  const cells: Cell[] = [];
+  for (let r = 0; r < o.repeats; r++) {
+    for (const t of o.teachers) {
+      for (const id of t === o.recommended ? o.methods : ['kd']) {
+        const teacherless = !parseMethodId(id).method.build;
+        cells.push({
+          id: `r${r}-${id}-from-${t}`,
+          kind: teacherless ? 'discom' : 'distill',
+          inputs: {
+            repeat: r,
+            student: o.student,
+            teacher: t,
+            methodId: id,
+            dir: modelPath(r, teacherless ? `${id}-${t}` : `${id}-from-${t}`),
+          },
+          dependsOn: [],
+          label: `repeat ${r + 1}: ${methodIdLabel(id)} ← ${t}`,
+        });
+      }
+    }
+  }
+  return cells;
+}
+
+interface TrainInputs {
+  repeat: number;
+  modality: string;
+  role: 'student' | 'teacher';
+  dir: string;
+}
+interface DistillInputs {
+  repeat: number;
+  student: string;
+  teacher: string;
+  methodId: string;
+  dir: string;
+}
+
+const RUNNERS: Record<string, CellRunner<Workspace>> = {
+  train: async (cell, { workspace: w }) => {
+    const i = cell.inputs as unknown as TrainInputs;
+    const rec = await plainCell(
+      w,
+      i.repeat,
+      w.splits[i.repeat],
+      i.modality,
+      path.join(w.outDir, i.dir),
+      `${i.role} ${i.modality} r${i.repeat + 1}`,
+    );
+    return { ...rec, role: i.role } as unknown as Json;
+  },
+  distill: async (cell, { workspace: w }) => {
+    const i = cell.inputs as unknown as DistillInputs;
+    return (await kdCell(w, i.repeat, w.splits[i.repeat], i.student, i.teacher, i.methodId, path.join(w.outDir, i.dir))) as unknown as Json;
+  },
+  discom: async (cell, { workspace: w }) => {
+    const i = cell.inputs as unknown as DistillInputs;
+    return (await discomCell(w, i.repeat, w.splits[i.repeat], i.student, i.teacher, path.join(w.outDir, i.dir))) as unknown as Json;
+  },
+  // The CCH margin on repeat 0's held-out rows (never the rows the encoders were trained on).
+  cch: async (cell, { workspace: w }) => {
+    const i = cell.inputs as { student: string; teachers: string[]; estimator: MIEstimatorName };
+    const split = w.splits[0];
+    const student = await outputsOn(w, modelPath(0, 'student'), i.student, split, 'heldOut');
+    const teacherReps = [];
+    for (const t of i.teachers) {
+      const h = await outputsOn(w, modelPath(0, `teacher-${t}`), t, split, 'heldOut');
+      teacherReps.push({ name: t, h: { data: h.embedding, n: h.n, d: h.embeddingSize } });
+    }
+    const result = await cchFromRepresentations({
+      student: { name: i.student, h: { data: student.embedding, n: student.n, d: student.embeddingSize } },
+      teachers: teacherReps,
+      labels: heldOutLabels(w.ds, split),
+      estimator: i.estimator,
+      bootstrap: w.budget.bootstrap,
+      seed: w.seed,
+      signal: w.signal,
+    });
+    return result as unknown as Json;
+  },
+};
 
 /** Copy the chosen student to <outDir>/best-student with a model card. */
 async function exportBestStudent(
