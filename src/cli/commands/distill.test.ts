@@ -125,6 +125,27 @@ describe('cmkd distill', () => {
     expect(JSON.parse(e.stdout).summary).toEqual(metrics.students.weak.test.summary);
   });
 
+  it('trains MLKD on the weak view only when asked', async () => {
+    const out = join(tempDir(), 'weak');
+    const r = await run(
+      'distill',
+      data,
+      '--teacher',
+      'strong',
+      '--student',
+      'weak',
+      '--method',
+      'mlkd',
+      '--weak-view-only',
+      '--out',
+      out,
+      '--json',
+      ...small,
+    );
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ label: 'MLKD(weak)', settings: { strongView: false } });
+  });
+
   it('reports bad input on one line', async () => {
     const out = join(tempDir(), 'x');
     const cases: [string[], RegExp][] = [
@@ -142,6 +163,10 @@ describe('cmkd distill', () => {
       ],
       [['--method', 'discom', '--modalities', 'weak'], /two or more modalities/],
       [['--student-modality', 'weak', '--method', 'kd'], /--method kd needs --teacher/],
+      [
+        ['--teacher', 'strong', '--student', 'weak', '--method', 'kd', '--weak-view-only'],
+        /--weak-view-only applies to --method mlkd, not kd/,
+      ],
     ];
     for (const [args, message] of cases) {
       const r = await run('distill', data, ...args, '--out', out, ...small);

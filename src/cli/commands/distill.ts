@@ -102,6 +102,7 @@ interface DistillFlags extends DatasetFlags, BudgetFlags {
   beta?: string;
   temperature?: string;
   lambda?: string;
+  weakViewOnly?: boolean;
   modalities?: string;
   splitSeed?: string;
   out: string;
@@ -128,6 +129,7 @@ export function register(program: Command): void {
         .option('--beta <x>', 'dkd: NCKD weight')
         .option('--temperature <t>', 'kd, dkd, mlkd: softmax temperature')
         .option('--lambda <x>', 'kd, ctkd, mlkd, feature: weight λ of the KD term')
+        .option('--weak-view-only', 'mlkd: train on the plain view only (the reference also trains on a strong-augmentation view)')
         .option('--modalities <a,b>', 'discom: the modalities to distil between (default: student and teacher modality)')
         .option('--split-seed <n>', "seed of the 70/10/20 split (default: a saved teacher's, else 0)")
         .requiredOption(
@@ -144,7 +146,11 @@ export function register(program: Command): void {
     const method = oneOf('distillation method', f.method, DISTILL_METHODS);
     const backend = oneOf<BackendChoice>('backend', f.backend, BACKEND_CHOICES);
     const budget = parseBudget(f, { epochs: 30, lr: 1e-3, batchSize: 64, patience: 10 });
-    const settings = methodSettings(method, f);
+    const settings: Record<string, number | boolean> = methodSettings(method, f);
+    if (f.weakViewOnly) {
+      check(method === 'mlkd', `--weak-view-only applies to --method mlkd, not ${method}`, 'invalid-option');
+      settings.strongView = false;
+    }
     const splitSeedFlag = numberOption('--split-seed', f.splitSeed, { integer: true, min: 0 });
     if (method === 'discom') {
       check(!f.lskd, '--lskd applies to the logit methods kd, dkd, ctkd, mlkd, not discom', 'invalid-option');
