@@ -31,14 +31,15 @@ export {
   type MlkdStrongView,
 } from './mlkd.js';
 export { standardizeLogits, LSKD_DEFAULTS, LSKD_EPSILON } from './lskd.js';
+export { featureLoss, featureTerms, project, type FeatureLossOptions, type FeatureInputs, type Projection } from './feature.js';
+export { softTargetLoss } from './common.js';
 export {
-  featureLoss,
-  featureTerms,
+  crossEntropy,
+  crossEntropySum,
+  meanSquaredError,
+  squaredErrorSum,
   taskLoss,
-  project,
-  type FeatureLossOptions,
-  type FeatureInputs,
-  type Projection,
+  taskLossSum,
+  sparseCrossEntropy,
   type TaskKind,
-} from './feature.js';
-export { crossEntropy, meanSquaredError, softTargetLoss } from './common.js';
+} from './losses.js';

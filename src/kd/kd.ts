@@ -4,7 +4,8 @@
  * the LSKD reference form L = 1·CE + 9·T²·KL are the same function.
  */
 import { tf } from '../engine/index.js';
-import { checkLogitBatch, crossEntropy, softTargetLoss, sumTerms, weighted, type Temperature } from './common.js';
+import { checkLogitBatch, softTargetLoss, sumTerms, weighted, type Temperature } from './common.js';
+import { crossEntropy } from './losses.js';
 import { maybeStandardize } from './lskd.js';
 
 export interface KdLossOptions {

@@ -22,7 +22,8 @@
  * it; `strongView: false` keeps the weak-view objective alone.
  */
 import { tf } from '../engine/index.js';
-import { checkLogitBatch, crossEntropy, rowKl, sumTerms, weighted } from './common.js';
+import { checkLogitBatch, rowKl, sumTerms, weighted } from './common.js';
+import { crossEntropy } from './losses.js';
 import { maybeStandardize } from './lskd.js';
 
 /** The extra temperatures the reference uses besides the base T. */

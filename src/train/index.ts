@@ -5,7 +5,8 @@ export { predictOutputs, type ModelOutputs } from './predict.js';
 export { Optimizer, OPTIMIZERS, resolveOptimizer, type OptimizerName, type OptimizerSettings, type ResolvedOptimizer } from './optim.js';
 export { learningRateAt, SCHEDULES, type ScheduleName, type ScheduleSettings } from './schedule.js';
 export { gatherAugmented, transformImage, type AugmentSettings } from './batches.js';
-export { taskLoss, taskLossSum, metricSum } from './loss.js';
+export { metricSum } from './trainer.js';
+export { taskLoss, taskLossSum } from '../kd/losses.js';
 export { evaluateModel, softmaxRows, type Evaluation } from './evaluate.js';
 export {
   defaultModelKind,

@@ -16,6 +16,7 @@
 import path from 'node:path';
 import { tf } from '../engine/index.js';
 import { batchOrder, gatherRows } from '../engine/step.js';
+import { squaredErrorSum, taskLoss, taskLossSum } from '../kd/losses.js';
 import type { DistillObjective } from '../kd/types.js';
 import { dropoutLayers, modelSpecOf, saveModel, type ModelMeta, type ModelTask } from '../models/index.js';
 import { CmkdError, check, oneOf } from '../util/errors.js';
@@ -25,7 +26,6 @@ import { makeRng, type Rng } from '../util/rng.js';
 import { gatherAugmented, type AugmentSettings } from './batches.js';
 import { gatherStrong } from './strong.js';
 import { readCheckpoint, writeCheckpoint } from './checkpoint.js';
-import { metricSum, taskLoss, taskLossSum } from './loss.js';
 import { Optimizer, OPTIMIZERS, resolveOptimizer, type OptimizerName, type ResolvedOptimizer } from './optim.js';
 import { learningRateAt, SCHEDULES, type ScheduleName, type ScheduleSettings } from './schedule.js';
 
@@ -223,6 +223,12 @@ export function epochRng(seed: number, epoch: number): Rng {
   return makeRng((makeRng(seed).seed() + Math.imul(epoch + 1, 0x9e3779b1)) >>> 0);
 }
 
+// Σ over the batch of the validation metric's numerator: correct predictions Σ_i [argmax s_i = y_i], or Σ_i (y_i − ŷ_i)²
+export function metricSum(task: ModelTask, outputs: tf.Tensor2D, labels: tf.Tensor1D): tf.Scalar {
+  if (task === 'regression') return squaredErrorSum(outputs, labels);
+  return tf.sum(tf.cast(tf.equal(tf.argMax(outputs, 1), tf.cast(labels, 'int32')), 'float32'));
+}
+
 /** Sums of the task loss and of the metric numerator over `d` (device scalars, not read back). */
 function evaluateSums(model: tf.LayersModel, d: TrainData, inputShape: number[], task: ModelTask, batchSize: number): tf.Tensor[] {
   const rowSize = inputShape.reduce((a, b) => a * b, 1);
@@ -232,8 +238,8 @@ function evaluateSums(model: tf.LayersModel, d: TrainData, inputShape: number[],
     const next = tf.tidy(() => {
       const x = tf.tensor(d.x.subarray(from * rowSize, to * rowSize), [to - from, ...inputShape]);
       const y = tf.tensor1d(d.y.subarray(from, to), task === 'classification' ? 'int32' : 'float32');
-      const [logits] = model.apply(x, { training: false }) as tf.Tensor[];
-      return [tf.add(sums[0], taskLossSum(logits, y, task)), tf.add(sums[1], metricSum(logits, y, task))];
+      const [logits] = model.apply(x, { training: false }) as tf.Tensor2D[];
+      return [tf.add(sums[0], taskLossSum(task, logits, y)), tf.add(sums[1], metricSum(task, logits, y))];
     });
     tf.dispose(sums);
     sums = next;
@@ -401,7 +407,7 @@ export async function trainModel(o: TrainOptions): Promise<TrainResult> {
               : undefined;
           const { value, grads } = tf.variableGrads(() => {
             const [logits, embedding] = model.apply(x, { training: true }) as tf.Tensor2D[];
-            if (!objective) return taskLoss(logits, y, r.task);
+            if (!objective) return taskLoss(r.task, logits, y);
             const studentLogitsStrong = sStrongX ? (model.apply(sStrongX, { training: true }) as tf.Tensor2D[])[0] : undefined;
             return objective.loss({
               studentLogits: logits,
