@@ -2,14 +2,13 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { loadModel, saveModel } from '../../models/index.js';
+import { buildDiscomNet, discomBackbone, loadModel, saveModel, type DiscomNet, type Representation } from '../../models/index.js';
 import { initEngine, tf } from '../../engine/index.js';
 import { CmkdError } from '../../util/errors.js';
 import { makeRng } from '../../util/rng.js';
 import { adversarialLoss, modalityLoss, orthogonalityLoss } from './losses.js';
-import { buildDiscomNet, type DiscomNet, type Representation } from './model.js';
 import { discomLossTerms, type LossWeights, type SubTerm } from './objective.js';
-import { discomBackbone, predictClasses, trainDiscom, type DiscomModalityInput } from './train.js';
+import { predictClasses, trainDiscom, type DiscomModalityInput } from './train.js';
 
 beforeAll(async () => {
   await initEngine();

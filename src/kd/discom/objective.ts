@@ -18,7 +18,7 @@
 import { tf } from '../../engine/index.js';
 import { sparseCrossEntropy } from '../losses.js';
 import { adversarialLoss, modalityLoss, orthogonalityLoss, sharedTaskLoss, type Head, type OrthPenalty } from './losses.js';
-import type { DiscomNet } from './model.js';
+import type { DiscomNet } from '../../models/index.js';
 
 export type LossTerm = 'cl' | 'adv' | 'mod' | 'aux' | 'orth';
 export const LOSS_TERMS: readonly LossTerm[] = ['cl', 'adv', 'mod', 'aux', 'orth'];

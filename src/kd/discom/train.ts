@@ -9,7 +9,16 @@ import { throwIfAborted, type ProgressFn } from '../../util/progress.js';
 import { makeRng } from '../../util/rng.js';
 import { accuracy, argmaxRows, f1Weighted } from '../../metrics/index.js';
 import type { ModalityKind } from '../../data/types.js';
-import { makeSpec, MODEL_KINDS, type ModelKind, type ModelSpec, type SpecOverrides } from '../../models/index.js';
+import {
+  buildDiscomNet,
+  discomBackbone,
+  encoderWidth,
+  MODEL_KINDS,
+  REPRESENTATIONS,
+  type DiscomBackbone,
+  type DiscomNet,
+  type Representation,
+} from '../../models/index.js';
 import {
   Optimizer,
   OPTIMIZERS,
@@ -24,9 +33,7 @@ import {
   type ScheduleName,
   type ScheduleSettings,
 } from '../../train/index.js';
-import { encoderWidth } from './encoder.js';
 import type { OrthPenalty } from './losses.js';
-import { REPRESENTATIONS, buildDiscomNet, type DiscomNet, type Representation } from './model.js';
 import { LOSS_TERMS, discomLossTerms, type DiscomBatch, type LossTerm, type LossWeights } from './objective.js';
 
 export interface DiscomModalityInput {
@@ -42,7 +49,7 @@ export interface DiscomModalityInput {
    * Architecture of both encoders (a src/models backbone cut at its embedding); default an
    * MLP for tables, a CNN for images, with the models module's default widths and no dropout.
    */
-  backbone?: { kind?: ModelKind } & SpecOverrides;
+  backbone?: DiscomBackbone;
 }
 
 export interface DiscomOptions {
@@ -222,17 +229,6 @@ export async function predictClasses(
   const n = data.length / featureSize(shape);
   const { logits, logitsSize } = await predictOutputs(student, data, n, 512, { signal });
   return argmaxRows(logits, logitsSize);
-}
-
-/** The backbone spec of a modality's encoders. */
-export function discomBackbone(m: Pick<DiscomModalityInput, 'name' | 'kind' | 'shape' | 'backbone'>, numClasses: number): ModelSpec {
-  const { kind, ...overrides } = m.backbone ?? {};
-  try {
-    return makeSpec(kind ?? (m.kind === 'image' ? 'cnn' : 'mlp'), m.shape, numClasses, 'classification', { dropout: 0, ...overrides });
-  } catch (err) {
-    if (err instanceof CmkdError) throw new CmkdError(`discom: modality '${m.name}' backbone: ${err.message}`, err.code);
-    throw err;
-  }
 }
 
 /** Train DisCoM-KD on paired multi-modal data; returns one standalone student per modality. */
