@@ -1,5 +1,7 @@
 /** Training: the loop shared by plain training and distillation, optimisers, schedules, inference helpers. */
-export { trainModel, epochRng, BEST_DIR, LOG_FILE, RESUME_FILE } from './trainer.js';
+export { trainModel, BEST_DIR, LOG_FILE, RESUME_FILE } from './trainer.js';
+export { runLoop, epochRng } from './loop.js';
+export type { EpochEnd, Learner, LoopResult, LoopSettings, LoopState, Selection, WeightGroup } from './loop.js';
 export type { EarlyStopping, EarlyStoppingMetric, EpochRecord, TeacherOutputs, TrainData, TrainOptions, TrainResult } from './trainer.js';
 export { predictOutputs, type ModelOutputs } from './predict.js';
 export { Optimizer, OPTIMIZERS, resolveOptimizer, type OptimizerName, type OptimizerSettings, type ResolvedOptimizer } from './optim.js';
