@@ -24,7 +24,7 @@ import {
   type ObjectiveSettings,
   type ResolvedSettings,
 } from '../kd/index.js';
-import { DISCOM_DEFAULTS, discomOnDataset, type DiscomOptions } from '../kd/discom/index.js';
+import { DISCOM_DEFAULTS, discomOnDataset, type DiscomOptions } from './discom/index.js';
 import {
   buildModel,
   embeddingSize,
