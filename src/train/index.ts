@@ -5,8 +5,8 @@ export type { EpochEnd, Learner, LoopResult, LoopSettings, LoopState, Selection,
 export type { EarlyStopping, EarlyStoppingMetric, EpochRecord, TeacherOutputs, TrainData, TrainOptions, TrainResult } from './trainer.js';
 export { predictOutputs, type ModelOutputs } from './predict.js';
 export { Optimizer, OPTIMIZERS, resolveOptimizer, type OptimizerName, type OptimizerSettings, type ResolvedOptimizer } from './optim.js';
-export { learningRateAt, SCHEDULES, type ScheduleName, type ScheduleSettings } from './schedule.js';
-export { gatherAugmented, transformImage, type AugmentSettings } from './batches.js';
+export { learningRateAt, scheduleSettings, SCHEDULES, type ScheduleName, type ScheduleSettings } from './schedule.js';
+export { augmentSettings, gatherAugmented, transformImage, type AugmentSettings } from './batches.js';
 export { metricSum } from './trainer.js';
 export { taskLoss, taskLossSum } from '../kd/losses.js';
 export { evaluateModel, softmaxRows, type Evaluation } from './evaluate.js';

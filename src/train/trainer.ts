@@ -20,12 +20,12 @@ import { CmkdError, check, oneOf } from '../util/errors.js';
 import { writeJsonAtomic } from '../util/fs.js';
 import type { ProgressFn } from '../util/progress.js';
 import { makeRng } from '../util/rng.js';
-import { gatherAugmented, type AugmentSettings } from './batches.js';
+import { augmentSettings, gatherAugmented, type AugmentSettings } from './batches.js';
 import { gatherStrong } from './strong.js';
 import { readCheckpoint, writeCheckpoint } from './checkpoint.js';
 import { runLoop, type Learner, type LoopResume } from './loop.js';
 import { OPTIMIZERS, resolveOptimizer, type OptimizerName, type ResolvedOptimizer } from './optim.js';
-import { SCHEDULES, type ScheduleName, type ScheduleSettings } from './schedule.js';
+import { SCHEDULES, scheduleSettings, type ScheduleName, type ScheduleSettings } from './schedule.js';
 
 /** Rows of one modality with their labels: x is n × prod(inputShape), sample-major. */
 export interface TrainData {
@@ -167,7 +167,7 @@ function resolveOptions(o: TrainOptions, inputShape: number[]): Resolved {
   });
   const lr = o.lr ?? 1e-3;
   check(Number.isFinite(lr) && lr > 0, `learning rate must be a positive number, got ${lr}`, 'invalid-option');
-  const schedule: ScheduleSettings = typeof o.schedule === 'object' ? o.schedule : { name: o.schedule ?? 'constant' };
+  const schedule = scheduleSettings(o.schedule);
   oneOf('schedule', schedule.name, SCHEDULES);
   check(Number.isInteger(o.epochs) && o.epochs >= 1, `epochs must be an integer ≥ 1, got ${o.epochs}`, 'invalid-option');
   const batchSize = o.batchSize ?? 32;
@@ -181,10 +181,8 @@ function resolveOptions(o: TrainOptions, inputShape: number[]): Resolved {
     );
     oneOf('early-stopping metric', es.metric, ['val_loss', 'val_metric']);
   }
-  let augment: AugmentSettings | null = null;
-  if (o.augment) {
-    augment =
-      o.augment === true ? { flips: true, rotations: true } : { flips: o.augment.flips ?? false, rotations: o.augment.rotations ?? false };
+  let augment = augmentSettings(o.augment);
+  if (augment) {
     check(
       inputShape.length === 3,
       `augmentation (flips, rotations) applies to images [H, W, C]; this model reads inputs of shape [${inputShape.join(', ')}]`,

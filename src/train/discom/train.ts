@@ -21,11 +21,11 @@ import {
 import { CmkdError, check, oneOf } from '../../util/errors.js';
 import type { ProgressFn } from '../../util/progress.js';
 import { makeRng } from '../../util/rng.js';
-import { gatherAugmented, type AugmentSettings } from '../batches.js';
+import { augmentSettings, gatherAugmented, type AugmentSettings } from '../batches.js';
 import { runLoop, type Learner } from '../loop.js';
 import { OPTIMIZERS, resolveOptimizer, type OptimizerName } from '../optim.js';
 import { predictOutputs } from '../predict.js';
-import { SCHEDULES, type ScheduleName, type ScheduleSettings } from '../schedule.js';
+import { SCHEDULES, scheduleSettings, type ScheduleName, type ScheduleSettings } from '../schedule.js';
 
 export interface DiscomModalityInput {
   name: string;
@@ -230,12 +230,8 @@ export async function trainDiscom(options: DiscomOptions): Promise<DiscomResult>
   const mods = o.modalities;
   const n = o.trainLabels.length;
   const optimizerSettings = resolveOptimizer({ name: o.optimizer, momentum: o.momentum, weightDecay: o.weightDecay });
-  const schedule: ScheduleSettings = typeof o.schedule === 'object' ? o.schedule : { name: o.schedule ?? 'constant' };
-  const augment: AugmentSettings | null = !o.augment
-    ? null
-    : o.augment === true
-      ? { flips: true, rotations: true }
-      : { flips: o.augment.flips ?? false, rotations: o.augment.rotations ?? false };
+  const schedule = scheduleSettings(o.schedule);
+  const augment = augmentSettings(o.augment);
   const backbones = mods.map((m) => discomBackbone(m, o.numClasses));
   const embeddingDim = options.embeddingDim ?? Math.max(1, Math.floor(Math.min(...backbones.map(encoderWidth)) / 2));
   const net: DiscomNet = buildDiscomNet(
