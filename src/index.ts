@@ -13,7 +13,7 @@ export { estimateMI, type MIEstimate, type MIOptions, type MIInput } from './mi/
 export { cch, cchFromRepresentations, type CchResult, type TeacherScore } from './criteria/index.js';
 export { buildModel, makeSpec, saveModel, loadModel, type ModelSpec } from './models/index.js';
 export { createObjective, describeMethod, type DistillObjective } from './kd/index.js';
-export { trainDiscom, discomOnDataset } from './kd/discom/index.js';
+export { trainDiscom, discomOnDataset } from './train/discom/index.js';
 export { trainModel, trainOnModality, evaluateModel, predictOutputs } from './train/index.js';
 export { distill, distillDiscom } from './train/distill.js';
 export { sweep } from './train/sweep.js';
@@ -27,7 +27,7 @@ export * as mi from './mi/index.js';
 export * as criteria from './criteria/index.js';
 export * as models from './models/index.js';
 export * as kd from './kd/index.js';
-export * as discom from './kd/discom/index.js';
+export * as discom from './train/discom/index.js';
 export * as train from './train/index.js';
 export * as metrics from './metrics/index.js';
 export * as report from './report/index.js';

@@ -1,6 +1,6 @@
 /**
- * Building blocks shared by the distillation losses: task losses, temperature-scaled KL,
- * shape checks. Pure functions of tensors; call them inside tf.tidy (or a gradient tape).
+ * Building blocks shared by the distillation losses: label masks, temperature-scaled KL,
+ * shape checks (the task losses are in losses.ts). Pure functions of tensors; call them inside tf.tidy (or a gradient tape).
  */
 import { tf } from '../engine/index.js';
 import { check } from '../util/errors.js';
@@ -33,22 +33,6 @@ export function checkLogitBatch(method: string, studentLogits: tf.Tensor2D, teac
 export function labelMask(labels: tf.Tensor1D, classes: number): tf.Tensor2D {
   const indices = labels.dtype === 'int32' ? labels : tf.cast(labels, 'int32');
   return tf.cast(tf.oneHot(indices as tf.Tensor1D, classes), 'float32') as tf.Tensor2D;
-}
-
-// CE(y, s) = −(1/B) Σ_i log softmax(s_i)[y_i]
-export function crossEntropy(logits: tf.Tensor2D, labels: tf.Tensor1D): tf.Scalar {
-  const oneHot = labelMask(labels, logits.shape[1]);
-  return tf.neg(tf.mean(tf.sum(tf.mul(oneHot, tf.logSoftmax(logits)), 1))) as tf.Scalar;
-}
-
-// MSE(y, ŷ) = (1/B) Σ_i (y_i − ŷ_i)², predictions [B, 1] against targets [B]
-export function meanSquaredError(predictions: tf.Tensor2D, targets: tf.Tensor1D): tf.Scalar {
-  check(
-    predictions.rank === 2 && predictions.shape[1] === 1 && targets.rank === 1 && targets.shape[0] === predictions.shape[0],
-    () => `regression: predictions must be [B, 1] and targets [B], got [${predictions.shape.join(', ')}] and [${targets.shape.join(', ')}]`,
-  );
-  const y = targets.dtype === 'float32' ? targets : tf.cast(targets, 'float32');
-  return tf.mean(tf.squaredDifference(tf.reshape(predictions, [-1]), y));
 }
 
 export function divideByTemperature(logits: tf.Tensor2D, temperature: Temperature): tf.Tensor2D {

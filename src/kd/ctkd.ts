@@ -12,7 +12,8 @@
  * multiplies θ's gradient by decay_value ∈ [−1, 0]; we write that as −λ with λ ∈ [0, 1].
  */
 import { tf } from '../engine/index.js';
-import { checkLogitBatch, crossEntropy, softTargetLoss, sumTerms, weighted } from './common.js';
+import { checkLogitBatch, softTargetLoss, sumTerms, weighted } from './common.js';
+import { crossEntropy } from './losses.js';
 import { gradientReversal } from './grl.js';
 import { check } from '../util/errors.js';
 import { LSKD_DEFAULTS, maybeStandardize } from './lskd.js';

@@ -12,7 +12,8 @@
  * finite.
  */
 import { tf } from '../engine/index.js';
-import { checkLogitBatch, crossEntropy, labelMask, sumTerms, temperatureSquared, weighted, type Temperature } from './common.js';
+import { checkLogitBatch, labelMask, sumTerms, temperatureSquared, weighted, type Temperature } from './common.js';
+import { crossEntropy } from './losses.js';
 import { LSKD_DEFAULTS, maybeStandardize } from './lskd.js';
 import { num, type MethodDefinition } from './method.js';
 

@@ -1,6 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initEngine, tf } from '../engine/index.js';
-import { featureLoss, taskLoss } from './feature.js';
+import { featureLoss } from './feature.js';
+import { taskLoss } from './losses.js';
 import { createObjective } from './registry.js';
 import { crossEntropy64, mse64, numericGradient, type Rows } from './testing/reference64.js';
 import { classLabels, gradientOf, logits, maxAbsDiff, tensorsLeftBy, valueOf } from './testing/tf-helpers.js';

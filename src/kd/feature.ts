@@ -7,18 +7,9 @@
  */
 import { nextSeed, tf } from '../engine/index.js';
 import { check } from '../util/errors.js';
-import { crossEntropy, meanSquaredError, sumTerms, weighted } from './common.js';
-import { num, type MethodDefinition, type ResolvedSettings, type TaskKind } from './method.js';
-
-/** The task term: CE on logits with class labels, or MSE of [B, 1] predictions on targets. */
-export function taskLoss(task: TaskKind, studentOutput: tf.Tensor2D, labels: tf.Tensor1D): tf.Scalar {
-  if (task === 'regression') return meanSquaredError(studentOutput, labels);
-  check(
-    studentOutput.rank === 2 && labels.rank === 1 && labels.shape[0] === studentOutput.shape[0],
-    () => `classification: logits must be [B, C] and labels [B], got [${studentOutput.shape.join(', ')}] and [${labels.shape.join(', ')}]`,
-  );
-  return crossEntropy(studentOutput, labels);
-}
+import { sumTerms, weighted } from './common.js';
+import { taskLoss, type TaskKind } from './losses.js';
+import { num, type MethodDefinition, type ResolvedSettings } from './method.js';
 
 /** A linear map g(h) = h·W + b from student to teacher embedding size. */
 export interface Projection {

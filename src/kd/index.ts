@@ -25,7 +25,6 @@ export {
   type ResolvedSettings,
   type RunContext,
   type SettingValue,
-  type TaskKind,
 } from './method.js';
 export { gradientReversal } from './grl.js';
 export { kdLoss, kdTerms, KD_PRESETS, type KdLossOptions, type KdPreset } from './kd.js';
@@ -42,5 +41,15 @@ export {
   type MlkdStrongView,
 } from './mlkd.js';
 export { standardizeLogits, LSKD_DEFAULTS, LSKD_EPSILON } from './lskd.js';
-export { featureLoss, featureTerms, taskLoss, project, type FeatureLossOptions, type FeatureInputs, type Projection } from './feature.js';
-export { crossEntropy, meanSquaredError, softTargetLoss } from './common.js';
+export { featureLoss, featureTerms, project, type FeatureLossOptions, type FeatureInputs, type Projection } from './feature.js';
+export { softTargetLoss } from './common.js';
+export {
+  crossEntropy,
+  crossEntropySum,
+  meanSquaredError,
+  squaredErrorSum,
+  taskLoss,
+  taskLossSum,
+  sparseCrossEntropy,
+  type TaskKind,
+} from './losses.js';

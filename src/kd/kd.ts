@@ -4,8 +4,9 @@
  * the LSKD reference form L = 1·CE + 9·T²·KL are the same function.
  */
 import { tf } from '../engine/index.js';
-import { checkLogitBatch, crossEntropy, softTargetLoss, sumTerms, weighted, type Temperature } from './common.js';
+import { checkLogitBatch, softTargetLoss, sumTerms, weighted, type Temperature } from './common.js';
 import { check } from '../util/errors.js';
+import { crossEntropy } from './losses.js';
 import { LSKD_DEFAULTS, maybeStandardize } from './lskd.js';
 import { num, type MethodDefinition, type ResolvedSettings } from './method.js';
 

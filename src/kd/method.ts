@@ -6,9 +6,10 @@
  */
 import type { tf } from '../engine/index.js';
 import { check, CmkdError, oneOf } from '../util/errors.js';
+import type { TaskKind } from './losses.js';
 import type { DistillBatch, DistillObjective } from './types.js';
 
-export type TaskKind = 'classification' | 'regression';
+export type { TaskKind };
 export const TASK_KINDS: readonly TaskKind[] = ['classification', 'regression'];
 
 export type SettingValue = number | string | boolean;

@@ -22,8 +22,9 @@
  * it; `strongView: false` keeps the weak-view objective alone.
  */
 import { tf } from '../engine/index.js';
-import { checkLogitBatch, crossEntropy, rowKl, sumTerms, weighted } from './common.js';
+import { checkLogitBatch, rowKl, sumTerms, weighted } from './common.js';
 import { check } from '../util/errors.js';
+import { crossEntropy } from './losses.js';
 import { LSKD_DEFAULTS, maybeStandardize } from './lskd.js';
 import { num, type MethodDefinition } from './method.js';
 

@@ -1,6 +1,6 @@
 /** No distillation: the no-KD student's loss, the task loss alone (the baseline every gain is measured against). */
-import { taskLoss } from './feature.js';
-import type { MethodDefinition, TaskKind } from './method.js';
+import { taskLoss, type TaskKind } from './losses.js';
+import type { MethodDefinition } from './method.js';
 
 // L = ℓ(y, f(x)): cross-entropy (classification) or MSE (regression)
 export const none: MethodDefinition = {

@@ -4,3 +4,6 @@ export { embeddingSize, makeSpec, MODEL_KINDS, modelSpecSchema, parseIntList, va
 export type { ModelKind, ModelSpec, ModelTask, SpecOverrides } from './spec.js';
 export { loadModel, MODEL_FILE, readModelArtifacts, saveModel, WEIGHTS_FILE } from './io.js';
 export type { ModelMeta, SavedModelMeta, StandardizerMeta } from './io.js';
+export { applyEncoder, encoderWidth } from './encoder.js';
+export { buildDiscomNet, discomBackbone, DISCOM_BN, REPRESENTATIONS } from './discom.js';
+export type { Branch, BranchSpec, BuildOptions as DiscomBuildOptions, DiscomBackbone, DiscomNet, Representation } from './discom.js';

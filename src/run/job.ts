@@ -24,7 +24,7 @@ import {
 } from '../data/index.js';
 import { initEngine, tf } from '../engine/index.js';
 import { methodIdLabel, parseMethodId } from '../kd/index.js';
-import { discomOnDataset, saveDiscomStudents } from '../kd/discom/index.js';
+import { discomOnDataset, saveDiscomStudents } from '../train/discom/index.js';
 import type { MeanSd } from '../metrics/index.js';
 import type { MIEstimatorName } from '../mi/index.js';
 import { loadModel, saveModel, type ModelKind } from '../models/index.js';

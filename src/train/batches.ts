@@ -16,6 +16,12 @@ export interface AugmentSettings {
   rotations: boolean;
 }
 
+/** The augmentation an option asks for: true = flips and 90° rotations, an object picks them, false = none. */
+export function augmentSettings(option: boolean | Partial<AugmentSettings> | undefined): AugmentSettings | null {
+  if (!option) return null;
+  return option === true ? { flips: true, rotations: true } : { flips: option.flips ?? false, rotations: option.rotations ?? false };
+}
+
 /**
  * Write image `src` ([h, w, c], flat) into `dst` transformed: output pixel (i, j) takes input
  * pixel (a, b) where (a, b) is (i, j) transposed (if `transpose`), then mirrored vertically

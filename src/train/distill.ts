@@ -27,7 +27,7 @@ import {
   type ResolvedSettings,
   type RunContext,
 } from '../kd/index.js';
-import { DISCOM_DEFAULTS, discomOnDataset, type DiscomOptions } from '../kd/discom/index.js';
+import { DISCOM_DEFAULTS, discomOnDataset, type DiscomOptions } from './discom/index.js';
 import {
   buildModel,
   embeddingSize,

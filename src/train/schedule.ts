@@ -13,6 +13,11 @@ export interface ScheduleSettings {
   minFactor?: number;
 }
 
+/** A schedule option (a name, or settings) as settings; default constant. */
+export function scheduleSettings(option: ScheduleName | ScheduleSettings | undefined): ScheduleSettings {
+  return typeof option === 'object' ? option : { name: option ?? 'constant' };
+}
+
 /**
  * The learning rate at 0-based global step `step` of `totalSteps`, in epoch `epoch` of
  * `epochs`, for base rate `lr`. Cosine anneals per step: lr·(m + (1 − m)·½(1 + cos(π·step/total))).

@@ -8,7 +8,7 @@ import type { DistillObjective } from '../kd/types.js';
 import { buildModel, loadModel, makeSpec, type ModelSpec } from '../models/index.js';
 import { makeRng } from '../util/rng.js';
 import { evaluateModel, predictOutputs, trainModel, type TrainData, type TrainOptions } from './index.js';
-import { taskLoss } from './loss.js';
+import { taskLoss } from '../kd/losses.js';
 
 let dir: string;
 beforeAll(async () => {
@@ -107,7 +107,7 @@ describe('trainModel', () => {
       variables: [],
       loss: (b) => {
         tf.keep(tf.scalar(1));
-        return taskLoss(b.studentLogits, b.labels, 'classification');
+        return taskLoss('classification', b.studentLogits, b.labels);
       },
       dispose: () => undefined,
     };
@@ -138,7 +138,7 @@ describe('trainModel', () => {
         fromTeacher.forEach((c, i) => (misaligned += c === labels[i] ? 0 : 1));
         // CE + ‖s·z_student − z_teacher‖² with a learnable scale s.
         const match = tf.mean(tf.square(tf.sub(tf.mul(b.studentLogits, scale), b.teacherLogits)));
-        return tf.add(taskLoss(b.studentLogits, b.labels, 'classification'), match) as tf.Scalar;
+        return tf.add(taskLoss('classification', b.studentLogits, b.labels), match) as tf.Scalar;
       },
       dispose: () => scale.dispose(),
     };
@@ -172,7 +172,7 @@ describe('trainModel', () => {
     expect(r.history.length).toBe(r.bestEpoch + 2);
     // The model now holds the best epoch's weights: its validation loss is the recorded one.
     const { logits } = await predictOutputs(model, val.x, val.n);
-    const now = tf.tidy(() => taskLoss(tf.tensor2d(logits, [val.n, 3]), tf.tensor1d(val.y, 'int32'), 'classification').dataSync()[0]);
+    const now = tf.tidy(() => taskLoss('classification', tf.tensor2d(logits, [val.n, 3]), tf.tensor1d(val.y, 'int32')).dataSync()[0]);
     expect(now).toBeCloseTo(losses[r.bestEpoch - 1], 5);
     model.dispose();
   });

@@ -1,33 +1,31 @@
 /**
- * The training loop shared by plain training and distillation. A custom loop over
- * mini-batches gathered by index from flat arrays: the loss (task loss, or a KD method's
- * full loss given the frozen teacher's precomputed outputs) is differentiated with respect
- * to the model's trainable weights and the method's own variables, and the optimiser steps.
- *
- * Losses are accumulated on the device and read back once per epoch (training loss and
- * validation sums together; a KD method's diagnostics and checkpoint writes add their own
- * reads, also once per epoch). Validation gives the early-stopping signal and the best
- * epoch's weights are restored at the end. With a checkpoint directory the run writes, after
- * every epoch, the best model so far in TF.js format (best/), a JSON log (log.json) and a
- * resume file (resume.ckpt) holding the current and best weights, the optimiser state and
- * the KD variables; `resume: true` continues from it exactly (optimiser moments included). Randomness per epoch (shuffle, dropout masks, augmentation) is drawn
- * from a generator seeded by (seed, epoch), so a resumed run repeats an uninterrupted one.
+ * trainModel: plain training and distillation of one model, as a learner of the one training
+ * loop (loop.ts). A step gathers a mini-batch by index from flat arrays (with augmentation, and
+ * the strong view some KD methods train on); its loss is the task loss, or a KD method's full
+ * loss given the frozen teacher's precomputed outputs, and the method's own variables train
+ * with the model's. Validation (task loss and accuracy / MSE sums, read back with the epoch's
+ * training loss) gives the early-stopping signal, and the best epoch's weights are restored at
+ * the end. With a checkpoint directory the run writes, after every epoch, the best model so far
+ * in TF.js format (best/), a JSON log (log.json) and a resume file (resume.ckpt) holding the
+ * current and best weights, the optimiser state and the KD variables; `resume: true` continues
+ * from it exactly (optimiser moments included), repeating an uninterrupted run.
  */
 import path from 'node:path';
 import { tf } from '../engine/index.js';
-import { batchOrder, gatherRows } from '../engine/step.js';
+import { gatherRows } from '../engine/step.js';
+import { squaredErrorSum, taskLoss, taskLossSum } from '../kd/losses.js';
 import type { DistillObjective } from '../kd/types.js';
 import { dropoutLayers, modelSpecOf, saveModel, type ModelMeta, type ModelTask } from '../models/index.js';
 import { CmkdError, check, oneOf } from '../util/errors.js';
 import { writeJsonAtomic } from '../util/fs.js';
-import { throwIfAborted, type ProgressFn } from '../util/progress.js';
-import { makeRng, type Rng } from '../util/rng.js';
-import { gatherAugmented, type AugmentSettings } from './batches.js';
+import type { ProgressFn } from '../util/progress.js';
+import { makeRng } from '../util/rng.js';
+import { augmentSettings, gatherAugmented, type AugmentSettings } from './batches.js';
 import { gatherStrong } from './strong.js';
 import { readCheckpoint, writeCheckpoint } from './checkpoint.js';
-import { metricSum, taskLoss, taskLossSum } from './loss.js';
-import { Optimizer, OPTIMIZERS, resolveOptimizer, type OptimizerName, type ResolvedOptimizer } from './optim.js';
-import { learningRateAt, SCHEDULES, type ScheduleName, type ScheduleSettings } from './schedule.js';
+import { runLoop, type Learner, type LoopResume } from './loop.js';
+import { OPTIMIZERS, resolveOptimizer, type OptimizerName, type ResolvedOptimizer } from './optim.js';
+import { SCHEDULES, scheduleSettings, type ScheduleName, type ScheduleSettings } from './schedule.js';
 
 /** Rows of one modality with their labels: x is n × prod(inputShape), sample-major. */
 export interface TrainData {
@@ -169,7 +167,7 @@ function resolveOptions(o: TrainOptions, inputShape: number[]): Resolved {
   });
   const lr = o.lr ?? 1e-3;
   check(Number.isFinite(lr) && lr > 0, `learning rate must be a positive number, got ${lr}`, 'invalid-option');
-  const schedule: ScheduleSettings = typeof o.schedule === 'object' ? o.schedule : { name: o.schedule ?? 'constant' };
+  const schedule = scheduleSettings(o.schedule);
   oneOf('schedule', schedule.name, SCHEDULES);
   check(Number.isInteger(o.epochs) && o.epochs >= 1, `epochs must be an integer ≥ 1, got ${o.epochs}`, 'invalid-option');
   const batchSize = o.batchSize ?? 32;
@@ -183,10 +181,8 @@ function resolveOptions(o: TrainOptions, inputShape: number[]): Resolved {
     );
     oneOf('early-stopping metric', es.metric, ['val_loss', 'val_metric']);
   }
-  let augment: AugmentSettings | null = null;
-  if (o.augment) {
-    augment =
-      o.augment === true ? { flips: true, rotations: true } : { flips: o.augment.flips ?? false, rotations: o.augment.rotations ?? false };
+  let augment = augmentSettings(o.augment);
+  if (augment) {
     check(
       inputShape.length === 3,
       `augmentation (flips, rotations) applies to images [H, W, C]; this model reads inputs of shape [${inputShape.join(', ')}]`,
@@ -218,9 +214,10 @@ function checkData(what: string, d: TrainData, rowSize: number, inputShape: numb
   }
 }
 
-/** Seeded generator for one epoch: a pure function of (seed, epoch), so resumed runs repeat. */
-export function epochRng(seed: number, epoch: number): Rng {
-  return makeRng((makeRng(seed).seed() + Math.imul(epoch + 1, 0x9e3779b1)) >>> 0);
+// Σ over the batch of the validation metric's numerator: correct predictions Σ_i [argmax s_i = y_i], or Σ_i (y_i − ŷ_i)²
+export function metricSum(task: ModelTask, outputs: tf.Tensor2D, labels: tf.Tensor1D): tf.Scalar {
+  if (task === 'regression') return squaredErrorSum(outputs, labels);
+  return tf.sum(tf.cast(tf.equal(tf.argMax(outputs, 1), tf.cast(labels, 'int32')), 'float32'));
 }
 
 /** Sums of the task loss and of the metric numerator over `d` (device scalars, not read back). */
@@ -232,8 +229,8 @@ function evaluateSums(model: tf.LayersModel, d: TrainData, inputShape: number[],
     const next = tf.tidy(() => {
       const x = tf.tensor(d.x.subarray(from * rowSize, to * rowSize), [to - from, ...inputShape]);
       const y = tf.tensor1d(d.y.subarray(from, to), task === 'classification' ? 'int32' : 'float32');
-      const [logits] = model.apply(x, { training: false }) as tf.Tensor[];
-      return [tf.add(sums[0], taskLossSum(logits, y, task)), tf.add(sums[1], metricSum(logits, y, task))];
+      const [logits] = model.apply(x, { training: false }) as tf.Tensor2D[];
+      return [tf.add(sums[0], taskLossSum(task, logits, y)), tf.add(sums[1], metricSum(task, logits, y))];
     });
     tf.dispose(sums);
     sums = next;
@@ -323,178 +320,164 @@ export async function trainModel(o: TrainOptions): Promise<TrainResult> {
   }
   const metricName = r.task === 'classification' ? 'accuracy' : 'mse';
   const label = o.label ?? 'train';
-
   const modelVars = model.trainableWeights.map((w) => w.read() as tf.Variable);
   const vars = [...modelVars, ...(objective?.variables ?? [])];
-  const decay = vars.map((v, i) => i < modelVars.length && v.rank >= 2);
-  const optimizer = new Optimizer(r.optimizer, vars, decay);
-  const drops = dropoutLayers(model) as unknown as { seed?: number }[];
-  const dropSeeds = drops.map((d) => d.seed);
   const fp = fingerprint(o, r);
-  const nTrain = o.train.n;
-  const stepsPerEpoch = Math.ceil(nTrain / r.batchSize);
-  const totalSteps = stepsPerEpoch * r.epochs;
   const resumeFile = o.checkpointDir ? path.join(o.checkpointDir, RESUME_FILE) : null;
 
-  let history: EpochRecord[] = [];
-  let bestWeights: tf.Tensor[] | null = null;
-  let bestEpoch = 0;
-  let bestValue: number | null = null;
-  let wait = 0;
-  let stoppedEarly = false;
-  let startEpoch = 0;
-  let lossSum: tf.Tensor | null = null;
-
-  try {
-    if (o.resume && resumeFile) {
-      const ck = await readCheckpoint<ResumeHeader>(resumeFile);
-      if (ck) {
-        const h = ck.header;
-        const differ = diffKeys(h.fingerprint, fp);
-        if (h.format !== 1 || differ.length) {
-          tf.dispose(Object.values(ck.groups).flat());
-          throw new CmkdError(
-            `cannot resume from ${resumeFile}: this run's settings differ in ${differ.join(', ') || 'format'}; use the same settings or another checkpoint directory`,
-            'invalid-option',
-          );
-        }
-        model.setWeights(ck.groups.model);
-        optimizer.loadState(ck.groups.optimizer, h.optimizerStep);
-        (objective?.variables ?? []).forEach((v, i) => v.assign(ck.groups.objective[i]));
-        tf.dispose([...ck.groups.model, ...ck.groups.optimizer, ...ck.groups.objective]);
-        bestWeights = ck.groups.best.length ? ck.groups.best : null;
-        ({ history, bestEpoch, bestValue, wait, stoppedEarly } = h);
-        startEpoch = h.epochsDone;
-      }
-    }
-    o.onProgress?.({ task: label, done: startEpoch, total: r.epochs });
-
-    const es = r.earlyStopping;
-    for (let epoch = startEpoch; epoch < r.epochs && !stoppedEarly; epoch++) {
-      const started = Date.now();
-      const rng = epochRng(r.seed, epoch);
-      const batches = batchOrder(nTrain, { batchSize: r.batchSize, seed: rng.seed() });
-      lossSum = tf.scalar(0);
-      const firstLr = learningRateAt(r.schedule, r.lr, epoch * stepsPerEpoch, totalSteps, epoch, r.epochs);
-      for (let s = 0; s < batches.length; s++) {
-        throwIfAborted(o.signal);
-        const rows = batches[s];
-        const b = rows.length;
-        const lr = learningRateAt(r.schedule, r.lr, epoch * stepsPerEpoch + s, totalSteps, epoch, r.epochs);
-        for (const d of drops) d.seed = rng.seed();
-        const xAug = r.augment ? gatherAugmented(o.train.x, inputShape, rows, 0, b, r.augment, rng) : null;
-        // Strong view: the same draws (one seed) for the student's and the teacher's rows.
-        const strongSeed = strongTeacher ? rng.seed() : 0;
-        const xStrong = strongTeacher ? gatherStrong(o.train.x, inputShape, rows, makeRng(strongSeed)) : null;
-        const tStrongX = strongTeacher ? gatherStrong(strongTeacher.x, teacherShape, rows, makeRng(strongSeed)) : null;
-        const next: tf.Tensor = tf.tidy(() => {
-          const x = xAug ? tf.tensor(xAug, [b, ...inputShape]) : gatherRows(o.train.x, inputShape, rows);
-          const y = gatherRows(o.train.y, [], rows) as tf.Tensor1D;
-          const tLogits = teacher ? (gatherRows(teacher.logits, [teacherLogitsSize], rows) as tf.Tensor2D) : null;
-          const tEmb = teacher ? (gatherRows(teacher.embedding, [teacherEmbSize], rows) as tf.Tensor2D) : null;
-          const sStrongX = xStrong ? tf.tensor(xStrong, [b, ...inputShape]) : null;
-          const tStrongLogits =
-            strongTeacher && tStrongX
-              ? ((
-                  strongTeacher.model.apply(tf.tensor(tStrongX, [b, ...teacherShape]), { training: false }) as tf.Tensor2D[]
-                )[0] as tf.Tensor2D)
-              : undefined;
-          const { value, grads } = tf.variableGrads(() => {
-            const [logits, embedding] = model.apply(x, { training: true }) as tf.Tensor2D[];
-            if (!objective) return taskLoss(logits, y, r.task);
-            const studentLogitsStrong = sStrongX ? (model.apply(sStrongX, { training: true }) as tf.Tensor2D[])[0] : undefined;
-            return objective.loss({
-              studentLogits: logits,
-              studentEmbedding: embedding,
-              teacherLogits: tLogits as tf.Tensor2D,
-              teacherEmbedding: tEmb as tf.Tensor2D,
-              labels: y,
-              epoch,
-              totalEpochs: r.epochs,
-              studentLogitsStrong,
-              teacherLogitsStrong: tStrongLogits,
-            });
-          }, vars);
-          optimizer.apply(
-            vars.map((v) => grads[v.name]),
-            lr,
-          );
-          return tf.add(lossSum as tf.Tensor, tf.mul(value, b));
-        });
-        lossSum.dispose();
-        lossSum = next;
-      }
-      // One read-back per epoch: training loss and validation sums together.
-      const valSums = val ? evaluateSums(model, val, inputShape, r.task, Math.max(r.batchSize, 256)) : [tf.scalar(0), tf.scalar(0)];
-      const packed = tf.stack([lossSum, ...valSums]);
-      tf.dispose([lossSum, ...valSums]);
-      lossSum = null;
-      const [trainSum, valLossSum, valMetricSum] = await packed.data();
-      packed.dispose();
+  // The model (and the objective's variables) as the loop trains it.
+  const learner: Learner<EpochRecord> = {
+    variables: vars,
+    decay: vars.map((v, i) => i < modelVars.length && v.rank >= 2),
+    dropouts: dropoutLayers(model) as unknown as { seed?: number }[],
+    rows: o.train.n,
+    groups: [{ read: () => model.weights.map((w) => w.read()), write: (values) => model.setWeights(values) }],
+    step: ([rows], rng, epoch) => {
+      const b = rows.length;
+      const xAug = r.augment ? gatherAugmented(o.train.x, inputShape, rows, 0, b, r.augment, rng) : null;
+      // Strong view: the same draws (one seed) for the student's and the teacher's rows.
+      const strongSeed = strongTeacher ? rng.seed() : 0;
+      const xStrong = strongTeacher ? gatherStrong(o.train.x, inputShape, rows, makeRng(strongSeed)) : null;
+      const tStrongX = strongTeacher ? gatherStrong(strongTeacher.x, teacherShape, rows, makeRng(strongSeed)) : null;
+      const x = xAug ? tf.tensor(xAug, [b, ...inputShape]) : gatherRows(o.train.x, inputShape, rows);
+      const y = gatherRows(o.train.y, [], rows) as tf.Tensor1D;
+      const tLogits = teacher ? (gatherRows(teacher.logits, [teacherLogitsSize], rows) as tf.Tensor2D) : null;
+      const tEmb = teacher ? (gatherRows(teacher.embedding, [teacherEmbSize], rows) as tf.Tensor2D) : null;
+      const sStrongX = xStrong ? tf.tensor(xStrong, [b, ...inputShape]) : null;
+      const tStrongLogits =
+        strongTeacher && tStrongX
+          ? ((strongTeacher.model.apply(tf.tensor(tStrongX, [b, ...teacherShape]), { training: false }) as tf.Tensor2D[])[0] as tf.Tensor2D)
+          : undefined;
+      return () => {
+        const [logits, embedding] = model.apply(x, { training: true }) as tf.Tensor2D[];
+        if (!objective) return [taskLoss(r.task, logits, y)];
+        const studentLogitsStrong = sStrongX ? (model.apply(sStrongX, { training: true }) as tf.Tensor2D[])[0] : undefined;
+        return [
+          objective.loss({
+            studentLogits: logits,
+            studentEmbedding: embedding,
+            teacherLogits: tLogits as tf.Tensor2D,
+            teacherEmbedding: tEmb as tf.Tensor2D,
+            labels: y,
+            epoch,
+            totalEpochs: r.epochs,
+            studentLogitsStrong,
+            teacherLogitsStrong: tStrongLogits,
+          }),
+        ];
+      };
+    },
+    validation: () => (val ? evaluateSums(model, val, inputShape, r.task, Math.max(r.batchSize, 256)) : []),
+    endEpoch: async ({ epoch, lr, means, validation, seconds }) => {
       const record: EpochRecord = {
         epoch: epoch + 1,
-        trainLoss: trainSum / nTrain,
-        valLoss: val ? valLossSum / val.n : null,
-        valMetric: val ? valMetricSum / val.n : null,
-        lr: firstLr,
-        seconds: (Date.now() - started) / 1000,
+        trainLoss: means[0],
+        valLoss: val ? validation[0] / val.n : null,
+        valMetric: val ? validation[1] / val.n : null,
+        lr,
+        seconds,
       };
       const diag = objective?.diagnostics?.(epoch, r.epochs);
       if (diag) record.diagnostics = diag;
-      history.push(record);
-
       // Early stopping / best epoch: monitor validation, or keep the last epoch without it.
-      const monitored = !val ? null : es?.metric === 'val_metric' ? record.valMetric : record.valLoss;
-      const maximise = es?.metric === 'val_metric' && metricName === 'accuracy';
-      const minDelta = es?.minDelta ?? 0;
-      const improved =
-        monitored === null ||
-        bestValue === null ||
-        !Number.isFinite(bestValue) ||
-        (Number.isFinite(monitored) && (maximise ? monitored > bestValue + minDelta : monitored < bestValue - minDelta));
-      if (improved) {
-        bestValue = monitored;
-        bestEpoch = epoch + 1;
-        wait = 0;
-        if (bestWeights) tf.dispose(bestWeights);
-        bestWeights = model.weights.map((w) => tf.clone(w.read()));
-      } else {
-        wait++;
-        if (es && val && wait >= es.patience) stoppedEarly = true;
-      }
-      if (o.checkpointDir && resumeFile) {
-        if (improved) await saveModel(path.join(o.checkpointDir, BEST_DIR), model, o.checkpointMeta);
-        const header: ResumeHeader = {
-          format: 1,
-          fingerprint: fp,
-          epochsDone: epoch + 1,
-          history,
-          bestEpoch,
-          bestValue,
-          wait,
-          stoppedEarly,
-          optimizerStep: optimizer.step,
-        };
-        await writeCheckpoint(resumeFile, header, {
-          model: model.weights.map((w) => w.read()),
-          best: bestWeights ?? [],
-          optimizer: optimizer.stateTensors(),
-          objective: objective?.variables ?? [],
-        });
-        await writeJsonAtomic(path.join(o.checkpointDir, LOG_FILE), { settings: fp, metricName, bestEpoch, stoppedEarly, history });
-      }
+      const monitored = !val ? null : r.earlyStopping?.metric === 'val_metric' ? record.valMetric : record.valLoss;
+      return { record, scores: [monitored] };
+    },
+    describe: (record) => {
       const v =
         record.valLoss === null
           ? ''
           : ` val_loss ${record.valLoss.toFixed(4)} val_${metricName} ${(record.valMetric as number).toFixed(4)}`;
-      o.onProgress?.({ task: label, done: epoch + 1, total: r.epochs, detail: `loss ${record.trainLoss.toFixed(4)}${v}` });
+      return `loss ${record.trainLoss.toFixed(4)}${v}`;
+    },
+  };
+
+  let resume: LoopResume<EpochRecord> | null = null;
+  if (o.resume && resumeFile) {
+    const ck = await readCheckpoint<ResumeHeader>(resumeFile);
+    if (ck) {
+      const h = ck.header;
+      const differ = diffKeys(h.fingerprint, fp);
+      if (h.format !== 1 || differ.length) {
+        tf.dispose(Object.values(ck.groups).flat());
+        throw new CmkdError(
+          `cannot resume from ${resumeFile}: this run's settings differ in ${differ.join(', ') || 'format'}; use the same settings or another checkpoint directory`,
+          'invalid-option',
+        );
+      }
+      model.setWeights(ck.groups.model);
+      (objective?.variables ?? []).forEach((v, i) => v.assign(ck.groups.objective[i]));
+      tf.dispose([...ck.groups.model, ...ck.groups.objective]);
+      resume = {
+        state: {
+          epochsDone: h.epochsDone,
+          history: h.history,
+          best: [{ epoch: h.bestEpoch, value: h.bestValue }],
+          wait: h.wait,
+          stoppedEarly: h.stoppedEarly,
+        },
+        bestWeights: [ck.groups.best.length ? ck.groups.best : null],
+        optimizer: { state: ck.groups.optimizer, step: h.optimizerStep },
+      };
     }
-    if (bestWeights) model.setWeights(bestWeights);
-    return { model, history, bestEpoch, metricName, stoppedEarly, resumedFrom: startEpoch };
-  } finally {
-    if (lossSum) lossSum.dispose();
-    if (bestWeights) tf.dispose(bestWeights);
-    optimizer.dispose();
-    drops.forEach((d, i) => (d.seed = dropSeeds[i]));
   }
+  o.onProgress?.({ task: label, done: resume?.state.epochsDone ?? 0, total: r.epochs });
+
+  const es = r.earlyStopping;
+  const result = await runLoop(learner, {
+    optimizer: r.optimizer,
+    lr: r.lr,
+    schedule: r.schedule,
+    epochs: r.epochs,
+    batchSize: r.batchSize,
+    seed: r.seed,
+    selection: {
+      maximise: es?.metric === 'val_metric' && metricName === 'accuracy',
+      minDelta: es?.minDelta ?? 0,
+      patience: es ? es.patience : null,
+    },
+    label,
+    onProgress: o.onProgress,
+    signal: o.signal,
+    resume,
+    afterEpoch:
+      o.checkpointDir && resumeFile
+        ? async ({ state, improved, bestWeights, optimizer }) => {
+            const dir = o.checkpointDir as string;
+            if (improved[0]) await saveModel(path.join(dir, BEST_DIR), model, o.checkpointMeta);
+            const header: ResumeHeader = {
+              format: 1,
+              fingerprint: fp,
+              epochsDone: state.epochsDone,
+              history: state.history,
+              bestEpoch: state.best[0].epoch,
+              bestValue: state.best[0].value,
+              wait: state.wait,
+              stoppedEarly: state.stoppedEarly,
+              optimizerStep: optimizer.step,
+            };
+            await writeCheckpoint(resumeFile, header, {
+              model: model.weights.map((w) => w.read()),
+              best: bestWeights[0] ?? [],
+              optimizer: optimizer.stateTensors(),
+              objective: objective?.variables ?? [],
+            });
+            await writeJsonAtomic(path.join(dir, LOG_FILE), {
+              settings: fp,
+              metricName,
+              bestEpoch: state.best[0].epoch,
+              stoppedEarly: state.stoppedEarly,
+              history: state.history,
+            });
+          }
+        : undefined,
+  });
+  return {
+    model,
+    history: result.history,
+    bestEpoch: result.best[0].epoch,
+    metricName,
+    stoppedEarly: result.stoppedEarly,
+    resumedFrom: result.resumedFrom,
+  };
 }

@@ -1,11 +1,9 @@
-/** DisCoM-KD: teacher-free cross-modal distillation by disentanglement (Ienco & Fraga Dantas 2024). */
-export { trainDiscom, discomBackbone, DISCOM_DEFAULTS, predictClasses } from './train.js';
-export type { DiscomOptions, DiscomModalityInput, DiscomResult, DiscomEpoch } from './train.js';
-export { REPRESENTATIONS, buildDiscomNet } from './model.js';
-export type { Representation, DiscomNet, Branch, BranchSpec } from './model.js';
+/**
+ * DisCoM-KD's loss terms (Ienco & Fraga Dantas 2024). Its network is in src/models (discom.ts),
+ * its training and dataset pipeline in src/train/discom.
+ */
 export { LOSS_TERMS, discomLossTerms } from './objective.js';
 export type { LossTerm, LossWeights, SubTerm, DiscomBatch, ObjectiveOptions } from './objective.js';
-export { orthogonalityLoss, adversarialLoss, modalityLoss, sharedTaskLoss, sparseCrossEntropy, rowCosine } from './losses.js';
+export { orthogonalityLoss, adversarialLoss, modalityLoss, sharedTaskLoss, rowCosine } from './losses.js';
+export { sparseCrossEntropy } from '../losses.js';
 export type { OrthPenalty } from './losses.js';
-export { discomOnDataset, saveDiscomStudents } from './pipeline.js';
-export type { DiscomDatasetOptions, DiscomDatasetResult } from './pipeline.js';

@@ -4,17 +4,10 @@
  */
 import { tf } from '../../engine/index.js';
 import { gradientReversal } from '../grl.js';
+import { sparseCrossEntropy } from '../losses.js';
 
 /** How L_⊥ penalises the cosine between two embeddings: |cos| (default) or cos². */
 export type OrthPenalty = 'abs' | 'square';
-
-/** Mean softmax cross-entropy of `logits` [B, C] against class indices `labels` [B] (int32). */
-export function sparseCrossEntropy(logits: tf.Tensor2D, labels: tf.Tensor1D): tf.Scalar {
-  return tf.tidy(() => {
-    const onehot = tf.oneHot(labels.toInt(), logits.shape[1]);
-    return tf.losses.softmaxCrossEntropy(onehot, logits) as tf.Scalar;
-  });
-}
 
 /**
  * Row-wise cosine similarity of a and b ([B, D] each), with the norms floored at `eps`

@@ -16,17 +16,10 @@
  * A term whose weight is 0 is not computed at all (the ablations).
  */
 import { tf } from '../../engine/index.js';
-import {
-  adversarialLoss,
-  modalityLoss,
-  orthogonalityLoss,
-  sharedTaskLoss,
-  sparseCrossEntropy,
-  type Head,
-  type OrthPenalty,
-} from './losses.js';
-import type { DiscomNet } from './model.js';
+import { sparseCrossEntropy } from '../losses.js';
 import type { MethodDefinition } from '../method.js';
+import { adversarialLoss, modalityLoss, orthogonalityLoss, sharedTaskLoss, type Head, type OrthPenalty } from './losses.js';
+import type { DiscomNet } from '../../models/index.js';
 
 export type LossTerm = 'cl' | 'adv' | 'mod' | 'aux' | 'orth';
 export const LOSS_TERMS: readonly LossTerm[] = ['cl', 'adv', 'mod', 'aux', 'orth'];

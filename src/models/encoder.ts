@@ -4,8 +4,9 @@
  * a prefix inside the branch's own graph (flat, stock layers only): the saved student then
  * has unique weight names and loads with plain tf.loadLayersModel.
  */
-import { tf } from '../../engine/index.js';
-import { buildModel, embeddingSize, type ModelSpec } from '../../models/index.js';
+import { tf } from '../engine/index.js';
+import { buildModel } from './build.js';
+import { embeddingSize, type ModelSpec } from './spec.js';
 
 type Sym = tf.SymbolicTensor;
 type LayerClass = tf.serialization.SerializableConstructor<tf.layers.Layer>;

@@ -7,7 +7,7 @@
 import path from 'node:path';
 import type { MultimodalDataset, Split } from '../../data/types.js';
 import { saveModel, type ModelMeta, type SavedModelMeta } from '../../models/index.js';
-import { modelMetaFor, prepareModality, type PreparedModality } from '../../train/index.js';
+import { modelMetaFor, prepareModality, type PreparedModality } from '../pipeline.js';
 import { CmkdError, check } from '../../util/errors.js';
 import { trainDiscom, type DiscomModalityInput, type DiscomOptions, type DiscomResult } from './train.js';
 

@@ -3,31 +3,29 @@
  * jointly, with no teacher; each trained branch is a standalone single-modality student.
  */
 import { tf } from '../../engine/index.js';
-import { batchOrder, gatherRows } from '../../engine/step.js';
-import { CmkdError, check, oneOf } from '../../util/errors.js';
-import { throwIfAborted, type ProgressFn } from '../../util/progress.js';
-import { makeRng } from '../../util/rng.js';
-import { accuracy, argmaxRows, f1Weighted } from '../../metrics/index.js';
+import { gatherRows } from '../../engine/step.js';
 import type { ModalityKind } from '../../data/types.js';
-import { makeSpec, MODEL_KINDS, type ModelKind, type ModelSpec, type SpecOverrides } from '../../models/index.js';
+import { LOSS_TERMS, discomLossTerms, type DiscomBatch, type LossTerm, type LossWeights, type OrthPenalty } from '../../kd/discom/index.js';
+import { accuracy, argmaxRows, f1Weighted } from '../../metrics/index.js';
 import {
-  Optimizer,
-  OPTIMIZERS,
-  SCHEDULES,
-  epochRng,
-  gatherAugmented,
-  learningRateAt,
-  predictOutputs,
-  resolveOptimizer,
-  type AugmentSettings,
-  type OptimizerName,
-  type ScheduleName,
-  type ScheduleSettings,
-} from '../../train/index.js';
-import { encoderWidth } from './encoder.js';
-import type { OrthPenalty } from './losses.js';
-import { REPRESENTATIONS, buildDiscomNet, type DiscomNet, type Representation } from './model.js';
-import { LOSS_TERMS, discomLossTerms, type DiscomBatch, type LossTerm, type LossWeights } from './objective.js';
+  buildDiscomNet,
+  discomBackbone,
+  dropoutLayers,
+  encoderWidth,
+  MODEL_KINDS,
+  REPRESENTATIONS,
+  type DiscomBackbone,
+  type DiscomNet,
+  type Representation,
+} from '../../models/index.js';
+import { CmkdError, check, oneOf } from '../../util/errors.js';
+import type { ProgressFn } from '../../util/progress.js';
+import { makeRng } from '../../util/rng.js';
+import { augmentSettings, gatherAugmented, type AugmentSettings } from '../batches.js';
+import { runLoop, type Learner } from '../loop.js';
+import { OPTIMIZERS, resolveOptimizer, type OptimizerName } from '../optim.js';
+import { predictOutputs } from '../predict.js';
+import { SCHEDULES, scheduleSettings, type ScheduleName, type ScheduleSettings } from '../schedule.js';
 
 export interface DiscomModalityInput {
   name: string;
@@ -42,7 +40,7 @@ export interface DiscomModalityInput {
    * Architecture of both encoders (a src/models backbone cut at its embedding); default an
    * MLP for tables, a CNN for images, with the models module's default widths and no dropout.
    */
-  backbone?: { kind?: ModelKind } & SpecOverrides;
+  backbone?: DiscomBackbone;
 }
 
 export interface DiscomOptions {
@@ -224,17 +222,6 @@ export async function predictClasses(
   return argmaxRows(logits, logitsSize);
 }
 
-/** The backbone spec of a modality's encoders. */
-export function discomBackbone(m: Pick<DiscomModalityInput, 'name' | 'kind' | 'shape' | 'backbone'>, numClasses: number): ModelSpec {
-  const { kind, ...overrides } = m.backbone ?? {};
-  try {
-    return makeSpec(kind ?? (m.kind === 'image' ? 'cnn' : 'mlp'), m.shape, numClasses, 'classification', { dropout: 0, ...overrides });
-  } catch (err) {
-    if (err instanceof CmkdError) throw new CmkdError(`discom: modality '${m.name}' backbone: ${err.message}`, err.code);
-    throw err;
-  }
-}
-
 /** Train DisCoM-KD on paired multi-modal data; returns one standalone student per modality. */
 export async function trainDiscom(options: DiscomOptions): Promise<DiscomResult> {
   validate(options);
@@ -243,129 +230,93 @@ export async function trainDiscom(options: DiscomOptions): Promise<DiscomResult>
   const mods = o.modalities;
   const n = o.trainLabels.length;
   const optimizerSettings = resolveOptimizer({ name: o.optimizer, momentum: o.momentum, weightDecay: o.weightDecay });
-  const schedule: ScheduleSettings = typeof o.schedule === 'object' ? o.schedule : { name: o.schedule ?? 'constant' };
-  const augment: AugmentSettings | null = !o.augment
-    ? null
-    : o.augment === true
-      ? { flips: true, rotations: true }
-      : { flips: o.augment.flips ?? false, rotations: o.augment.rotations ?? false };
+  const schedule = scheduleSettings(o.schedule);
+  const augment = augmentSettings(o.augment);
   const backbones = mods.map((m) => discomBackbone(m, o.numClasses));
   const embeddingDim = options.embeddingDim ?? Math.max(1, Math.floor(Math.min(...backbones.map(encoderWidth)) / 2));
   const net: DiscomNet = buildDiscomNet(
     mods.map((m, i) => ({ name: m.name, backbone: backbones[i] })),
     { embeddingDim, numClasses: o.numClasses, representation: o.representation, seed: makeRng(o.seed).seed() },
   );
-  // TF.js dropout reuses its seed on every call; draw a fresh one per step (only if a backbone asks for dropout).
-  const dropouts = net.branches.flatMap((b) => b.train.layers.filter((l) => l.getClassName() === 'Dropout')) as unknown as {
-    seed?: number;
-  }[];
-  const vars = net.variables();
-  const optimizer = new Optimizer(
-    optimizerSettings,
-    vars,
-    vars.map((v) => v.rank >= 2),
-  );
-  const stepsPerEpoch = Math.ceil(n / o.batchSize);
   const hasVal = o.valLabels !== undefined && o.valLabels.length > 0;
-  const best: DiscomResult['best'] = {};
-  const snapshots: (tf.Tensor[] | null)[] = mods.map(() => null);
-  const history: DiscomEpoch[] = [];
   const objective = { weights, grlLambda: o.grlLambda, orthPenalty: o.orthPenalty, training: true };
-  const task = `distill discom (${mods.map((m) => m.name).join(', ')})`;
-  let sinceImproved = 0;
-  let sums: tf.Tensor | null = null;
+  const vars = net.variables();
 
-  try {
-    for (let epoch = 0; epoch < o.epochs; epoch++) {
-      // Shuffles, augmentation and dropout of an epoch: a pure function of (seed, epoch), as in the trainer.
-      const rng = epochRng(o.seed, epoch);
-      // Paired: one shuffle for all modalities; unpaired: one per modality (reference code).
-      const shared = o.pairing === 'paired' ? batchOrder(n, { batchSize: o.batchSize, seed: rng.seed() }) : null;
-      const orders = mods.map(() => shared ?? batchOrder(n, { batchSize: o.batchSize, seed: rng.seed() }));
-      // Batch-size-weighted sums of [total, ...LOSS_TERMS], kept on the device; read once per epoch.
-      sums = tf.zeros([1 + LOSS_TERMS.length]);
-      for (let b = 0; b < stepsPerEpoch; b++) {
-        throwIfAborted(o.signal);
-        const lr = learningRateAt(schedule, o.lr, epoch * stepsPerEpoch + b, stepsPerEpoch * o.epochs, epoch, o.epochs);
-        for (const d of dropouts) d.seed = rng.seed();
-        const augmented = mods.map((m, i) =>
-          augment && m.kind === 'image' ? gatherAugmented(m.train, m.shape, orders[i][b], 0, orders[i][b].length, augment, rng) : null,
-        );
-        const prev: tf.Tensor = sums;
-        sums = tf.tidy(() => {
-          const batch: DiscomBatch = {
-            xs: mods.map((m, i) => {
-              const a = augmented[i];
-              return a ? tf.tensor(a, [orders[i][b].length, ...m.shape]) : gatherRows(m.train, m.shape, orders[i][b]);
-            }),
-            labels: mods.map((_, i) => gatherRows(o.trainLabels, [], orders[i][b]) as tf.Tensor1D),
-          };
-          let terms: tf.Scalar[] = [];
-          const { value, grads } = tf.variableGrads(() => {
-            const r = discomLossTerms(net, batch, objective);
-            terms = LOSS_TERMS.map((k) => tf.keep(r.terms[k] ?? tf.scalar(0)));
-            return r.total;
-          }, vars);
-          optimizer.apply(
-            vars.map((v) => grads[v.name]),
-            lr,
-          );
-          const row = tf.stack([value, ...terms]);
-          tf.dispose(terms);
-          return tf.add(prev, tf.mul(row, orders[0][b].length));
-        });
-        prev.dispose();
-        await new Promise((r) => setImmediate(r));
-      }
-      const epochSums = await sums.data();
-      sums.dispose();
-      sums = null;
-      const rec: DiscomEpoch = {
-        epoch: epoch + 1,
-        loss: epochSums[0] / n,
-        terms: Object.fromEntries(LOSS_TERMS.filter((k) => weights[k] !== 0).map((k) => [k, epochSums[1 + LOSS_TERMS.indexOf(k)] / n])),
+  // Every branch and shared head trained jointly; each branch's student is selected on its own validation F1.
+  const learner: Learner<DiscomEpoch> = {
+    variables: vars,
+    decay: vars.map((v) => v.rank >= 2),
+    // Only present if a backbone asks for dropout.
+    dropouts: net.branches.flatMap((b) => dropoutLayers(b.train)) as unknown as { seed?: number }[],
+    rows: n,
+    // Paired: one shuffle for all modalities; unpaired: one per modality (reference code).
+    shuffles: o.pairing === 'paired' ? 1 : mods.length,
+    groups: net.branches.map((b) => ({ read: () => b.student.getWeights(), write: (values) => b.student.setWeights(values) })),
+    step: (orders, rng) => {
+      const rows = mods.map((_, i) => orders[o.pairing === 'paired' ? 0 : i]);
+      const augmented = mods.map((m, i) =>
+        augment && m.kind === 'image' ? gatherAugmented(m.train, m.shape, rows[i], 0, rows[i].length, augment, rng) : null,
+      );
+      const batch: DiscomBatch = {
+        xs: mods.map((m, i) => {
+          const a = augmented[i];
+          return a ? tf.tensor(a, [rows[i].length, ...m.shape]) : gatherRows(m.train, m.shape, rows[i]);
+        }),
+        labels: mods.map((_, i) => gatherRows(o.trainLabels, [], rows[i]) as tf.Tensor1D),
       };
-      let improved = false;
-      if (hasVal) {
-        rec.val = {};
-        for (const [i, b] of net.branches.entries()) {
-          const pred = await predictClasses(b.student, mods[i].val!, mods[i].shape, o.signal);
-          // Model selection on weighted F1, as the reference code.
-          const score = { accuracy: accuracy(o.valLabels!, pred), f1: f1Weighted(o.valLabels!, pred, o.numClasses) };
-          rec.val[b.name] = score;
-          const prevBest = best[b.name];
-          if (!prevBest || (prevBest.f1 !== null && score.f1 > prevBest.f1)) {
-            improved = true;
-            best[b.name] = { epoch: epoch + 1, f1: score.f1 };
-            if (snapshots[i]) tf.dispose(snapshots[i]!);
-            snapshots[i] = b.student.getWeights().map((w) => w.clone());
-          }
-        }
+      return () => {
+        const r = discomLossTerms(net, batch, objective);
+        return [r.total, ...LOSS_TERMS.map((k) => r.terms[k] ?? tf.scalar(0))];
+      };
+    },
+    endEpoch: async ({ epoch, means }) => {
+      const record: DiscomEpoch = {
+        epoch: epoch + 1,
+        loss: means[0],
+        terms: Object.fromEntries(LOSS_TERMS.filter((k) => weights[k] !== 0).map((k) => [k, means[1 + LOSS_TERMS.indexOf(k)]])),
+      };
+      if (!hasVal) return { record, scores: net.branches.map(() => null) };
+      const val: Record<string, { accuracy: number; f1: number }> = {};
+      for (const [i, b] of net.branches.entries()) {
+        const pred = await predictClasses(b.student, mods[i].val!, mods[i].shape, o.signal);
+        // Model selection on weighted F1, as the reference code.
+        val[b.name] = { accuracy: accuracy(o.valLabels!, pred), f1: f1Weighted(o.valLabels!, pred, o.numClasses) };
       }
-      history.push(rec);
+      record.val = val;
+      return { record, scores: net.branches.map((b) => val[b.name].f1) };
+    },
+    describe: (rec) => {
       const valText = rec.val
         ? ' ' +
           Object.entries(rec.val)
             .map(([k, v]) => `${k} acc ${v.accuracy.toFixed(3)}`)
             .join(' ')
         : '';
-      o.onProgress?.({ task, done: epoch + 1, total: o.epochs, detail: `loss ${rec.loss.toFixed(4)}${valText}` });
-      sinceImproved = improved ? 0 : sinceImproved + 1;
-      if (o.patience !== undefined && hasVal && sinceImproved >= o.patience) break;
-    }
-    // Keep each branch's best-validation weights (the reference code's per-modality checkpoint).
-    net.branches.forEach((b, i) => {
-      if (snapshots[i]) b.student.setWeights(snapshots[i]!);
-      if (!hasVal) best[b.name] = { epoch: history.length, f1: null };
-    });
-  } catch (err) {
+      return `loss ${rec.loss.toFixed(4)}${valText}`;
+    },
+  };
+
+  const result = await runLoop(learner, {
+    optimizer: optimizerSettings,
+    lr: o.lr,
+    schedule,
+    epochs: o.epochs,
+    batchSize: o.batchSize,
+    seed: o.seed,
+    // Stop when no branch improved its validation F1 for `patience` epochs.
+    selection: { maximise: true, minDelta: 0, patience: o.patience ?? null },
+    label: `distill discom (${mods.map((m) => m.name).join(', ')})`,
+    onProgress: o.onProgress,
+    signal: o.signal,
+  }).catch((err: unknown) => {
     net.dispose();
     throw err;
-  } finally {
-    sums?.dispose();
-    for (const s of snapshots) if (s) tf.dispose(s);
-    optimizer.dispose();
-  }
+  });
+  const history = result.history;
+  // Each branch keeps its best-validation weights (the reference code's per-modality checkpoint).
+  const best: DiscomResult['best'] = Object.fromEntries(
+    net.branches.map((b, i) => [b.name, { epoch: result.best[i].epoch, f1: result.best[i].value }]),
+  );
   net.releaseTraining();
   return {
     branches: Object.fromEntries(net.branches.map((b) => [b.name, b.student])),

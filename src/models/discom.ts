@@ -8,17 +8,40 @@
  * Each branch is a functional tf.LayersModel built only from stock layers, so its student
  * view (input → [logits, embedding]) saves and loads like any other cmkd model.
  */
-import { tf } from '../../engine/index.js';
-import { makeRng } from '../../util/rng.js';
-import { META_KEY, OUTPUT_NAMES, type ModelSpec } from '../../models/index.js';
+import type { ModalityKind } from '../data/types.js';
+import { tf } from '../engine/index.js';
+import { CmkdError } from '../util/errors.js';
+import { makeRng } from '../util/rng.js';
+import { META_KEY, OUTPUT_NAMES } from './build.js';
 import { applyEncoder, encoderWidth } from './encoder.js';
+import { makeSpec, type ModelKind, type ModelSpec, type SpecOverrides } from './spec.js';
 
-/** What the per-modality task classifier sees (the paper's choice is 'inv+inf'). */
 /** The projection head's batch norm: PyTorch's defaults (nn.BatchNorm1d momentum 0.1, eps 1e-5) in TF.js terms. */
 export const DISCOM_BN = { momentum: 0.9, epsilon: 1e-5 } as const;
 
+/** What the per-modality task classifier sees (the paper's choice is 'inv+inf'). */
 export type Representation = 'inv+inf' | 'inv' | 'inf' | 'inv+inf+irr';
 export const REPRESENTATIONS: readonly Representation[] = ['inv+inf', 'inv', 'inf', 'inv+inf+irr'];
+
+/** Architecture of a modality's two encoders: a backbone family and its overrides. */
+export type DiscomBackbone = { kind?: ModelKind } & SpecOverrides;
+
+/**
+ * The backbone spec of a modality's encoders: `backbone` (default an MLP for tables, a CNN for
+ * images) with the models module's default widths and no dropout unless given.
+ */
+export function discomBackbone(
+  m: { name: string; kind: ModalityKind; shape: number[]; backbone?: DiscomBackbone },
+  numClasses: number,
+): ModelSpec {
+  const { kind, ...overrides } = m.backbone ?? {};
+  try {
+    return makeSpec(kind ?? (m.kind === 'image' ? 'cnn' : 'mlp'), m.shape, numClasses, 'classification', { dropout: 0, ...overrides });
+  } catch (err) {
+    if (err instanceof CmkdError) throw new CmkdError(`discom: modality '${m.name}' backbone: ${err.message}`, err.code);
+    throw err;
+  }
+}
 
 export interface BranchSpec {
   name: string;

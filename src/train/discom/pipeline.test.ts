@@ -6,7 +6,7 @@ import { stratifiedSplit } from '../../data/index.js';
 import type { MultimodalDataset } from '../../data/types.js';
 import { initEngine } from '../../engine/index.js';
 import { loadModel } from '../../models/index.js';
-import { predictOutputs } from '../../train/index.js';
+import { predictOutputs } from '../predict.js';
 import { CmkdError } from '../../util/errors.js';
 import { makeRng } from '../../util/rng.js';
 import { discomOnDataset, saveDiscomStudents } from './pipeline.js';
