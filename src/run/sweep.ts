@@ -26,8 +26,8 @@ import { metricLabel } from '../report/format.js';
 import { toCsv, writeFileAtomic, writeJsonAtomic } from '../util/fs.js';
 import { throwIfAborted, type ProgressFn } from '../util/progress.js';
 import { VERSION } from '../version.js';
-import { distill, distillDiscom, kindFor, loadTeacher, objectiveSettings, splitMetrics, type TrainSettings } from './distill.js';
-import { defaultModelKind, trainOnModality } from './pipeline.js';
+import { distill, distillDiscom, kindFor, loadTeacher, objectiveSettings, splitMetrics, type TrainSettings } from '../train/distill.js';
+import { defaultModelKind, trainOnModality } from '../train/pipeline.js';
 
 /** The default method list: the KD family with and without logit standardisation, feature KD, DisCoM-KD. */
 export const DEFAULT_SWEEP_METHODS = ['kd', 'kd+ls', 'dkd', 'dkd+ls', 'ctkd', 'ctkd+ls', 'mlkd', 'mlkd+ls', 'feature', 'discom'] as const;

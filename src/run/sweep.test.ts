@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { initEngine, tf } from '../engine/index.js';
 import { CmkdError } from '../util/errors.js';
 import { formatSweepTable, sweep, sweepEntries, sweepTable, type SweepCell, type SweepOptions } from './sweep.js';
-import { distillTestDataset } from './testdata.js';
+import { distillTestDataset } from '../train/testdata.js';
 
 let root = '';
 beforeAll(async () => {
