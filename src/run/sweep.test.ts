@@ -18,8 +18,8 @@ afterAll(() => rm(root, { recursive: true, force: true }));
 const ds = distillTestDataset(90);
 const base = (outDir: string): SweepOptions => ({
   dataset: ds,
-  studentModality: 'weak',
-  teacherModality: 'strong',
+  student: 'weak',
+  teacher: 'strong',
   methods: ['kd', 'dkd+ls', 'feature', 'discom'],
   repeats: 2,
   seed: 5,
@@ -150,7 +150,7 @@ describe('sweep', () => {
 
   it('refuses discom between a modality and itself, and logit methods on regression, before training', async () => {
     const dir = path.join(root, 'bad');
-    await expect(sweep({ ...base(dir), teacherModality: 'weak' })).rejects.toThrow(/discom needs two different modalities/);
+    await expect(sweep({ ...base(dir), teacher: 'weak' })).rejects.toThrow(/discom needs two different modalities/);
     const reg = {
       ...ds,
       task: { kind: 'regression' as const, target: 'y' },

@@ -79,8 +79,10 @@ export const QUICK_SWEEP = {
 
 export interface SweepOptions {
   dataset: MultimodalDataset;
-  studentModality: string;
-  teacherModality: string;
+  /** The modality every student reads. */
+  student: string;
+  /** The modality the teacher reads ('a+b' for a fused one the dataset has). */
+  teacher: string;
   /** Entries of SWEEP_METHOD_NAMES (default DEFAULT_SWEEP_METHODS; regression: 'feature'). */
   methods?: readonly string[];
   /** A row per temperature for the methods that take one (kd, dkd, mlkd). */
@@ -269,8 +271,8 @@ export async function sweep(o: SweepOptions): Promise<SweepResult> {
   const started = Date.now();
   const ds = o.dataset;
   const task = ds.task.kind;
-  const student = getModality(ds, o.studentModality);
-  const teacherModality = getModality(ds, o.teacherModality);
+  const student = getModality(ds, o.student);
+  const teacherModality = getModality(ds, o.teacher);
   const repeats = o.repeats ?? 3;
   check(Number.isInteger(repeats) && repeats >= 1, `sweep: repeats must be an integer ≥ 1, got ${repeats}`, 'invalid-option');
   const seed = o.seed ?? 0;

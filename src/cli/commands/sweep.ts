@@ -107,8 +107,8 @@ export function register(program: Command): void {
       });
       const result = await sweep({
         dataset: ds,
-        studentModality: student,
-        teacherModality: teacher,
+        student,
+        teacher,
         methods,
         temperatures,
         lambdas,
