@@ -1,33 +1,50 @@
 /**
- * A method sweep in the papers' layout: on repeated stratified 70/10/20 splits, the TEACHER
- * (teacher modality), the STUDENT without KD, and a student per distillation method (± LSKD,
- * feature KD, DisCoM-KD), each scored on the split's test rows and summarised as mean ± sd over
- * repeats. The teacher and the no-KD student are trained once per repeat and reused by every
- * method; every student of a repeat starts from the same initial weights (seed + repeat).
+ * A method sweep in the papers' layout, as a plan of cells: on repeated stratified 70/10/20
+ * splits, the TEACHER (teacher modality), the STUDENT without KD, and a student per
+ * distillation method (± LSKD, feature KD, DisCoM-KD), each scored on the split's test rows and
+ * summarised as mean ± sd over repeats.
  *
- * Results are written after every finished (row, repeat) cell, atomically: results.json (the
- * settings, every cell, the table), results.csv (one line per cell) and table.csv; at the end
- * methods.svg/png, the table as a chart. With
- * `resume`, finished cells are read back and skipped (a cell is reused only if its method
- * settings are unchanged); the teacher of an unfinished repeat is loaded from models/.
- * Training is a pure function of the seeds, so a resumed sweep ends with the same table.
+ * `planSweep`: per repeat r (split seed and training seed `seed + r`) a `teacher` cell (trained
+ * on its modality, saved to models/r<r>/teacher), a `student` cell (the no-KD student), and a
+ * cell per method: `distill` (depends on the teacher cell; loads the frozen teacher from its
+ * folder) or `discom` (DisCoM-KD, no teacher). Every student of a repeat starts from the same
+ * initial weights. Cell inputs are JSON (modality names, seeds, budget, method id and
+ * settings); the dataset is the workspace every cell shares. `SWEEP_RUNNERS` runs them by kind.
+ *
+ * `sweep`: executes the plan (src/run/cells.ts). After every finished cell, results.json (the
+ * settings, every cell's record, the table), results.csv (one line per cell) and table.csv are
+ * rewritten atomically from the records; at the end methods.svg/png, the table as a chart. With
+ * `resume`, finished cells are read back from stages/ and skipped; a folder of other settings
+ * is refused. Training is a pure function of the seeds, so a resumed sweep ends with the same
+ * table.
  */
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { getModality, stratifiedSplit, type MultimodalDataset } from '../data/index.js';
-import { describeMethod, METHOD_IDS, parseMethodId, resolveSettings, scheduleNotes, type ObjectiveSettings } from '../kd/index.js';
-import { meanSd, type MeanSd } from '../metrics/index.js';
+import { getModality, stratifiedSplit, type MultimodalDataset, type Split } from '../data/index.js';
+import {
+  describeMethod,
+  LSKD_SUFFIX,
+  METHOD_IDS,
+  parseMethodId,
+  resolveSettings,
+  scheduleNotes,
+  type ObjectiveSettings,
+} from '../kd/index.js';
+import type { MeanSd } from '../metrics/index.js';
 import { saveModel, type ModelKind, type SpecOverrides } from '../models/index.js';
-import { CmkdError, check } from '../util/errors.js';
 import { renderChart, type VegaLiteSpec } from '../report/charts.js';
 import { methodsSpec } from '../report/figures.js';
 import { metricLabel } from '../report/format.js';
-import { toCsv, writeFileAtomic, writeJsonAtomic } from '../util/fs.js';
-import { throwIfAborted, type ProgressFn } from '../util/progress.js';
-import { VERSION } from '../version.js';
 import { distill, distillDiscom, kindFor, loadTeacher, objectiveSettings, splitMetrics, type TrainSettings } from '../train/distill.js';
 import { defaultModelKind, trainOnModality } from '../train/pipeline.js';
+import { CmkdError, check } from '../util/errors.js';
+import { toCsv, writeFileAtomic, writeJsonAtomic } from '../util/fs.js';
+import type { ProgressFn } from '../util/progress.js';
+import { VERSION } from '../version.js';
+import { execute, type Cell, type CellContext, type CellRunner, type Json } from './cells.js';
+import { fingerprintOf } from './stages.js';
+import { summariseRecords } from './summarise.js';
 
 /** The default method list: the KD family with and without logit standardisation, feature KD, DisCoM-KD. */
 export const DEFAULT_SWEEP_METHODS = ['kd', 'kd+ls', 'dkd', 'dkd+ls', 'ctkd', 'ctkd+ls', 'mlkd', 'mlkd+ls', 'feature', 'discom'] as const;
@@ -77,7 +94,8 @@ export const QUICK_SWEEP = {
   } satisfies SweepBudget,
 };
 
-export interface SweepOptions {
+/** What a sweep trains and how; everything but where it goes. */
+export interface SweepPlanOptions {
   dataset: MultimodalDataset;
   /** The modality every student reads. */
   student: string;
@@ -93,7 +111,10 @@ export interface SweepOptions {
   repeats?: number;
   seed?: number;
   budget: SweepBudget;
-  /** Where results and models go. */
+}
+
+export interface SweepOptions extends SweepPlanOptions {
+  /** Where results, models and the cells' stage files go. */
   outDir: string;
   /** Continue the sweep in outDir, skipping finished cells. */
   resume?: boolean;
@@ -101,12 +122,13 @@ export interface SweepOptions {
   signal?: AbortSignal;
 }
 
-/** One finished (row, repeat): the test (and validation) metrics of its model. */
-export interface SweepCell {
+/** One finished (row, repeat), the record of its cell: the test (and validation) metrics of its model. */
+export type SweepCell = {
   row: string;
   label: string;
+  /** 'teacher', 'none' (the no-KD student) or the registry method. */
   method: string;
-  /** The entry's settings (methods), to tell whether a resumed sweep may reuse the cell. */
+  /** The entry's settings (with `lskd: true` for a '+ls' method); null for the teacher and the no-KD student. */
   settings: ObjectiveSettings | null;
   repeat: number;
   splitSeed: number;
@@ -115,7 +137,7 @@ export interface SweepCell {
   bestEpoch: number;
   /** Wall-clock seconds (noisy; not in the table). */
   seconds: number;
-}
+};
 
 export interface SweepRow {
   id: string;
@@ -152,6 +174,48 @@ export interface SweepResult {
   /** Schedules the budget does not finish (e.g. DKD's warm-up in a 6-epoch run), one line per row affected. */
   notes: string[];
 }
+
+/** The budget as every cell carries it: the training settings, both model kinds, the architecture. */
+export type SweepCellBudget = TrainSettings & { kind: ModelKind; teacherKind: ModelKind; architecture: SpecOverrides | null };
+
+/** The inputs of a sweep cell (JSON). */
+export type SweepCellInputs = {
+  /** The table row: 'teacher', 'student' or a method entry's id ('kd+ls', 'kd@T=2'). */
+  row: string;
+  label: string;
+  repeat: number;
+  splitSeed: number;
+  /** Seeds initial weights, shuffling and dropout. */
+  seed: number;
+  /** Modality names. */
+  student: string;
+  teacher: string;
+  budget: SweepCellBudget;
+  /** A method id of the registry grammar ('kd', 'dkd+ls', 'discom'); null for the teacher and the no-KD student. */
+  method: string | null;
+  /** The method's settings (temperature, kdWeight); null for the teacher and the no-KD student. */
+  settings: ObjectiveSettings | null;
+};
+
+export type SweepCellKind = 'teacher' | 'student' | 'distill' | 'discom';
+
+/** What every cell of a sweep shares. */
+export interface SweepWorkspace {
+  dataset: MultimodalDataset;
+}
+
+/** The settings a sweep folder is tied to (results.json `config`); a resume must match them. */
+type SweepConfig = {
+  dataset: string;
+  rows: number;
+  task: 'classification' | 'regression';
+  studentModality: string;
+  teacherModality: string;
+  seed: number;
+  budget: SweepCellBudget;
+};
+
+type RowOrder = { id: string; label: string; role: SweepRow['role'] };
 
 const CLASSIFICATION_METRICS = ['f1Weighted', 'accuracy', 'f1Macro', 'auc'];
 const REGRESSION_METRICS = ['mse', 'rmse', 'mae', 'r2'];
@@ -210,11 +274,9 @@ export function sweepTable(
   const headline = metrics[0];
   const rows: SweepRow[] = order.map(({ id, label, role }) => {
     const mine = cells.filter((c) => c.row === id && c.repeat < repeats).sort((a, b) => a.repeat - b.repeat);
-    const summary = Object.fromEntries(
-      metrics.map((m) => [m, mine.length ? meanSd(mine.map((c) => c.test[m] ?? NaN)) : { mean: NaN, sd: NaN, n: 0 }]),
-    );
-    return { id, label, role, metrics: summary, delta: NaN };
+    return { id, label, role, metrics: summariseRecords(mine, metrics).test, delta: NaN };
   });
+  // Δ is the difference of the two means (not the mean of paired differences, which differs in the last bits).
   const student = rows.find((r) => r.role === 'student');
   for (const r of rows) {
     if (r.role !== 'teacher' && student) r.delta = r.metrics[headline].mean - student.metrics[headline].mean;
@@ -252,27 +314,29 @@ export function formatSweepTable(t: SweepTable, digits = 3): { header: string[];
 interface SweepFile {
   format: 1;
   cmkd: string;
-  config: Record<string, unknown>;
+  config: SweepConfig;
   /** Schedules the budget does not finish, in words (scheduleNotes), one per affected row. */
   notes?: string[];
   cells: SweepCell[];
   table?: SweepTable;
 }
 
-function diffKeys(a: Record<string, unknown>, b: Record<string, unknown>): string[] {
-  const keys = new Set([...Object.keys(a), ...Object.keys(b)]);
-  return [...keys].filter((k) => JSON.stringify(a[k]) !== JSON.stringify(b[k]));
-}
-
 const dirName = (id: string) => id.replace(/[^A-Za-z0-9_.+=@,-]/g, '_');
 
-/** Run (or resume) a sweep; see the module comment. */
-export async function sweep(o: SweepOptions): Promise<SweepResult> {
-  const started = Date.now();
+/** The id of the cell of `row` in repeat `repeat`; its stage file is stages/r<repeat>_<row>.json (other characters as '_'). */
+const cellId = (repeat: number, row: string) => `r${repeat}/${row}`;
+
+/** The folder of a cell's model (a DisCoM-KD cell: one sub-folder per modality). */
+export function sweepModelDir(outDir: string, cell: { repeat: number; row: string }): string {
+  return path.join(outDir, 'models', `r${cell.repeat}`, dirName(cell.row));
+}
+
+/** The checked options, the table's rows, the notes and the plan. */
+function prepareSweep(o: SweepPlanOptions): { config: SweepConfig; order: RowOrder[]; notes: string[]; repeats: number; plan: Cell[] } {
   const ds = o.dataset;
   const task = ds.task.kind;
   const student = getModality(ds, o.student);
-  const teacherModality = getModality(ds, o.teacher);
+  const teacher = getModality(ds, o.teacher);
   const repeats = o.repeats ?? 3;
   check(Number.isInteger(repeats) && repeats >= 1, `sweep: repeats must be an integer ≥ 1, got ${repeats}`, 'invalid-option');
   const seed = o.seed ?? 0;
@@ -285,79 +349,257 @@ export async function sweep(o: SweepOptions): Promise<SweepResult> {
     if (e.method === 'discom') {
       check(task === 'classification', `sweep: discom needs a classification task; dataset '${ds.name}' is ${task}`, 'unsupported');
       check(
-        student.name !== teacherModality.name,
+        student.name !== teacher.name,
         `sweep: discom needs two different modalities; student and teacher are both '${student.name}'`,
         'invalid-option',
       );
     } else {
-      const given = objectiveSettings(e.method, e.settings, {
-        task,
-        lskd: e.lskd,
-        studentDim: 1,
-        teacherDim: 1,
-        seed,
-      });
+      const given = objectiveSettings(e.method, e.settings, { task, lskd: e.lskd, studentDim: 1, teacherDim: 1, seed });
       notes.push(...scheduleNotes(e.method, resolveSettings(e.method, given), training.epochs).map((n) => `${e.label}: ${n}`));
     }
   }
   const studentKind = kind ?? defaultModelKind(student);
-  const teacherKind = kindFor(teacherModality, studentKind);
-
-  const config = {
+  const teacherKind = kindFor(teacher, studentKind);
+  const config: SweepConfig = {
     dataset: ds.name,
     rows: ds.n,
     task,
     studentModality: student.name,
-    teacherModality: teacherModality.name,
+    teacherModality: teacher.name,
     seed,
     budget: { ...training, kind: studentKind, teacherKind, architecture: architecture ?? null },
   };
-  const file = path.join(o.outDir, RESULTS_JSON);
-  let cells: SweepCell[] = [];
-  if (existsSync(file)) {
-    if (!o.resume) {
-      throw new CmkdError(
-        `${o.outDir} already holds a sweep (${RESULTS_JSON}); continue it with --resume or choose another --out`,
-        'invalid-option',
-      );
-    }
-    let prior: SweepFile;
-    try {
-      prior = JSON.parse(await readFile(file, 'utf8')) as SweepFile;
-    } catch (err) {
-      throw new CmkdError(`${file} is not valid JSON: ${(err as Error).message}`, 'invalid-input');
-    }
-    check(prior.format === 1 && Array.isArray(prior.cells), `${file} is not a cmkd sweep results file`);
-    const differ = diffKeys(prior.config, config);
-    if (differ.length) {
-      throw new CmkdError(
-        `cannot resume the sweep in ${o.outDir}: it was run with different ${differ.join(', ')}; use the same settings or another --out`,
-        'invalid-option',
-      );
-    }
-    cells = prior.cells;
-  }
 
-  const order: { id: string; label: string; role: SweepRow['role'] }[] = [
-    { id: 'teacher', label: `TEACHER (${teacherModality.name})`, role: 'teacher' },
+  const order: RowOrder[] = [
+    { id: 'teacher', label: `TEACHER (${teacher.name})`, role: 'teacher' },
     { id: 'student', label: `STUDENT (${student.name}, no KD)`, role: 'student' },
     ...entries.map((e) => ({ id: e.id, label: e.label, role: 'method' as const })),
   ];
-  const settingsOf = new Map<string, ObjectiveSettings | null>(
-    entries.map((e) => [e.id, { ...e.settings, ...(e.lskd ? { lskd: true } : {}) }]),
-  );
-  const done = (row: string, r: number) =>
-    cells.some((c) => c.row === row && c.repeat === r && JSON.stringify(c.settings) === JSON.stringify(settingsOf.get(row) ?? null));
-  const total = order.length * repeats;
-  let finished = order.reduce((a, row) => a + Array.from({ length: repeats }, (_, r) => done(row.id, r)).filter(Boolean).length, 0);
-  const reused = finished;
-  let trained = 0;
+  const plan: Cell[] = [];
+  for (let r = 0; r < repeats; r++) {
+    const cell = (row: RowOrder, kind: SweepCellKind, method: SweepEntry | null): Cell => {
+      const inputs: SweepCellInputs = {
+        row: row.id,
+        label: row.label,
+        repeat: r,
+        splitSeed: seed + r,
+        seed: seed + r,
+        student: student.name,
+        teacher: teacher.name,
+        budget: config.budget,
+        method: method && (method.lskd ? `${method.method}${LSKD_SUFFIX}` : method.method),
+        settings: method && method.settings,
+      };
+      const dependsOn = kind === 'distill' ? [cellId(r, 'teacher')] : [];
+      return { id: cellId(r, row.id), kind, inputs: inputs as unknown as Json, dependsOn, label: `${row.label} r${r + 1}` };
+    };
+    plan.push(cell(order[0], 'teacher', null), cell(order[1], 'student', null));
+    entries.forEach((e, i) => plan.push(cell(order[i + 2], e.method === 'discom' ? 'discom' : 'distill', e)));
+  }
+  return { config, order, notes, repeats, plan };
+}
+
+/**
+ * The sweep as a plan of cells, in order: per repeat the teacher, the no-KD student, then one
+ * cell per method entry. Throws (before anything is trained) on an unknown modality or method,
+ * a method the task or modalities do not allow, or settings a method does not take.
+ */
+export function planSweep(o: SweepPlanOptions): Cell[] {
+  return prepareSweep(o).plan;
+}
+
+const inputsOf = (cell: Cell) => cell.inputs as unknown as SweepCellInputs;
+
+/** A cell's record from its model's scores. */
+function scored(
+  i: SweepCellInputs,
+  method: string,
+  split: Split,
+  t0: number,
+  test: Record<string, number> | undefined,
+  val: Record<string, number> | undefined,
+  bestEpoch: number,
+): SweepCell {
+  check(test !== undefined, `sweep: split ${split.seed} has no test rows`);
+  const lskd = i.method !== null && parseMethodId(i.method).lskd;
+  return {
+    row: i.row,
+    label: i.label,
+    method,
+    settings: i.method === null ? null : { ...i.settings, ...(lskd ? { lskd: true } : {}) },
+    repeat: i.repeat,
+    splitSeed: split.seed,
+    test,
+    val: val ?? null,
+    bestEpoch,
+    seconds: (Date.now() - t0) / 1000,
+  };
+}
+
+/** The budget of a cell: its training settings, and the student's kind and architecture. */
+function unpack(b: SweepCellBudget) {
+  const { kind, teacherKind, architecture, ...training } = b;
+  return { kind, teacherKind, architecture: architecture ?? undefined, training };
+}
+
+/** TEACHER (on its modality) or the no-KD STUDENT (the same architecture and seed as every KD student). */
+async function trainAlone(cell: Cell, ctx: CellContext<SweepWorkspace>): Promise<SweepCell> {
+  const i = inputsOf(cell);
+  const ds = ctx.workspace.dataset;
+  const t0 = Date.now();
+  const { kind, teacherKind, architecture, training } = unpack(i.budget);
+  const teacher = cell.kind === 'teacher';
+  const split = stratifiedSplit(ds, { seed: i.splitSeed });
+  const t = await trainOnModality(ds, {
+    ...training,
+    modality: teacher ? i.teacher : i.student,
+    split,
+    kind: teacher ? teacherKind : kind,
+    architecture: teacher && teacherKind !== kind ? undefined : architecture,
+    seed: i.seed,
+    label: teacher ? `teacher (${i.teacher}) r${i.repeat + 1}` : `no-KD student (${i.student}) r${i.repeat + 1}`,
+    onProgress: ctx.onProgress,
+    signal: ctx.signal,
+  });
+  try {
+    const m = await splitMetrics(t.model, t.prepared, ds);
+    await saveModel(sweepModelDir(ctx.outDir, i), t.model, {
+      ...t.meta,
+      extra: {
+        ...t.meta.extra,
+        role: teacher ? 'teacher' : 'student',
+        ...(teacher ? {} : { method: 'none' }),
+        seed: i.seed,
+        test: m.test?.summary ?? null,
+      },
+    });
+    return scored(i, teacher ? 'teacher' : 'none', split, t0, m.test?.summary, m.val?.summary, t.result.bestEpoch);
+  } finally {
+    t.model.dispose();
+  }
+}
+
+/** A student distilled from the frozen teacher its teacher cell saved. */
+async function distillCell(cell: Cell, ctx: CellContext<SweepWorkspace>): Promise<SweepCell> {
+  const i = inputsOf(cell);
+  const ds = ctx.workspace.dataset;
+  const t0 = Date.now();
+  const { kind, architecture, training } = unpack(i.budget);
+  const { method, lskd } = parseMethodId(i.method as string, 'sweep method');
+  const split = stratifiedSplit(ds, { seed: i.splitSeed });
+  const teacherDir = sweepModelDir(ctx.outDir, ctx.deps[cell.dependsOn[0]] as SweepCell);
+  const t = await loadTeacher(teacherDir, ds, split.seed);
+  try {
+    const d = await distill({
+      ...training,
+      dataset: ds,
+      split,
+      studentModality: i.student,
+      teacher: { modality: t.modality, model: t.model, standardizer: t.standardizer, source: teacherDir },
+      method: method.name,
+      settings: i.settings ?? {},
+      lskd,
+      kind,
+      architecture,
+      seed: i.seed,
+      out: sweepModelDir(ctx.outDir, i),
+      onProgress: ctx.onProgress,
+      signal: ctx.signal,
+    });
+    try {
+      return scored(i, method.name, split, t0, d.metrics.test?.summary, d.metrics.val?.summary, d.bestEpoch);
+    } finally {
+      d.dispose();
+    }
+  } finally {
+    t.model.dispose();
+  }
+}
+
+/** DisCoM-KD: students of both modalities trained together, no teacher; the record scores the student modality's. */
+async function discomCell(cell: Cell, ctx: CellContext<SweepWorkspace>): Promise<SweepCell> {
+  const i = inputsOf(cell);
+  const ds = ctx.workspace.dataset;
+  const t0 = Date.now();
+  const { kind, architecture, training } = unpack(i.budget);
+  const split = stratifiedSplit(ds, { seed: i.splitSeed });
+  const d = await distillDiscom({
+    ...training,
+    dataset: ds,
+    split,
+    modalities: [i.student, i.teacher],
+    kind,
+    architecture,
+    seed: i.seed,
+    out: sweepModelDir(ctx.outDir, i),
+    onProgress: ctx.onProgress,
+    signal: ctx.signal,
+  });
+  try {
+    const s = d.students[i.student];
+    return scored(i, 'discom', split, t0, s.metrics.test?.summary, s.metrics.val?.summary, s.bestEpoch);
+  } finally {
+    d.dispose();
+  }
+}
+
+/** The runners of the sweep's cells, by kind. */
+export const SWEEP_RUNNERS: Record<SweepCellKind, CellRunner<SweepWorkspace>> = {
+  teacher: trainAlone,
+  student: trainAlone,
+  distill: distillCell,
+  discom: discomCell,
+};
+
+function diffKeys(a: Record<string, unknown>, b: Record<string, unknown>): string[] {
+  const keys = new Set([...Object.keys(a), ...Object.keys(b)]);
+  return [...keys].filter((k) => JSON.stringify(a[k]) !== JSON.stringify(b[k]));
+}
+
+/** The sweep already in `outDir` (its results.json), if it may be continued: with `resume`, and the same settings. */
+async function priorSweep(outDir: string, resume: boolean, config: SweepConfig): Promise<SweepFile> {
+  const file = path.join(outDir, RESULTS_JSON);
+  if (!resume) {
+    throw new CmkdError(
+      `${outDir} already holds a sweep (${RESULTS_JSON}); continue it with --resume or choose another --out`,
+      'invalid-option',
+    );
+  }
+  let prior: SweepFile;
+  try {
+    prior = JSON.parse(await readFile(file, 'utf8')) as SweepFile;
+  } catch (err) {
+    throw new CmkdError(`${file} is not valid JSON: ${(err as Error).message}`, 'invalid-input');
+  }
+  check(prior.format === 1 && Array.isArray(prior.cells), `${file} is not a cmkd sweep results file`);
+  const differ = diffKeys(prior.config, config);
+  if (differ.length) {
+    throw new CmkdError(
+      `cannot resume the sweep in ${outDir}: it was run with different ${differ.join(', ')}; use the same settings or another --out`,
+      'invalid-option',
+    );
+  }
+  return prior;
+}
+
+/** Run (or resume) a sweep; see the module comment. */
+export async function sweep(o: SweepOptions): Promise<SweepResult> {
+  const started = Date.now();
+  const { config, order, notes, repeats, plan } = prepareSweep(o);
+  const file = path.join(o.outDir, RESULTS_JSON);
+  const prior = existsSync(file) ? await priorSweep(o.outDir, Boolean(o.resume), config) : null;
+  // Cells of the folder's earlier plan that this one does not have (fewer methods or repeats) stay listed.
+  const planned = new Set(plan.map((c) => c.id));
+  const carried = (prior?.cells ?? []).filter((c) => !planned.has(cellId(c.repeat, c.row)));
+  const records = new Map<string, SweepCell>();
+  const cells = () => [...plan.flatMap((c) => records.get(c.id) ?? []), ...carried];
 
   const write = async () => {
-    const table = sweepTable(cells, order, task, repeats);
-    const out: SweepFile = { format: 1, cmkd: VERSION, config, notes, cells, table };
+    const all = cells();
+    const table = sweepTable(all, order, config.task, repeats);
+    const out: SweepFile = { format: 1, cmkd: VERSION, config, notes, cells: all, table };
     await writeJsonAtomic(file, out);
-    const flat = cells.map((c) => ({
+    const flat = all.map((c) => ({
       row: c.row,
       label: c.label,
       method: c.method,
@@ -383,168 +625,26 @@ export async function sweep(o: SweepOptions): Promise<SweepResult> {
     await writeFileAtomic(path.join(o.outDir, TABLE_CSV), toCsv(summary));
     return table;
   };
-  const record = async (cell: SweepCell) => {
-    cells = [...cells.filter((c) => !(c.row === cell.row && c.repeat === cell.repeat)), cell];
-    trained++;
-    finished++;
-    await write();
-    o.onProgress?.({ task: 'sweep', done: finished, total, detail: `${cell.label} r${cell.repeat + 1}` });
-  };
-  o.onProgress?.({ task: 'sweep', done: finished, total });
 
-  for (let r = 0; r < repeats; r++) {
-    const pending = order.filter((row) => !done(row.id, r));
-    if (pending.length === 0) continue;
-    throwIfAborted(o.signal);
-    const split = stratifiedSplit(ds, { seed: seed + r });
-    const runSeed = seed + r;
-    const models = path.join(o.outDir, 'models', `r${r}`);
-    const teacherDir = path.join(models, 'teacher');
-    const cellOf = (
-      row: (typeof order)[number],
-      method: string,
-      t0: number,
-      test: Record<string, number> | undefined,
-      val: Record<string, number> | undefined,
-      bestEpoch: number,
-    ): SweepCell => {
-      check(test !== undefined, `sweep: split ${split.seed} has no test rows`);
-      return {
-        row: row.id,
-        label: row.label,
-        method,
-        settings: settingsOf.get(row.id) ?? null,
-        repeat: r,
-        splitSeed: split.seed,
-        test,
-        val: val ?? null,
-        bestEpoch,
-        seconds: (Date.now() - t0) / 1000,
-      };
-    };
-
-    // TEACHER: trained once per repeat (or read back), then frozen for every method.
-    let teacher: Awaited<ReturnType<typeof loadTeacher>> | null = null;
-    try {
-      const needsTeacher = pending.some(
-        (row) => row.role === 'teacher' || (row.role === 'method' && entries.find((e) => e.id === row.id)?.method !== 'discom'),
-      );
-      if (needsTeacher) {
-        if (!done('teacher', r) || !existsSync(path.join(teacherDir, 'model.json'))) {
-          const t0 = Date.now();
-          const t = await trainOnModality(ds, {
-            ...training,
-            modality: teacherModality.name,
-            split,
-            kind: teacherKind,
-            architecture: teacherKind === studentKind ? architecture : undefined,
-            seed: runSeed,
-            label: `teacher (${teacherModality.name}) r${r + 1}`,
-            onProgress: o.onProgress,
-            signal: o.signal,
-          });
-          try {
-            const m = await splitMetrics(t.model, t.prepared, ds);
-            await saveModel(teacherDir, t.model, {
-              ...t.meta,
-              extra: { ...t.meta.extra, role: 'teacher', seed: runSeed, test: m.test?.summary ?? null },
-            });
-            if (!done('teacher', r)) await record(cellOf(order[0], 'teacher', t0, m.test?.summary, m.val?.summary, t.result.bestEpoch));
-          } finally {
-            t.model.dispose();
-          }
-        }
-        teacher = await loadTeacher(teacherDir, ds, split.seed);
-      }
-
-      for (const row of pending) {
-        if (row.role === 'teacher') continue;
-        throwIfAborted(o.signal);
-        const t0 = Date.now();
-        const out = path.join(models, dirName(row.id));
-        if (row.role === 'student') {
-          // STUDENT: the same architecture and seed as every KD student, trained without a teacher.
-          const s = await trainOnModality(ds, {
-            ...training,
-            modality: student.name,
-            split,
-            kind: studentKind,
-            architecture,
-            seed: runSeed,
-            label: `no-KD student (${student.name}) r${r + 1}`,
-            onProgress: o.onProgress,
-            signal: o.signal,
-          });
-          try {
-            const m = await splitMetrics(s.model, s.prepared, ds);
-            await saveModel(out, s.model, {
-              ...s.meta,
-              extra: {
-                ...s.meta.extra,
-                role: 'student',
-                method: 'none',
-                seed: runSeed,
-                test: m.test?.summary ?? null,
-              },
-            });
-            await record(cellOf(row, 'none', t0, m.test?.summary, m.val?.summary, s.result.bestEpoch));
-          } finally {
-            s.model.dispose();
-          }
-          continue;
-        }
-        const entry = entries.find((e) => e.id === row.id) as SweepEntry;
-        if (entry.method === 'discom') {
-          const d = await distillDiscom({
-            ...training,
-            dataset: ds,
-            split,
-            modalities: [student.name, teacherModality.name],
-            kind: studentKind,
-            architecture,
-            seed: runSeed,
-            out,
-            onProgress: o.onProgress,
-            signal: o.signal,
-          });
-          try {
-            const s = d.students[student.name];
-            await record(cellOf(row, 'discom', t0, s.metrics.test?.summary, s.metrics.val?.summary, s.bestEpoch));
-          } finally {
-            d.dispose();
-          }
-          continue;
-        }
-        const t = teacher as NonNullable<typeof teacher>;
-        const d = await distill({
-          ...training,
-          dataset: ds,
-          split,
-          studentModality: student.name,
-          teacher: { modality: t.modality, model: t.model, standardizer: t.standardizer, source: teacherDir },
-          method: entry.method,
-          settings: entry.settings,
-          lskd: entry.lskd,
-          kind: studentKind,
-          architecture,
-          seed: runSeed,
-          out,
-          onProgress: o.onProgress,
-          signal: o.signal,
-        });
-        try {
-          await record(cellOf(row, entry.method, t0, d.metrics.test?.summary, d.metrics.val?.summary, d.bestEpoch));
-        } finally {
-          d.dispose();
-        }
-      }
-    } finally {
-      teacher?.model.dispose();
-    }
-  }
+  let trained = 0;
+  let reused = 0;
+  await execute(plan, {
+    workspace: { dataset: o.dataset },
+    store: { runDir: o.outDir, fingerprint: fingerprintOf(config), resume: Boolean(o.resume), reused: [] },
+    runners: SWEEP_RUNNERS,
+    task: 'sweep',
+    onProgress: o.onProgress,
+    signal: o.signal,
+    onCell: async (cell, record, wasReused) => {
+      records.set(cell.id, record as SweepCell);
+      if (wasReused) reused++;
+      else trained++;
+      await write();
+    },
+  });
   const table = await write();
-  const figure = await renderChart(sweepFigureSpec(table, student.name), path.join(o.outDir, METHODS_FIGURE));
-  return { table, cells, trained, reused, seconds: (Date.now() - started) / 1000, outDir: o.outDir, figures: figure.files, notes };
+  const figure = await renderChart(sweepFigureSpec(table, config.studentModality), path.join(o.outDir, METHODS_FIGURE));
+  return { table, cells: cells(), trained, reused, seconds: (Date.now() - started) / 1000, outDir: o.outDir, figures: figure.files, notes };
 }
 
 /** The sweep table as a chart: each method's headline metric (mean ± sd), the no-KD student as the reference line. */
