@@ -16,9 +16,8 @@ export { createObjective, describeMethod, type DistillObjective } from './kd/ind
 export { trainDiscom, discomOnDataset } from './train/discom/index.js';
 export { trainModel, trainOnModality, evaluateModel, predictOutputs } from './train/index.js';
 export { distill, distillDiscom } from './train/distill.js';
-export { sweep } from './train/sweep.js';
 export { classificationReport, regressionReport, meanSd } from './metrics/index.js';
-export { runMainJob, type RunOptions, type RunResult } from './run/index.js';
+export { runMainJob, sweep, type RunOptions, type RunResult } from './run/index.js';
 export { writeReport, renderHtmlReport, writeStudentPage, renderChart } from './report/index.js';
 export { EXPERIMENTS, getExperiment } from './experiments/registry.js';
 

@@ -41,7 +41,7 @@ export const BUDGET_PRESETS: Record<BudgetName, Budget> = {
     patience: 3,
     batchSize: 32,
     lr: 2e-3,
-    // The library's default CNN; conv 8/16 left some textured students near chance (src/train/sweep.ts QUICK_SWEEP).
+    // The library's default CNN; conv 8/16 left some textured students near chance (src/run/sweep.ts QUICK_SWEEP).
     image: { channels: [16, 32], hidden: [64] },
     table: { hidden: [64, 64] },
     bootstrap: 10,

@@ -11,7 +11,7 @@ import {
   sweep,
   SWEEP_METHOD_NAMES,
   TABLE_CSV,
-} from '../../train/sweep.js';
+} from '../../run/sweep.js';
 import { CmkdError, oneOf } from '../../util/errors.js';
 import { emit, progressBars, table, warn } from '../output.js';
 import { addBudgetFlags, parseBudget, type BudgetFlags } from './distill.js';
@@ -107,8 +107,8 @@ export function register(program: Command): void {
       });
       const result = await sweep({
         dataset: ds,
-        studentModality: student,
-        teacherModality: teacher,
+        student,
+        teacher,
         methods,
         temperatures,
         lambdas,

@@ -1,12 +1,21 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { initEngine, tf } from '../engine/index.js';
 import { CmkdError } from '../util/errors.js';
-import { formatSweepTable, sweep, sweepEntries, sweepTable, type SweepCell, type SweepOptions } from './sweep.js';
-import { distillTestDataset } from './testdata.js';
+import {
+  formatSweepTable,
+  planSweep,
+  sweep,
+  sweepEntries,
+  sweepTable,
+  type SweepCell,
+  type SweepCellInputs,
+  type SweepOptions,
+} from './sweep.js';
+import { distillTestDataset } from '../train/testdata.js';
 
 let root = '';
 beforeAll(async () => {
@@ -18,8 +27,8 @@ afterAll(() => rm(root, { recursive: true, force: true }));
 const ds = distillTestDataset(90);
 const base = (outDir: string): SweepOptions => ({
   dataset: ds,
-  studentModality: 'weak',
-  teacherModality: 'strong',
+  student: 'weak',
+  teacher: 'strong',
   methods: ['kd', 'dkd+ls', 'feature', 'discom'],
   repeats: 2,
   seed: 5,
@@ -90,6 +99,29 @@ describe('sweepEntries', () => {
   });
 });
 
+describe('planSweep', () => {
+  it('plans per repeat a teacher, a no-KD student and a cell per method, as JSON', () => {
+    const plan = planSweep(base(''));
+    expect(plan.map((c) => `${c.id}:${c.kind}:${c.dependsOn.join('+')}`)).toEqual(
+      [0, 1].flatMap((r) => [
+        `r${r}/teacher:teacher:`,
+        `r${r}/student:student:`,
+        `r${r}/kd:distill:r${r}/teacher`,
+        `r${r}/dkd+ls:distill:r${r}/teacher`,
+        `r${r}/feature:distill:r${r}/teacher`,
+        `r${r}/discom:discom:`,
+      ]),
+    );
+    expect(JSON.parse(JSON.stringify(plan))).toEqual(plan);
+    const dkd = plan[9].inputs as unknown as SweepCellInputs;
+    expect(dkd).toMatchObject({ row: 'dkd+ls', label: 'DKD+LS', repeat: 1, splitSeed: 6, seed: 6, student: 'weak', teacher: 'strong' });
+    expect(dkd).toMatchObject({ method: 'dkd+ls', settings: {}, budget: { epochs: 2, kind: 'mlp', teacherKind: 'mlp' } });
+    expect(plan[9].label).toBe('DKD+LS r2');
+    expect(planSweep({ ...base(''), methods: ['kd'], temperatures: [2, 4] }).map((c) => c.id)).toContain('r1/kd@T=4');
+    expect(() => planSweep({ ...base(''), student: 'nope' })).toThrow(/nope/);
+  });
+});
+
 describe('sweep', () => {
   it('writes the papers’ table, and an interrupted sweep resumed gives the same table', async () => {
     const before = tf.memory().numTensors;
@@ -148,9 +180,21 @@ describe('sweep', () => {
     expect(tf.memory().numTensors).toBe(before);
   });
 
+  it('reads finished cells back from their stage files, and refuses stage files of other settings', async () => {
+    const dir = path.join(root, 'stages');
+    const small = { ...base(dir), methods: ['kd'], repeats: 1 };
+    expect((await sweep(small)).trained).toBe(3);
+    rmSync(path.join(dir, 'results.json'));
+    await expect(sweep({ ...small, resume: true, seed: 6 })).rejects.toThrow(
+      /r0_teacher\.json was written by a run with different settings/,
+    );
+    const again = await sweep({ ...small, resume: true });
+    expect([again.trained, again.reused]).toEqual([0, 3]);
+  });
+
   it('refuses discom between a modality and itself, and logit methods on regression, before training', async () => {
     const dir = path.join(root, 'bad');
-    await expect(sweep({ ...base(dir), teacherModality: 'weak' })).rejects.toThrow(/discom needs two different modalities/);
+    await expect(sweep({ ...base(dir), teacher: 'weak' })).rejects.toThrow(/discom needs two different modalities/);
     const reg = {
       ...ds,
       task: { kind: 'regression' as const, target: 'y' },
