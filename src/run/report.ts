@@ -21,7 +21,7 @@ import {
   type ReportDocumentInput,
   type WrittenReport,
 } from '../report/index.js';
-import type { RunResult } from './job.js';
+import type { RunResult } from './types.js';
 
 export function buildRunReport(r: RunResult, date: string): ReportDocumentInput {
   const h = r.headline.metric;
