@@ -4,6 +4,7 @@
  * choice of a model on validation (the test rows stay for reporting).
  */
 import { meanSd, type MeanSd } from '../metrics/index.js';
+import { studentQuantile } from '../mi/index.js';
 
 /** What a trained model's cell record holds for summaries: its repeat and its metrics. */
 export interface ScoredRecord {
@@ -48,4 +49,17 @@ export function bestOnValidation<R extends { val: Record<string, MeanSd> }>(
 ): R {
   const sign = higherIsBetter ? 1 : -1;
   return rows.reduce((a, b) => (sign * b.val[metric].mean > sign * a.val[metric].mean ? b : a));
+}
+
+// mean ± t_{(1+level)/2, n−1}·sd/√n: the interval of a mean over n repeats; null with fewer than 2
+export function meanInterval(s: MeanSd, level = 0.95): [number, number] | null {
+  if (s.n < 2 || !Number.isFinite(s.sd)) return null;
+  const half = (studentQuantile(0.5 + level / 2, s.n - 1) * s.sd) / Math.sqrt(s.n);
+  return [s.mean - half, s.mean + half];
+}
+
+/** 'clear gain' / 'clear loss' when the interval excludes 0, else 'no clear effect'; null without an interval. */
+export function effectOf(ci: [number, number] | null): 'clear gain' | 'clear loss' | 'no clear effect' | null {
+  if (!ci) return null;
+  return ci[0] > 0 ? 'clear gain' : ci[1] < 0 ? 'clear loss' : 'no clear effect';
 }

@@ -88,9 +88,18 @@ describe('sweepEntries', () => {
     expect(t.rows[2].delta).toBeCloseTo(0.1, 12);
     expect(t.best.f1Weighted).toBe('kd');
     const text = formatSweepTable(t);
-    expect(text.header).toEqual(['row', 'f1Weighted', 'accuracy', 'f1Macro', 'auc', 'Δ f1Weighted', 'n']);
-    expect(text.rows[0]).toEqual(['TEACHER', '0.950 ± 0.071', '0.950 ± 0.071', '0.950 ± 0.071', '0.950 ± 0.071', '', '2']);
+    expect(text.header).toEqual(['row', 'f1Weighted', 'accuracy', 'f1Macro', 'auc', 'Δ f1Weighted', 'paired gain, 95% CI', 'n']);
+    expect(text.rows[0]).toEqual(['TEACHER', '0.950 ± 0.071', '0.950 ± 0.071', '0.950 ± 0.071', '0.950 ± 0.071', '', '', '2']);
     expect(text.rows[2].slice(0, 2)).toEqual(['KD', '0.700 ± 0.141 *']);
+    // Paired by repeat: +0.1 in both repeats, so the interval is [0.1, 0.1] and excludes 0.
+    expect(t.rows[2].gain?.mean).toBeCloseTo(0.1, 12);
+    expect(t.rows[2].gain?.n).toBe(2);
+    expect(text.rows[2][6]).toBe('[+0.100, +0.100] !');
+    expect(t.rows[1].gain).toBeUndefined();
+    // Gains 0.1 and 0.3 over 2 repeats: mean 0.2, sd √2·0.1, half-width t(0.975, 1)·0.1 = 1.2706.
+    const spread = sweepTable([...cells.filter((c) => c.row !== 'kd'), cell('kd', 0, 0.6), cell('kd', 1, 1.0)], order, 'classification', 2);
+    expect(spread.rows[2].gain?.ci?.[0]).toBeCloseTo(0.2 - 1.2706204736174706, 6);
+    expect(formatSweepTable(spread).rows[2][6]).toBe('[-1.071, +1.471]');
     expect(sweepTable(cells, order, 'classification', 1).rows[2].metrics.f1Weighted).toEqual({
       mean: 0.6,
       sd: NaN,

@@ -44,7 +44,7 @@ import type { ProgressFn } from '../util/progress.js';
 import { VERSION } from '../version.js';
 import { execute, type Cell, type CellContext, type CellRunner, type Json } from './cells.js';
 import { fingerprintOf } from './stages.js';
-import { summariseRecords } from './summarise.js';
+import { meanInterval, pairedGain, summariseRecords } from './summarise.js';
 
 /** The default method list: the KD family with and without logit standardisation, feature KD, DisCoM-KD. */
 export const DEFAULT_SWEEP_METHODS = ['kd', 'kd+ls', 'dkd', 'dkd+ls', 'ctkd', 'ctkd+ls', 'mlkd', 'mlkd+ls', 'feature', 'discom'] as const;
@@ -147,6 +147,12 @@ export interface SweepRow {
   metrics: Record<string, MeanSd>;
   /** Headline mean minus the no-KD student's (students only; NaN when either is missing). */
   delta: number;
+  /**
+   * The headline's gain over the no-KD student paired by repeat (same split, same initial
+   * weights; sign so that > 0 is better), with its 95% t-interval over repeats (null with one
+   * repeat). Students other than the no-KD one only.
+   */
+  gain?: MeanSd & { ci: [number, number] | null };
 }
 
 export interface SweepTable {
@@ -278,8 +284,14 @@ export function sweepTable(
   });
   // Δ is the difference of the two means (not the mean of paired differences, which differs in the last bits).
   const student = rows.find((r) => r.role === 'student');
+  const studentCells = cells.filter((c) => c.row === student?.id && c.repeat < repeats);
   for (const r of rows) {
     if (r.role !== 'teacher' && student) r.delta = r.metrics[headline].mean - student.metrics[headline].mean;
+    if (r.role === 'method' && student) {
+      const mine = cells.filter((c) => c.row === r.id && c.repeat < repeats);
+      const gain = pairedGain(mine, studentCells, headline, higherIsBetter[headline]);
+      r.gain = { ...gain, ci: meanInterval(gain) };
+    }
   }
   const best: Record<string, string | null> = {};
   for (const m of metrics) {
@@ -294,9 +306,14 @@ export function sweepTable(
   return { headline, metrics, higherIsBetter, rows, best };
 }
 
-/** The table as text cells: 'mean ± sd' per metric, '*' after the best student per column. */
+const signed = (x: number, digits: number) => `${x >= 0 ? '+' : ''}${x.toFixed(digits)}`;
+
+/**
+ * The table as text cells: 'mean ± sd' per metric, '*' after the best student per column, the
+ * paired gain's 95% interval with '!' where it excludes 0 (a clear gain or loss).
+ */
 export function formatSweepTable(t: SweepTable, digits = 3): { header: string[]; rows: string[][] } {
-  const header = ['row', ...t.metrics, `Δ ${t.headline}`, 'n'];
+  const header = ['row', ...t.metrics, `Δ ${t.headline}`, 'paired gain, 95% CI', 'n'];
   const rows = t.rows.map((r) => [
     r.label,
     ...t.metrics.map((m) => {
@@ -306,6 +323,9 @@ export function formatSweepTable(t: SweepTable, digits = 3): { header: string[];
       return t.best[m] === r.id ? `${text} *` : text;
     }),
     Number.isFinite(r.delta) ? `${r.delta >= 0 ? '+' : ''}${r.delta.toFixed(digits)}` : '',
+    r.gain?.ci
+      ? `[${signed(r.gain.ci[0], digits)}, ${signed(r.gain.ci[1], digits)}]${r.gain.ci[0] > 0 || r.gain.ci[1] < 0 ? ' !' : ''}`
+      : '',
     String(r.metrics[t.headline].n),
   ]);
   return { header, rows };
@@ -621,6 +641,10 @@ export async function sweep(o: SweepOptions): Promise<SweepResult> {
         ]),
       ),
       delta: r.delta,
+      gain_mean: r.gain?.mean,
+      gain_sd: r.gain?.sd,
+      gain_lo: r.gain?.ci?.[0],
+      gain_hi: r.gain?.ci?.[1],
     }));
     await writeFileAtomic(path.join(o.outDir, TABLE_CSV), toCsv(summary));
     return table;
