@@ -7,13 +7,13 @@
 //
 // JSON files are compared after deleting keys named in WALL_CLOCK (at any depth) and replacing
 // each folder's own path by '<out>'; CSV files after dropping columns named in WALL_CLOCK; every
-// HTML and text files after replacing ISO timestamps; every other file byte for byte. `--skip`
+// HTML and text files after replacing ISO timestamps and the report's wall time; every other file byte for byte. `--skip`
 // leaves out top-level entries (e.g. stages/, whose fingerprints name the code's settings). Exit 0 when all files match, 1 otherwise (the differing files are
 // listed), 2 on bad arguments.
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 
-const WALL_CLOCK = new Set(['seconds', 'wallSeconds', 'cpuSeconds', 'date', 'started', 'finished', 'generated', 'reusedStages']);
+const WALL_CLOCK = new Set(['seconds', 'wallSeconds', 'cpuSeconds', 'wall time (s)', 'date', 'started', 'finished', 'generated', 'reusedStages']);
 
 function files(root, dir = root) {
   return readdirSync(dir).flatMap((name) => {
@@ -38,7 +38,11 @@ function normalised(file, root) {
     const keep = rows[0].map((h, i) => (WALL_CLOCK.has(h) ? -1 : i)).filter((i) => i >= 0);
     return rows.map((r) => keep.map((i) => r[i]).join(',')).join('\n');
   }
-  if (/\.(html|txt|md|svg)$/.test(file)) return text.replace(/\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z/g, '<time>');
+  if (/\.(html|txt|md|svg)$/.test(file)) {
+    return text
+      .replace(/\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z/g, '<time>')
+      .replace(/(wall time \(s\)<\/th><td>)\d+/g, '$1<s>');
+  }
   return null;
 }
 
