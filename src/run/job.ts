@@ -196,7 +196,7 @@ async function kdCell(
       ...training,
       dataset: ctx.ds,
       split,
-      studentModality: modality,
+      student: modality,
       teacher: { modality: teacher, model: teacherModel, source: path.relative(ctx.outDir, teacherDir) },
       method: base,
       lskd,

@@ -514,7 +514,7 @@ async function distillCell(cell: Cell, ctx: CellContext<SweepWorkspace>): Promis
       ...training,
       dataset: ds,
       split,
-      studentModality: i.student,
+      student: i.student,
       teacher: { modality: t.modality, model: t.model, standardizer: t.standardizer, source: teacherDir },
       method: method.name,
       settings: i.settings ?? {},

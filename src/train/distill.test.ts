@@ -45,7 +45,7 @@ describe('distill', () => {
       ...small,
       dataset: ds,
       split,
-      studentModality: 'weak',
+      student: 'weak',
       teacher: { modality: 'strong' },
       method: 'kd',
       settings: { temperature: 2 },
@@ -78,7 +78,7 @@ describe('distill', () => {
   });
 
   it('MLKD trains on the strong view by default: the teacher runs on it, and the student differs from weak-only MLKD', async () => {
-    const base = { ...small, dataset: ds, split, studentModality: 'weak', teacher: { modality: 'strong' }, method: 'mlkd', seed: 1 };
+    const base = { ...small, dataset: ds, split, student: 'weak', teacher: { modality: 'strong' }, method: 'mlkd', seed: 1 };
     const both = await distill(base);
     const weak = await distill({ ...base, settings: { strongView: false } });
     const again = await distill(base);
@@ -109,7 +109,7 @@ describe('distill', () => {
         ...small,
         dataset: ds,
         split,
-        studentModality: 'weak',
+        student: 'weak',
         teacher: {
           modality: loaded.modality,
           model: loaded.model,
@@ -141,7 +141,7 @@ describe('distill', () => {
   });
 
   it('rejects bad methods and options plainly, and allows teacher and student on one modality', async () => {
-    const base = { ...small, dataset: ds, split, studentModality: 'weak', teacher: { modality: 'strong' } };
+    const base = { ...small, dataset: ds, split, student: 'weak', teacher: { modality: 'strong' } };
     await expect(distill({ ...base, method: 'fitnet' })).rejects.toThrow(
       /unknown distillation method 'fitnet'; expected one of: kd, dkd, ctkd, mlkd, feature, discom/,
     );
@@ -189,7 +189,7 @@ describe('distill', () => {
       ...small,
       dataset: ds,
       split,
-      studentModality: 'weak',
+      student: 'weak',
       teacher: { modality: 'strong' },
       method: 'feature',
       seed: 0,
@@ -199,14 +199,14 @@ describe('distill', () => {
       ...small,
       dataset: ds,
       split,
-      studentModality: 'weak',
+      student: 'weak',
       teacher: { modality: 'strong' },
       method: 'ctkd',
       keepTeacher: true,
     });
     expect(c.teacher.model).not.toBeNull();
     c.dispose();
-    const m = await distill({ ...small, dataset: ds, split, studentModality: 'weak', teacher: { modality: 'strong' }, method: 'mlkd' });
+    const m = await distill({ ...small, dataset: ds, split, student: 'weak', teacher: { modality: 'strong' }, method: 'mlkd' });
     expect(m.settings).toMatchObject({ strongView: true });
     m.dispose();
     const d = await distillDiscom({

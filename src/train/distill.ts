@@ -78,7 +78,7 @@ export interface TeacherSource {
 export interface DistillOptions extends TrainSettings {
   dataset: MultimodalDataset;
   split: Split;
-  studentModality: string;
+  student: string;
   teacher: TeacherSource;
   /** kd | dkd | ctkd | mlkd | feature (DisCoM-KD: distillDiscom). */
   method: string;
@@ -291,12 +291,12 @@ export async function loadTeacher(dir: string, ds: MultimodalDataset, splitSeed?
   }
 }
 
-/** Train a student on `studentModality` with a KD method against a (given or trained) teacher. */
+/** Train a student on `student` with a KD method against a (given or trained) teacher. */
 export async function distill(o: DistillOptions): Promise<DistillResult> {
   const ds = o.dataset;
   const seed = o.seed ?? 0;
   const method = checkMethod(o.method).name;
-  const student = getModality(ds, o.studentModality);
+  const student = getModality(ds, o.student);
   const teacherModality = getModality(ds, o.teacher.modality);
   const studentKind = o.kind ?? defaultModelKind(student);
   const spec = specFor(ds, student, studentKind, o.architecture);

@@ -194,7 +194,7 @@ export function register(program: Command): void {
         ...budget.training,
         dataset: ds,
         split,
-        studentModality: f.student as string,
+        student: f.student as string,
         teacher: teacher
           ? {
               modality: teacher.modality,
