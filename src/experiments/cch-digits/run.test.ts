@@ -4,7 +4,8 @@ import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initEngine } from '../../engine/index.js';
 import { cchDigitsExperiment, cchDigitsReport, parseEstimatorList } from './index.js';
-import { resolveCchDigitsOptions, runCchDigits, summariseCchDigits, type CchDigitsRow } from './run.js';
+import { resolveCchDigitsOptions, runCchDigits, summariseCchDigits } from './run.js';
+import type { CchDigitsRow } from './types.js';
 
 beforeAll(async () => {
   await initEngine();

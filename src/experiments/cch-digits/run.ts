@@ -34,33 +34,15 @@ import {
   seedsFor,
   signAgreement,
   teacherOutputs,
-  type FitSettings,
-  type GainMarginSummary,
   type MarginEstimate,
   type MarginEstimator,
-  type MarginSettings,
   type Scored,
 } from './common.js';
 import { cchDigitsFigures } from './figures.js';
+import type { CchDigitsAgreement, CchDigitsCell, CchDigitsOptions, CchDigitsResult, CchDigitsRow, CchDigitsSigma } from './types.js';
 
 export const TEACHER_MODALITY = 'pixels';
 export const STUDENT_MODALITY = 'textured';
-
-export interface CchDigitsOptions extends FitSettings, MarginSettings {
-  outDir: string;
-  /** Digits drawn (stratified) from the 10,000; split 70/10/20 per seed. */
-  n: number;
-  seeds: number;
-  /** Gaussian blur σ (pixels) of the teacher's images, sharp to unusable. */
-  sigmas: number[];
-  /** KD temperatures T. */
-  temperatures: number[];
-  /** KD weights λ: L = (1 − λ)·CE + λ·T²·KL. */
-  lambdas: number[];
-  /** CNN conv filters per block and dense widths (the last is the embedding), teacher and student alike. */
-  channels: number[];
-  hidden: number[];
-}
 
 export const CCH_DIGITS_DEFAULTS: Omit<CchDigitsOptions, 'outDir'> = {
   n: 3000,
@@ -80,62 +62,6 @@ export const CCH_DIGITS_QUICK: Partial<CchDigitsOptions> = {
   lambdas: [0.5],
   epochs: 2,
 };
-
-export interface CchDigitsRow {
-  seed: number;
-  sigma: number;
-  temperature: number;
-  lambda: number;
-  teacherAcc: number;
-  studentAcc: number;
-  kdAcc: number;
-  /** KD student − no-KD student test accuracy (same initial weights and batch order). */
-  kdGain: number;
-  margins: Partial<Record<MarginEstimator, MarginEstimate>>;
-}
-
-/** One (σ, T, λ) cell over seeds. */
-export interface CchDigitsCell extends GainMarginSummary {
-  sigma: number;
-  temperature: number;
-  lambda: number;
-  teacherAcc: number;
-  studentAcc: number;
-  kdAcc: number;
-}
-
-/** One teacher quality σ: the KD gain averaged over (T, λ) per seed, then mean ± sd over seeds. */
-export interface CchDigitsSigma extends GainMarginSummary {
-  sigma: number;
-  teacherAccMean: number;
-  teacherAccSd: number;
-  studentAcc: number;
-  /** Smallest and largest mean gain over the (T, λ) cells. */
-  kdGainMin: number;
-  kdGainMax: number;
-  miTeacherStudent: Partial<Record<MarginEstimator, number>>;
-  miStudentLabel: Partial<Record<MarginEstimator, number>>;
-}
-
-export interface CchDigitsAgreement {
-  estimator: MarginEstimator;
-  /** Fraction of (σ, T, λ) cells where the sign of the mean KD gain matches the sign of the mean margin. */
-  cellSignAgreement: number;
-  /** Same over σ with the gain averaged over (T, λ). */
-  sigmaSignAgreement: number;
-  /** Spearman correlation across σ of mean gain and mean margin. */
-  spearmanGainMargin: number;
-}
-
-export interface CchDigitsResult {
-  options: Omit<CchDigitsOptions, 'outDir'> & { outDir: string };
-  rows: CchDigitsRow[];
-  cells: CchDigitsCell[];
-  bySigma: CchDigitsSigma[];
-  agreement: CchDigitsAgreement[];
-  wallSeconds: number;
-  files: string[];
-}
 
 export function resolveCchDigitsOptions(options: Partial<CchDigitsOptions> & { outDir: string }): CchDigitsOptions {
   const o: CchDigitsOptions = { ...CCH_DIGITS_DEFAULTS, ...stripUndefined(options), outDir: options.outDir };

@@ -4,7 +4,8 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { initEngine } from '../../engine/index.js';
 import { latentFactorModel } from './model.js';
-import { agreementTable, resolveCchOptions, runCchGaussian, type CchGaussianResult } from './run.js';
+import { agreementTable, resolveCchOptions, runCchGaussian } from './run.js';
+import type { CchGaussianResult } from './types.js';
 import { CCH_FAMILIES, sweepSettings } from './settings.js';
 import { populationQuantities } from './theory.js';
 

@@ -4,7 +4,8 @@ import { parseChoiceOption, parseNumberOption, type ExperimentDefinition, type R
 import { signedMeanSd } from '../cch-digits/common.js';
 import { commonDigitsOptions } from '../cch-digits/index.js';
 import { DIGITS_VIEWS } from '../cch-noise/run.js';
-import { FUSION_DEFAULTS, FUSION_QUICK, runFusion, type FusionOptions, type FusionResult } from './run.js';
+import { FUSION_DEFAULTS, FUSION_QUICK, runFusion } from './run.js';
+import type { FusionOptions, FusionResult } from './types.js';
 
 export {
   runFusion,
@@ -17,7 +18,7 @@ export {
   EARLY_FUSION,
   LATE_FUSION,
 } from './run.js';
-export type { FusionOptions, FusionResult, FusionRow, FusionTeacherSummary, FusionComparison, TeacherKind } from './run.js';
+export type { FusionOptions, FusionResult, FusionRow, FusionTeacherSummary, FusionComparison, TeacherKind } from './types.js';
 
 const pct = (x: number) => (Number.isFinite(x) ? (100 * x).toFixed(1) : 'n/a');
 

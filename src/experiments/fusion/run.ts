@@ -33,36 +33,17 @@ import {
   groupMeanSd,
   seedsFor,
   signAgreement,
-  type FitSettings,
-  type GainMarginSummary,
   type MarginEstimate,
   type MarginEstimator,
-  type MarginSettings,
   type Representation,
 } from '../cch-digits/common.js';
 import { checkEstimators, checkFit, stripUndefined, teacherPass } from '../cch-digits/run.js';
 import { DIGITS_VIEWS } from '../cch-noise/run.js';
 import { fusionFigures } from './figures.js';
+import type { FusionComparison, FusionOptions, FusionResult, FusionRow, FusionTeacherSummary, TeacherKind } from './types.js';
 
 export const EARLY_FUSION = 'early fusion';
 export const LATE_FUSION = 'late fusion';
-
-export type TeacherKind = 'single' | 'early-fusion' | 'late-fusion';
-
-export interface FusionOptions extends FitSettings, MarginSettings {
-  outDir: string;
-  n: number;
-  seeds: number;
-  /** Views fused by the fusion teachers; each also gets its own single-view teacher. */
-  modalities: string[];
-  student: string;
-  temperature: number;
-  lambda: number;
-  /** CNN (image views): conv filters and dense widths. MLP (tables and early fusion): hidden widths. */
-  channels: number[];
-  cnnHidden: number[];
-  mlpHidden: number[];
-}
 
 export const FUSION_DEFAULTS: Omit<FusionOptions, 'outDir'> = {
   n: 3000,
@@ -78,49 +59,6 @@ export const FUSION_DEFAULTS: Omit<FusionOptions, 'outDir'> = {
 };
 
 export const FUSION_QUICK: Partial<FusionOptions> = { n: 1000, seeds: 1, epochs: 3 };
-
-export interface FusionRow {
-  seed: number;
-  teacher: string;
-  kind: TeacherKind;
-  teacherAcc: number;
-  studentAcc: number;
-  kdAcc: number;
-  kdGain: number;
-  margins: Partial<Record<MarginEstimator, MarginEstimate>>;
-}
-
-export interface FusionTeacherSummary extends GainMarginSummary {
-  teacher: string;
-  kind: TeacherKind;
-  teacherAccMean: number;
-  teacherAccSd: number;
-  studentAcc: number;
-  kdAccMean: number;
-}
-
-export interface FusionComparison {
-  /** Student alone (its view only at test time). */
-  studentAlone: number;
-  /** Best single-view teacher by mean KD gain, and its KD student's accuracy. */
-  bestSingleTeacher: string;
-  bestSingleKd: number;
-  earlyFusionKd: number;
-  lateFusionKd: number;
-  /** The early-fusion model used directly (every view needed at test time). */
-  directFusion: number;
-  /** Per estimator: Spearman over teachers of mean gain vs mean margin, sign agreement, and whether the top-margin teacher is the top-gain one. */
-  criteria: { estimator: MarginEstimator; spearman: number; signAgreement: number; topMarginTeacher: string; topGainTeacher: string }[];
-}
-
-export interface FusionResult {
-  options: FusionOptions;
-  rows: FusionRow[];
-  teachers: FusionTeacherSummary[];
-  comparison: FusionComparison;
-  wallSeconds: number;
-  files: string[];
-}
 
 export function resolveFusionOptions(options: Partial<FusionOptions> & { outDir: string }): FusionOptions {
   const o: FusionOptions = { ...FUSION_DEFAULTS, ...stripUndefined(options), outDir: options.outDir };

@@ -7,27 +7,14 @@
 import path from 'node:path';
 import { spearman } from '../../metrics/index.js';
 import { estimateMI } from '../../mi/index.js';
-import { renderChart, type VegaLiteSpec } from '../../report/charts.js';
+import { renderChart } from '../../report/charts.js';
 import { toCsv, writeFileAtomic, writeJsonAtomic } from '../../util/fs.js';
 import { throwIfAborted } from '../../util/progress.js';
 import type { ExperimentContext } from '../types.js';
-import { mfhRatios, mfhSplit, type MfhMode, type MfhSetting } from './data.js';
+import { mfhRatios, mfhSplit, type MfhSetting } from './data.js';
+import { mfhFigures } from './figures.js';
 import { linearLogits, logitMargin, predictedClasses, trainLinear } from './train.js';
-
-export interface MfhOptions {
-  outDir: string;
-  /** Seeds per setting (the paper: 10). */
-  seeds: number;
-  nTrain: number;
-  nTest: number;
-  epochs: number;
-  learningRate: number;
-  /** Shared decisive dimensions swept in γ mode, and teacher-only ones in α mode. */
-  gammaSweep: number[];
-  alphaSweep: number[];
-  /** k of the KSG / Ross estimators of the CCH margin. */
-  k: number;
-}
+import type { MfhOptions, MfhResult, MfhRow, MfhSummaryRow } from './types.js';
 
 export const MFH_DEFAULTS: Omit<MfhOptions, 'outDir'> = {
   seeds: 10,
@@ -41,48 +28,6 @@ export const MFH_DEFAULTS: Omit<MfhOptions, 'outDir'> = {
 };
 
 export const MFH_QUICK: Partial<MfhOptions> = { seeds: 3, epochs: 300, gammaSweep: [0, 5, 10], alphaSweep: [0, 20, 40] };
-
-export interface MfhRow {
-  mode: MfhMode;
-  vary: number;
-  gamma: number;
-  alpha: number;
-  seed: number;
-  teacherAcc: number;
-  studentAcc: number;
-  kdAcc: number;
-  /** KD student − no-KD student accuracy. */
-  kdGain: number;
-  /** I(H1;H2): teacher logit margin vs no-KD student logit margin, KSG on the test set (nats). */
-  miTeacherStudent: number;
-  /** I(H2;Y): student logit margin vs label, Ross estimator on the test set (nats). */
-  miStudentLabel: number;
-  cchMargin: number;
-}
-
-export interface MfhSummaryRow {
-  mode: MfhMode;
-  vary: number;
-  gamma: number;
-  alpha: number;
-  teacherAcc: number;
-  studentAcc: number;
-  kdAcc: number;
-  kdGainMean: number;
-  kdGainSd: number;
-  cchMarginMean: number;
-  cchMarginSd: number;
-  seeds: number;
-}
-
-export interface MfhResult {
-  options: Omit<MfhOptions, 'outDir'>;
-  rows: MfhRow[];
-  summary: MfhSummaryRow[];
-  /** Rank correlation across settings of KD gain with γ, with teacher accuracy, with the CCH margin. */
-  correlations: { gainVsGamma: number; gainVsTeacherAcc: number; gainVsCchMargin: number };
-  files: string[];
-}
 
 async function runOne(setting: MfhSetting, seed: number, o: Omit<MfhOptions, 'outDir'>): Promise<MfhRow> {
   const { train, test } = mfhSplit(setting, seed, o.nTrain, o.nTest);
@@ -150,76 +95,6 @@ function summarise(rows: MfhRow[]): MfhSummaryRow[] {
   });
 }
 
-function figures(summary: MfhSummaryRow[]): Record<string, VegaLiteSpec> {
-  const long = summary.flatMap((s) =>
-    (
-      [
-        ['teacher (x1)', s.teacherAcc],
-        ['student, no KD (x2)', s.studentAcc],
-        ['student with KD (x2)', s.kdAcc],
-      ] as const
-    ).map(([model, acc]) => ({ mode: s.mode, x: s.mode === 'gamma' ? s.gamma : s.alpha, model, acc })),
-  );
-  const panel = (mode: MfhMode): VegaLiteSpec => ({
-    title: mode === 'gamma' ? 'More shared decisive features (γ ↑)' : 'More teacher-only decisive features (α ↑)',
-    width: 300,
-    height: 220,
-    data: { values: long.filter((r) => r.mode === mode) },
-    mark: { type: 'line', point: true },
-    encoding: {
-      x: { field: 'x', type: 'quantitative', title: mode === 'gamma' ? 'γ (shared / all decisive)' : 'α (teacher-only share)' },
-      y: { field: 'acc', type: 'quantitative', title: 'test accuracy', scale: { zero: false } },
-      color: { field: 'model', type: 'nominal', title: null },
-    },
-  });
-  const gainVsMargin: VegaLiteSpec = {
-    title: 'KD gain against the CCH margin, per setting (mean ± sd over seeds)',
-    width: 420,
-    height: 260,
-    data: {
-      values: summary.map((s) => ({
-        ...s,
-        lo: s.kdGainMean - s.kdGainSd,
-        hi: s.kdGainMean + s.kdGainSd,
-        label: s.mode === 'gamma' ? `γ=${s.gamma.toFixed(2)}` : `α=${s.alpha.toFixed(2)}`,
-      })),
-    },
-    layer: [
-      { mark: { type: 'rule', color: '#9ca3af' }, encoding: { y: { datum: 0 } } },
-      { mark: { type: 'rule', color: '#9ca3af', strokeDash: [4, 4] }, encoding: { x: { datum: 0 } } },
-      {
-        mark: 'rule',
-        encoding: {
-          x: { field: 'cchMarginMean', type: 'quantitative' },
-          y: { field: 'lo', type: 'quantitative' },
-          y2: { field: 'hi' },
-          color: { field: 'mode', type: 'nominal' },
-        },
-      },
-      {
-        mark: { type: 'point', filled: true, size: 70 },
-        encoding: {
-          x: { field: 'cchMarginMean', type: 'quantitative', title: 'CCH margin I(H1;H2) − I(H2;Y) (nats)' },
-          y: { field: 'kdGainMean', type: 'quantitative', title: 'accuracy gain from KD' },
-          color: { field: 'mode', type: 'nominal', title: 'sweep' },
-        },
-      },
-      {
-        mark: { type: 'text', dy: -9, fontSize: 10 },
-        encoding: {
-          x: { field: 'cchMarginMean', type: 'quantitative' },
-          y: { field: 'kdGainMean', type: 'quantitative' },
-          text: { field: 'label' },
-        },
-      },
-    ],
-  };
-  return {
-    accuracy: { hconcat: [panel('gamma'), panel('alpha')], resolve: { scale: { color: 'shared' } } } as VegaLiteSpec,
-    'gain-vs-cch-margin': gainVsMargin,
-  };
-}
-
 export async function runMfhSynthetic(options: Partial<MfhOptions> & { outDir: string }, ctx: ExperimentContext = {}): Promise<MfhResult> {
   const o: Omit<MfhOptions, 'outDir'> = { ...MFH_DEFAULTS, ...options };
   const settings: MfhSetting[] = [
@@ -261,7 +136,7 @@ export async function runMfhSynthetic(options: Partial<MfhOptions> & { outDir: s
   };
   const files = [rowsFile, path.join(options.outDir, 'summary.csv'), path.join(options.outDir, 'results.json')];
   await writeFileAtomic(files[1], toCsv(summary as unknown as Record<string, unknown>[]));
-  for (const [name, spec] of Object.entries(figures(summary))) {
+  for (const [name, spec] of Object.entries(mfhFigures(summary))) {
     files.push(...(await renderChart(spec, path.join(options.outDir, name))).files);
   }
   const result: MfhResult = { options: o, rows, summary, correlations, files };
