@@ -15,12 +15,16 @@
  *   sample estimates from the fitted teacher and OLS student on held-out rows (Gaussian and KSG);
  * - theory: E[R(λ)] − E[R(0)] over training sets given the fitted w1, and the population change t²D.
  */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { execute, type Cell, type CellRunner, type Json } from '../../run/cells.js';
 import { check } from '../../util/errors.js';
 import { toCsv, writeFileAtomic, writeJsonAtomic } from '../../util/fs.js';
 import { throwIfAborted } from '../../util/progress.js';
 import { makeRng } from '../../util/rng.js';
 import { estimateMI } from '../../mi/index.js';
+import { experimentStore, withNaN } from '../plan.js';
 import { renderCchFigures } from './figures.js';
 import type {
   CchAgreement,
@@ -121,10 +125,48 @@ async function miPair(a: Float64Array, b: Float64Array, estimator: 'gaussian' | 
   return est.value;
 }
 
+/** What a (setting, seed) cell records: its rows (one per λ) and its MI estimates. */
 interface SeedOutcome {
   rows: CchRow[];
   mi: CchMiRow;
 }
+
+/** What every cell shares: the options, the sweep and each setting's population quantities. */
+interface CchWorkspace {
+  o: CchGaussianOptions;
+  settings: CchSetting[];
+  population: CchPopulation[];
+}
+
+type SeedInputs = { setting: string; index: number; seed: number };
+
+const TASK = 'cch-gaussian';
+
+/** One cell per (setting, seed): the seed's three samples come from one random stream, and every step reads them. */
+export function planCchGaussian(settings: readonly CchSetting[], seeds: number): Cell[] {
+  return settings.flatMap((setting) =>
+    Array.from({ length: seeds }, (_, s) => ({
+      id: `${setting.id}-seed${s}`,
+      kind: 'seed',
+      inputs: { setting: setting.id, index: setting.index, seed: s } satisfies SeedInputs,
+      dependsOn: [],
+      label: `${setting.id} seed ${s}`,
+    })),
+  );
+}
+
+const RUNNERS: Record<string, CellRunner<CchWorkspace>> = {
+  seed: async (cell, { workspace: w, onProgress, signal }) => {
+    const i = cell.inputs as SeedInputs;
+    const setting = w.settings[i.index];
+    const done = setting.index * w.o.seeds + i.seed;
+    const total = w.settings.length * w.o.seeds;
+    const outcome = await runSeed(setting, i.seed, w.o, w.population[i.index], { signal }, (detail) =>
+      onProgress?.({ task: TASK, done, total, detail: `${setting.id} seed ${i.seed}: ${detail}` }),
+    );
+    return outcome as unknown as Json;
+  },
+};
 
 async function runSeed(
   setting: CchSetting,
@@ -343,33 +385,41 @@ export async function runCchGaussian(partial: Partial<CchGaussianOptions> = {}, 
     wallSeconds: 0,
     files: [],
   };
-  const total = settings.length * o.seeds;
-  const task = 'cch-gaussian';
-  ctx.onProgress?.({ task, done: 0, total, detail: 'starting' });
-  for (const setting of settings) {
-    const model = latentFactorModel(setting.structure, o.p, o.loadingSeed);
-    const qPop = populationQuantities(model);
-    const rows: CchRow[] = [];
-    const mi: CchMiRow[] = [];
-    for (let s = 0; s < o.seeds; s++) {
-      throwIfAborted(ctx.signal);
-      const done = setting.index * o.seeds + s;
-      const outcome = await runSeed(setting, s, o, qPop, ctx, (detail) =>
-        ctx.onProgress?.({ task, done, total, detail: `${setting.id} seed ${s}: ${detail}` }),
-      );
-      rows.push(...outcome.rows);
-      mi.push(outcome.mi);
-      ctx.onProgress?.({ task, done: done + 1, total, detail: `${setting.id} seed ${s}` });
-    }
-    result.rows.push(...rows);
-    result.mi.push(...mi);
-    result.summary.push(...summarise(setting, o, qPop, rows, mi));
-    result.settingsDone++;
-    result.agreement = agreementTable(o, result.summary, result.rows);
-    Object.assign(result, checks(result.rows, result.mi));
-    result.complete = result.settingsDone === settings.length;
-    result.wallSeconds = (Date.now() - started) / 1000;
-    if (o.outDir) result.files = await writeResults(o.outDir, result);
+  const population = settings.map((setting) => populationQuantities(latentFactorModel(setting.structure, o.p, o.loadingSeed)));
+  const pending: SeedOutcome[] = [];
+  const { outDir, noFigures: _noFigures, quick: _quick, ...cellSettings } = o;
+  // Without a run folder nothing is kept: the cells' stage files go to a temporary folder, removed at the end.
+  const runDir = outDir ?? (await mkdtemp(path.join(tmpdir(), 'cmkd-cch-gaussian-')));
+  try {
+    await execute(planCchGaussian(settings, o.seeds), {
+      workspace: { o, settings, population },
+      store: experimentStore(TASK, runDir, cellSettings, ctx.resume),
+      runners: RUNNERS,
+      task: TASK,
+      onProgress: ctx.onProgress,
+      signal: ctx.signal,
+      // After the last seed of a setting: its summary, and the results so far written out.
+      onCell: async (cell, record) => {
+        const i = cell.inputs as SeedInputs;
+        pending.push(withNaN<SeedOutcome>(record));
+        if (i.seed < o.seeds - 1) return;
+        const setting = settings[i.index];
+        const rows = pending.flatMap((x) => x.rows);
+        const mi = pending.map((x) => x.mi);
+        pending.length = 0;
+        result.rows.push(...rows);
+        result.mi.push(...mi);
+        result.summary.push(...summarise(setting, o, population[i.index], rows, mi));
+        result.settingsDone++;
+        result.agreement = agreementTable(o, result.summary, result.rows);
+        Object.assign(result, checks(result.rows, result.mi));
+        result.complete = result.settingsDone === settings.length;
+        result.wallSeconds = (Date.now() - started) / 1000;
+        if (outDir) result.files = await writeResults(outDir, result);
+      },
+    });
+  } finally {
+    if (!outDir) await rm(runDir, { recursive: true, force: true });
   }
   if (o.outDir && !o.noFigures) {
     const figures = await renderCchFigures(result, theoryCurves(o), o.outDir);

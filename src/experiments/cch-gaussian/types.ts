@@ -1,5 +1,5 @@
 /** The options and results of cch-gaussian (read by run.ts, figures.ts and index.ts). */
-import type { ProgressFn } from '../../util/progress.js';
+import type { ExperimentContext } from '../types.js';
 import type { CchStructure } from './model.js';
 
 export type TeacherData = 'independent' | 'same';
@@ -138,10 +138,8 @@ export interface CchGaussianResult {
   files: string[];
 }
 
-export interface RunContext {
-  onProgress?: ProgressFn;
-  signal?: AbortSignal;
-}
+/** Progress, cancellation and resume of a run (the experiment context). */
+export type RunContext = ExperimentContext;
 
 /** Dense theory curves along each family, for the figures (population teacher). */
 export interface CchTheoryPoint {
