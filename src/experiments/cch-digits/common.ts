@@ -57,6 +57,39 @@ export const DIGITS_PROTOCOL: FitSettings & MarginSettings & { channels: number[
   channels: [16, 32],
 };
 
+/** The views of the built-in digits. */
+export const DIGITS_VIEWS = ['pixels', 'textured', 'blocks', 'profiles', 'fourier'] as const;
+
+/** The options given, without those set to undefined (which would hide the defaults). */
+export function stripUndefined<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+/** Rejects training settings no optimiser can run, naming the experiment. */
+export function checkFit(what: string, o: { epochs: number; learningRate: number; batchSize: number }): void {
+  check(Number.isInteger(o.epochs) && o.epochs >= 1, `${what}: epochs must be an integer ≥ 1, got ${o.epochs}`, 'invalid-option');
+  check(
+    Number.isFinite(o.learningRate) && o.learningRate > 0,
+    `${what}: learning rate must be > 0, got ${o.learningRate}`,
+    'invalid-option',
+  );
+  check(
+    Number.isInteger(o.batchSize) && o.batchSize >= 1,
+    `${what}: batch size must be an integer ≥ 1, got ${o.batchSize}`,
+    'invalid-option',
+  );
+}
+
+/** Rejects unknown margin estimators and a non-positive number of principal components. */
+export function checkEstimators(what: string, estimators: string[], dims: number): void {
+  check(
+    estimators.length > 0 && estimators.every((e) => (MARGIN_ESTIMATORS as readonly string[]).includes(e)),
+    `${what}: estimators must be among ${MARGIN_ESTIMATORS.join(', ')}, got [${estimators.join(', ')}]`,
+    'invalid-option',
+  );
+  check(Number.isInteger(dims) && dims >= 1, `${what}: --mi-dims must be an integer ≥ 1, got ${dims}`, 'invalid-option');
+}
+
 /** Mean ± sd over seeds of the KD gain and of each estimator's CCH margin. */
 export interface GainMarginSummary {
   seeds: number;
@@ -138,6 +171,21 @@ export async function fitAndScore(
   }
 }
 
+/** A trained teacher's test score and its outputs on the training rows (for KD); disposes the model. */
+export async function teacherPass(
+  model: tf.LayersModel,
+  data: PreparedModality,
+  signal?: AbortSignal,
+): Promise<{ score: Scored; onTrain: ModelOutputs }> {
+  try {
+    const score = await scoreModel(model, data.test, signal);
+    const onTrain = await predictOutputs(model, data.train.x, data.train.n, 256, { signal });
+    return { score, onTrain };
+  } finally {
+    model.dispose();
+  }
+}
+
 /** Accuracy of the arg-max of n × C logits against class labels. */
 export function accuracyOfLogits(logits: ArrayLike<number>, classes: number, labels: ArrayLike<number>): number {
   return accuracy(labels, argmaxRows(logits, classes));
@@ -198,6 +246,32 @@ export function embeddingOf(o: ModelOutputs): Representation {
 
 export function logitsOf(o: ModelOutputs): Representation {
   return { data: o.logits, n: o.logits.length / o.logitsSize, d: o.logitsSize };
+}
+
+/** Element-wise mean of equally sized arrays (late fusion of logits). */
+export function meanArrays(arrays: Float32Array[]): Float32Array {
+  check(arrays.length > 0, 'meanArrays: nothing to average');
+  const out = new Float32Array(arrays[0].length);
+  for (const a of arrays) {
+    check(a.length === out.length, `meanArrays: lengths ${a.length} and ${out.length} differ`);
+    for (let i = 0; i < a.length; i++) out[i] += a[i] / arrays.length;
+  }
+  return out;
+}
+
+/** Row-wise concatenation of representations over the same rows. */
+export function concatRepresentations(reps: Representation[]): Representation {
+  const n = reps[0].n;
+  const d = reps.reduce((s, r) => s + r.d, 0);
+  const data = new Float32Array(n * d);
+  for (let i = 0; i < n; i++) {
+    let at = i * d;
+    for (const r of reps) {
+      data.set(r.data.subarray(i * r.d, (i + 1) * r.d), at);
+      at += r.d;
+    }
+  }
+  return { data, n, d };
 }
 
 /**
@@ -337,6 +411,18 @@ export function rms(values: ArrayLike<number>): number {
   let s = 0;
   for (let i = 0; i < values.length; i++) s += values[i] * values[i];
   return values.length === 0 ? 0 : Math.sqrt(s / values.length);
+}
+
+/** The rms of row-centred n × C logits: the scale a softmax is sensitive to. */
+export function logitScale(logits: Float32Array, classes: number): number {
+  const centred = new Float32Array(logits.length);
+  for (let i = 0; i < logits.length; i += classes) {
+    let mean = 0;
+    for (let c = 0; c < classes; c++) mean += logits[i + c];
+    mean /= classes;
+    for (let c = 0; c < classes; c++) centred[i + c] = logits[i + c] - mean;
+  }
+  return rms(centred);
 }
 
 /** values + scale·z with z ~ N(0, 1) i.i.d., drawn from `seed`; a new array (scale 0: a copy). */

@@ -8,9 +8,9 @@
 import path from 'node:path';
 import { getModality, loadDataset, stratifiedSplit, type MultimodalDataset } from '../../data/index.js';
 import { blurModality } from '../../data/digits/index.js';
-import { initEngine, type tf } from '../../engine/index.js';
+import { initEngine } from '../../engine/index.js';
 import { spearman } from '../../metrics/index.js';
-import { predictOutputs, prepareModality, specFor, type ModelOutputs, type PreparedModality } from '../../train/index.js';
+import { prepareModality, specFor } from '../../train/index.js';
 import { renderChart } from '../../report/charts.js';
 import { check } from '../../util/errors.js';
 import { toCsv, writeFileAtomic, writeJsonAtomic } from '../../util/fs.js';
@@ -29,14 +29,15 @@ import {
   recordRow,
   fitModel,
   groupMeanSd,
-  MARGIN_ESTIMATORS,
-  scoreModel,
   seedsFor,
   signAgreement,
   teacherOutputs,
   type MarginEstimate,
   type MarginEstimator,
-  type Scored,
+  checkEstimators,
+  checkFit,
+  stripUndefined,
+  teacherPass,
 } from './common.js';
 import { cchDigitsFigures } from './figures.js';
 import type { CchDigitsAgreement, CchDigitsCell, CchDigitsOptions, CchDigitsResult, CchDigitsRow, CchDigitsSigma } from './types.js';
@@ -90,33 +91,6 @@ export function resolveCchDigitsOptions(options: Partial<CchDigitsOptions> & { o
   checkFit('cch-digits', o);
   checkEstimators('cch-digits', o.estimators, o.miDims);
   return { ...o, sigmas: [...o.sigmas].sort((a, b) => a - b) };
-}
-
-export function stripUndefined<T extends object>(o: T): Partial<T> {
-  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
-}
-
-export function checkFit(what: string, o: { epochs: number; learningRate: number; batchSize: number }): void {
-  check(Number.isInteger(o.epochs) && o.epochs >= 1, `${what}: epochs must be an integer ≥ 1, got ${o.epochs}`, 'invalid-option');
-  check(
-    Number.isFinite(o.learningRate) && o.learningRate > 0,
-    `${what}: learning rate must be > 0, got ${o.learningRate}`,
-    'invalid-option',
-  );
-  check(
-    Number.isInteger(o.batchSize) && o.batchSize >= 1,
-    `${what}: batch size must be an integer ≥ 1, got ${o.batchSize}`,
-    'invalid-option',
-  );
-}
-
-export function checkEstimators(what: string, estimators: string[], dims: number): void {
-  check(
-    estimators.length > 0 && estimators.every((e) => (MARGIN_ESTIMATORS as readonly string[]).includes(e)),
-    `${what}: estimators must be among ${MARGIN_ESTIMATORS.join(', ')}, got [${estimators.join(', ')}]`,
-    'invalid-option',
-  );
-  check(Number.isInteger(dims) && dims >= 1, `${what}: --mi-dims must be an integer ≥ 1, got ${dims}`, 'invalid-option');
 }
 
 /** Cells (σ, T, λ) and teacher qualities σ from the per-seed rows. */
@@ -197,21 +171,6 @@ export function summariseCchDigits(
     ),
   }));
   return { cells, bySigma, agreement };
-}
-
-/** A trained teacher's test score and its outputs on the training rows (for KD); disposes the model. */
-export async function teacherPass(
-  model: tf.LayersModel,
-  data: PreparedModality,
-  signal?: AbortSignal,
-): Promise<{ score: Scored; onTrain: ModelOutputs }> {
-  try {
-    const score = await scoreModel(model, data.test, signal);
-    const onTrain = await predictOutputs(model, data.train.x, data.train.n, 256, { signal });
-    return { score, onTrain };
-  } finally {
-    model.dispose();
-  }
 }
 
 /** The digits views the experiment reads, with the teacher's blurred copies added lazily. */

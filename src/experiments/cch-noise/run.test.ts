@@ -4,7 +4,8 @@ import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initEngine } from '../../engine/index.js';
 import { cchNoiseReport } from './index.js';
-import { logitScale, resolveCchNoiseOptions, runCchNoise, summariseCchNoise } from './run.js';
+import { logitScale } from '../cch-digits/common.js';
+import { resolveCchNoiseOptions, runCchNoise, summariseCchNoise } from './run.js';
 import type { CchNoiseRow } from './types.js';
 
 beforeAll(async () => {

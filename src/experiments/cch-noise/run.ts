@@ -36,13 +36,17 @@ import {
   fitModel,
   groupMeanSd,
   negativeFrom,
-  rms,
   seedsFor,
   zeroCrossings,
   type MarginEstimate,
   type MarginEstimator,
+  checkEstimators,
+  checkFit,
+  DIGITS_VIEWS,
+  logitScale,
+  stripUndefined,
+  teacherPass,
 } from '../cch-digits/common.js';
-import { checkEstimators, checkFit, stripUndefined, teacherPass } from '../cch-digits/run.js';
 import { cchNoiseFigures } from './figures.js';
 import type { CchNoiseCrossings, CchNoiseLevel, CchNoiseOptions, CchNoiseResult, CchNoiseRow } from './types.js';
 
@@ -59,8 +63,6 @@ export const CCH_NOISE_DEFAULTS: Omit<CchNoiseOptions, 'outDir'> = {
 };
 
 export const CCH_NOISE_QUICK: Partial<CchNoiseOptions> = { n: 1000, seeds: 1, noise: [0, 1, 8], epochs: 2 };
-
-export const DIGITS_VIEWS = ['pixels', 'textured', 'blocks', 'profiles', 'fourier'] as const;
 
 export function resolveCchNoiseOptions(options: Partial<CchNoiseOptions> & { outDir: string }): CchNoiseOptions {
   const o: CchNoiseOptions = { ...CCH_NOISE_DEFAULTS, ...stripUndefined(options), outDir: options.outDir };
@@ -100,18 +102,6 @@ export function resolveCchNoiseOptions(options: Partial<CchNoiseOptions> & { out
   checkFit('cch-noise', o);
   checkEstimators('cch-noise', o.estimators, o.miDims);
   return { ...o, noise: [...o.noise].sort((a, b) => a - b) };
-}
-
-/** The rms of row-centred n × C logits: the scale a softmax is sensitive to. */
-export function logitScale(logits: Float32Array, classes: number): number {
-  const centred = new Float32Array(logits.length);
-  for (let i = 0; i < logits.length; i += classes) {
-    let mean = 0;
-    for (let c = 0; c < classes; c++) mean += logits[i + c];
-    mean /= classes;
-    for (let c = 0; c < classes; c++) centred[i + c] = logits[i + c] - mean;
-  }
-  return rms(centred);
 }
 
 export function summariseCchNoise(

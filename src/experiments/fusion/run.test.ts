@@ -4,7 +4,8 @@ import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initEngine } from '../../engine/index.js';
 import { fusionReport } from './index.js';
-import { concatRepresentations, EARLY_FUSION, LATE_FUSION, meanArrays, resolveFusionOptions, runFusion } from './run.js';
+import { concatRepresentations, meanArrays } from '../cch-digits/common.js';
+import { EARLY_FUSION, LATE_FUSION, resolveFusionOptions, runFusion } from './run.js';
 
 beforeAll(async () => {
   await initEngine();

@@ -36,9 +36,14 @@ import {
   type MarginEstimate,
   type MarginEstimator,
   type Representation,
+  checkEstimators,
+  checkFit,
+  concatRepresentations,
+  DIGITS_VIEWS,
+  meanArrays,
+  stripUndefined,
+  teacherPass,
 } from '../cch-digits/common.js';
-import { checkEstimators, checkFit, stripUndefined, teacherPass } from '../cch-digits/run.js';
-import { DIGITS_VIEWS } from '../cch-noise/run.js';
 import { fusionFigures } from './figures.js';
 import type { FusionComparison, FusionOptions, FusionResult, FusionRow, FusionTeacherSummary, TeacherKind } from './types.js';
 
@@ -90,32 +95,6 @@ export function resolveFusionOptions(options: Partial<FusionOptions> & { outDir:
   checkFit('fusion', o);
   checkEstimators('fusion', o.estimators, o.miDims);
   return o;
-}
-
-/** Element-wise mean of equally sized arrays (late fusion of logits). */
-export function meanArrays(arrays: Float32Array[]): Float32Array {
-  check(arrays.length > 0, 'meanArrays: nothing to average');
-  const out = new Float32Array(arrays[0].length);
-  for (const a of arrays) {
-    check(a.length === out.length, `meanArrays: lengths ${a.length} and ${out.length} differ`);
-    for (let i = 0; i < a.length; i++) out[i] += a[i] / arrays.length;
-  }
-  return out;
-}
-
-/** Row-wise concatenation of representations over the same rows. */
-export function concatRepresentations(reps: Representation[]): Representation {
-  const n = reps[0].n;
-  const d = reps.reduce((s, r) => s + r.d, 0);
-  const data = new Float32Array(n * d);
-  for (let i = 0; i < n; i++) {
-    let at = i * d;
-    for (const r of reps) {
-      data.set(r.data.subarray(i * r.d, (i + 1) * r.d), at);
-      at += r.d;
-    }
-  }
-  return { data, n, d };
 }
 
 export function summariseFusion(
