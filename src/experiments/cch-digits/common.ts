@@ -196,14 +196,15 @@ export function teacherOutputs(o: ModelOutputs): TeacherOutputs {
   return { logits: o.logits, embedding: o.embedding };
 }
 
-export interface MarginEstimate {
+/** The CCH margin of one teacher by one estimator (a type alias, not an interface, so the cell records holding it are JSON). */
+export type MarginEstimate = {
   /** I(H1;H2): teacher representation vs student representation (nats). */
   miTeacherStudent: number;
   /** I(H2;Y): student representation vs label (nats). */
   miStudentLabel: number;
   /** CCH margin I(H1;H2) − I(H2;Y); > 0 predicts that KD helps. */
   margin: number;
-}
+};
 
 export interface Representation {
   data: Float32Array | Float64Array;
