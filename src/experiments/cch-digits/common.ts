@@ -171,29 +171,9 @@ export async function fitAndScore(
   }
 }
 
-/** A trained teacher's test score and its outputs on the training rows (for KD); disposes the model. */
-export async function teacherPass(
-  model: tf.LayersModel,
-  data: PreparedModality,
-  signal?: AbortSignal,
-): Promise<{ score: Scored; onTrain: ModelOutputs }> {
-  try {
-    const score = await scoreModel(model, data.test, signal);
-    const onTrain = await predictOutputs(model, data.train.x, data.train.n, 256, { signal });
-    return { score, onTrain };
-  } finally {
-    model.dispose();
-  }
-}
-
 /** Accuracy of the arg-max of n × C logits against class labels. */
 export function accuracyOfLogits(logits: ArrayLike<number>, classes: number, labels: ArrayLike<number>): number {
   return accuracy(labels, argmaxRows(logits, classes));
-}
-
-/** A teacher's outputs on the training rows, the form trainModel's `distill.teacher` takes. */
-export function teacherOutputs(o: ModelOutputs): TeacherOutputs {
-  return { logits: o.logits, embedding: o.embedding };
 }
 
 /** The CCH margin of one teacher by one estimator (a type alias, not an interface, so the cell records holding it are JSON). */
