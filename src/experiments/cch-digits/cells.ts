@@ -94,11 +94,12 @@ export type KdInputs = {
 };
 export type KdRecord = { accuracy: number };
 
-/** Where a digits plan keeps the model `name` of experiment seed `seed`. */
+/** Where a digits plan keeps the model `name` of experiment seed `seed` (relative to the run folder; '/' on every platform, as it is part of the cell inputs). */
 export function modelDir(seed: number, name: string): string {
-  return path.join('models', `seed${seed}`, name.replace(/[^A-Za-z0-9_.-]+/g, '-'));
+  return path.posix.join('models', `seed${seed}`, name.replace(/[^A-Za-z0-9_.-]+/g, '-'));
 }
 
+/** A 'train' cell: it depends on nothing (its data is the workspace's). */
 export function trainCell(id: string, inputs: TrainInputs, label: string): Cell {
   return { id, kind: 'train', inputs, dependsOn: [], label };
 }
