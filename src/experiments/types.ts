@@ -18,6 +18,8 @@ export interface ExperimentOption {
 export interface ExperimentContext {
   onProgress?: ProgressFn;
   signal?: AbortSignal;
+  /** Reuse the finished cells of an interrupted run in the same folder (default: compute every cell afresh). */
+  resume?: boolean;
 }
 
 /** Options every experiment receives from the CLI besides its own. */

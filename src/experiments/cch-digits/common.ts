@@ -57,6 +57,39 @@ export const DIGITS_PROTOCOL: FitSettings & MarginSettings & { channels: number[
   channels: [16, 32],
 };
 
+/** The views of the built-in digits. */
+export const DIGITS_VIEWS = ['pixels', 'textured', 'blocks', 'profiles', 'fourier'] as const;
+
+/** The options given, without those set to undefined (which would hide the defaults). */
+export function stripUndefined<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+/** Rejects training settings no optimiser can run, naming the experiment. */
+export function checkFit(what: string, o: { epochs: number; learningRate: number; batchSize: number }): void {
+  check(Number.isInteger(o.epochs) && o.epochs >= 1, `${what}: epochs must be an integer ≥ 1, got ${o.epochs}`, 'invalid-option');
+  check(
+    Number.isFinite(o.learningRate) && o.learningRate > 0,
+    `${what}: learning rate must be > 0, got ${o.learningRate}`,
+    'invalid-option',
+  );
+  check(
+    Number.isInteger(o.batchSize) && o.batchSize >= 1,
+    `${what}: batch size must be an integer ≥ 1, got ${o.batchSize}`,
+    'invalid-option',
+  );
+}
+
+/** Rejects unknown margin estimators and a non-positive number of principal components. */
+export function checkEstimators(what: string, estimators: string[], dims: number): void {
+  check(
+    estimators.length > 0 && estimators.every((e) => (MARGIN_ESTIMATORS as readonly string[]).includes(e)),
+    `${what}: estimators must be among ${MARGIN_ESTIMATORS.join(', ')}, got [${estimators.join(', ')}]`,
+    'invalid-option',
+  );
+  check(Number.isInteger(dims) && dims >= 1, `${what}: --mi-dims must be an integer ≥ 1, got ${dims}`, 'invalid-option');
+}
+
 /** Mean ± sd over seeds of the KD gain and of each estimator's CCH margin. */
 export interface GainMarginSummary {
   seeds: number;
@@ -143,19 +176,15 @@ export function accuracyOfLogits(logits: ArrayLike<number>, classes: number, lab
   return accuracy(labels, argmaxRows(logits, classes));
 }
 
-/** A teacher's outputs on the training rows, the form trainModel's `distill.teacher` takes. */
-export function teacherOutputs(o: ModelOutputs): TeacherOutputs {
-  return { logits: o.logits, embedding: o.embedding };
-}
-
-export interface MarginEstimate {
+/** The CCH margin of one teacher by one estimator (a type alias, not an interface, so the cell records holding it are JSON). */
+export type MarginEstimate = {
   /** I(H1;H2): teacher representation vs student representation (nats). */
   miTeacherStudent: number;
   /** I(H2;Y): student representation vs label (nats). */
   miStudentLabel: number;
   /** CCH margin I(H1;H2) − I(H2;Y); > 0 predicts that KD helps. */
   margin: number;
-}
+};
 
 export interface Representation {
   data: Float32Array | Float64Array;
@@ -198,6 +227,32 @@ export function embeddingOf(o: ModelOutputs): Representation {
 
 export function logitsOf(o: ModelOutputs): Representation {
   return { data: o.logits, n: o.logits.length / o.logitsSize, d: o.logitsSize };
+}
+
+/** Element-wise mean of equally sized arrays (late fusion of logits). */
+export function meanArrays(arrays: Float32Array[]): Float32Array {
+  check(arrays.length > 0, 'meanArrays: nothing to average');
+  const out = new Float32Array(arrays[0].length);
+  for (const a of arrays) {
+    check(a.length === out.length, `meanArrays: lengths ${a.length} and ${out.length} differ`);
+    for (let i = 0; i < a.length; i++) out[i] += a[i] / arrays.length;
+  }
+  return out;
+}
+
+/** Row-wise concatenation of representations over the same rows. */
+export function concatRepresentations(reps: Representation[]): Representation {
+  const n = reps[0].n;
+  const d = reps.reduce((s, r) => s + r.d, 0);
+  const data = new Float32Array(n * d);
+  for (let i = 0; i < n; i++) {
+    let at = i * d;
+    for (const r of reps) {
+      data.set(r.data.subarray(i * r.d, (i + 1) * r.d), at);
+      at += r.d;
+    }
+  }
+  return { data, n, d };
 }
 
 /**
@@ -337,6 +392,18 @@ export function rms(values: ArrayLike<number>): number {
   let s = 0;
   for (let i = 0; i < values.length; i++) s += values[i] * values[i];
   return values.length === 0 ? 0 : Math.sqrt(s / values.length);
+}
+
+/** The rms of row-centred n × C logits: the scale a softmax is sensitive to. */
+export function logitScale(logits: Float32Array, classes: number): number {
+  const centred = new Float32Array(logits.length);
+  for (let i = 0; i < logits.length; i += classes) {
+    let mean = 0;
+    for (let c = 0; c < classes; c++) mean += logits[i + c];
+    mean /= classes;
+    for (let c = 0; c < classes; c++) centred[i + c] = logits[i + c] - mean;
+  }
+  return rms(centred);
 }
 
 /** values + scale·z with z ~ N(0, 1) i.i.d., drawn from `seed`; a new array (scale 0: a copy). */

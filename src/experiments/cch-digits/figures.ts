@@ -1,7 +1,7 @@
 /** Figures of cch-digits: KD gain against the CCH margin, and accuracy / margin along the blur sweep. */
 import type { VegaLiteSpec } from '../../report/charts.js';
 import type { MarginEstimator } from './common.js';
-import type { CchDigitsCell, CchDigitsSigma } from './run.js';
+import type { CchDigitsCell, CchDigitsSigma } from './types.js';
 
 const ESTIMATOR_TITLE: Record<MarginEstimator, string> = { ksg: 'KSG', latent: 'latent MI', gaussian: 'Gaussian' };
 

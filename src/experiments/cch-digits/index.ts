@@ -9,10 +9,11 @@ import {
 } from '../types.js';
 import { CmkdError } from '../../util/errors.js';
 import { MARGIN_ESTIMATORS, signedMeanSd, type MarginEstimator } from './common.js';
-import { CCH_DIGITS_DEFAULTS, CCH_DIGITS_QUICK, runCchDigits, type CchDigitsOptions, type CchDigitsResult } from './run.js';
+import { CCH_DIGITS_DEFAULTS, CCH_DIGITS_QUICK, runCchDigits } from './run.js';
+import type { CchDigitsOptions, CchDigitsResult } from './types.js';
 
 export { runCchDigits, resolveCchDigitsOptions, summariseCchDigits, CCH_DIGITS_DEFAULTS, CCH_DIGITS_QUICK } from './run.js';
-export type { CchDigitsOptions, CchDigitsResult, CchDigitsRow, CchDigitsCell, CchDigitsSigma, CchDigitsAgreement } from './run.js';
+export type { CchDigitsOptions, CchDigitsResult, CchDigitsRow, CchDigitsCell, CchDigitsSigma, CchDigitsAgreement } from './types.js';
 
 const pct = (x: number) => (Number.isFinite(x) ? (100 * x).toFixed(1) : 'n/a');
 const share = (x: number) => (Number.isFinite(x) ? `${Math.round(100 * x)}%` : 'n/a');

@@ -4,7 +4,8 @@ import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initEngine } from '../../engine/index.js';
 import { cchDigitsExperiment, cchDigitsReport, parseEstimatorList } from './index.js';
-import { resolveCchDigitsOptions, runCchDigits, summariseCchDigits, type CchDigitsRow } from './run.js';
+import { planCchDigits, resolveCchDigitsOptions, runCchDigits, summariseCchDigits } from './run.js';
+import type { CchDigitsRow } from './types.js';
 
 beforeAll(async () => {
   await initEngine();
@@ -92,6 +93,37 @@ describe('cch-digits run', () => {
     }
     const report = cchDigitsReport(r);
     expect(report.some((b) => 'table' in b && b.table.rows.length === 2)).toBe(true);
+  });
+
+  it('is a plan of cells: per seed the student, then per σ the teacher, its margin and a KD student per (T, λ)', async () => {
+    const o = resolveCchDigitsOptions({ outDir: 'x', seeds: 2, sigmas: [0, 6], temperatures: [1, 4], lambdas: [0.5] });
+    const plan = planCchDigits(o, ['pixels_blur0', 'pixels_blur6']);
+    expect(plan.map((c) => c.kind).slice(0, 5)).toEqual(['train', 'train', 'margin', 'kd', 'kd']);
+    expect(plan).toHaveLength(2 * (1 + 2 * (2 + 2)));
+    const kd = plan.find((c) => c.id === 'seed1-kd-sigma6-T4-lambda0.5');
+    expect(kd?.dependsOn).toEqual(['seed1-student', 'seed1-teacher-sigma6', 'seed1-margin-sigma6']);
+  });
+
+  it('a resumed run reads its finished cells back and gives the same rows', async () => {
+    const outDir = await mkdtemp(path.join(tmpdir(), 'cmkd-cch-digits-'));
+    const o = {
+      outDir,
+      n: 200,
+      seeds: 1,
+      sigmas: [0],
+      temperatures: [4],
+      lambdas: [0.5],
+      epochs: 1,
+      estimators: ['ksg' as const],
+      channels: [4],
+      hidden: [8],
+    };
+    const first = await runCchDigits(o);
+    const stored = path.join(outDir, 'stages', 'seed0-teacher-sigma0.json');
+    const before = (await stat(stored)).mtimeMs;
+    const again = await runCchDigits(o, { resume: true });
+    expect(again.rows).toEqual(first.rows);
+    expect((await stat(stored)).mtimeMs).toBe(before);
   });
 
   it('an aborted run stops before training', async () => {

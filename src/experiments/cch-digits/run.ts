@@ -8,59 +8,49 @@
 import path from 'node:path';
 import { getModality, loadDataset, stratifiedSplit, type MultimodalDataset } from '../../data/index.js';
 import { blurModality } from '../../data/digits/index.js';
-import { initEngine, type tf } from '../../engine/index.js';
+import { initEngine } from '../../engine/index.js';
 import { spearman } from '../../metrics/index.js';
-import { predictOutputs, prepareModality, specFor, type ModelOutputs, type PreparedModality } from '../../train/index.js';
 import { renderChart } from '../../report/charts.js';
 import { check } from '../../util/errors.js';
 import { toCsv, writeFileAtomic, writeJsonAtomic } from '../../util/fs.js';
-import { throwIfAborted } from '../../util/progress.js';
+import { execute, type Cell, type Json } from '../../run/cells.js';
+import { cellsTask, experimentStore, withNaN } from '../plan.js';
 import type { ExperimentContext } from '../types.js';
 import {
-  cchMargins,
   DIGITS_PROTOCOL,
   byEstimator,
-  embeddingOf,
-  fitAndScore,
   flatMarginRow,
   flatSummary,
   gainMarginSummary,
   marginFields,
   recordRow,
-  fitModel,
   groupMeanSd,
-  MARGIN_ESTIMATORS,
-  scoreModel,
   seedsFor,
   signAgreement,
-  teacherOutputs,
-  type FitSettings,
-  type GainMarginSummary,
-  type MarginEstimate,
   type MarginEstimator,
-  type MarginSettings,
-  type Scored,
+  checkEstimators,
+  checkFit,
+  stripUndefined,
 } from './common.js';
+import {
+  DIGITS_RUNNERS,
+  modelDir,
+  recordOf,
+  trainCell,
+  type DigitsWorkspace,
+  type KdInputs,
+  type KdRecord,
+  type MarginInputs,
+  type MarginRecord,
+  type ModelInputs,
+  type TeacherSource,
+  type TrainRecord,
+} from './cells.js';
 import { cchDigitsFigures } from './figures.js';
+import type { CchDigitsAgreement, CchDigitsCell, CchDigitsOptions, CchDigitsResult, CchDigitsRow, CchDigitsSigma } from './types.js';
 
 export const TEACHER_MODALITY = 'pixels';
 export const STUDENT_MODALITY = 'textured';
-
-export interface CchDigitsOptions extends FitSettings, MarginSettings {
-  outDir: string;
-  /** Digits drawn (stratified) from the 10,000; split 70/10/20 per seed. */
-  n: number;
-  seeds: number;
-  /** Gaussian blur σ (pixels) of the teacher's images, sharp to unusable. */
-  sigmas: number[];
-  /** KD temperatures T. */
-  temperatures: number[];
-  /** KD weights λ: L = (1 − λ)·CE + λ·T²·KL. */
-  lambdas: number[];
-  /** CNN conv filters per block and dense widths (the last is the embedding), teacher and student alike. */
-  channels: number[];
-  hidden: number[];
-}
 
 export const CCH_DIGITS_DEFAULTS: Omit<CchDigitsOptions, 'outDir'> = {
   n: 3000,
@@ -80,62 +70,6 @@ export const CCH_DIGITS_QUICK: Partial<CchDigitsOptions> = {
   lambdas: [0.5],
   epochs: 2,
 };
-
-export interface CchDigitsRow {
-  seed: number;
-  sigma: number;
-  temperature: number;
-  lambda: number;
-  teacherAcc: number;
-  studentAcc: number;
-  kdAcc: number;
-  /** KD student − no-KD student test accuracy (same initial weights and batch order). */
-  kdGain: number;
-  margins: Partial<Record<MarginEstimator, MarginEstimate>>;
-}
-
-/** One (σ, T, λ) cell over seeds. */
-export interface CchDigitsCell extends GainMarginSummary {
-  sigma: number;
-  temperature: number;
-  lambda: number;
-  teacherAcc: number;
-  studentAcc: number;
-  kdAcc: number;
-}
-
-/** One teacher quality σ: the KD gain averaged over (T, λ) per seed, then mean ± sd over seeds. */
-export interface CchDigitsSigma extends GainMarginSummary {
-  sigma: number;
-  teacherAccMean: number;
-  teacherAccSd: number;
-  studentAcc: number;
-  /** Smallest and largest mean gain over the (T, λ) cells. */
-  kdGainMin: number;
-  kdGainMax: number;
-  miTeacherStudent: Partial<Record<MarginEstimator, number>>;
-  miStudentLabel: Partial<Record<MarginEstimator, number>>;
-}
-
-export interface CchDigitsAgreement {
-  estimator: MarginEstimator;
-  /** Fraction of (σ, T, λ) cells where the sign of the mean KD gain matches the sign of the mean margin. */
-  cellSignAgreement: number;
-  /** Same over σ with the gain averaged over (T, λ). */
-  sigmaSignAgreement: number;
-  /** Spearman correlation across σ of mean gain and mean margin. */
-  spearmanGainMargin: number;
-}
-
-export interface CchDigitsResult {
-  options: Omit<CchDigitsOptions, 'outDir'> & { outDir: string };
-  rows: CchDigitsRow[];
-  cells: CchDigitsCell[];
-  bySigma: CchDigitsSigma[];
-  agreement: CchDigitsAgreement[];
-  wallSeconds: number;
-  files: string[];
-}
 
 export function resolveCchDigitsOptions(options: Partial<CchDigitsOptions> & { outDir: string }): CchDigitsOptions {
   const o: CchDigitsOptions = { ...CCH_DIGITS_DEFAULTS, ...stripUndefined(options), outDir: options.outDir };
@@ -164,33 +98,6 @@ export function resolveCchDigitsOptions(options: Partial<CchDigitsOptions> & { o
   checkFit('cch-digits', o);
   checkEstimators('cch-digits', o.estimators, o.miDims);
   return { ...o, sigmas: [...o.sigmas].sort((a, b) => a - b) };
-}
-
-export function stripUndefined<T extends object>(o: T): Partial<T> {
-  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
-}
-
-export function checkFit(what: string, o: { epochs: number; learningRate: number; batchSize: number }): void {
-  check(Number.isInteger(o.epochs) && o.epochs >= 1, `${what}: epochs must be an integer ≥ 1, got ${o.epochs}`, 'invalid-option');
-  check(
-    Number.isFinite(o.learningRate) && o.learningRate > 0,
-    `${what}: learning rate must be > 0, got ${o.learningRate}`,
-    'invalid-option',
-  );
-  check(
-    Number.isInteger(o.batchSize) && o.batchSize >= 1,
-    `${what}: batch size must be an integer ≥ 1, got ${o.batchSize}`,
-    'invalid-option',
-  );
-}
-
-export function checkEstimators(what: string, estimators: string[], dims: number): void {
-  check(
-    estimators.length > 0 && estimators.every((e) => (MARGIN_ESTIMATORS as readonly string[]).includes(e)),
-    `${what}: estimators must be among ${MARGIN_ESTIMATORS.join(', ')}, got [${estimators.join(', ')}]`,
-    'invalid-option',
-  );
-  check(Number.isInteger(dims) && dims >= 1, `${what}: --mi-dims must be an integer ≥ 1, got ${dims}`, 'invalid-option');
 }
 
 /** Cells (σ, T, λ) and teacher qualities σ from the per-seed rows. */
@@ -273,21 +180,6 @@ export function summariseCchDigits(
   return { cells, bySigma, agreement };
 }
 
-/** A trained teacher's test score and its outputs on the training rows (for KD); disposes the model. */
-export async function teacherPass(
-  model: tf.LayersModel,
-  data: PreparedModality,
-  signal?: AbortSignal,
-): Promise<{ score: Scored; onTrain: ModelOutputs }> {
-  try {
-    const score = await scoreModel(model, data.test, signal);
-    const onTrain = await predictOutputs(model, data.train.x, data.train.n, 256, { signal });
-    return { score, onTrain };
-  } finally {
-    model.dispose();
-  }
-}
-
 /** The digits views the experiment reads, with the teacher's blurred copies added lazily. */
 async function loadData(n: number, ctx: ExperimentContext): Promise<MultimodalDataset> {
   return loadDataset('digits', {
@@ -295,6 +187,63 @@ async function loadData(n: number, ctx: ExperimentContext): Promise<MultimodalDa
     onProgress: ctx.onProgress,
     signal: ctx.signal,
   });
+}
+
+const CELL = {
+  student: (seed: number) => `seed${seed}-student`,
+  teacher: (seed: number, sigma: number) => `seed${seed}-teacher-sigma${sigma}`,
+  margin: (seed: number, sigma: number) => `seed${seed}-margin-sigma${sigma}`,
+  kd: (seed: number, sigma: number, t: number, lambda: number) => `seed${seed}-kd-sigma${sigma}-T${t}-lambda${lambda}`,
+};
+
+/**
+ * Per seed: the no-KD student; then per blur σ the teacher (on `teacherViews[i]`, the pixels
+ * blurred at σ_i), its CCH margin against the student, and a KD student per (T, λ).
+ */
+export function planCchDigits(o: CchDigitsOptions, teacherViews: string[]): Cell[] {
+  const architecture = { channels: o.channels, hidden: o.hidden };
+  const cells: Cell[] = [];
+  for (let seed = 0; seed < o.seeds; seed++) {
+    const seeds = seedsFor(seed);
+    const student: ModelInputs = {
+      modality: STUDENT_MODALITY,
+      kind: 'cnn',
+      architecture,
+      initSeed: seeds.student,
+      shuffleSeed: seeds.shuffle,
+    };
+    const studentDir = modelDir(seed, 'student');
+    cells.push(trainCell(CELL.student(seed), { seed, model: student, dir: studentDir }, `seed ${seed}: no-KD student`));
+    o.sigmas.forEach((sigma, i) => {
+      const model = { dir: modelDir(seed, `teacher-sigma${sigma}`), modality: teacherViews[i] };
+      const teacherModel: ModelInputs = { ...student, modality: model.modality, initSeed: seeds.teacher(i) };
+      cells.push(trainCell(CELL.teacher(seed, sigma), { seed, model: teacherModel, dir: model.dir }, `seed ${seed}: teacher σ=${sigma}`));
+      const teacher: TeacherSource = { from: 'model', model };
+      const margin: MarginInputs = {
+        seed,
+        student: { dir: studentDir, modality: STUDENT_MODALITY },
+        teachers: [{ name: `${TEACHER_MODALITY} σ=${sigma}`, source: teacher }],
+        estimators: o.estimators,
+        dims: o.miDims,
+        miSeed: 17 + seed,
+      };
+      const dependsOn = [CELL.student(seed), CELL.teacher(seed, sigma)];
+      cells.push({ id: CELL.margin(seed, sigma), kind: 'margin', inputs: margin, dependsOn, label: `seed ${seed}: CCH margin σ=${sigma}` });
+      for (const temperature of o.temperatures) {
+        for (const lambda of o.lambdas) {
+          const kd: KdInputs = { seed, student, teacher, temperature, lambda, tags: { sigma } };
+          cells.push({
+            id: CELL.kd(seed, sigma, temperature, lambda),
+            kind: 'kd',
+            inputs: kd,
+            dependsOn: [...dependsOn, CELL.margin(seed, sigma)],
+            label: `seed ${seed}: KD student σ=${sigma} T=${temperature} λ=${lambda}`,
+          });
+        }
+      }
+    });
+  }
+  return cells;
 }
 
 export async function runCchDigits(
@@ -308,75 +257,53 @@ export async function runCchDigits(
   const sharp = getModality(base, TEACHER_MODALITY);
   const blurred = o.sigmas.map((sigma) => blurModality(sharp, sigma));
   const ds: MultimodalDataset = { ...base, modalities: [...base.modalities, ...blurred] };
-  const fit = { epochs: o.epochs, learningRate: o.learningRate, batchSize: o.batchSize };
-  const architecture = { channels: o.channels, hidden: o.hidden };
-  const fitCtx = { onProgress: ctx.onProgress, signal: ctx.signal };
-
+  const workspace: DigitsWorkspace = {
+    ds,
+    splits: Array.from({ length: o.seeds }, (_, seed) => stratifiedSplit(ds, { seed: seedsFor(seed).split })),
+    fit: { epochs: o.epochs, learningRate: o.learningRate, batchSize: o.batchSize },
+    outDir: o.outDir,
+  };
   const rows: CchDigitsRow[] = [];
   const rowsFile = path.join(o.outDir, 'results.csv');
   const total = o.seeds * o.sigmas.length * o.temperatures.length * o.lambdas.length;
-  for (let seed = 0; seed < o.seeds; seed++) {
-    throwIfAborted(ctx.signal);
-    const seeds = seedsFor(seed);
-    const split = stratifiedSplit(ds, { seed: seeds.split });
-    const student = prepareModality(ds, STUDENT_MODALITY, split);
-    const studentSpec = specFor(ds, student.modality, 'cnn', architecture);
-    const studentScore = await fitAndScore(studentSpec, student, { ...fit, initSeed: seeds.student, seed: seeds.shuffle }, fitCtx);
-    const labels = student.test.y as Int32Array;
-
-    for (let i = 0; i < o.sigmas.length; i++) {
-      const sigma = o.sigmas[i];
-      const teacherData = prepareModality(ds, blurred[i].name, split);
-      const teacherModel = await fitModel(
-        specFor(ds, teacherData.modality, 'cnn', architecture),
-        teacherData,
-        { ...fit, initSeed: seeds.teacher(i), seed: seeds.shuffle },
-        fitCtx,
-      );
-      const { score: teacherScore, onTrain } = await teacherPass(teacherModel, teacherData, ctx.signal);
-      // CCH margin on held-out rows: teacher embedding H1 vs the no-KD student's embedding H2.
-      const margins: Partial<Record<MarginEstimator, MarginEstimate>> = {};
-      for (const estimator of o.estimators) {
-        throwIfAborted(ctx.signal);
-        const [m] = await cchMargins(
-          embeddingOf(studentScore.outputs),
-          [{ name: `pixels σ=${sigma}`, h: embeddingOf(teacherScore.outputs) }],
-          labels,
-          {
-            estimator,
-            dims: o.miDims,
-            seed: 17 + seed,
-            signal: ctx.signal,
-          },
-        );
-        margins[estimator] = m;
-      }
-      for (const temperature of o.temperatures) {
-        for (const lambda of o.lambdas) {
-          throwIfAborted(ctx.signal);
-          const { accuracy: kdAcc } = await fitAndScore(
-            studentSpec,
-            student,
-            { ...fit, initSeed: seeds.student, seed: seeds.shuffle, kd: { teacher: teacherOutputs(onTrain), temperature, lambda } },
-            fitCtx,
-          );
-          const row = {
-            seed,
-            sigma,
-            temperature,
-            lambda,
-            teacherAcc: teacherScore.accuracy,
-            studentAcc: studentScore.accuracy,
-            kdAcc,
-            kdGain: kdAcc - studentScore.accuracy,
-            margins,
-          };
-          const label = `seed ${seed} σ=${sigma} T=${temperature} λ=${lambda}`;
-          await recordRow(rows, row, rowsFile, ctx, { task: 'cch-digits', total, label, estimator: o.estimators[0] });
-        }
-      }
-    }
-  }
+  const records = new Map<string, Json>();
+  const { outDir: _outDir, ...settings } = o;
+  await execute(
+    planCchDigits(
+      o,
+      blurred.map((m) => m.name),
+    ),
+    {
+      workspace,
+      store: experimentStore('cch-digits', o.outDir, settings, ctx.resume),
+      runners: DIGITS_RUNNERS,
+      task: cellsTask('cch-digits'),
+      onProgress: ctx.onProgress,
+      signal: ctx.signal,
+      // Each KD student completes a result row: results.csv is rewritten after it.
+      onCell: async (cell, record) => {
+        records.set(cell.id, withNaN(record));
+        if (cell.kind !== 'kd') return;
+        const { seed, temperature, lambda, tags } = cell.inputs as KdInputs;
+        const sigma = Number(tags.sigma);
+        const studentAcc = recordOf<TrainRecord>(records, CELL.student(seed)).accuracy;
+        const kdAcc = recordOf<KdRecord>(records, cell.id).accuracy;
+        const row = {
+          seed,
+          sigma,
+          temperature,
+          lambda,
+          teacherAcc: recordOf<TrainRecord>(records, CELL.teacher(seed, sigma)).accuracy,
+          studentAcc,
+          kdAcc,
+          kdGain: kdAcc - studentAcc,
+          margins: recordOf<MarginRecord>(records, CELL.margin(seed, sigma)).teachers[0].margins,
+        };
+        const label = `seed ${seed} σ=${sigma} T=${temperature} λ=${lambda}`;
+        await recordRow(rows, row, rowsFile, ctx, { task: 'cch-digits', total, label, estimator: o.estimators[0] });
+      },
+    },
+  );
 
   const { cells, bySigma, agreement } = summariseCchDigits(rows, o.estimators);
   const files = [

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { renderChart, type VegaLiteSpec } from '../../report/charts.js';
 import { writeJsonAtomic } from '../../util/fs.js';
 import { latentFactorModel } from './model.js';
-import type { CchGaussianResult, CchTheoryPoint } from './run.js';
+import type { CchGaussianResult, CchTheoryPoint } from './types.js';
 import { expectedRiskChange, populationQuantities, populationRisk } from './theory.js';
 
 const THEORY = 'expected, n samples (theory)';

@@ -7,10 +7,11 @@ import {
   type ExperimentDefinition,
   type ReportBlock,
 } from '../types.js';
-import { runCchGaussian, type CchGaussianOptions, type CchGaussianResult } from './run.js';
+import { runCchGaussian } from './run.js';
+import type { CchGaussianOptions, CchGaussianResult } from './types.js';
 
 export { runCchGaussian, resolveCchOptions, CCH_DEFAULTS, CCH_QUICK } from './run.js';
-export type { CchGaussianOptions, CchGaussianResult } from './run.js';
+export type { CchGaussianOptions, CchGaussianResult } from './types.js';
 
 const pct = (x: number) => (Number.isFinite(x) ? `${Math.round(100 * x)}%` : '–');
 

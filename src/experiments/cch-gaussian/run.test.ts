@@ -1,10 +1,11 @@
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { initEngine } from '../../engine/index.js';
 import { latentFactorModel } from './model.js';
-import { agreementTable, resolveCchOptions, runCchGaussian, type CchGaussianResult } from './run.js';
+import { agreementTable, planCchGaussian, resolveCchOptions, runCchGaussian } from './run.js';
+import type { CchGaussianResult } from './types.js';
 import { CCH_FAMILIES, sweepSettings } from './settings.js';
 import { populationQuantities } from './theory.js';
 
@@ -90,5 +91,19 @@ describe('runCchGaussian', () => {
     expect(json.complete).toBe(false);
     expect(json.settingsDone).toBe(1);
     expect(json.rows).toHaveLength(2);
+  });
+
+  it('resumes an interrupted run from its finished cells (one per setting and seed)', async () => {
+    const out = path.join(dir, 'interrupted');
+    const settings = sweepSettings(3);
+    expect(planCchGaussian(settings, 2).map((c) => c.id)).toEqual(settings.flatMap((s) => [`${s.id}-seed0`, `${s.id}-seed1`]));
+    const finished = path.join(out, 'stages', `${settings[0].id}-seed0.json`.replace(/[^A-Za-z0-9_.-]+/g, '_'));
+    const before = (await stat(finished)).mtimeMs;
+    const first = JSON.parse(await readFile(path.join(out, 'results.json'), 'utf8'));
+    const resumed = await runCchGaussian({ ...tiny, seeds: 1, outDir: out }, { resume: true });
+    expect(resumed.complete).toBe(true);
+    expect(resumed.rows).toHaveLength(3 * 2);
+    expect(JSON.parse(JSON.stringify(resumed.rows.slice(0, 2)))).toEqual(first.rows);
+    expect((await stat(finished)).mtimeMs).toBe(before);
   });
 });

@@ -15,15 +15,28 @@
  *   sample estimates from the fitted teacher and OLS student on held-out rows (Gaussian and KSG);
  * - theory: E[R(λ)] − E[R(0)] over training sets given the fitted w1, and the population change t²D.
  */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { execute, type Cell, type CellRunner, type Json } from '../../run/cells.js';
 import { check } from '../../util/errors.js';
 import { toCsv, writeFileAtomic, writeJsonAtomic } from '../../util/fs.js';
-import type { ProgressFn } from '../../util/progress.js';
 import { throwIfAborted } from '../../util/progress.js';
 import { makeRng } from '../../util/rng.js';
 import { estimateMI } from '../../mi/index.js';
+import { experimentStore, withNaN } from '../plan.js';
 import { renderCchFigures } from './figures.js';
-import { latentFactorModel, labelNoise, sampleJoint, type CchStructure } from './model.js';
+import type {
+  CchAgreement,
+  CchGaussianOptions,
+  CchGaussianResult,
+  CchMiRow,
+  CchRow,
+  CchSettingSummary,
+  CchTheoryPoint,
+  RunContext,
+} from './types.js';
+import { latentFactorModel, labelNoise, sampleJoint } from './model.js';
 import { CCH_FAMILIES, knobGrid, sweepSettings, type CchSetting } from './settings.js';
 import { kdStudentsClosedForm, mse, olsFit, predict, trainKdStudentsAdam } from './students.js';
 import {
@@ -36,38 +49,6 @@ import {
   riskOf,
   type CchPopulation,
 } from './theory.js';
-
-export type TeacherData = 'independent' | 'same';
-
-export interface CchGaussianOptions {
-  /** Training rows for the student (and the teacher). */
-  n: number;
-  /** Dimension of each modality. */
-  p: number;
-  /** KD weights λ (the baseline λ = 0 is always trained). */
-  lambdas: number[];
-  /** Seeds per setting. */
-  seeds: number;
-  /** Settings in the sweep (spread over the three families of settings.ts). */
-  settings: number;
-  /** Base seed; seed s of every setting uses the same random stream (common random numbers). */
-  seed: number;
-  /** Test rows for the measured MSE. */
-  nTest: number;
-  /** Held-out rows used by the sample MI estimators. */
-  miSamples: number;
-  teacherData: TeacherData;
-  /** Full-batch Adam steps and learning rate for the gradient-trained students. */
-  adamSteps: number;
-  learningRate: number;
-  /** Loadings seed of the latent-factor model (the same covariance family for every setting). */
-  loadingSeed: number;
-  /** Write results (incrementally) and figures here; nothing is written when absent. */
-  outDir?: string;
-  /** Skip the figures (results only). */
-  noFigures?: boolean;
-  quick?: boolean;
-}
 
 export const CCH_DEFAULTS: Omit<CchGaussianOptions, 'outDir'> = {
   n: 10000,
@@ -131,115 +112,6 @@ export function resolveCchOptions(partial: Partial<CchGaussianOptions> = {}): Cc
   return o;
 }
 
-/** One (setting, seed, λ) measurement. */
-export interface CchRow {
-  setting: string;
-  family: string;
-  knob: number;
-  seed: number;
-  lambda: number;
-  /** Exact CCH margin with the population teacher (setting-level). */
-  miMargin: number;
-  /** Test MSE of the no-KD student (Adam) and the KD change, Adam and closed form. */
-  mse0Adam: number;
-  deltaMseAdam: number;
-  deltaMseClosedForm: number;
-  /** Exact test-risk change of the fitted weights (no test-set noise). */
-  deltaRiskAdam: number;
-  deltaRiskClosedForm: number;
-  /** E[R(λ)] − E[R(0)] over training sets, given this seed's fitted teacher. */
-  deltaRiskTheory: number;
-  /** Population change t²D (≥ 0). */
-  deltaRiskPopulation: number;
-  /** Exact-risk gap between the Adam and closed-form students at this λ. */
-  adamMinusClosedFormRisk: number;
-}
-
-/** Per-seed MI estimates (nats) against the exact values for the fitted teacher. */
-export interface CchMiRow {
-  setting: string;
-  seed: number;
-  miTeacherStudentExact: number;
-  miStudentLabelExact: number;
-  miTeacherStudentGaussian: number;
-  miStudentLabelGaussian: number;
-  miTeacherStudentKsg: number;
-  miStudentLabelKsg: number;
-  marginExact: number;
-  marginGaussian: number;
-  marginKsg: number;
-}
-
-/** Per-(setting, λ) aggregate over seeds. */
-export interface CchSettingSummary {
-  setting: string;
-  family: string;
-  knob: number;
-  structure: CchStructure;
-  labelNoise: number;
-  lambda: number;
-  miTeacherStudent: number;
-  miStudentLabel: number;
-  miMargin: number;
-  /** Mean over seeds of the sample margins. */
-  miMarginGaussian: number;
-  miMarginKsg: number;
-  /** Theory at the population teacher. */
-  misfit: number;
-  slopeAtZero: number;
-  optimalLambda: number;
-  deltaRiskTheory: number;
-  deltaRiskPopulation: number;
-  meanDeltaMseAdam: number;
-  sdDeltaMseAdam: number;
-  meanDeltaMseClosedForm: number;
-  meanDeltaRiskAdam: number;
-  cchPredictsHelp: boolean;
-  theoryPredictsHelp: boolean;
-  measuredHelps: boolean;
-  agreesWithCch: boolean;
-  agreesWithTheory: boolean;
-}
-
-export interface CchAgreement {
-  lambda: number;
-  settings: number;
-  /** Fraction of settings where sign(mean ΔMSE, Adam) matches the CCH prediction (exact margin). */
-  agreeCch: number;
-  /** Same, with the sign of the Gaussian / KSG sample margin as the prediction. */
-  agreeCchGaussian: number;
-  agreeCchKsg: number;
-  /** Fraction of (setting, seed) pairs whose own ΔMSE sign matches the CCH prediction. */
-  agreeCchPerSeed: number;
-  /** Fraction of settings where the measured sign matches the exact finite-sample expectation. */
-  agreeTheory: number;
-  /** Settings where the measured KD change is negative (KD helped). */
-  helped: number;
-  cchPredictedHelp: number;
-}
-
-export interface CchGaussianResult {
-  experiment: 'cch-gaussian';
-  options: CchGaussianOptions;
-  /** False when interrupted: the finished settings are all there. */
-  complete: boolean;
-  settingsDone: number;
-  settingsTotal: number;
-  rows: CchRow[];
-  mi: CchMiRow[];
-  summary: CchSettingSummary[];
-  agreement: CchAgreement[];
-  adamCheck: { maxAbsRiskGap: number; meanAbsRiskGap: number; maxAbsDeltaMseGap: number };
-  miCheck: { estimator: string; quantity: string; meanAbsError: number; maxAbsError: number }[];
-  wallSeconds: number;
-  files: string[];
-}
-
-export interface RunContext {
-  onProgress?: ProgressFn;
-  signal?: AbortSignal;
-}
-
 const mean = (a: number[]) => (a.length ? a.reduce((s, v) => s + v, 0) / a.length : NaN);
 const sd = (a: number[]) => {
   if (a.length < 2) return 0;
@@ -253,10 +125,48 @@ async function miPair(a: Float64Array, b: Float64Array, estimator: 'gaussian' | 
   return est.value;
 }
 
+/** What a (setting, seed) cell records: its rows (one per λ) and its MI estimates. */
 interface SeedOutcome {
   rows: CchRow[];
   mi: CchMiRow;
 }
+
+/** What every cell shares: the options, the sweep and each setting's population quantities. */
+interface CchWorkspace {
+  o: CchGaussianOptions;
+  settings: CchSetting[];
+  population: CchPopulation[];
+}
+
+type SeedInputs = { setting: string; index: number; seed: number };
+
+const TASK = 'cch-gaussian';
+
+/** One cell per (setting, seed): the seed's three samples come from one random stream, and every step reads them. */
+export function planCchGaussian(settings: readonly CchSetting[], seeds: number): Cell[] {
+  return settings.flatMap((setting) =>
+    Array.from({ length: seeds }, (_, s) => ({
+      id: `${setting.id}-seed${s}`,
+      kind: 'seed',
+      inputs: { setting: setting.id, index: setting.index, seed: s } satisfies SeedInputs,
+      dependsOn: [],
+      label: `${setting.id} seed ${s}`,
+    })),
+  );
+}
+
+const RUNNERS: Record<string, CellRunner<CchWorkspace>> = {
+  seed: async (cell, { workspace: w, onProgress, signal }) => {
+    const i = cell.inputs as SeedInputs;
+    const setting = w.settings[i.index];
+    const done = setting.index * w.o.seeds + i.seed;
+    const total = w.settings.length * w.o.seeds;
+    const outcome = await runSeed(setting, i.seed, w.o, w.population[i.index], { signal }, (detail) =>
+      onProgress?.({ task: TASK, done, total, detail: `${setting.id} seed ${i.seed}: ${detail}` }),
+    );
+    return outcome as unknown as Json;
+  },
+};
 
 async function runSeed(
   setting: CchSetting,
@@ -415,16 +325,6 @@ function checks(rows: CchRow[], mi: CchMiRow[]): Pick<CchGaussianResult, 'adamCh
   };
 }
 
-/** Dense theory curves along each family, for the figures (population teacher). */
-export interface CchTheoryPoint {
-  family: string;
-  knob: number;
-  lambda: number;
-  miMargin: number;
-  deltaRiskTheory: number;
-  deltaRiskPopulation: number;
-}
-
 export function theoryCurves(o: CchGaussianOptions, points = 41): CchTheoryPoint[] {
   const out: CchTheoryPoint[] = [];
   for (const family of CCH_FAMILIES) {
@@ -485,33 +385,41 @@ export async function runCchGaussian(partial: Partial<CchGaussianOptions> = {}, 
     wallSeconds: 0,
     files: [],
   };
-  const total = settings.length * o.seeds;
-  const task = 'cch-gaussian';
-  ctx.onProgress?.({ task, done: 0, total, detail: 'starting' });
-  for (const setting of settings) {
-    const model = latentFactorModel(setting.structure, o.p, o.loadingSeed);
-    const qPop = populationQuantities(model);
-    const rows: CchRow[] = [];
-    const mi: CchMiRow[] = [];
-    for (let s = 0; s < o.seeds; s++) {
-      throwIfAborted(ctx.signal);
-      const done = setting.index * o.seeds + s;
-      const outcome = await runSeed(setting, s, o, qPop, ctx, (detail) =>
-        ctx.onProgress?.({ task, done, total, detail: `${setting.id} seed ${s}: ${detail}` }),
-      );
-      rows.push(...outcome.rows);
-      mi.push(outcome.mi);
-      ctx.onProgress?.({ task, done: done + 1, total, detail: `${setting.id} seed ${s}` });
-    }
-    result.rows.push(...rows);
-    result.mi.push(...mi);
-    result.summary.push(...summarise(setting, o, qPop, rows, mi));
-    result.settingsDone++;
-    result.agreement = agreementTable(o, result.summary, result.rows);
-    Object.assign(result, checks(result.rows, result.mi));
-    result.complete = result.settingsDone === settings.length;
-    result.wallSeconds = (Date.now() - started) / 1000;
-    if (o.outDir) result.files = await writeResults(o.outDir, result);
+  const population = settings.map((setting) => populationQuantities(latentFactorModel(setting.structure, o.p, o.loadingSeed)));
+  const pending: SeedOutcome[] = [];
+  const { outDir, noFigures: _noFigures, quick: _quick, ...cellSettings } = o;
+  // Without a run folder nothing is kept: the cells' stage files go to a temporary folder, removed at the end.
+  const runDir = outDir ?? (await mkdtemp(path.join(tmpdir(), 'cmkd-cch-gaussian-')));
+  try {
+    await execute(planCchGaussian(settings, o.seeds), {
+      workspace: { o, settings, population },
+      store: experimentStore(TASK, runDir, cellSettings, ctx.resume),
+      runners: RUNNERS,
+      task: TASK,
+      onProgress: ctx.onProgress,
+      signal: ctx.signal,
+      // After the last seed of a setting: its summary, and the results so far written out.
+      onCell: async (cell, record) => {
+        const i = cell.inputs as SeedInputs;
+        pending.push(withNaN<SeedOutcome>(record));
+        if (i.seed < o.seeds - 1) return;
+        const setting = settings[i.index];
+        const rows = pending.flatMap((x) => x.rows);
+        const mi = pending.map((x) => x.mi);
+        pending.length = 0;
+        result.rows.push(...rows);
+        result.mi.push(...mi);
+        result.summary.push(...summarise(setting, o, population[i.index], rows, mi));
+        result.settingsDone++;
+        result.agreement = agreementTable(o, result.summary, result.rows);
+        Object.assign(result, checks(result.rows, result.mi));
+        result.complete = result.settingsDone === settings.length;
+        result.wallSeconds = (Date.now() - started) / 1000;
+        if (outDir) result.files = await writeResults(outDir, result);
+      },
+    });
+  } finally {
+    if (!outDir) await rm(runDir, { recursive: true, force: true });
   }
   if (o.outDir && !o.noFigures) {
     const figures = await renderCchFigures(result, theoryCurves(o), o.outDir);

@@ -1,7 +1,7 @@
 /** Figure of cch-noise: KD gain and CCH margin against the noise level, with their zero crossings. */
 import type { VegaLiteSpec } from '../../report/charts.js';
 import type { MarginEstimator } from '../cch-digits/common.js';
-import type { CchNoiseCrossings, CchNoiseLevel } from './run.js';
+import type { CchNoiseCrossings, CchNoiseLevel } from './types.js';
 
 const ESTIMATOR_TITLE: Record<MarginEstimator, string> = { ksg: 'KSG', latent: 'latent MI', gaussian: 'Gaussian' };
 

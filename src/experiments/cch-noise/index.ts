@@ -1,11 +1,13 @@
 /** The cch-noise entry of the experiment registry. */
 import { parseChoiceOption, parseNumberListOption, parseNumberOption, type ExperimentDefinition, type ReportBlock } from '../types.js';
-import { signedMeanSd } from '../cch-digits/common.js';
+import { DIGITS_VIEWS, signedMeanSd } from '../cch-digits/common.js';
 import { commonDigitsOptions } from '../cch-digits/index.js';
-import { CCH_NOISE_DEFAULTS, CCH_NOISE_QUICK, DIGITS_VIEWS, runCchNoise, type CchNoiseOptions, type CchNoiseResult } from './run.js';
+import { CCH_NOISE_DEFAULTS, CCH_NOISE_QUICK, runCchNoise } from './run.js';
+import type { CchNoiseOptions, CchNoiseResult } from './types.js';
 
-export { runCchNoise, resolveCchNoiseOptions, summariseCchNoise, logitScale, CCH_NOISE_DEFAULTS, CCH_NOISE_QUICK } from './run.js';
-export type { CchNoiseOptions, CchNoiseResult, CchNoiseRow, CchNoiseLevel, CchNoiseCrossings } from './run.js';
+export { runCchNoise, resolveCchNoiseOptions, summariseCchNoise, CCH_NOISE_DEFAULTS, CCH_NOISE_QUICK } from './run.js';
+export { logitScale } from '../cch-digits/common.js';
+export type { CchNoiseOptions, CchNoiseResult, CchNoiseRow, CchNoiseLevel, CchNoiseCrossings } from './types.js';
 
 const pct = (x: number) => (Number.isFinite(x) ? (100 * x).toFixed(1) : 'n/a');
 const from = (x: number | undefined) => (x !== undefined && Number.isFinite(x) ? `ε = ${x}` : 'no level (not negative at the largest ε)');

@@ -4,7 +4,9 @@ import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initEngine } from '../../engine/index.js';
 import { cchNoiseReport } from './index.js';
-import { logitScale, resolveCchNoiseOptions, runCchNoise, summariseCchNoise, type CchNoiseRow } from './run.js';
+import { logitScale } from '../cch-digits/common.js';
+import { planCchNoise, resolveCchNoiseOptions, runCchNoise, summariseCchNoise } from './run.js';
+import type { CchNoiseRow } from './types.js';
 
 beforeAll(async () => {
   await initEngine();
@@ -48,6 +50,22 @@ describe('cch-noise helpers', () => {
     expect(crossings.margin.ksg?.[0]).toBeCloseTo(0.75);
     expect(crossings.gainNegativeFrom).toBe(2);
     expect(crossings.marginNegativeFrom.ksg).toBe(1);
+  });
+
+  it('is a plan of cells: per seed the student and the teacher, then per ε the noisy margin and the KD student', () => {
+    const plan = planCchNoise(resolveCchNoiseOptions({ outDir: 'x', seeds: 2, noise: [1, 0] }));
+    expect(plan.map((c) => c.id).slice(0, 6)).toEqual([
+      'seed0-student',
+      'seed0-teacher',
+      'seed0-margin-noise0',
+      'seed0-kd-noise0',
+      'seed0-margin-noise1',
+      'seed0-kd-noise1',
+    ]);
+    expect(plan).toHaveLength(2 * (2 + 2 * 2));
+    // Noise is drawn from its own seeds, distinct on the training rows (KD) and the test rows (margin).
+    const kd = plan[3].inputs as { teacher: { noiseSeeds: { train: number; test: number } } };
+    expect(kd.teacher.noiseSeeds).toEqual({ train: 7919, test: 7920 });
   });
 
   it('rejects bad options with the option named', () => {

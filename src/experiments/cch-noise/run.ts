@@ -14,54 +14,46 @@
 import path from 'node:path';
 import { loadDataset, stratifiedSplit } from '../../data/index.js';
 import { initEngine } from '../../engine/index.js';
-import { prepareModality, specFor } from '../../train/index.js';
 import { renderChart } from '../../report/charts.js';
 import { check } from '../../util/errors.js';
 import { toCsv, writeFileAtomic, writeJsonAtomic } from '../../util/fs.js';
-import { throwIfAborted } from '../../util/progress.js';
+import { execute, type Cell, type Json } from '../../run/cells.js';
+import { cellsTask, experimentStore, withNaN } from '../plan.js';
 import type { ExperimentContext } from '../types.js';
 import {
-  accuracyOfLogits,
-  addGaussianNoise,
-  cchMargins,
   DIGITS_PROTOCOL,
   byEstimator,
-  embeddingOf,
-  fitAndScore,
   flatMarginRow,
   flatSummary,
   gainMarginSummary,
   marginFields,
   recordRow,
-  fitModel,
   groupMeanSd,
   negativeFrom,
-  rms,
   seedsFor,
   zeroCrossings,
-  type FitSettings,
-  type GainMarginSummary,
-  type MarginEstimate,
   type MarginEstimator,
-  type MarginSettings,
+  checkEstimators,
+  checkFit,
+  DIGITS_VIEWS,
+  stripUndefined,
 } from '../cch-digits/common.js';
-import { checkEstimators, checkFit, stripUndefined, teacherPass } from '../cch-digits/run.js';
+import {
+  DIGITS_RUNNERS,
+  modelDir,
+  recordOf,
+  trainCell,
+  type DigitsWorkspace,
+  type KdInputs,
+  type KdRecord,
+  type MarginInputs,
+  type MarginRecord,
+  type ModelInputs,
+  type TeacherSource,
+  type TrainRecord,
+} from '../cch-digits/cells.js';
 import { cchNoiseFigures } from './figures.js';
-
-export interface CchNoiseOptions extends FitSettings, MarginSettings {
-  outDir: string;
-  n: number;
-  seeds: number;
-  /** Noise sd as multiples ε of the teacher's logit scale. */
-  noise: number[];
-  teacher: string;
-  student: string;
-  temperature: number;
-  /** KD weight λ in (1 − λ)·CE + λ·T²·KL. */
-  lambda: number;
-  channels: number[];
-  hidden: number[];
-}
+import type { CchNoiseCrossings, CchNoiseLevel, CchNoiseOptions, CchNoiseResult, CchNoiseRow } from './types.js';
 
 export const CCH_NOISE_DEFAULTS: Omit<CchNoiseOptions, 'outDir'> = {
   n: 3000,
@@ -76,51 +68,6 @@ export const CCH_NOISE_DEFAULTS: Omit<CchNoiseOptions, 'outDir'> = {
 };
 
 export const CCH_NOISE_QUICK: Partial<CchNoiseOptions> = { n: 1000, seeds: 1, noise: [0, 1, 8], epochs: 2 };
-
-export const DIGITS_VIEWS = ['pixels', 'textured', 'blocks', 'profiles', 'fourier'] as const;
-
-export interface CchNoiseRow {
-  seed: number;
-  /** ε: noise sd in units of the teacher's logit scale. */
-  noise: number;
-  /** The noise sd in logit units. */
-  noiseSd: number;
-  teacherAcc: number;
-  /** Accuracy of the arg-max of the noisy held-out logits. */
-  noisyTeacherAcc: number;
-  studentAcc: number;
-  kdAcc: number;
-  kdGain: number;
-  margins: Partial<Record<MarginEstimator, MarginEstimate>>;
-}
-
-export interface CchNoiseLevel extends GainMarginSummary {
-  noise: number;
-  noisyTeacherAcc: number;
-  studentAcc: number;
-  kdAcc: number;
-  miTeacherStudent: Partial<Record<MarginEstimator, number>>;
-  miStudentLabel: Partial<Record<MarginEstimator, number>>;
-}
-
-export interface CchNoiseCrossings {
-  /** ε where the mean KD gain changes sign (linear interpolation between levels). */
-  gain: number[];
-  /** ε where each estimator's mean margin crosses zero. */
-  margin: Partial<Record<MarginEstimator, number[]>>;
-  /** The smallest level from which the mean gain (the mean margin) stays negative; NaN if it does not end negative. */
-  gainNegativeFrom: number;
-  marginNegativeFrom: Partial<Record<MarginEstimator, number>>;
-}
-
-export interface CchNoiseResult {
-  options: CchNoiseOptions;
-  rows: CchNoiseRow[];
-  levels: CchNoiseLevel[];
-  crossings: CchNoiseCrossings;
-  wallSeconds: number;
-  files: string[];
-}
 
 export function resolveCchNoiseOptions(options: Partial<CchNoiseOptions> & { outDir: string }): CchNoiseOptions {
   const o: CchNoiseOptions = { ...CCH_NOISE_DEFAULTS, ...stripUndefined(options), outDir: options.outDir };
@@ -160,18 +107,6 @@ export function resolveCchNoiseOptions(options: Partial<CchNoiseOptions> & { out
   checkFit('cch-noise', o);
   checkEstimators('cch-noise', o.estimators, o.miDims);
   return { ...o, noise: [...o.noise].sort((a, b) => a - b) };
-}
-
-/** The rms of row-centred n × C logits: the scale a softmax is sensitive to. */
-export function logitScale(logits: Float32Array, classes: number): number {
-  const centred = new Float32Array(logits.length);
-  for (let i = 0; i < logits.length; i += classes) {
-    let mean = 0;
-    for (let c = 0; c < classes; c++) mean += logits[i + c];
-    mean /= classes;
-    for (let c = 0; c < classes; c++) centred[i + c] = logits[i + c] - mean;
-  }
-  return rms(centred);
 }
 
 export function summariseCchNoise(
@@ -233,6 +168,61 @@ export function summariseCchNoise(
   };
 }
 
+const CELL = {
+  student: (seed: number) => `seed${seed}-student`,
+  teacher: (seed: number) => `seed${seed}-teacher`,
+  margin: (seed: number, noise: number) => `seed${seed}-margin-noise${noise}`,
+  kd: (seed: number, noise: number) => `seed${seed}-kd-noise${noise}`,
+};
+
+/**
+ * Per seed: the no-KD student and the teacher; then per noise level ε (in increasing order) the
+ * margin of the noisy teacher logits against the student, and the KD student distilled from them.
+ */
+export function planCchNoise(o: CchNoiseOptions): Cell[] {
+  const architecture = { channels: o.channels, hidden: o.hidden };
+  const cells: Cell[] = [];
+  for (let seed = 0; seed < o.seeds; seed++) {
+    const seeds = seedsFor(seed);
+    const student: ModelInputs = { modality: o.student, architecture, initSeed: seeds.student, shuffleSeed: seeds.shuffle };
+    const studentDir = modelDir(seed, 'student');
+    const model = { dir: modelDir(seed, 'teacher'), modality: o.teacher };
+    cells.push(
+      trainCell(CELL.student(seed), { seed, model: student, dir: studentDir }, `seed ${seed}: no-KD student`),
+      trainCell(
+        CELL.teacher(seed),
+        { seed, model: { ...student, modality: o.teacher, initSeed: seeds.teacher(0) }, dir: model.dir },
+        `seed ${seed}: teacher`,
+      ),
+    );
+    const dependsOn = [CELL.student(seed), CELL.teacher(seed)];
+    o.noise.forEach((noise, j) => {
+      const noiseSeeds = { train: 7919 * (seed + 1) + 2 * j, test: 7919 * (seed + 1) + 2 * j + 1 };
+      const teacher: TeacherSource = { from: 'noisy-logits', model, noise, noiseSeeds };
+      const margin: MarginInputs = {
+        seed,
+        student: { dir: studentDir, modality: o.student },
+        teachers: [{ name: `${o.teacher} logits + noise ε=${noise}`, source: teacher }],
+        estimators: o.estimators,
+        dims: o.miDims,
+        miSeed: 17 + seed,
+      };
+      const kd: KdInputs = { seed, student, teacher, temperature: o.temperature, lambda: o.lambda, tags: { noise } };
+      cells.push(
+        { id: CELL.margin(seed, noise), kind: 'margin', inputs: margin, dependsOn, label: `seed ${seed}: CCH margin ε=${noise}` },
+        {
+          id: CELL.kd(seed, noise),
+          kind: 'kd',
+          inputs: kd,
+          dependsOn: [...dependsOn, CELL.margin(seed, noise)],
+          label: `seed ${seed}: KD student ε=${noise}`,
+        },
+      );
+    });
+  }
+  return cells;
+}
+
 export async function runCchNoise(
   options: Partial<CchNoiseOptions> & { outDir: string },
   ctx: ExperimentContext = {},
@@ -242,79 +232,47 @@ export async function runCchNoise(
   await initEngine();
   const modalities = [o.teacher, o.student] as (typeof DIGITS_VIEWS)[number][];
   const ds = await loadDataset('digits', { digits: { n: o.n, modalities }, onProgress: ctx.onProgress, signal: ctx.signal });
-  const fit = { epochs: o.epochs, learningRate: o.learningRate, batchSize: o.batchSize };
-  const architecture = { channels: o.channels, hidden: o.hidden };
-  const fitCtx = { onProgress: ctx.onProgress, signal: ctx.signal };
+  const workspace: DigitsWorkspace = {
+    ds,
+    splits: Array.from({ length: o.seeds }, (_, seed) => stratifiedSplit(ds, { seed: seedsFor(seed).split })),
+    fit: { epochs: o.epochs, learningRate: o.learningRate, batchSize: o.batchSize },
+    outDir: o.outDir,
+  };
   const rows: CchNoiseRow[] = [];
   const rowsFile = path.join(o.outDir, 'results.csv');
   const total = o.seeds * o.noise.length;
-
-  for (let seed = 0; seed < o.seeds; seed++) {
-    throwIfAborted(ctx.signal);
-    const seeds = seedsFor(seed);
-    const split = stratifiedSplit(ds, { seed: seeds.split });
-    const student = prepareModality(ds, o.student, split);
-    const studentSpec = specFor(ds, student.modality, undefined, architecture);
-    const studentScore = await fitAndScore(studentSpec, student, { ...fit, initSeed: seeds.student, seed: seeds.shuffle }, fitCtx);
-    const teacherData = prepareModality(ds, o.teacher, split);
-    const teacherModel = await fitModel(
-      specFor(ds, teacherData.modality, undefined, architecture),
-      teacherData,
-      { ...fit, initSeed: seeds.teacher(0), seed: seeds.shuffle },
-      fitCtx,
-    );
-    const { score: teacherScore, onTrain } = await teacherPass(teacherModel, teacherData, ctx.signal);
-    const classes = onTrain.logitsSize;
-    const scale = logitScale(onTrain.logits, classes);
-    const labels = student.test.y as Int32Array;
-
-    for (let j = 0; j < o.noise.length; j++) {
-      throwIfAborted(ctx.signal);
-      const noise = o.noise[j];
-      const noiseSd = noise * scale;
-      const noisyTrain = addGaussianNoise(onTrain.logits, noiseSd, 7919 * (seed + 1) + 2 * j);
-      const noisyTest = addGaussianNoise(teacherScore.outputs.logits, noiseSd, 7919 * (seed + 1) + 2 * j + 1);
-      const noisyRep = { data: noisyTest, n: labels.length, d: classes };
-      const margins: Partial<Record<MarginEstimator, MarginEstimate>> = {};
-      for (const estimator of o.estimators) {
-        const [m] = await cchMargins(
-          embeddingOf(studentScore.outputs),
-          [{ name: `${o.teacher} logits + noise ε=${noise}`, h: noisyRep }],
-          labels,
-          {
-            estimator,
-            dims: o.miDims,
-            seed: 17 + seed,
-            signal: ctx.signal,
-          },
-        );
-        margins[estimator] = m;
-      }
-      const { accuracy: kdAcc } = await fitAndScore(
-        studentSpec,
-        student,
-        {
-          ...fit,
-          initSeed: seeds.student,
-          seed: seeds.shuffle,
-          kd: { teacher: { logits: noisyTrain, embedding: onTrain.embedding }, temperature: o.temperature, lambda: o.lambda },
-        },
-        fitCtx,
-      );
+  const records = new Map<string, Json>();
+  const { outDir: _outDir, ...settings } = o;
+  await execute(planCchNoise(o), {
+    workspace,
+    store: experimentStore('cch-noise', o.outDir, settings, ctx.resume),
+    runners: DIGITS_RUNNERS,
+    task: cellsTask('cch-noise'),
+    onProgress: ctx.onProgress,
+    signal: ctx.signal,
+    // Each KD student completes a result row: results.csv is rewritten after it.
+    onCell: async (cell, record) => {
+      records.set(cell.id, withNaN(record));
+      if (cell.kind !== 'kd') return;
+      const { seed, tags } = cell.inputs as KdInputs;
+      const noise = Number(tags.noise);
+      const noisy = recordOf<MarginRecord>(records, CELL.margin(seed, noise)).teachers[0];
+      const studentAcc = recordOf<TrainRecord>(records, CELL.student(seed)).accuracy;
+      const kdAcc = recordOf<KdRecord>(records, cell.id).accuracy;
       const row = {
         seed,
         noise,
-        noiseSd,
-        teacherAcc: teacherScore.accuracy,
-        noisyTeacherAcc: accuracyOfLogits(noisyTest, classes, labels),
-        studentAcc: studentScore.accuracy,
+        noiseSd: noisy.noiseSd ?? Number.NaN,
+        teacherAcc: recordOf<TrainRecord>(records, CELL.teacher(seed)).accuracy,
+        noisyTeacherAcc: noisy.accuracy,
+        studentAcc,
         kdAcc,
-        kdGain: kdAcc - studentScore.accuracy,
-        margins,
+        kdGain: kdAcc - studentAcc,
+        margins: noisy.margins,
       };
       await recordRow(rows, row, rowsFile, ctx, { task: 'cch-noise', total, label: `seed ${seed} ε=${noise}`, estimator: o.estimators[0] });
-    }
-  }
+    },
+  });
 
   const { levels, crossings } = summariseCchNoise(rows, o.estimators);
   const files = [rowsFile, path.join(o.outDir, 'summary.csv'), path.join(o.outDir, 'results.json')];

@@ -1,7 +1,7 @@
 /** Figures of the fusion experiment: accuracies per teacher, and KD gain against the CCH margin. */
 import type { VegaLiteSpec } from '../../report/charts.js';
 import type { MarginEstimator } from '../cch-digits/common.js';
-import type { FusionComparison, FusionOptions, FusionTeacherSummary } from './run.js';
+import type { FusionComparison, FusionOptions, FusionTeacherSummary } from './types.js';
 
 const ESTIMATOR_TITLE: Record<MarginEstimator, string> = { ksg: 'KSG', latent: 'latent MI', gaussian: 'Gaussian' };
 

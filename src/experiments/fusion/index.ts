@@ -1,23 +1,14 @@
 /** The fusion entry of the experiment registry. */
 import { CmkdError } from '../../util/errors.js';
 import { parseChoiceOption, parseNumberOption, type ExperimentDefinition, type ReportBlock } from '../types.js';
-import { signedMeanSd } from '../cch-digits/common.js';
+import { DIGITS_VIEWS, signedMeanSd } from '../cch-digits/common.js';
 import { commonDigitsOptions } from '../cch-digits/index.js';
-import { DIGITS_VIEWS } from '../cch-noise/run.js';
-import { FUSION_DEFAULTS, FUSION_QUICK, runFusion, type FusionOptions, type FusionResult } from './run.js';
+import { FUSION_DEFAULTS, FUSION_QUICK, runFusion } from './run.js';
+import type { FusionOptions, FusionResult } from './types.js';
 
-export {
-  runFusion,
-  resolveFusionOptions,
-  summariseFusion,
-  meanArrays,
-  concatRepresentations,
-  FUSION_DEFAULTS,
-  FUSION_QUICK,
-  EARLY_FUSION,
-  LATE_FUSION,
-} from './run.js';
-export type { FusionOptions, FusionResult, FusionRow, FusionTeacherSummary, FusionComparison, TeacherKind } from './run.js';
+export { runFusion, resolveFusionOptions, summariseFusion, FUSION_DEFAULTS, FUSION_QUICK, EARLY_FUSION, LATE_FUSION } from './run.js';
+export { meanArrays, concatRepresentations } from '../cch-digits/common.js';
+export type { FusionOptions, FusionResult, FusionRow, FusionTeacherSummary, FusionComparison, TeacherKind } from './types.js';
 
 const pct = (x: number) => (Number.isFinite(x) ? (100 * x).toFixed(1) : 'n/a');
 

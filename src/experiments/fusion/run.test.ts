@@ -4,7 +4,8 @@ import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initEngine } from '../../engine/index.js';
 import { fusionReport } from './index.js';
-import { concatRepresentations, EARLY_FUSION, LATE_FUSION, meanArrays, resolveFusionOptions, runFusion } from './run.js';
+import { concatRepresentations, meanArrays } from '../cch-digits/common.js';
+import { EARLY_FUSION, LATE_FUSION, planFusion, resolveFusionOptions, runFusion } from './run.js';
 
 beforeAll(async () => {
   await initEngine();
@@ -20,6 +21,27 @@ describe('fusion helpers', () => {
     ]);
     expect(r.d).toBe(3);
     expect(Array.from(r.data)).toEqual([1, 3, 4, 2, 5, 6]);
+  });
+
+  it('is a plan of cells: student, a teacher per view and early fusion, the margins, a KD student per teacher (late fusion too)', () => {
+    const o = resolveFusionOptions({ outDir: 'x', seeds: 1, modalities: ['pixels', 'blocks'], student: 'profiles' });
+    const plan = planFusion(o, ['pixels']);
+    expect(plan.map((c) => `${c.kind} ${c.id}`)).toEqual([
+      'train seed0-student',
+      'train seed0-teacher-pixels',
+      'train seed0-teacher-blocks',
+      'train seed0-teacher-early-fusion',
+      'margin seed0-margin',
+      'kd seed0-kd-pixels',
+      'kd seed0-kd-blocks',
+      'kd seed0-kd-early-fusion',
+      'kd seed0-kd-late-fusion',
+    ]);
+    // The late-fusion student depends on the single-view teachers it averages.
+    expect(plan.at(-1)?.dependsOn).toEqual(['seed0-student', 'seed0-teacher-pixels', 'seed0-teacher-blocks', 'seed0-margin']);
+    const arch = (id: string) => (plan.find((c) => c.id === id)?.inputs as { model: { architecture: unknown } }).model.architecture;
+    expect(arch('seed0-teacher-pixels')).toEqual({ channels: o.channels, hidden: o.cnnHidden });
+    expect(arch('seed0-teacher-early-fusion')).toEqual({ hidden: o.mlpHidden });
   });
 
   it('rejects bad options with the option named', () => {

@@ -9,60 +9,50 @@
  * no-KD student's embedding, so the ranking by margin can be checked against the KD gains.
  */
 import path from 'node:path';
-import { concatModalities, getModality, loadDataset, stratifiedSplit, type Modality, type MultimodalDataset } from '../../data/index.js';
+import { concatModalities, getModality, loadDataset, stratifiedSplit, type MultimodalDataset } from '../../data/index.js';
 import { initEngine } from '../../engine/index.js';
 import { spearman } from '../../metrics/index.js';
 import { renderChart } from '../../report/charts.js';
-import { prepareModality, specFor, type ModelOutputs } from '../../train/index.js';
 import { check } from '../../util/errors.js';
 import { toCsv, writeFileAtomic, writeJsonAtomic } from '../../util/fs.js';
-import { throwIfAborted } from '../../util/progress.js';
+import { execute, type Cell, type Json } from '../../run/cells.js';
 import type { SpecOverrides } from '../../models/index.js';
+import { cellsTask, experimentStore, withNaN } from '../plan.js';
 import type { ExperimentContext } from '../types.js';
 import {
-  accuracyOfLogits,
-  cchMargins,
   DIGITS_PROTOCOL,
-  embeddingOf,
-  fitAndScore,
   flatMarginRow,
   flatSummary,
   gainMarginSummary,
   recordRow,
-  fitModel,
   groupMeanSd,
   seedsFor,
   signAgreement,
-  type FitSettings,
-  type GainMarginSummary,
-  type MarginEstimate,
   type MarginEstimator,
-  type MarginSettings,
-  type Representation,
+  checkEstimators,
+  checkFit,
+  DIGITS_VIEWS,
+  stripUndefined,
 } from '../cch-digits/common.js';
-import { checkEstimators, checkFit, stripUndefined, teacherPass } from '../cch-digits/run.js';
-import { DIGITS_VIEWS } from '../cch-noise/run.js';
+import {
+  DIGITS_RUNNERS,
+  modelDir,
+  recordOf,
+  trainCell,
+  type DigitsWorkspace,
+  type KdInputs,
+  type KdRecord,
+  type MarginInputs,
+  type MarginRecord,
+  type ModelInputs,
+  type TeacherSource,
+  type TrainRecord,
+} from '../cch-digits/cells.js';
 import { fusionFigures } from './figures.js';
+import type { FusionComparison, FusionOptions, FusionResult, FusionRow, FusionTeacherSummary, TeacherKind } from './types.js';
 
 export const EARLY_FUSION = 'early fusion';
 export const LATE_FUSION = 'late fusion';
-
-export type TeacherKind = 'single' | 'early-fusion' | 'late-fusion';
-
-export interface FusionOptions extends FitSettings, MarginSettings {
-  outDir: string;
-  n: number;
-  seeds: number;
-  /** Views fused by the fusion teachers; each also gets its own single-view teacher. */
-  modalities: string[];
-  student: string;
-  temperature: number;
-  lambda: number;
-  /** CNN (image views): conv filters and dense widths. MLP (tables and early fusion): hidden widths. */
-  channels: number[];
-  cnnHidden: number[];
-  mlpHidden: number[];
-}
 
 export const FUSION_DEFAULTS: Omit<FusionOptions, 'outDir'> = {
   n: 3000,
@@ -78,49 +68,6 @@ export const FUSION_DEFAULTS: Omit<FusionOptions, 'outDir'> = {
 };
 
 export const FUSION_QUICK: Partial<FusionOptions> = { n: 1000, seeds: 1, epochs: 3 };
-
-export interface FusionRow {
-  seed: number;
-  teacher: string;
-  kind: TeacherKind;
-  teacherAcc: number;
-  studentAcc: number;
-  kdAcc: number;
-  kdGain: number;
-  margins: Partial<Record<MarginEstimator, MarginEstimate>>;
-}
-
-export interface FusionTeacherSummary extends GainMarginSummary {
-  teacher: string;
-  kind: TeacherKind;
-  teacherAccMean: number;
-  teacherAccSd: number;
-  studentAcc: number;
-  kdAccMean: number;
-}
-
-export interface FusionComparison {
-  /** Student alone (its view only at test time). */
-  studentAlone: number;
-  /** Best single-view teacher by mean KD gain, and its KD student's accuracy. */
-  bestSingleTeacher: string;
-  bestSingleKd: number;
-  earlyFusionKd: number;
-  lateFusionKd: number;
-  /** The early-fusion model used directly (every view needed at test time). */
-  directFusion: number;
-  /** Per estimator: Spearman over teachers of mean gain vs mean margin, sign agreement, and whether the top-margin teacher is the top-gain one. */
-  criteria: { estimator: MarginEstimator; spearman: number; signAgreement: number; topMarginTeacher: string; topGainTeacher: string }[];
-}
-
-export interface FusionResult {
-  options: FusionOptions;
-  rows: FusionRow[];
-  teachers: FusionTeacherSummary[];
-  comparison: FusionComparison;
-  wallSeconds: number;
-  files: string[];
-}
 
 export function resolveFusionOptions(options: Partial<FusionOptions> & { outDir: string }): FusionOptions {
   const o: FusionOptions = { ...FUSION_DEFAULTS, ...stripUndefined(options), outDir: options.outDir };
@@ -152,32 +99,6 @@ export function resolveFusionOptions(options: Partial<FusionOptions> & { outDir:
   checkFit('fusion', o);
   checkEstimators('fusion', o.estimators, o.miDims);
   return o;
-}
-
-/** Element-wise mean of equally sized arrays (late fusion of logits). */
-export function meanArrays(arrays: Float32Array[]): Float32Array {
-  check(arrays.length > 0, 'meanArrays: nothing to average');
-  const out = new Float32Array(arrays[0].length);
-  for (const a of arrays) {
-    check(a.length === out.length, `meanArrays: lengths ${a.length} and ${out.length} differ`);
-    for (let i = 0; i < a.length; i++) out[i] += a[i] / arrays.length;
-  }
-  return out;
-}
-
-/** Row-wise concatenation of representations over the same rows. */
-export function concatRepresentations(reps: Representation[]): Representation {
-  const n = reps[0].n;
-  const d = reps.reduce((s, r) => s + r.d, 0);
-  const data = new Float32Array(n * d);
-  for (let i = 0; i < n; i++) {
-    let at = i * d;
-    for (const r of reps) {
-      data.set(r.data.subarray(i * r.d, (i + 1) * r.d), at);
-      at += r.d;
-    }
-  }
-  return { data, n, d };
 }
 
 export function summariseFusion(
@@ -234,14 +155,89 @@ export function summariseFusion(
   };
 }
 
-interface TeacherEntry {
-  name: string;
-  kind: TeacherKind;
-  accuracy: number;
-  /** Logits on the training rows (what KD distils) and the held-out representation for the margin. */
-  trainLogits: Float32Array;
-  trainEmbedding: Float32Array;
-  heldOut: Representation;
+const slug = (name: string) => name.replace(/[^A-Za-z0-9_.-]+/g, '-');
+
+const CELL = {
+  student: (seed: number) => `seed${seed}-student`,
+  teacher: (seed: number, name: string) => `seed${seed}-teacher-${slug(name)}`,
+  margin: (seed: number) => `seed${seed}-margin`,
+  kd: (seed: number, name: string) => `seed${seed}-kd-${slug(name)}`,
+};
+
+/**
+ * Per seed: the no-KD student; a teacher per fused view and the early-fusion teacher; the CCH
+ * margins of all teachers (late fusion included, built from the single-view teachers); then a
+ * KD student per teacher. `imageViews` are the views trained with a CNN (the others an MLP).
+ */
+export function planFusion(o: FusionOptions, imageViews: readonly string[]): Cell[] {
+  const archFor = (view: string): SpecOverrides =>
+    imageViews.includes(view) ? { channels: o.channels, hidden: o.cnnHidden } : { hidden: o.mlpHidden };
+  const cells: Cell[] = [];
+  for (let seed = 0; seed < o.seeds; seed++) {
+    const seeds = seedsFor(seed);
+    const student: ModelInputs = {
+      modality: o.student,
+      architecture: archFor(o.student),
+      initSeed: seeds.student,
+      shuffleSeed: seeds.shuffle,
+    };
+    const studentDir = modelDir(seed, 'student');
+    cells.push(trainCell(CELL.student(seed), { seed, model: student, dir: studentDir }, `seed ${seed}: no-KD student`));
+    const trained = [...o.modalities, EARLY_FUSION];
+    const saved = trained.map((name) => ({ dir: modelDir(seed, `teacher-${name}`), modality: name }));
+    trained.forEach((name, i) => {
+      const model: ModelInputs = { modality: name, architecture: archFor(name), initSeed: seeds.teacher(i), shuffleSeed: seeds.shuffle };
+      cells.push(trainCell(CELL.teacher(seed, name), { seed, model, dir: saved[i].dir }, `seed ${seed}: teacher ${name}`));
+    });
+    // Late fusion: the mean of the single-view teachers' logits; its representation, their embeddings side by side.
+    const teachers: { name: string; kind: TeacherKind; source: TeacherSource; cells: string[] }[] = [
+      ...trained.map((name, i) => ({
+        name,
+        kind: (name === EARLY_FUSION ? 'early-fusion' : 'single') as TeacherKind,
+        source: { from: 'model', model: saved[i] } as TeacherSource,
+        cells: [CELL.teacher(seed, name)],
+      })),
+      {
+        name: LATE_FUSION,
+        kind: 'late-fusion',
+        source: { from: 'mean-logits', models: saved.slice(0, o.modalities.length) },
+        cells: o.modalities.map((m) => CELL.teacher(seed, m)),
+      },
+    ];
+    const margin: MarginInputs = {
+      seed,
+      student: { dir: studentDir, modality: o.student },
+      teachers: teachers.map((t) => ({ name: t.name, source: t.source })),
+      estimators: o.estimators,
+      dims: o.miDims,
+      miSeed: 17 + seed,
+    };
+    cells.push({
+      id: CELL.margin(seed),
+      kind: 'margin',
+      inputs: margin,
+      dependsOn: [CELL.student(seed), ...trained.map((name) => CELL.teacher(seed, name))],
+      label: `seed ${seed}: CCH margins`,
+    });
+    for (const t of teachers) {
+      const kd: KdInputs = {
+        seed,
+        student,
+        teacher: t.source,
+        temperature: o.temperature,
+        lambda: o.lambda,
+        tags: { teacher: t.name, kind: t.kind },
+      };
+      cells.push({
+        id: CELL.kd(seed, t.name),
+        kind: 'kd',
+        inputs: kd,
+        dependsOn: [CELL.student(seed), ...t.cells, CELL.margin(seed)],
+        label: `seed ${seed}: KD student from ${t.name}`,
+      });
+    }
+  }
+  return cells;
 }
 
 export async function runFusion(options: Partial<FusionOptions> & { outDir: string }, ctx: ExperimentContext = {}): Promise<FusionResult> {
@@ -255,104 +251,49 @@ export async function runFusion(options: Partial<FusionOptions> & { outDir: stri
     o.modalities.map((m) => getModality(base, m)),
   );
   const ds: MultimodalDataset = { ...base, modalities: [...base.modalities, fused] };
-  const fit = { epochs: o.epochs, learningRate: o.learningRate, batchSize: o.batchSize };
-  const fitCtx = { onProgress: ctx.onProgress, signal: ctx.signal };
-  const archFor = (m: Modality): SpecOverrides =>
-    m.kind === 'image' ? { channels: o.channels, hidden: o.cnnHidden } : { hidden: o.mlpHidden };
+  const workspace: DigitsWorkspace = {
+    ds,
+    splits: Array.from({ length: o.seeds }, (_, seed) => stratifiedSplit(ds, { seed: seedsFor(seed).split })),
+    fit: { epochs: o.epochs, learningRate: o.learningRate, batchSize: o.batchSize },
+    outDir: o.outDir,
+  };
+  const imageViews = ds.modalities.filter((m) => m.kind === 'image').map((m) => m.name);
 
   const rows: FusionRow[] = [];
   const rowsFile = path.join(o.outDir, 'results.csv');
   const total = o.seeds * (o.modalities.length + 2);
-  for (let seed = 0; seed < o.seeds; seed++) {
-    throwIfAborted(ctx.signal);
-    const seeds = seedsFor(seed);
-    const split = stratifiedSplit(ds, { seed: seeds.split });
-    const student = prepareModality(ds, o.student, split);
-    const studentSpec = specFor(ds, student.modality, undefined, archFor(student.modality));
-    const studentScore = await fitAndScore(studentSpec, student, { ...fit, initSeed: seeds.student, seed: seeds.shuffle }, fitCtx);
-    const labels = student.test.y as Int32Array;
-
-    const entries: TeacherEntry[] = [];
-    const singles: { train: ModelOutputs; test: ModelOutputs }[] = [];
-    const names = [...o.modalities, EARLY_FUSION];
-    for (let i = 0; i < names.length; i++) {
-      throwIfAborted(ctx.signal);
-      const data = prepareModality(ds, names[i], split);
-      const model = await fitModel(
-        specFor(ds, data.modality, undefined, archFor(data.modality)),
-        data,
-        { ...fit, initSeed: seeds.teacher(i), seed: seeds.shuffle },
-        fitCtx,
-      );
-      const { score, onTrain } = await teacherPass(model, data, ctx.signal);
-      const single = names[i] !== EARLY_FUSION;
-      if (single) singles.push({ train: onTrain, test: score.outputs });
-      entries.push({
-        name: names[i],
-        kind: single ? 'single' : 'early-fusion',
-        accuracy: score.accuracy,
-        trainLogits: onTrain.logits,
-        trainEmbedding: onTrain.embedding,
-        heldOut: embeddingOf(score.outputs),
-      });
-    }
-    // Late fusion: the mean of the single-view teachers' logits; its representation, their embeddings side by side.
-    const classes = singles[0].test.logitsSize;
-    entries.push({
-      name: LATE_FUSION,
-      kind: 'late-fusion',
-      accuracy: accuracyOfLogits(meanArrays(singles.map((s) => s.test.logits)), classes, labels),
-      trainLogits: meanArrays(singles.map((s) => s.train.logits)),
-      trainEmbedding: singles[0].train.embedding,
-      heldOut: concatRepresentations(singles.map((s) => embeddingOf(s.test))),
-    });
-
-    const margins = new Map<string, Partial<Record<MarginEstimator, MarginEstimate>>>(entries.map((e) => [e.name, {}]));
-    for (const estimator of o.estimators) {
-      throwIfAborted(ctx.signal);
-      const ms = await cchMargins(
-        embeddingOf(studentScore.outputs),
-        entries.map((e) => ({ name: e.name, h: e.heldOut })),
-        labels,
-        {
-          estimator,
-          dims: o.miDims,
-          seed: 17 + seed,
-          signal: ctx.signal,
-        },
-      );
-      entries.forEach((e, k) => {
-        const m = margins.get(e.name);
-        if (m) m[estimator] = ms[k];
-      });
-    }
-
-    for (const e of entries) {
-      throwIfAborted(ctx.signal);
-      const { accuracy: kdAcc } = await fitAndScore(
-        studentSpec,
-        student,
-        {
-          ...fit,
-          initSeed: seeds.student,
-          seed: seeds.shuffle,
-          kd: { teacher: { logits: e.trainLogits, embedding: e.trainEmbedding }, temperature: o.temperature, lambda: o.lambda },
-        },
-        fitCtx,
-      );
+  const records = new Map<string, Json>();
+  const { outDir: _outDir, ...settings } = o;
+  await execute(planFusion(o, imageViews), {
+    workspace,
+    store: experimentStore('fusion', o.outDir, settings, ctx.resume),
+    runners: DIGITS_RUNNERS,
+    task: cellsTask('fusion'),
+    onProgress: ctx.onProgress,
+    signal: ctx.signal,
+    // Each KD student completes a result row: results.csv is rewritten after it.
+    onCell: async (cell, record) => {
+      records.set(cell.id, withNaN(record));
+      if (cell.kind !== 'kd') return;
+      const { seed, tags } = cell.inputs as KdInputs;
+      const teacher = String(tags.teacher);
+      const margins = recordOf<MarginRecord>(records, CELL.margin(seed)).teachers.find((t) => t.name === teacher);
+      check(margins !== undefined, `internal: no CCH margin of teacher '${teacher}'`);
+      const studentAcc = recordOf<TrainRecord>(records, CELL.student(seed)).accuracy;
+      const kdAcc = recordOf<KdRecord>(records, cell.id).accuracy;
       const row = {
         seed,
-        teacher: e.name,
-        kind: e.kind,
-        teacherAcc: e.accuracy,
-        studentAcc: studentScore.accuracy,
+        teacher,
+        kind: tags.kind as TeacherKind,
+        teacherAcc: margins.accuracy,
+        studentAcc,
         kdAcc,
-        kdGain: kdAcc - studentScore.accuracy,
-        margins: margins.get(e.name) ?? {},
+        kdGain: kdAcc - studentAcc,
+        margins: margins.margins,
       };
-      await recordRow(rows, row, rowsFile, ctx, { task: 'fusion', total, label: `seed ${seed} teacher ${e.name}` });
-    }
-  }
+      await recordRow(rows, row, rowsFile, ctx, { task: 'fusion', total, label: `seed ${seed} teacher ${teacher}` });
+    },
+  });
 
   const { teachers, comparison } = summariseFusion(rows, o.estimators);
   const files = [rowsFile, path.join(o.outDir, 'summary.csv'), path.join(o.outDir, 'results.json')];

@@ -1,9 +1,10 @@
 /** The mfh-synthetic entry of the experiment registry. */
 import { parseIntOption, parseNumberListOption, parseNumberOption, type ExperimentDefinition, type ReportBlock } from '../types.js';
-import { MFH_DEFAULTS, MFH_QUICK, runMfhSynthetic, type MfhOptions, type MfhResult } from './run.js';
+import { MFH_DEFAULTS, MFH_QUICK, runMfhSynthetic } from './run.js';
+import type { MfhOptions, MfhResult } from './types.js';
 
 export { runMfhSynthetic, MFH_DEFAULTS, MFH_QUICK } from './run.js';
-export type { MfhOptions, MfhResult, MfhRow, MfhSummaryRow } from './run.js';
+export type { MfhOptions, MfhResult, MfhRow, MfhSummaryRow } from './types.js';
 export { generateMfh, mfhSplit, mfhRatios, type MfhSetting, type MfhMode } from './data.js';
 
 const pct = (x: number) => (100 * x).toFixed(1);

@@ -1,4 +1,4 @@
-import { mkdtemp, readFile } from 'node:fs/promises';
+import { mkdtemp, readFile, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -6,7 +6,7 @@ import { initEngine, tf } from '../../engine/index.js';
 import { kdLoss } from '../../kd/index.js';
 import { makeRng } from '../../util/rng.js';
 import { drawHyperplane, generateMfh, mfhRatios } from './data.js';
-import { runMfhSynthetic } from './run.js';
+import { planMfhSynthetic, runMfhSynthetic } from './run.js';
 import { logitGradient, trainLinear, linearLogits } from './train.js';
 
 beforeAll(async () => {
@@ -101,5 +101,25 @@ describe('mfh-synthetic run', () => {
     const csv = await readFile(path.join(outDir, 'results.csv'), 'utf8');
     expect(csv.trim().split('\n')).toHaveLength(7);
     expect(r.files.some((f) => f.endsWith('accuracy.png'))).toBe(true);
+  });
+
+  it('is a plan of cells: teacher, student, KD student and margin per (setting, seed); a resumed run reads them back', async () => {
+    const plan = planMfhSynthetic({ seeds: 2, gammaSweep: [0, 10], alphaSweep: [0] });
+    expect(plan).toHaveLength(3 * 2 * 4);
+    expect(plan.slice(0, 4).map((c) => [c.id, c.kind, c.dependsOn])).toEqual([
+      ['gamma0-seed0-teacher', 'teacher', []],
+      ['gamma0-seed0-student', 'student', []],
+      ['gamma0-seed0-kd', 'kd', ['gamma0-seed0-teacher']],
+      ['gamma0-seed0-margin', 'margin', ['gamma0-seed0-teacher', 'gamma0-seed0-student']],
+    ]);
+    const outDir = await mkdtemp(path.join(tmpdir(), 'cmkd-mfh-'));
+    const o = { outDir, seeds: 1, epochs: 50, gammaSweep: [10], alphaSweep: [0] };
+    const first = await runMfhSynthetic(o);
+    const stored = path.join(outDir, 'stages', 'gamma10-seed0-kd.json');
+    const before = (await stat(stored)).mtimeMs;
+    const again = await runMfhSynthetic(o, { resume: true });
+    expect(again.rows).toEqual(first.rows);
+    expect((await stat(stored)).mtimeMs).toBe(before);
+    await expect(runMfhSynthetic({ ...o, epochs: 60 }, { resume: true })).rejects.toThrow(/different settings/);
   });
 });

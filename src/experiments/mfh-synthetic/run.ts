@@ -7,27 +7,15 @@
 import path from 'node:path';
 import { spearman } from '../../metrics/index.js';
 import { estimateMI } from '../../mi/index.js';
-import { renderChart, type VegaLiteSpec } from '../../report/charts.js';
+import { renderChart } from '../../report/charts.js';
 import { toCsv, writeFileAtomic, writeJsonAtomic } from '../../util/fs.js';
-import { throwIfAborted } from '../../util/progress.js';
+import { execute, type Cell, type CellRunner, type Json } from '../../run/cells.js';
+import { cellsTask, experimentStore, withNaN } from '../plan.js';
 import type { ExperimentContext } from '../types.js';
 import { mfhRatios, mfhSplit, type MfhMode, type MfhSetting } from './data.js';
-import { linearLogits, logitMargin, predictedClasses, trainLinear } from './train.js';
-
-export interface MfhOptions {
-  outDir: string;
-  /** Seeds per setting (the paper: 10). */
-  seeds: number;
-  nTrain: number;
-  nTest: number;
-  epochs: number;
-  learningRate: number;
-  /** Shared decisive dimensions swept in γ mode, and teacher-only ones in α mode. */
-  gammaSweep: number[];
-  alphaSweep: number[];
-  /** k of the KSG / Ross estimators of the CCH margin. */
-  k: number;
-}
+import { mfhFigures } from './figures.js';
+import { linearLogits, logitMargin, predictedClasses, trainLinear, type LinearModel } from './train.js';
+import type { MfhOptions, MfhResult, MfhRow, MfhSummaryRow } from './types.js';
 
 export const MFH_DEFAULTS: Omit<MfhOptions, 'outDir'> = {
   seeds: 10,
@@ -42,72 +30,113 @@ export const MFH_DEFAULTS: Omit<MfhOptions, 'outDir'> = {
 
 export const MFH_QUICK: Partial<MfhOptions> = { seeds: 3, epochs: 300, gammaSweep: [0, 5, 10], alphaSweep: [0, 20, 40] };
 
-export interface MfhRow {
-  mode: MfhMode;
-  vary: number;
-  gamma: number;
-  alpha: number;
-  seed: number;
-  teacherAcc: number;
-  studentAcc: number;
-  kdAcc: number;
-  /** KD student − no-KD student accuracy. */
-  kdGain: number;
-  /** I(H1;H2): teacher logit margin vs no-KD student logit margin, KSG on the test set (nats). */
-  miTeacherStudent: number;
-  /** I(H2;Y): student logit margin vs label, Ross estimator on the test set (nats). */
-  miStudentLabel: number;
-  cchMargin: number;
+/** A (setting, seed) of the sweep: a cell's inputs (its data is regenerated from them). */
+type MfhCellInputs = { mode: MfhMode; vary: number; seed: number };
+
+/** A trained linear model (float64 weights as JSON numbers, exact) and its test accuracy. */
+type LinearRecord = { w: number[]; b: number[]; d: number; accuracy: number };
+type AccuracyRecord = { accuracy: number };
+type MarginRecord = { miTeacherStudent: number; miStudentLabel: number };
+
+/** The settings of the sweep in run order: the γ sweep, then the α sweep. */
+export function mfhSettings(o: Pick<MfhOptions, 'gammaSweep' | 'alphaSweep'>): MfhSetting[] {
+  return [
+    ...o.gammaSweep.map((vary) => ({ mode: 'gamma' as const, vary })),
+    ...o.alphaSweep.map((vary) => ({ mode: 'alpha' as const, vary })),
+  ];
 }
 
-export interface MfhSummaryRow {
-  mode: MfhMode;
-  vary: number;
-  gamma: number;
-  alpha: number;
-  teacherAcc: number;
-  studentAcc: number;
-  kdAcc: number;
-  kdGainMean: number;
-  kdGainSd: number;
-  cchMarginMean: number;
-  cchMarginSd: number;
-  seeds: number;
+const cellId = (i: MfhCellInputs, what: 'teacher' | 'student' | 'kd' | 'margin') => `${i.mode}${i.vary}-seed${i.seed}-${what}`;
+
+/**
+ * Per setting and seed: the teacher on x1, the no-KD student on x2, the KD student (from the
+ * teacher's logits) and the CCH margin of the teacher's and the no-KD student's logit margins.
+ */
+export function planMfhSynthetic(o: Pick<MfhOptions, 'seeds' | 'gammaSweep' | 'alphaSweep'>): Cell[] {
+  const cells: Cell[] = [];
+  for (const { mode, vary } of mfhSettings(o)) {
+    for (let seed = 0; seed < o.seeds; seed++) {
+      const inputs: MfhCellInputs = { mode, vary, seed };
+      const id = (what: Parameters<typeof cellId>[1]) => cellId(inputs, what);
+      const label = (what: string) => `${mode}=${vary} seed ${seed}: ${what}`;
+      cells.push(
+        { id: id('teacher'), kind: 'teacher', inputs, dependsOn: [], label: label('teacher') },
+        { id: id('student'), kind: 'student', inputs, dependsOn: [], label: label('student') },
+        { id: id('kd'), kind: 'kd', inputs, dependsOn: [id('teacher')], label: label('KD student') },
+        { id: id('margin'), kind: 'margin', inputs, dependsOn: [id('teacher'), id('student')], label: label('CCH margin') },
+      );
+    }
+  }
+  return cells;
 }
 
-export interface MfhResult {
-  options: Omit<MfhOptions, 'outDir'>;
-  rows: MfhRow[];
-  summary: MfhSummaryRow[];
-  /** Rank correlation across settings of KD gain with γ, with teacher accuracy, with the CCH margin. */
-  correlations: { gainVsGamma: number; gainVsTeacherAcc: number; gainVsCchMargin: number };
-  files: string[];
+/** What every cell shares: the options (each cell regenerates its (setting, seed) data, a few milliseconds). */
+type MfhWorkspace = Omit<MfhOptions, 'outDir'>;
+
+function splitOf(w: MfhWorkspace, i: MfhCellInputs) {
+  return mfhSplit({ mode: i.mode, vary: i.vary }, i.seed, w.nTrain, w.nTest);
 }
 
-async function runOne(setting: MfhSetting, seed: number, o: Omit<MfhOptions, 'outDir'>): Promise<MfhRow> {
-  const { train, test } = mfhSplit(setting, seed, o.nTrain, o.nTest);
-  const fit = { epochs: o.epochs, learningRate: o.learningRate };
-  const teacher = trainLinear(train.x1, train.d1, train.y, { ...fit, seed: seed * 3 + 1 });
-  const student = trainLinear(train.x2, train.d2, train.y, { ...fit, seed: seed * 3 + 2 });
-  const kdStudent = trainLinear(train.x2, train.d2, train.y, { ...fit, seed: seed * 3 + 2 }, linearLogits(teacher, train.x1, train.n));
-  const teacherTest = linearLogits(teacher, test.x1, test.n);
-  const studentTest = linearLogits(student, test.x2, test.n);
-  const kdTest = linearLogits(kdStudent, test.x2, test.n);
-  const h1 = { data: logitMargin(teacherTest), n: test.n, d: 1 };
-  const h2 = { data: logitMargin(studentTest), n: test.n, d: 1 };
-  const mi = { estimator: 'ksg' as const, k: o.k, seed, bootstrap: 0 };
-  const miTeacherStudent = (await estimateMI(h1, h2, mi)).value;
-  const miStudentLabel = (await estimateMI(h2, { labels: test.y, n: test.n }, mi)).value;
-  const { gamma, alpha } = mfhRatios(setting);
-  const teacherAcc = accuracy(test.y, predictedClasses(teacherTest));
-  const studentAcc = accuracy(test.y, predictedClasses(studentTest));
-  const kdAcc = accuracy(test.y, predictedClasses(kdTest));
+const fit = (w: MfhWorkspace, seed: number) => ({ epochs: w.epochs, learningRate: w.learningRate, seed });
+
+function linearRecord(model: LinearModel, accuracy: number): LinearRecord {
+  return { w: Array.from(model.w), b: Array.from(model.b), d: model.d, accuracy };
+}
+
+function linearModel(r: Json): LinearModel {
+  const m = r as LinearRecord;
+  return { w: Float64Array.from(m.w), b: Float64Array.from(m.b), d: m.d };
+}
+
+const MFH_RUNNERS: Record<string, CellRunner<MfhWorkspace>> = {
+  teacher: async (cell, { workspace: w }) => {
+    const i = cell.inputs as MfhCellInputs;
+    const { train, test } = splitOf(w, i);
+    const teacher = trainLinear(train.x1, train.d1, train.y, fit(w, i.seed * 3 + 1));
+    return linearRecord(teacher, accuracy(test.y, predictedClasses(linearLogits(teacher, test.x1, test.n))));
+  },
+  student: async (cell, { workspace: w }) => {
+    const i = cell.inputs as MfhCellInputs;
+    const { train, test } = splitOf(w, i);
+    const student = trainLinear(train.x2, train.d2, train.y, fit(w, i.seed * 3 + 2));
+    return linearRecord(student, accuracy(test.y, predictedClasses(linearLogits(student, test.x2, test.n))));
+  },
+  // Same initial weights as the no-KD student (seed·3 + 2), so the gain is a paired comparison.
+  kd: async (cell, { workspace: w, deps }) => {
+    const i = cell.inputs as MfhCellInputs;
+    const { train, test } = splitOf(w, i);
+    const teacher = linearModel(deps[cellId(i, 'teacher')]);
+    const kdStudent = trainLinear(train.x2, train.d2, train.y, fit(w, i.seed * 3 + 2), linearLogits(teacher, train.x1, train.n));
+    return { accuracy: accuracy(test.y, predictedClasses(linearLogits(kdStudent, test.x2, test.n))) } satisfies AccuracyRecord;
+  },
+  // I(H1;H2) and I(H2;Y) on the test set, H = a model's logit margin.
+  margin: async (cell, { workspace: w, deps }) => {
+    const i = cell.inputs as MfhCellInputs;
+    const { test } = splitOf(w, i);
+    const teacherTest = linearLogits(linearModel(deps[cellId(i, 'teacher')]), test.x1, test.n);
+    const studentTest = linearLogits(linearModel(deps[cellId(i, 'student')]), test.x2, test.n);
+    const h1 = { data: logitMargin(teacherTest), n: test.n, d: 1 };
+    const h2 = { data: logitMargin(studentTest), n: test.n, d: 1 };
+    const mi = { estimator: 'ksg' as const, k: w.k, seed: i.seed, bootstrap: 0 };
+    const miTeacherStudent = (await estimateMI(h1, h2, mi)).value;
+    const miStudentLabel = (await estimateMI(h2, { labels: test.y, n: test.n }, mi)).value;
+    return { miTeacherStudent, miStudentLabel } satisfies MarginRecord;
+  },
+};
+
+/** The result row of a (setting, seed) from its four cells' records. */
+function rowOf(i: MfhCellInputs, records: Map<string, Json>): MfhRow {
+  const { gamma, alpha } = mfhRatios({ mode: i.mode, vary: i.vary });
+  const teacherAcc = (records.get(cellId(i, 'teacher')) as LinearRecord).accuracy;
+  const studentAcc = (records.get(cellId(i, 'student')) as LinearRecord).accuracy;
+  const kdAcc = (records.get(cellId(i, 'kd')) as AccuracyRecord).accuracy;
+  const { miTeacherStudent, miStudentLabel } = records.get(cellId(i, 'margin')) as MarginRecord;
   return {
-    mode: setting.mode,
-    vary: setting.vary,
+    mode: i.mode,
+    vary: i.vary,
     gamma,
     alpha,
-    seed,
+    seed: i.seed,
     teacherAcc,
     studentAcc,
     kdAcc,
@@ -150,100 +179,38 @@ function summarise(rows: MfhRow[]): MfhSummaryRow[] {
   });
 }
 
-function figures(summary: MfhSummaryRow[]): Record<string, VegaLiteSpec> {
-  const long = summary.flatMap((s) =>
-    (
-      [
-        ['teacher (x1)', s.teacherAcc],
-        ['student, no KD (x2)', s.studentAcc],
-        ['student with KD (x2)', s.kdAcc],
-      ] as const
-    ).map(([model, acc]) => ({ mode: s.mode, x: s.mode === 'gamma' ? s.gamma : s.alpha, model, acc })),
-  );
-  const panel = (mode: MfhMode): VegaLiteSpec => ({
-    title: mode === 'gamma' ? 'More shared decisive features (γ ↑)' : 'More teacher-only decisive features (α ↑)',
-    width: 300,
-    height: 220,
-    data: { values: long.filter((r) => r.mode === mode) },
-    mark: { type: 'line', point: true },
-    encoding: {
-      x: { field: 'x', type: 'quantitative', title: mode === 'gamma' ? 'γ (shared / all decisive)' : 'α (teacher-only share)' },
-      y: { field: 'acc', type: 'quantitative', title: 'test accuracy', scale: { zero: false } },
-      color: { field: 'model', type: 'nominal', title: null },
-    },
-  });
-  const gainVsMargin: VegaLiteSpec = {
-    title: 'KD gain against the CCH margin, per setting (mean ± sd over seeds)',
-    width: 420,
-    height: 260,
-    data: {
-      values: summary.map((s) => ({
-        ...s,
-        lo: s.kdGainMean - s.kdGainSd,
-        hi: s.kdGainMean + s.kdGainSd,
-        label: s.mode === 'gamma' ? `γ=${s.gamma.toFixed(2)}` : `α=${s.alpha.toFixed(2)}`,
-      })),
-    },
-    layer: [
-      { mark: { type: 'rule', color: '#9ca3af' }, encoding: { y: { datum: 0 } } },
-      { mark: { type: 'rule', color: '#9ca3af', strokeDash: [4, 4] }, encoding: { x: { datum: 0 } } },
-      {
-        mark: 'rule',
-        encoding: {
-          x: { field: 'cchMarginMean', type: 'quantitative' },
-          y: { field: 'lo', type: 'quantitative' },
-          y2: { field: 'hi' },
-          color: { field: 'mode', type: 'nominal' },
-        },
-      },
-      {
-        mark: { type: 'point', filled: true, size: 70 },
-        encoding: {
-          x: { field: 'cchMarginMean', type: 'quantitative', title: 'CCH margin I(H1;H2) − I(H2;Y) (nats)' },
-          y: { field: 'kdGainMean', type: 'quantitative', title: 'accuracy gain from KD' },
-          color: { field: 'mode', type: 'nominal', title: 'sweep' },
-        },
-      },
-      {
-        mark: { type: 'text', dy: -9, fontSize: 10 },
-        encoding: {
-          x: { field: 'cchMarginMean', type: 'quantitative' },
-          y: { field: 'kdGainMean', type: 'quantitative' },
-          text: { field: 'label' },
-        },
-      },
-    ],
-  };
-  return {
-    accuracy: { hconcat: [panel('gamma'), panel('alpha')], resolve: { scale: { color: 'shared' } } } as VegaLiteSpec,
-    'gain-vs-cch-margin': gainVsMargin,
-  };
-}
-
 export async function runMfhSynthetic(options: Partial<MfhOptions> & { outDir: string }, ctx: ExperimentContext = {}): Promise<MfhResult> {
   const o: Omit<MfhOptions, 'outDir'> = { ...MFH_DEFAULTS, ...options };
-  const settings: MfhSetting[] = [
-    ...o.gammaSweep.map((vary) => ({ mode: 'gamma' as const, vary })),
-    ...o.alphaSweep.map((vary) => ({ mode: 'alpha' as const, vary })),
-  ];
+  const { outDir: _outDir, ...settings } = o as MfhOptions;
+  const plan = planMfhSynthetic(o);
   const rows: MfhRow[] = [];
-  const total = settings.length * o.seeds;
+  const total = mfhSettings(o).length * o.seeds;
   const rowsFile = path.join(options.outDir, 'results.csv');
-  for (const setting of settings) {
-    for (let seed = 0; seed < o.seeds; seed++) {
-      throwIfAborted(ctx.signal);
-      rows.push(await runOne(setting, seed, o));
+  const records = new Map<string, Json>();
+  await execute(plan, {
+    workspace: o,
+    store: experimentStore('mfh-synthetic', options.outDir, settings, ctx.resume),
+    runners: MFH_RUNNERS,
+    task: cellsTask('mfh-synthetic'),
+    onProgress: ctx.onProgress,
+    signal: ctx.signal,
+    onCell: async (cell, record) => {
+      records.set(cell.id, withNaN(record));
+      // The margin is the last cell of its (setting, seed): the row is complete.
+      if (cell.kind !== 'margin') return;
+      const i = cell.inputs as MfhCellInputs;
+      const row = rowOf(i, records);
+      rows.push(row);
       // Incremental, atomic: an interrupted run keeps every finished (setting, seed).
       await writeFileAtomic(rowsFile, toCsv(rows as unknown as Record<string, unknown>[]));
-      const last = rows[rows.length - 1];
       ctx.onProgress?.({
         task: 'mfh-synthetic',
         done: rows.length,
         total,
-        detail: `${setting.mode}=${setting.vary} seed ${seed} KD gain ${last.kdGain.toFixed(3)}`,
+        detail: `${i.mode}=${i.vary} seed ${i.seed} KD gain ${row.kdGain.toFixed(3)}`,
       });
-    }
-  }
+    },
+  });
   const summary = summarise(rows);
   const correlations = {
     gainVsGamma: spearman(
@@ -261,7 +228,7 @@ export async function runMfhSynthetic(options: Partial<MfhOptions> & { outDir: s
   };
   const files = [rowsFile, path.join(options.outDir, 'summary.csv'), path.join(options.outDir, 'results.json')];
   await writeFileAtomic(files[1], toCsv(summary as unknown as Record<string, unknown>[]));
-  for (const [name, spec] of Object.entries(figures(summary))) {
+  for (const [name, spec] of Object.entries(mfhFigures(summary))) {
     files.push(...(await renderChart(spec, path.join(options.outDir, name))).files);
   }
   const result: MfhResult = { options: o, rows, summary, correlations, files };

@@ -1,0 +1,35 @@
+/**
+ * What the experiments' plans share. Each experiment is a plan of cells (src/run/cells.ts) run
+ * by `execute` with a stage store in its run folder: every finished cell is kept in
+ * <outDir>/stages/<cell>.json, and a run with `resume` reads finished cells back instead of
+ * recomputing them (refusing cells stored under other settings).
+ */
+import type { Json } from '../run/cells.js';
+import { fingerprintOf, type StageStore } from '../run/stages.js';
+import { VERSION } from '../version.js';
+
+/** The stage store of an experiment's run folder; `settings` are what its cells' results depend on. */
+export function experimentStore(experiment: string, outDir: string, settings: unknown, resume = false): StageStore {
+  return { runDir: outDir, fingerprint: fingerprintOf({ experiment, settings, version: VERSION }), resume, reused: [] };
+}
+
+/** Progress task of an experiment's cells (the experiment's own task reports its result rows). */
+export function cellsTask(experiment: string): string {
+  return `${experiment} cells`;
+}
+
+/**
+ * A cell record as computed: a record read back from its stage file holds null where the
+ * computed one held NaN (JSON has no NaN), so nulls are read as NaN.
+ */
+export function withNaN<T>(record: Json): T {
+  const revive = (v: Json | undefined): unknown =>
+    v === null
+      ? Number.NaN
+      : Array.isArray(v)
+        ? v.map(revive)
+        : typeof v === 'object' && v !== undefined
+          ? Object.fromEntries(Object.entries(v).map(([k, x]) => [k, revive(x)]))
+          : v;
+  return revive(record) as T;
+}
