@@ -139,7 +139,7 @@ export const ctkd: MethodDefinition = {
     if (curriculum.lambdaEpochs <= epochs) return [];
     const reached = ctkdLambda(epochs - 1, curriculum);
     return [
-      `CTKD λ ramp is ${curriculum.lambdaEpochs} epochs (reference) and this run has ${epochs}: the run stays in the ramp, λ reaches ${reached.toFixed(2)} of ${curriculum.lambdaMax}`,
+      `λ ramp is ${curriculum.lambdaEpochs} epochs (reference) and this run has ${epochs}: the run stays in the ramp, λ reaches ${reached.toFixed(2)} of ${curriculum.lambdaMax}`,
     ];
   },
 };

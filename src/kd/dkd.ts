@@ -129,7 +129,7 @@ export const dkd: MethodDefinition = {
     if (w <= epochs) return [];
     const reached = dkdWarmupFactor(epochs - 1, w);
     return [
-      `DKD warm-up is ${w} epochs (reference) and this run has ${epochs}: the run stays in the warm-up, its distillation terms reach ${reached.toFixed(2)} of full weight`,
+      `warm-up is ${w} epochs (reference) and this run has ${epochs}: the run stays in the warm-up, its distillation terms reach ${reached.toFixed(2)} of full weight`,
     ];
   },
 };

@@ -169,10 +169,10 @@ describe('distill', () => {
     expect(ctkd).toMatchObject({ lambdaEpochs: 10 });
     // Reference formulas at the last epoch of a 6-epoch run: DKD min(6/20, 1); CTKD (1 − cos(π·6/10))/2.
     expect(scheduleNotes('dkd', dkd, 6)).toEqual([
-      'DKD warm-up is 20 epochs (reference) and this run has 6: the run stays in the warm-up, its distillation terms reach 0.30 of full weight',
+      'warm-up is 20 epochs (reference) and this run has 6: the run stays in the warm-up, its distillation terms reach 0.30 of full weight',
     ]);
     expect(scheduleNotes('ctkd', ctkd, 6)).toEqual([
-      `CTKD λ ramp is 10 epochs (reference) and this run has 6: the run stays in the ramp, λ reaches ${((1 - Math.cos((Math.PI * 6) / 10)) / 2).toFixed(2)} of 1`,
+      `λ ramp is 10 epochs (reference) and this run has 6: the run stays in the ramp, λ reaches ${((1 - Math.cos((Math.PI * 6) / 10)) / 2).toFixed(2)} of 1`,
     ]);
     expect(scheduleNotes('dkd', dkd, 20)).toEqual([]);
     expect(scheduleNotes('ctkd', ctkd, 30)).toEqual([]);

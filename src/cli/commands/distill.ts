@@ -247,7 +247,7 @@ export function register(program: Command): void {
       r.dispose();
       await writeJsonAtomic(path.join(f.out, 'metrics.json'), report);
       bars.stop();
-      for (const note of r.notes) warn(note);
+      for (const note of r.notes) warn(`${r.label}: ${note}`);
       emit(report, f, (x) =>
         [
           `distilled ${x.label}: teacher ${x.teacher.modality} (${x.teacher.source}) → student ${x.student.modality} on ${x.dataset}; best epoch ${r.bestEpoch} of ${x.student.history.length}; split ${x.split.train}/${x.split.val}/${x.split.test} (seed ${x.split.seed})`,
