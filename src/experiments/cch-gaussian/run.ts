@@ -19,6 +19,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { execute, type Cell, type CellRunner, type Json } from '../../run/cells.js';
+import { summariseValues } from '../../run/summarise.js';
 import { check } from '../../util/errors.js';
 import { toCsv, writeFileAtomic, writeJsonAtomic } from '../../util/fs.js';
 import { throwIfAborted } from '../../util/progress.js';
@@ -112,12 +113,9 @@ export function resolveCchOptions(partial: Partial<CchGaussianOptions> = {}): Cc
   return o;
 }
 
-const mean = (a: number[]) => (a.length ? a.reduce((s, v) => s + v, 0) / a.length : NaN);
-const sd = (a: number[]) => {
-  if (a.length < 2) return 0;
-  const m = mean(a);
-  return Math.sqrt(a.reduce((s, v) => s + (v - m) ** 2, 0) / (a.length - 1));
-};
+// Mean and sample sd over seeds through the one summary (NaN for no values; sd NaN for a single seed).
+const mean = (a: number[]) => summariseValues(a).mean;
+const sd = (a: number[]) => summariseValues(a).sd;
 
 async function miPair(a: Float64Array, b: Float64Array, estimator: 'gaussian' | 'ksg', seed: number): Promise<number> {
   const n = a.length;

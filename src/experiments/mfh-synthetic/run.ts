@@ -10,6 +10,7 @@ import { estimateMI } from '../../mi/index.js';
 import { renderChart } from '../../report/charts.js';
 import { toCsv, writeFileAtomic, writeJsonAtomic } from '../../util/fs.js';
 import { execute, type Cell, type CellRunner, type Json } from '../../run/cells.js';
+import { summariseValues } from '../../run/summarise.js';
 import { cellsTask, experimentStore, withNaN } from '../plan.js';
 import type { ExperimentContext } from '../types.js';
 import { mfhRatios, mfhSplit, type MfhMode, type MfhSetting } from './data.js';
@@ -153,8 +154,9 @@ function accuracy(y: Int32Array, pred: Int32Array): number {
   return c / y.length;
 }
 
-const mean = (v: number[]) => v.reduce((a, b) => a + b, 0) / v.length;
-const sd = (v: number[]) => (v.length < 2 ? 0 : Math.sqrt(v.reduce((a, b) => a + (b - mean(v)) ** 2, 0) / (v.length - 1)));
+// Mean and sample sd over seeds through the one summary (sd is NaN for a single seed).
+const mean = (v: number[]) => summariseValues(v).mean;
+const sd = (v: number[]) => summariseValues(v).sd;
 
 function summarise(rows: MfhRow[]): MfhSummaryRow[] {
   const keys = [...new Set(rows.map((r) => `${r.mode}:${r.vary}`))];
