@@ -43,13 +43,4 @@ export {
 export { standardizeLogits, LSKD_DEFAULTS, LSKD_EPSILON } from './lskd.js';
 export { featureLoss, featureTerms, project, type FeatureLossOptions, type FeatureInputs, type Projection } from './feature.js';
 export { softTargetLoss } from './common.js';
-export {
-  crossEntropy,
-  crossEntropySum,
-  meanSquaredError,
-  squaredErrorSum,
-  taskLoss,
-  taskLossSum,
-  sparseCrossEntropy,
-  type TaskKind,
-} from './losses.js';
+export { crossEntropy, crossEntropySum, meanSquaredError, squaredErrorSum, taskLoss, taskLossSum, type TaskKind } from './losses.js';

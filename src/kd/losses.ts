@@ -26,19 +26,6 @@ export function crossEntropySum(logits: tf.Tensor2D, labels: tf.Tensor1D): tf.Sc
   return tf.neg(tf.sum(labelLogProbs(logits, labels))) as tf.Scalar;
 }
 
-/**
- * CE(y, s) = −(1/B) Σ_i log softmax(s_i)[y_i] as TF.js's fused softmax cross-entropy computes it
- * (s − logsumexp(s), with its own gradient softmax − onehot): the same equation as
- * crossEntropy, rounded differently. DisCoM-KD's terms have always used it; moving them to
- * crossEntropy would change DisCoM-KD's results in the last bits.
- */
-export function sparseCrossEntropy(logits: tf.Tensor2D, labels: tf.Tensor1D): tf.Scalar {
-  return tf.tidy(() => {
-    const onehot = tf.oneHot(labels.toInt(), logits.shape[1]);
-    return tf.losses.softmaxCrossEntropy(onehot, logits) as tf.Scalar;
-  });
-}
-
 // (y_i − ŷ_i)², one value per row, for predictions [B, 1] against targets [B]
 function squaredErrors(predictions: tf.Tensor2D, targets: tf.Tensor1D): tf.Tensor1D {
   check(

@@ -5,5 +5,4 @@
 export { LOSS_TERMS, discomLossTerms } from './objective.js';
 export type { LossTerm, LossWeights, SubTerm, DiscomBatch, ObjectiveOptions } from './objective.js';
 export { orthogonalityLoss, adversarialLoss, modalityLoss, sharedTaskLoss, rowCosine } from './losses.js';
-export { sparseCrossEntropy } from '../losses.js';
 export type { OrthPenalty } from './losses.js';

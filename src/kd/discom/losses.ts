@@ -4,7 +4,7 @@
  */
 import { tf } from '../../engine/index.js';
 import { gradientReversal } from '../grl.js';
-import { sparseCrossEntropy } from '../losses.js';
+import { crossEntropy } from '../losses.js';
 
 /** How L_⊥ penalises the cosine between two embeddings: |cos| (default) or cos². */
 export type OrthPenalty = 'abs' | 'square';
@@ -46,7 +46,7 @@ export type Head = (z: tf.Tensor2D) => tf.Tensor2D;
 export function modalityLoss(head: Head, zs: tf.Tensor2D[]): tf.Scalar {
   return tf.tidy(() => {
     const labels = tf.concat(zs.map((z, m) => tf.fill([z.shape[0]], m, 'int32'))) as tf.Tensor1D;
-    return sparseCrossEntropy(head(tf.concat(zs) as tf.Tensor2D), labels);
+    return crossEntropy(head(tf.concat(zs) as tf.Tensor2D), labels);
   });
 }
 
@@ -61,5 +61,5 @@ export function adversarialLoss(head: Head, zInvs: tf.Tensor2D[], lambda: number
 
 /** Task loss of one classifier shared across modalities on embeddings zs[m] (L_aux, Eq. 5). */
 export function sharedTaskLoss(head: Head, zs: tf.Tensor2D[], labels: tf.Tensor1D[]): tf.Scalar {
-  return tf.tidy(() => sparseCrossEntropy(head(tf.concat(zs) as tf.Tensor2D), tf.concat(labels) as tf.Tensor1D));
+  return tf.tidy(() => crossEntropy(head(tf.concat(zs) as tf.Tensor2D), tf.concat(labels) as tf.Tensor1D));
 }

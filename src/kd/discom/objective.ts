@@ -16,7 +16,7 @@
  * A term whose weight is 0 is not computed at all (the ablations).
  */
 import { tf } from '../../engine/index.js';
-import { sparseCrossEntropy } from '../losses.js';
+import { crossEntropy } from '../losses.js';
 import type { MethodDefinition } from '../method.js';
 import { adversarialLoss, modalityLoss, orthogonalityLoss, sharedTaskLoss, type Head, type OrthPenalty } from './losses.js';
 import type { DiscomNet } from '../../models/index.js';
@@ -72,7 +72,7 @@ export function discomLossTerms(net: DiscomNet, batch: DiscomBatch, o: Objective
   const all = (zs: tf.Tensor2D[]) => tf.concat(zs) as tf.Tensor2D;
 
   if (w.cl !== 0) {
-    const cl = sc(tf.div(tf.addN(logits.map((l, m) => sparseCrossEntropy(l, batch.labels[m]))), M));
+    const cl = sc(tf.div(tf.addN(logits.map((l, m) => crossEntropy(l, batch.labels[m]))), M));
     parts.cl = cl;
     terms.cl = sc(tf.mul(cl, w.cl));
   }
