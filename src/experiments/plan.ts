@@ -4,9 +4,10 @@
  * <outDir>/stages/<cell>.json, and a run with `resume` reads finished cells back instead of
  * recomputing them (refusing cells stored under other settings).
  */
-import type { Json } from '../run/cells.js';
+import { execute, type Cell, type CellRunner, type Json } from '../run/cells.js';
 import { fingerprintOf, type StageStore } from '../run/stages.js';
 import { VERSION } from '../version.js';
+import type { ExperimentContext } from './types.js';
 
 /** The stage store of an experiment's run folder; `settings` are what its cells' results depend on. */
 export function experimentStore(experiment: string, outDir: string, settings: unknown, resume = false): StageStore {
@@ -32,4 +33,32 @@ export function withNaN<T>(record: Json): T {
           ? Object.fromEntries(Object.entries(v).map(([k, x]) => [k, revive(x)]))
           : v;
   return revive(record) as T;
+}
+
+/**
+ * Runs an experiment's plan in its run folder (stage store, progress task) and keeps every cell's
+ * record, revived (withNaN), in the returned map; `onRecord` sees the map after each cell, in
+ * plan order, e.g. to write a result row once its last cell is in.
+ */
+export async function executeExperiment<W>(
+  experiment: string,
+  plan: readonly Cell[],
+  o: { workspace: W; runners: Record<string, CellRunner<W>>; outDir: string; settings: unknown },
+  ctx: ExperimentContext,
+  onRecord?: (cell: Cell, records: Map<string, Json>) => Promise<void> | void,
+): Promise<Map<string, Json>> {
+  const records = new Map<string, Json>();
+  await execute(plan, {
+    workspace: o.workspace,
+    store: experimentStore(experiment, o.outDir, o.settings, ctx.resume),
+    runners: o.runners,
+    task: cellsTask(experiment),
+    onProgress: ctx.onProgress,
+    signal: ctx.signal,
+    onCell: async (cell, record) => {
+      records.set(cell.id, withNaN(record));
+      await onRecord?.(cell, records);
+    },
+  });
+  return records;
 }

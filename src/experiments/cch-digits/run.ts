@@ -13,8 +13,8 @@ import { spearman } from '../../metrics/index.js';
 import { renderChart } from '../../report/charts.js';
 import { check } from '../../util/errors.js';
 import { toCsv, writeFileAtomic, writeJsonAtomic } from '../../util/fs.js';
-import { execute, type Cell, type Json } from '../../run/cells.js';
-import { cellsTask, experimentStore, withNaN } from '../plan.js';
+import type { Cell } from '../../run/cells.js';
+import { executeExperiment } from '../plan.js';
 import type { ExperimentContext } from '../types.js';
 import {
   DIGITS_PROTOCOL,
@@ -266,42 +266,36 @@ export async function runCchDigits(
   const rows: CchDigitsRow[] = [];
   const rowsFile = path.join(o.outDir, 'results.csv');
   const total = o.seeds * o.sigmas.length * o.temperatures.length * o.lambdas.length;
-  const records = new Map<string, Json>();
   const { outDir: _outDir, ...settings } = o;
-  await execute(
-    planCchDigits(
-      o,
-      blurred.map((m) => m.name),
-    ),
-    {
-      workspace,
-      store: experimentStore('cch-digits', o.outDir, settings, ctx.resume),
-      runners: DIGITS_RUNNERS,
-      task: cellsTask('cch-digits'),
-      onProgress: ctx.onProgress,
-      signal: ctx.signal,
-      // Each KD student completes a result row: results.csv is rewritten after it.
-      onCell: async (cell, record) => {
-        records.set(cell.id, withNaN(record));
-        if (cell.kind !== 'kd') return;
-        const { seed, temperature, lambda, tags } = cell.inputs as KdInputs;
-        const sigma = Number(tags.sigma);
-        const studentAcc = recordOf<TrainRecord>(records, CELL.student(seed)).accuracy;
-        const kdAcc = recordOf<KdRecord>(records, cell.id).accuracy;
-        const row = {
-          seed,
-          sigma,
-          temperature,
-          lambda,
-          teacherAcc: recordOf<TrainRecord>(records, CELL.teacher(seed, sigma)).accuracy,
-          studentAcc,
-          kdAcc,
-          kdGain: kdAcc - studentAcc,
-          margins: recordOf<MarginRecord>(records, CELL.margin(seed, sigma)).teachers[0].margins,
-        };
-        const label = `seed ${seed} σ=${sigma} T=${temperature} λ=${lambda}`;
-        await recordRow(rows, row, rowsFile, ctx, { task: 'cch-digits', total, label, estimator: o.estimators[0] });
-      },
+  const plan = planCchDigits(
+    o,
+    blurred.map((m) => m.name),
+  );
+  // Each KD student completes a result row: results.csv is rewritten after it.
+  await executeExperiment(
+    'cch-digits',
+    plan,
+    { workspace, runners: DIGITS_RUNNERS, outDir: o.outDir, settings },
+    ctx,
+    async (cell, records) => {
+      if (cell.kind !== 'kd') return;
+      const { seed, temperature, lambda, tags } = cell.inputs as KdInputs;
+      const sigma = Number(tags.sigma);
+      const studentAcc = recordOf<TrainRecord>(records, CELL.student(seed)).accuracy;
+      const kdAcc = recordOf<KdRecord>(records, cell.id).accuracy;
+      const row = {
+        seed,
+        sigma,
+        temperature,
+        lambda,
+        teacherAcc: recordOf<TrainRecord>(records, CELL.teacher(seed, sigma)).accuracy,
+        studentAcc,
+        kdAcc,
+        kdGain: kdAcc - studentAcc,
+        margins: recordOf<MarginRecord>(records, CELL.margin(seed, sigma)).teachers[0].margins,
+      };
+      const label = `seed ${seed} σ=${sigma} T=${temperature} λ=${lambda}`;
+      await recordRow(rows, row, rowsFile, ctx, { task: 'cch-digits', total, label, estimator: o.estimators[0] });
     },
   );
 

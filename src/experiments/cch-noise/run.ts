@@ -17,8 +17,8 @@ import { initEngine } from '../../engine/index.js';
 import { renderChart } from '../../report/charts.js';
 import { check } from '../../util/errors.js';
 import { toCsv, writeFileAtomic, writeJsonAtomic } from '../../util/fs.js';
-import { execute, type Cell, type Json } from '../../run/cells.js';
-import { cellsTask, experimentStore, withNaN } from '../plan.js';
+import type { Cell } from '../../run/cells.js';
+import { executeExperiment } from '../plan.js';
 import type { ExperimentContext } from '../types.js';
 import {
   DIGITS_PROTOCOL,
@@ -241,18 +241,14 @@ export async function runCchNoise(
   const rows: CchNoiseRow[] = [];
   const rowsFile = path.join(o.outDir, 'results.csv');
   const total = o.seeds * o.noise.length;
-  const records = new Map<string, Json>();
   const { outDir: _outDir, ...settings } = o;
-  await execute(planCchNoise(o), {
-    workspace,
-    store: experimentStore('cch-noise', o.outDir, settings, ctx.resume),
-    runners: DIGITS_RUNNERS,
-    task: cellsTask('cch-noise'),
-    onProgress: ctx.onProgress,
-    signal: ctx.signal,
-    // Each KD student completes a result row: results.csv is rewritten after it.
-    onCell: async (cell, record) => {
-      records.set(cell.id, withNaN(record));
+  // Each KD student completes a result row: results.csv is rewritten after it.
+  await executeExperiment(
+    'cch-noise',
+    planCchNoise(o),
+    { workspace, runners: DIGITS_RUNNERS, outDir: o.outDir, settings },
+    ctx,
+    async (cell, records) => {
       if (cell.kind !== 'kd') return;
       const { seed, tags } = cell.inputs as KdInputs;
       const noise = Number(tags.noise);
@@ -272,7 +268,7 @@ export async function runCchNoise(
       };
       await recordRow(rows, row, rowsFile, ctx, { task: 'cch-noise', total, label: `seed ${seed} ε=${noise}`, estimator: o.estimators[0] });
     },
-  });
+  );
 
   const { levels, crossings } = summariseCchNoise(rows, o.estimators);
   const files = [rowsFile, path.join(o.outDir, 'summary.csv'), path.join(o.outDir, 'results.json')];

@@ -15,9 +15,9 @@ import { spearman } from '../../metrics/index.js';
 import { renderChart } from '../../report/charts.js';
 import { check } from '../../util/errors.js';
 import { toCsv, writeFileAtomic, writeJsonAtomic } from '../../util/fs.js';
-import { execute, type Cell, type Json } from '../../run/cells.js';
+import type { Cell } from '../../run/cells.js';
 import type { SpecOverrides } from '../../models/index.js';
-import { cellsTask, experimentStore, withNaN } from '../plan.js';
+import { executeExperiment } from '../plan.js';
 import type { ExperimentContext } from '../types.js';
 import {
   DIGITS_PROTOCOL,
@@ -262,18 +262,14 @@ export async function runFusion(options: Partial<FusionOptions> & { outDir: stri
   const rows: FusionRow[] = [];
   const rowsFile = path.join(o.outDir, 'results.csv');
   const total = o.seeds * (o.modalities.length + 2);
-  const records = new Map<string, Json>();
   const { outDir: _outDir, ...settings } = o;
-  await execute(planFusion(o, imageViews), {
-    workspace,
-    store: experimentStore('fusion', o.outDir, settings, ctx.resume),
-    runners: DIGITS_RUNNERS,
-    task: cellsTask('fusion'),
-    onProgress: ctx.onProgress,
-    signal: ctx.signal,
-    // Each KD student completes a result row: results.csv is rewritten after it.
-    onCell: async (cell, record) => {
-      records.set(cell.id, withNaN(record));
+  // Each KD student completes a result row: results.csv is rewritten after it.
+  await executeExperiment(
+    'fusion',
+    planFusion(o, imageViews),
+    { workspace, runners: DIGITS_RUNNERS, outDir: o.outDir, settings },
+    ctx,
+    async (cell, records) => {
       if (cell.kind !== 'kd') return;
       const { seed, tags } = cell.inputs as KdInputs;
       const teacher = String(tags.teacher);
@@ -293,7 +289,7 @@ export async function runFusion(options: Partial<FusionOptions> & { outDir: stri
       };
       await recordRow(rows, row, rowsFile, ctx, { task: 'fusion', total, label: `seed ${seed} teacher ${teacher}` });
     },
-  });
+  );
 
   const { teachers, comparison } = summariseFusion(rows, o.estimators);
   const files = [rowsFile, path.join(o.outDir, 'summary.csv'), path.join(o.outDir, 'results.json')];

@@ -9,9 +9,9 @@ import { spearman } from '../../metrics/index.js';
 import { estimateMI } from '../../mi/index.js';
 import { renderChart } from '../../report/charts.js';
 import { toCsv, writeFileAtomic, writeJsonAtomic } from '../../util/fs.js';
-import { execute, type Cell, type CellRunner, type Json } from '../../run/cells.js';
+import { type Cell, type CellRunner, type Json } from '../../run/cells.js';
 import { summariseValues } from '../../run/summarise.js';
-import { cellsTask, experimentStore, withNaN } from '../plan.js';
+import { executeExperiment } from '../plan.js';
 import type { ExperimentContext } from '../types.js';
 import { mfhRatios, mfhSplit, type MfhMode, type MfhSetting } from './data.js';
 import { mfhFigures } from './figures.js';
@@ -188,16 +188,12 @@ export async function runMfhSynthetic(options: Partial<MfhOptions> & { outDir: s
   const rows: MfhRow[] = [];
   const total = mfhSettings(o).length * o.seeds;
   const rowsFile = path.join(options.outDir, 'results.csv');
-  const records = new Map<string, Json>();
-  await execute(plan, {
-    workspace: o,
-    store: experimentStore('mfh-synthetic', options.outDir, settings, ctx.resume),
-    runners: MFH_RUNNERS,
-    task: cellsTask('mfh-synthetic'),
-    onProgress: ctx.onProgress,
-    signal: ctx.signal,
-    onCell: async (cell, record) => {
-      records.set(cell.id, withNaN(record));
+  await executeExperiment(
+    'mfh-synthetic',
+    plan,
+    { workspace: o, runners: MFH_RUNNERS, outDir: options.outDir, settings },
+    ctx,
+    async (cell, records) => {
       // The margin is the last cell of its (setting, seed): the row is complete.
       if (cell.kind !== 'margin') return;
       const i = cell.inputs as MfhCellInputs;
@@ -212,7 +208,7 @@ export async function runMfhSynthetic(options: Partial<MfhOptions> & { outDir: s
         detail: `${i.mode}=${i.vary} seed ${i.seed} KD gain ${row.kdGain.toFixed(3)}`,
       });
     },
-  });
+  );
   const summary = summarise(rows);
   const correlations = {
     gainVsGamma: spearman(
