@@ -82,6 +82,3 @@ export function resolveBudget(name: string): Budget {
 export function architectureFor(budget: Budget, kind: ModelKind): SpecOverrides {
   return kind === 'mlp' ? budget.table : budget.image;
 }
-
-/** KD methods the run understands: a src/kd method, optionally '+ls' (logit standardisation), or 'discom'. */
-export const RUN_METHODS = ALL_METHODS;

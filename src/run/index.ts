@@ -1,15 +1,6 @@
 /** Orchestrators, each a plan of cells: the main job (advise, distill, compare, export) and the method sweep. */
 export { runMainJob, plainVerdict, FUSION } from './job.js';
 export type { RunOptions, RunResult, ModelRecord, MethodRow, TeacherOutcome } from './job.js';
-export { BUDGETS, BUDGET_PRESETS, RUN_METHODS, resolveBudget, type Budget, type BudgetName } from './budget.js';
-export {
-  sweep,
-  sweepEntries,
-  sweepTable,
-  formatSweepTable,
-  sweepFigureSpec,
-  QUICK_SWEEP,
-  DEFAULT_SWEEP_METHODS,
-  SWEEP_METHOD_NAMES,
-} from './sweep.js';
+export { BUDGETS, BUDGET_PRESETS, resolveBudget, type Budget, type BudgetName } from './budget.js';
+export { sweep, sweepEntries, sweepTable, formatSweepTable, sweepFigureSpec, QUICK_SWEEP, DEFAULT_SWEEP_METHODS } from './sweep.js';
 export type { SweepOptions, SweepResult, SweepEntry, SweepBudget, SweepCell, SweepRow, SweepTable } from './sweep.js';

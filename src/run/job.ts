@@ -37,12 +37,12 @@ import {
   type PreparedModality,
 } from '../train/index.js';
 import { distill } from '../train/distill.js';
-import { CmkdError, check } from '../util/errors.js';
+import { check } from '../util/errors.js';
 import { toCsv, writeFileAtomic, writeJsonAtomic } from '../util/fs.js';
 import type { ProgressFn } from '../util/progress.js';
 import { VERSION } from '../version.js';
 import { bestOnValidation, pairedGain, summariseRecords } from './summarise.js';
-import { architectureFor, resolveBudget, RUN_METHODS, type Budget, type BudgetName } from './budget.js';
+import { architectureFor, resolveBudget, type Budget, type BudgetName } from './budget.js';
 import { execute, type Cell, type CellRunner, type Json } from './cells.js';
 import { fingerprintOf, type StageStore } from './stages.js';
 import { writeRunReport } from './report.js';
@@ -88,18 +88,8 @@ function checkOptions(ds: MultimodalDataset, o: RunOptions): { teachers: string[
     `dataset '${ds.name}' already has a modality named '${FUSION}', which the run uses for the fusion teacher; rename it`,
   );
   const methods = o.methods ?? [];
-  for (const m of methods) {
-    if (!RUN_METHODS.includes(m)) {
-      throw new CmkdError(`unknown method '${m}'; expected one of: ${RUN_METHODS.join(', ')}`, 'invalid-option');
-    }
-  }
+  for (const m of methods) parseMethodId(m);
   return { teachers, methods };
-}
-
-/** 'dkd+ls' → { base: 'dkd', lskd: true }. */
-function parseMethod(id: string): { base: string; lskd: boolean } {
-  const { method, lskd } = parseMethodId(id);
-  return { base: method.name, lskd };
 }
 
 function slim(history: EpochRecord[]): ModelRecord['history'] {
@@ -186,7 +176,7 @@ async function kdCell(
   dir: string,
 ): Promise<ModelRecord> {
   const started = Date.now();
-  const { base, lskd } = parseMethod(methodId);
+  const { method, lskd } = parseMethodId(methodId);
   const teacherDir = path.join(ctx.outDir, 'models', `r${repeat}`, `teacher-${teacher}`);
   const { model: teacherModel } = await loadModel(teacherDir);
   const kind = kindFor(getModality(ctx.ds, modality));
@@ -198,7 +188,7 @@ async function kdCell(
       split,
       student: modality,
       teacher: { modality: teacher, model: teacherModel, source: path.relative(ctx.outDir, teacherDir) },
-      method: base,
+      method: method.name,
       lskd,
       kind,
       architecture: architectureFor(ctx.budget, kind),

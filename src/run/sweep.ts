@@ -25,7 +25,6 @@ import { getModality, stratifiedSplit, type MultimodalDataset, type Split } from
 import {
   describeMethod,
   LSKD_SUFFIX,
-  METHOD_IDS,
   parseMethodId,
   resolveSettings,
   scheduleNotes,
@@ -48,9 +47,6 @@ import { meanInterval, pairedGain, summariseRecords } from './summarise.js';
 
 /** The default method list: the KD family with and without logit standardisation, feature KD, DisCoM-KD. */
 export const DEFAULT_SWEEP_METHODS = ['kd', 'kd+ls', 'dkd', 'dkd+ls', 'ctkd', 'ctkd+ls', 'mlkd', 'mlkd+ls', 'feature', 'discom'] as const;
-
-/** Names `methods` accepts: a method, or a logit method with '+ls' (LSKD): the registry's method ids. */
-export const SWEEP_METHOD_NAMES: readonly string[] = METHOD_IDS;
 
 export const RESULTS_JSON = 'results.json';
 export const RESULTS_CSV = 'results.csv';
@@ -101,7 +97,7 @@ export interface SweepPlanOptions {
   student: string;
   /** The modality the teacher reads ('a+b' for a fused one the dataset has). */
   teacher: string;
-  /** Entries of SWEEP_METHOD_NAMES (default DEFAULT_SWEEP_METHODS; regression: 'feature'). */
+  /** Method ids of the registry, METHOD_IDS (default DEFAULT_SWEEP_METHODS; regression: 'feature'). */
   methods?: readonly string[];
   /** A row per temperature for the methods that take one (kd, dkd, mlkd). */
   temperatures?: number[];

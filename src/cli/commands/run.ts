@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { MI_ESTIMATORS, type MIEstimatorName } from '../../mi/index.js';
-import { BUDGETS, RUN_METHODS, runMainJob, type RunResult } from '../../run/index.js';
+import { METHOD_IDS } from '../../kd/index.js';
+import { BUDGETS, runMainJob, type RunResult } from '../../run/index.js';
 import { oneOf } from '../../util/errors.js';
 import { addDatasetFlags, interruptSignal, loadForCommand, numberOption, type DatasetFlags } from '../common.js';
 import { defaultRunDir } from './experiment.js';
@@ -79,7 +80,7 @@ export function register(program: Command): void {
       .argument('[dataset]', "'digits' (or 'digits?n=2000'), a folder with cmkd.json, or a .csv with --csv-modality/--label", 'digits')
       .requiredOption('--student <modality>', 'the modality available at deployment')
       .option('--teachers <list>', "candidate teacher modalities (default: every other modality; 'a+b' fuses a and b)")
-      .option('--methods <list>', `methods to distill from the recommended teacher (${RUN_METHODS.join(',')})`)
+      .option('--methods <list>', `methods to distill from the recommended teacher (${METHOD_IDS.join(',')})`)
       .option('--budget <name>', `compute budget (${BUDGETS.join('|')})`, 'quick')
       .option('--estimator <name>', `MI estimator for CCH (${MI_ESTIMATORS.join('|')})`, 'ksg')
       .option('--no-fusion', 'no fusion teacher on all candidate modalities')

@@ -2,16 +2,8 @@ import type { Command } from 'commander';
 import path from 'node:path';
 import { isDigitsSpec, loadDataset } from '../../data/index.js';
 import { BACKEND_CHOICES, initEngine, type BackendChoice } from '../../engine/index.js';
-import {
-  DEFAULT_SWEEP_METHODS,
-  formatSweepTable,
-  QUICK_SWEEP,
-  RESULTS_CSV,
-  RESULTS_JSON,
-  sweep,
-  SWEEP_METHOD_NAMES,
-  TABLE_CSV,
-} from '../../run/sweep.js';
+import { METHOD_IDS } from '../../kd/index.js';
+import { DEFAULT_SWEEP_METHODS, formatSweepTable, QUICK_SWEEP, RESULTS_CSV, RESULTS_JSON, sweep, TABLE_CSV } from '../../run/sweep.js';
 import { CmkdError, oneOf } from '../../util/errors.js';
 import { emit, progressBars, table, warn } from '../output.js';
 import { addBudgetFlags, parseBudget, type BudgetFlags } from './distill.js';
@@ -53,7 +45,7 @@ export function register(program: Command): void {
         .argument('<dataset>', "'digits' (or 'digits?n=2000'), a directory with cmkd.json, or a .csv with --csv-modality/--label")
         .option('--student <modality>', 'the modality the students read (required)')
         .option('--teacher <modality>', "the modality the teacher reads (required; 'a+b' fuses a and b)")
-        .option('--methods <list>', `comma-separated, from ${SWEEP_METHOD_NAMES.join(', ')} (default: ${DEFAULT_SWEEP_METHODS.join(',')})`)
+        .option('--methods <list>', `comma-separated, from ${METHOD_IDS.join(', ')} (default: ${DEFAULT_SWEEP_METHODS.join(',')})`)
         .option('--temperatures <list>', 'a row per temperature for kd, dkd, mlkd, e.g. 2,4')
         .option('--lambdas <list>', 'a row per KD-term weight λ for kd, ctkd, mlkd, feature, e.g. 0.5,1')
         .option('--repeats <n>', `repeated splits (seeds seed, seed+1, …; default 3, --quick ${QUICK_SWEEP.repeats})`)
