@@ -99,7 +99,6 @@ function slim(history: EpochRecord[]): ModelRecord['history'] {
 interface Context {
   ds: MultimodalDataset;
   budget: Budget;
-  store: StageStore;
   outDir: string;
   seed: number;
   onProgress?: ProgressFn;
@@ -303,7 +302,7 @@ export async function runMainJob(o: RunOptions): Promise<RunResult> {
     version: VERSION,
   };
   const store: StageStore = { runDir: o.outDir, fingerprint: fingerprintOf(settings), resume: Boolean(o.resume), reused: [] };
-  const ctx: Context = { ds, budget, store, outDir: o.outDir, seed, onProgress: o.onProgress, signal: o.signal };
+  const ctx: Context = { ds, budget, outDir: o.outDir, seed, onProgress: o.onProgress, signal: o.signal };
   const splits = repeatedSplits(ds, budget.repeats, seed);
   await writeJsonAtomic(path.join(o.outDir, 'settings.json'), settings);
   const summary = describeDataset(ds);
