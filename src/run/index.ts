@@ -1,6 +1,17 @@
 /** Orchestrators, each a plan of cells: the main job (advise, distill, compare, export) and the method sweep. */
 export { runMainJob, plainVerdict, FUSION } from './job.js';
 export type { RunOptions, RunResult, ModelRecord, MethodRow, TeacherOutcome } from './job.js';
-export { BUDGETS, BUDGET_PRESETS, resolveBudget, type Budget, type BudgetName } from './budget.js';
+export {
+  BUDGETS,
+  BUDGET_PRESETS,
+  resolveBudget,
+  resolveRunBudget,
+  trainingSchedule,
+  type Budget,
+  type BudgetName,
+  type BudgetOverrides,
+  type TrainingSchedule,
+} from './budget.js';
+export { planSplits, checkRows, KFOLD_BELOW, type SplitPlan } from './rows.js';
 export { sweep, sweepEntries, sweepTable, formatSweepTable, sweepFigureSpec, QUICK_SWEEP, DEFAULT_SWEEP_METHODS } from './sweep.js';
 export type { SweepOptions, SweepResult, SweepEntry, SweepBudget, SweepCell, SweepRow, SweepTable } from './sweep.js';

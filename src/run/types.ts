@@ -3,7 +3,7 @@ import type { CchResult } from '../criteria/index.js';
 import type { DatasetSummary } from '../data/index.js';
 import type { MeanSd } from '../metrics/index.js';
 import type { EpochRecord } from '../train/index.js';
-import type { Budget } from './budget.js';
+import type { Budget, TrainingSchedule } from './budget.js';
 
 /** What one trained model scored (stage result; plain JSON). */
 export interface ModelRecord {
@@ -56,6 +56,10 @@ export interface RunResult {
   student: string;
   teachers: string[];
   budget: Budget;
+  /** The budget in epochs for the training rows of the first split. */
+  schedule: TrainingSchedule;
+  /** 'random': repeated stratified 70/10/20 splits; 'kfold': repeated stratified 5-fold (small data). */
+  splits: 'random' | 'kfold';
   methods: string[];
   headline: { metric: string; higherIsBetter: boolean };
   cch: CchResult;
@@ -67,6 +71,8 @@ export interface RunResult {
   /** report.html, relative to the run folder. */
   report: string;
   verdict: string;
+  /** Rows too few to trust a result (checkRows), as plain sentences with the numbers. */
+  warnings: string[];
   /** Schedules the budget does not finish (e.g. DKD's 20-epoch warm-up in 6 epochs), once each. */
   notes: string[];
   reusedStages: string[];

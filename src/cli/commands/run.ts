@@ -66,6 +66,12 @@ interface RunFlags extends DatasetFlags {
   estimator: string;
   fusion: boolean;
   seed: string;
+  repeats?: string;
+  maxSteps?: string;
+  epochs?: string;
+  patience?: string;
+  samples?: string;
+  allowSmall?: boolean;
   out?: string;
   resume?: boolean;
   json?: boolean;
@@ -85,6 +91,12 @@ export function register(program: Command): void {
       .option('--estimator <name>', `MI estimator for CCH (${MI_ESTIMATORS.join('|')})`, 'ksg')
       .option('--no-fusion', 'no fusion teacher on all candidate modalities')
       .option('--seed <int>', 'seed of splits and initial weights', '0')
+      .option('--repeats <n>', "repeated splits (default: the budget's)")
+      .option('--max-steps <n>', "training length in optimizer steps, whatever the data size (default: the budget's)")
+      .option('--epochs <n>', 'train a fixed number of epochs instead of --max-steps')
+      .option('--patience <n>', "early-stopping patience in epochs (default: the budget's, in steps)")
+      .option('--samples <n>', "use a stratified subsample of at most n rows (default: the budget's cap)")
+      .option('--allow-small', 'run on data too small for trustworthy results (fewer than 50 rows, or a class with fewer than 5)')
       .option('--out <dir>', 'run folder (default runs/run-<timestamp>)')
       .option('--resume', 'reuse the finished stages of an interrupted run in --out')
       .option('--json', 'print the full result as JSON')
@@ -94,6 +106,14 @@ export function register(program: Command): void {
     const seed = numberOption('--seed', f.seed, { integer: true, min: 0 }) ?? 0;
     const budget = oneOf('budget', f.budget, BUDGETS);
     const estimator = oneOf<MIEstimatorName>('estimator', f.estimator, MI_ESTIMATORS);
+    const positive = (flag: string, v: string | undefined) => numberOption(flag, v, { integer: true, min: 1 });
+    const overrides = {
+      repeats: positive('--repeats', f.repeats),
+      maxSteps: positive('--max-steps', f.maxSteps),
+      epochs: positive('--epochs', f.epochs),
+      patience: positive('--patience', f.patience),
+      samples: positive('--samples', f.samples),
+    };
     const bars = progressBars({ quiet: Boolean(f.quiet) });
     const { signal, release } = interruptSignal();
     try {
@@ -105,6 +125,8 @@ export function register(program: Command): void {
         teachers: list(f.teachers),
         methods: list(f.methods),
         budget,
+        ...overrides,
+        allowSmall: Boolean(f.allowSmall),
         estimator,
         fusion: f.fusion === false ? false : undefined,
         seed,
@@ -114,6 +136,7 @@ export function register(program: Command): void {
         signal,
       });
       bars.stop();
+      for (const w of result.warnings) warn(w);
       for (const note of result.notes) warn(note);
       emit(result, { json: Boolean(f.json) }, (r) => humanRun(r, outDir));
     } finally {
