@@ -4,6 +4,7 @@ import {
   fitStandardizer,
   repeatedSplits,
   standardizeDataset,
+  stratifiedKFoldSplits,
   stratifiedSplit,
   type Modality,
   type MultimodalDataset,
@@ -152,5 +153,56 @@ describe('standardizer', () => {
     const { dataset, standardizers } = standardizeDataset(ds, [0, 1, 2, 3]);
     expect(standardizers[0].mean[0]).toBe(1.5);
     expect(dataset.modalities[0].data[9]).toBeCloseTo((9 - 1.5) / Math.sqrt(1.25), 5);
+  });
+});
+
+describe('stratifiedKFoldSplits', () => {
+  it('over k repeats tests every row exactly once, with stratified folds and a stratified 1/8 validation', () => {
+    const counts = [12, 9, 7, 4];
+    const ds = classDataset(counts);
+    const splits = stratifiedKFoldSplits(ds, 5, 2);
+    const tested = new Array<number>(ds.n).fill(0);
+    for (const s of splits) {
+      expectPartition(s, ds.n);
+      for (const i of s.test) tested[i]++;
+      // 32 rows in 5 folds: 6 or 7 test rows; each class within one row of its fifth.
+      expect([6, 7]).toContain(s.test.length);
+      countByClass(ds, s.test).forEach((c, k) => expect(Math.abs(c - counts[k] / 5)).toBeLessThanOrEqual(1));
+      // Validation: every class, about an eighth of the other rows.
+      expect(countByClass(ds, s.val).every((c) => c >= 1)).toBe(true);
+      expect(Math.abs(s.val.length - (ds.n - s.test.length) / 8)).toBeLessThanOrEqual(counts.length);
+    }
+    expect(tested.every((t) => t === 1)).toBe(true);
+    expect(splits.map((s) => s.seed)).toEqual([2, 3, 4, 5, 6]);
+  });
+
+  it('is a function of (seed, repeat); repeats beyond k reshuffle', () => {
+    const ds = classDataset([30, 30, 20]);
+    const a = stratifiedKFoldSplits(ds, 7, 1);
+    const b = stratifiedKFoldSplits(ds, 3, 1);
+    expect(b.map((s) => Array.from(s.test))).toEqual(a.slice(0, 3).map((s) => Array.from(s.test)));
+    expect(Array.from(b[2].val)).toEqual(Array.from(a[2].val));
+    expect(Array.from(a[5].test)).not.toEqual(Array.from(a[0].test));
+    expect(Array.from(stratifiedKFoldSplits(ds, 1, 2)[0].test)).not.toEqual(Array.from(a[0].test));
+    expectPartition(a[6], ds.n);
+  });
+
+  it('splits regression targets by quantile bins', () => {
+    const ds = regressionDataset(50);
+    const splits = stratifiedKFoldSplits(ds, 5, 0);
+    for (const s of splits) {
+      expectPartition(s, 50);
+      expect(s.test.length).toBe(10);
+      // Each of the 5 quantile bins (10 rows each) puts 2 rows in each fold.
+      const bins = Array.from(s.test, (i) => Math.floor(ds.labels[i] / 10));
+      expect(bins.sort()).toEqual([0, 0, 1, 1, 2, 2, 3, 3, 4, 4]);
+    }
+  });
+
+  it('rejects bad arguments naming them', () => {
+    const ds = classDataset([5, 4]);
+    expect(() => stratifiedKFoldSplits(ds, 0)).toThrow(/positive integer; got 0/);
+    expect(() => stratifiedKFoldSplits(ds, 2, 0, 1)).toThrow(/k ≥ 2; got 1/);
+    expect(() => stratifiedKFoldSplits(ds, 2, 0, 5)).toThrow(/need at least 10 rows; dataset 'classes' has 9/);
   });
 });

@@ -110,3 +110,62 @@ export function repeatedSplits(ds: MultimodalDataset, k: number, seed = 0, opts:
     throw new CmkdError(`number of repeated splits must be a positive integer; got ${k}`, 'invalid-option');
   return Array.from({ length: k }, (_, i) => stratifiedSplit(ds, { ...opts, seed: seed + i }));
 }
+
+/**
+ * Repeated stratified k-fold splits for small datasets, where a 20% random test part is a
+ * handful of rows and repeats would reuse the same few rows. Each shuffle round deals the rows
+ * of every stratum (class, or target bin), in a seeded order, round-robin into k folds, so fold
+ * sizes differ by at most one and each stratum is spread evenly. Repeat r tests on fold r mod k
+ * of round floor(r / k): over k repeats every row is tested exactly once. Of the other rows a
+ * stratified 1/8 validates (with k = 5: 70/10/20 as the random splits), at least one per
+ * stratum that has two or more of them; the rest train. Each repeat is a function of (seed, r);
+ * its `seed` field is seed + r, naming the repeat (it is not a stratifiedSplit seed).
+ */
+export function stratifiedKFoldSplits(
+  ds: MultimodalDataset,
+  repeats: number,
+  seed = 0,
+  k = 5,
+  opts: Pick<SplitOptions, 'regression' | 'bins'> = {},
+): Split[] {
+  if (!Number.isInteger(repeats) || repeats < 1)
+    throw new CmkdError(`number of repeated splits must be a positive integer; got ${repeats}`, 'invalid-option');
+  if (!Number.isInteger(k) || k < 2) throw new CmkdError(`k-fold needs an integer k ≥ 2; got ${k}`, 'invalid-option');
+  if (ds.n < 2 * k) throw new CmkdError(`${k}-fold splits need at least ${2 * k} rows; dataset '${ds.name}' has ${ds.n}`, 'invalid-input');
+  const groups = strata(ds, opts);
+  const rng = makeRng(seed);
+  // Per shuffle round: each stratum's rows in a seeded order, and each row's fold.
+  const rounds: { order: number[][]; fold: Int32Array }[] = [];
+  const out: Split[] = [];
+  for (let r = 0; r < repeats; r++) {
+    const round = Math.floor(r / k);
+    const f = r % k;
+    while (rounds.length <= round) {
+      const order = groups.map((g) => rng.shuffle(g.rows.slice()) as number[]);
+      const fold = new Int32Array(ds.n);
+      let at = 0;
+      // Dealt on from where the previous stratum stopped, so fold sizes differ by at most one.
+      for (const rows of order) for (const row of rows) fold[row] = at++ % k;
+      rounds.push({ order, fold });
+    }
+    const { order, fold } = rounds[round];
+    const parts = { train: [] as number[], val: [] as number[], test: [] as number[] };
+    let cumN = 0;
+    let cumVal = 0;
+    for (const rows of order) {
+      const rest = rows.filter((row) => fold[row] !== f);
+      parts.test.push(...rows.filter((row) => fold[row] === f));
+      cumN += rest.length;
+      // Cumulative rounding: val has round(rest / 8) rows overall, each stratum within one row of its share.
+      let nVal = Math.round(cumN / 8) - cumVal;
+      if (rest.length >= 2) nVal = Math.max(1, nVal);
+      nVal = Math.max(0, Math.min(nVal, rest.length - 1));
+      cumVal += nVal;
+      parts.val.push(...rest.slice(0, nVal));
+      parts.train.push(...rest.slice(nVal));
+    }
+    const sorted = (a: number[]) => Int32Array.from(a).sort();
+    out.push({ train: sorted(parts.train), val: sorted(parts.val), test: sorted(parts.test), seed: seed + r });
+  }
+  return out;
+}

@@ -1,10 +1,21 @@
 /**
- * How much compute a `cmkd run` spends. A budget fixes rows, repeats, epochs and the model
- * widths; every figure in a report states the budget it was measured under.
+ * How much compute a `cmkd run` spends; every figure in a report states the budget it was
+ * measured under. A budget fixes:
+ * - rows: a stratified subsample of at most `maxRows` rows (null: all);
+ * - repeats: how many train/val/test splits every model is trained on (random 70/10/20, or
+ *   stratified k-fold on small data: src/run/rows.ts);
+ * - steps: training length in optimizer steps (mini-batches), not epochs, so a small dataset
+ *   trains as long as a large one: at most `maxSteps`, never stopped early before `minSteps`;
+ * - patience: early stopping after `patienceSteps` steps without a better validation score;
+ * - batch: `batchSize` rows per step; lr: Adam's learning rate `lr`;
+ * - the model widths, the bootstrap resamples of the CCH intervals and the default methods.
+ * trainingSchedule converts the step counts to whole epochs for a split's training rows.
+ * `epochs` and `patience` count epochs and are null in the presets: they are the user's
+ * explicit --epochs / --patience, which override the step-derived values.
  */
 import { METHOD_IDS } from '../kd/index.js';
 import type { ModelKind, SpecOverrides } from '../models/index.js';
-import { oneOf } from '../util/errors.js';
+import { CmkdError, check, oneOf } from '../util/errors.js';
 
 export type BudgetName = 'quick' | 'standard' | 'full';
 export const BUDGETS: readonly BudgetName[] = ['quick', 'standard', 'full'];
@@ -13,11 +24,18 @@ export interface Budget {
   name: BudgetName;
   /** Stratified subsample of at most this many rows (null: all). */
   maxRows: number | null;
-  /** Repeated 70/10/20 splits. */
+  /** Repeated splits (random 70/10/20, or stratified k-fold on small data). */
   repeats: number;
-  epochs: number;
-  /** Early-stopping patience in epochs. */
-  patience: number;
+  /** Training length in optimizer steps (rounded to whole epochs for the training rows). */
+  maxSteps: number;
+  /** Early stopping may not end training before this many steps. */
+  minSteps: number;
+  /** Early stopping after this many steps without a better validation score (rounded up to whole epochs). */
+  patienceSteps: number;
+  /** A fixed number of epochs (--epochs), overriding maxSteps; null: from maxSteps. */
+  epochs: number | null;
+  /** Early-stopping patience in epochs (--patience), overriding patienceSteps; null: from patienceSteps. */
+  patience: number | null;
   batchSize: number;
   lr: number;
   /** Architecture widths for images (CNN) and tables (MLP); teacher and student share them. */
@@ -37,8 +55,12 @@ export const BUDGET_PRESETS: Record<BudgetName, Budget> = {
     name: 'quick',
     maxRows: 2000,
     repeats: 2,
-    epochs: 6,
-    patience: 3,
+    // Digits at quick: 2000 rows · 0.7 = 1400 train rows, ceil(1400 / 32) = 44 steps per epoch.
+    maxSteps: 264, // 6 epochs · 44 steps: digits trains 6 epochs, as before steps
+    minSteps: 132, // half of maxSteps; 3 digits epochs, below the earliest possible stop (patience + 1 = 4): digits unchanged
+    patienceSteps: 132, // 3 epochs · 44 steps: patience 3 on digits
+    epochs: null,
+    patience: null,
     batchSize: 32,
     lr: 2e-3,
     // The library's default CNN; conv 8/16 left some textured students near chance (src/run/sweep.ts QUICK_SWEEP).
@@ -51,8 +73,12 @@ export const BUDGET_PRESETS: Record<BudgetName, Budget> = {
     name: 'standard',
     maxRows: 5000,
     repeats: 3,
-    epochs: 15,
-    patience: 4,
+    // Digits at standard: 5000 rows · 0.7 = 3500 train rows, ceil(3500 / 64) = 55 steps per epoch.
+    maxSteps: 825, // 15 epochs · 55 steps
+    minSteps: 413, // half of maxSteps, ceil(413 / 55) = 8 digits epochs
+    patienceSteps: 220, // 4 epochs · 55 steps
+    epochs: null,
+    patience: null,
     batchSize: 64,
     lr: 1e-3,
     image: { channels: [16, 32], hidden: [128] },
@@ -64,8 +90,12 @@ export const BUDGET_PRESETS: Record<BudgetName, Budget> = {
     name: 'full',
     maxRows: null,
     repeats: 5,
-    epochs: 30,
-    patience: 6,
+    // Digits at full: 10000 rows · 0.7 = 7000 train rows, ceil(7000 / 128) = 55 steps per epoch.
+    maxSteps: 1650, // 30 epochs · 55 steps
+    minSteps: 825, // half of maxSteps, 15 digits epochs
+    patienceSteps: 330, // 6 epochs · 55 steps
+    epochs: null,
+    patience: null,
     batchSize: 128,
     lr: 1e-3,
     image: { channels: [32, 64], hidden: [128] },
@@ -77,6 +107,77 @@ export const BUDGET_PRESETS: Record<BudgetName, Budget> = {
 
 export function resolveBudget(name: string): Budget {
   return BUDGET_PRESETS[oneOf('budget', name, BUDGETS)];
+}
+
+/** What a user may change of a preset (the `cmkd run` flags). */
+export interface BudgetOverrides {
+  /** --repeats */
+  repeats?: number;
+  /** --max-steps: also sets minSteps to half of it, the presets' rule. */
+  maxSteps?: number;
+  /** --epochs: a fixed epoch count instead of maxSteps. */
+  epochs?: number;
+  /** --samples: cap on the rows (overrides maxRows). */
+  samples?: number;
+  /** --patience: early-stopping patience in epochs instead of patienceSteps. */
+  patience?: number;
+}
+
+const OVERRIDE_FLAGS: Record<keyof BudgetOverrides, string> = {
+  repeats: '--repeats',
+  maxSteps: '--max-steps',
+  epochs: '--epochs',
+  samples: '--samples',
+  patience: '--patience',
+};
+
+/** The effective budget of a run: a preset (or a given budget) with the user's overrides, each a positive integer. */
+export function resolveRunBudget(budget: BudgetName | Budget, overrides: BudgetOverrides = {}): Budget {
+  const base = typeof budget === 'object' ? budget : resolveBudget(budget);
+  for (const [k, v] of Object.entries(overrides)) {
+    if (v === undefined) continue;
+    const flag = OVERRIDE_FLAGS[k as keyof BudgetOverrides];
+    if (!flag) throw new CmkdError(`unknown budget override '${k}'`, 'invalid-option');
+    check(Number.isInteger(v) && v >= 1, `${flag} must be a positive integer, got ${v}`, 'invalid-option');
+  }
+  const o = overrides;
+  return {
+    ...base,
+    repeats: o.repeats ?? base.repeats,
+    maxRows: o.samples ?? base.maxRows,
+    maxSteps: o.maxSteps ?? base.maxSteps,
+    minSteps: o.maxSteps !== undefined ? Math.floor(o.maxSteps / 2) : base.minSteps,
+    epochs: o.epochs ?? base.epochs,
+    patience: o.patience ?? base.patience,
+  };
+}
+
+/** A budget's training length for a given number of training rows, in whole epochs. */
+export interface TrainingSchedule {
+  epochs: number;
+  /** Early-stopping patience in epochs. */
+  patience: number;
+  /** Early stopping may not end training before this epoch. */
+  minEpochs: number;
+  /** ceil(training rows / batch size), as the training loop cuts an epoch. */
+  stepsPerEpoch: number;
+  /** epochs · stepsPerEpoch: optimizer steps when nothing stops early. */
+  steps: number;
+}
+
+/**
+ * Steps to epochs for `nTrainRows` training rows: epochs = max(1, round(maxSteps / stepsPerEpoch))
+ * (or the budget's fixed epochs), patience = max(1, ceil(patienceSteps / stepsPerEpoch)) (or its
+ * fixed patience), minEpochs = min(epochs, ceil(minSteps / stepsPerEpoch)). 40 training rows at
+ * batch 32 (2 steps per epoch) train about 132 epochs at quick, where digits trains 6.
+ */
+export function trainingSchedule(budget: Budget, nTrainRows: number): TrainingSchedule {
+  check(Number.isInteger(nTrainRows) && nTrainRows >= 1, `training rows must be a positive integer, got ${nTrainRows}`, 'invalid-input');
+  const stepsPerEpoch = Math.ceil(nTrainRows / budget.batchSize);
+  const epochs = budget.epochs ?? Math.max(1, Math.round(budget.maxSteps / stepsPerEpoch));
+  const patience = budget.patience ?? Math.max(1, Math.ceil(budget.patienceSteps / stepsPerEpoch));
+  const minEpochs = Math.min(epochs, Math.ceil(budget.minSteps / stepsPerEpoch));
+  return { epochs, patience, minEpochs, stepsPerEpoch, steps: epochs * stepsPerEpoch };
 }
 
 export function architectureFor(budget: Budget, kind: ModelKind): SpecOverrides {

@@ -2,6 +2,17 @@
 export { runMainJob, analyseTeachers, analysisSettings, planModels, FUSION } from './job.js';
 export { plainVerdict, agreementOf, agreementLine } from './verdict.js';
 export type { RunOptions, RunResult, ModelRecord, MethodRow, TeacherOutcome, TeacherAnalysis, AnalysisSettings } from './job.js';
-export { BUDGETS, BUDGET_PRESETS, resolveBudget, type Budget, type BudgetName } from './budget.js';
+export {
+  BUDGETS,
+  BUDGET_PRESETS,
+  resolveBudget,
+  resolveRunBudget,
+  trainingSchedule,
+  type Budget,
+  type BudgetName,
+  type BudgetOverrides,
+  type TrainingSchedule,
+} from './budget.js';
+export { planSplits, checkRows, KFOLD_BELOW, type SplitPlan } from './rows.js';
 export { sweep, sweepEntries, sweepTable, formatSweepTable, sweepFigureSpec, QUICK_SWEEP, DEFAULT_SWEEP_METHODS } from './sweep.js';
 export type { SweepOptions, SweepResult, SweepEntry, SweepBudget, SweepCell, SweepRow, SweepTable } from './sweep.js';

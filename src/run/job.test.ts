@@ -40,6 +40,13 @@ describe('cmkd run (main job)', () => {
     for (const row of r.table) expect(row.test.f1Weighted.n).toBe(2);
     expect(r.outcomes.map((o) => o.teacher).sort()).toEqual(['blocks', 'fourier', 'fusion']);
     expect(r.verdict).toMatch(/Deploy/);
+    // Fixed epochs (the budget's `epochs`); 300 rows: random splits, 30 + 60 held-out rows, too few for KSG; some class validates on 2 rows.
+    expect(r.schedule).toMatchObject({ epochs: 2, patience: 2, minEpochs: 2, stepsPerEpoch: 7 });
+    expect(r.splits).toBe('random');
+    expect(r.warnings).toEqual([
+      expect.stringMatching(/on the 90 held-out rows \(30 validation \+ 60 test\)/),
+      expect.stringMatching(/^Validation has as few as 2 rows of some class/),
+    ]);
     const { model, meta } = await loadModel(path.join(outDir, 'best-student'));
     expect(meta.modality).toBe('profiles');
     expect((meta.extra as { modelCard: { label: string } }).modelCard.label).toBe(r.best.label);
@@ -88,7 +95,17 @@ describe('cmkd run (main job)', () => {
     const run = await runMainJob({ ...o, outDir: await mkdtemp(path.join(tmpdir(), 'cmkd-run-c-')) });
     const outDir = await mkdtemp(path.join(tmpdir(), 'cmkd-cch-'));
     const alone = await analyseTeachers({ ...o, outDir });
-    const { dataset: _d, representation: _r, budget: _b, rows: _rows, models: _m, reusedStages: _u, seconds: _s, ...cch } = alone;
+    const {
+      dataset: _d,
+      representation: _r,
+      budget: _b,
+      rows: _rows,
+      models: _m,
+      warnings: _w,
+      reusedStages: _u,
+      seconds: _s,
+      ...cch
+    } = alone;
     expect(cch).toEqual(run.cch);
     expect(run.cch.repeats).toBe(2);
     expect(run.analysis).toMatchObject({ representation: 'embedding', estimator: 'ksg', bootstrap: 4 });
@@ -109,5 +126,10 @@ describe('cmkd run (main job)', () => {
       /unknown method 'kdd'.*kd, kd\+ls/,
     );
     await expect(runMainJob({ dataset: ds, student: 'audio', budget: tiny, outDir })).rejects.toThrow(/no modality 'audio'/);
+    const few = await loadDataset('digits?n=40&modalities=profiles,blocks&cache=false');
+    await expect(runMainJob({ dataset: few, student: 'profiles', budget: tiny, outDir })).rejects.toThrow(
+      /^dataset '.*' has 40 rows; cmkd run needs at least 50 .*\(--allow-small to run anyway\)$/,
+    );
+    await expect(runMainJob({ dataset: ds, student: 'profiles', budget: tiny, repeats: 0, outDir })).rejects.toThrow(/^--repeats must be/);
   });
 });

@@ -20,7 +20,6 @@ import {
   getModality,
   loadDataset,
   modalityNames,
-  repeatedSplits,
   stratifiedSplit,
   subsetRows,
   validateDataset,
@@ -49,7 +48,8 @@ import { toCsv, writeFileAtomic, writeJsonAtomic } from '../util/fs.js';
 import type { ProgressFn } from '../util/progress.js';
 import { VERSION } from '../version.js';
 import { bestOnValidation, effectOf, meanInterval, pairedGain, summariseRecords } from './summarise.js';
-import { architectureFor, resolveBudget, type Budget, type BudgetName } from './budget.js';
+import { architectureFor, resolveRunBudget, trainingSchedule, type Budget, type BudgetName, type TrainingSchedule } from './budget.js';
+import { checkRows, planSplits, type SplitPlan } from './rows.js';
 import { execute, type Cell, type CellRunner, type Json } from './cells.js';
 import { fingerprintOf, type StageStore } from './stages.js';
 import { writeRunReport } from './report.js';
@@ -72,6 +72,18 @@ export interface RunOptions {
   /** Methods distilled from the recommended teacher (default: the budget's list). */
   methods?: string[];
   budget?: BudgetName | Budget;
+  /** Overrides of the budget (see BudgetOverrides): repeated splits… */
+  repeats?: number;
+  /** …training length in optimizer steps… */
+  maxSteps?: number;
+  /** …a fixed number of epochs instead (with `patience`, both in epochs)… */
+  epochs?: number;
+  /** …early-stopping patience in epochs instead of the budget's patience in steps… */
+  patience?: number;
+  /** …and a cap on the rows (a stratified subsample). */
+  samples?: number;
+  /** Run on data below the floor of checkRows (too few rows, or a class with fewer than 5). */
+  allowSmall?: boolean;
   /** MI estimator of the CCH analysis (default 'ksg'; 'latent' with the latent representation). */
   estimator?: MIEstimatorName;
   /** What the CCH analysis measures of each model (default 'embedding'). */
@@ -120,6 +132,8 @@ function slim(history: EpochRecord[]): ModelRecord['history'] {
 interface Context {
   ds: MultimodalDataset;
   budget: Budget;
+  /** The budget in epochs for the training rows of the splits. */
+  schedule: TrainingSchedule;
   outDir: string;
   seed: number;
   onProgress?: ProgressFn;
@@ -142,10 +156,10 @@ function trainingOptions(ctx: Context, repeat: number, label: string) {
     task: ctx.ds.task.kind,
     optimizer: 'adam' as const,
     lr: ctx.budget.lr,
-    epochs: ctx.budget.epochs,
+    epochs: ctx.schedule.epochs,
     batchSize: ctx.budget.batchSize,
     // Select on validation accuracy (MSE for regression): with LSKD the logit scale is free, so validation CE does not compare students fairly.
-    earlyStopping: { patience: ctx.budget.patience, metric: 'val_metric' as const },
+    earlyStopping: { patience: ctx.schedule.patience, metric: 'val_metric' as const, minEpochs: ctx.schedule.minEpochs },
     seed: ctx.seed * 1000 + repeat,
     label,
     onProgress: ctx.onProgress,
@@ -290,6 +304,10 @@ interface Prepared {
   base: MultimodalDataset;
   ds: MultimodalDataset;
   budget: Budget;
+  schedule: TrainingSchedule;
+  scheme: SplitPlan['scheme'];
+  /** Rows too few for the MI estimates or the model choice (checkRows), in words. */
+  warnings: string[];
   teachers: string[];
   methods: string[];
   analysis: AnalysisSettings;
@@ -299,7 +317,13 @@ interface Prepared {
 
 async function prepareRun(o: RunOptions): Promise<Prepared> {
   await initEngine();
-  const budget = typeof o.budget === 'object' ? o.budget : resolveBudget(o.budget ?? 'quick');
+  const budget = resolveRunBudget(o.budget ?? 'quick', {
+    repeats: o.repeats,
+    maxSteps: o.maxSteps,
+    epochs: o.epochs,
+    patience: o.patience,
+    samples: o.samples,
+  });
   const seed = o.seed ?? 0;
   const analysis = analysisSettings(o, budget);
   const loaded = typeof o.dataset === 'string' ? await loadDataset(o.dataset) : o.dataset;
@@ -321,6 +345,10 @@ async function prepareRun(o: RunOptions): Promise<Prepared> {
     : base;
   const allTeachers = useFusion ? [...teachers, FUSION] : teachers;
   const methods = asked.length ? asked : budget.methods;
+  // Random 70/10/20 splits, or stratified 5-fold on small data; the budget's steps in epochs for split 0's training rows.
+  const { scheme, splits } = planSplits(ds, budget.repeats, seed);
+  const warnings = checkRows(ds, splits, { allowSmall: o.allowSmall });
+  const schedule = trainingSchedule(budget, splits[0].train.length);
   // What the models depend on; the analysis settings are their cells' inputs, so another
   // representation or estimator on a resumed run reuses every trained model.
   const settings = {
@@ -330,14 +358,28 @@ async function prepareRun(o: RunOptions): Promise<Prepared> {
     teachers: allTeachers,
     methods,
     budget,
+    splits: scheme,
+    schedule,
     seed,
     version: VERSION,
   };
   const store: StageStore = { runDir: o.outDir, fingerprint: fingerprintOf(settings), resume: Boolean(o.resume), reused: [] };
-  const ctx: Context = { ds, budget, outDir: o.outDir, seed, onProgress: o.onProgress, signal: o.signal };
-  const splits = repeatedSplits(ds, budget.repeats, seed);
+  const ctx: Context = { ds, budget, schedule, outDir: o.outDir, seed, onProgress: o.onProgress, signal: o.signal };
   await writeJsonAtomic(path.join(o.outDir, 'settings.json'), { ...settings, analysis });
-  return { loaded, base, ds, budget, teachers: allTeachers, methods, analysis, store, workspace: { ...ctx, splits } };
+  return {
+    loaded,
+    base,
+    ds,
+    budget,
+    schedule,
+    scheme,
+    warnings,
+    teachers: allTeachers,
+    methods,
+    analysis,
+    store,
+    workspace: { ...ctx, splits },
+  };
 }
 
 /** Trains the student alone and a teacher per candidate on every repeat, then the CCH analysis of each repeat, combined. */
@@ -384,6 +426,7 @@ export async function analyseTeachers(o: RunOptions): Promise<TeacherAnalysis> {
       val: r.val,
       modelDir: r.modelDir,
     })),
+    warnings: p.warnings,
     reusedStages: p.store.reused,
     seconds: (Date.now() - started) / 1000,
   };
@@ -394,7 +437,7 @@ export async function analyseTeachers(o: RunOptions): Promise<TeacherAnalysis> {
 export async function runMainJob(o: RunOptions): Promise<RunResult> {
   const started = Date.now();
   const p = await prepareRun(o);
-  const { loaded, base, ds, budget, methods, store, workspace } = p;
+  const { loaded, base, ds, budget, schedule, scheme, warnings, methods, store, workspace } = p;
   const allTeachers = p.teachers;
   const classification = ds.task.kind === 'classification';
   const headline = classification ? { metric: 'f1Weighted', higherIsBetter: true } : { metric: 'mse', higherIsBetter: false };
@@ -503,6 +546,8 @@ export async function runMainJob(o: RunOptions): Promise<RunResult> {
     student: o.student,
     teachers: allTeachers,
     budget,
+    schedule,
+    splits: scheme,
     methods,
     headline,
     cch,
@@ -514,6 +559,7 @@ export async function runMainJob(o: RunOptions): Promise<RunResult> {
     agreement: agreementOf(outcomes),
     best,
     verdict: '',
+    warnings,
     notes: [...new Set(records.flatMap((x) => (x.method && x.notes ? x.notes.map((n) => `${x.method}: ${n}`) : [])))],
     reusedStages: store.reused,
     seconds: (Date.now() - started) / 1000,
@@ -547,10 +593,11 @@ async function discomCell(ctx: Context, repeat: number, split: Split, student: s
     modalities: [student, teacher],
     split,
     backbones: Object.fromEntries([student, teacher].map((m, i) => [m, { kind: kinds[i], ...architectureFor(ctx.budget, kinds[i]) }])),
-    epochs: ctx.budget.epochs,
+    epochs: ctx.schedule.epochs,
     batchSize: ctx.budget.batchSize,
     lr: ctx.budget.lr,
-    patience: ctx.budget.patience,
+    patience: ctx.schedule.patience,
+    minEpochs: ctx.schedule.minEpochs,
     augment: false,
     seed: ctx.seed * 1000 + repeat,
     onProgress: ctx.onProgress,

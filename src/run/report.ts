@@ -59,7 +59,7 @@ export function buildRunReport(r: RunResult, date: string): ReportDocumentInput 
     rec.role === 'student' ? 'student (no KD)' : rec.role === 'teacher' ? `teacher (${rec.modality})` : `${rec.method} ← ${rec.teacher}`;
   return {
     title: `Cross-modal KD for the '${r.student}' student`,
-    subtitle: `${r.dataset.name}: ${r.dataset.n} paired samples${r.dataset.subsampledFrom ? ` (stratified subsample of ${r.dataset.subsampledFrom})` : ''}, ${r.budget.repeats} repeated 70/10/20 splits, budget '${r.budget.name}'`,
+    subtitle: `${r.dataset.name}: ${r.dataset.n} paired samples${r.dataset.subsampledFrom ? ` (stratified subsample of ${r.dataset.subsampledFrom})` : ''}, ${r.budget.repeats} repeated ${r.splits === 'kfold' ? 'stratified 5-fold' : '70/10/20'} splits, budget '${r.budget.name}'`,
     meta: {
       dataset: r.dataset.name,
       date,
@@ -69,7 +69,7 @@ export function buildRunReport(r: RunResult, date: string): ReportDocumentInput 
         teachers: r.teachers,
         methods: r.methods,
         budget: r.budget.name,
-        epochs: r.budget.epochs,
+        epochs: r.schedule.epochs,
         repeats: r.budget.repeats,
         'MI estimator': r.cch.estimator,
         'CCH rows (held out)': r.cch.n,

@@ -4,7 +4,7 @@ import type { MIEstimatorName, MIUnits } from '../mi/index.js';
 import type { DatasetSummary } from '../data/index.js';
 import type { MeanSd } from '../metrics/index.js';
 import type { EpochRecord } from '../train/index.js';
-import type { Budget } from './budget.js';
+import type { Budget, TrainingSchedule } from './budget.js';
 
 /** What one trained model scored (stage result; plain JSON). */
 export interface ModelRecord {
@@ -79,6 +79,8 @@ export interface TeacherAnalysis extends CchResult {
   /** Rows of repeat 1's split: models trained on `train`, selected on `val`; MI on the held-out (val + test) rows. */
   rows: { train: number; val: number; heldOut: number };
   models: { role: ModelRecord['role']; modality: string; repeat: number; epochs: number; val: Record<string, number>; modelDir: string }[];
+  /** Rows too few for the MI estimates or the model choice (checkRows), in words. */
+  warnings: string[];
   reusedStages: string[];
   seconds: number;
 }
@@ -89,6 +91,10 @@ export interface RunResult {
   student: string;
   teachers: string[];
   budget: Budget;
+  /** The budget in epochs for the training rows of the first split. */
+  schedule: TrainingSchedule;
+  /** 'random': repeated stratified 70/10/20 splits; 'kfold': repeated stratified 5-fold (small data). */
+  splits: 'random' | 'kfold';
   methods: string[];
   headline: { metric: string; higherIsBetter: boolean };
   /** The CCH analysis settings and its result, combined over repeats. */
@@ -105,6 +111,8 @@ export interface RunResult {
   /** report.html, relative to the run folder. */
   report: string;
   verdict: string;
+  /** Rows too few to trust a result (checkRows), as plain sentences with the numbers. */
+  warnings: string[];
   /** Schedules the budget does not finish (e.g. DKD's 20-epoch warm-up in 6 epochs), once each. */
   notes: string[];
   reusedStages: string[];

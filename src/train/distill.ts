@@ -499,8 +499,8 @@ export interface DiscomDistillResult {
 
 /**
  * DisCoM-KD between `modalities`: one student per modality, selected on validation weighted F1,
- * each saved as a single-modality model. The trainer's early stopping maps to DisCoM-KD's
- * patience; augmentation is off unless asked (the paper's flips change some digits).
+ * each saved as a single-modality model. The trainer's early stopping (patience, minEpochs)
+ * maps to DisCoM-KD's; augmentation is off unless asked (the paper's flips change some digits).
  */
 export async function distillDiscom(o: DiscomDistillOptions): Promise<DiscomDistillResult> {
   const ds = o.dataset;
@@ -520,6 +520,7 @@ export async function distillDiscom(o: DiscomDistillOptions): Promise<DiscomDist
       weightDecay: o.weightDecay,
       schedule: o.schedule,
       patience: es === false ? undefined : (es?.patience ?? 10),
+      minEpochs: es === false ? undefined : es?.minEpochs,
     }).filter(([, v]) => v !== undefined),
   );
   const result = await discomOnDataset(ds, {

@@ -9,8 +9,8 @@
  * schedule's learning rate. The step values are summed on the device (weighted by the batch's
  * rows) and read back once per epoch together with the learner's validation tensors. Each weight
  * group (a model, or one DisCoM-KD branch) keeps its best-scoring epoch's weights; training stops
- * after `patience` epochs in which no group improved, and every group ends holding its best
- * epoch's weights (the last epoch's without validation).
+ * after `patience` epochs in which no group improved (never before `minEpochs` epochs), and every
+ * group ends holding its best epoch's weights (the last epoch's without validation).
  *
  * Randomness per epoch (shuffles, dropout masks, augmentation) comes from a generator seeded by
  * (seed, epoch), so a run resumed from the state after epoch k repeats an uninterrupted one.
@@ -85,6 +85,8 @@ export interface Selection {
   minDelta: number;
   /** Stop after this many epochs in which no group improved (with validation only); null: never. */
   patience: number | null;
+  /** Never stop early before this many epochs (default 0); the best epoch is still restored. */
+  minEpochs?: number;
 }
 
 /** Where a run stands after some epochs: what a checkpoint holds besides the tensors. */
@@ -249,7 +251,8 @@ export async function runLoop<R>(learner: Learner<R>, s: LoopSettings<R>): Promi
       });
       const validated = scores.some((v) => v !== null);
       state.wait = improved.some(Boolean) ? 0 : state.wait + 1;
-      if (s.selection.patience !== null && validated && state.wait >= s.selection.patience) state.stoppedEarly = true;
+      const mayStop = epoch + 1 >= (s.selection.minEpochs ?? 0);
+      if (s.selection.patience !== null && validated && mayStop && state.wait >= s.selection.patience) state.stoppedEarly = true;
       state.epochsDone = epoch + 1;
       await s.afterEpoch?.({ state, improved, bestWeights, optimizer });
       s.onProgress?.({ task: s.label, done: epoch + 1, total: s.epochs, detail: learner.describe(record) });

@@ -177,6 +177,34 @@ describe('trainModel', () => {
     model.dispose();
   });
 
+  it('minEpochs: training does not stop early before it, and the best epoch is still restored', async () => {
+    const train = blobs(60, 4, 1);
+    const val = blobs(30, 4, 2);
+    val.y = val.y.map((c) => (c + 1) % 3);
+    const run = async (minEpochs?: number) => {
+      const model = buildModel(mlp(), 1);
+      const opts = { model, train, val, task: 'classification' as const, epochs: 30, batchSize: 10, lr: 0.05 };
+      const r = await trainModel({ ...opts, earlyStopping: { patience: 2, minEpochs } });
+      return { r, model };
+    };
+    const plain = await run();
+    const k = plain.r.history.length;
+    expect(plain.r.stoppedEarly).toBe(true);
+    const held = await run(k + 4);
+    // Same seed, same epochs: the first k epochs are identical, then training goes on to minEpochs.
+    expect(noProgress({ history: held.r.history.slice(0, k) })).toEqual(noProgress(plain.r));
+    expect(held.r.history.length).toBeGreaterThanOrEqual(k + 4);
+    const losses = held.r.history.map((h) => h.valLoss as number);
+    expect(held.r.bestEpoch).toBe(losses.indexOf(Math.min(...losses)) + 1);
+    expect(held.r.history.length).toBe(Math.max(k + 4, held.r.bestEpoch + 2));
+    const { logits } = await predictOutputs(held.model, val.x, val.n);
+    const now = tf.tidy(() => taskLoss('classification', tf.tensor2d(logits, [val.n, 3]), tf.tensor1d(val.y, 'int32')).dataSync()[0]);
+    expect(now).toBeCloseTo(losses[held.r.bestEpoch - 1], 5);
+    await expect(run(-1)).rejects.toThrow(/minEpochs must be an integer ≥ 0, got -1/);
+    plain.model.dispose();
+    held.model.dispose();
+  });
+
   it('resumes an aborted run from its checkpoint and ends where an uninterrupted run ends', async () => {
     const train = blobs(48, 4, 1);
     const val = blobs(24, 4, 2);

@@ -59,6 +59,8 @@ export interface EarlyStopping {
   metric?: EarlyStoppingMetric;
   /** Smallest change that counts as an improvement (default 0). */
   minDelta?: number;
+  /** Never stop before this many epochs (default 0); the best epoch is still restored. */
+  minEpochs?: number;
 }
 
 export interface TrainOptions {
@@ -172,11 +174,17 @@ function resolveOptions(o: TrainOptions, inputShape: number[]): Resolved {
   check(Number.isInteger(o.epochs) && o.epochs >= 1, `epochs must be an integer ≥ 1, got ${o.epochs}`, 'invalid-option');
   const batchSize = o.batchSize ?? 32;
   check(Number.isInteger(batchSize) && batchSize >= 1, `batch size must be an integer ≥ 1, got ${batchSize}`, 'invalid-option');
-  const es = o.earlyStopping === false ? null : { patience: 10, metric: 'val_loss' as const, minDelta: 0, ...o.earlyStopping };
+  const given = o.earlyStopping === false ? null : { patience: 10, metric: 'val_loss' as const, minDelta: 0, ...o.earlyStopping };
+  const es = given && { ...given, minEpochs: given.minEpochs ?? 0 };
   if (es) {
     check(
       Number.isInteger(es.patience) && es.patience >= 1,
       `early-stopping patience must be an integer ≥ 1, got ${es.patience}`,
+      'invalid-option',
+    );
+    check(
+      Number.isInteger(es.minEpochs) && es.minEpochs >= 0,
+      `early-stopping minEpochs must be an integer ≥ 0, got ${es.minEpochs}`,
       'invalid-option',
     );
     oneOf('early-stopping metric', es.metric, ['val_loss', 'val_metric']);
@@ -253,13 +261,20 @@ function fingerprint(o: TrainOptions, r: Resolved): Record<string, unknown> {
     schedule: r.schedule,
     epochs: r.epochs,
     batchSize: r.batchSize,
-    earlyStopping: r.earlyStopping,
+    earlyStopping: withoutZeroMinEpochs(r.earlyStopping),
     seed: r.seed,
     augment: r.augment,
     nTrain: o.train.n,
     nVal: o.val?.n ?? 0,
     objective: o.distill ? { name: o.distill.objective.name, settings: o.distill.objective.settings } : null,
   };
+}
+
+/** Early stopping as checkpoints recorded it before minEpochs existed, when it is the default 0 (old checkpoints still resume). */
+function withoutZeroMinEpochs(es: Required<EarlyStopping> | null): EarlyStopping | null {
+  if (!es || es.minEpochs !== 0) return es;
+  const { minEpochs: _m, ...rest } = es;
+  return rest;
 }
 
 function diffKeys(a: Record<string, unknown>, b: Record<string, unknown>): string[] {
@@ -435,6 +450,7 @@ export async function trainModel(o: TrainOptions): Promise<TrainResult> {
       maximise: es?.metric === 'val_metric' && metricName === 'accuracy',
       minDelta: es?.minDelta ?? 0,
       patience: es ? es.patience : null,
+      minEpochs: es?.minEpochs ?? 0,
     },
     label,
     onProgress: o.onProgress,

@@ -1,21 +1,15 @@
 import type { Command } from 'commander';
 import { BACKEND_CHOICES, initEngine, type BackendChoice } from '../../engine/index.js';
 import type { Estimate } from '../../criteria/index.js';
-import { analyseTeachers, BUDGETS, type TeacherAnalysis } from '../../run/index.js';
-import { CmkdError, oneOf } from '../../util/errors.js';
-import { emit, fmt, progressBars, table } from '../output.js';
-import { addDatasetFlags, interruptSignal, loadForCommand, numberOption, type DatasetFlags } from '../common.js';
+import { analyseTeachers, type TeacherAnalysis } from '../../run/index.js';
+import { oneOf } from '../../util/errors.js';
+import { emit, fmt, progressBars, table, warn } from '../output.js';
+import { addDatasetFlags, interruptSignal, loadForCommand, type DatasetFlags } from '../common.js';
 import { defaultRunDir } from './experiment.js';
-import { addAnalysisFlags, parseAnalysisFlags, type AnalysisFlags } from './run.js';
+import { addRunFlags, parseRunFlags, type SharedRunFlags } from './run.js';
 
-interface CchFlags extends DatasetFlags, AnalysisFlags {
+interface CchFlags extends DatasetFlags, SharedRunFlags {
   student: string;
-  teachers?: string;
-  budget: string;
-  fusion: boolean;
-  seed: string;
-  out?: string;
-  resume?: boolean;
   backend: string;
   json?: boolean;
   quiet?: boolean;
@@ -77,7 +71,7 @@ function human(r: TeacherAnalysis, outDir: string): string {
 
 export function register(program: Command): void {
   addDatasetFlags(
-    addAnalysisFlags(
+    addRunFlags(
       program
         .command('cch')
         .description(
@@ -85,46 +79,23 @@ export function register(program: Command): void {
         )
         .argument('<dataset>', "'digits' (or 'digits?n=2000'), a directory with cmkd.json, or a .csv with --csv-modality/--label")
         .requiredOption('--student <modality>', 'the student modality')
-        .option('--teachers <a,b>', 'candidate teacher modalities, comma-separated (default: every other modality)')
-        .option('--budget <name>', `compute budget of the models, as \`cmkd run\` (${BUDGETS.join('|')})`, 'quick')
-        .option('--no-fusion', 'no fusion teacher on all candidate modalities')
-        .option('--seed <n>', 'seed of splits, initial weights, PCA, jitter and resamples', '0')
-        .option('--out <dir>', 'run folder for the models and cch.json (default runs/cch-<timestamp>)')
-        .option('--resume', 'reuse the finished models of an earlier run or cch in --out')
         .option('--backend <name>', `TF.js backend (${BACKEND_CHOICES.join('|')})`, 'auto')
         .option('--json', 'print the result as JSON')
         .option('--quiet', 'no progress on stderr'),
+      'cch',
     ),
   ).action(async (spec: string, f: CchFlags) => {
     const backend = oneOf<BackendChoice>('backend', f.backend, BACKEND_CHOICES);
-    const budget = oneOf('budget', f.budget, BUDGETS);
-    const seed = numberOption('--seed', f.seed, { integer: true, min: 0 }) as number;
-    const teachers = f.teachers
-      ?.split(',')
-      .map((s) => s.trim())
-      .filter(Boolean);
-    if (teachers && teachers.length === 0) throw new CmkdError(`--teachers '${f.teachers}': no modality names`, 'invalid-option');
-    const analysis = parseAnalysisFlags(f);
+    const options = parseRunFlags(f);
     const outDir = f.out ?? defaultRunDir('cch');
     await initEngine({ backend });
     const bars = progressBars({ quiet: Boolean(f.quiet || f.json) });
     const { signal, release } = interruptSignal();
     try {
       const dataset = await loadForCommand(spec, f, bars, false);
-      const result = await analyseTeachers({
-        dataset,
-        student: f.student,
-        teachers,
-        budget,
-        ...analysis,
-        fusion: f.fusion === false ? false : undefined,
-        seed,
-        outDir,
-        resume: Boolean(f.resume),
-        onProgress: bars,
-        signal,
-      });
+      const result = await analyseTeachers({ dataset, student: f.student, ...options, outDir, onProgress: bars, signal });
       bars.stop();
+      for (const w of result.warnings) warn(w);
       emit(result, f, (r) => human(r, outDir));
     } finally {
       bars.stop();

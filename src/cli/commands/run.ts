@@ -3,7 +3,7 @@ import { CCH_REPRESENTATIONS, type CchRepresentation } from '../../criteria/inde
 import { MI_ESTIMATORS, MI_UNITS, type MIEstimatorName, type MIUnits } from '../../mi/index.js';
 import { METHOD_IDS } from '../../kd/index.js';
 import { agreementLine, BUDGETS, runMainJob, type RunOptions, type RunResult } from '../../run/index.js';
-import { oneOf } from '../../util/errors.js';
+import { CmkdError, oneOf } from '../../util/errors.js';
 import { addDatasetFlags, interruptSignal, loadForCommand, numberOption, type DatasetFlags } from '../common.js';
 import { defaultRunDir } from './experiment.js';
 import { emit, progressBars, table, warn } from '../output.js';
@@ -63,8 +63,20 @@ export function humanRun(r: RunResult, outDir: string): string {
   ].join('\n');
 }
 
-/** The CCH analysis flags `cmkd run` and `cmkd cch` share. */
-export interface AnalysisFlags {
+/** The flags `cmkd run` and `cmkd cch` share: candidates, budget and its overrides, seed, run folder, and the CCH analysis. */
+export interface SharedRunFlags {
+  teachers?: string;
+  budget: string;
+  fusion: boolean;
+  seed: string;
+  repeats?: string;
+  maxSteps?: string;
+  epochs?: string;
+  patience?: string;
+  samples?: string;
+  allowSmall?: boolean;
+  out?: string;
+  resume?: boolean;
   representation?: string;
   estimator?: string;
   bootstrap?: string;
@@ -75,8 +87,20 @@ export interface AnalysisFlags {
   mfh: boolean;
 }
 
-export function addAnalysisFlags(cmd: Command): Command {
+export function addRunFlags(cmd: Command, name: 'run' | 'cch'): Command {
   return cmd
+    .option('--teachers <list>', "candidate teacher modalities (default: every other modality; 'a+b' fuses a and b)")
+    .option('--budget <name>', `compute budget (${BUDGETS.join('|')})`, 'quick')
+    .option('--no-fusion', 'no fusion teacher on all candidate modalities')
+    .option('--seed <int>', 'seed of splits, initial weights and the MI resampling', '0')
+    .option('--repeats <n>', "repeated splits, each with its own models (default: the budget's)")
+    .option('--max-steps <n>', "training length in optimizer steps, whatever the data size (default: the budget's)")
+    .option('--epochs <n>', 'train a fixed number of epochs instead of --max-steps')
+    .option('--patience <n>', "early-stopping patience in epochs (default: the budget's, in steps)")
+    .option('--samples <n>', "use a stratified subsample of at most n rows (default: the budget's cap)")
+    .option('--allow-small', 'run on data too small for trustworthy results (fewer than 50 rows, or a class with fewer than 5)')
+    .option('--out <dir>', `run folder (default runs/${name}-<timestamp>)`)
+    .option('--resume', `reuse the finished stages (models, analyses) of an earlier run or cch in --out`)
     .option('--representation <kind>', `what the CCH analysis measures of each model (${CCH_REPRESENTATIONS.join('|')}; default embedding)`)
     .option(
       '--estimator <name>',
@@ -90,10 +114,22 @@ export function addAnalysisFlags(cmd: Command): Command {
     .option('--no-mfh', 'skip the MFH columns (I(Ht;Y), I(Ht,Hs;Y), shared)');
 }
 
-export function parseAnalysisFlags(
-  f: AnalysisFlags,
-): Pick<RunOptions, 'representation' | 'estimator' | 'bootstrap' | 'k' | 'ci' | 'units' | 'dims' | 'mfh'> {
+export function parseRunFlags(f: SharedRunFlags): Omit<RunOptions, 'dataset' | 'student' | 'outDir' | 'methods'> {
+  const positive = (flag: string, v: string | undefined) => numberOption(flag, v, { integer: true, min: 1 });
+  const teachers = list(f.teachers);
+  if (f.teachers !== undefined && !teachers?.length) throw new CmkdError(`--teachers '${f.teachers}': no modality names`, 'invalid-option');
   return {
+    teachers,
+    budget: oneOf('budget', f.budget, BUDGETS),
+    fusion: f.fusion === false ? false : undefined,
+    seed: numberOption('--seed', f.seed, { integer: true, min: 0 }) ?? 0,
+    repeats: positive('--repeats', f.repeats),
+    maxSteps: positive('--max-steps', f.maxSteps),
+    epochs: positive('--epochs', f.epochs),
+    patience: positive('--patience', f.patience),
+    samples: positive('--samples', f.samples),
+    allowSmall: Boolean(f.allowSmall),
+    resume: Boolean(f.resume),
     representation:
       f.representation === undefined ? undefined : oneOf<CchRepresentation>('representation', f.representation, CCH_REPRESENTATIONS),
     estimator: f.estimator === undefined ? undefined : oneOf<MIEstimatorName>('estimator', f.estimator, MI_ESTIMATORS),
@@ -106,42 +142,28 @@ export function parseAnalysisFlags(
   };
 }
 
-interface RunFlags extends DatasetFlags, AnalysisFlags {
+interface RunFlags extends DatasetFlags, SharedRunFlags {
   student: string;
-  teachers?: string;
   methods?: string;
-  budget: string;
-  fusion: boolean;
-  seed: string;
-  out?: string;
-  resume?: boolean;
   json?: boolean;
   quiet?: boolean;
 }
 
 export function register(program: Command): void {
   addDatasetFlags(
-    addAnalysisFlags(
+    addRunFlags(
       program
         .command('run')
         .description('the main job: rank teachers with CCH, distill, compare prediction with outcome, export the best student')
         .argument('[dataset]', "'digits' (or 'digits?n=2000'), a folder with cmkd.json, or a .csv with --csv-modality/--label", 'digits')
         .requiredOption('--student <modality>', 'the modality available at deployment')
-        .option('--teachers <list>', "candidate teacher modalities (default: every other modality; 'a+b' fuses a and b)")
         .option('--methods <list>', `methods to distill from the recommended teacher (${METHOD_IDS.join(',')})`)
-        .option('--budget <name>', `compute budget (${BUDGETS.join('|')})`, 'quick')
-        .option('--no-fusion', 'no fusion teacher on all candidate modalities')
-        .option('--seed <int>', 'seed of splits and initial weights', '0')
-        .option('--out <dir>', 'run folder (default runs/run-<timestamp>)')
-        .option('--resume', 'reuse the finished stages of an interrupted run in --out')
         .option('--json', 'print the full result as JSON')
         .option('--quiet', 'no progress on stderr'),
+      'run',
     ),
   ).action(async (spec: string, f: RunFlags) => {
     const outDir = f.out ?? defaultRunDir('run');
-    const seed = numberOption('--seed', f.seed, { integer: true, min: 0 }) ?? 0;
-    const budget = oneOf('budget', f.budget, BUDGETS);
-    const analysis = parseAnalysisFlags(f);
     const bars = progressBars({ quiet: Boolean(f.quiet) });
     const { signal, release } = interruptSignal();
     try {
@@ -150,18 +172,14 @@ export function register(program: Command): void {
       const result = await runMainJob({
         dataset,
         student: f.student,
-        teachers: list(f.teachers),
         methods: list(f.methods),
-        budget,
-        ...analysis,
-        fusion: f.fusion === false ? false : undefined,
-        seed,
+        ...parseRunFlags(f),
         outDir,
-        resume: Boolean(f.resume),
         onProgress: bars,
         signal,
       });
       bars.stop();
+      for (const w of result.warnings) warn(w);
       for (const note of result.notes) warn(note);
       emit(result, { json: Boolean(f.json) }, (r) => humanRun(r, outDir));
     } finally {

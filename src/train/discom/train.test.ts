@@ -107,6 +107,19 @@ describe('trainDiscom', () => {
     for (const m of Object.values(res.branches)) m.dispose();
   });
 
+  it('minEpochs keeps training past the epoch at which patience alone stops', async () => {
+    const small = modalities().map((m) => ({ ...m, train: m.train.subarray(0, 64 * (m.shape[0] === 10 ? 10 : 36)) }));
+    const opts = { ...base, modalities: small, trainLabels: train.labels.subarray(0, 64), lr: 1e-9, epochs: 20, patience: 2 };
+    const plain = await trainDiscom(opts);
+    const k = plain.history.length;
+    expect(k).toBeLessThan(12);
+    const held = await trainDiscom({ ...opts, minEpochs: 12 });
+    expect(held.history.length).toBeGreaterThanOrEqual(12);
+    const lastBest = Math.max(...Object.values(held.best).map((b) => b.epoch));
+    expect(held.history.length).toBe(Math.max(12, lastBest + 2));
+    for (const m of [...Object.values(plain.branches), ...Object.values(held.branches)]) m.dispose();
+  });
+
   it('stops on abort without leaking tensors', async () => {
     const before = tf.memory().numTensors;
     const controller = new AbortController();

@@ -87,6 +87,8 @@ export interface DiscomOptions {
   pairing?: 'paired' | 'unpaired';
   /** Stop when no branch's validation score improved for this many epochs; default: never. */
   patience?: number;
+  /** Never stop early before this many epochs (default 0); each branch still keeps its best epoch. */
+  minEpochs?: number;
   seed?: number;
   onProgress?: ProgressFn;
   signal?: AbortSignal;
@@ -208,6 +210,12 @@ function validate(o: DiscomOptions): void {
       `discom: patience = ${o.patience}; expected a positive integer`,
       'invalid-option',
     );
+  if (o.minEpochs !== undefined)
+    check(
+      Number.isInteger(o.minEpochs) && o.minEpochs >= 0,
+      `discom: minEpochs = ${o.minEpochs}; expected an integer ≥ 0`,
+      'invalid-option',
+    );
 }
 
 /** Class predictions (argmax of the logits) of a student on the rows of `data`. */
@@ -304,7 +312,7 @@ export async function trainDiscom(options: DiscomOptions): Promise<DiscomResult>
     batchSize: o.batchSize,
     seed: o.seed,
     // Stop when no branch improved its validation F1 for `patience` epochs.
-    selection: { maximise: true, minDelta: 0, patience: o.patience ?? null },
+    selection: { maximise: true, minDelta: 0, patience: o.patience ?? null, minEpochs: o.minEpochs ?? 0 },
     label: `distill discom (${mods.map((m) => m.name).join(', ')})`,
     onProgress: o.onProgress,
     signal: o.signal,

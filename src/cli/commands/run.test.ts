@@ -1,0 +1,38 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { runCli as run } from '../../../test/cli.js';
+
+const root = mkdtempSync(join(tmpdir(), 'cmkd-cli-run-'));
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+describe('cmkd run flags', () => {
+  it('reports a bad budget override on one line with exit code 2', async () => {
+    for (const [flag, value, want] of [
+      ['--max-steps', '0', /^cmkd: error: --max-steps '0': expected an integer ≥ 1\n$/],
+      ['--repeats', 'two', /^cmkd: error: --repeats 'two': expected an integer ≥ 1\n$/],
+      ['--epochs', '2.5', /^cmkd: error: --epochs '2.5': expected an integer ≥ 1\n$/],
+      ['--samples', '-3', /^cmkd: error: --samples '-3': expected an integer ≥ 1\n$/],
+      ['--patience', '', /^cmkd: error: --patience '': expected an integer ≥ 1\n$/],
+    ] as const) {
+      const r = await run('run', 'digits', '--student', 'textured', flag, value, '--out', join(root, 'x'), '--quiet');
+      expect(r.code).toBe(2);
+      expect(r.stderr).toMatch(want);
+    }
+  });
+
+  it('refuses data below the floor on one line naming --allow-small', async () => {
+    const r = await run(
+      'run',
+      'digits?n=40&modalities=profiles,blocks&cache=false',
+      '--student',
+      'profiles',
+      '--out',
+      join(root, 'y'),
+      '--quiet',
+    );
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/^cmkd: error: dataset '.*' has 40 rows; cmkd run needs at least 50 .*\(--allow-small to run anyway\)\n$/);
+  });
+});

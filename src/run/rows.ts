@@ -1,0 +1,115 @@
+/**
+ * How a run splits its rows, and whether there are enough of them. Pure functions: the job
+ * reports the warnings; only the floor below which nothing the run measures means anything is
+ * an error (overridable with --allow-small).
+ */
+import { repeatedSplits, stratifiedKFoldSplits, type MultimodalDataset, type Split } from '../data/index.js';
+import { CmkdError } from '../util/errors.js';
+
+/**
+ * Below this many rows the splits are stratified 5-fold instead of random 70/10/20: at 300 rows
+ * a random test part has 60 rows (a test accuracy then has a standard error near 6 points), and
+ * below it repeats of random splits test the same few rows again while others are never tested;
+ * k-fold tests every row once per 5 repeats, so the repeats' mean uses all the data.
+ */
+export const KFOLD_BELOW = 300;
+
+/** Folds of the small-data splits: with 1/8 of the rest validating, 70/10/20 like the random splits. */
+export const KFOLD_K = 5;
+
+/**
+ * The CCH analysis estimates I(Ht;Hs) with KSG (k = 3) in 16 dimensions (8 PCA components of
+ * each embedding) on the first split's held-out rows; KSG's bias grows with dimension and shrinks
+ * with n, and below about 100 rows (≈ 6 per joint dimension) the 3rd-neighbour distances span most
+ * of the data, so the margins are dominated by bias.
+ */
+export const MIN_HELD_OUT_FOR_MI = 100;
+
+/** Validation below 30 rows scores in steps of more than 3 points: early stopping and the deployed student's choice follow noise. */
+export const MIN_VAL_ROWS = 30;
+/** Nor can validation judge a class it sees fewer than 3 times. */
+export const MIN_VAL_PER_CLASS = 3;
+
+/**
+ * The floor: below 50 rows a 5-fold test part has under 10 rows (a test metric moves 10 points per
+ * row) and validation under 5, and the CCH estimate would use under 15 rows.
+ */
+export const MIN_ROWS = 50;
+/** Nor can a class with fewer rows than folds appear in every test fold, so its per-class metrics are undefined in some repeats. */
+export const MIN_PER_CLASS = KFOLD_K;
+
+export interface SplitPlan {
+  /** 'random' (repeated stratified 70/10/20) or 'kfold' (repeated stratified 5-fold). */
+  scheme: 'random' | 'kfold';
+  splits: Split[];
+}
+
+/** Repeated random 70/10/20 splits from KFOLD_BELOW rows on, repeated stratified 5-fold below. */
+export function planSplits(ds: MultimodalDataset, repeats: number, seed = 0): SplitPlan {
+  if (ds.n >= KFOLD_BELOW) return { scheme: 'random', splits: repeatedSplits(ds, repeats, seed) };
+  return { scheme: 'kfold', splits: stratifiedKFoldSplits(ds, repeats, seed, KFOLD_K) };
+}
+
+function classCounts(ds: MultimodalDataset, rows: ArrayLike<number>): number[] {
+  const classes = ds.task.kind === 'classification' ? ds.task.classes : [];
+  const out = new Array<number>(classes.length).fill(0);
+  for (let i = 0; i < rows.length; i++) out[ds.labels[rows[i]]]++;
+  return out;
+}
+
+/**
+ * Whether `ds` has rows enough for what a run measures: throws a CmkdError below the floor
+ * (fewer than MIN_ROWS rows, or a class with fewer than MIN_PER_CLASS) unless `allowSmall`, and
+ * returns a plain sentence for each thing that is too small to trust (empty when all is well).
+ */
+export function checkRows(ds: MultimodalDataset, splits: Split[], o: { allowSmall?: boolean } = {}): string[] {
+  const classes = ds.task.kind === 'classification' ? ds.task.classes : [];
+  const classification = classes.length > 0;
+  const counts = classCounts(
+    ds,
+    Array.from({ length: ds.n }, (_, i) => i),
+  );
+  const smallest = classification ? Math.min(...counts.filter((c) => c > 0)) : Infinity;
+  const warnings: string[] = [];
+  if (ds.n < MIN_ROWS) {
+    const msg = `dataset '${ds.name}' has ${ds.n} rows; cmkd run needs at least ${MIN_ROWS} for its held-out metrics to mean anything (--allow-small to run anyway)`;
+    if (!o.allowSmall) throw new CmkdError(msg, 'invalid-input');
+    warnings.push(`The dataset has only ${ds.n} rows, below the ${MIN_ROWS} a run needs: every number in this run is too noisy to act on.`);
+  }
+  if (classification && smallest < MIN_PER_CLASS) {
+    const c = classes[counts.indexOf(smallest)];
+    const msg = `class '${c}' of dataset '${ds.name}' has ${smallest} row${smallest === 1 ? '' : 's'}; cmkd run needs at least ${MIN_PER_CLASS} per class, one per test fold (--allow-small to run anyway)`;
+    if (!o.allowSmall) throw new CmkdError(msg, 'invalid-input');
+    warnings.push(
+      `Class '${c}' has only ${smallest} rows, fewer than the ${MIN_PER_CLASS} a run needs: some repeats never test it, so its per-class metrics are undefined there.`,
+    );
+  }
+  const first = splits[0];
+  if (first) {
+    const heldOut = first.val.length + first.test.length;
+    if (heldOut < MIN_HELD_OUT_FOR_MI) {
+      warnings.push(
+        `The CCH analysis estimates mutual information on the ${heldOut} held-out rows (${first.val.length} validation + ${first.test.length} test) of the first split; KSG in 16 dimensions needs about ${MIN_HELD_OUT_FOR_MI} or more, so its margins and verdicts are unreliable here.`,
+      );
+    }
+  }
+  const val = Math.min(...splits.map((s) => s.val.length));
+  const nClasses = counts.filter((c) => c > 0).length;
+  const valPerClass = classification
+    ? Math.min(...splits.map((s) => Math.min(...classCounts(ds, s.val).filter((_, k) => counts[k] > 0))))
+    : Infinity;
+  const short = [
+    ...(val < MIN_VAL_ROWS ? [`only ${val} rows (fewer than ${MIN_VAL_ROWS})`] : []),
+    ...(valPerClass < MIN_VAL_PER_CLASS
+      ? [
+          `as few as ${valPerClass} row${valPerClass === 1 ? '' : 's'} of some class (fewer than ${MIN_VAL_PER_CLASS} of each of ${nClasses})`,
+        ]
+      : []),
+  ];
+  if (splits.length && short.length) {
+    warnings.push(
+      `Validation has ${short.join(' and ')} in some repeat: early stopping and the choice of the deployed student follow noise at this size.`,
+    );
+  }
+  return warnings;
+}
