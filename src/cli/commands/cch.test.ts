@@ -55,9 +55,9 @@ describe('cmkd cch', () => {
     const r = await run('cch', dir, '--student', 's', '--no-fusion', '--bootstrap', '3', '--out', o, '--json');
     expect(r.code).toBe(0);
     const res = JSON.parse(r.stdout);
-    expect(res).toMatchObject({ dataset: 'toy', student: 's', representation: 'embedding', estimator: 'ksg', repeats: 2, resamples: 3 });
+    expect(res).toMatchObject({ dataset: 'toy', student: 's', representation: 'embedding', estimator: 'ksg', repeats: 3, resamples: 3 });
     expect(res.ranking.sort()).toEqual(['copy', 'far']);
-    for (const t of res.teachers) expect(t.marginByRepeat).toHaveLength(2);
+    for (const t of res.teachers) expect(t.marginByRepeat).toHaveLength(3);
     expect(res.models.filter((m: { repeat: number }) => m.repeat === 0).map((m: { modality: string }) => m.modality)).toEqual([
       's',
       'copy',
