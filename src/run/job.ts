@@ -47,14 +47,14 @@ import { check, oneOf } from '../util/errors.js';
 import { toCsv, writeFileAtomic, writeJsonAtomic } from '../util/fs.js';
 import type { ProgressFn } from '../util/progress.js';
 import { VERSION } from '../version.js';
-import { bestOnValidation, effectOf, meanInterval, pairedGain, summariseRecords } from './summarise.js';
+import { bestOnValidation, gainSummary, summariseRecords } from './summarise.js';
 import { architectureFor, resolveRunBudget, trainingSchedule, type Budget, type BudgetName, type TrainingSchedule } from './budget.js';
 import { checkRows, planSplits, type SplitPlan } from './rows.js';
 import { execute, type Cell, type CellRunner, type Json } from './cells.js';
 import { fingerprintOf, type StageStore } from './stages.js';
 import { writeRunReport } from './report.js';
-import type { AnalysisSettings, MethodRow, ModelRecord, RunResult, TeacherAnalysis, TeacherOutcome } from './types.js';
-import { agreementOf, plainVerdict } from './verdict.js';
+import type { AnalysisSettings, MethodRow, ModelRecord, RunResult, TeacherAnalysis } from './types.js';
+import { agreementOf, plainVerdict, teacherOutcomes } from './verdict.js';
 import { REPORT_HTML } from '../report/index.js';
 
 export const FUSION = 'fusion';
@@ -473,11 +473,7 @@ export async function runMainJob(o: RunOptions): Promise<RunResult> {
     byKey.set(key, [...(byKey.get(key) ?? []), rec]);
   }
   const studentRecs = byKey.get(`student|${o.student}`) ?? [];
-  const gainOf = (recs: ModelRecord[]) => {
-    const gain = pairedGain(recs, studentRecs, headline.metric, headline.higherIsBetter);
-    const gainCi = meanInterval(gain);
-    return { gain, gainCi, effect: effectOf(gainCi) };
-  };
+  const gainOf = (recs: ModelRecord[]) => gainSummary(recs, studentRecs, headline.metric, headline.higherIsBetter);
   const table: MethodRow[] = [];
   for (const [key, recs] of byKey) {
     const first = recs[0];
@@ -498,21 +494,7 @@ export async function runMainJob(o: RunOptions): Promise<RunResult> {
     });
     void key;
   }
-  const outcomes: TeacherOutcome[] = cch.teachers.map((s) => {
-    const { gain, gainCi, effect } = gainOf(byKey.get(`kd|${s.teacher}`) ?? []);
-    const decidedAndClear = s.verdict !== 'uncertain' && (effect === 'clear gain' || effect === 'clear loss');
-    return {
-      teacher: s.teacher,
-      margin: s.margin.value,
-      marginCi: s.margin.ci,
-      verdict: s.verdict,
-      rank: s.rank,
-      gain,
-      gainCi,
-      effect,
-      agrees: decidedAndClear ? (s.verdict === 'helps') === (effect === 'clear gain') : null,
-    };
-  });
+  const outcomes = teacherOutcomes(cch, (teacher) => gainOf(byKey.get(`kd|${teacher}`) ?? []));
 
   // 6. The student to deploy: the no-KD student, unless a distilled student's paired gain is clearly
   // positive; among those, the best mean validation headline (the test set stays for reporting).

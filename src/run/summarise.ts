@@ -63,3 +63,22 @@ export function effectOf(ci: [number, number] | null): 'clear gain' | 'clear los
   if (!ci) return null;
   return ci[0] > 0 ? 'clear gain' : ci[1] < 0 ? 'clear loss' : 'no clear effect';
 }
+
+/** A paired gain with its interval over repeats and what the interval says. */
+export interface GainSummary {
+  gain: MeanSd;
+  gainCi: [number, number] | null;
+  effect: ReturnType<typeof effectOf>;
+}
+
+/** pairedGain, its 95% t-interval over repeats (meanInterval) and its effect (effectOf). */
+export function gainSummary(
+  records: readonly ScoredRecord[],
+  baseline: readonly ScoredRecord[],
+  metric: string,
+  higherIsBetter: boolean,
+): GainSummary {
+  const gain = pairedGain(records, baseline, metric, higherIsBetter);
+  const gainCi = meanInterval(gain);
+  return { gain, gainCi, effect: effectOf(gainCi) };
+}

@@ -2,8 +2,32 @@
  * The run's words: how the decided CCH verdicts compare with the clear measured gains, and the
  * paragraph a person reads. Every "helps", "agrees" or "deploy" rests on an interval.
  */
+import type { CchResult } from '../criteria/index.js';
 import type { MeanSd } from '../metrics/index.js';
+import type { GainSummary } from './summarise.js';
 import type { RunResult, TeacherOutcome } from './types.js';
+
+/**
+ * Each scored teacher's verdict beside the measured effect of plain KD from it. "agrees" is
+ * given only where both are decided: the margin's interval excludes 0 and so does the gain's.
+ */
+export function teacherOutcomes(cch: CchResult, gainOf: (teacher: string) => GainSummary): TeacherOutcome[] {
+  return cch.teachers.map((s) => {
+    const { gain, gainCi, effect } = gainOf(s.teacher);
+    const decidedAndClear = s.verdict !== 'uncertain' && (effect === 'clear gain' || effect === 'clear loss');
+    return {
+      teacher: s.teacher,
+      margin: s.margin.value,
+      marginCi: s.margin.ci,
+      verdict: s.verdict,
+      rank: s.rank,
+      gain,
+      gainCi,
+      effect,
+      agrees: decidedAndClear ? (s.verdict === 'helps') === (effect === 'clear gain') : null,
+    };
+  });
+}
 
 /** How the decided verdicts compare with the clear gains: b = decided and clear, a of them agreeing, c undecided, d decided without a clear effect. */
 export function agreementOf(outcomes: readonly TeacherOutcome[]): RunResult['agreement'] {
