@@ -82,6 +82,25 @@ describe('cmkd run (main job)', () => {
     expect(tables(resumed)).toBe(tables(whole));
   });
 
+  it('resumed with another estimator, reuses every model and recomputes only the analysis', async () => {
+    const budget = { ...tiny, methods: ['kd'] };
+    const outDir = await mkdtemp(path.join(tmpdir(), 'cmkd-run-est-'));
+    const base = { dataset: ds, student: 'profiles', teachers: ['blocks'], fusion: false, budget, outDir };
+    const ksg = await runMainJob({ ...base, estimator: 'ksg' });
+    expect(ksg.reusedStages).toEqual([]);
+    const gaussian = await runMainJob({ ...base, estimator: 'gaussian', resume: true });
+    // 2 repeats × (student, teacher, KD) are read back; only the Gaussian analysis is new.
+    expect([...gaussian.reusedStages].sort()).toEqual(
+      ['r0-student', 'r0-teacher-blocks', 'r0-kd-from-blocks', 'r1-student', 'r1-teacher-blocks', 'r1-kd-from-blocks'].sort(),
+    );
+    expect(gaussian.cch.estimator).toBe('gaussian');
+    expect(gaussian.table).toEqual(ksg.table);
+    // Both analyses stay in the folder: the KSG one is read back, not recomputed.
+    const again = await runMainJob({ ...base, estimator: 'ksg', resume: true });
+    expect(again.reusedStages).toContain('cch-ksg');
+    expect(again.outcomes).toEqual(ksg.outcomes);
+  });
+
   it('rejects a teacher equal to the student and unknown methods, naming them', async () => {
     const outDir = await mkdtemp(path.join(tmpdir(), 'cmkd-run-c-'));
     await expect(runMainJob({ dataset: ds, student: 'profiles', teachers: ['profiles'], budget: tiny, outDir })).rejects.toThrow(

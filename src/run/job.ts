@@ -301,7 +301,10 @@ export async function runMainJob(o: RunOptions): Promise<RunResult> {
     estimator: o.estimator ?? 'ksg',
     version: VERSION,
   };
-  const store: StageStore = { runDir: o.outDir, fingerprint: fingerprintOf(settings), resume: Boolean(o.resume), reused: [] };
+  // The estimator is an input of the analysis cell alone: a run resumed with another estimator
+  // reuses every trained model and recomputes only the analysis (its own stage file per estimator).
+  const { estimator: _estimator, ...trainingSettings } = settings;
+  const store: StageStore = { runDir: o.outDir, fingerprint: fingerprintOf(trainingSettings), resume: Boolean(o.resume), reused: [] };
   const ctx: Context = { ds, budget, outDir: o.outDir, seed, onProgress: o.onProgress, signal: o.signal };
   const splits = repeatedSplits(ds, budget.repeats, seed);
   await writeJsonAtomic(path.join(o.outDir, 'settings.json'), settings);
@@ -324,7 +327,7 @@ export async function runMainJob(o: RunOptions): Promise<RunResult> {
     onProgress: progress(0),
     signal: o.signal,
   });
-  const cch = firstRecords.get('cch') as unknown as CchResult;
+  const cch = firstRecords.get(cchCellId(o.estimator ?? 'ksg')) as unknown as CchResult;
   const recommended = cch.ranking[0];
   const second = planDistillation({ student: o.student, teachers: allTeachers, repeats: budget.repeats, methods, recommended });
   const secondRecords = await execute(second, {
@@ -492,6 +495,9 @@ const RUN_TASK = 'cmkd run';
 
 const modelPath = (r: number, name: string) => path.join('models', `r${r}`, name);
 
+/** The analysis cell of an estimator: one stage file per estimator, so analyses of one run folder coexist. */
+export const cchCellId = (estimator: MIEstimatorName) => `cch-${estimator}`;
+
 /** Cells 1–3: per repeat the student alone and a teacher per candidate, then the CCH analysis on repeat 0. */
 export function planModels(o: { student: string; teachers: string[]; repeats: number; estimator: MIEstimatorName }): Cell[] {
   const cells: Cell[] = [];
@@ -514,7 +520,7 @@ export function planModels(o: { student: string; teachers: string[]; repeats: nu
     }
   }
   cells.push({
-    id: 'cch',
+    id: cchCellId(o.estimator),
     kind: 'cch',
     inputs: { student: o.student, teachers: o.teachers, estimator: o.estimator },
     dependsOn: ['r0-student', ...o.teachers.map((t) => `r0-teacher-${t}`)],
