@@ -73,7 +73,7 @@ export const verdictsExperiment: ExperimentDefinition = {
     },
     {
       flags: '--grid <list>',
-      key: 'combos',
+      key: 'grid',
       description: `representation:estimator combinations (default ${combos(d.combos)}; quick ${combos(q.combos ?? [])})`,
       parse: parseGrid,
     },
@@ -127,8 +127,9 @@ export const verdictsExperiment: ExperimentDefinition = {
     },
   ],
   async run(opts, ctx) {
-    const { quick, ...rest } = opts;
-    const result = await runVerdicts({ ...(quick ? VERDICTS_QUICK : {}), ...(rest as Partial<VerdictsOptions> & { outDir: string }) }, ctx);
+    const { quick, grid, ...rest } = opts;
+    const given = { ...(rest as Partial<VerdictsOptions> & { outDir: string }), combos: grid as VerdictsCombo[] | undefined };
+    const result = await runVerdicts({ ...(quick ? VERDICTS_QUICK : {}), ...given }, ctx);
     return { result, report: verdictsReport(result) };
   },
 };

@@ -13,6 +13,7 @@ import {
   runVerdicts,
   scoreVerdicts,
   winnerOf,
+  verdictsExperiment,
   type VerdictsPairRow,
 } from './index.js';
 import { gaussianSettings } from './pairs.js';
@@ -103,6 +104,13 @@ describe('verdicts experiment', () => {
       { representation: 'output', estimator: 'ksg' },
       { representation: 'latent', estimator: 'latent' },
     ]);
+  });
+
+  it("names each option by commander's camelCase of its flag, so the CLI hands it over", () => {
+    for (const o of verdictsExperiment.options) {
+      const flag = /^--([a-z-]+)/.exec(o.flags)![1];
+      expect(o.key).toBe(flag.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase()));
+    }
   });
 
   it('builds a Gaussian dataset with tercile classes, deterministically', () => {
