@@ -7,7 +7,7 @@ describe('library entry point', () => {
       'initEngine',
       'loadDataset',
       'estimateMI',
-      'cch',
+      'analyseTeachers',
       'distill',
       'sweep',
       'runMainJob',

@@ -10,14 +10,14 @@ export { loadDataset, validateDataset, describeDataset, stratifiedSplit, repeate
 export type { MultimodalDataset, Modality, Task, Split } from './data/index.js';
 export { loadDigits, blurModality } from './data/digits/index.js';
 export { estimateMI, type MIEstimate, type MIOptions, type MIInput } from './mi/index.js';
-export { cch, cchFromRepresentations, type CchResult, type TeacherScore } from './criteria/index.js';
+export { cchFromRepresentations, combineRepeats, type CchResult, type TeacherScore } from './criteria/index.js';
 export { buildModel, makeSpec, saveModel, loadModel, type ModelSpec } from './models/index.js';
 export { createObjective, describeMethod, type DistillObjective } from './kd/index.js';
 export { trainDiscom, discomOnDataset } from './train/discom/index.js';
 export { trainModel, trainOnModality, evaluateModel, predictOutputs } from './train/index.js';
 export { distill, distillDiscom } from './train/distill.js';
 export { classificationReport, regressionReport, meanSd } from './metrics/index.js';
-export { runMainJob, sweep, type RunOptions, type RunResult } from './run/index.js';
+export { runMainJob, analyseTeachers, sweep, type RunOptions, type RunResult, type TeacherAnalysis } from './run/index.js';
 export { writeReport, renderHtmlReport, writeStudentPage, renderChart } from './report/index.js';
 export { EXPERIMENTS, getExperiment } from './experiments/registry.js';
 

@@ -59,7 +59,7 @@ describe('pairedEstimates', () => {
       { estimator: 'ksg', seed: 1, bootstrap: 5, ci: 0.95 },
     );
     expect(r.interval).toBe('half-split');
-    expect(r.estimates.diff).toEqual({ value: 0, ci: [0, 0] });
+    expect(r.estimates.diff).toEqual({ value: 0, ci: [0, 0], se: 0 });
     // The interval of a single term covers I(X; X + N) = ½ log 2 (unit variances).
     const [lo, hi] = r.estimates.a.ci!;
     expect(lo).toBeLessThan(0.5 * Math.log(2));

@@ -203,7 +203,10 @@ export async function cchFromRepresentations(input: CchFromRepresentationsInput)
     const e = paired.estimates[key];
     if (!e) throw new CmkdError(`internal: no estimate for ${key}`);
     const s = unitFree ? 1 : scale;
-    return { value: e.value * s, ci: e.ci ? [e.ci[0] * s, e.ci[1] * s] : null };
+    const out: Estimate = { value: e.value * s, ci: e.ci ? [e.ci[0] * s, e.ci[1] * s] : null };
+    if (e.se !== undefined) out.se = e.se * s;
+    if (e.df !== undefined) out.df = e.df;
+    return out;
   };
   const miStudentLabel = get('sy');
   const margins = names.map((_, i) => get(`margin${i}`));

@@ -149,13 +149,14 @@ export async function pairedEstimates(terms: Term[], quantities: Quantity[], o: 
     for (const q of quantities) {
       const value = q.f(full);
       let ci: [number, number] | null = null;
+      let se: number | undefined;
       if (halves.length > 0) {
         let sumSq = 0;
         for (const [a, b] of halves) sumSq += (q.f(a) - q.f(b)) ** 2 / 4;
-        const se = Math.sqrt(sumSq / halves.length);
+        se = Math.sqrt(sumSq / halves.length);
         ci = finiteCi(clip(q, [value - z * se, value + z * se]));
       }
-      estimates[q.key] = { value, ci };
+      estimates[q.key] = se === undefined ? { value, ci } : { value, ci, se };
     }
     return { estimates, terms: full, interval: resamples > 0 ? 'half-split' : 'none', resamples };
   }
@@ -167,12 +168,13 @@ export async function pairedEstimates(terms: Term[], quantities: Quantity[], o: 
     const values = reruns.map(q.f);
     const value = mean(values);
     let ci: [number, number] | null = null;
+    let se: number | undefined;
     if (runs >= 2) {
-      const sd = Math.sqrt(values.reduce((s, x) => s + (x - value) ** 2, 0) / (runs - 1));
-      const half = (studentQuantile(0.5 + o.ci / 2, runs - 1) * sd) / Math.sqrt(runs);
+      se = Math.sqrt(values.reduce((s, x) => s + (x - value) ** 2, 0) / (runs - 1)) / Math.sqrt(runs);
+      const half = studentQuantile(0.5 + o.ci / 2, runs - 1) * se;
       ci = finiteCi(clip(q, [value - half, value + half]));
     }
-    estimates[q.key] = { value, ci };
+    estimates[q.key] = se === undefined ? { value, ci } : { value, ci, se, df: runs - 1 };
   }
   const terms0: TermValues = {};
   for (const t of terms) terms0[t.key] = mean(reruns.map((v) => v[t.key]));

@@ -6,6 +6,15 @@
 import type { MIEstimatorName, MIOptions, MIUnits } from '../mi/index.js';
 import type { ProgressFn } from '../util/progress.js';
 
+/**
+ * Which representation of a trained model the CCH analysis measures: `output`, the model's
+ * outputs (logits; the predicted value for regression): the theorem's w₁ᵀx₁ and w*ᵀx₂ with C
+ * outputs; `embedding`, the penultimate layer; `latent`, low-dimensional codes of the embedding
+ * learned by the latent MI estimator's autoencoders (so it goes with estimator 'latent' only).
+ */
+export type CchRepresentation = 'output' | 'embedding' | 'latent';
+export const CCH_REPRESENTATIONS: readonly CchRepresentation[] = ['output', 'embedding', 'latent'];
+
 /** n samples of a d-dimensional representation. */
 export interface Representation {
   data: Float32Array | Float64Array;
@@ -26,6 +35,9 @@ export const VERDICTS: readonly Verdict[] = ['helps', 'hurts', 'uncertain'];
 export interface Estimate {
   value: number;
   ci: [number, number] | null;
+  /** Standard error behind the interval (before clipping at 0) and its degrees of freedom (absent: a normal interval). */
+  se?: number;
+  df?: number;
 }
 
 /** MI-estimator settings passed through to src/mi (networks for mine/latent, shrinkage for gaussian). */
@@ -94,6 +106,8 @@ export interface TeacherScore {
   /** 1 = largest margin. */
   rank: number;
   mfh?: MfhView;
+  /** The margin of each repeat (combined results only). */
+  marginByRepeat?: number[];
 }
 
 /** How one modality's representation was formed. */
@@ -126,4 +140,6 @@ export interface CchResult {
   representations: RepresentationInfo[];
   /** Every setting that produced the numbers. */
   settings: Record<string, number | string | boolean>;
+  /** Repeats combined (criteria/repeats.ts); absent: one set of representations. */
+  repeats?: number;
 }

@@ -60,6 +60,8 @@ export const tableBlockSchema = z.object({
   rows: z.array(z.array(cellSchema)),
   /** Column (by header name) → which value is best; the best cell of each such column is bold. */
   best: z.record(z.string(), z.enum(['max', 'min'])).optional(),
+  /** Further cells to bold, as [row index, column header] (e.g. gains whose interval excludes 0). */
+  bold: z.array(z.tuple([z.number().int().min(0), z.string()])).optional(),
   /** Default digits after the decimal point for numeric cells (default 3). */
   digits: z.number().int().min(0).max(12).optional(),
   /** Per-column formatting, by header name. */

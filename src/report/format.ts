@@ -69,8 +69,8 @@ export function columnFormats(t: TableBlock): ColumnFormat[] {
 }
 
 /**
- * For each column with a `best` rule, the row indices holding the best value (ties all count).
- * Returns a set of "row,col" keys.
+ * The cells shown bold: for each column with a `best` rule, the rows holding the best value (ties
+ * all count), and the `bold` cells. Returns a set of "row,col" keys.
  */
 export function bestCells(t: TableBlock): Set<string> {
   const out = new Set<string>();
@@ -86,6 +86,10 @@ export function bestCells(t: TableBlock): Set<string> {
     t.rows.forEach((row, i) => {
       if (cellValue(row[j] ?? null) === best) out.add(`${i},${j}`);
     });
+  }
+  for (const [i, name] of t.bold ?? []) {
+    const j = t.header.indexOf(name);
+    if (j >= 0 && i < t.rows.length) out.add(`${i},${j}`);
   }
   return out;
 }

@@ -1,6 +1,7 @@
 /** Orchestrators, each a plan of cells: the main job (advise, distill, compare, export) and the method sweep. */
-export { runMainJob, plainVerdict, FUSION } from './job.js';
-export type { RunOptions, RunResult, ModelRecord, MethodRow, TeacherOutcome } from './job.js';
+export { runMainJob, analyseTeachers, analysisSettings, planModels, FUSION } from './job.js';
+export { plainVerdict, agreementOf, agreementLine } from './verdict.js';
+export type { RunOptions, RunResult, ModelRecord, MethodRow, TeacherOutcome, TeacherAnalysis, AnalysisSettings } from './job.js';
 export { BUDGETS, BUDGET_PRESETS, resolveBudget, type Budget, type BudgetName } from './budget.js';
 export { sweep, sweepEntries, sweepTable, formatSweepTable, sweepFigureSpec, QUICK_SWEEP, DEFAULT_SWEEP_METHODS } from './sweep.js';
 export type { SweepOptions, SweepResult, SweepEntry, SweepBudget, SweepCell, SweepRow, SweepTable } from './sweep.js';

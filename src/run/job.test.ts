@@ -5,7 +5,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { loadDataset, type MultimodalDataset } from '../data/index.js';
 import { initEngine, tf } from '../engine/index.js';
 import { loadModel } from '../models/index.js';
-import { BUDGET_PRESETS, runMainJob, type Budget, type RunResult } from './index.js';
+import { analyseTeachers, BUDGET_PRESETS, runMainJob, type Budget, type RunResult } from './index.js';
 
 const tiny: Budget = {
   ...BUDGET_PRESETS.quick,
@@ -82,23 +82,22 @@ describe('cmkd run (main job)', () => {
     expect(tables(resumed)).toBe(tables(whole));
   });
 
-  it('resumed with another estimator, reuses every model and recomputes only the analysis', async () => {
+  it("cmkd cch is the run's analysis: same numbers on the same data and seed; another representation reuses the models", async () => {
     const budget = { ...tiny, methods: ['kd'] };
-    const outDir = await mkdtemp(path.join(tmpdir(), 'cmkd-run-est-'));
-    const base = { dataset: ds, student: 'profiles', teachers: ['blocks'], fusion: false, budget, outDir };
-    const ksg = await runMainJob({ ...base, estimator: 'ksg' });
-    expect(ksg.reusedStages).toEqual([]);
-    const gaussian = await runMainJob({ ...base, estimator: 'gaussian', resume: true });
-    // 2 repeats × (student, teacher, KD) are read back; only the Gaussian analysis is new.
-    expect([...gaussian.reusedStages].sort()).toEqual(
-      ['r0-student', 'r0-teacher-blocks', 'r0-kd-from-blocks', 'r1-student', 'r1-teacher-blocks', 'r1-kd-from-blocks'].sort(),
+    const o = { dataset: ds, student: 'profiles', teachers: ['blocks', 'fourier'], fusion: false, budget };
+    const run = await runMainJob({ ...o, outDir: await mkdtemp(path.join(tmpdir(), 'cmkd-run-c-')) });
+    const outDir = await mkdtemp(path.join(tmpdir(), 'cmkd-cch-'));
+    const alone = await analyseTeachers({ ...o, outDir });
+    const { dataset: _d, representation: _r, budget: _b, rows: _rows, models: _m, reusedStages: _u, seconds: _s, ...cch } = alone;
+    expect(cch).toEqual(run.cch);
+    expect(run.cch.repeats).toBe(2);
+    expect(run.analysis).toMatchObject({ representation: 'embedding', estimator: 'ksg', bootstrap: 4 });
+    // The outputs of the same models: only the analysis cells are computed again.
+    const outputs = await analyseTeachers({ ...o, outDir, resume: true, representation: 'output' });
+    expect(outputs.reusedStages.sort()).toEqual(
+      ['r0-student', 'r0-teacher-blocks', 'r0-teacher-fourier', 'r1-student', 'r1-teacher-blocks', 'r1-teacher-fourier'].sort(),
     );
-    expect(gaussian.cch.estimator).toBe('gaussian');
-    expect(gaussian.table).toEqual(ksg.table);
-    // Both analyses stay in the folder: the KSG one is read back, not recomputed.
-    const again = await runMainJob({ ...base, estimator: 'ksg', resume: true });
-    expect(again.reusedStages).toContain('cch-ksg');
-    expect(again.outcomes).toEqual(ksg.outcomes);
+    expect(outputs.representations[0].d).toBe(10);
   });
 
   it('rejects a teacher equal to the student and unknown methods, naming them', async () => {

@@ -6,7 +6,14 @@
  * TF.js format under <outDir>/models.
  */
 import path from 'node:path';
-import { cchFromRepresentations, type CchResult } from '../criteria/index.js';
+import {
+  CCH_REPRESENTATIONS,
+  cchFromRepresentations,
+  combineRepeats,
+  type CchRepresentation,
+  type CchResult,
+  type Representation,
+} from '../criteria/index.js';
 import {
   describeDataset,
   concatModalities,
@@ -25,7 +32,7 @@ import { initEngine, tf } from '../engine/index.js';
 import { methodIdLabel, parseMethodId } from '../kd/index.js';
 import { discomOnDataset, saveDiscomStudents } from '../train/discom/index.js';
 import type { MeanSd } from '../metrics/index.js';
-import type { MIEstimatorName } from '../mi/index.js';
+import { MI_ESTIMATORS, type MIEstimatorName, type MIUnits } from '../mi/index.js';
 import { loadModel, saveModel, type ModelKind } from '../models/index.js';
 import {
   defaultModelKind,
@@ -37,20 +44,21 @@ import {
   type PreparedModality,
 } from '../train/index.js';
 import { distill } from '../train/distill.js';
-import { check } from '../util/errors.js';
+import { check, oneOf } from '../util/errors.js';
 import { toCsv, writeFileAtomic, writeJsonAtomic } from '../util/fs.js';
 import type { ProgressFn } from '../util/progress.js';
 import { VERSION } from '../version.js';
-import { bestOnValidation, pairedGain, summariseRecords } from './summarise.js';
+import { bestOnValidation, effectOf, meanInterval, pairedGain, summariseRecords } from './summarise.js';
 import { architectureFor, resolveBudget, type Budget, type BudgetName } from './budget.js';
 import { execute, type Cell, type CellRunner, type Json } from './cells.js';
 import { fingerprintOf, type StageStore } from './stages.js';
 import { writeRunReport } from './report.js';
-import type { MethodRow, ModelRecord, RunResult, TeacherOutcome } from './types.js';
+import type { AnalysisSettings, MethodRow, ModelRecord, RunResult, TeacherAnalysis, TeacherOutcome } from './types.js';
+import { agreementOf, plainVerdict } from './verdict.js';
 import { REPORT_HTML } from '../report/index.js';
 
 export const FUSION = 'fusion';
-export type { ModelRecord, MethodRow, TeacherOutcome, RunResult } from './types.js';
+export type { ModelRecord, MethodRow, TeacherOutcome, RunResult, TeacherAnalysis, AnalysisSettings } from './types.js';
 
 export interface RunOptions {
   /** Dataset spec ('digits', a folder with cmkd.json, a CSV…) or a loaded dataset. */
@@ -64,8 +72,21 @@ export interface RunOptions {
   /** Methods distilled from the recommended teacher (default: the budget's list). */
   methods?: string[];
   budget?: BudgetName | Budget;
-  /** MI estimator of the CCH analysis (default 'ksg'). */
+  /** MI estimator of the CCH analysis (default 'ksg'; 'latent' with the latent representation). */
   estimator?: MIEstimatorName;
+  /** What the CCH analysis measures of each model (default 'embedding'). */
+  representation?: CchRepresentation;
+  /** Paired resamples per repeat for the estimator's part of the intervals (default: the budget's). */
+  bootstrap?: number;
+  /** Neighbours for ksg / latent (the estimator's default otherwise). */
+  k?: number;
+  /** Confidence level of the margins' intervals (default 0.95). */
+  ci?: number;
+  units?: MIUnits;
+  /** PCA width before estimation (default per estimator, criteria/cch.ts DEFAULT_DIMS); false: none. */
+  dims?: number | false;
+  /** Also estimate the MFH view (default true). */
+  mfh?: boolean;
   outDir: string;
   /** Reuse the finished stages of an interrupted run in outDir. */
   resume?: boolean;
@@ -263,11 +284,24 @@ function capRows(ds: MultimodalDataset, max: number | null, seed: number): Multi
   return { ...subsetRows(ds, rows), description: `${ds.description ?? ds.name} (stratified subsample of ${rows.length} of ${ds.n} rows)` };
 }
 
-export async function runMainJob(o: RunOptions): Promise<RunResult> {
-  const started = Date.now();
+/** Everything a run's plans share, derived from its options: data, budget, splits, store. */
+interface Prepared {
+  loaded: MultimodalDataset;
+  base: MultimodalDataset;
+  ds: MultimodalDataset;
+  budget: Budget;
+  teachers: string[];
+  methods: string[];
+  analysis: AnalysisSettings;
+  store: StageStore;
+  workspace: Workspace;
+}
+
+async function prepareRun(o: RunOptions): Promise<Prepared> {
   await initEngine();
   const budget = typeof o.budget === 'object' ? o.budget : resolveBudget(o.budget ?? 'quick');
   const seed = o.seed ?? 0;
+  const analysis = analysisSettings(o, budget);
   const loaded = typeof o.dataset === 'string' ? await loadDataset(o.dataset) : o.dataset;
   if (typeof o.dataset !== 'string') validateDataset(loaded);
   const { teachers, methods: asked } = checkOptions(loaded, o);
@@ -287,9 +321,8 @@ export async function runMainJob(o: RunOptions): Promise<RunResult> {
     : base;
   const allTeachers = useFusion ? [...teachers, FUSION] : teachers;
   const methods = asked.length ? asked : budget.methods;
-  const classification = ds.task.kind === 'classification';
-  const headline = classification ? { metric: 'f1Weighted', higherIsBetter: true } : { metric: 'mse', higherIsBetter: false };
-  const metrics = classification ? ['accuracy', 'f1Weighted', 'f1Macro', 'auc'] : ['mse', 'rmse', 'mae', 'r2'];
+  // What the models depend on; the analysis settings are their cells' inputs, so another
+  // representation or estimator on a resumed run reuses every trained model.
   const settings = {
     dataset: ds.name,
     n: ds.n,
@@ -298,36 +331,86 @@ export async function runMainJob(o: RunOptions): Promise<RunResult> {
     methods,
     budget,
     seed,
-    estimator: o.estimator ?? 'ksg',
     version: VERSION,
   };
-  // The estimator is an input of the analysis cell alone: a run resumed with another estimator
-  // reuses every trained model and recomputes only the analysis (its own stage file per estimator).
-  const { estimator: _estimator, ...trainingSettings } = settings;
-  const store: StageStore = { runDir: o.outDir, fingerprint: fingerprintOf(trainingSettings), resume: Boolean(o.resume), reused: [] };
+  const store: StageStore = { runDir: o.outDir, fingerprint: fingerprintOf(settings), resume: Boolean(o.resume), reused: [] };
   const ctx: Context = { ds, budget, outDir: o.outDir, seed, onProgress: o.onProgress, signal: o.signal };
   const splits = repeatedSplits(ds, budget.repeats, seed);
-  await writeJsonAtomic(path.join(o.outDir, 'settings.json'), settings);
+  await writeJsonAtomic(path.join(o.outDir, 'settings.json'), { ...settings, analysis });
+  return { loaded, base, ds, budget, teachers: allTeachers, methods, analysis, store, workspace: { ...ctx, splits } };
+}
+
+/** Trains the student alone and a teacher per candidate on every repeat, then the CCH analysis of each repeat, combined. */
+async function modelsAndAnalysis(
+  p: Prepared,
+  o: RunOptions,
+  onProgress: ProgressFn | undefined,
+): Promise<{ cch: CchResult; records: ModelRecord[] }> {
+  const plan = planModels({ student: o.student, teachers: p.teachers, repeats: p.budget.repeats, analysis: p.analysis });
+  const done = await execute(plan, {
+    workspace: p.workspace,
+    store: p.store,
+    runners: RUNNERS,
+    task: RUN_TASK,
+    onProgress,
+    signal: o.signal,
+  });
+  const records: ModelRecord[] = [];
+  const perRepeat: CchResult[] = [];
+  for (const cell of plan) (cell.kind === 'cch' ? perRepeat : records).push(done.get(cell.id) as never);
+  return { cch: combineRepeats(perRepeat), records };
+}
+
+/**
+ * The CCH analysis of `cmkd run` alone (`cmkd cch`): the same models, rows, representation and
+ * estimator, so the same numbers for the same data and seed.
+ */
+export async function analyseTeachers(o: RunOptions): Promise<TeacherAnalysis> {
+  const started = Date.now();
+  const p = await prepareRun(o);
+  const { cch, records } = await modelsAndAnalysis(p, o, o.onProgress);
+  const split = p.workspace.splits[0];
+  const result: TeacherAnalysis = {
+    ...cch,
+    dataset: p.ds.name,
+    representation: p.analysis.representation,
+    budget: p.budget.name,
+    rows: { train: split.train.length, val: split.val.length, heldOut: split.val.length + split.test.length },
+    models: records.map((r) => ({
+      role: r.role,
+      modality: r.modality,
+      repeat: r.repeat,
+      epochs: r.history.length,
+      val: r.val,
+      modelDir: r.modelDir,
+    })),
+    reusedStages: p.store.reused,
+    seconds: (Date.now() - started) / 1000,
+  };
+  await writeJsonAtomic(path.join(o.outDir, 'cch.json'), result);
+  return result;
+}
+
+export async function runMainJob(o: RunOptions): Promise<RunResult> {
+  const started = Date.now();
+  const p = await prepareRun(o);
+  const { loaded, base, ds, budget, methods, store, workspace } = p;
+  const allTeachers = p.teachers;
+  const classification = ds.task.kind === 'classification';
+  const headline = classification ? { metric: 'f1Weighted', higherIsBetter: true } : { metric: 'mse', higherIsBetter: false };
+  const metrics = classification ? ['accuracy', 'f1Weighted', 'f1Macro', 'auc'] : ['mse', 'rmse', 'mae', 'r2'];
+  const splits = workspace.splits;
   const summary = describeDataset(ds);
-  const workspace: Workspace = { ...ctx, splits };
 
   // 1–3: the student alone and a teacher per candidate per repeat, then the CCH analysis; 4: distillation,
   // which depends on the analysis (the method family runs from the recommended teacher).
-  const first = planModels({ student: o.student, teachers: allTeachers, repeats: budget.repeats, estimator: o.estimator ?? 'ksg' });
-  const total = first.length + budget.repeats * (allTeachers.length + methods.filter((m) => m !== 'kd').length);
+  const firstCells = budget.repeats * (2 + allTeachers.length);
+  const total = firstCells + budget.repeats * (allTeachers.length + methods.filter((m) => m !== 'kd').length);
   const progress =
     (offset: number): ProgressFn =>
     (ev) =>
       o.onProgress?.(ev.task === RUN_TASK ? { ...ev, done: ev.done + offset, total } : ev);
-  const firstRecords = await execute(first, {
-    workspace,
-    store,
-    runners: RUNNERS,
-    task: RUN_TASK,
-    onProgress: progress(0),
-    signal: o.signal,
-  });
-  const cch = firstRecords.get(cchCellId(o.estimator ?? 'ksg')) as unknown as CchResult;
+  const { cch, records: firstRecords } = await modelsAndAnalysis(p, o, progress(0));
   const recommended = cch.ranking[0];
   const second = planDistillation({ student: o.student, teachers: allTeachers, repeats: budget.repeats, methods, recommended });
   const secondRecords = await execute(second, {
@@ -335,10 +418,10 @@ export async function runMainJob(o: RunOptions): Promise<RunResult> {
     store,
     runners: RUNNERS,
     task: RUN_TASK,
-    onProgress: progress(first.length),
+    onProgress: progress(firstCells),
     signal: o.signal,
   });
-  const records = [...firstRecords.values(), ...secondRecords.values()].filter((r) => r !== (cch as unknown)) as unknown as ModelRecord[];
+  const records = [...firstRecords, ...(secondRecords.values() as Iterable<unknown>)] as ModelRecord[];
 
   // 5. Tables: teachers, the student, each distilled configuration; gains per repeat.
   const byKey = new Map<string, ModelRecord[]>();
@@ -347,7 +430,11 @@ export async function runMainJob(o: RunOptions): Promise<RunResult> {
     byKey.set(key, [...(byKey.get(key) ?? []), rec]);
   }
   const studentRecs = byKey.get(`student|${o.student}`) ?? [];
-  const gainOf = (recs: ModelRecord[]) => pairedGain(recs, studentRecs, headline.metric, headline.higherIsBetter);
+  const gainOf = (recs: ModelRecord[]) => {
+    const gain = pairedGain(recs, studentRecs, headline.metric, headline.higherIsBetter);
+    const gainCi = meanInterval(gain);
+    return { gain, gainCi, effect: effectOf(gainCi) };
+  };
   const table: MethodRow[] = [];
   for (const [key, recs] of byKey) {
     const first = recs[0];
@@ -364,13 +451,13 @@ export async function runMainJob(o: RunOptions): Promise<RunResult> {
       teacher: first.teacher,
       methodId: first.methodId,
       ...summariseRecords(recs, metrics),
-      gain: first.role === 'distilled' ? gainOf(recs) : undefined,
+      ...(first.role === 'distilled' ? gainOf(recs) : {}),
     });
     void key;
   }
   const outcomes: TeacherOutcome[] = cch.teachers.map((s) => {
-    const gain = gainOf(byKey.get(`kd|${s.teacher}`) ?? []);
-    const measuredHelps = gain.mean > 0;
+    const { gain, gainCi, effect } = gainOf(byKey.get(`kd|${s.teacher}`) ?? []);
+    const decidedAndClear = s.verdict !== 'uncertain' && (effect === 'clear gain' || effect === 'clear loss');
     return {
       teacher: s.teacher,
       margin: s.margin.value,
@@ -378,13 +465,15 @@ export async function runMainJob(o: RunOptions): Promise<RunResult> {
       verdict: s.verdict,
       rank: s.rank,
       gain,
-      agrees: s.verdict === 'uncertain' ? null : (s.verdict === 'helps') === measuredHelps,
+      gainCi,
+      effect,
+      agrees: decidedAndClear ? (s.verdict === 'helps') === (effect === 'clear gain') : null,
     };
   });
 
-  // 6. The student to deploy: best mean validation headline (the test set stays for reporting).
-  const candidates = table.filter((row) => row.role !== 'teacher');
-  const sign = headline.higherIsBetter ? 1 : -1;
+  // 6. The student to deploy: the no-KD student, unless a distilled student's paired gain is clearly
+  // positive; among those, the best mean validation headline (the test set stays for reporting).
+  const candidates = table.filter((row) => row.role === 'student' || row.effect === 'clear gain');
   const bestRow = bestOnValidation(candidates, headline.metric, headline.higherIsBetter);
   const bestRecord = records.find(
     (rec) =>
@@ -398,7 +487,7 @@ export async function runMainJob(o: RunOptions): Promise<RunResult> {
     sourceDir: bestRecord.modelDir,
     valHeadline: bestRow.val[headline.metric],
     testHeadline: bestRow.test[headline.metric],
-    beatsStudent: bestRow !== studentRow && sign * bestRow.test[headline.metric].mean > sign * studentRow.test[headline.metric].mean,
+    beatsStudent: bestRow !== studentRow,
   };
   await exportBestStudent(o.outDir, bestRecord, {
     dataset: ds.name,
@@ -420,7 +509,9 @@ export async function runMainJob(o: RunOptions): Promise<RunResult> {
     recommended,
     records,
     table,
+    analysis: p.analysis,
     outcomes,
+    agreement: agreementOf(outcomes),
     best,
     verdict: '',
     notes: [...new Set(records.flatMap((x) => (x.method && x.notes ? x.notes.map((n) => `${x.method}: ${n}`) : [])))],
@@ -495,11 +586,8 @@ const RUN_TASK = 'cmkd run';
 
 const modelPath = (r: number, name: string) => path.join('models', `r${r}`, name);
 
-/** The analysis cell of an estimator: one stage file per estimator, so analyses of one run folder coexist. */
-export const cchCellId = (estimator: MIEstimatorName) => `cch-${estimator}`;
-
-/** Cells 1–3: per repeat the student alone and a teacher per candidate, then the CCH analysis on repeat 0. */
-export function planModels(o: { student: string; teachers: string[]; repeats: number; estimator: MIEstimatorName }): Cell[] {
+/** Cells 1–3: per repeat the student alone, a teacher per candidate, and the CCH analysis on that repeat's held-out rows. */
+export function planModels(o: { student: string; teachers: string[]; repeats: number; analysis: AnalysisSettings }): Cell[] {
   const cells: Cell[] = [];
   for (let r = 0; r < o.repeats; r++) {
     cells.push({
@@ -518,14 +606,14 @@ export function planModels(o: { student: string; teachers: string[]; repeats: nu
         label: `repeat ${r + 1}: teacher (${t})`,
       });
     }
+    cells.push({
+      id: `r${r}-cch-${o.analysis.representation}-${o.analysis.estimator}`,
+      kind: 'cch',
+      inputs: { repeat: r, student: o.student, teachers: o.teachers, ...o.analysis } as unknown as Json,
+      dependsOn: [`r${r}-student`, ...o.teachers.map((t) => `r${r}-teacher-${t}`)],
+      label: `repeat ${r + 1}: CCH analysis`,
+    });
   }
-  cells.push({
-    id: cchCellId(o.estimator),
-    kind: 'cch',
-    inputs: { student: o.student, teachers: o.teachers, estimator: o.estimator },
-    dependsOn: ['r0-student', ...o.teachers.map((t) => `r0-teacher-${t}`)],
-    label: 'CCH analysis',
-  });
   return cells;
 }
 
@@ -559,6 +647,40 @@ export function planDistillation(o: {
     }
   }
   return cells;
+}
+
+interface AnalysisInputs extends AnalysisSettings {
+  repeat: number;
+  student: string;
+  teachers: string[];
+}
+
+/** The analysis settings of a run's options: the latent representation and estimator go together. */
+export function analysisSettings(o: Omit<RunOptions, 'dataset' | 'student' | 'outDir'>, budget: Budget): AnalysisSettings {
+  const representation = oneOf<CchRepresentation>(
+    'representation',
+    o.representation ?? (o.estimator === 'latent' ? 'latent' : 'embedding'),
+    CCH_REPRESENTATIONS,
+  );
+  const estimator = oneOf<MIEstimatorName>('estimator', o.estimator ?? (representation === 'latent' ? 'latent' : 'ksg'), MI_ESTIMATORS);
+  check(
+    (representation === 'latent') === (estimator === 'latent'),
+    representation === 'latent'
+      ? `--representation latent learns its codes with the latent estimator; got --estimator ${estimator} (drop it or use latent)`
+      : `--estimator latent measures learned codes: use --representation latent (got ${representation})`,
+    'invalid-option',
+  );
+  const out: AnalysisSettings = {
+    representation,
+    estimator,
+    bootstrap: o.bootstrap ?? budget.bootstrap,
+    ci: o.ci ?? 0.95,
+    units: o.units ?? 'nats',
+    mfh: o.mfh ?? true,
+  };
+  if (o.k !== undefined) out.k = o.k;
+  if (o.dims !== undefined) out.dims = o.dims;
+  return out;
 }
 
 interface TrainInputs {
@@ -596,23 +718,24 @@ const RUNNERS: Record<string, CellRunner<Workspace>> = {
     const i = cell.inputs as unknown as DistillInputs;
     return (await discomCell(w, i.repeat, w.splits[i.repeat], i.student, i.teacher, path.join(w.outDir, i.dir))) as unknown as Json;
   },
-  // The CCH margin on repeat 0's held-out rows (never the rows the encoders were trained on).
+  // The CCH margin on this repeat's held-out rows (never the rows the models were trained on).
   cch: async (cell, { workspace: w }) => {
-    const i = cell.inputs as { student: string; teachers: string[]; estimator: MIEstimatorName };
-    const split = w.splits[0];
-    const student = await outputsOn(w, modelPath(0, 'student'), i.student, split, 'heldOut');
+    const { repeat, student, teachers, representation, ...estimation } = cell.inputs as unknown as AnalysisInputs;
+    const split = w.splits[repeat];
+    const rep = async (dir: string, modality: string): Promise<Representation> => {
+      const h = await outputsOn(w, modelPath(repeat, dir), modality, split, 'heldOut');
+      return representation === 'output'
+        ? { data: h.logits, n: h.n, d: h.logits.length / h.n }
+        : { data: h.embedding, n: h.n, d: h.embeddingSize };
+    };
     const teacherReps = [];
-    for (const t of i.teachers) {
-      const h = await outputsOn(w, modelPath(0, `teacher-${t}`), t, split, 'heldOut');
-      teacherReps.push({ name: t, h: { data: h.embedding, n: h.n, d: h.embeddingSize } });
-    }
+    for (const t of teachers) teacherReps.push({ name: t, h: await rep(`teacher-${t}`, t) });
     const result = await cchFromRepresentations({
-      student: { name: i.student, h: { data: student.embedding, n: student.n, d: student.embeddingSize } },
+      ...estimation,
+      student: { name: student, h: await rep('student', student) },
       teachers: teacherReps,
       labels: heldOutLabels(w.ds, split),
-      estimator: i.estimator,
-      bootstrap: w.budget.bootstrap,
-      seed: w.seed,
+      seed: w.seed * 1000 + repeat,
       signal: w.signal,
     });
     return result as unknown as Json;
@@ -676,30 +799,4 @@ function flatTable(r: RunResult): Record<string, unknown>[] {
     out.gain_sd = row.gain?.sd;
     return out;
   });
-}
-
-/** One paragraph for people: which teacher, whether KD helped, what to deploy. */
-export function plainVerdict(r: RunResult): string {
-  const m = r.headline.metric === 'f1Weighted' ? 'weighted F1' : r.headline.metric.toUpperCase();
-  const f = (x: number) => (r.headline.metric === 'f1Weighted' ? (100 * x).toFixed(1) + ' pts' : x.toFixed(4));
-  const helps = r.outcomes.filter((x) => x.verdict === 'helps').map((x) => x.teacher);
-  const agreeing = r.outcomes.filter((x) => x.agrees !== null);
-  const agreed = agreeing.filter((x) => x.agrees).length;
-  const top = r.outcomes.find((x) => x.teacher === r.recommended)!;
-  const student = r.table.find((row) => row.role === 'student')!;
-  return [
-    `Deploying on '${r.student}' alone, the student without KD reaches ${m} ${student.test[r.headline.metric].mean.toFixed(3)} ± ${student.test[r.headline.metric].sd.toFixed(3)} (test, ${r.budget.repeats} repeats).`,
-    helps.length
-      ? `The CCH criterion predicts that KD helps from ${helps.map((t) => `'${t}'`).join(', ')} and ranks '${r.recommended}' first (margin ${top.margin.toFixed(3)} nats).`
-      : `The CCH criterion predicts that no candidate teacher clearly helps (best margin: '${r.recommended}', ${top.margin.toFixed(3)} nats).`,
-    `Measured, plain KD from '${r.recommended}' changed ${m} by ${top.gain.mean >= 0 ? '+' : ''}${f(top.gain.mean)} ± ${f(top.gain.sd)}` +
-      (agreeing.length
-        ? `; the predicted sign matched the measured one for ${agreed} of ${agreeing.length} teachers with a clear verdict.`
-        : '; no teacher had a clear verdict to check.'),
-    r.best.beatsStudent
-      ? `Deploy ${r.best.label}: best on validation, ${m} ${r.best.testHeadline.mean.toFixed(3)} ± ${r.best.testHeadline.sd.toFixed(3)} on test; saved in best-student/.`
-      : r.best.label === student.label
-        ? `No distilled student beat the plain student on validation; deploy the no-KD student (saved in best-student/).`
-        : `${r.best.label} was best on validation but did not beat the no-KD student on test (${m} ${r.best.testHeadline.mean.toFixed(3)} vs ${student.test[r.headline.metric].mean.toFixed(3)}): the evidence that KD helps here is weak. It is saved in best-student/; the no-KD student is an equally defensible choice.`,
-  ].join(' ');
 }

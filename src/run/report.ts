@@ -21,15 +21,29 @@ import {
   type ReportDocumentInput,
   type WrittenReport,
 } from '../report/index.js';
+import type { MeanSd } from '../metrics/index.js';
 import type { RunResult } from './types.js';
+import { agreementLine } from './verdict.js';
+
+const REPRESENTATION_WORDS = {
+  output: 'outputs (logits, PCA-reduced)',
+  embedding: 'penultimate embeddings (PCA-reduced)',
+  latent: 'learned low-dimensional codes of the penultimate embeddings',
+} as const;
 
 export function buildRunReport(r: RunResult, date: string): ReportDocumentInput {
   const h = r.headline.metric;
   const hName = metricLabel(h);
   const metrics = Object.keys(r.table[0].test);
   const student = r.table.find((row) => row.role === 'student')!;
-  const top = r.outcomes.find((o) => o.teacher === r.recommended)!;
-  const tone = top.verdict === 'helps' ? (top.gain.mean > 0 ? 'positive' : 'warning') : top.verdict === 'hurts' ? 'negative' : 'neutral';
+  // The headline follows the measured gains: a recommended teacher only when a distilled student clearly beats the no-KD one.
+  const tone = r.best.beatsStudent ? 'positive' : 'neutral';
+  const deployedTeacher = r.table.find((row) => row.label === r.best.label)?.teacher;
+  const headlineText = r.best.beatsStudent
+    ? `Recommended teacher: ${deployedTeacher} — deploy ${r.best.label}`
+    : `No teacher clearly helps — deploy the student alone`;
+  const gainCell = (g: MeanSd | undefined, ci: [number, number] | null | undefined) => (g ? { value: g.mean, ci: ci ?? null } : null);
+  const deployed = (text: string) => (text === r.best.label ? `${text} (deployed)` : text);
   const distilled = r.table.filter((row) => row.role === 'distilled');
   const fromTop = distilled.filter((row) => row.teacher === r.recommended);
   const curves = r.records.filter(
@@ -63,13 +77,13 @@ export function buildRunReport(r: RunResult, date: string): ReportDocumentInput 
       },
     },
     links: [{ href: `${STUDENT_DIR}/index.html`, text: 'Try the deployed student in your browser' }],
-    summary: [verdict(tone, `Recommended teacher: ${r.recommended} — deploy ${r.best.label}`, r.verdict)],
+    summary: [verdict(tone, headlineText, r.verdict)],
     sections: [
       {
         heading: 'Will KD help, and from which teacher?',
         blocks: [
           paragraph(
-            `The Cross-modal Complementarity Hypothesis predicts that KD from a teacher helps when I(Ht;Hs) > I(Hs;Y): the margin I(Ht;Hs) − I(Hs;Y) is estimated with the **${r.cch.estimator}** estimator on the penultimate embeddings (PCA-reduced) of the trained teachers and the no-KD student, on ${r.cch.n} held-out rows of the first split, with ${Math.round(100 * r.cch.ciLevel)}% ${r.cch.interval} intervals. A margin whose interval straddles 0 is "uncertain".`,
+            `The Cross-modal Complementarity Hypothesis predicts that KD from a teacher helps when I(Ht;Hs) > I(Hs;Y): the margin I(Ht;Hs) − I(Hs;Y) is estimated with the **${r.cch.estimator}** estimator on the ${REPRESENTATION_WORDS[r.analysis.representation]} of the trained teachers and the no-KD student, on the ${r.cch.n} held-out rows of each of ${r.cch.repeats ?? 1} repeats (own split, own models). Its ${Math.round(100 * r.cch.ciLevel)}% interval combines the spread between repeats (training and data) with the estimator's ${r.cch.interval} resampling. A verdict is "helps" or "hurts" only when the interval excludes 0, else "uncertain". A measured gain is clear when its 95% interval over the ${r.budget.repeats} paired repeats excludes 0; ${agreementLine(r.agreement)}.`,
           ),
           figure(
             'teacher-ranking',
@@ -78,7 +92,7 @@ export function buildRunReport(r: RunResult, date: string): ReportDocumentInput 
           ),
           table({
             id: 'teachers',
-            caption: `CCH prediction against the measured ${hName} gain of plain KD from each teacher (mean ± sd over repeats). The student's I(Hs;Y) is ${r.cch.miStudentLabel.value.toFixed(3)} nats${r.cch.miStudentLabel.ci ? ` [${r.cch.miStudentLabel.ci[0].toFixed(3)}, ${r.cch.miStudentLabel.ci[1].toFixed(3)}]` : ''} for every teacher. MFH columns: label information in the teacher, and the share of it the student also carries (co-information / I(Ht;Y)).`,
+            caption: `CCH prediction against the measured ${hName} gain of plain KD from each teacher (mean and 95% interval over paired repeats; bold: clearly positive). "agrees" is given only for a decided verdict and a clear gain. The student's I(Hs;Y) is ${r.cch.miStudentLabel.value.toFixed(3)} nats${r.cch.miStudentLabel.ci ? ` [${r.cch.miStudentLabel.ci[0].toFixed(3)}, ${r.cch.miStudentLabel.ci[1].toFixed(3)}]` : ''} for every teacher. MFH columns: label information in the teacher, and the share of it the student also carries (co-information / I(Ht;Y)).`,
             header: [
               'rank',
               'teacher',
@@ -86,7 +100,8 @@ export function buildRunReport(r: RunResult, date: string): ReportDocumentInput 
               'margin',
               'verdict',
               `KD gain (${hName})`,
-              'prediction right?',
+              'effect',
+              'agrees',
               'I(Ht;Y)',
               'shared fraction',
             ],
@@ -98,13 +113,14 @@ export function buildRunReport(r: RunResult, date: string): ReportDocumentInput 
                 score.miTeacherStudent,
                 { value: o.margin, ci: o.marginCi },
                 o.verdict,
-                { mean: o.gain.mean, sd: o.gain.sd, n: o.gain.n },
+                gainCell(o.gain, o.gainCi),
+                o.effect ?? '–',
                 o.agrees === null ? '–' : o.agrees ? 'yes' : 'no',
                 score.mfh ? score.mfh.miTeacherLabel : null,
                 score.mfh ? score.mfh.sharedFraction : null,
               ];
             }),
-            best: { margin: 'max', [`KD gain (${hName})`]: 'max' },
+            bold: r.outcomes.flatMap((o, i) => (o.effect === 'clear gain' ? [[i, `KD gain (${hName})`] as [number, string]] : [])),
             formats: { rank: { digits: 0 }, [`KD gain (${hName})`]: { signed: true } },
           }),
           figure(
@@ -120,25 +136,22 @@ export function buildRunReport(r: RunResult, date: string): ReportDocumentInput 
         heading: 'Distillation methods',
         blocks: [
           paragraph(
-            `Every method distills from the recommended teacher **${r.recommended}** into the same student architecture; test metrics, mean ± sd over ${r.budget.repeats} repeats. The best student in each column is bold.`,
+            `Every method distills from **${r.recommended}**, the teacher with the largest CCH margin, into the same student architecture; test metrics, mean ± sd over ${r.budget.repeats} repeats; the gain over the no-KD student is paired by repeat, with its 95% interval, and bold only when the interval excludes 0. The deployed student is marked.`,
           ),
           ...(r.notes.length ? [paragraph(`Schedules this budget does not finish: ${r.notes.join('; ')}.`)] : []),
           table({
             id: 'methods',
             header: ['model', ...metrics.map((m) => metricLabel(m)), `gain (${hName})`],
             rows: r.table.map((row) => [
-              row.label,
+              deployed(row.label),
               ...metrics.map((m) =>
                 row.role === 'teacher'
                   ? { text: `${row.test[m].mean.toFixed(3)} ± ${row.test[m].sd.toFixed(3)}` }
                   : { mean: row.test[m].mean, sd: row.test[m].sd, n: row.test[m].n },
               ),
-              row.gain ? { mean: row.gain.mean, sd: row.gain.sd, n: row.gain.n } : null,
+              gainCell(row.gain, row.gainCi),
             ]),
-            best: Object.fromEntries([
-              ...metrics.map((m) => [metricLabel(m), r.headline.higherIsBetter || m === 'r2' ? 'max' : 'min']),
-              [`gain (${hName})`, 'max'],
-            ]) as Record<string, 'max' | 'min'>,
+            bold: r.table.flatMap((row, i) => (row.effect === 'clear gain' ? [[i, `gain (${hName})`] as [number, string]] : [])),
             referenceRows: [r.table.indexOf(student)],
             formats: { [`gain (${hName})`]: { signed: true } },
           }),
@@ -162,7 +175,10 @@ export function buildRunReport(r: RunResult, date: string): ReportDocumentInput 
           figure(
             'learning-curves',
             learningCurvesSpec(
-              curves.map((rec) => ({ model: label(rec), history: rec.history })),
+              curves.map((rec) => ({
+                model: rec.modelDir === r.best.sourceDir ? `${label(rec)} (deployed)` : label(rec),
+                history: rec.history,
+              })),
               { metricName: r.headline.metric === 'f1Weighted' ? 'accuracy' : 'MSE' },
             ),
             'Validation loss and metric per epoch (first split). Each model keeps its best validation epoch.',

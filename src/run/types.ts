@@ -1,5 +1,6 @@
 /** The main job's records and result: plain JSON, shared by the job and its report. */
-import type { CchResult } from '../criteria/index.js';
+import type { CchRepresentation, CchResult } from '../criteria/index.js';
+import type { MIEstimatorName, MIUnits } from '../mi/index.js';
 import type { DatasetSummary } from '../data/index.js';
 import type { MeanSd } from '../metrics/index.js';
 import type { EpochRecord } from '../train/index.js';
@@ -34,9 +35,15 @@ export interface MethodRow {
   methodId?: string;
   test: Record<string, MeanSd>;
   val: Record<string, MeanSd>;
-  /** Headline gain over the no-KD student, per repeat, summarised (distilled rows). */
+  /** Headline gain over the no-KD student, paired by repeat, summarised (distilled rows). */
   gain?: MeanSd;
+  /** Its 95% t-interval over repeats (null with fewer than 2) and what the interval says. */
+  gainCi?: [number, number] | null;
+  effect?: Effect;
 }
+
+/** A paired gain's interval above 0, below 0, or containing it; null without an interval. */
+export type Effect = 'clear gain' | 'clear loss' | 'no clear effect' | null;
 
 export interface TeacherOutcome {
   teacher: string;
@@ -44,10 +51,36 @@ export interface TeacherOutcome {
   marginCi: [number, number] | null;
   verdict: 'helps' | 'hurts' | 'uncertain';
   rank: number;
-  /** Headline gain of KD from this teacher over the no-KD student. */
+  /** Headline gain of KD from this teacher over the no-KD student, paired by repeat. */
   gain: MeanSd;
-  /** Measured sign of the gain agrees with the verdict (null when the verdict is uncertain). */
+  gainCi: [number, number] | null;
+  effect: Effect;
+  /** The verdict agrees with the measured effect; null unless the verdict is decided and the effect clear. */
   agrees: boolean | null;
+}
+
+/** The CCH analysis settings: every cell input of an analysis cell besides its repeat and modalities. */
+export interface AnalysisSettings {
+  representation: CchRepresentation;
+  estimator: MIEstimatorName;
+  bootstrap: number;
+  ci: number;
+  units: MIUnits;
+  mfh: boolean;
+  k?: number;
+  dims?: number | false;
+}
+
+/** `cmkd cch`: the run's CCH analysis alone, with the models it measured. */
+export interface TeacherAnalysis extends CchResult {
+  dataset: string;
+  representation: CchRepresentation;
+  budget: string;
+  /** Rows of repeat 1's split: models trained on `train`, selected on `val`; MI on the held-out (val + test) rows. */
+  rows: { train: number; val: number; heldOut: number };
+  models: { role: ModelRecord['role']; modality: string; repeat: number; epochs: number; val: Record<string, number>; modelDir: string }[];
+  reusedStages: string[];
+  seconds: number;
 }
 
 export interface RunResult {
@@ -58,11 +91,16 @@ export interface RunResult {
   budget: Budget;
   methods: string[];
   headline: { metric: string; higherIsBetter: boolean };
+  /** The CCH analysis settings and its result, combined over repeats. */
+  analysis: AnalysisSettings;
   cch: CchResult;
   recommended: string;
   records: ModelRecord[];
   table: MethodRow[];
   outcomes: TeacherOutcome[];
+  /** Verdicts against measured effects (run/job.ts agreementOf). */
+  agreement: { agree: number; decidedAndClear: number; undecided: number; noClearEffect: number };
+  /** The deployed student; beatsStudent: a distilled student with a clear gain (else the no-KD student). */
   best: { label: string; modelDir: string; sourceDir: string; valHeadline: MeanSd; testHeadline: MeanSd; beatsStudent: boolean };
   /** report.html, relative to the run folder. */
   report: string;

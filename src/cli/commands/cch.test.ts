@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -43,49 +43,69 @@ function dataset(n: number): string {
 }
 
 describe('cmkd cch', () => {
-  const dir = dataset(1000);
+  const dir = dataset(400);
+  const out = () => {
+    const o = mkdtempSync(join(tmpdir(), 'cmkd-cli-cch-out-'));
+    roots.push(o);
+    return o;
+  };
 
-  it('prints the ranking as JSON', async () => {
-    const r = await run('cch', dir, '--student', 's', '--representation', 'raw', '--bootstrap', '4', '--json');
+  it('prints the ranking as JSON, combined over the repeats, and keeps the models in --out', async () => {
+    const o = out();
+    const r = await run('cch', dir, '--student', 's', '--no-fusion', '--bootstrap', '3', '--out', o, '--json');
     expect(r.code).toBe(0);
-    const out = JSON.parse(r.stdout);
-    expect(out).toMatchObject({
-      dataset: 'toy',
-      student: 's',
-      representation: 'raw',
-      estimator: 'ksg',
-      n: 200,
-      resamples: 4,
-    });
-    expect(out.ranking).toEqual(['copy', 'far']);
-    expect(out.teachers[0]).toMatchObject({ teacher: 'copy', rank: 1, verdict: 'helps' });
-    expect(out.teachers[1]).toMatchObject({ teacher: 'far', rank: 2, verdict: 'hurts' });
-    expect(out.teachers[0].margin.ci).toHaveLength(2);
-    expect(out.teachers[0].mfh.shared.value).toEqual(expect.any(Number));
+    const res = JSON.parse(r.stdout);
+    expect(res).toMatchObject({ dataset: 'toy', student: 's', representation: 'embedding', estimator: 'ksg', repeats: 2, resamples: 3 });
+    expect(res.ranking.sort()).toEqual(['copy', 'far']);
+    for (const t of res.teachers) expect(t.marginByRepeat).toHaveLength(2);
+    expect(res.models.filter((m: { repeat: number }) => m.repeat === 0).map((m: { modality: string }) => m.modality)).toEqual([
+      's',
+      'copy',
+      'far',
+    ]);
+    expect(JSON.parse(readFileSync(join(o, 'cch.json'), 'utf8')).teachers).toEqual(res.teachers);
   });
 
   it('prints a table with intervals, verdicts and the MFH columns', async () => {
-    const r = await run('cch', dir, '--student', 's', '--teachers', 'far', '--representation', 'raw', '--bootstrap', '3', '--quiet');
+    const r = await run(
+      'cch',
+      dir,
+      '--student',
+      's',
+      '--teachers',
+      'far',
+      '--representation',
+      'output',
+      '--bootstrap',
+      '3',
+      '--out',
+      out(),
+      '--quiet',
+    );
     expect(r.code).toBe(0);
     const lines = r.stdout.split('\n');
     expect(lines[0]).toContain("CCH teacher ranking for student 's' on toy");
+    expect(lines[1]).toContain('output representations');
     const header = lines.find((l) => l.startsWith('rank'))!;
     for (const c of ['teacher', 'I(Ht;Hs)', 'I(Hs;Y)', 'margin', 'verdict', 'I(Ht;Y)', 'shared']) expect(header).toContain(c);
     const row = lines.find((l) => /^1\s+far/.test(l))!;
     expect(row).toMatch(/-?\d\.\d{3} \[-?\d\.\d{3}, -?\d\.\d{3}\]/);
-    expect(row).toContain('hurts');
     expect(r.stdout).toContain('ranking: far');
   });
 
-  it('fails with the dataset modalities for an unknown student, and for the student among the teachers', async () => {
-    const unknown = await run('cch', dir, '--student', 'audio', '--representation', 'raw');
+  it('fails with one line for an unknown student, the student among the teachers, and mismatched analysis flags', async () => {
+    const unknown = await run('cch', dir, '--student', 'audio', '--out', out());
     expect(unknown.code).toBe(2);
     expect(unknown.stderr).toContain("dataset 'toy' has no modality 'audio'; it has: s, copy, far");
-    const self = await run('cch', dir, '--student', 's', '--teachers', 'copy,s', '--representation', 'raw');
+    const self = await run('cch', dir, '--student', 's', '--teachers', 'copy,s', '--out', out());
     expect(self.code).toBe(2);
-    expect(self.stderr).toContain("the student 's' is also listed as a teacher");
-    const bad = await run('cch', dir, '--student', 's', '--estimator', 'knn');
+    expect(self.stderr).toContain('a teacher must see another modality');
+    const bad = await run('cch', dir, '--student', 's', '--estimator', 'knn', '--out', out());
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain("unknown estimator 'knn'");
+    const mixed = await run('cch', dir, '--student', 's', '--representation', 'latent', '--estimator', 'ksg', '--out', out());
+    expect(mixed.code).toBe(2);
+    expect(mixed.stderr.trim().split('\n')).toHaveLength(1);
+    expect(mixed.stderr).toContain('--representation latent learns its codes with the latent estimator');
   });
 });

@@ -1,7 +1,8 @@
 import type { Command } from 'commander';
-import { MI_ESTIMATORS, type MIEstimatorName } from '../../mi/index.js';
+import { CCH_REPRESENTATIONS, type CchRepresentation } from '../../criteria/index.js';
+import { MI_ESTIMATORS, MI_UNITS, type MIEstimatorName, type MIUnits } from '../../mi/index.js';
 import { METHOD_IDS } from '../../kd/index.js';
-import { BUDGETS, runMainJob, type RunResult } from '../../run/index.js';
+import { agreementLine, BUDGETS, runMainJob, type RunOptions, type RunResult } from '../../run/index.js';
 import { oneOf } from '../../util/errors.js';
 import { addDatasetFlags, interruptSignal, loadForCommand, numberOption, type DatasetFlags } from '../common.js';
 import { defaultRunDir } from './experiment.js';
@@ -16,54 +17,100 @@ const list = (s: string | undefined) =>
     : undefined;
 const ms = (v: { mean: number; sd: number }) => `${v.mean.toFixed(4)} ± ${v.sd.toFixed(4)}`;
 
+const ci = (x: [number, number] | null | undefined, digits: number, scale = 1) =>
+  x ? `[${(scale * x[0]).toFixed(digits)}, ${(scale * x[1]).toFixed(digits)}]` : '–';
+
 export function humanRun(r: RunResult, outDir: string): string {
   const h = r.headline.metric;
   const metrics = Object.keys(r.table[0]?.test ?? {});
-  const bestVal = (m: string) =>
-    Math.max(...r.table.filter((row) => row.role !== 'teacher').map((row) => (r.headline.higherIsBetter ? 1 : -1) * row.test[m].mean));
+  const a = r.analysis;
   return [
     `cmkd run: ${r.dataset.name} (${r.dataset.n} rows), student '${r.student}', budget ${r.budget.name}, ${r.seconds.toFixed(0)} s` +
       (r.reusedStages.length ? ` (${r.reusedStages.length} stages resumed)` : ''),
     '',
-    'Teachers (CCH margin I(Ht;Hs) − I(Hs;Y), nats, with its CI; measured KD gain in ' + h + '):',
+    `Teachers (CCH margin I(Ht;Hs) − I(Hs;Y) in ${r.cch.units}, ${a.representation} representation, ${a.estimator}, ${Math.round(100 * r.cch.ciLevel)}% CI over ${r.cch.repeats ?? 1} repeats; paired KD gain in ${h}, 95% CI):`,
     table(
-      ['rank', 'teacher', 'margin', 'CI', 'verdict', 'KD gain', 'agrees'],
+      ['rank', 'teacher', 'margin', 'CI', 'verdict', 'KD gain', 'CI', 'effect', 'agrees'],
       r.outcomes.map((x) => [
         x.rank,
         x.teacher,
         x.margin,
-        x.marginCi ? `[${x.marginCi[0].toFixed(3)}, ${x.marginCi[1].toFixed(3)}]` : '–',
+        ci(x.marginCi, 3),
         x.verdict,
-        ms(x.gain),
+        x.gain.mean,
+        ci(x.gainCi, 4),
+        x.effect ?? '–',
         x.agrees === null ? '–' : x.agrees ? 'yes' : 'no',
       ]),
     ),
+    agreementLine(r.agreement),
     '',
-    `Methods (test, mean ± sd over ${r.budget.repeats} repeats; * = best student):`,
+    `Methods (test, mean ± sd over ${r.budget.repeats} repeats; gain paired by repeat with its 95% CI; → = deployed):`,
     table(
-      ['model', ...metrics],
+      ['model', ...metrics, 'gain', 'CI', 'effect'],
       r.table.map((row) => [
-        row.label,
-        ...metrics.map(
-          (m) =>
-            ms(row.test[m]) +
-            (row.role !== 'teacher' && (r.headline.higherIsBetter ? 1 : -1) * row.test[m].mean === bestVal(m) ? ' *' : ''),
-        ),
+        (row.label === r.best.label ? '→ ' : '') + row.label,
+        ...metrics.map((m) => ms(row.test[m])),
+        row.gain ? row.gain.mean : '',
+        row.gain ? ci(row.gainCi, 4) : '',
+        row.effect ?? '',
       ]),
     ),
     '',
     r.verdict,
     '',
-    `Run folder: ${outDir} (results.json, methods.csv, teachers.csv, best-student/)`,
+    `Run folder: ${outDir} (results.json, methods.csv, teachers.csv, best-student/, report.html)`,
   ].join('\n');
 }
 
-interface RunFlags extends DatasetFlags {
+/** The CCH analysis flags `cmkd run` and `cmkd cch` share. */
+export interface AnalysisFlags {
+  representation?: string;
+  estimator?: string;
+  bootstrap?: string;
+  k?: string;
+  ci: string;
+  units: string;
+  dims?: string;
+  mfh: boolean;
+}
+
+export function addAnalysisFlags(cmd: Command): Command {
+  return cmd
+    .option('--representation <kind>', `what the CCH analysis measures of each model (${CCH_REPRESENTATIONS.join('|')}; default embedding)`)
+    .option(
+      '--estimator <name>',
+      `MI estimator of the CCH analysis (${MI_ESTIMATORS.join('|')}; default ksg, latent with --representation latent)`,
+    )
+    .option('--bootstrap <n>', "paired resamples per repeat for the estimator's part of the intervals (default: the budget's); 0: none")
+    .option('--k <n>', 'neighbours for ksg/latent (default 3; latent 4)')
+    .option('--ci <level>', 'confidence level of the margins', '0.95')
+    .option('--units <u>', `MI units (${MI_UNITS.join('|')})`, 'nats')
+    .option('--dims <n|none>', 'PCA width of each representation before estimation (default 8; mine/latent 32)')
+    .option('--no-mfh', 'skip the MFH columns (I(Ht;Y), I(Ht,Hs;Y), shared)');
+}
+
+export function parseAnalysisFlags(
+  f: AnalysisFlags,
+): Pick<RunOptions, 'representation' | 'estimator' | 'bootstrap' | 'k' | 'ci' | 'units' | 'dims' | 'mfh'> {
+  return {
+    representation:
+      f.representation === undefined ? undefined : oneOf<CchRepresentation>('representation', f.representation, CCH_REPRESENTATIONS),
+    estimator: f.estimator === undefined ? undefined : oneOf<MIEstimatorName>('estimator', f.estimator, MI_ESTIMATORS),
+    bootstrap: numberOption('--bootstrap', f.bootstrap, { integer: true, min: 0 }),
+    k: numberOption('--k', f.k, { integer: true, min: 1 }),
+    ci: numberOption('--ci', f.ci, { above: 0, max: 0.999999 }),
+    units: oneOf<MIUnits>('units', f.units, MI_UNITS),
+    dims: f.dims === undefined ? undefined : f.dims === 'none' ? false : numberOption('--dims', f.dims, { integer: true, min: 1 }),
+    mfh: f.mfh,
+  };
+}
+
+interface RunFlags extends DatasetFlags, AnalysisFlags {
   student: string;
   teachers?: string;
   methods?: string;
   budget: string;
-  estimator: string;
   fusion: boolean;
   seed: string;
   out?: string;
@@ -74,26 +121,27 @@ interface RunFlags extends DatasetFlags {
 
 export function register(program: Command): void {
   addDatasetFlags(
-    program
-      .command('run')
-      .description('the main job: rank teachers with CCH, distill, compare prediction with outcome, export the best student')
-      .argument('[dataset]', "'digits' (or 'digits?n=2000'), a folder with cmkd.json, or a .csv with --csv-modality/--label", 'digits')
-      .requiredOption('--student <modality>', 'the modality available at deployment')
-      .option('--teachers <list>', "candidate teacher modalities (default: every other modality; 'a+b' fuses a and b)")
-      .option('--methods <list>', `methods to distill from the recommended teacher (${METHOD_IDS.join(',')})`)
-      .option('--budget <name>', `compute budget (${BUDGETS.join('|')})`, 'quick')
-      .option('--estimator <name>', `MI estimator for CCH (${MI_ESTIMATORS.join('|')})`, 'ksg')
-      .option('--no-fusion', 'no fusion teacher on all candidate modalities')
-      .option('--seed <int>', 'seed of splits and initial weights', '0')
-      .option('--out <dir>', 'run folder (default runs/run-<timestamp>)')
-      .option('--resume', 'reuse the finished stages of an interrupted run in --out')
-      .option('--json', 'print the full result as JSON')
-      .option('--quiet', 'no progress on stderr'),
+    addAnalysisFlags(
+      program
+        .command('run')
+        .description('the main job: rank teachers with CCH, distill, compare prediction with outcome, export the best student')
+        .argument('[dataset]', "'digits' (or 'digits?n=2000'), a folder with cmkd.json, or a .csv with --csv-modality/--label", 'digits')
+        .requiredOption('--student <modality>', 'the modality available at deployment')
+        .option('--teachers <list>', "candidate teacher modalities (default: every other modality; 'a+b' fuses a and b)")
+        .option('--methods <list>', `methods to distill from the recommended teacher (${METHOD_IDS.join(',')})`)
+        .option('--budget <name>', `compute budget (${BUDGETS.join('|')})`, 'quick')
+        .option('--no-fusion', 'no fusion teacher on all candidate modalities')
+        .option('--seed <int>', 'seed of splits and initial weights', '0')
+        .option('--out <dir>', 'run folder (default runs/run-<timestamp>)')
+        .option('--resume', 'reuse the finished stages of an interrupted run in --out')
+        .option('--json', 'print the full result as JSON')
+        .option('--quiet', 'no progress on stderr'),
+    ),
   ).action(async (spec: string, f: RunFlags) => {
     const outDir = f.out ?? defaultRunDir('run');
     const seed = numberOption('--seed', f.seed, { integer: true, min: 0 }) ?? 0;
     const budget = oneOf('budget', f.budget, BUDGETS);
-    const estimator = oneOf<MIEstimatorName>('estimator', f.estimator, MI_ESTIMATORS);
+    const analysis = parseAnalysisFlags(f);
     const bars = progressBars({ quiet: Boolean(f.quiet) });
     const { signal, release } = interruptSignal();
     try {
@@ -105,7 +153,7 @@ export function register(program: Command): void {
         teachers: list(f.teachers),
         methods: list(f.methods),
         budget,
-        estimator,
+        ...analysis,
         fusion: f.fusion === false ? false : undefined,
         seed,
         outDir,

@@ -10,11 +10,11 @@
  * every trained model back and recomputes only the analysis (calls.csv records that).
  */
 import path from 'node:path';
+import { CCH_REPRESENTATIONS } from '../../criteria/index.js';
 import type { MultimodalDataset } from '../../data/index.js';
 import { MI_ESTIMATORS } from '../../mi/index.js';
 import { renderChart } from '../../report/charts.js';
 import { BUDGET_PRESETS, runMainJob, type RunOptions, type RunResult } from '../../run/index.js';
-import { effectOf, meanInterval } from '../../run/summarise.js';
 import { check } from '../../util/errors.js';
 import { toCsv, writeFileAtomic, writeJsonAtomic } from '../../util/fs.js';
 import { stripUndefined } from '../cch-digits/common.js';
@@ -97,7 +97,7 @@ export function resolveVerdictsOptions(options: Partial<VerdictsOptions> & { out
 /** The latent representation goes with the latent estimator only; the others with a sample estimator. */
 export function checkCombo(c: VerdictsCombo): void {
   check(
-    ['output', 'embedding', 'latent'].includes(c.representation),
+    (CCH_REPRESENTATIONS as readonly string[]).includes(c.representation),
     `verdicts: unknown representation '${c.representation}'`,
     'invalid-option',
   );
@@ -113,28 +113,23 @@ const orNaN = (x: number | undefined | null) => (typeof x === 'number' ? x : Num
 
 /** The pair rows of one runMainJob result under one combination. */
 export function pairRowsOf(run: VerdictsRun, combo: VerdictsCombo, r: RunResult): VerdictsPairRow[] {
-  return r.outcomes.map((x) => {
-    // The run's own gain interval and effect when it reports them; the same t-interval otherwise.
-    const own = x as typeof x & { gainCi?: [number, number] | null; effect?: VerdictsPairRow['effect'] };
-    const gainCi = own.gainCi !== undefined ? own.gainCi : meanInterval(x.gain);
-    return {
-      variant: run.variant,
-      student: run.student,
-      teacher: x.teacher,
-      representation: combo.representation,
-      estimator: combo.estimator,
-      margin: x.margin,
-      marginLo: orNaN(x.marginCi?.[0]),
-      marginHi: orNaN(x.marginCi?.[1]),
-      verdict: x.verdict,
-      gainMean: x.gain.mean,
-      gainSd: x.gain.sd,
-      gainLo: orNaN(gainCi?.[0]),
-      gainHi: orNaN(gainCi?.[1]),
-      effect: own.effect !== undefined ? own.effect : effectOf(gainCi),
-      repeats: x.gain.n,
-    };
-  });
+  return r.outcomes.map((x) => ({
+    variant: run.variant,
+    student: run.student,
+    teacher: x.teacher,
+    representation: combo.representation,
+    estimator: combo.estimator,
+    margin: x.margin,
+    marginLo: orNaN(x.marginCi?.[0]),
+    marginHi: orNaN(x.marginCi?.[1]),
+    verdict: x.verdict,
+    gainMean: x.gain.mean,
+    gainSd: x.gain.sd,
+    gainLo: orNaN(x.gainCi?.[0]),
+    gainHi: orNaN(x.gainCi?.[1]),
+    effect: x.effect,
+    repeats: x.gain.n,
+  }));
 }
 
 export async function runVerdicts(
@@ -162,7 +157,7 @@ export async function runVerdicts(
       const callStarted = Date.now();
       const label = `${run.dir} ${combo.representation}:${combo.estimator}`;
       ctx.onProgress?.({ task, done: calls.length, total, detail: label });
-      const runOptions = {
+      const runOptions: RunOptions = {
         dataset,
         student: run.student,
         teachers: run.teachers,
@@ -177,7 +172,7 @@ export async function runVerdicts(
         representation: combo.representation,
         onProgress: ctx.onProgress,
         signal: ctx.signal,
-      } as RunOptions;
+      };
       const r = await runMainJob(runOptions);
       const modelStages = o.budget.repeats * (1 + 2 * run.teachers.length);
       const reusedModels = r.reusedStages.filter((s) => /^r\d+-/.test(s)).length;

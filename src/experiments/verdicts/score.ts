@@ -45,7 +45,7 @@ export function scoreRows(rows: readonly VerdictsPairRow[]): VerdictsScore {
     checkable: checkable.length,
     agreement,
     undecided: rows.length - decided.length,
-    noClearEffect: rows.length - clear.length,
+    noClearEffect: decided.length - checkable.length,
     spearman:
       finite.length >= 3
         ? spearman(

@@ -11,7 +11,7 @@ export const VERDICTS_HEADER = [
   'clear gain/loss',
   'agreement (decided & clear)',
   'undecided',
-  'no clear effect',
+  'decided, no clear effect',
   'Spearman(margin, gain)',
   'meets target',
 ];
@@ -66,7 +66,7 @@ export function verdictsSummary(r: VerdictsResult, target: { agreement: number; 
     '## Definitions',
     '',
     "A pair's verdict is *decided* when its margin interval excludes 0 (helps above, hurts below); its KD gain (headline metric, paired with the no-KD student per repeat) is *clear* when its t-interval over repeats excludes 0. " +
-      "*Agreement* is the share of decided pairs with a clear gain whose verdict has the gain's sign. Spearman is over all pairs (margin vs mean gain).",
+      "*Agreement* is the share of decided pairs with a clear gain whose verdict has the gain's sign. Undecided, decided without a clear effect, and decided and clear partition the pairs (as in a run's agreement line). Spearman is over all pairs (margin vs mean gain).",
     '',
     '## Table',
     '',

@@ -1,9 +1,10 @@
 /** The options and results of the verdicts experiment (read by pairs.ts, score.ts, run.ts and index.ts). */
+import type { CchRepresentation } from '../../criteria/index.js';
 import type { MIEstimatorName } from '../../mi/index.js';
 import type { Budget } from '../../run/budget.js';
 
 /** What the CCH analysis measures MI on: the models' outputs (logits), their embeddings, or learned latents. */
-export type VerdictsRepresentation = 'output' | 'embedding' | 'latent';
+export type VerdictsRepresentation = CchRepresentation;
 
 /** One cell of the grid: a representation with an MI estimator. */
 export interface VerdictsCombo {
@@ -84,7 +85,9 @@ export interface VerdictsScore {
   agreed: number;
   checkable: number;
   agreement: number;
+  /** Pairs whose margin interval contains 0 (or is missing). */
   undecided: number;
+  /** Decided pairs without a clear gain or loss (undecided + noClearEffect + checkable = pairs, as in a run's agreement line). */
   noClearEffect: number;
   /** Spearman(margin, gain mean) over every pair with both finite. */
   spearman: number;

@@ -61,7 +61,7 @@ describe('verdicts experiment', () => {
       agreed: 2,
       checkable: 3,
       undecided: 2,
-      noClearEffect: 2,
+      noClearEffect: 1,
       meetsTarget: false,
     });
     expect(s.decidedShare).toBeCloseTo(4 / 6, 12);

@@ -1,0 +1,63 @@
+/**
+ * The run's words: how the decided CCH verdicts compare with the clear measured gains, and the
+ * paragraph a person reads. Every "helps", "agrees" or "deploy" rests on an interval.
+ */
+import type { MeanSd } from '../metrics/index.js';
+import type { RunResult, TeacherOutcome } from './types.js';
+
+/** How the decided verdicts compare with the clear gains: b = decided and clear, a of them agreeing, c undecided, d decided without a clear effect. */
+export function agreementOf(outcomes: readonly TeacherOutcome[]): RunResult['agreement'] {
+  const decided = outcomes.filter((x) => x.verdict !== 'uncertain');
+  const clear = decided.filter((x) => x.agrees !== null);
+  return {
+    agree: clear.filter((x) => x.agrees).length,
+    decidedAndClear: clear.length,
+    undecided: outcomes.length - decided.length,
+    noClearEffect: decided.length - clear.length,
+  };
+}
+
+/** "decided and clear: a of b agree; c undecided; d no clear effect". */
+export function agreementLine(a: RunResult['agreement']): string {
+  return `decided and clear: ${a.agree} of ${a.decidedAndClear} agree; ${a.undecided} undecided; ${a.noClearEffect} no clear effect`;
+}
+
+/** One paragraph for people: what the criterion says, what KD measurably did, what to deploy. */
+export function plainVerdict(r: RunResult): string {
+  const h = r.headline.metric;
+  const m = h === 'f1Weighted' ? 'weighted F1' : h.toUpperCase();
+  const pts = (x: number) => (h === 'f1Weighted' ? (100 * x).toFixed(1) : x.toFixed(4));
+  const unit = h === 'f1Weighted' ? ' pts' : '';
+  const signed = (x: number) => `${x >= 0 ? '+' : ''}${pts(x)}`;
+  const withCi = (g: MeanSd, ci: [number, number] | null | undefined) =>
+    `${signed(g.mean)}${unit}${ci ? ` [${signed(ci[0])}, ${signed(ci[1])}]` : ''}`;
+  const names = (xs: TeacherOutcome[]) => xs.map((x) => `'${x.teacher}'`).join(', ');
+  const student = r.table.find((row) => row.role === 'student')!;
+  const R = r.budget.repeats;
+  const helps = r.outcomes.filter((x) => x.verdict === 'helps');
+  const hurts = r.outcomes.filter((x) => x.verdict === 'hurts');
+  const undecided = r.outcomes.length - helps.length - hurts.length;
+  const gains = r.outcomes.filter((x) => x.effect === 'clear gain');
+  const losses = r.outcomes.filter((x) => x.effect === 'clear loss');
+  const criterion = [
+    helps.length ? `KD helps from ${names(helps)}` : '',
+    hurts.length ? `hurts from ${names(hurts)}` : '',
+    undecided ? `${undecided} of ${r.outcomes.length} teachers undecided (interval contains 0)` : '',
+  ].filter(Boolean);
+  const measured = [
+    gains.length ? `clear gain from ${gains.map((x) => `'${x.teacher}' ${withCi(x.gain, x.gainCi)}`).join(', ')}` : '',
+    losses.length ? `clear loss from ${losses.map((x) => `'${x.teacher}' ${withCi(x.gain, x.gainCi)}`).join(', ')}` : '',
+    gains.length + losses.length < r.outcomes.length
+      ? `no clear effect from ${r.outcomes.length - gains.length - losses.length} teachers`
+      : '',
+  ].filter(Boolean);
+  const bestRow = r.table.find((row) => row.label === r.best.label)!;
+  return [
+    `Deploying on '${r.student}' alone, the student without KD reaches ${m} ${student.test[h].mean.toFixed(3)} ± ${student.test[h].sd.toFixed(3)} (test, ${R} repeats).`,
+    `The CCH criterion (margin over ${r.cch.repeats ?? 1} repeats, ${Math.round(100 * r.cch.ciLevel)}% intervals with training variance) predicts: ${criterion.join('; ')}.`,
+    `Measured plain KD (paired ${m} gain, 95% interval over ${R} repeats): ${measured.join('; ')}; ${agreementLine(r.agreement)}.`,
+    r.best.beatsStudent
+      ? `Deploy ${r.best.label}: its gain over the no-KD student is clearly positive (${withCi(bestRow.gain!, bestRow.gainCi)}) and it is best on validation among such students; ${m} ${r.best.testHeadline.mean.toFixed(3)} ± ${r.best.testHeadline.sd.toFixed(3)} on test; saved in best-student/.`
+      : `No teacher clearly helps — deploy the student alone (saved in best-student/).`,
+  ].join(' ');
+}
