@@ -8,6 +8,7 @@ import { cchGaussianExperiment } from './cch-gaussian/index.js';
 import { cchNoiseExperiment } from './cch-noise/index.js';
 import { fusionExperiment } from './fusion/index.js';
 import { mfhSyntheticExperiment } from './mfh-synthetic/index.js';
+import { verdictsExperiment } from './verdicts/index.js';
 import type { ExperimentDefinition } from './types.js';
 
 export const EXPERIMENTS: readonly ExperimentDefinition[] = [
@@ -16,6 +17,7 @@ export const EXPERIMENTS: readonly ExperimentDefinition[] = [
   cchDigitsExperiment,
   cchNoiseExperiment,
   fusionExperiment,
+  verdictsExperiment,
 ];
 
 export function getExperiment(name: string): ExperimentDefinition {

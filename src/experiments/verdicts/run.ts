@@ -1,0 +1,214 @@
+/**
+ * The calibration of the CCH verdict: over many built-in teacher → student pairs (pairs.ts), does
+ * a decided verdict ('helps' / 'hurts', margin interval excluding 0) have the sign of the measured
+ * KD gain, when that gain is clear (its interval over repeats excludes 0)? Per representation ×
+ * MI estimator: the share decided, the agreement on decided pairs with a clear gain, and
+ * Spearman(margin, gain) (score.ts).
+ *
+ * Every pair is an ordinary `cmkd run` (runMainJob) with plain KD from every teacher. Per run
+ * folder the first combination trains the models; the others resume the same folder, which reads
+ * every trained model back and recomputes only the analysis (calls.csv records that).
+ */
+import path from 'node:path';
+import { CCH_REPRESENTATIONS } from '../../criteria/index.js';
+import type { MultimodalDataset } from '../../data/index.js';
+import { MI_ESTIMATORS } from '../../mi/index.js';
+import { renderChart } from '../../report/charts.js';
+import { BUDGET_PRESETS, runMainJob, type RunOptions, type RunResult } from '../../run/index.js';
+import { check } from '../../util/errors.js';
+import { toCsv, writeFileAtomic, writeJsonAtomic } from '../../util/fs.js';
+import { stripUndefined } from '../cch-digits/common.js';
+import type { ExperimentContext } from '../types.js';
+import { verdictsFigure } from './figures.js';
+import { checkSources, pairCount, planVerdicts, variantDataset } from './pairs.js';
+import { VERDICTS_TARGET, scoreVerdicts, winnerOf } from './score.js';
+import { verdictsSummary } from './summary.js';
+import type { VerdictsCall, VerdictsCombo, VerdictsOptions, VerdictsPairRow, VerdictsResult, VerdictsRun } from './types.js';
+
+export const VERDICTS_COMBOS: readonly VerdictsCombo[] = [
+  { representation: 'output', estimator: 'ksg' },
+  { representation: 'output', estimator: 'gaussian' },
+  { representation: 'embedding', estimator: 'ksg' },
+  { representation: 'embedding', estimator: 'gaussian' },
+  { representation: 'latent', estimator: 'latent' },
+];
+
+export const VERDICTS_DEFAULTS: Omit<VerdictsOptions, 'outDir'> = {
+  n: 2000,
+  views: ['pixels', 'textured', 'blocks', 'profiles'],
+  degradedStudents: ['textured', 'blocks'],
+  blur: [1, 2, 4],
+  noise: [0.5, 1],
+  gaussianSettings: 6,
+  gaussianN: 2000,
+  gaussianP: 8,
+  repeats: 3,
+  budget: { ...BUDGET_PRESETS.quick, repeats: 3 },
+  combos: [...VERDICTS_COMBOS],
+  seed: 0,
+};
+
+/** A few table-only pairs on few rows, two combinations, two epochs: a smoke test, not a measurement. */
+export const VERDICTS_QUICK: Partial<VerdictsOptions> = {
+  n: 300,
+  views: ['blocks', 'profiles'],
+  degradedStudents: [],
+  blur: [],
+  noise: [],
+  gaussianSettings: 1,
+  gaussianN: 300,
+  gaussianP: 4,
+  budget: {
+    ...BUDGET_PRESETS.quick,
+    repeats: 3,
+    maxRows: null,
+    epochs: 2,
+    patience: 2,
+    bootstrap: 4,
+    table: { hidden: [16] },
+    image: { channels: [8], hidden: [16] },
+  },
+  combos: [
+    { representation: 'output', estimator: 'ksg' },
+    { representation: 'embedding', estimator: 'gaussian' },
+  ],
+};
+
+export function resolveVerdictsOptions(options: Partial<VerdictsOptions> & { outDir: string }): VerdictsOptions {
+  const given = stripUndefined(options);
+  const o: VerdictsOptions = { ...VERDICTS_DEFAULTS, ...given, outDir: options.outDir };
+  // --repeats overrides the budget's.
+  o.budget = { ...o.budget, repeats: given.repeats ?? o.budget.repeats };
+  o.repeats = o.budget.repeats;
+  check(
+    Number.isInteger(o.repeats) && o.repeats >= 2,
+    `verdicts: --repeats must be an integer ≥ 2 (a gain interval needs 2), got ${o.repeats}`,
+    'invalid-option',
+  );
+  check(o.combos.length > 0, 'verdicts: --grid names no combination', 'invalid-option');
+  for (const c of o.combos) checkCombo(c);
+  const keys = o.combos.map((c) => `${c.representation}:${c.estimator}`);
+  check(new Set(keys).size === keys.length, `verdicts: --grid lists a combination twice: ${keys.join(',')}`, 'invalid-option');
+  checkSources(o);
+  check(pairCount(planVerdicts(o)) > 0, 'verdicts: the options leave no teacher → student pair', 'invalid-option');
+  return o;
+}
+
+/** The latent representation goes with the latent estimator only; the others with a sample estimator. */
+export function checkCombo(c: VerdictsCombo): void {
+  check(
+    (CCH_REPRESENTATIONS as readonly string[]).includes(c.representation),
+    `verdicts: unknown representation '${c.representation}'`,
+    'invalid-option',
+  );
+  check((MI_ESTIMATORS as readonly string[]).includes(c.estimator), `verdicts: unknown estimator '${c.estimator}'`, 'invalid-option');
+  check(
+    (c.representation === 'latent') === (c.estimator === 'latent'),
+    `verdicts: representation 'latent' goes with estimator 'latent' only (got ${c.representation}:${c.estimator})`,
+    'invalid-option',
+  );
+}
+
+const orNaN = (x: number | undefined | null) => (typeof x === 'number' ? x : Number.NaN);
+
+/** The pair rows of one runMainJob result under one combination. */
+export function pairRowsOf(run: VerdictsRun, combo: VerdictsCombo, r: RunResult): VerdictsPairRow[] {
+  return r.outcomes.map((x) => ({
+    variant: run.variant,
+    student: run.student,
+    teacher: x.teacher,
+    representation: combo.representation,
+    estimator: combo.estimator,
+    margin: x.margin,
+    marginLo: orNaN(x.marginCi?.[0]),
+    marginHi: orNaN(x.marginCi?.[1]),
+    verdict: x.verdict,
+    gainMean: x.gain.mean,
+    gainSd: x.gain.sd,
+    gainLo: orNaN(x.gainCi?.[0]),
+    gainHi: orNaN(x.gainCi?.[1]),
+    effect: x.effect,
+    repeats: x.gain.n,
+  }));
+}
+
+export async function runVerdicts(
+  options: Partial<VerdictsOptions> & { outDir: string },
+  ctx: ExperimentContext = {},
+): Promise<VerdictsResult> {
+  const started = Date.now();
+  const o = resolveVerdictsOptions(options);
+  const runs = planVerdicts(o);
+  const rows: VerdictsPairRow[] = [];
+  const calls: VerdictsCall[] = [];
+  const files = ['table.csv', 'pairs.csv', 'calls.csv', 'summary.md', 'results.json'].map((f) => path.join(o.outDir, f));
+  const total = runs.length * o.combos.length;
+  const task = 'verdicts';
+  ctx.onProgress?.({ task, done: 0, total });
+  // Runs come grouped by variant: one dataset in memory at a time.
+  const datasets = new Map<string, MultimodalDataset>();
+  for (const run of runs) {
+    if (!datasets.has(run.variant)) {
+      datasets.clear();
+      datasets.set(run.variant, await variantDataset(run.variant, o, { onProgress: ctx.onProgress, signal: ctx.signal }));
+    }
+    const dataset = datasets.get(run.variant)!;
+    for (const [k, combo] of o.combos.entries()) {
+      const callStarted = Date.now();
+      const label = `${run.dir} ${combo.representation}:${combo.estimator}`;
+      ctx.onProgress?.({ task, done: calls.length, total, detail: label });
+      const runOptions: RunOptions = {
+        dataset,
+        student: run.student,
+        teachers: run.teachers,
+        fusion: false,
+        methods: ['kd'],
+        budget: o.budget,
+        seed: o.seed,
+        outDir: path.join(o.outDir, 'runs', run.dir),
+        // The first combination trains (or, with --resume, reads back) the models; the others reuse them.
+        resume: k > 0 || Boolean(ctx.resume),
+        estimator: combo.estimator,
+        representation: combo.representation,
+        onProgress: ctx.onProgress,
+        signal: ctx.signal,
+      };
+      const r = await runMainJob(runOptions);
+      const modelStages = o.budget.repeats * (1 + 2 * run.teachers.length);
+      const reusedModels = r.reusedStages.filter((s) => /^r\d+-/.test(s)).length;
+      calls.push({
+        run: run.dir,
+        representation: combo.representation,
+        estimator: combo.estimator,
+        seconds: (Date.now() - callStarted) / 1000,
+        reusedStages: r.reusedStages.length,
+        modelStages,
+        reusedAllModels: reusedModels === modelStages,
+      });
+      rows.push(...pairRowsOf(run, combo, r));
+      await writeFileAtomic(files[1], toCsv(rows as unknown as Record<string, unknown>[]));
+      await writeFileAtomic(files[2], toCsv(calls as unknown as Record<string, unknown>[]));
+      ctx.onProgress?.({ task, done: calls.length, total, detail: label });
+    }
+  }
+
+  const table = scoreVerdicts(rows);
+  const winner = winnerOf(table);
+  await writeFileAtomic(files[0], toCsv(table as unknown as Record<string, unknown>[]));
+  const result: VerdictsResult = {
+    experiment: 'verdicts',
+    options: o,
+    runs,
+    pairs: pairCount(runs),
+    rows,
+    table,
+    winner,
+    calls,
+    wallSeconds: (Date.now() - started) / 1000,
+    files,
+  };
+  files.push(...(await renderChart(verdictsFigure(rows, table), path.join(o.outDir, 'margin-vs-gain'))).files);
+  await writeFileAtomic(files[3], verdictsSummary(result, VERDICTS_TARGET));
+  await writeJsonAtomic(files[4], result);
+  return result;
+}

@@ -1,0 +1,123 @@
+/** The options and results of the verdicts experiment (read by pairs.ts, score.ts, run.ts and index.ts). */
+import type { CchRepresentation } from '../../criteria/index.js';
+import type { MIEstimatorName } from '../../mi/index.js';
+import type { Budget } from '../../run/budget.js';
+
+/** What the CCH analysis measures MI on: the models' outputs (logits), their embeddings, or learned latents. */
+export type VerdictsRepresentation = CchRepresentation;
+
+/** One cell of the grid: a representation with an MI estimator. */
+export interface VerdictsCombo {
+  representation: VerdictsRepresentation;
+  estimator: MIEstimatorName;
+}
+
+export interface VerdictsOptions {
+  outDir: string;
+  /** Digits drawn from the 10,000 for the digits variants. */
+  n: number;
+  /** Digits views distilled into each other in both directions (every ordered pair). */
+  views: string[];
+  /** Students of the degraded-teacher variant (each distilled from every blurred and noised pixels teacher). */
+  degradedStudents: string[];
+  /** σ in pixels of the blurred pixels teachers. */
+  blur: number[];
+  /** sd of the Gaussian noise added to the pixels (values in [0, 1]) of the noised teachers. */
+  noise: number[];
+  /** Synthetic Gaussian settings (spread over the cch-gaussian families), each distilled in both directions. */
+  gaussianSettings: number;
+  /** Rows of each synthetic Gaussian dataset. */
+  gaussianN: number;
+  /** Dimension of each Gaussian modality. */
+  gaussianP: number;
+  /** Repeated splits per run (≥ 2 for a gain interval). */
+  repeats: number;
+  /** The run budget every pair is trained under (the run's 'quick' budget with `repeats`). */
+  budget: Budget;
+  /** Representation × estimator combinations scored on the same trained models. */
+  combos: VerdictsCombo[];
+  seed: number;
+}
+
+/** One runMainJob call's worth of pairs: a dataset variant, its student and its teachers. */
+export interface VerdictsRun {
+  /** 'digits-views', 'digits-degraded' or 'gaussian:<setting id>'. */
+  variant: string;
+  student: string;
+  teachers: string[];
+  /** Run folder, relative to the experiment's. */
+  dir: string;
+}
+
+/** One teacher → student pair under one representation × estimator. */
+export interface VerdictsPairRow {
+  variant: string;
+  student: string;
+  teacher: string;
+  representation: VerdictsRepresentation;
+  estimator: MIEstimatorName;
+  /** CCH margin I(Ht;Hs) − I(Hs;Y) (nats) and its interval (NaN when the run gave none). */
+  margin: number;
+  marginLo: number;
+  marginHi: number;
+  verdict: 'helps' | 'hurts' | 'uncertain';
+  /** Paired headline gain of KD over the no-KD student, mean ± sd over repeats, and its t-interval. */
+  gainMean: number;
+  gainSd: number;
+  gainLo: number;
+  gainHi: number;
+  effect: 'clear gain' | 'clear loss' | 'no clear effect' | null;
+  repeats: number;
+}
+
+/** The calibration of one representation × estimator over all pairs. */
+export interface VerdictsScore {
+  representation: VerdictsRepresentation;
+  estimator: MIEstimatorName;
+  pairs: number;
+  /** Pairs whose margin interval excludes 0. */
+  decided: number;
+  decidedShare: number;
+  /** Pairs whose gain interval excludes 0. */
+  clear: number;
+  clearShare: number;
+  /** Decided and clear pairs whose verdict has the sign of the gain (a), out of decided and clear pairs (b). */
+  agreed: number;
+  checkable: number;
+  agreement: number;
+  /** Pairs whose margin interval contains 0 (or is missing). */
+  undecided: number;
+  /** Decided pairs without a clear gain or loss (undecided + noClearEffect + checkable = pairs, as in a run's agreement line). */
+  noClearEffect: number;
+  /** Spearman(margin, gain mean) over every pair with both finite. */
+  spearman: number;
+  /** agreement ≥ target agreement on ≥ 1 checkable pair while deciding ≥ the target share. */
+  meetsTarget: boolean;
+}
+
+/** One runMainJob call: how long it took and how many of its stages it read back. */
+export interface VerdictsCall {
+  run: string;
+  representation: VerdictsRepresentation;
+  estimator: MIEstimatorName;
+  seconds: number;
+  reusedStages: number;
+  /** Stages of trained models (students, teachers, KD students) in the run. */
+  modelStages: number;
+  /** Whether the call read back every model stage (expected for every call after a run's first). */
+  reusedAllModels: boolean;
+}
+
+export interface VerdictsResult {
+  experiment: 'verdicts';
+  options: VerdictsOptions;
+  runs: VerdictsRun[];
+  pairs: number;
+  rows: VerdictsPairRow[];
+  table: VerdictsScore[];
+  /** The best combination meeting the target, else null. */
+  winner: VerdictsScore | null;
+  calls: VerdictsCall[];
+  wallSeconds: number;
+  files: string[];
+}
