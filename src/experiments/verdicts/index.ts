@@ -27,8 +27,10 @@ export function parseGrid(raw: string): VerdictsCombo[] {
   });
 }
 
+/** 'a,b,c' → its items; 'none' → no items (e.g. no degraded pairs). */
 function parseList(flag: string): (raw: string) => string[] {
   return (raw) => {
+    if (raw.trim() === 'none') return [];
     const items = raw.split(',').map((s) => s.trim());
     if (items.some((s) => s === '')) throw new CmkdError(`${flag} must be a comma-separated list, got '${raw}'`, 'invalid-option');
     return items;
@@ -43,7 +45,7 @@ export function verdictsReport(r: VerdictsResult): ReportBlock[] {
   return [
     {
       text:
-        `verdicts: ${r.pairs} teacher → student pairs in ${r.runs.length} runs (budget ${b.name}, ${b.repeats} repeats, ${b.epochs} epochs), ` +
+        `verdicts: ${r.pairs} teacher → student pairs in ${r.runs.length} runs (budget ${b.name}, ${b.repeats} repeats, ${b.epochs !== null ? `${b.epochs} epochs` : `at most ${b.maxSteps} steps`}), ` +
         `each scored under ${r.options.combos.length} representation × estimator combinations. ${r.wallSeconds.toFixed(0)} s → ${r.options.outDir}`,
     },
     { table: { header: VERDICTS_HEADER, rows: verdictsTableRows(r.table) } },
@@ -92,7 +94,7 @@ export const verdictsExperiment: ExperimentDefinition = {
     {
       flags: '--degraded-students <list>',
       key: 'degradedStudents',
-      description: `students of the blurred / noised pixels teachers (default ${list(d.degradedStudents)})`,
+      description: `students of the blurred / noised pixels teachers (default ${list(d.degradedStudents)}; none: no degraded pairs)`,
       parse: parseList('--degraded-students'),
     },
     {
