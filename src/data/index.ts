@@ -29,5 +29,12 @@ export { parseNpy, encodeNpy, type NpyArray, type NpyDtype } from './npy.js';
 export { parseIdx, encodeIdxUbyte, type IdxArray } from './idx.js';
 export { validateDataset, validateModalities, datasetWarnings } from './validate.js';
 export { describeDataset, type DatasetSummary, type ModalitySummary } from './describe.js';
-export { stratifiedSplit, repeatedSplits, stratifiedKFoldSplits, DEFAULT_FRACTIONS, type SplitFractions, type SplitOptions } from './split.js';
+export {
+  stratifiedSplit,
+  repeatedSplits,
+  stratifiedKFoldSplits,
+  DEFAULT_FRACTIONS,
+  type SplitFractions,
+  type SplitOptions,
+} from './split.js';
 export { fitStandardizer, applyStandardizer, standardizeDataset, type Standardizer } from './standardize.js';

@@ -22,14 +22,7 @@ import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { getModality, stratifiedSplit, type MultimodalDataset, type Split } from '../data/index.js';
-import {
-  describeMethod,
-  LSKD_SUFFIX,
-  parseMethodId,
-  resolveSettings,
-  scheduleNotes,
-  type ObjectiveSettings,
-} from '../kd/index.js';
+import { describeMethod, LSKD_SUFFIX, parseMethodId, resolveSettings, scheduleNotes, type ObjectiveSettings } from '../kd/index.js';
 import type { MeanSd } from '../metrics/index.js';
 import { saveModel, type ModelKind, type SpecOverrides } from '../models/index.js';
 import { renderChart, type VegaLiteSpec } from '../report/charts.js';
