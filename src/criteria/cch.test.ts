@@ -3,7 +3,7 @@ import { CmkdError } from '../util/errors.js';
 import { makeRng } from '../util/rng.js';
 import { cchFromRepresentations, rankByValue, verdictOf } from './cch.js';
 import { pairedEstimates } from './resample.js';
-import type { Representation } from './types.js';
+import type { ContinuousRepresentation as Representation } from './types.js';
 
 const col = (n: number, f: (i: number) => number): Representation => ({
   data: Float64Array.from({ length: n }, (_, i) => f(i)),
@@ -107,6 +107,29 @@ describe('cchFromRepresentations', () => {
     // corr(indep, Hs) = 1/2.
     indep: { miTeacherStudent: -half * Math.log(0.75), miJointLabel: half * Math.log(3) },
   };
+
+  it('takes discrete representations (predicted classes): plug-in terms, pairs of classes for the joint', async () => {
+    const n = 600;
+    const rng = makeRng(9);
+    const y = Int32Array.from({ length: n }, (_, i) => i % 3);
+    // The student predicts y with 30% errors; 'same' repeats the student's predictions, 'truth' is y itself.
+    const s = Int32Array.from(y, (v) => (rng.next() < 0.3 ? rng.int(3) : v));
+    const r = await cchFromRepresentations({
+      student: { name: 's', h: { labels: s, n } },
+      teachers: [
+        { name: 'same', h: { labels: Int32Array.from(s), n } },
+        { name: 'truth', h: { labels: Int32Array.from(y), n } },
+      ],
+      labels: y,
+      bootstrap: 4,
+    });
+    const [same, truth] = ['same', 'truth'].map((t) => r.teachers.find((x) => x.teacher === t)!);
+    // I(S;S) = H(S) > I(S;Y): 'same' helps; with the truth as teacher the margin is exactly I(Y;S) − I(S;Y) = 0.
+    expect(same.verdict).toBe('helps');
+    expect(truth.margin.value).toBeCloseTo(0, 12);
+    expect(truth.mfh!.miJointLabel.value).toBeCloseTo(truth.mfh!.miTeacherLabel.value, 12);
+    expect(r.representations.map((x) => x.d)).toEqual([1, 1, 1]);
+  });
 
   it('matches the closed-form margins, verdicts and ranking (gaussian estimator, regression labels)', async () => {
     const r = await cchFromRepresentations({

@@ -56,13 +56,18 @@ export function rankByValue(values: number[]): number[] {
 }
 
 function checkRepresentation(what: string, h: Representation, n?: number): void {
-  check(h !== null && typeof h === 'object', `${what} must be {data, n, d}`);
-  validateMIInput(what, { data: h.data, n: h.n, d: h.d });
+  check(h !== null && typeof h === 'object', `${what} must be {data, n, d} or {labels, n}`);
+  validateMIInput(what, 'labels' in h ? { labels: h.labels, n: h.n } : { data: h.data, n: h.n, d: h.d });
   if (n !== undefined) check(h.n === n, `${what} has ${h.n} rows but the student representation has ${n}; all must cover the same samples`);
 }
 
-/** Side-by-side columns [a | b] of two representations over the same rows. */
+/** Side-by-side columns [a | b] of two representations over the same rows; two discrete ones: the pair (a, b) as one class. */
 function concat(a: Representation, b: Representation): Representation {
+  if ('labels' in a || 'labels' in b) {
+    check('labels' in a && 'labels' in b, 'cch: the student and the teachers must all be discrete or all continuous');
+    const k = Math.max(0, ...b.labels) + 1;
+    return { labels: Int32Array.from(a.labels, (x, i) => x * k + b.labels[i]), n: a.n };
+  }
   const d = a.d + b.d;
   const out = new Float64Array(a.n * d);
   for (let i = 0; i < a.n; i++) {
@@ -134,6 +139,10 @@ export async function cchFromRepresentations(input: CchFromRepresentationsInput)
 
   const infos: RepresentationInfo[] = [];
   const prepare = (name: string, h: Representation, i: number): MIInput => {
+    if ('labels' in h) {
+      infos.push({ name, d: 1, dEstimated: 1, explained: 1 });
+      return { labels: h.labels, n: h.n };
+    }
     if (dims === false || h.d <= dims) {
       infos.push({ name, d: h.d, dEstimated: h.d, explained: 1 });
       return { data: h.data, n: h.n, d: h.d };
@@ -159,7 +168,7 @@ export async function cchFromRepresentations(input: CchFromRepresentationsInput)
       terms.push({
         key: `tsy${i}`,
         label: `I(${t},${s};Y)`,
-        x: concat(ht as Representation, hs as Representation),
+        x: concat(ht as Representation, hs as Representation) as MIInput,
         y,
       });
     }

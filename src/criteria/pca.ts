@@ -10,7 +10,7 @@
  */
 import { check } from '../util/errors.js';
 import { makeRng } from '../util/rng.js';
-import type { Representation } from './types.js';
+import type { ContinuousRepresentation as Representation } from './types.js';
 
 export interface PcaOptions {
   /** Seeds the random starting subspace. */

@@ -9,17 +9,27 @@ import type { ProgressFn } from '../util/progress.js';
 /**
  * Which representation of a trained model the CCH analysis measures: `output`, the model's
  * outputs (logits; the predicted value for regression): the theorem's w₁ᵀx₁ and w*ᵀx₂ with C
- * outputs; `embedding`, the penultimate layer; `latent`, low-dimensional codes of the embedding
- * learned by the latent MI estimator's autoencoders (so it goes with estimator 'latent' only).
+ * outputs; `predicted`, the predicted class (classification; discrete, so every MI term is the
+ * plug-in estimate); `embedding`, the penultimate layer; `latent`, low-dimensional codes of the
+ * embedding learned by the latent MI estimator's autoencoders (so it goes with estimator
+ * 'latent' only).
  */
-export type CchRepresentation = 'output' | 'embedding' | 'latent';
-export const CCH_REPRESENTATIONS: readonly CchRepresentation[] = ['output', 'embedding', 'latent'];
+export type CchRepresentation = 'output' | 'predicted' | 'embedding' | 'latent';
+export const CCH_REPRESENTATIONS: readonly CchRepresentation[] = ['output', 'predicted', 'embedding', 'latent'];
 
-/** n samples of a d-dimensional representation. */
-export interface Representation {
+/** n samples of a d-dimensional representation, or (`labels`) of a discrete one. */
+export type Representation = ContinuousRepresentation | DiscreteRepresentation;
+
+export interface ContinuousRepresentation {
   data: Float32Array | Float64Array;
   n: number;
   d: number;
+}
+
+/** n class indices (e.g. a model's predicted classes). */
+export interface DiscreteRepresentation {
+  labels: Int32Array;
+  n: number;
 }
 
 export interface NamedRepresentation {

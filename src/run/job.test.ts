@@ -115,6 +115,9 @@ describe('cmkd run (main job)', () => {
       ['r0-student', 'r0-teacher-blocks', 'r0-teacher-fourier', 'r1-student', 'r1-teacher-blocks', 'r1-teacher-fourier'].sort(),
     );
     expect(outputs.representations[0].d).toBe(10);
+    const predicted = await analyseTeachers({ ...o, outDir, resume: true, representation: 'predicted' });
+    expect(predicted.representations.map((r) => r.d)).toEqual([1, 1, 1]);
+    expect(predicted.settings.interval).toMatch(/2 repeats/);
   });
 
   it('rejects a teacher equal to the student and unknown methods, naming them', async () => {

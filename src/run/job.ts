@@ -30,7 +30,7 @@ import {
 import { initEngine, tf } from '../engine/index.js';
 import { methodIdLabel, parseMethodId } from '../kd/index.js';
 import { discomOnDataset, saveDiscomStudents } from '../train/discom/index.js';
-import type { MeanSd } from '../metrics/index.js';
+import { argmaxRows, type MeanSd } from '../metrics/index.js';
 import { MI_ESTIMATORS, type MIEstimatorName, type MIUnits } from '../mi/index.js';
 import { loadModel, saveModel, type ModelKind } from '../models/index.js';
 import {
@@ -329,6 +329,11 @@ async function prepareRun(o: RunOptions): Promise<Prepared> {
   const loaded = typeof o.dataset === 'string' ? await loadDataset(o.dataset) : o.dataset;
   if (typeof o.dataset !== 'string') validateDataset(loaded);
   const { teachers, methods: asked } = checkOptions(loaded, o);
+  check(
+    analysis.representation !== 'predicted' || loaded.task.kind === 'classification',
+    `--representation predicted needs a classification task; dataset '${loaded.name}' is regression (use output or embedding)`,
+    'invalid-option',
+  );
   const base = capRows(loaded, budget.maxRows, seed);
   const useFusion = o.fusion ?? teachers.length >= 2;
   const ds: MultimodalDataset = useFusion
@@ -753,6 +758,7 @@ const RUNNERS: Record<string, CellRunner<Workspace>> = {
     const split = w.splits[repeat];
     const rep = async (dir: string, modality: string): Promise<Representation> => {
       const h = await outputsOn(w, modelPath(repeat, dir), modality, split, 'heldOut');
+      if (representation === 'predicted') return { labels: argmaxRows(h.logits, h.logits.length / h.n), n: h.n };
       return representation === 'output'
         ? { data: h.logits, n: h.n, d: h.logits.length / h.n }
         : { data: h.embedding, n: h.n, d: h.embeddingSize };

@@ -27,6 +27,7 @@ import { agreementLine } from './verdict.js';
 
 const REPRESENTATION_WORDS = {
   output: 'outputs (logits, PCA-reduced)',
+  predicted: 'predicted classes (plug-in MI)',
   embedding: 'penultimate embeddings (PCA-reduced)',
   latent: 'learned low-dimensional codes of the penultimate embeddings',
 } as const;

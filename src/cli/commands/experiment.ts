@@ -21,6 +21,7 @@ function addExperiment(group: Command, def: ExperimentDefinition): void {
   cmd
     .option('--quick', 'small, fast configuration (smoke test)')
     .option('--out <dir>', `run folder (default runs/${def.name}-<timestamp>)`)
+    .option('--resume', 'reuse the finished cells of an interrupted or earlier run in --out')
     .option('--json', 'print the full result as JSON')
     .option('--quiet', 'no progress on stderr')
     .action(async (raw: Record<string, string | boolean | undefined>) => {
@@ -46,7 +47,7 @@ function addExperiment(group: Command, def: ExperimentDefinition): void {
       try {
         const { result, report } = await def.run(
           { ...opts, quick: Boolean(raw.quick), outDir },
-          { onProgress: bars, signal: controller.signal },
+          { onProgress: bars, signal: controller.signal, resume: Boolean(raw.resume) },
         );
         stopBars();
         emit(result, { json: Boolean(raw.json) }, () => renderReport(report));

@@ -10,11 +10,9 @@
  * every trained model back and recomputes only the analysis (calls.csv records that).
  */
 import path from 'node:path';
-import { CCH_REPRESENTATIONS } from '../../criteria/index.js';
 import type { MultimodalDataset } from '../../data/index.js';
-import { MI_ESTIMATORS } from '../../mi/index.js';
 import { renderChart } from '../../report/charts.js';
-import { BUDGET_PRESETS, runMainJob, type RunOptions, type RunResult } from '../../run/index.js';
+import { analysisSettings, BUDGET_PRESETS, runMainJob, type RunOptions, type RunResult } from '../../run/index.js';
 import { check } from '../../util/errors.js';
 import { toCsv, writeFileAtomic, writeJsonAtomic } from '../../util/fs.js';
 import { stripUndefined } from '../cch-digits/common.js';
@@ -94,19 +92,9 @@ export function resolveVerdictsOptions(options: Partial<VerdictsOptions> & { out
   return o;
 }
 
-/** The latent representation goes with the latent estimator only; the others with a sample estimator. */
+/** A combination the run accepts (its own check: the latent representation goes with the latent estimator only). */
 export function checkCombo(c: VerdictsCombo): void {
-  check(
-    (CCH_REPRESENTATIONS as readonly string[]).includes(c.representation),
-    `verdicts: unknown representation '${c.representation}'`,
-    'invalid-option',
-  );
-  check((MI_ESTIMATORS as readonly string[]).includes(c.estimator), `verdicts: unknown estimator '${c.estimator}'`, 'invalid-option');
-  check(
-    (c.representation === 'latent') === (c.estimator === 'latent'),
-    `verdicts: representation 'latent' goes with estimator 'latent' only (got ${c.representation}:${c.estimator})`,
-    'invalid-option',
-  );
+  analysisSettings({ representation: c.representation, estimator: c.estimator }, BUDGET_PRESETS.quick);
 }
 
 const orNaN = (x: number | undefined | null) => (typeof x === 'number' ? x : Number.NaN);
