@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { normalQuantile, studentQuantile } from '../mi/index.js';
 import { combineEstimates, combineRepeats } from './repeats.js';
-import type { CchResult, Estimate } from './types.js';
+import { cchResultOf } from './testing/results.js';
+import type { Estimate } from './types.js';
 
 describe('combineEstimates', () => {
   it('with no estimator error, is the t-interval of the repeats (R − 1 df)', () => {
@@ -58,38 +59,12 @@ describe('combineEstimates', () => {
   });
 });
 
-function result(margins: Record<string, number>, se: number): CchResult {
-  const e = (value: number): Estimate => ({ value, ci: [value - 1.96 * se, value + 1.96 * se], se });
-  const teachers = Object.entries(margins).map(([teacher, m], i) => ({
-    teacher,
-    miTeacherStudent: e(1 + m),
-    miStudentLabel: e(1),
-    margin: e(m),
-    verdict: 'uncertain' as const,
-    rank: i + 1,
-  }));
-  return {
-    student: 's',
-    miStudentLabel: e(1),
-    teachers,
-    ranking: teachers.map((t) => t.teacher),
-    estimator: 'ksg',
-    units: 'nats',
-    n: 100,
-    interval: 'half-split',
-    resamples: 10,
-    ciLevel: 0.95,
-    representations: [],
-    settings: {},
-  };
-}
-
 describe('combineRepeats', () => {
   it('decides only where the interval over repeats excludes 0, and ranks by the mean margin', () => {
     const r = combineRepeats([
-      result({ a: 0.5, b: -0.02, c: -0.4 }, 0.03),
-      result({ b: 0.03, a: 0.6, c: -0.5 }, 0.03),
-      result({ a: 0.55, b: 0.0, c: -0.45 }, 0.03),
+      cchResultOf({ a: 0.5, b: -0.02, c: -0.4 }, 0.03),
+      cchResultOf({ b: 0.03, a: 0.6, c: -0.5 }, 0.03),
+      cchResultOf({ a: 0.55, b: 0.0, c: -0.45 }, 0.03),
     ]);
     expect(r.repeats).toBe(3);
     expect(r.ranking).toEqual(['a', 'b', 'c']);
@@ -101,12 +76,12 @@ describe('combineRepeats', () => {
 
   it('a margin decided on every repeat is undecided when the repeats disagree in sign', () => {
     // Each repeat alone is far from 0 (±0.3 with se 0.03), but training moves it from one side to the other.
-    const r = combineRepeats([result({ a: 0.3 }, 0.03), result({ a: -0.3 }, 0.03)]);
+    const r = combineRepeats([cchResultOf({ a: 0.3 }, 0.03), cchResultOf({ a: -0.3 }, 0.03)]);
     expect(r.teachers[0].verdict).toBe('uncertain');
   });
 
   it('says when training variance is not included (one repeat)', () => {
-    const r = combineRepeats([result({ a: 0.5 }, 0.03)]);
+    const r = combineRepeats([cchResultOf({ a: 0.5 }, 0.03)]);
     expect(r.repeats).toBe(1);
     expect(String(r.settings.interval)).toMatch(/training variance not included/);
   });

@@ -1,34 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { combineRepeats, type CchResult, type Estimate } from '../criteria/index.js';
+import { combineRepeats } from '../criteria/index.js';
+import { cchResultOf } from '../criteria/testing/results.js';
 import { gainSummary } from './summarise.js';
 import { agreementLine, agreementOf, teacherOutcomes } from './verdict.js';
 
 /** One repeat's CCH result: a margin per teacher with a small estimator standard error. */
-function repeat(margins: Record<string, number>): CchResult {
-  const e = (value: number): Estimate => ({ value, ci: [value - 0.02, value + 0.02], se: 0.01 });
-  const teachers = Object.entries(margins).map(([teacher, m], i) => ({
-    teacher,
-    miTeacherStudent: e(1 + m),
-    miStudentLabel: e(1),
-    margin: e(m),
-    verdict: 'uncertain' as const,
-    rank: i + 1,
-  }));
-  return {
-    student: 's',
-    miStudentLabel: e(1),
-    teachers,
-    ranking: teachers.map((t) => t.teacher),
-    estimator: 'ksg',
-    units: 'nats',
-    n: 200,
-    interval: 'half-split',
-    resamples: 10,
-    ciLevel: 0.95,
-    representations: [],
-    settings: {},
-  };
-}
+const repeat = (margins: Record<string, number>) => cchResultOf(margins, 0.01);
 
 /** Test-set F1 per repeat of a model, as cell records. */
 const records = (f1: number[]) => f1.map((v, r) => ({ repeat: r, test: { f1Weighted: v } }));
