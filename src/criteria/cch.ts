@@ -47,6 +47,11 @@ export function verdictOf(margin: Estimate): Verdict {
   return 'uncertain';
 }
 
+/** What estimated the terms, for people: the estimator, or 'plug-in (discrete)' on predicted classes. */
+export function miMethod(r: Pick<CchResult, 'estimator' | 'settings'>): string {
+  return typeof r.settings.method === 'string' ? r.settings.method : r.estimator;
+}
+
 /** Ranks 1..n by value, largest first; ties keep the input order. */
 export function rankByValue(values: number[]): number[] {
   const order = values.map((v, i) => ({ v: Number.isFinite(v) ? v : -Infinity, i })).sort((a, b) => b.v - a.v || a.i - b.i);
@@ -250,6 +255,8 @@ export async function cchFromRepresentations(input: CchFromRepresentationsInput)
     mfh,
     shared: 'co-information I(Ht;Y) + I(Hs;Y) − I(Ht,Hs;Y), I(Ht,Hs;Y) floored at max(I(Ht;Y), I(Hs;Y))',
   };
+  // Discrete representations (predicted classes): estimateMI takes the plug-in estimate whatever the estimator.
+  if ('labels' in input.student.h) settings.method = 'plug-in (discrete)';
   if (input.k !== undefined) settings.k = input.k;
   for (const [key, v] of Object.entries(input.mi ?? {})) if (v !== undefined) settings[key] = v as number | string;
   return {

@@ -21,6 +21,7 @@ import {
   type ReportDocumentInput,
   type WrittenReport,
 } from '../report/index.js';
+import { miMethod } from '../criteria/index.js';
 import type { MeanSd } from '../metrics/index.js';
 import type { RunResult } from './types.js';
 import { agreementLine } from './verdict.js';
@@ -72,7 +73,7 @@ export function buildRunReport(r: RunResult, date: string): ReportDocumentInput 
         budget: r.budget.name,
         epochs: r.schedule.epochs,
         repeats: r.budget.repeats,
-        'MI estimator': r.cch.estimator,
+        'MI estimator': miMethod(r.cch),
         'CCH rows (held out)': r.cch.n,
         'wall time (s)': Math.round(r.seconds),
       },
@@ -84,7 +85,7 @@ export function buildRunReport(r: RunResult, date: string): ReportDocumentInput 
         heading: 'Will KD help, and from which teacher?',
         blocks: [
           paragraph(
-            `The Cross-modal Complementarity Hypothesis predicts that KD from a teacher helps when I(Ht;Hs) > I(Hs;Y): the margin I(Ht;Hs) − I(Hs;Y) is estimated with the **${r.cch.estimator}** estimator on the ${REPRESENTATION_WORDS[r.analysis.representation]} of the trained teachers and the no-KD student, on the ${r.cch.n} held-out rows of each of ${r.cch.repeats ?? 1} repeats (own split, own models). Its ${Math.round(100 * r.cch.ciLevel)}% interval combines the spread between repeats (training and data) with the estimator's ${r.cch.interval} resampling. A verdict is "helps" or "hurts" only when the interval excludes 0, else "uncertain". A measured gain is clear when its 95% interval over the ${r.budget.repeats} paired repeats excludes 0; ${agreementLine(r.agreement)}.`,
+            `The Cross-modal Complementarity Hypothesis predicts that KD from a teacher helps when I(Ht;Hs) > I(Hs;Y): the margin I(Ht;Hs) − I(Hs;Y) is estimated with the **${miMethod(r.cch)}** estimator on the ${REPRESENTATION_WORDS[r.analysis.representation]} of the trained teachers and the no-KD student, on the ${r.cch.n} held-out rows of each of ${r.cch.repeats ?? 1} repeats (own split, own models). Its ${Math.round(100 * r.cch.ciLevel)}% interval combines the spread between repeats (training and data) with the estimator's ${r.cch.interval} resampling. A verdict is "helps" or "hurts" only when the interval excludes 0, else "uncertain". A measured gain is clear when its 95% interval over the ${r.budget.repeats} paired repeats excludes 0; ${agreementLine(r.agreement)}.`,
           ),
           figure(
             'teacher-ranking',

@@ -93,6 +93,33 @@ describe('cmkd cch', () => {
     expect(r.stdout).toContain('ranking: far');
   });
 
+  it('on predicted classes, says the terms are plug-in estimates and reuses the models of --out', async () => {
+    const o = out();
+    await run('cch', dir, '--student', 's', '--teachers', 'far', '--no-fusion', '--bootstrap', '0', '--out', o, '--quiet');
+    const r = await run(
+      'cch',
+      dir,
+      '--student',
+      's',
+      '--teachers',
+      'far',
+      '--no-fusion',
+      '--representation',
+      'predicted',
+      '--bootstrap',
+      '3',
+      '--out',
+      o,
+      '--resume',
+      '--json',
+    );
+    expect(r.code).toBe(0);
+    const res = JSON.parse(r.stdout);
+    expect(res).toMatchObject({ representation: 'predicted', settings: { method: 'plug-in (discrete)' } });
+    expect(res.reusedStages.filter((s: string) => s.includes('cch'))).toEqual([]);
+    expect(res.reusedStages).toHaveLength(6);
+  });
+
   it('fails with one line for an unknown student, the student among the teachers, and mismatched analysis flags', async () => {
     const unknown = await run('cch', dir, '--student', 'audio', '--out', out());
     expect(unknown.code).toBe(2);

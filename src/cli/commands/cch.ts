@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { BACKEND_CHOICES, initEngine, type BackendChoice } from '../../engine/index.js';
-import type { Estimate } from '../../criteria/index.js';
+import { miMethod, type Estimate } from '../../criteria/index.js';
 import { analyseTeachers, type TeacherAnalysis } from '../../run/index.js';
 import { oneOf } from '../../util/errors.js';
 import { emit, fmt, progressBars, table, warn } from '../output.js';
@@ -49,7 +49,7 @@ function human(r: TeacherAnalysis, outDir: string): string {
     .join(', ');
   const lines = [
     `CCH teacher ranking for student '${r.student}' on ${r.dataset}: KD from Ht helps when I(Ht;Hs) > I(Hs;Y) (margin > 0)`,
-    `${r.representation} representations, ${r.estimator}${r.settings.k !== undefined ? ` k=${r.settings.k}` : ''}, ${r.n} held-out rows per repeat, ${u}, ${interval}`,
+    `${r.representation} representations, ${miMethod(r)}${r.settings.k !== undefined ? ` k=${r.settings.k}` : ''}, ${r.n} held-out rows per repeat, ${u}, ${interval}`,
     '',
     table(header, rows),
     '',

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { CCH_REPRESENTATIONS, type CchRepresentation } from '../../criteria/index.js';
+import { CCH_REPRESENTATIONS, miMethod, type CchRepresentation } from '../../criteria/index.js';
 import { MI_ESTIMATORS, MI_UNITS, type MIEstimatorName, type MIUnits } from '../../mi/index.js';
 import { METHOD_IDS } from '../../kd/index.js';
 import { agreementLine, BUDGETS, runMainJob, type RunOptions, type RunResult } from '../../run/index.js';
@@ -28,7 +28,7 @@ export function humanRun(r: RunResult, outDir: string): string {
     `cmkd run: ${r.dataset.name} (${r.dataset.n} rows), student '${r.student}', budget ${r.budget.name}, ${r.seconds.toFixed(0)} s` +
       (r.reusedStages.length ? ` (${r.reusedStages.length} stages resumed)` : ''),
     '',
-    `Teachers (CCH margin I(Ht;Hs) − I(Hs;Y) in ${r.cch.units}, ${a.representation} representation, ${a.estimator}, ${Math.round(100 * r.cch.ciLevel)}% CI over ${r.cch.repeats ?? 1} repeats; paired KD gain in ${h}, 95% CI):`,
+    `Teachers (CCH margin I(Ht;Hs) − I(Hs;Y) in ${r.cch.units}, ${a.representation} representation, ${miMethod(r.cch)}, ${Math.round(100 * r.cch.ciLevel)}% CI over ${r.cch.repeats ?? 1} repeats; paired KD gain in ${h}, 95% CI):`,
     table(
       ['rank', 'teacher', 'margin', 'CI', 'verdict', 'KD gain', 'CI', 'effect', 'agrees'],
       r.outcomes.map((x) => [
