@@ -54,6 +54,8 @@ describe('cmkd run (main job)', () => {
     const csv = await readFile(path.join(outDir, 'methods.csv'), 'utf8');
     expect(csv.split('\n')[0]).toMatch(/^label,role,modality,teacher,test_accuracy_mean/);
     await stat(path.join(outDir, 'best-student', 'MODEL_CARD.md'));
+    const report = JSON.parse(await readFile(path.join(outDir, 'report.json'), 'utf8'));
+    expect(report.summary[1]).toMatchObject({ kind: 'verdict', tone: 'warning', text: r.warnings.join(' ') });
   });
 
   it('an interrupted run resumed gives the same final tables as an uninterrupted one', async () => {

@@ -79,7 +79,10 @@ export function buildRunReport(r: RunResult, date: string): ReportDocumentInput 
       },
     },
     links: [{ href: `${STUDENT_DIR}/index.html`, text: 'Try the deployed student in your browser' }],
-    summary: [verdict(tone, headlineText, r.verdict)],
+    summary: [
+      verdict(tone, headlineText, r.verdict),
+      ...(r.warnings.length ? [verdict('warning', 'Too few rows for some of these numbers', r.warnings.join(' '))] : []),
+    ],
     sections: [
       {
         heading: 'Will KD help, and from which teacher?',
