@@ -163,7 +163,8 @@ export async function runVerdicts(
       };
       const r = await runMainJob(runOptions);
       const modelStages = o.budget.repeats * (1 + 2 * run.teachers.length);
-      const reusedModels = r.reusedStages.filter((s) => /^r\d+-/.test(s)).length;
+      // Model stages only (trained students and teachers); a resumed call also reads analysis cells back.
+      const reusedModels = r.reusedStages.filter((s) => /^r\d+-/.test(s) && !/^r\d+-cch-/.test(s)).length;
       calls.push({
         run: run.dir,
         representation: combo.representation,
