@@ -110,16 +110,19 @@ describe('cmkd run (main job)', () => {
     } = alone;
     expect(cch).toEqual(run.cch);
     expect(run.cch.repeats).toBe(2);
-    expect(run.analysis).toMatchObject({ representation: 'embedding', estimator: 'ksg', bootstrap: 4 });
+    expect(run.analysis).toMatchObject({ representation: 'predicted', bootstrap: 4 });
+    expect(run.cch.settings.method).toBe('plug-in (discrete)');
     // The outputs of the same models: only the analysis cells are computed again.
     const outputs = await analyseTeachers({ ...o, outDir, resume: true, representation: 'output' });
     expect(outputs.reusedStages.sort()).toEqual(
       ['r0-student', 'r0-teacher-blocks', 'r0-teacher-fourier', 'r1-student', 'r1-teacher-blocks', 'r1-teacher-fourier'].sort(),
     );
     expect(outputs.representations[0].d).toBe(10);
-    const predicted = await analyseTeachers({ ...o, outDir, resume: true, representation: 'predicted' });
-    expect(predicted.representations.map((r) => r.d)).toEqual([1, 1, 1]);
-    expect(predicted.settings.interval).toMatch(/2 repeats/);
+    // Naming an estimator of continuous data measures the embedding.
+    const embedding = await analyseTeachers({ ...o, outDir, resume: true, estimator: 'gaussian' });
+    expect(embedding.representation).toBe('embedding');
+    expect(embedding.representations.map((r) => r.d)).toEqual([16, 16, 16]);
+    expect(embedding.settings.interval).toMatch(/2 repeats/);
   });
 
   it('rejects a teacher equal to the student and unknown methods, naming them', async () => {

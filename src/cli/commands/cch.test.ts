@@ -55,7 +55,7 @@ describe('cmkd cch', () => {
     const r = await run('cch', dir, '--student', 's', '--no-fusion', '--bootstrap', '3', '--out', o, '--json');
     expect(r.code).toBe(0);
     const res = JSON.parse(r.stdout);
-    expect(res).toMatchObject({ dataset: 'toy', student: 's', representation: 'embedding', estimator: 'ksg', repeats: 3, resamples: 3 });
+    expect(res).toMatchObject({ dataset: 'toy', student: 's', representation: 'predicted', repeats: 3, resamples: 3 });
     expect(res.ranking.sort()).toEqual(['copy', 'far']);
     for (const t of res.teachers) expect(t.marginByRepeat).toHaveLength(3);
     expect(res.models.filter((m: { repeat: number }) => m.repeat === 0).map((m: { modality: string }) => m.modality)).toEqual([
@@ -95,7 +95,22 @@ describe('cmkd cch', () => {
 
   it('on predicted classes, says the terms are plug-in estimates and reuses the models of --out', async () => {
     const o = out();
-    await run('cch', dir, '--student', 's', '--teachers', 'far', '--no-fusion', '--bootstrap', '0', '--out', o, '--quiet');
+    await run(
+      'cch',
+      dir,
+      '--student',
+      's',
+      '--teachers',
+      'far',
+      '--no-fusion',
+      '--representation',
+      'output',
+      '--bootstrap',
+      '0',
+      '--out',
+      o,
+      '--quiet',
+    );
     const r = await run(
       'cch',
       dir,

@@ -101,10 +101,13 @@ export function addRunFlags(cmd: Command, name: 'run' | 'cch'): Command {
     .option('--allow-small', 'run on data too small for trustworthy results (fewer than 50 rows, or a class with fewer than 5)')
     .option('--out <dir>', `run folder (default runs/${name}-<timestamp>)`)
     .option('--resume', `reuse the finished stages (models, analyses) of an earlier run or cch in --out`)
-    .option('--representation <kind>', `what the CCH analysis measures of each model (${CCH_REPRESENTATIONS.join('|')}; default embedding)`)
+    .option(
+      '--representation <kind>',
+      `what the CCH analysis measures of each model (${CCH_REPRESENTATIONS.join('|')}; default predicted for classification, else embedding)`,
+    )
     .option(
       '--estimator <name>',
-      `MI estimator of the CCH analysis (${MI_ESTIMATORS.join('|')}; default ksg, latent with --representation latent)`,
+      `MI estimator of continuous representations (${MI_ESTIMATORS.join('|')}; default ksg, latent with --representation latent; predicted classes always take the plug-in estimate); naming one without --representation measures the embedding`,
     )
     .option('--bootstrap <n>', "paired resamples per repeat for the estimator's part of the intervals (default: the budget's); 0: none")
     .option('--k <n>', 'neighbours for ksg/latent (default 3; latent 4)')

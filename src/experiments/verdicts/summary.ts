@@ -16,10 +16,13 @@ export const VERDICTS_HEADER = [
   'meets target',
 ];
 
+/** What estimated the terms: predicted classes take the plug-in estimate whatever the estimator. */
+const method = (s: Pick<VerdictsScore, 'representation' | 'estimator'>) => (s.representation === 'predicted' ? 'plug-in' : s.estimator);
+
 export function verdictsTableRows(table: readonly VerdictsScore[]): string[][] {
   return table.map((s) => [
     s.representation,
-    s.estimator,
+    method(s),
     `${pct(s.decidedShare)} (${s.decided}/${s.pairs})`,
     `${pct(s.clearShare)} (${s.clear}/${s.pairs})`,
     `${pct(s.agreement)} (${s.agreed}/${s.checkable})`,
@@ -37,7 +40,7 @@ export function targetSentence(r: Pick<VerdictsResult, 'winner' | 'table'>, targ
     const w = r.winner;
     return (
       `Target (${goal}) met by ${r.table.filter((s) => s.meetsTarget).length} of ${r.table.length} combinations; ` +
-      `the best, ${w.representation} × ${w.estimator} (${pct(w.agreement)} agreement, ${pct(w.decidedShare)} decided), is the candidate default.`
+      `the best, ${w.representation} × ${method(w)} (${pct(w.agreement)} agreement, ${pct(w.decidedShare)} decided), is the candidate default.`
     );
   }
   return `No combination reaches the target (${goal}).`;
