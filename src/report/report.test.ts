@@ -51,6 +51,11 @@ describe('cell formatting', () => {
     expect([...bestCells(t)].sort()).toEqual(['1,1', '1,2', '2,1']);
   });
 
+  it('also bolds the cells listed in `bold` (e.g. clearly positive gains), ignoring unknown columns and rows', () => {
+    const g = table({ ...t, best: undefined, bold: [[0, 'note'], [2, 'acc'], [1, 'missing'], [7, 'acc']] });
+    expect([...bestCells(g)].sort()).toEqual(['0,3', '2,1']);
+  });
+
   it('flattens cells into CSV-ready records (mean and sd in their own columns)', () => {
     expect(tableRecords(t)[0]).toEqual({ method: 'a', acc: 0.9, 'acc sd': 0.01, loss: 0.5, note: 'x' });
     const est = tableRecords(table({ id: 'e', header: ['m'], rows: [[{ value: 1, ci: [0, 2] }], [{ value: 2, ci: null }]] }));

@@ -50,12 +50,19 @@ describe.skipIf(!HAS_CHROMIUM)(HAS_CHROMIUM ? 'cmkd run report and student in Ch
       minFigures: 5,
       screenshot: process.env.CMKD_UPDATE_SCREENSHOT ? path.resolve('docs/report-screenshot.png') : undefined,
     });
-    expect(seen.verdicts.join('\n')).toContain(`Recommended teacher: ${result.recommended}`);
+    const deployed = result.table.find((row) => row.label === result.best.label)!;
+    expect(seen.verdicts.join('\n')).toContain(
+      result.best.beatsStudent
+        ? `Recommended teacher: ${deployed.teacher} — deploy ${result.best.label}`
+        : 'No teacher clearly helps — deploy the student alone',
+    );
     expect(seen.verdicts.join('\n')).toContain(result.verdict.slice(0, 40));
     expect(seen.figures.map((f) => f.id)).toEqual(
       expect.arrayContaining(['figure-teacher-ranking', 'figure-cch-scatter', 'figure-methods']),
     );
-    expect(seen.bestCells).toBeGreaterThan(0);
+    // Bold: exactly the gains whose interval is above 0 (teachers table and methods table).
+    const clear = [...result.outcomes, ...result.table].filter((x) => x.effect === 'clear gain').length;
+    expect(seen.bestCells).toBe(clear);
   });
 
   it("the student page's probabilities for a test sample match the saved best student in Node", async () => {
