@@ -1,4 +1,6 @@
 /** Helpers every command shares: checked numeric flags, Ctrl-C handling, and the dataset flags. */
+import { accessSync, constants, mkdirSync, statSync, type Stats } from 'node:fs';
+import path from 'node:path';
 import { Option, type Command } from 'commander';
 import { loadDataset, type CsvModalityColumns, type LoadOptions, type MultimodalDataset } from '../data/index.js';
 import { CmkdError, oneOf } from '../util/errors.js';
@@ -23,6 +25,51 @@ export function numberOption(
     throw new CmkdError(`${flag} '${value}': expected ${want}`, 'invalid-option');
   }
   return x;
+}
+
+/**
+ * Checks an output folder before any work, so a bad `--out` fails at once with one line (exit 2)
+ * instead of a crash after training: not empty, not under /proc, /sys or /dev, not an existing
+ * file, not under a file, and inside a folder this process may write to. Creates it.
+ */
+export function prepareOutDir(flag: string, dir: string): string {
+  if (dir.trim() === '') throw new CmkdError(`${flag} is empty; give the folder to write into`, 'invalid-option');
+  const abs = path.resolve(dir);
+  if (/^\/(proc|sys|dev)(\/|$)/.test(abs))
+    throw new CmkdError(`${flag} '${dir}' is inside /proc, /sys or /dev; give a folder for results`, 'invalid-option');
+  // The nearest existing ancestor must be a folder we can write in.
+  let existing = abs;
+  for (;;) {
+    let st: Stats | null = null;
+    try {
+      st = statSync(existing);
+    } catch {
+      st = null;
+    }
+    if (st) {
+      if (!st.isDirectory())
+        throw new CmkdError(
+          existing === abs
+            ? `${flag} '${dir}' is an existing file, not a folder`
+            : `${flag} '${dir}': '${existing}' is a file, not a folder`,
+          'invalid-option',
+        );
+      break;
+    }
+    const parent = path.dirname(existing);
+    if (parent === existing) break;
+    existing = parent;
+  }
+  try {
+    accessSync(existing, constants.W_OK);
+    mkdirSync(abs, { recursive: true });
+  } catch (e) {
+    throw new CmkdError(
+      `${flag} '${dir}': cannot create or write in it (${(e as NodeJS.ErrnoException).code ?? 'error'})`,
+      'invalid-option',
+    );
+  }
+  return dir;
 }
 
 /** Ctrl-C aborts the run cooperatively (a second Ctrl-C exits at once). Returns the signal and a release function. */

@@ -4,7 +4,7 @@ import { miMethod, type Estimate } from '../../criteria/index.js';
 import { analyseTeachers, type TeacherAnalysis } from '../../run/index.js';
 import { oneOf } from '../../util/errors.js';
 import { emit, fmt, progressBars, table, warn } from '../output.js';
-import { addDatasetFlags, interruptSignal, loadForCommand, type DatasetFlags } from '../common.js';
+import { addDatasetFlags, interruptSignal, loadForCommand, type DatasetFlags, prepareOutDir } from '../common.js';
 import { defaultRunDir } from './experiment.js';
 import { addRunFlags, parseRunFlags, type SharedRunFlags } from './run.js';
 
@@ -87,7 +87,7 @@ export function register(program: Command): void {
   ).action(async (spec: string, f: CchFlags) => {
     const backend = oneOf<BackendChoice>('backend', f.backend, BACKEND_CHOICES);
     const options = parseRunFlags(f);
-    const outDir = f.out ?? defaultRunDir('cch');
+    const outDir = prepareOutDir('--out', f.out ?? defaultRunDir('cch'));
     await initEngine({ backend });
     const bars = progressBars({ quiet: Boolean(f.quiet || f.json) });
     const { signal, release } = interruptSignal();

@@ -11,7 +11,15 @@ import { CmkdError, check, oneOf } from '../../util/errors.js';
 import { writeJsonAtomic } from '../../util/fs.js';
 import { VERSION } from '../../version.js';
 import { emit, progressBars, warn } from '../output.js';
-import { addDatasetFlags, hiddenAlias, interruptSignal, loadForCommand, numberOption, type DatasetFlags } from '../common.js';
+import {
+  addDatasetFlags,
+  hiddenAlias,
+  interruptSignal,
+  loadForCommand,
+  numberOption,
+  type DatasetFlags,
+  prepareOutDir,
+} from '../common.js';
 import { evaluationLine } from './train.js';
 
 /** Architecture and optimisation flags shared by distill and sweep (defaults given by the command). */
@@ -143,6 +151,7 @@ export function register(program: Command): void {
     { epochs: '30', lr: '0.001', batchSize: '64', patience: '10' },
   ).action(async (spec: string, flags: DistillFlags) => {
     const f: DistillFlags = { ...flags, student: flags.student ?? flags.studentModality };
+    prepareOutDir('--out', f.out);
     const method = oneOf('distillation method', f.method, DISTILL_METHODS);
     const backend = oneOf<BackendChoice>('backend', f.backend, BACKEND_CHOICES);
     const budget = parseBudget(f, { epochs: 30, lr: 1e-3, batchSize: 64, patience: 10 });

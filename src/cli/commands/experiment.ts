@@ -3,6 +3,7 @@ import path from 'node:path';
 import { EXPERIMENTS } from '../../experiments/registry.js';
 import type { ExperimentDefinition, ReportBlock } from '../../experiments/types.js';
 import { emit, progressBars, table } from '../output.js';
+import { prepareOutDir } from '../common.js';
 
 /** runs/<name>-<local timestamp>, e.g. runs/cch-gaussian-2026-11-23T09-36-06. */
 export function defaultRunDir(name: string, now = new Date()): string {
@@ -30,7 +31,7 @@ function addExperiment(group: Command, def: ExperimentDefinition): void {
         const v = raw[o.key];
         if (typeof v === 'string') opts[o.key] = o.parse(v);
       }
-      const outDir = typeof raw.out === 'string' ? raw.out : defaultRunDir(def.name);
+      const outDir = prepareOutDir('--out', typeof raw.out === 'string' ? raw.out : defaultRunDir(def.name));
       const bars = progressBars({ quiet: Boolean(raw.quiet) || Boolean(raw.json && !process.stderr.isTTY) });
       const controller = new AbortController();
       // First Ctrl-C stops after the current unit of work (finished results are kept); a second one kills.

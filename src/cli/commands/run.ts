@@ -4,7 +4,7 @@ import { MI_ESTIMATORS, MI_UNITS, type MIEstimatorName, type MIUnits } from '../
 import { METHOD_IDS } from '../../kd/index.js';
 import { agreementLine, BUDGETS, runMainJob, type RunOptions, type RunResult } from '../../run/index.js';
 import { CmkdError, oneOf } from '../../util/errors.js';
-import { addDatasetFlags, interruptSignal, loadForCommand, numberOption, type DatasetFlags } from '../common.js';
+import { addDatasetFlags, interruptSignal, loadForCommand, numberOption, type DatasetFlags, prepareOutDir } from '../common.js';
 import { defaultRunDir } from './experiment.js';
 import { emit, progressBars, table, warn } from '../output.js';
 
@@ -166,7 +166,7 @@ export function register(program: Command): void {
       'run',
     ),
   ).action(async (spec: string, f: RunFlags) => {
-    const outDir = f.out ?? defaultRunDir('run');
+    const outDir = prepareOutDir('--out', f.out ?? defaultRunDir('run'));
     const bars = progressBars({ quiet: Boolean(f.quiet) });
     const { signal, release } = interruptSignal();
     try {

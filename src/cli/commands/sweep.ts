@@ -7,7 +7,7 @@ import { DEFAULT_SWEEP_METHODS, formatSweepTable, QUICK_SWEEP, RESULTS_CSV, RESU
 import { CmkdError, oneOf } from '../../util/errors.js';
 import { emit, progressBars, table, warn } from '../output.js';
 import { addBudgetFlags, parseBudget, type BudgetFlags } from './distill.js';
-import { addDatasetFlags, columnOptions, hiddenAlias, interruptSignal, numberOption, type DatasetFlags } from '../common.js';
+import { addDatasetFlags, columnOptions, hiddenAlias, interruptSignal, numberOption, type DatasetFlags, prepareOutDir } from '../common.js';
 
 interface SweepFlags extends DatasetFlags, BudgetFlags {
   student?: string;
@@ -66,6 +66,7 @@ export function register(program: Command): void {
       patience: `10 (quick ${QUICK_SWEEP.budget.earlyStopping.patience})`,
     },
   ).action(async (spec: string, f: SweepFlags) => {
+    prepareOutDir('--out', f.out);
     const student = f.student ?? f.studentModality;
     const teacher = f.teacher ?? f.teacherModality;
     if (student === undefined) throw new CmkdError('cmkd sweep needs --student <modality>', 'invalid-option');

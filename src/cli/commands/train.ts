@@ -17,7 +17,7 @@ import { oneOf } from '../../util/errors.js';
 import { writeJsonAtomic } from '../../util/fs.js';
 import { VERSION } from '../../version.js';
 import { emit, fmt, progressBars } from '../output.js';
-import { addDatasetFlags, interruptSignal, loadForCommand, numberOption, type DatasetFlags } from '../common.js';
+import { addDatasetFlags, interruptSignal, loadForCommand, numberOption, type DatasetFlags, prepareOutDir } from '../common.js';
 
 interface TrainFlags extends DatasetFlags {
   modality: string;
@@ -84,6 +84,7 @@ export function register(program: Command): void {
       .option('--json', 'print the result as JSON')
       .option('--quiet', 'no progress on stderr'),
   ).action(async (spec: string, f: TrainFlags) => {
+    prepareOutDir('--out', f.out);
     const backend = oneOf<BackendChoice>('backend', f.backend, BACKEND_CHOICES);
     const kind = f.model === undefined ? undefined : oneOf<ModelKind>('model', f.model, MODEL_KINDS);
     const architecture: SpecOverrides = {};
