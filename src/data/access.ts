@@ -10,6 +10,14 @@ export function modalityNames(ds: ModalityTable): string[] {
   return ds.modalities.map((m) => m.name);
 }
 
+/**
+ * What a modality name may be: letters, digits, '_', '.', '-', not starting with '.' or '-'. Names
+ * become parts of file paths (models/r0/teacher-<name>, stage files), so '/', '..' and spaces
+ * are refused, and '+' is the fusion separator below.
+ */
+export const MODALITY_NAME = /^[A-Za-z0-9_][A-Za-z0-9_.-]*$/;
+export const MODALITY_NAME_RULE = "letters, digits, '_', '.' and '-', starting with a letter, digit or '_'";
+
 /** Separator of a fused modality name: 'pixels+blocks' is the concatenation of 'pixels' and 'blocks'. */
 export const FUSION_SEPARATOR = '+';
 

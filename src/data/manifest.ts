@@ -9,6 +9,7 @@ import * as z from 'zod';
 import { CmkdError } from '../util/errors.js';
 import { FILE_FORMATS, FileCache, assemble, readLabels, readModality, type ReadContext, type TaskSpec } from './source.js';
 import type { MultimodalDataset } from './types.js';
+import { MODALITY_NAME, MODALITY_NAME_RULE } from './access.js';
 
 export const MANIFEST_NAME = 'cmkd.json';
 
@@ -17,7 +18,7 @@ const columnsSchema = z.union([nonEmpty, z.array(nonEmpty).min(1)]);
 
 const modalitySchema = z
   .object({
-    name: nonEmpty,
+    name: nonEmpty.regex(MODALITY_NAME, `must use ${MODALITY_NAME_RULE}`),
     kind: z.enum(['table', 'image']).default('table'),
     file: nonEmpty,
     format: z.enum(FILE_FORMATS).optional(),

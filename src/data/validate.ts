@@ -4,7 +4,7 @@
  * sample/row and column at fault.
  */
 import { CmkdError } from '../util/errors.js';
-import { featureSize } from './access.js';
+import { featureSize, MODALITY_NAME, MODALITY_NAME_RULE } from './access.js';
 import type { Modality, ModalityTable, MultimodalDataset } from './types.js';
 
 /** Where value k of sample i of m lives, in the words of its source file. */
@@ -35,6 +35,7 @@ export function validateModalities<T extends ModalityTable>(ds: T): T {
   const seen = new Set<string>();
   for (const m of ds.modalities) {
     if (typeof m.name !== 'string' || m.name.length === 0) fail('a modality has an empty name');
+    if (!MODALITY_NAME.test(m.name)) fail(`modality name ${JSON.stringify(m.name)} is not allowed: use ${MODALITY_NAME_RULE}`);
     if (seen.has(m.name)) fail(`duplicate modality name '${m.name}'; modality names must be unique`);
     seen.add(m.name);
     const where = `modality '${m.name}'${m.source ? ` (${m.source})` : ''}`;

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkPlan, execute, type Cell, type CellRunner, type Json } from './cells.js';
-import type { StageStore } from './stages.js';
+import { stageFile, type StageStore } from './stages.js';
 
 let root = '';
 beforeAll(async () => {
@@ -90,5 +90,14 @@ describe('cell engine', () => {
       }),
     ).rejects.toThrow();
     expect(calls).toEqual(['a']);
+  });
+});
+
+describe('stage files', () => {
+  it('are one per cell id: a fused teacher a+b and a modality a_b do not share one', () => {
+    const store = { runDir: '/r', fingerprint: 'f', resume: false, reused: [] };
+    const files = ['r0-teacher-a+b', 'r0-teacher-a_b', 'r0/teacher', 'r0-teacher-a~2b~b'].map((id) => stageFile(store, id));
+    expect(new Set([files[0], files[1], files[3]]).size).toBe(3);
+    expect(files[2]).toBe(path.join('/r', 'stages', 'r0_teacher.json'));
   });
 });

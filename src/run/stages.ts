@@ -24,7 +24,11 @@ export function fingerprintOf(settings: unknown): string {
 }
 
 export function stageFile(store: StageStore, name: string): string {
-  return path.join(store.runDir, 'stages', `${name.replace(/[^A-Za-z0-9_.-]+/g, '_')}.json`);
+  // '/' (the plans' separator, e.g. the sweep's 'r0/teacher') becomes '_' as always; any other character outside
+  // [A-Za-z0-9_.-] (modality names cannot hold one; a fused teacher 'a+b' does) becomes ~<code point>~, so 'a+b' and
+  // 'a_b' stay apart.
+  const safe = name.replace(/\//g, '_').replace(/[^A-Za-z0-9_.-]/gu, (c) => `~${c.codePointAt(0)!.toString(16)}~`);
+  return path.join(store.runDir, 'stages', `${safe}.json`);
 }
 
 /**

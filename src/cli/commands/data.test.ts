@@ -64,6 +64,30 @@ describe('cmkd data validate', () => {
       /cmkd\.json: task\.classes: expected array, received string/,
     ],
     [
+      'a modality name that is a path',
+      {
+        'cmkd.json': manifest({
+          modalities: [
+            { name: 't/../../../../tmp/escape', kind: 'table', file: 'tab.csv' },
+            { name: 'img', kind: 'image', shape: [2, 2, 1], file: 'img.npy' },
+          ],
+        }),
+      },
+      /cmkd\.json: modalities\[0\]\.name: must use letters, digits, '_', '\.' and '-'/,
+    ],
+    [
+      'a modality name with a space',
+      {
+        'cmkd.json': manifest({
+          modalities: [
+            { name: 'p q', kind: 'table', file: 'tab.csv' },
+            { name: 'img', kind: 'image', shape: [2, 2, 1], file: 'img.npy' },
+          ],
+        }),
+      },
+      /modalities\[0\]\.name: must use letters/,
+    ],
+    [
       'mismatched counts',
       { 'labels.csv': 'y\ncat\ndog\n' },
       /row counts differ: .*tab\.csv\) has 4 samples but the labels \(.*labels\.csv\) have 2/,
