@@ -205,6 +205,33 @@ describe('trainModel', () => {
     held.model.dispose();
   });
 
+  it('a timer can abort training mid-run: the loop yields between steps, so Ctrl-C stops within an epoch', async () => {
+    const controller = new AbortController();
+    let epochs = 0;
+    const model = buildModel(mlp([8], 0), 3);
+    // The abort comes from the event loop (as SIGINT does), not from inside a callback of the loop.
+    const timer = setTimeout(() => controller.abort(), 20);
+    try {
+      await expect(
+        trainModel({
+          model,
+          train: blobs(64, 4, 1),
+          val: blobs(16, 4, 2),
+          task: 'classification',
+          epochs: 100000,
+          batchSize: 4,
+          earlyStopping: false,
+          signal: controller.signal,
+          onProgress: (ev) => void (epochs = ev.done),
+        }),
+      ).rejects.toThrow(/interrupted/);
+    } finally {
+      clearTimeout(timer);
+      model.dispose();
+    }
+    expect(epochs).toBeLessThan(100000);
+  });
+
   it('resumes an aborted run from its checkpoint and ends where an uninterrupted run ends', async () => {
     const train = blobs(48, 4, 1);
     const val = blobs(24, 4, 2);
