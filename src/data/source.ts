@@ -355,25 +355,34 @@ export function encodeLabels(raw: RawLabels, spec: TaskSpec, defaultTarget: stri
         }
         labels[i] = v;
       }
-      return { task: { kind: 'classification', classes: spec.classes.slice() }, labels };
+      return { task: { kind: 'classification', classes: spec.classes.slice() }, labels: atLeastTwo(labels, spec.classes, raw) };
     }
     const uniq = [...new Set(vals as number[])].sort((a, b) => a - b);
     const index = new Map(uniq.map((v, i) => [v, i]));
     for (let i = 0; i < n; i++) labels[i] = index.get(vals[i] as number)!;
-    return { task: { kind: 'classification', classes: uniq.map(String) }, labels };
+    return { task: { kind: 'classification', classes: uniq.map(String) }, labels: atLeastTwo(labels, uniq.map(String), raw) };
   }
 
+  // Spreadsheet spellings of a missing cell are missing, unless they are declared classes.
+  const missingWord = (t: string) => /^(nan|na|n\/a|null)$/i.test(t) && !spec.classes?.includes(t);
   const names = raw.values.map((v, i) => {
-    if (isMissing(v)) throw missing(i);
+    if (isMissing(v) || missingWord(String(v).trim())) throw missing(i);
     return String(v).trim();
   });
   let classes: string[];
   if (spec.classes) {
     classes = spec.classes.slice();
+  } else if (names.every((t) => DECIMAL.test(t))) {
+    // Numbers written as text are class values as numbers ('1' and '1.0' are one class); they must be integers.
+    const vals = names.map(Number);
+    const bad = vals.findIndex((v) => !Number.isInteger(v));
+    if (bad >= 0) throw new CmkdError(`${raw.where(bad)}: class label ${names[bad]} is not an integer class value`, 'invalid-input');
+    const uniq = [...new Set(vals)].sort((a, b) => a - b);
+    const index = new Map(uniq.map((v, i) => [v, i]));
+    vals.forEach((v, i) => (labels[i] = index.get(v)!));
+    return { task: { kind: 'classification', classes: uniq.map(String) }, labels: atLeastTwo(labels, uniq.map(String), raw) };
   } else {
-    const uniq = [...new Set(names)];
-    const allNumeric = uniq.every((s) => s !== '' && !Number.isNaN(Number(s)));
-    classes = allNumeric ? uniq.sort((a, b) => Number(a) - Number(b)) : uniq.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+    classes = [...new Set(names)].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
   }
   const index = new Map(classes.map((c, i) => [c, i]));
   // Text labels '0', '1', … with declared class names (none of them a label) are class indices.
@@ -387,7 +396,21 @@ export function encodeLabels(raw: RawLabels, spec: TaskSpec, defaultTarget: stri
     }
     labels[i] = k;
   }
-  return { task: { kind: 'classification', classes }, labels };
+  return { task: { kind: 'classification', classes }, labels: atLeastTwo(labels, classes, raw) };
+}
+
+/** A plain decimal number ('3', '-1', '2.0', '1e3'); not '0x1F', 'Infinity' or ''. */
+const DECIMAL = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
+
+/** Classification needs at least two classes among the labels. */
+function atLeastTwo(labels: Int32Array, classes: string[], raw: RawLabels): Int32Array {
+  const present = new Set(labels);
+  if (present.size < 2)
+    throw new CmkdError(
+      `${raw.file}: every label is class '${classes[labels[0]]}'${classes.length > 1 ? ` (of the ${classes.length} declared)` : ''}; classification needs at least two classes present`,
+      'invalid-input',
+    );
+  return labels;
 }
 
 /** Put modalities and labels together, checking every file has the same number of samples. */

@@ -87,6 +87,18 @@ describe('cmkd data validate', () => {
       },
       /modalities\[0\]\.name: must use letters/,
     ],
+    ['a NaN label cell', { 'labels.csv': 'y\ncat\nNaN\ncat\ndog\n' }, /labels\.csv row 2 \(line 3\), column 'y': missing label/],
+    ['an NA label cell', { 'labels.csv': 'y\ncat\ndog\nNA\ndog\n' }, /row 3 \(line 4\), column 'y': missing label/],
+    [
+      'every label one class of two declared',
+      { 'labels.csv': 'y\ncat\ncat\ncat\ncat\n' },
+      /labels\.csv: every label is class 'cat' \(of the 2 declared\); classification needs at least two classes present/,
+    ],
+    [
+      'float labels for a classification task',
+      { 'cmkd.json': manifest({ task: { kind: 'classification' } }), 'labels.csv': 'y\n0.5\n1\n0\n1\n' },
+      /row 1 \(line 2\), column 'y': class label 0\.5 is not an integer class value/,
+    ],
     [
       'mismatched counts',
       { 'labels.csv': 'y\ncat\ndog\n' },
@@ -133,6 +145,27 @@ describe('cmkd data validate', () => {
     const flag = await run('data', 'validate', join(dir, 'd.csv'), '--csv-modality', 'a', '--label', 'y');
     expect(flag.code).toBe(2);
     expect(flag.stderr).toMatch(/--csv-modality 'a': expected name=value/);
+  });
+});
+
+describe('label spellings', () => {
+  it("'1' and '1.0' are one class; '0x1F' is a class name, not 31", async () => {
+    const same = await run(
+      'data',
+      'describe',
+      makeDir({ ...goodFiles(), 'cmkd.json': manifest({ task: { kind: 'classification' } }), 'labels.csv': 'y\n1\n1.0\n0\n0.0\n' }),
+      '--json',
+    );
+    expect(same.code).toBe(0);
+    expect(JSON.parse(same.stdout).task.classes).toEqual(['0', '1']);
+    const hex = await run(
+      'data',
+      'describe',
+      makeDir({ ...goodFiles(), 'cmkd.json': manifest({ task: { kind: 'classification' } }), 'labels.csv': 'y\n0x1F\n31\n0x1F\n31\n' }),
+      '--json',
+    );
+    expect(hex.code).toBe(0);
+    expect(JSON.parse(hex.stdout).task.classes).toEqual(['0x1F', '31']);
   });
 });
 
