@@ -105,6 +105,22 @@ export const sectionSchema = z.object({
   blocks: z.array(blockSchema),
 });
 
+/**
+ * Whether `href` is a relative link or an http(s) URL. report.json can be edited, and a
+ * javascript:, data: or file: link (or '//host', which from a file:// page reaches that host
+ * over file sharing) would run or fetch something from the page. Whitespace and control
+ * characters are refused because browsers drop them inside a scheme ('java\tscript:'), and
+ * backslashes because browsers read them as slashes.
+ */
+export function isSafeLink(href: string): boolean {
+  if (/[\u0000-\u0020\u007f-\u00a0\\]/.test(href) || href.startsWith('//')) return false;
+  if (/^https?:\/\/[^/]/i.test(href)) return true;
+  // Relative: no scheme, i.e. no ':' before the first '/', '?' or '#'.
+  return !/^[^/?#]*:/.test(href);
+}
+
+const linkSchema = z.string().refine(isSafeLink, 'expected a relative link or an http(s) URL');
+
 export const settingValueSchema = z.union([z.string(), z.number(), z.boolean(), z.null(), z.array(z.union([z.string(), z.number()]))]);
 
 export const reportDocumentSchema = z.object({
@@ -124,7 +140,7 @@ export const reportDocumentSchema = z.object({
   summary: z.array(blockSchema).default([]),
   sections: z.array(sectionSchema),
   /** Links shown under the title (e.g. the in-browser student), relative to report.html. */
-  links: z.array(z.object({ href: z.string(), text: z.string() })).optional(),
+  links: z.array(z.object({ href: linkSchema, text: z.string() })).optional(),
 });
 
 export type MeanSdCell = z.infer<typeof meanSdCellSchema>;
@@ -151,8 +167,11 @@ export type ReportDocumentInput = z.input<typeof reportDocumentSchema>;
 export function parseReportDocument(value: unknown, where = 'report document'): ReportDocument {
   const parsed = reportDocumentSchema.safeParse(value);
   if (parsed.success) return parsed.data;
-  const lines = parsed.error.issues.slice(0, 3).map((i) => `  ${i.path.map(String).join('.') || '(root)'}: ${i.message}`);
-  throw new CmkdError(`${where} is not a valid cmkd report:\n${lines.join('\n')}`, 'invalid-input');
+  // One line, as every cmkd error: the CLI prints it after 'cmkd: error: '.
+  const faults = parsed.error.issues
+    .slice(0, 3)
+    .map((i) => `${i.path.map(String).join('.') || '(root)'}: ${i.message.replace(/\s+/g, ' ')}`);
+  throw new CmkdError(`${where} is not a valid cmkd report: ${faults.join('; ')}`, 'invalid-input');
 }
 
 // Block constructors: terse, typed, for the code that assembles a report.

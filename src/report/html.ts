@@ -167,7 +167,7 @@ function renderTable(t: TableBlock, n: number): string {
 }
 
 async function renderFigure(f: FigureBlock, n: number): Promise<string> {
-  const svg = prefixSvgIds(await chartToSvg(f.spec), `f${n}-`);
+  const svg = prefixSvgIds(await chartToSvg(f.spec, f.id), `f${n}-`);
   const caption = f.caption ? `<figcaption><span class="fig-no">Figure ${n}.</span> ${inlineText(f.caption)}</figcaption>` : '';
   return `<figure class="chart" id="figure-${escapeHtml(f.id)}"><div class="chart-svg">${svg}</div>${caption}</figure>`;
 }

@@ -52,7 +52,16 @@ describe('cell formatting', () => {
   });
 
   it('also bolds the cells listed in `bold` (e.g. clearly positive gains), ignoring unknown columns and rows', () => {
-    const g = table({ ...t, best: undefined, bold: [[0, 'note'], [2, 'acc'], [1, 'missing'], [7, 'acc']] });
+    const g = table({
+      ...t,
+      best: undefined,
+      bold: [
+        [0, 'note'],
+        [2, 'acc'],
+        [1, 'missing'],
+        [7, 'acc'],
+      ],
+    });
     expect([...bestCells(g)].sort()).toEqual(['0,3', '2,1']);
   });
 
@@ -225,6 +234,62 @@ describe('HTML report', () => {
     await expect(rerenderReport(dir)).rejects.toThrow(/no report\.json/);
     await writeFile(path.join(dir, 'report.json'), '{"title": 1');
     await expect(rerenderReport(dir)).rejects.toThrow(/not valid JSON/);
+  });
+
+  it('allows only relative and http(s) links (no javascript:, data:, file:, protocol-relative)', async () => {
+    const withLink = (href: string) => ({ title: 't', sections: [], links: [{ href, text: 'x' }] });
+    for (const href of ['student/index.html', '#top', '../other/report.html', 'https://example.org/a?b#c', 'HTTP://example.org']) {
+      expect(parseReportDocument(withLink(href)).links?.[0].href).toBe(href);
+    }
+    for (const href of [
+      'javascript:alert(1)',
+      ' JavaScript:alert(1)',
+      'java\tscript:alert(1)',
+      'data:text/html,<script>alert(1)</script>',
+      'file:///etc/passwd',
+      '//evil.example/x',
+      '\\\\evil.example\\x',
+      'vbscript:x',
+    ]) {
+      let err: unknown = null;
+      try {
+        parseReportDocument(withLink(href));
+      } catch (e) {
+        err = e;
+      }
+      expect(err, href).toBeInstanceOf(CmkdError);
+      expect((err as Error).message).toMatch(/links\.0\.href/);
+      expect((err as Error).message).not.toContain('\n');
+    }
+    await expect(renderHtmlReport(withLink('javascript:alert(1)'))).rejects.toThrow(CmkdError);
+  });
+
+  it('refuses a tampered report.json whose figure reads a local file, before writing anything', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'cmkd-report-'));
+    const secret = path.join(dir, 'secret.txt');
+    await writeFile(secret, 'TOP-SECRET-4711\n');
+    const evil = {
+      data: { url: `file://${secret}`, format: { type: 'dsv', delimiter: '\u0001', header: ['line'] } },
+      mark: 'text',
+      encoding: { text: { field: 'line' } },
+    };
+    const doc = {
+      title: 't',
+      sections: [
+        {
+          heading: 'h',
+          blocks: [
+            { kind: 'figure', id: 'fine', spec: methodsSpec([{ method: 'kd', mean: 1 }]) },
+            { kind: 'figure', id: 'leak', spec: evil },
+          ],
+        },
+      ],
+    };
+    await writeFile(path.join(dir, 'report.json'), JSON.stringify(doc));
+    await expect(rerenderReport(dir)).rejects.toThrow(/^figure 'leak': .*data\.url/);
+    await expect(readFile(path.join(dir, 'report.html'), 'utf8')).rejects.toThrow(/ENOENT/);
+    await expect(readFile(path.join(dir, 'figures/fine.svg'), 'utf8')).rejects.toThrow(/ENOENT/);
+    await expect(renderHtmlReport(doc as never)).rejects.toThrow(/figure 'leak'/);
   });
 
   it('refuses two figures with the same id (they would overwrite each other)', async () => {

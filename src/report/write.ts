@@ -13,7 +13,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { CmkdError } from '../util/errors.js';
 import { toCsv, toJson, writeFileAtomic, writeJsonAtomic } from '../util/fs.js';
-import { renderChart } from './charts.js';
+import { checkChartSpec, renderChart } from './charts.js';
 import { parseReportDocument, type Block, type ReportDocument, type ReportDocumentInput } from './document.js';
 import { tableRecords } from './format.js';
 import { renderHtmlReport } from './html.js';
@@ -49,6 +49,8 @@ function checkIds(doc: ReportDocument): void {
 
 async function writeOutputs(runDir: string, doc: ReportDocument): Promise<string[]> {
   checkIds(doc);
+  // Every figure is checked before any file is written, so a tampered report.json leaves the folder as it was.
+  for (const b of allBlocks(doc)) if (b.kind === 'figure') checkChartSpec(b.spec, b.id);
   const files: string[] = [];
   for (const b of allBlocks(doc)) {
     if (b.kind === 'figure') {

@@ -7,10 +7,18 @@ import { CmkdError } from '../util/errors.js';
 import { serveStatic, type StaticServer } from './server.js';
 
 /** A raw GET (fetch would normalise '..' away before it reaches the server). */
-function get(url: string, rawPath: string, method = 'GET'): Promise<{ status: number; type?: string; body: string; location?: string }> {
+function get(
+  url: string,
+  rawPath: string,
+  method = 'GET',
+  headers: Record<string, string> = {},
+): Promise<{ status: number; type?: string; body: string; location?: string }> {
   const u = new URL(url);
+  // Without a Host header of the caller's, node sends '<host>:<port>' of the URL.
+  const setHost = !('host' in headers) || headers.host !== '';
+  if (!setHost) delete headers.host;
   return new Promise((resolve, reject) => {
-    const req = http.request({ host: u.hostname, port: u.port, path: rawPath, method }, (res) => {
+    const req = http.request({ host: u.hostname, port: u.port, path: rawPath, method, headers, setHost }, (res) => {
       let body = '';
       res.setEncoding('utf8');
       res.on('data', (c: string) => (body += c));
@@ -38,6 +46,13 @@ describe('static server', () => {
     await writeFile(path.join(root, 'figures', 'a b.svg'), '<svg/>');
     await writeFile(path.join(base, 'secret.txt'), 'CONTENT-OUTSIDE-ROOT');
     await symlink(path.join(base, 'secret.txt'), path.join(root, 'link.txt'));
+    // A folder whose index.html leads out of the root, and dotfiles (hidden from listings).
+    await mkdir(path.join(root, 'sub'));
+    await symlink(path.join(base, 'secret.txt'), path.join(root, 'sub', 'index.html'));
+    await writeFile(path.join(root, '.secret'), 'DOTFILE-CONTENT');
+    await mkdir(path.join(root, '.git'));
+    await writeFile(path.join(root, '.git', 'config'), 'DOTFILE-CONTENT');
+    await symlink('.secret', path.join(root, 'alias.txt'));
     server = await serveStatic(root, { port: 0 });
   });
   afterAll(() => server.close());
@@ -66,6 +81,40 @@ describe('static server', () => {
     }
     expect((await get(server.url, '/link.txt')).status).toBe(403);
     expect((await get(server.url, '/missing.html')).status).toBe(404);
+  });
+
+  it("does not serve a folder's index.html that is a symlink out of the folder", async () => {
+    for (const p of ['/sub/', '/sub/index.html']) {
+      const r = await get(server.url, p);
+      expect([403, 404], p).toContain(r.status);
+      expect(r.body).not.toContain('CONTENT-OUTSIDE-ROOT');
+    }
+    expect((await get(server.url, '/sub/', 'HEAD')).status).toBe(403);
+  });
+
+  it('answers 404 for dotfiles and dot-folders, also through a symlink, as the listing hides them', async () => {
+    for (const p of ['/.secret', '/.git/config', '/.git/', '/%2esecret', '/student/../.secret', '/alias.txt']) {
+      const r = await get(server.url, p);
+      expect(r.status, p).toBe(404);
+      expect(r.body).not.toContain('DOTFILE-CONTENT');
+    }
+    expect((await get(server.url, '/')).body).not.toMatch(/\.secret|\.git/);
+  });
+
+  it('answers only requests addressed to the loopback names (no DNS rebinding)', async () => {
+    const port = server.port;
+    for (const host of [`127.0.0.1:${port}`, `localhost:${port}`, `LocalHost:${port}`, `[::1]:${port}`]) {
+      expect((await get(server.url, '/report.html', 'GET', { host })).status, host).toBe(200);
+    }
+    for (const host of ['evil.example', `evil.example:${port}`, `127.0.0.1:${port + 1}`, '127.0.0.1', `localhost.evil.example:${port}`]) {
+      const r = await get(server.url, '/report.html', 'GET', { host });
+      expect(r.status, host).toBe(403);
+      expect(r.body).toBe('forbidden\n');
+    }
+    // No Host header at all: node itself answers 400 before the request reaches cmkd.
+    const none = await get(server.url, '/report.html', 'GET', { host: '' });
+    expect(none.status).toBe(400);
+    expect(none.body).not.toContain('report');
   });
 
   it('answers only GET and HEAD', async () => {

@@ -1,8 +1,9 @@
 /**
  * A small static file server for a run folder, on the loopback interface only: the report,
  * the figures and the in-browser student (whose model files a browser will not fetch from
- * file://). GET and HEAD only; paths cannot leave the root; folders serve their index.html
- * or a plain listing.
+ * file://). GET and HEAD only; requests must be addressed to a loopback name (Host header);
+ * paths cannot leave the root, even through symlinks; dotfiles are not served; folders serve
+ * their index.html or a plain listing.
  */
 import { createReadStream, existsSync } from 'node:fs';
 import { readdir, realpath, stat } from 'node:fs/promises';
@@ -64,21 +65,51 @@ async function listing(dir: string, urlPath: string): Promise<string> {
 <body><h1>${esc(base)}</h1><ul>${up}${items.join('')}</ul></body></html>`;
 }
 
-/** Resolve a URL path inside root, or null if it would leave it. */
-async function resolveInside(root: string, urlPath: string): Promise<string | null> {
+type Resolved = { file: string } | { status: 403 | 404 };
+
+/** Whether a path has a segment starting with '.': dotfiles and dot-folders (hidden from listings), '..'. */
+const hasDotSegment = (p: string) => p.split(/[\\/]/).some((seg) => seg.startsWith('.'));
+
+/** The real path of `target` if it exists and, after resolving symlinks, is inside root and no dotfile. */
+async function realInside(root: string, target: string): Promise<Resolved> {
+  let real: string;
+  try {
+    real = await realpath(target);
+  } catch {
+    return { status: 404 };
+  }
+  if (real !== root && !real.startsWith(root + path.sep)) return { status: 403 };
+  return hasDotSegment(path.relative(root, real)) ? { status: 404 } : { file: real };
+}
+
+/** Resolve a URL path to a real file or folder inside root, or the status to answer instead. */
+async function resolveInside(root: string, urlPath: string): Promise<Resolved> {
   let decoded: string;
   try {
     decoded = decodeURIComponent(urlPath);
   } catch {
-    return null;
+    return { status: 403 };
   }
-  if (decoded.includes('\0')) return null;
+  if (decoded.includes('\0')) return { status: 403 };
+  if (hasDotSegment(decoded)) return { status: 404 };
   const target = path.resolve(root, '.' + path.posix.normalize('/' + decoded));
-  if (target !== root && !target.startsWith(root + path.sep)) return null;
-  if (!existsSync(target)) return target;
-  // Symlinks may not lead out of the root either.
-  const real = await realpath(target);
-  return real === root || real.startsWith(root + path.sep) ? target : null;
+  if (target !== root && !target.startsWith(root + path.sep)) return { status: 403 };
+  return realInside(root, target);
+}
+
+/**
+ * The Host header values a request may carry: the loopback names with the server's port. A web
+ * page on another site can point its own name at 127.0.0.1 (DNS rebinding) and read the run
+ * through the browser; its requests then carry that name, so they are refused.
+ */
+export function allowedHosts(host: string, port: number): Set<string> {
+  const names = ['127.0.0.1', 'localhost', '[::1]'];
+  // An interface the caller chose (other than a wildcard) is also a name the server is reached by.
+  if (host !== '0.0.0.0' && host !== '::') names.push(host.includes(':') ? `[${host}]` : host);
+  const allowed = new Set(names.map((n) => `${n.toLowerCase()}:${port}`));
+  // Browsers leave out the default port.
+  if (port === 80) for (const n of names) allowed.add(n.toLowerCase());
+  return allowed;
 }
 
 /** Serve `rootDir` over HTTP on 127.0.0.1 until `close()`. */
@@ -91,38 +122,47 @@ export async function serveStatic(rootDir: string, opts: ServeOptions = {}): Pro
   if (!(Number.isInteger(port) && port >= 0 && port < 65536))
     throw new CmkdError(`port ${port}: expected an integer in 0..65535`, 'invalid-option');
 
+  // Filled in once listening, when the port is known; until then every request is refused.
+  let hosts = new Set<string>();
   const server = http.createServer((req, res) => {
     void (async () => {
       const send = (code: number, text: string) => {
         res.writeHead(code, { 'Content-Type': 'text/plain; charset=utf-8' });
         res.end(req.method === 'HEAD' ? undefined : `${text}\n`);
       };
+      if (!hosts.has((req.headers.host ?? '').toLowerCase())) return send(403, 'forbidden');
       if (req.method !== 'GET' && req.method !== 'HEAD') {
         res.setHeader('Allow', 'GET, HEAD');
         return send(405, 'method not allowed');
       }
       const urlPath = new URL(req.url ?? '/', 'http://localhost').pathname;
-      const file = await resolveInside(root, urlPath);
-      if (file === null) return send(403, 'forbidden');
-      if (!existsSync(file)) return send(404, `not found: ${urlPath}`);
-      const st = await stat(file);
+      const notFound = () => send(404, `not found: ${urlPath}`);
+      const found = await resolveInside(root, urlPath);
+      if ('status' in found) return found.status === 403 ? send(403, 'forbidden') : notFound();
+      // Served by its real path (checked to be inside root), not by the name that may be a symlink.
+      let file = found.file;
+      let st = await stat(file);
       if (st.isDirectory()) {
         if (!urlPath.endsWith('/')) {
           res.writeHead(301, { Location: `${urlPath}/` });
           return res.end();
         }
-        const index = path.join(file, 'index.html');
-        if (!existsSync(index)) {
+        // The index file may be a symlink too: it gets the same check as any file.
+        const index = existsSync(path.join(file, 'index.html')) ? await realInside(root, path.join(file, 'index.html')) : null;
+        if (index !== null && 'status' in index) return index.status === 403 ? send(403, 'forbidden') : notFound();
+        const ist = index === null ? null : await stat(index.file);
+        if (index === null || !ist?.isFile()) {
           const html = await listing(file, urlPath);
           res.writeHead(200, { 'Content-Type': TYPES['.html'], 'Cache-Control': 'no-store' });
           return res.end(req.method === 'HEAD' ? undefined : html);
         }
-        const ist = await stat(index);
-        res.writeHead(200, { 'Content-Type': TYPES['.html'], 'Content-Length': ist.size, 'Cache-Control': 'no-store' });
-        if (req.method === 'HEAD') return res.end();
-        return createReadStream(index).pipe(res);
+        [file, st] = [index.file, ist];
       }
-      res.writeHead(200, { 'Content-Type': contentType(file), 'Content-Length': st.size, 'Cache-Control': 'no-store' });
+      // Regular files only (a FIFO or device would hang or stream forever).
+      if (!st.isFile()) return notFound();
+      // The type follows the name asked for, as before symlinks were resolved.
+      const type = file === found.file ? contentType(urlPath) : TYPES['.html'];
+      res.writeHead(200, { 'Content-Type': type, 'Content-Length': st.size, 'Cache-Control': 'no-store' });
       if (req.method === 'HEAD') return res.end();
       createReadStream(file)
         .on('error', () => res.destroy())
@@ -141,7 +181,10 @@ export async function serveStatic(rootDir: string, opts: ServeOptions = {}): Pro
         reject(new CmkdError(`no permission to listen on port ${port}; use a port above 1023`, 'invalid-option'));
       else reject(err);
     });
-    server.listen(port, host, () => resolve());
+    server.listen(port, host, () => {
+      hosts = allowedHosts(host, (server.address() as AddressInfo).port);
+      resolve();
+    });
   });
   const actual = (server.address() as AddressInfo).port;
   return {

@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -24,6 +24,34 @@ describe('cmkd report', () => {
     expect(out.html).toBe(html);
     expect(out.files).toHaveLength(15);
     expect(await readFile(html, 'utf8')).toBe(before);
+  });
+
+  it('refuses a tampered report.json (a figure reading /etc/hostname, a javascript: link) with one line and exit 2', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'cmkd-cli-report-'));
+    dirs.push(dir);
+    const leak = {
+      data: { url: 'file:///etc/hostname', format: { type: 'dsv', delimiter: '\u0001', header: ['line'] } },
+      mark: 'text',
+      encoding: { text: { field: 'line' } },
+    };
+    await writeFile(
+      path.join(dir, 'report.json'),
+      JSON.stringify({ title: 't', sections: [{ heading: 'h', blocks: [{ kind: 'figure', id: 'leak', spec: leak }] }] }),
+    );
+    let r = await run('report', dir);
+    expect(r.code).toBe(2);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toMatch(/^cmkd: error: figure 'leak': .*data\.url[^\n]*\n$/);
+    await expect(readFile(path.join(dir, 'report.html'), 'utf8')).rejects.toThrow(/ENOENT/);
+
+    await writeFile(
+      path.join(dir, 'report.json'),
+      JSON.stringify({ title: 't', sections: [], links: [{ href: 'javascript:alert(1)', text: 'x' }] }),
+    );
+    r = await run('report', dir);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/^cmkd: error: .*links\.0\.href[^\n]*\n$/);
+    await expect(readFile(path.join(dir, 'report.html'), 'utf8')).rejects.toThrow(/ENOENT/);
   });
 
   it('explains a folder without report.json', async () => {
