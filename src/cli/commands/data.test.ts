@@ -44,10 +44,10 @@ describe('cmkd data validate', () => {
   it('prints ok and exits 0 for a good dataset', async () => {
     const r = await run('data', 'validate', makeDir(goodFiles()));
     expect(r.code).toBe(0);
-    expect(r.stdout).toBe(
-      'ok: toy: 4 samples; modalities tab [table 2], img [image 2×2×1]; classification, 2 classes\n' +
-        "warning: class 'cat' has 2 samples; the default 70/10/20 split needs at least 3 per class\n" +
-        "warning: class 'dog' has 2 samples; the default 70/10/20 split needs at least 3 per class\n",
+    expect(r.stdout).toBe('ok: toy: 4 samples; modalities tab [table 2], img [image 2×2×1]; classification, 2 classes\n');
+    expect(r.stderr).toBe(
+      "cmkd: warning: class 'cat' has 2 samples; the default 70/10/20 split needs at least 3 per class\n" +
+        "cmkd: warning: class 'dog' has 2 samples; the default 70/10/20 split needs at least 3 per class\n",
     );
   });
 

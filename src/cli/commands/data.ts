@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { describeDataset, datasetWarnings, type DatasetSummary, type MultimodalDataset } from '../../data/index.js';
 import { addDatasetFlags, loadForCommand, type DatasetFlags } from '../common.js';
-import { emit, fmt, progressBars, table } from '../output.js';
+import { emit, fmt, progressBars, table, warn } from '../output.js';
 
 interface DataFlags extends DatasetFlags {
   json?: boolean;
@@ -78,11 +78,13 @@ export function register(program: Command): void {
       task: describeDataset(ds).task,
       warnings: datasetWarnings(ds),
     };
-    emit(result, flags, (r) =>
-      [
+    // Warnings go to stderr (stdout is for the result; --json carries them in `warnings`).
+    if (!flags.json) for (const w of result.warnings) warn(w);
+    emit(
+      result,
+      flags,
+      (r) =>
         `ok: ${r.name}: ${r.n} samples; modalities ${r.modalities.map((m) => `${m.name} [${m.kind} ${shapeText(m.shape)}]`).join(', ')}; ${taskLine(r.task)}`,
-        ...r.warnings.map((w) => `warning: ${w}`),
-      ].join('\n'),
     );
   });
 }
