@@ -15,22 +15,31 @@ export function buildProgram(): Command {
   const program = new Command('cmkd')
     .description('Cross-modal knowledge distillation: will KD help, from which teacher; distill; measure; report.')
     .version(VERSION)
-    .showHelpAfterError('(run with --help for usage)')
     .configureHelp({ sortSubcommands: false });
   for (const register of COMMANDS) register(program);
+  // Usage errors (unknown flag, missing argument) are bad input like any other: one line on stderr, exit 2,
+  // and no process.exit from inside commander, so main() returns the code (every subcommand, at any depth).
+  const all = (c: Command): Command[] => [c, ...c.commands.flatMap(all)];
+  for (const c of all(program)) {
+    c.exitOverride().configureOutput({
+      outputError: (message, write) => write(`cmkd: ${message.trim()} (run with --help for usage)\n`),
+    });
+  }
   return program;
 }
 
+/** Help and version end a run normally; every other commander error is a usage error. */
+const NOT_ERRORS = new Set(['commander.helpDisplayed', 'commander.help', 'commander.version', 'commander.executeSubCommandAsync']);
+
 export async function main(argv: string[]): Promise<number> {
   const program = buildProgram();
-  program.exitOverride();
   try {
     await program.parseAsync(argv);
     return 0;
   } catch (err) {
     if (err instanceof CommanderError) {
-      // commander already printed the message (or help/version, which exit 0).
-      return err.exitCode;
+      // commander already printed the message (or the help or version).
+      return NOT_ERRORS.has(err.code) ? 0 : 2;
     }
     if (err instanceof CmkdError) {
       process.stderr.write(`cmkd: error: ${err.message}\n`);

@@ -40,3 +40,26 @@ describe('--out is checked before any work', () => {
     });
   }
 });
+
+describe('usage errors are bad input too', () => {
+  const cases: [string[], RegExp][] = [
+    [['run', '--student', 'x', '--bogus'], /unknown option '--bogus'/],
+    [['run', 'digits'], /required option '--student <modality>' not specified/],
+    [['data', 'validate'], /missing required argument 'dataset'/],
+    [['experiment', 'no-such-experiment'], /unknown command 'no-such-experiment'/],
+  ];
+  for (const [argv, message] of cases) {
+    it(`cmkd ${argv.join(' ')}: exit 2, one line`, async () => {
+      const r = await run(...argv);
+      expect(r.code).toBe(2);
+      expect(r.stdout).toBe('');
+      expect(r.stderr.trim().split('\n')).toHaveLength(1);
+      expect(r.stderr).toMatch(message);
+    });
+  }
+
+  it('help and version still exit 0', async () => {
+    expect((await run('--version')).code).toBe(0);
+    expect((await run('run', '--help')).code).toBe(0);
+  });
+});
