@@ -94,10 +94,13 @@ describe('cell engine', () => {
 });
 
 describe('stage files', () => {
-  it('are one per cell id: a fused teacher a+b and a modality a_b do not share one', () => {
-    const store = { runDir: '/r', fingerprint: 'f', resume: false, reused: [] };
-    const files = ['r0-teacher-a+b', 'r0-teacher-a_b', 'r0/teacher', 'r0-teacher-a~2b~b'].map((id) => stageFile(store, id));
-    expect(new Set([files[0], files[1], files[3]]).size).toBe(3);
-    expect(files[2]).toBe(path.join('/r', 'stages', 'r0_teacher.json'));
+  it('a plan whose cell ids would share a stage file is refused (a fused teacher a+b beside a modality a_b)', () => {
+    const cell = (id: string): Cell => ({ id, kind: 'k', inputs: null, dependsOn: [], label: id });
+    expect(() => checkPlan([cell('r0-teacher-a+b'), cell('r0-teacher-a_b')])).toThrow(
+      /cells 'r0-teacher-a\+b' and 'r0-teacher-a_b' would share the stage file r0-teacher-a_b\.json/,
+    );
+    expect(stageFile({ runDir: '/r', fingerprint: 'f', resume: false, reused: [] }, 'r0/teacher')).toBe(
+      path.join('/r', 'stages', 'r0_teacher.json'),
+    );
   });
 });

@@ -12,7 +12,7 @@
  */
 import { CmkdError } from '../util/errors.js';
 import { throwIfAborted, type ProgressFn } from '../util/progress.js';
-import { fingerprintOf, stage, type StageStore } from './stages.js';
+import { fingerprintOf, stage, stageName, type StageStore } from './stages.js';
 
 /** A JSON value: what cell inputs and records are made of. */
 export type Json = null | boolean | number | string | Json[] | { [key: string]: Json | undefined };
@@ -59,12 +59,19 @@ export interface ExecuteOptions<W> {
 /** Checks ids are unique, dependencies exist and come earlier, and every kind has a runner. */
 export function checkPlan(plan: readonly Cell[], kinds?: readonly string[]): void {
   const seen = new Set<string>();
+  const files = new Map<string, string>();
   for (const c of plan) {
     if (seen.has(c.id)) throw new CmkdError(`plan: cell '${c.id}' appears twice`);
     for (const d of c.dependsOn) {
       if (!seen.has(d)) throw new CmkdError(`plan: cell '${c.id}' depends on '${d}', which is not an earlier cell of the plan`);
     }
     if (kinds && !kinds.includes(c.kind)) throw new CmkdError(`plan: no runner for cell kind '${c.kind}' (cell '${c.id}')`);
+    const other = files.get(stageName(c.id));
+    if (other !== undefined)
+      throw new CmkdError(
+        `cells '${other}' and '${c.id}' would share the stage file ${stageName(c.id)}.json; rename one (e.g. the modality)`,
+      );
+    files.set(stageName(c.id), c.id);
     seen.add(c.id);
   }
 }

@@ -23,11 +23,13 @@ export function fingerprintOf(settings: unknown): string {
   return createHash('sha256').update(toJson(settings)).digest('hex').slice(0, 16);
 }
 
+/** A cell id as a file name: every run of characters outside [A-Za-z0-9_.-] becomes '_' (checkPlan refuses ids that would share one). */
+export function stageName(id: string): string {
+  return id.replace(/[^A-Za-z0-9_.-]+/g, '_');
+}
+
 export function stageFile(store: StageStore, name: string): string {
-  // '/' (the plans' separator, e.g. the sweep's 'r0/teacher') becomes '_' as always; any other character outside
-  // [A-Za-z0-9_.-] (modality names cannot hold one; a fused teacher 'a+b' does) becomes ~<code point>~, so 'a+b' and
-  // 'a_b' stay apart.
-  const safe = name.replace(/\//g, '_').replace(/[^A-Za-z0-9_.-]/gu, (c) => `~${c.codePointAt(0)!.toString(16)}~`);
+  const safe = stageName(name);
   return path.join(store.runDir, 'stages', `${safe}.json`);
 }
 
