@@ -8,10 +8,13 @@
  * `stage()` (src/run/stages.ts): a resumed plan returns the records of finished cells instead of
  * recomputing them, and refuses a stored record whose inputs differ. Because a cell is data and
  * its record is data, any executor — this in-process loop, a pool of processes, a queue across
- * machines — that runs cells by kind gives the same records.
+ * machines — that runs cells by kind gives the same records. `execute` runs in this process with
+ * `workers: 1` (the default) and on a pool of local worker processes (pool.ts) with more, given a
+ * recipe from which each worker rebuilds the plan's workspace.
  */
 import { CmkdError } from '../util/errors.js';
 import { throwIfAborted, type ProgressFn } from '../util/progress.js';
+import { executeOnPool } from './pool.js';
 import { fingerprintOf, stage, type StageStore } from './stages.js';
 
 /** A JSON value: what cell inputs and records are made of. */
@@ -54,6 +57,25 @@ export interface ExecuteOptions<W> {
   task?: string;
   /** Called after each cell with its record (also for cells read back), in plan order. */
   onCell?: (cell: Cell, record: Json, reused: boolean) => Promise<void> | void;
+  /** Processes running cells: 1 (default) runs them here, one after another; more needs `recipe`. */
+  workers?: number;
+  /** How a worker process rebuilds `workspace` and `runners` (see pool.ts); without it the plan runs here. */
+  recipe?: WorkspaceRecipe;
+}
+
+/**
+ * A serialisable description of a plan's workspace: `family` names a builder known to the worker
+ * entry (src/run/worker.ts), `options` is its JSON input. The builder must give the workspace the
+ * plan would get in this process (same data, splits, settings), so the records are the same.
+ */
+export interface WorkspaceRecipe {
+  family: string;
+  options: Json;
+}
+
+/** The fingerprint of a cell's stage: the store's settings and the cell's kind and inputs (not the executor). */
+export function cellFingerprint(store: StageStore, cell: Cell): string {
+  return fingerprintOf({ store: store.fingerprint, kind: cell.kind, inputs: cell.inputs });
 }
 
 /** Checks ids are unique, dependencies exist and come earlier, and every kind has a runner. */
@@ -70,10 +92,16 @@ export function checkPlan(plan: readonly Cell[], kinds?: readonly string[]): voi
 }
 
 /**
- * Runs `plan` in order (dependencies first), each cell as a stage named by its id whose
- * fingerprint covers the store's settings and the cell's inputs. Returns every record by id.
+ * Runs `plan` (dependencies first), each cell as a stage named by its id whose fingerprint covers
+ * the store's settings and the cell's inputs. Returns every record by id, in plan order. With
+ * `workers` > 1 and a `recipe`, cells run on a pool of worker processes as their dependencies
+ * finish; the records, stage files and fingerprints are those of the sequential run.
  */
 export async function execute<W>(plan: readonly Cell[], o: ExecuteOptions<W>): Promise<Map<string, Json>> {
+  const workers = o.workers ?? 1;
+  if (!Number.isInteger(workers) || workers < 1)
+    throw new CmkdError(`workers must be a positive integer (got ${workers})`, 'invalid-option');
+  if (workers > 1 && o.recipe) return executeOnPool(plan, { ...o, workers, recipe: o.recipe });
   checkPlan(plan, Object.keys(o.runners));
   const records = new Map<string, Json>();
   const task = o.task ?? 'cells';
@@ -89,7 +117,7 @@ export async function execute<W>(plan: readonly Cell[], o: ExecuteOptions<W>): P
       cell.id,
       () =>
         o.runners[cell.kind](cell, { workspace: o.workspace, outDir: o.store.runDir, deps, onProgress: o.onProgress, signal: o.signal }),
-      fingerprintOf({ store: o.store.fingerprint, kind: cell.kind, inputs: cell.inputs }),
+      cellFingerprint(o.store, cell),
     );
     records.set(cell.id, record);
     done++;
