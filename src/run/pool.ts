@@ -13,6 +13,7 @@
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { tf } from '../engine/index.js';
 import { CmkdError, type CmkdErrorCode } from '../util/errors.js';
 import { throwIfAborted, type ProgressEvent, type ProgressFn } from '../util/progress.js';
 import { cellFingerprint, checkPlan, type Cell, type CellContext, type ExecuteOptions, type Json, type WorkspaceRecipe } from './cells.js';
@@ -104,6 +105,7 @@ class WorkerPool {
 
   async run(cell: Cell, deps: Record<string, Json>, outDir: string): Promise<Json> {
     const slot = await this.acquire();
+    if (slot.gone) throw new CmkdError(`worker process ended before it could run cell '${cell.id}'`, 'interrupted');
     return new Promise<Json>((resolve, reject) => {
       slot.busy = { cell, resolve, reject };
       this.send(slot, { type: 'run', cell, deps, outDir });
@@ -150,7 +152,10 @@ class WorkerPool {
   private spawn(): Slot {
     const { file, execArgv } = workerEntry();
     // 'advanced' serialisation: records cross as structured clones (NaN stays NaN, as in-process).
-    const child = fork(file, [], { execArgv, stdio: ['ignore', 'ignore', 'pipe', 'ipc'], serialization: 'advanced' });
+    // The parent's TF.js backend (e.g. cmkd cch --backend cpu): another backend would give other numbers.
+    const backend = tf.getBackend() === 'tensorflow' ? 'native' : tf.getBackend();
+    const env = backend ? { ...process.env, CMKD_BACKEND: backend } : process.env;
+    const child = fork(file, [], { execArgv, env, stdio: ['ignore', 'ignore', 'pipe', 'ipc'], serialization: 'advanced' });
     let exited!: () => void;
     const slot: Slot = { child, stderr: '', gone: false, exited: new Promise<void>((r) => (exited = r)) };
     child.stderr?.on('data', (chunk: Buffer) => {
