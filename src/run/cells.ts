@@ -8,79 +8,29 @@
  * `stage()` (src/run/stages.ts): a resumed plan returns the records of finished cells instead of
  * recomputing them, and refuses a stored record whose inputs differ. Because a cell is data and
  * its record is data, any executor — this in-process loop, a pool of processes, a queue across
- * machines — that runs cells by kind gives the same records.
+ * machines — that runs cells by kind gives the same records. `execute` runs in this process with
+ * `workers: 1` (the default) and on a pool of local worker processes (pool.ts) with more, given a
+ * recipe from which each worker rebuilds the plan's workspace.
  */
 import { CmkdError } from '../util/errors.js';
-import { throwIfAborted, type ProgressFn } from '../util/progress.js';
-import { fingerprintOf, stage, stageName, type StageStore } from './stages.js';
+import { throwIfAborted } from '../util/progress.js';
+import { cellFingerprint, checkPlan, type Cell, type ExecuteOptions, type Json } from './plan.js';
+import { executeOnPool } from './pool.js';
+import { stage } from './stages.js';
 
-/** A JSON value: what cell inputs and records are made of. */
-export type Json = null | boolean | number | string | Json[] | { [key: string]: Json | undefined };
-
-export interface Cell<I extends Json = Json> {
-  /** Unique in the plan; names the cell's stage file. */
-  id: string;
-  /** Which runner executes it. */
-  kind: string;
-  /** Everything the runner needs besides the shared workspace, as JSON. */
-  inputs: I;
-  /** Cells whose records this one reads (their ids). */
-  dependsOn: string[];
-  /** What progress shows while it runs. */
-  label: string;
-}
-
-export interface CellContext<W> {
-  /** What every cell of the plan shares and no cell changes (e.g. the loaded dataset). */
-  workspace: W;
-  /** The run folder; a cell writes its artefacts below it. */
-  outDir: string;
-  /** The records of the cells it depends on, by id. */
-  deps: Record<string, Json>;
-  onProgress?: ProgressFn;
-  signal?: AbortSignal;
-}
-
-export type CellRunner<W> = (cell: Cell, ctx: CellContext<W>) => Promise<Json>;
-
-export interface ExecuteOptions<W> {
-  workspace: W;
-  store: StageStore;
-  /** Runners by cell kind. */
-  runners: Record<string, CellRunner<W>>;
-  onProgress?: ProgressFn;
-  signal?: AbortSignal;
-  /** Progress task name of the plan (default 'cells'). */
-  task?: string;
-  /** Called after each cell with its record (also for cells read back), in plan order. */
-  onCell?: (cell: Cell, record: Json, reused: boolean) => Promise<void> | void;
-}
-
-/** Checks ids are unique, dependencies exist and come earlier, and every kind has a runner. */
-export function checkPlan(plan: readonly Cell[], kinds?: readonly string[]): void {
-  const seen = new Set<string>();
-  const files = new Map<string, string>();
-  for (const c of plan) {
-    if (seen.has(c.id)) throw new CmkdError(`plan: cell '${c.id}' appears twice`);
-    for (const d of c.dependsOn) {
-      if (!seen.has(d)) throw new CmkdError(`plan: cell '${c.id}' depends on '${d}', which is not an earlier cell of the plan`);
-    }
-    if (kinds && !kinds.includes(c.kind)) throw new CmkdError(`plan: no runner for cell kind '${c.kind}' (cell '${c.id}')`);
-    const other = files.get(stageName(c.id));
-    if (other !== undefined)
-      throw new CmkdError(
-        `cells '${other}' and '${c.id}' would share the stage file ${stageName(c.id)}.json; rename one (e.g. the modality)`,
-      );
-    files.set(stageName(c.id), c.id);
-    seen.add(c.id);
-  }
-}
+export * from './plan.js';
 
 /**
- * Runs `plan` in order (dependencies first), each cell as a stage named by its id whose
- * fingerprint covers the store's settings and the cell's inputs. Returns every record by id.
+ * Runs `plan` (dependencies first), each cell as a stage named by its id whose fingerprint covers
+ * the store's settings and the cell's inputs. Returns every record by id, in plan order. With
+ * `workers` > 1 and a `recipe`, cells run on a pool of worker processes as their dependencies
+ * finish; the records, stage files and fingerprints are those of the sequential run.
  */
 export async function execute<W>(plan: readonly Cell[], o: ExecuteOptions<W>): Promise<Map<string, Json>> {
+  const workers = o.workers ?? 1;
+  if (!Number.isInteger(workers) || workers < 1)
+    throw new CmkdError(`workers must be a positive integer (got ${workers})`, 'invalid-option');
+  if (workers > 1 && o.recipe) return executeOnPool(plan, { ...o, workers, recipe: o.recipe });
   checkPlan(plan, Object.keys(o.runners));
   const records = new Map<string, Json>();
   const task = o.task ?? 'cells';
@@ -96,7 +46,7 @@ export async function execute<W>(plan: readonly Cell[], o: ExecuteOptions<W>): P
       cell.id,
       () =>
         o.runners[cell.kind](cell, { workspace: o.workspace, outDir: o.store.runDir, deps, onProgress: o.onProgress, signal: o.signal }),
-      fingerprintOf({ store: o.store.fingerprint, kind: cell.kind, inputs: cell.inputs }),
+      cellFingerprint(o.store, cell),
     );
     records.set(cell.id, record);
     done++;

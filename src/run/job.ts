@@ -25,6 +25,7 @@ import {
   validateDataset,
   type Modality,
   type MultimodalDataset,
+  type LoadOptions,
   type Split,
 } from '../data/index.js';
 import { initEngine, tf } from '../engine/index.js';
@@ -50,7 +51,8 @@ import { VERSION } from '../version.js';
 import { bestOnValidation, gainSummary, summariseRecords } from './summarise.js';
 import { architectureFor, resolveRunBudget, trainingSchedule, type Budget, type BudgetName, type TrainingSchedule } from './budget.js';
 import { checkRows, planSplits, type SplitPlan } from './rows.js';
-import { execute, type Cell, type CellRunner, type Json } from './cells.js';
+import { execute, type Cell, type CellRunner, type Json, type WorkspaceRecipe } from './cells.js';
+import type { RecipeRunner } from './pool.js';
 import { fingerprintOf, type StageStore } from './stages.js';
 import { writeRunReport } from './report.js';
 import type { AnalysisSettings, MethodRow, ModelRecord, RunResult, TeacherAnalysis } from './types.js';
@@ -63,6 +65,8 @@ export type { ModelRecord, MethodRow, TeacherOutcome, RunResult, TeacherAnalysis
 export interface RunOptions {
   /** Dataset spec ('digits', a folder with cmkd.json, a CSV…) or a loaded dataset. */
   dataset: string | MultimodalDataset;
+  /** How to load a dataset spec (the CSV column options…); JSON, so pool workers load it the same way. */
+  load?: Omit<LoadOptions, 'onProgress' | 'signal'>;
   /** The modality available at deployment. */
   student: string;
   /** Candidate teacher modalities (default: every other modality). */
@@ -102,6 +106,11 @@ export interface RunOptions {
   outDir: string;
   /** Reuse the finished stages of an interrupted run in outDir. */
   resume?: boolean;
+  /**
+   * Processes training models at once (default 1): more run the cells on a pool of local worker
+   * processes, each loading the dataset spec again; a loaded dataset runs in this process.
+   */
+  workers?: number;
   seed?: number;
   onProgress?: ProgressFn;
   signal?: AbortSignal;
@@ -313,10 +322,20 @@ interface Prepared {
   analysis: AnalysisSettings;
   store: StageStore;
   workspace: Workspace;
+  /** Processes running the cells, and the recipe from which a worker rebuilds the workspace (pool.ts). */
+  workers: number;
+  recipe?: WorkspaceRecipe;
+  /** About how the run ran (e.g. on one process despite --workers), in words. */
+  notes: string[];
+  /** What settings.json records. */
+  settings: Record<string, unknown>;
 }
 
-async function prepareRun(o: RunOptions): Promise<Prepared> {
+/** Loads the data and derives the run's settings, splits, store and workspace (nothing written). */
+async function deriveRun(o: RunOptions): Promise<Prepared> {
   await initEngine();
+  const workers = o.workers ?? 1;
+  check(Number.isInteger(workers) && workers >= 1, `--workers must be a positive integer (got ${workers})`, 'invalid-option');
   const budget = resolveRunBudget(o.budget ?? 'quick', {
     repeats: o.repeats,
     maxSteps: o.maxSteps,
@@ -325,7 +344,8 @@ async function prepareRun(o: RunOptions): Promise<Prepared> {
     samples: o.samples,
   });
   const seed = o.seed ?? 0;
-  const loaded = typeof o.dataset === 'string' ? await loadDataset(o.dataset) : o.dataset;
+  const loaded =
+    typeof o.dataset === 'string' ? await loadDataset(o.dataset, { ...o.load, onProgress: o.onProgress, signal: o.signal }) : o.dataset;
   if (typeof o.dataset !== 'string') validateDataset(loaded);
   const analysis = analysisSettings(o, budget, loaded.task.kind);
   const { teachers, methods: asked } = checkOptions(loaded, o);
@@ -365,7 +385,13 @@ async function prepareRun(o: RunOptions): Promise<Prepared> {
   };
   const store: StageStore = { runDir: o.outDir, fingerprint: fingerprintOf(settings), resume: Boolean(o.resume), reused: [] };
   const ctx: Context = { ds, budget, schedule, outDir: o.outDir, seed, onProgress: o.onProgress, signal: o.signal };
-  await writeJsonAtomic(path.join(o.outDir, 'settings.json'), { ...settings, analysis });
+  const { onProgress: _p, signal: _s, ...recipeOptions } = o;
+  const recipe: WorkspaceRecipe | undefined =
+    workers > 1 && typeof o.dataset === 'string' ? { family: 'run', options: recipeOptions as unknown as Json } : undefined;
+  const notes =
+    workers > 1 && !recipe
+      ? [`ran on one process: ${workers} workers each load the dataset from its spec, and this dataset was given loaded`]
+      : [];
   return {
     loaded,
     base,
@@ -379,7 +405,24 @@ async function prepareRun(o: RunOptions): Promise<Prepared> {
     analysis,
     store,
     workspace: { ...ctx, splits },
+    workers,
+    recipe,
+    notes,
+    settings: { ...settings, analysis },
   };
+}
+
+/** deriveRun, and the run folder's settings.json. */
+async function prepareRun(o: RunOptions): Promise<Prepared> {
+  const p = await deriveRun(o);
+  await writeJsonAtomic(path.join(o.outDir, 'settings.json'), p.settings);
+  return p;
+}
+
+/** The pool's builder of a run's workspace (worker.ts): the options of the recipe deriveRun made. */
+export async function runWorkspace(options: Json, env: { onProgress?: ProgressFn; signal?: AbortSignal }): Promise<RecipeRunner> {
+  const p = await deriveRun({ ...(options as unknown as RunOptions), ...env });
+  return (cell, ctx) => RUNNERS[cell.kind](cell, { ...ctx, workspace: p.workspace });
 }
 
 /** Trains the student alone and a teacher per candidate on every repeat, then the CCH analysis of each repeat, combined. */
@@ -396,6 +439,8 @@ async function modelsAndAnalysis(
     task: RUN_TASK,
     onProgress,
     signal: o.signal,
+    workers: p.workers,
+    recipe: p.recipe,
   });
   const records: ModelRecord[] = [];
   const perRepeat: CchResult[] = [];
@@ -427,6 +472,7 @@ export async function analyseTeachers(o: RunOptions): Promise<TeacherAnalysis> {
       modelDir: r.modelDir,
     })),
     warnings: p.warnings,
+    ...(p.notes.length ? { notes: p.notes } : {}),
     reusedStages: p.store.reused,
     seconds: (Date.now() - started) / 1000,
   };
@@ -463,6 +509,8 @@ export async function runMainJob(o: RunOptions): Promise<RunResult> {
     task: RUN_TASK,
     onProgress: progress(firstCells),
     signal: o.signal,
+    workers: p.workers,
+    recipe: p.recipe,
   });
   const records = [...firstRecords, ...(secondRecords.values() as Iterable<unknown>)] as ModelRecord[];
 
@@ -542,7 +590,7 @@ export async function runMainJob(o: RunOptions): Promise<RunResult> {
     best,
     verdict: '',
     warnings,
-    notes: [...new Set(records.flatMap((x) => (x.method && x.notes ? x.notes.map((n) => `${x.method}: ${n}`) : [])))],
+    notes: [...p.notes, ...new Set(records.flatMap((x) => (x.method && x.notes ? x.notes.map((n) => `${x.method}: ${n}`) : [])))],
     reusedStages: store.reused,
     seconds: (Date.now() - started) / 1000,
     report: REPORT_HTML,

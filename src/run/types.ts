@@ -81,6 +81,8 @@ export interface TeacherAnalysis extends CchResult {
   models: { role: ModelRecord['role']; modality: string; repeat: number; epochs: number; val: Record<string, number>; modelDir: string }[];
   /** Rows too few for the MI estimates or the model choice (checkRows), in words. */
   warnings: string[];
+  /** About how the analysis ran (e.g. on one process despite --workers), when there is something to say. */
+  notes?: string[];
   reusedStages: string[];
   seconds: number;
 }
@@ -113,7 +115,7 @@ export interface RunResult {
   verdict: string;
   /** Rows too few to trust a result (checkRows), as plain sentences with the numbers. */
   warnings: string[];
-  /** Schedules the budget does not finish (e.g. DKD's 20-epoch warm-up in 6 epochs), once each. */
+  /** How the run ran when worth saying (e.g. on one process despite --workers), then schedules the budget does not finish (e.g. DKD's 20-epoch warm-up in 6 epochs), once each. */
   notes: string[];
   reusedStages: string[];
   seconds: number;

@@ -4,7 +4,7 @@ import { miMethod, type Estimate } from '../../criteria/index.js';
 import { analyseTeachers, type TeacherAnalysis } from '../../run/index.js';
 import { oneOf } from '../../util/errors.js';
 import { emit, fmt, progressBars, table, warn } from '../output.js';
-import { addDatasetFlags, interruptSignal, loadForCommand, type DatasetFlags, prepareOutDir } from '../common.js';
+import { addDatasetFlags, columnOptions, interruptSignal, loadForCommand, prepareOutDir, type DatasetFlags } from '../common.js';
 import { defaultRunDir } from './experiment.js';
 import { addRunFlags, parseRunFlags, type SharedRunFlags } from './run.js';
 
@@ -92,10 +92,20 @@ export function register(program: Command): void {
     const bars = progressBars({ quiet: Boolean(f.quiet || f.json) });
     const { signal, release } = interruptSignal();
     try {
-      const dataset = await loadForCommand(spec, f, bars, false);
-      const result = await analyseTeachers({ dataset, student: f.student, ...options, outDir, onProgress: bars, signal });
+      // Pool workers load the spec themselves, so with --workers the analysis gets the spec.
+      const dataset = (options.workers ?? 1) > 1 ? spec : await loadForCommand(spec, f, bars, false);
+      const result = await analyseTeachers({
+        dataset,
+        load: columnOptions(f),
+        student: f.student,
+        ...options,
+        outDir,
+        onProgress: bars,
+        signal,
+      });
       bars.stop();
       for (const w of result.warnings) warn(w);
+      for (const note of result.notes ?? []) warn(note);
       emit(result, f, (r) => human(r, outDir));
     } finally {
       bars.stop();

@@ -15,6 +15,7 @@ describe('cmkd run flags', () => {
       ['--epochs', '2.5', /^cmkd: error: --epochs '2.5': expected an integer ≥ 1\n$/],
       ['--samples', '-3', /^cmkd: error: --samples '-3': expected an integer ≥ 1\n$/],
       ['--patience', '', /^cmkd: error: --patience '': expected an integer ≥ 1\n$/],
+      ['--workers', '0', /^cmkd: error: --workers '0': expected an integer ≥ 1\n$/],
     ] as const) {
       const r = await run('run', 'digits', '--student', 'textured', flag, value, '--out', join(root, 'x'), '--quiet');
       expect(r.code).toBe(2);

@@ -4,7 +4,7 @@ import { MI_ESTIMATORS, MI_UNITS, type MIEstimatorName, type MIUnits } from '../
 import { METHOD_IDS } from '../../kd/index.js';
 import { agreementLine, BUDGETS, runMainJob, type RunOptions, type RunResult } from '../../run/index.js';
 import { CmkdError, oneOf } from '../../util/errors.js';
-import { addDatasetFlags, interruptSignal, loadForCommand, numberOption, type DatasetFlags, prepareOutDir } from '../common.js';
+import { addDatasetFlags, columnOptions, interruptSignal, loadForCommand, numberOption, prepareOutDir, type DatasetFlags } from '../common.js';
 import { defaultRunDir } from './experiment.js';
 import { emit, progressBars, table, warn } from '../output.js';
 
@@ -85,6 +85,7 @@ export interface SharedRunFlags {
   units: string;
   dims?: string;
   mfh: boolean;
+  workers: string;
 }
 
 export function addRunFlags(cmd: Command, name: 'run' | 'cch'): Command {
@@ -114,7 +115,8 @@ export function addRunFlags(cmd: Command, name: 'run' | 'cch'): Command {
     .option('--ci <level>', 'confidence level of the margins', '0.95')
     .option('--units <u>', `MI units (${MI_UNITS.join('|')})`, 'nats')
     .option('--dims <n|none>', 'PCA width of each representation before estimation (default 8; mine/latent 32)')
-    .option('--no-mfh', 'skip the MFH columns (I(Ht;Y), I(Ht,Hs;Y), shared)');
+    .option('--no-mfh', 'skip the MFH columns (I(Ht;Y), I(Ht,Hs;Y), shared)')
+    .option('--workers <n>', 'processes training models at once, one core each (2 uses both cores of a 2-core machine)', '1');
 }
 
 export function parseRunFlags(f: SharedRunFlags): Omit<RunOptions, 'dataset' | 'student' | 'outDir' | 'methods'> {
@@ -142,6 +144,7 @@ export function parseRunFlags(f: SharedRunFlags): Omit<RunOptions, 'dataset' | '
     units: oneOf<MIUnits>('units', f.units, MI_UNITS),
     dims: f.dims === undefined ? undefined : f.dims === 'none' ? false : numberOption('--dims', f.dims, { integer: true, min: 1 }),
     mfh: f.mfh,
+    workers: numberOption('--workers', f.workers, { integer: true, min: 1 }),
   };
 }
 
@@ -170,13 +173,16 @@ export function register(program: Command): void {
     const bars = progressBars({ quiet: Boolean(f.quiet) });
     const { signal, release } = interruptSignal();
     try {
+      const options = parseRunFlags(f);
       // runMainJob validates the dataset it is given; loading does not check it a second time.
-      const dataset = await loadForCommand(spec, f, bars, false);
+      // Pool workers load the spec themselves, so with --workers the job gets the spec.
+      const dataset = (options.workers ?? 1) > 1 ? spec : await loadForCommand(spec, f, bars, false);
       const result = await runMainJob({
         dataset,
+        load: columnOptions(f),
         student: f.student,
         methods: list(f.methods),
-        ...parseRunFlags(f),
+        ...options,
         outDir,
         onProgress: bars,
         signal,

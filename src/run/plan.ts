@@ -1,0 +1,89 @@
+/**
+ * What a plan is made of: cells (JSON descriptions of units of work), what a runner gets, and the
+ * checks and fingerprints every executor shares (the in-process loop in cells.ts, the worker pool
+ * in pool.ts). See cells.ts for the engine.
+ */
+import { CmkdError } from '../util/errors.js';
+import type { ProgressFn } from '../util/progress.js';
+import { fingerprintOf, stageName, type StageStore } from './stages.js';
+
+/** A JSON value: what cell inputs and records are made of. */
+export type Json = null | boolean | number | string | Json[] | { [key: string]: Json | undefined };
+
+export interface Cell<I extends Json = Json> {
+  /** Unique in the plan; names the cell's stage file. */
+  id: string;
+  /** Which runner executes it. */
+  kind: string;
+  /** Everything the runner needs besides the shared workspace, as JSON. */
+  inputs: I;
+  /** Cells whose records this one reads (their ids). */
+  dependsOn: string[];
+  /** What progress shows while it runs. */
+  label: string;
+}
+
+export interface CellContext<W> {
+  /** What every cell of the plan shares and no cell changes (e.g. the loaded dataset). */
+  workspace: W;
+  /** The run folder; a cell writes its artefacts below it. */
+  outDir: string;
+  /** The records of the cells it depends on, by id. */
+  deps: Record<string, Json>;
+  onProgress?: ProgressFn;
+  signal?: AbortSignal;
+}
+
+export type CellRunner<W> = (cell: Cell, ctx: CellContext<W>) => Promise<Json>;
+
+export interface ExecuteOptions<W> {
+  workspace: W;
+  store: StageStore;
+  /** Runners by cell kind. */
+  runners: Record<string, CellRunner<W>>;
+  onProgress?: ProgressFn;
+  signal?: AbortSignal;
+  /** Progress task name of the plan (default 'cells'). */
+  task?: string;
+  /** Called after each cell with its record (also for cells read back), in plan order. */
+  onCell?: (cell: Cell, record: Json, reused: boolean) => Promise<void> | void;
+  /** Processes running cells: 1 (default) runs them here, one after another; more needs `recipe`. */
+  workers?: number;
+  /** How a worker process rebuilds `workspace` and `runners` (see pool.ts); without it the plan runs here. */
+  recipe?: WorkspaceRecipe;
+}
+
+/**
+ * A serialisable description of a plan's workspace: `family` names a builder known to the worker
+ * entry (src/run/worker.ts), `options` is its JSON input. The builder must give the workspace the
+ * plan would get in this process (same data, splits, settings), so the records are the same.
+ */
+export interface WorkspaceRecipe {
+  family: string;
+  options: Json;
+}
+
+/** The fingerprint of a cell's stage: the store's settings and the cell's kind and inputs (not the executor). */
+export function cellFingerprint(store: StageStore, cell: Cell): string {
+  return fingerprintOf({ store: store.fingerprint, kind: cell.kind, inputs: cell.inputs });
+}
+
+/** Checks ids are unique, dependencies exist and come earlier, and every kind has a runner. */
+export function checkPlan(plan: readonly Cell[], kinds?: readonly string[]): void {
+  const seen = new Set<string>();
+  const files = new Map<string, string>();
+  for (const c of plan) {
+    if (seen.has(c.id)) throw new CmkdError(`plan: cell '${c.id}' appears twice`);
+    for (const d of c.dependsOn) {
+      if (!seen.has(d)) throw new CmkdError(`plan: cell '${c.id}' depends on '${d}', which is not an earlier cell of the plan`);
+    }
+    if (kinds && !kinds.includes(c.kind)) throw new CmkdError(`plan: no runner for cell kind '${c.kind}' (cell '${c.id}')`);
+    const other = files.get(stageName(c.id));
+    if (other !== undefined)
+      throw new CmkdError(
+        `cells '${other}' and '${c.id}' would share the stage file ${stageName(c.id)}.json; rename one (e.g. the modality)`,
+      );
+    files.set(stageName(c.id), c.id);
+    seen.add(c.id);
+  }
+}

@@ -1,0 +1,78 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtemp, readdir } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import type { ProgressEvent } from '../util/progress.js';
+import { BUDGET_PRESETS, runMainJob, type Budget, type RunOptions, type RunResult } from './index.js';
+
+// Forks real worker processes (src/run/worker.ts through ts-hooks.mjs), each loading the spec again.
+const spec = 'digits?n=300&modalities=profiles,blocks,fourier&cache=false';
+const tiny: Budget = {
+  ...BUDGET_PRESETS.quick,
+  maxRows: null,
+  repeats: 2,
+  epochs: 2,
+  patience: 2,
+  bootstrap: 4,
+  table: { hidden: [16] },
+  methods: ['kd', 'dkd+ls'],
+};
+const base: Omit<RunOptions, 'outDir'> = { dataset: spec, student: 'profiles', teachers: ['blocks', 'fourier'], budget: tiny };
+const tables = (r: RunResult) => ({
+  table: r.table,
+  outcomes: r.outcomes,
+  cch: r.cch,
+  best: r.best,
+  records: r.records.map(({ seconds: _s, ...rec }) => rec),
+});
+/** This process's children (the pool's workers), without the `ps` listing them. */
+const children = () =>
+  execFileSync('ps', ['-o', 'pid=,comm=', '--ppid', String(process.pid)], { encoding: 'utf8' })
+    .split('\n')
+    .map((l) => l.trim().split(/\s+/))
+    .filter(([pid, comm]) => Number(pid) > 0 && comm !== 'ps')
+    .map(([pid]) => Number(pid));
+const out = (name: string) => mkdtemp(path.join(tmpdir(), `cmkd-pool-${name}-`));
+
+let one: RunResult;
+
+describe('execute on a pool of worker processes', () => {
+  it('gives the records and tables of the sequential run; a pool run resumes on one process', async () => {
+    one = await runMainJob({ ...base, outDir: await out('1') });
+    const outDir = await out('2');
+    const two = await runMainJob({ ...base, outDir, workers: 2 });
+    expect(tables(two)).toEqual(tables(one));
+    expect(two.notes).toEqual(one.notes);
+    const resumed = await runMainJob({ ...base, outDir, resume: true });
+    expect(resumed.reusedStages).toHaveLength(two.records.length + 2);
+    expect(tables(resumed)).toEqual(tables(one));
+  }, 300_000);
+
+  it('Ctrl-C stops the workers and keeps finished cells; a worker killed mid-cell fails the run naming the cell', async () => {
+    one ??= await runMainJob({ ...base, outDir: await out('1') });
+    const outDir = await out('abort');
+    const controller = new AbortController();
+    const onProgress = (ev: ProgressEvent) => {
+      if (ev.task === 'cmkd run' && ev.done >= 2) controller.abort();
+    };
+    await expect(runMainJob({ ...base, outDir, workers: 2, signal: controller.signal, onProgress })).rejects.toThrow(/^interrupted$/);
+    expect(children()).toEqual([]);
+    expect((await readdir(path.join(outDir, 'stages'))).length).toBeGreaterThanOrEqual(2);
+    const resumed = await runMainJob({ ...base, outDir, resume: true, workers: 2 });
+    expect(resumed.reusedStages.length).toBeGreaterThanOrEqual(2);
+    expect(tables(resumed)).toEqual(tables(one));
+
+    let killed = false;
+    const kill = (ev: ProgressEvent) => {
+      if (killed || ev.task === 'cmkd run') return;
+      const workers = children();
+      killed = workers.length > 0;
+      for (const pid of workers) process.kill(pid, 'SIGKILL');
+    };
+    await expect(runMainJob({ ...base, outDir: await out('kill'), workers: 2, onProgress: kill })).rejects.toThrow(
+      /^worker process was killed by SIGKILL while running cell 'r0-(student|teacher-blocks)'.*--resume continues the run$/,
+    );
+    expect(children()).toEqual([]);
+  }, 300_000);
+});

@@ -1,0 +1,62 @@
+/**
+ * Entry of a pool worker process (pool.ts): builds the plan's workspace from the recipe it is
+ * sent, then runs the cells it is sent one at a time and returns each record (or the error).
+ * Progress goes to the parent; Ctrl-C is the parent's to handle: it sends 'stop'.
+ */
+import type { ProgressEvent } from '../util/progress.js';
+import type { Json, WorkspaceRecipe } from './plan.js';
+import { runWorkspace } from './job.js';
+import { toRemote, type FromWorker, type RecipeRunner, type ToWorker, type WorkspaceBuilder } from './pool.js';
+
+/** The plan families a worker can rebuild, by recipe family. */
+const BUILDERS: Record<string, WorkspaceBuilder> = { run: runWorkspace };
+
+const controller = new AbortController();
+let runner: Promise<RecipeRunner> | null = null;
+let busy = false;
+
+function send(message: FromWorker, then?: () => void): void {
+  if (!process.connected) return then?.();
+  process.send?.(message, undefined, undefined, () => then?.());
+}
+
+const onProgress = (event: ProgressEvent) => send({ type: 'progress', event });
+
+function build(recipe: WorkspaceRecipe): Promise<RecipeRunner> {
+  const builder = BUILDERS[recipe.family];
+  if (!builder) return Promise.reject(new Error(`no workspace builder for recipe family '${recipe.family}'`));
+  return builder(recipe.options as Json, { onProgress, signal: controller.signal });
+}
+
+async function run(message: ToWorker & { type: 'run' }): Promise<void> {
+  busy = true;
+  let reply: FromWorker;
+  try {
+    if (!runner) throw new Error('the worker received a cell before its recipe');
+    const record = await (
+      await runner
+    )(message.cell, { outDir: message.outDir, deps: message.deps, onProgress, signal: controller.signal });
+    reply = { type: 'done', id: message.cell.id, record };
+  } catch (err) {
+    reply = { type: 'failed', id: message.cell.id, error: toRemote(err) };
+  }
+  busy = false;
+  send(reply, () => {
+    if (controller.signal.aborted) process.exit(0);
+  });
+}
+
+process.on('SIGINT', () => undefined);
+process.on('disconnect', () => process.exit(0));
+process.on('message', (message: ToWorker) => {
+  if (message.type === 'init') {
+    runner = build(message.recipe);
+    // A failed build is reported with the first cell.
+    runner.catch(() => undefined);
+  } else if (message.type === 'run') {
+    void run(message);
+  } else {
+    controller.abort();
+    if (!busy) process.exit(0);
+  }
+});
