@@ -5,18 +5,10 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { loadDataset, type MultimodalDataset } from '../data/index.js';
 import { initEngine, tf } from '../engine/index.js';
 import { loadModel } from '../models/index.js';
-import { analyseTeachers, BUDGET_PRESETS, runMainJob, type Budget, type RunResult } from './index.js';
+import { analyseTeachers, runMainJob, type RunResult } from './index.js';
+import { tinyBudget } from './testing.js';
 
-const tiny: Budget = {
-  ...BUDGET_PRESETS.quick,
-  maxRows: null,
-  repeats: 2,
-  epochs: 2,
-  patience: 2,
-  bootstrap: 4,
-  table: { hidden: [16] },
-  methods: ['kd', 'dkd+ls', 'feature'],
-};
+const tiny = tinyBudget(['kd', 'dkd+ls', 'feature']);
 
 let ds: MultimodalDataset;
 beforeAll(async () => {

@@ -4,20 +4,12 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { ProgressEvent } from '../util/progress.js';
-import { BUDGET_PRESETS, runMainJob, type Budget, type RunOptions, type RunResult } from './index.js';
+import { runMainJob, type RunOptions, type RunResult } from './index.js';
+import { tinyBudget } from './testing.js';
 
 // Forks real worker processes (src/run/worker.ts through ts-hooks.mjs), each loading the spec again.
 const spec = 'digits?n=300&modalities=profiles,blocks,fourier&cache=false';
-const tiny: Budget = {
-  ...BUDGET_PRESETS.quick,
-  maxRows: null,
-  repeats: 2,
-  epochs: 2,
-  patience: 2,
-  bootstrap: 4,
-  table: { hidden: [16] },
-  methods: ['kd', 'dkd+ls'],
-};
+const tiny = tinyBudget(['kd', 'dkd+ls']);
 const base: Omit<RunOptions, 'outDir'> = { dataset: spec, student: 'profiles', teachers: ['blocks', 'fourier'], budget: tiny };
 const tables = (r: RunResult) => ({
   table: r.table,

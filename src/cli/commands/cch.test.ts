@@ -95,39 +95,9 @@ describe('cmkd cch', () => {
 
   it('on predicted classes, says the terms are plug-in estimates and reuses the models of --out', async () => {
     const o = out();
-    await run(
-      'cch',
-      dir,
-      '--student',
-      's',
-      '--teachers',
-      'far',
-      '--no-fusion',
-      '--representation',
-      'output',
-      '--bootstrap',
-      '0',
-      '--out',
-      o,
-      '--quiet',
-    );
-    const r = await run(
-      'cch',
-      dir,
-      '--student',
-      's',
-      '--teachers',
-      'far',
-      '--no-fusion',
-      '--representation',
-      'predicted',
-      '--bootstrap',
-      '3',
-      '--out',
-      o,
-      '--resume',
-      '--json',
-    );
+    const far = (...flags: string[]) => run('cch', dir, '--student', 's', '--teachers', 'far', '--no-fusion', '--out', o, ...flags);
+    await far('--representation', 'output', '--bootstrap', '0', '--quiet');
+    const r = await far('--representation', 'predicted', '--bootstrap', '3', '--resume', '--json');
     expect(r.code).toBe(0);
     const res = JSON.parse(r.stdout);
     expect(res).toMatchObject({ representation: 'predicted', settings: { method: 'plug-in (discrete)' } });
