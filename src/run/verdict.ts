@@ -78,7 +78,11 @@ export function plainVerdict(r: RunResult): string {
   const bestRow = r.table.find((row) => row.label === r.best.label)!;
   return [
     `Deploying on '${r.student}' alone, the student without KD reaches ${m} ${student.test[h].mean.toFixed(3)} ± ${student.test[h].sd.toFixed(3)} (test, ${R} repeats).`,
-    `The CCH criterion (margin over ${r.cch.repeats ?? 1} repeats, ${Math.round(100 * r.cch.ciLevel)}% intervals with training variance) predicts: ${criterion.join('; ')}.`,
+    `The CCH criterion (${
+      (r.cch.repeats ?? 1) > 1
+        ? `margin over ${r.cch.repeats} repeats, ${Math.round(100 * r.cch.ciLevel)}% intervals with training variance`
+        : `one repeat: ${Math.round(100 * r.cch.ciLevel)}% intervals of the estimator only, training variance not included`
+    }) predicts: ${criterion.join('; ')}.`,
     `Measured plain KD (paired ${m} gain, 95% interval over ${R} repeats): ${measured.join('; ')}; ${agreementLine(r.agreement)}.`,
     r.best.beatsStudent
       ? `Deploy ${r.best.label}: its gain over the no-KD student is clearly positive (${withCi(bestRow.gain!, bestRow.gainCi)}) and it is best on validation among such students; ${m} ${r.best.testHeadline.mean.toFixed(3)} ± ${r.best.testHeadline.sd.toFixed(3)} on test; saved in best-student/.`
