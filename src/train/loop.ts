@@ -17,6 +17,7 @@
  */
 import { tf } from '../engine/index.js';
 import { batchOrder } from '../engine/step.js';
+import { CmkdError } from '../util/errors.js';
 import { throwIfAborted, type ProgressFn } from '../util/progress.js';
 import { makeRng, type Rng } from '../util/rng.js';
 import { Optimizer, type ResolvedOptimizer } from './optim.js';
@@ -233,6 +234,12 @@ export async function runLoop<R>(learner: Learner<R>, s: LoopSettings<R>): Promi
       sums = null;
       const values = await packed.data();
       packed.dispose();
+      // A non-finite training loss never recovers: stop with the cause instead of saving NaN weights and scores.
+      if (!Number.isFinite(values[0]))
+        throw new CmkdError(
+          `${s.label}: training diverged in epoch ${epoch + 1} (loss ${values[0]}); lower the learning rate (it is ${s.lr})`,
+          'invalid-option',
+        );
       const { record, scores } = await learner.endEpoch({
         epoch,
         lr: firstLr,

@@ -205,6 +205,17 @@ describe('trainModel', () => {
     held.model.dispose();
   });
 
+  it('a loss that is no longer finite stops training with its cause, not NaN weights and scores', async () => {
+    const model = buildModel(mlp([8], 0), 3);
+    try {
+      await expect(
+        trainModel({ model, train: blobs(32, 4, 1), val: blobs(16, 4, 2), task: 'classification', epochs: 3, batchSize: 8, lr: 1e300 }),
+      ).rejects.toThrow(/training diverged in epoch 1 \(loss NaN\); lower the learning rate \(it is 1e\+300\)/);
+    } finally {
+      model.dispose();
+    }
+  });
+
   it('a timer can abort training mid-run: the loop yields between steps, so Ctrl-C stops within an epoch', async () => {
     const controller = new AbortController();
     let epochs = 0;
