@@ -55,8 +55,12 @@ const taskSchema = z.discriminatedUnion('kind', [
 export const manifestSchema = z
   .object({
     $schema: z.string().optional(),
-    name: nonEmpty.optional(),
-    description: z.string().optional(),
+    // Printed in every summary and report: no control characters (ANSI escapes would rewrite the terminal).
+    name: nonEmpty.regex(/^[^\p{Cc}]+$/u, 'must not contain control characters').optional(),
+    description: z
+      .string()
+      .regex(/^[^\p{Cc}]*$/u, 'must not contain control characters')
+      .optional(),
     modalities: z.array(modalitySchema).min(1, 'needs at least one modality'),
     labels: labelsSchema,
     task: taskSchema,

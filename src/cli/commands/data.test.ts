@@ -76,6 +76,11 @@ describe('cmkd data validate', () => {
       /cmkd\.json: modalities\[0\]\.name: must use letters, digits, '_', '\.' and '-'/,
     ],
     [
+      'an ANSI escape in the dataset name',
+      { 'cmkd.json': manifest({ name: 'toy\u001b[31mred' }) },
+      /cmkd\.json: name: must not contain control characters/,
+    ],
+    [
       'a modality name with a space',
       {
         'cmkd.json': manifest({
