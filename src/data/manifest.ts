@@ -59,7 +59,7 @@ export const manifestSchema = z
     name: nonEmpty.regex(/^[^\p{Cc}]+$/u, 'must not contain control characters').optional(),
     description: z
       .string()
-      .regex(/^[^\p{Cc}]*$/u, 'must not contain control characters')
+      .regex(/^[^\x00-\x08\x0b-\x1f\x7f-\x9f]*$/u, 'must not contain control characters other than tab and newline')
       .optional(),
     modalities: z.array(modalitySchema).min(1, 'needs at least one modality'),
     labels: labelsSchema,
