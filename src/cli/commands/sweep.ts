@@ -121,7 +121,7 @@ export function register(program: Command): void {
         return [
           `sweep on ${r.dataset} (${r.rows} rows): student ${student}, teacher ${teacher}; ${r.repeats} repeated 70/10/20 splits; test metrics mean ± sd`,
           table(t.header, t.rows),
-          `* best student per column; Δ = ${r.table.headline} minus the no-KD student's; paired gain = per-repeat difference from the no-KD student (same split and initial weights), 95% t-interval over repeats, ! where it excludes 0; n = repeats finished`,
+          `* highest mean per column among the students (not a test: the paired gain says whether it is clear); Δ = ${r.table.headline} minus the no-KD student's; paired gain = per-repeat difference from the no-KD student (same split and initial weights), 95% t-interval over repeats, ! where it excludes 0; n = repeats finished`,
           `${r.trained} runs trained${r.reused ? `, ${r.reused} read back` : ''} in ${r.seconds.toFixed(0)} s; results in ${[RESULTS_JSON, RESULTS_CSV, TABLE_CSV].map((x) => path.join(r.outDir, x)).join(', ')}; chart ${r.figures.find((f) => f.endsWith('.png')) ?? ''}`,
         ].join('\n');
       });
