@@ -298,7 +298,7 @@ export function sweepTable(
 const signed = (x: number, digits: number) => `${x >= 0 ? '+' : ''}${x.toFixed(digits)}`;
 
 /**
- * The table as text cells: 'mean ± sd' per metric, '*' after the best student per column, the
+ * The table as text cells: 'mean ± sd' per metric, '*' after the highest student mean per column, the
  * paired gain's 95% interval with '!' where it excludes 0 (a clear gain or loss).
  */
 export function formatSweepTable(t: SweepTable, digits = 3): { header: string[]; rows: string[][] } {
