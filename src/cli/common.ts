@@ -89,6 +89,7 @@ export interface DatasetFlags {
   label?: string;
   task?: string;
   classes?: string;
+  allowOutside?: boolean;
 }
 
 const collect = (v: string, prev: string[]) => [...prev, v];
@@ -105,7 +106,8 @@ export function addDatasetFlags(cmd: Command): Command {
     .option('--image <name=HxWxC>', 'single CSV: that modality is an image of this shape, e.g. b=8x8x1 (repeatable)', collect, [])
     .option('--label <column>', 'single CSV: the label column')
     .option('--task <kind>', 'single CSV: classification (default) or regression')
-    .option('--classes <names>', 'single CSV: declared class names, comma-separated (labels outside them are an error)');
+    .option('--classes <names>', 'single CSV: declared class names, comma-separated (labels outside them are an error)')
+    .option('--allow-outside', "cmkd.json: read files it names outside the dataset's folder (refused by default)");
 }
 
 /** Load the command's dataset argument with its --csv-modality/--image/--label/--task/--classes flags. */
@@ -159,6 +161,7 @@ export function columnOptions(flags: DatasetFlags): Partial<LoadOptions> {
   } else if (kind) {
     out.task = kind;
   }
+  if (flags.allowOutside) out.allowOutside = true;
   return out;
 }
 

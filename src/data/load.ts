@@ -15,6 +15,8 @@ import { validateDataset, validateModalities } from './validate.js';
 export interface LoadOptions extends Partial<CsvColumnOptions> {
   /** Options for the built-in digits; they override those in a 'digits?…' spec. */
   digits?: DigitsOptions;
+  /** A manifest may name files outside its folder (default: refused). */
+  allowOutside?: boolean;
   /** Run validateDataset on the result (default true). Off, NaN/Inf values load as-is (describe counts them). */
   validate?: boolean;
   onProgress?: ProgressFn;
@@ -46,10 +48,10 @@ export async function loadDataset(spec: string, opts: LoadOptions = {}): Promise
     ds = await digits.loadDigits({ ...digits.parseDigitsSpec(spec), ...opts.digits, onProgress: opts.onProgress, signal: opts.signal });
   } else if (existsSync(spec) && statSync(spec).isDirectory()) {
     noColumns('the dataset directory');
-    ds = loadManifestDataset(spec, { name: opts.name });
+    ds = loadManifestDataset(spec, { name: opts.name, allowOutside: opts.allowOutside });
   } else if (basename(spec) === MANIFEST_NAME) {
     noColumns('the manifest');
-    ds = loadManifestDataset(spec, { name: opts.name });
+    ds = loadManifestDataset(spec, { name: opts.name, allowOutside: opts.allowOutside });
   } else if (spec.toLowerCase().endsWith('.csv')) {
     if (!existsSync(spec)) throw new CmkdError(`dataset file not found: ${spec}`, 'not-found');
     if (!opts.modalities || !opts.label) {

@@ -4,7 +4,7 @@
  * names the field (e.g. `cmkd.json: modalities[1].kind: ...`).
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { basename, join, resolve } from 'node:path';
+import { basename, isAbsolute, join, relative, resolve } from 'node:path';
 import * as z from 'zod';
 import { CmkdError } from '../util/errors.js';
 import { FILE_FORMATS, FileCache, assemble, readLabels, readModality, type ReadContext, type TaskSpec } from './source.js';
@@ -129,6 +129,8 @@ export function parseManifest(doc: unknown, file: string): Manifest {
 export interface DirectoryLoadOptions {
   /** Name of the dataset (default: manifest name, else the directory name). */
   name?: string;
+  /** Read files the manifest names outside its folder (default: refused). */
+  allowOutside?: boolean;
 }
 
 /** Load a dataset directory (or the path of its cmkd.json). Structural faults throw CmkdError. */
@@ -139,7 +141,8 @@ export function loadManifestDataset(dirOrManifest: string, opts: DirectoryLoadOp
   if (!existsSync(manifestPath)) {
     throw new CmkdError(`no ${MANIFEST_NAME} manifest in ${dir}; see docs/dataset-format.md`, 'not-found');
   }
-  const text = readFileSync(manifestPath, 'utf8');
+  // A byte-order mark (some editors write one) is not part of the JSON.
+  const text = readFileSync(manifestPath, 'utf8').replace(/^\uFEFF/, '');
   if (text.trim() === '') throw new CmkdError(`${manifestPath} is empty; expected a JSON manifest`, 'invalid-input');
   let doc: unknown;
   try {
@@ -150,7 +153,18 @@ export function loadManifestDataset(dirOrManifest: string, opts: DirectoryLoadOp
   const man = parseManifest(doc, manifestPath);
   const labelSpec = typeof man.labels === 'string' ? { file: man.labels } : man.labels;
   const cache = new FileCache();
-  const resolveFile = (f: string): [string, string] => [resolve(dir, f), join(dir, f)];
+  const root = resolve(dir);
+  const resolveFile = (f: string): [string, string] => {
+    const full = resolve(dir, f);
+    const rel = relative(root, full);
+    // Files stay inside the dataset folder unless the user opts out: a manifest must not read /etc/… for whoever runs it.
+    if (!opts.allowOutside && (rel === '' || rel.startsWith('..') || isAbsolute(rel)))
+      throw new CmkdError(
+        `${manifestPath}: '${f}' is outside the dataset folder ${dir}; move it inside, or pass --allow-outside`,
+        'invalid-input',
+      );
+    return [full, join(dir, f)];
+  };
   const labelColumn = labelSpec.column ? { path: resolve(dir, labelSpec.file), column: labelSpec.column } : undefined;
   const modalities = man.modalities.map((spec, i) => {
     const ctx: ReadContext = { cache, resolve: resolveFile, field: `${manifestPath}: modalities[${i}]`, labelColumn };

@@ -64,7 +64,7 @@ function readFile(path: string, shown: string, format: FileFormat, field: string
     case 'idx':
       return parseIdx(bytes, shown);
     case 'json': {
-      const text = bytes.toString('utf8');
+      const text = bytes.toString('utf8').replace(/^\uFEFF/, '');
       if (text.trim().length === 0)
         throw new CmkdError(`${shown} is empty; expected a JSON array of rows or {shape, data}`, 'invalid-input');
       try {

@@ -1,6 +1,6 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
 import { encodeNpy } from '../../data/index.js';
 import { runCli as run } from '../../../test/cli.js';
@@ -150,6 +150,33 @@ describe('cmkd data validate', () => {
     const flag = await run('data', 'validate', join(dir, 'd.csv'), '--csv-modality', 'a', '--label', 'y');
     expect(flag.code).toBe(2);
     expect(flag.stderr).toMatch(/--csv-modality 'a': expected name=value/);
+  });
+});
+
+describe('manifest files', () => {
+  it('a manifest naming a file outside its folder is refused unless --allow-outside; a BOM is fine', async () => {
+    const outside = makeDir({ 'tab.csv': 'a,b\n1,2\n3,4\n5,6\n7,8\n' });
+    const files = {
+      ...goodFiles(),
+      'cmkd.json':
+        '\uFEFF' +
+        manifest({
+          modalities: [
+            { name: 'tab', kind: 'table', file: join('..', basename(outside), 'tab.csv') },
+            { name: 'img', kind: 'image', shape: [2, 2, 1], file: 'img.npy' },
+          ],
+        }),
+    };
+    const dir = makeDir(files);
+    const refused = await run('data', 'validate', dir);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr.trim().split('\n')).toHaveLength(1);
+    expect(refused.stderr).toMatch(
+      /cmkd\.json: '\.\.\/cmkd-cli-data-\w+\/tab\.csv' is outside the dataset folder .*; move it inside, or pass --allow-outside/,
+    );
+    const allowed = await run('data', 'validate', dir, '--allow-outside');
+    expect(allowed.code).toBe(0);
+    expect(allowed.stdout).toMatch(/^ok: toy: 4 samples/);
   });
 });
 
