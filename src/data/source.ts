@@ -357,10 +357,7 @@ export function encodeLabels(raw: RawLabels, spec: TaskSpec, defaultTarget: stri
       }
       return { task: { kind: 'classification', classes: spec.classes.slice() }, labels: atLeastTwo(labels, spec.classes, raw) };
     }
-    const uniq = [...new Set(vals as number[])].sort((a, b) => a - b);
-    const index = new Map(uniq.map((v, i) => [v, i]));
-    for (let i = 0; i < n; i++) labels[i] = index.get(vals[i] as number)!;
-    return { task: { kind: 'classification', classes: uniq.map(String) }, labels: atLeastTwo(labels, uniq.map(String), raw) };
+    return classesByValue(vals as number[], labels, raw);
   }
 
   // Spreadsheet spellings of a missing cell are missing, unless they are declared classes.
@@ -377,10 +374,7 @@ export function encodeLabels(raw: RawLabels, spec: TaskSpec, defaultTarget: stri
     const vals = names.map(Number);
     const bad = vals.findIndex((v) => !Number.isInteger(v));
     if (bad >= 0) throw new CmkdError(`${raw.where(bad)}: class label ${names[bad]} is not an integer class value`, 'invalid-input');
-    const uniq = [...new Set(vals)].sort((a, b) => a - b);
-    const index = new Map(uniq.map((v, i) => [v, i]));
-    vals.forEach((v, i) => (labels[i] = index.get(v)!));
-    return { task: { kind: 'classification', classes: uniq.map(String) }, labels: atLeastTwo(labels, uniq.map(String), raw) };
+    return classesByValue(vals, labels, raw);
   } else {
     classes = [...new Set(names)].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
   }
@@ -396,6 +390,15 @@ export function encodeLabels(raw: RawLabels, spec: TaskSpec, defaultTarget: stri
     }
     labels[i] = k;
   }
+  return { task: { kind: 'classification', classes }, labels: atLeastTwo(labels, classes, raw) };
+}
+
+/** Integer class values named by their value, in increasing order: class i is the i-th smallest value. */
+function classesByValue(vals: number[], labels: Int32Array, raw: RawLabels): { task: Task; labels: Int32Array } {
+  const uniq = [...new Set(vals)].sort((a, b) => a - b);
+  const index = new Map(uniq.map((v, i) => [v, i]));
+  vals.forEach((v, i) => (labels[i] = index.get(v)!));
+  const classes = uniq.map(String);
   return { task: { kind: 'classification', classes }, labels: atLeastTwo(labels, classes, raw) };
 }
 

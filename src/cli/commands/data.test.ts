@@ -182,22 +182,14 @@ describe('manifest files', () => {
 
 describe('label spellings', () => {
   it("'1' and '1.0' are one class; '0x1F' is a class name, not 31", async () => {
-    const same = await run(
-      'data',
-      'describe',
-      makeDir({ ...goodFiles(), 'cmkd.json': manifest({ task: { kind: 'classification' } }), 'labels.csv': 'y\n1\n1.0\n0\n0.0\n' }),
-      '--json',
-    );
-    expect(same.code).toBe(0);
-    expect(JSON.parse(same.stdout).task.classes).toEqual(['0', '1']);
-    const hex = await run(
-      'data',
-      'describe',
-      makeDir({ ...goodFiles(), 'cmkd.json': manifest({ task: { kind: 'classification' } }), 'labels.csv': 'y\n0x1F\n31\n0x1F\n31\n' }),
-      '--json',
-    );
-    expect(hex.code).toBe(0);
-    expect(JSON.parse(hex.stdout).task.classes).toEqual(['0x1F', '31']);
+    const classesOf = async (labels: string) => {
+      const files = { ...goodFiles(), 'cmkd.json': manifest({ task: { kind: 'classification' } }), 'labels.csv': labels };
+      const r = await run('data', 'describe', makeDir(files), '--json');
+      expect(r.code).toBe(0);
+      return JSON.parse(r.stdout).task.classes;
+    };
+    expect(await classesOf('y\n1\n1.0\n0\n0.0\n')).toEqual(['0', '1']);
+    expect(await classesOf('y\n0x1F\n31\n0x1F\n31\n')).toEqual(['0x1F', '31']);
   });
 });
 

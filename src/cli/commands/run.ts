@@ -4,7 +4,15 @@ import { MI_ESTIMATORS, MI_UNITS, type MIEstimatorName, type MIUnits } from '../
 import { METHOD_IDS } from '../../kd/index.js';
 import { agreementLine, BUDGETS, runMainJob, type RunOptions, type RunResult } from '../../run/index.js';
 import { CmkdError, oneOf } from '../../util/errors.js';
-import { addDatasetFlags, columnOptions, interruptSignal, loadForCommand, numberOption, prepareOutDir, type DatasetFlags } from '../common.js';
+import {
+  addDatasetFlags,
+  columnOptions,
+  interruptSignal,
+  loadForCommand,
+  numberOption,
+  prepareOutDir,
+  type DatasetFlags,
+} from '../common.js';
 import { defaultRunDir } from './experiment.js';
 import { emit, progressBars, table, warn } from '../output.js';
 

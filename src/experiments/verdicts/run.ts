@@ -139,13 +139,11 @@ export async function runVerdicts(
   const task = 'verdicts';
   ctx.onProgress?.({ task, done: 0, total });
   // Runs come grouped by variant: one dataset in memory at a time.
-  const datasets = new Map<string, MultimodalDataset>();
+  let loaded = null as { variant: string; dataset: MultimodalDataset } | null;
   for (const run of runs) {
-    if (!datasets.has(run.variant)) {
-      datasets.clear();
-      datasets.set(run.variant, await variantDataset(run.variant, o, { onProgress: ctx.onProgress, signal: ctx.signal }));
-    }
-    const dataset = datasets.get(run.variant)!;
+    if (loaded?.variant !== run.variant)
+      loaded = { variant: run.variant, dataset: await variantDataset(run.variant, o, { onProgress: ctx.onProgress, signal: ctx.signal }) };
+    const dataset = loaded.dataset;
     for (const [k, combo] of o.combos.entries()) {
       const callStarted = Date.now();
       const label = `${run.dir} ${combo.representation}:${combo.estimator}`;
