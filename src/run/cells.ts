@@ -9,13 +9,15 @@
  * recomputing them, and refuses a stored record whose inputs differ. Because a cell is data and
  * its record is data, any executor — this in-process loop, a pool of processes, a queue across
  * machines — that runs cells by kind gives the same records. `execute` runs in this process with
- * `workers: 1` (the default) and on a pool of local worker processes (pool.ts) with more, given a
+ * `workers: 1` (the default), on a pool of local worker processes (pool.ts) with more, and through
+ * a Redis queue served by `cmkd worker` processes (queue.ts) with `queue`; the last two need a
  * recipe from which each worker rebuilds the plan's workspace.
  */
 import { CmkdError } from '../util/errors.js';
 import { throwIfAborted } from '../util/progress.js';
 import { cellFingerprint, checkPlan, type Cell, type ExecuteOptions, type Json } from './plan.js';
 import { executeOnPool } from './pool.js';
+import { executeOnQueue } from './queue.js';
 import { stage } from './stages.js';
 
 export * from './plan.js';
@@ -30,6 +32,7 @@ export async function execute<W>(plan: readonly Cell[], o: ExecuteOptions<W>): P
   const workers = o.workers ?? 1;
   if (!Number.isInteger(workers) || workers < 1)
     throw new CmkdError(`workers must be a positive integer (got ${workers})`, 'invalid-option');
+  if (o.queue && o.recipe) return executeOnQueue(plan, { ...o, queue: o.queue, recipe: o.recipe });
   if (workers > 1 && o.recipe) return executeOnPool(plan, { ...o, workers, recipe: o.recipe });
   checkPlan(plan, Object.keys(o.runners));
   const records = new Map<string, Json>();

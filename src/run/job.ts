@@ -51,8 +51,7 @@ import { VERSION } from '../version.js';
 import { bestOnValidation, gainSummary, summariseRecords } from './summarise.js';
 import { architectureFor, resolveRunBudget, trainingSchedule, type Budget, type BudgetName, type TrainingSchedule } from './budget.js';
 import { checkRows, planSplits, type SplitPlan } from './rows.js';
-import { execute, type Cell, type CellRunner, type Json, type WorkspaceRecipe } from './cells.js';
-import type { RecipeRunner } from './pool.js';
+import { execute, type Cell, type CellRunner, type Json, type QueueTarget, type RecipeRunner, type WorkspaceRecipe } from './cells.js';
 import { fingerprintOf, type StageStore } from './stages.js';
 import { writeRunReport } from './report.js';
 import type { AnalysisSettings, MethodRow, ModelRecord, RunResult, TeacherAnalysis } from './types.js';
@@ -111,6 +110,8 @@ export interface RunOptions {
    * processes, each loading the dataset spec again; a loaded dataset runs in this process.
    */
   workers?: number;
+  /** Run the cells on `cmkd worker` processes through this Redis queue instead (queue.ts); needs a dataset spec. */
+  queue?: QueueTarget;
   seed?: number;
   onProgress?: ProgressFn;
   signal?: AbortSignal;
@@ -336,6 +337,12 @@ async function deriveRun(o: RunOptions): Promise<Prepared> {
   await initEngine();
   const workers = o.workers ?? 1;
   check(Number.isInteger(workers) && workers >= 1, `--workers must be a positive integer (got ${workers})`, 'invalid-option');
+  check(!(o.queue && workers > 1), '--workers and --queue: give one (queued cells run on the workers serving the queue)', 'invalid-option');
+  check(
+    !o.queue || typeof o.dataset === 'string',
+    '--queue: queue workers load the dataset from its spec; give the dataset as a spec, not loaded',
+    'invalid-option',
+  );
   const budget = resolveRunBudget(o.budget ?? 'quick', {
     repeats: o.repeats,
     maxSteps: o.maxSteps,
@@ -385,9 +392,9 @@ async function deriveRun(o: RunOptions): Promise<Prepared> {
   };
   const store: StageStore = { runDir: o.outDir, fingerprint: fingerprintOf(settings), resume: Boolean(o.resume), reused: [] };
   const ctx: Context = { ds, budget, schedule, outDir: o.outDir, seed, onProgress: o.onProgress, signal: o.signal };
-  const { onProgress: _p, signal: _s, ...recipeOptions } = o;
+  const { onProgress: _p, signal: _s, queue: _q, workers: _w, ...recipeOptions } = o;
   const recipe: WorkspaceRecipe | undefined =
-    workers > 1 && typeof o.dataset === 'string' ? { family: 'run', options: recipeOptions as unknown as Json } : undefined;
+    (workers > 1 || o.queue) && typeof o.dataset === 'string' ? { family: 'run', options: recipeOptions as unknown as Json } : undefined;
   const notes =
     workers > 1 && !recipe
       ? [`ran on one process: ${workers} workers each load the dataset from its spec, and this dataset was given loaded`]
@@ -440,6 +447,7 @@ async function modelsAndAnalysis(
     onProgress,
     signal: o.signal,
     workers: p.workers,
+    queue: o.queue,
     recipe: p.recipe,
   });
   const records: ModelRecord[] = [];
@@ -510,6 +518,7 @@ export async function runMainJob(o: RunOptions): Promise<RunResult> {
     onProgress: progress(firstCells),
     signal: o.signal,
     workers: p.workers,
+    queue: o.queue,
     recipe: p.recipe,
   });
   const records = [...firstRecords, ...(secondRecords.values() as Iterable<unknown>)] as ModelRecord[];

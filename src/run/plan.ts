@@ -1,9 +1,9 @@
 /**
  * What a plan is made of: cells (JSON descriptions of units of work), what a runner gets, and the
- * checks and fingerprints every executor shares (the in-process loop in cells.ts, the worker pool
- * in pool.ts). See cells.ts for the engine.
+ * checks, fingerprints and error crossings every executor shares (the in-process loop in cells.ts,
+ * the worker pool in pool.ts, the Redis queue in queue.ts). See cells.ts for the engine.
  */
-import { CmkdError } from '../util/errors.js';
+import { CmkdError, type CmkdErrorCode } from '../util/errors.js';
 import type { ProgressFn } from '../util/progress.js';
 import { fingerprintOf, stageName, type StageStore } from './stages.js';
 
@@ -49,8 +49,17 @@ export interface ExecuteOptions<W> {
   onCell?: (cell: Cell, record: Json, reused: boolean) => Promise<void> | void;
   /** Processes running cells: 1 (default) runs them here, one after another; more needs `recipe`. */
   workers?: number;
+  /** Cells go to `cmkd worker` processes through this Redis queue (queue.ts); needs `recipe`. */
+  queue?: QueueTarget;
   /** How a worker process rebuilds `workspace` and `runners` (see pool.ts); without it the plan runs here. */
   recipe?: WorkspaceRecipe;
+}
+
+/** Where a plan's cells are queued: a Redis URL (redis:// or rediss://, password and db as ioredis reads them). */
+export interface QueueTarget {
+  url: string;
+  /** How long to wait for Redis when it is unreachable, at the start or mid-run (ms; default 60 s). */
+  reconnectMs?: number;
 }
 
 /**
@@ -61,6 +70,36 @@ export interface ExecuteOptions<W> {
 export interface WorkspaceRecipe {
   family: string;
   options: Json;
+}
+
+/** An error crossing the process boundary. */
+export interface RemoteError {
+  name: string;
+  message: string;
+  code?: string;
+  stack?: string;
+}
+
+/** Runs one cell of a plan whose workspace a builder made from its recipe (worker side: worker.ts, queue-worker.ts). */
+export type RecipeRunner = (cell: Cell, ctx: Omit<CellContext<unknown>, 'workspace'>) => Promise<Json>;
+
+/** Turns a recipe's options into its plan's cell runner, in a worker (see recipes.ts). */
+export type WorkspaceBuilder = (options: Json, env: { onProgress?: ProgressFn; signal?: AbortSignal }) => Promise<RecipeRunner>;
+
+export function toRemote(err: unknown): RemoteError {
+  if (err instanceof Error) {
+    const code = (err as { code?: unknown }).code;
+    return { name: err.name, message: err.message, stack: err.stack, ...(typeof code === 'string' ? { code } : {}) };
+  }
+  return { name: 'Error', message: String(err) };
+}
+
+export function fromRemote(e: RemoteError): Error {
+  if (e.name === 'CmkdError') return new CmkdError(e.message, (e.code ?? 'invalid-input') as CmkdErrorCode);
+  const err = new Error(e.message);
+  err.name = e.name;
+  if (e.stack) err.stack = e.stack;
+  return err;
 }
 
 /** The fingerprint of a cell's stage: the store's settings and the cell's kind and inputs (not the executor). */

@@ -4,20 +4,18 @@
  * process (worker.ts) that rebuilds the plan's workspace from a JSON recipe once, then runs the
  * cells it is sent one at a time and returns their records.
  *
- * The parent keeps the stage store: it schedules a cell once its dependencies have records, runs
- * it through the same `stage()` with the same fingerprint as the sequential executor (so a run
- * finished on 2 workers resumes on 1 and the other way round), and writes stages/<id>.json when
- * the worker returns the record. Ctrl-C (the signal) stops the scheduling and the workers
+ * The parent keeps the stage store and schedules cells (schedule.ts): a run finished on 2 workers
+ * resumes on 1 and the other way round. Ctrl-C (the signal) stops the scheduling and the workers
  * (killed if they do not exit within a moment); a worker that dies mid-cell fails the run naming
  * the cell. Either way the finished cells stay on disk for --resume.
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { tf } from '../engine/index.js';
-import { CmkdError, type CmkdErrorCode } from '../util/errors.js';
-import { throwIfAborted, type ProgressEvent, type ProgressFn } from '../util/progress.js';
-import { cellFingerprint, checkPlan, type Cell, type CellContext, type ExecuteOptions, type Json, type WorkspaceRecipe } from './plan.js';
-import { stage } from './stages.js';
+import { CmkdError } from '../util/errors.js';
+import { interrupted, type ProgressEvent, type ProgressFn } from '../util/progress.js';
+import { fromRemote, type Cell, type ExecuteOptions, type Json, type RemoteError, type WorkspaceRecipe } from './plan.js';
+import { executeScheduled, type CellExecutor } from './schedule.js';
 
 /** How long a stopped worker may take to exit before it is killed. */
 const STOP_GRACE_MS = 3000;
@@ -31,42 +29,6 @@ export type FromWorker =
   | { type: 'progress'; event: ProgressEvent }
   | { type: 'done'; id: string; record: Json }
   | { type: 'failed'; id: string; error: RemoteError };
-
-/** An error crossing the process boundary. */
-export interface RemoteError {
-  name: string;
-  message: string;
-  code?: string;
-  stack?: string;
-}
-
-/** Runs one cell of a plan whose workspace a builder made from its recipe (worker side). */
-export type RecipeRunner = (cell: Cell, ctx: Omit<CellContext<unknown>, 'workspace'>) => Promise<Json>;
-
-/** Turns a recipe's options into its plan's cell runner, in a worker (see worker.ts). */
-export type WorkspaceBuilder = (options: Json, env: { onProgress?: ProgressFn; signal?: AbortSignal }) => Promise<RecipeRunner>;
-
-export function toRemote(err: unknown): RemoteError {
-  if (err instanceof Error) {
-    const code = (err as { code?: unknown }).code;
-    return { name: err.name, message: err.message, stack: err.stack, ...(typeof code === 'string' ? { code } : {}) };
-  }
-  return { name: 'Error', message: String(err) };
-}
-
-function fromRemote(e: RemoteError): Error {
-  if (e.name === 'CmkdError') return new CmkdError(e.message, (e.code ?? 'invalid-input') as CmkdErrorCode);
-  const err = new Error(e.message);
-  err.name = e.name;
-  if (e.stack) err.stack = e.stack;
-  return err;
-}
-
-function interrupted(): Error {
-  const err = new Error('interrupted');
-  err.name = 'AbortError';
-  return err;
-}
 
 /**
  * The worker entry and the Node flags to start it: dist/run/worker.js in the built package; under
@@ -91,7 +53,7 @@ interface Slot {
   gone: boolean;
 }
 
-class WorkerPool {
+class WorkerPool implements CellExecutor {
   private readonly slots: Slot[] = [];
   private readonly idle: Slot[] = [];
   private readonly waiting: { resolve: (slot: Slot) => void; reject: (err: Error) => void }[] = [];
@@ -204,78 +166,11 @@ class WorkerPool {
   }
 }
 
-/**
- * `execute` on `workers` processes: every cell whose dependencies have records is started, in plan
- * order, as a stage whose computation waits for a free worker. Records come back in plan order;
- * `onCell` is called in plan order as the finished prefix of the plan grows.
- */
-export async function executeOnPool<W>(
+/** `execute` on `workers` local processes (see schedule.ts for the order cells run in). */
+export function executeOnPool<W>(
   plan: readonly Cell[],
   o: ExecuteOptions<W> & { workers: number; recipe: WorkspaceRecipe },
 ): Promise<Map<string, Json>> {
-  checkPlan(plan, Object.keys(o.runners));
-  throwIfAborted(o.signal);
-  const task = o.task ?? 'cells';
-  const total = plan.length;
-  const records = new Map<string, Json>();
-  const reused = new Set<string>();
-  const started = new Set<string>();
-  const running = new Map<string, Promise<void>>();
-  let failure: unknown = null;
-  let done = 0;
-  let reported = 0;
-  o.onProgress?.({ task, done, total });
   // Workers start when a cell needs computing: a resumed, finished plan forks none.
-  const pool = new WorkerPool(o.workers, o.recipe, o.onProgress);
-  const onAbort = () => void pool.close();
-  o.signal?.addEventListener('abort', onAbort, { once: true });
-
-  const startReady = () => {
-    for (const cell of plan) {
-      if (failure !== null || o.signal?.aborted) return;
-      if (started.has(cell.id) || !cell.dependsOn.every((d) => records.has(d))) continue;
-      started.add(cell.id);
-      o.onProgress?.({ task, done, total, detail: cell.label });
-      const deps = Object.fromEntries(cell.dependsOn.map((d) => [d, records.get(d) as Json]));
-      let computed = false;
-      const compute = () => {
-        computed = true;
-        return pool.run(cell, deps, o.store.runDir);
-      };
-      const settled = stage(o.store, cell.id, compute, cellFingerprint(o.store, cell)).then(
-        (record) => {
-          records.set(cell.id, record);
-          if (!computed) reused.add(cell.id);
-          done++;
-          o.onProgress?.({ task, done, total, detail: cell.label });
-        },
-        (err: unknown) => {
-          failure ??= err;
-        },
-      );
-      running.set(
-        cell.id,
-        settled.finally(() => running.delete(cell.id)),
-      );
-    }
-  };
-
-  try {
-    startReady();
-    while (running.size > 0 && failure === null && !o.signal?.aborted) {
-      await Promise.race(running.values());
-      for (; reported < plan.length && records.has(plan[reported].id); reported++) {
-        const cell = plan[reported];
-        await o.onCell?.(cell, records.get(cell.id) as Json, reused.has(cell.id));
-      }
-      startReady();
-    }
-    throwIfAborted(o.signal);
-    if (failure !== null) throw failure;
-  } finally {
-    o.signal?.removeEventListener('abort', onAbort);
-    await pool.close();
-    await Promise.all(running.values());
-  }
-  return new Map(plan.map((c) => [c.id, records.get(c.id) as Json]));
+  return executeScheduled(plan, o, new WorkerPool(o.workers, o.recipe, o.onProgress));
 }

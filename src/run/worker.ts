@@ -4,12 +4,9 @@
  * Progress goes to the parent; Ctrl-C is the parent's to handle: it sends 'stop'.
  */
 import type { ProgressEvent } from '../util/progress.js';
-import type { Json, WorkspaceRecipe } from './plan.js';
-import { runWorkspace } from './job.js';
-import { toRemote, type FromWorker, type RecipeRunner, type ToWorker, type WorkspaceBuilder } from './pool.js';
-
-/** The plan families a worker can rebuild, by recipe family. */
-const BUILDERS: Record<string, WorkspaceBuilder> = { run: runWorkspace };
+import { toRemote, type RecipeRunner, type WorkspaceRecipe } from './plan.js';
+import type { FromWorker, ToWorker } from './pool.js';
+import { buildRecipe } from './recipes.js';
 
 const controller = new AbortController();
 let runner: Promise<RecipeRunner> | null = null;
@@ -23,9 +20,7 @@ function send(message: FromWorker, then?: () => void): void {
 const onProgress = (event: ProgressEvent) => send({ type: 'progress', event });
 
 function build(recipe: WorkspaceRecipe): Promise<RecipeRunner> {
-  const builder = BUILDERS[recipe.family];
-  if (!builder) return Promise.reject(new Error(`no workspace builder for recipe family '${recipe.family}'`));
-  return builder(recipe.options as Json, { onProgress, signal: controller.signal });
+  return buildRecipe(recipe, { onProgress, signal: controller.signal });
 }
 
 async function run(message: ToWorker & { type: 'run' }): Promise<void> {

@@ -11,9 +11,12 @@ export type ProgressFn = (ev: ProgressEvent) => void;
 
 /** Cooperative cancellation: long loops call throwIfAborted between units of work. */
 export function throwIfAborted(signal: AbortSignal | undefined): void {
-  if (signal?.aborted) {
-    const err = new Error('interrupted');
-    err.name = 'AbortError';
-    throw err;
-  }
+  if (signal?.aborted) throw interrupted();
+}
+
+/** The error an aborted operation ends with (name 'AbortError', message 'interrupted'). */
+export function interrupted(): Error {
+  const err = new Error('interrupted');
+  err.name = 'AbortError';
+  return err;
 }

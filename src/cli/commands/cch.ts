@@ -92,8 +92,8 @@ export function register(program: Command): void {
     const bars = progressBars({ quiet: Boolean(f.quiet || f.json) });
     const { signal, release } = interruptSignal();
     try {
-      // Pool workers load the spec themselves, so with --workers the analysis gets the spec.
-      const dataset = (options.workers ?? 1) > 1 ? spec : await loadForCommand(spec, f, bars, false);
+      // Pool and queue workers load the spec themselves, so with --workers or --queue the analysis gets the spec.
+      const dataset = (options.workers ?? 1) > 1 || options.queue ? spec : await loadForCommand(spec, f, bars, false);
       const result = await analyseTeachers({
         dataset,
         load: columnOptions(f),

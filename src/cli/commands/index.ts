@@ -11,6 +11,7 @@ import { register as run } from './run.js';
 import { register as experiment } from './experiment.js';
 import { register as report } from './report.js';
 import { register as serve } from './serve.js';
+import { register as worker } from './worker.js';
 
 /** Every CLI command, in the order `cmkd --help` lists them. */
 export const COMMANDS: ((program: Command) => void)[] = [
@@ -26,4 +27,5 @@ export const COMMANDS: ((program: Command) => void)[] = [
   distill,
   sweep,
   experiment,
+  worker,
 ];

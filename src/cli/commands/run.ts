@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { CCH_REPRESENTATIONS, miMethod, type CchRepresentation } from '../../criteria/index.js';
 import { MI_ESTIMATORS, MI_UNITS, type MIEstimatorName, type MIUnits } from '../../mi/index.js';
 import { METHOD_IDS } from '../../kd/index.js';
-import { agreementLine, BUDGETS, runMainJob, type RunOptions, type RunResult } from '../../run/index.js';
+import { agreementLine, BUDGETS, queueConnection, runMainJob, type RunOptions, type RunResult } from '../../run/index.js';
 import { CmkdError, oneOf } from '../../util/errors.js';
 import {
   addDatasetFlags,
@@ -94,6 +94,7 @@ export interface SharedRunFlags {
   dims?: string;
   mfh: boolean;
   workers: string;
+  queue?: string;
 }
 
 export function addRunFlags(cmd: Command, name: 'run' | 'cch'): Command {
@@ -124,7 +125,8 @@ export function addRunFlags(cmd: Command, name: 'run' | 'cch'): Command {
     .option('--units <u>', `MI units (${MI_UNITS.join('|')})`, 'nats')
     .option('--dims <n|none>', 'PCA width of each representation before estimation (default 8; mine/latent 32)')
     .option('--no-mfh', 'skip the MFH columns (I(Ht;Y), I(Ht,Hs;Y), shared)')
-    .option('--workers <n>', 'processes training models at once, one core each (2 uses both cores of a 2-core machine)', '1');
+    .option('--workers <n>', 'processes training models at once, one core each (2 uses both cores of a 2-core machine)', '1')
+    .option('--queue <url>', 'run the cells on `cmkd worker` processes serving this Redis queue, e.g. redis://host:6379/0');
 }
 
 export function parseRunFlags(f: SharedRunFlags): Omit<RunOptions, 'dataset' | 'student' | 'outDir' | 'methods'> {
@@ -153,6 +155,7 @@ export function parseRunFlags(f: SharedRunFlags): Omit<RunOptions, 'dataset' | '
     dims: f.dims === undefined ? undefined : f.dims === 'none' ? false : numberOption('--dims', f.dims, { integer: true, min: 1 }),
     mfh: f.mfh,
     workers: numberOption('--workers', f.workers, { integer: true, min: 1 }),
+    queue: f.queue === undefined ? undefined : (queueConnection(f.queue), { url: f.queue }),
   };
 }
 
@@ -183,8 +186,8 @@ export function register(program: Command): void {
     try {
       const options = parseRunFlags(f);
       // runMainJob validates the dataset it is given; loading does not check it a second time.
-      // Pool workers load the spec themselves, so with --workers the job gets the spec.
-      const dataset = (options.workers ?? 1) > 1 ? spec : await loadForCommand(spec, f, bars, false);
+      // Pool and queue workers load the spec themselves, so with --workers or --queue the job gets the spec.
+      const dataset = (options.workers ?? 1) > 1 || options.queue ? spec : await loadForCommand(spec, f, bars, false);
       const result = await runMainJob({
         dataset,
         load: columnOptions(f),

@@ -1,0 +1,161 @@
+import { mkdtemp, readdir } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { HAS_REDIS, NO_REDIS_REASON, startRedis, startWorker, type RedisServer, type WorkerProcess } from '../../test/redis/redis.js';
+import { CmkdError } from '../util/errors.js';
+import type { ProgressEvent } from '../util/progress.js';
+import { runMainJob, type RunOptions, type RunResult } from './index.js';
+import { decodeJson, encodeJson, failureError, failureReason, queueConnection, redactUrl } from './queue.js';
+import { tinyBudget } from './testing.js';
+
+describe('what crosses the queue', () => {
+  it('records keep NaN and ±Infinity, as the in-process executors keep them', () => {
+    const record = { a: NaN, b: [Infinity, -Infinity, 1.5], c: { $numberish: 'x' }, d: null };
+    const back = decodeJson(encodeJson(record)) as typeof record;
+    expect(back.a).toBeNaN();
+    expect(back.b).toEqual([Infinity, -Infinity, 1.5]);
+    expect(back.c).toEqual({ $numberish: 'x' });
+    expect(back.d).toBeNull();
+  });
+
+  it('a CmkdError keeps its code through the failure reason; other errors stay plain', () => {
+    const err = failureError(failureReason(new CmkdError('bad column x', 'invalid-option')));
+    expect(err).toBeInstanceOf(CmkdError);
+    expect(err.message).toBe('bad column x');
+    expect((err as CmkdError).code).toBe('invalid-option');
+    const other = failureError(failureReason(new TypeError('boom')));
+    expect(other).not.toBeInstanceOf(CmkdError);
+    expect(other.message).toBe('boom');
+  });
+
+  it('queue URLs: redis:// or rediss:// with a host and a database number; the password never shows', () => {
+    expect(queueConnection('redis://127.0.0.1:6379/2')).toMatchObject({ url: 'redis://127.0.0.1:6379/2' });
+    expect(() => queueConnection('http://x:1')).toThrow(/^--queue 'http:\/\/x:1': expected a redis:\/\/ or rediss:\/\/ URL$/);
+    expect(() => queueConnection('redis://h/q')).toThrow(/database number/);
+    expect(() => queueConnection('not a url')).toThrow(/expected a URL like redis:\/\/host:6379\/0/);
+    expect(redactUrl('rediss://u:s3cret@h:6380/1')).toBe('rediss://u:***@h:6380/1');
+    expect(() => queueConnection('ftp://u:s3cret@h')).toThrow(/^(?!.*s3cret)/);
+  });
+});
+
+// A real redis-server on a free port and `cmkd worker` processes from the sources.
+const spec = 'digits?n=300&modalities=profiles,blocks,fourier&cache=false';
+const base: Omit<RunOptions, 'outDir'> = {
+  dataset: spec,
+  student: 'profiles',
+  teachers: ['blocks', 'fourier'],
+  budget: tinyBudget(['kd', 'dkd+ls']),
+};
+const tables = (r: RunResult) => ({
+  table: r.table,
+  outcomes: r.outcomes,
+  cch: r.cch,
+  best: r.best,
+  records: r.records.map(({ seconds: _s, ...rec }) => rec),
+});
+const out = (name: string) => mkdtemp(path.join(tmpdir(), `cmkd-queue-${name}-`));
+
+describe.skipIf(!HAS_REDIS)(HAS_REDIS ? 'execute through a Redis queue served by cmkd worker processes' : NO_REDIS_REASON, () => {
+  let redis: RedisServer;
+  let workers: WorkerProcess[] = [];
+  let one: RunResult;
+  const start = async (n: number, args: string[] = ['--lock-seconds', '2']) => {
+    const started = Array.from({ length: n }, () => startWorker(redis.url, args));
+    workers.push(...started);
+    await Promise.all(started.map((w) => w.waitFor(/worker ready/)));
+    return started;
+  };
+  const stopAll = async () => {
+    await Promise.all(workers.map((w) => w.stop()));
+    workers = [];
+  };
+
+  beforeAll(async () => {
+    redis = await startRedis({ persist: true });
+    one = await runMainJob({ ...base, outDir: await out('seq') });
+  }, 120_000);
+  afterEach(stopAll);
+  afterAll(async () => {
+    await redis?.stop();
+  });
+
+  it('gives the tables of the sequential run on 2 workers; the run resumes on one process', async () => {
+    const [a, b] = await start(2);
+    const outDir = await out('2');
+    const queued = await runMainJob({ ...base, outDir, queue: { url: redis.url } });
+    expect(tables(queued)).toEqual(tables(one));
+    expect(queued.notes).toEqual(one.notes);
+    // Both workers ran cells, and no cell ran twice.
+    const ran = [...a.lines, ...b.lines].filter((l) => / done /.test(l)).map((l) => l.split(' ')[3]);
+    expect(a.lines.some((l) => / done /.test(l)) && b.lines.some((l) => / done /.test(l))).toBe(true);
+    expect(new Set(ran).size).toBe(ran.length);
+    const resumed = await runMainJob({ ...base, outDir, resume: true });
+    expect(resumed.reusedStages).toHaveLength(queued.records.length + 2);
+    expect(tables(resumed)).toEqual(tables(one));
+  }, 300_000);
+
+  it('a worker killed mid-cell: another worker takes the cell over and the tables are the same', async () => {
+    const [victim] = await start(1);
+    const outDir = await out('kill');
+    const run = runMainJob({ ...base, outDir, queue: { url: redis.url } });
+    const line = await victim.waitFor(/started r0-teacher/);
+    victim.child.kill('SIGKILL');
+    const cell = line.split(' ')[3];
+    const [heir] = await start(1);
+    const queued = await run;
+    expect(tables(queued)).toEqual(tables(one));
+    expect(heir.lines.some((l) => l.startsWith(`cmkd worker: started ${cell} (`))).toBe(true);
+  }, 300_000);
+
+  it('Redis restarted mid-run: the submitter and the workers reconnect and finish with the same tables', async () => {
+    await start(2);
+    const outDir = await out('restart');
+    let restarted: Promise<void> | null = null;
+    const onProgress = (ev: ProgressEvent) => {
+      if (!restarted && ev.task === 'cmkd run' && ev.done >= 3) restarted = redis.stop().then(() => redis.start());
+    };
+    const queued = await runMainJob({ ...base, outDir, queue: { url: redis.url }, onProgress });
+    expect(restarted).not.toBeNull();
+    await restarted;
+    expect(tables(queued)).toEqual(tables(one));
+  }, 300_000);
+
+  it('a cell that fails deterministically fails the run once with its one-line error, not after retries', async () => {
+    // A worker on another backend refuses every cell: other numbers than the submitter's.
+    const [cpu] = await start(1, ['--lock-seconds', '2', '--backend', 'cpu']);
+    const outDir = await out('fail');
+    await expect(runMainJob({ ...base, outDir, queue: { url: redis.url } })).rejects.toThrow(
+      /^cell 'r0-(student|teacher-blocks|teacher-fourier|teacher-fusion)' was submitted from the wasm backend and this worker runs cpu \(other numbers\): start the worker with --backend wasm$/,
+    );
+    // Each cell the worker took failed once: none went back on the queue for another try.
+    const failed = cpu.lines.filter((l) => / failed /.test(l)).map((l) => l.split(' ')[3]);
+    expect(failed.length).toBeGreaterThanOrEqual(1);
+    expect(new Set(failed).size).toBe(failed.length);
+  }, 120_000);
+
+  it('Ctrl-C stops the submitter; --resume picks up the cells finished meanwhile', async () => {
+    await start(2);
+    const outDir = await out('abort');
+    const controller = new AbortController();
+    const onProgress = (ev: ProgressEvent) => {
+      if (ev.task === 'cmkd run' && ev.done >= 2) controller.abort();
+    };
+    await expect(runMainJob({ ...base, outDir, queue: { url: redis.url }, signal: controller.signal, onProgress })).rejects.toThrow(
+      /^interrupted$/,
+    );
+    expect((await readdir(path.join(outDir, 'stages'))).length).toBeGreaterThanOrEqual(2);
+    const resumed = await runMainJob({ ...base, outDir, resume: true, queue: { url: redis.url } });
+    expect(resumed.reusedStages.length).toBeGreaterThanOrEqual(2);
+    expect(tables(resumed)).toEqual(tables(one));
+  }, 300_000);
+
+  it('an unreachable queue fails at once with one line naming it, without its password', async () => {
+    const port = redis.port + 1 === 65536 ? redis.port - 1 : redis.port + 1;
+    await expect(
+      runMainJob({ ...base, outDir: await out('down'), queue: { url: `redis://u:pw@127.0.0.1:${port}`, reconnectMs: 1000 } }),
+    ).rejects.toThrow(
+      new RegExp(`^cannot reach the queue at redis://u:\\*\\*\\*@127.0.0.1:${port} within 1 s; is redis-server running there\\?$`),
+    );
+  }, 60_000);
+});

@@ -1,0 +1,376 @@
+/**
+ * Cells through a Redis queue (BullMQ): `execute` (cells.ts) with `queue`. The submitting process
+ * keeps the stage store and schedules cells as their dependencies finish (schedule.ts); each cell
+ * to compute becomes a BullMQ job on the queue `cmkd` that any `cmkd worker --queue <url>`
+ * (queue-worker.ts) takes, runs from the plan's recipe and answers with the cell's record.
+ *
+ * What travels through Redis: the job (the recipe — dataset spec and options —, the cell, the
+ * records of its dependencies, the run folder's path and the submitter's working folder), progress
+ * events, and the record. Artefacts (saved models) do not: workers write them into the run
+ * folder, which every worker must see at the same path (one machine, or a shared file system).
+ * A job or record over MAX_JOB_BYTES is refused.
+ *
+ * Faults: a worker that dies mid-cell stops renewing its lock and BullMQ's stalled-job check
+ * hands the cell to another worker; a cell that throws fails the run once (no retries: cells are
+ * deterministic); while Redis is unreachable both sides reconnect, and the submitter gives up after
+ * `reconnectMs` with a one-line error — finished cells are kept for --resume. Jobs are named by a
+ * token stored in the run folder (queue.json) and the cell's fingerprint, so a resumed submitter
+ * picks up records finished while it was away, and a new run never reads an old run's records.
+ */
+import { randomUUID } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+// bullmq takes ~0.2 s to import: loaded when a plan is queued, not by every command.
+import type { ConnectionOptions, Queue, QueueEvents } from 'bullmq';
+import { tf } from '../engine/index.js';
+import { CmkdError, type CmkdErrorCode } from '../util/errors.js';
+import { writeJsonAtomic } from '../util/fs.js';
+import { interrupted, type ProgressEvent } from '../util/progress.js';
+import { cellFingerprint, type Cell, type ExecuteOptions, type Json, type QueueTarget, type WorkspaceRecipe } from './plan.js';
+import { executeScheduled, type CellExecutor } from './schedule.js';
+import { fingerprintOf } from './stages.js';
+
+/** The BullMQ queue cells go through (one per Redis database; choose the database in the URL). */
+export const QUEUE_NAME = 'cmkd';
+/** The largest job (cell and dependency records) or record, as JSON, that goes through Redis. */
+export const MAX_JOB_BYTES = 4 * 1024 * 1024;
+/** How long a submitter or worker waits for an unreachable Redis before it gives up, by default. */
+export const RECONNECT_MS = 60_000;
+/** How often the submitter asks Redis for the state of the cells it waits for (events may be lost across a restart). */
+const POLL_MS = 2000;
+/** Finished jobs stay this long, so a resumed submitter finds records computed while it was away. */
+const KEEP_SECONDS = 24 * 3600;
+
+/** What a queued cell carries: everything a worker needs to rebuild the plan's workspace and run it. */
+export interface QueueJob {
+  recipe: WorkspaceRecipe;
+  cell: Cell;
+  /** Records of the cell's dependencies (encodeJson). */
+  deps: string;
+  /** The run folder (absolute) and the submitter's working folder (relative dataset paths). */
+  outDir: string;
+  cwd: string;
+  /** The submitter's TF.js backend: another backend gives other numbers, so a worker on another one refuses. */
+  backend: string;
+}
+
+/** A worker's answer: the record (encodeJson) and how long the cell took on the worker. */
+export interface QueueAnswer {
+  record: string;
+  ms: number;
+}
+
+/** JSON that keeps NaN and ±Infinity (records hold NaN where a metric is undefined), as the in-process executors do. */
+export function encodeJson(value: Json): string {
+  return JSON.stringify(value, (_k, v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? { $number: String(v) } : v));
+}
+
+export function decodeJson(text: string): Json {
+  return JSON.parse(text, (_k, v: unknown) => {
+    if (v !== null && typeof v === 'object' && !Array.isArray(v)) {
+      const keys = Object.keys(v);
+      if (keys.length === 1 && keys[0] === '$number') return Number((v as { $number: string }).$number);
+    }
+    return v;
+  }) as Json;
+}
+
+/** The URL as given, its password replaced by '***', for messages and logs. */
+export function redactUrl(url: string): string {
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch {
+    return '(unparsable queue URL)';
+  }
+  return u.password ? url.replace(`:${u.password}@`, ':***@') : url;
+}
+
+/**
+ * Checks a queue URL (redis:// or rediss://, host, optional port and /db) and gives ioredis's
+ * options: reconnect (every ≤ 2 s) until `stopping()` says the caller is shutting down.
+ */
+export function queueConnection(url: string, flag = '--queue', stopping: () => boolean = () => false): ConnectionOptions {
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch {
+    throw new CmkdError(`${flag} '${redactUrl(url)}': expected a URL like redis://host:6379/0`, 'invalid-option');
+  }
+  if (u.protocol !== 'redis:' && u.protocol !== 'rediss:')
+    throw new CmkdError(`${flag} '${redactUrl(url)}': expected a redis:// or rediss:// URL`, 'invalid-option');
+  if (!u.hostname) throw new CmkdError(`${flag} '${redactUrl(url)}': no host`, 'invalid-option');
+  if (u.pathname && u.pathname !== '/' && !/^\/\d+$/.test(u.pathname))
+    throw new CmkdError(`${flag} '${redactUrl(url)}': the path must be a database number, like /0`, 'invalid-option');
+  // maxRetriesPerRequest null: commands wait for a reconnect instead of failing (BullMQ's advice for workers).
+  return {
+    url,
+    maxRetriesPerRequest: null,
+    enableOfflineQueue: true,
+    retryStrategy: (times: number) => (stopping() ? null : Math.min(200 * times, 2000)),
+  };
+}
+
+/** Closes bullmq objects, or after `ms` (Redis gone; 0: at once) drops their connections; `stop()` first ends ioredis's reconnecting. */
+export async function shutDown(
+  parts: { close(): Promise<void>; disconnect(): Promise<void> }[],
+  stop: () => void,
+  ms = 5000,
+): Promise<void> {
+  stop();
+  if (ms <= 0) {
+    await Promise.allSettled(parts.map((p) => p.disconnect()));
+    return;
+  }
+  try {
+    await within(Promise.all(parts.map((p) => p.close())), ms, 'timeout');
+  } catch {
+    await Promise.allSettled(parts.map((p) => p.disconnect()));
+  }
+}
+
+/** The failure reason a worker gives BullMQ: the error's message, prefixed by its CmkdError code. */
+export function failureReason(err: unknown): string {
+  const message = err instanceof Error ? err.message : String(err);
+  const code = err instanceof CmkdError ? err.code : 'internal';
+  return `[${code}] ${message}`;
+}
+
+/** The error of a failure reason, as the cell threw it: a CmkdError keeps its code (and the CLI its exit code). */
+export function failureError(reason: string): Error {
+  const m = /^\[([a-z-]+)\] ([\s\S]*)$/.exec(reason);
+  if (m && m[1] !== 'internal') return new CmkdError(m[2], m[1] as CmkdErrorCode);
+  return new Error(m ? m[2] : reason);
+}
+
+/** Resolves with `p`, or fails with `message` after `ms`. */
+async function within<T>(p: Promise<T>, ms: number, message: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new CmkdError(message, 'interrupted')), ms);
+  });
+  try {
+    return await Promise.race([p, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** The run's queue token: kept in <run folder>/queue.json on --resume, new otherwise. */
+async function runToken(outDir: string, resume: boolean): Promise<string> {
+  const file = path.join(outDir, 'queue.json');
+  if (resume) {
+    try {
+      const { token } = JSON.parse(await readFile(file, 'utf8')) as { token?: unknown };
+      if (typeof token === 'string' && /^[0-9a-f-]{36}$/.test(token)) return token;
+    } catch {
+      // No earlier queued run in this folder: a new token.
+    }
+  }
+  const token = randomUUID();
+  await writeJsonAtomic(file, { token });
+  return token;
+}
+
+interface Waiting {
+  cell: Cell;
+  resolve: (record: Json) => void;
+  reject: (err: Error) => void;
+}
+
+type Bull = typeof import('bullmq');
+
+class QueueExecutor implements CellExecutor {
+  private readonly waiting = new Map<string, Waiting>();
+  private readonly ready: Promise<void>;
+  private readonly poller: NodeJS.Timeout;
+  private closed = false;
+  private polling = false;
+  /** When Redis last answered a poll (ms since the epoch). */
+  private lastContact = Date.now();
+
+  constructor(
+    private readonly Job: Bull['Job'],
+    private readonly queue: Queue,
+    private readonly events: QueueEvents,
+    private readonly token: string,
+    private readonly recipe: WorkspaceRecipe,
+    private readonly fingerprints: (cell: Cell) => string,
+    private readonly reconnectMs: number,
+    private readonly url: string,
+    private readonly onProgress: ((ev: ProgressEvent) => void) | undefined,
+    /** Ends ioredis's reconnecting. */
+    private readonly stop: () => void,
+  ) {
+    events.on('completed', ({ jobId, returnvalue }) => this.settle(jobId, { returnvalue }));
+    events.on('failed', ({ jobId, failedReason }) => this.settle(jobId, { failedReason }));
+    events.on('progress', ({ jobId, data }) => {
+      if (this.waiting.has(jobId) && !this.closed && data && typeof data === 'object') this.onProgress?.(data as unknown as ProgressEvent);
+    });
+    this.ready = events.waitUntilReady().then(() => undefined);
+    this.poller = setInterval(() => void this.poll(), POLL_MS);
+  }
+
+  private jobId(cell: Cell): string {
+    return `cell-${fingerprintOf({ token: this.token, cell: this.fingerprints(cell) })}`;
+  }
+
+  async run(cell: Cell, deps: Record<string, Json>, outDir: string): Promise<Json> {
+    if (this.closed) throw interrupted();
+    await this.ready;
+    const data: QueueJob = {
+      recipe: this.recipe,
+      cell,
+      deps: encodeJson(deps),
+      outDir: path.resolve(outDir),
+      cwd: process.cwd(),
+      backend: tf.getBackend() === 'tensorflow' ? 'native' : tf.getBackend(),
+    };
+    const size = Buffer.byteLength(JSON.stringify(data));
+    if (size > MAX_JOB_BYTES)
+      throw new CmkdError(`cell '${cell.id}' is ${size} bytes as a queue job, over the ${MAX_JOB_BYTES}-byte limit`, 'unsupported');
+    const jobId = this.jobId(cell);
+    const answer = new Promise<Json>((resolve, reject) => this.waiting.set(jobId, { cell, resolve, reject }));
+    // An id already on the queue (a resumed run) is not added twice: its answer is awaited.
+    await this.queue.add(cell.kind, data, {
+      jobId,
+      attempts: 1,
+      removeOnComplete: { age: KEEP_SECONDS },
+      removeOnFail: { age: KEEP_SECONDS },
+    });
+    // Finished before the events listened (a resumed run's job)? The poll would see it too, later.
+    this.check(jobId).catch(() => undefined);
+    return answer;
+  }
+
+  private settle(jobId: string, end: { returnvalue?: unknown; failedReason?: string }): void {
+    const w = this.waiting.get(jobId);
+    if (!w) return;
+    this.waiting.delete(jobId);
+    if (end.failedReason !== undefined) return w.reject(failureError(`${end.failedReason}`));
+    try {
+      const value = end.returnvalue;
+      const answer = (typeof value === 'string' ? JSON.parse(value) : value) as QueueAnswer;
+      w.resolve(decodeJson(answer.record));
+    } catch {
+      w.reject(new Error(`cell '${w.cell.id}': the queue returned an unreadable record`));
+    }
+  }
+
+  /** The state of one awaited job from Redis: settles it if it has finished, fails it if the queue lost it. */
+  private async check(jobId: string): Promise<void> {
+    const job = await this.Job.fromId(this.queue, jobId);
+    this.lastContact = Date.now();
+    const w = this.waiting.get(jobId);
+    if (!w) return;
+    if (!job) {
+      this.waiting.delete(jobId);
+      return w.reject(
+        new CmkdError(
+          `the queue at ${redactUrl(this.url)} lost cell '${w.cell.id}' (was Redis restarted without its data?); finished cells are kept: --resume continues the run`,
+          'interrupted',
+        ),
+      );
+    }
+    const state = await job.getState();
+    if (state === 'completed') this.settle(jobId, { returnvalue: job.returnvalue });
+    else if (state === 'failed') this.settle(jobId, { failedReason: job.failedReason });
+  }
+
+  /**
+   * Every POLL_MS: asks Redis for the awaited jobs. While Redis is away the calls wait for the
+   * reconnect; after `reconnectMs` without an answer the awaited cells fail with one line.
+   */
+  private async poll(): Promise<void> {
+    if (this.closed) return;
+    if (this.waiting.size === 0) {
+      this.lastContact = Date.now();
+      return;
+    }
+    if (Date.now() - this.lastContact > this.reconnectMs) {
+      const err = new CmkdError(
+        `lost the connection to the queue at ${redactUrl(this.url)} for ${Math.round(this.reconnectMs / 1000)} s; finished cells are kept: --resume continues the run`,
+        'interrupted',
+      );
+      for (const [jobId, w] of this.waiting) {
+        this.waiting.delete(jobId);
+        w.reject(err);
+      }
+      return;
+    }
+    if (this.polling) return;
+    this.polling = true;
+    try {
+      for (const jobId of [...this.waiting.keys()]) await this.check(jobId);
+    } catch {
+      // Asked again at the next poll.
+    } finally {
+      this.polling = false;
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    clearInterval(this.poller);
+    for (const [jobId, w] of this.waiting) {
+      this.waiting.delete(jobId);
+      w.reject(interrupted());
+      // A cell no worker has taken yet is taken off the queue; a running one finishes and stays
+      // in Redis for a resumed run.
+      await within(
+        this.Job.fromId(this.queue, jobId).then(async (job) => {
+          if (job && (await job.getState()) === 'waiting') await job.remove();
+        }),
+        2000,
+        'timeout',
+      ).catch(() => undefined);
+    }
+    // With Redis away, close() would wait for it: drop the connections at once.
+    await shutDown([this.events, this.queue], this.stop, Date.now() - this.lastContact > 2 * POLL_MS ? 0 : 5000);
+  }
+}
+
+/** `execute` through the Redis queue `queue.url`: `cmkd worker` processes run the cells. */
+export async function executeOnQueue<W>(
+  plan: readonly Cell[],
+  o: ExecuteOptions<W> & { queue: QueueTarget; recipe: WorkspaceRecipe },
+): Promise<Map<string, Json>> {
+  let stopping = false;
+  const stop = () => {
+    stopping = true;
+  };
+  const connection = queueConnection(o.queue.url, '--queue', () => stopping);
+  const { Job, Queue, QueueEvents } = await import('bullmq');
+  const reconnectMs = o.queue.reconnectMs ?? RECONNECT_MS;
+  const queue = new Queue(QUEUE_NAME, { connection });
+  const events = new QueueEvents(QUEUE_NAME, { connection });
+  // Connection errors are retried and, if they last, reported by the timeouts below; without a
+  // listener bullmq would print each one.
+  queue.on('error', () => undefined);
+  events.on('error', () => undefined);
+  try {
+    await within(
+      Promise.all([queue.waitUntilReady(), events.waitUntilReady()]),
+      reconnectMs,
+      `cannot reach the queue at ${redactUrl(o.queue.url)} within ${Math.round(reconnectMs / 1000)} s; is redis-server running there?`,
+    );
+  } catch (err) {
+    await shutDown([events, queue], stop, 0);
+    throw err;
+  }
+  const token = await runToken(o.store.runDir, o.store.resume);
+  const executor = new QueueExecutor(
+    Job,
+    queue,
+    events,
+    token,
+    o.recipe,
+    (cell) => cellFingerprint(o.store, cell),
+    reconnectMs,
+    o.queue.url,
+    o.onProgress,
+    stop,
+  );
+  return executeScheduled(plan, o, executor);
+}
