@@ -41,7 +41,7 @@ describe('execute on a pool of worker processes', () => {
     expect(tables(resumed)).toEqual(tables(one));
   }, 300_000);
 
-  it('Ctrl-C stops the workers and keeps finished cells; a worker killed mid-cell fails the run naming the cell', async () => {
+  it('Ctrl-C stops the workers and keeps finished cells; a cell whose worker is killed runs again on a new one, once', async () => {
     one ??= await runMainJob({ ...base, outDir: await out('1') });
     const outDir = await out('abort');
     const controller = new AbortController();
@@ -55,14 +55,23 @@ describe('execute on a pool of worker processes', () => {
     expect(resumed.reusedStages.length).toBeGreaterThanOrEqual(2);
     expect(tables(resumed)).toEqual(tables(one));
 
+    // Killed once: the cells get new workers and the run ends with the same tables.
     let killed = false;
-    const kill = (ev: ProgressEvent) => {
+    const killOnce = (ev: ProgressEvent) => {
       if (killed || ev.task === 'cmkd run') return;
       const workers = children();
       killed = workers.length > 0;
       for (const pid of workers) process.kill(pid, 'SIGKILL');
     };
-    await expect(runMainJob({ ...base, outDir: await out('kill'), workers: 2, onProgress: kill })).rejects.toThrow(
+    const survived = await runMainJob({ ...base, outDir: await out('kill1'), workers: 2, onProgress: killOnce });
+    expect(killed).toBe(true);
+    expect(tables(survived)).toEqual(tables(one));
+    // Killed every time: a cell's second death fails the run naming it.
+    const killAlways = (ev: ProgressEvent) => {
+      if (ev.task === 'cmkd run') return;
+      for (const pid of children()) process.kill(pid, 'SIGKILL');
+    };
+    await expect(runMainJob({ ...base, outDir: await out('kill'), workers: 2, onProgress: killAlways })).rejects.toThrow(
       /^worker process was killed by SIGKILL while running cell 'r0-(student|teacher-blocks)'.*--resume continues the run$/,
     );
     expect(children()).toEqual([]);

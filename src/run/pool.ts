@@ -6,8 +6,9 @@
  *
  * The parent keeps the stage store and schedules cells (schedule.ts): a run finished on 2 workers
  * resumes on 1 and the other way round. Ctrl-C (the signal) stops the scheduling and the workers
- * (killed if they do not exit within a moment); a worker that dies mid-cell fails the run naming
- * the cell. Either way the finished cells stay on disk for --resume.
+ * (killed if they do not exit within a moment). A worker that dies mid-cell is replaced and the
+ * cell run again; a second death fails the run naming the cell. Either way the finished cells stay
+ * on disk for --resume.
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -19,6 +20,15 @@ import { executeScheduled, type CellExecutor } from './schedule.js';
 
 /** How long a stopped worker may take to exit before it is killed. */
 const STOP_GRACE_MS = 3000;
+/** Runs of a cell whose worker died mid-cell before the run fails (a second death is likely the cell's own, e.g. memory). */
+const ATTEMPTS = 2;
+
+/** A worker process ended while running a cell. */
+class WorkerDied extends CmkdError {
+  constructor(message: string) {
+    super(message, 'interrupted');
+  }
+}
 
 /** Messages from the parent to a worker. */
 export type ToWorker =
@@ -65,7 +75,18 @@ class WorkerPool implements CellExecutor {
     private readonly onProgress: ProgressFn | undefined,
   ) {}
 
+  /** Runs `cell` on a worker; a worker that dies mid-cell (killed, out of memory) gets it run again on a new one, up to ATTEMPTS runs. */
   async run(cell: Cell, deps: Record<string, Json>, outDir: string): Promise<Json> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.runOnce(cell, deps, outDir);
+      } catch (err) {
+        if (!(err instanceof WorkerDied) || this.closing || attempt >= ATTEMPTS) throw err;
+      }
+    }
+  }
+
+  private async runOnce(cell: Cell, deps: Record<string, Json>, outDir: string): Promise<Json> {
     const slot = await this.acquire();
     if (slot.gone) throw new CmkdError(`worker process ended before it could run cell '${cell.id}'`, 'interrupted');
     return new Promise<Json>((resolve, reject) => {
@@ -140,11 +161,13 @@ class WorkerPool implements CellExecutor {
         .filter((l) => l && !l.startsWith('Node.js v'))
         .pop();
       busy.reject(
-        new CmkdError(
+        new WorkerDied(
           `worker process ${why} while running cell '${busy.cell.id}'${last ? ` (${last})` : ''}; finished cells are kept: --resume continues the run`,
-          'interrupted',
         ),
       );
+      // A cell waiting for a worker gets a new one in place of the dead.
+      const next = this.closing ? undefined : this.waiting.shift();
+      if (next) next.resolve(this.spawn());
     };
     child.once('exit', (code, signal) => end(signal ? `was killed by ${signal}` : `exited with code ${code}`));
     child.once('error', (err) => end(`failed (${err.message})`));
