@@ -1,8 +1,10 @@
 /** Helpers every command shares: checked numeric flags, Ctrl-C handling, and the dataset flags. */
 import { accessSync, constants, mkdirSync, statSync, type Stats } from 'node:fs';
+import { availableParallelism, loadavg } from 'node:os';
 import path from 'node:path';
 import { Option, type Command } from 'commander';
 import { loadDataset, type CsvModalityColumns, type LoadOptions, type MultimodalDataset } from '../data/index.js';
+import { queueConnection, type QueueTarget } from '../run/index.js';
 import { CmkdError, oneOf } from '../util/errors.js';
 import type { progressBars } from './output.js';
 
@@ -25,6 +27,35 @@ export function numberOption(
     throw new CmkdError(`${flag} '${value}': expected ${want}`, 'invalid-option');
   }
   return x;
+}
+
+export interface ExecutorFlags {
+  workers: string;
+  queue?: string;
+}
+
+/** `--workers` and `--queue`: where a plan's cells run (src/run/cells.ts). */
+export function addExecutorFlags(cmd: Command): Command {
+  return cmd
+    .option(
+      '--workers <n|auto>',
+      'processes training models at once, one core each; auto: the idle cores (cores − 1-minute load average, at least 1)',
+      'auto',
+    )
+    .option('--queue <url>', 'run the cells on `cmkd worker` processes serving this Redis queue, e.g. redis://host:6379/0');
+}
+
+/** `--workers <n|auto>` (auto = the idle cores: cores − the 1-minute load average, rounded, at least 1) and `--queue <url>`. */
+export function executorOptions(f: ExecutorFlags): { workers: number; queue?: QueueTarget } {
+  if (f.queue !== undefined) {
+    queueConnection(f.queue);
+    // The cells run on the queue's workers: no local pool besides.
+    if (f.workers !== 'auto' && f.workers !== '1')
+      throw new CmkdError('--workers and --queue: give one (queued cells run on the workers serving the queue)', 'invalid-option');
+    return { workers: 1, queue: { url: f.queue } };
+  }
+  if (f.workers === 'auto') return { workers: Math.max(1, availableParallelism() - Math.round(loadavg()[0])) };
+  return { workers: numberOption('--workers', f.workers, { integer: true, min: 1 }) as number };
 }
 
 /**

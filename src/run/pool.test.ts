@@ -4,7 +4,9 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { ProgressEvent } from '../util/progress.js';
-import { runMainJob, type RunOptions, type RunResult } from './index.js';
+import { loadDataset } from '../data/index.js';
+import { initEngine } from '../engine/index.js';
+import { runMainJob, sweep, type RunOptions, type RunResult } from './index.js';
 import { tinyBudget } from './testing.js';
 
 // Forks real worker processes (src/run/worker.ts through ts-hooks.mjs), each loading the spec again.
@@ -75,5 +77,26 @@ describe('execute on a pool of worker processes', () => {
       /^worker process was killed by SIGKILL while running cell 'r0-(student|teacher-blocks)'.*--resume continues the run$/,
     );
     expect(children()).toEqual([]);
+  }, 300_000);
+
+  it('a sweep on 2 workers gives the table and cells of the sweep in one process', async () => {
+    const source = { spec: 'digits?n=200&modalities=profiles,blocks&cache=false', load: {} };
+    await initEngine();
+    const dataset = await loadDataset(source.spec);
+    const o = {
+      dataset,
+      source,
+      student: 'profiles',
+      teacher: 'blocks',
+      methods: ['kd', 'feature'],
+      repeats: 2,
+      seed: 3,
+      budget: { epochs: 2, batchSize: 32, lr: 0.01, architecture: { hidden: [8] } },
+    };
+    const seq = await sweep({ ...o, outDir: await out('sweep1') });
+    const two = await sweep({ ...o, workers: 2, outDir: await out('sweep2') });
+    const cells = (r: typeof seq) => r.cells.map(({ seconds: _s, ...c }) => c);
+    expect(two.table).toEqual(seq.table);
+    expect(cells(two)).toEqual(cells(seq));
   }, 300_000);
 });

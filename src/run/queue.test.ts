@@ -5,7 +5,9 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { HAS_REDIS, NO_REDIS_REASON, startRedis, startWorker, type RedisServer, type WorkerProcess } from '../../test/redis/redis.js';
 import { CmkdError } from '../util/errors.js';
 import type { ProgressEvent } from '../util/progress.js';
-import { runMainJob, type RunOptions, type RunResult } from './index.js';
+import { loadDataset } from '../data/index.js';
+import { initEngine } from '../engine/index.js';
+import { runMainJob, sweep, type RunOptions, type RunResult } from './index.js';
 import { decodeJson, encodeJson, failureError, failureReason, queueConnection, redactUrl } from './queue.js';
 import { tinyBudget } from './testing.js';
 
@@ -93,6 +95,27 @@ describe.skipIf(!HAS_REDIS)(HAS_REDIS ? 'execute through a Redis queue served by
     const resumed = await runMainJob({ ...base, outDir, resume: true });
     expect(resumed.reusedStages).toHaveLength(queued.records.length + 2);
     expect(tables(resumed)).toEqual(tables(one));
+  }, 300_000);
+
+  it('a sweep through the queue gives the table and cells of the sweep in one process', async () => {
+    await start(2);
+    await initEngine();
+    const source = { spec: 'digits?n=200&modalities=profiles,blocks&cache=false', load: {} };
+    const o = {
+      dataset: await loadDataset(source.spec),
+      source,
+      student: 'profiles',
+      teacher: 'blocks',
+      methods: ['kd'],
+      repeats: 2,
+      seed: 3,
+      budget: { epochs: 2, batchSize: 32, lr: 0.01, architecture: { hidden: [8] } },
+    };
+    const seq = await sweep({ ...o, outDir: await out('sweep1') });
+    const queued = await sweep({ ...o, queue: { url: redis.url }, outDir: await out('sweepq') });
+    const cells = (r: typeof seq) => r.cells.map(({ seconds: _s, ...c }) => c);
+    expect(queued.table).toEqual(seq.table);
+    expect(cells(queued)).toEqual(cells(seq));
   }, 300_000);
 
   it('a worker killed mid-cell: another worker takes the cell over and the tables are the same', async () => {

@@ -7,8 +7,9 @@
 import type { ProgressFn } from '../util/progress.js';
 import { runWorkspace } from './job.js';
 import type { Json, RecipeRunner, WorkspaceBuilder, WorkspaceRecipe } from './plan.js';
+import { sweepWorkspace } from './sweep.js';
 
-const BUILDERS: Record<string, WorkspaceBuilder> = { run: runWorkspace };
+const BUILDERS: Record<string, WorkspaceBuilder> = { run: runWorkspace, sweep: sweepWorkspace };
 
 /** The cell runner of `recipe`'s plan, its workspace built in this process. */
 export function buildRecipe(recipe: WorkspaceRecipe, env: { onProgress?: ProgressFn; signal?: AbortSignal }): Promise<RecipeRunner> {

@@ -21,7 +21,8 @@
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { getModality, stratifiedSplit, type MultimodalDataset, type Split } from '../data/index.js';
+import { initEngine } from '../engine/index.js';
+import { getModality, loadDataset, stratifiedSplit, type LoadOptions, type MultimodalDataset, type Split } from '../data/index.js';
 import { describeMethod, LSKD_SUFFIX, parseMethodId, resolveSettings, scheduleNotes, type ObjectiveSettings } from '../kd/index.js';
 import type { MeanSd } from '../metrics/index.js';
 import { saveModel, type ModelKind, type SpecOverrides } from '../models/index.js';
@@ -34,7 +35,7 @@ import { CmkdError, check } from '../util/errors.js';
 import { toCsv, writeFileAtomic, writeJsonAtomic } from '../util/fs.js';
 import type { ProgressFn } from '../util/progress.js';
 import { VERSION } from '../version.js';
-import { execute, type Cell, type CellContext, type CellRunner, type Json } from './cells.js';
+import { execute, type Cell, type CellContext, type CellRunner, type Json, type QueueTarget, type RecipeRunner } from './cells.js';
 import { fingerprintOf } from './stages.js';
 import { meanInterval, pairedGain, summariseRecords } from './summarise.js';
 
@@ -107,8 +108,21 @@ export interface SweepOptions extends SweepPlanOptions {
   outDir: string;
   /** Continue the sweep in outDir, skipping finished cells. */
   resume?: boolean;
+  /**
+   * How `dataset` was loaded, for worker processes to load it the same way: with it, `workers` > 1
+   * runs the cells on a local pool and `queue` on `cmkd worker` processes (see cells.ts).
+   */
+  source?: SweepSource;
+  workers?: number;
+  queue?: QueueTarget;
   onProgress?: ProgressFn;
   signal?: AbortSignal;
+}
+
+/** A dataset spec and the loader's options (JSON): what a worker loads the sweep's dataset from. */
+export interface SweepSource {
+  spec: string;
+  load: Omit<LoadOptions, 'onProgress' | 'signal'>;
 }
 
 /** One finished (row, repeat), the record of its cell: the test (and validation) metrics of its model. */
@@ -560,6 +574,14 @@ export const SWEEP_RUNNERS: Record<SweepCellKind, CellRunner<SweepWorkspace>> = 
   discom: discomCell,
 };
 
+/** The workers' builder of a sweep's workspace (recipes.ts): the dataset loaded from its source. */
+export async function sweepWorkspace(options: Json, env: { onProgress?: ProgressFn; signal?: AbortSignal }): Promise<RecipeRunner> {
+  const { spec, load } = options as unknown as SweepSource;
+  await initEngine();
+  const dataset = await loadDataset(spec, { ...load, onProgress: env.onProgress, signal: env.signal });
+  return (cell, ctx) => SWEEP_RUNNERS[cell.kind as SweepCellKind](cell, { ...ctx, workspace: { dataset } });
+}
+
 function diffKeys(a: Record<string, unknown>, b: Record<string, unknown>): string[] {
   const keys = new Set([...Object.keys(a), ...Object.keys(b)]);
   return [...keys].filter((k) => JSON.stringify(a[k]) !== JSON.stringify(b[k]));
@@ -648,6 +670,9 @@ export async function sweep(o: SweepOptions): Promise<SweepResult> {
     task: 'sweep',
     onProgress: o.onProgress,
     signal: o.signal,
+    workers: o.workers,
+    queue: o.queue,
+    recipe: o.source ? { family: 'sweep', options: o.source as unknown as Json } : undefined,
     onCell: async (cell, record, wasReused) => {
       records.set(cell.id, record as SweepCell);
       if (wasReused) reused++;

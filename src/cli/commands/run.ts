@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { CCH_REPRESENTATIONS, miMethod, type CchRepresentation } from '../../criteria/index.js';
 import { MI_ESTIMATORS, MI_UNITS, type MIEstimatorName, type MIUnits } from '../../mi/index.js';
 import { METHOD_IDS } from '../../kd/index.js';
-import { agreementLine, BUDGETS, queueConnection, runMainJob, type RunOptions, type RunResult } from '../../run/index.js';
+import { agreementLine, BUDGETS, runMainJob, type RunOptions, type RunResult } from '../../run/index.js';
 import { CmkdError, oneOf } from '../../util/errors.js';
 import {
   addDatasetFlags,
@@ -11,6 +11,9 @@ import {
   loadForCommand,
   numberOption,
   prepareOutDir,
+  executorOptions,
+  addExecutorFlags,
+  type ExecutorFlags,
   type DatasetFlags,
 } from '../common.js';
 import { defaultRunDir } from './experiment.js';
@@ -72,7 +75,7 @@ export function humanRun(r: RunResult, outDir: string): string {
 }
 
 /** The flags `cmkd run` and `cmkd cch` share: candidates, budget and its overrides, seed, run folder, and the CCH analysis. */
-export interface SharedRunFlags {
+export interface SharedRunFlags extends ExecutorFlags {
   teachers?: string;
   budget: string;
   fusion: boolean;
@@ -93,12 +96,10 @@ export interface SharedRunFlags {
   units: string;
   dims?: string;
   mfh: boolean;
-  workers: string;
-  queue?: string;
 }
 
 export function addRunFlags(cmd: Command, name: 'run' | 'cch'): Command {
-  return cmd
+  return addExecutorFlags(cmd)
     .option('--teachers <list>', "candidate teacher modalities (default: every other modality; 'a+b' fuses a and b)")
     .option('--budget <name>', `compute budget (${BUDGETS.join('|')})`, 'quick')
     .option('--no-fusion', 'no fusion teacher on all candidate modalities')
@@ -124,9 +125,7 @@ export function addRunFlags(cmd: Command, name: 'run' | 'cch'): Command {
     .option('--ci <level>', 'confidence level of the margins', '0.95')
     .option('--units <u>', `MI units (${MI_UNITS.join('|')})`, 'nats')
     .option('--dims <n|none>', 'PCA width of each representation before estimation (default 8; mine/latent 32)')
-    .option('--no-mfh', 'skip the MFH columns (I(Ht;Y), I(Ht,Hs;Y), shared)')
-    .option('--workers <n>', 'processes training models at once, one core each (2 uses both cores of a 2-core machine)', '1')
-    .option('--queue <url>', 'run the cells on `cmkd worker` processes serving this Redis queue, e.g. redis://host:6379/0');
+    .option('--no-mfh', 'skip the MFH columns (I(Ht;Y), I(Ht,Hs;Y), shared)');
 }
 
 export function parseRunFlags(f: SharedRunFlags): Omit<RunOptions, 'dataset' | 'student' | 'outDir' | 'methods'> {
@@ -154,8 +153,7 @@ export function parseRunFlags(f: SharedRunFlags): Omit<RunOptions, 'dataset' | '
     units: oneOf<MIUnits>('units', f.units, MI_UNITS),
     dims: f.dims === undefined ? undefined : f.dims === 'none' ? false : numberOption('--dims', f.dims, { integer: true, min: 1 }),
     mfh: f.mfh,
-    workers: numberOption('--workers', f.workers, { integer: true, min: 1 }),
-    queue: f.queue === undefined ? undefined : (queueConnection(f.queue), { url: f.queue }),
+    ...executorOptions(f),
   };
 }
 

@@ -7,9 +7,20 @@ import { DEFAULT_SWEEP_METHODS, formatSweepTable, QUICK_SWEEP, RESULTS_CSV, RESU
 import { CmkdError, oneOf } from '../../util/errors.js';
 import { emit, progressBars, table, warn } from '../output.js';
 import { addBudgetFlags, parseBudget, type BudgetFlags } from './distill.js';
-import { addDatasetFlags, columnOptions, hiddenAlias, interruptSignal, numberOption, type DatasetFlags, prepareOutDir } from '../common.js';
+import {
+  addDatasetFlags,
+  addExecutorFlags,
+  columnOptions,
+  executorOptions,
+  hiddenAlias,
+  interruptSignal,
+  numberOption,
+  prepareOutDir,
+  type DatasetFlags,
+  type ExecutorFlags,
+} from '../common.js';
 
-interface SweepFlags extends DatasetFlags, BudgetFlags {
+interface SweepFlags extends DatasetFlags, BudgetFlags, ExecutorFlags {
   student?: string;
   teacher?: string;
   /** Hidden old spellings of --student and --teacher. */
@@ -38,26 +49,28 @@ function numberList(flag: string, value: string | undefined): number[] | undefin
 export function register(program: Command): void {
   addBudgetFlags(
     addDatasetFlags(
-      hiddenAlias(hiddenAlias(program.command('sweep'), '--student-modality <name>'), '--teacher-modality <name>')
-        .description(
-          'compare distillation methods on repeated 70/10/20 splits: TEACHER, no-KD STUDENT and one student per method, mean ± sd of the test metrics',
-        )
-        .argument('<dataset>', "'digits' (or 'digits?n=2000'), a directory with cmkd.json, or a .csv with --csv-modality/--label")
-        .option('--student <modality>', 'the modality the students read (required)')
-        .option('--teacher <modality>', "the modality the teacher reads (required; 'a+b' fuses a and b)")
-        .option('--methods <list>', `comma-separated, from ${METHOD_IDS.join(', ')} (default: ${DEFAULT_SWEEP_METHODS.join(',')})`)
-        .option('--temperatures <list>', 'a row per temperature for kd, dkd, mlkd, e.g. 2,4')
-        .option('--lambdas <list>', 'a row per KD-term weight λ for kd, ctkd, mlkd, feature, e.g. 0.5,1')
-        .option('--repeats <n>', `repeated splits (seeds seed, seed+1, …; default 3, --quick ${QUICK_SWEEP.repeats})`)
-        .option(
-          '--quick',
-          `small budget: ${QUICK_SWEEP.rows} digits, ${QUICK_SWEEP.budget.epochs} epochs, CNN/MLP (channels ${QUICK_SWEEP.budget.architecture.channels.join(',')}, hidden ${QUICK_SWEEP.budget.architecture.hidden.join(',')})`,
-        )
-        .option('--resume', 'continue the sweep in --out, skipping finished cells')
-        .requiredOption('--out <dir>', 'output directory: results.json, results.csv, table.csv, methods.png/svg, models/')
-        .option('--backend <name>', `TF.js backend (${BACKEND_CHOICES.join('|')})`, 'auto')
-        .option('--json', 'print the result as JSON')
-        .option('--quiet', 'no progress on stderr'),
+      addExecutorFlags(
+        hiddenAlias(hiddenAlias(program.command('sweep'), '--student-modality <name>'), '--teacher-modality <name>')
+          .description(
+            'compare distillation methods on repeated 70/10/20 splits: TEACHER, no-KD STUDENT and one student per method, mean ± sd of the test metrics',
+          )
+          .argument('<dataset>', "'digits' (or 'digits?n=2000'), a directory with cmkd.json, or a .csv with --csv-modality/--label")
+          .option('--student <modality>', 'the modality the students read (required)')
+          .option('--teacher <modality>', "the modality the teacher reads (required; 'a+b' fuses a and b)")
+          .option('--methods <list>', `comma-separated, from ${METHOD_IDS.join(', ')} (default: ${DEFAULT_SWEEP_METHODS.join(',')})`)
+          .option('--temperatures <list>', 'a row per temperature for kd, dkd, mlkd, e.g. 2,4')
+          .option('--lambdas <list>', 'a row per KD-term weight λ for kd, ctkd, mlkd, feature, e.g. 0.5,1')
+          .option('--repeats <n>', `repeated splits (seeds seed, seed+1, …; default 3, --quick ${QUICK_SWEEP.repeats})`)
+          .option(
+            '--quick',
+            `small budget: ${QUICK_SWEEP.rows} digits, ${QUICK_SWEEP.budget.epochs} epochs, CNN/MLP (channels ${QUICK_SWEEP.budget.architecture.channels.join(',')}, hidden ${QUICK_SWEEP.budget.architecture.hidden.join(',')})`,
+          )
+          .option('--resume', 'continue the sweep in --out, skipping finished cells')
+          .requiredOption('--out <dir>', 'output directory: results.json, results.csv, table.csv, methods.png/svg, models/')
+          .option('--backend <name>', `TF.js backend (${BACKEND_CHOICES.join('|')})`, 'auto')
+          .option('--json', 'print the result as JSON')
+          .option('--quiet', 'no progress on stderr'),
+      ),
     ),
     {
       epochs: `30 (quick ${QUICK_SWEEP.budget.epochs})`,
@@ -93,11 +106,8 @@ export function register(program: Command): void {
     try {
       // --quick on the built-in digits: a 2000-digit subsample unless the spec names n.
       const quickDigits = f.quick && isDigitsSpec(spec) && !/[?&]n=/.test(spec);
-      const ds = await loadDataset(spec, {
-        ...columnOptions(f),
-        ...(quickDigits ? { digits: { n: QUICK_SWEEP.rows } } : {}),
-        onProgress: bars,
-      });
+      const load = { ...columnOptions(f), ...(quickDigits ? { digits: { n: QUICK_SWEEP.rows } } : {}) };
+      const ds = await loadDataset(spec, { ...load, onProgress: bars });
       const result = await sweep({
         dataset: ds,
         student,
@@ -110,6 +120,8 @@ export function register(program: Command): void {
         budget: { ...budget.training, kind: budget.kind, architecture: budget.architecture },
         outDir: f.out,
         resume: Boolean(f.resume),
+        source: { spec, load },
+        ...executorOptions(f),
         onProgress: bars,
         signal,
       });

@@ -1,0 +1,148 @@
+// Cells per hour on each executor, in one run: the same `cmkd run` in one process (--workers 1),
+// on 2 local worker processes (--workers 2), and through a Redis queue served by 1 and by 2
+// `cmkd worker` processes (--queue), each timed as a whole command. The queue's overhead per
+// cell is (queue with 1 worker − one process) / cells: what submitting, Redis and the worker's
+// rebuild of the workspace add to the same sequential work. Every executor's output folder is
+// checked identical to the one-process run's (stage files, models and queue.json aside).
+//
+//   npm run bench:cells                       # builds, then runs everything
+//   node bench/cells.mjs [--n 600] [--repeats 3] [--max-steps 120] [--only seq,pool2,queue1,queue2]
+//
+// The queue runs need Debian's redis-server (CMKD_REDIS_SERVER overrides /usr/bin/redis-server);
+// without it they are skipped, saying so.
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { loadavg, tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const cli = path.join(here, '..', 'dist', 'cli', 'main.js');
+const REDIS = process.env.CMKD_REDIS_SERVER ?? '/usr/bin/redis-server';
+
+const opts = { n: 600, repeats: 3, maxSteps: 120, only: ['seq', 'pool2', 'queue1', 'queue2'] };
+for (let i = 2; i < process.argv.length; i++) {
+  const a = process.argv[i];
+  if (a === '--n') opts.n = Number(process.argv[++i]);
+  else if (a === '--repeats') opts.repeats = Number(process.argv[++i]);
+  else if (a === '--max-steps') opts.maxSteps = Number(process.argv[++i]);
+  else if (a === '--only') opts.only = process.argv[++i].split(',');
+  else throw new Error(`unknown argument ${a}`);
+}
+
+const spec = `digits?n=${opts.n}&modalities=profiles,blocks,fourier`;
+const runArgs = (out) => [
+  'run',
+  spec,
+  '--student',
+  'profiles',
+  '--repeats',
+  String(opts.repeats),
+  '--max-steps',
+  String(opts.maxSteps),
+  '--out',
+  out,
+  '--quiet',
+];
+const work = mkdtempSync(path.join(tmpdir(), 'cmkd-bench-cells-'));
+
+function timed(args) {
+  const t0 = performance.now();
+  const r = spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`cmkd ${args.join(' ')} failed (${r.status}): ${r.stderr}`);
+  return (performance.now() - t0) / 1000;
+}
+
+const freePort = () =>
+  new Promise((resolve) => {
+    const s = createServer();
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address();
+      s.close(() => resolve(port));
+    });
+  });
+
+async function startRedis() {
+  const port = await freePort();
+  const child = spawn(REDIS, ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', work], {
+    stdio: ['ignore', 'pipe', 'ignore'],
+  });
+  await new Promise((resolve) => child.stdout.on('data', (d) => /Ready to accept/.test(String(d)) && resolve()));
+  return { url: `redis://127.0.0.1:${port}`, stop: () => child.kill('SIGTERM') };
+}
+
+async function startWorkers(url, k) {
+  const workers = Array.from({ length: k }, () =>
+    spawn(process.execPath, [cli, 'worker', '--queue', url], { stdio: ['ignore', 'ignore', 'pipe'] }),
+  );
+  await Promise.all(workers.map((w) => new Promise((resolve) => w.stderr.on('data', (d) => /worker ready/.test(String(d)) && resolve()))));
+  return () => Promise.all(workers.map((w) => new Promise((resolve) => (w.once('exit', resolve), w.kill('SIGTERM')))));
+}
+
+function same(a, b) {
+  const r = spawnSync(
+    process.execPath,
+    [path.join(here, '..', 'scripts', 'same-outputs.mjs'), a, b, '--skip', 'stages,models,queue.json'],
+    { encoding: 'utf8' },
+  );
+  return r.status === 0 ? 'identical' : `DIFFERENT: ${(r.stdout + r.stderr).trim().split('\n').slice(0, 3).join('; ')}`;
+}
+
+console.log(`cmkd run ${spec} --student profiles --repeats ${opts.repeats} --max-steps ${opts.maxSteps}`);
+console.log(
+  `load average before: ${loadavg()
+    .map((x) => x.toFixed(2))
+    .join(' ')}; ${new Date().toISOString()}`,
+);
+const rows = [];
+const seqOut = path.join(work, 'seq');
+const seq = timed([...runArgs(seqOut), '--workers', '1']);
+const cells = readdirSync(path.join(seqOut, 'stages')).length;
+rows.push({ executor: 'one process (--workers 1)', s: seq, check: 'reference' });
+if (opts.only.includes('pool2')) {
+  const out = path.join(work, 'pool2');
+  rows.push({ executor: '2 local workers (--workers 2)', s: timed([...runArgs(out), '--workers', '2']), check: same(seqOut, out) });
+}
+let queue1 = null;
+if (opts.only.some((m) => m.startsWith('queue'))) {
+  if (!existsSync(REDIS)) console.log(`queue runs skipped: no redis-server at ${REDIS} (apt-get install -y redis-server)`);
+  else {
+    const redis = await startRedis();
+    try {
+      for (const k of [1, 2]) {
+        if (!opts.only.includes(`queue${k}`)) continue;
+        const stop = await startWorkers(redis.url, k);
+        const out = path.join(work, `queue${k}`);
+        const s = timed([...runArgs(out), '--queue', redis.url]);
+        await stop();
+        if (k === 1) queue1 = s;
+        rows.push({ executor: `Redis queue, ${k} cmkd worker${k > 1 ? 's' : ''}`, s, check: same(seqOut, out) });
+      }
+    } finally {
+      redis.stop();
+    }
+  }
+}
+console.log(`${cells} cells per run\n`);
+console.log(['executor'.padEnd(34), 'wall s'.padStart(8), 'cells/hour'.padStart(11), 'speed-up'.padStart(9), '  output'].join(''));
+for (const r of rows)
+  console.log(
+    [
+      r.executor.padEnd(34),
+      r.s.toFixed(1).padStart(8),
+      Math.round((cells / r.s) * 3600)
+        .toString()
+        .padStart(11),
+      `${(seq / r.s).toFixed(2)}x`.padStart(9),
+      `  ${r.check}`,
+    ].join(''),
+  );
+if (queue1 !== null)
+  console.log(`\nqueue overhead per cell (queue with 1 worker − one process) / cells: ${(((queue1 - seq) / cells) * 1000).toFixed(0)} ms`);
+console.log(
+  `load average after: ${loadavg()
+    .map((x) => x.toFixed(2))
+    .join(' ')}`,
+);
+rmSync(work, { recursive: true, force: true });
