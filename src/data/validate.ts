@@ -100,11 +100,12 @@ export function validateDataset(ds: MultimodalDataset): MultimodalDataset {
 }
 
 /**
- * Things that load fine but will bite later (a class too small for the default split, a
- * declared class with no samples, a single modality, constant features); one line each.
+ * Things that load fine but will bite later (what loading changed, e.g. a renamed repeated CSV
+ * column; a class too small for the default split, a declared class with no samples, a single
+ * modality, constant features); one line each.
  */
 export function datasetWarnings(ds: MultimodalDataset): string[] {
-  const out: string[] = [];
+  const out: string[] = [...(ds.warnings ?? [])];
   if (ds.modalities.length < 2)
     out.push(`only one modality ('${ds.modalities[0]?.name}'); cross-modal distillation needs a teacher and a student modality`);
   if (ds.task.kind === 'classification') {

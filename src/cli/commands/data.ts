@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
-import { describeDataset, datasetWarnings, type DatasetSummary, type MultimodalDataset } from '../../data/index.js';
-import { addDatasetFlags, loadForCommand, type DatasetFlags } from '../common.js';
+import { describeDataset, datasetWarnings, loadDataset, type DatasetSummary, type MultimodalDataset } from '../../data/index.js';
+import { addDatasetFlags, columnOptions, type DatasetFlags } from '../common.js';
 import { emit, fmt, progressBars, table, warn } from '../output.js';
 
 interface DataFlags extends DatasetFlags {
@@ -10,7 +10,8 @@ interface DataFlags extends DatasetFlags {
 async function load(spec: string, flags: DataFlags, validate: boolean): Promise<MultimodalDataset> {
   const bars = progressBars();
   try {
-    return await loadForCommand(spec, flags, bars, validate);
+    // Not loadForCommand: what loading changed is among datasetWarnings, printed once by the command.
+    return await loadDataset(spec, { ...columnOptions(flags), onProgress: bars, validate });
   } finally {
     bars.stop();
   }

@@ -3,7 +3,7 @@ import { getModality, loadModalities, modalityRows, type ModalityTable, type Mul
 import { estimateMI, MI_ESTIMATORS, MI_UNITS, type MIEstimate, type MIEstimatorName, type MIInput, type MIUnits } from '../../mi/index.js';
 import { CmkdError, oneOf } from '../../util/errors.js';
 import { makeRng } from '../../util/rng.js';
-import { emit, fmt, progressBars } from '../output.js';
+import { emit, fmt, progressBars, warn } from '../output.js';
 import { addDatasetFlags, columnOptions, type DatasetFlags } from '../common.js';
 
 interface MiFlags extends DatasetFlags {
@@ -104,6 +104,7 @@ export function register(program: Command): void {
     try {
       // Between two modalities a single CSV needs no label column.
       const ds = await loadModalities(spec, { ...columnOptions(flags), onProgress: bars });
+      for (const w of ds.warnings ?? []) warn(w);
       const samples = intFlag('samples', flags.samples, 2);
       let rows: Int32Array | null = null;
       if (samples !== undefined && samples < ds.n) {

@@ -98,6 +98,7 @@ export function register(program: Command): void {
         ...(quickDigits ? { digits: { n: QUICK_SWEEP.rows } } : {}),
         onProgress: bars,
       });
+      for (const w of ds.warnings ?? []) warn(w);
       const result = await sweep({
         dataset: ds,
         student,
