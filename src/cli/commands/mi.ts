@@ -4,7 +4,7 @@ import { estimateMI, MI_ESTIMATORS, MI_UNITS, type MIEstimate, type MIEstimatorN
 import { CmkdError, oneOf } from '../../util/errors.js';
 import { makeRng } from '../../util/rng.js';
 import { emit, fmt, progressBars, warn } from '../output.js';
-import { addDatasetFlags, columnOptions, type DatasetFlags } from '../common.js';
+import { addDatasetFlags, columnOptions, numberOption, type DatasetFlags } from '../common.js';
 
 interface MiFlags extends DatasetFlags {
   x: string;
@@ -99,7 +99,7 @@ export function register(program: Command): void {
     const estimator = oneOf<MIEstimatorName>('estimator', flags.estimator, MI_ESTIMATORS);
     const units = oneOf<MIUnits>('units', flags.units, MI_UNITS);
     const seed = intFlag('seed', flags.seed, 0)!;
-    const ci = Number(flags.ci);
+    const ci = numberOption('--ci', flags.ci, { above: 0, max: 0.999999 });
     const bars = progressBars({ quiet: flags.json });
     try {
       // Between two modalities a single CSV needs no label column.
