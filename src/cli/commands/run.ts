@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { CCH_REPRESENTATIONS, miMethod, type CchRepresentation } from '../../criteria/index.js';
 import { MI_ESTIMATORS, MI_UNITS, type MIEstimatorName, type MIUnits } from '../../mi/index.js';
 import { METHOD_IDS } from '../../kd/index.js';
-import { agreementLine, BUDGETS, runMainJob, type RunOptions, type RunResult } from '../../run/index.js';
+import { agreementLine, BUDGET_PRESETS, BUDGETS, runMainJob, type RunOptions, type RunResult } from '../../run/index.js';
 import { CmkdError, oneOf } from '../../util/errors.js';
 import {
   addDatasetFlags,
@@ -96,10 +96,18 @@ export interface SharedRunFlags {
   workers: string;
 }
 
+/** 'quick (≤ 2000 rows, 3 repeats, ≤ 264 steps), …', from the presets. */
+function budgetSummary(): string {
+  return BUDGETS.map((b) => {
+    const p = BUDGET_PRESETS[b];
+    return `${b} (${p.maxRows === null ? 'all' : `≤ ${p.maxRows}`} rows, ${p.repeats} repeats, ≤ ${p.maxSteps} steps)`;
+  }).join(', ');
+}
+
 export function addRunFlags(cmd: Command, name: 'run' | 'cch'): Command {
   return cmd
     .option('--teachers <list>', "candidate teacher modalities (default: every other modality; 'a+b' fuses a and b)")
-    .option('--budget <name>', `compute budget (${BUDGETS.join('|')})`, 'quick')
+    .option('--budget <name>', `compute budget: ${budgetSummary()}; the README's budget table has the rest`, 'quick')
     .option('--no-fusion', 'no fusion teacher on all candidate modalities')
     .option('--seed <int>', 'seed of splits, initial weights and the MI resampling', '0')
     .option('--repeats <n>', "repeated splits, each with its own models (default: the budget's)")
