@@ -57,6 +57,21 @@ describe('CSV files from the wild, through the CLI', () => {
         { name: 'b', shape: [1] },
       ],
     });
+    // It applies to a CSV --label-file too: 12 labels, no header line.
+    writeFileSync(join(dir, 'y.csv'), rows.map((r) => r.split(',')[3]).join('\n') + '\n');
+    const lf = await run(
+      'data',
+      'validate',
+      join(dir, 'd.csv'),
+      '--no-header',
+      '--csv-modality',
+      'a=!4',
+      '--label-file',
+      join(dir, 'y.csv'),
+      '--json',
+    );
+    expect(lf.code).toBe(0);
+    expect(JSON.parse(lf.stdout)).toMatchObject({ n: 12, modalities: [{ name: 'a', shape: [3] }], task: { classes: ['a', 'b'] } });
     // Without it, the first row is the header, and '[1-2]' matches no column.
     const headed = await run('data', 'validate', join(dir, 'd.csv'), '--csv-modality', 'a=[1-2]', '--label', '4');
     expect(headed.code).toBe(2);
