@@ -389,8 +389,8 @@ async function deriveRun(o: RunOptions): Promise<Prepared> {
   const recipe: WorkspaceRecipe | undefined =
     workers > 1 && typeof o.dataset === 'string' ? { family: 'run', options: recipeOptions as unknown as Json } : undefined;
   const notes = [
-    // What loading the spec changed (a renamed CSV column); a caller that passes a loaded dataset has its warnings.
-    ...(typeof o.dataset === 'string' ? (loaded.warnings ?? []) : []),
+    // What loading changed (a renamed CSV column): kept with the results, whoever loaded the dataset.
+    ...(loaded.warnings ?? []),
     ...(workers > 1 && !recipe
       ? [`ran on one process: ${workers} workers each load the dataset from its spec, and this dataset was given loaded`]
       : []),

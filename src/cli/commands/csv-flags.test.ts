@@ -33,6 +33,21 @@ describe('CSV files from the wild, through the CLI', () => {
     expect(mi.stderr).toBe(`cmkd: warning: ${warning}\n`);
   });
 
+  it('cmkd cch keeps the rename warning with its results (notes), and says it once on stderr', async () => {
+    const many = Array.from({ length: 60 }, (_, i) => `${i % 7},${(i * 3) % 5},${i % 4},${i % 2 ? 'b' : 'a'}`);
+    const dir = makeDir({ 'd.csv': ['f,f,g,y', ...many].join('\n') + '\n' });
+    const csv = join(dir, 'd.csv');
+    const warning = `${csv} line 1: column name 'f' appears 2 times (columns 1, 2); column 1 keeps it, the others are renamed 'f.1' (column 2)`;
+    const argv = ['cch', csv, '--csv-modality', 'a=f', '--csv-modality', 'b=f.1,g', '--label', 'y', '--student', 'a'];
+    const opts = ['--repeats', '1', '--max-steps', '1', '--bootstrap', '0', '--quiet'];
+    const r = await run(...argv, ...opts, '--out', join(dir, 'c1'));
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr.split('\n').filter((l) => l.includes("column name 'f' appears"))).toEqual([`cmkd: warning: ${warning}`]);
+    const j = await run(...argv, ...opts, '--json', '--out', join(dir, 'c2'));
+    expect(j.code).toBe(0);
+    expect(JSON.parse(j.stdout).notes).toContain(warning);
+  });
+
   it('--no-header: columns named by position; globs on them', async () => {
     const dir = makeDir({ 'd.csv': rows.join('\n') + '\n' });
     const r = await run(

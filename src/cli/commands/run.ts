@@ -1,18 +1,11 @@
 import type { Command } from 'commander';
 import { CCH_REPRESENTATIONS, miMethod, type CchRepresentation } from '../../criteria/index.js';
 import { MI_ESTIMATORS, MI_UNITS, type MIEstimatorName, type MIUnits } from '../../mi/index.js';
+import { loadDataset } from '../../data/index.js';
 import { METHOD_IDS } from '../../kd/index.js';
 import { agreementLine, BUDGET_PRESETS, BUDGETS, runMainJob, type RunOptions, type RunResult } from '../../run/index.js';
 import { CmkdError, oneOf } from '../../util/errors.js';
-import {
-  addDatasetFlags,
-  columnOptions,
-  interruptSignal,
-  loadForCommand,
-  numberOption,
-  prepareOutDir,
-  type DatasetFlags,
-} from '../common.js';
+import { addDatasetFlags, columnOptions, interruptSignal, numberOption, prepareOutDir, type DatasetFlags } from '../common.js';
 import { defaultRunDir } from './experiment.js';
 import { emit, progressBars, table, warn } from '../output.js';
 
@@ -191,8 +184,9 @@ export function register(program: Command): void {
     try {
       const options = parseRunFlags(f);
       // runMainJob validates the dataset it is given; loading does not check it a second time.
-      // Pool workers load the spec themselves, so with --workers the job gets the spec.
-      const dataset = (options.workers ?? 1) > 1 ? spec : await loadForCommand(spec, f, bars, false);
+      // Pool workers load the spec themselves, so with --workers the job gets the spec. What loading changed comes back in notes.
+      const dataset =
+        (options.workers ?? 1) > 1 ? spec : await loadDataset(spec, { ...columnOptions(f), onProgress: bars, validate: false });
       const result = await runMainJob({
         dataset,
         load: columnOptions(f),
