@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { parseCsv, selectColumns } from './csv.js';
+import { parseCsv, selectColumns, splitColumns } from './csv.js';
 import { describeDataset, encodeNpy, loadDataset, loadModalities } from './index.js';
 
 const roots: string[] = [];
@@ -72,6 +72,11 @@ describe('column selection', () => {
     expect(names(header, ['f_*', '!f_6'])).toEqual(['f_1', 'f_2', 'f_3', 'f_4', 'f_5']);
     expect(names(header.slice(0, 5), ['!f_*'])).toEqual(['id']);
     expect(names(header.slice(0, 5), ['!f_[2-4]'], [0])).toEqual(['f_1']);
+  });
+
+  it("a comma list keeps the commas of a glob's braces and brackets", () => {
+    expect(splitColumns('a, b,{age,bp}*,f_[1,2],c{1..3}, ')).toEqual(['a', 'b', '{age,bp}*', 'f_[1,2]', 'c{1..3}']);
+    expect(names(header, splitColumns('id,{age,bp}*'))).toEqual(['id', 'age', 'bp_sys', 'bp_dia']);
   });
 
   it('a glob that matches nothing, or an invalid one, names the pattern and file', () => {

@@ -127,6 +127,26 @@ export function columnIndex(t: CsvTable, name: string, what: string): number {
 }
 
 /**
+ * "a,b, c" → ['a', 'b', 'c']: a comma list of column selectors. Commas inside a glob's braces or
+ * brackets ('{a,b}*', 'f_[1,2]') belong to the glob.
+ */
+export function splitColumns(s: string): string[] {
+  const out: string[] = [];
+  let depth = 0;
+  let start = 0;
+  for (let i = 0; i <= s.length; i++) {
+    const ch = s[i];
+    if (ch === '{' || ch === '[') depth++;
+    else if ((ch === '}' || ch === ']') && depth > 0) depth--;
+    else if (i === s.length || (ch === ',' && depth === 0)) {
+      out.push(s.slice(start, i).trim());
+      start = i + 1;
+    }
+  }
+  return out.filter((x) => x.length > 0);
+}
+
+/**
  * Resolve column selectors against the header. A selector that is a column's exact name selects
  * it; otherwise it is a glob in picomatch syntax ('px_*', 'f_[2-5]', '{a,b}*', 'c{1..8}'), whose
  * matches are taken in header order. A glob starting with '!' removes its matches from the columns

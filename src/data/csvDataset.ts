@@ -8,9 +8,8 @@ import { existsSync } from 'node:fs';
 import { basename, extname, resolve } from 'node:path';
 import { CmkdError, check } from '../util/errors.js';
 import { featureSize } from './access.js';
-import { splitColumns } from './manifest.js';
 import { FileCache, assemble, formatFromName, readLabels, readModality, withLoadWarnings, type TaskSpec } from './source.js';
-import { selectColumns, type CsvTable } from './csv.js';
+import { selectColumns, splitColumns, type CsvTable } from './csv.js';
 import type { ModalityKind, ModalityTable, MultimodalDataset } from './types.js';
 
 /** Columns of one modality: 'c1,c2', 'img_*', ['c1', 'c2'], or with kind/shape for images. */

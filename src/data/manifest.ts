@@ -19,6 +19,7 @@ import {
 } from './source.js';
 import type { MultimodalDataset } from './types.js';
 import { MODALITY_NAME, MODALITY_NAME_RULE } from './access.js';
+import { splitColumns } from './csv.js';
 
 export const MANIFEST_NAME = 'cmkd.json';
 
@@ -185,12 +186,4 @@ export function loadManifestDataset(dirOrManifest: string, opts: DirectoryLoadOp
   const task: TaskSpec = man.task;
   const name = opts.name ?? man.name ?? basename(resolve(dir));
   return withLoadWarnings(assemble(name, modalities, raw, task, labelSpec.column ?? 'target', man.description), cache);
-}
-
-/** "a,b, c" → ['a', 'b', 'c']. */
-export function splitColumns(s: string): string[] {
-  return s
-    .split(',')
-    .map((x) => x.trim())
-    .filter((x) => x.length > 0);
 }

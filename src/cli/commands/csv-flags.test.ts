@@ -103,6 +103,25 @@ describe('CSV files from the wild, through the CLI', () => {
     const r = await run(...base, '--label-file', join(dir, 'y.csv'), '--json');
     expect(r.code).toBe(0);
     expect(JSON.parse(r.stdout)).toMatchObject({ n: 12, task: { kind: 'classification', classes: ['a', 'b'] } });
+    // A brace glob's comma is not a list separator.
+    const braces = await run(
+      'data',
+      'validate',
+      join(dir, 'x.csv'),
+      '--csv-modality',
+      'a={c1,c2}',
+      '--csv-modality',
+      'b=c3',
+      '--label-file',
+      join(dir, 'y.csv'),
+      '--json',
+    );
+    expect(JSON.parse(braces.stdout)).toMatchObject({
+      modalities: [
+        { name: 'a', shape: [2] },
+        { name: 'b', shape: [1] },
+      ],
+    });
     const named = await run(...base, '--label-file', join(dir, 'ids.csv'), '--label', 'y', '--json');
     expect(named.code).toBe(0);
     const unnamed = await run(...base, '--label-file', join(dir, 'ids.csv'));
