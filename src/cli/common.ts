@@ -6,7 +6,7 @@ import { Option, type Command } from 'commander';
 import { loadDataset, type CsvModalityColumns, type LoadOptions, type MultimodalDataset } from '../data/index.js';
 import { queueConnection, type QueueTarget } from '../run/index.js';
 import { CmkdError, oneOf } from '../util/errors.js';
-import type { progressBars } from './output.js';
+import { warn, type progressBars } from './output.js';
 
 /** A numeric option value, checked: integer if asked, within [min, max]. */
 export function numberOption(
@@ -120,6 +120,9 @@ export interface DatasetFlags {
   label?: string;
   task?: string;
   classes?: string;
+  labelFile?: string;
+  /** false with --no-header. */
+  header?: boolean;
   allowOutside?: boolean;
 }
 
@@ -135,20 +138,30 @@ export function addDatasetFlags(cmd: Command): Command {
       [],
     )
     .option('--image <name=HxWxC>', 'single CSV: that modality is an image of this shape, e.g. b=8x8x1 (repeatable)', collect, [])
-    .option('--label <column>', 'single CSV: the label column')
+    .option('--label <column>', 'single CSV: the label column (of --label-file when given)')
+    .option(
+      '--label-file <file>',
+      'single CSV: labels from this file, row i labelling row i (.csv with one column or --label naming it, .npy, .json, IDX)',
+    )
+    .option('--no-header', "single CSV: the files have no header line; columns are named '1', '2', … by position")
     .option('--task <kind>', 'single CSV: classification (default) or regression')
     .option('--classes <names>', 'single CSV: declared class names, comma-separated (labels outside them are an error)')
     .option('--allow-outside', "cmkd.json: read files it names outside the dataset's folder (refused by default)");
 }
 
-/** Load the command's dataset argument with its --csv-modality/--image/--label/--task/--classes flags. */
+/**
+ * Load the command's dataset argument with its dataset flags; what loading changed (a repeated
+ * CSV column name renamed) is warned on stderr.
+ */
 export async function loadForCommand(
   spec: string,
   flags: DatasetFlags,
   onProgress?: ReturnType<typeof progressBars>,
   validate?: boolean,
 ): Promise<MultimodalDataset> {
-  return loadDataset(spec, { ...columnOptions(flags), onProgress, ...(validate !== undefined ? { validate } : {}) });
+  const ds = await loadDataset(spec, { ...columnOptions(flags), onProgress, ...(validate !== undefined ? { validate } : {}) });
+  for (const w of ds.warnings ?? []) warn(w);
+  return ds;
 }
 
 /** Turn --csv-modality/--image/--label/--task/--classes into the loader's column options. */
@@ -184,6 +197,8 @@ export function columnOptions(flags: DatasetFlags): Partial<LoadOptions> {
     throw new CmkdError('--image needs the matching --csv-modality name=columns', 'invalid-option');
   }
   if (flags.label !== undefined) out.label = flags.label;
+  if (flags.labelFile !== undefined) out.labelFile = flags.labelFile;
+  if (flags.header === false) out.header = false;
   const kind = flags.task === undefined ? undefined : oneOf('task', flags.task, ['classification', 'regression'] as const);
   if (flags.classes !== undefined) {
     if (kind === 'regression') throw new CmkdError('--classes applies to classification, not --task regression', 'invalid-option');

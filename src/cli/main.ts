@@ -63,6 +63,11 @@ function isEntryPoint(): boolean {
 }
 
 if (isEntryPoint()) {
+  // A reader that stops early (`cmkd … --json | head`) closes stdout: it has what it wanted, so end quietly, not with a stack trace.
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code !== 'EPIPE') throw err;
+    process.exit(0);
+  });
   main(process.argv).then(
     (code) => {
       process.exitCode = code;

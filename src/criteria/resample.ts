@@ -135,7 +135,7 @@ export async function pairedEstimates(terms: Term[], quantities: Quantity[], o: 
       const minRows = (o.k ?? 3) + 1;
       check(
         half >= minRows,
-        `n = ${n} rows are too few for half-split intervals (each half needs ${minRows}); pass bootstrap: 0`,
+        `n = ${n} rows are too few for half-split intervals (each half needs ${minRows}); pass --bootstrap 0 for no resampling`,
         'invalid-option',
       );
       const perm = Int32Array.from({ length: n }, (_, i) => i);

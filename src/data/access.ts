@@ -117,3 +117,13 @@ export function concatModalities(name: string, modalities: Modality[]): Modality
   }
   return { name, kind: 'table', shape: [d], data, source: `concatenation of ${modalities.map((m) => m.name).join(' + ')}` };
 }
+
+/** A name for value k of a sample of m: its table column, or 'y3x4c0' (row, column, channel) for an image. */
+export function columnName(m: Modality, k: number): string {
+  if (m.columns?.[k] !== undefined) return m.columns[k];
+  if (m.kind === 'image' && m.shape.length === 3) {
+    const [, w, c] = m.shape;
+    return `y${Math.floor(k / (w * c))}x${Math.floor(k / c) % w}c${k % c}`;
+  }
+  return String(k);
+}

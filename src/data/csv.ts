@@ -1,8 +1,11 @@
 /**
- * CSV tables with a header line, parsed by csv-parse. Cells stay strings here; numeric
- * conversion happens per selected column so an error can name the file, line and column.
+ * CSV tables, parsed by csv-parse: with a header line, or (header: false) without one, the
+ * columns then named '1', '2', … by position. Cells stay strings here; numeric conversion happens
+ * per selected column so an error can name the file, line and column. Columns are selected by
+ * name or by glob (picomatch syntax).
  */
 import { parse } from 'csv-parse/sync';
+import picomatch from 'picomatch';
 import { CmkdError } from '../util/errors.js';
 
 export interface CsvTable {
@@ -13,6 +16,13 @@ export interface CsvTable {
   rows: string[][];
   /** 1-based line number of each data row in the file. */
   lines: number[];
+  /** What parsing changed and the user should hear about (a repeated header name renamed). */
+  warnings: string[];
+}
+
+export interface CsvParseOptions {
+  /** The first line names the columns (default true); false: every line is data, columns are named '1', '2', … */
+  header?: boolean;
 }
 
 /** Where a data row is: "a.csv row 3 (line 4)" — rows count from 1 after the header. */
@@ -20,9 +30,13 @@ export function csvRowRef(t: Pick<CsvTable, 'file' | 'lines'>, row: number): str
   return `${t.file} row ${row + 1} (line ${t.lines[row] ?? row + 2})`;
 }
 
-export function parseCsv(text: string, file: string): CsvTable {
+export function parseCsv(text: string, file: string, opts: CsvParseOptions = {}): CsvTable {
+  const hasHeader = opts.header ?? true;
   if (text.trim().length === 0) {
-    throw new CmkdError(`${file} is empty; expected a header line and at least one data row`, 'invalid-input');
+    throw new CmkdError(
+      `${file} is empty; expected ${hasHeader ? 'a header line and at least one data row' : 'at least one data row'}`,
+      'invalid-input',
+    );
   }
   let records: { record: string[]; info: { lines: number } }[];
   try {
@@ -34,31 +48,58 @@ export function parseCsv(text: string, file: string): CsvTable {
     const err = e as Error & { lines?: number };
     throw new CmkdError(`${file}${err.lines ? ` line ${err.lines}` : ''}: malformed CSV: ${err.message}`, 'invalid-input');
   }
-  const header = records[0].record;
-  const seen = new Map<string, number>();
-  header.forEach((h, j) => {
-    if (h === '') throw new CmkdError(`${file} line 1: column ${j + 1} of the header is empty; every column needs a name`, 'invalid-input');
-    const prev = seen.get(h);
-    if (prev !== undefined) {
-      throw new CmkdError(`${file} line 1: column name '${h}' appears twice (columns ${prev + 1} and ${j + 1})`, 'invalid-input');
-    }
-    seen.set(h, j);
-  });
-  if (records.length < 2) throw new CmkdError(`${file} has a header but no data rows`, 'invalid-input');
+  const warnings: string[] = [];
+  const header = hasHeader ? uniqueHeader(records[0].record, file, warnings) : records[0].record.map((_, j) => String(j + 1));
+  const first = hasHeader ? 1 : 0;
+  if (records.length <= first) throw new CmkdError(`${file} has a header but no data rows`, 'invalid-input');
   const rows: string[][] = [];
   const lines: number[] = [];
-  for (let i = 1; i < records.length; i++) {
+  for (let i = first; i < records.length; i++) {
     const { record, info } = records[i];
     if (record.length !== header.length) {
       throw new CmkdError(
-        `${file} row ${i} (line ${info.lines}): ragged row with ${record.length} cells; the header has ${header.length} columns`,
+        `${file} row ${i - first + 1} (line ${info.lines}): ragged row with ${record.length} cells; ${hasHeader ? 'the header has' : 'the first row has'} ${header.length} columns`,
         'invalid-input',
       );
     }
     rows.push(record);
     lines.push(info.lines);
   }
-  return { file, header, rows, lines };
+  return { file, header, rows, lines, warnings };
+}
+
+/**
+ * The header with every repeated name made unique the way pandas does it ('x', 'x.1', 'x.2', …,
+ * skipping names the header already has), one warning per renamed name. Files from the wild repeat
+ * names (a label column named like a feature index); refusing them made users rewrite every file.
+ */
+function uniqueHeader(names: string[], file: string, warnings: string[]): string[] {
+  names.forEach((h, j) => {
+    if (h === '') throw new CmkdError(`${file} line 1: column ${j + 1} of the header is empty; every column needs a name`, 'invalid-input');
+  });
+  const taken = new Set(names);
+  const seen = new Map<string, number[]>();
+  const out = names.map((h, j) => {
+    const at = seen.get(h);
+    if (at === undefined) {
+      seen.set(h, [j]);
+      return h;
+    }
+    at.push(j);
+    let k = at.length - 1;
+    while (taken.has(`${h}.${k}`)) k++;
+    const renamed = `${h}.${k}`;
+    taken.add(renamed);
+    return renamed;
+  });
+  for (const [h, at] of seen) {
+    if (at.length < 2) continue;
+    const renamed = at.slice(1).map((j) => `'${out[j]}' (column ${j + 1})`);
+    warnings.push(
+      `${file} line 1: column name '${h}' appears ${at.length} times (columns ${at.map((j) => j + 1).join(', ')}); column ${at[0] + 1} keeps it, the others are renamed ${renamed.join(', ')}`,
+    );
+  }
+  return out;
 }
 
 /** Cells that mean "missing"; they load as NaN and validation reports them. */
@@ -85,19 +126,60 @@ export function columnIndex(t: CsvTable, name: string, what: string): number {
   return j;
 }
 
-/** Resolve column selectors (exact names or globs with '*') against the header, in header order for globs. */
-export function selectColumns(t: CsvTable, selectors: string[], what: string): number[] {
-  const out: number[] = [];
-  for (const sel of selectors) {
-    if (sel.includes('*')) {
-      const re = new RegExp('^' + sel.split('*').map(escapeRegExp).join('.*') + '$');
-      const hits = t.header.map((h, j) => (re.test(h) ? j : -1)).filter((j) => j >= 0);
-      if (hits.length === 0) throw new CmkdError(`${what}: pattern '${sel}' matches no column of ${t.file}`, 'invalid-input');
-      out.push(...hits);
-    } else {
-      out.push(columnIndex(t, sel, what));
+/**
+ * "a,b, c" → ['a', 'b', 'c']: a comma list of column selectors. Commas inside a glob's braces or
+ * brackets ('{a,b}*', 'f_[1,2]') belong to the glob.
+ */
+export function splitColumns(s: string): string[] {
+  const out: string[] = [];
+  let depth = 0;
+  let start = 0;
+  for (let i = 0; i <= s.length; i++) {
+    const ch = s[i];
+    if (ch === '{' || ch === '[') depth++;
+    else if ((ch === '}' || ch === ']') && depth > 0) depth--;
+    else if (i === s.length || (ch === ',' && depth === 0)) {
+      out.push(s.slice(start, i).trim());
+      start = i + 1;
     }
   }
+  return out.filter((x) => x.length > 0);
+}
+
+/**
+ * Resolve column selectors against the header. A selector that is a column's exact name selects
+ * it; otherwise it is a glob in picomatch syntax ('px_*', 'f_[2-5]', '{a,b}*', 'c{1..8}'), whose
+ * matches are taken in header order. A glob starting with '!' removes its matches from the columns
+ * selected so far, or, first in the list, from every column but `exclude` (e.g. '!id': all but id).
+ * Column names are flat: '*' matches any characters, '/' and a leading '.' included.
+ */
+export function selectColumns(t: CsvTable, selectors: string[], what: string, exclude: readonly number[] = []): number[] {
+  const out: number[] = [];
+  selectors.forEach((sel, i) => {
+    const exact = t.header.indexOf(sel);
+    if (exact >= 0) {
+      out.push(exact);
+      return;
+    }
+    const negated = sel.startsWith('!') && sel.length > 1;
+    const pattern = negated ? sel.slice(1) : sel;
+    const glob = picomatch.scan(pattern).isGlob;
+    if (!glob && !negated) {
+      out.push(columnIndex(t, sel, what));
+      return;
+    }
+    const hits = glob ? matchColumns(t.header, pattern, `${what}: pattern '${sel}'`) : [columnIndex(t, pattern, what)];
+    if (hits.length === 0) throw new CmkdError(`${what}: pattern '${sel}' matches no column of ${t.file}`, 'invalid-input');
+    if (!negated) {
+      out.push(...hits);
+      return;
+    }
+    if (i === 0) out.push(...t.header.map((_, j) => j).filter((j) => !exclude.includes(j)));
+    const drop = new Set(hits);
+    const kept = out.filter((j) => !drop.has(j));
+    out.splice(0, out.length, ...kept);
+  });
+  if (out.length === 0) throw new CmkdError(`${what}: the columns '${selectors.join(',')}' leave no column of ${t.file}`, 'invalid-input');
   const seen = new Set<number>();
   for (const j of out) {
     if (seen.has(j)) throw new CmkdError(`${what}: column '${t.header[j]}' is selected twice`, 'invalid-input');
@@ -106,8 +188,17 @@ export function selectColumns(t: CsvTable, selectors: string[], what: string): n
   return out;
 }
 
-function escapeRegExp(s: string): string {
-  return s.replace(/[.+?^${}()|[\]\\]/g, '\\$&');
+/** A character no column name has, standing for '/' so that picomatch's path rules do not apply to names. */
+const SLASH = '\uE000';
+
+function matchColumns(header: string[], pattern: string, what: string): number[] {
+  let isMatch: (s: string) => boolean;
+  try {
+    isMatch = picomatch(pattern.replaceAll('/', SLASH), { dot: true, strictBrackets: true });
+  } catch (e) {
+    throw new CmkdError(`${what} is not a valid glob: ${(e as Error).message}`, 'invalid-input');
+  }
+  return header.map((h, j) => (isMatch(h.replaceAll('/', SLASH)) ? j : -1)).filter((j) => j >= 0);
 }
 
 /** The selected columns as a flat row-major Float32Array (missing cells become NaN). */

@@ -1,14 +1,15 @@
 /**
  * A whole dataset in one CSV file: the user says which columns form which modality
- * (names, comma lists or globs such as 'img_*') and which column holds the label. Without a
- * label column it loads as a ModalityTable (loadCsvModalities), for MI between modalities.
+ * (names, comma lists or globs such as 'img_*') and which column holds the label, or which
+ * separate file holds the labels (labelFile, read as a manifest's "labels" file: row i labels
+ * row i). Without labels it loads as a ModalityTable (loadCsvModalities), for MI between modalities.
  */
+import { existsSync } from 'node:fs';
 import { basename, extname, resolve } from 'node:path';
 import { CmkdError, check } from '../util/errors.js';
 import { featureSize } from './access.js';
-import { splitColumns } from './manifest.js';
-import { FileCache, assemble, readLabels, readModality, type TaskSpec } from './source.js';
-import { selectColumns, type CsvTable } from './csv.js';
+import { FileCache, assemble, formatFromName, readLabels, readModality, withLoadWarnings, type TaskSpec } from './source.js';
+import { selectColumns, splitColumns, type CsvTable } from './csv.js';
 import type { ModalityKind, ModalityTable, MultimodalDataset } from './types.js';
 
 /** Columns of one modality: 'c1,c2', 'img_*', ['c1', 'c2'], or with kind/shape for images. */
@@ -20,8 +21,15 @@ export type TaskOption = 'classification' | 'regression' | TaskSpec;
 export interface CsvColumnOptions {
   /** Modality name → its columns, in the order the modalities should appear. */
   modalities: Record<string, CsvModalityColumns>;
-  /** The label column. */
-  label: string;
+  /** The label column: of the CSV, or of labelFile when given (optional there when it has one column). */
+  label?: string;
+  /**
+   * A separate file of labels, one per row of the CSV in the same order (CSV, .npy, JSON or IDX, as a
+   * manifest's "labels" file); a relative path is relative to the working directory.
+   */
+  labelFile?: string;
+  /** The CSV files have a header line (default true); false: columns are named '1', '2', … by position. */
+  header?: boolean;
   /** Default classification (classes from the data, sorted). */
   task?: TaskOption;
   name?: string;
@@ -47,25 +55,45 @@ export function normalizeTask(task: TaskOption | undefined, label: string): Task
 /** Load a single-CSV dataset. Every modality column must be numeric; the label may be text. */
 export function loadCsvDataset(opts: CsvDatasetOptions): MultimodalDataset {
   const entries = modalityEntries(opts);
-  check(
-    typeof opts.label === 'string' && opts.label.length > 0,
-    `${opts.file}: name the label column (--label <column>)`,
-    'invalid-option',
-  );
-  const cache = new FileCache();
+  if (opts.labelFile !== undefined)
+    check(typeof opts.labelFile === 'string' && opts.labelFile.length > 0, `${opts.file}: --label-file is empty`, 'invalid-option');
+  else
+    check(
+      typeof opts.label === 'string' && opts.label.length > 0,
+      `${opts.file}: name the label column (--label <column>) or the label file (--label-file <file>)`,
+      'invalid-option',
+    );
+  if (opts.labelFile !== undefined) {
+    if (!existsSync(opts.labelFile)) throw new CmkdError(`--label-file ${opts.labelFile}: file not found`, 'not-found');
+    const format = formatFromName(opts.labelFile);
+    if (opts.label !== undefined && format !== 'csv')
+      throw new CmkdError(
+        `--label '${opts.label}' names a column of a CSV label file, but --label-file ${opts.labelFile} is not a .csv`,
+        'invalid-option',
+      );
+  }
+  const cache = new FileCache({ header: opts.header });
   const t = readCsvModalities(opts, entries, cache);
+  const labelFile = opts.labelFile ?? opts.file;
   const raw = readLabels(
-    { file: opts.file, format: 'csv', column: opts.label },
-    { cache, resolve: () => [resolve(opts.file), opts.file], field: `${opts.file}: label` },
+    { file: labelFile, ...(opts.labelFile === undefined ? { format: 'csv' as const } : {}), column: opts.label },
+    {
+      cache,
+      resolve: () => [resolve(labelFile), labelFile],
+      field: opts.labelFile === undefined ? `${opts.file}: label` : '--label-file',
+      columnOption: '--label <column>',
+    },
   );
-  return assemble(t.name, t.modalities, raw, normalizeTask(opts.task, opts.label), opts.label, opts.description);
+  const target = opts.label ?? basename(labelFile, extname(labelFile));
+  return withLoadWarnings(assemble(t.name, t.modalities, raw, normalizeTask(opts.task, target), target, opts.description), cache);
 }
 
-export type CsvModalitiesOptions = Pick<CsvDatasetOptions, 'file' | 'modalities' | 'name' | 'description'>;
+export type CsvModalitiesOptions = Pick<CsvDatasetOptions, 'file' | 'modalities' | 'name' | 'description' | 'header'>;
 
 /** The modalities of a single CSV without its labels (every column not named is ignored). */
 export function loadCsvModalities(opts: CsvModalitiesOptions): ModalityTable {
-  return readCsvModalities(opts, modalityEntries(opts), new FileCache());
+  const cache = new FileCache({ header: opts.header });
+  return withLoadWarnings(readCsvModalities(opts, modalityEntries(opts), cache), cache);
 }
 
 function modalityEntries(opts: CsvModalitiesOptions): [string, CsvModalityColumns][] {
@@ -78,14 +106,16 @@ function modalityEntries(opts: CsvModalitiesOptions): [string, CsvModalityColumn
   return entries;
 }
 
-/** The modalities `entries` of the CSV; a column named as the label (when there is one) cannot be a feature. */
+/** The modalities `entries` of the CSV; its label column (when it has one) cannot be a feature. */
 function readCsvModalities(
-  opts: CsvModalitiesOptions & { label?: string },
+  opts: CsvModalitiesOptions & { label?: string; labelFile?: string },
   entries: [string, CsvModalityColumns][],
   cache: FileCache,
 ): ModalityTable {
   const path = resolve(opts.file);
   const resolveFile = (): [string, string] => [path, opts.file];
+  const label = opts.labelFile === undefined ? opts.label : undefined;
+  const labelColumn = label === undefined ? undefined : { path, column: label };
   const claimed = new Map<string, string>();
   const modalities = entries.map(([name, spec]) => {
     check(name.length > 0, `${opts.file}: a modality needs a non-empty name`, 'invalid-option');
@@ -95,10 +125,9 @@ function readCsvModalities(
     const field = `${opts.file}: modality '${name}'`;
     // Check the selection first, so a misplaced label column is reported as such, not as a non-number.
     const t = cache.get<CsvTable>(path, opts.file, 'csv', field);
-    for (const j of selectColumns(t, columns, field)) {
+    for (const j of selectColumns(t, columns, field, label === undefined ? [] : [t.header.indexOf(label)])) {
       const c = t.header[j];
-      if (c === opts.label)
-        throw new CmkdError(`${field}: column '${c}' is the label column; it cannot also be a feature`, 'invalid-option');
+      if (c === label) throw new CmkdError(`${field}: column '${c}' is the label column; it cannot also be a feature`, 'invalid-option');
       const other = claimed.get(c);
       if (other !== undefined)
         throw new CmkdError(`${opts.file}: column '${c}' is claimed by both modality '${other}' and modality '${name}'`, 'invalid-option');
@@ -114,7 +143,7 @@ function readCsvModalities(
         columns,
         scale: 'scale' in o ? o.scale : undefined,
       },
-      { cache, resolve: resolveFile, field },
+      { cache, resolve: resolveFile, field, labelColumn },
     );
     return m;
   });

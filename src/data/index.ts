@@ -1,6 +1,7 @@
 /** The data module's public surface: dataset type, accessors, loaders, validation, splits, scaling. */
 export type { Modality, ModalityKind, ModalityTable, MultimodalDataset, Split, Task } from './types.js';
 export {
+  columnName,
   concatModalities,
   featureSize,
   gatherRows,
@@ -27,8 +28,15 @@ export {
 export { FILE_FORMATS, formatFromName, type FileFormat, type ModalitySpec, type TaskSpec } from './source.js';
 export { parseNpy, encodeNpy, type NpyArray, type NpyDtype } from './npy.js';
 export { parseIdx, encodeIdxUbyte, type IdxArray } from './idx.js';
-export { validateDataset, validateModalities, datasetWarnings } from './validate.js';
-export { describeDataset, type DatasetSummary, type ModalitySummary } from './describe.js';
+export { validateDataset, validateModalities, datasetWarnings, IMBALANCE_RATIO } from './validate.js';
+export {
+  describeDataset,
+  columnStats,
+  NEAR_CONSTANT_SHARE,
+  type ColumnSummary,
+  type DatasetSummary,
+  type ModalitySummary,
+} from './describe.js';
 export {
   stratifiedSplit,
   repeatedSplits,

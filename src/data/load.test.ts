@@ -483,7 +483,7 @@ describe('datasetWarnings', () => {
       "only one modality ('a'); cross-modal distillation needs a teacher and a student modality",
       "class 'y' has 1 sample; the default 70/10/20 split needs at least 3 per class",
       "class 'z' is declared but has no samples",
-      "modality 'a' has 1 constant column of 2",
+      "modality 'a' has 1 constant column of 2: '1'",
     ]);
   });
 });

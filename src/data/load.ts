@@ -32,11 +32,11 @@ export async function loadDataset(spec: string, opts: LoadOptions = {}): Promise
   if (typeof spec !== 'string' || spec.trim() === '') {
     throw new CmkdError("no dataset given; expected 'digits', a directory with cmkd.json, or a .csv file", 'invalid-option');
   }
-  const hasColumns = opts.modalities !== undefined || opts.label !== undefined;
+  const hasColumns = opts.modalities !== undefined || opts.label !== undefined || opts.labelFile !== undefined || opts.header === false;
   const noColumns = (kind: string) => {
     if (hasColumns) {
       throw new CmkdError(
-        `column options (--csv-modality, --label) apply to a single .csv dataset, not to ${kind} '${spec}'`,
+        `column options (--csv-modality, --label, --label-file, --no-header) apply to a single .csv dataset, not to ${kind} '${spec}'`,
         'invalid-option',
       );
     }
@@ -54,9 +54,9 @@ export async function loadDataset(spec: string, opts: LoadOptions = {}): Promise
     ds = loadManifestDataset(spec, { name: opts.name, allowOutside: opts.allowOutside });
   } else if (spec.toLowerCase().endsWith('.csv')) {
     if (!existsSync(spec)) throw new CmkdError(`dataset file not found: ${spec}`, 'not-found');
-    if (!opts.modalities || !opts.label) {
+    if (!opts.modalities || (!opts.label && !opts.labelFile)) {
       throw new CmkdError(
-        `${spec}: a single-CSV dataset needs column options: which columns form each modality and which holds the label (e.g. --csv-modality a=c1,c2 --csv-modality b='img_*' --label y)`,
+        `${spec}: a single-CSV dataset needs column options: which columns form each modality and which holds the label (e.g. --csv-modality a=c1,c2 --csv-modality b='img_*' --label y, or --label-file labels.csv)`,
         'invalid-option',
       );
     }
@@ -82,7 +82,7 @@ export async function loadDataset(spec: string, opts: LoadOptions = {}): Promise
  */
 export async function loadModalities(spec: string, opts: LoadOptions = {}): Promise<ModalityTable | MultimodalDataset> {
   const csv = typeof spec === 'string' && spec.toLowerCase().endsWith('.csv') && !(existsSync(spec) && statSync(spec).isDirectory());
-  if (!csv || opts.label !== undefined) return loadDataset(spec, opts);
+  if (!csv || opts.label !== undefined || opts.labelFile !== undefined) return loadDataset(spec, opts);
   if (!existsSync(spec)) throw new CmkdError(`dataset file not found: ${spec}`, 'not-found');
   if (!opts.modalities) {
     throw new CmkdError(
@@ -93,6 +93,6 @@ export async function loadModalities(spec: string, opts: LoadOptions = {}): Prom
   if (opts.task !== undefined) {
     throw new CmkdError(`${spec}: --task and --classes describe the label column; name it with --label <column>`, 'invalid-option');
   }
-  const t = loadCsvModalities({ ...opts, modalities: opts.modalities, file: spec });
+  const t = loadCsvModalities({ ...opts, modalities: opts.modalities, file: spec, header: opts.header });
   return opts.validate === false ? t : validateModalities(t);
 }

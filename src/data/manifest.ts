@@ -7,9 +7,19 @@ import { existsSync, readFileSync } from 'node:fs';
 import { basename, isAbsolute, join, relative, resolve } from 'node:path';
 import * as z from 'zod';
 import { CmkdError } from '../util/errors.js';
-import { FILE_FORMATS, FileCache, assemble, readLabels, readModality, type ReadContext, type TaskSpec } from './source.js';
+import {
+  FILE_FORMATS,
+  FileCache,
+  assemble,
+  readLabels,
+  readModality,
+  withLoadWarnings,
+  type ReadContext,
+  type TaskSpec,
+} from './source.js';
 import type { MultimodalDataset } from './types.js';
 import { MODALITY_NAME, MODALITY_NAME_RULE } from './access.js';
+import { splitColumns } from './csv.js';
 
 export const MANIFEST_NAME = 'cmkd.json';
 
@@ -163,7 +173,8 @@ export function loadManifestDataset(dirOrManifest: string, opts: DirectoryLoadOp
         `${manifestPath}: '${f}' is outside the dataset folder ${dir}; move it inside, or pass --allow-outside`,
         'invalid-input',
       );
-    return [full, join(dir, f)];
+    // Messages and `source` name the file as the manifest resolves it: relative to its folder, or the absolute path as given.
+    return [full, isAbsolute(f) ? f : join(dir, f)];
   };
   const labelColumn = labelSpec.column ? { path: resolve(dir, labelSpec.file), column: labelSpec.column } : undefined;
   const modalities = man.modalities.map((spec, i) => {
@@ -174,13 +185,5 @@ export function loadManifestDataset(dirOrManifest: string, opts: DirectoryLoadOp
   const raw = readLabels(labelSpec, { cache, resolve: resolveFile, field: `${manifestPath}: labels` });
   const task: TaskSpec = man.task;
   const name = opts.name ?? man.name ?? basename(resolve(dir));
-  return assemble(name, modalities, raw, task, labelSpec.column ?? 'target', man.description);
-}
-
-/** "a,b, c" → ['a', 'b', 'c']. */
-export function splitColumns(s: string): string[] {
-  return s
-    .split(',')
-    .map((x) => x.trim())
-    .filter((x) => x.length > 0);
+  return withLoadWarnings(assemble(name, modalities, raw, task, labelSpec.column ?? 'target', man.description), cache);
 }

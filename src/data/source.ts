@@ -7,7 +7,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { extname } from 'node:path';
 import { CmkdError } from '../util/errors.js';
 import { featureSize } from './access.js';
-import { csvMatrix, csvRowRef, parseCsv, selectColumns, columnIndex, type CsvTable } from './csv.js';
+import { csvMatrix, csvRowRef, parseCsv, selectColumns, columnIndex, type CsvParseOptions, type CsvTable } from './csv.js';
 import { parseIdx } from './idx.js';
 import { parseNpy } from './npy.js';
 import type { Modality, ModalityKind, MultimodalDataset, Task } from './types.js';
@@ -43,22 +43,36 @@ export function resolveFormat(file: string, explicit: FileFormat | undefined, fi
 /** Parsed files of one load, so a CSV holding several modalities is read once. */
 export class FileCache {
   private readonly cache = new Map<string, unknown>();
+  /** What parsing the files changed (a repeated CSV header name renamed), one line each: the dataset's `warnings`. */
+  readonly warnings: string[] = [];
+
+  /** `csv` applies to every CSV file of the load (header: false for header-less files). */
+  constructor(private readonly csv: CsvParseOptions = {}) {}
 
   /** `path` is what we open; `shown` is how messages name it. */
   get<T>(path: string, shown: string, format: FileFormat, field: string): T {
     const key = `${format}:${path}`;
-    if (!this.cache.has(key)) this.cache.set(key, readFile(path, shown, format, field));
+    if (!this.cache.has(key)) {
+      const parsed = readFile(path, shown, format, field, this.csv);
+      if (format === 'csv') this.warnings.push(...(parsed as CsvTable).warnings);
+      this.cache.set(key, parsed);
+    }
     return this.cache.get(key) as T;
   }
 }
 
-function readFile(path: string, shown: string, format: FileFormat, field: string): unknown {
+/** `ds` with the cache's warnings attached (none: `ds` unchanged). */
+export function withLoadWarnings<T extends { warnings?: string[] }>(ds: T, cache: FileCache): T {
+  return cache.warnings.length ? { ...ds, warnings: [...(ds.warnings ?? []), ...cache.warnings] } : ds;
+}
+
+function readFile(path: string, shown: string, format: FileFormat, field: string, csv: CsvParseOptions): unknown {
   if (!existsSync(path)) throw new CmkdError(`${field}: file not found: ${shown}`, 'not-found');
   if (statSync(path).isDirectory()) throw new CmkdError(`${field}: ${shown} is a directory, not a file`, 'invalid-input');
   const bytes = readFileSync(path);
   switch (format) {
     case 'csv':
-      return parseCsv(bytes.toString('utf8'), shown);
+      return parseCsv(bytes.toString('utf8'), shown, csv);
     case 'npy':
       return parseNpy(bytes, shown);
     case 'idx':
@@ -107,6 +121,8 @@ export interface ReadContext {
   field: string;
   /** A CSV label column that default column selection must skip when it is in the same file. */
   labelColumn?: { path: string; column: string };
+  /** How the user names a label file's column, for messages (default the manifest's "column"). */
+  columnOption?: string;
 }
 
 /** Read one modality from its file and check its shape against the spec. */
@@ -121,10 +137,10 @@ export function readModality(spec: ModalitySpec, ctx: ReadContext): Modality {
   if (format === 'csv') {
     const t = ctx.cache.get<CsvTable>(path, shown, 'csv', `${ctx.field}.file`);
     let cols: number[];
+    const skip = ctx.labelColumn && ctx.labelColumn.path === path ? t.header.indexOf(ctx.labelColumn.column) : -1;
     if (spec.columns) {
-      cols = selectColumns(t, spec.columns, what);
+      cols = selectColumns(t, spec.columns, what, [skip]);
     } else {
-      const skip = ctx.labelColumn && ctx.labelColumn.path === path ? t.header.indexOf(ctx.labelColumn.column) : -1;
       cols = t.header.map((_, j) => j).filter((j) => j !== skip);
       if (cols.length === 0) throw new CmkdError(`${what}: ${shown} has no columns besides the label column`, 'invalid-input');
     }
@@ -279,7 +295,10 @@ export function readLabels(spec: LabelSpec, ctx: ReadContext): RawLabels {
     if (spec.column) j = columnIndex(t, spec.column, `${ctx.field}.column`);
     else if (t.header.length === 1) j = 0;
     else {
-      throw new CmkdError(`${ctx.field}: ${shown} has ${t.header.length} columns; name the label column with "column"`, 'invalid-input');
+      throw new CmkdError(
+        `${ctx.field}: ${shown} has ${t.header.length} columns; name the label column with ${ctx.columnOption ?? '"column"'}`,
+        'invalid-input',
+      );
     }
     return { file: shown, values: t.rows.map((r) => r[j]), where: (i) => `${csvRowRef(t, i)}, column '${t.header[j]}'` };
   }

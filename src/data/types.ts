@@ -29,6 +29,8 @@ export interface ModalityTable {
   /** Modalities in their declared order; names are unique. */
   modalities: Modality[];
   description?: string;
+  /** What loading changed and the user should hear about (e.g. a repeated CSV column name renamed), one line each. */
+  warnings?: string[];
 }
 
 export type Task = { kind: 'classification'; classes: string[] } | { kind: 'regression'; target: string };
@@ -44,6 +46,8 @@ export interface MultimodalDataset {
   labels: Int32Array | Float32Array;
   /** Free-form provenance for reports and model cards. */
   description?: string;
+  /** What loading changed and the user should hear about (e.g. a repeated CSV column name renamed), one line each. */
+  warnings?: string[];
 }
 
 /** Row indices of a train / validation / test partition. */

@@ -4,7 +4,7 @@
  * sample/row and column at fault.
  */
 import { CmkdError } from '../util/errors.js';
-import { featureSize, MODALITY_NAME, MODALITY_NAME_RULE } from './access.js';
+import { columnName, featureSize, MODALITY_NAME, MODALITY_NAME_RULE } from './access.js';
 import type { Modality, ModalityTable, MultimodalDataset } from './types.js';
 
 /** Where value k of sample i of m lives, in the words of its source file. */
@@ -100,11 +100,22 @@ export function validateDataset(ds: MultimodalDataset): MultimodalDataset {
 }
 
 /**
- * Things that load fine but will bite later (a class too small for the default split, a
- * declared class with no samples, a single modality, constant features); one line each.
+ * Class imbalance is warned when the largest class has more than this many times the rows of the
+ * smallest (present) class: beyond it accuracy mostly rewards predicting the large classes, and a
+ * small class's per-class metrics rest on few test rows.
+ */
+export const IMBALANCE_RATIO = 3;
+
+/** Names shown in a warning about many columns: the first few, then '…'. */
+const FIRST_NAMES = 5;
+
+/**
+ * Things that load fine but will bite later (what loading changed, e.g. a renamed repeated CSV
+ * column; a class too small for the default split, a declared class with no samples, class
+ * imbalance beyond IMBALANCE_RATIO, a single modality, constant features); one line each.
  */
 export function datasetWarnings(ds: MultimodalDataset): string[] {
-  const out: string[] = [];
+  const out: string[] = [...(ds.warnings ?? [])];
   if (ds.modalities.length < 2)
     out.push(`only one modality ('${ds.modalities[0]?.name}'); cross-modal distillation needs a teacher and a student modality`);
   if (ds.task.kind === 'classification') {
@@ -117,19 +128,30 @@ export function datasetWarnings(ds: MultimodalDataset): string[] {
           `class '${c}' has ${counts[k]} sample${counts[k] === 1 ? '' : 's'}; the default 70/10/20 split needs at least 3 per class`,
         );
     });
+    const present = ds.task.classes.map((c, k) => ({ count: counts[k], c })).filter((x) => x.count > 0);
+    const largest = present.reduce((a, b) => (b.count > a.count ? b : a), present[0]);
+    const smallest = present.reduce((a, b) => (b.count < a.count ? b : a), present[0]);
+    if (smallest && largest.count > IMBALANCE_RATIO * smallest.count)
+      out.push(
+        `class imbalance: class '${largest.c}' has ${largest.count} samples and class '${smallest.c}' ${smallest.count} (ratio ${(largest.count / smallest.count).toFixed(1)}, above ${IMBALANCE_RATIO}); accuracy mostly rewards the large classes, so read macro F1 (f1Macro) beside it`,
+      );
   }
   for (const m of ds.modalities) {
     const d = featureSize(m);
-    let constant = 0;
+    const constant: number[] = [];
     for (let k = 0; k < d; k++) {
       const first = m.data[k];
       let same = true;
       for (let i = 1; i < ds.n && same; i++) same = m.data[i * d + k] === first;
-      if (same) constant++;
+      if (same) constant.push(k);
     }
-    if (constant === d) out.push(`modality '${m.name}' is constant: every sample has the same values`);
-    else if (m.kind === 'table' && constant > 0)
-      out.push(`modality '${m.name}' has ${constant} constant column${constant === 1 ? '' : 's'} of ${d}`);
+    if (constant.length === d) out.push(`modality '${m.name}' is constant: every sample has the same values`);
+    else if (m.kind === 'table' && constant.length > 0) {
+      const names = constant.slice(0, FIRST_NAMES).map((k) => `'${columnName(m, k)}'`);
+      out.push(
+        `modality '${m.name}' has ${constant.length} constant column${constant.length === 1 ? '' : 's'} of ${d}: ${names.join(', ')}${constant.length > FIRST_NAMES ? ', …' : ''}`,
+      );
+    }
   }
   return out;
 }

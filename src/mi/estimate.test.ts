@@ -65,7 +65,7 @@ describe('estimateMI: validation', () => {
         const small = pair(30, [0.5], 1);
         return estimateMI(small.x, small.y, { estimator: 'latent' });
       },
-      /n = 30 is too small for the half-split interval \(each half needs 20 samples\); pass bootstrap: 0/,
+      /n = 30 is too small for the half-split interval \(each half needs 20 samples\); pass --bootstrap 0 for no interval/,
     ],
   ];
   for (const [name, run, message] of cases) {

@@ -234,7 +234,7 @@ export async function estimateMI(x: MIInput, y: MIInput, opts: MIOptions): Promi
     if (resamples > 0)
       check(
         half >= minRows,
-        `n = ${n} is too small for the half-split interval${settings.k !== undefined ? ` with k = ${settings.k}` : ''} (each half needs ${minRows} samples); pass bootstrap: 0`,
+        `n = ${n} is too small for the half-split interval${settings.k !== undefined ? ` with k = ${settings.k}` : ''} (each half needs ${minRows} samples); pass --bootstrap 0 for no interval`,
         'invalid-option',
       );
     const raw = await run(null, 'all rows');

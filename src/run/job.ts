@@ -395,10 +395,13 @@ async function deriveRun(o: RunOptions): Promise<Prepared> {
   const { onProgress: _p, signal: _s, queue: _q, workers: _w, ...recipeOptions } = o;
   const recipe: WorkspaceRecipe | undefined =
     (workers > 1 || o.queue) && typeof o.dataset === 'string' ? { family: 'run', options: recipeOptions as unknown as Json } : undefined;
-  const notes =
-    workers > 1 && !recipe
+  const notes = [
+    // What loading changed (a renamed CSV column): kept with the results, whoever loaded the dataset.
+    ...(loaded.warnings ?? []),
+    ...(workers > 1 && !recipe
       ? [`ran on one process: ${workers} workers each load the dataset from its spec, and this dataset was given loaded`]
-      : [];
+      : []),
+  ];
   return {
     loaded,
     base,

@@ -84,6 +84,14 @@ export function checkRows(ds: MultimodalDataset, splits: Split[], o: { allowSmal
       `Class '${c}' has only ${smallest} rows, fewer than the ${MIN_PER_CLASS} a run needs: some repeats never test it, so its per-class metrics are undefined there.`,
     );
   }
+  // Even --allow-small cannot measure a split part with no rows (a few rows over many classes leave folds empty).
+  splits.forEach((s, r) => {
+    if (s.train.length === 0 || s.val.length === 0 || s.test.length === 0)
+      throw new CmkdError(
+        `dataset '${ds.name}' has ${ds.n} rows: repeat ${r + 1} leaves ${s.train.length} training, ${s.val.length} validation and ${s.test.length} test rows; each part needs at least one, even with --allow-small`,
+        'invalid-input',
+      );
+  });
   const first = splits[0];
   if (first) {
     const heldOut = first.val.length + first.test.length;

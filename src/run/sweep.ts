@@ -233,9 +233,9 @@ const REGRESSION_METRICS = ['mse', 'rmse', 'mae', 'r2'];
 export function sweepEntries(methods: readonly string[], temperatures: number[] = [], lambdas: number[] = []): SweepEntry[] {
   check(methods.length > 0, 'sweep: no methods given', 'invalid-option');
   for (const t of temperatures)
-    check(Number.isFinite(t) && t > 0, `sweep: every temperature must be a number > 0, got ${t}`, 'invalid-option');
+    check(Number.isFinite(t) && t > 0, `sweep: every --temperatures value must be a number > 0, got ${t}`, 'invalid-option');
   for (const l of lambdas)
-    check(Number.isFinite(l) && l >= 0, `sweep: every λ (KD-term weight) must be a number ≥ 0, got ${l}`, 'invalid-option');
+    check(Number.isFinite(l) && l >= 0, `sweep: every --lambdas value (KD-term weight λ) must be a number ≥ 0, got ${l}`, 'invalid-option');
   const entries: SweepEntry[] = [];
   for (const raw of methods) {
     const name = raw.trim().toLowerCase();
@@ -361,7 +361,7 @@ function prepareSweep(o: SweepPlanOptions): { config: SweepConfig; order: RowOrd
   const student = getModality(ds, o.student);
   const teacher = getModality(ds, o.teacher);
   const repeats = o.repeats ?? 3;
-  check(Number.isInteger(repeats) && repeats >= 1, `sweep: repeats must be an integer ≥ 1, got ${repeats}`, 'invalid-option');
+  check(Number.isInteger(repeats) && repeats >= 1, `sweep: --repeats must be an integer ≥ 1, got ${repeats}`, 'invalid-option');
   const seed = o.seed ?? 0;
   const methods = o.methods ?? (task === 'classification' ? DEFAULT_SWEEP_METHODS : ['feature']);
   const entries = sweepEntries(methods, o.temperatures, o.lambdas);

@@ -1,16 +1,32 @@
 import type { Command } from 'commander';
-import { describeDataset, datasetWarnings, type DatasetSummary, type MultimodalDataset } from '../../data/index.js';
-import { addDatasetFlags, loadForCommand, type DatasetFlags } from '../common.js';
+import {
+  describeDataset,
+  datasetWarnings,
+  loadDataset,
+  NEAR_CONSTANT_SHARE,
+  type DatasetSummary,
+  type ModalitySummary,
+  type MultimodalDataset,
+} from '../../data/index.js';
+import { addDatasetFlags, columnOptions, type DatasetFlags } from '../common.js';
 import { emit, fmt, progressBars, table, warn } from '../output.js';
 
 interface DataFlags extends DatasetFlags {
   json?: boolean;
+  /** describe: a column table for every modality, however wide. */
+  columns?: boolean;
 }
+
+/** Modalities with more columns than this get a summary line instead of a row per column (unless --columns). */
+const WIDE = 20;
+/** Column names listed in a wide modality's summary. */
+const FIRST = 5;
 
 async function load(spec: string, flags: DataFlags, validate: boolean): Promise<MultimodalDataset> {
   const bars = progressBars();
   try {
-    return await loadForCommand(spec, flags, bars, validate);
+    // Not loadForCommand: what loading changed is among datasetWarnings, printed once by the command.
+    return await loadDataset(spec, { ...columnOptions(flags), onProgress: bars, validate });
   } finally {
     bars.stop();
   }
@@ -24,7 +40,36 @@ function shapeText(shape: number[]): string {
   return shape.join('×');
 }
 
-function describeText(s: DatasetSummary): string {
+function columnsText(m: ModalitySummary, all: boolean): string[] {
+  const d = m.columns.length;
+  const counts = `${d} column${d === 1 ? '' : 's'}: ${m.constantColumns} constant, ${m.nearConstantColumns} near-constant`;
+  if (d <= WIDE || all) {
+    return [
+      `${m.name} (${counts})`,
+      table(
+        ['column', 'mean', 'sd', 'min', 'max', 'missing', 'flag'],
+        m.columns.map((c) => [
+          c.name,
+          c.mean,
+          c.sd,
+          c.min,
+          c.max,
+          c.missing + c.infinite,
+          c.constant ? 'constant' : c.nearConstant ? 'near-constant' : '',
+        ]),
+      ),
+    ];
+  }
+  const first = (pick: (c: ModalitySummary['columns'][number]) => boolean, n: number) => {
+    const names = m.columns.filter(pick).map((c) => c.name);
+    return names.length
+      ? [`  ${n === 0 ? 'constant' : 'near-constant'}: ${names.slice(0, FIRST).join(', ')}${names.length > FIRST ? ', …' : ''}`]
+      : [];
+  };
+  return [`${m.name} (${counts}; --columns lists each)`, ...first((c) => c.constant, 0), ...first((c) => c.nearConstant, 1)];
+}
+
+function describeText(s: DatasetSummary, all = false): string {
   const lines = [`${s.name}: ${s.n} samples, ${s.modalities.length} modalities, ${taskLine(s.task)}`];
   if (s.description) lines.push(s.description);
   lines.push(
@@ -45,6 +90,11 @@ function describeText(s: DatasetSummary): string {
   }
   if (s.target)
     lines.push('', `target: min ${fmt(s.target.min)}  max ${fmt(s.target.max)}  mean ${fmt(s.target.mean)}  std ${fmt(s.target.std)}`);
+  lines.push(
+    '',
+    `Columns (over finite values; sd with ddof 0; missing: NaN or ±Inf cells; near-constant: one value in ≥ ${100 * NEAR_CONSTANT_SHARE}% of rows):`,
+  );
+  for (const m of s.modalities) lines.push(...columnsText(m, all));
   return lines.join('\n');
 }
 
@@ -54,12 +104,18 @@ export function register(program: Command): void {
   addDatasetFlags(
     data
       .command('describe')
-      .description('summarise a dataset: modalities (kind, shape, value ranges, missing values), task, class balance')
+      .description(
+        'summarise a dataset: modalities (kind, shape, value ranges, missing values), per-column statistics, task, class balance; warns of constant columns and class imbalance',
+      )
       .argument('<dataset>', "'digits' (or 'digits?n=2000'), a directory with cmkd.json, or a .csv with --csv-modality/--label")
-      .option('--json', 'print JSON'),
+      .option('--columns', `a row per column for every modality (by default modalities of more than ${WIDE} columns are summarised)`)
+      .option('--json', 'print JSON (every column of every modality)'),
   ).action(async (spec: string, flags: DataFlags) => {
     const ds = await load(spec, flags, false);
-    emit(describeDataset(ds), flags, describeText);
+    const summary = describeDataset(ds);
+    // Warnings go to stderr (stdout is for the result; --json carries them in `warnings`).
+    if (!flags.json) for (const w of summary.warnings) warn(w);
+    emit(summary, flags, (s) => describeText(s, Boolean(flags.columns)));
   });
 
   addDatasetFlags(

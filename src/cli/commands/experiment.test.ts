@@ -59,7 +59,7 @@ describe('cmkd experiment', () => {
     expect(r1.stderr).toBe("cmkd: error: --lambdas must be comma-separated numbers (e.g. 0.2,0.5), got '0.2,abc'\n");
     const r2 = await run('experiment', 'cch-gaussian', '--n', '10', '--p', '20', '--out', join(root, 'bad'));
     expect(r2.code).toBe(2);
-    expect(r2.stderr).toMatch(/^cmkd: error: cch-gaussian: n must exceed p \+ 1 \(n = 10, p = 20\)/);
+    expect(r2.stderr).toMatch(/^cmkd: error: cch-gaussian: --n must exceed --p \+ 1 \(--n 10, --p 20\)/);
     const r3 = await run('experiment', 'cch-gaussian', '--teacher-data', 'both', '--out', join(root, 'bad'));
     expect(r3.stderr).toMatch(/--teacher-data must be one of independent, same, got 'both'/);
   });

@@ -3,8 +3,8 @@ import { getModality, loadModalities, modalityRows, type ModalityTable, type Mul
 import { estimateMI, MI_ESTIMATORS, MI_UNITS, type MIEstimate, type MIEstimatorName, type MIInput, type MIUnits } from '../../mi/index.js';
 import { CmkdError, oneOf } from '../../util/errors.js';
 import { makeRng } from '../../util/rng.js';
-import { emit, fmt, progressBars } from '../output.js';
-import { addDatasetFlags, columnOptions, type DatasetFlags } from '../common.js';
+import { emit, fmt, progressBars, warn } from '../output.js';
+import { addDatasetFlags, columnOptions, numberOption, type DatasetFlags } from '../common.js';
 
 interface MiFlags extends DatasetFlags {
   x: string;
@@ -99,11 +99,12 @@ export function register(program: Command): void {
     const estimator = oneOf<MIEstimatorName>('estimator', flags.estimator, MI_ESTIMATORS);
     const units = oneOf<MIUnits>('units', flags.units, MI_UNITS);
     const seed = intFlag('seed', flags.seed, 0)!;
-    const ci = Number(flags.ci);
+    const ci = numberOption('--ci', flags.ci, { above: 0, max: 0.999999 });
     const bars = progressBars({ quiet: flags.json });
     try {
       // Between two modalities a single CSV needs no label column.
       const ds = await loadModalities(spec, { ...columnOptions(flags), onProgress: bars });
+      for (const w of ds.warnings ?? []) warn(w);
       const samples = intFlag('samples', flags.samples, 2);
       let rows: Int32Array | null = null;
       if (samples !== undefined && samples < ds.n) {

@@ -1,20 +1,20 @@
 import type { Command } from 'commander';
 import { CCH_REPRESENTATIONS, miMethod, type CchRepresentation } from '../../criteria/index.js';
 import { MI_ESTIMATORS, MI_UNITS, type MIEstimatorName, type MIUnits } from '../../mi/index.js';
+import { loadDataset } from '../../data/index.js';
 import { METHOD_IDS } from '../../kd/index.js';
-import { agreementLine, BUDGETS, runMainJob, type RunOptions, type RunResult } from '../../run/index.js';
+import { agreementLine, BUDGET_PRESETS, BUDGETS, runMainJob, type RunOptions, type RunResult } from '../../run/index.js';
 import { CmkdError, oneOf } from '../../util/errors.js';
 import {
   addDatasetFlags,
+  addExecutorFlags,
   columnOptions,
+  executorOptions,
   interruptSignal,
-  loadForCommand,
   numberOption,
   prepareOutDir,
-  executorOptions,
-  addExecutorFlags,
-  type ExecutorFlags,
   type DatasetFlags,
+  type ExecutorFlags,
 } from '../common.js';
 import { defaultRunDir } from './experiment.js';
 import { emit, progressBars, table, warn } from '../output.js';
@@ -98,10 +98,18 @@ export interface SharedRunFlags extends ExecutorFlags {
   mfh: boolean;
 }
 
+/** 'quick (≤ 2000 rows, 3 repeats, ≤ 264 steps), …', from the presets. */
+function budgetSummary(): string {
+  return BUDGETS.map((b) => {
+    const p = BUDGET_PRESETS[b];
+    return `${b} (${p.maxRows === null ? 'all' : `≤ ${p.maxRows}`} rows, ${p.repeats} repeats, ≤ ${p.maxSteps} steps)`;
+  }).join(', ');
+}
+
 export function addRunFlags(cmd: Command, name: 'run' | 'cch'): Command {
   return addExecutorFlags(cmd)
     .option('--teachers <list>', "candidate teacher modalities (default: every other modality; 'a+b' fuses a and b)")
-    .option('--budget <name>', `compute budget (${BUDGETS.join('|')})`, 'quick')
+    .option('--budget <name>', `compute budget: ${budgetSummary()}; the README's budget table has the rest`, 'quick')
     .option('--no-fusion', 'no fusion teacher on all candidate modalities')
     .option('--seed <int>', 'seed of splits, initial weights and the MI resampling', '0')
     .option('--repeats <n>', "repeated splits, each with its own models (default: the budget's)")
@@ -184,8 +192,11 @@ export function register(program: Command): void {
     try {
       const options = parseRunFlags(f);
       // runMainJob validates the dataset it is given; loading does not check it a second time.
-      // Pool and queue workers load the spec themselves, so with --workers or --queue the job gets the spec.
-      const dataset = (options.workers ?? 1) > 1 || options.queue ? spec : await loadForCommand(spec, f, bars, false);
+      // Pool and queue workers load the spec themselves, so with --workers or --queue the job gets the spec. What loading changed comes back in notes.
+      const dataset =
+        (options.workers ?? 1) > 1 || options.queue
+          ? spec
+          : await loadDataset(spec, { ...columnOptions(f), onProgress: bars, validate: false });
       const result = await runMainJob({
         dataset,
         load: columnOptions(f),

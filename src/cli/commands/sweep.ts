@@ -108,6 +108,7 @@ export function register(program: Command): void {
       const quickDigits = f.quick && isDigitsSpec(spec) && !/[?&]n=/.test(spec);
       const load = { ...columnOptions(f), ...(quickDigits ? { digits: { n: QUICK_SWEEP.rows } } : {}) };
       const ds = await loadDataset(spec, { ...load, onProgress: bars });
+      for (const w of ds.warnings ?? []) warn(w);
       const result = await sweep({
         dataset: ds,
         student,

@@ -24,10 +24,10 @@ describe('options and sweep', () => {
   it('fills defaults, applies --quick, and rejects bad options by name', () => {
     expect(resolveCchOptions()).toMatchObject({ n: 10000, p: 100, lambdas: [0.2, 0.3, 0.5, 0.7, 0.8], seeds: 5 });
     expect(resolveCchOptions({ quick: true, seeds: 3 })).toMatchObject({ n: 2000, p: 20, seeds: 3 });
-    expect(() => resolveCchOptions({ n: 50, p: 49 })).toThrow(/n must exceed p \+ 1 \(n = 50, p = 49\)/);
-    expect(() => resolveCchOptions({ lambdas: [0.2, -1] })).toThrow(/every λ must be a positive number, got -1/);
-    expect(() => resolveCchOptions({ miSamples: 20000 })).toThrow(/miSamples \(20000\) cannot exceed nTest/);
-    expect(() => resolveCchOptions({ seeds: 1.5 })).toThrow(/seeds must be an integer/);
+    expect(() => resolveCchOptions({ n: 50, p: 49 })).toThrow(/--n must exceed --p \+ 1 \(--n 50, --p 49\)/);
+    expect(() => resolveCchOptions({ lambdas: [0.2, -1] })).toThrow(/every --lambdas weight must be a positive number, got -1/);
+    expect(() => resolveCchOptions({ miSamples: 20000 })).toThrow(/--mi-samples \(20000\) cannot exceed --n-test/);
+    expect(() => resolveCchOptions({ seeds: 1.5 })).toThrow(/--seeds must be an integer/);
   });
 
   it('spreads K settings over the families, and every family crosses the CCH boundary in its sweep', () => {

@@ -78,13 +78,17 @@ export const CCH_QUICK: Partial<CchGaussianOptions> = {
   learningRate: 0.05,
 };
 
+/** The CLI flag of an option (nTest → --n-test); loadingSeed has none, the API alone sets it. */
+const flagOf = (key: string): string => (key === 'loadingSeed' ? key : '--' + key.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase()));
+
 /** Defaults, then the quick preset, then whatever the caller set; validated. */
 export function resolveCchOptions(partial: Partial<CchGaussianOptions> = {}): CchGaussianOptions {
   const given = Object.fromEntries(Object.entries(partial).filter(([, v]) => v !== undefined)) as Partial<CchGaussianOptions>;
   const o: CchGaussianOptions = { ...CCH_DEFAULTS, ...(given.quick ? CCH_QUICK : {}), ...given };
+  // Messages name the options by their flags (miSamples is --mi-samples), the names a CLI user typed.
   const int = (name: keyof CchGaussianOptions, min: number) => {
     const v = o[name] as number;
-    check(Number.isInteger(v) && v >= min, `cch-gaussian: ${name} must be an integer ≥ ${min}, got ${String(v)}`, 'invalid-option');
+    check(Number.isInteger(v) && v >= min, `cch-gaussian: ${flagOf(name)} must be an integer ≥ ${min}, got ${String(v)}`, 'invalid-option');
   };
   int('p', 2);
   int('n', 1);
@@ -95,19 +99,19 @@ export function resolveCchOptions(partial: Partial<CchGaussianOptions> = {}): Cc
   int('adamSteps', 1);
   int('seed', 0);
   int('loadingSeed', 0);
-  check(o.n > o.p + 1, `cch-gaussian: n must exceed p + 1 (n = ${o.n}, p = ${o.p}); the student is an OLS fit`, 'invalid-option');
-  check(o.miSamples <= o.nTest, `cch-gaussian: miSamples (${o.miSamples}) cannot exceed nTest (${o.nTest})`, 'invalid-option');
+  check(o.n > o.p + 1, `cch-gaussian: --n must exceed --p + 1 (--n ${o.n}, --p ${o.p}); the student is an OLS fit`, 'invalid-option');
+  check(o.miSamples <= o.nTest, `cch-gaussian: --mi-samples (${o.miSamples}) cannot exceed --n-test (${o.nTest})`, 'invalid-option');
   check(
     o.learningRate > 0 && Number.isFinite(o.learningRate),
-    `cch-gaussian: learningRate must be positive, got ${o.learningRate}`,
+    `cch-gaussian: --learning-rate must be positive, got ${o.learningRate}`,
     'invalid-option',
   );
-  check(Array.isArray(o.lambdas) && o.lambdas.length >= 1, 'cch-gaussian: lambdas must list at least one KD weight', 'invalid-option');
+  check(Array.isArray(o.lambdas) && o.lambdas.length >= 1, 'cch-gaussian: --lambdas must list at least one KD weight', 'invalid-option');
   for (const l of o.lambdas)
-    check(Number.isFinite(l) && l > 0, `cch-gaussian: every λ must be a positive number, got ${l}`, 'invalid-option');
+    check(Number.isFinite(l) && l > 0, `cch-gaussian: every --lambdas weight must be a positive number, got ${l}`, 'invalid-option');
   check(
     o.teacherData === 'independent' || o.teacherData === 'same',
-    `cch-gaussian: teacherData must be 'independent' or 'same', got '${String(o.teacherData)}'`,
+    `cch-gaussian: --teacher-data must be 'independent' or 'same', got '${String(o.teacherData)}'`,
     'invalid-option',
   );
   return o;
