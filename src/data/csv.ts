@@ -4,6 +4,7 @@
  */
 import { parse } from 'csv-parse/sync';
 import { CmkdError } from '../util/errors.js';
+import { excerpt } from '../util/text.js';
 
 export interface CsvTable {
   /** The file as the user named it (for messages). */
@@ -70,7 +71,7 @@ export function parseNumberCell(t: CsvTable, row: number, col: number): number {
   if (MISSING.has(s.toLowerCase())) return NaN;
   const v = Number(s);
   if (Number.isNaN(v)) {
-    throw new CmkdError(`${csvRowRef(t, row)}, column '${t.header[col]}': '${s}' is not a number`, 'invalid-input');
+    throw new CmkdError(`${csvRowRef(t, row)}, column '${t.header[col]}': ${excerpt(s)} is not a number`, 'invalid-input');
   }
   return v;
 }

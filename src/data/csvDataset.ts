@@ -8,7 +8,6 @@ import { CmkdError, check } from '../util/errors.js';
 import { featureSize } from './access.js';
 import { splitColumns } from './manifest.js';
 import { FileCache, assemble, readLabels, readModality, type TaskSpec } from './source.js';
-import { selectColumns, type CsvTable } from './csv.js';
 import type { ModalityKind, ModalityTable, MultimodalDataset } from './types.js';
 
 /** Columns of one modality: 'c1,c2', 'img_*', ['c1', 'c2'], or with kind/shape for images. */
@@ -87,24 +86,14 @@ function readCsvModalities(
   const path = resolve(opts.file);
   const resolveFile = (): [string, string] => [path, opts.file];
   const claimed = new Map<string, string>();
+  const labelColumn = opts.label ? { path, column: opts.label } : undefined;
   const modalities = entries.map(([name, spec]) => {
     check(name.length > 0, `${opts.file}: a modality needs a non-empty name`, 'invalid-option');
     const o = typeof spec === 'string' || Array.isArray(spec) ? { columns: spec } : spec;
     const columns = (Array.isArray(o.columns) ? o.columns : [o.columns]).flatMap(splitColumns);
     const kind = o.kind ?? ('shape' in o && o.shape ? 'image' : 'table');
     const field = `${opts.file}: modality '${name}'`;
-    // Check the selection first, so a misplaced label column is reported as such, not as a non-number.
-    const t = cache.get<CsvTable>(path, opts.file, 'csv', field);
-    for (const j of selectColumns(t, columns, field)) {
-      const c = t.header[j];
-      if (c === opts.label)
-        throw new CmkdError(`${field}: column '${c}' is the label column; it cannot also be a feature`, 'invalid-option');
-      const other = claimed.get(c);
-      if (other !== undefined)
-        throw new CmkdError(`${opts.file}: column '${c}' is claimed by both modality '${other}' and modality '${name}'`, 'invalid-option');
-      claimed.set(c, name);
-    }
-    const m = readModality(
+    return readModality(
       {
         name,
         kind,
@@ -114,9 +103,8 @@ function readCsvModalities(
         columns,
         scale: 'scale' in o ? o.scale : undefined,
       },
-      { cache, resolve: resolveFile, field },
+      { cache, resolve: resolveFile, field, labelColumn, claimed },
     );
-    return m;
   });
   // One file: every modality has its row count.
   const n = modalities[0].data.length / featureSize(modalities[0]);
