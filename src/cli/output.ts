@@ -3,6 +3,7 @@
  * Commands build a result object and hand it here; nothing else in cmkd writes to the terminal.
  */
 import cliProgress from 'cli-progress';
+import { escapeControl } from '../util/text.js';
 
 export interface OutputOptions {
   json?: boolean;
@@ -13,7 +14,8 @@ export function emit<T>(result: T, opts: OutputOptions, human: (r: T) => string)
   if (opts.json) {
     process.stdout.write(JSON.stringify(result, jsonReplacer, 2) + '\n');
   } else {
-    process.stdout.write(human(result).replace(/\n?$/, '\n'));
+    // Names come from users' files (CSV headers, class names): no ANSI escape reaches the terminal.
+    process.stdout.write(escapeControl(human(result), true).replace(/\n?$/, '\n'));
   }
 }
 
@@ -79,7 +81,7 @@ export function progressBars(opts: { quiet?: boolean } = {}): ProgressFn & { sto
       const step = Math.floor((10 * ev.done) / Math.max(1, ev.total));
       if (ev.done === ev.total || step !== lastLine.get(ev.task)) {
         lastLine.set(ev.task, step);
-        process.stderr.write(`[${ev.task}] ${ev.done}/${ev.total}${ev.detail ? ' ' + ev.detail : ''}\n`);
+        process.stderr.write(escapeControl(`[${ev.task}] ${ev.done}/${ev.total}${ev.detail ? ' ' + ev.detail : ''}`) + '\n');
       }
     }
   }) as ProgressFn & { stop(): void };
@@ -89,5 +91,5 @@ export function progressBars(opts: { quiet?: boolean } = {}): ProgressFn & { sto
 
 /** One warning line on stderr (stdout is for results and --json). */
 export function warn(message: string): void {
-  process.stderr.write(`cmkd: warning: ${message}\n`);
+  process.stderr.write(`cmkd: warning: ${escapeControl(message)}\n`);
 }
