@@ -8,6 +8,7 @@ import { CmkdError, check } from '../util/errors.js';
 import { featureSize } from './access.js';
 import { splitColumns } from './manifest.js';
 import { FileCache, assemble, readLabels, readModality, type TaskSpec } from './source.js';
+import { selectColumns, type CsvTable } from './csv.js';
 import type { ModalityKind, ModalityTable, MultimodalDataset } from './types.js';
 
 /** Columns of one modality: 'c1,c2', 'img_*', ['c1', 'c2'], or with kind/shape for images. */
@@ -93,6 +94,8 @@ function readCsvModalities(
     const columns = (Array.isArray(o.columns) ? o.columns : [o.columns]).flatMap(splitColumns);
     const kind = o.kind ?? ('shape' in o && o.shape ? 'image' : 'table');
     const field = `${opts.file}: modality '${name}'`;
+    // An unknown column is named in the flags' words ("d.csv: modality 'a': …") before reading.
+    selectColumns(cache.get<CsvTable>(path, opts.file, 'csv', field), columns, field);
     return readModality(
       {
         name,
