@@ -4,7 +4,7 @@
  */
 import { parse } from 'csv-parse/sync';
 import { CmkdError } from '../util/errors.js';
-import { excerpt } from '../util/text.js';
+import { excerpt, shorten } from '../util/text.js';
 
 export interface CsvTable {
   /** The file as the user named it (for messages). */
@@ -33,7 +33,7 @@ export function parseCsv(text: string, file: string): CsvTable {
     }[];
   } catch (e) {
     const err = e as Error & { lines?: number };
-    throw new CmkdError(`${file}${err.lines ? ` line ${err.lines}` : ''}: malformed CSV: ${err.message}`, 'invalid-input');
+    throw new CmkdError(`${file}${err.lines ? ` line ${err.lines}` : ''}: malformed CSV: ${shorten(err.message, 160)}`, 'invalid-input');
   }
   const header = records[0].record;
   const seen = new Map<string, number>();

@@ -25,11 +25,15 @@ export function escapeControl(s: string, keepLayout = false): string {
   return s.replace(keepLayout ? CONTROL_BUT_LAYOUT : CONTROL, escapeChar);
 }
 
+/** `s` escaped and cut to at most `max` characters (then ending in '…'). */
+export function shorten(s: string, max: number): string {
+  const chars = [...s];
+  return escapeControl(chars.length > max ? chars.slice(0, max).join('') + '…' : s);
+}
+
 /** A short, escaped excerpt of file contents for a message: `'abc…'` (at most `max` characters shown). */
 export function excerpt(s: string, max = 40): string {
-  const chars = [...s];
-  const cut = chars.length > max ? chars.slice(0, max).join('') + '…' : s;
-  return `'${escapeControl(cut)}'`;
+  return `'${shorten(s, max)}'`;
 }
 
 /**
@@ -86,6 +90,6 @@ export function parseJsonText(text: string, file: string): unknown {
   try {
     return JSON.parse(text) as unknown;
   } catch (e) {
-    throw new CmkdError(`${file}: invalid JSON: ${escapeControl((e as Error).message).slice(0, 200)}`, 'invalid-input');
+    throw new CmkdError(`${file}: invalid JSON: ${shorten((e as Error).message, 160)}`, 'invalid-input');
   }
 }
