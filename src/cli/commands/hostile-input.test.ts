@@ -2,7 +2,7 @@
  * Hostile and broken inputs through the real CLI entry (`main`): every kind is refused with exit
  * code 2 and exactly one stderr line naming the fault (control characters escaped, long file
  * contents cut to a short excerpt), nothing on stdout, and nothing written outside the output
- * folder. All but two kinds fail before any training; those two train a tiny MLP for 2 epochs.
+ * folder. All kinds but one fail before any training; the exploding loss trains a tiny MLP for one epoch.
  */
 import { mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -428,7 +428,7 @@ const cases: Case[] = [
     argv: (data) => ['report', data],
     want: /links\.0\.href/,
   },
-  // The two that train (a tiny MLP, 2 epochs).
+  // Through to the split, and (the exploding loss) one epoch of a tiny MLP.
   {
     kind: 'split with a class too small (the hint names no flag that does not exist)',
     files: { 'd.csv': oneCsv((i) => (i < 2 ? 'rare' : i % 2 ? 'x' : 'z')) },
