@@ -233,6 +233,8 @@ describe('cmkd data describe', () => {
       'y',
       '--student',
       'z',
+      '--out',
+      join(dir, 'r2'),
       '--quiet',
     );
     expect(flagged.code).toBe(2);
