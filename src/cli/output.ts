@@ -27,7 +27,11 @@ function jsonReplacer(_key: string, value: unknown): unknown {
 
 /** Render rows as an aligned text table; numbers are right-aligned. */
 export function table(header: string[], rows: (string | number)[][]): string {
-  const cells = [header, ...rows.map((r) => r.map((c) => (typeof c === 'number' ? fmt(c) : c)))];
+  // Escaped before measuring, so a name holding control characters keeps the columns aligned.
+  const cells = [
+    header.map((h) => escapeControl(h)),
+    ...rows.map((r) => r.map((c) => (typeof c === 'number' ? fmt(c) : escapeControl(c)))),
+  ];
   const widths = header.map((_, j) => Math.max(...cells.map((r) => String(r[j] ?? '').length)));
   const line = (r: (string | number)[], isHeader: boolean) =>
     r
