@@ -1,5 +1,5 @@
 /** Helpers every command shares: checked numeric flags, Ctrl-C handling, and the dataset flags. */
-import { accessSync, constants, mkdirSync, statSync, type Stats } from 'node:fs';
+import { accessSync, constants, mkdirSync, readdirSync, statSync, type Stats } from 'node:fs';
 import { availableParallelism, loadavg } from 'node:os';
 import path from 'node:path';
 import { Option, type Command } from 'commander';
@@ -61,9 +61,12 @@ export function executorOptions(f: ExecutorFlags): { workers: number; queue?: Qu
 /**
  * Checks an output folder before any work, so a bad `--out` fails at once with one line (exit 2)
  * instead of a crash after training: not empty, not under /proc, /sys or /dev, not an existing
- * file, not under a file, and inside a folder this process may write to. Creates it.
+ * file, not under a file, and inside a folder this process may write to. Creates it. A folder
+ * that already holds files is refused unless the command continues it (`resume`: the command's
+ * --resume flag; undefined for a command without one), so a new run never leaves an earlier
+ * run's files beside its own.
  */
-export function prepareOutDir(flag: string, dir: string): string {
+export function prepareOutDir(flag: string, dir: string, resume?: boolean): string {
   if (dir.trim() === '') throw new CmkdError(`${flag} is empty; give the folder to write into`, 'invalid-option');
   const abs = path.resolve(dir);
   if (/^\/(proc|sys|dev)(\/|$)/.test(abs))
@@ -85,6 +88,14 @@ export function prepareOutDir(flag: string, dir: string): string {
             : `${flag} '${dir}': '${existing}' is a file, not a folder`,
           'invalid-option',
         );
+      if (existing === abs && !resume) {
+        const held = readdirSync(abs);
+        if (held.length > 0)
+          throw new CmkdError(
+            `${flag} '${dir}' already holds files (${held.length === 1 ? `'${held[0]}'` : `'${held[0]}' and ${held.length - 1} more`}) of an earlier run; ${resume === false ? 'pass --resume to continue it, or ' : ''}give a new or empty folder`,
+            'invalid-option',
+          );
+      }
       break;
     }
     const parent = path.dirname(existing);

@@ -8,6 +8,7 @@ import { Command, CommanderError } from 'commander';
 import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { CmkdError } from '../util/errors.js';
+import { escapeControl } from '../util/text.js';
 import { COMMANDS } from './commands/index.js';
 import { VERSION } from '../version.js';
 
@@ -22,7 +23,7 @@ export function buildProgram(): Command {
   const all = (c: Command): Command[] => [c, ...c.commands.flatMap(all)];
   for (const c of all(program)) {
     c.exitOverride().configureOutput({
-      outputError: (message, write) => write(`cmkd: ${message.trim()} (run with --help for usage)\n`),
+      outputError: (message, write) => write(`cmkd: ${errorLine(message.trim())} (run with --help for usage)\n`),
     });
   }
   return program;
@@ -30,6 +31,15 @@ export function buildProgram(): Command {
 
 /** Help and version end a run normally; every other commander error is a usage error. */
 const NOT_ERRORS = new Set(['commander.helpDisplayed', 'commander.help', 'commander.version', 'commander.executeSubCommandAsync']);
+
+/** Longest error line printed: a message quoting a file's contents stays a line, not the file. */
+const MAX_ERROR_LINE = 1000;
+
+/** An error message as one terminal-safe line: control characters (newlines, ANSI escapes) escaped, at most MAX_ERROR_LINE characters. */
+export function errorLine(message: string): string {
+  const line = escapeControl(message);
+  return line.length > MAX_ERROR_LINE ? `${line.slice(0, MAX_ERROR_LINE)}… (message cut at ${MAX_ERROR_LINE} characters)` : line;
+}
 
 export async function main(argv: string[]): Promise<number> {
   const program = buildProgram();
@@ -42,7 +52,7 @@ export async function main(argv: string[]): Promise<number> {
       return NOT_ERRORS.has(err.code) ? 0 : 2;
     }
     if (err instanceof CmkdError) {
-      process.stderr.write(`cmkd: error: ${err.message}\n`);
+      process.stderr.write(`cmkd: error: ${errorLine(err.message)}\n`);
       return 2;
     }
     if (err instanceof Error && err.name === 'AbortError') {

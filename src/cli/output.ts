@@ -3,6 +3,7 @@
  * Commands build a result object and hand it here; nothing else in cmkd writes to the terminal.
  */
 import cliProgress from 'cli-progress';
+import { escapeControl } from '../util/text.js';
 
 export interface OutputOptions {
   json?: boolean;
@@ -13,7 +14,8 @@ export function emit<T>(result: T, opts: OutputOptions, human: (r: T) => string)
   if (opts.json) {
     process.stdout.write(JSON.stringify(result, jsonReplacer, 2) + '\n');
   } else {
-    process.stdout.write(human(result).replace(/\n?$/, '\n'));
+    // Names come from users' files (CSV headers, class names): no ANSI escape reaches the terminal.
+    process.stdout.write(escapeControl(human(result), true).replace(/\n?$/, '\n'));
   }
 }
 
@@ -25,7 +27,11 @@ function jsonReplacer(_key: string, value: unknown): unknown {
 
 /** Render rows as an aligned text table; numbers are right-aligned. */
 export function table(header: string[], rows: (string | number)[][]): string {
-  const cells = [header, ...rows.map((r) => r.map((c) => (typeof c === 'number' ? fmt(c) : c)))];
+  // Escaped before measuring, so a name holding control characters keeps the columns aligned.
+  const cells = [
+    header.map((h) => escapeControl(h)),
+    ...rows.map((r) => r.map((c) => (typeof c === 'number' ? fmt(c) : escapeControl(c)))),
+  ];
   const widths = header.map((_, j) => Math.max(...cells.map((r) => String(r[j] ?? '').length)));
   const line = (r: (string | number)[], isHeader: boolean) =>
     r
@@ -79,7 +85,7 @@ export function progressBars(opts: { quiet?: boolean } = {}): ProgressFn & { sto
       const step = Math.floor((10 * ev.done) / Math.max(1, ev.total));
       if (ev.done === ev.total || step !== lastLine.get(ev.task)) {
         lastLine.set(ev.task, step);
-        process.stderr.write(`[${ev.task}] ${ev.done}/${ev.total}${ev.detail ? ' ' + ev.detail : ''}\n`);
+        process.stderr.write(escapeControl(`[${ev.task}] ${ev.done}/${ev.total}${ev.detail ? ' ' + ev.detail : ''}`) + '\n');
       }
     }
   }) as ProgressFn & { stop(): void };
@@ -89,5 +95,5 @@ export function progressBars(opts: { quiet?: boolean } = {}): ProgressFn & { sto
 
 /** One warning line on stderr (stdout is for results and --json). */
 export function warn(message: string): void {
-  process.stderr.write(`cmkd: warning: ${message}\n`);
+  process.stderr.write(`cmkd: warning: ${escapeControl(message)}\n`);
 }

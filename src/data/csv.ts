@@ -7,6 +7,7 @@
 import { parse } from 'csv-parse/sync';
 import picomatch from 'picomatch';
 import { CmkdError } from '../util/errors.js';
+import { excerpt, shorten } from '../util/text.js';
 
 export interface CsvTable {
   /** The file as the user named it (for messages). */
@@ -46,7 +47,7 @@ export function parseCsv(text: string, file: string, opts: CsvParseOptions = {})
     }[];
   } catch (e) {
     const err = e as Error & { lines?: number };
-    throw new CmkdError(`${file}${err.lines ? ` line ${err.lines}` : ''}: malformed CSV: ${err.message}`, 'invalid-input');
+    throw new CmkdError(`${file}${err.lines ? ` line ${err.lines}` : ''}: malformed CSV: ${shorten(err.message, 160)}`, 'invalid-input');
   }
   const warnings: string[] = [];
   const header = hasHeader ? uniqueHeader(records[0].record, file, warnings) : records[0].record.map((_, j) => String(j + 1));
@@ -111,7 +112,7 @@ export function parseNumberCell(t: CsvTable, row: number, col: number): number {
   if (MISSING.has(s.toLowerCase())) return NaN;
   const v = Number(s);
   if (Number.isNaN(v)) {
-    throw new CmkdError(`${csvRowRef(t, row)}, column '${t.header[col]}': '${s}' is not a number`, 'invalid-input');
+    throw new CmkdError(`${csvRowRef(t, row)}, column '${t.header[col]}': ${excerpt(s)} is not a number`, 'invalid-input');
   }
   return v;
 }

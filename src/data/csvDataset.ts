@@ -123,17 +123,10 @@ function readCsvModalities(
     const columns = (Array.isArray(o.columns) ? o.columns : [o.columns]).flatMap(splitColumns);
     const kind = o.kind ?? ('shape' in o && o.shape ? 'image' : 'table');
     const field = `${opts.file}: modality '${name}'`;
-    // Check the selection first, so a misplaced label column is reported as such, not as a non-number.
+    // An unknown column is named in the flags' words ("d.csv: modality 'a': …") before reading.
     const t = cache.get<CsvTable>(path, opts.file, 'csv', field);
-    for (const j of selectColumns(t, columns, field, label === undefined ? [] : [t.header.indexOf(label)])) {
-      const c = t.header[j];
-      if (c === label) throw new CmkdError(`${field}: column '${c}' is the label column; it cannot also be a feature`, 'invalid-option');
-      const other = claimed.get(c);
-      if (other !== undefined)
-        throw new CmkdError(`${opts.file}: column '${c}' is claimed by both modality '${other}' and modality '${name}'`, 'invalid-option');
-      claimed.set(c, name);
-    }
-    const m = readModality(
+    selectColumns(t, columns, field, label === undefined ? [] : [t.header.indexOf(label)]);
+    return readModality(
       {
         name,
         kind,
@@ -143,9 +136,8 @@ function readCsvModalities(
         columns,
         scale: 'scale' in o ? o.scale : undefined,
       },
-      { cache, resolve: resolveFile, field, labelColumn },
+      { cache, resolve: resolveFile, field, labelColumn, claimed },
     );
-    return m;
   });
   // One file: every modality has its row count.
   const n = modalities[0].data.length / featureSize(modalities[0]);

@@ -189,12 +189,14 @@ describe('loading', () => {
       'cmkd.json': {
         modalities: [
           { name: 'all', file: 'd.csv' },
-          { name: 'some', file: 'd.csv', columns: 'p*' },
+          { name: 'other', file: 'e.csv', columns: 'p*' },
         ],
         labels: { file: 'd.csv', column: 'y' },
         task: { kind: 'classification' },
       },
       'd.csv': 'p1,q,y,p2\n1,2,b,3\n4,5,a,6\n',
+      // Another file's columns of the same names are other columns.
+      'e.csv': 'p1,y,p2\n1,2,3\n4,5,6\n',
     });
     const ds = await loadDataset(dir);
     expect(ds.modalities[0].columns).toEqual(['p1', 'q', 'p2']);

@@ -17,6 +17,7 @@ import {
   type ReadContext,
   type TaskSpec,
 } from './source.js';
+import { decodeUtf8, parseJsonText } from '../util/text.js';
 import type { MultimodalDataset } from './types.js';
 import { MODALITY_NAME, MODALITY_NAME_RULE } from './access.js';
 import { splitColumns } from './csv.js';
@@ -152,14 +153,9 @@ export function loadManifestDataset(dirOrManifest: string, opts: DirectoryLoadOp
     throw new CmkdError(`no ${MANIFEST_NAME} manifest in ${dir}; see docs/dataset-format.md`, 'not-found');
   }
   // A byte-order mark (some editors write one) is not part of the JSON.
-  const text = readFileSync(manifestPath, 'utf8').replace(/^\uFEFF/, '');
+  const text = decodeUtf8(readFileSync(manifestPath), manifestPath);
   if (text.trim() === '') throw new CmkdError(`${manifestPath} is empty; expected a JSON manifest`, 'invalid-input');
-  let doc: unknown;
-  try {
-    doc = JSON.parse(text);
-  } catch (e) {
-    throw new CmkdError(`${manifestPath}: invalid JSON: ${(e as Error).message}`, 'invalid-input');
-  }
+  const doc = parseJsonText(text, manifestPath);
   const man = parseManifest(doc, manifestPath);
   const labelSpec = typeof man.labels === 'string' ? { file: man.labels } : man.labels;
   const cache = new FileCache();
@@ -177,8 +173,9 @@ export function loadManifestDataset(dirOrManifest: string, opts: DirectoryLoadOp
     return [full, isAbsolute(f) ? f : join(dir, f)];
   };
   const labelColumn = labelSpec.column ? { path: resolve(dir, labelSpec.file), column: labelSpec.column } : undefined;
+  const claimed = new Map<string, string>();
   const modalities = man.modalities.map((spec, i) => {
-    const ctx: ReadContext = { cache, resolve: resolveFile, field: `${manifestPath}: modalities[${i}]`, labelColumn };
+    const ctx: ReadContext = { cache, resolve: resolveFile, field: `${manifestPath}: modalities[${i}]`, labelColumn, claimed };
     const columns = spec.columns === undefined ? undefined : typeof spec.columns === 'string' ? splitColumns(spec.columns) : spec.columns;
     return readModality({ ...spec, columns }, ctx);
   });

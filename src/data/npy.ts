@@ -4,6 +4,7 @@
  * wrong file says what is wrong with it instead of yielding garbage numbers.
  */
 import { CmkdError } from '../util/errors.js';
+import { excerpt } from '../util/text.js';
 
 export type NpyDtype = 'f4' | 'f8' | 'i1' | 'i2' | 'i4' | 'i8' | 'u1' | 'u2';
 
@@ -44,7 +45,7 @@ export function parseNpy(bytes: Uint8Array, file: string): NpyArray {
   const fortran = /['"]fortran_order['"]\s*:\s*(True|False)/.exec(header)?.[1];
   const shapeText = /['"]shape['"]\s*:\s*\(([^)]*)\)/.exec(header)?.[1];
   if (descr === undefined || fortran === undefined || shapeText === undefined) {
-    throw bad(`header lacks descr/fortran_order/shape: ${header.trim()}`);
+    throw bad(`header lacks descr/fortran_order/shape: ${excerpt(header.trim(), 80)}`);
   }
   if (fortran === 'True') {
     throw new CmkdError(`${file}: Fortran-order arrays are not supported; save with np.ascontiguousarray(a)`, 'unsupported');
@@ -63,7 +64,7 @@ export function parseNpy(bytes: Uint8Array, file: string): NpyArray {
     .filter((s) => s.length > 0)
     .map((s) => {
       const v = Number(s.replace(/L$/, ''));
-      if (!Number.isInteger(v) || v < 0) throw bad(`bad shape entry '${s}'`);
+      if (!Number.isInteger(v) || v < 0) throw bad(`bad shape entry ${excerpt(s)}`);
       return v;
     });
   const count = shape.reduce((a, b) => a * b, 1);

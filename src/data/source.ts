@@ -6,6 +6,7 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { extname } from 'node:path';
 import { CmkdError } from '../util/errors.js';
+import { decodeUtf8, excerpt, parseJsonText } from '../util/text.js';
 import { featureSize } from './access.js';
 import { csvMatrix, csvRowRef, parseCsv, selectColumns, columnIndex, type CsvParseOptions, type CsvTable } from './csv.js';
 import { parseIdx } from './idx.js';
@@ -72,20 +73,16 @@ function readFile(path: string, shown: string, format: FileFormat, field: string
   const bytes = readFileSync(path);
   switch (format) {
     case 'csv':
-      return parseCsv(bytes.toString('utf8'), shown, csv);
+      return parseCsv(decodeUtf8(bytes, shown), shown, csv);
     case 'npy':
       return parseNpy(bytes, shown);
     case 'idx':
       return parseIdx(bytes, shown);
     case 'json': {
-      const text = bytes.toString('utf8').replace(/^\uFEFF/, '');
+      const text = decodeUtf8(bytes, shown);
       if (text.trim().length === 0)
         throw new CmkdError(`${shown} is empty; expected a JSON array of rows or {shape, data}`, 'invalid-input');
-      try {
-        return JSON.parse(text) as unknown;
-      } catch (e) {
-        throw new CmkdError(`${shown}: invalid JSON: ${(e as Error).message}`, 'invalid-input');
-      }
+      return parseJsonText(text, shown);
     }
   }
 }
@@ -119,10 +116,27 @@ export interface ReadContext {
   resolve(file: string): [string, string];
   /** Field prefix for messages, e.g. "cmkd.json: modalities[1]". */
   field: string;
-  /** A CSV label column that default column selection must skip when it is in the same file. */
+  /** A CSV label column: default column selection skips it, and naming it as a feature is an error. */
   labelColumn?: { path: string; column: string };
   /** How the user names a label file's column, for messages (default the manifest's "column"). */
   columnOption?: string;
+  /** CSV columns already read as features (path and column → modality), shared by one load's modalities. */
+  claimed?: Map<string, string>;
+}
+
+/** A CSV column may be a feature of one modality only, and never the label too. */
+function claimColumns(t: CsvTable, cols: number[], path: string, modality: string, ctx: ReadContext): void {
+  for (const j of cols) {
+    const c = t.header[j];
+    if (ctx.labelColumn?.path === path && ctx.labelColumn.column === c)
+      throw new CmkdError(`${ctx.field}: column '${c}' is the label column; it cannot also be a feature`, 'invalid-input');
+    if (!ctx.claimed) continue;
+    const key = `${path}\0${c}`;
+    const other = ctx.claimed.get(key);
+    if (other !== undefined && other !== modality)
+      throw new CmkdError(`${t.file}: column '${c}' is claimed by both modality '${other}' and modality '${modality}'`, 'invalid-input');
+    ctx.claimed.set(key, modality);
+  }
 }
 
 /** Read one modality from its file and check its shape against the spec. */
@@ -144,6 +158,8 @@ export function readModality(spec: ModalitySpec, ctx: ReadContext): Modality {
       cols = t.header.map((_, j) => j).filter((j) => j !== skip);
       if (cols.length === 0) throw new CmkdError(`${what}: ${shown} has no columns besides the label column`, 'invalid-input');
     }
+    // Before the numbers: a misplaced label column is reported as such, not as a non-number.
+    claimColumns(t, cols, path, spec.name, ctx);
     arr = { file: shown, n: t.rows.length, sampleShape: [cols.length], values: csvMatrix(t, cols), columns: cols.map((j) => t.header[j]) };
   } else if (format === 'json') {
     arr = jsonArray(ctx.cache.get<unknown>(path, shown, 'json', `${ctx.field}.file`), shown);
@@ -158,6 +174,11 @@ export function readModality(spec: ModalitySpec, ctx: ReadContext): Modality {
   if (arr.n === 0) throw new CmkdError(`${shown} holds 0 samples`, 'invalid-input');
 
   const perSample = arr.sampleShape.reduce((a, b) => a * b, 1);
+  if (perSample === 0)
+    throw new CmkdError(
+      `${what}: ${shown} holds 0 values per sample (samples of shape [${arr.sampleShape.join(', ')}]); expected at least one feature`,
+      'invalid-input',
+    );
   let shape: number[];
   if (spec.kind === 'table') {
     if (spec.shape && (spec.shape.length !== 1 || spec.shape[0] !== perSample)) {
@@ -259,7 +280,7 @@ function flattenJson(x: unknown, file: string, where: string): { shape: number[]
       throw new CmkdError(`${file} ${path}: a number where an array of ${shape[depth]} was expected`, 'invalid-input');
     if (v === null) values.push(NaN);
     else if (typeof v === 'number') values.push(v);
-    else throw new CmkdError(`${file} ${path}: ${JSON.stringify(v)} is not a number`, 'invalid-input');
+    else throw new CmkdError(`${file} ${path}: ${excerpt(JSON.stringify(v) ?? String(v))} is not a number`, 'invalid-input');
   };
   walk(x, 0, where);
   return { shape, values };
@@ -314,7 +335,10 @@ export function readLabels(spec: LabelSpec, ctx: ReadContext): RawLabels {
     if (arr.length === 0) throw new CmkdError(`${shown} is an empty label array`, 'invalid-input');
     const values = arr.map((v, i) => {
       if (v === null || typeof v === 'string' || typeof v === 'number') return v;
-      throw new CmkdError(`${shown} sample ${i}: label ${JSON.stringify(v)} is not a string or a number`, 'invalid-input');
+      throw new CmkdError(
+        `${shown} sample ${i}: label ${excerpt(JSON.stringify(v) ?? String(v))} is not a string or a number`,
+        'invalid-input',
+      );
     });
     return { file: shown, values, where: (i) => `${shown} sample ${i}` };
   }
@@ -345,7 +369,7 @@ export function encodeLabels(raw: RawLabels, spec: TaskSpec, defaultTarget: stri
       const v = raw.values[i];
       if (isMissing(v)) throw missing(i);
       const x = typeof v === 'number' ? v : Number(v);
-      if (Number.isNaN(x)) throw new CmkdError(`${raw.where(i)}: regression target '${v}' is not a number`, 'invalid-input');
+      if (Number.isNaN(x)) throw new CmkdError(`${raw.where(i)}: regression target ${excerpt(String(v))} is not a number`, 'invalid-input');
       if (!Number.isFinite(x)) throw new CmkdError(`${raw.where(i)}: regression target is ${x}; expected a finite number`, 'invalid-input');
       labels[i] = x;
     }
@@ -405,7 +429,10 @@ export function encodeLabels(raw: RawLabels, spec: TaskSpec, defaultTarget: stri
     const k = asIndices ? Number(names[i]) : index.get(names[i]);
     if (k === undefined || k >= classes.length) {
       const alt = asIndices ? ` nor a class index 0..${classes.length - 1}` : '';
-      throw new CmkdError(`${raw.where(i)}: label '${names[i]}' is not one of the declared classes (${shown})${alt}`, 'invalid-input');
+      throw new CmkdError(
+        `${raw.where(i)}: label ${excerpt(names[i])} is not one of the declared classes (${shown})${alt}`,
+        'invalid-input',
+      );
     }
     labels[i] = k;
   }
@@ -414,6 +441,13 @@ export function encodeLabels(raw: RawLabels, spec: TaskSpec, defaultTarget: stri
 
 /** Integer class values named by their value, in increasing order: class i is the i-th smallest value. */
 function classesByValue(vals: number[], labels: Int32Array, raw: RawLabels): { task: Task; labels: Int32Array } {
+  // -1 usually marks an unlabelled row; taking it as one more class would train on it silently.
+  const negative = vals.findIndex((v) => v < 0);
+  if (negative >= 0)
+    throw new CmkdError(
+      `${raw.where(negative)}: class label ${vals[negative]} is negative; class values are 0 or more (a -1 often marks a missing label: remove those rows, or if it is a class, declare the classes with --classes or the manifest's task.classes)`,
+      'invalid-input',
+    );
   const uniq = [...new Set(vals)].sort((a, b) => a - b);
   const index = new Map(uniq.map((v, i) => [v, i]));
   vals.forEach((v, i) => (labels[i] = index.get(v)!));

@@ -73,7 +73,7 @@ export function stratifiedSplit(ds: MultimodalDataset, opts: SplitOptions = {}):
   for (const g of groups) {
     if (g.rows.length < minPerGroup) {
       throw new CmkdError(
-        `${g.name} has ${g.rows.length} sample${g.rows.length === 1 ? '' : 's'}; a train/${parts.join('/')} split needs at least ${minPerGroup} per ${ds.task.kind === 'classification' ? 'class' : 'bin'} (add samples, merge classes, or use --fractions with fewer parts)`,
+        `${g.name} has ${g.rows.length} sample${g.rows.length === 1 ? '' : 's'}; a train/${parts.join('/')} split needs at least ${minPerGroup} per ${ds.task.kind === 'classification' ? 'class' : 'bin'} (add samples${ds.task.kind === 'classification' ? ' or merge classes' : ''})`,
         'invalid-input',
       );
     }

@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, stat } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -81,6 +81,21 @@ describe('cmkd run (main job)', () => {
     const resumed = await runMainJob({ dataset: ds, student: 'profiles', teachers: ['blocks'], budget, outDir, resume: true });
     expect(resumed.reusedStages.length).toBeGreaterThanOrEqual(3);
     expect(tables(resumed)).toBe(tables(whole));
+
+    // Killed during the export (every stage finished; writes are atomic, so some export files are whole and the rest
+    // absent): --resume trains nothing and writes the export again.
+    const exported = ['report.html', 'report.json', 'results.json', 'best-student', 'student'];
+    for (const f of exported) await stat(path.join(outDir, f));
+    const report = await readFile(path.join(outDir, 'report.html'), 'utf8');
+    for (const f of ['report.html', 'best-student', 'student']) await rm(path.join(outDir, f), { recursive: true });
+    const again = await runMainJob({ dataset: ds, student: 'profiles', teachers: ['blocks'], budget, outDir, resume: true });
+    expect(again.reusedStages.length).toBeGreaterThan(resumed.reusedStages.length);
+    expect(again.reusedStages).toEqual(expect.arrayContaining(resumed.reusedStages));
+    expect(tables(again)).toBe(tables(whole));
+    for (const f of exported) await stat(path.join(outDir, f));
+    // The same report but for the run's start time and wall time.
+    const clockless = (html: string) => html.replace(/\d{4}-\d\d-\d\dT[\d:.]+Z/g, '').replace(/(wall time \(s\)<\/th><td>)[^<]*/g, '$1');
+    expect(clockless(await readFile(path.join(outDir, 'report.html'), 'utf8'))).toBe(clockless(report));
   });
 
   it("cmkd cch is the run's analysis: same numbers on the same data and seed; another representation reuses the models", async () => {

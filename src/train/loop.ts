@@ -159,6 +159,13 @@ function improves(value: number | null, best: number | null, s: Selection): bool
 }
 
 /**
+ * An epoch whose mean loss is this many times the first step's (or 1, if that is smaller) has
+ * diverged: healthy training lowers the loss from its start, and even an unlucky epoch stays
+ * within a few times of it.
+ */
+export const DIVERGED_FACTOR = 1000;
+
+/**
  * Train `learner` for `s.epochs` epochs (or until early stopping). Throws an AbortError when
  * `s.signal` aborts; the learner's groups then hold the interrupted epoch's weights.
  */
@@ -181,6 +188,7 @@ export async function runLoop<R>(learner: Learner<R>, s: LoopSettings<R>): Promi
   };
   let bestWeights: (tf.Tensor[] | null)[] = groups.map(() => null);
   let sums: tf.Tensor | null = null;
+  let firstLoss: number | null = null;
   try {
     if (s.resume) {
       const r = s.resume;
@@ -222,6 +230,8 @@ export async function runLoop<R>(learner: Learner<R>, s: LoopSettings<R>): Promi
           return tf.add(prev ?? tf.zeros(row.shape), tf.mul(row, rows[0].length));
         });
         prev?.dispose();
+        // The loss before any update of this run is the yardstick of divergence (one read-back per run).
+        if (firstLoss === null) firstLoss = (await (sums as tf.Tensor).data())[0] / rows[0].length;
         // Let progress output and interrupts through between steps.
         await new Promise((resolve) => setImmediate(resolve));
       }
@@ -234,10 +244,12 @@ export async function runLoop<R>(learner: Learner<R>, s: LoopSettings<R>): Promi
       sums = null;
       const values = await packed.data();
       packed.dispose();
-      // A non-finite training loss never recovers: stop with the cause instead of saving NaN weights and scores.
-      if (!Number.isFinite(values[0]))
+      // A non-finite training loss never recovers, nor does one grown by orders of magnitude (a learning rate of 1e30 gives
+      // 1e30 and predictions of one class): stop with the cause instead of saving wrecked weights and scores.
+      const meanLoss = values[0] / n;
+      if (!Number.isFinite(meanLoss) || Math.abs(meanLoss) > DIVERGED_FACTOR * Math.max(1, Math.abs(firstLoss ?? 0)))
         throw new CmkdError(
-          `${s.label}: training diverged in epoch ${epoch + 1} (loss ${values[0]}); lower the learning rate (it is ${s.lr})`,
+          `${s.label}: training diverged in epoch ${epoch + 1} (loss ${Number.isFinite(meanLoss) ? meanLoss.toPrecision(3) : meanLoss}${Number.isFinite(meanLoss) ? `, over ${DIVERGED_FACTOR}× the first step's ${(firstLoss ?? NaN).toPrecision(3)}` : ''}); lower the learning rate (it is ${s.lr})`,
           'invalid-option',
         );
       const { record, scores } = await learner.endEpoch({

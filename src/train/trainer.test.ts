@@ -216,6 +216,19 @@ describe('trainModel', () => {
     }
   });
 
+  it('a loss grown over 1000-fold from the first step stops training too: finite, but diverged', async () => {
+    const model = buildModel(mlp([8], 0), 3);
+    try {
+      await expect(
+        trainModel({ model, train: blobs(32, 4, 1), val: blobs(16, 4, 2), task: 'classification', epochs: 3, batchSize: 4, lr: 1e4 }),
+      ).rejects.toThrow(
+        /training diverged in epoch 1 \(loss \d\.\d\de\+\d+, over 1000× the first step's \d\.\d\d\); lower the learning rate \(it is 10000\)/,
+      );
+    } finally {
+      model.dispose();
+    }
+  });
+
   it('a timer can abort training mid-run: the loop yields between steps, so Ctrl-C stops within an epoch', async () => {
     const controller = new AbortController();
     let epochs = 0;

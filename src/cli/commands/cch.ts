@@ -88,7 +88,7 @@ export function register(program: Command): void {
   ).action(async (spec: string, f: CchFlags) => {
     const backend = oneOf<BackendChoice>('backend', f.backend, BACKEND_CHOICES);
     const options = parseRunFlags(f);
-    const outDir = prepareOutDir('--out', f.out ?? defaultRunDir('cch'));
+    const outDir = prepareOutDir('--out', f.out ?? defaultRunDir('cch'), Boolean(f.resume));
     await initEngine({ backend });
     const bars = progressBars({ quiet: Boolean(f.quiet || f.json) });
     const { signal, release } = interruptSignal();

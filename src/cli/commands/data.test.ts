@@ -215,6 +215,26 @@ describe('cmkd data describe', () => {
     expect(r.stdout).toMatch(/\ncat\s+2\s+0\.5000\n/);
   });
 
+  it('prints names from the files with control characters escaped, the table still aligned', async () => {
+    const dir = makeDir({
+      ...goodFiles(),
+      'cmkd.json': manifest({ task: { kind: 'classification' } }),
+      'labels.csv': 'y\ncat\u001b[2J\ndog\ncat\u001b[2J\ndog\n',
+    });
+    const r = await run('data', 'describe', dir);
+    expect(r.code).toBe(0);
+    expect(r.stdout).not.toContain('\u001b');
+    const lines = r.stdout.split('\n');
+    const start = lines.findIndex((l) => l.startsWith('class'));
+    const rows = lines.slice(start, start + 4);
+    expect(rows).toEqual([
+      'class       count  fraction',
+      '----------  -----  --------',
+      'cat\\x1b[2J      2    0.5000',
+      'dog             2    0.5000',
+    ]);
+  });
+
   it('every dataset-reading command takes the same CSV flags (cmkd run, cmkd mi)', async () => {
     const rows = Array.from({ length: 40 }, (_, i) => `${i},${(i * 7) % 11},${i % 5},${i % 2 ? 'b' : 'a'}`);
     const dir = makeDir({ 'd.csv': ['c1,c2,c3,y', ...rows].join('\n') + '\n' });
@@ -233,6 +253,8 @@ describe('cmkd data describe', () => {
       'y',
       '--student',
       'z',
+      '--out',
+      join(dir, 'r2'),
       '--quiet',
     );
     expect(flagged.code).toBe(2);

@@ -108,7 +108,7 @@ describe('cmkd distill', () => {
       '--split-seed',
       '3',
       '--out',
-      out2,
+      join(tempDir(), 'dkd-seed3'),
       ...small,
     );
     expect(bad.code).toBe(2);

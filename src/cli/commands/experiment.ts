@@ -31,7 +31,7 @@ function addExperiment(group: Command, def: ExperimentDefinition): void {
         const v = raw[o.key];
         if (typeof v === 'string') opts[o.key] = o.parse(v);
       }
-      const outDir = prepareOutDir('--out', typeof raw.out === 'string' ? raw.out : defaultRunDir(def.name));
+      const outDir = prepareOutDir('--out', typeof raw.out === 'string' ? raw.out : defaultRunDir(def.name), Boolean(raw.resume));
       const bars = progressBars({ quiet: Boolean(raw.quiet) || Boolean(raw.json && !process.stderr.isTTY) });
       const controller = new AbortController();
       // First Ctrl-C stops after the current unit of work (finished results are kept); a second one kills.

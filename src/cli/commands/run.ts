@@ -186,7 +186,7 @@ export function register(program: Command): void {
       'run',
     ),
   ).action(async (spec: string, f: RunFlags) => {
-    const outDir = prepareOutDir('--out', f.out ?? defaultRunDir('run'));
+    const outDir = prepareOutDir('--out', f.out ?? defaultRunDir('run'), Boolean(f.resume));
     const bars = progressBars({ quiet: Boolean(f.quiet) });
     const { signal, release } = interruptSignal();
     try {

@@ -79,7 +79,7 @@ export function register(program: Command): void {
       patience: `10 (quick ${QUICK_SWEEP.budget.earlyStopping.patience})`,
     },
   ).action(async (spec: string, f: SweepFlags) => {
-    prepareOutDir('--out', f.out);
+    prepareOutDir('--out', f.out, Boolean(f.resume));
     const student = f.student ?? f.studentModality;
     const teacher = f.teacher ?? f.teacherModality;
     if (student === undefined) throw new CmkdError('cmkd sweep needs --student <modality>', 'invalid-option');

@@ -93,6 +93,58 @@ describe('cmkd train / evaluate', () => {
     expect(all.n).toBe(90);
   });
 
+  it('SIGINT during training: exit 130 with one line, the checkpoint kept; --resume ends with the metrics of an uninterrupted run', async () => {
+    const args = (o: string) =>
+      [
+        'train',
+        data,
+        '--modality',
+        'tab',
+        '--out',
+        o,
+        '--epochs',
+        '60',
+        '--patience',
+        '0',
+        '--batch-size',
+        '8',
+        '--hidden',
+        '8',
+        '--quiet',
+      ] as const;
+    const whole = join(tempDir(), 'whole');
+    expect((await run(...args(whole))).code).toBe(0);
+
+    const cut = join(tempDir(), 'cut');
+    const log = join(cut, 'checkpoint', 'log.json');
+    // The signal comes once the first epoch is checkpointed (as a user's Ctrl-C would, from outside the loop).
+    const poll = setInterval(() => {
+      if (existsSync(log)) {
+        clearInterval(poll);
+        process.emit('SIGINT');
+      }
+    }, 5);
+    const stopped = await run(...args(cut));
+    clearInterval(poll);
+    expect(stopped.code).toBe(130);
+    expect(stopped.stderr).toBe('cmkd: interrupted; finished results were kept\n');
+    expect(existsSync(join(cut, 'metrics.json'))).toBe(false);
+    const done = JSON.parse(readFileSync(log, 'utf8')).history.length;
+    expect(done).toBeGreaterThan(0);
+    expect(done).toBeLessThan(60);
+
+    const refused = await run(...args(cut));
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toMatch(/already holds files \('checkpoint'\) of an earlier run; pass --resume to continue it/);
+    const resumed = await run(...args(cut), '--resume');
+    expect(resumed.code).toBe(0);
+    const metrics = (o: string) => JSON.parse(readFileSync(join(o, 'metrics.json'), 'utf8'));
+    expect(metrics(cut).test).toEqual(metrics(whole).test);
+    expect(metrics(cut).history.map((h: { trainLoss: number }) => h.trainLoss)).toEqual(
+      metrics(whole).history.map((h: { trainLoss: number }) => h.trainLoss),
+    );
+  });
+
   it('reports bad input on one line with exit code 2', async () => {
     const a = await run('train', data, '--modality', 'nope', '--out', join(tempDir(), 'x'), '--quiet');
     expect(a.code).toBe(2);

@@ -84,7 +84,7 @@ export function register(program: Command): void {
       .option('--json', 'print the result as JSON')
       .option('--quiet', 'no progress on stderr'),
   ).action(async (spec: string, f: TrainFlags) => {
-    prepareOutDir('--out', f.out);
+    prepareOutDir('--out', f.out, Boolean(f.resume));
     const backend = oneOf<BackendChoice>('backend', f.backend, BACKEND_CHOICES);
     const kind = f.model === undefined ? undefined : oneOf<ModelKind>('model', f.model, MODEL_KINDS);
     const architecture: SpecOverrides = {};

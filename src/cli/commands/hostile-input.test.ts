@@ -1,0 +1,533 @@
+/**
+ * Hostile and broken inputs through the real CLI entry (`main`): every kind is refused with exit
+ * code 2 and exactly one stderr line naming the fault (control characters escaped, long file
+ * contents cut to a short excerpt), nothing on stdout, and nothing written outside the output
+ * folder. All kinds but one fail before any training; the exploding loss trains a tiny MLP for one epoch.
+ */
+import { mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, relative } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { encodeNpy } from '../../data/index.js';
+import { runCli as run } from '../../../test/cli.js';
+
+const root = mkdtempSync(join(tmpdir(), 'cmkd-hostile-'));
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+type Files = Record<string, string | Uint8Array>;
+
+/** A good manifest dataset of 6 rows (tab.csv, img.npy, labels.csv), with `edit` applied. */
+function dataset(edit: Files = {}, man: Record<string, unknown> = {}): Files {
+  return {
+    'cmkd.json': JSON.stringify({
+      name: 'toy',
+      modalities: [
+        { name: 'tab', file: 'tab.csv' },
+        { name: 'img', kind: 'image', shape: [2, 2, 1], file: 'img.npy' },
+      ],
+      labels: { file: 'labels.csv', column: 'y' },
+      task: { kind: 'classification' },
+      ...man,
+    }),
+    'tab.csv': 'a,b\n1,2\n3,4\n5,6\n7,8\n9,1\n2,3\n',
+    'img.npy': encodeNpy(
+      [6, 2, 2, 1],
+      Array.from({ length: 24 }, (_, i) => i % 7),
+    ),
+    'labels.csv': 'y\ncat\ndog\ncat\ndog\ncat\ndog\n',
+    ...edit,
+  };
+}
+
+/** One CSV holding a, b and label y (30 rows, classes x and z), for the single-CSV flags. */
+const oneCsv = (label: (i: number) => string = (i) => (i % 2 ? 'x' : 'z'), header = 'a,b,y') =>
+  [header, ...Array.from({ length: 30 }, (_, i) => `${(i * 7) % 11},${(i * 3) % 5},${label(i)}`)].join('\n') + '\n';
+const csvFlags = ['--csv-modality', 'p=a', '--csv-modality', 'q=b', '--label', 'y'];
+
+const latin1 = (s: string) => Buffer.from(s, 'latin1');
+const utf16 = (s: string, bom: 'le' | 'be' | 'none') => {
+  const le = Buffer.from(s, 'utf16le');
+  if (bom === 'none') return le;
+  if (bom === 'le') return Buffer.concat([Buffer.from([0xff, 0xfe]), le]);
+  const be = Buffer.from(le);
+  be.swap16();
+  return Buffer.concat([Buffer.from([0xfe, 0xff]), be]);
+};
+const deep = (d: number) => '['.repeat(d) + ']'.repeat(d);
+/** A .npy of shape (6, 0): samples with no values. */
+const npyNoColumns = () => {
+  let header = "{'descr': '<f4', 'fortran_order': False, 'shape': (6, 0), }";
+  header += ' '.repeat((64 - ((10 + header.length + 1) % 64)) % 64) + '\n';
+  return Buffer.concat([Buffer.from([0x93, ...Buffer.from('NUMPY'), 1, 0, header.length & 0xff, header.length >> 8]), Buffer.from(header)]);
+};
+const huge = 'x'.repeat(100_000);
+const ansi = '\u001b[2J\u001b[31m';
+
+interface Case {
+  kind: string;
+  /** Files of the dataset folder `data/`. */
+  files?: Files;
+  /** The command line; `data` is the dataset folder, `out` the output folder (which may receive files). */
+  argv: (data: string, out: string) => string[];
+  want: RegExp;
+}
+
+const validate =
+  (target = '') =>
+  (data: string) => ['data', 'validate', join(data, target)];
+const csv =
+  (file: string, ...flags: string[]) =>
+  (data: string) => ['data', 'validate', join(data, file), ...(flags.length ? flags : csvFlags)];
+const manifestWith = (modalities: unknown[], labels: unknown = { file: 'd.csv', column: 'y' }) =>
+  JSON.stringify({ modalities, labels, task: { kind: 'classification' } });
+
+const cases: Case[] = [
+  // Manifests and names.
+  {
+    kind: 'modality name that is a path (run would write outside --out)',
+    files: dataset(
+      {},
+      {
+        modalities: [
+          { name: 't/../../../escape', file: 'tab.csv' },
+          { name: 'img', kind: 'image', file: 'img.npy' },
+        ],
+      },
+    ),
+    argv: (data, out) => ['run', data, '--student', 'img', '--out', join(out, 'a', 'b'), '--quiet'],
+    want: /cmkd\.json: modalities\[0\]\.name: must use letters, digits/,
+  },
+  {
+    kind: "modality names 'p q' (would share a stage file with 'p_q')",
+    files: dataset(
+      {},
+      {
+        modalities: [
+          { name: 'p q', file: 'tab.csv' },
+          { name: 'img', kind: 'image', file: 'img.npy' },
+        ],
+      },
+    ),
+    argv: validate(),
+    want: /cmkd\.json: modalities\[0\]\.name: must use letters/,
+  },
+  {
+    kind: 'ANSI escape in the dataset name',
+    files: dataset({}, { name: `toy${ansi}` }),
+    argv: validate(),
+    want: /cmkd\.json: name: must not contain control characters/,
+  },
+  {
+    kind: 'manifest naming a file outside its folder',
+    files: dataset({}, { modalities: [{ name: 'tab', file: '../../../../../../etc/hostname', format: 'csv' }] }),
+    argv: validate(),
+    want: /cmkd\.json: '\.\.\/.*etc\/hostname' is outside the dataset folder .*--allow-outside/,
+  },
+  {
+    kind: 'unknown manifest field',
+    files: dataset({}, { labelz: 'x' }),
+    argv: validate(),
+    want: /cmkd\.json: \(top level\): unknown field 'labelz'/,
+  },
+  { kind: 'malformed JSON manifest', files: dataset({ 'cmkd.json': '{"name": ' }), argv: validate(), want: /cmkd\.json: invalid JSON/ },
+  {
+    kind: 'manifest nested 5000 deep',
+    files: dataset({ 'cmkd.json': deep(5000) }),
+    argv: validate(),
+    want: /cmkd\.json: JSON nested more than 64 levels deep/,
+  },
+  {
+    kind: 'manifest nested 5000 deep inside a field',
+    files: dataset({ 'cmkd.json': `{"name": ${deep(5000)}}` }),
+    argv: validate(),
+    want: /cmkd\.json: JSON nested more than 64 levels deep/,
+  },
+  {
+    kind: 'UTF-16 manifest',
+    files: dataset({ 'cmkd.json': utf16(dataset()['cmkd.json'] as string, 'le') }),
+    argv: validate(),
+    want: /cmkd\.json is UTF-16 text/,
+  },
+  {
+    kind: 'manifest using the label column as a feature',
+    files: {
+      'cmkd.json': manifestWith([
+        { name: 'm1', file: 'd.csv', columns: ['a', 'y'] },
+        { name: 'm2', file: 'd.csv', columns: ['b'] },
+      ]),
+      'd.csv': oneCsv(),
+    },
+    argv: validate(),
+    want: /cmkd\.json: modalities\[0\]: column 'y' is the label column; it cannot also be a feature/,
+  },
+  {
+    kind: 'manifest with one column in two modalities',
+    files: {
+      'cmkd.json': manifestWith([
+        { name: 'm1', file: 'd.csv', columns: 'a,b' },
+        { name: 'm2', file: 'd.csv', columns: ['b'] },
+      ]),
+      'd.csv': oneCsv(),
+    },
+    argv: validate(),
+    want: /d\.csv: column 'b' is claimed by both modality 'm1' and modality 'm2'/,
+  },
+  // Labels.
+  {
+    kind: 'NaN label cell',
+    files: dataset({ 'labels.csv': 'y\ncat\nNaN\ncat\ndog\ncat\ndog\n' }),
+    argv: validate(),
+    want: /labels\.csv row 2 \(line 3\), column 'y': missing label/,
+  },
+  {
+    kind: 'NA label cell',
+    files: dataset({ 'labels.csv': 'y\ncat\ndog\nNA\ndog\ncat\ndog\n' }),
+    argv: validate(),
+    want: /labels\.csv row 3 \(line 4\), column 'y': missing label/,
+  },
+  {
+    kind: 'float label in a classification task',
+    files: dataset({ 'labels.csv': 'y\n0\n1\n0.5\n1\n0\n1\n' }),
+    argv: validate(),
+    want: /labels\.csv row 3 \(line 4\), column 'y': class label 0\.5 is not an integer class value/,
+  },
+  {
+    kind: 'label -1 in a classification task',
+    files: dataset({ 'labels.csv': 'y\n0\n-1\n1\n0\n1\n0\n' }),
+    argv: validate(),
+    want: /labels\.csv row 2 \(line 3\), column 'y': class label -1 is negative; .*declare the classes/,
+  },
+  {
+    kind: 'every label one class',
+    files: dataset({ 'labels.csv': 'y\ncat\ncat\ncat\ncat\ncat\ncat\n' }),
+    argv: validate(),
+    want: /labels\.csv: every label is class 'cat'; classification needs at least two classes present/,
+  },
+  {
+    kind: 'label outside the declared classes',
+    files: { 'd.csv': oneCsv() },
+    argv: (data) => ['data', 'validate', join(data, 'd.csv'), ...csvFlags, '--classes', 'x,y'],
+    want: /d\.csv row 1 \(line 2\), column 'y': label 'z' is not one of the declared classes \(x, y\)/,
+  },
+  {
+    kind: 'Latin-1 label',
+    files: dataset({ 'labels.csv': latin1('y\ncat\ncafé\ncat\ndog\ncat\ndog\n') }),
+    argv: validate(),
+    want: /labels\.csv line 3: byte 0xE9 is not UTF-8; the file must be UTF-8 text/,
+  },
+  {
+    kind: 'Latin-1 header',
+    files: { 'd.csv': latin1(oneCsv(undefined, 'a,b,é')) },
+    argv: csv('d.csv', '--csv-modality', 'p=a', '--label', 'b'),
+    want: /d\.csv line 1: byte 0xE9 is not UTF-8/,
+  },
+  // File encodings and contents.
+  {
+    kind: 'UTF-16 LE CSV (BOM FF FE)',
+    files: { 'd.csv': utf16(oneCsv(), 'le') },
+    argv: csv('d.csv'),
+    want: /d\.csv is UTF-16 text; cmkd reads UTF-8: save it as UTF-8/,
+  },
+  {
+    kind: 'UTF-16 BE CSV (BOM FE FF)',
+    files: { 'd.csv': utf16(oneCsv(), 'be') },
+    argv: csv('d.csv'),
+    want: /d\.csv is UTF-16 text; cmkd reads UTF-8/,
+  },
+  {
+    kind: 'UTF-16 CSV without a BOM',
+    files: { 'd.csv': utf16(oneCsv(), 'none') },
+    argv: csv('d.csv'),
+    want: /d\.csv holds NUL bytes, so it is not UTF-8 text \(UTF-16\?\)/,
+  },
+  {
+    kind: 'JSON modality nested 5000 deep',
+    files: dataset(
+      { 'm.json': deep(5000) },
+      {
+        modalities: [
+          { name: 'tab', file: 'tab.csv' },
+          { name: 'deep', file: 'm.json' },
+        ],
+      },
+    ),
+    argv: validate(),
+    want: /m\.json: JSON nested more than 64 levels deep/,
+  },
+  {
+    kind: 'zero-column .npy',
+    files: dataset(
+      { 'z.npy': npyNoColumns() },
+      {
+        modalities: [
+          { name: 'tab', file: 'tab.csv' },
+          { name: 'none', file: 'z.npy' },
+        ],
+      },
+    ),
+    argv: validate(),
+    want: /modalities\[1\] \(modality 'none'\): .*z\.npy holds 0 values per sample \(samples of shape \[0\]\); expected at least one feature/,
+  },
+  {
+    kind: 'not a .npy file',
+    files: dataset({ 'img.npy': 'hello' }),
+    argv: validate(),
+    want: /img\.npy: not a valid \.npy file: missing the \\x93NUMPY magic string/,
+  },
+  {
+    kind: 'NaN feature cell',
+    files: dataset({ 'tab.csv': 'a,b\n1,2\n3,4\n5,nan\n7,8\n9,1\n2,3\n' }),
+    argv: validate(),
+    want: /modality 'tab' \(.*tab\.csv\) row 3, column 'b': value is NaN/,
+  },
+  {
+    kind: 'a 100 000-character feature cell with ANSI escapes (quoted as a short escaped excerpt)',
+    files: dataset({ 'tab.csv': `a,b\n1,2\n3,${ansi}${huge}\n5,6\n7,8\n9,1\n2,3\n` }),
+    argv: validate(),
+    want: /tab\.csv row 2 \(line 3\), column 'b': '\\x1b\[2J\\x1b\[31mx{31}…' is not a number$/,
+  },
+  {
+    kind: 'malformed CSV quoting a 100 000-character field',
+    files: dataset({ 'tab.csv': `a,b\n1,2\n3,4${huge}"q\n5,6\n` }),
+    argv: validate(),
+    want: /tab\.csv line 3: malformed CSV: Invalid Opening Quote: .*value is "4x+…$/,
+  },
+  {
+    kind: 'JSON label that is a 100 000-character object',
+    files: dataset({ 'labels.json': JSON.stringify([{ a: huge }, 'dog', 'cat', 'dog', 'cat', 'dog']) }, { labels: 'labels.json' }),
+    argv: validate(),
+    want: /labels\.json sample 0: label '\{"a":"x{34}…' is not a string or a number$/,
+  },
+  {
+    kind: 'ragged CSV row',
+    files: dataset({ 'tab.csv': 'a,b\n1,2\n3\n5,6\n7,8\n9,1\n2,3\n' }),
+    argv: validate(),
+    want: /tab\.csv row 2 \(line 3\): ragged row with 1 cells; the header has 2 columns/,
+  },
+  { kind: 'empty CSV', files: dataset({ 'tab.csv': '' }), argv: validate(), want: /tab\.csv is empty; expected a header line/ },
+  {
+    kind: 'row counts that differ',
+    files: dataset({ 'labels.csv': 'y\ncat\ndog\n' }),
+    argv: validate(),
+    want: /row counts differ: .*tab\.csv\) has 6 samples but the labels \(.*labels\.csv\) have 2/,
+  },
+  {
+    kind: 'image size that is not H·W·C',
+    files: dataset(
+      {},
+      {
+        modalities: [
+          { name: 'tab', file: 'tab.csv' },
+          { name: 'img', kind: 'image', shape: [3, 3, 1], file: 'img.npy' },
+        ],
+      },
+    ),
+    argv: validate(),
+    want: /modality 'img'\): wrong image size: .*img\.npy has 4 values per sample but shape \[3, 3, 1\] needs H·W·C = 9/,
+  },
+  {
+    kind: 'single CSV using the label column as a feature',
+    files: { 'd.csv': oneCsv() },
+    argv: csv('d.csv', '--csv-modality', 'p=a,y', '--label', 'y'),
+    want: /d\.csv: modality 'p': column 'y' is the label column/,
+  },
+  {
+    kind: 'single CSV with one column in two modalities',
+    files: { 'd.csv': oneCsv() },
+    argv: csv('d.csv', '--csv-modality', 'p=a,b', '--csv-modality', 'q=b', '--label', 'y'),
+    want: /d\.csv: column 'b' is claimed by both modality 'p' and modality 'q'/,
+  },
+  {
+    kind: 'ANSI escapes in a CSV header (printed escaped)',
+    files: { 'd.csv': oneCsv(undefined, `a${ansi},b,y`) },
+    argv: csv('d.csv', '--csv-modality', 'p=zz', '--label', 'y'),
+    want: /d\.csv has no column 'zz'; its columns are: a\\x1b\[2J\\x1b\[31m, b, y$/,
+  },
+  // Flags and usage.
+  { kind: 'unknown flag', argv: () => ['run', '--student', 'x', '--bogus'], want: /unknown option '--bogus'/ },
+  { kind: 'missing required option', argv: () => ['run', 'digits'], want: /required option '--student <modality>' not specified/ },
+  { kind: 'unknown subcommand', argv: () => ['experiment', 'no-such-experiment'], want: /unknown command 'no-such-experiment'/ },
+  {
+    kind: 'numeric flag out of range',
+    argv: (_, out) => ['run', 'digits', '--student', 'pixels', '--repeats', '0', '--out', out],
+    want: /--repeats '0': expected an integer ≥ 1/,
+  },
+  {
+    kind: 'malformed --csv-modality',
+    files: { 'd.csv': oneCsv() },
+    argv: csv('d.csv', '--csv-modality', 'p', '--label', 'y'),
+    want: /--csv-modality 'p': expected name=value/,
+  },
+  {
+    kind: 'ANSI escapes in a flag value (printed escaped)',
+    argv: (data) => ['data', 'validate', join(data, `no${ansi}such`)],
+    want: /dataset '.*no\\x1b\[2J\\x1b\[31msuch' not found/,
+  },
+  // Output folders.
+  {
+    kind: '--out naming an existing file',
+    files: { 'f.txt': 'x' },
+    argv: (data) => ['train', 'digits', '--modality', 'blocks', '--out', join(data, 'f.txt')],
+    want: /--out '.*f\.txt' is an existing file, not a folder/,
+  },
+  {
+    kind: '--out under a file',
+    files: { 'f.txt': 'x' },
+    argv: (data) => ['train', 'digits', '--modality', 'blocks', '--out', join(data, 'f.txt', 'sub')],
+    want: /--out '.*': '.*f\.txt' is a file, not a folder/,
+  },
+  {
+    kind: "--out ''",
+    argv: () => ['train', 'digits', '--modality', 'blocks', '--out', ''],
+    want: /--out is empty; give the folder to write into/,
+  },
+  {
+    kind: '--out under /proc',
+    argv: () => ['train', 'digits', '--modality', 'blocks', '--out', '/proc/cmkd-out'],
+    want: /--out '\/proc\/cmkd-out' is inside \/proc, \/sys or \/dev/,
+  },
+  {
+    kind: '--out holding an earlier run, without --resume',
+    files: { 'old/metrics.json': '{}' },
+    argv: (data) => ['train', 'digits', '--modality', 'blocks', '--out', join(data, 'old')],
+    want: /--out '.*old' already holds files \('metrics\.json'\) of an earlier run; pass --resume to continue it, or give a new or empty folder/,
+  },
+  {
+    kind: '--out holding files, for a command without --resume',
+    files: { 'old/a.txt': 'a', 'old/b.txt': 'b' },
+    argv: (data) => ['distill', 'digits', '--method', 'kd', '--teacher', 'pixels', '--student', 'blocks', '--out', join(data, 'old')],
+    want: /--out '.*old' already holds files \('a\.txt' and 1 more\) of an earlier run; give a new or empty folder$/,
+  },
+  // Run folders given to `cmkd report`.
+  {
+    kind: 'report.json whose figure reads a local file',
+    files: {
+      'report.json': JSON.stringify({
+        title: 't',
+        sections: [
+          {
+            heading: 'h',
+            blocks: [
+              {
+                kind: 'figure',
+                id: 'leak',
+                spec: { data: { url: 'file:///etc/hostname' }, mark: 'text', encoding: { text: { field: 'data' } } },
+              },
+            ],
+          },
+        ],
+      }),
+    },
+    argv: (data) => ['report', data],
+    want: /figure 'leak': .*data\.url/,
+  },
+  {
+    kind: 'report.json with a javascript: link',
+    files: { 'report.json': JSON.stringify({ title: 't', sections: [], links: [{ href: 'javascript:alert(1)', text: 'x' }] }) },
+    argv: (data) => ['report', data],
+    want: /links\.0\.href/,
+  },
+  // Through to the split, and (the exploding loss) one epoch of a tiny MLP.
+  {
+    kind: 'split with a class too small (the hint names no flag that does not exist)',
+    files: { 'd.csv': oneCsv((i) => (i < 2 ? 'rare' : i % 2 ? 'x' : 'z')) },
+    argv: (data, out) => ['train', join(data, 'd.csv'), ...csvFlags, '--modality', 'p', '--epochs', '2', '--out', out, '--quiet'],
+    want: /class 'rare' has 2 samples; a train\/val\/test split needs at least 3 per class \(add samples or merge classes\)$/,
+  },
+  {
+    kind: '--lr 10 (a finite but exploding loss: 1e6 after one epoch)',
+    files: { 'd.csv': oneCsv() },
+    argv: (data, out) => [
+      'train',
+      join(data, 'd.csv'),
+      ...csvFlags,
+      '--modality',
+      'p',
+      '--epochs',
+      '2',
+      '--batch-size',
+      '4',
+      '--lr',
+      '10',
+      '--out',
+      out,
+      '--quiet',
+    ],
+    want: /train p: training diverged in epoch 1 \(loss \d\.\d\de\+\d+, over 1000× the first step's \d\.\d\d\); lower the learning rate \(it is 10\)$/,
+  },
+];
+
+/** Every file and folder under `dir`, with file sizes, except those under `skip`. */
+function tree(dir: string, skip: string): string[] {
+  const out: string[] = [];
+  const walk = (d: string) => {
+    for (const name of readdirSync(d)) {
+      const p = join(d, name);
+      if (p === skip || p.startsWith(skip + '/')) continue;
+      const st = statSync(p);
+      out.push(`${relative(dir, p)}${st.isDirectory() ? '/' : ` ${st.size}`}`);
+      if (st.isDirectory()) walk(p);
+    }
+  };
+  walk(dir);
+  return out.sort();
+}
+
+describe('hostile inputs: exit 2, one line naming the fault, nothing written outside the output folder', () => {
+  cases.forEach((c, i) => {
+    it(c.kind, async () => {
+      const data = join(root, `case-${i}`, 'data');
+      const out = join(root, `case-${i}`, 'out');
+      mkdirSync(data, { recursive: true });
+      for (const [name, content] of Object.entries(c.files ?? {})) {
+        mkdirSync(dirname(join(data, name)), { recursive: true });
+        writeFileSync(join(data, name), content);
+      }
+      const before = { root: tree(root, out), cwd: readdirSync('.').sort() };
+      const r = await run(...c.argv(data, out));
+      expect(r.code, r.stderr).toBe(2);
+      expect(r.stdout).toBe('');
+      const lines = r.stderr.split('\n');
+      expect(lines.slice(-1)).toEqual(['']); // ends with one newline
+      expect(lines.slice(0, -1)).toHaveLength(1);
+      expect(lines[0]).toMatch(/^cmkd: /);
+      // No control character reaches the terminal, and no file's contents beyond an excerpt.
+      expect(lines[0]).not.toMatch(/[\u0000-\u001f\u007f-\u009f]/);
+      expect(lines[0].length).toBeLessThan(600);
+      expect(lines[0]).toMatch(c.want);
+      expect(tree(root, out)).toEqual(before.root);
+      expect(readdirSync('.').sort()).toEqual(before.cwd);
+    });
+  });
+
+  it('covers every kind once', () => {
+    expect(new Set(cases.map((c) => c.kind)).size).toBe(cases.length);
+  });
+});
+
+describe('accepted on purpose', () => {
+  it('a UTF-8 byte-order mark in cmkd.json and in a CSV', async () => {
+    const files = dataset();
+    const data = join(root, 'bom');
+    mkdirSync(data);
+    for (const [name, content] of Object.entries(files))
+      writeFileSync(join(data, name), typeof content === 'string' ? '\uFEFF' + content : content);
+    const r = await run('data', 'validate', data);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^ok: toy: 6 samples/);
+  });
+
+  it('-1 as a declared class name', async () => {
+    const data = join(root, 'neg');
+    mkdirSync(data);
+    writeFileSync(
+      join(data, 'd.csv'),
+      oneCsv((i) => (i % 2 ? '-1' : '1')),
+    );
+    const r = await run('data', 'validate', join(data, 'd.csv'), ...csvFlags, '--classes=-1,1');
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/classification, 2 classes/);
+  });
+});
