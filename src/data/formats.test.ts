@@ -190,7 +190,7 @@ describe('image folders', () => {
 });
 
 describe('Parquet', () => {
-  function parquet(columns: { name: string; data: unknown[]; type: string }[]): Uint8Array {
+  function parquet(columns: { name: string; data: unknown[]; type?: string }[]): Uint8Array {
     return new Uint8Array(parquetWriteBuffer({ columnData: columns as Parameters<typeof parquetWriteBuffer>[0]['columnData'] }));
   }
   const table = () =>
@@ -243,6 +243,30 @@ describe('Parquet', () => {
     expect(getModality(ds, 'all').columns).toEqual(['f_0']);
   });
 
+  it('a column of equal-length lists (an embedding per row, as pandas writes it) is one feature per entry', async () => {
+    const emb = Array.from({ length: N }, (_, i) => [i, -i, i / 2]);
+    const dir = dataset(manifest([{ name: 'emb', file: 't.parquet', columns: 'emb' }]));
+    write(dir, {
+      't.parquet': parquet([
+        { name: 'emb', data: emb },
+        { name: 'y', data: ['cat', 'dog', 'cat', 'dog', 'cat', 'dog'], type: 'STRING' },
+      ]),
+    });
+    const m = getModality(await loadDataset(dir), 'emb');
+    expect(m.shape).toEqual([3]);
+    expect(m.columns).toEqual(['emb[0]', 'emb[1]', 'emb[2]']);
+    expect(Array.from(m.data.subarray(9, 12))).toEqual([3, -3, 1.5]);
+    write(dir, {
+      't.parquet': parquet([
+        { name: 'emb', data: [...emb.slice(0, 4), [1, 2], emb[5]] },
+        { name: 'y', data: ['cat', 'dog', 'cat', 'dog', 'cat', 'dog'], type: 'STRING' },
+      ]),
+    });
+    expect(await loadError(dir)).toMatch(
+      /t\.parquet row 5, column 'emb': a list of 2 where row 1 has a list of 3; a list column needs one length/,
+    );
+  });
+
   it('bad files: truncated, not Parquet, a text feature column, a missing column, too few rows — one line each', async () => {
     const good = table();
     let dir = dataset(manifest([{ name: 'f', file: 't.parquet', columns: 'f_*' }]), { 't.parquet': good.subarray(0, good.length - 20) });
@@ -254,7 +278,9 @@ describe('Parquet', () => {
     dir = dataset(manifest([{ name: 'f', file: 't.parquet', columns: 'f_*' }]), { 't.parquet': mid });
     expect(await loadError(dir)).toMatch(/t\.parquet: (not a valid Parquet file|cannot read the Parquet data)/);
     dir = dataset(manifest([{ name: 'f', file: 't.parquet', columns: ['f_0', 'id'] }]));
-    expect(await loadError(dir)).toMatch(/t\.parquet row 1, column 'id': text 'a' is not a number; feature columns must be numeric/);
+    expect(await loadError(dir)).toMatch(
+      /t\.parquet row 1, column 'id': text 'a' is not a number; feature columns must hold numbers or lists of numbers/,
+    );
     dir = dataset(manifest([{ name: 'f', file: 't.parquet', columns: ['f_9'] }]));
     expect(await loadError(dir)).toMatch(/modality 'f'\): .*t\.parquet has no column 'f_9'; its columns are: id, f_0, f_1, g, y/);
     dir = dataset(manifest([{ name: 'f', file: 't.parquet', columns: 'f_0' }], 'y.csv'), { 'y.csv': 'y\n0\n1\n0\n1\n' });

@@ -80,7 +80,8 @@ export async function readModalityAsync(
       cols = t.header.map((_, j) => j).filter((j) => !skip.includes(j));
       if (cols.length === 0) throw new CmkdError(`${what}: ${shown} has no columns besides the label column`, 'invalid-input');
     }
-    arr = { file: shown, n: t.n, sampleShape: [cols.length], values: parquetMatrix(t, cols), columns: cols.map((j) => t.header[j]) };
+    const { values, names } = parquetMatrix(t, cols);
+    arr = { file: shown, n: t.n, sampleShape: [names.length], values, columns: names };
   } else if (format === 'hdf5') {
     const key = spec.key!;
     const a = await hdf5(ctx, path, shown, key, field, what);
