@@ -263,7 +263,7 @@ describe('Parquet', () => {
       ]),
     });
     expect(await loadError(dir)).toMatch(
-      /t\.parquet row 5, column 'emb': a list of 2 where row 1 has a list of 3; a list column needs one length/,
+      /t\.parquet sample 4, column 'emb': a list of 2 where sample 0 has a list of 3; a list column needs one length/,
     );
   });
 
@@ -279,7 +279,7 @@ describe('Parquet', () => {
     expect(await loadError(dir)).toMatch(/t\.parquet: (not a valid Parquet file|cannot read the Parquet data)/);
     dir = dataset(manifest([{ name: 'f', file: 't.parquet', columns: ['f_0', 'id'] }]));
     expect(await loadError(dir)).toMatch(
-      /t\.parquet row 1, column 'id': text 'a' is not a number; feature columns must hold numbers or lists of numbers/,
+      /t\.parquet sample 0, column 'id': text 'a' is not a number; feature columns must hold numbers or lists of numbers/,
     );
     dir = dataset(manifest([{ name: 'f', file: 't.parquet', columns: ['f_9'] }]));
     expect(await loadError(dir)).toMatch(/modality 'f'\): .*t\.parquet has no column 'f_9'; its columns are: id, f_0, f_1, g, y/);

@@ -117,12 +117,12 @@ export async function readLabelsAsync(spec: LabelSpec, ctx: ReadContext): Promis
     if (spec.column) j = columnIndex(headerOf(t), spec.column, `${ctx.field}.column`);
     else if (t.header.length === 1) j = 0;
     else throw new CmkdError(`${ctx.field}: ${shown} has ${t.header.length} columns; name the label column with "column"`, 'invalid-input');
-    raw = { file: shown, values: parquetLabels(t, j), where: (i) => `${shown} row ${i + 1}, column '${t.header[j]}'` };
+    raw = { file: shown, values: parquetLabels(t, j), where: (i) => `${shown} sample ${i}, column '${t.header[j]}'` };
     if (spec.id) {
       const k = columnIndex(headerOf(t), spec.id, `${ctx.field}.id`);
       ids = {
         values: parquetLabels(t, k).map((v) => (v === null ? '' : String(v))),
-        where: (i) => `${shown} row ${i + 1}, column '${spec.id}'`,
+        where: (i) => `${shown} sample ${i}, column '${spec.id}'`,
       };
     }
   } else if (format === 'hdf5') {

@@ -67,7 +67,7 @@ function toNumber(t: ParquetTable, col: number, row: number, v: unknown): number
   if (typeof v === 'boolean') return v ? 1 : 0;
   const what = typeof v === 'string' ? `text '${v.slice(0, 40)}'` : Array.isArray(v) ? 'a nested list' : `a ${typeof v}`;
   throw new CmkdError(
-    `${t.file} row ${row + 1}, column '${t.header[col]}': ${what} is not a number; feature columns must hold numbers or lists of numbers`,
+    `${t.file} sample ${row}, column '${t.header[col]}': ${what} is not a number; feature columns must hold numbers or lists of numbers`,
     'invalid-input',
   );
 }
@@ -85,7 +85,7 @@ function listWidth(t: ParquetTable, col: number): number {
     if (!Array.isArray(v) || v.length !== d) {
       const got = Array.isArray(v) ? `a list of ${v.length}` : 'a single value';
       throw new CmkdError(
-        `${t.file} row ${i + 1}, column '${t.header[col]}': ${got} where row ${first + 1} has a list of ${d}; a list column needs one length`,
+        `${t.file} sample ${i}, column '${t.header[col]}': ${got} where sample ${first} has a list of ${d}; a list column needs one length`,
         'invalid-input',
       );
     }
@@ -136,6 +136,6 @@ export function parquetLabels(t: ParquetTable, col: number): (string | number | 
     if (typeof v === 'string' || typeof v === 'number') return v;
     if (typeof v === 'bigint') return Number(v);
     if (typeof v === 'boolean') return String(v);
-    throw new CmkdError(`${t.file} row ${i + 1}, column '${t.header[col]}': a label must be text or a number`, 'invalid-input');
+    throw new CmkdError(`${t.file} sample ${i}, column '${t.header[col]}': a label must be text or a number`, 'invalid-input');
   });
 }
