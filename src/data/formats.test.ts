@@ -376,9 +376,9 @@ describe('HDF5', () => {
 describe('fields of one format on another', () => {
   it('"key", "resize", "channels" and "columns" name the format they apply to', async () => {
     const cases: [object, RegExp][] = [
-      [{ key: '/x' }, /"key" names a dataset inside an HDF5 file, but .*tab\.csv is a csv file/],
-      [{ resize: [2, 2] }, /"resize" applies to a folder of images, but .*tab\.csv is a csv file/],
-      [{ channels: 3 }, /"channels" applies to a folder of images, but .*tab\.csv is a csv file/],
+      [{ key: '/x' }, /"key" names a dataset inside an HDF5 file, but .*tab\.csv is a CSV file/],
+      [{ resize: [2, 2] }, /"resize" applies to a folder of images, but .*tab\.csv is a CSV file/],
+      [{ channels: 3 }, /"channels" applies to a folder of images, but .*tab\.csv is a CSV file/],
       [{ channels: 2 }, /modalities\[0\]\.channels: expected one of 1\|3|modalities\[0\]\.channels/],
     ];
     for (const [extra, re] of cases) {
@@ -396,7 +396,7 @@ describe('fields of one format on another', () => {
       'labels.csv': LABELS,
       'cmkd.json': { modalities: [{ name: 'e', file: 'e.npy', columns: 'a' }], labels: 'labels.csv', task: { kind: 'classification' } },
     });
-    expect(await loadError(dir)).toMatch(/"columns" selects CSV or Parquet columns, but .*e\.npy is a npy file/);
+    expect(await loadError(dir)).toMatch(/"columns" selects CSV or Parquet columns, but .*e\.npy is a \.npy file/);
   });
 });
 

@@ -11,6 +11,7 @@ import { readImageFolder, type ImageFolder } from './images.js';
 import { parquetLabels, parquetMatrix, readParquet, type ParquetTable } from './parquet.js';
 import {
   checkFormatFields,
+  formatNoun,
   readLabels,
   readModality,
   resolveFormat,
@@ -107,7 +108,7 @@ export async function readLabelsAsync(spec: LabelSpec, ctx: ReadContext): Promis
   const field = `${ctx.field}.file`;
   const format = formatOf(spec.file, spec.format, path, field);
   if (spec.key !== undefined && format !== 'hdf5') {
-    throw new CmkdError(`${ctx.field}: "key" names a dataset inside an HDF5 file, but ${shown} is a ${format} file`, 'invalid-input');
+    throw new CmkdError(`${ctx.field}: "key" names a dataset inside an HDF5 file, but ${shown} is ${formatNoun(format)}`, 'invalid-input');
   }
   let raw: RawLabels;
   let ids: SampleIds | undefined;

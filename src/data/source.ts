@@ -29,6 +29,20 @@ export function formatFromName(file: string): FileFormat | undefined {
   return undefined;
 }
 
+/** 'a Parquet file', 'a folder of images', … for messages. */
+export function formatNoun(format: FileFormat): string {
+  const nouns: Record<FileFormat, string> = {
+    csv: 'a CSV file',
+    npy: 'a .npy file',
+    json: 'a JSON file',
+    idx: 'an IDX file',
+    parquet: 'a Parquet file',
+    hdf5: 'an HDF5 file',
+    images: 'a folder of images',
+  };
+  return nouns[format];
+}
+
 /** A file format, explicit or from the name; `field` is the manifest field for messages. */
 export function resolveFormat(file: string, explicit: FileFormat | undefined, field: string): FileFormat {
   if (explicit) return explicit;
@@ -93,7 +107,7 @@ function readFile(path: string, shown: string, format: FileFormat, field: string
       }
     }
     default:
-      throw new CmkdError(`${field}: ${shown} is a ${format} source, read asynchronously; load it with loadDataset`, 'unsupported');
+      throw new CmkdError(`${field}: ${shown} is ${formatNoun(format)}, read asynchronously; load it with loadDataset`, 'unsupported');
   }
 }
 
@@ -141,17 +155,17 @@ export interface ReadContext {
 /** The manifest fields that apply to one format only, checked before any file is read. */
 export function checkFormatFields(spec: ModalitySpec, format: FileFormat, shown: string, what: string): void {
   if (spec.columns && format !== 'csv' && format !== 'parquet') {
-    throw new CmkdError(`${what}: "columns" selects CSV or Parquet columns, but ${shown} is a ${format} file`, 'invalid-input');
+    throw new CmkdError(`${what}: "columns" selects CSV or Parquet columns, but ${shown} is ${formatNoun(format)}`, 'invalid-input');
   }
   if (spec.key !== undefined && format !== 'hdf5') {
-    throw new CmkdError(`${what}: "key" names a dataset inside an HDF5 file, but ${shown} is a ${format} file`, 'invalid-input');
+    throw new CmkdError(`${what}: "key" names a dataset inside an HDF5 file, but ${shown} is ${formatNoun(format)}`, 'invalid-input');
   }
   if (format === 'hdf5' && spec.key === undefined) {
     throw new CmkdError(`${what}: ${shown} is an HDF5 file; name the dataset to read with "key", e.g. "key": "/features"`, 'invalid-input');
   }
   for (const f of ['channels', 'resize'] as const) {
     if (spec[f] !== undefined && format !== 'images') {
-      throw new CmkdError(`${what}: "${f}" applies to a folder of images, but ${shown} is a ${format} file`, 'invalid-input');
+      throw new CmkdError(`${what}: "${f}" applies to a folder of images, but ${shown} is ${formatNoun(format)}`, 'invalid-input');
     }
   }
 }
@@ -169,7 +183,7 @@ export function readModality(spec: ModalitySpec, ctx: ReadContext, pre?: Numeric
   if (pre) {
     arr = pre;
   } else if (format === 'parquet' || format === 'hdf5' || format === 'images') {
-    throw new CmkdError(`${what}: ${shown} is a ${format} source; load it with loadDataset`, 'unsupported');
+    throw new CmkdError(`${what}: ${shown} is ${formatNoun(format)}; load it with loadDataset`, 'unsupported');
   } else if (format === 'csv') {
     const t = ctx.cache.get<CsvTable>(path, shown, 'csv', `${ctx.field}.file`);
     let cols: number[];
@@ -327,14 +341,17 @@ export function readLabels(spec: LabelSpec, ctx: ReadContext): RawLabels {
   const [path, shown] = ctx.resolve(spec.file);
   const format = resolveFormat(spec.file, spec.format, `${ctx.field}.file`);
   if (spec.column && format !== 'csv' && format !== 'parquet') {
-    throw new CmkdError(`${ctx.field}: "column" applies to CSV and Parquet label files, but ${shown} is a ${format} file`, 'invalid-input');
+    throw new CmkdError(
+      `${ctx.field}: "column" applies to CSV and Parquet label files, but ${shown} is ${formatNoun(format)}`,
+      'invalid-input',
+    );
   }
   if (spec.id && format !== 'csv' && format !== 'parquet') {
-    throw new CmkdError(`${ctx.field}: "id" names a CSV or Parquet column, but ${shown} is a ${format} file`, 'invalid-input');
+    throw new CmkdError(`${ctx.field}: "id" names a CSV or Parquet column, but ${shown} is ${formatNoun(format)}`, 'invalid-input');
   }
   if (format === 'images') throw new CmkdError(`${ctx.field}: ${shown} is a folder of images; labels come from a file`, 'invalid-input');
   if (format === 'parquet' || format === 'hdf5') {
-    throw new CmkdError(`${ctx.field}: ${shown} is a ${format} file, read asynchronously; load it with loadDataset`, 'unsupported');
+    throw new CmkdError(`${ctx.field}: ${shown} is ${formatNoun(format)}, read asynchronously; load it with loadDataset`, 'unsupported');
   }
   if (format === 'csv') {
     const t = ctx.cache.get<CsvTable>(path, shown, 'csv', `${ctx.field}.file`);
