@@ -91,6 +91,7 @@ describe('image folders', () => {
           { name: 'tab', file: 'tab.csv' },
           { name: 'pics', file: 'pics', scale: 0.5 },
           { name: 'flat', kind: 'table', file: 'pics' },
+          { name: 'gray', file: 'pics', channels: 1 },
         ],
         labels: 'labels.csv',
         task: { kind: 'classification' },
@@ -103,6 +104,8 @@ describe('image folders', () => {
     const flat = getModality(ds, 'flat');
     expect(flat.shape).toEqual([18]);
     expect(flat.data[17]).toBe(10 + 6 + 2);
+    // The same folder read with other options is decoded again, not taken from the first read.
+    expect(getModality(ds, 'gray').shape).toEqual([2, 3, 1]);
   });
 
   it('"channels" and "resize" convert every image; a JPEG decodes too', async () => {

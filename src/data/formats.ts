@@ -91,7 +91,8 @@ export async function readModalityAsync(
     if (a.shape.length === 0) throw new CmkdError(`${src} holds a scalar; expected one row per sample`, 'invalid-input');
     arr = { file: src, n: a.shape[0], sampleShape: a.shape.slice(1), values: Float32Array.from(a.values) };
   } else {
-    const folder = await ctx.cache.getAsync<ImageFolder>(`images:${path}`, path, shown, field, true, () =>
+    const key = `images:${path}#${spec.channels ?? ''}/${spec.resize?.join('x') ?? ''}`;
+    const folder = await ctx.cache.getAsync<ImageFolder>(key, path, shown, field, true, () =>
       readImageFolder(path, shown, { channels: spec.channels, resize: spec.resize, ids }, what),
     );
     // A copy: "scale" multiplies in place, and another modality may read the same folder.
