@@ -1,6 +1,7 @@
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { brotliCompressSync, gzipSync } from 'node:zlib';
 import h5wasm from 'h5wasm/node';
 import { parquetWriteBuffer } from 'hyparquet-writer';
 import sharp from 'sharp';
@@ -268,6 +269,24 @@ describe('Parquet', () => {
     expect(await loadError(dir)).toMatch(
       /t\.parquet sample 4, column 'emb': a list of 2 where sample 0 has a list of 3; a list column needs one length/,
     );
+  });
+
+  it('gzip- and brotli-compressed files load (Spark, pandas, polars write compressed pages)', async () => {
+    for (const [codec, compress] of [
+      ['GZIP', (b: Uint8Array) => new Uint8Array(gzipSync(b))],
+      ['BROTLI', (b: Uint8Array) => new Uint8Array(brotliCompressSync(b))],
+    ] as const) {
+      const columnData = [
+        { name: 'f_0', data: [0, 1, 2, 3, 4, 5], type: 'DOUBLE' },
+        { name: 'y', data: ['cat', 'dog', 'cat', 'dog', 'cat', 'dog'], type: 'STRING' },
+      ];
+      const bytes = parquetWriteBuffer({ columnData, codec, compressors: { [codec]: compress } } as Parameters<
+        typeof parquetWriteBuffer
+      >[0]);
+      const dir = dataset(manifest([{ name: 'f', file: 't.parquet', columns: 'f_0' }]), { 't.parquet': new Uint8Array(bytes) });
+      const ds = await loadDataset(dir);
+      expect(Array.from(getModality(ds, 'f').data), codec).toEqual([0, 1, 2, 3, 4, 5]);
+    }
   });
 
   it('bad files: truncated, not Parquet, a text feature column, a missing column, too few rows — one line each', async () => {

@@ -4,6 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { parquetMetadata, parquetRead, parquetSchema, type FileMetaData } from 'hyparquet';
+import { compressors } from 'hyparquet-compressors';
 import { CmkdError } from '../util/errors.js';
 
 export interface ParquetTable {
@@ -39,6 +40,8 @@ export async function readParquet(path: string, file: string): Promise<ParquetTa
     await parquetRead({
       file: buf,
       metadata,
+      // Gzip, Brotli, Zstd and LZ4 pages (polars writes Zstd by default); hyparquet alone reads Snappy.
+      compressors,
       onChunk: ({ columnName, columnData, rowStart }) => {
         const j = index.get(columnName);
         if (j === undefined) return;
