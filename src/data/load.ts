@@ -48,10 +48,10 @@ export async function loadDataset(spec: string, opts: LoadOptions = {}): Promise
     ds = await digits.loadDigits({ ...digits.parseDigitsSpec(spec), ...opts.digits, onProgress: opts.onProgress, signal: opts.signal });
   } else if (existsSync(spec) && statSync(spec).isDirectory()) {
     noColumns('the dataset directory');
-    ds = loadManifestDataset(spec, { name: opts.name, allowOutside: opts.allowOutside });
+    ds = await loadManifestDataset(spec, { name: opts.name, allowOutside: opts.allowOutside });
   } else if (basename(spec) === MANIFEST_NAME) {
     noColumns('the manifest');
-    ds = loadManifestDataset(spec, { name: opts.name, allowOutside: opts.allowOutside });
+    ds = await loadManifestDataset(spec, { name: opts.name, allowOutside: opts.allowOutside });
   } else if (spec.toLowerCase().endsWith('.csv')) {
     if (!existsSync(spec)) throw new CmkdError(`dataset file not found: ${spec}`, 'not-found');
     if (!opts.modalities || (!opts.label && !opts.labelFile)) {

@@ -7,16 +7,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { basename, isAbsolute, join, relative, resolve } from 'node:path';
 import * as z from 'zod';
 import { CmkdError } from '../util/errors.js';
-import {
-  FILE_FORMATS,
-  FileCache,
-  assemble,
-  readLabels,
-  readModality,
-  withLoadWarnings,
-  type ReadContext,
-  type TaskSpec,
-} from './source.js';
+import { FILE_FORMATS, FileCache, assemble, withLoadWarnings, type ReadContext, type TaskSpec } from './source.js';
+import { checkSameStems, readLabelsAsync, readModalityAsync } from './formats.js';
 import { decodeUtf8, parseJsonText } from '../util/text.js';
 import type { MultimodalDataset } from './types.js';
 import { MODALITY_NAME, MODALITY_NAME_RULE } from './access.js';
@@ -30,11 +22,15 @@ const columnsSchema = z.union([nonEmpty, z.array(nonEmpty).min(1)]);
 const modalitySchema = z
   .object({
     name: nonEmpty.regex(MODALITY_NAME, `must use ${MODALITY_NAME_RULE}`),
-    kind: z.enum(['table', 'image']).default('table'),
+    // Default: 'image' for a folder of images, else 'table'.
+    kind: z.enum(['table', 'image']).optional(),
     file: nonEmpty,
     format: z.enum(FILE_FORMATS).optional(),
     shape: z.array(z.number().int().positive()).min(1).max(3).optional(),
     columns: columnsSchema.optional(),
+    key: nonEmpty.optional(),
+    channels: z.union([z.literal(1), z.literal(3)]).optional(),
+    resize: z.tuple([z.number().int().positive(), z.number().int().positive()]).optional(),
     scale: z.number().refine(Number.isFinite, 'must be a finite number').optional(),
   })
   .strict()
@@ -46,7 +42,15 @@ const modalitySchema = z
 
 const labelsSchema = z.union([
   nonEmpty,
-  z.object({ file: nonEmpty, format: z.enum(FILE_FORMATS).optional(), column: nonEmpty.optional() }).strict(),
+  z
+    .object({
+      file: nonEmpty,
+      format: z.enum(FILE_FORMATS).optional(),
+      column: nonEmpty.optional(),
+      key: nonEmpty.optional(),
+      id: nonEmpty.optional(),
+    })
+    .strict(),
 ]);
 
 const taskSchema = z.discriminatedUnion('kind', [
@@ -145,7 +149,7 @@ export interface DirectoryLoadOptions {
 }
 
 /** Load a dataset directory (or the path of its cmkd.json). Structural faults throw CmkdError. */
-export function loadManifestDataset(dirOrManifest: string, opts: DirectoryLoadOptions = {}): MultimodalDataset {
+export async function loadManifestDataset(dirOrManifest: string, opts: DirectoryLoadOptions = {}): Promise<MultimodalDataset> {
   const isFile = basename(dirOrManifest) === MANIFEST_NAME || dirOrManifest.toLowerCase().endsWith('.json');
   const manifestPath = isFile ? dirOrManifest : join(dirOrManifest, MANIFEST_NAME);
   const dir = isFile ? join(dirOrManifest, '..') : dirOrManifest;
@@ -173,13 +177,20 @@ export function loadManifestDataset(dirOrManifest: string, opts: DirectoryLoadOp
     return [full, isAbsolute(f) ? f : join(dir, f)];
   };
   const labelColumn = labelSpec.column ? { path: resolve(dir, labelSpec.file), column: labelSpec.column } : undefined;
+  const idColumn = labelSpec.id ? { path: resolve(dir, labelSpec.file), column: labelSpec.id } : undefined;
+  // Labels first: their id column (if any) says which image of each folder is which sample.
+  const { raw, ids } = await readLabelsAsync(labelSpec, { cache, resolve: resolveFile, field: `${manifestPath}: labels` });
   const claimed = new Map<string, string>();
-  const modalities = man.modalities.map((spec, i) => {
-    const ctx: ReadContext = { cache, resolve: resolveFile, field: `${manifestPath}: modalities[${i}]`, labelColumn, claimed };
+  const modalities = [];
+  const folders = [];
+  for (const [i, spec] of man.modalities.entries()) {
+    const ctx: ReadContext = { cache, resolve: resolveFile, field: `${manifestPath}: modalities[${i}]`, labelColumn, idColumn, claimed };
     const columns = spec.columns === undefined ? undefined : typeof spec.columns === 'string' ? splitColumns(spec.columns) : spec.columns;
-    return readModality({ ...spec, columns }, ctx);
-  });
-  const raw = readLabels(labelSpec, { cache, resolve: resolveFile, field: `${manifestPath}: labels` });
+    const { modality, stems } = await readModalityAsync({ ...spec, columns }, ctx, ids);
+    modalities.push(modality);
+    if (stems) folders.push({ name: modality.name, source: modality.source ?? spec.file, stems });
+  }
+  if (!ids) checkSameStems(folders);
   const task: TaskSpec = man.task;
   const name = opts.name ?? man.name ?? basename(resolve(dir));
   return withLoadWarnings(assemble(name, modalities, raw, task, labelSpec.column ?? 'target', man.description), cache);

@@ -1,12 +1,13 @@
 /**
- * NumPy `.npy` files (format versions 1–3): C-order, little-endian float32/float64/int8/16/32/64
- * and uint8/16. A small reader is enough here; the header is validated field by field so a
+ * NumPy `.npy` files (format versions 1–3): little-endian float16/32/64, int8/16/32/64 and
+ * uint8/16, in C or Fortran order (Fortran-order arrays are reordered to C order; float16 is
+ * widened to float32). A small reader is enough here; the header is validated field by field so a
  * wrong file says what is wrong with it instead of yielding garbage numbers.
  */
 import { CmkdError } from '../util/errors.js';
 import { excerpt } from '../util/text.js';
 
-export type NpyDtype = 'f4' | 'f8' | 'i1' | 'i2' | 'i4' | 'i8' | 'u1' | 'u2';
+export type NpyDtype = 'f2' | 'f4' | 'f8' | 'i1' | 'i2' | 'i4' | 'i8' | 'u1' | 'u2';
 
 export interface NpyArray {
   dtype: NpyDtype;
@@ -15,7 +16,7 @@ export interface NpyArray {
   values: Float32Array | Float64Array | Int8Array | Int16Array | Int32Array | Uint8Array | Uint16Array;
 }
 
-const ITEM_SIZE: Record<NpyDtype, number> = { f4: 4, f8: 8, i1: 1, i2: 2, i4: 4, i8: 8, u1: 1, u2: 2 };
+const ITEM_SIZE: Record<NpyDtype, number> = { f2: 2, f4: 4, f8: 8, i1: 1, i2: 2, i4: 4, i8: 8, u1: 1, u2: 2 };
 const MAGIC = [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59]; // "\x93NUMPY"
 
 /** Parse the bytes of a .npy file; `file` names it in error messages. */
@@ -47,13 +48,13 @@ export function parseNpy(bytes: Uint8Array, file: string): NpyArray {
   if (descr === undefined || fortran === undefined || shapeText === undefined) {
     throw bad(`header lacks descr/fortran_order/shape: ${excerpt(header.trim(), 80)}`);
   }
-  if (fortran === 'True') {
-    throw new CmkdError(`${file}: Fortran-order arrays are not supported; save with np.ascontiguousarray(a)`, 'unsupported');
-  }
   const m = /^([<>|=])([fiu])(\d+)$/.exec(descr);
   const dtype = m ? ((m[2] + m[3]) as NpyDtype) : undefined;
   if (!m || dtype === undefined || !(dtype in ITEM_SIZE)) {
-    throw new CmkdError(`${file}: unsupported dtype '${descr}'; expected float32, float64, int8/16/32/64 or uint8/16`, 'unsupported');
+    throw new CmkdError(
+      `${file}: unsupported dtype '${descr}'; expected float16/32/64, int8/16/32/64 or uint8/16 (e.g. save with a.astype('float32'))`,
+      'unsupported',
+    );
   }
   if (m[1] === '>' && ITEM_SIZE[dtype] > 1) {
     throw new CmkdError(`${file}: big-endian dtype '${descr}' is not supported; save with a.astype('<${dtype}')`, 'unsupported');
@@ -78,6 +79,12 @@ export function parseNpy(bytes: Uint8Array, file: string): NpyArray {
   const buf = Uint8Array.from(bytes.subarray(dataStart, dataStart + need)).buffer;
   let values: NpyArray['values'];
   switch (dtype) {
+    case 'f2': {
+      const half = new Uint16Array(buf);
+      values = new Float32Array(count);
+      for (let i = 0; i < count; i++) values[i] = halfToFloat(half[i]);
+      break;
+    }
     case 'f4':
       values = new Float32Array(buf);
       break;
@@ -106,7 +113,42 @@ export function parseNpy(bytes: Uint8Array, file: string): NpyArray {
       break;
     }
   }
+  if (fortran === 'True' && shape.length > 1) values = fortranToC(values, shape);
   return { dtype, shape, values };
+}
+
+/** IEEE 754 half-precision bits to a number. */
+function halfToFloat(h: number): number {
+  const sign = h & 0x8000 ? -1 : 1;
+  const exp = (h >> 10) & 0x1f;
+  const frac = h & 0x3ff;
+  if (exp === 0) return sign * frac * 2 ** -24;
+  if (exp === 0x1f) return frac ? NaN : sign * Infinity;
+  return sign * (1 + frac / 1024) * 2 ** (exp - 15);
+}
+
+/** Reorder a Fortran-order (first axis fastest) array to C order (last axis fastest). */
+function fortranToC<T extends NpyArray['values']>(src: T, shape: number[]): T {
+  const out = new (src.constructor as new (n: number) => T)(src.length);
+  const k = shape.length;
+  // Fortran stride of each axis.
+  const stride = new Array<number>(k);
+  stride[0] = 1;
+  for (let a = 1; a < k; a++) stride[a] = stride[a - 1] * shape[a - 1];
+  const idx = new Array<number>(k).fill(0);
+  let f = 0; // Fortran offset of idx
+  for (let c = 0; c < src.length; c++) {
+    out[c] = src[f];
+    // Advance idx in C order (last axis fastest), keeping f in step.
+    for (let a = k - 1; a >= 0; a--) {
+      idx[a]++;
+      f += stride[a];
+      if (idx[a] < shape[a]) break;
+      f -= stride[a] * shape[a];
+      idx[a] = 0;
+    }
+  }
+  return out;
 }
 
 /** Encode a C-order little-endian .npy (version 1.0); used by tests and for exporting arrays. */
@@ -133,6 +175,8 @@ export function encodeNpy(shape: number[], values: ArrayLike<number>, dtype: Npy
     const v = values[i];
     const p = off + i * itemSize;
     switch (dtype) {
+      case 'f2':
+        throw new CmkdError('encodeNpy: float16 output is not supported; use f4', 'invalid-option');
       case 'f4':
         view.setFloat32(p, v, true);
         break;

@@ -1,7 +1,8 @@
 /**
  * Reading one modality or one label vector from a file (CSV, .npy, JSON or IDX), shared by
  * the manifest loader and the single-CSV loader. Every error names the file and the
- * row/column/sample at fault.
+ * row/column/sample at fault. Formats read asynchronously (Parquet, HDF5, image folders) are
+ * read in formats.ts and checked here like the others.
  */
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { extname } from 'node:path';
@@ -13,7 +14,7 @@ import { parseIdx } from './idx.js';
 import { parseNpy } from './npy.js';
 import type { Modality, ModalityKind, MultimodalDataset, Task } from './types.js';
 
-export const FILE_FORMATS = ['csv', 'npy', 'json', 'idx'] as const;
+export const FILE_FORMATS = ['csv', 'npy', 'json', 'idx', 'parquet', 'hdf5', 'images'] as const;
 export type FileFormat = (typeof FILE_FORMATS)[number];
 
 /** The format a file name implies, or undefined when its extension says nothing we read. */
@@ -23,8 +24,24 @@ export function formatFromName(file: string): FileFormat | undefined {
   if (ext === '.csv') return 'csv';
   if (ext === '.npy') return 'npy';
   if (ext === '.json') return 'json';
+  if (ext === '.parquet' || ext === '.pq') return 'parquet';
+  if (ext === '.h5' || ext === '.hdf5' || ext === '.he5') return 'hdf5';
   if (ext === '.idx' || /(^|[-_.])idx\d?-ubyte$|-ubyte$|\.idx\d$/.test(base)) return 'idx';
   return undefined;
+}
+
+/** 'a Parquet file', 'a folder of images', … for messages. */
+export function formatNoun(format: FileFormat): string {
+  const nouns: Record<FileFormat, string> = {
+    csv: 'a CSV file',
+    npy: 'a .npy file',
+    json: 'a JSON file',
+    idx: 'an IDX file',
+    parquet: 'a Parquet file',
+    hdf5: 'an HDF5 file',
+    images: 'a folder of images',
+  };
+  return nouns[format];
 }
 
 /** A file format, explicit or from the name; `field` is the manifest field for messages. */
@@ -34,7 +51,7 @@ export function resolveFormat(file: string, explicit: FileFormat | undefined, fi
   if (!f) {
     const ext = extname(file) || '(none)';
     throw new CmkdError(
-      `${field} '${file}': unknown file type '${ext}'; expected .csv, .npy, .json or IDX (-ubyte, .idx), or set "format"`,
+      `${field} '${file}': unknown file type '${ext}'; expected .csv, .npy, .json, .parquet, .h5/.hdf5, IDX (-ubyte, .idx) or a folder of images, or set "format"`,
       'invalid-input',
     );
   }
@@ -60,6 +77,23 @@ export class FileCache {
     }
     return this.cache.get(key) as T;
   }
+
+  /** The same for a source read asynchronously; `key` says what of it (`hdf5:file#/x`), `read` runs once per key. */
+  async getAsync<T>(key: string, path: string, shown: string, field: string, folder: boolean, read: () => Promise<T>): Promise<T> {
+    if (!this.cache.has(key)) {
+      checkPath(path, shown, field, folder);
+      this.cache.set(key, await read());
+    }
+    return this.cache.get(key) as T;
+  }
+}
+
+/** The path exists and is a file (or, for an image folder, a directory). */
+function checkPath(path: string, shown: string, field: string, folder = false): void {
+  if (!existsSync(path)) throw new CmkdError(`${field}: ${folder ? 'folder' : 'file'} not found: ${shown}`, 'not-found');
+  const isDir = statSync(path).isDirectory();
+  if (isDir && !folder) throw new CmkdError(`${field}: ${shown} is a directory, not a file`, 'invalid-input');
+  if (!isDir && folder) throw new CmkdError(`${field}: ${shown} is a file; expected a folder of images`, 'invalid-input');
 }
 
 /** `ds` with the cache's warnings attached (none: `ds` unchanged). */
@@ -68,8 +102,7 @@ export function withLoadWarnings<T extends { warnings?: string[] }>(ds: T, cache
 }
 
 function readFile(path: string, shown: string, format: FileFormat, field: string, csv: CsvParseOptions): unknown {
-  if (!existsSync(path)) throw new CmkdError(`${field}: file not found: ${shown}`, 'not-found');
-  if (statSync(path).isDirectory()) throw new CmkdError(`${field}: ${shown} is a directory, not a file`, 'invalid-input');
+  checkPath(path, shown, field);
   const bytes = readFileSync(path);
   switch (format) {
     case 'csv':
@@ -84,6 +117,8 @@ function readFile(path: string, shown: string, format: FileFormat, field: string
         throw new CmkdError(`${shown} is empty; expected a JSON array of rows or {shape, data}`, 'invalid-input');
       return parseJsonText(text, shown);
     }
+    default:
+      throw new CmkdError(`${field}: ${shown} is ${formatNoun(format)}, read asynchronously; load it with loadDataset`, 'unsupported');
   }
 }
 
@@ -104,8 +139,14 @@ export interface ModalitySpec {
   shape?: number[];
   file: string;
   format?: FileFormat;
-  /** CSV only: column names or globs ('px_*'); default all columns but the label column. */
+  /** CSV and Parquet: column names or globs ('px_*'); default all columns but the label column. */
   columns?: string[];
+  /** HDF5: the dataset's path inside the file, e.g. '/views/rgb'. */
+  key?: string;
+  /** Image folders: 1 (grayscale) or 3 (RGB); default 1 when every image is grayscale, else 3. */
+  channels?: 1 | 3;
+  /** Image folders: resize every image to [H, W]. */
+  resize?: [number, number];
   /** Multiply every value (e.g. 1/255 for bytes). */
   scale?: number;
 }
@@ -120,6 +161,8 @@ export interface ReadContext {
   labelColumn?: { path: string; column: string };
   /** How the user names a label file's column, for messages (default the manifest's "column"). */
   columnOption?: string;
+  /** The label file's sample-id column, skipped the same way. */
+  idColumn?: { path: string; column: string };
   /** CSV columns already read as features (path and column → modality), shared by one load's modalities. */
   claimed?: Map<string, string>;
 }
@@ -139,23 +182,47 @@ function claimColumns(t: CsvTable, cols: number[], path: string, modality: strin
   }
 }
 
-/** Read one modality from its file and check its shape against the spec. */
-export function readModality(spec: ModalitySpec, ctx: ReadContext): Modality {
+/** The manifest fields that apply to one format only, checked before any file is read. */
+export function checkFormatFields(spec: ModalitySpec, format: FileFormat, shown: string, what: string): void {
+  if (spec.columns && format !== 'csv' && format !== 'parquet') {
+    throw new CmkdError(`${what}: "columns" selects CSV or Parquet columns, but ${shown} is ${formatNoun(format)}`, 'invalid-input');
+  }
+  if (spec.key !== undefined && format !== 'hdf5') {
+    throw new CmkdError(`${what}: "key" names a dataset inside an HDF5 file, but ${shown} is ${formatNoun(format)}`, 'invalid-input');
+  }
+  if (format === 'hdf5' && spec.key === undefined) {
+    throw new CmkdError(`${what}: ${shown} is an HDF5 file; name the dataset to read with "key", e.g. "key": "/features"`, 'invalid-input');
+  }
+  for (const f of ['channels', 'resize'] as const) {
+    if (spec[f] !== undefined && format !== 'images') {
+      throw new CmkdError(`${what}: "${f}" applies to a folder of images, but ${shown} is ${formatNoun(format)}`, 'invalid-input');
+    }
+  }
+}
+
+/**
+ * Read one modality from its file and check its shape against the spec. `pre` is the file's
+ * numbers when they were read already (the asynchronous formats).
+ */
+export function readModality(spec: ModalitySpec, ctx: ReadContext, pre?: NumericArray): Modality {
   const [path, shown] = ctx.resolve(spec.file);
   const format = resolveFormat(spec.file, spec.format, `${ctx.field}.file`);
   const what = `${ctx.field} (modality '${spec.name}')`;
-  if (spec.columns && format !== 'csv') {
-    throw new CmkdError(`${what}: "columns" selects CSV columns, but ${shown} is a ${format} file`, 'invalid-input');
-  }
+  checkFormatFields(spec, format, shown, what);
   let arr: NumericArray;
-  if (format === 'csv') {
+  if (pre) {
+    arr = pre;
+  } else if (format === 'parquet' || format === 'hdf5' || format === 'images') {
+    throw new CmkdError(`${what}: ${shown} is ${formatNoun(format)}; load it with loadDataset`, 'unsupported');
+  } else if (format === 'csv') {
     const t = ctx.cache.get<CsvTable>(path, shown, 'csv', `${ctx.field}.file`);
     let cols: number[];
-    const skip = ctx.labelColumn && ctx.labelColumn.path === path ? t.header.indexOf(ctx.labelColumn.column) : -1;
+    // Globs and the default selection skip the label and id columns of this file.
+    const skip = [ctx.labelColumn, ctx.idColumn].filter((c) => c && c.path === path).map((c) => t.header.indexOf(c!.column));
     if (spec.columns) {
-      cols = selectColumns(t, spec.columns, what, [skip]);
+      cols = selectColumns(t, spec.columns, what, skip);
     } else {
-      cols = t.header.map((_, j) => j).filter((j) => j !== skip);
+      cols = t.header.map((_, j) => j).filter((j) => !skip.includes(j));
       if (cols.length === 0) throw new CmkdError(`${what}: ${shown} has no columns besides the label column`, 'invalid-input');
     }
     // Before the numbers: a misplaced label column is reported as such, not as a non-number.
@@ -300,15 +367,29 @@ export interface RawLabels {
 export interface LabelSpec {
   file: string;
   format?: FileFormat;
-  /** CSV column; optional when the CSV has a single column. */
+  /** CSV or Parquet column; optional when the file has a single column. */
   column?: string;
+  /** HDF5: the labels' dataset path inside the file. */
+  key?: string;
+  /** CSV or Parquet: a column of sample ids, matched to the file stems of image folders. */
+  id?: string;
 }
 
 export function readLabels(spec: LabelSpec, ctx: ReadContext): RawLabels {
   const [path, shown] = ctx.resolve(spec.file);
   const format = resolveFormat(spec.file, spec.format, `${ctx.field}.file`);
-  if (spec.column && format !== 'csv') {
-    throw new CmkdError(`${ctx.field}: "column" applies to CSV label files, but ${shown} is a ${format} file`, 'invalid-input');
+  if (spec.column && format !== 'csv' && format !== 'parquet') {
+    throw new CmkdError(
+      `${ctx.field}: "column" applies to CSV and Parquet label files, but ${shown} is ${formatNoun(format)}`,
+      'invalid-input',
+    );
+  }
+  if (spec.id && format !== 'csv' && format !== 'parquet') {
+    throw new CmkdError(`${ctx.field}: "id" names a CSV or Parquet column, but ${shown} is ${formatNoun(format)}`, 'invalid-input');
+  }
+  if (format === 'images') throw new CmkdError(`${ctx.field}: ${shown} is a folder of images; labels come from a file`, 'invalid-input');
+  if (format === 'parquet' || format === 'hdf5') {
+    throw new CmkdError(`${ctx.field}: ${shown} is ${formatNoun(format)}, read asynchronously; load it with loadDataset`, 'unsupported');
   }
   if (format === 'csv') {
     const t = ctx.cache.get<CsvTable>(path, shown, 'csv', `${ctx.field}.file`);
