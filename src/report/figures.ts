@@ -169,7 +169,7 @@ export function cchScatterSpec(points: CchScatterPoint[], opts: CchScatterOption
               x,
               y,
               color: teacherColor,
-              tooltip: [{ field: 'teacher' }, { field: 'margin', format: '.3f' }, { field: 'gain', format: '.4f' }],
+              tooltip: [{ field: 'teacher' }, { field: 'margin', format: '.3r' }, { field: 'gain', format: '.3r' }],
             },
           },
           { mark: { type: 'text', align: 'left', dx: 7, dy: -7, fontSize: 11 }, encoding: { x, y, text: { field: 'teacher' } } },
@@ -259,9 +259,9 @@ export function teacherRankingSpec(rows: TeacherRankingRow[], opts: TeacherRanki
           color,
           tooltip: [
             { field: 'teacher' },
-            { field: 'margin', format: '.4f' },
-            { field: 'lo', format: '.4f' },
-            { field: 'hi', format: '.4f' },
+            { field: 'margin', format: '.3r' },
+            { field: 'lo', format: '.3r' },
+            { field: 'hi', format: '.3r' },
             { field: 'verdict' },
           ],
         },
@@ -372,8 +372,8 @@ export function methodsSpec(rows: MethodRow[], opts: MethodsOptions = {}): VegaL
           tooltip: [
             { field: 'method' },
             ...(grouped ? [{ field: 'group' }] : []),
-            { field: 'mean', format: '.4f' },
-            { field: 'sd', format: '.4f' },
+            { field: 'mean', format: '.3r' },
+            { field: 'sd', format: '.3r' },
           ],
         },
       },
@@ -453,7 +453,7 @@ export function learningCurvesSpec(series: { model: string; history: CurvePoint[
         { mark: { type: 'line', strokeWidth: 1.8 }, encoding: { x, y, color } },
         {
           mark: { type: 'point', filled: true, size: 16 },
-          encoding: { x, y, color, tooltip: [{ field: 'model' }, { field: 'epoch' }, { field: 'value', format: '.4f' }] },
+          encoding: { x, y, color, tooltip: [{ field: 'model' }, { field: 'epoch' }, { field: 'value', format: '.3r' }] },
         },
         {
           transform: [{ filter: 'datum.best' }],

@@ -14,23 +14,35 @@ import { readReport, rerenderReport, writeReport } from './write.js';
 const count = (s: string, re: RegExp) => (s.match(re) ?? []).length;
 
 describe('cell formatting', () => {
-  it('formats numbers with fixed digits, a real minus sign, optional sign and percent', () => {
+  it('formats numbers with significant digits, a real minus sign, optional sign and percent', () => {
     expect(formatNumber(0.12345)).toBe('0.123');
+    expect(formatNumber(12.345)).toBe('12.3');
+    expect(formatNumber(1234.5)).toBe('1235');
     expect(formatNumber(-0.2, { digits: 2 })).toBe('−0.20');
-    expect(formatNumber(0.031, { signed: true })).toBe('+0.031');
-    expect(formatNumber(0, { signed: true })).toBe('0.000');
-    expect(formatNumber(0.9123, { percent: true, digits: 1 })).toBe('91.2%');
+    expect(formatNumber(0.031, { signed: true })).toBe('+0.0310');
+    expect(formatNumber(0, { signed: true })).toBe('0.00');
+    expect(formatNumber(0.9123, { percent: true })).toBe('91.2%');
+    expect(formatNumber(3, { digits: 0 })).toBe('3');
     expect(formatNumber(NaN)).toBe('—');
     expect(formatNumber(null)).toBe('—');
     expect(formatNumber(0.00001234)).toBe('1.23e-5');
   });
 
-  it('shows mean ± sd and intervals, dropping an undefined sd', () => {
+  it('shows an sd or an interval at the decimal places of its value, never in another notation', () => {
     expect(formatCell({ mean: 0.912, sd: 0.0104 })).toEqual({ main: '0.912', aside: ' ± 0.010', numeric: true });
     expect(formatCell({ mean: 0.912, sd: null })).toEqual({ main: '0.912', numeric: true });
+    // The case from the field: a teacher's accuracy with a tiny sd.
+    expect(formatCell({ mean: 0.959, sd: 4.42e-5 })).toEqual({ main: '0.959', aside: ' ± 0.000', numeric: true });
+    // A spread larger than its value sets the places for both.
+    expect(formatCell({ mean: 0.0012, sd: 0.021 })).toEqual({ main: '0.0012', aside: ' ± 0.0210', numeric: true });
     expect(formatCell({ value: -0.2, ci: [-0.33, -0.05] }, { digits: 2 })).toEqual({
       main: '−0.20',
       aside: ' [−0.33, −0.05]',
+      numeric: true,
+    });
+    expect(formatCell({ value: 0.004, ci: [-0.0104, 0.0187] }, { signed: true })).toEqual({
+      main: '+0.0040',
+      aside: ' [−0.0104, +0.0187]',
       numeric: true,
     });
     expect(formatCell({ text: 'kd (T=4)', value: 3 })).toEqual({ main: 'kd (T=4)', numeric: false });
@@ -163,7 +175,7 @@ describe('HTML report', () => {
     const ids = [...html.matchAll(/\sid="([^"]+)"/g)].map((m) => m[1]);
     expect(new Set(ids).size).toBe(ids.length);
     expect(html).toContain('<td class="num best">0.912<span class="aside"> ± 0.010</span></td>');
-    expect(html).toContain('<td class="num best">+0.031<span class="aside"> ± 0.008</span></td>');
+    expect(html).toContain('<td class="num best">+0.0310<span class="aside"> ± 0.0080</span></td>');
     expect(html).toContain('<tr class="ref">');
     expect(html).toContain('<strong>blocks</strong>');
   });

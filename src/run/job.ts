@@ -45,6 +45,7 @@ import {
 } from '../train/index.js';
 import { distill } from '../train/distill.js';
 import { check, oneOf } from '../util/errors.js';
+import { formatMeanSd, formatNumber } from '../util/format.js';
 import { toCsv, writeFileAtomic, writeJsonAtomic } from '../util/fs.js';
 import type { ProgressFn } from '../util/progress.js';
 import { VERSION } from '../version.js';
@@ -890,10 +891,10 @@ async function exportBestStudent(
       `- Input modality: \`${rec.modality}\` (the student modality); dataset: ${card.dataset}`,
       `- Training: ${rec.method ?? 'no KD'}${rec.teacher ? ` from the \`${rec.teacher}\` teacher` : ''}, repeat 1 of the run's splits, cmkd ${VERSION}, budget ${card.budget}`,
       `- Test metrics over the run's repeats (mean ± sd): ${Object.entries(card.metrics)
-        .map(([k, v]) => `${k} ${v.mean.toFixed(4)} ± ${v.sd.toFixed(4)}`)
+        .map(([k, v]) => `${k} ${formatMeanSd(v.mean, v.sd)}`)
         .join(', ')}`,
       `- This model's own test metrics: ${Object.entries(rec.test)
-        .map(([k, v]) => `${k} ${Number(v).toFixed(4)}`)
+        .map(([k, v]) => `${k} ${formatNumber(Number(v))}`)
         .join(', ')}`,
       `- Files: model.json + weights.bin (TF.js Layers format; outputs [logits, embedding]); inputs must be standardised with the mean/std stored in model.json's userDefinedMetadata.cmkd.standardizer.`,
       '',

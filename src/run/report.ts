@@ -24,6 +24,7 @@ import {
 import { miMethod } from '../criteria/index.js';
 import type { MeanSd } from '../metrics/index.js';
 import type { RunResult } from './types.js';
+import { formatEstimate } from '../util/format.js';
 import { agreementLine } from './verdict.js';
 
 const REPRESENTATION_WORDS = {
@@ -97,7 +98,7 @@ export function buildRunReport(r: RunResult, date: string): ReportDocumentInput 
           ),
           table({
             id: 'teachers',
-            caption: `CCH prediction against the measured ${hName} gain of plain KD from each teacher (mean and 95% interval over paired repeats; bold: clearly positive). "agrees" is given only for a decided verdict and a clear gain. The student's I(Hs;Y) is ${r.cch.miStudentLabel.value.toFixed(3)} nats${r.cch.miStudentLabel.ci ? ` [${r.cch.miStudentLabel.ci[0].toFixed(3)}, ${r.cch.miStudentLabel.ci[1].toFixed(3)}]` : ''} for every teacher. MFH columns: label information in the teacher, and the share of it the student also carries (co-information / I(Ht;Y)).`,
+            caption: `CCH prediction against the measured ${hName} gain of plain KD from each teacher (mean and 95% interval over paired repeats; bold: clearly positive). "agrees" is given only for a decided verdict and a clear gain. The student's I(Hs;Y) is ${formatEstimate(r.cch.miStudentLabel.value, r.cch.miStudentLabel.ci)} nats for every teacher. MFH columns: label information in the teacher, and the share of it the student also carries (co-information / I(Ht;Y)).`,
             header: [
               'rank',
               'teacher',
@@ -149,11 +150,7 @@ export function buildRunReport(r: RunResult, date: string): ReportDocumentInput 
             header: ['model', ...metrics.map((m) => metricLabel(m)), `gain (${hName})`],
             rows: r.table.map((row) => [
               deployed(row.label),
-              ...metrics.map((m) =>
-                row.role === 'teacher'
-                  ? { text: `${row.test[m].mean.toFixed(3)} ± ${row.test[m].sd.toFixed(3)}` }
-                  : { mean: row.test[m].mean, sd: row.test[m].sd, n: row.test[m].n },
-              ),
+              ...metrics.map((m) => ({ mean: row.test[m].mean, sd: row.test[m].sd, n: row.test[m].n })),
               gainCell(row.gain, row.gainCi),
             ]),
             bold: r.table.flatMap((row, i) => (row.effect === 'clear gain' ? [[i, `gain (${hName})`] as [number, string]] : [])),
