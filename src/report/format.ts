@@ -116,3 +116,26 @@ const METRIC_LABELS: Record<string, string> = {
 export function metricLabel(metric: string): string {
   return METRIC_LABELS[metric] ?? metric;
 }
+
+/** What each metric can take, [min, max] with null for no bound: figures keep axes and error bars inside. */
+const METRIC_RANGES: Record<string, readonly [number | null, number | null]> = {
+  accuracy: [0, 1],
+  f1Weighted: [0, 1],
+  f1Macro: [0, 1],
+  auc: [0, 1],
+  mse: [0, null],
+  rmse: [0, null],
+  mae: [0, null],
+  r2: [null, 1],
+};
+
+/** A metric's range ([0, 1] for accuracy, F1 and AUC); unknown metrics are unbounded. */
+export function metricRange(metric: string): readonly [number | null, number | null] {
+  return METRIC_RANGES[metric] ?? [null, null];
+}
+
+/** The range of a difference of two values of the metric (a KD gain): [−1, 1] for F1, unbounded for MSE. */
+export function metricGainRange(metric: string): readonly [number | null, number | null] {
+  const [lo, hi] = metricRange(metric);
+  return lo === null || hi === null ? [null, null] : [lo - hi, hi - lo];
+}

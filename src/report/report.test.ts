@@ -7,7 +7,7 @@ import { CmkdError } from '../util/errors.js';
 import { chartToSvg } from './charts.js';
 import { parseReportDocument, table, type TableBlock } from './document.js';
 import { cchScatterSpec, confusionMatrixSpec, learningCurvesSpec, methodsSpec, teacherRankingSpec, verdictOfInterval } from './figures.js';
-import { bestCells, formatCell, formatNumber, tableRecords } from './format.js';
+import { bestCells, formatCell, formatNumber, metricGainRange, metricRange, tableRecords } from './format.js';
 import { inlineText, prefixSvgIds, renderHtmlReport } from './html.js';
 import { readReport, rerenderReport, writeReport } from './write.js';
 
@@ -88,7 +88,7 @@ describe('cell formatting', () => {
 });
 
 describe('chart builders', () => {
-  it('CCH scatter: a labelled point per teacher, both error bars, zero lines and the two regions', async () => {
+  it('CCH scatter: a point per teacher named in the legend, both error bars, zero lines and the two regions', async () => {
     const svg = await chartToSvg(
       cchScatterSpec([
         { teacher: 'blocks', margin: 0.4, marginCi: [0.3, 0.5], gain: 0.03, gainSd: 0.01 },
@@ -129,6 +129,31 @@ describe('chart builders', () => {
     );
     expect(count(svg, /aria-roledescription="point"/g)).toBe(2);
     expect(svg).toContain('>student without KD<');
+  });
+
+  it("metric axes and error bars stay inside the metric's range (F1 never past 1, a gain never past ±1)", async () => {
+    // Numbers drawn as text (axis ticks) in an SVG.
+    const ticks = (svg: string) => [...svg.matchAll(/>(−?[0-9]+(?:\.[0-9]+)?)</g)].map((m) => Number(m[1].replace('−', '-')));
+    const spec = methodsSpec(
+      [
+        { method: 'kd', mean: 0.97, sd: 0.08 },
+        { method: 'dkd', mean: 0.9, sd: 0.05 },
+      ],
+      { baseline: { mean: 0.95, sd: 0.07 }, range: metricRange('f1Weighted') },
+    );
+    const json = JSON.stringify(spec);
+    expect(json).toContain('"hi":1');
+    expect(Math.max(...ticks(await chartToSvg(spec)))).toBeLessThanOrEqual(1);
+    const scatter = cchScatterSpec(
+      [
+        { teacher: 'a', margin: 0.1, gain: 0.9, gainSd: 0.3 },
+        { teacher: 'b', margin: -0.1, gain: -0.2, gainSd: 0.1 },
+      ],
+      { gainRange: metricGainRange('f1Weighted') },
+    );
+    expect(Math.max(...ticks(await chartToSvg(scatter)))).toBeLessThanOrEqual(1);
+    expect(metricRange('mse')).toEqual([0, null]);
+    expect(metricGainRange('mse')).toEqual([null, null]);
   });
 
   it('learning curves: one panel per quantity, lines per model, nulls dropped', async () => {
@@ -174,8 +199,8 @@ describe('HTML report', () => {
     expect(html).not.toMatch(/(src|href)="(https?:)?\/\//);
     const ids = [...html.matchAll(/\sid="([^"]+)"/g)].map((m) => m[1]);
     expect(new Set(ids).size).toBe(ids.length);
-    expect(html).toContain('<td class="num best">0.912<span class="aside"> ± 0.010</span></td>');
-    expect(html).toContain('<td class="num best">+0.0310<span class="aside"> ± 0.0080</span></td>');
+    expect(html).toContain('<td class="num best"><span class="main">0.912</span> <span class="aside">± 0.010</span></td>');
+    expect(html).toContain('<td class="num best"><span class="main">+0.0310</span> <span class="aside">± 0.0080</span></td>');
     expect(html).toContain('<tr class="ref">');
     expect(html).toContain('<strong>blocks</strong>');
   });
@@ -234,8 +259,8 @@ describe('HTML report', () => {
       ],
     };
     const html = await renderHtmlReport(doc);
-    expect(html).toContain('<td class="num">0.500</td>');
-    expect(html).toContain('<td class="num">—</td>');
+    expect(html).toContain('<td class="num"><span class="main">0.500</span></td>');
+    expect(html).toContain('<td class="num"><span class="main">—</span></td>');
   });
 
   it('rejects a malformed report.json naming the field', async () => {

@@ -10,7 +10,9 @@ import {
   figure,
   learningCurvesSpec,
   methodsSpec,
+  metricGainRange,
   metricLabel,
+  metricRange,
   paragraph,
   table,
   teacherRankingSpec,
@@ -133,6 +135,7 @@ export function buildRunReport(r: RunResult, date: string): ReportDocumentInput 
             'cch-scatter',
             cchScatterSpec(
               r.outcomes.map((o) => ({ teacher: o.teacher, margin: o.margin, marginCi: o.marginCi, gain: o.gain.mean, gainSd: o.gain.sd })),
+              { gainRange: metricGainRange(h) },
             ),
             `Measured KD gain (${hName}, plain KD) against the CCH margin, one point per teacher. Points in the upper-right and lower-left quadrants agree with the hypothesis.`,
           ),
@@ -163,6 +166,7 @@ export function buildRunReport(r: RunResult, date: string): ReportDocumentInput 
               fromTop.map((row) => ({ method: row.label.replace(` ← ${r.recommended}`, ''), mean: row.test[h].mean, sd: row.test[h].sd })),
               {
                 metricTitle: `test ${hName}`,
+                range: metricRange(h),
                 baseline: { mean: student.test[h].mean, sd: student.test[h].sd, label: 'no KD' },
                 sort: r.headline.higherIsBetter ? 'max' : 'min',
               },
