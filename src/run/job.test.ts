@@ -115,6 +115,12 @@ describe('cmkd run (main job)', () => {
     await expectCompleteCsvs(outDir, r);
     expect(csv.split('\n')[0]).toMatch(/^label,role,modality,teacher,method,test_accuracy_mean/);
     await stat(path.join(outDir, 'best-student', 'MODEL_CARD.md'));
+    // The student page's sample inputs show every class.
+    const page = await readFile(path.join(outDir, 'student', 'index.html'), 'utf8');
+    const config = JSON.parse(/<script type="application\/json" id="cmkd-config">(.*?)<\/script>/s.exec(page)![1]) as {
+      samples: { label: number }[];
+    };
+    expect(new Set(config.samples.map((x) => x.label)).size).toBe(10);
     const report = JSON.parse(await readFile(path.join(outDir, 'report.json'), 'utf8'));
     expect(report.summary[1]).toMatchObject({ kind: 'verdict', tone: 'warning', text: r.warnings.join(' ') });
   });

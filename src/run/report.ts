@@ -59,6 +59,8 @@ export function buildRunReport(r: RunResult, date: string): ReportDocumentInput 
   );
   const bestRecord = r.records.find((rec) => rec.repeat === 0 && rec.modelDir === r.best.sourceDir);
   const studentRecord = r.records.find((rec) => rec.repeat === 0 && rec.role === 'student');
+  // The confusion matrix counts the first split's test rows (the rows of predictions.csv).
+  const testRows = bestRecord?.confusion ? bestRecord.confusion.flat().reduce((a, b) => a + b, 0) : null;
   const classes = r.dataset.summary.task.kind === 'classification' ? r.dataset.summary.task.classes : [];
   const label = (rec: { role: string; modality: string; method?: string; teacher?: string }) =>
     rec.role === 'student' ? 'student (no KD)' : rec.role === 'teacher' ? `teacher (${rec.modality})` : `${rec.method} ← ${rec.teacher}`;
@@ -209,12 +211,33 @@ export function buildRunReport(r: RunResult, date: string): ReportDocumentInput 
         heading: 'Files',
         blocks: [
           paragraph(
-            'results.json holds every number above; methods.csv and teachers.csv the tables; models/ every trained model (TF.js format); best-student/ the deployed model with MODEL_CARD.md; student/ a page that runs it in a browser (serve with `cmkd serve <run-dir>`).',
+            `results.json holds every number above; methods.csv and teachers.csv the tables (intervals as _lo/_hi columns); predictions.csv the deployed student's prediction for each of the ${testRows === null ? '' : `${testRows} `}test rows of the first split${testRows === null ? '' : ' — the rows of the confusion matrices above —'}${classes.length ? ' with its class probabilities' : ''}, each row named by its place in the dataset as loaded (id, counting from 0); models/ every trained model (TF.js format); best-student/ the deployed model with MODEL_CARD.md; student/ a page that runs it in a browser, opened straight from the folder (the model is stored in the page) or served with \`cmkd serve <run-dir>\`.`,
           ),
         ],
       },
     ],
   };
+}
+
+/** At least this many sample inputs on the student page (more when there are more classes). */
+export const STUDENT_SAMPLES = 12;
+
+/**
+ * Rows for the student page's sample inputs: the test rows taken class by class in turn (the first
+ * row of each class, then the second, …), so every class that has a test row is among them, however
+ * the file was sorted; max(STUDENT_SAMPLES, classes) rows. Regression: the first test rows.
+ */
+export function studentSampleRows(test: ArrayLike<number>, labels: ArrayLike<number>, classCount: number | null): number[] {
+  const rows = Array.from(test);
+  if (classCount === null) return rows.slice(0, STUDENT_SAMPLES);
+  const want = Math.max(STUDENT_SAMPLES, classCount);
+  const byClass: number[][] = Array.from({ length: classCount }, () => []);
+  for (const r of rows) byClass[labels[r]]?.push(r);
+  const out: number[] = [];
+  for (let k = 0; out.length < want && byClass.some((c) => k < c.length); k++) {
+    for (const c of byClass) if (k < c.length && out.length < want) out.push(c[k]);
+  }
+  return out;
 }
 
 /** Write report.html (+ figures and tables) and the student page into the run folder. */
@@ -227,7 +250,7 @@ export async function writeRunReport(
 ): Promise<WrittenReport> {
   const m = getModality(ds, r.student);
   const d = featureSize(m);
-  const rows = Array.from(split.test.slice(0, 12));
+  const rows = studentSampleRows(split.test, ds.labels, ds.task.kind === 'classification' ? ds.task.classes.length : null);
   await writeStudentPage(path.join(outDir, STUDENT_DIR), {
     modelDir: path.join(outDir, r.best.modelDir),
     samples: rows.map((row) => ({ x: m.data.subarray(row * d, (row + 1) * d), label: ds.labels[row] })),
