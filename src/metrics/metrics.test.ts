@@ -174,8 +174,9 @@ describe('mean ± sd', () => {
     expect(s.mean).toBe(2.5);
     expect(s.sd).toBeCloseTo(Math.sqrt(5 / 3), 12);
     expect(s.n).toBe(4);
-    expect(formatMeanSd(s)).toBe('2.500 ± 1.291');
-    expect(formatMeanSd(s, { digits: 1, showN: true })).toBe('2.5 ± 1.3 (n=4)');
+    expect(formatMeanSd(s)).toBe('2.50 ± 1.29');
+    expect(formatMeanSd(s, { digits: 2, showN: true })).toBe('2.5 ± 1.3 (n=4)');
+    expect(formatMeanSd({ mean: 0.959, sd: 4.42e-5, n: 3 })).toBe('0.959 ± 0.000');
   });
 
   it('has no sd for one value, propagates NaN, and rejects no values', () => {

@@ -4,6 +4,7 @@
  * not wanted). Empty input → CmkdError. With n = 1 the sample sd is undefined → NaN.
  */
 import { CmkdError } from '../util/errors.js';
+import { formatMeanSd as formatMeanSdText } from '../util/format.js';
 
 export interface MeanSd {
   mean: number;
@@ -24,7 +25,7 @@ export function meanSd(values: ArrayLike<number>): MeanSd {
 }
 
 export interface FormatMeanSdOptions {
-  /** Digits after the decimal point; default 3. */
+  /** Significant digits (default 3); the sd is written at the mean's decimal places (src/util/format.ts). */
   digits?: number;
   /** Append ' (n=5)'; default false. */
   showN?: boolean;
@@ -32,11 +33,9 @@ export interface FormatMeanSdOptions {
 
 /** '0.912 ± 0.013'; just '0.912' when the sd is undefined (n = 1); 'n/a' when the mean is NaN. */
 export function formatMeanSd(s: MeanSd, opts: FormatMeanSdOptions = {}): string {
-  const digits = opts.digits ?? 3;
   const suffix = opts.showN ? ` (n=${s.n})` : '';
   if (Number.isNaN(s.mean)) return `n/a${suffix}`;
-  const mean = s.mean.toFixed(digits);
-  return (Number.isNaN(s.sd) ? mean : `${mean} ± ${s.sd.toFixed(digits)}`) + suffix;
+  return formatMeanSdText(s.mean, s.sd, { digits: opts.digits ?? 3 }) + suffix;
 }
 
 /** Spearman rank correlation (average ranks for ties). */

@@ -25,7 +25,7 @@ export const textCellSchema = z.object({ text: z.string(), value: num.optional()
 export const cellSchema = z.union([z.string(), z.number(), z.null(), textCellSchema, meanSdCellSchema, estimateCellSchema]);
 
 export const columnFormatSchema = z.object({
-  /** Digits after the decimal point (default: the table's digits, else 3). */
+  /** Significant digits (default: the table's digits, else 3); 0 writes whole numbers. An sd or interval takes its value's decimal places. */
   digits: z.number().int().min(0).max(12).optional(),
   /** Show value × 100 with a % sign. */
   percent: z.boolean().optional(),
@@ -62,7 +62,7 @@ export const tableBlockSchema = z.object({
   best: z.record(z.string(), z.enum(['max', 'min'])).optional(),
   /** Further cells to bold, as [row index, column header] (e.g. gains whose interval excludes 0). */
   bold: z.array(z.tuple([z.number().int().min(0), z.string()])).optional(),
-  /** Default digits after the decimal point for numeric cells (default 3). */
+  /** Default significant digits of numeric cells (default 3; 0: whole numbers). */
   digits: z.number().int().min(0).max(12).optional(),
   /** Per-column formatting, by header name. */
   formats: z.record(z.string(), columnFormatSchema).optional(),

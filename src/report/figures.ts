@@ -28,6 +28,21 @@ function paddedExtent(values: (number | null | undefined)[], pad = 0.12): [numbe
   return [lo - p, hi + p];
 }
 
+/** A metric's valid range [min, max], null where it is unbounded (see metricRange). */
+export type ValueRange = readonly [number | null, number | null];
+
+/** `v` clipped into `range` (null stays null). */
+function clip(v: number | null, range: ValueRange | undefined): number | null {
+  if (v === null || !range) return v;
+  const [lo, hi] = range;
+  return Math.min(hi ?? Infinity, Math.max(lo ?? -Infinity, v));
+}
+
+/** An axis domain kept inside `range`: padding never runs past a bound the values cannot cross (F1 above 1). */
+function clampDomain([a, b]: [number, number], range: ValueRange | undefined): [number, number] {
+  return [clip(a, range) as number, clip(b, range) as number];
+}
+
 /** Title object of a spec: text plus an optional subtitle. */
 function title(text: string, subtitle?: string): { text: string; subtitle?: string } {
   return subtitle ? { text, subtitle } : { text };
@@ -55,6 +70,8 @@ export interface CchScatterOptions {
   marginTitle?: string;
   /** y axis title (default 'KD gain'). */
   gainTitle?: string;
+  /** The range a gain can take (for F1, a difference of two values in [0, 1]: [−1, 1]); axis and bars stay inside. */
+  gainRange?: ValueRange;
   width?: number;
   height?: number;
 }
@@ -80,12 +97,12 @@ export function cchScatterSpec(points: CchScatterPoint[], opts: CchScatterOption
       gain: p.gain,
       ciLo: ci?.[0] ?? null,
       ciHi: ci?.[1] ?? null,
-      gainLo: sd === null ? null : p.gain - sd,
-      gainHi: sd === null ? null : p.gain + sd,
+      gainLo: sd === null ? null : clip(p.gain - sd, opts.gainRange),
+      gainHi: sd === null ? null : clip(p.gain + sd, opts.gainRange),
     };
   });
   const [xmin, xmax] = paddedExtent(values.flatMap((v) => [v.margin, v.ciLo, v.ciHi]));
-  const [ymin, ymax] = paddedExtent(values.flatMap((v) => [v.gain, v.gainLo, v.gainHi]));
+  const [ymin, ymax] = clampDomain(paddedExtent(values.flatMap((v) => [v.gain, v.gainLo, v.gainHi])), opts.gainRange);
   const x = {
     field: 'margin',
     type: 'quantitative',
@@ -98,8 +115,9 @@ export function cchScatterSpec(points: CchScatterPoint[], opts: CchScatterOption
     title: opts.gainTitle ?? 'KD gain (KD − no KD)',
     scale: { domain: [ymin, ymax], nice: false, zero: false },
   } as const;
-  // Teacher colours avoid the green / red that mean help / hurt here.
-  const teacherColor = { field: 'teacher', type: 'nominal', legend: null, scale: { range: TEACHER_COLORS } } as const;
+  // Teachers are told apart by colour in a legend, not by labels next to the points, which overlap
+  // when two teachers score alike. The colours avoid the green / red that mean help / hurt here.
+  const teacherColor = { field: 'teacher', type: 'nominal', title: 'teacher', scale: { range: TEACHER_COLORS } } as const;
   const halves = [
     { x0: 0, x1: xmax, region: 'CCH predicts help', labelX: xmax, align: 'right' },
     { x0: xmin, x1: 0, region: 'CCH predicts hurt', labelX: xmin, align: 'left' },
@@ -164,15 +182,14 @@ export function cchScatterSpec(points: CchScatterPoint[], opts: CchScatterOption
             encoding: { x, y: { field: 'gainLo', type: 'quantitative' }, y2: { field: 'gainHi' }, color: teacherColor },
           },
           {
-            mark: { type: 'point', filled: true, size: 70, opacity: 1 },
+            mark: { type: 'point', filled: true, size: 80, opacity: 1 },
             encoding: {
               x,
               y,
               color: teacherColor,
-              tooltip: [{ field: 'teacher' }, { field: 'margin', format: '.3f' }, { field: 'gain', format: '.4f' }],
+              tooltip: [{ field: 'teacher' }, { field: 'margin', format: '.3r' }, { field: 'gain', format: '.3r' }],
             },
           },
-          { mark: { type: 'text', align: 'left', dx: 7, dy: -7, fontSize: 11 }, encoding: { x, y, text: { field: 'teacher' } } },
         ],
       },
     ],
@@ -259,9 +276,9 @@ export function teacherRankingSpec(rows: TeacherRankingRow[], opts: TeacherRanki
           color,
           tooltip: [
             { field: 'teacher' },
-            { field: 'margin', format: '.4f' },
-            { field: 'lo', format: '.4f' },
-            { field: 'hi', format: '.4f' },
+            { field: 'margin', format: '.3r' },
+            { field: 'lo', format: '.3r' },
+            { field: 'hi', format: '.3r' },
             { field: 'verdict' },
           ],
         },
@@ -288,6 +305,8 @@ export interface MethodsOptions {
   metricTitle?: string;
   /** The no-KD student: a reference line at its mean (and a band of ± sd). */
   baseline?: { mean: number; sd?: number | null; label?: string };
+  /** The metric's valid range (metricRange: [0, 1] for accuracy and F1): the axis and the ± sd bars stay inside it. */
+  range?: ValueRange;
   /** Sort methods best first: 'max' (accuracy) or 'min' (MSE); default keeps the given order. */
   sort?: 'max' | 'min';
   width?: number;
@@ -304,8 +323,8 @@ export function methodsSpec(rows: MethodRow[], opts: MethodsOptions = {}): VegaL
       method: r.method,
       group: r.group ?? '',
       mean: r.mean,
-      lo: sd === null ? null : r.mean - sd,
-      hi: sd === null ? null : r.mean + sd,
+      lo: sd === null ? null : clip(r.mean - sd, opts.range),
+      hi: sd === null ? null : clip(r.mean + sd, opts.range),
       sd,
     };
   });
@@ -320,10 +339,11 @@ export function methodsSpec(rows: MethodRow[], opts: MethodsOptions = {}): VegaL
   const b = opts.baseline;
   const bSd = b && finite(b.sd) ? b.sd : null;
   const extentValues = values.flatMap((v) => [v.mean, v.lo, v.hi]);
-  if (b) extentValues.push(b.mean, bSd === null ? null : b.mean - bSd, bSd === null ? null : b.mean + bSd);
+  const band = b && bSd !== null ? { lo: clip(b.mean - bSd, opts.range) as number, hi: clip(b.mean + bSd, opts.range) as number } : null;
+  if (b) extentValues.push(b.mean, band?.lo ?? null, band?.hi ?? null);
   const xs = extentValues.filter(finite);
   const span = Math.max(...xs) - Math.min(...xs) || Math.abs(xs[0]) || 1;
-  const domain = [Math.min(...xs) - span * 0.08, Math.max(...xs) + span * 0.08];
+  const domain = clampDomain([Math.min(...xs) - span * 0.08, Math.max(...xs) + span * 0.08], opts.range);
   const x = {
     field: 'mean',
     type: 'quantitative',
@@ -336,9 +356,9 @@ export function methodsSpec(rows: MethodRow[], opts: MethodsOptions = {}): VegaL
   const layers: unknown[] = [];
   if (b) {
     const label = b.label ?? 'student without KD';
-    if (bSd !== null) {
+    if (band) {
       layers.push({
-        data: { values: [{ lo: b.mean - bSd, hi: b.mean + bSd }] },
+        data: { values: [band] },
         mark: { type: 'rect', color: BASELINE_COLOR, opacity: 0.08 },
         encoding: { x: { field: 'lo', type: 'quantitative' }, x2: { field: 'hi' } },
       });
@@ -372,8 +392,8 @@ export function methodsSpec(rows: MethodRow[], opts: MethodsOptions = {}): VegaL
           tooltip: [
             { field: 'method' },
             ...(grouped ? [{ field: 'group' }] : []),
-            { field: 'mean', format: '.4f' },
-            { field: 'sd', format: '.4f' },
+            { field: 'mean', format: '.3r' },
+            { field: 'sd', format: '.3r' },
           ],
         },
       },
@@ -453,7 +473,7 @@ export function learningCurvesSpec(series: { model: string; history: CurvePoint[
         { mark: { type: 'line', strokeWidth: 1.8 }, encoding: { x, y, color } },
         {
           mark: { type: 'point', filled: true, size: 16 },
-          encoding: { x, y, color, tooltip: [{ field: 'model' }, { field: 'epoch' }, { field: 'value', format: '.4f' }] },
+          encoding: { x, y, color, tooltip: [{ field: 'model' }, { field: 'epoch' }, { field: 'value', format: '.3r' }] },
         },
         {
           transform: [{ filter: 'datum.best' }],

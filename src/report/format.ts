@@ -2,6 +2,7 @@
  * Table cells: how they read as text, which number ranks them, and how they flatten into
  * CSV / JSON records.
  */
+import { estimateParts, formatNumber, meanSdParts } from '../util/format.js';
 import type { Cell, ColumnFormat, TableBlock } from './document.js';
 
 const isObj = (c: Cell): c is Exclude<Cell, string | number | null> => typeof c === 'object' && c !== null;
@@ -14,24 +15,8 @@ export function cellValue(c: Cell): number | null {
   return typeof v === 'number' && Number.isFinite(v) ? v : null;
 }
 
-/** One number as text: fixed digits, optional sign and percent; '—' when missing. */
-export function formatNumber(x: number | null | undefined, f: ColumnFormat = {}): string {
-  if (x === null || x === undefined || Number.isNaN(x)) return '—';
-  if (!Number.isFinite(x)) return x > 0 ? '∞' : '−∞';
-  const digits = f.digits ?? 3;
-  const v = f.percent ? x * 100 : x;
-  const abs = Math.abs(v);
-  // Very small or large magnitudes would read as 0.000 or as a wall of digits.
-  const body = abs !== 0 && (abs < 10 ** -digits / 2 || abs >= 1e7) ? abs.toExponential(Math.max(1, digits - 1)) : abs.toFixed(digits);
-  const isZero = Number(body) === 0;
-  const sign = v < 0 && !isZero ? '−' : f.signed && !isZero ? '+' : '';
-  return sign + body + (f.percent ? '%' : '');
-}
-
-/** The spread of a mean ± sd or an interval, formatted without sign. */
-function formatSpread(x: number, f: ColumnFormat): string {
-  return formatNumber(x, { ...f, signed: false });
-}
+/** One number as text: significant digits, optional sign and percent; '—' when missing (src/util/format.ts, the one number format). */
+export { formatNumber };
 
 export interface FormattedCell {
   /** Main text. */
@@ -48,19 +33,11 @@ export function formatCell(c: Cell, f: ColumnFormat = {}): FormattedCell {
   if (typeof c === 'number') return { main: formatNumber(c, f), numeric: true };
   if ('text' in c) return { main: c.text, numeric: false };
   if ('mean' in c) {
-    const sd = c.sd;
-    return {
-      main: formatNumber(c.mean, f),
-      ...(typeof sd === 'number' && Number.isFinite(sd) ? { aside: ` ± ${formatSpread(sd, f)}` } : {}),
-      numeric: true,
-    };
+    const [main, aside] = meanSdParts(c.mean, c.sd, f);
+    return { main, ...(aside ? { aside } : {}), numeric: true };
   }
-  const ci = c.ci;
-  return {
-    main: formatNumber(c.value, f),
-    ...(ci ? { aside: ` [${formatNumber(ci[0], f)}, ${formatNumber(ci[1], f)}]` } : {}),
-    numeric: true,
-  };
+  const [main, aside] = estimateParts(c.value, c.ci, f);
+  return { main, ...(aside ? { aside } : {}), numeric: true };
 }
 
 /** Column formats of a table, one per header entry. */
@@ -138,4 +115,27 @@ const METRIC_LABELS: Record<string, string> = {
 /** A metric's name for people ('f1Weighted' → 'weighted F1'); unknown names pass through. */
 export function metricLabel(metric: string): string {
   return METRIC_LABELS[metric] ?? metric;
+}
+
+/** What each metric can take, [min, max] with null for no bound: figures keep axes and error bars inside. */
+const METRIC_RANGES: Record<string, readonly [number | null, number | null]> = {
+  accuracy: [0, 1],
+  f1Weighted: [0, 1],
+  f1Macro: [0, 1],
+  auc: [0, 1],
+  mse: [0, null],
+  rmse: [0, null],
+  mae: [0, null],
+  r2: [null, 1],
+};
+
+/** A metric's range ([0, 1] for accuracy, F1 and AUC); unknown metrics are unbounded. */
+export function metricRange(metric: string): readonly [number | null, number | null] {
+  return METRIC_RANGES[metric] ?? [null, null];
+}
+
+/** The range of a difference of two values of the metric (a KD gain): [−1, 1] for F1, unbounded for MSE. */
+export function metricGainRange(metric: string): readonly [number | null, number | null] {
+  const [lo, hi] = metricRange(metric);
+  return lo === null || hi === null ? [null, null] : [lo - hi, hi - lo];
 }

@@ -75,7 +75,9 @@ const CSS = `
 * { box-sizing: border-box; }
 html { -webkit-text-size-adjust: 100%; }
 body { margin: 0; color: var(--fg); background: #fff; font: 16px/1.55 system-ui, -apple-system, "Segoe UI", Roboto, "DejaVu Sans", Helvetica, Arial, sans-serif; }
-main { max-width: 60rem; margin: 0 auto; padding: 2rem 1.25rem 4rem; }
+main { max-width: 76rem; margin: 0 auto; padding: 2rem 1.25rem 4rem; }
+/* Tables and figures take the page's width; running text keeps a readable line length. */
+p, ul, .verdict, nav.toc, .subtitle, figcaption { max-width: 62rem; }
 h1 { font-size: 1.9rem; line-height: 1.2; margin: 0 0 .35rem; letter-spacing: -.01em; }
 h2 { font-size: 1.35rem; margin: 2.6rem 0 .8rem; padding-bottom: .3rem; border-bottom: 1px solid var(--line); }
 p { margin: .6rem 0; }
@@ -106,8 +108,10 @@ caption { caption-side: bottom; padding-top: .4rem; }
 figure.table { margin: 1.2rem 0; }
 table.data { border-collapse: collapse; width: auto; min-width: 50%; font-size: .92rem; font-variant-numeric: tabular-nums; }
 table.data th, table.data td { padding: .38rem .75rem; border-bottom: 1px solid var(--line); vertical-align: top; }
-table.data thead th { border-bottom: 2px solid #9ca3af; text-align: left; font-weight: 600; white-space: nowrap; }
-table.data th.num, table.data td.num { text-align: right; white-space: nowrap; }
+table.data thead th { border-bottom: 2px solid #9ca3af; text-align: left; font-weight: 600; vertical-align: bottom; }
+table.data th.num, table.data td.num { text-align: right; }
+/* A narrow column breaks a cell between its value and its ± sd or interval, never inside either. */
+.main, .aside { white-space: nowrap; }
 table.data tbody tr:hover { background: var(--bg-soft); }
 table.data tbody th { text-align: left; font-weight: 600; }
 table.data tr.ref > * { background: var(--neu-bg); font-style: italic; }
@@ -154,7 +158,9 @@ function renderTable(t: TableBlock, n: number): string {
       const tds = t.header.map((_, j) => {
         const f = formatCell(row[j] ?? null, formats[j]);
         const cls = [f.numeric ? 'num' : '', best.has(`${i},${j}`) ? 'best' : ''].filter(Boolean).join(' ');
-        const content = escapeHtml(f.main) + (f.aside ? `<span class="aside">${escapeHtml(f.aside)}</span>` : '');
+        const content = f.numeric
+          ? `<span class="main">${escapeHtml(f.main)}</span>${f.aside ? ` <span class="aside">${escapeHtml(f.aside.trimStart())}</span>` : ''}`
+          : escapeHtml(f.main);
         const tag = j === 0 && !f.numeric ? 'th scope="row"' : 'td';
         return `<${tag}${cls ? ` class="${cls}"` : ''}>${content}</${tag.split(' ')[0]}>`;
       });

@@ -44,8 +44,9 @@ export {
   type RankingVerdict,
   type TeacherRankingOptions,
   type TeacherRankingRow,
+  type ValueRange,
 } from './figures.js';
-export { formatCell, formatNumber, metricLabel } from './format.js';
+export { formatCell, formatNumber, metricGainRange, metricLabel, metricRange } from './format.js';
 export { escapeHtml, renderHtmlReport } from './html.js';
 export {
   STUDENT_DIR,

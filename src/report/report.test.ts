@@ -7,30 +7,42 @@ import { CmkdError } from '../util/errors.js';
 import { chartToSvg } from './charts.js';
 import { parseReportDocument, table, type TableBlock } from './document.js';
 import { cchScatterSpec, confusionMatrixSpec, learningCurvesSpec, methodsSpec, teacherRankingSpec, verdictOfInterval } from './figures.js';
-import { bestCells, formatCell, formatNumber, tableRecords } from './format.js';
+import { bestCells, formatCell, formatNumber, metricGainRange, metricRange, tableRecords } from './format.js';
 import { inlineText, prefixSvgIds, renderHtmlReport } from './html.js';
 import { readReport, rerenderReport, writeReport } from './write.js';
 
 const count = (s: string, re: RegExp) => (s.match(re) ?? []).length;
 
 describe('cell formatting', () => {
-  it('formats numbers with fixed digits, a real minus sign, optional sign and percent', () => {
+  it('formats numbers with significant digits, a real minus sign, optional sign and percent', () => {
     expect(formatNumber(0.12345)).toBe('0.123');
+    expect(formatNumber(12.345)).toBe('12.3');
+    expect(formatNumber(1234.5)).toBe('1235');
     expect(formatNumber(-0.2, { digits: 2 })).toBe('−0.20');
-    expect(formatNumber(0.031, { signed: true })).toBe('+0.031');
-    expect(formatNumber(0, { signed: true })).toBe('0.000');
-    expect(formatNumber(0.9123, { percent: true, digits: 1 })).toBe('91.2%');
+    expect(formatNumber(0.031, { signed: true })).toBe('+0.0310');
+    expect(formatNumber(0, { signed: true })).toBe('0.00');
+    expect(formatNumber(0.9123, { percent: true })).toBe('91.2%');
+    expect(formatNumber(3, { digits: 0 })).toBe('3');
     expect(formatNumber(NaN)).toBe('—');
     expect(formatNumber(null)).toBe('—');
     expect(formatNumber(0.00001234)).toBe('1.23e-5');
   });
 
-  it('shows mean ± sd and intervals, dropping an undefined sd', () => {
+  it('shows an sd or an interval at the decimal places of its value, never in another notation', () => {
     expect(formatCell({ mean: 0.912, sd: 0.0104 })).toEqual({ main: '0.912', aside: ' ± 0.010', numeric: true });
     expect(formatCell({ mean: 0.912, sd: null })).toEqual({ main: '0.912', numeric: true });
+    // The case from the field: a teacher's accuracy with a tiny sd.
+    expect(formatCell({ mean: 0.959, sd: 4.42e-5 })).toEqual({ main: '0.959', aside: ' ± 0.000', numeric: true });
+    // A spread larger than its value sets the places for both.
+    expect(formatCell({ mean: 0.0012, sd: 0.021 })).toEqual({ main: '0.0012', aside: ' ± 0.0210', numeric: true });
     expect(formatCell({ value: -0.2, ci: [-0.33, -0.05] }, { digits: 2 })).toEqual({
       main: '−0.20',
       aside: ' [−0.33, −0.05]',
+      numeric: true,
+    });
+    expect(formatCell({ value: 0.004, ci: [-0.0104, 0.0187] }, { signed: true })).toEqual({
+      main: '+0.0040',
+      aside: ' [−0.0104, +0.0187]',
       numeric: true,
     });
     expect(formatCell({ text: 'kd (T=4)', value: 3 })).toEqual({ main: 'kd (T=4)', numeric: false });
@@ -76,7 +88,7 @@ describe('cell formatting', () => {
 });
 
 describe('chart builders', () => {
-  it('CCH scatter: a labelled point per teacher, both error bars, zero lines and the two regions', async () => {
+  it('CCH scatter: a point per teacher named in the legend, both error bars, zero lines and the two regions', async () => {
     const svg = await chartToSvg(
       cchScatterSpec([
         { teacher: 'blocks', margin: 0.4, marginCi: [0.3, 0.5], gain: 0.03, gainSd: 0.01 },
@@ -117,6 +129,31 @@ describe('chart builders', () => {
     );
     expect(count(svg, /aria-roledescription="point"/g)).toBe(2);
     expect(svg).toContain('>student without KD<');
+  });
+
+  it("metric axes and error bars stay inside the metric's range (F1 never past 1, a gain never past ±1)", async () => {
+    // Numbers drawn as text (axis ticks) in an SVG.
+    const ticks = (svg: string) => [...svg.matchAll(/>(−?[0-9]+(?:\.[0-9]+)?)</g)].map((m) => Number(m[1].replace('−', '-')));
+    const spec = methodsSpec(
+      [
+        { method: 'kd', mean: 0.97, sd: 0.08 },
+        { method: 'dkd', mean: 0.9, sd: 0.05 },
+      ],
+      { baseline: { mean: 0.95, sd: 0.07 }, range: metricRange('f1Weighted') },
+    );
+    const json = JSON.stringify(spec);
+    expect(json).toContain('"hi":1');
+    expect(Math.max(...ticks(await chartToSvg(spec)))).toBeLessThanOrEqual(1);
+    const scatter = cchScatterSpec(
+      [
+        { teacher: 'a', margin: 0.1, gain: 0.9, gainSd: 0.3 },
+        { teacher: 'b', margin: -0.1, gain: -0.2, gainSd: 0.1 },
+      ],
+      { gainRange: metricGainRange('f1Weighted') },
+    );
+    expect(Math.max(...ticks(await chartToSvg(scatter)))).toBeLessThanOrEqual(1);
+    expect(metricRange('mse')).toEqual([0, null]);
+    expect(metricGainRange('mse')).toEqual([null, null]);
   });
 
   it('learning curves: one panel per quantity, lines per model, nulls dropped', async () => {
@@ -162,8 +199,8 @@ describe('HTML report', () => {
     expect(html).not.toMatch(/(src|href)="(https?:)?\/\//);
     const ids = [...html.matchAll(/\sid="([^"]+)"/g)].map((m) => m[1]);
     expect(new Set(ids).size).toBe(ids.length);
-    expect(html).toContain('<td class="num best">0.912<span class="aside"> ± 0.010</span></td>');
-    expect(html).toContain('<td class="num best">+0.031<span class="aside"> ± 0.008</span></td>');
+    expect(html).toContain('<td class="num best"><span class="main">0.912</span> <span class="aside">± 0.010</span></td>');
+    expect(html).toContain('<td class="num best"><span class="main">+0.0310</span> <span class="aside">± 0.0080</span></td>');
     expect(html).toContain('<tr class="ref">');
     expect(html).toContain('<strong>blocks</strong>');
   });
@@ -222,8 +259,8 @@ describe('HTML report', () => {
       ],
     };
     const html = await renderHtmlReport(doc);
-    expect(html).toContain('<td class="num">0.500</td>');
-    expect(html).toContain('<td class="num">—</td>');
+    expect(html).toContain('<td class="num"><span class="main">0.500</span></td>');
+    expect(html).toContain('<td class="num"><span class="main">—</span></td>');
   });
 
   it('rejects a malformed report.json naming the field', async () => {

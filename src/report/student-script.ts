@@ -1,7 +1,7 @@
 /**
  * The in-browser student page's script, as plain browser JavaScript (the project compiles
  * without the DOM lib, and the page must not depend on a bundler). It reads its settings from
- * the JSON block #cmkd-config, loads model.json with TF.js, and exposes:
+ * the JSON block #cmkd-config, loads the model stored in it (or model.json, served) with TF.js, and exposes:
  *
  *   window.cmkdReady               Promise, settles once the model is loaded
  *   window.cmkdPredict(i)          Promise<number[]>: class probabilities of embedded sample i
@@ -334,9 +334,6 @@ export const STUDENT_SCRIPT = `
   };
 
   window.cmkdReady = (function () {
-    if (location.protocol === 'file:') {
-      setStatus('Browsers do not let a page opened from a file load its model. Run "cmkd serve <run-dir>" and open the address it prints.', true);
-    }
     if (isImage) setupImage(); else setupTable();
     if (cfg.samples.length) {
       $('sample').addEventListener('click', function () {
@@ -348,6 +345,20 @@ export const STUDENT_SCRIPT = `
     var backend = new URLSearchParams(location.search).get('backend') || 'cpu';
     setStatus('loading the model...');
     return tf.setBackend(backend).then(function () { return tf.ready(); }).then(function () {
+      if (cfg.embedded) {
+        // The model stored in the page: nothing to fetch, so it also works opened from a file.
+        var bin = atob(cfg.embedded.weights);
+        var bytes = new Uint8Array(bin.length);
+        for (var i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);
+        return tf.loadLayersModel(tf.io.fromMemory({
+          modelTopology: cfg.embedded.modelTopology,
+          weightSpecs: cfg.embedded.weightSpecs,
+          weightData: bytes.buffer
+        }));
+      }
+      if (location.protocol === 'file:') {
+        throw new Error('this page was opened from a file, and browsers do not let such a page load ' + cfg.modelUrl + '. Serve the run folder with "cmkd serve <run-dir>" and open the address it prints.');
+      }
       // An absolute URL: from a bare 'model.json' TF.js would fetch '/weights.bin' from the site root.
       return tf.loadLayersModel(new URL(cfg.modelUrl, location.href).href);
     }).then(function (m) {

@@ -8,8 +8,10 @@
  *   tf.min.js                  TensorFlow.js's browser bundle (Apache-2.0), local: no CDN
  *   THIRD_PARTY_NOTICES.txt    its licence notice
  *
- * Browsers refuse to fetch model files from file://, so the page is meant to be served
- * (`cmkd serve <run-dir>`); opened from a file it says so.
+ * Browsers refuse to fetch files from a page opened from disk (file://), so the page also carries
+ * the model itself (topology and base64 weights, up to EMBED_MAX_BYTES of weights) and works
+ * opened straight from the run folder; a larger model is fetched from model.json, which needs
+ * `cmkd serve <run-dir>`, and the page says so when opened from a file.
  */
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
@@ -24,6 +26,15 @@ import { STUDENT_SCRIPT } from './student-script.js';
 export const STUDENT_DIR = 'student';
 export const TFJS_BUNDLE = 'tf.min.js';
 export const NOTICES_FILE = 'THIRD_PARTY_NOTICES.txt';
+/** Weights up to this size are embedded in index.html (base64, a third larger), so the page opens from disk. */
+export const EMBED_MAX_BYTES = 16 * 1024 * 1024;
+
+/** The model inside the page: what tf.io.fromMemory needs, the weights as base64. */
+export interface EmbeddedModel {
+  modelTopology: unknown;
+  weightSpecs: unknown[];
+  weights: string;
+}
 
 /** A test sample to embed: raw (unstandardised) modality values, sample-major like the dataset. */
 export interface StudentSample {
@@ -159,7 +170,10 @@ ${samples ? '<button id="sample" type="button" disabled>Try a test sample</butto
 }
 
 /** The page's HTML for a model with metadata `meta`. */
-export function studentPageHtml(meta: SavedModelMeta, opts: Omit<StudentPageOptions, 'modelDir'> & { samples: StudentSample[] }): string {
+export function studentPageHtml(
+  meta: SavedModelMeta,
+  opts: Omit<StudentPageOptions, 'modelDir'> & { samples: StudentSample[]; embedded?: EmbeddedModel | null },
+): string {
   const shape = meta.spec.inputShape;
   const size = shape.reduce((a, b) => a * b, 1);
   const isImage = shape.length === 3;
@@ -175,6 +189,7 @@ export function studentPageHtml(meta: SavedModelMeta, opts: Omit<StudentPageOpti
     standardizer: meta.standardizer ?? null,
     valueRange: opts.valueRange ?? defaultRange(opts.samples),
     samples: opts.samples.map((s) => ({ x: Array.from(s.x), label: s.label ?? null })),
+    embedded: opts.embedded ?? null,
   };
   const modality = meta.modality ? `'${meta.modality}'` : 'its input';
   const title = opts.title ?? `cmkd student${meta.modality ? ` (${meta.modality})` : ''}`;
@@ -199,6 +214,11 @@ ${isImage ? imageInput(opts.samples.length) : tableInput(size, opts.columns, opt
 </div>
 <footer>
 <p>${escapeHtml(what)} Everything runs in this browser with TensorFlow.js (backend: <span id="backend">…</span>); nothing you draw or paste leaves the page. Inputs are standardised with the training set's statistics stored in model.json.</p>
+<p>${
+    opts.embedded
+      ? 'The model is stored in this page, so it also works opened straight from the run folder.'
+      : `The model is loaded from ${MODEL_FILE}; browsers refuse that to a page opened from a file, so serve the run folder with <code>cmkd serve &lt;run-dir&gt;</code> and open the address it prints.`
+  }</p>
 <p>Made by cmkd ${escapeHtml(VERSION)}. tf.min.js is TensorFlow.js, © Google LLC, under the Apache License 2.0 (see ${NOTICES_FILE}).</p>
 </footer>
 </main>
@@ -224,7 +244,7 @@ The rest of this page was written by cmkd (MIT).
  */
 export async function writeStudentPage(pageDir: string, opts: StudentPageOptions): Promise<StudentPage> {
   // Also checks that model.json and weights.bin belong together.
-  const { meta } = await readModelArtifacts(opts.modelDir);
+  const { meta, artifacts } = await readModelArtifacts(opts.modelDir);
   const shape = meta.spec.inputShape;
   const size = shape.reduce((a, b) => a * b, 1);
   const samples = opts.samples ?? [];
@@ -257,7 +277,17 @@ export async function writeStudentPage(pageDir: string, opts: StudentPageOptions
   await writeFileAtomic(bundleOut, await readFile(bundle));
   await writeFileAtomic(path.join(pageDir, NOTICES_FILE), notices(tfjsVersion));
   const index = path.join(pageDir, 'index.html');
-  await writeFileAtomic(index, studentPageHtml(meta, { ...opts, samples }));
+  const weightData = artifacts.weightData;
+  const weightBytes = weightData instanceof ArrayBuffer ? new Uint8Array(weightData) : null;
+  const embedded: EmbeddedModel | null =
+    weightBytes && weightBytes.byteLength <= EMBED_MAX_BYTES
+      ? {
+          modelTopology: artifacts.modelTopology,
+          weightSpecs: artifacts.weightSpecs ?? [],
+          weights: Buffer.from(weightBytes).toString('base64'),
+        }
+      : null;
+  await writeFileAtomic(index, studentPageHtml(meta, { ...opts, samples, embedded }));
   files.push(bundleOut, path.join(pageDir, NOTICES_FILE), index);
   return { dir: path.resolve(pageDir), index: path.resolve(index), files, meta };
 }

@@ -5,7 +5,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { loadDataset, type MultimodalDataset } from '../data/index.js';
 import { initEngine, tf } from '../engine/index.js';
 import { loadModel } from '../models/index.js';
-import { analyseTeachers, runMainJob, type RunResult } from './index.js';
+import { parse } from 'csv-parse/sync';
+import { analyseTeachers, planSplits, runMainJob, type RunResult } from './index.js';
 import { tinyBudget } from './testing.js';
 
 const tiny = tinyBudget(['kd', 'dkd+ls', 'feature']);
@@ -15,6 +16,73 @@ beforeAll(async () => {
   await initEngine();
   ds = await loadDataset('digits?n=300&modalities=profiles,blocks,fourier&cache=false');
 });
+
+/**
+ * Every column of methods.csv, teachers.csv and predictions.csv read back: a cell is empty only where
+ * the result has no such value (a teacher's gain, an interval from fewer than 2 repeats, an undecided
+ * agreement), and the numbers are the result's.
+ */
+async function expectCompleteCsvs(outDir: string, r: RunResult): Promise<void> {
+  const read = async (f: string) => parse(await readFile(path.join(outDir, f), 'utf8'), { columns: true }) as Record<string, string>[];
+  const num = (s: string) => (s === '' ? null : Number(s));
+  const teachers = await read('teachers.csv');
+  expect(teachers).toHaveLength(r.outcomes.length);
+  teachers.forEach((row, i) => {
+    const o = r.outcomes[i];
+    const score = r.cch.teachers.find((t) => t.teacher === o.teacher)!;
+    const may = new Set<string>();
+    if (!o.marginCi) may.add('margin_lo').add('margin_hi');
+    if (!o.gainCi) may.add('gain_lo').add('gain_hi');
+    if (o.agrees === null) may.add('agrees');
+    if (!o.effect) may.add('effect');
+    if (!score.miTeacherStudent.ci) may.add('mi_teacher_student_lo').add('mi_teacher_student_hi');
+    if (!r.cch.miStudentLabel.ci) may.add('mi_student_label_lo').add('mi_student_label_hi');
+    for (const k of ['mi_teacher_label', 'shared_fraction'] as const) {
+      const e = score.mfh?.[k === 'mi_teacher_label' ? 'miTeacherLabel' : 'sharedFraction'];
+      if (!e) may.add(k);
+      if (!e?.ci) may.add(`${k}_lo`).add(`${k}_hi`);
+    }
+    for (const [col, v] of Object.entries(row)) if (!may.has(col)) expect(v, `teachers.csv row ${i + 1}, column ${col}`).not.toBe('');
+    expect(row.teacher).toBe(o.teacher);
+    expect(num(row.margin)).toBeCloseTo(o.margin, 12);
+    expect(num(row.margin_lo)).toBe(o.marginCi?.[0] ?? null);
+    expect(num(row.gain_mean)).toBe(o.gain.mean);
+    expect(num(row.gain_lo)).toBe(o.gainCi?.[0] ?? null);
+    expect(num(row.gain_hi)).toBe(o.gainCi?.[1] ?? null);
+  });
+  const methods = await read('methods.csv');
+  expect(methods).toHaveLength(r.table.length);
+  methods.forEach((row, i) => {
+    const m = r.table[i];
+    const may = new Set<string>();
+    if (m.role !== 'distilled') may.add('teacher').add('method').add('gain_mean').add('gain_sd').add('effect');
+    if (!m.gainCi) may.add('gain_lo').add('gain_hi');
+    for (const [col, v] of Object.entries(row))
+      if (!may.has(col)) expect(v, `methods.csv row ${i + 1} (${m.label}), column ${col}`).not.toBe('');
+    expect(num(row.gain_mean)).toBe(m.gain?.mean ?? null);
+    expect(num(row.test_f1Weighted_mean)).toBe(m.test.f1Weighted.mean);
+    expect(row.deployed).toBe(String(m.label === r.best.label));
+  });
+  // The deployed student on the first split's test rows: one row each, every class's probability, summing to 1.
+  const predictions = await read('predictions.csv');
+  const classes = r.dataset.summary.task.kind === 'classification' ? r.dataset.summary.task.classes : [];
+  expect(Object.keys(predictions[0])).toEqual(['id', 'label', 'predicted', ...classes.map((c) => `p_${c}`)]);
+  const firstTest = planSplits(ds, 2, 0).splits[0].test;
+  expect(predictions.map((p) => Number(p.id))).toEqual(Array.from(firstTest));
+  for (const p of predictions) {
+    for (const v of Object.values(p)) expect(v).not.toBe('');
+    expect(classes[ds.labels[Number(p.id)]]).toBe(p.label);
+    const probs = classes.map((c) => Number(p[`p_${c}`]));
+    expect(probs.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 5);
+    expect(p.predicted).toBe(classes[probs.indexOf(Math.max(...probs))]);
+  }
+  // The predictions are the deployed model's: their accuracy is the accuracy its model card records.
+  const acc = predictions.filter((p) => p.label === p.predicted).length / predictions.length;
+  const card = JSON.parse(await readFile(path.join(outDir, 'best-student', 'model-card.json'), 'utf8')) as {
+    testMetricsThisModel: { accuracy: number };
+  };
+  expect(acc).toBeCloseTo(card.testMetricsThisModel.accuracy, 10);
+}
 
 const tables = (r: RunResult) => JSON.stringify({ table: r.table, outcomes: r.outcomes, cch: r.cch, best: r.best });
 
@@ -44,8 +112,15 @@ describe('cmkd run (main job)', () => {
     expect((meta.extra as { modelCard: { label: string } }).modelCard.label).toBe(r.best.label);
     model.dispose();
     const csv = await readFile(path.join(outDir, 'methods.csv'), 'utf8');
-    expect(csv.split('\n')[0]).toMatch(/^label,role,modality,teacher,test_accuracy_mean/);
+    await expectCompleteCsvs(outDir, r);
+    expect(csv.split('\n')[0]).toMatch(/^label,role,modality,teacher,method,test_accuracy_mean/);
     await stat(path.join(outDir, 'best-student', 'MODEL_CARD.md'));
+    // The student page's sample inputs show every class.
+    const page = await readFile(path.join(outDir, 'student', 'index.html'), 'utf8');
+    const config = JSON.parse(/<script type="application\/json" id="cmkd-config">(.*?)<\/script>/s.exec(page)![1]) as {
+      samples: { label: number }[];
+    };
+    expect(new Set(config.samples.map((x) => x.label)).size).toBe(10);
     const report = JSON.parse(await readFile(path.join(outDir, 'report.json'), 'utf8'));
     expect(report.summary[1]).toMatchObject({ kind: 'verdict', tone: 'warning', text: r.warnings.join(' ') });
   });

@@ -45,6 +45,7 @@ import {
 } from '../train/index.js';
 import { distill } from '../train/distill.js';
 import { check, oneOf } from '../util/errors.js';
+import { formatMeanSd, formatNumber } from '../util/format.js';
 import { toCsv, writeFileAtomic, writeJsonAtomic } from '../util/fs.js';
 import type { ProgressFn } from '../util/progress.js';
 import { VERSION } from '../version.js';
@@ -54,6 +55,7 @@ import { checkRows, planSplits, type SplitPlan } from './rows.js';
 import { execute, type Cell, type CellRunner, type Json, type QueueTarget, type RecipeRunner, type WorkspaceRecipe } from './cells.js';
 import { fingerprintOf, type StageStore } from './stages.js';
 import { writeRunReport } from './report.js';
+import { METHODS_CSV, methodsRecords, PREDICTIONS_CSV, predictionRecords, TEACHERS_CSV, teachersRecords } from './exports.js';
 import type { AnalysisSettings, MethodRow, ModelRecord, RunResult, TeacherAnalysis } from './types.js';
 import { agreementOf, plainVerdict, teacherOutcomes } from './verdict.js';
 import { REPORT_HTML } from '../report/index.js';
@@ -299,12 +301,18 @@ function heldOutLabels(ds: MultimodalDataset, split: Split): Int32Array | Float3
   return out;
 }
 
-/** Stratified subsample of at most `max` rows (seeded), or the dataset itself. */
-function capRows(ds: MultimodalDataset, max: number | null, seed: number): MultimodalDataset {
-  if (max === null || ds.n <= max) return ds;
+/** The rows of a stratified subsample of at most `max` rows (seeded, ascending), or null to keep every row. */
+function cappedRows(ds: MultimodalDataset, max: number | null, seed: number): Int32Array | null {
+  if (max === null || ds.n <= max) return null;
   const keep = max / ds.n;
   const split = stratifiedSplit(ds, { seed, fractions: { train: keep, val: 0, test: 1 - keep } });
-  const rows = Int32Array.from(split.train).sort();
+  return Int32Array.from(split.train).sort();
+}
+
+/** Stratified subsample of at most `max` rows (seeded), or the dataset itself. */
+function capRows(ds: MultimodalDataset, max: number | null, seed: number): MultimodalDataset {
+  const rows = cappedRows(ds, max, seed);
+  if (rows === null) return ds;
   return { ...subsetRows(ds, rows), description: `${ds.description ?? ds.name} (stratified subsample of ${rows.length} of ${ds.n} rows)` };
 }
 
@@ -609,22 +617,12 @@ export async function runMainJob(o: RunOptions): Promise<RunResult> {
   };
   result.verdict = plainVerdict(result);
   await writeJsonAtomic(path.join(o.outDir, 'results.json'), result);
-  await writeFileAtomic(path.join(o.outDir, 'methods.csv'), toCsv(flatTable(result)));
+  await writeFileAtomic(path.join(o.outDir, METHODS_CSV), toCsv(methodsRecords(table, best.label)));
+  await writeFileAtomic(path.join(o.outDir, TEACHERS_CSV), toCsv(teachersRecords(outcomes, cch)));
+  // Rows are named by their place in the dataset as loaded, also when the budget ran on a subsample of it.
+  const kept = cappedRows(loaded, budget.maxRows, o.seed ?? 0);
+  await writePredictions(o.outDir, ds, o.student, splits[0], kept);
   await writeRunReport(result, ds, splits[0], o.outDir, new Date(started).toISOString());
-  await writeFileAtomic(
-    path.join(o.outDir, 'teachers.csv'),
-    toCsv(
-      outcomes.map((x) => ({
-        ...x,
-        marginLo: x.marginCi?.[0],
-        marginHi: x.marginCi?.[1],
-        marginCi: undefined,
-        gainMean: x.gain.mean,
-        gainSd: x.gain.sd,
-        gain: undefined,
-      })),
-    ),
-  );
   return result;
 }
 
@@ -845,6 +843,35 @@ const RUNNERS: Record<string, CellRunner<Workspace>> = {
   },
 };
 
+/**
+ * predictions.csv: the deployed student (best-student/) on the test rows of the first split — the
+ * rows of the report's confusion matrices — with each row's id in the dataset as loaded (`kept`:
+ * the subsample's rows in it, when the budget capped the rows).
+ */
+async function writePredictions(
+  outDir: string,
+  ds: MultimodalDataset,
+  student: string,
+  split: Split,
+  kept: Int32Array | null,
+): Promise<void> {
+  const { model } = await loadModel(path.join(outDir, 'best-student'));
+  try {
+    // The training rows' standardiser, as the model was trained with (the split fixes it).
+    const p = prepareModality(ds, student, split);
+    const { logits } = await predictOutputs(model, p.test.x, p.test.n);
+    const records = predictionRecords({
+      ids: Array.from(split.test, (r) => (kept ? kept[r] : r)),
+      labels: p.test.y,
+      outputs: logits,
+      classes: ds.task.kind === 'classification' ? ds.task.classes : undefined,
+    });
+    await writeFileAtomic(path.join(outDir, PREDICTIONS_CSV), toCsv(records));
+  } finally {
+    model.dispose();
+  }
+}
+
 /** Copy the chosen student to <outDir>/best-student with a model card. */
 async function exportBestStudent(
   outDir: string,
@@ -876,10 +903,10 @@ async function exportBestStudent(
       `- Input modality: \`${rec.modality}\` (the student modality); dataset: ${card.dataset}`,
       `- Training: ${rec.method ?? 'no KD'}${rec.teacher ? ` from the \`${rec.teacher}\` teacher` : ''}, repeat 1 of the run's splits, cmkd ${VERSION}, budget ${card.budget}`,
       `- Test metrics over the run's repeats (mean ± sd): ${Object.entries(card.metrics)
-        .map(([k, v]) => `${k} ${v.mean.toFixed(4)} ± ${v.sd.toFixed(4)}`)
+        .map(([k, v]) => `${k} ${formatMeanSd(v.mean, v.sd)}`)
         .join(', ')}`,
       `- This model's own test metrics: ${Object.entries(rec.test)
-        .map(([k, v]) => `${k} ${Number(v).toFixed(4)}`)
+        .map(([k, v]) => `${k} ${formatNumber(Number(v))}`)
         .join(', ')}`,
       `- Files: model.json + weights.bin (TF.js Layers format; outputs [logits, embedding]); inputs must be standardised with the mean/std stored in model.json's userDefinedMetadata.cmkd.standardizer.`,
       '',
@@ -888,18 +915,4 @@ async function exportBestStudent(
   } finally {
     model.dispose();
   }
-}
-
-function flatTable(r: RunResult): Record<string, unknown>[] {
-  return r.table.map((row) => {
-    const out: Record<string, unknown> = { label: row.label, role: row.role, modality: row.modality, teacher: row.teacher ?? '' };
-    for (const [k, v] of Object.entries(row.test)) {
-      out[`test_${k}_mean`] = v.mean;
-      out[`test_${k}_sd`] = v.sd;
-    }
-    for (const [k, v] of Object.entries(row.val)) out[`val_${k}_mean`] = v.mean;
-    out.gain_mean = row.gain?.mean;
-    out.gain_sd = row.gain?.sd;
-    return out;
-  });
 }

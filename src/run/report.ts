@@ -10,7 +10,9 @@ import {
   figure,
   learningCurvesSpec,
   methodsSpec,
+  metricGainRange,
   metricLabel,
+  metricRange,
   paragraph,
   table,
   teacherRankingSpec,
@@ -24,6 +26,7 @@ import {
 import { miMethod } from '../criteria/index.js';
 import type { MeanSd } from '../metrics/index.js';
 import type { RunResult } from './types.js';
+import { formatEstimate } from '../util/format.js';
 import { agreementLine } from './verdict.js';
 
 const REPRESENTATION_WORDS = {
@@ -56,6 +59,8 @@ export function buildRunReport(r: RunResult, date: string): ReportDocumentInput 
   );
   const bestRecord = r.records.find((rec) => rec.repeat === 0 && rec.modelDir === r.best.sourceDir);
   const studentRecord = r.records.find((rec) => rec.repeat === 0 && rec.role === 'student');
+  // The confusion matrix counts the first split's test rows (the rows of predictions.csv).
+  const testRows = bestRecord?.confusion ? bestRecord.confusion.flat().reduce((a, b) => a + b, 0) : null;
   const classes = r.dataset.summary.task.kind === 'classification' ? r.dataset.summary.task.classes : [];
   const label = (rec: { role: string; modality: string; method?: string; teacher?: string }) =>
     rec.role === 'student' ? 'student (no KD)' : rec.role === 'teacher' ? `teacher (${rec.modality})` : `${rec.method} ← ${rec.teacher}`;
@@ -97,7 +102,7 @@ export function buildRunReport(r: RunResult, date: string): ReportDocumentInput 
           ),
           table({
             id: 'teachers',
-            caption: `CCH prediction against the measured ${hName} gain of plain KD from each teacher (mean and 95% interval over paired repeats; bold: clearly positive). "agrees" is given only for a decided verdict and a clear gain. The student's I(Hs;Y) is ${r.cch.miStudentLabel.value.toFixed(3)} nats${r.cch.miStudentLabel.ci ? ` [${r.cch.miStudentLabel.ci[0].toFixed(3)}, ${r.cch.miStudentLabel.ci[1].toFixed(3)}]` : ''} for every teacher. MFH columns: label information in the teacher, and the share of it the student also carries (co-information / I(Ht;Y)).`,
+            caption: `CCH prediction against the measured ${hName} gain of plain KD from each teacher (mean and 95% interval over paired repeats; bold: clearly positive). "agrees" is given only for a decided verdict and a clear gain. The student's I(Hs;Y) is ${formatEstimate(r.cch.miStudentLabel.value, r.cch.miStudentLabel.ci)} nats for every teacher. MFH columns: label information in the teacher, and the share of it the student also carries (co-information / I(Ht;Y)).`,
             header: [
               'rank',
               'teacher',
@@ -132,6 +137,7 @@ export function buildRunReport(r: RunResult, date: string): ReportDocumentInput 
             'cch-scatter',
             cchScatterSpec(
               r.outcomes.map((o) => ({ teacher: o.teacher, margin: o.margin, marginCi: o.marginCi, gain: o.gain.mean, gainSd: o.gain.sd })),
+              { gainRange: metricGainRange(h) },
             ),
             `Measured KD gain (${hName}, plain KD) against the CCH margin, one point per teacher. Points in the upper-right and lower-left quadrants agree with the hypothesis.`,
           ),
@@ -149,11 +155,7 @@ export function buildRunReport(r: RunResult, date: string): ReportDocumentInput 
             header: ['model', ...metrics.map((m) => metricLabel(m)), `gain (${hName})`],
             rows: r.table.map((row) => [
               deployed(row.label),
-              ...metrics.map((m) =>
-                row.role === 'teacher'
-                  ? { text: `${row.test[m].mean.toFixed(3)} ± ${row.test[m].sd.toFixed(3)}` }
-                  : { mean: row.test[m].mean, sd: row.test[m].sd, n: row.test[m].n },
-              ),
+              ...metrics.map((m) => ({ mean: row.test[m].mean, sd: row.test[m].sd, n: row.test[m].n })),
               gainCell(row.gain, row.gainCi),
             ]),
             bold: r.table.flatMap((row, i) => (row.effect === 'clear gain' ? [[i, `gain (${hName})`] as [number, string]] : [])),
@@ -166,6 +168,7 @@ export function buildRunReport(r: RunResult, date: string): ReportDocumentInput 
               fromTop.map((row) => ({ method: row.label.replace(` ← ${r.recommended}`, ''), mean: row.test[h].mean, sd: row.test[h].sd })),
               {
                 metricTitle: `test ${hName}`,
+                range: metricRange(h),
                 baseline: { mean: student.test[h].mean, sd: student.test[h].sd, label: 'no KD' },
                 sort: r.headline.higherIsBetter ? 'max' : 'min',
               },
@@ -208,12 +211,33 @@ export function buildRunReport(r: RunResult, date: string): ReportDocumentInput 
         heading: 'Files',
         blocks: [
           paragraph(
-            'results.json holds every number above; methods.csv and teachers.csv the tables; models/ every trained model (TF.js format); best-student/ the deployed model with MODEL_CARD.md; student/ a page that runs it in a browser (serve with `cmkd serve <run-dir>`).',
+            `results.json holds every number above; methods.csv and teachers.csv the tables (intervals as _lo/_hi columns); predictions.csv the deployed student's prediction for each of the ${testRows === null ? '' : `${testRows} `}test rows of the first split${testRows === null ? '' : ' — the rows of the confusion matrices above —'}${classes.length ? ' with its class probabilities' : ''}, each row named by its place in the dataset as loaded (id, counting from 0); models/ every trained model (TF.js format); best-student/ the deployed model with MODEL_CARD.md; student/ a page that runs it in a browser, opened straight from the folder (the model is stored in the page) or served with \`cmkd serve <run-dir>\`.`,
           ),
         ],
       },
     ],
   };
+}
+
+/** At least this many sample inputs on the student page (more when there are more classes). */
+export const STUDENT_SAMPLES = 12;
+
+/**
+ * Rows for the student page's sample inputs: the test rows taken class by class in turn (the first
+ * row of each class, then the second, …), so every class that has a test row is among them, however
+ * the file was sorted; max(STUDENT_SAMPLES, classes) rows. Regression: the first test rows.
+ */
+export function studentSampleRows(test: ArrayLike<number>, labels: ArrayLike<number>, classCount: number | null): number[] {
+  const rows = Array.from(test);
+  if (classCount === null) return rows.slice(0, STUDENT_SAMPLES);
+  const want = Math.max(STUDENT_SAMPLES, classCount);
+  const byClass: number[][] = Array.from({ length: classCount }, () => []);
+  for (const r of rows) byClass[labels[r]]?.push(r);
+  const out: number[] = [];
+  for (let k = 0; out.length < want && byClass.some((c) => k < c.length); k++) {
+    for (const c of byClass) if (k < c.length && out.length < want) out.push(c[k]);
+  }
+  return out;
 }
 
 /** Write report.html (+ figures and tables) and the student page into the run folder. */
@@ -226,7 +250,7 @@ export async function writeRunReport(
 ): Promise<WrittenReport> {
   const m = getModality(ds, r.student);
   const d = featureSize(m);
-  const rows = Array.from(split.test.slice(0, 12));
+  const rows = studentSampleRows(split.test, ds.labels, ds.task.kind === 'classification' ? ds.task.classes.length : null);
   await writeStudentPage(path.join(outDir, STUDENT_DIR), {
     modelDir: path.join(outDir, r.best.modelDir),
     samples: rows.map((row) => ({ x: m.data.subarray(row * d, (row + 1) * d), label: ds.labels[row] })),

@@ -4,6 +4,8 @@
  */
 import type { CchResult } from '../criteria/index.js';
 import type { MeanSd } from '../metrics/index.js';
+import { metricLabel } from '../report/index.js';
+import { estimateParts, formatMeanSd } from '../util/format.js';
 import type { GainSummary } from './summarise.js';
 import type { RunResult, TeacherOutcome } from './types.js';
 
@@ -49,12 +51,14 @@ export function agreementLine(a: RunResult['agreement']): string {
 /** One paragraph for people: what the criterion says, what KD measurably did, what to deploy. */
 export function plainVerdict(r: RunResult): string {
   const h = r.headline.metric;
-  const m = h === 'f1Weighted' ? 'weighted F1' : h.toUpperCase();
-  const pts = (x: number) => (h === 'f1Weighted' ? (100 * x).toFixed(1) : x.toFixed(4));
+  const m = metricLabel(h);
+  // F1 gains in percentage points (× 100); every number in the report's one format (src/util/format.ts).
+  const scale = h === 'f1Weighted' ? 100 : 1;
   const unit = h === 'f1Weighted' ? ' pts' : '';
-  const signed = (x: number) => `${x >= 0 ? '+' : ''}${pts(x)}`;
-  const withCi = (g: MeanSd, ci: [number, number] | null | undefined) =>
-    `${signed(g.mean)}${unit}${ci ? ` [${signed(ci[0])}, ${signed(ci[1])}]` : ''}`;
+  const withCi = (g: MeanSd, ci: [number, number] | null | undefined) => {
+    const [value, interval] = estimateParts(scale * g.mean, ci ? [scale * ci[0], scale * ci[1]] : null, { signed: true });
+    return `${value}${unit}${interval}`;
+  };
   const names = (xs: TeacherOutcome[]) => xs.map((x) => `'${x.teacher}'`).join(', ');
   const student = r.table.find((row) => row.role === 'student')!;
   const R = r.budget.repeats;
@@ -77,7 +81,7 @@ export function plainVerdict(r: RunResult): string {
   ].filter(Boolean);
   const bestRow = r.table.find((row) => row.label === r.best.label)!;
   return [
-    `Deploying on '${r.student}' alone, the student without KD reaches ${m} ${student.test[h].mean.toFixed(3)} ± ${student.test[h].sd.toFixed(3)} (test, ${R} repeats).`,
+    `Deploying on '${r.student}' alone, the student without KD reaches ${m} ${formatMeanSd(student.test[h].mean, student.test[h].sd)} (test, ${R} repeats).`,
     `The CCH criterion (${
       (r.cch.repeats ?? 1) > 1
         ? `margin over ${r.cch.repeats} repeats, ${Math.round(100 * r.cch.ciLevel)}% intervals with training variance`
@@ -85,7 +89,7 @@ export function plainVerdict(r: RunResult): string {
     }) predicts: ${criterion.join('; ')}.`,
     `Measured plain KD (paired ${m} gain, 95% interval over ${R} repeats): ${measured.join('; ')}; ${agreementLine(r.agreement)}.`,
     r.best.beatsStudent
-      ? `Deploy ${r.best.label}: its gain over the no-KD student is clearly positive (${withCi(bestRow.gain!, bestRow.gainCi)}) and it is best on validation among such students; ${m} ${r.best.testHeadline.mean.toFixed(3)} ± ${r.best.testHeadline.sd.toFixed(3)} on test; saved in best-student/.`
+      ? `Deploy ${r.best.label}: its gain over the no-KD student is clearly positive (${withCi(bestRow.gain!, bestRow.gainCi)}) and it is best on validation among such students; ${m} ${formatMeanSd(r.best.testHeadline.mean, r.best.testHeadline.sd)} on test; saved in best-student/.`
       : `No teacher clearly helps — deploy the student alone (saved in best-student/).`,
   ].join(' ');
 }

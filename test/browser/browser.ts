@@ -76,6 +76,8 @@ export interface ReportBrowserCheck {
   /** Console errors and uncaught exceptions. */
   errors: string[];
   screenshot?: string;
+  /** Full-page screenshots at REPORT_WIDTHS (with screenshotDir). */
+  screenshots: string[];
 }
 
 // Runs in the page (plain JS: the project compiles without the DOM lib).
@@ -102,14 +104,62 @@ const INSPECT_REPORT = `(() => {
   };
 })()`;
 
+/** Window widths every report must fit: a laptop and a desktop screen. */
+export const REPORT_WIDTHS = [1280, 1920] as const;
+
+// Runs in the page: what a reader at this window width cannot read in full.
+const LAYOUT_PROBLEMS = `(() => {
+  const problems = [];
+  const name = (el) => (el.closest('figure') || {}).id || el.tagName.toLowerCase();
+  // A table must fit its column: no horizontal scroll bar, no cell whose text is cut.
+  for (const w of document.querySelectorAll('.table-wrap')) {
+    if (w.scrollWidth > w.clientWidth + 1) problems.push(name(w) + ' is ' + w.scrollWidth + ' px wide in a ' + w.clientWidth + ' px column (scrolls sideways)');
+  }
+  for (const c of document.querySelectorAll('table.data th, table.data td')) {
+    if (c.scrollWidth > c.clientWidth + 1) problems.push(name(c) + ': cell "' + c.textContent + '" is cut');
+    if (c.textContent.includes('\u2026')) problems.push(name(c) + ': cell "' + c.textContent + '" is truncated');
+  }
+  // A chart must fit the page, and none of its texts may be cut ('…') or overlap another.
+  for (const f of document.querySelectorAll('figure.chart')) {
+    const svg = f.querySelector('svg');
+    if (!svg) continue;
+    const box = svg.getBoundingClientRect();
+    if (box.right > document.documentElement.clientWidth + 1) problems.push(f.id + ' runs past the window');
+    const texts = [...svg.querySelectorAll('text')]
+      // vega hides the tick labels it thins out with opacity 0; those are not seen.
+      .filter((t) => t.textContent.trim() !== '' && getComputedStyle(t).opacity !== '0' && getComputedStyle(t).visibility !== 'hidden')
+      .map((t) => ({ text: t.textContent, r: t.getBoundingClientRect() }));
+    for (const t of texts) if (t.text.includes('\u2026')) problems.push(f.id + ': label "' + t.text + '" is truncated');
+    for (let i = 0; i < texts.length; i++) {
+      for (let j = i + 1; j < texts.length; j++) {
+        const a = texts[i].r, b = texts[j].r;
+        const w = Math.min(a.right, b.right) - Math.max(a.left, b.left);
+        const h = Math.min(a.bottom, b.bottom) - Math.max(a.top, b.top);
+        if (w > 1 && h > 1) problems.push(f.id + ': labels "' + texts[i].text + '" and "' + texts[j].text + '" overlap');
+      }
+    }
+  }
+  return problems;
+})()`;
+
+/**
+ * Layout problems of the open page at its current width: tables that scroll sideways or cut a
+ * cell, charts wider than the window, truncated or overlapping chart labels. Empty when all is readable.
+ */
+export async function layoutProblems(page: Page): Promise<string[]> {
+  return (await page.evaluate(LAYOUT_PROBLEMS)) as string[];
+}
+
 /**
  * Open a report.html (file://) in Chromium and check it: every chart is an SVG of non-zero
- * size with data marks, no request leaves the file, no script error. Throws an Error listing
- * every problem; returns what it saw. `screenshot`: path of a full-page PNG to write.
+ * size with data marks, no request leaves the file, no script error, and at each of
+ * REPORT_WIDTHS every table and chart is readable in full (layoutProblems). Throws an Error
+ * listing every problem; returns what it saw. `screenshot`: path of a full-page PNG to write;
+ * `screenshotDir`: where to write report-<width>.png per width.
  */
 export async function checkReportInBrowser(
   htmlPath: string,
-  opts: { screenshot?: string; browser?: Browser; minFigures?: number } = {},
+  opts: { screenshot?: string; browser?: Browser; minFigures?: number; screenshotDir?: string } = {},
 ): Promise<ReportBrowserCheck> {
   const browser = opts.browser ?? (await launchChromium());
   try {
@@ -123,9 +173,21 @@ export async function checkReportInBrowser(
       await page.screenshot({ path: opts.screenshot, fullPage: true });
       screenshot = opts.screenshot;
     }
-    await page.close();
-    const result: ReportBrowserCheck = { ...seen, externalRequests, errors, ...(screenshot ? { screenshot } : {}) };
+    // At each common window width: readable in full (and a screenshot, to look at, with screenshotDir).
     const problems: string[] = [];
+    const screenshots: string[] = [];
+    for (const width of REPORT_WIDTHS) {
+      await page.setViewportSize({ width, height: 1000 });
+      problems.push(...(await layoutProblems(page)).map((p) => `at ${width} px: ${p}`));
+      if (opts.screenshotDir) {
+        const file = path.join(opts.screenshotDir, `report-${width}.png`);
+        await mkdir(opts.screenshotDir, { recursive: true });
+        await page.screenshot({ path: file, fullPage: true });
+        screenshots.push(file);
+      }
+    }
+    await page.close();
+    const result: ReportBrowserCheck = { ...seen, externalRequests, errors, screenshots, ...(screenshot ? { screenshot } : {}) };
     if (seen.figures.length < (opts.minFigures ?? 1))
       problems.push(`found ${seen.figures.length} charts, expected at least ${opts.minFigures ?? 1}`);
     for (const f of seen.figures) {

@@ -120,3 +120,77 @@ export function sampleReportDocument(): ReportDocumentInput {
     links: [{ href: 'student/index.html', text: 'Try the student in your browser' }],
   };
 }
+
+/**
+ * The widest parts of a real `cmkd run` report (digits, textured student, five teachers): its
+ * teachers table (ten columns, intervals in four) and the margin-vs-gain figure, where two
+ * teachers score alike. Numbers from a run of `cmkd run digits --student textured --budget quick`.
+ */
+export function wideRunDocument(): ReportDocumentInput {
+  const rows: [
+    string,
+    number,
+    [number, number],
+    number,
+    [number, number],
+    number,
+    [number, number],
+    number,
+    [number, number],
+    number,
+    [number, number],
+  ][] = [
+    ['pixels', 1.554, [1.381, 1.728], 0.0036, [-0.0503, 0.0575], 0.073, [-0.018, 0.163], 2.06, [1.99, 2.14], 0.699, [0.607, 0.792]],
+    ['fusion', 1.551, [1.336, 1.767], 0.0008, [-0.0505, 0.0522], 0.068, [-0.041, 0.177], 1.94, [1.89, 2.0], 0.719, [0.604, 0.834]],
+    ['blocks', 1.525, [1.3, 1.75], -0.0256, [-0.0748, 0.0235], 0.034, [-0.066, 0.134], 1.79, [1.73, 1.84], 0.743, [0.645, 0.842]],
+    ['profiles', 1.379, [1.238, 1.519], -0.172, [-0.237, -0.107], -0.032, [-0.173, 0.11], 1.6, [1.53, 1.67], 0.74, [0.656, 0.824]],
+    ['fourier', 1.221, [1.086, 1.356], -0.33, [-0.463, -0.196], -0.0038, [-0.0881, 0.0804], 1.58, [1.48, 1.67], 0.673, [0.564, 0.783]],
+  ];
+  const est = (value: number, ci: [number, number]) => ({ value, ci });
+  return {
+    title: 'wide run report',
+    sections: [
+      {
+        heading: 'Will KD help, and from which teacher?',
+        blocks: [
+          table({
+            id: 'teachers',
+            caption: 'CCH prediction against the measured weighted F1 gain of plain KD from each teacher.',
+            header: [
+              'rank',
+              'teacher',
+              'I(Ht;Hs)',
+              'margin',
+              'verdict',
+              'KD gain (weighted F1)',
+              'effect',
+              'agrees',
+              'I(Ht;Y)',
+              'shared fraction',
+            ],
+            rows: rows.map((r, i) => [
+              i + 1,
+              r[0],
+              est(r[1], r[2]),
+              est(r[3], r[4]),
+              r[3] < -0.1 ? 'hurts' : 'uncertain',
+              est(r[5], r[6]),
+              'no clear effect',
+              '–',
+              est(r[7], r[8]),
+              est(r[9], r[10]),
+            ]),
+            formats: { rank: { digits: 0 }, 'KD gain (weighted F1)': { signed: true } },
+          }),
+          figure(
+            'cch-scatter',
+            cchScatterSpec(
+              rows.map((r) => ({ teacher: r[0], margin: r[3], marginCi: r[4], gain: r[5], gainSd: (r[6][1] - r[6][0]) / 4 })),
+              { gainRange: [-1, 1] },
+            ),
+          ),
+        ],
+      },
+    ],
+  };
+}

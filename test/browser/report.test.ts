@@ -6,7 +6,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { writeReport } from '../../src/report/write.js';
 import { checkReportInBrowser, HAS_CHROMIUM, NO_CHROMIUM_REASON } from './browser.js';
-import { sampleReportDocument, SAMPLE_VERDICT } from './fixtures.js';
+import { sampleReportDocument, SAMPLE_VERDICT, wideRunDocument } from './fixtures.js';
 
 if (!HAS_CHROMIUM) process.stderr.write(`${NO_CHROMIUM_REASON}\n`);
 
@@ -15,7 +15,7 @@ describe.skipIf(!HAS_CHROMIUM)(HAS_CHROMIUM ? 'report in Chromium' : NO_CHROMIUM
     const dir = await mkdtemp(path.join(tmpdir(), 'cmkd-report-browser-'));
     const { html } = await writeReport(dir, sampleReportDocument());
     const shot = path.join(process.env.CMKD_SCREENSHOTS ?? dir, 'report.png');
-    const seen = await checkReportInBrowser(html, { screenshot: shot, minFigures: 5 });
+    const seen = await checkReportInBrowser(html, { screenshot: shot, minFigures: 5, screenshotDir: process.env.CMKD_SCREENSHOTS ?? dir });
     expect(seen.title).toBe(sampleReportDocument().title);
     expect(seen.verdicts).toHaveLength(1);
     expect(seen.verdicts[0].startsWith(SAMPLE_VERDICT)).toBe(true);
@@ -33,6 +33,14 @@ describe.skipIf(!HAS_CHROMIUM)(HAS_CHROMIUM ? 'report in Chromium' : NO_CHROMIUM
     expect(seen.tables).toBe(2);
     expect(seen.bestCells).toBe(4);
     expect(existsSync(shot) && statSync(shot).size > 10_000).toBe(true);
+  });
+
+  it("a run's widest table and close teachers are readable in full at 1280 and 1920 px (no sideways scroll, no cut or overlapping labels)", async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'cmkd-report-browser-'));
+    const { html } = await writeReport(dir, wideRunDocument());
+    const seen = await checkReportInBrowser(html, { screenshotDir: process.env.CMKD_SCREENSHOTS ?? dir });
+    expect(seen.screenshots.map((f) => path.basename(f))).toEqual(['report-1280.png', 'report-1920.png']);
+    expect(seen.tables).toBe(1);
   });
 
   it('fails loudly on a page whose chart is empty', async () => {

@@ -12,6 +12,7 @@ import { applyStandardizer, getModality, loadDataset, repeatedSplits } from '../
 import { initEngine, tf } from '../../src/engine/index.js';
 import { loadModel } from '../../src/models/index.js';
 import { BUDGET_PRESETS, runMainJob, type RunResult } from '../../src/run/index.js';
+import { studentSampleRows } from '../../src/run/report.js';
 import { serveStatic, type StaticServer } from '../../src/serve/server.js';
 import { predictOutputs } from '../../src/train/index.js';
 import { checkReportInBrowser, HAS_CHROMIUM, launchChromium, NO_CHROMIUM_REASON, waitForStudent, watchedPage } from './browser.js';
@@ -73,13 +74,13 @@ describe.skipIf(!HAS_CHROMIUM)(HAS_CHROMIUM ? 'cmkd run report and student in Ch
       await page.goto(`${server.url}student/`);
       await waitForStudent(page);
       const browserProbs = (await page.evaluate('window.cmkdPredict(0)')) as number[];
-      // Node: the first test row of split 1 (the page's sample 0), through the saved model and its standardiser.
+      // Node: the page's sample 0 (split 1's first test row of class 0), through the saved model and its standardiser.
       const ds = await loadDataset('digits?n=300&modalities=profiles,blocks&cache=false');
       const { model, meta } = await loadModel(path.join(outDir, 'best-student'));
       const split = repeatedSplits(ds, 2, 0)[0];
       const m = getModality(ds, 'profiles');
       const d = m.shape[0];
-      const row = split.test[0];
+      const row = studentSampleRows(split.test, ds.labels, 10)[0];
       const saved = meta.standardizer!;
       const standardizer = { modality: 'profiles', per: saved.per, mean: Float32Array.from(saved.mean), std: Float32Array.from(saved.std) };
       const x = applyStandardizer({ ...m, data: m.data.slice(row * d, (row + 1) * d) }, standardizer).data;

@@ -4,9 +4,10 @@
  * probabilities must match Node's on the same samples.
  */
 import { existsSync } from 'node:fs';
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -19,9 +20,9 @@ import {
   type Standardizer,
 } from '../../src/data/index.js';
 import { initEngine, tf } from '../../src/engine/index.js';
-import { buildModel, loadModel, makeSpec, saveModel, type ModelSpec } from '../../src/models/index.js';
+import { buildModel, loadModel, makeSpec, readModelArtifacts, saveModel, type ModelSpec } from '../../src/models/index.js';
 import { svgToPng } from '../../src/report/charts.js';
-import { writeStudentPage } from '../../src/report/student.js';
+import { studentPageHtml, writeStudentPage } from '../../src/report/student.js';
 import { serveStatic, type StaticServer } from '../../src/serve/server.js';
 import { predictOutputs } from '../../src/train/index.js';
 import { HAS_CHROMIUM, launchChromium, NO_CHROMIUM_REASON, waitForStudent, watchedPage } from './browser.js';
@@ -159,6 +160,36 @@ describe.skipIf(!HAS_CHROMIUM)(HAS_CHROMIUM ? 'student page in Chromium' : NO_CH
     expect(await page.textContent('#status')).toBe(`expected ${d} numbers (one per feature), got 3`);
     if (process.env.CMKD_SCREENSHOTS) await page.screenshot({ path: path.join(process.env.CMKD_SCREENSHOTS, 'student-blocks.png') });
     expect(errors).toEqual([]);
+    await page.close();
+  });
+
+  it('opened from disk (file://), the page runs the model stored in it: same probabilities, nothing fetched but its own folder', async () => {
+    for (const s of [pixels, blocks]) {
+      const dir = pathToFileURL(path.join(runDir, s.name)).href;
+      const { page, errors, externalRequests } = await watchedPage(browser, [`${dir}/`]);
+      await page.goto(`${dir}/index.html`);
+      await waitForStudent(page);
+      for (let i = 0; i < SAMPLES.length; i++) {
+        const probs = (await page.evaluate(`window.cmkdPredict(${i})`)) as number[];
+        probs.forEach((p, k) => expect(Math.abs(p - s.nodeProbs[i][k])).toBeLessThan(1e-4));
+      }
+      expect(errors).toEqual([]);
+      expect(externalRequests).toEqual([]);
+      await page.close();
+    }
+  });
+
+  it('a page without the model stored in it, opened from disk, says to serve it with cmkd serve', async () => {
+    const { meta } = await readModelArtifacts(path.join(runDir, 'models', 'blocks'));
+    const dir = path.join(runDir, 'not-embedded');
+    await mkdir(dir, { recursive: true });
+    await copyFile(path.join(runDir, 'blocks', 'tf.min.js'), path.join(dir, 'tf.min.js'));
+    await writeFile(path.join(dir, 'index.html'), studentPageHtml(meta, { samples: [] }));
+    const { page } = await watchedPage(browser, []);
+    await page.goto(pathToFileURL(path.join(dir, 'index.html')).href);
+    await expect(waitForStudent(page)).rejects.toThrow(/opened from a file/);
+    expect(await page.textContent('#status')).toMatch(/could not load the model: .*cmkd serve <run-dir>/);
+    expect(await page.textContent('footer')).toContain('cmkd serve <run-dir>');
     await page.close();
   });
 
