@@ -1,5 +1,5 @@
 /** Helpers every command shares: checked numeric flags, Ctrl-C handling, and the dataset flags. */
-import { accessSync, constants, mkdirSync, readdirSync, statSync, type Stats } from 'node:fs';
+import { accessSync, constants, mkdirSync, readdirSync, rmdirSync, statSync, type Stats } from 'node:fs';
 import { availableParallelism, loadavg } from 'node:os';
 import path from 'node:path';
 import { Option, type Command } from 'commander';
@@ -58,6 +58,23 @@ export function executorOptions(f: ExecutorFlags): { workers: number; queue?: Qu
   return { workers: numberOption('--workers', f.workers, { integer: true, min: 1 }) as number };
 }
 
+/** Output folders this process made; those still empty at exit (bad input found after the check) are removed. */
+const madeDirs = new Map<string, string>();
+process.once('exit', () => {
+  for (const [leaf, top] of madeDirs) {
+    // The leaf, then each parent this process made with it, while empty.
+    for (let dir = leaf; ; dir = path.dirname(dir)) {
+      try {
+        if (readdirSync(dir).length > 0) break;
+        rmdirSync(dir);
+      } catch {
+        break;
+      }
+      if (dir === top) break;
+    }
+  }
+});
+
 /**
  * Checks an output folder before any work, so a bad `--out` fails at once with one line (exit 2)
  * instead of a crash after training: not empty, not under /proc, /sys or /dev, not an existing
@@ -104,7 +121,8 @@ export function prepareOutDir(flag: string, dir: string, resume?: boolean): stri
   }
   try {
     accessSync(existing, constants.W_OK);
-    mkdirSync(abs, { recursive: true });
+    const top = mkdirSync(abs, { recursive: true });
+    if (top !== undefined) madeDirs.set(abs, top);
   } catch (e) {
     throw new CmkdError(
       `${flag} '${dir}': cannot create or write in it (${(e as NodeJS.ErrnoException).code ?? 'error'})`,

@@ -1,4 +1,8 @@
 import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 
@@ -21,5 +25,18 @@ describe('stdout closed early', () => {
     const code = await new Promise<number | null>((done) => child.on('close', (c) => done(c)));
     expect(stderr).not.toMatch(/EPIPE|Error|at /);
     expect(code).toBe(0);
+  }, 60_000);
+});
+
+describe('output folders', () => {
+  it('a run that fails on bad input after its --out check leaves no empty folder behind', async () => {
+    const out = path.join(await mkdtemp(path.join(tmpdir(), 'cmkd-out-')), 'runs', 'r1');
+    const child = spawnCli(['run', 'digits?n=200', '--student', 'nope', '--out', out]);
+    let stderr = '';
+    child.stderr.on('data', (c: Buffer) => (stderr += String(c)));
+    const code = await new Promise<number | null>((done) => child.on('close', (c) => done(c)));
+    expect(code).toBe(2);
+    expect(stderr).toMatch(/has no modality 'nope'/);
+    expect(existsSync(path.dirname(out))).toBe(false);
   }, 60_000);
 });

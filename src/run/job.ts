@@ -382,7 +382,7 @@ async function deriveRun(o: RunOptions): Promise<Prepared> {
   const methods = asked.length ? asked : budget.methods;
   // Random 70/10/20 splits, or stratified 5-fold on small data; the budget's steps in epochs for split 0's training rows.
   const { scheme, splits } = planSplits(ds, budget.repeats, seed);
-  const warnings = checkRows(ds, splits, { allowSmall: o.allowSmall });
+  const warnings = checkRows(ds, splits, { allowSmall: o.allowSmall, predicted: analysis.representation === 'predicted' });
   const schedule = trainingSchedule(budget, splits[0].train.length);
   // What the models depend on; the analysis settings are their cells' inputs, so another
   // representation or estimator on a resumed run reuses every trained model.

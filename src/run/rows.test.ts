@@ -43,6 +43,10 @@ describe('checkRows', () => {
       'The CCH analysis estimates mutual information on the 24 held-out rows (8 validation + 16 test) of the first split; KSG in 16 dimensions needs about 100 or more, so its margins and verdicts are unreliable here.',
       'Validation has only 8 rows (fewer than 30) and as few as 2 rows of some class (fewer than 3 of each of 4) in some repeat: early stopping and the choice of the deployed student follow noise at this size.',
     ]);
+    // Predicted classes: the plug-in estimate's bias, (K − 1)² / (2n) = 9 / 48 nats.
+    expect(checkRows(ds, planSplits(ds, 2, 0).splits, { predicted: true })[0]).toBe(
+      'The CCH analysis estimates mutual information between predicted classes on the 24 held-out rows (8 validation + 16 test) of the first split; the plug-in estimate of a 4×4 table is biased by about (K−1)²/(2n) = 0.19 nats at this size, so its margins and verdicts are unreliable here.',
+    );
     // Enough rows overall, but validation too thin per class (40 classes: 1 or 2 validation rows each).
     const many = dataset(400, 40);
     const warnings = checkRows(many, planSplits(many, 1, 0).splits);

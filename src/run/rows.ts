@@ -62,7 +62,14 @@ function classCounts(ds: MultimodalDataset, rows: ArrayLike<number>): number[] {
  * (fewer than MIN_ROWS rows, or a class with fewer than MIN_PER_CLASS) unless `allowSmall`, and
  * returns a plain sentence for each thing that is too small to trust (empty when all is well).
  */
-export function checkRows(ds: MultimodalDataset, splits: Split[], o: { allowSmall?: boolean } = {}): string[] {
+export function checkRows(
+  ds: MultimodalDataset,
+  splits: Split[],
+  o: {
+    allowSmall?: boolean;
+    /** The CCH analysis measures predicted classes (plug-in MI) rather than continuous representations. */ predicted?: boolean;
+  } = {},
+): string[] {
   const classes = ds.task.kind === 'classification' ? ds.task.classes : [];
   const classification = classes.length > 0;
   const counts = classCounts(
@@ -96,8 +103,13 @@ export function checkRows(ds: MultimodalDataset, splits: Split[], o: { allowSmal
   if (first) {
     const heldOut = first.val.length + first.test.length;
     if (heldOut < MIN_HELD_OUT_FOR_MI) {
+      const rows = `the ${heldOut} held-out rows (${first.val.length} validation + ${first.test.length} test) of the first split`;
+      const k = counts.filter((c) => c > 0).length;
+      // Miller–Madow: the plug-in MI of a K×K table is biased upward by about (K−1)²/(2n) nats.
       warnings.push(
-        `The CCH analysis estimates mutual information on the ${heldOut} held-out rows (${first.val.length} validation + ${first.test.length} test) of the first split; KSG in 16 dimensions needs about ${MIN_HELD_OUT_FOR_MI} or more, so its margins and verdicts are unreliable here.`,
+        o.predicted && classification
+          ? `The CCH analysis estimates mutual information between predicted classes on ${rows}; the plug-in estimate of a ${k}×${k} table is biased by about (K−1)²/(2n) = ${((k - 1) ** 2 / (2 * heldOut)).toFixed(2)} nats at this size, so its margins and verdicts are unreliable here.`
+          : `The CCH analysis estimates mutual information on ${rows}; KSG in 16 dimensions needs about ${MIN_HELD_OUT_FOR_MI} or more, so its margins and verdicts are unreliable here.`,
       );
     }
   }

@@ -70,7 +70,7 @@ export function humanRun(r: RunResult, outDir: string): string {
     '',
     r.verdict,
     '',
-    `Run folder: ${outDir} (results.json, methods.csv, teachers.csv, best-student/, report.html)`,
+    `Run folder: ${outDir} (results.json, methods.csv, teachers.csv, predictions.csv, best-student/, report.html)`,
   ].join('\n');
 }
 
