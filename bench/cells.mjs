@@ -1,12 +1,13 @@
 // Cells per hour on each executor, in one run: the same `cmkd run` in one process (--workers 1),
 // on 2 local worker processes (--workers 2), and through a Redis queue served by 1 and by 2
-// `cmkd worker` processes (--queue), each timed as a whole command. The queue's overhead per
-// cell is (queue with 1 worker − one process) / cells: what submitting, Redis and the worker's
-// rebuild of the workspace add to the same sequential work. Every executor's output folder is
-// checked identical to the one-process run's (stage files, models and queue.json aside).
+// `cmkd worker` processes (--queue, workers started beforehand), each timed as a whole command.
+// The queue's overhead per cell is a lone worker's idle time between the end of one cell and the
+// start of the next: the record's trip back, the submitter's stage write, the next job's trip
+// out. Every executor's output folder is checked identical to the one-process run's (stage files,
+// models and queue.json aside).
 //
 //   npm run bench:cells                       # builds, then runs everything
-//   node bench/cells.mjs [--n 600] [--repeats 3] [--max-steps 120] [--only seq,pool2,queue1,queue2]
+//   node bench/cells.mjs [--n 2000] [--repeats 3] [--max-steps 264] [--only seq,pool2,queue1,queue2]
 //
 // The queue runs need Debian's redis-server (CMKD_REDIS_SERVER overrides /usr/bin/redis-server);
 // without it they are skipped, saying so.
@@ -21,7 +22,7 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 const cli = path.join(here, '..', 'dist', 'cli', 'main.js');
 const REDIS = process.env.CMKD_REDIS_SERVER ?? '/usr/bin/redis-server';
 
-const opts = { n: 600, repeats: 3, maxSteps: 120, only: ['seq', 'pool2', 'queue1', 'queue2'] };
+const opts = { n: 2000, repeats: 3, maxSteps: 264, only: ['seq', 'pool2', 'queue1', 'queue2'] };
 for (let i = 2; i < process.argv.length; i++) {
   const a = process.argv[i];
   if (a === '--n') opts.n = Number(process.argv[++i]);
@@ -72,12 +73,37 @@ async function startRedis() {
   return { url: `redis://127.0.0.1:${port}`, stop: () => child.kill('SIGTERM') };
 }
 
+/** `k` cmkd worker processes, ready; each keeps the times its 'started' and 'done' lines arrived. */
 async function startWorkers(url, k) {
-  const workers = Array.from({ length: k }, () =>
-    spawn(process.execPath, [cli, 'worker', '--queue', url], { stdio: ['ignore', 'ignore', 'pipe'] }),
-  );
-  await Promise.all(workers.map((w) => new Promise((resolve) => w.stderr.on('data', (d) => /worker ready/.test(String(d)) && resolve()))));
-  return () => Promise.all(workers.map((w) => new Promise((resolve) => (w.once('exit', resolve), w.kill('SIGTERM')))));
+  const workers = Array.from({ length: k }, () => {
+    const child = spawn(process.execPath, [cli, 'worker', '--queue', url], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const events = [];
+    let partial = '';
+    const ready = new Promise((resolve) =>
+      child.stderr.on('data', (d) => {
+        const lines = (partial + String(d)).split('\n');
+        partial = lines.pop();
+        for (const line of lines) {
+          if (/worker ready/.test(line)) resolve();
+          // The worker stamps its lines: times of its own, not of when the pipe delivered them.
+          const m = /^cmkd worker: (\S+) (started|done) (\S+)/.exec(line);
+          if (m) events.push({ type: m[2], cell: m[3], at: Date.parse(m[1]) });
+        }
+      }),
+    );
+    return { child, events, ready };
+  });
+  await Promise.all(workers.map((w) => w.ready));
+  const stop = () => Promise.all(workers.map((w) => new Promise((resolve) => (w.child.once('exit', resolve), w.child.kill('SIGTERM')))));
+  return { stop, events: () => workers.map((w) => w.events) };
+}
+
+/** A lone worker's idle gaps: from the end of one cell to the start of the next, what the queue costs each cell (its first cell, which also loads the data, aside). */
+function gaps(events) {
+  const out = [];
+  for (let i = 1; i < events.length; i++)
+    if (events[i].type === 'started' && events[i - 1].type === 'done') out.push(events[i].at - events[i - 1].at);
+  return out;
 }
 
 function same(a, b) {
@@ -112,11 +138,11 @@ if (opts.only.some((m) => m.startsWith('queue'))) {
     try {
       for (const k of [1, 2]) {
         if (!opts.only.includes(`queue${k}`)) continue;
-        const stop = await startWorkers(redis.url, k);
+        const workers = await startWorkers(redis.url, k);
         const out = path.join(work, `queue${k}`);
         const s = timed([...runArgs(out), '--queue', redis.url]);
-        await stop();
-        if (k === 1) queue1 = s;
+        await workers.stop();
+        if (k === 1) queue1 = gaps(workers.events()[0]);
         rows.push({ executor: `Redis queue, ${k} cmkd worker${k > 1 ? 's' : ''}`, s, check: same(seqOut, out) });
       }
     } finally {
@@ -138,8 +164,13 @@ for (const r of rows)
       `  ${r.check}`,
     ].join(''),
   );
-if (queue1 !== null)
-  console.log(`\nqueue overhead per cell (queue with 1 worker − one process) / cells: ${(((queue1 - seq) / cells) * 1000).toFixed(0)} ms`);
+if (queue1 !== null && queue1.length) {
+  const sorted = [...queue1].sort((a, b) => a - b);
+  const mean = queue1.reduce((a, b) => a + b, 0) / queue1.length;
+  console.log(
+    `\nqueue overhead per cell (1 worker: from the end of a cell to the start of the next, over ${queue1.length} cells): mean ${mean.toFixed(0)} ms, median ${sorted[sorted.length >> 1].toFixed(0)} ms, max ${sorted[sorted.length - 1].toFixed(0)} ms`,
+  );
+}
 console.log(
   `load average after: ${loadavg()
     .map((x) => x.toFixed(2))

@@ -59,7 +59,9 @@ export function register(program: Command): void {
           signal: controller.signal,
           onEvent: (e) => {
             // What the worker does goes to stderr, a line each (it prints no results).
-            if (!f.quiet || e.type === 'failed' || e.type === 'connection') process.stderr.write(`cmkd worker: ${describe(e)}\n`);
+            // Stamped to the millisecond (UTC): a worker is a long-running service, its lines are its log.
+            if (!f.quiet || e.type === 'failed' || e.type === 'connection')
+              process.stderr.write(`cmkd worker: ${new Date().toISOString()} ${describe(e)}\n`);
           },
         });
       } finally {
