@@ -6,20 +6,12 @@ import { describe, expect, it } from 'vitest';
 import type { ProgressEvent } from '../util/progress.js';
 import { loadDataset } from '../data/index.js';
 import { initEngine } from '../engine/index.js';
-import { runMainJob, sweep, type RunOptions, type RunResult } from './index.js';
-import { tinyBudget } from './testing.js';
+import { runMainJob, sweep, type RunResult } from './index.js';
+import { EXECUTOR_RUN, runTables } from './testing.js';
 
 // Forks real worker processes (src/run/worker.ts through ts-hooks.mjs), each loading the spec again.
-const spec = 'digits?n=300&modalities=profiles,blocks,fourier&cache=false';
-const tiny = tinyBudget(['kd', 'dkd+ls']);
-const base: Omit<RunOptions, 'outDir'> = { dataset: spec, student: 'profiles', teachers: ['blocks', 'fourier'], budget: tiny };
-const tables = (r: RunResult) => ({
-  table: r.table,
-  outcomes: r.outcomes,
-  cch: r.cch,
-  best: r.best,
-  records: r.records.map(({ seconds: _s, ...rec }) => rec),
-});
+const base = EXECUTOR_RUN;
+const tables = runTables;
 /** This process's children (the pool's workers), without the `ps` listing them. */
 const children = () =>
   execFileSync('ps', ['-o', 'pid=,comm=', '--ppid', String(process.pid)], { encoding: 'utf8' })

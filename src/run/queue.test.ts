@@ -7,9 +7,9 @@ import { CmkdError } from '../util/errors.js';
 import type { ProgressEvent } from '../util/progress.js';
 import { loadDataset } from '../data/index.js';
 import { initEngine } from '../engine/index.js';
-import { runMainJob, sweep, type RunOptions, type RunResult } from './index.js';
+import { runMainJob, sweep, type RunResult } from './index.js';
 import { decodeJson, encodeJson, failureError, failureReason, queueConnection, redactUrl } from './queue.js';
-import { tinyBudget } from './testing.js';
+import { EXECUTOR_RUN, runTables } from './testing.js';
 
 describe('what crosses the queue', () => {
   it('records keep NaN and ±Infinity, as the in-process executors keep them', () => {
@@ -42,20 +42,8 @@ describe('what crosses the queue', () => {
 });
 
 // A real redis-server on a free port and `cmkd worker` processes from the sources.
-const spec = 'digits?n=300&modalities=profiles,blocks,fourier&cache=false';
-const base: Omit<RunOptions, 'outDir'> = {
-  dataset: spec,
-  student: 'profiles',
-  teachers: ['blocks', 'fourier'],
-  budget: tinyBudget(['kd', 'dkd+ls']),
-};
-const tables = (r: RunResult) => ({
-  table: r.table,
-  outcomes: r.outcomes,
-  cch: r.cch,
-  best: r.best,
-  records: r.records.map(({ seconds: _s, ...rec }) => rec),
-});
+const base = EXECUTOR_RUN;
+const tables = runTables;
 const out = (name: string) => mkdtemp(path.join(tmpdir(), `cmkd-queue-${name}-`));
 
 describe.skipIf(!HAS_REDIS)(HAS_REDIS ? 'execute through a Redis queue served by cmkd worker processes' : NO_REDIS_REASON, () => {
