@@ -1,6 +1,6 @@
 /** Helpers every command shares: checked numeric flags, Ctrl-C handling, and the dataset flags. */
 import { accessSync, constants, mkdirSync, readdirSync, rmdirSync, statSync, type Stats } from 'node:fs';
-import { availableParallelism, loadavg } from 'node:os';
+import { availableParallelism, cpus } from 'node:os';
 import path from 'node:path';
 import { Option, type Command } from 'commander';
 import { loadDataset, type CsvModalityColumns, type LoadOptions, type MultimodalDataset } from '../data/index.js';
@@ -39,13 +39,32 @@ export function addExecutorFlags(cmd: Command): Command {
   return cmd
     .option(
       '--workers <n|auto>',
-      'processes training models at once, one core each; auto: the idle cores (cores − 1-minute load average, at least 1)',
+      'processes training models at once, one core each; auto: the cores idle now (measured over 0.2 s, at least 1)',
       'auto',
     )
     .option('--queue <url>', 'run the cells on `cmkd worker` processes serving this Redis queue, e.g. redis://host:6379/0');
 }
 
-/** `--workers <n|auto>` (auto = the idle cores: cores − the 1-minute load average, rounded, at least 1) and `--queue <url>`. */
+/**
+ * The cores idle now (at least 1): the CPU time they spent idle over 0.2 s, measured rather than
+ * read from the load average, which lags a minute behind (right after a test run it still said
+ * "busy" on an idle machine).
+ */
+export function idleCores(sampleMs = 200): number {
+  const idleAndTotal = () =>
+    cpus().reduce(
+      ([idle, total], c) => [idle + c.times.idle, total + c.times.idle + c.times.user + c.times.nice + c.times.sys + c.times.irq],
+      [0, 0],
+    );
+  const [idle0, total0] = idleAndTotal();
+  // A synchronous pause: flags are parsed synchronously, and this runs once per command.
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, sampleMs);
+  const [idle1, total1] = idleAndTotal();
+  const share = total1 > total0 ? (idle1 - idle0) / (total1 - total0) : 1;
+  return Math.max(1, Math.round(share * availableParallelism()));
+}
+
+/** `--workers <n|auto>` (auto = idleCores()) and `--queue <url>`. */
 export function executorOptions(f: ExecutorFlags): { workers: number; queue?: QueueTarget } {
   if (f.queue !== undefined) {
     queueConnection(f.queue);
@@ -54,7 +73,7 @@ export function executorOptions(f: ExecutorFlags): { workers: number; queue?: Qu
       throw new CmkdError('--workers and --queue: give one (queued cells run on the workers serving the queue)', 'invalid-option');
     return { workers: 1, queue: { url: f.queue } };
   }
-  if (f.workers === 'auto') return { workers: Math.max(1, availableParallelism() - Math.round(loadavg()[0])) };
+  if (f.workers === 'auto') return { workers: idleCores() };
   return { workers: numberOption('--workers', f.workers, { integer: true, min: 1 }) as number };
 }
 
