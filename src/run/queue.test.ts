@@ -29,6 +29,13 @@ describe('what crosses the queue', () => {
     const other = failureError(failureReason(new TypeError('boom')));
     expect(other).not.toBeInstanceOf(CmkdError);
     expect(other.message).toBe('boom');
+    // BullMQ's own reason (a cell whose workers kept dying) is an interruption to resume from.
+    const gaveUp = failureError('job stalled more than allowable limit', 'r0-student');
+    expect(gaveUp).toBeInstanceOf(CmkdError);
+    expect((gaveUp as CmkdError).code).toBe('interrupted');
+    expect(gaveUp.message).toBe(
+      "the queue gave up on cell 'r0-student': job stalled more than allowable limit; finished cells are kept: --resume continues the run",
+    );
   });
 
   it('queue URLs: redis:// or rediss:// with a host and a database number; the password never shows', () => {

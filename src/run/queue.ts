@@ -136,11 +136,19 @@ export function failureReason(err: unknown): string {
   return `[${code}] ${message}`;
 }
 
-/** The error of a failure reason, as the cell threw it: a CmkdError keeps its code (and the CLI its exit code). */
-export function failureError(reason: string): Error {
+/**
+ * The error of a failure reason, as the cell threw it: a CmkdError keeps its code (and the CLI its
+ * exit code). A reason without the prefix is BullMQ's own (a cell whose workers kept dying).
+ */
+export function failureError(reason: string, cellId = '?'): Error {
   const m = /^\[([a-z-]+)\] ([\s\S]*)$/.exec(reason);
-  if (m && m[1] !== 'internal') return new CmkdError(m[2], m[1] as CmkdErrorCode);
-  return new Error(m ? m[2] : reason);
+  if (!m)
+    return new CmkdError(
+      `the queue gave up on cell '${cellId}': ${reason}; finished cells are kept: --resume continues the run`,
+      'interrupted',
+    );
+  if (m[1] !== 'internal') return new CmkdError(m[2], m[1] as CmkdErrorCode);
+  return new Error(m[2]);
 }
 
 /** Resolves with `p`, or fails with `message` after `ms`. */
@@ -232,12 +240,18 @@ class QueueExecutor implements CellExecutor {
     const jobId = this.jobId(cell);
     const answer = new Promise<Json>((resolve, reject) => this.waiting.set(jobId, { cell, resolve, reject }));
     // An id already on the queue (a resumed run) is not added twice: its answer is awaited.
-    await this.queue.add(cell.kind, data, {
-      jobId,
-      attempts: 1,
-      removeOnComplete: { age: KEEP_SECONDS },
-      removeOnFail: { age: KEEP_SECONDS },
-    });
+    try {
+      await this.queue.add(cell.kind, data, {
+        jobId,
+        attempts: 1,
+        removeOnComplete: { age: KEEP_SECONDS },
+        removeOnFail: { age: KEEP_SECONDS },
+      });
+    } catch (err) {
+      // Not queued: nothing to wait for (and the unanswered promise is dropped, not rejected).
+      this.waiting.delete(jobId);
+      throw err;
+    }
     // Finished before the events listened (a resumed run's job)? The poll would see it too, later.
     this.check(jobId).catch(() => undefined);
     return answer;
@@ -247,7 +261,7 @@ class QueueExecutor implements CellExecutor {
     const w = this.waiting.get(jobId);
     if (!w) return;
     this.waiting.delete(jobId);
-    if (end.failedReason !== undefined) return w.reject(failureError(`${end.failedReason}`));
+    if (end.failedReason !== undefined) return w.reject(failureError(`${end.failedReason}`, w.cell.id));
     try {
       const value = end.returnvalue;
       const answer = (typeof value === 'string' ? JSON.parse(value) : value) as QueueAnswer;
