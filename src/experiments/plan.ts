@@ -4,9 +4,10 @@
  * <outDir>/stages/<cell>.json, and a run with `resume` reads finished cells back instead of
  * recomputing them (refusing cells stored under other settings).
  */
-import { execute, type Cell, type CellRunner, type Json } from '../run/cells.js';
+import { execute, type Cell, type CellRunner, type ExecuteOptions, type Json, type WorkspaceBuilder } from '../run/cells.js';
 import { fingerprintOf, type StageStore } from '../run/stages.js';
 import { VERSION } from '../version.js';
+import type { ProgressFn } from '../util/progress.js';
 import type { ExperimentContext } from './types.js';
 
 /** The stage store of an experiment's run folder; `settings` are what its cells' results depend on. */
@@ -36,9 +37,29 @@ export function withNaN<T>(record: Json): T {
 }
 
 /**
+ * What runs an experiment's cells (`ctx.workers`, `ctx.queue`) with what a worker process needs to
+ * rebuild its workspace: the recipe is the experiment's name and its settings (the resolved
+ * options without the run folder), which its builder in recipes.ts turns into the workspace
+ * through the function the experiment's run uses; a pool worker imports recipes.ts to know it.
+ */
+export function experimentExecutor(
+  experiment: string,
+  settings: unknown,
+  ctx: ExperimentContext,
+): Pick<ExecuteOptions<unknown>, 'workers' | 'queue' | 'recipe' | 'recipeModules'> {
+  return {
+    workers: ctx.workers,
+    queue: ctx.queue,
+    recipe: { family: experiment, options: settings as Json },
+    recipeModules: [new URL('./recipes.js', import.meta.url).href],
+  };
+}
+
+/**
  * Runs an experiment's plan in its run folder (stage store, progress task) and keeps every cell's
  * record, revived (withNaN), in the returned map; `onRecord` sees the map after each cell, in
- * plan order, e.g. to write a result row once its last cell is in.
+ * plan order, e.g. to write a result row once its last cell is in. The cells run where
+ * `ctx.workers` / `ctx.queue` say (experimentExecutor): `settings` is also the workspace's recipe.
  */
 export async function executeExperiment<W>(
   experiment: string,
@@ -55,10 +76,26 @@ export async function executeExperiment<W>(
     task: cellsTask(experiment),
     onProgress: ctx.onProgress,
     signal: ctx.signal,
+    ...experimentExecutor(experiment, o.settings, ctx),
     onCell: async (cell, record) => {
       records.set(cell.id, withNaN(record));
       await onRecord?.(cell, records);
     },
   });
   return records;
+}
+
+/**
+ * The workers' builder of an experiment's plan (registered in recipes.ts): `workspace` makes the
+ * workspace from the recipe's settings — the function the experiment's run builds it with — and
+ * each cell runs on it through the experiment's runners.
+ */
+export function recipeBuilder<S, W>(
+  runners: Record<string, CellRunner<W>>,
+  workspace: (settings: S, env: { onProgress?: ProgressFn; signal?: AbortSignal }) => Promise<W>,
+): WorkspaceBuilder {
+  return async (options, env) => {
+    const w = await workspace(options as unknown as S, env);
+    return (cell, ctx) => runners[cell.kind](cell, { ...ctx, workspace: w });
+  };
 }

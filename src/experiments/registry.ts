@@ -10,6 +10,8 @@ import { fusionExperiment } from './fusion/index.js';
 import { mfhSyntheticExperiment } from './mfh-synthetic/index.js';
 import { verdictsExperiment } from './verdicts/index.js';
 import type { ExperimentDefinition } from './types.js';
+// Their plans' recipe families: a process that knows the experiments can rebuild their workspaces.
+import './recipes.js';
 
 export const EXPERIMENTS: readonly ExperimentDefinition[] = [
   cchGaussianExperiment,

@@ -2,6 +2,7 @@
  * What an experiment is to the `cmkd experiment <name>` command: a name, its options and a
  * run function. Experiments register in registry.ts; the CLI builds one subcommand per entry.
  */
+import type { QueueTarget } from '../run/cells.js';
 import { CmkdError } from '../util/errors.js';
 import type { ProgressFn } from '../util/progress.js';
 
@@ -20,6 +21,10 @@ export interface ExperimentContext {
   signal?: AbortSignal;
   /** Reuse the finished cells of an interrupted run in the same folder (default: compute every cell afresh). */
   resume?: boolean;
+  /** Processes running the plan's cells: 1 (default) runs them here; more, on a pool of local worker processes. */
+  workers?: number;
+  /** Run the plan's cells on `cmkd worker` processes serving this Redis queue instead. */
+  queue?: QueueTarget;
 }
 
 /** Options every experiment receives from the CLI besides its own. */
@@ -43,6 +48,8 @@ export interface ExperimentDefinition {
   name: string;
   description: string;
   options: ExperimentOption[];
+  /** Its cells run on a pool of local processes or a Redis queue (ExperimentContext `workers`, `queue`): the CLI gives it --workers and --queue. */
+  scalesOut?: boolean;
   run(opts: CommonExperimentOptions & Record<string, unknown>, ctx: ExperimentContext): Promise<ExperimentOutcome>;
 }
 

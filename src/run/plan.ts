@@ -53,6 +53,12 @@ export interface ExecuteOptions<W> {
   queue?: QueueTarget;
   /** How a worker process rebuilds `workspace` and `runners` (see pool.ts); without it the plan runs here. */
   recipe?: WorkspaceRecipe;
+  /**
+   * Modules (file URLs) a pool worker imports before it builds `recipe`: those that register its
+   * family from a layer above run (recipes.ts `registerRecipeFamily`), which the worker entry, in
+   * run, cannot import. Queue workers are `cmkd worker` processes: the CLI imports them itself.
+   */
+  recipeModules?: string[];
 }
 
 /** Where a plan's cells are queued: a Redis URL (redis:// or rediss://, password and db as ioredis reads them). */
@@ -63,8 +69,8 @@ export interface QueueTarget {
 }
 
 /**
- * A serialisable description of a plan's workspace: `family` names a builder known to the worker
- * entry (src/run/worker.ts), `options` is its JSON input. The builder must give the workspace the
+ * A serialisable description of a plan's workspace: `family` names a builder registered in
+ * recipes.ts, `options` is its JSON input. The builder must give the workspace the
  * plan would get in this process (same data, splits, settings), so the records are the same.
  */
 export interface WorkspaceRecipe {

@@ -2,7 +2,10 @@
  * A pool of local worker processes for a plan: `execute` (cells.ts) with `workers` > 1. TF.js
  * wasm trains on one core per process, so N processes use N cores. Each worker is a forked Node
  * process (worker.ts) that rebuilds the plan's workspace from a JSON recipe once, then runs the
- * cells it is sent one at a time and returns their records.
+ * cells it is sent one at a time and returns their records. The worker entry is run's own and
+ * knows run's recipe families; a plan from a layer above (an experiment) names the modules that
+ * register its family (`recipeModules`), and the worker imports them before it builds the recipe:
+ * the dependency stays pointing down, and the entry is the same for every plan.
  *
  * The parent keeps the stage store and schedules cells (schedule.ts): a run finished on 2 workers
  * resumes on 1 and the other way round. Ctrl-C (the signal) stops the scheduling and the workers
@@ -32,7 +35,9 @@ class WorkerDied extends CmkdError {
 
 /** Messages from the parent to a worker. */
 export type ToWorker =
-  { type: 'init'; recipe: WorkspaceRecipe } | { type: 'run'; cell: Cell; deps: Record<string, Json>; outDir: string } | { type: 'stop' };
+  | { type: 'init'; recipe: WorkspaceRecipe; modules: string[] }
+  | { type: 'run'; cell: Cell; deps: Record<string, Json>; outDir: string }
+  | { type: 'stop' };
 
 /** Messages from a worker to the parent. */
 export type FromWorker =
@@ -72,6 +77,7 @@ class WorkerPool implements CellExecutor {
   constructor(
     private readonly size: number,
     private readonly recipe: WorkspaceRecipe,
+    private readonly modules: string[],
     private readonly onProgress: ProgressFn | undefined,
   ) {}
 
@@ -172,7 +178,7 @@ class WorkerPool implements CellExecutor {
     child.once('exit', (code, signal) => end(signal ? `was killed by ${signal}` : `exited with code ${code}`));
     child.once('error', (err) => end(`failed (${err.message})`));
     this.slots.push(slot);
-    this.send(slot, { type: 'init', recipe: this.recipe });
+    this.send(slot, { type: 'init', recipe: this.recipe, modules: this.modules });
     return slot;
   }
 
@@ -195,5 +201,5 @@ export function executeOnPool<W>(
   o: ExecuteOptions<W> & { workers: number; recipe: WorkspaceRecipe },
 ): Promise<Map<string, Json>> {
   // Workers start when a cell needs computing: a resumed, finished plan forks none.
-  return executeScheduled(plan, o, new WorkerPool(o.workers, o.recipe, o.onProgress));
+  return executeScheduled(plan, o, new WorkerPool(o.workers, o.recipe, o.recipeModules ?? [], o.onProgress));
 }

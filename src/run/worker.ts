@@ -1,6 +1,7 @@
 /**
- * Entry of a pool worker process (pool.ts): builds the plan's workspace from the recipe it is
- * sent, then runs the cells it is sent one at a time and returns each record (or the error).
+ * Entry of a pool worker process (pool.ts): imports the modules it is sent (they register the
+ * recipe's family when it comes from a layer above run), builds the plan's workspace from the
+ * recipe it is sent, then runs the cells it is sent one at a time and returns each record (or the error).
  * Progress goes to the parent; Ctrl-C is the parent's to handle: it sends 'stop'.
  */
 import type { ProgressEvent } from '../util/progress.js';
@@ -19,7 +20,9 @@ function send(message: FromWorker, then?: () => void): void {
 
 const onProgress = (event: ProgressEvent) => send({ type: 'progress', event });
 
-function build(recipe: WorkspaceRecipe): Promise<RecipeRunner> {
+/** The recipe's runner, once the modules registering its family (from a layer above run) are loaded. */
+async function build(recipe: WorkspaceRecipe, modules: string[]): Promise<RecipeRunner> {
+  for (const m of modules) await import(m);
   return buildRecipe(recipe, { onProgress, signal: controller.signal });
 }
 
@@ -45,7 +48,7 @@ process.on('SIGINT', () => undefined);
 process.on('disconnect', () => process.exit(0));
 process.on('message', (message: ToWorker) => {
   if (message.type === 'init') {
-    runner = build(message.recipe);
+    runner = build(message.recipe, message.modules);
     // A failed build is reported with the first cell.
     runner.catch(() => undefined);
   } else if (message.type === 'run') {

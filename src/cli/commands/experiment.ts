@@ -3,7 +3,7 @@ import path from 'node:path';
 import { EXPERIMENTS } from '../../experiments/registry.js';
 import type { ExperimentDefinition, ReportBlock } from '../../experiments/types.js';
 import { emit, progressBars, table } from '../output.js';
-import { prepareOutDir } from '../common.js';
+import { addExecutorFlags, executorOptions, prepareOutDir, type ExecutorFlags } from '../common.js';
 
 /** runs/<name>-<local timestamp>, e.g. runs/cch-gaussian-2026-11-23T09-36-06. */
 export function defaultRunDir(name: string, now = new Date()): string {
@@ -19,6 +19,7 @@ export function renderReport(blocks: ReportBlock[]): string {
 function addExperiment(group: Command, def: ExperimentDefinition): void {
   const cmd = group.command(def.name).description(def.description);
   for (const o of def.options) cmd.option(o.flags, o.description);
+  if (def.scalesOut) addExecutorFlags(cmd);
   cmd
     .option('--quick', 'small, fast configuration (smoke test)')
     .option('--out <dir>', `run folder (default runs/${def.name}-<timestamp>)`)
@@ -31,6 +32,7 @@ function addExperiment(group: Command, def: ExperimentDefinition): void {
         const v = raw[o.key];
         if (typeof v === 'string') opts[o.key] = o.parse(v);
       }
+      const executor = def.scalesOut ? executorOptions(raw as unknown as ExecutorFlags) : {};
       const outDir = prepareOutDir('--out', typeof raw.out === 'string' ? raw.out : defaultRunDir(def.name), Boolean(raw.resume));
       const bars = progressBars({ quiet: Boolean(raw.quiet) || Boolean(raw.json && !process.stderr.isTTY) });
       const controller = new AbortController();
@@ -48,7 +50,7 @@ function addExperiment(group: Command, def: ExperimentDefinition): void {
       try {
         const { result, report } = await def.run(
           { ...opts, quick: Boolean(raw.quick), outDir },
-          { onProgress: bars, signal: controller.signal, resume: Boolean(raw.resume) },
+          { onProgress: bars, signal: controller.signal, resume: Boolean(raw.resume), ...executor },
         );
         stopBars();
         emit(result, { json: Boolean(raw.json) }, () => renderReport(report));

@@ -1,5 +1,7 @@
 import type { Command } from 'commander';
 import { BACKEND_CHOICES, type BackendChoice } from '../../engine/index.js';
+// The experiments' recipe families (run registers its own): this worker serves `cmkd experiment --queue` too.
+import '../../experiments/recipes.js';
 import { LOCK_MS, queueConnection, serveQueue, type QueueWorkerEvent } from '../../run/index.js';
 import { oneOf } from '../../util/errors.js';
 import { numberOption } from '../common.js';
@@ -31,7 +33,7 @@ function describe(e: QueueWorkerEvent): string {
 export function register(program: Command): void {
   program
     .command('worker')
-    .description('run the cells of `cmkd run --queue` / `cmkd cch --queue` from a Redis queue, one at a time, until Ctrl-C')
+    .description('run the cells of `cmkd run|cch|sweep|experiment --queue` from a Redis queue, one at a time, until Ctrl-C')
     .requiredOption('--queue <url>', 'the Redis URL the runs are submitted to, e.g. redis://host:6379/0 (rediss:// for TLS)')
     .option('--backend <name>', `TF.js backend (${BACKEND_CHOICES.join('|')}); must be the submitter's`, 'auto')
     .option(

@@ -37,14 +37,16 @@ import {
   type Representation,
 } from './common.js';
 
-/** What every cell of a digits plan shares and none changes. */
+/** What every cell of a digits plan shares and none changes (built from the settings alone: see the experiments' recipes). */
 export interface DigitsWorkspace {
   ds: MultimodalDataset;
   /** The split of each experiment seed (index = seed). */
   splits: Split[];
   fit: FitSettings;
-  outDir: string;
 }
+
+/** The workspace and the run folder (the cell's context's), where a cell saves its models and reads its dependencies'. */
+type InRun = DigitsWorkspace & { outDir: string };
 
 /** A model to train: its view, family and size, initial weights and batch order. */
 export type ModelInputs = {
@@ -105,7 +107,7 @@ export function trainCell(id: string, inputs: TrainInputs, label: string): Cell 
 }
 
 /** A saved model's outputs on the training or test rows of its view. */
-async function savedOutputs(w: DigitsWorkspace, m: SavedModel, seed: number, rows: 'train' | 'test', signal?: AbortSignal) {
+async function savedOutputs(w: InRun, m: SavedModel, seed: number, rows: 'train' | 'test', signal?: AbortSignal) {
   const { model } = await loadModel(path.join(w.outDir, m.dir));
   try {
     const data = prepareModality(w.ds, m.modality, w.splits[seed])[rows];
@@ -115,14 +117,14 @@ async function savedOutputs(w: DigitsWorkspace, m: SavedModel, seed: number, row
   }
 }
 
-async function savedOutputsAll(w: DigitsWorkspace, models: SavedModel[], seed: number, rows: 'train' | 'test', signal?: AbortSignal) {
+async function savedOutputsAll(w: InRun, models: SavedModel[], seed: number, rows: 'train' | 'test', signal?: AbortSignal) {
   const out: ModelOutputs[] = [];
   for (const m of models) out.push(await savedOutputs(w, m, seed, rows, signal));
   return out;
 }
 
 /** What KD distils: the teacher's logits and embedding on the training rows. */
-async function teacherOnTrain(w: DigitsWorkspace, t: TeacherSource, seed: number, signal?: AbortSignal): Promise<TeacherOutputs> {
+async function teacherOnTrain(w: InRun, t: TeacherSource, seed: number, signal?: AbortSignal): Promise<TeacherOutputs> {
   if (t.from === 'model') {
     const o = await savedOutputs(w, t.model, seed, 'train', signal);
     return { logits: o.logits, embedding: o.embedding };
@@ -138,7 +140,7 @@ async function teacherOnTrain(w: DigitsWorkspace, t: TeacherSource, seed: number
 
 /** The teacher on the test rows: the representation the margin reads, its logits, and the noise sd of a noisy source. */
 async function teacherOnTest(
-  w: DigitsWorkspace,
+  w: InRun,
   t: TeacherSource,
   seed: number,
   signal?: AbortSignal,
@@ -165,21 +167,22 @@ function prepared(w: DigitsWorkspace, m: ModelInputs, seed: number) {
 }
 
 export const DIGITS_RUNNERS: Record<string, CellRunner<DigitsWorkspace>> = {
-  train: async (cell, { workspace: w, onProgress, signal }) => {
+  train: async (cell, { workspace: w, outDir, onProgress, signal }) => {
     const i = cell.inputs as TrainInputs;
     const { data, spec } = prepared(w, i.model, i.seed);
     const model = await fitModel(spec, data, { ...w.fit, initSeed: i.model.initSeed, seed: i.model.shuffleSeed }, { onProgress, signal });
     try {
       const score = await scoreModel(model, data.test, signal);
-      await saveModel(path.join(w.outDir, i.dir), model, modelMetaFor(w.ds, data));
+      await saveModel(path.join(outDir, i.dir), model, modelMetaFor(w.ds, data));
       return { accuracy: score.accuracy } satisfies TrainRecord;
     } finally {
       model.dispose();
     }
   },
   // CCH margin on held-out rows: each teacher representation H1 vs the no-KD student's embedding H2.
-  margin: async (cell, { workspace: w, signal }) => {
+  margin: async (cell, { workspace, outDir, signal }) => {
     const i = cell.inputs as MarginInputs;
+    const w: InRun = { ...workspace, outDir };
     const student = embeddingOf(await savedOutputs(w, i.student, i.seed, 'test', signal));
     const labels = prepareModality(w.ds, i.student.modality, w.splits[i.seed]).test.y as Int32Array;
     const teachers = [];
@@ -204,8 +207,9 @@ export const DIGITS_RUNNERS: Record<string, CellRunner<DigitsWorkspace>> = {
       })),
     } satisfies MarginRecord;
   },
-  kd: async (cell, { workspace: w, onProgress, signal }) => {
+  kd: async (cell, { workspace, outDir, onProgress, signal }) => {
     const i = cell.inputs as KdInputs;
+    const w: InRun = { ...workspace, outDir };
     const { data, spec } = prepared(w, i.student, i.seed);
     const teacher = await teacherOnTrain(w, i.teacher, i.seed, signal);
     const { accuracy } = await fitAndScore(

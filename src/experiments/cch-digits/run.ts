@@ -180,13 +180,30 @@ export function summariseCchDigits(
   return { cells, bySigma, agreement };
 }
 
-/** The digits views the experiment reads, with the teacher's blurred copies added lazily. */
-async function loadData(n: number, ctx: ExperimentContext): Promise<MultimodalDataset> {
-  return loadDataset('digits', {
-    digits: { n, modalities: [TEACHER_MODALITY, STUDENT_MODALITY] },
-    onProgress: ctx.onProgress,
-    signal: ctx.signal,
+/**
+ * The plan's workspace from the resolved settings, for the run and for the workers (recipes.ts):
+ * the digits views the experiment reads with the teacher's blurred copies (added lazily), the
+ * split of each seed, the fit; and the names of the blurred views, in --sigmas order.
+ */
+export async function cchDigitsWorkspace(
+  o: Omit<CchDigitsOptions, 'outDir'>,
+  env: Pick<ExperimentContext, 'onProgress' | 'signal'>,
+): Promise<DigitsWorkspace & { teacherViews: string[] }> {
+  await initEngine();
+  const base = await loadDataset('digits', {
+    digits: { n: o.n, modalities: [TEACHER_MODALITY, STUDENT_MODALITY] },
+    onProgress: env.onProgress,
+    signal: env.signal,
   });
+  const sharp = getModality(base, TEACHER_MODALITY);
+  const blurred = o.sigmas.map((sigma) => blurModality(sharp, sigma));
+  const ds: MultimodalDataset = { ...base, modalities: [...base.modalities, ...blurred] };
+  return {
+    ds,
+    splits: Array.from({ length: o.seeds }, (_, seed) => stratifiedSplit(ds, { seed: seedsFor(seed).split })),
+    fit: { epochs: o.epochs, learningRate: o.learningRate, batchSize: o.batchSize },
+    teacherViews: blurred.map((m) => m.name),
+  };
 }
 
 const CELL = {
@@ -252,25 +269,12 @@ export async function runCchDigits(
 ): Promise<CchDigitsResult> {
   const started = Date.now();
   const o = resolveCchDigitsOptions(options);
-  await initEngine();
-  const base = await loadData(o.n, ctx);
-  const sharp = getModality(base, TEACHER_MODALITY);
-  const blurred = o.sigmas.map((sigma) => blurModality(sharp, sigma));
-  const ds: MultimodalDataset = { ...base, modalities: [...base.modalities, ...blurred] };
-  const workspace: DigitsWorkspace = {
-    ds,
-    splits: Array.from({ length: o.seeds }, (_, seed) => stratifiedSplit(ds, { seed: seedsFor(seed).split })),
-    fit: { epochs: o.epochs, learningRate: o.learningRate, batchSize: o.batchSize },
-    outDir: o.outDir,
-  };
+  const { outDir: _outDir, ...settings } = o;
+  const { teacherViews, ...workspace } = await cchDigitsWorkspace(settings, ctx);
   const rows: CchDigitsRow[] = [];
   const rowsFile = path.join(o.outDir, 'results.csv');
   const total = o.seeds * o.sigmas.length * o.temperatures.length * o.lambdas.length;
-  const { outDir: _outDir, ...settings } = o;
-  const plan = planCchDigits(
-    o,
-    blurred.map((m) => m.name),
-  );
+  const plan = planCchDigits(o, teacherViews);
   // Each KD student completes a result row: results.csv is rewritten after it.
   await executeExperiment(
     'cch-digits',

@@ -25,7 +25,7 @@ import { toCsv, writeFileAtomic, writeJsonAtomic } from '../../util/fs.js';
 import { throwIfAborted } from '../../util/progress.js';
 import { makeRng } from '../../util/rng.js';
 import { estimateMI } from '../../mi/index.js';
-import { experimentStore, withNaN } from '../plan.js';
+import { experimentExecutor, experimentStore, withNaN } from '../plan.js';
 import { renderCchFigures } from './figures.js';
 import type {
   CchAgreement,
@@ -134,10 +134,20 @@ interface SeedOutcome {
 }
 
 /** What every cell shares: the options, the sweep and each setting's population quantities. */
-interface CchWorkspace {
+export interface CchWorkspace {
   o: CchGaussianOptions;
   settings: CchSetting[];
   population: CchPopulation[];
+}
+
+/** What the cells' results depend on: the resolved options without the run folder and the output switches. */
+export type CchCellSettings = Omit<CchGaussianOptions, 'outDir' | 'noFigures' | 'quick'>;
+
+/** The plan's workspace from its cell settings, for the run and for the workers (recipes.ts). */
+export async function cchGaussianWorkspace(o: CchCellSettings): Promise<CchWorkspace> {
+  const settings = sweepSettings(o.settings);
+  const population = settings.map((setting) => populationQuantities(latentFactorModel(setting.structure, o.p, o.loadingSeed)));
+  return { o, settings, population };
 }
 
 type SeedInputs = { setting: string; index: number; seed: number };
@@ -157,7 +167,7 @@ export function planCchGaussian(settings: readonly CchSetting[], seeds: number):
   );
 }
 
-const RUNNERS: Record<string, CellRunner<CchWorkspace>> = {
+export const CCH_GAUSSIAN_RUNNERS: Record<string, CellRunner<CchWorkspace>> = {
   seed: async (cell, { workspace: w, onProgress, signal }) => {
     const i = cell.inputs as SeedInputs;
     const setting = w.settings[i.index];
@@ -371,7 +381,9 @@ async function writeResults(dir: string, result: CchGaussianResult): Promise<str
 export async function runCchGaussian(partial: Partial<CchGaussianOptions> = {}, ctx: RunContext = {}): Promise<CchGaussianResult> {
   const o = resolveCchOptions(partial);
   const started = Date.now();
-  const settings = sweepSettings(o.settings);
+  const { outDir, noFigures: _noFigures, quick: _quick, ...cellSettings } = o;
+  const workspace = await cchGaussianWorkspace(cellSettings);
+  const { settings, population } = workspace;
   const result: CchGaussianResult = {
     experiment: 'cch-gaussian',
     options: o,
@@ -387,19 +399,18 @@ export async function runCchGaussian(partial: Partial<CchGaussianOptions> = {}, 
     wallSeconds: 0,
     files: [],
   };
-  const population = settings.map((setting) => populationQuantities(latentFactorModel(setting.structure, o.p, o.loadingSeed)));
   const pending: SeedOutcome[] = [];
-  const { outDir, noFigures: _noFigures, quick: _quick, ...cellSettings } = o;
   // Without a run folder nothing is kept: the cells' stage files go to a temporary folder, removed at the end.
   const runDir = outDir ?? (await mkdtemp(path.join(tmpdir(), 'cmkd-cch-gaussian-')));
   try {
     await execute(planCchGaussian(settings, o.seeds), {
-      workspace: { o, settings, population },
+      workspace,
       store: experimentStore(TASK, runDir, cellSettings, ctx.resume),
-      runners: RUNNERS,
+      runners: CCH_GAUSSIAN_RUNNERS,
       task: TASK,
       onProgress: ctx.onProgress,
       signal: ctx.signal,
+      ...experimentExecutor(TASK, cellSettings, ctx),
       // After the last seed of a setting: its summary, and the results so far written out.
       onCell: async (cell, record) => {
         const i = cell.inputs as SeedInputs;

@@ -223,25 +223,32 @@ export function planCchNoise(o: CchNoiseOptions): Cell[] {
   return cells;
 }
 
+/** The plan's workspace from the resolved settings, for the run and for the workers (recipes.ts): the teacher's and the student's digits views, each seed's split, the fit. */
+export async function cchNoiseWorkspace(
+  o: Omit<CchNoiseOptions, 'outDir'>,
+  env: Pick<ExperimentContext, 'onProgress' | 'signal'>,
+): Promise<DigitsWorkspace> {
+  await initEngine();
+  const modalities = [o.teacher, o.student] as (typeof DIGITS_VIEWS)[number][];
+  const ds = await loadDataset('digits', { digits: { n: o.n, modalities }, onProgress: env.onProgress, signal: env.signal });
+  return {
+    ds,
+    splits: Array.from({ length: o.seeds }, (_, seed) => stratifiedSplit(ds, { seed: seedsFor(seed).split })),
+    fit: { epochs: o.epochs, learningRate: o.learningRate, batchSize: o.batchSize },
+  };
+}
+
 export async function runCchNoise(
   options: Partial<CchNoiseOptions> & { outDir: string },
   ctx: ExperimentContext = {},
 ): Promise<CchNoiseResult> {
   const started = Date.now();
   const o = resolveCchNoiseOptions(options);
-  await initEngine();
-  const modalities = [o.teacher, o.student] as (typeof DIGITS_VIEWS)[number][];
-  const ds = await loadDataset('digits', { digits: { n: o.n, modalities }, onProgress: ctx.onProgress, signal: ctx.signal });
-  const workspace: DigitsWorkspace = {
-    ds,
-    splits: Array.from({ length: o.seeds }, (_, seed) => stratifiedSplit(ds, { seed: seedsFor(seed).split })),
-    fit: { epochs: o.epochs, learningRate: o.learningRate, batchSize: o.batchSize },
-    outDir: o.outDir,
-  };
+  const { outDir: _outDir, ...settings } = o;
+  const workspace = await cchNoiseWorkspace(settings, ctx);
   const rows: CchNoiseRow[] = [];
   const rowsFile = path.join(o.outDir, 'results.csv');
   const total = o.seeds * o.noise.length;
-  const { outDir: _outDir, ...settings } = o;
   // Each KD student completes a result row: results.csv is rewritten after it.
   await executeExperiment(
     'cch-noise',

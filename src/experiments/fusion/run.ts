@@ -240,29 +240,39 @@ export function planFusion(o: FusionOptions, imageViews: readonly string[]): Cel
   return cells;
 }
 
-export async function runFusion(options: Partial<FusionOptions> & { outDir: string }, ctx: ExperimentContext = {}): Promise<FusionResult> {
-  const started = Date.now();
-  const o = resolveFusionOptions(options);
+/**
+ * The plan's workspace from the resolved settings, for the run and for the workers (recipes.ts):
+ * the digits views with their early fusion (concatenation) added, each seed's split, the fit.
+ */
+export async function fusionWorkspace(
+  o: Omit<FusionOptions, 'outDir'>,
+  env: Pick<ExperimentContext, 'onProgress' | 'signal'>,
+): Promise<DigitsWorkspace> {
   await initEngine();
   const views = [...new Set([...o.modalities, o.student])] as (typeof DIGITS_VIEWS)[number][];
-  const base = await loadDataset('digits', { digits: { n: o.n, modalities: views }, onProgress: ctx.onProgress, signal: ctx.signal });
+  const base = await loadDataset('digits', { digits: { n: o.n, modalities: views }, onProgress: env.onProgress, signal: env.signal });
   const fused = concatModalities(
     EARLY_FUSION,
     o.modalities.map((m) => getModality(base, m)),
   );
   const ds: MultimodalDataset = { ...base, modalities: [...base.modalities, fused] };
-  const workspace: DigitsWorkspace = {
+  return {
     ds,
     splits: Array.from({ length: o.seeds }, (_, seed) => stratifiedSplit(ds, { seed: seedsFor(seed).split })),
     fit: { epochs: o.epochs, learningRate: o.learningRate, batchSize: o.batchSize },
-    outDir: o.outDir,
   };
-  const imageViews = ds.modalities.filter((m) => m.kind === 'image').map((m) => m.name);
+}
+
+export async function runFusion(options: Partial<FusionOptions> & { outDir: string }, ctx: ExperimentContext = {}): Promise<FusionResult> {
+  const started = Date.now();
+  const o = resolveFusionOptions(options);
+  const { outDir: _outDir, ...settings } = o;
+  const workspace = await fusionWorkspace(settings, ctx);
+  const imageViews = workspace.ds.modalities.filter((m) => m.kind === 'image').map((m) => m.name);
 
   const rows: FusionRow[] = [];
   const rowsFile = path.join(o.outDir, 'results.csv');
   const total = o.seeds * (o.modalities.length + 2);
-  const { outDir: _outDir, ...settings } = o;
   // Each KD student completes a result row: results.csv is rewritten after it.
   await executeExperiment(
     'fusion',

@@ -71,8 +71,11 @@ export function planMfhSynthetic(o: Pick<MfhOptions, 'seeds' | 'gammaSweep' | 'a
   return cells;
 }
 
-/** What every cell shares: the options (each cell regenerates its (setting, seed) data, a few milliseconds). */
-type MfhWorkspace = Omit<MfhOptions, 'outDir'>;
+/**
+ * What every cell shares: the settings (the options without the run folder; each cell regenerates
+ * its (setting, seed) data, a few milliseconds). So the workers' recipe (recipes.ts) is the workspace.
+ */
+export type MfhWorkspace = Omit<MfhOptions, 'outDir'>;
 
 function splitOf(w: MfhWorkspace, i: MfhCellInputs) {
   return mfhSplit({ mode: i.mode, vary: i.vary }, i.seed, w.nTrain, w.nTest);
@@ -89,7 +92,7 @@ function linearModel(r: Json): LinearModel {
   return { w: Float64Array.from(m.w), b: Float64Array.from(m.b), d: m.d };
 }
 
-const MFH_RUNNERS: Record<string, CellRunner<MfhWorkspace>> = {
+export const MFH_RUNNERS: Record<string, CellRunner<MfhWorkspace>> = {
   teacher: async (cell, { workspace: w }) => {
     const i = cell.inputs as MfhCellInputs;
     const { train, test } = splitOf(w, i);
@@ -191,7 +194,7 @@ export async function runMfhSynthetic(options: Partial<MfhOptions> & { outDir: s
   await executeExperiment(
     'mfh-synthetic',
     plan,
-    { workspace: o, runners: MFH_RUNNERS, outDir: options.outDir, settings },
+    { workspace: settings, runners: MFH_RUNNERS, outDir: options.outDir, settings },
     ctx,
     async (cell, records) => {
       // The margin is the last cell of its (setting, seed): the row is complete.

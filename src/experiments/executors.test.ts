@@ -1,0 +1,88 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { HAS_REDIS, NO_REDIS_REASON, startRedis, startWorker, type RedisServer, type WorkerProcess } from '../../test/redis/redis.js';
+import { initEngine } from '../engine/index.js';
+import { runCchDigits } from './cch-digits/run.js';
+import type { CchDigitsResult } from './cch-digits/types.js';
+
+// An experiment's cells on the executors of src/run (pool.test.ts and queue.test.ts test them on
+// runs and sweeps): the pool's workers import the experiments' recipe families (recipes.ts) by
+// URL, `cmkd worker` through the CLI. cch-digits, tiny: its teachers and student are saved by one
+// worker and read by the margin and KD cells, maybe on another, through the run folder.
+const o = {
+  n: 200,
+  seeds: 1,
+  sigmas: [0, 6],
+  temperatures: [4],
+  lambdas: [0.5],
+  epochs: 1,
+  estimators: ['ksg' as const],
+  channels: [4],
+  hidden: [8],
+};
+const results = (r: CchDigitsResult) => ({ rows: r.rows, cells: r.cells, bySigma: r.bySigma, agreement: r.agreement });
+const out = (name: string) => mkdtemp(path.join(tmpdir(), `cmkd-executors-${name}-`));
+/** This process's children (the pool's workers), without the `ps` listing them. */
+const children = () =>
+  execFileSync('ps', ['-o', 'pid=,comm=', '--ppid', String(process.pid)], { encoding: 'utf8' })
+    .split('\n')
+    .map((l) => l.trim().split(/\s+/))
+    .filter(([pid, comm]) => Number(pid) > 0 && comm !== 'ps')
+    .map(([pid]) => Number(pid));
+
+let seq: CchDigitsResult;
+beforeAll(async () => {
+  await initEngine();
+  seq = await runCchDigits({ ...o, outDir: await out('seq') });
+}, 120_000);
+
+describe('an experiment on a pool of worker processes', () => {
+  it('gives the rows of the experiment in one process; the pool run resumes on one process', async () => {
+    const outDir = await out('pool');
+    let forked = 0;
+    const onProgress = () => {
+      if (forked < 2) forked = Math.max(forked, children().length);
+    };
+    const two = await runCchDigits({ ...o, outDir }, { workers: 2, onProgress });
+    expect(forked).toBe(2);
+    expect(two.rows).toHaveLength(2);
+    expect(results(two)).toEqual(results(seq));
+    const resumed = await runCchDigits({ ...o, outDir }, { resume: true });
+    expect(results(resumed)).toEqual(results(seq));
+  }, 300_000);
+});
+
+describe.skipIf(!HAS_REDIS)(HAS_REDIS ? 'an experiment through a Redis queue served by cmkd worker processes' : NO_REDIS_REASON, () => {
+  let redis: RedisServer;
+  const workers: WorkerProcess[] = [];
+  beforeAll(async () => {
+    redis = await startRedis();
+  }, 60_000);
+  afterAll(async () => {
+    await Promise.all(workers.map((w) => w.stop()));
+    await redis?.stop();
+  });
+
+  it('gives the rows of the experiment in one process', async () => {
+    workers.push(startWorker(redis.url), startWorker(redis.url));
+    await Promise.all(workers.map((w) => w.waitFor(/worker ready/)));
+    const queued = await runCchDigits({ ...o, outDir: await out('queue') }, { queue: { url: redis.url } });
+    expect(results(queued)).toEqual(results(seq));
+    // Every cell ran on a worker, once.
+    const ran = workers.flatMap((w) => w.lines.filter((l) => / done /.test(l)).map((l) => l.split(' ')[4]));
+    expect(ran.sort()).toEqual(
+      [
+        'seed0-student',
+        'seed0-teacher-sigma0',
+        'seed0-teacher-sigma6',
+        'seed0-margin-sigma0',
+        'seed0-margin-sigma6',
+        'seed0-kd-sigma0-T4-lambda0.5',
+        'seed0-kd-sigma6-T4-lambda0.5',
+      ].sort(),
+    );
+  }, 300_000);
+});
