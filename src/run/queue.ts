@@ -4,6 +4,10 @@
  * to compute becomes a BullMQ job on the queue `cmkd` that any `cmkd worker --queue <url>`
  * (queue-worker.ts) takes, runs from the plan's recipe and answers with the cell's record.
  *
+ * Cells are added as their dependencies finish rather than as one BullMQ flow per run: a flow is a
+ * tree (a child has one parent), while a plan is a DAG in which one teacher feeds the analysis and
+ * every distilled student of its split; and the submitter must write each stage file anyway.
+ *
  * What travels through Redis: the job (the recipe — dataset spec and options —, the cell, the
  * records of its dependencies, the run folder's path and the submitter's working folder), progress
  * events, and the record. Artefacts (saved models) do not: workers write them into the run
