@@ -1,4 +1,4 @@
-import { execFileSync } from 'node:child_process';
+import { childPids } from '../../test/children.js';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -25,13 +25,7 @@ const o = {
 };
 const results = (r: CchDigitsResult) => ({ rows: r.rows, cells: r.cells, bySigma: r.bySigma, agreement: r.agreement });
 const out = (name: string) => mkdtemp(path.join(tmpdir(), `cmkd-executors-${name}-`));
-/** This process's children (the pool's workers), without the `ps` listing them. */
-const children = () =>
-  execFileSync('ps', ['-o', 'pid=,comm=', '--ppid', String(process.pid)], { encoding: 'utf8' })
-    .split('\n')
-    .map((l) => l.trim().split(/\s+/))
-    .filter(([pid, comm]) => Number(pid) > 0 && comm !== 'ps')
-    .map(([pid]) => Number(pid));
+const children = childPids;
 
 let seq: CchDigitsResult;
 beforeAll(async () => {

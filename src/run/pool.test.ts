@@ -1,4 +1,4 @@
-import { execFileSync } from 'node:child_process';
+import { childPids } from '../../test/children.js';
 import { mkdtemp, readdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -12,13 +12,7 @@ import { EXECUTOR_RUN, runTables } from './testing.js';
 // Forks real worker processes (src/run/worker.ts through ts-hooks.mjs), each loading the spec again.
 const base = EXECUTOR_RUN;
 const tables = runTables;
-/** This process's children (the pool's workers), without the `ps` listing them. */
-const children = () =>
-  execFileSync('ps', ['-o', 'pid=,comm=', '--ppid', String(process.pid)], { encoding: 'utf8' })
-    .split('\n')
-    .map((l) => l.trim().split(/\s+/))
-    .filter(([pid, comm]) => Number(pid) > 0 && comm !== 'ps')
-    .map(([pid]) => Number(pid));
+const children = childPids;
 const out = (name: string) => mkdtemp(path.join(tmpdir(), `cmkd-pool-${name}-`));
 
 let one: RunResult;
