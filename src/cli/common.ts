@@ -198,6 +198,21 @@ export function addDatasetFlags(cmd: Command): Command {
 }
 
 /**
+ * The dataset `run` and `cch` hand to the job: the spec itself when pool or queue workers load it
+ * (each rebuilds the workspace from it), else loaded here, unvalidated — the job validates it and
+ * returns what loading changed in its notes.
+ */
+export async function jobDataset(
+  spec: string,
+  flags: DatasetFlags,
+  executor: { workers?: number; queue?: QueueTarget },
+  onProgress?: ReturnType<typeof progressBars>,
+): Promise<string | MultimodalDataset> {
+  if ((executor.workers ?? 1) > 1 || executor.queue) return spec;
+  return loadDataset(spec, { ...columnOptions(flags), onProgress, validate: false });
+}
+
+/**
  * Load the command's dataset argument with its dataset flags; what loading changed (a repeated
  * CSV column name renamed) is warned on stderr.
  */

@@ -1,11 +1,10 @@
 import type { Command } from 'commander';
 import { BACKEND_CHOICES, initEngine, type BackendChoice } from '../../engine/index.js';
 import { miMethod, type Estimate } from '../../criteria/index.js';
-import { loadDataset } from '../../data/index.js';
 import { analyseTeachers, type TeacherAnalysis } from '../../run/index.js';
 import { oneOf } from '../../util/errors.js';
 import { emit, fmt, progressBars, table, warn } from '../output.js';
-import { addDatasetFlags, columnOptions, interruptSignal, prepareOutDir, type DatasetFlags } from '../common.js';
+import { addDatasetFlags, columnOptions, interruptSignal, jobDataset, prepareOutDir, type DatasetFlags } from '../common.js';
 import { defaultRunDir } from './experiment.js';
 import { addRunFlags, parseRunFlags, type SharedRunFlags } from './run.js';
 
@@ -93,11 +92,7 @@ export function register(program: Command): void {
     const bars = progressBars({ quiet: Boolean(f.quiet || f.json) });
     const { signal, release } = interruptSignal();
     try {
-      // Pool and queue workers load the spec themselves, so with --workers or --queue the analysis gets the spec. What loading changed comes back in notes.
-      const dataset =
-        (options.workers ?? 1) > 1 || options.queue
-          ? spec
-          : await loadDataset(spec, { ...columnOptions(f), onProgress: bars, validate: false });
+      const dataset = await jobDataset(spec, f, options, bars);
       const result = await analyseTeachers({
         dataset,
         load: columnOptions(f),

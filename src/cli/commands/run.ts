@@ -1,7 +1,6 @@
 import type { Command } from 'commander';
 import { CCH_REPRESENTATIONS, miMethod, type CchRepresentation } from '../../criteria/index.js';
 import { MI_ESTIMATORS, MI_UNITS, type MIEstimatorName, type MIUnits } from '../../mi/index.js';
-import { loadDataset } from '../../data/index.js';
 import { METHOD_IDS } from '../../kd/index.js';
 import { agreementLine, BUDGET_PRESETS, BUDGETS, runMainJob, type RunOptions, type RunResult } from '../../run/index.js';
 import { CmkdError, oneOf } from '../../util/errors.js';
@@ -11,6 +10,7 @@ import {
   columnOptions,
   executorOptions,
   interruptSignal,
+  jobDataset,
   numberOption,
   prepareOutDir,
   type DatasetFlags,
@@ -191,12 +191,7 @@ export function register(program: Command): void {
     const { signal, release } = interruptSignal();
     try {
       const options = parseRunFlags(f);
-      // runMainJob validates the dataset it is given; loading does not check it a second time.
-      // Pool and queue workers load the spec themselves, so with --workers or --queue the job gets the spec. What loading changed comes back in notes.
-      const dataset =
-        (options.workers ?? 1) > 1 || options.queue
-          ? spec
-          : await loadDataset(spec, { ...columnOptions(f), onProgress: bars, validate: false });
+      const dataset = await jobDataset(spec, f, options, bars);
       const result = await runMainJob({
         dataset,
         load: columnOptions(f),
