@@ -33,7 +33,7 @@ export async function execute<W>(plan: readonly Cell[], o: ExecuteOptions<W>): P
   if (!Number.isInteger(workers) || workers < 1)
     throw new CmkdError(`workers must be a positive integer (got ${workers})`, 'invalid-option');
   if (o.queue && o.recipe) return executeOnQueue(plan, { ...o, queue: o.queue, recipe: o.recipe });
-  if (workers > 1 && o.recipe) return executeOnPool(plan, { ...o, workers, recipe: o.recipe });
+  if ((workers > 1 || o.pool) && o.recipe) return executeOnPool(plan, { ...o, workers, recipe: o.recipe });
   checkPlan(plan, Object.keys(o.runners));
   const records = new Map<string, Json>();
   const task = o.task ?? 'cells';

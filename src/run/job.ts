@@ -52,7 +52,18 @@ import { VERSION } from '../version.js';
 import { bestOnValidation, gainSummary, summariseRecords } from './summarise.js';
 import { architectureFor, resolveRunBudget, trainingSchedule, type Budget, type BudgetName, type TrainingSchedule } from './budget.js';
 import { checkRows, planSplits, type SplitPlan } from './rows.js';
-import { execute, type Cell, type CellRunner, type Json, type QueueTarget, type RecipeRunner, type WorkspaceRecipe } from './cells.js';
+import {
+  execute,
+  type Cell,
+  type CellRunner,
+  type DatasetRecipe,
+  type Json,
+  type QueueTarget,
+  type RecipeRunner,
+  type WorkspaceRecipe,
+} from './cells.js';
+import { buildDataset } from './dataset-sources.js';
+import { withWorkerPool, type WorkerPool } from './pool.js';
 import { fingerprintOf, type StageStore } from './stages.js';
 import { writeRunReport } from './report.js';
 import { METHODS_CSV, methodsRecords, PREDICTIONS_CSV, predictionRecords, TEACHERS_CSV, teachersRecords } from './exports.js';
@@ -112,8 +123,18 @@ export interface RunOptions {
    * processes, each loading the dataset spec again; a loaded dataset runs in this process.
    */
   workers?: number;
-  /** Run the cells on `cmkd worker` processes through this Redis queue instead (queue.ts); needs a dataset spec. */
+  /** Worker processes the caller keeps across runs (pool.ts `withWorkerPool`), in place of `workers`. */
+  pool?: WorkerPool;
+  /** Run the cells on `cmkd worker` processes through this Redis queue instead (queue.ts); needs a dataset spec or `datasetRecipe`. */
   queue?: QueueTarget;
+  /**
+   * With `dataset` given loaded: how worker processes (--workers, --queue) rebuild it — a dataset
+   * source registered by one of `recipeModules` (recipes.ts `registerDatasetSource`). Without it a
+   * loaded dataset runs in this process.
+   */
+  datasetRecipe?: DatasetRecipe;
+  /** Modules (file URLs) a pool worker imports to know `datasetRecipe`'s source (ExecuteOptions `recipeModules`). */
+  recipeModules?: string[];
   seed?: number;
   onProgress?: ProgressFn;
   signal?: AbortSignal;
@@ -343,11 +364,13 @@ interface Prepared {
 /** Loads the data and derives the run's settings, splits, store and workspace (nothing written). */
 async function deriveRun(o: RunOptions): Promise<Prepared> {
   await initEngine();
-  const workers = o.workers ?? 1;
+  const workers = o.pool?.size ?? o.workers ?? 1;
   check(Number.isInteger(workers) && workers >= 1, `--workers must be a positive integer (got ${workers})`, 'invalid-option');
   check(!(o.queue && workers > 1), '--workers and --queue: give one (queued cells run on the workers serving the queue)', 'invalid-option');
+  // What a worker process rebuilds the dataset from: its spec, or the recipe of a dataset given loaded.
+  const rebuildable = typeof o.dataset === 'string' || o.datasetRecipe !== undefined;
   check(
-    !o.queue || typeof o.dataset === 'string',
+    !o.queue || rebuildable,
     '--queue: queue workers load the dataset from its spec; give the dataset as a spec, not loaded',
     'invalid-option',
   );
@@ -400,9 +423,10 @@ async function deriveRun(o: RunOptions): Promise<Prepared> {
   };
   const store: StageStore = { runDir: o.outDir, fingerprint: fingerprintOf(settings), resume: Boolean(o.resume), reused: [] };
   const ctx: Context = { ds, budget, schedule, outDir: o.outDir, seed, onProgress: o.onProgress, signal: o.signal };
-  const { onProgress: _p, signal: _s, queue: _q, workers: _w, ...recipeOptions } = o;
+  const { onProgress: _p, signal: _s, queue: _q, workers: _w, pool: _pool, dataset: _d, ...rest } = o;
+  const recipeOptions = { ...rest, dataset: typeof o.dataset === 'string' ? o.dataset : undefined };
   const recipe: WorkspaceRecipe | undefined =
-    (workers > 1 || o.queue) && typeof o.dataset === 'string' ? { family: 'run', options: recipeOptions as unknown as Json } : undefined;
+    (workers > 1 || o.queue) && rebuildable ? { family: 'run', options: recipeOptions as unknown as Json } : undefined;
   const notes = [
     // What loading changed (a renamed CSV column): kept with the results, whoever loaded the dataset.
     ...(loaded.warnings ?? []),
@@ -439,7 +463,9 @@ async function prepareRun(o: RunOptions): Promise<Prepared> {
 
 /** The pool's builder of a run's workspace (worker.ts): the options of the recipe deriveRun made. */
 export async function runWorkspace(options: Json, env: { onProgress?: ProgressFn; signal?: AbortSignal }): Promise<RecipeRunner> {
-  const p = await deriveRun({ ...(options as unknown as RunOptions), ...env });
+  const ro = options as unknown as RunOptions;
+  const dataset = ro.datasetRecipe ? await buildDataset(ro.datasetRecipe, env) : ro.dataset;
+  const p = await deriveRun({ ...ro, dataset, ...env });
   return (cell, ctx) => RUNNERS[cell.kind](cell, { ...ctx, workspace: p.workspace });
 }
 
@@ -460,6 +486,8 @@ async function modelsAndAnalysis(
     workers: p.workers,
     queue: o.queue,
     recipe: p.recipe,
+    recipeModules: o.recipeModules,
+    pool: o.pool,
   });
   const records: ModelRecord[] = [];
   const perRepeat: CchResult[] = [];
@@ -500,6 +528,9 @@ export async function analyseTeachers(o: RunOptions): Promise<TeacherAnalysis> {
 }
 
 export async function runMainJob(o: RunOptions): Promise<RunResult> {
+  // One pool of worker processes for the run's two plans (models and analysis, then distillation).
+  if (Number.isInteger(o.workers) && o.workers! > 1 && !o.pool && !o.queue)
+    return withWorkerPool(o.workers!, (pool) => runMainJob({ ...o, pool }));
   const started = Date.now();
   const p = await prepareRun(o);
   const { loaded, base, ds, budget, schedule, scheme, warnings, methods, store, workspace } = p;
@@ -531,6 +562,8 @@ export async function runMainJob(o: RunOptions): Promise<RunResult> {
     workers: p.workers,
     queue: o.queue,
     recipe: p.recipe,
+    recipeModules: o.recipeModules,
+    pool: o.pool,
   });
   const records = [...firstRecords, ...(secondRecords.values() as Iterable<unknown>)] as ModelRecord[];
 

@@ -4,7 +4,9 @@
  * the worker pool in pool.ts, the Redis queue in queue.ts). See cells.ts for the engine.
  */
 import { CmkdError, type CmkdErrorCode } from '../util/errors.js';
+import type { MultimodalDataset } from '../data/index.js';
 import type { ProgressFn } from '../util/progress.js';
+import type { WorkerPool } from './pool.js';
 import { fingerprintOf, stageName, type StageStore } from './stages.js';
 
 /** A JSON value: what cell inputs and records are made of. */
@@ -49,6 +51,8 @@ export interface ExecuteOptions<W> {
   onCell?: (cell: Cell, record: Json, reused: boolean) => Promise<void> | void;
   /** Processes running cells: 1 (default) runs them here, one after another; more needs `recipe`. */
   workers?: number;
+  /** Worker processes the caller keeps for several plans (pool.ts `withWorkerPool`); with `recipe`, the cells run on them whatever `workers` says. */
+  pool?: WorkerPool;
   /** Cells go to `cmkd worker` processes through this Redis queue (queue.ts); needs `recipe`. */
   queue?: QueueTarget;
   /** How a worker process rebuilds `workspace` and `runners` (see pool.ts); without it the plan runs here. */
@@ -77,6 +81,20 @@ export interface WorkspaceRecipe {
   family: string;
   options: Json;
 }
+
+/**
+ * How a worker process rebuilds a dataset the submitting process built in memory (an
+ * experiment's variant of the digits, a simulated dataset): `source` names a builder registered
+ * with recipes.ts `registerDatasetSource`, `options` is its JSON input. The builder must give the
+ * dataset the submitter has (same rows, same values).
+ */
+export interface DatasetRecipe {
+  source: string;
+  options: Json;
+}
+
+/** Turns a dataset recipe's options into the dataset, in a worker (see recipes.ts). */
+export type DatasetBuilder = (options: Json, env: { onProgress?: ProgressFn; signal?: AbortSignal }) => Promise<MultimodalDataset>;
 
 /** An error crossing the process boundary. */
 export interface RemoteError {

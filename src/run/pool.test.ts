@@ -21,7 +21,13 @@ describe('execute on a pool of worker processes', () => {
   it('gives the records and tables of the sequential run; a pool run resumes on one process', async () => {
     one = await runMainJob({ ...base, outDir: await out('1') });
     const outDir = await out('2');
-    const two = await runMainJob({ ...base, outDir, workers: 2 });
+    // The run's two plans (models and analysis, then distillation) share one pool: two processes in all.
+    const forked = new Set<number>();
+    const onProgress = (ev: ProgressEvent) => {
+      if (ev.task === 'cmkd run') for (const pid of children()) forked.add(pid);
+    };
+    const two = await runMainJob({ ...base, outDir, workers: 2, onProgress });
+    expect(forked.size).toBe(2);
     expect(tables(two)).toEqual(tables(one));
     expect(two.notes).toEqual(one.notes);
     const resumed = await runMainJob({ ...base, outDir, resume: true });

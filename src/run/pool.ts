@@ -59,44 +59,84 @@ function workerEntry(): { file: string; execArgv: string[] } {
   return { file: fileURLToPath(new URL('./worker.js', here)), execArgv: process.execArgv };
 }
 
+/** One plan on the pool: how its workers rebuild its workspace, and where its progress goes. */
+interface PlanOnPool {
+  recipe: WorkspaceRecipe;
+  /** The recipe as JSON: a worker that last built this one keeps its workspace. */
+  key: string;
+  modules: string[];
+  onProgress: ProgressFn | undefined;
+}
+
 interface Slot {
   child: ChildProcess;
-  busy?: { cell: Cell; resolve: (record: Json) => void; reject: (err: Error) => void };
+  busy?: { cell: Cell; plan: PlanOnPool; resolve: (record: Json) => void; reject: (err: Error) => void };
+  /** The key of the recipe whose workspace the worker holds (sent 'init' with). */
+  built?: string;
   /** The end of the worker's stderr, for the error when it dies. */
   stderr: string;
   exited: Promise<void>;
   gone: boolean;
 }
 
-class WorkerPool implements CellExecutor {
+/**
+ * Worker processes that run the cells of one plan after another: a caller with several plans (a
+ * run's models then its distillation; the verdicts experiment's runs) starts them once
+ * (`withWorkerPool`) instead of once per plan. A worker rebuilds the workspace when a cell comes
+ * from another recipe than the last it built. Workers start when a cell needs computing.
+ */
+export class WorkerPool {
   private readonly slots: Slot[] = [];
   private readonly idle: Slot[] = [];
   private readonly waiting: { resolve: (slot: Slot) => void; reject: (err: Error) => void }[] = [];
   private closing = false;
 
-  constructor(
-    private readonly size: number,
-    private readonly recipe: WorkspaceRecipe,
-    private readonly modules: string[],
-    private readonly onProgress: ProgressFn | undefined,
-  ) {}
+  constructor(readonly size: number) {
+    if (!Number.isInteger(size) || size < 1) throw new CmkdError(`workers must be a positive integer (got ${size})`, 'invalid-option');
+  }
+
+  /**
+   * The executor of one plan on this pool. Closing it while its cells run (a failed cell, Ctrl-C)
+   * closes the pool, abandoning them; closing it after its last cell leaves the pool to the next plan.
+   */
+  executor(recipe: WorkspaceRecipe, modules: string[], onProgress: ProgressFn | undefined): CellExecutor {
+    const plan: PlanOnPool = { recipe, key: JSON.stringify(recipe), modules, onProgress };
+    let running = 0;
+    return {
+      run: async (cell, deps, outDir) => {
+        running++;
+        try {
+          return await this.run(plan, cell, deps, outDir);
+        } finally {
+          running--;
+        }
+      },
+      close: async () => {
+        if (running > 0) await this.close();
+      },
+    };
+  }
 
   /** Runs `cell` on a worker; a worker that dies mid-cell (killed, out of memory) gets it run again on a new one, up to ATTEMPTS runs. */
-  async run(cell: Cell, deps: Record<string, Json>, outDir: string): Promise<Json> {
+  private async run(plan: PlanOnPool, cell: Cell, deps: Record<string, Json>, outDir: string): Promise<Json> {
     for (let attempt = 1; ; attempt++) {
       try {
-        return await this.runOnce(cell, deps, outDir);
+        return await this.runOnce(plan, cell, deps, outDir);
       } catch (err) {
         if (!(err instanceof WorkerDied) || this.closing || attempt >= ATTEMPTS) throw err;
       }
     }
   }
 
-  private async runOnce(cell: Cell, deps: Record<string, Json>, outDir: string): Promise<Json> {
-    const slot = await this.acquire();
+  private async runOnce(plan: PlanOnPool, cell: Cell, deps: Record<string, Json>, outDir: string): Promise<Json> {
+    const slot = await this.acquire(plan.key);
     if (slot.gone) throw new CmkdError(`worker process ended before it could run cell '${cell.id}'`, 'interrupted');
     return new Promise<Json>((resolve, reject) => {
-      slot.busy = { cell, resolve, reject };
+      slot.busy = { cell, plan, resolve, reject };
+      if (slot.built !== plan.key) {
+        this.send(slot, { type: 'init', recipe: plan.recipe, modules: plan.modules });
+        slot.built = plan.key;
+      }
       this.send(slot, { type: 'run', cell, deps, outDir });
     });
   }
@@ -116,9 +156,11 @@ class WorkerPool implements CellExecutor {
     );
   }
 
-  private acquire(): Promise<Slot> {
+  /** An idle worker, preferably one holding the workspace of `key`; a new one while the pool is below its size. */
+  private acquire(key: string): Promise<Slot> {
     if (this.closing) return Promise.reject(interrupted());
-    const free = this.idle.pop();
+    const same = this.idle.findIndex((s) => s.built === key);
+    const free = same >= 0 ? this.idle.splice(same, 1)[0] : this.idle.pop();
     if (free) return Promise.resolve(free);
     if (this.slots.filter((s) => !s.gone).length < this.size) return Promise.resolve(this.spawn());
     return new Promise((resolve, reject) => this.waiting.push({ resolve, reject }));
@@ -178,13 +220,12 @@ class WorkerPool implements CellExecutor {
     child.once('exit', (code, signal) => end(signal ? `was killed by ${signal}` : `exited with code ${code}`));
     child.once('error', (err) => end(`failed (${err.message})`));
     this.slots.push(slot);
-    this.send(slot, { type: 'init', recipe: this.recipe, modules: this.modules });
     return slot;
   }
 
   private onMessage(slot: Slot, m: FromWorker): void {
     if (m.type === 'progress') {
-      if (!this.closing) this.onProgress?.(m.event);
+      if (!this.closing) slot.busy?.plan.onProgress?.(m.event);
       return;
     }
     const busy = slot.busy;
@@ -195,11 +236,21 @@ class WorkerPool implements CellExecutor {
   }
 }
 
-/** `execute` on `workers` local processes (see schedule.ts for the order cells run in). */
-export function executeOnPool<W>(
+/** `execute` on `workers` local processes, or on the caller's `pool` (see schedule.ts for the order cells run in). */
+export async function executeOnPool<W>(
   plan: readonly Cell[],
   o: ExecuteOptions<W> & { workers: number; recipe: WorkspaceRecipe },
 ): Promise<Map<string, Json>> {
-  // Workers start when a cell needs computing: a resumed, finished plan forks none.
-  return executeScheduled(plan, o, new WorkerPool(o.workers, o.recipe, o.recipeModules ?? [], o.onProgress));
+  const run = (pool: WorkerPool) => executeScheduled(plan, o, pool.executor(o.recipe, o.recipeModules ?? [], o.onProgress));
+  return o.pool ? run(o.pool) : withWorkerPool(o.workers, run);
+}
+
+/** Runs `fn` with a pool of `workers` processes for its plans, stopped when `fn` ends. */
+export async function withWorkerPool<T>(workers: number, fn: (pool: WorkerPool) => Promise<T>): Promise<T> {
+  const pool = new WorkerPool(workers);
+  try {
+    return await fn(pool);
+  } finally {
+    await pool.close();
+  }
 }

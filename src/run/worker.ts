@@ -1,7 +1,8 @@
 /**
  * Entry of a pool worker process (pool.ts): imports the modules it is sent (they register the
  * recipe's family when it comes from a layer above run), builds the plan's workspace from the
- * recipe it is sent, then runs the cells it is sent one at a time and returns each record (or the error).
+ * recipe it is sent, then runs the cells it is sent one at a time and returns each record (or the
+ * error). A pool that runs several plans sends another recipe before a cell of another plan.
  * Progress goes to the parent; Ctrl-C is the parent's to handle: it sends 'stop'.
  */
 import type { ProgressEvent } from '../util/progress.js';
