@@ -7,11 +7,14 @@ import { HAS_REDIS, NO_REDIS_REASON, startRedis, startWorker, type RedisServer, 
 import { initEngine } from '../engine/index.js';
 import { runCchDigits } from './cch-digits/run.js';
 import type { CchDigitsResult } from './cch-digits/types.js';
+import { VERDICTS_QUICK, runVerdicts, type VerdictsResult } from './verdicts/index.js';
 
 // An experiment's cells on the executors of src/run (pool.test.ts and queue.test.ts test them on
 // runs and sweeps): the pool's workers import the experiments' recipe families (recipes.ts) by
 // URL, `cmkd worker` through the CLI. cch-digits, tiny: its teachers and student are saved by one
-// worker and read by the margin and KD cells, maybe on another, through the run folder.
+// worker and read by the margin and KD cells, maybe on another, through the run folder. verdicts,
+// tiny: ordinary runs on datasets it builds in memory (noised pixels, Gaussian draws), which the
+// workers rebuild from the experiment's dataset source.
 const o = {
   n: 200,
   seeds: 1,
@@ -27,11 +30,16 @@ const results = (r: CchDigitsResult) => ({ rows: r.rows, cells: r.cells, bySigma
 const out = (name: string) => mkdtemp(path.join(tmpdir(), `cmkd-executors-${name}-`));
 const children = childPids;
 
+const v = { ...VERDICTS_QUICK, views: [], degradedStudents: ['blocks'], blur: [], noise: [0.5], gaussianN: 200 };
+const verdicts = (r: VerdictsResult) => ({ rows: r.rows, table: r.table, pairs: r.pairs });
+
 let seq: CchDigitsResult;
+let seqVerdicts: VerdictsResult;
 beforeAll(async () => {
   await initEngine();
   seq = await runCchDigits({ ...o, outDir: await out('seq') });
-}, 120_000);
+  seqVerdicts = await runVerdicts({ ...v, outDir: await out('verdicts-seq') });
+}, 240_000);
 
 describe('an experiment on a pool of worker processes', () => {
   it('gives the rows of the experiment in one process; the pool run resumes on one process', async () => {
@@ -46,6 +54,17 @@ describe('an experiment on a pool of worker processes', () => {
     expect(results(two)).toEqual(results(seq));
     const resumed = await runCchDigits({ ...o, outDir }, { resume: true });
     expect(results(resumed)).toEqual(results(seq));
+  }, 300_000);
+
+  it('verdicts: its runs give the pairs of one process, all on one pool of two processes', async () => {
+    const forked = new Set<number>();
+    const onProgress = (ev: { task: string }) => {
+      if (ev.task === 'cmkd run') for (const pid of children()) forked.add(pid);
+    };
+    const two = await runVerdicts({ ...v, outDir: await out('verdicts-pool') }, { workers: 2, onProgress });
+    expect(two.pairs).toBe(3);
+    expect(verdicts(two)).toEqual(verdicts(seqVerdicts));
+    expect(forked.size).toBe(2);
   }, 300_000);
 });
 
@@ -78,5 +97,10 @@ describe.skipIf(!HAS_REDIS)(HAS_REDIS ? 'an experiment through a Redis queue ser
         'seed0-kd-sigma6-T4-lambda0.5',
       ].sort(),
     );
+  }, 300_000);
+
+  it('verdicts: gives the pairs of one process', async () => {
+    const queued = await runVerdicts({ ...v, outDir: await out('verdicts-queue') }, { queue: { url: redis.url } });
+    expect(verdicts(queued)).toEqual(verdicts(seqVerdicts));
   }, 300_000);
 });

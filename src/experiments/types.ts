@@ -48,8 +48,6 @@ export interface ExperimentDefinition {
   name: string;
   description: string;
   options: ExperimentOption[];
-  /** Its cells run on a pool of local processes or a Redis queue (ExperimentContext `workers`, `queue`): the CLI gives it --workers and --queue. */
-  scalesOut?: boolean;
   run(opts: CommonExperimentOptions & Record<string, unknown>, ctx: ExperimentContext): Promise<ExperimentOutcome>;
 }
 

@@ -64,7 +64,7 @@ describe('cmkd experiment', () => {
     expect(r3.stderr).toMatch(/--teacher-data must be one of independent, same, got 'both'/);
   });
 
-  it('--workers runs the cells on a pool of processes and gives the rows of one process; verdicts has no --workers', async () => {
+  it('--workers runs the cells on a pool of processes and gives the rows of one process', async () => {
     const tiny = ['--seeds', '1', '--epochs', '20', '--gamma-sweep', '0,10', '--alpha-sweep', '20', '--n-train', '40', '--n-test', '60'];
     const rows = async (workers: string) => {
       const r = await run('experiment', 'mfh-synthetic', ...tiny, '--workers', workers, '--out', join(root, `mfh-${workers}`), '--json');
@@ -78,8 +78,6 @@ describe('cmkd experiment', () => {
     expect([bad.code, bad.stderr]).toEqual([2, "cmkd: error: --workers '0': expected an integer ≥ 1\n"]);
     const both = await run('experiment', 'cch-digits', '--workers', '2', '--queue', 'redis://127.0.0.1:1', '--out', join(root, 'bad'));
     expect(both.stderr).toMatch(/^cmkd: error: --workers and --queue: give one/);
-    const verdicts = await run('experiment', 'verdicts', '--workers', '2', '--out', join(root, 'bad'));
-    expect([verdicts.code, verdicts.stderr]).toEqual([2, expect.stringMatching(/unknown option '--workers'/)]);
   }, 120_000);
 
   it('defaults the run folder to runs/<name>-<timestamp>', () => {

@@ -19,7 +19,7 @@ export function renderReport(blocks: ReportBlock[]): string {
 function addExperiment(group: Command, def: ExperimentDefinition): void {
   const cmd = group.command(def.name).description(def.description);
   for (const o of def.options) cmd.option(o.flags, o.description);
-  if (def.scalesOut) addExecutorFlags(cmd);
+  addExecutorFlags(cmd);
   cmd
     .option('--quick', 'small, fast configuration (smoke test)')
     .option('--out <dir>', `run folder (default runs/${def.name}-<timestamp>)`)
@@ -32,7 +32,7 @@ function addExperiment(group: Command, def: ExperimentDefinition): void {
         const v = raw[o.key];
         if (typeof v === 'string') opts[o.key] = o.parse(v);
       }
-      const executor = def.scalesOut ? executorOptions(raw as unknown as ExecutorFlags) : {};
+      const executor = executorOptions(raw as unknown as ExecutorFlags);
       const outDir = prepareOutDir('--out', typeof raw.out === 'string' ? raw.out : defaultRunDir(def.name), Boolean(raw.resume));
       const bars = progressBars({ quiet: Boolean(raw.quiet) || Boolean(raw.json && !process.stderr.isTTY) });
       const controller = new AbortController();

@@ -147,7 +147,6 @@ export const cchDigitsExperiment: ExperimentDefinition = {
   name: 'cch-digits',
   description:
     "CCH paper's MNIST → MNIST-M protocol on the built-in digits: blurred-pixels teacher, textured student, KD gain vs CCH margin",
-  scalesOut: true,
   options: [
     ...commonDigitsOptions(CCH_DIGITS_DEFAULTS, CCH_DIGITS_QUICK),
     {

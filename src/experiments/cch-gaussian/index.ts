@@ -65,7 +65,6 @@ export function cchReport(r: CchGaussianResult): ReportBlock[] {
 export const cchGaussianExperiment: ExperimentDefinition = {
   name: 'cch-gaussian',
   description: 'CCH in the joint-Gaussian model: closed-form theory and the synthetic KD regression sweep (arXiv 2510.13182 §3)',
-  scalesOut: true,
   options: [
     { flags: '--n <int>', key: 'n', description: 'training rows (default 10000; quick 2000)', parse: parseIntOption('--n', 3) },
     { flags: '--p <int>', key: 'p', description: 'dimension of each modality (default 100; quick 20)', parse: parseIntOption('--p', 2) },

@@ -54,7 +54,6 @@ export const cchNoiseExperiment: ExperimentDefinition = {
   name: 'cch-noise',
   description:
     'CCH boundary test on the digits: growing noise on the teacher logits; where the KD gain changes sign vs where the CCH margin crosses 0',
-  scalesOut: true,
   options: [
     ...commonDigitsOptions(CCH_NOISE_DEFAULTS, CCH_NOISE_QUICK),
     {

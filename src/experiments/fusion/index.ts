@@ -81,7 +81,6 @@ export const fusionExperiment: ExperimentDefinition = {
   name: 'fusion',
   description:
     'fusion teachers vs single-view teachers on the digits; fusion teacher + KD vs direct fusion, with the CCH margin per teacher',
-  scalesOut: true,
   options: [
     ...commonDigitsOptions(FUSION_DEFAULTS, FUSION_QUICK),
     {

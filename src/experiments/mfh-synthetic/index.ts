@@ -44,7 +44,6 @@ export function mfhReport(r: MfhResult): ReportBlock[] {
 export const mfhSyntheticExperiment: ExperimentDefinition = {
   name: 'mfh-synthetic',
   description: "MFH's modality-Venn Gaussian data (Xue et al., ICLR 2023): KD gain tracks shared decisive features γ, not teacher accuracy",
-  scalesOut: true,
   options: [
     {
       flags: '--seeds <int>',

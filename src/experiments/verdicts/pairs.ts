@@ -118,7 +118,7 @@ export function noisyModality(m: Modality, sd: number, seed: number): Modality {
 /** The dataset of a variant (digits views, degraded pixels teachers with their students, or a Gaussian setting). */
 export async function variantDataset(
   variant: string,
-  o: VerdictsOptions,
+  o: Omit<VerdictsOptions, 'outDir'>,
   io: { onProgress?: ProgressFn; signal?: AbortSignal } = {},
 ): Promise<MultimodalDataset> {
   if (variant === VIEWS_VARIANT) {

@@ -13,6 +13,8 @@ import path from 'node:path';
 import type { MultimodalDataset } from '../../data/index.js';
 import { renderChart } from '../../report/charts.js';
 import { analysisSettings, BUDGET_PRESETS, runMainJob, type RunOptions, type RunResult } from '../../run/index.js';
+import type { Json } from '../../run/cells.js';
+import { withWorkerPool, type WorkerPool } from '../../run/pool.js';
 import { check } from '../../util/errors.js';
 import { toCsv, writeFileAtomic, writeJsonAtomic } from '../../util/fs.js';
 import { stripUndefined } from '../cch-digits/common.js';
@@ -125,9 +127,39 @@ export function pairRowsOf(run: VerdictsRun, combo: VerdictsCombo, r: RunResult)
   }));
 }
 
+/** The source under which recipes.ts registers variantDataset, for worker processes. */
+export const VERDICTS_SOURCE = 'verdicts';
+
+/**
+ * Where a pair's run trains its models (`ctx.workers`, `ctx.queue`), with how a worker process
+ * rebuilds the variant's dataset: the variant and the resolved options without the run folder,
+ * which the source registered in recipes.ts hands to variantDataset as this process does.
+ */
+function verdictsExecutor(variant: string, o: VerdictsOptions, ctx: ExperimentContext, pool: WorkerPool | undefined): Partial<RunOptions> {
+  const { outDir: _out, ...settings } = o;
+  return {
+    workers: ctx.workers,
+    pool,
+    queue: ctx.queue,
+    datasetRecipe: { source: VERDICTS_SOURCE, options: { variant, settings } as unknown as Json },
+    recipeModules: [new URL('../recipes.js', import.meta.url).href],
+  };
+}
+
 export async function runVerdicts(
   options: Partial<VerdictsOptions> & { outDir: string },
   ctx: ExperimentContext = {},
+): Promise<VerdictsResult> {
+  // One pool of worker processes for every run (each run's workers would otherwise start afresh).
+  const workers = ctx.workers ?? 1;
+  if (workers > 1 && !ctx.queue) return withWorkerPool(workers, (pool) => verdicts(options, ctx, pool));
+  return verdicts(options, ctx, undefined);
+}
+
+async function verdicts(
+  options: Partial<VerdictsOptions> & { outDir: string },
+  ctx: ExperimentContext,
+  pool: WorkerPool | undefined,
 ): Promise<VerdictsResult> {
   const started = Date.now();
   const o = resolveVerdictsOptions(options);
@@ -159,6 +191,7 @@ export async function runVerdicts(
         outDir: path.join(o.outDir, 'runs', run.dir),
         // The first combination trains (or, with --resume, reads back) the models; the others reuse them.
         resume: k > 0 || Boolean(ctx.resume),
+        ...verdictsExecutor(run.variant, o, ctx, pool),
         estimator: combo.estimator,
         representation: combo.representation,
         onProgress: ctx.onProgress,
