@@ -1,4 +1,6 @@
-/** Test helper: run the CLI in-process (`main`), capturing what it writes to stdout and stderr. */
+/** Test helpers: run the CLI in-process (`main`), capturing what it writes; or as a process of its own, for commands that run until stopped. */
+import { fork, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { vi } from 'vitest';
 import { main } from '../src/cli/main.js';
 
@@ -18,4 +20,51 @@ export async function runCli(...args: string[]): Promise<CliResult> {
   } finally {
     vi.restoreAllMocks();
   }
+}
+
+export interface CliProcess {
+  child: ChildProcess;
+  /** Its stdout and stderr so far, a line each, in the order they arrived. */
+  lines: string[];
+  /** Resolves when a line matching `re` has appeared. */
+  waitFor(re: RegExp): Promise<string>;
+  stop(signal?: NodeJS.Signals): Promise<void>;
+}
+
+const MAIN = fileURLToPath(new URL('../src/cli/main.ts', import.meta.url));
+const HOOKS = new URL('../src/run/ts-hooks.mjs', import.meta.url).href;
+
+/** Starts `cmkd …args` from the sources in a process of its own (e.g. `cmkd worker`, `cmkd serve`). */
+export function startCli(args: string[]): CliProcess {
+  const register = `data:text/javascript,import{register}from"node:module";register(${JSON.stringify(HOOKS)})`;
+  const child = fork(MAIN, args, { execArgv: ['--import', register], stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
+  const lines: string[] = [];
+  const waiters: { re: RegExp; resolve: (line: string) => void }[] = [];
+  for (const stream of [child.stdout, child.stderr]) {
+    let partial = '';
+    stream?.on('data', (chunk: Buffer) => {
+      const parts = (partial + chunk.toString()).split('\n');
+      partial = parts.pop() ?? '';
+      for (const line of parts) {
+        lines.push(line);
+        for (const w of waiters.filter((x) => x.re.test(line))) {
+          waiters.splice(waiters.indexOf(w), 1);
+          w.resolve(line);
+        }
+      }
+    });
+  }
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  return {
+    child,
+    lines,
+    waitFor: (re) => {
+      const seen = lines.find((l) => re.test(l));
+      return seen !== undefined ? Promise.resolve(seen) : new Promise((resolve) => waiters.push({ re, resolve }));
+    },
+    stop: async (signal = 'SIGTERM') => {
+      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+      await exited;
+    },
+  };
 }

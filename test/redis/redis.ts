@@ -6,13 +6,13 @@
  * Also `startWorker`: a `cmkd worker` process running the TypeScript sources (as the pool's workers
  * do under vitest), its stderr lines kept for the test.
  */
-import { fork, spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { startCli, type CliProcess } from '../cli.js';
 
 /** redis-server to run; CMKD_REDIS_SERVER overrides the Debian path. */
 export const REDIS_SERVER_PATH = process.env.CMKD_REDIS_SERVER ?? '/usr/bin/redis-server';
@@ -73,50 +73,9 @@ export async function startRedis(o: { persist?: boolean } = {}): Promise<RedisSe
   return { url: `redis://127.0.0.1:${port}`, port, stop, start };
 }
 
-export interface WorkerProcess {
-  child: ChildProcess;
-  /** Its stderr so far, a line each. */
-  lines: string[];
-  /** Resolves when a line matching `re` has appeared. */
-  waitFor(re: RegExp): Promise<string>;
-  stop(signal?: NodeJS.Signals): Promise<void>;
+/** Starts `cmkd worker --queue <url> …args` from the sources (its stderr a line each in `lines`). */
+export function startWorker(url: string, args: string[] = []): CliProcess {
+  return startCli(['worker', '--queue', url, ...args]);
 }
 
-const MAIN = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
-const HOOKS = new URL('../../src/run/ts-hooks.mjs', import.meta.url).href;
-
-/** Starts `cmkd worker --queue <url> …args` from the sources. */
-export function startWorker(url: string, args: string[] = []): WorkerProcess {
-  const register = `data:text/javascript,import{register}from"node:module";register(${JSON.stringify(HOOKS)})`;
-  const child = fork(MAIN, ['worker', '--queue', url, ...args], {
-    execArgv: ['--import', register],
-    stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
-  });
-  const lines: string[] = [];
-  const waiters: { re: RegExp; resolve: (line: string) => void }[] = [];
-  let partial = '';
-  child.stderr?.on('data', (chunk: Buffer) => {
-    const parts = (partial + chunk.toString()).split('\n');
-    partial = parts.pop() ?? '';
-    for (const line of parts) {
-      lines.push(line);
-      for (const w of waiters.filter((x) => x.re.test(line))) {
-        waiters.splice(waiters.indexOf(w), 1);
-        w.resolve(line);
-      }
-    }
-  });
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  return {
-    child,
-    lines,
-    waitFor: (re) => {
-      const seen = lines.find((l) => re.test(l));
-      return seen !== undefined ? Promise.resolve(seen) : new Promise((resolve) => waiters.push({ re, resolve }));
-    },
-    stop: async (signal = 'SIGTERM') => {
-      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
-      await exited;
-    },
-  };
-}
+export type WorkerProcess = CliProcess;

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { sampleReportDocument } from '../../../test/browser/fixtures.js';
 import { writeReport } from '../../report/write.js';
-import { runCli as run } from '../../../test/cli.js';
+import { runCli as run, startCli } from '../../../test/cli.js';
 
 describe('cmkd report', () => {
   const dirs: string[] = [];
@@ -69,4 +69,18 @@ describe('cmkd serve', () => {
     expect(r.code).toBe(2);
     expect(r.stderr).toContain("--port 'http': expected an integer in 0..65535");
   });
+
+  it('prints a folder name with control characters escaped, and stops on Ctrl-C', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'cmkd-serve-\x1b[31m-'));
+    const serve = startCli(['serve', dir, '--port', '0']);
+    try {
+      await serve.waitFor(/press Ctrl-C to stop/);
+      expect(serve.lines[0]).toMatch(/^serving .*cmkd-serve-\\x1b\[31m-\S+ at http:\/\/127\.0\.0\.1:\d+\/$/);
+      expect(serve.lines.join('\n')).not.toContain('\x1b');
+    } finally {
+      await serve.stop('SIGINT');
+      await rm(dir, { recursive: true, force: true });
+    }
+    expect(serve.child.exitCode).toBe(0);
+  }, 30_000);
 });

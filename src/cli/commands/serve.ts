@@ -5,6 +5,7 @@ import { STUDENT_DIR } from '../../report/student.js';
 import { REPORT_HTML } from '../../report/write.js';
 import { serveStatic } from '../../serve/server.js';
 import { CmkdError } from '../../util/errors.js';
+import { escapeControl } from '../../util/text.js';
 
 export function register(program: Command): void {
   program
@@ -21,7 +22,8 @@ export function register(program: Command): void {
       if (existsSync(path.join(server.root, REPORT_HTML))) lines.push(`  report:  ${server.url}${REPORT_HTML}`);
       if (existsSync(path.join(server.root, STUDENT_DIR, 'index.html'))) lines.push(`  student: ${server.url}${STUDENT_DIR}/`);
       lines.push('press Ctrl-C to stop');
-      console.log(lines.join('\n'));
+      // The folder's name is the user's: no control character reaches the terminal.
+      console.log(lines.map((l) => escapeControl(l)).join('\n'));
       await new Promise<void>((resolve) => {
         const stop = () => {
           process.off('SIGINT', stop);
