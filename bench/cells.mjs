@@ -4,10 +4,12 @@
 // The queue's overhead per cell is a lone worker's idle time between the end of one cell and the
 // start of the next: the record's trip back, the submitter's stage write, the next job's trip
 // out. Every executor's output folder is checked identical to the one-process run's (stage files,
-// models and queue.json aside).
+// models and queue.json aside). The ceiling row runs two independent one-process runs at once:
+// 2 × (one run's cells) in its wall time is what two processes can do on this machine at all,
+// whatever the executor.
 //
 //   npm run bench:cells                       # builds, then runs everything
-//   node bench/cells.mjs [--n 2000] [--repeats 3] [--max-steps 264] [--only seq,pool2,queue1,queue2]
+//   node bench/cells.mjs [--n 2000] [--repeats 3] [--max-steps 264] [--only seq,pool2,queue1,queue2,ceiling]
 //
 // The queue runs need Debian's redis-server (CMKD_REDIS_SERVER overrides /usr/bin/redis-server);
 // without it they are skipped, saying so.
@@ -22,7 +24,7 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 const cli = path.join(here, '..', 'dist', 'cli', 'main.js');
 const REDIS = process.env.CMKD_REDIS_SERVER ?? '/usr/bin/redis-server';
 
-const opts = { n: 2000, repeats: 3, maxSteps: 264, only: ['seq', 'pool2', 'queue1', 'queue2'] };
+const opts = { n: 2000, repeats: 3, maxSteps: 264, only: ['seq', 'pool2', 'queue1', 'queue2', 'ceiling'] };
 for (let i = 2; i < process.argv.length; i++) {
   const a = process.argv[i];
   if (a === '--n') opts.n = Number(process.argv[++i]);
@@ -52,6 +54,23 @@ function timed(args) {
   const t0 = performance.now();
   const r = spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`cmkd ${args.join(' ')} failed (${r.status}): ${r.stderr}`);
+  return (performance.now() - t0) / 1000;
+}
+
+/** Seconds until every one of `argsList`'s commands, started together, has finished. */
+async function timedTogether(argsList) {
+  const t0 = performance.now();
+  await Promise.all(
+    argsList.map(
+      (args) =>
+        new Promise((resolve, reject) => {
+          const child = spawn(process.execPath, [cli, ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
+          let err = '';
+          child.stderr.on('data', (d) => (err += d));
+          child.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`cmkd ${args.join(' ')} failed (${code}): ${err}`))));
+        }),
+    ),
+  );
   return (performance.now() - t0) / 1000;
 }
 
@@ -150,6 +169,11 @@ if (opts.only.some((m) => m.startsWith('queue'))) {
     }
   }
 }
+if (opts.only.includes('ceiling')) {
+  const outs = ['ceiling-a', 'ceiling-b'].map((d) => path.join(work, d));
+  const s = await timedTogether(outs.map((out) => [...runArgs(out), '--workers', '1']));
+  rows.push({ executor: 'ceiling: 2 one-process runs at once', s, runs: 2, check: outs.map((out) => same(seqOut, out)).join(', ') });
+}
 console.log(`${cells} cells per run\n`);
 console.log(['executor'.padEnd(34), 'wall s'.padStart(8), 'cells/hour'.padStart(11), 'speed-up'.padStart(9), '  output'].join(''));
 for (const r of rows)
@@ -157,10 +181,10 @@ for (const r of rows)
     [
       r.executor.padEnd(34),
       r.s.toFixed(1).padStart(8),
-      Math.round((cells / r.s) * 3600)
+      Math.round((((r.runs ?? 1) * cells) / r.s) * 3600)
         .toString()
         .padStart(11),
-      `${(seq / r.s).toFixed(2)}x`.padStart(9),
+      `${(((r.runs ?? 1) * seq) / r.s).toFixed(2)}x`.padStart(9),
       `  ${r.check}`,
     ].join(''),
   );
