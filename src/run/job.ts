@@ -120,7 +120,8 @@ export interface RunOptions {
   resume?: boolean;
   /**
    * Processes training models at once (default 1): more run the cells on a pool of local worker
-   * processes, each loading the dataset spec again; a loaded dataset runs in this process.
+   * processes, each loading the dataset spec again (or building `datasetRecipe`); a loaded dataset
+   * without a recipe runs in this process.
    */
   workers?: number;
   /** Worker processes the caller keeps across runs (pool.ts `withWorkerPool`), in place of `workers`. */
