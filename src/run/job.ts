@@ -130,7 +130,7 @@ export interface RunOptions {
   queue?: QueueTarget;
   /**
    * With `dataset` given loaded: how worker processes (--workers, --queue) rebuild it — a dataset
-   * source registered by one of `recipeModules` (recipes.ts `registerDatasetSource`). Without it a
+   * source registered by one of `recipeModules` (dataset-sources.ts `registerDatasetSource`). Without it a
    * loaded dataset runs in this process.
    */
   datasetRecipe?: DatasetRecipe;

@@ -85,7 +85,7 @@ export interface WorkspaceRecipe {
 /**
  * How a worker process rebuilds a dataset the submitting process built in memory (an
  * experiment's variant of the digits, a simulated dataset): `source` names a builder registered
- * with recipes.ts `registerDatasetSource`, `options` is its JSON input. The builder must give the
+ * with dataset-sources.ts `registerDatasetSource`, `options` is its JSON input. The builder must give the
  * dataset the submitter has (same rows, same values).
  */
 export interface DatasetRecipe {
@@ -93,7 +93,7 @@ export interface DatasetRecipe {
   options: Json;
 }
 
-/** Turns a dataset recipe's options into the dataset, in a worker (see recipes.ts). */
+/** Turns a dataset recipe's options into the dataset, in a worker (see dataset-sources.ts). */
 export type DatasetBuilder = (options: Json, env: { onProgress?: ProgressFn; signal?: AbortSignal }) => Promise<MultimodalDataset>;
 
 /** An error crossing the process boundary. */
