@@ -8,7 +8,7 @@ import type { ProgressEvent } from '../util/progress.js';
 import { loadDataset } from '../data/index.js';
 import { initEngine } from '../engine/index.js';
 import { runMainJob, sweep, type RunResult } from './index.js';
-import { decodeJson, encodeJson, failureError, failureReason, queueConnection, redactUrl } from './queue.js';
+import { decodeJson, encodeJson, failureError, failureReason, jobEnd, queueConnection, redactUrl } from './queue.js';
 import { EXECUTOR_RUN, runTables } from './testing.js';
 
 describe('what crosses the queue', () => {
@@ -36,6 +36,36 @@ describe('what crosses the queue', () => {
     expect(gaveUp.message).toBe(
       "the queue gave up on cell 'r0-student': job stalled more than allowable limit; finished cells are kept: --resume continues the run",
     );
+  });
+
+  it('a job that finishes while its state is read is seen running or finished with its record, never finished without it', async () => {
+    // A fake Redis in which the job completes right after the first read of any kind (the race
+    // that once failed a run with "the queue returned an unreadable record").
+    type FakeJob = { returnvalue: unknown; failedReason: string };
+    const redis = (finishAs: 'completed' | 'failed') => {
+      let state: 'active' | 'completed' | 'failed' = 'active';
+      let job: FakeJob = { returnvalue: null, failedReason: '' };
+      const read = <T>(value: T): T => {
+        if (state === 'active') {
+          state = finishAs;
+          job =
+            finishAs === 'completed' ? { returnvalue: '{"record":"{}"}', failedReason: '' } : { returnvalue: null, failedReason: 'boom' };
+        }
+        return value;
+      };
+      const Job = { fromId: async () => read({ ...job }) } as unknown as Parameters<typeof jobEnd>[0];
+      const queue = { getJobState: async () => read(state) } as unknown as Parameters<typeof jobEnd>[1];
+      return [Job, queue] as const;
+    };
+    for (const finishAs of ['completed', 'failed'] as const) {
+      const [Job, queue] = redis(finishAs);
+      expect(await jobEnd(Job, queue, 'j')).toBe('running');
+      expect(await jobEnd(Job, queue, 'j')).toEqual(
+        finishAs === 'completed' ? { returnvalue: '{"record":"{}"}' } : { failedReason: 'boom' },
+      );
+    }
+    const gone = { getJobState: async () => 'unknown' } as unknown as Parameters<typeof jobEnd>[1];
+    expect(await jobEnd({ fromId: async () => undefined } as unknown as Parameters<typeof jobEnd>[0], gone, 'j')).toBe('missing');
   });
 
   it('queue URLs: redis:// or rediss:// with a host and a database number; the password never shows', () => {

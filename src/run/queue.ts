@@ -192,6 +192,24 @@ interface Waiting {
 
 type Bull = typeof import('bullmq');
 
+/**
+ * How an awaited job stands in Redis. Its state is read before the job: a job read first may
+ * finish before its state is asked, and its copy would then say 'completed' without the record.
+ */
+export async function jobEnd(
+  Job: Pick<Bull['Job'], 'fromId'>,
+  queue: Pick<Queue, 'getJobState'>,
+  jobId: string,
+): Promise<'missing' | 'running' | { returnvalue: unknown } | { failedReason: string }> {
+  const state = await queue.getJobState(jobId);
+  if (state === 'unknown') return 'missing';
+  if (state !== 'completed' && state !== 'failed') return 'running';
+  // Finished jobs do not change; one removed meanwhile (after KEEP_SECONDS) is lost.
+  const job = await Job.fromId(queue as Queue, jobId);
+  if (!job) return 'missing';
+  return state === 'completed' ? { returnvalue: job.returnvalue } : { failedReason: `${job.failedReason}` };
+}
+
 class QueueExecutor implements CellExecutor {
   private readonly waiting = new Map<string, Waiting>();
   private readonly ready: Promise<void>;
@@ -277,11 +295,11 @@ class QueueExecutor implements CellExecutor {
 
   /** The state of one awaited job from Redis: settles it if it has finished, fails it if the queue lost it. */
   private async check(jobId: string): Promise<void> {
-    const job = await this.Job.fromId(this.queue, jobId);
+    const end = await jobEnd(this.Job, this.queue, jobId);
     this.lastContact = Date.now();
     const w = this.waiting.get(jobId);
-    if (!w) return;
-    if (!job) {
+    if (!w || end === 'running') return;
+    if (end === 'missing') {
       this.waiting.delete(jobId);
       return w.reject(
         new CmkdError(
@@ -290,9 +308,7 @@ class QueueExecutor implements CellExecutor {
         ),
       );
     }
-    const state = await job.getState();
-    if (state === 'completed') this.settle(jobId, { returnvalue: job.returnvalue });
-    else if (state === 'failed') this.settle(jobId, { failedReason: job.failedReason });
+    this.settle(jobId, end);
   }
 
   /**
@@ -337,8 +353,9 @@ class QueueExecutor implements CellExecutor {
       // A cell no worker has taken yet is taken off the queue; a running one finishes and stays
       // in Redis for a resumed run.
       await within(
-        this.Job.fromId(this.queue, jobId).then(async (job) => {
-          if (job && (await job.getState()) === 'waiting') await job.remove();
+        this.queue.getJobState(jobId).then(async (state) => {
+          // Taken by a worker meanwhile, the job is locked and BullMQ refuses to remove it.
+          if (state === 'waiting') await this.queue.remove(jobId);
         }),
         2000,
         'timeout',
