@@ -3,6 +3,7 @@
  * Commands build a result object and hand it here; nothing else in cmkd writes to the terminal.
  */
 import cliProgress from 'cli-progress';
+import { formatNumber } from '../util/format.js';
 import { escapeControl } from '../util/text.js';
 
 export interface OutputOptions {
@@ -25,12 +26,12 @@ function jsonReplacer(_key: string, value: unknown): unknown {
   return value;
 }
 
-/** Render rows as an aligned text table; numbers are right-aligned. */
+/** Render rows as an aligned text table; numbers (in the one number format, src/util/format.ts) are right-aligned. */
 export function table(header: string[], rows: (string | number)[][]): string {
   // Escaped before measuring, so a name holding control characters keeps the columns aligned.
   const cells = [
     header.map((h) => escapeControl(h)),
-    ...rows.map((r) => r.map((c) => (typeof c === 'number' ? fmt(c) : escapeControl(c)))),
+    ...rows.map((r) => r.map((c) => (typeof c === 'number' ? num(c) : escapeControl(c)))),
   ];
   const widths = header.map((_, j) => Math.max(...cells.map((r) => String(r[j] ?? '').length)));
   const line = (r: (string | number)[], isHeader: boolean) =>
@@ -44,13 +45,9 @@ export function table(header: string[], rows: (string | number)[][]): string {
   return [line(cells[0], true), widths.map((w) => '-'.repeat(w)).join('  '), ...cells.slice(1).map((r) => line(r, false))].join('\n');
 }
 
-/** Compact number formatting for tables. */
-export function fmt(x: number, digits = 4): string {
-  if (!Number.isFinite(x)) return String(x);
-  if (Number.isInteger(x)) return String(x);
-  const a = Math.abs(x);
-  if (a !== 0 && (a < 1e-3 || a >= 1e6)) return x.toExponential(2);
-  return x.toFixed(digits);
+/** A number for the terminal: whole numbers (counts, ranks) as they are, others with the report's significant digits. */
+export function num(x: number): string {
+  return formatNumber(x, Number.isInteger(x) ? { digits: 0 } : {});
 }
 
 /** Progress reporting callback type used by library functions (they never draw bars themselves). */

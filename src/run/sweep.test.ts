@@ -99,7 +99,7 @@ describe('sweepEntries', () => {
     // Gains 0.1 and 0.3 over 2 repeats: mean 0.2, sd √2·0.1, half-width t(0.975, 1)·0.1 = 1.2706.
     const spread = sweepTable([...cells.filter((c) => c.row !== 'kd'), cell('kd', 0, 0.6), cell('kd', 1, 1.0)], order, 'classification', 2);
     expect(spread.rows[2].gain?.ci?.[0]).toBeCloseTo(0.2 - 1.2706204736174706, 6);
-    expect(formatSweepTable(spread).rows[2][6]).toBe('[-1.071, +1.471]');
+    expect(formatSweepTable(spread).rows[2][6]).toBe('[−1.07, +1.47]');
     expect(sweepTable(cells, order, 'classification', 1).rows[2].metrics.f1Weighted).toEqual({
       mean: 0.6,
       sd: NaN,

@@ -32,6 +32,7 @@ import { metricLabel } from '../report/format.js';
 import { distill, distillDiscom, kindFor, loadTeacher, objectiveSettings, splitMetrics, type TrainSettings } from '../train/distill.js';
 import { defaultModelKind, trainOnModality } from '../train/pipeline.js';
 import { CmkdError, check } from '../util/errors.js';
+import { decimalsFor, formatAt, formatMeanSd, formatNumber } from '../util/format.js';
 import { toCsv, writeFileAtomic, writeJsonAtomic } from '../util/fs.js';
 import type { ProgressFn } from '../util/progress.js';
 import { VERSION } from '../version.js';
@@ -309,26 +310,28 @@ export function sweepTable(
   return { headline, metrics, higherIsBetter, rows, best };
 }
 
-const signed = (x: number, digits: number) => `${x >= 0 ? '+' : ''}${x.toFixed(digits)}`;
-
 /**
  * The table as text cells: 'mean ± sd' per metric, '*' after the highest student mean per column, the
  * paired gain's 95% interval with '!' where it excludes 0 (a clear gain or loss).
  */
 export function formatSweepTable(t: SweepTable, digits = 3): { header: string[]; rows: string[][] } {
+  // The report's number format (src/util/format.ts), `digits` significant digits.
+  const f = { digits };
+  const interval = (ci: [number, number]) => {
+    const d = decimalsFor(ci, f);
+    return `[${formatAt(ci[0], d, { ...f, signed: true })}, ${formatAt(ci[1], d, { ...f, signed: true })}]`;
+  };
   const header = ['row', ...t.metrics, `Δ ${t.headline}`, 'paired gain, 95% CI', 'n'];
   const rows = t.rows.map((r) => [
     r.label,
     ...t.metrics.map((m) => {
       const s = r.metrics[m];
       if (s.n === 0 || Number.isNaN(s.mean)) return 'n/a';
-      const text = Number.isNaN(s.sd) ? s.mean.toFixed(digits) : `${s.mean.toFixed(digits)} ± ${s.sd.toFixed(digits)}`;
+      const text = formatMeanSd(s.mean, Number.isNaN(s.sd) ? null : s.sd, f);
       return t.best[m] === r.id ? `${text} *` : text;
     }),
-    Number.isFinite(r.delta) ? `${r.delta >= 0 ? '+' : ''}${r.delta.toFixed(digits)}` : '',
-    r.gain?.ci
-      ? `[${signed(r.gain.ci[0], digits)}, ${signed(r.gain.ci[1], digits)}]${r.gain.ci[0] > 0 || r.gain.ci[1] < 0 ? ' !' : ''}`
-      : '',
+    Number.isFinite(r.delta) ? formatNumber(r.delta, { ...f, signed: true }) : '',
+    r.gain?.ci ? `${interval(r.gain.ci)}${r.gain.ci[0] > 0 || r.gain.ci[1] < 0 ? ' !' : ''}` : '',
     String(r.metrics[t.headline].n),
   ]);
   return { header, rows };

@@ -3,7 +3,8 @@ import { BACKEND_CHOICES, initEngine, type BackendChoice } from '../../engine/in
 import { miMethod, type Estimate } from '../../criteria/index.js';
 import { analyseTeachers, type TeacherAnalysis } from '../../run/index.js';
 import { oneOf } from '../../util/errors.js';
-import { emit, fmt, progressBars, table, warn } from '../output.js';
+import { formatEstimate } from '../../util/format.js';
+import { emit, num, progressBars, table, warn } from '../output.js';
 import { addDatasetFlags, columnOptions, interruptSignal, jobDataset, prepareOutDir, type DatasetFlags } from '../common.js';
 import { defaultRunDir } from './experiment.js';
 import { addRunFlags, parseRunFlags, type SharedRunFlags } from './run.js';
@@ -15,12 +16,8 @@ interface CchFlags extends DatasetFlags, SharedRunFlags {
   quiet?: boolean;
 }
 
-/** '2.183 [2.140, 2.226]' (digits: decimals). */
-function withCi(e: Estimate, digits = 3): string {
-  if (!Number.isFinite(e.value)) return '-';
-  const v = e.value.toFixed(digits);
-  return e.ci ? `${v} [${e.ci[0].toFixed(digits)}, ${e.ci[1].toFixed(digits)}]` : v;
-}
+/** '2.18 [2.14, 2.23]', as the report writes an estimate; '—' when missing. */
+const withCi = (e: Estimate): string => formatEstimate(e.value, Number.isFinite(e.value) ? e.ci : null);
 
 function human(r: TeacherAnalysis, outDir: string): string {
   const u = r.units;
@@ -36,7 +33,7 @@ function human(r: TeacherAnalysis, outDir: string): string {
       withCi(t.margin),
       t.verdict,
     ];
-    if (t.mfh) row.push(withCi(t.mfh.miTeacherLabel), withCi(t.mfh.miJointLabel), withCi(t.mfh.shared), withCi(t.mfh.sharedFraction, 2));
+    if (t.mfh) row.push(withCi(t.mfh.miTeacherLabel), withCi(t.mfh.miJointLabel), withCi(t.mfh.shared), withCi(t.mfh.sharedFraction));
     return row;
   });
   const resampling =
@@ -58,7 +55,7 @@ function human(r: TeacherAnalysis, outDir: string): string {
     `models (budget ${r.budget}, ${r.rows.train} train rows, selected on ${r.rows.val}; repeat 1 validation metric): ` +
       r.models
         .filter((m) => m.repeat === 0)
-        .map((m) => `${m.modality} ${m.epochs} ep val ${fmt(Object.values(m.val)[0] ?? NaN, 3)}`)
+        .map((m) => `${m.modality} ${m.epochs} ep val ${num(Object.values(m.val)[0] ?? NaN)}`)
         .join(', '),
   ];
   if (first)

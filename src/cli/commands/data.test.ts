@@ -211,8 +211,8 @@ describe('cmkd data describe', () => {
     const r = await run('data', 'describe', makeDir(goodFiles()));
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/^toy: 4 samples, 2 modalities, classification, 2 classes\n/);
-    expect(r.stdout).toMatch(/\nimg\s+image\s+2×2×1\s+0\s+15\s+7\.5000/);
-    expect(r.stdout).toMatch(/\ncat\s+2\s+0\.5000\n/);
+    expect(r.stdout).toMatch(/\nimg\s+image\s+2×2×1\s+0\s+15\s+7\.50\s/);
+    expect(r.stdout).toMatch(/\ncat\s+2\s+0\.500\n/);
   });
 
   it('prints names from the files with control characters escaped, the table still aligned', async () => {
@@ -230,8 +230,8 @@ describe('cmkd data describe', () => {
     expect(rows).toEqual([
       'class       count  fraction',
       '----------  -----  --------',
-      'cat\\x1b[2J      2    0.5000',
-      'dog             2    0.5000',
+      'cat\\x1b[2J      2     0.500',
+      'dog             2     0.500',
     ]);
   });
 

@@ -9,7 +9,7 @@ import {
   type MultimodalDataset,
 } from '../../data/index.js';
 import { addDatasetFlags, columnOptions, type DatasetFlags } from '../common.js';
-import { emit, fmt, progressBars, table, warn } from '../output.js';
+import { emit, num, progressBars, table, warn } from '../output.js';
 
 interface DataFlags extends DatasetFlags {
   json?: boolean;
@@ -89,7 +89,7 @@ function describeText(s: DatasetSummary, all = false): string {
     );
   }
   if (s.target)
-    lines.push('', `target: min ${fmt(s.target.min)}  max ${fmt(s.target.max)}  mean ${fmt(s.target.mean)}  std ${fmt(s.target.std)}`);
+    lines.push('', `target: min ${num(s.target.min)}  max ${num(s.target.max)}  mean ${num(s.target.mean)}  std ${num(s.target.std)}`);
   lines.push(
     '',
     `Columns (over finite values; sd with ddof 0; missing: NaN or ±Inf cells; near-constant: one value in ≥ ${100 * NEAR_CONSTANT_SHARE}% of rows):`,

@@ -3,7 +3,8 @@ import { getModality, loadModalities, modalityRows, type ModalityTable, type Mul
 import { estimateMI, MI_ESTIMATORS, MI_UNITS, type MIEstimate, type MIEstimatorName, type MIInput, type MIUnits } from '../../mi/index.js';
 import { CmkdError, oneOf } from '../../util/errors.js';
 import { makeRng } from '../../util/rng.js';
-import { emit, fmt, progressBars, warn } from '../output.js';
+import { decimalsFor, formatAt, formatNumber } from '../../util/format.js';
+import { emit, progressBars, warn } from '../output.js';
 import { addDatasetFlags, columnOptions, numberOption, type DatasetFlags } from '../common.js';
 
 interface MiFlags extends DatasetFlags {
@@ -53,10 +54,14 @@ function variable(ds: ModalityTable | MultimodalDataset, flag: string, name: str
 
 function human(r: MIEstimate & { x: string; y: string; dataset: string }): string {
   const s = r.settings;
-  const ci = r.ci ? ` [${Math.round(Number(s.ci) * 100)}% CI ${fmt(r.ci[0])}, ${fmt(r.ci[1])}]` : '';
+  // The value and its interval at one set of decimal places (the report's number format).
+  const d = decimalsFor(r.ci ? [r.value, ...r.ci] : [r.value]);
+  const ci = r.ci ? ` [${Math.round(Number(s.ci) * 100)}% CI ${formatAt(r.ci[0], d)}, ${formatAt(r.ci[1], d)}]` : '';
   // InfoNCE cannot exceed log B: a value near it means the batch, not the data, set the estimate.
   const cap =
-    s.bound === 'infonce' ? ` (InfoNCE ≤ log B = ${fmt(Math.log(Number(s.batchSize)) / (r.units === 'bits' ? Math.LN2 : 1))})` : '';
+    s.bound === 'infonce'
+      ? ` (InfoNCE ≤ log B = ${formatNumber(Math.log(Number(s.batchSize)) / (r.units === 'bits' ? Math.LN2 : 1))})`
+      : '';
   const detail = [
     String(s.method ?? r.estimator),
     s.k !== undefined ? `k=${s.k}` : '',
@@ -67,7 +72,7 @@ function human(r: MIEstimate & { x: string; y: string; dataset: string }): strin
   ]
     .filter(Boolean)
     .join(', ');
-  return `I(${r.x}; ${r.y}) = ${fmt(r.value)} ${r.units}${ci}\n  ${r.dataset}: ${detail}`;
+  return `I(${r.x}; ${r.y}) = ${formatAt(r.value, d)} ${r.units}${ci}\n  ${r.dataset}: ${detail}`;
 }
 
 export function register(program: Command): void {

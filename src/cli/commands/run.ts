@@ -4,6 +4,7 @@ import { MI_ESTIMATORS, MI_UNITS, type MIEstimatorName, type MIUnits } from '../
 import { METHOD_IDS } from '../../kd/index.js';
 import { agreementLine, BUDGET_PRESETS, BUDGETS, runMainJob, type RunOptions, type RunResult } from '../../run/index.js';
 import { CmkdError, oneOf } from '../../util/errors.js';
+import { formatEstimate, formatMeanSd } from '../../util/format.js';
 import {
   addDatasetFlags,
   addExecutorFlags,
@@ -26,10 +27,9 @@ const list = (s: string | undefined) =>
         .map((x) => x.trim())
         .filter(Boolean)
     : undefined;
-const ms = (v: { mean: number; sd: number }) => `${v.mean.toFixed(4)} ± ${v.sd.toFixed(4)}`;
-
-const ci = (x: [number, number] | null | undefined, digits: number, scale = 1) =>
-  x ? `[${(scale * x[0]).toFixed(digits)}, ${(scale * x[1]).toFixed(digits)}]` : '–';
+// Numbers as the report writes them (src/util/format.ts): a gain signed, with its interval at its decimals.
+const gainText = (g: { mean: number } | undefined, ci: [number, number] | null | undefined) =>
+  g ? formatEstimate(g.mean, ci ?? null, { signed: true }) : '';
 
 export function humanRun(r: RunResult, outDir: string): string {
   const h = r.headline.metric;
@@ -41,15 +41,13 @@ export function humanRun(r: RunResult, outDir: string): string {
     '',
     `Teachers (CCH margin I(Ht;Hs) − I(Hs;Y) in ${r.cch.units}, ${a.representation} representation, ${miMethod(r.cch)}, ${Math.round(100 * r.cch.ciLevel)}% CI over ${r.cch.repeats ?? 1} repeats; paired KD gain in ${h}, 95% CI):`,
     table(
-      ['rank', 'teacher', 'margin', 'CI', 'verdict', 'KD gain', 'CI', 'effect', 'agrees'],
+      ['rank', 'teacher', 'margin', 'verdict', 'KD gain', 'effect', 'agrees'],
       r.outcomes.map((x) => [
         x.rank,
         x.teacher,
-        x.margin,
-        ci(x.marginCi, 3),
+        formatEstimate(x.margin, x.marginCi),
         x.verdict,
-        x.gain.mean,
-        ci(x.gainCi, 4),
+        gainText(x.gain, x.gainCi),
         x.effect ?? '–',
         x.agrees === null ? '–' : x.agrees ? 'yes' : 'no',
       ]),
@@ -58,12 +56,11 @@ export function humanRun(r: RunResult, outDir: string): string {
     '',
     `Methods (test, mean ± sd over ${r.budget.repeats} repeats; gain paired by repeat with its 95% CI; → = deployed):`,
     table(
-      ['model', ...metrics, 'gain', 'CI', 'effect'],
+      ['model', ...metrics, 'gain', 'effect'],
       r.table.map((row) => [
         (row.label === r.best.label ? '→ ' : '') + row.label,
-        ...metrics.map((m) => ms(row.test[m])),
-        row.gain ? row.gain.mean : '',
-        row.gain ? ci(row.gainCi, 4) : '',
+        ...metrics.map((m) => formatMeanSd(row.test[m].mean, row.test[m].sd)),
+        gainText(row.gain, row.gainCi),
         row.effect ?? '',
       ]),
     ),

@@ -16,7 +16,7 @@ import {
 import { oneOf } from '../../util/errors.js';
 import { writeJsonAtomic } from '../../util/fs.js';
 import { VERSION } from '../../version.js';
-import { emit, fmt, progressBars } from '../output.js';
+import { emit, num, progressBars } from '../output.js';
 import { addDatasetFlags, interruptSignal, loadForCommand, numberOption, type DatasetFlags, prepareOutDir } from '../common.js';
 
 interface TrainFlags extends DatasetFlags {
@@ -48,7 +48,7 @@ interface TrainFlags extends DatasetFlags {
 /** Human summary of an evaluation, one line. */
 export function evaluationLine(e: Evaluation): string {
   return Object.entries(e.summary)
-    .map(([k, v]) => `${k} ${fmt(v)}`)
+    .map(([k, v]) => `${k} ${num(v)}`)
     .join('  ');
 }
 
