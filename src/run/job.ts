@@ -63,7 +63,7 @@ import {
   type WorkspaceRecipe,
 } from './cells.js';
 import { buildDataset } from './dataset-sources.js';
-import { withWorkerPool, type WorkerPool } from './pool.js';
+import { opensPool, withWorkerPool, type WorkerPool } from './pool.js';
 import { fingerprintOf, type StageStore } from './stages.js';
 import { writeRunReport } from './report.js';
 import { METHODS_CSV, methodsRecords, PREDICTIONS_CSV, predictionRecords, TEACHERS_CSV, teachersRecords } from './exports.js';
@@ -462,6 +462,23 @@ async function prepareRun(o: RunOptions): Promise<Prepared> {
   return p;
 }
 
+/** Runs one of the run's plans where its options say: here, on the worker pool, or through the queue. */
+function executePlan(p: Prepared, o: RunOptions, plan: readonly Cell[], onProgress: ProgressFn | undefined): Promise<Map<string, Json>> {
+  return execute(plan, {
+    workspace: p.workspace,
+    store: p.store,
+    runners: RUNNERS,
+    task: RUN_TASK,
+    onProgress,
+    signal: o.signal,
+    workers: p.workers,
+    queue: o.queue,
+    recipe: p.recipe,
+    recipeModules: o.recipeModules,
+    pool: o.pool,
+  });
+}
+
 /** The pool's builder of a run's workspace (worker.ts): the options of the recipe deriveRun made. */
 export async function runWorkspace(options: Json, env: { onProgress?: ProgressFn; signal?: AbortSignal }): Promise<RecipeRunner> {
   const ro = options as unknown as RunOptions;
@@ -477,19 +494,7 @@ async function modelsAndAnalysis(
   onProgress: ProgressFn | undefined,
 ): Promise<{ cch: CchResult; records: ModelRecord[] }> {
   const plan = planModels({ student: o.student, teachers: p.teachers, repeats: p.budget.repeats, analysis: p.analysis });
-  const done = await execute(plan, {
-    workspace: p.workspace,
-    store: p.store,
-    runners: RUNNERS,
-    task: RUN_TASK,
-    onProgress,
-    signal: o.signal,
-    workers: p.workers,
-    queue: o.queue,
-    recipe: p.recipe,
-    recipeModules: o.recipeModules,
-    pool: o.pool,
-  });
+  const done = await executePlan(p, o, plan, onProgress);
   const records: ModelRecord[] = [];
   const perRepeat: CchResult[] = [];
   for (const cell of plan) (cell.kind === 'cch' ? perRepeat : records).push(done.get(cell.id) as never);
@@ -530,8 +535,7 @@ export async function analyseTeachers(o: RunOptions): Promise<TeacherAnalysis> {
 
 export async function runMainJob(o: RunOptions): Promise<RunResult> {
   // One pool of worker processes for the run's two plans (models and analysis, then distillation).
-  if (Number.isInteger(o.workers) && o.workers! > 1 && !o.pool && !o.queue)
-    return withWorkerPool(o.workers!, (pool) => runMainJob({ ...o, pool }));
+  if (opensPool(o)) return withWorkerPool(o.workers!, (pool) => runMainJob({ ...o, pool }));
   const started = Date.now();
   const p = await prepareRun(o);
   const { loaded, base, ds, budget, schedule, scheme, warnings, methods, store, workspace } = p;
@@ -553,19 +557,7 @@ export async function runMainJob(o: RunOptions): Promise<RunResult> {
   const { cch, records: firstRecords } = await modelsAndAnalysis(p, o, progress(0));
   const recommended = cch.ranking[0];
   const second = planDistillation({ student: o.student, teachers: allTeachers, repeats: budget.repeats, methods, recommended });
-  const secondRecords = await execute(second, {
-    workspace,
-    store,
-    runners: RUNNERS,
-    task: RUN_TASK,
-    onProgress: progress(firstCells),
-    signal: o.signal,
-    workers: p.workers,
-    queue: o.queue,
-    recipe: p.recipe,
-    recipeModules: o.recipeModules,
-    pool: o.pool,
-  });
+  const secondRecords = await executePlan(p, o, second, progress(firstCells));
   const records = [...firstRecords, ...(secondRecords.values() as Iterable<unknown>)] as ModelRecord[];
 
   // 5. Tables: teachers, the student, each distilled configuration; gains per repeat.

@@ -245,6 +245,11 @@ export async function executeOnPool<W>(
   return o.pool ? run(o.pool) : withWorkerPool(o.workers, run);
 }
 
+/** Whether a caller with several plans opens a pool for them: more than one worker asked, no pool given, no queue taking the cells. */
+export function opensPool(o: { workers?: number; pool?: WorkerPool; queue?: unknown }): boolean {
+  return Number.isInteger(o.workers) && o.workers! > 1 && !o.pool && !o.queue;
+}
+
 /** Runs `fn` with a pool of `workers` processes for its plans, stopped when `fn` ends. */
 export async function withWorkerPool<T>(workers: number, fn: (pool: WorkerPool) => Promise<T>): Promise<T> {
   const pool = new WorkerPool(workers);

@@ -14,7 +14,7 @@ import type { MultimodalDataset } from '../../data/index.js';
 import { renderChart } from '../../report/charts.js';
 import { analysisSettings, BUDGET_PRESETS, runMainJob, type RunOptions, type RunResult } from '../../run/index.js';
 import type { Json } from '../../run/cells.js';
-import { withWorkerPool, type WorkerPool } from '../../run/pool.js';
+import { opensPool, withWorkerPool, type WorkerPool } from '../../run/pool.js';
 import { check } from '../../util/errors.js';
 import { toCsv, writeFileAtomic, writeJsonAtomic } from '../../util/fs.js';
 import { stripUndefined } from '../cch-digits/common.js';
@@ -151,8 +151,7 @@ export async function runVerdicts(
   ctx: ExperimentContext = {},
 ): Promise<VerdictsResult> {
   // One pool of worker processes for every run (each run's workers would otherwise start afresh).
-  const workers = ctx.workers ?? 1;
-  if (workers > 1 && !ctx.queue) return withWorkerPool(workers, (pool) => verdicts(options, ctx, pool));
+  if (opensPool(ctx)) return withWorkerPool(ctx.workers!, (pool) => verdicts(options, ctx, pool));
   return verdicts(options, ctx, undefined);
 }
 
