@@ -22,9 +22,9 @@ export function register(program: Command): void {
       if (existsSync(path.join(server.root, REPORT_HTML))) lines.push(`  report:  ${server.url}${REPORT_HTML}`);
       if (existsSync(path.join(server.root, STUDENT_DIR, 'index.html'))) lines.push(`  student: ${server.url}${STUDENT_DIR}/`);
       lines.push('press Ctrl-C to stop');
-      // The folder's name is the user's: no control character reaches the terminal.
-      console.log(lines.map((l) => escapeControl(l)).join('\n'));
-      await new Promise<void>((resolve) => {
+      // Listening before saying so: a Ctrl-C that comes right after the line must not find Node's
+      // default action (the process killed, exit code null) in place of the handler.
+      const stopped = new Promise<void>((resolve) => {
         const stop = () => {
           process.off('SIGINT', stop);
           process.off('SIGTERM', stop);
@@ -33,5 +33,8 @@ export function register(program: Command): void {
         process.on('SIGINT', stop);
         process.on('SIGTERM', stop);
       });
+      // The folder's name is the user's: no control character reaches the terminal.
+      console.log(lines.map((l) => escapeControl(l)).join('\n'));
+      await stopped;
     });
 }
