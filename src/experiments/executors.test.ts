@@ -10,8 +10,8 @@ import type { CchDigitsResult } from './cch-digits/types.js';
 import { VERDICTS_QUICK, runVerdicts, type VerdictsResult } from './verdicts/index.js';
 
 // An experiment's cells on the executors of src/run (pool.test.ts and queue.test.ts test them on
-// runs and sweeps): the pool's workers import the experiments' recipe families (recipes.ts) by
-// URL, `cmkd worker` through the CLI. cch-digits, tiny: its teachers and student are saved by one
+// runs and sweeps): pool workers and `cmkd worker` both build an experiment's workspace from the
+// static table of src/worker/families.ts. cch-digits, tiny: its teachers and student are saved by one
 // worker and read by the margin and KD cells, maybe on another, through the run folder. verdicts,
 // tiny: ordinary runs on datasets it builds in memory (noised pixels, Gaussian draws), which the
 // workers rebuild from the experiment's dataset source.

@@ -39,19 +39,18 @@ export function withNaN<T>(record: Json): T {
 /**
  * What runs an experiment's cells (`ctx.workers`, `ctx.queue`) with what a worker process needs to
  * rebuild its workspace: the recipe is the experiment's name and its settings (the resolved
- * options without the run folder), which its builder in recipes.ts turns into the workspace
- * through the function the experiment's run uses; a pool worker imports recipes.ts to know it.
+ * options without the run folder), which its builder in the workers' table (src/worker/families.ts)
+ * turns into the workspace through the function the experiment's run uses.
  */
 export function experimentExecutor(
   experiment: string,
   settings: unknown,
   ctx: ExperimentContext,
-): Pick<ExecuteOptions<unknown>, 'workers' | 'queue' | 'recipe' | 'recipeModules'> {
+): Pick<ExecuteOptions<unknown>, 'workers' | 'queue' | 'recipe'> {
   return {
     workers: ctx.workers,
     queue: ctx.queue,
     recipe: { family: experiment, options: settings as Json },
-    recipeModules: [new URL('./recipes.js', import.meta.url).href],
   };
 }
 
@@ -86,7 +85,7 @@ export async function executeExperiment<W>(
 }
 
 /**
- * The workers' builder of an experiment's plan (registered in recipes.ts): `workspace` makes the
+ * The workers' builder of an experiment's plan (in the table of src/worker/families.ts): `workspace` makes the
  * workspace from the recipe's settings — the function the experiment's run builds it with — and
  * each cell runs on it through the experiment's runners.
  */

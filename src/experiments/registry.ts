@@ -11,7 +11,6 @@ import { mfhSyntheticExperiment } from './mfh-synthetic/index.js';
 import { verdictsExperiment } from './verdicts/index.js';
 import type { ExperimentDefinition } from './types.js';
 // Their plans' recipe families: a process that knows the experiments can rebuild their workspaces.
-import './recipes.js';
 
 export const EXPERIMENTS: readonly ExperimentDefinition[] = [
   cchGaussianExperiment,

@@ -55,6 +55,7 @@ import { checkRows, planSplits, type SplitPlan } from './rows.js';
 import {
   execute,
   type Cell,
+  type CellPool,
   type CellRunner,
   type DatasetRecipe,
   type Json,
@@ -62,8 +63,7 @@ import {
   type RecipeRunner,
   type WorkspaceRecipe,
 } from './cells.js';
-import { buildDataset } from './dataset-sources.js';
-import { opensPool, withWorkerPool, type WorkerPool } from './pool.js';
+import { planPool } from './pool.js';
 import { fingerprintOf, type StageStore } from './stages.js';
 import { writeRunReport } from './report.js';
 import { METHODS_CSV, methodsRecords, PREDICTIONS_CSV, predictionRecords, TEACHERS_CSV, teachersRecords } from './exports.js';
@@ -124,18 +124,15 @@ export interface RunOptions {
    * without a recipe runs in this process.
    */
   workers?: number;
-  /** Worker processes the caller keeps across runs (pool.ts `withWorkerPool`), in place of `workers`. */
-  pool?: WorkerPool;
+  /** Worker processes the caller keeps across runs (pool.ts `WorkerPool`), in place of `workers`. */
+  pool?: CellPool;
   /** Run the cells on `cmkd worker` processes through this Redis queue instead (queue.ts); needs a dataset spec or `datasetRecipe`. */
   queue?: QueueTarget;
   /**
    * With `dataset` given loaded: how worker processes (--workers, --queue) rebuild it — a dataset
-   * source registered by one of `recipeModules` (dataset-sources.ts `registerDatasetSource`). Without it a
-   * loaded dataset runs in this process.
+   * source of the workers' table (src/worker/families.ts). Without it a loaded dataset runs in this process.
    */
   datasetRecipe?: DatasetRecipe;
-  /** Modules (file URLs) a pool worker imports to know `datasetRecipe`'s source (ExecuteOptions `recipeModules`). */
-  recipeModules?: string[];
   seed?: number;
   onProgress?: ProgressFn;
   signal?: AbortSignal;
@@ -474,16 +471,13 @@ function executePlan(p: Prepared, o: RunOptions, plan: readonly Cell[], onProgre
     workers: p.workers,
     queue: o.queue,
     recipe: p.recipe,
-    recipeModules: o.recipeModules,
     pool: o.pool,
   });
 }
 
-/** The pool's builder of a run's workspace (worker.ts): the options of the recipe deriveRun made. */
-export async function runWorkspace(options: Json, env: { onProgress?: ProgressFn; signal?: AbortSignal }): Promise<RecipeRunner> {
-  const ro = options as unknown as RunOptions;
-  const dataset = ro.datasetRecipe ? await buildDataset(ro.datasetRecipe, env) : ro.dataset;
-  const p = await deriveRun({ ...ro, dataset, ...env });
+/** A worker's builder of a run's workspace (src/worker/families.ts): the options of the recipe deriveRun made, the dataset rebuilt from its recipe. */
+export async function runWorkspace(o: RunOptions, env: { onProgress?: ProgressFn; signal?: AbortSignal }): Promise<RecipeRunner> {
+  const p = await deriveRun({ ...o, ...env });
   return (cell, ctx) => RUNNERS[cell.kind](cell, { ...ctx, workspace: p.workspace });
 }
 
@@ -535,7 +529,15 @@ export async function analyseTeachers(o: RunOptions): Promise<TeacherAnalysis> {
 
 export async function runMainJob(o: RunOptions): Promise<RunResult> {
   // One pool of worker processes for the run's two plans (models and analysis, then distillation).
-  if (opensPool(o)) return withWorkerPool(o.workers!, (pool) => runMainJob({ ...o, pool }));
+  const { pool, close } = planPool(o);
+  try {
+    return await mainJob({ ...o, pool });
+  } finally {
+    await close();
+  }
+}
+
+async function mainJob(o: RunOptions): Promise<RunResult> {
   const started = Date.now();
   const p = await prepareRun(o);
   const { loaded, base, ds, budget, schedule, scheme, warnings, methods, store, workspace } = p;

@@ -4,9 +4,7 @@
  * the worker pool in pool.ts, the Redis queue in queue.ts). See cells.ts for the engine.
  */
 import { CmkdError, type CmkdErrorCode } from '../util/errors.js';
-import type { MultimodalDataset } from '../data/index.js';
 import type { ProgressFn } from '../util/progress.js';
-import type { WorkerPool } from './pool.js';
 import { fingerprintOf, stageName, type StageStore } from './stages.js';
 
 /** A JSON value: what cell inputs and records are made of. */
@@ -51,18 +49,27 @@ export interface ExecuteOptions<W> {
   onCell?: (cell: Cell, record: Json, reused: boolean) => Promise<void> | void;
   /** Processes running cells: 1 (default) runs them here, one after another; more needs `recipe`. */
   workers?: number;
-  /** Worker processes the caller keeps for several plans (pool.ts `withWorkerPool`); with `recipe`, the cells run on them whatever `workers` says. */
-  pool?: WorkerPool;
+  /** Worker processes the caller keeps for several plans (pool.ts `WorkerPool`); with `recipe`, the cells run on them whatever `workers` says. */
+  pool?: CellPool;
   /** Cells go to `cmkd worker` processes through this Redis queue (queue.ts); needs `recipe`. */
   queue?: QueueTarget;
   /** How a worker process rebuilds `workspace` and `runners` (see pool.ts); without it the plan runs here. */
   recipe?: WorkspaceRecipe;
-  /**
-   * Modules (file URLs) a pool worker imports before it builds `recipe`: those that register its
-   * family from a layer above run (recipes.ts `registerRecipeFamily`), which the worker entry, in
-   * run, cannot import. Queue workers are `cmkd worker` processes: the CLI imports them itself.
-   */
-  recipeModules?: string[];
+}
+
+/** Runs cells somewhere else: a pool of processes, a queue of machines. */
+export interface CellExecutor {
+  /** The record of `cell`, computed by some worker from the records of its dependencies. */
+  run(cell: Cell, deps: Record<string, Json>, outDir: string): Promise<Json>;
+  /** Stops waiting (a running cell is abandoned) and releases the executor's resources. */
+  close(): Promise<void>;
+}
+
+/** Worker processes that outlive one plan (pool.ts `WorkerPool`): each plan gets an executor on them. */
+export interface CellPool {
+  readonly size: number;
+  executor(recipe: WorkspaceRecipe, onProgress: ProgressFn | undefined): CellExecutor;
+  close(): Promise<void>;
 }
 
 /** Where a plan's cells are queued: a Redis URL (redis:// or rediss://, password and db as ioredis reads them). */
@@ -73,8 +80,8 @@ export interface QueueTarget {
 }
 
 /**
- * A serialisable description of a plan's workspace: `family` names a builder registered in
- * recipes.ts, `options` is its JSON input. The builder must give the workspace the
+ * A serialisable description of a plan's workspace: `family` names a builder of the workers'
+ * table (src/worker/families.ts), `options` is its JSON input. The builder must give the workspace the
  * plan would get in this process (same data, splits, settings), so the records are the same.
  */
 export interface WorkspaceRecipe {
@@ -84,17 +91,14 @@ export interface WorkspaceRecipe {
 
 /**
  * How a worker process rebuilds a dataset the submitting process built in memory (an
- * experiment's variant of the digits, a simulated dataset): `source` names a builder registered
- * with dataset-sources.ts `registerDatasetSource`, `options` is its JSON input. The builder must give the
+ * experiment's variant of the digits, a simulated dataset): `source` names a dataset builder of
+ * the workers' table (src/worker/families.ts), `options` is its JSON input. The builder must give the
  * dataset the submitter has (same rows, same values).
  */
 export interface DatasetRecipe {
   source: string;
   options: Json;
 }
-
-/** Turns a dataset recipe's options into the dataset, in a worker (see dataset-sources.ts). */
-export type DatasetBuilder = (options: Json, env: { onProgress?: ProgressFn; signal?: AbortSignal }) => Promise<MultimodalDataset>;
 
 /** An error crossing the process boundary. */
 export interface RemoteError {
@@ -107,8 +111,11 @@ export interface RemoteError {
 /** Runs one cell of a plan whose workspace a builder made from its recipe (worker side: worker.ts, queue-worker.ts). */
 export type RecipeRunner = (cell: Cell, ctx: Omit<CellContext<unknown>, 'workspace'>) => Promise<Json>;
 
-/** Turns a recipe's options into its plan's cell runner, in a worker (see recipes.ts). */
+/** Turns a recipe's options into its plan's cell runner, in a worker (one of the table in src/worker/families.ts). */
 export type WorkspaceBuilder = (options: Json, env: { onProgress?: ProgressFn; signal?: AbortSignal }) => Promise<RecipeRunner>;
+
+/** Turns any recipe into its plan's cell runner (src/worker/families.ts `buildRecipe`). */
+export type WorkspaceBuilderOf = (recipe: WorkspaceRecipe, env: { onProgress?: ProgressFn; signal?: AbortSignal }) => Promise<RecipeRunner>;
 
 export function toRemote(err: unknown): RemoteError {
   if (err instanceof Error) {

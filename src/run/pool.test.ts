@@ -9,7 +9,7 @@ import { initEngine } from '../engine/index.js';
 import { runMainJob, sweep, type RunResult } from './index.js';
 import { EXECUTOR_RUN, runTables } from './testing.js';
 
-// Forks real worker processes (src/run/worker.ts through ts-hooks.mjs), each loading the spec again.
+// Forks real worker processes (src/worker/pool-entry.ts through ts-hooks.mjs), each loading the spec again.
 const base = EXECUTOR_RUN;
 const tables = runTables;
 const children = childPids;

@@ -1,11 +1,10 @@
 /**
  * A pool of local worker processes for a plan: `execute` (cells.ts) with `workers` > 1. TF.js
  * wasm trains on one core per process, so N processes use N cores. Each worker is a forked Node
- * process (worker.ts) that rebuilds the plan's workspace from a JSON recipe once, then runs the
- * cells it is sent one at a time and returns their records. The worker entry is run's own and
- * knows run's recipe families; a plan from a layer above (an experiment) names the modules that
- * register its family (`recipeModules`), and the worker imports them before it builds the recipe:
- * the dependency stays pointing down, and the entry is the same for every plan.
+ * process (src/worker/pool-entry.ts) that rebuilds the plan's workspace from a JSON recipe once,
+ * then runs the cells it is sent one at a time and returns their records. The entry sits at the top
+ * of the stack with the static table of every plan family (src/worker/families.ts); this module
+ * only names its file to fork it, so nothing here imports upward and nothing needs registering.
  *
  * The parent keeps the stage store and schedules cells (schedule.ts): a run finished on 2 workers
  * resumes on 1 and the other way round. Ctrl-C (the signal) stops the scheduling and the workers
@@ -18,8 +17,8 @@ import { fileURLToPath } from 'node:url';
 import { tf } from '../engine/index.js';
 import { CmkdError } from '../util/errors.js';
 import { interrupted, type ProgressEvent, type ProgressFn } from '../util/progress.js';
-import { fromRemote, type Cell, type ExecuteOptions, type Json, type RemoteError, type WorkspaceRecipe } from './plan.js';
-import { executeScheduled, type CellExecutor } from './schedule.js';
+import { fromRemote, type Cell, type CellExecutor, type CellPool, type ExecuteOptions, type Json, type RemoteError, type WorkspaceRecipe } from './plan.js';
+import { executeScheduled } from './schedule.js';
 
 /** How long a stopped worker may take to exit before it is killed. */
 const STOP_GRACE_MS = 3000;
@@ -35,7 +34,7 @@ class WorkerDied extends CmkdError {
 
 /** Messages from the parent to a worker. */
 export type ToWorker =
-  | { type: 'init'; recipe: WorkspaceRecipe; modules: string[] }
+  | { type: 'init'; recipe: WorkspaceRecipe }
   | { type: 'run'; cell: Cell; deps: Record<string, Json>; outDir: string }
   | { type: 'stop' };
 
@@ -46,17 +45,17 @@ export type FromWorker =
   | { type: 'failed'; id: string; error: RemoteError };
 
 /**
- * The worker entry and the Node flags to start it: dist/run/worker.js in the built package; under
- * vitest (this module is a .ts source) src/run/worker.ts with hooks that let Node load TypeScript.
+ * The worker entry and the Node flags to start it: dist/worker/pool-entry.js in the built package;
+ * under vitest (this module is a .ts source) src/worker/pool-entry.ts with hooks that let Node load TypeScript.
  */
 function workerEntry(): { file: string; execArgv: string[] } {
   const here = import.meta.url;
   if (here.endsWith('.ts')) {
     const hooks = new URL('./ts-hooks.mjs', here).href;
     const register = `data:text/javascript,import{register}from"node:module";register(${JSON.stringify(hooks)})`;
-    return { file: fileURLToPath(new URL('./worker.ts', here)), execArgv: ['--import', register] };
+    return { file: fileURLToPath(new URL('../worker/pool-entry.ts', here)), execArgv: ['--import', register] };
   }
-  return { file: fileURLToPath(new URL('./worker.js', here)), execArgv: process.execArgv };
+  return { file: fileURLToPath(new URL('../worker/pool-entry.js', here)), execArgv: process.execArgv };
 }
 
 /** One plan on the pool: how its workers rebuild its workspace, and where its progress goes. */
@@ -64,7 +63,6 @@ interface PlanOnPool {
   recipe: WorkspaceRecipe;
   /** The recipe as JSON: a worker that last built this one keeps its workspace. */
   key: string;
-  modules: string[];
   onProgress: ProgressFn | undefined;
 }
 
@@ -82,10 +80,10 @@ interface Slot {
 /**
  * Worker processes that run the cells of one plan after another: a caller with several plans (a
  * run's models then its distillation; the verdicts experiment's runs) starts them once
- * (`withWorkerPool`) instead of once per plan. A worker rebuilds the workspace when a cell comes
+ * (`planPool`) instead of once per plan. A worker rebuilds the workspace when a cell comes
  * from another recipe than the last it built. Workers start when a cell needs computing.
  */
-export class WorkerPool {
+export class WorkerPool implements CellPool {
   private readonly slots: Slot[] = [];
   private readonly idle: Slot[] = [];
   private readonly waiting: { resolve: (slot: Slot) => void; reject: (err: Error) => void }[] = [];
@@ -99,8 +97,8 @@ export class WorkerPool {
    * The executor of one plan on this pool. Closing it while its cells run (a failed cell, Ctrl-C)
    * closes the pool, abandoning them; closing it after its last cell leaves the pool to the next plan.
    */
-  executor(recipe: WorkspaceRecipe, modules: string[], onProgress: ProgressFn | undefined): CellExecutor {
-    const plan: PlanOnPool = { recipe, key: JSON.stringify(recipe), modules, onProgress };
+  executor(recipe: WorkspaceRecipe, onProgress: ProgressFn | undefined): CellExecutor {
+    const plan: PlanOnPool = { recipe, key: JSON.stringify(recipe), onProgress };
     let running = 0;
     return {
       run: async (cell, deps, outDir) => {
@@ -134,7 +132,7 @@ export class WorkerPool {
     return new Promise<Json>((resolve, reject) => {
       slot.busy = { cell, plan, resolve, reject };
       if (slot.built !== plan.key) {
-        this.send(slot, { type: 'init', recipe: plan.recipe, modules: plan.modules });
+        this.send(slot, { type: 'init', recipe: plan.recipe });
         slot.built = plan.key;
       }
       this.send(slot, { type: 'run', cell, deps, outDir });
@@ -241,21 +239,24 @@ export async function executeOnPool<W>(
   plan: readonly Cell[],
   o: ExecuteOptions<W> & { workers: number; recipe: WorkspaceRecipe },
 ): Promise<Map<string, Json>> {
-  const run = (pool: WorkerPool) => executeScheduled(plan, o, pool.executor(o.recipe, o.recipeModules ?? [], o.onProgress));
-  return o.pool ? run(o.pool) : withWorkerPool(o.workers, run);
-}
-
-/** Whether a caller with several plans opens a pool for them: more than one worker asked, no pool given, no queue taking the cells. */
-export function opensPool(o: { workers?: number; pool?: WorkerPool; queue?: unknown }): boolean {
-  return Number.isInteger(o.workers) && o.workers! > 1 && !o.pool && !o.queue;
-}
-
-/** Runs `fn` with a pool of `workers` processes for its plans, stopped when `fn` ends. */
-export async function withWorkerPool<T>(workers: number, fn: (pool: WorkerPool) => Promise<T>): Promise<T> {
-  const pool = new WorkerPool(workers);
+  const run = (pool: CellPool) => executeScheduled(plan, o, pool.executor(o.recipe, o.onProgress));
+  if (o.pool) return run(o.pool);
+  const pool = new WorkerPool(o.workers);
   try {
-    return await fn(pool);
+    return await run(pool);
   } finally {
     await pool.close();
   }
+}
+
+/**
+ * The pool a caller with several plans (a run's models, then its distillation; the verdicts
+ * experiment's runs) keeps for all of them: its own when it was given one, else a new one when more
+ * than one worker is asked and no queue takes the cells (workers start only when a cell needs one),
+ * else none. `close` stops only a pool this call opened.
+ */
+export function planPool(o: { workers?: number; pool?: CellPool; queue?: unknown }): { pool?: CellPool; close(): Promise<void> } {
+  if (o.pool || o.queue || !(Number.isInteger(o.workers) && o.workers! > 1)) return { pool: o.pool, close: async () => undefined };
+  const pool = new WorkerPool(o.workers!);
+  return { pool, close: () => pool.close() };
 }

@@ -14,7 +14,7 @@ import type { Job } from 'bullmq';
 import { initEngine, tf, type BackendChoice } from '../engine/index.js';
 import { CmkdError } from '../util/errors.js';
 import type { ProgressEvent } from '../util/progress.js';
-import type { Json, RecipeRunner } from './plan.js';
+import type { Json, RecipeRunner, WorkspaceBuilderOf } from './plan.js';
 import {
   MAX_JOB_BYTES,
   QUEUE_NAME,
@@ -28,7 +28,6 @@ import {
   type QueueAnswer,
   type QueueJob,
 } from './queue.js';
-import { buildRecipe } from './recipes.js';
 import { fingerprintOf } from './stages.js';
 
 /** BullMQ's default lock: a worker silent this long has its cell handed to another worker. */
@@ -37,6 +36,8 @@ export const LOCK_MS = 30_000;
 const PROGRESS_MS = 250;
 
 export interface QueueWorkerOptions {
+  /** Rebuilds a plan's workspace from its recipe (the workers' table, src/worker/families.ts). */
+  build: WorkspaceBuilderOf;
   /** The Redis URL the submitter used (`--queue`). */
   url: string;
   /** The TF.js backend to run cells on; cells submitted from another backend are refused. */
@@ -113,7 +114,7 @@ export async function serveQueue(o: QueueWorkerOptions): Promise<void> {
       process.chdir(data.cwd);
       const key = fingerprintOf(data.recipe);
       if (plan?.key !== key) {
-        const runner = buildRecipe(data.recipe, { onProgress, signal });
+        const runner = o.build(data.recipe, { onProgress, signal });
         plan = { key, runner };
         runner.catch(() => {
           if (plan?.runner === runner) plan = null;

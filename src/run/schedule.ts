@@ -6,16 +6,10 @@
  * as the sequential loop in cells.ts, so a plan finished by one executor resumes on any other.
  */
 import { throwIfAborted } from '../util/progress.js';
-import { cellFingerprint, checkPlan, type Cell, type ExecuteOptions, type Json } from './plan.js';
-import { stage } from './stages.js';
+import { cellFingerprint, checkPlan, type Cell, type CellExecutor, type ExecuteOptions, type Json } from './plan.js';
 
-/** Runs cells somewhere else: a pool of processes, a queue of machines. */
-export interface CellExecutor {
-  /** The record of `cell`, computed by some worker from the records of its dependencies. */
-  run(cell: Cell, deps: Record<string, Json>, outDir: string): Promise<Json>;
-  /** Stops waiting (a running cell is abandoned) and releases the executor's resources. */
-  close(): Promise<void>;
-}
+export type { CellExecutor } from './plan.js';
+import { stage } from './stages.js';
 
 /**
  * Runs `plan` on `executor`: cells start as soon as their dependencies have records. Records come

@@ -577,7 +577,7 @@ export const SWEEP_RUNNERS: Record<SweepCellKind, CellRunner<SweepWorkspace>> = 
   discom: discomCell,
 };
 
-/** The workers' builder of a sweep's workspace (recipes.ts): the dataset loaded from its source. */
+/** The workers' builder of a sweep's workspace (src/worker/families.ts): the dataset loaded from its source. */
 export async function sweepWorkspace(options: Json, env: { onProgress?: ProgressFn; signal?: AbortSignal }): Promise<RecipeRunner> {
   const { spec, load } = options as unknown as SweepSource;
   await initEngine();

@@ -1,7 +1,7 @@
 /**
  * Node module hooks that let a forked worker run cmkd's TypeScript sources (the pool under
  * vitest, which runs src/ rather than dist/). The built CLI never uses them: its workers are
- * dist/run/worker.js. Imports of './x.js' resolve to './x.ts' when only the source exists, and
+ * dist/worker/pool-entry.js. Imports of './x.js' resolve to './x.ts' when only the source exists, and
  * .ts files are transpiled one by one with vite's transform (what vitest itself runs them through).
  */
 import { readFile } from 'node:fs/promises';

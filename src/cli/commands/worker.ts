@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { BACKEND_CHOICES, type BackendChoice } from '../../engine/index.js';
 // The experiments' recipe families (run registers its own): this worker serves `cmkd experiment --queue` too.
-import '../../experiments/recipes.js';
+import { buildRecipe } from '../../worker/families.js';
 import { LOCK_MS, queueConnection, serveQueue, type QueueWorkerEvent } from '../../run/index.js';
 import { oneOf } from '../../util/errors.js';
 import { numberOption } from '../common.js';
@@ -55,6 +55,7 @@ export function register(program: Command): void {
       process.on('SIGTERM', stop);
       try {
         await serveQueue({
+          build: buildRecipe,
           url: f.queue,
           backend,
           lockMs,

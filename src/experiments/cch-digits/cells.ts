@@ -37,7 +37,7 @@ import {
   type Representation,
 } from './common.js';
 
-/** What every cell of a digits plan shares and none changes (built from the settings alone: see the experiments' recipes). */
+/** What every cell of a digits plan shares and none changes (built from the settings alone: see src/worker/families.ts). */
 export interface DigitsWorkspace {
   ds: MultimodalDataset;
   /** The split of each experiment seed (index = seed). */

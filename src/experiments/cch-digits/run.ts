@@ -181,7 +181,7 @@ export function summariseCchDigits(
 }
 
 /**
- * The plan's workspace from the resolved settings, for the run and for the workers (recipes.ts):
+ * The plan's workspace from the resolved settings, for the run and for the workers (src/worker/families.ts):
  * the digits views the experiment reads with the teacher's blurred copies (added lazily), the
  * split of each seed, the fit; and the names of the blurred views, in --sigmas order.
  */

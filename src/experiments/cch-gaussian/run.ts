@@ -143,7 +143,7 @@ export interface CchWorkspace {
 /** What the cells' results depend on: the resolved options without the run folder and the output switches. */
 export type CchCellSettings = Omit<CchGaussianOptions, 'outDir' | 'noFigures' | 'quick'>;
 
-/** The plan's workspace from its cell settings, for the run and for the workers (recipes.ts). */
+/** The plan's workspace from its cell settings, for the run and for the workers (src/worker/families.ts). */
 export async function cchGaussianWorkspace(o: CchCellSettings): Promise<CchWorkspace> {
   const settings = sweepSettings(o.settings);
   const population = settings.map((setting) => populationQuantities(latentFactorModel(setting.structure, o.p, o.loadingSeed)));

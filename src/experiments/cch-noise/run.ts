@@ -223,7 +223,7 @@ export function planCchNoise(o: CchNoiseOptions): Cell[] {
   return cells;
 }
 
-/** The plan's workspace from the resolved settings, for the run and for the workers (recipes.ts): the teacher's and the student's digits views, each seed's split, the fit. */
+/** The plan's workspace from the resolved settings, for the run and for the workers (src/worker/families.ts): the teacher's and the student's digits views, each seed's split, the fit. */
 export async function cchNoiseWorkspace(
   o: Omit<CchNoiseOptions, 'outDir'>,
   env: Pick<ExperimentContext, 'onProgress' | 'signal'>,

@@ -241,7 +241,7 @@ export function planFusion(o: FusionOptions, imageViews: readonly string[]): Cel
 }
 
 /**
- * The plan's workspace from the resolved settings, for the run and for the workers (recipes.ts):
+ * The plan's workspace from the resolved settings, for the run and for the workers (src/worker/families.ts):
  * the digits views with their early fusion (concatenation) added, each seed's split, the fit.
  */
 export async function fusionWorkspace(

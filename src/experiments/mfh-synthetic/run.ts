@@ -73,7 +73,7 @@ export function planMfhSynthetic(o: Pick<MfhOptions, 'seeds' | 'gammaSweep' | 'a
 
 /**
  * What every cell shares: the settings (the options without the run folder; each cell regenerates
- * its (setting, seed) data, a few milliseconds). So the workers' recipe (recipes.ts) is the workspace.
+ * its (setting, seed) data, a few milliseconds). So the workers' recipe (src/worker/families.ts) is the workspace.
  */
 export type MfhWorkspace = Omit<MfhOptions, 'outDir'>;
 

@@ -13,8 +13,8 @@ import path from 'node:path';
 import type { MultimodalDataset } from '../../data/index.js';
 import { renderChart } from '../../report/charts.js';
 import { analysisSettings, BUDGET_PRESETS, runMainJob, type RunOptions, type RunResult } from '../../run/index.js';
-import type { Json } from '../../run/cells.js';
-import { opensPool, withWorkerPool, type WorkerPool } from '../../run/pool.js';
+import type { CellPool, Json } from '../../run/cells.js';
+import { planPool } from '../../run/pool.js';
 import { check } from '../../util/errors.js';
 import { toCsv, writeFileAtomic, writeJsonAtomic } from '../../util/fs.js';
 import { stripUndefined } from '../cch-digits/common.js';
@@ -127,22 +127,21 @@ export function pairRowsOf(run: VerdictsRun, combo: VerdictsCombo, r: RunResult)
   }));
 }
 
-/** The source under which recipes.ts registers variantDataset, for worker processes. */
+/** The dataset source of variantDataset in the workers' table (src/worker/families.ts). */
 export const VERDICTS_SOURCE = 'verdicts';
 
 /**
  * Where a pair's run trains its models (`ctx.workers`, `ctx.queue`), with how a worker process
  * rebuilds the variant's dataset: the variant and the resolved options without the run folder,
- * which the source registered in recipes.ts hands to variantDataset as this process does.
+ * which the workers' table (src/worker/families.ts) hands to variantDataset as this process does.
  */
-function verdictsExecutor(variant: string, o: VerdictsOptions, ctx: ExperimentContext, pool: WorkerPool | undefined): Partial<RunOptions> {
+function verdictsExecutor(variant: string, o: VerdictsOptions, ctx: ExperimentContext, pool: CellPool | undefined): Partial<RunOptions> {
   const { outDir: _out, ...settings } = o;
   return {
     workers: ctx.workers,
     pool,
     queue: ctx.queue,
     datasetRecipe: { source: VERDICTS_SOURCE, options: { variant, settings } as unknown as Json },
-    recipeModules: [new URL('../recipes.js', import.meta.url).href],
   };
 }
 
@@ -151,14 +150,18 @@ export async function runVerdicts(
   ctx: ExperimentContext = {},
 ): Promise<VerdictsResult> {
   // One pool of worker processes for every run (each run's workers would otherwise start afresh).
-  if (opensPool(ctx)) return withWorkerPool(ctx.workers!, (pool) => verdicts(options, ctx, pool));
-  return verdicts(options, ctx, undefined);
+  const { pool, close } = planPool(ctx);
+  try {
+    return await verdicts(options, ctx, pool);
+  } finally {
+    await close();
+  }
 }
 
 async function verdicts(
   options: Partial<VerdictsOptions> & { outDir: string },
   ctx: ExperimentContext,
-  pool: WorkerPool | undefined,
+  pool: CellPool | undefined,
 ): Promise<VerdictsResult> {
   const started = Date.now();
   const o = resolveVerdictsOptions(options);

@@ -1,14 +1,13 @@
 /**
- * Entry of a pool worker process (pool.ts): imports the modules it is sent (they register the
- * recipe's family when it comes from a layer above run), builds the plan's workspace from the
- * recipe it is sent, then runs the cells it is sent one at a time and returns each record (or the
+ * Entry of a pool worker process (src/run/pool.ts): builds the plan's workspace from the recipe it
+ * is sent (through the static table of families.ts), then runs the cells it is sent one at a time and returns each record (or the
  * error). A pool that runs several plans sends another recipe before a cell of another plan.
  * Progress goes to the parent; Ctrl-C is the parent's to handle: it sends 'stop'.
  */
 import type { ProgressEvent } from '../util/progress.js';
-import { toRemote, type RecipeRunner, type WorkspaceRecipe } from './plan.js';
-import type { FromWorker, ToWorker } from './pool.js';
-import { buildRecipe } from './recipes.js';
+import { toRemote, type RecipeRunner } from '../run/plan.js';
+import type { FromWorker, ToWorker } from '../run/pool.js';
+import { buildRecipe } from './families.js';
 
 const controller = new AbortController();
 let runner: Promise<RecipeRunner> | null = null;
@@ -20,12 +19,6 @@ function send(message: FromWorker, then?: () => void): void {
 }
 
 const onProgress = (event: ProgressEvent) => send({ type: 'progress', event });
-
-/** The recipe's runner, once the modules registering its family (from a layer above run) are loaded. */
-async function build(recipe: WorkspaceRecipe, modules: string[]): Promise<RecipeRunner> {
-  for (const m of modules) await import(m);
-  return buildRecipe(recipe, { onProgress, signal: controller.signal });
-}
 
 async function run(message: ToWorker & { type: 'run' }): Promise<void> {
   busy = true;
@@ -49,7 +42,7 @@ process.on('SIGINT', () => undefined);
 process.on('disconnect', () => process.exit(0));
 process.on('message', (message: ToWorker) => {
   if (message.type === 'init') {
-    runner = build(message.recipe, message.modules);
+    runner = buildRecipe(message.recipe, { onProgress, signal: controller.signal });
     // A failed build is reported with the first cell.
     runner.catch(() => undefined);
   } else if (message.type === 'run') {
