@@ -27,6 +27,11 @@ export function normalQuantile(p: number): number {
   return x - u / (1 + (x * u) / 2);
 }
 
+/** Standard normal CDF Φ(x) = ½·erfc(−x/√2) (relative error < 1.2e-7, also far in either tail). */
+export function normalCdf(x: number): number {
+  return 0.5 * erfc(-x / Math.SQRT2);
+}
+
 /** Complementary error function (Numerical Recipes erfcc, relative error < 1.2e-7, refined enough for one Halley step). */
 function erfc(x: number): number {
   const z = Math.abs(x);
