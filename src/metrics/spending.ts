@@ -35,9 +35,17 @@ const cache = new Map<string, number[]>();
  */
 export function spendingBoundaries(fractions: readonly number[], alpha: number, name: SpendingName = 'pocock'): number[] {
   check(alpha > 0 && alpha < 1, `alpha must be in (0, 1); got ${alpha}`, 'invalid-option');
-  check(fractions.length > 0 && Math.abs(fractions[fractions.length - 1] - 1) < 1e-12, 'the last information fraction must be 1', 'invalid-option');
+  check(
+    fractions.length > 0 && Math.abs(fractions[fractions.length - 1] - 1) < 1e-12,
+    'the last information fraction must be 1',
+    'invalid-option',
+  );
   for (let k = 0; k < fractions.length; k++)
-    check(fractions[k] > (k ? fractions[k - 1] : 0), `information fractions must increase from above 0; got ${fractions.join(', ')}`, 'invalid-option');
+    check(
+      fractions[k] > (k ? fractions[k - 1] : 0),
+      `information fractions must increase from above 0; got ${fractions.join(', ')}`,
+      'invalid-option',
+    );
   const key = `${name}|${alpha}|${fractions.join(',')}`;
   const hit = cache.get(key);
   if (hit) return hit.slice();
