@@ -118,7 +118,7 @@ describe('deployDecision', () => {
     expect(r.perCandidate[0].cleared).toBe(false);
     expect(r.chosen).toBeNull();
     expect(r.sentence).toMatch(
-      /^Deploy the student alone: no distilled student's gain is above 0 after Holm's correction for the 9 distilled students .*; x's gain, .* is clear on its own but not after the correction\.$/,
+      /^Deploy the student alone: no distilled student's gain is above 0 after Holm's correction for the 9 distilled students .*; the gain of x, .* is clear on its own but not after the correction\.$/,
     );
     // Alone it is deployed.
     expect(deployDecision(cands.slice(0, 1), d).chosen).toBe('x');

@@ -319,10 +319,10 @@ export function deployDecision(candidates: readonly GainCandidate[], d: GainDesi
   }
   const clearAlone = per.filter((c) => c.outcome === 'clear gain');
   const reason = clearAlone.length
-    ? `; ${clearAlone.reduce(byMean).id}'s gain, ${gainText(clearAlone.reduce(byMean))}, is clear on its own but not after the correction`
+    ? `; the gain of ${clearAlone.reduce(byMean).id}, ${gainText(clearAlone.reduce(byMean))}, is clear on its own but not after the correction`
     : m === 1
       ? ` (${gainText(per[0])}: ${per[0].outcome})`
-      : `; the largest, ${per.reduce(byMean).id}'s, is ${gainText(per.reduce(byMean))} (${per.reduce(byMean).outcome})`;
+      : `; the largest is that of ${per.reduce(byMean).id}, ${gainText(per.reduce(byMean))} (${per.reduce(byMean).outcome})`;
   const subject = m === 1 ? `the distilled student's gain (${per[0].id}) is not above 0` : `no distilled student's gain is above 0`;
   return {
     chosen: null,
