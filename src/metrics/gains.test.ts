@@ -118,7 +118,7 @@ describe('deployDecision', () => {
     expect(r.perCandidate[0].cleared).toBe(false);
     expect(r.chosen).toBeNull();
     expect(r.sentence).toMatch(
-      /^Deploy the student alone: no distilled student's gain is above 0 after Holm's correction for the 9 distilled students .*; x's gain, .* is clear on its own but not after the correction\.$/,
+      /^Deploy the student alone: no distilled student's gain is above 0 after Holm's correction for the 9 distilled students .*; the gain of x, .* is clear on its own but not after the correction\.$/,
     );
     // Alone it is deployed.
     expect(deployDecision(cands.slice(0, 1), d).chosen).toBe('x');
@@ -173,6 +173,17 @@ describe('nextSplits', () => {
     expect(per[3].ci![1]).toBeLessThan(floor);
     expect(per[4].ci![1]).toBeGreaterThan(floor);
     expect(nextSplits(c, design())).toEqual({ open: ['wide'], splits: 5 });
+  });
+  it('closes a candidate whose gain is surely below δ, though undecided', () => {
+    const d = design();
+    const c0 = criticalValues(d, 0.025)[0];
+    // Interval −0.02 ± 0.025 = [−0.045, 0.005]: neither a clear loss nor inside ±δ = ±0.01, but no gain of δ.
+    const k = 0.025 / (c0 * Math.sqrt(varianceFactor(3, d)));
+    const c = [{ id: 'sub-delta', gains: [-0.02 - k, -0.02, -0.02 + k] }, ...family([0], 0.05, 3, 2)];
+    const per = decideCandidates(c, d);
+    expect(per[0].outcome).toBe('undecided');
+    expect(per[0].ci![1]).toBeCloseTo(0.005, 9);
+    expect(nextSplits(c, d).open).toEqual(['kd0']);
   });
   it('closes everything at the cap', () => {
     expect(nextSplits(family([0, 0], 0.1, 12, 1), design())).toEqual({ open: [], splits: null });
