@@ -13,7 +13,7 @@
  * Pure functions on JSON-friendly inputs; docs/decisions.md explains the choices and their simulation.
  */
 import { check } from '../util/errors.js';
-import { formatEstimate } from '../util/format.js';
+import { estimateParts } from '../util/format.js';
 import { normalCdf, studentQuantile } from './distributions.js';
 import { meanSd } from './stats.js';
 import { SPENDING_NAMES, spendingBoundaries, type SpendingName } from './spending.js';
@@ -274,17 +274,26 @@ export interface DeployDecision {
 }
 
 const pct = (x: number) => `${+(x * 100).toPrecision(3)}%`;
-const gainText = (c: CandidateDecision) =>
-  c.ci
-    ? `${formatEstimate(c.mean, c.ci, { signed: true })} over ${c.splits} splits`
-    : `${formatEstimate(c.mean, null, { signed: true })} before the first look`;
+/** How a sentence shows a gain: × scale, then the unit (F1 in percentage points: scale 100, unit ' pts'). */
+export interface GainUnits {
+  scale: number;
+  unit: string;
+}
+const gainText = (c: CandidateDecision, u: GainUnits) => {
+  const [value, interval] = estimateParts(u.scale * c.mean, c.ci && [u.scale * c.ci[0], u.scale * c.ci[1]], { signed: true });
+  return c.ci ? `${value}${u.unit}${interval} over ${c.splits} splits` : `${value}${u.unit} before the first look`;
+};
 
 /**
  * The rule: deploy the distilled student with the largest mean gain among those whose gain is
  * above 0 after Holm's correction over all candidates; otherwise the student alone. The claim
  * 'its gain is above 0' then errs with probability ≤ α/2 whatever the true gains (family-wise).
  */
-export function deployDecision(candidates: readonly GainCandidate[], d: GainDesign): DeployDecision {
+export function deployDecision(
+  candidates: readonly GainCandidate[],
+  d: GainDesign,
+  units: GainUnits = { scale: 1, unit: '' },
+): DeployDecision {
   const { alpha } = checkDesign(d);
   const per = decideCandidates(candidates, d);
   const m = per.length;
@@ -312,17 +321,17 @@ export function deployDecision(candidates: readonly GainCandidate[], d: GainDesi
         : `, and it is the largest of the ${cleared.length} that are`;
     return {
       chosen: best.id,
-      sentence: `Deploy ${best.id}: its gain over the no-KD student, ${gainText(best)}, is above 0 ${correction}${which}.`,
+      sentence: `Deploy ${best.id}: its gain over the no-KD student, ${gainText(best, units)}, is above 0 ${correction}${which}.`,
       perCandidate: per,
       familywiseError: fwe,
     };
   }
   const clearAlone = per.filter((c) => c.outcome === 'clear gain');
   const reason = clearAlone.length
-    ? `; the gain of ${clearAlone.reduce(byMean).id}, ${gainText(clearAlone.reduce(byMean))}, is clear on its own but not after the correction`
+    ? `; the gain of ${clearAlone.reduce(byMean).id}, ${gainText(clearAlone.reduce(byMean), units)}, is clear on its own but not after the correction`
     : m === 1
-      ? ` (${gainText(per[0])}: ${per[0].outcome})`
-      : `; the largest is that of ${per.reduce(byMean).id}, ${gainText(per.reduce(byMean))} (${per.reduce(byMean).outcome})`;
+      ? ` (${gainText(per[0], units)}: ${per[0].outcome})`
+      : `; the largest is that of ${per.reduce(byMean).id}, ${gainText(per.reduce(byMean), units)} (${per.reduce(byMean).outcome})`;
   const subject = m === 1 ? `the distilled student's gain (${per[0].id}) is not above 0` : `no distilled student's gain is above 0`;
   return {
     chosen: null,

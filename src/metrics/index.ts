@@ -23,3 +23,22 @@ export {
   logLoss,
   regressionReport,
 } from './report.js';
+export {
+  DEFAULT_ALPHA,
+  DEFAULT_LOOKS,
+  PRACTICAL_MARGINS,
+  decideCandidates,
+  decideGain,
+  deployDecision,
+  nextSplits,
+  practicalMargin,
+  type CandidateDecision,
+  type DeployDecision,
+  type GainCandidate,
+  type GainDecision,
+  type GainDesign,
+  type GainOutcome,
+  type GainUnits,
+  type MarginRule,
+  type NextSplits,
+} from './gains.js';
