@@ -24,8 +24,13 @@ export interface Budget {
   name: BudgetName;
   /** Stratified subsample of at most this many rows (null: all). */
   maxRows: number | null;
-  /** Repeated splits (random 70/10/20, or stratified k-fold on small data). */
+  /** Repeated splits (random 70/10/20, or stratified k-fold on small data) of a run with a fixed count (--repeats N). */
   repeats: number;
+  /**
+   * Sequential splits (--repeats auto, the default of cmkd run): the split counts at which the
+   * gains are looked at; splits are added only for what is still open, up to the last (the cap).
+   */
+  looks: number[];
   /** Training length in optimizer steps (rounded to whole epochs for the training rows). */
   maxSteps: number;
   /** Early stopping may not end training before this many steps. */
@@ -57,6 +62,9 @@ export const BUDGET_PRESETS: Record<BudgetName, Budget> = {
     // 3: with 2 the 95% t-interval of a paired gain is ±12.7·sd/√2 (t₁), and on digits no gain of npm start was clear
     // (+7.0 pts from pixels: [−38.9, +52.8]); t₂ = 4.30 is the first that can separate a few points from 0.
     repeats: 3,
+    // The first look is the fixed count's 3; then about 1.6× more splits per look (src/metrics/gains.ts DEFAULT_LOOKS), capped at 8 so a
+    // run whose every gain stays open costs at most 8/3 of a fixed 3-split run.
+    looks: [3, 5, 8],
     // Digits at quick: 2000 rows · 0.7 = 1400 train rows, ceil(1400 / 32) = 44 steps per epoch.
     maxSteps: 264, // 6 epochs · 44 steps: digits trains 6 epochs, as before steps
     minSteps: 132, // half of maxSteps; 3 digits epochs, below the earliest possible stop (patience + 1 = 4): digits unchanged
@@ -75,6 +83,7 @@ export const BUDGET_PRESETS: Record<BudgetName, Budget> = {
     name: 'standard',
     maxRows: 5000,
     repeats: 3,
+    looks: [3, 5, 8, 12],
     // Digits at standard: 5000 rows · 0.7 = 3500 train rows, ceil(3500 / 64) = 55 steps per epoch.
     maxSteps: 825, // 15 epochs · 55 steps
     minSteps: 413, // half of maxSteps, ceil(413 / 55) = 8 digits epochs
@@ -92,6 +101,7 @@ export const BUDGET_PRESETS: Record<BudgetName, Budget> = {
     name: 'full',
     maxRows: null,
     repeats: 5,
+    looks: [5, 8, 12, 20],
     // Digits at full: 10000 rows · 0.7 = 7000 train rows, ceil(7000 / 128) = 55 steps per epoch.
     maxSteps: 1650, // 30 epochs · 55 steps
     minSteps: 825, // half of maxSteps, 15 digits epochs

@@ -7,7 +7,7 @@ import { initEngine, tf } from '../engine/index.js';
 import { loadModel } from '../models/index.js';
 import { parse } from 'csv-parse/sync';
 import { analyseTeachers, planSplits, runMainJob, type RunResult } from './index.js';
-import { tinyBudget } from './testing.js';
+import { summaryAgainstTables, tinyBudget } from './testing.js';
 
 const tiny = tinyBudget(['kd', 'dkd+ls', 'feature']);
 
@@ -100,6 +100,7 @@ describe('cmkd run (main job)', () => {
     for (const row of r.table) expect(row.test.f1Weighted.n).toBe(2);
     expect(r.outcomes.map((o) => o.teacher).sort()).toEqual(['blocks', 'fourier', 'fusion']);
     expect(r.verdict).toMatch(/Deploy/);
+    expect(summaryAgainstTables(r)).toEqual([]);
     // Fixed epochs (the budget's `epochs`); 300 rows: random splits, 30 + 60 held-out rows, too few for KSG; some class validates on 2 rows.
     expect(r.schedule).toMatchObject({ epochs: 2, patience: 2, minEpochs: 2, stepsPerEpoch: 7 });
     expect(r.splits).toBe('random');
@@ -205,6 +206,33 @@ describe('cmkd run (main job)', () => {
     expect(embedding.representation).toBe('embedding');
     expect(embedding.representations.map((r) => r.d)).toEqual([16, 16, 16]);
     expect(embedding.settings.interval).toMatch(/2 repeats/);
+  });
+
+  it('grows: 2 → 3 splits trains only split 3, a new method only its cells, and the tables are those of a fresh run', async () => {
+    const o = { dataset: ds, student: 'profiles', teachers: ['blocks'], budget: { ...tiny, methods: ['kd'] } };
+    const fresh = await runMainJob({
+      ...o,
+      repeats: 3,
+      methods: ['kd', 'dkd+ls'],
+      outDir: await mkdtemp(path.join(tmpdir(), 'cmkd-grow-a-')),
+    });
+    const outDir = await mkdtemp(path.join(tmpdir(), 'cmkd-grow-b-'));
+    const two = await runMainJob({ ...o, repeats: 2, outDir });
+    const trained = (r: RunResult) =>
+      r.records.map((x) => `r${x.repeat}-${path.basename(x.modelDir)}`).filter((id) => !r.reusedStages.includes(id));
+    expect(trained(two).sort()).toEqual([
+      'r0-kd-from-blocks',
+      'r0-student',
+      'r0-teacher-blocks',
+      'r1-kd-from-blocks',
+      'r1-student',
+      'r1-teacher-blocks',
+    ]);
+    const three = await runMainJob({ ...o, repeats: 3, resume: true, outDir });
+    expect(trained(three).sort()).toEqual(['r2-kd-from-blocks', 'r2-student', 'r2-teacher-blocks']);
+    const more = await runMainJob({ ...o, repeats: 3, methods: ['kd', 'dkd+ls'], resume: true, outDir });
+    expect(trained(more).sort()).toEqual(['r0-dkd+ls-from-blocks', 'r1-dkd+ls-from-blocks', 'r2-dkd+ls-from-blocks']);
+    expect(tables(more)).toBe(tables(fresh));
   });
 
   it('rejects a teacher equal to the student and unknown methods, naming them', async () => {

@@ -49,7 +49,8 @@ import { formatMeanSd, formatNumber } from '../util/format.js';
 import { toCsv, writeFileAtomic, writeJsonAtomic } from '../util/fs.js';
 import type { ProgressFn } from '../util/progress.js';
 import { VERSION } from '../version.js';
-import { bestOnValidation, gainSummary, summariseRecords } from './summarise.js';
+import { summariseRecords, summariseValues } from './summarise.js';
+import { DEPLOY_RULE, deployChoice, gainDesign, gainUnits, openCandidates, pairedGains, sequentialLooks, summariseGain } from './decide.js';
 import { architectureFor, resolveRunBudget, trainingSchedule, type Budget, type BudgetName, type TrainingSchedule } from './budget.js';
 import { checkRows, planSplits, type SplitPlan } from './rows.js';
 import {
@@ -88,8 +89,16 @@ export interface RunOptions {
   /** Methods distilled from the recommended teacher (default: the budget's list). */
   methods?: string[];
   budget?: BudgetName | Budget;
-  /** Overrides of the budget (see BudgetOverrides): repeated splits… */
-  repeats?: number;
+  /**
+   * Repeated splits: a fixed count, or 'auto' (the default): sequential splits at the budget's
+   * planned looks, added only for the gains still open (src/run/decide.ts)…
+   */
+  repeats?: number | 'auto';
+  /** …with 'auto', the cap on the splits (the budget's last look; looks above it are dropped and it becomes the last)… */
+  maxRepeats?: number;
+  /** Practical margin δ of the headline gain, in its units (default per metric: src/metrics/gains.ts PRACTICAL_MARGINS). */
+  delta?: number;
+  /** Overrides of the budget (see BudgetOverrides): …
   /** …training length in optimizer steps… */
   maxSteps?: number;
   /** …a fixed number of epochs instead (with `patience`, both in epochs)… */
@@ -343,6 +352,10 @@ interface Prepared {
   budget: Budget;
   schedule: TrainingSchedule;
   scheme: SplitPlan['scheme'];
+  /** Split counts at which gains are decided; the last is the cap (one look: a fixed count). */
+  looks: number[];
+  /** The modalities the fusion teacher concatenates (null: no fusion teacher). */
+  fusionOf: string[] | null;
   /** Rows too few for the MI estimates or the model choice (checkRows), in words. */
   warnings: string[];
   teachers: string[];
@@ -372,8 +385,14 @@ async function deriveRun(o: RunOptions): Promise<Prepared> {
     '--queue: queue workers load the dataset from its spec; give the dataset as a spec, not loaded',
     'invalid-option',
   );
+  const fixed = typeof o.repeats === 'number' ? o.repeats : undefined;
+  check(
+    o.repeats === undefined || o.repeats === 'auto' || fixed !== undefined,
+    `--repeats must be a positive integer or 'auto' (got ${String(o.repeats)})`,
+    'invalid-option',
+  );
   const budget = resolveRunBudget(o.budget ?? 'quick', {
-    repeats: o.repeats,
+    repeats: fixed,
     maxSteps: o.maxSteps,
     epochs: o.epochs,
     patience: o.patience,
@@ -401,12 +420,24 @@ async function deriveRun(o: RunOptions): Promise<Prepared> {
     : base;
   const allTeachers = useFusion ? [...teachers, FUSION] : teachers;
   const methods = asked.length ? asked : budget.methods;
-  // Random 70/10/20 splits, or stratified 5-fold on small data; the budget's steps in epochs for split 0's training rows.
-  const { scheme, splits } = planSplits(ds, budget.repeats, seed);
+  const looks = fixed !== undefined ? [fixed] : sequentialLooks(budget.looks, o.maxRepeats);
+  check(o.delta === undefined || (Number.isFinite(o.delta) && o.delta > 0), `--delta must be a number > 0 (got ${o.delta})`, 'invalid-option');
+  // Random 70/10/20 splits, or stratified 5-fold on small data, up to the cap (split r depends on the seed and r alone);
+  // the budget's steps in epochs for split 0's training rows.
+  const { scheme, splits } = planSplits(ds, looks[looks.length - 1], seed);
   const warnings = checkRows(ds, splits, { allowSmall: o.allowSmall, predicted: analysis.representation === 'predicted' });
   const schedule = trainingSchedule(budget, splits[0].train.length);
-  // What the models depend on; the analysis settings are their cells' inputs, so another
-  // representation or estimator on a resumed run reuses every trained model.
+  // What every model depends on. Not the number of splits, the teachers or the methods: those are
+  // the cells' own inputs, so a resumed run with more splits, teachers or methods trains only what
+  // is new (a split's models are the same whatever the rest of the run). The analysis settings are
+  // their cells' inputs too, so another representation or estimator reuses every trained model.
+  const { repeats: _r, looks: _l, methods: _m, ...models } = budget;
+  const store: StageStore = {
+    runDir: o.outDir,
+    fingerprint: fingerprintOf({ dataset: ds.name, n: ds.n, student: o.student, budget: models, splits: scheme, schedule, seed, version: VERSION }),
+    resume: Boolean(o.resume),
+    reused: [],
+  };
   const settings = {
     dataset: ds.name,
     n: ds.n,
@@ -414,12 +445,13 @@ async function deriveRun(o: RunOptions): Promise<Prepared> {
     teachers: allTeachers,
     methods,
     budget,
+    repeats: fixed ?? 'auto',
+    looks,
     splits: scheme,
     schedule,
     seed,
     version: VERSION,
   };
-  const store: StageStore = { runDir: o.outDir, fingerprint: fingerprintOf(settings), resume: Boolean(o.resume), reused: [] };
   const ctx: Context = { ds, budget, schedule, outDir: o.outDir, seed, onProgress: o.onProgress, signal: o.signal };
   const { onProgress: _p, signal: _s, queue: _q, workers: _w, pool: _pool, dataset: _d, ...rest } = o;
   const recipeOptions = { ...rest, dataset: typeof o.dataset === 'string' ? o.dataset : undefined };
@@ -439,8 +471,10 @@ async function deriveRun(o: RunOptions): Promise<Prepared> {
     budget,
     schedule,
     scheme,
+    looks,
     warnings,
     teachers: allTeachers,
+    fusionOf: useFusion ? teachers : null,
     methods,
     analysis,
     store,
@@ -487,7 +521,13 @@ async function modelsAndAnalysis(
   o: RunOptions,
   onProgress: ProgressFn | undefined,
 ): Promise<{ cch: CchResult; records: ModelRecord[] }> {
-  const plan = planModels({ student: o.student, teachers: p.teachers, repeats: p.budget.repeats, analysis: p.analysis });
+  const plan = planModels({
+    student: o.student,
+    teachers: p.teachers,
+    splits: Array.from({ length: p.looks[0] }, (_, r) => r),
+    analysis: p.analysis,
+    fusionOf: p.fusionOf,
+  });
   const done = await executePlan(p, o, plan, onProgress);
   const records: ModelRecord[] = [];
   const perRepeat: CchResult[] = [];
@@ -540,7 +580,7 @@ export async function runMainJob(o: RunOptions): Promise<RunResult> {
 async function mainJob(o: RunOptions): Promise<RunResult> {
   const started = Date.now();
   const p = await prepareRun(o);
-  const { loaded, base, ds, budget, schedule, scheme, warnings, methods, store, workspace } = p;
+  const { loaded, base, ds, budget, schedule, scheme, warnings, methods, store, workspace, looks } = p;
   const allTeachers = p.teachers;
   const classification = ds.task.kind === 'classification';
   const headline = classification ? { metric: 'f1Weighted', higherIsBetter: true } : { metric: 'mse', higherIsBetter: false };
@@ -548,30 +588,97 @@ async function mainJob(o: RunOptions): Promise<RunResult> {
   const splits = workspace.splits;
   const summary = describeDataset(ds);
 
-  // 1–3: the student alone and a teacher per candidate per repeat, then the CCH analysis; 4: distillation,
-  // which depends on the analysis (the method family runs from the recommended teacher).
-  const firstCells = budget.repeats * (2 + allTeachers.length);
-  const total = firstCells + budget.repeats * (allTeachers.length + methods.filter((m) => m !== 'kd').length);
-  const progress =
-    (offset: number): ProgressFn =>
-    (ev) =>
-      o.onProgress?.(ev.task === RUN_TASK ? { ...ev, done: ev.done + offset, total } : ev);
-  const { cch, records: firstRecords } = await modelsAndAnalysis(p, o, progress(0));
-  const recommended = cch.ranking[0];
-  const second = planDistillation({ student: o.student, teachers: allTeachers, repeats: budget.repeats, methods, recommended });
-  const secondRecords = await executePlan(p, o, second, progress(firstCells));
-  const records = [...firstRecords, ...(secondRecords.values() as Iterable<unknown>)] as ModelRecord[];
+  // Every cell's record, by id, as the looks add them.
+  const done = new Map<string, Json>();
+  let planned = 0;
+  const run = async (cells: Cell[]) => {
+    const fresh = cells.filter((c) => !done.has(c.id));
+    if (!fresh.length) return;
+    const offset = planned;
+    planned += fresh.length;
+    const onProgress: ProgressFn | undefined = o.onProgress && ((ev) => o.onProgress!(ev.task === RUN_TASK ? { ...ev, done: ev.done + offset, total: planned } : ev));
+    for (const [id, rec] of await executePlan(p, o, fresh, onProgress)) done.set(id, rec);
+  };
+  const range = (R: number, from = 0) => Array.from({ length: R - from }, (_, i) => from + i);
 
-  // 5. Tables: teachers, the student, each distilled configuration; gains per repeat.
+  // 1–3: the student alone and a teacher per candidate on the first look's splits, then the CCH analysis of each.
+  const first = looks[0];
+  const modelsPlan = planModels({ student: o.student, teachers: allTeachers, splits: range(first), analysis: p.analysis, fusionOf: p.fusionOf });
+  await run(modelsPlan);
+  const cch = combineRepeats(modelsPlan.filter((c) => c.kind === 'cch').map((c) => done.get(c.id) as unknown as CchResult));
+  const recommended = cch.ranking[0];
+
+  // 4: distillation, split by split as the looks go. Plain KD from every teacher (in the CCH ranking's order); the
+  // method family from the teacher whose plain-KD gain is the largest so far (ties: the CCH ranking).
+  const records = (): ModelRecord[] => [...done.values()].filter((r) => (r as { role?: string }).role !== undefined) as unknown as ModelRecord[];
+  const recsOf = (pred: (r: ModelRecord) => boolean) => records().filter(pred);
+  const studentRecs = () => recsOf((r) => r.role === 'student');
+  const gainsOf = (teacher: string, methodId: string) =>
+    pairedGains(recsOf((r) => r.role === 'distilled' && r.teacher === teacher && r.methodId === methodId), studentRecs(), headline.metric, headline.higherIsBetter);
+  const studentMean = () => summariseValues(studentRecs().map((r) => r.test[headline.metric])).mean;
+  const design = () =>
+    gainDesign({ scheme, nTrain: splits[0].train.length, nTest: splits[0].test.length, looks, metric: headline.metric, baselineMean: studentMean(), delta: o.delta });
+  const byRank = [...cch.ranking, ...allTeachers.filter((t) => !cch.ranking.includes(t))];
+  // Each distilled student: the splits it was trained on (0, 1, … splits − 1), and whether the last look closed it.
+  const candidates: { teacher: string; methodId: string; splits: number; closed: boolean }[] = byRank.map((teacher) => ({
+    teacher,
+    methodId: 'kd',
+    splits: 0,
+    closed: false,
+  }));
+  const idOf = (c: { teacher: string; methodId: string }) => `${methodIdLabel(c.methodId)} ← ${c.teacher}`;
+  let familyFrom: string[] = [];
+  let R = first;
+  for (;;) {
+    // The no-KD student (and the teachers the open candidates need) on the splits up to R.
+    const openNow = candidates.filter((c) => !c.closed && c.splits < R);
+    const newSplits = [...new Set(openNow.flatMap((c) => range(R, c.splits)))].sort((x, y) => x - y);
+    await run(
+      planModels({
+        student: o.student,
+        teachers: [...new Set(openNow.map((c) => c.teacher))],
+        splits: newSplits.filter((r) => r >= first),
+        analysis: null,
+        fusionOf: p.fusionOf,
+      }),
+    );
+    await run(planDistillation({ student: o.student, cells: openNow.filter((c) => c.methodId === 'kd').flatMap((c) => range(R, c.splits).map((r) => ({ ...c, repeat: r }))) }));
+    for (const c of openNow.filter((x) => x.methodId === 'kd')) c.splits = R;
+    // The family follows the measurements: the teacher with the largest plain-KD gain so far gets every method.
+    const kdMean = (t: string) => summariseValues(gainsOf(t, 'kd')).mean;
+    const best = byRank.reduce((x, y) => (kdMean(y) > kdMean(x) || !Number.isFinite(kdMean(x)) ? y : x));
+    if (!familyFrom.includes(best)) {
+      familyFrom = [...familyFrom, best];
+      for (const m of methods.filter((id) => id !== 'kd')) candidates.push({ teacher: best, methodId: m, splits: 0, closed: false });
+    }
+    const family = candidates.filter((c) => c.methodId !== 'kd' && !c.closed && c.splits < R);
+    await run(planDistillation({ student: o.student, cells: family.flatMap((c) => range(R, c.splits).map((r) => ({ ...c, repeat: r }))) }));
+    for (const c of family) c.splits = R;
+    const next = openCandidates(
+      candidates.map((c) => ({ id: idOf(c), gains: gainsOf(c.teacher, c.methodId) })),
+      design(),
+    );
+    if (next.splits === null) break;
+    for (const c of candidates) c.closed = !next.open.includes(idOf(c));
+    R = next.splits;
+  }
+
+  // 5. Tables: teachers, the student, each distilled configuration; gains paired by split, decided under the design.
+  const d = design();
+  const all = records();
   const byKey = new Map<string, ModelRecord[]>();
-  for (const rec of records) {
+  for (const rec of all) {
     const key = rec.role === 'distilled' ? `${rec.methodId}|${rec.teacher}` : `${rec.role}|${rec.modality}`;
     byKey.set(key, [...(byKey.get(key) ?? []), rec]);
   }
-  const studentRecs = byKey.get(`student|${o.student}`) ?? [];
-  const gainOf = (recs: ModelRecord[]) => gainSummary(recs, studentRecs, headline.metric, headline.higherIsBetter);
+  const order = (k: string) => {
+    const rec = byKey.get(k)![0];
+    return rec.role === 'distilled' ? 2 + candidates.findIndex((c) => c.teacher === rec.teacher && c.methodId === rec.methodId) : rec.role === 'student' ? 0 : 1;
+  };
+  const gainOf = (teacher: string, methodId: string) => summariseGain(gainsOf(teacher, methodId), d);
   const table: MethodRow[] = [];
-  for (const [key, recs] of byKey) {
+  for (const key of [...byKey.keys()].sort((x, y) => order(x) - order(y))) {
+    const recs = byKey.get(key)!.sort((x, y) => x.repeat - y.repeat);
     const first = recs[0];
     const label =
       first.role === 'teacher'
@@ -586,22 +693,24 @@ async function mainJob(o: RunOptions): Promise<RunResult> {
       teacher: first.teacher,
       methodId: first.methodId,
       ...summariseRecords(recs, metrics),
-      ...(first.role === 'distilled' ? gainOf(recs) : {}),
+      ...(first.role === 'distilled' ? gainOf(first.teacher!, first.methodId!) : {}),
     });
-    void key;
   }
-  const outcomes = teacherOutcomes(cch, (teacher) => gainOf(byKey.get(`kd|${teacher}`) ?? []));
+  const outcomes = teacherOutcomes(cch, (teacher) => gainOf(teacher, 'kd'));
 
-  // 6. The student to deploy: the no-KD student, unless a distilled student's paired gain is clearly
-  // positive; among those, the best mean validation headline (the test set stays for reporting).
-  const candidates = table.filter((row) => row.role === 'student' || row.effect === 'clear gain');
-  const bestRow = bestOnValidation(candidates, headline.metric, headline.higherIsBetter);
-  const bestRecord = records.find(
+  // 6. The student to deploy: DEPLOY_RULE (src/run/decide.ts).
+  const deploy = deployChoice(
+    candidates.map((c) => ({ id: idOf(c), gains: gainsOf(c.teacher, c.methodId) })),
+    d,
+    gainUnits(headline.metric),
+  );
+  const studentRow = table.find((row) => row.role === 'student')!;
+  const bestRow = deploy.chosen === null ? studentRow : table.find((row) => row.label === deploy.chosen)!;
+  const bestRecord = all.find(
     (rec) =>
       rec.repeat === 0 &&
       (bestRow.role === 'student' ? rec.role === 'student' : rec.methodId === bestRow.methodId && rec.teacher === bestRow.teacher),
   )!;
-  const studentRow = table.find((row) => row.role === 'student')!;
   const best = {
     label: bestRow.label,
     modelDir: 'best-student',
@@ -616,7 +725,30 @@ async function mainJob(o: RunOptions): Promise<RunResult> {
     label: best.label,
     metrics: bestRow.test,
     budget: budget.name,
+    why: deploy.sentence,
   });
+  const splitsUsed = Math.max(...all.map((r) => r.repeat)) + 1;
+  const undecidedRows = table.filter((row) => row.effect === 'undecided at the cap' || row.effect === 'undecided');
+  const undecided = undecidedRows.length;
+  // The next step when some gains stay open at the cap: the next planned look (about 1.6× the cap), its cost at this run's pace.
+  const cap = looks[looks.length - 1];
+  const nextCap = budget.looks.find((x) => x > cap) ?? Math.ceil(cap * 1.6);
+  const extra = nextCap - cap;
+  const models = extra * (undecided + 1 + new Set(undecidedRows.map((row) => row.teacher)).size);
+  const pace = summariseValues(all.map((rec) => rec.seconds)).mean;
+  const next = undecidedRows.some((row) => row.effect === 'undecided at the cap') ? { maxRepeats: nextCap, models, seconds: models * pace } : null;
+  const decision = {
+    rule: DEPLOY_RULE,
+    sentence: deploy.sentence,
+    chosen: deploy.chosen,
+    familywiseError: deploy.familywiseError,
+    looks,
+    delta: d.delta,
+    splitsUsed,
+    familyFrom,
+    undecided,
+    next,
+  };
 
   const result: RunResult = {
     version: VERSION,
@@ -630,7 +762,8 @@ async function mainJob(o: RunOptions): Promise<RunResult> {
     headline,
     cch,
     recommended,
-    records,
+    records: all,
+    decision,
     table,
     analysis: p.analysis,
     outcomes,
@@ -638,7 +771,7 @@ async function mainJob(o: RunOptions): Promise<RunResult> {
     best,
     verdict: '',
     warnings,
-    notes: [...p.notes, ...new Set(records.flatMap((x) => (x.method && x.notes ? x.notes.map((n) => `${x.method}: ${n}`) : [])))],
+    notes: [...p.notes, ...new Set(all.flatMap((x) => (x.method && x.notes ? x.notes.map((n) => `${x.method}: ${n}`) : [])))],
     reusedStages: store.reused,
     seconds: (Date.now() - started) / 1000,
     report: REPORT_HTML,
@@ -701,10 +834,21 @@ const RUN_TASK = 'cmkd run';
 
 const modelPath = (r: number, name: string) => path.join('models', `r${r}`, name);
 
-/** Cells 1–3: per repeat the student alone, a teacher per candidate, and the CCH analysis on that repeat's held-out rows. */
-export function planModels(o: { student: string; teachers: string[]; repeats: number; analysis: AnalysisSettings }): Cell[] {
+/**
+ * Cells 1–3 on the given splits: the student alone, a teacher per candidate (the fusion teacher's
+ * inputs name the modalities it concatenates), and, with `analysis`, the CCH analysis on each
+ * split's held-out rows. A split's cells do not depend on how many splits, teachers or methods the
+ * run has, so a run extends.
+ */
+export function planModels(o: {
+  student: string;
+  teachers: string[];
+  splits: readonly number[];
+  analysis: AnalysisSettings | null;
+  fusionOf?: string[] | null;
+}): Cell[] {
   const cells: Cell[] = [];
-  for (let r = 0; r < o.repeats; r++) {
+  for (const r of o.splits) {
     cells.push({
       id: `r${r}-student`,
       kind: 'train',
@@ -713,55 +857,39 @@ export function planModels(o: { student: string; teachers: string[]; repeats: nu
       label: `repeat ${r + 1}: student (${o.student})`,
     });
     for (const t of o.teachers) {
+      const parts = t === FUSION && o.fusionOf ? { parts: o.fusionOf } : {};
       cells.push({
         id: `r${r}-teacher-${t}`,
         kind: 'train',
-        inputs: { repeat: r, modality: t, role: 'teacher', dir: modelPath(r, `teacher-${t}`) },
+        inputs: { repeat: r, modality: t, role: 'teacher', dir: modelPath(r, `teacher-${t}`), ...parts },
         dependsOn: [],
         label: `repeat ${r + 1}: teacher (${t})`,
       });
     }
-    cells.push({
-      id: `r${r}-cch-${o.analysis.representation}-${o.analysis.estimator}`,
-      kind: 'cch',
-      inputs: { repeat: r, student: o.student, teachers: o.teachers, ...o.analysis } as unknown as Json,
-      dependsOn: [`r${r}-student`, ...o.teachers.map((t) => `r${r}-teacher-${t}`)],
-      label: `repeat ${r + 1}: CCH analysis`,
-    });
+    if (o.analysis)
+      cells.push({
+        id: `r${r}-cch-${o.analysis.representation}-${o.analysis.estimator}`,
+        kind: 'cch',
+        inputs: { repeat: r, student: o.student, teachers: o.teachers, ...o.analysis } as unknown as Json,
+        dependsOn: [`r${r}-student`, ...o.teachers.map((t) => `r${r}-teacher-${t}`)],
+        label: `repeat ${r + 1}: CCH analysis`,
+      });
   }
   return cells;
 }
 
-/** Cells 4: KD from every teacher (the CCH check), the method family from the recommended one. */
-export function planDistillation(o: {
-  student: string;
-  teachers: string[];
-  repeats: number;
-  methods: string[];
-  recommended: string;
-}): Cell[] {
-  const cells: Cell[] = [];
-  for (let r = 0; r < o.repeats; r++) {
-    for (const t of o.teachers) {
-      for (const id of t === o.recommended ? o.methods : ['kd']) {
-        const teacherless = !parseMethodId(id).method.build;
-        cells.push({
-          id: `r${r}-${id}-from-${t}`,
-          kind: teacherless ? 'discom' : 'distill',
-          inputs: {
-            repeat: r,
-            student: o.student,
-            teacher: t,
-            methodId: id,
-            dir: modelPath(r, teacherless ? `${id}-${t}` : `${id}-from-${t}`),
-          },
-          dependsOn: [],
-          label: `repeat ${r + 1}: ${methodIdLabel(id)} ← ${t}`,
-        });
-      }
-    }
-  }
-  return cells;
+/** Cells 4: one distilled student per (split, teacher, method), loading the split's saved teacher. */
+export function planDistillation(o: { student: string; cells: { repeat: number; teacher: string; methodId: string }[] }): Cell[] {
+  return o.cells.map(({ repeat: r, teacher: t, methodId: id }) => {
+    const teacherless = !parseMethodId(id).method.build;
+    return {
+      id: `r${r}-${id}-from-${t}`,
+      kind: teacherless ? 'discom' : 'distill',
+      inputs: { repeat: r, student: o.student, teacher: t, methodId: id, dir: modelPath(r, teacherless ? `${id}-${t}` : `${id}-from-${t}`) },
+      dependsOn: [],
+      label: `repeat ${r + 1}: ${methodIdLabel(id)} ← ${t}`,
+    };
+  });
 }
 
 interface AnalysisInputs extends AnalysisSettings {
@@ -904,7 +1032,7 @@ async function writePredictions(
 async function exportBestStudent(
   outDir: string,
   rec: ModelRecord,
-  card: { dataset: string; student: string; label: string; metrics: Record<string, MeanSd>; budget: string },
+  card: { dataset: string; student: string; label: string; metrics: Record<string, MeanSd>; budget: string; why: string },
 ): Promise<void> {
   const { model, meta } = await loadModel(path.join(outDir, rec.modelDir));
   try {
@@ -929,6 +1057,7 @@ async function exportBestStudent(
       `# Model card: ${card.label}`,
       '',
       `- Input modality: \`${rec.modality}\` (the student modality); dataset: ${card.dataset}`,
+      `- Why this student: ${card.why} (the rule: ${DEPLOY_RULE}.)`,
       `- Training: ${rec.method ?? 'no KD'}${rec.teacher ? ` from the \`${rec.teacher}\` teacher` : ''}, repeat 1 of the run's splits, cmkd ${VERSION}, budget ${card.budget}`,
       `- Test metrics over the run's repeats (mean ± sd): ${Object.entries(card.metrics)
         .map(([k, v]) => `${k} ${formatMeanSd(v.mean, v.sd)}`)

@@ -36,26 +36,30 @@ const REPRESENTATION_WORDS = {
   latent: 'learned low-dimensional codes of the penultimate embeddings',
 } as const;
 
+/** What the four outcomes of a gain mean, once for the report. */
+const GAIN_WORDS =
+  'A gain is a *clear gain* or *clear loss* when its 95% interval excludes 0, *no practical effect* when the interval lies inside ± the practical margin, otherwise *undecided* (*undecided at the cap* when the run stopped adding splits); the intervals allow for overlapping splits and for splits added after looking.';
+
 export function buildRunReport(r: RunResult, date: string): ReportDocumentInput {
   const h = r.headline.metric;
   const hName = metricLabel(h);
   const metrics = Object.keys(r.table[0].test);
   const student = r.table.find((row) => row.role === 'student')!;
-  // The headline follows the measured gains: a recommended teacher only when a distilled student clearly beats the no-KD one.
+  // The headline is the deploy decision (DEPLOY_RULE, src/run/decide.ts); the paragraph under it gives its reason.
   const tone = r.best.beatsStudent ? 'positive' : 'neutral';
-  const deployedTeacher = r.table.find((row) => row.label === r.best.label)?.teacher;
-  const headlineText = r.best.beatsStudent
-    ? `Recommended teacher: ${deployedTeacher} — deploy ${r.best.label}`
-    : `No teacher clearly helps — deploy the student alone`;
+  const headlineText = r.best.beatsStudent ? `Deploy ${r.best.label}` : 'Deploy the student alone';
+  const splitsText = (n: number) => `${n} ${r.splits === 'kfold' ? 'stratified 5-fold' : '70/10/20'} split${n === 1 ? '' : 's'}`;
+  const sequential = r.decision.looks.length > 1;
+  const familyFrom = r.decision.familyFrom.length ? r.decision.familyFrom : [r.recommended];
   const gainCell = (g: MeanSd | undefined, ci: [number, number] | null | undefined) => (g ? { value: g.mean, ci: ci ?? null } : null);
   const deployed = (text: string) => (text === r.best.label ? `${text} (deployed)` : text);
   const distilled = r.table.filter((row) => row.role === 'distilled');
-  const fromTop = distilled.filter((row) => row.teacher === r.recommended);
+  const family = distilled.filter((row) => familyFrom.includes(row.teacher!));
   const curves = r.records.filter(
     (rec) =>
       rec.repeat === 0 &&
       rec.history.length > 0 &&
-      (rec.role === 'student' || rec.teacher === r.recommended || (rec.role === 'teacher' && rec.modality === r.recommended)),
+      (rec.role === 'student' || rec.teacher === familyFrom[0] || (rec.role === 'teacher' && rec.modality === familyFrom[0])),
   );
   const bestRecord = r.records.find((rec) => rec.repeat === 0 && rec.modelDir === r.best.sourceDir);
   const studentRecord = r.records.find((rec) => rec.repeat === 0 && rec.role === 'student');
@@ -66,7 +70,7 @@ export function buildRunReport(r: RunResult, date: string): ReportDocumentInput 
     rec.role === 'student' ? 'student (no KD)' : rec.role === 'teacher' ? `teacher (${rec.modality})` : `${rec.method} ← ${rec.teacher}`;
   return {
     title: `Cross-modal KD for the '${r.student}' student`,
-    subtitle: `${r.dataset.name}: ${r.dataset.n} paired samples${r.dataset.subsampledFrom ? ` (stratified subsample of ${r.dataset.subsampledFrom})` : ''}, ${r.budget.repeats} repeated ${r.splits === 'kfold' ? 'stratified 5-fold' : '70/10/20'} splits, budget '${r.budget.name}'`,
+    subtitle: `${r.dataset.name}: ${r.dataset.n} paired samples${r.dataset.subsampledFrom ? ` (stratified subsample of ${r.dataset.subsampledFrom})` : ''}, ${sequential ? `up to ${splitsText(r.decision.splitsUsed)} (added where undecided, looks at ${r.decision.looks.join(', ')})` : splitsText(r.decision.splitsUsed)}, budget '${r.budget.name}'`,
     meta: {
       dataset: r.dataset.name,
       date,
@@ -77,7 +81,8 @@ export function buildRunReport(r: RunResult, date: string): ReportDocumentInput 
         methods: r.methods,
         budget: r.budget.name,
         epochs: r.schedule.epochs,
-        repeats: r.budget.repeats,
+        splits: sequential ? `auto: up to ${r.decision.splitsUsed} (looks ${r.decision.looks.join(', ')})` : r.decision.splitsUsed,
+        'practical margin': r.decision.delta,
         'MI estimator': miMethod(r.cch),
         'CCH rows (held out)': r.cch.n,
         'wall time (s)': Math.round(r.seconds),
@@ -93,7 +98,7 @@ export function buildRunReport(r: RunResult, date: string): ReportDocumentInput 
         heading: 'Will KD help, and from which teacher?',
         blocks: [
           paragraph(
-            `The Cross-modal Complementarity Hypothesis predicts that KD from a teacher helps when I(Ht;Hs) > I(Hs;Y): the margin I(Ht;Hs) − I(Hs;Y) is estimated with the **${miMethod(r.cch)}** estimator on the ${REPRESENTATION_WORDS[r.analysis.representation]} of the trained teachers and the no-KD student, on the ${r.cch.n} held-out rows of each of ${r.cch.repeats ?? 1} repeats (own split, own models). Its ${Math.round(100 * r.cch.ciLevel)}% interval combines the spread between repeats (training and data) with the estimator's ${r.cch.interval} resampling. A verdict is "helps" or "hurts" only when the interval excludes 0, else "uncertain". A measured gain is clear when its 95% interval over the ${r.budget.repeats} paired repeats excludes 0; ${agreementLine(r.agreement)}.`,
+            `The Cross-modal Complementarity Hypothesis predicts that KD from a teacher helps when I(Ht;Hs) > I(Hs;Y): the margin I(Ht;Hs) − I(Hs;Y) is estimated with the **${miMethod(r.cch)}** estimator on the ${REPRESENTATION_WORDS[r.analysis.representation]} of the trained teachers and the no-KD student, on the ${r.cch.n} held-out rows of each of ${r.cch.repeats ?? 1} repeats (own split, own models). Its ${Math.round(100 * r.cch.ciLevel)}% interval combines the spread between repeats (training and data) with the estimator's ${r.cch.interval} resampling. A verdict is "helps" or "hurts" only when the interval excludes 0, else "uncertain". ${GAIN_WORDS} ${agreementLine(r.agreement)}.`,
           ),
           figure(
             'teacher-ranking',
@@ -102,7 +107,7 @@ export function buildRunReport(r: RunResult, date: string): ReportDocumentInput 
           ),
           table({
             id: 'teachers',
-            caption: `CCH prediction against the measured ${hName} gain of plain KD from each teacher (mean and 95% interval over paired repeats; bold: clearly positive). "agrees" is given only for a decided verdict and a clear gain. The student's I(Hs;Y) is ${formatEstimate(r.cch.miStudentLabel.value, r.cch.miStudentLabel.ci)} nats for every teacher. MFH columns: label information in the teacher, and the share of it the student also carries (co-information / I(Ht;Y)).`,
+            caption: `CCH prediction against the measured ${hName} gain of plain KD from each teacher (mean and 95% interval over the splits it was paired on; bold: clear gain). "agrees" is given only for a decided verdict and a clear gain. The student's I(Hs;Y) is ${formatEstimate(r.cch.miStudentLabel.value, r.cch.miStudentLabel.ci)} nats for every teacher. MFH columns: label information in the teacher, and the share of it the student also carries (co-information / I(Ht;Y)).`,
             header: [
               'rank',
               'teacher',
@@ -147,25 +152,32 @@ export function buildRunReport(r: RunResult, date: string): ReportDocumentInput 
         heading: 'Distillation methods',
         blocks: [
           paragraph(
-            `Every method distills from **${r.recommended}**, the teacher with the largest CCH margin, into the same student architecture; test metrics, mean ± sd over ${r.budget.repeats} repeats; the gain over the no-KD student is paired by repeat, with its 95% interval, and bold only when the interval excludes 0. The deployed student is marked.`,
+            `Plain KD distills from every teacher, in the CCH ranking's order; the other methods from **${familyFrom.join('**, **')}**, the teacher with the largest measured plain-KD gain${sequential ? ' at the look it was chosen' : ''} (the CCH ranking's first is **${r.recommended}**). Every student has the same architecture; test metrics are mean ± sd over the splits in the splits column; the gain over the no-KD student is paired by split, with its 95% interval, and bold only for a clear gain. ${GAIN_WORDS}`,
           ),
+          paragraph(`The deploy rule: ${r.decision.rule}. ${r.decision.sentence}`),
           ...(r.notes.length ? [paragraph(`Schedules this budget does not finish: ${r.notes.join('; ')}.`)] : []),
           table({
             id: 'methods',
-            header: ['model', ...metrics.map((m) => metricLabel(m)), `gain (${hName})`],
+            header: ['model', ...metrics.map((m) => metricLabel(m)), 'splits', `gain (${hName})`, 'effect'],
             rows: r.table.map((row) => [
               deployed(row.label),
               ...metrics.map((m) => ({ mean: row.test[m].mean, sd: row.test[m].sd, n: row.test[m].n })),
+              row.test[h].n,
               gainCell(row.gain, row.gainCi),
+              row.effect ?? '–',
             ]),
             bold: r.table.flatMap((row, i) => (row.effect === 'clear gain' ? [[i, `gain (${hName})`] as [number, string]] : [])),
             referenceRows: [r.table.indexOf(student)],
-            formats: { [`gain (${hName})`]: { signed: true } },
+            formats: { splits: { digits: 0 }, [`gain (${hName})`]: { signed: true } },
           }),
           figure(
             'methods',
             methodsSpec(
-              fromTop.map((row) => ({ method: row.label.replace(` ← ${r.recommended}`, ''), mean: row.test[h].mean, sd: row.test[h].sd })),
+              family.map((row) => ({
+                method: familyFrom.length === 1 ? row.label.replace(` ← ${familyFrom[0]}`, '') : row.label,
+                mean: row.test[h].mean,
+                sd: row.test[h].sd,
+              })),
               {
                 metricTitle: `test ${hName}`,
                 range: metricRange(h),
@@ -255,7 +267,7 @@ export async function writeRunReport(
     modelDir: path.join(outDir, r.best.modelDir),
     samples: rows.map((row) => ({ x: m.data.subarray(row * d, (row + 1) * d), label: ds.labels[row] })),
     title: `${r.best.label} — '${r.student}' student`,
-    description: `Trained by cmkd ${r.version} on ${r.dataset.name}; ${r.verdict.split('. ').slice(-1)[0]}`,
+    description: `Trained by cmkd ${r.version} on ${r.dataset.name}. ${r.decision.sentence}`,
     columns: m.columns,
   });
   return writeReport(outDir, buildRunReport(r, date));

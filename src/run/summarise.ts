@@ -58,27 +58,3 @@ export function meanInterval(s: MeanSd, level = 0.95): [number, number] | null {
   return [s.mean - half, s.mean + half];
 }
 
-/** 'clear gain' / 'clear loss' when the interval excludes 0, else 'no clear effect'; null without an interval. */
-export function effectOf(ci: [number, number] | null): 'clear gain' | 'clear loss' | 'no clear effect' | null {
-  if (!ci) return null;
-  return ci[0] > 0 ? 'clear gain' : ci[1] < 0 ? 'clear loss' : 'no clear effect';
-}
-
-/** A paired gain with its interval over repeats and what the interval says. */
-export interface GainSummary {
-  gain: MeanSd;
-  gainCi: [number, number] | null;
-  effect: ReturnType<typeof effectOf>;
-}
-
-/** pairedGain, its 95% t-interval over repeats (meanInterval) and its effect (effectOf). */
-export function gainSummary(
-  records: readonly ScoredRecord[],
-  baseline: readonly ScoredRecord[],
-  metric: string,
-  higherIsBetter: boolean,
-): GainSummary {
-  const gain = pairedGain(records, baseline, metric, higherIsBetter);
-  const gainCi = meanInterval(gain);
-  return { gain, gainCi, effect: effectOf(gainCi) };
-}

@@ -2,7 +2,7 @@
 import type { CchRepresentation, CchResult } from '../criteria/index.js';
 import type { MIEstimatorName, MIUnits } from '../mi/index.js';
 import type { DatasetSummary } from '../data/index.js';
-import type { MeanSd } from '../metrics/index.js';
+import type { GainOutcome, MeanSd } from '../metrics/index.js';
 import type { EpochRecord } from '../train/index.js';
 import type { Budget, TrainingSchedule } from './budget.js';
 
@@ -37,13 +37,13 @@ export interface MethodRow {
   val: Record<string, MeanSd>;
   /** Headline gain over the no-KD student, paired by repeat, summarised (distilled rows). */
   gain?: MeanSd;
-  /** Its 95% t-interval over repeats (null with fewer than 2) and what the interval says. */
+  /** Its 95% interval (valid for overlapping splits and sequential looks; null with fewer than 2 splits) and what it says. */
   gainCi?: [number, number] | null;
   effect?: Effect;
 }
 
-/** A paired gain's interval above 0, below 0, or containing it; null without an interval. */
-export type Effect = 'clear gain' | 'clear loss' | 'no clear effect' | null;
+/** What a paired gain's interval says (src/metrics/gains.ts); null without any split. */
+export type Effect = GainOutcome | null;
 
 export interface TeacherOutcome {
   teacher: string;
@@ -104,6 +104,8 @@ export interface RunResult {
   cch: CchResult;
   recommended: string;
   records: ModelRecord[];
+  /** The deploy decision (src/run/decide.ts DEPLOY_RULE) and how the sequential splits ended. */
+  decision: RunDecision;
   table: MethodRow[];
   outcomes: TeacherOutcome[];
   /** Verdicts against measured effects (run/job.ts agreementOf). */
@@ -119,4 +121,28 @@ export interface RunResult {
   notes: string[];
   reusedStages: string[];
   seconds: number;
+}
+
+/** How a run decided: the rule, its sentence, the design of the gains and how many splits it took. */
+export interface RunDecision {
+  /** DEPLOY_RULE, in words. */
+  rule: string;
+  /** The rule applied, with its numbers. */
+  sentence: string;
+  /** The deployed distilled student's row label; null: the student alone. */
+  chosen: string | null;
+  /** Family-wise error of the claim that the deployed student's gain is above 0 (one-sided). */
+  familywiseError: number;
+  /** Planned split counts at which the gains were looked at; the last is the cap. */
+  looks: number[];
+  /** Practical margin δ of the headline gain. */
+  delta: number;
+  /** Splits the run trained on (its most-trained student). */
+  splitsUsed: number;
+  /** Teachers the method family ran from (the largest plain-KD gain at some look). */
+  familyFrom: string[];
+  /** Distilled students still undecided (at the cap: more splits would be needed). */
+  undecided: number;
+  /** With some undecided at the cap: the next look's cap, and about how many models and seconds reaching it costs; null otherwise. */
+  next: { maxRepeats: number; models: number; seconds: number } | null;
 }

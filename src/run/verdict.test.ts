@@ -1,8 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { combineRepeats } from '../criteria/index.js';
 import { cchResultOf } from '../criteria/testing/results.js';
-import { gainSummary } from './summarise.js';
-import { agreementLine, agreementOf, teacherOutcomes } from './verdict.js';
+import { DEPLOY_RULE, deployChoice, gainDesign, gainUnits, pairedGains, summariseGain } from './decide.js';
+import { summaryAgainstTables } from './testing.js';
+import type { RunResult } from './types.js';
+import { agreementLine, agreementOf, plainVerdict, teacherOutcomes } from './verdict.js';
 
 /** One repeat's CCH result: a margin per teacher with a small estimator standard error. */
 const repeat = (margins: Record<string, number>) => cchResultOf(margins, 0.01);
@@ -27,22 +29,76 @@ describe('from per-repeat records to the verdicts and their words', () => {
     flat: [0.85, 0.65, 0.75], // +5, −5, 0
     unsure: [0.84, 0.74, 0.79],
   };
-  const outcomes = teacherOutcomes(cch, (t) => gainSummary(records(kd[t]), student, 'f1Weighted', true));
+  // Three fixed random 70/10/20 splits of 1000 rows: the Nadeau–Bengio-corrected interval at one look.
+  const design = gainDesign({ scheme: 'random', nTrain: 700, nTest: 200, looks: [3], metric: 'f1Weighted', baselineMean: 0.75 });
+  const outcomes = teacherOutcomes(cch, (t) => summariseGain(pairedGains(records(kd[t]), student, 'f1Weighted', true), design));
   const of = (t: string) => outcomes.find((o) => o.teacher === t)!;
 
   it('decides verdicts and effects only where their intervals exclude 0', () => {
     expect(of('good')).toMatchObject({ verdict: 'helps', effect: 'clear gain', agrees: true });
     expect(of('bad')).toMatchObject({ verdict: 'hurts', effect: 'clear loss', agrees: true });
     expect(of('wrong')).toMatchObject({ verdict: 'helps', effect: 'clear loss', agrees: false });
-    expect(of('flat')).toMatchObject({ verdict: 'helps', effect: 'no clear effect', agrees: null });
+    expect(of('flat')).toMatchObject({ verdict: 'helps', effect: 'undecided at the cap', agrees: null });
     expect(of('unsure')).toMatchObject({ verdict: 'uncertain', effect: 'clear gain', agrees: null });
     expect(of('good').gain.mean).toBeCloseTo(0.0533, 4);
     expect(of('good').gainCi![0]).toBeGreaterThan(0);
   });
 
-  it('counts a of b agree among decided and clear, c undecided, d no clear effect', () => {
+  it('counts a of b agree among decided and clear, c undecided, d without a clear gain or loss', () => {
     const a = agreementOf(outcomes);
     expect(a).toEqual({ agree: 2, decidedAndClear: 3, undecided: 1, noClearEffect: 1 });
-    expect(agreementLine(a)).toBe('decided and clear: 2 of 3 agree; 1 undecided; 1 no clear effect');
+    expect(agreementLine(a)).toBe('decided and clear: 2 of 3 agree; 1 undecided; 1 without a clear gain or loss');
+  });
+
+  // The run's words for these numbers: plain KD from each teacher is a distilled student, the deploy rule picks among them.
+  const gainsOf = (t: string) => pairedGains(records(kd[t]), student, 'f1Weighted', true);
+  const summaryOf = (chooseFrom: string[]) => {
+    const deploy = deployChoice(
+      chooseFrom.map((t) => ({ id: `KD ← ${t}`, gains: gainsOf(t) })),
+      design,
+      gainUnits('f1Weighted'),
+    );
+    const mean = (xs: number[]) => ({ mean: xs.reduce((a, b) => a + b, 0) / xs.length, sd: 0, n: xs.length });
+    const r = {
+      student: 'x',
+      headline: { metric: 'f1Weighted', higherIsBetter: true },
+      cch,
+      outcomes,
+      agreement: agreementOf(outcomes),
+      table: [
+        { label: 'STUDENT (x, no KD)', role: 'student', test: { f1Weighted: mean(student.map((s) => s.test.f1Weighted)) } },
+        ...chooseFrom.map((t) => ({ label: `KD ← ${t}`, role: 'distilled', teacher: t, ...summariseGain(gainsOf(t), design) })),
+      ],
+      decision: {
+        rule: DEPLOY_RULE,
+        sentence: deploy.sentence,
+        chosen: deploy.chosen,
+        looks: [3],
+        delta: design.delta,
+        splitsUsed: 3,
+        undecided: 1,
+        next: null,
+      },
+      best: { label: deploy.chosen ?? 'STUDENT (x, no KD)' },
+    } as unknown as RunResult;
+    r.verdict = plainVerdict(r);
+    return r;
+  };
+
+  it('says in the summary what the tables show: each outcome with its interval, the deployed student and why', () => {
+    const all = summaryOf(Object.keys(kd));
+    expect(all.decision.chosen).toBe('KD ← good');
+    expect(all.verdict).toMatch(
+      /Deploy KD ← good: its gain over the no-KD student, \+5\.33 pts \[.*\] over 3 splits, is above 0 after Holm's correction for the 5 distilled students/,
+    );
+    expect(summaryAgainstTables(all)).toEqual([]);
+    // 'unsure' gains +4 pts, clear on its own; alone among the losers it is deployed.
+    const one = summaryOf(['unsure', 'bad']);
+    expect(summaryAgainstTables(one)).toEqual([]);
+    // The check can fail: a summary that names the wrong interval, or deploys against the table.
+    const tampered = { ...all, verdict: all.verdict.replace("'good' +5.33", "'good' +6.33") };
+    expect(summaryAgainstTables(tampered)).toEqual([expect.stringMatching(/^good: the summary does not show \+5\.33 pts/)]);
+    const contradicting = { ...all, decision: { ...all.decision, chosen: null }, best: { ...all.best, label: 'STUDENT (x, no KD)' } };
+    expect(summaryAgainstTables(contradicting)).toContain('the summary does not deploy the student alone');
   });
 });

@@ -5,8 +5,8 @@
 import type { CchResult } from '../criteria/index.js';
 import type { MeanSd } from '../metrics/index.js';
 import { metricLabel } from '../report/index.js';
-import { estimateParts, formatMeanSd } from '../util/format.js';
-import type { GainSummary } from './summarise.js';
+import { estimateParts, formatMeanSd, formatNumber } from '../util/format.js';
+import { gainUnits, type GainSummary } from './decide.js';
 import type { RunResult, TeacherOutcome } from './types.js';
 
 /**
@@ -43,53 +43,62 @@ export function agreementOf(outcomes: readonly TeacherOutcome[]): RunResult['agr
   };
 }
 
-/** "decided and clear: a of b agree; c undecided; d no clear effect". */
+/** "decided and clear: a of b agree; c undecided; d without a clear gain or loss". */
 export function agreementLine(a: RunResult['agreement']): string {
-  return `decided and clear: ${a.agree} of ${a.decidedAndClear} agree; ${a.undecided} undecided; ${a.noClearEffect} no clear effect`;
+  return `decided and clear: ${a.agree} of ${a.decidedAndClear} agree; ${a.undecided} undecided; ${a.noClearEffect} without a clear gain or loss`;
 }
 
 /** One paragraph for people: what the criterion says, what KD measurably did, what to deploy. */
 export function plainVerdict(r: RunResult): string {
   const h = r.headline.metric;
   const m = metricLabel(h);
-  // F1 gains in percentage points (× 100); every number in the report's one format (src/util/format.ts).
-  const scale = h === 'f1Weighted' ? 100 : 1;
-  const unit = h === 'f1Weighted' ? ' pts' : '';
+  // F1 gains in percentage points (× 100), as in the deploy sentence; every number in the report's one format (src/util/format.ts).
+  const { scale, unit } = gainUnits(h);
   const withCi = (g: MeanSd, ci: [number, number] | null | undefined) => {
     const [value, interval] = estimateParts(scale * g.mean, ci ? [scale * ci[0], scale * ci[1]] : null, { signed: true });
     return `${value}${unit}${interval}`;
   };
   const names = (xs: TeacherOutcome[]) => xs.map((x) => `'${x.teacher}'`).join(', ');
   const student = r.table.find((row) => row.role === 'student')!;
-  const R = r.budget.repeats;
   const helps = r.outcomes.filter((x) => x.verdict === 'helps');
   const hurts = r.outcomes.filter((x) => x.verdict === 'hurts');
   const undecided = r.outcomes.length - helps.length - hurts.length;
-  const gains = r.outcomes.filter((x) => x.effect === 'clear gain');
-  const losses = r.outcomes.filter((x) => x.effect === 'clear loss');
   const criterion = [
     helps.length ? `KD helps from ${names(helps)}` : '',
     hurts.length ? `hurts from ${names(hurts)}` : '',
     undecided ? `${undecided} of ${r.outcomes.length} teachers undecided (interval contains 0)` : '',
   ].filter(Boolean);
+  const withEffect = (effect: string, words: string, cis: boolean) => {
+    const xs = r.outcomes.filter((x) => (x.effect ?? 'undecided') === effect);
+    if (!xs.length) return '';
+    return cis ? `${words} from ${xs.map((x) => `'${x.teacher}' ${withCi(x.gain, x.gainCi)}`).join(', ')}` : `${words} from ${names(xs)}`;
+  };
   const measured = [
-    gains.length ? `clear gain from ${gains.map((x) => `'${x.teacher}' ${withCi(x.gain, x.gainCi)}`).join(', ')}` : '',
-    losses.length ? `clear loss from ${losses.map((x) => `'${x.teacher}' ${withCi(x.gain, x.gainCi)}`).join(', ')}` : '',
-    gains.length + losses.length < r.outcomes.length
-      ? `no clear effect from ${r.outcomes.length - gains.length - losses.length} teachers`
-      : '',
+    withEffect('clear gain', 'clear gain', true),
+    withEffect('clear loss', 'clear loss', true),
+    withEffect('no practical effect', `no practical effect (within ±${formatNumber(scale * r.decision.delta)}${unit})`, false),
+    withEffect('undecided', 'undecided', false),
+    withEffect('undecided at the cap', `undecided at the cap of ${r.decision.looks[r.decision.looks.length - 1]} splits`, false),
   ].filter(Boolean);
-  const bestRow = r.table.find((row) => row.label === r.best.label)!;
+  const sequential = r.decision.looks.length > 1;
+  const intervals = sequential
+    ? `95% intervals over up to ${r.decision.splitsUsed} splits, valid for overlapping splits and for adding splits after looking`
+    : `95% intervals over ${r.decision.splitsUsed} splits, corrected for overlapping splits`;
+  const next = r.decision.next;
   return [
-    `Deploying on '${r.student}' alone, the student without KD reaches ${m} ${formatMeanSd(student.test[h].mean, student.test[h].sd)} (test, ${R} repeats).`,
+    `Deploying on '${r.student}' alone, the student without KD reaches ${m} ${formatMeanSd(student.test[h].mean, student.test[h].sd)} (test, ${student.test[h].n} splits).`,
     `The CCH criterion (${
       (r.cch.repeats ?? 1) > 1
         ? `margin over ${r.cch.repeats} repeats, ${Math.round(100 * r.cch.ciLevel)}% intervals with training variance`
         : `one repeat: ${Math.round(100 * r.cch.ciLevel)}% intervals of the estimator only, training variance not included`
     }) predicts: ${criterion.join('; ')}.`,
-    `Measured plain KD (paired ${m} gain, 95% interval over ${R} repeats): ${measured.join('; ')}; ${agreementLine(r.agreement)}.`,
-    r.best.beatsStudent
-      ? `Deploy ${r.best.label}: its gain over the no-KD student is clearly positive (${withCi(bestRow.gain!, bestRow.gainCi)}) and it is best on validation among such students; ${m} ${formatMeanSd(r.best.testHeadline.mean, r.best.testHeadline.sd)} on test; saved in best-student/.`
-      : `No teacher clearly helps — deploy the student alone (saved in best-student/).`,
+    `Measured plain KD (paired ${m} gain, ${intervals}): ${measured.join('; ')}; ${agreementLine(r.agreement)}.`,
+    `${r.decision.sentence} Saved in best-student/.`,
+    ...(next
+      ? [
+          `${r.decision.undecided} distilled student${r.decision.undecided === 1 ? ' is' : 's are'} still undecided at the cap: to decide, run again with --max-repeats ${next.maxRepeats} --resume (about ${next.models} more models).`,
+        ]
+      : []),
   ].join(' ');
 }
+

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runCli as run } from '../../../test/cli.js';
+import { resumeCommand } from './run.js';
 
 const root = mkdtempSync(join(tmpdir(), 'cmkd-cli-run-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -11,7 +12,9 @@ describe('cmkd run flags', () => {
   it('reports a bad budget override on one line with exit code 2', async () => {
     for (const [flag, value, want] of [
       ['--max-steps', '0', /^cmkd: error: --max-steps '0': expected an integer ≥ 1\n$/],
-      ['--repeats', 'two', /^cmkd: error: --repeats 'two': expected an integer ≥ 1\n$/],
+      ['--repeats', 'two', /^cmkd: error: --repeats 'two': expected an integer ≥ 1 or 'auto'\n$/],
+      ['--max-repeats', '1', /^cmkd: error: --max-repeats '1': expected an integer ≥ 2\n$/],
+      ['--delta', '-0.01', /^cmkd: error: --delta '-0.01': expected a number > 0\n$/],
       ['--epochs', '2.5', /^cmkd: error: --epochs '2.5': expected an integer ≥ 1\n$/],
       ['--samples', '-3', /^cmkd: error: --samples '-3': expected an integer ≥ 1\n$/],
       ['--patience', '', /^cmkd: error: --patience '': expected an integer ≥ 1\n$/],
@@ -35,5 +38,16 @@ describe('cmkd run flags', () => {
     );
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/^cmkd: error: dataset '.*' has 40 rows; cmkd run needs at least 50 .*\(--allow-small to run anyway\)\n$/);
+  });
+});
+
+describe("the next step's command", () => {
+  it('is the run again in its folder, without --resume, --out or --max-repeats, each argument quoted for a shell', () => {
+    expect(
+      resumeCommand(['run', 'data.csv', '--student', 'a b', '--max-repeats', '8', '--out=x', '--resume', '--label', "it's"], '/tmp/r 1'),
+    ).toBe("cmkd run data.csv --student 'a b' --label 'it'\\''s' --out '/tmp/r 1'");
+    expect(resumeCommand(['--quiet', 'run', 'digits', '--student', 'textured', '--out', 'runs/x'], 'runs/x')).toBe(
+      'cmkd run --quiet digits --student textured --out runs/x',
+    );
   });
 });

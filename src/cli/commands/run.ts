@@ -31,7 +31,37 @@ const list = (s: string | undefined) =>
 const gainText = (g: { mean: number } | undefined, ci: [number, number] | null | undefined) =>
   g ? formatEstimate(g.mean, ci ?? null, { signed: true }) : '';
 
-export function humanRun(r: RunResult, outDir: string): string {
+/** '40 s', '12 min', '1.5 h'. */
+function duration(seconds: number): string {
+  if (seconds < 90) return `${Math.round(seconds)} s`;
+  if (seconds < 5400) return `${Math.round(seconds / 60)} min`;
+  return `${(seconds / 3600).toFixed(1)} h`;
+}
+
+/** `--repeats <n|auto>`: a fixed split count, or sequential splits (the default). */
+function repeatsOption(v: string | undefined): number | 'auto' {
+  if (v === undefined || v === 'auto') return 'auto';
+  const n = v.trim() === '' ? NaN : Number(v);
+  if (!Number.isInteger(n) || n < 1) throw new CmkdError(`--repeats '${v}': expected an integer ≥ 1 or 'auto'`, 'invalid-option');
+  return n;
+}
+
+/** The command that resumes this run in its folder: its own arguments without --resume, --out and --max-repeats (the next step adds them). */
+export function resumeCommand(args: readonly string[], outDir: string): string {
+  const kept: string[] = [];
+  let command = false;
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i];
+    if (!command && a === 'run') command = true;
+    else if (a === '--resume' || a.startsWith('--out=') || a.startsWith('--max-repeats=')) continue;
+    else if (a === '--out' || a === '--max-repeats') i++;
+    else kept.push(a);
+  }
+  const quote = (a: string) => (/^[\w@%+=:,./?&-]+$/.test(a) ? a : `'${a.replaceAll("'", "'\\''")}'`);
+  return ['cmkd run', ...kept, '--out', outDir].map((a, i) => (i === 0 ? a : quote(a))).join(' ');
+}
+
+export function humanRun(r: RunResult, outDir: string, command?: string): string {
   const h = r.headline.metric;
   const metrics = Object.keys(r.table[0]?.test ?? {});
   const a = r.analysis;
@@ -54,18 +84,25 @@ export function humanRun(r: RunResult, outDir: string): string {
     ),
     agreementLine(r.agreement),
     '',
-    `Methods (test, mean ± sd over ${r.budget.repeats} repeats; gain paired by repeat with its 95% CI; → = deployed):`,
+    `Methods (test, mean ± sd over its splits; gain paired by split with its 95% interval, valid for overlapping splits and sequential looks; → = deployed):`,
     table(
-      ['model', ...metrics, 'gain', 'effect'],
+      ['model', ...metrics, 'splits', 'gain', 'effect'],
       r.table.map((row) => [
         (row.label === r.best.label ? '→ ' : '') + row.label,
         ...metrics.map((m) => formatMeanSd(row.test[m].mean, row.test[m].sd)),
+        row.test[h].n,
         gainText(row.gain, row.gainCi),
         row.effect ?? '',
       ]),
     ),
     '',
     r.verdict,
+    ...(r.decision.next && command
+      ? [
+          '',
+          `Next step (about ${r.decision.next.models} more models, ~${duration(r.decision.next.seconds)} at this run's pace): ${command} --max-repeats ${r.decision.next.maxRepeats} --resume`,
+        ]
+      : []),
     '',
     `Run folder: ${outDir} (results.json, methods.csv, teachers.csv, predictions.csv, best-student/, report.html)`,
   ].join('\n');
@@ -78,6 +115,8 @@ export interface SharedRunFlags extends ExecutorFlags {
   fusion: boolean;
   seed: string;
   repeats?: string;
+  maxRepeats?: string;
+  delta?: string;
   maxSteps?: string;
   epochs?: string;
   patience?: string;
@@ -95,11 +134,11 @@ export interface SharedRunFlags extends ExecutorFlags {
   mfh: boolean;
 }
 
-/** 'quick (≤ 2000 rows, 3 repeats, ≤ 264 steps), …', from the presets. */
+/** 'quick (≤ 2000 rows, 3 to 8 splits, ≤ 264 steps), …', from the presets. */
 function budgetSummary(): string {
   return BUDGETS.map((b) => {
     const p = BUDGET_PRESETS[b];
-    return `${b} (${p.maxRows === null ? 'all' : `≤ ${p.maxRows}`} rows, ${p.repeats} repeats, ≤ ${p.maxSteps} steps)`;
+    return `${b} (${p.maxRows === null ? 'all' : `≤ ${p.maxRows}`} rows, ${p.looks[0]} to ${p.looks[p.looks.length - 1]} splits, ≤ ${p.maxSteps} steps)`;
   }).join(', ');
 }
 
@@ -109,7 +148,17 @@ export function addRunFlags(cmd: Command, name: 'run' | 'cch'): Command {
     .option('--budget <name>', `compute budget: ${budgetSummary()}; the README's budget table has the rest`, 'quick')
     .option('--no-fusion', 'no fusion teacher on all candidate modalities')
     .option('--seed <int>', 'seed of splits, initial weights and the MI resampling', '0')
-    .option('--repeats <n>', "repeated splits, each with its own models (default: the budget's)")
+    .option(
+      '--repeats <n|auto>',
+      name === 'run'
+        ? "splits, each with its own models: a fixed count, or auto (the default): start with the budget's first look and add splits only for the gains still undecided that could change the deploy decision, up to --max-repeats"
+        : "repeated splits, each with its own models (default: the budget's first look)",
+    )
+    .option('--max-repeats <n>', "with --repeats auto, the cap on the splits (default: the budget's last look)")
+    .option(
+      '--delta <x>',
+      'practical margin of the headline gain, in its units (default: 0.01 for F1, 2% of the no-KD MSE): a gain whose interval is inside ±delta has no practical effect',
+    )
     .option('--max-steps <n>', "training length in optimizer steps, whatever the data size (default: the budget's)")
     .option('--epochs <n>', 'train a fixed number of epochs instead of --max-steps')
     .option('--patience <n>', "early-stopping patience in epochs (default: the budget's, in steps)")
@@ -142,7 +191,9 @@ export function parseRunFlags(f: SharedRunFlags): Omit<RunOptions, 'dataset' | '
     budget: oneOf('budget', f.budget, BUDGETS),
     fusion: f.fusion === false ? false : undefined,
     seed: numberOption('--seed', f.seed, { integer: true, min: 0 }) ?? 0,
-    repeats: positive('--repeats', f.repeats),
+    repeats: repeatsOption(f.repeats),
+    maxRepeats: numberOption('--max-repeats', f.maxRepeats, { integer: true, min: 2 }),
+    delta: numberOption('--delta', f.delta, { above: 0 }),
     maxSteps: positive('--max-steps', f.maxSteps),
     epochs: positive('--epochs', f.epochs),
     patience: positive('--patience', f.patience),
@@ -177,7 +228,10 @@ export function register(program: Command): void {
         .description('the main job: rank teachers with CCH, distill, compare prediction with outcome, export the best student')
         .argument('[dataset]', "'digits' (or 'digits?n=2000'), a folder with cmkd.json, or a .csv with --csv-modality/--label", 'digits')
         .requiredOption('--student <modality>', 'the modality available at deployment')
-        .option('--methods <list>', `methods to distill from the recommended teacher (${METHOD_IDS.join(',')})`)
+        .option(
+          '--methods <list>',
+          `the method family (${METHOD_IDS.join(',')}), run from the teacher whose plain-KD gain is largest; plain KD runs from every teacher`,
+        )
         .option('--json', 'print the full result as JSON')
         .option('--quiet', 'no progress on stderr'),
       'run',
@@ -202,7 +256,7 @@ export function register(program: Command): void {
       bars.stop();
       for (const w of result.warnings) warn(w);
       for (const note of result.notes) warn(note);
-      emit(result, { json: Boolean(f.json) }, (r) => humanRun(r, outDir));
+      emit(result, { json: Boolean(f.json) }, (r) => humanRun(r, outDir, resumeCommand(process.argv.slice(2), outDir)));
     } finally {
       bars.stop();
       release();

@@ -189,6 +189,8 @@ async function verdicts(
         fusion: false,
         methods: ['kd'],
         budget: o.budget,
+        // A fixed split count: the calibration compares every pair at the same number of splits.
+        repeats: o.repeats,
         seed: o.seed,
         outDir: path.join(o.outDir, 'runs', run.dir),
         // The first combination trains (or, with --resume, reads back) the models; the others reuse them.

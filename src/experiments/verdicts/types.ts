@@ -2,6 +2,7 @@
 import type { CchRepresentation } from '../../criteria/index.js';
 import type { MIEstimatorName } from '../../mi/index.js';
 import type { Budget } from '../../run/budget.js';
+import type { Effect } from '../../run/types.js';
 
 /** What the CCH analysis measures MI on: the models' outputs (logits), their embeddings, or learned latents. */
 export type VerdictsRepresentation = CchRepresentation;
@@ -66,7 +67,7 @@ export interface VerdictsPairRow {
   gainSd: number;
   gainLo: number;
   gainHi: number;
-  effect: 'clear gain' | 'clear loss' | 'no clear effect' | null;
+  effect: Effect;
   repeats: number;
 }
 

@@ -36,7 +36,7 @@ function row(teacher: string, lo: number, hi: number, glo: number, ghi: number, 
     gainSd: 0.01,
     gainLo: glo,
     gainHi: ghi,
-    effect: glo > 0 ? 'clear gain' : ghi < 0 ? 'clear loss' : 'no clear effect',
+    effect: glo > 0 ? 'clear gain' : ghi < 0 ? 'clear loss' : 'undecided at the cap',
     repeats: 3,
   };
 }

@@ -1,0 +1,120 @@
+/**
+ * How a run turns its per-split records into decided answers (src/metrics/gains.ts): the design of
+ * its gains (split scheme, rows, planned looks, practical margin), each distilled student's gain
+ * with its outcome, which students still need splits, and the one deploy rule:
+ *
+ *   DEPLOY_RULE — the distilled student with the largest mean gain among those whose gain is above 0
+ *   after Holm's correction over every distilled student of the run; otherwise the student alone.
+ *
+ * The summary, the report, the model card and the docs quote DEPLOY_RULE; the code below applies it.
+ */
+import {
+  DEFAULT_ALPHA,
+  decideGain,
+  deployDecision,
+  nextSplits,
+  practicalMargin,
+  type GainCandidate,
+  type GainDesign,
+  type GainOutcome,
+  type GainUnits,
+} from '../metrics/index.js';
+import type { MeanSd } from '../metrics/index.js';
+import { KFOLD_K } from './rows.js';
+import type { ScoredRecord } from './summarise.js';
+import { check } from '../util/errors.js';
+
+export const DEPLOY_RULE =
+  "the distilled student with the largest mean gain among those whose gain is above 0 after Holm's correction over every distilled student of the run; otherwise the student alone";
+
+/** A gain as the tables show it: mean ± sd over its splits, the interval the outcome rests on, the outcome. */
+export interface GainSummary {
+  gain: MeanSd;
+  gainCi: [number, number] | null;
+  effect: GainOutcome | null;
+}
+
+/** The run's design of its gains. */
+export function gainDesign(o: {
+  scheme: 'random' | 'kfold';
+  nTrain: number;
+  nTest: number;
+  looks: readonly number[];
+  metric: string;
+  baselineMean: number;
+  delta?: number;
+}): GainDesign {
+  return {
+    scheme: o.scheme,
+    nTrain: o.nTrain,
+    nTest: o.nTest,
+    folds: KFOLD_K,
+    looks: o.looks,
+    delta: o.delta ?? practicalMargin(o.metric, o.baselineMean),
+    alpha: DEFAULT_ALPHA,
+  };
+}
+
+// g_r = s·(m_r − m_r^no-KD), s = +1 if higher is better else −1, paired by split r; the splits 0, 1, … both have, in order
+export function pairedGains(
+  records: readonly ScoredRecord[],
+  baseline: readonly ScoredRecord[],
+  metric: string,
+  higherIsBetter: boolean,
+): number[] {
+  const sign = higherIsBetter ? 1 : -1;
+  const out: number[] = [];
+  for (let r = 0; ; r++) {
+    const a = records.find((x) => x.repeat === r)?.test[metric];
+    const b = baseline.find((x) => x.repeat === r)?.test[metric];
+    if (a === undefined || b === undefined || !Number.isFinite(a) || !Number.isFinite(b)) return out;
+    out.push(sign * (a - b));
+  }
+}
+
+/** How the words show a headline gain: F1 in percentage points, other metrics in their own units. */
+export const gainUnits = (metric: string): GainUnits => (metric === 'f1Weighted' ? { scale: 100, unit: ' pts' } : { scale: 1, unit: '' });
+
+/** A single split has no interval: its gain is shown, undecided. */
+const singleSplit = (d: GainDesign) => d.looks[d.looks.length - 1] < 2;
+
+/** The gain's summary under the design: its interval at the latest planned look reached, and its outcome. */
+export function summariseGain(gains: readonly number[], d: GainDesign): GainSummary {
+  if (gains.length === 0) return { gain: { mean: NaN, sd: NaN, n: 0 }, gainCi: null, effect: null };
+  if (singleSplit(d)) return { gain: { mean: gains[0], sd: NaN, n: 1 }, gainCi: null, effect: 'undecided at the cap' };
+  const g = decideGain(gains, d);
+  return { gain: { mean: g.mean, sd: g.sd, n: g.splits }, gainCi: g.ci, effect: g.outcome };
+}
+
+/** The candidates still open and the split count to bring them to (none with a single split). */
+export function openCandidates(candidates: readonly GainCandidate[], d: GainDesign): { open: string[]; splits: number | null } {
+  if (singleSplit(d) || candidates.length === 0) return { open: [], splits: null };
+  return nextSplits(candidates, d);
+}
+
+/** DEPLOY_RULE applied: the chosen candidate's id (null: the student alone) and the sentence that says why. */
+export function deployChoice(
+  candidates: readonly GainCandidate[],
+  d: GainDesign,
+  units: GainUnits,
+): { chosen: string | null; sentence: string; familywiseError: number } {
+  if (singleSplit(d))
+    return {
+      chosen: null,
+      sentence: 'Deploy the student alone: with one split no gain has an interval, so none can be shown above 0.',
+      familywiseError: DEFAULT_ALPHA / 2,
+    };
+  const { chosen, sentence, familywiseError } = deployDecision(candidates, d, units);
+  return { chosen, sentence, familywiseError };
+}
+
+/** The budget's looks with `--max-repeats`: those below the cap, then the cap (an integer ≥ 2). */
+export function sequentialLooks(looks: readonly number[], max?: number): number[] {
+  if (max === undefined) return [...looks];
+  check(
+    Number.isInteger(max) && max >= 2,
+    `--max-repeats must be an integer ≥ 2 (a gain's interval needs 2 splits); got ${max}`,
+    'invalid-option',
+  );
+  return [...looks.filter((R) => R < max), max];
+}
