@@ -19,8 +19,8 @@ export interface DiscreteInput {
 
 export type MIInput = ContinuousInput | DiscreteInput;
 
+/** The selectable estimators; MI_ESTIMATORS (src/mi/registry.ts) lists their definitions' names. */
 export type MIEstimatorName = 'gaussian' | 'ksg' | 'mine' | 'latent';
-export const MI_ESTIMATORS: readonly MIEstimatorName[] = ['gaussian', 'ksg', 'mine', 'latent'];
 
 export type MIUnits = 'nats' | 'bits';
 export const MI_UNITS: readonly MIUnits[] = ['nats', 'bits'];
