@@ -51,6 +51,8 @@ function checkOptions(x: MIInput, y: MIInput, opts: MIOptions): MIEstimatorDefin
   const def = estimatorDefinition(String(opts.estimator));
   if (opts.units !== undefined) oneOf('units', String(opts.units), MI_UNITS);
   if (opts.bound !== undefined) oneOf('bound', String(opts.bound), ['dv', 'infonce']);
+  if (opts.millerMadow !== undefined)
+    check(typeof opts.millerMadow === 'boolean', `millerMadow must be true or false, got ${String(opts.millerMadow)}`, 'invalid-option');
   check(x.n === y.n, `x and y must have the same number of samples: x.n = ${x.n}, y.n = ${y.n}`);
   const intOpt = (key: keyof MIOptions, min: number) => {
     const v = opts[key];

@@ -104,7 +104,8 @@ export async function halfSplitEstimate(plan: HalfSplitPlan, ctx: EstimatorConte
     throwIfAborted(opts.signal);
     rng.shuffle(perm);
     const split = `split ${r + 1}/${resamples}`;
-    const diff = (await plan.run(perm.slice(0, half), `${split}, half A`)) - (await plan.run(perm.slice(half, 2 * half), `${split}, half B`));
+    const diff =
+      (await plan.run(perm.slice(0, half), `${split}, half A`)) - (await plan.run(perm.slice(half, 2 * half), `${split}, half B`));
     sumSq += (diff * diff) / 4;
     opts.onProgress?.({ task: `${opts.estimator} half-splits`, done: r + 1, total: resamples });
   }

@@ -6,8 +6,14 @@
 import { halfSplitEstimate, pick, type MIEstimatorDefinition } from './estimator.js';
 import type { DiscreteInput } from './types.js';
 
-/** Plug-in MI of two discrete variables from their contingency table: Σ p(a,b) log(p(a,b) / p(a)p(b)). */
-export function discreteMI(a: Int32Array, b: Int32Array, n: number): number {
+/**
+ * Plug-in MI of two discrete variables from their contingency table: Σ p(a,b) log(p(a,b) / p(a)p(b)),
+ * i.e. Ĥ(A) + Ĥ(B) − Ĥ(A,B) with empirical entropies. With `millerMadow`, each entropy gets the
+ * Miller (1955) correction Ĥ_MM = Ĥ + (m − 1)/(2n), m its number of non-empty cells, which removes
+ * the first-order bias −(m − 1)/(2n) of Ĥ; for MI that adds (m_A + m_B − m_AB − 1)/(2n), about
+ * −(K − 1)²/(2n) for two independent variables of K values (the plug-in's upward bias).
+ */
+export function discreteMI(a: Int32Array, b: Int32Array, n: number, opts: { millerMadow?: boolean } = {}): number {
   const joint = new Map<string, number>();
   const pa = new Map<number, number>();
   const pb = new Map<number, number>();
@@ -22,10 +28,12 @@ export function discreteMI(a: Int32Array, b: Int32Array, n: number): number {
     const [u, v] = key.split(',').map(Number);
     mi += (nab / n) * Math.log((nab * n) / (pa.get(u)! * pb.get(v)!));
   }
+  // Ĥ_MM = Ĥ + (m − 1)/(2n) for H(A), H(B) and H(A,B) (Miller 1955).
+  if (opts.millerMadow) mi += (pa.size - 1 + (pb.size - 1) - (joint.size - 1)) / (2 * n);
   return mi;
 }
 
-// Î(A;B) = Σ_{a,b} p̂(a,b) log(p̂(a,b) / p̂(a)p̂(b)), p̂ the empirical frequencies (Cover & Thomas 2006, ch. 2).
+// Î(A;B) = Σ_{a,b} p̂(a,b) log(p̂(a,b) / p̂(a)p̂(b)) (Cover & Thomas 2006, ch. 2); option millerMadow: each Ĥ + (m − 1)/(2n) (Miller 1955).
 export const plugIn: MIEstimatorDefinition = {
   name: 'plug-in',
   selectable: false,
@@ -34,9 +42,12 @@ export const plugIn: MIEstimatorDefinition = {
   estimate(a, b, ctx) {
     const la = (a as DiscreteInput).labels;
     const lb = (b as DiscreteInput).labels;
-    ctx.settings.method = 'plug-in (discrete)';
+    const millerMadow = ctx.opts.millerMadow === true;
+    ctx.settings.method = millerMadow ? 'plug-in (discrete, Miller–Madow)' : 'plug-in (discrete)';
+    if (millerMadow) ctx.settings.millerMadow = true;
+    const o = { millerMadow };
     return halfSplitEstimate(
-      { run: (idx) => (idx ? discreteMI(pick(la, idx), pick(lb, idx), idx.length) : discreteMI(la, lb, ctx.n)), minRows: 2 },
+      { run: (idx) => (idx ? discreteMI(pick(la, idx), pick(lb, idx), idx.length, o) : discreteMI(la, lb, ctx.n, o)), minRows: 2 },
       ctx,
     );
   },
