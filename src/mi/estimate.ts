@@ -6,10 +6,10 @@
  *
  * Intervals:
  * - gaussian, ksg / Ross, discrete plug-in, latent: repeated random half-splits
- *   (src/mi/estimator.ts has the reasons): θ̂ ± z·√mean((θ̂_A − θ̂_B)²/4), clipped at 0.
+ *   (src/mi/estimator.ts has the reasons): θ̂ ± t_R·√mean((θ̂_A − θ̂_B)²/4), clipped at 0, t with
+ *   R degrees of freedom because se² is a mean of R squared differences.
  *   Latent MI ends in KSG on its codes, so it shares KSG's reasons; each run (all rows, every
- *   half) trains with its own seed, so the halves differ in rows and in training, and with the
- *   default R = 3 the multiplier is t_R rather than z (se² is a mean of R squared differences).
+ *   half) trains with its own seed, so the halves differ in rows and in training.
  *   Rerunning on the same rows instead (3 seeds, each holding out a different half of one sample)
  *   left out the sample's own variability: on a 3 + 3-d Gaussian (n = 2000) ±0.026 around an
  *   estimate 0.154 nats below the truth; the half-splits give ±0.181 (src/mi/README.md).

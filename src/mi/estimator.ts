@@ -10,12 +10,18 @@
  * Gaussian bias correction assumes, so both estimates shift (the percentile interval then misses
  * the estimate itself). Each split gives estimates on two disjoint halves; for a √n-consistent
  * estimator Var(θ̂_{n/2}) ≈ 2 Var(θ̂_n), so E[(θ̂_A − θ̂_B)²/4] ≈ Var(θ̂_n), and the bias at n/2
- * cancels in the difference.
+ * cancels in the difference. Interval: θ̂ ± t_R·se, se² = mean_r((θ̂_A − θ̂_B)²/4). Student t with R
+ * degrees of freedom, not z, because se² is a mean of only R squared differences, and R rather
+ * than R − 1 because no mean is subtracted (E[θ̂_A − θ̂_B] = 0: the halves are exchangeable).
+ * Measured coverage of nominal 95 % intervals of the exact MI, gaussian estimator, samples
+ * s = 0..2999 of correlatedGaussians(400, [0.5, 0.3], 1000 + s) (src/mi/testdata.ts) with seed s:
+ * R = 2: z 0.804, t_R 0.947, t_{R−1} 0.992; R = 5: 0.881, 0.941, 0.953; R = 10: 0.915, 0.945,
+ * 0.948; at n = 100, R = 20 (2000 samples): z 0.924, t_R 0.939.
  */
 import { check } from '../util/errors.js';
 import { throwIfAborted } from '../util/progress.js';
 import type { Rng } from '../util/rng.js';
-import { normalQuantile } from './stats.js';
+import { studentQuantile } from './stats.js';
 import { isDiscrete, type MIEstimatorName, type MIInput, type MIIntervalScheme, type MIOptions } from './types.js';
 
 /** The kinds of variable pair: continuous–continuous, continuous–discrete (either order), discrete–discrete. */
@@ -75,12 +81,10 @@ export interface HalfSplitPlan {
   run: (idx: Int32Array | null, part: string) => number | Promise<number>;
   /** Rows each half needs. */
   minRows: number;
-  /** Half-width multiplier of the interval (default z). */
-  quantile?: number;
 }
 
 /**
- * The estimate on all rows, clipped at 0, with the interval θ̂ ± q·se,
+ * The estimate on all rows, clipped at 0, with the interval θ̂ ± t_R·se,
  * se = √mean_r((θ̂_A − θ̂_B)²/4) over R random half-splits (module comment), clipped at 0.
  */
 export async function halfSplitEstimate(plan: HalfSplitPlan, ctx: EstimatorContext): Promise<EstimatorResult> {
@@ -97,7 +101,7 @@ export async function halfSplitEstimate(plan: HalfSplitPlan, ctx: EstimatorConte
   const value = Math.max(0, raw);
   settings.unclipped = raw;
   if (resamples === 0) return { value, ci: null, scheme: 'none' };
-  const quantile = plan.quantile ?? normalQuantile(0.5 + ctx.level / 2);
+  const quantile = studentQuantile(0.5 + ctx.level / 2, resamples);
   const perm = Int32Array.from({ length: n }, (_, i) => i);
   let sumSq = 0;
   for (let r = 0; r < resamples; r++) {

@@ -19,7 +19,6 @@ import { halfSplitEstimate, recordDefaults, rowsOfInput, type MIEstimatorDefinit
 import { standardizeColumns } from './gaussian.js';
 import { ksgRaw, rossRaw, scaleAndJitter } from './ksg.js';
 import { Mlp, stripUndefined } from './mine.js';
-import { studentQuantile } from './stats.js';
 import { isDiscrete, type MIInput, type NeuralMIOptions } from './types.js';
 
 export interface LatentOptions extends NeuralMIOptions {
@@ -238,11 +237,10 @@ export const latent: MIEstimatorDefinition = {
   resamples: 3,
   minSamples: 20,
   async estimate(a, b, ctx) {
-    const { opts, resamples, level, rng, settings } = ctx;
+    const { opts, rng, settings } = ctx;
     let batchSize = 0;
     // Every run (all rows, and each half of each split) trains anew with its own seed, so the
-    // half-split spread covers the training's variability as well as the sample's. se² averages
-    // R squared half-differences, so the multiplier is t with R degrees of freedom.
+    // half-split spread covers the training's variability as well as the sample's.
     const run = async (idx: Int32Array | null, part: string) => {
       const onProgress = opts.onProgress && ((e: ProgressEvent) => opts.onProgress!({ ...e, task: `${e.task} (${part})` }));
       const res = await latentMI(idx ? rowsOfInput(a, idx) : a, idx ? rowsOfInput(b, idx) : b, {
@@ -261,8 +259,7 @@ export const latent: MIEstimatorDefinition = {
       }
       return res.value;
     };
-    const quantile = resamples > 0 ? studentQuantile(0.5 + level / 2, resamples) : undefined;
-    const result = await halfSplitEstimate({ run, minRows: 20, quantile }, ctx);
+    const result = await halfSplitEstimate({ run, minRows: 20 }, ctx);
     recordDefaults(settings, LATENT_DEFAULTS, opts);
     // The batch actually used: the option capped at the training rows.
     settings.batchSize = batchSize;
