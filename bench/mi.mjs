@@ -5,7 +5,11 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { gaussianMI, ksgMI } from '../dist/mi/index.js';
-import { correlatedGaussians } from '../dist/mi/testdata.js';
+import { register } from 'node:module';
+
+// The samplers are test-only (not built into dist/): load their source through the hooks the tests use.
+register('../src/run/ts-hooks.mjs', import.meta.url);
+const { correlatedGaussians } = await import('../src/mi/testdata.ts');
 
 const PYTHON = '/usr/bin/python3';
 const REPEATS = Number(process.env.BENCH_REPEATS ?? 5);

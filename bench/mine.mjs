@@ -4,7 +4,11 @@
 // (default n = 10000, ρ = 0.8,0.6,0.4: 3 + 3 columns, corr(x_i, y_i) = ρ_i). One run each:
 // figures depend on the machine's load.
 import { mineMI, networkFeatures } from '../dist/mi/index.js';
-import { correlatedGaussians } from '../dist/mi/testdata.js';
+import { register } from 'node:module';
+
+// The samplers are test-only (not built into dist/): load their source through the hooks the tests use.
+register('../src/run/ts-hooks.mjs', import.meta.url);
+const { correlatedGaussians } = await import('../src/mi/testdata.ts');
 
 const n = Number(process.argv[2] ?? 10000);
 const rhos = (process.argv[3] ?? '0.8,0.6,0.4').split(',').map(Number);

@@ -53,7 +53,7 @@ export interface Estimate {
 /** MI-estimator settings passed through to src/mi (networks for mine/latent, shrinkage for gaussian). */
 export type MiPassThrough = Pick<
   MIOptions,
-  'shrinkage' | 'bound' | 'hidden' | 'epochs' | 'batchSize' | 'learningRate' | 'patience' | 'heldOut' | 'latentDim'
+  'shrinkage' | 'bound' | 'hidden' | 'epochs' | 'batchSize' | 'learningRate' | 'patience' | 'heldOut' | 'latentDim' | 'millerMadow'
 >;
 
 export interface CchEstimationOptions {

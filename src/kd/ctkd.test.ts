@@ -1,33 +1,15 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { initEngine, tf } from '../engine/index.js';
+import { describe, expect, it } from 'vitest';
+import { tf } from '../engine/index.js';
 import { ctkdLambda, ctkdLoss, ctkdTemperature, type CtkdLossOptions } from './ctkd.js';
 import { gradientReversal } from './grl.js';
 import { createObjective } from './registry.js';
 import { kd64, numericGradient, type Rows } from './testing/reference64.js';
-import { classLabels, gradientOf, logits, maxAbsDiff, tensorsLeftBy, valueOf } from './testing/tf-helpers.js';
+import { logitBatch, useBatchTensors } from './testing/fixture.js';
+import { logits, tensorsLeftBy, valueOf, gradientGap } from './testing/tf-helpers.js';
 
-const student: Rows = [
-  [1.2, -0.3, 0.5, 2.0],
-  [-1.0, 0.4, 0.9, -0.2],
-];
-const teacher: Rows = [
-  [2.5, -1.0, 0.2, 1.1],
-  [-0.5, 1.8, 0.1, -1.2],
-];
-const labels = [3, 1];
+const { student, teacher, labels } = logitBatch(2);
+const fx = useBatchTensors({ teacher, labels });
 const sigmoid = (x: number) => 1 / (1 + Math.exp(-x));
-
-let y: tf.Tensor1D;
-let t: tf.Tensor2D;
-beforeAll(async () => {
-  await initEngine();
-  y = classLabels(labels);
-  t = logits(teacher);
-});
-afterAll(() => {
-  y.dispose();
-  t.dispose();
-});
 
 describe('gradientReversal', () => {
   it('is the identity forward and multiplies the gradient by −λ backward', () => {
@@ -91,7 +73,7 @@ describe('ctkdLoss', () => {
   it('uses T = 1 + 20·sigmoid(θ): the reference starts at θ = 1, T ≈ 15.62', () => {
     const theta = tf.scalar(1);
     expect(valueOf(() => ctkdTemperature(theta, 1, 1, 20))).toBeCloseTo(1 + 20 * sigmoid(1), 5);
-    expect(valueOf(() => ctkdLoss(logits(student), t, y, theta, o))).toBeCloseTo(ref(student, 1), 4);
+    expect(valueOf(() => ctkdLoss(logits(student), fx.t, fx.y, theta, o))).toBeCloseTo(ref(student, 1), 4);
     theta.dispose();
   });
 
@@ -101,7 +83,7 @@ describe('ctkdLoss', () => {
       const analytic = tf.tidy(
         () =>
           tf
-            .grad((th: tf.Tensor) => ctkdLoss(logits(student), t, y, th, o))(theta)
+            .grad((th: tf.Tensor) => ctkdLoss(logits(student), fx.t, fx.y, th, o))(theta)
             .dataSync()[0],
       );
       const plain = numericGradient((x) => ref(student, x[0][0]), [[thetaValue]])[0][0];
@@ -114,9 +96,13 @@ describe('ctkdLoss', () => {
 
   it('student gradients are the ordinary ones (the reversal touches θ only)', () => {
     const theta = tf.scalar(0.3);
-    const analytic = gradientOf((s) => ctkdLoss(s, t, y, theta, o), student);
-    const numeric = numericGradient((s) => ref(s, 0.3), student);
-    expect(maxAbsDiff(analytic, numeric)).toBeLessThan(2e-4);
+    expect(
+      gradientGap(
+        (s) => ctkdLoss(s, fx.t, fx.y, theta, o),
+        (s) => ref(s, 0.3),
+        student,
+      ),
+    ).toBeLessThan(2e-4);
     theta.dispose();
   });
 
@@ -125,8 +111,8 @@ describe('ctkdLoss', () => {
     expect(objective.variables).toHaveLength(1);
     const batch = {
       studentLogits: logits(student),
-      teacherLogits: t,
-      labels: y,
+      teacherLogits: fx.t,
+      labels: fx.y,
       studentEmbedding: tf.zeros([2, 3]) as tf.Tensor2D,
       teacherEmbedding: tf.zeros([2, 3]) as tf.Tensor2D,
       epoch: 4,
@@ -151,8 +137,8 @@ describe('ctkdLoss', () => {
 
   it('leaves no tensors behind', () => {
     const theta = tf.scalar(1);
-    expect(tensorsLeftBy(() => ctkdLoss(logits(student), t, y, theta, { ...o, standardize: true }))).toBe(0);
-    expect(tensorsLeftBy(() => tf.grad((th: tf.Tensor) => ctkdLoss(logits(student), t, y, th, o))(theta))).toBe(0);
+    expect(tensorsLeftBy(() => ctkdLoss(logits(student), fx.t, fx.y, theta, { ...o, standardize: true }))).toBe(0);
+    expect(tensorsLeftBy(() => tf.grad((th: tf.Tensor) => ctkdLoss(logits(student), fx.t, fx.y, th, o))(theta))).toBe(0);
     theta.dispose();
   });
 });

@@ -1,8 +1,9 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { initEngine, tf } from '../engine/index.js';
+import { describe, expect, it } from 'vitest';
+import { tf } from '../engine/index.js';
 import { dkdLoss, dkdTerms, dkdWarmupFactor } from './dkd.js';
-import { dkd64, dkdParts64, type Dkd64, kd64, numericGradient, softmax64, type Rows } from './testing/reference64.js';
-import { classLabels, gradientOf, logits, maxAbsDiff, tensorsLeftBy, valueOf } from './testing/tf-helpers.js';
+import { dkd64, dkdParts64, type Dkd64, kd64, softmax64, type Rows } from './testing/reference64.js';
+import { useBatchTensors } from './testing/fixture.js';
+import { classLabels, gradientOf, logits, tensorsLeftBy, valueOf, gradientGap } from './testing/tf-helpers.js';
 
 const student: Rows = [
   [1.2, -0.3, 0.5, 2.0, 0.1],
@@ -15,21 +16,10 @@ const teacher: Rows = [
   [0.0, 0.9, -1.5, 2.4, -0.3],
 ];
 const labels = [3, 1, 4];
-
-let y: tf.Tensor1D;
-let t: tf.Tensor2D;
-beforeAll(async () => {
-  await initEngine();
-  y = classLabels(labels);
-  t = logits(teacher);
-});
-afterAll(() => {
-  y.dispose();
-  t.dispose();
-});
+const fx = useBatchTensors({ teacher, labels });
 
 const base: Dkd64 = { alpha: 1, beta: 8, temperature: 4, taskWeight: 1 };
-const dkd = (s: Rows, o: Dkd64) => valueOf(() => dkdLoss(logits(s), t, y, o));
+const dkd = (s: Rows, o: Dkd64) => valueOf(() => dkdLoss(logits(s), fx.t, fx.y, o));
 
 describe('dkdLoss', () => {
   it.each([
@@ -69,7 +59,7 @@ describe('dkdLoss', () => {
   });
 
   it('identical teacher and student give zero distillation terms', () => {
-    expect(valueOf(() => dkdLoss(t, t, y, { ...base, taskWeight: 0 }))).toBeCloseTo(0, 6);
+    expect(valueOf(() => dkdLoss(fx.t, fx.t, fx.y, { ...base, taskWeight: 0 }))).toBeCloseTo(0, 6);
   });
 
   it('stays finite, with finite gradients, for extreme logits (±1000) where the reference gives −inf/NaN', () => {
@@ -102,15 +92,19 @@ describe('dkdLoss', () => {
 
   it('has the gradient of the float64 reference (central differences)', () => {
     for (const o of [base, { ...base, alpha: 0.5, beta: 2, temperature: 1 }]) {
-      const analytic = gradientOf((s) => dkdLoss(s, t, y, o), student);
-      const numeric = numericGradient((s) => dkd64(s, teacher, labels, o), student);
-      expect(maxAbsDiff(analytic, numeric)).toBeLessThan(2e-3);
+      expect(
+        gradientGap(
+          (s) => dkdLoss(s, fx.t, fx.y, o),
+          (s) => dkd64(s, teacher, labels, o),
+          student,
+        ),
+      ).toBeLessThan(2e-3);
     }
   });
 
   it('leaves no tensors behind', () => {
     dkd(student, base);
-    expect(tensorsLeftBy(() => dkdLoss(logits(student), t, y, { ...base, standardize: true }))).toBe(0);
+    expect(tensorsLeftBy(() => dkdLoss(logits(student), fx.t, fx.y, { ...base, standardize: true }))).toBe(0);
   });
 });
 

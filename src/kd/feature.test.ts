@@ -4,6 +4,7 @@ import { featureLoss } from './feature.js';
 import { taskLoss } from './losses.js';
 import { createObjective } from './registry.js';
 import { crossEntropy64, mse64, numericGradient, type Rows } from './testing/reference64.js';
+import { disposeBatch } from './testing/fixture.js';
 import { classLabels, gradientOf, logits, maxAbsDiff, tensorsLeftBy, valueOf } from './testing/tf-helpers.js';
 import type { DistillBatch } from './types.js';
 
@@ -30,10 +31,6 @@ function regressionBatch(): DistillBatch {
     epoch: 0,
     totalEpochs: 10,
   };
-}
-
-function disposeBatch(b: DistillBatch): void {
-  tf.dispose([b.studentLogits, b.teacherLogits, b.studentEmbedding, b.teacherEmbedding, b.labels]);
 }
 
 describe('feature KD', () => {

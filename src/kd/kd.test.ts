@@ -1,34 +1,14 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { initEngine, tf } from '../engine/index.js';
+import { describe, expect, it } from 'vitest';
+import { tf } from '../engine/index.js';
 import { kdLoss } from './kd.js';
-import { crossEntropy64, kd64, numericGradient, type Rows } from './testing/reference64.js';
-import { classLabels, gradientOf, logits, maxAbsDiff, tensorsLeftBy, valueOf } from './testing/tf-helpers.js';
+import { crossEntropy64, kd64, type Rows } from './testing/reference64.js';
+import { logitBatch, useBatchTensors } from './testing/fixture.js';
+import { classLabels, logits, tensorsLeftBy, valueOf, gradientGap } from './testing/tf-helpers.js';
 
-const student: Rows = [
-  [1.2, -0.3, 0.5, 2.0],
-  [-1.0, 0.4, 0.9, -0.2],
-  [0.3, 0.3, -2.1, 1.7],
-];
-const teacher: Rows = [
-  [2.5, -1.0, 0.2, 1.1],
-  [-0.5, 1.8, 0.1, -1.2],
-  [0.0, 0.9, -1.5, 2.4],
-];
-const labels = [3, 1, 3];
+const { student, teacher, labels } = logitBatch(3);
+const fx = useBatchTensors({ teacher, labels });
 
-let y: tf.Tensor1D;
-let t: tf.Tensor2D;
-beforeAll(async () => {
-  await initEngine();
-  y = classLabels(labels);
-  t = logits(teacher);
-});
-afterAll(() => {
-  y.dispose();
-  t.dispose();
-});
-
-const kd = (s: Rows, o: Parameters<typeof kd64>[3]) => valueOf(() => kdLoss(logits(s), t, y, o));
+const kd = (s: Rows, o: Parameters<typeof kd64>[3]) => valueOf(() => kdLoss(logits(s), fx.t, fx.y, o));
 
 describe('kdLoss', () => {
   it('matches a hand-computed two-class KL at T = 1 (α = 0)', () => {
@@ -74,18 +54,22 @@ describe('kdLoss', () => {
 
   it('has the gradient of the float64 reference (central differences)', () => {
     const o = { temperature: 3, taskWeight: 0.5, kdWeight: 0.5 };
-    const analytic = gradientOf((s) => kdLoss(s, t, y, o), student);
-    const numeric = numericGradient((s) => kd64(s, teacher, labels, o), student);
-    expect(maxAbsDiff(analytic, numeric)).toBeLessThan(1e-4);
+    expect(
+      gradientGap(
+        (s) => kdLoss(s, fx.t, fx.y, o),
+        (s) => kd64(s, teacher, labels, o),
+        student,
+      ),
+    ).toBeLessThan(1e-4);
   });
 
   it('leaves no tensors behind', () => {
     kd(student, { temperature: 4, taskWeight: 0.5, kdWeight: 0.5 });
-    expect(tensorsLeftBy(() => kdLoss(logits(student), t, y, { temperature: 4, taskWeight: 0.5, kdWeight: 0.5 }))).toBe(0);
+    expect(tensorsLeftBy(() => kdLoss(logits(student), fx.t, fx.y, { temperature: 4, taskWeight: 0.5, kdWeight: 0.5 }))).toBe(0);
   });
 
   it('rejects mismatched shapes with a CmkdError naming them', () => {
-    expect(() => tf.tidy(() => kdLoss(logits([[1, 2, 3]]), t, y, { temperature: 4, taskWeight: 0.5, kdWeight: 0.5 }))).toThrow(
+    expect(() => tf.tidy(() => kdLoss(logits([[1, 2, 3]]), fx.t, fx.y, { temperature: 4, taskWeight: 0.5, kdWeight: 0.5 }))).toThrow(
       /teacher logits shape \[3, 4\] must equal student logits shape \[1, 3\]/,
     );
   });

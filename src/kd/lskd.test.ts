@@ -1,33 +1,18 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { initEngine, tf } from '../engine/index.js';
+import { describe, expect, it } from 'vitest';
+import { tf } from '../engine/index.js';
 import { ctkdLoss } from './ctkd.js';
 import { dkdLoss } from './dkd.js';
 import { kdLoss } from './kd.js';
 import { LSKD_DEFAULTS, standardizeLogits } from './lskd.js';
 import { mlkdTerms } from './mlkd.js';
 import { resolveSettings } from './registry.js';
-import { kd64, numericGradient, standardize64, type Rows } from './testing/reference64.js';
-import { classLabels, gradientOf, logits, maxAbsDiff, valueOf } from './testing/tf-helpers.js';
+import { kd64, standardize64, type Rows } from './testing/reference64.js';
+import { logitBatch, useBatchTensors } from './testing/fixture.js';
+import { classLabels, gradientOf, logits, valueOf, gradientGap } from './testing/tf-helpers.js';
 
-const student: Rows = [
-  [1.2, -0.3, 0.5, 2.0],
-  [-1.0, 0.4, 0.9, -0.2],
-  [0.3, 0.3, -2.1, 1.7],
-];
-const teacher: Rows = [
-  [2.5, -1.0, 0.2, 1.1],
-  [-0.5, 1.8, 0.1, -1.2],
-  [0.0, 0.9, -1.5, 2.4],
-];
-const labels = [3, 1, 3];
+const { student, teacher, labels } = logitBatch(3);
+const fx = useBatchTensors({ teacher, labels });
 const affine = (rows: Rows, scale: number, shift: number): Rows => rows.map((r) => r.map((v) => scale * v + shift));
-
-let y: tf.Tensor1D;
-beforeAll(async () => {
-  await initEngine();
-  y = classLabels(labels);
-});
-afterAll(() => y.dispose());
 
 describe('standardizeLogits', () => {
   it('is the reference Z-score: zero mean, unbiased unit deviation, per row', () => {
@@ -59,13 +44,13 @@ describe('standardizeLogits', () => {
 describe('LSKD switch', () => {
   // Distillation terms only (task weight 0): the CE deliberately sees raw logits.
   const cases: [string, (s: tf.Tensor2D, t: tf.Tensor2D) => tf.Scalar][] = [
-    ['kd', (s, t) => kdLoss(s, t, y, { temperature: 2, taskWeight: 0, kdWeight: 9, standardize: true })],
-    ['dkd', (s, t) => dkdLoss(s, t, y, { alpha: 9, beta: 72, temperature: 2, taskWeight: 0, standardize: true })],
+    ['kd', (s, t) => kdLoss(s, t, fx.y, { temperature: 2, taskWeight: 0, kdWeight: 9, standardize: true })],
+    ['dkd', (s, t) => dkdLoss(s, t, fx.y, { alpha: 9, beta: 72, temperature: 2, taskWeight: 0, standardize: true })],
     [
       'ctkd',
       (s, t) =>
         tf.tidy(() =>
-          ctkdLoss(s, t, y, tf.scalar(0.4), {
+          ctkdLoss(s, t, fx.y, tf.scalar(0.4), {
             taskWeight: 0,
             kdWeight: 9,
             tStart: 1,
@@ -75,7 +60,7 @@ describe('LSKD switch', () => {
           }),
         ),
     ],
-    ['mlkd (instance level)', (s, t) => mlkdTerms(s, t, y, { temperature: 2, taskWeight: 0, kdWeight: 9, standardize: true }).instance],
+    ['mlkd (instance level)', (s, t) => mlkdTerms(s, t, fx.y, { temperature: 2, taskWeight: 0, kdWeight: 9, standardize: true }).instance],
   ];
 
   it.each(cases)('%s: adding a constant to or scaling the logits leaves the loss unchanged', (_name, loss) => {
@@ -92,16 +77,20 @@ describe('LSKD switch', () => {
   });
 
   it('without the switch, scaling the student changes the KD loss (the test above can fail)', () => {
-    const plain = (s: Rows) => valueOf(() => kdLoss(logits(s), logits(teacher), y, { temperature: 2, taskWeight: 0, kdWeight: 9 }));
+    const plain = (s: Rows) => valueOf(() => kdLoss(logits(s), logits(teacher), fx.y, { temperature: 2, taskWeight: 0, kdWeight: 9 }));
     expect(Math.abs(plain(affine(student, 3, 0)) - plain(student))).toBeGreaterThan(0.1);
   });
 
   it('has the gradient of the float64 reference through the standardisation', () => {
     const o = { temperature: 2, taskWeight: 1, kdWeight: 9, standardize: true };
     const t = logits(teacher);
-    const analytic = gradientOf((s) => kdLoss(s, t, y, o), student);
-    const numeric = numericGradient((s) => kd64(s, teacher, labels, o), student);
-    expect(maxAbsDiff(analytic, numeric)).toBeLessThan(2e-3);
+    expect(
+      gradientGap(
+        (s) => kdLoss(s, t, fx.y, o),
+        (s) => kd64(s, teacher, labels, o),
+        student,
+      ),
+    ).toBeLessThan(2e-3);
     t.dispose();
   });
 

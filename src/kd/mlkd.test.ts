@@ -1,46 +1,14 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { initEngine, tf } from '../engine/index.js';
+import { describe, expect, it } from 'vitest';
+import { tf } from '../engine/index.js';
 import { batchLevelLoss, classLevelLoss, mlkdLoss, mlkdTemperatures, mlkdTerms, type MlkdLossOptions } from './mlkd.js';
-import {
-  batchLevel64,
-  classLevel64,
-  fractionAtOrBelowMedian64,
-  mlkd64,
-  numericGradient,
-  softTarget64,
-  type Rows,
-} from './testing/reference64.js';
-import { classLabels, gradientOf, logits, maxAbsDiff, tensorsLeftBy, valueOf } from './testing/tf-helpers.js';
+import { batchLevel64, classLevel64, fractionAtOrBelowMedian64, mlkd64, softTarget64, type Rows } from './testing/reference64.js';
+import { logitBatch, useBatchTensors } from './testing/fixture.js';
+import { logits, tensorsLeftBy, valueOf, gradientGap } from './testing/tf-helpers.js';
 
-const student: Rows = [
-  [1.2, -0.3, 0.5, 2.0],
-  [-1.0, 0.4, 0.9, -0.2],
-  [0.3, 0.3, -2.1, 1.7],
-  [0.8, -1.1, 0.0, 0.6],
-  [-0.4, 1.5, -0.9, 0.2],
-];
-const teacher: Rows = [
-  [2.5, -1.0, 0.2, 1.1],
-  [-0.5, 1.8, 0.1, -1.2],
-  [0.0, 0.9, -1.5, 2.4],
-  [1.9, -0.2, -0.7, 0.3],
-  [-1.3, 2.2, -0.4, 0.8],
-];
+const { student, teacher, labels } = logitBatch(5);
+const fx = useBatchTensors({ teacher, labels });
 const strongStudent: Rows = student.map((r) => r.map((v, j) => 0.7 * v + 0.1 * j));
 const strongTeacher: Rows = teacher.map((r) => r.map((v, j) => 0.9 * v - 0.2 * j));
-const labels = [3, 1, 3, 0, 1];
-
-let y: tf.Tensor1D;
-let t: tf.Tensor2D;
-beforeAll(async () => {
-  await initEngine();
-  y = classLabels(labels);
-  t = logits(teacher);
-});
-afterAll(() => {
-  y.dispose();
-  t.dispose();
-});
 
 const base: MlkdLossOptions = { temperature: 4, taskWeight: 0.1, kdWeight: 0.9 };
 
@@ -64,10 +32,10 @@ describe('MLKD levels', () => {
 
   it('batch and class levels match the float64 reference and vanish for identical predictions', () => {
     for (const T of [1, 4]) {
-      expect(valueOf(() => batchLevelLoss(logits(student), t, T))).toBeCloseTo(batchLevel64(student, teacher, T), 6);
-      expect(valueOf(() => classLevelLoss(logits(student), t, T))).toBeCloseTo(classLevel64(student, teacher, T), 6);
-      expect(valueOf(() => batchLevelLoss(t, t, T))).toBe(0);
-      expect(valueOf(() => classLevelLoss(t, t, T))).toBe(0);
+      expect(valueOf(() => batchLevelLoss(logits(student), fx.t, T))).toBeCloseTo(batchLevel64(student, teacher, T), 6);
+      expect(valueOf(() => classLevelLoss(logits(student), fx.t, T))).toBeCloseTo(classLevel64(student, teacher, T), 6);
+      expect(valueOf(() => batchLevelLoss(fx.t, fx.t, T))).toBe(0);
+      expect(valueOf(() => classLevelLoss(fx.t, fx.t, T))).toBe(0);
     }
   });
 });
@@ -83,7 +51,7 @@ describe('mlkdLoss', () => {
     expect(fractionAtOrBelowMedian64([0, 1, 2, 3].map((j) => probs.reduce((a, p) => a + p[j], 0)))).toBe(1 / 2);
     // Term by term: each level equals its mask fraction times the unmasked five-temperature sum.
     const terms = tf.tidy(() => {
-      const r = mlkdTerms(logits(student), t, y, { ...base, kdWeight: 1 });
+      const r = mlkdTerms(logits(student), fx.t, fx.y, { ...base, kdWeight: 1 });
       return {
         instance: r.instance.dataSync()[0],
         batch: r.batch.dataSync()[0],
@@ -106,8 +74,8 @@ describe('mlkdLoss', () => {
     const value = valueOf(() =>
       mlkdLoss(
         logits(student),
-        t,
-        y,
+        fx.t,
+        fx.y,
         opts,
         strong ? { studentLogits: logits(strongStudent), teacherLogits: logits(strongTeacher) } : undefined,
       ),
@@ -118,19 +86,23 @@ describe('mlkdLoss', () => {
   });
 
   it('identical teacher and student leave only the task term', () => {
-    const ce = valueOf(() => mlkdLoss(t, t, y, { ...base, kdWeight: 0 }));
-    expect(valueOf(() => mlkdLoss(t, t, y, base))).toBeCloseTo(ce, 6);
+    const ce = valueOf(() => mlkdLoss(fx.t, fx.t, fx.y, { ...base, kdWeight: 0 }));
+    expect(valueOf(() => mlkdLoss(fx.t, fx.t, fx.y, base))).toBeCloseTo(ce, 6);
   });
 
   it('has the gradient of the float64 reference (central differences)', () => {
-    const analytic = gradientOf((s) => mlkdLoss(s, t, y, base), student);
-    const numeric = numericGradient((s) => mlkd64(s, teacher, labels, base), student);
-    expect(maxAbsDiff(analytic, numeric)).toBeLessThan(5e-4);
+    expect(
+      gradientGap(
+        (s) => mlkdLoss(s, fx.t, fx.y, base),
+        (s) => mlkd64(s, teacher, labels, base),
+        student,
+      ),
+    ).toBeLessThan(5e-4);
   });
 
   it('leaves no tensors behind', () => {
     const strong = { studentLogits: logits(strongStudent), teacherLogits: logits(strongTeacher) };
-    expect(tensorsLeftBy(() => mlkdLoss(logits(student), t, y, { ...base, standardize: true }, strong))).toBe(0);
+    expect(tensorsLeftBy(() => mlkdLoss(logits(student), fx.t, fx.y, { ...base, standardize: true }, strong))).toBe(0);
     strong.studentLogits.dispose();
     strong.teacherLogits.dispose();
   });

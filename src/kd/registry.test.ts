@@ -4,6 +4,7 @@ import { CmkdError } from '../util/errors.js';
 import type { ObjectiveSettings } from './method.js';
 import { createObjective, describeMethod, KD_METHODS, methodDefinition, methodOptions, resolveSettings } from './registry.js';
 import { crossEntropy64, dkd64, kd64, mse64, type Rows } from './testing/reference64.js';
+import { disposeBatch } from './testing/fixture.js';
 import { classLabels, logits, tensorsLeftBy, valueOf } from './testing/tf-helpers.js';
 import type { DistillBatch } from './types.js';
 
@@ -37,10 +38,6 @@ function classificationBatch(epoch = 0): DistillBatch {
     epoch,
     totalEpochs: 40,
   };
-}
-
-function disposeBatch(b: DistillBatch): void {
-  tf.dispose([b.studentLogits, b.teacherLogits, b.studentEmbedding, b.teacherEmbedding, b.labels]);
 }
 
 function errorOf(f: () => unknown): CmkdError {

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { CmkdError } from '../util/errors.js';
 import { makeRng } from '../util/rng.js';
 import { estimateMI } from './estimate.js';
+import { normalQuantile, studentQuantile } from './stats.js';
 import { binaryGaussianMixture, correlatedGaussians } from './testdata.js';
 import type { MIInput } from './types.js';
 
@@ -95,6 +96,29 @@ describe('estimateMI: values and intervals', () => {
       expect(hi - lo).toBeGreaterThan(0.01);
       expect(hi - lo).toBeLessThan(0.15);
     }
+  });
+
+  it('half-split intervals are θ̂ ± t_R·se: Student t with R degrees of freedom, not z', async () => {
+    const { x, y } = pair(600, [0.6, 0.4], 11);
+    const rng = makeRng(2);
+    const a = Int32Array.from({ length: 600 }, () => rng.int(3));
+    const b = Int32Array.from(a, (v) => (rng.next() < 0.7 ? v : rng.int(3)));
+    const cases: [string, MIInput, MIInput, 'ksg' | 'gaussian'][] = [
+      ['ksg', x, y, 'ksg'],
+      ['gaussian', x, y, 'gaussian'],
+      ['plug-in', { labels: a, n: 600 }, { labels: b, n: 600 }, 'ksg'],
+    ];
+    for (const [, u, v, estimator] of cases)
+      for (const R of [3, 20]) {
+        const r = await estimateMI(u, v, { estimator, seed: 4, bootstrap: R });
+        const se = r.settings.standardError as number;
+        const raw = r.settings.unclipped as number;
+        expect(raw - 3 * se).toBeGreaterThan(0); // no clipping at 0, so the half-width is the multiplier × se
+        const halfWidth = (r.ci![1] - r.ci![0]) / 2;
+        expect(halfWidth / se).toBeCloseTo(studentQuantile(0.975, R), 10);
+        // t_R / z at 95 %: 3.182 / 1.960 at R = 3, 2.086 / 1.960 = 1.064 at R = 20.
+        expect(halfWidth / (normalQuantile(0.975) * se)).toBeCloseTo(R === 3 ? 1.6237 : 1.0643, 4);
+      }
   });
 
   it('half-split standard error of KSG agrees with the spread over independent samples', async () => {

@@ -13,8 +13,10 @@
  */
 import { CmkdError } from '../util/errors.js';
 import { cholesky, choleskyOrThrow, logDetSPD, matrix, submatrix, type Matrix } from '../util/linalg.js';
+import { halfSplitEstimate, rowsOf, pick, type MIEstimatorDefinition } from './estimator.js';
 import { digamma } from './special.js';
 import { groupByLabel } from './ksg.js';
+import { isDiscrete, type ContinuousInput } from './types.js';
 
 export type Shrinkage = 'auto' | 'ledoit-wolf' | number;
 
@@ -266,3 +268,30 @@ export function gaussianMIFromCovariance(cov: Matrix, ix: number[], iy: number[]
       logDetSPD(submatrix(cov, ixy, ixy), 'covariance of [x, y]'))
   );
 }
+
+// I = ½ log(det Σx det Σy / det Σxy) − ½[b(dx) + b(dy) − b(dx + dy)] (Wishart bias, module comment); labels: I = H(Y) + ⟨log p̂(y|x)⟩ (Barber & Agakov 2003).
+export const gaussian: MIEstimatorDefinition = {
+  name: 'gaussian',
+  selectable: true,
+  takes: ['continuous', 'mixed'],
+  defaults: { shrinkage: 'auto' },
+  resamples: 20,
+  estimate(a, b, ctx) {
+    const { opts, n, settings } = ctx;
+    const shrinkage = opts.shrinkage ?? 'auto';
+    const ca = a as ContinuousInput;
+    settings.shrinkage = shrinkage;
+    settings.method = isDiscrete(b) ? 'class-conditional Gaussian posterior' : 'closed form';
+    const fit = (idx: Int32Array | null): GaussianResult & { model?: 'qda' | 'lda' } => {
+      const xa = idx ? rowsOf(ca.data, ca.d, idx) : ca.data;
+      const m = idx ? idx.length : n;
+      if (isDiscrete(b)) return gaussianClassMI(xa, ca.d, idx ? pick(b.labels, idx) : b.labels, m, shrinkage);
+      return gaussianMI(xa, ca.d, idx ? rowsOf(b.data, b.d, idx) : b.data, b.d, m, shrinkage);
+    };
+    const full = fit(null);
+    if (full.model) settings.method = `class-conditional Gaussian posterior (${full.model.toUpperCase()})`;
+    settings.lambda = full.lambda;
+    settings.biasCorrected = full.biasCorrected;
+    return halfSplitEstimate({ run: (idx) => (idx ? fit(idx).value : full.value), minRows: 2 }, ctx);
+  },
+};

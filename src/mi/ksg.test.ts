@@ -3,7 +3,8 @@ import { fromRows } from '../util/linalg.js';
 import { makeRng } from '../util/rng.js';
 import { gaussianMIFromCovariance } from './gaussian.js';
 import { allCountsCloser, buildKDTree } from './kdtree.js';
-import { discreteMI, ksgMI, ksgRaw, marginalCounts, rossMI, scaleAndJitter } from './ksg.js';
+import { ksgMI, ksgRaw, marginalCounts, rossMI, scaleAndJitter } from './ksg.js';
+import { discreteMI } from './plugin.js';
 import { digamma, digammaTable } from './special.js';
 import { binaryGaussianMixture, columns, correlatedGaussians, multivariateNormal } from './testdata.js';
 

@@ -7,8 +7,10 @@
  * k = 3 by default. Results in nats; the public wrapper clips at 0, these raw functions do not.
  */
 import { makeRng } from '../util/rng.js';
+import { halfSplitEstimate, pick, rowsOf, type MIEstimatorDefinition } from './estimator.js';
 import { allCountsCloser, allCountsCloser1D, allKthDistances, buildKDTree } from './kdtree.js';
 import { digammaTable } from './special.js';
+import { isDiscrete, type ContinuousInput } from './types.js';
 
 /**
  * sklearn's preprocessing for k-NN estimators: a float64 copy with every column divided by its
@@ -123,25 +125,6 @@ export function groupByLabel(labels: Int32Array): number[][] {
   return [...map.values()];
 }
 
-/** Plug-in MI of two discrete variables from their contingency table: Σ p(a,b) log(p(a,b) / p(a)p(b)). */
-export function discreteMI(a: Int32Array, b: Int32Array, n: number): number {
-  const joint = new Map<string, number>();
-  const pa = new Map<number, number>();
-  const pb = new Map<number, number>();
-  for (let i = 0; i < n; i++) {
-    const key = `${a[i]},${b[i]}`;
-    joint.set(key, (joint.get(key) ?? 0) + 1);
-    pa.set(a[i], (pa.get(a[i]) ?? 0) + 1);
-    pb.set(b[i], (pb.get(b[i]) ?? 0) + 1);
-  }
-  let mi = 0;
-  for (const [key, nab] of joint) {
-    const [u, v] = key.split(',').map(Number);
-    mi += (nab / n) * Math.log((nab * n) / (pa.get(u)! * pb.get(v)!));
-  }
-  return mi;
-}
-
 export interface KsgOptions {
   k?: number;
   seed?: number;
@@ -161,3 +144,29 @@ export function rossMI(x: ArrayLike<number>, d: number, labels: Int32Array, n: n
   const rng = makeRng(opts.seed ?? 0);
   return rossRaw(scaleAndJitter(x, n, d, rng.seed()), d, labels, n, opts.k ?? 3);
 }
+
+// I = ψ(k) + ψ(N) − ⟨ψ(n_x + 1) + ψ(n_y + 1)⟩ (KSG 2004 eq. 8); labels: I = ψ(N) + ⟨ψ(k_i)⟩ − ⟨ψ(N_{y_i})⟩ − ⟨ψ(m_i + 1)⟩ (Ross 2014 eq. 2).
+export const ksg: MIEstimatorDefinition = {
+  name: 'ksg',
+  selectable: true,
+  takes: ['continuous', 'mixed'],
+  defaults: { k: 3 },
+  resamples: 20,
+  estimate(a, b, ctx) {
+    const { opts, n, settings, rng } = ctx;
+    const k = opts.k ?? 3;
+    settings.k = k;
+    settings.method = isDiscrete(b) ? 'Ross 2014 (mixed)' : 'KSG algorithm 1';
+    const ca = a as ContinuousInput;
+    const pa = scaleAndJitter(ca.data, n, ca.d, rng.seed());
+    const pb = isDiscrete(b) ? null : scaleAndJitter(b.data, n, b.d, rng.seed());
+    const run = (idx: Int32Array | null) => {
+      const m = idx ? idx.length : n;
+      const sa = idx ? rowsOf(pa, ca.d, idx) : pa;
+      if (isDiscrete(b)) return rossRaw(sa, ca.d, idx ? pick(b.labels, idx) : b.labels, m, k);
+      const db = (b as ContinuousInput).d;
+      return ksgRaw(sa, ca.d, idx ? rowsOf(pb!, db, idx) : pb!, db, m, k);
+    };
+    return halfSplitEstimate({ run, minRows: k + 1 }, ctx);
+  },
+};

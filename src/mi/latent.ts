@@ -14,7 +14,8 @@
 import { initEngine, tf } from '../engine/index.js';
 import { CmkdError } from '../util/errors.js';
 import { makeRng } from '../util/rng.js';
-import { throwIfAborted } from '../util/progress.js';
+import { throwIfAborted, type ProgressEvent } from '../util/progress.js';
+import { halfSplitEstimate, recordDefaults, rowsOfInput, type MIEstimatorDefinition } from './estimator.js';
 import { standardizeColumns } from './gaussian.js';
 import { ksgRaw, rossRaw, scaleAndJitter } from './ksg.js';
 import { Mlp, stripUndefined } from './mine.js';
@@ -226,3 +227,42 @@ export async function latentMI(x: MIInput, y: MIInput, opts: LatentOptions = {})
     tf.dispose([sx.data, heldT, ...(sy ? [sy.data] : []), ...(oneHot ? [oneHot] : [])]);
   }
 }
+
+// Codes u = f(x), v = g(y) of cross-predictive autoencoders, then I(u;v) by KSG / Ross on held-out rows (Gowri et al. 2024).
+export const latent: MIEstimatorDefinition = {
+  name: 'latent',
+  selectable: true,
+  takes: ['continuous', 'mixed'],
+  defaults: LATENT_DEFAULTS,
+  resamples: 3,
+  minSamples: 20,
+  async estimate(a, b, ctx) {
+    const { opts, rng, settings } = ctx;
+    let batchSize = 0;
+    // Every run (all rows, and each half of each split) trains anew with its own seed, so the
+    // half-split spread covers the training's variability as well as the sample's.
+    const run = async (idx: Int32Array | null, part: string) => {
+      const onProgress = opts.onProgress && ((e: ProgressEvent) => opts.onProgress!({ ...e, task: `${e.task} (${part})` }));
+      const res = await latentMI(idx ? rowsOfInput(a, idx) : a, idx ? rowsOfInput(b, idx) : b, {
+        ...opts,
+        seed: rng.seed(),
+        onProgress,
+      });
+      if (!idx) {
+        batchSize = res.batchSize;
+        Object.assign(settings, {
+          method: `latent MI (autoencoders + ${isDiscrete(b) ? 'Ross' : 'KSG'})`,
+          epochsRun: res.epochs,
+          nHeldOut: res.nHeldOut,
+          encoded: res.encoded.join(','),
+        });
+      }
+      return res.value;
+    };
+    const result = await halfSplitEstimate({ run, minRows: 20 }, ctx);
+    recordDefaults(settings, LATENT_DEFAULTS, opts);
+    // The batch actually used: the option capped at the training rows.
+    settings.batchSize = batchSize;
+    return result;
+  },
+};

@@ -14,8 +14,11 @@
 import { initEngine, tf } from '../engine/index.js';
 import { CmkdError } from '../util/errors.js';
 import { makeRng, type Rng } from '../util/rng.js';
-import { throwIfAborted } from '../util/progress.js';
-import type { NeuralMIOptions } from './types.js';
+import { throwIfAborted, type ProgressEvent } from '../util/progress.js';
+import { recordDefaults, type MIEstimatorDefinition } from './estimator.js';
+import { standardizeColumns } from './gaussian.js';
+import { studentQuantile } from './stats.js';
+import { isDiscrete, type MIInput, type NeuralMIOptions } from './types.js';
 
 export interface MineOptions extends NeuralMIOptions {
   bound?: 'dv' | 'infonce';
@@ -265,3 +268,64 @@ function logAddExp(a: number, b: number): number {
 export function stripUndefined<T extends object>(o: T): Partial<T> {
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
+
+/** Standardised columns (continuous) or one-hot codes (discrete), float32 for TF.js. */
+export function networkFeatures(v: MIInput): { data: Float32Array; d: number } {
+  if (isDiscrete(v)) {
+    const classes = [...new Set(v.labels)].sort((a, b) => a - b);
+    const col = new Map(classes.map((c, j) => [c, j]));
+    const data = new Float32Array(v.n * classes.length);
+    for (let i = 0; i < v.n; i++) data[i * classes.length + col.get(v.labels[i])!] = 1;
+    return { data, d: classes.length };
+  }
+  const s = standardizeColumns(v.data, v.n, v.d);
+  if (s.p === 0) return { data: new Float32Array(v.n), d: 1 };
+  return { data: Float32Array.from(s.z), d: s.p };
+}
+
+// I ≥ E_P[T] − log E_{P_X⊗P_Y}[e^T] (Donsker–Varadhan bound, MINE: Belghazi et al. 2018), or InfoNCE; R reruns: mean ± t_{R−1}·sd/√R.
+export const mine: MIEstimatorDefinition = {
+  name: 'mine',
+  selectable: true,
+  takes: ['continuous', 'mixed'],
+  defaults: MINE_DEFAULTS,
+  resamples: 3,
+  minSamples: 20,
+  async estimate(a, b, ctx) {
+    const { opts, n, resamples, level, rng, settings } = ctx;
+    let batchSize = 0;
+    const repeats = Math.max(1, resamples);
+    const values: number[] = [];
+    for (let r = 0; r < repeats; r++) {
+      throwIfAborted(opts.signal);
+      const runSeed = rng.seed();
+      const onProgress = opts.onProgress && ((e: ProgressEvent) => opts.onProgress!({ ...e, task: `${e.task} (run ${r + 1}/${repeats})` }));
+      const fa = networkFeatures(a);
+      const fb = networkFeatures(b);
+      const res = await mineMI(fa.data, fa.d, fb.data, fb.d, n, { ...opts, seed: runSeed, onProgress });
+      values.push(res.value);
+      batchSize = res.batchSize;
+      const bound = opts.bound ?? MINE_DEFAULTS.bound;
+      Object.assign(settings, {
+        method: bound === 'infonce' ? 'MINE (infonce, separable critic)' : `MINE (${bound})`,
+        epochsRun: res.epochs,
+        nHeldOut: res.nHeldOut,
+      });
+    }
+    const mean = values.reduce((s, v) => s + v, 0) / values.length;
+    // A bound or estimate below 0 means no detectable dependence, as sklearn clips.
+    const value = Math.max(0, mean);
+    settings.repeats = repeats;
+    settings.runs = values.map((v) => v.toFixed(6)).join(',');
+    let ci: [number, number] | null = null;
+    if (resamples >= 2) {
+      const sd = Math.sqrt(values.reduce((s, v) => s + (v - mean) ** 2, 0) / (repeats - 1));
+      const half = (studentQuantile(0.5 + level / 2, repeats - 1) * sd) / Math.sqrt(repeats);
+      ci = [Math.max(0, mean - half), Math.max(0, mean + half)];
+    }
+    recordDefaults(settings, MINE_DEFAULTS, opts);
+    // The batch actually used: the option capped at the training rows (InfoNCE is at most its log).
+    settings.batchSize = batchSize;
+    return { value, ci, scheme: ci ? 'repeated-split' : 'none' };
+  },
+};

@@ -19,8 +19,8 @@ export interface DiscreteInput {
 
 export type MIInput = ContinuousInput | DiscreteInput;
 
+/** The selectable estimators; MI_ESTIMATORS (src/mi/registry.ts) lists their definitions' names. */
 export type MIEstimatorName = 'gaussian' | 'ksg' | 'mine' | 'latent';
-export const MI_ESTIMATORS: readonly MIEstimatorName[] = ['gaussian', 'ksg', 'mine', 'latent'];
 
 export type MIUnits = 'nats' | 'bits';
 export const MI_UNITS: readonly MIUnits[] = ['nats', 'bits'];
@@ -66,6 +66,11 @@ export interface MIOptions extends NeuralMIOptions {
   bound?: 'dv' | 'infonce';
   /** Latent: dimension of each learned representation (default 8, as latentmi). */
   latentDim?: number;
+  /**
+   * Discrete–discrete pairs (the plug-in estimate): add Miller's (1955) bias correction
+   * (m − 1)/(2n) to each entropy, m its non-empty cells (default false, the plain plug-in).
+   */
+  millerMadow?: boolean;
 }
 
 export interface MIEstimate {

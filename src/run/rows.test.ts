@@ -45,7 +45,7 @@ describe('checkRows', () => {
     ]);
     // Predicted classes: the plug-in estimate's bias, (K − 1)² / (2n) = 9 / 48 nats.
     expect(checkRows(ds, planSplits(ds, 2, 0).splits, { predicted: true })[0]).toBe(
-      'The CCH analysis estimates mutual information between predicted classes on the 24 held-out rows (8 validation + 16 test) of the first split; the plug-in estimate of a 4×4 table is biased by about (K−1)²/(2n) = 0.19 nats at this size, so its margins and verdicts are unreliable here.',
+      'The CCH analysis estimates mutual information between predicted classes on the 24 held-out rows (8 validation + 16 test) of the first split; the plug-in estimate of a 4×4 table is biased by about (K−1)²/(2n) = 0.19 nats at this size (the MI option millerMadow: true reduces it), so its margins and verdicts are unreliable here.',
     );
     // Enough rows overall, but validation too thin per class (40 classes: 1 or 2 validation rows each).
     const many = dataset(400, 40);

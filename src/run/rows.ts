@@ -105,10 +105,10 @@ export function checkRows(
     if (heldOut < MIN_HELD_OUT_FOR_MI) {
       const rows = `the ${heldOut} held-out rows (${first.val.length} validation + ${first.test.length} test) of the first split`;
       const k = counts.filter((c) => c > 0).length;
-      // Miller–Madow: the plug-in MI of a K×K table is biased upward by about (K−1)²/(2n) nats.
+      // Miller (1955): the plug-in MI of a K×K table is biased upward by about (K−1)²/(2n) nats; the MI option millerMadow (Miller–Madow) reduces it.
       warnings.push(
         o.predicted && classification
-          ? `The CCH analysis estimates mutual information between predicted classes on ${rows}; the plug-in estimate of a ${k}×${k} table is biased by about (K−1)²/(2n) = ${((k - 1) ** 2 / (2 * heldOut)).toFixed(2)} nats at this size, so its margins and verdicts are unreliable here.`
+          ? `The CCH analysis estimates mutual information between predicted classes on ${rows}; the plug-in estimate of a ${k}×${k} table is biased by about (K−1)²/(2n) = ${((k - 1) ** 2 / (2 * heldOut)).toFixed(2)} nats at this size (the MI option millerMadow: true reduces it), so its margins and verdicts are unreliable here.`
           : `The CCH analysis estimates mutual information on ${rows}; KSG in 16 dimensions needs about ${MIN_HELD_OUT_FOR_MI} or more, so its margins and verdicts are unreliable here.`,
       );
     }

@@ -1,6 +1,6 @@
 /** Small TF.js helpers for the KD tests: run a loss and read it, its gradient, and its tensor leaks. */
 import { tf } from '../../engine/index.js';
-import type { Rows } from './reference64.js';
+import { numericGradient, type Rows } from './reference64.js';
 
 export function logits(rows: Rows): tf.Tensor2D {
   return tf.tensor2d(rows);
@@ -40,4 +40,9 @@ export function maxAbsDiff(a: Rows, b: Rows): number {
   let m = 0;
   a.forEach((row, i) => row.forEach((v, j) => (m = Math.max(m, Math.abs(v - b[i][j])))));
   return m;
+}
+
+/** Largest gap between the TF.js gradient of `loss` at x and central differences of its float64 `reference`. */
+export function gradientGap(loss: (x: tf.Tensor2D) => tf.Scalar, reference: (x: Rows) => number, x: Rows): number {
+  return maxAbsDiff(gradientOf(loss, x), numericGradient(reference, x));
 }
