@@ -159,7 +159,16 @@ describe('trainModel', () => {
     const thetaAfter = async (lambda: number) => {
       const objective = createObjective('ctkd', { lambdaMax: lambda, lambdaEpochs: 0 });
       const model = buildModel(mlp(), 1);
-      await trainModel({ model, train, task: 'classification', epochs: 1, batchSize: 8, lr: 0.002, seed: 4, distill: { objective, teacher } });
+      await trainModel({
+        model,
+        train,
+        task: 'classification',
+        epochs: 1,
+        batchSize: 8,
+        lr: 0.002,
+        seed: 4,
+        distill: { objective, teacher },
+      });
       const theta = objective.variables[0].dataSync()[0];
       objective.dispose();
       model.dispose();

@@ -339,7 +339,9 @@ export async function trainModel(o: TrainOptions): Promise<TrainResult> {
   const vars = [...modelVars, ...(objective?.variables ?? [])];
   // A method whose variables have an optimiser of their own (CTKD's θ: the reference's SGD).
   const ownOpt = objective?.optimizer;
-  const ownRule = ownOpt ? { settings: resolveOptimizer({ name: ownOpt.name, momentum: ownOpt.momentum, weightDecay: ownOpt.weightDecay }), lr: ownOpt.lr } : null;
+  const ownRule = ownOpt
+    ? { settings: resolveOptimizer({ name: ownOpt.name, momentum: ownOpt.momentum, weightDecay: ownOpt.weightDecay }), lr: ownOpt.lr }
+    : null;
   const fp = fingerprint(o, r);
   const resumeFile = o.checkpointDir ? path.join(o.checkpointDir, RESUME_FILE) : null;
 
