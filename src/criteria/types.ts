@@ -48,6 +48,10 @@ export interface Estimate {
   /** Standard error behind the interval (before clipping at 0) and its degrees of freedom (absent: a normal interval). */
   se?: number;
   df?: number;
+  /** Combined over repeats: how many finite repeats it used (criteria/repeats.ts). */
+  repeats?: number;
+  /** Combined over repeats: what the interval leaves out or fills in (dropped repeats, a missing se). */
+  note?: string;
 }
 
 /** MI-estimator settings passed through to src/mi (networks for mine/latent, shrinkage for gaussian). */

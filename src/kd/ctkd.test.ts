@@ -135,6 +135,18 @@ describe('ctkdLoss', () => {
     batch.teacherEmbedding.dispose();
   });
 
+  it("θ has its own optimiser, the reference's SGD: lr 0.05, momentum 0.9, weight decay 5e-4 (options can change it)", () => {
+    const objective = createObjective('ctkd');
+    expect(objective.optimizer).toEqual({ name: 'sgd', lr: 0.05, momentum: 0.9, weightDecay: 5e-4 });
+    expect(objective.settings).toMatchObject({ thetaLr: 0.05, thetaMomentum: 0.9, thetaWeightDecay: 5e-4 });
+    objective.dispose();
+    const other = createObjective('ctkd', { thetaLr: 0.1, thetaMomentum: 0, thetaWeightDecay: 0 });
+    expect(other.optimizer).toEqual({ name: 'sgd', lr: 0.1, momentum: 0, weightDecay: 0 });
+    other.dispose();
+    expect(() => createObjective('ctkd', { thetaMomentum: 1 })).toThrow(/thetaMomentum must be < 1/);
+    expect(() => createObjective('ctkd', { thetaLr: 0 })).toThrow(/thetaLr/);
+  });
+
   it('leaves no tensors behind', () => {
     const theta = tf.scalar(1);
     expect(tensorsLeftBy(() => ctkdLoss(logits(student), fx.t, fx.y, theta, { ...o, standardize: true }))).toBe(0);

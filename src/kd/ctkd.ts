@@ -10,6 +10,13 @@
  * factor `decay_value` following CosineDecay(max 0, min −1, loops 10) evaluated at the 1-based
  * epoch: λ = (1 − cos(π·min(e, 10)/10))/2 for e = 1, 2, … (ours: e = epoch + 1). The reference
  * multiplies θ's gradient by decay_value ∈ [−1, 0]; we write that as −λ with λ ∈ [0, 1].
+ *
+ * θ is stepped by its own SGD, as in the reference, where θ sits in the student's
+ * `optim.SGD(trainable_list.parameters(), lr, momentum 0.9, weight_decay 5e-4)` with lr 0.05
+ * (run_cifar_distill.sh): a plain gradient step, so θ's step is proportional to λ and the
+ * curriculum ramps the temperature's motion. Under the student's Adam (cmkd's budgets) the
+ * step is ≈ lr·sign(g) whatever λ is: λ cancels and the curriculum is lost. The reference's
+ * lr decays (×0.1 at epochs 150/180/210) lie beyond cmkd's budgets, so θ's lr is constant.
  */
 import { tf } from '../engine/index.js';
 import { checkLogitBatch, softTargetLoss, sumTerms, weighted } from './common.js';
@@ -18,6 +25,9 @@ import { gradientReversal } from './grl.js';
 import { check } from '../util/errors.js';
 import { LSKD_DEFAULTS, maybeStandardize } from './lskd.js';
 import { num, type MethodDefinition, type ResolvedSettings } from './method.js';
+
+/** θ's optimiser in the reference: train_student.py `optim.SGD(..., momentum, weight_decay)`, run_cifar_distill.sh `--learning_rate 0.05`. */
+export const CTKD_THETA_SGD = { lr: 0.05, momentum: 0.9, weightDecay: 5e-4 } as const;
 
 export interface CtkdCurriculum {
   /** λ at the first epoch's start of the curve (reference: −decay_max = 0). */
@@ -89,12 +99,27 @@ export const ctkd: MethodDefinition = {
   reference:
     'Li et al., AAAI 2023; zhengli97/CTKD train_student.py and scripts/run_cifar_distill.sh (-r 0.1 -a 0.9, t_start 1, t_end 20, CosineDecay 10 epochs)',
   family: 'logit',
-  options: ['alpha', 'taskWeight', 'kdWeight', 'tStart', 'tRange', 'thetaInit', 'lambdaMin', 'lambdaMax', 'lambdaEpochs'],
+  options: [
+    'alpha',
+    'taskWeight',
+    'kdWeight',
+    'tStart',
+    'tRange',
+    'thetaInit',
+    'lambdaMin',
+    'lambdaMax',
+    'lambdaEpochs',
+    'thetaLr',
+    'thetaMomentum',
+    'thetaWeightDecay',
+  ],
   resolve(r, { task, lskd }) {
     const w = r.weightPair({ taskWeight: 0.1, kdWeight: lskd ? LSKD_DEFAULTS.kdWeight : 0.9 });
     const lambdaMin = r.number('lambdaMin', 0, { min: 0 });
     const lambdaMax = r.number('lambdaMax', 1, { min: 0 });
     check(lambdaMin <= lambdaMax, () => `ctkd: lambdaMin (${lambdaMin}) must be ≤ lambdaMax (${lambdaMax})`, 'invalid-option');
+    const thetaMomentum = r.number('thetaMomentum', CTKD_THETA_SGD.momentum, { min: 0 });
+    check(thetaMomentum < 1, () => `ctkd: thetaMomentum must be < 1, got ${thetaMomentum}`, 'invalid-option');
     return {
       task,
       taskWeight: w.taskWeight,
@@ -106,6 +131,10 @@ export const ctkd: MethodDefinition = {
       lambdaMax,
       // Reference CosineDecay(loops 10): a 10-epoch ramp, not scaled to short runs.
       lambdaEpochs: r.number('lambdaEpochs', 10, { min: 0, integer: true }),
+      // θ's own SGD (reference: the student's SGD, lr 0.05, momentum 0.9, weight decay 5e-4).
+      thetaLr: r.number('thetaLr', CTKD_THETA_SGD.lr, { above: 0 }),
+      thetaMomentum,
+      thetaWeightDecay: r.number('thetaWeightDecay', CTKD_THETA_SGD.weightDecay, { min: 0 }),
       lskd,
     };
   },
@@ -116,6 +145,7 @@ export const ctkd: MethodDefinition = {
     const curriculum = curriculumOf(s);
     return {
       variables: [theta],
+      optimizer: { name: 'sgd', lr: num(s, 'thetaLr'), momentum: num(s, 'thetaMomentum'), weightDecay: num(s, 'thetaWeightDecay') },
       terms: (b) =>
         ctkdTerms(b.studentLogits, b.teacherLogits, b.labels, theta, {
           taskWeight: num(s, 'taskWeight'),

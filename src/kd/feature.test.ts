@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initEngine, tf } from '../engine/index.js';
-import { featureLoss } from './feature.js';
+import { feature, featureLoss } from './feature.js';
 import { taskLoss } from './losses.js';
 import { createObjective } from './registry.js';
 import { crossEntropy64, mse64, numericGradient, type Rows } from './testing/reference64.js';
@@ -34,6 +34,15 @@ function regressionBatch(): DistillBatch {
 }
 
 describe('feature KD', () => {
+  it('names the output mode the CCH objective, not the embedding mode (the classification default, kept)', () => {
+    expect(feature.reference).toMatch(/mode 'output': the CCH paper's student objective on outputs/);
+    expect(feature.reference).toMatch(/mode 'embedding'.*not the CCH objective/);
+    const classification = createObjective('feature', { task: 'classification' });
+    expect(classification.settings.mode).toBe('embedding');
+    expect(classification.label).toBe('FeatKD(emb)');
+    classification.dispose();
+  });
+
   it('output mode on regression is the CCH objective: MSE(y, f) + λ·MSE(f, f_t), by hand', () => {
     // y = [1, 2], f = [1.5, 1], f_t = [1, 1]: task (0.25 + 1)/2 = 0.625, distillation (0.25 + 0)/2 = 0.125, λ = 2
     const b = regressionBatch();

@@ -1,7 +1,14 @@
 /**
- * Feature (and output) distillation by regression, as in the CCH objective: the student
- * minimises Σ‖y − f(x₂)‖² + λ·Σ‖f(x₂) − f_t(x₁)‖² (regression), or CE + λ·‖g(h_s) − h_t‖² on
- * penultimate embeddings, with g an optional learned linear projection when the sizes differ.
+ * Feature KD: distillation by regression, in two modes.
+ *
+ * - `output` is the CCH paper's student objective, on outputs: the student minimises
+ *   ‖y − w₂ᵀx₂‖² + λ‖w₂ᵀx₂ − w₁ᵀx₁‖² (its linear model; here f(x₂) and the teacher's f_t(x₁):
+ *   task loss + λ·‖f(x₂) − f_t(x₁)‖², logits for classification). Labelled FeatKD(out).
+ * - `embedding` is feature regression on penultimate embeddings, task loss + λ·‖g(h_s) − h_t‖²,
+ *   with g an optional learned linear projection when the sizes differ (a FitNets-style hint;
+ *   not the CCH objective). Labelled FeatKD(emb). It stays the default for classification
+ *   until a calibration chooses between the two; regression defaults to `output`.
+ *
  * Sums are taken as means (over the batch, and over output / embedding dimensions), so λ
  * does not depend on the batch size.
  */
@@ -33,7 +40,7 @@ export function meanSquaredDistance(a: tf.Tensor2D, b: tf.Tensor2D, what: string
 
 export interface FeatureLossOptions {
   task: TaskKind;
-  /** 'output': distil logits / predictions; 'embedding': distil penultimate embeddings. */
+  /** 'output': distil logits / predictions (the CCH objective); 'embedding': distil penultimate embeddings. */
   mode: 'output' | 'embedding';
   taskWeight: number;
   /** λ. */
@@ -69,7 +76,8 @@ export function featureLoss(inputs: FeatureInputs, options: FeatureLossOptions, 
 export const feature: MethodDefinition = {
   name: 'feature',
   label: 'FeatKD',
-  reference: 'the CCH student objective (cross-modal complementarity hypothesis paper): task loss + λ·‖g(h_s) − h_t‖²',
+  reference:
+    "mode 'output': the CCH paper's student objective on outputs, ‖y − f(x₂)‖² + λ·‖f(x₂) − f_t(x₁)‖²; mode 'embedding' (default for classification): task loss + λ·‖g(h_s) − h_t‖² on penultimate embeddings, not the CCH objective",
   family: 'feature',
   options: ['mode', 'taskWeight', 'kdWeight', 'studentDim', 'teacherDim', 'projection', 'seed'],
   resolve(r, { task }) {

@@ -1,5 +1,5 @@
 /** The knowledge-distillation loss family: one file per method, and the registry that lists, labels and builds them. */
-export type { DistillBatch, DistillObjective } from './types.js';
+export type { DistillBatch, DistillObjective, ObjectiveOptimizer } from './types.js';
 export {
   createObjective,
   describeMethod,

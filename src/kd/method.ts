@@ -28,6 +28,8 @@ export interface BuiltObjective {
   terms(batch: DistillBatch): Record<string, tf.Scalar>;
   /** Variables the method owns (CTKD's θ, a feature projection), optimised with the student. */
   variables?: tf.Variable[];
+  /** The variables' own optimiser, when it is not the student's (CTKD's θ: the reference's SGD). */
+  optimizer?: DistillObjective['optimizer'];
   diagnostics?: DistillObjective['diagnostics'];
   /** The loss reads the strong-augmentation view of every batch (MLKD). */
   strongView?: boolean;

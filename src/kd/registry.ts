@@ -98,7 +98,8 @@ export function scheduleNotes(method: string, settings: ResolvedSettings, epochs
 
 /**
  * Builds the objective the trainer calls per batch. The returned `variables` (CTKD's θ, the
- * feature projection) must be optimised with the student; `dispose()` releases them.
+ * feature projection) are optimised with the student, by the student's optimiser unless
+ * `optimizer` names their own (CTKD); `dispose()` releases them.
  */
 export function createObjective(method: string, settings: ObjectiveSettings = {}): DistillObjective {
   const m = methodDefinition(method);
@@ -112,6 +113,7 @@ export function createObjective(method: string, settings: ObjectiveSettings = {}
     label,
     settings: s,
     variables,
+    ...(built.optimizer ? { optimizer: built.optimizer } : {}),
     strongView: built.strongView === true,
     loss: (batch) => sumTerms(built.terms(batch)),
     lossTerms: (batch) => built.terms(batch),

@@ -27,6 +27,14 @@ export interface DistillBatch {
   teacherLogitsStrong?: tf.Tensor2D;
 }
 
+/** An optimiser of a method's own variables: SGD with momentum and L2 weight decay, at a constant learning rate. */
+export interface ObjectiveOptimizer {
+  name: 'sgd';
+  lr: number;
+  momentum: number;
+  weightDecay: number;
+}
+
 /**
  * A knowledge-distillation method as the trainer uses it: the student's total loss for a
  * batch (task term included), plus any variables of its own that the optimiser must update
@@ -38,6 +46,8 @@ export interface DistillObjective {
   readonly settings: Record<string, number | string | boolean>;
   /** Variables the method owns, optimised jointly with the student. */
   readonly variables: tf.Variable[];
+  /** When set, the trainer steps `variables` with this optimiser instead of the student's (CTKD's θ). */
+  readonly optimizer?: ObjectiveOptimizer;
   /** Total loss for the batch (scalar). Called inside the trainer's gradient tape. */
   loss(batch: DistillBatch): tf.Scalar;
   /** Report label, e.g. "DKD+LS" (see describeMethod in src/kd/objective.ts). */

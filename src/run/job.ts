@@ -10,6 +10,7 @@ import {
   CCH_REPRESENTATIONS,
   cchFromRepresentations,
   combineRepeats,
+  heldOutOverlap,
   type CchRepresentation,
   type CchResult,
   type Representation,
@@ -532,7 +533,9 @@ async function modelsAndAnalysis(
   const records: ModelRecord[] = [];
   const perRepeat: CchResult[] = [];
   for (const cell of plan) (cell.kind === 'cch' ? perRepeat : records).push(done.get(cell.id) as never);
-  return { cch: combineRepeats(perRepeat), records };
+  // ρ of the interval over repeats: the share of held-out rows (val + test, where the CCH is estimated) repeats have in common.
+  const heldOut = p.workspace.splits.slice(0, perRepeat.length).map((s) => [...s.val, ...s.test]);
+  return { cch: combineRepeats(perRepeat, heldOut.length >= 2 ? { overlap: heldOutOverlap(heldOut) } : {}), records };
 }
 
 /**

@@ -2,8 +2,12 @@
  * Image augmentation applied while gathering a mini-batch by index from the flat
  * sample-major array (plain batches come from the engine's gatherRows).
  *
- * Augmentation follows DisCoM-KD: random horizontal flip, random vertical flip and (square
- * images) random 90° rotation, i.e. a uniform draw from the 8 symmetries of the square.
+ * Augmentation follows DisCoM-KD's reference code (tanodino/CMKD_Disentangle @ 66d67ce,
+ * functions.py `transform` and `MyDataset.__getitem__`): each sample is left as it is with
+ * p ½; otherwise it is flipped horizontally (p ½), vertically (p ½), then with p ½ rotated by
+ * k·90°, k uniform in {0, 1, 2, 3} (square images only). A sample comes out unchanged with
+ * p ½ + ½·3/16 = 19/32 ≈ 0.59 (the 3/16: no flip and k = 0, or both flips and k = 2); not a
+ * uniform draw over the 8 symmetries of the square (1/8 unchanged).
  * It is off by default: for digits a flip or rotation changes the identity of some classes
  * (6 ↔ 9, mirrored 2/5/7), so it only suits images whose label is orientation-free (remote
  * sensing, textures, microscopy).
@@ -67,22 +71,26 @@ export function gatherAugmented(
   const out = new Float32Array((to - from) * size);
   const rotate = aug.rotations && h === w;
   for (let i = from; i < to; i++) {
-    let flipH = false;
-    let flipV = false;
-    let transpose = false;
-    if (aug.flips) {
-      // Flips (and the transpose, for square images) drawn independently: uniform over the symmetries.
-      flipH = rng.next() < 0.5;
-      flipV = rng.next() < 0.5;
-      transpose = rotate && rng.next() < 0.5;
-    } else if (rotate) {
-      // Rotations only: k·90° for k uniform in 0..3 (transpose + one flip is a quarter turn).
-      const k = rng.int(4);
-      transpose = k === 1 || k === 3;
-      flipH = k === 1 || k === 2;
-      flipV = k === 2 || k === 3;
-    }
+    const { flipH, flipV, transpose } = drawSymmetry(aug, rotate, rng);
     transformImage(data, idx[i] * size, out, (i - from) * size, h, w, c, flipH, flipV, transpose);
   }
   return out;
+}
+
+// x ↦ R_k(V^v(H^h(x))) with p ½, else x   (reference: `if uniform() > .5: x = transform(x)`, transform = HFlip, VFlip, RandomApply(rotate k·90°, p ½))
+export function drawSymmetry(aug: AugmentSettings, rotate: boolean, rng: Rng): { flipH: boolean; flipV: boolean; transpose: boolean } {
+  if (rng.next() >= 0.5) return { flipH: false, flipV: false, transpose: false };
+  const h = aug.flips && rng.next() < 0.5;
+  const v = aug.flips && rng.next() < 0.5;
+  const k = rotate && rng.next() < 0.5 ? rng.int(4) : 0;
+  return symmetryOf(h, v, k);
+}
+
+/**
+ * transformImage's arguments for "flip horizontally if h, vertically if v, then turn k quarter
+ * turns anticlockwise". A quarter-turn power is transformImage's transpose if k is odd, flipH if
+ * k ∈ {1, 2}, flipV if k ∈ {2, 3}; the flips before it commute with those, so they toggle them.
+ */
+export function symmetryOf(h: boolean, v: boolean, k: number): { flipH: boolean; flipV: boolean; transpose: boolean } {
+  return { flipH: h !== (k === 1 || k === 2), flipV: v !== (k === 2 || k === 3), transpose: k === 1 || k === 3 };
 }

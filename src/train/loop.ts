@@ -20,7 +20,7 @@ import { batchOrder } from '../engine/step.js';
 import { CmkdError } from '../util/errors.js';
 import { throwIfAborted, type ProgressFn } from '../util/progress.js';
 import { makeRng, type Rng } from '../util/rng.js';
-import { Optimizer, type ResolvedOptimizer } from './optim.js';
+import { Optimizer, type OwnRule, type ResolvedOptimizer } from './optim.js';
 import { learningRateAt, type ScheduleSettings } from './schedule.js';
 
 /** Seeded generator for one epoch: a pure function of (seed, epoch), so resumed runs repeat. */
@@ -56,6 +56,8 @@ export interface Learner<R> {
   readonly variables: tf.Variable[];
   /** Per variable: whether weight decay applies. */
   readonly decay: boolean[];
+  /** Per variable: its own optimiser instead of the run's (CTKD's θ), or null. */
+  readonly own?: (OwnRule | null)[];
   /** Dropout layers: TF.js reuses a layer's seed on every call, so the loop draws a fresh one per step. */
   readonly dropouts: { seed?: number }[];
   /** Training rows per epoch. */
@@ -171,7 +173,7 @@ export const DIVERGED_FACTOR = 1000;
  */
 export async function runLoop<R>(learner: Learner<R>, s: LoopSettings<R>): Promise<LoopResult<R>> {
   const vars = learner.variables;
-  const optimizer = new Optimizer(s.optimizer, vars, learner.decay);
+  const optimizer = new Optimizer(s.optimizer, vars, learner.decay, learner.own);
   const drops = learner.dropouts;
   const dropSeeds = drops.map((d) => d.seed);
   const n = learner.rows;

@@ -56,8 +56,18 @@ export function resolveOptimizer(s: OptimizerSettings): ResolvedOptimizer {
 }
 
 /**
+ * A variable stepped by its own optimiser instead of the run's: its settings (weight decay
+ * applies to it whenever `settings.weightDecay` > 0) and a constant learning rate. CTKD's θ:
+ * the reference steps it with SGD at the student's lr, so its step scales with the GRL's λ.
+ */
+export interface OwnRule {
+  settings: ResolvedOptimizer;
+  lr: number;
+}
+
+/**
  * Optimiser state over a fixed, ordered list of variables. `decay[i]` says whether weight
- * decay applies to variable i.
+ * decay applies to variable i; `own[i]`, when given, replaces the run's optimiser for it.
  */
 export class Optimizer {
   /** Number of steps taken (Adam's bias-correction t). */
@@ -68,21 +78,26 @@ export class Optimizer {
     readonly settings: ResolvedOptimizer,
     private readonly vars: tf.Variable[],
     private readonly decay: boolean[],
+    private readonly own: readonly (OwnRule | null | undefined)[] = [],
   ) {
-    const perVar = settings.name === 'sgd' ? (settings.momentum > 0 ? 1 : 0) : 2;
-    this.slots = vars.map((v) => Array.from({ length: perVar }, () => tf.tidy(() => tf.variable(tf.zerosLike(v), false))));
+    const slotsOf = (o: ResolvedOptimizer) => (o.name === 'sgd' ? (o.momentum > 0 ? 1 : 0) : 2);
+    this.slots = vars.map((v, i) =>
+      Array.from({ length: slotsOf(own[i]?.settings ?? settings) }, () => tf.tidy(() => tf.variable(tf.zerosLike(v), false))),
+    );
   }
 
   /** One update with gradients `grads` (aligned with the variables; null = no gradient) at learning rate `lr`. */
-  apply(grads: (tf.Tensor | null | undefined)[], lr: number): void {
+  apply(grads: (tf.Tensor | null | undefined)[], runLr: number): void {
     this.step++;
-    const s = this.settings;
     const t = this.step;
     tf.tidy(() => {
       this.vars.forEach((w, i) => {
         let g = grads[i];
         if (!g) return;
-        const decays = this.decay[i] && s.weightDecay > 0;
+        const own = this.own[i];
+        const s = own?.settings ?? this.settings;
+        const lr = own?.lr ?? runLr;
+        const decays = (own !== undefined && own !== null ? true : this.decay[i]) && s.weightDecay > 0;
         if (decays && s.name !== 'adamw') g = tf.add(g, tf.mul(w, s.weightDecay)); // L2: g + λw
         const slots = this.slots[i];
         if (s.name === 'sgd') {

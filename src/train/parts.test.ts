@@ -4,7 +4,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { initEngine, tf } from '../engine/index.js';
 import { makeRng } from '../util/rng.js';
-import { gatherAugmented, transformImage } from './batches.js';
+import { gatherAugmented, symmetryOf, transformImage } from './batches.js';
 import { readCheckpoint, writeCheckpoint } from './checkpoint.js';
 import { Optimizer, resolveOptimizer } from './optim.js';
 import { learningRateAt } from './schedule.js';
@@ -49,6 +49,51 @@ describe('batches', () => {
     for (let k = 0; k < 100; k++)
       rotOnly.add(Array.from(gatherAugmented(img, [2, 2, 2], [0], 0, 1, { flips: false, rotations: true }, rng)).join(','));
     expect(rotOnly.size).toBe(4); // the four rotations, no reflections
+  });
+
+  it('symmetryOf(h, v, k) is the flips followed by k quarter turns, as two passes of transformImage give', () => {
+    const img = Float32Array.from({ length: 9 }, (_, i) => i); // 3×3, all pixels distinct
+    const apply = (x: Float32Array, flipH: boolean, flipV: boolean, transpose: boolean) => {
+      const out = new Float32Array(9);
+      transformImage(x, 0, out, 0, 3, 3, 1, flipH, flipV, transpose);
+      return out;
+    };
+    const quarter = (k: number) => symmetryOf(false, false, k);
+    for (const h of [false, true])
+      for (const v of [false, true])
+        for (let k = 0; k < 4; k++) {
+          const q = quarter(k);
+          const twoPasses = apply(apply(img, h, v, false), q.flipH, q.flipV, q.transpose);
+          const s = symmetryOf(h, v, k);
+          expect(Array.from(apply(img, s.flipH, s.flipV, s.transpose))).toEqual(Array.from(twoPasses));
+        }
+    // k = 1 is the quarter turn anticlockwise of the hand-computed test above.
+    expect(quarter(1)).toEqual({ flipH: true, flipV: false, transpose: true });
+  });
+
+  it("gates each sample as DisCoM-KD's reference does: 19/32 ≈ 0.59 come out unchanged, not 1/8", () => {
+    // [[1, 2], [3, 4]]: every symmetry of the square gives a different arrangement.
+    const img = Float32Array.from([1, 2, 3, 4]);
+    const n = 20000;
+    const counts = new Map<string, number>();
+    const rng = makeRng(7);
+    const out = gatherAugmented(img, [2, 2, 1], new Int32Array(n), 0, n, { flips: true, rotations: true }, rng);
+    for (let i = 0; i < n; i++) {
+      const key = Array.from(out.subarray(4 * i, 4 * i + 4)).join(',');
+      counts.set(key, (counts.get(key) ?? 0) + 1);
+    }
+    const p = (key: string) => (counts.get(key) ?? 0) / n;
+    // Gate off (½), or on with no flip and k = 0 (¼·⅝) or both flips and k = 2 (¼·⅛): ½ + ½·3/16.
+    expect(p('1,2,3,4')).toBeCloseTo(19 / 32, 2);
+    expect(p('4,3,2,1')).toBeCloseTo(3 / 32, 2); // half turn
+    expect(p('2,1,4,3')).toBeCloseTo(3 / 32, 2); // horizontal flip
+    expect(p('3,4,1,2')).toBeCloseTo(3 / 32, 2); // vertical flip
+    expect(p('2,4,1,3')).toBeCloseTo(1 / 32, 2); // quarter turn
+    expect(counts.size).toBe(8);
+    // Deterministic for a seed.
+    expect(Array.from(gatherAugmented(img, [2, 2, 1], new Int32Array(50), 0, 50, { flips: true, rotations: true }, makeRng(7)))).toEqual(
+      Array.from(out.subarray(0, 200)),
+    );
   });
 });
 

@@ -9,6 +9,7 @@ import { buildModel, loadModel, makeSpec, type ModelSpec } from '../models/index
 import { makeRng } from '../util/rng.js';
 import { evaluateModel, predictOutputs, trainModel, type TrainData, type TrainOptions } from './index.js';
 import { taskLoss } from '../kd/losses.js';
+import { createObjective } from '../kd/registry.js';
 
 let dir: string;
 beforeAll(async () => {
@@ -148,6 +149,36 @@ describe('trainModel', () => {
     expect(scale.dataSync()[0]).not.toBe(1);
     objective.dispose();
     model.dispose();
+  });
+
+  it("CTKD's θ is stepped by its own SGD (lr 0.05, weight decay 5e-4), not the student's Adam: its step scales with λ", async () => {
+    // One step (8 rows, batch 8) from the same student and θ₀ = 1 at λ = 0, ½, 1 (no ramp).
+    const train = blobs(8, 4, 3);
+    const rng = makeRng(9);
+    const teacher = { logits: Float32Array.from({ length: 8 * 3 }, () => 3 * rng.normal()), embedding: new Float32Array(8 * 2) };
+    const thetaAfter = async (lambda: number) => {
+      const objective = createObjective('ctkd', { lambdaMax: lambda, lambdaEpochs: 0 });
+      const model = buildModel(mlp(), 1);
+      await trainModel({
+        model,
+        train,
+        task: 'classification',
+        epochs: 1,
+        batchSize: 8,
+        lr: 0.002,
+        seed: 4,
+        distill: { objective, teacher },
+      });
+      const theta = objective.variables[0].dataSync()[0];
+      objective.dispose();
+      model.dispose();
+      return theta;
+    };
+    const decay = 0.05 * 5e-4; // lr·wd·θ₀: SGD's first step is −lr·(g + wd·θ)
+    const [d0, dHalf, d1] = [await thetaAfter(0), await thetaAfter(0.5), await thetaAfter(1)].map((th) => th - 1);
+    expect(d0).toBeCloseTo(-decay, 6); // λ = 0: no gradient through the reversal, weight decay only
+    expect(Math.abs(d1 + decay)).toBeGreaterThan(1e-4); // θ moves
+    expect((d1 + decay) / (dHalf + decay)).toBeCloseTo(2, 2); // the step is proportional to λ (Adam's would not be)
   });
 
   it('early stopping stops after `patience` bad epochs and restores the best epoch', async () => {

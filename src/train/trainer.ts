@@ -337,6 +337,11 @@ export async function trainModel(o: TrainOptions): Promise<TrainResult> {
   const label = o.label ?? 'train';
   const modelVars = model.trainableWeights.map((w) => w.read() as tf.Variable);
   const vars = [...modelVars, ...(objective?.variables ?? [])];
+  // A method whose variables have an optimiser of their own (CTKD's θ: the reference's SGD).
+  const ownOpt = objective?.optimizer;
+  const ownRule = ownOpt
+    ? { settings: resolveOptimizer({ name: ownOpt.name, momentum: ownOpt.momentum, weightDecay: ownOpt.weightDecay }), lr: ownOpt.lr }
+    : null;
   const fp = fingerprint(o, r);
   const resumeFile = o.checkpointDir ? path.join(o.checkpointDir, RESUME_FILE) : null;
 
@@ -344,6 +349,7 @@ export async function trainModel(o: TrainOptions): Promise<TrainResult> {
   const learner: Learner<EpochRecord> = {
     variables: vars,
     decay: vars.map((v, i) => i < modelVars.length && v.rank >= 2),
+    own: vars.map((v, i) => (i >= modelVars.length && ownRule ? ownRule : null)),
     dropouts: dropoutLayers(model) as unknown as { seed?: number }[],
     rows: o.train.n,
     groups: [{ read: () => model.weights.map((w) => w.read()), write: (values) => model.setWeights(values) }],

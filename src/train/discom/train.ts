@@ -76,8 +76,10 @@ export interface DiscomOptions {
   /** Paper: 128. */
   batchSize?: number;
   /**
-   * Flips / 90° rotations of image modalities while batching (the trainer's augmentation).
-   * Paper: on. Turn it off where orientation carries the class (digits: 6 ↔ 9).
+   * Flips / 90° rotations of image modalities while batching (the trainer's augmentation, gated
+   * per sample as the reference gates it: ≈ 59% of samples unchanged). Reference: on for image
+   * modalities (main_DisCoM-KD.py `createDataLoader2`). Turn it off where orientation carries
+   * the class (digits: 6 ↔ 9); `cmkd distill`, `sweep` and `run` train DisCoM-KD without it.
    */
   augment?: boolean | Partial<AugmentSettings>;
   /**
@@ -122,6 +124,7 @@ export const DISCOM_DEFAULTS = {
   lr: 1e-4,
   epochs: 300,
   batchSize: 128,
+  // The reference's (createDataLoader2 augments every image modality); the CLI commands turn it off (docs/methods.md).
   augment: true as boolean | Partial<AugmentSettings>,
   pairing: 'paired' as 'paired' | 'unpaired',
   seed: 0,
