@@ -53,3 +53,36 @@ describe('.npy string labels', () => {
     expect((err as Error).message).toMatch(/modality 'a'\): .*labels-U\.npy holds strings; a modality needs numbers/);
   });
 });
+
+describe('HDF5 compression (h5py)', () => {
+  const h5manifest = (file: string) =>
+    JSON.stringify({
+      modalities: [
+        { name: 'a', file, key: 'x' },
+        { name: 'b', file, key: 'x' },
+      ],
+      labels: { file, key: 'y' },
+      task: { kind: 'classification' },
+    });
+
+  it.each(['gzip.h5', 'gzip-shuffle.h5'])("%s (h5py compression='gzip') loads", async (file) => {
+    const ds = await loadDataset(folder([file], { 'cmkd.json': h5manifest(file) }));
+    expect(ds.n).toBe(600);
+    expect(ds.modalities[0].shape).toEqual([4]);
+    // x = (arange(2400).reshape(600, 4) // 40) / 4: row 599 holds 2396..2399 // 40 = 59, / 4.
+    expect(Array.from(ds.modalities[0].data.subarray(0, 4))).toEqual([0, 0, 0, 0]);
+    expect(Array.from(ds.modalities[0].data.subarray(4 * 599))).toEqual([14.75, 14.75, 14.75, 14.75]);
+    expect(Array.from(ds.labels.subarray(0, 4))).toEqual([0, 1, 0, 1]);
+  });
+
+  it("LZF (h5py compression='lzf') is refused in one line naming the filter and how to re-save", async () => {
+    const dir = folder(['lzf.h5'], { 'cmkd.json': h5manifest('lzf.h5') });
+    const err = await loadDataset(dir).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(CmkdError);
+    const msg = (err as Error).message;
+    expect(msg).toBe(
+      `${join(dir, 'lzf.h5')} 'x' is compressed with LZF (h5py compression='lzf'), a filter plugin cmkd's HDF5 reader does not have; re-save it with gzip (h5py: create_dataset(..., compression='gzip'), shuffle=True may be added) or without compression`,
+    );
+    expect(msg).not.toMatch(/__w|corrupt|truncated/);
+  });
+});
