@@ -166,10 +166,10 @@ describe('single CSV from the wild', () => {
     );
   });
 
-  it('column options on a manifest folder are refused, --label-file and --no-header included', async () => {
+  it('column options on a manifest folder are refused, --no-header and --label without --label-file included', async () => {
     const dir = makeDir({});
-    await expect(loadDataset(dir, { labelFile: 'y.csv' })).rejects.toThrow(
-      /column options \(.*--label-file, --no-header\) apply to a single .csv/,
+    await expect(loadDataset(dir, { label: 'y' })).rejects.toThrow(
+      /column options \(--csv-modality, --no-header, --label without --label-file\) apply to a single .csv/,
     );
     await expect(loadDataset(dir, { header: false })).rejects.toThrow(/apply to a single .csv dataset/);
   });
