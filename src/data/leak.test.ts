@@ -17,7 +17,7 @@ function makeDir(files: Record<string, string>): string {
 /** A deterministic stream in [0, 1). */
 function lcg(seed: number): () => number {
   let s = seed >>> 0;
-  return () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32);
+  return () => (s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32;
 }
 
 /**
@@ -85,7 +85,9 @@ describe('label leak', () => {
     const leaks = labelLeaks(ds);
     expect(leaks.map((l) => [l.modality, l.column, l.kind])).toEqual([['x', 'cut', 'predicts']]);
     expect(leaks[0].score).toBeGreaterThanOrEqual(0.99);
-    expect(datasetWarnings(ds).find((w) => w.startsWith('label leak'))).toMatch(/column 'cut' predicts the label alone \(balanced accuracy/);
+    expect(datasetWarnings(ds).find((w) => w.startsWith('label leak'))).toMatch(
+      /column 'cut' predicts the label alone \(balanced accuracy/,
+    );
   });
 
   it('regression: a column equal to the target, or a straight line of it, is named', () => {

@@ -62,7 +62,12 @@ export async function loadDataset(spec: string, opts: LoadOptions = {}): Promise
         'invalid-option',
       );
     }
-    ds = await loadManifestDataset(spec, { name: opts.name, allowOutside: opts.allowOutside, labelFile: opts.labelFile, label: opts.label });
+    ds = await loadManifestDataset(spec, {
+      name: opts.name,
+      allowOutside: opts.allowOutside,
+      labelFile: opts.labelFile,
+      label: opts.label,
+    });
   } else if (spec.toLowerCase().endsWith('.csv')) {
     if (!existsSync(spec)) throw new CmkdError(`dataset file not found: ${spec}`, 'not-found');
     if (!opts.modalities || (!opts.label && !opts.labelFile)) {

@@ -68,6 +68,8 @@ describe('labels of a dataset folder from --label-file', () => {
     const labels = makeDir({ 'z.json': JSON.stringify(['u', 'v', 'v', 'u', 'u', 'v']) });
     const ds = await loadDataset(dir, { labelFile: join(labels, 'z.json') });
     expect(ds.task).toEqual({ kind: 'classification', classes: ['u', 'v'] });
-    expect(ds.warnings).toEqual([`--label-file ${join(labels, 'z.json')}: its labels replace those ${join(dir, 'cmkd.json')} names ("y.csv")`]);
+    expect(ds.warnings).toEqual([
+      `--label-file ${join(labels, 'z.json')}: its labels replace those ${join(dir, 'cmkd.json')} names ("y.csv")`,
+    ]);
   });
 });

@@ -172,14 +172,20 @@ export async function loadManifestDataset(dirOrManifest: string, opts: Directory
     );
   }
   if (opts.label !== undefined && opts.labelFile === undefined)
-    throw new CmkdError(`${manifestPath}: --label names a column of --label-file; give the file too, or set the manifest's labels.column`, 'invalid-option');
+    throw new CmkdError(
+      `${manifestPath}: --label names a column of --label-file; give the file too, or set the manifest's labels.column`,
+      'invalid-option',
+    );
   // A byte-order mark (some editors write one) is not part of the JSON.
   const text = decodeUtf8(readFileSync(manifestPath), manifestPath);
   if (text.trim() === '') throw new CmkdError(`${manifestPath} is empty; expected a JSON manifest`, 'invalid-input');
   const doc = parseJsonText(text, manifestPath);
   const fromFlag = opts.labelFile !== undefined;
   if (fromFlag && !existsSync(opts.labelFile!)) throw new CmkdError(`--label-file ${opts.labelFile}: file not found`, 'not-found');
-  const labelFlag: { file: string; column?: string; id?: string } = { file: opts.labelFile!, ...(opts.label !== undefined ? { column: opts.label } : {}) };
+  const labelFlag: { file: string; column?: string; id?: string } = {
+    file: opts.labelFile!,
+    ...(opts.label !== undefined ? { column: opts.label } : {}),
+  };
   // With --label-file the manifest may leave "labels" out (checked as if it named that file).
   const missing = fromFlag && doc !== null && typeof doc === 'object' && !Array.isArray(doc) && !('labels' in doc);
   const man = parseManifest(missing ? { ...doc, labels: labelFlag } : doc, manifestPath);

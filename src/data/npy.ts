@@ -57,7 +57,17 @@ export function parseNpy(bytes: Uint8Array, file: string): NpyArray | NpyText {
     throw bad(`header lacks descr/fortran_order/shape: ${excerpt(header.trim(), 80)}`);
   }
   const text = /^([<>|=])([US])(\d+)$/.exec(descr);
-  if (text) return parseText(bytes, dataStart, text[2] as 'U' | 'S', Number(text[3]), text[1] === '>', parseShape(shapeText, bad), fortran === 'True', file);
+  if (text)
+    return parseText(
+      bytes,
+      dataStart,
+      text[2] as 'U' | 'S',
+      Number(text[3]),
+      text[1] === '>',
+      parseShape(shapeText, bad),
+      fortran === 'True',
+      file,
+    );
   const m = /^([<>|=])([fiu])(\d+)$/.exec(descr);
   const dtype = m ? ((m[2] + m[3]) as NpyDtype) : undefined;
   if (!m || dtype === undefined || !(dtype in ITEM_SIZE)) {
@@ -168,7 +178,10 @@ function parseText(
     text[i] = s;
   }
   if (fortran && shape.length > 1) {
-    const order = fortranToC(Float64Array.from({ length: count }, (_, i) => i), shape);
+    const order = fortranToC(
+      Float64Array.from({ length: count }, (_, i) => i),
+      shape,
+    );
     return { dtype: kind, shape, text: Array.from(order, (i) => text[i]) };
   }
   return { dtype: kind, shape, text };

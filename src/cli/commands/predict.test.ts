@@ -100,6 +100,8 @@ describe('cmkd predict', () => {
     writeFileSync(join(dir, 'narrow.csv'), 'a,b\n1,2\n');
     const c = await run('predict', model, join(dir, 'narrow.csv'), '--quiet');
     expect(c.code).toBe(2);
-    expect(c.stderr).toMatch(/^cmkd: error: modality 'tab' of .*narrow\.csv has samples of shape \[2\] \(columns a, b\); the model in .* reads \[4\]\n$/);
+    expect(c.stderr).toMatch(
+      /^cmkd: error: modality 'tab' of .*narrow\.csv has samples of shape \[2\] \(columns a, b\); the model in .* reads \[4\]\n$/,
+    );
   });
 });

@@ -87,7 +87,12 @@ export function register(program: Command): void {
         throw new CmkdError(`${modelDir}: the model does not record its class names (model.json has no classes)`, 'invalid-input');
       const labels = 'labels' in ds ? labelsFor(ds, classes) : undefined;
       if ('labels' in ds && !labels) warn(`${spec}: its labels are not among the model's classes; the predictions CSV has no label column`);
-      const records = predictionRecords({ ids: ds.ids ?? Int32Array.from({ length: ds.n }, (_, i) => i), labels, outputs: logits, classes });
+      const records = predictionRecords({
+        ids: ds.ids ?? Int32Array.from({ length: ds.n }, (_, i) => i),
+        labels,
+        outputs: logits,
+        classes,
+      });
       const text = toCsv(records);
       if (f.out) {
         await writeFileAtomic(path.resolve(f.out), text);
