@@ -20,7 +20,26 @@ const names = (header: string[], selectors: string[], exclude: number[] = []) =>
   return selectColumns(t, selectors, 'test', exclude).map((j) => t.header[j]);
 };
 
+const FIXTURES = join(import.meta.dirname, 'fixtures');
+
 describe('CSV header', () => {
+  it("pandas' to_csv index (an unnamed first column of row numbers) is read as the row ids, with a note, not refused", async () => {
+    const file = join(FIXTURES, 'pandas-index.csv');
+    const ds = await loadDataset(file, { modalities: { a: 'f*', b: '!label,!f*' }, label: 'label' });
+    expect(ds.modalities.map((m) => m.columns)).toEqual([['f1', 'f2'], ['g']]);
+    expect(ds.n).toBe(6);
+    expect(ds.warnings).toEqual([
+      `${file}: column 1 has no name and holds the row numbers 0..5, as pandas' to_csv writes its index; it is read as the row ids, not as a feature`,
+    ]);
+    const t = parseCsv(',x\nr1,1\nr2,2\n', 'i.csv');
+    expect([t.header, t.ids, t.rows]).toEqual([['x'], ['r1', 'r2'], [['1'], ['2']]]);
+    expect(t.warnings[0]).toContain('holds distinct values');
+    // Not an index: repeated or missing ids, or an empty name elsewhere, are still refused.
+    expect(() => parseCsv(',x\n1,1\n1,2\n', 'r.csv')).toThrow('column 1 of the header is empty');
+    expect(() => parseCsv(',x\n,1\n2,2\n', 'm.csv')).toThrow('column 1 of the header is empty');
+    expect(() => parseCsv('x,\n1,1\n2,2\n', 'e.csv')).toThrow('column 2 of the header is empty');
+  });
+
   it('repeated names are renamed like pandas (x, x.1, x.2), skipping names the header has, with one warning per name', () => {
     const t = parseCsv('x,y,x,x.1,x,y\n1,2,3,4,5,6\n', 'a.csv');
     expect(t.header).toEqual(['x', 'y', 'x.2', 'x.1', 'x.3', 'y.1']);
@@ -147,10 +166,10 @@ describe('single CSV from the wild', () => {
     );
   });
 
-  it('column options on a manifest folder are refused, --label-file and --no-header included', async () => {
+  it('column options on a manifest folder are refused, --no-header and --label without --label-file included', async () => {
     const dir = makeDir({});
-    await expect(loadDataset(dir, { labelFile: 'y.csv' })).rejects.toThrow(
-      /column options \(.*--label-file, --no-header\) apply to a single .csv/,
+    await expect(loadDataset(dir, { label: 'y' })).rejects.toThrow(
+      /column options \(--csv-modality, --no-header, --label without --label-file\) apply to a single .csv/,
     );
     await expect(loadDataset(dir, { header: false })).rejects.toThrow(/apply to a single .csv dataset/);
   });

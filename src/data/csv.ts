@@ -19,6 +19,11 @@ export interface CsvTable {
   lines: number[];
   /** What parsing changed and the user should hear about (a repeated header name renamed). */
   warnings: string[];
+  /**
+   * Row ids from an unnamed first column of distinct values (pandas' to_csv writes its index so),
+   * which is then not among header/rows: it names rows, it is no feature.
+   */
+  ids?: string[];
 }
 
 export interface CsvParseOptions {
@@ -50,9 +55,10 @@ export function parseCsv(text: string, file: string, opts: CsvParseOptions = {})
     throw new CmkdError(`${file}${err.lines ? ` line ${err.lines}` : ''}: malformed CSV: ${shorten(err.message, 160)}`, 'invalid-input');
   }
   const warnings: string[] = [];
-  const header = hasHeader ? uniqueHeader(records[0].record, file, warnings) : records[0].record.map((_, j) => String(j + 1));
   const first = hasHeader ? 1 : 0;
   if (records.length <= first) throw new CmkdError(`${file} has a header but no data rows`, 'invalid-input');
+  const index = hasHeader && isPandasIndex(records) ? indexColumn(records, file, warnings) : undefined;
+  const header = hasHeader ? uniqueHeader(records[0].record, file, warnings) : records[0].record.map((_, j) => String(j + 1));
   const rows: string[][] = [];
   const lines: number[] = [];
   for (let i = first; i < records.length; i++) {
@@ -66,7 +72,36 @@ export function parseCsv(text: string, file: string, opts: CsvParseOptions = {})
     rows.push(record);
     lines.push(info.lines);
   }
-  return { file, header, rows, lines, warnings };
+  return { file, header, rows, lines, warnings, ...(index ? { ids: index } : {}) };
+}
+
+/**
+ * pandas' `df.to_csv(path)` writes the frame's index as a first column with an empty header
+ * name; `pd.read_csv(path, index_col=0)` reads it back as the index. A first column with no name
+ * whose cells are all present and distinct is that index: it is taken out of the table (as the
+ * row ids) instead of refusing the header.
+ */
+function isPandasIndex(records: { record: string[] }[]): boolean {
+  const header = records[0].record;
+  if (header.length < 2 || header[0] !== '') return false;
+  const seen = new Set<string>();
+  for (let i = 1; i < records.length; i++) {
+    const id = records[i].record[0];
+    if (id === undefined || id === '' || seen.has(id)) return false;
+    seen.add(id);
+  }
+  return true;
+}
+
+/** Remove the pandas index column from every record (in place); returns its cells, with a note. */
+function indexColumn(records: { record: string[] }[], file: string, warnings: string[]): string[] {
+  const ids = records.slice(1).map((r) => r.record[0]);
+  for (const r of records) r.record = r.record.slice(1);
+  const rowNumbers = ids.every((id, i) => id === String(i));
+  warnings.push(
+    `${file}: column 1 has no name and holds ${rowNumbers ? `the row numbers 0..${ids.length - 1}` : 'distinct values'}, as pandas' to_csv writes its index; it is read as the row ids, not as a feature`,
+  );
+  return ids;
 }
 
 /**

@@ -85,7 +85,8 @@ export function loadCsvDataset(opts: CsvDatasetOptions): MultimodalDataset {
     },
   );
   const target = opts.label ?? basename(labelFile, extname(labelFile));
-  return withLoadWarnings(assemble(t.name, t.modalities, raw, normalizeTask(opts.task, target), target, opts.description), cache);
+  const ds = assemble(t.name, t.modalities, raw, normalizeTask(opts.task, target), target, opts.description);
+  return withLoadWarnings(t.ids ? { ...ds, ids: t.ids } : ds, cache);
 }
 
 export type CsvModalitiesOptions = Pick<CsvDatasetOptions, 'file' | 'modalities' | 'name' | 'description' | 'header'>;
@@ -142,5 +143,6 @@ function readCsvModalities(
   // One file: every modality has its row count.
   const n = modalities[0].data.length / featureSize(modalities[0]);
   const name = opts.name ?? basename(opts.file, extname(opts.file));
-  return { name, n, modalities, ...(opts.description ? { description: opts.description } : {}) };
+  const ids = cache.get<CsvTable>(path, opts.file, 'csv', `${opts.file}`).ids;
+  return { name, n, modalities, ...(opts.description ? { description: opts.description } : {}), ...(ids ? { ids } : {}) };
 }

@@ -1,7 +1,7 @@
 /** A structured summary of a dataset: what `cmkd data describe` prints. */
 import { columnName, featureSize } from './access.js';
 import type { Modality, ModalityKind, MultimodalDataset } from './types.js';
-import { datasetWarnings } from './validate.js';
+import { datasetWarnings, labelLeaks, type LabelLeak } from './validate.js';
 
 /**
  * A column is near-constant when one value fills at least this share of its rows (but not all of
@@ -61,7 +61,9 @@ export interface DatasetSummary {
   classBalance?: { class: string; count: number; fraction: number }[];
   /** Regression: the target's range. */
   target?: { min: number; max: number; mean: number; std: number };
-  /** datasetWarnings: constant columns, class imbalance, small classes, what loading changed. */
+  /** Feature columns that equal or alone predict the label (labelLeaks); each is also among `warnings`. */
+  leaks: LabelLeak[];
+  /** datasetWarnings: label leaks, constant columns, class imbalance, small classes, what loading changed. */
   warnings: string[];
 }
 
@@ -131,6 +133,7 @@ function modeCount(values: Float32Array): number {
 }
 
 export function describeDataset(ds: MultimodalDataset): DatasetSummary {
+  const leaks = labelLeaks(ds);
   const out: DatasetSummary = {
     name: ds.name,
     n: ds.n,
@@ -152,7 +155,8 @@ export function describeDataset(ds: MultimodalDataset): DatasetSummary {
         columns,
       };
     }),
-    warnings: datasetWarnings(ds),
+    leaks,
+    warnings: datasetWarnings(ds, leaks),
   };
   if (ds.description) out.description = ds.description;
   if (ds.task.kind === 'classification') {

@@ -7,7 +7,7 @@ import { parquetWriteBuffer } from 'hyparquet-writer';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CmkdError } from '../util/errors.js';
-import { encodeNpy, getModality, loadDataset, parseNpy } from './index.js';
+import { encodeNpy, getModality, loadDataset, parseNpy, type NpyArray } from './index.js';
 
 const roots: string[] = [];
 afterAll(() => roots.forEach((r) => rmSync(r, { recursive: true, force: true })));
@@ -449,7 +449,7 @@ describe('embeddings exported as .npy', () => {
     // float16: 1.0 = 0x3c00, -2 = 0xc000, 0.5 = 0x3800, 65504 = 0x7bff.
     const half = new TextDecoder('latin1').decode(encodeNpy([2, 2], [0x3c00, 0xc000, 0x3800, 0x7bff], 'u2'));
     const f2 = Uint8Array.from(half.replace("'<u2'", "'<f2'"), (c) => c.charCodeAt(0));
-    expect(Array.from(parseNpy(f2, 'h.npy').values)).toEqual([1, -2, 0.5, 65504]);
+    expect(Array.from((parseNpy(f2, 'h.npy') as NpyArray).values)).toEqual([1, -2, 0.5, 65504]);
   });
 
   it('a 3-D Fortran-order array is reordered to C order', () => {
@@ -460,7 +460,7 @@ describe('embeddings exported as .npy', () => {
     for (let i = 0; i < 2; i++) for (let j = 0; j < 3; j++) for (let k = 0; k < 4; k++) f[i + 2 * j + 6 * k] = c[i * 12 + j * 4 + k];
     const text = new TextDecoder('latin1').decode(encodeNpy(shape, f, 'i4'));
     const bytes = Uint8Array.from(text.replace("'fortran_order': False", "'fortran_order': True "), (ch) => ch.charCodeAt(0));
-    expect(Array.from(parseNpy(bytes, 'f.npy').values)).toEqual(c);
+    expect(Array.from((parseNpy(bytes, 'f.npy') as NpyArray).values)).toEqual(c);
   });
 
   it('an integer or complex embedding: ints load as numbers, complex is refused by name', async () => {

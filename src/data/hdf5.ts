@@ -2,6 +2,7 @@
  * HDF5 files (`.h5`, `.hdf5`), read by h5wasm (the HDF5 C library compiled to WebAssembly).
  * A modality is one dataset inside the file, named by its path (`"key": "/views/rgb"`), with
  * samples on its first axis like a .npy array; labels are a 1-D dataset of numbers or strings.
+ * Compressed datasets load when their filters are HDF5's own (gzip, shuffle, …: BUILT_IN_FILTERS).
  */
 import { CmkdError } from '../util/errors.js';
 
@@ -60,6 +61,14 @@ export async function readHdf5(
     }
     const shape = entity.shape;
     if (!shape) throw new CmkdError(`${file} '${key}': a null dataspace holds no data`, 'invalid-input');
+    let filters: { id: number; name: string }[] = [];
+    try {
+      filters = entity.filters;
+    } catch {
+      // A dataset whose filter pipeline cannot be listed: reading it says what is wrong.
+    }
+    const plugin = unsupportedFilters(filters, file, key);
+    if (plugin) throw new CmkdError(plugin, 'unsupported');
     let value: unknown;
     try {
       value = entity.value;
@@ -89,6 +98,30 @@ export async function readHdf5(
   } finally {
     f.close();
   }
+}
+
+/**
+ * The filters the HDF5 library inside h5wasm decodes: deflate (gzip), shuffle, fletcher32,
+ * nbit and scaleoffset (HDF5's own). Filters registered by plugins (LZF, Blosc, LZ4, Zstd,
+ * bitshuffle, …; ids 256 and above) are not in it, and h5wasm loads no plugins.
+ */
+const BUILT_IN_FILTERS = new Set([1, 2, 3, 5, 6]);
+
+/** How h5py names the common plugin filters (`create_dataset(..., compression=…)`), for messages. */
+const PLUGIN_NAMES: Record<number, string> = {
+  32000: "LZF (h5py compression='lzf')",
+  32001: 'Blosc',
+  32004: 'LZ4',
+  32008: 'bitshuffle',
+  32015: 'Zstandard',
+};
+
+/** One line for a dataset stored with filters cmkd cannot decode, or undefined when it can decode them all. */
+function unsupportedFilters(filters: { id: number; name: string }[], file: string, key: string): string | undefined {
+  const missing = filters.filter((f) => !BUILT_IN_FILTERS.has(f.id));
+  if (missing.length === 0) return undefined;
+  const names = missing.map((f) => PLUGIN_NAMES[f.id] ?? `'${f.name || 'unnamed'}' (filter id ${f.id})`).join(', ');
+  return `${file} '${key}' is compressed with ${names}, a filter plugin cmkd's HDF5 reader does not have; re-save it with gzip (h5py: create_dataset(..., compression='gzip'), shuffle=True may be added) or without compression`;
 }
 
 /** Paths of every dataset in the file, for "did you mean" messages. */

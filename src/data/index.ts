@@ -26,9 +26,18 @@ export {
   type TaskOption,
 } from './csvDataset.js';
 export { FILE_FORMATS, formatFromName, type FileFormat, type ModalitySpec, type TaskSpec } from './source.js';
-export { parseNpy, encodeNpy, type NpyArray, type NpyDtype } from './npy.js';
+export { parseNpy, encodeNpy, type NpyArray, type NpyText, type NpyDtype } from './npy.js';
 export { parseIdx, encodeIdxUbyte, type IdxArray } from './idx.js';
-export { validateDataset, validateModalities, datasetWarnings, IMBALANCE_RATIO } from './validate.js';
+export {
+  validateDataset,
+  validateModalities,
+  datasetWarnings,
+  labelLeaks,
+  leakWarning,
+  IMBALANCE_RATIO,
+  LEAK_ACCURACY,
+  type LabelLeak,
+} from './validate.js';
 export {
   describeDataset,
   columnStats,

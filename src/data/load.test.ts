@@ -14,6 +14,7 @@ import {
   loadModalities,
   parseIdx,
   parseNpy,
+  type NpyArray,
   validateDataset,
   type MultimodalDataset,
 } from './index.js';
@@ -75,7 +76,7 @@ async function loadError(spec: string, opts = {}): Promise<CmkdError> {
 describe('file formats', () => {
   it('npy round-trips every supported dtype, shape and value', () => {
     for (const dtype of ['f4', 'f8', 'i1', 'i2', 'i4', 'i8', 'u1', 'u2'] as const) {
-      const a = parseNpy(encodeNpy([2, 3], [0, 1, 2, 3, 4, 120], dtype), 'x.npy');
+      const a = parseNpy(encodeNpy([2, 3], [0, 1, 2, 3, 4, 120], dtype), 'x.npy') as NpyArray;
       expect(a.dtype).toBe(dtype);
       expect(a.shape).toEqual([2, 3]);
       expect(Array.from(a.values)).toEqual([0, 1, 2, 3, 4, 120]);
@@ -91,7 +92,7 @@ describe('file formats', () => {
     const text = new TextDecoder('latin1').decode(good);
     const fortran = Uint8Array.from(text.replace("'fortran_order': False", "'fortran_order': True "), (c) => c.charCodeAt(0));
     // Fortran order stores the first axis fastest: bytes 1,2,3,4 are a[0,0], a[1,0], a[0,1], a[1,1].
-    expect(Array.from(parseNpy(fortran, 'f.npy').values)).toEqual([1, 3, 2, 4]);
+    expect(Array.from((parseNpy(fortran, 'f.npy') as NpyArray).values)).toEqual([1, 3, 2, 4]);
     const big = Uint8Array.from(text.replace("'<f4'", "'>f4'"), (c) => c.charCodeAt(0));
     expect(() => parseNpy(big, 'b.npy')).toThrow(/b\.npy: big-endian dtype '>f4'/);
     expect(() => parseNpy(good.subarray(0, good.length - 4), 't.npy')).toThrow(/t\.npy: .*needs 16 data bytes but the file holds 12/);

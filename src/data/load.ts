@@ -1,6 +1,7 @@
 /**
  * One entry point for every dataset the user can name: 'digits' (with options such as
- * 'digits?n=2000'), a directory holding cmkd.json, or a single .csv with column options.
+ * 'digits?n=2000'), a directory holding cmkd.json, a manifest (any .json file) by its path, or a
+ * single .csv with column options.
  */
 import { existsSync, statSync } from 'node:fs';
 import { basename } from 'node:path';
@@ -21,6 +22,11 @@ export interface LoadOptions extends Partial<CsvColumnOptions> {
   validate?: boolean;
   onProgress?: ProgressFn;
   signal?: AbortSignal;
+}
+
+/** A manifest named by its path: cmkd.json, or any existing .json file (of the manifest's shape). */
+function isManifestPath(spec: string): boolean {
+  return basename(spec) === MANIFEST_NAME || (spec.toLowerCase().endsWith('.json') && existsSync(spec) && statSync(spec).isFile());
 }
 
 export function isDigitsSpec(spec: string): boolean {
@@ -46,12 +52,22 @@ export async function loadDataset(spec: string, opts: LoadOptions = {}): Promise
     noColumns('the built-in dataset');
     const digits = await import('./digits/index.js');
     ds = await digits.loadDigits({ ...digits.parseDigitsSpec(spec), ...opts.digits, onProgress: opts.onProgress, signal: opts.signal });
-  } else if (existsSync(spec) && statSync(spec).isDirectory()) {
-    noColumns('the dataset directory');
-    ds = await loadManifestDataset(spec, { name: opts.name, allowOutside: opts.allowOutside });
-  } else if (basename(spec) === MANIFEST_NAME) {
-    noColumns('the manifest');
-    ds = await loadManifestDataset(spec, { name: opts.name, allowOutside: opts.allowOutside });
+  } else if ((existsSync(spec) && statSync(spec).isDirectory()) || isManifestPath(spec)) {
+    // A manifest takes its labels from --label-file (and --label, its column); the other column options describe a single CSV.
+    const dir = existsSync(spec) && statSync(spec).isDirectory();
+    const csvOnly = opts.modalities !== undefined || opts.header === false || (opts.label !== undefined && opts.labelFile === undefined);
+    if (csvOnly) {
+      throw new CmkdError(
+        `column options (--csv-modality, --no-header, --label without --label-file) apply to a single .csv dataset, not to ${dir ? 'the dataset directory' : 'the manifest'} '${spec}'`,
+        'invalid-option',
+      );
+    }
+    ds = await loadManifestDataset(spec, {
+      name: opts.name,
+      allowOutside: opts.allowOutside,
+      labelFile: opts.labelFile,
+      label: opts.label,
+    });
   } else if (spec.toLowerCase().endsWith('.csv')) {
     if (!existsSync(spec)) throw new CmkdError(`dataset file not found: ${spec}`, 'not-found');
     if (!opts.modalities || (!opts.label && !opts.labelFile)) {
@@ -63,7 +79,7 @@ export async function loadDataset(spec: string, opts: LoadOptions = {}): Promise
     ds = loadCsvDataset({ ...(opts as CsvColumnOptions), file: spec });
   } else if (existsSync(spec)) {
     throw new CmkdError(
-      `${spec}: unknown dataset type; expected a directory with ${MANIFEST_NAME}, a ${MANIFEST_NAME} file or a .csv file`,
+      `${spec}: unknown dataset type; expected a directory with ${MANIFEST_NAME}, a manifest (.json) file or a .csv file`,
       'invalid-input',
     );
   } else {

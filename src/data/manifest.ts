@@ -1,5 +1,6 @@
 /**
- * A dataset directory: `cmkd.json` names each modality's file, the label file and the task.
+ * A dataset directory: `cmkd.json` names each modality's file, the label file and the task (the
+ * labels may instead come from --label-file; a manifest may also be any `.json` file, by its path).
  * The manifest is checked with a zod schema; each issue becomes a one-line message that
  * names the field (e.g. `cmkd.json: modalities[1].kind: ...`).
  */
@@ -146,24 +147,53 @@ export interface DirectoryLoadOptions {
   name?: string;
   /** Read files the manifest names outside its folder (default: refused). */
   allowOutside?: boolean;
+  /**
+   * Labels from this file instead of the manifest's "labels" (--label-file): a path relative to the
+   * working directory, read like a manifest's labels file (CSV, .npy, JSON, IDX, Parquet, HDF5),
+   * row i labelling sample i. The manifest may then leave "labels" out.
+   */
+  labelFile?: string;
+  /** The label file's column (CSV or Parquet), as the manifest's labels.column (--label). */
+  label?: string;
 }
 
-/** Load a dataset directory (or the path of its cmkd.json). Structural faults throw CmkdError. */
+/**
+ * Load a dataset directory, or a manifest by its path: `cmkd.json` or any other `.json` file of
+ * the same shape (its folder is the dataset folder). Structural faults throw CmkdError.
+ */
 export async function loadManifestDataset(dirOrManifest: string, opts: DirectoryLoadOptions = {}): Promise<MultimodalDataset> {
   const isFile = basename(dirOrManifest) === MANIFEST_NAME || dirOrManifest.toLowerCase().endsWith('.json');
   const manifestPath = isFile ? dirOrManifest : join(dirOrManifest, MANIFEST_NAME);
   const dir = isFile ? join(dirOrManifest, '..') : dirOrManifest;
   if (!existsSync(manifestPath)) {
-    throw new CmkdError(`no ${MANIFEST_NAME} manifest in ${dir}; see docs/dataset-format.md`, 'not-found');
+    throw new CmkdError(
+      isFile ? `manifest not found: ${manifestPath}` : `no ${MANIFEST_NAME} manifest in ${dir}; see docs/dataset-format.md`,
+      'not-found',
+    );
   }
+  if (opts.label !== undefined && opts.labelFile === undefined)
+    throw new CmkdError(
+      `${manifestPath}: --label names a column of --label-file; give the file too, or set the manifest's labels.column`,
+      'invalid-option',
+    );
   // A byte-order mark (some editors write one) is not part of the JSON.
   const text = decodeUtf8(readFileSync(manifestPath), manifestPath);
   if (text.trim() === '') throw new CmkdError(`${manifestPath} is empty; expected a JSON manifest`, 'invalid-input');
   const doc = parseJsonText(text, manifestPath);
-  const man = parseManifest(doc, manifestPath);
-  const labelSpec = typeof man.labels === 'string' ? { file: man.labels } : man.labels;
+  const fromFlag = opts.labelFile !== undefined;
+  if (fromFlag && !existsSync(opts.labelFile!)) throw new CmkdError(`--label-file ${opts.labelFile}: file not found`, 'not-found');
+  const labelFlag: { file: string; column?: string; id?: string } = {
+    file: opts.labelFile!,
+    ...(opts.label !== undefined ? { column: opts.label } : {}),
+  };
+  // With --label-file the manifest may leave "labels" out (checked as if it named that file).
+  const missing = fromFlag && doc !== null && typeof doc === 'object' && !Array.isArray(doc) && !('labels' in doc);
+  const man = parseManifest(missing ? { ...doc, labels: labelFlag } : doc, manifestPath);
+  const labelSpec = fromFlag ? labelFlag : typeof man.labels === 'string' ? { file: man.labels } : man.labels;
   const cache = new FileCache();
   const root = resolve(dir);
+  // The label file named on the command line is the user's own: read where they said, from the working directory.
+  const resolveLabelFile = (f: string): [string, string] => [resolve(f), f];
   const resolveFile = (f: string): [string, string] => {
     const full = resolve(dir, f);
     const rel = relative(root, full);
@@ -176,10 +206,16 @@ export async function loadManifestDataset(dirOrManifest: string, opts: Directory
     // Messages and `source` name the file as the manifest resolves it: relative to its folder, or the absolute path as given.
     return [full, isAbsolute(f) ? f : join(dir, f)];
   };
-  const labelColumn = labelSpec.column ? { path: resolve(dir, labelSpec.file), column: labelSpec.column } : undefined;
-  const idColumn = labelSpec.id ? { path: resolve(dir, labelSpec.file), column: labelSpec.id } : undefined;
+  const labelPath = fromFlag ? resolve(labelSpec.file) : resolve(dir, labelSpec.file);
+  const labelColumn = labelSpec.column ? { path: labelPath, column: labelSpec.column } : undefined;
+  const idColumn = labelSpec.id ? { path: labelPath, column: labelSpec.id } : undefined;
   // Labels first: their id column (if any) says which image of each folder is which sample.
-  const { raw, ids } = await readLabelsAsync(labelSpec, { cache, resolve: resolveFile, field: `${manifestPath}: labels` });
+  const { raw, ids } = await readLabelsAsync(labelSpec, {
+    cache,
+    resolve: fromFlag ? resolveLabelFile : resolveFile,
+    field: fromFlag ? '--label-file' : `${manifestPath}: labels`,
+    ...(fromFlag ? { columnOption: '--label <column>' } : {}),
+  });
   const claimed = new Map<string, string>();
   const modalities = [];
   const folders = [];
@@ -193,5 +229,7 @@ export async function loadManifestDataset(dirOrManifest: string, opts: Directory
   if (!ids) checkSameStems(folders);
   const task: TaskSpec = man.task;
   const name = opts.name ?? man.name ?? basename(resolve(dir));
+  if (fromFlag && !missing)
+    cache.warnings.push(`--label-file ${opts.labelFile}: its labels replace those ${manifestPath} names (${JSON.stringify(man.labels)})`);
   return withLoadWarnings(assemble(name, modalities, raw, task, labelSpec.column ?? 'target', man.description), cache);
 }

@@ -1,6 +1,6 @@
 /**
  * NumPy `.npy` files (format versions 1–3): little-endian float16/32/64, int8/16/32/64 and
- * uint8/16, in C or Fortran order (Fortran-order arrays are reordered to C order; float16 is
+ * uint8/16, and strings (unicode `U`, bytes `S`: class names for labels), in C or Fortran order (Fortran-order arrays are reordered to C order; float16 is
  * widened to float32). A small reader is enough here; the header is validated field by field so a
  * wrong file says what is wrong with it instead of yielding garbage numbers.
  */
@@ -16,11 +16,19 @@ export interface NpyArray {
   values: Float32Array | Float64Array | Int8Array | Int16Array | Int32Array | Uint8Array | Uint16Array;
 }
 
+/** A string array (NumPy's unicode `<U`/`>U` or bytes `S` dtype): class names, for labels. */
+export interface NpyText {
+  dtype: 'U' | 'S';
+  shape: number[];
+  /** prod(shape) strings in C order, NumPy's trailing NUL padding removed. */
+  text: string[];
+}
+
 const ITEM_SIZE: Record<NpyDtype, number> = { f2: 2, f4: 4, f8: 8, i1: 1, i2: 2, i4: 4, i8: 8, u1: 1, u2: 2 };
 const MAGIC = [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59]; // "\x93NUMPY"
 
 /** Parse the bytes of a .npy file; `file` names it in error messages. */
-export function parseNpy(bytes: Uint8Array, file: string): NpyArray {
+export function parseNpy(bytes: Uint8Array, file: string): NpyArray | NpyText {
   const bad = (what: string) => new CmkdError(`${file}: not a valid .npy file: ${what}`, 'invalid-input');
   if (bytes.length === 0) throw new CmkdError(`${file} is empty (0 bytes); expected a .npy array`, 'invalid-input');
   if (bytes.length < 10 || MAGIC.some((b, i) => bytes[i] !== b)) throw bad('missing the \\x93NUMPY magic string');
@@ -48,26 +56,30 @@ export function parseNpy(bytes: Uint8Array, file: string): NpyArray {
   if (descr === undefined || fortran === undefined || shapeText === undefined) {
     throw bad(`header lacks descr/fortran_order/shape: ${excerpt(header.trim(), 80)}`);
   }
+  const text = /^([<>|=])([US])(\d+)$/.exec(descr);
+  if (text)
+    return parseText(
+      bytes,
+      dataStart,
+      text[2] as 'U' | 'S',
+      Number(text[3]),
+      text[1] === '>',
+      parseShape(shapeText, bad),
+      fortran === 'True',
+      file,
+    );
   const m = /^([<>|=])([fiu])(\d+)$/.exec(descr);
   const dtype = m ? ((m[2] + m[3]) as NpyDtype) : undefined;
   if (!m || dtype === undefined || !(dtype in ITEM_SIZE)) {
     throw new CmkdError(
-      `${file}: unsupported dtype '${descr}'; expected float16/32/64, int8/16/32/64 or uint8/16 (e.g. save with a.astype('float32'))`,
+      `${file}: unsupported dtype '${descr}'; expected float16/32/64, int8/16/32/64, uint8/16 (e.g. save with a.astype('float32')), or strings (unicode or bytes) for class labels`,
       'unsupported',
     );
   }
   if (m[1] === '>' && ITEM_SIZE[dtype] > 1) {
     throw new CmkdError(`${file}: big-endian dtype '${descr}' is not supported; save with a.astype('<${dtype}')`, 'unsupported');
   }
-  const shape = shapeText
-    .split(',')
-    .map((s) => s.trim())
-    .filter((s) => s.length > 0)
-    .map((s) => {
-      const v = Number(s.replace(/L$/, ''));
-      if (!Number.isInteger(v) || v < 0) throw bad(`bad shape entry ${excerpt(s)}`);
-      return v;
-    });
+  const shape = parseShape(shapeText, bad);
   const count = shape.reduce((a, b) => a * b, 1);
   const itemSize = ITEM_SIZE[dtype];
   const need = count * itemSize;
@@ -115,6 +127,64 @@ export function parseNpy(bytes: Uint8Array, file: string): NpyArray {
   }
   if (fortran === 'True' && shape.length > 1) values = fortranToC(values, shape);
   return { dtype, shape, values };
+}
+
+function parseShape(shapeText: string, bad: (what: string) => CmkdError): number[] {
+  return shapeText
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s.length > 0)
+    .map((s) => {
+      const v = Number(s.replace(/L$/, ''));
+      if (!Number.isInteger(v) || v < 0) throw bad(`bad shape entry ${excerpt(s)}`);
+      return v;
+    });
+}
+
+/**
+ * NumPy strings: `U<n>` holds n UTF-32 code units per item (byte order from the descr), `S<n>` n
+ * bytes (read as Latin-1, as NumPy's bytes are not decoded); both are padded with NULs at the end.
+ */
+function parseText(
+  bytes: Uint8Array,
+  dataStart: number,
+  kind: 'U' | 'S',
+  chars: number,
+  bigEndian: boolean,
+  shape: number[],
+  fortran: boolean,
+  file: string,
+): NpyText {
+  const count = shape.reduce((a, b) => a * b, 1);
+  const itemSize = kind === 'U' ? 4 * chars : chars;
+  const need = count * itemSize;
+  if (bytes.length - dataStart < need) {
+    throw new CmkdError(
+      `${file}: not a valid .npy file: shape (${shape.join(', ')}) needs ${need} data bytes but the file holds ${bytes.length - dataStart}`,
+      'invalid-input',
+    );
+  }
+  const view = new DataView(bytes.buffer, bytes.byteOffset + dataStart, need);
+  const text: string[] = new Array<string>(count);
+  for (let i = 0; i < count; i++) {
+    let s = '';
+    for (let c = 0; c < chars; c++) {
+      const p = i * itemSize + (kind === 'U' ? 4 * c : c);
+      const code = kind === 'U' ? view.getUint32(p, !bigEndian) : view.getUint8(p);
+      if (code === 0) break;
+      if (code > 0x10ffff) throw new CmkdError(`${file}: item ${i} is not valid UTF-32 text (code ${code})`, 'invalid-input');
+      s += String.fromCodePoint(code);
+    }
+    text[i] = s;
+  }
+  if (fortran && shape.length > 1) {
+    const order = fortranToC(
+      Float64Array.from({ length: count }, (_, i) => i),
+      shape,
+    );
+    return { dtype: kind, shape, text: Array.from(order, (i) => text[i]) };
+  }
+  return { dtype: kind, shape, text };
 }
 
 /** IEEE 754 half-precision bits to a number. */

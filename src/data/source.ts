@@ -236,6 +236,8 @@ export function readModality(spec: ModalitySpec, ctx: ReadContext, pre?: Numeric
         ? ctx.cache.get<ReturnType<typeof parseNpy>>(path, shown, 'npy', `${ctx.field}.file`)
         : ctx.cache.get<ReturnType<typeof parseIdx>>(path, shown, 'idx', `${ctx.field}.file`);
     if (a.shape.length === 0) throw new CmkdError(`${shown} holds a scalar; expected one row per sample`, 'invalid-input');
+    if ('text' in a)
+      throw new CmkdError(`${what}: ${shown} holds strings; a modality needs numbers (strings are for labels)`, 'invalid-input');
     arr = { file: shown, n: a.shape[0], sampleShape: a.shape.slice(1), values: Float32Array.from(a.values) };
   }
   if (arr.n === 0) throw new CmkdError(`${shown} holds 0 samples`, 'invalid-input');
@@ -431,7 +433,7 @@ export function readLabels(spec: LabelSpec, ctx: ReadContext): RawLabels {
     throw new CmkdError(`${shown}: labels must have shape [N] or [N, 1]; got [${a.shape.join(', ')}]`, 'invalid-input');
   }
   if (a.shape[0] === 0) throw new CmkdError(`${shown} holds 0 labels`, 'invalid-input');
-  return { file: shown, values: Array.from(a.values), where: (i) => `${shown} sample ${i}` };
+  return { file: shown, values: 'text' in a ? a.text : Array.from(a.values), where: (i) => `${shown} sample ${i}` };
 }
 
 /** What the user declares about the task; classes and target are optional. */

@@ -31,6 +31,8 @@ export interface ModalityTable {
   description?: string;
   /** What loading changed and the user should hear about (e.g. a repeated CSV column name renamed), one line each. */
   warnings?: string[];
+  /** Row names from the file, when it has them (a single CSV with pandas' index column); else rows are named by number. */
+  ids?: string[];
 }
 
 export type Task = { kind: 'classification'; classes: string[] } | { kind: 'regression'; target: string };
@@ -48,6 +50,8 @@ export interface MultimodalDataset {
   description?: string;
   /** What loading changed and the user should hear about (e.g. a repeated CSV column name renamed), one line each. */
   warnings?: string[];
+  /** Row names of the data as loaded, when the file has them (a single CSV with pandas' index column). */
+  ids?: string[];
 }
 
 /** Row indices of a train / validation / test partition. */

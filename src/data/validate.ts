@@ -106,15 +106,181 @@ export function validateDataset(ds: MultimodalDataset): MultimodalDataset {
  */
 export const IMBALANCE_RATIO = 3;
 
+/**
+ * A feature "predicts the label alone" when a rule on that one column gets at least this share
+ * right, held out (classification: balanced accuracy of the per-value majority rule, leave-one-out;
+ * regression: R² of a straight line). No real feature of a cross-modal task is that good; a copy of
+ * the label (a class column read as a feature) is.
+ */
+export const LEAK_ACCURACY = 0.99;
+
+/**
+ * Above this many distinct values (or √n, if fewer) a column is cut into that many equal-width bins
+ * (a threshold rule); √n bins keep about √n rows in each, so the leave-one-out majority has rows to vote.
+ */
+const LEAK_BINS = 256;
+
+/** A feature column that gives the label away. */
+export interface LabelLeak {
+  modality: string;
+  column: string;
+  /** 'equals': one value per class and one class per value (or equal to the regression target); 'predicts': above LEAK_ACCURACY. */
+  kind: 'equals' | 'predicts';
+  /** Classification: leave-one-out balanced accuracy of the column's rule; regression: R² of the line. */
+  score: number;
+}
+
+/**
+ * Classification: leave-one-out balanced accuracy of "predict the majority class of the other
+ * rows with this value" (values are the column's own when it has few distinct ones, else
+ * equal-width bins between its min and max, which makes it a threshold rule); a row alone in
+ * its value predicts nothing and counts as wrong. O(n) per column. Also whether values and classes
+ * map one to one.
+ */
+function classLeakScore(col: Float32Array, labels: Int32Array, k: number): { score: number; oneToOne: boolean } {
+  const n = col.length;
+  const bins = Math.max(2, Math.min(LEAK_BINS, Math.floor(Math.sqrt(n))));
+  let keys = new Map<number, number>();
+  const group = new Int32Array(n);
+  for (let i = 0; i < n && keys.size <= bins; i++) {
+    let g = keys.get(col[i]);
+    if (g === undefined) keys.set(col[i], (g = keys.size));
+    group[i] = g;
+  }
+  const binned = keys.size > bins;
+  if (binned) {
+    let lo = Infinity;
+    let hi = -Infinity;
+    for (let i = 0; i < n; i++) {
+      if (col[i] < lo) lo = col[i];
+      if (col[i] > hi) hi = col[i];
+    }
+    const width = (hi - lo) / bins;
+    keys = new Map();
+    for (let i = 0; i < n; i++) {
+      const g = Number.isFinite(width) && width > 0 ? Math.min(bins - 1, Math.floor((col[i] - lo) / width)) : 0;
+      group[i] = g;
+      keys.set(g, g);
+    }
+  }
+  const groups = bins + 1;
+  const counts = new Int32Array(groups * k);
+  for (let i = 0; i < n; i++) counts[group[i] * k + labels[i]]++;
+  const right = new Int32Array(k);
+  const total = new Int32Array(k);
+  for (let i = 0; i < n; i++) {
+    const g = group[i] * k;
+    const y = labels[i];
+    total[y]++;
+    const own = counts[g + y] - 1;
+    let wins = own > 0;
+    for (let c = 0; c < k && wins; c++) if (c !== y && counts[g + c] >= own) wins = false;
+    if (wins) right[y]++;
+  }
+  let sum = 0;
+  let present = 0;
+  for (let c = 0; c < k; c++) {
+    if (total[c] === 0) continue;
+    sum += right[c] / total[c];
+    present++;
+  }
+  // One to one: every value group holds one class, and every class one value group.
+  let oneToOne = !binned;
+  const groupOf = new Int32Array(k).fill(-1);
+  for (let g = 0; g < groups && oneToOne; g++) {
+    let seen = -1;
+    for (let c = 0; c < k; c++) {
+      if (counts[g * k + c] === 0) continue;
+      if (seen >= 0 || groupOf[c] >= 0) oneToOne = false;
+      seen = c;
+      groupOf[c] = g;
+    }
+  }
+  return { score: present ? sum / present : 0, oneToOne };
+}
+
+/** Regression: whether the column equals the target, and R² of the least-squares line through it. */
+function targetLeakScore(col: Float32Array, y: Float32Array): { score: number; equal: boolean } {
+  const n = col.length;
+  let mx = 0;
+  let my = 0;
+  let equal = true;
+  for (let i = 0; i < n; i++) {
+    mx += col[i];
+    my += y[i];
+    if (col[i] !== y[i]) equal = false;
+  }
+  mx /= n;
+  my /= n;
+  let sxy = 0;
+  let sxx = 0;
+  let syy = 0;
+  for (let i = 0; i < n; i++) {
+    sxy += (col[i] - mx) * (y[i] - my);
+    sxx += (col[i] - mx) ** 2;
+    syy += (y[i] - my) ** 2;
+  }
+  return { score: sxx > 0 && syy > 0 ? (sxy * sxy) / (sxx * syy) : 0, equal };
+}
+
+/**
+ * Table columns that give the label away: equal to it, or predicting it alone at LEAK_ACCURACY or
+ * better (classLeakScore, targetLeakScore). Image modalities are not searched (a pixel is no label
+ * column). Columns with missing values are skipped.
+ */
+export function labelLeaks(ds: MultimodalDataset): LabelLeak[] {
+  const out: LabelLeak[] = [];
+  if (ds.n < 2) return out;
+  const classes = ds.task.kind === 'classification' ? ds.task.classes.length : 0;
+  for (const m of ds.modalities) {
+    if (m.kind !== 'table') continue;
+    const d = featureSize(m);
+    const col = new Float32Array(ds.n);
+    for (let j = 0; j < d; j++) {
+      let finite = true;
+      for (let i = 0; i < ds.n; i++) {
+        col[i] = m.data[i * d + j];
+        if (!Number.isFinite(col[i])) finite = false;
+      }
+      if (!finite) continue;
+      const column = columnName(m, j);
+      if (classes > 0) {
+        const { score, oneToOne } = classLeakScore(col, ds.labels as Int32Array, classes);
+        if (oneToOne) out.push({ modality: m.name, column, kind: 'equals', score });
+        else if (score >= LEAK_ACCURACY) out.push({ modality: m.name, column, kind: 'predicts', score });
+      } else {
+        const { score, equal } = targetLeakScore(col, ds.labels as Float32Array);
+        if (equal) out.push({ modality: m.name, column, kind: 'equals', score });
+        else if (score >= LEAK_ACCURACY) out.push({ modality: m.name, column, kind: 'predicts', score });
+      }
+    }
+  }
+  return out;
+}
+
+/** The warning for one leak, with the exclusion that removes the column. */
+export function leakWarning(l: LabelLeak, task: MultimodalDataset['task']): string {
+  const what =
+    l.kind === 'equals'
+      ? task.kind === 'classification'
+        ? 'equals the label (one value per class)'
+        : 'equals the regression target'
+      : task.kind === 'classification'
+        ? `predicts the label alone (balanced accuracy ${l.score.toFixed(3)} of its per-value majority rule, leave-one-out)`
+        : `predicts the target alone (R² ${l.score.toFixed(3)} of a straight line)`;
+  return `label leak: modality '${l.modality}' column '${l.column}' ${what}; a model would learn the label from it. Leave it out of the modality: add '!${l.column}' to its columns ("columns": "!${l.column}" in cmkd.json, --csv-modality ${l.modality}='!${l.column}' for a single CSV)`;
+}
+
 /** Names shown in a warning about many columns: the first few, then '…'. */
 const FIRST_NAMES = 5;
 
 /**
  * Things that load fine but will bite later (what loading changed, e.g. a renamed repeated CSV
  * column; a class too small for the default split, a declared class with no samples, class
- * imbalance beyond IMBALANCE_RATIO, a single modality, constant features); one line each.
+ * imbalance beyond IMBALANCE_RATIO, a single modality, a feature that gives the label away (labelLeaks),
+ * constant features); one line each.
  */
-export function datasetWarnings(ds: MultimodalDataset): string[] {
+export function datasetWarnings(ds: MultimodalDataset, leaks: LabelLeak[] = labelLeaks(ds)): string[] {
   const out: string[] = [...(ds.warnings ?? [])];
   if (ds.modalities.length < 2)
     out.push(`only one modality ('${ds.modalities[0]?.name}'); cross-modal distillation needs a teacher and a student modality`);
@@ -136,6 +302,7 @@ export function datasetWarnings(ds: MultimodalDataset): string[] {
         `class imbalance: class '${largest.c}' has ${largest.count} samples and class '${smallest.c}' ${smallest.count} (ratio ${(largest.count / smallest.count).toFixed(1)}, above ${IMBALANCE_RATIO}); accuracy mostly rewards the large classes, so read macro F1 (f1Macro) beside it`,
       );
   }
+  for (const leak of leaks) out.push(leakWarning(leak, ds.task));
   for (const m of ds.modalities) {
     const d = featureSize(m);
     const constant: number[] = [];

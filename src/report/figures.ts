@@ -59,8 +59,8 @@ export interface CchScatterPoint {
   marginCi?: [number, number] | null;
   /** Measured KD gain: KD student minus no-KD student in the headline metric, positive = KD helped. */
   gain: number;
-  /** sd of the gain over repeated splits. */
-  gainSd?: number | null;
+  /** Confidence interval of the gain (the run's: 95% over paired repeats), as the teachers table gives it. */
+  gainCi?: [number, number] | null;
 }
 
 export interface CchScatterOptions {
@@ -70,6 +70,8 @@ export interface CchScatterOptions {
   marginTitle?: string;
   /** y axis title (default 'KD gain'). */
   gainTitle?: string;
+  /** What the bars are, for the default subtitle (e.g. '95% intervals: margin half-split, gain over paired repeats'). */
+  intervals?: string;
   /** The range a gain can take (for F1, a difference of two values in [0, 1]: [−1, 1]); axis and bars stay inside. */
   gainRange?: ValueRange;
   width?: number;
@@ -78,8 +80,10 @@ export interface CchScatterOptions {
 
 /**
  * Measured KD gain against the CCH margin, one labelled point per teacher, with the margin's
- * interval (horizontal) and ± sd of the gain (vertical). The right half (margin > 0) is where
- * the CCH predicts KD helps; points in the upper-right and lower-left agree with it.
+ * interval (horizontal) and the gain's interval (vertical): the intervals the teachers table
+ * gives, drawn as they are (the plot clips a bar at the edge of a bounded gain's range, the data
+ * keep it whole). The right half (margin > 0) is where the CCH predicts KD helps; points in the
+ * upper-right and lower-left agree with it.
  */
 export function cchScatterSpec(points: CchScatterPoint[], opts: CchScatterOptions = {}): VegaLiteSpec {
   check(points.length > 0, 'CCH scatter: no teachers to plot');
@@ -88,21 +92,25 @@ export function cchScatterSpec(points: CchScatterPoint[], opts: CchScatterOption
       finite(p.margin) && finite(p.gain),
       () => `CCH scatter: teacher '${p.teacher}' has margin ${p.margin} and gain ${p.gain}; both must be finite`,
     );
+  const interval = (c: [number, number] | null | undefined) => (c && finite(c[0]) && finite(c[1]) ? c : null);
   const values = points.map((p) => {
-    const sd = finite(p.gainSd) ? p.gainSd : null;
-    const ci = p.marginCi && finite(p.marginCi[0]) && finite(p.marginCi[1]) ? p.marginCi : null;
+    const ci = interval(p.marginCi);
+    const gci = interval(p.gainCi);
     return {
       teacher: p.teacher,
       margin: p.margin,
       gain: p.gain,
       ciLo: ci?.[0] ?? null,
       ciHi: ci?.[1] ?? null,
-      gainLo: sd === null ? null : clip(p.gain - sd, opts.gainRange),
-      gainHi: sd === null ? null : clip(p.gain + sd, opts.gainRange),
+      gainLo: gci?.[0] ?? null,
+      gainHi: gci?.[1] ?? null,
     };
   });
   const [xmin, xmax] = paddedExtent(values.flatMap((v) => [v.margin, v.ciLo, v.ciHi]));
-  const [ymin, ymax] = clampDomain(paddedExtent(values.flatMap((v) => [v.gain, v.gainLo, v.gainHi])), opts.gainRange);
+  const [ymin, ymax] = clampDomain(
+    paddedExtent(values.flatMap((v) => [v.gain, clip(v.gainLo, opts.gainRange), clip(v.gainHi, opts.gainRange)])),
+    opts.gainRange,
+  );
   const x = {
     field: 'margin',
     type: 'quantitative',
@@ -126,7 +134,8 @@ export function cchScatterSpec(points: CchScatterPoint[], opts: CchScatterOption
     $schema: SCHEMA,
     title: title(
       opts.title ?? 'Does the CCH margin predict the KD gain?',
-      opts.subtitle ?? 'upper right and lower left: the prediction held',
+      opts.subtitle ??
+        `upper right and lower left: the prediction held; bars: ${opts.intervals ?? 'confidence intervals of margin (↔) and gain (↕)'}`,
     ),
     width: opts.width ?? 420,
     height: opts.height ?? 320,
@@ -178,7 +187,7 @@ export function cchScatterSpec(points: CchScatterPoint[], opts: CchScatterOption
           },
           {
             transform: [{ filter: 'datum.gainLo !== null' }],
-            mark: { type: 'rule', strokeWidth: 1.5 },
+            mark: { type: 'rule', strokeWidth: 1.5, clip: true },
             encoding: { x, y: { field: 'gainLo', type: 'quantitative' }, y2: { field: 'gainHi' }, color: teacherColor },
           },
           {
@@ -187,7 +196,15 @@ export function cchScatterSpec(points: CchScatterPoint[], opts: CchScatterOption
               x,
               y,
               color: teacherColor,
-              tooltip: [{ field: 'teacher' }, { field: 'margin', format: '.3r' }, { field: 'gain', format: '.3r' }],
+              tooltip: [
+                { field: 'teacher' },
+                { field: 'margin', format: '.3r' },
+                { field: 'ciLo', title: 'margin interval low', format: '.3r' },
+                { field: 'ciHi', title: 'margin interval high', format: '.3r' },
+                { field: 'gain', format: '.3r' },
+                { field: 'gainLo', title: 'gain interval low', format: '.3r' },
+                { field: 'gainHi', title: 'gain interval high', format: '.3r' },
+              ],
             },
           },
         ],

@@ -91,14 +91,53 @@ describe('chart builders', () => {
   it('CCH scatter: a point per teacher named in the legend, both error bars, zero lines and the two regions', async () => {
     const svg = await chartToSvg(
       cchScatterSpec([
-        { teacher: 'blocks', margin: 0.4, marginCi: [0.3, 0.5], gain: 0.03, gainSd: 0.01 },
-        { teacher: 'profiles', margin: -0.2, marginCi: null, gain: -0.01, gainSd: null },
+        { teacher: 'blocks', margin: 0.4, marginCi: [0.3, 0.5], gain: 0.03, gainCi: [0.01, 0.05] },
+        { teacher: 'profiles', margin: -0.2, marginCi: null, gain: -0.01, gainCi: null },
       ]),
     );
     expect(count(svg, /aria-roledescription="point"/g)).toBe(2);
-    // 1 CI + 1 sd bar (profiles has neither); the two zero lines carry no data so no aria.
+    // 1 margin + 1 gain interval bar (profiles has neither); the two zero lines carry no data so no aria.
     expect(count(svg, /aria-roledescription="rule mark"/g)).toBe(2);
     for (const label of ['blocks', 'profiles', 'CCH predicts help', 'CCH predicts hurt']) expect(svg).toContain(`>${label}<`);
+  });
+
+  it("CCH scatter: every bar is the table's interval — the margin's horizontally, the gain's (gainCi) vertically — and the subtitle says so", async () => {
+    // As the run report's teachers table gives them: margin with its interval, gain mean with its 95% interval over paired repeats.
+    const rows = [
+      { teacher: 'blocks', margin: 0.4, marginCi: [0.3, 0.5] as [number, number], gain: 0.03, gainCi: [-0.02, 0.08] as [number, number] },
+      { teacher: 'fourier', margin: -0.1, marginCi: [-0.25, 0.05] as [number, number], gain: 0.2, gainCi: [0.05, 1.4] as [number, number] },
+    ];
+    const spec = cchScatterSpec(rows, {
+      gainRange: metricGainRange('f1Weighted'),
+      intervals: 'the 95% intervals of the table',
+    }) as unknown as {
+      title: { subtitle: string };
+      layer: { data?: { values: Record<string, unknown>[] }; layer?: { encoding: Record<string, { field?: string }> }[] }[];
+    };
+    const points = spec.layer.find((l) => l.layer)!;
+    expect(points.data!.values).toEqual(
+      rows.map((r) => ({
+        teacher: r.teacher,
+        margin: r.margin,
+        gain: r.gain,
+        ciLo: r.marginCi[0],
+        ciHi: r.marginCi[1],
+        gainLo: r.gainCi[0],
+        gainHi: r.gainCi[1],
+      })),
+    );
+    // The horizontal bar spans ciLo..ciHi, the vertical one gainLo..gainHi: nothing else is drawn as a bar.
+    const [h, v] = points.layer!;
+    expect([h.encoding.x.field, h.encoding.x2.field, v.encoding.y.field, v.encoding.y2.field]).toEqual([
+      'ciLo',
+      'ciHi',
+      'gainLo',
+      'gainHi',
+    ]);
+    expect(spec.title.subtitle).toContain('bars: the 95% intervals of the table');
+    // A gain interval past the metric's range is clipped in the drawing only: the axis stays within [−1, 1].
+    const svg = await chartToSvg(spec as never);
+    expect(Math.max(...[...svg.matchAll(/>(−?[0-9]+(?:\.[0-9]+)?)</g)].map((m) => Number(m[1].replace('−', '-'))))).toBeLessThanOrEqual(1);
   });
 
   it('teacher ranking: best margin first, coloured by the verdict of its interval', async () => {
@@ -146,8 +185,8 @@ describe('chart builders', () => {
     expect(Math.max(...ticks(await chartToSvg(spec)))).toBeLessThanOrEqual(1);
     const scatter = cchScatterSpec(
       [
-        { teacher: 'a', margin: 0.1, gain: 0.9, gainSd: 0.3 },
-        { teacher: 'b', margin: -0.1, gain: -0.2, gainSd: 0.1 },
+        { teacher: 'a', margin: 0.1, gain: 0.9, gainCi: [0.6, 1.2] },
+        { teacher: 'b', margin: -0.1, gain: -0.2, gainCi: [-0.3, -0.1] },
       ],
       { gainRange: metricGainRange('f1Weighted') },
     );

@@ -73,10 +73,10 @@ export function teachersRecords(outcomes: TeacherOutcome[], cch: Pick<CchResult,
 }
 
 export interface PredictionsInput {
-  /** Row of each prediction in the dataset as loaded (0-based). */
-  ids: ArrayLike<number>;
-  /** True label per row: class index (classification) or target value. */
-  labels: ArrayLike<number>;
+  /** Row of each prediction in the dataset as loaded (0-based), or the rows' names from the file. */
+  ids: ArrayLike<number> | readonly string[];
+  /** True label per row: class index (classification) or target value; absent for new rows (no label column). */
+  labels?: ArrayLike<number>;
   /** Model outputs, row-major n × outputs: logits (classification) or the predicted value. */
   outputs: Float32Array;
   /** Class names (classification); absent for regression. */
@@ -94,7 +94,7 @@ function softmax(logits: Float32Array): number[] {
 /**
  * predictions.csv: id, label, predicted, then `p_<class>` per class (classification: class names,
  * probabilities from the softmax of the logits; ties go to the first class) — or id, label,
- * predicted (regression).
+ * predicted (regression). Without labels (new rows) the label column is left out.
  */
 export function predictionRecords(p: PredictionsInput): Record<string, Value>[] {
   const n = p.ids.length;
@@ -102,13 +102,14 @@ export function predictionRecords(p: PredictionsInput): Record<string, Value>[] 
   const out: Record<string, Value>[] = [];
   for (let i = 0; i < n; i++) {
     const row = p.outputs.subarray(i * width, (i + 1) * width);
+    const label: Record<string, Value> = p.labels ? { label: p.classes ? p.classes[p.labels[i]] : p.labels[i] } : {};
     if (!p.classes) {
-      out.push({ id: p.ids[i], label: p.labels[i], predicted: row[0] });
+      out.push({ id: p.ids[i], ...label, predicted: row[0] });
       continue;
     }
     const probs = softmax(row);
     const top = probs.reduce((b, v, k) => (v > probs[b] ? k : b), 0);
-    const rec: Record<string, Value> = { id: p.ids[i], label: p.classes[p.labels[i]], predicted: p.classes[top] };
+    const rec: Record<string, Value> = { id: p.ids[i], ...label, predicted: p.classes[top] };
     p.classes.forEach((c, k) => (rec[`p_${c}`] = probs[k]));
     out.push(rec);
   }

@@ -141,10 +141,13 @@ export function buildRunReport(r: RunResult, date: string): ReportDocumentInput 
           figure(
             'cch-scatter',
             cchScatterSpec(
-              r.outcomes.map((o) => ({ teacher: o.teacher, margin: o.margin, marginCi: o.marginCi, gain: o.gain.mean, gainSd: o.gain.sd })),
-              { gainRange: metricGainRange(h) },
+              r.outcomes.map((o) => ({ teacher: o.teacher, margin: o.margin, marginCi: o.marginCi, gain: o.gain.mean, gainCi: o.gainCi })),
+              {
+                gainRange: metricGainRange(h),
+                intervals: `the teachers table's ${Math.round(100 * r.cch.ciLevel)}% margin and 95% gain intervals`,
+              },
             ),
-            `Measured KD gain (${hName}, plain KD) against the CCH margin, one point per teacher. Points in the upper-right and lower-left quadrants agree with the hypothesis.`,
+            `Measured KD gain (${hName}, plain KD) against the CCH margin, one point per teacher. Points in the upper-right and lower-left quadrants agree with the hypothesis. The bars are the intervals of the teachers table: horizontal, the margin's ${Math.round(100 * r.cch.ciLevel)}% interval (${r.cch.interval}); vertical, the gain's 95% interval over paired repeats. A teacher without a bar has no such interval (fewer than 2 repeats, or no interval estimated).`,
           ),
         ],
       },

@@ -129,8 +129,12 @@ describe('CSV files from the wild, through the CLI', () => {
     expect(unnamed.stderr).toBe(
       `cmkd: error: --label-file: ${join(dir, 'ids.csv')} has 2 columns; name the label column with --label <column>\n`,
     );
+    // A folder takes --label-file too (for its manifest); this one has none, which is the fault named.
     const onDir = await run('data', 'validate', dir, '--label-file', join(dir, 'y.csv'));
     expect(onDir.code).toBe(2);
-    expect(onDir.stderr).toMatch(/apply to a single .csv dataset/);
+    expect(onDir.stderr).toMatch(/no cmkd\.json manifest in/);
+    const noHeader = await run('data', 'validate', dir, '--no-header');
+    expect(noHeader.code).toBe(2);
+    expect(noHeader.stderr).toMatch(/apply to a single .csv dataset/);
   });
 });

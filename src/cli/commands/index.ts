@@ -5,6 +5,7 @@ import { register as mi } from './mi.js';
 import { register as cch } from './cch.js';
 import { register as train } from './train.js';
 import { register as evaluate } from './evaluate.js';
+import { register as predict } from './predict.js';
 import { register as distill } from './distill.js';
 import { register as sweep } from './sweep.js';
 import { register as run } from './run.js';
@@ -24,6 +25,7 @@ export const COMMANDS: ((program: Command) => void)[] = [
   cch,
   train,
   evaluate,
+  predict,
   distill,
   sweep,
   experiment,
