@@ -113,3 +113,60 @@ function adamUpdate(
 export function adam(learningRate = 0.001, beta1 = 0.9, beta2 = 0.999, epsilon?: number): tf.AdamOptimizer {
   return new FusedAdam(learningRate, beta1, beta2, epsilon);
 }
+
+/** One Adam (or AdamW) update of one variable, as the trainer's optimiser (src/train/optim.ts) does it. */
+export interface AdamStep {
+  beta1: number;
+  beta2: number;
+  epsilon: number;
+  /** lr·√(1 − β₂ᵗ)/(1 − β₁ᵗ). */
+  stepSize: number;
+  /** AdamW: the factor (1 − lr·λ) the weight is multiplied by before the step; 1: none. */
+  keep: number;
+}
+
+/**
+ * The trainer's Adam update of `w` given gradient `g` and moments `m`, `v` in one pass on the wasm
+ * heap, with exactly the float32 arithmetic of the op-by-op form (every product, sum, quotient and
+ * square root rounded to float32 as its TF.js kernel rounds it, Math.fround here; IEEE f32 results
+ * are the doubles' results rounded once):
+ *   m ← β₁m + (1−β₁)g,  v ← β₂v + (1−β₂)g²,  w ← κw − s·m/(√v + ε).
+ * m and v change in place, w gets a fresh buffer (XNNPACK caches packed weights by tensor).
+ * Returns false, having changed nothing, when not on wasm or when m or v share their memory.
+ */
+export function adamStepInPlace(w: tf.Variable, g: tf.Tensor, m: tf.Variable, v: tf.Variable, s: AdamStep): boolean {
+  if (tf.getBackend() !== 'wasm') return false;
+  const backend = tf.backend() as unknown as BackendWasm;
+  const owned = (t: tf.Tensor): boolean => t.dtype === 'float32' && backend.refCount(t.dataId) === 1;
+  if (w.dtype !== 'float32' || g.dtype !== 'float32' || !owned(m) || !owned(v) || g.size !== w.size) return false;
+  const next = backend.makeOutput([...w.shape], 'float32');
+  // Views after the allocation (heap growth detaches older ones).
+  fusedAdamLoop(heapF32(backend, g), heapF32(backend, w), heapF32(backend, m), heapF32(backend, v), heapF32(backend, next), s);
+  const nextTensor = tf.engine().makeTensorFromTensorInfo(next);
+  w.assign(nextTensor);
+  nextTensor.dispose();
+  return true;
+}
+
+function fusedAdamLoop(g: Float32Array, w: Float32Array, m: Float32Array, v: Float32Array, out: Float32Array, s: AdamStep): void {
+  const f = Math.fround;
+  // The scalars as TF.js makes them: float32 tensors of the JS numbers.
+  const b1 = f(s.beta1);
+  const a1 = f(1 - s.beta1);
+  const b2 = f(s.beta2);
+  const a2 = f(1 - s.beta2);
+  const eps = f(s.epsilon);
+  const step = f(s.stepSize);
+  const keep = f(s.keep);
+  const decoupled = s.keep !== 1;
+  for (let k = 0; k < w.length; k++) {
+    const wk = w[k];
+    const gk = g[k];
+    const mk = f(f(m[k] * b1) + f(gk * a1));
+    const vk = f(f(v[k] * b2) + f(f(gk * gk) * a2));
+    m[k] = mk;
+    v[k] = vk;
+    const base = decoupled ? f(wk * keep) : wk;
+    out[k] = f(base - f(f(mk / f(f(Math.sqrt(vk)) + eps)) * step));
+  }
+}

@@ -13,6 +13,9 @@
  *   adam(lr?, beta1?, beta2?, epsilon?) → tf.AdamOptimizer      (from ./adam.js)
  *       tf.train.adam with the update fused into one pass per variable on wasm (same maths,
  *       state and serialisation); the MLP step spends a fifth of its time in TF.js's Adam.
+ *   adamStepInPlace(w, g, m, v, step) → boolean                    (from ./adam.js)
+ *       The trainer's Adam/AdamW update of one variable in one pass on wasm, bit for bit the
+ *       op-by-op float32 arithmetic; false (nothing changed) where it cannot run.
  *   gatherRows(data, sampleShape, rows) → tf.Tensor
  *       Tensor [rows.length, ...sampleShape] from a flat sample-major array, copying only the
  *       chosen rows (the dataset is never copied whole). Float32Array → float32, Int32Array → int32.
@@ -29,7 +32,7 @@
  */
 import { tf } from './index.js';
 import { check } from '../util/errors.js';
-export { adam, FusedAdam } from './adam.js';
+export { adam, adamStepInPlace, FusedAdam, type AdamStep } from './adam.js';
 import { makeRng } from '../util/rng.js';
 
 /** One step of `optimizer` on `lossFn` (over `varList`, default all trainable variables); returns the loss, unread. */

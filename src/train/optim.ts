@@ -6,6 +6,7 @@
  * and restored exactly for `resume`.
  */
 import { tf } from '../engine/index.js';
+import { adamStepInPlace } from '../engine/step.js';
 import { CmkdError } from '../util/errors.js';
 
 export const OPTIMIZERS = ['adam', 'adamw', 'sgd'] as const;
@@ -79,6 +80,8 @@ export class Optimizer {
     private readonly vars: tf.Variable[],
     private readonly decay: boolean[],
     private readonly own: readonly (OwnRule | null | undefined)[] = [],
+    /** Update Adam/AdamW variables in one pass each where the backend allows (wasm); same float32 results. false: op by op. */
+    private readonly fused = true,
   ) {
     const slotsOf = (o: ResolvedOptimizer) => (o.name === 'sgd' ? (o.momentum > 0 ? 1 : 0) : 2);
     this.slots = vars.map((v, i) =>
@@ -111,12 +114,24 @@ export class Optimizer {
         }
         // Adam (Kingma & Ba, Alg. 1); AdamW decays w before the step (Loshchilov & Hutter, Alg. 2).
         const [m, v] = slots;
+        const stepSize = (lr * Math.sqrt(1 - s.beta2 ** t)) / (1 - s.beta1 ** t);
+        const decoupled = decays && s.name === 'adamw';
+        if (
+          this.fused &&
+          adamStepInPlace(w, g, m, v, {
+            beta1: s.beta1,
+            beta2: s.beta2,
+            epsilon: s.epsilon,
+            stepSize,
+            keep: decoupled ? 1 - lr * s.weightDecay : 1,
+          })
+        )
+          return;
         const mNew = tf.add(tf.mul(m, s.beta1), tf.mul(g, 1 - s.beta1));
         const vNew = tf.add(tf.mul(v, s.beta2), tf.mul(tf.square(g), 1 - s.beta2));
         m.assign(mNew);
         v.assign(vNew);
-        const stepSize = (lr * Math.sqrt(1 - s.beta2 ** t)) / (1 - s.beta1 ** t);
-        const base = decays && s.name === 'adamw' ? tf.mul(w, 1 - lr * s.weightDecay) : w;
+        const base = decoupled ? tf.mul(w, 1 - lr * s.weightDecay) : w;
         w.assign(tf.sub(base, tf.mul(tf.div(mNew, tf.add(tf.sqrt(vNew), s.epsilon)), stepSize)));
       });
     });

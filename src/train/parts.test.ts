@@ -6,7 +6,7 @@ import { initEngine, tf } from '../engine/index.js';
 import { makeRng } from '../util/rng.js';
 import { gatherAugmented, symmetryOf, transformImage } from './batches.js';
 import { readCheckpoint, writeCheckpoint } from './checkpoint.js';
-import { Optimizer, resolveOptimizer } from './optim.js';
+import { Optimizer, resolveOptimizer, type OptimizerSettings } from './optim.js';
 import { learningRateAt } from './schedule.js';
 
 let dir: string;
@@ -139,6 +139,41 @@ describe('optimisers', () => {
     expect(run('adamw', [1], 0.1, { weightDecay: 0.5 })[0]).toBeCloseTo(1 * (1 - 0.05) - 0.1, 5);
     // Adam with weight decay adds λw to the gradient instead; on the first step that is invisible.
     expect(run('adam', [1], 0.1, { weightDecay: 0.5 })[0]).toBeCloseTo(0.9, 5);
+  });
+
+  it('the one-pass Adam/AdamW on wasm gives the op-by-op update bit for bit, over many steps', () => {
+    expect(tf.getBackend()).toBe('wasm');
+    const rng = makeRng(5);
+    const values = (n: number, scale: number) => Float32Array.from({ length: n }, () => (rng.next() - 0.5) * scale);
+    const cases: [OptimizerSettings, boolean[]][] = [
+      [{ name: 'adam' }, [true, false]],
+      [{ name: 'adamw', weightDecay: 0.05 }, [true, false]],
+      [{ name: 'adam', weightDecay: 0.01 }, [true, false]],
+    ];
+    for (const [settings, decay] of cases) {
+      const init = [values(24, 2), values(6, 0.2)];
+      const grads = Array.from({ length: 12 }, (_, k) => [values(24, 10 ** ((k % 5) - 3)), values(6, 10 ** ((k % 3) - 2))]);
+      const run = (fused: boolean): Float32Array[] => {
+        const vars = [tf.variable(tf.tensor2d(init[0], [4, 6])), tf.variable(tf.tensor1d(init[1]))];
+        const x = tf.tensor2d(values(8, 1), [2, 4]);
+        const opt = new Optimizer(resolveOptimizer(settings), vars, decay, [], fused);
+        grads.forEach((gs, k) => {
+          const g = [tf.tensor2d(gs[0], [4, 6]), tf.tensor1d(gs[1])];
+          opt.apply(g, 0.003 * (1 + (k % 4)));
+          // A matMul between steps reads w through wasm's XNNPACK cache: an update in place would leave it stale.
+          tf.dispose([...g, tf.matMul(x, vars[0])]);
+        });
+        const out = [...vars, ...opt.stateTensors()].map((t) => t.dataSync() as Float32Array);
+        opt.dispose();
+        tf.dispose([...vars, x]);
+        return out;
+      };
+      const fused = run(true);
+      const reference = run(false);
+      fused.forEach((a, i) => expect(Array.from(a)).toEqual(Array.from(reference[i])));
+      // and it moved
+      expect(Array.from(fused[0])).not.toEqual(Array.from(init[0]));
+    }
   });
 
   it('rejects bad settings by name', () => {

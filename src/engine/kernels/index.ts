@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { conv2DBackpropFilterConfig, conv2DBackpropInputConfig } from './conv2d.js';
 import { depthwiseBackpropFilterConfig, depthwiseBackpropInputConfig } from './depthwise.js';
+import { sharedIdentity } from './identity.js';
 import { leadingAxesSum, untransposedMatMul } from './matmul.js';
 import { maxPoolGradConfig } from './pool.js';
 import { unsortedSegmentSumConfig } from './segment.js';
@@ -21,11 +22,12 @@ const MISSING: Config[] = [
  */
 const REPLACED: Config[] = [conv2DBackpropInputConfig, maxPoolGradConfig];
 
-/** wasm kernels wrapped to avoid their slow paths (see matmul.ts); built from the originals. */
+/** wasm kernels wrapped to avoid their slow paths (see matmul.ts, identity.ts); built from the originals. */
 const WRAPPED: [string, (original: tf.KernelConfig) => Config][] = [
   ['BatchMatMul', untransposedMatMul],
   ['_FusedMatMul', untransposedMatMul],
   ['Sum', leadingAxesSum],
+  ['Identity', sharedIdentity],
 ];
 
 let registered: string[] | null = null;

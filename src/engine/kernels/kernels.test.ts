@@ -77,6 +77,7 @@ describe('wasm gradient kernels', () => {
       'MaxPoolGrad',
       'BatchMatMul',
       'Sum',
+      'Identity',
     ]) {
       expect(names).toContain(k);
     }
@@ -295,6 +296,26 @@ describe('wasm gradient kernels', () => {
     const reference = await onCpu(step);
     expect(onWasm.length).toBe(9);
     expectClose(onWasm, reference);
+  });
+
+  it('Identity shares the buffer (no copy), and each holder keeps it alive until the last lets go', () => {
+    const backend = tf.backend() as unknown as { refCount(id: object): number; numDataIds(): number };
+    const x = tf.tensor2d([1, -2, 3, 4.5], [2, 2]);
+    const y = tf.clone(x);
+    expect(y.dataId).toBe(x.dataId);
+    expect(backend.refCount(x.dataId)).toBe(2);
+    x.dispose();
+    expect(Array.from(y.dataSync())).toEqual([1, -2, 3, 4.5]);
+    expect(backend.refCount(y.dataId)).toBe(1);
+    y.dispose();
+    expect(backend.refCount(y.dataId)).toBe(0);
+    // A variable's clone (the trainer's best-epoch copy) keeps its values when the variable is updated.
+    const v = tf.variable(tf.tensor1d([1, 2]));
+    const kept = tf.clone(v);
+    const next = tf.tensor1d([5, 6]);
+    v.assign(next);
+    expect(Array.from(kept.dataSync())).toEqual([1, 2]);
+    tf.dispose([v, kept, next]);
   });
 
   it('leaves no tensors behind', () => {
