@@ -37,17 +37,32 @@ export async function writeJsonAtomic(file: string, value: unknown): Promise<voi
   await writeFileAtomic(file, toJson(value) + '\n');
 }
 
-/** CSV text from rows of records (columns from the first row, values quoted when needed). */
-export function toCsv(rows: Record<string, unknown>[]): string {
-  if (rows.length === 0) return '';
-  const cols = Object.keys(rows[0]);
-  const cell = (v: unknown): string => {
-    if (v === null || v === undefined) return '';
-    if (typeof v === 'number') return Number.isFinite(v) ? String(v) : '';
-    const s = String(v);
-    return /[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
-  };
-  return [cols.join(','), ...rows.map((r) => cols.map((c) => cell(r[c])).join(','))].join('\n') + '\n';
+/** A plain decimal number written as text ('-1', '2.5e-3'): a spreadsheet reads it as that number, never as a formula. */
+const PLAIN_NUMBER = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
+
+/**
+ * One CSV cell (RFC 4180): quoted when it holds a comma, a quote, CR or LF, quotes doubled. Text
+ * starting with =, +, -, @, tab or CR (a formula to a spreadsheet: '=HYPERLINK(…)') gets a leading
+ * ' so it shows as text (OWASP "CSV injection"); numbers, and text that is a plain number such as a
+ * class named '-1', are written as they are. Non-finite numbers, null and undefined are empty.
+ */
+export function csvCell(v: unknown): string {
+  if (v === null || v === undefined) return '';
+  if (typeof v === 'number') return Number.isFinite(v) ? String(v) : '';
+  let s = String(v);
+  if (/^[=+\-@\t\r]/.test(s) && !PLAIN_NUMBER.test(s)) s = `'${s}`;
+  return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+}
+
+/**
+ * CSV text from rows of records: the one CSV writer of cmkd. Columns are `columns`, or the first
+ * row's keys; header and cells are written by csvCell. No rows and no columns: ''.
+ */
+export function toCsv(rows: Record<string, unknown>[], columns?: readonly string[]): string {
+  const cols = columns ?? (rows.length ? Object.keys(rows[0]) : []);
+  if (cols.length === 0) return '';
+  const line = (cells: unknown[]) => cells.map(csvCell).join(',');
+  return [line([...cols]), ...rows.map((r) => line(cols.map((c) => r[c])))].join('\n') + '\n';
 }
 
 /** Largest file read whole: Node reads at most 2 GiB - 1 into one buffer. */
