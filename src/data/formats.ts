@@ -93,7 +93,7 @@ export async function readModalityAsync(
   } else {
     const key = `images:${path}#${spec.channels ?? ''}/${spec.resize?.join('x') ?? ''}`;
     const folder = await ctx.cache.getAsync<ImageFolder>(key, path, shown, field, true, () =>
-      readImageFolder(path, shown, { channels: spec.channels, resize: spec.resize, ids }, what),
+      readImageFolder(path, shown, { channels: spec.channels, resize: spec.resize, ids, checkFile: (f) => void ctx.resolve(f) }, what),
     );
     // A copy: "scale" multiplies in place, and another modality may read the same folder.
     arr = { file: folder.file, n: folder.n, sampleShape: folder.sampleShape, values: folder.values.slice() };

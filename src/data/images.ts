@@ -17,6 +17,8 @@ export interface ImageFolderOptions {
   resize?: [number, number];
   /** Sample i is the image whose stem is ids.values[i]; without ids, every image in stem order. */
   ids?: { values: string[]; where(i: number): string };
+  /** Throws for an image file that may not be read (a symlink to outside the dataset folder). */
+  checkFile?: (path: string) => void;
 }
 
 export interface ImageFolder {
@@ -49,19 +51,20 @@ export function naturalCompare(a: string, b: string): number {
   return ca.length - cb.length;
 }
 
-/** Image files of a folder by stem; anything else in it (but hidden files) is an error. */
-function listImages(dir: string, shown: string, what: string): Map<string, string> {
+/** Image files of a folder by stem; anything else in it (but hidden files), a FIFO or device too, is an error. */
+function listImages(dir: string, shown: string, what: string, checkFile?: (path: string) => void): Map<string, string> {
   const byStem = new Map<string, string>();
   for (const name of readdirSync(dir)) {
     if (name.startsWith('.')) continue;
     const ext = extname(name).toLowerCase();
     const full = join(dir, name);
-    if (!(IMAGE_EXTENSIONS as readonly string[]).includes(ext) || statSync(full).isDirectory()) {
+    if (!(IMAGE_EXTENSIONS as readonly string[]).includes(ext) || !statSync(full).isFile()) {
       throw new CmkdError(
         `${what}: ${join(shown, name)} is not a PNG or JPEG file; an image folder holds one .png/.jpg/.jpeg per sample and nothing else`,
         'invalid-input',
       );
     }
+    checkFile?.(full);
     const stem = name.slice(0, name.length - ext.length);
     const prev = byStem.get(stem);
     if (prev !== undefined) {
@@ -82,7 +85,7 @@ function firstLine(e: unknown): string {
 /** Decode the image folder `dir` (`shown` names it in messages, `what` the manifest field). */
 export async function readImageFolder(dir: string, shown: string, opts: ImageFolderOptions, what: string): Promise<ImageFolder> {
   const { default: sharp } = await import('sharp');
-  const byStem = listImages(dir, shown, what);
+  const byStem = listImages(dir, shown, what, opts.checkFile);
   let stems: string[];
   if (opts.ids) {
     const { values, where } = opts.ids;

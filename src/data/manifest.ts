@@ -4,10 +4,11 @@
  * The manifest is checked with a zod schema; each issue becomes a one-line message that
  * names the field (e.g. `cmkd.json: modalities[1].kind: ...`).
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, realpathSync } from 'node:fs';
 import { basename, isAbsolute, join, relative, resolve } from 'node:path';
 import * as z from 'zod';
 import { CmkdError } from '../util/errors.js';
+import { MAX_TEXT_FILE_BYTES, readRegularFile, realPathOf } from '../util/fs.js';
 import { FILE_FORMATS, FileCache, assemble, withLoadWarnings, type ReadContext, type TaskSpec } from './source.js';
 import { checkSameStems, readLabelsAsync, readModalityAsync } from './formats.js';
 import { decodeUtf8, parseJsonText } from '../util/text.js';
@@ -177,7 +178,7 @@ export async function loadManifestDataset(dirOrManifest: string, opts: Directory
       'invalid-option',
     );
   // A byte-order mark (some editors write one) is not part of the JSON.
-  const text = decodeUtf8(readFileSync(manifestPath), manifestPath);
+  const text = decodeUtf8(readRegularFile(manifestPath, manifestPath, MAX_TEXT_FILE_BYTES), manifestPath);
   if (text.trim() === '') throw new CmkdError(`${manifestPath} is empty; expected a JSON manifest`, 'invalid-input');
   const doc = parseJsonText(text, manifestPath);
   const fromFlag = opts.labelFile !== undefined;
@@ -191,12 +192,13 @@ export async function loadManifestDataset(dirOrManifest: string, opts: Directory
   const man = parseManifest(missing ? { ...doc, labels: labelFlag } : doc, manifestPath);
   const labelSpec = fromFlag ? labelFlag : typeof man.labels === 'string' ? { file: man.labels } : man.labels;
   const cache = new FileCache();
-  const root = resolve(dir);
+  // Real paths, so a symlink (a file's or a subfolder's) to elsewhere counts as outside.
+  const root = realpathSync(resolve(dir));
   // The label file named on the command line is the user's own: read where they said, from the working directory.
   const resolveLabelFile = (f: string): [string, string] => [resolve(f), f];
   const resolveFile = (f: string): [string, string] => {
     const full = resolve(dir, f);
-    const rel = relative(root, full);
+    const rel = relative(root, realPathOf(full));
     // Files stay inside the dataset folder unless the user opts out: a manifest must not read /etc/… for whoever runs it.
     if (!opts.allowOutside && (rel === '' || rel.startsWith('..') || isAbsolute(rel)))
       throw new CmkdError(

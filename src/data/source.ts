@@ -7,6 +7,7 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { extname } from 'node:path';
 import { CmkdError } from '../util/errors.js';
+import { MAX_FILE_BYTES, MAX_TEXT_FILE_BYTES, checkRegularFile } from '../util/fs.js';
 import { decodeUtf8, excerpt, parseJsonText } from '../util/text.js';
 import { featureSize } from './access.js';
 import { csvMatrix, csvRowRef, parseCsv, selectColumns, columnIndex, type CsvParseOptions, type CsvTable } from './csv.js';
@@ -88,12 +89,12 @@ export class FileCache {
   }
 }
 
-/** The path exists and is a file (or, for an image folder, a directory). */
-function checkPath(path: string, shown: string, field: string, folder = false): void {
+/** The path exists and is a regular file of a size cmkd can read (or, for an image folder, a directory). */
+function checkPath(path: string, shown: string, field: string, folder = false, maxBytes = MAX_FILE_BYTES): void {
   if (!existsSync(path)) throw new CmkdError(`${field}: ${folder ? 'folder' : 'file'} not found: ${shown}`, 'not-found');
   const isDir = statSync(path).isDirectory();
-  if (isDir && !folder) throw new CmkdError(`${field}: ${shown} is a directory, not a file`, 'invalid-input');
   if (!isDir && folder) throw new CmkdError(`${field}: ${shown} is a file; expected a folder of images`, 'invalid-input');
+  if (!folder) checkRegularFile(path, `${field}: ${shown}`, maxBytes);
 }
 
 /** `ds` with the cache's warnings attached (none: `ds` unchanged). */
@@ -102,7 +103,7 @@ export function withLoadWarnings<T extends { warnings?: string[] }>(ds: T, cache
 }
 
 function readFile(path: string, shown: string, format: FileFormat, field: string, csv: CsvParseOptions): unknown {
-  checkPath(path, shown, field);
+  checkPath(path, shown, field, false, format === 'csv' || format === 'json' ? MAX_TEXT_FILE_BYTES : MAX_FILE_BYTES);
   const bytes = readFileSync(path);
   switch (format) {
     case 'csv':

@@ -59,7 +59,7 @@ async function writeOutputs(runDir: string, doc: ReportDocument): Promise<string
       const records = tableRecords(b);
       const csv = path.join(runDir, TABLES_DIR, `${b.id}.csv`);
       const json = path.join(runDir, TABLES_DIR, `${b.id}.json`);
-      await writeFileAtomic(csv, records.length ? toCsv(records) : b.header.join(',') + '\n');
+      await writeFileAtomic(csv, toCsv(records, records.length ? undefined : b.header));
       await writeJsonAtomic(json, { caption: b.caption ?? null, header: b.header, rows: records });
       files.push(csv, json);
     }

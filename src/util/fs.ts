@@ -1,5 +1,8 @@
+import { constants as bufferConstants } from 'node:buffer';
+import { readFileSync, realpathSync, statSync, type Stats } from 'node:fs';
 import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { CmkdError } from './errors.js';
 
 /**
  * Write a file atomically: to a temporary sibling, then rename over the target, so an
@@ -34,15 +37,84 @@ export async function writeJsonAtomic(file: string, value: unknown): Promise<voi
   await writeFileAtomic(file, toJson(value) + '\n');
 }
 
-/** CSV text from rows of records (columns from the first row, values quoted when needed). */
-export function toCsv(rows: Record<string, unknown>[]): string {
-  if (rows.length === 0) return '';
-  const cols = Object.keys(rows[0]);
-  const cell = (v: unknown): string => {
-    if (v === null || v === undefined) return '';
-    if (typeof v === 'number') return Number.isFinite(v) ? String(v) : '';
-    const s = String(v);
-    return /[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
-  };
-  return [cols.join(','), ...rows.map((r) => cols.map((c) => cell(r[c])).join(','))].join('\n') + '\n';
+/** A plain decimal number written as text ('-1', '2.5e-3'): a spreadsheet reads it as that number, never as a formula. */
+const PLAIN_NUMBER = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
+
+/**
+ * One CSV cell (RFC 4180): quoted when it holds a comma, a quote, CR or LF, quotes doubled. Text
+ * starting with =, +, -, @, tab or CR (a formula to a spreadsheet: '=HYPERLINK(…)') gets a leading
+ * ' so it shows as text (OWASP "CSV injection"); numbers, and text that is a plain number such as a
+ * class named '-1', are written as they are. Non-finite numbers, null and undefined are empty.
+ */
+export function csvCell(v: unknown): string {
+  if (v === null || v === undefined) return '';
+  if (typeof v === 'number') return Number.isFinite(v) ? String(v) : '';
+  let s = String(v);
+  if (/^[=+\-@\t\r]/.test(s) && !PLAIN_NUMBER.test(s)) s = `'${s}`;
+  return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+}
+
+/**
+ * CSV text from rows of records: the one CSV writer of cmkd. Columns are `columns`, or the first
+ * row's keys; header and cells are written by csvCell. No rows and no columns: ''.
+ */
+export function toCsv(rows: Record<string, unknown>[], columns?: readonly string[]): string {
+  const cols = columns ?? (rows.length ? Object.keys(rows[0]) : []);
+  if (cols.length === 0) return '';
+  const line = (cells: unknown[]) => cells.map(csvCell).join(',');
+  return [line([...cols]), ...rows.map((r) => line(cols.map((c) => r[c])))].join('\n') + '\n';
+}
+
+/** Largest file read whole: Node reads at most 2 GiB - 1 into one buffer. */
+export const MAX_FILE_BYTES = 2 ** 31 - 1;
+/** Largest text file read whole: its text must fit in one JavaScript string. */
+export const MAX_TEXT_FILE_BYTES = bufferConstants.MAX_STRING_LENGTH;
+
+/** 'a FIFO', 'a character device', … for a stat that is neither a regular file nor a folder. */
+function specialKind(st: Stats): string {
+  if (st.isFIFO()) return 'a FIFO (named pipe)';
+  if (st.isCharacterDevice()) return 'a character device';
+  if (st.isBlockDevice()) return 'a block device';
+  if (st.isSocket()) return 'a socket';
+  return 'not a regular file';
+}
+
+/**
+ * Checks that `path` (following symlinks) is a regular file of at most `maxBytes`, before it is
+ * read: a FIFO would block the read forever and /dev/zero would fill memory. `shown` names it in messages.
+ */
+export function checkRegularFile(path: string, shown: string, maxBytes = MAX_FILE_BYTES): Stats {
+  const st = statSync(path);
+  if (st.isDirectory()) throw new CmkdError(`${shown} is a directory, not a file`, 'invalid-input');
+  if (!st.isFile()) throw new CmkdError(`${shown} is ${specialKind(st)}, not a regular file; cmkd reads regular files only`, 'invalid-input');
+  if (st.size > maxBytes)
+    throw new CmkdError(
+      `${shown} is ${formatBytes(st.size)}; cmkd reads files of at most ${formatBytes(maxBytes)}${maxBytes === MAX_TEXT_FILE_BYTES ? ' as text' : ''} (split it, or save it as .npy)`,
+      'invalid-input',
+    );
+  return st;
+}
+
+/** The bytes of a regular file (checked as checkRegularFile does). */
+export function readRegularFile(path: string, shown: string, maxBytes = MAX_FILE_BYTES): Buffer {
+  checkRegularFile(path, shown, maxBytes);
+  return readFileSync(path);
+}
+
+function formatBytes(n: number): string {
+  return n >= 2 ** 30 ? `${(n / 2 ** 30).toFixed(1)} GiB` : `${(n / 2 ** 20).toFixed(1)} MiB`;
+}
+
+/**
+ * `p` with every symlink resolved; for a path that does not exist (yet), its deepest existing
+ * ancestor's real path joined with the rest.
+ */
+export function realPathOf(p: string): string {
+  const abs = path.resolve(p);
+  try {
+    return realpathSync(abs);
+  } catch {
+    const parent = path.dirname(abs);
+    return parent === abs ? abs : path.join(realPathOf(parent), path.basename(abs));
+  }
 }

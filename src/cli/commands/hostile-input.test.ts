@@ -4,7 +4,8 @@
  * contents cut to a short excerpt), nothing on stdout, and nothing written outside the output
  * folder. All kinds but one fail before any training; the exploding loss trains a tiny MLP for one epoch.
  */
-import { mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, readdirSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
@@ -68,6 +69,8 @@ interface Case {
   kind: string;
   /** Files of the dataset folder `data/`. */
   files?: Files;
+  /** Run after the files are written: symlinks, FIFOs (`data` is the dataset folder, `outside` a folder beside it). */
+  setup?: (data: string, outside: string) => void;
   /** The command line; `data` is the dataset folder, `out` the output folder (which may receive files). */
   argv: (data: string, out: string) => string[];
   want: RegExp;
@@ -172,6 +175,74 @@ const cases: Case[] = [
     },
     argv: validate(),
     want: /d\.csv: column 'b' is claimed by both modality 'm1' and modality 'm2'/,
+  },
+  {
+    kind: 'modality file that is a symlink to a file outside the folder',
+    files: dataset(),
+    setup: (data, outside) => {
+      writeFileSync(join(outside, 'secret.csv'), 'a,b\n1,2\n3,4\n5,6\n7,8\n9,1\n2,3\n');
+      rmSync(join(data, 'tab.csv'));
+      symlinkSync(join(outside, 'secret.csv'), join(data, 'tab.csv'));
+    },
+    argv: (data) => ['data', 'describe', data],
+    want: /cmkd\.json: 'tab\.csv' is outside the dataset folder .*--allow-outside/,
+  },
+  {
+    kind: 'modality file that is a symlink to /etc/passwd',
+    files: dataset(),
+    setup: (data) => {
+      rmSync(join(data, 'tab.csv'));
+      symlinkSync('/etc/passwd', join(data, 'tab.csv'));
+    },
+    argv: (data) => ['data', 'describe', data],
+    want: /cmkd\.json: 'tab\.csv' is outside the dataset folder .*--allow-outside/,
+  },
+  {
+    kind: 'subfolder that is a symlink to a folder outside',
+    files: dataset({}, { modalities: [{ name: 'tab', file: 'sub/tab.csv' }, { name: 'img', kind: 'image', shape: [2, 2, 1], file: 'img.npy' }] }),
+    setup: (data, outside) => {
+      writeFileSync(join(outside, 'tab.csv'), 'a,b\n1,2\n3,4\n5,6\n7,8\n9,1\n2,3\n');
+      symlinkSync(outside, join(data, 'sub'));
+    },
+    argv: validate(),
+    want: /cmkd\.json: 'sub\/tab\.csv' is outside the dataset folder/,
+  },
+  {
+    kind: 'image in an image folder that is a symlink to a file outside',
+    files: dataset({ 'pics/0.png': 'x' }, { modalities: [{ name: 'tab', file: 'tab.csv' }, { name: 'pic', file: 'pics' }] }),
+    setup: (data, outside) => {
+      writeFileSync(join(outside, 'secret.png'), 'x');
+      symlinkSync(join(outside, 'secret.png'), join(data, 'pics', '1.png'));
+    },
+    argv: validate(),
+    want: /cmkd\.json: '.*pics\/1\.png' is outside the dataset folder/,
+  },
+  {
+    kind: 'manifest that is a symlink to /dev/zero',
+    files: dataset(),
+    setup: (data) => {
+      rmSync(join(data, 'cmkd.json'));
+      symlinkSync('/dev/zero', join(data, 'cmkd.json'));
+    },
+    argv: validate(),
+    want: /cmkd\.json is a character device, not a regular file; cmkd reads regular files only$/,
+  },
+  {
+    kind: 'modality file that is a FIFO',
+    files: dataset(),
+    setup: (data) => {
+      rmSync(join(data, 'tab.csv'));
+      execFileSync('mkfifo', [join(data, 'tab.csv')]);
+    },
+    argv: validate(),
+    want: /modalities\[0\]\.file: .*tab\.csv is a FIFO \(named pipe\), not a regular file/,
+  },
+  {
+    kind: 'label file that is a symlink to /dev/zero (single CSV, --label-file)',
+    files: { 'd.csv': oneCsv() },
+    setup: (data) => symlinkSync('/dev/zero', join(data, 'y.csv')),
+    argv: (data) => ['data', 'validate', join(data, 'd.csv'), '--csv-modality', 'p=a', '--csv-modality', 'q=b', '--label-file', join(data, 'y.csv')],
+    want: /y\.csv is a character device, not a regular file/,
   },
   // Labels.
   {
@@ -484,6 +555,9 @@ describe('hostile inputs: exit 2, one line naming the fault, nothing written out
         mkdirSync(dirname(join(data, name)), { recursive: true });
         writeFileSync(join(data, name), content);
       }
+      const outside = join(root, `case-${i}`, 'outside');
+      mkdirSync(outside, { recursive: true });
+      c.setup?.(data, outside);
       const before = { root: tree(root, out), cwd: readdirSync('.').sort() };
       const r = await run(...c.argv(data, out));
       expect(r.code, r.stderr).toBe(2);
