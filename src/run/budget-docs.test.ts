@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { METHOD_IDS } from '../kd/index.js';
 import { BUDGET_PRESETS, BUDGETS } from './budget.js';
+import { DEPLOY_RULE } from './decide.js';
 
 /** The README's budget table, one record per budget, keyed by the header cells. */
 function readmeTable(): Record<string, string>[] {
@@ -33,7 +34,9 @@ describe('the README budget table', () => {
     for (const r of rows) {
       const b = BUDGET_PRESETS[r.budget as keyof typeof BUDGET_PRESETS];
       expect(r['rows (cap) `--samples`'], b.name).toBe(b.maxRows === null ? 'all' : b.maxRows.toLocaleString('en-US'));
-      expect(num(r['repeats `--repeats`'])).toBe(b.repeats);
+      // --repeats auto: the planned looks; a fixed run's default (and cmkd cch's) is the first.
+      expect(r['splits `--repeats auto` (looks)']).toBe(b.looks.join(' → '));
+      expect(b.repeats).toBe(b.looks[0]);
       expect(num(r['max steps `--max-steps`'])).toBe(b.maxSteps);
       expect(num(r['min steps'])).toBe(b.minSteps);
       expect(num(r['patience (steps) `--patience`'])).toBe(b.patienceSteps);
@@ -45,5 +48,12 @@ describe('the README budget table', () => {
       const methods = r['methods `--methods`'];
       expect(methods === `all ${METHOD_IDS.length}` ? [...METHOD_IDS] : methods.split(', ')).toEqual(b.methods);
     }
+  });
+});
+
+describe('the deploy rule', () => {
+  it('is stated in the words of src/run/decide.ts by the README and the docs', () => {
+    const flat = (f: string) => readFileSync(new URL(`../../${f}`, import.meta.url), 'utf8').replace(/\s+/g, ' ');
+    for (const f of ['README.md', 'docs/verdicts.md', 'docs/decisions.md']) expect(flat(f), f).toContain(DEPLOY_RULE);
   });
 });

@@ -10,10 +10,12 @@
  */
 import {
   DEFAULT_ALPHA,
+  criticalValues,
   decideGain,
   deployDecision,
   nextSplits,
   practicalMargin,
+  varianceFactor,
   type GainCandidate,
   type GainDesign,
   type GainOutcome,
@@ -117,4 +119,21 @@ export function sequentialLooks(looks: readonly number[], max?: number): number[
     'invalid-option',
   );
   return [...looks.filter((R) => R < max), max];
+}
+
+// A gain's half-width at a larger cap R′ if its spread between splits stays s: c′·√f(R′)·s, c′ the last critical value of the looks below R′ then R′
+export function projectedHalfWidth(gains: readonly number[], d: GainDesign, cap: number): number {
+  const plan: GainDesign = { ...d, looks: [...d.looks.filter((R) => R < cap), cap] };
+  const c = criticalValues(plan, (plan.alpha ?? DEFAULT_ALPHA) / 2);
+  const mean = gains.reduce((a, b) => a + b, 0) / gains.length;
+  const sd = Math.sqrt(gains.reduce((a, g) => a + (g - mean) ** 2, 0) / (gains.length - 1));
+  return c[c.length - 1] * Math.sqrt(varianceFactor(cap, plan)) * sd;
+}
+
+/** Whether a larger cap could decide an open gain at its present mean and spread: the projected interval excludes 0 or fits inside ±δ. */
+export function couldDecide(gains: readonly number[], d: GainDesign, cap: number): boolean {
+  if (gains.length < 2) return true;
+  const mean = Math.abs(gains.reduce((a, b) => a + b, 0) / gains.length);
+  const hw = projectedHalfWidth(gains, d, cap);
+  return hw < mean || mean + hw < d.delta;
 }

@@ -51,7 +51,18 @@ import { toCsv, writeFileAtomic, writeJsonAtomic } from '../util/fs.js';
 import type { ProgressFn } from '../util/progress.js';
 import { VERSION } from '../version.js';
 import { summariseRecords, summariseValues } from './summarise.js';
-import { DEPLOY_RULE, deployChoice, gainDesign, gainUnits, openCandidates, pairedGains, sequentialLooks, summariseGain } from './decide.js';
+import {
+  DEPLOY_RULE,
+  couldDecide,
+  deployChoice,
+  gainDesign,
+  gainUnits,
+  openCandidates,
+  pairedGains,
+  projectedHalfWidth,
+  sequentialLooks,
+  summariseGain,
+} from './decide.js';
 import { architectureFor, resolveRunBudget, trainingSchedule, type Budget, type BudgetName, type TrainingSchedule } from './budget.js';
 import { checkRows, planSplits, type SplitPlan } from './rows.js';
 import {
@@ -422,7 +433,11 @@ async function deriveRun(o: RunOptions): Promise<Prepared> {
   const allTeachers = useFusion ? [...teachers, FUSION] : teachers;
   const methods = asked.length ? asked : budget.methods;
   const looks = fixed !== undefined ? [fixed] : sequentialLooks(budget.looks, o.maxRepeats);
-  check(o.delta === undefined || (Number.isFinite(o.delta) && o.delta > 0), `--delta must be a number > 0 (got ${o.delta})`, 'invalid-option');
+  check(
+    o.delta === undefined || (Number.isFinite(o.delta) && o.delta > 0),
+    `--delta must be a number > 0 (got ${o.delta})`,
+    'invalid-option',
+  );
   // Random 70/10/20 splits, or stratified 5-fold on small data, up to the cap (split r depends on the seed and r alone);
   // the budget's steps in epochs for split 0's training rows.
   const { scheme, splits } = planSplits(ds, looks[looks.length - 1], seed);
@@ -435,7 +450,16 @@ async function deriveRun(o: RunOptions): Promise<Prepared> {
   const { repeats: _r, looks: _l, methods: _m, ...models } = budget;
   const store: StageStore = {
     runDir: o.outDir,
-    fingerprint: fingerprintOf({ dataset: ds.name, n: ds.n, student: o.student, budget: models, splits: scheme, schedule, seed, version: VERSION }),
+    fingerprint: fingerprintOf({
+      dataset: ds.name,
+      n: ds.n,
+      student: o.student,
+      budget: models,
+      splits: scheme,
+      schedule,
+      seed,
+      version: VERSION,
+    }),
     resume: Boolean(o.resume),
     reused: [],
   };
@@ -599,28 +623,49 @@ async function mainJob(o: RunOptions): Promise<RunResult> {
     if (!fresh.length) return;
     const offset = planned;
     planned += fresh.length;
-    const onProgress: ProgressFn | undefined = o.onProgress && ((ev) => o.onProgress!(ev.task === RUN_TASK ? { ...ev, done: ev.done + offset, total: planned } : ev));
+    const onProgress: ProgressFn | undefined =
+      o.onProgress && ((ev) => o.onProgress!(ev.task === RUN_TASK ? { ...ev, done: ev.done + offset, total: planned } : ev));
     for (const [id, rec] of await executePlan(p, o, fresh, onProgress)) done.set(id, rec);
   };
   const range = (R: number, from = 0) => Array.from({ length: R - from }, (_, i) => from + i);
 
   // 1–3: the student alone and a teacher per candidate on the first look's splits, then the CCH analysis of each.
   const first = looks[0];
-  const modelsPlan = planModels({ student: o.student, teachers: allTeachers, splits: range(first), analysis: p.analysis, fusionOf: p.fusionOf });
+  const modelsPlan = planModels({
+    student: o.student,
+    teachers: allTeachers,
+    splits: range(first),
+    analysis: p.analysis,
+    fusionOf: p.fusionOf,
+  });
   await run(modelsPlan);
   const cch = combineRepeats(modelsPlan.filter((c) => c.kind === 'cch').map((c) => done.get(c.id) as unknown as CchResult));
   const recommended = cch.ranking[0];
 
   // 4: distillation, split by split as the looks go. Plain KD from every teacher (in the CCH ranking's order); the
   // method family from the teacher whose plain-KD gain is the largest so far (ties: the CCH ranking).
-  const records = (): ModelRecord[] => [...done.values()].filter((r) => (r as { role?: string }).role !== undefined) as unknown as ModelRecord[];
+  const records = (): ModelRecord[] =>
+    [...done.values()].filter((r) => (r as { role?: string }).role !== undefined) as unknown as ModelRecord[];
   const recsOf = (pred: (r: ModelRecord) => boolean) => records().filter(pred);
   const studentRecs = () => recsOf((r) => r.role === 'student');
   const gainsOf = (teacher: string, methodId: string) =>
-    pairedGains(recsOf((r) => r.role === 'distilled' && r.teacher === teacher && r.methodId === methodId), studentRecs(), headline.metric, headline.higherIsBetter);
+    pairedGains(
+      recsOf((r) => r.role === 'distilled' && r.teacher === teacher && r.methodId === methodId),
+      studentRecs(),
+      headline.metric,
+      headline.higherIsBetter,
+    );
   const studentMean = () => summariseValues(studentRecs().map((r) => r.test[headline.metric])).mean;
   const design = () =>
-    gainDesign({ scheme, nTrain: splits[0].train.length, nTest: splits[0].test.length, looks, metric: headline.metric, baselineMean: studentMean(), delta: o.delta });
+    gainDesign({
+      scheme,
+      nTrain: splits[0].train.length,
+      nTest: splits[0].test.length,
+      looks,
+      metric: headline.metric,
+      baselineMean: studentMean(),
+      delta: o.delta,
+    });
   const byRank = [...cch.ranking, ...allTeachers.filter((t) => !cch.ranking.includes(t))];
   // Each distilled student: the splits it was trained on (0, 1, … splits − 1), and whether the last look closed it.
   const candidates: { teacher: string; methodId: string; splits: number; closed: boolean }[] = byRank.map((teacher) => ({
@@ -645,7 +690,12 @@ async function mainJob(o: RunOptions): Promise<RunResult> {
         fusionOf: p.fusionOf,
       }),
     );
-    await run(planDistillation({ student: o.student, cells: openNow.filter((c) => c.methodId === 'kd').flatMap((c) => range(R, c.splits).map((r) => ({ ...c, repeat: r }))) }));
+    await run(
+      planDistillation({
+        student: o.student,
+        cells: openNow.filter((c) => c.methodId === 'kd').flatMap((c) => range(R, c.splits).map((r) => ({ ...c, repeat: r }))),
+      }),
+    );
     for (const c of openNow.filter((x) => x.methodId === 'kd')) c.splits = R;
     // The family follows the measurements: the teacher with the largest plain-KD gain so far gets every method.
     const kdMean = (t: string) => summariseValues(gainsOf(t, 'kd')).mean;
@@ -676,7 +726,11 @@ async function mainJob(o: RunOptions): Promise<RunResult> {
   }
   const order = (k: string) => {
     const rec = byKey.get(k)![0];
-    return rec.role === 'distilled' ? 2 + candidates.findIndex((c) => c.teacher === rec.teacher && c.methodId === rec.methodId) : rec.role === 'student' ? 0 : 1;
+    return rec.role === 'distilled'
+      ? 2 + candidates.findIndex((c) => c.teacher === rec.teacher && c.methodId === rec.methodId)
+      : rec.role === 'student'
+        ? 0
+        : 1;
   };
   const gainOf = (teacher: string, methodId: string) => summariseGain(gainsOf(teacher, methodId), d);
   const table: MethodRow[] = [];
@@ -731,15 +785,24 @@ async function mainJob(o: RunOptions): Promise<RunResult> {
     why: deploy.sentence,
   });
   const splitsUsed = Math.max(...all.map((r) => r.repeat)) + 1;
-  const undecidedRows = table.filter((row) => row.effect === 'undecided at the cap' || row.effect === 'undecided');
-  const undecided = undecidedRows.length;
-  // The next step when some gains stay open at the cap: the next planned look (about 1.6× the cap), its cost at this run's pace.
+  const undecided = table.filter((row) => row.effect === 'undecided at the cap' || row.effect === 'undecided').length;
+  // The next step when some gains stay open at the cap: the next planned look (about 1.6× the cap), its cost at this
+  // run's pace, and how many of the open gains it could decide if their spread between splits stays as it is.
   const cap = looks[looks.length - 1];
   const nextCap = budget.looks.find((x) => x > cap) ?? Math.ceil(cap * 1.6);
-  const extra = nextCap - cap;
-  const models = extra * (undecided + 1 + new Set(undecidedRows.map((row) => row.teacher)).size);
+  const atCap = candidates.filter((c) => table.find((row) => row.label === idOf(c))?.effect === 'undecided at the cap');
+  const models = (nextCap - cap) * (atCap.length + 1 + new Set(atCap.map((c) => c.teacher)).size);
   const pace = summariseValues(all.map((rec) => rec.seconds)).mean;
-  const next = undecidedRows.some((row) => row.effect === 'undecided at the cap') ? { maxRepeats: nextCap, models, seconds: models * pace } : null;
+  const widest = (f: (g: number[]) => number) => Math.max(...atCap.map((c) => f(gainsOf(c.teacher, c.methodId))));
+  const next = atCap.length
+    ? {
+        maxRepeats: nextCap,
+        models,
+        seconds: models * pace,
+        decidable: atCap.filter((c) => couldDecide(gainsOf(c.teacher, c.methodId), d, nextCap)).length,
+        halfWidth: { now: widest((g) => projectedHalfWidth(g, d, cap)), next: widest((g) => projectedHalfWidth(g, d, nextCap)) },
+      }
+    : null;
   const decision = {
     rule: DEPLOY_RULE,
     sentence: deploy.sentence,
@@ -888,7 +951,13 @@ export function planDistillation(o: { student: string; cells: { repeat: number; 
     return {
       id: `r${r}-${id}-from-${t}`,
       kind: teacherless ? 'discom' : 'distill',
-      inputs: { repeat: r, student: o.student, teacher: t, methodId: id, dir: modelPath(r, teacherless ? `${id}-${t}` : `${id}-from-${t}`) },
+      inputs: {
+        repeat: r,
+        student: o.student,
+        teacher: t,
+        methodId: id,
+        dir: modelPath(r, teacherless ? `${id}-${t}` : `${id}-from-${t}`),
+      },
       dependsOn: [],
       label: `repeat ${r + 1}: ${methodIdLabel(id)} ← ${t}`,
     };

@@ -143,6 +143,10 @@ export interface RunDecision {
   familyFrom: string[];
   /** Distilled students still undecided (at the cap: more splits would be needed). */
   undecided: number;
-  /** With some undecided at the cap: the next look's cap, and about how many models and seconds reaching it costs; null otherwise. */
-  next: { maxRepeats: number; models: number; seconds: number } | null;
+  /**
+   * With some gains undecided at the cap: the next look's cap, about how many models and seconds reaching it costs, how
+   * many of those gains it could decide if their spread between splits stays as it is, and the widest of their
+   * half-widths at the cap and (projected) at the next cap; null otherwise.
+   */
+  next: { maxRepeats: number; models: number; seconds: number; decidable: number; halfWidth: { now: number; next: number } } | null;
 }

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { combineRepeats } from '../criteria/index.js';
 import { cchResultOf } from '../criteria/testing/results.js';
-import { DEPLOY_RULE, deployChoice, gainDesign, gainUnits, pairedGains, summariseGain } from './decide.js';
+import { DEPLOY_RULE, couldDecide, deployChoice, gainDesign, gainUnits, pairedGains, projectedHalfWidth, summariseGain } from './decide.js';
 import { summaryAgainstTables } from './testing.js';
 import type { RunResult } from './types.js';
 import { agreementLine, agreementOf, plainVerdict, teacherOutcomes } from './verdict.js';
@@ -100,5 +100,19 @@ describe('from per-repeat records to the verdicts and their words', () => {
     expect(summaryAgainstTables(tampered)).toEqual([expect.stringMatching(/^good: the summary does not show \+5\.33 pts/)]);
     const contradicting = { ...all, decision: { ...all.decision, chosen: null }, best: { ...all.best, label: 'STUDENT (x, no KD)' } };
     expect(summaryAgainstTables(contradicting)).toContain('the summary does not deploy the student alone');
+  });
+
+  it('projects an open gain to a larger cap from its present spread, and says when more splits cannot decide it', () => {
+    const g = gainsOf('flat');
+    const ci = summariseGain(g, design).gainCi!;
+    // At the run's own cap the projection is the interval it has.
+    expect(projectedHalfWidth(g, design, 3)).toBeCloseTo((ci[1] - ci[0]) / 2, 12);
+    // Overlapping splits: the factor 1/R + 2/7 has a floor, so even 1000 splits leave at least z·√(2/7)·s.
+    const sd = Math.sqrt(g.reduce((a, x) => a + (x - g.reduce((b, y) => b + y, 0) / 3) ** 2, 0) / 2);
+    expect(projectedHalfWidth(g, design, 1000)).toBeGreaterThan(1.96 * Math.sqrt(2 / 7) * sd);
+    expect(projectedHalfWidth(g, design, 1000)).toBeLessThan(projectedHalfWidth(g, { ...design, looks: [3, 8] }, 8));
+    // 'flat' (+5, −5, 0 points) cannot be decided however many splits; +5.3 points with 0.5 points of spread can.
+    expect(couldDecide(g, design, 20)).toBe(false);
+    expect(couldDecide([0.05, 0.055, 0.06], design, 5)).toBe(true);
   });
 });

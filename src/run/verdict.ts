@@ -94,11 +94,18 @@ export function plainVerdict(r: RunResult): string {
     }) predicts: ${criterion.join('; ')}.`,
     `Measured plain KD (paired ${m} gain, ${intervals}): ${measured.join('; ')}; ${agreementLine(r.agreement)}.`,
     `${r.decision.sentence} Saved in best-student/.`,
-    ...(next
-      ? [
-          `${r.decision.undecided} distilled student${r.decision.undecided === 1 ? ' is' : 's are'} still undecided at the cap: to decide, run again with --max-repeats ${next.maxRepeats} --resume (about ${next.models} more models).`,
-        ]
-      : []),
+    ...(next ? [nextStepSentence(r, scale, unit)] : []),
   ].join(' ');
 }
 
+/** What more splits would do for the gains undecided at the cap, from their present spread between splits. */
+export function nextStepSentence(r: Pick<RunResult, 'decision'>, scale = 1, unit = ''): string {
+  const next = r.decision.next!;
+  const n = r.decision.undecided;
+  const hw = (x: number) => `±${formatNumber(scale * x)}${unit}`;
+  const subject = `${n} distilled student${n === 1 ? ' is' : 's are'} undecided at the cap of ${r.decision.looks[r.decision.looks.length - 1]} splits`;
+  const widths = `the widest interval, ${hw(next.halfWidth.now)} now, would be about ${hw(next.halfWidth.next)} at ${next.maxRepeats} splits if the gains vary between splits as they do now`;
+  return next.decidable > 0
+    ? `${subject}: ${next.decidable} of them could be decided with --max-repeats ${next.maxRepeats} --resume (about ${next.models} more models; ${widths}).`
+    : `${subject}, and more splits are unlikely to decide them: ${widths}, still wider than their gains are far from 0 or from ±${formatNumber(scale * r.decision.delta)}${unit}. The spread comes from training and from each split's test rows; overlapping splits cannot shrink it below a floor (docs/decisions.md).`;
+}

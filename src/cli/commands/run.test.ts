@@ -42,11 +42,12 @@ describe('cmkd run flags', () => {
 });
 
 describe("the next step's command", () => {
-  it('is the run again in its folder, without --resume, --out or --max-repeats, each argument quoted for a shell', () => {
+  it('is the run again in its folder, without --resume, --out, --repeats or --max-repeats, each argument quoted for a shell', () => {
     expect(
       resumeCommand(['run', 'data.csv', '--student', 'a b', '--max-repeats', '8', '--out=x', '--resume', '--label', "it's"], '/tmp/r 1'),
     ).toBe("cmkd run data.csv --student 'a b' --label 'it'\\''s' --out '/tmp/r 1'");
-    expect(resumeCommand(['--quiet', 'run', 'digits', '--student', 'textured', '--out', 'runs/x'], 'runs/x')).toBe(
+    // A fixed run goes on with sequential splits: --repeats goes, the next step's --max-repeats sets the cap.
+    expect(resumeCommand(['--quiet', 'run', 'digits', '--repeats', '3', '--student', 'textured', '--out', 'runs/x'], 'runs/x')).toBe(
       'cmkd run --quiet digits --student textured --out runs/x',
     );
   });

@@ -46,15 +46,15 @@ function repeatsOption(v: string | undefined): number | 'auto' {
   return n;
 }
 
-/** The command that resumes this run in its folder: its own arguments without --resume, --out and --max-repeats (the next step adds them). */
+/** The command that resumes this run in its folder with sequential splits: its own arguments without --resume, --out, --repeats and --max-repeats (the next step adds them). */
 export function resumeCommand(args: readonly string[], outDir: string): string {
   const kept: string[] = [];
   let command = false;
   for (let i = 0; i < args.length; i++) {
     const a = args[i];
     if (!command && a === 'run') command = true;
-    else if (a === '--resume' || a.startsWith('--out=') || a.startsWith('--max-repeats=')) continue;
-    else if (a === '--out' || a === '--max-repeats') i++;
+    else if (a === '--resume' || /^--(out|max-repeats|repeats)=/.test(a)) continue;
+    else if (a === '--out' || a === '--max-repeats' || a === '--repeats') i++;
     else kept.push(a);
   }
   const quote = (a: string) => (/^[\w@%+=:,./?&-]+$/.test(a) ? a : `'${a.replaceAll("'", "'\\''")}'`);
@@ -97,7 +97,7 @@ export function humanRun(r: RunResult, outDir: string, command?: string): string
     ),
     '',
     r.verdict,
-    ...(r.decision.next && command
+    ...(r.decision.next?.decidable && command
       ? [
           '',
           `Next step (about ${r.decision.next.models} more models, ~${duration(r.decision.next.seconds)} at this run's pace): ${command} --max-repeats ${r.decision.next.maxRepeats} --resume`,
