@@ -63,16 +63,16 @@ describe("bad input names the CLI's own flags", () => {
   it('cmkd sweep names --temperatures and --lambdas', async () => {
     const sweep = ['sweep', 'digits?n=200', '--student', 'blocks', '--teacher', 'pixels', '--quick'];
     expect(await fails(...sweep, '--temperatures', '0', '--out', join(root, 's1'))).toMatch(
-      /every --temperatures value must be a number > 0, got 0/,
+      /--temperatures '0': expected comma-separated values, each a number > 0 and ≤ 1000/,
     );
     expect(await fails(...sweep, '--lambdas', '-1', '--out', join(root, 's2'))).toMatch(
-      /every --lambdas value .* must be a number ≥ 0, got -1/,
+      /--lambdas '-1': expected comma-separated values, each a number from 0 to 1000/,
     );
   });
 
   it('cmkd mi --ci is checked as a flag', async () => {
     expect(await fails('mi', 'digits?n=100', '--x', 'pixels', '--y', 'label', '--ci', '2')).toMatch(
-      /--ci '2': expected a number > 0 ≤ 0.999999/,
+      /--ci '2': expected a number > 0 and ≤ 0\.999999/,
     );
   });
 });
