@@ -76,3 +76,18 @@ describe("bad input names the CLI's own flags", () => {
     );
   });
 });
+
+describe('every command that runs models takes the same shared flags', () => {
+  const trains = [['run'], ['cch'], ['train'], ['distill'], ['sweep'], ['mi'], ['experiment', 'cch-gaussian']];
+  it.each(trains)('cmkd %s takes --backend, --json, --quiet and --seed', async (...cmd) => {
+    const r = await run(...cmd, '--help');
+    expect(r.code).toBe(0);
+    for (const flag of ['--backend <name>', '--json', '--quiet']) expect(r.stdout, flag).toContain(flag);
+    if (cmd[0] !== 'experiment') expect(r.stdout).toMatch(/--seed <(n|int)>/);
+  });
+
+  it('refuses an unknown backend on one line before any work, in mi as in run', async () => {
+    expect(await fails('mi', 'digits?n=100', '--x', 'pixels', '--y', 'label', '--backend', 'gpu')).toMatch(/backend.*'gpu'/);
+    expect(await fails('run', 'digits', '--student', 'textured', '--backend', 'gpu', '--out', join(root, 'b1'))).toMatch(/backend.*'gpu'/);
+  });
+});

@@ -1,14 +1,16 @@
 import type { Command } from 'commander';
 import { getModality, loadModalities, modalityRows, type ModalityTable, type MultimodalDataset } from '../../data/index.js';
+import { initEngine } from '../../engine/index.js';
 import { estimateMI, MI_ESTIMATORS, MI_UNITS, type MIEstimate, type MIEstimatorName, type MIInput, type MIUnits } from '../../mi/index.js';
 import { CmkdError, oneOf } from '../../util/errors.js';
 import { makeRng } from '../../util/rng.js';
 import { decimalsFor, formatAt, formatNumber } from '../../util/format.js';
 import { emit, progressBars, warn } from '../output.js';
 import { addDatasetFlags, columnOptions, type DatasetFlags } from '../common.js';
-import { addOutputFlags, isQuiet, numberOption, range, RANGES, type OutputFlags } from '../options.js';
+import { addBackendFlag, addOutputFlags, backendOption, isQuiet, numberOption, range, RANGES, type OutputFlags } from '../options.js';
 
 interface MiFlags extends DatasetFlags, OutputFlags {
+  backend: string;
   x: string;
   y: string;
   estimator: string;
@@ -74,28 +76,31 @@ function human(r: MIEstimate & { x: string; y: string; dataset: string }): strin
 export function register(program: Command): void {
   addDatasetFlags(
     addOutputFlags(
-      program
-        .command('mi')
-        .description('estimate the mutual information between two modalities, or a modality and the label')
-        .argument(
-          '<dataset>',
-          "'digits' (or 'digits?n=2000'), a directory with cmkd.json, or a .csv with --csv-modality (and --label for MI with the label)",
-        )
-        .requiredOption('--x <modality>', 'first variable: a modality name')
-        .requiredOption('--y <modality|label>', "second variable: a modality name, or 'label' for the task's labels")
-        .option('--estimator <name>', `estimator (${MI_ESTIMATORS.join('|')})`, 'ksg')
-        .option('--k <n>', `neighbours for ksg/latent (default 3; latent 4) ${range(RANGES.k)}`)
-        .option('--seed <n>', `seed for jitter, splits and networks ${range(RANGES.seed)}`, '0')
-        .option(
-          '--bootstrap <n>',
-          `resamples for the interval (gaussian/ksg: 20 half-splits, latent: 3 half-splits, mine: 3 reruns); 0 for none ${range(RANGES.bootstrap)}`,
-        )
-        .option('--ci <level>', `confidence level of the interval ${range(RANGES.ci)}`, '0.95')
-        .option('--units <u>', `units (${MI_UNITS.join('|')})`, 'nats')
-        .option('--bound <b>', 'mine: dv or infonce')
-        .option('--latent-dim <n>', `latent: dimension of each learned code (default 8) ${range(RANGES.latentDim)}`)
-        .option('--epochs <n>', `mine/latent: maximum epochs ${range(RANGES.epochs)}`)
-        .option('--samples <n>', `use a seeded random subset of this many samples ${range(MI_SAMPLES)}`),
+      addBackendFlag(
+        program
+          .command('mi')
+          .description('estimate the mutual information between two modalities, or a modality and the label')
+          .argument(
+            '<dataset>',
+            "'digits' (or 'digits?n=2000'), a directory with cmkd.json, or a .csv with --csv-modality (and --label for MI with the label)",
+          )
+          .requiredOption('--x <modality>', 'first variable: a modality name')
+          .requiredOption('--y <modality|label>', "second variable: a modality name, or 'label' for the task's labels")
+          .option('--estimator <name>', `estimator (${MI_ESTIMATORS.join('|')})`, 'ksg')
+          .option('--k <n>', `neighbours for ksg/latent (default 3; latent 4) ${range(RANGES.k)}`)
+          .option('--seed <n>', `seed for jitter, splits and networks ${range(RANGES.seed)}`, '0')
+          .option(
+            '--bootstrap <n>',
+            `resamples for the interval (gaussian/ksg: 20 half-splits, latent: 3 half-splits, mine: 3 reruns); 0 for none ${range(RANGES.bootstrap)}`,
+          )
+          .option('--ci <level>', `confidence level of the interval ${range(RANGES.ci)}`, '0.95')
+          .option('--units <u>', `units (${MI_UNITS.join('|')})`, 'nats')
+          .option('--bound <b>', 'mine: dv or infonce')
+          .option('--latent-dim <n>', `latent: dimension of each learned code (default 8) ${range(RANGES.latentDim)}`)
+          .option('--epochs <n>', `mine/latent: maximum epochs ${range(RANGES.epochs)}`)
+          .option('--samples <n>', `use a seeded random subset of this many samples ${range(MI_SAMPLES)}`),
+        '; runs the networks of mine and latent',
+      ),
     ),
   ).action(async (spec: string, flags: MiFlags) => {
     // Every flag is checked before the dataset is loaded.
@@ -112,6 +117,9 @@ export function register(program: Command): void {
       latentDim: numberOption('--latent-dim', flags.latentDim, RANGES.latentDim),
       epochs: numberOption('--epochs', flags.epochs, RANGES.epochs),
     };
+    const backend = backendOption(flags);
+    // Only mine and latent train networks: the other estimators need no TF.js backend.
+    if (settings.estimator === 'mine' || settings.estimator === 'latent') await initEngine({ backend });
     const bars = progressBars({ quiet: isQuiet(flags) });
     try {
       // Between two modalities a single CSV needs no label column.
