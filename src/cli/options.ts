@@ -181,13 +181,17 @@ export function isQuiet(f: OutputFlags): boolean {
 
 // --backend --------------------------------------------------------------------------------------
 
-/** `--backend`: the TF.js backend every command that runs models takes. */
+/**
+ * `--backend`: the TF.js backend every command that runs models takes. Absent, the engine's own
+ * default applies (src/engine/index.ts: $CMKD_BACKEND, else auto), as it does for the pool's workers.
+ */
 export function addBackendFlag(cmd: Command, note = ''): Command {
-  return cmd.option('--backend <name>', `TF.js backend (${BACKEND_CHOICES.join('|')})${note}`, 'auto');
+  return cmd.option('--backend <name>', `TF.js backend (${BACKEND_CHOICES.join('|')}; default: $CMKD_BACKEND, else auto)${note}`);
 }
 
-export function backendOption(f: { backend: string }): BackendChoice {
-  return oneOf<BackendChoice>('backend', f.backend, BACKEND_CHOICES);
+/** The --backend value, checked; undefined when absent (initEngine then takes $CMKD_BACKEND, else auto). */
+export function backendOption(f: { backend?: string }): BackendChoice | undefined {
+  return f.backend === undefined ? undefined : oneOf<BackendChoice>('backend', f.backend, BACKEND_CHOICES);
 }
 
 // The training budget: architecture and optimisation ---------------------------------------------

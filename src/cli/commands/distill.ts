@@ -61,7 +61,7 @@ interface DistillFlags extends DatasetFlags, BudgetFlags, OutputFlags {
   modalities?: string;
   splitSeed?: string;
   out: string;
-  backend: string;
+  backend?: string;
 }
 
 const isModelDir = (p: string) => existsSync(path.join(p, MODEL_FILE));

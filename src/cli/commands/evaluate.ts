@@ -16,7 +16,7 @@ interface EvaluateFlags extends DatasetFlags, OutputFlags {
   split: string;
   splitSeed?: string;
   modality?: string;
-  backend: string;
+  backend?: string;
 }
 
 export function register(program: Command): void {

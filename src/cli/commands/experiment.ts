@@ -36,7 +36,7 @@ function addExperiment(group: Command, def: ExperimentDefinition): void {
     .option('--out <dir>', `run folder (default runs/${def.name}-<timestamp>)`)
     .option('--resume', 'reuse the finished cells of an interrupted or earlier run in --out');
   addOutputFlags(addBackendFlag(cmd)).action(
-    async (raw: Record<string, string | boolean | undefined> & ExecutorFlags & OutputFlags & { backend: string }) => {
+    async (raw: Record<string, string | boolean | undefined> & ExecutorFlags & OutputFlags & { backend?: string }) => {
       const opts: Record<string, unknown> = {};
       for (const o of def.options) {
         const v = raw[o.key];

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { runCli as run } from '../../../test/cli.js';
+import { runCli as run, startCli } from '../../../test/cli.js';
 
 const root = mkdtempSync(join(tmpdir(), 'cmkd-flags-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -89,5 +89,18 @@ describe('every command that runs models takes the same shared flags', () => {
   it('refuses an unknown backend on one line before any work, in mi as in run', async () => {
     expect(await fails('mi', 'digits?n=100', '--x', 'pixels', '--y', 'label', '--backend', 'gpu')).toMatch(/backend.*'gpu'/);
     expect(await fails('run', 'digits', '--student', 'textured', '--backend', 'gpu', '--out', join(root, 'b1'))).toMatch(/backend.*'gpu'/);
+  });
+
+  it('without --backend a command takes $CMKD_BACKEND, as src/engine documents (a default of auto hid it)', async () => {
+    const before = process.env.CMKD_BACKEND;
+    process.env.CMKD_BACKEND = 'cpu';
+    try {
+      const info = startCli(['info']);
+      expect(await info.waitFor(/^backend:/)).toMatch(/^backend: +cpu$/);
+      await info.stop();
+    } finally {
+      if (before === undefined) delete process.env.CMKD_BACKEND;
+      else process.env.CMKD_BACKEND = before;
+    }
   });
 });

@@ -7,7 +7,7 @@ import { addBackendFlag, addOutputFlags, backendOption } from '../options.js';
 export function register(program: Command): void {
   addOutputFlags(addBackendFlag(program.command('info').description('show the TensorFlow.js backend in use and its settings')), {
     progress: false,
-  }).action(async (opts: { backend: string; json?: boolean }) => {
+  }).action(async (opts: { backend?: string; json?: boolean }) => {
     const info = await initEngine({ backend: backendOption(opts) });
     const result = { cmkd: VERSION, node: process.version, ...info };
     emit(result, opts, (r) =>

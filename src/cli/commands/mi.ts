@@ -10,7 +10,7 @@ import { addDatasetFlags, columnOptions, type DatasetFlags } from '../common.js'
 import { addBackendFlag, addOutputFlags, backendOption, isQuiet, numberOption, range, RANGES, type OutputFlags } from '../options.js';
 
 interface MiFlags extends DatasetFlags, OutputFlags {
-  backend: string;
+  backend?: string;
   x: string;
   y: string;
   estimator: string;

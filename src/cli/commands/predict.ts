@@ -14,7 +14,7 @@ import { progressBars, warn } from '../output.js';
 interface PredictFlags extends DatasetFlags, OutputFlags {
   out?: string;
   modality?: string;
-  backend: string;
+  backend?: string;
 }
 
 /**

@@ -103,7 +103,7 @@ export function humanRun(r: RunResult, outDir: string, command?: string): string
  * the CCH analysis, backend, workers and output.
  */
 export interface SharedRunFlags extends ExecutorFlags, OutputFlags {
-  backend: string;
+  backend?: string;
   teachers?: string;
   budget: string;
   fusion: boolean;

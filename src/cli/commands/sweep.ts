@@ -39,7 +39,7 @@ interface SweepFlags extends DatasetFlags, BudgetFlags, ExecutorFlags, OutputFla
   quick?: boolean;
   resume?: boolean;
   out: string;
-  backend: string;
+  backend?: string;
 }
 
 export function register(program: Command): void {

@@ -43,7 +43,7 @@ interface TrainFlags extends DatasetFlags, BudgetFlags, OutputFlags {
   augment?: boolean;
   splitSeed: string;
   resume?: boolean;
-  backend: string;
+  backend?: string;
 }
 
 /** Human summary of an evaluation, one line. */

@@ -7,7 +7,7 @@ import { addBackendFlag, addQuietFlag, backendOption, numberOption, range, RANGE
 
 interface WorkerFlags {
   queue: string;
-  backend: string;
+  backend?: string;
   lockSeconds: string;
   quiet?: boolean;
 }
