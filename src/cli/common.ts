@@ -1,81 +1,12 @@
-/** Helpers every command shares: checked numeric flags, Ctrl-C handling, and the dataset flags. */
+/** Helpers every command shares: the output folder, Ctrl-C handling, and the dataset flags (the shared flags and number parsing: options.ts). */
 import { accessSync, constants, mkdirSync, readdirSync, rmdirSync, statSync, type Stats } from 'node:fs';
-import { availableParallelism, cpus } from 'node:os';
 import path from 'node:path';
 import { Option, type Command } from 'commander';
 import { loadDataset, type CsvModalityColumns, type LoadOptions, type MultimodalDataset } from '../data/index.js';
-import { queueConnection, type QueueTarget } from '../run/index.js';
+import type { QueueTarget } from '../run/index.js';
 import { CmkdError, oneOf } from '../util/errors.js';
+import { listOption } from './options.js';
 import { warn, type progressBars } from './output.js';
-
-/** A numeric option value, checked: integer if asked, within [min, max]. */
-export function numberOption(
-  flag: string,
-  value: string | undefined,
-  rule: { integer?: boolean; min?: number; max?: number; above?: number } = {},
-): number | undefined {
-  if (value === undefined) return undefined;
-  const x = value.trim() === '' ? NaN : Number(value);
-  const want = `${rule.integer ? 'an integer' : 'a number'}${rule.min !== undefined ? ` ≥ ${rule.min}` : ''}${rule.above !== undefined ? ` > ${rule.above}` : ''}${rule.max !== undefined ? ` ≤ ${rule.max}` : ''}`;
-  if (
-    !Number.isFinite(x) ||
-    (rule.integer && !Number.isInteger(x)) ||
-    (rule.min !== undefined && x < rule.min) ||
-    (rule.above !== undefined && x <= rule.above) ||
-    (rule.max !== undefined && x > rule.max)
-  ) {
-    throw new CmkdError(`${flag} '${value}': expected ${want}`, 'invalid-option');
-  }
-  return x;
-}
-
-export interface ExecutorFlags {
-  workers: string;
-  queue?: string;
-}
-
-/** `--workers` and `--queue`: where a plan's cells run (src/run/cells.ts). */
-export function addExecutorFlags(cmd: Command): Command {
-  return cmd
-    .option(
-      '--workers <n|auto>',
-      'processes training models at once, one core each; auto: the cores idle now (measured over 0.2 s, at least 1)',
-      'auto',
-    )
-    .option('--queue <url>', 'run the cells on `cmkd worker` processes serving this Redis queue, e.g. redis://host:6379/0');
-}
-
-/**
- * The cores idle now (at least 1): the CPU time they spent idle over 0.2 s, measured rather than
- * read from the load average, which lags a minute behind (right after a test run it still said
- * "busy" on an idle machine).
- */
-export function idleCores(sampleMs = 200): number {
-  const idleAndTotal = () =>
-    cpus().reduce(
-      ([idle, total], c) => [idle + c.times.idle, total + c.times.idle + c.times.user + c.times.nice + c.times.sys + c.times.irq],
-      [0, 0],
-    );
-  const [idle0, total0] = idleAndTotal();
-  // A synchronous pause: flags are parsed synchronously, and this runs once per command.
-  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, sampleMs);
-  const [idle1, total1] = idleAndTotal();
-  const share = total1 > total0 ? (idle1 - idle0) / (total1 - total0) : 1;
-  return Math.max(1, Math.round(share * availableParallelism()));
-}
-
-/** `--workers <n|auto>` (auto = idleCores()) and `--queue <url>`. */
-export function executorOptions(f: ExecutorFlags): { workers: number; queue?: QueueTarget } {
-  if (f.queue !== undefined) {
-    queueConnection(f.queue);
-    // The cells run on the queue's workers: no local pool besides.
-    if (f.workers !== 'auto' && f.workers !== '1')
-      throw new CmkdError('--workers and --queue: give one (queued cells run on the workers serving the queue)', 'invalid-option');
-    return { workers: 1, queue: { url: f.queue } };
-  }
-  if (f.workers === 'auto') return { workers: idleCores() };
-  return { workers: numberOption('--workers', f.workers, { integer: true, min: 1 }) as number };
-}
 
 /** Output folders this process made; those still empty at exit (bad input found after the check) are removed. */
 const madeDirs = new Map<string, string>();
@@ -151,15 +82,24 @@ export function prepareOutDir(flag: string, dir: string, resume?: boolean): stri
   return dir;
 }
 
-/** Ctrl-C aborts the run cooperatively (a second Ctrl-C exits at once). Returns the signal and a release function. */
-export function interruptSignal(): { signal: AbortSignal; release: () => void } {
+/**
+ * Ctrl-C aborts the run cooperatively: the work stops after its current unit, finished results
+ * are kept (a second Ctrl-C exits at once, code 130). `signals` adds others, e.g. SIGTERM for a
+ * service. Returns the signal and a release function.
+ */
+export function interruptSignal(signals: NodeJS.Signals[] = ['SIGINT']): { signal: AbortSignal; release: () => void } {
   const controller = new AbortController();
-  const onSigint = () => {
+  const onSignal = () => {
     if (controller.signal.aborted) process.exit(130);
     controller.abort();
   };
-  process.on('SIGINT', onSigint);
-  return { signal: controller.signal, release: () => process.off('SIGINT', onSigint) };
+  for (const s of signals) process.on(s, onSignal);
+  return {
+    signal: controller.signal,
+    release: () => {
+      for (const s of signals) process.off(s, onSignal);
+    },
+  };
 }
 
 export interface DatasetFlags {
@@ -265,8 +205,7 @@ export function columnOptions(flags: DatasetFlags): Partial<LoadOptions> {
   const kind = flags.task === undefined ? undefined : oneOf('task', flags.task, ['classification', 'regression'] as const);
   if (flags.classes !== undefined) {
     if (kind === 'regression') throw new CmkdError('--classes applies to classification, not --task regression', 'invalid-option');
-    const classes = flags.classes.split(',').map((c) => c.trim());
-    out.task = { kind: 'classification', classes };
+    out.task = { kind: 'classification', classes: listOption('--classes', flags.classes) as string[] };
   } else if (kind) {
     out.task = kind;
   }

@@ -110,13 +110,3 @@ export function embeddingSize(spec: ModelSpec): number {
   if (spec.kind === 'cnn' && spec.hidden.length === 0) return spec.channels[spec.channels.length - 1];
   return spec.hidden[spec.hidden.length - 1];
 }
-
-/** Parse a comma-separated list of positive integers (CLI options such as --hidden 128,64). */
-export function parseIntList(value: string, option: string): number[] {
-  const parts = value.split(',').map((s) => s.trim());
-  const out = parts.map(Number);
-  if (value.trim() === '' || out.some((v) => !Number.isInteger(v) || v <= 0)) {
-    throw new CmkdError(`${option} '${value}': expected comma-separated positive integers, e.g. 128,64`, 'invalid-option');
-  }
-  return out;
-}

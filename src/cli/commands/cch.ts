@@ -1,19 +1,16 @@
 import type { Command } from 'commander';
-import { BACKEND_CHOICES, initEngine, type BackendChoice } from '../../engine/index.js';
+import { initEngine } from '../../engine/index.js';
 import { miMethod, type Estimate } from '../../criteria/index.js';
 import { analyseTeachers, type TeacherAnalysis } from '../../run/index.js';
-import { oneOf } from '../../util/errors.js';
 import { formatEstimate } from '../../util/format.js';
 import { emit, num, progressBars, table, warn } from '../output.js';
 import { addDatasetFlags, columnOptions, interruptSignal, jobDataset, prepareOutDir, type DatasetFlags } from '../common.js';
+import { backendOption, isQuiet } from '../options.js';
 import { defaultRunDir } from './experiment.js';
 import { addRunFlags, parseRunFlags, type SharedRunFlags } from './run.js';
 
 interface CchFlags extends DatasetFlags, SharedRunFlags {
   student: string;
-  backend: string;
-  json?: boolean;
-  quiet?: boolean;
 }
 
 /** '2.18 [2.14, 2.23]', as the report writes an estimate; '—' when missing. */
@@ -75,18 +72,15 @@ export function register(program: Command): void {
           "rank candidate teacher modalities for a student by the CCH margin I(Ht;Hs) − I(Hs;Y): exactly `cmkd run`'s analysis (same models, rows and settings), with intervals over repeats and the MFH view",
         )
         .argument('<dataset>', "'digits' (or 'digits?n=2000'), a directory with cmkd.json, or a .csv with --csv-modality/--label")
-        .requiredOption('--student <modality>', 'the student modality')
-        .option('--backend <name>', `TF.js backend (${BACKEND_CHOICES.join('|')})`, 'auto')
-        .option('--json', 'print the result as JSON')
-        .option('--quiet', 'no progress on stderr'),
+        .requiredOption('--student <modality>', 'the student modality'),
       'cch',
     ),
   ).action(async (spec: string, f: CchFlags) => {
-    const backend = oneOf<BackendChoice>('backend', f.backend, BACKEND_CHOICES);
+    const backend = backendOption(f);
     const options = parseRunFlags(f);
     const outDir = prepareOutDir('--out', f.out ?? defaultRunDir('cch'), Boolean(f.resume));
     await initEngine({ backend });
-    const bars = progressBars({ quiet: Boolean(f.quiet || f.json) });
+    const bars = progressBars({ quiet: isQuiet(f) });
     const { signal, release } = interruptSignal();
     try {
       const dataset = await jobDataset(spec, f, options, bars);

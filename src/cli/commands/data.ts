@@ -10,9 +10,9 @@ import {
 } from '../../data/index.js';
 import { addDatasetFlags, columnOptions, type DatasetFlags } from '../common.js';
 import { emit, num, progressBars, table, warn } from '../output.js';
+import { addOutputFlags, isQuiet, type OutputFlags } from '../options.js';
 
-interface DataFlags extends DatasetFlags {
-  json?: boolean;
+interface DataFlags extends DatasetFlags, OutputFlags {
   /** describe: a column table for every modality, however wide. */
   columns?: boolean;
 }
@@ -23,7 +23,7 @@ const WIDE = 20;
 const FIRST = 5;
 
 async function load(spec: string, flags: DataFlags, validate: boolean): Promise<MultimodalDataset> {
-  const bars = progressBars();
+  const bars = progressBars({ quiet: isQuiet(flags) });
   try {
     // Not loadForCommand: what loading changed is among datasetWarnings, printed once by the command.
     return await loadDataset(spec, { ...columnOptions(flags), onProgress: bars, validate });
@@ -102,14 +102,16 @@ export function register(program: Command): void {
   const data = program.command('data').description('inspect and check datasets (built-in digits, a cmkd.json directory, or a CSV)');
 
   addDatasetFlags(
-    data
-      .command('describe')
-      .description(
-        'summarise a dataset: modalities (kind, shape, value ranges, missing values), per-column statistics, task, class balance; warns of constant columns and class imbalance',
-      )
-      .argument('<dataset>', "'digits' (or 'digits?n=2000'), a directory with cmkd.json, or a .csv with --csv-modality/--label")
-      .option('--columns', `a row per column for every modality (by default modalities of more than ${WIDE} columns are summarised)`)
-      .option('--json', 'print JSON (every column of every modality)'),
+    addOutputFlags(
+      data
+        .command('describe')
+        .description(
+          'summarise a dataset: modalities (kind, shape, value ranges, missing values), per-column statistics, task, class balance; warns of constant columns and class imbalance',
+        )
+        .argument('<dataset>', "'digits' (or 'digits?n=2000'), a directory with cmkd.json, or a .csv with --csv-modality/--label")
+        .option('--columns', `a row per column for every modality (by default modalities of more than ${WIDE} columns are summarised)`),
+      { json: 'print the result as JSON (every column of every modality)' },
+    ),
   ).action(async (spec: string, flags: DataFlags) => {
     const ds = await load(spec, flags, false);
     const summary = describeDataset(ds);
@@ -119,11 +121,12 @@ export function register(program: Command): void {
   });
 
   addDatasetFlags(
-    data
-      .command('validate')
-      .description('check a dataset loads and is consistent; prints "ok: ..." or one line naming the fault (exit 2)')
-      .argument('<dataset>', "'digits' (or 'digits?n=2000'), a directory with cmkd.json, or a .csv with --csv-modality/--label")
-      .option('--json', 'print JSON'),
+    addOutputFlags(
+      data
+        .command('validate')
+        .description('check a dataset loads and is consistent; prints "ok: ..." or one line naming the fault (exit 2)')
+        .argument('<dataset>', "'digits' (or 'digits?n=2000'), a directory with cmkd.json, or a .csv with --csv-modality/--label"),
+    ),
   ).action(async (spec: string, flags: DataFlags) => {
     const ds = await load(spec, flags, true);
     const result = {

@@ -2,83 +2,30 @@ import type { Command } from 'commander';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { hasModality, stratifiedSplit, type MultimodalDataset } from '../../data/index.js';
-import { BACKEND_CHOICES, initEngine, type BackendChoice } from '../../engine/index.js';
+import { initEngine } from '../../engine/index.js';
 import { DISTILL_METHODS, METHOD_FLAGS, methodDefinition, type MethodFlag } from '../../kd/index.js';
-import type { EarlyStoppingMetric } from '../../train/index.js';
-import { MODEL_FILE, MODEL_KINDS, parseIntList, type ModelKind, type SpecOverrides } from '../../models/index.js';
-import { distill, distillDiscom, loadTeacher, type LoadedTeacher, type TrainSettings } from '../../train/distill.js';
+import { MODEL_FILE } from '../../models/index.js';
+import { distill, distillDiscom, loadTeacher, type LoadedTeacher } from '../../train/distill.js';
 import { CmkdError, check, oneOf } from '../../util/errors.js';
 import { writeJsonAtomic } from '../../util/fs.js';
 import { VERSION } from '../../version.js';
 import { emit, progressBars, warn } from '../output.js';
+import { addDatasetFlags, hiddenAlias, interruptSignal, loadForCommand, type DatasetFlags, prepareOutDir } from '../common.js';
 import {
-  addDatasetFlags,
-  hiddenAlias,
-  interruptSignal,
-  loadForCommand,
+  addBackendFlag,
+  addBudgetFlags,
+  addOutputFlags,
+  backendOption,
+  isQuiet,
+  listOption,
   numberOption,
-  type DatasetFlags,
-  prepareOutDir,
-} from '../common.js';
+  parseBudget,
+  range,
+  RANGES,
+  type BudgetFlags,
+  type OutputFlags,
+} from '../options.js';
 import { evaluationLine } from './train.js';
-
-/** Architecture and optimisation flags shared by distill and sweep (defaults given by the command). */
-export interface BudgetFlags {
-  model?: string;
-  hidden?: string;
-  channels?: string;
-  epochs?: string;
-  lr?: string;
-  batchSize?: string;
-  patience?: string;
-  monitor?: string;
-  seed?: string;
-}
-
-export function addBudgetFlags(cmd: Command, defaults: { epochs?: string; lr?: string; batchSize?: string; patience?: string }): Command {
-  return cmd
-    .option('--model <kind>', `architecture of teacher and student: ${MODEL_KINDS.join('|')} (default: cnn for images, mlp for tables)`)
-    .option('--hidden <sizes>', 'dense widths, comma-separated; the last is the embedding (mlp, cnn)')
-    .option('--channels <sizes>', 'conv channels per block (cnn) or per stage (resnet), comma-separated')
-    .option('--epochs <n>', `maximum epochs${defaults.epochs ? ` (default ${defaults.epochs})` : ''}`)
-    .option('--lr <x>', `learning rate${defaults.lr ? ` (default ${defaults.lr})` : ''}`)
-    .option('--batch-size <n>', `batch size${defaults.batchSize ? ` (default ${defaults.batchSize})` : ''}`)
-    .option(
-      '--patience <n>',
-      `early-stopping patience in epochs, 0 = off (the best epoch is still restored)${defaults.patience ? ` (default ${defaults.patience})` : ''}`,
-    )
-    .option('--monitor <metric>', 'model selection and early stopping on val_metric (accuracy / MSE) or val_loss (task loss)', 'val_metric')
-    .option('--seed <n>', 'seed of weights, shuffling and dropout', '0');
-}
-
-/** Parse the budget flags over `defaults` (used where a flag is absent). */
-export function parseBudget(
-  f: BudgetFlags,
-  defaults: { epochs: number; lr: number; batchSize: number; patience: number; architecture?: SpecOverrides },
-): { training: TrainSettings; kind?: ModelKind; architecture: SpecOverrides; seed: number } {
-  const kind = f.model === undefined ? undefined : oneOf<ModelKind>('model', f.model, MODEL_KINDS);
-  const architecture: SpecOverrides = { ...defaults.architecture };
-  if (f.hidden !== undefined) architecture.hidden = parseIntList(f.hidden, '--hidden');
-  if (f.channels !== undefined) architecture.channels = parseIntList(f.channels, '--channels');
-  const patience = numberOption('--patience', f.patience, { integer: true, min: 0 }) ?? defaults.patience;
-  return {
-    training: {
-      epochs: numberOption('--epochs', f.epochs, { integer: true, min: 1 }) ?? defaults.epochs,
-      lr: numberOption('--lr', f.lr, { above: 0 }) ?? defaults.lr,
-      batchSize: numberOption('--batch-size', f.batchSize, { integer: true, min: 1 }) ?? defaults.batchSize,
-      earlyStopping:
-        patience === 0
-          ? false
-          : {
-              patience,
-              metric: oneOf<EarlyStoppingMetric>('monitor', f.monitor ?? 'val_metric', ['val_loss', 'val_metric']),
-            },
-    },
-    kind,
-    architecture,
-    seed: numberOption('--seed', f.seed ?? '0', { integer: true, min: 0 }) as number,
-  };
-}
 
 /** The method settings the flags give, refusing a flag the method does not take. */
 export function methodSettings(method: string, f: Partial<Record<MethodFlag, string>>): Record<string, number> {
@@ -94,12 +41,12 @@ export function methodSettings(method: string, f: Partial<Record<MethodFlag, str
         'invalid-option',
       );
     }
-    out[option] = numberOption(`--${flag}`, v, flag === 'temperature' ? { above: 0 } : { min: 0 }) as number;
+    out[option] = numberOption(`--${flag}`, v, RANGES[flag]) as number;
   }
   return out;
 }
 
-interface DistillFlags extends DatasetFlags, BudgetFlags {
+interface DistillFlags extends DatasetFlags, BudgetFlags, OutputFlags {
   teacher?: string;
   student?: string;
   /** Hidden old spelling of --student. */
@@ -114,53 +61,55 @@ interface DistillFlags extends DatasetFlags, BudgetFlags {
   modalities?: string;
   splitSeed?: string;
   out: string;
-  backend: string;
-  json?: boolean;
-  quiet?: boolean;
+  backend?: string;
 }
 
 const isModelDir = (p: string) => existsSync(path.join(p, MODEL_FILE));
 
 export function register(program: Command): void {
-  addBudgetFlags(
-    addDatasetFlags(
-      hiddenAlias(program.command('distill'), '--student-modality <name>')
-        .description(
-          'train a student on one modality with a KD method against a teacher (a saved model, or trained here on another modality); discom: one student per modality',
-        )
-        .argument('<dataset>', "'digits' (or 'digits?n=2000'), a directory with cmkd.json, or a .csv with --csv-modality/--label")
-        .option('--teacher <model-dir|modality>', 'a saved teacher (its standardiser and split are reused) or the modality to train one on')
-        .option('--student <modality>', 'the modality the student reads')
-        .requiredOption('--method <name>', DISTILL_METHODS.join('|'))
-        .option('--lskd', 'logit standardisation (kd, dkd, ctkd, mlkd)')
-        .option('--alpha <x>', 'kd/ctkd: CE weight α (KD weight 1 − α); dkd: TCKD weight')
-        .option('--beta <x>', 'dkd: NCKD weight')
-        .option('--temperature <t>', 'kd, dkd, mlkd: softmax temperature')
-        .option('--lambda <x>', 'kd, ctkd, mlkd, feature: weight λ of the KD term')
-        .option('--weak-view-only', 'mlkd: train on the plain view only (the reference also trains on a strong-augmentation view)')
-        .option('--modalities <a,b>', 'discom: the modalities to distil between (default: student and teacher modality)')
-        .option('--split-seed <n>', "seed of the 70/10/20 split (default: a saved teacher's, else 0)")
-        .requiredOption(
-          '--out <dir>',
-          'output directory: student model + metrics.json (teacher/ when trained here; one folder per modality for discom)',
-        )
-        .option('--backend <name>', `TF.js backend (${BACKEND_CHOICES.join('|')})`, 'auto')
-        .option('--json', 'print the result as JSON')
-        .option('--quiet', 'no progress on stderr'),
+  addOutputFlags(
+    addBackendFlag(
+      addBudgetFlags(
+        addDatasetFlags(
+          hiddenAlias(program.command('distill'), '--student-modality <name>')
+            .description(
+              'train a student on one modality with a KD method against a teacher (a saved model, or trained here on another modality); discom: one student per modality',
+            )
+            .argument('<dataset>', "'digits' (or 'digits?n=2000'), a directory with cmkd.json, or a .csv with --csv-modality/--label")
+            .option(
+              '--teacher <model-dir|modality>',
+              'a saved teacher (its standardiser and split are reused) or the modality to train one on',
+            )
+            .option('--student <modality>', 'the modality the student reads')
+            .requiredOption('--method <name>', DISTILL_METHODS.join('|'))
+            .option('--lskd', 'logit standardisation (kd, dkd, ctkd, mlkd)')
+            .option('--alpha <x>', `kd/ctkd: CE weight α (KD weight 1 − α); dkd: TCKD weight ${range(RANGES.alpha)}`)
+            .option('--beta <x>', `dkd: NCKD weight ${range(RANGES.beta)}`)
+            .option('--temperature <t>', `kd, dkd, mlkd: softmax temperature ${range(RANGES.temperature)}`)
+            .option('--lambda <x>', `kd, ctkd, mlkd, feature: weight λ of the KD term ${range(RANGES.lambda)}`)
+            .option('--weak-view-only', 'mlkd: train on the plain view only (the reference also trains on a strong-augmentation view)')
+            .option('--modalities <a,b>', 'discom: the modalities to distil between (default: student and teacher modality)')
+            .option('--split-seed <n>', `seed of the 70/10/20 split (default: a saved teacher's, else 0) ${range(RANGES.splitSeed)}`)
+            .requiredOption(
+              '--out <dir>',
+              'output directory: student model + metrics.json (teacher/ when trained here; one folder per modality for discom)',
+            ),
+        ),
+        { epochs: '30', lr: '0.001', batchSize: '64', patience: '10', monitor: 'val_metric' },
+      ),
     ),
-    { epochs: '30', lr: '0.001', batchSize: '64', patience: '10' },
   ).action(async (spec: string, flags: DistillFlags) => {
     const f: DistillFlags = { ...flags, student: flags.student ?? flags.studentModality };
     prepareOutDir('--out', f.out);
     const method = oneOf('distillation method', f.method, DISTILL_METHODS);
-    const backend = oneOf<BackendChoice>('backend', f.backend, BACKEND_CHOICES);
+    const backend = backendOption(f);
     const budget = parseBudget(f, { epochs: 30, lr: 1e-3, batchSize: 64, patience: 10 });
     const settings: Record<string, number | boolean> = methodSettings(method, f);
     if (f.weakViewOnly) {
       check(method === 'mlkd', `--weak-view-only applies to --method mlkd, not ${method}`, 'invalid-option');
       settings.strongView = false;
     }
-    const splitSeedFlag = numberOption('--split-seed', f.splitSeed, { integer: true, min: 0 });
+    const splitSeedFlag = numberOption('--split-seed', f.splitSeed, RANGES.splitSeed);
     if (method === 'discom') {
       check(!f.lskd, '--lskd applies to the logit methods kd, dkd, ctkd, mlkd, not discom', 'invalid-option');
     } else {
@@ -170,7 +119,7 @@ export function register(program: Command): void {
     }
 
     await initEngine({ backend });
-    const bars = progressBars({ quiet: Boolean(f.quiet) });
+    const bars = progressBars({ quiet: isQuiet(f) });
     const { signal, release } = interruptSignal();
     let teacher: LoadedTeacher | null = null;
     try {
@@ -285,7 +234,7 @@ async function runDiscom(
 ) {
   let modalities: string[];
   if (f.modalities !== undefined) {
-    modalities = f.modalities.split(',').map((s) => s.trim());
+    modalities = listOption('--modalities', f.modalities) as string[];
   } else {
     check(
       f.teacher !== undefined && f.student !== undefined && !isModelDir(f.teacher),

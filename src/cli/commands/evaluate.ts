@@ -1,45 +1,47 @@
 import type { Command } from 'commander';
 import { applyStandardizer, featureSize, getModality, gatherRows, stratifiedSplit } from '../../data/index.js';
-import { BACKEND_CHOICES, initEngine, type BackendChoice } from '../../engine/index.js';
+import { initEngine } from '../../engine/index.js';
 import { loadModel } from '../../models/index.js';
 import { evaluateModel } from '../../train/index.js';
 import { CmkdError, oneOf } from '../../util/errors.js';
-import { emit } from '../output.js';
-import { addDatasetFlags, loadForCommand, numberOption, type DatasetFlags } from '../common.js';
+import { emit, progressBars } from '../output.js';
+import { addDatasetFlags, loadForCommand, type DatasetFlags } from '../common.js';
+import { addBackendFlag, addOutputFlags, backendOption, isQuiet, numberOption, range, RANGES, type OutputFlags } from '../options.js';
 import { evaluationLine } from './train.js';
 
 const SPLIT_PARTS = ['test', 'val', 'train', 'all'] as const;
 type SplitPart = (typeof SPLIT_PARTS)[number];
 
-interface EvaluateFlags extends DatasetFlags {
+interface EvaluateFlags extends DatasetFlags, OutputFlags {
   split: string;
   splitSeed?: string;
   modality?: string;
-  backend: string;
-  json?: boolean;
-  quiet?: boolean;
+  backend?: string;
 }
 
 export function register(program: Command): void {
   addDatasetFlags(
-    program
-      .command('evaluate')
-      .description("score a saved model on a dataset: the rows of its split (the model's own split seed by default) or all rows")
-      .argument('<model-dir>', 'directory holding model.json and weights.bin (as written by cmkd train)')
-      .argument('<dataset>', "'digits' (or 'digits?n=2000'), a directory with cmkd.json, or a .csv with --csv-modality/--label")
-      .option('--split <part>', `rows to score: ${SPLIT_PARTS.join('|')}`, 'test')
-      .option('--split-seed <n>', 'seed of the 70/10/20 split (default: the one the model was trained with)')
-      .option('--modality <name>', 'modality to read (default: the one the model was trained on)')
-      .option('--backend <name>', `TF.js backend (${BACKEND_CHOICES.join('|')})`, 'auto')
-      .option('--json', 'print the result as JSON')
-      .option('--quiet', 'no progress on stderr'),
+    addOutputFlags(
+      addBackendFlag(
+        program
+          .command('evaluate')
+          .description("score a saved model on a dataset: the rows of its split (the model's own split seed by default) or all rows")
+          .argument('<model-dir>', 'directory holding model.json and weights.bin (as written by cmkd train)')
+          .argument('<dataset>', "'digits' (or 'digits?n=2000'), a directory with cmkd.json, or a .csv with --csv-modality/--label")
+          .option('--split <part>', `rows to score: ${SPLIT_PARTS.join('|')}`, 'test')
+          .option('--split-seed <n>', `seed of the 70/10/20 split (default: the one the model was trained with) ${range(RANGES.splitSeed)}`)
+          .option('--modality <name>', 'modality to read (default: the one the model was trained on)'),
+      ),
+    ),
   ).action(async (modelDir: string, spec: string, f: EvaluateFlags) => {
     const part = oneOf<SplitPart>('split', f.split, SPLIT_PARTS);
-    const backend = oneOf<BackendChoice>('backend', f.backend, BACKEND_CHOICES);
+    const backend = backendOption(f);
+    const splitSeedFlag = numberOption('--split-seed', f.splitSeed, RANGES.splitSeed);
     await initEngine({ backend });
     const { model, meta } = await loadModel(modelDir);
     try {
-      const ds = await loadForCommand(spec, f);
+      const bars = progressBars({ quiet: isQuiet(f) });
+      const ds = await loadForCommand(spec, f, bars).finally(() => bars.stop());
       const modalityName = f.modality ?? meta.modality;
       if (!modalityName) throw new CmkdError(`${modelDir}: the model does not record its modality; give --modality`, 'invalid-option');
       const m = getModality(ds, modalityName);
@@ -64,7 +66,7 @@ export function register(program: Command): void {
       }
       const trainedSplitSeed =
         (meta.extra?.training as { splitSeed?: number } | undefined)?.splitSeed ?? (meta.extra?.splitSeed as number | undefined);
-      const splitSeed = numberOption('--split-seed', f.splitSeed, { integer: true, min: 0 }) ?? trainedSplitSeed ?? 0;
+      const splitSeed = splitSeedFlag ?? trainedSplitSeed ?? 0;
       const rows = part === 'all' ? Int32Array.from({ length: ds.n }, (_, i) => i) : stratifiedSplit(ds, { seed: splitSeed })[part];
       // The saved standardiser (fitted on the model's training rows) is applied, not refitted.
       const std = meta.standardizer

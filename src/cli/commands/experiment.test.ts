@@ -75,7 +75,7 @@ describe('cmkd experiment', () => {
     expect(one).toHaveLength(3);
     expect(await rows('2')).toEqual(one);
     const bad = await run('experiment', 'mfh-synthetic', '--workers', '0', '--out', join(root, 'bad'));
-    expect([bad.code, bad.stderr]).toEqual([2, "cmkd: error: --workers '0': expected an integer ≥ 1\n"]);
+    expect([bad.code, bad.stderr]).toEqual([2, "cmkd: error: --workers '0': expected an integer from 1 to 1024 or 'auto'\n"]);
     const both = await run('experiment', 'cch-digits', '--workers', '2', '--queue', 'redis://127.0.0.1:1', '--out', join(root, 'bad'));
     expect(both.stderr).toMatch(/^cmkd: error: --workers and --queue: give one/);
   }, 120_000);

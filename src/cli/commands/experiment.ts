@@ -3,7 +3,18 @@ import path from 'node:path';
 import { EXPERIMENTS } from '../../experiments/registry.js';
 import type { ExperimentDefinition, ReportBlock } from '../../experiments/types.js';
 import { emit, progressBars, table } from '../output.js';
-import { addExecutorFlags, executorOptions, prepareOutDir, type ExecutorFlags } from '../common.js';
+import { initEngine } from '../../engine/index.js';
+import { interruptSignal, prepareOutDir } from '../common.js';
+import {
+  addBackendFlag,
+  addExecutorFlags,
+  addOutputFlags,
+  backendOption,
+  executorOptions,
+  isQuiet,
+  type ExecutorFlags,
+  type OutputFlags,
+} from '../options.js';
 
 /** runs/<name>-<local timestamp>, e.g. runs/cch-gaussian-2026-11-23T09-36-06. */
 export function defaultRunDir(name: string, now = new Date()): string {
@@ -23,25 +34,20 @@ function addExperiment(group: Command, def: ExperimentDefinition): void {
   cmd
     .option('--quick', 'small, fast configuration (smoke test)')
     .option('--out <dir>', `run folder (default runs/${def.name}-<timestamp>)`)
-    .option('--resume', 'reuse the finished cells of an interrupted or earlier run in --out')
-    .option('--json', 'print the full result as JSON')
-    .option('--quiet', 'no progress on stderr')
-    .action(async (raw: Record<string, string | boolean | undefined>) => {
+    .option('--resume', 'reuse the finished cells of an interrupted or earlier run in --out');
+  addOutputFlags(addBackendFlag(cmd)).action(
+    async (raw: Record<string, string | boolean | undefined> & ExecutorFlags & OutputFlags & { backend?: string }) => {
       const opts: Record<string, unknown> = {};
       for (const o of def.options) {
         const v = raw[o.key];
         if (typeof v === 'string') opts[o.key] = o.parse(v);
       }
-      const executor = executorOptions(raw as unknown as ExecutorFlags);
+      const executor = executorOptions(raw);
+      const backend = backendOption(raw);
       const outDir = prepareOutDir('--out', typeof raw.out === 'string' ? raw.out : defaultRunDir(def.name), Boolean(raw.resume));
-      const bars = progressBars({ quiet: Boolean(raw.quiet) || Boolean(raw.json && !process.stderr.isTTY) });
-      const controller = new AbortController();
-      // First Ctrl-C stops after the current unit of work (finished results are kept); a second one kills.
-      const onSigint = () => {
-        if (controller.signal.aborted) process.exit(130);
-        controller.abort();
-      };
-      process.on('SIGINT', onSigint);
+      await initEngine({ backend });
+      const bars = progressBars({ quiet: isQuiet(raw) });
+      const { signal, release } = interruptSignal();
       let stopped = false;
       const stopBars = () => {
         if (!stopped) bars.stop();
@@ -50,31 +56,28 @@ function addExperiment(group: Command, def: ExperimentDefinition): void {
       try {
         const { result, report } = await def.run(
           { ...opts, quick: Boolean(raw.quick), outDir },
-          { onProgress: bars, signal: controller.signal, resume: Boolean(raw.resume), ...executor },
+          { onProgress: bars, signal, resume: Boolean(raw.resume), ...executor },
         );
         stopBars();
         emit(result, { json: Boolean(raw.json) }, () => renderReport(report));
       } finally {
         stopBars();
-        process.off('SIGINT', onSigint);
+        release();
       }
-    });
+    },
+  );
 }
 
 export function register(program: Command): void {
   const group = program.command('experiment').description('run a reproducible experiment into a run folder (results table + figures)');
-  group
-    .command('list')
-    .description('list the experiments')
-    .option('--json', 'print JSON')
-    .action((opts: { json?: boolean }) => {
-      const rows = EXPERIMENTS.map((e) => ({ name: e.name, description: e.description }));
-      emit(rows, opts, (r) =>
-        table(
-          ['experiment', 'description'],
-          r.map((e) => [e.name, e.description]),
-        ),
-      );
-    });
+  addOutputFlags(group.command('list').description('list the experiments'), { progress: false }).action((opts: { json?: boolean }) => {
+    const rows = EXPERIMENTS.map((e) => ({ name: e.name, description: e.description }));
+    emit(rows, opts, (r) =>
+      table(
+        ['experiment', 'description'],
+        r.map((e) => [e.name, e.description]),
+      ),
+    );
+  });
   for (const def of EXPERIMENTS) addExperiment(group, def);
 }

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { runCli as run } from '../../../test/cli.js';
+import { runCli as run, startCli } from '../../../test/cli.js';
 
 const root = mkdtempSync(join(tmpdir(), 'cmkd-flags-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -63,16 +63,44 @@ describe("bad input names the CLI's own flags", () => {
   it('cmkd sweep names --temperatures and --lambdas', async () => {
     const sweep = ['sweep', 'digits?n=200', '--student', 'blocks', '--teacher', 'pixels', '--quick'];
     expect(await fails(...sweep, '--temperatures', '0', '--out', join(root, 's1'))).toMatch(
-      /every --temperatures value must be a number > 0, got 0/,
+      /--temperatures '0': expected comma-separated values, each a number > 0 and ≤ 1000/,
     );
     expect(await fails(...sweep, '--lambdas', '-1', '--out', join(root, 's2'))).toMatch(
-      /every --lambdas value .* must be a number ≥ 0, got -1/,
+      /--lambdas '-1': expected comma-separated values, each a number from 0 to 1000/,
     );
   });
 
   it('cmkd mi --ci is checked as a flag', async () => {
     expect(await fails('mi', 'digits?n=100', '--x', 'pixels', '--y', 'label', '--ci', '2')).toMatch(
-      /--ci '2': expected a number > 0 ≤ 0.999999/,
+      /--ci '2': expected a number > 0 and ≤ 0\.999999/,
     );
+  });
+});
+
+describe('every command that runs models takes the same shared flags', () => {
+  const trains = [['run'], ['cch'], ['train'], ['distill'], ['sweep'], ['mi'], ['experiment', 'cch-gaussian']];
+  it.each(trains)('cmkd %s takes --backend, --json, --quiet and --seed', async (...cmd) => {
+    const r = await run(...cmd, '--help');
+    expect(r.code).toBe(0);
+    for (const flag of ['--backend <name>', '--json', '--quiet']) expect(r.stdout, flag).toContain(flag);
+    if (cmd[0] !== 'experiment') expect(r.stdout).toMatch(/--seed <(n|int)>/);
+  });
+
+  it('refuses an unknown backend on one line before any work, in mi as in run', async () => {
+    expect(await fails('mi', 'digits?n=100', '--x', 'pixels', '--y', 'label', '--backend', 'gpu')).toMatch(/backend.*'gpu'/);
+    expect(await fails('run', 'digits', '--student', 'textured', '--backend', 'gpu', '--out', join(root, 'b1'))).toMatch(/backend.*'gpu'/);
+  });
+
+  it('without --backend a command takes $CMKD_BACKEND, as src/engine documents (a default of auto hid it)', async () => {
+    const before = process.env.CMKD_BACKEND;
+    process.env.CMKD_BACKEND = 'cpu';
+    try {
+      const info = startCli(['info']);
+      expect(await info.waitFor(/^backend:/)).toMatch(/^backend: +cpu$/);
+      await info.stop();
+    } finally {
+      if (before === undefined) delete process.env.CMKD_BACKEND;
+      else process.env.CMKD_BACKEND = before;
+    }
   });
 });

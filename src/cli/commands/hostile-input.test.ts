@@ -422,7 +422,7 @@ const cases: Case[] = [
   {
     kind: 'numeric flag out of range',
     argv: (_, out) => ['run', 'digits', '--student', 'pixels', '--repeats', '0', '--out', out],
-    want: /--repeats '0': expected an integer ≥ 1/,
+    want: /--repeats '0': expected an integer from 1 to 100/,
   },
   {
     kind: 'malformed --csv-modality',

@@ -86,7 +86,7 @@ describe('cmkd mi', () => {
     [['--x', 'a', '--y', 'c'], /dataset 'toy' has no modality 'c'; it has: a, b/],
     [['--x', 'a', '--y', 'b', '--estimator', 'kde'], /unknown estimator 'kde'/],
     [['--x', 'a', '--y', 'b', '--k', '1000'], /k = 1000 must be smaller than the number of samples n = 1000/],
-    [['--x', 'a', '--y', 'b', '--k', 'three'], /--k must be an integer ≥ 1, got 'three'/],
+    [['--x', 'a', '--y', 'b', '--k', 'three'], /--k 'three': expected an integer from 1 to 1000/],
   ];
   for (const [args, re] of bad) {
     it(`${args.slice(-2).join(' ')}: exit 2 with one line naming the fault`, async () => {

@@ -1,13 +1,16 @@
 import type { Command } from 'commander';
 import { getModality, loadModalities, modalityRows, type ModalityTable, type MultimodalDataset } from '../../data/index.js';
+import { initEngine } from '../../engine/index.js';
 import { estimateMI, MI_ESTIMATORS, MI_UNITS, type MIEstimate, type MIEstimatorName, type MIInput, type MIUnits } from '../../mi/index.js';
 import { CmkdError, oneOf } from '../../util/errors.js';
 import { makeRng } from '../../util/rng.js';
 import { decimalsFor, formatAt, formatNumber } from '../../util/format.js';
 import { emit, progressBars, warn } from '../output.js';
-import { addDatasetFlags, columnOptions, numberOption, type DatasetFlags } from '../common.js';
+import { addDatasetFlags, columnOptions, type DatasetFlags } from '../common.js';
+import { addBackendFlag, addOutputFlags, backendOption, isQuiet, numberOption, range, RANGES, type OutputFlags } from '../options.js';
 
-interface MiFlags extends DatasetFlags {
+interface MiFlags extends DatasetFlags, OutputFlags {
+  backend?: string;
   x: string;
   y: string;
   estimator: string;
@@ -20,15 +23,10 @@ interface MiFlags extends DatasetFlags {
   latentDim?: string;
   epochs?: string;
   samples?: string;
-  json?: boolean;
 }
 
-function intFlag(name: string, v: string | undefined, min: number): number | undefined {
-  if (v === undefined) return undefined;
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < min) throw new CmkdError(`--${name} must be an integer ≥ ${min}, got '${v}'`, 'invalid-option');
-  return n;
-}
+/** `cmkd mi --samples`: an estimate needs two rows at least. */
+const MI_SAMPLES = { ...RANGES.samples, min: 2 };
 
 /**
  * A modality's rows, or the task's labels for the name 'label' (class indices, or the regression
@@ -77,40 +75,56 @@ function human(r: MIEstimate & { x: string; y: string; dataset: string }): strin
 
 export function register(program: Command): void {
   addDatasetFlags(
-    program
-      .command('mi')
-      .description('estimate the mutual information between two modalities, or a modality and the label')
-      .argument(
-        '<dataset>',
-        "'digits' (or 'digits?n=2000'), a directory with cmkd.json, or a .csv with --csv-modality (and --label for MI with the label)",
-      )
-      .requiredOption('--x <modality>', 'first variable: a modality name')
-      .requiredOption('--y <modality|label>', "second variable: a modality name, or 'label' for the task's labels")
-      .option('--estimator <name>', `estimator (${MI_ESTIMATORS.join('|')})`, 'ksg')
-      .option('--k <n>', 'neighbours for ksg/latent (default 3; latent 4)')
-      .option('--seed <n>', 'seed for jitter, splits and networks', '0')
-      .option(
-        '--bootstrap <n>',
-        'resamples for the interval (gaussian/ksg: 20 half-splits, latent: 3 half-splits, mine: 3 reruns); 0 for none',
-      )
-      .option('--ci <level>', 'confidence level of the interval', '0.95')
-      .option('--units <u>', `units (${MI_UNITS.join('|')})`, 'nats')
-      .option('--bound <b>', 'mine: dv or infonce')
-      .option('--latent-dim <n>', 'latent: dimension of each learned code (default 8)')
-      .option('--epochs <n>', 'mine/latent: maximum epochs')
-      .option('--samples <n>', 'use a seeded random subset of this many samples')
-      .option('--json', 'print JSON'),
+    addOutputFlags(
+      addBackendFlag(
+        program
+          .command('mi')
+          .description('estimate the mutual information between two modalities, or a modality and the label')
+          .argument(
+            '<dataset>',
+            "'digits' (or 'digits?n=2000'), a directory with cmkd.json, or a .csv with --csv-modality (and --label for MI with the label)",
+          )
+          .requiredOption('--x <modality>', 'first variable: a modality name')
+          .requiredOption('--y <modality|label>', "second variable: a modality name, or 'label' for the task's labels")
+          .option('--estimator <name>', `estimator (${MI_ESTIMATORS.join('|')})`, 'ksg')
+          .option('--k <n>', `neighbours for ksg/latent (default 3; latent 4) ${range(RANGES.k)}`)
+          .option('--seed <n>', `seed for jitter, splits and networks ${range(RANGES.seed)}`, '0')
+          .option(
+            '--bootstrap <n>',
+            `resamples for the interval (gaussian/ksg: 20 half-splits, latent: 3 half-splits, mine: 3 reruns); 0 for none ${range(RANGES.bootstrap)}`,
+          )
+          .option('--ci <level>', `confidence level of the interval ${range(RANGES.ci)}`, '0.95')
+          .option('--units <u>', `units (${MI_UNITS.join('|')})`, 'nats')
+          .option('--bound <b>', 'mine: dv or infonce')
+          .option('--latent-dim <n>', `latent: dimension of each learned code (default 8) ${range(RANGES.latentDim)}`)
+          .option('--epochs <n>', `mine/latent: maximum epochs ${range(RANGES.epochs)}`)
+          .option('--samples <n>', `use a seeded random subset of this many samples ${range(MI_SAMPLES)}`),
+        '; runs the networks of mine and latent',
+      ),
+    ),
   ).action(async (spec: string, flags: MiFlags) => {
-    const estimator = oneOf<MIEstimatorName>('estimator', flags.estimator, MI_ESTIMATORS);
-    const units = oneOf<MIUnits>('units', flags.units, MI_UNITS);
-    const seed = intFlag('seed', flags.seed, 0)!;
-    const ci = numberOption('--ci', flags.ci, { above: 0, max: 0.999999 });
-    const bars = progressBars({ quiet: flags.json });
+    // Every flag is checked before the dataset is loaded.
+    const seed = numberOption('--seed', flags.seed, RANGES.seed) as number;
+    const samples = numberOption('--samples', flags.samples, MI_SAMPLES);
+    const settings = {
+      estimator: oneOf<MIEstimatorName>('estimator', flags.estimator, MI_ESTIMATORS),
+      units: oneOf<MIUnits>('units', flags.units, MI_UNITS),
+      seed,
+      ci: numberOption('--ci', flags.ci, RANGES.ci),
+      k: numberOption('--k', flags.k, RANGES.k),
+      bootstrap: numberOption('--bootstrap', flags.bootstrap, RANGES.bootstrap),
+      bound: flags.bound === undefined ? undefined : oneOf('bound', flags.bound, ['dv', 'infonce'] as const),
+      latentDim: numberOption('--latent-dim', flags.latentDim, RANGES.latentDim),
+      epochs: numberOption('--epochs', flags.epochs, RANGES.epochs),
+    };
+    const backend = backendOption(flags);
+    // Only mine and latent train networks: the other estimators need no TF.js backend.
+    if (settings.estimator === 'mine' || settings.estimator === 'latent') await initEngine({ backend });
+    const bars = progressBars({ quiet: isQuiet(flags) });
     try {
       // Between two modalities a single CSV needs no label column.
       const ds = await loadModalities(spec, { ...columnOptions(flags), onProgress: bars });
       for (const w of ds.warnings ?? []) warn(w);
-      const samples = intFlag('samples', flags.samples, 2);
       let rows: Int32Array | null = null;
       if (samples !== undefined && samples < ds.n) {
         const all = Int32Array.from({ length: ds.n }, (_, i) => i);
@@ -118,15 +132,7 @@ export function register(program: Command): void {
         rows = all.slice(0, samples).sort();
       }
       const result = await estimateMI(variable(ds, '--x', flags.x, rows), variable(ds, '--y', flags.y, rows), {
-        estimator,
-        units,
-        seed,
-        ci,
-        k: intFlag('k', flags.k, 1),
-        bootstrap: intFlag('bootstrap', flags.bootstrap, 0),
-        bound: flags.bound === undefined ? undefined : oneOf('bound', flags.bound, ['dv', 'infonce'] as const),
-        latentDim: intFlag('latent-dim', flags.latentDim, 1),
-        epochs: intFlag('epochs', flags.epochs, 1),
+        ...settings,
         onProgress: bars,
       });
       bars.stop();

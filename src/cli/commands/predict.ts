@@ -1,20 +1,20 @@
 import path from 'node:path';
 import type { Command } from 'commander';
 import { applyStandardizer, getModality, loadModalities, type ModalityTable, type MultimodalDataset } from '../../data/index.js';
-import { BACKEND_CHOICES, initEngine, type BackendChoice } from '../../engine/index.js';
+import { initEngine } from '../../engine/index.js';
 import { loadModel } from '../../models/index.js';
 import { predictionRecords } from '../../run/exports.js';
 import { predictOutputs } from '../../train/index.js';
-import { CmkdError, oneOf } from '../../util/errors.js';
+import { CmkdError } from '../../util/errors.js';
 import { toCsv, writeFileAtomic } from '../../util/fs.js';
 import { addDatasetFlags, columnOptions, type DatasetFlags } from '../common.js';
+import { addBackendFlag, addQuietFlag, backendOption, isQuiet, type OutputFlags } from '../options.js';
 import { progressBars, warn } from '../output.js';
 
-interface PredictFlags extends DatasetFlags {
+interface PredictFlags extends DatasetFlags, OutputFlags {
   out?: string;
   modality?: string;
-  backend: string;
-  quiet?: boolean;
+  backend?: string;
 }
 
 /**
@@ -31,22 +31,25 @@ function labelsFor(ds: MultimodalDataset, classes: string[] | undefined): ArrayL
 
 export function register(program: Command): void {
   addDatasetFlags(
-    program
-      .command('predict')
-      .description(
-        "predict new rows with a saved model (cmkd train's --out, or a run's best-student): one CSV row per input row with id, predicted and p_<class> per class",
-      )
-      .argument('<model-dir>', 'directory holding model.json and weights.bin (cmkd train --out, or <run>/best-student)')
-      .argument(
-        '<data>',
-        "rows to predict: a .csv (every column is the model's modality unless --csv-modality says which; no label needed), a directory with cmkd.json, or 'digits'",
-      )
-      .option('--out <file>', 'write the predictions CSV here (default: stdout)')
-      .option('--modality <name>', 'modality of <data> to read (default: the one the model was trained on)')
-      .option('--backend <name>', `TF.js backend (${BACKEND_CHOICES.join('|')})`, 'auto')
-      .option('--quiet', 'no progress on stderr'),
+    addQuietFlag(
+      addBackendFlag(
+        program
+          .command('predict')
+          .description(
+            "predict new rows with a saved model (cmkd train's --out, or a run's best-student): one CSV row per input row with id, predicted and p_<class> per class",
+          )
+          .argument('<model-dir>', 'directory holding model.json and weights.bin (cmkd train --out, or <run>/best-student)')
+          .argument(
+            '<data>',
+            "rows to predict: a .csv (every column is the model's modality unless --csv-modality says which; no label needed), a directory with cmkd.json, or 'digits'",
+          )
+          .option('--out <file>', 'write the predictions CSV here (default: stdout)')
+          .option('--modality <name>', 'modality of <data> to read (default: the one the model was trained on)'),
+      ),
+      'no progress on stderr and no "predictions written" line',
+    ),
   ).action(async (modelDir: string, spec: string, f: PredictFlags) => {
-    const backend = oneOf<BackendChoice>('backend', f.backend, BACKEND_CHOICES);
+    const backend = backendOption(f);
     await initEngine({ backend });
     const { model, meta } = await loadModel(modelDir);
     try {
@@ -56,7 +59,7 @@ export function register(program: Command): void {
       // A CSV of new rows: by default all its columns (a pandas index column is the row ids) are the model's modality.
       const csv = spec.toLowerCase().endsWith('.csv');
       if (csv && !options.modalities) options.modalities = { [modalityName]: options.label ? `!${options.label}` : '*' };
-      const bars = progressBars({ quiet: f.quiet });
+      const bars = progressBars({ quiet: isQuiet(f) });
       let ds: ModalityTable | MultimodalDataset;
       try {
         ds = await loadModalities(spec, { ...options, onProgress: bars });
@@ -96,7 +99,7 @@ export function register(program: Command): void {
       const text = toCsv(records);
       if (f.out) {
         await writeFileAtomic(path.resolve(f.out), text);
-        if (!f.quiet) process.stderr.write(`cmkd: ${ds.n} predictions written to ${f.out}\n`);
+        if (!isQuiet(f)) process.stderr.write(`cmkd: ${ds.n} predictions written to ${f.out}\n`);
       } else process.stdout.write(text);
     } finally {
       model.dispose();

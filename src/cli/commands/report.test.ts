@@ -67,7 +67,7 @@ describe('cmkd serve', () => {
   it('refuses a bad port before listening', async () => {
     const r = await run('serve', tmpdir(), '--port', 'http');
     expect(r.code).toBe(2);
-    expect(r.stderr).toContain("--port 'http': expected an integer in 0..65535");
+    expect(r.stderr).toContain("--port 'http': expected an integer from 0 to 65535");
   });
 
   it('prints a folder name with control characters escaped, and stops on Ctrl-C', async () => {

@@ -11,14 +11,14 @@ afterAll(() => rmSync(root, { recursive: true, force: true }));
 describe('cmkd run flags', () => {
   it('reports a bad budget override on one line with exit code 2', async () => {
     for (const [flag, value, want] of [
-      ['--max-steps', '0', /^cmkd: error: --max-steps '0': expected an integer ≥ 1\n$/],
-      ['--repeats', 'two', /^cmkd: error: --repeats 'two': expected an integer ≥ 1 or 'auto'\n$/],
-      ['--max-repeats', '1', /^cmkd: error: --max-repeats '1': expected an integer ≥ 2\n$/],
-      ['--delta', '-0.01', /^cmkd: error: --delta '-0.01': expected a number > 0\n$/],
-      ['--epochs', '2.5', /^cmkd: error: --epochs '2.5': expected an integer ≥ 1\n$/],
-      ['--samples', '-3', /^cmkd: error: --samples '-3': expected an integer ≥ 1\n$/],
-      ['--patience', '', /^cmkd: error: --patience '': expected an integer ≥ 1\n$/],
-      ['--workers', '0', /^cmkd: error: --workers '0': expected an integer ≥ 1\n$/],
+      ['--max-steps', '0', /^cmkd: error: --max-steps '0': expected an integer from 1 to 10000000\n$/],
+      ['--repeats', 'two', /^cmkd: error: --repeats 'two': expected an integer from 1 to 100 or 'auto'\n$/],
+      ['--max-repeats', '1', /^cmkd: error: --max-repeats '1': expected an integer from 2 to 100\n$/],
+      ['--delta', '-0.01', /^cmkd: error: --delta '-0.01': expected a number > 0 and ≤ 1e\+30\n$/],
+      ['--epochs', '2.5', /^cmkd: error: --epochs '2.5': expected an integer from 1 to 10000\n$/],
+      ['--samples', '-3', /^cmkd: error: --samples '-3': expected an integer from 1 to 1000000000\n$/],
+      ['--patience', '', /^cmkd: error: --patience '': expected an integer from 1 to 10000\n$/],
+      ['--workers', '0', /^cmkd: error: --workers '0': expected an integer from 1 to 1024 or 'auto'\n$/],
     ] as const) {
       const r = await run('run', 'digits', '--student', 'textured', flag, value, '--out', join(root, 'x'), '--quiet');
       expect(r.code).toBe(2);

@@ -3,30 +3,28 @@ import { CCH_REPRESENTATIONS, miMethod, type CchRepresentation } from '../../cri
 import { MI_ESTIMATORS, MI_UNITS, type MIEstimatorName, type MIUnits } from '../../mi/index.js';
 import { METHOD_IDS } from '../../kd/index.js';
 import { agreementLine, BUDGET_PRESETS, BUDGETS, runMainJob, type RunOptions, type RunResult } from '../../run/index.js';
-import { CmkdError, oneOf } from '../../util/errors.js';
+import { oneOf } from '../../util/errors.js';
 import { formatEstimate, formatMeanSd } from '../../util/format.js';
+import { addDatasetFlags, columnOptions, interruptSignal, jobDataset, prepareOutDir, type DatasetFlags } from '../common.js';
+import { initEngine } from '../../engine/index.js';
 import {
-  addDatasetFlags,
+  addBackendFlag,
   addExecutorFlags,
-  columnOptions,
+  addOutputFlags,
+  backendOption,
   executorOptions,
-  interruptSignal,
-  jobDataset,
+  isQuiet,
+  listOption,
   numberOption,
-  prepareOutDir,
-  type DatasetFlags,
+  numberOrAutoOption,
+  range,
+  RANGES,
   type ExecutorFlags,
-} from '../common.js';
+  type OutputFlags,
+} from '../options.js';
 import { defaultRunDir } from './experiment.js';
 import { emit, progressBars, table, warn } from '../output.js';
 
-const list = (s: string | undefined) =>
-  s
-    ? s
-        .split(',')
-        .map((x) => x.trim())
-        .filter(Boolean)
-    : undefined;
 // Numbers as the report writes them (src/util/format.ts): a gain signed, with its interval at its decimals.
 const gainText = (g: { mean: number } | undefined, ci: [number, number] | null | undefined) =>
   g ? formatEstimate(g.mean, ci ?? null, { signed: true }) : '';
@@ -36,14 +34,6 @@ function duration(seconds: number): string {
   if (seconds < 90) return `${Math.round(seconds)} s`;
   if (seconds < 5400) return `${Math.round(seconds / 60)} min`;
   return `${(seconds / 3600).toFixed(1)} h`;
-}
-
-/** `--repeats <n|auto>`: a fixed split count, or sequential splits (the default). */
-function repeatsOption(v: string | undefined): number | 'auto' {
-  if (v === undefined || v === 'auto') return 'auto';
-  const n = v.trim() === '' ? NaN : Number(v);
-  if (!Number.isInteger(n) || n < 1) throw new CmkdError(`--repeats '${v}': expected an integer ≥ 1 or 'auto'`, 'invalid-option');
-  return n;
 }
 
 /** The command that resumes this run in its folder with sequential splits: its own arguments without --resume, --out, --repeats and --max-repeats (the next step adds them). */
@@ -108,8 +98,12 @@ export function humanRun(r: RunResult, outDir: string, command?: string): string
   ].join('\n');
 }
 
-/** The flags `cmkd run` and `cmkd cch` share: candidates, budget and its overrides, seed, run folder, and the CCH analysis. */
-export interface SharedRunFlags extends ExecutorFlags {
+/**
+ * The flags `cmkd run` and `cmkd cch` share: candidates, budget and its overrides, seed, run folder,
+ * the CCH analysis, backend, workers and output.
+ */
+export interface SharedRunFlags extends ExecutorFlags, OutputFlags {
+  backend?: string;
   teachers?: string;
   budget: string;
   fusion: boolean;
@@ -142,27 +136,33 @@ function budgetSummary(): string {
   }).join(', ');
 }
 
+/** `cmkd run --patience`: the budgets stop early by design, so 0 (off) is not offered. */
+const RUN_PATIENCE = { ...RANGES.patience, min: 1 };
+
 export function addRunFlags(cmd: Command, name: 'run' | 'cch'): Command {
-  return addExecutorFlags(cmd)
+  return addOutputFlags(addBackendFlag(addExecutorFlags(cmd)))
     .option('--teachers <list>', "candidate teacher modalities (default: every other modality; 'a+b' fuses a and b)")
     .option('--budget <name>', `compute budget: ${budgetSummary()}; the README's budget table has the rest`, 'quick')
     .option('--no-fusion', 'no fusion teacher on all candidate modalities')
-    .option('--seed <int>', 'seed of splits, initial weights and the MI resampling', '0')
+    .option('--seed <int>', `seed of splits, initial weights and the MI resampling ${range(RANGES.seed)}`, '0')
     .option(
       '--repeats <n|auto>',
-      name === 'run'
+      (name === 'run'
         ? "splits, each with its own models: a fixed count, or auto (the default): start with the budget's first look and add splits only for the gains still undecided that could change the deploy decision, up to --max-repeats"
-        : "repeated splits, each with its own models (default: the budget's first look)",
+        : "repeated splits, each with its own models (default: the budget's first look)") + ` ${range(RANGES.repeats)}`,
     )
-    .option('--max-repeats <n>', "with --repeats auto, the cap on the splits (default: the budget's last look)")
+    .option('--max-repeats <n>', `with --repeats auto, the cap on the splits (default: the budget's last look) ${range(RANGES.maxRepeats)}`)
     .option(
       '--delta <x>',
-      'practical margin of the headline gain, in its units (default: 0.01 for F1, 2% of the no-KD MSE): a gain whose interval is inside ±delta has no practical effect',
+      `practical margin of the headline gain, in its units (default: 0.01 for F1, 2% of the no-KD MSE): a gain whose interval is inside ±delta has no practical effect ${range(RANGES.delta)}`,
     )
-    .option('--max-steps <n>', "training length in optimizer steps, whatever the data size (default: the budget's)")
-    .option('--epochs <n>', 'train a fixed number of epochs instead of --max-steps')
-    .option('--patience <n>', "early-stopping patience in epochs (default: the budget's, in steps)")
-    .option('--samples <n>', "use a stratified subsample of at most n rows (default: the budget's cap)")
+    .option(
+      '--max-steps <n>',
+      `training length in optimizer steps, whatever the data size (default: the budget's) ${range(RANGES.maxSteps)}`,
+    )
+    .option('--epochs <n>', `train a fixed number of epochs instead of --max-steps ${range(RANGES.epochs)}`)
+    .option('--patience <n>', `early-stopping patience in epochs (default: the budget's, in steps) ${range(RUN_PATIENCE)}`)
+    .option('--samples <n>', `use a stratified subsample of at most n rows (default: the budget's cap) ${range(RANGES.samples)}`)
     .option('--allow-small', 'run on data too small for trustworthy results (fewer than 50 rows, or a class with fewer than 5)')
     .option('--out <dir>', `run folder (default runs/${name}-<timestamp>)`)
     .option('--resume', `reuse the finished stages (models, analyses) of an earlier run or cch in --out`)
@@ -174,40 +174,41 @@ export function addRunFlags(cmd: Command, name: 'run' | 'cch'): Command {
       '--estimator <name>',
       `MI estimator of continuous representations (${MI_ESTIMATORS.join('|')}; default ksg, latent with --representation latent; predicted classes always take the plug-in estimate); naming one without --representation measures the embedding`,
     )
-    .option('--bootstrap <n>', "paired resamples per repeat for the estimator's part of the intervals (default: the budget's); 0: none")
-    .option('--k <n>', 'neighbours for ksg/latent (default 3; latent 4)')
-    .option('--ci <level>', 'confidence level of the margins', '0.95')
+    .option(
+      '--bootstrap <n>',
+      `paired resamples per repeat for the estimator's part of the intervals (default: the budget's); 0: none ${range(RANGES.bootstrap)}`,
+    )
+    .option('--k <n>', `neighbours for ksg/latent (default 3; latent 4) ${range(RANGES.k)}`)
+    .option('--ci <level>', `confidence level of the margins ${range(RANGES.ci)}`, '0.95')
     .option('--units <u>', `MI units (${MI_UNITS.join('|')})`, 'nats')
-    .option('--dims <n|none>', 'PCA width of each representation before estimation (default 8; mine/latent 32)')
+    .option('--dims <n|none>', `PCA width of each representation before estimation (default 8; mine/latent 32) ${range(RANGES.dims)}`)
     .option('--no-mfh', 'skip the MFH columns (I(Ht;Y), I(Ht,Hs;Y), shared)');
 }
 
 export function parseRunFlags(f: SharedRunFlags): Omit<RunOptions, 'dataset' | 'student' | 'outDir' | 'methods'> {
-  const positive = (flag: string, v: string | undefined) => numberOption(flag, v, { integer: true, min: 1 });
-  const teachers = list(f.teachers);
-  if (f.teachers !== undefined && !teachers?.length) throw new CmkdError(`--teachers '${f.teachers}': no modality names`, 'invalid-option');
   return {
-    teachers,
+    teachers: listOption('--teachers', f.teachers),
     budget: oneOf('budget', f.budget, BUDGETS),
     fusion: f.fusion === false ? false : undefined,
-    seed: numberOption('--seed', f.seed, { integer: true, min: 0 }) ?? 0,
-    repeats: repeatsOption(f.repeats),
-    maxRepeats: numberOption('--max-repeats', f.maxRepeats, { integer: true, min: 2 }),
-    delta: numberOption('--delta', f.delta, { above: 0 }),
-    maxSteps: positive('--max-steps', f.maxSteps),
-    epochs: positive('--epochs', f.epochs),
-    patience: positive('--patience', f.patience),
-    samples: positive('--samples', f.samples),
+    seed: numberOption('--seed', f.seed, RANGES.seed) ?? 0,
+    // Sequential splits (auto) unless a count is given.
+    repeats: numberOrAutoOption('--repeats', f.repeats, RANGES.repeats) ?? 'auto',
+    maxRepeats: numberOption('--max-repeats', f.maxRepeats, RANGES.maxRepeats),
+    delta: numberOption('--delta', f.delta, RANGES.delta),
+    maxSteps: numberOption('--max-steps', f.maxSteps, RANGES.maxSteps),
+    epochs: numberOption('--epochs', f.epochs, RANGES.epochs),
+    patience: numberOption('--patience', f.patience, RUN_PATIENCE),
+    samples: numberOption('--samples', f.samples, RANGES.samples),
     allowSmall: Boolean(f.allowSmall),
     resume: Boolean(f.resume),
     representation:
       f.representation === undefined ? undefined : oneOf<CchRepresentation>('representation', f.representation, CCH_REPRESENTATIONS),
     estimator: f.estimator === undefined ? undefined : oneOf<MIEstimatorName>('estimator', f.estimator, MI_ESTIMATORS),
-    bootstrap: numberOption('--bootstrap', f.bootstrap, { integer: true, min: 0 }),
-    k: numberOption('--k', f.k, { integer: true, min: 1 }),
-    ci: numberOption('--ci', f.ci, { above: 0, max: 0.999999 }),
+    bootstrap: numberOption('--bootstrap', f.bootstrap, RANGES.bootstrap),
+    k: numberOption('--k', f.k, RANGES.k),
+    ci: numberOption('--ci', f.ci, RANGES.ci),
     units: oneOf<MIUnits>('units', f.units, MI_UNITS),
-    dims: f.dims === undefined ? undefined : f.dims === 'none' ? false : numberOption('--dims', f.dims, { integer: true, min: 1 }),
+    dims: f.dims === undefined ? undefined : f.dims === 'none' ? false : numberOption('--dims', f.dims, RANGES.dims),
     mfh: f.mfh,
     ...executorOptions(f),
   };
@@ -216,8 +217,6 @@ export function parseRunFlags(f: SharedRunFlags): Omit<RunOptions, 'dataset' | '
 interface RunFlags extends DatasetFlags, SharedRunFlags {
   student: string;
   methods?: string;
-  json?: boolean;
-  quiet?: boolean;
 }
 
 export function register(program: Command): void {
@@ -231,23 +230,23 @@ export function register(program: Command): void {
         .option(
           '--methods <list>',
           `the method family (${METHOD_IDS.join(',')}), run from the teacher whose plain-KD gain is largest; plain KD runs from every teacher`,
-        )
-        .option('--json', 'print the full result as JSON')
-        .option('--quiet', 'no progress on stderr'),
+        ),
       'run',
     ),
   ).action(async (spec: string, f: RunFlags) => {
     const outDir = prepareOutDir('--out', f.out ?? defaultRunDir('run'), Boolean(f.resume));
-    const bars = progressBars({ quiet: Boolean(f.quiet) });
+    const bars = progressBars({ quiet: isQuiet(f) });
     const { signal, release } = interruptSignal();
     try {
       const options = parseRunFlags(f);
+      const methods = listOption('--methods', f.methods);
+      await initEngine({ backend: backendOption(f) });
       const dataset = await jobDataset(spec, f, options, bars);
       const result = await runMainJob({
         dataset,
         load: columnOptions(f),
         student: f.student,
-        methods: list(f.methods),
+        methods,
         ...options,
         outDir,
         onProgress: bars,

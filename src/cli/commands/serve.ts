@@ -4,19 +4,17 @@ import path from 'node:path';
 import { STUDENT_DIR } from '../../report/student.js';
 import { REPORT_HTML } from '../../report/write.js';
 import { serveStatic } from '../../serve/server.js';
-import { CmkdError } from '../../util/errors.js';
 import { escapeControl } from '../../util/text.js';
+import { numberOption, range, RANGES } from '../options.js';
 
 export function register(program: Command): void {
   program
     .command('serve')
     .description('serve a run folder on 127.0.0.1 (the report and the student in the browser); Ctrl-C stops it')
     .argument('<run-dir>', 'run folder written by cmkd run')
-    .option('--port <n>', 'TCP port (0 = any free port)', '8080')
+    .option('--port <n>', `TCP port (0 = any free port) ${range(RANGES.port)}`, '8080')
     .action(async (runDir: string, opts: { port: string }) => {
-      const port = Number(opts.port);
-      if (!Number.isInteger(port) || port < 0 || port > 65535)
-        throw new CmkdError(`--port '${opts.port}': expected an integer in 0..65535`, 'invalid-option');
+      const port = numberOption('--port', opts.port, RANGES.port) as number;
       const server = await serveStatic(runDir, { port });
       const lines = [`serving ${server.root} at ${server.url}`];
       if (existsSync(path.join(server.root, REPORT_HTML))) lines.push(`  report:  ${server.url}${REPORT_HTML}`);

@@ -1,26 +1,32 @@
 import type { Command } from 'commander';
 import path from 'node:path';
 import { isDigitsSpec, loadDataset } from '../../data/index.js';
-import { BACKEND_CHOICES, initEngine, type BackendChoice } from '../../engine/index.js';
+import { initEngine } from '../../engine/index.js';
 import { METHOD_IDS } from '../../kd/index.js';
 import { DEFAULT_SWEEP_METHODS, formatSweepTable, QUICK_SWEEP, RESULTS_CSV, RESULTS_JSON, sweep, TABLE_CSV } from '../../run/sweep.js';
-import { CmkdError, oneOf } from '../../util/errors.js';
+import { CmkdError } from '../../util/errors.js';
 import { emit, progressBars, table, warn } from '../output.js';
-import { addBudgetFlags, parseBudget, type BudgetFlags } from './distill.js';
+import { addDatasetFlags, columnOptions, hiddenAlias, interruptSignal, prepareOutDir, type DatasetFlags } from '../common.js';
 import {
-  addDatasetFlags,
+  addBackendFlag,
+  addBudgetFlags,
   addExecutorFlags,
-  columnOptions,
+  addOutputFlags,
+  backendOption,
   executorOptions,
-  hiddenAlias,
-  interruptSignal,
+  isQuiet,
+  listOption,
+  numberListOption,
   numberOption,
-  prepareOutDir,
-  type DatasetFlags,
+  parseBudget,
+  range,
+  RANGES,
+  type BudgetFlags,
   type ExecutorFlags,
-} from '../common.js';
+  type OutputFlags,
+} from '../options.js';
 
-interface SweepFlags extends DatasetFlags, BudgetFlags, ExecutorFlags {
+interface SweepFlags extends DatasetFlags, BudgetFlags, ExecutorFlags, OutputFlags {
   student?: string;
   teacher?: string;
   /** Hidden old spellings of --student and --teacher. */
@@ -33,50 +39,45 @@ interface SweepFlags extends DatasetFlags, BudgetFlags, ExecutorFlags {
   quick?: boolean;
   resume?: boolean;
   out: string;
-  backend: string;
-  json?: boolean;
-  quiet?: boolean;
-}
-
-function numberList(flag: string, value: string | undefined): number[] | undefined {
-  if (value === undefined) return undefined;
-  const xs = value.split(',').map((s) => (s.trim() === '' ? NaN : Number(s)));
-  if (xs.some((x) => !Number.isFinite(x)))
-    throw new CmkdError(`${flag} must be comma-separated numbers (e.g. 2,4), got '${value}'`, 'invalid-option');
-  return xs;
+  backend?: string;
 }
 
 export function register(program: Command): void {
   addBudgetFlags(
     addDatasetFlags(
-      addExecutorFlags(
-        hiddenAlias(hiddenAlias(program.command('sweep'), '--student-modality <name>'), '--teacher-modality <name>')
-          .description(
-            'compare distillation methods on repeated 70/10/20 splits: TEACHER, no-KD STUDENT and one student per method, mean ± sd of the test metrics',
-          )
-          .argument('<dataset>', "'digits' (or 'digits?n=2000'), a directory with cmkd.json, or a .csv with --csv-modality/--label")
-          .option('--student <modality>', 'the modality the students read (required)')
-          .option('--teacher <modality>', "the modality the teacher reads (required; 'a+b' fuses a and b)")
-          .option('--methods <list>', `comma-separated, from ${METHOD_IDS.join(', ')} (default: ${DEFAULT_SWEEP_METHODS.join(',')})`)
-          .option('--temperatures <list>', 'a row per temperature for kd, dkd, mlkd, e.g. 2,4')
-          .option('--lambdas <list>', 'a row per KD-term weight λ for kd, ctkd, mlkd, feature, e.g. 0.5,1')
-          .option('--repeats <n>', `repeated splits (seeds seed, seed+1, …; default 3, --quick ${QUICK_SWEEP.repeats})`)
-          .option(
-            '--quick',
-            `small budget: ${QUICK_SWEEP.rows} digits, ${QUICK_SWEEP.budget.epochs} epochs, CNN/MLP (channels ${QUICK_SWEEP.budget.architecture.channels.join(',')}, hidden ${QUICK_SWEEP.budget.architecture.hidden.join(',')})`,
-          )
-          .option('--resume', 'continue the sweep in --out, skipping finished cells')
-          .requiredOption('--out <dir>', 'output directory: results.json, results.csv, table.csv, methods.png/svg, models/')
-          .option('--backend <name>', `TF.js backend (${BACKEND_CHOICES.join('|')})`, 'auto')
-          .option('--json', 'print the result as JSON')
-          .option('--quiet', 'no progress on stderr'),
+      addOutputFlags(
+        addBackendFlag(
+          addExecutorFlags(
+            hiddenAlias(hiddenAlias(program.command('sweep'), '--student-modality <name>'), '--teacher-modality <name>')
+              .description(
+                'compare distillation methods on repeated 70/10/20 splits: TEACHER, no-KD STUDENT and one student per method, mean ± sd of the test metrics',
+              )
+              .argument('<dataset>', "'digits' (or 'digits?n=2000'), a directory with cmkd.json, or a .csv with --csv-modality/--label")
+              .option('--student <modality>', 'the modality the students read (required)')
+              .option('--teacher <modality>', "the modality the teacher reads (required; 'a+b' fuses a and b)")
+              .option('--methods <list>', `comma-separated, from ${METHOD_IDS.join(', ')} (default: ${DEFAULT_SWEEP_METHODS.join(',')})`)
+              .option('--temperatures <list>', `a row per temperature for kd, dkd, mlkd, e.g. 2,4 ${range(RANGES.temperature)}`)
+              .option('--lambdas <list>', `a row per KD-term weight λ for kd, ctkd, mlkd, feature, e.g. 0.5,1 ${range(RANGES.lambda)}`)
+              .option(
+                '--repeats <n>',
+                `repeated splits (seeds seed, seed+1, …; default 3, --quick ${QUICK_SWEEP.repeats}) ${range(RANGES.repeats)}`,
+              )
+              .option(
+                '--quick',
+                `small budget: ${QUICK_SWEEP.rows} digits, ${QUICK_SWEEP.budget.epochs} epochs, CNN/MLP (channels ${QUICK_SWEEP.budget.architecture.channels.join(',')}, hidden ${QUICK_SWEEP.budget.architecture.hidden.join(',')})`,
+              )
+              .option('--resume', 'continue the sweep in --out, skipping finished cells')
+              .requiredOption('--out <dir>', 'output directory: results.json, results.csv, table.csv, methods.png/svg, models/'),
+          ),
+        ),
       ),
     ),
     {
-      epochs: `30 (quick ${QUICK_SWEEP.budget.epochs})`,
-      lr: `0.001 (quick ${QUICK_SWEEP.budget.lr})`,
-      batchSize: `64 (quick ${QUICK_SWEEP.budget.batchSize})`,
-      patience: `10 (quick ${QUICK_SWEEP.budget.earlyStopping.patience})`,
+      epochs: `30, quick ${QUICK_SWEEP.budget.epochs}`,
+      lr: `0.001, quick ${QUICK_SWEEP.budget.lr}`,
+      batchSize: `64, quick ${QUICK_SWEEP.budget.batchSize}`,
+      patience: `10, quick ${QUICK_SWEEP.budget.earlyStopping.patience}`,
+      monitor: 'val_metric',
     },
   ).action(async (spec: string, f: SweepFlags) => {
     prepareOutDir('--out', f.out, Boolean(f.resume));
@@ -84,7 +85,7 @@ export function register(program: Command): void {
     const teacher = f.teacher ?? f.teacherModality;
     if (student === undefined) throw new CmkdError('cmkd sweep needs --student <modality>', 'invalid-option');
     if (teacher === undefined) throw new CmkdError('cmkd sweep needs --teacher <modality>', 'invalid-option');
-    const backend = oneOf<BackendChoice>('backend', f.backend, BACKEND_CHOICES);
+    const backend = backendOption(f);
     const q = QUICK_SWEEP.budget;
     const budget = f.quick
       ? parseBudget(f, {
@@ -95,13 +96,13 @@ export function register(program: Command): void {
           architecture: q.architecture,
         })
       : parseBudget(f, { epochs: 30, lr: 1e-3, batchSize: 64, patience: 10 });
-    const repeats = numberOption('--repeats', f.repeats, { integer: true, min: 1 }) ?? (f.quick ? QUICK_SWEEP.repeats : 3);
-    const methods = f.methods?.split(',').map((s) => s.trim());
-    const temperatures = numberList('--temperatures', f.temperatures);
-    const lambdas = numberList('--lambdas', f.lambdas);
+    const repeats = numberOption('--repeats', f.repeats, RANGES.repeats) ?? (f.quick ? QUICK_SWEEP.repeats : 3);
+    const methods = listOption('--methods', f.methods);
+    const temperatures = numberListOption('--temperatures', f.temperatures, RANGES.temperature);
+    const lambdas = numberListOption('--lambdas', f.lambdas, RANGES.lambda);
 
     await initEngine({ backend });
-    const bars = progressBars({ quiet: Boolean(f.quiet) });
+    const bars = progressBars({ quiet: isQuiet(f) });
     const { signal, release } = interruptSignal();
     try {
       // --quick on the built-in digits: a 2000-digit subsample unless the spec names n.

@@ -1,14 +1,13 @@
 import type { Command } from 'commander';
 import path from 'node:path';
 import { stratifiedSplit } from '../../data/index.js';
-import { BACKEND_CHOICES, initEngine, type BackendChoice } from '../../engine/index.js';
-import { MODEL_KINDS, parseIntList, saveModel, type ModelKind, type SpecOverrides } from '../../models/index.js';
+import { initEngine } from '../../engine/index.js';
+import { saveModel } from '../../models/index.js';
 import {
   evaluateModel,
   OPTIMIZERS,
   SCHEDULES,
   trainOnModality,
-  type EarlyStoppingMetric,
   type Evaluation,
   type OptimizerName,
   type ScheduleName,
@@ -17,32 +16,34 @@ import { oneOf } from '../../util/errors.js';
 import { writeJsonAtomic } from '../../util/fs.js';
 import { VERSION } from '../../version.js';
 import { emit, num, progressBars } from '../output.js';
-import { addDatasetFlags, interruptSignal, loadForCommand, numberOption, type DatasetFlags, prepareOutDir } from '../common.js';
+import { addDatasetFlags, interruptSignal, loadForCommand, type DatasetFlags, prepareOutDir } from '../common.js';
+import {
+  addBackendFlag,
+  addBudgetFlags,
+  addOutputFlags,
+  backendOption,
+  isQuiet,
+  numberOption,
+  parseBudget,
+  range,
+  RANGES,
+  type BudgetFlags,
+  type OutputFlags,
+} from '../options.js';
 
-interface TrainFlags extends DatasetFlags {
+interface TrainFlags extends DatasetFlags, BudgetFlags, OutputFlags {
   modality: string;
   out: string;
-  model?: string;
-  hidden?: string;
-  channels?: string;
   blocks?: string;
   dropout?: string;
-  epochs: string;
-  lr: string;
-  batchSize: string;
   optimizer: string;
   momentum?: string;
   weightDecay?: string;
   schedule: string;
-  patience: string;
-  monitor: string;
   augment?: boolean;
-  seed: string;
   splitSeed: string;
   resume?: boolean;
-  backend: string;
-  json?: boolean;
-  quiet?: boolean;
+  backend?: string;
 }
 
 /** Human summary of an evaluation, one line. */
@@ -52,66 +53,59 @@ export function evaluationLine(e: Evaluation): string {
     .join('  ');
 }
 
+/** `cmkd train`'s defaults of the budget flags. */
+const DEFAULTS = { epochs: 30, lr: 1e-3, batchSize: 64, patience: 10 };
+
 export function register(program: Command): void {
-  addDatasetFlags(
-    program
-      .command('train')
-      .description(
-        'train a model on one modality: stratified 70/10/20 split, standardised on train, early stopping on val; saves model + metrics.json',
-      )
-      .argument('<dataset>', "'digits' (or 'digits?n=2000'), a directory with cmkd.json, or a .csv with --csv-modality/--label")
-      .requiredOption('--modality <name>', 'the modality to train on')
-      .requiredOption('--out <dir>', 'output directory (model.json, weights.bin, metrics.json, checkpoint/)')
-      .option('--model <kind>', `architecture: ${MODEL_KINDS.join('|')} (default: cnn for images, mlp for tables)`)
-      .option('--hidden <sizes>', 'dense widths, comma-separated; the last is the embedding (mlp, cnn)')
-      .option('--channels <sizes>', 'conv channels per block (cnn) or per stage (resnet), comma-separated')
-      .option('--blocks <n>', 'resnet: basic blocks per stage')
-      .option('--dropout <p>', 'dropout rate before the logits')
-      .option('--epochs <n>', 'maximum epochs', '30')
-      .option('--lr <x>', 'learning rate', '0.001')
-      .option('--batch-size <n>', 'batch size', '64')
-      .option('--optimizer <name>', OPTIMIZERS.join('|'), 'adam')
-      .option('--momentum <x>', 'sgd momentum (default 0.9)')
-      .option('--weight-decay <x>', 'weight decay on kernels (adamw default 0.01)')
-      .option('--schedule <name>', SCHEDULES.join('|'), 'constant')
-      .option('--patience <n>', 'early-stopping patience in epochs (0: off; the best epoch is still restored)', '10')
-      .option('--monitor <metric>', 'early-stopping signal: val_loss or val_metric (accuracy / MSE)', 'val_loss')
-      .option('--augment', 'random flips and 90° rotations of images (not for digits: flips change some digits)')
-      .option('--seed <n>', 'seed of weights, shuffling and dropout', '0')
-      .option('--split-seed <n>', 'seed of the train/val/test split', '0')
-      .option('--resume', 'continue an interrupted run from <out>/checkpoint')
-      .option('--backend <name>', `TF.js backend (${BACKEND_CHOICES.join('|')})`, 'auto')
-      .option('--json', 'print the result as JSON')
-      .option('--quiet', 'no progress on stderr'),
+  addOutputFlags(
+    addBackendFlag(
+      addBudgetFlags(
+        addDatasetFlags(
+          program
+            .command('train')
+            .description(
+              'train a model on one modality: stratified 70/10/20 split, standardised on train, early stopping on val; saves model + metrics.json',
+            )
+            .argument('<dataset>', "'digits' (or 'digits?n=2000'), a directory with cmkd.json, or a .csv with --csv-modality/--label")
+            .requiredOption('--modality <name>', 'the modality to train on')
+            .requiredOption('--out <dir>', 'output directory (model.json, weights.bin, metrics.json, checkpoint/)')
+            .option('--blocks <n>', `resnet: basic blocks per stage ${range(RANGES.blocks)}`)
+            .option('--dropout <p>', `dropout rate before the logits ${range(RANGES.dropout)}`)
+            .option('--optimizer <name>', OPTIMIZERS.join('|'), 'adam')
+            .option('--momentum <x>', `sgd momentum (default 0.9) ${range(RANGES.momentum)}`)
+            .option('--weight-decay <x>', `weight decay on kernels (adamw default 0.01) ${range(RANGES.weightDecay)}`)
+            .option('--schedule <name>', SCHEDULES.join('|'), 'constant')
+            .option('--augment', 'random flips and 90° rotations of images (not for digits: flips change some digits)')
+            .option('--split-seed <n>', `seed of the train/val/test split ${range(RANGES.splitSeed)}`, '0')
+            .option('--resume', 'continue an interrupted run from <out>/checkpoint'),
+        ),
+        { epochs: '30', lr: '0.001', batchSize: '64', patience: '10', monitor: 'val_loss' },
+      ),
+    ),
   ).action(async (spec: string, f: TrainFlags) => {
     prepareOutDir('--out', f.out, Boolean(f.resume));
-    const backend = oneOf<BackendChoice>('backend', f.backend, BACKEND_CHOICES);
-    const kind = f.model === undefined ? undefined : oneOf<ModelKind>('model', f.model, MODEL_KINDS);
-    const architecture: SpecOverrides = {};
-    if (f.hidden !== undefined) architecture.hidden = parseIntList(f.hidden, '--hidden');
-    if (f.channels !== undefined) architecture.channels = parseIntList(f.channels, '--channels');
-    if (f.blocks !== undefined) architecture.blocks = numberOption('--blocks', f.blocks, { integer: true, min: 1 });
-    if (f.dropout !== undefined) architecture.dropout = numberOption('--dropout', f.dropout, { min: 0, max: 0.99 });
-    const patience = numberOption('--patience', f.patience, { integer: true, min: 0 }) as number;
+    const backend = backendOption(f);
+    const budget = parseBudget(f, DEFAULTS);
+    const kind = budget.kind;
+    const architecture = budget.architecture;
+    if (f.blocks !== undefined) architecture.blocks = numberOption('--blocks', f.blocks, RANGES.blocks);
+    if (f.dropout !== undefined) architecture.dropout = numberOption('--dropout', f.dropout, RANGES.dropout);
     const settings = {
-      epochs: numberOption('--epochs', f.epochs, { integer: true, min: 1 }) as number,
-      lr: numberOption('--lr', f.lr, { above: 0 }) as number,
-      batchSize: numberOption('--batch-size', f.batchSize, { integer: true, min: 1 }) as number,
+      epochs: budget.training.epochs,
+      lr: budget.training.lr,
+      batchSize: budget.training.batchSize,
       optimizer: oneOf<OptimizerName>('optimizer', f.optimizer, OPTIMIZERS),
-      momentum: numberOption('--momentum', f.momentum, { min: 0, max: 0.999 }),
-      weightDecay: numberOption('--weight-decay', f.weightDecay, { min: 0 }),
+      momentum: numberOption('--momentum', f.momentum, RANGES.momentum),
+      weightDecay: numberOption('--weight-decay', f.weightDecay, RANGES.weightDecay),
       schedule: oneOf<ScheduleName>('schedule', f.schedule, SCHEDULES),
-      earlyStopping:
-        patience === 0
-          ? (false as const)
-          : { patience, metric: oneOf<EarlyStoppingMetric>('monitor', f.monitor, ['val_loss', 'val_metric']) },
+      earlyStopping: budget.training.earlyStopping,
       augment: Boolean(f.augment),
-      seed: numberOption('--seed', f.seed, { integer: true, min: 0 }) as number,
+      seed: budget.seed,
     };
-    const splitSeed = numberOption('--split-seed', f.splitSeed, { integer: true, min: 0 }) as number;
+    const splitSeed = numberOption('--split-seed', f.splitSeed, RANGES.splitSeed) as number;
 
     await initEngine({ backend });
-    const bars = progressBars({ quiet: Boolean(f.quiet) });
+    const bars = progressBars({ quiet: isQuiet(f) });
     const { signal, release } = interruptSignal();
     try {
       const ds = await loadForCommand(spec, f, bars);

@@ -1,0 +1,313 @@
+/**
+ * The CLI's one option layer: the flags several commands share (--backend, --json/--quiet, the
+ * training budget, --workers/--queue), declared once each, and the one parser of numbers and
+ * comma lists. A bad value is one line naming the flag and what was expected (exit 2 by main.ts):
+ *
+ *   --seed '9007199254740993': expected an integer from 0 to 4294967295
+ *
+ * Every numeric flag is bounded (RANGES), and its help shows the bounds from the same rule.
+ */
+import { availableParallelism, cpus } from 'node:os';
+import type { Command } from 'commander';
+import { BACKEND_CHOICES, type BackendChoice } from '../engine/index.js';
+import { MODEL_KINDS, type ModelKind, type SpecOverrides } from '../models/index.js';
+import { queueConnection, type QueueTarget } from '../run/index.js';
+import type { EarlyStoppingMetric } from '../train/index.js';
+import type { TrainSettings } from '../train/distill.js';
+import { CmkdError, oneOf } from '../util/errors.js';
+
+/** What a numeric flag accepts: a finite number (an integer if asked, then a safe one) within the bounds. */
+export interface NumberRule {
+  integer?: boolean;
+  /** Inclusive lower bound. */
+  min?: number;
+  /** Exclusive lower bound. */
+  above?: number;
+  /** Inclusive upper bound: every numeric flag has one. */
+  max: number;
+}
+
+/** A seed: makeRng (src/util/rng.ts) keeps `seed >>> 0`, so a seed past 2³² − 1 would replay a smaller seed's stream. */
+const SEED: NumberRule = { integer: true, min: 0, max: 2 ** 32 - 1 };
+/** A KD loss weight (α, β, λ). */
+const WEIGHT: NumberRule = { min: 0, max: 1000 };
+
+/**
+ * The values each numeric flag accepts, one entry per flag: the same flag takes the same values in
+ * every command (a command may narrow a rule, e.g. `cmkd run --patience` starts at 1). The upper
+ * bounds are sanity caps far beyond any useful setting, so a slip (`--max-steps 1e20`, a training
+ * that never ends) is refused at once instead of running.
+ */
+export const RANGES = {
+  seed: SEED,
+  splitSeed: SEED,
+  /** Repeated splits, each training its own models (the budgets' looks stop at 20). */
+  repeats: { integer: true, min: 1, max: 100 },
+  /** The cap of sequential splits: at least a second look. */
+  maxRepeats: { integer: true, min: 2, max: 100 },
+  /**
+   * A practical margin in the headline metric's units (F1, or the MSE of the targets in their own
+   * units, which has no natural scale): the cap only refuses a slip, far past any float32 metric's use.
+   */
+  delta: { above: 0, max: 1e30 },
+  /** Optimizer steps: 10⁷ is days of training at the budgets' batch sizes. */
+  maxSteps: { integer: true, min: 1, max: 10_000_000 },
+  epochs: { integer: true, min: 1, max: 10_000 },
+  /** Early-stopping patience in epochs; 0 = off where a command allows it. */
+  patience: { integer: true, min: 0, max: 10_000 },
+  /** Rows of a subsample. */
+  samples: { integer: true, min: 1, max: 1_000_000_000 },
+  /** Resamples of the MI estimator's interval; 0 = none. */
+  bootstrap: { integer: true, min: 0, max: 100_000 },
+  /** Neighbours of ksg/latent. */
+  k: { integer: true, min: 1, max: 1000 },
+  ci: { above: 0, max: 0.999999 },
+  /** PCA width of a representation. */
+  dims: { integer: true, min: 1, max: 10_000 },
+  /** Local worker processes. */
+  workers: { integer: true, min: 1, max: 1024 },
+  lr: { above: 0, max: 100 },
+  batchSize: { integer: true, min: 1, max: 1_000_000 },
+  /** Layer widths of --hidden and --channels. */
+  width: { integer: true, min: 1, max: 65_536 },
+  blocks: { integer: true, min: 1, max: 64 },
+  dropout: { min: 0, max: 0.99 },
+  momentum: { min: 0, max: 0.999 },
+  weightDecay: { min: 0, max: 1 },
+  temperature: { above: 0, max: 1000 },
+  alpha: WEIGHT,
+  beta: WEIGHT,
+  lambda: WEIGHT,
+  latentDim: { integer: true, min: 1, max: 4096 },
+  port: { integer: true, min: 0, max: 65_535 },
+  /** A day. */
+  lockSeconds: { min: 1, max: 86_400 },
+} satisfies Record<string, NumberRule>;
+
+/** 'an integer from 1 to 100', 'a number > 0 and ≤ 0.999999': what a rule accepts, for errors. */
+export function expected(rule: NumberRule): string {
+  const kind = rule.integer ? 'an integer' : 'a number';
+  if (rule.min !== undefined) return `${kind} from ${rule.min} to ${rule.max}`;
+  if (rule.above !== undefined) return `${kind} > ${rule.above} and ≤ ${rule.max}`;
+  return `${kind} ≤ ${rule.max}`;
+}
+
+/** '(integer, 1 to 100)': a rule's bounds for a flag's help. */
+export function range(rule: NumberRule): string {
+  const kind = rule.integer ? 'integer' : 'number';
+  if (rule.min !== undefined) return `(${kind}, ${rule.min} to ${rule.max})`;
+  if (rule.above !== undefined) return `(${kind}, > ${rule.above} and ≤ ${rule.max})`;
+  return `(${kind}, ≤ ${rule.max})`;
+}
+
+function accepts(x: number, rule: NumberRule): boolean {
+  return (
+    Number.isFinite(x) &&
+    (!rule.integer || Number.isSafeInteger(x)) &&
+    (rule.min === undefined || x >= rule.min) &&
+    (rule.above === undefined || x > rule.above) &&
+    x <= rule.max
+  );
+}
+
+/** A number from its text: NaN for text that is not one ('' and '  ' included, which Number reads as 0). */
+const toNumber = (s: string): number => (s.trim() === '' ? NaN : Number(s));
+
+/**
+ * A numeric flag's value, checked against its rule; undefined when the flag is absent. An integer
+ * written past 2⁵³ (which a double cannot hold: 9007199254740993 reads as …992) is refused, not rounded.
+ */
+export function numberOption(flag: string, value: string | undefined, rule: NumberRule): number | undefined {
+  if (value === undefined) return undefined;
+  const x = toNumber(value);
+  if (!accepts(x, rule)) throw new CmkdError(`${flag} '${value}': expected ${expected(rule)}`, 'invalid-option');
+  return x;
+}
+
+/** A `<n|auto>` flag: 'auto', or a number checked against the rule; undefined when the flag is absent. */
+export function numberOrAutoOption(flag: string, value: string | undefined, rule: NumberRule): number | 'auto' | undefined {
+  if (value === undefined || value === 'auto') return value;
+  const x = toNumber(value);
+  if (!accepts(x, rule)) throw new CmkdError(`${flag} '${value}': expected ${expected(rule)} or 'auto'`, 'invalid-option');
+  return x;
+}
+
+/** A comma list of numbers, each checked against the rule, e.g. `--temperatures 2,4`. */
+export function numberListOption(flag: string, value: string | undefined, rule: NumberRule): number[] | undefined {
+  if (value === undefined) return undefined;
+  const xs = value.split(',').map(toNumber);
+  if (!xs.every((x) => accepts(x, rule)))
+    throw new CmkdError(`${flag} '${value}': expected comma-separated values, each ${expected(rule)}`, 'invalid-option');
+  return xs;
+}
+
+/** A comma list of names (modalities, methods, classes), each trimmed; an empty name is refused. */
+export function listOption(flag: string, value: string | undefined): string[] | undefined {
+  if (value === undefined) return undefined;
+  const names = value.split(',').map((s) => s.trim());
+  if (names.some((s) => s === ''))
+    throw new CmkdError(`${flag} '${value}': expected comma-separated names, none empty, e.g. a,b`, 'invalid-option');
+  return names;
+}
+
+// --json and --quiet -----------------------------------------------------------------------------
+
+export interface OutputFlags {
+  json?: boolean;
+  quiet?: boolean;
+}
+
+/** `--quiet`: progress is all it silences; results, warnings and errors are always printed. */
+export function addQuietFlag(cmd: Command, help = 'no progress on stderr'): Command {
+  return cmd.option('--quiet', help);
+}
+
+/**
+ * `--json` (the result as JSON on stdout), and `--quiet` for a command that shows progress
+ * (`progress: false` for one that has none).
+ */
+export function addOutputFlags(cmd: Command, o: { progress?: boolean; json?: string } = {}): Command {
+  cmd.option('--json', o.json ?? 'print the result as JSON');
+  return o.progress === false ? cmd : addQuietFlag(cmd);
+}
+
+/**
+ * The one quiet rule: no progress with --quiet or --json (a script reading the JSON gets a stderr
+ * of warnings and errors only).
+ */
+export function isQuiet(f: OutputFlags): boolean {
+  return Boolean(f.quiet || f.json);
+}
+
+// --backend --------------------------------------------------------------------------------------
+
+/**
+ * `--backend`: the TF.js backend every command that runs models takes. Absent, the engine's own
+ * default applies (src/engine/index.ts: $CMKD_BACKEND, else auto), as it does for the pool's workers.
+ */
+export function addBackendFlag(cmd: Command, note = ''): Command {
+  return cmd.option('--backend <name>', `TF.js backend (${BACKEND_CHOICES.join('|')}; default: $CMKD_BACKEND, else auto)${note}`);
+}
+
+/** The --backend value, checked; undefined when absent (initEngine then takes $CMKD_BACKEND, else auto). */
+export function backendOption(f: { backend?: string }): BackendChoice | undefined {
+  return f.backend === undefined ? undefined : oneOf<BackendChoice>('backend', f.backend, BACKEND_CHOICES);
+}
+
+// The training budget: architecture and optimisation ---------------------------------------------
+
+/** Architecture and optimisation flags of the commands that train models with epochs (train, distill, sweep). */
+export interface BudgetFlags {
+  model?: string;
+  hidden?: string;
+  channels?: string;
+  epochs?: string;
+  lr?: string;
+  batchSize?: string;
+  patience?: string;
+  monitor?: string;
+  seed?: string;
+}
+
+/** The budget flags; `defaults` are the command's, shown in the help (parseBudget applies them). */
+export function addBudgetFlags(
+  cmd: Command,
+  defaults: { epochs: string; lr: string; batchSize: string; patience: string; monitor: EarlyStoppingMetric },
+): Command {
+  return cmd
+    .option('--model <kind>', `architecture: ${MODEL_KINDS.join('|')} (default: cnn for images, mlp for tables)`)
+    .option('--hidden <sizes>', `dense widths, comma-separated; the last is the embedding (mlp, cnn) ${range(RANGES.width)}`)
+    .option('--channels <sizes>', `conv channels per block (cnn) or per stage (resnet), comma-separated ${range(RANGES.width)}`)
+    .option('--epochs <n>', `maximum epochs (default ${defaults.epochs}) ${range(RANGES.epochs)}`)
+    .option('--lr <x>', `learning rate (default ${defaults.lr}) ${range(RANGES.lr)}`)
+    .option('--batch-size <n>', `batch size (default ${defaults.batchSize}) ${range(RANGES.batchSize)}`)
+    .option(
+      '--patience <n>',
+      `early-stopping patience in epochs, 0 = off (the best epoch is still restored; default ${defaults.patience}) ${range(RANGES.patience)}`,
+    )
+    .option(
+      '--monitor <metric>',
+      'model selection and early stopping on val_metric (accuracy / MSE) or val_loss (task loss)',
+      defaults.monitor,
+    )
+    .option('--seed <n>', `seed of weights, shuffling and dropout ${range(RANGES.seed)}`, '0');
+}
+
+/** Parse the budget flags over `defaults` (used where a flag is absent). */
+export function parseBudget(
+  f: BudgetFlags,
+  defaults: { epochs: number; lr: number; batchSize: number; patience: number; architecture?: SpecOverrides },
+): { training: TrainSettings; kind?: ModelKind; architecture: SpecOverrides; seed: number } {
+  const kind = f.model === undefined ? undefined : oneOf<ModelKind>('model', f.model, MODEL_KINDS);
+  const architecture: SpecOverrides = { ...defaults.architecture };
+  if (f.hidden !== undefined) architecture.hidden = numberListOption('--hidden', f.hidden, RANGES.width);
+  if (f.channels !== undefined) architecture.channels = numberListOption('--channels', f.channels, RANGES.width);
+  const patience = numberOption('--patience', f.patience, RANGES.patience) ?? defaults.patience;
+  return {
+    training: {
+      epochs: numberOption('--epochs', f.epochs, RANGES.epochs) ?? defaults.epochs,
+      lr: numberOption('--lr', f.lr, RANGES.lr) ?? defaults.lr,
+      batchSize: numberOption('--batch-size', f.batchSize, RANGES.batchSize) ?? defaults.batchSize,
+      earlyStopping:
+        patience === 0
+          ? false
+          : {
+              patience,
+              metric: oneOf<EarlyStoppingMetric>('monitor', f.monitor ?? 'val_metric', ['val_loss', 'val_metric']),
+            },
+    },
+    kind,
+    architecture,
+    seed: numberOption('--seed', f.seed ?? '0', RANGES.seed) as number,
+  };
+}
+
+// --workers and --queue --------------------------------------------------------------------------
+
+export interface ExecutorFlags {
+  workers: string;
+  queue?: string;
+}
+
+/** `--workers` and `--queue`: where a plan's cells run (src/run/cells.ts). */
+export function addExecutorFlags(cmd: Command): Command {
+  return cmd
+    .option(
+      '--workers <n|auto>',
+      `processes training models at once, one core each ${range(RANGES.workers)}; auto: the cores idle now (measured over 0.2 s, at least 1)`,
+      'auto',
+    )
+    .option('--queue <url>', 'run the cells on `cmkd worker` processes serving this Redis queue, e.g. redis://host:6379/0');
+}
+
+/**
+ * The cores idle now (at least 1): the CPU time they spent idle over 0.2 s, measured rather than
+ * read from the load average, which lags a minute behind (right after a test run it still said
+ * "busy" on an idle machine).
+ */
+export function idleCores(sampleMs = 200): number {
+  const idleAndTotal = () =>
+    cpus().reduce(
+      ([idle, total], c) => [idle + c.times.idle, total + c.times.idle + c.times.user + c.times.nice + c.times.sys + c.times.irq],
+      [0, 0],
+    );
+  const [idle0, total0] = idleAndTotal();
+  // A synchronous pause: flags are parsed synchronously, and this runs once per command.
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, sampleMs);
+  const [idle1, total1] = idleAndTotal();
+  const share = total1 > total0 ? (idle1 - idle0) / (total1 - total0) : 1;
+  return Math.max(1, Math.round(share * availableParallelism()));
+}
+
+/** `--workers <n|auto>` (auto = idleCores()) and `--queue <url>`: the CLI's one check of both. */
+export function executorOptions(f: ExecutorFlags): { workers: number; queue?: QueueTarget } {
+  if (f.queue !== undefined) {
+    queueConnection(f.queue);
+    // The cells run on the queue's workers: no local pool besides.
+    if (f.workers !== 'auto' && f.workers !== '1')
+      throw new CmkdError('--workers and --queue: give one (queued cells run on the workers serving the queue)', 'invalid-option');
+    return { workers: 1, queue: { url: f.queue } };
+  }
+  const workers = numberOrAutoOption('--workers', f.workers, RANGES.workers) as number | 'auto';
+  return { workers: workers === 'auto' ? idleCores() : workers };
+}
