@@ -63,6 +63,12 @@ const npyNoColumns = () => {
   return Buffer.concat([Buffer.from([0x93, ...Buffer.from('NUMPY'), 1, 0, header.length & 0xff, header.length >> 8]), Buffer.from(header)]);
 };
 const huge = 'x'.repeat(100_000);
+/** A report.json with one figure 'f' of inline data {a: 1}, its spec extended by `spec`. */
+const reportWith = (spec: Record<string, unknown>) =>
+  JSON.stringify({
+    title: 't',
+    sections: [{ heading: 'h', blocks: [{ kind: 'figure', id: 'f', spec: { data: { values: [{ a: 1 }] }, mark: 'point', ...spec } }] }],
+  });
 const ansi = '\u001b[2J\u001b[31m';
 
 interface Case {
@@ -492,6 +498,32 @@ const cases: Case[] = [
     },
     argv: (data) => ['report', data],
     want: /figure 'leak': .*data\.url/,
+  },
+  {
+    kind: "report.json whose bar's fill is url(http://…) (the page would fetch it)",
+    files: { 'report.json': reportWith({ mark: { type: 'bar', fill: 'url(http://example.com/fill.svg#g)' } }) },
+    argv: (data) => ['report', data],
+    want: /figure 'f': mark\.fill is 'url\(http:.*'; a colour is a name, #hex/,
+  },
+  {
+    kind: 'report.json with a CSS-escaped url( in an encoding value',
+    files: {
+      'report.json': reportWith({ mark: 'bar', encoding: { x: { field: 'a', type: 'quantitative' }, color: { value: 'U\\72L( //x/g)' } } }),
+    },
+    argv: (data) => ['report', data],
+    want: /figure 'f': encoding\.color\.value holds url\(…\), which loads a URL/,
+  },
+  {
+    kind: 'report.json with an unknown Vega signal in a calculate',
+    files: { 'report.json': reportWith({ mark: 'point', transform: [{ calculate: 'nosuch + 1', as: 'b' }] }) },
+    argv: (data) => ['report', data],
+    want: /figure 'f': Vega cannot read the spec: 'Unrecognized signal name: "nosuch"'$/,
+  },
+  {
+    kind: 'report.json nested 20 000 deep',
+    files: { 'report.json': `{"title": "t", "sections": ${deep(20_000)}}` },
+    argv: (data) => ['report', data],
+    want: /report\.json: JSON nested more than 64 levels deep/,
   },
   {
     kind: 'report.json with a javascript: link',
