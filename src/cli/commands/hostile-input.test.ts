@@ -5,7 +5,7 @@
  * folder. All kinds but one fail before any training; the exploding loss trains a tiny MLP for one epoch.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, readdirSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, readdirSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
@@ -635,5 +635,42 @@ describe('accepted on purpose', () => {
     const r = await run('data', 'validate', join(data, 'd.csv'), ...csvFlags, '--classes=-1,1');
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/classification, 2 classes/);
+  });
+});
+
+describe('damaged run folders on --resume', () => {
+  it('an empty, cut-short or `null` stage file is recomputed, not a stack trace', async () => {
+    const dir = join(root, 'damaged-stages');
+    mkdirSync(dir);
+    writeFileSync(join(dir, 'd.csv'), oneCsv());
+    const out = join(dir, 'out');
+    const argv = [
+      'run',
+      join(dir, 'd.csv'),
+      ...csvFlags,
+      '--student',
+      'p',
+      '--repeats',
+      '2',
+      '--epochs',
+      '1',
+      '--out',
+      out,
+      '--quiet',
+      '--workers',
+      '1',
+      '--allow-small',
+    ];
+    const first = await run(...argv);
+    expect(first.code, first.stderr).toBe(0);
+    const stages = join(out, 'stages');
+    const damaged = { 'r0-student.json': '', 'r0-teacher-q.json': '{"stage": "r0-teacher-q", "fingerp', 'r1-kd-from-q.json': 'null' };
+    for (const [name, text] of Object.entries(damaged)) writeFileSync(join(stages, name), text);
+    const again = await run(...argv, '--resume');
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.stderr.split('\n').filter((l) => l && !l.startsWith('cmkd: warning: '))).toEqual([]);
+    // Each damaged stage was computed again and written whole.
+    for (const name of Object.keys(damaged))
+      expect(JSON.parse(readFileSync(join(stages, name), 'utf8'))).toMatchObject({ stage: name.replace(/\.json$/, '') });
   });
 });
