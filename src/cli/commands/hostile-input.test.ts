@@ -674,3 +674,23 @@ describe('damaged run folders on --resume', () => {
       expect(JSON.parse(readFileSync(join(stages, name), 'utf8'))).toMatchObject({ stage: name.replace(/\.json$/, '') });
   });
 });
+
+describe('a method list without kd', () => {
+  it('--methods feature ends with the report, plain KD from every teacher measured', async () => {
+    const dir = join(root, 'no-kd');
+    mkdirSync(dir);
+    const rows = Array.from({ length: 60 }, (_, i) => `${(i % 2) + ((i * 7) % 11) / 11},${((i * 3) % 5) / 5},${((i * 5) % 7) / 7 + (i % 2) / 3},${i % 2 ? 'x' : 'z'}`);
+    writeFileSync(join(dir, 'd.csv'), ['a,b,c,y', ...rows].join('\n') + '\n');
+    const out = join(dir, 'out');
+    const r = await run(
+      ...['run', join(dir, 'd.csv'), '--csv-modality', 'p=a', '--csv-modality', 'q=b', '--csv-modality', 's=c', '--label', 'y'],
+      ...['--student', 'p', '--methods', 'feature', '--repeats', '2', '--epochs', '1', '--out', out, '--quiet', '--workers', '1', '--allow-small', '--json'],
+    );
+    expect(r.code, r.stderr).toBe(0);
+    expect(readdirSync(out)).toContain('report.html');
+    // The fusion teacher is one of the teachers, and each has a measured plain-KD gain.
+    const outcomes = (JSON.parse(r.stdout) as { outcomes: { teacher: string; gain?: { mean: number } | null }[] }).outcomes;
+    expect(outcomes.map((o) => o.teacher).sort()).toEqual(['fusion', 'q', 's']);
+    for (const o of outcomes) expect(Number.isFinite(o.gain?.mean), o.teacher).toBe(true);
+  });
+});
