@@ -694,3 +694,19 @@ describe('a method list without kd', () => {
     for (const o of outcomes) expect(Number.isFinite(o.gain?.mean), o.teacher).toBe(true);
   });
 });
+
+describe('many warnings of one kind', () => {
+  it('5,000 classes of one sample each are one warning line with the count and a few examples', async () => {
+    const dir = join(root, 'many-classes');
+    mkdirSync(dir);
+    const rows = Array.from({ length: 5000 }, (_, i) => `${(i * 7) % 13},${(i * 3) % 11},c${i}`);
+    writeFileSync(join(dir, 'd.csv'), ['a,b,y', ...rows].join('\n') + '\n');
+    const r = await run('data', 'validate', join(dir, 'd.csv'), ...csvFlags);
+    expect(r.code, r.stderr).toBe(0);
+    const lines = r.stderr.split('\n').filter(Boolean);
+    expect(lines.filter((l) => /'c\d+' /.test(l))).toEqual([
+      "cmkd: warning: 5000 classes have fewer than 3 samples ('c0' 1 sample, 'c1' 1 sample, 'c10' 1 sample, 'c100' 1 sample, 'c1000' 1 sample, …); the default 70/10/20 split needs at least 3 per class",
+    ]);
+    expect(lines.length).toBeLessThan(5);
+  });
+});
