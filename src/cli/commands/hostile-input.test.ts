@@ -531,6 +531,35 @@ const cases: Case[] = [
     argv: (data) => ['report', data],
     want: /links\.0\.href/,
   },
+  {
+    kind: "modality files whose 'id' columns list the samples in different orders",
+    files: dataset(
+      {
+        'tab.csv': 'id,a,b\ns1,1,2\ns2,3,4\ns3,5,6\ns4,7,8\ns5,9,1\ns6,2,3\n',
+        'more.csv': 'id,c\ns1,1\ns2,3\ns4,7\ns3,5\ns5,9\ns6,2\n',
+      },
+      {
+        modalities: [
+          { name: 'tab', file: 'tab.csv', columns: ['a', 'b'] },
+          { name: 'more', file: 'more.csv', columns: ['c'] },
+        ],
+      },
+    ),
+    argv: validate(),
+    want: /more\.csv row 3 \(line 4\), column 'id': sample id 's4' where .*tab\.csv row 3 \(line 4\), column 'id' has 's3'; rows are paired by position, so every file must list the samples in the same order \(sort each by 'id'\)$/,
+  },
+  {
+    kind: "a label file whose id column (labels.id) is in another order than a modality file's",
+    files: dataset(
+      {
+        'tab.csv': 'key,a,b\nk1,1,2\nk2,3,4\nk3,5,6\nk4,7,8\nk5,9,1\nk6,2,3\n',
+        'labels.csv': 'key,y\nk2,cat\nk1,dog\nk3,cat\nk4,dog\nk5,cat\nk6,dog\n',
+      },
+      { modalities: [{ name: 'tab', file: 'tab.csv', columns: 'a,b' }, { name: 'img', kind: 'image', shape: [2, 2, 1], file: 'img.npy' }], labels: { file: 'labels.csv', column: 'y', id: 'key' } },
+    ),
+    argv: validate(),
+    want: /tab\.csv row 1 \(line 2\), column 'key': sample id 'k1' where .*labels\.csv row 1 \(line 2\), column 'key' has 'k2'/,
+  },
   // Through to the split, and (the exploding loss) one epoch of a tiny MLP.
   {
     kind: 'split with a class too small (the hint names no flag that does not exist)',
