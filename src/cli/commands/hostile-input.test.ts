@@ -3,6 +3,7 @@
  * code 2 and exactly one stderr line naming the fault (control characters escaped, long file
  * contents cut to a short excerpt), nothing on stdout, and nothing written outside the output
  * folder. All kinds but one fail before any training; the exploding loss trains a tiny MLP for one epoch.
+ * After them, inputs that must be accepted: damaged stage files on --resume, 5,000 classes, --methods feature.
  */
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, readdirSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
@@ -555,7 +556,13 @@ const cases: Case[] = [
         'tab.csv': 'key,a,b\nk1,1,2\nk2,3,4\nk3,5,6\nk4,7,8\nk5,9,1\nk6,2,3\n',
         'labels.csv': 'key,y\nk2,cat\nk1,dog\nk3,cat\nk4,dog\nk5,cat\nk6,dog\n',
       },
-      { modalities: [{ name: 'tab', file: 'tab.csv', columns: 'a,b' }, { name: 'img', kind: 'image', shape: [2, 2, 1], file: 'img.npy' }], labels: { file: 'labels.csv', column: 'y', id: 'key' } },
+      {
+        modalities: [
+          { name: 'tab', file: 'tab.csv', columns: 'a,b' },
+          { name: 'img', kind: 'image', shape: [2, 2, 1], file: 'img.npy' },
+        ],
+        labels: { file: 'labels.csv', column: 'y', id: 'key' },
+      },
     ),
     argv: validate(),
     want: /tab\.csv row 1 \(line 2\), column 'key': sample id 'k1' where .*labels\.csv row 1 \(line 2\), column 'key' has 'k2'/,
@@ -708,12 +715,31 @@ describe('a method list without kd', () => {
   it('--methods feature ends with the report, plain KD from every teacher measured', async () => {
     const dir = join(root, 'no-kd');
     mkdirSync(dir);
-    const rows = Array.from({ length: 60 }, (_, i) => `${(i % 2) + ((i * 7) % 11) / 11},${((i * 3) % 5) / 5},${((i * 5) % 7) / 7 + (i % 2) / 3},${i % 2 ? 'x' : 'z'}`);
+    const rows = Array.from(
+      { length: 60 },
+      (_, i) => `${(i % 2) + ((i * 7) % 11) / 11},${((i * 3) % 5) / 5},${((i * 5) % 7) / 7 + (i % 2) / 3},${i % 2 ? 'x' : 'z'}`,
+    );
     writeFileSync(join(dir, 'd.csv'), ['a,b,c,y', ...rows].join('\n') + '\n');
     const out = join(dir, 'out');
     const r = await run(
       ...['run', join(dir, 'd.csv'), '--csv-modality', 'p=a', '--csv-modality', 'q=b', '--csv-modality', 's=c', '--label', 'y'],
-      ...['--student', 'p', '--methods', 'feature', '--repeats', '2', '--epochs', '1', '--out', out, '--quiet', '--workers', '1', '--allow-small', '--json'],
+      ...[
+        '--student',
+        'p',
+        '--methods',
+        'feature',
+        '--repeats',
+        '2',
+        '--epochs',
+        '1',
+        '--out',
+        out,
+        '--quiet',
+        '--workers',
+        '1',
+        '--allow-small',
+        '--json',
+      ],
     );
     expect(r.code, r.stderr).toBe(0);
     expect(readdirSync(out)).toContain('report.html');
