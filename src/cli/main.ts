@@ -2,12 +2,14 @@
 /**
  * The `cmkd` command line: a thin layer over the library. Each command lives in
  * commands/<name>.ts and exports `register(program)`. Errors from bad input (CmkdError)
- * are printed as one line and exit with code 2; anything else is a bug and shows its stack.
+ * are printed as one line and exit with code 2; a write the machine refused (full disk, no
+ * permission: writeError) is one line naming the file, exit code EXIT_CANNOT_WRITE; anything
+ * else is a bug and shows its stack.
  */
 import { Command, CommanderError } from 'commander';
 import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { CmkdError } from '../util/errors.js';
+import { CmkdError, refusedCode } from '../util/errors.js';
 import { escapeControl } from '../util/text.js';
 import { COMMANDS } from './commands/index.js';
 import { VERSION } from '../version.js';
@@ -41,8 +43,15 @@ export function errorLine(message: string): string {
   return line.length > MAX_ERROR_LINE ? `${line.slice(0, MAX_ERROR_LINE)}… (message cut at ${MAX_ERROR_LINE} characters)` : line;
 }
 
+/** Exit code of a write the machine refused (EX_IOERR of sysexits.h): free space or fix permissions, then resume. */
+export const EXIT_CANNOT_WRITE = 74;
+
 export async function main(argv: string[]): Promise<number> {
   const program = buildProgram();
+  let running: Command | null = null;
+  program.hook('preAction', (_top, action) => {
+    running = action;
+  });
   try {
     await program.parseAsync(argv);
     return 0;
@@ -50,6 +59,13 @@ export async function main(argv: string[]): Promise<number> {
     if (err instanceof CommanderError) {
       // commander already printed the message (or the help or version).
       return NOT_ERRORS.has(err.code) ? 0 : 2;
+    }
+    // Refused by the machine: a cmkd writer's one line naming the file, or Node's own (it names the path when it knows it).
+    if ((err instanceof CmkdError && err.code === 'cannot-write') || (!(err instanceof CmkdError) && refusedCode(err) !== null)) {
+      const resumable = (running as Command | null)?.options.some((o) => o.long === '--resume') ?? false;
+      const next = resumable ? 'then run the same command with --resume to continue' : 'then run the command again';
+      process.stderr.write(`cmkd: error: ${errorLine((err as Error).message)}; free space or fix permissions, ${next}\n`);
+      return EXIT_CANNOT_WRITE;
     }
     if (err instanceof CmkdError) {
       process.stderr.write(`cmkd: error: ${errorLine(err.message)}\n`);

@@ -15,6 +15,7 @@ import { queueConnection, type QueueTarget } from '../run/index.js';
 import type { EarlyStoppingMetric } from '../train/index.js';
 import type { TrainSettings } from '../train/distill.js';
 import { CmkdError, oneOf } from '../util/errors.js';
+import { warn } from './output.js';
 
 /** What a numeric flag accepts: a finite number (an integer if asked, then a safe one) within the bounds. */
 export interface NumberRule {
@@ -274,7 +275,7 @@ export function addExecutorFlags(cmd: Command): Command {
   return cmd
     .option(
       '--workers <n|auto>',
-      `processes training models at once, one core each ${range(RANGES.workers)}; auto: the cores idle now (measured over 0.2 s, at least 1)`,
+      `processes training models at once, one core each ${range(RANGES.workers)}, at most the cores; auto: the cores idle now (measured over 0.2 s, at least 1)`,
       'auto',
     )
     .option('--queue <url>', 'run the cells on `cmkd worker` processes serving this Redis queue, e.g. redis://host:6379/0');
@@ -299,7 +300,7 @@ export function idleCores(sampleMs = 200): number {
   return Math.max(1, Math.round(share * availableParallelism()));
 }
 
-/** `--workers <n|auto>` (auto = idleCores()) and `--queue <url>`: the CLI's one check of both. */
+/** `--workers <n|auto>` (auto = idleCores(); n capped at the cores, with a warning) and `--queue <url>`: the CLI's one check of both. */
 export function executorOptions(f: ExecutorFlags): { workers: number; queue?: QueueTarget } {
   if (f.queue !== undefined) {
     queueConnection(f.queue);
@@ -309,5 +310,12 @@ export function executorOptions(f: ExecutorFlags): { workers: number; queue?: Qu
     return { workers: 1, queue: { url: f.queue } };
   }
   const workers = numberOrAutoOption('--workers', f.workers, RANGES.workers) as number | 'auto';
-  return { workers: workers === 'auto' ? idleCores() : workers };
+  if (workers === 'auto') return { workers: idleCores() };
+  // Each worker process trains on one core: more processes than cores only share them and add memory.
+  const cores = availableParallelism();
+  if (workers <= cores) return { workers };
+  warn(
+    `--workers ${workers}: this machine has ${cores} core${cores === 1 ? '' : 's'}; using ${cores} worker process${cores === 1 ? '' : 'es'}`,
+  );
+  return { workers: cores };
 }

@@ -5,6 +5,7 @@
  */
 import { existsSync, statSync } from 'node:fs';
 import { CmkdError } from '../util/errors.js';
+import { excerpt } from '../util/text.js';
 import { columnIndex, csvRowRef, selectColumns, type CsvTable } from './csv.js';
 import { readHdf5 } from './hdf5.js';
 import { readImageFolder, type ImageFolder } from './images.js';
@@ -188,5 +189,53 @@ export function checkSameStems(folders: { name: string; source: string; stems: s
         'invalid-input',
       );
     }
+  }
+}
+
+/**
+ * The ids in a CSV or Parquet file's column `idName`, or undefined when the file has no such
+ * column (or is of another format). Read through the load's cache: no file is parsed twice.
+ */
+export async function fileIds(
+  file: string,
+  explicit: FileFormat | undefined,
+  ctx: ReadContext,
+  idName: string,
+): Promise<SampleIds | undefined> {
+  const [path, shown] = ctx.resolve(file);
+  const field = `${ctx.field}.file`;
+  const format = formatOf(file, explicit, path, field);
+  if (format === 'csv') {
+    const t = ctx.cache.get<CsvTable>(path, shown, 'csv', field);
+    const k = t.header.indexOf(idName);
+    return k < 0 ? undefined : { values: t.rows.map((r) => r[k]), where: (i) => `${csvRowRef(t, i)}, column '${idName}'` };
+  }
+  if (format === 'parquet') {
+    const t = await parquet(ctx, path, shown, field);
+    const k = t.header.indexOf(idName);
+    if (k < 0) return undefined;
+    return {
+      values: parquetLabels(t, k).map((v) => (v === null ? '' : String(v))),
+      where: (i) => `${shown} sample ${i}, column '${idName}'`,
+    };
+  }
+  return undefined;
+}
+
+/**
+ * Files are paired row by row, so those that carry the sample-id column must list the ids in the
+ * same order: refuse naming the first row whose id differs from the first such file's. (Files of
+ * different lengths are left to the row-count check.)
+ */
+export function checkSameIdOrder(files: SampleIds[], idName: string): void {
+  const [a, ...rest] = files;
+  for (const b of rest) {
+    if (b.values.length !== a.values.length) continue;
+    const i = b.values.findIndex((id, k) => id.trim() !== a.values[k].trim());
+    if (i < 0) continue;
+    throw new CmkdError(
+      `${b.where(i)}: sample id ${excerpt(b.values[i])} where ${a.where(i)} has ${excerpt(a.values[i])}; rows are paired by position, so every file must list the samples in the same order (sort each by '${idName}')`,
+      'invalid-input',
+    );
   }
 }

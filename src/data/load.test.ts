@@ -490,6 +490,29 @@ describe('datasetWarnings', () => {
       "modality 'a' has 1 constant column of 2: '1'",
     ]);
   });
+
+  it('groups more than five empty or small classes into one line each', () => {
+    const classes = Array.from({ length: 15 }, (_, k) => `k${k}`);
+    // k0 has 3 samples; k1…k7 one each; k8…k14 none.
+    const labels = Int32Array.of(0, 0, 0, 1, 2, 3, 4, 5, 6, 7);
+    const ds: MultimodalDataset = {
+      name: 'w',
+      n: labels.length,
+      modalities: ['a', 'b'].map((name, j) => ({
+        name,
+        kind: 'table' as const,
+        shape: [1],
+        data: Float32Array.from(labels, (_, i) => i * (j + 2)),
+      })),
+      task: { kind: 'classification', classes },
+      labels,
+    };
+    const classWarnings = datasetWarnings(ds).filter((w) => /class/.test(w) && !/imbalance/.test(w));
+    expect(classWarnings).toEqual([
+      "7 classes have fewer than 3 samples ('k1' 1 sample, 'k2' 1 sample, 'k3' 1 sample, 'k4' 1 sample, 'k5' 1 sample, …); the default 70/10/20 split needs at least 3 per class",
+      "7 classes are declared but have no samples: 'k8', 'k9', 'k10', 'k11', 'k12', …",
+    ]);
+  });
 });
 
 describe('missing files', () => {

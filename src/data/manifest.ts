@@ -9,8 +9,8 @@ import { basename, isAbsolute, join, relative, resolve } from 'node:path';
 import * as z from 'zod';
 import { CmkdError } from '../util/errors.js';
 import { MAX_TEXT_FILE_BYTES, readRegularFile, realPathOf } from '../util/fs.js';
-import { FILE_FORMATS, FileCache, assemble, withLoadWarnings, type ReadContext, type TaskSpec } from './source.js';
-import { checkSameStems, readLabelsAsync, readModalityAsync } from './formats.js';
+import { FILE_FORMATS, FileCache, assemble, withLoadWarnings, type LabelSpec, type ReadContext, type TaskSpec } from './source.js';
+import { checkSameIdOrder, checkSameStems, fileIds, readLabelsAsync, readModalityAsync, type SampleIds } from './formats.js';
 import { decodeUtf8, parseJsonText } from '../util/text.js';
 import type { MultimodalDataset } from './types.js';
 import { MODALITY_NAME, MODALITY_NAME_RULE } from './access.js';
@@ -212,23 +212,32 @@ export async function loadManifestDataset(dirOrManifest: string, opts: Directory
   const labelColumn = labelSpec.column ? { path: labelPath, column: labelSpec.column } : undefined;
   const idColumn = labelSpec.id ? { path: labelPath, column: labelSpec.id } : undefined;
   // Labels first: their id column (if any) says which image of each folder is which sample.
-  const { raw, ids } = await readLabelsAsync(labelSpec, {
+  const labelCtx: ReadContext = {
     cache,
     resolve: fromFlag ? resolveLabelFile : resolveFile,
     field: fromFlag ? '--label-file' : `${manifestPath}: labels`,
     ...(fromFlag ? { columnOption: '--label <column>' } : {}),
-  });
+  };
+  const { raw, ids } = await readLabelsAsync(labelSpec, labelCtx);
   const claimed = new Map<string, string>();
   const modalities = [];
   const folders = [];
+  // The tables that carry the sample-id column (the labels' "id", else a column named 'id'), the label file's first.
+  const idName = labelSpec.id ?? 'id';
+  const idTables: SampleIds[] = [ids ?? (await fileIds(labelSpec.file, (labelSpec as LabelSpec).format, labelCtx, idName))].filter(
+    (x) => x !== undefined,
+  );
   for (const [i, spec] of man.modalities.entries()) {
     const ctx: ReadContext = { cache, resolve: resolveFile, field: `${manifestPath}: modalities[${i}]`, labelColumn, idColumn, claimed };
     const columns = spec.columns === undefined ? undefined : typeof spec.columns === 'string' ? splitColumns(spec.columns) : spec.columns;
     const { modality, stems } = await readModalityAsync({ ...spec, columns }, ctx, ids);
     modalities.push(modality);
     if (stems) folders.push({ name: modality.name, source: modality.source ?? spec.file, stems });
+    const tableIds = await fileIds(spec.file, spec.format, ctx, idName);
+    if (tableIds) idTables.push(tableIds);
   }
   if (!ids) checkSameStems(folders);
+  checkSameIdOrder(idTables, idName);
   const task: TaskSpec = man.task;
   const name = opts.name ?? man.name ?? basename(resolve(dir));
   if (fromFlag && !missing)

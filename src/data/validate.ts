@@ -271,7 +271,7 @@ export function leakWarning(l: LabelLeak, task: MultimodalDataset['task']): stri
   return `label leak: modality '${l.modality}' column '${l.column}' ${what}; a model would learn the label from it. Leave it out of the modality: add '!${l.column}' to its columns ("columns": "!${l.column}" in cmkd.json, --csv-modality ${l.modality}='!${l.column}' for a single CSV)`;
 }
 
-/** Names shown in a warning about many columns: the first few, then '…'. */
+/** Names shown in a warning about many columns or classes: the first few, then '…'. */
 const FIRST_NAMES = 5;
 
 /**
@@ -287,13 +287,26 @@ export function datasetWarnings(ds: MultimodalDataset, leaks: LabelLeak[] = labe
   if (ds.task.kind === 'classification') {
     const counts = new Array<number>(ds.task.classes.length).fill(0);
     for (let i = 0; i < ds.n; i++) counts[ds.labels[i]]++;
-    ds.task.classes.forEach((c, k) => {
-      if (counts[k] === 0) out.push(`class '${c}' is declared but has no samples`);
-      else if (counts[k] < 3)
-        out.push(
-          `class '${c}' has ${counts[k]} sample${counts[k] === 1 ? '' : 's'}; the default 70/10/20 split needs at least 3 per class`,
-        );
-    });
+    const empty = ds.task.classes.filter((_, k) => counts[k] === 0);
+    const small = ds.task.classes.map((c, k) => ({ c, count: counts[k] })).filter((x) => x.count > 0 && x.count < 3);
+    const samples = (count: number) => `${count} sample${count === 1 ? '' : 's'}`;
+    // A line per class up to FIRST_NAMES classes; beyond, one line with the count and the first few (5,000 one-sample classes are one line).
+    if (small.length > FIRST_NAMES)
+      out.push(
+        `${small.length} classes have fewer than 3 samples (${small
+          .slice(0, FIRST_NAMES)
+          .map((x) => `'${x.c}' ${samples(x.count)}`)
+          .join(', ')}, …); the default 70/10/20 split needs at least 3 per class`,
+      );
+    else for (const x of small) out.push(`class '${x.c}' has ${samples(x.count)}; the default 70/10/20 split needs at least 3 per class`);
+    if (empty.length > FIRST_NAMES)
+      out.push(
+        `${empty.length} classes are declared but have no samples: ${empty
+          .slice(0, FIRST_NAMES)
+          .map((c) => `'${c}'`)
+          .join(', ')}, …`,
+      );
+    else for (const c of empty) out.push(`class '${c}' is declared but has no samples`);
     const present = ds.task.classes.map((c, k) => ({ count: counts[k], c })).filter((x) => x.count > 0);
     const largest = present.reduce((a, b) => (b.count > a.count ? b : a), present[0]);
     const smallest = present.reduce((a, b) => (b.count < a.count ? b : a), present[0]);

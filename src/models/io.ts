@@ -17,7 +17,7 @@ import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { tf } from '../engine/index.js';
 import type { Task } from '../data/types.js';
-import { CmkdError } from '../util/errors.js';
+import { CmkdError, writeError } from '../util/errors.js';
 import { VERSION } from '../version.js';
 import { META_KEY, OUTPUT_NAMES } from './build.js';
 import { validateSpec, type ModelSpec } from './spec.js';
@@ -88,8 +88,8 @@ async function writeTemp(file: string, data: string | Uint8Array): Promise<strin
   try {
     await writeFile(tmp, data);
   } catch (err) {
-    await rm(tmp, { force: true });
-    throw err;
+    await rm(tmp, { force: true }).catch(() => undefined);
+    throw writeError(err, file);
   }
   return tmp;
 }
@@ -101,7 +101,8 @@ async function writeTemp(file: string, data: string | Uint8Array): Promise<strin
 export async function saveModel(dir: string, model: tf.LayersModel, meta: ModelMeta = {}): Promise<SavedModelMeta> {
   const base = metaFor(model, meta);
   let written: SavedModelMeta | null = null;
-  await model.save(
+  // A full disk or a denied write is one line naming the file (writeError), also from tf's own calls.
+  const saving = model.save(
     tf.io.withSaveHandler(async (artifacts) => {
       const weights = new Uint8Array(tf.io.CompositeArrayBuffer.join(artifacts.weightData ?? new ArrayBuffer(0)));
       const full: SavedModelMeta = { ...base, weightsSha256: sha256(weights) };
@@ -131,6 +132,9 @@ export async function saveModel(dir: string, model: tf.LayersModel, meta: ModelM
       return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON', weightDataBytes: weights.byteLength } };
     }),
   );
+  await saving.catch((err: unknown) => {
+    throw writeError(err, dir);
+  });
   return written as unknown as SavedModelMeta;
 }
 

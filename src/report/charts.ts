@@ -12,6 +12,7 @@ import * as vega from 'vega';
 import * as vl from 'vega-lite';
 import { CmkdError } from '../util/errors.js';
 import { writeFileAtomic } from '../util/fs.js';
+import { MAX_JSON_DEPTH, excerpt } from '../util/text.js';
 
 export type VegaLiteSpec = vl.TopLevelSpec;
 
@@ -42,15 +43,40 @@ export function inlineOnlyLoader(): vega.Loader {
 // Keys whose contents are data rows, not instructions: a column may be called url or href.
 const DATA_KEYS = new Set(['values', 'datasets']);
 
+/** Deepest nesting of a figure spec: cmkd's own go 8 levels deep (a layered chart's encoding's scale's range). */
+export const MAX_SPEC_DEPTH = MAX_JSON_DEPTH;
+
 /**
- * Throw a one-line CmkdError naming `name` if `spec` would load anything or carry a link:
- * any `url` (data.url, a lookup's data, an image's url), any image mark, any `href`.
+ * What a paint (fill, stroke, color, background, *Color, *Fill, *Stroke) may be: a colour name, #hex,
+ * rgb()/rgba()/hsl()/hsla() of numbers, 'transparent' or 'none' — what cmkd's figures use. Not url(…),
+ * which makes a browser fetch the paint.
+ */
+const COLOR = /^(#[0-9a-f]{3,8}|[a-z]+|(rgb|rgba|hsl|hsla)\(\s*[-\d.%]+(\s*[,/ ]\s*[-\d.%]+){2,3}\s*\))$/i;
+const isPaintKey = (k: string) => /^(fill|stroke|color|background)$|(Color|Fill|Stroke)$/.test(k);
+
+/** The text a CSS parser sees: escapes (\75 is 'u') decoded, whitespace dropped, lower case. */
+function cssText(s: string): string {
+  return s
+    .replace(/\\([0-9a-f]{1,6})\s?/gi, (_, h: string) => String.fromCodePoint(Math.min(parseInt(h, 16), 0x10ffff)))
+    .replace(/\\(.)/g, '$1')
+    .replace(/\s+/g, '')
+    .toLowerCase();
+}
+
+/**
+ * Throw a one-line CmkdError naming `name` if `spec` would load anything or carry a link: any
+ * `url` (data.url, a lookup's data, an image's url), any image mark, any `href`, any url(…) in a
+ * string (a paint 'url(http://…#g)' makes the browser fetch it), a paint outside the colour
+ * allow-list, nesting deeper than MAX_SPEC_DEPTH, or a spec Vega cannot parse (an unknown signal
+ * in a calculate), so a tampered report.json is refused before any file is written.
  */
 export function checkChartSpec(spec: unknown, name: string): void {
-  const refuse = (why: string) => {
-    throw new CmkdError(`figure '${name}': ${why}; figures take inline data.values only and load nothing`, 'invalid-input');
+  const refuse = (why: string, tail = '; figures take inline data.values only and load nothing') => {
+    throw new CmkdError(`figure '${name}': ${why}${tail}`, 'invalid-input');
   };
   const walk = (v: unknown, at: string[]): void => {
+    if (at.length > MAX_SPEC_DEPTH) refuse(`the spec is nested more than ${MAX_SPEC_DEPTH} levels deep (at ${at.slice(0, 4).join('.')}…)`, '');
+    if (typeof v === 'string' && cssText(v).includes('url(')) refuse(`${at.join('.')} holds url(…), which loads a URL`);
     if (Array.isArray(v)) return v.forEach((x, i) => walk(x, [...at, String(i)]));
     if (typeof v !== 'object' || v === null) return;
     for (const [k, x] of Object.entries(v)) {
@@ -59,10 +85,17 @@ export function checkChartSpec(spec: unknown, name: string): void {
         refuse(`${where} is an image mark (it loads its url)`);
       if (k === 'url') refuse(`${where} names a URL to load`);
       if (k === 'href') refuse(`${where} makes a link`);
+      if (isPaintKey(k) && typeof x === 'string' && !COLOR.test(x.trim()))
+        refuse(`${where} is ${excerpt(x)}; a colour is a name, #hex, rgb(…) or hsl(…)`, '');
       if (!DATA_KEYS.has(k)) walk(x, [...at, k]);
     }
   };
   walk(spec, []);
+  try {
+    vega.parse(vl.compile(spec as VegaLiteSpec).spec);
+  } catch (err) {
+    refuse(`Vega cannot read the spec: ${excerpt(String((err as Error)?.message ?? err).split('\n')[0], 160)}`, '');
+  }
 }
 
 /**

@@ -309,7 +309,7 @@ describe('HTML report', () => {
     const dir = await mkdtemp(path.join(tmpdir(), 'cmkd-report-'));
     await expect(rerenderReport(dir)).rejects.toThrow(/no report\.json/);
     await writeFile(path.join(dir, 'report.json'), '{"title": 1');
-    await expect(rerenderReport(dir)).rejects.toThrow(/not valid JSON/);
+    await expect(rerenderReport(dir)).rejects.toThrow(/invalid JSON/);
   });
 
   it('allows only relative and http(s) links (no javascript:, data:, file:, protocol-relative)', async () => {

@@ -9,10 +9,10 @@
  * `rerenderReport(runDir)` (what `cmkd report` runs) rebuilds everything but report.json from it.
  */
 import { existsSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { CmkdError } from '../util/errors.js';
-import { toCsv, toJson, writeFileAtomic, writeJsonAtomic } from '../util/fs.js';
+import { MAX_TEXT_FILE_BYTES, readRegularFile, toCsv, toJson, writeFileAtomic, writeJsonAtomic } from '../util/fs.js';
+import { decodeUtf8, parseJsonText } from '../util/text.js';
 import { checkChartSpec, renderChart } from './charts.js';
 import { parseReportDocument, type Block, type ReportDocument, type ReportDocumentInput } from './document.js';
 import { tableRecords } from './format.js';
@@ -86,12 +86,8 @@ export async function readReport(runDir: string): Promise<ReportDocument> {
   if (!existsSync(runDir)) throw new CmkdError(`run folder not found: ${runDir}`, 'not-found');
   if (!existsSync(file))
     throw new CmkdError(`no ${REPORT_JSON} in ${runDir}; is it a cmkd run folder? (\`cmkd run\` writes it)`, 'not-found');
-  let raw: unknown;
-  try {
-    raw = JSON.parse(await readFile(file, 'utf8'));
-  } catch (err) {
-    throw new CmkdError(`${file} is not valid JSON: ${(err as Error).message}`, 'invalid-input');
-  }
+  // Depth-checked: a report.json nested 20,000 deep is one line, not a stack overflow.
+  const raw = parseJsonText(decodeUtf8(readRegularFile(file, file, MAX_TEXT_FILE_BYTES), file), file);
   return parseReportDocument(raw, file);
 }
 

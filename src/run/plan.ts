@@ -127,9 +127,10 @@ export function toRemote(err: unknown): RemoteError {
 
 export function fromRemote(e: RemoteError): Error {
   if (e.name === 'CmkdError') return new CmkdError(e.message, (e.code ?? 'invalid-input') as CmkdErrorCode);
-  const err = new Error(e.message);
+  const err: Error & { code?: string } = new Error(e.message);
   err.name = e.name;
   if (e.stack) err.stack = e.stack;
+  if (e.code !== undefined) err.code = e.code; // an errno code (ENOSPC) reaches the CLI's writeError
   return err;
 }
 

@@ -34,8 +34,25 @@ export function stageFile(store: StageStore, name: string): string {
 }
 
 /**
+ * The stored record in `text`, or null when the file is damaged (empty, cut short, `null`, not an
+ * object with a fingerprint): such a stage is unfinished, so it is recomputed and overwritten.
+ */
+function storedStage<T>(text: string): { fingerprint: string; result: T } | null {
+  let stored: unknown;
+  try {
+    stored = JSON.parse(text);
+  } catch {
+    return null;
+  }
+  if (typeof stored !== 'object' || stored === null || Array.isArray(stored)) return null;
+  const { fingerprint } = stored as { fingerprint?: unknown };
+  return typeof fingerprint === 'string' ? (stored as { fingerprint: string; result: T }) : null;
+}
+
+/**
  * Run `compute` unless a stored result of the same settings exists and resume is on.
  * `fingerprint` (default: the store's) identifies the settings of this stage alone.
+ * A damaged stage file (see storedStage) is recomputed, not reported as a crash.
  */
 export async function stage<T>(store: StageStore, name: string, compute: () => Promise<T>, fingerprint = store.fingerprint): Promise<T> {
   const file = stageFile(store, name);
@@ -46,8 +63,8 @@ export async function stage<T>(store: StageStore, name: string, compute: () => P
     } catch {
       text = null;
     }
-    if (text !== null) {
-      const stored = JSON.parse(text) as { fingerprint: string; result: T };
+    const stored = text === null ? null : storedStage<T>(text);
+    if (stored !== null) {
       if (stored.fingerprint !== fingerprint) {
         throw new CmkdError(
           `${file} was written by a run with different settings; use a new --out folder, or the same options to resume`,

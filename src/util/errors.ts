@@ -14,7 +14,31 @@ export class CmkdError extends Error {
   }
 }
 
-export type CmkdErrorCode = 'invalid-input' | 'invalid-option' | 'not-found' | 'unsupported' | 'interrupted';
+export type CmkdErrorCode = 'invalid-input' | 'invalid-option' | 'not-found' | 'unsupported' | 'interrupted' | 'cannot-write';
+
+/** errno codes of a write the machine refused (a full disk or quota, no permission, a read-only file system), as words. */
+const WRITE_REFUSED: Record<string, string> = {
+  ENOSPC: 'no space left on the device',
+  EDQUOT: 'disk quota exceeded',
+  EACCES: 'permission denied',
+  EPERM: 'operation not permitted',
+  EROFS: 'read-only file system',
+};
+
+/**
+ * `err` as a one-line CmkdError ('cannot-write') naming `file` when the machine refused the write
+ * (WRITE_REFUSED); any other error unchanged. What was written before stays for --resume.
+ */
+export function writeError(err: unknown, file: string): unknown {
+  const code = refusedCode(err);
+  return code === null ? err : new CmkdError(`cannot write ${file}: ${WRITE_REFUSED[code]} (${code})`, 'cannot-write');
+}
+
+/** The errno code of `err` when it is one of WRITE_REFUSED, else null. */
+export function refusedCode(err: unknown): string | null {
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && Object.hasOwn(WRITE_REFUSED, code) ? code : null;
+}
 
 /** Throws CmkdError(message) unless cond holds. */
 export function check(cond: unknown, message: string | (() => string), code: CmkdErrorCode = 'invalid-input'): asserts cond {

@@ -2,21 +2,22 @@ import { constants as bufferConstants } from 'node:buffer';
 import { readFileSync, realpathSync, statSync, type Stats } from 'node:fs';
 import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { CmkdError } from './errors.js';
+import { CmkdError, writeError } from './errors.js';
 
 /**
  * Write a file atomically: to a temporary sibling, then rename over the target, so an
- * interrupted run never leaves a half-written result behind.
+ * interrupted run never leaves a half-written result behind. A full disk or a denied write is a
+ * CmkdError naming `file` (writeError).
  */
 export async function writeFileAtomic(file: string, data: string | Uint8Array): Promise<void> {
-  await mkdir(path.dirname(file), { recursive: true });
   const tmp = `${file}.tmp-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
   try {
+    await mkdir(path.dirname(file), { recursive: true });
     await writeFile(tmp, data);
     await rename(tmp, file);
   } catch (err) {
-    await rm(tmp, { force: true });
-    throw err;
+    await rm(tmp, { force: true }).catch(() => undefined);
+    throw writeError(err, file);
   }
 }
 

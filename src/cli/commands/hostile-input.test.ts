@@ -3,9 +3,10 @@
  * code 2 and exactly one stderr line naming the fault (control characters escaped, long file
  * contents cut to a short excerpt), nothing on stdout, and nothing written outside the output
  * folder. All kinds but one fail before any training; the exploding loss trains a tiny MLP for one epoch.
+ * After them, inputs that must be accepted: damaged stage files on --resume, 5,000 classes, --methods feature.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, readdirSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, readdirSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
@@ -63,6 +64,12 @@ const npyNoColumns = () => {
   return Buffer.concat([Buffer.from([0x93, ...Buffer.from('NUMPY'), 1, 0, header.length & 0xff, header.length >> 8]), Buffer.from(header)]);
 };
 const huge = 'x'.repeat(100_000);
+/** A report.json with one figure 'f' of inline data {a: 1}, its spec extended by `spec`. */
+const reportWith = (spec: Record<string, unknown>) =>
+  JSON.stringify({
+    title: 't',
+    sections: [{ heading: 'h', blocks: [{ kind: 'figure', id: 'f', spec: { data: { values: [{ a: 1 }] }, mark: 'point', ...spec } }] }],
+  });
 const ansi = '\u001b[2J\u001b[31m';
 
 interface Case {
@@ -494,10 +501,71 @@ const cases: Case[] = [
     want: /figure 'leak': .*data\.url/,
   },
   {
+    kind: "report.json whose bar's fill is url(http://…) (the page would fetch it)",
+    files: { 'report.json': reportWith({ mark: { type: 'bar', fill: 'url(http://example.com/fill.svg#g)' } }) },
+    argv: (data) => ['report', data],
+    want: /figure 'f': mark\.fill is 'url\(http:.*'; a colour is a name, #hex/,
+  },
+  {
+    kind: 'report.json with a CSS-escaped url( in an encoding value',
+    files: {
+      'report.json': reportWith({ mark: 'bar', encoding: { x: { field: 'a', type: 'quantitative' }, color: { value: 'U\\72L( //x/g)' } } }),
+    },
+    argv: (data) => ['report', data],
+    want: /figure 'f': encoding\.color\.value holds url\(…\), which loads a URL/,
+  },
+  {
+    kind: 'report.json with an unknown Vega signal in a calculate',
+    files: { 'report.json': reportWith({ mark: 'point', transform: [{ calculate: 'nosuch + 1', as: 'b' }] }) },
+    argv: (data) => ['report', data],
+    want: /figure 'f': Vega cannot read the spec: 'Unrecognized signal name: "nosuch"'$/,
+  },
+  {
+    kind: 'report.json nested 20 000 deep',
+    files: { 'report.json': `{"title": "t", "sections": ${deep(20_000)}}` },
+    argv: (data) => ['report', data],
+    want: /report\.json: JSON nested more than 64 levels deep/,
+  },
+  {
     kind: 'report.json with a javascript: link',
     files: { 'report.json': JSON.stringify({ title: 't', sections: [], links: [{ href: 'javascript:alert(1)', text: 'x' }] }) },
     argv: (data) => ['report', data],
     want: /links\.0\.href/,
+  },
+  {
+    kind: "modality files whose 'id' columns list the samples in different orders",
+    files: dataset(
+      {
+        'tab.csv': 'id,a,b\ns1,1,2\ns2,3,4\ns3,5,6\ns4,7,8\ns5,9,1\ns6,2,3\n',
+        'more.csv': 'id,c\ns1,1\ns2,3\ns4,7\ns3,5\ns5,9\ns6,2\n',
+      },
+      {
+        modalities: [
+          { name: 'tab', file: 'tab.csv', columns: ['a', 'b'] },
+          { name: 'more', file: 'more.csv', columns: ['c'] },
+        ],
+      },
+    ),
+    argv: validate(),
+    want: /more\.csv row 3 \(line 4\), column 'id': sample id 's4' where .*tab\.csv row 3 \(line 4\), column 'id' has 's3'; rows are paired by position, so every file must list the samples in the same order \(sort each by 'id'\)$/,
+  },
+  {
+    kind: "a label file whose id column (labels.id) is in another order than a modality file's",
+    files: dataset(
+      {
+        'tab.csv': 'key,a,b\nk1,1,2\nk2,3,4\nk3,5,6\nk4,7,8\nk5,9,1\nk6,2,3\n',
+        'labels.csv': 'key,y\nk2,cat\nk1,dog\nk3,cat\nk4,dog\nk5,cat\nk6,dog\n',
+      },
+      {
+        modalities: [
+          { name: 'tab', file: 'tab.csv', columns: 'a,b' },
+          { name: 'img', kind: 'image', shape: [2, 2, 1], file: 'img.npy' },
+        ],
+        labels: { file: 'labels.csv', column: 'y', id: 'key' },
+      },
+    ),
+    argv: validate(),
+    want: /tab\.csv row 1 \(line 2\), column 'key': sample id 'k1' where .*labels\.csv row 1 \(line 2\), column 'key' has 'k2'/,
   },
   // Through to the split, and (the exploding loss) one epoch of a tiny MLP.
   {
@@ -603,5 +671,97 @@ describe('accepted on purpose', () => {
     const r = await run('data', 'validate', join(data, 'd.csv'), ...csvFlags, '--classes=-1,1');
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/classification, 2 classes/);
+  });
+});
+
+describe('damaged run folders on --resume', () => {
+  it('an empty, cut-short or `null` stage file is recomputed, not a stack trace', async () => {
+    const dir = join(root, 'damaged-stages');
+    mkdirSync(dir);
+    writeFileSync(join(dir, 'd.csv'), oneCsv());
+    const out = join(dir, 'out');
+    const argv = [
+      'run',
+      join(dir, 'd.csv'),
+      ...csvFlags,
+      '--student',
+      'p',
+      '--repeats',
+      '2',
+      '--epochs',
+      '1',
+      '--out',
+      out,
+      '--quiet',
+      '--workers',
+      '1',
+      '--allow-small',
+    ];
+    const first = await run(...argv);
+    expect(first.code, first.stderr).toBe(0);
+    const stages = join(out, 'stages');
+    const damaged = { 'r0-student.json': '', 'r0-teacher-q.json': '{"stage": "r0-teacher-q", "fingerp', 'r1-kd-from-q.json': 'null' };
+    for (const [name, text] of Object.entries(damaged)) writeFileSync(join(stages, name), text);
+    const again = await run(...argv, '--resume');
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.stderr.split('\n').filter((l) => l && !l.startsWith('cmkd: warning: '))).toEqual([]);
+    // Each damaged stage was computed again and written whole.
+    for (const name of Object.keys(damaged))
+      expect(JSON.parse(readFileSync(join(stages, name), 'utf8'))).toMatchObject({ stage: name.replace(/\.json$/, '') });
+  });
+});
+
+describe('a method list without kd', () => {
+  it('--methods feature ends with the report, plain KD from every teacher measured', async () => {
+    const dir = join(root, 'no-kd');
+    mkdirSync(dir);
+    const rows = Array.from(
+      { length: 60 },
+      (_, i) => `${(i % 2) + ((i * 7) % 11) / 11},${((i * 3) % 5) / 5},${((i * 5) % 7) / 7 + (i % 2) / 3},${i % 2 ? 'x' : 'z'}`,
+    );
+    writeFileSync(join(dir, 'd.csv'), ['a,b,c,y', ...rows].join('\n') + '\n');
+    const out = join(dir, 'out');
+    const r = await run(
+      ...['run', join(dir, 'd.csv'), '--csv-modality', 'p=a', '--csv-modality', 'q=b', '--csv-modality', 's=c', '--label', 'y'],
+      ...[
+        '--student',
+        'p',
+        '--methods',
+        'feature',
+        '--repeats',
+        '2',
+        '--epochs',
+        '1',
+        '--out',
+        out,
+        '--quiet',
+        '--workers',
+        '1',
+        '--allow-small',
+        '--json',
+      ],
+    );
+    expect(r.code, r.stderr).toBe(0);
+    expect(readdirSync(out)).toContain('report.html');
+    // The fusion teacher is one of the teachers, and each has a measured plain-KD gain.
+    const outcomes = (JSON.parse(r.stdout) as { outcomes: { teacher: string; gain?: { mean: number } | null }[] }).outcomes;
+    expect(outcomes.map((o) => o.teacher).sort()).toEqual(['fusion', 'q', 's']);
+    for (const o of outcomes) expect(Number.isFinite(o.gain?.mean), o.teacher).toBe(true);
+  });
+});
+
+describe('many warnings of one kind', () => {
+  it('5,000 classes of one sample each are one warning line with the count and a few examples', async () => {
+    const dir = join(root, 'many-classes');
+    mkdirSync(dir);
+    const rows = Array.from({ length: 5000 }, (_, i) => `${(i * 7) % 13},${(i * 3) % 11},c${i}`);
+    writeFileSync(join(dir, 'd.csv'), ['a,b,y', ...rows].join('\n') + '\n');
+    const r = await run('data', 'validate', join(dir, 'd.csv'), ...csvFlags);
+    expect(r.code, r.stderr).toBe(0);
+    const lines = r.stderr.split('\n').filter(Boolean);
+    expect(lines.filter((l) => /'c\d+' /.test(l))).toEqual([
+      "cmkd: warning: 5000 classes have fewer than 3 samples ('c0' 1 sample, 'c1' 1 sample, 'c10' 1 sample, 'c100' 1 sample, 'c1000' 1 sample, …); the default 70/10/20 split needs at least 3 per class",
+    ]);
+    expect(lines.length).toBeLessThan(5);
   });
 });
