@@ -1,7 +1,7 @@
 /**
  * Vanilla knowledge distillation (Hinton et al., 2015), written with separate weights so that
  * both the convex form L = α·CE + (1 − α)·T²·KL (DisCoM-KD's KDv1: α = 0, KDv2: α = 0.5) and
- * the LSKD reference form L = 1·CE + 9·T²·KL are the same function.
+ * the LSKD reference form L = 0.1·CE + 9·T²·KL (its cfg's CE_WEIGHT 0.1, KD_WEIGHT 9) are the same function.
  */
 import { tf } from '../engine/index.js';
 import { checkLogitBatch, softTargetLoss, sumTerms, weighted, type Temperature } from './common.js';
