@@ -232,6 +232,7 @@ async function plainCell(ctx: Context, repeat: number, split: Split, modality: s
       repeat,
       ...scores,
       history: slim(trained.result.history),
+      bestEpoch: trained.result.bestEpoch,
       modelDir: path.relative(ctx.outDir, dir),
       seconds: (Date.now() - started) / 1000,
     };
@@ -284,6 +285,7 @@ async function kdCell(
         val: res.metrics.val!.summary,
         confusion: test.report.kind === 'classification' ? test.report.confusion : undefined,
         history: slim(res.history),
+        bestEpoch: res.bestEpoch,
         modelDir: path.relative(ctx.outDir, dir),
         seconds: (Date.now() - started) / 1000,
         ...(res.notes.length ? { notes: res.notes } : {}),
@@ -820,6 +822,7 @@ async function discomCell(ctx: Context, repeat: number, split: Split, student: s
       teacher,
       ...scores,
       history: [],
+      bestEpoch: res.best[student].epoch,
       modelDir: path.relative(ctx.outDir, path.join(dir, student)),
       seconds: (Date.now() - started) / 1000,
     };
