@@ -8,12 +8,10 @@
 import path from 'node:path';
 import {
   CCH_REPRESENTATIONS,
-  cchFromRepresentations,
   combineRepeats,
   heldOutOverlap,
   type CchRepresentation,
   type CchResult,
-  type Representation,
 } from '../criteria/index.js';
 import {
   describeDataset,
@@ -24,27 +22,20 @@ import {
   stratifiedSplit,
   subsetRows,
   validateDataset,
-  type Modality,
   type MultimodalDataset,
   type LoadOptions,
   type Split,
 } from '../data/index.js';
-import { initEngine, tf } from '../engine/index.js';
+import { initEngine } from '../engine/index.js';
 import { methodIdLabel, parseMethodId } from '../kd/index.js';
-import { discomOnDataset, saveDiscomStudents } from '../train/discom/index.js';
-import { argmaxRows, type MeanSd } from '../metrics/index.js';
+import type { MeanSd } from '../metrics/index.js';
 import { MI_ESTIMATORS, type MIEstimatorName, type MIUnits } from '../mi/index.js';
-import { loadModel, saveModel, type ModelKind } from '../models/index.js';
+import { loadModel, saveModel } from '../models/index.js';
 import {
   defaultModelKind,
-  evaluateModel,
   predictOutputs,
   prepareModality,
-  trainOnModality,
-  type EpochRecord,
-  type PreparedModality,
 } from '../train/index.js';
-import { distill } from '../train/distill.js';
 import { check, oneOf } from '../util/errors.js';
 import { formatMeanSd, formatNumber } from '../util/format.js';
 import { toCsv, writeFileAtomic, writeJsonAtomic } from '../util/fs.js';
@@ -52,13 +43,13 @@ import type { ProgressFn } from '../util/progress.js';
 import { VERSION } from '../version.js';
 import { summariseRecords, summariseValues } from './summarise.js';
 import { DEPLOY_RULE, deployChoice, gainDesign, gainUnits, openCandidates, pairedGains, sequentialLooks, summariseGain } from './decide.js';
+import { modelRunners, teacherless, type DistillCellInputs, type ModelCellKind, type ModelWorkspace } from './model-cells.js';
 import { architectureFor, resolveRunBudget, trainingSchedule, type Budget, type BudgetName, type TrainingSchedule } from './budget.js';
 import { checkRows, planSplits, type SplitPlan } from './rows.js';
 import {
   execute,
   type Cell,
   type CellPool,
-  type CellRunner,
   type DatasetRecipe,
   type Json,
   type QueueTarget,
@@ -164,172 +155,6 @@ function checkOptions(ds: MultimodalDataset, o: RunOptions): { teachers: string[
   const methods = o.methods ?? [];
   for (const m of methods) parseMethodId(m);
   return { teachers, methods };
-}
-
-function slim(history: EpochRecord[]): ModelRecord['history'] {
-  return history.map(({ epoch, trainLoss, valLoss, valMetric }) => ({ epoch, trainLoss, valLoss, valMetric }));
-}
-
-interface Context {
-  ds: MultimodalDataset;
-  budget: Budget;
-  /** The budget in epochs for the training rows of the splits. */
-  schedule: TrainingSchedule;
-  outDir: string;
-  seed: number;
-  onProgress?: ProgressFn;
-  signal?: AbortSignal;
-}
-
-async function evaluateRecord(
-  ctx: Context,
-  model: tf.LayersModel,
-  prepared: PreparedModality,
-): Promise<Pick<ModelRecord, 'test' | 'val' | 'confusion'>> {
-  const test = await evaluateModel(model, prepared.test.x, prepared.test.y, ctx.ds.task);
-  const val = await evaluateModel(model, prepared.val.x, prepared.val.y, ctx.ds.task);
-  const confusion = test.report.kind === 'classification' ? test.report.confusion : undefined;
-  return { test: test.summary, val: val.summary, confusion };
-}
-
-function trainingOptions(ctx: Context, repeat: number, label: string) {
-  return {
-    task: ctx.ds.task.kind,
-    optimizer: 'adam' as const,
-    lr: ctx.budget.lr,
-    epochs: ctx.schedule.epochs,
-    batchSize: ctx.budget.batchSize,
-    // Select on validation accuracy (MSE for regression): with LSKD the logit scale is free, so validation CE does not compare students fairly.
-    earlyStopping: { patience: ctx.schedule.patience, metric: 'val_metric' as const, minEpochs: ctx.schedule.minEpochs },
-    seed: ctx.seed * 1000 + repeat,
-    label,
-    onProgress: ctx.onProgress,
-    signal: ctx.signal,
-  };
-}
-
-function kindFor(m: Modality): ModelKind {
-  return defaultModelKind(m);
-}
-
-/** Train one model on `modality` alone (the no-KD student, or a teacher) and save it. */
-async function plainCell(ctx: Context, repeat: number, split: Split, modality: string, dir: string, label: string): Promise<ModelRecord> {
-  const started = Date.now();
-  const kind = kindFor(getModality(ctx.ds, modality));
-  const trained = await trainOnModality(ctx.ds, {
-    ...trainingOptions(ctx, repeat, label),
-    modality,
-    split,
-    kind,
-    architecture: architectureFor(ctx.budget, kind),
-  });
-  try {
-    const scores = await evaluateRecord(ctx, trained.model, trained.prepared);
-    await saveModel(dir, trained.model, trained.meta);
-    return {
-      role: 'student',
-      modality,
-      repeat,
-      ...scores,
-      history: slim(trained.result.history),
-      bestEpoch: trained.result.bestEpoch,
-      modelDir: path.relative(ctx.outDir, dir),
-      seconds: (Date.now() - started) / 1000,
-    };
-  } finally {
-    trained.model.dispose();
-  }
-}
-
-/** Distill the student on `modality` from the saved teacher of this repeat with one KD method (src/train/distill). */
-async function kdCell(
-  ctx: Context,
-  repeat: number,
-  split: Split,
-  modality: string,
-  teacher: string,
-  methodId: string,
-  dir: string,
-): Promise<ModelRecord> {
-  const started = Date.now();
-  const { method, lskd } = parseMethodId(methodId);
-  const teacherDir = path.join(ctx.outDir, 'models', `r${repeat}`, `teacher-${teacher}`);
-  const { model: teacherModel } = await loadModel(teacherDir);
-  const kind = kindFor(getModality(ctx.ds, modality));
-  const { task: _t, label: _l, onProgress: _p, signal: _s, ...training } = trainingOptions(ctx, repeat, '');
-  try {
-    const res = await distill({
-      ...training,
-      dataset: ctx.ds,
-      split,
-      student: modality,
-      teacher: { modality: teacher, model: teacherModel, source: path.relative(ctx.outDir, teacherDir) },
-      method: method.name,
-      lskd,
-      kind,
-      architecture: architectureFor(ctx.budget, kind),
-      out: dir,
-      onProgress: ctx.onProgress,
-      signal: ctx.signal,
-    });
-    try {
-      const test = res.metrics.test!;
-      return {
-        role: 'distilled',
-        modality,
-        repeat,
-        method: methodIdLabel(methodId),
-        methodId,
-        teacher,
-        test: test.summary,
-        val: res.metrics.val!.summary,
-        confusion: test.report.kind === 'classification' ? test.report.confusion : undefined,
-        history: slim(res.history),
-        bestEpoch: res.bestEpoch,
-        modelDir: path.relative(ctx.outDir, dir),
-        seconds: (Date.now() - started) / 1000,
-        ...(res.notes.length ? { notes: res.notes } : {}),
-      };
-    } finally {
-      res.dispose();
-    }
-  } finally {
-    teacherModel.dispose();
-  }
-}
-
-/** The saved model's outputs on the `rows` of its modality, standardised as at training. */
-async function outputsOn(
-  ctx: Context,
-  modelDir: string,
-  modality: string,
-  split: Split,
-  rows: 'train' | 'heldOut',
-): Promise<{ logits: Float32Array; embedding: Float32Array; embeddingSize: number; n: number }> {
-  const { model } = await loadModel(path.join(ctx.outDir, modelDir));
-  try {
-    const p = prepareModality(ctx.ds, modality, split);
-    const x = rows === 'train' ? p.train.x : concat(p.val.x, p.test.x);
-    const n = rows === 'train' ? p.train.n : p.val.n + p.test.n;
-    const out = await predictOutputs(model, x, n);
-    return { logits: out.logits, embedding: out.embedding, embeddingSize: out.embeddingSize, n };
-  } finally {
-    model.dispose();
-  }
-}
-
-function concat(a: Float32Array, b: Float32Array): Float32Array {
-  const out = new Float32Array(a.length + b.length);
-  out.set(a);
-  out.set(b, a.length);
-  return out;
-}
-
-function heldOutLabels(ds: MultimodalDataset, split: Split): Int32Array | Float32Array {
-  const rows = [...split.val, ...split.test];
-  const out = ds.labels instanceof Int32Array ? new Int32Array(rows.length) : new Float32Array(rows.length);
-  rows.forEach((r, i) => (out[i] = ds.labels[r]));
-  return out;
 }
 
 /** The rows of a stratified subsample of at most `max` rows (seeded, ascending), or null to keep every row. */
@@ -455,7 +280,24 @@ async function deriveRun(o: RunOptions): Promise<Prepared> {
     seed,
     version: VERSION,
   };
-  const ctx: Context = { ds, budget, schedule, outDir: o.outDir, seed, onProgress: o.onProgress, signal: o.signal };
+  const cells: ModelWorkspace = {
+    ds,
+    split: (r) => splits[r],
+    // Select on validation accuracy (MSE for regression): with LSKD the logit scale is free, so validation CE does not compare students fairly.
+    training: (r) => ({
+      lr: budget.lr,
+      epochs: schedule.epochs,
+      batchSize: budget.batchSize,
+      earlyStopping: { patience: schedule.patience, metric: 'val_metric', minEpochs: schedule.minEpochs },
+      seed: seed * 1000 + r,
+    }),
+    model: (m) => {
+      const kind = defaultModelKind(getModality(ds, m));
+      return { kind, architecture: architectureFor(budget, kind) };
+    },
+    studentDir: (r) => modelPath(r, 'student'),
+    teacherDir: (r, t) => modelPath(r, `teacher-${t}`),
+  };
   const { onProgress: _p, signal: _s, queue: _q, workers: _w, pool: _pool, dataset: _d, ...rest } = o;
   const recipeOptions = { ...rest, dataset: typeof o.dataset === 'string' ? o.dataset : undefined };
   const recipe: WorkspaceRecipe | undefined =
@@ -481,7 +323,7 @@ async function deriveRun(o: RunOptions): Promise<Prepared> {
     methods,
     analysis,
     store,
-    workspace: { ...ctx, splits },
+    workspace: { splits, cells },
     workers,
     recipe,
     notes,
@@ -515,7 +357,7 @@ function executePlan(p: Prepared, o: RunOptions, plan: readonly Cell[], onProgre
 /** A worker's builder of a run's workspace (src/worker/families.ts): the options of the recipe deriveRun made, the dataset rebuilt from its recipe. */
 export async function runWorkspace(o: RunOptions, env: { onProgress?: ProgressFn; signal?: AbortSignal }): Promise<RecipeRunner> {
   const p = await deriveRun({ ...o, ...env });
-  return (cell, ctx) => RUNNERS[cell.kind](cell, { ...ctx, workspace: p.workspace });
+  return (cell, ctx) => RUNNERS[cell.kind as ModelCellKind](cell, { ...ctx, workspace: p.workspace });
 }
 
 /** Trains the student alone and a teacher per candidate on every repeat, then the CCH analysis of each repeat, combined. */
@@ -792,49 +634,13 @@ async function mainJob(o: RunOptions): Promise<RunResult> {
   return result;
 }
 
-async function discomCell(ctx: Context, repeat: number, split: Split, student: string, teacher: string, dir: string): Promise<ModelRecord> {
-  const started = Date.now();
-  const kinds = [student, teacher].map((m) => kindFor(getModality(ctx.ds, m)));
-  const res = await discomOnDataset(ctx.ds, {
-    modalities: [student, teacher],
-    split,
-    backbones: Object.fromEntries([student, teacher].map((m, i) => [m, { kind: kinds[i], ...architectureFor(ctx.budget, kinds[i]) }])),
-    epochs: ctx.schedule.epochs,
-    batchSize: ctx.budget.batchSize,
-    lr: ctx.budget.lr,
-    patience: ctx.schedule.patience,
-    minEpochs: ctx.schedule.minEpochs,
-    augment: false,
-    seed: ctx.seed * 1000 + repeat,
-    onProgress: ctx.onProgress,
-    signal: ctx.signal,
-  });
-  try {
-    await saveDiscomStudents(dir, res);
-    const model = res.branches[student];
-    const scores = await evaluateRecord(ctx, model, res.prepared[student]);
-    return {
-      role: 'distilled',
-      modality: student,
-      repeat,
-      method: 'DisCoM-KD',
-      methodId: 'discom',
-      teacher,
-      ...scores,
-      history: [],
-      bestEpoch: res.best[student].epoch,
-      modelDir: path.relative(ctx.outDir, path.join(dir, student)),
-      seconds: (Date.now() - started) / 1000,
-    };
-  } finally {
-    for (const m of Object.values(res.branches)) m.dispose();
-  }
+/** What every cell of a run shares: its splits, and how its model cells train (derived from the run's settings). */
+interface Workspace {
+  splits: Split[];
+  cells: ModelWorkspace;
 }
 
-/** What every cell of a run shares: the data, budget and splits (derived from the run's settings). */
-interface Workspace extends Context {
-  splits: Split[];
-}
+const RUNNERS = modelRunners((w: Workspace) => w.cells);
 
 const RUN_TASK = 'cmkd run';
 
@@ -887,21 +693,15 @@ export function planModels(o: {
 /** Cells 4: one distilled student per (split, teacher, method), loading the split's saved teacher. */
 export function planDistillation(o: { student: string; cells: { repeat: number; teacher: string; methodId: string }[] }): Cell[] {
   return o.cells.map(({ repeat: r, teacher: t, methodId: id }) => {
-    const teacherless = !parseMethodId(id).method.build;
+    const inputs: DistillCellInputs = { repeat: r, student: o.student, teacher: t, methodId: id, dir: modelPath(r, teacherless(id) ? `${id}-${t}` : `${id}-from-${t}`) };
     return {
       id: `r${r}-${id}-from-${t}`,
-      kind: teacherless ? 'discom' : 'distill',
-      inputs: { repeat: r, student: o.student, teacher: t, methodId: id, dir: modelPath(r, teacherless ? `${id}-${t}` : `${id}-from-${t}`) },
+      kind: 'distill',
+      inputs: inputs as unknown as Json,
       dependsOn: [],
       label: `repeat ${r + 1}: ${methodIdLabel(id)} ← ${t}`,
     };
   });
-}
-
-interface AnalysisInputs extends AnalysisSettings {
-  repeat: number;
-  student: string;
-  teachers: string[];
 }
 
 /**
@@ -944,66 +744,6 @@ export function analysisSettings(
   if (o.dims !== undefined) out.dims = o.dims;
   return out;
 }
-
-interface TrainInputs {
-  repeat: number;
-  modality: string;
-  role: 'student' | 'teacher';
-  dir: string;
-}
-interface DistillInputs {
-  repeat: number;
-  student: string;
-  teacher: string;
-  methodId: string;
-  dir: string;
-}
-
-const RUNNERS: Record<string, CellRunner<Workspace>> = {
-  train: async (cell, { workspace: w }) => {
-    const i = cell.inputs as unknown as TrainInputs;
-    const rec = await plainCell(
-      w,
-      i.repeat,
-      w.splits[i.repeat],
-      i.modality,
-      path.join(w.outDir, i.dir),
-      `${i.role} ${i.modality} r${i.repeat + 1}`,
-    );
-    return { ...rec, role: i.role } as unknown as Json;
-  },
-  distill: async (cell, { workspace: w }) => {
-    const i = cell.inputs as unknown as DistillInputs;
-    return (await kdCell(w, i.repeat, w.splits[i.repeat], i.student, i.teacher, i.methodId, path.join(w.outDir, i.dir))) as unknown as Json;
-  },
-  discom: async (cell, { workspace: w }) => {
-    const i = cell.inputs as unknown as DistillInputs;
-    return (await discomCell(w, i.repeat, w.splits[i.repeat], i.student, i.teacher, path.join(w.outDir, i.dir))) as unknown as Json;
-  },
-  // The CCH margin on this repeat's held-out rows (never the rows the models were trained on).
-  cch: async (cell, { workspace: w }) => {
-    const { repeat, student, teachers, representation, ...estimation } = cell.inputs as unknown as AnalysisInputs;
-    const split = w.splits[repeat];
-    const rep = async (dir: string, modality: string): Promise<Representation> => {
-      const h = await outputsOn(w, modelPath(repeat, dir), modality, split, 'heldOut');
-      if (representation === 'predicted') return { labels: argmaxRows(h.logits, h.logits.length / h.n), n: h.n };
-      return representation === 'output'
-        ? { data: h.logits, n: h.n, d: h.logits.length / h.n }
-        : { data: h.embedding, n: h.n, d: h.embeddingSize };
-    };
-    const teacherReps = [];
-    for (const t of teachers) teacherReps.push({ name: t, h: await rep(`teacher-${t}`, t) });
-    const result = await cchFromRepresentations({
-      ...estimation,
-      student: { name: student, h: await rep('student', student) },
-      teachers: teacherReps,
-      labels: heldOutLabels(w.ds, split),
-      seed: w.seed * 1000 + repeat,
-      signal: w.signal,
-    });
-    return result as unknown as Json;
-  },
-};
 
 /**
  * predictions.csv: the deployed student (best-student/) on the test rows of the first split — the
