@@ -6,13 +6,7 @@
  * TF.js format under <outDir>/models.
  */
 import path from 'node:path';
-import {
-  CCH_REPRESENTATIONS,
-  combineRepeats,
-  heldOutOverlap,
-  type CchRepresentation,
-  type CchResult,
-} from '../criteria/index.js';
+import { CCH_REPRESENTATIONS, combineRepeats, heldOutOverlap, type CchRepresentation, type CchResult } from '../criteria/index.js';
 import {
   describeDataset,
   concatModalities,
@@ -31,11 +25,7 @@ import { methodIdLabel, parseMethodId } from '../kd/index.js';
 import type { MeanSd } from '../metrics/index.js';
 import { MI_ESTIMATORS, type MIEstimatorName, type MIUnits } from '../mi/index.js';
 import { loadModel, saveModel } from '../models/index.js';
-import {
-  defaultModelKind,
-  predictOutputs,
-  prepareModality,
-} from '../train/index.js';
+import { defaultModelKind, predictOutputs, prepareModality } from '../train/index.js';
 import { check, oneOf } from '../util/errors.js';
 import { formatMeanSd, formatNumber } from '../util/format.js';
 import { toCsv, writeFileAtomic, writeJsonAtomic } from '../util/fs.js';
@@ -249,7 +239,11 @@ async function deriveRun(o: RunOptions): Promise<Prepared> {
   const allTeachers = useFusion ? [...teachers, FUSION] : teachers;
   const methods = asked.length ? asked : budget.methods;
   const looks = fixed !== undefined ? [fixed] : sequentialLooks(budget.looks, o.maxRepeats);
-  check(o.delta === undefined || (Number.isFinite(o.delta) && o.delta > 0), `--delta must be a number > 0 (got ${o.delta})`, 'invalid-option');
+  check(
+    o.delta === undefined || (Number.isFinite(o.delta) && o.delta > 0),
+    `--delta must be a number > 0 (got ${o.delta})`,
+    'invalid-option',
+  );
   // Random 70/10/20 splits, or stratified 5-fold on small data, up to the cap (split r depends on the seed and r alone);
   // the budget's steps in epochs for split 0's training rows.
   const { scheme, splits } = planSplits(ds, looks[looks.length - 1], seed);
@@ -262,7 +256,16 @@ async function deriveRun(o: RunOptions): Promise<Prepared> {
   const { repeats: _r, looks: _l, methods: _m, ...models } = budget;
   const store: StageStore = {
     runDir: o.outDir,
-    fingerprint: fingerprintOf({ dataset: ds.name, n: ds.n, student: o.student, budget: models, splits: scheme, schedule, seed, version: VERSION }),
+    fingerprint: fingerprintOf({
+      dataset: ds.name,
+      n: ds.n,
+      student: o.student,
+      budget: models,
+      splits: scheme,
+      schedule,
+      seed,
+      version: VERSION,
+    }),
     resume: Boolean(o.resume),
     reused: [],
   };
@@ -443,28 +446,49 @@ async function mainJob(o: RunOptions): Promise<RunResult> {
     if (!fresh.length) return;
     const offset = planned;
     planned += fresh.length;
-    const onProgress: ProgressFn | undefined = o.onProgress && ((ev) => o.onProgress!(ev.task === RUN_TASK ? { ...ev, done: ev.done + offset, total: planned } : ev));
+    const onProgress: ProgressFn | undefined =
+      o.onProgress && ((ev) => o.onProgress!(ev.task === RUN_TASK ? { ...ev, done: ev.done + offset, total: planned } : ev));
     for (const [id, rec] of await executePlan(p, o, fresh, onProgress)) done.set(id, rec);
   };
   const range = (R: number, from = 0) => Array.from({ length: R - from }, (_, i) => from + i);
 
   // 1–3: the student alone and a teacher per candidate on the first look's splits, then the CCH analysis of each.
   const first = looks[0];
-  const modelsPlan = planModels({ student: o.student, teachers: allTeachers, splits: range(first), analysis: p.analysis, fusionOf: p.fusionOf });
+  const modelsPlan = planModels({
+    student: o.student,
+    teachers: allTeachers,
+    splits: range(first),
+    analysis: p.analysis,
+    fusionOf: p.fusionOf,
+  });
   await run(modelsPlan);
   const cch = combineRepeats(modelsPlan.filter((c) => c.kind === 'cch').map((c) => done.get(c.id) as unknown as CchResult));
   const recommended = cch.ranking[0];
 
   // 4: distillation, split by split as the looks go. Plain KD from every teacher (in the CCH ranking's order); the
   // method family from the teacher whose plain-KD gain is the largest so far (ties: the CCH ranking).
-  const records = (): ModelRecord[] => [...done.values()].filter((r) => (r as { role?: string }).role !== undefined) as unknown as ModelRecord[];
+  const records = (): ModelRecord[] =>
+    [...done.values()].filter((r) => (r as { role?: string }).role !== undefined) as unknown as ModelRecord[];
   const recsOf = (pred: (r: ModelRecord) => boolean) => records().filter(pred);
   const studentRecs = () => recsOf((r) => r.role === 'student');
   const gainsOf = (teacher: string, methodId: string) =>
-    pairedGains(recsOf((r) => r.role === 'distilled' && r.teacher === teacher && r.methodId === methodId), studentRecs(), headline.metric, headline.higherIsBetter);
+    pairedGains(
+      recsOf((r) => r.role === 'distilled' && r.teacher === teacher && r.methodId === methodId),
+      studentRecs(),
+      headline.metric,
+      headline.higherIsBetter,
+    );
   const studentMean = () => summariseValues(studentRecs().map((r) => r.test[headline.metric])).mean;
   const design = () =>
-    gainDesign({ scheme, nTrain: splits[0].train.length, nTest: splits[0].test.length, looks, metric: headline.metric, baselineMean: studentMean(), delta: o.delta });
+    gainDesign({
+      scheme,
+      nTrain: splits[0].train.length,
+      nTest: splits[0].test.length,
+      looks,
+      metric: headline.metric,
+      baselineMean: studentMean(),
+      delta: o.delta,
+    });
   const byRank = [...cch.ranking, ...allTeachers.filter((t) => !cch.ranking.includes(t))];
   // Each distilled student: the splits it was trained on (0, 1, … splits − 1), and whether the last look closed it.
   const candidates: { teacher: string; methodId: string; splits: number; closed: boolean }[] = byRank.map((teacher) => ({
@@ -489,7 +513,12 @@ async function mainJob(o: RunOptions): Promise<RunResult> {
         fusionOf: p.fusionOf,
       }),
     );
-    await run(planDistillation({ student: o.student, cells: openNow.filter((c) => c.methodId === 'kd').flatMap((c) => range(R, c.splits).map((r) => ({ ...c, repeat: r }))) }));
+    await run(
+      planDistillation({
+        student: o.student,
+        cells: openNow.filter((c) => c.methodId === 'kd').flatMap((c) => range(R, c.splits).map((r) => ({ ...c, repeat: r }))),
+      }),
+    );
     for (const c of openNow.filter((x) => x.methodId === 'kd')) c.splits = R;
     // The family follows the measurements: the teacher with the largest plain-KD gain so far gets every method.
     const kdMean = (t: string) => summariseValues(gainsOf(t, 'kd')).mean;
@@ -520,7 +549,11 @@ async function mainJob(o: RunOptions): Promise<RunResult> {
   }
   const order = (k: string) => {
     const rec = byKey.get(k)![0];
-    return rec.role === 'distilled' ? 2 + candidates.findIndex((c) => c.teacher === rec.teacher && c.methodId === rec.methodId) : rec.role === 'student' ? 0 : 1;
+    return rec.role === 'distilled'
+      ? 2 + candidates.findIndex((c) => c.teacher === rec.teacher && c.methodId === rec.methodId)
+      : rec.role === 'student'
+        ? 0
+        : 1;
   };
   const gainOf = (teacher: string, methodId: string) => summariseGain(gainsOf(teacher, methodId), d);
   const table: MethodRow[] = [];
@@ -583,7 +616,9 @@ async function mainJob(o: RunOptions): Promise<RunResult> {
   const extra = nextCap - cap;
   const models = extra * (undecided + 1 + new Set(undecidedRows.map((row) => row.teacher)).size);
   const pace = summariseValues(all.map((rec) => rec.seconds)).mean;
-  const next = undecidedRows.some((row) => row.effect === 'undecided at the cap') ? { maxRepeats: nextCap, models, seconds: models * pace } : null;
+  const next = undecidedRows.some((row) => row.effect === 'undecided at the cap')
+    ? { maxRepeats: nextCap, models, seconds: models * pace }
+    : null;
   const decision = {
     rule: DEPLOY_RULE,
     sentence: deploy.sentence,
@@ -693,7 +728,13 @@ export function planModels(o: {
 /** Cells 4: one distilled student per (split, teacher, method), loading the split's saved teacher. */
 export function planDistillation(o: { student: string; cells: { repeat: number; teacher: string; methodId: string }[] }): Cell[] {
   return o.cells.map(({ repeat: r, teacher: t, methodId: id }) => {
-    const inputs: DistillCellInputs = { repeat: r, student: o.student, teacher: t, methodId: id, dir: modelPath(r, teacherless(id) ? `${id}-${t}` : `${id}-from-${t}`) };
+    const inputs: DistillCellInputs = {
+      repeat: r,
+      student: o.student,
+      teacher: t,
+      methodId: id,
+      dir: modelPath(r, teacherless(id) ? `${id}-${t}` : `${id}-from-${t}`),
+    };
     return {
       id: `r${r}-${id}-from-${t}`,
       kind: 'distill',

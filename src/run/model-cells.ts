@@ -18,7 +18,14 @@ import { argmaxRows } from '../metrics/index.js';
 import { loadModel, saveModel, type ModelKind, type SpecOverrides } from '../models/index.js';
 import { DISCOM_DEFAULTS, discomOnDataset, saveDiscomStudents } from '../train/discom/index.js';
 import { distill, loadTeacher, type TrainSettings } from '../train/distill.js';
-import { evaluateModel, predictOutputs, prepareModality, trainOnModality, type EpochRecord, type PreparedModality } from '../train/index.js';
+import {
+  evaluateModel,
+  predictOutputs,
+  prepareModality,
+  trainOnModality,
+  type EpochRecord,
+  type PreparedModality,
+} from '../train/index.js';
 import { check } from '../util/errors.js';
 import type { Cell, CellContext, CellRunner, Json } from './plan.js';
 import type { AnalysisSettings, ModelRecord } from './types.js';
@@ -73,7 +80,10 @@ export const teacherless = (methodId: string): boolean => parseMethodId(methodId
  * method without a teacher trains a classifier per modality, so it needs a classification task and
  * two different modalities.
  */
-export function checkMethodCell(methodId: string, o: { what: string; dataset: string; task: string; student: string; teacher: string }): void {
+export function checkMethodCell(
+  methodId: string,
+  o: { what: string; dataset: string; task: string; student: string; teacher: string },
+): void {
   if (!teacherless(methodId)) return;
   const name = parseMethodId(methodId).method.name;
   check(o.task === 'classification', `${o.what}: ${name} needs a classification task; dataset '${o.dataset}' is ${o.task}`, 'unsupported');
@@ -88,7 +98,11 @@ function slim(history: EpochRecord[]): ModelRecord['history'] {
   return history.map(({ epoch, trainLoss, valLoss, valMetric }) => ({ epoch, trainLoss, valLoss, valMetric }));
 }
 
-async function scores(ds: MultimodalDataset, model: tf.LayersModel, prepared: PreparedModality): Promise<Pick<ModelRecord, 'test' | 'val' | 'confusion'>> {
+async function scores(
+  ds: MultimodalDataset,
+  model: tf.LayersModel,
+  prepared: PreparedModality,
+): Promise<Pick<ModelRecord, 'test' | 'val' | 'confusion'>> {
   const test = await evaluateModel(model, prepared.test.x, prepared.test.y, ds.task);
   const val = await evaluateModel(model, prepared.val.x, prepared.val.y, ds.task);
   const confusion = test.report.kind === 'classification' ? test.report.confusion : undefined;
@@ -140,7 +154,12 @@ async function distilledStudent(i: DistillCellInputs, w: ModelWorkspace, ctx: Ce
       dataset: w.ds,
       split,
       student: i.student,
-      teacher: { modality: i.teacher, model: teacher.model, standardizer: teacher.standardizer, source: path.relative(ctx.outDir, teacherDir) },
+      teacher: {
+        modality: i.teacher,
+        model: teacher.model,
+        standardizer: teacher.standardizer,
+        source: path.relative(ctx.outDir, teacherDir),
+      },
       method: method.name,
       settings: i.settings,
       lskd,
@@ -272,7 +291,9 @@ async function analysis(i: AnalysisCellInputs, w: ModelWorkspace, ctx: CellConte
   const rep = async (modelDir: string, modality: string): Promise<Representation> => {
     const h = await heldOutOutputs(w, ctx.outDir, modelDir, modality, split);
     if (representation === 'predicted') return { labels: argmaxRows(h.logits, h.logits.length / h.n), n: h.n };
-    return representation === 'output' ? { data: h.logits, n: h.n, d: h.logits.length / h.n } : { data: h.embedding, n: h.n, d: h.embeddingSize };
+    return representation === 'output'
+      ? { data: h.logits, n: h.n, d: h.logits.length / h.n }
+      : { data: h.embedding, n: h.n, d: h.embeddingSize };
   };
   const teacherReps = [];
   for (const t of teachers) teacherReps.push({ name: t, h: await rep(w.teacherDir(repeat, t), t) });

@@ -113,18 +113,18 @@ describe('planSweep', () => {
     const plan = planSweep(base(''));
     expect(plan.map((c) => `${c.id}:${c.kind}:${c.dependsOn.join('+')}`)).toEqual(
       [0, 1].flatMap((r) => [
-        `r${r}/teacher:teacher:`,
-        `r${r}/student:student:`,
+        `r${r}/teacher:train:`,
+        `r${r}/student:train:`,
         `r${r}/kd:distill:r${r}/teacher`,
         `r${r}/dkd+ls:distill:r${r}/teacher`,
         `r${r}/feature:distill:r${r}/teacher`,
-        `r${r}/discom:discom:`,
+        `r${r}/discom:distill:`,
       ]),
     );
     expect(JSON.parse(JSON.stringify(plan))).toEqual(plan);
     const dkd = plan[9].inputs as unknown as SweepCellInputs;
-    expect(dkd).toMatchObject({ row: 'dkd+ls', label: 'DKD+LS', repeat: 1, splitSeed: 6, seed: 6, student: 'weak', teacher: 'strong' });
-    expect(dkd).toMatchObject({ method: 'dkd+ls', settings: {}, budget: { epochs: 2, kind: 'mlp', teacherKind: 'mlp' } });
+    expect(dkd).toMatchObject({ row: 'dkd+ls', label: 'DKD+LS', repeat: 1, splitSeed: 6, student: 'weak', teacher: 'strong' });
+    expect(dkd).toMatchObject({ methodId: 'dkd+ls', settings: {}, dir: 'models/r1/dkd+ls' });
     expect(plan[9].label).toBe('DKD+LS r2');
     expect(planSweep({ ...base(''), methods: ['kd'], temperatures: [2, 4] }).map((c) => c.id)).toContain('r1/kd@T=4');
     expect(() => planSweep({ ...base(''), student: 'nope' })).toThrow(/nope/);

@@ -22,22 +22,32 @@ import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { initEngine } from '../engine/index.js';
-import { getModality, loadDataset, stratifiedSplit, type LoadOptions, type MultimodalDataset, type Split } from '../data/index.js';
+import { getModality, loadDataset, stratifiedSplit, type LoadOptions, type MultimodalDataset } from '../data/index.js';
 import { describeMethod, LSKD_SUFFIX, parseMethodId, resolveSettings, scheduleNotes, type ObjectiveSettings } from '../kd/index.js';
 import type { MeanSd } from '../metrics/index.js';
-import { saveModel, type ModelKind, type SpecOverrides } from '../models/index.js';
+import type { ModelKind, SpecOverrides } from '../models/index.js';
 import { renderChart, type VegaLiteSpec } from '../report/charts.js';
 import { methodsSpec } from '../report/figures.js';
 import { metricLabel } from '../report/format.js';
-import { distill, distillDiscom, kindFor, loadTeacher, objectiveSettings, splitMetrics, type TrainSettings } from '../train/distill.js';
-import { defaultModelKind, trainOnModality } from '../train/pipeline.js';
+import { kindFor, objectiveSettings, type TrainSettings } from '../train/distill.js';
+import { defaultModelKind } from '../train/pipeline.js';
 import { CmkdError, check } from '../util/errors.js';
 import { decimalsFor, formatAt, formatMeanSd, formatNumber } from '../util/format.js';
 import { toCsv, writeFileAtomic, writeJsonAtomic } from '../util/fs.js';
 import type { ProgressFn } from '../util/progress.js';
 import { VERSION } from '../version.js';
-import { execute, type Cell, type CellContext, type CellRunner, type Json, type QueueTarget, type RecipeRunner } from './cells.js';
+import { execute, type Cell, type Json, type QueueTarget, type RecipeRunner } from './cells.js';
+import {
+  checkMethodCell,
+  modelRunners,
+  teacherless,
+  type DistillCellInputs,
+  type ModelCellKind,
+  type ModelWorkspace,
+  type TrainCellInputs,
+} from './model-cells.js';
 import { fingerprintOf } from './stages.js';
+import type { ModelRecord } from './types.js';
 import { meanInterval, pairedGain, summariseRecords } from './summarise.js';
 
 /** The default method list: the KD family with and without logit standardisation, feature KD, DisCoM-KD. */
@@ -188,30 +198,12 @@ export interface SweepResult {
 /** The budget as every cell carries it: the training settings, both model kinds, the architecture. */
 export type SweepCellBudget = TrainSettings & { kind: ModelKind; teacherKind: ModelKind; architecture: SpecOverrides | null };
 
-/** The inputs of a sweep cell (JSON). */
-export type SweepCellInputs = {
-  /** The table row: 'teacher', 'student' or a method entry's id ('kd+ls', 'kd@T=2'). */
-  row: string;
-  label: string;
-  repeat: number;
-  splitSeed: number;
-  /** Seeds initial weights, shuffling and dropout. */
-  seed: number;
-  /** Modality names. */
-  student: string;
-  teacher: string;
-  budget: SweepCellBudget;
-  /** A method id of the registry grammar ('kd', 'dkd+ls', 'discom'); null for the teacher and the no-KD student. */
-  method: string | null;
-  /** The method's settings (temperature, kdWeight); null for the teacher and the no-KD student. */
-  settings: ObjectiveSettings | null;
-};
+/** The inputs of a sweep cell (JSON): a model cell's (src/run/model-cells.ts), and its row of the table and split seed. */
+export type SweepCellInputs = (TrainCellInputs | DistillCellInputs) & { row: string; label: string; splitSeed: number };
 
-export type SweepCellKind = 'teacher' | 'student' | 'distill' | 'discom';
-
-/** What every cell of a sweep shares. */
+/** What every cell of a sweep shares: the model cells' workspace (the dataset, and the sweep's splits, seeds and budget). */
 export interface SweepWorkspace {
-  dataset: MultimodalDataset;
+  cells: ModelWorkspace;
 }
 
 /** The settings a sweep folder is tied to (results.json `config`); a resume must match them. */
@@ -372,14 +364,9 @@ function prepareSweep(o: SweepPlanOptions): { config: SweepConfig; order: RowOrd
   // Every method's settings are checked before anything is trained.
   const notes: string[] = [];
   for (const e of entries) {
-    if (e.method === 'discom') {
-      check(task === 'classification', `sweep: discom needs a classification task; dataset '${ds.name}' is ${task}`, 'unsupported');
-      check(
-        student.name !== teacher.name,
-        `sweep: discom needs two different modalities; student and teacher are both '${student.name}'`,
-        'invalid-option',
-      );
-    } else {
+    const methodId = e.lskd ? `${e.method}${LSKD_SUFFIX}` : e.method;
+    checkMethodCell(methodId, { what: 'sweep', dataset: ds.name, task, student: student.name, teacher: teacher.name });
+    if (!teacherless(methodId)) {
       const given = objectiveSettings(e.method, e.settings, { task, lskd: e.lskd, studentDim: 1, teacherDim: 1, seed });
       notes.push(...scheduleNotes(e.method, resolveSettings(e.method, given), training.epochs).map((n) => `${e.label}: ${n}`));
     }
@@ -402,25 +389,32 @@ function prepareSweep(o: SweepPlanOptions): { config: SweepConfig; order: RowOrd
     ...entries.map((e) => ({ id: e.id, label: e.label, role: 'method' as const })),
   ];
   const plan: Cell[] = [];
+  const dir = (r: number, row: string) => path.join('models', `r${r}`, dirName(row));
   for (let r = 0; r < repeats; r++) {
-    const cell = (row: RowOrder, kind: SweepCellKind, method: SweepEntry | null): Cell => {
-      const inputs: SweepCellInputs = {
-        row: row.id,
-        label: row.label,
-        repeat: r,
-        splitSeed: seed + r,
-        seed: seed + r,
+    const at = (row: RowOrder) => ({ row: row.id, label: row.label, splitSeed: seed + r, repeat: r });
+    const cell = (row: RowOrder, kind: ModelCellKind, inputs: SweepCellInputs, dependsOn: string[]): Cell => ({
+      id: cellId(r, row.id),
+      kind,
+      inputs: inputs as unknown as Json,
+      dependsOn,
+      label: `${row.label} r${r + 1}`,
+    });
+    plan.push(
+      cell(order[0], 'train', { ...at(order[0]), modality: teacher.name, role: 'teacher', dir: dir(r, 'teacher') }, []),
+      cell(order[1], 'train', { ...at(order[1]), modality: student.name, role: 'student', dir: dir(r, 'student') }, []),
+    );
+    entries.forEach((e, k) => {
+      const methodId = e.lskd ? `${e.method}${LSKD_SUFFIX}` : e.method;
+      const inputs = {
+        ...at(order[k + 2]),
         student: student.name,
         teacher: teacher.name,
-        budget: config.budget,
-        method: method && (method.lskd ? `${method.method}${LSKD_SUFFIX}` : method.method),
-        settings: method && method.settings,
+        methodId,
+        settings: e.settings,
+        dir: dir(r, e.id),
       };
-      const dependsOn = kind === 'distill' ? [cellId(r, 'teacher')] : [];
-      return { id: cellId(r, row.id), kind, inputs: inputs as unknown as Json, dependsOn, label: `${row.label} r${r + 1}` };
-    };
-    plan.push(cell(order[0], 'teacher', null), cell(order[1], 'student', null));
-    entries.forEach((e, i) => plan.push(cell(order[i + 2], e.method === 'discom' ? 'discom' : 'distill', e)));
+      plan.push(cell(order[k + 2], 'distill', inputs, teacherless(methodId) ? [] : [cellId(r, 'teacher')]));
+    });
   }
   return { config, order, notes, repeats, plan };
 }
@@ -434,155 +428,53 @@ export function planSweep(o: SweepPlanOptions): Cell[] {
   return prepareSweep(o).plan;
 }
 
-const inputsOf = (cell: Cell) => cell.inputs as unknown as SweepCellInputs;
-
-/** A cell's record from its model's scores. */
-function scored(
-  i: SweepCellInputs,
-  method: string,
-  split: Split,
-  t0: number,
-  test: Record<string, number> | undefined,
-  val: Record<string, number> | undefined,
-  bestEpoch: number,
-): SweepCell {
-  check(test !== undefined, `sweep: split ${split.seed} has no test rows`);
-  const lskd = i.method !== null && parseMethodId(i.method).lskd;
+/** The model cells' workspace of a sweep with `config` on `dataset`: split and training seed `seed + r` for repeat r. */
+function sweepCells(dataset: MultimodalDataset, config: SweepConfig): ModelWorkspace {
+  const { kind, teacherKind, architecture, ...training } = config.budget;
+  const modelDir = (r: number, name: string) => path.join('models', `r${r}`, name);
   return {
-    row: i.row,
-    label: i.label,
-    method,
-    settings: i.method === null ? null : { ...i.settings, ...(lskd ? { lskd: true } : {}) },
-    repeat: i.repeat,
-    splitSeed: split.seed,
-    test,
-    val: val ?? null,
-    bestEpoch,
-    seconds: (Date.now() - t0) / 1000,
+    ds: dataset,
+    split: (r) => stratifiedSplit(dataset, { seed: config.seed + r }),
+    training: (r) => ({ ...training, seed: config.seed + r }),
+    // The teacher shares the students' architecture when it has their kind.
+    model: (_m, role) => ({
+      kind: role === 'teacher' ? teacherKind : kind,
+      architecture: role === 'teacher' && teacherKind !== kind ? undefined : (architecture ?? undefined),
+    }),
+    studentDir: (r) => modelDir(r, 'student'),
+    teacherDir: (r) => modelDir(r, 'teacher'),
   };
 }
 
-/** The budget of a cell: its training settings, and the student's kind and architecture. */
-function unpack(b: SweepCellBudget) {
-  const { kind, teacherKind, architecture, ...training } = b;
-  return { kind, teacherKind, architecture: architecture ?? undefined, training };
-}
+const SWEEP_RUNNERS = modelRunners((w: SweepWorkspace) => w.cells);
 
-/** TEACHER (on its modality) or the no-KD STUDENT (the same architecture and seed as every KD student). */
-async function trainAlone(cell: Cell, ctx: CellContext<SweepWorkspace>): Promise<SweepCell> {
-  const i = inputsOf(cell);
-  const ds = ctx.workspace.dataset;
-  const t0 = Date.now();
-  const { kind, teacherKind, architecture, training } = unpack(i.budget);
-  const teacher = cell.kind === 'teacher';
-  const split = stratifiedSplit(ds, { seed: i.splitSeed });
-  const t = await trainOnModality(ds, {
-    ...training,
-    modality: teacher ? i.teacher : i.student,
-    split,
-    kind: teacher ? teacherKind : kind,
-    architecture: teacher && teacherKind !== kind ? undefined : architecture,
-    seed: i.seed,
-    label: teacher ? `teacher (${i.teacher}) r${i.repeat + 1}` : `no-KD student (${i.student}) r${i.repeat + 1}`,
-    onProgress: ctx.onProgress,
-    signal: ctx.signal,
-  });
-  try {
-    const m = await splitMetrics(t.model, t.prepared, ds);
-    await saveModel(sweepModelDir(ctx.outDir, i), t.model, {
-      ...t.meta,
-      extra: {
-        ...t.meta.extra,
-        role: teacher ? 'teacher' : 'student',
-        ...(teacher ? {} : { method: 'none' }),
-        seed: i.seed,
-        test: m.test?.summary ?? null,
-      },
-    });
-    return scored(i, teacher ? 'teacher' : 'none', split, t0, m.test?.summary, m.val?.summary, t.result.bestEpoch);
-  } finally {
-    t.model.dispose();
-  }
-}
-
-/** A student distilled from the frozen teacher its teacher cell saved. */
-async function distillCell(cell: Cell, ctx: CellContext<SweepWorkspace>): Promise<SweepCell> {
-  const i = inputsOf(cell);
-  const ds = ctx.workspace.dataset;
-  const t0 = Date.now();
-  const { kind, architecture, training } = unpack(i.budget);
-  const { method, lskd } = parseMethodId(i.method as string, 'sweep method');
-  const split = stratifiedSplit(ds, { seed: i.splitSeed });
-  const teacherDir = sweepModelDir(ctx.outDir, ctx.deps[cell.dependsOn[0]] as SweepCell);
-  const t = await loadTeacher(teacherDir, ds, split.seed);
-  try {
-    const d = await distill({
-      ...training,
-      dataset: ds,
-      split,
-      student: i.student,
-      teacher: { modality: t.modality, model: t.model, standardizer: t.standardizer, source: teacherDir },
-      method: method.name,
-      settings: i.settings ?? {},
-      lskd,
-      kind,
-      architecture,
-      seed: i.seed,
-      out: sweepModelDir(ctx.outDir, i),
-      onProgress: ctx.onProgress,
-      signal: ctx.signal,
-    });
-    try {
-      return scored(i, method.name, split, t0, d.metrics.test?.summary, d.metrics.val?.summary, d.bestEpoch);
-    } finally {
-      d.dispose();
-    }
-  } finally {
-    t.model.dispose();
-  }
-}
-
-/** DisCoM-KD: students of both modalities trained together, no teacher; the record scores the student modality's. */
-async function discomCell(cell: Cell, ctx: CellContext<SweepWorkspace>): Promise<SweepCell> {
-  const i = inputsOf(cell);
-  const ds = ctx.workspace.dataset;
-  const t0 = Date.now();
-  const { kind, architecture, training } = unpack(i.budget);
-  const split = stratifiedSplit(ds, { seed: i.splitSeed });
-  const d = await distillDiscom({
-    ...training,
-    dataset: ds,
-    split,
-    modalities: [i.student, i.teacher],
-    kind,
-    architecture,
-    seed: i.seed,
-    out: sweepModelDir(ctx.outDir, i),
-    onProgress: ctx.onProgress,
-    signal: ctx.signal,
-  });
-  try {
-    const s = d.students[i.student];
-    return scored(i, 'discom', split, t0, s.metrics.test?.summary, s.metrics.val?.summary, s.bestEpoch);
-  } finally {
-    d.dispose();
-  }
-}
-
-/** The runners of the sweep's cells, by kind. */
-export const SWEEP_RUNNERS: Record<SweepCellKind, CellRunner<SweepWorkspace>> = {
-  teacher: trainAlone,
-  student: trainAlone,
-  distill: distillCell,
-  discom: discomCell,
-};
+/** The options of a sweep's recipe (JSON): where workers load its dataset from, and its settings. */
+type SweepRecipe = SweepSource & { config: SweepConfig };
 
 /** The workers' builder of a sweep's workspace (src/worker/families.ts): the dataset loaded from its source. */
 export async function sweepWorkspace(options: Json, env: { onProgress?: ProgressFn; signal?: AbortSignal }): Promise<RecipeRunner> {
-  const { spec, load } = options as unknown as SweepSource;
+  const { spec, load, config } = options as unknown as SweepRecipe;
   await initEngine();
   const dataset = await loadDataset(spec, { ...load, onProgress: env.onProgress, signal: env.signal });
-  return (cell, ctx) => SWEEP_RUNNERS[cell.kind as SweepCellKind](cell, { ...ctx, workspace: { dataset } });
+  const workspace = { cells: sweepCells(dataset, config) };
+  return (cell, ctx) => SWEEP_RUNNERS[cell.kind as ModelCellKind](cell, { ...ctx, workspace });
+}
+
+/** A row of results.json (`cells`): a cell's record with its table row, method and settings. */
+function sweepCell(i: SweepCellInputs, rec: ModelRecord): SweepCell {
+  const id = 'methodId' in i ? parseMethodId(i.methodId) : null;
+  return {
+    row: i.row,
+    label: i.label,
+    method: id ? id.method.name : rec.role === 'teacher' ? 'teacher' : 'none',
+    settings: id && 'methodId' in i ? { ...i.settings, ...(id.lskd ? { lskd: true } : {}) } : null,
+    repeat: i.repeat,
+    splitSeed: i.splitSeed,
+    test: rec.test,
+    val: rec.val ?? null,
+    bestEpoch: rec.bestEpoch,
+    seconds: rec.seconds,
+  };
 }
 
 function diffKeys(a: Record<string, unknown>, b: Record<string, unknown>): string[] {
@@ -667,7 +559,7 @@ export async function sweep(o: SweepOptions): Promise<SweepResult> {
   let trained = 0;
   let reused = 0;
   await execute(plan, {
-    workspace: { dataset: o.dataset },
+    workspace: { cells: sweepCells(o.dataset, config) },
     store: { runDir: o.outDir, fingerprint: fingerprintOf(config), resume: Boolean(o.resume), reused: [] },
     runners: SWEEP_RUNNERS,
     task: 'sweep',
@@ -675,9 +567,9 @@ export async function sweep(o: SweepOptions): Promise<SweepResult> {
     signal: o.signal,
     workers: o.workers,
     queue: o.queue,
-    recipe: o.source ? { family: 'sweep', options: o.source as unknown as Json } : undefined,
+    recipe: o.source ? { family: 'sweep', options: { ...o.source, config } as unknown as Json } : undefined,
     onCell: async (cell, record, wasReused) => {
-      records.set(cell.id, record as SweepCell);
+      records.set(cell.id, sweepCell(cell.inputs as unknown as SweepCellInputs, record as unknown as ModelRecord));
       if (wasReused) reused++;
       else trained++;
       await write();
