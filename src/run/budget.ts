@@ -13,7 +13,7 @@
  * `epochs` and `patience` count epochs and are null in the presets: they are the user's
  * explicit --epochs / --patience, which override the step-derived values.
  */
-import { METHOD_IDS } from '../kd/index.js';
+import { METHOD_IDS, QUICK_METHOD_IDS } from '../kd/index.js';
 import type { ModelKind, SpecOverrides } from '../models/index.js';
 import { CmkdError, check, oneOf } from '../util/errors.js';
 
@@ -77,7 +77,7 @@ export const BUDGET_PRESETS: Record<BudgetName, Budget> = {
     image: { channels: [16, 32], hidden: [64] },
     table: { hidden: [64, 64] },
     bootstrap: 10,
-    methods: ['kd', 'kd+ls', 'dkd', 'feature', 'discom'],
+    methods: [...QUICK_METHOD_IDS],
   },
   standard: {
     name: 'standard',

@@ -21,7 +21,7 @@ import {
   type Split,
 } from '../data/index.js';
 import { initEngine } from '../engine/index.js';
-import { methodIdLabel, parseMethodId } from '../kd/index.js';
+import { methodIdLabel, parseMethodId, PLAIN_KD } from '../kd/index.js';
 import type { MeanSd } from '../metrics/index.js';
 import { MI_ESTIMATORS, type MIEstimatorName, type MIUnits } from '../mi/index.js';
 import { loadModel, saveModel } from '../models/index.js';
@@ -493,7 +493,7 @@ async function mainJob(o: RunOptions): Promise<RunResult> {
   // Each distilled student: the splits it was trained on (0, 1, … splits − 1), and whether the last look closed it.
   const candidates: { teacher: string; methodId: string; splits: number; closed: boolean }[] = byRank.map((teacher) => ({
     teacher,
-    methodId: 'kd',
+    methodId: PLAIN_KD,
     splits: 0,
     closed: false,
   }));
@@ -516,18 +516,18 @@ async function mainJob(o: RunOptions): Promise<RunResult> {
     await run(
       planDistillation({
         student: o.student,
-        cells: openNow.filter((c) => c.methodId === 'kd').flatMap((c) => range(R, c.splits).map((r) => ({ ...c, repeat: r }))),
+        cells: openNow.filter((c) => c.methodId === PLAIN_KD).flatMap((c) => range(R, c.splits).map((r) => ({ ...c, repeat: r }))),
       }),
     );
-    for (const c of openNow.filter((x) => x.methodId === 'kd')) c.splits = R;
+    for (const c of openNow.filter((x) => x.methodId === PLAIN_KD)) c.splits = R;
     // The family follows the measurements: the teacher with the largest plain-KD gain so far gets every method.
-    const kdMean = (t: string) => summariseValues(gainsOf(t, 'kd')).mean;
+    const kdMean = (t: string) => summariseValues(gainsOf(t, PLAIN_KD)).mean;
     const best = byRank.reduce((x, y) => (kdMean(y) > kdMean(x) || !Number.isFinite(kdMean(x)) ? y : x));
     if (!familyFrom.includes(best)) {
       familyFrom = [...familyFrom, best];
-      for (const m of methods.filter((id) => id !== 'kd')) candidates.push({ teacher: best, methodId: m, splits: 0, closed: false });
+      for (const m of methods.filter((id) => id !== PLAIN_KD)) candidates.push({ teacher: best, methodId: m, splits: 0, closed: false });
     }
-    const family = candidates.filter((c) => c.methodId !== 'kd' && !c.closed && c.splits < R);
+    const family = candidates.filter((c) => c.methodId !== PLAIN_KD && !c.closed && c.splits < R);
     await run(planDistillation({ student: o.student, cells: family.flatMap((c) => range(R, c.splits).map((r) => ({ ...c, repeat: r }))) }));
     for (const c of family) c.splits = R;
     const next = openCandidates(
@@ -576,7 +576,7 @@ async function mainJob(o: RunOptions): Promise<RunResult> {
       ...(first.role === 'distilled' ? gainOf(first.teacher!, first.methodId!) : {}),
     });
   }
-  const outcomes = teacherOutcomes(cch, (teacher) => gainOf(teacher, 'kd'));
+  const outcomes = teacherOutcomes(cch, (teacher) => gainOf(teacher, PLAIN_KD));
 
   // 6. The student to deploy: DEPLOY_RULE (src/run/decide.ts).
   const deploy = deployChoice(

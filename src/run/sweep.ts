@@ -23,7 +23,17 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { initEngine } from '../engine/index.js';
 import { getModality, loadDataset, stratifiedSplit, type LoadOptions, type MultimodalDataset } from '../data/index.js';
-import { describeMethod, LSKD_SUFFIX, parseMethodId, resolveSettings, scheduleNotes, type ObjectiveSettings } from '../kd/index.js';
+import {
+  describeMethod,
+  LSKD_SUFFIX,
+  METHOD_IDS,
+  NO_KD,
+  REGRESSION_METHOD_IDS,
+  parseMethodId,
+  resolveSettings,
+  scheduleNotes,
+  type ObjectiveSettings,
+} from '../kd/index.js';
 import type { MeanSd } from '../metrics/index.js';
 import type { ModelKind, SpecOverrides } from '../models/index.js';
 import { renderChart, type VegaLiteSpec } from '../report/charts.js';
@@ -50,8 +60,8 @@ import { fingerprintOf } from './stages.js';
 import type { ModelRecord } from './types.js';
 import { meanInterval, pairedGain, summariseRecords } from './summarise.js';
 
-/** The default method list: the KD family with and without logit standardisation, feature KD, DisCoM-KD. */
-export const DEFAULT_SWEEP_METHODS = ['kd', 'kd+ls', 'dkd', 'dkd+ls', 'ctkd', 'ctkd+ls', 'mlkd', 'mlkd+ls', 'feature', 'discom'] as const;
+/** The default method list: every method id of the registry (the KD family with and without logit standardisation, feature KD, DisCoM-KD). */
+export const DEFAULT_SWEEP_METHODS = METHOD_IDS;
 
 export const RESULTS_JSON = 'results.json';
 export const RESULTS_CSV = 'results.csv';
@@ -102,7 +112,7 @@ export interface SweepPlanOptions {
   student: string;
   /** The modality the teacher reads ('a+b' for a fused one the dataset has). */
   teacher: string;
-  /** Method ids of the registry, METHOD_IDS (default DEFAULT_SWEEP_METHODS; regression: 'feature'). */
+  /** Method ids of the registry, METHOD_IDS (default: all of them; regression: REGRESSION_METHOD_IDS). */
   methods?: readonly string[];
   /** A row per temperature for the methods that take one (kd, dkd, mlkd). */
   temperatures?: number[];
@@ -358,7 +368,7 @@ function prepareSweep(o: SweepPlanOptions): { config: SweepConfig; order: RowOrd
   const repeats = o.repeats ?? 3;
   check(Number.isInteger(repeats) && repeats >= 1, `sweep: --repeats must be an integer ≥ 1, got ${repeats}`, 'invalid-option');
   const seed = o.seed ?? 0;
-  const methods = o.methods ?? (task === 'classification' ? DEFAULT_SWEEP_METHODS : ['feature']);
+  const methods = o.methods ?? (task === 'classification' ? DEFAULT_SWEEP_METHODS : REGRESSION_METHOD_IDS);
   const entries = sweepEntries(methods, o.temperatures, o.lambdas);
   const { kind, architecture, ...training } = o.budget;
   // Every method's settings are checked before anything is trained.
@@ -466,7 +476,7 @@ function sweepCell(i: SweepCellInputs, rec: ModelRecord): SweepCell {
   return {
     row: i.row,
     label: i.label,
-    method: id ? id.method.name : rec.role === 'teacher' ? 'teacher' : 'none',
+    method: id ? id.method.name : rec.role === 'teacher' ? 'teacher' : NO_KD,
     settings: id && 'methodId' in i ? { ...i.settings, ...(id.lskd ? { lskd: true } : {}) } : null,
     repeat: i.repeat,
     splitSeed: i.splitSeed,

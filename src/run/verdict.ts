@@ -101,4 +101,3 @@ export function plainVerdict(r: RunResult): string {
       : []),
   ].join(' ');
 }
-
