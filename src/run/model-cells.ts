@@ -50,6 +50,8 @@ export interface TrainCellInputs {
   modality: string;
   role: 'student' | 'teacher';
   dir: string;
+  /** A fused teacher's modality: the modalities it concatenates (so that its fingerprint names them). */
+  parts?: string[];
 }
 
 /** A `distill` cell: the student on `student` with method id `methodId` ('kd', 'dkd+ls', …) and `teacher`'s modality. */
@@ -308,7 +310,10 @@ async function analysis(i: AnalysisCellInputs, w: ModelWorkspace, ctx: CellConte
   return result as unknown as Json;
 }
 
-/** A cell's inputs as the runner of its kind reads them (plans build them from these types). */
+/** A model cell's inputs as JSON, for its plan (the types above are JSON). */
+export const cellInputs = <T extends TrainCellInputs | DistillCellInputs | AnalysisCellInputs>(i: T): Json => i as unknown as Json;
+
+/** A cell's inputs as the runner of its kind reads them. */
 const inputs = <T>(cell: Cell): T => cell.inputs as unknown as T;
 
 /** The runners of the model cells, by kind, for a workspace `of` the plan's. */

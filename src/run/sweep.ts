@@ -48,6 +48,7 @@ import type { ProgressFn } from '../util/progress.js';
 import { VERSION } from '../version.js';
 import { execute, type Cell, type Json, type QueueTarget, type RecipeRunner } from './cells.js';
 import {
+  cellInputs,
   checkMethodCell,
   modelRunners,
   teacherless,
@@ -85,25 +86,6 @@ export interface SweepBudget extends TrainSettings {
   kind?: ModelKind;
   architecture?: SpecOverrides;
 }
-
-/**
- * `--quick`: the library's default CNN (conv 16/32, a 64-unit embedding; MLP 64 for tables), few
- * epochs, two repeats on 2000 digits; every method of the default list in a few minutes on two
- * CPU cores (docs/sweep.md). The same training settings as `cmkd run --budget quick`. A smaller
- * CNN (conv 8/16) trained faster but left one textured student in three near chance (weighted
- * F1 0.16), which turned KD gains into rescue effects.
- */
-export const QUICK_SWEEP = {
-  rows: 2000,
-  repeats: 2,
-  budget: {
-    epochs: 6,
-    batchSize: 32,
-    lr: 2e-3,
-    earlyStopping: { patience: 3, metric: 'val_metric' as const },
-    architecture: { channels: [16, 32], hidden: [64] },
-  } satisfies SweepBudget,
-};
 
 /** What a sweep trains and how; everything but where it goes. */
 export interface SweepPlanOptions {
@@ -405,7 +387,7 @@ function prepareSweep(o: SweepPlanOptions): { config: SweepConfig; order: RowOrd
     const cell = (row: RowOrder, kind: ModelCellKind, inputs: SweepCellInputs, dependsOn: string[]): Cell => ({
       id: cellId(r, row.id),
       kind,
-      inputs: inputs as unknown as Json,
+      inputs: cellInputs(inputs),
       dependsOn,
       label: `${row.label} r${r + 1}`,
     });

@@ -3,7 +3,8 @@ import path from 'node:path';
 import { isDigitsSpec, loadDataset } from '../../data/index.js';
 import { BACKEND_CHOICES, initEngine, type BackendChoice } from '../../engine/index.js';
 import { METHOD_IDS } from '../../kd/index.js';
-import { DEFAULT_SWEEP_METHODS, formatSweepTable, QUICK_SWEEP, RESULTS_CSV, RESULTS_JSON, sweep, TABLE_CSV } from '../../run/sweep.js';
+import { BUDGET_PRESETS, epochBudget } from '../../run/budget.js';
+import { DEFAULT_SWEEP_METHODS, formatSweepTable, RESULTS_CSV, RESULTS_JSON, sweep, TABLE_CSV } from '../../run/sweep.js';
 import { CmkdError, oneOf } from '../../util/errors.js';
 import { emit, progressBars, table, warn } from '../output.js';
 import { addBudgetFlags, parseBudget, type BudgetFlags } from './distill.js';
@@ -46,6 +47,9 @@ function numberList(flag: string, value: string | undefined): number[] | undefin
   return xs;
 }
 
+/** `--quick`: the quick budget preset on its 2000 rows, in epochs (src/run/budget.ts epochBudget), with 2 repeats. */
+const QUICK = { ...epochBudget(BUDGET_PRESETS.quick, BUDGET_PRESETS.quick.maxRows ?? 2000), repeats: 2 };
+
 export function register(program: Command): void {
   addBudgetFlags(
     addDatasetFlags(
@@ -60,10 +64,10 @@ export function register(program: Command): void {
           .option('--methods <list>', `comma-separated, from ${METHOD_IDS.join(', ')} (default: ${DEFAULT_SWEEP_METHODS.join(',')})`)
           .option('--temperatures <list>', 'a row per temperature for kd, dkd, mlkd, e.g. 2,4')
           .option('--lambdas <list>', 'a row per KD-term weight λ for kd, ctkd, mlkd, feature, e.g. 0.5,1')
-          .option('--repeats <n>', `repeated splits (seeds seed, seed+1, …; default 3, --quick ${QUICK_SWEEP.repeats})`)
+          .option('--repeats <n>', `repeated splits (seeds seed, seed+1, …; default 3, --quick ${QUICK.repeats})`)
           .option(
             '--quick',
-            `small budget: ${QUICK_SWEEP.rows} digits, ${QUICK_SWEEP.budget.epochs} epochs, CNN/MLP (channels ${QUICK_SWEEP.budget.architecture.channels.join(',')}, hidden ${QUICK_SWEEP.budget.architecture.hidden.join(',')})`,
+            `the quick budget: ${QUICK.rows} digits, ${QUICK.epochs} epochs, CNN/MLP (channels ${QUICK.architecture.channels?.join(',')}, hidden ${QUICK.architecture.hidden?.join(',')})`,
           )
           .option('--resume', 'continue the sweep in --out, skipping finished cells')
           .requiredOption('--out <dir>', 'output directory: results.json, results.csv, table.csv, methods.png/svg, models/')
@@ -73,10 +77,10 @@ export function register(program: Command): void {
       ),
     ),
     {
-      epochs: `30 (quick ${QUICK_SWEEP.budget.epochs})`,
-      lr: `0.001 (quick ${QUICK_SWEEP.budget.lr})`,
-      batchSize: `64 (quick ${QUICK_SWEEP.budget.batchSize})`,
-      patience: `10 (quick ${QUICK_SWEEP.budget.earlyStopping.patience})`,
+      epochs: `30 (quick ${QUICK.epochs})`,
+      lr: `0.001 (quick ${QUICK.lr})`,
+      batchSize: `64 (quick ${QUICK.batchSize})`,
+      patience: `10 (quick ${QUICK.patience})`,
     },
   ).action(async (spec: string, f: SweepFlags) => {
     prepareOutDir('--out', f.out, Boolean(f.resume));
@@ -85,17 +89,8 @@ export function register(program: Command): void {
     if (student === undefined) throw new CmkdError('cmkd sweep needs --student <modality>', 'invalid-option');
     if (teacher === undefined) throw new CmkdError('cmkd sweep needs --teacher <modality>', 'invalid-option');
     const backend = oneOf<BackendChoice>('backend', f.backend, BACKEND_CHOICES);
-    const q = QUICK_SWEEP.budget;
-    const budget = f.quick
-      ? parseBudget(f, {
-          epochs: q.epochs,
-          lr: q.lr,
-          batchSize: q.batchSize,
-          patience: q.earlyStopping.patience,
-          architecture: q.architecture,
-        })
-      : parseBudget(f, { epochs: 30, lr: 1e-3, batchSize: 64, patience: 10 });
-    const repeats = numberOption('--repeats', f.repeats, { integer: true, min: 1 }) ?? (f.quick ? QUICK_SWEEP.repeats : 3);
+    const budget = parseBudget(f, f.quick ? QUICK : { epochs: 30, lr: 1e-3, batchSize: 64, patience: 10 });
+    const repeats = numberOption('--repeats', f.repeats, { integer: true, min: 1 }) ?? (f.quick ? QUICK.repeats : 3);
     const methods = f.methods?.split(',').map((s) => s.trim());
     const temperatures = numberList('--temperatures', f.temperatures);
     const lambdas = numberList('--lambdas', f.lambdas);
@@ -106,7 +101,7 @@ export function register(program: Command): void {
     try {
       // --quick on the built-in digits: a 2000-digit subsample unless the spec names n.
       const quickDigits = f.quick && isDigitsSpec(spec) && !/[?&]n=/.test(spec);
-      const load = { ...columnOptions(f), ...(quickDigits ? { digits: { n: QUICK_SWEEP.rows } } : {}) };
+      const load = { ...columnOptions(f), ...(quickDigits ? { digits: { n: QUICK.rows } } : {}) };
       const ds = await loadDataset(spec, { ...load, onProgress: bars });
       for (const w of ds.warnings ?? []) warn(w);
       const result = await sweep({
