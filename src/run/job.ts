@@ -51,9 +51,13 @@ async function modelsAndAnalysis(
   const records: ModelRecord[] = [];
   const perRepeat: CchResult[] = [];
   for (const cell of plan) (cell.kind === 'cch' ? perRepeat : records).push(done.get(cell.id) as never);
-  // ρ of the interval over repeats: the share of held-out rows (val + test, where the CCH is estimated) repeats have in common.
+  return { cch: combinedCch(p, perRepeat), records };
+}
+
+/** The CCH analyses of the first repeats combined; ρ of the interval over repeats: the share of held-out rows (val + test, where the CCH is estimated) repeats have in common. */
+function combinedCch(p: Prepared, perRepeat: CchResult[]): CchResult {
   const heldOut = p.workspace.splits.slice(0, perRepeat.length).map((s) => [...s.val, ...s.test]);
-  return { cch: combineRepeats(perRepeat, heldOut.length >= 2 ? { overlap: heldOutOverlap(heldOut) } : {}), records };
+  return combineRepeats(perRepeat, heldOut.length >= 2 ? { overlap: heldOutOverlap(heldOut) } : {});
 }
 
 /**
@@ -118,7 +122,11 @@ async function mainJob(o: RunOptions): Promise<RunResult> {
     fusionOf: p.fusionOf,
   });
   await run(modelsPlan);
-  const cch = combineRepeats(modelsPlan.filter((c) => c.kind === 'cch').map((c) => done.get(c.id) as unknown as CchResult));
+  // The same combination as `cmkd cch` (analyseTeachers), so the two give the same numbers.
+  const cch = combinedCch(
+    p,
+    modelsPlan.filter((c) => c.kind === 'cch').map((c) => done.get(c.id) as unknown as CchResult),
+  );
 
   // 4: distillation, split by split as the looks go (run-looks.ts).
   const records = () => [...done.values()].filter((r) => (r as { role?: string }).role !== undefined) as unknown as ModelRecord[];
