@@ -5,7 +5,7 @@ import { CmkdError, check } from '../util/errors.js';
 import { toCsv, writeFileAtomic, writeJsonAtomic } from '../util/fs.js';
 import { VERSION } from '../version.js';
 import type { SweepConfig } from './sweep-plan.js';
-import type { SweepCell, SweepTable } from './sweep-table.js';
+import type { SweepCell, SweepDecision, SweepTable } from './sweep-table.js';
 
 export const RESULTS_JSON = 'results.json';
 export const RESULTS_CSV = 'results.csv';
@@ -19,6 +19,8 @@ export interface SweepFile {
   notes?: string[];
   cells: SweepCell[];
   table?: SweepTable;
+  /** The deploy decision over the method rows, once the sweep has finished. */
+  decision?: SweepDecision;
 }
 
 function diffKeys(a: Record<string, unknown>, b: Record<string, unknown>): string[] {

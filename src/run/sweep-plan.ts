@@ -26,7 +26,9 @@ import {
   type ModelWorkspace,
   type TrainCellInputs,
 } from './model-cells.js';
-import type { SweepCell, SweepRow } from './sweep-table.js';
+import type { SweepCell, SweepDesign, SweepRow } from './sweep-table.js';
+import { sequentialLooks } from './decide.js';
+import { DEFAULT_LOOKS } from '../metrics/index.js';
 import type { ModelRecord } from './types.js';
 
 /** The default method list: every method id of the registry (the KD family with and without logit standardisation, feature KD, DisCoM-KD). */
@@ -63,8 +65,18 @@ export interface SweepPlanOptions {
   temperatures?: number[];
   /** A row per KD-term weight λ for the methods that take one (kd, ctkd, mlkd, feature). */
   lambdas?: number[];
-  /** Repeated splits (default 3); repeat r uses split seed and training seed `seed + r`. */
-  repeats?: number;
+  /**
+   * Repeated splits: a fixed count, or 'auto' (the default): sequential splits at the planned
+   * `looks`, added only for the methods whose gain is still open (src/run/decide.ts), up to
+   * `maxRepeats`. Repeat r uses split seed and training seed `seed + r`.
+   */
+  repeats?: number | 'auto';
+  /** The planned looks of 'auto' (default src/metrics/gains.ts DEFAULT_LOOKS; the CLI: its budget's). */
+  looks?: readonly number[];
+  /** With 'auto', the cap on the splits (the last look; looks above it are dropped). */
+  maxRepeats?: number;
+  /** Practical margin δ of the headline gain, in its units (default per metric: src/metrics/gains.ts PRACTICAL_MARGINS). */
+  delta?: number;
   seed?: number;
   budget: SweepBudget;
 }
@@ -145,75 +157,125 @@ export function prepareSweep(o: SweepPlanOptions): {
   config: SweepConfig;
   order: RowOrder[];
   notes: string[];
-  repeats: number;
-  plan: Cell[];
+  looks: number[];
+  design: SweepDesign;
+  planLook: (rows: readonly string[], from: number, to: number) => Cell[];
 } {
   const ds = o.dataset;
-  const task = ds.task.kind;
   const student = getModality(ds, o.student);
   const teacher = getModality(ds, o.teacher);
-  const repeats = o.repeats ?? 3;
-  check(Number.isInteger(repeats) && repeats >= 1, `sweep: --repeats must be an integer ≥ 1, got ${repeats}`, 'invalid-option');
+  const looks = sweepLooks(o);
   const seed = o.seed ?? 0;
-  const methods = o.methods ?? (task === 'classification' ? DEFAULT_SWEEP_METHODS : REGRESSION_METHOD_IDS);
-  const entries = sweepEntries(methods, o.temperatures, o.lambdas);
-  const { kind, architecture, ...training } = o.budget;
-  // Every method's settings are checked before anything is trained.
-  const notes: string[] = [];
-  for (const e of entries) {
-    const methodId = e.lskd ? `${e.method}${LSKD_SUFFIX}` : e.method;
-    checkMethodCell(methodId, { what: 'sweep', dataset: ds.name, task, student: student.name, teacher: teacher.name });
-    if (!teacherless(methodId)) {
-      const given = objectiveSettings(e.method, e.settings, { task, lskd: e.lskd, studentDim: 1, teacherDim: 1, seed });
-      notes.push(...scheduleNotes(e.method, resolveSettings(e.method, given), training.epochs).map((n) => `${e.label}: ${n}`));
-    }
-  }
-  const studentKind = kind ?? defaultModelKind(student);
-  const teacherKind = kindFor(teacher, studentKind);
-  const config: SweepConfig = {
+  const entries = sweepEntries(
+    o.methods ?? (ds.task.kind === 'classification' ? DEFAULT_SWEEP_METHODS : REGRESSION_METHOD_IDS),
+    o.temperatures,
+    o.lambdas,
+  );
+  const notes = checkEntries(entries, {
     dataset: ds.name,
-    rows: ds.n,
-    task,
-    studentModality: student.name,
-    teacherModality: teacher.name,
+    task: ds.task.kind,
+    student: student.name,
+    teacher: teacher.name,
     seed,
-    budget: { ...training, kind: studentKind, teacherKind, architecture: architecture ?? null },
+    epochs: o.budget.epochs,
+  });
+  const { kind, architecture, ...training } = o.budget;
+  const studentKind = kind ?? defaultModelKind(student);
+  const config: SweepConfig = {
+    ...{ dataset: ds.name, rows: ds.n, task: ds.task.kind, studentModality: student.name, teacherModality: teacher.name, seed },
+    budget: { ...training, kind: studentKind, teacherKind: kindFor(teacher, studentKind), architecture: architecture ?? null },
   };
-
   const order: RowOrder[] = [
     { id: 'teacher', label: `TEACHER (${teacher.name})`, role: 'teacher' },
     { id: 'student', label: `STUDENT (${student.name}, no KD)`, role: 'student' },
     ...entries.map((e) => ({ id: e.id, label: e.label, role: 'method' as const })),
   ];
+  const split = stratifiedSplit(ds, { seed });
+  const design = { looks, nTrain: split.train.length, nTest: split.test.length, delta: o.delta };
+  return {
+    config,
+    order,
+    notes,
+    looks,
+    design,
+    planLook: (rows, from, to) =>
+      planRepeats(
+        config,
+        order,
+        entries.filter((e) => rows.includes(e.id)),
+        from,
+        to,
+      ),
+  };
+}
+
+/** The planned looks: one for a fixed count, else the given looks (default DEFAULT_LOOKS) up to --max-repeats. */
+function sweepLooks(o: SweepPlanOptions): number[] {
+  const repeats = o.repeats ?? 'auto';
+  if (repeats !== 'auto') {
+    check(Number.isInteger(repeats) && repeats >= 1, `sweep: --repeats must be an integer ≥ 1 or 'auto', got ${repeats}`, 'invalid-option');
+    return [repeats];
+  }
+  check(
+    o.delta === undefined || (Number.isFinite(o.delta) && o.delta > 0),
+    `sweep: --delta must be a number > 0 (got ${o.delta})`,
+    'invalid-option',
+  );
+  return sequentialLooks(o.looks ?? DEFAULT_LOOKS, o.maxRepeats);
+}
+
+/** Checks every method's settings before anything is trained; returns the schedules the budget does not finish, per row. */
+function checkEntries(
+  entries: SweepEntry[],
+  o: { dataset: string; task: 'classification' | 'regression'; student: string; teacher: string; seed: number; epochs: number },
+): string[] {
+  const notes: string[] = [];
+  for (const e of entries) {
+    const methodId = e.lskd ? `${e.method}${LSKD_SUFFIX}` : e.method;
+    checkMethodCell(methodId, { what: 'sweep', ...o });
+    if (!teacherless(methodId)) {
+      const given = objectiveSettings(e.method, e.settings, { task: o.task, lskd: e.lskd, studentDim: 1, teacherDim: 1, seed: o.seed });
+      notes.push(...scheduleNotes(e.method, resolveSettings(e.method, given), o.epochs).map((n) => `${e.label}: ${n}`));
+    }
+  }
+  return notes;
+}
+
+/** The cells of repeats from..to − 1: per repeat the teacher, the no-KD student, then a cell per method row of `entries`. */
+function planRepeats(config: SweepConfig, order: RowOrder[], entries: SweepEntry[], from: number, to: number): Cell[] {
   const plan: Cell[] = [];
   const dir = (r: number, row: string) => path.join('models', `r${r}`, dirName(row));
-  for (let r = 0; r < repeats; r++) {
-    const at = (row: RowOrder) => ({ row: row.id, label: row.label, splitSeed: seed + r, repeat: r });
-    const cell = (row: RowOrder, kind: ModelCellKind, inputs: SweepCellInputs, dependsOn: string[]): Cell => ({
+  const rowOf = (id: string) => order.find((x) => x.id === id)!;
+  for (let r = from; r < to; r++) {
+    const cell = (
+      row: RowOrder,
+      kind: ModelCellKind,
+      inputs: Omit<TrainCellInputs, 'repeat'> | Omit<DistillCellInputs, 'repeat'>,
+      dependsOn: string[],
+    ): Cell => ({
       id: cellId(r, row.id),
       kind,
-      inputs: cellInputs(inputs),
+      inputs: cellInputs({ row: row.id, label: row.label, splitSeed: config.seed + r, repeat: r, ...inputs } as SweepCellInputs),
       dependsOn,
       label: `${row.label} r${r + 1}`,
     });
     plan.push(
-      cell(order[0], 'train', { ...at(order[0]), modality: teacher.name, role: 'teacher', dir: dir(r, 'teacher') }, []),
-      cell(order[1], 'train', { ...at(order[1]), modality: student.name, role: 'student', dir: dir(r, 'student') }, []),
+      cell(order[0], 'train', { modality: config.teacherModality, role: 'teacher', dir: dir(r, 'teacher') }, []),
+      cell(order[1], 'train', { modality: config.studentModality, role: 'student', dir: dir(r, 'student') }, []),
     );
-    entries.forEach((e, k) => {
+    for (const e of entries) {
       const methodId = e.lskd ? `${e.method}${LSKD_SUFFIX}` : e.method;
       const inputs = {
-        ...at(order[k + 2]),
-        student: student.name,
-        teacher: teacher.name,
+        student: config.studentModality,
+        teacher: config.teacherModality,
         methodId,
         settings: e.settings,
         dir: dir(r, e.id),
       };
-      plan.push(cell(order[k + 2], 'distill', inputs, teacherless(methodId) ? [] : [cellId(r, 'teacher')]));
-    });
+      plan.push(cell(rowOf(e.id), 'distill', inputs, teacherless(methodId) ? [] : [cellId(r, 'teacher')]));
+    }
   }
-  return { config, order, notes, repeats, plan };
+  return plan;
 }
 
 /**
@@ -222,7 +284,12 @@ export function prepareSweep(o: SweepPlanOptions): {
  * a method the task or modalities do not allow, or settings a method does not take.
  */
 export function planSweep(o: SweepPlanOptions): Cell[] {
-  return prepareSweep(o).plan;
+  const { order, looks, planLook } = prepareSweep(o);
+  return planLook(
+    order.map((r) => r.id),
+    0,
+    looks[0],
+  );
 }
 
 /** The model cells' workspace of a sweep with `config` on `dataset`: split and training seed `seed + r` for repeat r. */

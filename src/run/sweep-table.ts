@@ -1,12 +1,13 @@
 /** The sweep's table: its rows of results.json (`cells`), the table over repeats with each method's paired gain, its text and its chart. */
-import type { MeanSd } from '../metrics/index.js';
+import type { GainDesign, GainOutcome, MeanSd } from '../metrics/index.js';
 import type { ObjectiveSettings } from '../kd/index.js';
 import type { VegaLiteSpec } from '../report/charts.js';
 import { methodsSpec } from '../report/figures.js';
 import { metricLabel } from '../report/format.js';
 import { check } from '../util/errors.js';
 import { decimalsFor, formatAt, formatMeanSd, formatNumber } from '../util/format.js';
-import { meanInterval, pairedGain, summariseRecords } from './summarise.js';
+import { gainDesign, pairedGains, summariseGain } from './decide.js';
+import { summariseRecords, summariseValues } from './summarise.js';
 
 /** One finished (row, repeat), the record of its cell: the test (and validation) metrics of its model. */
 export type SweepCell = {
@@ -34,11 +35,42 @@ export interface SweepRow {
   /** Headline mean minus the no-KD student's (students only; NaN when either is missing). */
   delta: number;
   /**
-   * The headline's gain over the no-KD student paired by repeat (same split, same initial
-   * weights; sign so that > 0 is better), with its 95% t-interval over repeats (null with one
-   * repeat). Students other than the no-KD one only.
+   * The headline's gain over the no-KD student paired by split (same split, same initial weights;
+   * sign so that > 0 is better) with its interval under the sweep's design (src/run/decide.ts:
+   * corrected for overlapping splits, valid at the planned looks; null with one split), and its
+   * outcome. Students other than the no-KD one only.
    */
   gain?: MeanSd & { ci: [number, number] | null };
+  effect?: GainOutcome | null;
+}
+
+/** How a sweep's gains are decided: its planned looks (a fixed count: one) and the rows of its splits (src/run/decide.ts gainDesign). */
+export interface SweepDesign {
+  looks: readonly number[];
+  nTrain: number;
+  nTest: number;
+  /** Practical margin δ of the headline gain (default per metric). */
+  delta?: number;
+}
+
+/** How a sweep decided: DEPLOY_RULE applied to its method rows, and how its sequential splits ended. */
+export interface SweepDecision {
+  rule: string;
+  /** The rule applied, with its numbers. */
+  sentence: string;
+  /** The label of the method row to deploy; null: the student alone. */
+  chosen: string | null;
+  familywiseError: number;
+  /** Planned split counts at which the gains were looked at; the last is the cap. */
+  looks: number[];
+  /** Practical margin δ of the headline gain. */
+  delta: number;
+  /** Splits of the most-trained row. */
+  splitsUsed: number;
+  /** Method rows still undecided. */
+  undecided: number;
+  /** With some undecided at the cap: the cap of the next planned look (about 1.6× past the last); null otherwise. */
+  next: { maxRepeats: number } | null;
 }
 
 export interface SweepTable {
@@ -56,12 +88,34 @@ export interface SweepTable {
 export const CLASSIFICATION_METRICS = ['f1Weighted', 'accuracy', 'f1Macro', 'auc'];
 export const REGRESSION_METRICS = ['mse', 'rmse', 'mae', 'r2'];
 
+const headlineOf = (task: 'classification' | 'regression') =>
+  task === 'classification' ? { metric: 'f1Weighted', higherIsBetter: true } : { metric: 'mse', higherIsBetter: false };
+
+/** The headline gains of method row `row` over the no-KD student ('student'), paired by split. */
+export function sweepGains(cells: readonly SweepCell[], row: string, task: 'classification' | 'regression'): number[] {
+  const h = headlineOf(task);
+  return pairedGains(
+    cells.filter((c) => c.row === row),
+    cells.filter((c) => c.row === 'student'),
+    h.metric,
+    h.higherIsBetter,
+  );
+}
+
+/** The design the sweep's gains are decided under (its practical margin from the no-KD student's mean by default). */
+export function sweepGainDesign(cells: readonly SweepCell[], task: 'classification' | 'regression', design: SweepDesign): GainDesign {
+  const metric = headlineOf(task).metric;
+  const baselineMean = summariseValues(cells.filter((c) => c.row === 'student').map((c) => c.test[metric])).mean;
+  return gainDesign({ ...design, scheme: 'random', metric, baselineMean });
+}
+
 /** Aggregate cells into the table (rows in `order`; rows without cells show n = 0). */
 export function sweepTable(
   cells: SweepCell[],
   order: { id: string; label: string; role: SweepRow['role'] }[],
   task: 'classification' | 'regression',
   repeats: number,
+  design: SweepDesign,
 ): SweepTable {
   const metrics = task === 'classification' ? CLASSIFICATION_METRICS : REGRESSION_METRICS;
   const higherIsBetter = Object.fromEntries(metrics.map((m) => [m, !['mse', 'rmse', 'mae'].includes(m)]));
@@ -72,13 +126,14 @@ export function sweepTable(
   });
   // Δ is the difference of the two means (not the mean of paired differences, which differs in the last bits).
   const student = rows.find((r) => r.role === 'student');
-  const studentCells = cells.filter((c) => c.row === student?.id && c.repeat < repeats);
+  const within = cells.filter((c) => c.repeat < repeats);
+  const d = sweepGainDesign(within, task, design);
   for (const r of rows) {
     if (r.role !== 'teacher' && student) r.delta = r.metrics[headline].mean - student.metrics[headline].mean;
     if (r.role === 'method' && student) {
-      const mine = cells.filter((c) => c.row === r.id && c.repeat < repeats);
-      const gain = pairedGain(mine, studentCells, headline, higherIsBetter[headline]);
-      r.gain = { ...gain, ci: meanInterval(gain) };
+      const g = summariseGain(sweepGains(within, r.id, task), d);
+      r.gain = { ...g.gain, ci: g.gainCi };
+      r.effect = g.effect;
     }
   }
   const best: Record<string, string | null> = {};
@@ -96,7 +151,7 @@ export function sweepTable(
 
 /**
  * The table as text cells: 'mean ± sd' per metric, '*' after the highest student mean per column, the
- * paired gain's 95% interval with '!' where it excludes 0 (a clear gain or loss).
+ * paired gain's interval with '!' where it excludes 0, and its outcome.
  */
 export function formatSweepTable(t: SweepTable, digits = 3): { header: string[]; rows: string[][] } {
   // The report's number format (src/util/format.ts), `digits` significant digits.
@@ -105,7 +160,7 @@ export function formatSweepTable(t: SweepTable, digits = 3): { header: string[];
     const d = decimalsFor(ci, f);
     return `[${formatAt(ci[0], d, { ...f, signed: true })}, ${formatAt(ci[1], d, { ...f, signed: true })}]`;
   };
-  const header = ['row', ...t.metrics, `Δ ${t.headline}`, 'paired gain, 95% CI', 'n'];
+  const header = ['row', ...t.metrics, `Δ ${t.headline}`, 'paired gain, 95% CI', 'outcome', 'n'];
   const rows = t.rows.map((r) => [
     r.label,
     ...t.metrics.map((m) => {
@@ -116,6 +171,7 @@ export function formatSweepTable(t: SweepTable, digits = 3): { header: string[];
     }),
     Number.isFinite(r.delta) ? formatNumber(r.delta, { ...f, signed: true }) : '',
     r.gain?.ci ? `${interval(r.gain.ci)}${r.gain.ci[0] > 0 || r.gain.ci[1] < 0 ? ' !' : ''}` : '',
+    r.effect ?? '',
     String(r.metrics[t.headline].n),
   ]);
   return { header, rows };

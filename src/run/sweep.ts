@@ -24,7 +24,11 @@ import { initEngine } from '../engine/index.js';
 import { loadDataset, type LoadOptions } from '../data/index.js';
 import { renderChart } from '../report/charts.js';
 import type { ProgressFn } from '../util/progress.js';
-import { execute, type Json, type QueueTarget, type RecipeRunner } from './cells.js';
+import type { GainCandidate, GainDesign } from '../metrics/index.js';
+import { execute, type Cell, type CellPool, type Json, type QueueTarget, type RecipeRunner } from './cells.js';
+import { DEPLOY_RULE, deployChoice, gainUnits, openCandidates } from './decide.js';
+import { planPool } from './pool.js';
+import { growingPlan } from './sequential.js';
 import { modelRunners, type ModelCellKind, type ModelWorkspace } from './model-cells.js';
 import { priorSweep, RESULTS_JSON, writeSweepFiles } from './sweep-files.js';
 import {
@@ -36,17 +40,26 @@ import {
   type SweepConfig,
   type SweepPlanOptions,
 } from './sweep-plan.js';
-import { sweepFigureSpec, sweepTable, type SweepCell, type SweepTable } from './sweep-table.js';
+import {
+  sweepFigureSpec,
+  sweepGainDesign,
+  sweepGains,
+  sweepTable,
+  type SweepCell,
+  type SweepDecision,
+  type SweepTable,
+} from './sweep-table.js';
 import { fingerprintOf } from './stages.js';
 import type { ModelRecord } from './types.js';
 
 export { RESULTS_CSV, RESULTS_JSON, TABLE_CSV } from './sweep-files.js';
 export { DEFAULT_SWEEP_METHODS, planSweep, sweepEntries, sweepModelDir } from './sweep-plan.js';
 export type { SweepBudget, SweepCellBudget, SweepCellInputs, SweepEntry, SweepPlanOptions } from './sweep-plan.js';
-export { formatSweepTable, sweepFigureSpec, sweepTable } from './sweep-table.js';
-export type { SweepCell, SweepRow, SweepTable } from './sweep-table.js';
+export { formatSweepTable, sweepFigureSpec, sweepGainDesign, sweepGains, sweepTable } from './sweep-table.js';
+export type { SweepCell, SweepDecision, SweepRow, SweepTable } from './sweep-table.js';
 
 export const METHODS_FIGURE = 'methods';
+const SWEEP_TASK = 'sweep';
 
 export interface SweepOptions extends SweepPlanOptions {
   /** Where results, models and the cells' stage files go. */
@@ -82,6 +95,8 @@ export interface SweepResult {
   figures: string[];
   /** Schedules the budget does not finish (e.g. DKD's warm-up in a 6-epoch run), one line per row affected. */
   notes: string[];
+  /** The deploy decision over the method rows and how the sequential splits ended. */
+  decision: SweepDecision;
 }
 
 /** What every cell of a sweep shares: the model cells' workspace (the dataset, and the sweep's splits, seeds and budget). */
@@ -105,42 +120,85 @@ export async function sweepWorkspace(options: Json, env: { onProgress?: Progress
 
 /** Run (or resume) a sweep; see the module comment. */
 export async function sweep(o: SweepOptions): Promise<SweepResult> {
-  const started = Date.now();
-  const { config, order, notes, repeats, plan } = prepareSweep(o);
-  const prior = existsSync(path.join(o.outDir, RESULTS_JSON)) ? await priorSweep(o.outDir, Boolean(o.resume), config) : null;
-  // Cells of the folder's earlier plan that this one does not have (fewer methods or repeats) stay listed.
-  const planned = new Set(plan.map((c) => c.id));
-  const carried = (prior?.cells ?? []).filter((c) => !planned.has(cellId(c.repeat, c.row)));
-  const records = new Map<string, SweepCell>();
-  const cells = () => [...plan.flatMap((c) => records.get(c.id) ?? []), ...carried];
+  const { pool, close } = planPool(o);
+  try {
+    return await runSweep({ ...o, pool });
+  } finally {
+    await close();
+  }
+}
 
-  const write = async () => {
+async function runSweep(o: SweepOptions & { pool?: CellPool }): Promise<SweepResult> {
+  const started = Date.now();
+  const { config, order, notes, looks, design, planLook } = prepareSweep(o);
+  const cap = looks[looks.length - 1];
+  const methodRows = order.filter((r) => r.role === 'method');
+  const prior = existsSync(path.join(o.outDir, RESULTS_JSON)) ? await priorSweep(o.outDir, Boolean(o.resume), config) : null;
+  // Cells of the folder's earlier sweep that this one cannot plan (other methods, or repeats past its cap) stay listed.
+  const plannable = new Set(
+    planLook(
+      methodRows.map((r) => r.id),
+      0,
+      cap,
+    ).map((c) => c.id),
+  );
+  const carried = (prior?.cells ?? []).filter((c) => !plannable.has(cellId(c.repeat, c.row)));
+  const planned: Cell[] = [];
+  const records = new Map<string, SweepCell>();
+  const cells = () => [...planned.flatMap((c) => records.get(c.id) ?? []), ...carried];
+  const write = async (decision?: SweepDecision) => {
     const all = cells();
-    const table = sweepTable(all, order, config.task, repeats);
-    await writeSweepFiles(o.outDir, { config, notes, cells: all, table });
+    const table = sweepTable(all, order, config.task, cap, design);
+    await writeSweepFiles(o.outDir, { config, notes, cells: all, table, ...(decision ? { decision } : {}) });
     return table;
   };
-
-  let trained = 0;
-  let reused = 0;
-  await execute(plan, {
-    workspace: { cells: sweepCells(o.dataset, config) },
-    store: { runDir: o.outDir, fingerprint: fingerprintOf(config), resume: Boolean(o.resume), reused: [] },
-    runners: SWEEP_RUNNERS,
-    task: 'sweep',
-    onProgress: o.onProgress,
-    signal: o.signal,
-    workers: o.workers,
-    queue: o.queue,
-    recipe: o.source ? { family: 'sweep', options: { ...o.source, config } as unknown as Json } : undefined,
-    onCell: async (cell, record, wasReused) => {
-      records.set(cell.id, sweepCell(cell.inputs as unknown as SweepCellInputs, record as unknown as ModelRecord));
-      if (wasReused) reused++;
-      else trained++;
-      await write();
-    },
-  });
-  const table = await write();
+  const counts = { trained: 0, reused: 0 };
+  const { run } = growingPlan(
+    (plan, onProgress) =>
+      execute(plan, {
+        workspace: { cells: sweepCells(o.dataset, config) },
+        store: { runDir: o.outDir, fingerprint: fingerprintOf(config), resume: Boolean(o.resume), reused: [] },
+        runners: SWEEP_RUNNERS,
+        ...{ task: SWEEP_TASK, onProgress, signal: o.signal, workers: o.workers, queue: o.queue, pool: o.pool },
+        recipe: o.source ? { family: 'sweep', options: { ...o.source, config } as unknown as Json } : undefined,
+        onCell: async (cell, record, wasReused) => {
+          records.set(cell.id, sweepCell(cell.inputs as unknown as SweepCellInputs, record as unknown as ModelRecord));
+          counts[wasReused ? 'reused' : 'trained']++;
+          await write();
+        },
+      }),
+    o.onProgress,
+    SWEEP_TASK,
+  );
+  // Sequential splits (src/run/decide.ts): each look adds splits only for the method rows whose gain is still open.
+  const gains = () => methodRows.map((r) => ({ id: r.label, gains: sweepGains(cells(), r.id, config.task) }));
+  let open = methodRows.map((r) => r.id);
+  for (let from = 0, R = looks[0]; ;) {
+    const plan = planLook(open, from, R);
+    planned.push(...plan);
+    await run(plan);
+    const next = openCandidates(gains(), sweepGainDesign(cells(), config.task, design));
+    if (next.splits === null) break;
+    open = methodRows.filter((r) => next.open.includes(r.label)).map((r) => r.id);
+    [from, R] = [R, next.splits];
+  }
+  const decision = sweepDecision(await write(), gains(), sweepGainDesign(cells(), config.task, design), cells());
+  const table = await write(decision);
   const figure = await renderChart(sweepFigureSpec(table, config.studentModality), path.join(o.outDir, METHODS_FIGURE));
-  return { table, cells: cells(), trained, reused, seconds: (Date.now() - started) / 1000, outDir: o.outDir, figures: figure.files, notes };
+  const seconds = (Date.now() - started) / 1000;
+  return { table, decision, cells: cells(), ...counts, seconds, outDir: o.outDir, figures: figure.files, notes };
+}
+
+/** DEPLOY_RULE applied to the method rows, and how the splits ended. */
+function sweepDecision(table: SweepTable, candidates: GainCandidate[], d: GainDesign, all: SweepCell[]): SweepDecision {
+  const deploy = deployChoice(candidates, d, gainUnits(table.headline));
+  const rows = table.rows.filter((r) => r.role === 'method');
+  const undecided = rows.filter((r) => r.effect === 'undecided' || r.effect === 'undecided at the cap');
+  const cap = d.looks[d.looks.length - 1];
+  return {
+    rule: DEPLOY_RULE,
+    ...{ sentence: deploy.sentence, chosen: deploy.chosen, familywiseError: deploy.familywiseError },
+    ...{ looks: [...d.looks], delta: d.delta, splitsUsed: Math.max(0, ...all.map((c) => c.repeat + 1)), undecided: undecided.length },
+    next: undecided.some((r) => r.effect === 'undecided at the cap') ? { maxRepeats: Math.ceil(cap * 1.6) } : null,
+  };
 }

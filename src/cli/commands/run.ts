@@ -39,26 +39,26 @@ function duration(seconds: number): string {
 }
 
 /** `--repeats <n|auto>`: a fixed split count, or sequential splits (the default). */
-function repeatsOption(v: string | undefined): number | 'auto' {
+export function repeatsOption(v: string | undefined): number | 'auto' {
   if (v === undefined || v === 'auto') return 'auto';
   const n = v.trim() === '' ? NaN : Number(v);
   if (!Number.isInteger(n) || n < 1) throw new CmkdError(`--repeats '${v}': expected an integer ≥ 1 or 'auto'`, 'invalid-option');
   return n;
 }
 
-/** The command that resumes this run in its folder: its own arguments without --resume, --out and --max-repeats (the next step adds them). */
-export function resumeCommand(args: readonly string[], outDir: string): string {
+/** The command that resumes this run (or sweep) in its folder: its own arguments without --resume, --out and --max-repeats (the next step adds them). */
+export function resumeCommand(args: readonly string[], outDir: string, name = 'run'): string {
   const kept: string[] = [];
   let command = false;
   for (let i = 0; i < args.length; i++) {
     const a = args[i];
-    if (!command && a === 'run') command = true;
+    if (!command && a === name) command = true;
     else if (a === '--resume' || a.startsWith('--out=') || a.startsWith('--max-repeats=')) continue;
     else if (a === '--out' || a === '--max-repeats') i++;
     else kept.push(a);
   }
   const quote = (a: string) => (/^[\w@%+=:,./?&-]+$/.test(a) ? a : `'${a.replaceAll("'", "'\\''")}'`);
-  return ['cmkd run', ...kept, '--out', outDir].map((a, i) => (i === 0 ? a : quote(a))).join(' ');
+  return [`cmkd ${name}`, ...kept, '--out', outDir].map((a, i) => (i === 0 ? a : quote(a))).join(' ');
 }
 
 export function humanRun(r: RunResult, outDir: string, command?: string): string {

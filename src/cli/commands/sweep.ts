@@ -4,8 +4,11 @@ import { isDigitsSpec, loadDataset } from '../../data/index.js';
 import { BACKEND_CHOICES, initEngine, type BackendChoice } from '../../engine/index.js';
 import { METHOD_IDS } from '../../kd/index.js';
 import { BUDGET_PRESETS, epochBudget } from '../../run/budget.js';
-import { DEFAULT_SWEEP_METHODS, formatSweepTable, RESULTS_CSV, RESULTS_JSON, sweep, TABLE_CSV } from '../../run/sweep.js';
+import { DEFAULT_SWEEP_METHODS, formatSweepTable, type SweepResult, RESULTS_CSV, RESULTS_JSON, sweep, TABLE_CSV } from '../../run/sweep.js';
+import { DEFAULT_LOOKS } from '../../metrics/index.js';
 import { CmkdError, oneOf } from '../../util/errors.js';
+import { formatNumber } from '../../util/format.js';
+import { repeatsOption, resumeCommand } from './run.js';
 import { emit, progressBars, table, warn } from '../output.js';
 import { addBudgetFlags, parseBudget, type BudgetFlags } from './distill.js';
 import {
@@ -31,6 +34,8 @@ interface SweepFlags extends DatasetFlags, BudgetFlags, ExecutorFlags {
   temperatures?: string;
   lambdas?: string;
   repeats?: string;
+  maxRepeats?: string;
+  delta?: string;
   quick?: boolean;
   resume?: boolean;
   out: string;
@@ -47,8 +52,41 @@ function numberList(flag: string, value: string | undefined): number[] | undefin
   return xs;
 }
 
-/** `--quick`: the quick budget preset on its 2000 rows, in epochs (src/run/budget.ts epochBudget), with 2 repeats. */
-const QUICK = { ...epochBudget(BUDGET_PRESETS.quick, BUDGET_PRESETS.quick.maxRows ?? 2000), repeats: 2 };
+/** `--quick`: the quick budget preset on its 2000 rows, in epochs (src/run/budget.ts epochBudget), and its looks. */
+const QUICK = { ...epochBudget(BUDGET_PRESETS.quick, BUDGET_PRESETS.quick.maxRows ?? 2000), looks: BUDGET_PRESETS.quick.looks };
+
+/** The sweep's summary for a reader: the table, what its columns mean, the deploy decision and the next step. */
+function humanSweep(
+  r: SweepResult & { dataset: string; rows: number; repeats: number | 'auto' },
+  student: string,
+  teacher: string,
+  resume: string,
+): string {
+  const t = formatSweepTable(r.table);
+  const d = r.decision;
+  const splits =
+    r.repeats === 'auto'
+      ? `sequential 70/10/20 splits (looks ${d.looks.join(', ')}; ${d.splitsUsed} used)`
+      : `${r.repeats} repeated 70/10/20 splits`;
+  return [
+    `sweep on ${r.dataset} (${r.rows} rows): student ${student}, teacher ${teacher}; ${splits}; test metrics mean ± sd`,
+    table(t.header, t.rows),
+    `* highest mean per column among the students (not a test: the paired gain says whether it is clear); Δ = ${r.table.headline} minus the no-KD student's; paired gain = per-split difference from the no-KD student (same split and initial weights), 95% interval corrected for overlapping splits and valid at the planned looks, ! where it excludes 0; outcome: clear gain, clear loss, no practical effect (interval inside ±${formatNumber(d.delta)}), or undecided; n = splits finished`,
+    d.sentence,
+    ...(d.next ? [nextStep(r, resume)] : []),
+    `${r.trained} runs trained${r.reused ? `, ${r.reused} read back` : ''} in ${r.seconds.toFixed(0)} s; results in ${[RESULTS_JSON, RESULTS_CSV, TABLE_CSV].map((x) => path.join(r.outDir, x)).join(', ')}; chart ${r.figures.find((f) => f.endsWith('.png')) ?? ''}`,
+  ].join('\n');
+}
+
+/** What to run when some gains stay undecided at the cap: more sequential splits, resumed in the same folder. */
+function nextStep(r: SweepResult & { repeats: number | 'auto' }, resume: string): string {
+  const d = r.decision;
+  const atCap = r.table.rows.filter((row) => row.effect === 'undecided at the cap').length;
+  const cap = d.looks[d.looks.length - 1];
+  return r.repeats === 'auto'
+    ? `${atCap} method(s) undecided at the cap of ${cap} splits: to decide, ${resume} --max-repeats ${d.next?.maxRepeats} --resume`
+    : `${atCap} method(s) undecided with ${cap} splits: sequential splits (--repeats auto, the default) add splits only where they are needed, resuming this folder with --resume`;
+}
 
 export function register(program: Command): void {
   addBudgetFlags(
@@ -64,7 +102,15 @@ export function register(program: Command): void {
           .option('--methods <list>', `comma-separated, from ${METHOD_IDS.join(', ')} (default: ${DEFAULT_SWEEP_METHODS.join(',')})`)
           .option('--temperatures <list>', 'a row per temperature for kd, dkd, mlkd, e.g. 2,4')
           .option('--lambdas <list>', 'a row per KD-term weight λ for kd, ctkd, mlkd, feature, e.g. 0.5,1')
-          .option('--repeats <n>', `repeated splits (seeds seed, seed+1, …; default 3, --quick ${QUICK.repeats})`)
+          .option(
+            '--repeats <n|auto>',
+            `splits (seeds seed, seed+1, …): a fixed count, or auto (the default): start with ${DEFAULT_LOOKS[0]} and add splits only for the methods whose gain is still undecided and could change the deploy decision, at the looks ${DEFAULT_LOOKS.join(', ')} (--quick: ${QUICK.looks.join(', ')}), up to --max-repeats`,
+          )
+          .option('--max-repeats <n>', 'with --repeats auto, the cap on the splits (default: the last look)')
+          .option(
+            '--delta <x>',
+            'practical margin of the headline gain, in its units (default: 0.01 for F1, 2% of the no-KD MSE): a gain whose interval is inside ±delta has no practical effect',
+          )
           .option(
             '--quick',
             `the quick budget: ${QUICK.rows} digits, ${QUICK.epochs} epochs, CNN/MLP (channels ${QUICK.architecture.channels?.join(',')}, hidden ${QUICK.architecture.hidden?.join(',')})`,
@@ -90,7 +136,9 @@ export function register(program: Command): void {
     if (teacher === undefined) throw new CmkdError('cmkd sweep needs --teacher <modality>', 'invalid-option');
     const backend = oneOf<BackendChoice>('backend', f.backend, BACKEND_CHOICES);
     const budget = parseBudget(f, f.quick ? QUICK : { epochs: 30, lr: 1e-3, batchSize: 64, patience: 10 });
-    const repeats = numberOption('--repeats', f.repeats, { integer: true, min: 1 }) ?? (f.quick ? QUICK.repeats : 3);
+    const repeats = repeatsOption(f.repeats);
+    const maxRepeats = numberOption('--max-repeats', f.maxRepeats, { integer: true, min: 2 });
+    const delta = numberOption('--delta', f.delta, { above: 0 });
     const methods = f.methods?.split(',').map((s) => s.trim());
     const temperatures = numberList('--temperatures', f.temperatures);
     const lambdas = numberList('--lambdas', f.lambdas);
@@ -112,6 +160,9 @@ export function register(program: Command): void {
         temperatures,
         lambdas,
         repeats,
+        ...(f.quick ? { looks: QUICK.looks } : {}),
+        maxRepeats,
+        delta,
         seed: budget.seed,
         budget: { ...budget.training, kind: budget.kind, architecture: budget.architecture },
         outDir: f.out,
@@ -124,15 +175,8 @@ export function register(program: Command): void {
       bars.stop();
       for (const note of result.notes) warn(note);
       const report = { dataset: ds.name, rows: ds.n, repeats, ...result };
-      emit(report, f, (r) => {
-        const t = formatSweepTable(r.table);
-        return [
-          `sweep on ${r.dataset} (${r.rows} rows): student ${student}, teacher ${teacher}; ${r.repeats} repeated 70/10/20 splits; test metrics mean ± sd`,
-          table(t.header, t.rows),
-          `* highest mean per column among the students (not a test: the paired gain says whether it is clear); Δ = ${r.table.headline} minus the no-KD student's; paired gain = per-repeat difference from the no-KD student (same split and initial weights), 95% t-interval over repeats, ! where it excludes 0; n = repeats finished`,
-          `${r.trained} runs trained${r.reused ? `, ${r.reused} read back` : ''} in ${r.seconds.toFixed(0)} s; results in ${[RESULTS_JSON, RESULTS_CSV, TABLE_CSV].map((x) => path.join(r.outDir, x)).join(', ')}; chart ${r.figures.find((f) => f.endsWith('.png')) ?? ''}`,
-        ].join('\n');
-      });
+      const resume = resumeCommand(process.argv.slice(2), f.out, 'sweep');
+      emit(report, f, (r) => humanSweep(r, student, teacher, resume));
     } finally {
       bars.stop();
       release();
