@@ -19,6 +19,7 @@ import { exportBestStudent, writePredictions } from './best-student.js';
 import { gainDesign, pairedGains } from './decide.js';
 import { METHODS_CSV, methodsRecords, TEACHERS_CSV, teachersRecords } from './exports.js';
 import { planPool } from './pool.js';
+import { fromJson } from './cells.js';
 import { executePlan, prepareRun, RUN_TASK, type Prepared } from './prepare.js';
 import { writeRunReport } from './report.js';
 import { distillByLooks } from './run-looks.js';
@@ -125,11 +126,11 @@ async function mainJob(o: RunOptions): Promise<RunResult> {
   // The same combination as `cmkd cch` (analyseTeachers), so the two give the same numbers.
   const cch = combinedCch(
     p,
-    modelsPlan.filter((c) => c.kind === 'cch').map((c) => done.get(c.id) as unknown as CchResult),
+    modelsPlan.filter((c) => c.kind === 'cch').map((c) => fromJson<CchResult>(done.get(c.id))),
   );
 
   // 4: distillation, split by split as the looks go (run-looks.ts).
-  const records = () => [...done.values()].filter((r) => (r as { role?: string }).role !== undefined) as unknown as ModelRecord[];
+  const records = () => [...done.values()].map((r) => fromJson<ModelRecord>(r)).filter((r) => r.role !== undefined);
   const studentRecs = () => records().filter((r) => r.role === 'student');
   const gainsOf = (teacher: string, methodId: string) =>
     pairedGains(

@@ -27,7 +27,7 @@ import {
   type PreparedModality,
 } from '../train/index.js';
 import { check } from '../util/errors.js';
-import type { Cell, CellContext, CellRunner, Json } from './plan.js';
+import { asJson, fromJson, type Cell, type CellContext, type CellRunner, type Json } from './plan.js';
 import type { AnalysisSettings, ModelRecord } from './types.js';
 
 /** What a plan's model cells share: the data, and how the plan splits, seeds, trains and stores models. */
@@ -307,18 +307,18 @@ async function analysis(i: AnalysisCellInputs, w: ModelWorkspace, ctx: CellConte
     seed: w.training(repeat).seed,
     signal: ctx.signal,
   });
-  return result as unknown as Json;
+  return asJson(result);
 }
 
 /** A model cell's inputs as JSON, for its plan (the types above are JSON). */
-export const cellInputs = <T extends TrainCellInputs | DistillCellInputs | AnalysisCellInputs>(i: T): Json => i as unknown as Json;
+export const cellInputs = <T extends TrainCellInputs | DistillCellInputs | AnalysisCellInputs>(i: T): Json => asJson(i);
 
 /** A cell's inputs as the runner of its kind reads them. */
-const inputs = <T>(cell: Cell): T => cell.inputs as unknown as T;
+const inputs = <T>(cell: Cell): T => fromJson<T>(cell.inputs);
 
 /** The runners of the model cells, by kind, for a workspace `of` the plan's. */
 export function modelRunners<W>(of: (w: W) => ModelWorkspace): Record<ModelCellKind, CellRunner<W>> {
-  const record = (r: Promise<ModelRecord>) => r as unknown as Promise<Json>;
+  const record = async (r: Promise<ModelRecord>) => asJson(await r);
   return {
     train: (cell, ctx) => record(trainAlone(inputs(cell), of(ctx.workspace), ctx)),
     distill: (cell, ctx) => {

@@ -12,7 +12,7 @@ import { writeJsonAtomic } from '../util/fs.js';
 import type { ProgressFn } from '../util/progress.js';
 import { VERSION } from '../version.js';
 import { architectureFor, resolveRunBudget, trainingSchedule, type Budget, type TrainingSchedule } from './budget.js';
-import { execute, type Cell, type Json, type RecipeRunner, type WorkspaceRecipe } from './cells.js';
+import { asJson, execute, type Cell, type Json, type RecipeRunner, type WorkspaceRecipe } from './cells.js';
 import { sequentialLooks } from './decide.js';
 import { modelRunners, type ModelCellKind, type ModelWorkspace } from './model-cells.js';
 import { checkRows, planSplits, type SplitPlan } from './rows.js';
@@ -74,7 +74,7 @@ function executorOf(o: RunOptions): { workers: number; recipe?: WorkspaceRecipe;
   const { onProgress: _p, signal: _s, queue: _q, workers: _w, pool: _pool, dataset: _d, ...rest } = o;
   const recipeOptions = { ...rest, dataset: typeof o.dataset === 'string' ? o.dataset : undefined };
   const recipe: WorkspaceRecipe | undefined =
-    (workers > 1 || o.queue) && rebuildable ? { family: 'run', options: recipeOptions as unknown as Json } : undefined;
+    (workers > 1 || o.queue) && rebuildable ? { family: 'run', options: asJson(recipeOptions) } : undefined;
   const notes =
     workers > 1 && !recipe
       ? [`ran on one process: ${workers} workers each load the dataset from its spec, and this dataset was given loaded`]

@@ -20,6 +20,7 @@ import {
 import { distillTestDataset } from '../train/testdata.js';
 import { stratifiedSplit } from '../data/index.js';
 import { openCandidates } from './decide.js';
+import { fromJson } from './cells.js';
 
 let root = '';
 beforeAll(async () => {
@@ -135,7 +136,7 @@ describe('planSweep', () => {
       ]),
     );
     expect(JSON.parse(JSON.stringify(plan))).toEqual(plan);
-    const dkd = plan[9].inputs as unknown as SweepCellInputs;
+    const dkd = fromJson<SweepCellInputs>(plan[9].inputs);
     expect(dkd).toMatchObject({ row: 'dkd+ls', label: 'DKD+LS', repeat: 1, splitSeed: 6, student: 'weak', teacher: 'strong' });
     expect(dkd).toMatchObject({ methodId: 'dkd+ls', settings: {}, dir: 'models/r1/dkd+ls' });
     expect(plan[9].label).toBe('DKD+LS r2');

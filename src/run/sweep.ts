@@ -25,7 +25,7 @@ import { loadDataset, type LoadOptions } from '../data/index.js';
 import { renderChart } from '../report/charts.js';
 import type { ProgressFn } from '../util/progress.js';
 import type { GainCandidate, GainDesign } from '../metrics/index.js';
-import { execute, type Cell, type CellPool, type Json, type QueueTarget, type RecipeRunner } from './cells.js';
+import { asJson, execute, fromJson, type Cell, type CellPool, type Json, type QueueTarget, type RecipeRunner } from './cells.js';
 import { DEPLOY_RULE, deployChoice, gainUnits, openCandidates } from './decide.js';
 import { planPool } from './pool.js';
 import { growingPlan } from './sequential.js';
@@ -111,7 +111,7 @@ type SweepRecipe = SweepSource & { config: SweepConfig };
 
 /** The workers' builder of a sweep's workspace (src/worker/families.ts): the dataset loaded from its source. */
 export async function sweepWorkspace(options: Json, env: { onProgress?: ProgressFn; signal?: AbortSignal }): Promise<RecipeRunner> {
-  const { spec, load, config } = options as unknown as SweepRecipe;
+  const { spec, load, config } = fromJson<SweepRecipe>(options);
   await initEngine();
   const dataset = await loadDataset(spec, { ...load, onProgress: env.onProgress, signal: env.signal });
   const workspace = { cells: sweepCells(dataset, config) };
@@ -160,9 +160,9 @@ async function runSweep(o: SweepOptions & { pool?: CellPool }): Promise<SweepRes
         store: { runDir: o.outDir, fingerprint: fingerprintOf(config), resume: Boolean(o.resume), reused: [] },
         runners: SWEEP_RUNNERS,
         ...{ task: SWEEP_TASK, onProgress, signal: o.signal, workers: o.workers, queue: o.queue, pool: o.pool },
-        recipe: o.source ? { family: 'sweep', options: { ...o.source, config } as unknown as Json } : undefined,
+        recipe: o.source ? { family: 'sweep', options: asJson({ ...o.source, config }) } : undefined,
         onCell: async (cell, record, wasReused) => {
-          records.set(cell.id, sweepCell(cell.inputs as unknown as SweepCellInputs, record as unknown as ModelRecord));
+          records.set(cell.id, sweepCell(fromJson<SweepCellInputs>(cell.inputs), fromJson<ModelRecord>(record)));
           counts[wasReused ? 'reused' : 'trained']++;
           await write();
         },
