@@ -1,22 +1,23 @@
 /**
- * A method sweep in the papers' layout, as a plan of cells: on repeated stratified 70/10/20
- * splits, the TEACHER (teacher modality), the STUDENT without KD, and a student per
- * distillation method (± LSKD, feature KD, DisCoM-KD), each scored on the split's test rows and
- * summarised as mean ± sd over repeats.
+ * A method sweep in the papers' layout, as a plan of the run's model cells (src/run/model-cells.ts):
+ * on stratified 70/10/20 splits, the TEACHER (teacher modality), the STUDENT without KD, and a
+ * student per method row (± LSKD, feature KD, DisCoM-KD, the temperature and λ grids), each
+ * scored on the split's test rows and summarised as mean ± sd over splits.
  *
- * `planSweep`: per repeat r (split seed and training seed `seed + r`) a `teacher` cell (trained
- * on its modality, saved to models/r<r>/teacher), a `student` cell (the no-KD student), and a
- * cell per method: `distill` (depends on the teacher cell; loads the frozen teacher from its
- * folder) or `discom` (DisCoM-KD, no teacher). Every student of a repeat starts from the same
- * initial weights. Cell inputs are JSON (modality names, seeds, budget, method id and
- * settings); the dataset is the workspace every cell shares. `SWEEP_RUNNERS` runs them by kind.
+ * `planSweep` (sweep-plan.ts): per split r (split seed and training seed `seed + r`) a `train`
+ * cell for the teacher (saved to models/r<r>/teacher), one for the no-KD student, and a `distill`
+ * cell per method row (a method with a teacher depends on the teacher cell and loads it from its
+ * folder; one without, DisCoM-KD, does not). Every student of a split starts from the same
+ * initial weights. Cell inputs are JSON; the dataset is the workspace every cell shares.
  *
- * `sweep`: executes the plan (src/run/cells.ts). After every finished cell, results.json (the
- * settings, every cell's record, the table), results.csv (one line per cell) and table.csv are
- * rewritten atomically from the records; at the end methods.svg/png, the table as a chart. With
- * `resume`, finished cells are read back from stages/ and skipped; a folder of other settings
- * is refused. Training is a pure function of the seeds, so a resumed sweep ends with the same
- * table.
+ * `sweep`: sequential splits as `cmkd run`'s (src/run/decide.ts): the plan grows look by look,
+ * adding splits only for the method rows whose gain over the no-KD student is still open, up to
+ * the cap (a fixed `repeats`: one look). After every finished cell, results.json (the settings,
+ * every cell's row, the table; at the end the decision), results.csv (one line per cell) and
+ * table.csv are rewritten atomically (sweep-files.ts); at the end methods.svg/png, the table as a
+ * chart. With `resume`, finished cells are read back from stages/ and skipped, so a finished
+ * sweep resumed with a higher cap trains only the new splits; a folder of other settings is
+ * refused. Training is a pure function of the seeds, so a resumed sweep ends with the same table.
  */
 import { existsSync } from 'node:fs';
 import path from 'node:path';
