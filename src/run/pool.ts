@@ -17,16 +17,7 @@ import { fileURLToPath } from 'node:url';
 import { tf } from '../engine/index.js';
 import { CmkdError } from '../util/errors.js';
 import { interrupted, type ProgressEvent, type ProgressFn } from '../util/progress.js';
-import {
-  fromRemote,
-  type Cell,
-  type CellExecutor,
-  type CellPool,
-  type ExecuteOptions,
-  type Json,
-  type RemoteError,
-  type WorkspaceRecipe,
-} from './plan.js';
+import { fromRemote, type Cell, type CellExecutor, type CellPool, type ExecuteOptions, type Json, type RemoteError, type WorkspaceRecipe } from './plan.js';
 import { executeScheduled } from './schedule.js';
 
 /** How long a stopped worker may take to exit before it is killed. */
@@ -43,7 +34,9 @@ class WorkerDied extends CmkdError {
 
 /** Messages from the parent to a worker. */
 export type ToWorker =
-  { type: 'init'; recipe: WorkspaceRecipe } | { type: 'run'; cell: Cell; deps: Record<string, Json>; outDir: string } | { type: 'stop' };
+  | { type: 'init'; recipe: WorkspaceRecipe }
+  | { type: 'run'; cell: Cell; deps: Record<string, Json>; outDir: string }
+  | { type: 'stop' };
 
 /** Messages from a worker to the parent. */
 export type FromWorker =

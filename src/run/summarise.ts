@@ -57,3 +57,4 @@ export function meanInterval(s: MeanSd, level = 0.95): [number, number] | null {
   const half = (studentQuantile(0.5 + level / 2, s.n - 1) * s.sd) / Math.sqrt(s.n);
   return [s.mean - half, s.mean + half];
 }
+

@@ -101,3 +101,4 @@ export function plainVerdict(r: RunResult): string {
       : []),
   ].join(' ');
 }
+
