@@ -15,6 +15,10 @@ export {
   LSKD_SUFFIX,
   METHOD_IDS,
   METHODS,
+  NO_KD,
+  PLAIN_KD,
+  QUICK_METHOD_IDS,
+  REGRESSION_METHOD_IDS,
 } from './registry.js';
 export {
   METHOD_FLAGS,

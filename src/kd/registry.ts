@@ -35,6 +35,18 @@ export const METHOD_IDS: readonly string[] = METHODS.filter((m) => m.family !== 
   m.family === 'logit' ? [m.name, `${m.name}${LSKD_SUFFIX}`] : [m.name],
 );
 
+/** The no-KD baseline's method name (the student trained alone). */
+export const NO_KD: string = none.name;
+/** Plain KD's method id: `cmkd run` distils it from every teacher, and runs the other methods on the teachers it favours. */
+export const PLAIN_KD: string = kd.name;
+/** Method ids of a regression task: those that distil by regression (feature KD). */
+export const REGRESSION_METHOD_IDS: readonly string[] = METHODS.filter((m) => m.family === 'feature').map((m) => m.name);
+/**
+ * The quick budget's methods (src/run/budget.ts): plain KD with and without logit standardisation,
+ * DKD, feature KD and DisCoM-KD — one of each family in a few minutes.
+ */
+export const QUICK_METHOD_IDS: readonly string[] = [kd.name, `${kd.name}${LSKD_SUFFIX}`, dkd.name, feature.name, discom.name];
+
 /** The definition of `name`; an unknown name is a CmkdError listing the known ones. */
 export function methodDefinition(name: string, what = 'KD method', known: readonly string[] = KD_METHODS): MethodDefinition {
   return byName.get(oneOf(what, name, known)) as MethodDefinition;

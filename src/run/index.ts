@@ -8,13 +8,14 @@ export {
   resolveBudget,
   resolveRunBudget,
   trainingSchedule,
+  epochBudget,
   type Budget,
   type BudgetName,
   type BudgetOverrides,
   type TrainingSchedule,
 } from './budget.js';
 export { planSplits, checkRows, KFOLD_BELOW, type SplitPlan } from './rows.js';
-export { sweep, sweepEntries, sweepTable, formatSweepTable, sweepFigureSpec, QUICK_SWEEP, DEFAULT_SWEEP_METHODS } from './sweep.js';
+export { sweep, sweepEntries, sweepTable, formatSweepTable, sweepFigureSpec, DEFAULT_SWEEP_METHODS } from './sweep.js';
 export type { SweepOptions, SweepResult, SweepEntry, SweepBudget, SweepCell, SweepRow, SweepTable } from './sweep.js';
 export { queueConnection, redactUrl, QUEUE_NAME, MAX_JOB_BYTES } from './queue.js';
 export type { QueueTarget } from './plan.js';

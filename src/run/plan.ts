@@ -10,6 +10,14 @@ import { fingerprintOf, stageName, type StageStore } from './stages.js';
 /** A JSON value: what cell inputs and records are made of. */
 export type Json = null | boolean | number | string | Json[] | { [key: string]: Json | undefined };
 
+/**
+ * The one crossing between typed values and a plan's JSON (cell inputs, records, recipe options):
+ * `asJson` for a value whose type is made of JSON (interfaces lack Json's index signature), `fromJson`
+ * for JSON read back as the type it was written as.
+ */
+export const asJson = <T>(value: T): Json => value as unknown as Json;
+export const fromJson = <T>(value: Json | undefined): T => value as unknown as T;
+
 export interface Cell<I extends Json = Json> {
   /** Unique in the plan; names the cell's stage file. */
   id: string;

@@ -60,8 +60,13 @@ export type QueueWorkerEvent =
   | { type: 'returned'; cell: string }
   | { type: 'connection'; message: string };
 
-/** The cell's run folder and working folder must exist here: workers share them with the submitter. */
-async function checkReachable(data: QueueJob): Promise<void> {
+/** The cell was submitted from this worker's backend, and its run folder and working folder exist here: workers share them with the submitter. */
+async function checkReachable(data: QueueJob, backend: string): Promise<void> {
+  if (data.backend !== backend)
+    throw new CmkdError(
+      `cell '${data.cell.id}' was submitted from the ${data.backend} backend and this worker runs ${backend} (other numbers): start the worker with --backend ${data.backend}`,
+      'unsupported',
+    );
   for (const [what, dir] of [
     ['run folder', data.outDir],
     ['working folder', data.cwd],
@@ -73,6 +78,66 @@ async function checkReachable(data: QueueJob): Promise<void> {
         'unsupported',
       );
   }
+}
+
+/** The runner of a recipe's plan, built once per recipe (a failed build is not kept): a worker's cells of one plan share it. */
+function recipeRunners(build: QueueWorkerOptions['build'], env: { onProgress: (ev: ProgressEvent) => void; signal: AbortSignal }) {
+  let plan: { key: string; runner: Promise<RecipeRunner> } | null = null;
+  return (recipe: QueueJob['recipe']): Promise<RecipeRunner> => {
+    const key = fingerprintOf(recipe);
+    if (plan?.key !== key) {
+      const runner = build(recipe, env);
+      plan = { key, runner };
+      runner.catch(() => {
+        if (plan?.runner === runner) plan = null;
+      });
+    }
+    return plan.runner;
+  };
+}
+
+/** Waits until the worker reaches the queue; after `o.reconnectMs` it gives up, shut down. */
+async function whenReady(
+  worker: { waitUntilReady(): Promise<unknown> } & Parameters<typeof shutDown>[0][number],
+  o: QueueWorkerOptions,
+  stop: () => void,
+): Promise<void> {
+  const reconnectMs = o.reconnectMs ?? RECONNECT_MS;
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await Promise.race([
+      worker.waitUntilReady(),
+      new Promise((_, reject) => {
+        timer = setTimeout(
+          () =>
+            reject(
+              new CmkdError(
+                `cannot reach the queue at ${redactUrl(o.url)} within ${Math.round(reconnectMs / 1000)} s; is redis-server running there?`,
+                'interrupted',
+              ),
+            ),
+          reconnectMs,
+        );
+      }),
+    ]);
+  } catch (err) {
+    await shutDown([worker], stop, 0);
+    throw err;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** Resolves when `signal` aborts (at once if it has), aborting `controller`. */
+function aborted(signal: AbortSignal | undefined, controller: AbortController): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const stop = () => {
+      controller.abort();
+      resolve();
+    };
+    if (signal?.aborted) stop();
+    else signal?.addEventListener('abort', stop, { once: true });
+  });
 }
 
 /** Serves the queue at `o.url` until the signal; resolves once the worker has closed. */
@@ -88,7 +153,7 @@ export async function serveQueue(o: QueueWorkerOptions): Promise<void> {
   const backend = engine.nativePackage ? 'native' : engine.backend;
   const controller = new AbortController();
   const signal = controller.signal;
-  let plan: { key: string; runner: Promise<RecipeRunner> } | null = null;
+  const runnerOf = recipeRunners(o.build, { onProgress: (ev) => onProgress(ev), signal });
   let current: Job<QueueJob> | null = null;
   let lastProgress = 0;
 
@@ -105,23 +170,10 @@ export async function serveQueue(o: QueueWorkerOptions): Promise<void> {
     o.onEvent?.({ type: 'started', cell: data.cell.id, label: data.cell.label });
     const started = performance.now();
     try {
-      if (data.backend !== backend)
-        throw new CmkdError(
-          `cell '${data.cell.id}' was submitted from the ${data.backend} backend and this worker runs ${backend} (other numbers): start the worker with --backend ${data.backend}`,
-          'unsupported',
-        );
-      await checkReachable(data);
+      await checkReachable(data, backend);
       process.chdir(data.cwd);
-      const key = fingerprintOf(data.recipe);
-      if (plan?.key !== key) {
-        const runner = o.build(data.recipe, { onProgress, signal });
-        plan = { key, runner };
-        runner.catch(() => {
-          if (plan?.runner === runner) plan = null;
-        });
-      }
       const deps = decodeJson(data.deps) as Record<string, Json>;
-      const record = await (await plan.runner)(data.cell, { outDir: data.outDir, deps, onProgress, signal });
+      const record = await (await runnerOf(data.recipe))(data.cell, { outDir: data.outDir, deps, onProgress, signal });
       const text = encodeJson(record);
       if (text.length > MAX_JOB_BYTES)
         throw new CmkdError(
@@ -157,41 +209,10 @@ export async function serveQueue(o: QueueWorkerOptions): Promise<void> {
     maxStalledCount: 2,
   });
   worker.on('error', (err) => o.onEvent?.({ type: 'connection', message: err.message }));
-  const reconnectMs = o.reconnectMs ?? RECONNECT_MS;
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    await Promise.race([
-      worker.waitUntilReady(),
-      new Promise((_, reject) => {
-        timer = setTimeout(
-          () =>
-            reject(
-              new CmkdError(
-                `cannot reach the queue at ${redactUrl(o.url)} within ${Math.round(reconnectMs / 1000)} s; is redis-server running there?`,
-                'interrupted',
-              ),
-            ),
-          reconnectMs,
-        );
-      }),
-    ]);
-  } catch (err) {
-    await shutDown([worker], stop, 0);
-    throw err;
-  } finally {
-    clearTimeout(timer);
-  }
+  await whenReady(worker, o, stop);
   o.onEvent?.({ type: 'ready', url: redactUrl(o.url), backend: tf.getBackend() });
-  const stopped = new Promise<void>((resolve) => {
-    const stop = () => {
-      controller.abort();
-      resolve();
-    };
-    if (o.signal?.aborted) stop();
-    else o.signal?.addEventListener('abort', stop, { once: true });
-  });
   const running = worker.run();
-  await stopped;
+  await aborted(o.signal, controller);
   // The running cell stops at its next step and goes back on the queue (see the processor).
   await shutDown([worker], stop, 10_000);
   await running.catch(() => undefined);

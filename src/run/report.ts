@@ -40,13 +40,14 @@ const REPRESENTATION_WORDS = {
 const GAIN_WORDS =
   'A gain is a *clear gain* or *clear loss* when its 95% interval excludes 0, *no practical effect* when the interval lies inside ± the practical margin, otherwise *undecided* (*undecided at the cap* when the run stopped adding splits); the intervals allow for overlapping splits and for splits added after looking.';
 
-export function buildRunReport(r: RunResult, date: string): ReportDocumentInput {
+/** What the report's sections share, derived from the run's result. */
+function reportContext(r: RunResult) {
   const h = r.headline.metric;
   const hName = metricLabel(h);
   const metrics = Object.keys(r.table[0].test);
   const student = r.table.find((row) => row.role === 'student')!;
   // The headline is the deploy decision (DEPLOY_RULE, src/run/decide.ts); the paragraph under it gives its reason.
-  const tone = r.best.beatsStudent ? 'positive' : 'neutral';
+  const tone = r.best.beatsStudent ? ('positive' as const) : ('neutral' as const);
   const headlineText = r.best.beatsStudent ? `Deploy ${r.best.label}` : 'Deploy the student alone';
   const splitsText = (n: number) => `${n} ${r.splits === 'kfold' ? 'stratified 5-fold' : '70/10/20'} split${n === 1 ? '' : 's'}`;
   const sequential = r.decision.looks.length > 1;
@@ -68,6 +69,35 @@ export function buildRunReport(r: RunResult, date: string): ReportDocumentInput 
   const classes = r.dataset.summary.task.kind === 'classification' ? r.dataset.summary.task.classes : [];
   const label = (rec: { role: string; modality: string; method?: string; teacher?: string }) =>
     rec.role === 'student' ? 'student (no KD)' : rec.role === 'teacher' ? `teacher (${rec.modality})` : `${rec.method} ← ${rec.teacher}`;
+  return {
+    r,
+    h,
+    hName,
+    metrics,
+    student,
+    tone,
+    headlineText,
+    splitsText,
+    sequential,
+    familyFrom,
+    gainCell,
+    deployed,
+    distilled,
+    family,
+    curves,
+    bestRecord,
+    studentRecord,
+    testRows,
+    classes,
+    label,
+  };
+}
+
+type ReportContext = ReturnType<typeof reportContext>;
+
+export function buildRunReport(r: RunResult, date: string): ReportDocumentInput {
+  const c = reportContext(r);
+  const { sequential, tone, headlineText, splitsText } = c;
   return {
     title: `Cross-modal KD for the '${r.student}' student`,
     subtitle: `${r.dataset.name}: ${r.dataset.n} paired samples${r.dataset.subsampledFrom ? ` (stratified subsample of ${r.dataset.subsampledFrom})` : ''}, ${sequential ? `up to ${splitsText(r.decision.splitsUsed)} (added where undecided, looks at ${r.decision.looks.join(', ')})` : splitsText(r.decision.splitsUsed)}, budget '${r.budget.name}'`,
@@ -93,143 +123,162 @@ export function buildRunReport(r: RunResult, date: string): ReportDocumentInput 
       verdict(tone, headlineText, r.verdict),
       ...(r.warnings.length ? [verdict('warning', 'Too few rows for some of these numbers', r.warnings.join(' '))] : []),
     ],
-    sections: [
-      {
-        heading: 'Will KD help, and from which teacher?',
-        blocks: [
-          paragraph(
-            `The Cross-modal Complementarity Hypothesis predicts that KD from a teacher helps when I(Ht;Hs) > I(Hs;Y): the margin I(Ht;Hs) − I(Hs;Y) is estimated with the **${miMethod(r.cch)}** estimator on the ${REPRESENTATION_WORDS[r.analysis.representation]} of the trained teachers and the no-KD student, on the ${r.cch.n} held-out rows of each of ${r.cch.repeats ?? 1} repeats (own split, own models). Its ${Math.round(100 * r.cch.ciLevel)}% interval combines the spread between repeats (training and data) with the estimator's ${r.cch.interval} resampling. A verdict is "helps" or "hurts" only when the interval excludes 0, else "uncertain". ${GAIN_WORDS} ${agreementLine(r.agreement)}.`,
-          ),
-          figure(
-            'teacher-ranking',
-            teacherRankingSpec(r.outcomes.map((o) => ({ teacher: o.teacher, margin: o.margin, ci: o.marginCi, verdict: o.verdict }))),
-            'Teachers ranked by CCH margin, with intervals.',
-          ),
-          table({
-            id: 'teachers',
-            caption: `CCH prediction against the measured ${hName} gain of plain KD from each teacher (mean and 95% interval over the splits it was paired on; bold: clear gain). "agrees" is given only for a decided verdict and a clear gain. The student's I(Hs;Y) is ${formatEstimate(r.cch.miStudentLabel.value, r.cch.miStudentLabel.ci)} nats for every teacher. MFH columns: label information in the teacher, and the share of it the student also carries (co-information / I(Ht;Y)).`,
-            header: [
-              'rank',
-              'teacher',
-              'I(Ht;Hs)',
-              'margin',
-              'verdict',
-              `KD gain (${hName})`,
-              'effect',
-              'agrees',
-              'I(Ht;Y)',
-              'shared fraction',
-            ],
-            rows: r.outcomes.map((o) => {
-              const score = r.cch.teachers.find((t) => t.teacher === o.teacher)!;
-              return [
-                o.rank,
-                o.teacher,
-                score.miTeacherStudent,
-                { value: o.margin, ci: o.marginCi },
-                o.verdict,
-                gainCell(o.gain, o.gainCi),
-                o.effect ?? '–',
-                o.agrees === null ? '–' : o.agrees ? 'yes' : 'no',
-                score.mfh ? score.mfh.miTeacherLabel : null,
-                score.mfh ? score.mfh.sharedFraction : null,
-              ];
-            }),
-            bold: r.outcomes.flatMap((o, i) => (o.effect === 'clear gain' ? [[i, `KD gain (${hName})`] as [number, string]] : [])),
-            formats: { rank: { digits: 0 }, [`KD gain (${hName})`]: { signed: true } },
-          }),
-          figure(
-            'cch-scatter',
-            cchScatterSpec(
-              r.outcomes.map((o) => ({ teacher: o.teacher, margin: o.margin, marginCi: o.marginCi, gain: o.gain.mean, gainCi: o.gainCi })),
-              {
-                gainRange: metricGainRange(h),
-                intervals: `the teachers table's ${Math.round(100 * r.cch.ciLevel)}% margin and 95% gain intervals`,
-              },
+    sections: [teachersSection(c), methodsSection(c), trainingSection(c), filesSection(c)],
+  };
+}
+
+/** Will KD help: the CCH prediction against the measured plain-KD gain per teacher. */
+function teachersSection(c: ReportContext) {
+  const { r, h, hName, gainCell } = c;
+  return {
+    heading: 'Will KD help, and from which teacher?',
+    blocks: [
+      paragraph(
+        `The Cross-modal Complementarity Hypothesis predicts that KD from a teacher helps when I(Ht;Hs) > I(Hs;Y): the margin I(Ht;Hs) − I(Hs;Y) is estimated with the **${miMethod(r.cch)}** estimator on the ${REPRESENTATION_WORDS[r.analysis.representation]} of the trained teachers and the no-KD student, on the ${r.cch.n} held-out rows of each of ${r.cch.repeats ?? 1} repeats (own split, own models). Its ${Math.round(100 * r.cch.ciLevel)}% interval combines the spread between repeats (training and data) with the estimator's ${r.cch.interval} resampling. A verdict is "helps" or "hurts" only when the interval excludes 0, else "uncertain". ${GAIN_WORDS} ${agreementLine(r.agreement)}.`,
+      ),
+      figure(
+        'teacher-ranking',
+        teacherRankingSpec(r.outcomes.map((o) => ({ teacher: o.teacher, margin: o.margin, ci: o.marginCi, verdict: o.verdict }))),
+        'Teachers ranked by CCH margin, with intervals.',
+      ),
+      table({
+        id: 'teachers',
+        caption: `CCH prediction against the measured ${hName} gain of plain KD from each teacher (mean and 95% interval over the splits it was paired on; bold: clear gain). "agrees" is given only for a decided verdict and a clear gain. The student's I(Hs;Y) is ${formatEstimate(r.cch.miStudentLabel.value, r.cch.miStudentLabel.ci)} nats for every teacher. MFH columns: label information in the teacher, and the share of it the student also carries (co-information / I(Ht;Y)).`,
+        header: [
+          'rank',
+          'teacher',
+          'I(Ht;Hs)',
+          'margin',
+          'verdict',
+          `KD gain (${hName})`,
+          'effect',
+          'agrees',
+          'I(Ht;Y)',
+          'shared fraction',
+        ],
+        rows: r.outcomes.map((o) => {
+          const score = r.cch.teachers.find((t) => t.teacher === o.teacher)!;
+          return [
+            o.rank,
+            o.teacher,
+            score.miTeacherStudent,
+            { value: o.margin, ci: o.marginCi },
+            o.verdict,
+            gainCell(o.gain, o.gainCi),
+            o.effect ?? '–',
+            o.agrees === null ? '–' : o.agrees ? 'yes' : 'no',
+            score.mfh ? score.mfh.miTeacherLabel : null,
+            score.mfh ? score.mfh.sharedFraction : null,
+          ];
+        }),
+        bold: r.outcomes.flatMap((o, i) => (o.effect === 'clear gain' ? [[i, `KD gain (${hName})`] as [number, string]] : [])),
+        formats: { rank: { digits: 0 }, [`KD gain (${hName})`]: { signed: true } },
+      }),
+      figure(
+        'cch-scatter',
+        cchScatterSpec(
+          r.outcomes.map((o) => ({ teacher: o.teacher, margin: o.margin, marginCi: o.marginCi, gain: o.gain.mean, gainCi: o.gainCi })),
+          {
+            gainRange: metricGainRange(h),
+            intervals: `the teachers table's ${Math.round(100 * r.cch.ciLevel)}% margin and 95% gain intervals`,
+          },
+        ),
+        `Measured KD gain (${hName}, plain KD) against the CCH margin, one point per teacher. Points in the upper-right and lower-left quadrants agree with the hypothesis. The bars are the intervals of the teachers table: horizontal, the margin's ${Math.round(100 * r.cch.ciLevel)}% interval (${r.cch.interval}); vertical, the gain's 95% interval over paired repeats. A teacher without a bar has no such interval (fewer than 2 repeats, or no interval estimated).`,
+      ),
+    ],
+  };
+}
+
+/** The distillation methods table, the deploy rule applied, and the methods chart. */
+function methodsSection(c: ReportContext) {
+  const { r, h, hName, metrics, student, sequential, familyFrom, gainCell, deployed, family } = c;
+  return {
+    heading: 'Distillation methods',
+    blocks: [
+      paragraph(
+        `Plain KD distills from every teacher, in the CCH ranking's order; the other methods from **${familyFrom.join('**, **')}**, the teacher with the largest measured plain-KD gain${sequential ? ' at the look it was chosen' : ''} (the CCH ranking's first is **${r.recommended}**). Every student has the same architecture; test metrics are mean ± sd over the splits in the splits column; the gain over the no-KD student is paired by split, with its 95% interval, and bold only for a clear gain. ${GAIN_WORDS}`,
+      ),
+      paragraph(`The deploy rule: ${r.decision.rule}. ${r.decision.sentence}`),
+      ...(r.notes.length ? [paragraph(`Schedules this budget does not finish: ${r.notes.join('; ')}.`)] : []),
+      table({
+        id: 'methods',
+        header: ['model', ...metrics.map((m) => metricLabel(m)), 'splits', `gain (${hName})`, 'effect'],
+        rows: r.table.map((row) => [
+          deployed(row.label),
+          ...metrics.map((m) => ({ mean: row.test[m].mean, sd: row.test[m].sd, n: row.test[m].n })),
+          row.test[h].n,
+          gainCell(row.gain, row.gainCi),
+          row.effect ?? '–',
+        ]),
+        bold: r.table.flatMap((row, i) => (row.effect === 'clear gain' ? [[i, `gain (${hName})`] as [number, string]] : [])),
+        referenceRows: [r.table.indexOf(student)],
+        formats: { splits: { digits: 0 }, [`gain (${hName})`]: { signed: true } },
+      }),
+      figure(
+        'methods',
+        methodsSpec(
+          family.map((row) => ({
+            method: familyFrom.length === 1 ? row.label.replace(` ← ${familyFrom[0]}`, '') : row.label,
+            mean: row.test[h].mean,
+            sd: row.test[h].sd,
+          })),
+          {
+            metricTitle: `test ${hName}`,
+            range: metricRange(h),
+            baseline: { mean: student.test[h].mean, sd: student.test[h].sd, label: 'no KD' },
+            sort: r.headline.higherIsBetter ? 'max' : 'min',
+          },
+        ),
+        `Test ${hName} of each method (mean ± sd), against the no-KD student.`,
+      ),
+    ],
+  };
+}
+
+/** Learning curves and confusion matrices of the first split. */
+function trainingSection(c: ReportContext) {
+  const { r, curves, bestRecord, studentRecord, classes, label } = c;
+  return {
+    heading: 'Training',
+    blocks: [
+      figure(
+        'learning-curves',
+        learningCurvesSpec(
+          curves.map((rec) => ({
+            model: rec.modelDir === r.best.sourceDir ? `${label(rec)} (deployed)` : label(rec),
+            history: rec.history,
+          })),
+          { metricName: r.headline.metric === 'f1Weighted' ? 'accuracy' : 'MSE' },
+        ),
+        'Validation loss and metric per epoch (first split). Each model keeps its best validation epoch.',
+      ),
+      ...(classes.length && bestRecord?.confusion && studentRecord?.confusion
+        ? [
+            figure(
+              'confusion-student',
+              confusionMatrixSpec(studentRecord.confusion, classes, { title: 'No-KD student' }),
+              'Test confusion matrix of the no-KD student (first split).',
             ),
-            `Measured KD gain (${hName}, plain KD) against the CCH margin, one point per teacher. Points in the upper-right and lower-left quadrants agree with the hypothesis. The bars are the intervals of the teachers table: horizontal, the margin's ${Math.round(100 * r.cch.ciLevel)}% interval (${r.cch.interval}); vertical, the gain's 95% interval over paired repeats. A teacher without a bar has no such interval (fewer than 2 repeats, or no interval estimated).`,
-          ),
-        ],
-      },
-      {
-        heading: 'Distillation methods',
-        blocks: [
-          paragraph(
-            `Plain KD distills from every teacher, in the CCH ranking's order; the other methods from **${familyFrom.join('**, **')}**, the teacher with the largest measured plain-KD gain${sequential ? ' at the look it was chosen' : ''} (the CCH ranking's first is **${r.recommended}**). Every student has the same architecture; test metrics are mean ± sd over the splits in the splits column; the gain over the no-KD student is paired by split, with its 95% interval, and bold only for a clear gain. ${GAIN_WORDS}`,
-          ),
-          paragraph(`The deploy rule: ${r.decision.rule}. ${r.decision.sentence}`),
-          ...(r.notes.length ? [paragraph(`Schedules this budget does not finish: ${r.notes.join('; ')}.`)] : []),
-          table({
-            id: 'methods',
-            header: ['model', ...metrics.map((m) => metricLabel(m)), 'splits', `gain (${hName})`, 'effect'],
-            rows: r.table.map((row) => [
-              deployed(row.label),
-              ...metrics.map((m) => ({ mean: row.test[m].mean, sd: row.test[m].sd, n: row.test[m].n })),
-              row.test[h].n,
-              gainCell(row.gain, row.gainCi),
-              row.effect ?? '–',
-            ]),
-            bold: r.table.flatMap((row, i) => (row.effect === 'clear gain' ? [[i, `gain (${hName})`] as [number, string]] : [])),
-            referenceRows: [r.table.indexOf(student)],
-            formats: { splits: { digits: 0 }, [`gain (${hName})`]: { signed: true } },
-          }),
-          figure(
-            'methods',
-            methodsSpec(
-              family.map((row) => ({
-                method: familyFrom.length === 1 ? row.label.replace(` ← ${familyFrom[0]}`, '') : row.label,
-                mean: row.test[h].mean,
-                sd: row.test[h].sd,
-              })),
-              {
-                metricTitle: `test ${hName}`,
-                range: metricRange(h),
-                baseline: { mean: student.test[h].mean, sd: student.test[h].sd, label: 'no KD' },
-                sort: r.headline.higherIsBetter ? 'max' : 'min',
-              },
+            figure(
+              'confusion-best',
+              confusionMatrixSpec(bestRecord.confusion, classes, { title: r.best.label }),
+              `Test confusion matrix of the deployed student, ${r.best.label} (first split).`,
             ),
-            `Test ${hName} of each method (mean ± sd), against the no-KD student.`,
-          ),
-        ],
-      },
-      {
-        heading: 'Training',
-        blocks: [
-          figure(
-            'learning-curves',
-            learningCurvesSpec(
-              curves.map((rec) => ({
-                model: rec.modelDir === r.best.sourceDir ? `${label(rec)} (deployed)` : label(rec),
-                history: rec.history,
-              })),
-              { metricName: r.headline.metric === 'f1Weighted' ? 'accuracy' : 'MSE' },
-            ),
-            'Validation loss and metric per epoch (first split). Each model keeps its best validation epoch.',
-          ),
-          ...(classes.length && bestRecord?.confusion && studentRecord?.confusion
-            ? [
-                figure(
-                  'confusion-student',
-                  confusionMatrixSpec(studentRecord.confusion, classes, { title: 'No-KD student' }),
-                  'Test confusion matrix of the no-KD student (first split).',
-                ),
-                figure(
-                  'confusion-best',
-                  confusionMatrixSpec(bestRecord.confusion, classes, { title: r.best.label }),
-                  `Test confusion matrix of the deployed student, ${r.best.label} (first split).`,
-                ),
-              ]
-            : []),
-        ],
-      },
-      {
-        heading: 'Files',
-        blocks: [
-          paragraph(
-            `results.json holds every number above; methods.csv and teachers.csv the tables (intervals as _lo/_hi columns); predictions.csv the deployed student's prediction for each of the ${testRows === null ? '' : `${testRows} `}test rows of the first split${testRows === null ? '' : ' — the rows of the confusion matrices above —'}${classes.length ? ' with its class probabilities' : ''}, each row named by its place in the dataset as loaded (id, counting from 0); models/ every trained model (TF.js format); best-student/ the deployed model with MODEL_CARD.md; student/ a page that runs it in a browser, opened straight from the folder (the model is stored in the page) or served with \`cmkd serve <run-dir>\`.`,
-          ),
-        ],
-      },
+          ]
+        : []),
+    ],
+  };
+}
+
+/** What the run folder holds. */
+function filesSection(c: ReportContext) {
+  const { testRows, classes } = c;
+  return {
+    heading: 'Files',
+    blocks: [
+      paragraph(
+        `results.json holds every number above; methods.csv and teachers.csv the tables (intervals as _lo/_hi columns); predictions.csv the deployed student's prediction for each of the ${testRows === null ? '' : `${testRows} `}test rows of the first split${testRows === null ? '' : ' — the rows of the confusion matrices above —'}${classes.length ? ' with its class probabilities' : ''}, each row named by its place in the dataset as loaded (id, counting from 0); models/ every trained model (TF.js format); best-student/ the deployed model with MODEL_CARD.md; student/ a page that runs it in a browser, opened straight from the folder (the model is stored in the page) or served with \`cmkd serve <run-dir>\`.`,
+      ),
     ],
   };
 }

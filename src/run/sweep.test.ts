@@ -11,11 +11,16 @@ import {
   sweep,
   sweepEntries,
   sweepTable,
+  sweepGainDesign,
+  sweepGains,
   type SweepCell,
   type SweepCellInputs,
   type SweepOptions,
 } from './sweep.js';
 import { distillTestDataset } from '../train/testdata.js';
+import { stratifiedSplit } from '../data/index.js';
+import { openCandidates } from './decide.js';
+import { fromJson } from './cells.js';
 
 let root = '';
 beforeAll(async () => {
@@ -81,26 +86,35 @@ describe('sweepEntries', () => {
       { id: 'student', label: 'STUDENT', role: 'student' as const },
       { id: 'kd', label: 'KD', role: 'method' as const },
     ];
-    const t = sweepTable(cells, order, 'classification', 2);
+    const design = { looks: [2], nTrain: 70, nTest: 20 };
+    const t = sweepTable(cells, order, 'classification', 2, design);
     expect(t.headline).toBe('f1Weighted');
     expect(t.rows[2].metrics.f1Weighted.mean).toBeCloseTo(0.7, 12);
     expect(t.rows[2].metrics.f1Weighted.sd).toBeCloseTo(Math.SQRT2 * 0.1, 12);
     expect(t.rows[2].delta).toBeCloseTo(0.1, 12);
     expect(t.best.f1Weighted).toBe('kd');
     const text = formatSweepTable(t);
-    expect(text.header).toEqual(['row', 'f1Weighted', 'accuracy', 'f1Macro', 'auc', 'Δ f1Weighted', 'paired gain, 95% CI', 'n']);
-    expect(text.rows[0]).toEqual(['TEACHER', '0.950 ± 0.071', '0.950 ± 0.071', '0.950 ± 0.071', '0.950 ± 0.071', '', '', '2']);
+    expect(text.header).toEqual(['row', 'f1Weighted', 'accuracy', 'f1Macro', 'auc', 'Δ f1Weighted', 'paired gain, 95% CI', 'outcome', 'n']);
+    expect(text.rows[0]).toEqual(['TEACHER', '0.950 ± 0.071', '0.950 ± 0.071', '0.950 ± 0.071', '0.950 ± 0.071', '', '', '', '2']);
     expect(text.rows[2].slice(0, 2)).toEqual(['KD', '0.700 ± 0.141 *']);
     // Paired by repeat: +0.1 in both repeats, so the interval is [0.1, 0.1] and excludes 0.
     expect(t.rows[2].gain?.mean).toBeCloseTo(0.1, 12);
     expect(t.rows[2].gain?.n).toBe(2);
     expect(text.rows[2][6]).toBe('[+0.100, +0.100] !');
     expect(t.rows[1].gain).toBeUndefined();
-    // Gains 0.1 and 0.3 over 2 repeats: mean 0.2, sd √2·0.1, half-width t(0.975, 1)·0.1 = 1.2706.
-    const spread = sweepTable([...cells.filter((c) => c.row !== 'kd'), cell('kd', 0, 0.6), cell('kd', 1, 1.0)], order, 'classification', 2);
-    expect(spread.rows[2].gain?.ci?.[0]).toBeCloseTo(0.2 - 1.2706204736174706, 6);
-    expect(formatSweepTable(spread).rows[2][6]).toBe('[−1.07, +1.47]');
-    expect(sweepTable(cells, order, 'classification', 1).rows[2].metrics.f1Weighted).toEqual({
+    expect(t.rows[2].effect).toBe('clear gain');
+    // Gains 0.1 and 0.3 over 2 splits: mean 0.2, sd √2·0.1; the independent-splits t half-width t(0.975, 1)·0.1 = 1.2706,
+    // widened for overlapping splits by √((1/R + nTest/nTrain)/(1/R)) = √(0.7857/0.5) (Nadeau–Bengio).
+    const spread = sweepTable(
+      [...cells.filter((c) => c.row !== 'kd'), cell('kd', 0, 0.6), cell('kd', 1, 1.0)],
+      order,
+      'classification',
+      2,
+      design,
+    );
+    expect(spread.rows[2].gain?.ci?.[0]).toBeCloseTo(0.2 - 1.2706204736174706 * Math.sqrt((1 / 2 + 20 / 70) / (1 / 2)), 6);
+    expect(formatSweepTable(spread).rows[2].slice(6, 8)).toEqual(['[−1.39, +1.79]', 'undecided at the cap']);
+    expect(sweepTable(cells, order, 'classification', 1, design).rows[2].metrics.f1Weighted).toEqual({
       mean: 0.6,
       sd: NaN,
       n: 1,
@@ -113,18 +127,18 @@ describe('planSweep', () => {
     const plan = planSweep(base(''));
     expect(plan.map((c) => `${c.id}:${c.kind}:${c.dependsOn.join('+')}`)).toEqual(
       [0, 1].flatMap((r) => [
-        `r${r}/teacher:teacher:`,
-        `r${r}/student:student:`,
+        `r${r}/teacher:train:`,
+        `r${r}/student:train:`,
         `r${r}/kd:distill:r${r}/teacher`,
         `r${r}/dkd+ls:distill:r${r}/teacher`,
         `r${r}/feature:distill:r${r}/teacher`,
-        `r${r}/discom:discom:`,
+        `r${r}/discom:distill:`,
       ]),
     );
     expect(JSON.parse(JSON.stringify(plan))).toEqual(plan);
-    const dkd = plan[9].inputs as unknown as SweepCellInputs;
-    expect(dkd).toMatchObject({ row: 'dkd+ls', label: 'DKD+LS', repeat: 1, splitSeed: 6, seed: 6, student: 'weak', teacher: 'strong' });
-    expect(dkd).toMatchObject({ method: 'dkd+ls', settings: {}, budget: { epochs: 2, kind: 'mlp', teacherKind: 'mlp' } });
+    const dkd = fromJson<SweepCellInputs>(plan[9].inputs);
+    expect(dkd).toMatchObject({ row: 'dkd+ls', label: 'DKD+LS', repeat: 1, splitSeed: 6, student: 'weak', teacher: 'strong' });
+    expect(dkd).toMatchObject({ methodId: 'dkd+ls', settings: {}, dir: 'models/r1/dkd+ls' });
     expect(plan[9].label).toBe('DKD+LS r2');
     expect(planSweep({ ...base(''), methods: ['kd'], temperatures: [2, 4] }).map((c) => c.id)).toContain('r1/kd@T=4');
     expect(() => planSweep({ ...base(''), student: 'nope' })).toThrow(/nope/);
@@ -211,5 +225,36 @@ describe('sweep', () => {
     };
     await expect(sweep({ ...base(dir), dataset: reg, methods: ['kd'] })).rejects.toThrow(/needs a classification task/);
     expect(existsSync(dir)).toBe(false);
+  });
+});
+
+describe('sequential sweep', () => {
+  it('adds a split only for the methods still open at the first look, and says the deploy decision', async () => {
+    const dir = path.join(root, 'auto');
+    const looks = [2, 3];
+    // δ = 1.5 (F1 units): absurd for a real sweep, here it closes the row whose 2-split interval is the narrowest
+    // (FeatKD: upper end 1.09 < δ) and leaves the others open, so both branches are exercised.
+    const delta = 1.5;
+    const r = await sweep({ ...base(dir), methods: ['kd', 'feature', 'discom'], repeats: 'auto', looks, delta });
+    // Which rows were open at the first look, recomputed from the first look's records.
+    const split = stratifiedSplit(ds, { seed: 5 });
+    const first = r.cells.filter((c) => c.repeat < 2);
+    const d = sweepGainDesign(first, 'classification', { looks, nTrain: split.train.length, nTest: split.test.length, delta });
+    const methods = r.table.rows.filter((row) => row.role === 'method');
+    const open = openCandidates(
+      methods.map((row) => ({ id: row.label, gains: sweepGains(first, row.id, 'classification') })),
+      d,
+    ).open;
+    expect(open.length).toBeGreaterThan(0);
+    expect(open.length).toBeLessThan(methods.length);
+    for (const row of methods) expect(row.metrics.f1Weighted.n).toBe(open.includes(row.label) ? 3 : 2);
+    expect(r.table.rows[1].metrics.f1Weighted.n).toBe(open.length ? 3 : 2);
+    expect(r.trained).toBe(2 * 5 + (open.length ? 2 + open.length : 0));
+    expect(r.decision).toMatchObject({ looks, splitsUsed: open.length ? 3 : 2 });
+    for (const row of methods) expect(['clear gain', 'clear loss', 'no practical effect', 'undecided at the cap']).toContain(row.effect);
+    expect(r.decision.sentence).toMatch(/Deploy|deploy/);
+    expect(JSON.parse(readFileSync(path.join(dir, 'results.json'), 'utf8')).decision).toEqual(r.decision);
+    // A fixed count trains every row on every split, as before.
+    expect(planSweep({ ...base(''), repeats: 3 }).filter((c) => c.id.startsWith('r2/'))).toHaveLength(6);
   });
 });

@@ -20,6 +20,8 @@ export interface ModelRecord {
   val: Record<string, number>;
   history: Pick<EpochRecord, 'epoch' | 'trainLoss' | 'valLoss' | 'valMetric'>[];
   confusion?: number[][];
+  /** The 1-based epoch whose weights the model holds (its best validation epoch). */
+  bestEpoch: number;
   modelDir: string;
   seconds: number;
   /** Distilled: schedules this budget does not finish (scheduleNotes), in words. */

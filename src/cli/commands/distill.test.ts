@@ -199,7 +199,7 @@ describe('cmkd sweep', () => {
     const r = await run(...args);
     expect(r.stderr).toBe('');
     const lines = r.stdout.split('\n');
-    expect(lines[1]).toMatch(/^row\s+f1Weighted\s+accuracy\s+f1Macro\s+auc\s+Δ f1Weighted\s+paired gain, 95% CI\s+n$/);
+    expect(lines[1]).toMatch(/^row\s+f1Weighted\s+accuracy\s+f1Macro\s+auc\s+Δ f1Weighted\s+paired gain, 95% CI\s+outcome\s+n$/);
     expect(lines.slice(3, 7).map((l) => l.split(/\s{2,}/)[0])).toEqual([
       'TEACHER (strong)',
       'STUDENT (weak, no KD)',

@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { hasModality, stratifiedSplit, type MultimodalDataset } from '../../data/index.js';
 import { initEngine } from '../../engine/index.js';
-import { DISTILL_METHODS, METHOD_FLAGS, methodDefinition, type MethodFlag } from '../../kd/index.js';
+import { DISTILL_METHODS, LOGIT_METHODS, METHOD_FLAGS, METHODS, methodDefinition, type MethodFlag } from '../../kd/index.js';
 import { MODEL_FILE } from '../../models/index.js';
 import { distill, distillDiscom, loadTeacher, type LoadedTeacher } from '../../train/distill.js';
 import { CmkdError, check, oneOf } from '../../util/errors.js';
@@ -110,12 +110,18 @@ export function register(program: Command): void {
       settings.strongView = false;
     }
     const splitSeedFlag = numberOption('--split-seed', f.splitSeed, RANGES.splitSeed);
-    if (method === 'discom') {
-      check(!f.lskd, '--lskd applies to the logit methods kd, dkd, ctkd, mlkd, not discom', 'invalid-option');
+    // A method trained without a teacher (DisCoM-KD) trains one student per modality of --modalities.
+    const withoutTeacher = methodDefinition(method, 'distillation method', DISTILL_METHODS).family === 'teacherless';
+    if (withoutTeacher) {
+      check(!f.lskd, `--lskd applies to the logit methods ${LOGIT_METHODS.join(', ')}, not ${method}`, 'invalid-option');
     } else {
       check(f.teacher !== undefined, `--method ${method} needs --teacher <model-dir|modality>`, 'invalid-option');
       check(f.student !== undefined, `--method ${method} needs --student <modality>`, 'invalid-option');
-      check(f.modalities === undefined, '--modalities applies to --method discom; give --teacher and --student', 'invalid-option');
+      check(
+        f.modalities === undefined,
+        `--modalities applies to --method ${TEACHERLESS.join('|')}; give --teacher and --student`,
+        'invalid-option',
+      );
     }
 
     await initEngine({ backend });
@@ -124,12 +130,12 @@ export function register(program: Command): void {
     let teacher: LoadedTeacher | null = null;
     try {
       const ds = await loadForCommand(spec, f, bars);
-      if (method === 'discom') {
-        const report = await runDiscom(ds, f, budget, splitSeedFlag ?? 0, bars, signal);
+      if (withoutTeacher) {
+        const report = await runTeacherless(method, ds, f, budget, splitSeedFlag ?? 0, bars, signal);
         bars.stop();
         emit(report, f, (r) =>
           [
-            `distilled DisCoM-KD between ${r.modalities.join(', ')} on ${r.dataset}; split ${r.split.train}/${r.split.val}/${r.split.test}`,
+            `distilled ${r.label} between ${r.modalities.join(', ')} on ${r.dataset}; split ${r.split.train}/${r.split.val}/${r.split.test}`,
             ...Object.entries(r.students).map(
               ([m, s]) => `${m} student (best epoch ${s.bestEpoch}) test: ${s.test ? evaluationLine(s.test) : 'n/a'}`,
             ),
@@ -224,7 +230,12 @@ export function register(program: Command): void {
   });
 }
 
-async function runDiscom(
+/** The distillation methods trained without a teacher (DisCoM-KD: src/train/distill.ts distillDiscom). */
+const TEACHERLESS = METHODS.filter((m) => m.family === 'teacherless').map((m) => m.name);
+
+/** A method without a teacher: one student per modality, trained together. */
+async function runTeacherless(
+  method: string,
   ds: MultimodalDataset,
   f: DistillFlags,
   budget: ReturnType<typeof parseBudget>,
@@ -238,7 +249,7 @@ async function runDiscom(
   } else {
     check(
       f.teacher !== undefined && f.student !== undefined && !isModelDir(f.teacher),
-      'discom trains one student per modality without a teacher: give --modalities a,b (or --student and a --teacher modality)',
+      `${method} trains one student per modality without a teacher: give --modalities a,b (or --student and a --teacher modality)`,
       'invalid-option',
     );
     modalities = [f.student as string, f.teacher as string];
@@ -259,8 +270,8 @@ async function runDiscom(
   const report = {
     cmkd: VERSION,
     dataset: ds.name,
-    method: 'discom' as const,
-    label: 'DisCoM-KD',
+    method,
+    label: methodDefinition(method, 'distillation method', DISTILL_METHODS).label,
     modalities,
     settings: d.settings,
     split: { seed: split.seed, train: split.train.length, val: split.val.length, test: split.test.length },

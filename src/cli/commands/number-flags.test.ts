@@ -90,7 +90,7 @@ const cases: [string, string[], RegExp][] = [
   [
     'sweep --repeats 1e6',
     ['sweep', none, '--student', 'a', '--teacher', 'b', '--repeats', '1e6', ...out('s1')],
-    /^--repeats '1e6': expected an integer from 1 to 100$/,
+    /^--repeats '1e6': expected an integer from 1 to 100 or 'auto'$/,
   ],
   [
     'sweep --temperatures with a non-number',

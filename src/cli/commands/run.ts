@@ -36,19 +36,19 @@ function duration(seconds: number): string {
   return `${(seconds / 3600).toFixed(1)} h`;
 }
 
-/** The command that resumes this run in its folder with sequential splits: its own arguments without --resume, --out, --repeats and --max-repeats (the next step adds them). */
-export function resumeCommand(args: readonly string[], outDir: string): string {
+/** The command that resumes this run (or sweep) in its folder with sequential splits: its own arguments without --resume, --out, --repeats and --max-repeats (the next step adds them). */
+export function resumeCommand(args: readonly string[], outDir: string, name = 'run'): string {
   const kept: string[] = [];
   let command = false;
   for (let i = 0; i < args.length; i++) {
     const a = args[i];
-    if (!command && a === 'run') command = true;
+    if (!command && a === name) command = true;
     else if (a === '--resume' || /^--(out|max-repeats|repeats)=/.test(a)) continue;
     else if (a === '--out' || a === '--max-repeats' || a === '--repeats') i++;
     else kept.push(a);
   }
   const quote = (a: string) => (/^[\w@%+=:,./?&-]+$/.test(a) ? a : `'${a.replaceAll("'", "'\\''")}'`);
-  return ['cmkd run', ...kept, '--out', outDir].map((a, i) => (i === 0 ? a : quote(a))).join(' ');
+  return [`cmkd ${name}`, ...kept, '--out', outDir].map((a, i) => (i === 0 ? a : quote(a))).join(' ');
 }
 
 export function humanRun(r: RunResult, outDir: string, command?: string): string {

@@ -3,8 +3,12 @@ import path from 'node:path';
 import { isDigitsSpec, loadDataset } from '../../data/index.js';
 import { initEngine } from '../../engine/index.js';
 import { METHOD_IDS } from '../../kd/index.js';
-import { DEFAULT_SWEEP_METHODS, formatSweepTable, QUICK_SWEEP, RESULTS_CSV, RESULTS_JSON, sweep, TABLE_CSV } from '../../run/sweep.js';
+import { BUDGET_PRESETS, epochBudget } from '../../run/budget.js';
+import { DEFAULT_SWEEP_METHODS, formatSweepTable, type SweepResult, RESULTS_CSV, RESULTS_JSON, sweep, TABLE_CSV } from '../../run/sweep.js';
+import { DEFAULT_LOOKS } from '../../metrics/index.js';
 import { CmkdError } from '../../util/errors.js';
+import { formatNumber } from '../../util/format.js';
+import { resumeCommand } from './run.js';
 import { emit, progressBars, table, warn } from '../output.js';
 import { addDatasetFlags, columnOptions, hiddenAlias, interruptSignal, prepareOutDir, type DatasetFlags } from '../common.js';
 import {
@@ -18,6 +22,7 @@ import {
   listOption,
   numberListOption,
   numberOption,
+  numberOrAutoOption,
   parseBudget,
   range,
   RANGES,
@@ -36,10 +41,48 @@ interface SweepFlags extends DatasetFlags, BudgetFlags, ExecutorFlags, OutputFla
   temperatures?: string;
   lambdas?: string;
   repeats?: string;
+  maxRepeats?: string;
+  delta?: string;
   quick?: boolean;
   resume?: boolean;
   out: string;
   backend?: string;
+}
+
+/** `--quick`: the quick budget preset on its 2000 rows, in epochs (src/run/budget.ts epochBudget), and its looks. */
+const QUICK = { ...epochBudget(BUDGET_PRESETS.quick, BUDGET_PRESETS.quick.maxRows ?? 2000), looks: BUDGET_PRESETS.quick.looks };
+
+/** The sweep's summary for a reader: the table, what its columns mean, the deploy decision and the next step. */
+function humanSweep(
+  r: SweepResult & { dataset: string; rows: number; repeats: number | 'auto' },
+  student: string,
+  teacher: string,
+  resume: string,
+): string {
+  const t = formatSweepTable(r.table);
+  const d = r.decision;
+  const splits =
+    r.repeats === 'auto'
+      ? `sequential 70/10/20 splits (looks ${d.looks.join(', ')}; ${d.splitsUsed} used)`
+      : `${r.repeats} repeated 70/10/20 splits`;
+  return [
+    `sweep on ${r.dataset} (${r.rows} rows): student ${student}, teacher ${teacher}; ${splits}; test metrics mean ± sd`,
+    table(t.header, t.rows),
+    `* highest mean per column among the students (not a test: the paired gain says whether it is clear); Δ = ${r.table.headline} minus the no-KD student's; paired gain = per-split difference from the no-KD student (same split and initial weights), 95% interval corrected for overlapping splits and valid at the planned looks, ! where it excludes 0; outcome: clear gain, clear loss, no practical effect (interval inside ±${formatNumber(d.delta)}), or undecided; n = splits finished`,
+    d.sentence,
+    ...(d.next ? [nextStep(r, resume)] : []),
+    `${r.trained} runs trained${r.reused ? `, ${r.reused} read back` : ''} in ${r.seconds.toFixed(0)} s; results in ${[RESULTS_JSON, RESULTS_CSV, TABLE_CSV].map((x) => path.join(r.outDir, x)).join(', ')}; chart ${r.figures.find((f) => f.endsWith('.png')) ?? ''}`,
+  ].join('\n');
+}
+
+/** What to run when some gains stay undecided at the cap: more sequential splits, resumed in the same folder. */
+function nextStep(r: SweepResult & { repeats: number | 'auto' }, resume: string): string {
+  const d = r.decision;
+  const atCap = r.table.rows.filter((row) => row.effect === 'undecided at the cap').length;
+  const cap = d.looks[d.looks.length - 1];
+  return r.repeats === 'auto'
+    ? `${atCap} method(s) undecided at the cap of ${cap} splits: to decide, ${resume} --max-repeats ${d.next?.maxRepeats} --resume`
+    : `${atCap} method(s) undecided with ${cap} splits: sequential splits (--repeats auto, the default) add splits only where they are needed, resuming this folder with --resume`;
 }
 
 export function register(program: Command): void {
@@ -59,12 +102,20 @@ export function register(program: Command): void {
               .option('--temperatures <list>', `a row per temperature for kd, dkd, mlkd, e.g. 2,4 ${range(RANGES.temperature)}`)
               .option('--lambdas <list>', `a row per KD-term weight λ for kd, ctkd, mlkd, feature, e.g. 0.5,1 ${range(RANGES.lambda)}`)
               .option(
-                '--repeats <n>',
-                `repeated splits (seeds seed, seed+1, …; default 3, --quick ${QUICK_SWEEP.repeats}) ${range(RANGES.repeats)}`,
+                '--repeats <n|auto>',
+                `splits (seeds seed, seed+1, …): a fixed count, or auto (the default): start with ${DEFAULT_LOOKS[0]} and add splits only for the methods whose gain is still undecided and could change the deploy decision, at the looks ${DEFAULT_LOOKS.join(', ')} (--quick: ${QUICK.looks.join(', ')}), up to --max-repeats ${range(RANGES.repeats)}`,
+              )
+              .option(
+                '--max-repeats <n>',
+                `with --repeats auto, the cap on the splits (default: the last look) ${range(RANGES.maxRepeats)}`,
+              )
+              .option(
+                '--delta <x>',
+                'practical margin of the headline gain, in its units (default: 0.01 for F1, 2% of the no-KD MSE): a gain whose interval is inside ±delta has no practical effect',
               )
               .option(
                 '--quick',
-                `small budget: ${QUICK_SWEEP.rows} digits, ${QUICK_SWEEP.budget.epochs} epochs, CNN/MLP (channels ${QUICK_SWEEP.budget.architecture.channels.join(',')}, hidden ${QUICK_SWEEP.budget.architecture.hidden.join(',')})`,
+                `the quick budget: ${QUICK.rows} digits, ${QUICK.epochs} epochs, CNN/MLP (channels ${QUICK.architecture.channels?.join(',')}, hidden ${QUICK.architecture.hidden?.join(',')})`,
               )
               .option('--resume', 'continue the sweep in --out, skipping finished cells')
               .requiredOption('--out <dir>', 'output directory: results.json, results.csv, table.csv, methods.png/svg, models/'),
@@ -73,10 +124,10 @@ export function register(program: Command): void {
       ),
     ),
     {
-      epochs: `30, quick ${QUICK_SWEEP.budget.epochs}`,
-      lr: `0.001, quick ${QUICK_SWEEP.budget.lr}`,
-      batchSize: `64, quick ${QUICK_SWEEP.budget.batchSize}`,
-      patience: `10, quick ${QUICK_SWEEP.budget.earlyStopping.patience}`,
+      epochs: `30, quick ${QUICK.epochs}`,
+      lr: `0.001, quick ${QUICK.lr}`,
+      batchSize: `64, quick ${QUICK.batchSize}`,
+      patience: `10, quick ${QUICK.patience}`,
       monitor: 'val_metric',
     },
   ).action(async (spec: string, f: SweepFlags) => {
@@ -86,17 +137,10 @@ export function register(program: Command): void {
     if (student === undefined) throw new CmkdError('cmkd sweep needs --student <modality>', 'invalid-option');
     if (teacher === undefined) throw new CmkdError('cmkd sweep needs --teacher <modality>', 'invalid-option');
     const backend = backendOption(f);
-    const q = QUICK_SWEEP.budget;
-    const budget = f.quick
-      ? parseBudget(f, {
-          epochs: q.epochs,
-          lr: q.lr,
-          batchSize: q.batchSize,
-          patience: q.earlyStopping.patience,
-          architecture: q.architecture,
-        })
-      : parseBudget(f, { epochs: 30, lr: 1e-3, batchSize: 64, patience: 10 });
-    const repeats = numberOption('--repeats', f.repeats, RANGES.repeats) ?? (f.quick ? QUICK_SWEEP.repeats : 3);
+    const budget = parseBudget(f, f.quick ? QUICK : { epochs: 30, lr: 1e-3, batchSize: 64, patience: 10 });
+    const repeats = numberOrAutoOption('--repeats', f.repeats, RANGES.repeats) ?? 'auto';
+    const maxRepeats = numberOption('--max-repeats', f.maxRepeats, RANGES.maxRepeats);
+    const delta = numberOption('--delta', f.delta, RANGES.delta);
     const methods = listOption('--methods', f.methods);
     const temperatures = numberListOption('--temperatures', f.temperatures, RANGES.temperature);
     const lambdas = numberListOption('--lambdas', f.lambdas, RANGES.lambda);
@@ -107,7 +151,7 @@ export function register(program: Command): void {
     try {
       // --quick on the built-in digits: a 2000-digit subsample unless the spec names n.
       const quickDigits = f.quick && isDigitsSpec(spec) && !/[?&]n=/.test(spec);
-      const load = { ...columnOptions(f), ...(quickDigits ? { digits: { n: QUICK_SWEEP.rows } } : {}) };
+      const load = { ...columnOptions(f), ...(quickDigits ? { digits: { n: QUICK.rows } } : {}) };
       const ds = await loadDataset(spec, { ...load, onProgress: bars });
       for (const w of ds.warnings ?? []) warn(w);
       const result = await sweep({
@@ -118,6 +162,9 @@ export function register(program: Command): void {
         temperatures,
         lambdas,
         repeats,
+        ...(f.quick ? { looks: QUICK.looks } : {}),
+        maxRepeats,
+        delta,
         seed: budget.seed,
         budget: { ...budget.training, kind: budget.kind, architecture: budget.architecture },
         outDir: f.out,
@@ -130,15 +177,8 @@ export function register(program: Command): void {
       bars.stop();
       for (const note of result.notes) warn(note);
       const report = { dataset: ds.name, rows: ds.n, repeats, ...result };
-      emit(report, f, (r) => {
-        const t = formatSweepTable(r.table);
-        return [
-          `sweep on ${r.dataset} (${r.rows} rows): student ${student}, teacher ${teacher}; ${r.repeats} repeated 70/10/20 splits; test metrics mean ± sd`,
-          table(t.header, t.rows),
-          `* highest mean per column among the students (not a test: the paired gain says whether it is clear); Δ = ${r.table.headline} minus the no-KD student's; paired gain = per-repeat difference from the no-KD student (same split and initial weights), 95% t-interval over repeats, ! where it excludes 0; n = repeats finished`,
-          `${r.trained} runs trained${r.reused ? `, ${r.reused} read back` : ''} in ${r.seconds.toFixed(0)} s; results in ${[RESULTS_JSON, RESULTS_CSV, TABLE_CSV].map((x) => path.join(r.outDir, x)).join(', ')}; chart ${r.figures.find((f) => f.endsWith('.png')) ?? ''}`,
-        ].join('\n');
-      });
+      const resume = resumeCommand(process.argv.slice(2), f.out, 'sweep');
+      emit(report, f, (r) => humanSweep(r, student, teacher, resume));
     } finally {
       bars.stop();
       release();

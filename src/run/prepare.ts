@@ -1,0 +1,228 @@
+/**
+ * What a `cmkd run` (or `cmkd cch`) derives from its options before training: the data (loaded,
+ * capped, with the fusion teacher's modality), the budget and its looks, the splits, the stage
+ * store, the model cells' workspace, and where the cells run (here, a worker pool, a queue).
+ */
+import path from 'node:path';
+import { concatModalities, getModality, loadDataset, validateDataset, type MultimodalDataset, type Split } from '../data/index.js';
+import { initEngine } from '../engine/index.js';
+import { defaultModelKind } from '../train/index.js';
+import { check } from '../util/errors.js';
+import { writeJsonAtomic } from '../util/fs.js';
+import type { ProgressFn } from '../util/progress.js';
+import { VERSION } from '../version.js';
+import { architectureFor, resolveRunBudget, trainingSchedule, type Budget, type TrainingSchedule } from './budget.js';
+import { asJson, execute, type Cell, type Json, type RecipeRunner, type WorkspaceRecipe } from './cells.js';
+import { sequentialLooks } from './decide.js';
+import { modelRunners, type ModelCellKind, type ModelWorkspace } from './model-cells.js';
+import { checkRows, planSplits, type SplitPlan } from './rows.js';
+import { analysisSettings, capRows, checkOptions, FUSION, type RunOptions } from './run-options.js';
+import { modelPath } from './run-plans.js';
+import { fingerprintOf, type StageStore } from './stages.js';
+import type { AnalysisSettings } from './types.js';
+
+export const RUN_TASK = 'cmkd run';
+
+/** What every cell of a run shares: its splits, and how its model cells train (derived from the run's settings). */
+interface Workspace {
+  splits: Split[];
+  cells: ModelWorkspace;
+}
+
+const RUNNERS = modelRunners((w: Workspace) => w.cells);
+
+/** Everything a run's plans share, derived from its options: data, budget, splits, store. */
+export interface Prepared {
+  loaded: MultimodalDataset;
+  base: MultimodalDataset;
+  ds: MultimodalDataset;
+  budget: Budget;
+  schedule: TrainingSchedule;
+  scheme: SplitPlan['scheme'];
+  /** Split counts at which gains are decided; the last is the cap (one look: a fixed count). */
+  looks: number[];
+  /** The modalities the fusion teacher concatenates (null: no fusion teacher). */
+  fusionOf: string[] | null;
+  /** Rows too few for the MI estimates or the model choice (checkRows), in words. */
+  warnings: string[];
+  teachers: string[];
+  methods: string[];
+  analysis: AnalysisSettings;
+  store: StageStore;
+  workspace: Workspace;
+  /** Processes running the cells, and the recipe from which a worker rebuilds the workspace (pool.ts). */
+  workers: number;
+  recipe?: WorkspaceRecipe;
+  /** About how the run ran (e.g. on one process despite --workers), in words. */
+  notes: string[];
+  /** What settings.json records. */
+  settings: Record<string, unknown>;
+}
+
+/** Where the cells run: the worker count (checked), and the recipe workers rebuild the workspace from (none: in this process). */
+function executorOf(o: RunOptions): { workers: number; recipe?: WorkspaceRecipe; notes: string[] } {
+  const workers = o.pool?.size ?? o.workers ?? 1;
+  check(Number.isInteger(workers) && workers >= 1, `--workers must be a positive integer (got ${workers})`, 'invalid-option');
+  check(!(o.queue && workers > 1), '--workers and --queue: give one (queued cells run on the workers serving the queue)', 'invalid-option');
+  // What a worker process rebuilds the dataset from: its spec, or the recipe of a dataset given loaded.
+  const rebuildable = typeof o.dataset === 'string' || o.datasetRecipe !== undefined;
+  check(
+    !o.queue || rebuildable,
+    '--queue: queue workers load the dataset from its spec; give the dataset as a spec, not loaded',
+    'invalid-option',
+  );
+  const { onProgress: _p, signal: _s, queue: _q, workers: _w, pool: _pool, dataset: _d, ...rest } = o;
+  const recipeOptions = { ...rest, dataset: typeof o.dataset === 'string' ? o.dataset : undefined };
+  const recipe: WorkspaceRecipe | undefined =
+    (workers > 1 || o.queue) && rebuildable ? { family: 'run', options: asJson(recipeOptions) } : undefined;
+  const notes =
+    workers > 1 && !recipe
+      ? [`ran on one process: ${workers} workers each load the dataset from its spec, and this dataset was given loaded`]
+      : [];
+  return { workers, recipe, notes };
+}
+
+/** The budget with the run's overrides, and its looks: one for a fixed --repeats N, the budget's (capped) for 'auto'. */
+function budgetOf(o: RunOptions): { budget: Budget; fixed: number | undefined; looks: number[] } {
+  const fixed = typeof o.repeats === 'number' ? o.repeats : undefined;
+  check(
+    o.repeats === undefined || o.repeats === 'auto' || fixed !== undefined,
+    `--repeats must be a positive integer or 'auto' (got ${String(o.repeats)})`,
+    'invalid-option',
+  );
+  const budget = resolveRunBudget(o.budget ?? 'quick', {
+    repeats: fixed,
+    maxSteps: o.maxSteps,
+    epochs: o.epochs,
+    patience: o.patience,
+    samples: o.samples,
+  });
+  const looks = fixed !== undefined ? [fixed] : sequentialLooks(budget.looks, o.maxRepeats);
+  check(
+    o.delta === undefined || (Number.isFinite(o.delta) && o.delta > 0),
+    `--delta must be a number > 0 (got ${o.delta})`,
+    'invalid-option',
+  );
+  return { budget, fixed, looks };
+}
+
+/** The data the run trains on: loaded (or given), capped to the budget's rows, with the fusion teacher's modality when there is one. */
+async function dataOf(o: RunOptions, budget: Budget, seed: number) {
+  const loaded =
+    typeof o.dataset === 'string' ? await loadDataset(o.dataset, { ...o.load, onProgress: o.onProgress, signal: o.signal }) : o.dataset;
+  if (typeof o.dataset !== 'string') validateDataset(loaded);
+  const analysis = analysisSettings(o, budget, loaded.task.kind);
+  const { teachers, methods: asked } = checkOptions(loaded, o);
+  const base = capRows(loaded, budget.maxRows, seed);
+  const useFusion = o.fusion ?? teachers.length >= 2;
+  const fusion = () =>
+    concatModalities(
+      FUSION,
+      teachers.map((t) => getModality(base, t)),
+    );
+  const ds: MultimodalDataset = useFusion ? { ...base, modalities: [...base.modalities, fusion()] } : base;
+  return { loaded, base, ds, analysis, teachers, asked, useFusion };
+}
+
+/** How the run's model cells train: split r, Adam at the budget's rate for the schedule's epochs, seed·1000 + r, the budget's widths. */
+function runCells(ds: MultimodalDataset, splits: Split[], budget: Budget, schedule: TrainingSchedule, seed: number): ModelWorkspace {
+  return {
+    ds,
+    split: (r) => splits[r],
+    // Select on validation accuracy (MSE for regression): with LSKD the logit scale is free, so validation CE does not compare students fairly.
+    training: (r) => ({
+      lr: budget.lr,
+      epochs: schedule.epochs,
+      batchSize: budget.batchSize,
+      earlyStopping: { patience: schedule.patience, metric: 'val_metric', minEpochs: schedule.minEpochs },
+      seed: seed * 1000 + r,
+    }),
+    model: (m) => {
+      const kind = defaultModelKind(getModality(ds, m));
+      return { kind, architecture: architectureFor(budget, kind) };
+    },
+    studentDir: (r) => modelPath(r, 'student'),
+    teacherDir: (r, t) => modelPath(r, `teacher-${t}`),
+  };
+}
+
+/** Loads the data and derives the run's settings, splits, store and workspace (nothing written). */
+async function deriveRun(o: RunOptions): Promise<Prepared> {
+  await initEngine();
+  const executor = executorOf(o);
+  const { budget, fixed, looks } = budgetOf(o);
+  const seed = o.seed ?? 0;
+  const { loaded, base, ds, analysis, teachers, asked, useFusion } = await dataOf(o, budget, seed);
+  const allTeachers = useFusion ? [...teachers, FUSION] : teachers;
+  const methods = asked.length ? asked : budget.methods;
+  // Random 70/10/20 splits, or stratified 5-fold on small data, up to the cap (split r depends on the seed and r alone);
+  // the budget's steps in epochs for split 0's training rows.
+  const { scheme, splits } = planSplits(ds, looks[looks.length - 1], seed);
+  const warnings = checkRows(ds, splits, { allowSmall: o.allowSmall, predicted: analysis.representation === 'predicted' });
+  const schedule = trainingSchedule(budget, splits[0].train.length);
+  // What every model depends on. Not the number of splits, the teachers or the methods: those are
+  // the cells' own inputs, so a resumed run with more splits, teachers or methods trains only what
+  // is new (a split's models are the same whatever the rest of the run). The analysis settings are
+  // their cells' inputs too, so another representation or estimator reuses every trained model.
+  const { repeats: _r, looks: _l, methods: _m, ...models } = budget;
+  const store: StageStore = {
+    runDir: o.outDir,
+    fingerprint: fingerprintOf({
+      dataset: ds.name,
+      n: ds.n,
+      student: o.student,
+      budget: models,
+      splits: scheme,
+      schedule,
+      seed,
+      version: VERSION,
+    }),
+    resume: Boolean(o.resume),
+    reused: [],
+  };
+  const settings = { dataset: ds.name, n: ds.n, student: o.student, teachers: allTeachers, methods, budget };
+  const more = { repeats: fixed ?? 'auto', looks, splits: scheme, schedule, seed, version: VERSION };
+  return {
+    ...{ loaded, base, ds, budget, schedule, scheme, looks, warnings, teachers: allTeachers, fusionOf: useFusion ? teachers : null },
+    ...{ methods, analysis, store, workspace: { splits, cells: runCells(ds, splits, budget, schedule, seed) } },
+    workers: executor.workers,
+    recipe: executor.recipe,
+    // What loading changed (a renamed CSV column): kept with the results, whoever loaded the dataset.
+    notes: [...(loaded.warnings ?? []), ...executor.notes],
+    settings: { ...settings, ...more, analysis },
+  };
+}
+
+/** deriveRun, and the run folder's settings.json. */
+export async function prepareRun(o: RunOptions): Promise<Prepared> {
+  const p = await deriveRun(o);
+  await writeJsonAtomic(path.join(o.outDir, 'settings.json'), p.settings);
+  return p;
+}
+
+/** Runs one of the run's plans where its options say: here, on the worker pool, or through the queue. */
+export function executePlan(
+  p: Prepared,
+  o: RunOptions,
+  plan: readonly Cell[],
+  onProgress: ProgressFn | undefined,
+): Promise<Map<string, Json>> {
+  return execute(plan, {
+    workspace: p.workspace,
+    store: p.store,
+    runners: RUNNERS,
+    task: RUN_TASK,
+    onProgress,
+    signal: o.signal,
+    workers: p.workers,
+    queue: o.queue,
+    recipe: p.recipe,
+    pool: o.pool,
+  });
+}
+
+/** A worker's builder of a run's workspace (src/worker/families.ts): the options of the recipe deriveRun made, the dataset rebuilt from its recipe. */
+export async function runWorkspace(o: RunOptions, env: { onProgress?: ProgressFn; signal?: AbortSignal }): Promise<RecipeRunner> {
+  const p = await deriveRun({ ...o, ...env });
+  return (cell, ctx) => RUNNERS[cell.kind as ModelCellKind](cell, { ...ctx, workspace: p.workspace });
+}

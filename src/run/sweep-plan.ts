@@ -1,0 +1,328 @@
+/** The sweep's plan: its method rows (the registry's methods × the temperature and λ grids), its settings, and per repeat a teacher, a no-KD student and a student per row, as model cells (src/run/model-cells.ts). */
+import path from 'node:path';
+import { getModality, stratifiedSplit, type MultimodalDataset } from '../data/index.js';
+import {
+  describeMethod,
+  LSKD_SUFFIX,
+  METHOD_IDS,
+  NO_KD,
+  REGRESSION_METHOD_IDS,
+  parseMethodId,
+  resolveSettings,
+  scheduleNotes,
+  type ObjectiveSettings,
+} from '../kd/index.js';
+import type { ModelKind, SpecOverrides } from '../models/index.js';
+import { kindFor, objectiveSettings, type TrainSettings } from '../train/distill.js';
+import { defaultModelKind } from '../train/pipeline.js';
+import { check } from '../util/errors.js';
+import type { Cell } from './cells.js';
+import {
+  cellInputs,
+  checkMethodCell,
+  teacherless,
+  type DistillCellInputs,
+  type ModelCellKind,
+  type ModelWorkspace,
+  type TrainCellInputs,
+} from './model-cells.js';
+import type { SweepCell, SweepDesign, SweepRow } from './sweep-table.js';
+import { sequentialLooks } from './decide.js';
+import { DEFAULT_LOOKS } from '../metrics/index.js';
+import type { ModelRecord } from './types.js';
+
+/** The default method list: every method id of the registry (the KD family with and without logit standardisation, feature KD, DisCoM-KD). */
+export const DEFAULT_SWEEP_METHODS = METHOD_IDS;
+
+/** One row of the sweep: a method with fixed settings. */
+export interface SweepEntry {
+  /** Unique key, also the models/ sub-directory: 'kd+ls', 'kd@T=2', 'feature@λ=0.5'. */
+  id: string;
+  label: string;
+  /** A registry method name. */
+  method: string;
+  lskd: boolean;
+  settings: ObjectiveSettings;
+}
+
+/** The model and optimisation budget of every training in the sweep. */
+export interface SweepBudget extends TrainSettings {
+  /** Architecture of teacher and students (default: CNN for images, MLP for tables). */
+  kind?: ModelKind;
+  architecture?: SpecOverrides;
+}
+
+/** What a sweep trains and how; everything but where it goes. */
+export interface SweepPlanOptions {
+  dataset: MultimodalDataset;
+  /** The modality every student reads. */
+  student: string;
+  /** The modality the teacher reads ('a+b' for a fused one the dataset has). */
+  teacher: string;
+  /** Method ids of the registry, METHOD_IDS (default: all of them; regression: REGRESSION_METHOD_IDS). */
+  methods?: readonly string[];
+  /** A row per temperature for the methods that take one (kd, dkd, mlkd). */
+  temperatures?: number[];
+  /** A row per KD-term weight λ for the methods that take one (kd, ctkd, mlkd, feature). */
+  lambdas?: number[];
+  /**
+   * Repeated splits: a fixed count, or 'auto' (the default): sequential splits at the planned
+   * `looks`, added only for the methods whose gain is still open (src/run/decide.ts), up to
+   * `maxRepeats`. Repeat r uses split seed and training seed `seed + r`.
+   */
+  repeats?: number | 'auto';
+  /** The planned looks of 'auto' (default src/metrics/gains.ts DEFAULT_LOOKS; the CLI: its budget's). */
+  looks?: readonly number[];
+  /** With 'auto', the cap on the splits (the last look; looks above it are dropped). */
+  maxRepeats?: number;
+  /** Practical margin δ of the headline gain, in its units (default per metric: src/metrics/gains.ts PRACTICAL_MARGINS). */
+  delta?: number;
+  seed?: number;
+  budget: SweepBudget;
+}
+
+/** The budget as every cell carries it: the training settings, both model kinds, the architecture. */
+export type SweepCellBudget = TrainSettings & { kind: ModelKind; teacherKind: ModelKind; architecture: SpecOverrides | null };
+
+/** The inputs of a sweep cell (JSON): a model cell's (src/run/model-cells.ts), and its row of the table and split seed. */
+export type SweepCellInputs = (TrainCellInputs | DistillCellInputs) & { row: string; label: string; splitSeed: number };
+
+/** The settings a sweep folder is tied to (results.json `config`); a resume must match them. */
+export type SweepConfig = {
+  dataset: string;
+  rows: number;
+  task: 'classification' | 'regression';
+  studentModality: string;
+  teacherModality: string;
+  seed: number;
+  budget: SweepCellBudget;
+};
+
+export type RowOrder = { id: string; label: string; role: SweepRow['role'] };
+
+/** Parse method names (e.g. 'kd', 'dkd+ls', 'discom') and expand the temperature and λ grids into rows. */
+export function sweepEntries(methods: readonly string[], temperatures: number[] = [], lambdas: number[] = []): SweepEntry[] {
+  check(methods.length > 0, 'sweep: no methods given', 'invalid-option');
+  for (const t of temperatures)
+    check(Number.isFinite(t) && t > 0, `sweep: every --temperatures value must be a number > 0, got ${t}`, 'invalid-option');
+  for (const l of lambdas)
+    check(Number.isFinite(l) && l >= 0, `sweep: every --lambdas value (KD-term weight λ) must be a number ≥ 0, got ${l}`, 'invalid-option');
+  const entries: SweepEntry[] = [];
+  for (const raw of methods) {
+    const name = raw.trim().toLowerCase();
+    const { method: definition, lskd } = parseMethodId(raw, 'sweep method');
+    const method = definition.name;
+    if (!definition.build) {
+      entries.push({ id: name, label: definition.label, method, lskd: false, settings: {} });
+      continue;
+    }
+    const accepts = definition.options;
+    const ts = accepts.includes('temperature') && temperatures.length ? temperatures : [undefined];
+    const ls = accepts.includes('kdWeight') && lambdas.length ? lambdas : [undefined];
+    for (const t of ts) {
+      for (const l of ls) {
+        const settings: Record<string, number> = {};
+        if (t !== undefined) settings.temperature = t;
+        if (l !== undefined) settings.kdWeight = l;
+        const grid = [t !== undefined ? `T=${t}` : '', l !== undefined ? `λ=${l}` : ''].filter(Boolean);
+        const base = describeMethod(method, { ...settings, ...(lskd ? { lskd: true } : {}) });
+        entries.push({
+          id: grid.length ? `${name}@${grid.join(',')}` : name,
+          label: grid.length ? `${base} (${grid.join(', ')})` : base,
+          method,
+          lskd,
+          settings,
+        });
+      }
+    }
+  }
+  const ids = entries.map((e) => e.id);
+  const twice = ids.find((id, i) => ids.indexOf(id) !== i);
+  check(twice === undefined, `sweep: method '${twice}' is listed twice`, 'invalid-option');
+  return entries;
+}
+
+const dirName = (id: string) => id.replace(/[^A-Za-z0-9_.+=@,-]/g, '_');
+
+/** The id of the cell of `row` in repeat `repeat`; its stage file is stages/r<repeat>_<row>.json (other characters as '_'). */
+export const cellId = (repeat: number, row: string) => `r${repeat}/${row}`;
+
+/** The folder of a cell's model (a DisCoM-KD cell: one sub-folder per modality). */
+export function sweepModelDir(outDir: string, cell: { repeat: number; row: string }): string {
+  return path.join(outDir, 'models', `r${cell.repeat}`, dirName(cell.row));
+}
+
+/** The checked options, the table's rows, the notes and the plan. */
+export function prepareSweep(o: SweepPlanOptions): {
+  config: SweepConfig;
+  order: RowOrder[];
+  notes: string[];
+  looks: number[];
+  design: SweepDesign;
+  planLook: (rows: readonly string[], from: number, to: number) => Cell[];
+} {
+  const ds = o.dataset;
+  const student = getModality(ds, o.student);
+  const teacher = getModality(ds, o.teacher);
+  const looks = sweepLooks(o);
+  const seed = o.seed ?? 0;
+  const entries = sweepEntries(
+    o.methods ?? (ds.task.kind === 'classification' ? DEFAULT_SWEEP_METHODS : REGRESSION_METHOD_IDS),
+    o.temperatures,
+    o.lambdas,
+  );
+  const notes = checkEntries(entries, {
+    dataset: ds.name,
+    task: ds.task.kind,
+    student: student.name,
+    teacher: teacher.name,
+    seed,
+    epochs: o.budget.epochs,
+  });
+  const { kind, architecture, ...training } = o.budget;
+  const studentKind = kind ?? defaultModelKind(student);
+  const config: SweepConfig = {
+    ...{ dataset: ds.name, rows: ds.n, task: ds.task.kind, studentModality: student.name, teacherModality: teacher.name, seed },
+    budget: { ...training, kind: studentKind, teacherKind: kindFor(teacher, studentKind), architecture: architecture ?? null },
+  };
+  const order: RowOrder[] = [
+    { id: 'teacher', label: `TEACHER (${teacher.name})`, role: 'teacher' },
+    { id: 'student', label: `STUDENT (${student.name}, no KD)`, role: 'student' },
+    ...entries.map((e) => ({ id: e.id, label: e.label, role: 'method' as const })),
+  ];
+  const split = stratifiedSplit(ds, { seed });
+  const design = { looks, nTrain: split.train.length, nTest: split.test.length, delta: o.delta };
+  return {
+    config,
+    order,
+    notes,
+    looks,
+    design,
+    planLook: (rows, from, to) =>
+      planRepeats(
+        config,
+        order,
+        entries.filter((e) => rows.includes(e.id)),
+        from,
+        to,
+      ),
+  };
+}
+
+/** The planned looks: one for a fixed count, else the given looks (default DEFAULT_LOOKS) up to --max-repeats. */
+function sweepLooks(o: SweepPlanOptions): number[] {
+  const repeats = o.repeats ?? 'auto';
+  if (repeats !== 'auto') {
+    check(Number.isInteger(repeats) && repeats >= 1, `sweep: --repeats must be an integer ≥ 1 or 'auto', got ${repeats}`, 'invalid-option');
+    return [repeats];
+  }
+  check(
+    o.delta === undefined || (Number.isFinite(o.delta) && o.delta > 0),
+    `sweep: --delta must be a number > 0 (got ${o.delta})`,
+    'invalid-option',
+  );
+  return sequentialLooks(o.looks ?? DEFAULT_LOOKS, o.maxRepeats);
+}
+
+/** Checks every method's settings before anything is trained; returns the schedules the budget does not finish, per row. */
+function checkEntries(
+  entries: SweepEntry[],
+  o: { dataset: string; task: 'classification' | 'regression'; student: string; teacher: string; seed: number; epochs: number },
+): string[] {
+  const notes: string[] = [];
+  for (const e of entries) {
+    const methodId = e.lskd ? `${e.method}${LSKD_SUFFIX}` : e.method;
+    checkMethodCell(methodId, { what: 'sweep', ...o });
+    if (!teacherless(methodId)) {
+      const given = objectiveSettings(e.method, e.settings, { task: o.task, lskd: e.lskd, studentDim: 1, teacherDim: 1, seed: o.seed });
+      notes.push(...scheduleNotes(e.method, resolveSettings(e.method, given), o.epochs).map((n) => `${e.label}: ${n}`));
+    }
+  }
+  return notes;
+}
+
+/** The cells of repeats from..to − 1: per repeat the teacher, the no-KD student, then a cell per method row of `entries`. */
+function planRepeats(config: SweepConfig, order: RowOrder[], entries: SweepEntry[], from: number, to: number): Cell[] {
+  const plan: Cell[] = [];
+  const dir = (r: number, row: string) => path.join('models', `r${r}`, dirName(row));
+  const rowOf = (id: string) => order.find((x) => x.id === id)!;
+  for (let r = from; r < to; r++) {
+    const cell = (
+      row: RowOrder,
+      kind: ModelCellKind,
+      inputs: Omit<TrainCellInputs, 'repeat'> | Omit<DistillCellInputs, 'repeat'>,
+      dependsOn: string[],
+    ): Cell => ({
+      id: cellId(r, row.id),
+      kind,
+      inputs: cellInputs({ row: row.id, label: row.label, splitSeed: config.seed + r, repeat: r, ...inputs } as SweepCellInputs),
+      dependsOn,
+      label: `${row.label} r${r + 1}`,
+    });
+    plan.push(
+      cell(order[0], 'train', { modality: config.teacherModality, role: 'teacher', dir: dir(r, 'teacher') }, []),
+      cell(order[1], 'train', { modality: config.studentModality, role: 'student', dir: dir(r, 'student') }, []),
+    );
+    for (const e of entries) {
+      const methodId = e.lskd ? `${e.method}${LSKD_SUFFIX}` : e.method;
+      const inputs = {
+        student: config.studentModality,
+        teacher: config.teacherModality,
+        methodId,
+        settings: e.settings,
+        dir: dir(r, e.id),
+      };
+      plan.push(cell(rowOf(e.id), 'distill', inputs, teacherless(methodId) ? [] : [cellId(r, 'teacher')]));
+    }
+  }
+  return plan;
+}
+
+/**
+ * The sweep as a plan of cells, in order: per repeat the teacher, the no-KD student, then one
+ * cell per method entry. Throws (before anything is trained) on an unknown modality or method,
+ * a method the task or modalities do not allow, or settings a method does not take.
+ */
+export function planSweep(o: SweepPlanOptions): Cell[] {
+  const { order, looks, planLook } = prepareSweep(o);
+  return planLook(
+    order.map((r) => r.id),
+    0,
+    looks[0],
+  );
+}
+
+/** The model cells' workspace of a sweep with `config` on `dataset`: split and training seed `seed + r` for repeat r. */
+export function sweepCells(dataset: MultimodalDataset, config: SweepConfig): ModelWorkspace {
+  const { kind, teacherKind, architecture, ...training } = config.budget;
+  const modelDir = (r: number, name: string) => path.join('models', `r${r}`, name);
+  return {
+    ds: dataset,
+    split: (r) => stratifiedSplit(dataset, { seed: config.seed + r }),
+    training: (r) => ({ ...training, seed: config.seed + r }),
+    // The teacher shares the students' architecture when it has their kind.
+    model: (_m, role) => ({
+      kind: role === 'teacher' ? teacherKind : kind,
+      architecture: role === 'teacher' && teacherKind !== kind ? undefined : (architecture ?? undefined),
+    }),
+    studentDir: (r) => modelDir(r, 'student'),
+    teacherDir: (r) => modelDir(r, 'teacher'),
+  };
+}
+
+/** A row of results.json (`cells`): a cell's record with its table row, method and settings. */
+export function sweepCell(i: SweepCellInputs, rec: ModelRecord): SweepCell {
+  const id = 'methodId' in i ? parseMethodId(i.methodId) : null;
+  return {
+    row: i.row,
+    label: i.label,
+    method: id ? id.method.name : rec.role === 'teacher' ? 'teacher' : NO_KD,
+    settings: id && 'methodId' in i ? { ...i.settings, ...(id.lskd ? { lskd: true } : {}) } : null,
+    repeat: i.repeat,
+    splitSeed: i.splitSeed,
+    test: rec.test,
+    val: rec.val ?? null,
+    bestEpoch: rec.bestEpoch,
+    seconds: rec.seconds,
+  };
+}
