@@ -40,6 +40,24 @@ const REPRESENTATION_WORDS = {
 const GAIN_WORDS =
   'A gain is a *clear gain* or *clear loss* when its 95% interval excludes 0, *no practical effect* when the interval lies inside ± the practical margin, otherwise *undecided* (*undecided at the cap* when the run stopped adding splits); the intervals allow for overlapping splits and for splits added after looking.';
 
+/**
+ * The teachers whose models the methods figure and learning curves show: those the method family ran
+ * from, the deployed student's, and every teacher whose plain-KD gain is decided (a clear gain or loss),
+ * in the CCH ranking's order.
+ */
+export function shownTeachers(r: Pick<RunResult, 'decision' | 'recommended' | 'outcomes' | 'table' | 'best'>): string[] {
+  const deployedTeacher = r.table.find((row) => row.label === r.best.label && row.role === 'distilled')?.teacher;
+  const wanted = new Set([
+    ...(r.decision.familyFrom.length ? r.decision.familyFrom : [r.recommended]),
+    ...(deployedTeacher ? [deployedTeacher] : []),
+    ...r.outcomes.filter((o) => o.effect === 'clear gain' || o.effect === 'clear loss').map((o) => o.teacher),
+  ]);
+  const ranked = r.outcomes.map((o) => o.teacher).filter((t) => wanted.has(t));
+  return [...ranked, ...[...wanted].filter((t) => !ranked.includes(t))];
+}
+
+const teacherWords = (teachers: string[]) => `teacher${teachers.length === 1 ? '' : 's'} ${teachers.map((t) => `'${t}'`).join(', ')}`;
+
 export function buildRunReport(r: RunResult, date: string): ReportDocumentInput {
   const h = r.headline.metric;
   const hName = metricLabel(h);
@@ -54,12 +72,16 @@ export function buildRunReport(r: RunResult, date: string): ReportDocumentInput 
   const gainCell = (g: MeanSd | undefined, ci: [number, number] | null | undefined) => (g ? { value: g.mean, ci: ci ?? null } : null);
   const deployed = (text: string) => (text === r.best.label ? `${text} (deployed)` : text);
   const distilled = r.table.filter((row) => row.role === 'distilled');
-  const family = distilled.filter((row) => familyFrom.includes(row.teacher!));
+  const shown = shownTeachers(r);
+  const shownRows = distilled.filter((row) => shown.includes(row.teacher!));
   const curves = r.records.filter(
     (rec) =>
       rec.repeat === 0 &&
       rec.history.length > 0 &&
-      (rec.role === 'student' || rec.teacher === familyFrom[0] || (rec.role === 'teacher' && rec.modality === familyFrom[0])),
+      (rec.role === 'student' ||
+        rec.modelDir === r.best.sourceDir ||
+        (rec.role === 'distilled' && shown.includes(rec.teacher!)) ||
+        (rec.role === 'teacher' && shown.includes(rec.modality))),
   );
   const bestRecord = r.records.find((rec) => rec.repeat === 0 && rec.modelDir === r.best.sourceDir);
   const studentRecord = r.records.find((rec) => rec.repeat === 0 && rec.role === 'student');
@@ -176,8 +198,9 @@ export function buildRunReport(r: RunResult, date: string): ReportDocumentInput 
           figure(
             'methods',
             methodsSpec(
-              family.map((row) => ({
-                method: familyFrom.length === 1 ? row.label.replace(` ← ${familyFrom[0]}`, '') : row.label,
+              shownRows.map((row) => ({
+                method: row.label.replace(` ← ${row.teacher}`, '') + (row.label === r.best.label ? ' (deployed)' : ''),
+                ...(shown.length > 1 ? { group: row.teacher } : {}),
                 mean: row.test[h].mean,
                 sd: row.test[h].sd,
               })),
@@ -188,7 +211,7 @@ export function buildRunReport(r: RunResult, date: string): ReportDocumentInput 
                 sort: r.headline.higherIsBetter ? 'max' : 'min',
               },
             ),
-            `Test ${hName} of each method (mean ± sd), against the no-KD student.`,
+            `Test ${hName} of each method (mean ± sd over its splits), against the no-KD student (line and ± sd band): the methods from ${teacherWords(shown)}${shown.length > familyFrom.length ? " (the method family's, the deployed student's and every teacher whose plain-KD gain is a clear gain or loss)" : ''}.`,
           ),
         ],
       },
@@ -204,7 +227,7 @@ export function buildRunReport(r: RunResult, date: string): ReportDocumentInput 
               })),
               { metricName: r.headline.metric === 'f1Weighted' ? 'accuracy' : 'MSE' },
             ),
-            'Validation loss and metric per epoch (first split). Each model keeps its best validation epoch.',
+            `Validation loss and metric per epoch (first split) of the no-KD student, the deployed student, and the teachers and students from ${teacherWords(shown)}. Each model keeps its best validation epoch.`,
           ),
           ...(classes.length && bestRecord?.confusion && studentRecord?.confusion
             ? [
