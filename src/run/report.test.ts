@@ -238,3 +238,21 @@ describe('the run report: curves and methods figure', () => {
     expect(figureValues(doc, 'methods', 'method').sort()).toEqual(['DKD', 'KD']);
   });
 });
+
+describe('the run report: confusion matrices', () => {
+  const confusionFigures = (doc: ReportDocumentInput) => blocksOf(doc).filter((b) => b.kind === 'figure' && b.id!.startsWith('confusion'));
+
+  it('shows the no-KD student once when it is the deployed student', () => {
+    const doc = buildRunReport(runResult({ familyFrom: ['a'], effects: {}, deployed: null }), '2026-12-07');
+    const figs = confusionFigures(doc);
+    expect(figs.map((f) => f.id)).toEqual(['confusion-student']);
+    expect(figs[0].caption).toContain('the deployed student');
+    expect(blocksOf(doc).some((b) => b.text?.includes('the rows of the confusion matrix above'))).toBe(true);
+  });
+
+  it('shows the no-KD and the deployed distilled student side by side', () => {
+    const doc = buildRunReport(runResult({ familyFrom: ['a'], effects: { a: 'clear gain' }, deployed: 'DKD ← a' }), '2026-12-07');
+    expect(confusionFigures(doc).map((f) => f.id)).toEqual(['confusion-student', 'confusion-best']);
+    expect(blocksOf(doc).some((b) => b.text?.includes('the rows of the confusion matrices above'))).toBe(true);
+  });
+});

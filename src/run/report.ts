@@ -229,19 +229,28 @@ export function buildRunReport(r: RunResult, date: string): ReportDocumentInput 
             ),
             `Validation loss and metric per epoch (first split) of the no-KD student, the deployed student, and the teachers and students from ${teacherWords(shown)}. Each model keeps its best validation epoch.`,
           ),
+          // The no-KD student deployed: its confusion matrix once, not twice under two names.
           ...(classes.length && bestRecord?.confusion && studentRecord?.confusion
-            ? [
-                figure(
-                  'confusion-student',
-                  confusionMatrixSpec(studentRecord.confusion, classes, { title: 'No-KD student' }),
-                  'Test confusion matrix of the no-KD student (first split).',
-                ),
-                figure(
-                  'confusion-best',
-                  confusionMatrixSpec(bestRecord.confusion, classes, { title: r.best.label }),
-                  `Test confusion matrix of the deployed student, ${r.best.label} (first split).`,
-                ),
-              ]
+            ? bestRecord === studentRecord
+              ? [
+                  figure(
+                    'confusion-student',
+                    confusionMatrixSpec(studentRecord.confusion, classes, { title: 'No-KD student (deployed)' }),
+                    'Test confusion matrix of the no-KD student, the deployed student (first split).',
+                  ),
+                ]
+              : [
+                  figure(
+                    'confusion-student',
+                    confusionMatrixSpec(studentRecord.confusion, classes, { title: 'No-KD student' }),
+                    'Test confusion matrix of the no-KD student (first split).',
+                  ),
+                  figure(
+                    'confusion-best',
+                    confusionMatrixSpec(bestRecord.confusion, classes, { title: r.best.label }),
+                    `Test confusion matrix of the deployed student, ${r.best.label} (first split).`,
+                  ),
+                ]
             : []),
         ],
       },
@@ -249,7 +258,7 @@ export function buildRunReport(r: RunResult, date: string): ReportDocumentInput 
         heading: 'Files',
         blocks: [
           paragraph(
-            `results.json holds every number above; methods.csv and teachers.csv the tables (intervals as _lo/_hi columns); predictions.csv the deployed student's prediction for each of the ${testRows === null ? '' : `${testRows} `}test rows of the first split${testRows === null ? '' : ' — the rows of the confusion matrices above —'}${classes.length ? ' with its class probabilities' : ''}, each row named by its place in the dataset as loaded (id, counting from 0); models/ every trained model (TF.js format); best-student/ the deployed model with MODEL_CARD.md; student/ a page that runs it in a browser, opened straight from the folder (the model is stored in the page) or served with \`cmkd serve <run-dir>\`.`,
+            `results.json holds every number above; methods.csv and teachers.csv the tables (intervals as _lo/_hi columns); predictions.csv the deployed student's prediction for each of the ${testRows === null ? '' : `${testRows} `}test rows of the first split${testRows === null ? '' : ` — the rows of the confusion ${bestRecord === studentRecord ? 'matrix' : 'matrices'} above —`}${classes.length ? ' with its class probabilities' : ''}, each row named by its place in the dataset as loaded (id, counting from 0); models/ every trained model (TF.js format); best-student/ the deployed model with MODEL_CARD.md; student/ a page that runs it in a browser, opened straight from the folder (the model is stored in the page) or served with \`cmkd serve <run-dir>\`.`,
           ),
         ],
       },
