@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { STUDENT_SAMPLES, buildRunReport, shownTeachers, studentSampleRows } from './report.js';
+import { STUDENT_SAMPLES, buildRunReport, runNotes, shownTeachers, studentSampleRows } from './report.js';
 import type { Effect, MethodRow, ModelRecord, RunResult } from './types.js';
 import type { Budget, TrainingSchedule } from './budget.js';
 import type { DatasetSummary } from '../data/index.js';
@@ -254,5 +254,29 @@ describe('the run report: confusion matrices', () => {
     const doc = buildRunReport(runResult({ familyFrom: ['a'], effects: { a: 'clear gain' }, deployed: 'DKD ← a' }), '2026-12-07');
     expect(confusionFigures(doc).map((f) => f.id)).toEqual(['confusion-student', 'confusion-best']);
     expect(blocksOf(doc).some((b) => b.text?.includes('the rows of the confusion matrices above'))).toBe(true);
+  });
+});
+
+describe('the run report: notes by kind', () => {
+  const rename = "a.csv line 1: column name '0' appears 2 times (columns 1, 9); column 1 keeps it, the others are renamed '0.1' (column 9)";
+  const dkd = 'DKD: warm-up is 20 epochs (reference) and this run has 2';
+  const oneProcess = 'ran on one process: 2 workers each load the dataset from its spec, and this dataset was given loaded';
+
+  it('sorts loading, run and schedule notes apart', () => {
+    const r = runResult({ familyFrom: ['a'], effects: {}, deployed: null, loading: [rename], notes: [rename, oneProcess, dkd] });
+    expect(runNotes(r)).toEqual({ loading: [rename], run: [oneProcess], schedules: [dkd] });
+  });
+
+  it('lists only schedule notes as schedules, and the data notes under their own heading', () => {
+    const r = runResult({ familyFrom: ['a'], effects: {}, deployed: null, loading: [rename], notes: [rename, oneProcess, dkd] });
+    const doc = buildRunReport(r, '2026-12-07');
+    const texts = blocksOf(doc).flatMap((b) => [b.text ?? '', ...(b.items ?? [])]);
+    expect(texts.filter((t) => t.startsWith('Schedules this budget does not finish:'))).toEqual([
+      `Schedules this budget does not finish: ${dkd}.`,
+    ]);
+    expect(texts.filter((t) => t.startsWith('How the run ran:'))).toEqual([`How the run ran: ${oneProcess}.`]);
+    const data = doc.sections.find((s) => s.heading === 'The data')!;
+    expect((data.blocks as Block[]).flatMap((b) => b.items ?? [])).toEqual([rename]);
+    expect(texts.filter((t) => t.includes(rename))).toHaveLength(1);
   });
 });

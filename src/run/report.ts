@@ -9,6 +9,7 @@ import {
   confusionMatrixSpec,
   figure,
   learningCurvesSpec,
+  list,
   methodsSpec,
   metricGainRange,
   metricLabel,
@@ -56,6 +57,28 @@ export function shownTeachers(r: Pick<RunResult, 'decision' | 'recommended' | 'o
   return [...ranked, ...[...wanted].filter((t) => !ranked.includes(t))];
 }
 
+/** A run's notes by kind (RunResult.notes holds them in one list). */
+export interface RunNotes {
+  /** What loading the data changed (e.g. a repeated CSV column name renamed). */
+  loading: string[];
+  /** How the run ran (e.g. on one process despite --workers). */
+  run: string[];
+  /** Schedules this budget does not finish (e.g. DKD's warm-up), 'METHOD: note'. */
+  schedules: string[];
+}
+
+/**
+ * Sorts the run's notes by kind: a schedule note is one a distilled record carries (as 'METHOD: note'),
+ * a loading note one the dataset summary carries among its warnings; the rest say how the run ran.
+ */
+export function runNotes(r: Pick<RunResult, 'notes' | 'records' | 'dataset'>): RunNotes {
+  const schedule = new Set(r.records.flatMap((x) => (x.method && x.notes ? x.notes.map((n) => `${x.method}: ${n}`) : [])));
+  const data = new Set(r.dataset.summary.warnings);
+  const out: RunNotes = { loading: [], run: [], schedules: [] };
+  for (const n of r.notes) (schedule.has(n) ? out.schedules : data.has(n) ? out.loading : out.run).push(n);
+  return out;
+}
+
 const teacherWords = (teachers: string[]) => `teacher${teachers.length === 1 ? '' : 's'} ${teachers.map((t) => `'${t}'`).join(', ')}`;
 
 export function buildRunReport(r: RunResult, date: string): ReportDocumentInput {
@@ -88,6 +111,9 @@ export function buildRunReport(r: RunResult, date: string): ReportDocumentInput 
   // The confusion matrix counts the first split's test rows (the rows of predictions.csv).
   const testRows = bestRecord?.confusion ? bestRecord.confusion.flat().reduce((a, b) => a + b, 0) : null;
   const classes = r.dataset.summary.task.kind === 'classification' ? r.dataset.summary.task.classes : [];
+  const notes = runNotes(r);
+  // What loading changed and what the data check found (label leaks, small classes, …): the dataset summary's warnings.
+  const dataNotes = [...new Set([...notes.loading, ...r.dataset.summary.warnings])];
   const label = (rec: { role: string; modality: string; method?: string; teacher?: string }) =>
     rec.role === 'student' ? 'student (no KD)' : rec.role === 'teacher' ? `teacher (${rec.modality})` : `${rec.method} ← ${rec.teacher}`;
   return {
@@ -116,6 +142,9 @@ export function buildRunReport(r: RunResult, date: string): ReportDocumentInput 
       ...(r.warnings.length ? [verdict('warning', 'Too few rows for some of these numbers', r.warnings.join(' '))] : []),
     ],
     sections: [
+      ...(dataNotes.length
+        ? [{ heading: 'The data', blocks: [paragraph('What loading the data changed and what the data check found:'), list(dataNotes)] }]
+        : []),
       {
         heading: 'Will KD help, and from which teacher?',
         blocks: [
@@ -180,7 +209,8 @@ export function buildRunReport(r: RunResult, date: string): ReportDocumentInput 
             `Plain KD distills from every teacher, in the CCH ranking's order; the other methods from **${familyFrom.join('**, **')}**, the teacher with the largest measured plain-KD gain${sequential ? ' at the look it was chosen' : ''} (the CCH ranking's first is **${r.recommended}**). Every student has the same architecture; test metrics are mean ± sd over the splits in the splits column; the gain over the no-KD student is paired by split, with its 95% interval, and bold only for a clear gain. ${GAIN_WORDS}`,
           ),
           paragraph(`The deploy rule: ${r.decision.rule}. ${r.decision.sentence}`),
-          ...(r.notes.length ? [paragraph(`Schedules this budget does not finish: ${r.notes.join('; ')}.`)] : []),
+          ...(notes.schedules.length ? [paragraph(`Schedules this budget does not finish: ${notes.schedules.join('; ')}.`)] : []),
+          ...(notes.run.length ? [paragraph(`How the run ran: ${notes.run.join('; ')}.`)] : []),
           table({
             id: 'methods',
             header: ['model', ...metrics.map((m) => metricLabel(m)), 'splits', `gain (${hName})`, 'effect'],
