@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { STUDENT_SAMPLES, buildRunReport, runNotes, shownTeachers, studentSampleRows } from './report.js';
 import type { Effect, MethodRow, ModelRecord, RunResult } from './types.js';
 import type { Budget, TrainingSchedule } from './budget.js';
-import type { DatasetSummary } from '../data/index.js';
+import type { DatasetSummary, LabelLeak } from '../data/index.js';
 import type { ReportDocumentInput } from '../report/index.js';
 
 describe("the student page's sample inputs", () => {
@@ -41,6 +41,7 @@ function runResult(o: {
   deployed: string | null;
   notes?: string[];
   loading?: string[];
+  leaks?: LabelLeak[];
 }): RunResult {
   const teachers = ['a', 'b', 'c'];
   const ms = (mean: number) => ({ mean, sd: 0.02, n: 2 });
@@ -106,7 +107,11 @@ function runResult(o: {
     dataset: {
       name: 'fixture',
       n: 100,
-      summary: { task: { kind: 'classification', classes: ['x', 'y'] }, warnings: loading } as unknown as DatasetSummary,
+      summary: {
+        task: { kind: 'classification', classes: ['x', 'y'] },
+        leaks: o.leaks ?? [],
+        warnings: loading,
+      } as unknown as DatasetSummary,
       subsampledFrom: null,
     },
     student: 's',
@@ -264,7 +269,17 @@ describe('the run report: notes by kind', () => {
 
   it('sorts loading, run and schedule notes apart', () => {
     const r = runResult({ familyFrom: ['a'], effects: {}, deployed: null, loading: [rename], notes: [rename, oneProcess, dkd] });
-    expect(runNotes(r)).toEqual({ loading: [rename], run: [oneProcess], schedules: [dkd] });
+    expect(runNotes(r)).toEqual({ data: [rename], run: [oneProcess], schedules: [dkd] });
+  });
+
+  it('names a label leak under the data heading, with the exclusion that fixes it', () => {
+    const leak: LabelLeak = { modality: 'b', column: '0.1', kind: 'equals', score: 1 };
+    const r = runResult({ familyFrom: ['a'], effects: {}, deployed: null, loading: [rename], leaks: [leak], notes: [rename, dkd] });
+    const items = (buildRunReport(r, '2026-12-07').sections.find((s) => s.heading === 'The data')!.blocks as Block[]).flatMap(
+      (b) => b.items ?? [],
+    );
+    expect(items).toHaveLength(2);
+    expect(items[1]).toMatch(/^label leak: modality 'b' column '0\.1' equals the label .*"columns": "!0\.1"/);
   });
 
   it('lists only schedule notes as schedules, and the data notes under their own heading', () => {

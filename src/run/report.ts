@@ -3,7 +3,7 @@
  * and the in-browser page of the deployed student.
  */
 import path from 'node:path';
-import { getModality, featureSize, type MultimodalDataset, type Split } from '../data/index.js';
+import { getModality, featureSize, leakWarning, type MultimodalDataset, type Split } from '../data/index.js';
 import {
   cchScatterSpec,
   confusionMatrixSpec,
@@ -59,8 +59,8 @@ export function shownTeachers(r: Pick<RunResult, 'decision' | 'recommended' | 'o
 
 /** A run's notes by kind (RunResult.notes holds them in one list). */
 export interface RunNotes {
-  /** What loading the data changed (e.g. a repeated CSV column name renamed). */
-  loading: string[];
+  /** What loading the data changed (e.g. a repeated CSV column name renamed), then the label leaks the data check found. */
+  data: string[];
   /** How the run ran (e.g. on one process despite --workers). */
   run: string[];
   /** Schedules this budget does not finish (e.g. DKD's warm-up), 'METHOD: note'. */
@@ -69,13 +69,16 @@ export interface RunNotes {
 
 /**
  * Sorts the run's notes by kind: a schedule note is one a distilled record carries (as 'METHOD: note'),
- * a loading note one the dataset summary carries among its warnings; the rest say how the run ran.
+ * a data note one the dataset summary carries among its warnings; the rest say how the run ran. The
+ * data notes end with the summary's label leaks (a feature that gives the label away).
  */
 export function runNotes(r: Pick<RunResult, 'notes' | 'records' | 'dataset'>): RunNotes {
+  const summary = r.dataset.summary;
   const schedule = new Set(r.records.flatMap((x) => (x.method && x.notes ? x.notes.map((n) => `${x.method}: ${n}`) : [])));
-  const data = new Set(r.dataset.summary.warnings);
-  const out: RunNotes = { loading: [], run: [], schedules: [] };
-  for (const n of r.notes) (schedule.has(n) ? out.schedules : data.has(n) ? out.loading : out.run).push(n);
+  const data = new Set(summary.warnings);
+  const out: RunNotes = { data: [], run: [], schedules: [] };
+  for (const n of r.notes) (schedule.has(n) ? out.schedules : data.has(n) ? out.data : out.run).push(n);
+  out.data.push(...(summary.leaks ?? []).map((l) => leakWarning(l, summary.task)));
   return out;
 }
 
@@ -112,8 +115,6 @@ export function buildRunReport(r: RunResult, date: string): ReportDocumentInput 
   const testRows = bestRecord?.confusion ? bestRecord.confusion.flat().reduce((a, b) => a + b, 0) : null;
   const classes = r.dataset.summary.task.kind === 'classification' ? r.dataset.summary.task.classes : [];
   const notes = runNotes(r);
-  // What loading changed and what the data check found (label leaks, small classes, …): the dataset summary's warnings.
-  const dataNotes = [...new Set([...notes.loading, ...r.dataset.summary.warnings])];
   const label = (rec: { role: string; modality: string; method?: string; teacher?: string }) =>
     rec.role === 'student' ? 'student (no KD)' : rec.role === 'teacher' ? `teacher (${rec.modality})` : `${rec.method} ← ${rec.teacher}`;
   return {
@@ -142,8 +143,13 @@ export function buildRunReport(r: RunResult, date: string): ReportDocumentInput 
       ...(r.warnings.length ? [verdict('warning', 'Too few rows for some of these numbers', r.warnings.join(' '))] : []),
     ],
     sections: [
-      ...(dataNotes.length
-        ? [{ heading: 'The data', blocks: [paragraph('What loading the data changed and what the data check found:'), list(dataNotes)] }]
+      ...(notes.data.length
+        ? [
+            {
+              heading: 'The data',
+              blocks: [paragraph('What loading the data changed, and the label leaks the data check found:'), list(notes.data)],
+            },
+          ]
         : []),
       {
         heading: 'Will KD help, and from which teacher?',

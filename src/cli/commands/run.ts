@@ -254,9 +254,9 @@ export function register(program: Command): void {
       });
       bars.stop();
       for (const w of result.warnings) warn(w);
-      // By kind: what loading changed and how the run ran, one line each; the schedules the budget does not finish, in one.
+      // By kind: what loading changed and the label leaks, how the run ran, one line each; the schedules the budget does not finish, in one.
       const notes = runNotes(result);
-      for (const note of [...notes.loading, ...notes.run]) warn(note);
+      for (const note of [...notes.data, ...notes.run]) warn(note);
       if (notes.schedules.length) warn(`schedules this budget does not finish: ${notes.schedules.join('; ')}`);
       emit(result, { json: Boolean(f.json) }, (r) => humanRun(r, outDir, resumeCommand(process.argv.slice(2), outDir)));
     } finally {
