@@ -54,20 +54,45 @@ export function num(x: number): string {
 export type { ProgressEvent, ProgressFn } from '../util/progress.js';
 import type { ProgressFn } from '../util/progress.js';
 
+/** Where progress goes: stderr, or in tests a stream that says whether it is a terminal. */
+export interface ProgressStream {
+  isTTY?: boolean;
+  columns?: number;
+  write(s: string): boolean;
+}
+
+/** The ETA for the bars: cli-progress's estimate, or '…' before it has one (it says 'NULL' or 'INF' then). */
+const etaTime = (t: unknown, options: cliProgress.Options, roundTo: number): string =>
+  typeof t === 'number' ? cliProgress.Format.TimeFormat(t, options, roundTo) : '…';
+
 /**
- * A progress callback that draws bars on stderr (only when stderr is a terminal, or always
- * with force) and can be handed to any library function that takes `onProgress`.
+ * A progress callback for any library function that takes `onProgress`, silent with quiet. On a
+ * terminal: a bar per task with cli-progress's ETA. Otherwise (a log, CI): the outermost task alone
+ * — tasks that start while it runs (each cell's epochs) are not shown — one line per unit it
+ * finishes (per cell of a run); an outermost task with nothing inside it (a single model's epochs)
+ * a line per tenth.
  */
-export function progressBars(opts: { quiet?: boolean } = {}): ProgressFn & { stop(): void } {
-  const enabled = !opts.quiet && process.stderr.isTTY;
-  const multi = enabled
+export function progressBars(opts: { quiet?: boolean; stream?: ProgressStream } = {}): ProgressFn & { stop(): void } {
+  const stream = opts.stream ?? process.stderr;
+  const tty = !opts.quiet && stream.isTTY === true;
+  const multi = tty
     ? new cliProgress.MultiBar(
-        { format: ' {task} [{bar}] {value}/{total} {detail}', hideCursor: true, clearOnComplete: false, stream: process.stderr },
+        {
+          format: ' {task} [{bar}] {value}/{total} ETA {eta_formatted} {detail}',
+          formatTime: etaTime,
+          // Cells differ in cost (a teacher, a distilled student, the CCH analysis): the rate over the last
+          // 50 updates (~25 cells) instead of the library's 10.
+          etaBuffer: 50,
+          hideCursor: true,
+          clearOnComplete: false,
+          stream: stream as NodeJS.WritableStream,
+        },
         cliProgress.Presets.shades_classic,
       )
     : null;
   const bars = new Map<string, cliProgress.SingleBar>();
-  const lastLine = new Map<string, number>();
+  // Without a terminal: the outermost running task, whether others ran inside it, and its last line.
+  let outer: { task: string; nested: boolean; shown: number; step: number } | null = null;
   const fn = ((ev) => {
     if (multi) {
       let bar = bars.get(ev.task);
@@ -77,14 +102,22 @@ export function progressBars(opts: { quiet?: boolean } = {}): ProgressFn & { sto
       }
       bar.setTotal(ev.total);
       bar.update(ev.done, { task: ev.task, detail: ev.detail ?? '' });
-    } else if (!opts.quiet) {
-      // Non-interactive: one line per task at most every 10% so logs stay readable.
-      const step = Math.floor((10 * ev.done) / Math.max(1, ev.total));
-      if (ev.done === ev.total || step !== lastLine.get(ev.task)) {
-        lastLine.set(ev.task, step);
-        process.stderr.write(escapeControl(`[${ev.task}] ${ev.done}/${ev.total}${ev.detail ? ' ' + ev.detail : ''}`) + '\n');
-      }
+      return;
     }
+    if (opts.quiet) return;
+    if (outer === null) outer = { task: ev.task, nested: false, shown: ev.done, step: -1 };
+    if (ev.task !== outer.task) {
+      outer.nested = true;
+      return;
+    }
+    const step = Math.floor((10 * ev.done) / Math.max(1, ev.total));
+    const finished = ev.done >= ev.total;
+    if (ev.done > outer.shown && (outer.nested || finished || step !== outer.step)) {
+      outer.shown = ev.done;
+      outer.step = step;
+      stream.write(escapeControl(`[${ev.task}] ${ev.done}/${ev.total}${ev.detail ? ' ' + ev.detail : ''}`) + '\n');
+    }
+    if (finished) outer = null;
   }) as ProgressFn & { stop(): void };
   fn.stop = () => multi?.stop();
   return fn;

@@ -109,15 +109,21 @@ describe('column selection', () => {
 const rows = ['1,0,0.5,a', '2,1,0.25,b', '3,0,0.75,a', '4,1,0.5,b'];
 
 describe('single CSV from the wild', () => {
-  it('a repeated header name loads, renamed, with the warning on the dataset', async () => {
+  it('a repeated header name loads, renamed, with the warning on the dataset until the load names the new name', async () => {
     const dir = makeDir({ 'd.csv': ['f,f,g,y', ...rows].join('\n') + '\n' });
-    const ds = await loadDataset(join(dir, 'd.csv'), { modalities: { a: 'f', b: 'f.1,g' }, label: 'y' });
+    const ds = await loadDataset(join(dir, 'd.csv'), { modalities: { a: 'f', b: 'f.*,g' }, label: 'y' });
     expect(ds.modalities.map((m) => m.columns)).toEqual([['f'], ['f.1', 'g']]);
     expect(ds.warnings).toEqual([
       `${join(dir, 'd.csv')} line 1: column name 'f' appears 2 times (columns 1, 2); column 1 keeps it, the others are renamed 'f.1' (column 2)`,
     ]);
     const t = await loadModalities(join(dir, 'd.csv'), { modalities: { a: 'f', b: 'g' } });
     expect(t.warnings).toHaveLength(1);
+    // Named exactly (a selection, its exclusion, the label): the user knows the name; said once, not on every command.
+    const named = await loadDataset(join(dir, 'd.csv'), { modalities: { a: 'f', b: 'f.1,g' }, label: 'y' });
+    expect(named.modalities.map((m) => m.columns)).toEqual([['f'], ['f.1', 'g']]);
+    expect(named.warnings).toBeUndefined();
+    expect((await loadDataset(join(dir, 'd.csv'), { modalities: { a: 'g', b: '!f.1,!g' }, label: 'y' })).warnings).toBeUndefined();
+    expect((await loadDataset(join(dir, 'd.csv'), { modalities: { a: 'f', b: 'g' }, label: 'f.1' })).warnings).toBeUndefined();
     const clean = makeDir({ 'd.csv': ['f,e,g,y', ...rows].join('\n') + '\n' });
     expect((await loadDataset(join(clean, 'd.csv'), { modalities: { a: 'f', b: 'g' }, label: 'y' })).warnings).toBeUndefined();
   });
@@ -204,6 +210,30 @@ describe('cmkd.json paths', () => {
     const inside = makeDir(files);
     writeFileSync(join(inside, 'cmkd.json'), manifest(join(inside, 'tab.csv')));
     expect((await loadDataset(inside)).modalities[0].source).toBe(join(inside, 'tab.csv'));
+  });
+
+  it('views whose class column repeats a feature name: a warning per file until the manifest names the renamed column', async () => {
+    // Each view's last column is the class, headed '0' like its first feature (pandas renames it '0.1').
+    const view = (shift: number) => '0,1,0\n' + [0, 1, 0, 1].map((y, i) => `${i + shift},${i * 2},${y}`).join('\n') + '\n';
+    const views = { 'a.csv': view(0), 'b.csv': view(5) };
+    const man = (columns: string | undefined) =>
+      JSON.stringify({
+        modalities: ['a', 'b'].map((v) => ({ name: v, file: `${v}.csv`, ...(columns ? { columns } : {}) })),
+        labels: { file: 'a.csv', column: '0.1' },
+        task: { kind: 'classification' },
+      });
+    const before = makeDir({ ...views, 'cmkd.json': man(undefined) });
+    // a.csv: the label names '0.1'; b.csv keeps it as a feature, and is said.
+    expect((await loadDataset(before)).warnings).toEqual([
+      `${join(before, 'b.csv')} line 1: column name '0' appears 2 times (columns 1, 3); column 1 keeps it, the others are renamed '0.1' (column 3)`,
+    ]);
+    const after = makeDir({ ...views, 'cmkd.json': man('!0.1') });
+    const ds = await loadDataset(after);
+    expect(ds.modalities.map((m) => m.columns)).toEqual([
+      ['0', '1'],
+      ['0', '1'],
+    ]);
+    expect(ds.warnings).toBeUndefined();
   });
 
   it('a repeated header name in a manifest CSV loads with a warning', async () => {

@@ -19,6 +19,13 @@ export interface CsvTable {
   lines: number[];
   /** What parsing changed and the user should hear about (a repeated header name renamed). */
   warnings: string[];
+  /** Each rename warning of `warnings` and the names it gave. */
+  renames?: { warning: string; names: string[] }[];
+  /**
+   * Column names a selection or a label/id field named exactly (columnIndex, selectColumns), as the
+   * load goes: a renamed column named so is one the user knows about (FileCache.warnings).
+   */
+  named?: Set<string>;
   /**
    * Row ids from an unnamed first column of distinct values (pandas' to_csv writes its index so),
    * which is then not among header/rows: it names rows, it is no feature.
@@ -58,7 +65,8 @@ export function parseCsv(text: string, file: string, opts: CsvParseOptions = {})
   const first = hasHeader ? 1 : 0;
   if (records.length <= first) throw new CmkdError(`${file} has a header but no data rows`, 'invalid-input');
   const index = hasHeader && isPandasIndex(records) ? indexColumn(records, file, warnings) : undefined;
-  const header = hasHeader ? uniqueHeader(records[0].record, file, warnings) : records[0].record.map((_, j) => String(j + 1));
+  const renames: { warning: string; names: string[] }[] = [];
+  const header = hasHeader ? uniqueHeader(records[0].record, file, warnings, renames) : records[0].record.map((_, j) => String(j + 1));
   const rows: string[][] = [];
   const lines: number[] = [];
   for (let i = first; i < records.length; i++) {
@@ -72,7 +80,7 @@ export function parseCsv(text: string, file: string, opts: CsvParseOptions = {})
     rows.push(record);
     lines.push(info.lines);
   }
-  return { file, header, rows, lines, warnings, ...(index ? { ids: index } : {}) };
+  return { file, header, rows, lines, warnings, renames, named: new Set(), ...(index ? { ids: index } : {}) };
 }
 
 /**
@@ -109,7 +117,7 @@ function indexColumn(records: { record: string[] }[], file: string, warnings: st
  * skipping names the header already has), one warning per renamed name. Files from the wild repeat
  * names (a label column named like a feature index); refusing them made users rewrite every file.
  */
-function uniqueHeader(names: string[], file: string, warnings: string[]): string[] {
+function uniqueHeader(names: string[], file: string, warnings: string[], renames: { warning: string; names: string[] }[]): string[] {
   names.forEach((h, j) => {
     if (h === '') throw new CmkdError(`${file} line 1: column ${j + 1} of the header is empty; every column needs a name`, 'invalid-input');
   });
@@ -131,9 +139,9 @@ function uniqueHeader(names: string[], file: string, warnings: string[]): string
   for (const [h, at] of seen) {
     if (at.length < 2) continue;
     const renamed = at.slice(1).map((j) => `'${out[j]}' (column ${j + 1})`);
-    warnings.push(
-      `${file} line 1: column name '${h}' appears ${at.length} times (columns ${at.map((j) => j + 1).join(', ')}); column ${at[0] + 1} keeps it, the others are renamed ${renamed.join(', ')}`,
-    );
+    const warning = `${file} line 1: column name '${h}' appears ${at.length} times (columns ${at.map((j) => j + 1).join(', ')}); column ${at[0] + 1} keeps it, the others are renamed ${renamed.join(', ')}`;
+    warnings.push(warning);
+    renames.push({ warning, names: at.slice(1).map((j) => out[j]) });
   }
   return out;
 }
@@ -155,6 +163,7 @@ export function parseNumberCell(t: CsvTable, row: number, col: number): number {
 /** Column indices of `names` in the header, or an error listing the header. */
 export function columnIndex(t: CsvTable, name: string, what: string): number {
   const j = t.header.indexOf(name);
+  if (j >= 0) t.named?.add(name);
   if (j < 0) {
     const shown = t.header.length > 12 ? t.header.slice(0, 12).join(', ') + ', …' : t.header.join(', ');
     throw new CmkdError(`${what}: ${t.file} has no column '${name}'; its columns are: ${shown}`, 'invalid-input');
@@ -194,12 +203,14 @@ export function selectColumns(t: CsvTable, selectors: string[], what: string, ex
   selectors.forEach((sel, i) => {
     const exact = t.header.indexOf(sel);
     if (exact >= 0) {
+      t.named?.add(sel);
       out.push(exact);
       return;
     }
     const negated = sel.startsWith('!') && sel.length > 1;
     const pattern = negated ? sel.slice(1) : sel;
     const glob = picomatch.scan(pattern).isGlob;
+    // '!name' (no glob) names the column it leaves out, through columnIndex.
     if (!glob && !negated) {
       out.push(columnIndex(t, sel, what));
       return;

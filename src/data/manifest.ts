@@ -241,6 +241,6 @@ export async function loadManifestDataset(dirOrManifest: string, opts: Directory
   const task: TaskSpec = man.task;
   const name = opts.name ?? man.name ?? basename(resolve(dir));
   if (fromFlag && !missing)
-    cache.warnings.push(`--label-file ${opts.labelFile}: its labels replace those ${manifestPath} names (${JSON.stringify(man.labels)})`);
+    cache.note(`--label-file ${opts.labelFile}: its labels replace those ${manifestPath} names (${JSON.stringify(man.labels)})`);
   return withLoadWarnings(assemble(name, modalities, raw, task, labelSpec.column ?? 'target', man.description), cache);
 }

@@ -62,8 +62,8 @@ export function resolveFormat(file: string, explicit: FileFormat | undefined, fi
 /** Parsed files of one load, so a CSV holding several modalities is read once. */
 export class FileCache {
   private readonly cache = new Map<string, unknown>();
-  /** What parsing the files changed (a repeated CSV header name renamed), one line each: the dataset's `warnings`. */
-  readonly warnings: string[] = [];
+  private readonly csvTables: CsvTable[] = [];
+  private readonly notes: string[] = [];
 
   /** `csv` applies to every CSV file of the load (header: false for header-less files). */
   constructor(private readonly csv: CsvParseOptions = {}) {}
@@ -73,10 +73,25 @@ export class FileCache {
     const key = `${format}:${path}`;
     if (!this.cache.has(key)) {
       const parsed = readFile(path, shown, format, field, this.csv);
-      if (format === 'csv') this.warnings.push(...(parsed as CsvTable).warnings);
+      if (format === 'csv') this.csvTables.push(parsed as CsvTable);
       this.cache.set(key, parsed);
     }
     return this.cache.get(key) as T;
+  }
+
+  /**
+   * What loading changed, one line each: the dataset's `warnings`. A renamed repeated CSV header name is
+   * said until the load names every column it renamed (a selection or the label naming '0.1' exactly, or
+   * '!0.1'): then the user knows the name, and it is not repeated on every command. Read after the load.
+   */
+  get warnings(): string[] {
+    const known = (t: CsvTable, w: string) => t.renames?.some((r) => r.warning === w && r.names.every((n) => t.named?.has(n))) ?? false;
+    return [...this.csvTables.flatMap((t) => t.warnings.filter((w) => !known(t, w))), ...this.notes];
+  }
+
+  /** Another line for `warnings` (e.g. a label file replacing the manifest's labels). */
+  note(line: string): void {
+    this.notes.push(line);
   }
 
   /** The same for a source read asynchronously; `key` says what of it (`hdf5:file#/x`), `read` runs once per key. */

@@ -3,12 +3,13 @@
  * and the in-browser page of the deployed student.
  */
 import path from 'node:path';
-import { getModality, featureSize, type MultimodalDataset, type Split } from '../data/index.js';
+import { getModality, featureSize, leakWarning, type MultimodalDataset, type Split } from '../data/index.js';
 import {
   cchScatterSpec,
   confusionMatrixSpec,
   figure,
   learningCurvesSpec,
+  list,
   methodsSpec,
   metricGainRange,
   metricLabel,
@@ -40,6 +41,49 @@ const REPRESENTATION_WORDS = {
 const GAIN_WORDS =
   'A gain is a *clear gain* or *clear loss* when its 95% interval excludes 0, *no practical effect* when the interval lies inside ± the practical margin, otherwise *undecided* (*undecided at the cap* when the run stopped adding splits); the intervals allow for overlapping splits and for splits added after looking.';
 
+/**
+ * The teachers whose models the methods figure and learning curves show: those the method family ran
+ * from, the deployed student's, and every teacher whose plain-KD gain is decided (a clear gain or loss),
+ * in the CCH ranking's order.
+ */
+export function shownTeachers(r: Pick<RunResult, 'decision' | 'recommended' | 'outcomes' | 'table' | 'best'>): string[] {
+  const deployedTeacher = r.table.find((row) => row.label === r.best.label && row.role === 'distilled')?.teacher;
+  const wanted = new Set([
+    ...(r.decision.familyFrom.length ? r.decision.familyFrom : [r.recommended]),
+    ...(deployedTeacher ? [deployedTeacher] : []),
+    ...r.outcomes.filter((o) => o.effect === 'clear gain' || o.effect === 'clear loss').map((o) => o.teacher),
+  ]);
+  const ranked = r.outcomes.map((o) => o.teacher).filter((t) => wanted.has(t));
+  return [...ranked, ...[...wanted].filter((t) => !ranked.includes(t))];
+}
+
+/** A run's notes by kind (RunResult.notes holds them in one list). */
+export interface RunNotes {
+  /** What loading the data changed (e.g. a repeated CSV column name renamed), then the label leaks the data check found. */
+  data: string[];
+  /** How the run ran (e.g. on one process despite --workers). */
+  run: string[];
+  /** Schedules this budget does not finish (e.g. DKD's warm-up), 'METHOD: note'. */
+  schedules: string[];
+}
+
+/**
+ * Sorts the run's notes by kind: a schedule note is one a distilled record carries (as 'METHOD: note'),
+ * a data note one the dataset summary carries among its warnings; the rest say how the run ran. The
+ * data notes end with the summary's label leaks (a feature that gives the label away).
+ */
+export function runNotes(r: Pick<RunResult, 'notes' | 'records' | 'dataset'>): RunNotes {
+  const summary = r.dataset.summary;
+  const schedule = new Set(r.records.flatMap((x) => (x.method && x.notes ? x.notes.map((n) => `${x.method}: ${n}`) : [])));
+  const data = new Set(summary.warnings);
+  const out: RunNotes = { data: [], run: [], schedules: [] };
+  for (const n of r.notes) (schedule.has(n) ? out.schedules : data.has(n) ? out.data : out.run).push(n);
+  out.data.push(...(summary.leaks ?? []).map((l) => leakWarning(l, summary.task)));
+  return out;
+}
+
+const teacherWords = (teachers: string[]) => `teacher${teachers.length === 1 ? '' : 's'} ${teachers.map((t) => `'${t}'`).join(', ')}`;
+
 /** What the report's sections share, derived from the run's result. */
 function reportContext(r: RunResult) {
   const h = r.headline.metric;
@@ -55,18 +99,23 @@ function reportContext(r: RunResult) {
   const gainCell = (g: MeanSd | undefined, ci: [number, number] | null | undefined) => (g ? { value: g.mean, ci: ci ?? null } : null);
   const deployed = (text: string) => (text === r.best.label ? `${text} (deployed)` : text);
   const distilled = r.table.filter((row) => row.role === 'distilled');
-  const family = distilled.filter((row) => familyFrom.includes(row.teacher!));
+  const shown = shownTeachers(r);
+  const shownRows = distilled.filter((row) => shown.includes(row.teacher!));
   const curves = r.records.filter(
     (rec) =>
       rec.repeat === 0 &&
       rec.history.length > 0 &&
-      (rec.role === 'student' || rec.teacher === familyFrom[0] || (rec.role === 'teacher' && rec.modality === familyFrom[0])),
+      (rec.role === 'student' ||
+        rec.modelDir === r.best.sourceDir ||
+        (rec.role === 'distilled' && shown.includes(rec.teacher!)) ||
+        (rec.role === 'teacher' && shown.includes(rec.modality))),
   );
   const bestRecord = r.records.find((rec) => rec.repeat === 0 && rec.modelDir === r.best.sourceDir);
   const studentRecord = r.records.find((rec) => rec.repeat === 0 && rec.role === 'student');
   // The confusion matrix counts the first split's test rows (the rows of predictions.csv).
   const testRows = bestRecord?.confusion ? bestRecord.confusion.flat().reduce((a, b) => a + b, 0) : null;
   const classes = r.dataset.summary.task.kind === 'classification' ? r.dataset.summary.task.classes : [];
+  const notes = runNotes(r);
   const label = (rec: { role: string; modality: string; method?: string; teacher?: string }) =>
     rec.role === 'student' ? 'student (no KD)' : rec.role === 'teacher' ? `teacher (${rec.modality})` : `${rec.method} ← ${rec.teacher}`;
   return {
@@ -83,7 +132,9 @@ function reportContext(r: RunResult) {
     gainCell,
     deployed,
     distilled,
-    family,
+    shown,
+    shownRows,
+    notes,
     curves,
     bestRecord,
     studentRecord,
@@ -123,7 +174,20 @@ export function buildRunReport(r: RunResult, date: string): ReportDocumentInput 
       verdict(tone, headlineText, r.verdict),
       ...(r.warnings.length ? [verdict('warning', 'Too few rows for some of these numbers', r.warnings.join(' '))] : []),
     ],
-    sections: [teachersSection(c), methodsSection(c), trainingSection(c), filesSection(c)],
+    sections: [
+      ...(c.notes.data.length
+        ? [
+            {
+              heading: 'The data',
+              blocks: [paragraph('What loading the data changed, and the label leaks the data check found:'), list(c.notes.data)],
+            },
+          ]
+        : []),
+      teachersSection(c),
+      methodsSection(c),
+      trainingSection(c),
+      filesSection(c),
+    ],
   };
 }
 
@@ -191,7 +255,7 @@ function teachersSection(c: ReportContext) {
 
 /** The distillation methods table, the deploy rule applied, and the methods chart. */
 function methodsSection(c: ReportContext) {
-  const { r, h, hName, metrics, student, sequential, familyFrom, gainCell, deployed, family } = c;
+  const { r, h, hName, metrics, student, sequential, familyFrom, gainCell, deployed, shown, shownRows, notes } = c;
   return {
     heading: 'Distillation methods',
     blocks: [
@@ -199,7 +263,8 @@ function methodsSection(c: ReportContext) {
         `Plain KD distills from every teacher, in the CCH ranking's order; the other methods from **${familyFrom.join('**, **')}**, the teacher with the largest measured plain-KD gain${sequential ? ' at the look it was chosen' : ''} (the CCH ranking's first is **${r.recommended}**). Every student has the same architecture; test metrics are mean ± sd over the splits in the splits column; the gain over the no-KD student is paired by split, with its 95% interval, and bold only for a clear gain. ${GAIN_WORDS}`,
       ),
       paragraph(`The deploy rule: ${r.decision.rule}. ${r.decision.sentence}`),
-      ...(r.notes.length ? [paragraph(`Schedules this budget does not finish: ${r.notes.join('; ')}.`)] : []),
+      ...(notes.schedules.length ? [paragraph(`Schedules this budget does not finish: ${notes.schedules.join('; ')}.`)] : []),
+      ...(notes.run.length ? [paragraph(`How the run ran: ${notes.run.join('; ')}.`)] : []),
       table({
         id: 'methods',
         header: ['model', ...metrics.map((m) => metricLabel(m)), 'splits', `gain (${hName})`, 'effect'],
@@ -217,8 +282,9 @@ function methodsSection(c: ReportContext) {
       figure(
         'methods',
         methodsSpec(
-          family.map((row) => ({
-            method: familyFrom.length === 1 ? row.label.replace(` ← ${familyFrom[0]}`, '') : row.label,
+          shownRows.map((row) => ({
+            method: row.label.replace(` ← ${row.teacher}`, '') + (row.label === r.best.label ? ' (deployed)' : ''),
+            ...(shown.length > 1 ? { group: row.teacher } : {}),
             mean: row.test[h].mean,
             sd: row.test[h].sd,
           })),
@@ -229,7 +295,7 @@ function methodsSection(c: ReportContext) {
             sort: r.headline.higherIsBetter ? 'max' : 'min',
           },
         ),
-        `Test ${hName} of each method (mean ± sd), against the no-KD student.`,
+        `Test ${hName} of each method (mean ± sd over its splits), against the no-KD student (line and ± sd band): the methods from ${teacherWords(shown)}${shown.length > familyFrom.length ? " (the method family's, the deployed student's and every teacher whose plain-KD gain is a clear gain or loss)" : ''}.`,
       ),
     ],
   };
@@ -237,7 +303,7 @@ function methodsSection(c: ReportContext) {
 
 /** Learning curves and confusion matrices of the first split. */
 function trainingSection(c: ReportContext) {
-  const { r, curves, bestRecord, studentRecord, classes, label } = c;
+  const { r, curves, bestRecord, studentRecord, classes, label, shown } = c;
   return {
     heading: 'Training',
     blocks: [
@@ -250,21 +316,30 @@ function trainingSection(c: ReportContext) {
           })),
           { metricName: r.headline.metric === 'f1Weighted' ? 'accuracy' : 'MSE' },
         ),
-        'Validation loss and metric per epoch (first split). Each model keeps its best validation epoch.',
+        `Validation loss and metric per epoch (first split) of the no-KD student, the deployed student, and the teachers and students from ${teacherWords(shown)}. Each model keeps its best validation epoch.`,
       ),
+      // The no-KD student deployed: its confusion matrix once, not twice under two names.
       ...(classes.length && bestRecord?.confusion && studentRecord?.confusion
-        ? [
-            figure(
-              'confusion-student',
-              confusionMatrixSpec(studentRecord.confusion, classes, { title: 'No-KD student' }),
-              'Test confusion matrix of the no-KD student (first split).',
-            ),
-            figure(
-              'confusion-best',
-              confusionMatrixSpec(bestRecord.confusion, classes, { title: r.best.label }),
-              `Test confusion matrix of the deployed student, ${r.best.label} (first split).`,
-            ),
-          ]
+        ? bestRecord === studentRecord
+          ? [
+              figure(
+                'confusion-student',
+                confusionMatrixSpec(studentRecord.confusion, classes, { title: 'No-KD student (deployed)' }),
+                'Test confusion matrix of the no-KD student, the deployed student (first split).',
+              ),
+            ]
+          : [
+              figure(
+                'confusion-student',
+                confusionMatrixSpec(studentRecord.confusion, classes, { title: 'No-KD student' }),
+                'Test confusion matrix of the no-KD student (first split).',
+              ),
+              figure(
+                'confusion-best',
+                confusionMatrixSpec(bestRecord.confusion, classes, { title: r.best.label }),
+                `Test confusion matrix of the deployed student, ${r.best.label} (first split).`,
+              ),
+            ]
         : []),
     ],
   };
@@ -272,12 +347,12 @@ function trainingSection(c: ReportContext) {
 
 /** What the run folder holds. */
 function filesSection(c: ReportContext) {
-  const { testRows, classes } = c;
+  const { testRows, classes, bestRecord, studentRecord } = c;
   return {
     heading: 'Files',
     blocks: [
       paragraph(
-        `results.json holds every number above; methods.csv and teachers.csv the tables (intervals as _lo/_hi columns); predictions.csv the deployed student's prediction for each of the ${testRows === null ? '' : `${testRows} `}test rows of the first split${testRows === null ? '' : ' — the rows of the confusion matrices above —'}${classes.length ? ' with its class probabilities' : ''}, each row named by its place in the dataset as loaded (id, counting from 0); models/ every trained model (TF.js format); best-student/ the deployed model with MODEL_CARD.md; student/ a page that runs it in a browser, opened straight from the folder (the model is stored in the page) or served with \`cmkd serve <run-dir>\`.`,
+        `results.json holds every number above; methods.csv and teachers.csv the tables (intervals as _lo/_hi columns); predictions.csv the deployed student's prediction for each of the ${testRows === null ? '' : `${testRows} `}test rows of the first split${testRows === null ? '' : ` — the rows of the confusion ${bestRecord === studentRecord ? 'matrix' : 'matrices'} above —`}${classes.length ? ' with its class probabilities' : ''}, each row named by its place in the dataset as loaded (id, counting from 0); models/ every trained model (TF.js format); best-student/ the deployed model with MODEL_CARD.md; student/ a page that runs it in a browser, opened straight from the folder (the model is stored in the page) or served with \`cmkd serve <run-dir>\`.`,
       ),
     ],
   };

@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { CCH_REPRESENTATIONS, miMethod, type CchRepresentation } from '../../criteria/index.js';
 import { MI_ESTIMATORS, MI_UNITS, type MIEstimatorName, type MIUnits } from '../../mi/index.js';
 import { METHOD_IDS } from '../../kd/index.js';
-import { agreementLine, BUDGET_PRESETS, BUDGETS, runMainJob, type RunOptions, type RunResult } from '../../run/index.js';
+import { agreementLine, BUDGET_PRESETS, BUDGETS, runMainJob, runNotes, type RunOptions, type RunResult } from '../../run/index.js';
 import { oneOf } from '../../util/errors.js';
 import { formatEstimate, formatMeanSd } from '../../util/format.js';
 import { addDatasetFlags, columnOptions, interruptSignal, jobDataset, prepareOutDir, type DatasetFlags } from '../common.js';
@@ -254,7 +254,10 @@ export function register(program: Command): void {
       });
       bars.stop();
       for (const w of result.warnings) warn(w);
-      for (const note of result.notes) warn(note);
+      // By kind: what loading changed and the label leaks, how the run ran, one line each; the schedules the budget does not finish, in one.
+      const notes = runNotes(result);
+      for (const note of [...notes.data, ...notes.run]) warn(note);
+      if (notes.schedules.length) warn(`schedules this budget does not finish: ${notes.schedules.join('; ')}`);
       emit(result, { json: Boolean(f.json) }, (r) => humanRun(r, outDir, resumeCommand(process.argv.slice(2), outDir)));
     } finally {
       bars.stop();
