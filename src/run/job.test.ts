@@ -122,6 +122,9 @@ describe('cmkd run (main job)', () => {
       samples: { label: number }[];
     };
     expect(new Set(config.samples.map((x) => x.label)).size).toBe(10);
+    // settings.json names the estimate that ran: plug-in on predicted classes, whatever the fallback estimator.
+    const settings = JSON.parse(await readFile(path.join(outDir, 'settings.json'), 'utf8'));
+    expect(settings.analysis).toMatchObject({ representation: 'predicted', estimator: 'ksg', ran: 'plug-in' });
     const report = JSON.parse(await readFile(path.join(outDir, 'report.json'), 'utf8'));
     expect(report.summary[1]).toMatchObject({ kind: 'verdict', tone: 'warning', text: r.warnings.join(' ') });
   });

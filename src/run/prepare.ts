@@ -189,7 +189,8 @@ async function deriveRun(o: RunOptions): Promise<Prepared> {
     recipe: executor.recipe,
     // What loading changed (a renamed CSV column): kept with the results, whoever loaded the dataset.
     notes: [...(loaded.warnings ?? []), ...executor.notes],
-    settings: { ...settings, ...more, analysis },
+    // The estimate that ran: predicted classes are discrete, so every MI term is the plug-in one whatever `estimator` names.
+    settings: { ...settings, ...more, analysis: { ...analysis, ran: analysis.representation === 'predicted' ? 'plug-in' : analysis.estimator } },
   };
 }
 
