@@ -323,10 +323,13 @@ async function main() {
         `(CPU ms for the frozen teacher's outputs on all ${ROWS} training rows, once per split; not in the step)`,
     );
   }
-  if (cases.some((c) => c.step === 'discom')) console.log('(discom: two branches, table MLP + image CNN, one joint step; no PyTorch counterpart here)');
+  if (cases.some((c) => c.step === 'discom'))
+    console.log('(discom: two branches, table MLP + image CNN, one joint step; no PyTorch counterpart here)');
 
   if (o.profile) {
-    console.log('\ncmkd profile: one epoch under tf.profile (wall ms per step; the profiler syncs and times every kernel, inflating the step):');
+    console.log(
+      '\ncmkd profile: one epoch under tf.profile (wall ms per step; the profiler syncs and times every kernel, inflating the step):',
+    );
     for (const c of cases) {
       const p = await cmkd.ask({ case: c, profile: true });
       console.log(

@@ -75,7 +75,8 @@ export function checkChartSpec(spec: unknown, name: string): void {
     throw new CmkdError(`figure '${name}': ${why}${tail}`, 'invalid-input');
   };
   const walk = (v: unknown, at: string[]): void => {
-    if (at.length > MAX_SPEC_DEPTH) refuse(`the spec is nested more than ${MAX_SPEC_DEPTH} levels deep (at ${at.slice(0, 4).join('.')}…)`, '');
+    if (at.length > MAX_SPEC_DEPTH)
+      refuse(`the spec is nested more than ${MAX_SPEC_DEPTH} levels deep (at ${at.slice(0, 4).join('.')}…)`, '');
     if (typeof v === 'string' && cssText(v).includes('url(')) refuse(`${at.join('.')} holds url(…), which loads a URL`);
     if (Array.isArray(v)) return v.forEach((x, i) => walk(x, [...at, String(i)]));
     if (typeof v !== 'object' || v === null) return;

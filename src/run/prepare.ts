@@ -190,7 +190,11 @@ async function deriveRun(o: RunOptions): Promise<Prepared> {
     // What loading changed (a renamed CSV column): kept with the results, whoever loaded the dataset.
     notes: [...(loaded.warnings ?? []), ...executor.notes],
     // The estimate that ran: predicted classes are discrete, so every MI term is the plug-in one whatever `estimator` names.
-    settings: { ...settings, ...more, analysis: { ...analysis, ran: analysis.representation === 'predicted' ? 'plug-in' : analysis.estimator } },
+    settings: {
+      ...settings,
+      ...more,
+      analysis: { ...analysis, ran: analysis.representation === 'predicted' ? 'plug-in' : analysis.estimator },
+    },
   };
 }
 

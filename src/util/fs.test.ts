@@ -33,6 +33,9 @@ describe('toCsv', () => {
   it('writes the header alone when there are no rows but columns are given; CR and LF are quoted', () => {
     expect(toCsv([], ['a,b', 'c'])).toBe('"a,b",c\n');
     expect(toCsv([])).toBe('');
-    expect(read(toCsv([{ a: 'x\r\ny', b: NaN }]))).toEqual([['a', 'b'], ['x\r\ny', '']]);
+    expect(read(toCsv([{ a: 'x\r\ny', b: NaN }]))).toEqual([
+      ['a', 'b'],
+      ['x\r\ny', ''],
+    ]);
   });
 });

@@ -87,7 +87,8 @@ function specialKind(st: Stats): string {
 export function checkRegularFile(path: string, shown: string, maxBytes = MAX_FILE_BYTES): Stats {
   const st = statSync(path);
   if (st.isDirectory()) throw new CmkdError(`${shown} is a directory, not a file`, 'invalid-input');
-  if (!st.isFile()) throw new CmkdError(`${shown} is ${specialKind(st)}, not a regular file; cmkd reads regular files only`, 'invalid-input');
+  if (!st.isFile())
+    throw new CmkdError(`${shown} is ${specialKind(st)}, not a regular file; cmkd reads regular files only`, 'invalid-input');
   if (st.size > maxBytes)
     throw new CmkdError(
       `${shown} is ${formatBytes(st.size)}; cmkd reads files of at most ${formatBytes(maxBytes)}${maxBytes === MAX_TEXT_FILE_BYTES ? ' as text' : ''} (split it, or save it as .npy)`,

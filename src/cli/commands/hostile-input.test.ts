@@ -206,7 +206,15 @@ const cases: Case[] = [
   },
   {
     kind: 'subfolder that is a symlink to a folder outside',
-    files: dataset({}, { modalities: [{ name: 'tab', file: 'sub/tab.csv' }, { name: 'img', kind: 'image', shape: [2, 2, 1], file: 'img.npy' }] }),
+    files: dataset(
+      {},
+      {
+        modalities: [
+          { name: 'tab', file: 'sub/tab.csv' },
+          { name: 'img', kind: 'image', shape: [2, 2, 1], file: 'img.npy' },
+        ],
+      },
+    ),
     setup: (data, outside) => {
       writeFileSync(join(outside, 'tab.csv'), 'a,b\n1,2\n3,4\n5,6\n7,8\n9,1\n2,3\n');
       symlinkSync(outside, join(data, 'sub'));
@@ -216,7 +224,15 @@ const cases: Case[] = [
   },
   {
     kind: 'image in an image folder that is a symlink to a file outside',
-    files: dataset({ 'pics/0.png': 'x' }, { modalities: [{ name: 'tab', file: 'tab.csv' }, { name: 'pic', file: 'pics' }] }),
+    files: dataset(
+      { 'pics/0.png': 'x' },
+      {
+        modalities: [
+          { name: 'tab', file: 'tab.csv' },
+          { name: 'pic', file: 'pics' },
+        ],
+      },
+    ),
     setup: (data, outside) => {
       writeFileSync(join(outside, 'secret.png'), 'x');
       symlinkSync(join(outside, 'secret.png'), join(data, 'pics', '1.png'));
@@ -248,7 +264,17 @@ const cases: Case[] = [
     kind: 'label file that is a symlink to /dev/zero (single CSV, --label-file)',
     files: { 'd.csv': oneCsv() },
     setup: (data) => symlinkSync('/dev/zero', join(data, 'y.csv')),
-    argv: (data) => ['data', 'validate', join(data, 'd.csv'), '--csv-modality', 'p=a', '--csv-modality', 'q=b', '--label-file', join(data, 'y.csv')],
+    argv: (data) => [
+      'data',
+      'validate',
+      join(data, 'd.csv'),
+      '--csv-modality',
+      'p=a',
+      '--csv-modality',
+      'q=b',
+      '--label-file',
+      join(data, 'y.csv'),
+    ],
     want: /y\.csv is a character device, not a regular file/,
   },
   // Labels.
