@@ -81,7 +81,7 @@ function nextStep(r: SweepResult & { repeats: number | 'auto' }, resume: string)
   const atCap = r.table.rows.filter((row) => row.effect === 'undecided at the cap').length;
   const cap = d.looks[d.looks.length - 1];
   return r.repeats === 'auto'
-    ? `${atCap} method(s) undecided at the cap of ${cap} splits: to decide, ${resume} --max-repeats ${d.next?.maxRepeats} --resume`
+    ? `${atCap} method(s) undecided at the cap of ${cap} splits: to add splits for them (each still decides only if its gain is far enough from 0 against its spread between splits), ${resume} --max-repeats ${d.next?.maxRepeats} --resume`
     : `${atCap} method(s) undecided with ${cap} splits: sequential splits (--repeats auto, the default) add splits only where they are needed, resuming this folder with --resume`;
 }
 
