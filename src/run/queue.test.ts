@@ -2,6 +2,8 @@ import { mkdtemp, readdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { fileURLToPath } from 'node:url';
+import { startSource } from '../../test/cli.js';
 import { HAS_REDIS, NO_REDIS_REASON, startRedis, startWorker, type RedisServer, type WorkerProcess } from '../../test/redis/redis.js';
 import { CmkdError } from '../util/errors.js';
 import type { ProgressEvent } from '../util/progress.js';
@@ -197,6 +199,30 @@ describe.skipIf(!HAS_REDIS)(HAS_REDIS ? 'execute through a Redis queue served by
     expect(resumed.reusedStages.length).toBeGreaterThanOrEqual(2);
     expect(tables(resumed)).toEqual(tables(one));
   }, 300_000);
+
+  it('Redis gone mid-run for longer than the wait: the submitting process ends with one line and exit 2, not 0 in silence', async () => {
+    await start(1);
+    const outDir = await out('gone');
+    const run = startSource(fileURLToPath(new URL('../../test/redis/queued-run.ts', import.meta.url)), [redis.url, outDir, '1000']);
+    try {
+      await run.waitFor(/^progress [1-9]/);
+      await redis.stop();
+      const code = await run.exited;
+      const errors = run.lines.filter((l) => l.startsWith('cmkd: '));
+      expect({ code, errors }).toEqual({
+        code: 2,
+        errors: [
+          `cmkd: error: lost the connection to the queue at ${redis.url} for 1 s; finished cells are kept: --resume continues the run`,
+        ],
+      });
+      expect(run.lines).not.toContain('finished');
+    } finally {
+      await run.stop('SIGKILL');
+      // The worker lost Redis in the middle of a cell and is no part of the test.
+      await Promise.all(workers.map((w) => w.stop('SIGKILL')));
+      await redis.start();
+    }
+  }, 120_000);
 
   it('an unreachable queue fails at once with one line naming it, without its password', async () => {
     const port = redis.port + 1 === 65536 ? redis.port - 1 : redis.port + 1;

@@ -42,6 +42,8 @@ export const MAX_JOB_BYTES = 4 * 1024 * 1024;
 export const RECONNECT_MS = 60_000;
 /** How often the submitter asks Redis for the state of the cells it waits for (events may be lost across a restart). */
 const POLL_MS = 2000;
+/** How long dropping a connection may take (see shutDown). */
+const DISCONNECT_MS = 1000;
 /** Finished jobs stay this long, so a resumed submitter finds records computed while it was away. */
 const KEEP_SECONDS = 24 * 3600;
 
@@ -115,22 +117,27 @@ export function queueConnection(url: string, flag = '--queue', stopping: () => b
   };
 }
 
-/** Closes bullmq objects, or after `ms` (Redis gone; 0: at once) drops their connections; `stop()` first ends ioredis's reconnecting. */
+/**
+ * Closes bullmq objects, or after `ms` (Redis gone; 0: at once) drops their connections; `stop()`
+ * first ends ioredis's reconnecting. Dropping waits at most DISCONNECT_MS: bullmq's disconnect()
+ * waits for ioredis's 'end' event, which a connection dropped while it waits to reconnect never
+ * emits — and with no timer left, Node would end the process (exit 0) with the caller still waiting.
+ */
 export async function shutDown(
   parts: { close(): Promise<void>; disconnect(): Promise<void> }[],
   stop: () => void,
   ms = 5000,
 ): Promise<void> {
   stop();
-  if (ms <= 0) {
-    await Promise.allSettled(parts.map((p) => p.disconnect()));
-    return;
+  if (ms > 0) {
+    try {
+      await within(Promise.all(parts.map((p) => p.close())), ms, 'timeout');
+      return;
+    } catch {
+      // Not closed in time: dropped below.
+    }
   }
-  try {
-    await within(Promise.all(parts.map((p) => p.close())), ms, 'timeout');
-  } catch {
-    await Promise.allSettled(parts.map((p) => p.disconnect()));
-  }
+  await within(Promise.allSettled(parts.map((p) => p.disconnect())), DISCONNECT_MS, 'timeout').catch(() => undefined);
 }
 
 /** The failure reason a worker gives BullMQ: the error's message, prefixed by its CmkdError code. */
@@ -262,13 +269,18 @@ class QueueExecutor implements CellExecutor {
     const jobId = this.jobId(cell);
     const answer = new Promise<Json>((resolve, reject) => this.waiting.set(jobId, { cell, resolve, reject }));
     // An id already on the queue (a resumed run) is not added twice: its answer is awaited.
+    const added = this.queue.add(cell.kind, data, {
+      jobId,
+      attempts: 1,
+      removeOnComplete: { age: KEEP_SECONDS },
+      removeOnFail: { age: KEEP_SECONDS },
+    });
+    // With Redis away, add() waits for the reconnect, and a connection dropped meanwhile (close)
+    // leaves it pending for good: the answer failing (connection lost, or closed) ends the wait.
+    added.catch(() => undefined);
+    answer.catch(() => undefined);
     try {
-      await this.queue.add(cell.kind, data, {
-        jobId,
-        attempts: 1,
-        removeOnComplete: { age: KEEP_SECONDS },
-        removeOnFail: { age: KEEP_SECONDS },
-      });
+      await Promise.race([added, answer]);
     } catch (err) {
       // Not queued: nothing to wait for (and the unanswered promise is dropped, not rejected).
       this.waiting.delete(jobId);
@@ -394,7 +406,13 @@ export async function executeOnQueue<W>(
     await shutDown([events, queue], stop, 0);
     throw err;
   }
-  const token = await runToken(o.store.runDir, o.store.resume);
+  let token: string;
+  try {
+    token = await runToken(o.store.runDir, o.store.resume);
+  } catch (err) {
+    await shutDown([events, queue], stop, 0);
+    throw err;
+  }
   const executor = new QueueExecutor(
     Job,
     queue,
@@ -407,5 +425,12 @@ export async function executeOnQueue<W>(
     o.onProgress,
     stop,
   );
-  return executeScheduled(plan, o, executor);
+  // A timer for as long as the run waits on the queue: whatever Redis leaves pending, Node does not
+  // end the process (exit 0, in silence) while the run has neither finished nor failed.
+  const alive = setInterval(() => undefined, 3600_000);
+  try {
+    return await executeScheduled(plan, o, executor);
+  } finally {
+    clearInterval(alive);
+  }
 }
