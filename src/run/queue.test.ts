@@ -78,6 +78,28 @@ describe('what crosses the queue', () => {
     expect(redactUrl('rediss://u:s3cret@h:6380/1')).toBe('rediss://u:***@h:6380/1');
     expect(() => queueConnection('ftp://u:s3cret@h')).toThrow(/^(?!.*s3cret)/);
   });
+
+  it("queue URLs: a database beyond Redis's 16 and a malformed host are refused before connecting", () => {
+    for (const ok of [
+      'redis://127.0.0.1:6379/15',
+      'redis://h/0',
+      'redis://redis-1.example.org.:6379',
+      'redis://[::1]:6379/3',
+      'rediss://my_host:1',
+    ])
+      expect(() => queueConnection(ok), ok).not.toThrow();
+    expect(() => queueConnection('redis://:s3cret@127.0.0.1:6379/99')).toThrow(
+      /^--queue 'redis:\/\/:\*\*\*@127\.0\.0\.1:6379\/99': database 99 is out of range: expected \/0 to \/15 \(Redis has 16 databases unless configured otherwise\)$/,
+    );
+    expect(() => queueConnection('redis://h/16')).toThrow(/database 16 is out of range/);
+    const host = 'expected a host name, an IPv4 address \\(four numbers from 0 to 255\\) or an \\[IPv6\\] address';
+    expect(() => queueConnection('redis://256.1.1.1:1')).toThrow(
+      new RegExp(`^--queue 'redis://256\\.1\\.1\\.1:1': host '256\\.1\\.1\\.1' is not an IPv4 address: ${host}$`),
+    );
+    expect(() => queueConnection('redis://1.2.3:6379')).toThrow(/host '1\.2\.3' is not an IPv4 address/);
+    expect(() => queueConnection('redis://-bad-:6379', '--queue')).toThrow(new RegExp(`host '-bad-' is not a valid host name: ${host}$`));
+    expect(() => queueConnection('redis://h:0')).toThrow(/port 0: expected a port from 1 to 65535$/);
+  });
 });
 
 // A real redis-server on a free port and `cmkd worker` processes from the sources.

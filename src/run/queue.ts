@@ -93,6 +93,33 @@ export function redactUrl(url: string): string {
 }
 
 /**
+ * The largest database number a queue URL may name: Redis's default `databases 16`. Checked before
+ * connecting because ioredis answers a SELECT the server refuses by logging the error and serving
+ * database 0, which would mix this queue with another's.
+ */
+export const MAX_DB = 15;
+
+/**
+ * What is wrong with a URL's host (null: nothing): a host is a name (labels of letters, digits,
+ * '-' and '_', at most 63 characters each, 253 in all), an IPv4 address (four numbers from 0 to
+ * 255) or an [IPv6] address. The URL parser leaves a redis:// host as written, so '256.1.1.1' would
+ * reach the resolver and fail only after the reconnect wait.
+ */
+function hostProblem(host: string): string | null {
+  if (host.startsWith('[')) return null; // IPv6: checked by the URL parser.
+  const expected = 'expected a host name, an IPv4 address (four numbers from 0 to 255) or an [IPv6] address';
+  if (/^[\d.]+$/.test(host)) {
+    const parts = host.split('.');
+    return parts.length === 4 && parts.every((p) => /^\d{1,3}$/.test(p) && Number(p) <= 255)
+      ? null
+      : `host '${host}' is not an IPv4 address: ${expected}`;
+  }
+  const name = host.endsWith('.') ? host.slice(0, -1) : host; // a fully qualified name may end with '.'
+  const label = /^[a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?$/i;
+  return name.length <= 253 && name.split('.').every((l) => label.test(l)) ? null : `host '${host}' is not a valid host name: ${expected}`;
+}
+
+/**
  * Checks a queue URL (redis:// or rediss://, host, optional port and /db) and gives ioredis's
  * options: reconnect (every ≤ 2 s) until `stopping()` says the caller is shutting down.
  */
@@ -106,8 +133,17 @@ export function queueConnection(url: string, flag = '--queue', stopping: () => b
   if (u.protocol !== 'redis:' && u.protocol !== 'rediss:')
     throw new CmkdError(`${flag} '${redactUrl(url)}': expected a redis:// or rediss:// URL`, 'invalid-option');
   if (!u.hostname) throw new CmkdError(`${flag} '${redactUrl(url)}': no host`, 'invalid-option');
+  const host = hostProblem(u.hostname);
+  if (host) throw new CmkdError(`${flag} '${redactUrl(url)}': ${host}`, 'invalid-option');
+  if (u.port === '0') throw new CmkdError(`${flag} '${redactUrl(url)}': port 0: expected a port from 1 to 65535`, 'invalid-option');
   if (u.pathname && u.pathname !== '/' && !/^\/\d+$/.test(u.pathname))
     throw new CmkdError(`${flag} '${redactUrl(url)}': the path must be a database number, like /0`, 'invalid-option');
+  const db = u.pathname.length > 1 ? Number(u.pathname.slice(1)) : 0;
+  if (db > MAX_DB)
+    throw new CmkdError(
+      `${flag} '${redactUrl(url)}': database ${u.pathname.slice(1)} is out of range: expected /0 to /${MAX_DB} (Redis has ${MAX_DB + 1} databases unless configured otherwise)`,
+      'invalid-option',
+    );
   // maxRetriesPerRequest null: commands wait for a reconnect instead of failing (BullMQ's advice for workers).
   return {
     url,
