@@ -24,6 +24,7 @@ import {
   failureReason,
   queueConnection,
   redactUrl,
+  refusal,
   shutDown,
   type QueueAnswer,
   type QueueJob,
@@ -156,12 +157,14 @@ export async function serveQueue(o: QueueWorkerOptions): Promise<void> {
     // A cell whose worker died twice is retried once more before the run fails.
     maxStalledCount: 2,
   });
-  worker.on('error', (err) => o.onEvent?.({ type: 'connection', message: err.message }));
+  // A refused password stops the worker at once (retrying cannot cure it); other connection errors are retried, a line each.
+  const refused = refusal([worker], o.url, (err) => o.onEvent?.({ type: 'connection', message: err.message }));
   const reconnectMs = o.reconnectMs ?? RECONNECT_MS;
   let timer: NodeJS.Timeout | undefined;
   try {
     await Promise.race([
       worker.waitUntilReady(),
+      refused,
       new Promise((_, reject) => {
         timer = setTimeout(
           () =>
@@ -190,9 +193,15 @@ export async function serveQueue(o: QueueWorkerOptions): Promise<void> {
     if (o.signal?.aborted) stop();
     else o.signal?.addEventListener('abort', stop, { once: true });
   });
-  const running = worker.run();
-  await stopped;
+  const running = worker.run().catch(() => undefined);
+  try {
+    await Promise.race([stopped, refused]);
+  } catch (err) {
+    controller.abort();
+    await shutDown([worker], stop, 0);
+    throw err;
+  }
   // The running cell stops at its next step and goes back on the queue (see the processor).
   await shutDown([worker], stop, 10_000);
-  await running.catch(() => undefined);
+  await running;
 }

@@ -255,3 +255,44 @@ describe.skipIf(!HAS_REDIS)(HAS_REDIS ? 'execute through a Redis queue served by
     );
   }, 60_000);
 });
+
+describe.skipIf(!HAS_REDIS)(HAS_REDIS ? 'a Redis that requires a password' : NO_REDIS_REASON, () => {
+  let redis: RedisServer;
+  const at = (password: string) => `redis://${password ? `:${password}@` : ''}127.0.0.1:${redis.port}`;
+  beforeAll(async () => {
+    redis = await startRedis({ password: 's3cret' });
+  }, 60_000);
+  afterAll(async () => {
+    await redis?.stop();
+  });
+
+  // The wait for an unreachable Redis stays at its 60 s default: a refusal must not wait for it.
+  it('a submitter with a wrong or no password fails at once with one line, not after the reconnect wait', async () => {
+    for (const [password, what] of [
+      ['wrong', 'refused the credentials (WRONGPASS invalid username-password pair or user is disabled.)'],
+      ['', 'requires a password (NOAUTH)'],
+    ]) {
+      const url = at(password);
+      await expect(runMainJob({ ...base, outDir: await out('auth'), queue: { url } })).rejects.toThrow(
+        new CmkdError(
+          `the queue at ${redactUrl(url)} ${what}: give that Redis's password in --queue, like redis://:password@host:6379/0`,
+          'invalid-option',
+        ),
+      );
+    }
+  }, 30_000);
+
+  it('cmkd worker with a wrong password: one line and exit 2; with the right one it serves', async () => {
+    const wrong = startWorker(at('wrong'));
+    expect(await wrong.exited).toBe(2);
+    expect(wrong.lines.filter(Boolean)).toEqual([
+      `cmkd: error: the queue at redis://:***@127.0.0.1:${redis.port} refused the credentials (WRONGPASS invalid username-password pair or user is disabled.): give that Redis's password in --queue, like redis://:password@host:6379/0`,
+    ]);
+    const right = startWorker(at('s3cret'));
+    try {
+      await right.waitFor(/worker ready/);
+    } finally {
+      await right.stop();
+    }
+  }, 30_000);
+});

@@ -198,6 +198,49 @@ export function failureError(reason: string, cellId = '?'): Error {
   return new Error(m[2]);
 }
 
+/**
+ * The error of a refusal of the URL's credentials (Redis 6 and later: WRONGPASS, NOAUTH; earlier:
+ * ERR invalid password), or null for any other error. Reconnecting cannot cure it, so it ends
+ * the wait at once instead of after the reconnect time.
+ */
+export function credentialsRefused(err: unknown, url: string, flag = '--queue'): CmkdError | null {
+  const message = (err instanceof Error ? err.message : String(err)).trim();
+  if (!/^(WRONGPASS|NOAUTH)\b|^ERR invalid (username-)?password/.test(message)) return null;
+  let given = false;
+  try {
+    given = new URL(url).password !== '';
+  } catch {
+    // Checked by queueConnection before any connection.
+  }
+  const what = given ? `refused the credentials (${message})` : `requires a password (${message.split(' ')[0]})`;
+  return new CmkdError(
+    `the queue at ${redactUrl(url)} ${what}: give that Redis's password in ${flag}, like redis://:password@host:6379/0`,
+    'invalid-option',
+  );
+}
+
+/**
+ * Fails with the first refusal of the credentials (credentialsRefused) any of `parts` reports;
+ * their other errors (connection errors, retried) go to `other`. Never resolves.
+ */
+export function refusal(
+  parts: { on(event: 'error', listener: (err: Error) => void): unknown }[],
+  url: string,
+  other: (err: Error) => void = () => undefined,
+): Promise<never> {
+  const refused = new Promise<never>((_, reject) => {
+    for (const p of parts)
+      p.on('error', (err: Error) => {
+        const e = credentialsRefused(err, url);
+        if (e) reject(e);
+        else other(err);
+      });
+  });
+  // Awaited only in races: not an unhandled rejection while none is running.
+  refused.catch(() => undefined);
+  return refused;
+}
+
 /** Resolves with `p`, or fails with `message` after `ms`. */
 async function within<T>(p: Promise<T>, ms: number, message: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
@@ -370,14 +413,12 @@ class QueueExecutor implements CellExecutor {
       return;
     }
     if (Date.now() - this.lastContact > this.reconnectMs) {
-      const err = new CmkdError(
-        `lost the connection to the queue at ${redactUrl(this.url)} for ${Math.round(this.reconnectMs / 1000)} s; finished cells are kept: --resume continues the run`,
-        'interrupted',
+      this.fail(
+        new CmkdError(
+          `lost the connection to the queue at ${redactUrl(this.url)} for ${Math.round(this.reconnectMs / 1000)} s; finished cells are kept: --resume continues the run`,
+          'interrupted',
+        ),
       );
-      for (const [jobId, w] of this.waiting) {
-        this.waiting.delete(jobId);
-        w.reject(err);
-      }
       return;
     }
     if (this.polling) return;
@@ -388,6 +429,14 @@ class QueueExecutor implements CellExecutor {
       // Asked again at the next poll.
     } finally {
       this.polling = false;
+    }
+  }
+
+  /** Fails every awaited cell with `err` (the queue cannot answer them). */
+  fail(err: Error): void {
+    for (const [jobId, w] of this.waiting) {
+      this.waiting.delete(jobId);
+      w.reject(err);
     }
   }
 
@@ -428,13 +477,12 @@ export async function executeOnQueue<W>(
   const reconnectMs = o.queue.reconnectMs ?? RECONNECT_MS;
   const queue = new Queue(QUEUE_NAME, { connection });
   const events = new QueueEvents(QUEUE_NAME, { connection });
-  // Connection errors are retried and, if they last, reported by the timeouts below; without a
-  // listener bullmq would print each one.
-  queue.on('error', () => undefined);
-  events.on('error', () => undefined);
+  // Connection errors are retried and, if they last, reported by the timeouts below (without a
+  // listener bullmq would print each one); a refused password fails the run at once.
+  const refused = refusal([queue, events], o.queue.url);
   try {
     await within(
-      Promise.all([queue.waitUntilReady(), events.waitUntilReady()]),
+      Promise.race([Promise.all([queue.waitUntilReady(), events.waitUntilReady()]), refused]),
       reconnectMs,
       `cannot reach the queue at ${redactUrl(o.queue.url)} within ${Math.round(reconnectMs / 1000)} s; is redis-server running there?`,
     );
@@ -464,6 +512,7 @@ export async function executeOnQueue<W>(
   // A timer for as long as the run waits on the queue: whatever Redis leaves pending, Node does not
   // end the process (exit 0, in silence) while the run has neither finished nor failed.
   const alive = setInterval(() => undefined, 3600_000);
+  refused.catch((err: Error) => executor.fail(err));
   try {
     return await executeScheduled(plan, o, executor);
   } finally {

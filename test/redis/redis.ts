@@ -40,11 +40,15 @@ export interface RedisServer {
   start(): Promise<void>;
 }
 
-/** Starts redis-server on a free port; `persist` keeps the data across a restart (append-only file, fsync always). */
-export async function startRedis(o: { persist?: boolean } = {}): Promise<RedisServer> {
+/**
+ * Starts redis-server on a free port; `persist` keeps the data across a restart (append-only file,
+ * fsync always); `password` makes it require one (the URL returned has none).
+ */
+export async function startRedis(o: { persist?: boolean; password?: string } = {}): Promise<RedisServer> {
   const port = await freePort();
   const dir = await mkdtemp(path.join(tmpdir(), 'cmkd-redis-'));
   const args = ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', ''];
+  if (o.password !== undefined) args.push('--requirepass', o.password);
   args.push(...(o.persist ? ['--appendonly', 'yes', '--appendfsync', 'always'] : ['--appendonly', 'no']));
   let child: ChildProcess | null = null;
   const start = async () => {
