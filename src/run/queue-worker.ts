@@ -7,9 +7,14 @@
  * The signal (Ctrl-C) stops the running cell and puts it back on the queue for another worker,
  * then closes. A worker that dies instead stops renewing its lock, and after `lockMs` BullMQ's
  * stalled-job check gives the cell to another worker.
+ *
+ * Whoever can write to Redis can write a job, so a worker trusts none by default: it refuses a job
+ * whose run folder or working folder is outside its root, and, given the queue key, one without
+ * the submitter's signature (queue.ts jobSignature) — before anything else of the job is used.
  */
-import { stat } from 'node:fs/promises';
+import { realpath, stat } from 'node:fs/promises';
 import { hostname } from 'node:os';
+import path from 'node:path';
 import type { Job } from 'bullmq';
 import { initEngine, tf, type BackendChoice } from '../engine/index.js';
 import { CmkdError } from '../util/errors.js';
@@ -26,6 +31,7 @@ import {
   redactUrl,
   refusal,
   shutDown,
+  signedWith,
   type QueueAnswer,
   type QueueJob,
 } from './queue.js';
@@ -47,6 +53,10 @@ export interface QueueWorkerOptions {
   lockMs?: number;
   /** How long to wait for an unreachable Redis at the start (ms, default RECONNECT_MS). */
   reconnectMs?: number;
+  /** The folder jobs' run and working folders must be inside (default: the working folder at the start). */
+  root?: string;
+  /** The shared queue key: jobs without its signature (queue.ts jobSignature) are refused. None: every job is taken. */
+  key?: string;
   /** Stops the worker (Ctrl-C): the running cell goes back on the queue. */
   signal?: AbortSignal;
   /** What the worker does, a line each for the CLI. */
@@ -61,19 +71,37 @@ export type QueueWorkerEvent =
   | { type: 'returned'; cell: string }
   | { type: 'connection'; message: string };
 
-/** The cell's run folder and working folder must exist here: workers share them with the submitter. */
-async function checkReachable(data: QueueJob): Promise<void> {
+/**
+ * The cell's run folder and working folder must exist here (workers share them with the
+ * submitter) and be inside the worker's root once symbolic links are resolved: a job names the
+ * folders the worker writes models into and loads data from, and the queue is only as trusted as
+ * whoever can write to Redis.
+ */
+async function checkFolders(data: QueueJob, root: string): Promise<void> {
   for (const [what, dir] of [
     ['run folder', data.outDir],
     ['working folder', data.cwd],
   ] as const) {
-    const st = await stat(dir).catch(() => null);
-    if (!st?.isDirectory())
+    const real = typeof dir === 'string' && path.isAbsolute(dir) ? await realpath(dir).catch(() => null) : null;
+    const st = real === null ? null : await stat(real).catch(() => null);
+    if (real === null || !st?.isDirectory())
       throw new CmkdError(
-        `the submitter's ${what} ${dir} is not a folder on this worker (${hostname()}); workers must see the run folder and the data at the same paths (one machine or a shared file system)`,
+        `the submitter's ${what} ${String(dir)} is not a folder on this worker (${hostname()}); workers must see the run folder and the data at the same paths (one machine or a shared file system)`,
+        'unsupported',
+      );
+    const inside = path.relative(root, real);
+    if (inside === '..' || inside.startsWith(`..${path.sep}`) || path.isAbsolute(inside))
+      throw new CmkdError(
+        `the submitter's ${what} ${dir} is outside this worker's root ${root} (--root): refused; submit from and into folders under it, or start the worker with a --root above them`,
         'unsupported',
       );
   }
+}
+
+/** A job's own name for messages: its cell's id when it has one, else the job's id. */
+function jobName(job: Job<QueueJob>): string {
+  const id = (job.data as Partial<QueueJob> | undefined)?.cell?.id;
+  return typeof id === 'string' ? id : `job ${job.id}`;
 }
 
 /** Serves the queue at `o.url` until the signal; resolves once the worker has closed. */
@@ -85,6 +113,11 @@ export async function serveQueue(o: QueueWorkerOptions): Promise<void> {
   const connection = queueConnection(o.url, '--queue', () => stopping);
   // bullmq takes ~0.2 s to import: loaded by the worker, not by every command.
   const { UnrecoverableError, WaitingError, Worker } = await import('bullmq');
+  // Resolved now: the worker moves into each job's working folder.
+  const root = await realpath(o.root ?? process.cwd()).catch(() => {
+    throw new CmkdError(`--root ${o.root}: not a folder on this worker`, 'invalid-option');
+  });
+  if (!(await stat(root)).isDirectory()) throw new CmkdError(`--root ${o.root}: not a folder on this worker`, 'invalid-option');
   const engine = await initEngine(o.backend ? { backend: o.backend } : {});
   const backend = engine.nativePackage ? 'native' : engine.backend;
   const controller = new AbortController();
@@ -103,15 +136,21 @@ export async function serveQueue(o: QueueWorkerOptions): Promise<void> {
   const processor = async (job: Job<QueueJob>, token?: string): Promise<QueueAnswer> => {
     const data = job.data;
     current = job;
-    o.onEvent?.({ type: 'started', cell: data.cell.id, label: data.cell.label });
     const started = performance.now();
     try {
+      // Nothing of a job is used before it is known to come from a submitter holding the key.
+      if (o.key !== undefined && !signedWith(data, o.key))
+        throw new CmkdError(
+          `${jobName(job)} is not signed with this worker's queue key (--queue-key or CMKD_QUEUE_KEY): refused; the submitter must use the same key`,
+          'invalid-option',
+        );
       if (data.backend !== backend)
         throw new CmkdError(
           `cell '${data.cell.id}' was submitted from the ${data.backend} backend and this worker runs ${backend} (other numbers): start the worker with --backend ${data.backend}`,
           'unsupported',
         );
-      await checkReachable(data);
+      await checkFolders(data, root);
+      o.onEvent?.({ type: 'started', cell: data.cell.id, label: data.cell.label });
       process.chdir(data.cwd);
       const key = fingerprintOf(data.recipe);
       if (plan?.key !== key) {
@@ -139,7 +178,7 @@ export async function serveQueue(o: QueueWorkerOptions): Promise<void> {
         throw new WaitingError();
       }
       const reason = failureReason(err);
-      o.onEvent?.({ type: 'failed', cell: data.cell.id, reason });
+      o.onEvent?.({ type: 'failed', cell: jobName(job), reason });
       // Cells are deterministic: the same inputs fail the same way, so no retry.
       throw new UnrecoverableError(reason);
     } finally {

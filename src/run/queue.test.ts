@@ -1,6 +1,7 @@
-import { mkdtemp, readdir } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, realpath, symlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { Queue, QueueEvents } from 'bullmq';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { fileURLToPath } from 'node:url';
 import { startSource } from '../../test/cli.js';
@@ -10,7 +11,18 @@ import type { ProgressEvent } from '../util/progress.js';
 import { loadDataset } from '../data/index.js';
 import { initEngine } from '../engine/index.js';
 import { runMainJob, sweep, type RunResult } from './index.js';
-import { decodeJson, encodeJson, failureError, failureReason, jobEnd, queueConnection, redactUrl } from './queue.js';
+import {
+  QUEUE_NAME,
+  decodeJson,
+  encodeJson,
+  failureError,
+  failureReason,
+  jobEnd,
+  jobSignature,
+  queueConnection,
+  redactUrl,
+  type QueueJob,
+} from './queue.js';
 import { EXECUTOR_RUN, runTables } from './testing.js';
 
 describe('what crosses the queue', () => {
@@ -295,4 +307,95 @@ describe.skipIf(!HAS_REDIS)(HAS_REDIS ? 'a Redis that requires a password' : NO_
       await right.stop();
     }
   }, 30_000);
+});
+
+describe.skipIf(!HAS_REDIS)(HAS_REDIS ? 'workers trust only their root and, given a key, signed jobs' : NO_REDIS_REASON, () => {
+  let redis: RedisServer;
+  let queue: Queue;
+  let events: QueueEvents;
+  let workers: WorkerProcess[] = [];
+  const start = async (args: string[]) => {
+    const w = startWorker(redis.url, ['--lock-seconds', '2', ...args]);
+    workers.push(w);
+    await w.waitFor(/worker ready/);
+    return w;
+  };
+  beforeAll(async () => {
+    redis = await startRedis();
+    queue = new Queue(QUEUE_NAME, { connection: { url: redis.url } });
+    events = new QueueEvents(QUEUE_NAME, { connection: { url: redis.url } });
+    await events.waitUntilReady();
+  }, 60_000);
+  afterEach(async () => {
+    await Promise.all(workers.map((w) => w.stop()));
+    workers = [];
+  });
+  afterAll(async () => {
+    await events?.close();
+    await queue?.close();
+    await redis?.stop();
+  });
+
+  /** A job written straight into Redis by someone who can write to it, as a submitter would write one. */
+  const forged = (over: Partial<QueueJob>): QueueJob => ({
+    recipe: { family: 'run', options: {} },
+    cell: { id: 'forged', kind: 'student', label: 'forged', dependsOn: [], inputs: {} } as unknown as QueueJob['cell'],
+    deps: '{}',
+    outDir: tmpdir(),
+    cwd: tmpdir(),
+    backend: 'wasm',
+    ...over,
+  });
+  /** Adds `data` as job `id` and gives the reason it failed with once the worker has refused it. */
+  const refusedWith = async (id: string, data: QueueJob): Promise<string> => {
+    const job = await queue.add('student', data, { jobId: id, attempts: 1 });
+    const reason = await job.waitUntilFinished(events).then(
+      () => 'completed',
+      (err: Error) => err.message,
+    );
+    expect(await job.getState()).toBe('failed');
+    return reason;
+  };
+
+  it("jobs naming a run or working folder outside the worker's root are refused, symbolic links resolved; the submitter is told", async () => {
+    const root = await mkdtemp(path.join(tmpdir(), 'cmkd-root-'));
+    const outside = await mkdtemp(path.join(tmpdir(), 'cmkd-outside-'));
+    await mkdir(path.join(root, 'run'));
+    await symlink(outside, path.join(root, 'link'));
+    const worker = await start(['--root', root]);
+    const real = await realpath(root);
+    expect(await refusedWith('out', forged({ outDir: outside, cwd: root }))).toBe(
+      `[unsupported] the submitter's run folder ${outside} is outside this worker's root ${real} (--root): refused; submit from and into folders under it, or start the worker with a --root above them`,
+    );
+    expect(await refusedWith('link', forged({ outDir: path.join(root, 'run'), cwd: path.join(root, 'link') }))).toMatch(
+      /^\[unsupported\] the submitter's working folder \S+\/link is outside this worker's root/,
+    );
+    expect(worker.lines.filter((l) => / started /.test(l))).toEqual([]);
+    expect(await readdir(outside)).toEqual([]);
+    // A real submitter running from the repository into the temporary folder: one line naming the worker's root.
+    await expect(runMainJob({ ...base, outDir: await out('root'), queue: { url: redis.url } })).rejects.toThrow(
+      /^the submitter's (run|working) folder \S+ is outside this worker's root \S+ \(--root\): refused; /,
+    );
+  }, 120_000);
+
+  it('with a queue key, unsigned and wrongly signed jobs are refused before anything of them is used; signed runs go through', async () => {
+    const worker = await start(['--queue-key', 'k3y']);
+    expect(await refusedWith('unsigned', forged({}))).toBe(
+      "[invalid-option] forged is not signed with this worker's queue key (--queue-key or CMKD_QUEUE_KEY): refused; the submitter must use the same key",
+    );
+    const wrong = forged({});
+    expect(await refusedWith('wrong', { ...wrong, sig: jobSignature(wrong, 'other') })).toMatch(/^\[invalid-option\] forged is not signed/);
+    // Signed, then changed: the signature covers the folders.
+    const moved = forged({});
+    expect(await refusedWith('moved', { ...moved, sig: jobSignature(moved, 'k3y'), outDir: '/' })).toMatch(
+      /^\[invalid-option\] forged is not signed/,
+    );
+    expect(worker.lines.filter((l) => / started /.test(l))).toEqual([]);
+    // The submitter without the key is told; with it, the run finishes.
+    await expect(runMainJob({ ...base, outDir: await out('unsigned'), queue: { url: redis.url } })).rejects.toThrow(
+      /^r0-\S+ is not signed with this worker's queue key \(--queue-key or CMKD_QUEUE_KEY\): refused; the submitter must use the same key$/,
+    );
+    const signed = await runMainJob({ ...base, outDir: await out('signed'), queue: { url: redis.url, key: 'k3y' } });
+    expect(signed.records.length).toBeGreaterThan(0);
+  }, 300_000);
 });

@@ -12,7 +12,9 @@
  * records of its dependencies, the run folder's path and the submitter's working folder), progress
  * events, and the record. Artefacts (saved models) do not: workers write them into the run
  * folder, which every worker must see at the same path (one machine, or a shared file system).
- * A job or record over MAX_JOB_BYTES is refused.
+ * A job or record over MAX_JOB_BYTES is refused. With a queue key, the submitter signs each job
+ * (jobSignature) and workers given the key refuse any other; workers also refuse jobs whose
+ * folders are outside their root (queue-worker.ts).
  *
  * Faults: a worker that dies mid-cell stops renewing its lock and BullMQ's stalled-job check
  * hands the cell to another worker; a cell that throws fails the run once (no retries: cells are
@@ -21,7 +23,7 @@
  * token stored in the run folder (queue.json) and the cell's fingerprint, so a resumed submitter
  * picks up records finished while it was away, and a new run never reads an old run's records.
  */
-import { randomUUID } from 'node:crypto';
+import { createHmac, randomUUID, timingSafeEqual } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 // bullmq takes ~0.2 s to import: loaded when a plan is queued, not by every command.
@@ -58,6 +60,22 @@ export interface QueueJob {
   cwd: string;
   /** The submitter's TF.js backend: another backend gives other numbers, so a worker on another one refuses. */
   backend: string;
+  /** With a queue key: jobSignature of the rest of the job; a worker given a key refuses a job without the right one. */
+  sig?: string;
+}
+
+/** HMAC-SHA256 (RFC 2104), hex, of the job's JSON without `sig`, keyed with the queue key. */
+export function jobSignature(job: QueueJob, key: string): string {
+  const { sig: _sig, ...rest } = job;
+  return createHmac('sha256', key).update(JSON.stringify(rest)).digest('hex');
+}
+
+/** Whether `job` carries the signature `key` gives it (compared in constant time). */
+export function signedWith(job: QueueJob, key: string): boolean {
+  if (typeof job.sig !== 'string') return false;
+  const expected = Buffer.from(jobSignature(job, key), 'hex');
+  const given = Buffer.from(job.sig, 'hex');
+  return given.length === expected.length && timingSafeEqual(given, expected);
 }
 
 /** A worker's answer: the record (encodeJson) and how long the cell took on the worker. */
@@ -317,6 +335,8 @@ class QueueExecutor implements CellExecutor {
     private readonly onProgress: ((ev: ProgressEvent) => void) | undefined,
     /** Ends ioredis's reconnecting. */
     private readonly stop: () => void,
+    /** The queue key the jobs are signed with (none: unsigned). */
+    private readonly key: string | undefined,
   ) {
     events.on('completed', ({ jobId, returnvalue }) => this.settle(jobId, { returnvalue }));
     events.on('failed', ({ jobId, failedReason }) => this.settle(jobId, { failedReason }));
@@ -342,6 +362,7 @@ class QueueExecutor implements CellExecutor {
       cwd: process.cwd(),
       backend: tf.getBackend() === 'tensorflow' ? 'native' : tf.getBackend(),
     };
+    if (this.key !== undefined) data.sig = jobSignature(data, this.key);
     const size = Buffer.byteLength(JSON.stringify(data));
     if (size > MAX_JOB_BYTES)
       throw new CmkdError(`cell '${cell.id}' is ${size} bytes as a queue job, over the ${MAX_JOB_BYTES}-byte limit`, 'unsupported');
@@ -508,6 +529,7 @@ export async function executeOnQueue<W>(
     o.queue.url,
     o.onProgress,
     stop,
+    o.queue.key,
   );
   // A timer for as long as the run waits on the queue: whatever Redis leaves pending, Node does not
   // end the process (exit 0, in silence) while the run has neither finished nor failed.

@@ -77,9 +77,13 @@ export async function startRedis(o: { persist?: boolean; password?: string } = {
   return { url: `redis://127.0.0.1:${port}`, port, stop, start };
 }
 
-/** Starts `cmkd worker --queue <url> …args` from the sources (its stderr a line each in `lines`). */
+/**
+ * Starts `cmkd worker --queue <url> …args` from the sources (its stderr a line each in `lines`),
+ * with `--root /` unless args give one: the tests' runs write into the temporary folder and are
+ * submitted from the repository.
+ */
 export function startWorker(url: string, args: string[] = []): CliProcess {
-  return startCli(['worker', '--queue', url, ...args]);
+  return startCli(['worker', '--queue', url, ...(args.includes('--root') ? [] : ['--root', '/']), ...args]);
 }
 
 export type WorkerProcess = CliProcess;
