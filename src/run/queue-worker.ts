@@ -196,7 +196,7 @@ export async function serveQueue(o: QueueWorkerOptions): Promise<void> {
     // A cell whose worker died twice is retried once more before the run fails.
     maxStalledCount: 2,
   });
-  // A refused password stops the worker at once (retrying cannot cure it); other connection errors are retried, a line each.
+  // A refused password or database stops the worker at once (retrying cannot cure it); other connection errors are retried, a line each.
   const refused = refusal([worker], o.url, (err) => o.onEvent?.({ type: 'connection', message: err.message }));
   const reconnectMs = o.reconnectMs ?? RECONNECT_MS;
   let timer: NodeJS.Timeout | undefined;

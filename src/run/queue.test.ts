@@ -399,3 +399,23 @@ describe.skipIf(!HAS_REDIS)(HAS_REDIS ? 'workers trust only their root and, give
     expect(signed.records.length).toBeGreaterThan(0);
   }, 300_000);
 });
+
+describe.skipIf(!HAS_REDIS)(HAS_REDIS ? 'a Redis with fewer databases than the URL names' : NO_REDIS_REASON, () => {
+  let redis: RedisServer;
+  beforeAll(async () => {
+    redis = await startRedis({ databases: 4 });
+  }, 60_000);
+  afterAll(async () => {
+    await redis?.stop();
+  });
+
+  // Within /0 to /15, so past the check before connecting; ioredis alone would serve database 0.
+  it('the submitter and the worker fail at once with one line, not on database 0', async () => {
+    const url = `${redis.url}/8`;
+    const line = `--queue '${url}': that Redis has no database 8 (ERR DB index is out of range): expected one below its 'databases' setting`;
+    await expect(runMainJob({ ...base, outDir: await out('db'), queue: { url } })).rejects.toThrow(new CmkdError(line, 'invalid-option'));
+    const worker = startWorker(url);
+    expect(await worker.exited).toBe(2);
+    expect(worker.lines.filter(Boolean)).toEqual([`cmkd: error: ${line}`]);
+  }, 30_000);
+});

@@ -217,20 +217,26 @@ export function failureError(reason: string, cellId = '?'): Error {
 }
 
 /**
- * The error of a refusal of the URL's credentials (Redis 6 and later: WRONGPASS, NOAUTH; earlier:
- * ERR invalid password), or null for any other error. Reconnecting cannot cure it, so it ends
+ * The error of a refusal reconnecting cannot cure, or null for any other error: the URL's
+ * credentials (Redis 6 and later: WRONGPASS, NOAUTH; earlier: ERR invalid password), or its
+ * database beyond the server's `databases` (ioredis would log that and serve database 0). It ends
  * the wait at once instead of after the reconnect time.
  */
-export function credentialsRefused(err: unknown, url: string, flag = '--queue'): CmkdError | null {
+export function refusedByRedis(err: unknown, url: string, flag = '--queue'): CmkdError | null {
   const message = (err instanceof Error ? err.message : String(err)).trim();
-  if (!/^(WRONGPASS|NOAUTH)\b|^ERR invalid (username-)?password/.test(message)) return null;
-  let given = false;
+  let u: URL | null = null;
   try {
-    given = new URL(url).password !== '';
+    u = new URL(url);
   } catch {
     // Checked by queueConnection before any connection.
   }
-  const what = given ? `refused the credentials (${message})` : `requires a password (${message.split(' ')[0]})`;
+  if (/^ERR (DB index is out of range|invalid DB index)/.test(message))
+    return new CmkdError(
+      `${flag} '${redactUrl(url)}': that Redis has no database ${u?.pathname.slice(1) ?? '?'} (${message}): expected one below its 'databases' setting`,
+      'invalid-option',
+    );
+  if (!/^(WRONGPASS|NOAUTH)\b|^ERR invalid (username-)?password/.test(message)) return null;
+  const what = u?.password ? `refused the credentials (${message})` : `requires a password (${message.split(' ')[0]})`;
   return new CmkdError(
     `the queue at ${redactUrl(url)} ${what}: give that Redis's password in ${flag}, like redis://:password@host:6379/0`,
     'invalid-option',
@@ -238,7 +244,7 @@ export function credentialsRefused(err: unknown, url: string, flag = '--queue'):
 }
 
 /**
- * Fails with the first refusal of the credentials (credentialsRefused) any of `parts` reports;
+ * Fails with the first refusal (refusedByRedis) any of `parts` reports;
  * their other errors (connection errors, retried) go to `other`. Never resolves.
  */
 export function refusal(
@@ -249,7 +255,7 @@ export function refusal(
   const refused = new Promise<never>((_, reject) => {
     for (const p of parts)
       p.on('error', (err: Error) => {
-        const e = credentialsRefused(err, url);
+        const e = refusedByRedis(err, url);
         if (e) reject(e);
         else other(err);
       });
@@ -499,7 +505,7 @@ export async function executeOnQueue<W>(
   const queue = new Queue(QUEUE_NAME, { connection });
   const events = new QueueEvents(QUEUE_NAME, { connection });
   // Connection errors are retried and, if they last, reported by the timeouts below (without a
-  // listener bullmq would print each one); a refused password fails the run at once.
+  // listener bullmq would print each one); a refused password or database fails the run at once.
   const refused = refusal([queue, events], o.queue.url);
   try {
     await within(

@@ -42,13 +42,15 @@ export interface RedisServer {
 
 /**
  * Starts redis-server on a free port; `persist` keeps the data across a restart (append-only file,
- * fsync always); `password` makes it require one (the URL returned has none).
+ * fsync always); `password` makes it require one (the URL returned has none); `databases` sets
+ * how many databases it has (Redis's default 16).
  */
-export async function startRedis(o: { persist?: boolean; password?: string } = {}): Promise<RedisServer> {
+export async function startRedis(o: { persist?: boolean; password?: string; databases?: number } = {}): Promise<RedisServer> {
   const port = await freePort();
   const dir = await mkdtemp(path.join(tmpdir(), 'cmkd-redis-'));
   const args = ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', ''];
   if (o.password !== undefined) args.push('--requirepass', o.password);
+  if (o.databases !== undefined) args.push('--databases', String(o.databases));
   args.push(...(o.persist ? ['--appendonly', 'yes', '--appendfsync', 'always'] : ['--appendonly', 'no']));
   let child: ChildProcess | null = null;
   const start = async () => {
