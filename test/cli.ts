@@ -29,6 +29,8 @@ export interface CliProcess {
   /** Resolves when a line matching `re` has appeared. */
   waitFor(re: RegExp): Promise<string>;
   stop(signal?: NodeJS.Signals): Promise<void>;
+  /** Resolves with its exit code once it has exited (-1: ended by a signal). */
+  exited: Promise<number>;
 }
 
 const MAIN = fileURLToPath(new URL('../src/cli/main.ts', import.meta.url));
@@ -36,8 +38,13 @@ const HOOKS = new URL('../src/run/ts-hooks.mjs', import.meta.url).href;
 
 /** Starts `cmkd …args` from the sources in a process of its own (e.g. `cmkd worker`, `cmkd serve`). */
 export function startCli(args: string[]): CliProcess {
+  return startSource(MAIN, args);
+}
+
+/** Starts the TypeScript file `file` (a path) with `args` in a process of its own, as startCli runs the CLI. */
+export function startSource(file: string, args: string[]): CliProcess {
   const register = `data:text/javascript,import{register}from"node:module";register(${JSON.stringify(HOOKS)})`;
-  const child = fork(MAIN, args, { execArgv: ['--import', register], stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
+  const child = fork(file, args, { execArgv: ['--import', register], stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
   const lines: string[] = [];
   const waiters: { re: RegExp; resolve: (line: string) => void }[] = [];
   for (const stream of [child.stdout, child.stderr]) {
@@ -57,6 +64,8 @@ export function startCli(args: string[]): CliProcess {
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   return {
     child,
+    // 'close': after its output has been read to the end.
+    exited: new Promise<number>((resolve) => child.once('close', (code) => resolve(code ?? -1))),
     lines,
     waitFor: (re) => {
       const seen = lines.find((l) => re.test(l));

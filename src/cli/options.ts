@@ -268,6 +268,19 @@ export function parseBudget(
 export interface ExecutorFlags {
   workers: string;
   queue?: string;
+  queueKey?: string;
+}
+
+/** What --queue-key says, shown by the submitters and `cmkd worker` alike. */
+export const QUEUE_KEY_HELP =
+  'shared key the queued jobs are signed with (HMAC-SHA256); workers given a key refuse jobs not signed with it (default: env CMKD_QUEUE_KEY, which keeps it out of the process list)';
+
+/** `--queue-key <key>`, else env CMKD_QUEUE_KEY; undefined when neither is set. */
+export function queueKeyOption(flag: string | undefined): string | undefined {
+  const [key, from] = flag !== undefined ? [flag, '--queue-key'] : [process.env.CMKD_QUEUE_KEY, 'CMKD_QUEUE_KEY'];
+  if (key === undefined) return undefined;
+  if (key === '') throw new CmkdError(`${from} is empty: expected the shared key, or leave it unset for unsigned jobs`, 'invalid-option');
+  return key;
 }
 
 /** `--workers` and `--queue`: where a plan's cells run (src/run/cells.ts). */
@@ -278,7 +291,8 @@ export function addExecutorFlags(cmd: Command): Command {
       `processes training models at once, one core each ${range(RANGES.workers)}, at most the cores; auto: the cores idle now (measured over 0.2 s, at least 1)`,
       'auto',
     )
-    .option('--queue <url>', 'run the cells on `cmkd worker` processes serving this Redis queue, e.g. redis://host:6379/0');
+    .option('--queue <url>', 'run the cells on `cmkd worker` processes serving this Redis queue, e.g. redis://host:6379/0')
+    .option('--queue-key <key>', QUEUE_KEY_HELP);
 }
 
 /**
@@ -307,8 +321,10 @@ export function executorOptions(f: ExecutorFlags): { workers: number; queue?: Qu
     // The cells run on the queue's workers: no local pool besides.
     if (f.workers !== 'auto' && f.workers !== '1')
       throw new CmkdError('--workers and --queue: give one (queued cells run on the workers serving the queue)', 'invalid-option');
-    return { workers: 1, queue: { url: f.queue } };
+    const key = queueKeyOption(f.queueKey);
+    return { workers: 1, queue: key === undefined ? { url: f.queue } : { url: f.queue, key } };
   }
+  if (f.queueKey !== undefined) throw new CmkdError('--queue-key: signs queued jobs; give it with --queue', 'invalid-option');
   const workers = numberOrAutoOption('--workers', f.workers, RANGES.workers) as number | 'auto';
   if (workers === 'auto') return { workers: idleCores() };
   // Each worker process trains on one core: more processes than cores only share them and add memory.

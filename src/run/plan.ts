@@ -85,6 +85,8 @@ export interface QueueTarget {
   url: string;
   /** How long to wait for Redis when it is unreachable, at the start or mid-run (ms; default 60 s). */
   reconnectMs?: number;
+  /** The shared key jobs are signed with (queue.ts jobSignature), for workers that refuse unsigned jobs. */
+  key?: string;
 }
 
 /**

@@ -7,9 +7,14 @@
  * The signal (Ctrl-C) stops the running cell and puts it back on the queue for another worker,
  * then closes. A worker that dies instead stops renewing its lock, and after `lockMs` BullMQ's
  * stalled-job check gives the cell to another worker.
+ *
+ * Whoever can write to Redis can write a job, so a worker trusts none by default: it refuses a job
+ * whose run folder or working folder is outside its root, and, given the queue key, one without
+ * the submitter's signature (queue.ts jobSignature) — before anything else of the job is used.
  */
-import { stat } from 'node:fs/promises';
+import { realpath, stat } from 'node:fs/promises';
 import { hostname } from 'node:os';
+import path from 'node:path';
 import type { Job } from 'bullmq';
 import { initEngine, tf, type BackendChoice } from '../engine/index.js';
 import { CmkdError } from '../util/errors.js';
@@ -24,7 +29,9 @@ import {
   failureReason,
   queueConnection,
   redactUrl,
+  refusal,
   shutDown,
+  signedWith,
   type QueueAnswer,
   type QueueJob,
 } from './queue.js';
@@ -46,6 +53,10 @@ export interface QueueWorkerOptions {
   lockMs?: number;
   /** How long to wait for an unreachable Redis at the start (ms, default RECONNECT_MS). */
   reconnectMs?: number;
+  /** The folder jobs' run and working folders must be inside (default: the working folder at the start). */
+  root?: string;
+  /** The shared queue key: jobs without its signature (queue.ts jobSignature) are refused. None: every job is taken. */
+  key?: string;
   /** Stops the worker (Ctrl-C): the running cell goes back on the queue. */
   signal?: AbortSignal;
   /** What the worker does, a line each for the CLI. */
@@ -60,21 +71,28 @@ export type QueueWorkerEvent =
   | { type: 'returned'; cell: string }
   | { type: 'connection'; message: string };
 
-/** The cell was submitted from this worker's backend, and its run folder and working folder exist here: workers share them with the submitter. */
-async function checkReachable(data: QueueJob, backend: string): Promise<void> {
-  if (data.backend !== backend)
-    throw new CmkdError(
-      `cell '${data.cell.id}' was submitted from the ${data.backend} backend and this worker runs ${backend} (other numbers): start the worker with --backend ${data.backend}`,
-      'unsupported',
-    );
+/**
+ * The cell's run folder and working folder must exist here (workers share them with the
+ * submitter) and be inside the worker's root once symbolic links are resolved: a job names the
+ * folders the worker writes models into and loads data from, and the queue is only as trusted as
+ * whoever can write to Redis.
+ */
+async function checkFolders(data: QueueJob, root: string): Promise<void> {
   for (const [what, dir] of [
     ['run folder', data.outDir],
     ['working folder', data.cwd],
   ] as const) {
-    const st = await stat(dir).catch(() => null);
-    if (!st?.isDirectory())
+    const real = typeof dir === 'string' && path.isAbsolute(dir) ? await realpath(dir).catch(() => null) : null;
+    const st = real === null ? null : await stat(real).catch(() => null);
+    if (real === null || !st?.isDirectory())
       throw new CmkdError(
-        `the submitter's ${what} ${dir} is not a folder on this worker (${hostname()}); workers must see the run folder and the data at the same paths (one machine or a shared file system)`,
+        `the submitter's ${what} ${String(dir)} is not a folder on this worker (${hostname()}); workers must see the run folder and the data at the same paths (one machine or a shared file system)`,
+        'unsupported',
+      );
+    const inside = path.relative(root, real);
+    if (inside === '..' || inside.startsWith(`..${path.sep}`) || path.isAbsolute(inside))
+      throw new CmkdError(
+        `the submitter's ${what} ${dir} is outside this worker's root ${root} (--root): refused; submit from and into folders under it, or start the worker with a --root above them`,
         'unsupported',
       );
   }
@@ -96,17 +114,19 @@ function recipeRunners(build: QueueWorkerOptions['build'], env: { onProgress: (e
   };
 }
 
-/** Waits until the worker reaches the queue; after `o.reconnectMs` it gives up, shut down. */
+/** Waits until the worker reaches the queue; after `o.reconnectMs`, or at a refused password or database, it gives up, shut down. */
 async function whenReady(
   worker: { waitUntilReady(): Promise<unknown> } & Parameters<typeof shutDown>[0][number],
   o: QueueWorkerOptions,
   stop: () => void,
+  refused: Promise<never>,
 ): Promise<void> {
   const reconnectMs = o.reconnectMs ?? RECONNECT_MS;
   let timer: NodeJS.Timeout | undefined;
   try {
     await Promise.race([
       worker.waitUntilReady(),
+      refused,
       new Promise((_, reject) => {
         timer = setTimeout(
           () =>
@@ -140,6 +160,39 @@ function aborted(signal: AbortSignal | undefined, controller: AbortController): 
   });
 }
 
+/**
+ * What a worker checks before it uses anything of a job: the submitter's signature (with a queue
+ * key), the backend its numbers come from, and that its folders are reachable and under the root.
+ */
+async function checkJob(job: Job<QueueJob>, key: string | undefined, backend: string, root: string): Promise<void> {
+  const data = job.data;
+  if (key !== undefined && !signedWith(data, key))
+    throw new CmkdError(
+      `${jobName(job)} is not signed with this worker's queue key (--queue-key or CMKD_QUEUE_KEY): refused; the submitter must use the same key`,
+      'invalid-option',
+    );
+  if (data.backend !== backend)
+    throw new CmkdError(
+      `cell '${data.cell.id}' was submitted from the ${data.backend} backend and this worker runs ${backend} (other numbers): start the worker with --backend ${data.backend}`,
+      'unsupported',
+    );
+  await checkFolders(data, root);
+}
+
+/** The worker's root as a real path (by default the folder it was started in). */
+async function workerRoot(dir: string | undefined): Promise<string> {
+  const root = await realpath(dir ?? process.cwd()).catch(() => null);
+  if (root === null || !(await stat(root)).isDirectory())
+    throw new CmkdError(`--root ${dir}: not a folder on this worker`, 'invalid-option');
+  return root;
+}
+
+/** A job's own name for messages: its cell's id when it has one, else the job's id. */
+function jobName(job: Job<QueueJob>): string {
+  const id = (job.data as Partial<QueueJob> | undefined)?.cell?.id;
+  return typeof id === 'string' ? id : `job ${job.id}`;
+}
+
 /** Serves the queue at `o.url` until the signal; resolves once the worker has closed. */
 export async function serveQueue(o: QueueWorkerOptions): Promise<void> {
   let stopping = false;
@@ -149,6 +202,8 @@ export async function serveQueue(o: QueueWorkerOptions): Promise<void> {
   const connection = queueConnection(o.url, '--queue', () => stopping);
   // bullmq takes ~0.2 s to import: loaded by the worker, not by every command.
   const { UnrecoverableError, WaitingError, Worker } = await import('bullmq');
+  // Resolved now: the worker moves into each job's working folder.
+  const root = await workerRoot(o.root);
   const engine = await initEngine(o.backend ? { backend: o.backend } : {});
   const backend = engine.nativePackage ? 'native' : engine.backend;
   const controller = new AbortController();
@@ -167,10 +222,10 @@ export async function serveQueue(o: QueueWorkerOptions): Promise<void> {
   const processor = async (job: Job<QueueJob>, token?: string): Promise<QueueAnswer> => {
     const data = job.data;
     current = job;
-    o.onEvent?.({ type: 'started', cell: data.cell.id, label: data.cell.label });
     const started = performance.now();
     try {
-      await checkReachable(data, backend);
+      await checkJob(job, o.key, backend, root);
+      o.onEvent?.({ type: 'started', cell: data.cell.id, label: data.cell.label });
       process.chdir(data.cwd);
       const deps = decodeJson(data.deps) as Record<string, Json>;
       const record = await (await runnerOf(data.recipe))(data.cell, { outDir: data.outDir, deps, onProgress, signal });
@@ -190,7 +245,7 @@ export async function serveQueue(o: QueueWorkerOptions): Promise<void> {
         throw new WaitingError();
       }
       const reason = failureReason(err);
-      o.onEvent?.({ type: 'failed', cell: data.cell.id, reason });
+      o.onEvent?.({ type: 'failed', cell: jobName(job), reason });
       // Cells are deterministic: the same inputs fail the same way, so no retry.
       throw new UnrecoverableError(reason);
     } finally {
@@ -208,12 +263,20 @@ export async function serveQueue(o: QueueWorkerOptions): Promise<void> {
     // A cell whose worker died twice is retried once more before the run fails.
     maxStalledCount: 2,
   });
-  worker.on('error', (err) => o.onEvent?.({ type: 'connection', message: err.message }));
-  await whenReady(worker, o, stop);
+  // A refused password or database stops the worker at once (retrying cannot cure it); other connection errors are retried, a line each.
+  const refused = refusal([worker], o.url, (err) => o.onEvent?.({ type: 'connection', message: err.message }));
+  await whenReady(worker, o, stop, refused);
   o.onEvent?.({ type: 'ready', url: redactUrl(o.url), backend: tf.getBackend() });
-  const running = worker.run();
-  await aborted(o.signal, controller);
+  const stopped = aborted(o.signal, controller);
+  const running = worker.run().catch(() => undefined);
+  try {
+    await Promise.race([stopped, refused]);
+  } catch (err) {
+    controller.abort();
+    await shutDown([worker], stop, 0);
+    throw err;
+  }
   // The running cell stops at its next step and goes back on the queue (see the processor).
   await shutDown([worker], stop, 10_000);
-  await running.catch(() => undefined);
+  await running;
 }

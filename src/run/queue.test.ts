@@ -1,14 +1,28 @@
-import { mkdtemp, readdir } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, realpath, symlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { Queue, QueueEvents } from 'bullmq';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { fileURLToPath } from 'node:url';
+import { startSource } from '../../test/cli.js';
 import { HAS_REDIS, NO_REDIS_REASON, startRedis, startWorker, type RedisServer, type WorkerProcess } from '../../test/redis/redis.js';
 import { CmkdError } from '../util/errors.js';
 import type { ProgressEvent } from '../util/progress.js';
 import { loadDataset } from '../data/index.js';
 import { initEngine } from '../engine/index.js';
 import { runMainJob, sweep, type RunResult } from './index.js';
-import { decodeJson, encodeJson, failureError, failureReason, jobEnd, queueConnection, redactUrl } from './queue.js';
+import {
+  QUEUE_NAME,
+  decodeJson,
+  encodeJson,
+  failureError,
+  failureReason,
+  jobEnd,
+  jobSignature,
+  queueConnection,
+  redactUrl,
+  type QueueJob,
+} from './queue.js';
 import { EXECUTOR_RUN, runTables } from './testing.js';
 
 describe('what crosses the queue', () => {
@@ -75,6 +89,28 @@ describe('what crosses the queue', () => {
     expect(() => queueConnection('not a url')).toThrow(/expected a URL like redis:\/\/host:6379\/0/);
     expect(redactUrl('rediss://u:s3cret@h:6380/1')).toBe('rediss://u:***@h:6380/1');
     expect(() => queueConnection('ftp://u:s3cret@h')).toThrow(/^(?!.*s3cret)/);
+  });
+
+  it("queue URLs: a database beyond Redis's 16 and a malformed host are refused before connecting", () => {
+    for (const ok of [
+      'redis://127.0.0.1:6379/15',
+      'redis://h/0',
+      'redis://redis-1.example.org.:6379',
+      'redis://[::1]:6379/3',
+      'rediss://my_host:1',
+    ])
+      expect(() => queueConnection(ok), ok).not.toThrow();
+    expect(() => queueConnection('redis://:s3cret@127.0.0.1:6379/99')).toThrow(
+      /^--queue 'redis:\/\/:\*\*\*@127\.0\.0\.1:6379\/99': database 99 is out of range: expected \/0 to \/15 \(Redis has 16 databases unless configured otherwise\)$/,
+    );
+    expect(() => queueConnection('redis://h/16')).toThrow(/database 16 is out of range/);
+    const host = 'expected a host name, an IPv4 address \\(four numbers from 0 to 255\\) or an \\[IPv6\\] address';
+    expect(() => queueConnection('redis://256.1.1.1:1')).toThrow(
+      new RegExp(`^--queue 'redis://256\\.1\\.1\\.1:1': host '256\\.1\\.1\\.1' is not an IPv4 address: ${host}$`),
+    );
+    expect(() => queueConnection('redis://1.2.3:6379')).toThrow(/host '1\.2\.3' is not an IPv4 address/);
+    expect(() => queueConnection('redis://-bad-:6379', '--queue')).toThrow(new RegExp(`host '-bad-' is not a valid host name: ${host}$`));
+    expect(() => queueConnection('redis://h:0')).toThrow(/port 0: expected a port from 1 to 65535$/);
   });
 });
 
@@ -198,6 +234,30 @@ describe.skipIf(!HAS_REDIS)(HAS_REDIS ? 'execute through a Redis queue served by
     expect(tables(resumed)).toEqual(tables(one));
   }, 300_000);
 
+  it('Redis gone mid-run for longer than the wait: the submitting process ends with one line and exit 2, not 0 in silence', async () => {
+    await start(1);
+    const outDir = await out('gone');
+    const run = startSource(fileURLToPath(new URL('../../test/redis/queued-run.ts', import.meta.url)), [redis.url, outDir, '1000']);
+    try {
+      await run.waitFor(/^progress [1-9]/);
+      await redis.stop();
+      const code = await run.exited;
+      const errors = run.lines.filter((l) => l.startsWith('cmkd: '));
+      expect({ code, errors }).toEqual({
+        code: 2,
+        errors: [
+          `cmkd: error: lost the connection to the queue at ${redis.url} for 1 s; finished cells are kept: --resume continues the run`,
+        ],
+      });
+      expect(run.lines).not.toContain('finished');
+    } finally {
+      await run.stop('SIGKILL');
+      // The worker lost Redis in the middle of a cell and is no part of the test.
+      await Promise.all(workers.map((w) => w.stop('SIGKILL')));
+      await redis.start();
+    }
+  }, 120_000);
+
   it('an unreachable queue fails at once with one line naming it, without its password', async () => {
     const port = redis.port + 1 === 65536 ? redis.port - 1 : redis.port + 1;
     await expect(
@@ -206,4 +266,156 @@ describe.skipIf(!HAS_REDIS)(HAS_REDIS ? 'execute through a Redis queue served by
       new RegExp(`^cannot reach the queue at redis://u:\\*\\*\\*@127.0.0.1:${port} within 1 s; is redis-server running there\\?$`),
     );
   }, 60_000);
+});
+
+describe.skipIf(!HAS_REDIS)(HAS_REDIS ? 'a Redis that requires a password' : NO_REDIS_REASON, () => {
+  let redis: RedisServer;
+  const at = (password: string) => `redis://${password ? `:${password}@` : ''}127.0.0.1:${redis.port}`;
+  beforeAll(async () => {
+    redis = await startRedis({ password: 's3cret' });
+  }, 60_000);
+  afterAll(async () => {
+    await redis?.stop();
+  });
+
+  // The wait for an unreachable Redis stays at its 60 s default: a refusal must not wait for it.
+  it('a submitter with a wrong or no password fails at once with one line, not after the reconnect wait', async () => {
+    for (const [password, what] of [
+      ['wrong', 'refused the credentials (WRONGPASS invalid username-password pair or user is disabled.)'],
+      ['', 'requires a password (NOAUTH)'],
+    ]) {
+      const url = at(password);
+      await expect(runMainJob({ ...base, outDir: await out('auth'), queue: { url } })).rejects.toThrow(
+        new CmkdError(
+          `the queue at ${redactUrl(url)} ${what}: give that Redis's password in --queue, like redis://:password@host:6379/0`,
+          'invalid-option',
+        ),
+      );
+    }
+  }, 30_000);
+
+  it('cmkd worker with a wrong password: one line and exit 2; with the right one it serves', async () => {
+    const wrong = startWorker(at('wrong'));
+    expect(await wrong.exited).toBe(2);
+    expect(wrong.lines.filter(Boolean)).toEqual([
+      `cmkd: error: the queue at redis://:***@127.0.0.1:${redis.port} refused the credentials (WRONGPASS invalid username-password pair or user is disabled.): give that Redis's password in --queue, like redis://:password@host:6379/0`,
+    ]);
+    const right = startWorker(at('s3cret'));
+    try {
+      await right.waitFor(/worker ready/);
+    } finally {
+      await right.stop();
+    }
+  }, 30_000);
+});
+
+describe.skipIf(!HAS_REDIS)(HAS_REDIS ? 'workers trust only their root and, given a key, signed jobs' : NO_REDIS_REASON, () => {
+  let redis: RedisServer;
+  let queue: Queue;
+  let events: QueueEvents;
+  let workers: WorkerProcess[] = [];
+  const start = async (args: string[]) => {
+    const w = startWorker(redis.url, ['--lock-seconds', '2', ...args]);
+    workers.push(w);
+    await w.waitFor(/worker ready/);
+    return w;
+  };
+  beforeAll(async () => {
+    redis = await startRedis();
+    queue = new Queue(QUEUE_NAME, { connection: { url: redis.url } });
+    events = new QueueEvents(QUEUE_NAME, { connection: { url: redis.url } });
+    await events.waitUntilReady();
+  }, 60_000);
+  afterEach(async () => {
+    await Promise.all(workers.map((w) => w.stop()));
+    workers = [];
+  });
+  afterAll(async () => {
+    await events?.close();
+    await queue?.close();
+    await redis?.stop();
+  });
+
+  /** A job written straight into Redis by someone who can write to it, as a submitter would write one. */
+  const forged = (over: Partial<QueueJob>): QueueJob => ({
+    recipe: { family: 'run', options: {} },
+    cell: { id: 'forged', kind: 'student', label: 'forged', dependsOn: [], inputs: {} } as unknown as QueueJob['cell'],
+    deps: '{}',
+    outDir: tmpdir(),
+    cwd: tmpdir(),
+    backend: 'wasm',
+    ...over,
+  });
+  /** Adds `data` as job `id` and gives the reason it failed with once the worker has refused it. */
+  const refusedWith = async (id: string, data: QueueJob): Promise<string> => {
+    const job = await queue.add('student', data, { jobId: id, attempts: 1 });
+    const reason = await job.waitUntilFinished(events).then(
+      () => 'completed',
+      (err: Error) => err.message,
+    );
+    expect(await job.getState()).toBe('failed');
+    return reason;
+  };
+
+  it("jobs naming a run or working folder outside the worker's root are refused, symbolic links resolved; the submitter is told", async () => {
+    const root = await mkdtemp(path.join(tmpdir(), 'cmkd-root-'));
+    const outside = await mkdtemp(path.join(tmpdir(), 'cmkd-outside-'));
+    await mkdir(path.join(root, 'run'));
+    await symlink(outside, path.join(root, 'link'));
+    const worker = await start(['--root', root]);
+    const real = await realpath(root);
+    expect(await refusedWith('out', forged({ outDir: outside, cwd: root }))).toBe(
+      `[unsupported] the submitter's run folder ${outside} is outside this worker's root ${real} (--root): refused; submit from and into folders under it, or start the worker with a --root above them`,
+    );
+    expect(await refusedWith('link', forged({ outDir: path.join(root, 'run'), cwd: path.join(root, 'link') }))).toMatch(
+      /^\[unsupported\] the submitter's working folder \S+\/link is outside this worker's root/,
+    );
+    expect(worker.lines.filter((l) => / started /.test(l))).toEqual([]);
+    expect(await readdir(outside)).toEqual([]);
+    // A real submitter running from the repository into the temporary folder: one line naming the worker's root.
+    await expect(runMainJob({ ...base, outDir: await out('root'), queue: { url: redis.url } })).rejects.toThrow(
+      /^the submitter's (run|working) folder \S+ is outside this worker's root \S+ \(--root\): refused; /,
+    );
+  }, 120_000);
+
+  it('with a queue key, unsigned and wrongly signed jobs are refused before anything of them is used; signed runs go through', async () => {
+    const worker = await start(['--queue-key', 'k3y']);
+    expect(await refusedWith('unsigned', forged({}))).toBe(
+      "[invalid-option] forged is not signed with this worker's queue key (--queue-key or CMKD_QUEUE_KEY): refused; the submitter must use the same key",
+    );
+    const wrong = forged({});
+    expect(await refusedWith('wrong', { ...wrong, sig: jobSignature(wrong, 'other') })).toMatch(/^\[invalid-option\] forged is not signed/);
+    // Signed, then changed: the signature covers the folders.
+    const moved = forged({});
+    expect(await refusedWith('moved', { ...moved, sig: jobSignature(moved, 'k3y'), outDir: '/' })).toMatch(
+      /^\[invalid-option\] forged is not signed/,
+    );
+    expect(worker.lines.filter((l) => / started /.test(l))).toEqual([]);
+    // The submitter without the key is told; with it, the run finishes.
+    await expect(runMainJob({ ...base, outDir: await out('unsigned'), queue: { url: redis.url } })).rejects.toThrow(
+      /^r0-\S+ is not signed with this worker's queue key \(--queue-key or CMKD_QUEUE_KEY\): refused; the submitter must use the same key$/,
+    );
+    const signed = await runMainJob({ ...base, outDir: await out('signed'), queue: { url: redis.url, key: 'k3y' } });
+    expect(signed.records.length).toBeGreaterThan(0);
+  }, 300_000);
+});
+
+describe.skipIf(!HAS_REDIS)(HAS_REDIS ? 'a Redis with fewer databases than the URL names' : NO_REDIS_REASON, () => {
+  let redis: RedisServer;
+  beforeAll(async () => {
+    redis = await startRedis({ databases: 4 });
+  }, 60_000);
+  afterAll(async () => {
+    await redis?.stop();
+  });
+
+  // Within /0 to /15, so past the check before connecting; ioredis alone would serve database 0.
+  it('the submitter and the worker fail at once with one line, not on database 0', async () => {
+    const url = `${redis.url}/8`;
+    const line = `--queue '${url}': that Redis has no database 8 (ERR DB index is out of range): expected one below its 'databases' setting`;
+    await expect(runMainJob({ ...base, outDir: await out('db'), queue: { url } })).rejects.toThrow(new CmkdError(line, 'invalid-option'));
+    const worker = startWorker(url);
+    expect(await worker.exited).toBe(2);
+    expect(worker.lines.filter(Boolean)).toEqual([`cmkd: error: ${line}`]);
+  }, 30_000);
 });

@@ -12,7 +12,9 @@
  * records of its dependencies, the run folder's path and the submitter's working folder), progress
  * events, and the record. Artefacts (saved models) do not: workers write them into the run
  * folder, which every worker must see at the same path (one machine, or a shared file system).
- * A job or record over MAX_JOB_BYTES is refused.
+ * A job or record over MAX_JOB_BYTES is refused. With a queue key, the submitter signs each job
+ * (jobSignature) and workers given the key refuse any other; workers also refuse jobs whose
+ * folders are outside their root (queue-worker.ts).
  *
  * Faults: a worker that dies mid-cell stops renewing its lock and BullMQ's stalled-job check
  * hands the cell to another worker; a cell that throws fails the run once (no retries: cells are
@@ -21,7 +23,7 @@
  * token stored in the run folder (queue.json) and the cell's fingerprint, so a resumed submitter
  * picks up records finished while it was away, and a new run never reads an old run's records.
  */
-import { randomUUID } from 'node:crypto';
+import { createHmac, randomUUID, timingSafeEqual } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 // bullmq takes ~0.2 s to import: loaded when a plan is queued, not by every command.
@@ -42,6 +44,8 @@ export const MAX_JOB_BYTES = 4 * 1024 * 1024;
 export const RECONNECT_MS = 60_000;
 /** How often the submitter asks Redis for the state of the cells it waits for (events may be lost across a restart). */
 const POLL_MS = 2000;
+/** How long dropping a connection may take (see shutDown). */
+const DISCONNECT_MS = 1000;
 /** Finished jobs stay this long, so a resumed submitter finds records computed while it was away. */
 const KEEP_SECONDS = 24 * 3600;
 
@@ -56,6 +60,22 @@ export interface QueueJob {
   cwd: string;
   /** The submitter's TF.js backend: another backend gives other numbers, so a worker on another one refuses. */
   backend: string;
+  /** With a queue key: jobSignature of the rest of the job; a worker given a key refuses a job without the right one. */
+  sig?: string;
+}
+
+/** HMAC-SHA256 (RFC 2104), hex, of the job's JSON without `sig`, keyed with the queue key. */
+export function jobSignature(job: QueueJob, key: string): string {
+  const { sig: _sig, ...rest } = job;
+  return createHmac('sha256', key).update(JSON.stringify(rest)).digest('hex');
+}
+
+/** Whether `job` carries the signature `key` gives it (compared in constant time). */
+export function signedWith(job: QueueJob, key: string): boolean {
+  if (typeof job.sig !== 'string') return false;
+  const expected = Buffer.from(jobSignature(job, key), 'hex');
+  const given = Buffer.from(job.sig, 'hex');
+  return given.length === expected.length && timingSafeEqual(given, expected);
 }
 
 /** A worker's answer: the record (encodeJson) and how long the cell took on the worker. */
@@ -91,6 +111,33 @@ export function redactUrl(url: string): string {
 }
 
 /**
+ * The largest database number a queue URL may name: Redis's default `databases 16`. Checked before
+ * connecting because ioredis answers a SELECT the server refuses by logging the error and serving
+ * database 0, which would mix this queue with another's.
+ */
+export const MAX_DB = 15;
+
+/**
+ * What is wrong with a URL's host (null: nothing): a host is a name (labels of letters, digits,
+ * '-' and '_', at most 63 characters each, 253 in all), an IPv4 address (four numbers from 0 to
+ * 255) or an [IPv6] address. The URL parser leaves a redis:// host as written, so '256.1.1.1' would
+ * reach the resolver and fail only after the reconnect wait.
+ */
+function hostProblem(host: string): string | null {
+  if (host.startsWith('[')) return null; // IPv6: checked by the URL parser.
+  const expected = 'expected a host name, an IPv4 address (four numbers from 0 to 255) or an [IPv6] address';
+  if (/^[\d.]+$/.test(host)) {
+    const parts = host.split('.');
+    return parts.length === 4 && parts.every((p) => /^\d{1,3}$/.test(p) && Number(p) <= 255)
+      ? null
+      : `host '${host}' is not an IPv4 address: ${expected}`;
+  }
+  const name = host.endsWith('.') ? host.slice(0, -1) : host; // a fully qualified name may end with '.'
+  const label = /^[a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?$/i;
+  return name.length <= 253 && name.split('.').every((l) => label.test(l)) ? null : `host '${host}' is not a valid host name: ${expected}`;
+}
+
+/**
  * Checks a queue URL (redis:// or rediss://, host, optional port and /db) and gives ioredis's
  * options: reconnect (every ≤ 2 s) until `stopping()` says the caller is shutting down.
  */
@@ -104,8 +151,17 @@ export function queueConnection(url: string, flag = '--queue', stopping: () => b
   if (u.protocol !== 'redis:' && u.protocol !== 'rediss:')
     throw new CmkdError(`${flag} '${redactUrl(url)}': expected a redis:// or rediss:// URL`, 'invalid-option');
   if (!u.hostname) throw new CmkdError(`${flag} '${redactUrl(url)}': no host`, 'invalid-option');
+  const host = hostProblem(u.hostname);
+  if (host) throw new CmkdError(`${flag} '${redactUrl(url)}': ${host}`, 'invalid-option');
+  if (u.port === '0') throw new CmkdError(`${flag} '${redactUrl(url)}': port 0: expected a port from 1 to 65535`, 'invalid-option');
   if (u.pathname && u.pathname !== '/' && !/^\/\d+$/.test(u.pathname))
     throw new CmkdError(`${flag} '${redactUrl(url)}': the path must be a database number, like /0`, 'invalid-option');
+  const db = u.pathname.length > 1 ? Number(u.pathname.slice(1)) : 0;
+  if (db > MAX_DB)
+    throw new CmkdError(
+      `${flag} '${redactUrl(url)}': database ${u.pathname.slice(1)} is out of range: expected /0 to /${MAX_DB} (Redis has ${MAX_DB + 1} databases unless configured otherwise)`,
+      'invalid-option',
+    );
   // maxRetriesPerRequest null: commands wait for a reconnect instead of failing (BullMQ's advice for workers).
   return {
     url,
@@ -115,22 +171,27 @@ export function queueConnection(url: string, flag = '--queue', stopping: () => b
   };
 }
 
-/** Closes bullmq objects, or after `ms` (Redis gone; 0: at once) drops their connections; `stop()` first ends ioredis's reconnecting. */
+/**
+ * Closes bullmq objects, or after `ms` (Redis gone; 0: at once) drops their connections; `stop()`
+ * first ends ioredis's reconnecting. Dropping waits at most DISCONNECT_MS: bullmq's disconnect()
+ * waits for ioredis's 'end' event, which a connection dropped while it waits to reconnect never
+ * emits — and with no timer left, Node would end the process (exit 0) with the caller still waiting.
+ */
 export async function shutDown(
   parts: { close(): Promise<void>; disconnect(): Promise<void> }[],
   stop: () => void,
   ms = 5000,
 ): Promise<void> {
   stop();
-  if (ms <= 0) {
-    await Promise.allSettled(parts.map((p) => p.disconnect()));
-    return;
+  if (ms > 0) {
+    try {
+      await within(Promise.all(parts.map((p) => p.close())), ms, 'timeout');
+      return;
+    } catch {
+      // Not closed in time: dropped below.
+    }
   }
-  try {
-    await within(Promise.all(parts.map((p) => p.close())), ms, 'timeout');
-  } catch {
-    await Promise.allSettled(parts.map((p) => p.disconnect()));
-  }
+  await within(Promise.allSettled(parts.map((p) => p.disconnect())), DISCONNECT_MS, 'timeout').catch(() => undefined);
 }
 
 /** The failure reason a worker gives BullMQ: the error's message, prefixed by its CmkdError code. */
@@ -153,6 +214,55 @@ export function failureError(reason: string, cellId = '?'): Error {
     );
   if (m[1] !== 'internal') return new CmkdError(m[2], m[1] as CmkdErrorCode);
   return new Error(m[2]);
+}
+
+/**
+ * The error of a refusal reconnecting cannot cure, or null for any other error: the URL's
+ * credentials (Redis 6 and later: WRONGPASS, NOAUTH; earlier: ERR invalid password), or its
+ * database beyond the server's `databases` (ioredis would log that and serve database 0). It ends
+ * the wait at once instead of after the reconnect time.
+ */
+export function refusedByRedis(err: unknown, url: string, flag = '--queue'): CmkdError | null {
+  const message = (err instanceof Error ? err.message : String(err)).trim();
+  let u: URL | null = null;
+  try {
+    u = new URL(url);
+  } catch {
+    // Checked by queueConnection before any connection.
+  }
+  if (/^ERR (DB index is out of range|invalid DB index)/.test(message))
+    return new CmkdError(
+      `${flag} '${redactUrl(url)}': that Redis has no database ${u?.pathname.slice(1) ?? '?'} (${message}): expected one below its 'databases' setting`,
+      'invalid-option',
+    );
+  if (!/^(WRONGPASS|NOAUTH)\b|^ERR invalid (username-)?password/.test(message)) return null;
+  const what = u?.password ? `refused the credentials (${message})` : `requires a password (${message.split(' ')[0]})`;
+  return new CmkdError(
+    `the queue at ${redactUrl(url)} ${what}: give that Redis's password in ${flag}, like redis://:password@host:6379/0`,
+    'invalid-option',
+  );
+}
+
+/**
+ * Fails with the first refusal (refusedByRedis) any of `parts` reports;
+ * their other errors (connection errors, retried) go to `other`. Never resolves.
+ */
+export function refusal(
+  parts: { on(event: 'error', listener: (err: Error) => void): unknown }[],
+  url: string,
+  other: (err: Error) => void = () => undefined,
+): Promise<never> {
+  const refused = new Promise<never>((_, reject) => {
+    for (const p of parts)
+      p.on('error', (err: Error) => {
+        const e = refusedByRedis(err, url);
+        if (e) reject(e);
+        else other(err);
+      });
+  });
+  // Awaited only in races: not an unhandled rejection while none is running.
+  refused.catch(() => undefined);
+  return refused;
 }
 
 /** Resolves with `p`, or fails with `message` after `ms`. */
@@ -231,6 +341,8 @@ class QueueExecutor implements CellExecutor {
     private readonly onProgress: ((ev: ProgressEvent) => void) | undefined,
     /** Ends ioredis's reconnecting. */
     private readonly stop: () => void,
+    /** The queue key the jobs are signed with (none: unsigned). */
+    private readonly key: string | undefined,
   ) {
     events.on('completed', ({ jobId, returnvalue }) => this.settle(jobId, { returnvalue }));
     events.on('failed', ({ jobId, failedReason }) => this.settle(jobId, { failedReason }));
@@ -256,19 +368,25 @@ class QueueExecutor implements CellExecutor {
       cwd: process.cwd(),
       backend: tf.getBackend() === 'tensorflow' ? 'native' : tf.getBackend(),
     };
+    if (this.key !== undefined) data.sig = jobSignature(data, this.key);
     const size = Buffer.byteLength(JSON.stringify(data));
     if (size > MAX_JOB_BYTES)
       throw new CmkdError(`cell '${cell.id}' is ${size} bytes as a queue job, over the ${MAX_JOB_BYTES}-byte limit`, 'unsupported');
     const jobId = this.jobId(cell);
     const answer = new Promise<Json>((resolve, reject) => this.waiting.set(jobId, { cell, resolve, reject }));
     // An id already on the queue (a resumed run) is not added twice: its answer is awaited.
+    const added = this.queue.add(cell.kind, data, {
+      jobId,
+      attempts: 1,
+      removeOnComplete: { age: KEEP_SECONDS },
+      removeOnFail: { age: KEEP_SECONDS },
+    });
+    // With Redis away, add() waits for the reconnect, and a connection dropped meanwhile (close)
+    // leaves it pending for good: the answer failing (connection lost, or closed) ends the wait.
+    added.catch(() => undefined);
+    answer.catch(() => undefined);
     try {
-      await this.queue.add(cell.kind, data, {
-        jobId,
-        attempts: 1,
-        removeOnComplete: { age: KEEP_SECONDS },
-        removeOnFail: { age: KEEP_SECONDS },
-      });
+      await Promise.race([added, answer]);
     } catch (err) {
       // Not queued: nothing to wait for (and the unanswered promise is dropped, not rejected).
       this.waiting.delete(jobId);
@@ -322,14 +440,12 @@ class QueueExecutor implements CellExecutor {
       return;
     }
     if (Date.now() - this.lastContact > this.reconnectMs) {
-      const err = new CmkdError(
-        `lost the connection to the queue at ${redactUrl(this.url)} for ${Math.round(this.reconnectMs / 1000)} s; finished cells are kept: --resume continues the run`,
-        'interrupted',
+      this.fail(
+        new CmkdError(
+          `lost the connection to the queue at ${redactUrl(this.url)} for ${Math.round(this.reconnectMs / 1000)} s; finished cells are kept: --resume continues the run`,
+          'interrupted',
+        ),
       );
-      for (const [jobId, w] of this.waiting) {
-        this.waiting.delete(jobId);
-        w.reject(err);
-      }
       return;
     }
     if (this.polling) return;
@@ -340,6 +456,14 @@ class QueueExecutor implements CellExecutor {
       // Asked again at the next poll.
     } finally {
       this.polling = false;
+    }
+  }
+
+  /** Fails every awaited cell with `err` (the queue cannot answer them). */
+  fail(err: Error): void {
+    for (const [jobId, w] of this.waiting) {
+      this.waiting.delete(jobId);
+      w.reject(err);
     }
   }
 
@@ -380,13 +504,12 @@ export async function executeOnQueue<W>(
   const reconnectMs = o.queue.reconnectMs ?? RECONNECT_MS;
   const queue = new Queue(QUEUE_NAME, { connection });
   const events = new QueueEvents(QUEUE_NAME, { connection });
-  // Connection errors are retried and, if they last, reported by the timeouts below; without a
-  // listener bullmq would print each one.
-  queue.on('error', () => undefined);
-  events.on('error', () => undefined);
+  // Connection errors are retried and, if they last, reported by the timeouts below (without a
+  // listener bullmq would print each one); a refused password or database fails the run at once.
+  const refused = refusal([queue, events], o.queue.url);
   try {
     await within(
-      Promise.all([queue.waitUntilReady(), events.waitUntilReady()]),
+      Promise.race([Promise.all([queue.waitUntilReady(), events.waitUntilReady()]), refused]),
       reconnectMs,
       `cannot reach the queue at ${redactUrl(o.queue.url)} within ${Math.round(reconnectMs / 1000)} s; is redis-server running there?`,
     );
@@ -394,7 +517,13 @@ export async function executeOnQueue<W>(
     await shutDown([events, queue], stop, 0);
     throw err;
   }
-  const token = await runToken(o.store.runDir, o.store.resume);
+  let token: string;
+  try {
+    token = await runToken(o.store.runDir, o.store.resume);
+  } catch (err) {
+    await shutDown([events, queue], stop, 0);
+    throw err;
+  }
   const executor = new QueueExecutor(
     Job,
     queue,
@@ -406,6 +535,15 @@ export async function executeOnQueue<W>(
     o.queue.url,
     o.onProgress,
     stop,
+    o.queue.key,
   );
-  return executeScheduled(plan, o, executor);
+  // A timer for as long as the run waits on the queue: whatever Redis leaves pending, Node does not
+  // end the process (exit 0, in silence) while the run has neither finished nor failed.
+  const alive = setInterval(() => undefined, 3600_000);
+  refused.catch((err: Error) => executor.fail(err));
+  try {
+    return await executeScheduled(plan, o, executor);
+  } finally {
+    clearInterval(alive);
+  }
 }

@@ -40,11 +40,17 @@ export interface RedisServer {
   start(): Promise<void>;
 }
 
-/** Starts redis-server on a free port; `persist` keeps the data across a restart (append-only file, fsync always). */
-export async function startRedis(o: { persist?: boolean } = {}): Promise<RedisServer> {
+/**
+ * Starts redis-server on a free port; `persist` keeps the data across a restart (append-only file,
+ * fsync always); `password` makes it require one (the URL returned has none); `databases` sets
+ * how many databases it has (Redis's default 16).
+ */
+export async function startRedis(o: { persist?: boolean; password?: string; databases?: number } = {}): Promise<RedisServer> {
   const port = await freePort();
   const dir = await mkdtemp(path.join(tmpdir(), 'cmkd-redis-'));
   const args = ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', ''];
+  if (o.password !== undefined) args.push('--requirepass', o.password);
+  if (o.databases !== undefined) args.push('--databases', String(o.databases));
   args.push(...(o.persist ? ['--appendonly', 'yes', '--appendfsync', 'always'] : ['--appendonly', 'no']));
   let child: ChildProcess | null = null;
   const start = async () => {
@@ -73,9 +79,13 @@ export async function startRedis(o: { persist?: boolean } = {}): Promise<RedisSe
   return { url: `redis://127.0.0.1:${port}`, port, stop, start };
 }
 
-/** Starts `cmkd worker --queue <url> …args` from the sources (its stderr a line each in `lines`). */
+/**
+ * Starts `cmkd worker --queue <url> …args` from the sources (its stderr a line each in `lines`),
+ * with `--root /` unless args give one: the tests' runs write into the temporary folder and are
+ * submitted from the repository.
+ */
 export function startWorker(url: string, args: string[] = []): CliProcess {
-  return startCli(['worker', '--queue', url, ...args]);
+  return startCli(['worker', '--queue', url, ...(args.includes('--root') ? [] : ['--root', '/']), ...args]);
 }
 
 export type WorkerProcess = CliProcess;

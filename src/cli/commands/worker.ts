@@ -1,12 +1,15 @@
+import path from 'node:path';
 import type { Command } from 'commander';
 // The experiments' recipe families (run registers its own): this worker serves `cmkd experiment --queue` too.
 import { buildRecipe } from '../../worker/families.js';
 import { LOCK_MS, queueConnection, serveQueue, type QueueWorkerEvent } from '../../run/index.js';
 import { interruptSignal } from '../common.js';
-import { addBackendFlag, addQuietFlag, backendOption, numberOption, range, RANGES } from '../options.js';
+import { addBackendFlag, addQuietFlag, backendOption, numberOption, QUEUE_KEY_HELP, queueKeyOption, range, RANGES } from '../options.js';
 
 interface WorkerFlags {
   queue: string;
+  queueKey?: string;
+  root: string;
   backend?: string;
   lockSeconds: string;
   quiet?: boolean;
@@ -37,6 +40,12 @@ export function register(program: Command): void {
         .description('run the cells of `cmkd run|cch|sweep|experiment --queue` from a Redis queue, one at a time, until Ctrl-C')
         .requiredOption('--queue <url>', 'the Redis URL the runs are submitted to, e.g. redis://host:6379/0 (rediss:// for TLS)')
         .option(
+          '--root <dir>',
+          "the folder this worker is confined to: jobs whose run folder or submitter's working folder is outside it are refused",
+          '.',
+        )
+        .option('--queue-key <key>', QUEUE_KEY_HELP)
+        .option(
           '--lock-seconds <s>',
           `how long this worker's cell stays locked without a sign of life before another worker takes it over ${range(RANGES.lockSeconds)}`,
           String(LOCK_MS / 1000),
@@ -46,6 +55,7 @@ export function register(program: Command): void {
     'no progress on stderr: print only failures and connection problems',
   ).action(async (f: WorkerFlags) => {
     queueConnection(f.queue);
+    const key = queueKeyOption(f.queueKey);
     const backend = backendOption(f);
     const lockMs = (numberOption('--lock-seconds', f.lockSeconds, RANGES.lockSeconds) ?? LOCK_MS / 1000) * 1000;
     // SIGTERM too: a worker is a service, stopped by its supervisor as by Ctrl-C.
@@ -54,6 +64,8 @@ export function register(program: Command): void {
       await serveQueue({
         build: buildRecipe,
         url: f.queue,
+        root: path.resolve(f.root),
+        key,
         backend,
         lockMs,
         signal,
