@@ -1,5 +1,6 @@
 /** Helpers every command shares: the output folder, Ctrl-C handling, and the dataset flags (the shared flags and number parsing: options.ts). */
 import { accessSync, constants, mkdirSync, readdirSync, rmdirSync, statSync, type Stats } from 'node:fs';
+import { constants as osConstants } from 'node:os';
 import path from 'node:path';
 import { Option, type Command } from 'commander';
 import { loadDataset, type CsvModalityColumns, type LoadOptions, type MultimodalDataset } from '../data/index.js';
@@ -82,15 +83,30 @@ export function prepareOutDir(flag: string, dir: string, resume?: boolean): stri
   return dir;
 }
 
+/** The signal that ended this process's work, when one did (main() exits with its code and the interrupted line). */
+let stoppedBy: NodeJS.Signals | null = null;
+
+/** Exit code of work a signal stopped: 128 + the signal's number (the shell's), e.g. 130 for Ctrl-C, 143 for SIGTERM, 129 for SIGHUP. */
+export function signalExitCode(signal: NodeJS.Signals): number {
+  return 128 + (osConstants.signals[signal] ?? 2);
+}
+
+/** The signal interruptSignal received, if any (null when the work ended by itself). */
+export function interruptedBy(): NodeJS.Signals | null {
+  return stoppedBy;
+}
+
 /**
- * Ctrl-C aborts the run cooperatively: the work stops after its current unit, finished results
- * are kept (a second Ctrl-C exits at once, code 130). `signals` adds others, e.g. SIGTERM for a
- * service. Returns the signal and a release function.
+ * Ctrl-C, SIGTERM (`kill`, a scheduler's stop) and SIGHUP (the terminal closed) abort the run
+ * cooperatively: the work stops after its current unit, finished results are kept, and the CLI
+ * ends with one line and exit code signalExitCode (a second signal exits at once with it).
+ * Returns the signal and a release function.
  */
-export function interruptSignal(signals: NodeJS.Signals[] = ['SIGINT']): { signal: AbortSignal; release: () => void } {
+export function interruptSignal(signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP']): { signal: AbortSignal; release: () => void } {
   const controller = new AbortController();
-  const onSignal = () => {
-    if (controller.signal.aborted) process.exit(130);
+  const onSignal = (s: NodeJS.Signals) => {
+    if (controller.signal.aborted) process.exit(signalExitCode(s));
+    stoppedBy = s;
     controller.abort();
   };
   for (const s of signals) process.on(s, onSignal);

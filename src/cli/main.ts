@@ -12,6 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { CmkdError, refusedCode } from '../util/errors.js';
 import { escapeControl } from '../util/text.js';
 import { COMMANDS } from './commands/index.js';
+import { interruptedBy, signalExitCode } from './common.js';
 import { VERSION } from '../version.js';
 
 export function buildProgram(): Command {
@@ -72,8 +73,10 @@ export async function main(argv: string[]): Promise<number> {
       return 2;
     }
     if (err instanceof Error && err.name === 'AbortError') {
+      // Ctrl-C, SIGTERM or SIGHUP: the same line, the shell's code for the signal (130, 143, 129).
       process.stderr.write('cmkd: interrupted; finished results were kept\n');
-      return 130;
+      const by = interruptedBy();
+      return by ? signalExitCode(by) : 130;
     }
     throw err;
   }

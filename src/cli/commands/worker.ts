@@ -58,8 +58,8 @@ export function register(program: Command): void {
     const key = queueKeyOption(f.queueKey);
     const backend = backendOption(f);
     const lockMs = (numberOption('--lock-seconds', f.lockSeconds, RANGES.lockSeconds) ?? LOCK_MS / 1000) * 1000;
-    // SIGTERM too: a worker is a service, stopped by its supervisor as by Ctrl-C.
-    const { signal, release } = interruptSignal(['SIGINT', 'SIGTERM']);
+    // SIGTERM and SIGHUP too: a worker is a service, stopped by its supervisor as by Ctrl-C.
+    const { signal, release } = interruptSignal();
     try {
       await serveQueue({
         build: buildRecipe,
