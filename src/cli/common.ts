@@ -6,12 +6,23 @@ import { Option, type Command } from 'commander';
 import { loadDataset, type CsvModalityColumns, type LoadOptions, type MultimodalDataset } from '../data/index.js';
 import type { QueueTarget } from '../run/index.js';
 import { CmkdError, oneOf } from '../util/errors.js';
+import { LOCK_FILE, lockFolder } from '../util/fs.js';
 import { listOption } from './options.js';
 import { warn, type progressBars } from './output.js';
 
 /** Output folders this process made; those still empty at exit (bad input found after the check) are removed. */
 const madeDirs = new Map<string, string>();
+/** Releases of the output folders this process holds (lockFolder), by folder. */
+const heldDirs = new Map<string, () => void>();
+
+/** Releases every output folder this command took; main() calls it when the command ends, the exit handler too. */
+export function releaseOutDirs(): void {
+  for (const release of heldDirs.values()) release();
+  heldDirs.clear();
+}
+
 process.once('exit', () => {
+  releaseOutDirs();
   for (const [leaf, top] of madeDirs) {
     // The leaf, then each parent this process made with it, while empty.
     for (let dir = leaf; ; dir = path.dirname(dir)) {
@@ -32,7 +43,7 @@ process.once('exit', () => {
  * file, not under a file, and inside a folder this process may write to. Creates it. A folder
  * that already holds files is refused unless the command continues it (`resume`: the command's
  * --resume flag; undefined for a command without one), so a new run never leaves an earlier
- * run's files beside its own.
+ * run's files beside its own. Takes the folder for this process until the command ends (lockFolder).
  */
 export function prepareOutDir(flag: string, dir: string, resume?: boolean): string {
   if (dir.trim() === '') throw new CmkdError(`${flag} is empty; give the folder to write into`, 'invalid-option');
@@ -57,7 +68,7 @@ export function prepareOutDir(flag: string, dir: string, resume?: boolean): stri
           'invalid-option',
         );
       if (existing === abs && !resume) {
-        const held = readdirSync(abs);
+        const held = readdirSync(abs).filter((f) => f !== LOCK_FILE);
         if (held.length > 0)
           throw new CmkdError(
             `${flag} '${dir}' already holds files (${held.length === 1 ? `'${held[0]}'` : `'${held[0]}' and ${held.length - 1} more`}) of an earlier run; ${resume === false ? 'pass --resume to continue it, or ' : ''}give a new or empty folder`,
@@ -80,6 +91,8 @@ export function prepareOutDir(flag: string, dir: string, resume?: boolean): stri
       'invalid-option',
     );
   }
+  // Held until the command ends: a second run on the folder (two --resume at once) is refused, not run beside it.
+  if (!heldDirs.has(abs)) heldDirs.set(abs, lockFolder(abs, flag));
   return dir;
 }
 

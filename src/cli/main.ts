@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { CmkdError, refusedCode } from '../util/errors.js';
 import { escapeControl } from '../util/text.js';
 import { COMMANDS } from './commands/index.js';
-import { interruptedBy, signalExitCode } from './common.js';
+import { interruptedBy, releaseOutDirs, signalExitCode } from './common.js';
 import { VERSION } from '../version.js';
 
 export function buildProgram(): Command {
@@ -79,6 +79,9 @@ export async function main(argv: string[]): Promise<number> {
       return by ? signalExitCode(by) : 130;
     }
     throw err;
+  } finally {
+    // The output folders it took are free for the next command (in this process too).
+    releaseOutDirs();
   }
 }
 

@@ -1,6 +1,7 @@
 import { constants as bufferConstants } from 'node:buffer';
-import { readFileSync, realpathSync, statSync, type Stats } from 'node:fs';
+import { readFileSync, realpathSync, renameSync, rmSync, statSync, writeFileSync, type Stats } from 'node:fs';
 import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
+import { hostname } from 'node:os';
 import path from 'node:path';
 import { CmkdError, writeError } from './errors.js';
 
@@ -119,4 +120,81 @@ export function realPathOf(p: string): string {
     const parent = path.dirname(abs);
     return parent === abs ? abs : path.join(realPathOf(parent), path.basename(abs));
   }
+}
+
+/** The file that marks a folder as being written by a cmkd process: its pid, host and start time. */
+export const LOCK_FILE = '.cmkd-lock';
+
+interface LockOwner {
+  pid: number;
+  host: string;
+  since: string;
+}
+
+/** Whether the process `pid` on this machine is still running (EPERM: running, as another user). */
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+function readOwner(file: string): LockOwner | null {
+  try {
+    const o = JSON.parse(readFileSync(file, 'utf8')) as Partial<LockOwner> | null;
+    return o && Number.isInteger(o.pid) && typeof o.host === 'string' ? (o as LockOwner) : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Takes the folder `dir` for this process while it writes there, so two runs (two `--resume` of
+ * one folder) never do the same work side by side: an exclusive-create lock file naming this
+ * pid. A lock left by a process of this machine that no longer runs (killed) is taken over; one
+ * held by a running process, or by another machine, is a CmkdError naming `shown`, the folder and
+ * the owner. Returns the function that releases it (idempotent).
+ */
+export function lockFolder(dir: string, shown: string): () => void {
+  const file = path.join(dir, LOCK_FILE);
+  const me: LockOwner = { pid: process.pid, host: hostname(), since: new Date().toISOString() };
+  const body = JSON.stringify(me);
+  for (let attempt = 0; ; attempt++) {
+    try {
+      writeFileSync(file, body, { flag: 'wx' });
+      break;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw writeError(e, file);
+    }
+    const owner = readOwner(file);
+    const stale = owner === null ? attempt > 0 : owner.host === me.host && !alive(owner.pid);
+    if (!stale || attempt > 1) {
+      const who = owner
+        ? `pid ${owner.pid}${owner.host === me.host ? '' : ` on ${owner.host}`}, since ${owner.since}`
+        : `lock file '${file}'`;
+      throw new CmkdError(
+        `${shown} '${dir}' is being written by another cmkd run (${who}); wait for it to end or stop it, then run again`,
+        'invalid-option',
+      );
+    }
+    // A dead owner's (or, read twice, an unreadable) lock: moved aside, then taken if nobody took it meanwhile.
+    const aside = `${file}.stale-${process.pid}`;
+    try {
+      renameSync(file, aside);
+      // Another process may have taken it over between the read and the move: then its lock goes back.
+      const moved = readOwner(aside);
+      if (moved !== null && moved.pid !== owner?.pid) renameSync(aside, file);
+      else rmSync(aside, { force: true });
+    } catch {
+      // Another process moved it first; try again.
+    }
+  }
+  let held = true;
+  return () => {
+    if (!held) return;
+    held = false;
+    if (readOwner(file)?.pid === me.pid) rmSync(file, { force: true });
+  };
 }
