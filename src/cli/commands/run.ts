@@ -4,6 +4,7 @@ import { MI_ESTIMATORS, MI_UNITS, type MIEstimatorName, type MIUnits } from '../
 import { METHOD_IDS } from '../../kd/index.js';
 import { agreementLine, BUDGET_PRESETS, BUDGETS, runMainJob, runNotes, type RunOptions, type RunResult } from '../../run/index.js';
 import { oneOf } from '../../util/errors.js';
+import { throwIfAborted } from '../../util/progress.js';
 import { formatEstimate, formatMeanSd } from '../../util/format.js';
 import { addDatasetFlags, columnOptions, interruptSignal, jobDataset, prepareOutDir, type DatasetFlags } from '../common.js';
 import { initEngine } from '../../engine/index.js';
@@ -252,6 +253,9 @@ export function register(program: Command): void {
         onProgress: bars,
         signal,
       });
+      // Ctrl-C during the export (after the last stage, where the job no longer looks): stop here
+      // with the interrupted line, not a finished run's output; --resume writes the export again.
+      throwIfAborted(signal);
       bars.stop();
       for (const w of result.warnings) warn(w);
       // By kind: what loading changed and the label leaks, how the run ran, one line each; the schedules the budget does not finish, in one.
