@@ -70,8 +70,21 @@ describe('cmkd serve', () => {
     expect(r.stderr).toContain("--port 'http': expected an integer from 0 to 65535");
   });
 
+  it('refuses a folder that is not a run folder, in one line', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'cmkd-serve-'));
+    await writeFile(path.join(dir, 'notes.txt'), 'not a run');
+    const r = await run('serve', dir, '--port', '0');
+    await rm(dir, { recursive: true, force: true });
+    expect(r.code).toBe(2);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toBe(
+      `cmkd: error: '${dir}' is not a run folder (it has no report.html or results.json); give a folder written by cmkd run, sweep or experiment\n`,
+    );
+  });
+
   it('prints a folder name with control characters escaped, and stops on Ctrl-C', async () => {
     const dir = await mkdtemp(path.join(tmpdir(), 'cmkd-serve-\x1b[31m-'));
+    await writeFile(path.join(dir, 'results.json'), '{}');
     const serve = startCli(['serve', dir, '--port', '0']);
     try {
       await serve.waitFor(/press Ctrl-C to stop/);
