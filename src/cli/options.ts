@@ -322,7 +322,8 @@ export function executorOptions(f: ExecutorFlags): { workers: number; queue?: Qu
     if (f.workers !== 'auto' && f.workers !== '1')
       throw new CmkdError('--workers and --queue: give one (queued cells run on the workers serving the queue)', 'invalid-option');
     const key = queueKeyOption(f.queueKey);
-    return { workers: 1, queue: key === undefined ? { url: f.queue } : { url: f.queue, key } };
+    // A run waiting on a queue no worker serves is told, once on stderr, how to start one.
+    return { workers: 1, queue: { url: f.queue, ...(key === undefined ? {} : { key }), onIdle: warn } };
   }
   if (f.queueKey !== undefined) throw new CmkdError('--queue-key: signs queued jobs; give it with --queue', 'invalid-option');
   const workers = numberOrAutoOption('--workers', f.workers, RANGES.workers) as number | 'auto';

@@ -87,6 +87,10 @@ export interface QueueTarget {
   reconnectMs?: number;
   /** The shared key jobs are signed with (queue.ts jobSignature), for workers that refuse unsigned jobs. */
   key?: string;
+  /** Told once (a hint to start `cmkd worker`) when no worker has taken a cell for `idleHintMs` (queue.ts IDLE_HINT_MS). */
+  onIdle?: (message: string) => void;
+  /** How long cells may wait untaken before onIdle (ms; default IDLE_HINT_MS). */
+  idleHintMs?: number;
 }
 
 /**

@@ -258,6 +258,24 @@ describe.skipIf(!HAS_REDIS)(HAS_REDIS ? 'execute through a Redis queue served by
     }
   }, 120_000);
 
+  it('no worker serving the queue: the submitter is told once how to start one, with the URL without its password', async () => {
+    const url = redis.url.replace('redis://', 'redis://:pw@');
+    const told: string[] = [];
+    const controller = new AbortController();
+    const onIdle = (m: string) => {
+      told.push(m);
+      controller.abort();
+    };
+    // No worker runs (each test stops its own); this Redis takes any password.
+    await expect(
+      runMainJob({ ...base, outDir: await out('idle'), queue: { url, onIdle, idleHintMs: 500 }, signal: controller.signal }),
+    ).rejects.toThrow(/^interrupted$/);
+    const shown = redactUrl(url);
+    expect(told).toEqual([
+      `no worker has taken a cell from the queue at ${shown} for 1 s; start one with: cmkd worker --queue ${shown} (same Redis database, a --root holding the run folder)`,
+    ]);
+  }, 60_000);
+
   it('an unreachable queue fails at once with one line naming it, without its password', async () => {
     const port = redis.port + 1 === 65536 ? redis.port - 1 : redis.port + 1;
     await expect(

@@ -44,6 +44,8 @@ export const MAX_JOB_BYTES = 4 * 1024 * 1024;
 export const RECONNECT_MS = 60_000;
 /** How often the submitter asks Redis for the state of the cells it waits for (events may be lost across a restart). */
 const POLL_MS = 2000;
+/** How long queued cells may wait with no worker taking any before the submitter is told how to start one. */
+export const IDLE_HINT_MS = 30_000;
 /** How long dropping a connection may take (see shutDown). */
 const DISCONNECT_MS = 1000;
 /** Finished jobs stay this long, so a resumed submitter finds records computed while it was away. */
@@ -328,6 +330,10 @@ class QueueExecutor implements CellExecutor {
   private polling = false;
   /** When Redis last answered a poll (ms since the epoch). */
   private lastContact = Date.now();
+  /** When a worker was last seen at work on this run's cells (taking, progressing or finishing one). */
+  private lastWorked = Date.now();
+  /** Whether onIdle was told (once per run). */
+  private hinted = false;
 
   constructor(
     private readonly Job: Bull['Job'],
@@ -343,10 +349,17 @@ class QueueExecutor implements CellExecutor {
     private readonly stop: () => void,
     /** The queue key the jobs are signed with (none: unsigned). */
     private readonly key: string | undefined,
+    /** Told once when no worker takes the cells (QueueTarget.onIdle), after idleMs. */
+    private readonly onIdle: ((message: string) => void) | undefined,
+    private readonly idleMs: number,
   ) {
     events.on('completed', ({ jobId, returnvalue }) => this.settle(jobId, { returnvalue }));
     events.on('failed', ({ jobId, failedReason }) => this.settle(jobId, { failedReason }));
+    events.on('active', () => {
+      this.lastWorked = Date.now();
+    });
     events.on('progress', ({ jobId, data }) => {
+      this.lastWorked = Date.now();
       if (this.waiting.has(jobId) && !this.closed && data && typeof data === 'object') this.onProgress?.(data as unknown as ProgressEvent);
     });
     this.ready = events.waitUntilReady().then(() => undefined);
@@ -401,6 +414,7 @@ class QueueExecutor implements CellExecutor {
     const w = this.waiting.get(jobId);
     if (!w) return;
     this.waiting.delete(jobId);
+    this.lastWorked = Date.now();
     if (end.failedReason !== undefined) return w.reject(failureError(`${end.failedReason}`, w.cell.id));
     try {
       const value = end.returnvalue;
@@ -452,11 +466,29 @@ class QueueExecutor implements CellExecutor {
     this.polling = true;
     try {
       for (const jobId of [...this.waiting.keys()]) await this.check(jobId);
+      await this.idleHint();
     } catch {
       // Asked again at the next poll.
     } finally {
       this.polling = false;
     }
+  }
+
+  /**
+   * Cells waiting for idleMs with no worker at any of them (none active on the queue): tells
+   * onIdle, once, how to start a worker on this queue (its URL shown without the password).
+   */
+  private async idleHint(): Promise<void> {
+    if (this.hinted || !this.onIdle || this.waiting.size === 0 || Date.now() - this.lastWorked < this.idleMs) return;
+    if ((await this.queue.getActiveCount()) > 0) {
+      this.lastWorked = Date.now();
+      return;
+    }
+    this.hinted = true;
+    const url = redactUrl(this.url);
+    this.onIdle(
+      `no worker has taken a cell from the queue at ${url} for ${Math.round(this.idleMs / 1000)} s; start one with: cmkd worker --queue ${url}${this.key === undefined ? '' : ' --queue-key <key>'} (same Redis database, a --root holding the run folder)`,
+    );
   }
 
   /** Fails every awaited cell with `err` (the queue cannot answer them). */
@@ -536,6 +568,8 @@ export async function executeOnQueue<W>(
     o.onProgress,
     stop,
     o.queue.key,
+    o.queue.onIdle,
+    o.queue.idleHintMs ?? IDLE_HINT_MS,
   );
   // A timer for as long as the run waits on the queue: whatever Redis leaves pending, Node does not
   // end the process (exit 0, in silence) while the run has neither finished nor failed.

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runCli } from '../../../test/cli.js';
 import { executorOptions } from '../options.js';
+import { warn } from '../output.js';
 
 const root = mkdtempSync(join(tmpdir(), 'cmkd-worker-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -66,14 +67,15 @@ describe('--root and --queue-key', () => {
       process.env.CMKD_QUEUE_KEY = 'from-env';
       expect(executorOptions({ workers: 'auto', queue: 'redis://h:1' })).toEqual({
         workers: 1,
-        queue: { url: 'redis://h:1', key: 'from-env' },
+        queue: { url: 'redis://h:1', key: 'from-env', onIdle: warn },
       });
       expect(executorOptions({ workers: 'auto', queue: 'redis://h:1', queueKey: 'flag' }).queue).toEqual({
         url: 'redis://h:1',
         key: 'flag',
+        onIdle: warn,
       });
       delete process.env.CMKD_QUEUE_KEY;
-      expect(executorOptions({ workers: 'auto', queue: 'redis://h:1' }).queue).toEqual({ url: 'redis://h:1' });
+      expect(executorOptions({ workers: 'auto', queue: 'redis://h:1' }).queue).toEqual({ url: 'redis://h:1', onIdle: warn });
     } finally {
       if (before === undefined) delete process.env.CMKD_QUEUE_KEY;
       else process.env.CMKD_QUEUE_KEY = before;
