@@ -80,6 +80,7 @@ export const STUDENT_SCRIPT = `
         row.setAttribute('data-class', String(k));
         row.innerHTML = '<span class="name"></span><span class="track"><span class="fill"></span></span><span class="val"></span>';
         row.querySelector('.name').textContent = classes[k] !== undefined ? classes[k] : String(k);
+        row.querySelector('.name').title = row.querySelector('.name').textContent;
         row.querySelector('.fill').style.width = (100 * p).toFixed(2) + '%';
         row.querySelector('.val').textContent = (100 * p).toFixed(1) + '%';
         box.appendChild(row);

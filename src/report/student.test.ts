@@ -69,6 +69,12 @@ describe('student page (files)', () => {
     const html = await readFile(page.index, 'utf8');
     expect(html).toContain('in this order: hr, bp, t');
     expect(html).not.toMatch(/src="https?:/);
+    // A long class name stays in its card (measured in Chromium: test/browser/student.test.ts): the
+    // top label wraps anywhere, a bar's name column is capped and its name ends in an ellipsis.
+    const rule = (selector: string) => new RegExp(`\\n${selector.replace(/\./g, '\\.')} \\{([^}]*)\\}`).exec(html)?.[1] ?? '';
+    expect(rule('.top .label')).toContain('overflow-wrap: anywhere');
+    expect(rule('.bar .name')).toMatch(/overflow: hidden;.*text-overflow: ellipsis;.*white-space: nowrap/);
+    expect(rule('.bar')).not.toMatch(/minmax\([^)]*max-content\)/);
   });
 
   it('image pages draw into the value range of the samples ([0, 1] or [0, 255] when they fit)', async () => {

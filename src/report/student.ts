@@ -128,17 +128,19 @@ textarea#row { width: 100%; min-height: 6rem; font: .9rem/1.4 ui-monospace, Menl
 .hint { font-size: .82rem; color: #6b7280; word-break: break-word; }
 .status { min-height: 1.4em; font-size: .9rem; color: #6b7280; margin: .4rem 0; }
 .status.error { color: #b91c1c; }
-.top { display: flex; justify-content: space-between; align-items: baseline; margin-bottom: .6rem; }
-.top .label { font-size: 2rem; font-weight: 700; }
-.top .pct { color: #6b7280; }
-.bar { display: grid; grid-template-columns: minmax(2.5rem, max-content) 1fr 3.6rem; gap: .5rem; align-items: center; font-size: .9rem; margin: .18rem 0; }
+.top { display: flex; justify-content: space-between; align-items: baseline; gap: .6rem; margin-bottom: .6rem; }
+/* A long class name wraps inside the card (anywhere: also a name without spaces); the bars' names end in an ellipsis, in full on hover. */
+.top .label { font-size: 2rem; font-weight: 700; min-width: 0; overflow-wrap: anywhere; }
+.top .pct { color: #6b7280; flex: none; }
+.bar { display: grid; grid-template-columns: minmax(2.5rem, fit-content(45%)) minmax(0, 1fr) 3.6rem; gap: .5rem; align-items: center; font-size: .9rem; margin: .18rem 0; }
+.bar .name { min-width: 0; overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
 .bar .track { background: #eef2f7; border-radius: 4px; height: .9rem; overflow: hidden; }
 .bar .fill { display: block; height: 100%; background: #93c5fd; }
 .bar.best .fill { background: #2563eb; }
 .bar.best .name { font-weight: 700; }
 .bar .val { text-align: right; font-variant-numeric: tabular-nums; color: #4b5563; }
 .regression { font-size: 1.6rem; font-weight: 700; }
-#truth { margin-top: .6rem; font-size: .92rem; color: #059669; }
+#truth { margin-top: .6rem; font-size: .92rem; color: #059669; overflow-wrap: anywhere; }
 footer { margin-top: 2rem; font-size: .82rem; color: #6b7280; }
 `;
 

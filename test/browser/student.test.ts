@@ -163,6 +163,43 @@ describe.skipIf(!HAS_CHROMIUM)(HAS_CHROMIUM ? 'student page in Chromium' : NO_CH
     await page.close();
   });
 
+  it('long class names stay inside their card: the top label wraps, the bars end their names in an ellipsis', async () => {
+    // One name of 80 characters without a space, one of many words: neither may widen the card at a phone's width.
+    const classes = ['a', 'x'.repeat(80), Array.from({ length: 12 }, (_, i) => `word${i}`).join(' ')];
+    const modelDir = path.join(runDir, 'models', 'long-names');
+    const model = buildModel(makeSpec('mlp', [3], 3, 'classification', { hidden: [4] }), 1);
+    await saveModel(modelDir, model, { modality: 'v', task: { kind: 'classification', classes } });
+    model.dispose();
+    await writeStudentPage(path.join(runDir, 'long-names'), { modelDir });
+    const { page, errors } = await watchedPage(browser, [server.url], { width: 380, height: 800 });
+    await page.goto(`${server.url}long-names/`);
+    await waitForStudent(page);
+    // Each class shown first in turn, so each long name is the big label once.
+    for (const row of ['1,2,3', '-3,0,9', '9,-9,0']) {
+      await page.fill('#row', row);
+      await page.click('#classify');
+      await page.waitForSelector('#result .bar');
+      const outside = (await page.evaluate(`(() => {
+        const out = [];
+        for (const panel of document.querySelectorAll('.panel')) {
+          const box = panel.getBoundingClientRect();
+          if (panel.scrollWidth > panel.clientWidth) out.push('panel scrolls sideways');
+          for (const el of panel.querySelectorAll('.top .label, .top .pct, .bar .name, .bar .track, .bar .val')) {
+            const r = el.getBoundingClientRect();
+            if (r.right > box.right + 0.5 || r.left < box.left - 0.5) out.push(el.className + ' ' + el.textContent.slice(0, 20) + ' outside its card');
+          }
+        }
+        if (document.documentElement.scrollWidth > window.innerWidth) out.push('page scrolls sideways');
+        return out;
+      })()`)) as string[];
+      expect(outside, row).toEqual([]);
+    }
+    // The full name stays readable on hover.
+    expect(await page.locator('#result .bar .name').nth(1).getAttribute('title')).toBe(classes[1]);
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
   it('opened from disk (file://), the page runs the model stored in it: same probabilities, nothing fetched but its own folder', async () => {
     for (const s of [pixels, blocks]) {
       const dir = pathToFileURL(path.join(runDir, s.name)).href;
