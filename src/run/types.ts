@@ -125,8 +125,8 @@ export interface RunResult {
   seconds: number;
 }
 
-/** How a run decided: the rule, its sentence, the design of the gains and how many splits it took. */
-export interface RunDecision {
+/** How a plan of gains decided (the run's and the sweep's): the rule, its sentence, the design of the gains and how many splits it took. */
+export interface Decision {
   /** DEPLOY_RULE, in words. */
   rule: string;
   /** The rule applied, with its numbers. */
@@ -139,12 +139,16 @@ export interface RunDecision {
   looks: number[];
   /** Practical margin δ of the headline gain. */
   delta: number;
-  /** Splits the run trained on (its most-trained student). */
+  /** Splits of the most-trained student. */
   splitsUsed: number;
-  /** Teachers the method family ran from (the largest plain-KD gain at some look). */
-  familyFrom: string[];
   /** Distilled students still undecided (at the cap: more splits would be needed). */
   undecided: number;
+}
+
+/** How a run decided, with the teachers its method family ran from and its next step. */
+export interface RunDecision extends Decision {
+  /** Teachers the method family ran from (the largest plain-KD gain at some look). */
+  familyFrom: string[];
   /**
    * With some gains undecided at the cap: the next look's cap, about how many models and seconds reaching it costs, how
    * many of those gains it could decide if their spread between splits stays as it is, and the widest of their
