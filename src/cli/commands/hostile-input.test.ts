@@ -277,6 +277,18 @@ const cases: Case[] = [
     ],
     want: /y\.csv is a character device, not a regular file/,
   },
+  {
+    kind: 'CSV header of 1,000,001 columns (2 MB)',
+    files: { 'd.csv': 'c,'.repeat(1_000_000) + 'y\n' + '0,'.repeat(1_000_000) + 'x\n' },
+    argv: csv('d.csv'),
+    want: /d\.csv: the header line has more than 1,000,000 columns; cmkd reads CSV files of at most 1,000,000 columns \(save wide data as \.npy\)$/,
+  },
+  {
+    kind: 'CSV header line of 17 M characters in a few columns',
+    files: { 'd.csv': 'a,b,' + 'y'.repeat(17 * 2 ** 20) + '\n1,2,x\n' },
+    argv: csv('d.csv'),
+    want: /d\.csv: the header line is longer than 16,777,216 characters; cmkd reads CSV files of at most 1,000,000 columns and 16,777,216 characters of header line/,
+  },
   // Labels.
   {
     kind: 'NaN label cell',
