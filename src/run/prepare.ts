@@ -7,7 +7,7 @@ import path from 'node:path';
 import { concatModalities, getModality, loadDataset, validateDataset, type MultimodalDataset, type Split } from '../data/index.js';
 import { initEngine } from '../engine/index.js';
 import { defaultModelKind } from '../train/index.js';
-import { check } from '../util/errors.js';
+import { CmkdError, check } from '../util/errors.js';
 import { writeJsonAtomic } from '../util/fs.js';
 import type { ProgressFn } from '../util/progress.js';
 import { VERSION } from '../version.js';
@@ -146,6 +146,24 @@ function runCells(ds: MultimodalDataset, splits: Split[], budget: Budget, schedu
   };
 }
 
+/**
+ * Runs `f` on `ds`, the rows of `loaded` the run takes: when the budget's row cap (or --samples)
+ * subsampled them, a refusal `f` throws names its counts as the subsample's, not the file's.
+ */
+function countedIn<T>(loaded: MultimodalDataset, ds: MultimodalDataset, f: () => T): T {
+  if (ds.n === loaded.n) return f();
+  try {
+    return f();
+  } catch (e) {
+    if (!(e instanceof CmkdError)) throw e;
+    const n = (x: number) => x.toLocaleString('en-US');
+    throw new CmkdError(
+      `${e.message}; counted in the ${n(ds.n)}-row stratified subsample of the ${n(loaded.n)} rows this run takes (--samples or the budget's row cap)`,
+      e.code,
+    );
+  }
+}
+
 /** Loads the data and derives the run's settings, splits, store and workspace (nothing written). */
 async function deriveRun(o: RunOptions): Promise<Prepared> {
   await initEngine();
@@ -157,8 +175,13 @@ async function deriveRun(o: RunOptions): Promise<Prepared> {
   const methods = asked.length ? asked : budget.methods;
   // Random 70/10/20 splits, or stratified 5-fold on small data, up to the cap (split r depends on the seed and r alone);
   // the budget's steps in epochs for split 0's training rows.
-  const { scheme, splits } = planSplits(ds, looks[looks.length - 1], seed);
-  const warnings = checkRows(ds, splits, { allowSmall: o.allowSmall, predicted: analysis.representation === 'predicted' });
+  const { scheme, splits, warnings } = countedIn(loaded, ds, () => {
+    const plan = planSplits(ds, looks[looks.length - 1], seed);
+    return {
+      ...plan,
+      warnings: checkRows(ds, plan.splits, { allowSmall: o.allowSmall, predicted: analysis.representation === 'predicted' }),
+    };
+  });
   const schedule = trainingSchedule(budget, splits[0].train.length);
   // What every model depends on. Not the number of splits, the teachers or the methods: those are
   // the cells' own inputs, so a resumed run with more splits, teachers or methods trains only what

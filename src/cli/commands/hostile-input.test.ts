@@ -613,6 +613,17 @@ const cases: Case[] = [
     want: /class 'rare' has 2 samples; a train\/val\/test split needs at least 3 per class \(add samples or merge classes\)$/,
   },
   {
+    kind: "a class of 2 rows left with 1 by the budget's row cap (--samples): the count is named as the subsample's",
+    files: {
+      'd.csv':
+        ['a,b,y', ...Array.from({ length: 120 }, (_, i) => `${(i * 7) % 11},${(i * 3) % 5},${i < 2 ? 'rare' : i % 2 ? 'x' : 'z'}`)].join(
+          '\n',
+        ) + '\n',
+    },
+    argv: (data, out) => ['run', join(data, 'd.csv'), ...csvFlags, '--student', 'p', '--samples', '60', '--out', out, '--quiet'],
+    want: /class 'rare' .*has 1 (row|sample).* in the 60-row stratified subsample of the 120 rows this run takes \(--samples or the budget's row cap\)/,
+  },
+  {
     kind: '--lr 10 (a finite but exploding loss: 1e6 after one epoch)',
     files: { 'd.csv': oneCsv() },
     argv: (data, out) => [
