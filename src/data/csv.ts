@@ -286,11 +286,26 @@ function matchColumns(header: string[], pattern: string, what: string): number[]
   return header.map((h, j) => (isMatch(h.replaceAll('/', SLASH)) ? j : -1)).filter((j) => j >= 0);
 }
 
-/** The selected columns as a flat row-major Float32Array (missing cells become NaN). */
+/** Largest finite float32, (2 − 2⁻²³)·2¹²⁷: a larger finite number stored as float32 becomes ±Infinity. */
+export const FLOAT32_MAX = 3.4028234663852886e38;
+
+/**
+ * The selected columns as a flat row-major Float32Array (missing cells become NaN). A finite cell
+ * beyond the float32 range is refused by name: stored, it would read as Infinity.
+ */
 export function csvMatrix(t: CsvTable, cols: number[]): Float32Array {
   const n = t.rows.length;
   const d = cols.length;
   const out = new Float32Array(n * d);
-  for (let i = 0; i < n; i++) for (let k = 0; k < d; k++) out[i * d + k] = parseNumberCell(t, i, cols[k]);
+  for (let i = 0; i < n; i++)
+    for (let k = 0; k < d; k++) {
+      const v = parseNumberCell(t, i, cols[k]);
+      if (Number.isFinite(v) && Math.abs(v) > FLOAT32_MAX)
+        throw new CmkdError(
+          `${csvRowRef(t, i)}, column '${t.header[cols[k]]}': ${excerpt(t.rows[i][cols[k]])} does not fit a 32-bit float, which cmkd stores features as (magnitude at most 3.4e38); rescale the column`,
+          'invalid-input',
+        );
+      out[i * d + k] = v;
+    }
   return out;
 }

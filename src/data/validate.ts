@@ -60,7 +60,9 @@ export function validateModalities<T extends ModalityTable>(ds: T): T {
       const v = m.data[idx];
       if (!Number.isFinite(v)) {
         const i = Math.floor(idx / d);
-        const what = Number.isNaN(v) ? 'NaN (an empty, NA or NaN cell)' : String(v);
+        const what = Number.isNaN(v)
+          ? 'NaN (an empty, NA or NaN cell)'
+          : `${v} (infinite, or beyond ±3.4e38, the largest magnitude of a 32-bit float, which cmkd stores features as)`;
         fail(`${locateValue(m, i, idx % d)}: value is ${what}; expected a finite number`);
       }
     }

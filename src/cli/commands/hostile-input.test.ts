@@ -613,6 +613,12 @@ const cases: Case[] = [
     want: /class 'rare' has 2 samples; a train\/val\/test split needs at least 3 per class \(add samples or merge classes\)$/,
   },
   {
+    kind: 'a CSV value of 1e308 (finite, beyond float32)',
+    files: { 'd.csv': oneCsv().replace('\n0,0,z\n', '\n1e308,0,z\n') },
+    argv: csv('d.csv'),
+    want: /d\.csv row 1 \(line 2\), column 'a': '?1e308'? does not fit a 32-bit float, which cmkd stores features as \(magnitude at most 3\.4e38\); rescale the column$/,
+  },
+  {
     kind: "a class of 2 rows left with 1 by the budget's row cap (--samples): the count is named as the subsample's",
     files: {
       'd.csv':
