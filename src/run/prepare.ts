@@ -4,7 +4,15 @@
  * store, the model cells' workspace, and where the cells run (here, a worker pool, a queue).
  */
 import path from 'node:path';
-import { concatModalities, getModality, loadDataset, validateDataset, type MultimodalDataset, type Split } from '../data/index.js';
+import {
+  concatModalities,
+  constantModalities,
+  getModality,
+  loadDataset,
+  validateDataset,
+  type MultimodalDataset,
+  type Split,
+} from '../data/index.js';
 import { initEngine } from '../engine/index.js';
 import { defaultModelKind } from '../train/index.js';
 import { CmkdError, check } from '../util/errors.js';
@@ -43,7 +51,7 @@ export interface Prepared {
   looks: number[];
   /** The modalities the fusion teacher concatenates (null: no fusion teacher). */
   fusionOf: string[] | null;
-  /** Rows too few for the MI estimates or the model choice (checkRows), in words. */
+  /** Rows too few for the MI estimates or the model choice (checkRows), and constant modalities, in words. */
   warnings: string[];
   teachers: string[];
   methods: string[];
@@ -147,6 +155,21 @@ function runCells(ds: MultimodalDataset, splits: Split[], budget: Budget, schedu
 }
 
 /**
+ * A warning for each modality the run trains on whose every feature is constant: a model on it
+ * sees the same input for every sample, so a gain distilled from it is regularisation, not
+ * knowledge of the modality, whatever the verdict says.
+ */
+function constantWarnings(ds: MultimodalDataset, used: string[]): string[] {
+  const constant = new Set(constantModalities(ds));
+  return used
+    .filter((m) => constant.has(m))
+    .map(
+      (m) =>
+        `Modality '${m}' is constant: every sample has the same values, so a model on it sees no input; a gain distilled from it can only come from regularisation (as label smoothing gives), not from what the modality knows.`,
+    );
+}
+
+/**
  * Runs `f` on `ds`, the rows of `loaded` the run takes: when the budget's row cap (or --samples)
  * subsampled them, a refusal `f` throws names its counts as the subsample's, not the file's.
  */
@@ -182,6 +205,7 @@ async function deriveRun(o: RunOptions): Promise<Prepared> {
       warnings: checkRows(ds, plan.splits, { allowSmall: o.allowSmall, predicted: analysis.representation === 'predicted' }),
     };
   });
+  warnings.push(...constantWarnings(ds, [o.student, ...allTeachers]));
   const schedule = trainingSchedule(budget, splits[0].train.length);
   // What every model depends on. Not the number of splits, the teachers or the methods: those are
   // the cells' own inputs, so a resumed run with more splits, teachers or methods trains only what

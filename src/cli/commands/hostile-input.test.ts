@@ -820,3 +820,26 @@ describe('many warnings of one kind', () => {
     expect(lines.length).toBeLessThan(5);
   });
 });
+
+describe('a constant modality', () => {
+  it('is warned of on stderr by validate and run, and beside the run summary of the report', async () => {
+    const dir = join(root, 'constant');
+    mkdirSync(dir);
+    const rows = Array.from({ length: 80 }, (_, i) => `${((i * 7) % 11) + (i % 2) * 3},5,${i % 2 ? 'x' : 'z'}`);
+    writeFileSync(join(dir, 'd.csv'), ['a,b,y', ...rows].join('\n') + '\n');
+    const v = await run('data', 'validate', join(dir, 'd.csv'), ...csvFlags);
+    expect(v.code, v.stderr).toBe(0);
+    expect(v.stderr).toContain("cmkd: warning: modality 'q' is constant: every sample has the same values\n");
+    const out = join(dir, 'out');
+    const argv = ['run', join(dir, 'd.csv'), ...csvFlags, '--student', 'p', '--repeats', '2', '--epochs', '1'];
+    const r = await run(...argv, '--methods', 'kd', '--out', out, '--quiet', '--workers', '1');
+    expect(r.code, r.stderr).toBe(0);
+    const warning =
+      "Modality 'q' is constant: every sample has the same values, so a model on it sees no input; a gain distilled from it can only come from regularisation (as label smoothing gives), not from what the modality knows.";
+    expect(r.stderr.split('\n')).toContain(`cmkd: warning: ${warning}`);
+    expect((JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')) as { warnings: string[] }).warnings).toContain(warning);
+    expect(readFileSync(join(out, 'report.html'), 'utf8')).toContain(
+      'is constant: every sample has the same values, so a model on it sees no input',
+    );
+  }, 120_000);
+});
