@@ -4,10 +4,18 @@
  * store, the model cells' workspace, and where the cells run (here, a worker pool, a queue).
  */
 import path from 'node:path';
-import { concatModalities, getModality, loadDataset, validateDataset, type MultimodalDataset, type Split } from '../data/index.js';
+import {
+  concatModalities,
+  constantModalities,
+  getModality,
+  loadDataset,
+  validateDataset,
+  type MultimodalDataset,
+  type Split,
+} from '../data/index.js';
 import { initEngine } from '../engine/index.js';
 import { defaultModelKind } from '../train/index.js';
-import { check } from '../util/errors.js';
+import { CmkdError, check } from '../util/errors.js';
 import { writeJsonAtomic } from '../util/fs.js';
 import type { ProgressFn } from '../util/progress.js';
 import { VERSION } from '../version.js';
@@ -43,7 +51,7 @@ export interface Prepared {
   looks: number[];
   /** The modalities the fusion teacher concatenates (null: no fusion teacher). */
   fusionOf: string[] | null;
-  /** Rows too few for the MI estimates or the model choice (checkRows), in words. */
+  /** Rows too few for the MI estimates or the model choice (checkRows), and constant modalities, in words. */
   warnings: string[];
   teachers: string[];
   methods: string[];
@@ -146,6 +154,39 @@ function runCells(ds: MultimodalDataset, splits: Split[], budget: Budget, schedu
   };
 }
 
+/**
+ * A warning for each modality the run trains on whose every feature is constant: a model on it
+ * sees the same input for every sample, so a gain distilled from it is regularisation, not
+ * knowledge of the modality, whatever the verdict says.
+ */
+function constantWarnings(ds: MultimodalDataset, used: string[]): string[] {
+  const constant = new Set(constantModalities(ds));
+  return used
+    .filter((m) => constant.has(m))
+    .map(
+      (m) =>
+        `Modality '${m}' is constant: every sample has the same values, so a model on it sees no input; a gain distilled from it can only come from regularisation (as label smoothing gives), not from what the modality knows.`,
+    );
+}
+
+/**
+ * Runs `f` on `ds`, the rows of `loaded` the run takes: when the budget's row cap (or --samples)
+ * subsampled them, a refusal `f` throws names its counts as the subsample's, not the file's.
+ */
+function countedIn<T>(loaded: MultimodalDataset, ds: MultimodalDataset, f: () => T): T {
+  if (ds.n === loaded.n) return f();
+  try {
+    return f();
+  } catch (e) {
+    if (!(e instanceof CmkdError)) throw e;
+    const n = (x: number) => x.toLocaleString('en-US');
+    throw new CmkdError(
+      `${e.message}; counted in the ${n(ds.n)}-row stratified subsample of the ${n(loaded.n)} rows this run takes (--samples or the budget's row cap)`,
+      e.code,
+    );
+  }
+}
+
 /** Loads the data and derives the run's settings, splits, store and workspace (nothing written). */
 async function deriveRun(o: RunOptions): Promise<Prepared> {
   await initEngine();
@@ -157,8 +198,14 @@ async function deriveRun(o: RunOptions): Promise<Prepared> {
   const methods = asked.length ? asked : budget.methods;
   // Random 70/10/20 splits, or stratified 5-fold on small data, up to the cap (split r depends on the seed and r alone);
   // the budget's steps in epochs for split 0's training rows.
-  const { scheme, splits } = planSplits(ds, looks[looks.length - 1], seed);
-  const warnings = checkRows(ds, splits, { allowSmall: o.allowSmall, predicted: analysis.representation === 'predicted' });
+  const { scheme, splits, warnings } = countedIn(loaded, ds, () => {
+    const plan = planSplits(ds, looks[looks.length - 1], seed);
+    return {
+      ...plan,
+      warnings: checkRows(ds, plan.splits, { allowSmall: o.allowSmall, predicted: analysis.representation === 'predicted' }),
+    };
+  });
+  warnings.push(...constantWarnings(ds, [o.student, ...allTeachers]));
   const schedule = trainingSchedule(budget, splits[0].train.length);
   // What every model depends on. Not the number of splits, the teachers or the methods: those are
   // the cells' own inputs, so a resumed run with more splits, teachers or methods trains only what

@@ -172,7 +172,7 @@ export function buildRunReport(r: RunResult, date: string): ReportDocumentInput 
     links: [{ href: `${STUDENT_DIR}/index.html`, text: 'Try the deployed student in your browser' }],
     summary: [
       verdict(tone, headlineText, r.verdict),
-      ...(r.warnings.length ? [verdict('warning', 'Too few rows for some of these numbers', r.warnings.join(' '))] : []),
+      ...(r.warnings.length ? [verdict('warning', 'Read these numbers with care', r.warnings.join(' '))] : []),
     ],
     sections: [
       ...(c.notes.data.length

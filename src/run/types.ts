@@ -81,7 +81,7 @@ export interface TeacherAnalysis extends CchResult {
   /** Rows of repeat 1's split: models trained on `train`, selected on `val`; MI on the held-out (val + test) rows. */
   rows: { train: number; val: number; heldOut: number };
   models: { role: ModelRecord['role']; modality: string; repeat: number; epochs: number; val: Record<string, number>; modelDir: string }[];
-  /** Rows too few for the MI estimates or the model choice (checkRows), in words. */
+  /** Rows too few for the MI estimates or the model choice (checkRows), and constant modalities, in words. */
   warnings: string[];
   /** About how the analysis ran (e.g. on one process despite --workers), when there is something to say. */
   notes?: string[];
@@ -117,7 +117,7 @@ export interface RunResult {
   /** report.html, relative to the run folder. */
   report: string;
   verdict: string;
-  /** Rows too few to trust a result (checkRows), as plain sentences with the numbers. */
+  /** Rows too few to trust a result (checkRows), and modalities with constant input, as plain sentences with the numbers. */
   warnings: string[];
   /** How the run ran when worth saying (e.g. on one process despite --workers), then schedules the budget does not finish (e.g. DKD's 20-epoch warm-up in 6 epochs), once each. */
   notes: string[];
