@@ -90,13 +90,17 @@ function budgetOf(o: RunOptions): { budget: Budget; fixed: number | undefined; l
     `--repeats must be a positive integer or 'auto' (got ${String(o.repeats)})`,
     'invalid-option',
   );
-  const budget = resolveRunBudget(o.budget ?? 'quick', {
-    repeats: fixed,
-    maxSteps: o.maxSteps,
-    epochs: o.epochs,
-    patience: o.patience,
-    samples: o.samples,
-  });
+  const budget = resolveRunBudget(
+    o.budget ?? 'quick',
+    {
+      repeats: fixed,
+      maxSteps: o.maxSteps,
+      epochs: o.epochs,
+      patience: o.patience,
+      samples: o.samples,
+    },
+    { model: o.model, architecture: o.architecture },
+  );
   const looks = fixed !== undefined ? [fixed] : sequentialLooks(budget.looks, o.maxRepeats);
   check(
     o.delta === undefined || (Number.isFinite(o.delta) && o.delta > 0),
@@ -124,6 +128,20 @@ async function dataOf(o: RunOptions, budget: Budget, seed: number) {
   return { loaded, base, ds, analysis, teachers, asked, useFusion };
 }
 
+/** --model cnn|resnet reads images only: refuse it at once, naming the first table modality of the run, rather than in a cell. */
+function checkModelReads(budget: Budget, ds: MultimodalDataset, modalities: string[]): void {
+  if (budget.model === undefined || budget.model === 'mlp') return;
+  const table = modalities.find((m) => getModality(ds, m).kind !== 'image');
+  check(
+    table === undefined,
+    `--model ${budget.model}: reads images, and modality '${table}' of this run is a table` +
+      (table === FUSION
+        ? ' (the fusion teacher concatenates the teachers; --no-fusion drops it)'
+        : '; use --model mlp, or leave it out of --teachers'),
+    'invalid-option',
+  );
+}
+
 /** How the run's model cells train: split r, Adam at the budget's rate for the schedule's epochs, seed·1000 + r, the budget's widths. */
 function runCells(ds: MultimodalDataset, splits: Split[], budget: Budget, schedule: TrainingSchedule, seed: number): ModelWorkspace {
   return {
@@ -138,7 +156,7 @@ function runCells(ds: MultimodalDataset, splits: Split[], budget: Budget, schedu
       seed: seed * 1000 + r,
     }),
     model: (m) => {
-      const kind = defaultModelKind(getModality(ds, m));
+      const kind = budget.model ?? defaultModelKind(getModality(ds, m));
       return { kind, architecture: architectureFor(budget, kind) };
     },
     studentDir: (r) => modelPath(r, 'student'),
@@ -154,6 +172,7 @@ async function deriveRun(o: RunOptions): Promise<Prepared> {
   const seed = o.seed ?? 0;
   const { loaded, base, ds, analysis, teachers, asked, useFusion } = await dataOf(o, budget, seed);
   const allTeachers = useFusion ? [...teachers, FUSION] : teachers;
+  checkModelReads(budget, ds, [o.student, ...allTeachers]);
   const methods = asked.length ? asked : budget.methods;
   // Random 70/10/20 splits, or stratified 5-fold on small data, up to the cap (split r depends on the seed and r alone);
   // the budget's steps in epochs for split 0's training rows.
