@@ -54,3 +54,23 @@ describe('the run’s architecture (--model and the widths)', () => {
     );
   });
 });
+
+describe('sequential splits on small data (k-fold)', () => {
+  it('test every fold at the first look', async () => {
+    const small = await loadDataset('digits?n=120&modalities=profiles,blocks&cache=false');
+    const o = { student: 'profiles', teachers: ['blocks'], dataset: small };
+    const quick = await prepareRun({ ...o, outDir: path.join(root, 'k1') });
+    expect(quick.scheme).toBe('kfold');
+    expect(quick.looks).toEqual([5, 8]);
+    // The first look's test rows are every row, once.
+    const tested = quick.workspace.splits.slice(0, quick.looks[0]).flatMap((s) => [...s.test]);
+    expect(tested.sort((a, b) => a - b)).toEqual(Array.from({ length: small.n }, (_, i) => i));
+    expect((await prepareRun({ ...o, budget: 'standard', outDir: path.join(root, 'k2') })).looks).toEqual([5, 8, 12]);
+    expect((await prepareRun({ ...o, maxRepeats: 12, outDir: path.join(root, 'k3') })).looks).toEqual([5, 8, 12]);
+    // A cap below the folds, or a fixed count, is the user's.
+    expect((await prepareRun({ ...o, maxRepeats: 4, outDir: path.join(root, 'k4') })).looks).toEqual([3, 4]);
+    expect((await prepareRun({ ...o, repeats: 3, outDir: path.join(root, 'k5') })).looks).toEqual([3]);
+    // Random splits keep the budget's looks.
+    expect((await prepareRun({ ...base, dataset: ds, outDir: path.join(root, 'k6') })).looks).toEqual([3, 5, 8]);
+  });
+});

@@ -13,9 +13,9 @@ import type { ProgressFn } from '../util/progress.js';
 import { VERSION } from '../version.js';
 import { architectureFor, resolveRunBudget, trainingSchedule, type Budget, type TrainingSchedule } from './budget.js';
 import { asJson, execute, type Cell, type Json, type RecipeRunner, type WorkspaceRecipe } from './cells.js';
-import { sequentialLooks } from './decide.js';
+import { foldLooks, sequentialLooks } from './decide.js';
 import { modelRunners, type ModelCellKind, type ModelWorkspace } from './model-cells.js';
-import { checkRows, planSplits, type SplitPlan } from './rows.js';
+import { checkRows, KFOLD_K, planSplits, splitScheme, type SplitPlan } from './rows.js';
 import { analysisSettings, capRows, checkOptions, FUSION, type RunOptions } from './run-options.js';
 import { modelPath } from './run-plans.js';
 import { fingerprintOf, type StageStore } from './stages.js';
@@ -168,10 +168,12 @@ function runCells(ds: MultimodalDataset, splits: Split[], budget: Budget, schedu
 async function deriveRun(o: RunOptions): Promise<Prepared> {
   await initEngine();
   const executor = executorOf(o);
-  const { budget, fixed, looks } = budgetOf(o);
+  const { budget, fixed, looks: planned } = budgetOf(o);
   const seed = o.seed ?? 0;
   const { loaded, base, ds, analysis, teachers, asked, useFusion } = await dataOf(o, budget, seed);
   const allTeachers = useFusion ? [...teachers, FUSION] : teachers;
+  // On k-fold splits (small data) sequential splits start with every fold tested, not the first 3 of 5.
+  const looks = fixed === undefined && splitScheme(ds.n) === 'kfold' ? foldLooks(planned, KFOLD_K) : planned;
   checkModelReads(budget, ds, [o.student, ...allTeachers]);
   const methods = asked.length ? asked : budget.methods;
   // Random 70/10/20 splits, or stratified 5-fold on small data, up to the cap (split r depends on the seed and r alone);
