@@ -88,6 +88,21 @@ export function humanRun(r: RunResult, outDir: string, command?: string): string
         row.effect ?? '',
       ]),
     ),
+    ...(r.baselines?.length
+      ? [
+          '',
+          `Baseline, not a deployable student: nearest centroid on the standardised features, against the run's model of the modality (test ${h}, mean ± sd over the same splits):`,
+          table(
+            ['modality', 'model', 'nearest centroid', 'model'],
+            r.baselines.map((b) => [
+              b.modality,
+              b.role === 'student' ? 'no-KD student' : 'teacher',
+              formatMeanSd(b.test.mean, b.test.sd),
+              formatMeanSd(b.model.mean, b.model.sd),
+            ]),
+          ),
+        ]
+      : []),
     '',
     r.verdict,
     ...(r.decision.next?.decidable && command
