@@ -2,6 +2,7 @@
 import type { CchRepresentation, CchResult } from '../criteria/index.js';
 import type { MIEstimatorName, MIUnits } from '../mi/index.js';
 import type { DatasetSummary } from '../data/index.js';
+import type { BaselineRow } from './baseline.js';
 import type { GainOutcome, MeanSd } from '../metrics/index.js';
 import type { EpochRecord } from '../train/index.js';
 import type { Budget, TrainingSchedule } from './budget.js';
@@ -110,6 +111,8 @@ export interface RunResult {
   decision: RunDecision;
   table: MethodRow[];
   outcomes: TeacherOutcome[];
+  /** The nearest-centroid baseline of the student's and each teacher's table modality, beside the run's own model (baseline.ts); none for regression. */
+  baselines?: BaselineRow[];
   /** Verdicts against measured effects (run/job.ts agreementOf). */
   agreement: { agree: number; decidedAndClear: number; undecided: number; noClearEffect: number };
   /** The deployed student; beatsStudent: a distilled student with a clear gain (else the no-KD student). */
