@@ -198,10 +198,7 @@ export function backendOption(f: { backend?: string }): BackendChoice | undefine
 // The training budget: architecture and optimisation ---------------------------------------------
 
 /** Architecture and optimisation flags of the commands that train models with epochs (train, distill, sweep). */
-export interface BudgetFlags {
-  model?: string;
-  hidden?: string;
-  channels?: string;
+export interface BudgetFlags extends ArchitectureFlags {
   epochs?: string;
   lr?: string;
   batchSize?: string;
@@ -210,15 +207,46 @@ export interface BudgetFlags {
   seed?: string;
 }
 
-/** The budget flags; `defaults` are the command's, shown in the help (parseBudget applies them). */
+/** The architecture flags: the family and its widths (and, with `depth`, resnet blocks and dropout). */
+export interface ArchitectureFlags {
+  model?: string;
+  hidden?: string;
+  channels?: string;
+  blocks?: string;
+  dropout?: string;
+}
+
+/** --model, --hidden, --channels, and with `depth` --blocks and --dropout; `note` ends the help of each width (e.g. the default). */
+export function addArchitectureFlags(cmd: Command, o: { depth?: boolean; note?: string } = {}): Command {
+  const note = o.note ?? '';
+  cmd
+    .option('--model <kind>', `architecture: ${MODEL_KINDS.join('|')} (default: cnn for images, mlp for tables)`)
+    .option('--hidden <sizes>', `dense widths, comma-separated; the last is the embedding (mlp, cnn)${note} ${range(RANGES.width)}`)
+    .option('--channels <sizes>', `conv channels per block (cnn) or per stage (resnet), comma-separated${note} ${range(RANGES.width)}`);
+  if (!o.depth) return cmd;
+  return cmd
+    .option('--blocks <n>', `resnet: basic blocks per stage ${range(RANGES.blocks)}`)
+    .option('--dropout <p>', `dropout rate before the logits ${range(RANGES.dropout)}`);
+}
+
+/** The architecture flags parsed: the family (undefined: by modality) and the widths given (only those). */
+export function parseArchitecture(f: ArchitectureFlags): { kind?: ModelKind; architecture: SpecOverrides } {
+  const kind = f.model === undefined ? undefined : oneOf<ModelKind>('model', f.model, MODEL_KINDS);
+  const architecture: SpecOverrides = {};
+  if (f.hidden !== undefined) architecture.hidden = numberListOption('--hidden', f.hidden, RANGES.width);
+  if (f.channels !== undefined) architecture.channels = numberListOption('--channels', f.channels, RANGES.width);
+  if (f.blocks !== undefined) architecture.blocks = numberOption('--blocks', f.blocks, RANGES.blocks);
+  if (f.dropout !== undefined) architecture.dropout = numberOption('--dropout', f.dropout, RANGES.dropout);
+  return { kind, architecture };
+}
+
+/** The budget flags (after the architecture's; `depth` as there); `defaults` are the command's, shown in the help (parseBudget applies them). */
 export function addBudgetFlags(
   cmd: Command,
   defaults: { epochs: string; lr: string; batchSize: string; patience: string; monitor: EarlyStoppingMetric },
+  o: { depth?: boolean } = {},
 ): Command {
-  return cmd
-    .option('--model <kind>', `architecture: ${MODEL_KINDS.join('|')} (default: cnn for images, mlp for tables)`)
-    .option('--hidden <sizes>', `dense widths, comma-separated; the last is the embedding (mlp, cnn) ${range(RANGES.width)}`)
-    .option('--channels <sizes>', `conv channels per block (cnn) or per stage (resnet), comma-separated ${range(RANGES.width)}`)
+  return addArchitectureFlags(cmd, o)
     .option('--epochs <n>', `maximum epochs (default ${defaults.epochs}) ${range(RANGES.epochs)}`)
     .option('--lr <x>', `learning rate (default ${defaults.lr}) ${range(RANGES.lr)}`)
     .option('--batch-size <n>', `batch size (default ${defaults.batchSize}) ${range(RANGES.batchSize)}`)
@@ -239,10 +267,8 @@ export function parseBudget(
   f: BudgetFlags,
   defaults: { epochs: number; lr: number; batchSize: number; patience: number; architecture?: SpecOverrides },
 ): { training: TrainSettings; kind?: ModelKind; architecture: SpecOverrides; seed: number } {
-  const kind = f.model === undefined ? undefined : oneOf<ModelKind>('model', f.model, MODEL_KINDS);
-  const architecture: SpecOverrides = { ...defaults.architecture };
-  if (f.hidden !== undefined) architecture.hidden = numberListOption('--hidden', f.hidden, RANGES.width);
-  if (f.channels !== undefined) architecture.channels = numberListOption('--channels', f.channels, RANGES.width);
+  const { kind, architecture: given } = parseArchitecture(f);
+  const architecture: SpecOverrides = { ...defaults.architecture, ...given };
   const patience = numberOption('--patience', f.patience, RANGES.patience) ?? defaults.patience;
   return {
     training: {

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { parseCsv, selectColumns, splitColumns } from './csv.js';
+import { MAX_CSV_COLUMNS, checkCsvHeaderSize, parseCsv, selectColumns, splitColumns } from './csv.js';
 import { describeDataset, encodeNpy, loadDataset, loadModalities } from './index.js';
 
 const roots: string[] = [];
@@ -243,5 +243,21 @@ describe('cmkd.json paths', () => {
     expect(ds.warnings).toEqual([
       `${join(dir, 'tab.csv')} line 1: column name 'a' appears 2 times (columns 1, 2); column 1 keeps it, the others are renamed 'a.1' (column 2)`,
     ]);
+  });
+});
+
+describe('checkCsvHeaderSize', () => {
+  const header = (n: number) => Array.from({ length: n }, (_, j) => `c${j}`).join(',');
+  it('takes a header of exactly the column cap, and counts only the first line', () => {
+    expect(() => checkCsvHeaderSize(`${header(MAX_CSV_COLUMNS)}\n${header(MAX_CSV_COLUMNS + 5)}\n`, 't.csv')).not.toThrow();
+  });
+  it('refuses one column more, naming the file and the cap', () => {
+    expect(() => checkCsvHeaderSize(`${header(MAX_CSV_COLUMNS + 1)}\n1\n`, 't.csv')).toThrow(
+      't.csv: the header line has more than 1,000,000 columns',
+    );
+  });
+  it('does not count commas inside quotes, and names the first row of a file without header', () => {
+    expect(() => checkCsvHeaderSize(`"${','.repeat(MAX_CSV_COLUMNS + 1)}",b\n1,2\n`, 't.csv')).not.toThrow();
+    expect(() => checkCsvHeaderSize(`${'1,'.repeat(MAX_CSV_COLUMNS)}1\n`, 't.csv', false)).toThrow('t.csv: the first row has more than');
   });
 });

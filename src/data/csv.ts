@@ -43,6 +43,43 @@ export function csvRowRef(t: Pick<CsvTable, 'file' | 'lines'>, row: number): str
   return `${t.file} row ${row + 1} (line ${t.lines[row] ?? row + 2})`;
 }
 
+/**
+ * Most columns a CSV may have, and most characters its first line may hold. A 25-million-column
+ * header took 58 s and 2.4 GB before failing with a RangeError; a flattened 3×224×224 image is
+ * 150,528 columns, well inside.
+ */
+export const MAX_CSV_COLUMNS = 1_000_000;
+export const MAX_CSV_HEADER_CHARS = 16 * 2 ** 20;
+
+/**
+ * Refuses a first record (the header, or the first row without one) of more than MAX_CSV_COLUMNS
+ * columns or MAX_CSV_HEADER_CHARS characters, scanning at most that many characters of `text`
+ * (commas inside double quotes are no separators), before the parser builds the whole record.
+ */
+export function checkCsvHeaderSize(text: string, file: string, hasHeader = true): void {
+  const what = hasHeader ? 'header line' : 'first row';
+  let start = 0;
+  while (start < text.length && /[\s\uFEFF]/.test(text[start])) start++;
+  let columns = 1;
+  let quoted = false;
+  for (let i = start; i < text.length; i++) {
+    if (i - start >= MAX_CSV_HEADER_CHARS)
+      throw new CmkdError(
+        `${file}: the ${what} is longer than ${MAX_CSV_HEADER_CHARS.toLocaleString('en-US')} characters; cmkd reads CSV files of at most ${MAX_CSV_COLUMNS.toLocaleString('en-US')} columns and ${MAX_CSV_HEADER_CHARS.toLocaleString('en-US')} characters of ${what} (save wide data as .npy)`,
+        'invalid-input',
+      );
+    const c = text.charCodeAt(i);
+    if (c === 34 /* " */) quoted = !quoted;
+    else if (quoted) continue;
+    else if (c === 10 || c === 13) break;
+    else if (c === 44 /* , */ && ++columns > MAX_CSV_COLUMNS)
+      throw new CmkdError(
+        `${file}: the ${what} has more than ${MAX_CSV_COLUMNS.toLocaleString('en-US')} columns; cmkd reads CSV files of at most ${MAX_CSV_COLUMNS.toLocaleString('en-US')} columns (save wide data as .npy)`,
+        'invalid-input',
+      );
+  }
+}
+
 export function parseCsv(text: string, file: string, opts: CsvParseOptions = {}): CsvTable {
   const hasHeader = opts.header ?? true;
   if (text.trim().length === 0) {
@@ -51,6 +88,7 @@ export function parseCsv(text: string, file: string, opts: CsvParseOptions = {})
       'invalid-input',
     );
   }
+  checkCsvHeaderSize(text, file, hasHeader);
   let records: { record: string[]; info: { lines: number } }[];
   try {
     records = parse(text, { info: true, relax_column_count: true, skip_empty_lines: true, bom: true, trim: true }) as unknown as {
@@ -248,11 +286,26 @@ function matchColumns(header: string[], pattern: string, what: string): number[]
   return header.map((h, j) => (isMatch(h.replaceAll('/', SLASH)) ? j : -1)).filter((j) => j >= 0);
 }
 
-/** The selected columns as a flat row-major Float32Array (missing cells become NaN). */
+/** Largest finite float32, (2 − 2⁻²³)·2¹²⁷: a larger finite number stored as float32 becomes ±Infinity. */
+export const FLOAT32_MAX = 3.4028234663852886e38;
+
+/**
+ * The selected columns as a flat row-major Float32Array (missing cells become NaN). A finite cell
+ * beyond the float32 range is refused by name: stored, it would read as Infinity.
+ */
 export function csvMatrix(t: CsvTable, cols: number[]): Float32Array {
   const n = t.rows.length;
   const d = cols.length;
   const out = new Float32Array(n * d);
-  for (let i = 0; i < n; i++) for (let k = 0; k < d; k++) out[i * d + k] = parseNumberCell(t, i, cols[k]);
+  for (let i = 0; i < n; i++)
+    for (let k = 0; k < d; k++) {
+      const v = parseNumberCell(t, i, cols[k]);
+      if (Number.isFinite(v) && Math.abs(v) > FLOAT32_MAX)
+        throw new CmkdError(
+          `${csvRowRef(t, i)}, column '${t.header[cols[k]]}': ${excerpt(t.rows[i][cols[k]])} does not fit a 32-bit float, which cmkd stores features as (magnitude at most 3.4e38); rescale the column`,
+          'invalid-input',
+        );
+      out[i * d + k] = v;
+    }
   return out;
 }

@@ -32,6 +32,7 @@ export {
   validateDataset,
   validateModalities,
   datasetWarnings,
+  constantModalities,
   labelLeaks,
   leakWarning,
   IMBALANCE_RATIO,

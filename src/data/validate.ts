@@ -60,7 +60,9 @@ export function validateModalities<T extends ModalityTable>(ds: T): T {
       const v = m.data[idx];
       if (!Number.isFinite(v)) {
         const i = Math.floor(idx / d);
-        const what = Number.isNaN(v) ? 'NaN (an empty, NA or NaN cell)' : String(v);
+        const what = Number.isNaN(v)
+          ? 'NaN (an empty, NA or NaN cell)'
+          : `${v} (infinite, or beyond ±3.4e38, the largest magnitude of a 32-bit float, which cmkd stores features as)`;
         fail(`${locateValue(m, i, idx % d)}: value is ${what}; expected a finite number`);
       }
     }
@@ -274,6 +276,24 @@ export function leakWarning(l: LabelLeak, task: MultimodalDataset['task']): stri
 /** Names shown in a warning about many columns or classes: the first few, then '…'. */
 const FIRST_NAMES = 5;
 
+/** The features of `m` (over its `n` samples) that have the same value in every sample. */
+export function constantFeatures(m: Modality, n: number): number[] {
+  const d = featureSize(m);
+  const constant: number[] = [];
+  for (let k = 0; k < d; k++) {
+    const first = m.data[k];
+    let same = true;
+    for (let i = 1; i < n && same; i++) same = m.data[i * d + k] === first;
+    if (same) constant.push(k);
+  }
+  return constant;
+}
+
+/** The modalities of `ds` whose every feature is constant: a model on one sees the same input for every sample. */
+export function constantModalities(ds: ModalityTable): string[] {
+  return ds.modalities.filter((m) => constantFeatures(m, ds.n).length === featureSize(m)).map((m) => m.name);
+}
+
 /**
  * Things that load fine but will bite later (what loading changed, e.g. a renamed repeated CSV
  * column; a class too small for the default split, a declared class with no samples, class
@@ -318,13 +338,7 @@ export function datasetWarnings(ds: MultimodalDataset, leaks: LabelLeak[] = labe
   for (const leak of leaks) out.push(leakWarning(leak, ds.task));
   for (const m of ds.modalities) {
     const d = featureSize(m);
-    const constant: number[] = [];
-    for (let k = 0; k < d; k++) {
-      const first = m.data[k];
-      let same = true;
-      for (let i = 1; i < ds.n && same; i++) same = m.data[i * d + k] === first;
-      if (same) constant.push(k);
-    }
+    const constant = constantFeatures(m, ds.n);
     if (constant.length === d) out.push(`modality '${m.name}' is constant: every sample has the same values`);
     else if (m.kind === 'table' && constant.length > 0) {
       const names = constant.slice(0, FIRST_NAMES).map((k) => `'${columnName(m, k)}'`);

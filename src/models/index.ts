@@ -7,3 +7,5 @@ export type { ModelMeta, SavedModelMeta, StandardizerMeta } from './io.js';
 export { applyEncoder, encoderWidth } from './encoder.js';
 export { buildDiscomNet, discomBackbone, DISCOM_BN, REPRESENTATIONS } from './discom.js';
 export type { Branch, BranchSpec, BuildOptions as DiscomBuildOptions, DiscomBackbone, DiscomNet, Representation } from './discom.js';
+export { fitNearestCentroid, predictNearestCentroid } from './nearest-centroid.js';
+export type { NearestCentroid } from './nearest-centroid.js';

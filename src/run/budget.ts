@@ -46,6 +46,8 @@ export interface Budget {
   /** Architecture widths for images (CNN) and tables (MLP); teacher and student share them. */
   image: SpecOverrides;
   table: SpecOverrides;
+  /** The architecture of every model of the run (--model); absent in the presets: CNN for images, MLP for tables. */
+  model?: ModelKind;
   /** Resamples for the CCH intervals. */
   bootstrap: number;
   /** Methods distilled from the recommended teacher when the user names none. */
@@ -136,6 +138,13 @@ export interface BudgetOverrides {
   patience?: number;
 }
 
+/** What a user may change of a preset's architecture (`cmkd run --model --hidden --channels --blocks --dropout`), for every model of the run. */
+export interface ArchitectureOverrides {
+  model?: ModelKind;
+  /** --hidden, --blocks, --dropout: both the image and the table widths; --channels: the image widths (an MLP has none). */
+  architecture?: SpecOverrides;
+}
+
 const OVERRIDE_FLAGS: Record<keyof BudgetOverrides, string> = {
   repeats: '--repeats',
   maxSteps: '--max-steps',
@@ -144,8 +153,8 @@ const OVERRIDE_FLAGS: Record<keyof BudgetOverrides, string> = {
   patience: '--patience',
 };
 
-/** The effective budget of a run: a preset (or a given budget) with the user's overrides, each a positive integer. */
-export function resolveRunBudget(budget: BudgetName | Budget, overrides: BudgetOverrides = {}): Budget {
+/** The effective budget of a run: a preset (or a given budget) with the user's overrides, each a positive integer, and its architecture's. */
+export function resolveRunBudget(budget: BudgetName | Budget, overrides: BudgetOverrides = {}, arch: ArchitectureOverrides = {}): Budget {
   const base = typeof budget === 'object' ? budget : resolveBudget(budget);
   for (const [k, v] of Object.entries(overrides)) {
     if (v === undefined) continue;
@@ -154,8 +163,14 @@ export function resolveRunBudget(budget: BudgetName | Budget, overrides: BudgetO
     check(Number.isInteger(v) && v >= 1, `${flag} must be a positive integer, got ${v}`, 'invalid-option');
   }
   const o = overrides;
+  // Keys only where a flag is given, so a run without these flags keeps the preset's budget (and its stage fingerprint) exactly.
+  const { channels, ...widths } = arch.architecture ?? {};
+  const model = arch.model ?? base.model;
   return {
     ...base,
+    image: { ...base.image, ...widths, ...(channels !== undefined ? { channels } : {}) },
+    table: { ...base.table, ...widths },
+    ...(model !== undefined ? { model } : {}),
     repeats: o.repeats ?? base.repeats,
     maxRows: o.samples ?? base.maxRows,
     maxSteps: o.maxSteps ?? base.maxSteps,

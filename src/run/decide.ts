@@ -121,6 +121,15 @@ export function sequentialLooks(looks: readonly number[], max?: number): number[
   return [...looks.filter((R) => R < max), max];
 }
 
+/**
+ * Sequential looks over k-fold splits: the first look tests every fold (k splits), the looks below k
+ * dropped; a cap below k (--max-repeats) keeps the looks as they are.
+ */
+export function foldLooks(looks: readonly number[], k: number): number[] {
+  if (looks[looks.length - 1] < k) return [...looks];
+  return [k, ...looks.filter((R) => R > k)];
+}
+
 // A gain's half-width at a larger cap R′ if its spread between splits stays s: c′·√f(R′)·s, c′ the last critical value of the looks below R′ then R′
 export function projectedHalfWidth(gains: readonly number[], d: GainDesign, cap: number): number {
   const plan: GainDesign = { ...d, looks: [...d.looks.filter((R) => R < cap), cap] };

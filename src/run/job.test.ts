@@ -127,6 +127,23 @@ describe('cmkd run (main job)', () => {
     expect(settings.analysis).toMatchObject({ representation: 'predicted', estimator: 'ksg', ran: 'plug-in' });
     const report = JSON.parse(await readFile(path.join(outDir, 'report.json'), 'utf8'));
     expect(report.summary[1]).toMatchObject({ kind: 'verdict', tone: 'warning', text: r.warnings.join(' ') });
+    // The nearest-centroid baseline of the student's and each teacher's table modality, beside the run's own model on the same splits.
+    const baselines = r.baselines!;
+    expect(baselines.map((b) => `${b.role} ${b.modality}`)).toEqual([
+      'student profiles',
+      'teacher blocks',
+      'teacher fourier',
+      'teacher fusion',
+    ]);
+    for (const b of baselines) {
+      const own = r.table.find((row) => row.role === b.role && row.modality === b.modality)!.test.f1Weighted;
+      expect(b.model).toMatchObject({ mean: own.mean, n: 2 });
+      expect(b.test.n).toBe(2);
+      // Far above chance (0.1 for ten classes).
+      expect(b.test.mean).toBeGreaterThan(0.3);
+    }
+    expect(JSON.parse(await readFile(path.join(outDir, 'results.json'), 'utf8')).baselines).toEqual(baselines);
+    expect(JSON.stringify(report)).toMatch(/not a deployable student: the nearest-centroid rule/);
   });
 
   it('an interrupted run resumed gives the same final tables as an uninterrupted one', async () => {

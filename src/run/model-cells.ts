@@ -17,7 +17,7 @@ import { methodIdLabel, parseMethodId, type ObjectiveSettings } from '../kd/inde
 import { argmaxRows } from '../metrics/index.js';
 import { loadModel, saveModel, type ModelKind, type SpecOverrides } from '../models/index.js';
 import { DISCOM_DEFAULTS, discomOnDataset, saveDiscomStudents } from '../train/discom/index.js';
-import { distill, loadTeacher, type TrainSettings } from '../train/distill.js';
+import { discomTrainingOptions, distill, loadTeacher, type TrainSettings } from '../train/distill.js';
 import {
   evaluateModel,
   predictOutputs,
@@ -205,18 +205,8 @@ async function teacherlessStudent(i: DistillCellInputs, w: ModelWorkspace, ctx: 
   const started = Date.now();
   const dir = path.join(ctx.outDir, i.dir);
   const modalities = [i.student, i.teacher];
-  const { seed, earlyStopping: es, ...o } = w.training(i.repeat);
-  // The pipeline spreads its options over the paper's defaults: leave out what is not set here.
-  const optional = Object.fromEntries(
-    Object.entries({
-      optimizer: o.optimizer,
-      momentum: o.momentum,
-      weightDecay: o.weightDecay,
-      schedule: o.schedule,
-      patience: es === false ? undefined : (es?.patience ?? 10),
-      minEpochs: es === false ? undefined : es?.minEpochs,
-    }).filter(([, v]) => v !== undefined),
-  );
+  const { seed, ...o } = w.training(i.repeat);
+  const optional = discomTrainingOptions(o);
   const backbones = Object.fromEntries(
     modalities.map((m, k) => {
       const { kind, architecture } = w.model(m, k === 0 ? 'student' : 'teacher');

@@ -4,18 +4,26 @@
  * store, the model cells' workspace, and where the cells run (here, a worker pool, a queue).
  */
 import path from 'node:path';
-import { concatModalities, getModality, loadDataset, validateDataset, type MultimodalDataset, type Split } from '../data/index.js';
+import {
+  concatModalities,
+  constantModalities,
+  getModality,
+  loadDataset,
+  validateDataset,
+  type MultimodalDataset,
+  type Split,
+} from '../data/index.js';
 import { initEngine } from '../engine/index.js';
 import { defaultModelKind } from '../train/index.js';
-import { check } from '../util/errors.js';
+import { CmkdError, check } from '../util/errors.js';
 import { writeJsonAtomic } from '../util/fs.js';
 import type { ProgressFn } from '../util/progress.js';
 import { VERSION } from '../version.js';
 import { architectureFor, resolveRunBudget, trainingSchedule, type Budget, type TrainingSchedule } from './budget.js';
 import { asJson, execute, type Cell, type Json, type RecipeRunner, type WorkspaceRecipe } from './cells.js';
-import { sequentialLooks } from './decide.js';
+import { foldLooks, sequentialLooks } from './decide.js';
 import { modelRunners, type ModelCellKind, type ModelWorkspace } from './model-cells.js';
-import { checkRows, planSplits, type SplitPlan } from './rows.js';
+import { checkRows, KFOLD_K, planSplits, splitScheme, type SplitPlan } from './rows.js';
 import { analysisSettings, capRows, checkOptions, FUSION, type RunOptions } from './run-options.js';
 import { modelPath } from './run-plans.js';
 import { fingerprintOf, type StageStore } from './stages.js';
@@ -43,7 +51,7 @@ export interface Prepared {
   looks: number[];
   /** The modalities the fusion teacher concatenates (null: no fusion teacher). */
   fusionOf: string[] | null;
-  /** Rows too few for the MI estimates or the model choice (checkRows), in words. */
+  /** Rows too few for the MI estimates or the model choice (checkRows), and constant modalities, in words. */
   warnings: string[];
   teachers: string[];
   methods: string[];
@@ -90,13 +98,17 @@ function budgetOf(o: RunOptions): { budget: Budget; fixed: number | undefined; l
     `--repeats must be a positive integer or 'auto' (got ${String(o.repeats)})`,
     'invalid-option',
   );
-  const budget = resolveRunBudget(o.budget ?? 'quick', {
-    repeats: fixed,
-    maxSteps: o.maxSteps,
-    epochs: o.epochs,
-    patience: o.patience,
-    samples: o.samples,
-  });
+  const budget = resolveRunBudget(
+    o.budget ?? 'quick',
+    {
+      repeats: fixed,
+      maxSteps: o.maxSteps,
+      epochs: o.epochs,
+      patience: o.patience,
+      samples: o.samples,
+    },
+    { model: o.model, architecture: o.architecture },
+  );
   const looks = fixed !== undefined ? [fixed] : sequentialLooks(budget.looks, o.maxRepeats);
   check(
     o.delta === undefined || (Number.isFinite(o.delta) && o.delta > 0),
@@ -124,6 +136,20 @@ async function dataOf(o: RunOptions, budget: Budget, seed: number) {
   return { loaded, base, ds, analysis, teachers, asked, useFusion };
 }
 
+/** --model cnn|resnet reads images only: refuse it at once, naming the first table modality of the run, rather than in a cell. */
+function checkModelReads(budget: Budget, ds: MultimodalDataset, modalities: string[]): void {
+  if (budget.model === undefined || budget.model === 'mlp') return;
+  const table = modalities.find((m) => getModality(ds, m).kind !== 'image');
+  check(
+    table === undefined,
+    `--model ${budget.model}: reads images, and modality '${table}' of this run is a table` +
+      (table === FUSION
+        ? ' (the fusion teacher concatenates the teachers; --no-fusion drops it)'
+        : '; use --model mlp, or leave it out of --teachers'),
+    'invalid-option',
+  );
+}
+
 /** How the run's model cells train: split r, Adam at the budget's rate for the schedule's epochs, seed·1000 + r, the budget's widths. */
 function runCells(ds: MultimodalDataset, splits: Split[], budget: Budget, schedule: TrainingSchedule, seed: number): ModelWorkspace {
   return {
@@ -138,7 +164,7 @@ function runCells(ds: MultimodalDataset, splits: Split[], budget: Budget, schedu
       seed: seed * 1000 + r,
     }),
     model: (m) => {
-      const kind = defaultModelKind(getModality(ds, m));
+      const kind = budget.model ?? defaultModelKind(getModality(ds, m));
       return { kind, architecture: architectureFor(budget, kind) };
     },
     studentDir: (r) => modelPath(r, 'student'),
@@ -146,19 +172,61 @@ function runCells(ds: MultimodalDataset, splits: Split[], budget: Budget, schedu
   };
 }
 
+/**
+ * A warning for each modality the run trains on whose every feature is constant: a model on it
+ * sees the same input for every sample, so a gain distilled from it is regularisation, not
+ * knowledge of the modality, whatever the verdict says.
+ */
+function constantWarnings(ds: MultimodalDataset, used: string[]): string[] {
+  const constant = new Set(constantModalities(ds));
+  return used
+    .filter((m) => constant.has(m))
+    .map(
+      (m) =>
+        `Modality '${m}' is constant: every sample has the same values, so a model on it sees no input; a gain distilled from it can only come from regularisation (as label smoothing gives), not from what the modality knows.`,
+    );
+}
+
+/**
+ * Runs `f` on `ds`, the rows of `loaded` the run takes: when the budget's row cap (or --samples)
+ * subsampled them, a refusal `f` throws names its counts as the subsample's, not the file's.
+ */
+function countedIn<T>(loaded: MultimodalDataset, ds: MultimodalDataset, f: () => T): T {
+  if (ds.n === loaded.n) return f();
+  try {
+    return f();
+  } catch (e) {
+    if (!(e instanceof CmkdError)) throw e;
+    const n = (x: number) => x.toLocaleString('en-US');
+    throw new CmkdError(
+      `${e.message}; counted in the ${n(ds.n)}-row stratified subsample of the ${n(loaded.n)} rows this run takes (--samples or the budget's row cap)`,
+      e.code,
+    );
+  }
+}
+
 /** Loads the data and derives the run's settings, splits, store and workspace (nothing written). */
 async function deriveRun(o: RunOptions): Promise<Prepared> {
   await initEngine();
   const executor = executorOf(o);
-  const { budget, fixed, looks } = budgetOf(o);
+  const { budget, fixed, looks: planned } = budgetOf(o);
   const seed = o.seed ?? 0;
   const { loaded, base, ds, analysis, teachers, asked, useFusion } = await dataOf(o, budget, seed);
   const allTeachers = useFusion ? [...teachers, FUSION] : teachers;
+  // On k-fold splits (small data) sequential splits start with every fold tested, not the first 3 of 5.
+  const looks = fixed === undefined && splitScheme(ds.n) === 'kfold' ? foldLooks(planned, KFOLD_K) : planned;
+  checkModelReads(budget, ds, [o.student, ...allTeachers]);
   const methods = asked.length ? asked : budget.methods;
   // Random 70/10/20 splits, or stratified 5-fold on small data, up to the cap (split r depends on the seed and r alone);
   // the budget's steps in epochs for split 0's training rows.
-  const { scheme, splits } = planSplits(ds, looks[looks.length - 1], seed);
-  const warnings = checkRows(ds, splits, { allowSmall: o.allowSmall, predicted: analysis.representation === 'predicted' });
+  const { scheme, splits, warnings } = countedIn(loaded, ds, () => {
+    const plan = planSplits(ds, looks[looks.length - 1], seed);
+    return {
+      ...plan,
+      warnings: checkRows(ds, plan.splits, { allowSmall: o.allowSmall, predicted: analysis.representation === 'predicted' }),
+    };
+  });
+  warnings.push(...constantWarnings(ds, [o.student, ...allTeachers]));
   const schedule = trainingSchedule(budget, splits[0].train.length);
   // What every model depends on. Not the number of splits, the teachers or the methods: those are
   // the cells' own inputs, so a resumed run with more splits, teachers or methods trains only what

@@ -12,10 +12,12 @@
  * whose run folder or working folder is outside its root, and, given the queue key, one without
  * the submitter's signature (queue.ts jobSignature) — before anything else of the job is used.
  */
+import { existsSync } from 'node:fs';
 import { realpath, stat } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import path from 'node:path';
 import type { Job } from 'bullmq';
+import { isDigitsSpec } from '../data/index.js';
 import { initEngine, tf, type BackendChoice } from '../engine/index.js';
 import { CmkdError } from '../util/errors.js';
 import type { ProgressEvent } from '../util/progress.js';
@@ -89,13 +91,60 @@ async function checkFolders(data: QueueJob, root: string): Promise<void> {
         `the submitter's ${what} ${String(dir)} is not a folder on this worker (${hostname()}); workers must see the run folder and the data at the same paths (one machine or a shared file system)`,
         'unsupported',
       );
-    const inside = path.relative(root, real);
-    if (inside === '..' || inside.startsWith(`..${path.sep}`) || path.isAbsolute(inside))
+    if (!isInside(real, root))
       throw new CmkdError(
         `the submitter's ${what} ${dir} is outside this worker's root ${root} (--root): refused; submit from and into folders under it, or start the worker with a --root above them`,
         'unsupported',
       );
   }
+}
+
+function isInside(real: string, root: string): boolean {
+  const rel = path.relative(root, real);
+  return !(rel === '..' || rel.startsWith(`..${path.sep}`) || path.isAbsolute(rel));
+}
+
+/**
+ * The paths a job's recipe has the worker load from, as the recipe names them: the dataset spec
+ * of a run or a sweep (src/run/prepare.ts, src/run/sweep.ts), its label file and digits cache.
+ */
+function recipePaths(recipe: QueueJob['recipe']): { what: string; value: unknown }[] {
+  const o = (typeof recipe?.options === 'object' && recipe.options !== null ? recipe.options : {}) as Record<string, unknown>;
+  const load = (typeof o.load === 'object' && o.load !== null ? o.load : {}) as Record<string, unknown>;
+  const digits = (typeof load.digits === 'object' && load.digits !== null ? load.digits : {}) as Record<string, unknown>;
+  const spec = recipe?.family === 'run' ? o.dataset : recipe?.family === 'sweep' ? o.spec : undefined;
+  return [
+    { what: 'dataset', value: spec },
+    { what: 'label file (--label-file)', value: load.labelFile },
+    { what: 'digits cache', value: typeof digits.cache === 'string' ? digits.cache : undefined },
+  ];
+}
+
+/**
+ * The data a job loads must be inside the worker's root too: its dataset spec, label file and cache
+ * resolved against the job's working folder, symbolic links resolved ('digits' is built in). A
+ * manifest's files are kept inside its folder unless the job allows files outside it, which a
+ * worker confined to a root refuses.
+ */
+async function checkDataPaths(data: QueueJob, root: string): Promise<void> {
+  const cwd = await realpath(data.cwd);
+  for (const { what, value } of recipePaths(data.recipe)) {
+    if (typeof value !== 'string' || value === '') continue;
+    const abs = path.resolve(cwd, value);
+    if (what === 'dataset' && isDigitsSpec(value) && !existsSync(abs)) continue;
+    const real = await realpath(abs).catch(() => abs);
+    if (!isInside(real, root))
+      throw new CmkdError(
+        `the submitter's ${what} ${value} is outside this worker's root ${root} (--root): refused; keep the data under it, or start the worker with a --root above it`,
+        'unsupported',
+      );
+  }
+  const load = (data.recipe?.options as { load?: { allowOutside?: unknown } } | undefined)?.load;
+  if (load?.allowOutside === true)
+    throw new CmkdError(
+      `the submitter's dataset is loaded with --allow-outside, which lets a manifest name files outside this worker's root ${root} (--root): refused; move the files into the dataset folder`,
+      'unsupported',
+    );
 }
 
 /** The runner of a recipe's plan, built once per recipe (a failed build is not kept): a worker's cells of one plan share it. */
@@ -177,6 +226,7 @@ async function checkJob(job: Job<QueueJob>, key: string | undefined, backend: st
       'unsupported',
     );
   await checkFolders(data, root);
+  await checkDataPaths(data, root);
 }
 
 /** The worker's root as a real path (by default the folder it was started in). */

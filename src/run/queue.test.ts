@@ -1,4 +1,4 @@
-import { mkdir, mkdtemp, readdir, realpath, symlink } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, realpath, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Queue, QueueEvents } from 'bullmq';
@@ -24,6 +24,7 @@ import {
   type QueueJob,
 } from './queue.js';
 import { EXECUTOR_RUN, runTables } from './testing.js';
+import type { Json } from './plan.js';
 
 describe('what crosses the queue', () => {
   it('records keep NaN and ±Infinity, as the in-process executors keep them', () => {
@@ -394,6 +395,43 @@ describe.skipIf(!HAS_REDIS)(HAS_REDIS ? 'workers trust only their root and, give
     await expect(runMainJob({ ...base, outDir: await out('root'), queue: { url: redis.url } })).rejects.toThrow(
       /^the submitter's (run|working) folder \S+ is outside this worker's root \S+ \(--root\): refused; /,
     );
+  }, 120_000);
+
+  it("jobs loading data from outside the worker's root (absolute, ../, a symlink, a label file, --allow-outside) are refused", async () => {
+    const root = await mkdtemp(path.join(tmpdir(), 'cmkd-root-'));
+    const outside = await mkdtemp(path.join(tmpdir(), 'cmkd-outside-'));
+    await mkdir(path.join(root, 'run'));
+    await mkdir(path.join(root, 'work'));
+    await writeFile(path.join(outside, 'secret.csv'), 'a,b,y\n1,2,x\n3,4,z\n');
+    await symlink(path.join(outside, 'secret.csv'), path.join(root, 'work', 'link.csv'));
+    await start(['--root', root]);
+    const real = await realpath(root);
+    const inRoot = { outDir: path.join(root, 'run'), cwd: path.join(root, 'work') };
+    const run = (options: Record<string, unknown>) => forged({ ...inRoot, recipe: { family: 'run', options: options as Json } });
+    const load = { modalities: { p: ['a'], q: ['b'] }, label: 'y' };
+    expect(await refusedWith('data-abs', run({ dataset: path.join(outside, 'secret.csv'), load }))).toBe(
+      `[unsupported] the submitter's dataset ${path.join(outside, 'secret.csv')} is outside this worker's root ${real} (--root): refused; keep the data under it, or start the worker with a --root above it`,
+    );
+    const up = path.relative(path.join(root, 'work'), path.join(outside, 'secret.csv'));
+    expect(await refusedWith('data-up', run({ dataset: up, load }))).toMatch(
+      /^\[unsupported\] the submitter's dataset \.\.\/\S+ is outside this worker's root/,
+    );
+    expect(await refusedWith('data-link', run({ dataset: 'link.csv', load }))).toMatch(
+      /^\[unsupported\] the submitter's dataset link\.csv is outside/,
+    );
+    const sweep = forged({ ...inRoot, recipe: { family: 'sweep', options: { spec: path.join(outside, 'secret.csv'), load } as Json } });
+    expect(await refusedWith('data-sweep', sweep)).toMatch(/^\[unsupported\] the submitter's dataset \S+secret\.csv is outside/);
+    expect(
+      await refusedWith(
+        'data-labels',
+        run({ dataset: 'd.csv', load: { modalities: load.modalities, labelFile: path.join(outside, 'secret.csv') } }),
+      ),
+    ).toMatch(/^\[unsupported\] the submitter's label file \(--label-file\) \S+secret\.csv is outside/);
+    expect(await refusedWith('data-allow', run({ dataset: '.', load: { allowOutside: true } }))).toMatch(
+      /^\[unsupported\] the submitter's dataset is loaded with --allow-outside/,
+    );
+    // A dataset inside the root passes the check (and then fails on its own: there is no such file).
+    expect(await refusedWith('data-inside', run({ dataset: 'd.csv', load }))).not.toMatch(/outside this worker's root/);
   }, 120_000);
 
   it('with a queue key, unsigned and wrongly signed jobs are refused before anything of them is used; signed runs go through', async () => {

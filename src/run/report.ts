@@ -172,7 +172,7 @@ export function buildRunReport(r: RunResult, date: string): ReportDocumentInput 
     links: [{ href: `${STUDENT_DIR}/index.html`, text: 'Try the deployed student in your browser' }],
     summary: [
       verdict(tone, headlineText, r.verdict),
-      ...(r.warnings.length ? [verdict('warning', 'Too few rows for some of these numbers', r.warnings.join(' '))] : []),
+      ...(r.warnings.length ? [verdict('warning', 'Read these numbers with care', r.warnings.join(' '))] : []),
     ],
     sections: [
       ...(c.notes.data.length
@@ -253,6 +253,29 @@ function teachersSection(c: ReportContext) {
   };
 }
 
+/** The nearest-centroid baseline beside the run's own models of each table modality (baseline.ts); nothing without one. */
+function baselineBlocks(r: RunResult, hName: string) {
+  const rows = r.baselines ?? [];
+  if (!rows.length) return [];
+  return [
+    paragraph(
+      `A baseline, not a deployable student: the nearest-centroid rule (each class the mean of its standardised training rows) on each table modality, fitted on each split's training rows, against the run's own model of that modality on the same splits (test ${hName}, mean ± sd over the splits). A model well below its baseline is under-trained: try \`--model\`, \`--hidden\` or a longer \`--max-steps\`.`,
+    ),
+    table({
+      id: 'baselines',
+      header: ['modality', 'model', `nearest centroid (${hName})`, `model (${hName})`, 'splits'],
+      rows: rows.map((b) => [
+        b.modality,
+        b.role === 'student' ? 'no-KD student' : 'teacher',
+        { mean: b.test.mean, sd: b.test.sd, n: b.test.n },
+        { mean: b.model.mean, sd: b.model.sd, n: b.model.n },
+        b.test.n,
+      ]),
+      formats: { splits: { digits: 0 } },
+    }),
+  ];
+}
+
 /** The distillation methods table, the deploy rule applied, and the methods chart. */
 function methodsSection(c: ReportContext) {
   const { r, h, hName, metrics, student, sequential, familyFrom, gainCell, deployed, shown, shownRows, notes } = c;
@@ -279,6 +302,7 @@ function methodsSection(c: ReportContext) {
         referenceRows: [r.table.indexOf(student)],
         formats: { splits: { digits: 0 }, [`gain (${hName})`]: { signed: true } },
       }),
+      ...baselineBlocks(r, hName),
       figure(
         'methods',
         methodsSpec(

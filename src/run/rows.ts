@@ -44,9 +44,14 @@ export interface SplitPlan {
   splits: Split[];
 }
 
+/** The split scheme of `n` rows: random 70/10/20 from KFOLD_BELOW rows on, stratified 5-fold below. */
+export function splitScheme(n: number): SplitPlan['scheme'] {
+  return n >= KFOLD_BELOW ? 'random' : 'kfold';
+}
+
 /** Repeated random 70/10/20 splits from KFOLD_BELOW rows on, repeated stratified 5-fold below. */
 export function planSplits(ds: MultimodalDataset, repeats: number, seed = 0): SplitPlan {
-  if (ds.n >= KFOLD_BELOW) return { scheme: 'random', splits: repeatedSplits(ds, repeats, seed) };
+  if (splitScheme(ds.n) === 'random') return { scheme: 'random', splits: repeatedSplits(ds, repeats, seed) };
   return { scheme: 'kfold', splits: stratifiedKFoldSplits(ds, repeats, seed, KFOLD_K) };
 }
 

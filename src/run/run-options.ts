@@ -2,6 +2,7 @@
 import { CCH_REPRESENTATIONS, type CchRepresentation } from '../criteria/index.js';
 import { getModality, modalityNames, stratifiedSplit, subsetRows, type LoadOptions, type MultimodalDataset } from '../data/index.js';
 import { parseMethodId } from '../kd/index.js';
+import type { ModelKind, SpecOverrides } from '../models/index.js';
 import { MI_ESTIMATORS, type MIEstimatorName, type MIUnits } from '../mi/index.js';
 import { check, oneOf } from '../util/errors.js';
 import type { ProgressFn } from '../util/progress.js';
@@ -43,6 +44,10 @@ export interface RunOptions {
   patience?: number;
   /** …and a cap on the rows (a stratified subsample). */
   samples?: number;
+  /** The architecture of every model of the run: student, teachers, distilled students (default: CNN for images, MLP for tables)… */
+  model?: ModelKind;
+  /** …and its widths over the budget's (--hidden, --channels, --blocks, --dropout). */
+  architecture?: SpecOverrides;
   /** Run on data below the floor of checkRows (too few rows, or a class with fewer than 5). */
   allowSmall?: boolean;
   /** MI estimator of the CCH analysis (default 'ksg'; 'latent' with the latent representation). */

@@ -8,6 +8,7 @@ import { check } from '../util/errors.js';
 import { decimalsFor, formatAt, formatMeanSd, formatNumber } from '../util/format.js';
 import { gainDesign, pairedGains, summariseGain } from './decide.js';
 import { summariseRecords, summariseValues } from './summarise.js';
+import type { Decision } from './types.js';
 
 /** One finished (row, repeat), the record of its cell: the test (and validation) metrics of its model. */
 export type SweepCell = {
@@ -54,21 +55,7 @@ export interface SweepDesign {
 }
 
 /** How a sweep decided: DEPLOY_RULE applied to its method rows, and how its sequential splits ended. */
-export interface SweepDecision {
-  rule: string;
-  /** The rule applied, with its numbers. */
-  sentence: string;
-  /** The label of the method row to deploy; null: the student alone. */
-  chosen: string | null;
-  familywiseError: number;
-  /** Planned split counts at which the gains were looked at; the last is the cap. */
-  looks: number[];
-  /** Practical margin δ of the headline gain. */
-  delta: number;
-  /** Splits of the most-trained row. */
-  splitsUsed: number;
-  /** Method rows still undecided. */
-  undecided: number;
+export interface SweepDecision extends Decision {
   /** With some undecided at the cap: the cap of the next planned look (about 1.6× past the last); null otherwise. */
   next: { maxRepeats: number } | null;
 }

@@ -2,6 +2,7 @@
 import type { CchRepresentation, CchResult } from '../criteria/index.js';
 import type { MIEstimatorName, MIUnits } from '../mi/index.js';
 import type { DatasetSummary } from '../data/index.js';
+import type { BaselineRow } from './baseline.js';
 import type { GainOutcome, MeanSd } from '../metrics/index.js';
 import type { EpochRecord } from '../train/index.js';
 import type { Budget, TrainingSchedule } from './budget.js';
@@ -81,7 +82,7 @@ export interface TeacherAnalysis extends CchResult {
   /** Rows of repeat 1's split: models trained on `train`, selected on `val`; MI on the held-out (val + test) rows. */
   rows: { train: number; val: number; heldOut: number };
   models: { role: ModelRecord['role']; modality: string; repeat: number; epochs: number; val: Record<string, number>; modelDir: string }[];
-  /** Rows too few for the MI estimates or the model choice (checkRows), in words. */
+  /** Rows too few for the MI estimates or the model choice (checkRows), and constant modalities, in words. */
   warnings: string[];
   /** About how the analysis ran (e.g. on one process despite --workers), when there is something to say. */
   notes?: string[];
@@ -110,6 +111,8 @@ export interface RunResult {
   decision: RunDecision;
   table: MethodRow[];
   outcomes: TeacherOutcome[];
+  /** The nearest-centroid baseline of the student's and each teacher's table modality, beside the run's own model (baseline.ts); none for regression. */
+  baselines?: BaselineRow[];
   /** Verdicts against measured effects (run/job.ts agreementOf). */
   agreement: { agree: number; decidedAndClear: number; undecided: number; noClearEffect: number };
   /** The deployed student; beatsStudent: a distilled student with a clear gain (else the no-KD student). */
@@ -117,7 +120,7 @@ export interface RunResult {
   /** report.html, relative to the run folder. */
   report: string;
   verdict: string;
-  /** Rows too few to trust a result (checkRows), as plain sentences with the numbers. */
+  /** Rows too few to trust a result (checkRows), and modalities with constant input, as plain sentences with the numbers. */
   warnings: string[];
   /** How the run ran when worth saying (e.g. on one process despite --workers), then schedules the budget does not finish (e.g. DKD's 20-epoch warm-up in 6 epochs), once each. */
   notes: string[];
@@ -125,8 +128,8 @@ export interface RunResult {
   seconds: number;
 }
 
-/** How a run decided: the rule, its sentence, the design of the gains and how many splits it took. */
-export interface RunDecision {
+/** How a plan of gains decided (the run's and the sweep's): the rule, its sentence, the design of the gains and how many splits it took. */
+export interface Decision {
   /** DEPLOY_RULE, in words. */
   rule: string;
   /** The rule applied, with its numbers. */
@@ -139,12 +142,16 @@ export interface RunDecision {
   looks: number[];
   /** Practical margin δ of the headline gain. */
   delta: number;
-  /** Splits the run trained on (its most-trained student). */
+  /** Splits of the most-trained student. */
   splitsUsed: number;
-  /** Teachers the method family ran from (the largest plain-KD gain at some look). */
-  familyFrom: string[];
   /** Distilled students still undecided (at the cap: more splits would be needed). */
   undecided: number;
+}
+
+/** How a run decided, with the teachers its method family ran from and its next step. */
+export interface RunDecision extends Decision {
+  /** Teachers the method family ran from (the largest plain-KD gain at some look). */
+  familyFrom: string[];
   /**
    * With some gains undecided at the cap: the next look's cap, about how many models and seconds reaching it costs, how
    * many of those gains it could decide if their spread between splits stays as it is, and the widest of their

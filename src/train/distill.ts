@@ -498,6 +498,24 @@ export interface DiscomDistillResult {
 }
 
 /**
+ * The training settings DisCoM-KD's pipeline takes from the trainer's: only those that are set (it spreads
+ * its options over the paper's defaults); early stopping maps to its patience (10 when unset) and minEpochs.
+ */
+export function discomTrainingOptions(o: Pick<TrainSettings, 'optimizer' | 'momentum' | 'weightDecay' | 'schedule' | 'earlyStopping'>) {
+  const es = o.earlyStopping;
+  return Object.fromEntries(
+    Object.entries({
+      optimizer: o.optimizer,
+      momentum: o.momentum,
+      weightDecay: o.weightDecay,
+      schedule: o.schedule,
+      patience: es === false ? undefined : (es?.patience ?? 10),
+      minEpochs: es === false ? undefined : es?.minEpochs,
+    }).filter(([, v]) => v !== undefined),
+  ) as Partial<Pick<TrainSettings, 'optimizer' | 'momentum' | 'weightDecay' | 'schedule'>> & { patience?: number; minEpochs?: number };
+}
+
+/**
  * DisCoM-KD between `modalities`: one student per modality, selected on validation weighted F1,
  * each saved as a single-modality model. The trainer's early stopping (patience, minEpochs)
  * maps to DisCoM-KD's; augmentation is off unless asked (the paper's flips change some digits).
@@ -511,18 +529,7 @@ export async function distillDiscom(o: DiscomDistillOptions): Promise<DiscomDist
       return [name, { kind, ...(kind === (o.kind ?? kind) ? o.architecture : undefined) }];
     }),
   );
-  const es = o.earlyStopping;
-  // trainDiscom spreads its options over the paper's defaults: leave out what is not set here.
-  const optional = Object.fromEntries(
-    Object.entries({
-      optimizer: o.optimizer,
-      momentum: o.momentum,
-      weightDecay: o.weightDecay,
-      schedule: o.schedule,
-      patience: es === false ? undefined : (es?.patience ?? 10),
-      minEpochs: es === false ? undefined : es?.minEpochs,
-    }).filter(([, v]) => v !== undefined),
-  );
+  const optional = discomTrainingOptions(o);
   const result = await discomOnDataset(ds, {
     ...o.discom,
     ...optional,

@@ -277,6 +277,18 @@ const cases: Case[] = [
     ],
     want: /y\.csv is a character device, not a regular file/,
   },
+  {
+    kind: 'CSV header of 1,000,001 columns (2 MB)',
+    files: { 'd.csv': 'c,'.repeat(1_000_000) + 'y\n' + '0,'.repeat(1_000_000) + 'x\n' },
+    argv: csv('d.csv'),
+    want: /d\.csv: the header line has more than 1,000,000 columns; cmkd reads CSV files of at most 1,000,000 columns \(save wide data as \.npy\)$/,
+  },
+  {
+    kind: 'CSV header line of 17 M characters in a few columns',
+    files: { 'd.csv': 'a,b,' + 'y'.repeat(17 * 2 ** 20) + '\n1,2,x\n' },
+    argv: csv('d.csv'),
+    want: /d\.csv: the header line is longer than 16,777,216 characters; cmkd reads CSV files of at most 1,000,000 columns and 16,777,216 characters of header line/,
+  },
   // Labels.
   {
     kind: 'NaN label cell',
@@ -601,6 +613,23 @@ const cases: Case[] = [
     want: /class 'rare' has 2 samples; a train\/val\/test split needs at least 3 per class \(add samples or merge classes\)$/,
   },
   {
+    kind: 'a CSV value of 1e308 (finite, beyond float32)',
+    files: { 'd.csv': oneCsv().replace('\n0,0,z\n', '\n1e308,0,z\n') },
+    argv: csv('d.csv'),
+    want: /d\.csv row 1 \(line 2\), column 'a': '?1e308'? does not fit a 32-bit float, which cmkd stores features as \(magnitude at most 3\.4e38\); rescale the column$/,
+  },
+  {
+    kind: "a class of 2 rows left with 1 by the budget's row cap (--samples): the count is named as the subsample's",
+    files: {
+      'd.csv':
+        ['a,b,y', ...Array.from({ length: 120 }, (_, i) => `${(i * 7) % 11},${(i * 3) % 5},${i < 2 ? 'rare' : i % 2 ? 'x' : 'z'}`)].join(
+          '\n',
+        ) + '\n',
+    },
+    argv: (data, out) => ['run', join(data, 'd.csv'), ...csvFlags, '--student', 'p', '--samples', '60', '--out', out, '--quiet'],
+    want: /class 'rare' .*has 1 (row|sample).* in the 60-row stratified subsample of the 120 rows this run takes \(--samples or the budget's row cap\)/,
+  },
+  {
     kind: '--lr 10 (a finite but exploding loss: 1e6 after one epoch)',
     files: { 'd.csv': oneCsv() },
     argv: (data, out) => [
@@ -790,4 +819,27 @@ describe('many warnings of one kind', () => {
     ]);
     expect(lines.length).toBeLessThan(5);
   });
+});
+
+describe('a constant modality', () => {
+  it('is warned of on stderr by validate and run, and beside the run summary of the report', async () => {
+    const dir = join(root, 'constant');
+    mkdirSync(dir);
+    const rows = Array.from({ length: 80 }, (_, i) => `${((i * 7) % 11) + (i % 2) * 3},5,${i % 2 ? 'x' : 'z'}`);
+    writeFileSync(join(dir, 'd.csv'), ['a,b,y', ...rows].join('\n') + '\n');
+    const v = await run('data', 'validate', join(dir, 'd.csv'), ...csvFlags);
+    expect(v.code, v.stderr).toBe(0);
+    expect(v.stderr).toContain("cmkd: warning: modality 'q' is constant: every sample has the same values\n");
+    const out = join(dir, 'out');
+    const argv = ['run', join(dir, 'd.csv'), ...csvFlags, '--student', 'p', '--repeats', '2', '--epochs', '1'];
+    const r = await run(...argv, '--methods', 'kd', '--out', out, '--quiet', '--workers', '1');
+    expect(r.code, r.stderr).toBe(0);
+    const warning =
+      "Modality 'q' is constant: every sample has the same values, so a model on it sees no input; a gain distilled from it can only come from regularisation (as label smoothing gives), not from what the modality knows.";
+    expect(r.stderr.split('\n')).toContain(`cmkd: warning: ${warning}`);
+    expect((JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')) as { warnings: string[] }).warnings).toContain(warning);
+    expect(readFileSync(join(out, 'report.html'), 'utf8')).toContain(
+      'is constant: every sample has the same values, so a model on it sees no input',
+    );
+  }, 120_000);
 });

@@ -19,6 +19,9 @@ describe('cmkd run flags', () => {
       ['--samples', '-3', /^cmkd: error: --samples '-3': expected an integer from 1 to 1000000000\n$/],
       ['--patience', '', /^cmkd: error: --patience '': expected an integer from 1 to 10000\n$/],
       ['--workers', '0', /^cmkd: error: --workers '0': expected an integer from 1 to 1024 or 'auto'\n$/],
+      ['--model', 'vit', /^cmkd: error: .*model.*'vit'.*mlp.*\n$/],
+      ['--hidden', '8,0', /^cmkd: error: --hidden '8,0': expected comma-separated values, each an integer from 1 to 65536\n$/],
+      ['--dropout', '1', /^cmkd: error: --dropout '1': expected a number from 0 to 0.99\n$/],
     ] as const) {
       const r = await run('run', 'digits', '--student', 'textured', flag, value, '--out', join(root, 'x'), '--quiet');
       expect(r.code).toBe(2);
@@ -38,6 +41,26 @@ describe('cmkd run flags', () => {
     );
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/^cmkd: error: dataset '.*' has 40 rows; cmkd run needs at least 50 .*\(--allow-small to run anyway\)\n$/);
+  });
+});
+
+describe('cmkd cch --model', () => {
+  it('takes the run\'s architecture flags, and refuses a convolutional model on a table in one line', async () => {
+    const r = await run(
+      'cch',
+      'digits?n=300&modalities=profiles,blocks&cache=false',
+      '--student',
+      'profiles',
+      '--model',
+      'resnet',
+      '--blocks',
+      '2',
+      '--out',
+      join(root, 'z'),
+      '--quiet',
+    );
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/^cmkd: error: --model resnet: reads images, and modality 'profiles' of this run is a table; .*\n$/);
   });
 });
 

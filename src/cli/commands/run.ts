@@ -9,6 +9,7 @@ import { formatEstimate, formatMeanSd } from '../../util/format.js';
 import { addDatasetFlags, columnOptions, interruptSignal, jobDataset, prepareOutDir, type DatasetFlags } from '../common.js';
 import { initEngine } from '../../engine/index.js';
 import {
+  addArchitectureFlags,
   addBackendFlag,
   addExecutorFlags,
   addOutputFlags,
@@ -18,8 +19,10 @@ import {
   listOption,
   numberOption,
   numberOrAutoOption,
+  parseArchitecture,
   range,
   RANGES,
+  type ArchitectureFlags,
   type ExecutorFlags,
   type OutputFlags,
 } from '../options.js';
@@ -86,6 +89,21 @@ export function humanRun(r: RunResult, outDir: string, command?: string): string
         row.effect ?? '',
       ]),
     ),
+    ...(r.baselines?.length
+      ? [
+          '',
+          `Baseline, not a deployable student: nearest centroid on the standardised features, against the run's model of the modality (test ${h}, mean ± sd over the same splits):`,
+          table(
+            ['modality', 'model', 'nearest centroid', 'model'],
+            r.baselines.map((b) => [
+              b.modality,
+              b.role === 'student' ? 'no-KD student' : 'teacher',
+              formatMeanSd(b.test.mean, b.test.sd),
+              formatMeanSd(b.model.mean, b.model.sd),
+            ]),
+          ),
+        ]
+      : []),
     '',
     r.verdict,
     ...(r.decision.next?.decidable && command
@@ -103,7 +121,7 @@ export function humanRun(r: RunResult, outDir: string, command?: string): string
  * The flags `cmkd run` and `cmkd cch` share: candidates, budget and its overrides, seed, run folder,
  * the CCH analysis, backend, workers and output.
  */
-export interface SharedRunFlags extends ExecutorFlags, OutputFlags {
+export interface SharedRunFlags extends ExecutorFlags, OutputFlags, ArchitectureFlags {
   backend?: string;
   teachers?: string;
   budget: string;
@@ -141,7 +159,10 @@ function budgetSummary(): string {
 const RUN_PATIENCE = { ...RANGES.patience, min: 1 };
 
 export function addRunFlags(cmd: Command, name: 'run' | 'cch'): Command {
-  return addOutputFlags(addBackendFlag(addExecutorFlags(cmd)))
+  return addArchitectureFlags(addOutputFlags(addBackendFlag(addExecutorFlags(cmd))), {
+    depth: true,
+    note: " (default: the budget's, for every model of the run)",
+  })
     .option('--teachers <list>', "candidate teacher modalities (default: every other modality; 'a+b' fuses a and b)")
     .option('--budget <name>', `compute budget: ${budgetSummary()}; the README's budget table has the rest`, 'quick')
     .option('--no-fusion', 'no fusion teacher on all candidate modalities')
@@ -186,6 +207,12 @@ export function addRunFlags(cmd: Command, name: 'run' | 'cch'): Command {
     .option('--no-mfh', 'skip the MFH columns (I(Ht;Y), I(Ht,Hs;Y), shared)');
 }
 
+/** --model and the widths, only those given (a run without them keeps the budget's, and its stage fingerprint, exactly). */
+function architectureOf(f: ArchitectureFlags): Pick<RunOptions, 'model' | 'architecture'> {
+  const { kind, architecture } = parseArchitecture(f);
+  return { ...(kind !== undefined ? { model: kind } : {}), ...(Object.keys(architecture).length ? { architecture } : {}) };
+}
+
 export function parseRunFlags(f: SharedRunFlags): Omit<RunOptions, 'dataset' | 'student' | 'outDir' | 'methods'> {
   return {
     teachers: listOption('--teachers', f.teachers),
@@ -200,6 +227,7 @@ export function parseRunFlags(f: SharedRunFlags): Omit<RunOptions, 'dataset' | '
     epochs: numberOption('--epochs', f.epochs, RANGES.epochs),
     patience: numberOption('--patience', f.patience, RUN_PATIENCE),
     samples: numberOption('--samples', f.samples, RANGES.samples),
+    ...architectureOf(f),
     allowSmall: Boolean(f.allowSmall),
     resume: Boolean(f.resume),
     representation:

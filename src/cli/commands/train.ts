@@ -34,8 +34,6 @@ import {
 interface TrainFlags extends DatasetFlags, BudgetFlags, OutputFlags {
   modality: string;
   out: string;
-  blocks?: string;
-  dropout?: string;
   optimizer: string;
   momentum?: string;
   weightDecay?: string;
@@ -69,8 +67,6 @@ export function register(program: Command): void {
             .argument('<dataset>', "'digits' (or 'digits?n=2000'), a directory with cmkd.json, or a .csv with --csv-modality/--label")
             .requiredOption('--modality <name>', 'the modality to train on')
             .requiredOption('--out <dir>', 'output directory (model.json, weights.bin, metrics.json, checkpoint/)')
-            .option('--blocks <n>', `resnet: basic blocks per stage ${range(RANGES.blocks)}`)
-            .option('--dropout <p>', `dropout rate before the logits ${range(RANGES.dropout)}`)
             .option('--optimizer <name>', OPTIMIZERS.join('|'), 'adam')
             .option('--momentum <x>', `sgd momentum (default 0.9) ${range(RANGES.momentum)}`)
             .option('--weight-decay <x>', `weight decay on kernels (adamw default 0.01) ${range(RANGES.weightDecay)}`)
@@ -80,6 +76,7 @@ export function register(program: Command): void {
             .option('--resume', 'continue an interrupted run from <out>/checkpoint'),
         ),
         { epochs: '30', lr: '0.001', batchSize: '64', patience: '10', monitor: 'val_loss' },
+        { depth: true },
       ),
     ),
   ).action(async (spec: string, f: TrainFlags) => {
@@ -88,8 +85,6 @@ export function register(program: Command): void {
     const budget = parseBudget(f, DEFAULTS);
     const kind = budget.kind;
     const architecture = budget.architecture;
-    if (f.blocks !== undefined) architecture.blocks = numberOption('--blocks', f.blocks, RANGES.blocks);
-    if (f.dropout !== undefined) architecture.dropout = numberOption('--dropout', f.dropout, RANGES.dropout);
     const settings = {
       epochs: budget.training.epochs,
       lr: budget.training.lr,
