@@ -475,14 +475,17 @@ class QueueExecutor implements CellExecutor {
   }
 
   /**
-   * Cells waiting for idleMs with no worker at any of them (none active on the queue): tells
+   * Cells waiting for idleMs with no worker at any of them (none of them active): tells
    * onIdle, once, how to start a worker on this queue (its URL shown without the password).
    */
   private async idleHint(): Promise<void> {
     if (this.hinted || !this.onIdle || this.waiting.size === 0 || Date.now() - this.lastWorked < this.idleMs) return;
-    if ((await this.queue.getActiveCount()) > 0) {
-      this.lastWorked = Date.now();
-      return;
+    // This run's cells only: another run's (or a dead worker's) active job says nothing of these.
+    for (const jobId of [...this.waiting.keys()]) {
+      if ((await this.queue.getJobState(jobId)) === 'active') {
+        this.lastWorked = Date.now();
+        return;
+      }
     }
     this.hinted = true;
     const url = redactUrl(this.url);
