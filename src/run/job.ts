@@ -12,7 +12,7 @@ import { combineRepeats, heldOutOverlap, type CchResult } from '../criteria/inde
 import { describeDataset } from '../data/index.js';
 import { REPORT_HTML } from '../report/index.js';
 import { toCsv, writeFileAtomic, writeJsonAtomic } from '../util/fs.js';
-import type { ProgressFn } from '../util/progress.js';
+import { throwIfAborted, type ProgressFn } from '../util/progress.js';
 import { VERSION } from '../version.js';
 import { deployment, methodTable, outcomesOf, type Assembly } from './assemble.js';
 import { centroidBaselines } from './baseline.js';
@@ -164,6 +164,7 @@ async function mainJob(o: RunOptions): Promise<RunResult> {
   const outcomes = outcomesOf(a, cch);
   const { best, bestRecord, decision } = deployment(a, table, { looks, budget: p.budget, familyFrom });
   const card = { dataset: ds.name, student: o.student, label: best.label, metrics: table.find((r) => r.label === best.label)!.test };
+  throwIfAborted(o.signal);
   await exportBestStudent(o.outDir, bestRecord, { ...card, budget: p.budget.name, why: decision.sentence });
   const result: RunResult = {
     version: VERSION,
@@ -178,6 +179,8 @@ async function mainJob(o: RunOptions): Promise<RunResult> {
     report: REPORT_HTML,
   };
   result.verdict = plainVerdict(result);
+  // Ctrl-C during the export stops it between files; --resume writes it again.
+  throwIfAborted(o.signal);
   await writeOutputs(result, p, o, started);
   return result;
 }
@@ -191,5 +194,6 @@ async function writeOutputs(result: RunResult, p: Prepared, o: RunOptions, start
   const kept = cappedRows(p.loaded, p.budget.maxRows, o.seed ?? 0);
   const split = p.workspace.splits[0];
   await writePredictions(o.outDir, p.ds, o.student, split, kept);
+  throwIfAborted(o.signal);
   await writeRunReport(result, p.ds, split, o.outDir, new Date(started).toISOString());
 }
