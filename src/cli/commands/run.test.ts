@@ -45,7 +45,7 @@ describe('cmkd run flags', () => {
 });
 
 describe('cmkd cch --model', () => {
-  it('takes the run\'s architecture flags, and refuses a convolutional model on a table in one line', async () => {
+  it("takes the run's architecture flags, and refuses a convolutional model on a table in one line", async () => {
     const r = await run(
       'cch',
       'digits?n=300&modalities=profiles,blocks&cache=false',
