@@ -3,6 +3,7 @@
  * run function. Experiments register in registry.ts; the CLI builds one subcommand per entry.
  */
 import type { QueueTarget } from '../run/cells.js';
+import { numberListOption, numberOption, type NumberRule } from '../util/numbers.js';
 import { CmkdError } from '../util/errors.js';
 import type { ProgressFn } from '../util/progress.js';
 
@@ -51,34 +52,22 @@ export interface ExperimentDefinition {
   run(opts: CommonExperimentOptions & Record<string, unknown>, ctx: ExperimentContext): Promise<ExperimentOutcome>;
 }
 
-export function parseIntOption(flag: string, min = 0): (raw: string) => number {
-  return (raw) => {
-    const v = Number(raw);
-    if (!/^\s*[+-]?\d+\s*$/.test(raw) || !Number.isSafeInteger(v) || v < min) {
-      throw new CmkdError(`${flag} must be an integer ≥ ${min}, got '${raw}'`, 'invalid-option');
-    }
-    return v;
-  };
+/**
+ * An experiment's integer option, from `min` to `max` (a sanity cap far past any useful setting, so
+ * a slip is refused at once instead of running; seeds stop at 2³² − 1, where makeRng wraps).
+ */
+export function parseIntOption(flag: string, min = 0, max = 10_000_000): (raw: string) => number {
+  return (raw) => numberOption(flag, raw, { integer: true, min, max })!;
 }
 
-export function parseNumberOption(flag: string): (raw: string) => number {
-  return (raw) => {
-    const v = Number(raw);
-    if (raw.trim() === '' || !Number.isFinite(v)) throw new CmkdError(`${flag} must be a number, got '${raw}'`, 'invalid-option');
-    return v;
-  };
+/** An experiment's number option within its rule (default: from −10⁶ to 10⁶). */
+export function parseNumberOption(flag: string, rule: NumberRule = { min: -1e6, max: 1e6 }): (raw: string) => number {
+  return (raw) => numberOption(flag, raw, rule)!;
 }
 
-/** Comma-separated numbers, e.g. '0.2,0.3,0.5'. */
-export function parseNumberListOption(flag: string): (raw: string) => number[] {
-  return (raw) => {
-    const parts = raw.split(',').map((s) => s.trim());
-    const values = parts.map(Number);
-    if (parts.some((s) => s === '') || values.some((v) => !Number.isFinite(v))) {
-      throw new CmkdError(`${flag} must be comma-separated numbers (e.g. 0.2,0.5), got '${raw}'`, 'invalid-option');
-    }
-    return values;
-  };
+/** Comma-separated numbers, e.g. '0.2,0.3,0.5', each within the rule (default: from −10⁶ to 10⁶). */
+export function parseNumberListOption(flag: string, rule: NumberRule = { min: -1e6, max: 1e6 }): (raw: string) => number[] {
+  return (raw) => numberListOption(flag, raw, rule)!;
 }
 
 export function parseChoiceOption<T extends string>(flag: string, allowed: readonly T[]): (raw: string) => T {

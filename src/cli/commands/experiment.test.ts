@@ -56,7 +56,7 @@ describe('cmkd experiment', () => {
   it('rejects bad option values with one line naming the flag', async () => {
     const r1 = await run('experiment', 'cch-gaussian', '--lambdas', '0.2,abc', '--out', join(root, 'bad'));
     expect(r1.code).toBe(2);
-    expect(r1.stderr).toBe("cmkd: error: --lambdas must be comma-separated numbers (e.g. 0.2,0.5), got '0.2,abc'\n");
+    expect(r1.stderr).toBe("cmkd: error: --lambdas '0.2,abc': expected comma-separated values, each a number from 0 to 1000\n");
     const r2 = await run('experiment', 'cch-gaussian', '--n', '10', '--p', '20', '--out', join(root, 'bad'));
     expect(r2.code).toBe(2);
     expect(r2.stderr).toMatch(/^cmkd: error: cch-gaussian: --n must exceed --p \+ 1 \(--n 10, --p 20\)/);

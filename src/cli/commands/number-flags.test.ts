@@ -103,6 +103,16 @@ const cases: [string, string[], RegExp][] = [
     /^--split-seed '9007199254740993': expected an integer from 0 to 4294967295$/,
   ],
   [
+    "an experiment's own --seed past 2^32 - 1",
+    ['experiment', 'cch-gaussian', '--quick', '--seed', '9007199254740993', ...out('e2')],
+    /^--seed '9007199254740993': expected an integer from 0 to 4294967295$/,
+  ],
+  [
+    "an experiment's own --learning-rate 1e9",
+    ['experiment', 'cch-gaussian', '--quick', '--learning-rate', '1e9', ...out('e3')],
+    /^--learning-rate '1e9': expected a number > 0 and ≤ 100$/,
+  ],
+  [
     'experiment --workers 1e6',
     ['experiment', 'cch-gaussian', '--quick', '--workers', '1e6', ...out('e1')],
     /^--workers '1e6': expected an integer from 1 to 1024 or 'auto'$/,

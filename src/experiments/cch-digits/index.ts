@@ -48,7 +48,7 @@ export function commonDigitsOptions(
       flags: '--seeds <int>',
       key: 'seeds',
       description: `seeds (split, initial weights, batch order) (${q(quick.seeds, defaults.seeds)})`,
-      parse: parseIntOption('--seeds', 1),
+      parse: parseIntOption('--seeds', 1, 1000),
     },
     {
       flags: '--epochs <int>',
@@ -60,7 +60,7 @@ export function commonDigitsOptions(
       flags: '--learning-rate <x>',
       key: 'learningRate',
       description: `Adam learning rate (default ${defaults.learningRate})`,
-      parse: parseNumberOption('--learning-rate'),
+      parse: parseNumberOption('--learning-rate', { above: 0, max: 100 }),
     },
     {
       flags: '--batch-size <int>',
@@ -165,7 +165,7 @@ export const cchDigitsExperiment: ExperimentDefinition = {
       flags: '--lambdas <list>',
       key: 'lambdas',
       description: `KD weights λ in (1 − λ)·CE + λ·KD (default ${CCH_DIGITS_DEFAULTS.lambdas.join(',')})`,
-      parse: parseNumberListOption('--lambdas'),
+      parse: parseNumberListOption('--lambdas', { min: 0, max: 1000 }),
     },
   ],
   async run(opts, ctx) {

@@ -72,16 +72,21 @@ export const cchGaussianExperiment: ExperimentDefinition = {
       flags: '--lambdas <list>',
       key: 'lambdas',
       description: 'KD weights, comma-separated (default 0.2,0.3,0.5,0.7,0.8)',
-      parse: parseNumberListOption('--lambdas'),
+      parse: parseNumberListOption('--lambdas', { min: 0, max: 1000 }),
     },
-    { flags: '--seeds <int>', key: 'seeds', description: 'seeds per setting (default 5; quick 2)', parse: parseIntOption('--seeds', 1) },
+    {
+      flags: '--seeds <int>',
+      key: 'seeds',
+      description: 'seeds per setting (default 5; quick 2)',
+      parse: parseIntOption('--seeds', 1, 1000),
+    },
     {
       flags: '--settings <int>',
       key: 'settings',
       description: 'settings in the sweep, spread over 3 families (default 12; quick 6)',
       parse: parseIntOption('--settings', 1),
     },
-    { flags: '--seed <int>', key: 'seed', description: 'base seed (default 1)', parse: parseIntOption('--seed', 0) },
+    { flags: '--seed <int>', key: 'seed', description: 'base seed (default 1)', parse: parseIntOption('--seed', 0, 2 ** 32 - 1) },
     {
       flags: '--n-test <int>',
       key: 'nTest',
@@ -110,7 +115,7 @@ export const cchGaussianExperiment: ExperimentDefinition = {
       flags: '--learning-rate <x>',
       key: 'learningRate',
       description: 'Adam learning rate (default 0.02)',
-      parse: parseNumberOption('--learning-rate'),
+      parse: parseNumberOption('--learning-rate', { above: 0, max: 100 }),
     },
   ],
   async run(opts, ctx) {

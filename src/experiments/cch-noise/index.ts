@@ -78,13 +78,13 @@ export const cchNoiseExperiment: ExperimentDefinition = {
       flags: '--temperature <x>',
       key: 'temperature',
       description: `KD temperature (default ${CCH_NOISE_DEFAULTS.temperature})`,
-      parse: parseNumberOption('--temperature'),
+      parse: parseNumberOption('--temperature', { above: 0, max: 1000 }),
     },
     {
       flags: '--lambda <x>',
       key: 'lambda',
       description: `KD weight λ in (1 − λ)·CE + λ·KD (default ${CCH_NOISE_DEFAULTS.lambda})`,
-      parse: parseNumberOption('--lambda'),
+      parse: parseNumberOption('--lambda', { min: 0, max: 1000 }),
     },
   ],
   async run(opts, ctx) {

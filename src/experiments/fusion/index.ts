@@ -99,13 +99,13 @@ export const fusionExperiment: ExperimentDefinition = {
       flags: '--temperature <x>',
       key: 'temperature',
       description: `KD temperature (default ${FUSION_DEFAULTS.temperature})`,
-      parse: parseNumberOption('--temperature'),
+      parse: parseNumberOption('--temperature', { above: 0, max: 1000 }),
     },
     {
       flags: '--lambda <x>',
       key: 'lambda',
       description: `KD weight λ in (1 − λ)·CE + λ·KD (default ${FUSION_DEFAULTS.lambda})`,
-      parse: parseNumberOption('--lambda'),
+      parse: parseNumberOption('--lambda', { min: 0, max: 1000 }),
     },
   ],
   async run(opts, ctx) {

@@ -49,7 +49,7 @@ export const mfhSyntheticExperiment: ExperimentDefinition = {
       flags: '--seeds <int>',
       key: 'seeds',
       description: `seeds per setting (default ${MFH_DEFAULTS.seeds}; quick ${MFH_QUICK.seeds})`,
-      parse: parseIntOption('--seeds', 1),
+      parse: parseIntOption('--seeds', 1, 1000),
     },
     {
       flags: '--epochs <int>',
@@ -61,7 +61,7 @@ export const mfhSyntheticExperiment: ExperimentDefinition = {
       flags: '--learning-rate <x>',
       key: 'learningRate',
       description: `SGD learning rate (default ${MFH_DEFAULTS.learningRate})`,
-      parse: parseNumberOption('--learning-rate'),
+      parse: parseNumberOption('--learning-rate', { above: 0, max: 100 }),
     },
     {
       flags: '--n-train <int>',

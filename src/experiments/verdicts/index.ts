@@ -125,7 +125,7 @@ export const verdictsExperiment: ExperimentDefinition = {
       flags: '--seed <int>',
       key: 'seed',
       description: `seed of the runs and of the synthetic data (default ${d.seed})`,
-      parse: parseIntOption('--seed', 0),
+      parse: parseIntOption('--seed', 0, 2 ** 32 - 1),
     },
   ],
   async run(opts, ctx) {
