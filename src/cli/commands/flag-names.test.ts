@@ -53,7 +53,7 @@ describe("bad input names the CLI's own flags", () => {
       /--mi-samples \(100000\) cannot exceed --n-test \(2000\)/,
     );
     expect(await fails('experiment', 'cch-gaussian', '--quick', '--learning-rate', '0', '--out', join(root, 'g2'))).toMatch(
-      /--learning-rate must be positive, got 0/,
+      /--learning-rate '0': expected a number > 0 and ≤ 100/,
     );
     expect(await fails('experiment', 'cch-gaussian', '--quick', '--n', '10', '--out', join(root, 'g3'))).toMatch(
       /--n must exceed --p \+ 1 \(--n 10, --p 20\)/,
