@@ -317,16 +317,28 @@ export async function serveQueue(o: QueueWorkerOptions): Promise<void> {
   const refused = refusal([worker], o.url, (err) => o.onEvent?.({ type: 'connection', message: err.message }));
   await whenReady(worker, o, stop, refused);
   o.onEvent?.({ type: 'ready', url: redactUrl(o.url), backend: tf.getBackend() });
-  const stopped = aborted(o.signal, controller);
+  await serveUntil(worker, aborted(o.signal, controller), refused, () => controller.abort(), stop);
+}
+
+/**
+ * Runs the worker until it is stopped (Ctrl-C: the running cell stops at its next step and goes back
+ * on the queue, see the processor) or refused (a password or database; the worker closes at once).
+ */
+async function serveUntil(
+  worker: { run(): Promise<unknown> } & Parameters<typeof shutDown>[0][number],
+  stopped: Promise<void>,
+  refused: Promise<never>,
+  abort: () => void,
+  stop: () => void,
+): Promise<void> {
   const running = worker.run().catch(() => undefined);
   try {
     await Promise.race([stopped, refused]);
   } catch (err) {
-    controller.abort();
+    abort();
     await shutDown([worker], stop, 0);
     throw err;
   }
-  // The running cell stops at its next step and goes back on the queue (see the processor).
   await shutDown([worker], stop, 10_000);
   await running;
 }
