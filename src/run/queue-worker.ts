@@ -237,6 +237,22 @@ async function workerRoot(dir: string | undefined): Promise<string> {
   return root;
 }
 
+/**
+ * The worker's error events as lines. A job its submitter removed while this worker ran it (the run
+ * stopped or was cancelled) makes BullMQ report 'Missing key for job N. moveToFinished' (or
+ * moveToFailed), once per attempt to settle it: said once per job, in words. Other errors pass as they are.
+ */
+export function workerErrors(emit: (message: string) => void): (err: Error) => void {
+  const withdrawn = new Set<string>();
+  return (err) => {
+    const m = /^Missing (?:key|lock) for job (\S+)\. (moveTo\w+)/.exec(err.message);
+    if (!m) return emit(err.message);
+    if (withdrawn.has(m[1])) return;
+    withdrawn.add(m[1]);
+    emit(`job ${m[1]} was removed from the queue by its submitter while this worker ran it (the run stopped); its result was dropped`);
+  };
+}
+
 /** A job's own name for messages: its cell's id when it has one, else the job's id. */
 function jobName(job: Job<QueueJob>): string {
   const id = (job.data as Partial<QueueJob> | undefined)?.cell?.id;
@@ -314,7 +330,11 @@ export async function serveQueue(o: QueueWorkerOptions): Promise<void> {
     maxStalledCount: 2,
   });
   // A refused password or database stops the worker at once (retrying cannot cure it); other connection errors are retried, a line each.
-  const refused = refusal([worker], o.url, (err) => o.onEvent?.({ type: 'connection', message: err.message }));
+  const refused = refusal(
+    [worker],
+    o.url,
+    workerErrors((message) => o.onEvent?.({ type: 'connection', message })),
+  );
   await whenReady(worker, o, stop, refused);
   o.onEvent?.({ type: 'ready', url: redactUrl(o.url), backend: tf.getBackend() });
   await serveUntil(worker, aborted(o.signal, controller), refused, () => controller.abort(), stop);
