@@ -74,3 +74,15 @@ describe('sequential splits on small data (k-fold)', () => {
     expect((await prepareRun({ ...base, dataset: ds, outDir: path.join(root, 'k6') })).looks).toEqual([3, 5, 8]);
   });
 });
+
+describe('row warnings on a subsample', () => {
+  it('say that their counts are the subsample’s', async () => {
+    const small = await prepareRun({ ...base, dataset: ds, samples: 120, outDir: path.join(root, 'small') });
+    const rowWarnings = small.warnings.filter((x) => /rows/.test(x) && !/^Modality/.test(x));
+    expect(rowWarnings.length).toBeGreaterThan(0);
+    for (const w of rowWarnings)
+      expect(w).toMatch(/\(Counted in the 120-row stratified subsample of the 300 rows loaded: --samples or the budget's row cap\.\)$/);
+    const whole = await prepareRun({ ...base, dataset: ds, outDir: path.join(root, 'whole') });
+    for (const w of whole.warnings) expect(w).not.toMatch(/subsample/);
+  });
+});

@@ -221,10 +221,11 @@ async function deriveRun(o: RunOptions): Promise<Prepared> {
   // the budget's steps in epochs for split 0's training rows.
   const { scheme, splits, warnings } = countedIn(loaded, ds, () => {
     const plan = planSplits(ds, looks[looks.length - 1], seed);
-    return {
-      ...plan,
-      warnings: checkRows(ds, plan.splits, { allowSmall: o.allowSmall, predicted: analysis.representation === 'predicted' }),
-    };
+    const rows = checkRows(ds, plan.splits, { allowSmall: o.allowSmall, predicted: analysis.representation === 'predicted' });
+    // Row counts of a subsample are the subsample's: said so, as a refusal says it.
+    const n = (x: number) => x.toLocaleString('en-US');
+    const of = ` (Counted in the ${n(ds.n)}-row stratified subsample of the ${n(loaded.n)} rows loaded: --samples or the budget's row cap.)`;
+    return { ...plan, warnings: ds.n === loaded.n ? rows : rows.map((w) => w + of) };
   });
   warnings.push(...constantWarnings(ds, [o.student, ...allTeachers]));
   const schedule = trainingSchedule(budget, splits[0].train.length);
