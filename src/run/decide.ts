@@ -12,6 +12,7 @@ import {
   DEFAULT_ALPHA,
   criticalValues,
   decideGain,
+  meanSd,
   deployDecision,
   nextSplits,
   practicalMargin,
@@ -134,15 +135,13 @@ export function foldLooks(looks: readonly number[], k: number): number[] {
 export function projectedHalfWidth(gains: readonly number[], d: GainDesign, cap: number): number {
   const plan: GainDesign = { ...d, looks: [...d.looks.filter((R) => R < cap), cap] };
   const c = criticalValues(plan, (plan.alpha ?? DEFAULT_ALPHA) / 2);
-  const mean = gains.reduce((a, b) => a + b, 0) / gains.length;
-  const sd = Math.sqrt(gains.reduce((a, g) => a + (g - mean) ** 2, 0) / (gains.length - 1));
-  return c[c.length - 1] * Math.sqrt(varianceFactor(cap, plan)) * sd;
+  return c[c.length - 1] * Math.sqrt(varianceFactor(cap, plan)) * meanSd(gains).sd;
 }
 
 /** Whether a larger cap could decide an open gain at its present mean and spread: the projected interval excludes 0 or fits inside ±δ. */
 export function couldDecide(gains: readonly number[], d: GainDesign, cap: number): boolean {
   if (gains.length < 2) return true;
-  const mean = Math.abs(gains.reduce((a, b) => a + b, 0) / gains.length);
+  const mean = Math.abs(meanSd(gains).mean);
   const hw = projectedHalfWidth(gains, d, cap);
   return hw < mean || mean + hw < d.delta;
 }

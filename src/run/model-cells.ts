@@ -173,12 +173,7 @@ async function distilledStudent(i: DistillCellInputs, w: ModelWorkspace, ctx: Ce
     try {
       const test = res.metrics.test!;
       return {
-        role: 'distilled',
-        modality: i.student,
-        repeat: i.repeat,
-        method: methodIdLabel(i.methodId),
-        methodId: i.methodId,
-        teacher: i.teacher,
+        ...distilledOf(i),
         test: test.summary,
         val: res.metrics.val!.summary,
         confusion: test.report.kind === 'classification' ? test.report.confusion : undefined,
@@ -195,6 +190,16 @@ async function distilledStudent(i: DistillCellInputs, w: ModelWorkspace, ctx: Ce
     teacher.model.dispose();
   }
 }
+
+/** What a distilled student's record says of itself: its role, split, method and teacher. */
+const distilledOf = (i: DistillCellInputs) => ({
+  role: 'distilled' as const,
+  modality: i.student,
+  repeat: i.repeat,
+  method: methodIdLabel(i.methodId),
+  methodId: i.methodId,
+  teacher: i.teacher,
+});
 
 /**
  * A method without a teacher (DisCoM-KD): students of the student's and the teacher's modality
@@ -230,12 +235,7 @@ async function teacherlessStudent(i: DistillCellInputs, w: ModelWorkspace, ctx: 
     await saveDiscomStudents(dir, res);
     const s = await scores(w.ds, res.branches[i.student], res.prepared[i.student]);
     return {
-      role: 'distilled',
-      modality: i.student,
-      repeat: i.repeat,
-      method: methodIdLabel(i.methodId),
-      methodId: i.methodId,
-      teacher: i.teacher,
+      ...distilledOf(i),
       ...s,
       history: [],
       bestEpoch: res.best[i.student].epoch,

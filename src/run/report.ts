@@ -207,7 +207,7 @@ function teachersSection(c: ReportContext) {
       ),
       table({
         id: 'teachers',
-        caption: `CCH prediction against the measured ${hName} gain of plain KD from each teacher (mean and 95% interval over the splits it was paired on; bold: clear gain). "agrees" is given only for a decided verdict and a clear gain. The student's I(Hs;Y) is ${formatEstimate(r.cch.miStudentLabel.value, r.cch.miStudentLabel.ci)} nats for every teacher. MFH columns: label information in the teacher, and the share of it the student also carries (co-information / I(Ht;Y)).`,
+        caption: `CCH prediction against the measured ${hName} gain of plain KD from each teacher (mean and 95% interval over the splits it was paired on; bold: clear gain). "agrees" is given only for a decided verdict and a clear gain or clear loss. The student's I(Hs;Y) is ${formatEstimate(r.cch.miStudentLabel.value, r.cch.miStudentLabel.ci)} nats for every teacher. MFH columns: label information in the teacher, and the share of it the student also carries (co-information / I(Ht;Y)).`,
         header: [
           'rank',
           'teacher',
