@@ -283,6 +283,20 @@ describe('the run report: notes by kind', () => {
     expect(items[1]).toMatch(/^label leak: modality 'b' column '0\.1' equals the label .*"columns": "!0\.1"/);
   });
 
+  it("names the fusion teacher's copy of a leaking column, and says the exclusion removes it there too", () => {
+    const leak: LabelLeak = {
+      ...{ modality: 'b', column: '0.1', kind: 'equals', score: 1 },
+      fused: [{ modality: 'fusion', parts: ['a', 'b'], column: '10' }],
+    };
+    const r = runResult({ familyFrom: ['a'], effects: {}, deployed: null, leaks: [leak], notes: [] });
+    const items = (buildRunReport(r, '2026-12-07').sections.find((s) => s.heading === 'The data')!.blocks as Block[]).flatMap(
+      (b) => b.items ?? [],
+    );
+    expect(items).toEqual([
+      `label leak: modality 'b' column '0.1' equals the label (one value per class); a model would learn the label from it, and so would the fusion teacher: 'fusion' ('a' + 'b') has it as its column '10'. Leave it out of the modality: add '!0.1' to its columns ("columns": "!0.1" in cmkd.json, --csv-modality b='!0.1' for a single CSV); that removes it from the fusion teacher too`,
+    ]);
+  });
+
   it('lists only schedule notes as schedules, and the data notes under their own heading', () => {
     const r = runResult({ familyFrom: ['a'], effects: {}, deployed: null, loading: [rename], notes: [rename, oneProcess, dkd] });
     const doc = buildRunReport(r, '2026-12-07');
