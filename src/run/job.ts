@@ -15,7 +15,7 @@ import { toCsv, writeFileAtomic, writeJsonAtomic } from '../util/fs.js';
 import { throwIfAborted, type ProgressFn } from '../util/progress.js';
 import { VERSION } from '../version.js';
 import { deployment, methodTable, outcomesOf, type Assembly } from './assemble.js';
-import { centroidBaselines } from './baseline.js';
+import { runBaselines } from './baseline.js';
 import { exportBestStudent, writePredictions } from './best-student.js';
 import { gainDesign, pairedGains } from './decide.js';
 import { METHODS_CSV, methodsRecords, TEACHERS_CSV, teachersRecords } from './exports.js';
@@ -171,7 +171,7 @@ async function mainJob(o: RunOptions): Promise<RunResult> {
     dataset: { name: ds.name, n: ds.n, summary: describeDataset(ds), subsampledFrom: p.base === p.loaded ? null : p.loaded.n },
     ...{ student: o.student, teachers: p.teachers, budget: p.budget, schedule: p.schedule, splits: p.scheme, methods: p.methods },
     ...{ headline, cch, recommended: cch.ranking[0], records: a.records, decision, table, analysis: p.analysis, outcomes },
-    baselines: centroidBaselines(ds, splits, a.records),
+    baselines: runBaselines(ds, splits, a.records),
     ...{ agreement: agreementOf(outcomes), best, verdict: '', warnings: p.warnings },
     notes: [...p.notes, ...new Set(a.records.flatMap((x) => (x.method && x.notes ? x.notes.map((n) => `${x.method}: ${n}`) : [])))],
     reusedStages: p.store.reused,

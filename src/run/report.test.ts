@@ -310,3 +310,42 @@ describe('the run report: notes by kind', () => {
     expect(texts.filter((t) => t.includes(rename))).toHaveLength(1);
   });
 });
+
+describe('the run report: baselines', () => {
+  const ms = (mean: number) => ({ mean, sd: 0.1, n: 2 });
+  const tableOf = (r: RunResult) => blocksOf(buildRunReport(r, '2026-12-07')).find((b) => b.kind === 'table' && b.id === 'baselines');
+
+  it('regression: the training mean and least squares beside the model, in the headline metric', () => {
+    const base = runResult({ familyFrom: ['a'], effects: {}, deployed: null });
+    const r: RunResult = {
+      ...base,
+      baselines: [
+        { baseline: 'least squares', role: 'student', modality: 's', metric: 'mse', test: ms(1.2), model: ms(1.5), trainingMean: ms(4) },
+      ],
+    };
+    const t = tableOf(r)! as Block & { header: string[]; rows: unknown[][] };
+    expect(t.header).toEqual([
+      'modality',
+      'model',
+      'training mean (weighted F1)',
+      'least squares (weighted F1)',
+      'model (weighted F1)',
+      'splits',
+    ]);
+    expect(t.rows).toEqual([['s', 'no-KD student', ms(4), ms(1.2), ms(1.5), 2]]);
+    expect(
+      blocksOf(buildRunReport(r, '2026-12-07')).some((b) => b.text?.startsWith('Baselines, not deployable students: least squares')),
+    ).toBe(true);
+  });
+
+  it('classification: nearest centroid beside the model', () => {
+    const base = runResult({ familyFrom: ['a'], effects: {}, deployed: null });
+    const r: RunResult = {
+      ...base,
+      baselines: [{ baseline: 'nearest centroid', role: 'teacher', modality: 'a', metric: 'f1Weighted', test: ms(0.7), model: ms(0.6) }],
+    };
+    const t = tableOf(r)! as Block & { header: string[]; rows: unknown[][] };
+    expect(t.header).toEqual(['modality', 'model', 'nearest centroid (weighted F1)', 'model (weighted F1)', 'splits']);
+    expect(t.rows).toEqual([['a', 'teacher', ms(0.7), ms(0.6), 2]]);
+  });
+});
