@@ -34,7 +34,7 @@ export interface BaselineRow {
 }
 
 /** The baseline's test score on `split`, fitted on its training rows of modality `name` (standardised on them). */
-function baselineScore(ds: MultimodalDataset, name: string, split: Split): number {
+export function baselineScore(ds: MultimodalDataset, name: string, split: Split): number {
   const m = applyStandardizer(getModality(ds, name), fitStandardizer(getModality(ds, name), split.train));
   const d = featureSize(m);
   const train = gatherRows(m.data, d, split.train);
