@@ -11,6 +11,7 @@ import path from 'node:path';
 import { combineRepeats, heldOutOverlap, type CchResult } from '../criteria/index.js';
 import { describeDataset } from '../data/index.js';
 import { REPORT_HTML } from '../report/index.js';
+import { check } from '../util/errors.js';
 import { toCsv, writeFileAtomic, writeJsonAtomic } from '../util/fs.js';
 import { throwIfAborted, type ProgressFn } from '../util/progress.js';
 import { VERSION } from '../version.js';
@@ -108,6 +109,13 @@ async function mainJob(o: RunOptions): Promise<RunResult> {
   const started = Date.now();
   const p = await prepareRun(o);
   const { ds, looks } = p;
+  // Before any model trains: plain KD from every teacher is the run's measurement of each verdict, and it needs classes.
+  check(
+    ds.task.kind === 'classification',
+    `cmkd run distils plain KD, which needs class probabilities, from every teacher; dataset '${ds.name}' is regression. ` +
+      `Rank its teachers with cmkd cch, and distil with cmkd distill --method feature (mode 'output', the CCH objective)`,
+    'unsupported',
+  );
   const classification = ds.task.kind === 'classification';
   const headline = classification ? { metric: 'f1Weighted', higherIsBetter: true } : { metric: 'mse', higherIsBetter: false };
   const metrics = classification ? ['accuracy', 'f1Weighted', 'f1Macro', 'auc'] : ['mse', 'rmse', 'mae', 'r2'];
