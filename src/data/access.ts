@@ -115,7 +115,14 @@ export function concatModalities(name: string, modalities: Modality[]): Modality
       at += sizes[k];
     });
   }
-  return { name, kind: 'table', shape: [d], data, source: `concatenation of ${modalities.map((m) => m.name).join(' + ')}` };
+  return {
+    name,
+    kind: 'table',
+    shape: [d],
+    data,
+    source: `concatenation of ${modalities.map((m) => m.name).join(' + ')}`,
+    parts: modalities.map((m) => m.name),
+  };
 }
 
 /** A name for value k of a sample of m: its table column, or 'y3x4c0' (row, column, channel) for an image. */

@@ -2,7 +2,15 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { datasetWarnings, describeDataset, labelLeaks, loadDataset, type MultimodalDataset } from './index.js';
+import {
+  concatModalities,
+  datasetWarnings,
+  describeDataset,
+  labelLeaks,
+  leakWarning,
+  loadDataset,
+  type MultimodalDataset,
+} from './index.js';
 
 const roots: string[] = [];
 afterAll(() => roots.forEach((r) => rmSync(r, { recursive: true, force: true })));
@@ -111,5 +119,62 @@ describe('label leak', () => {
       ['copy', 'equals'],
       ['line', 'predicts'],
     ]);
+  });
+});
+
+describe('label leak into the fusion teacher', () => {
+  /** 3 classes, 60 rows; modality 'b' holds a copy of the label as its column 'y'. */
+  function threeViews(): MultimodalDataset {
+    const n = 60;
+    const rand = lcg(5);
+    const labels = Int32Array.from({ length: n }, (_, i) => i % 3);
+    const noise = (d: number) => Float32Array.from({ length: n * d }, () => rand());
+    const b = noise(3);
+    for (let i = 0; i < n; i++) b[i * 3 + 1] = labels[i];
+    return {
+      name: 'three',
+      n,
+      modalities: [
+        { name: 'a', kind: 'table', shape: [2], data: noise(2), columns: ['a0', 'a1'] },
+        { name: 'b', kind: 'table', shape: [3], data: b, columns: ['b0', 'y', 'b2'] },
+        { name: 'c', kind: 'table', shape: [2], data: noise(2), columns: ['c0', 'c1'] },
+      ],
+      task: { kind: 'classification', classes: ['p', 'q', 'r'] },
+      labels,
+    };
+  }
+
+  it("the run's fusion teacher is named with the column it holds, and the exclusion is said to remove it there too", () => {
+    const ds = threeViews();
+    // As cmkd run builds it: the teachers 'a' and 'b' concatenated (the student is 'c').
+    const withFusion: MultimodalDataset = {
+      ...ds,
+      modalities: [...ds.modalities, concatModalities('fusion', [ds.modalities[0], ds.modalities[1]])],
+    };
+    const leaks = labelLeaks(withFusion);
+    // One leak, in 'b' (not a second one in 'fusion' with advice to exclude a column 'fusion' has no name for).
+    expect(leaks).toEqual([
+      { modality: 'b', column: 'y', kind: 'equals', score: 1, fused: [{ modality: 'fusion', parts: ['a', 'b'], column: '3' }] },
+    ]);
+    // Column 3 of the fusion teacher is b's column 1 (after a's 2 columns): the same values.
+    const f = withFusion.modalities[3];
+    for (let i = 0; i < ds.n; i++) expect(f.data[i * 5 + 3]).toBe(ds.modalities[1].data[i * 3 + 1]);
+    expect(leakWarning(leaks[0], ds.task)).toBe(
+      `label leak: modality 'b' column 'y' equals the label (one value per class); a model would learn the label from it, and so would the fusion teacher: 'fusion' ('a' + 'b') has it as its column '3'. Leave it out of the modality: add '!y' to its columns ("columns": "!y" in cmkd.json, --csv-modality b='!y' for a single CSV); that removes it from the fusion teacher too`,
+    );
+    expect(datasetWarnings(withFusion).filter((w) => w.startsWith('label leak'))).toEqual([leakWarning(leaks[0], ds.task)]);
+  });
+
+  it('validate and describe (no fusion teacher yet) say that a run of 3 or more modalities would fuse it', () => {
+    const ds = threeViews();
+    const [leak] = labelLeaks(ds);
+    expect(leak.fused).toBeUndefined();
+    const warning = describeDataset(ds).warnings.find((w) => w.startsWith('label leak'));
+    expect(warning).toBe(
+      `label leak: modality 'b' column 'y' equals the label (one value per class); a model would learn the label from it, and so would cmkd run's fusion teacher, which concatenates the teacher modalities, whenever 'b' is one of them. Leave it out of the modality: add '!y' to its columns ("columns": "!y" in cmkd.json, --csv-modality b='!y' for a single CSV); that removes it from the fusion teacher too`,
+    );
+    // Two modalities: one teacher, no fusion teacher by default, nothing said of it.
+    const two: MultimodalDataset = { ...ds, modalities: ds.modalities.slice(0, 2) };
+    expect(datasetWarnings(two).find((w) => w.startsWith('label leak'))).not.toMatch(/fusion/);
   });
 });

@@ -16,6 +16,8 @@ export interface Modality {
   columns?: string[];
   /** Where the values came from (file path, or 'digits:pixels'); used in error messages and reports. */
   source?: string;
+  /** A concatenation's modalities, in order (concatModalities: the run's fusion teacher): each of their columns is one of its own. */
+  parts?: string[];
 }
 
 /**

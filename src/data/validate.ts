@@ -130,6 +130,8 @@ export interface LabelLeak {
   kind: 'equals' | 'predicts';
   /** Classification: leave-one-out balanced accuracy of the column's rule; regression: R² of the line. */
   score: number;
+  /** The concatenations of the dataset that hold this column too (the run's fusion teacher), with its name there. */
+  fused?: { modality: string; parts: string[]; column: string }[];
 }
 
 /**
@@ -225,17 +227,35 @@ function targetLeakScore(col: Float32Array, y: Float32Array): { score: number; e
   return { score: sxx > 0 && syy > 0 ? (sxy * sxy) / (sxx * syy) : 0, equal };
 }
 
+/** The concatenations of `ds` (Modality.parts) whose every part is one of its modalities: their columns are their parts'. */
+function concatenations(ds: ModalityTable): Modality[] {
+  return ds.modalities.filter((m) => m.parts?.every((p) => ds.modalities.some((x) => x.name === p)));
+}
+
+/** Where column `j` of modality `m` stands in each concatenation of `ds` that holds `m`. */
+function fusedColumns(ds: ModalityTable, m: Modality, j: number): NonNullable<LabelLeak['fused']> {
+  return concatenations(ds)
+    .filter((f) => f.parts!.includes(m.name))
+    .map((f) => {
+      const parts = f.parts!;
+      const before = parts.slice(0, parts.indexOf(m.name)).reduce((a, p) => a + featureSize(ds.modalities.find((x) => x.name === p)!), 0);
+      return { modality: f.name, parts: [...parts], column: columnName(f, before + j) };
+    });
+}
+
 /**
  * Table columns that give the label away: equal to it, or predicting it alone at LEAK_ACCURACY or
  * better (classLeakScore, targetLeakScore). Image modalities are not searched (a pixel is no label
- * column). Columns with missing values are skipped.
+ * column). Columns with missing values are skipped. A concatenation of the dataset's modalities
+ * (the run's fusion teacher) is not searched itself: a leak of one of its parts names it (`fused`).
  */
 export function labelLeaks(ds: MultimodalDataset): LabelLeak[] {
   const out: LabelLeak[] = [];
   if (ds.n < 2) return out;
   const classes = ds.task.kind === 'classification' ? ds.task.classes.length : 0;
+  const fusedOnes = new Set(concatenations(ds));
   for (const m of ds.modalities) {
-    if (m.kind !== 'table') continue;
+    if (m.kind !== 'table' || fusedOnes.has(m)) continue;
     const d = featureSize(m);
     const col = new Float32Array(ds.n);
     for (let j = 0; j < d; j++) {
@@ -245,23 +265,32 @@ export function labelLeaks(ds: MultimodalDataset): LabelLeak[] {
         if (!Number.isFinite(col[i])) finite = false;
       }
       if (!finite) continue;
-      const column = columnName(m, j);
+      let kind: LabelLeak['kind'] | null = null;
+      let score: number;
       if (classes > 0) {
-        const { score, oneToOne } = classLeakScore(col, ds.labels as Int32Array, classes);
-        if (oneToOne) out.push({ modality: m.name, column, kind: 'equals', score });
-        else if (score >= LEAK_ACCURACY) out.push({ modality: m.name, column, kind: 'predicts', score });
+        const c = classLeakScore(col, ds.labels as Int32Array, classes);
+        score = c.score;
+        kind = c.oneToOne ? 'equals' : score >= LEAK_ACCURACY ? 'predicts' : null;
       } else {
-        const { score, equal } = targetLeakScore(col, ds.labels as Float32Array);
-        if (equal) out.push({ modality: m.name, column, kind: 'equals', score });
-        else if (score >= LEAK_ACCURACY) out.push({ modality: m.name, column, kind: 'predicts', score });
+        const t = targetLeakScore(col, ds.labels as Float32Array);
+        score = t.score;
+        kind = t.equal ? 'equals' : score >= LEAK_ACCURACY ? 'predicts' : null;
       }
+      if (kind === null) continue;
+      const fused = fusedColumns(ds, m, j);
+      out.push({ modality: m.name, column: columnName(m, j), kind, score, ...(fused.length ? { fused } : {}) });
     }
   }
   return out;
 }
 
-/** The warning for one leak, with the exclusion that removes the column. */
-export function leakWarning(l: LabelLeak, task: MultimodalDataset['task']): string {
+/**
+ * The warning for one leak, with the exclusion that removes the column. A teacher's column leaks into
+ * the run's fusion teacher too, which concatenates the teachers: named with its column there when
+ * the leak carries it (`fused`), else, with `fusionMay` (a dataset of 3 or more modalities, whose
+ * run fuses its teachers by default), said as what a run would do.
+ */
+export function leakWarning(l: LabelLeak, task: MultimodalDataset['task'], fusionMay = false): string {
   const what =
     l.kind === 'equals'
       ? task.kind === 'classification'
@@ -270,7 +299,14 @@ export function leakWarning(l: LabelLeak, task: MultimodalDataset['task']): stri
       : task.kind === 'classification'
         ? `predicts the label alone (balanced accuracy ${l.score.toFixed(3)} of its per-value majority rule, leave-one-out)`
         : `predicts the target alone (R² ${l.score.toFixed(3)} of a straight line)`;
-  return `label leak: modality '${l.modality}' column '${l.column}' ${what}; a model would learn the label from it. Leave it out of the modality: add '!${l.column}' to its columns ("columns": "!${l.column}" in cmkd.json, --csv-modality ${l.modality}='!${l.column}' for a single CSV)`;
+  const fused = l.fused ?? [];
+  const alsoFusion = fused.length
+    ? `, and so would the fusion teacher: ${fused.map((f) => `'${f.modality}' (${f.parts.map((p) => `'${p}'`).join(' + ')}) has it as its column '${f.column}'`).join('; ')}`
+    : fusionMay
+      ? `, and so would cmkd run's fusion teacher, which concatenates the teacher modalities, whenever '${l.modality}' is one of them`
+      : '';
+  const fixesFusion = fused.length || fusionMay ? '; that removes it from the fusion teacher too' : '';
+  return `label leak: modality '${l.modality}' column '${l.column}' ${what}; a model would learn the label from it${alsoFusion}. Leave it out of the modality: add '!${l.column}' to its columns ("columns": "!${l.column}" in cmkd.json, --csv-modality ${l.modality}='!${l.column}' for a single CSV)${fixesFusion}`;
 }
 
 /** Names shown in a warning about many columns or classes: the first few, then '…'. */
@@ -335,7 +371,9 @@ export function datasetWarnings(ds: MultimodalDataset, leaks: LabelLeak[] = labe
         `class imbalance: class '${largest.c}' has ${largest.count} samples and class '${smallest.c}' ${smallest.count} (ratio ${(largest.count / smallest.count).toFixed(1)}, above ${IMBALANCE_RATIO}); accuracy mostly rewards the large classes, so read macro F1 (f1Macro) beside it`,
       );
   }
-  for (const leak of leaks) out.push(leakWarning(leak, ds.task));
+  // Without a concatenation in the data (validate, describe), a dataset of 3 or more modalities is one whose run fuses 2 or more teachers.
+  const fusionMay = ds.modalities.length >= 3 && concatenations(ds).length === 0;
+  for (const leak of leaks) out.push(leakWarning(leak, ds.task, fusionMay));
   for (const m of ds.modalities) {
     const d = featureSize(m);
     const constant = constantFeatures(m, ds.n);

@@ -9,3 +9,5 @@ export { buildDiscomNet, discomBackbone, DISCOM_BN, REPRESENTATIONS } from './di
 export type { Branch, BranchSpec, BuildOptions as DiscomBuildOptions, DiscomBackbone, DiscomNet, Representation } from './discom.js';
 export { fitNearestCentroid, predictNearestCentroid } from './nearest-centroid.js';
 export type { NearestCentroid } from './nearest-centroid.js';
+export { fitLeastSquares, predictLeastSquares, RIDGE } from './least-squares.js';
+export type { LeastSquares } from './least-squares.js';

@@ -1,47 +1,67 @@
 /**
- * A baseline beside the run's models: the nearest-centroid rule (src/models/nearest-centroid.ts) on
- * each table modality of the student and the teachers, standardised and fitted on each split's
- * training rows and scored on its test rows, over the splits the run's own model of that modality
- * was tested on. A model well below it is under-trained; it is not a deployable student.
+ * Baselines beside the run's models, fitted on each split's training rows of each table modality
+ * of the student and the teachers (standardised on those rows) and scored on its test rows, over
+ * the splits the run's own model of that modality was tested on. Classification: the nearest-centroid
+ * rule (src/models/nearest-centroid.ts), in weighted F1. Regression: least squares
+ * (src/models/least-squares.ts), in MSE, with the training rows' mean target beside it (a model
+ * above that MSE has learnt nothing from the features). A model well below its baseline is
+ * under-trained; a baseline is not a deployable student.
  */
 import { featureSize, gatherRows, getModality, numClasses, type MultimodalDataset, type Split } from '../data/index.js';
 import { applyStandardizer, fitStandardizer } from '../data/standardize.js';
-import { f1Weighted, type MeanSd } from '../metrics/index.js';
-import { fitNearestCentroid, predictNearestCentroid } from '../models/index.js';
+import { f1Weighted, mse, type MeanSd } from '../metrics/index.js';
+import { fitLeastSquares, fitNearestCentroid, predictLeastSquares, predictNearestCentroid } from '../models/index.js';
 import { summariseValues } from './summarise.js';
 import type { ModelRecord } from './types.js';
 
 export const NEAREST_CENTROID = 'nearest centroid';
+export const LEAST_SQUARES = 'least squares';
 
 export interface BaselineRow {
-  baseline: typeof NEAREST_CENTROID;
+  /** NEAREST_CENTROID for classification, LEAST_SQUARES for regression. */
+  baseline: typeof NEAREST_CENTROID | typeof LEAST_SQUARES;
   /** The run's model of this modality: the no-KD student or a teacher. */
   role: 'student' | 'teacher';
   modality: string;
-  /** The headline metric (weighted F1). */
+  /** The headline metric (weighted F1; MSE for regression). */
   metric: string;
   /** The baseline's test metric, mean ± sd over the splits of… */
   test: MeanSd;
   /** …the run's own model of the modality, over the same splits. */
   model: MeanSd;
+  /** Regression: predicting the training rows' mean target for every test row, over the same splits (the same for every modality). */
+  trainingMean?: MeanSd;
 }
 
-/** The headline metric of a classification run, which the baseline reports. */
-const METRIC = 'f1Weighted';
-
-/** Test weighted F1 of the nearest centroid fitted on `split`'s training rows of modality `name`. */
-function centroidScore(ds: MultimodalDataset, name: string, split: Split): number {
+/** The baseline's test score on `split`, fitted on its training rows of modality `name` (standardised on them). */
+export function baselineScore(ds: MultimodalDataset, name: string, split: Split): number {
   const m = applyStandardizer(getModality(ds, name), fitStandardizer(getModality(ds, name), split.train));
   const d = featureSize(m);
+  const train = gatherRows(m.data, d, split.train);
+  const test = gatherRows(m.data, d, split.test);
+  if (ds.task.kind === 'regression') {
+    const yOf = (rows: Int32Array) => Float64Array.from(rows, (r) => ds.labels[r]);
+    return mse(yOf(split.test), predictLeastSquares(fitLeastSquares(train, d, yOf(split.train)), test));
+  }
   const yOf = (rows: Int32Array) => Int32Array.from(rows, (r) => ds.labels[r]);
   const k = numClasses(ds);
-  const fit = fitNearestCentroid(gatherRows(m.data, d, split.train), d, yOf(split.train), k);
-  return f1Weighted(yOf(split.test), predictNearestCentroid(fit, gatherRows(m.data, d, split.test)), k);
+  return f1Weighted(yOf(split.test), predictNearestCentroid(fitNearestCentroid(train, d, yOf(split.train), k), test), k);
 }
 
-/** The baseline rows of a classification run (none for regression): the student's modality, then each teacher's, tables only. */
-export function centroidBaselines(ds: MultimodalDataset, splits: readonly Split[], records: readonly ModelRecord[]): BaselineRow[] {
-  if (ds.task.kind !== 'classification') return [];
+/** ȳ_train on every test row of `split`: its test MSE. */
+function trainingMeanScore(ds: MultimodalDataset, split: Split): number {
+  let mean = 0;
+  for (const r of split.train) mean += ds.labels[r] / split.train.length;
+  return mse(
+    Float64Array.from(split.test, (r) => ds.labels[r]),
+    Float64Array.from(split.test, () => mean),
+  );
+}
+
+/** The baseline rows of a run: the student's modality, then each teacher's, tables only. */
+export function runBaselines(ds: MultimodalDataset, splits: readonly Split[], records: readonly ModelRecord[]): BaselineRow[] {
+  const regression = ds.task.kind === 'regression';
+  const metric = regression ? 'mse' : 'f1Weighted';
   const own = records.filter((r) => r.role === 'student' || r.role === 'teacher');
   const rows: BaselineRow[] = [];
   for (const role of ['student', 'teacher'] as const)
@@ -49,12 +69,13 @@ export function centroidBaselines(ds: MultimodalDataset, splits: readonly Split[
       if (getModality(ds, modality).kind !== 'table') continue;
       const mine = own.filter((r) => r.role === role && r.modality === modality).sort((a, b) => a.repeat - b.repeat);
       rows.push({
-        baseline: NEAREST_CENTROID,
+        baseline: regression ? LEAST_SQUARES : NEAREST_CENTROID,
         role,
         modality,
-        metric: METRIC,
-        test: summariseValues(mine.map((r) => centroidScore(ds, modality, splits[r.repeat]))),
-        model: summariseValues(mine.map((r) => r.test[METRIC])),
+        metric,
+        test: summariseValues(mine.map((r) => baselineScore(ds, modality, splits[r.repeat]))),
+        model: summariseValues(mine.map((r) => r.test[metric])),
+        ...(regression ? { trainingMean: summariseValues(mine.map((r) => trainingMeanScore(ds, splits[r.repeat]))) } : {}),
       });
     }
   return rows;

@@ -2,6 +2,7 @@
 export { runMainJob, analyseTeachers, analysisSettings, planModels, FUSION } from './job.js';
 export { plainVerdict, agreementOf, agreementLine } from './verdict.js';
 export { runNotes, type RunNotes } from './report.js';
+export { LEAST_SQUARES, NEAREST_CENTROID, runBaselines, type BaselineRow } from './baseline.js';
 export type { RunOptions, RunResult, ModelRecord, MethodRow, TeacherOutcome, TeacherAnalysis, AnalysisSettings } from './job.js';
 export {
   BUDGETS,

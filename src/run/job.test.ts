@@ -270,4 +270,17 @@ describe('cmkd run (main job)', () => {
     );
     await expect(runMainJob({ dataset: ds, student: 'profiles', budget: tiny, repeats: 0, outDir })).rejects.toThrow(/^--repeats must be/);
   });
+
+  it('refuses a regression dataset before training anything, naming the commands that take one', async () => {
+    const outDir = await mkdtemp(path.join(tmpdir(), 'cmkd-run-r-'));
+    // The digits' class number as a regression target.
+    const reg: typeof ds = { ...ds, task: { kind: 'regression', target: 'digit' }, labels: Float32Array.from(ds.labels) };
+    const progress: string[] = [];
+    await expect(
+      runMainJob({ dataset: reg, student: 'profiles', budget: tiny, outDir, onProgress: (e) => progress.push(JSON.stringify(e)) }),
+    ).rejects.toThrow(
+      /^cmkd run distils plain KD, .* dataset '.*' is regression\. Rank its teachers with cmkd cch, and distil with cmkd distill --method feature/,
+    );
+    expect(progress.filter((e) => /student|teacher/.test(e))).toEqual([]);
+  });
 });

@@ -11,11 +11,12 @@ import path from 'node:path';
 import { combineRepeats, heldOutOverlap, type CchResult } from '../criteria/index.js';
 import { describeDataset } from '../data/index.js';
 import { REPORT_HTML } from '../report/index.js';
+import { check } from '../util/errors.js';
 import { toCsv, writeFileAtomic, writeJsonAtomic } from '../util/fs.js';
 import { throwIfAborted, type ProgressFn } from '../util/progress.js';
 import { VERSION } from '../version.js';
 import { deployment, methodTable, outcomesOf, type Assembly } from './assemble.js';
-import { centroidBaselines } from './baseline.js';
+import { runBaselines } from './baseline.js';
 import { exportBestStudent, writePredictions } from './best-student.js';
 import { gainDesign, pairedGains } from './decide.js';
 import { METHODS_CSV, methodsRecords, TEACHERS_CSV, teachersRecords } from './exports.js';
@@ -108,6 +109,13 @@ async function mainJob(o: RunOptions): Promise<RunResult> {
   const started = Date.now();
   const p = await prepareRun(o);
   const { ds, looks } = p;
+  // Before any model trains: plain KD from every teacher is the run's measurement of each verdict, and it needs classes.
+  check(
+    ds.task.kind === 'classification',
+    `cmkd run distils plain KD, which needs class probabilities, from every teacher; dataset '${ds.name}' is regression. ` +
+      `Rank its teachers with cmkd cch, and distil with cmkd distill --method feature (mode 'output', the CCH objective)`,
+    'unsupported',
+  );
   const classification = ds.task.kind === 'classification';
   const headline = classification ? { metric: 'f1Weighted', higherIsBetter: true } : { metric: 'mse', higherIsBetter: false };
   const metrics = classification ? ['accuracy', 'f1Weighted', 'f1Macro', 'auc'] : ['mse', 'rmse', 'mae', 'r2'];
@@ -171,7 +179,7 @@ async function mainJob(o: RunOptions): Promise<RunResult> {
     dataset: { name: ds.name, n: ds.n, summary: describeDataset(ds), subsampledFrom: p.base === p.loaded ? null : p.loaded.n },
     ...{ student: o.student, teachers: p.teachers, budget: p.budget, schedule: p.schedule, splits: p.scheme, methods: p.methods },
     ...{ headline, cch, recommended: cch.ranking[0], records: a.records, decision, table, analysis: p.analysis, outcomes },
-    baselines: centroidBaselines(ds, splits, a.records),
+    baselines: runBaselines(ds, splits, a.records),
     ...{ agreement: agreementOf(outcomes), best, verdict: '', warnings: p.warnings },
     notes: [...p.notes, ...new Set(a.records.flatMap((x) => (x.method && x.notes ? x.notes.map((n) => `${x.method}: ${n}`) : [])))],
     reusedStages: p.store.reused,

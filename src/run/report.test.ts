@@ -283,6 +283,20 @@ describe('the run report: notes by kind', () => {
     expect(items[1]).toMatch(/^label leak: modality 'b' column '0\.1' equals the label .*"columns": "!0\.1"/);
   });
 
+  it("names the fusion teacher's copy of a leaking column, and says the exclusion removes it there too", () => {
+    const leak: LabelLeak = {
+      ...{ modality: 'b', column: '0.1', kind: 'equals', score: 1 },
+      fused: [{ modality: 'fusion', parts: ['a', 'b'], column: '10' }],
+    };
+    const r = runResult({ familyFrom: ['a'], effects: {}, deployed: null, leaks: [leak], notes: [] });
+    const items = (buildRunReport(r, '2026-12-07').sections.find((s) => s.heading === 'The data')!.blocks as Block[]).flatMap(
+      (b) => b.items ?? [],
+    );
+    expect(items).toEqual([
+      `label leak: modality 'b' column '0.1' equals the label (one value per class); a model would learn the label from it, and so would the fusion teacher: 'fusion' ('a' + 'b') has it as its column '10'. Leave it out of the modality: add '!0.1' to its columns ("columns": "!0.1" in cmkd.json, --csv-modality b='!0.1' for a single CSV); that removes it from the fusion teacher too`,
+    ]);
+  });
+
   it('lists only schedule notes as schedules, and the data notes under their own heading', () => {
     const r = runResult({ familyFrom: ['a'], effects: {}, deployed: null, loading: [rename], notes: [rename, oneProcess, dkd] });
     const doc = buildRunReport(r, '2026-12-07');
@@ -294,5 +308,44 @@ describe('the run report: notes by kind', () => {
     const data = doc.sections.find((s) => s.heading === 'The data')!;
     expect((data.blocks as Block[]).flatMap((b) => b.items ?? [])).toEqual([rename]);
     expect(texts.filter((t) => t.includes(rename))).toHaveLength(1);
+  });
+});
+
+describe('the run report: baselines', () => {
+  const ms = (mean: number) => ({ mean, sd: 0.1, n: 2 });
+  const tableOf = (r: RunResult) => blocksOf(buildRunReport(r, '2026-12-07')).find((b) => b.kind === 'table' && b.id === 'baselines');
+
+  it('regression: the training mean and least squares beside the model, in the headline metric', () => {
+    const base = runResult({ familyFrom: ['a'], effects: {}, deployed: null });
+    const r: RunResult = {
+      ...base,
+      baselines: [
+        { baseline: 'least squares', role: 'student', modality: 's', metric: 'mse', test: ms(1.2), model: ms(1.5), trainingMean: ms(4) },
+      ],
+    };
+    const t = tableOf(r)! as Block & { header: string[]; rows: unknown[][] };
+    expect(t.header).toEqual([
+      'modality',
+      'model',
+      'training mean (weighted F1)',
+      'least squares (weighted F1)',
+      'model (weighted F1)',
+      'splits',
+    ]);
+    expect(t.rows).toEqual([['s', 'no-KD student', ms(4), ms(1.2), ms(1.5), 2]]);
+    expect(
+      blocksOf(buildRunReport(r, '2026-12-07')).some((b) => b.text?.startsWith('Baselines, not deployable students: least squares')),
+    ).toBe(true);
+  });
+
+  it('classification: nearest centroid beside the model', () => {
+    const base = runResult({ familyFrom: ['a'], effects: {}, deployed: null });
+    const r: RunResult = {
+      ...base,
+      baselines: [{ baseline: 'nearest centroid', role: 'teacher', modality: 'a', metric: 'f1Weighted', test: ms(0.7), model: ms(0.6) }],
+    };
+    const t = tableOf(r)! as Block & { header: string[]; rows: unknown[][] };
+    expect(t.header).toEqual(['modality', 'model', 'nearest centroid (weighted F1)', 'model (weighted F1)', 'splits']);
+    expect(t.rows).toEqual([['a', 'teacher', ms(0.7), ms(0.6), 2]]);
   });
 });

@@ -26,6 +26,7 @@ import {
 } from '../report/index.js';
 import { miMethod } from '../criteria/index.js';
 import type { MeanSd } from '../metrics/index.js';
+import { LEAST_SQUARES, type BaselineRow } from './baseline.js';
 import type { RunResult } from './types.js';
 import { formatEstimate } from '../util/format.js';
 import { agreementLine } from './verdict.js';
@@ -253,10 +254,27 @@ function teachersSection(c: ReportContext) {
   };
 }
 
-/** The nearest-centroid baseline beside the run's own models of each table modality (baseline.ts); nothing without one. */
+/**
+ * The baselines beside the run's own models of each table modality (baseline.ts): nearest centroid,
+ * or for regression least squares and the training mean; nothing without one.
+ */
 function baselineBlocks(r: RunResult, hName: string) {
   const rows = r.baselines ?? [];
   if (!rows.length) return [];
+  const role = (b: BaselineRow) => (b.role === 'student' ? 'no-KD student' : 'teacher');
+  const cell = (x: MeanSd) => ({ mean: x.mean, sd: x.sd, n: x.n });
+  if (rows[0].baseline === LEAST_SQUARES)
+    return [
+      paragraph(
+        `Baselines, not deployable students: least squares (with an intercept, on each table modality's standardised features) and the training rows' mean target predicted for every row, fitted on each split's training rows, against the run's own model of that modality on the same splits (test ${hName}, mean ± sd over the splits; lower is better). A model above the training mean has learnt nothing from its features; one well above least squares is under-trained: try \`--model\`, \`--hidden\` or a longer \`--max-steps\`.`,
+      ),
+      table({
+        id: 'baselines',
+        header: ['modality', 'model', `training mean (${hName})`, `least squares (${hName})`, `model (${hName})`, 'splits'],
+        rows: rows.map((b) => [b.modality, role(b), cell(b.trainingMean!), cell(b.test), cell(b.model), b.test.n]),
+        formats: { splits: { digits: 0 } },
+      }),
+    ];
   return [
     paragraph(
       `A baseline, not a deployable student: the nearest-centroid rule (each class the mean of its standardised training rows) on each table modality, fitted on each split's training rows, against the run's own model of that modality on the same splits (test ${hName}, mean ± sd over the splits). A model well below its baseline is under-trained: try \`--model\`, \`--hidden\` or a longer \`--max-steps\`.`,
@@ -264,13 +282,7 @@ function baselineBlocks(r: RunResult, hName: string) {
     table({
       id: 'baselines',
       header: ['modality', 'model', `nearest centroid (${hName})`, `model (${hName})`, 'splits'],
-      rows: rows.map((b) => [
-        b.modality,
-        b.role === 'student' ? 'no-KD student' : 'teacher',
-        { mean: b.test.mean, sd: b.test.sd, n: b.test.n },
-        { mean: b.model.mean, sd: b.model.sd, n: b.model.n },
-        b.test.n,
-      ]),
+      rows: rows.map((b) => [b.modality, role(b), cell(b.test), cell(b.model), b.test.n]),
       formats: { splits: { digits: 0 } },
     }),
   ];

@@ -111,7 +111,7 @@ export interface RunResult {
   decision: RunDecision;
   table: MethodRow[];
   outcomes: TeacherOutcome[];
-  /** The nearest-centroid baseline of the student's and each teacher's table modality, beside the run's own model (baseline.ts); none for regression. */
+  /** The baseline of the student's and each teacher's table modality, beside the run's own model (baseline.ts): nearest centroid, or for regression least squares and the training mean. */
   baselines?: BaselineRow[];
   /** Verdicts against measured effects (run/job.ts agreementOf). */
   agreement: { agree: number; decidedAndClear: number; undecided: number; noClearEffect: number };

@@ -2,7 +2,17 @@ import type { Command } from 'commander';
 import { CCH_REPRESENTATIONS, miMethod, type CchRepresentation } from '../../criteria/index.js';
 import { MI_ESTIMATORS, MI_UNITS, type MIEstimatorName, type MIUnits } from '../../mi/index.js';
 import { METHOD_IDS } from '../../kd/index.js';
-import { agreementLine, BUDGET_PRESETS, BUDGETS, runMainJob, runNotes, type RunOptions, type RunResult } from '../../run/index.js';
+import {
+  agreementLine,
+  BUDGET_PRESETS,
+  BUDGETS,
+  LEAST_SQUARES,
+  runMainJob,
+  runNotes,
+  type BaselineRow,
+  type RunOptions,
+  type RunResult,
+} from '../../run/index.js';
 import { oneOf } from '../../util/errors.js';
 import { throwIfAborted } from '../../util/progress.js';
 import { formatEstimate, formatMeanSd } from '../../util/format.js';
@@ -55,6 +65,31 @@ export function resumeCommand(args: readonly string[], outDir: string, name = 'r
   return [`cmkd ${name}`, ...kept, '--out', outDir].map((a, i) => (i === 0 ? a : quote(a))).join(' ');
 }
 
+/** The baseline table of the summary (nothing without one): nearest centroid, or least squares and the training mean for regression. */
+function baselineLines(r: RunResult, h: string): string[] {
+  const rows = r.baselines ?? [];
+  if (!rows.length) return [];
+  const role = (b: BaselineRow) => (b.role === 'student' ? 'no-KD student' : 'teacher');
+  const ms = (x: { mean: number; sd: number }) => formatMeanSd(x.mean, x.sd);
+  if (rows[0].baseline === LEAST_SQUARES)
+    return [
+      '',
+      `Baselines, not deployable students: least squares on the standardised features, and the training rows' mean target for every row, against the run's model of the modality (test ${h}, mean ± sd over the same splits; lower is better):`,
+      table(
+        ['modality', 'model', 'training mean', 'least squares', 'model'],
+        rows.map((b) => [b.modality, role(b), ms(b.trainingMean!), ms(b.test), ms(b.model)]),
+      ),
+    ];
+  return [
+    '',
+    `Baseline, not a deployable student: nearest centroid on the standardised features, against the run's model of the modality (test ${h}, mean ± sd over the same splits):`,
+    table(
+      ['modality', 'model', 'nearest centroid', 'model'],
+      rows.map((b) => [b.modality, role(b), ms(b.test), ms(b.model)]),
+    ),
+  ];
+}
+
 export function humanRun(r: RunResult, outDir: string, command?: string): string {
   const h = r.headline.metric;
   const metrics = Object.keys(r.table[0]?.test ?? {});
@@ -89,21 +124,7 @@ export function humanRun(r: RunResult, outDir: string, command?: string): string
         row.effect ?? '',
       ]),
     ),
-    ...(r.baselines?.length
-      ? [
-          '',
-          `Baseline, not a deployable student: nearest centroid on the standardised features, against the run's model of the modality (test ${h}, mean ± sd over the same splits):`,
-          table(
-            ['modality', 'model', 'nearest centroid', 'model'],
-            r.baselines.map((b) => [
-              b.modality,
-              b.role === 'student' ? 'no-KD student' : 'teacher',
-              formatMeanSd(b.test.mean, b.test.sd),
-              formatMeanSd(b.model.mean, b.model.sd),
-            ]),
-          ),
-        ]
-      : []),
+    ...baselineLines(r, h),
     '',
     r.verdict,
     ...(r.decision.next?.decidable && command
