@@ -17,7 +17,7 @@ export {
 } from './budget.js';
 export { planSplits, checkRows, KFOLD_BELOW, type SplitPlan } from './rows.js';
 export { sweep, sweepEntries, sweepTable, formatSweepTable, sweepFigureSpec, DEFAULT_SWEEP_METHODS } from './sweep.js';
-export type { SweepOptions, SweepResult, SweepEntry, SweepBudget, SweepCell, SweepRow, SweepTable } from './sweep.js';
+export type { SweepOptions, SweepResult, SweepEntry, SweepCell, SweepRow, SweepTable } from './sweep.js';
 export { queueConnection, redactUrl, QUEUE_NAME, MAX_JOB_BYTES } from './queue.js';
 export type { QueueTarget } from './plan.js';
 export { serveQueue, LOCK_MS, type QueueWorkerOptions, type QueueWorkerEvent } from './queue-worker.js';

@@ -55,7 +55,7 @@ import type { ModelRecord } from './types.js';
 
 export { RESULTS_CSV, RESULTS_JSON, TABLE_CSV } from './sweep-files.js';
 export { DEFAULT_SWEEP_METHODS, planSweep, sweepEntries, sweepModelDir } from './sweep-plan.js';
-export type { SweepBudget, SweepCellBudget, SweepCellInputs, SweepEntry, SweepPlanOptions } from './sweep-plan.js';
+export type { SweepCellBudget, SweepCellInputs, SweepEntry, SweepPlanOptions } from './sweep-plan.js';
 export { formatSweepTable, sweepFigureSpec, sweepGainDesign, sweepGains, sweepTable } from './sweep-table.js';
 export type { SweepCell, SweepDecision, SweepRow, SweepTable } from './sweep-table.js';
 

@@ -19,6 +19,15 @@ export function tinyBudget(methods: string[]): Budget {
   };
 }
 
+/**
+ * A sweep's budget that trains in seconds: 2 epochs at rate 0.01 and batch `batchSize`, the
+ * trainer's default early stopping (val_loss, patience 10), an 8-unit MLP; `looks` as given.
+ */
+export function tinySweepBudget(batchSize: number, looks = [2]): Budget {
+  const widths = { hidden: [8] };
+  return { ...tinyBudget([]), looks, epochs: 2, patience: 10, monitor: 'val_loss', minSteps: 0, batchSize, lr: 0.01, image: widths, table: widths };
+}
+
 /** The executor tests' run: three digit views, a tiny budget, two methods; forked workers load the spec again. */
 export const EXECUTOR_RUN: Omit<RunOptions, 'outDir'> = {
   dataset: 'digits?n=300&modalities=profiles,blocks,fourier&cache=false',

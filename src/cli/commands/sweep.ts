@@ -3,9 +3,8 @@ import path from 'node:path';
 import { isDigitsSpec, loadDataset } from '../../data/index.js';
 import { initEngine } from '../../engine/index.js';
 import { METHOD_IDS } from '../../kd/index.js';
-import { BUDGET_PRESETS, epochBudget } from '../../run/budget.js';
+import { BUDGET_PRESETS, epochBudget, type Budget } from '../../run/budget.js';
 import { DEFAULT_SWEEP_METHODS, formatSweepTable, type SweepResult, RESULTS_CSV, RESULTS_JSON, sweep, TABLE_CSV } from '../../run/sweep.js';
-import { DEFAULT_LOOKS } from '../../metrics/index.js';
 import { CmkdError } from '../../util/errors.js';
 import { formatNumber } from '../../util/format.js';
 import { resumeCommand } from './run.js';
@@ -51,6 +50,32 @@ interface SweepFlags extends DatasetFlags, BudgetFlags, ExecutorFlags, OutputFla
 
 /** `--quick`: the quick budget preset on its 2000 rows, in epochs (src/run/budget.ts epochBudget), and its looks. */
 const QUICK = { ...epochBudget(BUDGET_PRESETS.quick, BUDGET_PRESETS.quick.maxRows ?? 2000), looks: BUDGET_PRESETS.quick.looks };
+/** Without --quick: the standard preset's rate, batch and looks, at 30 epochs and patience 10. */
+const STANDARD = { ...BUDGET_PRESETS.standard, epochs: 30, patience: 10 };
+
+/**
+ * The sweep's budget: the preset (--quick: quick, else standard) in fixed epochs with the budget
+ * flags over it; every model of the sweep has one architecture (the --quick widths, or the
+ * flags'), and early stopping is never held back (no minimum epochs), as the sweep always trained.
+ */
+function sweepBudget(f: SweepFlags): { budget: Budget; seed: number } {
+  const preset = f.quick ? BUDGET_PRESETS.quick : STANDARD;
+  const { training: t, kind, architecture, seed } = parseBudget(f, f.quick ? QUICK : STANDARD);
+  const es = t.earlyStopping;
+  const budget: Budget = {
+    ...preset,
+    epochs: t.epochs,
+    patience: es ? (es.patience ?? 0) : 0,
+    ...(es ? { monitor: es.metric } : {}),
+    minSteps: 0,
+    lr: t.lr ?? preset.lr,
+    batchSize: t.batchSize ?? preset.batchSize,
+    image: architecture,
+    table: architecture,
+    ...(kind ? { model: kind } : {}),
+  };
+  return { budget, seed };
+}
 
 /** The sweep's summary for a reader: the table, what its columns mean, the deploy decision and the next step. */
 function humanSweep(
@@ -103,7 +128,7 @@ export function register(program: Command): void {
               .option('--lambdas <list>', `a row per KD-term weight λ for kd, ctkd, mlkd, feature, e.g. 0.5,1 ${range(RANGES.lambda)}`)
               .option(
                 '--repeats <n|auto>',
-                `splits (seeds seed, seed+1, …): a fixed count, or auto (the default): start with ${DEFAULT_LOOKS[0]} and add splits only for the methods whose gain is still undecided and could change the deploy decision, at the looks ${DEFAULT_LOOKS.join(', ')} (--quick: ${QUICK.looks.join(', ')}), up to --max-repeats ${range(RANGES.repeats)}`,
+                `splits (seeds seed, seed+1, …): a fixed count, or auto (the default): start with ${STANDARD.looks[0]} and add splits only for the methods whose gain is still undecided and could change the deploy decision, at the looks ${STANDARD.looks.join(', ')} (--quick: ${QUICK.looks.join(', ')}), up to --max-repeats ${range(RANGES.repeats)}`,
               )
               .option(
                 '--max-repeats <n>',
@@ -124,10 +149,10 @@ export function register(program: Command): void {
       ),
     ),
     {
-      epochs: `30, quick ${QUICK.epochs}`,
-      lr: `0.001, quick ${QUICK.lr}`,
-      batchSize: `64, quick ${QUICK.batchSize}`,
-      patience: `10, quick ${QUICK.patience}`,
+      epochs: `${STANDARD.epochs}, quick ${QUICK.epochs}`,
+      lr: `${STANDARD.lr}, quick ${QUICK.lr}`,
+      batchSize: `${STANDARD.batchSize}, quick ${QUICK.batchSize}`,
+      patience: `${STANDARD.patience}, quick ${QUICK.patience}`,
       monitor: 'val_metric',
     },
   ).action(async (spec: string, f: SweepFlags) => {
@@ -137,7 +162,7 @@ export function register(program: Command): void {
     if (student === undefined) throw new CmkdError('cmkd sweep needs --student <modality>', 'invalid-option');
     if (teacher === undefined) throw new CmkdError('cmkd sweep needs --teacher <modality>', 'invalid-option');
     const backend = backendOption(f);
-    const budget = parseBudget(f, f.quick ? QUICK : { epochs: 30, lr: 1e-3, batchSize: 64, patience: 10 });
+    const { budget, seed } = sweepBudget(f);
     const repeats = numberOrAutoOption('--repeats', f.repeats, RANGES.repeats) ?? 'auto';
     const maxRepeats = numberOption('--max-repeats', f.maxRepeats, RANGES.maxRepeats);
     const delta = numberOption('--delta', f.delta, RANGES.delta);
@@ -162,11 +187,10 @@ export function register(program: Command): void {
         temperatures,
         lambdas,
         repeats,
-        ...(f.quick ? { looks: QUICK.looks } : {}),
         maxRepeats,
         delta,
-        seed: budget.seed,
-        budget: { ...budget.training, kind: budget.kind, architecture: budget.architecture },
+        seed,
+        budget,
         outDir: f.out,
         resume: Boolean(f.resume),
         source: { spec, load },
