@@ -1,6 +1,6 @@
 /** Orchestrators, each a plan of cells: the main job (advise, distill, compare, export) and the method sweep. */
 export { runMainJob, analyseTeachers, analysisSettings, planModels, FUSION } from './job.js';
-export { plainVerdict, agreementOf, agreementLine } from './verdict.js';
+export { plainVerdict, agreementOf, agreementLine, nextStepSentence } from './verdict.js';
 export { runNotes, type RunNotes } from './report.js';
 export type { RunOptions, RunResult, ModelRecord, MethodRow, TeacherOutcome, TeacherAnalysis, AnalysisSettings } from './job.js';
 export {

@@ -8,7 +8,6 @@ import { check } from '../util/errors.js';
 import { decimalsFor, formatAt, formatMeanSd, formatNumber } from '../util/format.js';
 import { gainDesign, pairedGains, summariseGain } from './decide.js';
 import { summariseRecords, summariseValues } from './summarise.js';
-import type { Decision } from './types.js';
 
 /** One finished (row, repeat), the record of its cell: the test (and validation) metrics of its model. */
 export type SweepCell = {
@@ -52,12 +51,6 @@ export interface SweepDesign {
   nTest: number;
   /** Practical margin δ of the headline gain (default per metric). */
   delta?: number;
-}
-
-/** How a sweep decided: DEPLOY_RULE applied to its method rows, and how its sequential splits ended. */
-export interface SweepDecision extends Decision {
-  /** With some undecided at the cap: the cap of the next planned look (about 1.6× past the last); null otherwise. */
-  next: { maxRepeats: number } | null;
 }
 
 export interface SweepTable {

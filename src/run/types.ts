@@ -146,16 +146,25 @@ export interface Decision {
   splitsUsed: number;
   /** Distilled students still undecided (at the cap: more splits would be needed). */
   undecided: number;
+  /** With some gains undecided at the cap: the next step (src/run/decide.ts nextStep); null otherwise. */
+  next: NextStep | null;
+}
+
+/**
+ * The next look's cap, about how many models and seconds reaching it costs, how many of the gains
+ * undecided at the cap it could decide if their spread between splits stays as it is, and the
+ * widest of their half-widths at the cap and (projected) at the next cap.
+ */
+export interface NextStep {
+  maxRepeats: number;
+  models: number;
+  seconds: number;
+  decidable: number;
+  halfWidth: { now: number; next: number };
 }
 
 /** How a run decided, with the teachers its method family ran from and its next step. */
 export interface RunDecision extends Decision {
   /** Teachers the method family ran from (the largest plain-KD gain at some look). */
   familyFrom: string[];
-  /**
-   * With some gains undecided at the cap: the next look's cap, about how many models and seconds reaching it costs, how
-   * many of those gains it could decide if their spread between splits stays as it is, and the widest of their
-   * half-widths at the cap and (projected) at the next cap; null otherwise.
-   */
-  next: { maxRepeats: number; models: number; seconds: number; decidable: number; halfWidth: { now: number; next: number } } | null;
 }

@@ -3,6 +3,7 @@ import { CCH_REPRESENTATIONS, miMethod, type CchRepresentation } from '../../cri
 import { MI_ESTIMATORS, MI_UNITS, type MIEstimatorName, type MIUnits } from '../../mi/index.js';
 import { METHOD_IDS } from '../../kd/index.js';
 import { agreementLine, BUDGET_PRESETS, BUDGETS, runMainJob, runNotes, type RunOptions, type RunResult } from '../../run/index.js';
+import type { Decision } from '../../run/types.js';
 import { oneOf } from '../../util/errors.js';
 import { throwIfAborted } from '../../util/progress.js';
 import { formatEstimate, formatMeanSd } from '../../util/format.js';
@@ -53,6 +54,15 @@ export function resumeCommand(args: readonly string[], outDir: string, name = 'r
   }
   const quote = (a: string) => (/^[\w@%+=:,./?&-]+$/.test(a) ? a : `'${a.replaceAll("'", "'\\''")}'`);
   return [`cmkd ${name}`, ...kept, '--out', outDir].map((a, i) => (i === 0 ? a : quote(a))).join(' ');
+}
+
+/** The command of the next step, after a blank line, when more splits could decide some gain undecided at the cap (a run's or a sweep's). */
+export function nextStepLines(d: Decision, what: 'run' | 'sweep', command?: string): string[] {
+  if (!d.next?.decidable || !command) return [];
+  return [
+    '',
+    `Next step (about ${d.next.models} more models, ~${duration(d.next.seconds)} at this ${what}'s pace): ${command} --max-repeats ${d.next.maxRepeats} --resume`,
+  ];
 }
 
 export function humanRun(r: RunResult, outDir: string, command?: string): string {
@@ -106,12 +116,7 @@ export function humanRun(r: RunResult, outDir: string, command?: string): string
       : []),
     '',
     r.verdict,
-    ...(r.decision.next?.decidable && command
-      ? [
-          '',
-          `Next step (about ${r.decision.next.models} more models, ~${duration(r.decision.next.seconds)} at this run's pace): ${command} --max-repeats ${r.decision.next.maxRepeats} --resume`,
-        ]
-      : []),
+    ...nextStepLines(r.decision, 'run', command),
     '',
     `Run folder: ${outDir} (results.json, methods.csv, teachers.csv, predictions.csv, best-student/, report.html)`,
   ].join('\n');

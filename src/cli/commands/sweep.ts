@@ -4,10 +4,12 @@ import { isDigitsSpec, loadDataset } from '../../data/index.js';
 import { initEngine } from '../../engine/index.js';
 import { METHOD_IDS } from '../../kd/index.js';
 import { BUDGET_PRESETS, epochBudget, type Budget } from '../../run/budget.js';
+import { gainUnits } from '../../run/decide.js';
+import { nextStepSentence } from '../../run/verdict.js';
 import { DEFAULT_SWEEP_METHODS, formatSweepTable, type SweepResult, RESULTS_CSV, RESULTS_JSON, sweep, TABLE_CSV } from '../../run/sweep.js';
 import { CmkdError } from '../../util/errors.js';
 import { formatNumber } from '../../util/format.js';
-import { resumeCommand } from './run.js';
+import { nextStepLines, resumeCommand } from './run.js';
 import { emit, progressBars, table, warn } from '../output.js';
 import { addDatasetFlags, columnOptions, hiddenAlias, interruptSignal, prepareOutDir, type DatasetFlags } from '../common.js';
 import {
@@ -77,7 +79,7 @@ function sweepBudget(f: SweepFlags): { budget: Budget; seed: number } {
   return { budget, seed };
 }
 
-/** The sweep's summary for a reader: the table, what its columns mean, the deploy decision and the next step. */
+/** The sweep's summary for a reader: the table, what its columns mean, the deploy decision and the next step (as the run's: src/run/verdict.ts nextStepSentence). */
 function humanSweep(
   r: SweepResult & { dataset: string; rows: number; repeats: number | 'auto' },
   student: string,
@@ -86,6 +88,7 @@ function humanSweep(
 ): string {
   const t = formatSweepTable(r.table);
   const d = r.decision;
+  const { scale, unit } = gainUnits(r.table.headline);
   const splits =
     r.repeats === 'auto'
       ? `sequential 70/10/20 splits (looks ${d.looks.join(', ')}; ${d.splitsUsed} used)`
@@ -95,19 +98,10 @@ function humanSweep(
     table(t.header, t.rows),
     `* highest mean per column among the students (not a test: the paired gain says whether it is clear); Δ = ${r.table.headline} minus the no-KD student's; paired gain = per-split difference from the no-KD student (same split and initial weights), 95% interval corrected for overlapping splits and valid at the planned looks, ! where it excludes 0; outcome: clear gain, clear loss, no practical effect (interval inside ±${formatNumber(d.delta)}), or undecided; n = splits finished`,
     d.sentence,
-    ...(d.next ? [nextStep(r, resume)] : []),
+    ...(d.next ? [nextStepSentence({ decision: d }, scale, unit)] : []),
+    ...nextStepLines(d, 'sweep', resume),
     `${r.trained} runs trained${r.reused ? `, ${r.reused} read back` : ''} in ${r.seconds.toFixed(0)} s; results in ${[RESULTS_JSON, RESULTS_CSV, TABLE_CSV].map((x) => path.join(r.outDir, x)).join(', ')}; chart ${r.figures.find((f) => f.endsWith('.png')) ?? ''}`,
   ].join('\n');
-}
-
-/** What to run when some gains stay undecided at the cap: more sequential splits, resumed in the same folder. */
-function nextStep(r: SweepResult & { repeats: number | 'auto' }, resume: string): string {
-  const d = r.decision;
-  const atCap = r.table.rows.filter((row) => row.effect === 'undecided at the cap').length;
-  const cap = d.looks[d.looks.length - 1];
-  return r.repeats === 'auto'
-    ? `${atCap} method(s) undecided at the cap of ${cap} splits: to add splits for them (each still decides only if its gain is far enough from 0 against its spread between splits), ${resume} --max-repeats ${d.next?.maxRepeats} --resume`
-    : `${atCap} method(s) undecided with ${cap} splits: sequential splits (--repeats auto, the default) add splits only where they are needed, resuming this folder with --resume`;
 }
 
 export function register(program: Command): void {
