@@ -7,7 +7,7 @@ import type { CchResult } from '../criteria/index.js';
 import { PLAIN_KD } from '../kd/index.js';
 import type { GainDesign } from '../metrics/index.js';
 import type { Budget } from './budget.js';
-import { DEPLOY_RULE, deployChoice, gainUnits, nextStep, summariseGain } from './decide.js';
+import { DEPLOY_RULE, candidateSummaries, deployChoice, gainUnits, nextStep, summariseGain } from './decide.js';
 import { candidateId, type Candidate } from './run-looks.js';
 import { summariseRecords, summariseValues } from './summarise.js';
 import type { MethodRow, ModelRecord, RunDecision, RunResult, TeacherOutcome } from './types.js';
@@ -29,8 +29,16 @@ const rowLabel = (rec: ModelRecord): string =>
       ? `STUDENT (${rec.modality}, no KD)`
       : `${rec.method} ← ${rec.teacher}`;
 
+/** Every distilled student's gain as the tables show it (decide.ts candidateSummaries), by candidate id. */
+const gainSummaries = (a: Assembly) =>
+  candidateSummaries(
+    a.candidates.map((c) => ({ id: candidateId(c), gains: a.gainsOf(c.teacher, c.methodId) })),
+    a.design,
+  );
+
 /** 5. The methods table: the student, the teachers, each distilled student (in candidate order); gains paired by split. */
 export function methodTable(a: Assembly): MethodRow[] {
+  const gains = gainSummaries(a);
   const byKey = new Map<string, ModelRecord[]>();
   for (const rec of a.records) {
     const key = rec.role === 'distilled' ? `${rec.methodId}|${rec.teacher}` : `${rec.role}|${rec.modality}`;
@@ -53,14 +61,20 @@ export function methodTable(a: Assembly): MethodRow[] {
         teacher: first.teacher,
         methodId: first.methodId,
         ...summariseRecords(recs, a.metrics),
-        ...(first.role === 'distilled' ? summariseGain(a.gainsOf(first.teacher!, first.methodId!), a.design) : {}),
+        ...(first.role === 'distilled'
+          ? (gains.get(rowLabel(first)) ?? summariseGain(a.gainsOf(first.teacher!, first.methodId!), a.design))
+          : {}),
       };
     });
 }
 
 /** Each teacher's CCH verdict beside its measured plain-KD gain. */
 export function outcomesOf(a: Assembly, cch: CchResult): TeacherOutcome[] {
-  return teacherOutcomes(cch, (teacher) => summariseGain(a.gainsOf(teacher, PLAIN_KD), a.design));
+  const gains = gainSummaries(a);
+  return teacherOutcomes(
+    cch,
+    (teacher) => gains.get(candidateId({ teacher, methodId: PLAIN_KD })) ?? summariseGain(a.gainsOf(teacher, PLAIN_KD), a.design),
+  );
 }
 
 /** 6. The student to deploy (DEPLOY_RULE), its record on split 1, and how the run decided. */

@@ -11,6 +11,7 @@
 import {
   DEFAULT_ALPHA,
   criticalValues,
+  decideCandidates,
   decideGain,
   meanSd,
   deployDecision,
@@ -88,6 +89,23 @@ export function summariseGain(gains: readonly number[], d: GainDesign): GainSumm
   if (singleSplit(d)) return { gain: { mean: gains[0], sd: NaN, n: 1 }, gainCi: null, effect: 'undecided at the cap' };
   const g = decideGain(gains, d);
   return { gain: { mean: g.mean, sd: g.sd, n: g.splits }, gainCi: g.ci, effect: g.outcome };
+}
+
+/**
+ * The candidates' gains as the tables show them (summariseGain), with the outcome of the deploy
+ * decision's candidates (decideCandidates): a candidate the sequential plan closed while undecided,
+ * its upper end below δ or below a cleared candidate's lower end, 'stopped: cannot be deployed'.
+ */
+export function candidateSummaries(candidates: readonly GainCandidate[], d: GainDesign): Map<string, GainSummary> {
+  const measured = candidates.filter((c) => c.gains.length > 0);
+  const decided = singleSplit(d) || measured.length === 0 ? [] : decideCandidates(measured, d);
+  return new Map(
+    candidates.map((c) => {
+      const s = summariseGain(c.gains, d);
+      const stopped = decided.find((x) => x.id === c.id)?.outcome === 'stopped: cannot be deployed';
+      return [c.id, stopped ? { ...s, effect: 'stopped: cannot be deployed' } : s];
+    }),
+  );
 }
 
 /** The candidates still open and the split count to bring them to (none with a single split). */

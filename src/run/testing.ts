@@ -72,10 +72,15 @@ export function summaryAgainstTables(r: Pick<RunResult, 'verdict' | 'outcomes' |
   const measured = /Measured plain KD \([^)]*\): (.*?); decided and clear:/.exec(r.verdict);
   if (!measured) return [`no 'Measured plain KD' sentence in: ${r.verdict}`];
   const named = new Map<string, string>();
-  for (const clause of measured[1].split(/; (?=clear gain|clear loss|no practical effect|undecided)/)) {
-    const outcome = ['clear gain', 'clear loss', 'no practical effect', 'undecided at the cap', 'undecided'].find((o) =>
-      clause.startsWith(o),
-    )!;
+  for (const clause of measured[1].split(/; (?=clear gain|clear loss|no practical effect|undecided|stopped)/)) {
+    const outcome = [
+      'clear gain',
+      'clear loss',
+      'no practical effect',
+      'undecided at the cap',
+      'undecided',
+      'stopped: cannot be deployed',
+    ].find((o) => clause.startsWith(o))!;
     for (const [, t] of clause.matchAll(/'([^']+)'/g)) named.set(t, outcome);
     for (const o of r.outcomes.filter((x) => x.effect === outcome && (outcome === 'clear gain' || outcome === 'clear loss'))) {
       const [value, interval] = estimateParts(scale * o.gain.mean, o.gainCi && [scale * o.gainCi[0], scale * o.gainCi[1]], {

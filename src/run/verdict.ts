@@ -79,6 +79,7 @@ export function plainVerdict(r: RunResult): string {
     withEffect('no practical effect', `no practical effect (within ±${formatNumber(scale * r.decision.delta)}${unit})`, false),
     withEffect('undecided', 'undecided', false),
     withEffect('undecided at the cap', `undecided at the cap of ${r.decision.looks[r.decision.looks.length - 1]} splits`, false),
+    withEffect('stopped: cannot be deployed', STOPPED_WORDS, false),
   ].filter(Boolean);
   const sequential = r.decision.looks.length > 1;
   const intervals = sequential
@@ -97,6 +98,10 @@ export function plainVerdict(r: RunResult): string {
     ...(next ? [nextStepSentence(r, scale, unit)] : []),
   ].join(' ');
 }
+
+/** Why a student the sequential splits stopped early cannot be deployed (src/metrics/gains.ts nextSplits), in the summary's words. */
+export const STOPPED_WORDS =
+  'stopped: cannot be deployed (splits stopped early: the upper end of its interval is below the practical margin or below the lower end of a gain above 0 after the correction)';
 
 /** What more splits would do for the gains undecided at the cap, from their present spread between splits. */
 export function nextStepSentence(r: { decision: Decision }, scale = 1, unit = ''): string {
