@@ -6,25 +6,12 @@
  */
 import { featureSize, gatherRows, getModality, numClasses, type MultimodalDataset, type Split } from '../data/index.js';
 import { applyStandardizer, fitStandardizer } from '../data/standardize.js';
-import { f1Weighted, type MeanSd } from '../metrics/index.js';
+import { f1Weighted } from '../metrics/index.js';
 import { fitNearestCentroid, predictNearestCentroid } from '../models/index.js';
 import { summariseValues } from './summarise.js';
-import type { ModelRecord } from './types.js';
+import type { BaselineRow, ModelRecord } from './types.js';
 
-export const NEAREST_CENTROID = 'nearest centroid';
-
-export interface BaselineRow {
-  baseline: typeof NEAREST_CENTROID;
-  /** The run's model of this modality: the no-KD student or a teacher. */
-  role: 'student' | 'teacher';
-  modality: string;
-  /** The headline metric (weighted F1). */
-  metric: string;
-  /** The baseline's test metric, mean ± sd over the splits of… */
-  test: MeanSd;
-  /** …the run's own model of the modality, over the same splits. */
-  model: MeanSd;
-}
+export const NEAREST_CENTROID: BaselineRow['baseline'] = 'nearest centroid';
 
 /** The headline metric of a classification run, which the baseline reports. */
 const METRIC = 'f1Weighted';

@@ -49,6 +49,9 @@ export interface ModelWorkspace extends TrainingWorkspace {
   teacherDir(repeat: number, teacher: string): string;
 }
 
+/** Where a plan keeps its model `name` of repeat `repeat`, relative to the run folder: models/r<repeat>/<name>. */
+export const modelPath = (repeat: number, name: string): string => path.join('models', `r${repeat}`, name);
+
 /** A `train` cell: a model on `modality` alone, saved in `dir` (relative to the run folder). */
 export interface TrainCellInputs {
   repeat: number;

@@ -22,10 +22,9 @@ import { VERSION } from '../version.js';
 import { architectureFor, budgetTraining, resolveRunBudget, trainingSchedule, type Budget, type TrainingSchedule } from './budget.js';
 import { asJson, execute, type Cell, type Json, type RecipeRunner, type WorkspaceRecipe } from './cells.js';
 import { foldLooks, sequentialLooks } from './decide.js';
-import { modelRunners, type ModelCellKind, type ModelWorkspace } from './model-cells.js';
+import { modelPath, modelRunners, type ModelCellKind, type ModelWorkspace } from './model-cells.js';
 import { checkRows, KFOLD_K, planSplits, splitScheme, type SplitPlan } from './rows.js';
 import { analysisSettings, capRows, checkOptions, FUSION, type RunOptions } from './run-options.js';
-import { modelPath } from './run-plans.js';
 import { fingerprintOf, type StageStore } from './stages.js';
 import type { AnalysisSettings } from './types.js';
 

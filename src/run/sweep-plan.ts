@@ -1,5 +1,4 @@
 /** The sweep's plan: its method rows (the registry's methods × the temperature and λ grids), its settings, and per repeat a teacher, a no-KD student and a student per row, as model cells (src/run/model-cells.ts). */
-import path from 'node:path';
 import { getModality, stratifiedSplit, type MultimodalDataset } from '../data/index.js';
 import {
   describeMethod,
@@ -21,6 +20,7 @@ import type { Cell } from './cells.js';
 import {
   cellInputs,
   checkMethodCell,
+  modelPath,
   teacherless,
   type DistillCellInputs,
   type ModelCellKind,
@@ -143,11 +143,6 @@ const dirName = (id: string) => id.replace(/[^A-Za-z0-9_.+=@,-]/g, '_');
 /** The id of the cell of `row` in repeat `repeat`; its stage file is stages/r<repeat>_<row>.json (other characters as '_'). */
 export const cellId = (repeat: number, row: string) => `r${repeat}/${row}`;
 
-/** The folder of a cell's model (a DisCoM-KD cell: one sub-folder per modality). */
-export function sweepModelDir(outDir: string, cell: { repeat: number; row: string }): string {
-  return path.join(outDir, 'models', `r${cell.repeat}`, dirName(cell.row));
-}
-
 /** The checked options, the table's rows, the notes and the plan. */
 export function prepareSweep(o: SweepPlanOptions): {
   config: SweepConfig;
@@ -244,7 +239,8 @@ function checkEntries(
 /** The cells of repeats from..to − 1: per repeat the teacher, the no-KD student, then a cell per method row of `entries`. */
 function planRepeats(config: SweepConfig, order: RowOrder[], entries: SweepEntry[], from: number, to: number): Cell[] {
   const plan: Cell[] = [];
-  const dir = (r: number, row: string) => path.join('models', `r${r}`, dirName(row));
+  // The folder of a cell's model (a DisCoM-KD cell: one sub-folder per modality).
+  const dir = (r: number, row: string) => modelPath(r, dirName(row));
   const rowOf = (id: string) => order.find((x) => x.id === id)!;
   for (let r = from; r < to; r++) {
     const cell = (
@@ -295,7 +291,6 @@ export function planSweep(o: SweepPlanOptions): Cell[] {
 /** The model cells' workspace of a sweep with `config` on `dataset`: split and training seed `seed + r` for repeat r. */
 export function sweepCells(dataset: MultimodalDataset, config: SweepConfig): ModelWorkspace {
   const { kind, teacherKind, architecture, ...training } = config.budget;
-  const modelDir = (r: number, name: string) => path.join('models', `r${r}`, name);
   return {
     ds: dataset,
     split: (r) => stratifiedSplit(dataset, { seed: config.seed + r }),
@@ -305,8 +300,8 @@ export function sweepCells(dataset: MultimodalDataset, config: SweepConfig): Mod
       kind: role === 'teacher' ? teacherKind : kind,
       architecture: role === 'teacher' && teacherKind !== kind ? undefined : (architecture ?? undefined),
     }),
-    studentDir: (r) => modelDir(r, 'student'),
-    teacherDir: (r) => modelDir(r, 'teacher'),
+    studentDir: (r) => modelPath(r, 'student'),
+    teacherDir: (r) => modelPath(r, 'teacher'),
   };
 }
 

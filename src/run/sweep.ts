@@ -28,7 +28,7 @@ import type { ProgressFn } from '../util/progress.js';
 import { meanSd, type GainCandidate, type GainDesign } from '../metrics/index.js';
 import { asJson, execute, fromJson, type Cell, type CellPool, type Json, type QueueTarget, type RecipeRunner } from './cells.js';
 import { DEPLOY_RULE, deployChoice, gainUnits, nextStep, openCandidates } from './decide.js';
-import { planPool } from './pool.js';
+import { withPool } from './pool.js';
 import { growingPlan } from './sequential.js';
 import { modelRunners, type ModelCellKind, type ModelWorkspace } from './model-cells.js';
 import { priorSweep, RESULTS_JSON, writeSweepFiles } from './sweep-files.js';
@@ -46,7 +46,7 @@ import { fingerprintOf } from './stages.js';
 import type { Decision, ModelRecord } from './types.js';
 
 export { RESULTS_CSV, RESULTS_JSON, TABLE_CSV } from './sweep-files.js';
-export { DEFAULT_SWEEP_METHODS, planSweep, sweepEntries, sweepModelDir } from './sweep-plan.js';
+export { DEFAULT_SWEEP_METHODS, planSweep, sweepEntries } from './sweep-plan.js';
 export type { SweepCellBudget, SweepCellInputs, SweepEntry, SweepPlanOptions } from './sweep-plan.js';
 export { formatSweepTable, sweepFigureSpec, sweepGainDesign, sweepGains, sweepTable } from './sweep-table.js';
 export type { SweepCell, SweepRow, SweepTable } from './sweep-table.js';
@@ -113,12 +113,7 @@ export async function sweepWorkspace(options: Json, env: { onProgress?: Progress
 
 /** Run (or resume) a sweep; see the module comment. */
 export async function sweep(o: SweepOptions): Promise<SweepResult> {
-  const { pool, close } = planPool(o);
-  try {
-    return await runSweep({ ...o, pool });
-  } finally {
-    await close();
-  }
+  return withPool(o, (pool) => runSweep({ ...o, pool }));
 }
 
 async function runSweep(o: SweepOptions & { pool?: CellPool }): Promise<SweepResult> {

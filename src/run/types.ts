@@ -2,7 +2,6 @@
 import type { CchRepresentation, CchResult } from '../criteria/index.js';
 import type { MIEstimatorName, MIUnits } from '../mi/index.js';
 import type { DatasetSummary } from '../data/index.js';
-import type { BaselineRow } from './baseline.js';
 import type { GainOutcome, MeanSd } from '../metrics/index.js';
 import type { EpochRecord } from '../train/index.js';
 import type { Budget, TrainingSchedule } from './budget.js';
@@ -43,6 +42,20 @@ export interface MethodRow {
   /** Its 95% interval (valid for overlapping splits and sequential looks; null with fewer than 2 splits) and what it says. */
   gainCi?: [number, number] | null;
   effect?: Effect;
+}
+
+/** A baseline beside one of the run's models (src/run/baseline.ts). */
+export interface BaselineRow {
+  baseline: 'nearest centroid';
+  /** The run's model of this modality: the no-KD student or a teacher. */
+  role: 'student' | 'teacher';
+  modality: string;
+  /** The headline metric (weighted F1). */
+  metric: string;
+  /** The baseline's test metric, mean ± sd over the splits of… */
+  test: MeanSd;
+  /** …the run's own model of the modality, over the same splits. */
+  model: MeanSd;
 }
 
 /** What a paired gain's interval says (src/metrics/gains.ts); null without any split. */
