@@ -16,7 +16,7 @@ import type { tf } from '../engine/index.js';
 import { methodIdLabel, parseMethodId, type ObjectiveSettings } from '../kd/index.js';
 import { argmaxRows } from '../metrics/index.js';
 import { loadModel, saveModel, type ModelKind, type SpecOverrides } from '../models/index.js';
-import { DISCOM_DEFAULTS, discomOnDataset, saveDiscomStudents } from '../train/discom/index.js';
+import { discomOnDataset, saveDiscomStudents } from '../train/discom/index.js';
 import { discomTrainingOptions, distill, loadTeacher, type TrainSettings } from '../train/distill.js';
 import {
   evaluateModel,
@@ -221,8 +221,6 @@ async function teacherlessStudent(i: DistillCellInputs, w: ModelWorkspace, ctx: 
   const started = Date.now();
   const dir = path.join(ctx.outDir, i.dir);
   const modalities = [i.student, i.teacher];
-  const { seed, ...o } = w.training(i.repeat);
-  const optional = discomTrainingOptions(o);
   const backbones = Object.fromEntries(
     modalities.map((m, k) => {
       const { kind, architecture } = w.model(m, k === 0 ? 'student' : 'teacher');
@@ -230,15 +228,10 @@ async function teacherlessStudent(i: DistillCellInputs, w: ModelWorkspace, ctx: 
     }),
   );
   const res = await discomOnDataset(w.ds, {
-    ...optional,
+    ...discomTrainingOptions(w.training(i.repeat)),
     modalities,
     split: w.split(i.repeat),
     backbones,
-    epochs: o.epochs,
-    lr: o.lr ?? DISCOM_DEFAULTS.lr,
-    batchSize: o.batchSize ?? DISCOM_DEFAULTS.batchSize,
-    augment: o.augment ?? false,
-    seed,
     onProgress: ctx.onProgress,
     signal: ctx.signal,
   });
