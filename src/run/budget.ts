@@ -230,25 +230,7 @@ export function budgetTraining(budget: Budget, nTrainRows: number): TrainSetting
   };
 }
 
-/**
- * A budget in the fixed epochs a sweep trains with (`cmkd sweep --quick`: the quick preset): its
- * steps as epochs and patience for the 70% training rows of `rows` rows (trainingSchedule; quick
- * on 2000 digits: 6 epochs, patience 3), its batch size and learning rate, and its image widths
- * for every model of the sweep (teacher and students share one architecture there; a table MLP
- * gets hidden [64] at quick). The sweep selects on the validation metric, as the run does.
- */
-export function epochBudget(budget: Budget, rows: number) {
-  const s = trainingSchedule(budget, Math.round(0.7 * rows));
-  return {
-    rows,
-    epochs: s.epochs,
-    lr: budget.lr,
-    batchSize: budget.batchSize,
-    patience: s.patience,
-    architecture: budget.image,
-  };
-}
-
+/** The widths of a model of `kind` under the budget: the table widths for an MLP, the image widths otherwise. */
 export function architectureFor(budget: Budget, kind: ModelKind): SpecOverrides {
   return kind === 'mlp' ? budget.table : budget.image;
 }

@@ -9,7 +9,6 @@ export {
   resolveBudget,
   resolveRunBudget,
   trainingSchedule,
-  epochBudget,
   type Budget,
   type BudgetName,
   type BudgetOverrides,
