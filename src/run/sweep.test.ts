@@ -236,7 +236,13 @@ describe('sequential sweep', () => {
     // δ = 1.5 (F1 units): absurd for a real sweep, here it closes the row whose 2-split interval is the narrowest
     // (FeatKD: upper end 1.09 < δ) and leaves the others open, so both branches are exercised.
     const delta = 1.5;
-    const r = await sweep({ ...base(dir), methods: ['kd', 'feature', 'discom'], repeats: 'auto', budget: tinySweepBudget(16, looks), delta });
+    const r = await sweep({
+      ...base(dir),
+      methods: ['kd', 'feature', 'discom'],
+      repeats: 'auto',
+      budget: tinySweepBudget(16, looks),
+      delta,
+    });
     // Which rows were open at the first look, recomputed from the first look's records.
     const split = stratifiedSplit(ds, { seed: 5 });
     const first = r.cells.filter((c) => c.repeat < 2);
