@@ -10,45 +10,18 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { LOCK_FILE } from '../util/fs.js';
 import { runCli as run, startCli } from '../../test/cli.js';
+import { toyTrain, writeToyCsv } from '../../test/toy-csv.js';
 
 const root = mkdtempSync(join(tmpdir(), 'cmkd-out-lock-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
-/** 60 rows of one CSV: two columns separating classes x and z. */
-const csv = join(root, 'toy.csv');
-writeFileSync(
-  csv,
-  ['a,b,y', ...Array.from({ length: 60 }, (_, i) => `${(i % 2) * 3 + ((i * 7) % 5) / 5},${(i * 3) % 5},${i % 2 ? 'x' : 'z'}`)].join('\n') +
-    '\n',
-);
-const train = (out: string, epochs: number, ...more: string[]) => [
-  'train',
-  csv,
-  '--csv-modality',
-  'p=a',
-  '--csv-modality',
-  'q=b',
-  '--label',
-  'y',
-  '--modality',
-  'p',
-  '--out',
-  out,
-  '--epochs',
-  String(epochs),
-  '--patience',
-  '0',
-  '--batch-size',
-  '4',
-  '--hidden',
-  '4',
-  ...more,
-];
+const csv = writeToyCsv(root);
+const train = (out: string, epochs: number, ...more: string[]) => toyTrain(csv, out, epochs, ...more);
 
 describe('a lock on the output folder', () => {
   it('a second --resume while the first runs: one line naming the folder and the first pid, exit 2, nothing touched', async () => {
     const out = join(root, 'busy');
-    const first = startCli(train(out, 10000, '--quiet'));
+    const first = startCli(train(out, 10000));
     try {
       // Once it has checkpointed an epoch, it is writing there.
       const log = join(out, 'checkpoint', 'log.json');
@@ -57,7 +30,7 @@ describe('a lock on the output folder', () => {
         await new Promise((r) => setTimeout(r, 20));
       }
       const before = readFileSync(join(out, LOCK_FILE), 'utf8');
-      const second = await run(...train(out, 10000, '--quiet', '--resume'));
+      const second = await run(...train(out, 10000, '--resume'));
       expect(second.code).toBe(2);
       expect(second.stdout).toBe('');
       expect(second.stderr.split('\n')).toHaveLength(2);
@@ -76,20 +49,20 @@ describe('a lock on the output folder', () => {
     mkdirSync(out);
     const dead = spawnSync(process.execPath, ['-e', '']).pid;
     writeFileSync(join(out, LOCK_FILE), JSON.stringify({ pid: dead, host: hostname(), since: '2026-01-01T00:00:00.000Z' }));
-    const r = await run(...train(out, 2, '--quiet', '--resume'));
+    const r = await run(...train(out, 2, '--resume'));
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     expect(existsSync(join(out, 'metrics.json'))).toBe(true);
     expect(existsSync(join(out, LOCK_FILE))).toBe(false);
     // Two commands one after the other in one process: the second is not refused.
-    expect((await run(...train(out, 2, '--quiet', '--resume'))).code).toBe(0);
+    expect((await run(...train(out, 2, '--resume'))).code).toBe(0);
   });
 
   it("another machine's lock is not taken over", async () => {
     const out = join(root, 'remote');
     mkdirSync(out);
     writeFileSync(join(out, LOCK_FILE), JSON.stringify({ pid: 1, host: 'elsewhere', since: '2026-01-01T00:00:00.000Z' }));
-    const r = await run(...train(out, 2, '--quiet', '--resume'));
+    const r = await run(...train(out, 2, '--resume'));
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/is being written by another cmkd run \(pid 1 on elsewhere, since 2026-01-01T00:00:00.000Z\)/);
   });

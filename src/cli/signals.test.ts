@@ -2,22 +2,17 @@
  * SIGTERM (`kill`, a scheduler's stop) and SIGHUP (the terminal closed) stop a command as Ctrl-C
  * does: the same one line, exit code 128 + the signal's number (143, 129), the finished work kept.
  */
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runCli as run } from '../../test/cli.js';
+import { toyTrain, writeToyCsv } from '../../test/toy-csv.js';
 
 const root = mkdtempSync(join(tmpdir(), 'cmkd-signals-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
-/** 60 rows of one CSV: two columns separating classes x and z. */
-const csv = join(root, 'toy.csv');
-writeFileSync(
-  csv,
-  ['a,b,y', ...Array.from({ length: 60 }, (_, i) => `${(i % 2) * 3 + ((i * 7) % 5) / 5},${(i * 3) % 5},${i % 2 ? 'x' : 'z'}`)].join('\n') +
-    '\n',
-);
+const csv = writeToyCsv(root);
 
 describe('signals other than Ctrl-C', () => {
   for (const [signal, code] of [
@@ -34,29 +29,7 @@ describe('signals other than Ctrl-C', () => {
           process.emit(signal, signal);
         }
       }, 5);
-      const r = await run(
-        'train',
-        csv,
-        '--csv-modality',
-        'p=a',
-        '--csv-modality',
-        'q=b',
-        '--label',
-        'y',
-        '--modality',
-        'p',
-        '--out',
-        out,
-        '--epochs',
-        '200',
-        '--patience',
-        '0',
-        '--batch-size',
-        '4',
-        '--hidden',
-        '4',
-        '--quiet',
-      );
+      const r = await run(...toyTrain(csv, out, 200));
       clearInterval(poll);
       expect(r.stderr).toBe('cmkd: interrupted; finished results were kept\n');
       expect(r.code).toBe(code);

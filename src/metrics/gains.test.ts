@@ -172,7 +172,15 @@ describe('nextSplits', () => {
     const floor = per[0].ci![0];
     expect(per[3].ci![1]).toBeLessThan(floor);
     expect(per[4].ci![1]).toBeGreaterThan(floor);
-    expect(nextSplits(c, design())).toEqual({ open: ['wide'], splits: 5 });
+    expect(nextSplits(c, design())).toEqual({ open: ['wide'], splits: 5, stopped: ['small'] });
+    // Stopped because it cannot be the largest cleared gain: its outcome says so, not 'undecided'.
+    expect(per.map((x) => x.outcome)).toEqual([
+      'clear gain',
+      'clear loss',
+      'no practical effect',
+      'stopped: cannot be deployed',
+      'undecided',
+    ]);
   });
   it('closes a candidate whose gain is surely below δ, though undecided', () => {
     const d = design();
@@ -181,12 +189,14 @@ describe('nextSplits', () => {
     const k = 0.025 / (c0 * Math.sqrt(varianceFactor(3, d)));
     const c = [{ id: 'sub-delta', gains: [-0.02 - k, -0.02, -0.02 + k] }, ...family([0], 0.05, 3, 2)];
     const per = decideCandidates(c, d);
-    expect(per[0].outcome).toBe('undecided');
+    // Alone its interval is undecided; as a candidate of the sequential plan it is stopped, and says so.
+    expect(decideGain(c[0].gains, d).outcome).toBe('undecided');
+    expect(per[0].outcome).toBe('stopped: cannot be deployed');
     expect(per[0].ci![1]).toBeCloseTo(0.005, 9);
-    expect(nextSplits(c, d).open).toEqual(['kd0']);
+    expect(nextSplits(c, d)).toMatchObject({ open: ['kd0'], stopped: ['sub-delta'] });
   });
   it('closes everything at the cap', () => {
-    expect(nextSplits(family([0, 0], 0.1, 12, 1), design())).toEqual({ open: [], splits: null });
+    expect(nextSplits(family([0, 0], 0.1, 12, 1), design())).toEqual({ open: [], splits: null, stopped: [] });
   });
 });
 

@@ -18,8 +18,12 @@ import { normalCdf, studentQuantile } from './distributions.js';
 import { meanSd } from './stats.js';
 import { SPENDING_NAMES, spendingBoundaries, type SpendingName } from './spending.js';
 
-/** What the interval of a gain says. */
-export type GainOutcome = 'clear gain' | 'clear loss' | 'no practical effect' | 'undecided' | 'undecided at the cap';
+/**
+ * What the interval of a gain says; for a candidate the sequential plan closed while its gain was
+ * still undecided (nextSplits: too small to deploy, or below a cleared candidate), that it stopped.
+ */
+export type GainOutcome =
+  'clear gain' | 'clear loss' | 'no practical effect' | 'undecided' | 'undecided at the cap' | 'stopped: cannot be deployed';
 
 /** How the gains were obtained and what may be decided from them: fixed before the first split. */
 export interface GainDesign {
@@ -225,8 +229,18 @@ export function decideCandidates(candidates: readonly GainCandidate[], d: GainDe
     return decideGain(c.gains, d);
   });
   const cleared = holmCleared(candidates, decisions, d, alpha);
-  return candidates.map((c, i) => ({ id: c.id, ...decisions[i], cleared: cleared[i] }));
+  const floor = clearedFloor(decisions.filter((_, i) => cleared[i]));
+  return candidates.map((c, i) => {
+    const stopped = decisions[i].outcome === 'undecided' && !deployable(decisions[i], floor, d.delta);
+    return { id: c.id, ...decisions[i], ...(stopped ? { outcome: 'stopped: cannot be deployed' as const } : {}), cleared: cleared[i] };
+  });
 }
+
+/** The largest lower end of the cleared candidates' intervals (−∞ without any). */
+const clearedFloor = (cleared: readonly GainDecision[]) => Math.max(-Infinity, ...cleared.map((c) => c.ci![0]));
+
+/** Whether a gain could still be the one deployed: no interval yet, or its upper end above the cleared floor and at least δ. */
+const deployable = (g: GainDecision, floor: number, delta: number) => g.ci === null || (g.ci[1] > floor && g.ci[1] >= delta);
 
 /** What the run should do next: the candidates that need more splits and the split count to bring them to. */
 export interface NextSplits {
@@ -234,6 +248,8 @@ export interface NextSplits {
   open: string[];
   /** The next planned look: train the open candidates (and the no-KD student) on splits up to this count; null when none is open. */
   splits: number | null;
+  /** Candidates closed while undecided below the cap, as unable to be the one deployed (outcome 'stopped: cannot be deployed'). */
+  stopped: string[];
 }
 
 /**
@@ -248,18 +264,15 @@ export interface NextSplits {
 export function nextSplits(candidates: readonly GainCandidate[], d: GainDesign): NextSplits {
   const { cap } = checkDesign(d);
   const decided = decideCandidates(candidates, d);
-  const floor = Math.max(-Infinity, ...decided.filter((c) => c.cleared).map((c) => c.ci![0]));
+  const floor = clearedFloor(decided.filter((c) => c.cleared));
   const open = decided.filter(
     (c) =>
-      c.splits < cap &&
-      !c.cleared &&
-      c.outcome !== 'clear loss' &&
-      c.outcome !== 'no practical effect' &&
-      (c.ci === null || (c.ci[1] > floor && c.ci[1] >= d.delta)),
+      c.splits < cap && !c.cleared && c.outcome !== 'clear loss' && c.outcome !== 'no practical effect' && deployable(c, floor, d.delta),
   );
-  if (open.length === 0) return { open: [], splits: null };
+  const stopped = decided.filter((c) => c.outcome === 'stopped: cannot be deployed').map((c) => c.id);
+  if (open.length === 0) return { open: [], splits: null, stopped };
   const behind = Math.min(...open.map((c) => c.splits));
-  return { open: open.map((c) => c.id), splits: d.looks.find((R) => R > behind)! };
+  return { open: open.map((c) => c.id), splits: d.looks.find((R) => R > behind)!, stopped };
 }
 
 /** The student to deploy and why. */

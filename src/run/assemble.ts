@@ -7,7 +7,7 @@ import type { CchResult } from '../criteria/index.js';
 import { PLAIN_KD } from '../kd/index.js';
 import type { GainDesign } from '../metrics/index.js';
 import type { Budget } from './budget.js';
-import { DEPLOY_RULE, couldDecide, deployChoice, gainUnits, projectedHalfWidth, summariseGain } from './decide.js';
+import { DEPLOY_RULE, candidateSummaries, deployChoice, gainUnits, nextStep, summariseGain } from './decide.js';
 import { candidateId, type Candidate } from './run-looks.js';
 import { summariseRecords, summariseValues } from './summarise.js';
 import type { MethodRow, ModelRecord, RunDecision, RunResult, TeacherOutcome } from './types.js';
@@ -29,8 +29,16 @@ const rowLabel = (rec: ModelRecord): string =>
       ? `STUDENT (${rec.modality}, no KD)`
       : `${rec.method} ← ${rec.teacher}`;
 
+/** Every distilled student's gain as the tables show it (decide.ts candidateSummaries), by candidate id. */
+const gainSummaries = (a: Assembly) =>
+  candidateSummaries(
+    a.candidates.map((c) => ({ id: candidateId(c), gains: a.gainsOf(c.teacher, c.methodId) })),
+    a.design,
+  );
+
 /** 5. The methods table: the student, the teachers, each distilled student (in candidate order); gains paired by split. */
 export function methodTable(a: Assembly): MethodRow[] {
+  const gains = gainSummaries(a);
   const byKey = new Map<string, ModelRecord[]>();
   for (const rec of a.records) {
     const key = rec.role === 'distilled' ? `${rec.methodId}|${rec.teacher}` : `${rec.role}|${rec.modality}`;
@@ -53,14 +61,20 @@ export function methodTable(a: Assembly): MethodRow[] {
         teacher: first.teacher,
         methodId: first.methodId,
         ...summariseRecords(recs, a.metrics),
-        ...(first.role === 'distilled' ? summariseGain(a.gainsOf(first.teacher!, first.methodId!), a.design) : {}),
+        ...(first.role === 'distilled'
+          ? (gains.get(rowLabel(first)) ?? summariseGain(a.gainsOf(first.teacher!, first.methodId!), a.design))
+          : {}),
       };
     });
 }
 
 /** Each teacher's CCH verdict beside its measured plain-KD gain. */
 export function outcomesOf(a: Assembly, cch: CchResult): TeacherOutcome[] {
-  return teacherOutcomes(cch, (teacher) => summariseGain(a.gainsOf(teacher, PLAIN_KD), a.design));
+  const gains = gainSummaries(a);
+  return teacherOutcomes(
+    cch,
+    (teacher) => gains.get(candidateId({ teacher, methodId: PLAIN_KD })) ?? summariseGain(a.gainsOf(teacher, PLAIN_KD), a.design),
+  );
 }
 
 /** 6. The student to deploy (DEPLOY_RULE), its record on split 1, and how the run decided. */
@@ -100,29 +114,23 @@ export function deployment(
     splitsUsed: Math.max(...a.records.map((r) => r.repeat)) + 1,
     familyFrom: o.familyFrom,
     undecided: undecidedRows.length,
-    next: nextStep(a, table, o.looks, o.budget),
+    next: nextOf(a, table, o.looks, o.budget),
   };
   return { best, bestRecord, decision };
 }
 
-/**
- * The next step when some gains stay open at the cap: the next planned look (about 1.6× the cap), its cost at this
- * run's pace, and how many of the open gains it could decide if their spread between splits stays as it is.
- */
-function nextStep(a: Assembly, table: MethodRow[], looks: number[], budget: Budget): RunDecision['next'] {
+/** The next step when some gains stay open at the cap (decide.ts nextStep): a split adds the open students, the no-KD student and their teachers. */
+function nextOf(a: Assembly, table: MethodRow[], looks: number[], budget: Budget): RunDecision['next'] {
   const atCap = a.candidates.filter((c) => table.find((row) => row.label === candidateId(c))?.effect === 'undecided at the cap');
   if (!atCap.length) return null;
-  const cap = looks[looks.length - 1];
-  const nextCap = budget.looks.find((x) => x > cap) ?? Math.ceil(cap * 1.6);
-  const models = (nextCap - cap) * (atCap.length + 1 + new Set(atCap.map((c) => c.teacher)).size);
-  const pace = summariseValues(a.records.map((rec) => rec.seconds)).mean;
-  const gains = atCap.map((c) => a.gainsOf(c.teacher, c.methodId));
-  const widest = (R: number) => Math.max(...gains.map((g) => projectedHalfWidth(g, a.design, R)));
-  return {
-    maxRepeats: nextCap,
-    models,
-    seconds: models * pace,
-    decidable: gains.filter((g) => couldDecide(g, a.design, nextCap)).length,
-    halfWidth: { now: widest(cap), next: widest(nextCap) },
-  };
+  return nextStep(
+    atCap.map((c) => a.gainsOf(c.teacher, c.methodId)),
+    a.design,
+    {
+      looks,
+      planned: budget.looks,
+      modelsPerSplit: atCap.length + 1 + new Set(atCap.map((c) => c.teacher)).size,
+      pace: summariseValues(a.records.map((rec) => rec.seconds)).mean,
+    },
+  );
 }

@@ -9,29 +9,13 @@
  */
 import { featureSize, gatherRows, getModality, numClasses, type MultimodalDataset, type Split } from '../data/index.js';
 import { applyStandardizer, fitStandardizer } from '../data/standardize.js';
-import { f1Weighted, mse, type MeanSd } from '../metrics/index.js';
+import { f1Weighted, mse } from '../metrics/index.js';
 import { fitLeastSquares, fitNearestCentroid, predictLeastSquares, predictNearestCentroid } from '../models/index.js';
 import { summariseValues } from './summarise.js';
-import type { ModelRecord } from './types.js';
+import type { BaselineRow, ModelRecord } from './types.js';
 
-export const NEAREST_CENTROID = 'nearest centroid';
-export const LEAST_SQUARES = 'least squares';
-
-export interface BaselineRow {
-  /** NEAREST_CENTROID for classification, LEAST_SQUARES for regression. */
-  baseline: typeof NEAREST_CENTROID | typeof LEAST_SQUARES;
-  /** The run's model of this modality: the no-KD student or a teacher. */
-  role: 'student' | 'teacher';
-  modality: string;
-  /** The headline metric (weighted F1; MSE for regression). */
-  metric: string;
-  /** The baseline's test metric, mean ± sd over the splits of… */
-  test: MeanSd;
-  /** …the run's own model of the modality, over the same splits. */
-  model: MeanSd;
-  /** Regression: predicting the training rows' mean target for every test row, over the same splits (the same for every modality). */
-  trainingMean?: MeanSd;
-}
+export const NEAREST_CENTROID: BaselineRow['baseline'] = 'nearest centroid';
+export const LEAST_SQUARES: BaselineRow['baseline'] = 'least squares';
 
 /** The baseline's test score on `split`, fitted on its training rows of modality `name` (standardised on them). */
 export function baselineScore(ds: MultimodalDataset, name: string, split: Split): number {

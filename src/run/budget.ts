@@ -15,6 +15,8 @@
  */
 import { METHOD_IDS, QUICK_METHOD_IDS } from '../kd/index.js';
 import type { ModelKind, SpecOverrides } from '../models/index.js';
+import type { TrainSettings } from '../train/distill.js';
+import type { EarlyStoppingMetric } from '../train/index.js';
 import { CmkdError, check, oneOf } from '../util/errors.js';
 
 export type BudgetName = 'quick' | 'standard' | 'full';
@@ -39,8 +41,10 @@ export interface Budget {
   patienceSteps: number;
   /** A fixed number of epochs (--epochs), overriding maxSteps; null: from maxSteps. */
   epochs: number | null;
-  /** Early-stopping patience in epochs (--patience), overriding patienceSteps; null: from patienceSteps. */
+  /** Early-stopping patience in epochs (--patience; 0: none, the best epoch still restored), overriding patienceSteps; null: from patienceSteps. */
   patience: number | null;
+  /** What selects the best epoch and stops early (`cmkd sweep --monitor`); absent in the presets: val_metric. */
+  monitor?: EarlyStoppingMetric;
   batchSize: number;
   lr: number;
   /** Architecture widths for images (CNN) and tables (MLP); teacher and student share them. */
@@ -209,24 +213,24 @@ export function trainingSchedule(budget: Budget, nTrainRows: number): TrainingSc
 }
 
 /**
- * A budget in the fixed epochs a sweep trains with (`cmkd sweep --quick`: the quick preset): its
- * steps as epochs and patience for the 70% training rows of `rows` rows (trainingSchedule; quick
- * on 2000 digits: 6 epochs, patience 3), its batch size and learning rate, and its image widths
- * for every model of the sweep (teacher and students share one architecture there; a table MLP
- * gets hidden [64] at quick). The sweep selects on the validation metric, as the run does.
+ * The training settings of every model of a budget on `nTrainRows` training rows: its
+ * schedule's epochs (trainingSchedule) at its batch size and rate, the best epoch on `monitor`
+ * (default val_metric: with LSKD the logit scale is free, so validation CE does not compare
+ * students fairly), early stopping after `patience` epochs without a better one (none at
+ * patience 0) and not before minEpochs (none at 0).
  */
-export function epochBudget(budget: Budget, rows: number) {
-  const s = trainingSchedule(budget, Math.round(0.7 * rows));
+export function budgetTraining(budget: Budget, nTrainRows: number): TrainSettings {
+  const s = trainingSchedule(budget, nTrainRows);
+  const metric = budget.monitor ?? 'val_metric';
   return {
-    rows,
     epochs: s.epochs,
     lr: budget.lr,
     batchSize: budget.batchSize,
-    patience: s.patience,
-    architecture: budget.image,
+    earlyStopping: s.patience === 0 ? false : { patience: s.patience, metric, ...(s.minEpochs > 0 ? { minEpochs: s.minEpochs } : {}) },
   };
 }
 
+/** The widths of a model of `kind` under the budget: the table widths for an MLP, the image widths otherwise. */
 export function architectureFor(budget: Budget, kind: ModelKind): SpecOverrides {
   return kind === 'mlp' ? budget.table : budget.image;
 }

@@ -11,6 +11,7 @@
 import {
   DEFAULT_ALPHA,
   criticalValues,
+  decideCandidates,
   decideGain,
   meanSd,
   deployDecision,
@@ -25,6 +26,7 @@ import {
 import type { MeanSd } from '../metrics/index.js';
 import { KFOLD_K } from './rows.js';
 import type { ScoredRecord } from './summarise.js';
+import type { NextStep } from './types.js';
 import { check } from '../util/errors.js';
 
 export const DEPLOY_RULE =
@@ -89,6 +91,23 @@ export function summariseGain(gains: readonly number[], d: GainDesign): GainSumm
   return { gain: { mean: g.mean, sd: g.sd, n: g.splits }, gainCi: g.ci, effect: g.outcome };
 }
 
+/**
+ * The candidates' gains as the tables show them (summariseGain), with the outcome of the deploy
+ * decision's candidates (decideCandidates): a candidate the sequential plan closed while undecided,
+ * its upper end below δ or below a cleared candidate's lower end, 'stopped: cannot be deployed'.
+ */
+export function candidateSummaries(candidates: readonly GainCandidate[], d: GainDesign): Map<string, GainSummary> {
+  const measured = candidates.filter((c) => c.gains.length > 0);
+  const decided = singleSplit(d) || measured.length === 0 ? [] : decideCandidates(measured, d);
+  return new Map(
+    candidates.map((c) => {
+      const s = summariseGain(c.gains, d);
+      const stopped = decided.find((x) => x.id === c.id)?.outcome === 'stopped: cannot be deployed';
+      return [c.id, stopped ? { ...s, effect: 'stopped: cannot be deployed' } : s];
+    }),
+  );
+}
+
 /** The candidates still open and the split count to bring them to (none with a single split). */
 export function openCandidates(candidates: readonly GainCandidate[], d: GainDesign): { open: string[]; splits: number | null } {
   if (singleSplit(d) || candidates.length === 0) return { open: [], splits: null };
@@ -133,7 +152,8 @@ export function foldLooks(looks: readonly number[], k: number): number[] {
 
 // A gain's half-width at a larger cap R′ if its spread between splits stays s: c′·√f(R′)·s, c′ the last critical value of the looks below R′ then R′
 export function projectedHalfWidth(gains: readonly number[], d: GainDesign, cap: number): number {
-  const plan: GainDesign = { ...d, looks: [...d.looks.filter((R) => R < cap), cap] };
+  // A look at one split decides nothing (no interval): not a look of the projected plan.
+  const plan: GainDesign = { ...d, looks: [...d.looks.filter((R) => R >= 2 && R < cap), cap] };
   const c = criticalValues(plan, (plan.alpha ?? DEFAULT_ALPHA) / 2);
   return c[c.length - 1] * Math.sqrt(varianceFactor(cap, plan)) * meanSd(gains).sd;
 }
@@ -144,4 +164,29 @@ export function couldDecide(gains: readonly number[], d: GainDesign, cap: number
   const mean = Math.abs(meanSd(gains).mean);
   const hw = projectedHalfWidth(gains, d, cap);
   return hw < mean || mean + hw < d.delta;
+}
+
+/**
+ * The next step when the `gains` stay undecided at the cap (the last of `looks`): the next look of
+ * the budget's `planned` looks past the cap, else about 1.6× the cap; its cost at `modelsPerSplit`
+ * models per added split of `pace` seconds each; how many of the gains it could decide
+ * (couldDecide); the widest half-width at the cap and projected at the next cap.
+ */
+export function nextStep(
+  gains: readonly (readonly number[])[],
+  d: GainDesign,
+  o: { looks: readonly number[]; planned: readonly number[]; modelsPerSplit: number; pace: number },
+): NextStep {
+  const cap = o.looks[o.looks.length - 1];
+  const nextCap = o.planned.find((x) => x > cap) ?? Math.ceil(cap * 1.6);
+  const models = (nextCap - cap) * o.modelsPerSplit;
+  // One split has no interval (NaN), nor anything to project one from.
+  const widest = (R: number) => (R < 2 ? NaN : Math.max(...gains.map((g) => projectedHalfWidth(g, d, R))));
+  return {
+    maxRepeats: nextCap,
+    models,
+    seconds: models * o.pace,
+    decidable: gains.filter((g) => couldDecide(g, d, nextCap)).length,
+    halfWidth: { now: widest(cap), next: widest(nextCap) },
+  };
 }

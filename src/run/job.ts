@@ -20,7 +20,7 @@ import { runBaselines } from './baseline.js';
 import { exportBestStudent, writePredictions } from './best-student.js';
 import { gainDesign, pairedGains } from './decide.js';
 import { METHODS_CSV, methodsRecords, TEACHERS_CSV, teachersRecords } from './exports.js';
-import { planPool } from './pool.js';
+import { withPool } from './pool.js';
 import { fromJson } from './cells.js';
 import { executePlan, prepareRun, RUN_TASK, type Prepared } from './prepare.js';
 import { writeRunReport } from './report.js';
@@ -97,12 +97,7 @@ export async function analyseTeachers(o: RunOptions): Promise<TeacherAnalysis> {
 
 export async function runMainJob(o: RunOptions): Promise<RunResult> {
   // One pool of worker processes for the run's two plans (models and analysis, then distillation).
-  const { pool, close } = planPool(o);
-  try {
-    return await mainJob({ ...o, pool });
-  } finally {
-    await close();
-  }
+  return withPool(o, (pool) => mainJob({ ...o, pool }));
 }
 
 async function mainJob(o: RunOptions): Promise<RunResult> {

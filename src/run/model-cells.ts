@@ -16,7 +16,7 @@ import type { tf } from '../engine/index.js';
 import { methodIdLabel, parseMethodId, type ObjectiveSettings } from '../kd/index.js';
 import { argmaxRows } from '../metrics/index.js';
 import { loadModel, saveModel, type ModelKind, type SpecOverrides } from '../models/index.js';
-import { DISCOM_DEFAULTS, discomOnDataset, saveDiscomStudents } from '../train/discom/index.js';
+import { discomOnDataset, saveDiscomStudents } from '../train/discom/index.js';
 import { discomTrainingOptions, distill, loadTeacher, type TrainSettings } from '../train/distill.js';
 import {
   evaluateModel,
@@ -30,19 +30,27 @@ import { check } from '../util/errors.js';
 import { asJson, fromJson, type Cell, type CellContext, type CellRunner, type Json } from './plan.js';
 import type { AnalysisSettings, ModelRecord } from './types.js';
 
-/** What a plan's model cells share: the data, and how the plan splits, seeds, trains and stores models. */
-export interface ModelWorkspace {
+/** What a plan's `train` cells need: the data, and how the plan splits, seeds and trains models. */
+export interface TrainingWorkspace {
   ds: MultimodalDataset;
   /** The split of repeat `repeat`. */
   split(repeat: number): Split;
   /** The optimisation settings of every model of repeat `repeat`, and its seed (initial weights, shuffling, dropout). */
   training(repeat: number): TrainSettings & { seed: number };
   /** The architecture of a model reading `modality` as the student or as a teacher. */
+  model(modality: string, role: 'student' | 'teacher'): { kind?: ModelKind; architecture?: SpecOverrides };
+}
+
+/** What a plan's model cells share: the training workspace, and where the plan stores the models the other cells read. */
+export interface ModelWorkspace extends TrainingWorkspace {
   model(modality: string, role: 'student' | 'teacher'): { kind: ModelKind; architecture?: SpecOverrides };
   /** Where repeat `repeat`'s no-KD student and its teacher on `teacher` are saved, relative to the run folder. */
   studentDir(repeat: number): string;
   teacherDir(repeat: number, teacher: string): string;
 }
+
+/** Where a plan keeps its model `name` of repeat `repeat`, relative to the run folder: models/r<repeat>/<name>. */
+export const modelPath = (repeat: number, name: string): string => path.join('models', `r${repeat}`, name);
 
 /** A `train` cell: a model on `modality` alone, saved in `dir` (relative to the run folder). */
 export interface TrainCellInputs {
@@ -52,6 +60,8 @@ export interface TrainCellInputs {
   dir: string;
   /** A fused teacher's modality: the modalities it concatenates (so that its fingerprint names them). */
   parts?: string[];
+  /** The seed of the initial weights when it is not the training seed (a plan pairing models by their initial weights). */
+  initSeed?: number;
 }
 
 /** A `distill` cell: the student on `student` with method id `methodId` ('kd', 'dkd+ls', …) and `teacher`'s modality. */
@@ -112,7 +122,7 @@ async function scores(
 }
 
 /** Train one model on `modality` alone (the no-KD student, or a teacher) and save it. */
-async function trainAlone(i: TrainCellInputs, w: ModelWorkspace, ctx: CellContext<unknown>): Promise<ModelRecord> {
+async function trainAlone(i: TrainCellInputs, w: TrainingWorkspace, ctx: CellContext<unknown>): Promise<ModelRecord> {
   const started = Date.now();
   const dir = path.join(ctx.outDir, i.dir);
   const trained = await trainOnModality(w.ds, {
@@ -123,6 +133,7 @@ async function trainAlone(i: TrainCellInputs, w: ModelWorkspace, ctx: CellContex
     modality: i.modality,
     split: w.split(i.repeat),
     ...w.model(i.modality, i.role),
+    ...(i.initSeed !== undefined ? { initSeed: i.initSeed } : {}),
   });
   try {
     const s = await scores(w.ds, trained.model, trained.prepared);
@@ -210,8 +221,6 @@ async function teacherlessStudent(i: DistillCellInputs, w: ModelWorkspace, ctx: 
   const started = Date.now();
   const dir = path.join(ctx.outDir, i.dir);
   const modalities = [i.student, i.teacher];
-  const { seed, ...o } = w.training(i.repeat);
-  const optional = discomTrainingOptions(o);
   const backbones = Object.fromEntries(
     modalities.map((m, k) => {
       const { kind, architecture } = w.model(m, k === 0 ? 'student' : 'teacher');
@@ -219,15 +228,10 @@ async function teacherlessStudent(i: DistillCellInputs, w: ModelWorkspace, ctx: 
     }),
   );
   const res = await discomOnDataset(w.ds, {
-    ...optional,
+    ...discomTrainingOptions(w.training(i.repeat)),
     modalities,
     split: w.split(i.repeat),
     backbones,
-    epochs: o.epochs,
-    lr: o.lr ?? DISCOM_DEFAULTS.lr,
-    batchSize: o.batchSize ?? DISCOM_DEFAULTS.batchSize,
-    augment: o.augment ?? false,
-    seed,
     onProgress: ctx.onProgress,
     signal: ctx.signal,
   });
@@ -306,11 +310,17 @@ export const cellInputs = <T extends TrainCellInputs | DistillCellInputs | Analy
 /** A cell's inputs as the runner of its kind reads them. */
 const inputs = <T>(cell: Cell): T => fromJson<T>(cell.inputs);
 
+const record = async (r: Promise<ModelRecord>) => asJson(await r);
+
+/** The runner of `train` cells, for a training workspace `of` the plan's (a plan with no other model cells uses it alone). */
+export function trainRunner<W>(of: (w: W) => TrainingWorkspace): CellRunner<W> {
+  return (cell, ctx) => record(trainAlone(inputs(cell), of(ctx.workspace), ctx));
+}
+
 /** The runners of the model cells, by kind, for a workspace `of` the plan's. */
 export function modelRunners<W>(of: (w: W) => ModelWorkspace): Record<ModelCellKind, CellRunner<W>> {
-  const record = async (r: Promise<ModelRecord>) => asJson(await r);
   return {
-    train: (cell, ctx) => record(trainAlone(inputs(cell), of(ctx.workspace), ctx)),
+    train: trainRunner(of),
     distill: (cell, ctx) => {
       const i = inputs<DistillCellInputs>(cell);
       return record((teacherless(i.methodId) ? teacherlessStudent : distilledStudent)(i, of(ctx.workspace), ctx));

@@ -7,7 +7,7 @@ import type { ProgressEvent } from '../util/progress.js';
 import { loadDataset } from '../data/index.js';
 import { initEngine } from '../engine/index.js';
 import { runMainJob, sweep, type RunResult } from './index.js';
-import { EXECUTOR_RUN, runTables } from './testing.js';
+import { EXECUTOR_RUN, runTables, tinySweepBudget } from './testing.js';
 
 // Forks real worker processes (src/worker/pool-entry.ts through ts-hooks.mjs), each loading the spec again.
 const base = EXECUTOR_RUN;
@@ -83,7 +83,7 @@ describe('execute on a pool of worker processes', () => {
       methods: ['kd', 'feature'],
       repeats: 2,
       seed: 3,
-      budget: { epochs: 2, batchSize: 32, lr: 0.01, architecture: { hidden: [8] } },
+      budget: tinySweepBudget(32),
     };
     const seq = await sweep({ ...o, outDir: await out('sweep1') });
     const two = await sweep({ ...o, workers: 2, outDir: await out('sweep2') });

@@ -257,13 +257,20 @@ export async function executeOnPool<W>(
 }
 
 /**
- * The pool a caller with several plans (a run's models, then its distillation; the verdicts
- * experiment's runs) keeps for all of them: its own when it was given one, else a new one when more
- * than one worker is asked and no queue takes the cells (workers start only when a cell needs one),
- * else none. `close` stops only a pool this call opened.
+ * Runs `f` with the pool a caller with several plans (a run's models, then its distillation; the
+ * verdicts experiment's runs) keeps for all of them: its own when it was given one, else a new one
+ * when more than one worker is asked and no queue takes the cells (workers start only when a cell
+ * needs one), stopped when `f` ends, else none.
  */
-export function planPool(o: { workers?: number; pool?: CellPool; queue?: unknown }): { pool?: CellPool; close(): Promise<void> } {
-  if (o.pool || o.queue || !(Number.isInteger(o.workers) && o.workers! > 1)) return { pool: o.pool, close: async () => undefined };
+export async function withPool<T>(
+  o: { workers?: number; pool?: CellPool; queue?: unknown },
+  f: (pool?: CellPool) => Promise<T>,
+): Promise<T> {
+  if (o.pool || o.queue || !(Number.isInteger(o.workers) && o.workers! > 1)) return f(o.pool);
   const pool = new WorkerPool(o.workers!);
-  return { pool, close: () => pool.close() };
+  try {
+    return await f(pool);
+  } finally {
+    await pool.close();
+  }
 }

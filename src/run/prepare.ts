@@ -19,13 +19,12 @@ import { CmkdError, check } from '../util/errors.js';
 import { writeJsonAtomic } from '../util/fs.js';
 import type { ProgressFn } from '../util/progress.js';
 import { VERSION } from '../version.js';
-import { architectureFor, resolveRunBudget, trainingSchedule, type Budget, type TrainingSchedule } from './budget.js';
+import { architectureFor, budgetTraining, resolveRunBudget, trainingSchedule, type Budget, type TrainingSchedule } from './budget.js';
 import { asJson, execute, type Cell, type Json, type RecipeRunner, type WorkspaceRecipe } from './cells.js';
 import { foldLooks, sequentialLooks } from './decide.js';
-import { modelRunners, type ModelCellKind, type ModelWorkspace } from './model-cells.js';
+import { modelPath, modelRunners, type ModelCellKind, type ModelWorkspace } from './model-cells.js';
 import { checkRows, KFOLD_K, planSplits, splitScheme, type SplitPlan } from './rows.js';
 import { analysisSettings, capRows, checkOptions, FUSION, type RunOptions } from './run-options.js';
-import { modelPath } from './run-plans.js';
 import { fingerprintOf, type StageStore } from './stages.js';
 import type { AnalysisSettings } from './types.js';
 
@@ -150,19 +149,13 @@ function checkModelReads(budget: Budget, ds: MultimodalDataset, modalities: stri
   );
 }
 
-/** How the run's model cells train: split r, Adam at the budget's rate for the schedule's epochs, seed·1000 + r, the budget's widths. */
-function runCells(ds: MultimodalDataset, splits: Split[], budget: Budget, schedule: TrainingSchedule, seed: number): ModelWorkspace {
+/** How the run's model cells train: split r, the budget's training for split 0's training rows (budgetTraining), seed·1000 + r, the budget's widths. */
+function runCells(ds: MultimodalDataset, splits: Split[], budget: Budget, seed: number): ModelWorkspace {
+  const training = budgetTraining(budget, splits[0].train.length);
   return {
     ds,
     split: (r) => splits[r],
-    // Select on validation accuracy (MSE for regression): with LSKD the logit scale is free, so validation CE does not compare students fairly.
-    training: (r) => ({
-      lr: budget.lr,
-      epochs: schedule.epochs,
-      batchSize: budget.batchSize,
-      earlyStopping: { patience: schedule.patience, metric: 'val_metric', minEpochs: schedule.minEpochs },
-      seed: seed * 1000 + r,
-    }),
+    training: (r) => ({ ...training, seed: seed * 1000 + r }),
     model: (m) => {
       const kind = budget.model ?? defaultModelKind(getModality(ds, m));
       return { kind, architecture: architectureFor(budget, kind) };
@@ -253,7 +246,7 @@ async function deriveRun(o: RunOptions): Promise<Prepared> {
   const more = { repeats: fixed ?? 'auto', looks, splits: scheme, schedule, seed, version: VERSION };
   return {
     ...{ loaded, base, ds, budget, schedule, scheme, looks, warnings, teachers: allTeachers, fusionOf: useFusion ? teachers : null },
-    ...{ methods, analysis, store, workspace: { splits, cells: runCells(ds, splits, budget, schedule, seed) } },
+    ...{ methods, analysis, store, workspace: { splits, cells: runCells(ds, splits, budget, seed) } },
     workers: executor.workers,
     recipe: executor.recipe,
     // What loading changed (a renamed CSV column): kept with the results, whoever loaded the dataset.

@@ -23,7 +23,7 @@ import {
   redactUrl,
   type QueueJob,
 } from './queue.js';
-import { EXECUTOR_RUN, runTables } from './testing.js';
+import { EXECUTOR_RUN, runTables, tinySweepBudget } from './testing.js';
 import type { Json } from './plan.js';
 
 describe('what crosses the queue', () => {
@@ -171,7 +171,7 @@ describe.skipIf(!HAS_REDIS)(HAS_REDIS ? 'execute through a Redis queue served by
       methods: ['kd'],
       repeats: 2,
       seed: 3,
-      budget: { epochs: 2, batchSize: 32, lr: 0.01, architecture: { hidden: [8] } },
+      budget: tinySweepBudget(32),
     };
     const seq = await sweep({ ...o, outDir: await out('sweep1') });
     const queued = await sweep({ ...o, queue: { url: redis.url }, outDir: await out('sweepq') });

@@ -26,8 +26,8 @@ import {
 } from '../report/index.js';
 import { miMethod } from '../criteria/index.js';
 import type { MeanSd } from '../metrics/index.js';
-import { LEAST_SQUARES, type BaselineRow } from './baseline.js';
-import type { RunResult } from './types.js';
+import { LEAST_SQUARES } from './baseline.js';
+import type { BaselineRow, RunResult } from './types.js';
 import { formatEstimate } from '../util/format.js';
 import { agreementLine } from './verdict.js';
 
@@ -38,9 +38,9 @@ const REPRESENTATION_WORDS = {
   latent: 'learned low-dimensional codes of the penultimate embeddings',
 } as const;
 
-/** What the four outcomes of a gain mean, once for the report. */
+/** What the outcomes of a gain mean, once for the report. */
 const GAIN_WORDS =
-  'A gain is a *clear gain* or *clear loss* when its 95% interval excludes 0, *no practical effect* when the interval lies inside ± the practical margin, otherwise *undecided* (*undecided at the cap* when the run stopped adding splits); the intervals allow for overlapping splits and for splits added after looking.';
+  "A gain is a *clear gain* or *clear loss* when its 95% interval excludes 0, *no practical effect* when the interval lies inside ± the practical margin, otherwise *undecided* (*undecided at the cap* when the run stopped adding splits; *stopped: cannot be deployed* when the run stopped adding splits for it early, its interval's upper end being below the practical margin or below the lower end of a gain that is above 0 after the correction); the intervals allow for overlapping splits and for splits added after looking.";
 
 /**
  * The teachers whose models the methods figure and learning curves show: those the method family ran

@@ -1,12 +1,9 @@
 /** The main job's plans of model cells (src/run/model-cells.ts): the models and analysis of some splits, and distilled students. */
-import path from 'node:path';
 import { methodIdLabel } from '../kd/index.js';
 import type { Cell } from './cells.js';
-import { cellInputs, teacherless } from './model-cells.js';
+import { cellInputs, modelPath, teacherless } from './model-cells.js';
 import { FUSION } from './run-options.js';
 import type { AnalysisSettings } from './types.js';
-
-export const modelPath = (r: number, name: string) => path.join('models', `r${r}`, name);
 
 /**
  * Cells 1–3 on the given splits: the student alone, a teacher per candidate (the fusion teacher's

@@ -27,13 +27,3 @@ export function summariseRecords(
     Object.fromEntries(metrics.map((m) => [m, summariseValues(records.map((r) => r[which]?.[m] ?? NaN))]));
   return { test: pick('test'), val: pick('val') };
 }
-
-/** The row with the best mean validation `metric` (the first on ties). */
-export function bestOnValidation<R extends { val: Record<string, MeanSd> }>(
-  rows: readonly R[],
-  metric: string,
-  higherIsBetter: boolean,
-): R {
-  const sign = higherIsBetter ? 1 : -1;
-  return rows.reduce((a, b) => (sign * b.val[metric].mean > sign * a.val[metric].mean ? b : a));
-}

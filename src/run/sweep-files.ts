@@ -5,7 +5,8 @@ import { CmkdError, check } from '../util/errors.js';
 import { toCsv, writeFileAtomic, writeJsonAtomic } from '../util/fs.js';
 import { VERSION } from '../version.js';
 import type { SweepConfig } from './sweep-plan.js';
-import type { SweepCell, SweepDecision, SweepTable } from './sweep-table.js';
+import type { SweepCell, SweepTable } from './sweep-table.js';
+import type { Decision } from './types.js';
 
 export const RESULTS_JSON = 'results.json';
 export const RESULTS_CSV = 'results.csv';
@@ -20,7 +21,7 @@ export interface SweepFile {
   cells: SweepCell[];
   table?: SweepTable;
   /** The deploy decision over the method rows, once the sweep has finished. */
-  decision?: SweepDecision;
+  decision?: Decision;
 }
 
 function diffKeys(a: Record<string, unknown>, b: Record<string, unknown>): string[] {

@@ -1,5 +1,4 @@
 /** The sweep's plan: its method rows (the registry's methods × the temperature and λ grids), its settings, and per repeat a teacher, a no-KD student and a student per row, as model cells (src/run/model-cells.ts). */
-import path from 'node:path';
 import { getModality, stratifiedSplit, type MultimodalDataset } from '../data/index.js';
 import {
   describeMethod,
@@ -16,10 +15,12 @@ import type { ModelKind, SpecOverrides } from '../models/index.js';
 import { kindFor, objectiveSettings, type TrainSettings } from '../train/distill.js';
 import { defaultModelKind } from '../train/pipeline.js';
 import { check } from '../util/errors.js';
+import { architectureFor, budgetTraining, type Budget } from './budget.js';
 import type { Cell } from './cells.js';
 import {
   cellInputs,
   checkMethodCell,
+  modelPath,
   teacherless,
   type DistillCellInputs,
   type ModelCellKind,
@@ -28,7 +29,6 @@ import {
 } from './model-cells.js';
 import type { SweepCell, SweepDesign, SweepRow } from './sweep-table.js';
 import { sequentialLooks } from './decide.js';
-import { DEFAULT_LOOKS } from '../metrics/index.js';
 import type { ModelRecord } from './types.js';
 
 /** The default method list: every method id of the registry (the KD family with and without logit standardisation, feature KD, DisCoM-KD). */
@@ -45,13 +45,6 @@ export interface SweepEntry {
   settings: ObjectiveSettings;
 }
 
-/** The model and optimisation budget of every training in the sweep. */
-export interface SweepBudget extends TrainSettings {
-  /** Architecture of teacher and students (default: CNN for images, MLP for tables). */
-  kind?: ModelKind;
-  architecture?: SpecOverrides;
-}
-
 /** What a sweep trains and how; everything but where it goes. */
 export interface SweepPlanOptions {
   dataset: MultimodalDataset;
@@ -66,19 +59,22 @@ export interface SweepPlanOptions {
   /** A row per KD-term weight λ for the methods that take one (kd, ctkd, mlkd, feature). */
   lambdas?: number[];
   /**
-   * Repeated splits: a fixed count, or 'auto' (the default): sequential splits at the planned
+   * Repeated splits: a fixed count, or 'auto' (the default): sequential splits at the budget's
    * `looks`, added only for the methods whose gain is still open (src/run/decide.ts), up to
    * `maxRepeats`. Repeat r uses split seed and training seed `seed + r`.
    */
   repeats?: number | 'auto';
-  /** The planned looks of 'auto' (default src/metrics/gains.ts DEFAULT_LOOKS; the CLI: its budget's). */
-  looks?: readonly number[];
   /** With 'auto', the cap on the splits (the last look; looks above it are dropped). */
   maxRepeats?: number;
   /** Practical margin δ of the headline gain, in its units (default per metric: src/metrics/gains.ts PRACTICAL_MARGINS). */
   delta?: number;
   seed?: number;
-  budget: SweepBudget;
+  /**
+   * Every model's training (src/run/budget.ts budgetTraining on the first split's training rows),
+   * the looks, and the architecture: the widths of the student's kind (`model`, default: CNN for
+   * images, MLP for tables), shared by a teacher of that kind.
+   */
+  budget: Budget;
 }
 
 /** The budget as every cell carries it: the training settings, both model kinds, the architecture. */
@@ -147,11 +143,6 @@ const dirName = (id: string) => id.replace(/[^A-Za-z0-9_.+=@,-]/g, '_');
 /** The id of the cell of `row` in repeat `repeat`; its stage file is stages/r<repeat>_<row>.json (other characters as '_'). */
 export const cellId = (repeat: number, row: string) => `r${repeat}/${row}`;
 
-/** The folder of a cell's model (a DisCoM-KD cell: one sub-folder per modality). */
-export function sweepModelDir(outDir: string, cell: { repeat: number; row: string }): string {
-  return path.join(outDir, 'models', `r${cell.repeat}`, dirName(cell.row));
-}
-
 /** The checked options, the table's rows, the notes and the plan. */
 export function prepareSweep(o: SweepPlanOptions): {
   config: SweepConfig;
@@ -171,26 +162,30 @@ export function prepareSweep(o: SweepPlanOptions): {
     o.temperatures,
     o.lambdas,
   );
+  const split = stratifiedSplit(ds, { seed });
+  const studentKind = o.budget.model ?? defaultModelKind(student);
+  const config: SweepConfig = {
+    ...{ dataset: ds.name, rows: ds.n, task: ds.task.kind, studentModality: student.name, teacherModality: teacher.name, seed },
+    budget: {
+      ...budgetTraining(o.budget, split.train.length),
+      kind: studentKind,
+      teacherKind: kindFor(teacher, studentKind),
+      architecture: architectureFor(o.budget, studentKind),
+    },
+  };
   const notes = checkEntries(entries, {
     dataset: ds.name,
     task: ds.task.kind,
     student: student.name,
     teacher: teacher.name,
     seed,
-    epochs: o.budget.epochs,
+    epochs: config.budget.epochs,
   });
-  const { kind, architecture, ...training } = o.budget;
-  const studentKind = kind ?? defaultModelKind(student);
-  const config: SweepConfig = {
-    ...{ dataset: ds.name, rows: ds.n, task: ds.task.kind, studentModality: student.name, teacherModality: teacher.name, seed },
-    budget: { ...training, kind: studentKind, teacherKind: kindFor(teacher, studentKind), architecture: architecture ?? null },
-  };
   const order: RowOrder[] = [
     { id: 'teacher', label: `TEACHER (${teacher.name})`, role: 'teacher' },
     { id: 'student', label: `STUDENT (${student.name}, no KD)`, role: 'student' },
     ...entries.map((e) => ({ id: e.id, label: e.label, role: 'method' as const })),
   ];
-  const split = stratifiedSplit(ds, { seed });
   const design = { looks, nTrain: split.train.length, nTest: split.test.length, delta: o.delta };
   return {
     config,
@@ -209,7 +204,7 @@ export function prepareSweep(o: SweepPlanOptions): {
   };
 }
 
-/** The planned looks: one for a fixed count, else the given looks (default DEFAULT_LOOKS) up to --max-repeats. */
+/** The planned looks: one for a fixed count, else the budget's up to --max-repeats. */
 function sweepLooks(o: SweepPlanOptions): number[] {
   const repeats = o.repeats ?? 'auto';
   if (repeats !== 'auto') {
@@ -221,7 +216,7 @@ function sweepLooks(o: SweepPlanOptions): number[] {
     `sweep: --delta must be a number > 0 (got ${o.delta})`,
     'invalid-option',
   );
-  return sequentialLooks(o.looks ?? DEFAULT_LOOKS, o.maxRepeats);
+  return sequentialLooks(o.budget.looks, o.maxRepeats);
 }
 
 /** Checks every method's settings before anything is trained; returns the schedules the budget does not finish, per row. */
@@ -244,7 +239,8 @@ function checkEntries(
 /** The cells of repeats from..to − 1: per repeat the teacher, the no-KD student, then a cell per method row of `entries`. */
 function planRepeats(config: SweepConfig, order: RowOrder[], entries: SweepEntry[], from: number, to: number): Cell[] {
   const plan: Cell[] = [];
-  const dir = (r: number, row: string) => path.join('models', `r${r}`, dirName(row));
+  // The folder of a cell's model (a DisCoM-KD cell: one sub-folder per modality).
+  const dir = (r: number, row: string) => modelPath(r, dirName(row));
   const rowOf = (id: string) => order.find((x) => x.id === id)!;
   for (let r = from; r < to; r++) {
     const cell = (
@@ -295,7 +291,6 @@ export function planSweep(o: SweepPlanOptions): Cell[] {
 /** The model cells' workspace of a sweep with `config` on `dataset`: split and training seed `seed + r` for repeat r. */
 export function sweepCells(dataset: MultimodalDataset, config: SweepConfig): ModelWorkspace {
   const { kind, teacherKind, architecture, ...training } = config.budget;
-  const modelDir = (r: number, name: string) => path.join('models', `r${r}`, name);
   return {
     ds: dataset,
     split: (r) => stratifiedSplit(dataset, { seed: config.seed + r }),
@@ -305,8 +300,8 @@ export function sweepCells(dataset: MultimodalDataset, config: SweepConfig): Mod
       kind: role === 'teacher' ? teacherKind : kind,
       architecture: role === 'teacher' && teacherKind !== kind ? undefined : (architecture ?? undefined),
     }),
-    studentDir: (r) => modelDir(r, 'student'),
-    teacherDir: (r) => modelDir(r, 'teacher'),
+    studentDir: (r) => modelPath(r, 'student'),
+    teacherDir: (r) => modelPath(r, 'teacher'),
   };
 }
 

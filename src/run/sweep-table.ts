@@ -6,9 +6,8 @@ import { methodsSpec } from '../report/figures.js';
 import { metricLabel } from '../report/format.js';
 import { check } from '../util/errors.js';
 import { decimalsFor, formatAt, formatMeanSd, formatNumber } from '../util/format.js';
-import { gainDesign, pairedGains, summariseGain } from './decide.js';
+import { candidateSummaries, gainDesign, pairedGains } from './decide.js';
 import { summariseRecords, summariseValues } from './summarise.js';
-import type { Decision } from './types.js';
 
 /** One finished (row, repeat), the record of its cell: the test (and validation) metrics of its model. */
 export type SweepCell = {
@@ -52,12 +51,6 @@ export interface SweepDesign {
   nTest: number;
   /** Practical margin δ of the headline gain (default per metric). */
   delta?: number;
-}
-
-/** How a sweep decided: DEPLOY_RULE applied to its method rows, and how its sequential splits ended. */
-export interface SweepDecision extends Decision {
-  /** With some undecided at the cap: the cap of the next planned look (about 1.6× past the last); null otherwise. */
-  next: { maxRepeats: number } | null;
 }
 
 export interface SweepTable {
@@ -115,10 +108,15 @@ export function sweepTable(
   const student = rows.find((r) => r.role === 'student');
   const within = cells.filter((c) => c.repeat < repeats);
   const d = sweepGainDesign(within, task, design);
+  const methods = rows.filter((r) => r.role === 'method');
+  const gains = candidateSummaries(
+    methods.map((r) => ({ id: r.id, gains: sweepGains(within, r.id, task) })),
+    d,
+  );
   for (const r of rows) {
     if (r.role !== 'teacher' && student) r.delta = r.metrics[headline].mean - student.metrics[headline].mean;
     if (r.role === 'method' && student) {
-      const g = summariseGain(sweepGains(within, r.id, task), d);
+      const g = gains.get(r.id)!;
       r.gain = { ...g.gain, ci: g.gainCi };
       r.effect = g.effect;
     }

@@ -21,6 +21,7 @@ import { distillTestDataset } from '../train/testdata.js';
 import { stratifiedSplit } from '../data/index.js';
 import { openCandidates } from './decide.js';
 import { fromJson } from './cells.js';
+import { tinySweepBudget } from './testing.js';
 
 let root = '';
 beforeAll(async () => {
@@ -37,7 +38,7 @@ const base = (outDir: string): SweepOptions => ({
   methods: ['kd', 'dkd+ls', 'feature', 'discom'],
   repeats: 2,
   seed: 5,
-  budget: { epochs: 2, batchSize: 16, lr: 0.01, architecture: { hidden: [8] } },
+  budget: tinySweepBudget(16),
   outDir,
 });
 
@@ -235,7 +236,13 @@ describe('sequential sweep', () => {
     // δ = 1.5 (F1 units): absurd for a real sweep, here it closes the row whose 2-split interval is the narrowest
     // (FeatKD: upper end 1.09 < δ) and leaves the others open, so both branches are exercised.
     const delta = 1.5;
-    const r = await sweep({ ...base(dir), methods: ['kd', 'feature', 'discom'], repeats: 'auto', looks, delta });
+    const r = await sweep({
+      ...base(dir),
+      methods: ['kd', 'feature', 'discom'],
+      repeats: 'auto',
+      budget: tinySweepBudget(16, looks),
+      delta,
+    });
     // Which rows were open at the first look, recomputed from the first look's records.
     const split = stratifiedSplit(ds, { seed: 5 });
     const first = r.cells.filter((c) => c.repeat < 2);

@@ -25,10 +25,10 @@ import { initEngine } from '../engine/index.js';
 import { loadDataset, type LoadOptions } from '../data/index.js';
 import { renderChart } from '../report/charts.js';
 import type { ProgressFn } from '../util/progress.js';
-import type { GainCandidate, GainDesign } from '../metrics/index.js';
+import { meanSd, type GainCandidate, type GainDesign } from '../metrics/index.js';
 import { asJson, execute, fromJson, type Cell, type CellPool, type Json, type QueueTarget, type RecipeRunner } from './cells.js';
-import { DEPLOY_RULE, deployChoice, gainUnits, openCandidates } from './decide.js';
-import { planPool } from './pool.js';
+import { DEPLOY_RULE, deployChoice, gainUnits, nextStep, openCandidates } from './decide.js';
+import { withPool } from './pool.js';
 import { growingPlan } from './sequential.js';
 import { modelRunners, type ModelCellKind, type ModelWorkspace } from './model-cells.js';
 import { priorSweep, RESULTS_JSON, writeSweepFiles } from './sweep-files.js';
@@ -41,23 +41,15 @@ import {
   type SweepConfig,
   type SweepPlanOptions,
 } from './sweep-plan.js';
-import {
-  sweepFigureSpec,
-  sweepGainDesign,
-  sweepGains,
-  sweepTable,
-  type SweepCell,
-  type SweepDecision,
-  type SweepTable,
-} from './sweep-table.js';
+import { sweepFigureSpec, sweepGainDesign, sweepGains, sweepTable, type SweepCell, type SweepTable } from './sweep-table.js';
 import { fingerprintOf } from './stages.js';
-import type { ModelRecord } from './types.js';
+import type { Decision, ModelRecord } from './types.js';
 
 export { RESULTS_CSV, RESULTS_JSON, TABLE_CSV } from './sweep-files.js';
-export { DEFAULT_SWEEP_METHODS, planSweep, sweepEntries, sweepModelDir } from './sweep-plan.js';
-export type { SweepBudget, SweepCellBudget, SweepCellInputs, SweepEntry, SweepPlanOptions } from './sweep-plan.js';
+export { DEFAULT_SWEEP_METHODS, planSweep, sweepEntries } from './sweep-plan.js';
+export type { SweepCellBudget, SweepCellInputs, SweepEntry, SweepPlanOptions } from './sweep-plan.js';
 export { formatSweepTable, sweepFigureSpec, sweepGainDesign, sweepGains, sweepTable } from './sweep-table.js';
-export type { SweepCell, SweepDecision, SweepRow, SweepTable } from './sweep-table.js';
+export type { SweepCell, SweepRow, SweepTable } from './sweep-table.js';
 
 export const METHODS_FIGURE = 'methods';
 const SWEEP_TASK = 'sweep';
@@ -97,7 +89,7 @@ export interface SweepResult {
   /** Schedules the budget does not finish (e.g. DKD's warm-up in a 6-epoch run), one line per row affected. */
   notes: string[];
   /** The deploy decision over the method rows and how the sequential splits ended. */
-  decision: SweepDecision;
+  decision: Decision;
 }
 
 /** What every cell of a sweep shares: the model cells' workspace (the dataset, and the sweep's splits, seeds and budget). */
@@ -121,12 +113,7 @@ export async function sweepWorkspace(options: Json, env: { onProgress?: Progress
 
 /** Run (or resume) a sweep; see the module comment. */
 export async function sweep(o: SweepOptions): Promise<SweepResult> {
-  const { pool, close } = planPool(o);
-  try {
-    return await runSweep({ ...o, pool });
-  } finally {
-    await close();
-  }
+  return withPool(o, (pool) => runSweep({ ...o, pool }));
 }
 
 async function runSweep(o: SweepOptions & { pool?: CellPool }): Promise<SweepResult> {
@@ -147,7 +134,7 @@ async function runSweep(o: SweepOptions & { pool?: CellPool }): Promise<SweepRes
   const planned: Cell[] = [];
   const records = new Map<string, SweepCell>();
   const cells = () => [...planned.flatMap((c) => records.get(c.id) ?? []), ...carried];
-  const write = async (decision?: SweepDecision) => {
+  const write = async (decision?: Decision) => {
     const all = cells();
     const table = sweepTable(all, order, config.task, cap, design);
     await writeSweepFiles(o.outDir, { config, notes, cells: all, table, ...(decision ? { decision } : {}) });
@@ -183,23 +170,36 @@ async function runSweep(o: SweepOptions & { pool?: CellPool }): Promise<SweepRes
     open = methodRows.filter((r) => next.open.includes(r.label)).map((r) => r.id);
     [from, R] = [R, next.splits];
   }
-  const decision = sweepDecision(await write(), gains(), sweepGainDesign(cells(), config.task, design), cells());
+  const decision = sweepDecision(await write(), gains(), sweepGainDesign(cells(), config.task, design), cells(), o.budget.looks);
   const table = await write(decision);
   const figure = await renderChart(sweepFigureSpec(table, config.studentModality), path.join(o.outDir, METHODS_FIGURE));
   const seconds = (Date.now() - started) / 1000;
   return { table, decision, cells: cells(), ...counts, seconds, outDir: o.outDir, figures: figure.files, notes };
 }
 
-/** DEPLOY_RULE applied to the method rows, and how the splits ended. */
-function sweepDecision(table: SweepTable, candidates: GainCandidate[], d: GainDesign, all: SweepCell[]): SweepDecision {
+/** DEPLOY_RULE applied to the method rows, how the splits ended, and the next step (decide.ts nextStep: a split adds the open rows, the teacher and the no-KD student). */
+function sweepDecision(
+  table: SweepTable,
+  candidates: GainCandidate[],
+  d: GainDesign,
+  all: SweepCell[],
+  planned: readonly number[],
+): Decision {
   const deploy = deployChoice(candidates, d, gainUnits(table.headline));
   const rows = table.rows.filter((r) => r.role === 'method');
   const undecided = rows.filter((r) => r.effect === 'undecided' || r.effect === 'undecided at the cap');
-  const cap = d.looks[d.looks.length - 1];
+  const atCap = candidates.filter((c) => rows.find((r) => r.label === c.id)?.effect === 'undecided at the cap');
+  const pace = meanSd(all.map((c) => c.seconds)).mean;
   return {
     rule: DEPLOY_RULE,
     ...{ sentence: deploy.sentence, chosen: deploy.chosen, familywiseError: deploy.familywiseError },
     ...{ looks: [...d.looks], delta: d.delta, splitsUsed: Math.max(0, ...all.map((c) => c.repeat + 1)), undecided: undecided.length },
-    next: undecided.some((r) => r.effect === 'undecided at the cap') ? { maxRepeats: Math.ceil(cap * 1.6) } : null,
+    next: atCap.length
+      ? nextStep(
+          atCap.map((c) => c.gains),
+          d,
+          { looks: d.looks, planned, modelsPerSplit: atCap.length + 2, pace },
+        )
+      : null,
   };
 }

@@ -2,7 +2,6 @@
 import type { CchRepresentation, CchResult } from '../criteria/index.js';
 import type { MIEstimatorName, MIUnits } from '../mi/index.js';
 import type { DatasetSummary } from '../data/index.js';
-import type { BaselineRow } from './baseline.js';
 import type { GainOutcome, MeanSd } from '../metrics/index.js';
 import type { EpochRecord } from '../train/index.js';
 import type { Budget, TrainingSchedule } from './budget.js';
@@ -43,6 +42,23 @@ export interface MethodRow {
   /** Its 95% interval (valid for overlapping splits and sequential looks; null with fewer than 2 splits) and what it says. */
   gainCi?: [number, number] | null;
   effect?: Effect;
+}
+
+/** A baseline beside one of the run's models (src/run/baseline.ts). */
+export interface BaselineRow {
+  /** 'nearest centroid' for classification, 'least squares' for regression. */
+  baseline: 'nearest centroid' | 'least squares';
+  /** The run's model of this modality: the no-KD student or a teacher. */
+  role: 'student' | 'teacher';
+  modality: string;
+  /** The headline metric (weighted F1; MSE for regression). */
+  metric: string;
+  /** The baseline's test metric, mean ± sd over the splits of… */
+  test: MeanSd;
+  /** …the run's own model of the modality, over the same splits. */
+  model: MeanSd;
+  /** Regression: predicting the training rows' mean target for every test row, over the same splits (the same for every modality). */
+  trainingMean?: MeanSd;
 }
 
 /** What a paired gain's interval says (src/metrics/gains.ts); null without any split. */
@@ -146,16 +162,25 @@ export interface Decision {
   splitsUsed: number;
   /** Distilled students still undecided (at the cap: more splits would be needed). */
   undecided: number;
+  /** With some gains undecided at the cap: the next step (src/run/decide.ts nextStep); null otherwise. */
+  next: NextStep | null;
+}
+
+/**
+ * The next look's cap, about how many models and seconds reaching it costs, how many of the gains
+ * undecided at the cap it could decide if their spread between splits stays as it is, and the
+ * widest of their half-widths at the cap and (projected) at the next cap.
+ */
+export interface NextStep {
+  maxRepeats: number;
+  models: number;
+  seconds: number;
+  decidable: number;
+  halfWidth: { now: number; next: number };
 }
 
 /** How a run decided, with the teachers its method family ran from and its next step. */
 export interface RunDecision extends Decision {
   /** Teachers the method family ran from (the largest plain-KD gain at some look). */
   familyFrom: string[];
-  /**
-   * With some gains undecided at the cap: the next look's cap, about how many models and seconds reaching it costs, how
-   * many of those gains it could decide if their spread between splits stays as it is, and the widest of their
-   * half-widths at the cap and (projected) at the next cap; null otherwise.
-   */
-  next: { maxRepeats: number; models: number; seconds: number; decidable: number; halfWidth: { now: number; next: number } } | null;
 }

@@ -1,10 +1,20 @@
 import { describe, expect, it } from 'vitest';
 import { combineRepeats } from '../criteria/index.js';
 import { cchResultOf } from '../criteria/testing/results.js';
-import { DEPLOY_RULE, couldDecide, deployChoice, gainDesign, gainUnits, pairedGains, projectedHalfWidth, summariseGain } from './decide.js';
+import {
+  DEPLOY_RULE,
+  couldDecide,
+  deployChoice,
+  gainDesign,
+  gainUnits,
+  nextStep,
+  pairedGains,
+  projectedHalfWidth,
+  summariseGain,
+} from './decide.js';
 import { summaryAgainstTables } from './testing.js';
 import type { RunResult } from './types.js';
-import { agreementLine, agreementOf, plainVerdict, teacherOutcomes } from './verdict.js';
+import { agreementLine, agreementOf, nextStepSentence, plainVerdict, teacherOutcomes } from './verdict.js';
 
 /** One repeat's CCH result: a margin per teacher with a small estimator standard error. */
 const repeat = (margins: Record<string, number>) => cchResultOf(margins, 0.01);
@@ -114,5 +124,15 @@ describe('from per-repeat records to the verdicts and their words', () => {
     // 'flat' (+5, −5, 0 points) cannot be decided however many splits; +5.3 points with 0.5 points of spread can.
     expect(couldDecide(g, design, 20)).toBe(false);
     expect(couldDecide([0.05, 0.055, 0.06], design, 5)).toBe(true);
+  });
+
+  it('gives the next step after a single split (no interval to project from) instead of refusing its looks', () => {
+    const one = { ...design, looks: [1] };
+    const next = nextStep([[0.05], [-0.02]], one, { looks: [1], planned: [3, 5, 8], modelsPerSplit: 4, pace: 2 });
+    expect(next).toEqual({ maxRepeats: 3, models: 8, seconds: 16, decidable: 2, halfWidth: { now: NaN, next: NaN } });
+    const decision = { ...summaryOf(['good']).decision, looks: [1], undecided: 2, next };
+    expect(nextStepSentence({ decision })).toBe(
+      '2 distilled students are undecided at the cap of 1 split: 2 of them could be decided with --max-repeats 3 --resume (about 8 more models; one split gives no interval yet).',
+    );
   });
 });

@@ -7,7 +7,7 @@ import type { MeanSd } from '../metrics/index.js';
 import { metricLabel } from '../report/index.js';
 import { estimateParts, formatMeanSd, formatNumber } from '../util/format.js';
 import { gainUnits, type GainSummary } from './decide.js';
-import type { RunResult, TeacherOutcome } from './types.js';
+import type { Decision, RunResult, TeacherOutcome } from './types.js';
 
 /**
  * Each scored teacher's verdict beside the measured effect of plain KD from it. "agrees" is
@@ -79,6 +79,7 @@ export function plainVerdict(r: RunResult): string {
     withEffect('no practical effect', `no practical effect (within ±${formatNumber(scale * r.decision.delta)}${unit})`, false),
     withEffect('undecided', 'undecided', false),
     withEffect('undecided at the cap', `undecided at the cap of ${r.decision.looks[r.decision.looks.length - 1]} splits`, false),
+    withEffect('stopped: cannot be deployed', STOPPED_WORDS, false),
   ].filter(Boolean);
   const sequential = r.decision.looks.length > 1;
   const intervals = sequential
@@ -98,13 +99,20 @@ export function plainVerdict(r: RunResult): string {
   ].join(' ');
 }
 
+/** Why a student the sequential splits stopped early cannot be deployed (src/metrics/gains.ts nextSplits), in the summary's words. */
+export const STOPPED_WORDS =
+  'stopped: cannot be deployed (splits stopped early: the upper end of its interval is below the practical margin or below the lower end of a gain above 0 after the correction)';
+
 /** What more splits would do for the gains undecided at the cap, from their present spread between splits. */
-export function nextStepSentence(r: Pick<RunResult, 'decision'>, scale = 1, unit = ''): string {
+export function nextStepSentence(r: { decision: Decision }, scale = 1, unit = ''): string {
   const next = r.decision.next!;
   const n = r.decision.undecided;
   const hw = (x: number) => `±${formatNumber(scale * x)}${unit}`;
-  const subject = `${n} distilled student${n === 1 ? ' is' : 's are'} undecided at the cap of ${r.decision.looks[r.decision.looks.length - 1]} splits`;
-  const widths = `the widest interval, ${hw(next.halfWidth.now)} now, would be about ${hw(next.halfWidth.next)} at ${next.maxRepeats} splits if the gains vary between splits as they do now`;
+  const cap = r.decision.looks[r.decision.looks.length - 1];
+  const subject = `${n} distilled student${n === 1 ? ' is' : 's are'} undecided at the cap of ${cap} split${cap === 1 ? '' : 's'}`;
+  const widths = Number.isNaN(next.halfWidth.now)
+    ? 'one split gives no interval yet'
+    : `the widest interval, ${hw(next.halfWidth.now)} now, would be about ${hw(next.halfWidth.next)} at ${next.maxRepeats} splits if the gains vary between splits as they do now`;
   return next.decidable > 0
     ? `${subject}: ${next.decidable} of them could be decided with --max-repeats ${next.maxRepeats} --resume (about ${next.models} more models; ${widths}).`
     : `${subject}, and more splits are unlikely to decide them: ${widths}, still wider than their gains are far from 0 or from ±${formatNumber(scale * r.decision.delta)}${unit}. The spread comes from training and from each split's test rows; overlapping splits cannot shrink it below a floor (docs/decisions.md).`;

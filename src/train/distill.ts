@@ -498,12 +498,14 @@ export interface DiscomDistillResult {
 }
 
 /**
- * The training settings DisCoM-KD's pipeline takes from the trainer's: only those that are set (it spreads
- * its options over the paper's defaults); early stopping maps to its patience (10 when unset) and minEpochs.
+ * The training settings DisCoM-KD's pipeline takes from the trainer's: epochs; the rate and batch
+ * size (the paper's defaults when unset); augmentation off unless asked; the seed (default 0); of
+ * the others only those that are set (it spreads its options over the paper's defaults); early
+ * stopping maps to its patience (10 when unset) and minEpochs.
  */
-export function discomTrainingOptions(o: Pick<TrainSettings, 'optimizer' | 'momentum' | 'weightDecay' | 'schedule' | 'earlyStopping'>) {
+export function discomTrainingOptions(o: TrainSettings & { seed?: number }) {
   const es = o.earlyStopping;
-  return Object.fromEntries(
+  const optional = Object.fromEntries(
     Object.entries({
       optimizer: o.optimizer,
       momentum: o.momentum,
@@ -513,6 +515,14 @@ export function discomTrainingOptions(o: Pick<TrainSettings, 'optimizer' | 'mome
       minEpochs: es === false ? undefined : es?.minEpochs,
     }).filter(([, v]) => v !== undefined),
   ) as Partial<Pick<TrainSettings, 'optimizer' | 'momentum' | 'weightDecay' | 'schedule'>> & { patience?: number; minEpochs?: number };
+  return {
+    ...optional,
+    epochs: o.epochs,
+    lr: o.lr ?? DISCOM_DEFAULTS.lr,
+    batchSize: o.batchSize ?? DISCOM_DEFAULTS.batchSize,
+    augment: o.augment ?? false,
+    seed: o.seed ?? 0,
+  };
 }
 
 /**
@@ -529,18 +539,12 @@ export async function distillDiscom(o: DiscomDistillOptions): Promise<DiscomDist
       return [name, { kind, ...(kind === (o.kind ?? kind) ? o.architecture : undefined) }];
     }),
   );
-  const optional = discomTrainingOptions(o);
   const result = await discomOnDataset(ds, {
     ...o.discom,
-    ...optional,
+    ...discomTrainingOptions(o),
     modalities: o.modalities,
     split: o.split,
     backbones,
-    epochs: o.epochs,
-    lr: o.lr ?? DISCOM_DEFAULTS.lr,
-    batchSize: o.batchSize ?? DISCOM_DEFAULTS.batchSize,
-    augment: o.augment ?? false,
-    seed: o.seed ?? 0,
     onProgress: o.onProgress,
     signal: o.signal,
   });

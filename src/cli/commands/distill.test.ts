@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
 import { distillTestDataset } from '../../train/testdata.js';
 import { runCli as run } from '../../../test/cli.js';
+import { sweepSummaryAgainstTable } from '../../run/testing.js';
 
 const roots: string[] = [];
 afterAll(() => roots.forEach((r) => rmSync(r, { recursive: true, force: true })));
@@ -225,6 +226,28 @@ describe('cmkd sweep', () => {
       join(tempDir(), 'y'),
     );
     expect(bad.stderr).toMatch(/unknown sweep method 'fitnet'/);
+  });
+
+  it('prints a summary that agrees with its table and decision, and says whether more splits could decide', async () => {
+    const out = join(tempDir(), 'sweep-summary');
+    // A cap of 2 splits and a tiny δ: the gains stay undecided at the cap, so the next step is said.
+    const args = ['sweep', data, '--student', 'weak', '--teacher', 'strong', '--methods', 'kd,feature', '--max-repeats', '2'];
+    const r = await run(...args, '--delta', '0.0001', '--out', out, ...small);
+    expect(r.code, r.stderr).toBe(0);
+    const saved = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8'));
+    expect(saved.decision.next).not.toBeNull();
+    expect(sweepSummaryAgainstTable(r.stdout, saved)).toEqual([]);
+    // The checks can fail: a row's outcome, the deploy sentence and the next step, each doctored.
+    const row = saved.table.rows.find((x: { role: string }) => x.role === 'method');
+    const doctored = [
+      r.stdout
+        .split('\n')
+        .map((l) => (l.startsWith(row.label) ? l.replace(row.effect, 'clear loss') : l))
+        .join('\n'),
+      r.stdout.replace(saved.decision.sentence, 'Deploy KDv2: it is the best.'),
+      r.stdout.replace(/could be decided with|more splits are unlikely to decide them/, 'might be decided'),
+    ];
+    for (const summary of doctored) expect(sweepSummaryAgainstTable(summary, saved)).not.toEqual([]);
   });
 
   it('spells the roles --student and --teacher (the old --student-modality/--teacher-modality still work, hidden)', async () => {

@@ -3,26 +3,22 @@
  * `cmkd run` (its models, its export, its pool workers) and `cmkd train`: one line naming the file
  * and saying --resume continues, exit code 74, and --resume on a disk with space ends the run.
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { runCli as run } from '../../../test/cli.js';
+import { toyRun, toyTrain, writeToyCsv } from '../../../test/toy-csv.js';
 
 const INJECT = new URL('../../../test/full-disk.mjs', import.meta.url);
 const root = mkdtempSync(join(tmpdir(), 'cmkd-full-disk-'));
-const data = join(root, 'd.csv');
+let data = '';
 const saved = { full: process.env.CMKD_TEST_FULL_DISK, code: process.env.CMKD_TEST_WRITE_ERROR, options: process.env.NODE_OPTIONS };
 
 beforeAll(async () => {
   await import(INJECT.href);
-  // 60 rows, label y; p and q each carry some of it.
-  const rows = Array.from(
-    { length: 60 },
-    (_, i) => `${(i % 2) + ((i * 7) % 11) / 11},${((i * 3) % 5) / 5 + (i % 2) / 2},${i % 2 ? 'x' : 'z'}`,
-  );
-  writeFileSync(data, ['a,b,y', ...rows].join('\n') + '\n');
+  data = writeToyCsv(root);
 });
 afterEach(() => {
   for (const [key, value] of [
@@ -35,30 +31,6 @@ afterEach(() => {
 });
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
-const runArgs = (out: string, workers = '1') => [
-  'run',
-  data,
-  '--csv-modality',
-  'p=a',
-  '--csv-modality',
-  'q=b',
-  '--label',
-  'y',
-  '--student',
-  'p',
-  '--methods',
-  'kd',
-  '--repeats',
-  '2',
-  '--epochs',
-  '1',
-  '--out',
-  out,
-  '--quiet',
-  '--workers',
-  workers,
-];
-
 /** The one stderr line of a refused write of a file under `under`. */
 const fullLine = (under: string, resume: boolean, why = 'no space left on the device \\(ENOSPC\\)') =>
   new RegExp(
@@ -67,15 +39,15 @@ const fullLine = (under: string, resume: boolean, why = 'no space left on the de
 
 describe('a full disk: one line naming the file, exit 74, --resume continues', () => {
   it.each([
-    ['the models of cmkd run', 'models', '1'],
-    ["cmkd run's export", 'best-student', '1'],
-    ['the pool workers of cmkd run', 'models', '2'],
+    ['the models of cmkd run', 'models', 1],
+    ["cmkd run's export", 'best-student', 1],
+    ['the pool workers of cmkd run', 'models', 2],
   ])('%s', async (_kind, folder, workers) => {
     const out = join(root, `run-${folder}-${workers}`);
     process.env.CMKD_TEST_FULL_DISK = join(out, folder);
     // Pool workers are processes of their own: they load the same injection.
     process.env.NODE_OPTIONS = `${saved.options ?? ''} --import ${pathToFileURL(INJECT.pathname).href}`;
-    const r = await run(...runArgs(out, workers), '--allow-small');
+    const r = await run(...toyRun(data, out, [], workers));
     expect(r.code, r.stderr).toBe(74);
     expect(r.stdout).toBe('');
     expect(
@@ -85,7 +57,7 @@ describe('a full disk: one line naming the file, exit 74, --resume continues', (
         .join('\n'),
     ).toMatch(fullLine(join(out, folder), true));
     delete process.env.CMKD_TEST_FULL_DISK;
-    const again = await run(...runArgs(out, workers), '--allow-small', '--resume');
+    const again = await run(...toyRun(data, out, ['--resume'], workers));
     expect(again.code, again.stderr).toBe(0);
   });
 
@@ -97,24 +69,7 @@ describe('a full disk: one line naming the file, exit 74, --resume continues', (
     mkdirSync(out);
     process.env.CMKD_TEST_FULL_DISK = out;
     process.env.CMKD_TEST_WRITE_ERROR = code;
-    const train = [
-      'train',
-      data,
-      '--csv-modality',
-      'p=a',
-      '--csv-modality',
-      'q=b',
-      '--label',
-      'y',
-      '--modality',
-      'p',
-      '--epochs',
-      '2',
-      '--out',
-      out,
-      '--quiet',
-    ];
-    const r = await run(...train);
+    const r = await run(...toyTrain(data, out, 2));
     expect(r.code, r.stderr).toBe(74);
     expect(r.stdout).toBe('');
     expect(r.stderr).toMatch(fullLine(out, true, why));

@@ -13,6 +13,7 @@ import { dirname, join, relative } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { encodeNpy } from '../../data/index.js';
 import { runCli as run } from '../../../test/cli.js';
+import { toyRun, writeToyCsv } from '../../../test/toy-csv.js';
 
 const root = mkdtempSync(join(tmpdir(), 'cmkd-hostile-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -733,25 +734,8 @@ describe('damaged run folders on --resume', () => {
   it('an empty, cut-short or `null` stage file is recomputed, not a stack trace', async () => {
     const dir = join(root, 'damaged-stages');
     mkdirSync(dir);
-    writeFileSync(join(dir, 'd.csv'), oneCsv());
     const out = join(dir, 'out');
-    const argv = [
-      'run',
-      join(dir, 'd.csv'),
-      ...csvFlags,
-      '--student',
-      'p',
-      '--repeats',
-      '2',
-      '--epochs',
-      '1',
-      '--out',
-      out,
-      '--quiet',
-      '--workers',
-      '1',
-      '--allow-small',
-    ];
+    const argv = toyRun(writeToyCsv(dir), out);
     const first = await run(...argv);
     expect(first.code, first.stderr).toBe(0);
     const stages = join(out, 'stages');

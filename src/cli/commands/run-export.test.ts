@@ -3,45 +3,18 @@
  * honoured: the run ends with the interrupted line and exit 130, prints no results, and
  * `--resume` trains nothing and writes the export again.
  */
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runCli as run } from '../../../test/cli.js';
+import { toyRun, writeToyCsv } from '../../../test/toy-csv.js';
 
 const root = mkdtempSync(join(tmpdir(), 'cmkd-run-export-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
-const data = join(root, 'd.csv');
-writeFileSync(
-  data,
-  ['a,b,y', ...Array.from({ length: 30 }, (_, i) => `${(i * 7) % 11},${(i * 3) % 5},${i % 2 ? 'x' : 'z'}`)].join('\n') + '\n',
-);
-const argv = (out: string, ...more: string[]) => [
-  'run',
-  data,
-  '--csv-modality',
-  'p=a',
-  '--csv-modality',
-  'q=b',
-  '--label',
-  'y',
-  '--student',
-  'p',
-  '--methods',
-  'kd',
-  '--repeats',
-  '2',
-  '--epochs',
-  '1',
-  '--out',
-  out,
-  '--quiet',
-  '--workers',
-  '1',
-  '--allow-small',
-  ...more,
-];
+const data = writeToyCsv(root);
+const argv = (out: string, ...more: string[]) => toyRun(data, out, more);
 
 describe('Ctrl-C during the export', () => {
   it('ends the run as interrupted; --resume writes the export again', async () => {

@@ -13,6 +13,7 @@ import {
   type RunOptions,
   type RunResult,
 } from '../../run/index.js';
+import type { Decision } from '../../run/types.js';
 import { oneOf } from '../../util/errors.js';
 import { throwIfAborted } from '../../util/progress.js';
 import { formatEstimate, formatMeanSd } from '../../util/format.js';
@@ -90,6 +91,15 @@ function baselineLines(r: RunResult, h: string): string[] {
   ];
 }
 
+/** The command of the next step, after a blank line, when more splits could decide some gain undecided at the cap (a run's or a sweep's). */
+export function nextStepLines(d: Decision, what: 'run' | 'sweep', command?: string): string[] {
+  if (!d.next?.decidable || !command) return [];
+  return [
+    '',
+    `Next step (about ${d.next.models} more models, ~${duration(d.next.seconds)} at this ${what}'s pace): ${command} --max-repeats ${d.next.maxRepeats} --resume`,
+  ];
+}
+
 export function humanRun(r: RunResult, outDir: string, command?: string): string {
   const h = r.headline.metric;
   const metrics = Object.keys(r.table[0]?.test ?? {});
@@ -127,12 +137,7 @@ export function humanRun(r: RunResult, outDir: string, command?: string): string
     ...baselineLines(r, h),
     '',
     r.verdict,
-    ...(r.decision.next?.decidable && command
-      ? [
-          '',
-          `Next step (about ${r.decision.next.models} more models, ~${duration(r.decision.next.seconds)} at this run's pace): ${command} --max-repeats ${r.decision.next.maxRepeats} --resume`,
-        ]
-      : []),
+    ...nextStepLines(r.decision, 'run', command),
     '',
     `Run folder: ${outDir} (results.json, methods.csv, teachers.csv, predictions.csv, best-student/, report.html)`,
   ].join('\n');

@@ -3,12 +3,13 @@ import path from 'node:path';
 import { isDigitsSpec, loadDataset } from '../../data/index.js';
 import { initEngine } from '../../engine/index.js';
 import { METHOD_IDS } from '../../kd/index.js';
-import { BUDGET_PRESETS, epochBudget } from '../../run/budget.js';
+import { BUDGET_PRESETS, trainingSchedule, type Budget } from '../../run/budget.js';
+import { gainUnits } from '../../run/decide.js';
+import { nextStepSentence } from '../../run/verdict.js';
 import { DEFAULT_SWEEP_METHODS, formatSweepTable, type SweepResult, RESULTS_CSV, RESULTS_JSON, sweep, TABLE_CSV } from '../../run/sweep.js';
-import { DEFAULT_LOOKS } from '../../metrics/index.js';
 import { CmkdError } from '../../util/errors.js';
 import { formatNumber } from '../../util/format.js';
-import { resumeCommand } from './run.js';
+import { nextStepLines, resumeCommand } from './run.js';
 import { emit, progressBars, table, warn } from '../output.js';
 import { addDatasetFlags, columnOptions, hiddenAlias, interruptSignal, prepareOutDir, type DatasetFlags } from '../common.js';
 import {
@@ -49,10 +50,45 @@ interface SweepFlags extends DatasetFlags, BudgetFlags, ExecutorFlags, OutputFla
   backend?: string;
 }
 
-/** `--quick`: the quick budget preset on its 2000 rows, in epochs (src/run/budget.ts epochBudget), and its looks. */
-const QUICK = { ...epochBudget(BUDGET_PRESETS.quick, BUDGET_PRESETS.quick.maxRows ?? 2000), looks: BUDGET_PRESETS.quick.looks };
+/**
+ * `--quick`: the quick budget preset in the epochs of its 2000 rows (trainingSchedule on their 70%
+ * training rows: 6 epochs, patience 3 on digits), its rate, batch, looks and, for every model of
+ * the sweep, its image widths (a table MLP gets hidden [64]).
+ */
+const QUICK = (() => {
+  const preset = BUDGET_PRESETS.quick;
+  const rows = preset.maxRows ?? 2000;
+  const { epochs, patience } = trainingSchedule(preset, Math.round(0.7 * rows));
+  return { ...preset, rows, epochs, patience, architecture: preset.image };
+})();
+/** Without --quick: the standard preset's rate, batch and looks, at 30 epochs and patience 10. */
+const STANDARD = { ...BUDGET_PRESETS.standard, epochs: 30, patience: 10 };
 
-/** The sweep's summary for a reader: the table, what its columns mean, the deploy decision and the next step. */
+/**
+ * The sweep's budget: the preset (--quick: quick, else standard) in fixed epochs with the budget
+ * flags over it; every model of the sweep has one architecture (the --quick widths, or the
+ * flags'), and early stopping is never held back (no minimum epochs), as the sweep always trained.
+ */
+function sweepBudget(f: SweepFlags): { budget: Budget; seed: number } {
+  const preset = f.quick ? BUDGET_PRESETS.quick : STANDARD;
+  const { training: t, kind, architecture, seed } = parseBudget(f, f.quick ? QUICK : STANDARD);
+  const es = t.earlyStopping;
+  const budget: Budget = {
+    ...preset,
+    epochs: t.epochs,
+    patience: es ? (es.patience ?? 0) : 0,
+    ...(es ? { monitor: es.metric } : {}),
+    minSteps: 0,
+    lr: t.lr ?? preset.lr,
+    batchSize: t.batchSize ?? preset.batchSize,
+    image: architecture,
+    table: architecture,
+    ...(kind ? { model: kind } : {}),
+  };
+  return { budget, seed };
+}
+
+/** The sweep's summary for a reader: the table, what its columns mean, the deploy decision and the next step (as the run's: src/run/verdict.ts nextStepSentence). */
 function humanSweep(
   r: SweepResult & { dataset: string; rows: number; repeats: number | 'auto' },
   student: string,
@@ -61,6 +97,7 @@ function humanSweep(
 ): string {
   const t = formatSweepTable(r.table);
   const d = r.decision;
+  const { scale, unit } = gainUnits(r.table.headline);
   const splits =
     r.repeats === 'auto'
       ? `sequential 70/10/20 splits (looks ${d.looks.join(', ')}; ${d.splitsUsed} used)`
@@ -68,21 +105,12 @@ function humanSweep(
   return [
     `sweep on ${r.dataset} (${r.rows} rows): student ${student}, teacher ${teacher}; ${splits}; test metrics mean ± sd`,
     table(t.header, t.rows),
-    `* highest mean per column among the students (not a test: the paired gain says whether it is clear); Δ = ${r.table.headline} minus the no-KD student's; paired gain = per-split difference from the no-KD student (same split and initial weights), 95% interval corrected for overlapping splits and valid at the planned looks, ! where it excludes 0; outcome: clear gain, clear loss, no practical effect (interval inside ±${formatNumber(d.delta)}), or undecided; n = splits finished`,
+    `* highest mean per column among the students (not a test: the paired gain says whether it is clear); Δ = ${r.table.headline} minus the no-KD student's; paired gain = per-split difference from the no-KD student (same split and initial weights), 95% interval corrected for overlapping splits and valid at the planned looks, ! where it excludes 0; outcome: clear gain, clear loss, no practical effect (interval inside ±${formatNumber(d.delta)}), undecided, or stopped: cannot be deployed (no more splits for it: its upper end below ${formatNumber(d.delta)} or below the lower end of a gain above 0 after the correction); n = splits finished`,
     d.sentence,
-    ...(d.next ? [nextStep(r, resume)] : []),
+    ...(d.next ? [nextStepSentence({ decision: d }, scale, unit)] : []),
+    ...nextStepLines(d, 'sweep', resume),
     `${r.trained} runs trained${r.reused ? `, ${r.reused} read back` : ''} in ${r.seconds.toFixed(0)} s; results in ${[RESULTS_JSON, RESULTS_CSV, TABLE_CSV].map((x) => path.join(r.outDir, x)).join(', ')}; chart ${r.figures.find((f) => f.endsWith('.png')) ?? ''}`,
   ].join('\n');
-}
-
-/** What to run when some gains stay undecided at the cap: more sequential splits, resumed in the same folder. */
-function nextStep(r: SweepResult & { repeats: number | 'auto' }, resume: string): string {
-  const d = r.decision;
-  const atCap = r.table.rows.filter((row) => row.effect === 'undecided at the cap').length;
-  const cap = d.looks[d.looks.length - 1];
-  return r.repeats === 'auto'
-    ? `${atCap} method(s) undecided at the cap of ${cap} splits: to add splits for them (each still decides only if its gain is far enough from 0 against its spread between splits), ${resume} --max-repeats ${d.next?.maxRepeats} --resume`
-    : `${atCap} method(s) undecided with ${cap} splits: sequential splits (--repeats auto, the default) add splits only where they are needed, resuming this folder with --resume`;
 }
 
 export function register(program: Command): void {
@@ -103,7 +131,7 @@ export function register(program: Command): void {
               .option('--lambdas <list>', `a row per KD-term weight λ for kd, ctkd, mlkd, feature, e.g. 0.5,1 ${range(RANGES.lambda)}`)
               .option(
                 '--repeats <n|auto>',
-                `splits (seeds seed, seed+1, …): a fixed count, or auto (the default): start with ${DEFAULT_LOOKS[0]} and add splits only for the methods whose gain is still undecided and could change the deploy decision, at the looks ${DEFAULT_LOOKS.join(', ')} (--quick: ${QUICK.looks.join(', ')}), up to --max-repeats ${range(RANGES.repeats)}`,
+                `splits (seeds seed, seed+1, …): a fixed count, or auto (the default): start with ${STANDARD.looks[0]} and add splits only for the methods whose gain is still undecided and could change the deploy decision, at the looks ${STANDARD.looks.join(', ')} (--quick: ${QUICK.looks.join(', ')}), up to --max-repeats ${range(RANGES.repeats)}`,
               )
               .option(
                 '--max-repeats <n>',
@@ -124,10 +152,10 @@ export function register(program: Command): void {
       ),
     ),
     {
-      epochs: `30, quick ${QUICK.epochs}`,
-      lr: `0.001, quick ${QUICK.lr}`,
-      batchSize: `64, quick ${QUICK.batchSize}`,
-      patience: `10, quick ${QUICK.patience}`,
+      epochs: `${STANDARD.epochs}, quick ${QUICK.epochs}`,
+      lr: `${STANDARD.lr}, quick ${QUICK.lr}`,
+      batchSize: `${STANDARD.batchSize}, quick ${QUICK.batchSize}`,
+      patience: `${STANDARD.patience}, quick ${QUICK.patience}`,
       monitor: 'val_metric',
     },
   ).action(async (spec: string, f: SweepFlags) => {
@@ -137,7 +165,7 @@ export function register(program: Command): void {
     if (student === undefined) throw new CmkdError('cmkd sweep needs --student <modality>', 'invalid-option');
     if (teacher === undefined) throw new CmkdError('cmkd sweep needs --teacher <modality>', 'invalid-option');
     const backend = backendOption(f);
-    const budget = parseBudget(f, f.quick ? QUICK : { epochs: 30, lr: 1e-3, batchSize: 64, patience: 10 });
+    const { budget, seed } = sweepBudget(f);
     const repeats = numberOrAutoOption('--repeats', f.repeats, RANGES.repeats) ?? 'auto';
     const maxRepeats = numberOption('--max-repeats', f.maxRepeats, RANGES.maxRepeats);
     const delta = numberOption('--delta', f.delta, RANGES.delta);
@@ -162,11 +190,10 @@ export function register(program: Command): void {
         temperatures,
         lambdas,
         repeats,
-        ...(f.quick ? { looks: QUICK.looks } : {}),
         maxRepeats,
         delta,
-        seed: budget.seed,
-        budget: { ...budget.training, kind: budget.kind, architecture: budget.architecture },
+        seed,
+        budget,
         outDir: f.out,
         resume: Boolean(f.resume),
         source: { spec, load },

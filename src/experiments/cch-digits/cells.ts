@@ -2,8 +2,9 @@
  * The cells the digits experiments (cch-digits, cch-noise, fusion) are planned from, and the
  * runners they share:
  *
- * - 'train': one model on one view (the no-KD student, or a teacher), scored on the test rows
- *   and saved under the run folder (models/seed<s>/<name>), where later cells load it;
+ * - 'train': one model on one view (the no-KD student, or a teacher): the model cell of
+ *   src/run/model-cells.ts, with its record, saved under the run folder (models/seed<s>/<name>),
+ *   where later cells load it;
  * - 'margin': the CCH margins of teacher representations against the no-KD student's
  *   embedding on the test rows, per estimator (one cchMargins call over all the teachers);
  * - 'kd': a fresh student distilled from a teacher, with the no-KD student's initial weights
@@ -11,13 +12,15 @@
  *
  * A teacher is named by where its outputs come from (TeacherSource): a saved model, the mean of
  * saved models' logits (late fusion), or a saved model's logits plus Gaussian noise. The
- * workspace holds the dataset and each seed's split; cells hold names, seeds and settings only.
+ * workspace holds the dataset, each seed's split, the fit and each view's architecture; cells
+ * hold names, seeds and settings only.
  */
 import path from 'node:path';
 import type { MultimodalDataset, Split } from '../../data/index.js';
-import { loadModel, saveModel, type ModelKind, type SpecOverrides } from '../../models/index.js';
+import { loadModel, type ModelKind, type SpecOverrides } from '../../models/index.js';
 import type { Cell, CellRunner, Json } from '../../run/cells.js';
-import { modelMetaFor, predictOutputs, prepareModality, specFor, type ModelOutputs, type TeacherOutputs } from '../../train/index.js';
+import { cellInputs, trainRunner, type TrainCellInputs, type TrainingWorkspace } from '../../run/model-cells.js';
+import { predictOutputs, prepareModality, specFor, type ModelOutputs, type TeacherOutputs } from '../../train/index.js';
 import { check } from '../../util/errors.js';
 import { throwIfAborted } from '../../util/progress.js';
 import {
@@ -27,10 +30,9 @@ import {
   concatRepresentations,
   embeddingOf,
   fitAndScore,
-  fitModel,
   logitScale,
   meanArrays,
-  scoreModel,
+  seedsFor,
   type FitSettings,
   type MarginEstimate,
   type MarginEstimator,
@@ -43,20 +45,15 @@ export interface DigitsWorkspace {
   /** The split of each experiment seed (index = seed). */
   splits: Split[];
   fit: FitSettings;
+  /** The model family (the view's default, CNN for images and MLP for tables, when absent) and widths of a model on `modality`. */
+  model(modality: string): { kind?: ModelKind; architecture: SpecOverrides };
 }
 
 /** The workspace and the run folder (the cell's context's), where a cell saves its models and reads its dependencies'. */
 type InRun = DigitsWorkspace & { outDir: string };
 
-/** A model to train: its view, family and size, initial weights and batch order. */
-export type ModelInputs = {
-  modality: string;
-  /** Model family; the view's default (CNN for images, MLP for tables) when absent. */
-  kind?: ModelKind;
-  architecture: SpecOverrides;
-  initSeed: number;
-  shuffleSeed: number;
-};
+/** A model to train: its view and initial weights (its family and widths are the workspace's, its batch order the seed's). */
+export type ModelInputs = { modality: string; initSeed: number };
 
 /** A saved model: its folder (relative to the run folder) and the view it reads. */
 export type SavedModel = { dir: string; modality: string };
@@ -68,9 +65,6 @@ export type TeacherSource =
   | { from: 'mean-logits'; models: SavedModel[] }
   /** The model's logits + N(0, sd²) drawn once per row, sd = noise × its logit scale on the training rows; distinct draws on training and test rows. */
   | { from: 'noisy-logits'; model: SavedModel; noise: number; noiseSeeds: { train: number; test: number } };
-
-export type TrainInputs = { seed: number; model: ModelInputs; dir: string };
-export type TrainRecord = { accuracy: number };
 
 export type MarginInputs = {
   seed: number;
@@ -101,9 +95,36 @@ export function modelDir(seed: number, name: string): string {
   return path.posix.join('models', `seed${seed}`, name.replace(/[^A-Za-z0-9_.-]+/g, '-'));
 }
 
-/** A 'train' cell: it depends on nothing (its data is the workspace's). */
-export function trainCell(id: string, inputs: TrainInputs, label: string): Cell {
-  return { id, kind: 'train', inputs, dependsOn: [], label };
+/**
+ * How a digits plan trains its models (the model cells' training workspace): Adam at the fit's
+ * rate for its epochs without early stopping, the best validation epoch kept, batches in the
+ * order of experiment seed s (shared by every model of the seed, so a KD student and the no-KD
+ * student differ only by KD), each view's architecture.
+ */
+export function digitsTraining(w: DigitsWorkspace): TrainingWorkspace {
+  return {
+    ds: w.ds,
+    split: (seed) => w.splits[seed],
+    training: (seed) => ({
+      optimizer: 'adam',
+      lr: w.fit.learningRate,
+      epochs: w.fit.epochs,
+      batchSize: w.fit.batchSize,
+      earlyStopping: false,
+      seed: seedsFor(seed).shuffle,
+    }),
+    model: (modality) => w.model(modality),
+  };
+}
+
+/** A 'train' cell (a model cell, src/run/model-cells.ts) of experiment seed `seed`: it depends on nothing (its data is the workspace's). */
+export function trainCell(
+  id: string,
+  o: { seed: number; role: TrainCellInputs['role']; model: ModelInputs; dir: string },
+  label: string,
+): Cell {
+  const inputs: TrainCellInputs = { repeat: o.seed, modality: o.model.modality, role: o.role, dir: o.dir, initSeed: o.model.initSeed };
+  return { id, kind: 'train', inputs: cellInputs(inputs), dependsOn: [], label };
 }
 
 /** A saved model's outputs on the training or test rows of its view. */
@@ -163,22 +184,12 @@ async function teacherOnTest(
 
 function prepared(w: DigitsWorkspace, m: ModelInputs, seed: number) {
   const data = prepareModality(w.ds, m.modality, w.splits[seed]);
-  return { data, spec: specFor(w.ds, data.modality, m.kind, m.architecture) };
+  const { kind, architecture } = w.model(m.modality);
+  return { data, spec: specFor(w.ds, data.modality, kind, architecture) };
 }
 
 export const DIGITS_RUNNERS: Record<string, CellRunner<DigitsWorkspace>> = {
-  train: async (cell, { workspace: w, outDir, onProgress, signal }) => {
-    const i = cell.inputs as TrainInputs;
-    const { data, spec } = prepared(w, i.model, i.seed);
-    const model = await fitModel(spec, data, { ...w.fit, initSeed: i.model.initSeed, seed: i.model.shuffleSeed }, { onProgress, signal });
-    try {
-      const score = await scoreModel(model, data.test, signal);
-      await saveModel(path.join(outDir, i.dir), model, modelMetaFor(w.ds, data));
-      return { accuracy: score.accuracy } satisfies TrainRecord;
-    } finally {
-      model.dispose();
-    }
-  },
+  train: trainRunner(digitsTraining),
   // CCH margin on held-out rows: each teacher representation H1 vs the no-KD student's embedding H2.
   margin: async (cell, { workspace, outDir, signal }) => {
     const i = cell.inputs as MarginInputs;
@@ -218,7 +229,7 @@ export const DIGITS_RUNNERS: Record<string, CellRunner<DigitsWorkspace>> = {
       {
         ...w.fit,
         initSeed: i.student.initSeed,
-        seed: i.student.shuffleSeed,
+        seed: seedsFor(i.seed).shuffle,
         kd: { teacher, temperature: i.temperature, lambda: i.lambda },
       },
       { onProgress, signal },

@@ -44,8 +44,8 @@ import {
   type MarginRecord,
   type ModelInputs,
   type TeacherSource,
-  type TrainRecord,
 } from './cells.js';
+import type { ModelRecord } from '../../run/types.js';
 import { cchDigitsFigures } from './figures.js';
 import type { CchDigitsAgreement, CchDigitsCell, CchDigitsOptions, CchDigitsResult, CchDigitsRow, CchDigitsSigma } from './types.js';
 
@@ -202,6 +202,8 @@ export async function cchDigitsWorkspace(
     ds,
     splits: Array.from({ length: o.seeds }, (_, seed) => stratifiedSplit(ds, { seed: seedsFor(seed).split })),
     fit: { epochs: o.epochs, learningRate: o.learningRate, batchSize: o.batchSize },
+    // Student and teachers: the same CNN.
+    model: () => ({ kind: 'cnn', architecture: { channels: o.channels, hidden: o.hidden } }),
     teacherViews: blurred.map((m) => m.name),
   };
 }
@@ -218,23 +220,22 @@ const CELL = {
  * blurred at σ_i), its CCH margin against the student, and a KD student per (T, λ).
  */
 export function planCchDigits(o: CchDigitsOptions, teacherViews: string[]): Cell[] {
-  const architecture = { channels: o.channels, hidden: o.hidden };
   const cells: Cell[] = [];
   for (let seed = 0; seed < o.seeds; seed++) {
     const seeds = seedsFor(seed);
-    const student: ModelInputs = {
-      modality: STUDENT_MODALITY,
-      kind: 'cnn',
-      architecture,
-      initSeed: seeds.student,
-      shuffleSeed: seeds.shuffle,
-    };
+    const student: ModelInputs = { modality: STUDENT_MODALITY, initSeed: seeds.student };
     const studentDir = modelDir(seed, 'student');
-    cells.push(trainCell(CELL.student(seed), { seed, model: student, dir: studentDir }, `seed ${seed}: no-KD student`));
+    cells.push(trainCell(CELL.student(seed), { seed, role: 'student', model: student, dir: studentDir }, `seed ${seed}: no-KD student`));
     o.sigmas.forEach((sigma, i) => {
       const model = { dir: modelDir(seed, `teacher-sigma${sigma}`), modality: teacherViews[i] };
-      const teacherModel: ModelInputs = { ...student, modality: model.modality, initSeed: seeds.teacher(i) };
-      cells.push(trainCell(CELL.teacher(seed, sigma), { seed, model: teacherModel, dir: model.dir }, `seed ${seed}: teacher σ=${sigma}`));
+      const teacherModel: ModelInputs = { modality: model.modality, initSeed: seeds.teacher(i) };
+      cells.push(
+        trainCell(
+          CELL.teacher(seed, sigma),
+          { seed, role: 'teacher', model: teacherModel, dir: model.dir },
+          `seed ${seed}: teacher σ=${sigma}`,
+        ),
+      );
       const teacher: TeacherSource = { from: 'model', model };
       const margin: MarginInputs = {
         seed,
@@ -285,14 +286,14 @@ export async function runCchDigits(
       if (cell.kind !== 'kd') return;
       const { seed, temperature, lambda, tags } = cell.inputs as KdInputs;
       const sigma = Number(tags.sigma);
-      const studentAcc = recordOf<TrainRecord>(records, CELL.student(seed)).accuracy;
+      const studentAcc = recordOf<ModelRecord>(records, CELL.student(seed)).test.accuracy;
       const kdAcc = recordOf<KdRecord>(records, cell.id).accuracy;
       const row = {
         seed,
         sigma,
         temperature,
         lambda,
-        teacherAcc: recordOf<TrainRecord>(records, CELL.teacher(seed, sigma)).accuracy,
+        teacherAcc: recordOf<ModelRecord>(records, CELL.teacher(seed, sigma)).test.accuracy,
         studentAcc,
         kdAcc,
         kdGain: kdAcc - studentAcc,

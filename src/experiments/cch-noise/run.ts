@@ -50,8 +50,8 @@ import {
   type MarginRecord,
   type ModelInputs,
   type TeacherSource,
-  type TrainRecord,
 } from '../cch-digits/cells.js';
+import type { ModelRecord } from '../../run/types.js';
 import { cchNoiseFigures } from './figures.js';
 import type { CchNoiseCrossings, CchNoiseLevel, CchNoiseOptions, CchNoiseResult, CchNoiseRow } from './types.js';
 
@@ -180,18 +180,17 @@ const CELL = {
  * margin of the noisy teacher logits against the student, and the KD student distilled from them.
  */
 export function planCchNoise(o: CchNoiseOptions): Cell[] {
-  const architecture = { channels: o.channels, hidden: o.hidden };
   const cells: Cell[] = [];
   for (let seed = 0; seed < o.seeds; seed++) {
     const seeds = seedsFor(seed);
-    const student: ModelInputs = { modality: o.student, architecture, initSeed: seeds.student, shuffleSeed: seeds.shuffle };
+    const student: ModelInputs = { modality: o.student, initSeed: seeds.student };
     const studentDir = modelDir(seed, 'student');
     const model = { dir: modelDir(seed, 'teacher'), modality: o.teacher };
     cells.push(
-      trainCell(CELL.student(seed), { seed, model: student, dir: studentDir }, `seed ${seed}: no-KD student`),
+      trainCell(CELL.student(seed), { seed, role: 'student', model: student, dir: studentDir }, `seed ${seed}: no-KD student`),
       trainCell(
         CELL.teacher(seed),
-        { seed, model: { ...student, modality: o.teacher, initSeed: seeds.teacher(0) }, dir: model.dir },
+        { seed, role: 'teacher', model: { modality: o.teacher, initSeed: seeds.teacher(0) }, dir: model.dir },
         `seed ${seed}: teacher`,
       ),
     );
@@ -235,6 +234,8 @@ export async function cchNoiseWorkspace(
     ds,
     splits: Array.from({ length: o.seeds }, (_, seed) => stratifiedSplit(ds, { seed: seedsFor(seed).split })),
     fit: { epochs: o.epochs, learningRate: o.learningRate, batchSize: o.batchSize },
+    // Student and teacher: the same network, of each view's default family.
+    model: () => ({ architecture: { channels: o.channels, hidden: o.hidden } }),
   };
 }
 
@@ -260,13 +261,13 @@ export async function runCchNoise(
       const { seed, tags } = cell.inputs as KdInputs;
       const noise = Number(tags.noise);
       const noisy = recordOf<MarginRecord>(records, CELL.margin(seed, noise)).teachers[0];
-      const studentAcc = recordOf<TrainRecord>(records, CELL.student(seed)).accuracy;
+      const studentAcc = recordOf<ModelRecord>(records, CELL.student(seed)).test.accuracy;
       const kdAcc = recordOf<KdRecord>(records, cell.id).accuracy;
       const row = {
         seed,
         noise,
         noiseSd: noisy.noiseSd ?? Number.NaN,
-        teacherAcc: recordOf<TrainRecord>(records, CELL.teacher(seed)).accuracy,
+        teacherAcc: recordOf<ModelRecord>(records, CELL.teacher(seed)).test.accuracy,
         noisyTeacherAcc: noisy.accuracy,
         studentAcc,
         kdAcc,

@@ -5,7 +5,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { initEngine } from '../../engine/index.js';
 import { fusionReport } from './index.js';
 import { concatRepresentations, meanArrays } from '../cch-digits/common.js';
-import { EARLY_FUSION, LATE_FUSION, planFusion, resolveFusionOptions, runFusion } from './run.js';
+import { EARLY_FUSION, LATE_FUSION, fusionWorkspace, planFusion, resolveFusionOptions, runFusion } from './run.js';
 
 beforeAll(async () => {
   await initEngine();
@@ -25,7 +25,7 @@ describe('fusion helpers', () => {
 
   it('is a plan of cells: student, a teacher per view and early fusion, the margins, a KD student per teacher (late fusion too)', () => {
     const o = resolveFusionOptions({ outDir: 'x', seeds: 1, modalities: ['pixels', 'blocks'], student: 'profiles' });
-    const plan = planFusion(o, ['pixels']);
+    const plan = planFusion(o);
     expect(plan.map((c) => `${c.kind} ${c.id}`)).toEqual([
       'train seed0-student',
       'train seed0-teacher-pixels',
@@ -39,9 +39,20 @@ describe('fusion helpers', () => {
     ]);
     // The late-fusion student depends on the single-view teachers it averages.
     expect(plan.at(-1)?.dependsOn).toEqual(['seed0-student', 'seed0-teacher-pixels', 'seed0-teacher-blocks', 'seed0-margin']);
-    const arch = (id: string) => (plan.find((c) => c.id === id)?.inputs as { model: { architecture: unknown } }).model.architecture;
-    expect(arch('seed0-teacher-pixels')).toEqual({ channels: o.channels, hidden: o.cnnHidden });
-    expect(arch('seed0-teacher-early-fusion')).toEqual({ hidden: o.mlpHidden });
+  });
+
+  it("trains a CNN on an image view and an MLP on the others (early fusion too): the workspace's architecture per view", async () => {
+    const { outDir: _outDir, ...o } = resolveFusionOptions({
+      outDir: 'x',
+      n: 300,
+      seeds: 1,
+      modalities: ['pixels', 'blocks'],
+      student: 'profiles',
+    });
+    const w = await fusionWorkspace(o, {});
+    expect(w.model('pixels').architecture).toEqual({ channels: o.channels, hidden: o.cnnHidden });
+    expect(w.model('profiles').architecture).toEqual({ hidden: o.mlpHidden });
+    expect(w.model(EARLY_FUSION).architecture).toEqual({ hidden: o.mlpHidden });
   });
 
   it('rejects bad options with the option named', () => {

@@ -16,7 +16,6 @@ import { renderChart } from '../../report/charts.js';
 import { check } from '../../util/errors.js';
 import { toCsv, writeFileAtomic, writeJsonAtomic } from '../../util/fs.js';
 import type { Cell } from '../../run/cells.js';
-import type { SpecOverrides } from '../../models/index.js';
 import { executeExperiment } from '../plan.js';
 import type { ExperimentContext } from '../types.js';
 import {
@@ -46,8 +45,8 @@ import {
   type MarginRecord,
   type ModelInputs,
   type TeacherSource,
-  type TrainRecord,
 } from '../cch-digits/cells.js';
+import type { ModelRecord } from '../../run/types.js';
 import { fusionFigures } from './figures.js';
 import type { FusionComparison, FusionOptions, FusionResult, FusionRow, FusionTeacherSummary, TeacherKind } from './types.js';
 
@@ -167,27 +166,20 @@ const CELL = {
 /**
  * Per seed: the no-KD student; a teacher per fused view and the early-fusion teacher; the CCH
  * margins of all teachers (late fusion included, built from the single-view teachers); then a
- * KD student per teacher. `imageViews` are the views trained with a CNN (the others an MLP).
+ * KD student per teacher.
  */
-export function planFusion(o: FusionOptions, imageViews: readonly string[]): Cell[] {
-  const archFor = (view: string): SpecOverrides =>
-    imageViews.includes(view) ? { channels: o.channels, hidden: o.cnnHidden } : { hidden: o.mlpHidden };
+export function planFusion(o: FusionOptions): Cell[] {
   const cells: Cell[] = [];
   for (let seed = 0; seed < o.seeds; seed++) {
     const seeds = seedsFor(seed);
-    const student: ModelInputs = {
-      modality: o.student,
-      architecture: archFor(o.student),
-      initSeed: seeds.student,
-      shuffleSeed: seeds.shuffle,
-    };
+    const student: ModelInputs = { modality: o.student, initSeed: seeds.student };
     const studentDir = modelDir(seed, 'student');
-    cells.push(trainCell(CELL.student(seed), { seed, model: student, dir: studentDir }, `seed ${seed}: no-KD student`));
+    cells.push(trainCell(CELL.student(seed), { seed, role: 'student', model: student, dir: studentDir }, `seed ${seed}: no-KD student`));
     const trained = [...o.modalities, EARLY_FUSION];
     const saved = trained.map((name) => ({ dir: modelDir(seed, `teacher-${name}`), modality: name }));
     trained.forEach((name, i) => {
-      const model: ModelInputs = { modality: name, architecture: archFor(name), initSeed: seeds.teacher(i), shuffleSeed: seeds.shuffle };
-      cells.push(trainCell(CELL.teacher(seed, name), { seed, model, dir: saved[i].dir }, `seed ${seed}: teacher ${name}`));
+      const model: ModelInputs = { modality: name, initSeed: seeds.teacher(i) };
+      cells.push(trainCell(CELL.teacher(seed, name), { seed, role: 'teacher', model, dir: saved[i].dir }, `seed ${seed}: teacher ${name}`));
     });
     // Late fusion: the mean of the single-view teachers' logits; its representation, their embeddings side by side.
     const teachers: { name: string; kind: TeacherKind; source: TeacherSource; cells: string[] }[] = [
@@ -260,6 +252,10 @@ export async function fusionWorkspace(
     ds,
     splits: Array.from({ length: o.seeds }, (_, seed) => stratifiedSplit(ds, { seed: seedsFor(seed).split })),
     fit: { epochs: o.epochs, learningRate: o.learningRate, batchSize: o.batchSize },
+    // A CNN on an image view, an MLP on the others (of the view's default family).
+    model: (view) => ({
+      architecture: getModality(ds, view).kind === 'image' ? { channels: o.channels, hidden: o.cnnHidden } : { hidden: o.mlpHidden },
+    }),
   };
 }
 
@@ -268,7 +264,6 @@ export async function runFusion(options: Partial<FusionOptions> & { outDir: stri
   const o = resolveFusionOptions(options);
   const { outDir: _outDir, ...settings } = o;
   const workspace = await fusionWorkspace(settings, ctx);
-  const imageViews = workspace.ds.modalities.filter((m) => m.kind === 'image').map((m) => m.name);
 
   const rows: FusionRow[] = [];
   const rowsFile = path.join(o.outDir, 'results.csv');
@@ -276,7 +271,7 @@ export async function runFusion(options: Partial<FusionOptions> & { outDir: stri
   // Each KD student completes a result row: results.csv is rewritten after it.
   await executeExperiment(
     'fusion',
-    planFusion(o, imageViews),
+    planFusion(o),
     { workspace, runners: DIGITS_RUNNERS, outDir: o.outDir, settings },
     ctx,
     async (cell, records) => {
@@ -285,7 +280,7 @@ export async function runFusion(options: Partial<FusionOptions> & { outDir: stri
       const teacher = String(tags.teacher);
       const margins = recordOf<MarginRecord>(records, CELL.margin(seed)).teachers.find((t) => t.name === teacher);
       check(margins !== undefined, `internal: no CCH margin of teacher '${teacher}'`);
-      const studentAcc = recordOf<TrainRecord>(records, CELL.student(seed)).accuracy;
+      const studentAcc = recordOf<ModelRecord>(records, CELL.student(seed)).test.accuracy;
       const kdAcc = recordOf<KdRecord>(records, cell.id).accuracy;
       const row = {
         seed,

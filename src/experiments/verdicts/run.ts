@@ -14,7 +14,7 @@ import type { MultimodalDataset } from '../../data/index.js';
 import { renderChart } from '../../report/charts.js';
 import { analysisSettings, BUDGET_PRESETS, runMainJob, type RunOptions, type RunResult } from '../../run/index.js';
 import type { CellPool, Json } from '../../run/cells.js';
-import { planPool } from '../../run/pool.js';
+import { withPool } from '../../run/pool.js';
 import { check } from '../../util/errors.js';
 import { toCsv, writeFileAtomic, writeJsonAtomic } from '../../util/fs.js';
 import { stripUndefined } from '../cch-digits/common.js';
@@ -150,12 +150,7 @@ export async function runVerdicts(
   ctx: ExperimentContext = {},
 ): Promise<VerdictsResult> {
   // One pool of worker processes for every run (each run's workers would otherwise start afresh).
-  const { pool, close } = planPool(ctx);
-  try {
-    return await verdicts(options, ctx, pool);
-  } finally {
-    await close();
-  }
+  return withPool(ctx, (pool) => verdicts(options, ctx, pool));
 }
 
 async function verdicts(
