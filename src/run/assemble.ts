@@ -4,7 +4,7 @@
  * deployed student (DEPLOY_RULE, src/run/decide.ts) and how the sequential splits ended.
  */
 import type { CchResult } from '../criteria/index.js';
-import { PLAIN_KD } from '../kd/index.js';
+import type { TaskKind } from '../kd/index.js';
 import type { GainDesign } from '../metrics/index.js';
 import type { Budget } from './budget.js';
 import { DEPLOY_RULE, couldDecide, deployChoice, gainUnits, projectedHalfWidth, summariseGain } from './decide.js';
@@ -20,6 +20,9 @@ export interface Assembly {
   design: GainDesign;
   headline: { metric: string; higherIsBetter: boolean };
   metrics: string[];
+  /** The method distilled from every teacher (src/kd/registry.ts teacherMethodId), and the task. */
+  perTeacher: string;
+  task: TaskKind;
 }
 
 const rowLabel = (rec: ModelRecord): string =>
@@ -58,9 +61,9 @@ export function methodTable(a: Assembly): MethodRow[] {
     });
 }
 
-/** Each teacher's CCH verdict beside its measured plain-KD gain. */
+/** Each teacher's CCH verdict beside its measured gain of the per-teacher method (plain KD; FeatKD(out) for regression). */
 export function outcomesOf(a: Assembly, cch: CchResult): TeacherOutcome[] {
-  return teacherOutcomes(cch, (teacher) => summariseGain(a.gainsOf(teacher, PLAIN_KD), a.design));
+  return teacherOutcomes(cch, (teacher) => summariseGain(a.gainsOf(teacher, a.perTeacher), a.design));
 }
 
 /** 6. The student to deploy (DEPLOY_RULE), its record on split 1, and how the run decided. */
@@ -70,7 +73,7 @@ export function deployment(
   o: { looks: number[]; budget: Budget; familyFrom: string[] },
 ): { best: RunResult['best']; bestRecord: ModelRecord; decision: RunDecision } {
   const deploy = deployChoice(
-    a.candidates.map((c) => ({ id: candidateId(c), gains: a.gainsOf(c.teacher, c.methodId) })),
+    a.candidates.map((c) => ({ id: candidateId(c, a.task), gains: a.gainsOf(c.teacher, c.methodId) })),
     a.design,
     gainUnits(a.headline.metric),
   );
@@ -110,7 +113,7 @@ export function deployment(
  * run's pace, and how many of the open gains it could decide if their spread between splits stays as it is.
  */
 function nextStep(a: Assembly, table: MethodRow[], looks: number[], budget: Budget): RunDecision['next'] {
-  const atCap = a.candidates.filter((c) => table.find((row) => row.label === candidateId(c))?.effect === 'undecided at the cap');
+  const atCap = a.candidates.filter((c) => table.find((row) => row.label === candidateId(c, a.task))?.effect === 'undecided at the cap');
   if (!atCap.length) return null;
   const cap = looks[looks.length - 1];
   const nextCap = budget.looks.find((x) => x > cap) ?? Math.ceil(cap * 1.6);
