@@ -9,6 +9,7 @@ export {
   parseMethodId,
   resolveSettings,
   scheduleNotes,
+  teacherMethodId,
   DISTILL_METHODS,
   KD_METHODS,
   LOGIT_METHODS,

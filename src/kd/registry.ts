@@ -13,7 +13,14 @@ import { feature } from './feature.js';
 import { kd } from './kd.js';
 import { mlkd } from './mlkd.js';
 import { none } from './none.js';
-import { SettingsReader, TASK_KINDS, type MethodDefinition, type ObjectiveSettings, type ResolvedSettings } from './method.js';
+import {
+  SettingsReader,
+  TASK_KINDS,
+  type MethodDefinition,
+  type ObjectiveSettings,
+  type ResolvedSettings,
+  type TaskKind,
+} from './method.js';
 import { sumTerms } from './common.js';
 import type { DistillObjective } from './types.js';
 
@@ -41,6 +48,14 @@ export const NO_KD: string = none.name;
 export const PLAIN_KD: string = kd.name;
 /** Method ids of a regression task: those that distil by regression (feature KD). */
 export const REGRESSION_METHOD_IDS: readonly string[] = METHODS.filter((m) => m.family === 'feature').map((m) => m.name);
+/**
+ * The method `cmkd run` distils from every teacher: plain KD for classification; for regression,
+ * where plain KD has no class probabilities to distil, feature KD, whose regression default is
+ * mode 'output', the CCH objective ‖y − f(x₂)‖² + λ·‖f(x₂) − f_t(x₁)‖².
+ */
+export function teacherMethodId(task: TaskKind): string {
+  return task === 'regression' ? feature.name : PLAIN_KD;
+}
 /**
  * The quick budget's methods (src/run/budget.ts): plain KD with and without logit standardisation,
  * DKD, feature KD and DisCoM-KD — one of each family in a few minutes.
@@ -93,10 +108,14 @@ export function describeMethod(method: string, settings: ObjectiveSettings = {})
   return (m.describe?.(s) ?? m.label) + (s.lskd === true ? '+LS' : '');
 }
 
-/** The label of a method id of the sweep/run grammar: 'kd+ls' → 'KD+LS', 'discom' → 'DisCoM-KD'. */
-export function methodIdLabel(id: string): string {
+/**
+ * The label of a method id of the sweep/run grammar: 'kd+ls' → 'KD+LS', 'discom' → 'DisCoM-KD';
+ * with its defaults for `task` ('feature' → 'FeatKD(emb)' for classification, 'FeatKD(out)' for regression).
+ */
+export function methodIdLabel(id: string, task: TaskKind = 'classification'): string {
   const { method, lskd } = parseMethodId(id);
-  return method.build ? describeMethod(method.name, lskd ? { lskd } : {}) : method.label;
+  if (!method.build) return method.label;
+  return describeMethod(method.name, { ...(lskd ? { lskd } : {}), ...(task === 'regression' ? { task } : {}) });
 }
 
 /**

@@ -106,6 +106,20 @@ function resnetBody(c: Ctx, input: Sym): Sym {
   return apply(tf.layers.globalAveragePooling2d({ name: 'embedding' }), h);
 }
 
+// ŷ = std·z + mean: a fixed (not trained) layer taking the standardised regression target back to its units.
+function targetUnits(t: { mean: number; std: number }, z: Sym): Sym {
+  return apply(
+    tf.layers.dense({
+      units: 1,
+      trainable: false,
+      kernelInitializer: tf.initializers.constant({ value: t.std }),
+      biasInitializer: tf.initializers.constant({ value: t.mean }),
+      name: 'logits',
+    }),
+    z,
+  );
+}
+
 /**
  * Build the model of `spec` with initial weights fixed by `seed`. Outputs: [logits, embedding]
  * (see OUTPUT_NAMES); the spec is stored in the model's user-defined metadata.
@@ -117,7 +131,9 @@ export function buildModel(spec: ModelSpec, seed: number): tf.LayersModel {
   const body = s.kind === 'mlp' ? mlpBody : s.kind === 'cnn' ? cnnBody : resnetBody;
   const embedding = body(c, input);
   const head = dropout(c, embedding, 'dropout_head');
-  const logits = apply(tf.layers.dense({ units: s.outputs, kernelInitializer: glorot(c), name: 'logits' }), head);
+  const logits = s.target
+    ? targetUnits(s.target, apply(tf.layers.dense({ units: 1, kernelInitializer: glorot(c), name: 'standardised' }), head))
+    : apply(tf.layers.dense({ units: s.outputs, kernelInitializer: glorot(c), name: 'logits' }), head);
   const model = tf.model({ inputs: input, outputs: [logits, embedding], name: `cmkd_${s.kind}` });
   model.setUserDefinedMetadata({ [META_KEY]: { spec: s, outputs: [...OUTPUT_NAMES] } });
   return model;

@@ -29,6 +29,12 @@ export interface ModelSpec {
   blocks: number;
   /** Dropout rate before the logits layer (and between MLP / CNN dense layers). */
   dropout: number;
+  /**
+   * Regression: the training rows' target mean and sd. The network learns the standardised target
+   * z = (y − mean) / std, and a fixed last layer returns ŷ = std·z + mean, so the model's output,
+   * loss and metrics stay in the target's units. Without it (models saved before): ŷ = z.
+   */
+  target?: { mean: number; std: number };
 }
 
 const positiveInt = z.number().int().positive();
@@ -43,6 +49,7 @@ export const modelSpecSchema = z.object({
   channels: z.array(positiveInt),
   blocks: positiveInt,
   dropout: z.number().min(0).lt(1),
+  target: z.object({ mean: z.number().finite(), std: z.number().finite().positive() }).optional(),
 });
 
 /** Defaults per family: small enough to train on a CPU in seconds to minutes. */
@@ -64,6 +71,7 @@ export function makeSpec(
   outputs: number,
   task: ModelTask,
   overrides: SpecOverrides = {},
+  target?: ModelSpec['target'],
 ): ModelSpec {
   const d = DEFAULTS[kind];
   return validateSpec({
@@ -75,6 +83,7 @@ export function makeSpec(
     channels: [...(overrides.channels ?? d.channels)],
     blocks: overrides.blocks ?? d.blocks,
     dropout: overrides.dropout ?? d.dropout,
+    ...(target ? { target } : {}),
   });
 }
 
@@ -100,6 +109,9 @@ export function validateSpec(spec: unknown, where = 'model spec'): ModelSpec {
   }
   if (s.task === 'regression' && s.outputs !== 1) {
     throw new CmkdError(`${where}: a regression model has 1 output, got ${s.outputs}`, 'invalid-option');
+  }
+  if (s.target && s.task !== 'regression') {
+    throw new CmkdError(`${where}: 'target' (the target's mean and sd) applies to regression models only`, 'invalid-option');
   }
   return s;
 }

@@ -36,6 +36,8 @@ describe('a distilled student the sequential splits stopped early', () => {
     design,
     headline: { metric: 'f1Weighted', higherIsBetter: true },
     metrics: ['f1Weighted'],
+    perTeacher: 'kd',
+    task: 'classification',
   };
   const cch = combineRepeats([0.3, 0.31, 0.29].map((m) => cchResultOf({ a: m, b: m / 3 }, 0.01)));
 

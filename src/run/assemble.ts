@@ -4,7 +4,7 @@
  * deployed student (DEPLOY_RULE, src/run/decide.ts) and how the sequential splits ended.
  */
 import type { CchResult } from '../criteria/index.js';
-import { PLAIN_KD } from '../kd/index.js';
+import type { TaskKind } from '../kd/index.js';
 import type { GainDesign } from '../metrics/index.js';
 import type { Budget } from './budget.js';
 import { DEPLOY_RULE, candidateSummaries, deployChoice, gainUnits, nextStep, summariseGain } from './decide.js';
@@ -20,6 +20,9 @@ export interface Assembly {
   design: GainDesign;
   headline: { metric: string; higherIsBetter: boolean };
   metrics: string[];
+  /** The method distilled from every teacher (src/kd/registry.ts teacherMethodId), and the task. */
+  perTeacher: string;
+  task: TaskKind;
 }
 
 const rowLabel = (rec: ModelRecord): string =>
@@ -32,7 +35,7 @@ const rowLabel = (rec: ModelRecord): string =>
 /** Every distilled student's gain as the tables show it (decide.ts candidateSummaries), by candidate id. */
 const gainSummaries = (a: Assembly) =>
   candidateSummaries(
-    a.candidates.map((c) => ({ id: candidateId(c), gains: a.gainsOf(c.teacher, c.methodId) })),
+    a.candidates.map((c) => ({ id: candidateId(c, a.task), gains: a.gainsOf(c.teacher, c.methodId) })),
     a.design,
   );
 
@@ -68,12 +71,13 @@ export function methodTable(a: Assembly): MethodRow[] {
     });
 }
 
-/** Each teacher's CCH verdict beside its measured plain-KD gain. */
+/** Each teacher's CCH verdict beside its measured gain of the per-teacher method (plain KD; FeatKD(out) for regression). */
 export function outcomesOf(a: Assembly, cch: CchResult): TeacherOutcome[] {
   const gains = gainSummaries(a);
   return teacherOutcomes(
     cch,
-    (teacher) => gains.get(candidateId({ teacher, methodId: PLAIN_KD })) ?? summariseGain(a.gainsOf(teacher, PLAIN_KD), a.design),
+    (teacher) =>
+      gains.get(candidateId({ teacher, methodId: a.perTeacher }, a.task)) ?? summariseGain(a.gainsOf(teacher, a.perTeacher), a.design),
   );
 }
 
@@ -84,7 +88,7 @@ export function deployment(
   o: { looks: number[]; budget: Budget; familyFrom: string[] },
 ): { best: RunResult['best']; bestRecord: ModelRecord; decision: RunDecision } {
   const deploy = deployChoice(
-    a.candidates.map((c) => ({ id: candidateId(c), gains: a.gainsOf(c.teacher, c.methodId) })),
+    a.candidates.map((c) => ({ id: candidateId(c, a.task), gains: a.gainsOf(c.teacher, c.methodId) })),
     a.design,
     gainUnits(a.headline.metric),
   );
@@ -121,7 +125,7 @@ export function deployment(
 
 /** The next step when some gains stay open at the cap (decide.ts nextStep): a split adds the open students, the no-KD student and their teachers. */
 function nextOf(a: Assembly, table: MethodRow[], looks: number[], budget: Budget): RunDecision['next'] {
-  const atCap = a.candidates.filter((c) => table.find((row) => row.label === candidateId(c))?.effect === 'undecided at the cap');
+  const atCap = a.candidates.filter((c) => table.find((row) => row.label === candidateId(c, a.task))?.effect === 'undecided at the cap');
   if (!atCap.length) return null;
   return nextStep(
     atCap.map((c) => a.gainsOf(c.teacher, c.methodId)),

@@ -271,16 +271,88 @@ describe('cmkd run (main job)', () => {
     await expect(runMainJob({ dataset: ds, student: 'profiles', budget: tiny, repeats: 0, outDir })).rejects.toThrow(/^--repeats must be/);
   });
 
-  it('refuses a regression dataset before training anything, naming the commands that take one', async () => {
+  it('regression: FeatKD(out) from every teacher, the MSE gain decided, a deploy decision, the regression baselines', async () => {
+    // y = 10 + 3·(b0 + b1) + b2 + noise: 'b' knows it, the student 'a' sees b0 through noise (a1 is noise); target not standardised.
+    const n = 200;
+    let seed = 7;
+    const rand = () => (seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0) / 2 ** 32;
+    const b = Float32Array.from({ length: n * 3 }, () => rand() * 2 - 1);
+    const a = new Float32Array(n * 2);
+    const y = new Float32Array(n);
+    for (let i = 0; i < n; i++) {
+      a[i * 2] = b[i * 3] + (rand() - 0.5);
+      a[i * 2 + 1] = rand();
+      y[i] = 10 + 3 * (b[i * 3] + b[i * 3 + 1]) + b[i * 3 + 2] + (rand() - 0.5) * 0.2;
+    }
+    const reg: MultimodalDataset = {
+      name: 'reg',
+      n,
+      modalities: [
+        { name: 'a', kind: 'table', shape: [2], data: a },
+        { name: 'b', kind: 'table', shape: [3], data: b },
+      ],
+      task: { kind: 'regression', target: 'y' },
+      labels: y,
+    };
+    const outDir = await mkdtemp(path.join(tmpdir(), 'cmkd-run-r-'));
+    // The budget's methods that take regression: of kd, dkd+ls and feature, only feature.
+    const r = await runMainJob({ dataset: reg, student: 'a', budget: tiny, repeats: 2, outDir });
+    expect(r.headline).toEqual({ metric: 'mse', higherIsBetter: false });
+    expect(r.methods).toEqual(['feature']);
+    expect(r.analysis).toMatchObject({ representation: 'embedding', estimator: 'ksg' });
+    expect(r.table.map((row) => row.label)).toEqual(['STUDENT (a, no KD)', 'TEACHER (b)', 'FeatKD(out) ← b']);
+    expect(Object.keys(r.table[0].test)).toEqual(['mse', 'rmse', 'mae', 'r2']);
+    const distilled = r.table[2];
+    expect(distilled.methodId).toBe('feature');
+    expect(distilled.test.mse.n).toBe(2);
+    // The gain is the MSE decrease (s = −1), paired by split: student − distilled.
+    const mse = (role: string) =>
+      r.records
+        .filter((x) => x.role === role)
+        .sort((x, y) => x.repeat - y.repeat)
+        .map((x) => x.test.mse);
+    const gains = mse('student').map((m, i) => m - mse('distilled')[i]);
+    expect(distilled.gain!.mean).toBeCloseTo((gains[0] + gains[1]) / 2, 10);
+    expect(['clear gain', 'clear loss', 'no practical effect', 'undecided', 'undecided at the cap']).toContain(distilled.effect);
+    expect(r.outcomes).toHaveLength(1);
+    expect(r.outcomes[0]).toMatchObject({ teacher: 'b', effect: distilled.effect });
+    // δ for MSE: src/metrics/gains.ts PRACTICAL_MARGINS, relative to the no-KD student's mean MSE.
+    expect(r.decision.delta).toBeGreaterThan(0);
+    expect(r.decision.sentence).toMatch(/^Deploy /);
+    expect([r.table[0].label, r.table[2].label]).toContain(r.best.label);
+    expect(r.verdict).toMatch(/Measured FeatKD\(out\) \(paired MSE gain, /);
+    expect(r.verdict).not.toMatch(/plain KD/);
+    expect(summaryAgainstTables(r)).toEqual([]);
+    expect(r.baselines!.map((x) => [x.baseline, x.role, x.modality, x.metric])).toEqual([
+      ['least squares', 'student', 'a', 'mse'],
+      ['least squares', 'teacher', 'b', 'mse'],
+    ]);
+    const report = await readFile(path.join(outDir, 'report.html'), 'utf8');
+    expect(report).toContain('FeatKD(out) distills from every teacher');
+    expect(report).not.toMatch(/plain KD|plain-KD/i);
+    await stat(path.join(outDir, 'best-student'));
+  });
+
+  it('refuses a classification-only method on regression data in one line, naming the method and the task', async () => {
     const outDir = await mkdtemp(path.join(tmpdir(), 'cmkd-run-r-'));
     // The digits' class number as a regression target.
     const reg: typeof ds = { ...ds, task: { kind: 'regression', target: 'digit' }, labels: Float32Array.from(ds.labels) };
-    const progress: string[] = [];
-    await expect(
-      runMainJob({ dataset: reg, student: 'profiles', budget: tiny, outDir, onProgress: (e) => progress.push(JSON.stringify(e)) }),
-    ).rejects.toThrow(
-      /^cmkd run distils plain KD, .* dataset '.*' is regression\. Rank its teachers with cmkd cch, and distil with cmkd distill --method feature/,
-    );
-    expect(progress.filter((e) => /student|teacher/.test(e))).toEqual([]);
+    for (const m of ['kd', 'dkd+ls', 'discom']) {
+      const progress: string[] = [];
+      const run = runMainJob({
+        dataset: reg,
+        student: 'profiles',
+        methods: ['feature', m],
+        budget: tiny,
+        outDir,
+        onProgress: (e) => progress.push(JSON.stringify(e)),
+      });
+      await expect(run).rejects.toThrow(
+        new RegExp(
+          `^--methods: method '${m.replace('+', '\\+')}' needs a classification task; dataset '.*' is regression \\(methods for regression: feature\\)$`,
+        ),
+      );
+      expect(progress.filter((e) => /student|teacher/.test(e))).toEqual([]);
+    }
   });
 });

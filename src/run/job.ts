@@ -10,8 +10,8 @@
 import path from 'node:path';
 import { combineRepeats, heldOutOverlap, type CchResult } from '../criteria/index.js';
 import { describeDataset } from '../data/index.js';
+import { teacherMethodId } from '../kd/index.js';
 import { REPORT_HTML } from '../report/index.js';
-import { check } from '../util/errors.js';
 import { toCsv, writeFileAtomic, writeJsonAtomic } from '../util/fs.js';
 import { throwIfAborted, type ProgressFn } from '../util/progress.js';
 import { VERSION } from '../version.js';
@@ -104,13 +104,8 @@ async function mainJob(o: RunOptions): Promise<RunResult> {
   const started = Date.now();
   const p = await prepareRun(o);
   const { ds, looks } = p;
-  // Before any model trains: plain KD from every teacher is the run's measurement of each verdict, and it needs classes.
-  check(
-    ds.task.kind === 'classification',
-    `cmkd run distils plain KD, which needs class probabilities, from every teacher; dataset '${ds.name}' is regression. ` +
-      `Rank its teachers with cmkd cch, and distil with cmkd distill --method feature (mode 'output', the CCH objective)`,
-    'unsupported',
-  );
+  // The method distilled from every teacher, whose gains the verdicts are measured against: plain KD, or FeatKD(out) for regression.
+  const perTeacher = teacherMethodId(ds.task.kind);
   const classification = ds.task.kind === 'classification';
   const headline = classification ? { metric: 'f1Weighted', higherIsBetter: true } : { metric: 'mse', higherIsBetter: false };
   const metrics = classification ? ['accuracy', 'f1Weighted', 'f1Macro', 'auc'] : ['mse', 'rmse', 'mae', 'r2'];
@@ -153,6 +148,8 @@ async function mainJob(o: RunOptions): Promise<RunResult> {
   const { candidates, familyFrom } = await distillByLooks({
     student: o.student,
     methods: p.methods,
+    perTeacher,
+    task: ds.task.kind,
     looks,
     fusionOf: p.fusionOf,
     byRank,
@@ -162,7 +159,7 @@ async function mainJob(o: RunOptions): Promise<RunResult> {
   });
 
   // 5–6: tables, outcomes and the student to deploy (assemble.ts).
-  const a: Assembly = { records: records(), candidates, gainsOf, design: design(), headline, metrics };
+  const a: Assembly = { records: records(), candidates, gainsOf, design: design(), headline, metrics, perTeacher, task: ds.task.kind };
   const table = methodTable(a);
   const outcomes = outcomesOf(a, cch);
   const { best, bestRecord, decision } = deployment(a, table, { looks, budget: p.budget, familyFrom });

@@ -184,7 +184,7 @@ async function distilledStudent(i: DistillCellInputs, w: ModelWorkspace, ctx: Ce
     try {
       const test = res.metrics.test!;
       return {
-        ...distilledOf(i),
+        ...distilledOf(i, w.ds),
         test: test.summary,
         val: res.metrics.val!.summary,
         confusion: test.report.kind === 'classification' ? test.report.confusion : undefined,
@@ -202,12 +202,12 @@ async function distilledStudent(i: DistillCellInputs, w: ModelWorkspace, ctx: Ce
   }
 }
 
-/** What a distilled student's record says of itself: its role, split, method and teacher. */
-const distilledOf = (i: DistillCellInputs) => ({
+/** What a distilled student's record says of itself: its role, split, method (labelled with the task's defaults) and teacher. */
+const distilledOf = (i: DistillCellInputs, ds: MultimodalDataset) => ({
   role: 'distilled' as const,
   modality: i.student,
   repeat: i.repeat,
-  method: methodIdLabel(i.methodId),
+  method: methodIdLabel(i.methodId, ds.task.kind),
   methodId: i.methodId,
   teacher: i.teacher,
 });
@@ -239,7 +239,7 @@ async function teacherlessStudent(i: DistillCellInputs, w: ModelWorkspace, ctx: 
     await saveDiscomStudents(dir, res);
     const s = await scores(w.ds, res.branches[i.student], res.prepared[i.student]);
     return {
-      ...distilledOf(i),
+      ...distilledOf(i, w.ds),
       ...s,
       history: [],
       bestEpoch: res.best[i.student].epoch,

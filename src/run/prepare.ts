@@ -14,6 +14,7 @@ import {
   type Split,
 } from '../data/index.js';
 import { initEngine } from '../engine/index.js';
+import { parseMethodId, REGRESSION_METHOD_IDS } from '../kd/index.js';
 import { defaultModelKind } from '../train/index.js';
 import { CmkdError, check } from '../util/errors.js';
 import { writeJsonAtomic } from '../util/fs.js';
@@ -209,7 +210,12 @@ async function deriveRun(o: RunOptions): Promise<Prepared> {
   // On k-fold splits (small data) sequential splits start with every fold tested, not the first 3 of 5.
   const looks = fixed === undefined && splitScheme(ds.n) === 'kfold' ? foldLooks(planned, KFOLD_K) : planned;
   checkModelReads(budget, ds, [o.student, ...allTeachers]);
-  const methods = asked.length ? asked : budget.methods;
+  // The budget's methods that take the task: for regression, those that distil by regression (the logit methods and DisCoM-KD need classes).
+  const methods = asked.length
+    ? asked
+    : ds.task.kind === 'classification'
+      ? budget.methods
+      : budget.methods.filter((m) => REGRESSION_METHOD_IDS.includes(parseMethodId(m).method.name));
   // Random 70/10/20 splits, or stratified 5-fold on small data, up to the cap (split r depends on the seed and r alone);
   // the budget's steps in epochs for split 0's training rows.
   const { scheme, splits, warnings } = countedIn(loaded, ds, () => {

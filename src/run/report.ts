@@ -29,7 +29,7 @@ import type { MeanSd } from '../metrics/index.js';
 import { LEAST_SQUARES } from './baseline.js';
 import type { BaselineRow, RunResult } from './types.js';
 import { formatEstimate } from '../util/format.js';
-import { agreementLine } from './verdict.js';
+import { agreementLine, perTeacherWords } from './verdict.js';
 
 const REPRESENTATION_WORDS = {
   output: 'outputs (logits, PCA-reduced)',
@@ -37,6 +37,9 @@ const REPRESENTATION_WORDS = {
   embedding: 'penultimate embeddings (PCA-reduced)',
   latent: 'learned low-dimensional codes of the penultimate embeddings',
 } as const;
+
+/** 'plain KD' → 'Plain KD' at a sentence's start. */
+const sentenceCase = (s: string) => s.charAt(0).toUpperCase() + s.slice(1);
 
 /** What the outcomes of a gain mean, once for the report. */
 const GAIN_WORDS =
@@ -208,7 +211,7 @@ function teachersSection(c: ReportContext) {
       ),
       table({
         id: 'teachers',
-        caption: `CCH prediction against the measured ${hName} gain of plain KD from each teacher (mean and 95% interval over the splits it was paired on; bold: clear gain). "agrees" is given only for a decided verdict and a clear gain or clear loss. The student's I(Hs;Y) is ${formatEstimate(r.cch.miStudentLabel.value, r.cch.miStudentLabel.ci)} nats for every teacher. MFH columns: label information in the teacher, and the share of it the student also carries (co-information / I(Ht;Y)).`,
+        caption: `CCH prediction against the measured ${hName} gain of ${perTeacherWords(r)} from each teacher (mean and 95% interval over the splits it was paired on; bold: clear gain). "agrees" is given only for a decided verdict and a clear gain or clear loss. The student's I(Hs;Y) is ${formatEstimate(r.cch.miStudentLabel.value, r.cch.miStudentLabel.ci)} nats for every teacher. MFH columns: label information in the teacher, and the share of it the student also carries (co-information / I(Ht;Y)).`,
         header: [
           'rank',
           'teacher',
@@ -248,7 +251,7 @@ function teachersSection(c: ReportContext) {
             intervals: `the teachers table's ${Math.round(100 * r.cch.ciLevel)}% margin and 95% gain intervals`,
           },
         ),
-        `Measured KD gain (${hName}, plain KD) against the CCH margin, one point per teacher. Points in the upper-right and lower-left quadrants agree with the hypothesis. The bars are the intervals of the teachers table: horizontal, the margin's ${Math.round(100 * r.cch.ciLevel)}% interval (${r.cch.interval}); vertical, the gain's 95% interval over paired repeats. A teacher without a bar has no such interval (fewer than 2 repeats, or no interval estimated).`,
+        `Measured KD gain (${hName}, ${perTeacherWords(r)}) against the CCH margin, one point per teacher. Points in the upper-right and lower-left quadrants agree with the hypothesis. The bars are the intervals of the teachers table: horizontal, the margin's ${Math.round(100 * r.cch.ciLevel)}% interval (${r.cch.interval}); vertical, the gain's 95% interval over paired repeats. A teacher without a bar has no such interval (fewer than 2 repeats, or no interval estimated).`,
       ),
     ],
   };
@@ -295,7 +298,7 @@ function methodsSection(c: ReportContext) {
     heading: 'Distillation methods',
     blocks: [
       paragraph(
-        `Plain KD distills from every teacher, in the CCH ranking's order; the other methods from **${familyFrom.join('**, **')}**, the teacher with the largest measured plain-KD gain${sequential ? ' at the look it was chosen' : ''} (the CCH ranking's first is **${r.recommended}**). Every student has the same architecture; test metrics are mean ± sd over the splits in the splits column; the gain over the no-KD student is paired by split, with its 95% interval, and bold only for a clear gain. ${GAIN_WORDS}`,
+        `${sentenceCase(perTeacherWords(r))} distills from every teacher, in the CCH ranking's order; the other methods from **${familyFrom.join('**, **')}**, the teacher with the largest measured ${perTeacherWords(r).replace(' ', '-')} gain${sequential ? ' at the look it was chosen' : ''} (the CCH ranking's first is **${r.recommended}**). Every student has the same architecture; test metrics are mean ± sd over the splits in the splits column; the gain over the no-KD student is paired by split, with its 95% interval, and bold only for a clear gain. ${GAIN_WORDS}`,
       ),
       paragraph(`The deploy rule: ${r.decision.rule}. ${r.decision.sentence}`),
       ...(notes.schedules.length ? [paragraph(`Schedules this budget does not finish: ${notes.schedules.join('; ')}.`)] : []),
@@ -331,7 +334,7 @@ function methodsSection(c: ReportContext) {
             sort: r.headline.higherIsBetter ? 'max' : 'min',
           },
         ),
-        `Test ${hName} of each method (mean ± sd over its splits), against the no-KD student (line and ± sd band): the methods from ${teacherWords(shown)}${shown.length > familyFrom.length ? " (the method family's, the deployed student's and every teacher whose plain-KD gain is a clear gain or loss)" : ''}.`,
+        `Test ${hName} of each method (mean ± sd over its splits), against the no-KD student (line and ± sd band): the methods from ${teacherWords(shown)}${shown.length > familyFrom.length ? ` (the method family's, the deployed student's and every teacher whose ${perTeacherWords(r).replace(' ', '-')} gain is a clear gain or loss)` : ''}.`,
       ),
     ],
   };

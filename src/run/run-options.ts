@@ -1,7 +1,7 @@
 /** The options of `cmkd run` (and `cmkd cch`), and what is derived from them alone: the teachers, the methods, the rows, the analysis settings. */
 import { CCH_REPRESENTATIONS, type CchRepresentation } from '../criteria/index.js';
 import { getModality, modalityNames, stratifiedSplit, subsetRows, type LoadOptions, type MultimodalDataset } from '../data/index.js';
-import { parseMethodId } from '../kd/index.js';
+import { parseMethodId, REGRESSION_METHOD_IDS } from '../kd/index.js';
 import type { ModelKind, SpecOverrides } from '../models/index.js';
 import { MI_ESTIMATORS, type MIEstimatorName, type MIUnits } from '../mi/index.js';
 import { check, oneOf } from '../util/errors.js';
@@ -102,7 +102,15 @@ export function checkOptions(ds: MultimodalDataset, o: RunOptions): { teachers: 
     `dataset '${ds.name}' already has a modality named '${FUSION}', which the run uses for the fusion teacher; rename it`,
   );
   const methods = o.methods ?? [];
-  for (const m of methods) parseMethodId(m);
+  for (const m of methods) {
+    const { method } = parseMethodId(m);
+    // Logit methods distil class probabilities and DisCoM-KD trains a classifier per modality: classification only.
+    check(
+      ds.task.kind === 'classification' || REGRESSION_METHOD_IDS.includes(method.name),
+      `--methods: method '${m}' needs a classification task; dataset '${ds.name}' is regression (methods for regression: ${REGRESSION_METHOD_IDS.join(', ')})`,
+      'invalid-option',
+    );
+  }
   return { teachers, methods };
 }
 

@@ -1,5 +1,5 @@
 /** The main job's plans of model cells (src/run/model-cells.ts): the models and analysis of some splits, and distilled students. */
-import { methodIdLabel } from '../kd/index.js';
+import { methodIdLabel, type TaskKind } from '../kd/index.js';
 import type { Cell } from './cells.js';
 import { cellInputs, modelPath, teacherless } from './model-cells.js';
 import { FUSION } from './run-options.js';
@@ -50,7 +50,12 @@ export function planModels(o: {
 }
 
 /** Cells 4: one distilled student per (split, teacher, method), loading the split's saved teacher. */
-export function planDistillation(o: { student: string; cells: { repeat: number; teacher: string; methodId: string }[] }): Cell[] {
+export function planDistillation(o: {
+  student: string;
+  cells: { repeat: number; teacher: string; methodId: string }[];
+  /** The task the progress labels are for (default classification). */
+  task?: TaskKind;
+}): Cell[] {
   return o.cells.map(({ repeat: r, teacher: t, methodId: id }) => {
     const inputs = cellInputs({
       repeat: r,
@@ -64,7 +69,7 @@ export function planDistillation(o: { student: string; cells: { repeat: number; 
       kind: 'distill',
       inputs,
       dependsOn: [],
-      label: `repeat ${r + 1}: ${methodIdLabel(id)} ← ${t}`,
+      label: `repeat ${r + 1}: ${methodIdLabel(id, o.task)} ← ${t}`,
     };
   });
 }

@@ -69,8 +69,8 @@ export function runTables(r: RunResult) {
 export function summaryAgainstTables(r: Pick<RunResult, 'verdict' | 'outcomes' | 'table' | 'best' | 'decision' | 'headline'>): string[] {
   const wrong: string[] = [];
   const { scale, unit } = gainUnits(r.headline.metric);
-  const measured = /Measured plain KD \([^)]*\): (.*?); decided and clear:/.exec(r.verdict);
-  if (!measured) return [`no 'Measured plain KD' sentence in: ${r.verdict}`];
+  const measured = /Measured (?:plain KD|FeatKD\(out\)) \(paired [^)]*\): (.*?); decided and clear:/.exec(r.verdict);
+  if (!measured) return [`no 'Measured <per-teacher method>' sentence in: ${r.verdict}`];
   const named = new Map<string, string>();
   for (const clause of measured[1].split(/; (?=clear gain|clear loss|no practical effect|undecided|stopped)/)) {
     const outcome = [

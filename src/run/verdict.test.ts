@@ -71,6 +71,7 @@ describe('from per-repeat records to the verdicts and their words', () => {
     const mean = (xs: number[]) => ({ mean: xs.reduce((a, b) => a + b, 0) / xs.length, sd: 0, n: xs.length });
     const r = {
       student: 'x',
+      dataset: { summary: { task: { kind: 'classification' } } },
       headline: { metric: 'f1Weighted', higherIsBetter: true },
       cch,
       outcomes,

@@ -3,6 +3,7 @@
  * paragraph a person reads. Every "helps", "agrees" or "deploy" rests on an interval.
  */
 import type { CchResult } from '../criteria/index.js';
+import { methodIdLabel, PLAIN_KD, teacherMethodId } from '../kd/index.js';
 import type { MeanSd } from '../metrics/index.js';
 import { metricLabel } from '../report/index.js';
 import { estimateParts, formatMeanSd, formatNumber } from '../util/format.js';
@@ -10,7 +11,17 @@ import { gainUnits, type GainSummary } from './decide.js';
 import type { Decision, RunResult, TeacherOutcome } from './types.js';
 
 /**
- * Each scored teacher's verdict beside the measured effect of plain KD from it. "agrees" is
+ * The method the run distilled from every teacher, in the run's words: 'plain KD', or the registry
+ * label of the task's per-teacher method ('FeatKD(out)' for regression, src/kd/registry.ts teacherMethodId).
+ */
+export function perTeacherWords(r: Pick<RunResult, 'dataset'>): string {
+  const task = r.dataset.summary.task.kind;
+  const id = teacherMethodId(task);
+  return id === PLAIN_KD ? 'plain KD' : methodIdLabel(id, task);
+}
+
+/**
+ * Each scored teacher's verdict beside the measured effect of the per-teacher method (plain KD) from it. "agrees" is
  * given only where both are decided: the margin's interval excludes 0 and so does the gain's.
  */
 export function teacherOutcomes(cch: CchResult, gainOf: (teacher: string) => GainSummary): TeacherOutcome[] {
@@ -93,7 +104,7 @@ export function plainVerdict(r: RunResult): string {
         ? `margin over ${r.cch.repeats} repeats, ${Math.round(100 * r.cch.ciLevel)}% intervals with training variance`
         : `one repeat: ${Math.round(100 * r.cch.ciLevel)}% intervals of the estimator only, training variance not included`
     }) predicts: ${criterion.join('; ')}.`,
-    `Measured plain KD (paired ${m} gain, ${intervals}): ${measured.join('; ')}; ${agreementLine(r.agreement)}.`,
+    `Measured ${perTeacherWords(r)} (paired ${m} gain, ${intervals}): ${measured.join('; ')}; ${agreementLine(r.agreement)}.`,
     `${r.decision.sentence} Saved in best-student/.`,
     ...(next ? [nextStepSentence(r, scale, unit)] : []),
   ].join(' ');

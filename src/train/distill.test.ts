@@ -183,6 +183,52 @@ describe('distill', () => {
     expect(kindFor({ kind: 'image', shape: [6, 6, 1] }, 'resnet')).toBe('resnet');
   });
 
+  it('regression: the target is standardised on the training rows, so a target far from 0 trains in a short budget', async () => {
+    // y = 1000 + 10·(2·x0 − x1) + noise; 'strong' sees x, 'weak' x0 through noise. The no-target-scale
+    // MLP started at ŷ ≈ 0 and Adam moves its output bias by about lr a step: far from 1000 in 90 steps.
+    const n = 150;
+    let seed = 11;
+    const rand = () => (seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0) / 2 ** 32;
+    const x = Float32Array.from({ length: n * 4 }, () => rand() * 2 - 1);
+    const weak = Float32Array.from({ length: n }, (_, i) => x[i * 4] + (rand() - 0.5));
+    const labels = Float32Array.from({ length: n }, (_, i) => 1000 + 10 * (2 * x[i * 4] - x[i * 4 + 1]) + (rand() - 0.5));
+    const reg = {
+      name: 'far',
+      n,
+      modalities: [
+        { name: 'strong', kind: 'table' as const, shape: [4], data: x },
+        { name: 'weak', kind: 'table' as const, shape: [1], data: weak },
+      ],
+      task: { kind: 'regression' as const, target: 'y' },
+      labels,
+    };
+    const rsplit = stratifiedSplit(reg, { seed: 1 });
+    const o = { epochs: 15, batchSize: 16, lr: 1e-3, seed: 0 };
+    const t = await trainOnModality(reg, { ...o, modality: 'strong', split: rsplit });
+    const r2 = async (model: tf.LayersModel, p: ReturnType<typeof prepareModality>) =>
+      (await evaluateModel(model, p.test.x, p.test.y, reg.task)).summary.r2;
+    expect(await r2(t.model, t.prepared)).toBeGreaterThan(0.8);
+    expect(t.spec.target!.mean).toBeCloseTo(1000, -1);
+    // The saved model answers in the target's units.
+    const dir = path.join(root, 'far-teacher');
+    await saveModel(dir, t.model, t.meta);
+    const { model: loaded } = await loadModel(dir);
+    expect(await r2(loaded, t.prepared)).toBeCloseTo(await r2(t.model, t.prepared), 6);
+    loaded.dispose();
+    // The student distilled with the CCH objective (FeatKD(out)) from it learns what 'weak' knows.
+    const d = await distill({
+      ...o,
+      dataset: reg,
+      split: rsplit,
+      student: 'weak',
+      teacher: { modality: 'strong', model: t.model, standardizer: t.prepared.standardizer },
+      method: 'feature',
+    });
+    expect(d.metrics.test!.summary.r2).toBeGreaterThan(0.2);
+    d.dispose();
+    t.model.dispose();
+  });
+
   it('leaves no tensors behind: teacher, student, objective variables and DisCoM-KD branches released', async () => {
     const before = tf.memory().numTensors;
     const r = await distill({

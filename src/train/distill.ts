@@ -299,14 +299,14 @@ export async function distill(o: DistillOptions): Promise<DistillResult> {
   const student = getModality(ds, o.student);
   const teacherModality = getModality(ds, o.teacher.modality);
   const studentKind = o.kind ?? defaultModelKind(student);
-  const spec = specFor(ds, student, studentKind, o.architecture);
+  const spec = specFor(ds, student, studentKind, o.architecture, o.split.train);
   const training = trainSettingsOf(o);
 
   // The teacher: given (frozen) or trained here with the student's architecture where it fits.
   const given = o.teacher.model;
   const teacherKind = o.teacher.kind ?? kindFor(teacherModality, studentKind);
   const teacherArch = o.teacher.architecture ?? (teacherKind === studentKind ? o.architecture : undefined);
-  const teacherSpec = given ? modelSpecOf(given) : specFor(ds, teacherModality, teacherKind, teacherArch);
+  const teacherSpec = given ? modelSpecOf(given) : specFor(ds, teacherModality, teacherKind, teacherArch, o.split.train);
   if (given) {
     check(
       teacherSpec.inputShape.join('x') === teacherModality.shape.join('x'),

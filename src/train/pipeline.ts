@@ -52,14 +52,28 @@ export function defaultModelKind(m: Pick<Modality, 'kind'>): ModelKind {
   return m.kind === 'image' ? 'cnn' : 'mlp';
 }
 
-/** The spec of a model reading `m` to predict the dataset's task. */
+/**
+ * The spec of a model reading `m` to predict the dataset's task; for regression trained on
+ * `trainRows`, with their target's mean and sd, so that the network learns the standardised target
+ * (an MLP's output bias starts at 0, and Adam moves it by about the learning rate a step: a target
+ * of mean 10 took more steps than a budget has; ModelSpec.target).
+ */
 export function specFor(
   ds: MultimodalDataset,
   m: Modality,
   kind: ModelKind = defaultModelKind(m),
   overrides: SpecOverrides = {},
+  trainRows?: ArrayLike<number>,
 ): ModelSpec {
-  return makeSpec(kind, m.shape, numClasses(ds), ds.task.kind, overrides);
+  const target = ds.task.kind === 'regression' && trainRows ? targetScale(ds, trainRows) : undefined;
+  return makeSpec(kind, m.shape, numClasses(ds), ds.task.kind, overrides, target);
+}
+
+/** The regression target's mean and sd over the training rows (a constant target: sd 1), as fitStandardizer fits a column. */
+export function targetScale(ds: MultimodalDataset, trainRows: ArrayLike<number>): { mean: number; std: number } {
+  const column: Modality = { name: 'target', kind: 'table', shape: [1], data: Float32Array.from(ds.labels) };
+  const s = fitStandardizer(column, trainRows);
+  return { mean: s.mean[0], std: s.std[0] };
 }
 
 /** Metadata of a model trained on `prepared` (stored in model.json). */
@@ -95,7 +109,7 @@ export interface ModalityTrainResult {
 export async function trainOnModality(ds: MultimodalDataset, o: ModalityTrainOptions): Promise<ModalityTrainResult> {
   const prepared = prepareModality(ds, o.modality, o.split);
   check(prepared.train.n > 0, `split has no training rows for dataset '${ds.name}'`, 'invalid-input');
-  const spec = specFor(ds, prepared.modality, o.kind, o.architecture);
+  const spec = specFor(ds, prepared.modality, o.kind, o.architecture, o.split.train);
   const model = buildModel(spec, o.initSeed ?? o.seed ?? 0);
   const meta = modelMetaFor(ds, prepared, { splitSeed: o.split.seed });
   try {

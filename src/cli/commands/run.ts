@@ -284,7 +284,8 @@ export function register(program: Command): void {
         .requiredOption('--student <modality>', 'the modality available at deployment')
         .option(
           '--methods <list>',
-          `the method family (${METHOD_IDS.join(',')}), run from the teacher whose plain-KD gain is largest; plain KD runs from every teacher`,
+          `the method family (${METHOD_IDS.join(',')}), run from the teacher whose plain-KD gain is largest; plain KD runs from every teacher ` +
+            `(regression: feature only, and FeatKD(out), the CCH objective, runs from every teacher)`,
         ),
       'run',
     ),
