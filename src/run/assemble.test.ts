@@ -55,6 +55,7 @@ describe('a distilled student the sequential splits stopped early', () => {
     expect(decision).toMatchObject({ chosen: `${methodIdLabel('kd')} ← a`, undecided: 0, next: null });
     const r = {
       student: 'x',
+      dataset: { summary: { task: { kind: 'classification' } } },
       headline: a.headline,
       cch,
       outcomes,
