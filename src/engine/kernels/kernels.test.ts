@@ -255,6 +255,39 @@ describe('wasm gradient kernels', () => {
     });
   }
 
+  it('a product taken as Cᵀ = Bᵀ·Aᵀ (fewer rows than columns, fresh right-hand side) equals the direct product bit for bit', () => {
+    // [m, k, n, transposeA, transposeB]: layer shapes at batch 32 (forward, input gradient dy·Wᵀ,
+    // weight gradient xᵀ·dy), odd sizes, a batch-1 rank-3 product; both orientations occur.
+    const cases: [number, number, number, boolean, boolean][] = [
+      [32, 1568, 64, false, false],
+      [32, 64, 1568, false, true],
+      [32, 216, 64, false, false],
+      [32, 64, 216, false, true],
+      [32, 64, 10, false, true],
+      [9, 700, 32, true, false],
+      [1568, 32, 64, true, false],
+      [7, 13, 29, true, true],
+    ];
+    cases.forEach(([m, k, n, transposeA, transposeB], i) => {
+      const [reoriented, direct] = tf.tidy(() => {
+        const a = tf.tensor(values(m * k, 60 + i), transposeA ? [k, m] : [m, k]);
+        const b = tf.tensor(values(k * n, 80 + i), transposeB ? [n, k] : [k, n]);
+        const first = tf.matMul(a, b, transposeA, transposeB);
+        // The direct product: B untransposed and met before (a fixed weight) is always taken as is.
+        const bPlain = transposeB ? tf.transpose(b) : b;
+        const aPlain = transposeA ? tf.transpose(a) : a;
+        tf.matMul(aPlain, bPlain).dispose();
+        const second = tf.matMul(aPlain, bPlain);
+        const batched = tf.matMul(tf.reshape(a, [1, ...a.shape]), tf.reshape(b, [1, ...b.shape]), transposeA, transposeB);
+        expect(batched.shape).toEqual([1, m, n]);
+        expect(Array.from(batched.dataSync())).toEqual(Array.from(first.dataSync()));
+        return [first.dataSync() as Float32Array, second.dataSync() as Float32Array];
+      });
+      expect(reoriented.length).toBe(m * n);
+      expect(Array.from(reoriented, (v, j) => Object.is(v, direct[j])).every(Boolean)).toBe(true);
+    });
+  });
+
   /** MaxPoolGrad of 2×2/2 pooling on x (NHWC) with upstream gradient dy, on the current backend, as a flat array. */
   function maxPoolGrad2x2(x: Float32Array, shape: [number, number, number, number], dy: Float32Array): Float32Array {
     return tf.tidy(() => {
