@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { conv2DBackpropFilterConfig, conv2DBackpropInputConfig } from './conv2d.js';
 import { depthwiseBackpropFilterConfig, depthwiseBackpropInputConfig } from './depthwise.js';
-import { sharedIdentity } from './identity.js';
+import { sharedCast, sharedIdentity } from './identity.js';
 import { leadingAxesSum, untransposedMatMul } from './matmul.js';
 import { maxPoolGradConfig } from './pool.js';
 import { unsortedSegmentSumConfig } from './segment.js';
@@ -28,6 +28,7 @@ const WRAPPED: [string, (original: tf.KernelConfig) => Config][] = [
   ['_FusedMatMul', untransposedMatMul],
   ['Sum', leadingAxesSum],
   ['Identity', sharedIdentity],
+  ['Cast', sharedCast],
 ];
 
 let registered: string[] | null = null;

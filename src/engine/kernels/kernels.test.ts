@@ -78,6 +78,7 @@ describe('wasm gradient kernels', () => {
       'BatchMatMul',
       'Sum',
       'Identity',
+      'Cast',
     ]) {
       expect(names).toContain(k);
     }
@@ -400,6 +401,36 @@ describe('wasm gradient kernels', () => {
     v.assign(next);
     expect(Array.from(kept.dataSync())).toEqual([1, 2]);
     tf.dispose([v, kept, next]);
+  });
+
+  it('Cast to the same dtype shares the buffer; real conversions still convert, as on cpu', async () => {
+    const backend = tf.backend() as unknown as { refCount(id: object): number };
+    const x = tf.tensor1d([1.75, -2.5, 0, 3e9, -0.5]);
+    const same = tf.cast(x, 'float32');
+    expect(same.dataId).toBe(x.dataId);
+    expect(backend.refCount(x.dataId)).toBe(2);
+    x.dispose();
+    expect(Array.from(same.dataSync())).toEqual([1.75, -2.5, 0, 3e9, -0.5]);
+    const converted = (t: tf.Tensor): number[][] => {
+      const ints = tf.cast(t, 'int32');
+      const back = tf.cast(ints, 'float32');
+      const read = [ints, back].map((o) => Array.from(o.dataSync()));
+      tf.dispose([ints, back]);
+      return read;
+    };
+    const onWasm = converted(same);
+    const values = Array.from(same.dataSync());
+    const reference = await onCpu(() => {
+      const t = tf.tensor1d(values);
+      const read = converted(t);
+      t.dispose();
+      return read;
+    });
+    expect(onWasm).toEqual(reference);
+    const ints = tf.tensor1d([3, -4], 'int32');
+    const intsAgain = tf.cast(ints, 'int32');
+    expect(intsAgain.dataId).toBe(ints.dataId);
+    tf.dispose([same, ints, intsAgain]);
   });
 
   it('leaves no tensors behind', () => {
