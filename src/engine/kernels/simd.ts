@@ -1,0 +1,172 @@
+/**
+ * Loops in wasm SIMD (f32x4) on the TF.js wasm heap, for element-wise work that JavaScript can
+ * only do one double at a time with a rounding to float32 after every operation. The module is
+ * assembled here from its instructions (no toolchain, no dependency) and imports the backend's
+ * own memory, so it reads and writes tensors in place. Every f32x4 operation used (add, sub,
+ * mul, div, sqrt) is IEEE float32 arithmetic, rounded once: the same bits as the scalar
+ * Math.fround form, four lanes at a time.
+ */
+import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
+
+/**
+ * adam(g, w, m, v, out, chunks, β₁, 1−β₁, β₂, 1−β₂, ε, s, κ) over `chunks` groups of four floats at
+ * the given byte offsets:
+ *   m ← β₁m + (1−β₁)g,  v ← β₂v + (1−β₂)g²,  out ← κw − s·m/(√v + ε)   (κ = 1: w·1 = w exactly).
+ */
+export type SimdAdam = (g: number, w: number, m: number, v: number, out: number, chunks: number, ...scalars: number[]) => void;
+
+const I32 = 0x7f;
+const F32 = 0x7d;
+const V128 = 0x7b;
+
+/** Unsigned LEB128. */
+function uleb(n: number): number[] {
+  const out: number[] = [];
+  do {
+    let byte = n & 0x7f;
+    n >>>= 7;
+    if (n !== 0) byte |= 0x80;
+    out.push(byte);
+  } while (n !== 0);
+  return out;
+}
+
+const section = (id: number, body: number[]): number[] => [id, ...uleb(body.length), ...body];
+const vec = (items: number[][]): number[] => [...uleb(items.length), ...items.flat()];
+const name = (s: string): number[] => [...uleb(s.length), ...Array.from(s, (c) => c.charCodeAt(0))];
+
+// Instructions.
+const get = (i: number): number[] => [0x20, ...uleb(i)];
+const set = (i: number): number[] => [0x21, ...uleb(i)];
+const simd = (op: number): number[] => [0xfd, ...uleb(op)];
+const load = (ptr: number, at: number): number[] => [...get(ptr), ...get(at), 0x6a, ...simd(0x00), 0x00, 0x00]; // v128.load align=1
+const storeTo = (ptr: number, at: number, value: number[]): number[] => [
+  ...get(ptr),
+  ...get(at),
+  0x6a,
+  ...value,
+  ...simd(0x0b),
+  0x00,
+  0x00,
+];
+const ADD = simd(0xe4);
+const SUB = simd(0xe5);
+const MUL = simd(0xe6);
+const DIV = simd(0xe7);
+const SQRT = simd(0xe3);
+const SPLAT = simd(0x13);
+
+/** The module's bytes: one exported function, `adam`, over the imported memory env.memory. */
+function adamModule(shared: boolean): Uint8Array {
+  // Parameters: 0 g, 1 w, 2 m, 3 v, 4 out, 5 chunks (i32); 6 β₁, 7 1−β₁, 8 β₂, 9 1−β₂, 10 ε, 11 s, 12 κ (f32).
+  const params = [I32, I32, I32, I32, I32, I32, F32, F32, F32, F32, F32, F32, F32];
+  // Locals: 13 at (i32), 14 end (i32); 15–21 the seven scalars splatted (v128); 22 g, 23 m, 24 v (v128).
+  const [at, end, G, M, V] = [13, 14, 22, 23, 24];
+  const splat = (k: number): number => 15 + k;
+  const body = [
+    ...vec([
+      [2, I32],
+      [10, V128],
+    ]),
+    ...get(5),
+    0x41,
+    4,
+    0x74, // i32.shl: end = chunks · 16 bytes
+    ...set(end),
+    ...[6, 7, 8, 9, 10, 11, 12].flatMap((p, k) => [...get(p), ...SPLAT, ...set(splat(k))]),
+    0x41,
+    0,
+    ...set(at),
+    0x02,
+    0x40, // block
+    0x03,
+    0x40, // loop
+    ...get(at),
+    ...get(end),
+    0x4f, // i32.ge_u
+    0x0d,
+    1, // br_if to the block's end
+    ...load(0, at),
+    ...set(G),
+    // m ← β₁m + (1−β₁)g
+    ...storeTo(2, at, [...load(2, at), ...get(splat(0)), ...MUL, ...get(G), ...get(splat(1)), ...MUL, ...ADD, 0x22, ...uleb(M)]),
+    // v ← β₂v + (1−β₂)g²
+    ...storeTo(3, at, [
+      ...load(3, at),
+      ...get(splat(2)),
+      ...MUL,
+      ...get(G),
+      ...get(G),
+      ...MUL,
+      ...get(splat(3)),
+      ...MUL,
+      ...ADD,
+      0x22,
+      ...uleb(V),
+    ]),
+    // out ← κw − ((m / (√v + ε)) · s)
+    ...storeTo(4, at, [
+      ...load(1, at),
+      ...get(splat(6)),
+      ...MUL,
+      ...get(M),
+      ...get(V),
+      ...SQRT,
+      ...get(splat(4)),
+      ...ADD,
+      ...DIV,
+      ...get(splat(5)),
+      ...MUL,
+      ...SUB,
+    ]),
+    ...get(at),
+    0x41,
+    16,
+    0x6a,
+    ...set(at),
+    0x0c,
+    0, // br to the loop's start
+    0x0b, // end loop
+    0x0b, // end block
+    0x0b, // end function
+  ];
+  const memoryLimits = shared ? [0x03, 0x00, ...uleb(65536)] : [0x00, 0x00];
+  return new Uint8Array([
+    ...[0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00],
+    ...section(1, vec([[0x60, ...vec(params.map((t) => [t])), 0]])),
+    ...section(2, vec([[...name('env'), ...name('memory'), 0x02, ...memoryLimits]])),
+    ...section(3, vec([[0]])),
+    ...section(7, vec([[...name('adam'), 0x00, 0]])),
+    ...section(10, vec([[...uleb(body.length), ...body]])),
+  ]);
+}
+
+/** The part of the WebAssembly API used here (this project's TypeScript libraries do not declare it). */
+interface Wasm {
+  Memory: abstract new (...args: never[]) => { buffer: ArrayBufferLike };
+  Module: new (bytes: Uint8Array) => object;
+  Instance: new (module: object, imports: object) => { exports: Record<string, unknown> };
+}
+
+const built = new WeakMap<object, SimdAdam | null>();
+
+/** The SIMD Adam loop on this backend's heap, or null where wasm SIMD or the heap's memory is unavailable. */
+export function simdAdam(backend: BackendWasm): SimdAdam | null {
+  const key = backend.wasm as object;
+  if (built.has(key)) return built.get(key)!;
+  let fn: SimdAdam | null = null;
+  try {
+    const wasm = (globalThis as unknown as { WebAssembly: Wasm }).WebAssembly;
+    const memory = (backend.wasm as unknown as { asm?: { memory?: unknown } }).asm?.memory;
+    if (memory instanceof wasm.Memory) {
+      const shared = typeof SharedArrayBuffer !== 'undefined' && memory.buffer instanceof SharedArrayBuffer;
+      const module = new wasm.Module(adamModule(shared));
+      const instance = new wasm.Instance(module, { env: { memory } });
+      fn = instance.exports.adam as SimdAdam;
+    }
+  } catch {
+    fn = null; // no wasm SIMD here: callers keep their scalar loops
+  }
+  built.set(key, fn);
+  return fn;
+}
