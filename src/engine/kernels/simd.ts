@@ -157,7 +157,9 @@ export function simdAdam(backend: BackendWasm): SimdAdam | null {
   let fn: SimdAdam | null = null;
   try {
     const wasm = (globalThis as unknown as { WebAssembly: Wasm }).WebAssembly;
-    const memory = (backend.wasm as unknown as { asm?: { memory?: unknown } }).asm?.memory;
+    // The single-threaded build exports its memory; the threaded one imports it (shared).
+    const module_ = backend.wasm as unknown as { asm?: { memory?: unknown }; wasmMemory?: unknown };
+    const memory = module_.asm?.memory ?? module_.wasmMemory;
     if (memory instanceof wasm.Memory) {
       const shared = typeof SharedArrayBuffer !== 'undefined' && memory.buffer instanceof SharedArrayBuffer;
       const module = new wasm.Module(adamModule(shared));
