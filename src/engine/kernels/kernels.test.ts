@@ -300,45 +300,50 @@ describe('wasm gradient kernels', () => {
     });
   }
 
-  it('MaxPoolGrad 2×2/2 equals the cpu kernel bit for bit, ties included', async () => {
-    // Odd height and width (leftover row and column), 5 channels; values on a coarse grid, half
-    // of them clipped at 0 as after a ReLU, so most windows have tied maxima.
-    const shape: [number, number, number, number] = [3, 9, 7, 5];
-    const x = values(3 * 9 * 7 * 5, 41).map((v) => Math.max(0, Math.round(v * 3) / 3));
-    const dy = values(3 * 4 * 3 * 5, 42);
-    const onWasm = maxPoolGrad2x2(x, shape, dy);
-    const reference = await onCpu(() => maxPoolGrad2x2(x, shape, dy));
-    expect(Array.from(onWasm, (v, i) => Object.is(v, reference[i])).every(Boolean)).toBe(true);
-    expect(onWasm.filter((v) => v !== 0).length).toBe(dy.length);
-  });
+  // 5 and 3 channels: the JavaScript loop; 8 and 4: wasm SIMD, four channels per instruction.
+  for (const C of [5, 8]) {
+    it(`MaxPoolGrad 2×2/2 equals the cpu kernel bit for bit, ties included (${C} channels)`, async () => {
+      // Odd height and width (leftover row and column); values on a coarse grid, half of them
+      // clipped at 0 as after a ReLU, so most windows have tied maxima.
+      const shape: [number, number, number, number] = [3, 9, 7, C];
+      const x = values(3 * 9 * 7 * C, 41).map((v) => Math.max(0, Math.round(v * 3) / 3));
+      const dy = values(3 * 4 * 3 * C, 42);
+      const onWasm = maxPoolGrad2x2(x, shape, dy);
+      const reference = await onCpu(() => maxPoolGrad2x2(x, shape, dy));
+      expect(Array.from(onWasm, (v, i) => Object.is(v, reference[i])).every(Boolean)).toBe(true);
+      expect(onWasm.filter((v) => v !== 0).length).toBe(dy.length);
+    });
+  }
 
-  it('MaxPoolGrad 2×2/2 sends dy to the first maximum in window order, a NaN at any position included', () => {
-    // One NaN per window, at position (window index mod 4), plus windows of equal values.
-    const shape: [number, number, number, number] = [2, 6, 8, 3];
-    const [N, H, W, C] = shape;
-    const x = values(N * H * W * C, 43);
-    const dy = values(N * (H / 2) * (W / 2) * C, 44);
-    const at = (n: number, h: number, w: number, c: number): number => ((n * H + h) * W + w) * C + c;
-    const expected = new Float32Array(x.length);
-    let k = 0;
-    for (let n = 0; n < N; n++)
-      for (let oh = 0; oh < H / 2; oh++)
-        for (let ow = 0; ow < W / 2; ow++)
-          for (let c = 0; c < C; c++, k++) {
-            const window = [
-              at(n, 2 * oh, 2 * ow, c),
-              at(n, 2 * oh, 2 * ow + 1, c),
-              at(n, 2 * oh + 1, 2 * ow, c),
-              at(n, 2 * oh + 1, 2 * ow + 1, c),
-            ];
-            if (k % 5 === 4) for (const i of window) x[i] = 0.25;
-            else x[window[k % 4]] = Number.NaN;
-            let best = window[0];
-            for (const i of window.slice(1)) if (x[i] > x[best]) best = i;
-            expected[best] = dy[k];
-          }
-    expect(Array.from(maxPoolGrad2x2(x, shape, dy))).toEqual(Array.from(expected));
-  });
+  for (const channels of [3, 4]) {
+    it(`MaxPoolGrad 2×2/2 sends dy to the first maximum in window order, a NaN at any position included (${channels} channels)`, () => {
+      // One NaN per window, at position (window index mod 4), plus windows of equal values.
+      const shape: [number, number, number, number] = [2, 6, 8, channels];
+      const [N, H, W, C] = shape;
+      const x = values(N * H * W * C, 43);
+      const dy = values(N * (H / 2) * (W / 2) * C, 44);
+      const at = (n: number, h: number, w: number, c: number): number => ((n * H + h) * W + w) * C + c;
+      const expected = new Float32Array(x.length);
+      let k = 0;
+      for (let n = 0; n < N; n++)
+        for (let oh = 0; oh < H / 2; oh++)
+          for (let ow = 0; ow < W / 2; ow++)
+            for (let c = 0; c < C; c++, k++) {
+              const window = [
+                at(n, 2 * oh, 2 * ow, c),
+                at(n, 2 * oh, 2 * ow + 1, c),
+                at(n, 2 * oh + 1, 2 * ow, c),
+                at(n, 2 * oh + 1, 2 * ow + 1, c),
+              ];
+              if (k % 5 === 4) for (const i of window) x[i] = 0.25;
+              else x[window[k % 4]] = Number.NaN;
+              let best = window[0];
+              for (const i of window.slice(1)) if (x[i] > x[best]) best = i;
+              expected[best] = dy[k];
+            }
+      expect(Array.from(maxPoolGrad2x2(x, shape, dy))).toEqual(Array.from(expected));
+    });
+  }
 
   it('a tf.layers CNN step (conv, pool, batch norm, dropout, dense) matches cpu', async () => {
     const step = (): Float32Array[] =>

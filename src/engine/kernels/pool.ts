@@ -5,6 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
+import { simdLoops } from './simd.js';
 import { heapF32, type Info } from './wasm.js';
 
 interface MaxPoolGradAttrs {
@@ -35,6 +36,19 @@ function maxPoolGrad({ inputs, backend, attrs }: { inputs: tf.NamedTensorInfoMap
   const tiled = FH === sh && FW === sw && top === 0 && left === 0 && OH * sh <= H && OW * sw <= W;
   if (tiled) {
     if (OH * sh < H || OW * sw < W) dx.fill(0);
+    const simd = FH === 2 && FW === 2 && C % 4 === 0 ? simdLoops(backend) : null;
+    if (simd) {
+      // Four channels per instruction, branch-free (src/engine/kernels/simd.ts); JS drives the rows.
+      const at = (t: Info): number => backend.dataIdMap.get(t.dataId)!.memoryOffset;
+      const [x0, dy0, dx0] = [at(input), at(dy), at(out)];
+      for (let n = 0; n < N; n++) {
+        for (let oh = 0; oh < OH; oh++) {
+          const row = ((n * H + 2 * oh) * W * C) << 2;
+          simd.maxPoolGradRow(x0 + row, dy0 + (((n * OH + oh) * OW * C) << 2), dx0 + row, OW, C << 2, (W * C) << 2);
+        }
+      }
+      return out;
+    }
     tiledMaxPoolGrad(xs, dys, dx, N, H, W, C, OH, OW, FH, FW);
     return out;
   }

@@ -4,7 +4,7 @@
  * assembled here from its instructions (no toolchain, no dependency) and imports the backend's
  * own memory, so it reads and writes tensors in place. Every f32x4 operation used (add, sub,
  * mul, div, sqrt) is IEEE float32 arithmetic, rounded once: the same bits as the scalar
- * Math.fround form, four lanes at a time.
+ * Math.fround form, four lanes at a time; comparisons and bit selections move values unchanged.
  */
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 
@@ -14,6 +14,20 @@ import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
  *   m ← β₁m + (1−β₁)g,  v ← β₂v + (1−β₂)g²,  out ← κw − s·m/(√v + ε)   (κ = 1: w·1 = w exactly).
  */
 export type SimdAdam = (g: number, w: number, m: number, v: number, out: number, chunks: number, ...scalars: number[]) => void;
+
+/**
+ * maxPoolGradRow(x, dy, dx, OW, cBytes, rowBytes): one output row of 2×2/2 max pooling's gradient,
+ * four channels at a time (C a multiple of 4; cBytes = 4C, rowBytes = 4WC; x and dx at the row
+ * pair's first element, dy at the output row's). Each window's dy goes to its first maximum by
+ * the comparison chain (a later element wins only if greater; NaNs never win after position 0),
+ * 0 to the other three: all four written.
+ */
+export type SimdMaxPoolGradRow = (x: number, dy: number, dx: number, outWidth: number, cBytes: number, rowBytes: number) => void;
+
+export interface SimdLoops {
+  adam: SimdAdam;
+  maxPoolGradRow: SimdMaxPoolGradRow;
+}
 
 const I32 = 0x7f;
 const F32 = 0x7d;
@@ -55,9 +69,17 @@ const MUL = simd(0xe6);
 const DIV = simd(0xe7);
 const SQRT = simd(0xe3);
 const SPLAT = simd(0x13);
+const GT = simd(0x44); // f32x4.gt
+const AND = simd(0x4e);
+const ANDNOT = simd(0x4f); // a & ~b
+const OR = simd(0x50);
+const BITSELECT = simd(0x52); // (a & c) | (b & ~c)
+const addI32 = (a: number[], b: number[]): number[] => [...a, ...b, 0x6a];
+const loadAt = (address: number[]): number[] => [...address, ...simd(0x00), 0x00, 0x00];
+const storeAt = (address: number[], value: number[]): number[] => [...address, ...value, ...simd(0x0b), 0x00, 0x00];
 
-/** The module's bytes: one exported function, `adam`, over the imported memory env.memory. */
-function adamModule(shared: boolean): Uint8Array {
+/** adam's type and body. */
+function adamFunction(): { params: number[]; body: number[] } {
   // Parameters: 0 g, 1 w, 2 m, 3 v, 4 out, 5 chunks (i32); 6 β₁, 7 1−β₁, 8 β₂, 9 1−β₂, 10 ε, 11 s, 12 κ (f32).
   const params = [I32, I32, I32, I32, I32, I32, F32, F32, F32, F32, F32, F32, F32];
   // Locals: 13 at (i32), 14 end (i32); 15–21 the seven scalars splatted (v128); 22 g, 23 m, 24 v (v128).
@@ -130,14 +152,116 @@ function adamModule(shared: boolean): Uint8Array {
     0x0b, // end block
     0x0b, // end function
   ];
+  return { params, body };
+}
+
+/** maxPoolGradRow's type and body. */
+function maxPoolGradRowFunction(): { params: number[]; body: number[] } {
+  // Parameters: 0 x, 1 dy, 2 dx, 3 OW, 4 cBytes, 5 rowBytes (i32).
+  const params = [I32, I32, I32, I32, I32, I32];
+  // Locals: 6 ow, 7 cb, 8 a (x address), 9 d (dx address) (i32); 10 g, 11 c1, 12 c2, 13 c3, 14 m (v128).
+  const [ow, cb, a, d, g, c1, c2, c3, m] = [6, 7, 8, 9, 10, 11, 12, 13, 14];
+  const x1 = addI32(get(a), get(4));
+  const x2 = addI32(get(a), get(5));
+  const x3 = addI32(x2, get(4));
+  const body = [
+    ...vec([
+      [4, I32],
+      [5, V128],
+    ]),
+    0x02,
+    0x40, // block (rows done)
+    0x03,
+    0x40, // loop over ow
+    ...get(ow),
+    ...get(3),
+    0x4f, // i32.ge_u
+    0x0d,
+    1,
+    0x41,
+    0,
+    ...set(cb),
+    0x02,
+    0x40, // block (channels done)
+    0x03,
+    0x40, // loop over groups of four channels
+    ...get(cb),
+    ...get(4),
+    0x4f,
+    0x0d,
+    1,
+    ...addI32(get(0), get(cb)),
+    ...set(a),
+    ...addI32(get(2), get(cb)),
+    ...set(d),
+    ...loadAt(addI32(get(1), get(cb))),
+    ...set(g),
+    // The chain: c1 = x1 > x0, m = c1 ? x1 : x0, c2 = x2 > m, m = c2 ? x2 : m, c3 = x3 > m.
+    ...loadAt(x1),
+    ...loadAt(get(a)),
+    ...GT,
+    ...set(c1),
+    ...loadAt(x1),
+    ...loadAt(get(a)),
+    ...get(c1),
+    ...BITSELECT,
+    ...set(m),
+    ...loadAt(x2),
+    ...get(m),
+    ...GT,
+    ...set(c2),
+    ...loadAt(x2),
+    ...get(m),
+    ...get(c2),
+    ...BITSELECT,
+    ...set(m),
+    ...loadAt(x3),
+    ...get(m),
+    ...GT,
+    ...set(c3),
+    // Position 3 if c3; 2 if c2 and not c3; 1 if c1 and neither; 0 if none.
+    ...storeAt(addI32(addI32(get(d), get(5)), get(4)), [...get(g), ...get(c3), ...AND]),
+    ...storeAt(addI32(get(d), get(5)), [...get(g), ...get(c2), ...AND, ...get(c3), ...ANDNOT]),
+    ...storeAt(addI32(get(d), get(4)), [...get(g), ...get(c1), ...AND, ...get(c2), ...ANDNOT, ...get(c3), ...ANDNOT]),
+    ...storeAt(get(d), [...get(g), ...get(c1), ...get(c2), ...OR, ...get(c3), ...OR, ...ANDNOT]),
+    ...addI32(get(cb), [0x41, 16]),
+    ...set(cb),
+    0x0c,
+    0,
+    0x0b, // end loop over channels
+    0x0b, // end block
+    // Next window: x and dx two columns on, dy one.
+    ...addI32(get(0), addI32(get(4), get(4))),
+    ...set(0),
+    ...addI32(get(2), addI32(get(4), get(4))),
+    ...set(2),
+    ...addI32(get(1), get(4)),
+    ...set(1),
+    ...addI32(get(ow), [0x41, 1]),
+    ...set(ow),
+    0x0c,
+    0,
+    0x0b, // end loop over ow
+    0x0b, // end block
+    0x0b, // end function
+  ];
+  return { params, body };
+}
+
+/** The module's bytes: the loops above, exported by name, over the imported memory env.memory. */
+function loopsModule(shared: boolean): Uint8Array {
+  const functions = [
+    { name: 'adam', ...adamFunction() },
+    { name: 'maxPoolGradRow', ...maxPoolGradRowFunction() },
+  ];
   const memoryLimits = shared ? [0x03, 0x00, ...uleb(65536)] : [0x00, 0x00];
   return new Uint8Array([
     ...[0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00],
-    ...section(1, vec([[0x60, ...vec(params.map((t) => [t])), 0]])),
+    ...section(1, vec(functions.map((f) => [0x60, ...vec(f.params.map((t) => [t])), 0]))),
     ...section(2, vec([[...name('env'), ...name('memory'), 0x02, ...memoryLimits]])),
-    ...section(3, vec([[0]])),
-    ...section(7, vec([[...name('adam'), 0x00, 0]])),
-    ...section(10, vec([[...uleb(body.length), ...body]])),
+    ...section(3, vec(functions.map((_, i) => uleb(i)))),
+    ...section(7, vec(functions.map((f, i) => [...name(f.name), 0x00, ...uleb(i)]))),
+    ...section(10, vec(functions.map((f) => [...uleb(f.body.length), ...f.body]))),
   ]);
 }
 
@@ -148,13 +272,13 @@ interface Wasm {
   Instance: new (module: object, imports: object) => { exports: Record<string, unknown> };
 }
 
-const built = new WeakMap<object, SimdAdam | null>();
+const built = new WeakMap<object, SimdLoops | null>();
 
-/** The SIMD Adam loop on this backend's heap, or null where wasm SIMD or the heap's memory is unavailable. */
-export function simdAdam(backend: BackendWasm): SimdAdam | null {
+/** The SIMD loops on this backend's heap, or null where wasm SIMD or the heap's memory is unavailable. */
+export function simdLoops(backend: BackendWasm): SimdLoops | null {
   const key = backend.wasm as object;
   if (built.has(key)) return built.get(key)!;
-  let fn: SimdAdam | null = null;
+  let loops: SimdLoops | null = null;
   try {
     const wasm = (globalThis as unknown as { WebAssembly: Wasm }).WebAssembly;
     // The single-threaded build exports its memory; the threaded one imports it (shared).
@@ -162,13 +286,18 @@ export function simdAdam(backend: BackendWasm): SimdAdam | null {
     const memory = module_.asm?.memory ?? module_.wasmMemory;
     if (memory instanceof wasm.Memory) {
       const shared = typeof SharedArrayBuffer !== 'undefined' && memory.buffer instanceof SharedArrayBuffer;
-      const module = new wasm.Module(adamModule(shared));
-      const instance = new wasm.Instance(module, { env: { memory } });
-      fn = instance.exports.adam as SimdAdam;
+      const module = new wasm.Module(loopsModule(shared));
+      const { exports } = new wasm.Instance(module, { env: { memory } });
+      loops = { adam: exports.adam as SimdAdam, maxPoolGradRow: exports.maxPoolGradRow as SimdMaxPoolGradRow };
     }
   } catch {
-    fn = null; // no wasm SIMD here: callers keep their scalar loops
+    loops = null; // no wasm SIMD here: callers keep their scalar loops
   }
-  built.set(key, fn);
-  return fn;
+  built.set(key, loops);
+  return loops;
+}
+
+/** The SIMD Adam loop, or null (see simdLoops). */
+export function simdAdam(backend: BackendWasm): SimdAdam | null {
+  return simdLoops(backend)?.adam ?? null;
 }
