@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { conv2DBackpropFilterConfig, conv2DBackpropInputConfig } from './conv2d.js';
 import { depthwiseBackpropFilterConfig, depthwiseBackpropInputConfig } from './depthwise.js';
 import { sharedCast, sharedIdentity } from './identity.js';
-import { leadingAxesSum, untransposedMatMul } from './matmul.js';
+import { leadingAxesSum, rowBroadcastAdd, untransposedMatMul } from './matmul.js';
 import { maxPoolGradConfig } from './pool.js';
 import { unsortedSegmentSumConfig } from './segment.js';
 
@@ -27,6 +27,7 @@ const WRAPPED: [string, (original: tf.KernelConfig) => Config][] = [
   ['BatchMatMul', untransposedMatMul],
   ['_FusedMatMul', untransposedMatMul],
   ['Sum', leadingAxesSum],
+  ['Add', rowBroadcastAdd],
   ['Identity', sharedIdentity],
   ['Cast', sharedCast],
 ];

@@ -79,6 +79,7 @@ describe('wasm gradient kernels', () => {
       'Sum',
       'Identity',
       'Cast',
+      'Add',
     ]) {
       expect(names).toContain(k);
     }
@@ -287,6 +288,32 @@ describe('wasm gradient kernels', () => {
       expect(reoriented.length).toBe(m * n);
       expect(Array.from(reoriented, (v, j) => Object.is(v, direct[j])).every(Boolean)).toBe(true);
     });
+  });
+
+  it('Add of a tensor and a vector along its last axis (a bias) equals the cpu kernel bit for bit', async () => {
+    // 8 and 64 columns: wasm SIMD rows; 6: wasm's own broadcasting loop; bias first or second, as [C] or [1, 1, C].
+    const cases: [number[], number[], boolean][] = [
+      [[3, 5, 8], [8], false],
+      [[3, 5, 8], [1, 1, 8], true],
+      [[2, 3, 4, 64], [64], true],
+      [[32, 64], [64], false],
+      [[4, 6], [6], false],
+      [[1, 8], [8], false],
+    ];
+    for (const [xShape, bShape, biasFirst] of cases) {
+      const x = values(tf.util.sizeFromShape(xShape), 70).map((v) => v * 1e3);
+      const b = values(tf.util.sizeFromShape(bShape), 71).map((v) => v / 7);
+      const sum = (): number[] =>
+        tf.tidy(() => {
+          const [tx, tb] = [tf.tensor(x, xShape), tf.tensor(b, bShape)];
+          const out = biasFirst ? tf.add(tb, tx) : tf.add(tx, tb);
+          expect(out.shape).toEqual(xShape);
+          return Array.from(out.dataSync());
+        });
+      const onWasm = sum();
+      const reference = await onCpu(sum);
+      expect(onWasm).toEqual(reference);
+    }
   });
 
   /** MaxPoolGrad of 2×2/2 pooling on x (NHWC) with upstream gradient dy, on the current backend, as a flat array. */

@@ -10,6 +10,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
+import { simdLoops } from './simd.js';
 import { free, heapF32, runWasm, type Info } from './wasm.js';
 
 type KernelArgs = { inputs: Record<string, Info>; backend: BackendWasm; attrs: tf.NamedAttrMap };
@@ -109,6 +110,27 @@ function reorientCheaper(a: Info, b: Info, transposeA: boolean, transposeB: bool
   const direct = packB + (transposeA ? COPY * m * k + CALL : 0) + (transposeB ? COPY * k * n + CALL : 0);
   const reoriented = packA + (transposeB ? 0 : COPY * n * k + CALL) + (transposeA ? 0 : COPY * k * m + CALL) + COPY * m * n + CALL;
   return reoriented < direct;
+}
+
+/**
+ * Add of a float32 tensor and a vector along its last axis (the bias of every dense and conv
+ * layer, forward): wasm's broadcasting loop computes each element's source index; rows of four
+ * floats in wasm SIMD are ≈4× faster. The same float32 additions (a + b = b + a exactly).
+ */
+export function rowBroadcastAdd(original: tf.KernelConfig): Omit<tf.KernelConfig, 'backendName'> {
+  const kernelFunc = ({ inputs, backend, attrs }: KernelArgs): Info | Info[] => {
+    const { a, b } = inputs;
+    const [x, bias] = tf.util.sizeFromShape(a.shape) >= tf.util.sizeFromShape(b.shape) ? [a, b] : [b, a];
+    const C = x.shape.at(-1) ?? 0;
+    const isRowVector = bias.shape.length <= x.shape.length && bias.shape.at(-1) === C && tf.util.sizeFromShape(bias.shape) === C;
+    const simd = x.dtype === 'float32' && bias.dtype === 'float32' && isRowVector && C % 4 === 0 && C > 0 ? simdLoops(backend) : null;
+    if (!simd || tf.util.sizeFromShape(x.shape) === C) return original.kernelFunc({ inputs, backend, attrs });
+    const out = backend.makeOutput([...x.shape], 'float32');
+    const at = (t: Info): number => backend.dataIdMap.get(t.dataId)!.memoryOffset;
+    simd.addRows(at(x), at(bias), at(out), tf.util.sizeFromShape(x.shape) / C, C << 2);
+    return out;
+  };
+  return { kernelName: original.kernelName, setupFunc: original.setupFunc, kernelFunc: kernelFunc as unknown as tf.KernelFunc };
 }
 
 /** Sum that reduces leading axes itself and hands every other case to `original`. */

@@ -24,9 +24,16 @@ export type SimdAdam = (g: number, w: number, m: number, v: number, out: number,
  */
 export type SimdMaxPoolGradRow = (x: number, dy: number, dx: number, outWidth: number, cBytes: number, rowBytes: number) => void;
 
+/**
+ * addRows(x, b, out, rows, cBytes): out[r, c] = x[r, c] + b[c] over `rows` rows of C floats (C a
+ * multiple of 4, cBytes = 4C): a tensor plus a vector along its last axis (a bias).
+ */
+export type SimdAddRows = (x: number, b: number, out: number, rows: number, cBytes: number) => void;
+
 export interface SimdLoops {
   adam: SimdAdam;
   maxPoolGradRow: SimdMaxPoolGradRow;
+  addRows: SimdAddRows;
 }
 
 const I32 = 0x7f;
@@ -248,11 +255,62 @@ function maxPoolGradRowFunction(): { params: number[]; body: number[] } {
   return { params, body };
 }
 
+/** addRows's type and body. */
+function addRowsFunction(): { params: number[]; body: number[] } {
+  // Parameters: 0 x, 1 b, 2 out, 3 rows, 4 cBytes (i32). Locals: 5 r, 6 cb (i32).
+  const params = [I32, I32, I32, I32, I32];
+  const [r, cb] = [5, 6];
+  const body = [
+    ...vec([[2, I32]]),
+    0x02,
+    0x40,
+    0x03,
+    0x40, // loop over rows
+    ...get(r),
+    ...get(3),
+    0x4f,
+    0x0d,
+    1,
+    0x41,
+    0,
+    ...set(cb),
+    0x02,
+    0x40,
+    0x03,
+    0x40, // loop over groups of four columns
+    ...get(cb),
+    ...get(4),
+    0x4f,
+    0x0d,
+    1,
+    ...storeAt(addI32(get(2), get(cb)), [...loadAt(addI32(get(0), get(cb))), ...loadAt(addI32(get(1), get(cb))), ...ADD]),
+    ...addI32(get(cb), [0x41, 16]),
+    ...set(cb),
+    0x0c,
+    0,
+    0x0b,
+    0x0b,
+    ...addI32(get(0), get(4)),
+    ...set(0),
+    ...addI32(get(2), get(4)),
+    ...set(2),
+    ...addI32(get(r), [0x41, 1]),
+    ...set(r),
+    0x0c,
+    0,
+    0x0b,
+    0x0b,
+    0x0b,
+  ];
+  return { params, body };
+}
+
 /** The module's bytes: the loops above, exported by name, over the imported memory env.memory. */
 function loopsModule(shared: boolean): Uint8Array {
   const functions = [
     { name: 'adam', ...adamFunction() },
     { name: 'maxPoolGradRow', ...maxPoolGradRowFunction() },
+    { name: 'addRows', ...addRowsFunction() },
   ];
   const memoryLimits = shared ? [0x03, 0x00, ...uleb(65536)] : [0x00, 0x00];
   return new Uint8Array([
@@ -288,7 +346,11 @@ export function simdLoops(backend: BackendWasm): SimdLoops | null {
       const shared = typeof SharedArrayBuffer !== 'undefined' && memory.buffer instanceof SharedArrayBuffer;
       const module = new wasm.Module(loopsModule(shared));
       const { exports } = new wasm.Instance(module, { env: { memory } });
-      loops = { adam: exports.adam as SimdAdam, maxPoolGradRow: exports.maxPoolGradRow as SimdMaxPoolGradRow };
+      loops = {
+        adam: exports.adam as SimdAdam,
+        maxPoolGradRow: exports.maxPoolGradRow as SimdMaxPoolGradRow,
+        addRows: exports.addRows as SimdAddRows,
+      };
     }
   } catch {
     loops = null; // no wasm SIMD here: callers keep their scalar loops
