@@ -316,6 +316,40 @@ describe('wasm gradient kernels', () => {
     }
   });
 
+  it('Sum over leading axes (bias gradients) is the float64 column sum, four rows at a time, bit for bit', () => {
+    // Σ_r in float64 as ((x₀ + x₁) + x₂) + x₃ per four rows, then row by row, rounded once to float32.
+    const reference = (xs: Float32Array, rows: number, cols: number): number[] => {
+      const acc = new Float64Array(cols);
+      let r = 0;
+      for (; r + 4 <= rows; r += 4)
+        for (let c = 0; c < cols; c++)
+          acc[c] += xs[r * cols + c] + xs[(r + 1) * cols + c] + xs[(r + 2) * cols + c] + xs[(r + 3) * cols + c];
+      for (; r < rows; r++) for (let c = 0; c < cols; c++) acc[c] += xs[r * cols + c];
+      return Array.from(Float32Array.from(acc));
+    };
+    // 16 and 32 columns (wasm SIMD, two per instruction; 201 rows leave a tail of one), 7 (the scalar loop).
+    for (const [shape, axes] of [
+      [
+        [4, 7, 7, 16],
+        [0, 1, 2],
+      ],
+      [
+        [3, 67, 32],
+        [0, 1],
+      ],
+      [
+        [5, 3, 7],
+        [0, 1],
+      ],
+    ] as [number[], number[]][]) {
+      // Magnitudes 1e-6 to 1e6. (The rounding to float32 hides most float64 order effects: the order is the scalar loop's by construction.)
+      const xs = values(tf.util.sizeFromShape(shape), 90).map((v, i) => v * 10 ** ((i % 13) - 6));
+      const cols = shape.at(-1)!;
+      const got = tf.tidy(() => Array.from(tf.sum(tf.tensor(xs, shape), axes).dataSync()));
+      expect(got).toEqual(reference(xs, xs.length / cols, cols));
+    }
+  });
+
   /** MaxPoolGrad of 2×2/2 pooling on x (NHWC) with upstream gradient dy, on the current backend, as a flat array. */
   function maxPoolGrad2x2(x: Float32Array, shape: [number, number, number, number], dy: Float32Array): Float32Array {
     return tf.tidy(() => {

@@ -11,7 +11,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { simdLoops } from './simd.js';
-import { free, heapF32, runWasm, type Info } from './wasm.js';
+import { free, heapBuffer, heapF32, runWasm, type Info } from './wasm.js';
 
 type KernelArgs = { inputs: Record<string, Info>; backend: BackendWasm; attrs: tf.NamedAttrMap };
 
@@ -147,6 +147,21 @@ export function leadingAxesSum(original: tf.KernelConfig): Omit<tf.KernelConfig,
     const cols = tf.util.sizeFromShape(keptShape);
     const outShape = keepDims ? [...axes.map(() => 1), ...keptShape] : keptShape;
     const out = backend.makeOutput(outShape, 'float32');
+    const simd = cols % 2 === 0 ? simdLoops(backend) : null;
+    if (simd) {
+      // Two columns per f64x2 instruction, the same float64 sums in the same order; accumulators in a scratch tensor.
+      const scratch = backend.makeOutput([2 * cols], 'float32');
+      const at = (t: Info): number => backend.dataIdMap.get(t.dataId)!.memoryOffset;
+      if (at(scratch) % 8 === 0) {
+        const acc = new Float64Array(heapBuffer(backend), at(scratch), cols);
+        acc.fill(0);
+        simd.columnSums(at(x), at(scratch), rows, cols << 2);
+        heapF32(backend, out).set(new Float64Array(heapBuffer(backend), at(scratch), cols));
+        free(backend, scratch);
+        return out;
+      }
+      free(backend, scratch);
+    }
     const xs = heapF32(backend, x);
     const sums = heapF32(backend, out);
     sums.set(columnSums(xs, rows, cols));

@@ -30,15 +30,35 @@ export type SimdMaxPoolGradRow = (x: number, dy: number, dx: number, outWidth: n
  */
 export type SimdAddRows = (x: number, b: number, out: number, rows: number, cBytes: number) => void;
 
+/**
+ * columnSums(x, acc, rows, cBytes): acc[c] += Σ_r x[r, c] over `rows` rows of C float32 (C even,
+ * cBytes = 4C) into C float64 accumulators, four rows per step: acc += ((x₀ + x₁) + x₂) + x₃ in
+ * float64, then one row at a time for the rest: the order of the scalar loop it replaces.
+ */
+export type SimdColumnSums = (x: number, acc: number, rows: number, cBytes: number) => void;
+
 export interface SimdLoops {
   adam: SimdAdam;
   maxPoolGradRow: SimdMaxPoolGradRow;
   addRows: SimdAddRows;
+  columnSums: SimdColumnSums;
 }
 
 const I32 = 0x7f;
 const F32 = 0x7d;
 const V128 = 0x7b;
+
+/** Signed LEB128 (i32.const immediates). */
+function sleb(n: number): number[] {
+  const out: number[] = [];
+  for (;;) {
+    const byte = n & 0x7f;
+    n >>= 7;
+    const done = (n === 0 && (byte & 0x40) === 0) || (n === -1 && (byte & 0x40) !== 0);
+    out.push(done ? byte : byte | 0x80);
+    if (done) return out;
+  }
+}
 
 /** Unsigned LEB128. */
 function uleb(n: number): number[] {
@@ -81,6 +101,8 @@ const AND = simd(0x4e);
 const ANDNOT = simd(0x4f); // a & ~b
 const OR = simd(0x50);
 const BITSELECT = simd(0x52); // (a & c) | (b & ~c)
+const PROMOTE = simd(0x5f); // f64x2.promote_low_f32x4
+const F64_ADD = simd(0xf0);
 const addI32 = (a: number[], b: number[]): number[] => [...a, ...b, 0x6a];
 const loadAt = (address: number[]): number[] => [...address, ...simd(0x00), 0x00, 0x00];
 const storeAt = (address: number[], value: number[]): number[] => [...address, ...value, ...simd(0x0b), 0x00, 0x00];
@@ -305,12 +327,77 @@ function addRowsFunction(): { params: number[]; body: number[] } {
   return { params, body };
 }
 
+/** columnSums's type and body. */
+function columnSumsFunction(): { params: number[]; body: number[] } {
+  // Parameters: 0 x, 1 acc, 2 rows, 3 cBytes (i32). Locals: 4 r, 5 cb (float32 column byte), 6 row (i32).
+  const params = [I32, I32, I32, I32];
+  const [r, cb, row] = [4, 5, 6];
+  const pair = (address: number[]): number[] => [...address, ...simd(0x5d), 0x03, 0x00, ...PROMOTE]; // two floats → f64x2
+  const accAt = addI32(get(1), addI32(get(cb), get(cb))); // float64 column = 2 × float32 column bytes
+  // One pass over the rows from `r` in steps of `step` rows while r + step ≤ rows, adding `terms`.
+  const pass = (step: number, terms: number[]): number[] => [
+    0x02,
+    0x40,
+    0x03,
+    0x40,
+    ...addI32(get(r), [0x41, ...sleb(step)]),
+    ...get(2),
+    0x4b, // i32.gt_u: r + step > rows → done
+    0x0d,
+    1,
+    0x41,
+    0,
+    ...set(cb),
+    0x02,
+    0x40,
+    0x03,
+    0x40,
+    ...get(cb),
+    ...get(3),
+    0x4f,
+    0x0d,
+    1,
+    ...storeAt(accAt, [...loadAt(accAt), ...terms, ...F64_ADD]),
+    ...addI32(get(cb), [0x41, 8]),
+    ...set(cb),
+    0x0c,
+    0,
+    0x0b,
+    0x0b,
+    // Next rows: row += step · cBytes, r += step.
+    ...get(row),
+    0x41,
+    ...sleb(step),
+    ...get(3),
+    0x6c, // i32.mul
+    0x6a,
+    ...set(row),
+    ...addI32(get(r), [0x41, ...sleb(step)]),
+    ...set(r),
+    0x0c,
+    0,
+    0x0b,
+    0x0b,
+  ];
+  const rowAt = (k: number): number[] => addI32(addI32(get(row), get(cb)), [0x41, ...sleb(k), ...get(3), 0x6c]);
+  const body = [
+    ...vec([[3, I32]]),
+    ...get(0),
+    ...set(row),
+    ...pass(4, [...pair(rowAt(0)), ...pair(rowAt(1)), ...F64_ADD, ...pair(rowAt(2)), ...F64_ADD, ...pair(rowAt(3)), ...F64_ADD]),
+    ...pass(1, pair(rowAt(0))),
+    0x0b,
+  ];
+  return { params, body };
+}
+
 /** The module's bytes: the loops above, exported by name, over the imported memory env.memory. */
 function loopsModule(shared: boolean): Uint8Array {
   const functions = [
     { name: 'adam', ...adamFunction() },
     { name: 'maxPoolGradRow', ...maxPoolGradRowFunction() },
     { name: 'addRows', ...addRowsFunction() },
+    { name: 'columnSums', ...columnSumsFunction() },
   ];
   const memoryLimits = shared ? [0x03, 0x00, ...uleb(65536)] : [0x00, 0x00];
   return new Uint8Array([
@@ -350,6 +437,7 @@ export function simdLoops(backend: BackendWasm): SimdLoops | null {
         adam: exports.adam as SimdAdam,
         maxPoolGradRow: exports.maxPoolGradRow as SimdMaxPoolGradRow,
         addRows: exports.addRows as SimdAddRows,
+        columnSums: exports.columnSums as SimdColumnSums,
       };
     }
   } catch {
