@@ -22,7 +22,7 @@ const MISSING: Config[] = [
  */
 const REPLACED: Config[] = [conv2DBackpropInputConfig, maxPoolGradConfig];
 
-/** wasm kernels wrapped to avoid their slow paths (see matmul.ts, identity.ts); built from the originals. */
+/** wasm kernels wrapped to avoid their slow paths or copies (see matmul.ts, identity.ts); built from the originals. */
 const WRAPPED: [string, (original: tf.KernelConfig) => Config][] = [
   ['BatchMatMul', untransposedMatMul],
   ['_FusedMatMul', untransposedMatMul],

@@ -4,9 +4,12 @@
  * - BatchMatMul / _FusedMatMul: wasm runs XNNPACK's GEMM only when neither operand is
  *   transposed; with transposeA or transposeB (every dense and conv backward pass) it falls
  *   to a loop ~12× slower. Transposing the operand first (wasm's Transpose, a cheap copy)
- *   keeps every product on the fast path.
+ *   keeps every product on the fast path; where it packs less, the product is taken as Cᵀ = Bᵀ·Aᵀ.
  * - Sum over leading axes (bias gradients: Σ over batch and space of an NHWC tensor): wasm
- *   transposes the whole tensor first; a running row sum over the heap is several times faster.
+ *   transposes the whole tensor first; a running column sum over the heap (in wasm SIMD where
+ *   available, simd.ts) is several times faster.
+ * - Add of a tensor and a vector along its last axis (biases, forward): wasm's broadcasting loop
+ *   computes every element's source index; SIMD rows (simd.ts) are ≈4× faster.
  */
 import * as tf from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';

@@ -2,6 +2,8 @@
  * MaxPoolGrad for the wasm backend. TF.js 4.22's wasm MaxPoolGrad routes the gradient to the
  * wrong element when a window's maximum is negative (found by this module's tests against
  * the cpu backend), so this replaces it: each window's dy goes to its first maximum, as on cpu.
+ * The usual 2×2/2 pooling runs branch-free: in wasm SIMD (simd.ts) when the channels come in
+ * fours, else as a JavaScript tournament.
  */
 import * as tf from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
