@@ -1,10 +1,12 @@
 /**
- * Loops in wasm SIMD (f32x4) on the TF.js wasm heap, for element-wise work that JavaScript can
- * only do one double at a time with a rounding to float32 after every operation. The module is
- * assembled here from its instructions (no toolchain, no dependency) and imports the backend's
- * own memory, so it reads and writes tensors in place. Every f32x4 operation used (add, sub,
- * mul, div, sqrt) is IEEE float32 arithmetic, rounded once: the same bits as the scalar
- * Math.fround form, four lanes at a time; comparisons and bit selections move values unchanged.
+ * Loops in wasm SIMD (f32x4, f64x2) on the TF.js wasm heap, for element-wise work that JavaScript
+ * can only do one double at a time (with a rounding to float32 after every operation, or a branch
+ * per comparison). The module is assembled here from its instructions (no toolchain, no
+ * dependency) and imports the backend's own memory, so it reads and writes tensors in place.
+ * Every arithmetic instruction used (f32x4 add, sub, mul, div, sqrt; f64x2 add and the exact
+ * float32 → float64 promotion) is IEEE arithmetic rounded once: the same bits as the scalar
+ * Math.fround / float64 form, several lanes at a time; comparisons and bit selections move values
+ * unchanged. Callers fall back to their scalar loops where the module cannot be built.
  */
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 
