@@ -1,6 +1,9 @@
 import { Worker } from 'node:worker_threads';
 import { beforeAll, describe, expect, it } from 'vitest';
+import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
+import { adamStepInPlace } from './adam.js';
 import { initEngine, tf, type EngineInfo } from './index.js';
+import { simdAdam } from './kernels/simd.js';
 
 /** Whether each worker the wasm module touched is currently ref'd (keeping the process alive). */
 const refState = new Map<Worker, boolean>();
@@ -61,6 +64,27 @@ describe('multithreaded wasm', () => {
       const err = Math.max(...Array.from(reference[i], (v, j) => Math.abs(v - threaded[i][j])));
       expect(err / scale).toBeLessThan(1e-4);
     }
+  });
+
+  it("runs the SIMD Adam loop on the threaded build's shared memory, bit for bit the op-by-op update", () => {
+    expect(simdAdam(tf.backend() as unknown as BackendWasm)).not.toBeNull();
+    const n = 41; // ten groups of four and a scalar tail
+    const [w0, g, m0, v0] = [values(n, 7), values(n, 8), values(n, 9), values(n, 10).map(Math.abs)];
+    const s = { beta1: 0.9, beta2: 0.999, epsilon: 1e-7, stepSize: 0.003, keep: 1 - 0.003 * 0.01 };
+    const own = (a: Float32Array): tf.Variable => tf.tidy(() => tf.variable(tf.tensor1d(a)));
+    const [w, m, v] = [own(w0), own(m0), own(v0)];
+    const grad = tf.tensor1d(g);
+    expect(adamStepInPlace(w, grad, m, v, s)).toBe(true);
+    // The op-by-op form in float32 kernels (src/train/optim.ts), on the same inputs.
+    const reference = tf.tidy(() => {
+      const [tw, tg, tm, tv] = [w0, g, m0, v0].map((a) => tf.tensor1d(a));
+      const mNew = tf.add(tf.mul(tm, s.beta1), tf.mul(tg, 1 - s.beta1));
+      const vNew = tf.add(tf.mul(tv, s.beta2), tf.mul(tf.square(tg), 1 - s.beta2));
+      const wNew = tf.sub(tf.mul(tw, s.keep), tf.mul(tf.div(mNew, tf.add(tf.sqrt(vNew), s.epsilon)), s.stepSize));
+      return [wNew, mNew, vNew].map((t) => Array.from(t.dataSync()));
+    });
+    expect([w, m, v].map((t) => Array.from(t.dataSync()))).toEqual(reference);
+    tf.dispose([w, m, v, grad]);
   });
 
   it('leaves no pool thread holding the process open', () => {

@@ -2,7 +2,9 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { initEngine, tf } from '../engine/index.js';
+import { simdAdam } from '../engine/kernels/simd.js';
 import { makeRng } from '../util/rng.js';
 import { gatherAugmented, symmetryOf, transformImage } from './batches.js';
 import { readCheckpoint, writeCheckpoint } from './checkpoint.js';
@@ -143,6 +145,7 @@ describe('optimisers', () => {
 
   it('the one-pass Adam/AdamW on wasm gives the op-by-op update bit for bit, over many steps', () => {
     expect(tf.getBackend()).toBe('wasm');
+    expect(simdAdam(tf.backend() as unknown as BackendWasm)).not.toBeNull(); // the SIMD loop runs here
     const rng = makeRng(5);
     const values = (n: number, scale: number) => Float32Array.from({ length: n }, () => (rng.next() - 0.5) * scale);
     const cases: [OptimizerSettings, boolean[]][] = [
@@ -151,8 +154,9 @@ describe('optimisers', () => {
       [{ name: 'adam', weightDecay: 0.01 }, [true, false]],
     ];
     for (const [settings, decay] of cases) {
-      const init = [values(24, 2), values(6, 0.2)];
-      const grads = Array.from({ length: 12 }, (_, k) => [values(24, 10 ** ((k % 5) - 3)), values(6, 10 ** ((k % 3) - 2))]);
+      // 24 values: six groups of four for wasm SIMD; 37: nine groups and a tail of one for the scalar loop.
+      const init = [values(24, 2), values(37, 0.2)];
+      const grads = Array.from({ length: 12 }, (_, k) => [values(24, 10 ** ((k % 5) - 3)), values(37, 10 ** ((k % 3) - 2))]);
       const run = (fused: boolean): Float32Array[] => {
         const vars = [tf.variable(tf.tensor2d(init[0], [4, 6])), tf.variable(tf.tensor1d(init[1]))];
         const x = tf.tensor2d(values(8, 1), [2, 4]);

@@ -1,8 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { conv2DBackpropFilterConfig, conv2DBackpropInputConfig } from './conv2d.js';
 import { depthwiseBackpropFilterConfig, depthwiseBackpropInputConfig } from './depthwise.js';
-import { sharedIdentity } from './identity.js';
-import { leadingAxesSum, untransposedMatMul } from './matmul.js';
+import { sharedCast, sharedIdentity } from './identity.js';
+import { leadingAxesSum, rowBroadcastAdd, untransposedMatMul } from './matmul.js';
 import { maxPoolGradConfig } from './pool.js';
 import { unsortedSegmentSumConfig } from './segment.js';
 
@@ -22,12 +22,14 @@ const MISSING: Config[] = [
  */
 const REPLACED: Config[] = [conv2DBackpropInputConfig, maxPoolGradConfig];
 
-/** wasm kernels wrapped to avoid their slow paths (see matmul.ts, identity.ts); built from the originals. */
+/** wasm kernels wrapped to avoid their slow paths or copies (see matmul.ts, identity.ts); built from the originals. */
 const WRAPPED: [string, (original: tf.KernelConfig) => Config][] = [
   ['BatchMatMul', untransposedMatMul],
   ['_FusedMatMul', untransposedMatMul],
   ['Sum', leadingAxesSum],
+  ['Add', rowBroadcastAdd],
   ['Identity', sharedIdentity],
+  ['Cast', sharedCast],
 ];
 
 let registered: string[] | null = null;

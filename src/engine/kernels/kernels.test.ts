@@ -78,6 +78,8 @@ describe('wasm gradient kernels', () => {
       'BatchMatMul',
       'Sum',
       'Identity',
+      'Cast',
+      'Add',
     ]) {
       expect(names).toContain(k);
     }
@@ -255,6 +257,155 @@ describe('wasm gradient kernels', () => {
     });
   }
 
+  it('a product taken as Cᵀ = Bᵀ·Aᵀ (fewer rows than columns, fresh right-hand side) equals the direct product bit for bit', () => {
+    // [m, k, n, transposeA, transposeB]: layer shapes at batch 32 (forward, input gradient dy·Wᵀ,
+    // weight gradient xᵀ·dy), odd sizes, a batch-1 rank-3 product; both orientations occur.
+    const cases: [number, number, number, boolean, boolean][] = [
+      [32, 1568, 64, false, false],
+      [32, 64, 1568, false, true],
+      [32, 216, 64, false, false],
+      [32, 64, 216, false, true],
+      [32, 64, 10, false, true],
+      [9, 700, 32, true, false],
+      [1568, 32, 64, true, false],
+      [7, 13, 29, true, true],
+    ];
+    cases.forEach(([m, k, n, transposeA, transposeB], i) => {
+      const [reoriented, direct] = tf.tidy(() => {
+        const a = tf.tensor(values(m * k, 60 + i), transposeA ? [k, m] : [m, k]);
+        const b = tf.tensor(values(k * n, 80 + i), transposeB ? [n, k] : [k, n]);
+        const first = tf.matMul(a, b, transposeA, transposeB);
+        // The direct product: B untransposed and met before (a fixed weight) is always taken as is.
+        const bPlain = transposeB ? tf.transpose(b) : b;
+        const aPlain = transposeA ? tf.transpose(a) : a;
+        tf.matMul(aPlain, bPlain).dispose();
+        const second = tf.matMul(aPlain, bPlain);
+        const batched = tf.matMul(tf.reshape(a, [1, ...a.shape]), tf.reshape(b, [1, ...b.shape]), transposeA, transposeB);
+        expect(batched.shape).toEqual([1, m, n]);
+        expect(Array.from(batched.dataSync())).toEqual(Array.from(first.dataSync()));
+        return [first.dataSync() as Float32Array, second.dataSync() as Float32Array];
+      });
+      expect(reoriented.length).toBe(m * n);
+      expect(Array.from(reoriented, (v, j) => Object.is(v, direct[j])).every(Boolean)).toBe(true);
+    });
+  });
+
+  it('Add of a tensor and a vector along its last axis (a bias) equals the cpu kernel bit for bit', async () => {
+    // 8 and 64 columns: wasm SIMD rows; 6: wasm's own broadcasting loop; bias first or second, as [C] or [1, 1, C].
+    const cases: [number[], number[], boolean][] = [
+      [[3, 5, 8], [8], false],
+      [[3, 5, 8], [1, 1, 8], true],
+      [[2, 3, 4, 64], [64], true],
+      [[32, 64], [64], false],
+      [[4, 6], [6], false],
+      [[1, 8], [8], false],
+    ];
+    for (const [xShape, bShape, biasFirst] of cases) {
+      const x = values(tf.util.sizeFromShape(xShape), 70).map((v) => v * 1e3);
+      const b = values(tf.util.sizeFromShape(bShape), 71).map((v) => v / 7);
+      const sum = (): number[] =>
+        tf.tidy(() => {
+          const [tx, tb] = [tf.tensor(x, xShape), tf.tensor(b, bShape)];
+          const out = biasFirst ? tf.add(tb, tx) : tf.add(tx, tb);
+          expect(out.shape).toEqual(xShape);
+          return Array.from(out.dataSync());
+        });
+      const onWasm = sum();
+      const reference = await onCpu(sum);
+      expect(onWasm).toEqual(reference);
+    }
+  });
+
+  it('Sum over leading axes (bias gradients) is the float64 column sum, four rows at a time, bit for bit', () => {
+    // Σ_r in float64 as ((x₀ + x₁) + x₂) + x₃ per four rows, then row by row, rounded once to float32.
+    const reference = (xs: Float32Array, rows: number, cols: number): number[] => {
+      const acc = new Float64Array(cols);
+      let r = 0;
+      for (; r + 4 <= rows; r += 4)
+        for (let c = 0; c < cols; c++)
+          acc[c] += xs[r * cols + c] + xs[(r + 1) * cols + c] + xs[(r + 2) * cols + c] + xs[(r + 3) * cols + c];
+      for (; r < rows; r++) for (let c = 0; c < cols; c++) acc[c] += xs[r * cols + c];
+      return Array.from(Float32Array.from(acc));
+    };
+    // 16 and 32 columns (wasm SIMD, two per instruction; 201 rows leave a tail of one), 7 (the scalar loop).
+    for (const [shape, axes] of [
+      [
+        [4, 7, 7, 16],
+        [0, 1, 2],
+      ],
+      [
+        [3, 67, 32],
+        [0, 1],
+      ],
+      [
+        [5, 3, 7],
+        [0, 1],
+      ],
+    ] as [number[], number[]][]) {
+      // Magnitudes 1e-6 to 1e6. (The rounding to float32 hides most float64 order effects: the order is the scalar loop's by construction.)
+      const xs = values(tf.util.sizeFromShape(shape), 90).map((v, i) => v * 10 ** ((i % 13) - 6));
+      const cols = shape.at(-1)!;
+      const got = tf.tidy(() => Array.from(tf.sum(tf.tensor(xs, shape), axes).dataSync()));
+      expect(got).toEqual(reference(xs, xs.length / cols, cols));
+    }
+  });
+
+  /** MaxPoolGrad of 2×2/2 pooling on x (NHWC) with upstream gradient dy, on the current backend, as a flat array. */
+  function maxPoolGrad2x2(x: Float32Array, shape: [number, number, number, number], dy: Float32Array): Float32Array {
+    return tf.tidy(() => {
+      const input = tf.tensor4d(x, shape);
+      const output = tf.maxPool(input, 2, 2, 'valid');
+      const g = tf.tensor(dy, output.shape);
+      const attrs = { filterSize: 2, strides: 2, pad: 'valid' } as unknown as tf.NamedAttrMap;
+      return (tf.engine().runKernel('MaxPoolGrad', { dy: g, input, output }, attrs) as tf.Tensor).dataSync() as Float32Array;
+    });
+  }
+
+  // 5 and 3 channels: the JavaScript loop; 8 and 4: wasm SIMD, four channels per instruction.
+  for (const C of [5, 8]) {
+    it(`MaxPoolGrad 2×2/2 equals the cpu kernel bit for bit, ties included (${C} channels)`, async () => {
+      // Odd height and width (leftover row and column); values on a coarse grid, half of them
+      // clipped at 0 as after a ReLU, so most windows have tied maxima.
+      const shape: [number, number, number, number] = [3, 9, 7, C];
+      const x = values(3 * 9 * 7 * C, 41).map((v) => Math.max(0, Math.round(v * 3) / 3));
+      const dy = values(3 * 4 * 3 * C, 42);
+      const onWasm = maxPoolGrad2x2(x, shape, dy);
+      const reference = await onCpu(() => maxPoolGrad2x2(x, shape, dy));
+      expect(Array.from(onWasm, (v, i) => Object.is(v, reference[i])).every(Boolean)).toBe(true);
+      expect(onWasm.filter((v) => v !== 0).length).toBe(dy.length);
+    });
+  }
+
+  for (const channels of [3, 4]) {
+    it(`MaxPoolGrad 2×2/2 sends dy to the first maximum in window order, a NaN at any position included (${channels} channels)`, () => {
+      // One NaN per window, at position (window index mod 4), plus windows of equal values.
+      const shape: [number, number, number, number] = [2, 6, 8, channels];
+      const [N, H, W, C] = shape;
+      const x = values(N * H * W * C, 43);
+      const dy = values(N * (H / 2) * (W / 2) * C, 44);
+      const at = (n: number, h: number, w: number, c: number): number => ((n * H + h) * W + w) * C + c;
+      const expected = new Float32Array(x.length);
+      let k = 0;
+      for (let n = 0; n < N; n++)
+        for (let oh = 0; oh < H / 2; oh++)
+          for (let ow = 0; ow < W / 2; ow++)
+            for (let c = 0; c < C; c++, k++) {
+              const window = [
+                at(n, 2 * oh, 2 * ow, c),
+                at(n, 2 * oh, 2 * ow + 1, c),
+                at(n, 2 * oh + 1, 2 * ow, c),
+                at(n, 2 * oh + 1, 2 * ow + 1, c),
+              ];
+              if (k % 5 === 4) for (const i of window) x[i] = 0.25;
+              else x[window[k % 4]] = Number.NaN;
+              let best = window[0];
+              for (const i of window.slice(1)) if (x[i] > x[best]) best = i;
+              expected[best] = dy[k];
+            }
+      expect(Array.from(maxPoolGrad2x2(x, shape, dy))).toEqual(Array.from(expected));
+    });
+  }
+
   it('a tf.layers CNN step (conv, pool, batch norm, dropout, dense) matches cpu', async () => {
     const step = (): Float32Array[] =>
       tf.tidy(() => {
@@ -316,6 +467,36 @@ describe('wasm gradient kernels', () => {
     v.assign(next);
     expect(Array.from(kept.dataSync())).toEqual([1, 2]);
     tf.dispose([v, kept, next]);
+  });
+
+  it('Cast to the same dtype shares the buffer; real conversions still convert, as on cpu', async () => {
+    const backend = tf.backend() as unknown as { refCount(id: object): number };
+    const x = tf.tensor1d([1.75, -2.5, 0, 3e9, -0.5]);
+    const same = tf.cast(x, 'float32');
+    expect(same.dataId).toBe(x.dataId);
+    expect(backend.refCount(x.dataId)).toBe(2);
+    x.dispose();
+    expect(Array.from(same.dataSync())).toEqual([1.75, -2.5, 0, 3e9, -0.5]);
+    const converted = (t: tf.Tensor): number[][] => {
+      const ints = tf.cast(t, 'int32');
+      const back = tf.cast(ints, 'float32');
+      const read = [ints, back].map((o) => Array.from(o.dataSync()));
+      tf.dispose([ints, back]);
+      return read;
+    };
+    const onWasm = converted(same);
+    const values = Array.from(same.dataSync());
+    const reference = await onCpu(() => {
+      const t = tf.tensor1d(values);
+      const read = converted(t);
+      t.dispose();
+      return read;
+    });
+    expect(onWasm).toEqual(reference);
+    const ints = tf.tensor1d([3, -4], 'int32');
+    const intsAgain = tf.cast(ints, 'int32');
+    expect(intsAgain.dataId).toBe(ints.dataId);
+    tf.dispose([same, ints, intsAgain]);
   });
 
   it('leaves no tensors behind', () => {

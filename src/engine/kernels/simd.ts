@@ -1,0 +1,455 @@
+/**
+ * Loops in wasm SIMD (f32x4, f64x2) on the TF.js wasm heap, for element-wise work that JavaScript
+ * can only do one double at a time (with a rounding to float32 after every operation, or a branch
+ * per comparison). The module is assembled here from its instructions (no toolchain, no
+ * dependency) and imports the backend's own memory, so it reads and writes tensors in place.
+ * Every arithmetic instruction used (f32x4 add, sub, mul, div, sqrt; f64x2 add and the exact
+ * float32 → float64 promotion) is IEEE arithmetic rounded once: the same bits as the scalar
+ * Math.fround / float64 form, several lanes at a time; comparisons and bit selections move values
+ * unchanged. Callers fall back to their scalar loops where the module cannot be built.
+ */
+import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
+
+/**
+ * adam(g, w, m, v, out, chunks, β₁, 1−β₁, β₂, 1−β₂, ε, s, κ) over `chunks` groups of four floats at
+ * the given byte offsets:
+ *   m ← β₁m + (1−β₁)g,  v ← β₂v + (1−β₂)g²,  out ← κw − s·m/(√v + ε)   (κ = 1: w·1 = w exactly).
+ */
+export type SimdAdam = (g: number, w: number, m: number, v: number, out: number, chunks: number, ...scalars: number[]) => void;
+
+/**
+ * maxPoolGradRow(x, dy, dx, OW, cBytes, rowBytes): one output row of 2×2/2 max pooling's gradient,
+ * four channels at a time (C a multiple of 4; cBytes = 4C, rowBytes = 4WC; x and dx at the row
+ * pair's first element, dy at the output row's). Each window's dy goes to its first maximum by
+ * the comparison chain (a later element wins only if greater; NaNs never win after position 0),
+ * 0 to the other three: all four written.
+ */
+export type SimdMaxPoolGradRow = (x: number, dy: number, dx: number, outWidth: number, cBytes: number, rowBytes: number) => void;
+
+/**
+ * addRows(x, b, out, rows, cBytes): out[r, c] = x[r, c] + b[c] over `rows` rows of C floats (C a
+ * multiple of 4, cBytes = 4C): a tensor plus a vector along its last axis (a bias).
+ */
+export type SimdAddRows = (x: number, b: number, out: number, rows: number, cBytes: number) => void;
+
+/**
+ * columnSums(x, acc, rows, cBytes): acc[c] += Σ_r x[r, c] over `rows` rows of C float32 (C even,
+ * cBytes = 4C) into C float64 accumulators, four rows per step: acc += ((x₀ + x₁) + x₂) + x₃ in
+ * float64, then one row at a time for the rest: the order of the scalar loop it replaces.
+ */
+export type SimdColumnSums = (x: number, acc: number, rows: number, cBytes: number) => void;
+
+export interface SimdLoops {
+  adam: SimdAdam;
+  maxPoolGradRow: SimdMaxPoolGradRow;
+  addRows: SimdAddRows;
+  columnSums: SimdColumnSums;
+}
+
+const I32 = 0x7f;
+const F32 = 0x7d;
+const V128 = 0x7b;
+
+/** Signed LEB128 (i32.const immediates). */
+function sleb(n: number): number[] {
+  const out: number[] = [];
+  for (;;) {
+    const byte = n & 0x7f;
+    n >>= 7;
+    const done = (n === 0 && (byte & 0x40) === 0) || (n === -1 && (byte & 0x40) !== 0);
+    out.push(done ? byte : byte | 0x80);
+    if (done) return out;
+  }
+}
+
+/** Unsigned LEB128. */
+function uleb(n: number): number[] {
+  const out: number[] = [];
+  do {
+    let byte = n & 0x7f;
+    n >>>= 7;
+    if (n !== 0) byte |= 0x80;
+    out.push(byte);
+  } while (n !== 0);
+  return out;
+}
+
+const section = (id: number, body: number[]): number[] => [id, ...uleb(body.length), ...body];
+const vec = (items: number[][]): number[] => [...uleb(items.length), ...items.flat()];
+const name = (s: string): number[] => [...uleb(s.length), ...Array.from(s, (c) => c.charCodeAt(0))];
+
+// Instructions.
+const get = (i: number): number[] => [0x20, ...uleb(i)];
+const set = (i: number): number[] => [0x21, ...uleb(i)];
+const simd = (op: number): number[] => [0xfd, ...uleb(op)];
+const load = (ptr: number, at: number): number[] => [...get(ptr), ...get(at), 0x6a, ...simd(0x00), 0x00, 0x00]; // v128.load align=1
+const storeTo = (ptr: number, at: number, value: number[]): number[] => [
+  ...get(ptr),
+  ...get(at),
+  0x6a,
+  ...value,
+  ...simd(0x0b),
+  0x00,
+  0x00,
+];
+const ADD = simd(0xe4);
+const SUB = simd(0xe5);
+const MUL = simd(0xe6);
+const DIV = simd(0xe7);
+const SQRT = simd(0xe3);
+const SPLAT = simd(0x13);
+const GT = simd(0x44); // f32x4.gt
+const AND = simd(0x4e);
+const ANDNOT = simd(0x4f); // a & ~b
+const OR = simd(0x50);
+const BITSELECT = simd(0x52); // (a & c) | (b & ~c)
+const PROMOTE = simd(0x5f); // f64x2.promote_low_f32x4
+const F64_ADD = simd(0xf0);
+const addI32 = (a: number[], b: number[]): number[] => [...a, ...b, 0x6a];
+const loadAt = (address: number[]): number[] => [...address, ...simd(0x00), 0x00, 0x00];
+const storeAt = (address: number[], value: number[]): number[] => [...address, ...value, ...simd(0x0b), 0x00, 0x00];
+
+/** adam's type and body. */
+function adamFunction(): { params: number[]; body: number[] } {
+  // Parameters: 0 g, 1 w, 2 m, 3 v, 4 out, 5 chunks (i32); 6 β₁, 7 1−β₁, 8 β₂, 9 1−β₂, 10 ε, 11 s, 12 κ (f32).
+  const params = [I32, I32, I32, I32, I32, I32, F32, F32, F32, F32, F32, F32, F32];
+  // Locals: 13 at (i32), 14 end (i32); 15–21 the seven scalars splatted (v128); 22 g, 23 m, 24 v (v128).
+  const [at, end, G, M, V] = [13, 14, 22, 23, 24];
+  const splat = (k: number): number => 15 + k;
+  const body = [
+    ...vec([
+      [2, I32],
+      [10, V128],
+    ]),
+    ...get(5),
+    0x41,
+    4,
+    0x74, // i32.shl: end = chunks · 16 bytes
+    ...set(end),
+    ...[6, 7, 8, 9, 10, 11, 12].flatMap((p, k) => [...get(p), ...SPLAT, ...set(splat(k))]),
+    0x41,
+    0,
+    ...set(at),
+    0x02,
+    0x40, // block
+    0x03,
+    0x40, // loop
+    ...get(at),
+    ...get(end),
+    0x4f, // i32.ge_u
+    0x0d,
+    1, // br_if to the block's end
+    ...load(0, at),
+    ...set(G),
+    // m ← β₁m + (1−β₁)g
+    ...storeTo(2, at, [...load(2, at), ...get(splat(0)), ...MUL, ...get(G), ...get(splat(1)), ...MUL, ...ADD, 0x22, ...uleb(M)]),
+    // v ← β₂v + (1−β₂)g²
+    ...storeTo(3, at, [
+      ...load(3, at),
+      ...get(splat(2)),
+      ...MUL,
+      ...get(G),
+      ...get(G),
+      ...MUL,
+      ...get(splat(3)),
+      ...MUL,
+      ...ADD,
+      0x22,
+      ...uleb(V),
+    ]),
+    // out ← κw − ((m / (√v + ε)) · s)
+    ...storeTo(4, at, [
+      ...load(1, at),
+      ...get(splat(6)),
+      ...MUL,
+      ...get(M),
+      ...get(V),
+      ...SQRT,
+      ...get(splat(4)),
+      ...ADD,
+      ...DIV,
+      ...get(splat(5)),
+      ...MUL,
+      ...SUB,
+    ]),
+    ...get(at),
+    0x41,
+    16,
+    0x6a,
+    ...set(at),
+    0x0c,
+    0, // br to the loop's start
+    0x0b, // end loop
+    0x0b, // end block
+    0x0b, // end function
+  ];
+  return { params, body };
+}
+
+/** maxPoolGradRow's type and body. */
+function maxPoolGradRowFunction(): { params: number[]; body: number[] } {
+  // Parameters: 0 x, 1 dy, 2 dx, 3 OW, 4 cBytes, 5 rowBytes (i32).
+  const params = [I32, I32, I32, I32, I32, I32];
+  // Locals: 6 ow, 7 cb, 8 a (x address), 9 d (dx address) (i32); 10 g, 11 c1, 12 c2, 13 c3, 14 m (v128).
+  const [ow, cb, a, d, g, c1, c2, c3, m] = [6, 7, 8, 9, 10, 11, 12, 13, 14];
+  const x1 = addI32(get(a), get(4));
+  const x2 = addI32(get(a), get(5));
+  const x3 = addI32(x2, get(4));
+  const body = [
+    ...vec([
+      [4, I32],
+      [5, V128],
+    ]),
+    0x02,
+    0x40, // block (rows done)
+    0x03,
+    0x40, // loop over ow
+    ...get(ow),
+    ...get(3),
+    0x4f, // i32.ge_u
+    0x0d,
+    1,
+    0x41,
+    0,
+    ...set(cb),
+    0x02,
+    0x40, // block (channels done)
+    0x03,
+    0x40, // loop over groups of four channels
+    ...get(cb),
+    ...get(4),
+    0x4f,
+    0x0d,
+    1,
+    ...addI32(get(0), get(cb)),
+    ...set(a),
+    ...addI32(get(2), get(cb)),
+    ...set(d),
+    ...loadAt(addI32(get(1), get(cb))),
+    ...set(g),
+    // The chain: c1 = x1 > x0, m = c1 ? x1 : x0, c2 = x2 > m, m = c2 ? x2 : m, c3 = x3 > m.
+    ...loadAt(x1),
+    ...loadAt(get(a)),
+    ...GT,
+    ...set(c1),
+    ...loadAt(x1),
+    ...loadAt(get(a)),
+    ...get(c1),
+    ...BITSELECT,
+    ...set(m),
+    ...loadAt(x2),
+    ...get(m),
+    ...GT,
+    ...set(c2),
+    ...loadAt(x2),
+    ...get(m),
+    ...get(c2),
+    ...BITSELECT,
+    ...set(m),
+    ...loadAt(x3),
+    ...get(m),
+    ...GT,
+    ...set(c3),
+    // Position 3 if c3; 2 if c2 and not c3; 1 if c1 and neither; 0 if none.
+    ...storeAt(addI32(addI32(get(d), get(5)), get(4)), [...get(g), ...get(c3), ...AND]),
+    ...storeAt(addI32(get(d), get(5)), [...get(g), ...get(c2), ...AND, ...get(c3), ...ANDNOT]),
+    ...storeAt(addI32(get(d), get(4)), [...get(g), ...get(c1), ...AND, ...get(c2), ...ANDNOT, ...get(c3), ...ANDNOT]),
+    ...storeAt(get(d), [...get(g), ...get(c1), ...get(c2), ...OR, ...get(c3), ...OR, ...ANDNOT]),
+    ...addI32(get(cb), [0x41, 16]),
+    ...set(cb),
+    0x0c,
+    0,
+    0x0b, // end loop over channels
+    0x0b, // end block
+    // Next window: x and dx two columns on, dy one.
+    ...addI32(get(0), addI32(get(4), get(4))),
+    ...set(0),
+    ...addI32(get(2), addI32(get(4), get(4))),
+    ...set(2),
+    ...addI32(get(1), get(4)),
+    ...set(1),
+    ...addI32(get(ow), [0x41, 1]),
+    ...set(ow),
+    0x0c,
+    0,
+    0x0b, // end loop over ow
+    0x0b, // end block
+    0x0b, // end function
+  ];
+  return { params, body };
+}
+
+/** addRows's type and body. */
+function addRowsFunction(): { params: number[]; body: number[] } {
+  // Parameters: 0 x, 1 b, 2 out, 3 rows, 4 cBytes (i32). Locals: 5 r, 6 cb (i32).
+  const params = [I32, I32, I32, I32, I32];
+  const [r, cb] = [5, 6];
+  const body = [
+    ...vec([[2, I32]]),
+    0x02,
+    0x40,
+    0x03,
+    0x40, // loop over rows
+    ...get(r),
+    ...get(3),
+    0x4f,
+    0x0d,
+    1,
+    0x41,
+    0,
+    ...set(cb),
+    0x02,
+    0x40,
+    0x03,
+    0x40, // loop over groups of four columns
+    ...get(cb),
+    ...get(4),
+    0x4f,
+    0x0d,
+    1,
+    ...storeAt(addI32(get(2), get(cb)), [...loadAt(addI32(get(0), get(cb))), ...loadAt(addI32(get(1), get(cb))), ...ADD]),
+    ...addI32(get(cb), [0x41, 16]),
+    ...set(cb),
+    0x0c,
+    0,
+    0x0b,
+    0x0b,
+    ...addI32(get(0), get(4)),
+    ...set(0),
+    ...addI32(get(2), get(4)),
+    ...set(2),
+    ...addI32(get(r), [0x41, 1]),
+    ...set(r),
+    0x0c,
+    0,
+    0x0b,
+    0x0b,
+    0x0b,
+  ];
+  return { params, body };
+}
+
+/** columnSums's type and body. */
+function columnSumsFunction(): { params: number[]; body: number[] } {
+  // Parameters: 0 x, 1 acc, 2 rows, 3 cBytes (i32). Locals: 4 r, 5 cb (float32 column byte), 6 row (i32).
+  const params = [I32, I32, I32, I32];
+  const [r, cb, row] = [4, 5, 6];
+  const pair = (address: number[]): number[] => [...address, ...simd(0x5d), 0x03, 0x00, ...PROMOTE]; // two floats → f64x2
+  const accAt = addI32(get(1), addI32(get(cb), get(cb))); // float64 column = 2 × float32 column bytes
+  // One pass over the rows from `r` in steps of `step` rows while r + step ≤ rows, adding `terms`.
+  const pass = (step: number, terms: number[]): number[] => [
+    0x02,
+    0x40,
+    0x03,
+    0x40,
+    ...addI32(get(r), [0x41, ...sleb(step)]),
+    ...get(2),
+    0x4b, // i32.gt_u: r + step > rows → done
+    0x0d,
+    1,
+    0x41,
+    0,
+    ...set(cb),
+    0x02,
+    0x40,
+    0x03,
+    0x40,
+    ...get(cb),
+    ...get(3),
+    0x4f,
+    0x0d,
+    1,
+    ...storeAt(accAt, [...loadAt(accAt), ...terms, ...F64_ADD]),
+    ...addI32(get(cb), [0x41, 8]),
+    ...set(cb),
+    0x0c,
+    0,
+    0x0b,
+    0x0b,
+    // Next rows: row += step · cBytes, r += step.
+    ...get(row),
+    0x41,
+    ...sleb(step),
+    ...get(3),
+    0x6c, // i32.mul
+    0x6a,
+    ...set(row),
+    ...addI32(get(r), [0x41, ...sleb(step)]),
+    ...set(r),
+    0x0c,
+    0,
+    0x0b,
+    0x0b,
+  ];
+  const rowAt = (k: number): number[] => addI32(addI32(get(row), get(cb)), [0x41, ...sleb(k), ...get(3), 0x6c]);
+  const body = [
+    ...vec([[3, I32]]),
+    ...get(0),
+    ...set(row),
+    ...pass(4, [...pair(rowAt(0)), ...pair(rowAt(1)), ...F64_ADD, ...pair(rowAt(2)), ...F64_ADD, ...pair(rowAt(3)), ...F64_ADD]),
+    ...pass(1, pair(rowAt(0))),
+    0x0b,
+  ];
+  return { params, body };
+}
+
+/** The module's bytes: the loops above, exported by name, over the imported memory env.memory. */
+function loopsModule(shared: boolean): Uint8Array {
+  const functions = [
+    { name: 'adam', ...adamFunction() },
+    { name: 'maxPoolGradRow', ...maxPoolGradRowFunction() },
+    { name: 'addRows', ...addRowsFunction() },
+    { name: 'columnSums', ...columnSumsFunction() },
+  ];
+  const memoryLimits = shared ? [0x03, 0x00, ...uleb(65536)] : [0x00, 0x00];
+  return new Uint8Array([
+    ...[0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00],
+    ...section(1, vec(functions.map((f) => [0x60, ...vec(f.params.map((t) => [t])), 0]))),
+    ...section(2, vec([[...name('env'), ...name('memory'), 0x02, ...memoryLimits]])),
+    ...section(3, vec(functions.map((_, i) => uleb(i)))),
+    ...section(7, vec(functions.map((f, i) => [...name(f.name), 0x00, ...uleb(i)]))),
+    ...section(10, vec(functions.map((f) => [...uleb(f.body.length), ...f.body]))),
+  ]);
+}
+
+/** The part of the WebAssembly API used here (this project's TypeScript libraries do not declare it). */
+interface Wasm {
+  Memory: abstract new (...args: never[]) => { buffer: ArrayBufferLike };
+  Module: new (bytes: Uint8Array) => object;
+  Instance: new (module: object, imports: object) => { exports: Record<string, unknown> };
+}
+
+const built = new WeakMap<object, SimdLoops | null>();
+
+/** The SIMD loops on this backend's heap, or null where wasm SIMD or the heap's memory is unavailable. */
+export function simdLoops(backend: BackendWasm): SimdLoops | null {
+  const key = backend.wasm as object;
+  if (built.has(key)) return built.get(key)!;
+  let loops: SimdLoops | null = null;
+  try {
+    const wasm = (globalThis as unknown as { WebAssembly: Wasm }).WebAssembly;
+    // The single-threaded build exports its memory; the threaded one imports it (shared).
+    const module_ = backend.wasm as unknown as { asm?: { memory?: unknown }; wasmMemory?: unknown };
+    const memory = module_.asm?.memory ?? module_.wasmMemory;
+    if (memory instanceof wasm.Memory) {
+      const shared = typeof SharedArrayBuffer !== 'undefined' && memory.buffer instanceof SharedArrayBuffer;
+      const module = new wasm.Module(loopsModule(shared));
+      const { exports } = new wasm.Instance(module, { env: { memory } });
+      loops = {
+        adam: exports.adam as SimdAdam,
+        maxPoolGradRow: exports.maxPoolGradRow as SimdMaxPoolGradRow,
+        addRows: exports.addRows as SimdAddRows,
+        columnSums: exports.columnSums as SimdColumnSums,
+      };
+    }
+  } catch {
+    loops = null; // no wasm SIMD here: callers keep their scalar loops
+  }
+  built.set(key, loops);
+  return loops;
+}
+
+/** The SIMD Adam loop, or null (see simdLoops). */
+export function simdAdam(backend: BackendWasm): SimdAdam | null {
+  return simdLoops(backend)?.adam ?? null;
+}
