@@ -10,6 +10,7 @@ import {
   resolveSettings,
   scheduleNotes,
   type ObjectiveSettings,
+  type TaskKind,
 } from '../kd/index.js';
 import type { ModelKind, SpecOverrides } from '../models/index.js';
 import { kindFor, objectiveSettings, type TrainSettings } from '../train/distill.js';
@@ -96,8 +97,13 @@ export type SweepConfig = {
 
 export type RowOrder = { id: string; label: string; role: SweepRow['role'] };
 
-/** Parse method names (e.g. 'kd', 'dkd+ls', 'discom') and expand the temperature and λ grids into rows. */
-export function sweepEntries(methods: readonly string[], temperatures: number[] = [], lambdas: number[] = []): SweepEntry[] {
+/** Parse method names (e.g. 'kd', 'dkd+ls', 'discom') and expand the temperature and λ grids into rows, labelled for the task (FeatKD(out) on regression). */
+export function sweepEntries(
+  methods: readonly string[],
+  temperatures: number[] = [],
+  lambdas: number[] = [],
+  task: TaskKind = 'classification',
+): SweepEntry[] {
   check(methods.length > 0, 'sweep: no methods given', 'invalid-option');
   for (const t of temperatures)
     check(Number.isFinite(t) && t > 0, `sweep: every --temperatures value must be a number > 0, got ${t}`, 'invalid-option');
@@ -121,7 +127,7 @@ export function sweepEntries(methods: readonly string[], temperatures: number[] 
         if (t !== undefined) settings.temperature = t;
         if (l !== undefined) settings.kdWeight = l;
         const grid = [t !== undefined ? `T=${t}` : '', l !== undefined ? `λ=${l}` : ''].filter(Boolean);
-        const base = describeMethod(method, { ...settings, ...(lskd ? { lskd: true } : {}) });
+        const base = describeMethod(method, { ...settings, ...(lskd ? { lskd: true } : {}), ...(task === 'regression' ? { task } : {}) });
         entries.push({
           id: grid.length ? `${name}@${grid.join(',')}` : name,
           label: grid.length ? `${base} (${grid.join(', ')})` : base,
@@ -161,6 +167,7 @@ export function prepareSweep(o: SweepPlanOptions): {
     o.methods ?? (ds.task.kind === 'classification' ? DEFAULT_SWEEP_METHODS : REGRESSION_METHOD_IDS),
     o.temperatures,
     o.lambdas,
+    ds.task.kind,
   );
   const split = stratifiedSplit(ds, { seed });
   const studentKind = o.budget.model ?? defaultModelKind(student);

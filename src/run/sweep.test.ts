@@ -61,6 +61,11 @@ describe('sweepEntries', () => {
     expect(() => sweepEntries(['kd', 'kd'])).toThrow(/listed twice/);
   });
 
+  it('labels feature KD by the mode the task trains it in', () => {
+    expect(sweepEntries(['feature']).map((x) => x.label)).toEqual(['FeatKD(emb)']);
+    expect(sweepEntries(['feature'], [], [], 'regression').map((x) => x.label)).toEqual(['FeatKD(out)']);
+  });
+
   it('summarises cells as mean ± sd and marks the best student, not the teacher', () => {
     const cell = (row: string, repeat: number, f1: number): SweepCell => ({
       row,
