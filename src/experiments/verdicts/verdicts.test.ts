@@ -92,16 +92,28 @@ describe('verdicts experiment', () => {
     expect(table[1]).toMatchObject({ agreed: 2, checkable: 2, decided: 2, agreement: 1 });
   });
 
-  it('plans ≥ 30 pairs by default from digits views both ways, degraded teachers and Gaussian settings; a few with --quick', () => {
+  it('plans the measured calibration by default: 68 pairs in 24 sources, 12 per half, every family in both halves; a few with --quick', () => {
     const runs = planVerdicts(VERDICTS_DEFAULTS);
-    expect(pairCount(runs)).toBeGreaterThanOrEqual(30);
+    expect(pairCount(runs)).toBe(68);
     const variants = new Set(runs.map((r) => r.variant.split(':')[0]));
-    expect([...variants]).toEqual(['digits-views', 'digits-degraded', 'gaussian']);
-    expect(runs.find((r) => r.student === 'textured' && r.variant === 'digits-views')?.teachers).toContain('pixels');
-    expect(runs.find((r) => r.student === 'pixels')?.teachers).toContain('textured');
+    expect([...variants]).toEqual([
+      'digits-noisy-labels',
+      'digits-few',
+      'digits-weak',
+      'digits-weak-pixels',
+      'digits-views',
+      'digits-degraded',
+      'gaussian',
+    ]);
+    const halves = (half: string) => new Set(runs.filter((r) => r.half === half).map((r) => r.source));
+    expect(halves('development').size).toBe(12);
+    expect(halves('evaluation').size).toBe(12);
+    for (const family of new Set(runs.map((r) => r.family)))
+      expect(new Set(runs.filter((r) => r.family === family).map((r) => r.half))).toEqual(new Set(['development', 'evaluation']));
+    expect(runs.find((r) => r.student === 'blocks' && r.variant === 'digits-views')?.teachers).toEqual(['pixels', 'profiles', 'fourier']);
     expect(runs.filter((r) => r.variant === 'digits-degraded').flatMap((r) => r.teachers)).toContain('pixels_blur2');
     expect(new Set(runs.map((r) => r.dir)).size).toBe(runs.length);
-    expect(resolveVerdictsOptions({ outDir: 'x' }).budget).toMatchObject({ name: 'quick', repeats: 3 });
+    expect(resolveVerdictsOptions({ outDir: 'x' }).budget).toMatchObject({ name: 'quick', repeats: 5 });
     const quick = planVerdicts({ ...VERDICTS_DEFAULTS, ...VERDICTS_QUICK });
     expect(pairCount(quick)).toBe(4);
     expect(() => parseGrid('latent:ksg')).toThrow(/latent/);
@@ -131,8 +143,8 @@ describe('verdicts experiment', () => {
       ['digits-weak-pixels:0.5', 'pixels_noise0p5', 'development'],
     ]);
     expect(regime[5].teachers).toEqual(o.views);
-    expect(regime[0].teachers).toEqual(['pixels', 'textured', 'profiles']);
-    expect(regime[3].teachers).toEqual(['pixels', 'textured', 'profiles']);
+    expect(regime[0].teachers).toEqual(['pixels', 'profiles', 'fourier']);
+    expect(regime[3].teachers).toEqual(['pixels', 'profiles', 'fourier']);
     // Both directions of a Gaussian setting are one source, in one half; sources alternate halves within a family.
     const gaussian = runs.filter((r) => r.family === 'gaussian');
     expect(gaussian[0].source).toBe(gaussian[1].source);
