@@ -30,7 +30,7 @@ import type { VerdictsCall, VerdictsCombo, VerdictsOptions, VerdictsPairRow, Ver
 /**
  * The default grid: predicted classes (the plug-in estimate whatever the estimator, listed as
  * 'ksg') and the Gaussian estimator on outputs and embeddings. KSG on the continuous
- * representations took 27 s per 3-teacher analysis call under load here (against 2–6 s for the
+ * representations took 27 s per 3-teacher analysis call under load here (against 2–12 s for the
  * Gaussian estimator), and latent:latent over 200 s; `--grid` runs them.
  */
 export const VERDICTS_COMBOS: readonly VerdictsCombo[] = [
