@@ -56,4 +56,14 @@ export {
   type StudentPageOptions,
   type StudentSample,
 } from './student.js';
+export {
+  rankingSentence,
+  signSentence,
+  trackRecordTable,
+  VERDICTS_TRACK_RECORD,
+  type CalibrationRecord,
+  type Interval,
+  type RuleRecord,
+  type TrackRecordFile,
+} from './track-record.js';
 export { FIGURES_DIR, readReport, REPORT_HTML, REPORT_JSON, rerenderReport, TABLES_DIR, writeReport, type WrittenReport } from './write.js';

@@ -3,7 +3,7 @@ import { STUDENT_SAMPLES, buildRunReport, runNotes, shownTeachers, studentSample
 import type { Effect, MethodRow, ModelRecord, RunResult } from './types.js';
 import type { Budget, TrainingSchedule } from './budget.js';
 import type { DatasetSummary, LabelLeak } from '../data/index.js';
-import type { ReportDocumentInput } from '../report/index.js';
+import { VERDICTS_TRACK_RECORD, type ReportDocumentInput } from '../report/index.js';
 
 describe("the student page's sample inputs", () => {
   it('cover every class of a class-sorted file, one class after another', () => {
@@ -347,5 +347,23 @@ describe('the run report: baselines', () => {
     const t = tableOf(r)! as Block & { header: string[]; rows: unknown[][] };
     expect(t.header).toEqual(['modality', 'model', 'nearest centroid (weighted F1)', 'model (weighted F1)', 'splits']);
     expect(t.rows).toEqual([['a', 'teacher', ms(0.7), ms(0.6), 2]]);
+  });
+});
+
+describe('the run report: the verdict track record', () => {
+  it("shows the committed track record beside the teachers table, the verdict's row first, numbers as measured", () => {
+    const doc = buildRunReport(runResult({ familyFrom: ['a'], effects: {}, deployed: null }), '2026-12-07');
+    const blocks = blocksOf(doc);
+    const at = (id: string) => blocks.findIndex((b) => b.kind === 'table' && b.id === id);
+    expect(at('verdict-track-record')).toBe(at('teachers') + 2);
+    const t = blocks[at('verdict-track-record')] as Block & { rows: unknown[][] };
+    const e = VERDICTS_TRACK_RECORD.evaluation;
+    expect(t.rows.map((r) => r[0])).toEqual(e.rules.map((r) => r.rule));
+    // An interval cell where the score is defined, an empty cell where it is not (e.g. no clear gain: no balanced accuracy).
+    const cell = (x: { value: number | null; lo: number | null; hi: number | null } | null) =>
+      x && x.value !== null ? { value: x.value, ci: [x.lo, x.hi] } : null;
+    expect(t.rows.map((r) => [r[1], r[4]])).toEqual(e.rules.map((r) => [cell(r.balancedAccuracy), cell(r.spearman)]));
+    expect(t.caption).toContain(`${e.clearGains} clear KD gains, ${e.clearLosses} clear losses`);
+    expect(blocks[at('teachers') + 1].text).toMatch(/^Sign: .* Ranking: /);
   });
 });

@@ -17,7 +17,11 @@ import {
   paragraph,
   table,
   teacherRankingSpec,
+  rankingSentence,
+  signSentence,
+  trackRecordTable,
   verdict,
+  VERDICTS_TRACK_RECORD,
   writeReport,
   writeStudentPage,
   STUDENT_DIR,
@@ -242,6 +246,7 @@ function teachersSection(c: ReportContext) {
         bold: r.outcomes.flatMap((o, i) => (o.effect === 'clear gain' ? [[i, `KD gain (${hName})`] as [number, string]] : [])),
         formats: { rank: { digits: 0 }, [`KD gain (${hName})`]: { signed: true } },
       }),
+      ...trackRecordBlocks(r),
       figure(
         'cch-scatter',
         cchScatterSpec(
@@ -255,6 +260,24 @@ function teachersSection(c: ReportContext) {
       ),
     ],
   };
+}
+
+/**
+ * How far to trust the verdict: its measured track record (src/report/verdicts-track-record.json,
+ * from `cmkd experiment verdicts` on evaluation pairs) against simple rules; classification only,
+ * the task it was measured on.
+ */
+function trackRecordBlocks(r: RunResult) {
+  const t = VERDICTS_TRACK_RECORD;
+  if (r.headline.metric !== 'f1Weighted' || !t.evaluation.rules.length) return [];
+  const same = r.analysis.representation === t.representation;
+  return [
+    paragraph(
+      `${signSentence(t.evaluation)} ${rankingSentence(t.evaluation)}` +
+        (same ? '' : ` (Measured for ${t.representation} × ${t.estimator}; this run uses ${r.analysis.representation}.)`),
+    ),
+    trackRecordTable(t),
+  ];
 }
 
 /**

@@ -1,13 +1,13 @@
 /** The verdicts entry of the experiment registry. */
 import { CmkdError } from '../../util/errors.js';
 import { parseIntOption, parseNumberListOption, type ExperimentDefinition, type ReportBlock } from '../types.js';
-import { VERDICTS_TARGET } from './score.js';
 import { VERDICTS_DEFAULTS, VERDICTS_QUICK, checkCombo, runVerdicts } from './run.js';
-import { VERDICTS_HEADER, targetSentence, verdictsTableRows } from './summary.js';
+import { DEVELOPMENT_HEADER, EVALUATION_HEADER, developmentRows, evaluationRows, rankingSentence, targetSentence } from './summary.js';
 import type { VerdictsCombo, VerdictsOptions, VerdictsResult } from './types.js';
 
 export { runVerdicts, resolveVerdictsOptions, pairRowsOf, VERDICTS_DEFAULTS, VERDICTS_QUICK, VERDICTS_COMBOS } from './run.js';
-export { scoreVerdicts, scoreRows, winnerOf, VERDICTS_TARGET } from './score.js';
+export { scoreVerdicts, scoreRows } from './score.js';
+export { calibrate, CALIBRATION_RULES, CALIBRATION_TARGET } from './calibration.js';
 export { planVerdicts, pairCount, variantDataset, gaussianDataset } from './pairs.js';
 export type * from './types.js';
 
@@ -48,10 +48,21 @@ export function verdictsReport(r: VerdictsResult): ReportBlock[] {
         `verdicts: ${r.pairs} teacher → student pairs in ${r.runs.length} runs (budget ${b.name}, ${b.repeats} repeats, ${b.epochs !== null ? `${b.epochs} epochs` : `at most ${b.maxSteps} steps`}), ` +
         `each scored under ${r.options.combos.length} representation × estimator combinations. ${r.wallSeconds.toFixed(0)} s → ${r.options.outDir}`,
     },
-    { table: { header: VERDICTS_HEADER, rows: verdictsTableRows(r.table) } },
+    { text: `development (${r.halves.development.length} sources): the criterion per representation × estimator` },
+    { table: { header: DEVELOPMENT_HEADER, rows: developmentRows(r.development) } },
+    ...(r.evaluation
+      ? [
+          { text: `evaluation (${r.halves.evaluation.length} sources): the chosen verdict against simple rules` },
+          { table: { header: EVALUATION_HEADER, rows: evaluationRows(r.evaluation) } },
+        ]
+      : []),
     {
       text:
-        targetSentence(r, VERDICTS_TARGET) +
+        targetSentence(r) +
+        (r.evaluation ? `\n${rankingSentence(r.evaluation)}` : '') +
+        `\ngains at ${r.options.repeats} splits: ${Object.entries(r.gainOutcomes)
+          .map(([k, v]) => `${k} ${v}`)
+          .join(', ')}.` +
         `\nreused every trained model in ${r.calls.filter((c, i) => i % r.options.combos.length !== 0 && c.reusedAllModels).length} of ` +
         `${r.calls.filter((_, i) => i % r.options.combos.length !== 0).length} analysis-only calls.` +
         `\nfiles: ${r.files.join(', ')}`,
@@ -65,7 +76,7 @@ const q = VERDICTS_QUICK;
 export const verdictsExperiment: ExperimentDefinition = {
   name: 'verdicts',
   description:
-    'calibration of the CCH verdict: over ≥ 30 built-in teacher → student pairs, agreement of decided verdicts with clear KD gains, per representation × MI estimator',
+    'calibration of the CCH verdict: built-in teacher → student pairs where KD helps and where it hurts, split by source into development (choosing the representation × estimator) and evaluation (the verdict against simple rules, cluster-bootstrap intervals)',
   options: [
     {
       flags: '--repeats <int>',
@@ -108,6 +119,36 @@ export const verdictsExperiment: ExperimentDefinition = {
       key: 'noise',
       description: `sd of the input noise of the noised pixels teachers, pixels in [0, 1] (default ${list(d.noise)})`,
       parse: parseNumberListOption('--noise'),
+    },
+    {
+      flags: '--label-noise <list>',
+      key: 'labelNoise',
+      description: `shares η of the digits labels flipped to another class, one noisy-labels source each (default ${list(d.labelNoise) || 'none'})`,
+      parse: parseNumberListOption('--label-noise'),
+    },
+    {
+      flags: '--few-rows <list>',
+      key: 'fewRows',
+      description: `digits counts of the few-rows sources, one source each (default ${list(d.fewRows) || 'none'})`,
+      parse: parseNumberListOption('--few-rows'),
+    },
+    {
+      flags: '--weak-noise <list>',
+      key: 'weakNoise',
+      description: `noise / column sd of the weak table students next to clean teachers, one source each (default ${list(d.weakNoise) || 'none'})`,
+      parse: parseNumberListOption('--weak-noise'),
+    },
+    {
+      flags: '--weak-pixels <list>',
+      key: 'weakPixels',
+      description: `sd of the noise on the pixels of weak pixels students, every clean view their teacher, one source each (default ${list(d.weakPixels) || 'none'})`,
+      parse: parseNumberListOption('--weak-pixels'),
+    },
+    {
+      flags: '--regime-students <list>',
+      key: 'regimeStudents',
+      description: `table views that are in turn the students of the noisy-labels, few-rows and weak sources (default ${list(d.regimeStudents)})`,
+      parse: parseList('--regime-students'),
     },
     {
       flags: '--gaussian-settings <int>',

@@ -10,6 +10,18 @@
  * - gaussian: the latent-factor model of cch-gaussian at settings spread over its three families
  *   (which cross the CCH boundary), x1 and x2 as two table modalities, the scalar y cut into
  *   terciles of its N(0, 1) law (plain KD distils class probabilities), each direction a pair.
+ *
+ * Regimes where KD is known to help (so that a calibration can tell a criterion from "always
+ * hurts"), each a student view of the digits distilled from the other views:
+ * - digits-noisy-labels:<η>: a seeded share η of ALL rows' labels flipped to another class;
+ * - digits-few:<n>: only n digits (the run then takes its k-fold splits);
+ * - digits-weak:<r>: a weak student, the table view with N(0, (r·sd_j)²) noise on each column j,
+ *   next to clean teachers;
+ * - digits-weak-pixels:<sd>: a weak image student, the pixels with N(0, sd²) noise, next to every
+ *   clean view (the clean pixels among them) as teacher.
+ *
+ * Each run is one *source* (a dataset variant with its student); sources are assigned to the
+ * development or the evaluation half by their place in the plan (halvesOf), before any scoring.
  */
 import { loadDataset, type Modality, type MultimodalDataset } from '../../data/index.js';
 import { DIGITS_MODALITIES, type DigitsModalityName } from '../../data/digits/index.js';
@@ -19,16 +31,22 @@ import { makeRng } from '../../util/rng.js';
 import type { ProgressFn } from '../../util/progress.js';
 import { latentFactorModel, sampleJoint } from '../cch-gaussian/model.js';
 import { sweepSettings, type CchSetting } from '../cch-gaussian/settings.js';
-import type { VerdictsOptions, VerdictsRun } from './types.js';
+import type { VerdictsFamily, VerdictsOptions, VerdictsRun } from './types.js';
 
 export const VIEWS_VARIANT = 'digits-views';
 export const DEGRADED_VARIANT = 'digits-degraded';
 export const GAUSSIAN_PREFIX = 'gaussian:';
+export const NOISY_LABELS_PREFIX = 'digits-noisy-labels:';
+export const FEW_PREFIX = 'digits-few:';
+export const WEAK_PREFIX = 'digits-weak:';
+export const WEAK_PIXELS_PREFIX = 'digits-weak-pixels:';
 /** Φ⁻¹(1/3): the terciles of y ~ N(0, 1) (Var y = 1 in the latent-factor model). */
 const TERCILE = 0.430727299295457;
 
 export const blurName = (sigma: number) => `pixels_blur${sigmaTag(sigma)}`;
 export const noiseName = (sd: number) => `pixels_noise${sigmaTag(sd)}`;
+/** The weak student of digits-weak: a table view with noise r times each column's sd. */
+export const weakName = (view: string, r: number) => `${view}_noise${sigmaTag(r)}`;
 
 /** The Gaussian settings of the plan (cch-gaussian's sweep with k settings). */
 export function gaussianSettings(k: number): CchSetting[] {
@@ -37,20 +55,56 @@ export function gaussianSettings(k: number): CchSetting[] {
 
 const folder = (s: string) => s.replace(/[^A-Za-z0-9_.-]+/g, '-');
 
-/** Every run of the experiment, grouped by dataset variant (one runMainJob call per run and combination). */
+/** The student of the i-th level of a regime variant: the regime students in turn. */
+const regimeStudent = (o: Pick<VerdictsOptions, 'regimeStudents'>, i: number) => o.regimeStudents[i % o.regimeStudents.length];
+
+/** Every run of the experiment, grouped by dataset variant (one runMainJob call per run and combination), each with its half. */
 export function planVerdicts(
-  o: Pick<VerdictsOptions, 'views' | 'degradedStudents' | 'blur' | 'noise' | 'gaussianSettings'>,
+  o: Pick<
+    VerdictsOptions,
+    | 'views'
+    | 'degradedStudents'
+    | 'blur'
+    | 'noise'
+    | 'gaussianSettings'
+    | 'labelNoise'
+    | 'fewRows'
+    | 'weakNoise'
+    | 'weakPixels'
+    | 'regimeStudents'
+  >,
 ): VerdictsRun[] {
-  const runs: VerdictsRun[] = [];
+  const runs: Omit<VerdictsRun, 'half'>[] = [];
+  const add = (family: VerdictsFamily, variant: string, student: string, teachers: string[], dir: string, source = dir) =>
+    runs.push({ family, variant, source, student, teachers, dir });
+  // The regimes where KD is known to help first, then those where it mostly hurt.
+  const others = (student: string) => o.views.filter((v) => v !== student);
+  o.labelNoise.forEach((eta, i) => {
+    const student = regimeStudent(o, i);
+    add('noisy-labels', `${NOISY_LABELS_PREFIX}${eta}`, student, others(student), folder(`digits-noisy-labels-${eta}-${student}`));
+  });
+  o.fewRows.forEach((n, i) => {
+    const student = regimeStudent(o, i);
+    add('few', `${FEW_PREFIX}${n}`, student, others(student), folder(`digits-few-${n}-${student}`));
+  });
+  o.weakNoise.forEach((r, i) => {
+    const view = regimeStudent(o, i);
+    add('weak', `${WEAK_PREFIX}${r}`, weakName(view, r), others(view), folder(`digits-weak-${r}-${view}`));
+  });
+  for (const sd of o.weakPixels) add('weak', `${WEAK_PIXELS_PREFIX}${sd}`, noiseName(sd), [...o.views], folder(`digits-weak-pixels-${sd}`));
   if (o.views.length >= 2) {
-    for (const student of o.views) {
-      runs.push({ variant: VIEWS_VARIANT, student, teachers: o.views.filter((v) => v !== student), dir: `${VIEWS_VARIANT}-${student}` });
-    }
+    for (const student of o.views)
+      add(
+        'views',
+        VIEWS_VARIANT,
+        student,
+        o.views.filter((v) => v !== student),
+        `${VIEWS_VARIANT}-${student}`,
+      );
   }
   const degraded = [...o.blur.map(blurName), ...o.noise.map(noiseName)];
   if (degraded.length) {
-    for (const student of o.degradedStudents)
-      runs.push({ variant: DEGRADED_VARIANT, student, teachers: degraded, dir: `${DEGRADED_VARIANT}-${student}` });
+    for (const student of o.degradedStudents) add('degraded', DEGRADED_VARIANT, student, degraded, `${DEGRADED_VARIANT}-${student}`);
   }
   for (const s of gaussianSettings(o.gaussianSettings)) {
     const variant = `${GAUSSIAN_PREFIX}${s.id}`;
@@ -58,10 +112,27 @@ export function planVerdicts(
       ['x2', 'x1'],
       ['x1', 'x2'],
     ]) {
-      runs.push({ variant, student, teachers: [teacher], dir: folder(`gaussian-${s.id}-${student}`) });
+      // Both directions share the setting's draws: one source.
+      add('gaussian', variant, student, [teacher], folder(`gaussian-${s.id}-${student}`), variant);
     }
   }
-  return runs;
+  return halvesOf(runs);
+}
+
+/**
+ * The development / evaluation half of every source, fixed by the plan alone (before any
+ * training or scoring): within each family, its sources in plan order alternate development,
+ * evaluation, development, … so both halves get sources of every family that has two or more
+ * (the regimes where KD helps and those where it hurts).
+ */
+export function halvesOf(runs: readonly Omit<VerdictsRun, 'half'>[]): VerdictsRun[] {
+  const seen = new Map<VerdictsFamily, string[]>();
+  return runs.map((r) => {
+    const sources = seen.get(r.family) ?? [];
+    if (!sources.includes(r.source)) sources.push(r.source);
+    seen.set(r.family, sources);
+    return { ...r, half: sources.indexOf(r.source) % 2 === 0 ? 'development' : 'evaluation' };
+  });
 }
 
 /** Teacher → student pairs of a plan. */
@@ -105,6 +176,86 @@ export function checkSources(o: VerdictsOptions): void {
   check(Number.isInteger(o.gaussianP) && o.gaussianP >= 2, `verdicts: --gaussian-p must be an integer ≥ 2`, 'invalid-option');
   check(Number.isInteger(o.gaussianN) && o.gaussianN >= 60, `verdicts: --gaussian-n must be an integer ≥ 60`, 'invalid-option');
   check(Number.isInteger(o.n) && o.n >= 100 && o.n <= 10_000, `verdicts: --n must be an integer in [100, 10000]`, 'invalid-option');
+  check(
+    o.labelNoise.every((eta) => Number.isFinite(eta) && eta > 0 && eta < 0.9),
+    `verdicts: --label-noise must be shares in (0, 0.9) (below (K − 1)/K for 10 classes), got ${o.labelNoise.join(',')}`,
+    'invalid-option',
+  );
+  check(
+    o.fewRows.every((n) => Number.isInteger(n) && n >= 100 && n <= 10_000),
+    `verdicts: --few-rows must be integers in [100, 10000], got ${o.fewRows.join(',')}`,
+    'invalid-option',
+  );
+  check(
+    o.weakNoise.every((r) => Number.isFinite(r) && r > 0),
+    `verdicts: --weak-noise must be ratios > 0, got ${o.weakNoise.join(',')}`,
+    'invalid-option',
+  );
+  check(
+    o.weakPixels.every((sd) => Number.isFinite(sd) && sd > 0),
+    `verdicts: --weak-pixels must be sds > 0, got ${o.weakPixels.join(',')}`,
+    'invalid-option',
+  );
+  check(
+    o.weakPixels.length === 0 || o.views.includes('pixels'),
+    'verdicts: --weak-pixels needs pixels among --views (its clean teacher)',
+    'invalid-option',
+  );
+  const regimes = o.labelNoise.length + o.fewRows.length + o.weakNoise.length;
+  if (regimes > 0) {
+    check(o.regimeStudents.length > 0, 'verdicts: --regime-students names no view', 'invalid-option');
+    for (const v of o.regimeStudents) {
+      check(
+        ['blocks', 'profiles', 'fourier'].includes(v) && o.views.includes(v),
+        `verdicts: --regime-students must be table views listed in --views (blocks, profiles, fourier), got '${v}'`,
+        'invalid-option',
+      );
+    }
+    check(
+      o.views.length >= 2,
+      'verdicts: --label-noise, --few-rows and --weak-noise need ≥ 2 --views (a student and its teachers)',
+      'invalid-option',
+    );
+  }
+}
+
+/**
+ * Labels with a seeded share η of ALL rows (training and test alike) flipped uniformly to another
+ * of the K classes. The test labels are noisy too, and the gain's sign is still the clean one:
+ * with symmetric flips, the accuracy a on noisy labels of a model with clean accuracy a₀ is
+ * (1 − η)·a₀ + (η/(K − 1))·(1 − a₀) = η/(K − 1) + a₀·(1 − ηK/(K − 1)), affine and increasing in
+ * a₀ for η < (K − 1)/K, so KD's gain on noisy test labels has the sign of its gain on clean ones
+ * (for the run's headline, weighted F1, this holds to the extent it tracks accuracy, which it does
+ * on the balanced digits classes).
+ */
+export function noisyLabels(labels: Int32Array, classes: number, eta: number, seed: number): Int32Array {
+  const rng = makeRng(seed);
+  const order = rng.shuffle(Array.from(labels, (_, i) => i));
+  const out = Int32Array.from(labels);
+  for (const i of order.slice(0, Math.round(eta * labels.length))) {
+    const shift = 1 + rng.int(classes - 1);
+    out[i] = (labels[i] + shift) % classes;
+  }
+  return out;
+}
+
+/** A copy of a table modality with N(0, (r·sd_j)²) added to each column j (sd_j over the rows; seeded). */
+export function noisyTable(m: Modality, r: number, name: string, seed: number): Modality {
+  check(m.shape.length === 1, `verdicts: ${m.name} is not a table modality`);
+  const p = m.shape[0];
+  const n = m.data.length / p;
+  const sd = Array.from({ length: p }, (_, j) => {
+    let s = 0;
+    let ss = 0;
+    for (let i = 0; i < n; i++) s += m.data[i * p + j];
+    const mean = s / n;
+    for (let i = 0; i < n; i++) ss += (m.data[i * p + j] - mean) ** 2;
+    return Math.sqrt(ss / Math.max(1, n - 1));
+  });
+  const rng = makeRng(seed);
+  const data = new Float32Array(m.data.length);
+  for (let i = 0; i < data.length; i++) data[i] = m.data[i] + r * sd[i % p] * rng.normal();
+  return { ...m, name, shape: [...m.shape], data, source: `${m.source ?? m.name} + N(0, (${r}·sd)²) noise per column` };
 }
 
 /** A copy of an image modality with N(0, sd²) added to every value (seeded, drawn once). */
@@ -132,11 +283,59 @@ export async function variantDataset(
     // The clean pixels view only serves to build the degraded teachers.
     return { ...ds, name: 'digits-degraded', modalities: [...ds.modalities.filter((m) => m !== pixels), ...noised] };
   }
+  const regime = await regimeDataset(variant, o, io);
+  if (regime) return regime;
   check(variant.startsWith(GAUSSIAN_PREFIX), `verdicts: unknown variant '${variant}'`);
   const id = variant.slice(GAUSSIAN_PREFIX.length);
   const setting = gaussianSettings(o.gaussianSettings).find((s) => s.id === id);
   check(setting !== undefined, `verdicts: unknown Gaussian setting '${id}'`);
   return gaussianDataset(setting!, o.gaussianN, o.gaussianP, o.seed);
+}
+
+/** The digits of a regime variant where KD is known to help (noisy labels, few rows, a weak student); null for another variant. */
+async function regimeDataset(
+  variant: string,
+  o: Omit<VerdictsOptions, 'outDir'>,
+  io: { onProgress?: ProgressFn; signal?: AbortSignal },
+): Promise<MultimodalDataset | null> {
+  const modalities = o.views as DigitsModalityName[];
+  const level = (prefix: string) => Number(variant.slice(prefix.length));
+  if (variant.startsWith(NOISY_LABELS_PREFIX)) {
+    const eta = level(NOISY_LABELS_PREFIX);
+    const ds = await loadDataset('digits', { digits: { n: o.n, modalities }, ...io });
+    const classes = ds.task.kind === 'classification' ? ds.task.classes.length : 0;
+    const labels = noisyLabels(ds.labels as Int32Array, classes, eta, 2003 * (o.seed + 1) + Math.round(1000 * eta));
+    return {
+      ...ds,
+      name: `digits-noisy-labels-${eta}`,
+      labels,
+      description: `${ds.description ?? ds.name}; ${eta} of the labels flipped to another class`,
+    };
+  }
+  if (variant.startsWith(FEW_PREFIX)) {
+    const n = level(FEW_PREFIX);
+    const ds = await loadDataset('digits', { digits: { n, modalities }, ...io });
+    return { ...ds, name: `digits-few-${n}` };
+  }
+  if (variant.startsWith(WEAK_PIXELS_PREFIX)) {
+    const sd = level(WEAK_PIXELS_PREFIX);
+    const ds = await loadDataset('digits', { digits: { n: o.n, modalities }, ...io });
+    const pixels = ds.modalities.find((m) => m.name === 'pixels')!;
+    const weak = noisyModality(pixels, sd, 4001 * (o.seed + 1) + Math.round(1000 * sd));
+    return { ...ds, name: `digits-weak-pixels-${sd}`, modalities: [...ds.modalities, weak] };
+  }
+  if (variant.startsWith(WEAK_PREFIX)) {
+    const r = level(WEAK_PREFIX);
+    const i = o.weakNoise.indexOf(r);
+    check(i >= 0, `verdicts: unknown weak-student level '${variant}'`);
+    const view = regimeStudent(o, i);
+    const ds = await loadDataset('digits', { digits: { n: o.n, modalities }, ...io });
+    const clean = ds.modalities.find((m) => m.name === view)!;
+    const weak = noisyTable(clean, r, weakName(view, r), 3001 * (o.seed + 1) + i);
+    // The clean view of the weak student is left out: its teachers are the other views.
+    return { ...ds, name: `digits-weak-${r}`, modalities: [...ds.modalities.filter((m) => m !== clean), weak] };
+  }
+  return null;
 }
 
 /** n draws of the latent-factor model at `setting`: x1, x2 as table modalities, y in terciles. */

@@ -8,9 +8,6 @@
 import { spearman } from '../../metrics/index.js';
 import type { VerdictsPairRow, VerdictsScore } from './types.js';
 
-/** The target: ≥ 80 % agreement on decided pairs while deciding ≥ 50 % of them. */
-export const VERDICTS_TARGET = { agreement: 0.8, decided: 0.5 } as const;
-
 /** +1 when the margin interval lies above 0, −1 below, 0 when it contains 0 or is missing. */
 export function decidedSign(r: Pick<VerdictsPairRow, 'marginLo' | 'marginHi'>): -1 | 0 | 1 {
   if (!Number.isFinite(r.marginLo) || !Number.isFinite(r.marginHi)) return 0;
@@ -53,7 +50,6 @@ export function scoreRows(rows: readonly VerdictsPairRow[]): VerdictsScore {
             finite.map((r) => r.gainMean),
           )
         : Number.NaN,
-    meetsTarget: checkable.length > 0 && agreement >= VERDICTS_TARGET.agreement && decidedShare >= VERDICTS_TARGET.decided,
   };
 }
 
@@ -65,11 +61,4 @@ export function scoreVerdicts(rows: readonly VerdictsPairRow[]): VerdictsScore[]
     groups.set(key, [...(groups.get(key) ?? []), r]);
   }
   return [...groups.values()].map(scoreRows);
-}
-
-/** The combination to make the default: among those meeting the target, the highest agreement, then the most decided; null if none does. */
-export function winnerOf(table: readonly VerdictsScore[]): VerdictsScore | null {
-  const ok = table.filter((s) => s.meetsTarget);
-  if (!ok.length) return null;
-  return ok.reduce((a, b) => (b.agreement > a.agreement || (b.agreement === a.agreement && b.decidedShare > a.decidedShare) ? b : a));
 }

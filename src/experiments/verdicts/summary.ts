@@ -1,4 +1,8 @@
 /** The verdicts experiment's table and summary for people (the CLI report and summary.md share them). */
+import { rankingSentence, type CalibrationRecord, type Interval } from '../../report/track-record.js';
+
+export { rankingSentence };
+import { CALIBRATION_TARGET, type DevelopmentScore } from './calibration.js';
 import type { VerdictsResult, VerdictsScore } from './types.js';
 
 const pct = (x: number) => (Number.isFinite(x) ? `${(100 * x).toFixed(0)}%` : 'n/a');
@@ -13,7 +17,6 @@ export const VERDICTS_HEADER = [
   'undecided',
   'decided, no clear effect',
   'Spearman(margin, gain)',
-  'meets target',
 ];
 
 /** What estimated the terms: predicted classes take the plug-in estimate whatever the estimator. */
@@ -29,24 +32,65 @@ export function verdictsTableRows(table: readonly VerdictsScore[]): string[][] {
     String(s.undecided),
     String(s.noClearEffect),
     num(s.spearman),
-    s.meetsTarget ? 'yes' : 'no',
   ]);
 }
 
-/** One sentence on the target: which combination wins, or plainly that none reaches it. */
-export function targetSentence(r: Pick<VerdictsResult, 'winner' | 'table'>, target: { agreement: number; decided: number }): string {
-  const goal = `≥ ${pct(target.agreement)} agreement on decided pairs with a clear gain while deciding ≥ ${pct(target.decided)} of the pairs`;
-  if (r.winner) {
-    const w = r.winner;
-    return (
-      `Target (${goal}) met by ${r.table.filter((s) => s.meetsTarget).length} of ${r.table.length} combinations; ` +
-      `the best, ${w.representation} × ${method(w)} (${pct(w.agreement)} agreement, ${pct(w.decidedShare)} decided), is the candidate default.`
-    );
-  }
-  return `No combination reaches the target (${goal}).`;
+const n2 = (x: number | null) => (x === null ? 'n/a' : x.toFixed(2));
+const signed = (x: number | null) => (x === null ? 'n/a' : `${x >= 0 ? '+' : ''}${x.toFixed(2)}`);
+const interval = (x: Interval | null, f = n2) => (x === null || x.value === null ? '–' : `${f(x.value)} [${f(x.lo)}, ${f(x.hi)}]`);
+
+export const DEVELOPMENT_HEADER = ['representation', 'estimator', 'pairs', 'balanced accuracy', 'coverage', 'Spearman (median)', 'top-1'];
+
+export function developmentRows(scores: readonly DevelopmentScore[]): string[][] {
+  return scores.map((s) => [
+    s.representation,
+    method(s),
+    String(s.pairs),
+    n2(s.balancedAccuracy),
+    s.coverage === null ? 'n/a' : pct(s.coverage),
+    n2(s.spearman),
+    s.topOne === null ? 'n/a' : pct(s.topOne),
+  ]);
 }
 
-export function verdictsSummary(r: VerdictsResult, target: { agreement: number; decided: number }): string {
+export const EVALUATION_HEADER = [
+  'rule',
+  'balanced accuracy',
+  'recall gains / losses',
+  'coverage',
+  'verdict − rule',
+  'Spearman (median)',
+  'top-1',
+];
+
+export function evaluationRows(e: CalibrationRecord): string[][] {
+  return e.rules.map((r) => [
+    r.rule,
+    interval(r.balancedAccuracy),
+    `${n2(r.recallGain)} / ${n2(r.recallLoss)}`,
+    r.coverage === null ? 'n/a' : pct(r.coverage),
+    interval(r.criterionLead, signed),
+    interval(r.spearman, signed),
+    interval(r.topOne),
+  ]);
+}
+
+/** The choice on development, and plainly whether the evaluation meets the target. */
+export function targetSentence(r: Pick<VerdictsResult, 'choice' | 'evaluation'>): string {
+  if (!r.choice || !r.evaluation)
+    return 'No combination could be scored on development pairs with clear gains and clear losses: no choice, no evaluation.';
+  const e = r.evaluation;
+  const c = e.rules[0];
+  const beaten = e.rules.slice(1).filter((x) => (x.criterionLead?.lo ?? -Infinity) > 0).length;
+  return (
+    `Chosen on development: ${r.choice.representation} × ${method(r.choice)} (balanced accuracy ${n2(r.choice.balancedAccuracy)}). ` +
+    `On evaluation (${e.sources} sources, ${e.clearGains} clear gains, ${e.clearLosses} clear losses) its balanced accuracy is ${interval(c.balancedAccuracy)}; ` +
+    `it leads ${beaten} of ${e.rules.length - 1} comparators by more than the interval of the lead. ` +
+    `Target (≥ ${CALIBRATION_TARGET.balancedAccuracy} and above every comparator): ${e.meetsTarget ? 'met' : 'not met'}.`
+  );
+}
+
+export function verdictsSummary(r: VerdictsResult): string {
   const o = r.options;
   const b = o.budget;
   const variants = [...new Set(r.runs.map((x) => x.variant))];
@@ -57,27 +101,60 @@ export function verdictsSummary(r: VerdictsResult, target: { agreement: number; 
     '# CCH verdict calibration (cmkd experiment verdicts)',
     '',
     `${r.pairs} teacher → student pairs in ${r.runs.length} runs of \`cmkd run\` (plain KD from every teacher, no fusion teacher), ` +
-      `budget ${b.name} with ${b.repeats} repeats (${b.epochs} epochs, ${b.maxRows === null ? 'all rows' : `at most ${b.maxRows} rows`}, ${b.bootstrap} resamples for the margin interval), seed ${o.seed}.`,
+      `budget ${b.name} with ${b.repeats} repeats (${b.epochs !== null ? `${b.epochs} epochs` : `at most ${b.maxSteps} steps`}, ${b.maxRows === null ? 'all rows' : `at most ${b.maxRows} rows`}, ${b.bootstrap} resamples for the margin interval), seed ${o.seed}.`,
     '',
     '## Pairs',
     '',
     `- digits views in both directions (${o.views.join(', ')}; ${o.n} digits): ${pairsOf((v) => v === 'digits-views')} pairs`,
     `- degraded pixels teachers (blur σ: ${o.blur.length ? `${o.blur.join(', ')} px` : 'none'}; input noise sd: ${o.noise.join(', ') || 'none'}) → ${o.degradedStudents.join(', ') || 'no student'}: ${pairsOf((v) => v === 'digits-degraded')} pairs`,
     `- synthetic Gaussian settings of cch-gaussian (${o.gaussianSettings} setting(s), ${o.gaussianN} rows, p = ${o.gaussianP}, y in terciles), both directions: ${pairsOf((v) => v.startsWith('gaussian:'))} pairs`,
+    `- digits with a share η of the labels flipped (η: ${o.labelNoise.join(', ') || 'none'}): ${pairsOf((v) => v.startsWith('digits-noisy-labels:'))} pairs`,
+    `- few digits (n: ${o.fewRows.join(', ') || 'none'}): ${pairsOf((v) => v.startsWith('digits-few:'))} pairs`,
+    `- weak table students, noise ${o.weakNoise.join(', ') || 'none'} × each column's sd, next to clean teachers: ${pairsOf((v) => v.startsWith('digits-weak:'))} pairs`,
+    `- weak pixels students, noise sd ${o.weakPixels.join(', ') || 'none'}, next to every clean view: ${pairsOf((v) => v.startsWith('digits-weak-pixels:'))} pairs`,
     `- variants: ${variants.join(', ')}`,
+    '',
+    '## Halves (fixed by the plan before any scoring)',
+    '',
+    `- development (${r.halves.development.length} sources): ${r.halves.development.join(', ')}`,
+    `- evaluation (${r.halves.evaluation.length} sources): ${r.halves.evaluation.join(', ')}`,
     '',
     '## Definitions',
     '',
-    "A pair's verdict is *decided* when its margin interval excludes 0 (helps above, hurts below); its KD gain (headline metric, paired with the no-KD student per repeat) is *clear* when its t-interval over repeats excludes 0. " +
-      "*Agreement* is the share of decided pairs with a clear gain whose verdict has the gain's sign. Undecided, decided without a clear effect, and decided and clear partition the pairs (as in a run's agreement line). Spearman is over all pairs (margin vs mean gain).",
+    "A pair's verdict is *decided* when its margin interval excludes 0 (helps above, hurts below); its KD gain (headline metric, paired with the no-KD student per split) is a *clear gain* or *clear loss* when its 95% interval (Nadeau–Bengio corrected, src/metrics/gains.ts) excludes 0. " +
+      "*Balanced accuracy* is the mean of the recall on clear gains ('helps') and on clear losses ('hurts'), an undecided verdict counted as wrong; *coverage* the share of clear effects decided. " +
+      'Ranking, per student with ≥ 3 teachers: Spearman(score, mean gain), median over students, and top-1, the share of students whose top-scoring teacher gave the best gain. ' +
+      "Intervals: 95% percentile cluster bootstrap by source (2000 draws); *verdict − rule* is the verdict's lead on the same draws.",
     '',
-    '## Table',
+    '## Development: choosing the representation × estimator',
+    '',
+    md(DEVELOPMENT_HEADER),
+    md(DEVELOPMENT_HEADER.map(() => '---')),
+    ...developmentRows(r.development).map(md),
     '',
     md(VERDICTS_HEADER),
     md(VERDICTS_HEADER.map(() => '---')),
     ...verdictsTableRows(r.table).map(md),
     '',
-    targetSentence(r, target),
+    '## Evaluation: the chosen verdict against simple rules',
+    '',
+    ...(r.evaluation
+      ? [
+          md(EVALUATION_HEADER),
+          md(EVALUATION_HEADER.map(() => '---')),
+          ...evaluationRows(r.evaluation).map(md),
+          '',
+          rankingSentence(r.evaluation),
+          '',
+        ]
+      : []),
+    targetSentence(r),
+    '',
+    '## How the gains ended',
+    '',
+    `At ${o.repeats} fixed splits, each pair once: ${Object.entries(r.gainOutcomes)
+      .map(([k, v]) => `${k} ${v}`)
+      .join(', ')} (of ${r.pairs}).`,
     '',
     '## Reuse of trained models',
     '',

@@ -2,7 +2,9 @@
 import type { CchRepresentation } from '../../criteria/index.js';
 import type { MIEstimatorName } from '../../mi/index.js';
 import type { Budget } from '../../run/budget.js';
+import type { CalibrationRecord } from '../../report/track-record.js';
 import type { Effect } from '../../run/types.js';
+import type { DevelopmentScore } from './calibration.js';
 
 /** What the CCH analysis measures MI on: the models' outputs (logits), their embeddings, or learned latents. */
 export type VerdictsRepresentation = CchRepresentation;
@@ -31,6 +33,16 @@ export interface VerdictsOptions {
   gaussianN: number;
   /** Dimension of each Gaussian modality. */
   gaussianP: number;
+  /** Shares η of the digits labels flipped to another class, one digits-noisy-labels source each. */
+  labelNoise: number[];
+  /** Digits counts of the few-rows sources (digits-few), one source each. */
+  fewRows: number[];
+  /** Noise-to-sd ratios of the weak table students next to clean teachers (digits-weak), one source each. */
+  weakNoise: number[];
+  /** sd of the Gaussian noise on the pixels (values in [0, 1]) of weak pixels students next to every clean view as teacher (digits-weak-pixels), one source each. */
+  weakPixels: number[];
+  /** Table views that are, in turn, the students of the noisy-labels, few-rows and weak sources (teachers: the other --views). */
+  regimeStudents: string[];
   /** Repeated splits per run (≥ 2 for a gain interval). */
   repeats: number;
   /** The run budget every pair is trained under (the run's 'quick' budget with `repeats`). */
@@ -40,10 +52,20 @@ export interface VerdictsOptions {
   seed: number;
 }
 
+/** The kinds of pair source (pairs.ts). */
+export type VerdictsFamily = 'views' | 'degraded' | 'noisy-labels' | 'few' | 'weak' | 'gaussian';
+
+/** Which half of the sources a pair belongs to: the default is chosen on development, scores are reported on evaluation. */
+export type VerdictsHalf = 'development' | 'evaluation';
+
 /** One runMainJob call's worth of pairs: a dataset variant, its student and its teachers. */
 export interface VerdictsRun {
-  /** 'digits-views', 'digits-degraded' or 'gaussian:<setting id>'. */
+  family: VerdictsFamily;
+  /** 'digits-views', 'digits-degraded', 'digits-noisy-labels:<η>', 'digits-few:<n>', 'digits-weak:<r>' or 'gaussian:<setting id>'. */
   variant: string;
+  /** The source the pair belongs to (the unit of the halves and of the cluster bootstrap): the run folder, or the Gaussian setting (both directions). */
+  source: string;
+  half: VerdictsHalf;
   student: string;
   teachers: string[];
   /** Run folder, relative to the experiment's. */
@@ -53,6 +75,8 @@ export interface VerdictsRun {
 /** One teacher → student pair under one representation × estimator. */
 export interface VerdictsPairRow {
   variant: string;
+  source: string;
+  half: VerdictsHalf;
   student: string;
   teacher: string;
   representation: VerdictsRepresentation;
@@ -69,6 +93,12 @@ export interface VerdictsPairRow {
   gainHi: number;
   effect: Effect;
   repeats: number;
+  /** Test headline metric (mean over repeats) of the teacher and of the no-KD student (the comparator 'teacher more accurate'). */
+  teacherScore: number;
+  studentScore: number;
+  /** I(Ht;Y) and I(Hs;Y) on this representation (nats; the comparator 'I(Ht;Y) > I(Hs;Y)'). */
+  miTeacherLabel: number;
+  miStudentLabel: number;
 }
 
 /** The calibration of one representation × estimator over all pairs. */
@@ -92,8 +122,6 @@ export interface VerdictsScore {
   noClearEffect: number;
   /** Spearman(margin, gain mean) over every pair with both finite. */
   spearman: number;
-  /** agreement ≥ target agreement on ≥ 1 checkable pair while deciding ≥ the target share. */
-  meetsTarget: boolean;
 }
 
 /** One runMainJob call: how long it took and how many of its stages it read back. */
@@ -115,9 +143,18 @@ export interface VerdictsResult {
   runs: VerdictsRun[];
   pairs: number;
   rows: VerdictsPairRow[];
+  /** Sources of each half (fixed by the plan before any scoring). */
+  halves: Record<VerdictsHalf, string[]>;
+  /** Per representation × estimator on development pairs: decided share and agreement (score.ts)… */
   table: VerdictsScore[];
-  /** The best combination meeting the target, else null. */
-  winner: VerdictsScore | null;
+  /** …and the criterion's balanced accuracy, coverage and ranking scores (calibration.ts). */
+  development: DevelopmentScore[];
+  /** The combination chosen on development (highest balanced accuracy); null when none could be scored. */
+  choice: DevelopmentScore | null;
+  /** The chosen combination's verdict against the comparators on evaluation pairs only; null without a choice. */
+  evaluation: CalibrationRecord | null;
+  /** How the gains ended at the run's fixed split count, each pair once (all halves). */
+  gainOutcomes: Record<string, number>;
   calls: VerdictsCall[];
   wallSeconds: number;
   files: string[];

@@ -12,11 +12,13 @@ import {
   resolveVerdictsOptions,
   runVerdicts,
   scoreVerdicts,
-  winnerOf,
   verdictsExperiment,
   type VerdictsPairRow,
 } from './index.js';
-import { gaussianSettings } from './pairs.js';
+import { gaussianSettings, halvesOf, noisyLabels, noisyTable } from './pairs.js';
+import { calibrate } from './calibration.js';
+import { VERDICTS_TRACK_RECORD } from '../../report/track-record.js';
+import type { CalibrationRow } from './calibration.js';
 
 /** A pair row with a margin interval [lo, hi] and a gain interval [glo, ghi]. */
 function row(teacher: string, lo: number, hi: number, glo: number, ghi: number, estimator: 'ksg' | 'gaussian' = 'ksg'): VerdictsPairRow {
@@ -24,6 +26,8 @@ function row(teacher: string, lo: number, hi: number, glo: number, ghi: number, 
   const gainMean = (glo + ghi) / 2;
   return {
     variant: 'v',
+    source: 'v',
+    half: 'development',
     student: 's',
     teacher,
     representation: 'embedding',
@@ -38,6 +42,10 @@ function row(teacher: string, lo: number, hi: number, glo: number, ghi: number, 
     gainHi: ghi,
     effect: glo > 0 ? 'clear gain' : ghi < 0 ? 'clear loss' : 'undecided at the cap',
     repeats: 3,
+    teacherScore: 0.9,
+    studentScore: 0.8,
+    miTeacherLabel: 1,
+    miStudentLabel: 0.5,
   };
 }
 
@@ -62,7 +70,6 @@ describe('verdicts experiment', () => {
       checkable: 3,
       undecided: 2,
       noClearEffect: 1,
-      meetsTarget: false,
     });
     expect(s.decidedShare).toBeCloseTo(4 / 6, 12);
     expect(s.clearShare).toBeCloseTo(4 / 6, 12);
@@ -72,7 +79,7 @@ describe('verdicts experiment', () => {
     expect(s.spearman).toBeCloseTo(-0.3, 12);
   });
 
-  it('groups by combination and names a winner only when the target is met', () => {
+  it('groups by combination', () => {
     const good = [
       row('a', 0.1, 0.3, 0.01, 0.03, 'gaussian'),
       row('b', -0.3, -0.1, -0.03, -0.01, 'gaussian'),
@@ -81,22 +88,32 @@ describe('verdicts experiment', () => {
     const bad = [row('a', 0.1, 0.3, -0.03, -0.01), row('b', -1, 1, -0.03, -0.01), row('c', -1, 1, 0, 1)];
     const table = scoreVerdicts([...bad, ...good]);
     expect(table.map((s) => s.estimator)).toEqual(['ksg', 'gaussian']);
-    expect(table[0]).toMatchObject({ agreed: 0, checkable: 1, decided: 1, meetsTarget: false });
-    expect(table[1]).toMatchObject({ agreed: 2, checkable: 2, decided: 2, agreement: 1, meetsTarget: true });
-    expect(winnerOf(table)?.estimator).toBe('gaussian');
-    expect(winnerOf([table[0]])).toBeNull();
+    expect(table[0]).toMatchObject({ agreed: 0, checkable: 1, decided: 1 });
+    expect(table[1]).toMatchObject({ agreed: 2, checkable: 2, decided: 2, agreement: 1 });
   });
 
-  it('plans ≥ 30 pairs by default from digits views both ways, degraded teachers and Gaussian settings; a few with --quick', () => {
+  it('plans the measured calibration by default: 68 pairs in 24 sources, 12 per half, every family in both halves; a few with --quick', () => {
     const runs = planVerdicts(VERDICTS_DEFAULTS);
-    expect(pairCount(runs)).toBeGreaterThanOrEqual(30);
+    expect(pairCount(runs)).toBe(68);
     const variants = new Set(runs.map((r) => r.variant.split(':')[0]));
-    expect([...variants]).toEqual(['digits-views', 'digits-degraded', 'gaussian']);
-    expect(runs.find((r) => r.student === 'textured' && r.variant === 'digits-views')?.teachers).toContain('pixels');
-    expect(runs.find((r) => r.student === 'pixels')?.teachers).toContain('textured');
+    expect([...variants]).toEqual([
+      'digits-noisy-labels',
+      'digits-few',
+      'digits-weak',
+      'digits-weak-pixels',
+      'digits-views',
+      'digits-degraded',
+      'gaussian',
+    ]);
+    const halves = (half: string) => new Set(runs.filter((r) => r.half === half).map((r) => r.source));
+    expect(halves('development').size).toBe(12);
+    expect(halves('evaluation').size).toBe(12);
+    for (const family of new Set(runs.map((r) => r.family)))
+      expect(new Set(runs.filter((r) => r.family === family).map((r) => r.half))).toEqual(new Set(['development', 'evaluation']));
+    expect(runs.find((r) => r.student === 'blocks' && r.variant === 'digits-views')?.teachers).toEqual(['pixels', 'profiles', 'fourier']);
     expect(runs.filter((r) => r.variant === 'digits-degraded').flatMap((r) => r.teachers)).toContain('pixels_blur2');
     expect(new Set(runs.map((r) => r.dir)).size).toBe(runs.length);
-    expect(resolveVerdictsOptions({ outDir: 'x' }).budget).toMatchObject({ name: 'quick', repeats: 3 });
+    expect(resolveVerdictsOptions({ outDir: 'x' }).budget).toMatchObject({ name: 'quick', repeats: 5 });
     const quick = planVerdicts({ ...VERDICTS_DEFAULTS, ...VERDICTS_QUICK });
     expect(pairCount(quick)).toBe(4);
     expect(() => parseGrid('latent:ksg')).toThrow(/latent/);
@@ -104,6 +121,78 @@ describe('verdicts experiment', () => {
       { representation: 'output', estimator: 'ksg' },
       { representation: 'latent', estimator: 'latent' },
     ]);
+  });
+
+  it('plans the regimes where KD is known to help, each student from the other views, and halves fixed by family', () => {
+    const o = {
+      ...VERDICTS_DEFAULTS,
+      labelNoise: [0.2, 0.4],
+      fewRows: [150],
+      weakNoise: [1, 2],
+      weakPixels: [0.5],
+      regimeStudents: ['blocks', 'profiles'],
+    };
+    const runs = planVerdicts(o);
+    const regime = runs.filter((r) => ['noisy-labels', 'few', 'weak'].includes(r.family));
+    expect(regime.map((r) => [r.variant, r.student, r.half])).toEqual([
+      ['digits-noisy-labels:0.2', 'blocks', 'development'],
+      ['digits-noisy-labels:0.4', 'profiles', 'evaluation'],
+      ['digits-few:150', 'blocks', 'development'],
+      ['digits-weak:1', 'blocks_noise1', 'development'],
+      ['digits-weak:2', 'profiles_noise2', 'evaluation'],
+      ['digits-weak-pixels:0.5', 'pixels_noise0p5', 'development'],
+    ]);
+    expect(regime[5].teachers).toEqual(o.views);
+    expect(regime[0].teachers).toEqual(['pixels', 'profiles', 'fourier']);
+    expect(regime[3].teachers).toEqual(['pixels', 'profiles', 'fourier']);
+    // Both directions of a Gaussian setting are one source, in one half; sources alternate halves within a family.
+    const gaussian = runs.filter((r) => r.family === 'gaussian');
+    expect(gaussian[0].source).toBe(gaussian[1].source);
+    expect(gaussian.map((r) => r.half)).toEqual(
+      gaussianSettings(o.gaussianSettings).flatMap((_, i) => (i % 2 ? ['evaluation', 'evaluation'] : ['development', 'development'])),
+    );
+    const views = runs.filter((r) => r.family === 'views').map((r) => r.half);
+    expect(views).toEqual(['development', 'evaluation', 'development', 'evaluation']);
+    // The halves depend on the plan alone: the same sources in the same order give the same halves.
+    expect(halvesOf(runs.map(({ half: _h, ...r }) => r))).toEqual(runs);
+    expect(() => resolveVerdictsOptions({ outDir: 'x', labelNoise: [0.95] })).toThrow(/--label-noise/);
+    expect(() => resolveVerdictsOptions({ outDir: 'x', labelNoise: [0.2], regimeStudents: ['pixels'] })).toThrow(/--regime-students/);
+  });
+
+  it('flips exactly a share η of the labels, each to another class, seeded; adds noise in units of each column sd', () => {
+    const labels = Int32Array.from({ length: 1000 }, (_, i) => i % 10);
+    const noisy = noisyLabels(labels, 10, 0.3, 5);
+    expect(noisy.filter((y, i) => y !== labels[i]).length).toBe(300);
+    expect(noisy.every((y) => y >= 0 && y < 10)).toBe(true);
+    expect(noisyLabels(labels, 10, 0.3, 5)).toEqual(noisy);
+    expect(noisyLabels(labels, 10, 0.3, 6)).not.toEqual(noisy);
+    // Flipped labels spread over the other classes (symmetric noise): each wrong class gets about 1/9 of the flips.
+    const wrong = Array.from(noisy).flatMap((y, i) => (y !== labels[i] ? [(y - labels[i] + 10) % 10] : []));
+    for (let shift = 1; shift < 10; shift++) expect(wrong.filter((s) => s === shift).length).toBeGreaterThan(15);
+    // Two columns with sds 1 and 100: the added noise has sd r·sd_j per column.
+    const n = 4000;
+    const data = Float32Array.from({ length: 2 * n }, (_, i) => (i % 2 ? 100 : 1) * (Math.floor(i / 2) % 2 ? 1 : -1));
+    const m = noisyTable({ name: 'x', kind: 'table', shape: [2], data, columns: ['a', 'b'] }, 2, 'x_noise2', 1);
+    expect(m.name).toBe('x_noise2');
+    const noiseSd = (j: number) => {
+      const d = Array.from({ length: n }, (_, i) => m.data[2 * i + j] - data[2 * i + j]);
+      return Math.sqrt(d.reduce((t, x) => t + x * x, 0) / n);
+    };
+    expect(noiseSd(0)).toBeGreaterThan(1.9);
+    expect(noiseSd(0)).toBeLessThan(2.1);
+    expect(noiseSd(1)).toBeGreaterThan(190);
+    expect(noiseSd(1)).toBeLessThan(210);
+  });
+
+  it('the committed track record is what the scoring code computes from the committed evaluation rows', () => {
+    const t = VERDICTS_TRACK_RECORD;
+    const revive = (x: unknown) => (x === null ? Number.NaN : x);
+    const rows = t.rows.map((r) => Object.fromEntries(Object.entries(r).map(([k, v]) => [k, revive(v)])) as unknown as CalibrationRow);
+    expect(rows.length).toBe(t.evaluation.pairs);
+    expect(JSON.parse(JSON.stringify(calibrate(rows, t.evaluation.bootstrap)))).toEqual(t.evaluation);
+    expect(t.rows.every((r) => r.half === 'evaluation' && r.representation === t.representation)).toBe(true);
+    expect(new Set(t.rows.map((r) => r.source))).toEqual(new Set(t.halves.evaluation.filter((s) => t.rows.some((r) => r.source === s))));
+    expect(t.halves.development.some((s) => t.halves.evaluation.includes(s))).toBe(false);
   });
 
   it("names each option by commander's camelCase of its flag, so the CLI hands it over", () => {
@@ -136,5 +225,11 @@ describe('verdicts experiment', () => {
     const pairs = await readFile(path.join(outDir, 'pairs.csv'), 'utf8');
     expect(pairs.trim().split('\n')).toHaveLength(1 + 4);
     expect(await readFile(path.join(outDir, 'summary.md'), 'utf8')).toMatch(/# CCH verdict calibration/);
+    // One Gaussian setting is one source, in the development half: the choice is made, nothing is left to evaluate.
+    expect(r.halves).toEqual({ development: [r.runs[0].source], evaluation: [] });
+    expect(r.rows.every((x) => x.half === 'development')).toBe(true);
+    expect(r.development.map((s) => s.representation)).toEqual(['output', 'embedding']);
+    expect(r.evaluation).toBeNull();
+    expect(Object.values(r.gainOutcomes).reduce((a, b) => a + b, 0)).toBe(2);
   }, 120_000);
 });
