@@ -77,6 +77,10 @@ export function pairedGains(
   }
 }
 
+/** The metric a run's and a sweep's gains and decisions are in: weighted F1 for classification, MSE for regression. */
+export const headlineOf = (task: 'classification' | 'regression') =>
+  task === 'classification' ? { metric: 'f1Weighted', higherIsBetter: true } : { metric: 'mse', higherIsBetter: false };
+
 /** How the words show a headline gain: F1 in percentage points, other metrics in their own units. */
 export const gainUnits = (metric: string): GainUnits => (metric === 'f1Weighted' ? { scale: 100, unit: ' pts' } : { scale: 1, unit: '' });
 

@@ -18,10 +18,11 @@ import { VERSION } from '../version.js';
 import { deployment, methodTable, outcomesOf, type Assembly } from './assemble.js';
 import { runBaselines } from './baseline.js';
 import { exportBestStudent, writePredictions } from './best-student.js';
-import { gainDesign, pairedGains } from './decide.js';
+import { gainDesign, headlineOf, pairedGains } from './decide.js';
 import { METHODS_CSV, methodsRecords, TEACHERS_CSV, teachersRecords } from './exports.js';
 import { withPool } from './pool.js';
 import { fromJson } from './cells.js';
+import type { Json } from './plan.js';
 import { executePlan, prepareRun, RUN_TASK, type Prepared } from './prepare.js';
 import { writeRunReport } from './report.js';
 import { distillByLooks } from './run-looks.js';
@@ -100,15 +101,31 @@ export async function runMainJob(o: RunOptions): Promise<RunResult> {
   return withPool(o, (pool) => mainJob({ ...o, pool }));
 }
 
+/** The test metrics of the run's tables, in column order. */
+const RUN_METRICS = { classification: ['accuracy', 'f1Weighted', 'f1Macro', 'auc'], regression: ['mse', 'rmse', 'mae', 'r2'] };
+
+/** The model records finished so far (read afresh at each call, as the looks add them), and a distilled student's gains paired by split. */
+function recordsOf(done: ReadonlyMap<string, Json>, headline: { metric: string; higherIsBetter: boolean }) {
+  const records = () => [...done.values()].map((r) => fromJson<ModelRecord>(r)).filter((r) => r.role !== undefined);
+  const studentRecs = () => records().filter((r) => r.role === 'student');
+  const gainsOf = (teacher: string, methodId: string) =>
+    pairedGains(
+      records().filter((r) => r.role === 'distilled' && r.teacher === teacher && r.methodId === methodId),
+      studentRecs(),
+      headline.metric,
+      headline.higherIsBetter,
+    );
+  return { records, studentRecs, gainsOf };
+}
+
 async function mainJob(o: RunOptions): Promise<RunResult> {
   const started = Date.now();
   const p = await prepareRun(o);
   const { ds, looks } = p;
   // The method distilled from every teacher, whose gains the verdicts are measured against: plain KD, or FeatKD(out) for regression.
   const perTeacher = teacherMethodId(ds.task.kind);
-  const classification = ds.task.kind === 'classification';
-  const headline = classification ? { metric: 'f1Weighted', higherIsBetter: true } : { metric: 'mse', higherIsBetter: false };
-  const metrics = classification ? ['accuracy', 'f1Weighted', 'f1Macro', 'auc'] : ['mse', 'rmse', 'mae', 'r2'];
+  const headline = headlineOf(ds.task.kind);
+  const metrics = RUN_METRICS[ds.task.kind];
   const splits = p.workspace.splits;
   // Every cell's record, by id, as the looks add them.
   const { done, run } = growingPlan((cells, onProgress) => executePlan(p, o, cells, onProgress), o.onProgress, RUN_TASK);
@@ -129,15 +146,7 @@ async function mainJob(o: RunOptions): Promise<RunResult> {
   );
 
   // 4: distillation, split by split as the looks go (run-looks.ts).
-  const records = () => [...done.values()].map((r) => fromJson<ModelRecord>(r)).filter((r) => r.role !== undefined);
-  const studentRecs = () => records().filter((r) => r.role === 'student');
-  const gainsOf = (teacher: string, methodId: string) =>
-    pairedGains(
-      records().filter((r) => r.role === 'distilled' && r.teacher === teacher && r.methodId === methodId),
-      studentRecs(),
-      headline.metric,
-      headline.higherIsBetter,
-    );
+  const { records, studentRecs, gainsOf } = recordsOf(done, headline);
   const design = () =>
     gainDesign({
       ...{ scheme: p.scheme, nTrain: splits[0].train.length, nTest: splits[0].test.length, looks, metric: headline.metric },

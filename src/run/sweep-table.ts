@@ -6,7 +6,7 @@ import { methodsSpec } from '../report/figures.js';
 import { metricLabel } from '../report/format.js';
 import { check } from '../util/errors.js';
 import { decimalsFor, formatAt, formatMeanSd, formatNumber } from '../util/format.js';
-import { candidateSummaries, gainDesign, pairedGains } from './decide.js';
+import { candidateSummaries, gainDesign, headlineOf, pairedGains } from './decide.js';
 import { summariseRecords, summariseValues } from './summarise.js';
 
 /** One finished (row, repeat), the record of its cell: the test (and validation) metrics of its model. */
@@ -67,9 +67,6 @@ export interface SweepTable {
 
 export const CLASSIFICATION_METRICS = ['f1Weighted', 'accuracy', 'f1Macro', 'auc'];
 export const REGRESSION_METRICS = ['mse', 'rmse', 'mae', 'r2'];
-
-const headlineOf = (task: 'classification' | 'regression') =>
-  task === 'classification' ? { metric: 'f1Weighted', higherIsBetter: true } : { metric: 'mse', higherIsBetter: false };
 
 /** The headline gains of method row `row` over the no-KD student ('student'), paired by split. */
 export function sweepGains(cells: readonly SweepCell[], row: string, task: 'classification' | 'regression'): number[] {
