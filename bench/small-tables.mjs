@@ -1,4 +1,4 @@
-// Small tabular data: the run's table model (an MLP at the quick budget) against the nearest-centroid
+// Small tabular data: the run's table model (an MLP at the quick budget, or a linear model) against the nearest-centroid
 // baseline, over the splits a `cmkd run` of the same rows takes (stratified 5-fold below 300 rows,
 // random 70/10/20 at 300), trained as the run's cells train (src/run/prepare.ts runCells).
 //
@@ -48,6 +48,8 @@ const CONFIGS = {
   // Validation accuracy, a tie taking the later epoch (a negative minDelta counts an equal score as better).
   ties: { arch: {}, budget: {}, es: { minDelta: -1e-9 } },
   wideties: { arch: { hidden: [256, 256] }, budget: {}, es: { minDelta: -1e-9 } },
+  // Softmax regression on the standardised features (--model linear): the quick budget's steps, dropout 0.1 before the logits.
+  linear: { kind: 'linear', arch: {}, budget: {} },
 };
 const configs = arg('configs', 'default,wide').split(',');
 
@@ -81,7 +83,7 @@ async function modelScore(ds, name, split, r, cfg) {
     seed: r,
     modality: name,
     split,
-    kind: 'mlp',
+    kind: cfg.kind ?? 'mlp',
     architecture: b.table,
   });
   try {

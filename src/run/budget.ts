@@ -230,7 +230,7 @@ export function budgetTraining(budget: Budget, nTrainRows: number): TrainSetting
   };
 }
 
-/** The widths of a model of `kind` under the budget: the table widths for an MLP, the image widths otherwise. */
+/** The widths of a model of `kind` under the budget: the table widths for an MLP or a linear model (which keeps only their dropout), the image widths otherwise. */
 export function architectureFor(budget: Budget, kind: ModelKind): SpecOverrides {
-  return kind === 'mlp' ? budget.table : budget.image;
+  return kind === 'mlp' || kind === 'linear' ? budget.table : budget.image;
 }
