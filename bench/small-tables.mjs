@@ -50,6 +50,13 @@ const CONFIGS = {
   wideties: { arch: { hidden: [256, 256] }, budget: {}, es: { minDelta: -1e-9 } },
   // Softmax regression on the standardised features (--model linear): the quick budget's steps, dropout 0.1 before the logits.
   linear: { kind: 'linear', arch: {}, budget: {} },
+  linearnodrop: { kind: 'linear', arch: { dropout: 0 }, budget: {} },
+  linearloss: { kind: 'linear', arch: {}, budget: {}, es: { metric: 'val_loss' } },
+  // Decoupled weight decay at the flag's largest value (--optimizer adamw --weight-decay 1): w shrinks by lr·1 a step.
+  linearwd: { kind: 'linear', arch: {}, budget: {}, train: { optimizer: 'adamw', weightDecay: 1 } },
+  // 10× the quick budget's learning rate (2e-3): Adam moves each weight by about lr a step, and one layer has no depth to make up for it.
+  linearlr: { kind: 'linear', arch: {}, budget: {}, train: { lr: 2e-2 } },
+  linearlrloss: { kind: 'linear', arch: {}, budget: {}, train: { lr: 2e-2 }, es: { metric: 'val_loss' } },
 };
 const configs = arg('configs', 'default,wide').split(',');
 
@@ -85,6 +92,7 @@ async function modelScore(ds, name, split, r, cfg) {
     split,
     kind: cfg.kind ?? 'mlp',
     architecture: b.table,
+    ...cfg.train,
   });
   try {
     const ev = await evaluateModel(trained.model, trained.prepared.test.x, trained.prepared.test.y, ds.task);

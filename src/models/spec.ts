@@ -11,6 +11,11 @@ export type ModelKind = (typeof MODEL_KINDS)[number];
 
 export type ModelTask = 'classification' | 'regression';
 
+/** The MLP and the linear model flatten their input, so they read tables (and images); the CNN and the ResNet read images only. */
+export function readsTables(kind: ModelKind): boolean {
+  return kind === 'mlp' || kind === 'linear';
+}
+
 export interface ModelSpec {
   kind: ModelKind;
   /** Per-sample input shape: [d] for a table, [H, W, C] for an image. */
@@ -100,13 +105,13 @@ export function validateSpec(spec: unknown, where = 'model spec'): ModelSpec {
     throw new CmkdError(`${where}: field '${issue.path.join('.') || '(root)'}': ${issue.message}`, 'invalid-option');
   }
   const s = parsed.data;
-  if ((s.kind === 'cnn' || s.kind === 'resnet') && s.inputShape.length !== 3) {
+  if (!readsTables(s.kind) && s.inputShape.length !== 3) {
     throw new CmkdError(
       `${where}: a ${s.kind} needs image inputs of shape [H, W, C], got [${s.inputShape.join(', ')}]; use --model mlp for tables`,
       'invalid-option',
     );
   }
-  if ((s.kind === 'cnn' || s.kind === 'resnet') && s.channels.length === 0) {
+  if (!readsTables(s.kind) && s.channels.length === 0) {
     throw new CmkdError(`${where}: a ${s.kind} needs at least one entry in 'channels'`, 'invalid-option');
   }
   if (s.kind === 'mlp' && s.hidden.length === 0) {

@@ -33,6 +33,7 @@ import {
   embeddingSize,
   loadModel,
   modelSpecOf,
+  readsTables,
   saveModel,
   type ModelKind,
   type ModelMeta,
@@ -140,7 +141,7 @@ export async function splitMetrics(model: tf.LayersModel, prepared: PreparedModa
 /** A model kind that can read `m` (CNN and ResNet need images; MLP and linear read any): `wanted` if it fits, else the modality's default. */
 export function kindFor(m: { kind: 'table' | 'image'; shape: number[] }, wanted: ModelKind | undefined): ModelKind {
   if (wanted === undefined) return defaultModelKind(m);
-  return wanted === 'mlp' || wanted === 'linear' || m.shape.length === 3 ? wanted : defaultModelKind(m);
+  return readsTables(wanted) || m.shape.length === 3 ? wanted : defaultModelKind(m);
 }
 
 /** The method's definition, with a pointer to distillDiscom for a method trained without a teacher. */
