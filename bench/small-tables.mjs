@@ -52,7 +52,7 @@ const CONFIGS = {
   linear: { kind: 'linear', arch: {}, budget: {} },
   linearnodrop: { kind: 'linear', arch: { dropout: 0 }, budget: {} },
   linearloss: { kind: 'linear', arch: {}, budget: {}, es: { metric: 'val_loss' } },
-  // Decoupled weight decay at the flag's largest value (--optimizer adamw --weight-decay 1): w shrinks by lr·1 a step.
+  // Decoupled weight decay at the flag's largest value (--optimizer adamw --weight-decay 1): each step also multiplies w by 1 − lr.
   linearwd: { kind: 'linear', arch: {}, budget: {}, train: { optimizer: 'adamw', weightDecay: 1 } },
   // 10× the quick budget's learning rate (2e-3): Adam moves each weight by about lr a step, and one layer has no depth to make up for it.
   linearlr: { kind: 'linear', arch: {}, budget: {}, train: { lr: 2e-2 } },
