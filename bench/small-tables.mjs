@@ -1,4 +1,4 @@
-// Small tabular data: the run's table model (an MLP at the quick budget) against the nearest-centroid
+// Small tabular data: the run's table model (an MLP at the quick budget, or a linear model) against the nearest-centroid
 // baseline, over the splits a `cmkd run` of the same rows takes (stratified 5-fold below 300 rows,
 // random 70/10/20 at 300), trained as the run's cells train (src/run/prepare.ts runCells).
 //
@@ -48,6 +48,15 @@ const CONFIGS = {
   // Validation accuracy, a tie taking the later epoch (a negative minDelta counts an equal score as better).
   ties: { arch: {}, budget: {}, es: { minDelta: -1e-9 } },
   wideties: { arch: { hidden: [256, 256] }, budget: {}, es: { minDelta: -1e-9 } },
+  // Softmax regression on the standardised features (--model linear): the quick budget's steps, dropout 0.1 before the logits.
+  linear: { kind: 'linear', arch: {}, budget: {} },
+  linearnodrop: { kind: 'linear', arch: { dropout: 0 }, budget: {} },
+  linearloss: { kind: 'linear', arch: {}, budget: {}, es: { metric: 'val_loss' } },
+  // Decoupled weight decay at the flag's largest value (--optimizer adamw --weight-decay 1): each step also multiplies w by 1 − lr.
+  linearwd: { kind: 'linear', arch: {}, budget: {}, train: { optimizer: 'adamw', weightDecay: 1 } },
+  // 10× the quick budget's learning rate (2e-3): Adam moves each weight by about lr a step, and one layer has no depth to make up for it.
+  linearlr: { kind: 'linear', arch: {}, budget: {}, train: { lr: 2e-2 } },
+  linearlrloss: { kind: 'linear', arch: {}, budget: {}, train: { lr: 2e-2 }, es: { metric: 'val_loss' } },
 };
 const configs = arg('configs', 'default,wide').split(',');
 
@@ -81,8 +90,9 @@ async function modelScore(ds, name, split, r, cfg) {
     seed: r,
     modality: name,
     split,
-    kind: 'mlp',
+    kind: cfg.kind ?? 'mlp',
     architecture: b.table,
+    ...cfg.train,
   });
   try {
     const ev = await evaluateModel(trained.model, trained.prepared.test.x, trained.prepared.test.y, ds.task);

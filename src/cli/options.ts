@@ -147,7 +147,10 @@ export function addArchitectureFlags(cmd: Command, o: { depth?: boolean; note?: 
   const note = o.note ?? '';
   cmd
     .option('--model <kind>', `architecture: ${MODEL_KINDS.join('|')} (default: cnn for images, mlp for tables)`)
-    .option('--hidden <sizes>', `dense widths, comma-separated; the last is the embedding (mlp, cnn)${note} ${range(RANGES.width)}`)
+    .option(
+      '--hidden <sizes>',
+      `dense widths, comma-separated; the last is the embedding (mlp, cnn; linear has none)${note} ${range(RANGES.width)}`,
+    )
     .option('--channels <sizes>', `conv channels per block (cnn) or per stage (resnet), comma-separated${note} ${range(RANGES.width)}`);
   if (!o.depth) return cmd;
   return cmd

@@ -51,6 +51,16 @@ function mlpBody(c: Ctx, input: Sym): Sym {
   return denseStack(c, x, c.spec.hidden);
 }
 
+/**
+ * Softmax (linear) regression: the flattened input goes straight to the logits layer. The
+ * 'embedding' output is the input features themselves, through an identity layer named
+ * 'embedding', so feature KD and the MI estimates read what the logits layer reads.
+ */
+function linearBody(c: Ctx, input: Sym): Sym {
+  const x = c.spec.inputShape.length > 1 ? apply(tf.layers.flatten({ name: 'flatten' }), input) : input;
+  return apply(tf.layers.activation({ activation: 'linear', name: 'embedding' }), x);
+}
+
 /** Conv–pool blocks (3×3 conv, ReLU, 2×2 max-pool), then dense layers or global pooling. */
 function cnnBody(c: Ctx, input: Sym): Sym {
   let h = input;
@@ -128,7 +138,7 @@ export function buildModel(spec: ModelSpec, seed: number): tf.LayersModel {
   const s = validateSpec(spec);
   const c: Ctx = { rng: makeRng(seed), spec: s };
   const input = tf.input({ shape: s.inputShape, name: 'input' });
-  const body = s.kind === 'mlp' ? mlpBody : s.kind === 'cnn' ? cnnBody : resnetBody;
+  const body = { mlp: mlpBody, cnn: cnnBody, resnet: resnetBody, linear: linearBody }[s.kind];
   const embedding = body(c, input);
   const head = dropout(c, embedding, 'dropout_head');
   const logits = s.target

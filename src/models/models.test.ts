@@ -31,6 +31,9 @@ describe('model shapes', () => {
     ['cnn with pooled embedding', makeSpec('cnn', [8, 8, 2], 4, 'classification', { channels: [4, 6], hidden: [] }), 6],
     ['resnet', makeSpec('resnet', [8, 8, 3], 5, 'classification', { channels: [4, 8], blocks: 2 }), 8],
     ['regression mlp', makeSpec('mlp', [3], 10, 'regression', { hidden: [4] }), 4],
+    ['linear (the embedding is the input)', makeSpec('linear', [7], 3, 'classification'), 7],
+    ['linear on images (flattened)', makeSpec('linear', [4, 4, 2], 3, 'classification'), 32],
+    ['regression linear', makeSpec('linear', [5], 10, 'regression', {}, { mean: 3, std: 2 }), 5],
   ];
   for (const [name, spec, emb] of cases) {
     it(`${name}: logits [B, outputs], embedding [B, ${emb}]`, () => {
@@ -48,6 +51,19 @@ describe('model shapes', () => {
       model.dispose();
     });
   }
+
+  it('linear: one trained dense layer on the input; the embedding output is the input itself', () => {
+    const spec = makeSpec('linear', [2, 3, 1], 4, 'classification', { hidden: [64, 64], dropout: 0.2 });
+    expect(spec).toMatchObject({ hidden: [], channels: [], dropout: 0.2 });
+    const model = buildModel(spec, 2);
+    expect(model.trainableWeights.map((w) => w.shape)).toEqual([[6, 4], [4]]);
+    expect(model.layers.map((l) => l.name)).toContain('dropout_head');
+    const x = tf.randomNormal([3, 2, 3, 1], 0, 1, 'float32', 5);
+    const { embedding } = outputs(model, x);
+    expect(embedding).toEqual(Array.from(x.dataSync()));
+    x.dispose();
+    model.dispose();
+  });
 
   it('regression specs have one output', () => {
     expect(makeSpec('mlp', [3], 10, 'regression').outputs).toBe(1);
@@ -69,6 +85,7 @@ describe('specs', () => {
   it('rejects malformed spec fields by name', () => {
     expect(() => validateSpec({ ...makeSpec('mlp', [3], 2, 'classification'), dropout: 1.5 })).toThrow(/field 'dropout'/);
     expect(() => validateSpec({ ...makeSpec('mlp', [3], 2, 'classification'), hidden: [4, -1] })).toThrow(CmkdError);
+    expect(() => validateSpec({ ...makeSpec('linear', [3], 2, 'classification'), hidden: [4] })).toThrow(/linear model has no 'hidden'/);
   });
 });
 
@@ -141,6 +158,22 @@ describe('save / load', () => {
     const x = tf.randomNormal([2, 6, 6, 1], 0, 1, 'float32', 8);
     expect(outputs(loaded, x)).toEqual(outputs(model, x));
     expect((loaded.getUserDefinedMetadata() as { cmkd: { classes: string[] } }).cmkd.classes).toEqual(['a', 'b', 'c']);
+    x.dispose();
+    model.dispose();
+    loaded.dispose();
+  });
+
+  it('a linear regression model round-trips with its fixed target-units layer', async () => {
+    const lin = makeSpec('linear', [4], 1, 'regression', {}, { mean: 10, std: 3 });
+    const model = buildModel(lin, 4);
+    const x = tf.randomNormal([3, 4], 0, 1, 'float32', 6);
+    const before = outputs(model, x);
+    const out = path.join(dir, 'linear');
+    await saveModel(out, model, { modality: 'v', task: { kind: 'regression', target: 'y' } });
+    const { model: loaded, meta: m } = await loadModel(out);
+    expect(outputs(loaded, x)).toEqual(before);
+    expect(m.spec).toEqual(lin);
+    expect(loaded.layers.find((l) => l.name === 'logits')?.trainable).toBe(false);
     x.dispose();
     model.dispose();
     loaded.dispose();

@@ -195,7 +195,7 @@ export function studentPageHtml(
   };
   const modality = meta.modality ? `'${meta.modality}'` : 'its input';
   const title = opts.title ?? `cmkd student${meta.modality ? ` (${meta.modality})` : ''}`;
-  const what = `${meta.spec.kind === 'mlp' ? 'An' : 'A'} ${meta.spec.kind === 'resnet' ? 'ResNet' : meta.spec.kind.toUpperCase()} that reads ${modality} (${isImage ? `${shape[0]}×${shape[1]} image, ${shape[2]} channel${shape[2] > 1 ? 's' : ''}` : `${size} features`})${task === 'classification' ? ` and tells ${classes.length} classes apart` : ' and predicts a number'}.`;
+  const what = `${{ mlp: 'An MLP', cnn: 'A CNN', resnet: 'A ResNet', linear: 'A linear model' }[meta.spec.kind]} that reads ${modality} (${isImage ? `${shape[0]}×${shape[1]} image, ${shape[2]} channel${shape[2] > 1 ? 's' : ''}` : `${size} features`})${task === 'classification' ? ` and tells ${classes.length} classes apart` : ' and predicts a number'}.`;
   return `${htmlHead(title, CSS)}
 <body>
 <main>

@@ -14,7 +14,7 @@
  * explicit --epochs / --patience, which override the step-derived values.
  */
 import { METHOD_IDS, QUICK_METHOD_IDS } from '../kd/index.js';
-import type { ModelKind, SpecOverrides } from '../models/index.js';
+import { readsTables, type ModelKind, type SpecOverrides } from '../models/index.js';
 import type { TrainSettings } from '../train/distill.js';
 import type { EarlyStoppingMetric } from '../train/index.js';
 import { CmkdError, check, oneOf } from '../util/errors.js';
@@ -230,7 +230,7 @@ export function budgetTraining(budget: Budget, nTrainRows: number): TrainSetting
   };
 }
 
-/** The widths of a model of `kind` under the budget: the table widths for an MLP, the image widths otherwise. */
+/** The widths of a model of `kind` under the budget: the table widths for an MLP or a linear model (which keeps only their dropout), the image widths otherwise. */
 export function architectureFor(budget: Budget, kind: ModelKind): SpecOverrides {
-  return kind === 'mlp' ? budget.table : budget.image;
+  return readsTables(kind) ? budget.table : budget.image;
 }

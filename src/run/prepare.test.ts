@@ -53,6 +53,12 @@ describe('the run’s architecture (--model and the widths)', () => {
       /^--model cnn: reads images, and modality 'profiles' of this run is a table; use --model mlp, or leave it out of --teachers$/,
     );
   });
+
+  it('takes a linear model on table modalities: every model cell of the run is linear', async () => {
+    const lin = await prepareRun({ ...base, dataset: ds, outDir: path.join(root, 'linear'), model: 'linear' });
+    expect(lin.settings.budget).toMatchObject({ model: 'linear' });
+    expect(lin.workspace.cells.model('blocks', 'teacher')).toMatchObject({ kind: 'linear' });
+  });
 });
 
 describe('sequential splits on small data (k-fold)', () => {

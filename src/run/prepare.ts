@@ -14,6 +14,7 @@ import {
   type Split,
 } from '../data/index.js';
 import { initEngine } from '../engine/index.js';
+import { readsTables } from '../models/index.js';
 import { parseMethodId, REGRESSION_METHOD_IDS } from '../kd/index.js';
 import { defaultModelKind } from '../train/index.js';
 import { CmkdError, check } from '../util/errors.js';
@@ -136,9 +137,9 @@ async function dataOf(o: RunOptions, budget: Budget, seed: number) {
   return { loaded, base, ds, analysis, teachers, asked, useFusion };
 }
 
-/** --model cnn|resnet reads images only: refuse it at once, naming the first table modality of the run, rather than in a cell. */
+/** --model cnn|resnet reads images only (readsTables): refuse it at once, naming the first table modality of the run, rather than in a cell. */
 function checkModelReads(budget: Budget, ds: MultimodalDataset, modalities: string[]): void {
-  if (budget.model === undefined || budget.model === 'mlp') return;
+  if (budget.model === undefined || readsTables(budget.model)) return;
   const table = modalities.find((m) => getModality(ds, m).kind !== 'image');
   check(
     table === undefined,

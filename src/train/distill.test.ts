@@ -181,6 +181,42 @@ describe('distill', () => {
     expect(objectiveSettings('feature', { mode: 'output' }, ctx)).not.toHaveProperty('studentDim');
     expect(kindFor({ kind: 'table', shape: [4] }, 'cnn')).toBe('mlp');
     expect(kindFor({ kind: 'image', shape: [6, 6, 1] }, 'resnet')).toBe('resnet');
+    expect(kindFor({ kind: 'table', shape: [4] }, 'linear')).toBe('linear');
+    expect(kindFor({ kind: 'image', shape: [6, 6, 1] }, 'linear')).toBe('linear');
+  });
+
+  it('a linear model trains to high accuracy on linearly separable classes, and distils with FeatKD(emb) through a projection', async () => {
+    // Class y shifts column y by 8 sd: the 3 classes are linearly separable (columns 5 sd from the class means in every direction at 120 rows).
+    const toy = distillTestDataset(120);
+    const strong = toy.modalities[0].data as Float32Array;
+    for (let i = 0; i < toy.n; i++) strong[i * 6 + toy.labels[i]] += 5.5;
+    const t = await trainOnModality(toy, { epochs: 30, batchSize: 16, lr: 0.01, seed: 0, modality: 'strong', split, kind: 'linear' });
+    try {
+      expect(t.spec).toMatchObject({ kind: 'linear', hidden: [] });
+      expect((await evaluateModel(t.model, t.prepared.test.x, t.prepared.test.y, toy.task)).summary.accuracy).toBe(1);
+    } finally {
+      t.model.dispose();
+    }
+    // Student: linear on 'weak' (its embedding: 4 input features); teacher: an MLP on 'strong' (embedding 8).
+    const d = await distill({
+      ...small,
+      dataset: ds,
+      split,
+      student: 'weak',
+      teacher: { modality: 'strong', kind: 'mlp', architecture: { hidden: [8] } },
+      method: 'feature',
+      kind: 'linear',
+      seed: 1,
+    });
+    try {
+      expect(d.spec.kind).toBe('linear');
+      expect(d.teacher.spec.kind).toBe('mlp');
+      expect(d.settings).toMatchObject({ mode: 'embedding', projection: true, studentDim: 4, teacherDim: 8 });
+      expect(d.history).toHaveLength(2);
+      expect(Number.isFinite(d.history[1].trainLoss)).toBe(true);
+    } finally {
+      d.dispose();
+    }
   });
 
   it('regression: the target is standardised on the training rows, so a target far from 0 trains in a short budget', async () => {

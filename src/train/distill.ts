@@ -33,6 +33,7 @@ import {
   embeddingSize,
   loadModel,
   modelSpecOf,
+  readsTables,
   saveModel,
   type ModelKind,
   type ModelMeta,
@@ -137,10 +138,10 @@ export async function splitMetrics(model: tf.LayersModel, prepared: PreparedModa
   return { val: await score(prepared.val), test: await score(prepared.test) };
 }
 
-/** A model kind that can read `m` (CNN and ResNet need images): `wanted` if it fits, else the modality's default. */
+/** A model kind that can read `m` (CNN and ResNet need images; MLP and linear read any): `wanted` if it fits, else the modality's default. */
 export function kindFor(m: { kind: 'table' | 'image'; shape: number[] }, wanted: ModelKind | undefined): ModelKind {
   if (wanted === undefined) return defaultModelKind(m);
-  return wanted === 'mlp' || m.shape.length === 3 ? wanted : defaultModelKind(m);
+  return readsTables(wanted) || m.shape.length === 3 ? wanted : defaultModelKind(m);
 }
 
 /** The method's definition, with a pointer to distillDiscom for a method trained without a teacher. */

@@ -93,6 +93,36 @@ describe('cmkd train / evaluate', () => {
     expect(all.n).toBe(90);
   });
 
+  it('--model linear trains softmax regression on the table, and evaluate reproduces its test metrics', async () => {
+    const lin = join(tempDir(), 'linear');
+    const r = await run(
+      'train',
+      data,
+      '--modality',
+      'tab',
+      '--model',
+      'linear',
+      '--out',
+      lin,
+      '--epochs',
+      '30',
+      '--batch-size',
+      '16',
+      '--lr',
+      '0.02',
+      '--quiet',
+      '--json',
+    );
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const spec = JSON.parse(readFileSync(join(lin, 'model.json'), 'utf8')).userDefinedMetadata.cmkd.spec;
+    expect(spec).toMatchObject({ kind: 'linear', inputShape: [4], hidden: [], channels: [] });
+    const metrics = JSON.parse(readFileSync(join(lin, 'metrics.json'), 'utf8'));
+    expect(metrics.test.summary.accuracy).toBeGreaterThan(0.8);
+    const e = await run('evaluate', lin, data, '--json');
+    expect(JSON.parse(e.stdout).summary).toEqual(metrics.test.summary);
+  });
+
   it('SIGINT during training: exit 130 with one line, the checkpoint kept; --resume ends with the metrics of an uninterrupted run', async () => {
     const args = (o: string) =>
       [
