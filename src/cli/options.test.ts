@@ -1,6 +1,7 @@
 import { availableParallelism } from 'node:os';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { executorOptions } from './options.js';
+import { CmkdError } from '../util/errors.js';
+import { executorOptions, parseArchitecture } from './options.js';
 
 afterEach(() => vi.restoreAllMocks());
 
@@ -21,5 +22,16 @@ describe('--workers', () => {
     expect(executorOptions({ workers: String(availableParallelism()) })).toEqual({ workers: availableParallelism() });
     expect(executorOptions({ workers: '1' })).toEqual({ workers: 1 });
     expect(stderr).toBe('');
+  });
+});
+
+describe('--model linear', () => {
+  it('refuses widths it has no layers for, naming the flag', () => {
+    expect(() => parseArchitecture({ model: 'linear', hidden: '64' })).toThrow(CmkdError);
+    expect(() => parseArchitecture({ model: 'linear', channels: '8' })).toThrow(
+      /^--channels: a linear model \(--model linear\) has no hidden layers/,
+    );
+    expect(parseArchitecture({ model: 'linear', dropout: '0.2' })).toEqual({ kind: 'linear', architecture: { dropout: 0.2 } });
+    expect(parseArchitecture({ model: 'mlp', hidden: '64' })).toEqual({ kind: 'mlp', architecture: { hidden: [64] } });
   });
 });

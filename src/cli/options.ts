@@ -166,6 +166,14 @@ export function parseArchitecture(f: ArchitectureFlags): { kind?: ModelKind; arc
   if (f.channels !== undefined) architecture.channels = numberListOption('--channels', f.channels, RANGES.width);
   if (f.blocks !== undefined) architecture.blocks = numberOption('--blocks', f.blocks, RANGES.blocks);
   if (f.dropout !== undefined) architecture.dropout = numberOption('--dropout', f.dropout, RANGES.dropout);
+  if (kind === 'linear') {
+    const widths = (['hidden', 'channels', 'blocks'] as const).filter((k) => f[k] !== undefined);
+    if (widths.length)
+      throw new CmkdError(
+        `--${widths[0]}: a linear model (--model linear) has no hidden layers, channels or blocks; leave the flag out or choose --model mlp`,
+        'invalid-option',
+      );
+  }
   return { kind, architecture };
 }
 
