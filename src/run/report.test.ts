@@ -367,3 +367,16 @@ describe('the run report: the verdict track record', () => {
     expect(blocks[at('teachers') + 1].text).toMatch(/^Sign: .* Ranking: /);
   });
 });
+
+describe('the run report: where the methods ran', () => {
+  const methodsText = (r: RunResult) =>
+    blocksOf(buildRunReport(r, '2026-12-07')).find((b) => b.text?.includes('distills from every teacher'))!.text!;
+
+  it('names the teacher the method family ran from only when the run has methods besides the per-teacher one', () => {
+    const r = runResult({ familyFrom: ['a'], effects: {}, deployed: null });
+    expect(methodsText(r)).toContain('; the other methods from **a**, the teacher with the largest measured plain-KD gain');
+    expect(methodsText({ ...r, methods: ['kd'] })).toMatch(
+      /^Plain KD distills from every teacher, in the CCH ranking's order\. Every student/,
+    );
+  });
+});

@@ -29,6 +29,7 @@ import {
   type WrittenReport,
 } from '../report/index.js';
 import { miMethod } from '../criteria/index.js';
+import { teacherMethodId } from '../kd/index.js';
 import type { MeanSd } from '../metrics/index.js';
 import { LEAST_SQUARES } from './baseline.js';
 import type { BaselineRow, RunResult } from './types.js';
@@ -314,14 +315,20 @@ function baselineBlocks(r: RunResult, hName: string) {
   ];
 }
 
+/** Where the other methods ran, when the run has any besides the per-teacher one (nothing to say otherwise). */
+function familyClause({ r, familyFrom, sequential }: ReportContext): string {
+  if (!r.methods.some((m) => m !== teacherMethodId(r.dataset.summary.task.kind))) return '';
+  return `; the other methods from **${familyFrom.join('**, **')}**, the teacher with the largest measured ${perTeacherWords(r).replace(' ', '-')} gain${sequential ? ' at the look it was chosen' : ''} (the CCH ranking's first is **${r.recommended}**)`;
+}
+
 /** The distillation methods table, the deploy rule applied, and the methods chart. */
 function methodsSection(c: ReportContext) {
-  const { r, h, hName, metrics, student, sequential, familyFrom, gainCell, deployed, shown, shownRows, notes } = c;
+  const { r, h, hName, metrics, student, familyFrom, gainCell, deployed, shown, shownRows, notes } = c;
   return {
     heading: 'Distillation methods',
     blocks: [
       paragraph(
-        `${sentenceCase(perTeacherWords(r))} distills from every teacher, in the CCH ranking's order; the other methods from **${familyFrom.join('**, **')}**, the teacher with the largest measured ${perTeacherWords(r).replace(' ', '-')} gain${sequential ? ' at the look it was chosen' : ''} (the CCH ranking's first is **${r.recommended}**). Every student has the same architecture; test metrics are mean ± sd over the splits in the splits column; the gain over the no-KD student is paired by split, with its 95% interval, and bold only for a clear gain. ${GAIN_WORDS}`,
+        `${sentenceCase(perTeacherWords(r))} distills from every teacher, in the CCH ranking's order${familyClause(c)}. Every student has the same architecture; test metrics are mean ± sd over the splits in the splits column; the gain over the no-KD student is paired by split, with its 95% interval, and bold only for a clear gain. ${GAIN_WORDS}`,
       ),
       paragraph(`The deploy rule: ${r.decision.rule}. ${r.decision.sentence}`),
       ...(notes.schedules.length ? [paragraph(`Schedules this budget does not finish: ${notes.schedules.join('; ')}.`)] : []),
