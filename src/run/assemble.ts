@@ -32,12 +32,11 @@ const rowLabel = (rec: ModelRecord): string =>
       ? `STUDENT (${rec.modality}, no KD)`
       : `${rec.method} ← ${rec.teacher}`;
 
+/** Every distilled student as a candidate: its id as the tables label it, and its per-split gains. */
+const gainCandidates = (a: Assembly) => a.candidates.map((c) => ({ id: candidateId(c, a.task), gains: a.gainsOf(c.teacher, c.methodId) }));
+
 /** Every distilled student's gain as the tables show it (decide.ts candidateSummaries), by candidate id. */
-const gainSummaries = (a: Assembly) =>
-  candidateSummaries(
-    a.candidates.map((c) => ({ id: candidateId(c, a.task), gains: a.gainsOf(c.teacher, c.methodId) })),
-    a.design,
-  );
+const gainSummaries = (a: Assembly) => candidateSummaries(gainCandidates(a), a.design);
 
 /** 5. The methods table: the student, the teachers, each distilled student (in candidate order); gains paired by split. */
 export function methodTable(a: Assembly): MethodRow[] {
@@ -87,11 +86,7 @@ export function deployment(
   table: MethodRow[],
   o: { looks: number[]; budget: Budget; familyFrom: string[] },
 ): { best: RunResult['best']; bestRecord: ModelRecord; decision: RunDecision } {
-  const deploy = deployChoice(
-    a.candidates.map((c) => ({ id: candidateId(c, a.task), gains: a.gainsOf(c.teacher, c.methodId) })),
-    a.design,
-    gainUnits(a.headline.metric),
-  );
+  const deploy = deployChoice(gainCandidates(a), a.design, gainUnits(a.headline.metric));
   const studentRow = table.find((row) => row.role === 'student')!;
   const bestRow = deploy.chosen === null ? studentRow : table.find((row) => row.label === deploy.chosen)!;
   const bestRecord = a.records.find(
