@@ -11,7 +11,16 @@ import { availableParallelism, cpus } from 'node:os';
 import type { Command } from 'commander';
 import { BACKEND_CHOICES, type BackendChoice } from '../engine/index.js';
 import { MODEL_KINDS, type ModelKind, type SpecOverrides } from '../models/index.js';
-import { queueConnection, type QueueTarget } from '../run/index.js';
+import {
+  DEFAULT_SPLITS,
+  KFOLD_BELOW,
+  KFOLD_K,
+  KFOLD_K_LARGE,
+  queueConnection,
+  SPLIT_SCHEMES,
+  type QueueTarget,
+  type SplitScheme,
+} from '../run/index.js';
 import type { EarlyStoppingMetric } from '../train/index.js';
 import type { TrainSettings } from '../train/distill.js';
 import { CmkdError, oneOf } from '../util/errors.js';
@@ -112,6 +121,18 @@ export function isQuiet(f: OutputFlags): boolean {
  * `--backend`: the TF.js backend every command that runs models takes. Absent, the engine's own
  * default applies (src/engine/index.ts: $CMKD_BACKEND, else auto), as it does for the pool's workers.
  */
+/** --splits, for every command that plans splits (run, cch, sweep). */
+export function addSplitsFlag(cmd: Command): Command {
+  return cmd.option(
+    '--splits <scheme>',
+    `how rows are split from ${KFOLD_BELOW} rows on: ${SPLIT_SCHEMES.join('|')} (default ${DEFAULT_SPLITS}: stratified ${KFOLD_K_LARGE}-fold, test parts disjoint within a round; random: repeated 70/10/20); below ${KFOLD_BELOW} rows always stratified ${KFOLD_K}-fold`,
+  );
+}
+
+export function splitsOption(f: { splits?: string }): SplitScheme | undefined {
+  return f.splits === undefined ? undefined : oneOf<SplitScheme>('--splits', f.splits, SPLIT_SCHEMES);
+}
+
 export function addBackendFlag(cmd: Command, note = ''): Command {
   return cmd.option('--backend <name>', `TF.js backend (${BACKEND_CHOICES.join('|')}; default: $CMKD_BACKEND, else auto)${note}`);
 }

@@ -47,6 +47,35 @@ describe('per-claim error of the sequential design (≤ 5% per claim)', () => {
   });
 });
 
+describe('k-fold within one round (disjoint test parts, no overlap correction): error ≤ 5% per claim and family-wise', () => {
+  // The run's default from 300 rows on: 10 folds, looks 3, 5, 8 (src/run/rows.ts KFOLD_K_LARGE).
+  const kfold = (delta: number): GainDesign => ({ scheme: 'kfold', folds: 10, nTrain: 1575, nTest: 200, looks: [3, 5, 8], delta });
+  const folds: GainModel = { kind: 'pool', rows: 2000, testFraction: 0.1, disagree: 0.08, noise: 0.01, folds: 10 };
+  it('finite pool dealt into 10 folds', () => {
+    [0, 0.02, 0.05, 0.08].forEach((mu, i) => {
+      const s = simulateClaims(sequentialDecider(kfold(0.05)), folds, mu, 0.05, 1500, 40 + i);
+      expect(s.wrong.gain).toBeLessThanOrEqual(0.05);
+      expect(s.wrong.loss).toBeLessThanOrEqual(0.05);
+      expect(s.wrong.none).toBeLessThanOrEqual(0.05);
+    });
+  });
+  it('the same pool read as if its folds overlapped needs more splits to decide a clear effect', () => {
+    const random: GainDesign = { ...kfold(0.05), scheme: 'random' };
+    const k = simulateClaims(sequentialDecider(kfold(0.05)), folds, 0.08, 0.05, 1500, 50);
+    const r = simulateClaims(sequentialDecider(random), folds, 0.08, 0.05, 1500, 50);
+    expect(k.power).toBeGreaterThan(r.power);
+  });
+  it('deploy claim over 9 candidates with independent splits', () => {
+    const d = kfold(1.5);
+    const run = sequentialRun(d, (c) => deployDecision(c, d).chosen);
+    const o = { rho: 0, tau: 1, reps: 500, seed: 31 };
+    expect(simulateDeploy(Array(9).fill(0), o, run).error).toBeLessThanOrEqual(0.05);
+    const one = simulateDeploy([2.5, 0, 0, 0, 0, 0, 0, 0, 0], o, run);
+    expect(one.error).toBeLessThanOrEqual(0.05);
+    expect(one.power).toBeGreaterThan(0.7);
+  });
+});
+
 describe('family-wise error of the deploy claim over 9 candidates (≤ 5%)', () => {
   const d = design(1.5);
   const run = sequentialRun(d, (c) => deployDecision(c, d).chosen);

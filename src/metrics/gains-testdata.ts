@@ -5,6 +5,7 @@
  * with: today's plain t-interval at a fixed R, and an anytime-valid confidence sequence.
  */
 import { makeRng, type Rng } from '../util/rng.js';
+import { check } from '../util/errors.js';
 import { studentQuantile } from './distributions.js';
 import { decideGain, nextSplits, type GainCandidate, type GainDesign, type GainOutcome } from './gains.js';
 import { meanSd } from './stats.js';
@@ -18,7 +19,16 @@ import { meanSd } from './stats.js';
  * between splits) and adds training noise N(0, noise²).
  */
 export type GainModel =
-  { kind: 'correlated'; rho: number; tau: number } | { kind: 'pool'; rows: number; testFraction: number; disagree: number; noise: number };
+  | { kind: 'correlated'; rho: number; tau: number }
+  | {
+      kind: 'pool';
+      rows: number;
+      testFraction: number;
+      disagree: number;
+      noise: number;
+      /** k-fold within one round: the pool is dealt into `folds` disjoint test parts, split r tests part r (testFraction unused). */
+      folds?: number;
+    };
 
 /** A generator of one dataset's successive split gains for true effect mu. */
 export function gainStream(model: GainModel, mu: number, rng: Rng): () => number {
@@ -34,6 +44,27 @@ export function gainStream(model: GainModel, mu: number, rng: Rng): () => number
     const x = rng.next();
     if (x < q + mu / 2) plus++;
     else if (x < 2 * q) minus++;
+  }
+  if (model.folds !== undefined) {
+    // The pool's rows in a random order (+1s, −1s, then 0s shuffled), dealt into equal folds; split r tests fold r.
+    const values = new Int8Array(rows);
+    values.fill(1, 0, plus);
+    values.fill(-1, plus, plus + minus);
+    for (let i = rows - 1; i > 0; i--) {
+      const j = rng.int(i + 1);
+      const t = values[i];
+      values[i] = values[j];
+      values[j] = t;
+    }
+    const size = Math.floor(rows / model.folds);
+    let fold = 0;
+    return () => {
+      check(fold < model.folds!, `a ${model.folds}-fold pool has no split ${fold + 1}`);
+      let s = 0;
+      for (let i = fold * size; i < (fold + 1) * size; i++) s += values[i];
+      fold++;
+      return s / size + noise * rng.normal();
+    };
   }
   const nTest = Math.round(rows * testFraction);
   return () => {

@@ -28,7 +28,15 @@ describe('a distilled student the sequential splits stopped early', () => {
   // interval too wide to decide alone but whose upper end is below a's lower end: 'b' cannot be the one deployed.
   const student = records('student', [0.8, 0.7, 0.75]);
   const kd = { a: records('distilled', [0.9, 0.802, 0.851], 'a'), b: records('distilled', [0.81, 0.69, 0.75], 'b') };
-  const design = gainDesign({ scheme: 'random', nTrain: 700, nTest: 200, looks: [3, 5], metric: 'f1Weighted', baselineMean: 0.75 });
+  const design = gainDesign({
+    scheme: 'random',
+    folds: 0,
+    nTrain: 700,
+    nTest: 200,
+    looks: [3, 5],
+    metric: 'f1Weighted',
+    baselineMean: 0.75,
+  });
   const a: Assembly = {
     records: [...student, ...kd.a, ...kd.b],
     candidates: ['a', 'b'].map((teacher) => ({ teacher, methodId: 'kd', splits: 3, closed: true })),

@@ -24,9 +24,9 @@ import {
   type GainUnits,
 } from '../metrics/index.js';
 import type { MeanSd } from '../metrics/index.js';
-import { KFOLD_K } from './rows.js';
 import type { ScoredRecord } from './summarise.js';
 import type { NextStep } from './types.js';
+import { foldsOf, KFOLD_BELOW, type SplitScheme } from './rows.js';
 import { check } from '../util/errors.js';
 
 export const DEPLOY_RULE =
@@ -42,6 +42,8 @@ export interface GainSummary {
 /** The run's design of its gains. */
 export function gainDesign(o: {
   scheme: 'random' | 'kfold';
+  /** With 'kfold': the folds k. */
+  folds: number;
   nTrain: number;
   nTest: number;
   looks: readonly number[];
@@ -53,7 +55,7 @@ export function gainDesign(o: {
     scheme: o.scheme,
     nTrain: o.nTrain,
     nTest: o.nTest,
-    folds: KFOLD_K,
+    folds: o.folds,
     looks: o.looks,
     delta: o.delta ?? practicalMargin(o.metric, o.baselineMean),
     alpha: DEFAULT_ALPHA,
@@ -146,12 +148,25 @@ export function sequentialLooks(looks: readonly number[], max?: number): number[
 }
 
 /**
- * Sequential looks over k-fold splits: the first look tests every fold (k splits), the looks below k
- * dropped; a cap below k (--max-repeats) keeps the looks as they are.
+ * Sequential looks over k-fold splits, when the cap passes k. Small data (`everyFoldFirst`): the first
+ * look tests every fold (k splits), the looks below k dropped. Otherwise the looks stay within one
+ * round, the cap becoming k: past it the test rows repeat and every look would need the overlap
+ * correction. A cap below k (--max-repeats) keeps the looks as they are.
  */
-export function foldLooks(looks: readonly number[], k: number): number[] {
+export function foldLooks(looks: readonly number[], k: number, everyFoldFirst: boolean): number[] {
   if (looks[looks.length - 1] < k) return [...looks];
-  return [k, ...looks.filter((R) => R > k)];
+  if (everyFoldFirst) return [k, ...looks.filter((R) => R > k)];
+  return [...looks.filter((R) => R < k), k];
+}
+
+/**
+ * The looks of sequential splits under `scheme` on `n` rows: the budget's (`planned`), fitted to k-fold
+ * by foldLooks — small data always; from KFOLD_BELOW rows on unless the cap is the user's (--max-repeats).
+ */
+export function schemeLooks(planned: readonly number[], scheme: SplitScheme, n: number, userCap: boolean): number[] {
+  if (scheme !== 'kfold') return [...planned];
+  const small = n < KFOLD_BELOW;
+  return small || !userCap ? foldLooks(planned, foldsOf(n), small) : [...planned];
 }
 
 // A gain's half-width at a larger cap R′ if its spread between splits stays s: c′·√f(R′)·s, c′ the last critical value of the looks below R′ then R′
@@ -182,7 +197,9 @@ export function nextStep(
   o: { looks: readonly number[]; planned: readonly number[]; modelsPerSplit: number; pace: number },
 ): NextStep {
   const cap = o.looks[o.looks.length - 1];
-  const nextCap = o.planned.find((x) => x > cap) ?? Math.ceil(cap * 1.6);
+  // Within a round of k folds the next cap is the round's end: past it the test rows repeat (the overlap correction).
+  const roundEnd = d.scheme === 'kfold' && cap < d.folds! ? d.folds! : undefined;
+  const nextCap = roundEnd ?? o.planned.find((x) => x > cap) ?? Math.ceil(cap * 1.6);
   const models = (nextCap - cap) * o.modelsPerSplit;
   // One split has no interval (NaN), nor anything to project one from.
   const widest = (R: number) => (R < 2 ? NaN : Math.max(...gains.map((g) => projectedHalfWidth(g, d, R))));

@@ -101,13 +101,11 @@ describe('cmkd run (main job)', () => {
     expect(r.outcomes.map((o) => o.teacher).sort()).toEqual(['blocks', 'fourier', 'fusion']);
     expect(r.verdict).toMatch(/Deploy/);
     expect(summaryAgainstTables(r)).toEqual([]);
-    // Fixed epochs (the budget's `epochs`); 300 rows: random splits, 30 + 60 held-out rows, too few for KSG; some class validates on 2 rows.
-    expect(r.schedule).toMatchObject({ epochs: 2, patience: 2, minEpochs: 2, stepsPerEpoch: 7 });
-    expect(r.splits).toBe('random');
-    expect(r.warnings).toEqual([
-      expect.stringMatching(/on the 90 held-out rows \(30 validation \+ 60 test\)/),
-      expect.stringMatching(/^Validation has as few as 2 rows of some class/),
-    ]);
+    // Fixed epochs (the budget's `epochs`); 300 rows: 10-fold splits (236 training rows), 34 + 30 held-out rows, too few for
+    // the MI estimate; validation, stratified, has at least 3 rows of each class.
+    expect(r.schedule).toMatchObject({ epochs: 2, patience: 2, minEpochs: 2, stepsPerEpoch: 8 });
+    expect([r.splits, r.folds]).toEqual(['kfold', 10]);
+    expect(r.warnings).toEqual([expect.stringMatching(/on the 64 held-out rows \(34 validation \+ 30 test\)/)]);
     const { model, meta } = await loadModel(path.join(outDir, 'best-student'));
     expect(meta.modality).toBe('profiles');
     expect((meta.extra as { modelCard: { label: string } }).modelCard.label).toBe(r.best.label);

@@ -149,7 +149,7 @@ async function mainJob(o: RunOptions): Promise<RunResult> {
   const { records, studentRecs, gainsOf } = recordsOf(done, headline);
   const design = () =>
     gainDesign({
-      ...{ scheme: p.scheme, nTrain: splits[0].train.length, nTest: splits[0].test.length, looks, metric: headline.metric },
+      ...{ scheme: p.scheme, folds: p.folds, nTrain: splits[0].train.length, nTest: splits[0].test.length, looks, metric: headline.metric },
       baselineMean: summariseValues(studentRecs().map((r) => r.test[headline.metric])).mean,
       delta: o.delta,
     });
@@ -178,7 +178,15 @@ async function mainJob(o: RunOptions): Promise<RunResult> {
   const result: RunResult = {
     version: VERSION,
     dataset: { name: ds.name, n: ds.n, summary: describeDataset(ds), subsampledFrom: p.base === p.loaded ? null : p.loaded.n },
-    ...{ student: o.student, teachers: p.teachers, budget: p.budget, schedule: p.schedule, splits: p.scheme, methods: p.methods },
+    ...{
+      student: o.student,
+      teachers: p.teachers,
+      budget: p.budget,
+      schedule: p.schedule,
+      splits: p.scheme,
+      folds: p.folds,
+      methods: p.methods,
+    },
     ...{ headline, cch, recommended: cch.ranking[0], records: a.records, decision, table, analysis: p.analysis, outcomes },
     baselines: runBaselines(ds, splits, a.records),
     ...{ agreement: agreementOf(outcomes), best, verdict: '', warnings: p.warnings },

@@ -23,9 +23,9 @@ import type { ProgressFn } from '../util/progress.js';
 import { VERSION } from '../version.js';
 import { architectureFor, budgetTraining, resolveRunBudget, trainingSchedule, type Budget, type TrainingSchedule } from './budget.js';
 import { asJson, execute, type Cell, type Json, type RecipeRunner, type WorkspaceRecipe } from './cells.js';
-import { foldLooks, sequentialLooks } from './decide.js';
+import { schemeLooks, sequentialLooks } from './decide.js';
 import { modelPath, modelRunners, type ModelCellKind, type ModelWorkspace } from './model-cells.js';
-import { checkRows, KFOLD_K, planSplits, splitScheme, type SplitPlan } from './rows.js';
+import { checkRows, foldsOf, planSplits, splitScheme, type SplitPlan } from './rows.js';
 import { analysisSettings, capRows, checkOptions, FUSION, type RunOptions } from './run-options.js';
 import { fingerprintOf, type StageStore } from './stages.js';
 import type { AnalysisSettings } from './types.js';
@@ -48,6 +48,8 @@ export interface Prepared {
   budget: Budget;
   schedule: TrainingSchedule;
   scheme: SplitPlan['scheme'];
+  /** With 'kfold': the folds k. */
+  folds: number;
   /** Split counts at which gains are decided; the last is the cap (one look: a fixed count). */
   looks: number[];
   /** The modalities the fusion teacher concatenates (null: no fusion teacher). */
@@ -208,8 +210,11 @@ async function deriveRun(o: RunOptions): Promise<Prepared> {
   const seed = o.seed ?? 0;
   const { loaded, base, ds, analysis, teachers, asked, useFusion } = await dataOf(o, budget, seed);
   const allTeachers = useFusion ? [...teachers, FUSION] : teachers;
-  // On k-fold splits (small data) sequential splits start with every fold tested, not the first 3 of 5.
-  const looks = fixed === undefined && splitScheme(ds.n) === 'kfold' ? foldLooks(planned, KFOLD_K) : planned;
+  // The scheme asked (--splits) or the default; k-fold on small data whatever is asked.
+  const chosen = splitScheme(ds.n, o.splits);
+  const folds = foldsOf(ds.n);
+  // Sequential splits on k-fold: small data starts with every fold tested, not the first 3 of 5; otherwise the budget's looks stay within one round.
+  const looks = fixed === undefined ? schemeLooks(planned, chosen, ds.n, o.maxRepeats !== undefined) : planned;
   checkModelReads(budget, ds, [o.student, ...allTeachers]);
   // The budget's methods that take the task: for regression, those that distil by regression (the logit methods and DisCoM-KD need classes).
   const methods = asked.length
@@ -220,7 +225,7 @@ async function deriveRun(o: RunOptions): Promise<Prepared> {
   // Random 70/10/20 splits, or stratified 5-fold on small data, up to the cap (split r depends on the seed and r alone);
   // the budget's steps in epochs for split 0's training rows.
   const { scheme, splits, warnings } = countedIn(loaded, ds, () => {
-    const plan = planSplits(ds, looks[looks.length - 1], seed);
+    const plan = planSplits(ds, looks[looks.length - 1], seed, chosen);
     const rows = checkRows(ds, plan.splits, { allowSmall: o.allowSmall, predicted: analysis.representation === 'predicted' });
     // Row counts of a subsample are the subsample's: said so, as a refusal says it.
     const n = (x: number) => x.toLocaleString('en-US');
@@ -252,7 +257,7 @@ async function deriveRun(o: RunOptions): Promise<Prepared> {
   const settings = { dataset: ds.name, n: ds.n, student: o.student, teachers: allTeachers, methods, budget };
   const more = { repeats: fixed ?? 'auto', looks, splits: scheme, schedule, seed, version: VERSION };
   return {
-    ...{ loaded, base, ds, budget, schedule, scheme, looks, warnings, teachers: allTeachers, fusionOf: useFusion ? teachers : null },
+    ...{ loaded, base, ds, budget, schedule, scheme, folds, looks, warnings, teachers: allTeachers, fusionOf: useFusion ? teachers : null },
     ...{ methods, analysis, store, workspace: { splits, cells: runCells(ds, splits, budget, seed) } },
     workers: executor.workers,
     recipe: executor.recipe,

@@ -120,6 +120,7 @@ function runResult(o: {
     budget: { name: 'quick' } as Budget,
     schedule: { epochs: 2 } as TrainingSchedule,
     splits: 'random',
+    folds: 10,
     methods: ['kd', 'dkd'],
     headline: { metric: 'f1Weighted', higherIsBetter: true },
     analysis: { representation: 'predicted' } as RunResult['analysis'],

@@ -102,7 +102,7 @@ function reportContext(r: RunResult) {
   // The headline is the deploy decision (DEPLOY_RULE, src/run/decide.ts); the paragraph under it gives its reason.
   const tone = r.best.beatsStudent ? ('positive' as const) : ('neutral' as const);
   const headlineText = r.best.beatsStudent ? `Deploy ${r.best.label}` : 'Deploy the student alone';
-  const splitsText = (n: number) => `${n} ${r.splits === 'kfold' ? 'stratified 5-fold' : '70/10/20'} split${n === 1 ? '' : 's'}`;
+  const splitsText = (n: number) => `${n} ${r.splits === 'kfold' ? `stratified ${r.folds}-fold` : '70/10/20'} split${n === 1 ? '' : 's'}`;
   const sequential = r.decision.looks.length > 1;
   const familyFrom = r.decision.familyFrom.length ? r.decision.familyFrom : [r.recommended];
   const gainCell = (g: MeanSd | undefined, ci: [number, number] | null | undefined) => (g ? { value: g.mean, ci: ci ?? null } : null);

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { MultimodalDataset } from '../data/index.js';
 import { CmkdError } from '../util/errors.js';
-import { checkRows, KFOLD_BELOW, planSplits } from './rows.js';
+import { checkRows, KFOLD_BELOW, KFOLD_K_LARGE, planSplits, splitScheme } from './rows.js';
 
 /** n rows dealt round-robin over `classes` classes (or a regression target), one table feature. */
 function dataset(n: number, classes = 10, regression = false): MultimodalDataset {
@@ -17,15 +17,33 @@ function dataset(n: number, classes = 10, regression = false): MultimodalDataset
 }
 
 describe('planSplits', () => {
-  it('uses random 70/10/20 splits from KFOLD_BELOW rows on, stratified 5-fold below', () => {
-    const big = planSplits(dataset(KFOLD_BELOW), 2, 1);
-    expect(big.scheme).toBe('random');
-    expect(big.splits[0].test.length).toBe(KFOLD_BELOW / 5);
+  it('uses stratified 10-fold (or random 70/10/20 when asked) from KFOLD_BELOW rows on, stratified 5-fold below', () => {
+    const big = planSplits(dataset(KFOLD_BELOW), 10, 1);
+    expect([big.scheme, big.folds]).toEqual(['kfold', KFOLD_K_LARGE]);
+    // One round of 10 folds: disjoint test parts, every row tested once; 1/8 of the rest validates.
+    const all = big.splits.flatMap((s) => Array.from(s.test)).sort((a, b) => a - b);
+    expect(all).toEqual(Array.from({ length: KFOLD_BELOW }, (_, i) => i));
+    expect(big.splits[0].test.length).toBe(KFOLD_BELOW / 10);
+    expect(big.splits[0].val.length).toBe(Math.round((KFOLD_BELOW * 9) / 10 / 8));
+    // Split r does not depend on how many splits are planned.
+    expect(planSplits(dataset(KFOLD_BELOW), 3, 1).splits[2]).toEqual(big.splits[2]);
+    const random = planSplits(dataset(KFOLD_BELOW), 2, 1, 'random');
+    expect(random.scheme).toBe('random');
+    expect(random.splits[0].test.length).toBe(KFOLD_BELOW / 5);
     const small = planSplits(dataset(KFOLD_BELOW - 1), 5, 1);
     expect(small.scheme).toBe('kfold');
     // 5-fold: every row tested exactly once over 5 repeats.
     const tested = small.splits.flatMap((s) => Array.from(s.test)).sort((a, b) => a - b);
     expect(tested).toEqual(Array.from({ length: KFOLD_BELOW - 1 }, (_, i) => i));
+  });
+
+  it('keeps small data on 5-fold, and refuses --splits random there in one line', () => {
+    expect(splitScheme(KFOLD_BELOW - 1)).toBe('kfold');
+    expect(splitScheme(KFOLD_BELOW - 1, 'kfold')).toBe('kfold');
+    expect(splitScheme(KFOLD_BELOW, 'random')).toBe('random');
+    expect(() => splitScheme(KFOLD_BELOW - 1, 'random')).toThrow(
+      /^--splits random: below 300 rows a run splits by stratified 5-fold \(this dataset has 299\); expected kfold or no --splits$/,
+    );
   });
 });
 
@@ -49,7 +67,7 @@ describe('checkRows', () => {
     );
     // Enough rows overall, but validation too thin per class (40 classes: 1 or 2 validation rows each).
     const many = dataset(400, 40);
-    const warnings = checkRows(many, planSplits(many, 1, 0).splits);
+    const warnings = checkRows(many, planSplits(many, 1, 0, 'random').splits);
     expect(warnings).toHaveLength(1);
     expect(warnings[0]).toMatch(/^Validation has as few as 1 row of some class \(fewer than 3 of each of 40\) in some repeat:/);
     // Regression: no per-class clause.

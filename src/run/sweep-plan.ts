@@ -1,5 +1,5 @@
 /** The sweep's plan: its method rows (the registry's methods × the temperature and λ grids), its settings, and per repeat a teacher, a no-KD student and a student per row, as model cells (src/run/model-cells.ts). */
-import { getModality, stratifiedSplit, type MultimodalDataset } from '../data/index.js';
+import { getModality, stratifiedKFoldSplits, stratifiedSplit, type MultimodalDataset, type Split } from '../data/index.js';
 import {
   describeMethod,
   LSKD_SUFFIX,
@@ -29,7 +29,8 @@ import {
   type TrainCellInputs,
 } from './model-cells.js';
 import type { SweepCell, SweepDesign, SweepRow } from './sweep-table.js';
-import { sequentialLooks } from './decide.js';
+import { schemeLooks, sequentialLooks } from './decide.js';
+import { foldsOf, splitScheme, type SplitScheme } from './rows.js';
 import type { ModelRecord } from './types.js';
 
 /** The default method list: every method id of the registry (the KD family with and without logit standardisation, feature KD, DisCoM-KD). */
@@ -69,6 +70,8 @@ export interface SweepPlanOptions {
   maxRepeats?: number;
   /** Practical margin δ of the headline gain, in its units (default per metric: src/metrics/gains.ts PRACTICAL_MARGINS). */
   delta?: number;
+  /** How rows are split (src/run/rows.ts splitScheme; default DEFAULT_SPLITS from KFOLD_BELOW rows on). */
+  splits?: SplitScheme;
   seed?: number;
   /**
    * Every model's training (src/run/budget.ts budgetTraining on the first split's training rows),
@@ -92,6 +95,9 @@ export type SweepConfig = {
   studentModality: string;
   teacherModality: string;
   seed: number;
+  /** The split scheme and, for k-fold, its folds (src/run/rows.ts). */
+  splits: SplitScheme;
+  folds: number;
   budget: SweepCellBudget;
 };
 
@@ -161,7 +167,8 @@ export function prepareSweep(o: SweepPlanOptions): {
   const ds = o.dataset;
   const student = getModality(ds, o.student);
   const teacher = getModality(ds, o.teacher);
-  const looks = sweepLooks(o);
+  const splits = splitScheme(ds.n, o.splits);
+  const looks = sweepLooks(o, splits, ds.n);
   const seed = o.seed ?? 0;
   const entries = sweepEntries(
     o.methods ?? (ds.task.kind === 'classification' ? DEFAULT_SWEEP_METHODS : REGRESSION_METHOD_IDS),
@@ -169,10 +176,12 @@ export function prepareSweep(o: SweepPlanOptions): {
     o.lambdas,
     ds.task.kind,
   );
-  const split = stratifiedSplit(ds, { seed });
+  const folds = foldsOf(ds.n);
+  const split = sweepSplit(ds, { seed, splits, folds }, 0);
   const studentKind = o.budget.model ?? defaultModelKind(student);
   const config: SweepConfig = {
     ...{ dataset: ds.name, rows: ds.n, task: ds.task.kind, studentModality: student.name, teacherModality: teacher.name, seed },
+    ...{ splits, folds },
     budget: {
       ...budgetTraining(o.budget, split.train.length),
       kind: studentKind,
@@ -193,7 +202,7 @@ export function prepareSweep(o: SweepPlanOptions): {
     { id: 'student', label: `STUDENT (${student.name}, no KD)`, role: 'student' },
     ...entries.map((e) => ({ id: e.id, label: e.label, role: 'method' as const })),
   ];
-  const design = { looks, nTrain: split.train.length, nTest: split.test.length, delta: o.delta };
+  const design = { looks, scheme: splits, folds, nTrain: split.train.length, nTest: split.test.length, delta: o.delta };
   return {
     config,
     order,
@@ -211,8 +220,13 @@ export function prepareSweep(o: SweepPlanOptions): {
   };
 }
 
-/** The planned looks: one for a fixed count, else the budget's up to --max-repeats. */
-function sweepLooks(o: SweepPlanOptions): number[] {
+/** Split r of a sweep: k-fold split r of seed `seed`, or the random split of seed `seed + r`. */
+function sweepSplit(ds: MultimodalDataset, c: Pick<SweepConfig, 'seed' | 'splits' | 'folds'>, r: number): Split {
+  return c.splits === 'kfold' ? stratifiedKFoldSplits(ds, r + 1, c.seed, c.folds)[r] : stratifiedSplit(ds, { seed: c.seed + r });
+}
+
+/** The planned looks: one for a fixed count, else the budget's up to --max-repeats, fitted to the split scheme. */
+function sweepLooks(o: SweepPlanOptions, scheme: SplitScheme, n: number): number[] {
   const repeats = o.repeats ?? 'auto';
   if (repeats !== 'auto') {
     check(Number.isInteger(repeats) && repeats >= 1, `sweep: --repeats must be an integer ≥ 1 or 'auto', got ${repeats}`, 'invalid-option');
@@ -223,7 +237,7 @@ function sweepLooks(o: SweepPlanOptions): number[] {
     `sweep: --delta must be a number > 0 (got ${o.delta})`,
     'invalid-option',
   );
-  return sequentialLooks(o.budget.looks, o.maxRepeats);
+  return schemeLooks(sequentialLooks(o.budget.looks, o.maxRepeats), scheme, n, o.maxRepeats !== undefined);
 }
 
 /** Checks every method's settings before anything is trained; returns the schedules the budget does not finish, per row. */
@@ -300,7 +314,7 @@ export function sweepCells(dataset: MultimodalDataset, config: SweepConfig): Mod
   const { kind, teacherKind, architecture, ...training } = config.budget;
   return {
     ds: dataset,
-    split: (r) => stratifiedSplit(dataset, { seed: config.seed + r }),
+    split: (r) => sweepSplit(dataset, config, r),
     training: (r) => ({ ...training, seed: config.seed + r }),
     // The teacher shares the students' architecture when it has their kind.
     model: (_m, role) => ({

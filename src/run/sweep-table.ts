@@ -47,6 +47,9 @@ export interface SweepRow {
 /** How a sweep's gains are decided: its planned looks (a fixed count: one) and the rows of its splits (src/run/decide.ts gainDesign). */
 export interface SweepDesign {
   looks: readonly number[];
+  scheme: 'random' | 'kfold';
+  /** With 'kfold': the folds k. */
+  folds: number;
   nTrain: number;
   nTest: number;
   /** Practical margin δ of the headline gain (default per metric). */
@@ -83,7 +86,7 @@ export function sweepGains(cells: readonly SweepCell[], row: string, task: 'clas
 export function sweepGainDesign(cells: readonly SweepCell[], task: 'classification' | 'regression', design: SweepDesign): GainDesign {
   const metric = headlineOf(task).metric;
   const baselineMean = summariseValues(cells.filter((c) => c.row === 'student').map((c) => c.test[metric])).mean;
-  return gainDesign({ ...design, scheme: 'random', metric, baselineMean });
+  return gainDesign({ ...design, metric, baselineMean });
 }
 
 /** Aggregate cells into the table (rows in `order`; rows without cells show n = 0). */

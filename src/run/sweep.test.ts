@@ -18,7 +18,7 @@ import {
   type SweepOptions,
 } from './sweep.js';
 import { distillTestDataset } from '../train/testdata.js';
-import { stratifiedSplit } from '../data/index.js';
+import { stratifiedKFoldSplits } from '../data/index.js';
 import { openCandidates } from './decide.js';
 import { fromJson } from './cells.js';
 import { tinySweepBudget } from './testing.js';
@@ -92,7 +92,7 @@ describe('sweepEntries', () => {
       { id: 'student', label: 'STUDENT', role: 'student' as const },
       { id: 'kd', label: 'KD', role: 'method' as const },
     ];
-    const design = { looks: [2], nTrain: 70, nTest: 20 };
+    const design = { looks: [2], scheme: 'random' as const, folds: 0, nTrain: 70, nTest: 20 };
     const t = sweepTable(cells, order, 'classification', 2, design);
     expect(t.headline).toBe('f1Weighted');
     expect(t.rows[2].metrics.f1Weighted.mean).toBeCloseTo(0.7, 12);
@@ -249,9 +249,11 @@ describe('sequential sweep', () => {
       delta,
     });
     // Which rows were open at the first look, recomputed from the first look's records.
-    const split = stratifiedSplit(ds, { seed: 5 });
+    // 90 rows: stratified 5-fold splits, as cmkd run splits data this small.
+    const split = stratifiedKFoldSplits(ds, 1, 5, 5)[0];
     const first = r.cells.filter((c) => c.repeat < 2);
-    const d = sweepGainDesign(first, 'classification', { looks, nTrain: split.train.length, nTest: split.test.length, delta });
+    const design = { looks, scheme: 'kfold' as const, folds: 5, nTrain: split.train.length, nTest: split.test.length, delta };
+    const d = sweepGainDesign(first, 'classification', design);
     const methods = r.table.rows.filter((row) => row.role === 'method');
     const open = openCandidates(
       methods.map((row) => ({ id: row.label, gains: sweepGains(first, row.id, 'classification') })),

@@ -90,6 +90,9 @@ export interface SweepResult {
   notes: string[];
   /** The deploy decision over the method rows and how the sequential splits ended. */
   decision: Decision;
+  /** How the rows were split (src/run/rows.ts), and the folds k of 'kfold'. */
+  splits: 'random' | 'kfold';
+  folds: number;
 }
 
 /** What every cell of a sweep shares: the model cells' workspace (the dataset, and the sweep's splits, seeds and budget). */
@@ -174,7 +177,8 @@ async function runSweep(o: SweepOptions & { pool?: CellPool }): Promise<SweepRes
   const table = await write(decision);
   const figure = await renderChart(sweepFigureSpec(table, config.studentModality), path.join(o.outDir, METHODS_FIGURE));
   const seconds = (Date.now() - started) / 1000;
-  return { table, decision, cells: cells(), ...counts, seconds, outDir: o.outDir, figures: figure.files, notes };
+  const splits = { splits: config.splits, folds: config.folds };
+  return { table, decision, cells: cells(), ...counts, seconds, outDir: o.outDir, figures: figure.files, notes, ...splits };
 }
 
 /** DEPLOY_RULE applied to the method rows, how the splits ended, and the next step (decide.ts nextStep: a split adds the open rows, the teacher and the no-KD student). */

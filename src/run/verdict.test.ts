@@ -11,6 +11,7 @@ import {
   pairedGains,
   projectedHalfWidth,
   summariseGain,
+  schemeLooks,
 } from './decide.js';
 import { summaryAgainstTables } from './testing.js';
 import type { RunResult } from './types.js';
@@ -40,7 +41,7 @@ describe('from per-repeat records to the verdicts and their words', () => {
     unsure: [0.84, 0.74, 0.79],
   };
   // Three fixed random 70/10/20 splits of 1000 rows: the Nadeau–Bengio-corrected interval at one look.
-  const design = gainDesign({ scheme: 'random', nTrain: 700, nTest: 200, looks: [3], metric: 'f1Weighted', baselineMean: 0.75 });
+  const design = gainDesign({ scheme: 'random', folds: 0, nTrain: 700, nTest: 200, looks: [3], metric: 'f1Weighted', baselineMean: 0.75 });
   const outcomes = teacherOutcomes(cch, (t) => summariseGain(pairedGains(records(kd[t]), student, 'f1Weighted', true), design));
   const of = (t: string) => outcomes.find((o) => o.teacher === t)!;
 
@@ -125,6 +126,26 @@ describe('from per-repeat records to the verdicts and their words', () => {
     // 'flat' (+5, −5, 0 points) cannot be decided however many splits; +5.3 points with 0.5 points of spread can.
     expect(couldDecide(g, design, 20)).toBe(false);
     expect(couldDecide([0.05, 0.055, 0.06], design, 5)).toBe(true);
+  });
+
+  it('on k-fold splits: looks stay within one round of 10 folds, and the next step finishes the round', () => {
+    // The budgets' looks on 2,000 rows: quick unchanged, standard and full capped at the round's 10 folds.
+    expect(schemeLooks([3, 5, 8], 'kfold', 2000, false)).toEqual([3, 5, 8]);
+    expect(schemeLooks([3, 5, 8, 12], 'kfold', 2000, false)).toEqual([3, 5, 8, 10]);
+    expect(schemeLooks([5, 8, 12, 20], 'kfold', 2000, false)).toEqual([5, 8, 10]);
+    // A cap the user gave is kept (past 10 the test rows repeat: the corrected factor applies); random splits keep the budget's.
+    expect(schemeLooks([3, 5, 8, 13], 'kfold', 2000, true)).toEqual([3, 5, 8, 13]);
+    expect(schemeLooks([3, 5, 8, 12], 'random', 2000, false)).toEqual([3, 5, 8, 12]);
+    // Small data: the first look tests every one of the 5 folds.
+    expect(schemeLooks([3, 5, 8], 'kfold', 120, false)).toEqual([5, 8]);
+    expect(schemeLooks([3, 5, 8], 'kfold', 120, true)).toEqual([5, 8]);
+    const kfold = { ...design, scheme: 'kfold' as const, folds: 10, looks: [3, 5, 8] };
+    const gains = [[0.05, 0.01, 0.03, 0.04, 0.0, 0.02, 0.06, 0.01]];
+    const next = nextStep(gains, kfold, { looks: [3, 5, 8], planned: [3, 5, 8], modelsPerSplit: 4, pace: 2 });
+    expect([next.maxRepeats, next.models]).toEqual([10, 8]);
+    // Within the round the factor is 1/R: 10 folds are narrower than 8; past it (13 splits) the overlap floor comes back.
+    expect(projectedHalfWidth(gains[0], kfold, 10)).toBeLessThan(projectedHalfWidth(gains[0], kfold, 8));
+    expect(projectedHalfWidth(gains[0], kfold, 13)).toBeGreaterThan(projectedHalfWidth(gains[0], kfold, 10));
   });
 
   it('gives the next step after a single split (no interval to project from) instead of refusing its looks', () => {

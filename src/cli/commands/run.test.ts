@@ -22,11 +22,30 @@ describe('cmkd run flags', () => {
       ['--model', 'vit', /^cmkd: error: .*model.*'vit'.*mlp.*\n$/],
       ['--hidden', '8,0', /^cmkd: error: --hidden '8,0': expected comma-separated values, each an integer from 1 to 65536\n$/],
       ['--dropout', '1', /^cmkd: error: --dropout '1': expected a number from 0 to 0.99\n$/],
+      ['--splits', 'loo', /^cmkd: error: unknown --splits 'loo'; expected one of: random, kfold\n$/],
     ] as const) {
       const r = await run('run', 'digits', '--student', 'textured', flag, value, '--out', join(root, 'x'), '--quiet');
       expect(r.code).toBe(2);
       expect(r.stderr).toMatch(want);
     }
+  });
+
+  it('refuses --splits random below 300 rows on one line (small data is always split by 5-fold)', async () => {
+    const r = await run(
+      'run',
+      'digits?n=120&modalities=profiles,blocks&cache=false',
+      '--student',
+      'profiles',
+      '--splits',
+      'random',
+      '--out',
+      join(root, 's'),
+      '--quiet',
+    );
+    expect(r.code).toBe(2);
+    expect(r.stderr).toBe(
+      'cmkd: error: --splits random: below 300 rows a run splits by stratified 5-fold (this dataset has 120); expected kfold or no --splits\n',
+    );
   });
 
   it('refuses data below the floor on one line naming --allow-small', async () => {

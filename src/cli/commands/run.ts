@@ -22,6 +22,8 @@ import { initEngine } from '../../engine/index.js';
 import {
   addArchitectureFlags,
   addBackendFlag,
+  addSplitsFlag,
+  splitsOption,
   addExecutorFlags,
   addOutputFlags,
   backendOption,
@@ -156,6 +158,7 @@ export interface SharedRunFlags extends ExecutorFlags, OutputFlags, Architecture
   repeats?: string;
   maxRepeats?: string;
   delta?: string;
+  splits?: string;
   maxSteps?: string;
   epochs?: string;
   patience?: string;
@@ -185,7 +188,7 @@ function budgetSummary(): string {
 const RUN_PATIENCE = { ...RANGES.patience, min: 1 };
 
 export function addRunFlags(cmd: Command, name: 'run' | 'cch'): Command {
-  return addArchitectureFlags(addOutputFlags(addBackendFlag(addExecutorFlags(cmd))), {
+  return addArchitectureFlags(addSplitsFlag(addOutputFlags(addBackendFlag(addExecutorFlags(cmd)))), {
     depth: true,
     note: " (default: the budget's, for every model of the run)",
   })
@@ -249,6 +252,7 @@ export function parseRunFlags(f: SharedRunFlags): Omit<RunOptions, 'dataset' | '
     repeats: numberOrAutoOption('--repeats', f.repeats, RANGES.repeats) ?? 'auto',
     maxRepeats: numberOption('--max-repeats', f.maxRepeats, RANGES.maxRepeats),
     delta: numberOption('--delta', f.delta, RANGES.delta),
+    splits: splitsOption(f),
     maxSteps: numberOption('--max-steps', f.maxSteps, RANGES.maxSteps),
     epochs: numberOption('--epochs', f.epochs, RANGES.epochs),
     patience: numberOption('--patience', f.patience, RUN_PATIENCE),

@@ -14,6 +14,8 @@ import { emit, progressBars, table, warn } from '../output.js';
 import { addDatasetFlags, columnOptions, hiddenAlias, interruptSignal, prepareOutDir, type DatasetFlags } from '../common.js';
 import {
   addBackendFlag,
+  addSplitsFlag,
+  splitsOption,
   addBudgetFlags,
   addExecutorFlags,
   addOutputFlags,
@@ -44,6 +46,7 @@ interface SweepFlags extends DatasetFlags, BudgetFlags, ExecutorFlags, OutputFla
   repeats?: string;
   maxRepeats?: string;
   delta?: string;
+  splits?: string;
   quick?: boolean;
   resume?: boolean;
   out: string;
@@ -98,10 +101,11 @@ function humanSweep(
   const t = formatSweepTable(r.table);
   const d = r.decision;
   const { scale, unit } = gainUnits(r.table.headline);
+  const kind = r.splits === 'kfold' ? `stratified ${r.folds}-fold` : '70/10/20';
   const splits =
     r.repeats === 'auto'
-      ? `sequential 70/10/20 splits (looks ${d.looks.join(', ')}; ${d.splitsUsed} used)`
-      : `${r.repeats} repeated 70/10/20 splits`;
+      ? `sequential ${kind} splits (looks ${d.looks.join(', ')}; ${d.splitsUsed} used)`
+      : `${r.repeats} repeated ${kind} splits`;
   return [
     `sweep on ${r.dataset} (${r.rows} rows): student ${student}, teacher ${teacher}; ${splits}; test metrics mean ± sd`,
     table(t.header, t.rows),
@@ -116,37 +120,39 @@ function humanSweep(
 export function register(program: Command): void {
   addBudgetFlags(
     addDatasetFlags(
-      addOutputFlags(
-        addBackendFlag(
-          addExecutorFlags(
-            hiddenAlias(hiddenAlias(program.command('sweep'), '--student-modality <name>'), '--teacher-modality <name>')
-              .description(
-                'compare distillation methods on repeated 70/10/20 splits: TEACHER, no-KD STUDENT and one student per method, mean ± sd of the test metrics',
-              )
-              .argument('<dataset>', "'digits' (or 'digits?n=2000'), a directory with cmkd.json, or a .csv with --csv-modality/--label")
-              .option('--student <modality>', 'the modality the students read (required)')
-              .option('--teacher <modality>', "the modality the teacher reads (required; 'a+b' fuses a and b)")
-              .option('--methods <list>', `comma-separated, from ${METHOD_IDS.join(', ')} (default: ${DEFAULT_SWEEP_METHODS.join(',')})`)
-              .option('--temperatures <list>', `a row per temperature for kd, dkd, mlkd, e.g. 2,4 ${range(RANGES.temperature)}`)
-              .option('--lambdas <list>', `a row per KD-term weight λ for kd, ctkd, mlkd, feature, e.g. 0.5,1 ${range(RANGES.lambda)}`)
-              .option(
-                '--repeats <n|auto>',
-                `splits (seeds seed, seed+1, …): a fixed count, or auto (the default): start with ${STANDARD.looks[0]} and add splits only for the methods whose gain is still undecided and could change the deploy decision, at the looks ${STANDARD.looks.join(', ')} (--quick: ${QUICK.looks.join(', ')}), up to --max-repeats ${range(RANGES.repeats)}`,
-              )
-              .option(
-                '--max-repeats <n>',
-                `with --repeats auto, the cap on the splits (default: the last look) ${range(RANGES.maxRepeats)}`,
-              )
-              .option(
-                '--delta <x>',
-                'practical margin of the headline gain, in its units (default: 0.01 for F1, 2% of the no-KD MSE): a gain whose interval is inside ±delta has no practical effect',
-              )
-              .option(
-                '--quick',
-                `the quick budget: ${QUICK.rows} digits, ${QUICK.epochs} epochs, CNN/MLP (channels ${QUICK.architecture.channels?.join(',')}, hidden ${QUICK.architecture.hidden?.join(',')})`,
-              )
-              .option('--resume', 'continue the sweep in --out, skipping finished cells')
-              .requiredOption('--out <dir>', 'output directory: results.json, results.csv, table.csv, methods.png/svg, models/'),
+      addSplitsFlag(
+        addOutputFlags(
+          addBackendFlag(
+            addExecutorFlags(
+              hiddenAlias(hiddenAlias(program.command('sweep'), '--student-modality <name>'), '--teacher-modality <name>')
+                .description(
+                  'compare distillation methods on repeated splits (stratified k-fold, or 70/10/20 with --splits random): TEACHER, no-KD STUDENT and one student per method, mean ± sd of the test metrics',
+                )
+                .argument('<dataset>', "'digits' (or 'digits?n=2000'), a directory with cmkd.json, or a .csv with --csv-modality/--label")
+                .option('--student <modality>', 'the modality the students read (required)')
+                .option('--teacher <modality>', "the modality the teacher reads (required; 'a+b' fuses a and b)")
+                .option('--methods <list>', `comma-separated, from ${METHOD_IDS.join(', ')} (default: ${DEFAULT_SWEEP_METHODS.join(',')})`)
+                .option('--temperatures <list>', `a row per temperature for kd, dkd, mlkd, e.g. 2,4 ${range(RANGES.temperature)}`)
+                .option('--lambdas <list>', `a row per KD-term weight λ for kd, ctkd, mlkd, feature, e.g. 0.5,1 ${range(RANGES.lambda)}`)
+                .option(
+                  '--repeats <n|auto>',
+                  `splits (seeds seed, seed+1, …): a fixed count, or auto (the default): start with ${STANDARD.looks[0]} and add splits only for the methods whose gain is still undecided and could change the deploy decision, at the looks ${STANDARD.looks.join(', ')} (--quick: ${QUICK.looks.join(', ')}), up to --max-repeats ${range(RANGES.repeats)}`,
+                )
+                .option(
+                  '--max-repeats <n>',
+                  `with --repeats auto, the cap on the splits (default: the last look) ${range(RANGES.maxRepeats)}`,
+                )
+                .option(
+                  '--delta <x>',
+                  'practical margin of the headline gain, in its units (default: 0.01 for F1, 2% of the no-KD MSE): a gain whose interval is inside ±delta has no practical effect',
+                )
+                .option(
+                  '--quick',
+                  `the quick budget: ${QUICK.rows} digits, ${QUICK.epochs} epochs, CNN/MLP (channels ${QUICK.architecture.channels?.join(',')}, hidden ${QUICK.architecture.hidden?.join(',')})`,
+                )
+                .option('--resume', 'continue the sweep in --out, skipping finished cells')
+                .requiredOption('--out <dir>', 'output directory: results.json, results.csv, table.csv, methods.png/svg, models/'),
+            ),
           ),
         ),
       ),
@@ -169,6 +175,7 @@ export function register(program: Command): void {
     const repeats = numberOrAutoOption('--repeats', f.repeats, RANGES.repeats) ?? 'auto';
     const maxRepeats = numberOption('--max-repeats', f.maxRepeats, RANGES.maxRepeats);
     const delta = numberOption('--delta', f.delta, RANGES.delta);
+    const splits = splitsOption(f);
     const methods = listOption('--methods', f.methods);
     const temperatures = numberListOption('--temperatures', f.temperatures, RANGES.temperature);
     const lambdas = numberListOption('--lambdas', f.lambdas, RANGES.lambda);
@@ -192,6 +199,7 @@ export function register(program: Command): void {
         repeats,
         maxRepeats,
         delta,
+        splits,
         seed,
         budget,
         outDir: f.out,
