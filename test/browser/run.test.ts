@@ -8,10 +8,10 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { applyStandardizer, getModality, loadDataset, repeatedSplits } from '../../src/data/index.js';
+import { applyStandardizer, getModality, loadDataset } from '../../src/data/index.js';
 import { initEngine, tf } from '../../src/engine/index.js';
 import { loadModel } from '../../src/models/index.js';
-import { BUDGET_PRESETS, runMainJob, type RunResult } from '../../src/run/index.js';
+import { BUDGET_PRESETS, planSplits, runMainJob, type RunResult } from '../../src/run/index.js';
 import { studentSampleRows } from '../../src/run/report.js';
 import { serveStatic, type StaticServer } from '../../src/serve/server.js';
 import { predictOutputs } from '../../src/train/index.js';
@@ -73,7 +73,7 @@ describe.skipIf(!HAS_CHROMIUM)(HAS_CHROMIUM ? 'cmkd run report and student in Ch
       // Node: the page's sample 0 (split 1's first test row of class 0), through the saved model and its standardiser.
       const ds = await loadDataset('digits?n=300&modalities=profiles,blocks&cache=false');
       const { model, meta } = await loadModel(path.join(outDir, 'best-student'));
-      const split = repeatedSplits(ds, 2, 0)[0];
+      const split = planSplits(ds, 2, 0).splits[0];
       const m = getModality(ds, 'profiles');
       const d = m.shape[0];
       const row = studentSampleRows(split.test, ds.labels, 10)[0];
