@@ -1,10 +1,12 @@
 /**
- * Conv2D gradients for the wasm backend, both as im2col + one matMul so the work lands in
- * wasm's fast (XNNPACK) GEMM; the layout shuffles are plain loops over the wasm heap.
+ * Conv2D gradients for the wasm backend.
  *
  * - Conv2DBackpropFilter (missing on wasm): dW[K, Cout] = colsᵀ[K, M] · dy[M, Cout], with
- *   M = N·OH·OW output positions and K = FH·FW·Cin patch entries; colsᵀ is written directly
- *   from x transposed to [Cin, N, H, W], so every copied row is contiguous.
+ *   M = N·OH·OW output positions and K = FH·FW·Cin patch entries. When Cout is a multiple of 4,
+ *   straight from x and dy in wasm SIMD tiles (simd.ts filterTile; 3.5× faster at the quick CNN's
+ *   first layer, 2.2× at its second); otherwise im2col + XNNPACK's matMul, colsᵀ written directly
+ *   from x transposed to [Cin, N, H, W], so every copied row is contiguous. Both give the same
+ *   bits: each entry is the float32 sum over the positions in order.
  * - Conv2DBackpropInput (wasm has a naive one, ~10× slower): for stride 1 a forward Conv2D of
  *   dy with the spatially flipped, in/out-swapped filter (XNNPACK); otherwise
  *   dcols[M, K] = dy[M, Cout] · Wᵀ[Cout, K] followed by col2im (scatter-add into dx).
@@ -12,13 +14,14 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
+import { FILTER_TILE_MAX_T, FILTER_TILE_MAX_V, simdLoops, type SimdLoops } from './simd.js';
 import { assertChannelsLast, free, heapBuffer, runWasm, reshaped, type Info } from './wasm.js';
 
 type Pad = 'valid' | 'same' | number | tf.backend_util.ExplicitPadding;
 type Rounding = 'floor' | 'round' | 'ceil' | undefined;
 type Shape4 = [number, number, number, number];
 
-interface Geometry {
+export interface Geometry {
   N: number;
   H: number;
   W: number;
@@ -36,7 +39,13 @@ interface Geometry {
   right: number;
 }
 
-function geometry(xShape: number[], filterShape: number[], strides: number | [number, number], pad: Pad, rounding: Rounding): Geometry {
+export function geometry(
+  xShape: number[],
+  filterShape: number[],
+  strides: number | [number, number],
+  pad: Pad,
+  rounding: Rounding,
+): Geometry {
   const info = tf.backend_util.computeConv2DInfo(xShape as Shape4, filterShape as Shape4, strides, 1, pad, rounding, false, 'channelsLast');
   return {
     N: info.batchSize,
@@ -193,6 +202,18 @@ function conv2DBackpropFilter({
   const { strides, pad, dataFormat, dimRoundingMode, filterShape } = attrs;
   assertChannelsLast('Conv2DBackpropFilter', dataFormat);
   const g = geometry(x.shape, filterShape, strides, pad, dimRoundingMode);
+  const simd = g.Cout % 4 === 0 ? simdLoops(backend) : null;
+  if (simd) return backpropFilterDirect(backend, simd, x, dy, g);
+  return backpropFilterByIm2col(backend, x, dy, g);
+}
+
+/**
+ * dW = colsᵀ · dy through im2col and wasm's matMul (XNNPACK): each dW entry is the float32 sum
+ * over the positions m = (n, oh, ow) in order, acc ← acc + x·dy from +0 (XNNPACK's GEMM without
+ * FMA), as the kernel tests check. Used where the SIMD tiles cannot be (Cout not a multiple of 4).
+ */
+export function backpropFilterByIm2col(backend: BackendWasm, x: Info, dy: Info, g: Geometry): Info {
+  const filterShape = [g.FH, g.FW, g.Cin, g.Cout];
   const M = g.N * g.OH * g.OW;
   const K = g.FH * g.FW * g.Cin;
   const xT = g.Cin === 1 ? reshaped(backend, x, [1, g.N, g.H, g.W]) : runWasm(backend, 'Transpose', { x }, { perm: [3, 0, 1, 2] });
@@ -201,7 +222,62 @@ function conv2DBackpropFilter({
   const dy2d = reshaped(backend, dy, [M, g.Cout]);
   const dW = runWasm(backend, 'BatchMatMul', { a: cols, b: dy2d }, { transposeA: false, transposeB: false });
   free(backend, xT, cols, dy2d);
-  return { dataId: dW.dataId, shape: [...filterShape], dtype: 'float32' };
+  return { dataId: dW.dataId, shape: filterShape, dtype: 'float32' };
+}
+
+/**
+ * The same sums straight from x and dy in wasm SIMD (simd.ts filterTile), with no im2col copy and
+ * no packing of the fresh dy that XNNPACK does before every product: for each image, each filter
+ * tap and each tile of input × output channels, one pass over the output positions whose input
+ * lies inside the image (the others add x = 0, which leaves a sum started at +0 unchanged). Every
+ * entry still adds its products in the order of the positions, from +0, rounding each product and
+ * each sum to float32: the im2col path's bits.
+ */
+export function backpropFilterDirect(backend: BackendWasm, simd: SimdLoops, x: Info, dy: Info, g: Geometry): Info {
+  const { N, H, W, Cin, OH, OW, Cout, FH, FW, sh, sw, top, left } = g;
+  const dW = backend.makeOutput([FH, FW, Cin, Cout], 'float32');
+  const out0 = offsetOf(backend, dW);
+  heapOf(backend).fill(0, out0, out0 + FH * FW * Cin * Cout);
+  const [x0, dy0, dW0] = [offsetOf(backend, x) * 4, offsetOf(backend, dy) * 4, out0 * 4];
+  const vectors = Cout / 4;
+  // Tiles of at most 8 accumulators: V vectors of output channels by T input channels.
+  const V = Math.min(vectors, 2, FILTER_TILE_MAX_V);
+  const T = Math.min(Cin, FILTER_TILE_MAX_T, Math.max(1, Math.floor(8 / V)));
+  const [xRowStep, dyRowStep, xColStep, dyColStep, outStride] = [sh * W * Cin * 4, OW * Cout * 4, sw * Cin * 4, Cout * 4, Cout * 4];
+  for (let n = 0; n < N; n++) {
+    for (let fh = 0; fh < FH; fh++) {
+      const ohLo = Math.min(OH, Math.max(0, Math.ceil((top - fh) / sh)));
+      const ohHi = Math.max(ohLo, Math.min(OH, Math.floor((H - 1 + top - fh) / sh) + 1));
+      if (ohLo === ohHi) continue;
+      for (let fw = 0; fw < FW; fw++) {
+        const owLo = Math.min(OW, Math.max(0, Math.ceil((left - fw) / sw)));
+        const owHi = Math.max(owLo, Math.min(OW, Math.floor((W - 1 + left - fw) / sw) + 1));
+        if (owLo === owHi) continue;
+        const xAt = x0 + ((n * H + ohLo * sh + fh - top) * W + owLo * sw + fw - left) * Cin * 4;
+        const dyAt = dy0 + ((n * OH + ohLo) * OW + owLo) * Cout * 4;
+        const outAt = dW0 + (fh * FW + fw) * Cin * Cout * 4;
+        for (let ci = 0; ci < Cin; ci += T) {
+          const t = Math.min(T, Cin - ci);
+          for (let v = 0; v < vectors; v += V) {
+            const u = Math.min(V, vectors - v);
+            simd.filterTile[t - 1][u - 1](
+              xAt + ci * 4,
+              dyAt + v * 16,
+              outAt + ci * Cout * 4 + v * 16,
+              ohHi - ohLo,
+              owHi - owLo,
+              xRowStep,
+              dyRowStep,
+              xColStep,
+              dyColStep,
+              outStride,
+            );
+          }
+        }
+      }
+    }
+  }
+  return dW;
 }
 
 interface BackpropInputAttrs {

@@ -1,5 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { engineInfo, initEngine, tf } from '../index.js';
+import { backpropFilterByIm2col, backpropFilterDirect, geometry } from './conv2d.js';
+import { simdLoops } from './simd.js';
 
 /** Runs f on the cpu backend (TF.js's reference kernels), then returns to wasm. */
 async function onCpu<T>(f: () => T): Promise<T> {
@@ -146,6 +149,93 @@ describe('wasm gradient kernels', () => {
       return Array.from((tf.engine().runKernel('Conv2DBackpropFilter', { x, dy }, attrs) as tf.Tensor).dataSync());
     });
     expect(dW).toEqual([1 + 2 + 4 + 5, 2 + 3 + 5 + 6, 4 + 5 + 7 + 8, 5 + 6 + 8 + 9]);
+  });
+
+  it('the conv2d filter gradient in SIMD tiles equals the im2col + matMul path and the sequential float32 sum, bit for bit', () => {
+    const backend = tf.backend() as unknown as BackendWasm;
+    const simd = simdLoops(backend);
+    expect(simd).not.toBeNull();
+    // [x shape, filter shape, strides, pad]: the quick CNN's two layers at batch 32, then odd
+    // channel counts (tile remainders: 5 and 7 inputs, 12 and 20 outputs), strides 2 and [1, 2],
+    // valid, asymmetric and explicit padding, and padding wider than the filter.
+    const cases: [number[], number[], number | [number, number], 'same' | 'valid' | tf.backend_util.ExplicitPadding][] = [
+      [[32, 28, 28, 3], [3, 3, 3, 16], 1, 'same'],
+      [[32, 14, 14, 16], [3, 3, 16, 32], 1, 'same'],
+      [[2, 7, 6, 5], [3, 3, 5, 12], 1, 'same'],
+      [[3, 9, 8, 7], [3, 3, 7, 20], 2, 'same'],
+      [
+        [2, 6, 7, 2],
+        [3, 2, 2, 8],
+        [1, 2],
+        [
+          [0, 0],
+          [2, 1],
+          [0, 1],
+          [0, 0],
+        ],
+      ],
+      [[2, 5, 6, 3], [2, 2, 3, 4], 1, 'same'],
+      [
+        [1, 4, 4, 2],
+        [2, 2, 2, 4],
+        1,
+        [
+          [0, 0],
+          [3, 0],
+          [0, 2],
+          [0, 0],
+        ],
+      ],
+      [[2, 9, 9, 1], [5, 5, 1, 8], 1, 'valid'],
+    ];
+    cases.forEach(([xShape, wShape, strides, pad], i) => {
+      const g = geometry(xShape, wShape, strides, pad, undefined);
+      const x = tf.tensor(values(tf.util.sizeFromShape(xShape), 110 + i), xShape);
+      // dy with magnitudes 1e-3 to 1e3, so that another summation order would show in the bits.
+      const dyValues = values(g.N * g.OH * g.OW * g.Cout, 130 + i).map((v, j) => v * 10 ** ((j % 7) - 3));
+      const dy = tf.tensor(dyValues, [g.N, g.OH, g.OW, g.Cout]);
+      const read = (info: tf.TensorInfo): Float32Array => {
+        const t = tf.engine().makeTensorFromTensorInfo(info);
+        const data = t.dataSync() as Float32Array;
+        t.dispose();
+        return data;
+      };
+      const tiles = read(backpropFilterDirect(backend, simd!, x, dy, g));
+      const im2col = read(backpropFilterByIm2col(backend, x, dy, g));
+      expect(tiles.length).toBe(tf.util.sizeFromShape(wShape));
+      expect(Array.from(tiles, (v, j) => Object.is(v, im2col[j])).every(Boolean)).toBe(true);
+      if (g.N * g.OH * g.OW <= 400) {
+        const xs = x.dataSync();
+        const expected = new Float32Array(tiles.length);
+        for (let fh = 0; fh < g.FH; fh++)
+          for (let fw = 0; fw < g.FW; fw++)
+            for (let ci = 0; ci < g.Cin; ci++)
+              for (let co = 0; co < g.Cout; co++) {
+                let acc = 0;
+                for (let n = 0; n < g.N; n++)
+                  for (let oh = 0; oh < g.OH; oh++)
+                    for (let ow = 0; ow < g.OW; ow++) {
+                      const ih = oh * g.sh + fh - g.top;
+                      const iw = ow * g.sw + fw - g.left;
+                      if (ih < 0 || ih >= g.H || iw < 0 || iw >= g.W) continue;
+                      const product = Math.fround(
+                        xs[((n * g.H + ih) * g.W + iw) * g.Cin + ci] * dyValues[((n * g.OH + oh) * g.OW + ow) * g.Cout + co],
+                      );
+                      acc = Math.fround(acc + product);
+                    }
+                expected[((fh * g.FW + fw) * g.Cin + ci) * g.Cout + co] = acc;
+              }
+        expect(Array.from(tiles, (v, j) => Object.is(v, expected[j])).every(Boolean)).toBe(true);
+      }
+      // The registered kernel takes the tiles (Cout a multiple of 4).
+      const registered = tf.tidy(() =>
+        (
+          tf.engine().runKernel('Conv2DBackpropFilter', { x, dy }, { strides, pad, dataFormat: 'NHWC', filterShape: wShape }) as tf.Tensor
+        ).dataSync(),
+      );
+      expect(Array.from(registered, (v, j) => Object.is(v, tiles[j])).every(Boolean)).toBe(true);
+      tf.dispose([x, dy]);
+    });
   });
 
   it('depthwise conv2d gradients match cpu (channel multiplier 2, stride 2)', async () => {

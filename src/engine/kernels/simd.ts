@@ -39,11 +39,39 @@ export type SimdAddRows = (x: number, b: number, out: number, rows: number, cByt
  */
 export type SimdColumnSums = (x: number, acc: number, rows: number, cBytes: number) => void;
 
+/**
+ * filterTile(x, dy, out, rows, cols, xRowStep, dyRowStep, xColStep, dyColStep, outStride): one
+ * tile of a convolution's filter gradient, out[i, j] += Σ_p x[p, i] · dy[p, j] over a grid of
+ * rows × cols positions p, for T input channels i (T floats at x's position address) and 4V
+ * output channels j (V vectors at dy's), with out[i, ·] at out + i·outStride. Positions are taken
+ * row by row, each column in order, every product rounded to float32 and added to its
+ * accumulator in that order: acc ← acc + x·dy, the sequential sum of a float32 GEMM without FMA.
+ * Addresses and steps in bytes.
+ */
+export type SimdFilterTile = (
+  x: number,
+  dy: number,
+  out: number,
+  rows: number,
+  cols: number,
+  xRowStep: number,
+  dyRowStep: number,
+  xColStep: number,
+  dyColStep: number,
+  outStride: number,
+) => void;
+
+/** The filter-gradient tiles built: T input channels (1–4) by V vectors of output channels (1–4). */
+export const FILTER_TILE_MAX_T = 4;
+export const FILTER_TILE_MAX_V = 4;
+
 export interface SimdLoops {
   adam: SimdAdam;
   maxPoolGradRow: SimdMaxPoolGradRow;
   addRows: SimdAddRows;
   columnSums: SimdColumnSums;
+  /** filterTile[T − 1][V − 1]. */
+  filterTile: SimdFilterTile[][];
 }
 
 const I32 = 0x7f;
@@ -393,6 +421,87 @@ function columnSumsFunction(): { params: number[]; body: number[] } {
   return { params, body };
 }
 
+/** filterTile's type and body for T input channels by V vectors of output channels. */
+function filterTileFunction(T: number, V: number): { params: number[]; body: number[] } {
+  // Parameters: 0 x, 1 dy, 2 out, 3 rows, 4 cols, 5 xRowStep, 6 dyRowStep, 7 xColStep, 8 dyColStep, 9 outStride (i32).
+  const params = [I32, I32, I32, I32, I32, I32, I32, I32, I32, I32];
+  // Locals: 10 r, 11 c, 12 xp, 13 dp (i32); then T·V accumulators, V dy vectors, 1 splat (v128).
+  const [r, c, xp, dp] = [10, 11, 12, 13];
+  const acc = (i: number, j: number): number => 14 + i * V + j;
+  const d = (j: number): number => 14 + T * V + j;
+  const sp = 14 + T * V + V;
+  const memarg = (align: number, offset: number): number[] => [align, ...uleb(offset)];
+  const outRow = (i: number): number[] => (i === 0 ? get(2) : addI32(get(2), [...get(9), 0x41, ...sleb(i), 0x6c]));
+  const body: number[] = [
+    ...vec([
+      [4, I32],
+      [T * V + V + 1, V128],
+    ]),
+  ];
+  for (let i = 0; i < T; i++) {
+    for (let j = 0; j < V; j++) body.push(...outRow(i), ...simd(0x00), ...memarg(4, 16 * j), ...set(acc(i, j)));
+  }
+  body.push(
+    0x02,
+    0x40,
+    0x03,
+    0x40, // loop over rows
+    ...get(r),
+    ...get(3),
+    0x4f,
+    0x0d,
+    1,
+    ...get(0),
+    ...set(xp),
+    ...get(1),
+    ...set(dp),
+    0x41,
+    0,
+    ...set(c),
+    0x02,
+    0x40,
+    0x03,
+    0x40, // loop over the row's positions
+    ...get(c),
+    ...get(4),
+    0x4f,
+    0x0d,
+    1,
+  );
+  for (let j = 0; j < V; j++) body.push(...get(dp), ...simd(0x00), ...memarg(4, 16 * j), ...set(d(j)));
+  for (let i = 0; i < T; i++) {
+    body.push(...get(xp), ...simd(0x09), ...memarg(2, 4 * i), ...set(sp)); // v128.load32_splat
+    for (let j = 0; j < V; j++) body.push(...get(acc(i, j)), ...get(sp), ...get(d(j)), ...MUL, ...ADD, ...set(acc(i, j)));
+  }
+  body.push(
+    ...addI32(get(xp), get(7)),
+    ...set(xp),
+    ...addI32(get(dp), get(8)),
+    ...set(dp),
+    ...addI32(get(c), [0x41, 1]),
+    ...set(c),
+    0x0c,
+    0,
+    0x0b,
+    0x0b,
+    ...addI32(get(0), get(5)),
+    ...set(0),
+    ...addI32(get(1), get(6)),
+    ...set(1),
+    ...addI32(get(r), [0x41, 1]),
+    ...set(r),
+    0x0c,
+    0,
+    0x0b,
+    0x0b,
+  );
+  for (let i = 0; i < T; i++) {
+    for (let j = 0; j < V; j++) body.push(...outRow(i), ...get(acc(i, j)), ...simd(0x0b), ...memarg(4, 16 * j));
+  }
+  body.push(0x0b);
+  return { params, body };
+}
+
 /** The module's bytes: the loops above, exported by name, over the imported memory env.memory. */
 function loopsModule(shared: boolean): Uint8Array {
   const functions = [
@@ -401,6 +510,9 @@ function loopsModule(shared: boolean): Uint8Array {
     { name: 'addRows', ...addRowsFunction() },
     { name: 'columnSums', ...columnSumsFunction() },
   ];
+  for (let t = 1; t <= FILTER_TILE_MAX_T; t++) {
+    for (let v = 1; v <= FILTER_TILE_MAX_V; v++) functions.push({ name: `filterTile${t}x${v}`, ...filterTileFunction(t, v) });
+  }
   const memoryLimits = shared ? [0x03, 0x00, ...uleb(65536)] : [0x00, 0x00];
   return new Uint8Array([
     ...[0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00],
@@ -440,6 +552,9 @@ export function simdLoops(backend: BackendWasm): SimdLoops | null {
         maxPoolGradRow: exports.maxPoolGradRow as SimdMaxPoolGradRow,
         addRows: exports.addRows as SimdAddRows,
         columnSums: exports.columnSums as SimdColumnSums,
+        filterTile: Array.from({ length: FILTER_TILE_MAX_T }, (_, t) =>
+          Array.from({ length: FILTER_TILE_MAX_V }, (_, v) => exports[`filterTile${t + 1}x${v + 1}`] as SimdFilterTile),
+        ),
       };
     }
   } catch {
