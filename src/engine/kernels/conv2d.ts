@@ -14,7 +14,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
-import { FILTER_TILE_MAX_T, FILTER_TILE_MAX_V, simdLoops, type SimdLoops } from './simd.js';
+import { CONV_TILE_MAX_P, CONV_TILE_MAX_V, FILTER_TILE_MAX_T, FILTER_TILE_MAX_V, simdLoops, type SimdLoops } from './simd.js';
 import { assertChannelsLast, free, heapBuffer, runWasm, reshaped, type Info } from './wasm.js';
 
 type Pad = 'valid' | 'same' | number | tf.backend_util.ExplicitPadding;
@@ -344,6 +344,90 @@ function backpropInputByCol2im(backend: BackendWasm, dy: Info, filter: Info, g: 
   col2im(heapOf(backend), offsetOf(backend, dcols), offsetOf(backend, dx), g);
   free(backend, w2d, wT, dy2d, dcols);
   return dx;
+}
+
+interface Conv2DAttrs {
+  strides: number | [number, number];
+  pad: Pad;
+  dataFormat?: string;
+  dilations?: number | [number, number];
+  dimRoundingMode?: Rounding;
+}
+
+/**
+ * The forward Conv2D as an implicit GEMM in wasm SIMD (simd.ts convRows) over a zero-padded copy
+ * of x, where wasm's is XNNPACK's indirect GEMM: no operator to create, no filter to pack and no
+ * indirection buffer to fill on every step (training's filters are fresh tensors). Each output is
+ * summed from +0 over the taps (fh, fw) and input channels in that order, acc ← acc + x·w, padded
+ * taps adding 0·w as XNNPACK's zero buffer does: XNNPACK's bits, as the kernel tests check. Falls
+ * back to `original` for dilations, NCHW, an output channel count not a multiple of 4, or no SIMD.
+ */
+export function directConv2D(original: tf.KernelConfig): Omit<tf.KernelConfig, 'backendName'> {
+  const kernelFunc = (args: { inputs: tf.NamedTensorInfoMap; backend: BackendWasm; attrs: Conv2DAttrs }): Info => {
+    const { inputs, backend, attrs } = args;
+    const { x, filter } = inputs as { x: Info; filter: Info };
+    const { strides, pad, dataFormat, dilations, dimRoundingMode } = attrs;
+    const dilated = dilations !== undefined && (Array.isArray(dilations) ? dilations[0] !== 1 || dilations[1] !== 1 : dilations !== 1);
+    const nhwc = dataFormat === undefined || dataFormat === 'NHWC' || dataFormat === 'channelsLast';
+    const simd = !dilated && nhwc && filter.shape[3] % 4 === 0 ? simdLoops(backend) : null;
+    if (!simd) return original.kernelFunc(args as unknown as Parameters<tf.KernelFunc>[0]) as Info;
+    return convDirect(backend, simd, x, filter, geometry(x.shape, filter.shape, strides, pad, dimRoundingMode));
+  };
+  return { kernelName: original.kernelName, kernelFunc: kernelFunc as unknown as tf.KernelFunc };
+}
+
+export function convDirect(backend: BackendWasm, simd: SimdLoops, x: Info, filter: Info, g: Geometry): Info {
+  const { N, H, W, Cin, OH, OW, Cout, FH, FW, sh, sw, top, left, bottom, right } = g;
+  const out = backend.makeOutput([N, OH, OW, Cout], 'float32');
+  if (N * OH * OW === 0) return out;
+  const padded = top + bottom + left + right > 0;
+  const [Hp, Wp] = [H + top + bottom, W + left + right];
+  const xp = padded ? backend.makeOutput([N, Hp, Wp, Cin], 'float32') : x;
+  if (padded) {
+    const heap = heapOf(backend);
+    const [src0, dst0] = [offsetOf(backend, x), offsetOf(backend, xp)];
+    heap.fill(0, dst0, dst0 + N * Hp * Wp * Cin);
+    for (let n = 0; n < N; n++) {
+      for (let h = 0; h < H; h++) {
+        const src = src0 + (n * H + h) * W * Cin;
+        heap.copyWithin(dst0 + ((n * Hp + h + top) * Wp + left) * Cin, src, src + W * Cin);
+      }
+    }
+  }
+  const [a0, b0, out0] = [offsetOf(backend, xp) * 4, offsetOf(backend, filter) * 4, offsetOf(backend, out) * 4];
+  const P = CONV_TILE_MAX_P;
+  const [chunks, rest] = [Math.floor(OW / P), OW % P];
+  const [posStride, segStride, aRowStep, outRowStep] = [sw * Cin * 4, Wp * Cin * 4, sh * Wp * Cin * 4, OW * Cout * 4];
+  for (let n = 0; n < N; n++) {
+    const a = a0 + n * Hp * Wp * Cin * 4;
+    const o = out0 + n * OH * OW * Cout * 4;
+    for (let v = 0; v < Cout / 4; v += CONV_TILE_MAX_V) {
+      const V = Math.min(CONV_TILE_MAX_V, Cout / 4 - v);
+      const [b, ov] = [b0 + v * 16, o + v * 16];
+      if (chunks > 0)
+        simd.convRows[P - 1][V - 1](a, b, ov, OH, chunks, FH, FW * Cin, segStride, posStride, Cout * 4, Cout * 4, aRowStep, outRowStep);
+      if (rest > 0) {
+        const [aRest, oRest] = [a + chunks * P * posStride, ov + chunks * P * Cout * 4];
+        simd.convRows[rest - 1][V - 1](
+          aRest,
+          b,
+          oRest,
+          OH,
+          1,
+          FH,
+          FW * Cin,
+          segStride,
+          posStride,
+          Cout * 4,
+          Cout * 4,
+          aRowStep,
+          outRowStep,
+        );
+      }
+    }
+  }
+  if (padded) free(backend, xp);
+  return out;
 }
 
 export const conv2DBackpropFilterConfig = {

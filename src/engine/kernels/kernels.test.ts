@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { engineInfo, initEngine, tf } from '../index.js';
 import { backpropFilterByIm2col, backpropFilterDirect, geometry } from './conv2d.js';
+import { originalWasmKernel } from './index.js';
 import { simdLoops } from './simd.js';
 
 /** Runs f on the cpu backend (TF.js's reference kernels), then returns to wasm. */
@@ -235,6 +236,62 @@ describe('wasm gradient kernels', () => {
       );
       expect(Array.from(registered, (v, j) => Object.is(v, tiles[j])).every(Boolean)).toBe(true);
       tf.dispose([x, dy]);
+    });
+  });
+
+  it("Conv2D as an implicit GEMM in SIMD equals wasm's own (XNNPACK) Conv2D bit for bit", () => {
+    const backend = tf.backend() as unknown as BackendWasm;
+    const stock = originalWasmKernel('Conv2D');
+    expect(stock).toBeDefined();
+    expect(simdLoops(backend)).not.toBeNull();
+    // [x shape, filter shape, strides, pad]: the quick CNN's two layers and its input gradient's
+    // convolution at batch 32; then widths that leave 1–3 positions after the tiles of 4, 12 and 20
+    // output channels (a tile of 4 after those of 8), one input channel, strides 2 and [1, 2],
+    // valid, asymmetric and explicit padding, 6 output channels (wasm's own kernel).
+    const cases: [number[], number[], number | [number, number], 'same' | 'valid' | tf.backend_util.ExplicitPadding][] = [
+      [[32, 28, 28, 3], [3, 3, 3, 16], 1, 'same'],
+      [[32, 14, 14, 16], [3, 3, 16, 32], 1, 'same'],
+      [
+        [32, 14, 14, 32],
+        [3, 3, 32, 16],
+        1,
+        [
+          [0, 0],
+          [1, 1],
+          [1, 1],
+          [0, 0],
+        ],
+      ],
+      [[2, 7, 5, 5], [3, 3, 5, 12], 1, 'same'],
+      [[3, 9, 7, 7], [3, 3, 7, 20], 2, 'same'],
+      [[2, 9, 9, 1], [5, 5, 1, 8], 1, 'valid'],
+      [
+        [2, 6, 7, 2],
+        [3, 2, 2, 8],
+        [1, 2],
+        [
+          [0, 0],
+          [2, 1],
+          [0, 1],
+          [0, 0],
+        ],
+      ],
+      [[2, 5, 6, 3], [2, 2, 3, 4], 1, 'same'],
+      [[2, 6, 6, 3], [3, 3, 3, 6], 1, 'same'],
+    ];
+    cases.forEach(([xShape, wShape, strides, pad], i) => {
+      const attrs = { strides, pad, dataFormat: 'NHWC', dilations: [1, 1] } as unknown as tf.NamedAttrMap;
+      const [ours, theirs] = tf.tidy(() => {
+        // x with magnitudes 1e-3 to 1e3, so that another summation order would show in the bits.
+        const xs = values(tf.util.sizeFromShape(xShape), 150 + i).map((v, j) => v * 10 ** ((j % 7) - 3));
+        const x = tf.tensor(xs, xShape);
+        const filter = tf.tensor(values(tf.util.sizeFromShape(wShape), 170 + i), wShape);
+        const registered = tf.engine().runKernel('Conv2D', { x, filter }, attrs) as tf.Tensor;
+        const info = stock!.kernelFunc({ inputs: { x, filter }, backend, attrs }) as tf.TensorInfo;
+        return [registered.dataSync() as Float32Array, tf.engine().makeTensorFromTensorInfo(info).dataSync() as Float32Array];
+      });
+      expect(ours.length).toBe(theirs.length);
+      expect(Array.from(ours, (v, j) => Object.is(v, theirs[j])).every(Boolean)).toBe(true);
     });
   });
 

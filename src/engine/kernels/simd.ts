@@ -61,6 +61,36 @@ export type SimdFilterTile = (
   outStride: number,
 ) => void;
 
+/**
+ * convRows(a, b, out, rows, chunks, segs, segLen, segStride, posStride, bRow, outPos, aRowStep,
+ * outRowStep): an implicit GEMM, out[p, j] = Σ_k a_p[k] · b[k, j], for rows × chunks tiles of P
+ * positions by 4V output columns. Position p of a tile reads its row of A in `segs` segments of
+ * segLen floats, segment s at (p's address) + s·segStride (a convolution's filter rows over a
+ * zero-padded image; one segment for a plain product); b is [K, ·] with rows bRow bytes apart, out
+ * has positions outPos bytes apart. Tile t of a row starts t·P positions (P·posStride bytes of a,
+ * P·outPos of out) after the row's first, rows aRowStep and outRowStep bytes apart. Each entry is
+ * summed from +0 in the order of k, acc ← acc + a·b, rounding each product and sum to float32.
+ */
+export type SimdConvRows = (
+  a: number,
+  b: number,
+  out: number,
+  rows: number,
+  chunks: number,
+  segs: number,
+  segLen: number,
+  segStride: number,
+  posStride: number,
+  bRow: number,
+  outPos: number,
+  aRowStep: number,
+  outRowStep: number,
+) => void;
+
+/** The implicit-GEMM tiles built: P positions (1–4) by V vectors of output columns (1–2). */
+export const CONV_TILE_MAX_P = 4;
+export const CONV_TILE_MAX_V = 2;
+
 /** The filter-gradient tiles built: T input channels (1–4) by V vectors of output channels (1–4). */
 export const FILTER_TILE_MAX_T = 4;
 export const FILTER_TILE_MAX_V = 4;
@@ -72,6 +102,8 @@ export interface SimdLoops {
   columnSums: SimdColumnSums;
   /** filterTile[T − 1][V − 1]. */
   filterTile: SimdFilterTile[][];
+  /** convRows[P − 1][V − 1]. */
+  convRows: SimdConvRows[][];
 }
 
 const I32 = 0x7f;
@@ -502,6 +534,75 @@ function filterTileFunction(T: number, V: number): { params: number[]; body: num
   return { params, body };
 }
 
+/** convRows's type and body for tiles of P positions by V vectors of output columns. */
+function convRowsFunction(P: number, V: number): { params: number[]; body: number[] } {
+  // Parameters: 0 a, 1 b, 2 out, 3 rows, 4 chunks, 5 segs, 6 segLen, 7 segStride, 8 posStride,
+  // 9 bRow, 10 outPos, 11 aRowStep, 12 outRowStep (i32).
+  const params = Array<number>(13).fill(I32);
+  // Locals: 13 r, 14 c, 15 s, 16 k, 17 ac (tile's a), 18 oc (tile's out), 19 aSeg, 20 bp, then P
+  // position pointers (i32); P·V accumulators, V b vectors, 1 splat (v128).
+  const [r, c, sg, k, ac, oc, aSeg, bp] = [13, 14, 15, 16, 17, 18, 19, 20];
+  const ap = (p: number): number => 21 + p;
+  const acc = (p: number, j: number): number => 21 + P + p * V + j;
+  const w = (j: number): number => 21 + P + P * V + j;
+  const sp = 21 + P + P * V + V;
+  const memarg = (align: number, offset: number): number[] => [align, ...uleb(offset)];
+  const i32 = (n: number): number[] => [0x41, ...sleb(n)];
+  const mulI32 = (a: number[], b: number[]): number[] => [...a, ...b, 0x6c];
+  const inc = (local: number, by: number[]): number[] => [...addI32(get(local), by), ...set(local)];
+  // block; loop; if counter ≥ limit: break; …body…; counter += 1; continue
+  const counted = (counter: number, limit: number[], body: number[]): number[] => [
+    ...i32(0),
+    ...set(counter),
+    0x02,
+    0x40,
+    0x03,
+    0x40,
+    ...get(counter),
+    ...limit,
+    0x4f,
+    0x0d,
+    1,
+    ...body,
+    ...inc(counter, i32(1)),
+    0x0c,
+    0,
+    0x0b,
+    0x0b,
+  ];
+  const inner: number[] = [];
+  for (let j = 0; j < V; j++) inner.push(...get(bp), ...simd(0x00), ...memarg(4, 16 * j), ...set(w(j)));
+  for (let p = 0; p < P; p++) {
+    inner.push(...get(ap(p)), ...simd(0x09), ...memarg(2, 0), ...set(sp)); // v128.load32_splat
+    for (let j = 0; j < V; j++) inner.push(...get(acc(p, j)), ...get(sp), ...get(w(j)), ...MUL, ...ADD, ...set(acc(p, j)));
+  }
+  for (let p = 0; p < P; p++) inner.push(...inc(ap(p), i32(4)));
+  inner.push(...inc(bp, get(9)));
+  const segment: number[] = [];
+  for (let p = 0; p < P; p++) segment.push(...(p === 0 ? get(aSeg) : addI32(get(aSeg), mulI32(get(8), i32(p)))), ...set(ap(p)));
+  segment.push(...counted(k, get(6), inner), ...inc(aSeg, get(7)));
+  const tile: number[] = [];
+  for (let p = 0; p < P; p++) for (let j = 0; j < V; j++) tile.push(...simd(0x0c), ...Array<number>(16).fill(0), ...set(acc(p, j)));
+  tile.push(...get(ac), ...set(aSeg), ...get(1), ...set(bp), ...counted(sg, get(5), segment));
+  for (let p = 0; p < P; p++) {
+    for (let j = 0; j < V; j++) {
+      const at = p === 0 ? get(oc) : addI32(get(oc), mulI32(get(10), i32(p)));
+      tile.push(...at, ...get(acc(p, j)), ...simd(0x0b), ...memarg(4, 16 * j));
+    }
+  }
+  tile.push(...inc(ac, mulI32(get(8), i32(P))), ...inc(oc, mulI32(get(10), i32(P))));
+  const row = [...get(0), ...set(ac), ...get(2), ...set(oc), ...counted(c, get(4), tile), ...inc(0, get(11)), ...inc(2, get(12))];
+  const body = [
+    ...vec([
+      [8 + P, I32],
+      [P * V + V + 1, V128],
+    ]),
+    ...counted(r, get(3), row),
+    0x0b,
+  ];
+  return { params, body };
+}
+
 /** The module's bytes: the loops above, exported by name, over the imported memory env.memory. */
 function loopsModule(shared: boolean): Uint8Array {
   const functions = [
@@ -512,6 +613,9 @@ function loopsModule(shared: boolean): Uint8Array {
   ];
   for (let t = 1; t <= FILTER_TILE_MAX_T; t++) {
     for (let v = 1; v <= FILTER_TILE_MAX_V; v++) functions.push({ name: `filterTile${t}x${v}`, ...filterTileFunction(t, v) });
+  }
+  for (let p = 1; p <= CONV_TILE_MAX_P; p++) {
+    for (let v = 1; v <= CONV_TILE_MAX_V; v++) functions.push({ name: `convRows${p}x${v}`, ...convRowsFunction(p, v) });
   }
   const memoryLimits = shared ? [0x03, 0x00, ...uleb(65536)] : [0x00, 0x00];
   return new Uint8Array([
@@ -554,6 +658,9 @@ export function simdLoops(backend: BackendWasm): SimdLoops | null {
         columnSums: exports.columnSums as SimdColumnSums,
         filterTile: Array.from({ length: FILTER_TILE_MAX_T }, (_, t) =>
           Array.from({ length: FILTER_TILE_MAX_V }, (_, v) => exports[`filterTile${t + 1}x${v + 1}`] as SimdFilterTile),
+        ),
+        convRows: Array.from({ length: CONV_TILE_MAX_P }, (_, p) =>
+          Array.from({ length: CONV_TILE_MAX_V }, (_, v) => exports[`convRows${p + 1}x${v + 1}`] as SimdConvRows),
         ),
       };
     }
