@@ -1,6 +1,8 @@
 /**
- * Conv2D gradients for the wasm backend.
+ * Conv2D and its gradients for the wasm backend.
  *
+ * - Conv2D (wasm's is XNNPACK's): an implicit GEMM in wasm SIMD over a zero-padded copy of x
+ *   (directConv2D below), the same bits without XNNPACK's per-call operator and filter packing.
  * - Conv2DBackpropFilter (missing on wasm): dW[K, Cout] = colsᵀ[K, M] · dy[M, Cout], with
  *   M = N·OH·OW output positions and K = FH·FW·Cin patch entries. When Cout is a multiple of 4,
  *   straight from x and dy in wasm SIMD tiles (simd.ts filterTile; 3.5× faster at the quick CNN's
@@ -8,13 +10,13 @@
  *   from x transposed to [Cin, N, H, W], so every copied row is contiguous. Both give the same
  *   bits: each entry is the float32 sum over the positions in order.
  * - Conv2DBackpropInput (wasm has a naive one, ~10× slower): for stride 1 a forward Conv2D of
- *   dy with the spatially flipped, in/out-swapped filter (XNNPACK); otherwise
+ *   dy with the spatially flipped, in/out-swapped filter (the Conv2D above); otherwise
  *   dcols[M, K] = dy[M, Cout] · Wᵀ[Cout, K] followed by col2im (scatter-add into dx).
  * Only non-transposed matMuls are used: wasm's transposed BatchMatMul paths are ~12× slower.
  */
 import * as tf from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
-import { CONV_TILE_MAX_P, CONV_TILE_MAX_V, FILTER_TILE_MAX_T, FILTER_TILE_MAX_V, simdLoops, type SimdLoops } from './simd.js';
+import { GEMM_TILE_MAX_P, GEMM_TILE_MAX_V, FILTER_TILE_MAX_T, FILTER_TILE_MAX_V, simdLoops, type SimdLoops } from './simd.js';
 import { assertChannelsLast, free, heapBuffer, runWasm, reshaped, type Info } from './wasm.js';
 
 type Pad = 'valid' | 'same' | number | tf.backend_util.ExplicitPadding;
@@ -355,7 +357,7 @@ interface Conv2DAttrs {
 }
 
 /**
- * The forward Conv2D as an implicit GEMM in wasm SIMD (simd.ts convRows) over a zero-padded copy
+ * The forward Conv2D as an implicit GEMM in wasm SIMD (simd.ts gemmRows) over a zero-padded copy
  * of x, where wasm's is XNNPACK's indirect GEMM: no operator to create, no filter to pack and no
  * indirection buffer to fill on every step (training's filters are fresh tensors). Each output is
  * summed from +0 over the taps (fh, fw) and input channels in that order, acc ← acc + x·w, padded
@@ -395,20 +397,20 @@ export function convDirect(backend: BackendWasm, simd: SimdLoops, x: Info, filte
     }
   }
   const [a0, b0, out0] = [offsetOf(backend, xp) * 4, offsetOf(backend, filter) * 4, offsetOf(backend, out) * 4];
-  const P = CONV_TILE_MAX_P;
+  const P = GEMM_TILE_MAX_P;
   const [chunks, rest] = [Math.floor(OW / P), OW % P];
   const [posStride, segStride, aRowStep, outRowStep] = [sw * Cin * 4, Wp * Cin * 4, sh * Wp * Cin * 4, OW * Cout * 4];
   for (let n = 0; n < N; n++) {
     const a = a0 + n * Hp * Wp * Cin * 4;
     const o = out0 + n * OH * OW * Cout * 4;
-    for (let v = 0; v < Cout / 4; v += CONV_TILE_MAX_V) {
-      const V = Math.min(CONV_TILE_MAX_V, Cout / 4 - v);
+    for (let v = 0; v < Cout / 4; v += GEMM_TILE_MAX_V) {
+      const V = Math.min(GEMM_TILE_MAX_V, Cout / 4 - v);
       const [b, ov] = [b0 + v * 16, o + v * 16];
       if (chunks > 0)
-        simd.convRows[P - 1][V - 1](a, b, ov, OH, chunks, FH, FW * Cin, segStride, posStride, Cout * 4, Cout * 4, aRowStep, outRowStep);
+        simd.gemmRows[P - 1][V - 1](a, b, ov, OH, chunks, FH, FW * Cin, segStride, posStride, Cout * 4, Cout * 4, aRowStep, outRowStep, 4);
       if (rest > 0) {
         const [aRest, oRest] = [a + chunks * P * posStride, ov + chunks * P * Cout * 4];
-        simd.convRows[rest - 1][V - 1](
+        simd.gemmRows[rest - 1][V - 1](
           aRest,
           b,
           oRest,
@@ -422,6 +424,7 @@ export function convDirect(backend: BackendWasm, simd: SimdLoops, x: Info, filte
           Cout * 4,
           aRowStep,
           outRowStep,
+          4,
         );
       }
     }

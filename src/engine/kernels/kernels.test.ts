@@ -437,6 +437,53 @@ describe('wasm gradient kernels', () => {
     });
   });
 
+  it("products in SIMD tiles equal wasm's own (XNNPACK) BatchMatMul on untransposed operands bit for bit", () => {
+    const backend = tf.backend() as unknown as BackendWasm;
+    const stock = originalWasmKernel('BatchMatMul');
+    expect(stock).toBeDefined();
+    expect(simdLoops(backend)).not.toBeNull();
+    // [m, k, n, transposeA, transposeB]: the quick budget's dense layers at batch 32 (CNN 1568→64→10,
+    // MLP 216→64→64→10: forward, input gradient dy·Wᵀ, weight gradient xᵀ·dy), then row counts
+    // that leave 1–3 rows after the tiles of 4, 12 columns (a tile of 4 after one of 8), both
+    // operands transposed, and 10 columns (wasm's own product).
+    const cases: [number, number, number, boolean, boolean][] = [
+      [32, 1568, 64, false, false],
+      [32, 64, 1568, false, true],
+      [1568, 32, 64, true, false],
+      [32, 64, 10, false, false],
+      [32, 10, 64, false, true],
+      [32, 216, 64, false, false],
+      [32, 64, 216, false, true],
+      [216, 32, 64, true, false],
+      [7, 33, 12, false, false],
+      [33, 5, 20, true, true],
+      [3, 9, 4, false, true],
+    ];
+    cases.forEach(([m, k, n, transposeA, transposeB], i) => {
+      const [ours, theirs] = tf.tidy(() => {
+        // Magnitudes 1e-3 to 1e3, so that another summation order would show in the bits.
+        const a = tf.tensor(
+          values(m * k, 190 + i).map((v, j) => v * 10 ** ((j % 7) - 3)),
+          transposeA ? [k, m] : [m, k],
+        );
+        const b = tf.tensor(values(k * n, 210 + i), transposeB ? [n, k] : [k, n]);
+        const registered = tf.matMul(a, b, transposeA, transposeB);
+        const plainA = transposeA ? tf.transpose(a) : a;
+        const plainB = transposeB ? tf.transpose(b) : b;
+        const attrs = { transposeA: false, transposeB: false } as unknown as tf.NamedAttrMap;
+        const info = stock!.kernelFunc({ inputs: { a: plainA, b: plainB }, backend, attrs }) as tf.TensorInfo;
+        const reference = tf.engine().makeTensorFromTensorInfo(info);
+        expect(registered.shape).toEqual(reference.shape);
+        const batched = tf.matMul(tf.reshape(a, [1, ...a.shape]), b, transposeA, transposeB);
+        expect(batched.shape).toEqual([1, m, n]);
+        expect(Array.from(batched.dataSync())).toEqual(Array.from(registered.dataSync()));
+        return [registered.dataSync() as Float32Array, reference.dataSync() as Float32Array];
+      });
+      expect(ours.length).toBe(m * n);
+      expect(Array.from(ours, (v, j) => Object.is(v, theirs[j])).every(Boolean)).toBe(true);
+    });
+  });
+
   it('Add of a tensor and a vector along its last axis (a bias) equals the cpu kernel bit for bit', async () => {
     // 8 and 64 columns: wasm SIMD rows; 6: wasm's own broadcasting loop; bias first or second, as [C] or [1, 1, C].
     const cases: [number[], number[], boolean][] = [

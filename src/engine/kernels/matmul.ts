@@ -1,10 +1,12 @@
 /**
  * Faster wrappers around wasm kernels whose slow paths training hits on every step.
  *
- * - BatchMatMul / _FusedMatMul: wasm runs XNNPACK's GEMM only when neither operand is
- *   transposed; with transposeA or transposeB (every dense and conv backward pass) it falls
- *   to a loop ~12× slower. Transposing the operand first (wasm's Transpose, a cheap copy)
- *   keeps every product on the fast path; where it packs less, the product is taken as Cᵀ = Bᵀ·Aᵀ.
+ * - BatchMatMul / _FusedMatMul: a single product without bias or activation whose columns come
+ *   in fours runs in wasm SIMD tiles (simdProduct; XNNPACK's bits without its packing of the
+ *   fresh right-hand operand). Otherwise wasm runs XNNPACK's GEMM only when neither operand is
+ *   transposed; with transposeA or transposeB it falls to a loop ~12× slower. Transposing the
+ *   operand first (wasm's Transpose, a cheap copy) keeps every product on the fast path; where
+ *   it packs less, the product is taken as Cᵀ = Bᵀ·Aᵀ.
  * - Sum over leading axes (bias gradients: Σ over batch and space of an NHWC tensor): wasm
  *   transposes the whole tensor first; a running column sum over the heap (in wasm SIMD where
  *   available, simd.ts) is several times faster.
@@ -13,7 +15,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
-import { simdLoops } from './simd.js';
+import { GEMM_TILE_MAX_P, GEMM_TILE_MAX_V, simdLoops, type SimdLoops } from './simd.js';
 import { free, heapBuffer, heapF32, runWasm, type Info } from './wasm.js';
 
 type KernelArgs = { inputs: Record<string, Info>; backend: BackendWasm; attrs: tf.NamedAttrMap };
@@ -66,6 +68,9 @@ export function untransposedMatMul(original: tf.KernelConfig): Omit<tf.KernelCon
   const kernelFunc = ({ inputs, backend, attrs }: KernelArgs): Info | Info[] => {
     const { transposeA, transposeB } = attrs as { transposeA: boolean; transposeB: boolean };
     const { a, b } = inputs;
+    const simd = plainProduct(inputs, attrs) ? simdLoops(backend) : null;
+    const tiled = simd ? simdProduct(backend, simd, a, b, transposeA, transposeB) : null;
+    if (tiled) return tiled;
     const fixed = !transposeB && seenOperands.has(b.dataId);
     if (!transposeB) seenOperands.add(b.dataId);
     if (!fixed && plainProduct(inputs, attrs) && reorientCheaper(a, b, transposeA, transposeB)) {
@@ -92,6 +97,55 @@ export function untransposedMatMul(original: tf.KernelConfig): Omit<tf.KernelCon
     }
   };
   return { kernelName: original.kernelName, setupFunc: original.setupFunc, kernelFunc: kernelFunc as unknown as tf.KernelFunc };
+}
+
+/**
+ * C = op(A)·op(B) in wasm SIMD tiles (simd.ts gemmRows) for float32 operands, C's columns a
+ * multiple of 4: A is read in place with any layout (its entries are loaded one at a time), B
+ * untransposed (a transposed B is copied first). Each entry is summed from +0 in the order of k,
+ * one product and one sum rounded at a time, as XNNPACK's GEMM does (no FMA): the same bits
+ * without XNNPACK's packing of the right-hand operand, which training pays on every fresh B.
+ * Null where the tiles do not apply.
+ */
+function simdProduct(backend: BackendWasm, simd: SimdLoops, a: Info, b: Info, transposeA: boolean, transposeB: boolean): Info | null {
+  if (a.dtype !== 'float32' || b.dtype !== 'float32') return null;
+  const [ra, rb] = [a.shape.length, b.shape.length];
+  const [M, K] = transposeA ? [a.shape[ra - 1], a.shape[ra - 2]] : [a.shape[ra - 2], a.shape[ra - 1]];
+  const N = transposeB ? b.shape[rb - 2] : b.shape[rb - 1];
+  if (N % 4 !== 0 || M * N * K === 0) return null;
+  const outer = tf.broadcast_util.assertAndGetBroadcastShape(a.shape.slice(0, -2), b.shape.slice(0, -2));
+  const bPlain = transposeB ? swapLastTwo(backend, b) : b;
+  const out = backend.makeOutput([...outer, M, N], 'float32');
+  const at = (t: Info): number => backend.dataIdMap.get(t.dataId)!.memoryOffset;
+  const [a0, b0, out0] = [at(a), at(bPlain), at(out)];
+  // Position m's row of op(A): K floats, aK bytes apart, from a0 + m·posStride.
+  const [posStride, aK] = transposeA ? [4, M * 4] : [K * 4, 4];
+  const P = GEMM_TILE_MAX_P;
+  const [chunks, rest] = [Math.floor(M / P), M % P];
+  for (let v = 0; v < N / 4; v += GEMM_TILE_MAX_V) {
+    const V = Math.min(GEMM_TILE_MAX_V, N / 4 - v);
+    const [bv, ov] = [b0 + v * 16, out0 + v * 16];
+    if (chunks > 0) simd.gemmRows[P - 1][V - 1](a0, bv, ov, 1, chunks, 1, K, 0, posStride, N * 4, N * 4, 0, 0, aK);
+    if (rest > 0)
+      simd.gemmRows[rest - 1][V - 1](
+        a0 + chunks * P * posStride,
+        bv,
+        ov + chunks * P * N * 4,
+        1,
+        1,
+        1,
+        K,
+        0,
+        posStride,
+        N * 4,
+        N * 4,
+        0,
+        0,
+        aK,
+      );
+  }
+  if (transposeB) free(backend, bPlain);
+  return out;
 }
 
 /** A single product (no batch) with no bias and no activation, so that Cᵀ = Bᵀ·Aᵀ holds element for element. */

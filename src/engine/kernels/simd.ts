@@ -62,16 +62,17 @@ export type SimdFilterTile = (
 ) => void;
 
 /**
- * convRows(a, b, out, rows, chunks, segs, segLen, segStride, posStride, bRow, outPos, aRowStep,
- * outRowStep): an implicit GEMM, out[p, j] = Σ_k a_p[k] · b[k, j], for rows × chunks tiles of P
- * positions by 4V output columns. Position p of a tile reads its row of A in `segs` segments of
- * segLen floats, segment s at (p's address) + s·segStride (a convolution's filter rows over a
- * zero-padded image; one segment for a plain product); b is [K, ·] with rows bRow bytes apart, out
- * has positions outPos bytes apart. Tile t of a row starts t·P positions (P·posStride bytes of a,
- * P·outPos of out) after the row's first, rows aRowStep and outRowStep bytes apart. Each entry is
- * summed from +0 in the order of k, acc ← acc + a·b, rounding each product and sum to float32.
+ * gemmRows(a, b, out, rows, chunks, segs, segLen, segStride, posStride, bRow, outPos, aRowStep,
+ * outRowStep, aK): an implicit GEMM, out[p, j] = Σ_k a_p[k] · b[k, j], for rows × chunks tiles of
+ * P positions by 4V output columns. Position p of a tile reads its row of A in `segs` segments of
+ * segLen floats aK bytes apart, segment s starting at (p's address) + s·segStride (a
+ * convolution's filter rows over a zero-padded image; one segment for a plain product); b is
+ * [K, ·] with rows bRow bytes apart, out has positions outPos bytes apart. Tile t of a row starts
+ * t·P positions (P·posStride bytes of a, P·outPos of out) after the row's first, rows aRowStep
+ * and outRowStep bytes apart. Each entry is summed from +0 in the order of k, acc ← acc + a·b,
+ * rounding each product and sum to float32.
  */
-export type SimdConvRows = (
+export type SimdGemmRows = (
   a: number,
   b: number,
   out: number,
@@ -85,11 +86,12 @@ export type SimdConvRows = (
   outPos: number,
   aRowStep: number,
   outRowStep: number,
+  aK: number,
 ) => void;
 
 /** The implicit-GEMM tiles built: P positions (1–4) by V vectors of output columns (1–2). */
-export const CONV_TILE_MAX_P = 4;
-export const CONV_TILE_MAX_V = 2;
+export const GEMM_TILE_MAX_P = 4;
+export const GEMM_TILE_MAX_V = 2;
 
 /** The filter-gradient tiles built: T input channels (1–4) by V vectors of output channels (1–4). */
 export const FILTER_TILE_MAX_T = 4;
@@ -102,8 +104,8 @@ export interface SimdLoops {
   columnSums: SimdColumnSums;
   /** filterTile[T − 1][V − 1]. */
   filterTile: SimdFilterTile[][];
-  /** convRows[P − 1][V − 1]. */
-  convRows: SimdConvRows[][];
+  /** gemmRows[P − 1][V − 1]. */
+  gemmRows: SimdGemmRows[][];
 }
 
 const I32 = 0x7f;
@@ -534,18 +536,18 @@ function filterTileFunction(T: number, V: number): { params: number[]; body: num
   return { params, body };
 }
 
-/** convRows's type and body for tiles of P positions by V vectors of output columns. */
-function convRowsFunction(P: number, V: number): { params: number[]; body: number[] } {
+/** gemmRows's type and body for tiles of P positions by V vectors of output columns. */
+function gemmRowsFunction(P: number, V: number): { params: number[]; body: number[] } {
   // Parameters: 0 a, 1 b, 2 out, 3 rows, 4 chunks, 5 segs, 6 segLen, 7 segStride, 8 posStride,
-  // 9 bRow, 10 outPos, 11 aRowStep, 12 outRowStep (i32).
-  const params = Array<number>(13).fill(I32);
-  // Locals: 13 r, 14 c, 15 s, 16 k, 17 ac (tile's a), 18 oc (tile's out), 19 aSeg, 20 bp, then P
+  // 9 bRow, 10 outPos, 11 aRowStep, 12 outRowStep, 13 aK (i32).
+  const params = Array<number>(14).fill(I32);
+  // Locals: 14 r, 15 c, 16 s, 17 k, 18 ac (tile's a), 19 oc (tile's out), 20 aSeg, 21 bp, then P
   // position pointers (i32); P·V accumulators, V b vectors, 1 splat (v128).
-  const [r, c, sg, k, ac, oc, aSeg, bp] = [13, 14, 15, 16, 17, 18, 19, 20];
-  const ap = (p: number): number => 21 + p;
-  const acc = (p: number, j: number): number => 21 + P + p * V + j;
-  const w = (j: number): number => 21 + P + P * V + j;
-  const sp = 21 + P + P * V + V;
+  const [r, c, sg, k, ac, oc, aSeg, bp] = [14, 15, 16, 17, 18, 19, 20, 21];
+  const ap = (p: number): number => 22 + p;
+  const acc = (p: number, j: number): number => 22 + P + p * V + j;
+  const w = (j: number): number => 22 + P + P * V + j;
+  const sp = 22 + P + P * V + V;
   const memarg = (align: number, offset: number): number[] => [align, ...uleb(offset)];
   const i32 = (n: number): number[] => [0x41, ...sleb(n)];
   const mulI32 = (a: number[], b: number[]): number[] => [...a, ...b, 0x6c];
@@ -576,7 +578,7 @@ function convRowsFunction(P: number, V: number): { params: number[]; body: numbe
     inner.push(...get(ap(p)), ...simd(0x09), ...memarg(2, 0), ...set(sp)); // v128.load32_splat
     for (let j = 0; j < V; j++) inner.push(...get(acc(p, j)), ...get(sp), ...get(w(j)), ...MUL, ...ADD, ...set(acc(p, j)));
   }
-  for (let p = 0; p < P; p++) inner.push(...inc(ap(p), i32(4)));
+  for (let p = 0; p < P; p++) inner.push(...inc(ap(p), get(13)));
   inner.push(...inc(bp, get(9)));
   const segment: number[] = [];
   for (let p = 0; p < P; p++) segment.push(...(p === 0 ? get(aSeg) : addI32(get(aSeg), mulI32(get(8), i32(p)))), ...set(ap(p)));
@@ -614,8 +616,8 @@ function loopsModule(shared: boolean): Uint8Array {
   for (let t = 1; t <= FILTER_TILE_MAX_T; t++) {
     for (let v = 1; v <= FILTER_TILE_MAX_V; v++) functions.push({ name: `filterTile${t}x${v}`, ...filterTileFunction(t, v) });
   }
-  for (let p = 1; p <= CONV_TILE_MAX_P; p++) {
-    for (let v = 1; v <= CONV_TILE_MAX_V; v++) functions.push({ name: `convRows${p}x${v}`, ...convRowsFunction(p, v) });
+  for (let p = 1; p <= GEMM_TILE_MAX_P; p++) {
+    for (let v = 1; v <= GEMM_TILE_MAX_V; v++) functions.push({ name: `gemmRows${p}x${v}`, ...gemmRowsFunction(p, v) });
   }
   const memoryLimits = shared ? [0x03, 0x00, ...uleb(65536)] : [0x00, 0x00];
   return new Uint8Array([
@@ -659,8 +661,8 @@ export function simdLoops(backend: BackendWasm): SimdLoops | null {
         filterTile: Array.from({ length: FILTER_TILE_MAX_T }, (_, t) =>
           Array.from({ length: FILTER_TILE_MAX_V }, (_, v) => exports[`filterTile${t + 1}x${v + 1}`] as SimdFilterTile),
         ),
-        convRows: Array.from({ length: CONV_TILE_MAX_P }, (_, p) =>
-          Array.from({ length: CONV_TILE_MAX_V }, (_, v) => exports[`convRows${p + 1}x${v + 1}`] as SimdConvRows),
+        gemmRows: Array.from({ length: GEMM_TILE_MAX_P }, (_, p) =>
+          Array.from({ length: GEMM_TILE_MAX_V }, (_, v) => exports[`gemmRows${p + 1}x${v + 1}`] as SimdGemmRows),
         ),
       };
     }
