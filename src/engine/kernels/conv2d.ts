@@ -16,7 +16,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
-import { GEMM_TILE_MAX_P, GEMM_TILE_MAX_V, FILTER_TILE_MAX_T, FILTER_TILE_MAX_V, simdLoops, type SimdLoops } from './simd.js';
+import { GEMM_TILE_MAX_P, GEMM_TILE_MAX_V, FILTER_TILE_MAX_T, FILTER_TILE_MAX_V, simdGemm, type SimdLoops } from './simd.js';
 import { assertChannelsLast, free, heapBuffer, runWasm, reshaped, type Info } from './wasm.js';
 
 type Pad = 'valid' | 'same' | number | tf.backend_util.ExplicitPadding;
@@ -204,7 +204,7 @@ function conv2DBackpropFilter({
   const { strides, pad, dataFormat, dimRoundingMode, filterShape } = attrs;
   assertChannelsLast('Conv2DBackpropFilter', dataFormat);
   const g = geometry(x.shape, filterShape, strides, pad, dimRoundingMode);
-  const simd = g.Cout % 4 === 0 ? simdLoops(backend) : null;
+  const simd = g.Cout % 4 === 0 ? simdGemm(backend) : null;
   if (simd) return backpropFilterDirect(backend, simd, x, dy, g);
   return backpropFilterByIm2col(backend, x, dy, g);
 }
@@ -371,7 +371,7 @@ export function directConv2D(original: tf.KernelConfig): Omit<tf.KernelConfig, '
     const { strides, pad, dataFormat, dilations, dimRoundingMode } = attrs;
     const dilated = dilations !== undefined && (Array.isArray(dilations) ? dilations[0] !== 1 || dilations[1] !== 1 : dilations !== 1);
     const nhwc = dataFormat === undefined || dataFormat === 'NHWC' || dataFormat === 'channelsLast';
-    const simd = !dilated && nhwc && filter.shape[3] % 4 === 0 ? simdLoops(backend) : null;
+    const simd = !dilated && nhwc && filter.shape[3] % 4 === 0 ? simdGemm(backend) : null;
     if (!simd) return original.kernelFunc(args as unknown as Parameters<tf.KernelFunc>[0]) as Info;
     return convDirect(backend, simd, x, filter, geometry(x.shape, filter.shape, strides, pad, dimRoundingMode));
   };

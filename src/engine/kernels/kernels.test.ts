@@ -3,7 +3,7 @@ import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { engineInfo, initEngine, tf } from '../index.js';
 import { backpropFilterByIm2col, backpropFilterDirect, geometry } from './conv2d.js';
 import { originalWasmKernel } from './index.js';
-import { simdLoops } from './simd.js';
+import { simdGemm, simdLoops } from './simd.js';
 
 /** Runs f on the cpu backend (TF.js's reference kernels), then returns to wasm. */
 async function onCpu<T>(f: () => T): Promise<T> {
@@ -243,7 +243,7 @@ describe('wasm gradient kernels', () => {
     const backend = tf.backend() as unknown as BackendWasm;
     const stock = originalWasmKernel('Conv2D');
     expect(stock).toBeDefined();
-    expect(simdLoops(backend)).not.toBeNull();
+    expect(simdGemm(backend)).not.toBeNull();
     // [x shape, filter shape, strides, pad]: the quick CNN's two layers and its input gradient's
     // convolution at batch 32; then widths that leave 1–3 positions after the tiles of 4, 12 and 20
     // output channels (a tile of 4 after those of 8), one input channel, strides 2 and [1, 2],
@@ -441,7 +441,7 @@ describe('wasm gradient kernels', () => {
     const backend = tf.backend() as unknown as BackendWasm;
     const stock = originalWasmKernel('BatchMatMul');
     expect(stock).toBeDefined();
-    expect(simdLoops(backend)).not.toBeNull();
+    expect(simdGemm(backend)).not.toBeNull();
     // [m, k, n, transposeA, transposeB]: the quick budget's dense layers at batch 32 (CNN 1568→64→10,
     // MLP 216→64→64→10: forward, input gradient dy·Wᵀ, weight gradient xᵀ·dy), then row counts
     // that leave 1–3 rows after the tiles of 4, 12 columns (a tile of 4 after one of 8), both

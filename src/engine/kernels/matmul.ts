@@ -15,7 +15,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
-import { GEMM_TILE_MAX_P, GEMM_TILE_MAX_V, simdLoops, type SimdLoops } from './simd.js';
+import { GEMM_TILE_MAX_P, GEMM_TILE_MAX_V, simdGemm, simdLoops, type SimdLoops } from './simd.js';
 import { free, heapBuffer, heapF32, runWasm, type Info } from './wasm.js';
 
 type KernelArgs = { inputs: Record<string, Info>; backend: BackendWasm; attrs: tf.NamedAttrMap };
@@ -68,7 +68,7 @@ export function untransposedMatMul(original: tf.KernelConfig): Omit<tf.KernelCon
   const kernelFunc = ({ inputs, backend, attrs }: KernelArgs): Info | Info[] => {
     const { transposeA, transposeB } = attrs as { transposeA: boolean; transposeB: boolean };
     const { a, b } = inputs;
-    const simd = plainProduct(inputs, attrs) ? simdLoops(backend) : null;
+    const simd = plainProduct(inputs, attrs) ? simdGemm(backend) : null;
     const tiled = simd ? simdProduct(backend, simd, a, b, transposeA, transposeB) : null;
     if (tiled) return tiled;
     const fixed = !transposeB && seenOperands.has(b.dataId);

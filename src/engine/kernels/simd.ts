@@ -673,6 +673,16 @@ export function simdLoops(backend: BackendWasm): SimdLoops | null {
   return loops;
 }
 
+/**
+ * The SIMD loops for the GEMM-like kernels (Conv2D, its filter gradient, plain products), which
+ * run on one thread: null where the backend runs a thread pool, so that XNNPACK keeps splitting
+ * those products over its threads (the same bits: it splits the outputs, not the sums).
+ */
+export function simdGemm(backend: BackendWasm): SimdLoops | null {
+  const threads = (backend.wasm as unknown as { tfjs?: { getThreadsCount?: () => number } }).tfjs?.getThreadsCount?.() ?? 1;
+  return threads > 1 ? null : simdLoops(backend);
+}
+
 /** The SIMD Adam loop, or null (see simdLoops). */
 export function simdAdam(backend: BackendWasm): SimdAdam | null {
   return simdLoops(backend)?.adam ?? null;
