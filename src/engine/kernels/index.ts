@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { conv2DBackpropFilterConfig, conv2DBackpropInputConfig, directConv2D } from './conv2d.js';
 import { depthwiseBackpropFilterConfig, depthwiseBackpropInputConfig } from './depthwise.js';
-import { sharedCast, sharedIdentity } from './identity.js';
+import { shareSavedTensorsOnWasm, sharedCast, sharedIdentity } from './identity.js';
 import { leadingAxesSum, rowBroadcastAdd, untransposedMatMul } from './matmul.js';
 import { maxPoolGradConfig } from './pool.js';
 import { unsortedSegmentSumConfig } from './segment.js';
@@ -44,7 +44,8 @@ export function originalWasmKernel(name: string): tf.KernelConfig | undefined {
 /**
  * Gradient kernels the wasm backend lacks, built from kernels it has, plus replacements
  * for slow or wrong ones. Registered once by initEngine() when the wasm backend is
- * chosen; returns the names it registered (idempotent).
+ * chosen; returns the names it registered (idempotent). Also makes the tape save tensors
+ * without an Identity dispatch on wasm (identity.ts shareSavedTensorsOnWasm).
  */
 export function registerWasmGradientKernels(): string[] {
   if (registered) return registered;
@@ -68,5 +69,6 @@ export function registerWasmGradientKernels(): string[] {
     tf.registerKernel({ ...wrap(original), backendName: 'wasm' });
     registered.push(name);
   }
+  shareSavedTensorsOnWasm();
   return registered;
 }

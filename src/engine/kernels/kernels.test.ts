@@ -663,6 +663,40 @@ describe('wasm gradient kernels', () => {
     tf.dispose([v, kept, next]);
   });
 
+  it('the tape saves the tensors a gradient needs without Identity dispatches; gradients and memory as before', async () => {
+    // A dense ReLU layer, squared: every gradient here saves inputs or outputs. (Ops built with
+    // tf.customGrad, such as logSoftmax, save through a clone of their own, which stays.)
+    const shapes = [[6, 5], [5, 4], [4]];
+    const f = (x: tf.Tensor, w: tf.Tensor, b: tf.Tensor): tf.Tensor =>
+      tf.square(tf.relu(tf.add(tf.matMul(x as tf.Tensor2D, w as tf.Tensor2D), b)));
+    const before = tf.memory().numTensors;
+    const profile = await tf.profile(() => {
+      gradsOf(f, shapes, 31);
+    });
+    expect(tf.memory().numTensors).toBe(before);
+    expect(profile.kernels.filter((k) => k.name === 'Identity')).toEqual([]);
+    // Each saved tensor shares its buffer and holds its own reference: disposing the forward
+    // tensors before the backward pass (as tidy does) leaves the gradients intact.
+    const x = tf.tensor2d(values(30, 32), [6, 5]);
+    const w = tf.tensor2d(values(20, 33), [5, 4]);
+    const { value, grads } = tf.valueAndGrads((a: tf.Tensor) => {
+      const h = tf.relu(tf.matMul(a as tf.Tensor2D, w));
+      return tf.sum(tf.mul(h, h));
+    })([x]);
+    const wasmGrad = grads[0].dataSync() as Float32Array;
+    const reference = await onCpu(() =>
+      tf.tidy(
+        () =>
+          tf
+            .grads((a: tf.Tensor) => tf.sum(tf.square(tf.relu(tf.matMul(a as tf.Tensor2D, w)))))([x])[0]
+            .dataSync() as Float32Array,
+      ),
+    );
+    expectClose([wasmGrad], [reference]);
+    tf.dispose([x, w, value, ...grads]);
+    await expectGradsMatchCpu(f, shapes, 31);
+  });
+
   it('Cast to the same dtype shares the buffer; real conversions still convert, as on cpu', async () => {
     const backend = tf.backend() as unknown as { refCount(id: object): number };
     const x = tf.tensor1d([1.75, -2.5, 0, 3e9, -0.5]);
