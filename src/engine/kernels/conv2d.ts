@@ -407,7 +407,23 @@ export function convDirect(backend: BackendWasm, simd: SimdLoops, x: Info, filte
       const V = Math.min(GEMM_TILE_MAX_V, Cout / 4 - v);
       const [b, ov] = [b0 + v * 16, o + v * 16];
       if (chunks > 0)
-        simd.gemmRows[P - 1][V - 1](a, b, ov, OH, chunks, FH, FW * Cin, segStride, posStride, Cout * 4, Cout * 4, aRowStep, outRowStep, 4);
+        simd.gemmRows[P - 1][V - 1](
+          a,
+          b,
+          ov,
+          OH,
+          chunks,
+          FH,
+          FW * Cin,
+          segStride,
+          posStride,
+          Cout * 4,
+          Cout * 4,
+          aRowStep,
+          outRowStep,
+          4,
+          0,
+        );
       if (rest > 0) {
         const [aRest, oRest] = [a + chunks * P * posStride, ov + chunks * P * Cout * 4];
         simd.gemmRows[rest - 1][V - 1](
@@ -425,6 +441,7 @@ export function convDirect(backend: BackendWasm, simd: SimdLoops, x: Info, filte
           aRowStep,
           outRowStep,
           4,
+          0,
         );
       }
     }

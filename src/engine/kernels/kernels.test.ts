@@ -437,29 +437,35 @@ describe('wasm gradient kernels', () => {
     });
   });
 
-  it("products in SIMD tiles equal wasm's own (XNNPACK) BatchMatMul on untransposed operands bit for bit", () => {
+  it("products in SIMD tiles equal wasm's own (XNNPACK) BatchMatMul and _FusedMatMul (bias) on untransposed operands bit for bit", () => {
     const backend = tf.backend() as unknown as BackendWasm;
-    const stock = originalWasmKernel('BatchMatMul');
+    const [stock, stockFused] = [originalWasmKernel('BatchMatMul'), originalWasmKernel('_FusedMatMul')];
     expect(stock).toBeDefined();
+    expect(stockFused).toBeDefined();
     expect(simdGemm(backend)).not.toBeNull();
-    // [m, k, n, transposeA, transposeB]: the quick budget's dense layers at batch 32 (CNN 1568→64→10,
-    // MLP 216→64→64→10: forward, input gradient dy·Wᵀ, weight gradient xᵀ·dy), then row counts
-    // that leave 1–3 rows after the tiles of 4, 12 columns (a tile of 4 after one of 8), both
-    // operands transposed, and 10 columns (wasm's own product).
-    const cases: [number, number, number, boolean, boolean][] = [
-      [32, 1568, 64, false, false],
-      [32, 64, 1568, false, true],
-      [1568, 32, 64, true, false],
-      [32, 64, 10, false, false],
-      [32, 10, 64, false, true],
-      [32, 216, 64, false, false],
-      [32, 64, 216, false, true],
-      [216, 32, 64, true, false],
-      [7, 33, 12, false, false],
-      [33, 5, 20, true, true],
-      [3, 9, 4, false, true],
+    // [m, k, n, transposeA, transposeB, bias]: the quick budget's dense layers at batch 32 (CNN
+    // 1568→64→10, MLP 216→64→64→10: forward with its bias, as the logits layer runs in training,
+    // and without, input gradient dy·Wᵀ, weight gradient xᵀ·dy), then row counts that leave 1–3
+    // rows after the tiles of 4, 12 columns (a tile of 4 after one of 8), 10, 3 and 1 columns
+    // (a zero-padded tile of 4 for the last 2, 3 and 1), both operands transposed.
+    const cases: [number, number, number, boolean, boolean, boolean][] = [
+      [32, 1568, 64, false, false, false],
+      [32, 64, 1568, false, true, false],
+      [1568, 32, 64, true, false, false],
+      [32, 64, 10, false, false, true],
+      [32, 64, 10, false, false, false],
+      [32, 10, 64, false, true, false],
+      [64, 32, 10, true, false, false],
+      [32, 216, 64, false, false, true],
+      [32, 64, 216, false, true, false],
+      [216, 32, 64, true, false, false],
+      [7, 33, 12, false, false, true],
+      [33, 5, 20, true, true, false],
+      [3, 9, 4, false, true, false],
+      [6, 7, 3, false, false, true],
+      [5, 8, 1, true, true, true],
     ];
-    cases.forEach(([m, k, n, transposeA, transposeB], i) => {
+    cases.forEach(([m, k, n, transposeA, transposeB, biased], i) => {
       const [ours, theirs] = tf.tidy(() => {
         // Magnitudes 1e-3 to 1e3, so that another summation order would show in the bits.
         const a = tf.tensor(
@@ -467,16 +473,24 @@ describe('wasm gradient kernels', () => {
           transposeA ? [k, m] : [m, k],
         );
         const b = tf.tensor(values(k * n, 210 + i), transposeB ? [n, k] : [k, n]);
-        const registered = tf.matMul(a, b, transposeA, transposeB);
+        const bias = biased ? tf.tensor1d(values(n, 240 + i).map((v) => v * 100)) : undefined;
+        const registered = bias ? tf.fused.matMul({ a, b, transposeA, transposeB, bias }) : tf.matMul(a, b, transposeA, transposeB);
         const plainA = transposeA ? tf.transpose(a) : a;
         const plainB = transposeB ? tf.transpose(b) : b;
-        const attrs = { transposeA: false, transposeB: false } as unknown as tf.NamedAttrMap;
-        const info = stock!.kernelFunc({ inputs: { a: plainA, b: plainB }, backend, attrs }) as tf.TensorInfo;
+        const attrs = { transposeA: false, transposeB: false, activation: 'linear' } as unknown as tf.NamedAttrMap;
+        const info = bias
+          ? // wasm's _FusedMatMul reads rank-3 operands (tf.fused.matMul reshapes them so).
+            (stockFused!.kernelFunc({
+              inputs: { a: tf.reshape(plainA, [1, m, k]), b: tf.reshape(plainB, [1, k, n]), bias },
+              backend,
+              attrs,
+            }) as tf.TensorInfo)
+          : (stock!.kernelFunc({ inputs: { a: plainA, b: plainB }, backend, attrs }) as tf.TensorInfo);
         const reference = tf.engine().makeTensorFromTensorInfo(info);
-        expect(registered.shape).toEqual(reference.shape);
+        expect(registered.size).toBe(reference.size);
         const batched = tf.matMul(tf.reshape(a, [1, ...a.shape]), b, transposeA, transposeB);
         expect(batched.shape).toEqual([1, m, n]);
-        expect(Array.from(batched.dataSync())).toEqual(Array.from(registered.dataSync()));
+        if (!bias) expect(Array.from(batched.dataSync())).toEqual(Array.from(registered.dataSync()));
         return [registered.dataSync() as Float32Array, reference.dataSync() as Float32Array];
       });
       expect(ours.length).toBe(m * n);

@@ -63,14 +63,15 @@ export type SimdFilterTile = (
 
 /**
  * gemmRows(a, b, out, rows, chunks, segs, segLen, segStride, posStride, bRow, outPos, aRowStep,
- * outRowStep, aK): an implicit GEMM, out[p, j] = Σ_k a_p[k] · b[k, j], for rows × chunks tiles of
+ * outRowStep, aK, bias): an implicit GEMM, out[p, j] = Σ_k a_p[k] · b[k, j], for rows × chunks tiles of
  * P positions by 4V output columns. Position p of a tile reads its row of A in `segs` segments of
  * segLen floats aK bytes apart, segment s starting at (p's address) + s·segStride (a
  * convolution's filter rows over a zero-padded image; one segment for a plain product); b is
  * [K, ·] with rows bRow bytes apart, out has positions outPos bytes apart. Tile t of a row starts
  * t·P positions (P·posStride bytes of a, P·outPos of out) after the row's first, rows aRowStep
- * and outRowStep bytes apart. Each entry is summed from +0 in the order of k, acc ← acc + a·b,
- * rounding each product and sum to float32.
+ * and outRowStep bytes apart. Each entry is summed from +0 (or from bias[j], bias ≠ 0: 4V floats,
+ * as XNNPACK's biased GEMM starts) in the order of k, acc ← acc + a·b, rounding each product and
+ * sum to float32.
  */
 export type SimdGemmRows = (
   a: number,
@@ -87,6 +88,7 @@ export type SimdGemmRows = (
   aRowStep: number,
   outRowStep: number,
   aK: number,
+  bias: number,
 ) => void;
 
 /** The implicit-GEMM tiles built: P positions (1–4) by V vectors of output columns (1–2). */
@@ -539,15 +541,15 @@ function filterTileFunction(T: number, V: number): { params: number[]; body: num
 /** gemmRows's type and body for tiles of P positions by V vectors of output columns. */
 function gemmRowsFunction(P: number, V: number): { params: number[]; body: number[] } {
   // Parameters: 0 a, 1 b, 2 out, 3 rows, 4 chunks, 5 segs, 6 segLen, 7 segStride, 8 posStride,
-  // 9 bRow, 10 outPos, 11 aRowStep, 12 outRowStep, 13 aK (i32).
-  const params = Array<number>(14).fill(I32);
-  // Locals: 14 r, 15 c, 16 s, 17 k, 18 ac (tile's a), 19 oc (tile's out), 20 aSeg, 21 bp, then P
+  // 9 bRow, 10 outPos, 11 aRowStep, 12 outRowStep, 13 aK, 14 bias (i32).
+  const params = Array<number>(15).fill(I32);
+  // Locals: 15 r, 16 c, 17 s, 18 k, 19 ac (tile's a), 20 oc (tile's out), 21 aSeg, 22 bp, then P
   // position pointers (i32); P·V accumulators, V b vectors, 1 splat (v128).
-  const [r, c, sg, k, ac, oc, aSeg, bp] = [14, 15, 16, 17, 18, 19, 20, 21];
-  const ap = (p: number): number => 22 + p;
-  const acc = (p: number, j: number): number => 22 + P + p * V + j;
-  const w = (j: number): number => 22 + P + P * V + j;
-  const sp = 22 + P + P * V + V;
+  const [r, c, sg, k, ac, oc, aSeg, bp] = [15, 16, 17, 18, 19, 20, 21, 22];
+  const ap = (p: number): number => 23 + p;
+  const acc = (p: number, j: number): number => 23 + P + p * V + j;
+  const w = (j: number): number => 23 + P + P * V + j;
+  const sp = 23 + P + P * V + V;
   const memarg = (align: number, offset: number): number[] => [align, ...uleb(offset)];
   const i32 = (n: number): number[] => [0x41, ...sleb(n)];
   const mulI32 = (a: number[], b: number[]): number[] => [...a, ...b, 0x6c];
@@ -584,7 +586,23 @@ function gemmRowsFunction(P: number, V: number): { params: number[]; body: numbe
   for (let p = 0; p < P; p++) segment.push(...(p === 0 ? get(aSeg) : addI32(get(aSeg), mulI32(get(8), i32(p)))), ...set(ap(p)));
   segment.push(...counted(k, get(6), inner), ...inc(aSeg, get(7)));
   const tile: number[] = [];
-  for (let p = 0; p < P; p++) for (let j = 0; j < V; j++) tile.push(...simd(0x0c), ...Array<number>(16).fill(0), ...set(acc(p, j)));
+  // Each accumulator starts at the bias's column (bias ≠ 0) or at +0: select(bias[j], 0, bias ≠ 0).
+  for (let p = 0; p < P; p++) {
+    for (let j = 0; j < V; j++) {
+      tile.push(
+        ...get(14),
+        ...simd(0x00),
+        ...memarg(4, 16 * j),
+        ...simd(0x0c),
+        ...Array<number>(16).fill(0),
+        ...get(14),
+        0x1c,
+        1,
+        V128,
+        ...set(acc(p, j)),
+      );
+    }
+  }
   tile.push(...get(ac), ...set(aSeg), ...get(1), ...set(bp), ...counted(sg, get(5), segment));
   for (let p = 0; p < P; p++) {
     for (let j = 0; j < V; j++) {
