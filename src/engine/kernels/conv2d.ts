@@ -204,7 +204,7 @@ function conv2DBackpropFilter({
   const { strides, pad, dataFormat, dimRoundingMode, filterShape } = attrs;
   assertChannelsLast('Conv2DBackpropFilter', dataFormat);
   const g = geometry(x.shape, filterShape, strides, pad, dimRoundingMode);
-  const simd = g.Cout % 4 === 0 ? simdGemm(backend) : null;
+  const simd = g.Cout % 4 === 0 && x.dtype === 'float32' && dy.dtype === 'float32' ? simdGemm(backend) : null;
   if (simd) return backpropFilterDirect(backend, simd, x, dy, g);
   return backpropFilterByIm2col(backend, x, dy, g);
 }
@@ -371,7 +371,8 @@ export function directConv2D(original: tf.KernelConfig): Omit<tf.KernelConfig, '
     const { strides, pad, dataFormat, dilations, dimRoundingMode } = attrs;
     const dilated = dilations !== undefined && (Array.isArray(dilations) ? dilations[0] !== 1 || dilations[1] !== 1 : dilations !== 1);
     const nhwc = dataFormat === undefined || dataFormat === 'NHWC' || dataFormat === 'channelsLast';
-    const simd = !dilated && nhwc && filter.shape[3] % 4 === 0 ? simdGemm(backend) : null;
+    const float32 = x.dtype === 'float32' && filter.dtype === 'float32';
+    const simd = float32 && !dilated && nhwc && filter.shape[3] % 4 === 0 ? simdGemm(backend) : null;
     if (!simd) return original.kernelFunc(args as unknown as Parameters<tf.KernelFunc>[0]) as Info;
     return convDirect(backend, simd, x, filter, geometry(x.shape, filter.shape, strides, pad, dimRoundingMode));
   };
