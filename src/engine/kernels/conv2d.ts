@@ -401,51 +401,35 @@ export function convDirect(backend: BackendWasm, simd: SimdLoops, x: Info, filte
   const P = GEMM_TILE_MAX_P;
   const [chunks, rest] = [Math.floor(OW / P), OW % P];
   const [posStride, segStride, aRowStep, outRowStep] = [sw * Cin * 4, Wp * Cin * 4, sh * Wp * Cin * 4, OW * Cout * 4];
+  // Tiles of at most 8 accumulators: P positions by V vectors of output channels.
+  const pass = (positions: number, count: number, a: number, o: number): void => {
+    const most = Math.min(GEMM_TILE_MAX_V, Math.max(1, Math.floor(8 / positions)));
+    for (let v = 0; v < Cout / 4; v += most) {
+      const V = Math.min(most, Cout / 4 - v);
+      simd.gemmRows[positions - 1][V - 1](
+        a,
+        b0 + v * 16,
+        o + v * 16,
+        OH,
+        count,
+        FH,
+        FW * Cin,
+        segStride,
+        posStride,
+        Cout * 4,
+        Cout * 4,
+        aRowStep,
+        outRowStep,
+        4,
+        0,
+      );
+    }
+  };
   for (let n = 0; n < N; n++) {
     const a = a0 + n * Hp * Wp * Cin * 4;
     const o = out0 + n * OH * OW * Cout * 4;
-    for (let v = 0; v < Cout / 4; v += GEMM_TILE_MAX_V) {
-      const V = Math.min(GEMM_TILE_MAX_V, Cout / 4 - v);
-      const [b, ov] = [b0 + v * 16, o + v * 16];
-      if (chunks > 0)
-        simd.gemmRows[P - 1][V - 1](
-          a,
-          b,
-          ov,
-          OH,
-          chunks,
-          FH,
-          FW * Cin,
-          segStride,
-          posStride,
-          Cout * 4,
-          Cout * 4,
-          aRowStep,
-          outRowStep,
-          4,
-          0,
-        );
-      if (rest > 0) {
-        const [aRest, oRest] = [a + chunks * P * posStride, ov + chunks * P * Cout * 4];
-        simd.gemmRows[rest - 1][V - 1](
-          aRest,
-          b,
-          oRest,
-          OH,
-          1,
-          FH,
-          FW * Cin,
-          segStride,
-          posStride,
-          Cout * 4,
-          Cout * 4,
-          aRowStep,
-          outRowStep,
-          4,
-          0,
-        );
-      }
-    }
+    if (chunks > 0) pass(P, chunks, a, o);
+    if (rest > 0) pass(rest, 1, a + chunks * P * posStride, o + chunks * P * Cout * 4);
   }
   if (padded) free(backend, xp);
   return out;

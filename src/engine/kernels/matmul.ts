@@ -15,7 +15,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
-import { GEMM_TILE_MAX_P, GEMM_TILE_MAX_V, simdGemm, simdLoops, type SimdLoops } from './simd.js';
+import { GEMM_TILE_MAX_P, simdGemm, simdLoops, type SimdLoops } from './simd.js';
 import { free, heapBuffer, heapF32, runWasm, type Info } from './wasm.js';
 
 type KernelArgs = { inputs: Record<string, Info>; backend: BackendWasm; attrs: tf.NamedAttrMap };
@@ -147,8 +147,8 @@ function simdProduct(
     }
   };
   const bias0 = bias ? at(bias) : 0;
-  for (let v = 0; v < N4 / 4; v += GEMM_TILE_MAX_V) {
-    const V = Math.min(GEMM_TILE_MAX_V, N4 / 4 - v);
+  for (let v = 0; v < N4 / 4; v += 2) {
+    const V = Math.min(2, N4 / 4 - v);
     columns(V, b0 + v * 16, bias ? bias0 + v * 16 : 0, out0 + v * 16, N * 4, N * 4);
   }
   if (tailB && tailOut) {

@@ -91,9 +91,9 @@ export type SimdGemmRows = (
   bias: number,
 ) => void;
 
-/** The implicit-GEMM tiles built: P positions (1–4) by V vectors of output columns (1–2). */
+/** The implicit-GEMM tiles built: P positions (1–4) by V vectors of output columns (1–4). */
 export const GEMM_TILE_MAX_P = 4;
-export const GEMM_TILE_MAX_V = 2;
+export const GEMM_TILE_MAX_V = 4;
 
 /** The filter-gradient tiles built: T input channels (1–4) by V vectors of output channels (1–4). */
 export const FILTER_TILE_MAX_T = 4;
