@@ -3,7 +3,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { adamStepInPlace } from './adam.js';
 import { initEngine, tf, type EngineInfo } from './index.js';
-import { simdAdam } from './kernels/simd.js';
+import { simdAdam, simdGemm, simdLoops } from './kernels/simd.js';
 
 /** Whether each worker the wasm module touched is currently ref'd (keeping the process alive). */
 const refState = new Map<Worker, boolean>();
@@ -64,6 +64,12 @@ describe('multithreaded wasm', () => {
       const err = Math.max(...Array.from(reference[i], (v, j) => Math.abs(v - threaded[i][j])));
       expect(err / scale).toBeLessThan(1e-4);
     }
+  });
+
+  it('leaves convolutions and products to XNNPACK, which splits them over its threads', () => {
+    const backend = tf.backend() as unknown as BackendWasm;
+    expect(simdLoops(backend)).not.toBeNull();
+    expect(simdGemm(backend)).toBeNull();
   });
 
   it("runs the SIMD Adam loop on the threaded build's shared memory, bit for bit the op-by-op update", () => {

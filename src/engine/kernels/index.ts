@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
-import { conv2DBackpropFilterConfig, conv2DBackpropInputConfig } from './conv2d.js';
+import { conv2DBackpropFilterConfig, conv2DBackpropInputConfig, directConv2D } from './conv2d.js';
 import { depthwiseBackpropFilterConfig, depthwiseBackpropInputConfig } from './depthwise.js';
-import { sharedCast, sharedIdentity } from './identity.js';
+import { shareSavedTensorsOnWasm, sharedCast, sharedIdentity } from './identity.js';
 import { leadingAxesSum, rowBroadcastAdd, untransposedMatMul } from './matmul.js';
 import { maxPoolGradConfig } from './pool.js';
 import { unsortedSegmentSumConfig } from './segment.js';
@@ -22,8 +22,9 @@ const MISSING: Config[] = [
  */
 const REPLACED: Config[] = [conv2DBackpropInputConfig, maxPoolGradConfig];
 
-/** wasm kernels wrapped to avoid their slow paths or copies (see matmul.ts, identity.ts); built from the originals. */
+/** wasm kernels wrapped to avoid their slow paths or copies (see matmul.ts, identity.ts, conv2d.ts); built from the originals. */
 const WRAPPED: [string, (original: tf.KernelConfig) => Config][] = [
+  ['Conv2D', directConv2D],
   ['BatchMatMul', untransposedMatMul],
   ['_FusedMatMul', untransposedMatMul],
   ['Sum', leadingAxesSum],
@@ -33,11 +34,18 @@ const WRAPPED: [string, (original: tf.KernelConfig) => Config][] = [
 ];
 
 let registered: string[] | null = null;
+const originals = new Map<string, tf.KernelConfig>();
+
+/** wasm's own kernel `name` as it was before registerWasmGradientKernels() wrapped it (for tests), if wrapped. */
+export function originalWasmKernel(name: string): tf.KernelConfig | undefined {
+  return originals.get(name);
+}
 
 /**
  * Gradient kernels the wasm backend lacks, built from kernels it has, plus replacements
  * for slow or wrong ones. Registered once by initEngine() when the wasm backend is
- * chosen; returns the names it registered (idempotent).
+ * chosen; returns the names it registered (idempotent). Also makes the tape save tensors
+ * without an Identity dispatch on wasm (identity.ts shareSavedTensorsOnWasm).
  */
 export function registerWasmGradientKernels(): string[] {
   if (registered) return registered;
@@ -56,9 +64,11 @@ export function registerWasmGradientKernels(): string[] {
   for (const [name, wrap] of WRAPPED) {
     const original = tf.getKernel(name, 'wasm');
     if (!original) continue;
+    originals.set(name, original);
     tf.unregisterKernel(name, 'wasm');
     tf.registerKernel({ ...wrap(original), backendName: 'wasm' });
     registered.push(name);
   }
+  shareSavedTensorsOnWasm();
   return registered;
 }

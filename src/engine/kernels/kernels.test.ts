@@ -1,5 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { engineInfo, initEngine, tf } from '../index.js';
+import { backpropFilterByIm2col, backpropFilterDirect, geometry } from './conv2d.js';
+import { originalWasmKernel } from './index.js';
+import { simdGemm, simdLoops } from './simd.js';
 
 /** Runs f on the cpu backend (TF.js's reference kernels), then returns to wasm. */
 async function onCpu<T>(f: () => T): Promise<T> {
@@ -148,6 +152,149 @@ describe('wasm gradient kernels', () => {
     expect(dW).toEqual([1 + 2 + 4 + 5, 2 + 3 + 5 + 6, 4 + 5 + 7 + 8, 5 + 6 + 8 + 9]);
   });
 
+  it('the conv2d filter gradient in SIMD tiles equals the im2col + matMul path and the sequential float32 sum, bit for bit', () => {
+    const backend = tf.backend() as unknown as BackendWasm;
+    const simd = simdLoops(backend);
+    expect(simd).not.toBeNull();
+    // [x shape, filter shape, strides, pad]: the quick CNN's two layers at batch 32, then odd
+    // channel counts (tile remainders: 5 and 7 inputs, 12 and 20 outputs), strides 2 and [1, 2],
+    // valid, asymmetric and explicit padding, and padding wider than the filter.
+    const cases: [number[], number[], number | [number, number], 'same' | 'valid' | tf.backend_util.ExplicitPadding][] = [
+      [[32, 28, 28, 3], [3, 3, 3, 16], 1, 'same'],
+      [[32, 14, 14, 16], [3, 3, 16, 32], 1, 'same'],
+      [[2, 7, 6, 5], [3, 3, 5, 12], 1, 'same'],
+      [[3, 9, 8, 7], [3, 3, 7, 20], 2, 'same'],
+      [
+        [2, 6, 7, 2],
+        [3, 2, 2, 8],
+        [1, 2],
+        [
+          [0, 0],
+          [2, 1],
+          [0, 1],
+          [0, 0],
+        ],
+      ],
+      [[2, 5, 6, 3], [2, 2, 3, 4], 1, 'same'],
+      [
+        [1, 4, 4, 2],
+        [2, 2, 2, 4],
+        1,
+        [
+          [0, 0],
+          [3, 0],
+          [0, 2],
+          [0, 0],
+        ],
+      ],
+      [[2, 9, 9, 1], [5, 5, 1, 8], 1, 'valid'],
+    ];
+    cases.forEach(([xShape, wShape, strides, pad], i) => {
+      const g = geometry(xShape, wShape, strides, pad, undefined);
+      const x = tf.tensor(values(tf.util.sizeFromShape(xShape), 110 + i), xShape);
+      // dy with magnitudes 1e-3 to 1e3, so that another summation order would show in the bits.
+      const dyValues = values(g.N * g.OH * g.OW * g.Cout, 130 + i).map((v, j) => v * 10 ** ((j % 7) - 3));
+      const dy = tf.tensor(dyValues, [g.N, g.OH, g.OW, g.Cout]);
+      const read = (info: tf.TensorInfo): Float32Array => {
+        const t = tf.engine().makeTensorFromTensorInfo(info);
+        const data = t.dataSync() as Float32Array;
+        t.dispose();
+        return data;
+      };
+      const tiles = read(backpropFilterDirect(backend, simd!, x, dy, g));
+      const im2col = read(backpropFilterByIm2col(backend, x, dy, g));
+      expect(tiles.length).toBe(tf.util.sizeFromShape(wShape));
+      expect(Array.from(tiles, (v, j) => Object.is(v, im2col[j])).every(Boolean)).toBe(true);
+      if (g.N * g.OH * g.OW <= 400) {
+        const xs = x.dataSync();
+        const expected = new Float32Array(tiles.length);
+        for (let fh = 0; fh < g.FH; fh++)
+          for (let fw = 0; fw < g.FW; fw++)
+            for (let ci = 0; ci < g.Cin; ci++)
+              for (let co = 0; co < g.Cout; co++) {
+                let acc = 0;
+                for (let n = 0; n < g.N; n++)
+                  for (let oh = 0; oh < g.OH; oh++)
+                    for (let ow = 0; ow < g.OW; ow++) {
+                      const ih = oh * g.sh + fh - g.top;
+                      const iw = ow * g.sw + fw - g.left;
+                      if (ih < 0 || ih >= g.H || iw < 0 || iw >= g.W) continue;
+                      const product = Math.fround(
+                        xs[((n * g.H + ih) * g.W + iw) * g.Cin + ci] * dyValues[((n * g.OH + oh) * g.OW + ow) * g.Cout + co],
+                      );
+                      acc = Math.fround(acc + product);
+                    }
+                expected[((fh * g.FW + fw) * g.Cin + ci) * g.Cout + co] = acc;
+              }
+        expect(Array.from(tiles, (v, j) => Object.is(v, expected[j])).every(Boolean)).toBe(true);
+      }
+      // The registered kernel takes the tiles (Cout a multiple of 4).
+      const registered = tf.tidy(() =>
+        (
+          tf.engine().runKernel('Conv2DBackpropFilter', { x, dy }, { strides, pad, dataFormat: 'NHWC', filterShape: wShape }) as tf.Tensor
+        ).dataSync(),
+      );
+      expect(Array.from(registered, (v, j) => Object.is(v, tiles[j])).every(Boolean)).toBe(true);
+      tf.dispose([x, dy]);
+    });
+  });
+
+  it("Conv2D as an implicit GEMM in SIMD equals wasm's own (XNNPACK) Conv2D bit for bit", () => {
+    const backend = tf.backend() as unknown as BackendWasm;
+    const stock = originalWasmKernel('Conv2D');
+    expect(stock).toBeDefined();
+    expect(simdGemm(backend)).not.toBeNull();
+    // [x shape, filter shape, strides, pad]: the quick CNN's two layers and its input gradient's
+    // convolution at batch 32; then widths that leave 1–3 positions after the tiles of 4, 12 and 20
+    // output channels (a tile of 4 after those of 8), one input channel, strides 2 and [1, 2],
+    // valid, asymmetric and explicit padding, 6 output channels (wasm's own kernel).
+    const cases: [number[], number[], number | [number, number], 'same' | 'valid' | tf.backend_util.ExplicitPadding][] = [
+      [[32, 28, 28, 3], [3, 3, 3, 16], 1, 'same'],
+      [[32, 14, 14, 16], [3, 3, 16, 32], 1, 'same'],
+      [
+        [32, 14, 14, 32],
+        [3, 3, 32, 16],
+        1,
+        [
+          [0, 0],
+          [1, 1],
+          [1, 1],
+          [0, 0],
+        ],
+      ],
+      [[2, 7, 5, 5], [3, 3, 5, 12], 1, 'same'],
+      [[3, 9, 7, 7], [3, 3, 7, 20], 2, 'same'],
+      [[2, 9, 9, 1], [5, 5, 1, 8], 1, 'valid'],
+      [
+        [2, 6, 7, 2],
+        [3, 2, 2, 8],
+        [1, 2],
+        [
+          [0, 0],
+          [2, 1],
+          [0, 1],
+          [0, 0],
+        ],
+      ],
+      [[2, 5, 6, 3], [2, 2, 3, 4], 1, 'same'],
+      [[2, 6, 6, 3], [3, 3, 3, 6], 1, 'same'],
+    ];
+    cases.forEach(([xShape, wShape, strides, pad], i) => {
+      const attrs = { strides, pad, dataFormat: 'NHWC', dilations: [1, 1] } as unknown as tf.NamedAttrMap;
+      const [ours, theirs] = tf.tidy(() => {
+        // x with magnitudes 1e-3 to 1e3, so that another summation order would show in the bits.
+        const xs = values(tf.util.sizeFromShape(xShape), 150 + i).map((v, j) => v * 10 ** ((j % 7) - 3));
+        const x = tf.tensor(xs, xShape);
+        const filter = tf.tensor(values(tf.util.sizeFromShape(wShape), 170 + i), wShape);
+        const registered = tf.engine().runKernel('Conv2D', { x, filter }, attrs) as tf.Tensor;
+        const info = stock!.kernelFunc({ inputs: { x, filter }, backend, attrs }) as tf.TensorInfo;
+        return [registered.dataSync() as Float32Array, tf.engine().makeTensorFromTensorInfo(info).dataSync() as Float32Array];
+      });
+      expect(ours.length).toBe(theirs.length);
+      expect(Array.from(ours, (v, j) => Object.is(v, theirs[j])).every(Boolean)).toBe(true);
+    });
+  });
+
   it('depthwise conv2d gradients match cpu (channel multiplier 2, stride 2)', async () => {
     await expectGradsMatchCpu(
       (x, w) => tf.depthwiseConv2d(x as tf.Tensor4D, w as tf.Tensor4D, 2, 'same'),
@@ -287,6 +434,67 @@ describe('wasm gradient kernels', () => {
       });
       expect(reoriented.length).toBe(m * n);
       expect(Array.from(reoriented, (v, j) => Object.is(v, direct[j])).every(Boolean)).toBe(true);
+    });
+  });
+
+  it("products in SIMD tiles equal wasm's own (XNNPACK) BatchMatMul and _FusedMatMul (bias) on untransposed operands bit for bit", () => {
+    const backend = tf.backend() as unknown as BackendWasm;
+    const [stock, stockFused] = [originalWasmKernel('BatchMatMul'), originalWasmKernel('_FusedMatMul')];
+    expect(stock).toBeDefined();
+    expect(stockFused).toBeDefined();
+    expect(simdGemm(backend)).not.toBeNull();
+    // [m, k, n, transposeA, transposeB, bias]: the quick budget's dense layers at batch 32 (CNN
+    // 1568→64→10, MLP 216→64→64→10: forward with its bias, as the logits layer runs in training,
+    // and without, input gradient dy·Wᵀ, weight gradient xᵀ·dy), then row counts that leave 1–3
+    // rows after the tiles of 4, 12 columns (a tile of 4 after one of 8), 10, 3 and 1 columns
+    // (a zero-padded tile of 4 for the last 2, 3 and 1), both operands transposed.
+    const cases: [number, number, number, boolean, boolean, boolean][] = [
+      [32, 1568, 64, false, false, false],
+      [32, 64, 1568, false, true, false],
+      [1568, 32, 64, true, false, false],
+      [32, 64, 10, false, false, true],
+      [32, 64, 10, false, false, false],
+      [32, 10, 64, false, true, false],
+      [64, 32, 10, true, false, false],
+      [32, 216, 64, false, false, true],
+      [32, 64, 216, false, true, false],
+      [216, 32, 64, true, false, false],
+      [7, 33, 12, false, false, true],
+      [33, 5, 20, true, true, false],
+      [3, 9, 4, false, true, false],
+      [6, 7, 3, false, false, true],
+      [5, 8, 1, true, true, true],
+    ];
+    cases.forEach(([m, k, n, transposeA, transposeB, biased], i) => {
+      const [ours, theirs] = tf.tidy(() => {
+        // Magnitudes 1e-3 to 1e3, so that another summation order would show in the bits.
+        const a = tf.tensor(
+          values(m * k, 190 + i).map((v, j) => v * 10 ** ((j % 7) - 3)),
+          transposeA ? [k, m] : [m, k],
+        );
+        const b = tf.tensor(values(k * n, 210 + i), transposeB ? [n, k] : [k, n]);
+        const bias = biased ? tf.tensor1d(values(n, 240 + i).map((v) => v * 100)) : undefined;
+        const registered = bias ? tf.fused.matMul({ a, b, transposeA, transposeB, bias }) : tf.matMul(a, b, transposeA, transposeB);
+        const plainA = transposeA ? tf.transpose(a) : a;
+        const plainB = transposeB ? tf.transpose(b) : b;
+        const attrs = { transposeA: false, transposeB: false, activation: 'linear' } as unknown as tf.NamedAttrMap;
+        const info = bias
+          ? // wasm's _FusedMatMul reads rank-3 operands (tf.fused.matMul reshapes them so).
+            (stockFused!.kernelFunc({
+              inputs: { a: tf.reshape(plainA, [1, m, k]), b: tf.reshape(plainB, [1, k, n]), bias },
+              backend,
+              attrs,
+            }) as tf.TensorInfo)
+          : (stock!.kernelFunc({ inputs: { a: plainA, b: plainB }, backend, attrs }) as tf.TensorInfo);
+        const reference = tf.engine().makeTensorFromTensorInfo(info);
+        expect(registered.size).toBe(reference.size);
+        const batched = tf.matMul(tf.reshape(a, [1, ...a.shape]), b, transposeA, transposeB);
+        expect(batched.shape).toEqual([1, m, n]);
+        if (!bias) expect(Array.from(batched.dataSync())).toEqual(Array.from(registered.dataSync()));
+        return [registered.dataSync() as Float32Array, reference.dataSync() as Float32Array];
+      });
+      expect(ours.length).toBe(m * n);
+      expect(Array.from(ours, (v, j) => Object.is(v, theirs[j])).every(Boolean)).toBe(true);
     });
   });
 
@@ -467,6 +675,40 @@ describe('wasm gradient kernels', () => {
     v.assign(next);
     expect(Array.from(kept.dataSync())).toEqual([1, 2]);
     tf.dispose([v, kept, next]);
+  });
+
+  it('the tape saves the tensors a gradient needs without Identity dispatches; gradients and memory as before', async () => {
+    // A dense ReLU layer, squared: every gradient here saves inputs or outputs. (Ops built with
+    // tf.customGrad, such as logSoftmax, save through a clone of their own, which stays.)
+    const shapes = [[6, 5], [5, 4], [4]];
+    const f = (x: tf.Tensor, w: tf.Tensor, b: tf.Tensor): tf.Tensor =>
+      tf.square(tf.relu(tf.add(tf.matMul(x as tf.Tensor2D, w as tf.Tensor2D), b)));
+    const before = tf.memory().numTensors;
+    const profile = await tf.profile(() => {
+      gradsOf(f, shapes, 31);
+    });
+    expect(tf.memory().numTensors).toBe(before);
+    expect(profile.kernels.filter((k) => k.name === 'Identity')).toEqual([]);
+    // Each saved tensor shares its buffer and holds its own reference: disposing the forward
+    // tensors before the backward pass (as tidy does) leaves the gradients intact.
+    const x = tf.tensor2d(values(30, 32), [6, 5]);
+    const w = tf.tensor2d(values(20, 33), [5, 4]);
+    const { value, grads } = tf.valueAndGrads((a: tf.Tensor) => {
+      const h = tf.relu(tf.matMul(a as tf.Tensor2D, w));
+      return tf.sum(tf.mul(h, h));
+    })([x]);
+    const wasmGrad = grads[0].dataSync() as Float32Array;
+    const reference = await onCpu(() =>
+      tf.tidy(
+        () =>
+          tf
+            .grads((a: tf.Tensor) => tf.sum(tf.square(tf.relu(tf.matMul(a as tf.Tensor2D, w)))))([x])[0]
+            .dataSync() as Float32Array,
+      ),
+    );
+    expectClose([wasmGrad], [reference]);
+    tf.dispose([x, w, value, ...grads]);
+    await expectGradsMatchCpu(f, shapes, 31);
   });
 
   it('Cast to the same dtype shares the buffer; real conversions still convert, as on cpu', async () => {

@@ -1,10 +1,12 @@
 /**
  * Faster wrappers around wasm kernels whose slow paths training hits on every step.
  *
- * - BatchMatMul / _FusedMatMul: wasm runs XNNPACK's GEMM only when neither operand is
- *   transposed; with transposeA or transposeB (every dense and conv backward pass) it falls
- *   to a loop ~12× slower. Transposing the operand first (wasm's Transpose, a cheap copy)
- *   keeps every product on the fast path; where it packs less, the product is taken as Cᵀ = Bᵀ·Aᵀ.
+ * - BatchMatMul / _FusedMatMul: a single product without activation (a bias is fine) runs in
+ *   wasm SIMD tiles (simdProduct; XNNPACK's bits without its packing of the fresh right-hand
+ *   operand). Otherwise wasm runs XNNPACK's GEMM only when neither operand is
+ *   transposed; with transposeA or transposeB it falls to a loop ~12× slower. Transposing the
+ *   operand first (wasm's Transpose, a cheap copy) keeps every product on the fast path; where
+ *   it packs less, the product is taken as Cᵀ = Bᵀ·Aᵀ.
  * - Sum over leading axes (bias gradients: Σ over batch and space of an NHWC tensor): wasm
  *   transposes the whole tensor first; a running column sum over the heap (in wasm SIMD where
  *   available, simd.ts) is several times faster.
@@ -13,7 +15,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
-import { simdLoops } from './simd.js';
+import { GEMM_TILE_MAX_P, simdGemm, simdLoops, type SimdLoops } from './simd.js';
 import { free, heapBuffer, heapF32, runWasm, type Info } from './wasm.js';
 
 type KernelArgs = { inputs: Record<string, Info>; backend: BackendWasm; attrs: tf.NamedAttrMap };
@@ -66,6 +68,9 @@ export function untransposedMatMul(original: tf.KernelConfig): Omit<tf.KernelCon
   const kernelFunc = ({ inputs, backend, attrs }: KernelArgs): Info | Info[] => {
     const { transposeA, transposeB } = attrs as { transposeA: boolean; transposeB: boolean };
     const { a, b } = inputs;
+    const simd = tileable(inputs, attrs) ? simdGemm(backend) : null;
+    const tiled = simd ? simdProduct(backend, simd, a, b, inputs.bias, transposeA, transposeB) : null;
+    if (tiled) return tiled;
     const fixed = !transposeB && seenOperands.has(b.dataId);
     if (!transposeB) seenOperands.add(b.dataId);
     if (!fixed && plainProduct(inputs, attrs) && reorientCheaper(a, b, transposeA, transposeB)) {
@@ -92,6 +97,85 @@ export function untransposedMatMul(original: tf.KernelConfig): Omit<tf.KernelCon
     }
   };
   return { kernelName: original.kernelName, setupFunc: original.setupFunc, kernelFunc: kernelFunc as unknown as tf.KernelFunc };
+}
+
+/**
+ * C = op(A)·op(B) (+ bias) in wasm SIMD tiles (simd.ts gemmRows) for float32 operands: A is read
+ * in place with any layout (its entries are loaded one at a time), B untransposed (a transposed B
+ * is copied first). Each entry is summed from +0, or from its bias, in the order of k, one product
+ * and one sum rounded at a time, as XNNPACK's GEMM does (no FMA): the same bits without XNNPACK's
+ * packing of the right-hand operand, which training pays on every fresh B. Columns beyond the last
+ * multiple of 4 go through a 4-column copy of B's (and the bias's) last columns, zero-padded.
+ * Null where the tiles do not apply.
+ */
+function simdProduct(
+  backend: BackendWasm,
+  simd: SimdLoops,
+  a: Info,
+  b: Info,
+  bias: Info | undefined,
+  transposeA: boolean,
+  transposeB: boolean,
+): Info | null {
+  if (a.dtype !== 'float32' || b.dtype !== 'float32') return null;
+  const [ra, rb] = [a.shape.length, b.shape.length];
+  const [M, K] = transposeA ? [a.shape[ra - 1], a.shape[ra - 2]] : [a.shape[ra - 2], a.shape[ra - 1]];
+  const N = transposeB ? b.shape[rb - 2] : b.shape[rb - 1];
+  if (M * N * K === 0) return null;
+  if (bias && (bias.dtype !== 'float32' || tf.util.sizeFromShape(bias.shape) !== N || bias.shape.at(-1) !== N)) return null;
+  const outer = tf.broadcast_util.assertAndGetBroadcastShape(a.shape.slice(0, -2), b.shape.slice(0, -2));
+  const bPlain = transposeB ? swapLastTwo(backend, b) : b;
+  const out = backend.makeOutput([...outer, M, N], 'float32');
+  const r = N % 4;
+  const N4 = N - r;
+  // The last r columns: B's as [K, 4] and the bias's as [4], zero-padded; the result as [M, 4].
+  const tailB = r ? backend.makeOutput([K, 4], 'float32') : null;
+  const tailBias = r && bias ? backend.makeOutput([4], 'float32') : null;
+  const tailOut = r ? backend.makeOutput([M, 4], 'float32') : null;
+  const at = (t: Info): number => backend.dataIdMap.get(t.dataId)!.memoryOffset;
+  const [a0, b0, out0] = [at(a), at(bPlain), at(out)];
+  // Position m's row of op(A): K floats, aK bytes apart, from a0 + m·posStride.
+  const [posStride, aK] = transposeA ? [4, M * 4] : [K * 4, 4];
+  const P = GEMM_TILE_MAX_P;
+  const [chunks, rest] = [Math.floor(M / P), M % P];
+  // Rows of 4V output columns from B's column `col` (rows bRow bytes apart) into out (rows outRow bytes apart).
+  const columns = (V: number, bCol: number, biasCol: number, o: number, bRow: number, outRow: number): void => {
+    if (chunks > 0) simd.gemmRows[P - 1][V - 1](a0, bCol, o, 1, chunks, 1, K, 0, posStride, bRow, outRow, 0, 0, aK, biasCol);
+    if (rest > 0) {
+      const [aRest, oRest] = [a0 + chunks * P * posStride, o + chunks * P * outRow];
+      simd.gemmRows[rest - 1][V - 1](aRest, bCol, oRest, 1, 1, 1, K, 0, posStride, bRow, outRow, 0, 0, aK, biasCol);
+    }
+  };
+  const bias0 = bias ? at(bias) : 0;
+  for (let v = 0; v < N4 / 4; v += 2) {
+    const V = Math.min(2, N4 / 4 - v);
+    columns(V, b0 + v * 16, bias ? bias0 + v * 16 : 0, out0 + v * 16, N * 4, N * 4);
+  }
+  if (tailB && tailOut) {
+    const heap = new Float32Array(heapBuffer(backend));
+    const [tb, to, ob, bb] = [at(tailB) >> 2, at(tailOut) >> 2, out0 >> 2, b0 >> 2];
+    for (let k = 0; k < K; k++) {
+      for (let c = 0; c < 4; c++) heap[tb + 4 * k + c] = c < r ? heap[bb + k * N + N4 + c] : 0;
+    }
+    if (tailBias && bias) {
+      const [tbias, b1] = [at(tailBias) >> 2, bias0 >> 2];
+      for (let c = 0; c < 4; c++) heap[tbias + c] = c < r ? heap[b1 + N4 + c] : 0;
+    }
+    columns(1, at(tailB), tailBias ? at(tailBias) : 0, at(tailOut), 16, 16);
+    for (let m = 0; m < M; m++) {
+      for (let c = 0; c < r; c++) heap[ob + m * N + N4 + c] = heap[to + 4 * m + c];
+    }
+    free(backend, tailB, tailOut, ...(tailBias ? [tailBias] : []));
+  }
+  if (transposeB) free(backend, bPlain);
+  return out;
+}
+
+/** A product the tiles take: one matrix pair (no batch), no activation (a bias is fine). */
+function tileable(inputs: Record<string, Info | undefined>, attrs: tf.NamedAttrMap): boolean {
+  const single = (x: Info | undefined): boolean => x !== undefined && tf.util.sizeFromShape(x.shape.slice(0, -2)) === 1;
+  const activation = (attrs.activation as string | undefined) ?? 'linear';
+  return single(inputs.a) && single(inputs.b) && !inputs.preluActivationWeights && activation === 'linear';
 }
 
 /** A single product (no batch) with no bias and no activation, so that Cᵀ = Bᵀ·Aᵀ holds element for element. */

@@ -39,11 +39,75 @@ export type SimdAddRows = (x: number, b: number, out: number, rows: number, cByt
  */
 export type SimdColumnSums = (x: number, acc: number, rows: number, cBytes: number) => void;
 
+/**
+ * filterTile(x, dy, out, rows, cols, xRowStep, dyRowStep, xColStep, dyColStep, outStride): one
+ * tile of a convolution's filter gradient, out[i, j] += Σ_p x[p, i] · dy[p, j] over a grid of
+ * rows × cols positions p, for T input channels i (T floats at x's position address) and 4V
+ * output channels j (V vectors at dy's), with out[i, ·] at out + i·outStride. Positions are taken
+ * row by row, each column in order, every product rounded to float32 and added to its
+ * accumulator in that order: acc ← acc + x·dy, the sequential sum of a float32 GEMM without FMA.
+ * Addresses and steps in bytes.
+ */
+export type SimdFilterTile = (
+  x: number,
+  dy: number,
+  out: number,
+  rows: number,
+  cols: number,
+  xRowStep: number,
+  dyRowStep: number,
+  xColStep: number,
+  dyColStep: number,
+  outStride: number,
+) => void;
+
+/**
+ * gemmRows(a, b, out, rows, chunks, segs, segLen, segStride, posStride, bRow, outPos, aRowStep,
+ * outRowStep, aK, bias): an implicit GEMM, out[p, j] = Σ_k a_p[k] · b[k, j], for rows × chunks tiles of
+ * P positions by 4V output columns. Position p of a tile reads its row of A in `segs` segments of
+ * segLen floats aK bytes apart, segment s starting at (p's address) + s·segStride (a
+ * convolution's filter rows over a zero-padded image; one segment for a plain product); b is
+ * [K, ·] with rows bRow bytes apart, out has positions outPos bytes apart. Tile t of a row starts
+ * t·P positions (P·posStride bytes of a, P·outPos of out) after the row's first, rows aRowStep
+ * and outRowStep bytes apart. Each entry is summed from +0 (or from bias[j], bias ≠ 0: 4V floats,
+ * as XNNPACK's biased GEMM starts) in the order of k, acc ← acc + a·b, rounding each product and
+ * sum to float32.
+ */
+export type SimdGemmRows = (
+  a: number,
+  b: number,
+  out: number,
+  rows: number,
+  chunks: number,
+  segs: number,
+  segLen: number,
+  segStride: number,
+  posStride: number,
+  bRow: number,
+  outPos: number,
+  aRowStep: number,
+  outRowStep: number,
+  aK: number,
+  bias: number,
+) => void;
+
+/** The implicit-GEMM tiles built: P positions (1–4) by V vectors of output columns (1–4). */
+export const GEMM_TILE_MAX_P = 4;
+export const GEMM_TILE_MAX_V = 4;
+
+/** The filter-gradient tiles built: T input channels (1–4) by V vectors of output channels (1–4). */
+export const FILTER_TILE_MAX_T = 4;
+export const FILTER_TILE_MAX_V = 4;
+
 export interface SimdLoops {
   adam: SimdAdam;
   maxPoolGradRow: SimdMaxPoolGradRow;
   addRows: SimdAddRows;
   columnSums: SimdColumnSums;
+  /** filterTile[T − 1][V − 1]. */
+  filterTile: SimdFilterTile[][];
+  /** gemmRows[P − 1][V − 1]. */
+  gemmRows: SimdGemmRows[][];
 }
 
 const I32 = 0x7f;
@@ -393,6 +457,172 @@ function columnSumsFunction(): { params: number[]; body: number[] } {
   return { params, body };
 }
 
+/** filterTile's type and body for T input channels by V vectors of output channels. */
+function filterTileFunction(T: number, V: number): { params: number[]; body: number[] } {
+  // Parameters: 0 x, 1 dy, 2 out, 3 rows, 4 cols, 5 xRowStep, 6 dyRowStep, 7 xColStep, 8 dyColStep, 9 outStride (i32).
+  const params = [I32, I32, I32, I32, I32, I32, I32, I32, I32, I32];
+  // Locals: 10 r, 11 c, 12 xp, 13 dp (i32); then T·V accumulators, V dy vectors, 1 splat (v128).
+  const [r, c, xp, dp] = [10, 11, 12, 13];
+  const acc = (i: number, j: number): number => 14 + i * V + j;
+  const d = (j: number): number => 14 + T * V + j;
+  const sp = 14 + T * V + V;
+  const memarg = (align: number, offset: number): number[] => [align, ...uleb(offset)];
+  const outRow = (i: number): number[] => (i === 0 ? get(2) : addI32(get(2), [...get(9), 0x41, ...sleb(i), 0x6c]));
+  const body: number[] = [
+    ...vec([
+      [4, I32],
+      [T * V + V + 1, V128],
+    ]),
+  ];
+  for (let i = 0; i < T; i++) {
+    for (let j = 0; j < V; j++) body.push(...outRow(i), ...simd(0x00), ...memarg(4, 16 * j), ...set(acc(i, j)));
+  }
+  body.push(
+    0x02,
+    0x40,
+    0x03,
+    0x40, // loop over rows
+    ...get(r),
+    ...get(3),
+    0x4f,
+    0x0d,
+    1,
+    ...get(0),
+    ...set(xp),
+    ...get(1),
+    ...set(dp),
+    0x41,
+    0,
+    ...set(c),
+    0x02,
+    0x40,
+    0x03,
+    0x40, // loop over the row's positions
+    ...get(c),
+    ...get(4),
+    0x4f,
+    0x0d,
+    1,
+  );
+  for (let j = 0; j < V; j++) body.push(...get(dp), ...simd(0x00), ...memarg(4, 16 * j), ...set(d(j)));
+  for (let i = 0; i < T; i++) {
+    body.push(...get(xp), ...simd(0x09), ...memarg(2, 4 * i), ...set(sp)); // v128.load32_splat
+    for (let j = 0; j < V; j++) body.push(...get(acc(i, j)), ...get(sp), ...get(d(j)), ...MUL, ...ADD, ...set(acc(i, j)));
+  }
+  body.push(
+    ...addI32(get(xp), get(7)),
+    ...set(xp),
+    ...addI32(get(dp), get(8)),
+    ...set(dp),
+    ...addI32(get(c), [0x41, 1]),
+    ...set(c),
+    0x0c,
+    0,
+    0x0b,
+    0x0b,
+    ...addI32(get(0), get(5)),
+    ...set(0),
+    ...addI32(get(1), get(6)),
+    ...set(1),
+    ...addI32(get(r), [0x41, 1]),
+    ...set(r),
+    0x0c,
+    0,
+    0x0b,
+    0x0b,
+  );
+  for (let i = 0; i < T; i++) {
+    for (let j = 0; j < V; j++) body.push(...outRow(i), ...get(acc(i, j)), ...simd(0x0b), ...memarg(4, 16 * j));
+  }
+  body.push(0x0b);
+  return { params, body };
+}
+
+/** gemmRows's type and body for tiles of P positions by V vectors of output columns. */
+function gemmRowsFunction(P: number, V: number): { params: number[]; body: number[] } {
+  // Parameters: 0 a, 1 b, 2 out, 3 rows, 4 chunks, 5 segs, 6 segLen, 7 segStride, 8 posStride,
+  // 9 bRow, 10 outPos, 11 aRowStep, 12 outRowStep, 13 aK, 14 bias (i32).
+  const params = Array<number>(15).fill(I32);
+  // Locals: 15 r, 16 c, 17 s, 18 k, 19 ac (tile's a), 20 oc (tile's out), 21 aSeg, 22 bp, then P
+  // position pointers (i32); P·V accumulators, V b vectors, 1 splat (v128).
+  const [r, c, sg, k, ac, oc, aSeg, bp] = [15, 16, 17, 18, 19, 20, 21, 22];
+  const ap = (p: number): number => 23 + p;
+  const acc = (p: number, j: number): number => 23 + P + p * V + j;
+  const w = (j: number): number => 23 + P + P * V + j;
+  const sp = 23 + P + P * V + V;
+  const memarg = (align: number, offset: number): number[] => [align, ...uleb(offset)];
+  const i32 = (n: number): number[] => [0x41, ...sleb(n)];
+  const mulI32 = (a: number[], b: number[]): number[] => [...a, ...b, 0x6c];
+  const inc = (local: number, by: number[]): number[] => [...addI32(get(local), by), ...set(local)];
+  // block; loop; if counter ≥ limit: break; …body…; counter += 1; continue
+  const counted = (counter: number, limit: number[], body: number[]): number[] => [
+    ...i32(0),
+    ...set(counter),
+    0x02,
+    0x40,
+    0x03,
+    0x40,
+    ...get(counter),
+    ...limit,
+    0x4f,
+    0x0d,
+    1,
+    ...body,
+    ...inc(counter, i32(1)),
+    0x0c,
+    0,
+    0x0b,
+    0x0b,
+  ];
+  const inner: number[] = [];
+  for (let j = 0; j < V; j++) inner.push(...get(bp), ...simd(0x00), ...memarg(4, 16 * j), ...set(w(j)));
+  for (let p = 0; p < P; p++) {
+    inner.push(...get(ap(p)), ...simd(0x09), ...memarg(2, 0), ...set(sp)); // v128.load32_splat
+    for (let j = 0; j < V; j++) inner.push(...get(acc(p, j)), ...get(sp), ...get(w(j)), ...MUL, ...ADD, ...set(acc(p, j)));
+  }
+  for (let p = 0; p < P; p++) inner.push(...inc(ap(p), get(13)));
+  inner.push(...inc(bp, get(9)));
+  const segment: number[] = [];
+  for (let p = 0; p < P; p++) segment.push(...(p === 0 ? get(aSeg) : addI32(get(aSeg), mulI32(get(8), i32(p)))), ...set(ap(p)));
+  segment.push(...counted(k, get(6), inner), ...inc(aSeg, get(7)));
+  const tile: number[] = [];
+  // Each accumulator starts at the bias's column (bias ≠ 0) or at +0: select(bias[j], 0, bias ≠ 0).
+  for (let p = 0; p < P; p++) {
+    for (let j = 0; j < V; j++) {
+      tile.push(
+        ...get(14),
+        ...simd(0x00),
+        ...memarg(4, 16 * j),
+        ...simd(0x0c),
+        ...Array<number>(16).fill(0),
+        ...get(14),
+        0x1c,
+        1,
+        V128,
+        ...set(acc(p, j)),
+      );
+    }
+  }
+  tile.push(...get(ac), ...set(aSeg), ...get(1), ...set(bp), ...counted(sg, get(5), segment));
+  for (let p = 0; p < P; p++) {
+    for (let j = 0; j < V; j++) {
+      const at = p === 0 ? get(oc) : addI32(get(oc), mulI32(get(10), i32(p)));
+      tile.push(...at, ...get(acc(p, j)), ...simd(0x0b), ...memarg(4, 16 * j));
+    }
+  }
+  tile.push(...inc(ac, mulI32(get(8), i32(P))), ...inc(oc, mulI32(get(10), i32(P))));
+  const row = [...get(0), ...set(ac), ...get(2), ...set(oc), ...counted(c, get(4), tile), ...inc(0, get(11)), ...inc(2, get(12))];
+  const body = [
+    ...vec([
+      [8 + P, I32],
+      [P * V + V + 1, V128],
+    ]),
+    ...counted(r, get(3), row),
+    0x0b,
+  ];
+  return { params, body };
+}
+
 /** The module's bytes: the loops above, exported by name, over the imported memory env.memory. */
 function loopsModule(shared: boolean): Uint8Array {
   const functions = [
@@ -401,6 +631,12 @@ function loopsModule(shared: boolean): Uint8Array {
     { name: 'addRows', ...addRowsFunction() },
     { name: 'columnSums', ...columnSumsFunction() },
   ];
+  for (let t = 1; t <= FILTER_TILE_MAX_T; t++) {
+    for (let v = 1; v <= FILTER_TILE_MAX_V; v++) functions.push({ name: `filterTile${t}x${v}`, ...filterTileFunction(t, v) });
+  }
+  for (let p = 1; p <= GEMM_TILE_MAX_P; p++) {
+    for (let v = 1; v <= GEMM_TILE_MAX_V; v++) functions.push({ name: `gemmRows${p}x${v}`, ...gemmRowsFunction(p, v) });
+  }
   const memoryLimits = shared ? [0x03, 0x00, ...uleb(65536)] : [0x00, 0x00];
   return new Uint8Array([
     ...[0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00],
@@ -440,6 +676,12 @@ export function simdLoops(backend: BackendWasm): SimdLoops | null {
         maxPoolGradRow: exports.maxPoolGradRow as SimdMaxPoolGradRow,
         addRows: exports.addRows as SimdAddRows,
         columnSums: exports.columnSums as SimdColumnSums,
+        filterTile: Array.from({ length: FILTER_TILE_MAX_T }, (_, t) =>
+          Array.from({ length: FILTER_TILE_MAX_V }, (_, v) => exports[`filterTile${t + 1}x${v + 1}`] as SimdFilterTile),
+        ),
+        gemmRows: Array.from({ length: GEMM_TILE_MAX_P }, (_, p) =>
+          Array.from({ length: GEMM_TILE_MAX_V }, (_, v) => exports[`gemmRows${p + 1}x${v + 1}`] as SimdGemmRows),
+        ),
       };
     }
   } catch {
@@ -447,6 +689,16 @@ export function simdLoops(backend: BackendWasm): SimdLoops | null {
   }
   built.set(key, loops);
   return loops;
+}
+
+/**
+ * The SIMD loops for the GEMM-like kernels (Conv2D, its filter gradient, plain products), which
+ * run on one thread: null where the backend runs a thread pool, so that XNNPACK keeps splitting
+ * those products over its threads (the same bits: it splits the outputs, not the sums).
+ */
+export function simdGemm(backend: BackendWasm): SimdLoops | null {
+  const threads = (backend.wasm as unknown as { tfjs?: { getThreadsCount?: () => number } }).tfjs?.getThreadsCount?.() ?? 1;
+  return threads > 1 ? null : simdLoops(backend);
 }
 
 /** The SIMD Adam loop, or null (see simdLoops). */
