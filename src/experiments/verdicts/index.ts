@@ -145,6 +145,12 @@ export const verdictsExperiment: ExperimentDefinition = {
       parse: parseNumberListOption('--weak-pixels'),
     },
     {
+      flags: '--image-rows <list>',
+      key: 'imageRows',
+      description: `digits counts of the image-student sources: the textured view as the CNN student of every --view, one source each (default ${list(d.imageRows) || 'none'})`,
+      parse: parseNumberListOption('--image-rows'),
+    },
+    {
       flags: '--regime-students <list>',
       key: 'regimeStudents',
       description: `table views that are in turn the students of the noisy-labels, few-rows and weak sources (default ${list(d.regimeStudents)})`,

@@ -105,6 +105,7 @@ export function verdictsSummary(r: VerdictsResult): string {
     '',
     '## Pairs',
     '',
+    `- textured (MNIST-M-like) CNN students of every view (n: ${o.imageRows.join(', ') || 'none'}): ${pairsOf((v) => v.startsWith('digits-textured:'))} pairs`,
     `- digits views in both directions (${o.views.join(', ')}; ${o.n} digits): ${pairsOf((v) => v === 'digits-views')} pairs`,
     `- degraded pixels teachers (blur σ: ${o.blur.length ? `${o.blur.join(', ')} px` : 'none'}; input noise sd: ${o.noise.join(', ') || 'none'}) → ${o.degradedStudents.join(', ') || 'no student'}: ${pairsOf((v) => v === 'digits-degraded')} pairs`,
     `- synthetic Gaussian settings of cch-gaussian (${o.gaussianSettings} setting(s), ${o.gaussianN} rows, p = ${o.gaussianP}, y in terciles), both directions: ${pairsOf((v) => v.startsWith('gaussian:'))} pairs`,

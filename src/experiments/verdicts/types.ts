@@ -41,6 +41,11 @@ export interface VerdictsOptions {
   weakNoise: number[];
   /** sd of the Gaussian noise on the pixels (values in [0, 1]) of weak pixels students next to every clean view as teacher (digits-weak-pixels), one source each. */
   weakPixels: number[];
+  /**
+   * Digits counts of the image-student sources (digits-textured): the textured view (an MNIST-M-like colour image, a
+   * CNN student) next to every --view as teacher, one source each; where plain KD from pixels measurably helped (npm start).
+   */
+  imageRows: number[];
   /** Table views that are, in turn, the students of the noisy-labels, few-rows and weak sources (teachers: the other --views). */
   regimeStudents: string[];
   /** Repeated splits per run (≥ 2 for a gain interval). */
@@ -53,7 +58,7 @@ export interface VerdictsOptions {
 }
 
 /** The kinds of pair source (pairs.ts). */
-export type VerdictsFamily = 'views' | 'degraded' | 'noisy-labels' | 'few' | 'weak' | 'gaussian';
+export type VerdictsFamily = 'image' | 'views' | 'degraded' | 'noisy-labels' | 'few' | 'weak' | 'gaussian';
 
 /** Which half of the sources a pair belongs to: the default is chosen on development, scores are reported on evaluation. */
 export type VerdictsHalf = 'development' | 'evaluation';
@@ -61,7 +66,7 @@ export type VerdictsHalf = 'development' | 'evaluation';
 /** One runMainJob call's worth of pairs: a dataset variant, its student and its teachers. */
 export interface VerdictsRun {
   family: VerdictsFamily;
-  /** 'digits-views', 'digits-degraded', 'digits-noisy-labels:<η>', 'digits-few:<n>', 'digits-weak:<r>' or 'gaussian:<setting id>'. */
+  /** 'digits-textured:<n>', 'digits-views', 'digits-degraded', 'digits-noisy-labels:<η>', 'digits-few:<n>', 'digits-weak:<r>' or 'gaussian:<setting id>'. */
   variant: string;
   /** The source the pair belongs to (the unit of the halves and of the cluster bootstrap): the run folder, or the Gaussian setting (both directions). */
   source: string;

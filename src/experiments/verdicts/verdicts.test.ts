@@ -15,7 +15,7 @@ import {
   verdictsExperiment,
   type VerdictsPairRow,
 } from './index.js';
-import { gaussianSettings, halvesOf, noisyLabels, noisyTable } from './pairs.js';
+import { checkSources, gaussianSettings, halvesOf, noisyLabels, noisyTable, variantDataset } from './pairs.js';
 import { calibrate } from './calibration.js';
 import { VERDICTS_TRACK_RECORD } from '../../report/track-record.js';
 import type { CalibrationRow } from './calibration.js';
@@ -92,11 +92,12 @@ describe('verdicts experiment', () => {
     expect(table[1]).toMatchObject({ agreed: 2, checkable: 2, decided: 2, agreement: 1 });
   });
 
-  it('plans the measured calibration by default: 68 pairs in 24 sources, 12 per half, every family in both halves; a few with --quick', () => {
+  it('plans the measured calibration by default: 76 pairs in 26 sources, 13 per half, every family in both halves; a few with --quick', () => {
     const runs = planVerdicts(VERDICTS_DEFAULTS);
-    expect(pairCount(runs)).toBe(68);
+    expect(pairCount(runs)).toBe(76);
     const variants = new Set(runs.map((r) => r.variant.split(':')[0]));
     expect([...variants]).toEqual([
+      'digits-textured',
       'digits-noisy-labels',
       'digits-few',
       'digits-weak',
@@ -106,8 +107,13 @@ describe('verdicts experiment', () => {
       'gaussian',
     ]);
     const halves = (half: string) => new Set(runs.filter((r) => r.half === half).map((r) => r.source));
-    expect(halves('development').size).toBe(12);
-    expect(halves('evaluation').size).toBe(12);
+    expect(halves('development').size).toBe(13);
+    expect(halves('evaluation').size).toBe(13);
+    // The image students: textured from every view, 2,000 digits developing, 1,000 evaluating.
+    expect(runs.filter((r) => r.family === 'image').map((r) => [r.variant, r.student, r.teachers.join(','), r.half])).toEqual([
+      ['digits-textured:2000', 'textured', 'pixels,blocks,profiles,fourier', 'development'],
+      ['digits-textured:1000', 'textured', 'pixels,blocks,profiles,fourier', 'evaluation'],
+    ]);
     for (const family of new Set(runs.map((r) => r.family)))
       expect(new Set(runs.filter((r) => r.family === family).map((r) => r.half))).toEqual(new Set(['development', 'evaluation']));
     expect(runs.find((r) => r.student === 'blocks' && r.variant === 'digits-views')?.teachers).toEqual(['pixels', 'profiles', 'fourier']);
@@ -121,6 +127,14 @@ describe('verdicts experiment', () => {
       { representation: 'output', estimator: 'ksg' },
       { representation: 'latent', estimator: 'latent' },
     ]);
+  });
+
+  it('builds an image-student source: the textured view beside the teacher views, on the digits count it names', async () => {
+    const ds = await variantDataset('digits-textured:300', { ...VERDICTS_DEFAULTS, views: ['blocks', 'profiles'] });
+    expect([ds.name, ds.n, ds.modalities.map((m) => m.name)]).toEqual(['digits-textured-300', 300, ['blocks', 'profiles', 'textured']]);
+    expect(() => checkSources({ ...VERDICTS_DEFAULTS, outDir: 'x', views: ['pixels', 'textured'] })).toThrow(
+      /^verdicts: --image-rows makes textured the student; --views cannot list it$/,
+    );
   });
 
   it('plans the regimes where KD is known to help, each student from the other views, and halves fixed by family', () => {
