@@ -649,7 +649,7 @@ const cases: Case[] = [
       out,
       '--quiet',
     ],
-    want: /train p: training diverged in epoch 1 \(loss \d\.\d\de\+\d+, over 1000× the first step's \d\.\d\d\); lower the learning rate \(it is 10\)$/,
+    want: /train p: training diverged in epoch 1 \(loss \d\.\d\de\+\d+, over 1000× the first step's \d\.\d+\); lower the learning rate \(it is 10\)$/,
   },
 ];
 
