@@ -7,7 +7,8 @@
 // Variants, for diagnosis (the defaults are what cmkd does):
 //   --input channel|pixel|none   standardise images per channel (cmkd), per pixel, or not at all
 //   --logit-scale s              multiply the initial class-logits kernel by s (0: zero logits; 10: Glorot-uniform,
-//                                the initialisation before the logits were started at a tenth of it)
+//                                the initialisation before the logits were started at a tenth of it; the ResNet
+//                                still starts at Glorot-uniform, so 1 is its before)
 //   --lr x  --epochs n  --batch-size n  --patience n  --n rows  --threads n
 //   --init                       also print the initial training loss and logit sd of every seed
 import process from 'node:process';

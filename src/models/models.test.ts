@@ -124,6 +124,17 @@ describe('seeded initialisation', () => {
     }
     labels.dispose();
   });
+
+  it('the ResNet keeps Glorot-uniform class logits (a tenth of them slowed it)', () => {
+    const model = buildModel(makeSpec('resnet', [8, 8, 3], 10, 'classification'), 0);
+    const kernel = model.getLayer('logits').getWeights()[0];
+    const [fanIn, fanOut] = kernel.shape as [number, number];
+    const glorotLimit = Math.sqrt(6 / (fanIn + fanOut));
+    const max = kernel.abs().max().dataSync()[0];
+    expect(max).toBeGreaterThan(0.5 * glorotLimit);
+    expect(max).toBeLessThanOrEqual(glorotLimit + 1e-7);
+    model.dispose();
+  });
 });
 
 describe('save / load', () => {
