@@ -92,3 +92,18 @@ describe('row warnings on a subsample', () => {
     for (const w of whole.warnings) expect(w).not.toMatch(/subsample/);
   });
 });
+
+describe('resuming a run folder split another way', () => {
+  it('refuses in one line naming --splits, before settings.json is overwritten; with --splits it resumes', async () => {
+    const outDir = path.join(root, 'random');
+    await prepareRun({ ...base, dataset: ds, outDir, splits: 'random' });
+    const file = path.join(outDir, 'settings.json');
+    const before = await readFile(file, 'utf8');
+    await expect(prepareRun({ ...base, dataset: ds, outDir, resume: true })).rejects.toThrow(
+      `--resume: ${file} records a run split by random and this one would split by kfold; add --splits random to resume it, or use a new --out folder`,
+    );
+    expect(await readFile(file, 'utf8')).toBe(before);
+    const again = await prepareRun({ ...base, dataset: ds, outDir, resume: true, splits: 'random' });
+    expect(again.scheme).toBe('random');
+  });
+});

@@ -3,6 +3,7 @@
  * capped, with the fusion teacher's modality), the budget and its looks, the splits, the stage
  * store, the model cells' workspace, and where the cells run (here, a worker pool, a queue).
  */
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import {
   concatModalities,
@@ -272,11 +273,29 @@ async function deriveRun(o: RunOptions): Promise<Prepared> {
   };
 }
 
-/** deriveRun, and the run folder's settings.json. */
+/** deriveRun, and the run folder's settings.json (a resume split another way is refused before it is overwritten). */
 export async function prepareRun(o: RunOptions): Promise<Prepared> {
   const p = await deriveRun(o);
-  await writeJsonAtomic(path.join(o.outDir, 'settings.json'), p.settings);
+  const file = path.join(o.outDir, 'settings.json');
+  if (o.resume) await checkSameSplits(file, p.scheme);
+  await writeJsonAtomic(file, p.settings);
   return p;
+}
+
+/** A run folder made with another split scheme (e.g. random 70/10/20, the default before 10-fold) cannot be resumed without asking for it. */
+async function checkSameSplits(file: string, scheme: SplitPlan['scheme']): Promise<void> {
+  let before: unknown;
+  try {
+    before = JSON.parse(await readFile(file, 'utf8'));
+  } catch {
+    return; // no readable settings.json: the stages' fingerprints decide
+  }
+  const splits = (before as { splits?: unknown } | null)?.splits;
+  if ((splits === 'random' || splits === 'kfold') && splits !== scheme)
+    throw new CmkdError(
+      `--resume: ${file} records a run split by ${splits} and this one would split by ${scheme}; add --splits ${splits} to resume it, or use a new --out folder`,
+      'invalid-option',
+    );
 }
 
 /** Runs one of the run's plans where its options say: here, on the worker pool, or through the queue. */
