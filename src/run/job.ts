@@ -178,15 +178,8 @@ async function mainJob(o: RunOptions): Promise<RunResult> {
   const result: RunResult = {
     version: VERSION,
     dataset: { name: ds.name, n: ds.n, summary: describeDataset(ds), subsampledFrom: p.base === p.loaded ? null : p.loaded.n },
-    ...{
-      student: o.student,
-      teachers: p.teachers,
-      budget: p.budget,
-      schedule: p.schedule,
-      splits: p.scheme,
-      folds: p.folds,
-      methods: p.methods,
-    },
+    ...{ student: o.student, teachers: p.teachers, budget: p.budget, schedule: p.schedule },
+    ...{ splits: p.scheme, folds: p.folds, methods: p.methods },
     ...{ headline, cch, recommended: cch.ranking[0], records: a.records, decision, table, analysis: p.analysis, outcomes },
     baselines: runBaselines(ds, splits, a.records),
     ...{ agreement: agreementOf(outcomes), best, verdict: '', warnings: p.warnings },
