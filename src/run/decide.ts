@@ -209,5 +209,6 @@ export function nextStep(
     seconds: models * o.pace,
     decidable: gains.filter((g) => couldDecide(g, d, nextCap)).length,
     halfWidth: { now: widest(cap), next: widest(nextCap) },
+    overlapping: d.scheme === 'random' || nextCap > d.folds!,
   };
 }

@@ -179,6 +179,8 @@ export interface NextStep {
   seconds: number;
   decidable: number;
   halfWidth: { now: number; next: number };
+  /** Whether the splits up to maxRepeats share test rows (random splits, or k-fold past one round): their interval has a floor. */
+  overlapping: boolean;
 }
 
 /** How a run decided, with the teachers its method family ran from and its next step. */

@@ -142,7 +142,15 @@ describe('from per-repeat records to the verdicts and their words', () => {
     const kfold = { ...design, scheme: 'kfold' as const, folds: 10, looks: [3, 5, 8] };
     const gains = [[0.05, 0.01, 0.03, 0.04, 0.0, 0.02, 0.06, 0.01]];
     const next = nextStep(gains, kfold, { looks: [3, 5, 8], planned: [3, 5, 8], modelsPerSplit: 4, pace: 2 });
-    expect([next.maxRepeats, next.models]).toEqual([10, 8]);
+    expect([next.maxRepeats, next.models, next.overlapping]).toEqual([10, 8, false]);
+    // The sentence names the overlap floor only where the splits share test rows.
+    const closed = { ...next, decidable: 0 };
+    const sentence = (o: boolean) =>
+      nextStepSentence({
+        decision: { ...summaryOf(['good']).decision, looks: [3, 5, 8], undecided: 1, next: { ...closed, overlapping: o } },
+      });
+    expect(sentence(false)).toMatch(/from each split's test rows\.$/);
+    expect(sentence(true)).toMatch(/cannot shrink it below a floor \(docs\/decisions\.md\)\.$/);
     // Within the round the factor is 1/R: 10 folds are narrower than 8; past it (13 splits) the overlap floor comes back.
     expect(projectedHalfWidth(gains[0], kfold, 10)).toBeLessThan(projectedHalfWidth(gains[0], kfold, 8));
     expect(projectedHalfWidth(gains[0], kfold, 13)).toBeGreaterThan(projectedHalfWidth(gains[0], kfold, 10));
@@ -151,7 +159,7 @@ describe('from per-repeat records to the verdicts and their words', () => {
   it('gives the next step after a single split (no interval to project from) instead of refusing its looks', () => {
     const one = { ...design, looks: [1] };
     const next = nextStep([[0.05], [-0.02]], one, { looks: [1], planned: [3, 5, 8], modelsPerSplit: 4, pace: 2 });
-    expect(next).toEqual({ maxRepeats: 3, models: 8, seconds: 16, decidable: 2, halfWidth: { now: NaN, next: NaN } });
+    expect(next).toEqual({ maxRepeats: 3, models: 8, seconds: 16, decidable: 2, halfWidth: { now: NaN, next: NaN }, overlapping: true });
     const decision = { ...summaryOf(['good']).decision, looks: [1], undecided: 2, next };
     expect(nextStepSentence({ decision })).toBe(
       '2 distilled students are undecided at the cap of 1 split: 2 of them could be decided with --max-repeats 3 --resume (about 8 more models; one split gives no interval yet).',

@@ -94,8 +94,8 @@ export function plainVerdict(r: RunResult): string {
   ].filter(Boolean);
   const sequential = r.decision.looks.length > 1;
   const intervals = sequential
-    ? `95% intervals over up to ${r.decision.splitsUsed} splits, valid for overlapping splits and for adding splits after looking`
-    : `95% intervals over ${r.decision.splitsUsed} splits, corrected for overlapping splits`;
+    ? `95% intervals over up to ${r.decision.splitsUsed} splits, valid for the splits' overlap and for adding splits after looking`
+    : `95% intervals over ${r.decision.splitsUsed} splits, valid for the splits' overlap`;
   const next = r.decision.next;
   return [
     `Deploying on '${r.student}' alone, the student without KD reaches ${m} ${formatMeanSd(student.test[h].mean, student.test[h].sd)} (test, ${student.test[h].n} splits).`,
@@ -126,5 +126,5 @@ export function nextStepSentence(r: { decision: Decision }, scale = 1, unit = ''
     : `the widest interval, ${hw(next.halfWidth.now)} now, would be about ${hw(next.halfWidth.next)} at ${next.maxRepeats} splits if the gains vary between splits as they do now`;
   return next.decidable > 0
     ? `${subject}: ${next.decidable} of them could be decided with --max-repeats ${next.maxRepeats} --resume (about ${next.models} more models; ${widths}).`
-    : `${subject}, and more splits are unlikely to decide them: ${widths}, still wider than their gains are far from 0 or from ±${formatNumber(scale * r.decision.delta)}${unit}. The spread comes from training and from each split's test rows; overlapping splits cannot shrink it below a floor (docs/decisions.md).`;
+    : `${subject}, and more splits are unlikely to decide them: ${widths}, still wider than their gains are far from 0 or from ±${formatNumber(scale * r.decision.delta)}${unit}. The spread comes from training and from each split's test rows${next.overlapping ? '; overlapping splits cannot shrink it below a floor (docs/decisions.md)' : ''}.`;
 }

@@ -125,7 +125,7 @@ export function humanRun(r: RunResult, outDir: string, command?: string): string
     ),
     agreementLine(r.agreement),
     '',
-    `Methods (test, mean ± sd over its splits; gain paired by split with its 95% interval, valid for overlapping splits and sequential looks; → = deployed):`,
+    `Methods (test, mean ± sd over its splits; gain paired by split with its 95% interval, valid for the splits' overlap and sequential looks; → = deployed):`,
     table(
       ['model', ...metrics, 'splits', 'gain', 'effect'],
       r.table.map((row) => [

@@ -109,7 +109,7 @@ function humanSweep(
   return [
     `sweep on ${r.dataset} (${r.rows} rows): student ${student}, teacher ${teacher}; ${splits}; test metrics mean ± sd`,
     table(t.header, t.rows),
-    `* highest mean per column among the students (not a test: the paired gain says whether it is clear); Δ = ${r.table.headline} minus the no-KD student's; paired gain = per-split difference from the no-KD student (same split and initial weights), 95% interval corrected for overlapping splits and valid at the planned looks, ! where it excludes 0; outcome: clear gain, clear loss, no practical effect (interval inside ±${formatNumber(d.delta)}), undecided, or stopped: cannot be deployed (no more splits for it: its upper end below ${formatNumber(d.delta)} or below the lower end of a gain above 0 after the correction); n = splits finished`,
+    `* highest mean per column among the students (not a test: the paired gain says whether it is clear); Δ = ${r.table.headline} minus the no-KD student's; paired gain = per-split difference from the no-KD student (same split and initial weights), 95% interval valid for the splits' overlap (corrected where test rows are shared) and at the planned looks, ! where it excludes 0; outcome: clear gain, clear loss, no practical effect (interval inside ±${formatNumber(d.delta)}), undecided, or stopped: cannot be deployed (no more splits for it: its upper end below ${formatNumber(d.delta)} or below the lower end of a gain above 0 after the correction); n = splits finished`,
     d.sentence,
     ...(d.next ? [nextStepSentence({ decision: d }, scale, unit)] : []),
     ...nextStepLines(d, 'sweep', resume),
