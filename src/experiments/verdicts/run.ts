@@ -58,7 +58,7 @@ export const VERDICTS_DEFAULTS: Omit<VerdictsOptions, 'outDir'> = {
   fewRows: [150, 200, 250, 299],
   weakNoise: [1, 2],
   weakPixels: [0.5, 1],
-  imageRows: [2000, 1000, 1500, 700],
+  imageRows: [2000, 1000],
   regimeStudents: ['blocks', 'profiles', 'fourier'],
   repeats: 5,
   budget: { ...BUDGET_PRESETS.quick, repeats: 5 },
