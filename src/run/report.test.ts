@@ -243,6 +243,8 @@ describe('the run report: curves and methods figure', () => {
       'teacher (a)',
     ]);
     expect(figureValues(doc, 'methods', 'method').sort()).toEqual(['DKD', 'KD']);
+    // The report renders **bold** only: single-asterisk emphasis would show its asterisks literally.
+    expect(JSON.stringify(doc)).not.toMatch(/(^|[^*])\*[a-z][^*"]*\*([^*]|$)/);
   });
 });
 

@@ -48,7 +48,7 @@ const sentenceCase = (s: string) => s.charAt(0).toUpperCase() + s.slice(1);
 
 /** What the outcomes of a gain mean, once for the report. */
 const GAIN_WORDS =
-  "A gain is a *clear gain* or *clear loss* when its 95% interval excludes 0, *no practical effect* when the interval lies inside ± the practical margin, otherwise *undecided* (*undecided at the cap* when the run stopped adding splits; *stopped: cannot be deployed* when the run stopped adding splits for it early, its interval's upper end being below the practical margin or below the lower end of a gain that is above 0 after the correction); the intervals allow for splits that share rows (corrected where test rows are shared) and for splits added after looking.";
+  "A gain is a 'clear gain' or 'clear loss' when its 95% interval excludes 0, 'no practical effect' when the interval lies inside ± the practical margin, otherwise 'undecided' ('undecided at the cap' when the run stopped adding splits; 'stopped: cannot be deployed' when the run stopped adding splits for it early, its interval's upper end being below the practical margin or below the lower end of a gain that is above 0 after the correction); the intervals allow for splits that share rows (corrected where test rows are shared) and for splits added after looking.";
 
 /**
  * The teachers whose models the methods figure and learning curves show: those the method family ran
