@@ -105,5 +105,13 @@ describe('resuming a run folder split another way', () => {
     expect(await readFile(file, 'utf8')).toBe(before);
     const again = await prepareRun({ ...base, dataset: ds, outDir, resume: true, splits: 'random' });
     expect(again.scheme).toBe('random');
+    // Any other setting the models depend on is named too, and settings.json is left as it was.
+    const now = await readFile(file, 'utf8');
+    await expect(prepareRun({ ...base, dataset: ds, outDir, resume: true, splits: 'random', maxSteps: 100 })).rejects.toThrow(
+      `--resume: ${file} records a run with other settings (budget, schedule); resume it with the options it was run with, or use a new --out folder`,
+    );
+    expect(await readFile(file, 'utf8')).toBe(now);
+    // Settings the models do not depend on (the cap on the splits) resume.
+    await prepareRun({ ...base, dataset: ds, outDir, resume: true, splits: 'random', maxRepeats: 12 });
   });
 });

@@ -19,7 +19,7 @@ import { readsTables } from '../models/index.js';
 import { parseMethodId, REGRESSION_METHOD_IDS } from '../kd/index.js';
 import { defaultModelKind } from '../train/index.js';
 import { CmkdError, check } from '../util/errors.js';
-import { writeJsonAtomic } from '../util/fs.js';
+import { toJson, writeJsonAtomic } from '../util/fs.js';
 import type { ProgressFn } from '../util/progress.js';
 import { VERSION } from '../version.js';
 import { architectureFor, budgetTraining, resolveRunBudget, trainingSchedule, type Budget, type TrainingSchedule } from './budget.js';
@@ -235,28 +235,14 @@ async function deriveRun(o: RunOptions): Promise<Prepared> {
   });
   warnings.push(...constantWarnings(ds, [o.student, ...allTeachers]));
   const schedule = trainingSchedule(budget, splits[0].train.length);
-  // What every model depends on. Not the number of splits, the teachers or the methods: those are
-  // the cells' own inputs, so a resumed run with more splits, teachers or methods trains only what
-  // is new (a split's models are the same whatever the rest of the run). The analysis settings are
-  // their cells' inputs too, so another representation or estimator reuses every trained model.
-  const { repeats: _r, looks: _l, methods: _m, ...models } = budget;
+  const settings = { dataset: ds.name, n: ds.n, student: o.student, teachers: allTeachers, methods, budget };
+  const more = { repeats: fixed ?? 'auto', looks, splits: scheme, schedule, seed, version: VERSION };
   const store: StageStore = {
     runDir: o.outDir,
-    fingerprint: fingerprintOf({
-      dataset: ds.name,
-      n: ds.n,
-      student: o.student,
-      budget: models,
-      splits: scheme,
-      schedule,
-      seed,
-      version: VERSION,
-    }),
+    fingerprint: fingerprintOf(modelSettings({ ...settings, ...more })),
     resume: Boolean(o.resume),
     reused: [],
   };
-  const settings = { dataset: ds.name, n: ds.n, student: o.student, teachers: allTeachers, methods, budget };
-  const more = { repeats: fixed ?? 'auto', looks, splits: scheme, schedule, seed, version: VERSION };
   return {
     ...{ loaded, base, ds, budget, schedule, scheme, folds, looks, warnings, teachers: allTeachers, fusionOf: useFusion ? teachers : null },
     ...{ methods, analysis, store, workspace: { splits, cells: runCells(ds, splits, budget, seed) } },
@@ -273,29 +259,60 @@ async function deriveRun(o: RunOptions): Promise<Prepared> {
   };
 }
 
-/** deriveRun, and the run folder's settings.json (a resume split another way is refused before it is overwritten). */
+/**
+ * What every model depends on, from a run's settings (settings.json): the stages' fingerprint. Not
+ * the number of splits, the teachers or the methods: those are the cells' own inputs, so a resumed
+ * run with more splits, teachers or methods trains only what is new (a split's models are the same
+ * whatever the rest of the run). The analysis settings are their cells' inputs too, so another
+ * representation or estimator reuses every trained model.
+ */
+function modelSettings(s: Record<string, unknown>): Record<string, unknown> {
+  const { repeats: _r, looks: _l, methods: _m, ...models } = (s.budget ?? {}) as Record<string, unknown>;
+  return {
+    dataset: s.dataset,
+    n: s.n,
+    student: s.student,
+    budget: models,
+    splits: s.splits,
+    schedule: s.schedule,
+    seed: s.seed,
+    version: s.version,
+  };
+}
+
+/** deriveRun, and the run folder's settings.json (a resume whose models would differ is refused before it is overwritten). */
 export async function prepareRun(o: RunOptions): Promise<Prepared> {
   const p = await deriveRun(o);
   const file = path.join(o.outDir, 'settings.json');
-  if (o.resume) await checkSameSplits(file, p.scheme);
+  if (o.resume) await checkResumable(file, p);
   await writeJsonAtomic(file, p.settings);
   return p;
 }
 
-/** A run folder made with another split scheme (e.g. random 70/10/20, the default before 10-fold) cannot be resumed without asking for it. */
-async function checkSameSplits(file: string, scheme: SplitPlan['scheme']): Promise<void> {
-  let before: unknown;
+/**
+ * A run folder whose settings.json records other model settings (modelSettings) than this run's cannot be
+ * resumed: refused in one line naming what differs — for the split scheme (random 70/10/20 was the default
+ * before 10-fold), the --splits that resumes it.
+ */
+async function checkResumable(file: string, p: Prepared): Promise<void> {
+  let before: Record<string, unknown>;
   try {
-    before = JSON.parse(await readFile(file, 'utf8'));
+    before = JSON.parse(await readFile(file, 'utf8')) as Record<string, unknown>;
   } catch {
     return; // no readable settings.json: the stages' fingerprints decide
   }
-  const splits = (before as { splits?: unknown } | null)?.splits;
-  if ((splits === 'random' || splits === 'kfold') && splits !== scheme)
+  if (typeof before !== 'object' || before === null || fingerprintOf(modelSettings(before)) === p.store.fingerprint) return;
+  const [was, now] = [modelSettings(before), modelSettings(p.settings)];
+  if ((was.splits === 'random' || was.splits === 'kfold') && was.splits !== now.splits)
     throw new CmkdError(
-      `--resume: ${file} records a run split by ${splits} and this one would split by ${scheme}; add --splits ${splits} to resume it, or use a new --out folder`,
+      `--resume: ${file} records a run split by ${was.splits} and this one would split by ${now.splits}; add --splits ${was.splits} to resume it, or use a new --out folder`,
       'invalid-option',
     );
+  const differ = Object.keys(now).filter((k) => toJson(was[k]) !== toJson(now[k]));
+  throw new CmkdError(
+    `--resume: ${file} records a run with other settings (${differ.join(', ')}); resume it with the options it was run with, or use a new --out folder`,
+    'invalid-option',
+  );
 }
 
 /** Runs one of the run's plans where its options say: here, on the worker pool, or through the queue. */
