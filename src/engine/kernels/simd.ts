@@ -172,6 +172,14 @@ const F64_ADD = simd(0xf0);
 const addI32 = (a: number[], b: number[]): number[] => [...a, ...b, 0x6a];
 const loadAt = (address: number[]): number[] => [...address, ...simd(0x00), 0x00, 0x00];
 const storeAt = (address: number[], value: number[]): number[] => [...address, ...value, ...simd(0x0b), 0x00, 0x00];
+/** local ← local + by (i32). */
+const inc = (local: number, by: number[]): number[] => [...addI32(get(local), by), ...set(local)];
+const i32 = (n: number): number[] => [0x41, ...sleb(n)];
+const mulI32 = (a: number[], b: number[]): number[] => [...a, ...b, 0x6c];
+/** A load's or store's alignment (log2 bytes) and byte offset. */
+const memarg = (align: number, offset: number): number[] => [align, ...uleb(offset)];
+/** The end of a counted loop in a block: branch back to the loop's start, end the loop, end the block. */
+const REPEAT_END = [0x0c, 0, 0x0b, 0x0b];
 
 /** adam's type and body. */
 function adamFunction(): { params: number[]; body: number[] } {
@@ -319,21 +327,16 @@ function maxPoolGradRowFunction(): { params: number[]; body: number[] } {
     ...storeAt(addI32(get(d), get(5)), [...get(g), ...get(c2), ...AND, ...get(c3), ...ANDNOT]),
     ...storeAt(addI32(get(d), get(4)), [...get(g), ...get(c1), ...AND, ...get(c2), ...ANDNOT, ...get(c3), ...ANDNOT]),
     ...storeAt(get(d), [...get(g), ...get(c1), ...get(c2), ...OR, ...get(c3), ...OR, ...ANDNOT]),
-    ...addI32(get(cb), [0x41, 16]),
-    ...set(cb),
+    ...inc(cb, i32(16)),
     0x0c,
     0,
     0x0b, // end loop over channels
     0x0b, // end block
     // Next window: x and dx two columns on, dy one.
-    ...addI32(get(0), addI32(get(4), get(4))),
-    ...set(0),
-    ...addI32(get(2), addI32(get(4), get(4))),
-    ...set(2),
-    ...addI32(get(1), get(4)),
-    ...set(1),
-    ...addI32(get(ow), [0x41, 1]),
-    ...set(ow),
+    ...inc(0, addI32(get(4), get(4))),
+    ...inc(2, addI32(get(4), get(4))),
+    ...inc(1, get(4)),
+    ...inc(ow, i32(1)),
     0x0c,
     0,
     0x0b, // end loop over ow
@@ -372,22 +375,12 @@ function addRowsFunction(): { params: number[]; body: number[] } {
     0x0d,
     1,
     ...storeAt(addI32(get(2), get(cb)), [...loadAt(addI32(get(0), get(cb))), ...loadAt(addI32(get(1), get(cb))), ...ADD]),
-    ...addI32(get(cb), [0x41, 16]),
-    ...set(cb),
-    0x0c,
-    0,
-    0x0b,
-    0x0b,
-    ...addI32(get(0), get(4)),
-    ...set(0),
-    ...addI32(get(2), get(4)),
-    ...set(2),
-    ...addI32(get(r), [0x41, 1]),
-    ...set(r),
-    0x0c,
-    0,
-    0x0b,
-    0x0b,
+    ...inc(cb, i32(16)),
+    ...REPEAT_END,
+    ...inc(0, get(4)),
+    ...inc(2, get(4)),
+    ...inc(r, i32(1)),
+    ...REPEAT_END,
     0x0b,
   ];
   return { params, body };
@@ -406,7 +399,7 @@ function columnSumsFunction(): { params: number[]; body: number[] } {
     0x40,
     0x03,
     0x40,
-    ...addI32(get(r), [0x41, ...sleb(step)]),
+    ...addI32(get(r), i32(step)),
     ...get(2),
     0x4b, // i32.gt_u: r + step > rows → done
     0x0d,
@@ -424,12 +417,8 @@ function columnSumsFunction(): { params: number[]; body: number[] } {
     0x0d,
     1,
     ...storeAt(accAt, [...loadAt(accAt), ...terms, ...F64_ADD]),
-    ...addI32(get(cb), [0x41, 8]),
-    ...set(cb),
-    0x0c,
-    0,
-    0x0b,
-    0x0b,
+    ...inc(cb, i32(8)),
+    ...REPEAT_END,
     // Next rows: row += step · cBytes, r += step.
     ...get(row),
     0x41,
@@ -438,12 +427,8 @@ function columnSumsFunction(): { params: number[]; body: number[] } {
     0x6c, // i32.mul
     0x6a,
     ...set(row),
-    ...addI32(get(r), [0x41, ...sleb(step)]),
-    ...set(r),
-    0x0c,
-    0,
-    0x0b,
-    0x0b,
+    ...inc(r, i32(step)),
+    ...REPEAT_END,
   ];
   const rowAt = (k: number): number[] => addI32(addI32(get(row), get(cb)), [0x41, ...sleb(k), ...get(3), 0x6c]);
   const body = [
@@ -466,7 +451,6 @@ function filterTileFunction(T: number, V: number): { params: number[]; body: num
   const acc = (i: number, j: number): number => 14 + i * V + j;
   const d = (j: number): number => 14 + T * V + j;
   const sp = 14 + T * V + V;
-  const memarg = (align: number, offset: number): number[] => [align, ...uleb(offset)];
   const outRow = (i: number): number[] => (i === 0 ? get(2) : addI32(get(2), [...get(9), 0x41, ...sleb(i), 0x6c]));
   const body: number[] = [
     ...vec([
@@ -510,26 +494,14 @@ function filterTileFunction(T: number, V: number): { params: number[]; body: num
     for (let j = 0; j < V; j++) body.push(...get(acc(i, j)), ...get(sp), ...get(d(j)), ...MUL, ...ADD, ...set(acc(i, j)));
   }
   body.push(
-    ...addI32(get(xp), get(7)),
-    ...set(xp),
-    ...addI32(get(dp), get(8)),
-    ...set(dp),
-    ...addI32(get(c), [0x41, 1]),
-    ...set(c),
-    0x0c,
-    0,
-    0x0b,
-    0x0b,
-    ...addI32(get(0), get(5)),
-    ...set(0),
-    ...addI32(get(1), get(6)),
-    ...set(1),
-    ...addI32(get(r), [0x41, 1]),
-    ...set(r),
-    0x0c,
-    0,
-    0x0b,
-    0x0b,
+    ...inc(xp, get(7)),
+    ...inc(dp, get(8)),
+    ...inc(c, i32(1)),
+    ...REPEAT_END,
+    ...inc(0, get(5)),
+    ...inc(1, get(6)),
+    ...inc(r, i32(1)),
+    ...REPEAT_END,
   );
   for (let i = 0; i < T; i++) {
     for (let j = 0; j < V; j++) body.push(...outRow(i), ...get(acc(i, j)), ...simd(0x0b), ...memarg(4, 16 * j));
@@ -550,10 +522,6 @@ function gemmRowsFunction(P: number, V: number): { params: number[]; body: numbe
   const acc = (p: number, j: number): number => 23 + P + p * V + j;
   const w = (j: number): number => 23 + P + P * V + j;
   const sp = 23 + P + P * V + V;
-  const memarg = (align: number, offset: number): number[] => [align, ...uleb(offset)];
-  const i32 = (n: number): number[] => [0x41, ...sleb(n)];
-  const mulI32 = (a: number[], b: number[]): number[] => [...a, ...b, 0x6c];
-  const inc = (local: number, by: number[]): number[] => [...addI32(get(local), by), ...set(local)];
   // block; loop; if counter ≥ limit: break; …body…; counter += 1; continue
   const counted = (counter: number, limit: number[], body: number[]): number[] => [
     ...i32(0),
@@ -569,10 +537,7 @@ function gemmRowsFunction(P: number, V: number): { params: number[]; body: numbe
     1,
     ...body,
     ...inc(counter, i32(1)),
-    0x0c,
-    0,
-    0x0b,
-    0x0b,
+    ...REPEAT_END,
   ];
   const inner: number[] = [];
   for (let j = 0; j < V; j++) inner.push(...get(bp), ...simd(0x00), ...memarg(4, 16 * j), ...set(w(j)));
