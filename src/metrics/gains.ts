@@ -93,7 +93,7 @@ function checkDesign(d: GainDesign): { alpha: number; spending: SpendingName; ca
 }
 
 /** Whether the splits' test rows overlap: random splits always; repeated k-fold once the cap passes one round of k. */
-function overlapping(d: GainDesign): boolean {
+export function overlapping(d: GainDesign): boolean {
   return d.scheme === 'random' || d.looks[d.looks.length - 1] > d.folds!;
 }
 

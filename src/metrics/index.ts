@@ -33,6 +33,7 @@ export {
   deployDecision,
   nextSplits,
   practicalMargin,
+  overlapping,
   varianceFactor,
   type CandidateDecision,
   type DeployDecision,

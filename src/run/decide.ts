@@ -16,6 +16,7 @@ import {
   meanSd,
   deployDecision,
   nextSplits,
+  overlapping,
   practicalMargin,
   varianceFactor,
   type GainCandidate,
@@ -209,6 +210,6 @@ export function nextStep(
     seconds: models * o.pace,
     decidable: gains.filter((g) => couldDecide(g, d, nextCap)).length,
     halfWidth: { now: widest(cap), next: widest(nextCap) },
-    overlapping: d.scheme === 'random' || nextCap > d.folds!,
+    overlapping: overlapping({ ...d, looks: [nextCap] }),
   };
 }
