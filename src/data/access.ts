@@ -78,15 +78,23 @@ export function gatherRows(data: Float32Array, size: number, idx: ArrayLike<numb
 
 /** The dataset restricted to rows `idx` (all modalities and labels, in that order). */
 export function subsetRows(ds: MultimodalDataset, idx: ArrayLike<number>): MultimodalDataset {
-  const labels = ds.labels instanceof Int32Array ? new Int32Array(idx.length) : new Float32Array(idx.length);
-  for (let i = 0; i < idx.length; i++) labels[i] = ds.labels[idx[i]];
+  const pick = <T extends Int32Array | Float32Array>(y: T): T => {
+    const out = (y instanceof Int32Array ? new Int32Array(idx.length) : new Float32Array(idx.length)) as T;
+    for (let i = 0; i < idx.length; i++) out[i] = y[idx[i]];
+    return out;
+  };
   return {
     ...ds,
     n: idx.length,
     modalities: ds.modalities.map((m) => ({ ...m, data: gatherRows(m.data, featureSize(m), idx) })),
-    labels,
+    labels: pick(ds.labels),
+    ...(ds.testLabels ? { testLabels: pick(ds.testLabels) } : {}),
+    ...(ds.ids ? { ids: Array.from(idx, (i) => ds.ids![i]) } : {}),
   };
 }
+
+/** The labels the test rows are scored against: `testLabels` when the dataset has them, else its labels. */
+export const testLabelsOf = (ds: MultimodalDataset): Int32Array | Float32Array => ds.testLabels ?? ds.labels;
 
 /** Rows of one modality as a JS matrix view: row i is data[i*d .. (i+1)*d). */
 export function modalityRows(m: Modality, idx?: ArrayLike<number>): { data: Float32Array; n: number; d: number } {

@@ -13,6 +13,7 @@ export {
   modalityRows,
   numClasses,
   subsetRows,
+  testLabelsOf,
 } from './access.js';
 export { loadDataset, loadModalities, isDigitsSpec, type LoadOptions } from './load.js';
 export { loadManifestDataset, parseManifest, manifestSchema, MANIFEST_NAME, type Manifest } from './manifest.js';

@@ -48,6 +48,12 @@ export interface MultimodalDataset {
   task: Task;
   /** Class index per sample (classification) or target value (regression). */
   labels: Int32Array | Float32Array;
+  /**
+   * The labels the test rows are scored against, when they differ from the labels models train on
+   * (a calibration's training-label noise: models learn from noisy labels, the test tells the truth).
+   * Same rows and classes as `labels`; without it the test rows are scored against `labels`.
+   */
+  testLabels?: Int32Array | Float32Array;
   /** Free-form provenance for reports and model cards. */
   description?: string;
   /** What loading changed and the user should hear about (e.g. a repeated CSV column name renamed), one line each. */

@@ -7,7 +7,7 @@
  * above that MSE has learnt nothing from the features). A model well below its baseline is
  * under-trained; a baseline is not a deployable student.
  */
-import { featureSize, gatherRows, getModality, numClasses, type MultimodalDataset, type Split } from '../data/index.js';
+import { featureSize, gatherRows, getModality, numClasses, testLabelsOf, type MultimodalDataset, type Split } from '../data/index.js';
 import { applyStandardizer, fitStandardizer } from '../data/standardize.js';
 import { f1Weighted, mse } from '../metrics/index.js';
 import { fitLeastSquares, fitNearestCentroid, predictLeastSquares, predictNearestCentroid } from '../models/index.js';
@@ -24,12 +24,12 @@ export function baselineScore(ds: MultimodalDataset, name: string, split: Split)
   const train = gatherRows(m.data, d, split.train);
   const test = gatherRows(m.data, d, split.test);
   if (ds.task.kind === 'regression') {
-    const yOf = (rows: Int32Array) => Float64Array.from(rows, (r) => ds.labels[r]);
-    return mse(yOf(split.test), predictLeastSquares(fitLeastSquares(train, d, yOf(split.train)), test));
+    const yOf = (rows: Int32Array, y = ds.labels) => Float64Array.from(rows, (r) => y[r]);
+    return mse(yOf(split.test, testLabelsOf(ds)), predictLeastSquares(fitLeastSquares(train, d, yOf(split.train)), test));
   }
-  const yOf = (rows: Int32Array) => Int32Array.from(rows, (r) => ds.labels[r]);
+  const yOf = (rows: Int32Array, y = ds.labels) => Int32Array.from(rows, (r) => y[r]);
   const k = numClasses(ds);
-  return f1Weighted(yOf(split.test), predictNearestCentroid(fitNearestCentroid(train, d, yOf(split.train), k), test), k);
+  return f1Weighted(yOf(split.test, testLabelsOf(ds)), predictNearestCentroid(fitNearestCentroid(train, d, yOf(split.train), k), test), k);
 }
 
 /** ȳ_train on every test row of `split`: its test MSE. */
@@ -37,7 +37,7 @@ function trainingMeanScore(ds: MultimodalDataset, split: Split): number {
   let mean = 0;
   for (const r of split.train) mean += ds.labels[r] / split.train.length;
   return mse(
-    Float64Array.from(split.test, (r) => ds.labels[r]),
+    Float64Array.from(split.test, (r) => testLabelsOf(ds)[r]),
     Float64Array.from(split.test, () => mean),
   );
 }

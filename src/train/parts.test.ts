@@ -10,6 +10,8 @@ import { gatherAugmented, symmetryOf, transformImage } from './batches.js';
 import { readCheckpoint, writeCheckpoint } from './checkpoint.js';
 import { Optimizer, resolveOptimizer, type OptimizerSettings } from './optim.js';
 import { learningRateAt } from './schedule.js';
+import { prepareModality } from './pipeline.js';
+import { subsetRows, testLabelsOf, type Modality, type MultimodalDataset, type Split } from '../data/index.js';
 
 let dir: string;
 beforeAll(async () => {
@@ -205,5 +207,37 @@ describe('checkpoint file', () => {
     const file = path.join(dir, 'bad.ckpt');
     await writeFile(file, 'hello');
     await expect(readCheckpoint(file)).rejects.toThrow(/bad\.ckpt is not a usable cmkd checkpoint/);
+  });
+});
+
+describe('test labels apart from training labels', () => {
+  const x: Modality = { name: 'x', kind: 'table', shape: [1], data: Float32Array.from([0, 1, 2, 3, 4, 5]) };
+  const ds: MultimodalDataset = {
+    name: 'noisy',
+    n: 6,
+    modalities: [x],
+    // Rows 1 and 4 carry flipped labels for training; the test scores them against the true ones.
+    labels: Int32Array.from([0, 0, 1, 1, 1, 1]),
+    testLabels: Int32Array.from([0, 1, 1, 1, 0, 1]),
+    ids: ['a', 'b', 'c', 'd', 'e', 'f'],
+    task: { kind: 'classification', classes: ['p', 'q'] },
+  };
+
+  it('a subset keeps labels, test labels and row names aligned', () => {
+    const s = subsetRows(ds, [4, 1, 5]);
+    expect(Array.from(s.labels)).toEqual([1, 0, 1]);
+    expect(Array.from(s.testLabels!)).toEqual([0, 1, 1]);
+    expect(s.ids).toEqual(['e', 'b', 'f']);
+    expect(Array.from(testLabelsOf(s))).toEqual([0, 1, 1]);
+    expect(testLabelsOf({ ...ds, testLabels: undefined })).toBe(ds.labels);
+  });
+
+  it('a split trains and validates on the labels and tests on the test labels', () => {
+    const split: Split = { train: Int32Array.from([0, 2, 3]), val: Int32Array.from([1]), test: Int32Array.from([4, 5]), seed: 0 };
+    const p = prepareModality(ds, 'x', split);
+    expect(Array.from(p.train.y)).toEqual([0, 1, 1]);
+    expect(Array.from(p.val.y)).toEqual([0]);
+    expect(Array.from(p.test.y)).toEqual([0, 1]);
+    expect(Array.from(prepareModality({ ...ds, testLabels: undefined }, 'x', split).test.y)).toEqual([1, 1]);
   });
 });

@@ -4,7 +4,7 @@
  * `trainOnModality` is what `cmkd train` runs; distillation reuses `prepareModality` so that
  * teacher and student see the same rows.
  */
-import { featureSize, getModality, numClasses } from '../data/access.js';
+import { featureSize, getModality, numClasses, testLabelsOf } from '../data/access.js';
 import { applyStandardizer, fitStandardizer, type Standardizer } from '../data/standardize.js';
 import type { Modality, MultimodalDataset, Split } from '../data/types.js';
 import type { tf } from '../engine/index.js';
@@ -43,7 +43,7 @@ export function prepareModality(ds: MultimodalDataset, modality: string, split: 
     inputShape: [...m.shape],
     train: rowsOf(m, ds.labels, split.train, d),
     val: rowsOf(m, ds.labels, split.val, d),
-    test: rowsOf(m, ds.labels, split.test, d),
+    test: rowsOf(m, testLabelsOf(ds), split.test, d),
   };
 }
 

@@ -37,6 +37,12 @@ function parseList(flag: string): (raw: string) => string[] {
   };
 }
 
+/** A number list, or 'none' for no items (no source of that family). */
+function parseNumbers(flag: string): (raw: string) => number[] {
+  const parse = parseNumberListOption(flag);
+  return (raw) => (raw.trim() === 'none' ? [] : parse(raw));
+}
+
 const list = (xs: readonly (string | number)[]) => xs.join(',');
 const combos = (cs: readonly VerdictsCombo[]) => cs.map((c) => `${c.representation}:${c.estimator}`).join(',');
 
@@ -112,43 +118,43 @@ export const verdictsExperiment: ExperimentDefinition = {
       flags: '--blur <list>',
       key: 'blur',
       description: `σ in pixels of the blurred pixels teachers (default ${list(d.blur)})`,
-      parse: parseNumberListOption('--blur'),
+      parse: parseNumbers('--blur'),
     },
     {
       flags: '--noise <list>',
       key: 'noise',
       description: `sd of the input noise of the noised pixels teachers, pixels in [0, 1] (default ${list(d.noise)})`,
-      parse: parseNumberListOption('--noise'),
+      parse: parseNumbers('--noise'),
     },
     {
       flags: '--label-noise <list>',
       key: 'labelNoise',
-      description: `shares η of the digits labels flipped to another class, one noisy-labels source each (default ${list(d.labelNoise) || 'none'})`,
-      parse: parseNumberListOption('--label-noise'),
+      description: `shares η of the digits training labels flipped to another class (the test labels true), one noisy-labels source each (default ${list(d.labelNoise) || 'none'}; none: no such source)`,
+      parse: parseNumbers('--label-noise'),
     },
     {
       flags: '--few-rows <list>',
       key: 'fewRows',
-      description: `digits counts of the few-rows sources, one source each (default ${list(d.fewRows) || 'none'})`,
-      parse: parseNumberListOption('--few-rows'),
+      description: `digits counts of the few-rows sources, one source each (default ${list(d.fewRows) || 'none'}; none: no such source)`,
+      parse: parseNumbers('--few-rows'),
     },
     {
       flags: '--weak-noise <list>',
       key: 'weakNoise',
-      description: `noise / column sd of the weak table students next to clean teachers, one source each (default ${list(d.weakNoise) || 'none'})`,
-      parse: parseNumberListOption('--weak-noise'),
+      description: `noise / column sd of the weak table students next to clean teachers, one source each (default ${list(d.weakNoise) || 'none'}; none: no such source)`,
+      parse: parseNumbers('--weak-noise'),
     },
     {
       flags: '--weak-pixels <list>',
       key: 'weakPixels',
-      description: `sd of the noise on the pixels of weak pixels students, every clean view their teacher, one source each (default ${list(d.weakPixels) || 'none'})`,
-      parse: parseNumberListOption('--weak-pixels'),
+      description: `sd of the noise on the pixels of weak pixels students, every clean view their teacher, one source each (default ${list(d.weakPixels) || 'none'}; none: no such source)`,
+      parse: parseNumbers('--weak-pixels'),
     },
     {
       flags: '--image-rows <list>',
       key: 'imageRows',
-      description: `digits counts of the image-student sources: the textured view as the CNN student of every --view, one source each (default ${list(d.imageRows) || 'none'})`,
-      parse: parseNumberListOption('--image-rows'),
+      description: `digits counts of the image-student sources: the textured view as the CNN student of every --view, one source each (default ${list(d.imageRows) || 'none'}; none: no such source)`,
+      parse: parseNumbers('--image-rows'),
     },
     {
       flags: '--regime-students <list>',

@@ -15,7 +15,8 @@
  * hurts"), each a student view of the digits distilled from the other views:
  * - digits-textured:<n>: the textured view (MNIST-M-like colour images) as a CNN student of every
  *   --view, on n digits (npm start's setting: plain KD from pixels gained 2.7–6.3 points there);
- * - digits-noisy-labels:<η>: a seeded share η of ALL rows' labels flipped to another class;
+ * - digits-noisy-labels:<η>: a seeded share η of the labels the models learn from (training and
+ *   validation) flipped to another class, the test rows scored against the true labels (testLabels);
  * - digits-few:<n>: only n digits (the run then takes its k-fold splits);
  * - digits-weak:<r>: a weak student, the table view with N(0, (r·sd_j)²) noise on each column j,
  *   next to clean teachers;
@@ -322,11 +323,13 @@ async function regimeDataset(
     const ds = await loadDataset('digits', { digits: { n: o.n, modalities }, ...io });
     const classes = ds.task.kind === 'classification' ? ds.task.classes.length : 0;
     const labels = noisyLabels(ds.labels as Int32Array, classes, eta, 2003 * (o.seed + 1) + Math.round(1000 * eta));
+    // The models learn from the flipped labels; the test scores them against the true ones (testLabels).
     return {
       ...ds,
       name: `digits-noisy-labels-${eta}`,
       labels,
-      description: `${ds.description ?? ds.name}; ${eta} of the labels flipped to another class`,
+      testLabels: ds.labels,
+      description: `${ds.description ?? ds.name}; ${eta} of the training labels flipped to another class, the test labels true`,
     };
   }
   if (variant.startsWith(IMAGE_PREFIX)) {

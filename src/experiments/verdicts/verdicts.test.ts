@@ -216,6 +216,20 @@ describe('verdicts experiment', () => {
     }
   });
 
+  it("takes 'none' for every list of sources, as the help says", () => {
+    for (const o of verdictsExperiment.options.filter((x) => /none/.test(x.description) && x.parse))
+      expect(o.parse!('none'), o.flags).toEqual([]);
+    const few = verdictsExperiment.options.find((x) => x.key === 'fewRows')!;
+    expect(few.parse!('150,200')).toEqual([150, 200]);
+  });
+
+  it('the noisy-labels sources train on flipped labels and test on the true ones', async () => {
+    const ds = await variantDataset('digits-noisy-labels:0.4', { ...VERDICTS_DEFAULTS, n: 300, views: ['blocks', 'profiles'] });
+    expect(ds.testLabels).toBeDefined();
+    const flipped = Array.from(ds.labels).filter((y, i) => y !== ds.testLabels![i]).length;
+    expect(flipped).toBe(120);
+  });
+
   it('builds a Gaussian dataset with tercile classes, deterministically', () => {
     const [setting] = gaussianSettings(1);
     const a = gaussianDataset(setting, 300, 4, 0);
