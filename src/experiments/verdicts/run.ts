@@ -54,7 +54,7 @@ export const VERDICTS_DEFAULTS: Omit<VerdictsOptions, 'outDir'> = {
   gaussianSettings: 6,
   gaussianN: 2000,
   gaussianP: 8,
-  labelNoise: [0.2, 0.4, 0.6, 0.75],
+  labelNoise: [0.2, 0.3, 0.4, 0.5, 0.6, 0.75],
   fewRows: [150, 200, 250, 299],
   weakNoise: [1, 2],
   weakPixels: [0.5, 1],
