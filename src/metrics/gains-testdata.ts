@@ -108,6 +108,27 @@ export function sequentialDecider(d: GainDesign): Decider {
   };
 }
 
+/**
+ * A run to the cap of `d` that the user then extends: a gain still undecided at the cap gets splits up
+ * to `cap` and is decided again with the looks re-planned to d's looks then `cap`, as a resumed run
+ * with a raised --max-repeats decides it (the looks chosen after looking, which the boundaries do not plan for).
+ */
+export function extendedDecider(d: GainDesign, cap: number): Decider {
+  const first = sequentialDecider(d);
+  const raised: GainDesign = { ...d, looks: [...d.looks, cap] };
+  return (next) => {
+    const gains: number[] = [];
+    const t = first(() => {
+      const g = next();
+      gains.push(g);
+      return g;
+    });
+    if (t.outcome !== 'undecided at the cap') return t;
+    while (gains.length < cap) gains.push(next());
+    return { outcome: decideGain(gains, raised).outcome, splits: cap };
+  };
+}
+
 /** A t-interval at a fixed R with variance factor f(R)·s² (1/R: today's plain interval; 1/R + r: Nadeau–Bengio). */
 export function fixedDecider(R: number, factor: number, delta: number, alpha = 0.05): Decider {
   const q = studentQuantile(1 - alpha / 2, R - 1);
