@@ -38,10 +38,12 @@ export function meanSquaredDistance(a: tf.Tensor2D, b: tf.Tensor2D, what: string
   return tf.mean(tf.squaredDifference(a, b)) as tf.Scalar;
 }
 
+/** 'output': distil logits / predictions (the CCH objective); 'embedding': distil penultimate embeddings. */
+export const FEATURE_MODES = ['output', 'embedding'] as const;
+
 export interface FeatureLossOptions {
   task: TaskKind;
-  /** 'output': distil logits / predictions (the CCH objective); 'embedding': distil penultimate embeddings. */
-  mode: 'output' | 'embedding';
+  mode: (typeof FEATURE_MODES)[number];
   taskWeight: number;
   /** λ. */
   kdWeight: number;
@@ -81,7 +83,7 @@ export const feature: MethodDefinition = {
   family: 'feature',
   options: ['mode', 'taskWeight', 'kdWeight', 'studentDim', 'teacherDim', 'projection', 'seed'],
   resolve(r, { task }) {
-    const mode = r.choice('mode', ['output', 'embedding'] as const, task === 'regression' ? 'output' : 'embedding');
+    const mode = r.choice('mode', FEATURE_MODES, task === 'regression' ? 'output' : 'embedding');
     const studentDim = r.number('studentDim', undefined, { min: 1, integer: true });
     const teacherDim = r.number('teacherDim', undefined, { min: 1, integer: true });
     const dimsKnown = studentDim !== undefined && teacherDim !== undefined;

@@ -147,6 +147,28 @@ describe('cmkd distill', () => {
     expect(JSON.parse(r.stdout)).toMatchObject({ label: 'MLKD(weak)', settings: { strongView: false } });
   });
 
+  it("distils with FeatKD's output mode, the CCH objective, when asked", async () => {
+    const out = join(tempDir(), 'feature-output');
+    const r = await run(
+      'distill',
+      data,
+      '--teacher',
+      'strong',
+      '--student',
+      'weak',
+      '--method',
+      'feature',
+      '--feature-mode',
+      'output',
+      '--out',
+      out,
+      '--json',
+      ...small,
+    );
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ label: 'FeatKD(out)', settings: { mode: 'output' } });
+  });
+
   it('reports bad input on one line', async () => {
     const out = join(tempDir(), 'x');
     const cases: [string[], RegExp][] = [
@@ -167,6 +189,14 @@ describe('cmkd distill', () => {
       [
         ['--teacher', 'strong', '--student', 'weak', '--method', 'kd', '--weak-view-only'],
         /--weak-view-only applies to --method mlkd, not kd/,
+      ],
+      [
+        ['--teacher', 'strong', '--student', 'weak', '--method', 'kd', '--feature-mode', 'output'],
+        /--feature-mode applies to --method feature, not kd/,
+      ],
+      [
+        ['--teacher', 'strong', '--student', 'weak', '--method', 'feature', '--feature-mode', 'logits'],
+        /--feature-mode.*'logits'.*output, embedding/,
       ],
     ];
     for (const [args, message] of cases) {

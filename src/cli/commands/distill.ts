@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { hasModality, stratifiedSplit, type MultimodalDataset } from '../../data/index.js';
 import { initEngine } from '../../engine/index.js';
-import { DISTILL_METHODS, LOGIT_METHODS, METHOD_FLAGS, METHODS, methodDefinition, type MethodFlag } from '../../kd/index.js';
+import { DISTILL_METHODS, FEATURE_MODES, LOGIT_METHODS, METHOD_FLAGS, METHODS, methodDefinition, type MethodFlag } from '../../kd/index.js';
 import { MODEL_FILE } from '../../models/index.js';
 import { distill, distillDiscom, loadTeacher, type LoadedTeacher } from '../../train/distill.js';
 import { CmkdError, check, oneOf } from '../../util/errors.js';
@@ -58,6 +58,7 @@ interface DistillFlags extends DatasetFlags, BudgetFlags, OutputFlags {
   temperature?: string;
   lambda?: string;
   weakViewOnly?: boolean;
+  featureMode?: string;
   modalities?: string;
   splitSeed?: string;
   out: string;
@@ -88,6 +89,10 @@ export function register(program: Command): void {
             .option('--temperature <t>', `kd, dkd, mlkd: softmax temperature ${range(RANGES.temperature)}`)
             .option('--lambda <x>', `kd, ctkd, mlkd, feature: weight λ of the KD term ${range(RANGES.lambda)}`)
             .option('--weak-view-only', 'mlkd: train on the plain view only (the reference also trains on a strong-augmentation view)')
+            .option(
+              '--feature-mode <mode>',
+              "feature: 'output', the CCH paper's student objective on the outputs (the default for regression), or 'embedding', a hint on the penultimate embeddings (the default for classification)",
+            )
             .option('--modalities <a,b>', 'discom: the modalities to distil between (default: student and teacher modality)')
             .option('--split-seed <n>', `seed of the 70/10/20 split (default: a saved teacher's, else 0) ${range(RANGES.splitSeed)}`)
             .requiredOption(
@@ -104,10 +109,14 @@ export function register(program: Command): void {
     const method = oneOf('distillation method', f.method, DISTILL_METHODS);
     const backend = backendOption(f);
     const budget = parseBudget(f, { epochs: 30, lr: 1e-3, batchSize: 64, patience: 10 });
-    const settings: Record<string, number | boolean> = methodSettings(method, f);
+    const settings: Record<string, number | boolean | string> = methodSettings(method, f);
     if (f.weakViewOnly) {
       check(method === 'mlkd', `--weak-view-only applies to --method mlkd, not ${method}`, 'invalid-option');
       settings.strongView = false;
+    }
+    if (f.featureMode !== undefined) {
+      check(method === 'feature', `--feature-mode applies to --method feature, not ${method}`, 'invalid-option');
+      settings.mode = oneOf('--feature-mode', f.featureMode, FEATURE_MODES);
     }
     const splitSeedFlag = numberOption('--split-seed', f.splitSeed, RANGES.splitSeed);
     // A method trained without a teacher (DisCoM-KD) trains one student per modality of --modalities.
