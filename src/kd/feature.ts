@@ -40,10 +40,11 @@ export function meanSquaredDistance(a: tf.Tensor2D, b: tf.Tensor2D, what: string
 
 /** 'output': distil logits / predictions (the CCH objective); 'embedding': distil penultimate embeddings. */
 export const FEATURE_MODES = ['output', 'embedding'] as const;
+export type FeatureMode = (typeof FEATURE_MODES)[number];
 
 export interface FeatureLossOptions {
   task: TaskKind;
-  mode: (typeof FEATURE_MODES)[number];
+  mode: FeatureMode;
   taskWeight: number;
   /** λ. */
   kdWeight: number;

@@ -10,6 +10,7 @@ import {
   resolveSettings,
   scheduleNotes,
   type ObjectiveSettings,
+  type FeatureMode,
   type TaskKind,
 } from '../kd/index.js';
 import type { ModelKind, SpecOverrides } from '../models/index.js';
@@ -60,6 +61,8 @@ export interface SweepPlanOptions {
   temperatures?: number[];
   /** A row per KD-term weight λ for the methods that take one (kd, ctkd, mlkd, feature). */
   lambdas?: number[];
+  /** A row per FeatKD mode (src/kd/feature.ts FEATURE_MODES) for feature KD. */
+  featureModes?: FeatureMode[];
   /**
    * Repeated splits: a fixed count, or 'auto' (the default): sequential splits at the budget's
    * `looks`, added only for the methods whose gain is still open (src/run/decide.ts), up to
@@ -103,13 +106,16 @@ export type SweepConfig = {
 
 export type RowOrder = { id: string; label: string; role: SweepRow['role'] };
 
-/** Parse method names (e.g. 'kd', 'dkd+ls', 'discom') and expand the temperature and λ grids into rows, labelled for the task (FeatKD(out) on regression). */
-export function sweepEntries(
-  methods: readonly string[],
-  temperatures: number[] = [],
-  lambdas: number[] = [],
-  task: TaskKind = 'classification',
-): SweepEntry[] {
+/** The grids a sweep expands its methods over: a row per value, for the methods that take the setting. */
+export interface SweepGrid {
+  temperatures?: number[];
+  lambdas?: number[];
+  featureModes?: FeatureMode[];
+}
+
+/** Parse method names (e.g. 'kd', 'dkd+ls', 'discom') and expand the grids into rows, labelled for the task (FeatKD(out) on regression). */
+export function sweepEntries(methods: readonly string[], grid: SweepGrid = {}, task: TaskKind = 'classification'): SweepEntry[] {
+  const { temperatures = [], lambdas = [], featureModes = [] } = grid;
   check(methods.length > 0, 'sweep: no methods given', 'invalid-option');
   for (const t of temperatures)
     check(Number.isFinite(t) && t > 0, `sweep: every --temperatures value must be a number > 0, got ${t}`, 'invalid-option');
@@ -127,23 +133,32 @@ export function sweepEntries(
     const accepts = definition.options;
     const ts = accepts.includes('temperature') && temperatures.length ? temperatures : [undefined];
     const ls = accepts.includes('kdWeight') && lambdas.length ? lambdas : [undefined];
-    for (const t of ts) {
-      for (const l of ls) {
-        const settings: Record<string, number> = {};
-        if (t !== undefined) settings.temperature = t;
-        if (l !== undefined) settings.kdWeight = l;
-        const grid = [t !== undefined ? `T=${t}` : '', l !== undefined ? `λ=${l}` : ''].filter(Boolean);
-        const base = describeMethod(method, { ...settings, ...(lskd ? { lskd: true } : {}), ...(task === 'regression' ? { task } : {}) });
-        entries.push({
-          id: grid.length ? `${name}@${grid.join(',')}` : name,
-          label: grid.length ? `${base} (${grid.join(', ')})` : base,
-          method,
-          lskd,
-          settings,
-        });
-      }
-    }
+    const ms = accepts.includes('mode') && featureModes.length ? featureModes : [undefined];
+    for (const t of ts)
+      for (const l of ls)
+        for (const m of ms) {
+          const settings: Record<string, number | string> = {};
+          if (t !== undefined) settings.temperature = t;
+          if (l !== undefined) settings.kdWeight = l;
+          if (m !== undefined) settings.mode = m;
+          // The mode is in the method's label (FeatKD(out) / FeatKD(emb)); the numbers are in brackets after it.
+          const numbers = [t !== undefined ? `T=${t}` : '', l !== undefined ? `λ=${l}` : ''].filter(Boolean);
+          const key = [...numbers, m !== undefined ? `mode=${m}` : ''].filter(Boolean);
+          const base = describeMethod(method, { ...settings, ...(lskd ? { lskd: true } : {}), ...(task === 'regression' ? { task } : {}) });
+          entries.push({
+            id: key.length ? `${name}@${key.join(',')}` : name,
+            label: numbers.length ? `${base} (${numbers.join(', ')})` : base,
+            method,
+            lskd,
+            settings,
+          });
+        }
   }
+  check(
+    featureModes.length === 0 || entries.some((e) => parseMethodId(e.method).method.options.includes('mode')),
+    `sweep: --feature-modes gives rows of feature KD; --methods has no feature (got ${methods.join(', ')})`,
+    'invalid-option',
+  );
   const ids = entries.map((e) => e.id);
   const twice = ids.find((id, i) => ids.indexOf(id) !== i);
   check(twice === undefined, `sweep: method '${twice}' is listed twice`, 'invalid-option');
@@ -172,8 +187,7 @@ export function prepareSweep(o: SweepPlanOptions): {
   const seed = o.seed ?? 0;
   const entries = sweepEntries(
     o.methods ?? (ds.task.kind === 'classification' ? DEFAULT_SWEEP_METHODS : REGRESSION_METHOD_IDS),
-    o.temperatures,
-    o.lambdas,
+    { temperatures: o.temperatures, lambdas: o.lambdas, featureModes: o.featureModes },
     ds.task.kind,
   );
   const folds = foldsOf(ds.n);

@@ -44,7 +44,7 @@ const base = (outDir: string): SweepOptions => ({
 
 describe('sweepEntries', () => {
   it('expands methods, LSKD variants and the temperature / λ grids into rows', () => {
-    const e = sweepEntries(['kd', 'dkd+ls', 'ctkd', 'feature'], [2, 4], [0.5]);
+    const e = sweepEntries(['kd', 'dkd+ls', 'ctkd', 'feature'], { temperatures: [2, 4], lambdas: [0.5] });
     expect(e.map((x) => x.id)).toEqual(['kd@T=2,λ=0.5', 'kd@T=4,λ=0.5', 'dkd+ls@T=2', 'dkd+ls@T=4', 'ctkd@λ=0.5', 'feature@λ=0.5']);
     expect(e[0]).toMatchObject({
       method: 'kd',
@@ -63,7 +63,18 @@ describe('sweepEntries', () => {
 
   it('labels feature KD by the mode the task trains it in', () => {
     expect(sweepEntries(['feature']).map((x) => x.label)).toEqual(['FeatKD(emb)']);
-    expect(sweepEntries(['feature'], [], [], 'regression').map((x) => x.label)).toEqual(['FeatKD(out)']);
+    expect(sweepEntries(['feature'], {}, 'regression').map((x) => x.label)).toEqual(['FeatKD(out)']);
+    // A row per FeatKD mode: the mode shows in the label, its id keys the row; other methods keep one row.
+    const modes = sweepEntries(['kd', 'feature'], { featureModes: ['output', 'embedding'], lambdas: [0.5] });
+    expect(modes.map((x) => [x.id, x.label])).toEqual([
+      ['kd@λ=0.5', 'KDv2 (λ=0.5)'],
+      ['feature@λ=0.5,mode=output', 'FeatKD(out) (λ=0.5)'],
+      ['feature@λ=0.5,mode=embedding', 'FeatKD(emb) (λ=0.5)'],
+    ]);
+    expect(modes[1].settings).toEqual({ kdWeight: 0.5, mode: 'output' });
+    expect(() => sweepEntries(['kd'], { featureModes: ['output'] })).toThrow(
+      /--feature-modes gives rows of feature KD; --methods has no feature/,
+    );
   });
 
   it('summarises cells as mean ± sd and marks the best student, not the teacher', () => {

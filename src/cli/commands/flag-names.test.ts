@@ -60,13 +60,19 @@ describe("bad input names the CLI's own flags", () => {
     );
   });
 
-  it('cmkd sweep names --temperatures and --lambdas', async () => {
+  it('cmkd sweep names --temperatures, --lambdas and --feature-modes', async () => {
     const sweep = ['sweep', 'digits?n=200', '--student', 'blocks', '--teacher', 'pixels', '--quick'];
     expect(await fails(...sweep, '--temperatures', '0', '--out', join(root, 's1'))).toMatch(
       /--temperatures '0': expected comma-separated values, each a number > 0 and ≤ 1000/,
     );
     expect(await fails(...sweep, '--lambdas', '-1', '--out', join(root, 's2'))).toMatch(
       /--lambdas '-1': expected comma-separated values, each a number from 0 to 1000/,
+    );
+    expect(await fails(...sweep, '--feature-modes', 'output,logits', '--out', join(root, 's3'))).toMatch(
+      /unknown --feature-modes value 'logits'; expected one of: output, embedding/,
+    );
+    expect(await fails(...sweep, '--methods', 'kd', '--feature-modes', 'output', '--out', join(root, 's4'))).toMatch(
+      /--feature-modes gives rows of feature KD; --methods has no feature/,
     );
   });
 

@@ -2,12 +2,12 @@ import type { Command } from 'commander';
 import path from 'node:path';
 import { isDigitsSpec, loadDataset } from '../../data/index.js';
 import { initEngine } from '../../engine/index.js';
-import { METHOD_IDS } from '../../kd/index.js';
+import { FEATURE_MODES, METHOD_IDS } from '../../kd/index.js';
 import { BUDGET_PRESETS, trainingSchedule, type Budget } from '../../run/budget.js';
 import { gainUnits } from '../../run/decide.js';
 import { nextStepSentence } from '../../run/verdict.js';
 import { DEFAULT_SWEEP_METHODS, formatSweepTable, type SweepResult, RESULTS_CSV, RESULTS_JSON, sweep, TABLE_CSV } from '../../run/sweep.js';
-import { CmkdError } from '../../util/errors.js';
+import { CmkdError, oneOf } from '../../util/errors.js';
 import { formatNumber } from '../../util/format.js';
 import { nextStepLines, resumeCommand } from './run.js';
 import { emit, progressBars, table, warn } from '../output.js';
@@ -43,6 +43,7 @@ interface SweepFlags extends DatasetFlags, BudgetFlags, ExecutorFlags, OutputFla
   methods?: string;
   temperatures?: string;
   lambdas?: string;
+  featureModes?: string;
   repeats?: string;
   maxRepeats?: string;
   delta?: string;
@@ -135,6 +136,10 @@ export function register(program: Command): void {
                 .option('--temperatures <list>', `a row per temperature for kd, dkd, mlkd, e.g. 2,4 ${range(RANGES.temperature)}`)
                 .option('--lambdas <list>', `a row per KD-term weight λ for kd, ctkd, mlkd, feature, e.g. 0.5,1 ${range(RANGES.lambda)}`)
                 .option(
+                  '--feature-modes <list>',
+                  `a row per mode of feature KD, from ${FEATURE_MODES.join(', ')} (output: the CCH paper's student objective on outputs; default: embedding for classification, output for regression)`,
+                )
+                .option(
                   '--repeats <n|auto>',
                   `splits (seeds seed, seed+1, …): a fixed count, or auto (the default): start with ${STANDARD.looks[0]} and add splits only for the methods whose gain is still undecided and could change the deploy decision, at the looks ${STANDARD.looks.join(', ')} (--quick: ${QUICK.looks.join(', ')}), up to --max-repeats ${range(RANGES.repeats)}`,
                 )
@@ -179,6 +184,7 @@ export function register(program: Command): void {
     const methods = listOption('--methods', f.methods);
     const temperatures = numberListOption('--temperatures', f.temperatures, RANGES.temperature);
     const lambdas = numberListOption('--lambdas', f.lambdas, RANGES.lambda);
+    const featureModes = listOption('--feature-modes', f.featureModes)?.map((m) => oneOf('--feature-modes value', m, FEATURE_MODES));
 
     await initEngine({ backend });
     const bars = progressBars({ quiet: isQuiet(f) });
@@ -196,6 +202,7 @@ export function register(program: Command): void {
         methods,
         temperatures,
         lambdas,
+        featureModes,
         repeats,
         maxRepeats,
         delta,
