@@ -29,7 +29,8 @@ export async function writePredictions(
     const p = prepareModality(ds, student, split);
     const { logits } = await predictOutputs(model, p.test.x, p.test.n);
     const records = predictionRecords({
-      ids: Array.from(split.test, (r) => (kept ? kept[r] : r)),
+      // The file's row names when it has them (subsetRows keeps them with a subsample's rows), else row numbers in the loaded data.
+      ids: ds.ids ? Array.from(split.test, (r) => ds.ids![r]) : Array.from(split.test, (r) => (kept ? kept[r] : r)),
       labels: p.test.y,
       outputs: logits,
       classes: ds.task.kind === 'classification' ? ds.task.classes : undefined,
