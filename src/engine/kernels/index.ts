@@ -5,6 +5,7 @@ import { shareSavedTensorsOnWasm, sharedCast, sharedIdentity } from './identity.
 import { leadingAxesSum, rowBroadcastAdd, untransposedMatMul } from './matmul.js';
 import { maxPoolGradConfig } from './pool.js';
 import { unsortedSegmentSumConfig } from './segment.js';
+import { softmaxLossGradients, softmaxLossKernels } from './softmax-losses.js';
 
 type Config = Omit<tf.KernelConfig, 'backendName'>;
 
@@ -14,6 +15,8 @@ const MISSING: Config[] = [
   depthwiseBackpropFilterConfig,
   depthwiseBackpropInputConfig,
   unsortedSegmentSumConfig,
+  // One-kernel softmax losses and their gradients (softmax-losses.ts): kernels of cmkd's own, no other backend has them.
+  ...softmaxLossKernels,
 ];
 
 /**
@@ -69,6 +72,7 @@ export function registerWasmGradientKernels(): string[] {
     tf.registerKernel({ ...wrap(original), backendName: 'wasm' });
     registered.push(name);
   }
+  for (const config of softmaxLossGradients) tf.registerGradient(config);
   shareSavedTensorsOnWasm();
   return registered;
 }
