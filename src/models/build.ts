@@ -7,6 +7,7 @@
  * (spec, seed) pair fixes the initial weights.
  */
 import { tf } from '../engine/index.js';
+import { dropout as dropoutOp } from '../engine/kernels/dropout.js';
 import { makeRng, type Rng } from '../util/rng.js';
 import { validateSpec, type ModelSpec } from './spec.js';
 
@@ -36,9 +37,26 @@ function apply(layer: tf.layers.Layer, x: Sym | Sym[]): Sym {
   return layer.apply(x) as Sym;
 }
 
+/**
+ * tf.layers.dropout (same class name and config, so saved models load anywhere) whose training call
+ * runs the engine's dropout: one kernel on wasm with the same draws and bits (engine/kernels/dropout.ts).
+ */
+function dropoutLayer(args: { rate: number; seed: number; name: string }): tf.layers.Layer {
+  const layer = tf.layers.dropout(args);
+  const own = layer as unknown as { rate: number; seed?: number; noiseShape?: number[] };
+  const stock = layer.call.bind(layer);
+  layer.call = (inputs, kwargs) => {
+    const x = Array.isArray(inputs) ? inputs : [inputs];
+    if (kwargs.training !== true || x.length !== 1 || own.noiseShape != null || !(own.rate > 0 && own.rate < 1))
+      return stock(inputs, kwargs);
+    return dropoutOp(x[0], own.rate, own.seed);
+  };
+  return layer;
+}
+
 function dropout(c: Ctx, x: Sym, name: string): Sym {
   if (c.spec.dropout <= 0) return x;
-  return apply(tf.layers.dropout({ rate: c.spec.dropout, seed: c.rng.seed(), name }), x);
+  return apply(dropoutLayer({ rate: c.spec.dropout, seed: c.rng.seed(), name }), x);
 }
 
 /** Dense ReLU layers; the last is named 'embedding' and is returned before any dropout. */

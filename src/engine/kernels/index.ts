@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { conv2DBackpropFilterConfig, conv2DBackpropInputConfig, directConv2D } from './conv2d.js';
+import { dropoutGradient, dropoutKernels } from './dropout.js';
 import { depthwiseBackpropFilterConfig, depthwiseBackpropInputConfig } from './depthwise.js';
 import { shareSavedTensorsOnWasm, sharedCast, sharedIdentity } from './identity.js';
 import { leadingAxesSum, rowBroadcastAdd, untransposedMatMul } from './matmul.js';
@@ -17,6 +18,8 @@ const MISSING: Config[] = [
   unsortedSegmentSumConfig,
   // One-kernel softmax losses and their gradients (softmax-losses.ts): kernels of cmkd's own, no other backend has them.
   ...softmaxLossKernels,
+  // tf.dropout as one kernel and its gradient (dropout.ts).
+  ...dropoutKernels,
 ];
 
 /**
@@ -72,7 +75,7 @@ export function registerWasmGradientKernels(): string[] {
     tf.registerKernel({ ...wrap(original), backendName: 'wasm' });
     registered.push(name);
   }
-  for (const config of softmaxLossGradients) tf.registerGradient(config);
+  for (const config of [...softmaxLossGradients, dropoutGradient]) tf.registerGradient(config);
   shareSavedTensorsOnWasm();
   return registered;
 }
