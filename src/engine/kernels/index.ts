@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { conv2DBackpropFilterConfig, conv2DBackpropInputConfig, directConv2D } from './conv2d.js';
+import { denseGradient, denseKernels } from './dense.js';
 import { dropoutGradient, dropoutKernels } from './dropout.js';
 import { depthwiseBackpropFilterConfig, depthwiseBackpropInputConfig } from './depthwise.js';
 import { shareSavedTensorsOnWasm, sharedCast, sharedIdentity } from './identity.js';
@@ -20,6 +21,8 @@ const MISSING: Config[] = [
   ...softmaxLossKernels,
   // tf.dropout as one kernel and its gradient (dropout.ts).
   ...dropoutKernels,
+  // A dense layer's training pass as one kernel and its gradients (dense.ts).
+  ...denseKernels,
 ];
 
 /**
@@ -75,7 +78,7 @@ export function registerWasmGradientKernels(): string[] {
     tf.registerKernel({ ...wrap(original), backendName: 'wasm' });
     registered.push(name);
   }
-  for (const config of [...softmaxLossGradients, dropoutGradient]) tf.registerGradient(config);
+  for (const config of [...softmaxLossGradients, dropoutGradient, denseGradient]) tf.registerGradient(config);
   shareSavedTensorsOnWasm();
   return registered;
 }
