@@ -69,6 +69,22 @@ describe('one-kernel dense layer on wasm', () => {
     }
   }
 
+  it("relu with NaN and zero pre-activations: the stock ops' values and gradients", () => {
+    // Row 0 of x holds a NaN (its outputs are NaN), row 1 is zero (its outputs are the bias, which crosses 0).
+    const xv = spread([4, 6], 5).dataSync().slice();
+    xv[2] = NaN;
+    xv.fill(0, 6, 12);
+    const x = tf.tensor(xv, [4, 6]);
+    const w = spread([6, 8], 6);
+    const b = tf.tensor([-1, 0, 1, -0, 2, -3, 0.5, -0.5]);
+    const r = spread([4, 8], 7);
+    const asValues = (xs: number[][]) => xs.map((v) => Array.from(new Float32Array(new Uint32Array(v).buffer)));
+    const mine = asValues(bits(ours('relu'), x, w, b, r));
+    expect(mine[0].some(Number.isNaN)).toBe(true);
+    expect(mine).toEqual(asValues(bits(stock('relu'), x, w, b, r)));
+    tf.dispose([x, w, b, r]);
+  });
+
   it('is one kernel forward and one per gradient', async () => {
     const [x, w, b] = [spread([4, 5], 1), spread([5, 3], 2), spread([3], 3)];
     const profile = await tf.profile(() => tf.dispose(tf.grads((ww: tf.Tensor, bb: tf.Tensor) => tf.sum(ours('relu')(x, ww, bb)))([w, b])));
