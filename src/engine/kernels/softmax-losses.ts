@@ -121,17 +121,26 @@ function crossEntropyBackward({ inputs, backend, attrs }: Args): Info {
   return upload(backend, [rows, cols], logSoftmaxGradRows(d, softmax, rows, cols));
 }
 
-/** Both rows' log-softmaxes at temperature T and the teacher's probabilities. */
+/**
+ * Both inputs' log-softmaxes at temperature T and their probabilities: the student's rows and the
+ * teacher's stacked, so that each of wasm's Exp, Log and Exp runs once (rows are independent).
+ */
 function softTargets(backend: BackendWasm, s: Info, t: Info, temperature: number) {
   const [rows, cols] = s.shape;
+  const n = rows * cols;
   const T = f(temperature);
-  const scaled = (x: Float32Array) => x.map((v) => v / T);
-  const logPs = logSoftmaxRows(backend, scaled(heapF32(backend, s)), rows, cols);
-  const logPt = logSoftmaxRows(backend, scaled(heapF32(backend, t)), rows, cols);
-  const pt = wasmUnary(backend, 'Exp', logPt);
-  const diff = new Float32Array(rows * cols);
-  for (let k = 0; k < diff.length; k++) diff[k] = logPt[k] - logPs[k];
-  return { rows, cols, T, logPs, logPt, pt, diff };
+  const scaled = new Float32Array(2 * n);
+  const [sv, tv] = [heapF32(backend, s), heapF32(backend, t)];
+  for (let k = 0; k < n; k++) {
+    scaled[k] = sv[k] / T;
+    scaled[n + k] = tv[k] / T;
+  }
+  const logP = logSoftmaxRows(backend, scaled, 2 * rows, cols);
+  const p = wasmUnary(backend, 'Exp', logP);
+  const [logPs, logPt, ps, pt] = [logP.subarray(0, n), logP.subarray(n), p.subarray(0, n), p.subarray(n)];
+  const diff = new Float32Array(n);
+  for (let k = 0; k < n; k++) diff[k] = logPt[k] - logPs[k];
+  return { rows, cols, T, logPs, logPt, ps, pt, diff };
 }
 
 // T² · (1/B) Σ_i Σ_c p_t (log p_t − log p_s), p = softmax(logits/T): mul(mean(sum(mul(exp(logPt), sub(logPt, logPs)), 1)), T²)
@@ -150,7 +159,7 @@ function softTargetForward({ inputs, backend, attrs }: Args): Info {
 // d/ds (wrt 's') or d/dt (wrt 't') of the above, through the same chain of TF.js gradients
 function softTargetBackward({ inputs, backend, attrs }: Args): Info {
   const temperature = attrs.temperature as number;
-  const { rows, cols, T, logPs, pt, diff } = softTargets(backend, inputs.s, inputs.t, temperature);
+  const { rows, cols, T, ps, pt, diff } = softTargets(backend, inputs.s, inputs.t, temperature);
   // mul(·, T²), then mean: every row's sum passes g on to each of its terms p_t·(log p_t − log p_s)
   const g = rowGradient(f(heapF32(backend, inputs.dy)[0] * f(temperature * temperature)), rows, 'mean');
   const n = rows * cols;
@@ -159,8 +168,10 @@ function softTargetBackward({ inputs, backend, attrs }: Args): Info {
   let dLog: Float32Array;
   let softmax: Float32Array;
   if (attrs.wrt === 's') {
-    dLog = dDiff.map((v) => -v); // sub's gradient for its second input
-    softmax = wasmUnary(backend, 'Exp', logPs);
+    // sub's gradient for its second input
+    dLog = new Float32Array(n);
+    for (let k = 0; k < n; k++) dLog[k] = -dDiff[k];
+    softmax = ps;
   } else {
     // log p_t feeds sub (gradient dDiff) and exp (gradient g·diff·p_t); the tape adds the two
     dLog = new Float32Array(n);
@@ -168,11 +179,8 @@ function softTargetBackward({ inputs, backend, attrs }: Args): Info {
     softmax = pt;
   }
   const d = logSoftmaxGradRows(dLog, softmax, rows, cols);
-  return upload(
-    backend,
-    [rows, cols],
-    d.map((v) => v / T),
-  );
+  for (let k = 0; k < n; k++) d[k] = d[k] / T;
+  return upload(backend, [rows, cols], d);
 }
 
 const asKernel = (fn: (a: Args) => Info): tf.KernelFunc => fn as unknown as tf.KernelFunc;
