@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { initEngine, tf } from '../engine/index.js';
 import { softmaxLossKernels } from '../engine/kernels/softmax-losses.js';
 import { softTargetLoss } from './common.js';
+import { kdLoss } from './kd.js';
 import { crossEntropy, crossEntropySum } from './losses.js';
 
 beforeAll(async () => {
@@ -101,6 +102,37 @@ describe('one-kernel softmax losses on wasm', () => {
       });
     }
   }
+
+  for (const [taskWeight, kdWeight, temperature] of [
+    [0.5, 0.5, 4],
+    [0.1, 9, 4],
+    [1, 0, 2],
+    [0, 1, 1],
+    [0.3, 0.7, 0.5],
+  ]) {
+    it(`KD loss ${taskWeight}·CE + ${kdWeight}·T²·KL at T = ${temperature} in one kernel: the bits of its terms' sum`, () => {
+      for (const [rows, cols, seed] of [
+        [32, 10, 21],
+        [7, 3, 22],
+      ]) {
+        const s = spread(rows, cols, seed);
+        const t = spread(rows, cols, seed + 1);
+        const y = labelsFor(rows, cols);
+        const f = (a: tf.Tensor, b: tf.Tensor) => kdLoss(a as tf.Tensor2D, b as tf.Tensor2D, y, { temperature, taskWeight, kdWeight });
+        expect(bits(f, [s, t])).toEqual(opByOp(() => bits(f, [s, t])));
+        tf.dispose([s, t, y]);
+      }
+    });
+  }
+
+  it('KD loss: one kernel forward and one backward', async () => {
+    const [s, t, y] = [spread(4, 3, 1), spread(4, 3, 2), labelsFor(4, 3)];
+    const profile = await tf.profile(() => {
+      tf.dispose(tf.grad((x: tf.Tensor) => kdLoss(x as tf.Tensor2D, t, y, { temperature: 4, taskWeight: 0.5, kdWeight: 0.5 }))(s));
+    });
+    expect(profile.kernels.map((k) => k.name).filter((n) => !n.endsWith('__op'))).toEqual(['CmkdKdLoss', 'CmkdKdLossGrad']);
+    tf.dispose([s, t, y]);
+  });
 
   it('logits of ordinary size (the trainer’s) give the op-by-op bits too', () => {
     const s = tf.mul(spread(32, 10, 9), 1e-3) as tf.Tensor2D;

@@ -22,6 +22,8 @@ const CE = 'CmkdSoftmaxCrossEntropy';
 const CE_GRAD = 'CmkdSoftmaxCrossEntropyGrad';
 const KL = 'CmkdSoftTargetLoss';
 const KL_GRAD = 'CmkdSoftTargetLossGrad';
+const KD = 'CmkdKdLoss';
+const KD_GRAD = 'CmkdKdLossGrad';
 
 type Reduction = 'mean' | 'sum';
 type Args = { inputs: Record<string, Info>; backend: BackendWasm; attrs: Record<string, unknown> };
@@ -94,8 +96,7 @@ function logSoftmaxGradRows(dy: Float32Array, softmax: Float32Array, rows: numbe
 }
 
 // −(1/B) Σ_i log softmax(s_i)[y_i] (reduction 'mean') or −Σ_i … ('sum'): neg(mean|sum(Σ_c onehot(y)_c · logSoftmax(s)_c))
-function crossEntropyForward({ inputs, backend, attrs }: Args): Info {
-  const { logits, labels } = inputs;
+function crossEntropyValue(backend: BackendWasm, logits: Info, labels: Info, reduction: Reduction): number {
   const [rows, cols] = logits.shape;
   const value = logSoftmaxRows(backend, heapF32(backend, logits), rows, cols);
   const y = heapI32(backend, labels);
@@ -105,20 +106,28 @@ function crossEntropyForward({ inputs, backend, attrs }: Args): Info {
     for (let c = 0; c < cols; c++) s = f(s + f((y[i] === c ? 1 : 0) * value[i * cols + c]));
     r[i] = s;
   }
-  return upload(backend, [], [-reduceRows(r, attrs.reduction as Reduction)]);
+  return -reduceRows(r, reduction);
 }
 
 // d/ds of the above for upstream gradient dy: neg, mean (÷B) or sum, the row sum's broadcast, × onehot, logSoftmax's gradient
-function crossEntropyBackward({ inputs, backend, attrs }: Args): Info {
-  const { dy, logits, labels } = inputs;
+function crossEntropyGradient(backend: BackendWasm, logits: Info, labels: Info, reduction: Reduction, dy: number): Float32Array {
   const [rows, cols] = logits.shape;
   const value = logSoftmaxRows(backend, heapF32(backend, logits), rows, cols);
   const softmax = wasmUnary(backend, 'Exp', value);
-  const g = rowGradient(-heapF32(backend, dy)[0], rows, attrs.reduction as Reduction);
+  const g = rowGradient(-dy, rows, reduction);
   const y = heapI32(backend, labels);
   const d = new Float32Array(rows * cols);
   for (let i = 0; i < rows; i++) for (let c = 0; c < cols; c++) d[i * cols + c] = g * (y[i] === c ? 1 : 0);
-  return upload(backend, [rows, cols], logSoftmaxGradRows(d, softmax, rows, cols));
+  return logSoftmaxGradRows(d, softmax, rows, cols);
+}
+
+const crossEntropyForward = ({ inputs, backend, attrs }: Args): Info =>
+  upload(backend, [], [crossEntropyValue(backend, inputs.logits, inputs.labels, attrs.reduction as Reduction)]);
+
+function crossEntropyBackward({ inputs, backend, attrs }: Args): Info {
+  const { dy, logits, labels } = inputs;
+  const d = crossEntropyGradient(backend, logits, labels, attrs.reduction as Reduction, heapF32(backend, dy)[0]);
+  return upload(backend, [...logits.shape], d);
 }
 
 /**
@@ -144,43 +153,71 @@ function softTargets(backend: BackendWasm, s: Info, t: Info, temperature: number
 }
 
 // T² · (1/B) Σ_i Σ_c p_t (log p_t − log p_s), p = softmax(logits/T): mul(mean(sum(mul(exp(logPt), sub(logPt, logPs)), 1)), T²)
-function softTargetForward({ inputs, backend, attrs }: Args): Info {
-  const temperature = attrs.temperature as number;
-  const { rows, cols, pt, diff } = softTargets(backend, inputs.s, inputs.t, temperature);
+function softTargetValue(backend: BackendWasm, s: Info, t: Info, temperature: number): number {
+  const { rows, cols, pt, diff } = softTargets(backend, s, t, temperature);
   const r = new Float32Array(rows);
   for (let i = 0; i < rows; i++) {
     let sum = 0;
     for (let c = 0; c < cols; c++) sum = f(sum + f(pt[i * cols + c] * diff[i * cols + c]));
     r[i] = sum;
   }
-  return upload(backend, [], [f(reduceRows(r, 'mean') * f(temperature * temperature))]);
+  return f(reduceRows(r, 'mean') * f(temperature * temperature));
 }
 
-// d/ds (wrt 's') or d/dt (wrt 't') of the above, through the same chain of TF.js gradients
-function softTargetBackward({ inputs, backend, attrs }: Args): Info {
-  const temperature = attrs.temperature as number;
-  const { rows, cols, T, ps, pt, diff } = softTargets(backend, inputs.s, inputs.t, temperature);
+// d/ds (wrt 's') or d/dt (wrt 't') of the above for upstream gradient dy, through the same chain of TF.js gradients
+function softTargetGradient(backend: BackendWasm, s: Info, t: Info, temperature: number, dy: number, wrt: 's' | 't'): Float32Array {
+  const { rows, cols, T, ps, pt, diff } = softTargets(backend, s, t, temperature);
   // mul(·, T²), then mean: every row's sum passes g on to each of its terms p_t·(log p_t − log p_s)
-  const g = rowGradient(f(heapF32(backend, inputs.dy)[0] * f(temperature * temperature)), rows, 'mean');
+  const g = rowGradient(f(dy * f(temperature * temperature)), rows, 'mean');
   const n = rows * cols;
   const dDiff = new Float32Array(n);
   for (let k = 0; k < n; k++) dDiff[k] = g * pt[k];
-  let dLog: Float32Array;
+  const dLog = new Float32Array(n);
   let softmax: Float32Array;
-  if (attrs.wrt === 's') {
-    // sub's gradient for its second input
-    dLog = new Float32Array(n);
-    for (let k = 0; k < n; k++) dLog[k] = -dDiff[k];
+  if (wrt === 's') {
+    for (let k = 0; k < n; k++) dLog[k] = -dDiff[k]; // sub's gradient for its second input
     softmax = ps;
   } else {
     // log p_t feeds sub (gradient dDiff) and exp (gradient g·diff·p_t); the tape adds the two
-    dLog = new Float32Array(n);
     for (let k = 0; k < n; k++) dLog[k] = dDiff[k] + f(f(g * diff[k]) * pt[k]);
     softmax = pt;
   }
   const d = logSoftmaxGradRows(dLog, softmax, rows, cols);
   for (let k = 0; k < n; k++) d[k] = d[k] / T;
-  return upload(backend, [rows, cols], d);
+  return d;
+}
+
+const softTargetForward = ({ inputs, backend, attrs }: Args): Info =>
+  upload(backend, [], [softTargetValue(backend, inputs.s, inputs.t, attrs.temperature as number)]);
+
+function softTargetBackward({ inputs, backend, attrs }: Args): Info {
+  const { dy, s, t } = inputs;
+  const d = softTargetGradient(backend, s, t, attrs.temperature as number, heapF32(backend, dy)[0], attrs.wrt as 's' | 't');
+  return upload(backend, [...s.shape], d);
+}
+
+type KdAttrs = { temperature: number; taskWeight: number; kdWeight: number };
+
+// addN([mul(CE(y, s), w_task), mul(T²·KL, w_kd)]): AddN sums from 0, each weight a float32 scalar
+function kdForward({ inputs, backend, attrs }: Args): Info {
+  const { s, t, labels } = inputs;
+  const a = attrs as unknown as KdAttrs;
+  const task = f(crossEntropyValue(backend, s, labels, 'mean') * f(a.taskWeight));
+  const kd = f(softTargetValue(backend, s, t, a.temperature) * f(a.kdWeight));
+  return upload(backend, [], [f(f(0 + task) + kd)]);
+}
+
+// AddN passes dy to both terms, each mul scales it by its weight; the tape adds the two gradients of s
+function kdBackward({ inputs, backend, attrs }: Args): Info {
+  const { dy, s, t, labels } = inputs;
+  const a = attrs as unknown as KdAttrs;
+  const g = heapF32(backend, dy)[0];
+  const dKd = softTargetGradient(backend, s, t, a.temperature, f(g * f(a.kdWeight)), attrs.wrt as 's' | 't');
+  if (attrs.wrt === 's') {
+    const dTask = crossEntropyGradient(backend, s, labels, 'mean', f(g * f(a.taskWeight)));
+    for (let k = 0; k < dKd.length; k++) dKd[k] = dKd[k] + dTask[k];
+  }
+  return upload(backend, [...s.shape], dKd);
 }
 
 const asKernel = (fn: (a: Args) => Info): tf.KernelFunc => fn as unknown as tf.KernelFunc;
@@ -191,6 +228,8 @@ export const softmaxLossKernels: Omit<tf.KernelConfig, 'backendName'>[] = [
   { kernelName: CE_GRAD, kernelFunc: asKernel(crossEntropyBackward) },
   { kernelName: KL, kernelFunc: asKernel(softTargetForward) },
   { kernelName: KL_GRAD, kernelFunc: asKernel(softTargetBackward) },
+  { kernelName: KD, kernelFunc: asKernel(kdForward) },
+  { kernelName: KD_GRAD, kernelFunc: asKernel(kdBackward) },
 ];
 
 export const softmaxLossGradients: tf.GradConfig[] = [
@@ -213,6 +252,16 @@ export const softmaxLossGradients: tf.GradConfig[] = [
       return { s: along('s'), t: along('t') };
     },
   },
+  {
+    kernelName: KD,
+    inputsToSave: ['s', 't', 'labels'],
+    gradFunc: (dy, saved, attrs) => {
+      const [s, t, labels] = saved;
+      const along = (wrt: 's' | 't') => () =>
+        tf.engine().runKernel(KD_GRAD, { dy: dy as tf.Tensor, s, t, labels }, { ...attrs, wrt }) as tf.Tensor;
+      return { s: along('s'), t: along('t') };
+    },
+  },
 ];
 
 const fusedHere = (name: string): boolean => tf.getKernel(name, tf.getBackend()) !== undefined;
@@ -230,4 +279,21 @@ export function fusedCrossEntropy(logits: tf.Tensor2D, labels: tf.Tensor1D, redu
 export function fusedSoftTargetLoss(s: tf.Tensor2D, t: tf.Tensor2D, temperature: number): tf.Scalar | null {
   if (!fusedHere(KL) || s.dtype !== 'float32' || t.dtype !== 'float32' || s.rank !== 2 || t.rank !== 2) return null;
   return tf.engine().runKernel(KL, { s, t }, { temperature }) as tf.Scalar;
+}
+
+/**
+ * Vanilla KD's loss w_task·CE(y, s) + w_kd·softTargetLoss(s, t, T) (src/kd/kd.ts kdLoss, unstandardised,
+ * a fixed T) in one kernel, the same bits as its terms' sum; null where the kernel does not run.
+ */
+export function fusedKdLoss(
+  s: tf.Tensor2D,
+  t: tf.Tensor2D,
+  labels: tf.Tensor1D,
+  o: { temperature: number; taskWeight: number; kdWeight: number },
+): tf.Scalar | null {
+  if (!fusedHere(KD) || s.dtype !== 'float32' || t.dtype !== 'float32' || labels.dtype !== 'int32') return null;
+  if (s.rank !== 2 || t.rank !== 2 || labels.rank !== 1) return null;
+  return tf
+    .engine()
+    .runKernel(KD, { s, t, labels }, { temperature: o.temperature, taskWeight: o.taskWeight, kdWeight: o.kdWeight }) as tf.Scalar;
 }
