@@ -95,10 +95,30 @@ function logSoftmaxGradRows(dy: Float32Array, softmax: Float32Array, rows: numbe
   return dx;
 }
 
+/*
+ * A gradient kernel reads the same logits as its forward kernel did a moment before. Tensors never
+ * change (cmkd's in-place writes touch only an optimiser's own moments), so what the forward pass
+ * computed from a tensor's data holds while that data lives: the log-softmaxes are kept per data
+ * id (weakly: they go with the tensor) and the backward pass reuses them instead of running wasm's
+ * Exp and Log again. The same values either way.
+ */
+const logSoftmaxes = new WeakMap<object, { shape: string; value: Float32Array; softmax?: Float32Array }>();
+
+/** logSoftmax of logits [rows × cols] (and, on demand, its exp), computed once per tensor. */
+function logSoftmaxOf(backend: BackendWasm, logits: Info) {
+  const shape = logits.shape.join();
+  let m = logSoftmaxes.get(logits.dataId);
+  if (!m || m.shape !== shape) {
+    m = { shape, value: logSoftmaxRows(backend, heapF32(backend, logits), logits.shape[0], logits.shape[1]) };
+    logSoftmaxes.set(logits.dataId, m);
+  }
+  return m;
+}
+
 // −(1/B) Σ_i log softmax(s_i)[y_i] (reduction 'mean') or −Σ_i … ('sum'): neg(mean|sum(Σ_c onehot(y)_c · logSoftmax(s)_c))
 function crossEntropyValue(backend: BackendWasm, logits: Info, labels: Info, reduction: Reduction): number {
   const [rows, cols] = logits.shape;
-  const value = logSoftmaxRows(backend, heapF32(backend, logits), rows, cols);
+  const { value } = logSoftmaxOf(backend, logits);
   const y = heapI32(backend, labels);
   const r = new Float32Array(rows);
   for (let i = 0; i < rows; i++) {
@@ -112,8 +132,8 @@ function crossEntropyValue(backend: BackendWasm, logits: Info, labels: Info, red
 // d/ds of the above for upstream gradient dy: neg, mean (÷B) or sum, the row sum's broadcast, × onehot, logSoftmax's gradient
 function crossEntropyGradient(backend: BackendWasm, logits: Info, labels: Info, reduction: Reduction, dy: number): Float32Array {
   const [rows, cols] = logits.shape;
-  const value = logSoftmaxRows(backend, heapF32(backend, logits), rows, cols);
-  const softmax = wasmUnary(backend, 'Exp', value);
+  const m = logSoftmaxOf(backend, logits);
+  const softmax = (m.softmax ??= wasmUnary(backend, 'Exp', m.value));
   const g = rowGradient(-dy, rows, reduction);
   const y = heapI32(backend, labels);
   const d = new Float32Array(rows * cols);
@@ -134,7 +154,20 @@ function crossEntropyBackward({ inputs, backend, attrs }: Args): Info {
  * Both inputs' log-softmaxes at temperature T and their probabilities: the student's rows and the
  * teacher's stacked, so that each of wasm's Exp, Log and Exp runs once (rows are independent).
  */
-function softTargets(backend: BackendWasm, s: Info, t: Info, temperature: number) {
+function softTargets(backend: BackendWasm, s: Info, t: Info, temperature: number): SoftTargets {
+  const shape = s.shape.join();
+  const m = softTargetsKept.get(s.dataId);
+  if (m && m.t === t.dataId && m.temperature === temperature && m.shape === shape) return m.value;
+  const value = computeSoftTargets(backend, s, t, temperature);
+  softTargetsKept.set(s.dataId, { t: t.dataId, temperature, shape, value });
+  return value;
+}
+
+type SoftTargets = ReturnType<typeof computeSoftTargets>;
+/** softTargets per student data id (see logSoftmaxes above), with the teacher and temperature they were computed for. */
+const softTargetsKept = new WeakMap<object, { t: object; temperature: number; shape: string; value: SoftTargets }>();
+
+function computeSoftTargets(backend: BackendWasm, s: Info, t: Info, temperature: number) {
   const [rows, cols] = s.shape;
   const n = rows * cols;
   const T = f(temperature);
