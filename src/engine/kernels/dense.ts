@@ -7,7 +7,7 @@
  *
  * Same bits: the kernels run wasm's (and cmkd's) own kernels on the same operands as those ops —
  * ReLU: BatchMatMul, then Add of the bias, then Relu; gradient: dz = dy · step(y) (step of the
- * output: step(relu(z)) = step(z), NaN included; the one product rounded as Multiply rounds it), dx = dz·Wᵀ, dW = xᵀ·dz, db = Σ_rows dz; linear:
+ * output: step(relu(z)) = step(z), NaN included), dx = dz·Wᵀ, dW = xᵀ·dz, db = Σ_rows dz; linear:
  * _FusedMatMul with the bias, as fused.matMul — without their dispatches, tape nodes and reshapes.
  * dense.test.ts compares values and gradients with the stock ops' bit for bit.
  *
@@ -16,7 +16,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
-import { free, heapF32, reshaped, runWasm, type Info } from './wasm.js';
+import { free, reshaped, runWasm, type Info } from './wasm.js';
 
 const DENSE = 'CmkdDense';
 const DENSE_GRAD = 'CmkdDenseGrad';
@@ -58,13 +58,10 @@ function backward({ inputs, backend, attrs }: Args): Info {
   const cols = w.shape[1];
   let dz: Info;
   if (attrs.activation === 'relu') {
-    // mul(dy, step(y)) as wasm's Step (1 above 0, NaN for NaN, else 0) and Multiply round it
-    dz = backend.makeOutput([rows, cols], 'float32');
-    const [g, out, d] = [heapF32(backend, dy), heapF32(backend, y), heapF32(backend, dz)];
-    for (let k = 0; k < d.length; k++) {
-      const v = out[k];
-      d[k] = g[k] * (v > 0 ? 1 : v !== v ? NaN : 0);
-    }
+    // wasm's own Step and Multiply (vectorised; a JavaScript loop here measured slower)
+    const step = runWasm(backend, 'Step', { x: y }, { alpha: 0 });
+    dz = runWasm(backend, 'Multiply', { a: dy, b: step });
+    free(backend, step);
   } else {
     dz = reshaped(backend, dy, [1, rows, cols]);
   }
