@@ -8,11 +8,11 @@
  * gradients TF.js derives from it, in the same order — max and sequential row sums as wasm's Max
  * and Sum, each product, quotient and difference rounded to float32 (Math.fround; IEEE results
  * are the exact results rounded once), and exp and log computed by wasm's own Exp and Log kernels
- * (its expf/logf, not JavaScript's). kernels.test.ts compares values and gradients bit for bit
- * with the op-by-op forms.
+ * (its expf/logf, not JavaScript's). src/kd/losses.test.ts compares values and gradients bit for
+ * bit with the op-by-op forms.
  *
- * Registered for the wasm backend only; `fusedCrossEntropy` and `fusedSoftTargetLoss` return
- * null elsewhere (tfjs-node, cpu) and the callers run the op-by-op form.
+ * Registered for the wasm backend only; `fusedCrossEntropy`, `fusedSoftTargetLoss` and
+ * `fusedKdLoss` return null elsewhere (tfjs-node, cpu) and the callers run the op-by-op form.
  */
 import * as tf from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
