@@ -4,13 +4,14 @@
 // the same models and losses), measured interleaved in one run so that the machine's load hits both.
 //
 //   npm run bench:steps                          # builds, then: node bench/steps.mjs
-//   node bench/steps.mjs [--budget quick|standard|full] [--rounds 5] [--epochs 2]
+//   node bench/steps.mjs [--budget quick|standard|full] [--rounds 5] [--epochs 2] [--warmup 1]
 //                        [--only mlp-plain,cnn-kd,...] [--profile] [--no-torch]
 //
 // Two long-lived children (one Node process running cmkd, one /usr/bin/python3 running PyTorch,
 // both single-threaded) answer one command per line. Per round, every case runs `--epochs` epochs
 // of 1,400 rows (the quick budget's 2,000 rows × 0.7) in cmkd, then in PyTorch; per-step CPU time
-// is the process CPU time of those epochs over their steps. One warm-up round is not counted.
+// is the process CPU time of those epochs over their steps. The warm-up rounds (--warmup, default one, of
+// one epoch each) are not counted; V8 keeps optimising cmkd's JavaScript for several hundred steps.
 // Figures are medians over the rounds. --profile adds, per cmkd case, one profiled epoch: time in
 // kernels by op, time outside kernels (dispatch, tape, tidy, allocation and disposal), tensors
 // allocated per step, and the time to gather a batch's rows.
@@ -34,12 +35,13 @@ const median = (xs) => {
 };
 
 function parseArgs(argv) {
-  const o = { budget: 'quick', rounds: 5, epochs: 2, only: null, profile: false, torch: true, child: false };
+  const o = { budget: 'quick', rounds: 5, epochs: 2, warmup: 1, only: null, profile: false, torch: true, child: false };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--budget') o.budget = argv[++i];
     else if (a === '--rounds') o.rounds = Number(argv[++i]);
     else if (a === '--epochs') o.epochs = Number(argv[++i]);
+    else if (a === '--warmup') o.warmup = Number(argv[++i]);
     else if (a === '--only') o.only = argv[++i].split(',');
     else if (a === '--profile') o.profile = true;
     else if (a === '--no-torch') o.torch = false;
@@ -276,7 +278,7 @@ async function main() {
   console.log(
     `steps bench, budget ${o.budget}: ${ROWS} rows, batch ${b.batchSize}, Adam(${b.lr}); MLP ${TABLE_DIM}→${b.table.hidden.join('→')}→${CLASSES}, ` +
       `CNN on ${IMAGE.join('×')}: conv${b.image.channels.join('/conv')} + dense${b.image.hidden.join('/')}; ` +
-      `${o.rounds} rounds of ${o.epochs} epochs each after one warm-up round, interleaved; medians`,
+      `${o.rounds} rounds of ${o.epochs} epochs each after ${o.warmup === 1 ? 'one warm-up round' : `${o.warmup} warm-up rounds`}, interleaved; medians`,
   );
   console.log(
     `machine: ${os.cpus().length} logical CPUs (${os.cpus()[0]?.model}), load average ${os
@@ -293,17 +295,17 @@ async function main() {
 
   const results = new Map(cases.map((c) => [c.name, { cmkd: [], torch: [], cmkdTeacher: [], torchTeacher: [] }]));
   const torchCase = (c) => ({ ...c, batchSize: b.batchSize, lr: b.lr, table: b.table, image: b.image });
-  for (let round = 0; round <= o.rounds; round++) {
+  for (let round = 1 - o.warmup; round <= o.rounds; round++) {
     for (const c of cases) {
-      const a = await cmkd.ask({ case: c, epochs: round === 0 ? 1 : o.epochs });
-      const t = torch && c.step !== 'discom' ? await torch.ask({ case: torchCase(c), epochs: round === 0 ? 1 : o.epochs }) : null;
-      if (round === 0) continue; // warm-up
+      const a = await cmkd.ask({ case: c, epochs: round <= 0 ? 1 : o.epochs });
+      const t = torch && c.step !== 'discom' ? await torch.ask({ case: torchCase(c), epochs: round <= 0 ? 1 : o.epochs }) : null;
+      if (round <= 0) continue; // warm-up
       results.get(c.name).cmkd.push(a.cpuMs);
       if (t) results.get(c.name).torch.push(t.cpuMs);
       if (a.teacherMs !== null) results.get(c.name).cmkdTeacher.push(a.teacherMs);
       if (t && t.teacherMs !== null) results.get(c.name).torchTeacher.push(t.teacherMs);
     }
-    process.stderr.write(`round ${round}/${o.rounds} done\n`);
+    process.stderr.write(`round ${round}/${o.rounds} done${round <= 0 ? ' (warm-up)' : ''}\n`);
   }
 
   console.log('\nCPU ms per step (median over rounds; min–max in brackets)');

@@ -163,9 +163,11 @@ export function adamStepInPlace(w: tf.Variable, g: tf.Tensor, m: tf.Variable, v:
       f(s.keep),
     );
   }
-  // Views after the allocation (heap growth detaches older ones).
-  const tail = (t: tf.TensorInfo): Float32Array => heapF32(backend, t).subarray(chunks * 4);
-  fusedAdamLoop(tail(g), tail(w), tail(m), tail(v), tail(next), s);
+  // Views after the allocation (heap growth detaches older ones); none when SIMD took every value.
+  if (chunks * 4 < w.size) {
+    const tail = (t: tf.TensorInfo): Float32Array => heapF32(backend, t).subarray(chunks * 4);
+    fusedAdamLoop(tail(g), tail(w), tail(m), tail(v), tail(next), s);
+  }
   const nextTensor = tf.engine().makeTensorFromTensorInfo(next);
   w.assign(nextTensor);
   nextTensor.dispose();

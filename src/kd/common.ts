@@ -3,6 +3,7 @@
  * shape checks (the task losses are in losses.ts). Pure functions of tensors; call them inside tf.tidy (or a gradient tape).
  */
 import { tf } from '../engine/index.js';
+import { fusedSoftTargetLoss } from '../engine/kernels/softmax-losses.js';
 import { check } from '../util/errors.js';
 
 /** A temperature given as a number or, for CTKD, as a learnable scalar tensor. */
@@ -50,8 +51,10 @@ export function rowKl(studentLogits: tf.Tensor2D, teacherLogits: tf.Tensor2D, te
   return tf.sum(tf.mul(tf.exp(logPt), tf.sub(logPt, logPs)), 1) as tf.Tensor1D;
 }
 
-// Hinton's soft term: T² · (1/B) Σ_i KL(softmax(t_i/T) ‖ softmax(s_i/T))
+// Hinton's soft term: T² · (1/B) Σ_i KL(softmax(t_i/T) ‖ softmax(s_i/T))   (a fixed T on wasm: one kernel, the same float32 operations)
 export function softTargetLoss(studentLogits: tf.Tensor2D, teacherLogits: tf.Tensor2D, temperature: Temperature): tf.Scalar {
+  const fused = typeof temperature === 'number' ? fusedSoftTargetLoss(studentLogits, teacherLogits, temperature) : null;
+  if (fused) return fused;
   return tf.mul(tf.mean(rowKl(studentLogits, teacherLogits, temperature)), temperatureSquared(temperature)) as tf.Scalar;
 }
 

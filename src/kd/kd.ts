@@ -5,6 +5,7 @@
  */
 import { tf } from '../engine/index.js';
 import { checkLogitBatch, softTargetLoss, sumTerms, weighted, type Temperature } from './common.js';
+import { fusedKdLoss } from '../engine/kernels/softmax-losses.js';
 import { check } from '../util/errors.js';
 import { crossEntropy } from './losses.js';
 import { LSKD_DEFAULTS, maybeStandardize } from './lskd.js';
@@ -36,7 +37,14 @@ export function kdTerms(
   };
 }
 
+// The sum of kdTerms; on wasm, for a fixed T without standardisation, one kernel with the same bits (engine/kernels/softmax-losses.ts)
 export function kdLoss(studentLogits: tf.Tensor2D, teacherLogits: tf.Tensor2D, labels: tf.Tensor1D, options: KdLossOptions): tf.Scalar {
+  const { temperature, taskWeight, kdWeight } = options;
+  if (typeof temperature === 'number' && options.standardize !== true) {
+    checkLogitBatch('kd', studentLogits, teacherLogits, labels);
+    const fused = fusedKdLoss(studentLogits, teacherLogits, labels, { temperature, taskWeight, kdWeight });
+    if (fused) return fused;
+  }
   return sumTerms(kdTerms(studentLogits, teacherLogits, labels, options));
 }
 
@@ -74,13 +82,16 @@ export const kd: MethodDefinition = {
     return out;
   },
   describe: (s) => (s.preset === 'kdv1' ? 'KDv1' : s.preset === 'kdv2' ? 'KDv2' : 'KD'),
-  build: (s) => ({
-    terms: (b) =>
-      kdTerms(b.studentLogits, b.teacherLogits, b.labels, {
-        temperature: num(s, 'temperature'),
-        taskWeight: num(s, 'taskWeight'),
-        kdWeight: num(s, 'kdWeight'),
-        standardize: s.lskd === true,
-      }),
-  }),
+  build: (s) => {
+    const options = (): KdLossOptions => ({
+      temperature: num(s, 'temperature'),
+      taskWeight: num(s, 'taskWeight'),
+      kdWeight: num(s, 'kdWeight'),
+      standardize: s.lskd === true,
+    });
+    return {
+      terms: (b) => kdTerms(b.studentLogits, b.teacherLogits, b.labels, options()),
+      loss: (b) => kdLoss(b.studentLogits, b.teacherLogits, b.labels, options()),
+    };
+  },
 };

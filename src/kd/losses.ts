@@ -6,6 +6,7 @@
  * gradient tape.
  */
 import { tf } from '../engine/index.js';
+import { fusedCrossEntropy } from '../engine/kernels/softmax-losses.js';
 import { check } from '../util/errors.js';
 import { labelMask } from './common.js';
 
@@ -16,14 +17,14 @@ function labelLogProbs(logits: tf.Tensor2D, labels: tf.Tensor1D): tf.Tensor1D {
   return tf.sum(tf.mul(labelMask(labels, logits.shape[1]), tf.logSoftmax(logits)), 1) as tf.Tensor1D;
 }
 
-// CE(y, s) = −(1/B) Σ_i log softmax(s_i)[y_i]
+// CE(y, s) = −(1/B) Σ_i log softmax(s_i)[y_i]   (on wasm one kernel with the same float32 operations: engine/kernels/softmax-losses.ts)
 export function crossEntropy(logits: tf.Tensor2D, labels: tf.Tensor1D): tf.Scalar {
-  return tf.neg(tf.mean(labelLogProbs(logits, labels))) as tf.Scalar;
+  return fusedCrossEntropy(logits, labels, 'mean') ?? (tf.neg(tf.mean(labelLogProbs(logits, labels))) as tf.Scalar);
 }
 
 // Σ_i −log softmax(s_i)[y_i]
 export function crossEntropySum(logits: tf.Tensor2D, labels: tf.Tensor1D): tf.Scalar {
-  return tf.neg(tf.sum(labelLogProbs(logits, labels))) as tf.Scalar;
+  return fusedCrossEntropy(logits, labels, 'sum') ?? (tf.neg(tf.sum(labelLogProbs(logits, labels))) as tf.Scalar);
 }
 
 // (y_i − ŷ_i)², one value per row, for predictions [B, 1] against targets [B]

@@ -26,6 +26,8 @@ export type MethodFlag = keyof typeof METHOD_FLAGS;
 export interface BuiltObjective {
   /** The weighted terms whose sum is the loss, e.g. { task, tckd, nckd }. */
   terms(batch: DistillBatch): Record<string, tf.Scalar>;
+  /** The terms' sum in fewer kernels where the method has such a form (the same bits); absent: the sum of `terms`. */
+  loss?(batch: DistillBatch): tf.Scalar;
   /** Variables the method owns (CTKD's θ, a feature projection), optimised with the student. */
   variables?: tf.Variable[];
   /** The variables' own optimiser, when it is not the student's (CTKD's θ: the reference's SGD). */

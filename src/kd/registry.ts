@@ -146,7 +146,7 @@ export function createObjective(method: string, settings: ObjectiveSettings = {}
     variables,
     ...(built.optimizer ? { optimizer: built.optimizer } : {}),
     strongView: built.strongView === true,
-    loss: (batch) => sumTerms(built.terms(batch)),
+    loss: built.loss ?? ((batch) => sumTerms(built.terms(batch))),
     lossTerms: (batch) => built.terms(batch),
     diagnostics: built.diagnostics,
     dispose: () => {

@@ -7,6 +7,8 @@
  * (spec, seed) pair fixes the initial weights.
  */
 import { tf } from '../engine/index.js';
+import { denseOnTape } from '../engine/kernels/dense.js';
+import { dropout as dropoutOp } from '../engine/kernels/dropout.js';
 import { makeRng, type Rng } from '../util/rng.js';
 import { validateSpec, type ModelSpec } from './spec.js';
 
@@ -36,9 +38,43 @@ function apply(layer: tf.layers.Layer, x: Sym | Sym[]): Sym {
   return layer.apply(x) as Sym;
 }
 
+/**
+ * tf.layers.dropout (same class name and config, so saved models load anywhere) whose training call
+ * runs the engine's dropout: one kernel on wasm with the same draws and bits (engine/kernels/dropout.ts).
+ */
+function dropoutLayer(args: { rate: number; seed: number; name: string }): tf.layers.Layer {
+  const layer = tf.layers.dropout(args);
+  const own = layer as unknown as { rate: number; seed?: number; noiseShape?: number[] };
+  const stock = layer.call.bind(layer);
+  layer.call = (inputs, kwargs) => {
+    const x = Array.isArray(inputs) ? inputs : [inputs];
+    if (kwargs.training !== true || x.length !== 1 || own.noiseShape != null || !(own.rate > 0 && own.rate < 1))
+      return stock(inputs, kwargs);
+    return dropoutOp(x[0], own.rate, own.seed);
+  };
+  return layer;
+}
+
+/**
+ * tf.layers.dense (same class and config) whose forward pass under a gradient tape is the engine's
+ * one-kernel dense layer, with the same bits (engine/kernels/dense.ts); anywhere else the stock call.
+ */
+function denseLayer(args: Parameters<typeof tf.layers.dense>[0]): tf.layers.Layer {
+  const layer = tf.layers.dense(args);
+  const own = layer as unknown as { kernel?: tf.LayerVariable; bias?: tf.LayerVariable; activation: { getClassName(): string } };
+  const stock = layer.call.bind(layer);
+  layer.call = (inputs, kwargs) => {
+    const x = Array.isArray(inputs) ? inputs : [inputs];
+    const fused =
+      x.length === 1 && own.kernel ? denseOnTape(x[0], own.kernel.read(), own.bias?.read() ?? null, own.activation.getClassName()) : null;
+    return fused ?? stock(inputs, kwargs);
+  };
+  return layer;
+}
+
 function dropout(c: Ctx, x: Sym, name: string): Sym {
   if (c.spec.dropout <= 0) return x;
-  return apply(tf.layers.dropout({ rate: c.spec.dropout, seed: c.rng.seed(), name }), x);
+  return apply(dropoutLayer({ rate: c.spec.dropout, seed: c.rng.seed(), name }), x);
 }
 
 /** Dense ReLU layers; the last is named 'embedding' and is returned before any dropout. */
@@ -47,7 +83,7 @@ function denseStack(c: Ctx, x: Sym, widths: number[]): Sym {
   widths.forEach((units, i) => {
     const last = i === widths.length - 1;
     if (i > 0) h = dropout(c, h, `dropout_${i - 1}`);
-    h = apply(tf.layers.dense({ units, activation: 'relu', kernelInitializer: he(c), name: last ? 'embedding' : `dense_${i}` }), h);
+    h = apply(denseLayer({ units, activation: 'relu', kernelInitializer: he(c), name: last ? 'embedding' : `dense_${i}` }), h);
   });
   return h;
 }
@@ -125,7 +161,7 @@ function resnetBody(c: Ctx, input: Sym): Sym {
 // ŷ = std·z + mean: a fixed (not trained) layer taking the standardised regression target back to its units.
 function targetUnits(t: { mean: number; std: number }, z: Sym): Sym {
   return apply(
-    tf.layers.dense({
+    denseLayer({
       units: 1,
       trainable: false,
       kernelInitializer: tf.initializers.constant({ value: t.std }),
@@ -148,8 +184,8 @@ export function buildModel(spec: ModelSpec, seed: number): tf.LayersModel {
   const embedding = body(c, input);
   const head = dropout(c, embedding, 'dropout_head');
   const logits = s.target
-    ? targetUnits(s.target, apply(tf.layers.dense({ units: 1, kernelInitializer: glorot(c), name: 'standardised' }), head))
-    : apply(tf.layers.dense({ units: s.outputs, kernelInitializer: logitsInit(c), name: 'logits' }), head);
+    ? targetUnits(s.target, apply(denseLayer({ units: 1, kernelInitializer: glorot(c), name: 'standardised' }), head))
+    : apply(denseLayer({ units: s.outputs, kernelInitializer: logitsInit(c), name: 'logits' }), head);
   const model = tf.model({ inputs: input, outputs: [logits, embedding], name: `cmkd_${s.kind}` });
   model.setUserDefinedMetadata({ [META_KEY]: { spec: s, outputs: [...OUTPUT_NAMES] } });
   return model;

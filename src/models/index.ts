@@ -1,5 +1,6 @@
 /** Model architectures (MLP, CNN, ResNet) with [logits, embedding] outputs, and TF.js-format save/load. */
 export { buildModel, dropoutLayers, modelSpecOf, META_KEY, OUTPUT_NAMES } from './build.js';
+export { applyForTraining } from './chain.js';
 export { embeddingSize, makeSpec, MODEL_KINDS, modelSpecSchema, readsTables, validateSpec } from './spec.js';
 export type { ModelKind, ModelSpec, ModelTask, SpecOverrides } from './spec.js';
 export { loadModel, MODEL_FILE, readModelArtifacts, saveModel, WEIGHTS_FILE } from './io.js';

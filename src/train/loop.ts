@@ -6,8 +6,9 @@
  * Per epoch the rows are shuffled (one order per learner input stream) and cut into batches; per
  * step the dropout seeds are redrawn, the learner draws its own randomness (augmentation), the loss
  * is differentiated with respect to the learner's variables and the optimiser steps at the
- * schedule's learning rate. The step values are summed on the device (weighted by the batch's
- * rows) and read back once per epoch together with the learner's validation tensors. Each weight
+ * schedule's learning rate. The step values are read after each step (every backend cmkd runs on
+ * computes eagerly, so that is a copy of a few floats) and summed in float32, weighted by the
+ * batch's rows; the learner's validation tensors are read back once per epoch. Each weight
  * group (a model, or one DisCoM-KD branch) keeps its best-scoring epoch's weights; training stops
  * after `patience` epochs in which no group improved (never before `minEpochs` epochs), and every
  * group ends holding its best epoch's weights (the last epoch's without validation).
@@ -44,7 +45,7 @@ export interface EpochEnd {
   lr: number;
   /** The step values (the loss first, then the learner's logged values), averaged over the epoch's rows. */
   means: number[];
-  /** The learner's validation tensors, read back with the step sums. */
+  /** The learner's validation tensors, read back at the epoch's end. */
   validation: number[];
   /** Wall-clock seconds since the epoch started. */
   seconds: number;
@@ -73,7 +74,7 @@ export interface Learner<R> {
    * weighted by the batch's rows). Called inside tf.tidy; the returned function inside the tape.
    */
   step(rows: Int32Array[], rng: Rng, epoch: number): () => tf.Scalar[];
-  /** Device scalars read back with the epoch's step sums (e.g. validation loss sums). */
+  /** Device scalars read back at the epoch's end (e.g. validation loss sums). */
   validation?(): tf.Tensor[];
   /** The epoch's history record and each group's validation score (null: no validation). */
   endEpoch(e: EpochEnd): Promise<{ record: R; scores: (number | null)[] }>;
@@ -189,7 +190,8 @@ export async function runLoop<R>(learner: Learner<R>, s: LoopSettings<R>): Promi
     stoppedEarly: false,
   };
   let bestWeights: (tf.Tensor[] | null)[] = groups.map(() => null);
-  let sums: tf.Tensor | null = null;
+  // The epoch's step values summed in float32: sums ← sums + rows·values, each operation rounded to float32.
+  let sums: Float32Array | null = null;
   let firstLoss: number | null = null;
   try {
     if (s.resume) {
@@ -214,8 +216,7 @@ export async function runLoop<R>(learner: Learner<R>, s: LoopSettings<R>): Promi
         const lr = learningRateAt(s.schedule, s.lr, epoch * stepsPerEpoch + b, totalSteps, epoch, s.epochs);
         for (const d of drops) d.seed = rng.seed();
         const rows = orders.map((o) => o[b]);
-        const prev: tf.Tensor | null = sums;
-        sums = tf.tidy((): tf.Tensor => {
+        const stepValues = tf.tidy((): Float32Array => {
           const lossOf = learner.step(rows, rng, epoch);
           let logged: tf.Scalar[] = [];
           const { value, grads } = tf.variableGrads(() => {
@@ -227,28 +228,31 @@ export async function runLoop<R>(learner: Learner<R>, s: LoopSettings<R>): Promi
             vars.map((v) => grads[v.name]),
             lr,
           );
-          const row = tf.stack([value, ...logged]);
+          // Every backend cmkd runs on computes eagerly: reading the step's few values is a copy, cheaper than summing them in kernels.
+          const read = Float32Array.from([value, ...logged], (t) => t.dataSync()[0]);
           tf.dispose(logged);
-          return tf.add(prev ?? tf.zeros(row.shape), tf.mul(row, rows[0].length));
+          return read;
         });
-        prev?.dispose();
-        // The loss before any update of this run is the yardstick of divergence (one read-back per run).
-        if (firstLoss === null) firstLoss = (await (sums as tf.Tensor).data())[0] / rows[0].length;
+        const weight = Math.fround(rows[0].length);
+        sums ??= new Float32Array(stepValues.length);
+        for (let j = 0; j < sums.length; j++) sums[j] = sums[j] + Math.fround(stepValues[j] * weight);
+        // The loss before any update of this run is the yardstick of divergence.
+        if (firstLoss === null) firstLoss = sums[0] / rows[0].length;
         // Let progress output and interrupts through between steps.
         await new Promise((resolve) => setImmediate(resolve));
       }
 
-      // One read-back per epoch: the step sums and the learner's validation tensors together.
+      // One read-back per epoch of the learner's validation tensors.
       const extra = learner.validation?.() ?? [];
-      const packed = tf.tidy(() => tf.concat([sums as tf.Tensor, ...extra.map((t) => tf.reshape(t, [1]))]));
-      const width = (sums as tf.Tensor).size;
-      tf.dispose([sums as tf.Tensor, ...extra]);
+      const packed = extra.length ? tf.tidy(() => tf.concat(extra.map((t) => tf.reshape(t, [1])))) : null;
+      tf.dispose(extra);
+      const validation = packed ? await packed.data() : new Float32Array(0);
+      packed?.dispose();
+      const stepSums = sums ?? new Float32Array(1);
       sums = null;
-      const values = await packed.data();
-      packed.dispose();
       // A non-finite training loss never recovers, nor does one grown by orders of magnitude (a learning rate of 1e30 gives
       // 1e30 and predictions of one class): stop with the cause instead of saving wrecked weights and scores.
-      const meanLoss = values[0] / n;
+      const meanLoss = stepSums[0] / n;
       if (!Number.isFinite(meanLoss) || Math.abs(meanLoss) > DIVERGED_FACTOR * Math.max(1, Math.abs(firstLoss ?? 0)))
         throw new CmkdError(
           `${s.label}: training diverged in epoch ${epoch + 1} (loss ${Number.isFinite(meanLoss) ? meanLoss.toPrecision(3) : meanLoss}${Number.isFinite(meanLoss) ? `, over ${DIVERGED_FACTOR}× the first step's ${(firstLoss ?? NaN).toPrecision(3)}` : ''}); lower the learning rate (it is ${s.lr})`,
@@ -257,8 +261,8 @@ export async function runLoop<R>(learner: Learner<R>, s: LoopSettings<R>): Promi
       const { record, scores } = await learner.endEpoch({
         epoch,
         lr: firstLr,
-        means: Array.from(values.subarray(0, width), (v) => v / n),
-        validation: Array.from(values.subarray(width)),
+        means: Array.from(stepSums, (v) => v / n),
+        validation: Array.from(validation),
         seconds: (Date.now() - started) / 1000,
       });
       state.history.push(record);
@@ -283,7 +287,6 @@ export async function runLoop<R>(learner: Learner<R>, s: LoopSettings<R>): Promi
     });
     return { history: state.history, best: state.best, stoppedEarly: state.stoppedEarly, resumedFrom };
   } finally {
-    if (sums) sums.dispose();
     for (const w of bestWeights) if (w) tf.dispose(w);
     optimizer.dispose();
     drops.forEach((d, i) => (d.seed = dropSeeds[i]));

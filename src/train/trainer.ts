@@ -15,7 +15,7 @@ import { tf } from '../engine/index.js';
 import { gatherRows } from '../engine/step.js';
 import { squaredErrorSum, taskLoss, taskLossSum } from '../kd/losses.js';
 import type { DistillObjective } from '../kd/types.js';
-import { dropoutLayers, modelSpecOf, saveModel, type ModelMeta, type ModelTask } from '../models/index.js';
+import { applyForTraining, dropoutLayers, modelSpecOf, saveModel, type ModelMeta, type ModelTask } from '../models/index.js';
 import { CmkdError, check, oneOf } from '../util/errors.js';
 import { writeJsonAtomic } from '../util/fs.js';
 import type { ProgressFn } from '../util/progress.js';
@@ -370,9 +370,9 @@ export async function trainModel(o: TrainOptions): Promise<TrainResult> {
           ? ((strongTeacher.model.apply(tf.tensor(tStrongX, [b, ...teacherShape]), { training: false }) as tf.Tensor2D[])[0] as tf.Tensor2D)
           : undefined;
       return () => {
-        const [logits, embedding] = model.apply(x, { training: true }) as tf.Tensor2D[];
+        const [logits, embedding] = applyForTraining(model, x) as tf.Tensor2D[];
         if (!objective) return [taskLoss(r.task, logits, y)];
-        const studentLogitsStrong = sStrongX ? (model.apply(sStrongX, { training: true }) as tf.Tensor2D[])[0] : undefined;
+        const studentLogitsStrong = sStrongX ? (applyForTraining(model, sStrongX) as tf.Tensor2D[])[0] : undefined;
         return [
           objective.loss({
             studentLogits: logits,

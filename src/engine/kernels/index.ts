@@ -1,10 +1,13 @@
 import * as tf from '@tensorflow/tfjs';
 import { conv2DBackpropFilterConfig, conv2DBackpropInputConfig, directConv2D } from './conv2d.js';
+import { denseGradient, denseKernels } from './dense.js';
+import { dropoutGradient, dropoutKernels } from './dropout.js';
 import { depthwiseBackpropFilterConfig, depthwiseBackpropInputConfig } from './depthwise.js';
 import { shareSavedTensorsOnWasm, sharedCast, sharedIdentity } from './identity.js';
 import { leadingAxesSum, rowBroadcastAdd, untransposedMatMul } from './matmul.js';
 import { maxPoolGradConfig } from './pool.js';
 import { unsortedSegmentSumConfig } from './segment.js';
+import { softmaxLossGradients, softmaxLossKernels } from './softmax-losses.js';
 
 type Config = Omit<tf.KernelConfig, 'backendName'>;
 
@@ -14,6 +17,12 @@ const MISSING: Config[] = [
   depthwiseBackpropFilterConfig,
   depthwiseBackpropInputConfig,
   unsortedSegmentSumConfig,
+  // One-kernel softmax losses and their gradients (softmax-losses.ts): kernels of cmkd's own, no other backend has them.
+  ...softmaxLossKernels,
+  // tf.dropout as one kernel and its gradient (dropout.ts).
+  ...dropoutKernels,
+  // A dense layer's training pass as one kernel and its gradients (dense.ts).
+  ...denseKernels,
 ];
 
 /**
@@ -69,6 +78,7 @@ export function registerWasmGradientKernels(): string[] {
     tf.registerKernel({ ...wrap(original), backendName: 'wasm' });
     registered.push(name);
   }
+  for (const config of [...softmaxLossGradients, dropoutGradient, denseGradient]) tf.registerGradient(config);
   shareSavedTensorsOnWasm();
   return registered;
 }
