@@ -40,10 +40,11 @@ export const VERDICTS_COMBOS: readonly VerdictsCombo[] = [
 ];
 
 /**
- * The calibration measured in docs/experiments/verdicts.md (68 pairs, 24 sources, 12 per half;
- * about 34 min wall on --workers 1 on the shared 2-core machine): 5 fixed splits per run, so every
- * gain is decided at the same split count. The clean digits views are image and table views
- * whose students are cheap (one CNN student, pixels); `textured` is left out for cost.
+ * The calibration measured in docs/experiments/verdicts.md (82 pairs, 28 sources, 14 per half;
+ * 20 min wall, 1,194 s of CPU on --workers 1 on the shared 2-core machine): 10 fixed splits per
+ * run, one round of the stratified 10-fold (disjoint test parts), so every gain is decided at the
+ * same split count. At 5 splits the same plan decided 21 of 82 gains, no clear gain on the
+ * development half (the representation was then chosen on losses alone); at 10, 35 (7 gains).
  */
 export const VERDICTS_DEFAULTS: Omit<VerdictsOptions, 'outDir'> = {
   n: 2000,
@@ -60,8 +61,8 @@ export const VERDICTS_DEFAULTS: Omit<VerdictsOptions, 'outDir'> = {
   weakPixels: [0.5, 1],
   imageRows: [2000, 1000],
   regimeStudents: ['blocks', 'profiles', 'fourier'],
-  repeats: 5,
-  budget: { ...BUDGET_PRESETS.quick, repeats: 5 },
+  repeats: 10,
+  budget: { ...BUDGET_PRESETS.quick, repeats: 10 },
   combos: [...VERDICTS_COMBOS],
   seed: 0,
 };

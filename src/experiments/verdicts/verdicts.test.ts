@@ -119,7 +119,7 @@ describe('verdicts experiment', () => {
     expect(runs.find((r) => r.student === 'blocks' && r.variant === 'digits-views')?.teachers).toEqual(['pixels', 'profiles', 'fourier']);
     expect(runs.filter((r) => r.variant === 'digits-degraded').flatMap((r) => r.teachers)).toContain('pixels_blur2');
     expect(new Set(runs.map((r) => r.dir)).size).toBe(runs.length);
-    expect(resolveVerdictsOptions({ outDir: 'x' }).budget).toMatchObject({ name: 'quick', repeats: 5 });
+    expect(resolveVerdictsOptions({ outDir: 'x' }).budget).toMatchObject({ name: 'quick', repeats: 10 });
     const quick = planVerdicts({ ...VERDICTS_DEFAULTS, ...VERDICTS_QUICK });
     expect(pairCount(quick)).toBe(4);
     expect(() => parseGrid('latent:ksg')).toThrow(/latent/);
