@@ -46,6 +46,15 @@ export {
   type MlkdStrongView,
 } from './mlkd.js';
 export { standardizeLogits, LSKD_DEFAULTS, LSKD_EPSILON } from './lskd.js';
-export { FEATURE_MODES, type FeatureMode, featureLoss, featureTerms, project, type FeatureLossOptions, type FeatureInputs, type Projection } from './feature.js';
+export {
+  FEATURE_MODES,
+  type FeatureMode,
+  featureLoss,
+  featureTerms,
+  project,
+  type FeatureLossOptions,
+  type FeatureInputs,
+  type Projection,
+} from './feature.js';
 export { softTargetLoss } from './common.js';
 export { crossEntropy, crossEntropySum, meanSquaredError, squaredErrorSum, taskLoss, taskLossSum, type TaskKind } from './losses.js';
