@@ -36,6 +36,8 @@ const p = await prepareRun({
   seed: s.seed,
   splits: s.splits,
   repeats: s.repeats === 'auto' ? 'auto' : s.repeats,
+  // Splits up to the folder's last (a resumed run may have passed the budget's cap); split r depends on the seed and r alone.
+  ...(s.repeats === 'auto' ? { maxRepeats: Math.max(2, fs.readdirSync(path.join(run, 'models')).length) } : {}),
   outDir: tmp,
 });
 fs.rmSync(tmp, { recursive: true, force: true });
