@@ -40,11 +40,15 @@ export const VERDICTS_COMBOS: readonly VerdictsCombo[] = [
 ];
 
 /**
- * The calibration measured in docs/experiments/verdicts.md (82 pairs, 28 sources, 14 per half;
- * 20 min wall, 1,194 s of CPU on --workers 1 on the shared 2-core machine): 10 fixed splits per
- * run, one round of the stratified 10-fold (disjoint test parts), so every gain is decided at the
- * same split count. At 5 splits the same plan decided 21 of 82 gains, no clear gain on the
+ * The calibration measured in docs/experiments/verdicts.md (100 pairs, 34 sources, 17 per half;
+ * about 24 min wall, 1,412 s of CPU on --workers 1 on the shared 2-core machine): 10 fixed splits
+ * per run, one round of the stratified 10-fold (disjoint test parts), so every gain is decided at
+ * the same split count. At 5 splits the first 82 pairs decided 21 gains, no clear gain on the
  * development half (the representation was then chosen on losses alone); at 10, 35 (7 gains).
+ * The noisy-labels rates: the first six, then six more appended (plan order fixes each source's
+ * student and half, so appending leaves the earlier sources where they were): clear gains were then
+ * 15 of the 44 clear effects (8 of 18 on evaluation, 7 of 26 on development), where the first six
+ * gave 7 of 35; the calibration needs effects of both signs.
  */
 export const VERDICTS_DEFAULTS: Omit<VerdictsOptions, 'outDir'> = {
   n: 2000,
@@ -55,7 +59,7 @@ export const VERDICTS_DEFAULTS: Omit<VerdictsOptions, 'outDir'> = {
   gaussianSettings: 6,
   gaussianN: 2000,
   gaussianP: 8,
-  labelNoise: [0.2, 0.3, 0.4, 0.5, 0.6, 0.75],
+  labelNoise: [0.2, 0.3, 0.4, 0.5, 0.6, 0.75, 0.25, 0.35, 0.45, 0.55, 0.65, 0.7],
   fewRows: [150, 200, 250, 299],
   weakNoise: [1, 2],
   weakPixels: [0.5, 1],

@@ -92,9 +92,9 @@ describe('verdicts experiment', () => {
     expect(table[1]).toMatchObject({ agreed: 2, checkable: 2, decided: 2, agreement: 1 });
   });
 
-  it('plans the measured calibration by default: 82 pairs in 28 sources, 14 per half, every family in both halves; a few with --quick', () => {
+  it('plans the measured calibration by default: 100 pairs in 34 sources, 17 per half, every family in both halves; a few with --quick', () => {
     const runs = planVerdicts(VERDICTS_DEFAULTS);
-    expect(pairCount(runs)).toBe(82);
+    expect(pairCount(runs)).toBe(100);
     const variants = new Set(runs.map((r) => r.variant.split(':')[0]));
     expect([...variants]).toEqual([
       'digits-textured',
@@ -107,8 +107,8 @@ describe('verdicts experiment', () => {
       'gaussian',
     ]);
     const halves = (half: string) => new Set(runs.filter((r) => r.half === half).map((r) => r.source));
-    expect(halves('development').size).toBe(14);
-    expect(halves('evaluation').size).toBe(14);
+    expect(halves('development').size).toBe(17);
+    expect(halves('evaluation').size).toBe(17);
     // The image students: textured from every view, 2,000 digits developing, 1,000 evaluating.
     expect(runs.filter((r) => r.family === 'image').map((r) => [r.variant, r.student, r.teachers.join(','), r.half])).toEqual([
       ['digits-textured:2000', 'textured', 'pixels,blocks,profiles,fourier', 'development'],
