@@ -19,6 +19,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
+import { convDirect, convDirectLoops, geometry } from './conv2d.js';
 import { free, runWasm, type Info } from './wasm.js';
 
 const CONV = 'CmkdConv2D';
@@ -29,11 +30,19 @@ type Attrs = { strides: [number, number]; pad: Pad };
 type Args = { inputs: Record<string, Info>; backend: BackendWasm; attrs: Attrs };
 
 // The attributes tf.conv2d gives its kernels from a layer's call (NHWC, no dilation, no rounding mode)
-const convAttrs = ({ strides, pad }: Attrs) => ({ strides, pad, dataFormat: 'NHWC', dilations: [1, 1], dimRoundingMode: undefined });
+const convAttrs = ({ strides, pad }: Attrs) => ({
+  strides,
+  pad,
+  dataFormat: 'NHWC',
+  dilations: [1, 1] as [number, number],
+  dimRoundingMode: undefined,
+});
 
-// Relu(Add(Conv2D(x, W), b))
+// Relu(Add(Conv2D(x, W), b)): in one pass where the SIMD convolution runs (its epilogue adds the bias and clips, element by element)
 function forward({ inputs, backend, attrs }: Args): Info {
   const { x, filter, bias } = inputs;
+  const simd = bias.shape[0] % 4 === 0 ? convDirectLoops(backend, x, filter, convAttrs(attrs)) : null;
+  if (simd) return convDirect(backend, simd, x, filter, geometry(x.shape, filter.shape, attrs.strides, attrs.pad, undefined), bias);
   const conv = runWasm(backend, 'Conv2D', { x, filter }, convAttrs(attrs) as unknown as tf.NamedAttrMap);
   const z = runWasm(backend, 'Add', { a: conv, b: bias });
   free(backend, conv);

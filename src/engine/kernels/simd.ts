@@ -63,7 +63,7 @@ export type SimdFilterTile = (
 
 /**
  * gemmRows(a, b, out, rows, chunks, segs, segLen, segStride, posStride, bRow, outPos, aRowStep,
- * outRowStep, aK, bias): an implicit GEMM, out[p, j] = Σ_k a_p[k] · b[k, j], for rows × chunks tiles of
+ * outRowStep, aK, bias, reluBias): an implicit GEMM, out[p, j] = Σ_k a_p[k] · b[k, j], for rows × chunks tiles of
  * P positions by 4V output columns. Position p of a tile reads its row of A in `segs` segments of
  * segLen floats aK bytes apart, segment s starting at (p's address) + s·segStride (a
  * convolution's filter rows over a zero-padded image; one segment for a plain product); b is
@@ -71,7 +71,9 @@ export type SimdFilterTile = (
  * t·P positions (P·posStride bytes of a, P·outPos of out) after the row's first, rows aRowStep
  * and outRowStep bytes apart. Each entry is summed from +0 (or from bias[j], bias ≠ 0: 4V floats,
  * as XNNPACK's biased GEMM starts) in the order of k, acc ← acc + a·b, rounding each product and
- * sum to float32.
+ * sum to float32. With reluBias ≠ 0 each finished entry is then stored as relu(acc + reluBias[j]):
+ * the sum rounded to float32, then v < 0 ? 0 : v (NaN kept) — a bias Add and a Relu after the
+ * product, element by element.
  */
 export type SimdGemmRows = (
   a: number,
@@ -89,6 +91,7 @@ export type SimdGemmRows = (
   outRowStep: number,
   aK: number,
   bias: number,
+  reluBias: number,
 ) => void;
 
 /** The implicit-GEMM tiles built: P positions (1–4) by V vectors of output columns (1–4). */
@@ -163,6 +166,7 @@ const DIV = simd(0xe7);
 const SQRT = simd(0xe3);
 const SPLAT = simd(0x13);
 const GT = simd(0x44); // f32x4.gt
+const LT = simd(0x43); // f32x4.lt
 const AND = simd(0x4e);
 const ANDNOT = simd(0x4f); // a & ~b
 const OR = simd(0x50);
@@ -513,15 +517,15 @@ function filterTileFunction(T: number, V: number): { params: number[]; body: num
 /** gemmRows's type and body for tiles of P positions by V vectors of output columns. */
 function gemmRowsFunction(P: number, V: number): { params: number[]; body: number[] } {
   // Parameters: 0 a, 1 b, 2 out, 3 rows, 4 chunks, 5 segs, 6 segLen, 7 segStride, 8 posStride,
-  // 9 bRow, 10 outPos, 11 aRowStep, 12 outRowStep, 13 aK, 14 bias (i32).
-  const params = Array<number>(15).fill(I32);
-  // Locals: 15 r, 16 c, 17 s, 18 k, 19 ac (tile's a), 20 oc (tile's out), 21 aSeg, 22 bp, then P
+  // 9 bRow, 10 outPos, 11 aRowStep, 12 outRowStep, 13 aK, 14 bias, 15 reluBias (i32).
+  const params = Array<number>(16).fill(I32);
+  // Locals: 16 r, 17 c, 18 s, 19 k, 20 ac (tile's a), 21 oc (tile's out), 22 aSeg, 23 bp, then P
   // position pointers (i32); P·V accumulators, V b vectors, 1 splat (v128).
-  const [r, c, sg, k, ac, oc, aSeg, bp] = [15, 16, 17, 18, 19, 20, 21, 22];
-  const ap = (p: number): number => 23 + p;
-  const acc = (p: number, j: number): number => 23 + P + p * V + j;
-  const w = (j: number): number => 23 + P + P * V + j;
-  const sp = 23 + P + P * V + V;
+  const [r, c, sg, k, ac, oc, aSeg, bp] = [16, 17, 18, 19, 20, 21, 22, 23];
+  const ap = (p: number): number => 24 + p;
+  const acc = (p: number, j: number): number => 24 + P + p * V + j;
+  const w = (j: number): number => 24 + P + P * V + j;
+  const sp = 24 + P + P * V + V;
   // block; loop; if counter ≥ limit: break; …body…; counter += 1; continue
   const counted = (counter: number, limit: number[], body: number[]): number[] => [
     ...i32(0),
@@ -569,6 +573,16 @@ function gemmRowsFunction(P: number, V: number): { params: number[]; body: numbe
     }
   }
   tile.push(...get(ac), ...set(aSeg), ...get(1), ...set(bp), ...counted(sg, get(5), segment));
+  // reluBias ≠ 0: acc ← acc + reluBias[j], then bitselect(0, acc, acc < 0).
+  const ZERO = [...simd(0x0c), ...Array<number>(16).fill(0)];
+  tile.push(...get(15), 0x04, 0x40); // if
+  for (let p = 0; p < P; p++) {
+    for (let j = 0; j < V; j++) {
+      tile.push(...get(acc(p, j)), ...get(15), ...simd(0x00), ...memarg(4, 16 * j), ...ADD, ...set(acc(p, j)));
+      tile.push(...ZERO, ...get(acc(p, j)), ...get(acc(p, j)), ...ZERO, ...LT, ...BITSELECT, ...set(acc(p, j)));
+    }
+  }
+  tile.push(0x0b); // end if
   for (let p = 0; p < P; p++) {
     for (let j = 0; j < V; j++) {
       const at = p === 0 ? get(oc) : addI32(get(oc), mulI32(get(10), i32(p)));
