@@ -5,11 +5,13 @@
  * add's bias sum and reshape and the two conv2d gradient ops — each with its checks, dispatch and
  * tape node.
  *
- * Same bits: the kernels run the same wasm (and cmkd) kernels on the same operands as those ops —
- * forward Conv2D, then Add of the bias, then Relu; backward dz = dy · step(y) (step of the output:
- * step(relu(z)) = step(z), NaN included), dx = Conv2DBackpropInput(dz), dW =
- * Conv2DBackpropFilter(x, dz), db = Σ over batch, rows and columns of dz — without their op
- * wrappers, dispatches and tape nodes. conv2d-layer.test.ts compares values and gradients with
+ * Same bits: the kernels repeat those ops' float32 operations on the same operands — forward
+ * Conv2D, then Add of the bias, then Relu (where cmkd's SIMD convolution runs, the add and the clip
+ * in its tiles' epilogue, element by element; elsewhere wasm's own three kernels); backward
+ * dz = dy · step(y) (step of the output: step(relu(z)) = step(z), NaN included; wasm's Step and
+ * Multiply in one SIMD pass), dx = Conv2DBackpropInput(dz), dW = Conv2DBackpropFilter(x, dz),
+ * db = Σ over batch, rows and columns of dz — without their op wrappers, dispatches, tape nodes
+ * and intermediate tensors. conv2d-layer.test.ts compares values and gradients with
  * the stock layer's bit for bit.
  *
  * Used only while a gradient is being recorded (outside one TF.js fuses the ReLU into its
@@ -20,6 +22,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { convDirect, convDirectLoops, geometry } from './conv2d.js';
+import { simdLoops } from './simd.js';
 import { free, runWasm, type Info } from './wasm.js';
 
 const CONV = 'CmkdConv2D';
@@ -53,8 +56,17 @@ function forward({ inputs, backend, attrs }: Args): Info {
   }
 }
 
-// relu's gradient dy · step(y), with wasm's own Step and Multiply
+// relu's gradient dy · step(y): wasm's Step and Multiply in one SIMD pass (simd.ts reluMask), or run as they are
 function reluMask({ inputs, backend }: { inputs: Record<string, Info>; backend: BackendWasm }): Info {
+  const { dy, y } = inputs;
+  const size = tf.util.sizeFromShape(y.shape);
+  const simd = size % 4 === 0 && dy.dtype === 'float32' && y.dtype === 'float32' ? simdLoops(backend) : null;
+  if (simd) {
+    const out = backend.makeOutput([...y.shape], 'float32');
+    const at = (t: Info): number => backend.dataIdMap.get(t.dataId)!.memoryOffset;
+    simd.reluMask(at(dy), at(y), at(out), size * 4);
+    return out;
+  }
   const step = runWasm(backend, 'Step', { x: inputs.y }, { alpha: 0 });
   try {
     return runWasm(backend, 'Multiply', { a: inputs.dy, b: step });
