@@ -1,6 +1,6 @@
 /**
  * A 2-D convolution layer's training pass, relu(conv(x, W) + b), as one kernel forward, one kernel
- * for the ReLU's mask and one per gradient. Under a gradient tape tf.layers'
+ * for the ReLU's mask and the bias's gradient, and one per other gradient. Under a gradient tape tf.layers'
  * Conv2D runs fused.conv2d unfused — the conv2d op, add, relu, and backward step, cast, mul, the
  * add's bias sum and reshape and the two conv2d gradient ops — each with its checks, dispatch and
  * tape node.
@@ -26,7 +26,7 @@ import { simdLoops } from './simd.js';
 import { free, runWasm, type Info } from './wasm.js';
 
 const CONV = 'CmkdConv2D';
-const RELU_MASK = 'CmkdReluMask';
+const RELU_MASK = 'CmkdReluMaskAndBias';
 
 type Pad = 'same' | 'valid';
 type Attrs = { strides: [number, number]; pad: Pad };
@@ -56,7 +56,15 @@ function forward({ inputs, backend, attrs }: Args): Info {
   }
 }
 
-// relu's gradient dy · step(y): wasm's Step and Multiply in one SIMD pass (simd.ts reluMask), or run as they are
+// relu's gradient dz = dy · step(y) — wasm's Step and Multiply in one SIMD pass (simd.ts reluMask), or run as
+// they are — and the bias's, Sum(dz) over all axes but the last, the add's gradient
+function reluMaskAndBias(args: { inputs: Record<string, Info>; backend: BackendWasm }): Info[] {
+  const dz = reluMask(args);
+  const rank = dz.shape.length;
+  const db = runWasm(args.backend, 'Sum', { x: dz }, { axis: Array.from({ length: rank - 1 }, (_, i) => i), keepDims: false });
+  return [dz, db];
+}
+
 function reluMask({ inputs, backend }: { inputs: Record<string, Info>; backend: BackendWasm }): Info {
   const { dy, y } = inputs;
   const size = tf.util.sizeFromShape(y.shape);
@@ -77,7 +85,7 @@ function reluMask({ inputs, backend }: { inputs: Record<string, Info>; backend: 
 
 export const conv2dLayerKernels: Omit<tf.KernelConfig, 'backendName'>[] = [
   { kernelName: CONV, kernelFunc: forward as unknown as tf.KernelFunc },
-  { kernelName: RELU_MASK, kernelFunc: reluMask as unknown as tf.KernelFunc },
+  { kernelName: RELU_MASK, kernelFunc: reluMaskAndBias as unknown as tf.KernelFunc },
 ];
 
 export const conv2dLayerGradient: tf.GradConfig = {
@@ -87,8 +95,8 @@ export const conv2dLayerGradient: tf.GradConfig = {
   gradFunc: (dy, [x, filter, y], attrs) => {
     const a = attrs as unknown as Attrs;
     const engine = tf.engine();
-    // The mask once for all three gradients (a tensor of the backward pass's scope, disposed with it).
-    const dz = engine.runKernel(RELU_MASK, { dy: dy as tf.Tensor, y }) as tf.Tensor;
+    // The mask once for all three gradients, with the bias's gradient (tensors of the backward pass's scope, disposed with it).
+    const [dz, db] = engine.runKernel(RELU_MASK, { dy: dy as tf.Tensor, y }) as tf.Tensor[];
     const { strides, pad, dataFormat, dimRoundingMode } = convAttrs(a);
     return {
       x: () =>
@@ -107,8 +115,7 @@ export const conv2dLayerGradient: tf.GradConfig = {
           dimRoundingMode,
           filterShape: filter.shape,
         } as unknown as tf.NamedAttrMap) as tf.Tensor,
-      // add's gradient for a bias broadcast along the last axis: the sum over the other three
-      bias: () => engine.runKernel(tf.Sum, { x: dz }, { axis: [0, 1, 2], keepDims: false }) as tf.Tensor,
+      bias: () => db,
     };
   },
 };
