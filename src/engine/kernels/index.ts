@@ -24,7 +24,7 @@ const MISSING: Config[] = [
   ...dropoutKernels,
   // A dense layer's training pass as one kernel and its gradients (dense.ts).
   ...denseKernels,
-  // A conv layer's training pass as one kernel, its ReLU mask as one (conv2d-layer.ts).
+  // A conv layer's training pass as one kernel, its ReLU mask with the bias's gradient as one (conv2d-layer.ts).
   ...conv2dLayerKernels,
 ];
 
