@@ -7,6 +7,7 @@
  * (spec, seed) pair fixes the initial weights.
  */
 import { tf } from '../engine/index.js';
+import { conv2dOnTape } from '../engine/kernels/conv2d-layer.js';
 import { denseOnTape } from '../engine/kernels/dense.js';
 import { dropout as dropoutOp } from '../engine/kernels/dropout.js';
 import { makeRng, type Rng } from '../util/rng.js';
@@ -72,6 +73,39 @@ function denseLayer(args: Parameters<typeof tf.layers.dense>[0]): tf.layers.Laye
   return layer;
 }
 
+/**
+ * tf.layers.conv2d (same class and config) whose forward pass under a gradient tape is the engine's
+ * one-kernel convolution layer, with the same bits (engine/kernels/conv2d-layer.ts); anywhere else the stock call.
+ */
+function conv2dLayer(args: Parameters<typeof tf.layers.conv2d>[0]): tf.layers.Layer {
+  const layer = tf.layers.conv2d(args);
+  const own = layer as unknown as {
+    kernel?: tf.LayerVariable;
+    bias?: tf.LayerVariable;
+    strides: number | number[];
+    padding: string;
+    dilationRate: number | number[];
+    dataFormat: string;
+    activation: { getClassName(): string };
+  };
+  const stock = layer.call.bind(layer);
+  layer.call = (inputs, kwargs) => {
+    const x = Array.isArray(inputs) ? inputs : [inputs];
+    const fused =
+      x.length === 1 && own.kernel
+        ? conv2dOnTape(x[0], own.kernel.read(), own.bias?.read() ?? null, {
+            strides: own.strides,
+            padding: own.padding,
+            dilationRate: own.dilationRate,
+            dataFormat: own.dataFormat,
+            activation: own.activation.getClassName(),
+          })
+        : null;
+    return fused ?? stock(inputs, kwargs);
+  };
+  return layer;
+}
+
 function dropout(c: Ctx, x: Sym, name: string): Sym {
   if (c.spec.dropout <= 0) return x;
   return apply(dropoutLayer({ rate: c.spec.dropout, seed: c.rng.seed(), name }), x);
@@ -108,10 +142,7 @@ function cnnBody(c: Ctx, input: Sym): Sym {
   let h = input;
   let [height, width] = c.spec.inputShape;
   c.spec.channels.forEach((filters, i) => {
-    h = apply(
-      tf.layers.conv2d({ filters, kernelSize: 3, padding: 'same', activation: 'relu', kernelInitializer: he(c), name: `conv_${i}` }),
-      h,
-    );
+    h = apply(conv2dLayer({ filters, kernelSize: 3, padding: 'same', activation: 'relu', kernelInitializer: he(c), name: `conv_${i}` }), h);
     // Pool only while the feature map is at least 2×2, so tiny inputs still build.
     if (height >= 2 && width >= 2) {
       h = apply(tf.layers.maxPooling2d({ poolSize: 2, strides: 2, name: `pool_${i}` }), h);

@@ -45,6 +45,23 @@ describe('applyForTraining', () => {
     });
   }
 
+  it("trains the CNN's conv layers through the one-kernel conv layer with the stock layers' bits", () => {
+    const spec = makeSpec('cnn', [12, 12, 3], 5, 'classification', { channels: [4, 8], hidden: [9] });
+    const model = buildModel(spec, 4);
+    const x = tf.randomNormal([6, ...spec.inputShape], 0, 1, 'float32', 8);
+    const ours = trainingPass(model, x, (a) => applyForTraining(model, a));
+    // Without the engine's conv layer kernel the layers run tf.layers' own call.
+    const kernel = tf.getKernel('CmkdConv2D', 'wasm')!;
+    tf.unregisterKernel('CmkdConv2D', 'wasm');
+    try {
+      expect(trainingPass(model, x, (a) => applyForTraining(model, a))).toEqual(ours);
+    } finally {
+      tf.registerKernel(kernel);
+    }
+    tf.dispose(x);
+    model.dispose();
+  });
+
   it('runs the chain without tf.layers’ executor: the dropout layers draw, the container is not called', () => {
     const model = buildModel(makeSpec('mlp', [5], 3, 'classification', { hidden: [4] }), 1);
     const container = model as unknown as { call: (...a: unknown[]) => unknown };

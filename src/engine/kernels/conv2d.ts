@@ -348,7 +348,7 @@ function backpropInputByCol2im(backend: BackendWasm, dy: Info, filter: Info, g: 
   return dx;
 }
 
-interface Conv2DAttrs {
+export interface Conv2DAttrs {
   strides: number | [number, number];
   pad: Pad;
   dataFormat?: string;
@@ -364,22 +364,29 @@ interface Conv2DAttrs {
  * taps adding 0·w as XNNPACK's zero buffer does: XNNPACK's bits, as the kernel tests check. Falls
  * back to `original` for dilations, NCHW, an output channel count not a multiple of 4, or no SIMD.
  */
+/** The SIMD loops when convDirect can run this Conv2D (float32, NHWC, no dilation, output channels a multiple of 4), else null. */
+export function convDirectLoops(backend: BackendWasm, x: Info, filter: Info, attrs: Conv2DAttrs): SimdLoops | null {
+  const { dataFormat, dilations } = attrs;
+  const dilated = dilations !== undefined && (Array.isArray(dilations) ? dilations[0] !== 1 || dilations[1] !== 1 : dilations !== 1);
+  const nhwc = dataFormat === undefined || dataFormat === 'NHWC' || dataFormat === 'channelsLast';
+  const float32 = x.dtype === 'float32' && filter.dtype === 'float32';
+  return float32 && !dilated && nhwc && filter.shape[3] % 4 === 0 ? simdGemm(backend) : null;
+}
+
 export function directConv2D(original: tf.KernelConfig): Omit<tf.KernelConfig, 'backendName'> {
   const kernelFunc = (args: { inputs: tf.NamedTensorInfoMap; backend: BackendWasm; attrs: Conv2DAttrs }): Info => {
     const { inputs, backend, attrs } = args;
     const { x, filter } = inputs as { x: Info; filter: Info };
-    const { strides, pad, dataFormat, dilations, dimRoundingMode } = attrs;
-    const dilated = dilations !== undefined && (Array.isArray(dilations) ? dilations[0] !== 1 || dilations[1] !== 1 : dilations !== 1);
-    const nhwc = dataFormat === undefined || dataFormat === 'NHWC' || dataFormat === 'channelsLast';
-    const float32 = x.dtype === 'float32' && filter.dtype === 'float32';
-    const simd = float32 && !dilated && nhwc && filter.shape[3] % 4 === 0 ? simdGemm(backend) : null;
+    const { strides, pad, dimRoundingMode } = attrs;
+    const simd = convDirectLoops(backend, x, filter, attrs);
     if (!simd) return original.kernelFunc(args as unknown as Parameters<tf.KernelFunc>[0]) as Info;
     return convDirect(backend, simd, x, filter, geometry(x.shape, filter.shape, strides, pad, dimRoundingMode));
   };
   return { kernelName: original.kernelName, kernelFunc: kernelFunc as unknown as tf.KernelFunc };
 }
 
-export function convDirect(backend: BackendWasm, simd: SimdLoops, x: Info, filter: Info, g: Geometry): Info {
+/** The convolution; with reluBias, relu(conv + reluBias) in the same pass (gemmRows' epilogue: Add then Relu's bits). */
+export function convDirect(backend: BackendWasm, simd: SimdLoops, x: Info, filter: Info, g: Geometry, reluBias?: Info): Info {
   const { N, H, W, Cin, OH, OW, Cout, FH, FW, sh, sw, top, left, bottom, right } = g;
   const out = backend.makeOutput([N, OH, OW, Cout], 'float32');
   if (N * OH * OW === 0) return out;
@@ -398,6 +405,7 @@ export function convDirect(backend: BackendWasm, simd: SimdLoops, x: Info, filte
     }
   }
   const [a0, b0, out0] = [offsetOf(backend, xp) * 4, offsetOf(backend, filter) * 4, offsetOf(backend, out) * 4];
+  const relu0 = reluBias ? offsetOf(backend, reluBias) * 4 : 0;
   const P = GEMM_TILE_MAX_P;
   const [chunks, rest] = [Math.floor(OW / P), OW % P];
   const [posStride, segStride, aRowStep, outRowStep] = [sw * Cin * 4, Wp * Cin * 4, sh * Wp * Cin * 4, OW * Cout * 4];
@@ -422,6 +430,7 @@ export function convDirect(backend: BackendWasm, simd: SimdLoops, x: Info, filte
         outRowStep,
         4,
         0,
+        relu0 === 0 ? 0 : relu0 + v * 16,
       );
     }
   };

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { conv2DBackpropFilterConfig, conv2DBackpropInputConfig, directConv2D } from './conv2d.js';
+import { conv2dLayerGradient, conv2dLayerKernels } from './conv2d-layer.js';
 import { denseGradient, denseKernels } from './dense.js';
 import { dropoutGradient, dropoutKernels } from './dropout.js';
 import { depthwiseBackpropFilterConfig, depthwiseBackpropInputConfig } from './depthwise.js';
@@ -23,6 +24,8 @@ const MISSING: Config[] = [
   ...dropoutKernels,
   // A dense layer's training pass as one kernel and its gradients (dense.ts).
   ...denseKernels,
+  // A conv layer's training pass as one kernel, its ReLU mask with the bias's gradient as one (conv2d-layer.ts).
+  ...conv2dLayerKernels,
 ];
 
 /**
@@ -78,7 +81,7 @@ export function registerWasmGradientKernels(): string[] {
     tf.registerKernel({ ...wrap(original), backendName: 'wasm' });
     registered.push(name);
   }
-  for (const config of [...softmaxLossGradients, dropoutGradient, denseGradient]) tf.registerGradient(config);
+  for (const config of [...softmaxLossGradients, dropoutGradient, denseGradient, conv2dLayerGradient]) tf.registerGradient(config);
   shareSavedTensorsOnWasm();
   return registered;
 }

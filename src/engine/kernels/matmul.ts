@@ -140,10 +140,10 @@ function simdProduct(
   const [chunks, rest] = [Math.floor(M / P), M % P];
   // Rows of 4V output columns from B's column `col` (rows bRow bytes apart) into out (rows outRow bytes apart).
   const columns = (V: number, bCol: number, biasCol: number, o: number, bRow: number, outRow: number): void => {
-    if (chunks > 0) simd.gemmRows[P - 1][V - 1](a0, bCol, o, 1, chunks, 1, K, 0, posStride, bRow, outRow, 0, 0, aK, biasCol);
+    if (chunks > 0) simd.gemmRows[P - 1][V - 1](a0, bCol, o, 1, chunks, 1, K, 0, posStride, bRow, outRow, 0, 0, aK, biasCol, 0);
     if (rest > 0) {
       const [aRest, oRest] = [a0 + chunks * P * posStride, o + chunks * P * outRow];
-      simd.gemmRows[rest - 1][V - 1](aRest, bCol, oRest, 1, 1, 1, K, 0, posStride, bRow, outRow, 0, 0, aK, biasCol);
+      simd.gemmRows[rest - 1][V - 1](aRest, bCol, oRest, 1, 1, 1, K, 0, posStride, bRow, outRow, 0, 0, aK, biasCol, 0);
     }
   };
   const bias0 = bias ? at(bias) : 0;

@@ -27,6 +27,13 @@ export type SimdAdam = (g: number, w: number, m: number, v: number, out: number,
 export type SimdMaxPoolGradRow = (x: number, dy: number, dx: number, outWidth: number, cBytes: number, rowBytes: number) => void;
 
 /**
+ * reluMask(dy, y, out, bytes): out = dy · step(y) over `bytes` bytes (a multiple of 16), four
+ * floats at a time: step(y) is 1 for y > 0, y itself for a NaN, 0 otherwise (wasm's Step with
+ * alpha 0), and the product one float32 multiplication (Multiply): a ReLU's gradient from its output.
+ */
+export type SimdReluMask = (dy: number, y: number, out: number, bytes: number) => void;
+
+/**
  * addRows(x, b, out, rows, cBytes): out[r, c] = x[r, c] + b[c] over `rows` rows of C floats (C a
  * multiple of 4, cBytes = 4C): a tensor plus a vector along its last axis (a bias).
  */
@@ -63,7 +70,7 @@ export type SimdFilterTile = (
 
 /**
  * gemmRows(a, b, out, rows, chunks, segs, segLen, segStride, posStride, bRow, outPos, aRowStep,
- * outRowStep, aK, bias): an implicit GEMM, out[p, j] = Σ_k a_p[k] · b[k, j], for rows × chunks tiles of
+ * outRowStep, aK, bias, reluBias): an implicit GEMM, out[p, j] = Σ_k a_p[k] · b[k, j], for rows × chunks tiles of
  * P positions by 4V output columns. Position p of a tile reads its row of A in `segs` segments of
  * segLen floats aK bytes apart, segment s starting at (p's address) + s·segStride (a
  * convolution's filter rows over a zero-padded image; one segment for a plain product); b is
@@ -71,7 +78,9 @@ export type SimdFilterTile = (
  * t·P positions (P·posStride bytes of a, P·outPos of out) after the row's first, rows aRowStep
  * and outRowStep bytes apart. Each entry is summed from +0 (or from bias[j], bias ≠ 0: 4V floats,
  * as XNNPACK's biased GEMM starts) in the order of k, acc ← acc + a·b, rounding each product and
- * sum to float32.
+ * sum to float32. With reluBias ≠ 0 each finished entry is then stored as relu(acc + reluBias[j]):
+ * the sum rounded to float32, then v ≤ 0 ? +0 : v (NaN kept) — a bias Add and a Relu after the
+ * product, element by element.
  */
 export type SimdGemmRows = (
   a: number,
@@ -89,6 +98,7 @@ export type SimdGemmRows = (
   outRowStep: number,
   aK: number,
   bias: number,
+  reluBias: number,
 ) => void;
 
 /** The implicit-GEMM tiles built: P positions (1–4) by V vectors of output columns (1–4). */
@@ -102,6 +112,7 @@ export const FILTER_TILE_MAX_V = 4;
 export interface SimdLoops {
   adam: SimdAdam;
   maxPoolGradRow: SimdMaxPoolGradRow;
+  reluMask: SimdReluMask;
   addRows: SimdAddRows;
   columnSums: SimdColumnSums;
   /** filterTile[T − 1][V − 1]. */
@@ -163,6 +174,8 @@ const DIV = simd(0xe7);
 const SQRT = simd(0xe3);
 const SPLAT = simd(0x13);
 const GT = simd(0x44); // f32x4.gt
+const LE = simd(0x45); // f32x4.le
+const NE = simd(0x42); // f32x4.ne
 const AND = simd(0x4e);
 const ANDNOT = simd(0x4f); // a & ~b
 const OR = simd(0x50);
@@ -346,6 +359,52 @@ function maxPoolGradRowFunction(): { params: number[]; body: number[] } {
   return { params, body };
 }
 
+/** reluMask's type and body. */
+function reluMaskFunction(): { params: number[]; body: number[] } {
+  // Parameters: 0 dy, 1 y, 2 out, 3 bytes (i32). Locals: 4 at (i32); 5 y vector, 6 step (v128).
+  const params = [I32, I32, I32, I32];
+  const [at, yv, st] = [4, 5, 6];
+  const ONE = [...simd(0x0c), ...Array.from({ length: 4 }, () => [0x00, 0x00, 0x80, 0x3f]).flat()];
+  const ZERO = [...simd(0x0c), ...Array<number>(16).fill(0)];
+  const body = [
+    ...vec([
+      [1, I32],
+      [2, V128],
+    ]),
+    0x02,
+    0x40,
+    0x03,
+    0x40,
+    ...get(at),
+    ...get(3),
+    0x4f,
+    0x0d,
+    1,
+    ...load(1, at),
+    ...set(yv),
+    // step = y > 0 ? 1 : 0, then y where y is NaN
+    ...ONE,
+    ...ZERO,
+    ...get(yv),
+    ...ZERO,
+    ...GT,
+    ...BITSELECT,
+    ...set(st),
+    ...get(yv),
+    ...get(st),
+    ...get(yv),
+    ...get(yv),
+    ...NE,
+    ...BITSELECT,
+    ...set(st),
+    ...storeTo(2, at, [...load(0, at), ...get(st), ...MUL]),
+    ...inc(at, i32(16)),
+    ...REPEAT_END,
+    0x0b,
+  ];
+  return { params, body };
+}
+
 /** addRows's type and body. */
 function addRowsFunction(): { params: number[]; body: number[] } {
   // Parameters: 0 x, 1 b, 2 out, 3 rows, 4 cBytes (i32). Locals: 5 r, 6 cb (i32).
@@ -513,15 +572,15 @@ function filterTileFunction(T: number, V: number): { params: number[]; body: num
 /** gemmRows's type and body for tiles of P positions by V vectors of output columns. */
 function gemmRowsFunction(P: number, V: number): { params: number[]; body: number[] } {
   // Parameters: 0 a, 1 b, 2 out, 3 rows, 4 chunks, 5 segs, 6 segLen, 7 segStride, 8 posStride,
-  // 9 bRow, 10 outPos, 11 aRowStep, 12 outRowStep, 13 aK, 14 bias (i32).
-  const params = Array<number>(15).fill(I32);
-  // Locals: 15 r, 16 c, 17 s, 18 k, 19 ac (tile's a), 20 oc (tile's out), 21 aSeg, 22 bp, then P
+  // 9 bRow, 10 outPos, 11 aRowStep, 12 outRowStep, 13 aK, 14 bias, 15 reluBias (i32).
+  const params = Array<number>(16).fill(I32);
+  // Locals: 16 r, 17 c, 18 s, 19 k, 20 ac (tile's a), 21 oc (tile's out), 22 aSeg, 23 bp, then P
   // position pointers (i32); P·V accumulators, V b vectors, 1 splat (v128).
-  const [r, c, sg, k, ac, oc, aSeg, bp] = [15, 16, 17, 18, 19, 20, 21, 22];
-  const ap = (p: number): number => 23 + p;
-  const acc = (p: number, j: number): number => 23 + P + p * V + j;
-  const w = (j: number): number => 23 + P + P * V + j;
-  const sp = 23 + P + P * V + V;
+  const [r, c, sg, k, ac, oc, aSeg, bp] = [16, 17, 18, 19, 20, 21, 22, 23];
+  const ap = (p: number): number => 24 + p;
+  const acc = (p: number, j: number): number => 24 + P + p * V + j;
+  const w = (j: number): number => 24 + P + P * V + j;
+  const sp = 24 + P + P * V + V;
   // block; loop; if counter ≥ limit: break; …body…; counter += 1; continue
   const counted = (counter: number, limit: number[], body: number[]): number[] => [
     ...i32(0),
@@ -569,6 +628,16 @@ function gemmRowsFunction(P: number, V: number): { params: number[]; body: numbe
     }
   }
   tile.push(...get(ac), ...set(aSeg), ...get(1), ...set(bp), ...counted(sg, get(5), segment));
+  // reluBias ≠ 0: acc ← acc + reluBias[j], then bitselect(0, acc, acc ≤ 0): max(acc, 0) with +0 for −0 and NaN kept, as Relu.
+  const ZERO = [...simd(0x0c), ...Array<number>(16).fill(0)];
+  tile.push(...get(15), 0x04, 0x40); // if
+  for (let p = 0; p < P; p++) {
+    for (let j = 0; j < V; j++) {
+      tile.push(...get(acc(p, j)), ...get(15), ...simd(0x00), ...memarg(4, 16 * j), ...ADD, ...set(acc(p, j)));
+      tile.push(...ZERO, ...get(acc(p, j)), ...get(acc(p, j)), ...ZERO, ...LE, ...BITSELECT, ...set(acc(p, j)));
+    }
+  }
+  tile.push(0x0b); // end if
   for (let p = 0; p < P; p++) {
     for (let j = 0; j < V; j++) {
       const at = p === 0 ? get(oc) : addI32(get(oc), mulI32(get(10), i32(p)));
@@ -593,6 +662,7 @@ function loopsModule(shared: boolean): Uint8Array {
   const functions = [
     { name: 'adam', ...adamFunction() },
     { name: 'maxPoolGradRow', ...maxPoolGradRowFunction() },
+    { name: 'reluMask', ...reluMaskFunction() },
     { name: 'addRows', ...addRowsFunction() },
     { name: 'columnSums', ...columnSumsFunction() },
   ];
@@ -639,6 +709,7 @@ export function simdLoops(backend: BackendWasm): SimdLoops | null {
       loops = {
         adam: exports.adam as SimdAdam,
         maxPoolGradRow: exports.maxPoolGradRow as SimdMaxPoolGradRow,
+        reluMask: exports.reluMask as SimdReluMask,
         addRows: exports.addRows as SimdAddRows,
         columnSums: exports.columnSums as SimdColumnSums,
         filterTile: Array.from({ length: FILTER_TILE_MAX_T }, (_, t) =>
