@@ -1,19 +1,11 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initEngine, tf } from '../index.js';
+import { spread } from '../testdata.js';
 import { conv2dOnTape } from './conv2d-layer.js';
 
 beforeAll(async () => {
   await initEngine({ backend: 'wasm' });
 });
-
-/** Values spread over orders of magnitude (|x| from 1e-3 to 1e3), both signs, deterministic. */
-function spread(shape: number[], seed: number): tf.Tensor {
-  const out = new Float32Array(tf.util.sizeFromShape(shape));
-  let s = seed >>> 0 || 1;
-  const next = () => (s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32;
-  for (let i = 0; i < out.length; i++) out[i] = (next() < 0.5 ? -1 : 1) * 10 ** (-3 + 6 * next());
-  return tf.tensor(out, shape);
-}
 
 type Conv = (x: tf.Tensor, w: tf.Tensor, b: tf.Tensor) => tf.Tensor;
 type Case = { strides: number; padding: 'same' | 'valid' };

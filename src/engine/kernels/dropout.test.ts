@@ -1,19 +1,14 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initEngine, tf } from '../index.js';
+import { spread as spreadValues } from '../testdata.js';
 import { dropout } from './dropout.js';
 
 beforeAll(async () => {
   await initEngine({ backend: 'wasm' });
 });
 
-/** Values spread over orders of magnitude (|x| from 1e-4 to 1e4), both signs, deterministic. */
-function spread(shape: number[], seed: number): tf.Tensor {
-  const out = new Float32Array(tf.util.sizeFromShape(shape));
-  let s = seed >>> 0 || 1;
-  const next = () => (s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32;
-  for (let i = 0; i < out.length; i++) out[i] = (next() < 0.5 ? -1 : 1) * 10 ** (-4 + 8 * next());
-  return tf.tensor(out, shape);
-}
+/** Values from 1e-4 to 1e4, both signs, deterministic. */
+const spread = (shape: number[], seed: number) => spreadValues(shape, seed, -4, 4);
 
 /** y = drop(x) and d/dx Σ r ⊙ y, as bit patterns. */
 function bits(drop: (x: tf.Tensor) => tf.Tensor, x: tf.Tensor, r: tf.Tensor): number[][] {
