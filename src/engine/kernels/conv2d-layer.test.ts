@@ -1,13 +1,13 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initEngine, tf } from '../index.js';
-import { spread } from '../testdata.js';
+import { layerBits, spread, type LayerFn } from '../testdata.js';
 import { conv2dOnTape } from './conv2d-layer.js';
 
 beforeAll(async () => {
   await initEngine({ backend: 'wasm' });
 });
 
-type Conv = (x: tf.Tensor, w: tf.Tensor, b: tf.Tensor) => tf.Tensor;
+type Conv = LayerFn;
 type Case = { strides: number; padding: 'same' | 'valid' };
 
 // What tf.layers' Conv2D calls (conv2dWithBiasActivation): fused.conv2d, unfused under a tape for relu.
@@ -41,22 +41,6 @@ const ours =
     return y;
   };
 
-/** The layer's output on the tape and the gradients of Σ r ⊙ y with respect to x, W and b, as bit patterns. */
-function bits(conv: Conv, x: tf.Tensor, w: tf.Tensor, b: tf.Tensor, r: tf.Tensor): number[][] {
-  return tf.tidy(() => {
-    let y: tf.Tensor | null = null;
-    const grads = tf.grads((xx: tf.Tensor, ww: tf.Tensor, bb: tf.Tensor) => {
-      y = tf.keep(conv(xx, ww, bb));
-      return tf.sum(tf.mul(y, r));
-    })([x, w, b]);
-    const out = [y as unknown as tf.Tensor, ...grads].map((t) =>
-      Array.from(new Uint32Array((t.dataSync() as Float32Array).slice().buffer)),
-    );
-    tf.dispose(y as unknown as tf.Tensor);
-    return out;
-  });
-}
-
 const outShape = (x: number[], w: number[], c: Case): number[] =>
   tf.backend_util.computeConv2DInfo(x as [number, number, number, number], w as [number, number, number, number], c.strides, 1, c.padding)
     .outShape;
@@ -74,8 +58,8 @@ describe('one-kernel conv layer on wasm', () => {
       const w = spread(wShape, seed + 1);
       const b = spread([wShape[3]], seed + 2);
       const r = spread(outShape(xShape, wShape, c), seed + 3);
-      const mine = bits(ours(c), x, w, b, r);
-      expect(mine).toEqual(bits(stock(c), x, w, b, r));
+      const mine = layerBits(ours(c), x, w, b, r);
+      expect(mine).toEqual(layerBits(stock(c), x, w, b, r));
       // Some outputs are clipped at 0 by the ReLU, some not.
       expect(new Set(mine[0].map((v) => v === 0)).size).toBe(2);
       tf.dispose([x, w, b, r]);
@@ -93,9 +77,9 @@ describe('one-kernel conv layer on wasm', () => {
     const c: Case = { strides: 1, padding: 'same' };
     const r = spread([2, 5, 5, 8], 7);
     const asValues = (xs: number[][]) => xs.map((v) => Array.from(new Float32Array(new Uint32Array(v).buffer)));
-    const mine = asValues(bits(ours(c), x, w, b, r));
+    const mine = asValues(layerBits(ours(c), x, w, b, r));
     expect(mine[0].some(Number.isNaN)).toBe(true);
-    expect(mine).toEqual(asValues(bits(stock(c), x, w, b, r)));
+    expect(mine).toEqual(asValues(layerBits(stock(c), x, w, b, r)));
     tf.dispose([x, w, b, r]);
   });
 

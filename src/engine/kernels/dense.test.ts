@@ -1,13 +1,13 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initEngine, tf } from '../index.js';
-import { spread } from '../testdata.js';
+import { layerBits, spread, type LayerFn } from '../testdata.js';
 import { denseOnTape } from './dense.js';
 
 beforeAll(async () => {
   await initEngine({ backend: 'wasm' });
 });
 
-type Dense = (x: tf.Tensor, w: tf.Tensor, b: tf.Tensor) => tf.Tensor;
+type Dense = LayerFn;
 
 // What tf.layers' Dense calls: fused.matMul (unfused under a tape for relu, its custom gradient for linear).
 const stock =
@@ -23,22 +23,6 @@ const ours =
     return y;
   };
 
-/** The layer's output on the tape and the gradients of Σ r ⊙ y with respect to x, W and b, as bit patterns. */
-function bits(dense: Dense, x: tf.Tensor, w: tf.Tensor, b: tf.Tensor, r: tf.Tensor): number[][] {
-  return tf.tidy(() => {
-    let y: tf.Tensor | null = null;
-    const grads = tf.grads((xx: tf.Tensor, ww: tf.Tensor, bb: tf.Tensor) => {
-      y = tf.keep(dense(xx, ww, bb));
-      return tf.sum(tf.mul(y, r));
-    })([x, w, b]);
-    const out = [y as unknown as tf.Tensor, ...grads].map((t) =>
-      Array.from(new Uint32Array((t.dataSync() as Float32Array).slice().buffer)),
-    );
-    tf.dispose(y as unknown as tf.Tensor);
-    return out;
-  });
-}
-
 describe('one-kernel dense layer on wasm', () => {
   for (const activation of ['relu', 'linear'] as const) {
     for (const [rows, inner, cols, seed] of [
@@ -52,8 +36,8 @@ describe('one-kernel dense layer on wasm', () => {
         const w = spread([inner, cols], seed + 1);
         const b = spread([cols], seed + 2);
         const r = spread([rows, cols], seed + 3);
-        const mine = bits(ours(activation), x, w, b, r);
-        expect(mine).toEqual(bits(stock(activation), x, w, b, r));
+        const mine = layerBits(ours(activation), x, w, b, r);
+        expect(mine).toEqual(layerBits(stock(activation), x, w, b, r));
         // Some outputs are clipped at 0 by the ReLU, some not.
         if (activation === 'relu') expect(new Set(mine[0].map((v) => v === 0)).size).toBe(2);
         tf.dispose([x, w, b, r]);
@@ -71,9 +55,9 @@ describe('one-kernel dense layer on wasm', () => {
     const b = tf.tensor([-1, 0, 1, -0, 2, -3, 0.5, -0.5]);
     const r = spread([4, 8], 7);
     const asValues = (xs: number[][]) => xs.map((v) => Array.from(new Float32Array(new Uint32Array(v).buffer)));
-    const mine = asValues(bits(ours('relu'), x, w, b, r));
+    const mine = asValues(layerBits(ours('relu'), x, w, b, r));
     expect(mine[0].some(Number.isNaN)).toBe(true);
-    expect(mine).toEqual(asValues(bits(stock('relu'), x, w, b, r)));
+    expect(mine).toEqual(asValues(layerBits(stock('relu'), x, w, b, r)));
     tf.dispose([x, w, b, r]);
   });
 
