@@ -126,48 +126,32 @@ describe('cmkd distill', () => {
     expect(JSON.parse(e.stdout).summary).toEqual(metrics.students.weak.test.summary);
   });
 
-  it('trains MLKD on the weak view only when asked', async () => {
-    const out = join(tempDir(), 'weak');
-    const r = await run(
-      'distill',
-      data,
-      '--teacher',
-      'strong',
-      '--student',
-      'weak',
-      '--method',
-      'mlkd',
-      '--weak-view-only',
-      '--out',
-      out,
-      '--json',
-      ...small,
-    );
-    expect(r.code).toBe(0);
-    expect(JSON.parse(r.stdout)).toMatchObject({ label: 'MLKD(weak)', settings: { strongView: false } });
-  });
-
-  it("distils with FeatKD's output mode, the CCH objective, when asked", async () => {
-    const out = join(tempDir(), 'feature-output');
-    const r = await run(
-      'distill',
-      data,
-      '--teacher',
-      'strong',
-      '--student',
-      'weak',
-      '--method',
-      'feature',
-      '--feature-mode',
-      'output',
-      '--out',
-      out,
-      '--json',
-      ...small,
-    );
-    expect(r.code).toBe(0);
-    expect(JSON.parse(r.stdout)).toMatchObject({ label: 'FeatKD(out)', settings: { mode: 'output' } });
-  });
+  // A method's own flag reaches its settings: MLKD on the weak view only; FeatKD's output mode, the CCH objective.
+  const methodFlags: [string, string[], object][] = [
+    ['mlkd', ['--weak-view-only'], { label: 'MLKD(weak)', settings: { strongView: false } }],
+    ['feature', ['--feature-mode', 'output'], { label: 'FeatKD(out)', settings: { mode: 'output' } }],
+  ];
+  for (const [method, flags, expected] of methodFlags)
+    it(`distils ${method} with ${flags.join(' ')}`, async () => {
+      const out = join(tempDir(), method);
+      const r = await run(
+        'distill',
+        data,
+        '--teacher',
+        'strong',
+        '--student',
+        'weak',
+        '--method',
+        method,
+        ...flags,
+        '--out',
+        out,
+        '--json',
+        ...small,
+      );
+      expect(r.code).toBe(0);
+      expect(JSON.parse(r.stdout)).toMatchObject(expected);
+    });
 
   it('reports bad input on one line', async () => {
     const out = join(tempDir(), 'x');
