@@ -148,6 +148,38 @@ describe('standardizer', () => {
     expect(() => applyStandardizer(table, s)).toThrow(/does not fit modality 't'/);
   });
 
+  it('gives the same bits as the per-value formula, (x − mean[k mod groups]) / std[k mod groups] with sums in row order', () => {
+    // The formula the loops implement, written out per value (the code before its loops were restructured).
+    const reference = (m: Modality, rows: number[]) => {
+      const d = m.shape.reduce((a, b) => a * b, 1);
+      const groups = m.kind === 'image' ? m.shape[m.shape.length - 1] : d;
+      const sum = new Float64Array(groups);
+      const sumSq = new Float64Array(groups);
+      for (const r of rows) for (let k = 0; k < d; k++) sum[k % groups] += m.data[r * d + k];
+      const count = rows.length * (d / groups);
+      const mean = Array.from(sum, (x) => x / count);
+      for (const r of rows) for (let k = 0; k < d; k++) sumSq[k % groups] += (m.data[r * d + k] - mean[k % groups]) ** 2;
+      const m32 = Float32Array.from(mean);
+      const s32 = Float32Array.from(sumSq, (x, g) => {
+        const sd = Math.sqrt(x / count);
+        return sd <= 1e-6 * Math.max(1, Math.abs(mean[g])) ? 1 : sd;
+      });
+      return { mean: m32, std: s32, data: Float32Array.from(m.data, (x, i) => (x - m32[(i % d) % groups]) / s32[(i % d) % groups]) };
+    };
+    let seed = 7;
+    const next = () => ((seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0) / 2 ** 32) * 200 - 50;
+    const img: Modality = { name: 'i', kind: 'image', shape: [4, 5, 3], data: Float32Array.from({ length: 9 * 60 }, next) };
+    const tab: Modality = { name: 't', kind: 'table', shape: [7], data: Float32Array.from({ length: 9 * 7 }, next) };
+    for (const m of [img, tab]) {
+      const rows = [8, 0, 3, 5, 1];
+      const s = fitStandardizer(m, rows);
+      const want = reference(m, rows);
+      expect(new Uint32Array(s.mean.buffer)).toEqual(new Uint32Array(want.mean.buffer));
+      expect(new Uint32Array(s.std.buffer)).toEqual(new Uint32Array(want.std.buffer));
+      expect(new Uint32Array(applyStandardizer(m, s).data.buffer)).toEqual(new Uint32Array(want.data.buffer));
+    }
+  });
+
   it('standardizeDataset applies train statistics to every row', () => {
     const ds = classDataset([5, 5]);
     const { dataset, standardizers } = standardizeDataset(ds, [0, 1, 2, 3]);

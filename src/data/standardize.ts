@@ -26,21 +26,23 @@ export function fitStandardizer(m: Modality, trainIdx: ArrayLike<number>): Stand
   const sum = new Float64Array(groups);
   const sumSq = new Float64Array(groups);
   const count = trainIdx.length * (d / groups);
-  // Two passes (mean, then squared deviations) keep float64 accuracy for large offsets.
+  // Two passes (mean, then squared deviations) keep float64 accuracy for large offsets. Column k belongs to group
+  // k mod groups (d is a multiple of groups): g counts along instead of a modulo per value, the sums in the same order.
+  const data = m.data;
   for (let t = 0; t < trainIdx.length; t++) {
     const r = trainIdx[t];
     if (!(r >= 0 && r < n))
       throw new CmkdError(`training row ${r} is out of range for modality '${m.name}' with ${n} samples`, 'invalid-option');
     const off = r * d;
-    for (let k = 0; k < d; k++) sum[k % groups] += m.data[off + k];
+    for (let k = 0, g = 0; k < d; k++, g = g + 1 === groups ? 0 : g + 1) sum[g] += data[off + k];
   }
   const mean = new Float64Array(groups);
   for (let g = 0; g < groups; g++) mean[g] = sum[g] / count;
   for (let t = 0; t < trainIdx.length; t++) {
     const off = trainIdx[t] * d;
-    for (let k = 0; k < d; k++) {
-      const dev = m.data[off + k] - mean[k % groups];
-      sumSq[k % groups] += dev * dev;
+    for (let k = 0, g = 0; k < d; k++, g = g + 1 === groups ? 0 : g + 1) {
+      const dev = data[off + k] - mean[g];
+      sumSq[g] += dev * dev;
     }
   }
   const std = new Float32Array(groups);
@@ -62,11 +64,16 @@ export function applyStandardizer(m: Modality, s: Standardizer): Modality {
       'invalid-option',
     );
   }
-  const out = new Float32Array(m.data.length);
-  for (let i = 0; i < m.data.length; i++) {
-    const g = (i % d) % groups;
-    out[i] = (m.data[i] - s.mean[g]) / s.std[g];
+  // Each column's mean and std laid out once (column k: group k mod groups), then one pass over the rows.
+  const mean = new Float64Array(d);
+  const std = new Float64Array(d);
+  for (let k = 0; k < d; k++) {
+    mean[k] = s.mean[k % groups];
+    std[k] = s.std[k % groups];
   }
+  const data = m.data;
+  const out = new Float32Array(data.length);
+  for (let off = 0; off < data.length; off += d) for (let k = 0; k < d; k++) out[off + k] = (data[off + k] - mean[k]) / std[k];
   return { ...m, data: out };
 }
 
