@@ -191,6 +191,8 @@ const i32 = (n: number): number[] => [0x41, ...sleb(n)];
 const mulI32 = (a: number[], b: number[]): number[] => [...a, ...b, 0x6c];
 /** A load's or store's alignment (log2 bytes) and byte offset. */
 const memarg = (align: number, offset: number): number[] => [align, ...uleb(offset)];
+/** The start of a counted loop in a block: block; loop; if counter ≥ limit (i32, unsigned): break out of the block. */
+const repeatWhileBelow = (counter: number, limit: number[]): number[] => [0x02, 0x40, 0x03, 0x40, ...get(counter), ...limit, 0x4f, 0x0d, 1];
 /** The end of a counted loop in a block: branch back to the loop's start, end the loop, end the block. */
 const REPEAT_END = [0x0c, 0, 0x0b, 0x0b];
 
@@ -371,15 +373,7 @@ function reluMaskFunction(): { params: number[]; body: number[] } {
       [1, I32],
       [2, V128],
     ]),
-    0x02,
-    0x40,
-    0x03,
-    0x40,
-    ...get(at),
-    ...get(3),
-    0x4f,
-    0x0d,
-    1,
+    ...repeatWhileBelow(at, get(3)),
     ...load(1, at),
     ...set(yv),
     // step = y > 0 ? 1 : 0, then y where y is NaN
@@ -412,27 +406,13 @@ function addRowsFunction(): { params: number[]; body: number[] } {
   const [r, cb] = [5, 6];
   const body = [
     ...vec([[2, I32]]),
-    0x02,
-    0x40,
-    0x03,
-    0x40, // loop over rows
-    ...get(r),
-    ...get(3),
-    0x4f,
-    0x0d,
-    1,
+    // loop over rows
+    ...repeatWhileBelow(r, get(3)),
     0x41,
     0,
     ...set(cb),
-    0x02,
-    0x40,
-    0x03,
-    0x40, // loop over groups of four columns
-    ...get(cb),
-    ...get(4),
-    0x4f,
-    0x0d,
-    1,
+    // loop over groups of four columns
+    ...repeatWhileBelow(cb, get(4)),
     ...storeAt(addI32(get(2), get(cb)), [...loadAt(addI32(get(0), get(cb))), ...loadAt(addI32(get(1), get(cb))), ...ADD]),
     ...inc(cb, i32(16)),
     ...REPEAT_END,
@@ -466,15 +446,7 @@ function columnSumsFunction(): { params: number[]; body: number[] } {
     0x41,
     0,
     ...set(cb),
-    0x02,
-    0x40,
-    0x03,
-    0x40,
-    ...get(cb),
-    ...get(3),
-    0x4f,
-    0x0d,
-    1,
+    ...repeatWhileBelow(cb, get(3)),
     ...storeAt(accAt, [...loadAt(accAt), ...terms, ...F64_ADD]),
     ...inc(cb, i32(8)),
     ...REPEAT_END,
@@ -521,15 +493,8 @@ function filterTileFunction(T: number, V: number): { params: number[]; body: num
     for (let j = 0; j < V; j++) body.push(...outRow(i), ...simd(0x00), ...memarg(4, 16 * j), ...set(acc(i, j)));
   }
   body.push(
-    0x02,
-    0x40,
-    0x03,
-    0x40, // loop over rows
-    ...get(r),
-    ...get(3),
-    0x4f,
-    0x0d,
-    1,
+    // loop over rows
+    ...repeatWhileBelow(r, get(3)),
     ...get(0),
     ...set(xp),
     ...get(1),
@@ -537,15 +502,8 @@ function filterTileFunction(T: number, V: number): { params: number[]; body: num
     0x41,
     0,
     ...set(c),
-    0x02,
-    0x40,
-    0x03,
-    0x40, // loop over the row's positions
-    ...get(c),
-    ...get(4),
-    0x4f,
-    0x0d,
-    1,
+    // loop over the row's positions
+    ...repeatWhileBelow(c, get(4)),
   );
   for (let j = 0; j < V; j++) body.push(...get(dp), ...simd(0x00), ...memarg(4, 16 * j), ...set(d(j)));
   for (let i = 0; i < T; i++) {
@@ -585,15 +543,7 @@ function gemmRowsFunction(P: number, V: number): { params: number[]; body: numbe
   const counted = (counter: number, limit: number[], body: number[]): number[] => [
     ...i32(0),
     ...set(counter),
-    0x02,
-    0x40,
-    0x03,
-    0x40,
-    ...get(counter),
-    ...limit,
-    0x4f,
-    0x0d,
-    1,
+    ...repeatWhileBelow(counter, limit),
     ...body,
     ...inc(counter, i32(1)),
     ...REPEAT_END,
