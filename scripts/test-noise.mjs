@@ -68,12 +68,8 @@ let rows = 0;
 let splits = 0;
 for (let r = 0; fs.existsSync(path.join(run, 'models', `r${r}`)); r++) {
   const split = w.split(r);
-  const prepared = prepareModality(
-    w.ds,
-    s.student,
-    split,
-    (await loadTeacher(path.join(run, 'models', `r${r}`, 'student'), w.ds, split.seed)).standardizer,
-  );
+  // The student's rows standardised on the split's training rows, as every student of the split was trained.
+  const prepared = prepareModality(w.ds, s.student, split);
   const base = await correct(path.join(run, 'models', `r${r}`, 'student'), split, prepared);
   const recorded = JSON.parse(fs.readFileSync(path.join(run, 'stages', `r${r}-student.json`), 'utf8')).result.test.accuracy;
   const rebuilt = base.filter(Boolean).length / base.length;
