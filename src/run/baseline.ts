@@ -36,8 +36,9 @@ export function baselineScore(ds: MultimodalDataset, name: string, split: Split)
 function trainingMeanScore(ds: MultimodalDataset, split: Split): number {
   let mean = 0;
   for (const r of split.train) mean += ds.labels[r] / split.train.length;
+  const y = testLabelsOf(ds);
   return mse(
-    Float64Array.from(split.test, (r) => testLabelsOf(ds)[r]),
+    Float64Array.from(split.test, (r) => y[r]),
     Float64Array.from(split.test, () => mean),
   );
 }
