@@ -51,7 +51,7 @@ import { trainModel, type EpochRecord, type TrainOptions } from './trainer.js';
 /** Optimisation settings shared by teacher, students and DisCoM-KD. */
 export type TrainSettings = Pick<
   TrainOptions,
-  'epochs' | 'lr' | 'batchSize' | 'optimizer' | 'momentum' | 'weightDecay' | 'schedule' | 'earlyStopping' | 'augment'
+  'epochs' | 'lr' | 'batchSize' | 'optimizer' | 'momentum' | 'weightDecay' | 'schedule' | 'earlyStopping' | 'keep' | 'augment'
 >;
 
 /** Validation and test metrics of one model on its modality's rows of the split. */
@@ -191,6 +191,8 @@ function trainingRecord(
     optimizer: o.optimizer ?? 'adam',
     schedule: o.schedule ?? 'constant',
     earlyStopping: o.earlyStopping ?? { patience: 10, metric: 'val_loss' },
+    ...(o.keep ? { keep: o.keep } : {}),
+    ...(o.weightDecay !== undefined ? { weightDecay: o.weightDecay } : {}),
     augment: o.augment ?? false,
     seed,
     splitSeed,
@@ -210,6 +212,7 @@ function trainSettingsOf(o: TrainSettings): TrainSettings {
     weightDecay: o.weightDecay,
     schedule: o.schedule,
     earlyStopping: o.earlyStopping,
+    keep: o.keep,
     augment: o.augment,
   };
 }

@@ -208,6 +208,31 @@ describe('trainModel', () => {
     model.dispose();
   });
 
+  it("keep 'last': the last epoch's weights, validation only recorded; refused with early stopping", async () => {
+    const train = blobs(60, 4, 1);
+    // Validation labels permuted: the best epoch on validation is an early one, not the last.
+    const val = blobs(30, 4, 2);
+    val.y = val.y.map((c) => (c + 1) % 3);
+    const opts = { train, val, task: 'classification' as const, epochs: 12, batchSize: 10, lr: 0.05, earlyStopping: false as const };
+    const model = buildModel(mlp(), 1);
+    const r = await trainModel({ ...opts, model, keep: 'last' });
+    expect(r.history.length).toBe(12);
+    expect(r.bestEpoch).toBe(12);
+    const losses = r.history.map((h) => h.valLoss as number);
+    expect(losses.indexOf(Math.min(...losses)) + 1).toBeLessThan(12);
+    const { logits } = await predictOutputs(model, val.x, val.n);
+    const now = tf.tidy(() => taskLoss('classification', tf.tensor2d(logits, [val.n, 3]), tf.tensor1d(val.y, 'int32')).dataSync()[0]);
+    expect(now).toBeCloseTo(losses[11], 5);
+    // The default still restores the best validation epoch, on the same run.
+    const best = buildModel(mlp(), 1);
+    expect((await trainModel({ ...opts, model: best })).bestEpoch).toBe(losses.indexOf(Math.min(...losses)) + 1);
+    await expect(trainModel({ ...opts, model: best, keep: 'last', earlyStopping: { patience: 2 } })).rejects.toThrow(
+      /keeping the last epoch stops nothing early: give earlyStopping false with it/,
+    );
+    model.dispose();
+    best.dispose();
+  });
+
   it('minEpochs: training does not stop early before it, and the best epoch is still restored', async () => {
     const train = blobs(60, 4, 1);
     const val = blobs(30, 4, 2);

@@ -82,6 +82,11 @@ export interface TrainOptions {
   batchSize?: number;
   /** Default { patience: 10, metric: 'val_loss' }; false disables it (the best epoch is still restored). */
   earlyStopping?: EarlyStopping | false;
+  /**
+   * Which epoch's weights the model ends with: 'best' (default) on the monitored validation score,
+   * or 'last', a fit to convergence whose validation scores are only recorded (with early stopping off).
+   */
+  keep?: 'best' | 'last';
   /** Seeds shuffling, dropout and augmentation (default 0). Initial weights come from buildModel's seed. */
   seed?: number;
   /**
@@ -156,6 +161,7 @@ interface Resolved {
   epochs: number;
   batchSize: number;
   earlyStopping: Required<EarlyStopping> | null;
+  keep: 'best' | 'last';
   seed: number;
   augment: AugmentSettings | null;
 }
@@ -189,6 +195,8 @@ function resolveOptions(o: TrainOptions, inputShape: number[]): Resolved {
     );
     oneOf('early-stopping metric', es.metric, ['val_loss', 'val_metric']);
   }
+  const keep = oneOf<'best' | 'last'>('kept epoch', o.keep ?? 'best', ['best', 'last']);
+  check(!(keep === 'last' && es), 'keeping the last epoch stops nothing early: give earlyStopping false with it', 'invalid-option');
   let augment = augmentSettings(o.augment);
   if (augment) {
     check(
@@ -198,7 +206,7 @@ function resolveOptions(o: TrainOptions, inputShape: number[]): Resolved {
     );
     if (!augment.flips && !augment.rotations) augment = null;
   }
-  return { task, optimizer, lr, schedule, epochs: o.epochs, batchSize, earlyStopping: es, seed: o.seed ?? 0, augment };
+  return { task, optimizer, lr, schedule, epochs: o.epochs, batchSize, earlyStopping: es, keep, seed: o.seed ?? 0, augment };
 }
 
 function checkData(what: string, d: TrainData, rowSize: number, inputShape: number[], task: ModelTask, outputs: number): void {
@@ -400,8 +408,8 @@ export async function trainModel(o: TrainOptions): Promise<TrainResult> {
       };
       const diag = objective?.diagnostics?.(epoch, r.epochs);
       if (diag) record.diagnostics = diag;
-      // Early stopping / best epoch: monitor validation, or keep the last epoch without it.
-      const monitored = !val ? null : r.earlyStopping?.metric === 'val_metric' ? record.valMetric : record.valLoss;
+      // Early stopping / best epoch: monitor validation, or keep the last epoch without it (or when asked to).
+      const monitored = !val || r.keep === 'last' ? null : r.earlyStopping?.metric === 'val_metric' ? record.valMetric : record.valLoss;
       return { record, scores: [monitored] };
     },
     describe: (record) => {
