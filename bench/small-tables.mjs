@@ -2,7 +2,7 @@
 // baseline, over the splits a `cmkd run` of the same rows takes (stratified 5-fold below 300 rows,
 // random 70/10/20 at 300), trained as the run's cells train (src/run/prepare.ts runCells).
 //
-//   npm run build && node bench/small-tables.mjs [--n 40,80,120] [--splits 10] [--configs default,wide,...] [--beds digits,gaussian,gaussian1000]
+//   npm run build && node bench/small-tables.mjs [--n 40,80,120] [--splits 10] [--configs default,wide,fit,...] [--beds digits,gaussian,gaussian1000] [--seed 0]
 //
 // Test beds: the built-in digits' table views (blocks, profiles, fourier) subsampled to n rows as
 // `--samples n` does, and the CCH paper's joint Gaussian (src/experiments/cch-gaussian, p = 20,
@@ -15,7 +15,7 @@ const { initEngine } = await import('../dist/engine/index.js');
 const { loadDataset } = await import('../dist/data/index.js');
 const { baselineScore } = await import('../dist/run/baseline.js');
 const { trainOnModality, evaluateModel } = await import('../dist/train/index.js');
-const { resolveRunBudget, trainingSchedule } = await import('../dist/run/budget.js');
+const { budgetTraining, resolveRunBudget, tableFit, trainingSchedule } = await import('../dist/run/budget.js');
 const { planSplits } = await import('../dist/run/rows.js');
 const { capRows } = await import('../dist/run/run-options.js');
 const { latentFactorModel, sampleJoint } = await import('../dist/experiments/cch-gaussian/model.js');
@@ -27,6 +27,8 @@ function arg(name, fallback) {
 }
 const NS = arg('n', '40,80,120').split(',').map(Number);
 const SPLITS = Number(arg('splits', '10'));
+// --seed s: another draw of every bed (the digits' subsample, the Gaussian sample and the splits); 0 is the tables' in docs/your-own-data.md.
+const SEED = Number(arg('seed', '0'));
 const BEDS = arg('beds', 'digits,gaussian,gaussian1000').split(',');
 
 // What each configuration changes of the quick budget (flags of `cmkd run`; es: the early stopping of the run's cells).
@@ -50,6 +52,10 @@ const CONFIGS = {
   wideties: { arch: { hidden: [256, 256] }, budget: {}, es: { minDelta: -1e-9 } },
   // Softmax regression on the standardised features (--model linear): the quick budget's steps, dropout 0.1 before the logits.
   linear: { kind: 'linear', arch: {}, budget: {} },
+  // What a classification run on small tables trains (src/run/budget.ts tableFit): logistic regression, full batch, 300 steps, C = 0.1, the last step kept.
+  fit: { fit: {} },
+  // The same with scikit-learn's default C = 1.
+  fitc1: { fit: { c: 1 } },
   linearnodrop: { kind: 'linear', arch: { dropout: 0 }, budget: {} },
   linearloss: { kind: 'linear', arch: {}, budget: {}, es: { metric: 'val_loss' } },
   // Decoupled weight decay at the flag's largest value (--optimizer adamw --weight-decay 1): each step also multiplies w by 1 − lr.
@@ -80,17 +86,23 @@ function gaussianDataset(n, seed, p = 20, classes = 3, name = 'gaussian') {
 }
 
 async function modelScore(ds, name, split, r, cfg) {
-  const b = resolveRunBudget('quick', cfg.budget, { architecture: cfg.arch });
+  const quick = resolveRunBudget('quick', cfg.budget ?? {}, { architecture: cfg.arch });
+  const b = cfg.fit ? tableFit(quick, { ...tableFit(quick).fit, ...cfg.fit }) : quick;
   const s = trainingSchedule(b, split.train.length);
+  const training = cfg.fit
+    ? budgetTraining(b, split.train.length)
+    : {
+        lr: b.lr,
+        epochs: s.epochs,
+        batchSize: b.batchSize,
+        earlyStopping: { patience: s.patience, metric: 'val_metric', minEpochs: s.minEpochs, ...cfg.es },
+      };
   const trained = await trainOnModality(ds, {
-    lr: b.lr,
-    epochs: s.epochs,
-    batchSize: b.batchSize,
-    earlyStopping: { patience: s.patience, metric: 'val_metric', minEpochs: s.minEpochs, ...cfg.es },
+    ...training,
     seed: r,
     modality: name,
     split,
-    kind: cfg.kind ?? 'mlp',
+    kind: b.model ?? cfg.kind ?? 'mlp',
     architecture: b.table,
     ...cfg.train,
   });
@@ -112,13 +124,13 @@ await initEngine();
 const digits = BEDS.includes('digits') ? await loadDataset('digits') : null;
 const beds = [];
 for (const n of NS) {
-  if (digits) beds.push({ ds: capRows(digits, n, 0), modalities: ['blocks', 'profiles', 'fourier'] });
-  if (BEDS.includes('gaussian')) beds.push({ ds: gaussianDataset(n, 7), modalities: ['x1', 'x2'] });
-  if (BEDS.includes('gaussian1000')) beds.push({ ds: gaussianDataset(n, 7, 1000, 2, 'gaussian1000'), modalities: ['x1'] });
+  if (digits) beds.push({ ds: capRows(digits, n, SEED), modalities: ['blocks', 'profiles', 'fourier'] });
+  if (BEDS.includes('gaussian')) beds.push({ ds: gaussianDataset(n, 7 + SEED), modalities: ['x1', 'x2'] });
+  if (BEDS.includes('gaussian1000')) beds.push({ ds: gaussianDataset(n, 7 + SEED, 1000, 2, 'gaussian1000'), modalities: ['x1'] });
 }
 console.log(`bed\tn\tmodality\tconfig\tepochs\tbest epochs\tF1 (mean ± sd over ${SPLITS} splits)\tminus nearest centroid`);
 for (const { ds, modalities } of beds) {
-  const { splits } = planSplits(ds, SPLITS, 0);
+  const { splits } = planSplits(ds, SPLITS, SEED);
   for (const m of modalities) {
     const nc = splits.map((s) => baselineScore(ds, m, s));
     console.log(`${ds.name.split('-')[0]}\t${ds.n}\t${m}\tnearest centroid\t\t\t${ms(nc)}`);

@@ -5,6 +5,7 @@ export {
   describeMethod,
   methodDefinition,
   methodIdLabel,
+  distilsEmbedding,
   methodOptions,
   parseMethodId,
   resolveSettings,

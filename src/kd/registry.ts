@@ -119,6 +119,15 @@ export function methodIdLabel(id: string, task: TaskKind = 'classification'): st
 }
 
 /**
+ * Whether method id `id` with its defaults for `task` distils the student's penultimate embedding
+ * (FeatKD(emb)): in a linear model the embedding is the input itself, which no loss can move.
+ */
+export function distilsEmbedding(id: string, task: TaskKind = 'classification'): boolean {
+  const { method } = parseMethodId(id);
+  return method.build !== undefined && resolveSettings(method.name, task === 'regression' ? { task } : {}).mode === 'embedding';
+}
+
+/**
  * Plain-language notes for schedules that a run of `epochs` epochs does not finish. Schedules
  * keep the reference's length in epochs, so a shorter run stays inside them; the notes say so
  * in the run's settings, its report and on stderr.

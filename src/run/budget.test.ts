@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { BUDGET_PRESETS, resolveRunBudget, trainingSchedule } from './budget.js';
+import { BUDGET_PRESETS, budgetTraining, resolveRunBudget, TABLE_FIT, tableFit, trainingSchedule } from './budget.js';
 
 describe('trainingSchedule', () => {
   it("maps each preset to the epochs and patience it had in epochs on digits' typical sizes", () => {
@@ -39,5 +39,26 @@ describe('resolveRunBudget', () => {
     expect(() => resolveRunBudget('quick', { repeats: 0 })).toThrow(/^--repeats must be a positive integer, got 0$/);
     expect(() => resolveRunBudget('quick', { maxSteps: 2.5 })).toThrow(/^--max-steps must be a positive integer, got 2.5$/);
     expect(() => resolveRunBudget('huge' as 'quick')).toThrow(/budget/);
+  });
+});
+
+describe('tableFit', () => {
+  it("fits logistic regression: linear without dropout, full batch, scikit-learn's L2 for C and n rows, the last step kept", () => {
+    const b = tableFit(BUDGET_PRESETS.quick);
+    expect(b).toMatchObject({ model: 'linear', table: { hidden: [64, 64], dropout: 0 }, fit: TABLE_FIT });
+    expect(trainingSchedule(b, 96)).toEqual({ epochs: 300, patience: 0, minEpochs: 0, stepsPerEpoch: 1, steps: 300 });
+    // ½‖W‖² + C·Σ CE over 96 rows ⇔ mean CE + λ/2·‖W‖² with λ = 1/(C·96).
+    expect(budgetTraining(b, 96)).toEqual({
+      epochs: 300,
+      lr: 0.05,
+      batchSize: 300,
+      weightDecay: 1 / (0.1 * 96),
+      earlyStopping: false,
+      keep: 'last',
+    });
+    // One batch holds every training part below 300 rows; a larger one is refused, not cut into batches.
+    expect(() => budgetTraining(b, 301)).toThrow(/at most 300 training rows in its one batch, got 301/);
+    // The presets are untouched.
+    expect(budgetTraining(BUDGET_PRESETS.quick, 96)).not.toHaveProperty('keep');
   });
 });

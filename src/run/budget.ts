@@ -18,6 +18,7 @@ import { readsTables, type ModelKind, type SpecOverrides } from '../models/index
 import type { TrainSettings } from '../train/distill.js';
 import type { EarlyStoppingMetric } from '../train/index.js';
 import { CmkdError, check, oneOf } from '../util/errors.js';
+import { KFOLD_BELOW } from './rows.js';
 
 export type BudgetName = 'quick' | 'standard' | 'full';
 export const BUDGETS: readonly BudgetName[] = ['quick', 'standard', 'full'];
@@ -52,6 +53,11 @@ export interface Budget {
   table: SpecOverrides;
   /** The architecture of every model of the run (--model); absent in the presets: CNN for images, MLP for tables. */
   model?: ModelKind;
+  /**
+   * Every model fitted to convergence instead of the step budget (absent in the presets): set by
+   * a small table run (tableFit), which also makes every model linear.
+   */
+  fit?: TableFit;
   /** Resamples for the CCH intervals. */
   bootstrap: number;
   /** Methods distilled from the recommended teacher when the user names none. */
@@ -184,6 +190,36 @@ export function resolveRunBudget(budget: BudgetName | Budget, overrides: BudgetO
   };
 }
 
+/**
+ * Logistic regression fitted to convergence: full-batch Adam for `steps` steps at rate `lr`, the L2
+ * penalty of scikit-learn's LogisticRegression, min ½‖W‖² + C·Σᵢ CEᵢ ⇔ min mean CE + ‖W‖²/(2·C·n)
+ * (an L2 term λ/2·‖W‖² with λ = 1/(C·n) on n training rows), and the last step's weights kept.
+ */
+export interface TableFit {
+  steps: number;
+  lr: number;
+  /** scikit-learn's C (inverse regularisation strength). */
+  c: number;
+}
+
+/**
+ * The fit of a classification run on small tables (below KFOLD_BELOW rows, every modality a table,
+ * no --model, widths or schedule flags): chosen against the quick budget's MLP and the
+ * nearest-centroid baseline on development beds (bench/small-tables.mjs, seed 0, 40 and 120
+ * rows: C = 0.1 ahead of scikit-learn's default C = 1 on both), then measured on held-out beds
+ * (seed 1; 60, 80 and 200 rows), docs/your-own-data.md. The MLP's best epoch, chosen on
+ * validation parts of 4–12 rows, left it below nearest centroid on most beds.
+ */
+export const TABLE_FIT: TableFit = { steps: 300, lr: 0.05, c: 0.1 };
+
+/** Every training part of a run that fits (below KFOLD_BELOW rows) in one batch. */
+const FIT_BATCH = KFOLD_BELOW;
+
+/** The budget of a small table run: every model linear without dropout (softmax regression), fitted as `fit` says. */
+export function tableFit(budget: Budget, fit: TableFit = TABLE_FIT): Budget {
+  return { ...budget, model: 'linear', table: { ...budget.table, dropout: 0 }, fit };
+}
+
 /** A budget's training length for a given number of training rows, in whole epochs. */
 export interface TrainingSchedule {
   epochs: number;
@@ -205,6 +241,7 @@ export interface TrainingSchedule {
  */
 export function trainingSchedule(budget: Budget, nTrainRows: number): TrainingSchedule {
   check(Number.isInteger(nTrainRows) && nTrainRows >= 1, `training rows must be a positive integer, got ${nTrainRows}`, 'invalid-input');
+  if (budget.fit) return { epochs: budget.fit.steps, patience: 0, minEpochs: 0, stepsPerEpoch: 1, steps: budget.fit.steps };
   const stepsPerEpoch = Math.ceil(nTrainRows / budget.batchSize);
   const epochs = budget.epochs ?? Math.max(1, Math.round(budget.maxSteps / stepsPerEpoch));
   const patience = budget.patience ?? Math.max(1, Math.ceil(budget.patienceSteps / stepsPerEpoch));
@@ -221,6 +258,10 @@ export function trainingSchedule(budget: Budget, nTrainRows: number): TrainingSc
  */
 export function budgetTraining(budget: Budget, nTrainRows: number): TrainSettings {
   const s = trainingSchedule(budget, nTrainRows);
+  const f = budget.fit;
+  check(!f || nTrainRows <= FIT_BATCH, `a fitted budget takes at most ${FIT_BATCH} training rows in its one batch, got ${nTrainRows}`);
+  if (f)
+    return { epochs: s.epochs, lr: f.lr, batchSize: FIT_BATCH, weightDecay: 1 / (f.c * nTrainRows), earlyStopping: false, keep: 'last' };
   const metric = budget.monitor ?? 'val_metric';
   return {
     epochs: s.epochs,

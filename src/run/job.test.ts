@@ -7,6 +7,7 @@ import { initEngine, tf } from '../engine/index.js';
 import { loadModel } from '../models/index.js';
 import { parse } from 'csv-parse/sync';
 import { analyseTeachers, planSplits, runMainJob, type RunResult } from './index.js';
+import { BUDGET_PRESETS, TABLE_FIT } from './budget.js';
 import { summaryAgainstTables, tinyBudget } from './testing.js';
 
 const tiny = tinyBudget(['kd', 'dkd+ls', 'feature']);
@@ -251,6 +252,27 @@ describe('cmkd run (main job)', () => {
     const more = await runMainJob({ ...o, repeats: 3, methods: ['kd', 'dkd+ls'], resume: true, outDir });
     expect(trained(more).sort()).toEqual(['r0-dkd+ls-from-blocks', 'r1-dkd+ls-from-blocks', 'r2-dkd+ls-from-blocks']);
     expect(tables(more)).toBe(tables(fresh));
+  });
+
+  it('small tables: every model logistic regression fitted to convergence, without FeatKD(emb); --model mlp keeps the MLP', async () => {
+    const small = await loadDataset('digits?n=120&modalities=profiles,blocks&cache=false');
+    const budget = { ...BUDGET_PRESETS.quick, repeats: 2, looks: [2], bootstrap: 4, methods: ['kd', 'feature'] };
+    const o = { dataset: small, student: 'profiles', teachers: ['blocks'], budget };
+    const outDir = await mkdtemp(path.join(tmpdir(), 'cmkd-fit-'));
+    const fitted = await runMainJob({ ...o, outDir });
+    expect(fitted.budget).toMatchObject({ model: 'linear', table: { dropout: 0 }, fit: TABLE_FIT });
+    expect(fitted.schedule).toEqual({ epochs: 300, patience: 0, minEpochs: 0, stepsPerEpoch: 1, steps: 300 });
+    // Every model ran its 300 steps and kept the last: no early stopping on the few validation rows.
+    for (const x of fitted.records) expect([x.bestEpoch, x.history.length]).toEqual([300, 300]);
+    expect(fitted.table.filter((row) => row.role === 'distilled').map((row) => row.label)).toEqual(['KDv2 ← blocks']);
+    expect(fitted.notes).toContainEqual(expect.stringMatching(/^every model is logistic regression fitted to convergence/));
+    expect(fitted.warnings.join(' ')).not.toMatch(/early stopping/);
+    const { model } = await loadModel(path.join(outDir, 'best-student'));
+    expect(model.layers.filter((l) => l.getClassName() === 'Dense')).toHaveLength(1);
+    model.dispose();
+    const mlp = await runMainJob({ ...o, model: 'mlp', outDir: await mkdtemp(path.join(tmpdir(), 'cmkd-fit-mlp-')) });
+    expect(mlp.budget.fit).toBeUndefined();
+    expect(mlp.table.filter((row) => row.role === 'distilled').map((row) => row.label)).toEqual(['KDv2 ← blocks', 'FeatKD(emb) ← blocks']);
   });
 
   it('rejects a teacher equal to the student and unknown methods, naming them', async () => {

@@ -16,17 +16,25 @@ import {
 } from '../data/index.js';
 import { initEngine } from '../engine/index.js';
 import { readsTables } from '../models/index.js';
-import { parseMethodId, REGRESSION_METHOD_IDS } from '../kd/index.js';
+import { distilsEmbedding, parseMethodId, REGRESSION_METHOD_IDS } from '../kd/index.js';
 import { defaultModelKind } from '../train/index.js';
 import { CmkdError, check } from '../util/errors.js';
 import { toJson, writeJsonAtomic } from '../util/fs.js';
 import type { ProgressFn } from '../util/progress.js';
 import { VERSION } from '../version.js';
-import { architectureFor, budgetTraining, resolveRunBudget, trainingSchedule, type Budget, type TrainingSchedule } from './budget.js';
+import {
+  architectureFor,
+  budgetTraining,
+  resolveRunBudget,
+  tableFit,
+  trainingSchedule,
+  type Budget,
+  type TrainingSchedule,
+} from './budget.js';
 import { asJson, execute, type Cell, type Json, type RecipeRunner, type WorkspaceRecipe } from './cells.js';
 import { schemeLooks, sequentialLooks } from './decide.js';
 import { modelPath, modelRunners, type ModelCellKind, type ModelWorkspace } from './model-cells.js';
-import { checkRows, foldsOf, planSplits, splitScheme, type SplitPlan } from './rows.js';
+import { KFOLD_BELOW, checkRows, foldsOf, planSplits, splitScheme, type SplitPlan } from './rows.js';
 import { analysisSettings, capRows, checkOptions, FUSION, type RunOptions } from './run-options.js';
 import { fingerprintOf, type StageStore } from './stages.js';
 import type { AnalysisSettings } from './types.js';
@@ -154,6 +162,35 @@ function checkModelReads(budget: Budget, ds: MultimodalDataset, modalities: stri
   );
 }
 
+/**
+ * Whether the run fits logistic regression instead of training the budget's models (budget.ts
+ * tableFit): classification on fewer than KFOLD_BELOW rows, every modality a table, and no
+ * --model, widths (--hidden, --blocks, --dropout, --channels) or schedule (--epochs, --max-steps,
+ * --patience) flags, which keep the budget's models as they say.
+ */
+function fitsTables(o: RunOptions, budget: Budget, ds: MultimodalDataset, modalities: string[]): boolean {
+  const asked = [budget.model, o.maxSteps, ...Object.values(o.architecture ?? {})];
+  return (
+    ds.task.kind === 'classification' &&
+    ds.n < KFOLD_BELOW &&
+    asked.every((v) => v === undefined) &&
+    budget.epochs === null &&
+    budget.patience === null &&
+    modalities.every((m) => getModality(ds, m).kind !== 'image')
+  );
+}
+
+/** What the report and the summary say of a fitted run's models. */
+function fitNote(budget: Budget): string {
+  const f = budget.fit!;
+  return (
+    `every model is logistic regression fitted to convergence (${f.steps} full-batch Adam steps at rate ${f.lr}, ` +
+    `L2 as scikit-learn's C = ${f.c}, the last step kept): below ${KFOLD_BELOW} rows of tables the budget's MLP, ` +
+    `its epoch chosen on a few validation rows, scored below the nearest-centroid baseline (docs/your-own-data.md); ` +
+    `--model mlp trains the MLP instead`
+  );
+}
+
 /** How the run's model cells train: split r, the budget's training for split 0's training rows (budgetTraining), seed·1000 + r, the budget's widths. */
 function runCells(ds: MultimodalDataset, splits: Split[], budget: Budget, seed: number): ModelWorkspace {
   const training = budgetTraining(budget, splits[0].train.length);
@@ -207,10 +244,12 @@ function countedIn<T>(loaded: MultimodalDataset, ds: MultimodalDataset, f: () =>
 async function deriveRun(o: RunOptions): Promise<Prepared> {
   await initEngine();
   const executor = executorOf(o);
-  const { budget, fixed, looks: planned } = budgetOf(o);
+  const { budget: given, fixed, looks: planned } = budgetOf(o);
   const seed = o.seed ?? 0;
-  const { loaded, base, ds, analysis, teachers, asked, useFusion } = await dataOf(o, budget, seed);
+  const { loaded, base, ds, analysis, teachers, asked, useFusion } = await dataOf(o, given, seed);
   const allTeachers = useFusion ? [...teachers, FUSION] : teachers;
+  const fitted = fitsTables(o, given, ds, [o.student, ...allTeachers]);
+  const budget = fitted ? tableFit(given) : given;
   // The scheme asked (--splits) or the default; k-fold on small data whatever is asked.
   const chosen = splitScheme(ds.n, o.splits);
   const folds = foldsOf(ds.n);
@@ -218,16 +257,18 @@ async function deriveRun(o: RunOptions): Promise<Prepared> {
   const looks = fixed === undefined ? schemeLooks(planned, chosen, ds.n, o.maxRepeats !== undefined) : planned;
   checkModelReads(budget, ds, [o.student, ...allTeachers]);
   // The budget's methods that take the task: for regression, those that distil by regression (the logit methods and DisCoM-KD need classes).
+  // A linear student's embedding is its input, which FeatKD(emb) cannot move: not among a linear run's defaults.
   const methods = asked.length
     ? asked
-    : ds.task.kind === 'classification'
-      ? budget.methods
-      : budget.methods.filter((m) => REGRESSION_METHOD_IDS.includes(parseMethodId(m).method.name));
+    : (ds.task.kind === 'classification'
+        ? budget.methods
+        : budget.methods.filter((m) => REGRESSION_METHOD_IDS.includes(parseMethodId(m).method.name))
+      ).filter((m) => budget.model !== 'linear' || !distilsEmbedding(m, ds.task.kind));
   // Random 70/10/20 splits, or stratified 5-fold on small data, up to the cap (split r depends on the seed and r alone);
   // the budget's steps in epochs for split 0's training rows.
   const { scheme, splits, warnings } = countedIn(loaded, ds, () => {
     const plan = planSplits(ds, looks[looks.length - 1], seed, chosen);
-    const rows = checkRows(ds, plan.splits, { allowSmall: o.allowSmall, predicted: analysis.representation === 'predicted' });
+    const rows = checkRows(ds, plan.splits, { allowSmall: o.allowSmall, predicted: analysis.representation === 'predicted', fitted });
     // Row counts of a subsample are the subsample's: said so, as a refusal says it.
     const n = (x: number) => x.toLocaleString('en-US');
     const of = ` (Counted in the ${n(ds.n)}-row stratified subsample of the ${n(loaded.n)} rows loaded: --samples or the budget's row cap.)`;
@@ -249,7 +290,7 @@ async function deriveRun(o: RunOptions): Promise<Prepared> {
     workers: executor.workers,
     recipe: executor.recipe,
     // What loading changed (a renamed CSV column): kept with the results, whoever loaded the dataset.
-    notes: [...(loaded.warnings ?? []), ...executor.notes],
+    notes: [...(loaded.warnings ?? []), ...executor.notes, ...(fitted ? [fitNote(budget)] : [])],
     // The estimate that ran: predicted classes are discrete, so every MI term is the plug-in one whatever `estimator` names.
     settings: {
       ...settings,

@@ -107,6 +107,8 @@ export function checkRows(
   o: {
     allowSmall?: boolean;
     /** The CCH analysis measures predicted classes (plug-in MI) rather than continuous representations. */ predicted?: boolean;
+    /** The models keep their last epoch (a fitted run), so no early stopping follows the validation rows. */
+    fitted?: boolean;
   } = {},
 ): string[] {
   const classes = ds.task.kind === 'classification' ? ds.task.classes : [];
@@ -165,7 +167,7 @@ export function checkRows(
         ]
       : []),
   ];
-  if (splits.length && short.length) {
+  if (splits.length && short.length && !o.fitted) {
     warnings.push(
       `Validation has ${short.join(' and ')} in some repeat: early stopping and the choice of the deployed student follow noise at this size.`,
     );
