@@ -110,12 +110,17 @@ export function register(program: Command): void {
     const backend = backendOption(f);
     const budget = parseBudget(f, { epochs: 30, lr: 1e-3, batchSize: 64, patience: 10 });
     const settings: Record<string, number | boolean | string> = methodSettings(method, f);
+    // A flag for one method's option applies to the methods of the registry that take that option.
+    const takes = (flag: string, option: string) => {
+      const takers = DISTILL_METHODS.filter((m) => methodDefinition(m, 'distillation method', DISTILL_METHODS).options.includes(option));
+      check(takers.includes(method), `${flag} applies to --method ${takers.join(', ')}, not ${method}`, 'invalid-option');
+    };
     if (f.weakViewOnly) {
-      check(method === 'mlkd', `--weak-view-only applies to --method mlkd, not ${method}`, 'invalid-option');
+      takes('--weak-view-only', 'strongView');
       settings.strongView = false;
     }
     if (f.featureMode !== undefined) {
-      check(method === 'feature', `--feature-mode applies to --method feature, not ${method}`, 'invalid-option');
+      takes('--feature-mode', 'mode');
       settings.mode = oneOf('--feature-mode', f.featureMode, FEATURE_MODES);
     }
     const splitSeedFlag = numberOption('--split-seed', f.splitSeed, RANGES.splitSeed);

@@ -11,6 +11,7 @@
  */
 import path from 'node:path';
 import type { MultimodalDataset } from '../../data/index.js';
+import { PLAIN_KD } from '../../kd/index.js';
 import { renderChart } from '../../report/charts.js';
 import type { TrackRecordFile } from '../../report/track-record.js';
 import { analysisSettings, BUDGET_PRESETS, runMainJob, type RunOptions, type RunResult } from '../../run/index.js';
@@ -235,7 +236,7 @@ async function verdicts(
         student: run.student,
         teachers: run.teachers,
         fusion: false,
-        methods: ['kd'],
+        methods: [PLAIN_KD],
         budget: o.budget,
         // A fixed split count: the calibration compares every pair at the same number of splits.
         repeats: o.repeats,

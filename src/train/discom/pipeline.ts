@@ -8,6 +8,7 @@ import path from 'node:path';
 import type { MultimodalDataset, Split } from '../../data/types.js';
 import { saveModel, type ModelMeta, type SavedModelMeta } from '../../models/index.js';
 import { modelMetaFor, prepareModality, type PreparedModality } from '../pipeline.js';
+import { discom } from '../../kd/discom/index.js';
 import { CmkdError, check } from '../../util/errors.js';
 import { trainDiscom, type DiscomModalityInput, type DiscomOptions, type DiscomResult } from './train.js';
 
@@ -66,7 +67,7 @@ export async function discomOnDataset(ds: MultimodalDataset, o: DiscomDatasetOpt
       p.modality.name,
       modelMetaFor(ds, p, {
         splitSeed: o.split.seed,
-        method: 'discom',
+        method: discom.name,
         partners: o.modalities.filter((n) => n !== p.modality.name),
         bestEpoch: result.best[p.modality.name].epoch,
         settings: result.settings,

@@ -5,7 +5,15 @@
 import { tf } from '../../engine/index.js';
 import { gatherRows } from '../../engine/step.js';
 import type { ModalityKind } from '../../data/types.js';
-import { LOSS_TERMS, discomLossTerms, type DiscomBatch, type LossTerm, type LossWeights, type OrthPenalty } from '../../kd/discom/index.js';
+import {
+  LOSS_TERMS,
+  discom,
+  discomLossTerms,
+  type DiscomBatch,
+  type LossTerm,
+  type LossWeights,
+  type OrthPenalty,
+} from '../../kd/discom/index.js';
 import { accuracy, argmaxRows, f1Weighted } from '../../metrics/index.js';
 import {
   buildDiscomNet,
@@ -334,7 +342,7 @@ export async function trainDiscom(options: DiscomOptions): Promise<DiscomResult>
     history,
     best,
     settings: {
-      method: 'discom',
+      method: discom.name,
       modalities: mods.map((m) => m.name).join(','),
       embeddingDim,
       backbones: backbones.map((b) => `${b.kind}(${[...b.hidden, ...b.channels].join('-')})`).join(','),
