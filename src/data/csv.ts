@@ -233,7 +233,8 @@ export function splitColumns(s: string): string[] {
  * Resolve column selectors against the header. A selector that is a column's exact name selects
  * it; otherwise it is a glob in picomatch syntax ('px_*', 'f_[2-5]', '{a,b}*', 'c{1..8}'), whose
  * matches are taken in header order. A glob starting with '!' removes its matches from the columns
- * selected so far, or, first in the list, from every column but `exclude` (e.g. '!id': all but id).
+ * selected so far, or, first in the list, from every column but `exclude` (e.g. '!id': all but id);
+ * a glob never selects the `exclude` columns (the label's, the sample ids'), an exact name may.
  * Column names are flat: '*' matches any characters, '/' and a leading '.' included.
  */
 export function selectColumns(t: CsvTable, selectors: string[], what: string, exclude: readonly number[] = []): number[] {
@@ -256,7 +257,11 @@ export function selectColumns(t: CsvTable, selectors: string[], what: string, ex
     const hits = glob ? matchColumns(t.header, pattern, `${what}: pattern '${sel}'`) : [columnIndex(t, pattern, what)];
     if (hits.length === 0) throw new CmkdError(`${what}: pattern '${sel}' matches no column of ${t.file}`, 'invalid-input');
     if (!negated) {
-      out.push(...hits);
+      // A glob does not pick the excluded columns (the label's, the sample ids'); an exact name does.
+      const picked = glob ? hits.filter((j) => !exclude.includes(j)) : hits;
+      if (picked.length === 0)
+        throw new CmkdError(`${what}: pattern '${sel}' matches no column of ${t.file} but the label or id column`, 'invalid-input');
+      out.push(...picked);
       return;
     }
     if (i === 0) out.push(...t.header.map((_, j) => j).filter((j) => !exclude.includes(j)));

@@ -15,6 +15,7 @@ import {
   formatNoun,
   readLabels,
   readModality,
+  skippedColumns,
   resolveFormat,
   type FileFormat,
   type LabelSpec,
@@ -75,10 +76,10 @@ export async function readModalityAsync(
   if (format === 'parquet') {
     const t = await parquet(ctx, path, shown, field);
     let cols: number[];
+    const skip = skippedColumns(t.header, path, ctx);
     if (spec.columns) {
-      cols = selectColumns(headerOf(t), spec.columns, what);
+      cols = selectColumns(headerOf(t), spec.columns, what, skip);
     } else {
-      const skip = [ctx.labelColumn, ctx.idColumn].filter((c) => c && c.path === path).map((c) => t.header.indexOf(c!.column));
       cols = t.header.map((_, j) => j).filter((j) => !skip.includes(j));
       if (cols.length === 0) throw new CmkdError(`${what}: ${shown} has no columns besides the label column`, 'invalid-input');
     }

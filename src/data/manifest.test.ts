@@ -73,3 +73,36 @@ describe('labels of a dataset folder from --label-file', () => {
     ]);
   });
 });
+
+describe('the sample-id column', () => {
+  const tables = {
+    'a.csv': 'id,a1,a2\ns1,0.1,0.9\ns2,0.4,0.2\ns3,0.3,0.3\ns4,0.8,0.5\n',
+    'b.csv': 'id,b1\ns1,1\ns2,2\ns3,3\ns4,4\n',
+    'y.csv': 'id,y\ns1,cat\ns2,dog\ns3,cat\ns4,dog\n',
+  };
+  it('is no feature of any table it is in (default and glob selections), and names the rows', async () => {
+    for (const labels of [
+      { file: 'y.csv', column: 'y', id: 'id' },
+      { file: 'y.csv', column: 'y' },
+    ]) {
+      const dir = makeDir({
+        ...tables,
+        'cmkd.json': JSON.stringify({
+          modalities: [
+            { name: 'a', file: 'a.csv' },
+            { name: 'b', file: 'b.csv', columns: '*' },
+          ],
+          labels,
+          task: { kind: 'classification' },
+        }),
+      });
+      const ds = await loadDataset(dir);
+      expect(ds.modalities.map((m) => [m.name, m.shape])).toEqual([
+        ['a', [2]],
+        ['b', [1]],
+      ]);
+      expect(Array.from(ds.modalities[1].data)).toEqual([1, 2, 3, 4]);
+      expect(ds.ids).toEqual(['s1', 's2', 's3', 's4']);
+    }
+  });
+});

@@ -228,7 +228,15 @@ export async function loadManifestDataset(dirOrManifest: string, opts: Directory
     (x) => x !== undefined,
   );
   for (const [i, spec] of man.modalities.entries()) {
-    const ctx: ReadContext = { cache, resolve: resolveFile, field: `${manifestPath}: modalities[${i}]`, labelColumn, idColumn, claimed };
+    const ctx: ReadContext = {
+      cache,
+      resolve: resolveFile,
+      field: `${manifestPath}: modalities[${i}]`,
+      labelColumn,
+      idColumn,
+      idName,
+      claimed,
+    };
     const columns = spec.columns === undefined ? undefined : typeof spec.columns === 'string' ? splitColumns(spec.columns) : spec.columns;
     const { modality, stems } = await readModalityAsync({ ...spec, columns }, ctx, ids);
     modalities.push(modality);
@@ -242,5 +250,9 @@ export async function loadManifestDataset(dirOrManifest: string, opts: Directory
   const name = opts.name ?? man.name ?? basename(resolve(dir));
   if (fromFlag && !missing)
     cache.note(`--label-file ${opts.labelFile}: its labels replace those ${manifestPath} names (${JSON.stringify(man.labels)})`);
-  return withLoadWarnings(assemble(name, modalities, raw, task, labelSpec.column ?? 'target', man.description), cache);
+  const ds = assemble(name, modalities, raw, task, labelSpec.column ?? 'target', man.description);
+  // The sample ids name the rows (predictions.csv), when they are one distinct name per row.
+  const rowNames = idTables[0]?.values.map((v) => v.trim());
+  const named = rowNames && rowNames.length === ds.n && new Set(rowNames).size === ds.n && !rowNames.includes('');
+  return withLoadWarnings(named ? { ...ds, ids: rowNames } : ds, cache);
 }

@@ -179,8 +179,20 @@ export interface ReadContext {
   columnOption?: string;
   /** The label file's sample-id column, skipped the same way. */
   idColumn?: { path: string; column: string };
+  /**
+   * The name of the sample-id column (labels.id, else 'id'): left out of every table's default and
+   * glob selections, in whichever file it is, since the files' rows are paired by it (fileIds).
+   */
+  idName?: string;
   /** CSV columns already read as features (path and column → modality), shared by one load's modalities. */
   claimed?: Map<string, string>;
+}
+
+/** The columns a default or glob selection leaves out of a table at `path`: the label's and the id's of its file, and the sample-id column wherever it is. */
+export function skippedColumns(header: string[], path: string, ctx: ReadContext): number[] {
+  const named = [ctx.labelColumn, ctx.idColumn].filter((c) => c && c.path === path).map((c) => c!.column);
+  if (ctx.idName !== undefined) named.push(ctx.idName);
+  return [...new Set(named.map((c) => header.indexOf(c)).filter((j) => j >= 0))];
 }
 
 /** A CSV column may be a feature of one modality only, and never the label too. */
@@ -234,7 +246,7 @@ export function readModality(spec: ModalitySpec, ctx: ReadContext, pre?: Numeric
     const t = ctx.cache.get<CsvTable>(path, shown, 'csv', `${ctx.field}.file`);
     let cols: number[];
     // Globs and the default selection skip the label and id columns of this file.
-    const skip = [ctx.labelColumn, ctx.idColumn].filter((c) => c && c.path === path).map((c) => t.header.indexOf(c!.column));
+    const skip = skippedColumns(t.header, path, ctx);
     if (spec.columns) {
       cols = selectColumns(t, spec.columns, what, skip);
     } else {
