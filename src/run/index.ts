@@ -19,6 +19,7 @@ export {
 export {
   planSplits,
   checkRows,
+  rowFloors,
   KFOLD_BELOW,
   KFOLD_K,
   KFOLD_K_LARGE,

@@ -97,6 +97,34 @@ function classCounts(ds: MultimodalDataset, rows: ArrayLike<number>): number[] {
 }
 
 /**
+ * The floors below which a run (and cmkd cch) refuses a dataset unless --allow-small: fewer than
+ * MIN_ROWS rows, a class with fewer than MIN_PER_CLASS. Each with the refusal, and the warning an
+ * allowed run gives instead; `cmkd data validate` and `describe` warn with the refusals.
+ */
+export function rowFloors(ds: MultimodalDataset): { refusal: string; allowed: string }[] {
+  const out: { refusal: string; allowed: string }[] = [];
+  if (ds.n < MIN_ROWS)
+    out.push({
+      refusal: `dataset '${ds.name}' has ${ds.n} rows; cmkd run needs at least ${MIN_ROWS} for its held-out metrics to mean anything (--allow-small to run anyway)`,
+      allowed: `The dataset has only ${ds.n} rows, below the ${MIN_ROWS} a run needs: every number in this run is too noisy to act on.`,
+    });
+  if (ds.task.kind !== 'classification') return out;
+  const counts = classCounts(
+    ds,
+    Array.from({ length: ds.n }, (_, i) => i),
+  );
+  const smallest = Math.min(...counts.filter((c) => c > 0));
+  if (smallest < MIN_PER_CLASS) {
+    const c = ds.task.classes[counts.indexOf(smallest)];
+    out.push({
+      refusal: `class '${c}' of dataset '${ds.name}' has ${smallest} row${smallest === 1 ? '' : 's'}; cmkd run needs at least ${MIN_PER_CLASS} per class, one per test fold (--allow-small to run anyway)`,
+      allowed: `Class '${c}' has only ${smallest} rows, fewer than the ${MIN_PER_CLASS} a run needs: some repeats never test it, so its per-class metrics are undefined there.`,
+    });
+  }
+  return out;
+}
+
+/**
  * Whether `ds` has rows enough for what a run measures: throws a CmkdError below the floor
  * (fewer than MIN_ROWS rows, or a class with fewer than MIN_PER_CLASS) unless `allowSmall`, and
  * returns a plain sentence for each thing that is too small to trust (empty when all is well).
@@ -117,20 +145,10 @@ export function checkRows(
     ds,
     Array.from({ length: ds.n }, (_, i) => i),
   );
-  const smallest = classification ? Math.min(...counts.filter((c) => c > 0)) : Infinity;
   const warnings: string[] = [];
-  if (ds.n < MIN_ROWS) {
-    const msg = `dataset '${ds.name}' has ${ds.n} rows; cmkd run needs at least ${MIN_ROWS} for its held-out metrics to mean anything (--allow-small to run anyway)`;
-    if (!o.allowSmall) throw new CmkdError(msg, 'invalid-input');
-    warnings.push(`The dataset has only ${ds.n} rows, below the ${MIN_ROWS} a run needs: every number in this run is too noisy to act on.`);
-  }
-  if (classification && smallest < MIN_PER_CLASS) {
-    const c = classes[counts.indexOf(smallest)];
-    const msg = `class '${c}' of dataset '${ds.name}' has ${smallest} row${smallest === 1 ? '' : 's'}; cmkd run needs at least ${MIN_PER_CLASS} per class, one per test fold (--allow-small to run anyway)`;
-    if (!o.allowSmall) throw new CmkdError(msg, 'invalid-input');
-    warnings.push(
-      `Class '${c}' has only ${smallest} rows, fewer than the ${MIN_PER_CLASS} a run needs: some repeats never test it, so its per-class metrics are undefined there.`,
-    );
+  for (const f of rowFloors(ds)) {
+    if (!o.allowSmall) throw new CmkdError(f.refusal, 'invalid-input');
+    warnings.push(f.allowed);
   }
   // Even --allow-small cannot measure a split part with no rows (a few rows over many classes leave folds empty).
   splits.forEach((s, r) => {

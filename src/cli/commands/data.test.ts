@@ -47,7 +47,10 @@ describe('cmkd data validate', () => {
     expect(r.stdout).toBe('ok: toy: 4 samples; modalities tab [table 2], img [image 2×2×1]; classification, 2 classes\n');
     expect(r.stderr).toBe(
       "cmkd: warning: class 'cat' has 2 samples; the default 70/10/20 split needs at least 3 per class\n" +
-        "cmkd: warning: class 'dog' has 2 samples; the default 70/10/20 split needs at least 3 per class\n",
+        "cmkd: warning: class 'dog' has 2 samples; the default 70/10/20 split needs at least 3 per class\n" +
+        // What cmkd run would refuse at this size, said before the user runs it.
+        "cmkd: warning: dataset 'toy' has 4 rows; cmkd run needs at least 50 for its held-out metrics to mean anything (--allow-small to run anyway)\n" +
+        "cmkd: warning: class 'cat' of dataset 'toy' has 2 rows; cmkd run needs at least 5 per class, one per test fold (--allow-small to run anyway)\n",
     );
   });
 

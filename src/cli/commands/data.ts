@@ -9,6 +9,7 @@ import {
   type MultimodalDataset,
 } from '../../data/index.js';
 import { addDatasetFlags, columnOptions, type DatasetFlags } from '../common.js';
+import { rowFloors } from '../../run/index.js';
 import { emit, num, progressBars, table, warn } from '../output.js';
 import { addOutputFlags, isQuiet, type OutputFlags } from '../options.js';
 
@@ -114,7 +115,9 @@ export function register(program: Command): void {
     ),
   ).action(async (spec: string, flags: DataFlags) => {
     const ds = await load(spec, flags, false);
-    const summary = describeDataset(ds);
+    const described = describeDataset(ds);
+    // What cmkd run would refuse at this size, beside the data's own warnings.
+    const summary = { ...described, warnings: [...described.warnings, ...rowFloors(ds).map((f) => f.refusal)] };
     // Warnings go to stderr (stdout is for the result; --json carries them in `warnings`).
     if (!flags.json) for (const w of summary.warnings) warn(w);
     emit(summary, flags, (s) => describeText(s, Boolean(flags.columns)));
@@ -135,7 +138,7 @@ export function register(program: Command): void {
       n: ds.n,
       modalities: ds.modalities.map((m) => ({ name: m.name, kind: m.kind, shape: m.shape })),
       task: describeDataset(ds).task,
-      warnings: datasetWarnings(ds),
+      warnings: [...datasetWarnings(ds), ...rowFloors(ds).map((f) => f.refusal)],
     };
     // Warnings go to stderr (stdout is for the result; --json carries them in `warnings`).
     if (!flags.json) for (const w of result.warnings) warn(w);

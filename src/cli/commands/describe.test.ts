@@ -48,11 +48,12 @@ describe('cmkd data describe: per-column statistics', () => {
       "cmkd: warning: class imbalance: class 'x' has 19 samples and class 'y' 5 (ratio 3.8, above 3); accuracy mostly rewards the large classes, so read macro F1 (f1Macro) beside it",
       "cmkd: warning: modality 'a' has 1 constant column of 3: 'k'",
       "cmkd: warning: modality 'w' has 6 constant columns of 30: 'w0', 'w1', 'w2', 'w3', 'w4', …",
+      "cmkd: warning: dataset 'd' has 24 rows; cmkd run needs at least 50 for its held-out metrics to mean anything (--allow-small to run anyway)",
     ]);
     const j = await run(...args(file), '--json');
     expect(j.stderr).toBe('');
     const s = JSON.parse(j.stdout);
-    expect(s.warnings).toHaveLength(3);
+    expect(s.warnings).toHaveLength(4);
     expect(s.modalities[1].columns).toHaveLength(30);
     expect(s.modalities[0].columns[2]).toMatchObject({ name: 'v', min: 0, max: 23, missing: 1, constant: false, nearConstant: false });
     expect(s.modalities[0]).toMatchObject({ constantColumns: 1, nearConstantColumns: 1 });

@@ -712,7 +712,11 @@ describe('accepted on purpose', () => {
     for (const [name, content] of Object.entries(files))
       writeFileSync(join(data, name), typeof content === 'string' ? '\uFEFF' + content : content);
     const r = await run('data', 'validate', data);
-    expect(r.stderr).toBe('');
+    // Nothing about the mark: only what cmkd run would refuse at 6 rows.
+    expect(r.stderr.split('\n').filter(Boolean)).toEqual([
+      "cmkd: warning: dataset 'toy' has 6 rows; cmkd run needs at least 50 for its held-out metrics to mean anything (--allow-small to run anyway)",
+      "cmkd: warning: class 'cat' of dataset 'toy' has 3 rows; cmkd run needs at least 5 per class, one per test fold (--allow-small to run anyway)",
+    ]);
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/^ok: toy: 6 samples/);
   });
@@ -800,6 +804,7 @@ describe('many warnings of one kind', () => {
     const lines = r.stderr.split('\n').filter(Boolean);
     expect(lines.filter((l) => /'c\d+' /.test(l))).toEqual([
       "cmkd: warning: 5000 classes have fewer than 3 samples ('c0' 1 sample, 'c1' 1 sample, 'c10' 1 sample, 'c100' 1 sample, 'c1000' 1 sample, …); the default 70/10/20 split needs at least 3 per class",
+      "cmkd: warning: class 'c0' of dataset 'd' has 1 row; cmkd run needs at least 5 per class, one per test fold (--allow-small to run anyway)",
     ]);
     expect(lines.length).toBeLessThan(5);
   });
