@@ -85,6 +85,22 @@ function gaussianDataset(n, seed, p = 20, classes = 3, name = 'gaussian') {
   };
 }
 
+// 'gaussreg': the joint Gaussian's y itself (p = 20 per modality), a regression task scored in test MSE against least squares.
+function gaussianRegression(n, seed) {
+  const model = latentFactorModel({ shared: 0.4, teacherSpecific: 0.2, studentSpecific: 0.1, teacherClarity: 0.8, studentClarity: 0.4 }, 20);
+  const s = sampleJoint(model, n, makeRng(seed));
+  return {
+    name: `gaussreg-${n}`,
+    n,
+    modalities: [
+      { name: 'x1', kind: 'table', shape: [20], data: Float32Array.from(s.x1) },
+      { name: 'x2', kind: 'table', shape: [20], data: Float32Array.from(s.x2) },
+    ],
+    task: { kind: 'regression' },
+    labels: Float32Array.from(s.y),
+  };
+}
+
 async function modelScore(ds, name, split, r, cfg) {
   const quick = resolveRunBudget('quick', cfg.budget ?? {}, { architecture: cfg.arch });
   const b = cfg.fit ? tableFit(quick, { ...tableFit(quick).fit, ...cfg.fit }) : quick;
@@ -108,7 +124,7 @@ async function modelScore(ds, name, split, r, cfg) {
   });
   try {
     const ev = await evaluateModel(trained.model, trained.prepared.test.x, trained.prepared.test.y, ds.task);
-    return { f1: ev.summary.f1Weighted, epochs: s.epochs, best: trained.result.bestEpoch };
+    return { f1: ds.task.kind === 'regression' ? ev.summary.mse : ev.summary.f1Weighted, epochs: s.epochs, best: trained.result.bestEpoch };
   } finally {
     trained.model.dispose();
   }
@@ -126,6 +142,7 @@ const beds = [];
 for (const n of NS) {
   if (digits) beds.push({ ds: capRows(digits, n, SEED), modalities: ['blocks', 'profiles', 'fourier'] });
   if (BEDS.includes('gaussian')) beds.push({ ds: gaussianDataset(n, 7 + SEED), modalities: ['x1', 'x2'] });
+  if (BEDS.includes('gaussreg')) beds.push({ ds: gaussianRegression(n, 7 + SEED), modalities: ['x1', 'x2'] });
   if (BEDS.includes('gaussian1000')) beds.push({ ds: gaussianDataset(n, 7 + SEED, 1000, 2, 'gaussian1000'), modalities: ['x1'] });
 }
 console.log(`bed\tn\tmodality\tconfig\tepochs\tbest epochs\tF1 (mean ± sd over ${SPLITS} splits)\tminus nearest centroid`);
