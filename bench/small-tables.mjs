@@ -87,7 +87,10 @@ function gaussianDataset(n, seed, p = 20, classes = 3, name = 'gaussian') {
 
 // 'gaussreg': the joint Gaussian's y itself (p = 20 per modality), a regression task scored in test MSE against least squares.
 function gaussianRegression(n, seed) {
-  const model = latentFactorModel({ shared: 0.4, teacherSpecific: 0.2, studentSpecific: 0.1, teacherClarity: 0.8, studentClarity: 0.4 }, 20);
+  const model = latentFactorModel(
+    { shared: 0.4, teacherSpecific: 0.2, studentSpecific: 0.1, teacherClarity: 0.8, studentClarity: 0.4 },
+    20,
+  );
   const s = sampleJoint(model, n, makeRng(seed));
   return {
     name: `gaussreg-${n}`,
