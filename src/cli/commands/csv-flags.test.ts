@@ -18,7 +18,9 @@ const rows = Array.from({ length: 12 }, (_, i) => `${i},${(i * 7) % 11},${i % 5}
 
 describe('CSV files from the wild, through the CLI', () => {
   it('a repeated header name: loads renamed, one warning on stderr, and in --json warnings; none once a flag names the new name', async () => {
-    const dir = makeDir({ 'd.csv': ['f,f,g,y', ...rows].join('\n') + '\n' });
+    // 60 rows: above the sizes `data validate` warns that cmkd run would refuse, so stderr holds only the rename.
+    const sixty = Array.from({ length: 60 }, (_, i) => `${i},${(i * 7) % 11},${i % 5},${i % 2 ? 'b' : 'a'}`);
+    const dir = makeDir({ 'd.csv': ['f,f,g,y', ...sixty].join('\n') + '\n' });
     const csv = join(dir, 'd.csv');
     const args = ['data', 'validate', csv, '--csv-modality', 'a=f', '--csv-modality', 'b=g', '--label', 'y'];
     const warning = `${csv} line 1: column name 'f' appears 2 times (columns 1, 2); column 1 keeps it, the others are renamed 'f.1' (column 2)`;
