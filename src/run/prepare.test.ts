@@ -108,10 +108,23 @@ describe('resuming a run folder split another way', () => {
     // Any other setting the models depend on is named too, and settings.json is left as it was.
     const now = await readFile(file, 'utf8');
     await expect(prepareRun({ ...base, dataset: ds, outDir, resume: true, splits: 'random', maxSteps: 100 })).rejects.toThrow(
-      `--resume: ${file} records a run with other settings (budget, schedule); resume it with the options it was run with, or use a new --out folder`,
+      `--resume: ${file} records a run with other settings (budget.maxSteps (264 → 100); budget.minSteps (132 → 50); schedule.epochs (38 → 14); schedule.minEpochs (19 → 8); …); resume it with the options it was run with, or use a new --out folder`,
     );
     expect(await readFile(file, 'utf8')).toBe(now);
     // Settings the models do not depend on (the cap on the splits) resume.
     await prepareRun({ ...base, dataset: ds, outDir, resume: true, splits: 'random', maxRepeats: 12 });
+  });
+});
+
+describe('resuming a small table run made with the MLP', () => {
+  it('names the flag that resumes it: the run now fits logistic regression there', async () => {
+    const small = await loadDataset('digits?n=120&modalities=profiles,blocks&cache=false');
+    const o = { student: 'profiles', teachers: ['blocks'], budget: 'quick' as const, dataset: small, outDir: path.join(root, 'fit') };
+    const mlp = await prepareRun({ ...o, model: 'mlp' });
+    expect(mlp.budget.fit).toBeUndefined();
+    await expect(prepareRun({ ...o, resume: true })).rejects.toThrow(
+      `--resume: ${path.join(o.outDir, 'settings.json')} records a run whose table models were the budget's mlp, and this one would fit logistic regression (fewer than 300 rows of tables); add --model mlp to resume it, or use a new --out folder`,
+    );
+    expect((await prepareRun({ ...o, model: 'mlp', resume: true })).budget.fit).toBeUndefined();
   });
 });

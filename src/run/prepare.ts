@@ -349,11 +349,28 @@ async function checkResumable(file: string, p: Prepared): Promise<void> {
       `--resume: ${file} records a run split by ${was.splits} and this one would split by ${now.splits}; add --splits ${was.splits} to resume it, or use a new --out folder`,
       'invalid-option',
     );
-  const differ = Object.keys(now).filter((k) => toJson(was[k]) !== toJson(now[k]));
+  const wasBudget = (was.budget ?? {}) as Partial<Budget>;
+  const nowBudget = (now.budget ?? {}) as Partial<Budget>;
+  if (!wasBudget.fit && nowBudget.fit)
+    throw new CmkdError(
+      `--resume: ${file} records a run whose table models were the budget's ${wasBudget.model ?? 'MLP'}, and this one would fit logistic regression (fewer than ${KFOLD_BELOW} rows of tables); add --model ${wasBudget.model ?? 'mlp'} to resume it, or use a new --out folder`,
+      'invalid-option',
+    );
+  const differ = settingChanges(was, now);
   throw new CmkdError(
-    `--resume: ${file} records a run with other settings (${differ.join(', ')}); resume it with the options it was run with, or use a new --out folder`,
+    `--resume: ${file} records a run with other settings (${differ.slice(0, 4).join('; ')}${differ.length > 4 ? '; …' : ''}); resume it with the options it was run with, or use a new --out folder`,
     'invalid-option',
   );
+}
+
+/** The settings that differ, as 'path (was → now)' down to their leaves, e.g. 'budget.table.hidden ([64,64] → [16])'. */
+function settingChanges(was: unknown, now: unknown, at = ''): string[] {
+  const plain = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+  if (plain(was) && plain(now))
+    return [...new Set([...Object.keys(was), ...Object.keys(now)])].flatMap((k) => settingChanges(was[k], now[k], at ? `${at}.${k}` : k));
+  const [a, b] = [toJson(was), toJson(now)];
+  const shown = (t: string | undefined) => (t === undefined ? 'none' : t.length > 40 ? `${t.slice(0, 37)}…` : t);
+  return a === b ? [] : [`${at} (${shown(a)} → ${shown(b)})`];
 }
 
 /** Runs one of the run's plans where its options say: here, on the worker pool, or through the queue. */
