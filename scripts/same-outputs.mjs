@@ -7,7 +7,7 @@
 //
 // JSON files are compared after deleting keys named in WALL_CLOCK (at any depth) and replacing
 // each folder's own path by '<out>'; CSV files after dropping columns named in WALL_CLOCK; every
-// HTML and text files after replacing ISO timestamps and the report's wall time; every other file byte for byte. `--skip`
+// HTML and text files after replacing ISO timestamps and the report's and summaries' wall time; every other file byte for byte. `--skip`
 // leaves out top-level entries (e.g. stages/, whose fingerprints name the code's settings). Exit 0 when all files match, 1 otherwise (the differing files are
 // listed), 2 on bad arguments.
 import { readdirSync, readFileSync, statSync } from 'node:fs';
@@ -41,7 +41,8 @@ function normalised(file, root) {
   if (/\.(html|txt|md|svg)$/.test(file)) {
     return text
       .replace(/\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z/g, '<time>')
-      .replace(/(wall time \(s\)<\/th><td>)\d+/g, '$1<s>');
+      .replace(/(wall time \(s\)<\/th><td>)\d+/g, '$1<s>')
+      .replace(/(Wall time )\d+( s\.)/g, '$1<s>$2');
   }
   return null;
 }
