@@ -42,7 +42,8 @@ function normalised(file, root) {
     return text
       .replace(/\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z/g, '<time>')
       .replace(/(wall time \(s\)<\/th><td>)\d+/g, '$1<s>')
-      .replace(/(Wall time )\d+( s\.)/g, '$1<s>$2');
+      .replace(/(Wall time )\d+( s\.)/g, '$1<s>$2')
+      .replace(/(mean )[\d.]+( s per call, against )[\d.]+( s for)/g, '$1<s>$2<s>$3');
   }
   return null;
 }
