@@ -163,11 +163,14 @@ export interface ArchitectureFlags {
   dropout?: string;
 }
 
-/** --model, --hidden, --channels, and with `depth` --blocks and --dropout; `note` ends the help of each width (e.g. the default). */
-export function addArchitectureFlags(cmd: Command, o: { depth?: boolean; note?: string } = {}): Command {
+/**
+ * --model, --hidden, --channels, and with `depth` --blocks and --dropout; `note` ends the help of each width (e.g. the
+ * default), `modelDefault` says the default of --model.
+ */
+export function addArchitectureFlags(cmd: Command, o: { depth?: boolean; note?: string; modelDefault?: string } = {}): Command {
   const note = o.note ?? '';
   cmd
-    .option('--model <kind>', `architecture: ${MODEL_KINDS.join('|')} (default: cnn for images, mlp for tables)`)
+    .option('--model <kind>', `architecture: ${MODEL_KINDS.join('|')} (default: ${o.modelDefault ?? 'cnn for images, mlp for tables'})`)
     .option(
       '--hidden <sizes>',
       `dense widths, comma-separated; the last is the embedding (mlp, cnn; linear has none)${note} ${range(RANGES.width)}`,

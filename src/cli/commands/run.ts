@@ -6,6 +6,7 @@ import {
   agreementLine,
   BUDGET_PRESETS,
   BUDGETS,
+  KFOLD_BELOW,
   LEAST_SQUARES,
   runMainJob,
   runNotes,
@@ -191,6 +192,7 @@ export function addRunFlags(cmd: Command, name: 'run' | 'cch'): Command {
   return addArchitectureFlags(addSplitsFlag(addOutputFlags(addBackendFlag(addExecutorFlags(cmd)))), {
     depth: true,
     note: " (default: the budget's, for every model of the run)",
+    modelDefault: `cnn for images, mlp for tables; classification on fewer than ${KFOLD_BELOW} rows, every modality a table: logistic regression fitted to convergence (README, budgets)`,
   })
     .option('--teachers <list>', "candidate teacher modalities (default: every other modality; 'a+b' fuses a and b)")
     .option('--budget <name>', `compute budget: ${budgetSummary()}; the README's budget table has the rest`, 'quick')
