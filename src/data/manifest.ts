@@ -210,7 +210,6 @@ export async function loadManifestDataset(dirOrManifest: string, opts: Directory
   };
   const labelPath = fromFlag ? resolve(labelSpec.file) : resolve(dir, labelSpec.file);
   const labelColumn = labelSpec.column ? { path: labelPath, column: labelSpec.column } : undefined;
-  const idColumn = labelSpec.id ? { path: labelPath, column: labelSpec.id } : undefined;
   // Labels first: their id column (if any) says which image of each folder is which sample.
   const labelCtx: ReadContext = {
     cache,
@@ -233,7 +232,6 @@ export async function loadManifestDataset(dirOrManifest: string, opts: Directory
       resolve: resolveFile,
       field: `${manifestPath}: modalities[${i}]`,
       labelColumn,
-      idColumn,
       idName,
       claimed,
     };

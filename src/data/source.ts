@@ -177,8 +177,6 @@ export interface ReadContext {
   labelColumn?: { path: string; column: string };
   /** How the user names a label file's column, for messages (default the manifest's "column"). */
   columnOption?: string;
-  /** The label file's sample-id column, skipped the same way. */
-  idColumn?: { path: string; column: string };
   /**
    * The name of the sample-id column (labels.id, else 'id'): left out of every table's default and
    * glob selections, in whichever file it is, since the files' rows are paired by it (fileIds).
@@ -188,11 +186,10 @@ export interface ReadContext {
   claimed?: Map<string, string>;
 }
 
-/** The columns a default or glob selection leaves out of a table at `path`: the label's and the id's of its file, and the sample-id column wherever it is. */
+/** The columns a default or glob selection leaves out of a table at `path`: the label column of its file, and the sample-id column wherever it is. */
 export function skippedColumns(header: string[], path: string, ctx: ReadContext): number[] {
-  const named = [ctx.labelColumn, ctx.idColumn].filter((c) => c && c.path === path).map((c) => c!.column);
-  if (ctx.idName !== undefined) named.push(ctx.idName);
-  return [...new Set(named.map((c) => header.indexOf(c)).filter((j) => j >= 0))];
+  const named = [ctx.labelColumn?.path === path ? ctx.labelColumn.column : undefined, ctx.idName];
+  return [...new Set(named.map((c) => (c === undefined ? -1 : header.indexOf(c))).filter((j) => j >= 0))];
 }
 
 /** A CSV column may be a feature of one modality only, and never the label too. */
