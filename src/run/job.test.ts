@@ -267,6 +267,8 @@ describe('cmkd run (main job)', () => {
     expect(fitted.table.filter((row) => row.role === 'distilled').map((row) => row.label)).toEqual(['KDv2 ← blocks']);
     expect(fitted.notes).toContainEqual(expect.stringMatching(/^every model is logistic regression fitted to convergence/));
     expect(fitted.warnings.join(' ')).not.toMatch(/early stopping/);
+    // The summary says what the fitted run's tables say.
+    expect(summaryAgainstTables(fitted)).toEqual([]);
     const { model } = await loadModel(path.join(outDir, 'best-student'));
     expect(model.layers.filter((l) => l.getClassName() === 'Dense')).toHaveLength(1);
     model.dispose();
