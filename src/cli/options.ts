@@ -11,16 +11,8 @@ import { availableParallelism, cpus } from 'node:os';
 import type { Command } from 'commander';
 import { BACKEND_CHOICES, type BackendChoice } from '../engine/index.js';
 import { MODEL_KINDS, type ModelKind, type SpecOverrides } from '../models/index.js';
-import {
-  DEFAULT_SPLITS,
-  KFOLD_BELOW,
-  KFOLD_K,
-  KFOLD_K_LARGE,
-  queueConnection,
-  SPLIT_SCHEMES,
-  type QueueTarget,
-  type SplitScheme,
-} from '../run/index.js';
+import { DEFAULT_SPLITS, KFOLD_BELOW, KFOLD_K, KFOLD_K_LARGE, SPLIT_SCHEMES, type SplitScheme } from '../data/index.js';
+import { queueConnection, type QueueTarget } from '../run/index.js';
 import type { EarlyStoppingMetric } from '../train/index.js';
 import type { TrainSettings } from '../train/distill.js';
 import { CmkdError, oneOf } from '../util/errors.js';

@@ -57,3 +57,17 @@ export {
   type SplitOptions,
 } from './split.js';
 export { fitStandardizer, applyStandardizer, standardizeDataset, type Standardizer } from './standardize.js';
+export {
+  planSplits,
+  splitScheme,
+  foldsOf,
+  checkRows,
+  rowFloors,
+  KFOLD_BELOW,
+  KFOLD_K,
+  KFOLD_K_LARGE,
+  SPLIT_SCHEMES,
+  DEFAULT_SPLITS,
+  type SplitPlan,
+  type SplitScheme,
+} from './rows.js';

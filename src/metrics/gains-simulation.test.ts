@@ -49,7 +49,7 @@ describe('per-claim error of the sequential design (≤ 5% per claim)', () => {
 });
 
 describe('k-fold within one round (disjoint test parts, no overlap correction): error ≤ 5% per claim and family-wise', () => {
-  // The run's default from 300 rows on: 10 folds, looks 3, 5, 8 (src/run/rows.ts KFOLD_K_LARGE).
+  // The run's default from 300 rows on: 10 folds, looks 3, 5, 8 (src/data/rows.ts KFOLD_K_LARGE).
   const kfold = (delta: number): GainDesign => ({ scheme: 'kfold', folds: 10, nTrain: 1575, nTest: 200, looks: [3, 5, 8], delta });
   const folds: GainModel = { kind: 'pool', rows: 2000, testFraction: 0.1, disagree: 0.08, noise: 0.01, folds: 10 };
   it('raising the cap to 10 after the looks 3, 5, 8 ended stays within 5% per claim, above the planned design (npm start-like pool)', () => {

@@ -3,7 +3,7 @@
  * measured under. A budget fixes:
  * - rows: a stratified subsample of at most `maxRows` rows (null: all);
  * - repeats: how many train/val/test splits every model is trained on (random 70/10/20, or
- *   stratified k-fold on small data: src/run/rows.ts);
+ *   stratified k-fold on small data: src/data/rows.ts);
  * - steps: training length in optimizer steps (mini-batches), not epochs, so a small dataset
  *   trains as long as a large one: at most `maxSteps`, never stopped early before `minSteps`;
  * - patience: early stopping after `patienceSteps` steps without a better validation score;
@@ -18,7 +18,7 @@ import { readsTables, type ModelKind, type SpecOverrides } from '../models/index
 import type { TrainSettings } from '../train/distill.js';
 import type { EarlyStoppingMetric } from '../train/index.js';
 import { CmkdError, check, oneOf } from '../util/errors.js';
-import { KFOLD_BELOW } from './rows.js';
+import { KFOLD_BELOW } from '../data/index.js';
 
 export type BudgetName = 'quick' | 'standard' | 'full';
 export const BUDGETS: readonly BudgetName[] = ['quick', 'standard', 'full'];

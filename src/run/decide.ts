@@ -27,7 +27,7 @@ import {
 import type { MeanSd } from '../metrics/index.js';
 import type { ScoredRecord } from './summarise.js';
 import type { NextStep } from './types.js';
-import { foldsOf, KFOLD_BELOW, type SplitScheme } from './rows.js';
+import { foldsOf, KFOLD_BELOW, type SplitScheme } from '../data/index.js';
 import { check } from '../util/errors.js';
 
 export const DEPLOY_RULE =

@@ -16,20 +16,7 @@ export {
   type BudgetOverrides,
   type TrainingSchedule,
 } from './budget.js';
-export {
-  planSplits,
-  checkRows,
-  rowFloors,
-  KFOLD_BELOW,
-  KFOLD_K,
-  KFOLD_K_LARGE,
-  SPLIT_SCHEMES,
-  DEFAULT_SPLITS,
-  type SplitPlan,
-  type SplitScheme,
-} from './rows.js';
 export { sweep, sweepEntries, sweepTable, formatSweepTable, sweepFigureSpec, DEFAULT_SWEEP_METHODS } from './sweep.js';
 export type { SweepOptions, SweepResult, SweepEntry, SweepCell, SweepRow, SweepTable } from './sweep.js';
 export { queueConnection, redactUrl, QUEUE_NAME, MAX_JOB_BYTES } from './queue.js';
 export type { QueueTarget } from './plan.js';
-export { serveQueue, LOCK_MS, type QueueWorkerOptions, type QueueWorkerEvent } from './queue-worker.js';

@@ -2,11 +2,11 @@ import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { loadDataset, type MultimodalDataset } from '../data/index.js';
+import { loadDataset, planSplits, type MultimodalDataset } from '../data/index.js';
 import { initEngine, tf } from '../engine/index.js';
 import { loadModel } from '../models/index.js';
 import { parse } from 'csv-parse/sync';
-import { analyseTeachers, planSplits, runMainJob, type RunResult } from './index.js';
+import { analyseTeachers, runMainJob, type RunResult } from './index.js';
 import { BUDGET_PRESETS, TABLE_FIT } from './budget.js';
 import { summaryAgainstTables, tinyBudget } from './testing.js';
 

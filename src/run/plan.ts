@@ -122,14 +122,11 @@ export interface RemoteError {
   stack?: string;
 }
 
-/** Runs one cell of a plan whose workspace a builder made from its recipe (worker side: worker.ts, queue-worker.ts). */
+/** Runs one cell of a plan whose workspace a builder made from its recipe (worker side: src/worker/pool-entry.ts, queue-entry.ts). */
 export type RecipeRunner = (cell: Cell, ctx: Omit<CellContext<unknown>, 'workspace'>) => Promise<Json>;
 
 /** Turns a recipe's options into its plan's cell runner, in a worker (one of the table in src/worker/families.ts). */
 export type WorkspaceBuilder = (options: Json, env: { onProgress?: ProgressFn; signal?: AbortSignal }) => Promise<RecipeRunner>;
-
-/** Turns any recipe into its plan's cell runner (src/worker/families.ts `buildRecipe`). */
-export type WorkspaceBuilderOf = (recipe: WorkspaceRecipe, env: { onProgress?: ProgressFn; signal?: AbortSignal }) => Promise<RecipeRunner>;
 
 export function toRemote(err: unknown): RemoteError {
   if (err instanceof Error) {

@@ -34,7 +34,7 @@ import {
 import { asJson, execute, type Cell, type Json, type RecipeRunner, type WorkspaceRecipe } from './cells.js';
 import { schemeLooks, sequentialLooks } from './decide.js';
 import { modelPath, modelRunners, type ModelCellKind, type ModelWorkspace } from './model-cells.js';
-import { KFOLD_BELOW, checkRows, foldsOf, planSplits, splitScheme, type SplitPlan } from './rows.js';
+import { KFOLD_BELOW, checkRows, foldsOf, planSplits, splitScheme, type SplitPlan } from '../data/index.js';
 import { analysisSettings, capRows, checkOptions, FUSION, type RunOptions } from './run-options.js';
 import { fingerprintOf, type StageStore } from './stages.js';
 import type { AnalysisSettings } from './types.js';

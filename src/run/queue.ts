@@ -2,7 +2,7 @@
  * Cells through a Redis queue (BullMQ): `execute` (cells.ts) with `queue`. The submitting process
  * keeps the stage store and schedules cells as their dependencies finish (schedule.ts); each cell
  * to compute becomes a BullMQ job on the queue `cmkd` that any `cmkd worker --queue <url>`
- * (queue-worker.ts) takes, runs from the plan's recipe and answers with the cell's record.
+ * (src/worker/queue-entry.ts) takes, runs from the plan's recipe and answers with the cell's record.
  *
  * Cells are added as their dependencies finish rather than as one BullMQ flow per run: a flow is a
  * tree (a child has one parent), while a plan is a DAG in which one teacher feeds the analysis and
@@ -14,7 +14,7 @@
  * folder, which every worker must see at the same path (one machine, or a shared file system).
  * A job or record over MAX_JOB_BYTES is refused. With a queue key, the submitter signs each job
  * (jobSignature) and workers given the key refuse any other; workers also refuse jobs whose
- * folders are outside their root (queue-worker.ts).
+ * folders are outside their root (src/worker/queue-entry.ts).
  *
  * Faults: a worker that dies mid-cell stops renewing its lock and BullMQ's stalled-job check
  * hands the cell to another worker; a cell that throws fails the run once (no retries: cells are

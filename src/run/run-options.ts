@@ -8,7 +8,7 @@ import { check, oneOf } from '../util/errors.js';
 import type { ProgressFn } from '../util/progress.js';
 import type { Budget, BudgetName } from './budget.js';
 import type { CellPool, DatasetRecipe, QueueTarget } from './cells.js';
-import type { SplitScheme } from './rows.js';
+import type { SplitScheme } from '../data/index.js';
 import type { AnalysisSettings } from './types.js';
 
 export const FUSION = 'fusion';
@@ -34,7 +34,7 @@ export interface RunOptions {
   repeats?: number | 'auto';
   /** …with 'auto', the cap on the splits (the budget's last look; looks above it are dropped and it becomes the last)… */
   maxRepeats?: number;
-  /** How rows are split from KFOLD_BELOW rows on (src/run/rows.ts; default DEFAULT_SPLITS): random 70/10/20, or stratified 10-fold. */
+  /** How rows are split from KFOLD_BELOW rows on (src/data/rows.ts; default DEFAULT_SPLITS): random 70/10/20, or stratified 10-fold. */
   splits?: SplitScheme;
   /** Practical margin δ of the headline gain, in its units (default per metric: src/metrics/gains.ts PRACTICAL_MARGINS). */
   delta?: number;

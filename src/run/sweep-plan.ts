@@ -31,7 +31,7 @@ import {
 } from './model-cells.js';
 import type { SweepCell, SweepDesign, SweepRow } from './sweep-table.js';
 import { schemeLooks, sequentialLooks } from './decide.js';
-import { foldsOf, splitScheme, type SplitScheme } from './rows.js';
+import { foldsOf, splitScheme, type SplitScheme } from '../data/index.js';
 import type { ModelRecord } from './types.js';
 
 /** The default method list: every method id of the registry (the KD family with and without logit standardisation, feature KD, DisCoM-KD). */
@@ -73,7 +73,7 @@ export interface SweepPlanOptions {
   maxRepeats?: number;
   /** Practical margin δ of the headline gain, in its units (default per metric: src/metrics/gains.ts PRACTICAL_MARGINS). */
   delta?: number;
-  /** How rows are split (src/run/rows.ts splitScheme; default DEFAULT_SPLITS from KFOLD_BELOW rows on). */
+  /** How rows are split (src/data/rows.ts splitScheme; default DEFAULT_SPLITS from KFOLD_BELOW rows on). */
   splits?: SplitScheme;
   seed?: number;
   /**
@@ -98,7 +98,7 @@ export type SweepConfig = {
   studentModality: string;
   teacherModality: string;
   seed: number;
-  /** The split scheme and, for k-fold, its folds (src/run/rows.ts). */
+  /** The split scheme and, for k-fold, its folds (src/data/rows.ts). */
   splits: SplitScheme;
   folds: number;
   budget: SweepCellBudget;

@@ -90,7 +90,7 @@ export interface SweepResult {
   notes: string[];
   /** The deploy decision over the method rows and how the sequential splits ended. */
   decision: Decision;
-  /** How the rows were split (src/run/rows.ts), and the folds k of 'kfold'. */
+  /** How the rows were split (src/data/rows.ts), and the folds k of 'kfold'. */
   splits: 'random' | 'kfold';
   folds: number;
 }

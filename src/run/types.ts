@@ -114,7 +114,7 @@ export interface RunResult {
   budget: Budget;
   /** The budget in epochs for the training rows of the first split. */
   schedule: TrainingSchedule;
-  /** 'random': repeated stratified 70/10/20 splits; 'kfold': repeated stratified k-fold (src/run/rows.ts)… */
+  /** 'random': repeated stratified 70/10/20 splits; 'kfold': repeated stratified k-fold (src/data/rows.ts)… */
   splits: 'random' | 'kfold';
   /** …with k = `folds` (5 below 300 rows, else 10). */
   folds: number;

@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import {
   describeDataset,
   datasetWarnings,
+  rowFloors,
   loadDataset,
   NEAR_CONSTANT_SHARE,
   type DatasetSummary,
@@ -9,7 +10,6 @@ import {
   type MultimodalDataset,
 } from '../../data/index.js';
 import { addDatasetFlags, columnOptions, type DatasetFlags } from '../common.js';
-import { rowFloors } from '../../run/index.js';
 import { emit, num, progressBars, table, warn } from '../output.js';
 import { addOutputFlags, isQuiet, type OutputFlags } from '../options.js';
 

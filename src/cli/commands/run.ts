@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { KFOLD_BELOW } from '../../data/index.js';
 import { CCH_REPRESENTATIONS, miMethod, type CchRepresentation } from '../../criteria/index.js';
 import { MI_ESTIMATORS, MI_UNITS, type MIEstimatorName, type MIUnits } from '../../mi/index.js';
 import { METHOD_IDS } from '../../kd/index.js';
@@ -6,7 +7,6 @@ import {
   agreementLine,
   BUDGET_PRESETS,
   BUDGETS,
-  KFOLD_BELOW,
   LEAST_SQUARES,
   runMainJob,
   runNotes,

@@ -1,8 +1,8 @@
 import path from 'node:path';
 import type { Command } from 'commander';
-// The experiments' recipe families (run registers its own): this worker serves `cmkd experiment --queue` too.
-import { buildRecipe } from '../../worker/families.js';
-import { LOCK_MS, queueConnection, serveQueue, type QueueWorkerEvent } from '../../run/index.js';
+import { queueConnection } from '../../run/index.js';
+// Serves every plan family of the workers' table: `cmkd run`, `cmkd sweep` and `cmkd experiment --queue`.
+import { LOCK_MS, serveQueue, type QueueWorkerEvent } from '../../worker/queue-entry.js';
 import { interruptSignal } from '../common.js';
 import { addBackendFlag, addQuietFlag, backendOption, numberOption, QUEUE_KEY_HELP, queueKeyOption, range, RANGES } from '../options.js';
 
@@ -62,7 +62,6 @@ export function register(program: Command): void {
     const { signal, release } = interruptSignal();
     try {
       await serveQueue({
-        build: buildRecipe,
         url: f.queue,
         root: path.resolve(f.root),
         key,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { MultimodalDataset } from '../data/index.js';
+import type { MultimodalDataset } from './index.js';
 import { CmkdError } from '../util/errors.js';
 import { checkRows, KFOLD_BELOW, KFOLD_K_LARGE, planSplits, splitScheme } from './rows.js';
 

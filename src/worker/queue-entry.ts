@@ -1,8 +1,9 @@
 /**
- * A queue worker (`cmkd worker --queue <url>`): takes cells from the Redis queue (queue.ts) one at
- * a time, rebuilds the submitting run's workspace from the job's recipe (kept while the next cells
- * come from the same plan), runs the cell and answers with its record. Any number of workers on
- * any number of machines may serve one queue; each runs one cell at a time on one core.
+ * A queue worker (`cmkd worker --queue <url>`): takes cells from the Redis queue (src/run/queue.ts)
+ * one at a time, rebuilds the submitting run's workspace from the job's recipe through the workers'
+ * static table (families.ts; kept while the next cells come from the same plan), runs the cell and
+ * answers with its record. Any number of workers on any number of machines may serve one queue;
+ * each runs one cell at a time on one core.
  *
  * The signal (Ctrl-C) stops the running cell and puts it back on the queue for another worker,
  * then closes. A worker that dies instead stops renewing its lock, and after `lockMs` BullMQ's
@@ -10,7 +11,7 @@
  *
  * Whoever can write to Redis can write a job, so a worker trusts none by default: it refuses a job
  * whose run folder or working folder is outside its root, and, given the queue key, one without
- * the submitter's signature (queue.ts jobSignature) — before anything else of the job is used.
+ * the submitter's signature (src/run/queue.ts jobSignature) — before anything else of the job is used.
  */
 import { existsSync } from 'node:fs';
 import { realpath, stat } from 'node:fs/promises';
@@ -21,7 +22,7 @@ import { isDigitsSpec } from '../data/index.js';
 import { initEngine, tf, type BackendChoice } from '../engine/index.js';
 import { CmkdError } from '../util/errors.js';
 import type { ProgressEvent } from '../util/progress.js';
-import type { Json, RecipeRunner, WorkspaceBuilderOf } from './plan.js';
+import type { Json, RecipeRunner } from '../run/plan.js';
 import {
   MAX_JOB_BYTES,
   QUEUE_NAME,
@@ -36,8 +37,9 @@ import {
   signedWith,
   type QueueAnswer,
   type QueueJob,
-} from './queue.js';
-import { fingerprintOf } from './stages.js';
+} from '../run/queue.js';
+import { fingerprintOf } from '../run/stages.js';
+import { buildRecipe } from './families.js';
 
 /** BullMQ's default lock: a worker silent this long has its cell handed to another worker. */
 export const LOCK_MS = 30_000;
@@ -45,8 +47,6 @@ export const LOCK_MS = 30_000;
 const PROGRESS_MS = 250;
 
 export interface QueueWorkerOptions {
-  /** Rebuilds a plan's workspace from its recipe (the workers' table, src/worker/families.ts). */
-  build: WorkspaceBuilderOf;
   /** The Redis URL the submitter used (`--queue`). */
   url: string;
   /** The TF.js backend to run cells on; cells submitted from another backend are refused. */
@@ -57,7 +57,7 @@ export interface QueueWorkerOptions {
   reconnectMs?: number;
   /** The folder jobs' run and working folders must be inside (default: the working folder at the start). */
   root?: string;
-  /** The shared queue key: jobs without its signature (queue.ts jobSignature) are refused. None: every job is taken. */
+  /** The shared queue key: jobs without its signature (src/run/queue.ts jobSignature) are refused. None: every job is taken. */
   key?: string;
   /** Stops the worker (Ctrl-C): the running cell goes back on the queue. */
   signal?: AbortSignal;
@@ -148,12 +148,12 @@ async function checkDataPaths(data: QueueJob, root: string): Promise<void> {
 }
 
 /** The runner of a recipe's plan, built once per recipe (a failed build is not kept): a worker's cells of one plan share it. */
-function recipeRunners(build: QueueWorkerOptions['build'], env: { onProgress: (ev: ProgressEvent) => void; signal: AbortSignal }) {
+function recipeRunners(env: { onProgress: (ev: ProgressEvent) => void; signal: AbortSignal }) {
   let plan: { key: string; runner: Promise<RecipeRunner> } | null = null;
   return (recipe: QueueJob['recipe']): Promise<RecipeRunner> => {
     const key = fingerprintOf(recipe);
     if (plan?.key !== key) {
-      const runner = build(recipe, env);
+      const runner = buildRecipe(recipe, env);
       plan = { key, runner };
       runner.catch(() => {
         if (plan?.runner === runner) plan = null;
@@ -274,7 +274,7 @@ export async function serveQueue(o: QueueWorkerOptions): Promise<void> {
   const backend = engine.nativePackage ? 'native' : engine.backend;
   const controller = new AbortController();
   const signal = controller.signal;
-  const runnerOf = recipeRunners(o.build, { onProgress: (ev) => onProgress(ev), signal });
+  const runnerOf = recipeRunners({ onProgress: (ev) => onProgress(ev), signal });
   let current: Job<QueueJob> | null = null;
   let lastProgress = 0;
 

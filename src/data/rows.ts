@@ -1,9 +1,11 @@
 /**
- * How a run splits its rows, and whether there are enough of them. Pure functions: the job
- * reports the warnings; only the floor below which nothing the run measures means anything is
+ * How a run splits a dataset's rows, and whether there are enough of them (for `cmkd run`, `cch`,
+ * `sweep`, and `data validate` / `describe`, which warn with the same floors). Pure functions: the
+ * caller reports the warnings; only the floor below which nothing the run measures means anything is
  * an error (overridable with --allow-small).
  */
-import { repeatedSplits, stratifiedKFoldSplits, type MultimodalDataset, type Split } from '../data/index.js';
+import { repeatedSplits, stratifiedKFoldSplits } from './split.js';
+import type { MultimodalDataset, Split } from './types.js';
 import { CmkdError } from '../util/errors.js';
 
 /**

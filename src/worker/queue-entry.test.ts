@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { workerErrors } from './queue-worker.js';
+import { workerErrors } from './queue-entry.js';
 
 describe("a worker's error lines", () => {
   it('says a job withdrawn by its submitter once, in words, however often BullMQ reports it; other errors as they are', () => {
