@@ -132,15 +132,19 @@ function modeCount(values: Float32Array): number {
   return best;
 }
 
+/** The task as a summary names it (without reading any column: `cmkd data validate` prints only this). */
+export function taskSummary(ds: MultimodalDataset): DatasetSummary['task'] {
+  return ds.task.kind === 'classification'
+    ? { kind: 'classification', classes: ds.task.classes.slice() }
+    : { kind: 'regression', target: ds.task.target };
+}
+
 export function describeDataset(ds: MultimodalDataset): DatasetSummary {
   const leaks = labelLeaks(ds);
   const out: DatasetSummary = {
     name: ds.name,
     n: ds.n,
-    task:
-      ds.task.kind === 'classification'
-        ? { kind: 'classification', classes: ds.task.classes.slice() }
-        : { kind: 'regression', target: ds.task.target },
+    task: taskSummary(ds),
     modalities: ds.modalities.map((m) => {
       const columns = columnStats(m, ds.n);
       return {

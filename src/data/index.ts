@@ -42,6 +42,7 @@ export {
 } from './validate.js';
 export {
   describeDataset,
+  taskSummary,
   columnStats,
   NEAR_CONSTANT_SHARE,
   type ColumnSummary,

@@ -3,6 +3,7 @@ import {
   describeDataset,
   datasetWarnings,
   rowFloors,
+  taskSummary,
   loadDataset,
   NEAR_CONSTANT_SHARE,
   type DatasetSummary,
@@ -137,7 +138,7 @@ export function register(program: Command): void {
       name: ds.name,
       n: ds.n,
       modalities: ds.modalities.map((m) => ({ name: m.name, kind: m.kind, shape: m.shape })),
-      task: describeDataset(ds).task,
+      task: taskSummary(ds),
       warnings: [...datasetWarnings(ds), ...rowFloors(ds).map((f) => f.refusal)],
     };
     // Warnings go to stderr (stdout is for the result; --json carries them in `warnings`).
