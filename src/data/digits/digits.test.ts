@@ -149,6 +149,24 @@ describe('loadDigits', () => {
     expect(new Set(Array.from(ds.labels.slice(0, 30))).size).toBeGreaterThan(5);
   });
 
+  it('past a skip, takes rows disjoint from every subsample of at most skip rows of the same seed', async () => {
+    const raw = await readRawDigits();
+    const first = new Set(stratifiedSubsample(raw.labels, raw.classCounts, 2000, 0));
+    // Nested in n: the 1,000-row subsample lies inside the 2,000-row one.
+    expect(Array.from(stratifiedSubsample(raw.labels, raw.classCounts, 1000, 0)).every((i) => first.has(i))).toBe(true);
+    for (const n of [2000, 1000, 150]) {
+      const later = stratifiedSubsample(raw.labels, raw.classCounts, n, 0, 2000);
+      expect(new Set(later).size).toBe(n);
+      expect(Array.from(later).filter((i) => first.has(i))).toEqual([]);
+    }
+    const twice = new Set(stratifiedSubsample(raw.labels, raw.classCounts, 2000, 0, 2000));
+    expect(Array.from(stratifiedSubsample(raw.labels, raw.classCounts, 2000, 0, 4000)).filter((i) => twice.has(i))).toEqual([]);
+    const spec = await loadDigits({ ...parseDigitsSpec('digits?n=100&skip=2000&modalities=blocks'), cache: false });
+    expectSameDataset(spec, await loadDigits({ n: 100, skip: 2000, modalities: ['blocks'], cache: false }));
+    expect(spec.description).toMatch(/after the first 2000 of the seed's order/);
+    await expect(loadDigits({ n: 2000, skip: 8001, cache: false })).rejects.toThrow(/skip must be an integer from 0 to 8000/);
+  });
+
   it('is a pure function of its seed', async () => {
     const again = await loadDigits({ n: 300, seed: 5, cache: false });
     const same = await loadDigits({ n: 300, seed: 5, cache: false });

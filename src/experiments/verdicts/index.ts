@@ -157,6 +157,12 @@ export const verdictsExperiment: ExperimentDefinition = {
       parse: parseNumbers('--image-rows'),
     },
     {
+      flags: '--replicates <list>',
+      key: 'replicates',
+      description: `digits skips at which every evaluation source is drawn again on fresh rows (disjoint from every other source's digits; Gaussian settings redrawn), all evaluation (default ${list(d.replicates) || 'none'}; none: no replicate)`,
+      parse: parseNumbers('--replicates'),
+    },
+    {
       flags: '--regime-students <list>',
       key: 'regimeStudents',
       description: `table views that are in turn the students of the noisy-labels, few-rows and weak sources (default ${list(d.regimeStudents)})`,

@@ -25,9 +25,11 @@
  *
  * Each run is one *source* (a dataset variant with its student); sources are assigned to the
  * development or the evaluation half by their place in the plan (halvesOf), before any scoring.
+ * Replicates (`replicates`) draw every evaluation source again on fresh data: variant, source and
+ * folder carry `@r<k>` / `-r<k>`, and all are evaluation.
  */
 import { loadDataset, type Modality, type MultimodalDataset } from '../../data/index.js';
-import { DIGITS_MODALITIES, type DigitsModalityName } from '../../data/digits/index.js';
+import { DIGITS_MODALITIES, DIGITS_TOTAL, type DigitsModalityName } from '../../data/digits/index.js';
 import { sigmaTag } from '../../data/digits/views.js';
 import { check } from '../../util/errors.js';
 import { makeRng } from '../../util/rng.js';
@@ -79,6 +81,7 @@ export function planVerdicts(
     | 'weakPixels'
     | 'imageRows'
     | 'regimeStudents'
+    | 'replicates'
   >,
 ): VerdictsRun[] {
   const runs: Omit<VerdictsRun, 'half'>[] = [];
@@ -124,7 +127,30 @@ export function planVerdicts(
       add('gaussian', variant, student, [teacher], folder(`gaussian-${s.id}-${student}`), variant);
     }
   }
-  return halvesOf(runs);
+  const planned = halvesOf(runs);
+  return [...planned, ...o.replicates.flatMap((_, i) => planned.filter((r) => r.half === 'evaluation').map((r) => replicateOf(r, i + 1)))];
+}
+
+/** The k-th replicate of an evaluation run: the same variant on fresh data. */
+function replicateOf(r: VerdictsRun, k: number): VerdictsRun {
+  return {
+    ...r,
+    variant: `${r.variant}${REPLICATE_MARK}${k}`,
+    source: `${r.source}${REPLICATE_MARK}${k}`,
+    dir: `${r.dir}-r${k}`,
+    replicate: k,
+  };
+}
+
+/** What separates a variant from its replicate number. */
+const REPLICATE_MARK = '@r';
+
+/** A variant's base and replicate (0: the plan's first draw). */
+export function replicateOfVariant(variant: string): { base: string; replicate: number } {
+  const i = variant.lastIndexOf(REPLICATE_MARK);
+  return i < 0
+    ? { base: variant, replicate: 0 }
+    : { base: variant.slice(0, i), replicate: Number(variant.slice(i + REPLICATE_MARK.length)) };
 }
 
 /**
@@ -219,6 +245,7 @@ export function checkSources(o: VerdictsOptions): void {
     `verdicts: --image-rows makes ${IMAGE_STUDENT} the student; --views cannot list it`,
     'invalid-option',
   );
+  checkReplicates(o);
   const regimes = o.labelNoise.length + o.fewRows.length + o.weakNoise.length;
   if (regimes > 0) {
     check(o.regimeStudents.length > 0, 'verdicts: --regime-students names no view', 'invalid-option');
@@ -235,6 +262,24 @@ export function checkSources(o: VerdictsOptions): void {
       'invalid-option',
     );
   }
+}
+
+/**
+ * Replicate skips: increasing, each at least the plan's largest digits subsample past the one before
+ * (0 for the first draw), the last within the 10,000 digits, so that every replicate's digits are
+ * disjoint from the first draw's and from each other's.
+ */
+function checkReplicates(o: VerdictsOptions): void {
+  const rows = Math.max(o.n, ...o.imageRows, ...o.fewRows);
+  const skips = o.replicates;
+  skips.forEach((s, i) => {
+    const floor = i === 0 ? rows : skips[i - 1] + rows;
+    check(
+      Number.isInteger(s) && s >= floor && s + rows <= DIGITS_TOTAL,
+      `verdicts: --replicates must be increasing digits skips, each at least ${rows} (the plan's largest digits sample) past the one before, the last at most ${DIGITS_TOTAL - rows}; got ${skips.join(',')}`,
+      'invalid-option',
+    );
+  });
 }
 
 /**
@@ -290,37 +335,41 @@ export async function variantDataset(
   o: Omit<VerdictsOptions, 'outDir'>,
   io: { onProgress?: ProgressFn; signal?: AbortSignal } = {},
 ): Promise<MultimodalDataset> {
-  if (variant === VIEWS_VARIANT) {
-    return loadDataset('digits', { digits: { n: o.n, modalities: o.views as DigitsModalityName[] }, ...io });
-  }
-  if (variant === DEGRADED_VARIANT) {
+  const { base, replicate } = replicateOfVariant(variant);
+  check(Number.isInteger(replicate) && replicate >= 0 && replicate <= o.replicates.length, `verdicts: unknown replicate in '${variant}'`);
+  // A replicate draws the digits past its skip (rows no other source has) and the Gaussian data with seed + k.
+  const skip = replicate > 0 ? o.replicates[replicate - 1] : 0;
+  const digits = (n: number, modalities: DigitsModalityName[], blur?: { pixels: number[] }) =>
+    loadDataset('digits', { digits: { n, modalities, ...(blur ? { blur } : {}), ...(skip > 0 ? { skip } : {}) }, ...io });
+  if (base === VIEWS_VARIANT) return digits(o.n, o.views as DigitsModalityName[]);
+  if (base === DEGRADED_VARIANT) {
     const modalities = ['pixels', ...o.degradedStudents] as DigitsModalityName[];
-    const ds = await loadDataset('digits', { digits: { n: o.n, modalities, blur: { pixels: o.blur } }, ...io });
+    const ds = await digits(o.n, modalities, { pixels: o.blur });
     const pixels = ds.modalities.find((m) => m.name === 'pixels')!;
     const noised = o.noise.map((sd, j) => noisyModality(pixels, sd, 1009 * (o.seed + 1) + j));
     // The clean pixels view only serves to build the degraded teachers.
     return { ...ds, name: 'digits-degraded', modalities: [...ds.modalities.filter((m) => m !== pixels), ...noised] };
   }
-  const regime = await regimeDataset(variant, o, io);
+  const regime = await regimeDataset(base, o, digits);
   if (regime) return regime;
-  check(variant.startsWith(GAUSSIAN_PREFIX), `verdicts: unknown variant '${variant}'`);
-  const id = variant.slice(GAUSSIAN_PREFIX.length);
+  check(base.startsWith(GAUSSIAN_PREFIX), `verdicts: unknown variant '${variant}'`);
+  const id = base.slice(GAUSSIAN_PREFIX.length);
   const setting = gaussianSettings(o.gaussianSettings).find((s) => s.id === id);
   check(setting !== undefined, `verdicts: unknown Gaussian setting '${id}'`);
-  return gaussianDataset(setting!, o.gaussianN, o.gaussianP, o.seed);
+  return gaussianDataset(setting!, o.gaussianN, o.gaussianP, o.seed + replicate);
 }
 
 /** The digits of a regime variant where KD is known to help (noisy labels, few rows, a weak student); null for another variant. */
 async function regimeDataset(
   variant: string,
   o: Omit<VerdictsOptions, 'outDir'>,
-  io: { onProgress?: ProgressFn; signal?: AbortSignal },
+  digits: (n: number, modalities: DigitsModalityName[]) => Promise<MultimodalDataset>,
 ): Promise<MultimodalDataset | null> {
   const modalities = o.views as DigitsModalityName[];
   const level = (prefix: string) => Number(variant.slice(prefix.length));
   if (variant.startsWith(NOISY_LABELS_PREFIX)) {
     const eta = level(NOISY_LABELS_PREFIX);
-    const ds = await loadDataset('digits', { digits: { n: o.n, modalities }, ...io });
+    const ds = await digits(o.n, modalities);
     const classes = ds.task.kind === 'classification' ? ds.task.classes.length : 0;
     const labels = noisyLabels(ds.labels as Int32Array, classes, eta, 2003 * (o.seed + 1) + Math.round(1000 * eta));
     // The models learn from the flipped labels; the test scores them against the true ones (testLabels).
@@ -334,17 +383,17 @@ async function regimeDataset(
   }
   if (variant.startsWith(IMAGE_PREFIX)) {
     const n = level(IMAGE_PREFIX);
-    const ds = await loadDataset('digits', { digits: { n, modalities: [...modalities, IMAGE_STUDENT as DigitsModalityName] }, ...io });
+    const ds = await digits(n, [...modalities, IMAGE_STUDENT as DigitsModalityName]);
     return { ...ds, name: `digits-textured-${n}` };
   }
   if (variant.startsWith(FEW_PREFIX)) {
     const n = level(FEW_PREFIX);
-    const ds = await loadDataset('digits', { digits: { n, modalities }, ...io });
+    const ds = await digits(n, modalities);
     return { ...ds, name: `digits-few-${n}` };
   }
   if (variant.startsWith(WEAK_PIXELS_PREFIX)) {
     const sd = level(WEAK_PIXELS_PREFIX);
-    const ds = await loadDataset('digits', { digits: { n: o.n, modalities }, ...io });
+    const ds = await digits(o.n, modalities);
     const pixels = ds.modalities.find((m) => m.name === 'pixels')!;
     const weak = noisyModality(pixels, sd, 4001 * (o.seed + 1) + Math.round(1000 * sd));
     return { ...ds, name: `digits-weak-pixels-${sd}`, modalities: [...ds.modalities, weak] };
@@ -354,7 +403,7 @@ async function regimeDataset(
     const i = o.weakNoise.indexOf(r);
     check(i >= 0, `verdicts: unknown weak-student level '${variant}'`);
     const view = regimeStudent(o, i);
-    const ds = await loadDataset('digits', { digits: { n: o.n, modalities }, ...io });
+    const ds = await digits(o.n, modalities);
     const clean = ds.modalities.find((m) => m.name === view)!;
     const weak = noisyTable(clean, r, weakName(view, r), 3001 * (o.seed + 1) + i);
     // The clean view of the weak student is left out: its teachers are the other views.

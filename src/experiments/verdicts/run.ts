@@ -22,7 +22,7 @@ import { toCsv, writeFileAtomic, writeJsonAtomic } from '../../util/fs.js';
 import { stripUndefined } from '../cch-digits/common.js';
 import type { ExperimentContext } from '../types.js';
 import { verdictsFigure } from './figures.js';
-import { checkSources, pairCount, planVerdicts, variantDataset } from './pairs.js';
+import { checkSources, pairCount, planVerdicts, replicateOfVariant, variantDataset } from './pairs.js';
 import { calibrate, chooseOnDevelopment, developmentScores, gainOutcomes } from './calibration.js';
 import { scoreVerdicts } from './score.js';
 import { verdictsSummary } from './summary.js';
@@ -66,6 +66,7 @@ export const VERDICTS_DEFAULTS: Omit<VerdictsOptions, 'outDir'> = {
   weakPixels: [0.5, 1],
   imageRows: [2000, 1000],
   regimeStudents: ['blocks', 'profiles', 'fourier'],
+  replicates: [2000, 4000, 6000],
   repeats: 10,
   budget: { ...BUDGET_PRESETS.quick, repeats: 10 },
   combos: [...VERDICTS_COMBOS],
@@ -87,6 +88,7 @@ export const VERDICTS_QUICK: Partial<VerdictsOptions> = {
   weakNoise: [],
   weakPixels: [],
   imageRows: [],
+  replicates: [],
   budget: {
     ...BUDGET_PRESETS.quick,
     repeats: 3,
@@ -278,6 +280,8 @@ async function verdicts(
     ? rows.filter((r) => r.half === 'evaluation' && r.representation === choice.representation && r.estimator === choice.estimator)
     : [];
   const evaluation = evaluationRows.length ? calibrate(evaluationRows) : null;
+  const evaluationByVariant =
+    evaluation && o.replicates.length ? calibrate(evaluationRows.map((r) => ({ ...r, source: replicateOfVariant(r.source).base }))) : null;
   await writeFileAtomic(files[0], toCsv(table as unknown as Record<string, unknown>[]));
   const result: VerdictsResult = {
     experiment: 'verdicts',
@@ -293,6 +297,7 @@ async function verdicts(
     development,
     choice,
     evaluation,
+    evaluationByVariant,
     gainOutcomes: gainOutcomes(rows),
     calls,
     wallSeconds: (Date.now() - started) / 1000,

@@ -125,7 +125,7 @@ export function verdictsSummary(r: VerdictsResult): string {
     "A pair's verdict is *decided* when its margin interval excludes 0 (helps above, hurts below); its KD gain (headline metric, paired with the no-KD student per split) is a *clear gain* or *clear loss* when its 95% interval (src/metrics/gains.ts: the plain factor on disjoint k-fold test parts, Nadeau–Bengio corrected where splits overlap) excludes 0. " +
       "*Balanced accuracy* is the mean of the recall on clear gains ('helps') and on clear losses ('hurts'), an undecided verdict counted as wrong; *coverage* the share of clear effects decided. " +
       'Ranking, per student with ≥ 3 teachers: Spearman(score, mean gain), median over students, and top-1, the share of students whose top-scoring teacher gave the best gain. ' +
-      "Intervals: 95% percentile cluster bootstrap by source (2000 draws); *verdict − rule* is the verdict's lead on the same draws.",
+      `Intervals: ${Math.round(100 * (r.evaluation?.bootstrap.level ?? 0.95))}% percentile cluster bootstrap by source (${r.evaluation?.bootstrap.draws ?? 2000} draws); *verdict − rule* is the verdict's lead on the same draws.`,
     '',
     '## Development: choosing the representation × estimator',
     '',
@@ -150,6 +150,16 @@ export function verdictsSummary(r: VerdictsResult): string {
         ]
       : []),
     targetSentence(r),
+    ...(r.evaluationByVariant
+      ? [
+          '',
+          `The same evaluation, the bootstrap drawing the ${r.evaluationByVariant.sources} variants (a source with its replicates, which share its settings) instead of the ${r.evaluation?.sources} sources:`,
+          '',
+          md(EVALUATION_HEADER),
+          md(EVALUATION_HEADER.map(() => '---')),
+          ...evaluationRows(r.evaluationByVariant).map(md),
+        ]
+      : []),
     '',
     '## How the gains ended',
     '',

@@ -48,6 +48,13 @@ export interface VerdictsOptions {
   imageRows: number[];
   /** Table views that are, in turn, the students of the noisy-labels, few-rows and weak sources (teachers: the other --views). */
   regimeStudents: string[];
+  /**
+   * Replicates of the evaluation half: for each skip s, every evaluation source again on fresh digits (the rows
+   * of each class's seeded order after the first s, src/data/digits `skip`: disjoint from every digits row of
+   * the plan's other sources) and, for the Gaussian settings, fresh draws (seed + k for the k-th replicate).
+   * All evaluation. Empty: none.
+   */
+  replicates: number[];
   /** Repeated splits per run (≥ 2 for a gain interval). */
   repeats: number;
   /** The run budget every pair is trained under (the run's 'quick' budget with `repeats`). */
@@ -75,6 +82,8 @@ export interface VerdictsRun {
   teachers: string[];
   /** Run folder, relative to the experiment's. */
   dir: string;
+  /** The replicate of an evaluation source (1-based, `replicates`); absent for the plan's first draw. */
+  replicate?: number;
 }
 
 /** One teacher → student pair under one representation × estimator. */
@@ -158,6 +167,11 @@ export interface VerdictsResult {
   choice: DevelopmentScore | null;
   /** The chosen combination's verdict against the comparators on evaluation pairs only; null without a choice. */
   evaluation: CalibrationRecord | null;
+  /**
+   * With replicates: the same evaluation with the bootstrap drawing variants (a source with its
+   * replicates, which share its variant's settings) instead of sources; null without replicates.
+   */
+  evaluationByVariant: CalibrationRecord | null;
   /** How the gains ended at the run's fixed split count, each pair once (all halves). */
   gainOutcomes: Record<string, number>;
   calls: VerdictsCall[];

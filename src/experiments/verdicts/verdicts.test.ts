@@ -92,9 +92,23 @@ describe('verdicts experiment', () => {
     expect(table[1]).toMatchObject({ agreed: 2, checkable: 2, decided: 2, agreement: 1 });
   });
 
-  it('plans the measured calibration by default: 100 pairs in 34 sources, 17 per half, every family in both halves; a few with --quick', () => {
-    const runs = planVerdicts(VERDICTS_DEFAULTS);
+  it('plans the measured calibration by default: 100 pairs in 34 sources, 17 per half, every family in both halves, then 3 replicates of the evaluation half; a few with --quick', () => {
+    const all = planVerdicts(VERDICTS_DEFAULTS);
+    expect(pairCount(all)).toBe(250);
+    const runs = all.filter((r) => r.replicate === undefined);
+    expect(runs).toEqual(planVerdicts({ ...VERDICTS_DEFAULTS, replicates: [] }));
     expect(pairCount(runs)).toBe(100);
+    // Each replicate: the 17 evaluation sources again (50 pairs), all evaluation, in the plan's order after the first draw.
+    const evaluation = runs.filter((r) => r.half === 'evaluation');
+    for (const k of [1, 2, 3]) {
+      const rep = all.filter((r) => r.replicate === k);
+      expect(rep.map((r) => [r.variant, r.source, r.dir, r.student, r.teachers, r.half])).toEqual(
+        evaluation.map((r) => [`${r.variant}@r${k}`, `${r.source}@r${k}`, `${r.dir}-r${k}`, r.student, r.teachers, 'evaluation']),
+      );
+    }
+    expect(all.slice(0, runs.length)).toEqual(runs);
+    expect(new Set(all.map((r) => r.dir)).size).toBe(all.length);
+    expect(new Set(all.map((r) => r.source)).size).toBe(34 + 3 * 17);
     const variants = new Set(runs.map((r) => r.variant.split(':')[0]));
     expect([...variants]).toEqual([
       'digits-textured',
@@ -129,6 +143,41 @@ describe('verdicts experiment', () => {
     ]);
   });
 
+  it('draws a replicate on digits no other source has, and Gaussian data with the next seed', async () => {
+    const o = {
+      ...VERDICTS_DEFAULTS,
+      n: 300,
+      views: ['blocks', 'profiles'],
+      imageRows: [],
+      fewRows: [],
+      weakPixels: [],
+      replicates: [300, 600],
+    };
+    const first = await variantDataset('digits-views', o);
+    const [r1, r2] = await Promise.all([variantDataset('digits-views@r1', o), variantDataset('digits-views@r2', o)]);
+    const rowsOf = (ds: typeof first) => {
+      const blocks = ds.modalities[0];
+      const p = blocks.shape[0];
+      return new Set(Array.from({ length: ds.n }, (_, i) => Array.from(blocks.data.subarray(i * p, (i + 1) * p)).join(',')));
+    };
+    const [a, b, c] = [rowsOf(first), rowsOf(r1), rowsOf(r2)];
+    // Identical feature rows are possible for distinct digits (a few), not for the same digits drawn again.
+    const shared = (x: Set<string>, y: Set<string>) => [...x].filter((k) => y.has(k)).length;
+    expect(shared(a, b)).toBeLessThan(5);
+    expect(shared(b, c)).toBeLessThan(5);
+    const weak = await variantDataset('digits-weak:1@r1', { ...o, weakNoise: [1], regimeStudents: ['blocks'] });
+    expect(weak.modalities.map((m) => m.name)).toEqual(['profiles', 'blocks_noise1']);
+    const setting = gaussianSettings(o.gaussianSettings)[0];
+    const g = await variantDataset(`gaussian:${setting.id}@r2`, o);
+    expect(g.modalities[0].data).toEqual(gaussianDataset(setting, o.gaussianN, o.gaussianP, o.seed + 2).modalities[0].data);
+    await expect(variantDataset('digits-views@r3', o)).rejects.toThrow(/unknown replicate/);
+    expect(() => checkSources({ ...o, outDir: 'x', replicates: [200] })).toThrow(
+      /--replicates must be increasing digits skips, each at least 300/,
+    );
+    expect(() => checkSources({ ...o, outDir: 'x', replicates: [300, 500] })).toThrow(/--replicates/);
+    expect(() => checkSources({ ...o, outDir: 'x', replicates: [9800] })).toThrow(/the last at most 9700/);
+  });
+
   it('builds an image-student source: the textured view beside the teacher views, on the digits count it names', async () => {
     const ds = await variantDataset('digits-textured:300', { ...VERDICTS_DEFAULTS, views: ['blocks', 'profiles'] });
     expect([ds.name, ds.n, ds.modalities.map((m) => m.name)]).toEqual(['digits-textured-300', 300, ['blocks', 'profiles', 'textured']]);
@@ -145,6 +194,7 @@ describe('verdicts experiment', () => {
       weakNoise: [1, 2],
       weakPixels: [0.5],
       regimeStudents: ['blocks', 'profiles'],
+      replicates: [],
     };
     const runs = planVerdicts(o);
     const regime = runs.filter((r) => ['noisy-labels', 'few', 'weak'].includes(r.family));
