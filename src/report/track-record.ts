@@ -27,6 +27,8 @@ export interface RuleRecord {
   recallGain: number | null;
   recallLoss: number | null;
   coverage: number | null;
+  /** Of the rule's decided answers on clear effects, the share with the measured gain's sign (its precision; null when it decided none). */
+  rightWhenDecided?: Interval;
   /** The criterion's balanced accuracy minus this rule's, on the same draws (null for the criterion itself). */
   criterionLead: Interval | null;
   /** Median within-student Spearman(score, gain) and top-1 hit rate; null for rules that do not rank. */
@@ -72,9 +74,17 @@ export function trackRecordTable(t: TrackRecordFile = VERDICTS_TRACK_RECORD): Ta
     id: 'verdict-track-record',
     caption:
       `How far to trust the verdict: on the ${e.pairs} evaluation pairs of \`cmkd experiment verdicts\` (${e.sources} sources held out from choosing the default ${t.representation} × ${t.estimator}; ${e.clearGains} clear KD gains, ${e.clearLosses} clear losses; ${t.settings}), ` +
-      `the verdict against simple rules. Sign: balanced accuracy over clear effects (undecided = wrong) with its ${level}% cluster-bootstrap interval by source; ranking, over ${e.rankedStudents} students with ≥ 3 teachers: median Spearman(score, gain) and the share whose top-scoring teacher gave the best gain.`,
-    header: ['rule', 'balanced accuracy', 'coverage', 'verdict − rule', 'Spearman (ranking)', 'top-1'],
-    rows: e.rules.map((r) => [r.rule, est(r.balancedAccuracy), r.coverage, est(r.criterionLead), est(r.spearman), est(r.topOne)]),
+      `the verdict against simple rules. Sign: balanced accuracy over clear effects (undecided = wrong) with its ${level}% cluster-bootstrap interval by source, the share of clear effects a rule decides (coverage), and how often its decided answers have the measured gain's sign; ranking, over ${e.rankedStudents} students with ≥ 3 teachers: median Spearman(score, gain) and the share whose top-scoring teacher gave the best gain.`,
+    header: ['rule', 'balanced accuracy', 'coverage', 'right when decided', 'verdict − rule', 'Spearman (ranking)', 'top-1'],
+    rows: e.rules.map((r) => [
+      r.rule,
+      est(r.balancedAccuracy),
+      r.coverage,
+      est(r.rightWhenDecided ?? null),
+      est(r.criterionLead),
+      est(r.spearman),
+      est(r.topOne),
+    ]),
     formats: { coverage: { percent: true, digits: 0 }, 'verdict − rule': { signed: true } },
   });
 }

@@ -365,7 +365,9 @@ describe('the run report: the verdict track record', () => {
     // An interval cell where the score is defined, an empty cell where it is not (e.g. no clear gain: no balanced accuracy).
     const cell = (x: { value: number | null; lo: number | null; hi: number | null } | null) =>
       x && x.value !== null ? { value: x.value, ci: [x.lo, x.hi] } : null;
-    expect(t.rows.map((r) => [r[1], r[4]])).toEqual(e.rules.map((r) => [cell(r.balancedAccuracy), cell(r.spearman)]));
+    expect(t.rows.map((r) => [r[1], r[3], r[5]])).toEqual(
+      e.rules.map((r) => [cell(r.balancedAccuracy), cell(r.rightWhenDecided ?? null), cell(r.spearman)]),
+    );
     expect(t.caption).toContain(`${e.clearGains} clear KD gains, ${e.clearLosses} clear losses`);
     expect(blocks[at('teachers') + 1].text).toMatch(/^Sign: .* Ranking: /);
   });

@@ -107,6 +107,16 @@ describe('verdict calibration', () => {
     const sources = withInterval(rows, draws, (rs) => rs.filter((r) => r.source.startsWith('a')).length / rs.length);
     expect(sources.value).toBeCloseTo(1 / 3, 12);
     expect(sources.lo!).toBeLessThan(sources.hi!);
+    // Drawn by a coarser cluster (a and b one cluster): a draw takes both sources together, each kept apart.
+    const byGroup = clusterDraws(rows, { draws: 50, seed: 1 }, (r) => (r.source === 'c' ? 'c' : 'ab'));
+    for (const d of byGroup) {
+      // Every copy of a comes with its b (same draw index), and each copy keeps its 3 pairs.
+      for (const r of d.filter((x) => x.source.startsWith('a#')))
+        expect(d.filter((x) => x.source === `b#${r.source.slice(2)}`)).toHaveLength(3);
+      expect(d.filter((x) => x.source.startsWith('a#'))).toHaveLength(d.filter((x) => x.source.startsWith('b#')).length);
+    }
+    // Two clusters a draw: c twice (6 pairs), ab and c (9), ab twice (12).
+    expect(new Set(byGroup.map((d) => d.length))).toEqual(new Set([6, 9, 12]));
   });
 
   it('meets the target only when it beats every comparator on the draws, and can fail', () => {

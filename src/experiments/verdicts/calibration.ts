@@ -5,7 +5,7 @@
  *
  * - Sign: balanced accuracy over clear effects, the mean of the recall on clear gains ('helps')
  *   and on clear losses ('hurts'); an undecided verdict counts as wrong; coverage (the share of
- *   clear effects the rule decided) beside it.
+ *   clear effects the rule decided) and the share of its decided answers that are right beside it.
  * - Ranking, per student with ≥ 3 teachers: Spearman(score, gain) (median over students) and
  *   top-1 (the top-scoring teacher is the best-gain teacher; share of students).
  * - Comparators on the same pairs: always hurts, always helps, the teacher's test score above
@@ -72,6 +72,8 @@ export interface SignScore {
   balancedAccuracy: number;
   /** Clear effects the rule decided, over clear effects. */
   coverage: number;
+  /** Decided answers on clear effects with the gain's sign, over decided answers on clear effects (NaN when none). */
+  rightWhenDecided: number;
 }
 
 const share = (a: number, b: number) => (b > 0 ? a / b : Number.NaN);
@@ -83,13 +85,15 @@ export function signScore(rows: readonly CalibrationRow[], sign: SignRule): Sign
   const recallGain = share(gains.filter((r) => sign(r) === 1).length, gains.length);
   const recallLoss = share(losses.filter((r) => sign(r) === -1).length, losses.length);
   const clear = [...gains, ...losses];
+  const decided = clear.filter((r) => sign(r) !== 0);
   return {
     clearGains: gains.length,
     clearLosses: losses.length,
     recallGain,
     recallLoss,
     balancedAccuracy: (recallGain + recallLoss) / 2,
-    coverage: share(clear.filter((r) => sign(r) !== 0).length, clear.length),
+    coverage: share(decided.length, clear.length),
+    rightWhenDecided: share(decided.filter((r) => sign(r) === clearSign(r)).length, decided.length),
   };
 }
 
@@ -136,19 +140,26 @@ export type { BootstrapOptions, CalibrationRecord, Interval, RuleRecord };
  */
 export const CALIBRATION_BOOTSTRAP: BootstrapOptions = { draws: 2000, seed: 27, level: 0.99 };
 
+/** What the bootstrap draws whole: by default a pair's source. */
+export type ClusterOf = (r: CalibrationRow) => string;
+
 /**
- * Resamples of the rows by source: each draw takes as many sources as there are, with
- * replacement, and all the rows of each; a source drawn twice enters twice, as distinct sources
- * (so its students stay distinct students).
+ * Resamples of the rows by cluster (by default the source): each draw takes as many clusters as
+ * there are, with replacement, and all the rows of each; a cluster drawn twice enters twice, its
+ * sources renamed apart (so its students stay distinct students).
  */
-export function clusterDraws(rows: readonly CalibrationRow[], o: BootstrapOptions): CalibrationRow[][] {
-  const sources = [...new Set(rows.map((r) => r.source))];
-  const bySource = new Map(sources.map((s) => [s, rows.filter((r) => r.source === s)]));
+export function clusterDraws(
+  rows: readonly CalibrationRow[],
+  o: BootstrapOptions,
+  clusterOf: ClusterOf = (r) => r.source,
+): CalibrationRow[][] {
+  const clusters = [...new Set(rows.map(clusterOf))];
+  const byCluster = new Map(clusters.map((c) => [c, rows.filter((r) => clusterOf(r) === c)]));
   const rng = makeRng(o.seed);
   return Array.from({ length: o.draws }, () =>
-    Array.from({ length: sources.length }, (_, k) => {
-      const s = sources[rng.int(sources.length)];
-      return bySource.get(s)!.map((r) => ({ ...r, source: `${s}#${k}` }));
+    Array.from({ length: clusters.length }, (_, k) => {
+      const c = clusters[rng.int(clusters.length)];
+      return byCluster.get(c)!.map((r) => ({ ...r, source: `${r.source}#${k}` }));
     }).flat(),
   );
 }
@@ -177,8 +188,9 @@ export function calibrate(
   rows: readonly CalibrationRow[],
   o: BootstrapOptions = CALIBRATION_BOOTSTRAP,
   rules: readonly CalibrationRule[] = CALIBRATION_RULES,
+  clusterOf?: ClusterOf,
 ): CalibrationRecord {
-  const draws = clusterDraws(rows, o);
+  const draws = clusterDraws(rows, o, clusterOf);
   const ba = (rule: CalibrationRule) => (rs: readonly CalibrationRow[]) => signScore(rs, rule.sign).balancedAccuracy;
   const criterion = rules[0];
   const records = rules.map((rule, i): RuleRecord => {
@@ -189,6 +201,7 @@ export function calibrate(
       recallGain: orNull(s.recallGain),
       recallLoss: orNull(s.recallLoss),
       coverage: orNull(s.coverage),
+      rightWhenDecided: withInterval(rows, draws, (rs) => signScore(rs, rule.sign).rightWhenDecided, o.level),
       criterionLead: i === 0 ? null : withInterval(rows, draws, (rs) => ba(criterion)(rs) - ba(rule)(rs), o.level),
       spearman: rule.rank ? withInterval(rows, draws, (rs) => withinStudentSpearman(rs, rule.rank!), o.level) : null,
       topOne: rule.rank ? withInterval(rows, draws, (rs) => topOneHitRate(rs, rule.rank!), o.level) : null,

@@ -23,7 +23,14 @@ import { stripUndefined } from '../cch-digits/common.js';
 import type { ExperimentContext } from '../types.js';
 import { verdictsFigure } from './figures.js';
 import { checkSources, pairCount, planVerdicts, replicateOfVariant, variantDataset } from './pairs.js';
-import { calibrate, chooseOnDevelopment, developmentScores, gainOutcomes } from './calibration.js';
+import {
+  CALIBRATION_BOOTSTRAP,
+  CALIBRATION_RULES,
+  calibrate,
+  chooseOnDevelopment,
+  developmentScores,
+  gainOutcomes,
+} from './calibration.js';
 import { scoreVerdicts } from './score.js';
 import { verdictsSummary } from './summary.js';
 import type { VerdictsCall, VerdictsCombo, VerdictsOptions, VerdictsPairRow, VerdictsResult, VerdictsRun } from './types.js';
@@ -49,7 +56,9 @@ export const VERDICTS_COMBOS: readonly VerdictsCombo[] = [
  * The noisy-labels rates: the first six, then six more appended (plan order fixes each source's
  * student and half, so appending leaves the earlier sources where they were): clear gains were then
  * 15 of the 44 clear effects (8 of 18 on evaluation, 7 of 26 on development), where the first six
- * gave 7 of 35; the calibration needs effects of both signs.
+ * gave 7 of 35; the calibration needs effects of both signs. Then the second look: three
+ * replicates of the 17 evaluation sources on fresh data (150 more pairs, 250 in all; 15 min 43 s
+ * wall, 1,681 s CPU on --workers 2 for the new pairs), scored at 99% (calibration.ts).
  */
 export const VERDICTS_DEFAULTS: Omit<VerdictsOptions, 'outDir'> = {
   n: 2000,
@@ -174,7 +183,11 @@ export function trackRecordOf(r: VerdictsResult, evaluationRows: readonly Verdic
   const families = [...new Set(r.runs.map((x) => x.family))].join(', ');
   return {
     experiment: 'verdicts',
-    settings: `budget ${o.budget.name}, ${o.repeats} fixed splits per run, seed ${o.seed}; sources: ${families}`,
+    settings:
+      `budget ${o.budget.name}, ${o.repeats} fixed splits per run, seed ${o.seed}; sources: ${families}` +
+      (o.replicates.length
+        ? `; the evaluation sources drawn ${o.replicates.length + 1} times (${o.replicates.length} replicates on fresh data)`
+        : ''),
     representation: r.choice.representation,
     estimator: r.choice.representation === 'predicted' ? 'plug-in' : r.choice.estimator,
     halves: r.halves,
@@ -281,7 +294,9 @@ async function verdicts(
     : [];
   const evaluation = evaluationRows.length ? calibrate(evaluationRows) : null;
   const evaluationByVariant =
-    evaluation && o.replicates.length ? calibrate(evaluationRows.map((r) => ({ ...r, source: replicateOfVariant(r.source).base }))) : null;
+    evaluation && o.replicates.length
+      ? calibrate(evaluationRows, CALIBRATION_BOOTSTRAP, CALIBRATION_RULES, (r) => replicateOfVariant(r.source).base)
+      : null;
   await writeFileAtomic(files[0], toCsv(table as unknown as Record<string, unknown>[]));
   const result: VerdictsResult = {
     experiment: 'verdicts',

@@ -2,7 +2,8 @@
 import { rankingSentence, type CalibrationRecord, type Interval } from '../../report/track-record.js';
 
 export { rankingSentence };
-import { CALIBRATION_TARGET, type DevelopmentScore } from './calibration.js';
+import { CALIBRATION_RULES, CALIBRATION_TARGET, signScore, type DevelopmentScore } from './calibration.js';
+import { replicateOfVariant } from './pairs.js';
 import type { VerdictsResult, VerdictsScore } from './types.js';
 
 const pct = (x: number) => (Number.isFinite(x) ? `${(100 * x).toFixed(0)}%` : 'n/a');
@@ -58,6 +59,7 @@ export const EVALUATION_HEADER = [
   'balanced accuracy',
   'recall gains / losses',
   'coverage',
+  'right when decided',
   'verdict − rule',
   'Spearman (median)',
   'top-1',
@@ -69,6 +71,7 @@ export function evaluationRows(e: CalibrationRecord): string[][] {
     interval(r.balancedAccuracy),
     `${n2(r.recallGain)} / ${n2(r.recallLoss)}`,
     r.coverage === null ? 'n/a' : pct(r.coverage),
+    interval(r.rightWhenDecided ?? null),
     interval(r.criterionLead, signed),
     interval(r.spearman, signed),
     interval(r.topOne),
@@ -88,6 +91,21 @@ export function targetSentence(r: Pick<VerdictsResult, 'choice' | 'evaluation'>)
     `it leads ${beaten} of ${e.rules.length - 1} comparators by more than the interval of the lead. ` +
     `Target (≥ ${CALIBRATION_TARGET.balancedAccuracy} and above every comparator): ${e.meetsTarget ? 'met' : 'not met'}.`
   );
+}
+
+/** With replicates: the verdict's and the teacher-score rule's balanced accuracy on each draw of the evaluation sources alone (point values). */
+export function perDrawSentence(r: Pick<VerdictsResult, 'rows' | 'choice' | 'options'>): string | null {
+  if (!r.choice || !r.options.replicates.length) return null;
+  const c = r.choice;
+  const rows = r.rows.filter((x) => x.half === 'evaluation' && x.representation === c.representation && x.estimator === c.estimator);
+  const verdict = CALIBRATION_RULES[0];
+  const teacher = CALIBRATION_RULES.find((x) => x.name.startsWith("teacher's test score"))!;
+  const draws = [0, ...r.options.replicates.map((_, i) => i + 1)].map((k) => {
+    const rs = rows.filter((x) => replicateOfVariant(x.source).replicate === k);
+    const v = signScore(rs, verdict.sign);
+    return `${k === 0 ? 'first draw' : `replicate ${k}`} ${num(v.balancedAccuracy)} / ${num(signScore(rs, teacher.sign).balancedAccuracy)} (${v.clearGains} clear gains, ${v.clearLosses} clear losses)`;
+  });
+  return `Per draw of the evaluation sources, the verdict's balanced accuracy against the teacher-score rule's (point values): ${draws.join('; ')}.`;
 }
 
 export function verdictsSummary(r: VerdictsResult): string {
@@ -153,11 +171,13 @@ export function verdictsSummary(r: VerdictsResult): string {
     ...(r.evaluationByVariant
       ? [
           '',
-          `The same evaluation, the bootstrap drawing the ${r.evaluationByVariant.sources} variants (a source with its replicates, which share its settings) instead of the ${r.evaluation?.sources} sources:`,
+          `The same evaluation, the bootstrap drawing the ${new Set(r.halves.evaluation.map((s) => replicateOfVariant(s).base)).size} variants (a source with its replicates, which share its settings) instead of the ${r.evaluationByVariant.sources} sources:`,
           '',
           md(EVALUATION_HEADER),
           md(EVALUATION_HEADER.map(() => '---')),
           ...evaluationRows(r.evaluationByVariant).map(md),
+          '',
+          perDrawSentence(r) ?? '',
         ]
       : []),
     '',
