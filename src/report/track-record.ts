@@ -118,10 +118,14 @@ export function signSentence(e: CalibrationRecord): string {
   const best = others.reduce((a, b) => ((b.balancedAccuracy.value ?? -1) > (a.balancedAccuracy.value ?? -1) ? b : a));
   const leads = others.every((x) => (x.criterionLead?.lo ?? -Infinity) > 0);
   const ba = (x: Interval) => `${two(x.value)} [${two(x.lo)}, ${two(x.hi)}]`;
+  const right = cch.rightWhenDecided;
   return (
     `Sign: balanced accuracy ${ba(cch.balancedAccuracy)} against ${ba(best.balancedAccuracy)} for the best comparator (${best.rule}); ` +
     (leads
       ? 'the verdict leads every comparator beyond the interval of its lead.'
-      : 'the verdict does not lead every comparator beyond the interval of its lead.')
+      : 'the verdict does not lead every comparator beyond the interval of its lead.') +
+    (right && right.value !== null && cch.coverage !== null
+      ? ` A decided verdict ("helps" or "hurts") had the measured gain's sign on a share ${ba(right)} of the clear effects it decided; it decided ${Math.round(100 * cch.coverage)}% of them, and "uncertain" says nothing either way.`
+      : '')
   );
 }

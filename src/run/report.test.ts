@@ -370,6 +370,11 @@ describe('the run report: the verdict track record', () => {
     );
     expect(t.caption).toContain(`${e.clearGains} clear KD gains, ${e.clearLosses} clear losses`);
     expect(blocks[at('teachers') + 1].text).toMatch(/^Sign: .* Ranking: /);
+    // Where the user reads a verdict: how often a decided one was right, and how often it decides.
+    const c = e.rules[0];
+    expect(blocks[at('teachers') + 1].text).toContain(
+      `had the measured gain's sign on a share ${c.rightWhenDecided!.value!.toFixed(2)} [${c.rightWhenDecided!.lo!.toFixed(2)}, ${c.rightWhenDecided!.hi!.toFixed(2)}] of the clear effects it decided; it decided ${Math.round(100 * c.coverage!)}% of them`,
+    );
   });
 });
 
