@@ -201,6 +201,7 @@ describe('cmkd run (main job)', () => {
     const alone = await analyseTeachers({ ...o, outDir });
     const {
       dataset: _d,
+      task: _t,
       representation: _r,
       budget: _b,
       rows: _rows,

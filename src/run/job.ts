@@ -76,6 +76,7 @@ export async function analyseTeachers(o: RunOptions): Promise<TeacherAnalysis> {
   const result: TeacherAnalysis = {
     ...cch,
     dataset: p.ds.name,
+    task: p.ds.task.kind,
     representation: p.analysis.representation,
     budget: p.budget.name,
     rows: { train: split.train.length, val: split.val.length, heldOut: split.val.length + split.test.length },

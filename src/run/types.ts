@@ -93,6 +93,7 @@ export interface AnalysisSettings {
 /** `cmkd cch`: the run's CCH analysis alone, with the models it measured. */
 export interface TeacherAnalysis extends CchResult {
   dataset: string;
+  task: 'classification' | 'regression';
   representation: CchRepresentation;
   budget: string;
   /** Rows of repeat 1's split: models trained on `train`, selected on `val`; MI on the held-out (val + test) rows. */

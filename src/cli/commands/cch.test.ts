@@ -91,6 +91,11 @@ describe('cmkd cch', () => {
     const row = lines.find((l) => /^1\s+far/.test(l))!;
     expect(row).toMatch(/-?\d\.\d{3} \[-?\d\.\d{3}, -?\d\.\d{3}\]/);
     expect(r.stdout).toContain('ranking: far');
+    // How far to trust it: the calibration's track record, with the representation it was measured for.
+    const record = lines.find((l) => l.startsWith('track record'))!;
+    expect(record).toMatch(
+      /^track record \(cmkd experiment verdicts, \d+ held-out pairs\) \(measured for predicted × plug-in; this analysis uses output\): Sign: .* Ranking: /,
+    );
   });
 
   it('on predicted classes, says the terms are plug-in estimates and reuses the models of --out', async () => {
@@ -100,7 +105,7 @@ describe('cmkd cch', () => {
     const r = await far('--representation', 'predicted', '--bootstrap', '3', '--resume', '--json');
     expect(r.code).toBe(0);
     const res = JSON.parse(r.stdout);
-    expect(res).toMatchObject({ representation: 'predicted', settings: { method: 'plug-in (discrete)' } });
+    expect(res).toMatchObject({ task: 'classification', representation: 'predicted', settings: { method: 'plug-in (discrete)' } });
     expect(res.reusedStages.filter((s: string) => s.includes('cch'))).toEqual([]);
     expect(res.reusedStages).toHaveLength(6);
   });

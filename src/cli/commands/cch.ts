@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { initEngine } from '../../engine/index.js';
 import { miMethod, type Estimate } from '../../criteria/index.js';
+import { rankingSentence, signSentence, VERDICTS_TRACK_RECORD } from '../../report/index.js';
 import { analyseTeachers, type TeacherAnalysis } from '../../run/index.js';
 import { formatEstimate } from '../../util/format.js';
 import { emit, num, progressBars, table, warn } from '../output.js';
@@ -15,6 +16,19 @@ interface CchFlags extends DatasetFlags, SharedRunFlags {
 
 /** '2.18 [2.14, 2.23]', as the report writes an estimate; '—' when missing. */
 const withCi = (e: Estimate): string => formatEstimate(e.value, Number.isFinite(e.value) ? e.ci : null);
+
+/** How far to trust the verdicts and the ranking: the calibration's record, as the run report gives it (classification only, where it was measured). */
+function trackRecordLines(r: TeacherAnalysis): string[] {
+  const t = VERDICTS_TRACK_RECORD;
+  if (r.task !== 'classification' || !t.evaluation.rules.length) return [];
+  const other =
+    r.representation === t.representation
+      ? ''
+      : ` (measured for ${t.representation} × ${t.estimator}; this analysis uses ${r.representation})`;
+  return [
+    `track record (cmkd experiment verdicts, ${t.evaluation.pairs} held-out pairs)${other}: ${signSentence(t.evaluation)} ${rankingSentence(t.evaluation)}`,
+  ];
+}
 
 function human(r: TeacherAnalysis, outDir: string): string {
   const u = r.units;
@@ -48,6 +62,7 @@ function human(r: TeacherAnalysis, outDir: string): string {
     table(header, rows),
     '',
     `ranking: ${r.ranking.join(' > ')}`,
+    ...trackRecordLines(r),
     `dimensions (PCA on the held-out rows, repeat 1): ${reps}`,
     `models (budget ${r.budget}, ${r.rows.train} train rows, selected on ${r.rows.val}; repeat 1 validation metric): ` +
       r.models
