@@ -19,7 +19,9 @@ import { spearman } from '../../metrics/index.js';
 import type { BootstrapOptions, CalibrationRecord, Interval, RuleRecord } from '../../report/track-record.js';
 import { makeRng } from '../../util/rng.js';
 import { clearSign, decidedSign } from './score.js';
-import type { VerdictsPairRow } from './types.js';
+import type { DevelopmentScore, VerdictsPairRow } from './types.js';
+
+export type { DevelopmentScore };
 
 /** What the calibration reads of a pair. */
 export type CalibrationRow = Pick<
@@ -219,17 +221,6 @@ export function calibrate(
     rules: records,
     meetsTarget: c >= CALIBRATION_TARGET.balancedAccuracy && records.slice(1).every((r) => (r.criterionLead?.lo ?? -Infinity) > 0),
   };
-}
-
-/** The criterion's point scores on the development pairs of one representation × estimator: what the default is chosen on. */
-export interface DevelopmentScore {
-  representation: VerdictsPairRow['representation'];
-  estimator: VerdictsPairRow['estimator'];
-  pairs: number;
-  balancedAccuracy: number | null;
-  coverage: number | null;
-  spearman: number | null;
-  topOne: number | null;
 }
 
 /** Per combination, the criterion's scores on the development rows (rows of another half are ignored). */

@@ -4,7 +4,6 @@ import type { MIEstimatorName } from '../../mi/index.js';
 import type { Budget } from '../../run/budget.js';
 import type { CalibrationRecord } from '../../report/track-record.js';
 import type { Effect } from '../../run/types.js';
-import type { DevelopmentScore } from './calibration.js';
 
 /** What the CCH analysis measures MI on: the models' outputs (logits), their embeddings, or learned latents. */
 export type VerdictsRepresentation = CchRepresentation;
@@ -177,4 +176,15 @@ export interface VerdictsResult {
   calls: VerdictsCall[];
   wallSeconds: number;
   files: string[];
+}
+
+/** The criterion's point scores on the development pairs of one representation × estimator: what the default is chosen on. */
+export interface DevelopmentScore {
+  representation: VerdictsRepresentation;
+  estimator: MIEstimatorName;
+  pairs: number;
+  balancedAccuracy: number | null;
+  coverage: number | null;
+  spearman: number | null;
+  topOne: number | null;
 }
