@@ -60,6 +60,7 @@ export {
   rankingSentence,
   signSentence,
   trackRecordTable,
+  trackRecordWords,
   VERDICTS_TRACK_RECORD,
   type CalibrationRecord,
   type Interval,

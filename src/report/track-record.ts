@@ -63,6 +63,24 @@ export interface TrackRecordFile {
 
 export const VERDICTS_TRACK_RECORD = record as unknown as TrackRecordFile;
 
+/**
+ * The track record in words for an analysis on `representation`, where it applies: the sign and
+ * ranking sentences, and the combination it was measured for when the analysis uses another
+ * representation (null: the same). Null for regression (it was measured on classification) or
+ * without a record.
+ */
+export function trackRecordWords(
+  task: 'classification' | 'regression',
+  representation: string,
+  t: TrackRecordFile = VERDICTS_TRACK_RECORD,
+): { text: string; measuredFor: string | null } | null {
+  if (task !== 'classification' || !t.evaluation.rules.length) return null;
+  return {
+    text: `${signSentence(t.evaluation)} ${rankingSentence(t.evaluation)}`,
+    measuredFor: representation === t.representation ? null : `${t.representation} × ${t.estimator}`,
+  };
+}
+
 const est = (x: Interval | null): Cell =>
   x && x.value !== null ? { value: x.value, ci: x.lo !== null && x.hi !== null ? [x.lo, x.hi] : null } : null;
 

@@ -17,11 +17,9 @@ import {
   paragraph,
   table,
   teacherRankingSpec,
-  rankingSentence,
-  signSentence,
   trackRecordTable,
+  trackRecordWords,
   verdict,
-  VERDICTS_TRACK_RECORD,
   writeReport,
   writeStudentPage,
   STUDENT_DIR,
@@ -269,15 +267,11 @@ function teachersSection(c: ReportContext) {
  * the task it was measured on.
  */
 function trackRecordBlocks(r: RunResult) {
-  const t = VERDICTS_TRACK_RECORD;
-  if (r.headline.metric !== 'f1Weighted' || !t.evaluation.rules.length) return [];
-  const same = r.analysis.representation === t.representation;
+  const words = trackRecordWords(r.headline.metric === 'f1Weighted' ? 'classification' : 'regression', r.analysis.representation);
+  if (!words) return [];
   return [
-    paragraph(
-      `${signSentence(t.evaluation)} ${rankingSentence(t.evaluation)}` +
-        (same ? '' : ` (Measured for ${t.representation} × ${t.estimator}; this run uses ${r.analysis.representation}.)`),
-    ),
-    trackRecordTable(t),
+    paragraph(words.text + (words.measuredFor ? ` (Measured for ${words.measuredFor}; this run uses ${r.analysis.representation}.)` : '')),
+    trackRecordTable(),
   ];
 }
 

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { initEngine } from '../../engine/index.js';
 import { miMethod, type Estimate } from '../../criteria/index.js';
-import { rankingSentence, signSentence, VERDICTS_TRACK_RECORD } from '../../report/index.js';
+import { trackRecordWords, VERDICTS_TRACK_RECORD } from '../../report/index.js';
 import { analyseTeachers, type TeacherAnalysis } from '../../run/index.js';
 import { formatEstimate } from '../../util/format.js';
 import { emit, num, progressBars, table, warn } from '../output.js';
@@ -19,15 +19,10 @@ const withCi = (e: Estimate): string => formatEstimate(e.value, Number.isFinite(
 
 /** How far to trust the verdicts and the ranking: the calibration's record, as the run report gives it (classification only, where it was measured). */
 function trackRecordLines(r: TeacherAnalysis): string[] {
-  const t = VERDICTS_TRACK_RECORD;
-  if (r.task !== 'classification' || !t.evaluation.rules.length) return [];
-  const other =
-    r.representation === t.representation
-      ? ''
-      : ` (measured for ${t.representation} × ${t.estimator}; this analysis uses ${r.representation})`;
-  return [
-    `track record (cmkd experiment verdicts, ${t.evaluation.pairs} held-out pairs)${other}: ${signSentence(t.evaluation)} ${rankingSentence(t.evaluation)}`,
-  ];
+  const words = trackRecordWords(r.task, r.representation);
+  if (!words) return [];
+  const other = words.measuredFor ? ` (measured for ${words.measuredFor}; this analysis uses ${r.representation})` : '';
+  return [`track record (cmkd experiment verdicts, ${VERDICTS_TRACK_RECORD.evaluation.pairs} held-out pairs)${other}: ${words.text}`];
 }
 
 function human(r: TeacherAnalysis, outDir: string): string {
