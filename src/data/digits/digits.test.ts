@@ -165,6 +165,8 @@ describe('loadDigits', () => {
     expectSameDataset(spec, await loadDigits({ n: 100, skip: 2000, modalities: ['blocks'], cache: false }));
     expect(spec.description).toMatch(/after the first 2000 of the seed's order/);
     await expect(loadDigits({ n: 2000, skip: 8001, cache: false })).rejects.toThrow(/skip must be an integer from 0 to 8000/);
+    // Largest-remainder quotas can shrink in a class as n grows: a 1-row sample past 555 would take 2 rows.
+    expect(() => stratifiedSubsample(raw.labels, raw.classCounts, 1, 0, 555)).toThrow(/class 8 a negative share/);
   });
 
   it('is a pure function of its seed', async () => {

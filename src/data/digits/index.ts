@@ -119,7 +119,12 @@ export function stratifiedSubsample(labels: Int32Array, classCounts: number[], n
   const chosen: number[] = [];
   byClass.forEach((rows, c) => {
     rng.shuffle(rows);
-    chosen.push(...rows.slice(from[c], Math.max(from[c], to[c])));
+    // Largest-remainder quotas need not grow with n in every class: then the difference is not n rows.
+    check(
+      to[c] >= from[c],
+      `digits: skip ${skip} with n = ${n} leaves class ${c} a negative share (quota ${to[c]} of ${skip + n} rows below ${from[c]} of ${skip}); use a larger n`,
+    );
+    chosen.push(...rows.slice(from[c], to[c]));
   });
   return Int32Array.from(rng.shuffle(chosen));
 }
